@@ -1,0 +1,162 @@
+package csvspec
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+)
+
+const benchRows = 200_000
+
+var benchFile = sync.OnceValue(func() []byte {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for _, g := range benchGroups() {
+		if err := w.Write(g); err != nil {
+			panic(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+})
+
+// benchGroups generates rows that look like a school's: usernames, 200
+// library groups, a handful of system groups, some values needing quotes.
+func benchGroups() []UserGroup {
+	sys := []string{"Students", "Staff", "Parents", "Alumni", "Relief Teachers"}
+	rows := make([]UserGroup, benchRows)
+	for i := range rows {
+		rows[i] = UserGroup{
+			Username:     fmt.Sprintf("s%07d", i),
+			LibraryGroup: benchCatalog()[i%200],
+			SystemGroup:  sys[i%len(sys)],
+		}
+		if i%97 == 0 {
+			rows[i].LibraryGroup = "Year 7, Blue \"House\""
+		}
+	}
+	return rows
+}
+
+var benchCatalog = sync.OnceValue(func() []string {
+	c := make([]string, 200)
+	for i := range c {
+		c[i] = fmt.Sprintf("Year %d %s House", 7+i%6, []string{"Blue", "Red", "Green", "Gold"}[i%4]) + fmt.Sprint(i)
+	}
+	c[0] = "Year 7, Blue \"House\""
+	return c
+})
+
+var sink Record
+
+// BenchmarkReaderBaseline is a bare encoding/csv loop with ReuseRecord
+// filling the same struct: the floor the Reader is measured against.
+func BenchmarkReaderBaseline(b *testing.B) {
+	data := benchFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.ReuseRecord = true
+		if _, err := cr.Read(); err != nil {
+			b.Fatal(err)
+		}
+		row := 0
+		for {
+			f, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			row++
+			line, _ := cr.FieldPos(0)
+			sink = Record{UserGroup: UserGroup{f[0], f[1], f[2]}, Row: row, Line: line}
+		}
+		if row != benchRows {
+			b.Fatalf("%d rows", row)
+		}
+	}
+}
+
+func BenchmarkReader(b *testing.B) {
+	data := benchFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := NewReader(bytes.NewReader(data))
+		n := 0
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink = rec
+			n++
+		}
+		if n != benchRows {
+			b.Fatalf("%d rows", n)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	data := benchFile()
+	rules := Rules{LibraryGroups: benchCatalog(), SystemGroups: []string{"Students", "Staff", "Parents", "Alumni", "Relief Teachers"}}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Check(bytes.NewReader(data), rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Rows != benchRows || len(rep.Problems) != 0 {
+			b.Fatalf("%d rows, %d problems: %v", rep.Rows, len(rep.Problems), rep.Problems[0])
+		}
+	}
+}
+
+// BenchmarkWriterBaseline is a bare csv.Writer writing the same rows.
+func BenchmarkWriterBaseline(b *testing.B) {
+	rows := benchGroups()
+	b.SetBytes(int64(len(benchFile())))
+	b.ReportAllocs()
+	for b.Loop() {
+		cw := csv.NewWriter(io.Discard)
+		rec := make([]string, 3)
+		_ = cw.Write(Header())
+		for _, g := range rows {
+			rec[0], rec[1], rec[2] = g.Username, g.LibraryGroup, g.SystemGroup
+			if err := cw.Write(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cw.Flush()
+	}
+}
+
+func BenchmarkWriter(b *testing.B) {
+	rows := benchGroups()
+	b.SetBytes(int64(len(benchFile())))
+	b.ReportAllocs()
+	for b.Loop() {
+		w := NewWriter(io.Discard)
+		for _, g := range rows {
+			if err := w.Write(g); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

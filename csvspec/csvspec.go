@@ -1,0 +1,57 @@
+// Package csvspec is the CSV schema of the Infiniti autoSync user-groups
+// import: typed rows, a streaming Reader and Writer, and Check, the pre-flight
+// that finds every mistake in a file before it is posted.
+//
+// An Infiniti user-groups file has a header naming exactly the columns
+// username, library-group and system-group (in any order), then one data row
+// per group membership. Infiniti numbers data rows from 1, header excluded;
+// Record.Row and Problem.Row use the same numbers, so a row that Infiniti
+// reports as failed can be joined back to the line of the file it came from.
+//
+// The Reader is lenient where that is safe (column order, a UTF-8 byte order
+// mark, CRLF or LF line endings, a missing final newline, blank lines) and
+// exact where Infiniti is (the header names). WithHeaderMap maps the header
+// names of a Student Management System export onto the canonical ones.
+//
+// The Writer always produces the canonical form: the header
+// "username,library-group,system-group" and RFC 4180 quoting.
+package csvspec
+
+// The canonical column names of a user-groups file, exactly as Infiniti
+// requires them in the header.
+const (
+	ColumnUsername     = "username"
+	ColumnLibraryGroup = "library-group"
+	ColumnSystemGroup  = "system-group"
+)
+
+// columns lists the canonical columns in the order the Writer writes them.
+var columns = [numColumns]string{ColumnUsername, ColumnLibraryGroup, ColumnSystemGroup}
+
+const (
+	colUsername = iota
+	colLibraryGroup
+	colSystemGroup
+	numColumns
+)
+
+// Header returns the canonical header, in the order the Writer writes it.
+// The slice is new on every call and may be modified by the caller.
+func Header() []string {
+	return []string{ColumnUsername, ColumnLibraryGroup, ColumnSystemGroup}
+}
+
+// UserGroup is one row of a user-groups file: a user's membership of a
+// library group and a system group. Either group may be empty.
+type UserGroup struct {
+	Username     string // the matching key of an existing Infiniti user
+	LibraryGroup string // the exact name of a library group defined in Infiniti
+	SystemGroup  string // the exact name of a system group defined in Infiniti
+}
+
+// Record is a UserGroup read from a file, with its position in the file.
+type Record struct {
+	UserGroup
+	Row  int // 1-based data row, header excluded: the number Infiniti uses in result details
+	Line int // 1-based physical line where the record starts (header is line 1)
+}

@@ -1,0 +1,84 @@
+package csvspec
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func FuzzReader(f *testing.F) {
+	f.Add([]byte(hdr+"jsmith,Year 7,Students\n"), "a,b", "\"q\"", "x\ny")
+	f.Add([]byte("\xef\xbb\xbfsystem-group,username,library-group\r\nS,u,L\r\n\r\n"), "", "", "")
+	f.Add([]byte(hdr+"a\"b,c\n\"unclosed"), " lead", "trail ", "\r\n")
+	f.Fuzz(func(t *testing.T, data []byte, user, lib, sys string) {
+		// Any input: no panic, and every record is numbered in order.
+		r := NewReader(bytes.NewReader(data))
+		last := 0
+		for rec, err := range r.All() {
+			if err == nil && (rec.Row != last+1 || rec.Line < 2) {
+				t.Fatalf("record %+v after row %d", rec, last)
+			}
+			if rec.Row != 0 {
+				last = rec.Row
+			}
+		}
+
+		// Anything the Writer writes reads back equal (CR LF inside a value
+		// reads back as LF, as encoding/csv does).
+		rows := []UserGroup{{user, lib, sys}, {sys, user, lib}}
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		for _, g := range rows {
+			if err := w.Write(g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var got []UserGroup
+		for rec, err := range NewReader(&buf).All() {
+			if err != nil {
+				t.Fatalf("reading back what the Writer wrote: %v\n%q", err, buf.String())
+			}
+			got = append(got, rec.UserGroup)
+		}
+		crlf := strings.NewReplacer("\r\n", "\n")
+		for i := range rows {
+			rows[i] = UserGroup{crlf.Replace(rows[i].Username), crlf.Replace(rows[i].LibraryGroup), crlf.Replace(rows[i].SystemGroup)}
+		}
+		if diff := cmp.Diff(rows, got); diff != "" {
+			t.Fatalf("round trip (-wrote +read):\n%s", diff)
+		}
+	})
+}
+
+func FuzzCheck(f *testing.F) {
+	f.Add([]byte(hdr + "jsmith,Year 7,Students\n ,year 7,\njsmith,Year 7,Students\n"))
+	f.Add([]byte("Username,library_group\n\"a\nb\",c\nd\n"))
+	f.Add([]byte("\xef\xbb\xbf" + hdr + "\xff,\x01,x\r\n"))
+	rules := Rules{LibraryGroups: []string{"Year 7", "Year 8"}, SystemGroups: []string{"Students"}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := Check(bytes.NewReader(data), rules)
+		if err != nil {
+			t.Fatalf("Check of in-memory data failed: %v", err)
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, p := range rep.Problems {
+			if p.Code == "" || p.Message == "" {
+				t.Fatalf("problem without code or message: %+v", p)
+			}
+			if p.Severity != SeverityError && p.Severity != SeverityWarning {
+				t.Fatalf("problem with severity %v: %+v", p.Severity, p)
+			}
+			if p.Row < 0 || p.Row > rep.Rows || p.Line < 1 || p.Line > lines {
+				t.Fatalf("problem outside the file (%d rows, %d lines): %+v", rep.Rows, lines, p)
+			}
+		}
+		if (rep.Err() != nil) != (len(rep.Errors()) > 0) {
+			t.Fatalf("Err() disagrees with Errors()")
+		}
+	})
+}

@@ -1,0 +1,37 @@
+// Package autosync is a Go SDK for the Concord Infiniti autoSync import
+// protocol: the way a school's Student Management System (SMS) pushes
+// user-group memberships, as a CSV file, into the school library's Infiniti.
+//
+// It replaces the vendor's example script, curl -k posting a file with the
+// password in the URL, with code that checks the file before it is sent,
+// verifies the server's certificate, keeps the password out of URLs and
+// logs, retries only where that is safe, and reads the result row by row.
+//
+// The SDK is four packages:
+//
+//   - [github.com/autosync-go/autosync/csvspec]: the CSV schema: typed rows,
+//     a streaming Reader and Writer, and Check, the pre-flight.
+//   - [github.com/autosync-go/autosync/result]: the JSON result Infiniti
+//     answers with: counts, per-row outcomes, errors.
+//   - [github.com/autosync-go/autosync/client]: the HTTP client: a streaming
+//     multipart POST over verified TLS with Basic Auth, retries, typed errors.
+//   - [github.com/autosync-go/autosync/client/clienttest]: an in-memory fake
+//     Infiniti import server for tests, in the manner of net/http/httptest.
+//
+// A quick start, posting a file that has passed csvspec.Check:
+//
+//	c, err := client.New("https://myschool.concordinfiniti.com",
+//		client.WithBasicAuth("autoimport", os.Getenv("INFINITI_PASSWORD")))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	f, err := os.Open("user-groups.csv")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer f.Close()
+//	res, err := c.ImportUserGroups(ctx, f)
+//	for _, row := range res.Failures() { // res is non-nil when rows failed
+//		fmt.Printf("row %d: %s\n", row.Row, row.Message)
+//	}
+package autosync
