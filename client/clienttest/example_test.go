@@ -1,0 +1,60 @@
+package clienttest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/clienttest"
+)
+
+// A test of your own integration: run it against the fake, then look at
+// what the fake received and holds.
+func Example() {
+	srv := clienttest.NewServer(
+		clienttest.WithAccount("autoimport", "test-password"),
+		clienttest.WithLibraryGroups("Year 7", "Year 8"),
+		clienttest.WithSystemGroups("Students"),
+	)
+	defer srv.Close()
+
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth("autoimport", "test-password"), client.WithTenant("school-42"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	csv := "username,library-group,system-group\njsmith,Year 7,Students\njsmith,Year 8,\n"
+	if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(csv)); err != nil {
+		log.Fatal(err)
+	}
+	req := srv.Requests()[0]
+	fmt.Println(req.Path, req.TenantID, req.FormName, req.FileName, req.PartContentType)
+	fmt.Printf("%+v\n", srv.Memberships()["jsmith"])
+	// Output:
+	// /api/import/userGroups school-42 file user-groups.csv text/csv
+	// {LibraryGroups:[Year 7 Year 8] SystemGroups:[Students]}
+}
+
+// Faults let a test see how a program copes with a failing server.
+func ExampleServer_Fail() {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	srv.Fail(3, clienttest.Fault{Status: 503, RetryAfter: "1"})
+
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword),
+		client.WithRetry(client.RetryPolicy{MaxRetries: 0}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.ImportUserGroups(context.Background(), strings.NewReader(""))
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		fmt.Println(se.StatusCode, se.RetryAfter)
+	}
+	// Output:
+	// 503 1s
+}

@@ -1,0 +1,188 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// genCSV produces size bytes of user-groups CSV on the fly, never holding
+// more than one line.
+type genCSV struct {
+	size, off int64
+	buf, line []byte
+	n         int
+}
+
+func newGenCSV(size int64) *genCSV { return &genCSV{size: size} }
+
+func (g *genCSV) Read(p []byte) (int, error) {
+	if g.off >= g.size {
+		return 0, io.EOF
+	}
+	total := 0
+	for total < len(p) && g.off < g.size {
+		if len(g.line) == 0 {
+			if g.n == 0 {
+				g.line = []byte("username,library-group,system-group\n")
+			} else {
+				g.buf = fmt.Appendf(g.buf[:0], "student%09d,Year %d Blue House,Students\n", g.n, 7+g.n%6)
+				g.line = g.buf
+			}
+			g.n++
+		}
+		n := copy(p[total:], g.line)
+		if rest := g.size - g.off; int64(n) > rest {
+			n = int(rest)
+		}
+		g.line = g.line[n:]
+		total += n
+		g.off += int64(n)
+	}
+	return total, nil
+}
+
+// discardServer counts the CSV bytes of each upload and throws them away.
+func discardServer(t testing.TB) (*httptest.Server, *atomic.Int64) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		p, err := mr.NextPart()
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		n, _ := io.Copy(io.Discard, p)
+		got.Store(n)
+		io.WriteString(w, okJSON)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &got
+}
+
+// TestStreamingHeap posts a generated 200 MB CSV and checks that the heap
+// stays far below the size of the file while it uploads: the body streams.
+func TestStreamingHeap(t *testing.T) {
+	const size = 200 << 20
+	const limit = 32 << 20
+	srv, got := discardServer(t)
+	c, _ := newClient(t, srv.URL)
+
+	runtime.GC()
+	done := make(chan struct{})
+	var peak atomic.Uint64
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > peak.Load() {
+					peak.Store(ms.HeapAlloc)
+				}
+			}
+		}
+	}()
+	res, err := c.ImportUserGroups(context.Background(), newGenCSV(size))
+	close(done)
+	if err != nil {
+		t.Fatal(collectErr(err))
+	}
+	if !res.Success || got.Load() != size {
+		t.Fatalf("server got %d bytes (result %+v), want %d", got.Load(), res, size)
+	}
+	t.Logf("peak heap during a %d MiB upload: %.1f MiB", size>>20, float64(peak.Load())/(1<<20))
+	if peak.Load() > limit {
+		t.Errorf("peak heap %d MiB during the upload, want under %d MiB: the body does not stream", peak.Load()>>20, limit>>20)
+	}
+}
+
+// uploadFile writes a generated CSV of size bytes to a temporary file.
+func uploadFile(b *testing.B, size int64) string {
+	path := filepath.Join(b.TempDir(), "user-groups.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(f, newGenCSV(size)); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// rawDiscardServer throws every request body away, counting its bytes.
+func rawDiscardServer(b *testing.B) (*httptest.Server, *atomic.Int64) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		got.Store(n)
+		io.WriteString(w, okJSON)
+	}))
+	b.Cleanup(srv.Close)
+	return srv, &got
+}
+
+const uploadSize = 64 << 20
+
+// BenchmarkUpload posts a 64 MB CSV file to a local server that discards it.
+func BenchmarkUpload(b *testing.B) {
+	path := uploadFile(b, uploadSize)
+	srv, got := rawDiscardServer(b)
+	c, _ := newClient(b, srv.URL)
+	b.SetBytes(uploadSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = c.ImportUserGroups(context.Background(), f)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got.Load() < uploadSize {
+			b.Fatalf("server got %d bytes", got.Load())
+		}
+	}
+}
+
+// BenchmarkUploadCurl is the baseline of BenchmarkUpload: curl -F posting
+// the same file to the same kind of server, when curl is installed.
+func BenchmarkUploadCurl(b *testing.B) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		b.Skip("curl is not installed")
+	}
+	path := uploadFile(b, uploadSize)
+	srv, got := rawDiscardServer(b)
+	b.SetBytes(uploadSize)
+	for b.Loop() {
+		out, err := exec.Command(curl, "-sS", "-o", os.DevNull, "-F", "file=@"+path, srv.URL+UserGroupsPath).CombinedOutput()
+		if err != nil {
+			b.Fatalf("curl: %v\n%s", err, out)
+		}
+		if got.Load() < uploadSize {
+			b.Fatalf("server got %d bytes", got.Load())
+		}
+	}
+}
