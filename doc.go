@@ -31,7 +31,16 @@
 //	}
 //	defer f.Close()
 //	res, err := c.ImportUserGroups(ctx, f)
-//	for _, row := range res.Failures() { // res is non-nil when rows failed
-//		fmt.Printf("row %d: %s\n", row.Row, row.Message)
+//	var ie *result.ImportError
+//	switch {
+//	case errors.As(err, &ie): // processed, but some rows failed
+//		for _, row := range res.Failures() {
+//			fmt.Printf("row %d: %s\n", row.Row, row.Message)
+//		}
+//	case err != nil: // nothing imported: credentials, network, server
+//		log.Fatal(err)
 //	}
+//
+// The examples folder has runnable programs: quickstart (on the built-in
+// fake server), sync (the scheduled job) and multitenant (many schools).
 package autosync

@@ -26,7 +26,8 @@
 // When Infiniti processed the file but some rows failed, the import methods
 // return the *result.Result and an error wrapping *result.ImportError, so
 // that a caller who checks only err still notices. Bad credentials, by a 401
-// or by Infiniti's "Unauthorised" result, match ErrUnauthorized; 403, 404 and
+// or by Infiniti's "Unauthorised" result, match ErrUnauthorized (and not
+// *result.ImportError: no row was imported or failed); 403, 404 and
 // 413 match ErrForbidden, ErrNotFound and ErrTooLarge; any other unexpected
 // status, and a body that is not a result (an HTML login page), is a
 // *StatusError with a short, redacted snippet of the body. Cancelling the
@@ -175,13 +176,16 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if s.product != "" {
 		c.userAgent = s.product + " " + c.userAgent
 	}
+	if s.hc != nil && s.rootCAs != nil {
+		return nil, errors.New("client: WithRootCAs and WithHTTPClient are both given; set the RootCAs of your *http.Client's transport instead")
+	}
 	if s.hc != nil {
 		hc := *s.hc
 		hc.CheckRedirect = noRedirect
 		c.hc = &hc
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.rootCAs}
 		c.hc = &http.Client{Transport: t, CheckRedirect: noRedirect}
 	}
 	if c.auth && c.password != "" {
@@ -391,7 +395,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 		case ctx.Err() != nil:
 			o.err = &attemptError{attempts: n, err: fmt.Errorf("POST %s: %w", endpoint, ctx.Err())}
 		case isCertificateError(err):
-			o.err = &attemptError{attempts: n, err: fmt.Errorf("%w: %v; if the school uses a private certificate authority, pass WithHTTPClient with an *http.Client whose TLS config trusts it", ErrCertificate, err)}
+			o.err = &attemptError{attempts: n, err: fmt.Errorf("%w: %v; if the school uses a private certificate authority, trust it with WithRootCAs (or WithHTTPClient)", ErrCertificate, err)}
 		default:
 			o.retry = "connection failed: " + err.Error()
 		}

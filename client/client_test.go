@@ -6,7 +6,9 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -320,6 +322,8 @@ func TestNew(t *testing.T) {
 		{name: "negative retries", base: "https://school.example", opts: []Option{WithRetry(RetryPolicy{MaxRetries: -1})}, wantErr: "negative"},
 		{name: "zero response bound", base: "https://school.example", opts: []Option{WithMaxResponseBytes(0)}, wantErr: "not a positive"},
 		{name: "nil option", base: "https://school.example", opts: []Option{nil}},
+		{name: "root CAs without a certificate", base: "https://school.example", opts: []Option{WithRootCAs([]byte("not a certificate"))}, wantErr: "no PEM certificate"},
+		{name: "root CAs and an HTTP client", base: "https://school.example", opts: []Option{WithRootCAs(testCertPEM), WithHTTPClient(http.DefaultClient)}, wantErr: "both given"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,6 +344,13 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+// testCertPEM is a self-signed certificate, for option validation only.
+var testCertPEM = func() []byte {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+}()
 
 func TestImportArguments(t *testing.T) {
 	c, mt, _ := mockClient(t, "https://school.example")

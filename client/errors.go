@@ -121,8 +121,9 @@ func (e *RedirectError) Error() string {
 }
 
 // resultError is the error for an import that Infiniti answered with a
-// result saying it failed. It wraps the *result.ImportError and, for the
-// "Unauthorised" result, ErrUnauthorized.
+// result saying it failed. It wraps the *result.ImportError; for the
+// "Unauthorised" result it wraps ErrUnauthorized only, so that a caller
+// who takes *result.ImportError to mean "some rows failed" is not misled.
 type resultError struct {
 	endpoint string
 	attempts int
@@ -140,7 +141,7 @@ func (e *resultError) Error() string {
 
 func (e *resultError) Unwrap() []error {
 	if e.auth {
-		return []error{ErrUnauthorized, e.ierr}
+		return []error{ErrUnauthorized}
 	}
 	return []error{e.ierr}
 }

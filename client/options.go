@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ type settings struct {
 	auth               bool
 	tenant             string
 	hc                 *http.Client
+	rootCAs            *x509.CertPool
 	insecurePlain      bool
 	product            string
 	logger             *slog.Logger
@@ -73,6 +75,25 @@ func WithHTTPClient(hc *http.Client) Option {
 			return errors.New("client: WithHTTPClient: the *http.Client is nil")
 		}
 		s.hc = hc
+		return nil
+	}
+}
+
+// WithRootCAs makes the client trust the certificate authorities in pem
+// (PEM-encoded certificates) besides the system's, for a school whose
+// Infiniti has a certificate from a private authority. Certificates are
+// still verified. pem without a certificate is an error, and so is using
+// this option with WithHTTPClient (set the RootCAs of that client instead).
+func WithRootCAs(pem []byte) Option {
+	return func(s *settings) error {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return errors.New("client: WithRootCAs: no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+		}
+		s.rootCAs = pool
 		return nil
 	}
 }

@@ -152,7 +152,7 @@ func parseHeader(fields []string, cfg *readerConfig, line int) header {
 			}
 		}
 		if ci < 0 {
-			add(-1, CodeExtraColumn, fmt.Sprintf("header column %d %q is not a user-groups column; Infiniti ignores it, remove it or map it with WithHeaderMap", fi+1, name), SeverityWarning)
+			add(-1, CodeExtraColumn, fmt.Sprintf("header column %d %q is not a user-groups column; Infiniti ignores it (remove it, or map it onto a user-groups column if it holds one)", fi+1, name), SeverityWarning)
 			continue
 		}
 		claimed[fi] = true
@@ -171,7 +171,7 @@ func parseHeader(fields []string, cfg *readerConfig, line int) header {
 		}
 		msg := fmt.Sprintf("the header has no %q column; add it (Infiniti requires username, library-group and system-group, even when empty)", columns[ci])
 		if cfg.mapped[ci] {
-			msg = fmt.Sprintf("the header has no %q column, which WithHeaderMap names as the %q column; check the header map against the file", cfg.source[ci], columns[ci])
+			msg = fmt.Sprintf("the header has no %q column, which the header map names as the %q column; check the header map against the file", cfg.source[ci], columns[ci])
 		}
 		add(ci, CodeMissingColumn, msg, SeverityError)
 	}

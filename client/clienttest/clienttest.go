@@ -19,6 +19,7 @@ package clienttest
 
 import (
 	"bytes"
+	"crypto/x509"
 	stdcsv "encoding/csv"
 	"encoding/json"
 	"errors"
@@ -175,6 +176,10 @@ func NewServer(opts ...Option) *Server {
 // Client returns an *http.Client that trusts the server's certificate, to
 // pass to client.WithHTTPClient.
 func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Certificate returns the server's self-signed TLS certificate, for a
+// program that takes a CA file rather than an *http.Client.
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
 
 // Close shuts the server down and waits for the requests in progress.
 func (s *Server) Close() { s.ts.Close() }

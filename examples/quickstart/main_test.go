@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/autosync-go/autosync/internal/exampletest"
+)
+
+// env returns a getenv over m.
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestQuickstart(t *testing.T) {
+	// A plain-http server on the loopback stands in for a school: the
+	// client allows http to loopback hosts.
+	var auth []string
+	school := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		auth = append(auth, user)
+		if pass != "right" {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"success": false, "summary":"Unauthorised. Check credentials."}`)
+			return
+		}
+		io.WriteString(w, `{"success":true,"summary":"0 users processed. 0 users created. 0 users updated. 0 users failed."}`)
+	}))
+	defer school.Close()
+
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		code     int
+		stdout   []string // lines that must appear, in order
+		stderr   string
+		requests int
+	}{
+		{
+			name: "demo on the fake server",
+			code: 0,
+			stdout: []string{
+				"4 users processed. 3 users created. 0 users updated. 1 user failed.",
+				"ROW  USERNAME  STATUS   REASON",
+				"1    jsmith    created",
+				"3    akhan     failed   Field (library-group) Library group (Year 9) does not exist.",
+				"4    lee.t     created",
+			},
+		},
+		{
+			name:     "a school's connection",
+			args:     []string{"-url", school.URL, "-user", "autoimport", "-tenant", "t1"},
+			env:      map[string]string{"INFINITI_PASSWORD": "right"},
+			code:     0,
+			stdout:   []string{"0 users processed.", "The URL, tenant and credentials work."},
+			requests: 1,
+		},
+		{
+			name:     "wrong password",
+			args:     []string{"-url", school.URL, "-user", "autoimport"},
+			env:      map[string]string{"INFINITI_PASSWORD": "wrong"},
+			code:     3,
+			stderr:   "check -user and INFINITI_PASSWORD",
+			requests: 1,
+		},
+		{name: "no password", args: []string{"-url", school.URL, "-user", "autoimport"}, code: 2, stderr: "INFINITI_PASSWORD"},
+		{name: "plain http to a school", args: []string{"-url", "http://school.example", "-user", "a"}, env: map[string]string{"INFINITI_PASSWORD": "x"}, code: 2, stderr: "use https"},
+		{name: "unknown flag", args: []string{"-password", "x"}, code: 2, stderr: "flag provided but not defined"},
+		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			auth = nil
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, env(tt.env), &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
+			}
+			out := stdout.String()
+			for _, want := range tt.stdout {
+				i := strings.Index(out, want)
+				if i < 0 {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+					continue
+				}
+				out = out[i+len(want):]
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, &stderr)
+			}
+			if len(auth) != tt.requests {
+				t.Errorf("school received %d requests, want %d", len(auth), tt.requests)
+			}
+		})
+	}
+}
+
+// TestQuickstartBinary runs the README's command as a built program.
+func TestQuickstartBinary(t *testing.T) {
+	bin := exampletest.Build(t)
+	out, code := exampletest.RunBinary(t, bin, nil)
+	if code != 0 || !strings.Contains(out, "1 user failed.") {
+		t.Errorf("exit code %d, output:\n%s", code, out)
+	}
+}

@@ -1,0 +1,451 @@
+// Command sync is the scheduled job that posts a school's user groups from
+// its Student Management System (SMS) to Infiniti: the replacement for the
+// vendor's "curl -k" script.
+//
+// It checks the file first (csvspec.Check) and refuses to post a file with
+// errors, printing each with its line number. Then it posts the file over
+// verified TLS and prints every row Infiniti did not take, joined back to
+// its username and line.
+//
+//	INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv
+//
+// The password comes only from the environment variable INFINITI_PASSWORD:
+// a flag would show it to every user of the machine in the process list.
+//
+// Flags:
+//
+//	-url URL              the school's Infiniti base URL
+//	-tenant ID            the tenantId, if the site has tenants
+//	-user NAME            the Infiniti import account (system administration privileges)
+//	-file PATH            the CSV to post, or - for standard input
+//	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
+//	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
+//	-system-groups FILE   the same for system groups
+//	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
+//	-dry-run              check the file only; send nothing
+//	-json                 print a machine-readable report on standard output
+//	-timeout D            give up after D (default 30m)
+//
+// Exit codes: 0 every row imported (or, with -dry-run, the file passed the
+// check), 1 some rows failed, 2 usage or pre-flight error (nothing was
+// sent), 3 transport or authentication error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/result"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitRowsFail  = 1
+	exitUsage     = 2
+	exitTransport = 3
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// report is what -json prints.
+type report struct {
+	File       string         `json:"file"`
+	Rows       int            `json:"rows"`
+	Problems   []problem      `json:"problems"`
+	Posted     bool           `json:"posted"`
+	Result     *result.Result `json:"result,omitempty"`
+	FailedRows []failedRow    `json:"failed_rows"`
+	Error      string         `json:"error,omitempty"`
+	ExitCode   int            `json:"exit_code"`
+}
+
+type problem struct {
+	Row      int              `json:"row"`
+	Line     int              `json:"line"`
+	Column   string           `json:"column,omitempty"`
+	Code     string           `json:"code"`
+	Severity csvspec.Severity `json:"severity"`
+	Message  string           `json:"message"`
+}
+
+type failedRow struct {
+	Row      int    `json:"row"`
+	Line     int    `json:"line"`
+	Username string `json:"username"`
+	Field    string `json:"field,omitempty"`
+	Message  string `json:"message"`
+}
+
+// job is one run of the command.
+type job struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	jsonOut        bool
+	rep            report
+}
+
+// fail records an error, prints it and returns its exit code.
+func (j *job) fail(code int, format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	j.rep.Error = msg
+	fmt.Fprintln(j.stderr, "sync:", msg)
+	return code
+}
+
+// say prints a line for a person: on stdout, or on stderr with -json.
+func (j *job) say(format string, args ...any) {
+	w := j.stdout
+	if j.jsonOut {
+		w = j.stderr
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
+func run(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	j := &job{stdin: stdin, stdout: stdout, stderr: stderr, rep: report{Problems: []problem{}, FailedRows: []failedRow{}}}
+	code := j.run(args, getenv)
+	if j.jsonOut {
+		j.rep.ExitCode = code
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(j.rep); err != nil {
+			fmt.Fprintln(stderr, "sync: writing the JSON report:", err)
+		}
+	}
+	return code
+}
+
+func (j *job) run(args []string, getenv func(string) string) int {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs.SetOutput(j.stderr)
+	url := fs.String("url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
+	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
+	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD")
+	file := fs.String("file", "", "the CSV to post, or - for standard input")
+	mapSpec := fs.String("map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House'")
+	libFile := fs.String("library-groups", "", "a file of the library groups defined in Infiniti, one per line")
+	sysFile := fs.String("system-groups", "", "a file of the system groups defined in Infiniti, one per line")
+	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's")
+	dryRun := fs.Bool("dry-run", false, "check the file only; send nothing")
+	fs.BoolVar(&j.jsonOut, "json", false, "print a machine-readable report on standard output")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return j.fail(exitUsage, "unexpected arguments %q; every input is a flag", fs.Args())
+	case *file == "":
+		return j.fail(exitUsage, "-file is required: the CSV to post, or - for standard input")
+	case *timeout <= 0:
+		return j.fail(exitUsage, "-timeout must be positive")
+	}
+	password := getenv("INFINITI_PASSWORD")
+	if !*dryRun {
+		switch {
+		case *url == "":
+			return j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
+		case *user == "":
+			return j.fail(exitUsage, "-user is required: the Infiniti import account")
+		case password == "":
+			return j.fail(exitUsage, "the environment variable INFINITI_PASSWORD is empty: set it to the password of -user")
+		}
+	}
+	j.rep.File = *file
+
+	var opts []csvspec.ReaderOption
+	if *mapSpec != "" {
+		m, err := parseMap(*mapSpec)
+		if err != nil {
+			return j.fail(exitUsage, "-map: %v", err)
+		}
+		opts = append(opts, csvspec.WithHeaderMap(m))
+	}
+	var rules csvspec.Rules
+	var err error
+	if rules.LibraryGroups, err = readNames(*libFile); err != nil {
+		return j.fail(exitUsage, "-library-groups: %v", err)
+	}
+	if rules.SystemGroups, err = readNames(*sysFile); err != nil {
+		return j.fail(exitUsage, "-system-groups: %v", err)
+	}
+
+	path := *file
+	if path == "-" {
+		tmp, err := spool(j.stdin)
+		if err != nil {
+			return j.fail(exitUsage, "reading standard input: %v", err)
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	}
+
+	// Pre-flight.
+	if code := j.check(path, rules, opts); code != exitOK {
+		return code
+	}
+	if *dryRun {
+		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(j.rep.Rows, "row"), plural(len(j.rep.Problems), "warning"))
+		return exitOK
+	}
+
+	// The upload: the file as it is, or in canonical form if its header
+	// names are mapped.
+	upload := path
+	if *mapSpec != "" {
+		tmp, err := canonical(path, opts)
+		if err != nil {
+			return j.fail(exitUsage, "preparing the upload: %v", err)
+		}
+		defer os.Remove(tmp)
+		upload = tmp
+	}
+
+	copts := []client.Option{client.WithBasicAuth(*user, password), client.WithUserAgent("autosync-example-sync")}
+	if *tenant != "" {
+		copts = append(copts, client.WithTenant(*tenant))
+	}
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			return j.fail(exitUsage, "-ca-file: %v", err)
+		}
+		copts = append(copts, client.WithRootCAs(pem))
+	}
+	f, err := os.Open(upload)
+	if err != nil {
+		return j.fail(exitUsage, "%v", err)
+	}
+	defer f.Close()
+	if isTerminal(j.stderr) {
+		if st, err := f.Stat(); err == nil {
+			copts = append(copts, client.WithProgress(progress(j.stderr, st.Size())))
+		}
+	}
+	c, err := client.New(*url, copts...)
+	if err != nil {
+		return j.fail(exitUsage, "%v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	res, err := c.ImportUserGroups(ctx, f)
+	j.rep.Posted = true
+	j.rep.Result = res
+	var ie *result.ImportError
+	if err != nil && !errors.As(err, &ie) {
+		return j.fail(exitTransport, "%v%s", err, transportHint(err))
+	}
+	j.say("%s", res.Summary)
+	if err == nil {
+		j.say("All %s imported.", plural(j.rep.Rows, "row"))
+		return exitOK
+	}
+	return j.failedRows(path, opts, res)
+}
+
+// check runs the pre-flight, prints its problems and returns exitUsage if
+// the file has errors.
+func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOption) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return j.fail(exitUsage, "%v", err)
+	}
+	defer f.Close()
+	rep, err := csvspec.Check(f, rules, opts...)
+	if err != nil {
+		return j.fail(exitUsage, "checking %s: %v", j.rep.File, err)
+	}
+	j.rep.Rows = rep.Rows
+	for _, p := range rep.Problems {
+		j.rep.Problems = append(j.rep.Problems, problem(p))
+		fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+	}
+	if err := rep.Err(); err != nil {
+		return j.fail(exitUsage, "the file has %s (listed above); fix them in the SMS export and run again. Nothing was sent.", plural(len(rep.Errors()), "error"))
+	}
+	return exitOK
+}
+
+// failedRows joins the failed rows back to their usernames and lines,
+// prints them and returns exitRowsFail.
+func (j *job) failedRows(path string, opts []csvspec.ReaderOption, res *result.Result) int {
+	failed := make(map[int]result.RowOutcome)
+	for _, d := range res.Failures() {
+		failed[d.Row] = d
+	}
+	found := make(map[int]csvspec.Record)
+	if f, err := os.Open(path); err == nil {
+		for rec, err := range csvspec.NewReader(f, opts...).All() {
+			if _, ok := failed[rec.Row]; ok && err == nil {
+				found[rec.Row] = rec
+			}
+		}
+		f.Close()
+	}
+	for _, d := range res.Failures() {
+		rec := found[d.Row]
+		fr := failedRow{Row: d.Row, Line: rec.Line, Username: rec.Username, Field: d.Field(), Message: strings.TrimSpace(d.Message)}
+		j.rep.FailedRows = append(j.rep.FailedRows, fr)
+		j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, fr.Username, fr.Message, rowHint(fr.Field, rec))
+	}
+	if len(failed) == 0 {
+		j.say("Infiniti reports a failure but names no failed row; see the summary above.")
+	}
+	return exitRowsFail
+}
+
+// plural returns "1 row" or "2 rows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func rowHint(field string, rec csvspec.Record) string {
+	switch field {
+	case csvspec.ColumnLibraryGroup:
+		return fmt.Sprintf(" (create library group %q in Infiniti first, or correct it in the SMS)", rec.LibraryGroup)
+	case csvspec.ColumnSystemGroup:
+		return fmt.Sprintf(" (create system group %q in Infiniti first, or correct it in the SMS)", rec.SystemGroup)
+	case csvspec.ColumnUsername:
+		return " (the user must exist in Infiniti before it can be put in groups)"
+	}
+	return ""
+}
+
+func transportHint(err error) string {
+	switch {
+	case errors.Is(err, client.ErrUnauthorized):
+		return "; check -user and INFINITI_PASSWORD"
+	case errors.Is(err, client.ErrForbidden):
+		return "; give -user system administration privileges in Infiniti"
+	case errors.Is(err, client.ErrNotFound):
+		return "; check -url"
+	case errors.Is(err, client.ErrCertificate):
+		return "; for a private certificate authority pass its certificate with -ca-file"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "; raise -timeout if the file is large"
+	}
+	return ""
+}
+
+// parseMap parses "username=Student Code,library-group=House".
+func parseMap(spec string) (map[string]string, error) {
+	m := make(map[string]string)
+	for pair := range strings.SplitSeq(spec, ",") {
+		canonical, source, ok := strings.Cut(pair, "=")
+		canonical = strings.TrimSpace(canonical)
+		if !ok || canonical == "" || source == "" {
+			return nil, fmt.Errorf("%q is not column=SMS header, e.g. 'username=Student Code'", pair)
+		}
+		if _, dup := m[canonical]; dup {
+			return nil, fmt.Errorf("%q is mapped twice", canonical)
+		}
+		m[canonical] = source
+	}
+	return m, nil
+}
+
+// readNames reads one group name per line; blank lines are skipped. An
+// empty path gives nil: that kind of group is not checked.
+func readNames(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for line := range strings.SplitSeq(strings.TrimPrefix(string(b), "\ufeff"), "\n") {
+		if line = strings.TrimSuffix(line, "\r"); line != "" {
+			names = append(names, line)
+		}
+	}
+	return names, nil
+}
+
+// spool copies r to a temporary file, so that it can be checked and then
+// posted (and re-sent on a retry) without being held in memory.
+func spool(r io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "autosync-*.csv")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// canonical rewrites a checked file with mapped header names into the
+// canonical form Infiniti reads. Rows keep their numbers: the check passed,
+// so every row is read.
+func canonical(path string, opts []csvspec.ReaderOption) (string, error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		w := csvspec.NewWriter(pw)
+		for rec, err := range csvspec.NewReader(in, opts...).All() {
+			if err != nil {
+				pw.CloseWithError(fmt.Errorf("the file changed after the check: %w", err))
+				return
+			}
+			if err := w.Write(rec.UserGroup); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(w.Flush())
+	}()
+	tmp, err := spool(pr)
+	pr.Close()
+	return tmp, err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress prints the upload's progress at most once per MiB.
+func progress(w io.Writer, total int64) func(int64) {
+	var last atomic.Int64
+	return func(sent int64) {
+		if mib := sent >> 20; mib > last.Load() || sent == total {
+			last.Store(mib)
+			fmt.Fprintf(w, "\rsent %d of %d MiB", mib, total>>20)
+			if sent == total {
+				fmt.Fprintln(w)
+			}
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/internal/exampletest"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const smsMap = "username=Student Code,library-group=House,system-group=Year Level"
+
+func TestSync(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Staff"))
+	defer srv.Close()
+	ca := exampletest.CAFile(t, srv)
+	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
+	post := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca}
+
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		stdin    string
+		code     int
+		stdout   []string
+		stderr   []string
+		requests int
+	}{
+		{
+			name:   "dry run passes",
+			args:   []string{"-file", "testdata/canonical.csv", "-library-groups", "testdata/library_groups.txt", "-system-groups", "testdata/system_groups.txt", "-dry-run"},
+			code:   0,
+			stdout: []string{"Pre-flight passed: 2 rows, 0 warnings. Nothing was sent (-dry-run)."},
+		},
+		{
+			name:   "dry run of an SMS export with a warning",
+			args:   []string{"-file", "testdata/sms_export.csv", "-map", smsMap, "-dry-run"},
+			code:   0,
+			stdout: []string{"Pre-flight passed: 3 rows, 1 warning. Nothing was sent (-dry-run)."},
+			stderr: []string{`testdata/sms_export.csv: line 1 (header): warning: header column 2 "Surname" is not a user-groups column`},
+		},
+		{
+			name: "dry run finds errors",
+			args: []string{"-file", "testdata/bad.csv", "-library-groups", "testdata/library_groups.txt", "-dry-run"},
+			code: 2,
+			stderr: []string{
+				"testdata/bad.csv: line 3 (row 2), username: error: the username is empty",
+				`testdata/bad.csv: line 4 (row 3), library-group: error: library group "blue" is not defined in Infiniti; did you mean "Blue"?`,
+				"sync: the file has 2 errors (listed above); fix them in the SMS export and run again. Nothing was sent.",
+			},
+		},
+		{
+			name:     "pre-flight errors stop the upload",
+			args:     append([]string{"-file", "testdata/bad.csv"}, post...),
+			env:      pw,
+			code:     2,
+			stderr:   []string{"Nothing was sent."},
+			requests: 0,
+		},
+		{
+			name:     "all imported",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-tenant", "t1"}, post...),
+			env:      pw,
+			code:     0,
+			stdout:   []string{"2 users processed. 2 users created. 0 users updated. 0 users failed.", "All 2 rows imported."},
+			requests: 1,
+		},
+		{
+			name:     "mapped SMS export from standard input, some rows fail",
+			args:     append([]string{"-file", "-", "-map", smsMap}, post...),
+			env:      pw,
+			stdin:    mustRead(t, "testdata/sms_export.csv"),
+			code:     1,
+			stdout:   []string{"3 users processed. 2 users created. 0 users updated. 1 user failed.", `row 2 (line 3, S1002): Field (library-group) Library group (Gold) does not exist. User failed to import: Field (library-group) Library group (Gold) does not exist. (create library group "Gold" in Infiniti first, or correct it in the SMS)`},
+			requests: 1,
+		},
+		{
+			name:     "wrong password",
+			args:     append([]string{"-file", "testdata/canonical.csv"}, post...),
+			env:      map[string]string{"INFINITI_PASSWORD": "wrong"},
+			code:     3,
+			stderr:   []string{"Infiniti refused the credentials", "check -user and INFINITI_PASSWORD"},
+			requests: 1,
+		},
+		{
+			name:     "untrusted certificate",
+			args:     []string{"-file", "testdata/canonical.csv", "-url", srv.URL, "-user", "autoimport"},
+			env:      pw,
+			code:     3,
+			stderr:   []string{"certificate", "-ca-file"},
+			requests: 0,
+		},
+		{name: "no password", args: append([]string{"-file", "testdata/canonical.csv"}, post...), code: 2, stderr: []string{"INFINITI_PASSWORD is empty"}},
+		{name: "no file", args: post, env: pw, code: 2, stderr: []string{"-file is required"}},
+		{name: "no url", args: []string{"-file", "testdata/canonical.csv", "-user", "a"}, env: pw, code: 2, stderr: []string{"-url is required"}},
+		{name: "bad map", args: []string{"-file", "testdata/canonical.csv", "-map", "username", "-dry-run"}, code: 2, stderr: []string{"-map: \"username\" is not column=SMS header"}},
+		{name: "map key not a column", args: []string{"-file", "testdata/canonical.csv", "-map", "user=Student Code", "-dry-run"}, code: 2, stderr: []string{`"user" is not a column`}},
+		{name: "missing file", args: []string{"-file", "testdata/nope.csv", "-dry-run"}, code: 2, stderr: []string{"no such file"}},
+		{name: "password flag does not exist", args: []string{"-password", "x"}, code: 2, stderr: []string{"flag provided but not defined: -password"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, env(tt.env), strings.NewReader(tt.stdin), &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
+				}
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
+				}
+			}
+			reqs := srv.Requests()[before:]
+			if len(reqs) != tt.requests {
+				t.Fatalf("server received %d requests, want %d", len(reqs), tt.requests)
+			}
+			if strings.Contains(stdout.String()+stderr.String(), clienttest.DefaultPassword) {
+				t.Errorf("the password was printed")
+			}
+		})
+	}
+	// The mapped export was posted in canonical form.
+	for _, r := range srv.Requests() {
+		if r.Authorized && !bytes.HasPrefix(r.CSV, []byte("username,library-group,system-group\n")) {
+			t.Errorf("posted CSV is not canonical:\n%s", r.CSV)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestSyncJSON(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	args := []string{"-json", "-file", "testdata/sms_export.csv", "-map", smsMap, "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv)}
+	code := run(args, env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit code %d, stderr:\n%s", code, &stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, &stdout)
+	}
+	failure := "Field (library-group) Library group (Gold) does not exist. User failed to import: Field (library-group) Library group (Gold) does not exist."
+	want := map[string]any{
+		"file": "testdata/sms_export.csv",
+		"rows": float64(3),
+		"problems": []any{map[string]any{
+			"row": float64(0), "line": float64(1), "code": "extra-column", "severity": "warning",
+			"message": `header column 2 "Surname" is not a user-groups column; Infiniti ignores it (remove it, or map it onto a user-groups column if it holds one)`,
+		}},
+		"posted": true,
+		"result": map[string]any{
+			"success": false,
+			"summary": "3 users processed. 2 users created. 0 users updated. 1 user failed.",
+			"details": map[string]any{"1": "User Created", "2": failure + " ", "3": "User Created"},
+		},
+		"failed_rows": []any{map[string]any{"row": float64(2), "line": float64(3), "username": "S1002", "field": "library-group", "message": failure}},
+		"exit_code":   float64(1),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON report (-want +got):\n%s", diff)
+	}
+
+	// A pre-flight failure lists the problems.
+	stdout.Reset()
+	code = run([]string{"-json", "-dry-run", "-file", "testdata/bad.csv"}, env(nil), nil, &stdout, &stderr)
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	wantRep := report{File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{},
+		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
+	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
+		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
+	}
+}
+
+// TestSyncBinary runs the built program, exit codes included.
+func TestSyncBinary(t *testing.T) {
+	bin := exampletest.Build(t)
+	tests := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
+		{[]string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
+		{[]string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
+	}
+	for _, tt := range tests {
+		if _, code := exampletest.RunBinary(t, bin, []string{"INFINITI_PASSWORD=x"}, tt.args...); code != tt.code {
+			t.Errorf("%q: exit code %d, want %d", tt.args, code, tt.code)
+		}
+	}
+}
