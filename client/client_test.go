@@ -2,11 +2,11 @@ package client
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"slices"
