@@ -32,14 +32,19 @@ type seekSource struct {
 	size  int64
 }
 
+// newSeekSource measures r from its current offset. It fails, leaving r
+// where it was, if r cannot seek.
 func newSeekSource(r io.ReadSeeker) (*seekSource, error) {
 	start, err := r.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return nil, fmt.Errorf("client: the CSV is an io.Seeker but cannot seek: %w", err)
+		return nil, err
 	}
 	end, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
-		return nil, fmt.Errorf("client: the CSV is an io.Seeker but cannot seek: %w", err)
+		return nil, err
+	}
+	if _, err := r.Seek(start, io.SeekStart); err != nil {
+		return nil, err
 	}
 	return &seekSource{r: r, start: start, size: end - start}, nil
 }

@@ -266,11 +266,11 @@ func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, fil
 	}
 	var src source = &onceSource{r: csv}
 	if rs, ok := csv.(io.ReadSeeker); ok {
-		s, err := newSeekSource(rs)
-		if err != nil {
-			return nil, err
+		// An *os.File that is a pipe (os.Stdin, say) is an io.Seeker
+		// that cannot seek: it is sent as a plain reader.
+		if s, err := newSeekSource(rs); err == nil {
+			src = s
 		}
-		src = s
 	}
 	return c.do(ctx, path, src, filename)
 }

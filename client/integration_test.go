@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -347,6 +349,57 @@ func TestEmptyCSV(t *testing.T) {
 	for _, r := range srv.Requests() {
 		if r.CSVSize != 0 || r.FileName != "user-groups.csv" {
 			t.Errorf("request %+v, want an empty user-groups.csv part", r)
+		}
+	}
+}
+
+// A pipe is an *os.File, an io.Seeker that cannot seek: it must be sent
+// as a plain reader, not refused.
+func TestPipeBody(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	c, _ := fakeClient(t, srv)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	go func() {
+		io.WriteString(pw, sampleCSV)
+		pw.Close()
+	}()
+	if _, err := c.ImportUserGroups(context.Background(), pr); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	if got := string(srv.Requests()[0].CSV); got != sampleCSV {
+		t.Errorf("sent %q, want %q", got, sampleCSV)
+	}
+}
+
+// A file is re-sent from where it was when the import began.
+func TestFileOffset(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	srv.Fail(1, clienttest.Fault{Status: 503})
+	c, _ := fakeClient(t, srv)
+	path := filepath.Join(t.TempDir(), "groups.csv")
+	if err := os.WriteFile(path, []byte("junk line\n"+sampleCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(int64(len("junk line\n")), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImportUserGroups(context.Background(), f); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	for i, r := range srv.Requests() {
+		if string(r.CSV) != sampleCSV {
+			t.Errorf("attempt %d sent %q", i+1, r.CSV)
 		}
 	}
 }
