@@ -57,26 +57,34 @@ func TestWriterRoundTrip(t *testing.T) {
 		{`"`, ",", "\n"},
 		{"cr\ronly", "emoji 🎒", `back\slash`},
 	}
+	got := roundTrip(t, rows)
+	if diff := cmp.Diff(rows, got); diff != "" {
+		t.Errorf("round trip (-wrote +read):\n%s", diff)
+	}
+}
+
+// roundTrip writes rows with a Writer and reads them back with a Reader.
+func roundTrip(t testing.TB, rows []UserGroup) []UserGroup {
+	t.Helper()
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	for _, r := range rows {
-		if err := w.Write(r); err != nil {
+	for _, g := range rows {
+		if err := w.Write(g); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	written := buf.String()
 	var got []UserGroup
 	for rec, err := range NewReader(&buf).All() {
 		if err != nil {
-			t.Fatalf("reading back: %v", err)
+			t.Fatalf("reading back what the Writer wrote: %v\n%q", err, written)
 		}
 		got = append(got, rec.UserGroup)
 	}
-	if diff := cmp.Diff(rows, got); diff != "" {
-		t.Errorf("round trip (-wrote +read):\n%s", diff)
-	}
+	return got
 }
 
 type failWriter struct{ err error }
