@@ -397,16 +397,25 @@ func (c *checker) checkRow(fields []string) {
 // checkValue reports invalid UTF-8, control characters and surrounding white
 // space in the value of canonical column ci.
 func (c *checker) checkValue(ci int, s string) {
+	if s == "" {
+		return
+	}
+	// Fast path: printable ASCII, where the only white space is ' '.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		if s[0] == ' ' || s[len(s)-1] == ' ' {
+			c.spaceWarning(ci, s)
+		}
+		return
+	}
 	badUTF8, control := false, rune(-1)
 	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if (b < 0x20 || b == 0x7f) && control < 0 {
-				control = rune(b)
-			}
-			i++
-			continue
-		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			badUTF8 = true
@@ -421,11 +430,13 @@ func (c *checker) checkValue(ci int, s string) {
 	if control >= 0 {
 		c.add(ci, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %q holds the control character %U, which an Infiniti name cannot hold; remove it (line breaks inside values included)", s, control))
 	}
-	if s != "" {
-		first, _ := utf8.DecodeRuneInString(s)
-		last, _ := utf8.DecodeLastRuneInString(s)
-		if unicode.IsSpace(first) || unicode.IsSpace(last) {
-			c.add(ci, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %q starts or ends with white space, and Infiniti matches names exactly; trim it", s))
-		}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		c.spaceWarning(ci, s)
 	}
+}
+
+func (c *checker) spaceWarning(ci int, s string) {
+	c.add(ci, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %q starts or ends with white space, and Infiniti matches names exactly; trim it", s))
 }
