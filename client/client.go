@@ -426,11 +426,11 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 	b, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if readErr != nil {
 		o.err = &attemptError{attempts: n, err: fmt.Errorf("POST %s: reading the response: %w", endpoint, readErr)}
-		if code == http.StatusOK || isRetryStatus(code) {
-			// The server may or may not have processed the file; the import
-			// is an upsert, so sending it again is safe.
-			o.retry = "reading the response failed: " + readErr.Error()
+		if isRetryStatus(code) {
+			o.retry = fmt.Sprintf("%d %s, and reading its body failed: %v", code, http.StatusText(code), readErr)
 		}
+		// A 2xx whose body was cut off is not retried: Infiniti has
+		// processed the file, and the error says the result was lost.
 		return o
 	}
 	if int64(len(b)) > limit {

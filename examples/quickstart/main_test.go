@@ -21,6 +21,10 @@ func TestQuickstart(t *testing.T) {
 	school := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, _ := r.BasicAuth()
 		auth = append(auth, user)
+		if pass == "disabled" {
+			io.WriteString(w, `{"success":false,"summary":"0 users processed. 0 users created. 0 users updated. 0 users failed. Imports are disabled."}`)
+			return
+		}
 		if pass != "right" {
 			w.WriteHeader(401)
 			io.WriteString(w, `{"success": false, "summary":"Unauthorised. Check credentials."}`)
@@ -64,6 +68,14 @@ func TestQuickstart(t *testing.T) {
 			env:      map[string]string{"INFINITI_PASSWORD": "wrong"},
 			code:     3,
 			stderr:   "check -user and INFINITI_PASSWORD",
+			requests: 1,
+		},
+		{
+			name:     "the school answers with a failure",
+			args:     []string{"-url", school.URL, "-user", "autoimport"},
+			env:      map[string]string{"INFINITI_PASSWORD": "disabled"},
+			code:     1,
+			stdout:   []string{"Imports are disabled."},
 			requests: 1,
 		},
 		{name: "no password", args: []string{"-url", school.URL, "-user", "autoimport"}, code: 2, stderr: "INFINITI_PASSWORD"},
