@@ -686,3 +686,25 @@ func percentEncode(s string) string {
 	}
 	return b.String()
 }
+
+// A 2xx whose body is cut off: Infiniti processed the file, so the import
+// is not sent again; the error says the result was lost.
+func TestResponseCutOff(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Length", "1000")
+		io.WriteString(w, `{"success":true,`)
+	}))
+	defer srv.Close()
+	c, w := newClient(t, srv.URL)
+	res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+	collectErr(err)
+	if err == nil || res != nil || !strings.Contains(err.Error(), "reading the response") {
+		t.Fatalf("err = %v, res %+v; want a read error", err, res)
+	}
+	if hits.Load() != 1 || len(w.get()) != 0 {
+		t.Errorf("%d requests, waits %v: a 2xx must not be retried", hits.Load(), w.get())
+	}
+}
