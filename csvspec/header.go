@@ -2,6 +2,8 @@ package csvspec
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -44,7 +46,7 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 	return func(c *readerConfig) error {
 		used := make(map[string]string, len(canonicalToSource))
-		for _, canonical := range sortedKeys(canonicalToSource) {
+		for _, canonical := range slices.Sorted(maps.Keys(canonicalToSource)) {
 			src := canonicalToSource[canonical]
 			i := columnIndex(canonical)
 			if i < 0 {
@@ -63,20 +65,6 @@ func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 		}
 		return nil
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Insertion sort: the map has at most a handful of keys.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 func columnIndex(name string) int {
