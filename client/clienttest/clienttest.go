@@ -292,8 +292,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-t.C:
 			case <-r.Context().Done():
+				// The client gave up. Abort without an answer: returning
+				// would send an empty 200, which a client that is still
+				// closing its TLS connection could read as the answer.
 				t.Stop()
-				return
+				record()
+				panic(http.ErrAbortHandler)
 			}
 		}
 		if f.Status != 0 {
