@@ -123,7 +123,7 @@ type Request struct {
 	PartContentType string // Content-Type of the first file part
 	CSV             []byte // the first 1 MiB of the CSV
 	CSVSize         int64  // the size of the whole CSV
-	Status          int    // the status the server answered, 0 if it dropped the connection
+	Status          int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
 	Result          *result.Result
 }
 
