@@ -19,9 +19,9 @@ type source interface {
 	// open returns the content for the next attempt and its size in bytes,
 	// or -1 if it is not known in advance.
 	open() (io.ReadCloser, int64, error)
-	// replayable reports whether the content can be sent again from the
-	// start after an attempt failed.
-	replayable() bool
+	// rewindable reports whether the content can be sent again from the
+	// start after an attempt that read some of it failed.
+	rewindable() bool
 }
 
 // seekSource is a caller's io.ReadSeeker: re-sent from where it was when
@@ -56,28 +56,15 @@ func (s *seekSource) open() (io.ReadCloser, int64, error) {
 	return io.NopCloser(s.r), s.size, nil
 }
 
-func (s *seekSource) replayable() bool { return true }
+func (s *seekSource) rewindable() bool { return true }
 
-// onceSource is a caller's plain io.Reader: it can be sent again only if
-// no byte of it was read.
-type onceSource struct {
-	r    io.Reader
-	read atomic.Int64
-}
+// onceSource is a caller's plain io.Reader: an attempt that read none of
+// it can be retried, one that read some cannot.
+type onceSource struct{ r io.Reader }
 
-func (s *onceSource) open() (io.ReadCloser, int64, error) {
-	return io.NopCloser(readFunc(func(p []byte) (int, error) {
-		n, err := s.r.Read(p)
-		s.read.Add(int64(n))
-		return n, err
-	})), -1, nil
-}
+func (s onceSource) open() (io.ReadCloser, int64, error) { return io.NopCloser(s.r), -1, nil }
 
-func (s *onceSource) replayable() bool { return s.read.Load() == 0 }
-
-type readFunc func([]byte) (int, error)
-
-func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+func (onceSource) rewindable() bool { return false }
 
 // rowsSource encodes rows with csvspec.Writer while they are sent; every
 // attempt encodes them again.
@@ -100,7 +87,7 @@ func (s rowsSource) open() (io.ReadCloser, int64, error) {
 	return pr, -1, nil
 }
 
-func (rowsSource) replayable() bool { return true }
+func (rowsSource) rewindable() bool { return true }
 
 // formFile is the name of the multipart file part. Infiniti reads the first
 // file part whatever its names; curl's example uses "file".

@@ -264,7 +264,7 @@ func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, fil
 	if csv == nil {
 		return nil, errNilCSV
 	}
-	var src source = &onceSource{r: csv}
+	var src source = onceSource{r: csv}
 	if rs, ok := csv.(io.ReadSeeker); ok {
 		// An *os.File that is a pipe (os.Stdin, say) is an io.Seeker
 		// that cannot seek: it is sent as a plain reader.
@@ -313,7 +313,7 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 		if attempt > c.retry.MaxRetries {
 			break
 		}
-		if !src.replayable() {
+		if !src.rewindable() && o.sent > 0 {
 			o.err = &attemptError{attempts: attempt, note: "not retried: part of the CSV was already sent and a plain io.Reader cannot be read again; pass an io.Seeker such as an *os.File to allow retries", err: unwrapAttempt(o.err)}
 			break
 		}

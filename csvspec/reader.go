@@ -24,19 +24,15 @@ var (
 	ErrQuote = errors.New("malformed quoting")
 )
 
+// codeErr returns the error of a header problem's code.
 func codeErr(code string) error {
 	switch code {
 	case CodeMissingColumn:
 		return ErrMissingColumn
-	case CodeHeaderName:
-		return ErrHeaderName
 	case CodeDuplicateColumn:
 		return ErrDuplicateColumn
-	case CodeFieldCount:
-		return ErrFieldCount
-	default:
-		return ErrQuote
 	}
+	return ErrHeaderName
 }
 
 // A ParseError is a problem with the header or with one row, found by a

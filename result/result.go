@@ -493,11 +493,8 @@ func (res *Result) Err() error {
 	if c, ok := res.Counts(); ok && c.Failed > 0 {
 		failed = true
 	}
-	for _, d := range res.Details {
-		if d.Status == StatusFailed {
-			failed = true
-			break
-		}
+	if len(res.Failures()) > 0 {
+		failed = true
 	}
 	if failed {
 		return &ImportError{Result: res}

@@ -407,24 +407,32 @@ func canonical(path string, opts []csvspec.ReaderOption) (string, error) {
 		return "", err
 	}
 	defer in.Close()
-	pr, pw := io.Pipe()
-	go func() {
-		w := csvspec.NewWriter(pw)
-		for rec, err := range csvspec.NewReader(in, opts...).All() {
-			if err != nil {
-				pw.CloseWithError(fmt.Errorf("the file changed after the check: %w", err))
-				return
-			}
-			if err := w.Write(rec.UserGroup); err != nil {
-				pw.CloseWithError(err)
-				return
-			}
+	out, err := os.CreateTemp("", "autosync-*.csv")
+	if err != nil {
+		return "", err
+	}
+	err = writeCanonical(out, csvspec.NewReader(in, opts...))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return "", err
+	}
+	return out.Name(), nil
+}
+
+func writeCanonical(out io.Writer, r *csvspec.Reader) error {
+	w := csvspec.NewWriter(out)
+	for rec, err := range r.All() {
+		if err != nil {
+			return fmt.Errorf("the file changed after the check: %w", err)
 		}
-		pw.CloseWithError(w.Flush())
-	}()
-	tmp, err := spool(pr)
-	pr.Close()
-	return tmp, err
+		if err := w.Write(rec.UserGroup); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
 }
 
 func isTerminal(w io.Writer) bool {
