@@ -330,6 +330,9 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 			break
 		}
 	}
+	if st := statsFrom(ctx); st != nil {
+		*st = Stats{StatusCode: o.status, BytesSent: o.sent, Attempts: attempt, Duration: time.Since(start)}
+	}
 	if log != nil {
 		attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempt), slog.Duration("duration", time.Since(start))}
 		if o.err != nil {

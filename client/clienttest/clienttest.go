@@ -79,6 +79,44 @@ func WithPathPrefix(prefix string) Option {
 	return func(s *Server) { s.prefix = "/" + strings.Trim(prefix, "/") }
 }
 
+// ApplyMode is how the fake applies a user-groups file to the memberships it
+// keeps. The vendor does not document which one Infiniti's autoSync import
+// uses (its interactive import offers both, as "Add" and "Replace – Patrons
+// In File"), so both are the fake's choices, for testing code that must be
+// right either way.
+type ApplyMode int
+
+const (
+	// ApplyAdd adds each successful row's groups to the user's memberships
+	// and removes nothing. It is the default.
+	ApplyAdd ApplyMode = iota
+	// ApplyReplace replaces the groups of every user named in a successful
+	// row with the groups of that user's successful rows in the file. Users
+	// the file does not name keep their groups.
+	ApplyReplace
+)
+
+// String returns "add" or "replace".
+func (m ApplyMode) String() string {
+	switch m {
+	case ApplyAdd:
+		return "add"
+	case ApplyReplace:
+		return "replace"
+	}
+	return fmt.Sprintf("ApplyMode(%d)", int(m))
+}
+
+// WithApplyMode sets how the server applies a user-groups file: ApplyAdd
+// (the default) or ApplyReplace. NewServer panics on any other value, as a
+// programming mistake.
+func WithApplyMode(m ApplyMode) Option {
+	if m != ApplyAdd && m != ApplyReplace {
+		panic(fmt.Sprintf("clienttest: WithApplyMode(%v): want ApplyAdd or ApplyReplace", m))
+	}
+	return func(s *Server) { s.mode = m }
+}
+
 func set(names []string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -147,6 +185,7 @@ type Server struct {
 	libraryGroups      map[string]bool // nil: any
 	systemGroups       map[string]bool // nil: any
 	users              map[string]bool // nil: any
+	mode               ApplyMode
 
 	mu       sync.Mutex
 	members  map[string]*members
@@ -476,6 +515,7 @@ func (s *Server) importCSV(csv io.Reader, userGroups bool) (int, *result.Result)
 	defer s.mu.Unlock()
 	var created, updated, nfailed int
 	var details []result.RowOutcome
+	replaced := make(map[string]bool) // users whose groups this file has reset, in ApplyReplace
 	for _, o := range rows {
 		text, status := o.failure, result.StatusFailed
 		if text == "" {
@@ -484,12 +524,17 @@ func (s *Server) importCSV(csv io.Reader, userGroups bool) (int, *result.Result)
 			if ok {
 				text, status = "User Updated", result.StatusUpdated
 				updated++
+				if s.mode == ApplyReplace && !replaced[u] {
+					clear(m.library)
+					clear(m.system)
+				}
 			} else {
 				m = &members{library: map[string]bool{}, system: map[string]bool{}}
 				s.members[u] = m
 				text, status = "User Created", result.StatusCreated
 				created++
 			}
+			replaced[u] = true
 			if g := o.rec.LibraryGroup; g != "" {
 				m.library[g] = true
 			}

@@ -257,3 +257,53 @@ func TestServerRoutes(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyMode(t *testing.T) {
+	const user, pass = clienttest.DefaultUsername, clienttest.DefaultPassword
+	first := hdr + "a,Gold,Year 7\na,Silver,\nb,Gold,Year 8\n"
+	second := hdr + "a,Bronze,Year 8\na,,Year 9\nc,Gold,\n"
+	tests := []struct {
+		mode clienttest.ApplyMode
+		want map[string]clienttest.Membership
+	}{
+		{
+			mode: clienttest.ApplyAdd,
+			want: map[string]clienttest.Membership{
+				"a": {LibraryGroups: []string{"Bronze", "Gold", "Silver"}, SystemGroups: []string{"Year 7", "Year 8", "Year 9"}},
+				"b": {LibraryGroups: []string{"Gold"}, SystemGroups: []string{"Year 8"}},
+				"c": {LibraryGroups: []string{"Gold"}},
+			},
+		},
+		{
+			mode: clienttest.ApplyReplace,
+			want: map[string]clienttest.Membership{
+				"a": {LibraryGroups: []string{"Bronze"}, SystemGroups: []string{"Year 8", "Year 9"}},
+				"b": {LibraryGroups: []string{"Gold"}, SystemGroups: []string{"Year 8"}},
+				"c": {LibraryGroups: []string{"Gold"}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			srv := clienttest.NewServer(clienttest.WithApplyMode(tt.mode))
+			defer srv.Close()
+			for _, csv := range []string{first, second} {
+				if status, res := post(t, srv, "/api/import/userGroups", user, pass, part{"file", "user-groups.csv", csv}); status != http.StatusOK || !res.Success {
+					t.Fatalf("import: status %d, result %+v", status, res)
+				}
+			}
+			if diff := cmp.Diff(tt.want, srv.Memberships()); diff != "" {
+				t.Errorf("memberships (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWithApplyModePanicsOnUnknownMode(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("WithApplyMode(7) did not panic")
+		}
+	}()
+	clienttest.WithApplyMode(7)
+}

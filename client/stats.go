@@ -1,0 +1,37 @@
+package client
+
+import (
+	"context"
+	"time"
+)
+
+// BaseURL returns the base URL the client posts below, as New kept it:
+// scheme, host and path prefix, without credentials, query or trailing
+// slash. It is safe to log and to use as a key.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Tenant returns the tenant given with WithTenant, or "".
+func (c *Client) Tenant() string { return c.tenant }
+
+// Stats is what one import call did on the wire, for a caller's own
+// records (a sync job's run log, say). Ask for it with WithStats.
+type Stats struct {
+	StatusCode int           // the HTTP status of the last attempt; 0 if no answer came
+	BytesSent  int64         // bytes of the CSV read for the last attempt (the multipart framing not counted)
+	Attempts   int           // attempts made, retries included
+	Duration   time.Duration // from the start of the call to its return
+}
+
+type statsKey struct{}
+
+// WithStats returns a copy of ctx that makes an import call given it fill
+// in *s just before it returns, whatever its outcome. Use a context from
+// WithStats for one call at a time: two calls sharing one *Stats race.
+func WithStats(ctx context.Context, s *Stats) context.Context {
+	return context.WithValue(ctx, statsKey{}, s)
+}
+
+func statsFrom(ctx context.Context) *Stats {
+	s, _ := ctx.Value(statsKey{}).(*Stats)
+	return s
+}

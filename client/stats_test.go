@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/autosync-go/autosync/client/clienttest"
+)
+
+func TestStats(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults []clienttest.Fault
+		csv    string
+		want   Stats
+	}{
+		{name: "one attempt", csv: sampleCSV, want: Stats{StatusCode: 200, BytesSent: int64(len(sampleCSV)), Attempts: 1}},
+		{name: "retried once", faults: []clienttest.Fault{{Status: 503}}, csv: sampleCSV, want: Stats{StatusCode: 200, BytesSent: int64(len(sampleCSV)), Attempts: 2}},
+		{name: "refused", faults: []clienttest.Fault{{Status: 403}}, csv: sampleCSV, want: Stats{StatusCode: 403, BytesSent: int64(len(sampleCSV)), Attempts: 1}},
+		{name: "empty file", csv: "", want: Stats{StatusCode: 200, Attempts: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := clienttest.NewServer()
+			defer srv.Close()
+			for _, f := range tt.faults {
+				srv.Fail(1, f)
+			}
+			c, _ := fakeClient(t, srv)
+			var st Stats
+			_, err := c.ImportUserGroups(WithStats(context.Background(), &st), strings.NewReader(tt.csv))
+			collectErr(err)
+			if st.Duration <= 0 {
+				t.Errorf("Duration %v, want > 0", st.Duration)
+			}
+			if diff := cmp.Diff(tt.want, st, cmpopts.IgnoreFields(Stats{}, "Duration")); diff != "" {
+				t.Errorf("stats (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAccessors(t *testing.T) {
+	tests := []struct {
+		url, tenant string
+		wantURL     string
+		wantTenant  string
+	}{
+		{url: "https://user:pw@school.example/infiniti/", tenant: "T1", wantURL: "https://school.example/infiniti", wantTenant: "T1"},
+		{url: "https://school.example", wantURL: "https://school.example"},
+	}
+	for _, tt := range tests {
+		var opts []Option
+		if tt.tenant != "" {
+			opts = append(opts, WithTenant(tt.tenant))
+		}
+		c, err := New(tt.url, opts...)
+		if err != nil {
+			t.Fatal(collectErr(err))
+		}
+		if got := c.BaseURL(); got != tt.wantURL {
+			t.Errorf("BaseURL() = %q, want %q", got, tt.wantURL)
+		}
+		if got := c.Tenant(); got != tt.wantTenant {
+			t.Errorf("Tenant() = %q, want %q", got, tt.wantTenant)
+		}
+	}
+}
