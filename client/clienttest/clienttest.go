@@ -3,24 +3,39 @@
 // without a school: in the manner of net/http/httptest.
 //
 // The server speaks the protocol as Infiniti does, as far as it is known:
-// it checks HTTP Basic Auth (answering Infiniti's "Unauthorised. Check
-// credentials." result), takes the first file part of a multipart POST as
-// the CSV, applies the user-groups rules against the groups and users it
-// is given, keeps the memberships in memory, and answers with Infiniti's
-// summary wording and, when a row fails, the details of every row. It
-// records each request, and it can inject faults: a status code for the
-// next requests, a Retry-After header, a delay, a connection dropped in the
-// middle of an upload.
+// it serves only the import paths it knows (ImportUserGroupsPath, below an
+// optional WithPathPrefix), checks HTTP Basic Auth (answering Infiniti's
+// "Unauthorised. Check credentials." result), takes the first file part of
+// a multipart POST as the CSV, applies the user-groups rules against the
+// groups and users it is given, keeps the memberships in memory, and
+// answers with Infiniti's summary wording and, when a row fails, the
+// details of every row. It records each request, and it can inject faults:
+// a status code for the next requests, a Retry-After header, a delay, a
+// connection dropped in the middle of an upload.
+//
+// The fake reads uploads with its own code on encoding/csv, not with the
+// SDK's csvspec package, so that a bug in csvspec's Reader or Writer shows
+// up in tests that use the fake instead of being mirrored by it. Like
+// Infiniti it requires the header names exactly (in any order; other
+// columns are ignored), strips a UTF-8 byte order mark, skips blank lines
+// and numbers the data rows from 1, header excluded.
 //
 // Where Infiniti's behaviour is not documented the fake makes a choice of
 // its own, noted on the option or method concerned; test against a real
-// site before relying on those details.
+// site before relying on those details. In short, the fake's choices: it
+// answers 404 (text) for a path it does not serve and 405 for a method
+// other than POST; 404 with a result for a tenant WithTenants does not
+// list; 401 with the "Unauthorised" result for bad credentials; 400 with a
+// result for a request with no file part or a CSV whose header is wrong;
+// and 200 with a result once the rows have been applied. It checks the
+// path, then the method, the tenant and the credentials, in that order.
 package clienttest
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/x509"
-	stdcsv "encoding/csv"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,8 +49,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/result"
+)
+
+// The import paths the server serves, below its WithPathPrefix. Any other
+// path is answered 404.
+const (
+	ImportUserGroupsPath = "/api/import/userGroups"
+	// importContactsPath is the contacts import with the one mode seen in
+	// the field; until the fake models contacts it only counts their rows.
+	importContactsPath = "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"
 )
 
 // The account a Server accepts unless WithAccount says otherwise.
@@ -53,6 +76,29 @@ type Option func(*Server)
 // WithAccount sets the only credentials the server accepts.
 func WithAccount(username, password string) Option {
 	return func(s *Server) { s.username, s.password = username, password }
+}
+
+// WithLatin1Credentials makes the server decode the Basic Auth username
+// and password as ISO-8859-1, one byte per character, as Apache Tomcat's
+// Basic authenticator does by default, instead of as UTF-8 (the default,
+// as curl sends them). With it, a client that sends a non-ASCII password
+// such as DefaultPassword in UTF-8 is refused with the "Unauthorised"
+// result, as such a server refuses it, and one that sends it in ISO-8859-1
+// is accepted. Which one Infiniti expects is not documented.
+func WithLatin1Credentials() Option {
+	return func(s *Server) { s.latin1 = true }
+}
+
+// WithTenants defines the tenants the server serves: a request whose
+// tenantId query parameter is not one of ids, or that has none, is refused
+// with status 404 and a result whose summary names the tenant, before its
+// credentials are checked and before its upload is read. Infiniti's answer
+// to an unknown tenant is not documented: 404 is the fake's choice. The
+// tenants share the server's users, groups and memberships; use one Server
+// per school to keep them apart. Without this option any tenant, or none,
+// is accepted.
+func WithTenants(ids ...string) Option {
+	return func(s *Server) { s.tenants = set(ids) }
 }
 
 // WithLibraryGroups defines the library groups; a row naming another fails.
@@ -75,8 +121,15 @@ func WithUsers(usernames ...string) Option {
 
 // WithPathPrefix serves the imports below prefix, such as "/infiniti", as a
 // site behind a reverse proxy does: prefix + "/api/import/userGroups".
+// Surrounding slashes in prefix do not matter; "" or "/" is no prefix.
 func WithPathPrefix(prefix string) Option {
-	return func(s *Server) { s.prefix = "/" + strings.Trim(prefix, "/") }
+	return func(s *Server) {
+		if p := strings.Trim(prefix, "/"); p != "" {
+			s.prefix = "/" + p
+		} else {
+			s.prefix = ""
+		}
+	}
 }
 
 // ApplyMode is how the fake applies a user-groups file to the memberships it
@@ -149,20 +202,30 @@ type Fault struct {
 // A Request is what the server recorded of one request. It never holds
 // the password.
 type Request struct {
-	Method          string
-	Path            string
-	TenantID        string // the tenantId query parameter, "" if absent
-	HasTenantID     bool   // whether tenantId was in the query at all
-	Username        string // the Basic Auth username, "" if none
-	Authorized      bool   // whether the credentials were right
-	Header          http.Header
-	FormName        string // form name of the first file part
-	FileName        string // file name of the first file part
-	PartContentType string // Content-Type of the first file part
-	CSV             []byte // the first 1 MiB of the CSV
-	CSVSize         int64  // the size of the whole CSV
-	Status          int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
-	Result          *result.Result
+	Method      string
+	Path        string
+	TenantID    string // the first tenantId query parameter, "" if absent
+	HasTenantID bool   // whether tenantId was in the query at all
+	// Username is the Basic Auth username, "" if none, decoded as the
+	// server decodes it (ISO-8859-1 with WithLatin1Credentials; otherwise
+	// the bytes sent, which should be UTF-8).
+	Username   string
+	Authorized bool // whether the credentials were right
+	// ContentLength is the request's Content-Length: -1 when the length
+	// was not declared, as in a chunked upload.
+	ContentLength int64
+	// TransferEncoding is the request's transfer encodings, outermost
+	// first, such as ["chunked"]; nil when the body was sent with a
+	// Content-Length.
+	TransferEncoding []string
+	Header           http.Header
+	FormName         string // form name of the first file part
+	FileName         string // file name of the first file part
+	PartContentType  string // Content-Type of the first file part
+	CSV              []byte // the first 1 MiB of the CSV
+	CSVSize          int64  // the size of the whole CSV
+	Status           int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
+	Result           *result.Result
 }
 
 // Membership is the groups a user is in.
@@ -181,7 +244,9 @@ type Server struct {
 	ts *httptest.Server
 
 	username, password string
-	prefix             string
+	latin1             bool            // decode Basic credentials as ISO-8859-1
+	tenants            map[string]bool // nil: any
+	prefix             string          // "" or "/infiniti": no trailing slash
 	libraryGroups      map[string]bool // nil: any
 	systemGroups       map[string]bool // nil: any
 	users              map[string]bool // nil: any
@@ -282,11 +347,17 @@ func (s *Server) nextFault() (Fault, bool) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	tenant, hasTenant := r.URL.Query()["tenantId"]
-	rec := Request{Method: r.Method, Path: r.URL.Path, HasTenantID: hasTenant, Header: r.Header.Clone()}
+	rec := Request{
+		Method: r.Method, Path: r.URL.Path, HasTenantID: hasTenant, Header: r.Header.Clone(),
+		ContentLength: r.ContentLength, TransferEncoding: slices.Clone(r.TransferEncoding),
+	}
 	if hasTenant {
 		rec.TenantID = tenant[0]
 	}
 	user, pass, _ := r.BasicAuth()
+	if s.latin1 {
+		user, pass = latin1(user), latin1(pass)
+	}
 	rec.Username = user
 	rec.Authorized = user == s.username && pass == s.password
 	rec.Header.Del("Authorization")
@@ -313,7 +384,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler)
 	}
-	var csv io.Reader // the CSV part, once found
+	var upload io.Reader // the CSV part, once found
 	problem := ""
 	if f.Status != 0 || f.Delay > 0 {
 		// Read the whole upload first: the fault comes after it, and the
@@ -321,7 +392,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if part, p := firstFilePart(r, &rec); part != nil {
 			b, _ := io.ReadAll(part)
 			rec.CSV, rec.CSVSize = b[:min(len(b), maxRecordedCSV)], int64(len(b))
-			csv = bytes.NewReader(b)
+			upload = bytes.NewReader(b)
 		} else {
 			problem = p
 		}
@@ -373,7 +444,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 	}
-	if !strings.HasPrefix(r.URL.Path, strings.TrimSuffix(s.prefix, "/")+"/api/import/") {
+	var kind importKind
+	switch r.URL.Path {
+	case s.prefix + ImportUserGroupsPath:
+		kind = userGroupsImport
+	case s.prefix + importContactsPath:
+		kind = countedImport
+	default:
 		rec.Status = http.StatusNotFound
 		record()
 		http.NotFound(w, r)
@@ -386,30 +463,49 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if s.tenants != nil && (!hasTenant || !s.tenants[rec.TenantID]) {
+		// Not documented; the fake's choice, see WithTenants.
+		summary := fmt.Sprintf("Unknown tenant (%s).", rec.TenantID)
+		if !hasTenant {
+			summary = "No tenant: the tenantId query parameter is required."
+		}
+		reply(http.StatusNotFound, &result.Result{Success: false, Summary: summary})
+		return
+	}
 	if !rec.Authorized {
 		// Infiniti's documented answer; the status it uses is not
 		// documented, the fake answers 401.
 		reply(http.StatusUnauthorized, &result.Result{Success: false, Summary: "Unauthorised. Check credentials."})
 		return
 	}
-	userGroups := r.URL.Path == strings.TrimSuffix(s.prefix, "/")+"/api/import/userGroups"
-	if csv == nil && problem == "" {
+	if upload == nil && problem == "" {
 		part, p := firstFilePart(r, &rec)
 		if part == nil {
 			problem = p
 		} else {
 			capture := &limitedBuffer{max: maxRecordedCSV}
-			status, res := s.importCSV(io.TeeReader(part, capture), userGroups)
+			status, res := s.importCSV(io.TeeReader(part, capture), kind)
 			rec.CSV, rec.CSVSize = capture.buf.Bytes(), capture.n
 			reply(status, res)
 			return
 		}
 	}
-	if csv == nil {
+	if upload == nil {
 		reply(http.StatusBadRequest, &result.Result{Success: false, Summary: problem})
 		return
 	}
-	reply(s.importCSV(csv, userGroups))
+	reply(s.importCSV(upload, kind))
+}
+
+// latin1 decodes s as ISO-8859-1: each byte is the code point of one
+// character.
+func latin1(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
 }
 
 // firstFilePart returns the content of the first file part of a multipart
@@ -450,10 +546,138 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// rowOutcome is what the import did with one row.
-type rowOutcome struct {
-	rec     csvspec.Record
-	failure string // "" if the row is imported
+// importKind is what an import path does with its rows.
+type importKind int
+
+const (
+	userGroupsImport importKind = iota
+	countedImport               // rows are counted as processed and updated, not applied
+)
+
+// userGroupsColumns is the user-groups header, which Infiniti requires
+// exactly (in any order).
+var userGroupsColumns = []string{"username", "library-group", "system-group"}
+
+// row is one data row of an upload: its values in the order of the
+// columns asked for, or why it could not be read.
+type row struct {
+	n       int      // 1-based data row, header excluded
+	values  []string // by column; nil if failure is set
+	failure string   // "" if the row could be read
+}
+
+// errHeader is an upload whose header is wrong: nothing can be imported.
+type errHeader struct{ msg string }
+
+func (e *errHeader) Error() string { return e.msg }
+
+// readUpload reads a CSV upload with encoding/csv, independently of the
+// SDK's csvspec: a UTF-8 byte order mark is stripped, blank lines are
+// skipped and not counted, the header must name each of columns exactly
+// once (other columns are ignored), and each data row, numbered from 1, is
+// given to each in order with its values in the order of columns. A row
+// that cannot be read (quoting, or a number of fields other than the
+// header's) is given with failure set, and reading goes on. The error is
+// an *errHeader for a wrong header, or the upload's read error.
+func readUpload(upload io.Reader, columns []string, each func(row) error) error {
+	cr := csv.NewReader(stripBOM(upload))
+	cr.FieldsPerRecord = -1 // the fake checks the count itself, to go on after a bad row
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil // an empty file: no rows
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &errHeader{"The CSV header cannot be read: it " + malformed(pe)}
+	}
+	if err != nil {
+		return err
+	}
+	index := make([]int, len(columns))
+	for i, col := range columns {
+		index[i] = -1
+		for j, name := range header {
+			if name != col {
+				continue
+			}
+			if index[i] >= 0 {
+				return &errHeader{fmt.Sprintf("The CSV header is invalid: column %q appears twice.", col)}
+			}
+			index[i] = j
+		}
+		if index[i] < 0 {
+			return &errHeader{fmt.Sprintf("The CSV header is invalid: column %q is missing; the header must name the columns %s, spelled exactly.", col, strings.Join(columns, ", "))}
+		}
+	}
+	nfields := len(header)
+	for n := 1; ; n++ {
+		before := cr.InputOffset()
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		r := row{n: n}
+		switch {
+		case errors.As(err, &pe):
+			if cr.InputOffset() == before {
+				return err // no progress: cannot go on
+			}
+			r.failure = "is malformed: it " + malformed(pe)
+		case err != nil:
+			return err
+		case len(rec) != nfields:
+			line, _ := cr.FieldPos(0)
+			r.failure = fmt.Sprintf("is malformed: line %d has %d fields but the header has %d.", line, len(rec), nfields)
+		default:
+			r.values = make([]string, len(columns))
+			for i, j := range index {
+				r.values[i] = rec[j]
+			}
+		}
+		if err := each(r); err != nil {
+			return err
+		}
+	}
+}
+
+// malformed says, in the fake's own words, what is wrong with a record
+// encoding/csv cannot read, ending with a full stop.
+func malformed(pe *csv.ParseError) string {
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf(`has a quote (") inside a value that is not quoted, on line %d, column %d.`, pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Sprintf(`starts on line %d and has a stray quote or a quoted value that is never closed (seen on line %d, column %d).`, pe.StartLine, pe.Line, pe.Column)
+	}
+	return fmt.Sprintf("cannot be read from line %d: %v.", pe.StartLine, pe.Err)
+}
+
+// stripBOM returns a reader of r without a leading UTF-8 byte order mark.
+func stripBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
+		_, _ = br.Discard(3)
+	}
+	return br
+}
+
+// countRows counts the data rows of an upload whose columns the fake does
+// not know: every record after the first, however many fields it has.
+func countRows(upload io.Reader) (int, error) {
+	cr := csv.NewReader(stripBOM(upload))
+	cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = -1, true, true
+	n := 0
+	for {
+		_, err := cr.Read()
+		if err == io.EOF {
+			return max(0, n-1), nil // the header is not a row
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
 }
 
 // failed words a failure as Infiniti does: the field, the reason, and the
@@ -463,52 +687,49 @@ func failed(field, reason string) string {
 	return m + " User failed to import: " + m + " "
 }
 
-// importCSV applies the rules to every row, then the memberships of the
-// rows that pass. For imports other than user groups (any other path under
-// /api/import/) the fake only counts the data rows, as processed and
-// updated: it does not know their rules.
-func (s *Server) importCSV(csv io.Reader, userGroups bool) (int, *result.Result) {
-	var rows []rowOutcome
-	var contentRows int
-	if userGroups {
-		rd := csvspec.NewReader(csv)
-		for {
-			rec, err := rd.Read()
-			if err == io.EOF {
-				break
-			}
-			var pe *csvspec.ParseError
-			if errors.As(err, &pe) && pe.Row == 0 {
-				// The header is wrong: nothing can be imported. What
-				// Infiniti answers here is not documented.
-				_, _ = io.Copy(io.Discard, csv)
-				return http.StatusBadRequest, &result.Result{Success: false, Summary: "The CSV header is invalid: " + strings.TrimPrefix(err.Error(), "csvspec: ")}
-			}
-			if err != nil && pe == nil {
-				return http.StatusBadRequest, &result.Result{Success: false, Summary: "Reading the upload failed."}
-			}
-			o := rowOutcome{rec: rec}
-			if err != nil {
-				o.failure = failed("row", "is malformed: "+strings.TrimPrefix(err.Error(), "csvspec: ")+".")
+// readFailure answers a failed upload read: the header (nothing can be
+// imported; what Infiniti answers is not documented) or the body itself.
+func readFailure(err error) (int, *result.Result) {
+	var he *errHeader
+	if errors.As(err, &he) {
+		return http.StatusBadRequest, &result.Result{Success: false, Summary: he.msg}
+	}
+	return http.StatusBadRequest, &result.Result{Success: false, Summary: "Reading the upload failed."}
+}
+
+// userGroupRow is a user-groups row and what the import does with it.
+type userGroupRow struct {
+	n                                int
+	username, libraryGroup, sysGroup string
+	failure                          string // "" if the row is imported
+}
+
+// importCSV applies an upload: for user groups, the rules to every row,
+// then the memberships of the rows that pass. For a counted import the
+// fake only counts the data rows, as processed and updated: it does not
+// know their rules.
+func (s *Server) importCSV(upload io.Reader, kind importKind) (int, *result.Result) {
+	var rows []userGroupRow
+	var counted int
+	var err error
+	if kind == countedImport {
+		counted, err = countRows(upload)
+	} else {
+		err = readUpload(upload, userGroupsColumns, func(r row) error {
+			o := userGroupRow{n: r.n}
+			if r.failure != "" {
+				o.failure = failed("row", r.failure)
 			} else {
-				o.failure = s.checkRow(rec.UserGroup)
+				o.username, o.libraryGroup, o.sysGroup = r.values[0], r.values[1], r.values[2]
+				o.failure = s.checkRow(o)
 			}
 			rows = append(rows, o)
-		}
-	} else {
-		cr := stdcsv.NewReader(csv)
-		cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = -1, true, true
-		for {
-			_, err := cr.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return http.StatusBadRequest, &result.Result{Success: false, Summary: "Reading the upload failed."}
-			}
-			contentRows++
-		}
-		contentRows = max(0, contentRows-1) // the header
+			return nil
+		})
+	}
+	if err != nil {
+		_, _ = io.Copy(io.Discard, upload)
+		return readFailure(err)
 	}
 
 	s.mu.Lock()
@@ -519,7 +740,7 @@ func (s *Server) importCSV(csv io.Reader, userGroups bool) (int, *result.Result)
 	for _, o := range rows {
 		text, status := o.failure, result.StatusFailed
 		if text == "" {
-			u := o.rec.Username
+			u := o.username
 			m, ok := s.members[u]
 			if ok {
 				text, status = "User Updated", result.StatusUpdated
@@ -535,19 +756,19 @@ func (s *Server) importCSV(csv io.Reader, userGroups bool) (int, *result.Result)
 				created++
 			}
 			replaced[u] = true
-			if g := o.rec.LibraryGroup; g != "" {
+			if g := o.libraryGroup; g != "" {
 				m.library[g] = true
 			}
-			if g := o.rec.SystemGroup; g != "" {
+			if g := o.sysGroup; g != "" {
 				m.system[g] = true
 			}
 		} else {
 			nfailed++
 		}
-		details = append(details, result.RowOutcome{Row: o.rec.Row, Status: status, Message: text})
+		details = append(details, result.RowOutcome{Row: o.n, Status: status, Message: text})
 	}
-	processed := len(rows) + contentRows
-	updated += contentRows
+	processed := len(rows) + counted
+	updated += counted
 	res := &result.Result{
 		Success: nfailed == 0,
 		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(created), users(updated), users(nfailed)),
@@ -565,16 +786,16 @@ func users(n int) string {
 	return fmt.Sprintf("%d users", n)
 }
 
-func (s *Server) checkRow(g csvspec.UserGroup) string {
+func (s *Server) checkRow(g userGroupRow) string {
 	switch {
-	case g.Username == "":
+	case g.username == "":
 		return failed("username", "is required.")
-	case s.users != nil && !s.users[g.Username]:
-		return failed("username", fmt.Sprintf("User (%s) does not exist.", g.Username))
-	case g.LibraryGroup != "" && s.libraryGroups != nil && !s.libraryGroups[g.LibraryGroup]:
-		return failed("library-group", fmt.Sprintf("Library group (%s) does not exist.", g.LibraryGroup))
-	case g.SystemGroup != "" && s.systemGroups != nil && !s.systemGroups[g.SystemGroup]:
-		return failed("system-group", fmt.Sprintf("System group (%s) does not exist.", g.SystemGroup))
+	case s.users != nil && !s.users[g.username]:
+		return failed("username", fmt.Sprintf("User (%s) does not exist.", g.username))
+	case g.libraryGroup != "" && s.libraryGroups != nil && !s.libraryGroups[g.libraryGroup]:
+		return failed("library-group", fmt.Sprintf("Library group (%s) does not exist.", g.libraryGroup))
+	case g.sysGroup != "" && s.systemGroups != nil && !s.systemGroups[g.sysGroup]:
+		return failed("system-group", fmt.Sprintf("System group (%s) does not exist.", g.sysGroup))
 	}
 	return ""
 }

@@ -58,3 +58,23 @@ func ExampleServer_Fail() {
 	// Output:
 	// 503 1s
 }
+
+// A server that serves only some tenants refuses the others, with 404
+// (the fake's choice: Infiniti's answer is not documented).
+func ExampleWithTenants() {
+	srv := clienttest.NewServer(clienttest.WithTenants("school-42"))
+	defer srv.Close()
+
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword),
+		client.WithTenant("school-43"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.ImportUserGroups(context.Background(), strings.NewReader(""))
+	fmt.Println(errors.Is(err, client.ErrNotFound))
+	fmt.Println(srv.Requests()[0].Status, srv.Requests()[0].Result.Summary)
+	// Output:
+	// true
+	// 404 Unknown tenant (school-43).
+}
