@@ -3,22 +3,25 @@
 // without a school: in the manner of net/http/httptest.
 //
 // The server speaks the protocol as Infiniti does, as far as it is known:
-// it serves only the import paths it knows (ImportUserGroupsPath, below an
-// optional WithPathPrefix), checks HTTP Basic Auth (answering Infiniti's
-// "Unauthorised. Check credentials." result), takes the first file part of
-// a multipart POST as the CSV, applies the user-groups rules against the
-// groups and users it is given, keeps the memberships in memory, and
-// answers with Infiniti's summary wording and, when a row fails, the
-// details of every row. It records each request, and it can inject faults:
-// a status code for the next requests, a Retry-After header, a delay, a
-// connection dropped in the middle of an upload.
+// it serves only the import paths it knows (ImportUserGroupsPath and
+// ImportContactsPath, below an optional WithPathPrefix), checks HTTP Basic
+// Auth (answering Infiniti's "Unauthorised. Check credentials." result),
+// takes the first file part of a multipart POST as the CSV, applies the
+// user-groups rules against the groups and users it is given, keeps the
+// memberships in memory (Memberships), and answers with Infiniti's summary
+// wording and, when a row fails, the details of every row. A contacts
+// import replaces the contacts of the users it names (Contacts); its
+// answer is the fake's invention, see ImportContactsPath. It records each
+// request, and it can inject faults: a status code for the next requests,
+// a Retry-After header, a delay, a connection dropped in the middle of an
+// upload.
 //
 // The fake reads uploads with its own code on encoding/csv, not with the
 // SDK's csvspec package, so that a bug in csvspec's Reader or Writer shows
 // up in tests that use the fake instead of being mirrored by it. Like
-// Infiniti it requires the header names exactly (in any order; other
-// columns are ignored), strips a UTF-8 byte order mark, skips blank lines
-// and numbers the data rows from 1, header excluded.
+// Infiniti it requires the header names exactly (in any order, other
+// columns ignored: the fake's choice), strips a UTF-8 byte order mark,
+// skips blank lines and numbers the data rows from 1, header excluded.
 //
 // Where Infiniti's behaviour is not documented the fake makes a choice of
 // its own, noted on the option or method concerned; test against a real
@@ -28,7 +31,8 @@
 // list; 401 with the "Unauthorised" result for bad credentials; 400 with a
 // result for a request with no file part or a CSV whose header is wrong;
 // and 200 with a result once the rows have been applied. It checks the
-// path, then the method, the tenant and the credentials, in that order.
+// path (as sent, percent-encoding included, so "%2F" is not a slash),
+// then the method, the tenant and the credentials, in that order.
 package clienttest
 
 import (
@@ -43,6 +47,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -55,10 +60,25 @@ import (
 // The import paths the server serves, below its WithPathPrefix. Any other
 // path is answered 404.
 const (
+	// ImportUserGroupsPath is the user-groups import.
 	ImportUserGroupsPath = "/api/import/userGroups"
-	// importContactsPath is the contacts import with the one mode seen in
-	// the field; until the fake models contacts it only counts their rows.
-	importContactsPath = "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"
+	// ImportContactsPath is the contacts import with its mode, the one
+	// mode seen in the field: replace the contacts of the users in the
+	// file. The fake answers 404 for any other mode, since other mode
+	// names are not published (the fake's choice).
+	//
+	// The fake checks the header (username, type, role, primary,
+	// addressee, contact, sms, scenarios, spelled exactly) and that each
+	// row's user exists (WithUsers), and no value: the pre-flight check is
+	// csvspec's. The rows of a user that pass become that user's contacts,
+	// replacing those an earlier file set; users the file does not name,
+	// or whose rows all fail, keep theirs. Its answer is its own
+	// invention, since Infiniti's is not documented: in the user-groups
+	// wording, each row counted as a user, "User Updated" for a row
+	// applied (a contacts import creates no user) and a failure otherwise,
+	// with the details of every row when one fails.
+	ImportContactsPath = "/api/import/userContacts/" + contactsMode
+	contactsMode       = "replaceDeclaredPatronsKeepCustomContacts"
 )
 
 // The account a Server accepts unless WithAccount says otherwise.
@@ -234,6 +254,20 @@ type Membership struct {
 	SystemGroups  []string // sorted
 }
 
+// Contact is one contact of a user as the contacts import received it: the
+// values of one row's columns, verbatim (not trimmed, parsed or
+// validated), so that a test sees exactly what its program sent, such as
+// "True" or "true" for Primary.
+type Contact struct {
+	Type      string // "type": email or phone
+	Role      string // "role": patron or guardian
+	Primary   string // "primary": a boolean
+	Addressee string // "addressee": the name to address
+	Contact   string // "contact": the address or number
+	SMS       string // "sms": a boolean, may be empty
+	Scenarios string // "scenarios": ;-separated names
+}
+
 // Server is a fake Infiniti import server. Create it with NewServer and
 // close it with Close.
 type Server struct {
@@ -254,6 +288,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	members  map[string]*members
+	contacts map[string][]Contact
 	requests []Request
 	faults   []Fault
 }
@@ -265,7 +300,7 @@ type members struct{ library, system map[string]bool }
 // otherwise. Use Server.Client for an *http.Client that trusts its
 // certificate.
 func NewServer(opts ...Option) *Server {
-	s := &Server{username: DefaultUsername, password: DefaultPassword, members: make(map[string]*members)}
+	s := &Server{username: DefaultUsername, password: DefaultPassword, members: make(map[string]*members), contacts: make(map[string][]Contact)}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -312,6 +347,19 @@ func (s *Server) Memberships() map[string]Membership {
 	out := make(map[string]Membership, len(s.members))
 	for u, m := range s.members {
 		out[u] = Membership{LibraryGroups: keys(m.library), SystemGroups: keys(m.system)}
+	}
+	return out
+}
+
+// Contacts returns every user's contacts, as contacts imports have set
+// them: for each user, the contacts of the rows applied for that user by
+// the last file that named the user, in file order.
+func (s *Server) Contacts() map[string][]Contact {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]Contact, len(s.contacts))
+	for u, cs := range s.contacts {
+		out[u] = slices.Clone(cs)
 	}
 	return out
 }
@@ -444,12 +492,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 	}
-	var kind importKind
-	switch r.URL.Path {
-	case s.prefix + ImportUserGroupsPath:
-		kind = userGroupsImport
-	case s.prefix + importContactsPath:
-		kind = countedImport
+	var apply func(io.Reader) (int, *result.Result)
+	prefix := (&url.URL{Path: s.prefix}).EscapedPath()
+	switch r.URL.EscapedPath() {
+	case prefix + ImportUserGroupsPath:
+		apply = s.importUserGroups
+	case prefix + ImportContactsPath:
+		apply = s.importContacts
 	default:
 		rec.Status = http.StatusNotFound
 		record()
@@ -484,7 +533,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			problem = p
 		} else {
 			capture := &limitedBuffer{max: maxRecordedCSV}
-			status, res := s.importCSV(io.TeeReader(part, capture), kind)
+			status, res := apply(io.TeeReader(part, capture))
 			rec.CSV, rec.CSVSize = capture.buf.Bytes(), capture.n
 			reply(status, res)
 			return
@@ -494,7 +543,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusBadRequest, &result.Result{Success: false, Summary: problem})
 		return
 	}
-	reply(s.importCSV(upload, kind))
+	reply(apply(upload))
 }
 
 // latin1 decodes s as ISO-8859-1: each byte is the code point of one
@@ -546,16 +595,8 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// importKind is what an import path does with its rows.
-type importKind int
-
-const (
-	userGroupsImport importKind = iota
-	countedImport               // rows are counted as processed and updated, not applied
-)
-
-// userGroupsColumns is the user-groups header, which Infiniti requires
-// exactly (in any order).
+// userGroupsColumns is the user-groups header, whose names Infiniti
+// requires exactly.
 var userGroupsColumns = []string{"username", "library-group", "system-group"}
 
 // row is one data row of an upload: its values in the order of the
@@ -579,7 +620,7 @@ func (e *errHeader) Error() string { return e.msg }
 // that cannot be read (quoting, or a number of fields other than the
 // header's) is given with failure set, and reading goes on. The error is
 // an *errHeader for a wrong header, or the upload's read error.
-func readUpload(upload io.Reader, columns []string, each func(row) error) error {
+func readUpload(upload io.Reader, columns []string, each func(row)) error {
 	cr := csv.NewReader(stripBOM(upload))
 	cr.FieldsPerRecord = -1 // the fake checks the count itself, to go on after a bad row
 	cr.ReuseRecord = true
@@ -635,9 +676,7 @@ func readUpload(upload io.Reader, columns []string, each func(row) error) error 
 				r.values[i] = rec[j]
 			}
 		}
-		if err := each(r); err != nil {
-			return err
-		}
+		each(r)
 	}
 }
 
@@ -660,24 +699,6 @@ func stripBOM(r io.Reader) io.Reader {
 		_, _ = br.Discard(3)
 	}
 	return br
-}
-
-// countRows counts the data rows of an upload whose columns the fake does
-// not know: every record after the first, however many fields it has.
-func countRows(upload io.Reader) (int, error) {
-	cr := csv.NewReader(stripBOM(upload))
-	cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = -1, true, true
-	n := 0
-	for {
-		_, err := cr.Read()
-		if err == io.EOF {
-			return max(0, n-1), nil // the header is not a row
-		}
-		if err != nil {
-			return 0, err
-		}
-		n++
-	}
 }
 
 // failed words a failure as Infiniti does: the field, the reason, and the
@@ -704,29 +725,20 @@ type userGroupRow struct {
 	failure                          string // "" if the row is imported
 }
 
-// importCSV applies an upload: for user groups, the rules to every row,
-// then the memberships of the rows that pass. For a counted import the
-// fake only counts the data rows, as processed and updated: it does not
-// know their rules.
-func (s *Server) importCSV(upload io.Reader, kind importKind) (int, *result.Result) {
+// importUserGroups applies a user-groups upload: the rules to every row,
+// then the memberships of the rows that pass, as ApplyMode says.
+func (s *Server) importUserGroups(upload io.Reader) (int, *result.Result) {
 	var rows []userGroupRow
-	var counted int
-	var err error
-	if kind == countedImport {
-		counted, err = countRows(upload)
-	} else {
-		err = readUpload(upload, userGroupsColumns, func(r row) error {
-			o := userGroupRow{n: r.n}
-			if r.failure != "" {
-				o.failure = failed("row", r.failure)
-			} else {
-				o.username, o.libraryGroup, o.sysGroup = r.values[0], r.values[1], r.values[2]
-				o.failure = s.checkRow(o)
-			}
-			rows = append(rows, o)
-			return nil
-		})
-	}
+	err := readUpload(upload, userGroupsColumns, func(r row) {
+		o := userGroupRow{n: r.n}
+		if r.failure != "" {
+			o.failure = failed("row", r.failure)
+		} else {
+			o.username, o.libraryGroup, o.sysGroup = r.values[0], r.values[1], r.values[2]
+			o.failure = s.checkRow(o)
+		}
+		rows = append(rows, o)
+	})
 	if err != nil {
 		_, _ = io.Copy(io.Discard, upload)
 		return readFailure(err)
@@ -734,49 +746,125 @@ func (s *Server) importCSV(upload io.Reader, kind importKind) (int, *result.Resu
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var created, updated, nfailed int
-	var details []result.RowOutcome
+	var tally tally
 	replaced := make(map[string]bool) // users whose groups this file has reset, in ApplyReplace
 	for _, o := range rows {
-		text, status := o.failure, result.StatusFailed
-		if text == "" {
-			u := o.username
-			m, ok := s.members[u]
-			if ok {
-				text, status = "User Updated", result.StatusUpdated
-				updated++
-				if s.mode == ApplyReplace && !replaced[u] {
-					clear(m.library)
-					clear(m.system)
-				}
-			} else {
-				m = &members{library: map[string]bool{}, system: map[string]bool{}}
-				s.members[u] = m
-				text, status = "User Created", result.StatusCreated
-				created++
-			}
-			replaced[u] = true
-			if g := o.libraryGroup; g != "" {
-				m.library[g] = true
-			}
-			if g := o.sysGroup; g != "" {
-				m.system[g] = true
+		if o.failure != "" {
+			tally.fail(o.n, o.failure)
+			continue
+		}
+		u := o.username
+		m, ok := s.members[u]
+		if ok {
+			tally.update(o.n)
+			if s.mode == ApplyReplace && !replaced[u] {
+				clear(m.library)
+				clear(m.system)
 			}
 		} else {
-			nfailed++
+			m = &members{library: map[string]bool{}, system: map[string]bool{}}
+			s.members[u] = m
+			tally.create(o.n)
 		}
-		details = append(details, result.RowOutcome{Row: o.n, Status: status, Message: text})
+		replaced[u] = true
+		if g := o.libraryGroup; g != "" {
+			m.library[g] = true
+		}
+		if g := o.sysGroup; g != "" {
+			m.system[g] = true
+		}
 	}
-	processed := len(rows) + counted
-	updated += counted
+	return http.StatusOK, tally.result()
+}
+
+// contactsColumns is the contacts header, which the fake requires exactly
+// (in any order), as Infiniti surely does.
+var contactsColumns = []string{"username", "type", "role", "primary", "addressee", "contact", "sms", "scenarios"}
+
+// importContacts applies a contacts upload in the one known mode, as
+// ImportContactsPath describes: the rows of each user in the file that
+// pass form that user's new set of contacts. The answer is worded as for
+// user groups, so that the result package reads it.
+func (s *Server) importContacts(upload io.Reader) (int, *result.Result) {
+	type contactRow struct {
+		n        int
+		username string
+		contact  Contact
+		failure  string
+	}
+	var rows []contactRow
+	err := readUpload(upload, contactsColumns, func(r row) {
+		o := contactRow{n: r.n}
+		switch {
+		case r.failure != "":
+			o.failure = failed("row", r.failure)
+		case r.values[0] == "":
+			o.failure = failed("username", "is required.")
+		case s.users != nil && !s.users[r.values[0]]:
+			o.failure = failed("username", fmt.Sprintf("User (%s) does not exist.", r.values[0]))
+		default:
+			v := r.values
+			o.username = v[0]
+			o.contact = Contact{Type: v[1], Role: v[2], Primary: v[3], Addressee: v[4], Contact: v[5], SMS: v[6], Scenarios: v[7]}
+		}
+		rows = append(rows, o)
+	})
+	if err != nil {
+		_, _ = io.Copy(io.Discard, upload)
+		return readFailure(err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var tally tally
+	fresh := make(map[string][]Contact) // the new sets, per user in the file
+	for _, o := range rows {
+		if o.failure != "" {
+			tally.fail(o.n, o.failure)
+			continue
+		}
+		fresh[o.username] = append(fresh[o.username], o.contact)
+		tally.update(o.n)
+	}
+	for u, cs := range fresh {
+		s.contacts[u] = cs
+	}
+	return http.StatusOK, tally.result()
+}
+
+// tally counts the outcomes of an import's rows and makes its result.
+type tally struct {
+	created, updated, failed int
+	details                  []result.RowOutcome
+}
+
+func (t *tally) create(row int) {
+	t.created++
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusCreated, Message: "User Created"})
+}
+
+func (t *tally) update(row int) {
+	t.updated++
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusUpdated, Message: "User Updated"})
+}
+
+func (t *tally) fail(row int, text string) {
+	t.failed++
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusFailed, Message: text})
+}
+
+// result words the result as Infiniti does: the summary, singular or
+// plural, and the details of every row only when some row failed.
+func (t *tally) result() *result.Result {
+	processed := t.created + t.updated + t.failed
 	res := &result.Result{
-		Success: nfailed == 0,
-		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(created), users(updated), users(nfailed)),
+		Success: t.failed == 0,
+		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(t.created), users(t.updated), users(t.failed)),
 	}
-	if nfailed > 0 {
-		res.Details = details
+	if t.failed > 0 {
+		res.Details = t.details
 	}
-	return http.StatusOK, res
+	return res
 }
 
 func users(n int) string {

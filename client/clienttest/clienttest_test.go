@@ -215,11 +215,11 @@ func TestServerImports(t *testing.T) {
 			},
 		},
 		{
-			name:   "other import kinds are counted",
+			name:   "contacts: the user-groups header is wrong",
 			path:   "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts",
-			parts:  []part{{"file", "f.csv", "username,type\na,EMAIL\nb,SMS\n"}},
-			status: 200,
-			want:   &result.Result{Success: true, Summary: "2 users processed. 0 users created. 2 users updated. 0 users failed."},
+			parts:  []part{{"file", "f.csv", hdr + "a,Year 7,\n"}},
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "type" is missing; the header must name the columns username, type, role, primary, addressee, contact, sms, scenarios, spelled exactly.`},
 		},
 	}
 	for _, tt := range tests {
@@ -332,7 +332,15 @@ func TestServerRoutes(t *testing.T) {
 		{"POST", "/infiniti/api/import/userGroups/extra", 404},
 		{"POST", "/infiniti/api/import/userContacts", 404},
 		{"POST", "/infiniti/api/import/userContacts/unknownMode", 404},
+		{"POST", "/infiniti/api/import/userContacts/replacedeclaredpatronskeepcustomcontacts", 404},
+		{"POST", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts/", 404},
+		{"POST", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts/x", 404},
+		{"POST", "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", 404},
+		{"GET", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", 405},
 		{"POST", "/infiniti/api/import/userPatrons", 404},
+		{"POST", "/infiniti/api/import/user%47roups", 404},
+		{"POST", "/infiniti/api/import/userContacts%2FreplaceDeclaredPatronsKeepCustomContacts", 404},
+		{"POST", "/infiniti%2Fapi/import/userGroups", 404},
 		{"POST", "/infiniti/api/import/userGroups", 200},
 	}
 	for _, tt := range tests {
@@ -353,6 +361,18 @@ func TestServerRoutes(t *testing.T) {
 	want := map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7"}}}
 	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
 		t.Errorf("memberships (-want +got):\n%s", diff)
+	}
+}
+
+func TestPathPrefixWithASpace(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithPathPrefix("/my school/"))
+	defer srv.Close()
+	status, _ := post(t, srv, "/my%20school/api/import/userGroups", clienttest.DefaultUsername, clienttest.DefaultPassword, part{"file", "f.csv", hdr})
+	if status != http.StatusOK {
+		t.Errorf("status %d, want 200", status)
+	}
+	if got := srv.Requests()[0].Path; got != "/my school/api/import/userGroups" {
+		t.Errorf("recorded path %q", got)
 	}
 }
 
@@ -547,5 +567,151 @@ func TestIndependentOfCSVSpec(t *testing.T) {
 		if strings.HasSuffix(imp, "/csvspec") || strings.Contains(imp, "/csvspec/") {
 			t.Errorf("clienttest imports %s; it must read uploads with its own code", imp)
 		}
+	}
+}
+
+const contactsPath = "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"
+const contactsHdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
+
+// TestContacts posts contacts files one after another and checks each
+// answer and the contacts the fake holds after it.
+func TestContacts(t *testing.T) {
+	const user, pass = clienttest.DefaultUsername, clienttest.DefaultPassword
+	guardianEmail := clienttest.Contact{Type: "email", Role: "guardian", Primary: "True", Addressee: "Mr and Mrs Smith", Contact: "smiths@example.com", Scenarios: "OVERDUE;OVERDUE_ESCALATION_ONE;OVERDUE_ESCALATION_TWO;OVERDUE_ESCALATION_THREE"}
+	studentEmail := clienttest.Contact{Type: "email", Role: "patron", Primary: "True", Addressee: "Jo", Contact: "jo@example.com", Scenarios: "ANY"}
+	studentMobile := clienttest.Contact{Type: "phone", Role: "patron", Primary: "True", Addressee: "Jo", Contact: "(M1) 0400 000 000", SMS: "True", Scenarios: "NONE"}
+	steps := []struct {
+		name     string
+		csv      string
+		status   int
+		want     *result.Result
+		contacts map[string][]clienttest.Contact
+	}{
+		{
+			name: "first file, as PowerShell's Export-Csv writes it",
+			csv: "\ufeff" + `"username","type","role","primary","addressee","contact","sms","scenarios"` + "\r\n" +
+				`"jsmith","email","patron","True","Jo","jo@example.com","","ANY"` + "\r\n" +
+				`"jsmith","phone","patron","True","Jo","(M1) 0400 000 000","True","NONE"` + "\r\n" +
+				`"mjones","email","guardian","True","Mr and Mrs Smith","smiths@example.com","","OVERDUE;OVERDUE_ESCALATION_ONE;OVERDUE_ESCALATION_TWO;OVERDUE_ESCALATION_THREE"` + "\r\n",
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "3 users processed. 0 users created. 3 users updated. 0 users failed."},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {studentEmail, studentMobile},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name: "second file replaces the contacts of the users it names; values are kept verbatim, unchecked",
+			// Columns in another order, an extra column; jsmith loses the
+			// mobile, gets an odd value; akhan is unknown; a row is short.
+			csv: "contact,username,note,type,role,primary,addressee,sms,scenarios\n" +
+				"JO@EXAMPLE.COM ,jsmith,x,EMAIL,Patron,yes,Jo,Y,any;OVERDUE\n" +
+				"a@example.com,akhan,,email,patron,True,A,,ANY\n" +
+				"short,row\n" +
+				",,,email,patron,True,,,ANY\n",
+			status: 200,
+			want: &result.Result{Success: false, Summary: "4 users processed. 0 users created. 1 user updated. 3 users failed.", Details: []result.RowOutcome{
+				{Row: 1, Status: result.StatusUpdated, Message: "User Updated"},
+				{Row: 2, Status: result.StatusFailed, Message: "Field (username) User (akhan) does not exist. User failed to import: Field (username) User (akhan) does not exist. "},
+				{Row: 3, Status: result.StatusFailed, Message: "Field (row) is malformed: line 4 has 2 fields but the header has 9. User failed to import: Field (row) is malformed: line 4 has 2 fields but the header has 9. "},
+				{Row: 4, Status: result.StatusFailed, Message: "Field (username) is required. User failed to import: Field (username) is required. "},
+			}},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {{Type: "EMAIL", Role: "Patron", Primary: "yes", Addressee: "Jo", Contact: "JO@EXAMPLE.COM ", SMS: "Y", Scenarios: "any;OVERDUE"}},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name:   "a wrong header changes nothing",
+			csv:    "username,type,role,primary,addressee,contact,SMS,scenarios\njsmith,email,patron,True,Jo,jo@example.com,,ANY\n",
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "sms" is missing; the header must name the columns username, type, role, primary, addressee, contact, sms, scenarios, spelled exactly.`},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {{Type: "EMAIL", Role: "Patron", Primary: "yes", Addressee: "Jo", Contact: "JO@EXAMPLE.COM ", SMS: "Y", Scenarios: "any;OVERDUE"}},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name:   "a header-only file changes nothing",
+			csv:    contactsHdr,
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "0 users processed. 0 users created. 0 users updated. 0 users failed."},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {{Type: "EMAIL", Role: "Patron", Primary: "yes", Addressee: "Jo", Contact: "JO@EXAMPLE.COM ", SMS: "Y", Scenarios: "any;OVERDUE"}},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name:   "a user's rows in one file form the user's whole new set",
+			csv:    contactsHdr + "mjones,phone,guardian,False,Mrs Jones,(H) 07 5555 1234,False,NONE\njsmith,email,patron,True,Jo,jo@example.com,,ANY\nmjones,email,guardian,True,Mrs Jones,jones@example.com,,OVERDUE\n",
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "3 users processed. 0 users created. 3 users updated. 0 users failed."},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {studentEmail},
+				"mjones": {
+					{Type: "phone", Role: "guardian", Primary: "False", Addressee: "Mrs Jones", Contact: "(H) 07 5555 1234", SMS: "False", Scenarios: "NONE"},
+					{Type: "email", Role: "guardian", Primary: "True", Addressee: "Mrs Jones", Contact: "jones@example.com", Scenarios: "OVERDUE"},
+				},
+			},
+		},
+	}
+	srv := clienttest.NewServer(clienttest.WithUsers("jsmith", "mjones"), clienttest.WithPathPrefix("/infiniti"))
+	defer srv.Close()
+	for _, st := range steps {
+		status, res := post(t, srv, "/infiniti"+contactsPath, user, pass, part{"file", "contacts.csv", st.csv})
+		if status != st.status {
+			t.Errorf("%s: status %d, want %d", st.name, status, st.status)
+		}
+		if diff := cmp.Diff(st.want, res); diff != "" {
+			t.Errorf("%s: result (-want +got):\n%s", st.name, diff)
+		}
+		if diff := cmp.Diff(st.contacts, srv.Contacts()); diff != "" {
+			t.Errorf("%s: contacts (-want +got):\n%s", st.name, diff)
+		}
+	}
+	if got := srv.Memberships(); len(got) != 0 {
+		t.Errorf("contacts imports changed memberships: %+v", got)
+	}
+	// Contacts returns a copy.
+	srv.Contacts()["jsmith"][0].Contact = "changed"
+	if got := srv.Contacts()["jsmith"][0].Contact; got != "jo@example.com" {
+		t.Errorf("Contacts() shares its slices: %q", got)
+	}
+}
+
+// TestContactsRefusals checks that a contacts request the fake refuses
+// changes no contacts: an unknown mode, bad credentials, an unknown tenant.
+func TestContactsRefusals(t *testing.T) {
+	csv := part{"file", "c.csv", contactsHdr + "jsmith,email,patron,True,Jo,jo@example.com,,ANY\n"}
+	tests := []struct {
+		name, path, pass string
+		status           int
+	}{
+		{"unknown mode", "/api/import/userContacts/replaceAllContacts", clienttest.DefaultPassword, 404},
+		{"mode missing", "/api/import/userContacts/", clienttest.DefaultPassword, 404},
+		{"wrong password", contactsPath + "?tenantId=t1", "wrong", 401},
+		{"unknown tenant", contactsPath + "?tenantId=t2", clienttest.DefaultPassword, 404},
+		{"accepted", contactsPath + "?tenantId=t1", clienttest.DefaultPassword, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := clienttest.NewServer(clienttest.WithTenants("t1"))
+			defer srv.Close()
+			body, contentType := multipartBody(t, csv)
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+tt.path, body)
+			req.Header.Set("Content-Type", contentType)
+			req.SetBasicAuth(clienttest.DefaultUsername, tt.pass)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if got, want := len(srv.Contacts()), map[bool]int{true: 1, false: 0}[tt.status == 200]; got != want {
+				t.Errorf("%d users with contacts, want %d", got, want)
+			}
+		})
 	}
 }

@@ -78,3 +78,31 @@ func ExampleWithTenants() {
 	// true
 	// 404 Unknown tenant (school-43).
 }
+
+// A contacts import replaces the contacts of the users the file names; the
+// fake keeps them as received, for a test to look at.
+func ExampleServer_Contacts() {
+	srv := clienttest.NewServer(clienttest.WithUsers("jsmith"))
+	defer srv.Close()
+
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+	if err != nil {
+		log.Fatal(err)
+	}
+	csv := "username,type,role,primary,addressee,contact,sms,scenarios\n" +
+		"jsmith,email,patron,True,Jo,jo@example.com,,ANY\n" +
+		"jsmith,phone,guardian,False,Mr and Mrs Smith,(H) 07 5555 1234,False,NONE\n"
+	res, err := c.Import(context.Background(), clienttest.ImportContactsPath, strings.NewReader(csv))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Summary)
+	for _, ct := range srv.Contacts()["jsmith"] {
+		fmt.Printf("%s %s %s %q\n", ct.Role, ct.Type, ct.Contact, ct.SMS)
+	}
+	// Output:
+	// 2 users processed. 0 users created. 2 users updated. 0 users failed.
+	// patron email jo@example.com ""
+	// guardian phone (H) 07 5555 1234 "False"
+}
