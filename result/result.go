@@ -309,16 +309,18 @@ func (s *scanner) details() ([]RowOutcome, error) {
 			s.i++
 			s.skipSpace()
 		}
+		start := s.i
 		raw, escaped := s.raw()
+		quoted := s.b[start:s.i]
 		row, ok := 0, false
 		if !escaped {
 			row, ok = rowNumber(raw)
 		}
-		key := func() string { // only for error messages
+		key := func() string { // decoded, only for error messages
 			if !escaped && utf8.Valid(raw) {
 				return string(raw)
 			}
-			k, _ := decodeString(s.b[s.i-len(raw)-2 : s.i])
+			k, _ := decodeString(quoted)
 			return k
 		}
 		if !ok {

@@ -324,6 +324,8 @@ func TestParseRejects(t *testing.T) {
 		{"BOM alone", "\xef\xbb\xbf", "the body is empty"},
 		{"two BOMs", "\xef\xbb\xbf\xef\xbb\xbf{\"success\":true}", "the body is not JSON"},
 		{"details escaped key not a number", `{"success":false,"details":{"\u0031x":"a"}}`, `details key "1x" is not a row number`},
+		{"details escaped key, outcome not a string", `{"success":false,"details":{"\u0031":5}}`, `the outcome of details row "1" must be a string, not a number`},
+		{"details invalid UTF-8 key", "{\"success\":false,\"details\":{\"1\xff\":\"a\"}}", "details key \"1\ufffd\" is not a row number"},
 		{"details row twice, once escaped", `{"success":false,"details":{"1":"a","\u0031":"b"}}`, `details row 1 appears twice`},
 	}
 	for _, tt := range tests {
