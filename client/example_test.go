@@ -54,7 +54,7 @@ func ExampleNew() {
 	c, err := client.New("https://autoimport:s3cret@school.concordinfiniti.com/", client.WithTenant("st-marys"))
 	fmt.Println(c != nil, err)
 	// Output:
-	// client: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https (WithInsecurePlainHTTP allows http, for test networks only)
+	// client: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https; WithInsecurePlainHTTP allows http, for test networks only
 	// true <nil>
 }
 
