@@ -531,14 +531,14 @@ func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attemp
 	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
 	if o.res != nil {
 		if n, ok := o.res.Counts(); ok {
-			attrs = append(attrs, slog.Int("processed", n.Processed), slog.Int("created", n.Created), slog.Int("updated", n.Updated), slog.Int("failed", n.Failed))
+			attrs = append(attrs, c.cred.intAttr("processed", n.Processed), c.cred.intAttr("created", n.Created), c.cred.intAttr("updated", n.Updated), c.cred.intAttr("failed", n.Failed))
 		}
 		if !o.res.Unauthorized() {
 			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
 		}
 		if log.Enabled(ctx, slog.LevelDebug) {
 			for _, row := range o.res.Details {
-				log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()),
+				log.DebugContext(ctx, "autosync: row outcome", c.cred.intAttr("row", row.Row), slog.String("status", row.Status.String()),
 					slog.String("message", c.cred.clean(row.Message, "(withheld: it held the password)")))
 			}
 		}

@@ -140,6 +140,11 @@ func statusHint(code int) string {
 	return "Infiniti did not accept the request"
 }
 
+// GoString shows the error's fields for %#v, redacted as Error is.
+func (e *StatusError) GoString() string {
+	return e.red.cleanError(fmt.Sprintf("&client.StatusError{StatusCode:%d, Snippet:%q, RetryAfter:%d, Attempts:%d}", e.StatusCode, e.Snippet, e.RetryAfter, e.Attempts))
+}
+
 // Is matches the sentinel errors of 401, 403, 404 and 413.
 func (e *StatusError) Is(target error) bool {
 	switch e.StatusCode {
@@ -188,6 +193,11 @@ func (e *RedirectError) Error() string {
 		e.StatusCode, http.StatusText(e.StatusCode), loc))
 }
 
+// GoString shows the error's fields for %#v, redacted as Error is.
+func (e *RedirectError) GoString() string {
+	return e.red.cleanError(fmt.Sprintf("&client.RedirectError{StatusCode:%d, Location:%q}", e.StatusCode, e.Location))
+}
+
 // resultError is the error for an import that Infiniti answered with a
 // result saying it failed. It wraps the *result.ImportError, which keeps
 // Infiniti's text as received; its own text is redacted and one line. For
@@ -213,6 +223,9 @@ func (e *resultError) Error() string {
 	}
 	return e.red.cleanError("client: POST " + e.endpoint + ": " + e.ierr.Error())
 }
+
+// GoString is the error's text for %#v, redacted as Error is.
+func (e *resultError) GoString() string { return goString(e.red, e, e.Error()) }
 
 // logText is the error for a log record at Info or Error level: the
 // summary, without the rows' messages, which hold students' data.
@@ -270,6 +283,14 @@ func (e *attemptError) Error() string {
 }
 
 func (e *attemptError) Unwrap() error { return e.err }
+
+// GoString is the error's text for %#v, redacted as Error is: the
+// default would show the transport's error, which may quote the server.
+func (e *attemptError) GoString() string { return goString(e.red, e, e.Error()) }
+
+func goString(red *credentials, e error, text string) string {
+	return red.cleanError(fmt.Sprintf("&%s{%q}", strings.TrimPrefix(fmt.Sprintf("%T", e), "*"), text))
+}
 
 // logText returns the text of err for a log record at Info level or above:
 // no row of the result, which holds students' data.

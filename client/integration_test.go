@@ -633,16 +633,16 @@ func TestPathPrefixAndGenericImport(t *testing.T) {
 	if _, err := c2.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
 		t.Errorf("with the prefix: %v", collectErr(err))
 	}
-	contacts := "username,type,role,primary,addressee,contact,sms,scenarios\njsmith,EMAIL,PARENT,true,Mrs Smith,smith@example.com,false,OVERDUE;OVERDUE_ESCALATION_ONE\n"
-	res, err := c2.Import(context.Background(), "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", strings.NewReader(contacts))
+	// The generic Import, to a path the fake knows.
+	res, err := c2.Import(context.Background(), UserGroupsPath, strings.NewReader(sampleCSV))
 	if err != nil {
 		t.Fatal(collectErr(err))
 	}
-	if c, ok := res.Counts(); !ok || c.Processed != 1 {
+	if c, ok := res.Counts(); !ok || c.Processed != 2 {
 		t.Errorf("counts %+v", c)
 	}
 	reqs := srv.Requests()
-	wantPaths := []string{"/api/import/userGroups", "/infiniti/api/import/userGroups", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"}
+	wantPaths := []string{"/api/import/userGroups", "/infiniti/api/import/userGroups", "/infiniti/api/import/userGroups"}
 	var paths []string
 	for _, r := range reqs {
 		paths = append(paths, r.Path)

@@ -21,15 +21,22 @@ const redacted = "[REDACTED]"
 // (a password that straddles the replacement marker, say).
 const withheld = "client: the text of this error is withheld because it would have shown the password"
 
-// credentials are a Client's Basic Auth credentials: the Authorization
-// header and every form of the password that server text could echo. They
-// live behind a pointer in Client, and print as [REDACTED] even when fmt
-// or slog reach them, so that no printing of a Client shows them.
+// credentials are a Client's Basic Auth credentials. Printed with fmt or
+// slog they show [REDACTED]. The secrets themselves are a pointer further
+// down: fmt prints the unexported fields of a Client by reflection, without
+// calling methods, and with a verb that does not fit (%s of *c) it follows
+// one pointer, but prints a pointer it meets below that as an address.
 type credentials struct {
-	header   string      // the Authorization header's value
+	*secret
 	nonASCII bool        // whether the password has characters beyond ASCII
-	charset  AuthCharset // how the credentials are encoded in header
-	forms    []string    // the forms of the password to redact, longest first
+	charset  AuthCharset // how the credentials are encoded in the header
+}
+
+// secret is the Authorization header and every form of the password that
+// server text could echo.
+type secret struct {
+	header string   // the Authorization header's value
+	forms  []string // the forms of the password to redact, longest first
 }
 
 // Format prints [REDACTED] for every verb.
@@ -37,6 +44,12 @@ func (credentials) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
 
 // LogValue logs [REDACTED].
 func (credentials) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// Format prints [REDACTED] for every verb.
+func (secret) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
+
+// LogValue logs [REDACTED].
+func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // newCredentials encodes username:password in cs. It fails, naming no
 // character of either, when cs cannot hold them.
@@ -50,13 +63,11 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		}
 		sent = b
 	}
-	c := &credentials{
-		header:   "Basic " + base64.StdEncoding.EncodeToString(sent),
+	return &credentials{
+		secret:   &secret{header: "Basic " + base64.StdEncoding.EncodeToString(sent), forms: secretForms(username, password)},
 		nonASCII: !isASCII(password),
 		charset:  cs,
-	}
-	c.forms = secretForms(username, password)
-	return c, nil
+	}, nil
 }
 
 // latin1 encodes s in ISO-8859-1; it fails if s is not valid UTF-8 or has
@@ -130,7 +141,19 @@ func secretForms(username, password string) []string {
 			}
 		}
 	}
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	// Each form as it shows inside a JSON string, such as a result's
+	// summary that a snippet shows raw.
+	for _, f := range forms {
+		if j, err := json.Marshal(f); err == nil {
+			forms = append(forms, string(j[1:len(j)-1]))
+		}
+	}
+	slices.SortFunc(forms, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
 	return slices.Compact(forms)
 }
 
@@ -194,6 +217,15 @@ func (c *credentials) clean(s, orElse string) string {
 		return orElse
 	}
 	return s
+}
+
+// intAttr is a log attribute for a number the server sent, redacted if
+// its digits show the password.
+func (c *credentials) intAttr(key string, n int) slog.Attr {
+	if c.holds(strconv.Itoa(n)) {
+		return slog.String(key, redacted)
+	}
+	return slog.Int(key, n)
 }
 
 // cleanError is clean for a whole error string.
