@@ -223,11 +223,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "a response-header timeout and an own HTTP client are both given, and the client's timeouts rule", fix: "set ResponseHeaderTimeout in your *http.Client's transport instead of WithResponseHeaderTimeout"}
 	case s.hc != nil:
 		hc := *s.hc
-		rt := hc.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
-		hc.Transport = redirectStopper{rt}
+		hc.Transport = redirectStopper{hc.Transport}
 		hc.CheckRedirect = noRedirect
 		c.hc = &hc
 	default:
@@ -296,11 +292,19 @@ const locationKey = "X-Autosync-Location"
 // redirectStopper moves the Location header of a 3xx response aside, so
 // that http.Client returns the response as it is: it would otherwise parse
 // the Location before asking CheckRedirect, and fail, as if the connection
-// had, on one that does not parse.
+// had, on one that does not parse. A nil rt is http.DefaultTransport, as
+// it is for http.Client: looked up at each request.
 type redirectStopper struct{ rt http.RoundTripper }
 
+func (r redirectStopper) transport() http.RoundTripper {
+	if r.rt == nil {
+		return http.DefaultTransport
+	}
+	return r.rt
+}
+
 func (r redirectStopper) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.rt.RoundTrip(req)
+	resp, err := r.transport().RoundTrip(req)
 	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc, ok := resp.Header["Location"]; ok {
 			resp.Header = resp.Header.Clone()
@@ -313,7 +317,7 @@ func (r redirectStopper) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections closes the idle connections of the transport below.
 func (r redirectStopper) CloseIdleConnections() {
-	if c, ok := r.rt.(interface{ CloseIdleConnections() }); ok {
+	if c, ok := r.transport().(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }

@@ -499,8 +499,8 @@ func TestUntrustedCertificate(t *testing.T) {
 	if !errors.Is(err, ErrCertificate) || res != nil {
 		t.Fatalf("err = %v, want ErrCertificate", err)
 	}
-	if !strings.Contains(err.Error(), "WithHTTPClient") {
-		t.Errorf("error does not say what to do: %v", err)
+	if !strings.Contains(err.Error(), "WithRootCAs") || !isOneLine(err.Error()) {
+		t.Errorf("error does not say what to do in one line: %q", err)
 	}
 	if len(w.get()) != 0 || len(srv.Requests()) != 0 {
 		t.Errorf("%d waits, %d requests: a certificate error must not be retried nor reach the handler", len(w.get()), len(srv.Requests()))
