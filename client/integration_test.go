@@ -715,3 +715,52 @@ func TestResponseCutOff(t *testing.T) {
 		t.Errorf("%d requests, waits %v: a 2xx must not be retried", hits.Load(), w.get())
 	}
 }
+
+// Non-ASCII passwords against a server that reads Basic credentials as
+// ISO-8859-1: UTF-8 is refused, with the charset named; Latin-1 is taken.
+func TestAuthCharsetWithFake(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLatin1Credentials())
+	defer srv.Close()
+	c, _ := fakeClient(t, srv)
+	_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+	collectErr(err)
+	var ce *ConfigError
+	if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &ce) || ce.Option != "WithAuthCharset" {
+		t.Fatalf("UTF-8 to a Latin-1 server: err = %v, want ErrUnauthorized naming WithAuthCharset", err)
+	}
+	c, _ = fakeClient(t, srv, WithAuthCharset(AuthLatin1))
+	if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
+		t.Fatalf("Latin-1 to a Latin-1 server: %v", collectErr(err))
+	}
+}
+
+// The contacts import against the fake: the path, the part, the
+// contacts kept; an unknown mode meets the fake's 404.
+func TestImportUserContactsWithFake(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithPathPrefix("/infiniti"), clienttest.WithTenants("T1"))
+	defer srv.Close()
+	c, _ := newClient(t, srv.URL+"/infiniti", WithHTTPClient(srv.Client()), WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword), WithTenant("T1"))
+	csv := "username,type,role,primary,addressee,contact,sms,scenarios\njsmith,email,patron,True,John,jsmith@example.com,,ANY\n"
+	if _, err := c.ImportUserContacts(context.Background(), ContactsReplaceDeclaredPatronsKeepCustomContacts, strings.NewReader(csv)); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	want := map[string][]clienttest.Contact{"jsmith": {{Type: "email", Role: "patron", Primary: "True", Addressee: "John", Contact: "jsmith@example.com", Scenarios: "ANY"}}}
+	if diff := cmp.Diff(want, srv.Contacts()); diff != "" {
+		t.Errorf("contacts (-want +got):\n%s", diff)
+	}
+	_, err := c.ImportUserContacts(context.Background(), "replaceAllContacts", strings.NewReader(csv))
+	if !errors.Is(collectErr(err), ErrNotFound) {
+		t.Errorf("an unknown mode: err = %v, want ErrNotFound", err)
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.Path+" "+r.FileName+" "+r.TenantID)
+	}
+	wantReqs := []string{
+		"/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts user-contacts.csv T1",
+		"/infiniti/api/import/userContacts/replaceAllContacts  T1", // refused before the upload is read
+	}
+	if diff := cmp.Diff(wantReqs, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}

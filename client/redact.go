@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
 // redacted replaces a secret in text the client builds.
@@ -231,39 +233,12 @@ func (c *credentials) intAttr(key string, n int) slog.Attr {
 // cleanError is clean for a whole error string.
 func (c *credentials) cleanError(s string) string { return c.clean(s, withheld) }
 
-// oneLine trims s and escapes, as Go does in a quoted string, every
-// character that is not graphic or a space (line breaks, tabs, escape
-// sequences, C1 controls, bidirectional and other format characters) and
-// every byte that is not valid UTF-8, so that s prints as one line that
-// cannot forge log lines or drive a terminal.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == ' ' || strconv.IsGraphic(r) && r != utf8.RuneError:
-			b.WriteString(s[i : i+size])
-		default:
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		i += size
-	}
-	return b.String()
-}
+// oneLine trims s and escapes, with textsafe.OneLine, every character
+// that could break the line, drive a terminal or reorder what a reader sees
+// (line breaks, escape sequences, C1 and bidirectional controls) and every
+// byte that is not valid UTF-8, so that s prints as one line that cannot
+// forge log lines.
+func oneLine(s string) string { return textsafe.OneLine(strings.TrimSpace(s)) }
 
 // redactLocation returns the scheme, host and path of a redirect's
 // Location, cleaned; query, fragment and credentials are dropped.
