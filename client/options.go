@@ -89,7 +89,7 @@ func (cs AuthCharset) String() string {
 func WithAuthCharset(cs AuthCharset) Option {
 	return func(s *settings) error {
 		if cs != AuthUTF8 && cs != AuthLatin1 {
-			return &ConfigError{Option: "WithAuthCharset", Reason: "unknown charset " + cs.String() + "; use UTF-8 or ISO-8859-1"}
+			return &ConfigError{Option: "WithAuthCharset", Reason: "the charset " + strconv.Itoa(int(cs)) + " is unknown; use UTF-8 or ISO-8859-1"}
 		}
 		s.charset = cs
 		return nil
