@@ -136,7 +136,9 @@ func TestProxyEndToEnd(t *testing.T) {
 	proxyCalls(t, proxySrv.URL)
 	for _, base := range []string{"http://infiniti.invalid", "https://infiniti.invalid"} {
 		c, _ := newClient(t, base, WithBasicAuth("autoimport", trickyPassword), WithInsecurePlainHTTP(), WithRetry(RetryPolicy{}))
-		_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // bounds a DNS lookup that hangs
+		_, err := c.ImportUserGroups(ctx, strings.NewReader(sampleCSV))
+		cancel()
 		if collectErr(err) == nil {
 			t.Fatalf("%s: no error", base)
 		}
@@ -828,9 +830,11 @@ func TestResponseHeaderTimeout(t *testing.T) {
 		}
 	})
 	t.Run("a slow upload is not cut", func(t *testing.T) {
+		// The upload stalls for three times the timeout; the server answers
+		// as soon as it has read it, well within the timeout.
 		srv, got := discardServer(t)
-		c, _ := newClient(t, srv.URL, WithResponseHeaderTimeout(20*time.Millisecond))
-		body := &slowReader{r: strings.NewReader(sampleCSV), chunk: 8, pause: 10 * time.Millisecond}
+		c, _ := newClient(t, srv.URL, WithResponseHeaderTimeout(250*time.Millisecond))
+		body := &slowReader{r: strings.NewReader(sampleCSV), at: 40, pause: 750 * time.Millisecond}
 		if _, err := c.ImportUserGroups(context.Background(), body); err != nil {
 			t.Fatalf("an upload longer than the timeout: %v", collectErr(err))
 		}
@@ -857,17 +861,26 @@ func TestResponseHeaderTimeout(t *testing.T) {
 	})
 }
 
-// slowReader returns chunk bytes per Read, pausing before each: an upload
-// that takes longer than a short response-header timeout.
+// slowReader pauses once, when it has returned at bytes: an upload that
+// takes longer than a short response-header timeout.
 type slowReader struct {
-	r     io.Reader
-	chunk int
-	pause time.Duration
+	r      io.Reader
+	at, n  int
+	pause  time.Duration
+	paused bool
 }
 
 func (s *slowReader) Read(p []byte) (int, error) {
-	time.Sleep(s.pause)
-	return s.r.Read(p[:min(len(p), s.chunk)])
+	if s.n >= s.at && !s.paused {
+		s.paused = true
+		time.Sleep(s.pause)
+	}
+	if !s.paused {
+		p = p[:min(len(p), s.at-s.n)]
+	}
+	n, err := s.r.Read(p)
+	s.n += n
+	return n, err
 }
 
 // Logs: no student data above Debug level, no empty tenant; each row
