@@ -1,9 +1,11 @@
 package csvspec_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"log"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/autosync-go/autosync/csvspec"
@@ -74,4 +76,79 @@ func ExampleWriter() {
 	// username,library-group,system-group
 	// jsmith,Year 7,Students
 	// obrien,"Years 7, 8 ""Juniors""",Students
+}
+
+// A semicolon-separated export, as Excel saves "CSV" in many regional
+// settings, read with WithComma and rewritten in the canonical form that
+// Infiniti reads. Rows whose fields are all empty (Excel's leftovers) are
+// dropped.
+func ExampleWithComma() {
+	export := "Student Code;Surname;House;Year Level\r\n" +
+		"S1001;Nguyen;Blue House;Year 7\r\n" +
+		"S1002;Smith;\"Red; Gold\";Year 8\r\n" +
+		";;;\r\n"
+	r := csvspec.NewReader(strings.NewReader(export),
+		csvspec.WithComma(';'),
+		csvspec.WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"}))
+	w := csvspec.NewWriter(os.Stdout)
+	for rec, err := range r.All() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if rec.UserGroup == (csvspec.UserGroup{}) {
+			continue // an empty row
+		}
+		if err := w.Write(rec.UserGroup); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// username,library-group,system-group
+	// S1001,Blue House,Year 7
+	// S1002,Red; Gold,Year 8
+}
+
+// Without WithComma, the same file is one clear error, not a problem per row.
+func ExampleCheck_semicolons() {
+	export := "username;library-group;system-group\r\n" +
+		"S1001;Blue House;Year 7\r\n" +
+		"S1002;Red House;Year 8\r\n"
+	rep, err := csvspec.Check(strings.NewReader(export), csvspec.Rules{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(rep)
+	// Output:
+	// 2 rows, 1 error, 0 warnings
+	// line 1 (header): error: the header is separated by semicolons (";"), not commas (","); read the file with WithComma(';'), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files [wrong-separator]
+}
+
+// CheckEach streams every problem, however many, for example into a
+// failures file for the office staff; the Report keeps the first
+// MaxProblemsPerCode of each code and counts them all.
+func ExampleCheckEach() {
+	file := "username,library-group,system-group\n" +
+		",Year 7,Students\n" +
+		"jsmith,Year 9,Students\n" +
+		",,\n"
+	rules := csvspec.Rules{LibraryGroups: []string{"Year 7", "Year 8"}}
+	failures := csv.NewWriter(os.Stdout)
+	_ = failures.Write([]string{"line", "row", "column", "code", "message"})
+	rep, err := csvspec.CheckEach(strings.NewReader(file), rules, func(p csvspec.Problem) error {
+		return failures.Write([]string{strconv.Itoa(p.Line), strconv.Itoa(p.Row), p.Column, p.Code, p.Message})
+	})
+	if err != nil {
+		log.Fatal(err) // reading the file, or writing the failures, failed
+	}
+	failures.Flush()
+	fmt.Println(rep.NumErrors(), "errors,", rep.NumWarnings(), "warning")
+	// Output:
+	// line,row,column,code,message
+	// 2,1,username,missing-username,"the username is empty; every row needs the username of an existing Infiniti user, or remove the row"
+	// 3,2,library-group,unknown-library-group,"library group ""Year 9"" is not defined in Infiniti; create it in Infiniti first or correct the name"
+	// 4,3,,empty-row,"the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"
+	// 2 errors, 1 warning
 }

@@ -44,13 +44,31 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte("Username,library_group\n\"a\nb\",c\nd\n"))
 	f.Add([]byte("\xef\xbb\xbf" + hdr + "\xff,\x01,x\r\n"))
 	rules := Rules{LibraryGroups: []string{"Year 7", "Year 8"}, SystemGroups: []string{"Students"}}
+	f.Add([]byte("username;library-group;system-group\n,,\n\xff\xfe"))
+	f.Add([]byte(hdr + ",,,\n" + hdr + "j\u200bs,\u202eYear 7,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rep, err := Check(bytes.NewReader(data), rules)
+		var streamed []Problem
+		rep, err := CheckEach(bytes.NewReader(data), rules, func(p Problem) error {
+			streamed = append(streamed, p)
+			return nil
+		})
 		if err != nil {
 			t.Fatalf("Check of in-memory data failed: %v", err)
 		}
+		// Every problem is streamed, counted, and (below the cap) kept.
+		if len(streamed) != rep.NumErrors()+rep.NumWarnings() {
+			t.Fatalf("%d problems streamed, %d counted", len(streamed), rep.NumErrors()+rep.NumWarnings())
+		}
+		if len(rep.Problems) == len(streamed) {
+			if diff := cmp.Diff(streamed, rep.Problems); diff != "" {
+				t.Fatalf("kept problems differ from the streamed ones (-streamed +kept):\n%s", diff)
+			}
+		}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		for _, p := range rep.Problems {
+			if len(p.Message) > 8192 {
+				t.Fatalf("a message of %d bytes: %.200s", len(p.Message), p.Message)
+			}
 			if p.Code == "" || p.Message == "" {
 				t.Fatalf("problem without code or message: %+v", p)
 			}
