@@ -110,7 +110,7 @@ func CheckEach(r io.Reader, rules Rules, each func(Problem) error, opts ...Reade
 		colSystemGroup:  newCatalog("system", CodeUnknownSystemGroup, rules.SystemGroups),
 	}
 	var seen rowSet
-	return runCheck(t, each, func(c *run, fields []string) {
+	return runCheck(t, each, "and Infiniti matches names exactly; trim it", func(c *run, fields []string) {
 		idx := t.hdr.index
 		var v [numColumns]string
 		for ci, fi := range idx {

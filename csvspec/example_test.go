@@ -152,3 +152,66 @@ func ExampleCheckEach() {
 	// 4,3,,empty-row,"the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"
 	// 2 errors, 1 warning
 }
+
+// A contacts export with the SMS's own column names and Y/N flags, read
+// with a header map; the known values come back in their canonical form.
+func ExampleNewContactReader() {
+	export := "Student Code,Contact Type,Relationship,Main,Salutation,Detail,SMS Allowed,Notices\r\n" +
+		"S1001,Email,Patron,Y,An,s1001@students.example.edu.au,,ANY\r\n" +
+		"S1001,Phone,Guardian,N,Mr and Mrs Nguyen,(M1) 0400 000 001,Y,NONE\r\n"
+	r := csvspec.NewContactReader(strings.NewReader(export), csvspec.WithHeaderMap(map[string]string{
+		"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Main",
+		"addressee": "Salutation", "contact": "Detail", "sms": "SMS Allowed", "scenarios": "Notices",
+	}))
+	for rec, err := range r.All() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("row %d: %s %s %s, primary %v, sms %q, %q to %q, %v\n",
+			rec.Row, rec.Username, rec.Role, rec.Type, rec.Primary, rec.SMS, rec.Address, rec.Addressee, rec.Scenarios)
+	}
+	// Output:
+	// row 1: S1001 patron email, primary true, sms "", "s1001@students.example.edu.au" to "An", [ANY]
+	// row 2: S1001 guardian phone, primary false, sms "True", "(M1) 0400 000 001" to "Mr and Mrs Nguyen", [NONE]
+}
+
+// The pre-flight of a contacts file.
+func ExampleCheckContacts() {
+	file := "username,type,role,primary,addressee,contact,sms,scenarios\n" +
+		"S1001,email,patron,True,An,s1001@students.example.edu.au,,ANY\n" +
+		"S1001,email,guardian,True,,An Nguyen <nguyen@example.com>,,OVERDUE\n" +
+		"S1002,phone,patron,Y,Mary,(M1) 0400 000 002,Y,NONE;OVERDUE\n"
+	rep, err := csvspec.CheckContacts(strings.NewReader(file))
+	if err != nil {
+		log.Fatal(err) // reading the file failed
+	}
+	fmt.Print(rep)
+	// Output:
+	// 3 rows, 1 error, 4 warnings
+	// line 3 (row 2), contact: error: the email address "An Nguyen <nguyen@example.com>" is not a single bare address such as name@example.com; correct it, without a name, angle brackets or a second address [invalid-email]
+	// line 3 (row 2), addressee: warning: the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as "Mr and Mrs Smith" [guardian-without-addressee]
+	// line 4 (row 3), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
+	// line 4 (row 3), sms: warning: the sms value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
+	// line 4 (row 3), scenarios: warning: NONE is combined with other scenarios in "NONE;OVERDUE"; give NONE alone, or only the other scenarios [scenario-combination]
+}
+
+func ExampleContactWriter() {
+	w := csvspec.NewContactWriter(os.Stdout)
+	for _, c := range []csvspec.Contact{
+		{Username: "S1001", Type: csvspec.ContactEmail, Role: csvspec.RolePatron, Primary: true, Addressee: "An",
+			Address: "s1001@students.example.edu.au", Scenarios: []csvspec.Scenario{csvspec.ScenarioAny}},
+		{Username: "S1001", Type: csvspec.ContactPhone, Role: csvspec.RoleGuardian, Addressee: "Mr and Mrs Nguyen",
+			Address: "(M1) 0400 000 001", SMS: csvspec.BoolTrue, Scenarios: []csvspec.Scenario{csvspec.ScenarioNone}},
+	} {
+		if err := w.Write(c); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// username,type,role,primary,addressee,contact,sms,scenarios
+	// S1001,email,patron,True,An,s1001@students.example.edu.au,,ANY
+	// S1001,phone,guardian,False,Mr and Mrs Nguyen,(M1) 0400 000 001,True,NONE
+}

@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// ReaderOption configures a Reader (and Check, which reads with the same
-// options). An option given bad input makes the first Read return an error,
-// and Check return it.
+// ReaderOption configures a Reader or ContactReader (and Check or
+// CheckContacts, which read with the same options). An option given bad
+// input makes the first Read return an error, and the check return it.
 type ReaderOption func(*readerConfig) error
 
 type readerConfig struct {
@@ -35,7 +35,8 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 // WithHeaderMap reads the canonical columns from columns with other header
 // names, as a Student Management System export names them. The map goes from
 // the canonical name (for a user-groups file "username", "library-group" or
-// "system-group") to the header name in the file, for example
+// "system-group"; for a contacts file one of its eight columns) to the
+// header name in the file, for example
 //
 //	csvspec.WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House"})
 //
@@ -47,7 +48,7 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 // Read. Given more than once, the maps are merged, the later winning.
 //
 // Infiniti reads only the canonical header: a file read with a header map
-// must be rewritten with a Writer before it is posted.
+// must be rewritten with a Writer (or ContactWriter) before it is posted.
 func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 	m := maps.Clone(canonicalToSource) // the caller may change theirs later
 	return func(c *readerConfig) error {
@@ -66,8 +67,8 @@ func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 // such an r is an error returned by the first Read.
 //
 // Infiniti reads only comma-separated files: a file read with WithComma
-// must be rewritten with a Writer, which always separates with commas,
-// before it is posted.
+// must be rewritten with a Writer (or ContactWriter), which always
+// separates with commas, before it is posted.
 func WithComma(r rune) ReaderOption {
 	return func(c *readerConfig) error {
 		if r == 0 || r == '"' || r == '\r' || r == '\n' || !utf8.ValidRune(r) || r == utf8.RuneError {
@@ -80,8 +81,9 @@ func WithComma(r rune) ReaderOption {
 
 // A schema is the set of columns of one kind of import file.
 type schema struct {
-	kind    string   // "user-groups": the file kind, in messages
-	columns []string // the canonical names, in the order the Writer writes them; all required
+	kind     string   // "user-groups": the file kind, in messages
+	columns  []string // the canonical names, in the order the Writer writes them; all required
+	required string   // why a missing column is required, in messages
 }
 
 // resolve checks the header map against the schema and returns, for each
@@ -249,8 +251,8 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 		}
 		h.unreadable = true
 		if !mapped[ci] {
-			add(ci, CodeMissingColumn, fmt.Sprintf("the header has no %s column; add it (Infiniti requires %s, even when empty), or name the file's own column for it in a header map",
-				quote(sch.columns[ci]), andList(sch.columns)), SeverityError)
+			add(ci, CodeMissingColumn, fmt.Sprintf("the header has no %s column; add it (%s), or name the file's own column for it in a header map",
+				quote(sch.columns[ci]), sch.required), SeverityError)
 			continue
 		}
 		hint := ""
@@ -280,14 +282,6 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 			list, sch.kind, sch.kind), SeverityWarning)
 	}
 	return h
-}
-
-// andList returns "a, b and c".
-func andList(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // firstError returns the first error-severity problem of the header as a

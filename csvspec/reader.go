@@ -16,7 +16,11 @@ type Reader struct {
 	t *table
 }
 
-var userGroups = &schema{kind: "user-groups", columns: columns[:]}
+var userGroups = &schema{
+	kind:     "user-groups",
+	columns:  columns[:],
+	required: "Infiniti requires username, library-group and system-group, even when empty",
+}
 
 // NewReader returns a Reader that reads from r. Options that get bad input
 // make the first Read return the error.

@@ -125,8 +125,8 @@ func (p Problem) String() string {
 // Count), and CheckEach streams every one of them.
 const MaxProblemsPerCode = 1000
 
-// A Report is the outcome of Check: every problem counted, the first
-// MaxProblemsPerCode of each code kept.
+// A Report is the outcome of Check or CheckContacts: every problem
+// counted, the first MaxProblemsPerCode of each code kept.
 type Report struct {
 	Rows     int       // data rows read, malformed and empty ones included
 	Problems []Problem // in file order: the first MaxProblemsPerCode problems of each code
@@ -288,8 +288,9 @@ type run struct {
 	rep       *Report
 	each      func(Problem) error
 	kept      map[string]int
-	err       error // the callback's error, which ends the check
-	row, line int   // the row being checked
+	err       error  // the callback's error, which ends the check
+	row, line int    // the row being checked
+	spaceFix  string // the end of the surrounding-space message
 }
 
 func (c *run) add(p Problem) {
@@ -323,8 +324,9 @@ func (c *run) addRow(column, code string, sev Severity, msg string) {
 // runCheck checks a file of t's schema: the header, then every row, with
 // the checks common to all schemas. It calls rowCheck for each data row
 // that is neither malformed nor empty, with its fields in file order.
-func runCheck(t *table, each func(Problem) error, rowCheck func(c *run, fields []string)) (*Report, error) {
-	c := &run{rep: &Report{}, each: each, kept: make(map[string]int)}
+// spaceFix ends the message of a value with surrounding white space.
+func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func(c *run, fields []string)) (*Report, error) {
+	c := &run{rep: &Report{}, each: each, kept: make(map[string]int), spaceFix: spaceFix}
 	h, err := t.readHeader()
 	if err != nil {
 		if err == io.EOF {
@@ -419,7 +421,7 @@ func (c *run) checkValue(column, s string, format bool) {
 }
 
 func (c *run) spaceWarning(column, s string) {
-	c.addRow(column, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, and Infiniti matches names exactly; trim it", quote(s)))
+	c.addRow(column, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
 
 // rowKey identifies a row's values by two independent hashes, 96 bits in

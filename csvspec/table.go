@@ -38,6 +38,9 @@ var (
 	// ErrRepeatedHeader: a data row repeats the header, as when two exports
 	// are joined into one file.
 	ErrRepeatedHeader = errors.New("repeated header")
+	// ErrBoolean: in a contacts file, a primary that is not a boolean, or
+	// an sms that is neither empty nor a boolean.
+	ErrBoolean = errors.New("not a boolean")
 )
 
 // codeErr returns the error a *ParseError wraps for a problem's code.
