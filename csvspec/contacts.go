@@ -278,8 +278,8 @@ func NewContactReader(r io.Reader, opts ...ReaderOption) *ContactReader {
 }
 
 // Read returns the next record, or io.EOF after the last one. Its errors
-// are those of Reader.Read, and one more: a primary that is not a boolean,
-// or an sms that is neither empty nor a boolean, is a *ParseError wrapping
+// are those of Reader.Read, and one more: a primary that is empty or not a
+// boolean, or an sms that is neither empty nor a boolean, is a *ParseError wrapping
 // ErrBoolean, returned with a ContactRecord carrying only its Row and Line;
 // the next Read goes on with the next row. A row whose fields are all empty
 // is a ContactRecord with a zero Contact and a nil error.

@@ -304,6 +304,13 @@ func (s *scanner) skip(b []byte, st int) error {
 	if m.st != stDone && partial {
 		s.line++ // the last line, without \n
 	}
+	// Let go of what the record grew, not to hold it for the rest of the file.
+	if cap(s.raw) > 256<<10 {
+		s.raw = nil
+	}
+	if cap(s.rec) > 256<<10 {
+		s.rec = nil
+	}
 	if err != nil && err != io.EOF {
 		return err
 	}
