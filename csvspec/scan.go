@@ -94,7 +94,7 @@ func (s *scanner) readLine(limit int) ([]byte, error) {
 		line = s.raw
 	}
 	n := len(line)
-	if n > limit {
+	if n > limit && !(s.size == 0 && blank(line)) {
 		if err == bufio.ErrBufferFull {
 			err = nil
 		}
@@ -116,6 +116,16 @@ func (s *scanner) readLine(limit int) ([]byte, error) {
 		line = line[:n-1]
 	}
 	return line, err
+}
+
+// blank reports whether a line at the start of a record is a blank line,
+// which is skipped and is no part of the record.
+func blank(line []byte) bool {
+	switch string(line) {
+	case "\n", "\r\n", "\r":
+		return true
+	}
+	return false
 }
 
 func lengthNL(b []byte) int {
