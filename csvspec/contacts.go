@@ -162,6 +162,12 @@ type ContactRecord struct {
 
 // parseContactType returns the known type s names in any case, or s.
 func parseContactType(s string) (ContactType, bool) {
+	switch s {
+	case "email":
+		return ContactEmail, true
+	case "phone":
+		return ContactPhone, true
+	}
 	switch s = strings.TrimSpace(s); {
 	case strings.EqualFold(s, string(ContactEmail)):
 		return ContactEmail, true
@@ -173,6 +179,12 @@ func parseContactType(s string) (ContactType, bool) {
 
 // parseContactRole returns the known role s names in any case, or s.
 func parseContactRole(s string) (ContactRole, bool) {
+	switch s {
+	case "patron":
+		return RolePatron, true
+	case "guardian":
+		return RoleGuardian, true
+	}
 	switch s = strings.TrimSpace(s); {
 	case strings.EqualFold(s, string(RolePatron)):
 		return RolePatron, true
@@ -184,6 +196,11 @@ func parseContactRole(s string) (ContactRole, bool) {
 
 // parseScenario returns the known scenario s names in any case, or s.
 func parseScenario(s string) (Scenario, bool) {
+	for _, k := range knownScenarios {
+		if s == string(k) {
+			return k, true
+		}
+	}
 	for _, k := range knownScenarios {
 		if strings.EqualFold(s, string(k)) {
 			return k, true
@@ -199,7 +216,9 @@ func parseScenarios(s string) []Scenario {
 		return nil
 	}
 	out := make([]Scenario, 0, strings.Count(s, ";")+1)
-	for part := range strings.SplitSeq(s, ";") {
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
 		if part = strings.TrimSpace(part); part != "" {
 			sc, _ := parseScenario(part)
 			out = append(out, sc)
@@ -223,6 +242,12 @@ const (
 // parseBool reads true/false, yes/no, y/n and 1/0, in any case, around
 // white space.
 func parseBool(s string) (bool, boolSpelling) {
+	switch s {
+	case "True":
+		return true, boolCanonical
+	case "False":
+		return false, boolCanonical
+	}
 	switch s = strings.TrimSpace(s); len(s) {
 	case 1:
 		switch s[0] {

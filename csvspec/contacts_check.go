@@ -203,7 +203,9 @@ func (c *run) checkScenarios(v string) {
 	}
 	var unknown []string
 	n, alone, untidy := 0, Scenario(""), false
-	for part := range strings.SplitSeq(v, ";") {
+	for rest, more := v, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
 		name := strings.TrimSpace(part)
 		if name != part || name == "" {
 			untidy = true
