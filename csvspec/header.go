@@ -110,6 +110,14 @@ func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err
 		source[i] = src
 		mapped[i] = src != canonical
 	}
+	// A column the map leaves alone is read by its canonical name, which
+	// the map may have given to another column.
+	for i, src := range source {
+		if other, dup := used[src]; dup && !mapped[i] && other != sch.columns[i] {
+			return nil, nil, fmt.Errorf("csvspec: WithHeaderMap: %q is mapped to the header %q, which is the name of the %q column; map %q to its own header too",
+				other, src, sch.columns[i], sch.columns[i])
+		}
+	}
 	return source, mapped, nil
 }
 

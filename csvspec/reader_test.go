@@ -167,6 +167,12 @@ func TestReader(t *testing.T) {
 			want: []readOutcome{{Err: ErrHeaderMap}},
 		},
 		{
+			name: "header map swapping two columns",
+			in:   "username,library-group,system-group\nBlue,S1,Students\n",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "library-group", "library-group": "username"})},
+			want: []readOutcome{rec(1, 2, "S1", "Blue", "Students")},
+		},
+		{
 			name: "header map with a near miss is the map's mistake",
 			in:   "Student Code,library-group,system-group\nS1,Blue,Students\n",
 			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student code"})},
@@ -323,6 +329,8 @@ func TestReaderBadOptions(t *testing.T) {
 		{"unknown key", WithHeaderMap(map[string]string{"user": "Student Code"}), `"user" is not a column of a user-groups file; use one of "username", "library-group", "system-group"`},
 		{"empty source", WithHeaderMap(map[string]string{"username": ""}), "header name for \"username\" is empty"},
 		{"two keys one source", WithHeaderMap(map[string]string{"username": "X", "system-group": "X"}), `both mapped to the header "X"`},
+		{"a source that is another column's name", WithHeaderMap(map[string]string{"username": "library-group"}),
+			`"username" is mapped to the header "library-group", which is the name of the "library-group" column; map "library-group" to its own header too`},
 		{"comma quote", WithComma('"'), `WithComma: '"' cannot separate fields`},
 		{"comma CR", WithComma('\r'), `WithComma: '\r' cannot separate fields`},
 		{"comma LF", WithComma('\n'), `WithComma: '\n' cannot separate fields`},
