@@ -93,7 +93,7 @@ const (
 	CodeDuplicateRow     = "duplicate-row"     // a row repeats an earlier row exactly
 )
 
-// A Problem is one thing wrong with a file, found by Check.
+// A Problem is one thing wrong with a file, found by Check or CheckContacts.
 type Problem struct {
 	Row      int      // 1-based data row; 0 for the header
 	Line     int      // 1-based physical line where the record starts
