@@ -96,6 +96,26 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
+// Clip returns s if it is at most n bytes long, and otherwise its first n
+// bytes or fewer, cut where a character starts (so that no UTF-8 sequence
+// is split), followed by "…". It bounds a text from outside that goes into
+// a message: a 30 MiB summary must not make a 30 MB error string. A
+// negative n is taken as 0. Clip does not escape; use OneLine on its
+// result.
+func Clip(s string, n int) string {
+	n = max(n, 0)
+	if len(s) <= n {
+		return s
+	}
+	for i := n; i >= 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			n = i
+			break
+		}
+	}
+	return s[:n] + "…"
+}
+
 func writeHex(b *strings.Builder, prefix string, v uint32, width int) {
 	b.WriteString(prefix)
 	h := strconv.FormatUint(uint64(v), 16)

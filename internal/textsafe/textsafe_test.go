@@ -79,3 +79,50 @@ func FuzzOneLine(f *testing.F) {
 		}
 	})
 }
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short", "abc", 3, "abc"},
+		{"empty", "", 0, ""},
+		{"cut", "abcdef", 3, "abc…"},
+		{"zero", "abc", 0, "…"},
+		{"negative", "abc", -1, "…"},
+		{"not inside a two-byte rune", "aöb", 2, "a…"},
+		{"after a two-byte rune", "aöb", 3, "aö…"},
+		{"not inside a four-byte rune", "a😀b", 4, "a…"},
+		{"invalid UTF-8 cut as bytes", "\xff\xff\xff\xff\xff", 2, "\xff\xff…"},
+		{"continuation bytes only", "\x80\x80\x80\x80\x80\x80", 5, "\x80\x80\x80\x80\x80…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, Clip(tt.in, tt.n)); diff != "" {
+				t.Errorf("Clip(%q, %d) (-want +got):\n%s", tt.in, tt.n, diff)
+			}
+		})
+	}
+}
+
+func FuzzClip(f *testing.F) {
+	f.Add("aöb😀c", 3)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n %= 64
+		out := Clip(s, n)
+		if len(s) <= max(n, 0) {
+			if out != s {
+				t.Fatalf("Clip(%q, %d) = %q, want it unchanged", s, n, out)
+			}
+			return
+		}
+		cut, ok := strings.CutSuffix(out, "…")
+		if !ok || !strings.HasPrefix(s, cut) || len(cut) > max(n, 0) || len(cut) < max(n, 0)-utf8.UTFMax+1 {
+			t.Fatalf("Clip(%q, %d) = %q", s, n, out)
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(cut) {
+			t.Fatalf("Clip(%q, %d) = %q splits a character", s, n, out)
+		}
+	})
+}
