@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,12 +14,14 @@ import (
 
 // source is the CSV content of an import, opened once per attempt.
 type source interface {
-	// open returns the content for the next attempt and its size in bytes,
-	// or -1 if it is not known in advance.
-	open() (io.ReadCloser, int64, error)
+	// open returns the content for the next attempt, whose context is
+	// ctx, and its size in bytes, or -1 if it is not known in advance.
+	open(ctx context.Context) (io.ReadCloser, int64, error)
 	// rewindable reports whether the content can be sent again from the
 	// start after an attempt that read some of it failed.
 	rewindable() bool
+	// done is called once, when the import call returns.
+	done()
 }
 
 // seekSource is a caller's io.ReadSeeker: re-sent from where it was when
@@ -46,22 +49,153 @@ func newSeekSource(r io.ReadSeeker) (*seekSource, error) {
 	return &seekSource{r: r, start: start, size: end - start}, nil
 }
 
-func (s *seekSource) open() (io.ReadCloser, int64, error) {
+func (s *seekSource) open(context.Context) (io.ReadCloser, int64, error) {
 	if _, err := s.r.Seek(s.start, io.SeekStart); err != nil {
 		return nil, 0, err
 	}
-	return io.NopCloser(s.r), s.size, nil
+	return io.NopCloser(sourceReader{s.r}), s.size, nil
 }
 
 func (s *seekSource) rewindable() bool { return true }
 
-// onceSource is a caller's plain io.Reader: an attempt that read none of
-// it can be retried, one that read some cannot.
-type onceSource struct{ r io.Reader }
+func (s *seekSource) done() {}
 
-func (s onceSource) open() (io.ReadCloser, int64, error) { return io.NopCloser(s.r), -1, nil }
+// sourceReader marks the errors of the caller's reader as the CSV's.
+type sourceReader struct{ r io.Reader }
+
+func (s sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &sourceError{err}
+	}
+	return n, err
+}
+
+// onceSource is a caller's plain io.Reader: an attempt that read none of
+// it can be retried, one that read some cannot. The reader is read by a
+// pump, so that an attempt can end while a Read of it blocks.
+type onceSource struct{ p *pump }
+
+func newOnceSource(r io.Reader) onceSource {
+	return onceSource{&pump{r: r, want: make(chan int), got: make(chan chunk), quit: make(chan struct{})}}
+}
+
+func (s onceSource) open(ctx context.Context) (io.ReadCloser, int64, error) {
+	return &pumpReader{p: s.p, ctx: ctx, closed: make(chan struct{})}, -1, nil
+}
 
 func (onceSource) rewindable() bool { return false }
+
+func (s onceSource) done() { s.p.stop() }
+
+// pumpBuffer is the most a pump reads at once.
+const pumpBuffer = 32 << 10
+
+// pump reads a caller's io.Reader in a goroutine of its own, one Read at
+// a time and only when an attempt asks for data, so that the attempt can
+// give up on a Read that blocks (os.Stdin fed by an export that stalled)
+// when its context ends, instead of waiting for the Read to return: the
+// HTTP transport waits for its body's Read before it returns. A Read
+// still blocked when the call returns finishes later, and its data is
+// discarded; the reader is not read again. Data read for an attempt that
+// ended before taking it goes to the next attempt, so none is lost.
+//
+// The fields below the channels are used by one attempt at a time: an
+// attempt returns only once its body is closed and no Read of it is in
+// progress.
+type pump struct {
+	r    io.Reader
+	want chan int   // asks the goroutine for a Read of at most n bytes
+	got  chan chunk // what the Read gave
+	quit chan struct{}
+	run  sync.Once
+	end  sync.Once
+
+	buf   []byte // written by the goroutine between want and got
+	asked bool   // a Read was asked for and its chunk not yet taken
+	rest  []byte // taken from the goroutine, not yet handed on
+	err   error  // the reader's error, handed on after rest
+}
+
+type chunk struct {
+	n   int
+	err error
+}
+
+func (p *pump) loop() {
+	for {
+		select {
+		case n := <-p.want:
+			k, err := p.r.Read(p.buf[:n])
+			if k < 0 || k > n {
+				k, err = 0, fmt.Errorf("the reader returned %d bytes for a buffer of %d", k, n)
+			}
+			if err != nil && err != io.EOF {
+				err = &sourceError{err}
+			}
+			select {
+			case p.got <- chunk{k, err}:
+			case <-p.quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+func (p *pump) stop() { p.end.Do(func() { close(p.quit) }) }
+
+// pumpReader is one attempt's reading end of a pump. Close, or the end of
+// the attempt's context, makes a Read waiting for the pump return at once.
+type pumpReader struct {
+	p      *pump
+	ctx    context.Context
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (r *pumpReader) Read(b []byte) (int, error) {
+	p := r.p
+	if len(p.rest) == 0 && p.err == nil {
+		if !p.asked {
+			p.run.Do(func() {
+				p.buf = make([]byte, pumpBuffer)
+				go p.loop()
+			})
+			select {
+			case p.want <- min(len(b), pumpBuffer):
+				p.asked = true
+			case <-r.closed:
+				return 0, errBodyClosed
+			case <-r.ctx.Done():
+				return 0, r.ctx.Err()
+			}
+		}
+		select {
+		case c := <-p.got:
+			p.asked, p.rest, p.err = false, p.buf[:c.n], c.err
+		case <-r.closed:
+			return 0, errBodyClosed
+		case <-r.ctx.Done():
+			return 0, r.ctx.Err()
+		}
+	}
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
+	if len(p.rest) == 0 && p.err != nil {
+		return n, p.err
+	}
+	return n, nil
+}
+
+func (r *pumpReader) Close() error {
+	r.once.Do(func() { close(r.closed) })
+	return nil
+}
 
 // encodeSource is content the client encodes itself while it is sent;
 // every attempt encodes it again. encode writes to w until done, or until
@@ -70,25 +204,49 @@ type encodeSource struct {
 	encode func(w io.Writer, stopped func() bool) error
 }
 
-func (s encodeSource) open() (io.ReadCloser, int64, error) {
+func (s encodeSource) open(context.Context) (io.ReadCloser, int64, error) {
 	pr, pw := io.Pipe()
 	e := &encoding{pr: pr, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
-		pw.CloseWithError(s.encode(pw, e.stop.Load))
+		finished := false
+		defer func() {
+			if finished {
+				return
+			}
+			// The caller's rows panicked, or called runtime.Goexit: the
+			// attempt fails, and a panic goes on in the caller's
+			// goroutine (see Client.attempt).
+			if v := recover(); v != nil {
+				e.panic = &panicValue{v}
+			}
+			pw.CloseWithError(errRowsPanicked)
+		}()
+		err := s.encode(pw, e.stop.Load)
+		finished = true
+		if err != nil && err != errBodyClosed && err != io.ErrClosedPipe {
+			err = &sourceError{err}
+		}
+		pw.CloseWithError(err)
 	}()
 	return e, -1, nil
 }
 
 func (encodeSource) rewindable() bool { return true }
 
+func (encodeSource) done() {}
+
+// panicValue is what the caller's rows panicked with.
+type panicValue struct{ v any }
+
 // encoding is the reading end of an encodeSource's attempt. Close stops
 // the encoder and waits for it, so that once it has returned the caller's
 // rows are not read any more.
 type encoding struct {
-	pr   *io.PipeReader
-	stop atomic.Bool
-	done chan struct{}
+	pr    *io.PipeReader
+	stop  atomic.Bool
+	done  chan struct{}
+	panic *panicValue // set before done is closed
 }
 
 func (e *encoding) Read(p []byte) (int, error) { return e.pr.Read(p) }
@@ -99,6 +257,10 @@ func (e *encoding) Close() error {
 	<-e.done
 	return nil
 }
+
+// panicked returns what the rows panicked with, once Close has returned;
+// nil if they did not.
+func (e *encoding) panicked() *panicValue { return e.panic }
 
 // formFile is the name of the multipart file part. Infiniti reads the first
 // file part whatever its names; curl's example uses "file".
@@ -161,6 +323,13 @@ func (m *multiReadCloser) Read(p []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed.Load() {
+		if m.ended {
+			// The transport reads once more past the Content-Length, to
+			// check that the body ends there, possibly after the round
+			// trip returned and the body was closed: an error would make
+			// it close the connection, the response's included.
+			return 0, io.EOF
+		}
 		return 0, errBodyClosed
 	}
 	n, err := m.r.Read(p)
@@ -187,10 +356,12 @@ func (m *multiReadCloser) Close() error {
 	return m.err
 }
 
-// counter counts the CSV bytes an attempt sent and reports progress.
+// counter counts the CSV bytes an attempt sent and reports progress. It
+// keeps the first error of the caller's CSV.
 type counter struct {
 	r        io.Reader
 	n        atomic.Int64
+	err      atomic.Pointer[sourceError]
 	progress func(int64)
 }
 
@@ -201,6 +372,9 @@ func (c *counter) Read(p []byte) (int, error) {
 		if c.progress != nil {
 			c.progress(total)
 		}
+	}
+	if se, ok := err.(*sourceError); ok {
+		c.err.CompareAndSwap(nil, se)
 	}
 	return n, err
 }

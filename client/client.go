@@ -28,16 +28,29 @@
 // read the password. With WithHTTPClient, the caller's transport decides.
 //
 // Credentials never appear in a URL, an error string, a log record or the
-// printed Client. Every error string and log attribute the client builds
-// from what a server sent (a body, a Location header, a result's summary
-// and row messages, a transport error) goes through one redaction: every
-// form of the password (as it is, percent-encoded, JSON-escaped, in
-// base64 alone or as user:password) is replaced with [REDACTED], and the
-// text is made one line, control characters escaped. The *result.Result an
-// import returns, and the *result.ImportError inside its error, keep
-// Infiniti's text as it came: they are data the caller asked for. Redirects
-// are never followed: a *RedirectError names the target's scheme, host and
-// path, so that the base URL can be fixed.
+// printed Client, nor in a field that a dumper walking the Client by
+// reflection (go-spew, testify's diffs) can reach. New refuses a password
+// that is the username, the base URL or the tenant, or part of one of
+// them, since those are shown.
+//
+// Every piece of text a server sent that goes into an error string or a
+// log attribute (a body's snippet, a Location header, a result's summary,
+// row messages and keys, a transport error) goes through one path, once,
+// when the error is built: the piece is decoded as a server could have
+// encoded it (percent-encoding, JSON and JavaScript escapes such as \u00f6
+// and \/, HTML references such as &amp;, one upon another) and, if any
+// decoding holds the password, in UTF-8 or ISO-8859-1, or the base64 of
+// the credentials, it is withheld whole, shown as "(withheld: it echoed
+// the credentials)". Otherwise it is cut to its first 300 bytes and made
+// one line, control characters escaped. The client's own words around it
+// are never altered, so that no mark shows where a password stood. The
+// *result.Result an import returns, and the *result.ImportError inside its
+// error, keep Infiniti's text as it came: they are data the caller asked
+// for. The transport's own error is not reachable with errors.As: the
+// error holds its text as such a piece, and unwraps to the context's
+// errors, io.EOF, a syscall.Errno and the certificate error types only.
+// Redirects are never followed: a *RedirectError names the target's
+// scheme, host and path, so that the base URL can be fixed.
 //
 // # Errors
 //
@@ -48,33 +61,46 @@
 // *result.ImportError: no row was imported or failed); 403, 404 and
 // 413 match ErrForbidden, ErrNotFound and ErrTooLarge; any other unexpected
 // status, and a body that is not a result (an HTML login page), is a
-// *StatusError with a short, redacted snippet of the body. Cancelling the
-// context stops an upload at once, with an error matching context.Canceled
-// or context.DeadlineExceeded. New reports a mistake in the base URL or the
-// options as a *ConfigError, which names the option that fixes it.
+// *StatusError with a short snippet of the body; a non-2xx answer whose
+// body is a result that says the import failed also holds the
+// *result.ImportError. An error of the caller's own CSV reader is said to
+// be one ("reading the CSV: ..."), wraps the reader's error and is not
+// retried. Cancelling the context stops an upload at once, with an error
+// matching context.Canceled or context.DeadlineExceeded, even while a
+// plain io.Reader blocks in Read (see ImportUserGroups). New reports a
+// mistake in the base URL or the options as a *ConfigError, which names
+// the option that fixes it.
 //
 // # Limits
 //
 // With the SDK's own transport, the client waits at most 10 minutes
 // (DefaultResponseHeaderTimeout) from the end of the upload for the
-// response headers; past that the import fails with ErrResponseTimeout and
-// is not retried, since Infiniti may still be processing the file.
-// WithResponseHeaderTimeout changes or removes the limit; the upload itself
-// has none but the context's. A result is read up to 32 MiB
+// response headers, and as long for each piece of the response's body once
+// it has started; past that the import fails with ErrResponseTimeout and
+// is not retried, since Infiniti may still be processing the file. The
+// clock starts when the last byte has been written to the connection, not
+// when the server has received it: over a slow link the operating system
+// may still be sending several megabytes then, so keep the limit at
+// minutes. WithResponseHeaderTimeout changes or removes the limit; the
+// upload itself has none but the context's. A result is read up to 32 MiB
 // (DefaultMaxResponseBytes, about 200,000 failed rows' details); a longer
 // 2xx body fails with ErrResponseTooLarge (WithMaxResponseBytes changes
-// the bound). An error status's body is read up to 64 KiB, and its
-// *StatusError shows the first 300 bytes of it.
+// the bound). An error status's body is read up to 64 KiB. Errors and log
+// records show at most 300 bytes of each piece of server text.
 //
 // # Retries
 //
 // An import is retried, by default up to 2 times (3 attempts), when it
-// failed in a way that is safe to retry: a connection failure, or a 429,
-// 502, 503 or 504 status. The wait starts at 500ms and doubles up to 5s,
-// with random jitter; a Retry-After header (seconds or a date) is honoured,
-// capped at 30s. No retry waits past the context's deadline. Never retried:
-// certificate errors, redirects, other 4xx statuses, any 2xx answer, a
-// response-header timeout, a done context. WithRetry changes the numbers.
+// failed in a way that is safe to retry: a connection failure before the
+// transport had taken the whole body, or a 429, 502, 503 or 504 status.
+// The wait starts at 500ms and doubles up to 5s, with random jitter; a
+// Retry-After header (seconds or a date) is honoured, capped at 30s. No
+// retry waits past the context's deadline. Never retried: a failure of the
+// connection once the whole body had been handed to it (Infiniti may have
+// received and processed the file; a timeout then matches
+// ErrResponseTimeout), certificate errors, redirects, other 4xx statuses,
+// any 2xx answer, a response timeout, an error of the caller's CSV reader,
+// a done context. WithRetry changes the numbers.
 //
 // The body is re-sent only when it can be read again from the start: an
 // io.Seeker (such as an *os.File, re-sent from where it was when the import
@@ -111,10 +137,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -144,6 +172,7 @@ type Client struct {
 	retry         RetryPolicy
 	maxResponse   int64
 	headerTimeout time.Duration // 0: no limit of the client's own
+	callerHC      bool          // whether hc is the caller's (WithHTTPClient)
 	sleep         func(context.Context, time.Duration) error
 	jitter        func(time.Duration) time.Duration
 }
@@ -225,12 +254,15 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		hc := *s.hc
 		hc.Transport = redirectStopper{hc.Transport}
 		hc.CheckRedirect = noRedirect
-		c.hc = &hc
+		c.hc, c.callerHC = &hc, true
 	default:
 		c.hc = &http.Client{Transport: redirectStopper{newTransport(s.rootCAs)}, CheckRedirect: noRedirect}
 		c.headerTimeout = s.headerTimeout
 	}
 	if s.auth {
+		if err := checkPassword(s.password, c); err != nil {
+			return nil, err
+		}
 		cred, err := newCredentials(s.username, s.password, s.charset)
 		if err != nil {
 			return nil, err
@@ -238,6 +270,22 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		c.cred = cred
 	}
 	return c, nil
+}
+
+// checkPassword refuses a password that the client shows anyway: one that
+// is the username, the base URL or the tenant, or part of one of them.
+// Errors and log records print those, and the password must never be
+// seen in them.
+func checkPassword(password string, c *Client) error {
+	if password == "" {
+		return nil
+	}
+	for _, shown := range []string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)} {
+		if strings.Contains(shown, password) {
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the password is the username, or part of the username, the base URL or the tenant, which errors and log records show; give the import account a password of its own"}
+		}
+	}
+	return nil
 }
 
 // checkBase checks a parsed base URL; u.Scheme is lowered.
@@ -267,6 +315,8 @@ func checkBase(u *url.URL, s *settings) error {
 		return &ConfigError{Option: "WithTenant", Reason: "the base URL has a query (from ?); give only the site, such as " + site, fix: "give the tenant with WithTenant"}
 	case u.Fragment != "":
 		return &ConfigError{Reason: "the base URL has a #fragment; leave it out"}
+	case strings.Contains(u.Path, "//"):
+		return &ConfigError{Reason: "the base URL's path has an empty segment (//), which servers read in different ways; give the path prefix with single slashes, such as https://proxy.example/infiniti"}
 	case dotSegment:
 		return &ConfigError{Reason: "the base URL's path has a . or .. segment; give the path prefix as it is, such as https://proxy.example/infiniti"}
 	case strings.Contains(escaped, "%2f") || strings.Contains(escaped, "%5c") || strings.Contains(u.Path, `\`):
@@ -274,9 +324,10 @@ func checkBase(u *url.URL, s *settings) error {
 	case strings.Contains(u.Path, ";"):
 		return &ConfigError{Reason: "the base URL's path has a ;, which servers such as Tomcat read as path parameters; leave it out"}
 	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !s.insecurePlain:
-		reason := "the base URL uses plain http to " + u.Hostname() + ", which would send the password and the school's data in clear text; use https"
+		host := textsafe.OneLine(u.Hostname())
+		reason := "the base URL uses plain http to " + host + ", which would send the password and the school's data in clear text; use https"
 		if h := strings.ToLower(u.Hostname()); strings.HasSuffix(h, ".localhost") {
-			reason = "the base URL uses plain http to " + u.Hostname() + ", which is not a loopback host: only the name localhost and the addresses 127.0.0.1 and ::1 are, other names are resolved by DNS and may go through a proxy; use http://localhost or https"
+			reason = "the base URL uses plain http to " + host + ", which is not a loopback host: only the name localhost and the addresses 127.0.0.1 and ::1 are, other names are resolved by DNS and may go through a proxy; use http://localhost or https"
 		}
 		return &ConfigError{Option: "WithInsecurePlainHTTP", Reason: reason, fix: "WithInsecurePlainHTTP allows http, for test networks only"}
 	}
@@ -364,6 +415,12 @@ func newTransport(rootCAs *x509.CertPool) *http.Transport {
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
 // system-group) to the user-groups import and returns Infiniti's result.
 // See Import for the body, the errors and the retries.
+//
+// A csv that is not an io.Seeker (os.Stdin fed by an export, a network
+// stream) is read in a goroutine of the client's, so that the call returns
+// as soon as its context ends even while a Read of csv blocks. Such a Read
+// may then finish after the call has returned; its data is discarded, and
+// csv is not read again.
 func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.Result, error) {
 	return c.importFile(ctx, UserGroupsPath, csv, userGroupsFile)
 }
@@ -378,7 +435,10 @@ func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.R
 // slice behind it. When an attempt ends early (the server answered before
 // reading the whole upload), the client stops ranging at the next row and
 // waits for that: an iterator that blocks holds the call up until it
-// yields or returns.
+// yields or returns. rows is ranged over in a goroutine of the client's;
+// if it panics, the attempt fails and the panic goes on, with the same
+// value, in the goroutine that called ImportUserGroupRows, where it can be
+// recovered (as with iter.Pull).
 func (c *Client) ImportUserGroupRows(ctx context.Context, rows iter.Seq[csvspec.UserGroup]) (*result.Result, error) {
 	if rows == nil {
 		return nil, errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
@@ -412,7 +472,9 @@ func encodeRows[T any](rows iter.Seq[T], newWriter func(io.Writer) rowWriter[T])
 // Import posts a CSV to the import at path below the base URL, for the
 // autoSync imports that have no method of their own. The path must start
 // with "/"; its segments may hold letters, digits and - _ . ~ only, and
-// none may be . or .. (so that no server reads it as another path).
+// none may be . or .. (so that no server reads it as another path). A path
+// that breaks these rules is an error matching ErrInvalidPath, and nothing
+// is sent.
 //
 // The CSV is streamed, never held in memory. It is sent as the only file
 // part of a multipart/form-data body (form name "file", Content-Type
@@ -430,25 +492,27 @@ func (c *Client) Import(ctx context.Context, path string, csv io.Reader) (*resul
 	return c.importFile(ctx, path, csv, "import.csv")
 }
 
-// checkPath checks an import path: segments of safe characters only.
+// checkPath checks an import path: segments of safe characters only. Its
+// error matches ErrInvalidPath.
 func checkPath(path string) error {
+	bad := func(format string, args ...any) error { return &pathError{msg: fmt.Sprintf(format, args...)} }
 	if !strings.HasPrefix(path, "/") {
-		return fmt.Errorf("client: the import path %q must start with /, like %s", path, UserGroupsPath)
+		return bad("client: the import path %q must start with /, like %s", path, UserGroupsPath)
 	}
 	if strings.ContainsAny(path, "?#") {
-		return fmt.Errorf("client: the import path %q has a query or fragment; give the tenant with WithTenant", path)
+		return bad("client: the import path %q has a query or fragment; give the tenant with WithTenant", path)
 	}
 	segs := strings.Split(path[1:], "/")
 	for i, seg := range segs {
 		switch {
 		case seg == "" && i < len(segs)-1:
-			return fmt.Errorf("client: the import path %q has an empty segment (//)", path)
+			return bad("client: the import path %q has an empty segment (//)", path)
 		case seg == "." || seg == "..":
-			return fmt.Errorf("client: the import path %q has a . or .. segment", path)
+			return bad("client: the import path %q has a . or .. segment", path)
 		}
 		for _, r := range seg {
 			if !isSegmentRune(r) && r != '.' && r != '~' {
-				return fmt.Errorf("client: the import path %q has the character %q; a segment may hold letters, digits and - _ . ~ only", path, r)
+				return bad("client: the import path %q has the character %q; a segment may hold letters, digits and - _ . ~ only", path, r)
 			}
 		}
 	}
@@ -464,15 +528,14 @@ func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, fil
 	if csv == nil {
 		return nil, errNilCSV
 	}
-	var src source = onceSource{r: csv}
 	if rs, ok := csv.(io.ReadSeeker); ok {
 		// An *os.File that is a pipe (os.Stdin, say) is an io.Seeker
 		// that cannot seek: it is sent as a plain reader.
 		if s, err := newSeekSource(rs); err == nil {
-			src = s
+			return c.do(ctx, path, s, filename)
 		}
 	}
-	return c.do(ctx, path, src, filename)
+	return c.do(ctx, path, newOnceSource(csv), filename)
 }
 
 // endpoint returns the URL of an import path, with the tenant.
@@ -496,6 +559,7 @@ type outcome struct {
 }
 
 func (c *Client) do(ctx context.Context, path string, src source, filename string) (*result.Result, error) {
+	defer src.done()
 	endpoint := c.endpoint(path)
 	start := time.Now()
 	log := c.logger
@@ -524,11 +588,11 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 			break
 		}
 		if log != nil {
-			log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", c.cred.clean(o.retry, "(withheld: it held the password)")), slog.Duration("wait", wait))
+			log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", o.retry), slog.Duration("wait", wait))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			o.res, o.retry = nil, ""
-			o.err = &attemptError{endpoint: endpoint, attempts: attempt, msg: "waiting to retry: " + err.Error(), err: err, red: c.cred}
+			o.err = &attemptError{endpoint: endpoint, attempts: attempt, msg: "waiting to retry: " + err.Error(), errs: []error{err}}
 			break
 		}
 	}
@@ -542,9 +606,10 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 }
 
 // logEnd logs the end of an import: counts and errors at Info or Error
-// level, each row outcome at Debug level only.
+// level, each row outcome and the whole error at Debug level only.
 func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attempts int, d time.Duration) {
 	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
+	debug := log.Enabled(ctx, slog.LevelDebug)
 	if o.res != nil {
 		if n, ok := o.res.Counts(); ok {
 			attrs = append(attrs, c.cred.intAttr("processed", n.Processed), c.cred.intAttr("created", n.Created), c.cred.intAttr("updated", n.Updated), c.cred.intAttr("failed", n.Failed))
@@ -552,15 +617,19 @@ func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attemp
 		if !o.res.Unauthorized() {
 			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
 		}
-		if log.Enabled(ctx, slog.LevelDebug) {
+		if debug {
 			for _, row := range o.res.Details {
 				log.DebugContext(ctx, "autosync: row outcome", c.cred.intAttr("row", row.Row), slog.String("status", row.Status.String()),
-					slog.String("message", c.cred.clean(row.Message, "(withheld: it held the password)")))
+					slog.String("message", c.cred.fragment(row.Message)))
 			}
 		}
 	}
 	if o.err != nil {
-		log.ErrorContext(ctx, "autosync: import failed", append(attrs, slog.String("error", logText(o.err)))...)
+		text := logText(o.err)
+		if full := o.err.Error(); debug && full != text {
+			log.DebugContext(ctx, "autosync: import failed, in full", slog.String("error", full))
+		}
+		log.ErrorContext(ctx, "autosync: import failed", append(attrs, slog.String("error", text))...)
 		return
 	}
 	log.InfoContext(ctx, "autosync: import finished", attrs...)
@@ -576,21 +645,33 @@ func withNote(err error, note string) {
 	}
 }
 
+// errRowsPanicked fails the upload of an attempt whose rows panicked; the
+// panic itself goes on in the caller's goroutine.
+var errRowsPanicked = errors.New("the rows' iterator panicked")
+
+// errBodyStalled cancels an attempt whose response body stalled.
+var errBodyStalled = errors.New("the response body stalled")
+
 // attempt makes one request and classifies its outcome. It returns only
-// once nothing reads the CSV any more.
+// once nothing reads the CSV any more. A panic of the caller's rows goes
+// on here, in the caller's goroutine.
 func (c *Client) attempt(ctx context.Context, endpoint string, src source, filename string, n int) outcome {
-	fail := func(msg string, err error) outcome {
-		return outcome{err: &attemptError{endpoint: endpoint, attempts: n, msg: msg, err: err, red: c.cred}}
-	}
-	content, size, err := src.open()
-	if err != nil {
-		return fail("rewinding the CSV: "+err.Error(), err)
+	fail := func(msg string, errs ...error) outcome {
+		return outcome{err: &attemptError{endpoint: endpoint, attempts: n, msg: msg, errs: errs}}
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	content, size, err := src.open(actx)
+	if err != nil {
+		return fail("rewinding the CSV: "+textsafe.OneLine(err.Error()), &sourceError{err})
+	}
 	wait := &headerWait{d: c.headerTimeout, cancel: cancel}
+	var handedOver atomic.Bool // whether the transport read the whole body
 	cnt := &counter{r: content, progress: c.progress}
-	body, length, ctype, err := multipartBody(readCloser{cnt, content}, size, filename, wait.start)
+	body, length, ctype, err := multipartBody(readCloser{cnt, content}, size, filename, func() {
+		handedOver.Store(true)
+		wait.start()
+	})
 	if err != nil {
 		content.Close()
 		return fail("building the request: "+err.Error(), err)
@@ -608,11 +689,19 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if c.cred != nil {
-		req.Header.Set("Authorization", c.cred.header)
+		req.Header.Set("Authorization", c.cred.secret().header)
 	}
 	resp, err := c.hc.Do(req)
 	wait.stop()
 	body.Close() // waits until nothing reads the CSV
+	if p, ok := content.(interface{ panicked() *panicValue }); ok {
+		if v := p.panicked(); v != nil {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			panic(v.v)
+		}
+	}
 	o := outcome{sent: cnt.n.Load()}
 	if err != nil {
 		inner := err
@@ -620,30 +709,80 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 		if errors.As(err, &ue) {
 			inner = ue.Err // its text repeats the URL
 		}
+		te := c.transportError(inner)
+		srcErr := cnt.err.Load()
 		switch {
 		case ctx.Err() != nil:
 			o.err = fail(ctx.Err().Error(), ctx.Err()).err
 		case context.Cause(actx) == ErrResponseTimeout:
 			o.err = c.timeoutError(endpoint, n)
+		case srcErr != nil:
+			what := "reading the CSV: "
+			if _, ok := src.(encodeSource); ok {
+				what = "encoding the rows: "
+			}
+			o.err = fail(what+textsafe.OneLine(srcErr.Error()), srcErr).err
 		case isCertificateError(err):
-			o.err = fail(ErrCertificate.Error()+": "+inner.Error()+"; if the school uses a private certificate authority, trust it with WithRootCAs (or WithHTTPClient)",
-				fmt.Errorf("%w: %w", ErrCertificate, err)).err
+			o.err = fail(ErrCertificate.Error()+": "+te.msg+"; if the school uses a private certificate authority, trust it with WithRootCAs (or WithHTTPClient)",
+				ErrCertificate, te).err
+		case handedOver.Load() && te.timeout:
+			msg := "the whole file was handed to the connection, but a timeout ended the wait for the response (" + te.msg + "); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti"
+			if c.callerHC {
+				msg += ", and raise the timeouts of the *http.Client given with WithHTTPClient if large files take longer"
+			}
+			o.err = fail(msg, ErrResponseTimeout, te).err
+		case handedOver.Load():
+			o.err = fail(te.msg+"; not retried: the whole file had been handed to the connection, and Infiniti may have received and processed it: check the import in Infiniti before posting again", te).err
 		default:
-			o.err = fail(inner.Error(), err).err
-			o.retry = "connection failed: " + inner.Error()
+			o.err = fail(te.msg, te).err
+			o.retry = "connection failed: " + te.msg
 		}
 		return o
 	}
 	defer resp.Body.Close()
 	o.status = resp.StatusCode
-	return c.response(actx, resp, endpoint, n, o)
+	return c.response(actx, cancel, resp, endpoint, n, o)
+}
+
+// transportError returns the transport's error err as the client shows
+// it: its text a fragment, unwrapping only to the context's errors, io.EOF
+// and io.ErrUnexpectedEOF, a syscall.Errno, and the certificate error
+// types.
+func (c *Client) transportError(err error) *transportError {
+	te := &transportError{msg: c.cred.fragment(err.Error())}
+	var ne net.Error
+	te.timeout = errors.As(err, &ne) && ne.Timeout()
+	for _, target := range []error{context.Canceled, context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF} {
+		if errors.Is(err, target) {
+			te.errs = append(te.errs, target)
+		}
+	}
+	var errno syscall.Errno // ECONNREFUSED, ECONNRESET: a number, no text of the server's
+	if errors.As(err, &errno) {
+		te.errs = append(te.errs, errno)
+	}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &cv):
+		te.errs = append(te.errs, cv)
+	case errors.As(err, &ua):
+		te.errs = append(te.errs, ua)
+	case errors.As(err, &he):
+		te.errs = append(te.errs, he)
+	case errors.As(err, &ci):
+		te.errs = append(te.errs, ci)
+	}
+	return te
 }
 
 // timeoutError is the error of an attempt whose response headers did not
 // come within the response-header timeout.
 func (c *Client) timeoutError(endpoint string, n int) error {
-	return &attemptError{endpoint: endpoint, attempts: n, err: ErrResponseTimeout, red: c.cred,
-		msg: fmt.Sprintf("the file was sent, but no response came within %v (the response-header timeout); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti, and raise the limit with WithResponseHeaderTimeout if large files take longer", c.headerTimeout)}
+	return &attemptError{endpoint: endpoint, attempts: n, errs: []error{ErrResponseTimeout},
+		msg: fmt.Sprintf("the whole file was handed to the connection, but no response came within %v (the response-header timeout, counted from when the last byte was written to the connection: over a slow link the operating system may then still be sending the last megabytes); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti, and raise the limit with WithResponseHeaderTimeout if large files take longer", c.headerTimeout)}
 }
 
 // headerWait is the response-header timeout: a clock started when the
@@ -682,11 +821,28 @@ type readCloser struct {
 	io.Closer
 }
 
+// idleReader is a response body that must make progress: each read that
+// returns data restarts the timer, which cancels the attempt when it
+// fires.
+type idleReader struct {
+	r io.Reader
+	t *time.Timer
+	d time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.t.Reset(r.d)
+	}
+	return n, err
+}
+
 // response reads and classifies a response.
-func (c *Client) response(actx context.Context, resp *http.Response, endpoint string, n int, o outcome) outcome {
+func (c *Client) response(actx context.Context, cancel context.CancelCauseFunc, resp *http.Response, endpoint string, n int, o outcome) outcome {
 	code := resp.StatusCode
 	if code >= 300 && code < 400 {
-		o.err = &RedirectError{StatusCode: code, Location: c.cred.redactLocation(resp.Header.Get(locationKey)), red: c.cred}
+		o.err = &RedirectError{StatusCode: code, Location: c.cred.location(resp.Header.Get(locationKey))}
 		return o
 	}
 	ok := code >= 200 && code < 300
@@ -694,15 +850,27 @@ func (c *Client) response(actx context.Context, resp *http.Response, endpoint st
 	if !ok {
 		limit = min(limit, errorBodyLimit) // an error page: enough for a result or a snippet
 	}
-	b, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	var body io.Reader = resp.Body
+	if c.headerTimeout > 0 { // the SDK's own transport: a body that stalls is cut as the headers would be
+		idle := time.AfterFunc(c.headerTimeout, func() { cancel(errBodyStalled) })
+		defer idle.Stop()
+		body = &idleReader{r: resp.Body, t: idle, d: c.headerTimeout}
+	}
+	b, readErr := io.ReadAll(io.LimitReader(body, limit+1))
 	if readErr != nil {
-		if context.Cause(actx) == ErrResponseTimeout { // the clock ran out as the headers came
+		switch context.Cause(actx) {
+		case ErrResponseTimeout: // the clock ran out as the headers came
 			o.err = c.timeoutError(endpoint, n)
 			return o
+		case errBodyStalled:
+			o.err = &attemptError{endpoint: endpoint, attempts: n, errs: []error{ErrResponseTimeout},
+				msg: fmt.Sprintf("%d %s, but its body stalled: no data came for %v (the response-header timeout, WithResponseHeaderTimeout); it was not sent again, since Infiniti may have processed the file: check the import in Infiniti", code, http.StatusText(code), c.headerTimeout)}
+			return o
 		}
-		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, and reading the response failed: %v", code, http.StatusText(code), readErr), err: readErr, red: c.cred}
+		te := c.transportError(readErr)
+		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, and reading the response failed: %s", code, http.StatusText(code), te.msg), errs: []error{te}}
 		if isRetryStatus(code) {
-			o.retry = fmt.Sprintf("%d %s, and reading its body failed: %v", code, http.StatusText(code), readErr)
+			o.retry = fmt.Sprintf("%d %s, and reading its body failed: %s", code, http.StatusText(code), te.msg)
 		}
 		// A 2xx whose body was cut off is not retried: Infiniti has
 		// processed the file, and the error says the result was lost.
@@ -710,7 +878,7 @@ func (c *Client) response(actx context.Context, resp *http.Response, endpoint st
 	}
 	if int64(len(b)) > limit {
 		if ok {
-			o.err = &attemptError{endpoint: endpoint, attempts: n, err: ErrResponseTooLarge, red: c.cred,
+			o.err = &attemptError{endpoint: endpoint, attempts: n, errs: []error{ErrResponseTooLarge},
 				msg: fmt.Sprintf("%v: more than %d bytes (WithMaxResponseBytes raises the limit)", ErrResponseTooLarge, limit)}
 			return o
 		}
@@ -720,41 +888,34 @@ func (c *Client) response(actx context.Context, resp *http.Response, endpoint st
 	if perr == nil {
 		o.res = res
 		if res.Unauthorized() {
-			o.err = &resultError{endpoint: endpoint, auth: true, ierr: &result.ImportError{Result: res}, hint: c.cred.charsetHint(), red: c.cred}
+			o.err = c.newResultError(endpoint, res, true)
 			return o
 		}
 	}
-	se := &StatusError{StatusCode: code, Snippet: c.snippet(b), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint, red: c.cred}
+	se := &StatusError{StatusCode: code, Snippet: c.cred.fragment(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint}
 	if code == http.StatusUnauthorized {
 		se.hint = c.cred.charsetHint()
 	}
+	var ierr *result.ImportError
+	if perr == nil {
+		errors.As(res.Err(), &ierr)
+	}
 	switch {
 	case ok && perr != nil:
-		se.reason = c.cred.clean(strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": "), "(withheld: it held the password)")
+		se.reason = c.cred.fragment(strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": "))
 		o.err = se
 	case ok:
-		var ie *result.ImportError
-		if err := res.Err(); errors.As(err, &ie) {
-			o.err = &resultError{endpoint: endpoint, ierr: ie, red: c.cred}
+		if ierr != nil {
+			o.err = c.newResultError(endpoint, res, false)
 		}
 	case isRetryStatus(code):
+		se.ierr = ierr
 		o.err, o.retry, o.retryAfter = se, fmt.Sprintf("%d %s", code, http.StatusText(code)), se.RetryAfter
 	default:
+		se.ierr = ierr
 		o.err = se
 	}
 	return o
-}
-
-// charsetHint is the *ConfigError that a refusal of a password with
-// non-ASCII characters holds; nil for an ASCII password.
-func (c *credentials) charsetHint() *ConfigError {
-	if c == nil || !c.nonASCII {
-		return nil
-	}
-	if c.charset == AuthLatin1 {
-		return &ConfigError{Option: "WithAuthCharset", Reason: "the password has non-ASCII characters, which were sent in ISO-8859-1 (Latin-1); a server that reads them as UTF-8 refuses the password", fix: "try UTF-8, the default of WithAuthCharset"}
-	}
-	return &ConfigError{Option: "WithAuthCharset", Reason: "the password has non-ASCII characters, which were sent in UTF-8; a server that reads them as ISO-8859-1 (Latin-1), as Tomcat does by default, refuses the password", fix: "try WithAuthCharset(AuthLatin1)"}
 }
 
 func isRetryStatus(code int) bool {
@@ -773,35 +934,8 @@ func isCertificateError(err error) bool {
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
-const (
-	// errorBodyLimit bounds how much of an error status's body is read.
-	errorBodyLimit = 64 << 10
-	// snippetLen is how much of a body a StatusError shows.
-	snippetLen = 300
-	// snippetScan is how much of a body is redacted before the snippet is
-	// cut from it, so that a password across the cut is still found.
-	snippetScan = 8 << 10
-)
-
-// snippet returns the start of a body, credentials redacted, as one line
-// of valid UTF-8.
-func (c *Client) snippet(b []byte) string {
-	if len(b) > snippetScan {
-		b = b[:snippetScan]
-	}
-	s := c.cred.redact(oneLine(c.cred.redact(string(b))))
-	if len(s) > snippetLen {
-		cut := snippetLen
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	if c.cred.holds(s) {
-		return "(withheld: it held the password)"
-	}
-	return s
-}
+// errorBodyLimit bounds how much of an error status's body is read.
+const errorBodyLimit = 64 << 10
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
 func retryAfter(v string) time.Duration {

@@ -7,10 +7,13 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -211,32 +214,57 @@ func TestStatusMapping(t *testing.T) {
 	}
 }
 
+// A transport error is retried only when the transport had not taken the
+// whole body (review 1, finding 5): once it had, Infiniti may have
+// processed the file. The error shows the transport's text but does not
+// unwrap to the transport's own error (finding 8), only to values such as
+// a syscall.Errno.
 func TestTransportErrors(t *testing.T) {
-	boom := errors.New("connection reset by peer")
+	boom := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 	tests := []struct {
-		name      string
-		body      func() io.Reader
-		readFirst bool // the failing transport reads the body before failing
-		calls     int
-		note      string
+		name  string
+		body  func() io.Reader
+		read  int // bytes the failing transport reads first; -1 for all
+		calls int
+		note  string
 	}{
-		{"seekable, body read", func() io.Reader { return strings.NewReader(sampleCSV) }, true, 3, ""},
-		{"plain reader, nothing read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, false, 3, ""},
-		{"plain reader, body read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, true, 1, "not retried: part of the CSV was already sent"},
+		{"seekable, nothing read", func() io.Reader { return strings.NewReader(sampleCSV) }, 0, 3, ""},
+		{"seekable, part read", func() io.Reader { return strings.NewReader(sampleCSV) }, 10, 3, ""},
+		{"seekable, body read", func() io.Reader { return strings.NewReader(sampleCSV) }, -1, 1, "not retried: the whole file had been handed to the connection"},
+		{"plain reader, nothing read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, 0, 3, ""},
+		{"plain reader, part read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, 300, 1, "not retried: part of the CSV was already sent"},
+		{"plain reader, body read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, -1, 1, "not retried: the whole file had been handed to the connection"},
+		{"rows, body read", nil, -1, 1, "not retried: the whole file had been handed to the connection"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt, w := mockClient(t, "https://school.example")
 			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-				if tt.readFirst {
+				switch {
+				case tt.read < 0:
 					_, _ = io.ReadAll(r.Body)
+				case tt.read > 0:
+					_, _ = io.ReadFull(r.Body, make([]byte, tt.read))
 				}
 				return nil, boom
 			})
-			_, err := c.ImportUserGroups(context.Background(), tt.body())
+			var err error
+			if tt.body == nil {
+				_, err = c.ImportUserGroupRows(context.Background(), slices.Values([]csvspec.UserGroup{{Username: "jsmith"}}))
+			} else {
+				_, err = c.ImportUserGroups(context.Background(), tt.body())
+			}
 			collectErr(err)
-			if !errors.Is(err, boom) {
-				t.Fatalf("err = %v, want it to wrap %v", err, boom)
+			if err == nil || !strings.Contains(err.Error(), "connection reset by peer") {
+				t.Fatalf("err = %v, want it to say what the transport said", err)
+			}
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("errors.Is(err, ECONNRESET) = false for %v", err)
+			}
+			var oe *net.OpError
+			var ue *url.Error
+			if errors.As(err, &oe) || errors.As(err, &ue) {
+				t.Errorf("err = %v unwraps to the transport's own error", err)
 			}
 			if got := mt.GetTotalCallCount(); got != tt.calls {
 				t.Errorf("%d calls, want %d (waits %v)", got, tt.calls, w.get())
@@ -388,22 +416,27 @@ func TestImportArguments(t *testing.T) {
 }
 
 func TestSnippetRedaction(t *testing.T) {
-	c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", trickyPassword))
-	echo := "<html>Login failed for autoimport with password " + trickyPassword + " (Authorization: Basic " +
-		"YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn" + ")</html>"
-	mt.RegisterNoResponder(httpmock.NewStringResponder(500, echo))
-	_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
-	collectErr(err)
-	var se *StatusError
-	if !errors.As(err, &se) {
-		t.Fatalf("err = %v", err)
-	}
-	want := "<html>Login failed for autoimport with password [REDACTED] (Authorization: Basic [REDACTED])</html>"
-	if se.Snippet != want {
-		t.Errorf("snippet %q\nwant    %q", se.Snippet, want)
-	}
 	long := strings.Repeat("x", 1000)
-	if got := c.snippet([]byte(long)); len(got) > snippetLen+len("…") {
-		t.Errorf("snippet of %d bytes", len(got))
+	tests := []struct{ name, body, want string }{
+		{"echo withheld whole", "<html>Login failed for autoimport with password " + trickyPassword + " (Authorization: Basic " +
+			"YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn" + ")</html>", withheld},
+		{"base64 only", "<pre>Authorization: Basic YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn</pre>", withheld},
+		{"no echo", "<html>Login failed for autoimport</html>", "<html>Login failed for autoimport</html>"},
+		{"cut", long, long[:maxFragment] + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", trickyPassword))
+			mt.RegisterNoResponder(httpmock.NewStringResponder(500, tt.body))
+			_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+			collectErr(err)
+			var se *StatusError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, se.Snippet); diff != "" {
+				t.Errorf("snippet (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

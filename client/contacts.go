@@ -35,18 +35,18 @@ const maxModeLen = 100
 // ASCII letters, digits, - and _. It does not say that Infiniti knows the
 // mode: only ContactsReplaceDeclaredPatronsKeepCustomContacts has been
 // seen; other names are sent as they are, unverified, and an unknown one
-// is likely to meet a 404 (ErrNotFound). The error names the first
-// character that is not allowed.
+// is likely to meet a 404 (ErrNotFound). The error, which matches
+// ErrInvalidPath, names the first character that is not allowed.
 func (m ContactsMode) Validate() error {
 	switch {
 	case m == "":
-		return fmt.Errorf("client: the contacts mode is empty; the mode seen in the field is %s", ContactsReplaceDeclaredPatronsKeepCustomContacts)
+		return &pathError{msg: fmt.Sprintf("client: the contacts mode is empty; the mode seen in the field is %s", ContactsReplaceDeclaredPatronsKeepCustomContacts)}
 	case len(m) > maxModeLen:
-		return fmt.Errorf("client: the contacts mode is %d bytes long; a mode is one path segment of at most %d letters, digits, - and _", len(m), maxModeLen)
+		return &pathError{msg: fmt.Sprintf("client: the contacts mode is %d bytes long; a mode is one path segment of at most %d letters, digits, - and _", len(m), maxModeLen)}
 	}
 	for i, r := range string(m) {
 		if !isSegmentRune(r) {
-			return fmt.Errorf("client: the contacts mode %q has %q at byte %d; a mode is one path segment of letters, digits, - and _ only, such as %s", string(m), r, i+1, ContactsReplaceDeclaredPatronsKeepCustomContacts)
+			return &pathError{msg: fmt.Sprintf("client: the contacts mode %q has %q at byte %d; a mode is one path segment of letters, digits, - and _ only, such as %s", string(m), r, i+1, ContactsReplaceDeclaredPatronsKeepCustomContacts)}
 		}
 	}
 	return nil

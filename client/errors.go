@@ -31,10 +31,16 @@ var (
 	// ErrCertificate: the server's TLS certificate is not trusted. Never
 	// retried.
 	ErrCertificate = errors.New("the server's TLS certificate is not trusted")
-	// ErrResponseTimeout: the whole file was sent, but no response headers
-	// came within the response-header timeout (WithResponseHeaderTimeout).
-	// Never retried: Infiniti may still be processing the file.
+	// ErrResponseTimeout: the whole file was handed to the connection, but
+	// no response came in time: no response headers within the
+	// response-header timeout (WithResponseHeaderTimeout, or the timeouts
+	// of the *http.Client given with WithHTTPClient), or, with the SDK's
+	// own transport, a response body that stalled as long. Never retried:
+	// Infiniti may still be processing the file.
 	ErrResponseTimeout = errors.New("no response from the server within the response-header timeout after the upload")
+	// ErrInvalidPath: the path given to Import, or the ContactsMode given
+	// to the contacts imports, cannot be sent; nothing was sent.
+	ErrInvalidPath = errors.New("the import path cannot be sent")
 )
 
 // A ConfigError is a mistake in how a Client is set up: a base URL that
@@ -78,22 +84,38 @@ func (e *ConfigError) text() string {
 // other than 2xx, or a 2xx body that is not an import result (such as the
 // HTML of a login page or proxy). For 401, 403, 404 and 413 it also matches
 // ErrUnauthorized, ErrForbidden, ErrNotFound and ErrTooLarge with errors.Is.
+// A non-2xx answer whose body is a result that says the import failed
+// (rows that failed, say) also holds a *result.ImportError for errors.As.
 type StatusError struct {
+	// StatusCode is the HTTP status of the answer, such as 500.
 	StatusCode int
-	Snippet    string        // first few hundred bytes of the body, credentials redacted, as one line
-	RetryAfter time.Duration // from Retry-After, 0 if absent
-	Attempts   int           // attempts made, this one included
+	// Snippet is the start of the body, at most 300 bytes, as one line;
+	// "(withheld: it echoed the credentials)" when the body, decoded as a
+	// server could have encoded it, held the password. It may hold
+	// students' data (a result's rows): log records above Debug level
+	// leave it out.
+	Snippet string
+	// RetryAfter is what the Retry-After header asked for, 0 if absent.
+	RetryAfter time.Duration
+	// Attempts is how many attempts were made, this one included.
+	Attempts int
 
-	endpoint string       // the URL posted to, without credentials
-	reason   string       // why a 2xx body is not a result, if it is not; cleaned
-	note     string       // why it was not retried, if that is worth saying
-	hint     *ConfigError // for a 401 with a non-ASCII password
-	red      *credentials // the secrets its text must not show
+	endpoint string              // the URL posted to, without credentials
+	reason   string              // why a 2xx body is not a result, if it is not; a fragment
+	note     string              // why it was not retried, if that is worth saying
+	hint     *ConfigError        // for a 401 with non-ASCII credentials
+	ierr     *result.ImportError // for a non-2xx answer that is a failed result
 }
 
 // Error says what the server answered and what to do about it, in one
 // line that never shows the password.
-func (e *StatusError) Error() string {
+func (e *StatusError) Error() string { return e.text(true) }
+
+// logText is Error without the snippet and the parse error, which can
+// quote students' data: for log records above Debug level.
+func (e *StatusError) logText() string { return e.text(false) }
+
+func (e *StatusError) text(body bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "client: POST %s: %d %s", e.endpoint, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Attempts > 1 {
@@ -103,9 +125,12 @@ func (e *StatusError) Error() string {
 		fmt.Fprintf(&b, " (Retry-After %v)", e.RetryAfter)
 	}
 	b.WriteString(": ")
-	if e.reason != "" {
+	switch {
+	case e.reason != "" && body:
 		b.WriteString("not an Infiniti import result: " + e.reason + "; check the base URL")
-	} else {
+	case e.reason != "":
+		b.WriteString("not an Infiniti import result; check the base URL")
+	default:
 		b.WriteString(statusHint(e.StatusCode))
 	}
 	if e.hint != nil {
@@ -114,10 +139,10 @@ func (e *StatusError) Error() string {
 	if e.note != "" {
 		b.WriteString("; " + e.note)
 	}
-	if e.Snippet != "" {
+	if e.Snippet != "" && body {
 		b.WriteString(`; body: "` + e.Snippet + `"`)
 	}
-	return e.red.cleanError(b.String())
+	return b.String()
 }
 
 func statusHint(code int) string {
@@ -140,9 +165,9 @@ func statusHint(code int) string {
 	return "Infiniti did not accept the request"
 }
 
-// GoString shows the error's fields for %#v, redacted as Error is.
+// GoString shows the error's fields for %#v.
 func (e *StatusError) GoString() string {
-	return e.red.cleanError(fmt.Sprintf("&client.StatusError{StatusCode:%d, Snippet:%q, RetryAfter:%d, Attempts:%d}", e.StatusCode, e.Snippet, e.RetryAfter, e.Attempts))
+	return fmt.Sprintf("&client.StatusError{StatusCode:%d, Snippet:%q, RetryAfter:%d, Attempts:%d}", e.StatusCode, e.Snippet, e.RetryAfter, e.Attempts)
 }
 
 // Is matches the sentinel errors of 401, 403, 404 and 413.
@@ -160,26 +185,33 @@ func (e *StatusError) Is(target error) bool {
 	return false
 }
 
-// Unwrap returns the *ConfigError that names WithAuthCharset, for a 401
-// answering a password with non-ASCII characters; nil otherwise.
-func (e *StatusError) Unwrap() error {
-	if e.hint == nil {
-		return nil
+// Unwrap returns what the error holds besides its status: the
+// *ConfigError that names WithAuthCharset, for a 401 answering
+// credentials with non-ASCII characters, and the *result.ImportError, for
+// a non-2xx answer whose body is a result that says the import failed.
+// It returns nil when there is neither.
+func (e *StatusError) Unwrap() []error {
+	var errs []error
+	if e.hint != nil {
+		errs = append(errs, e.hint)
 	}
-	return e.hint
+	if e.ierr != nil {
+		errs = append(errs, e.ierr)
+	}
+	return errs
 }
 
 // A RedirectError is a 3xx response. The client never follows redirects,
 // since a POST body and credentials must not be re-sent elsewhere: point the
 // base URL at where the server redirects to, if that is where Infiniti is.
 type RedirectError struct {
+	// StatusCode is the HTTP status of the answer, such as 302.
 	StatusCode int
-	// Location is the scheme, host and path of the Location header: its
-	// query, fragment and credentials are left out, and any form of the
-	// password in what is left is redacted.
+	// Location is the scheme, host and path of the Location header, at
+	// most 300 bytes, as one line: its query, fragment and credentials
+	// are left out, and it is "(withheld: it echoed the credentials)"
+	// when what is left, decoded, held the password.
 	Location string
-
-	red *credentials
 }
 
 // Error says where the server pointed, in one line that never shows the
@@ -189,56 +221,75 @@ func (e *RedirectError) Error() string {
 	if loc == "" {
 		loc = "(no Location header)"
 	}
-	return e.red.cleanError(fmt.Sprintf("client: the server redirected (%d %s) to %s; redirects are not followed, so that the file and the password are not sent elsewhere: if that is where Infiniti is, use it as the base URL",
-		e.StatusCode, http.StatusText(e.StatusCode), loc))
+	return fmt.Sprintf("client: the server redirected (%d %s) to %s; redirects are not followed, so that the file and the password are not sent elsewhere: if that is where Infiniti is, use it as the base URL",
+		e.StatusCode, http.StatusText(e.StatusCode), loc)
 }
 
-// GoString shows the error's fields for %#v, redacted as Error is.
+// GoString shows the error's fields for %#v.
 func (e *RedirectError) GoString() string {
-	return e.red.cleanError(fmt.Sprintf("&client.RedirectError{StatusCode:%d, Location:%q}", e.StatusCode, e.Location))
+	return fmt.Sprintf("&client.RedirectError{StatusCode:%d, Location:%q}", e.StatusCode, e.Location)
 }
 
 // resultError is the error for an import that Infiniti answered with a
 // result saying it failed. It wraps the *result.ImportError, which keeps
-// Infiniti's text as received; its own text is redacted and one line. For
-// the "Unauthorised" result it wraps ErrUnauthorized (and the charset
-// hint) only, so that a caller who takes *result.ImportError to mean "some
-// rows failed" is not misled.
+// Infiniti's text as received; its own text, built once from fragments,
+// is one line and never shows the password. For the "Unauthorised" result
+// it wraps ErrUnauthorized (and the charset hint) only, so that a caller
+// who takes *result.ImportError to mean "some rows failed" is not misled.
 type resultError struct {
-	endpoint string
-	auth     bool
-	ierr     *result.ImportError
-	hint     *ConfigError
-	red      *credentials
+	msg  string // the error's text
+	log  string // its text for log records above Debug: no row's message
+	auth bool
+	ierr *result.ImportError
+	hint *ConfigError
 }
 
-func (e *resultError) Error() string {
-	if e.auth {
-		s := fmt.Sprintf("client: POST %s: Infiniti refused the credentials (\"%s\"); check the username and password of the import account (an Infiniti account with system administration privileges, not SAML single sign-on)",
-			e.endpoint, strings.TrimSpace(e.ierr.Result.Summary))
+// newResultError builds the error for res, which failed, posted to
+// endpoint; auth says that it is the "Unauthorised" result.
+func (c *Client) newResultError(endpoint string, res *result.Result, auth bool) *resultError {
+	e := &resultError{auth: auth, ierr: &result.ImportError{Result: res}}
+	prefix := "client: POST " + endpoint + ": "
+	if auth {
+		e.hint = c.cred.charsetHint()
+		e.msg = prefix + `Infiniti refused the credentials ("` + c.cred.fragment(res.Summary) + `"); check the username and password of the import account (an Infiniti account with system administration privileges, not SAML single sign-on)`
 		if e.hint != nil {
-			s += "; " + e.hint.text()
+			e.msg += "; " + e.hint.text()
 		}
-		return e.red.cleanError(s)
+		e.log = e.msg
+		return e
 	}
-	return e.red.cleanError("client: POST " + e.endpoint + ": " + e.ierr.Error())
+	var b strings.Builder
+	b.WriteString(prefix + "infiniti import failed")
+	if strings.TrimSpace(res.Summary) != "" {
+		b.WriteString(": " + c.cred.fragment(res.Summary))
+	} else if !res.Success {
+		b.WriteString(` ("success": false, no summary)`)
+	}
+	e.log = b.String()
+	fails := res.Failures()
+	for i, f := range fails {
+		if i == maxRowsInError {
+			fmt.Fprintf(&b, "; and %d more failed rows", len(fails)-maxRowsInError)
+			break
+		}
+		b.WriteString("; row " + c.cred.number(f.Row) + ": " + c.cred.fragment(f.Message))
+	}
+	if len(fails) == 0 && res.Success && res.Details != nil {
+		b.WriteString(` (success is true, but the result has "details", which Infiniti sends only when rows failed)`)
+	}
+	e.msg = b.String()
+	return e
 }
 
-// GoString is the error's text for %#v, redacted as Error is.
-func (e *resultError) GoString() string { return goString(e.red, e, e.Error()) }
+// maxRowsInError caps the failed rows a resultError's message lists, as
+// result.ImportError's does.
+const maxRowsInError = 3
 
-// logText is the error for a log record at Info or Error level: the
-// summary, without the rows' messages, which hold students' data.
-func (e *resultError) logText() string {
-	if e.auth {
-		return e.Error()
-	}
-	s := "client: POST " + e.endpoint + ": infiniti import failed"
-	if sum := strings.TrimSpace(e.ierr.Result.Summary); sum != "" {
-		s += ": " + sum
-	}
-	return e.red.cleanError(s)
-}
+func (e *resultError) Error() string { return e.msg }
+
+// GoString is the error's text for %#v: the default would show the
+// result, whose text is Infiniti's as received.
+func (e *resultError) GoString() string { return goString(e, e.msg) }
 
 func (e *resultError) Unwrap() []error {
 	if e.auth {
@@ -251,15 +302,15 @@ func (e *resultError) Unwrap() []error {
 }
 
 // attemptError is a failure to get a response: a connection, TLS or
-// context error, or a response that could not be read. It says how many
-// attempts were made.
+// context error, an error of the caller's CSV, or a response that could
+// not be read. It says how many attempts were made. Its text is built
+// once, from the client's own words and fragments of server text.
 type attemptError struct {
 	endpoint string
 	attempts int
-	msg      string // what went wrong; err's text unless that says less well
+	msg      string // what went wrong, server text in it a fragment
 	note     string // why it was not retried, if that is worth saying
-	err      error
-	red      *credentials
+	errs     []error
 }
 
 func (e *attemptError) Error() string {
@@ -267,11 +318,7 @@ func (e *attemptError) Error() string {
 	b.WriteString("client: POST ")
 	b.WriteString(e.endpoint)
 	b.WriteString(": ")
-	msg := e.msg
-	if msg == "" && e.err != nil {
-		msg = e.err.Error()
-	}
-	b.WriteString(msg)
+	b.WriteString(e.msg)
 	if e.attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.attempts)
 	}
@@ -279,24 +326,56 @@ func (e *attemptError) Error() string {
 		b.WriteString("; ")
 		b.WriteString(e.note)
 	}
-	return e.red.cleanError(b.String())
+	return b.String()
 }
 
-func (e *attemptError) Unwrap() error { return e.err }
+func (e *attemptError) Unwrap() []error { return e.errs }
 
-// GoString is the error's text for %#v, redacted as Error is: the
-// default would show the transport's error, which may quote the server.
-func (e *attemptError) GoString() string { return goString(e.red, e, e.Error()) }
+// GoString is the error's text for %#v.
+func (e *attemptError) GoString() string { return goString(e, e.Error()) }
 
-func goString(red *credentials, e error, text string) string {
-	return red.cleanError(fmt.Sprintf("&%s{%q}", strings.TrimPrefix(fmt.Sprintf("%T", e), "*"), text))
+func goString(e error, text string) string {
+	return fmt.Sprintf("&%s{%q}", strings.TrimPrefix(fmt.Sprintf("%T", e), "*"), text)
 }
+
+// transportError is the error of the HTTP transport as the client shows
+// it: the transport's text may quote the server (a malformed status line,
+// say), so it is a fragment, and it unwraps only to values that hold no
+// server text of their own (the context's errors) or that a caller needs
+// to tell certificate problems apart (the x509 and tls error types). It is
+// a net.Error, whose Timeout is the transport error's.
+type transportError struct {
+	msg     string
+	timeout bool
+	errs    []error
+}
+
+func (e *transportError) Error() string   { return e.msg }
+func (e *transportError) Unwrap() []error { return e.errs }
+func (e *transportError) Timeout() bool   { return e.timeout }
+func (e *transportError) Temporary() bool { return false }
+
+// sourceError is an error of the caller's CSV reader (or of encoding the
+// caller's rows). It is never retried, and is said to be the CSV's.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// pathError is a path or contacts mode that cannot be sent.
+type pathError struct{ msg string }
+
+func (e *pathError) Error() string        { return e.msg }
+func (e *pathError) Is(target error) bool { return target == ErrInvalidPath }
 
 // logText returns the text of err for a log record at Info level or above:
-// no row of the result, which holds students' data.
+// no row of the result and no body, which hold students' data.
 func logText(err error) string {
-	if re, ok := err.(*resultError); ok {
-		return re.logText()
+	switch e := err.(type) {
+	case *resultError:
+		return e.log
+	case *StatusError:
+		return e.logText()
 	}
 	return err.Error()
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -158,9 +159,15 @@ func TestRedirectLocationRedacted(t *testing.T) {
 		{"query", "https://sso.example/login?u=autoimport&p=" + url.QueryEscape(trickyPassword), "https://sso.example/login"},
 		{"fragment", "https://sso.example/login#" + auth, "https://sso.example/login"},
 		{"userinfo", "https://autoimport:" + url.QueryEscape(trickyPassword) + "@sso.example/x", "https://sso.example/x"},
-		{"path, escaped", "https://sso.example/p/" + url.PathEscape(trickyPassword), "https://sso.example/p/[REDACTED]"},
-		{"path, base64", "https://sso.example/" + auth + "/x", "https://sso.example/[REDACTED]/x"},
-		{"path, lower-case escapes", "https://sso.example/" + strings.ToLower(url.PathEscape(trickyPassword)), "https://sso.example/[REDACTED]"},
+		{"path, escaped", "https://sso.example/p/" + url.PathEscape(trickyPassword), withheld},
+		{"path, base64", "https://sso.example/" + auth + "/x", withheld},
+		{"path, lower-case escapes", "https://sso.example/" + strings.ToLower(url.PathEscape(trickyPassword)), withheld},
+		{"path, encodeURIComponent", "https://sso.example/login/" + strings.ReplaceAll(url.PathEscape(trickyPassword), "&", "%26"), withheld},
+		{"path, every byte escaped", "https://sso.example/login/" + fmt.Sprintf("%X", trickyPassword), "https://sso.example/login/" + fmt.Sprintf("%X", trickyPassword)},
+		{"path, every byte percent-encoded", "https://sso.example/login/" + percentEncodeAll(trickyPassword), withheld},
+		{"host", "https://" + base64.RawURLEncoding.EncodeToString([]byte(trickyPassword)) + ".sso.example/x", withheld},
+		{"no password", "https://sso.example/login/other", "https://sso.example/login/other"},
+		{"long path cut", "https://sso.example/" + strings.Repeat("a", 400), "https://sso.example/" + strings.Repeat("a", maxFragment-len("https://sso.example/")) + "…"},
 		{"line break", "https://sso.example/a\r\nSet-Cookie: x", "(a Location that is not a valid URL)"},
 	}
 	for _, tt := range tests {
@@ -192,18 +199,6 @@ func TestRedirectLocationRedacted(t *testing.T) {
 	}
 }
 
-// echoes returns server texts that echo the password in several forms.
-func echoes(user, password string) map[string]string {
-	return map[string]string{
-		"raw":       "password " + password + " is wrong",
-		"query":     "p=" + url.QueryEscape(password),
-		"path":      "/x/" + url.PathEscape(password),
-		"json":      `"` + strings.Trim(mustJSON(password), `"`) + `"`,
-		"base64":    "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password)),
-		"base64url": base64.RawURLEncoding.EncodeToString([]byte(password)),
-	}
-}
-
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -212,26 +207,33 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// Item 3: text inside a result is redacted in the error and the log, and
-// kept as received in the *result.Result and the *result.ImportError.
+// Item 3 and review 1, findings 1 and 10: text inside a result that echoes
+// the password, in any encoder's form, is withheld whole in the error and
+// the log, and kept as received in the *result.Result and the
+// *result.ImportError.
 func TestResultTextRedacted(t *testing.T) {
 	forms := passwordForms("autoimport", trickyPassword)
-	for kind, echo := range echoes("autoimport", trickyPassword) {
+	for _, e := range echoForms("autoimport", trickyPassword) {
+		echo := "password " + e.echo + " is wrong"
 		bodies := map[string]string{
 			"Unauthorised summary": mustJSON(map[string]any{"success": false, "summary": "Unauthorised. " + echo}),
 			"failed summary":       mustJSON(map[string]any{"success": false, "summary": echo}),
 			"detail message":       mustJSON(map[string]any{"success": false, "summary": "1 user failed.", "details": map[string]string{"1": echo + ". User failed to import."}}),
 			"detail key":           mustJSON(map[string]any{"success": false, "summary": "1 user failed.", "details": map[string]string{echo: "User failed to import"}}),
 			"400 summary":          mustJSON(map[string]any{"success": false, "summary": echo}),
+			"500 page":             "<html><body><p>" + echo + "</p></body></html>",
 		}
 		for name, body := range bodies {
-			t.Run(kind+"/"+name, func(t *testing.T) {
+			t.Run(e.name+"/"+name, func(t *testing.T) {
 				var logBuf lockedBuffer
 				debug := slog.New(slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-				c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", trickyPassword), WithLogger(debug))
+				c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", trickyPassword), WithLogger(debug), WithRetry(RetryPolicy{}))
 				status := 200
-				if strings.HasPrefix(name, "400") {
+				switch name {
+				case "400 summary":
 					status = 400
+				case "500 page":
+					status = 500
 				}
 				mt.RegisterNoResponder(httpmock.NewStringResponder(status, body))
 				res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
@@ -245,13 +247,16 @@ func TestResultTextRedacted(t *testing.T) {
 						t.Errorf("%q shows the password as %q", text, f)
 					}
 				}
-				if !strings.Contains(err.Error(), "[REDACTED]") && name != "detail key" {
-					t.Errorf("err = %v, want the echo shown as [REDACTED]", err)
+				if !strings.Contains(err.Error(), withheld) {
+					t.Errorf("err = %v, want the server's text withheld", err)
+				}
+				if strings.Contains(err.Error(), redacted) {
+					t.Errorf("err = %v: a mark where the password stood tells where it was", err)
+				}
+				if name == "detail key" || name == "500 page" {
+					return // not a result
 				}
 				// The result and the ImportError keep Infiniti's text.
-				if name == "detail key" {
-					return // not a result: a *StatusError
-				}
 				if res == nil || !strings.Contains(res.Summary+fmt.Sprint(res.Details), echo) {
 					t.Errorf("the result lost Infiniti's text: %+v", res)
 				}
@@ -300,7 +305,7 @@ func TestClientPrinting(t *testing.T) {
 	lg.Printf("%#v", *c)
 	outs = append(outs, buf.String())
 	forms := passwordForms("autoimport", trickyPassword)
-	forms = append(forms, c.cred.header, fmt.Sprintf("%x", trickyPassword))
+	forms = append(forms, c.cred.secret().header, fmt.Sprintf("%x", trickyPassword))
 	for _, out := range outs {
 		collect(out)
 		if f := leaked(out, forms); f != "" {
@@ -502,13 +507,43 @@ func TestErrorStrings(t *testing.T) {
 			want: "client: POST " + ep + ": 503 Service Unavailable: " + busy + "; not retried: part of the CSV was already sent and a plain io.Reader cannot be read again; pass an io.Seeker such as an *os.File to allow retries",
 		},
 		{
-			name: "connection failure, plain reader read, not retried",
+			name: "connection failure, plain reader partly read, not retried",
 			body: func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} },
+			respond: func(r *http.Request) (*http.Response, error) {
+				io.ReadFull(r.Body, make([]byte, 250))
+				return nil, errors.New("connection reset by peer")
+			},
+			want: "client: POST " + ep + ": connection reset by peer; not retried: part of the CSV was already sent and a plain io.Reader cannot be read again; pass an io.Seeker such as an *os.File to allow retries",
+		},
+		{
+			name: "connection failure after the whole body, not retried",
 			respond: func(r *http.Request) (*http.Response, error) {
 				io.Copy(io.Discard, r.Body)
 				return nil, errors.New("connection reset by peer")
 			},
-			want: "client: POST " + ep + ": connection reset by peer; not retried: part of the CSV was already sent and a plain io.Reader cannot be read again; pass an io.Seeker such as an *os.File to allow retries",
+			want: "client: POST " + ep + ": connection reset by peer; not retried: the whole file had been handed to the connection, and Infiniti may have received and processed it: check the import in Infiniti before posting again",
+		},
+		{
+			name: "the caller's reader fails",
+			body: func() io.Reader {
+				return io.MultiReader(strings.NewReader("username"), iotest.ErrReader(errors.New("export database offline")))
+			},
+			respond: func(r *http.Request) (*http.Response, error) {
+				_, err := io.Copy(io.Discard, r.Body)
+				return nil, err
+			},
+			want: "client: POST " + ep + ": reading the CSV: export database offline",
+		},
+		{
+			name:    "a server text that echoes the password",
+			opts:    []Option{WithBasicAuth("autoimport", "Spring2024/library")},
+			respond: httpmock.NewStringResponder(500, `{"error":"bad password Spring2024\/library"}`),
+			want:    "client: POST " + ep + `: 500 Internal Server Error: Infiniti or a proxy in front of it failed; try again later, and tell the school's Infiniti support if it persists; body: "(withheld: it echoed the credentials)"`,
+		},
+		{
+			name:    "a result with failed rows on a 422",
+			respond: httpmock.NewStringResponder(422, `{"success":false,"summary":"1 user failed.","details":{"1":"User failed to import"}}`),
+			want:    "client: POST " + ep + `: 422 Unprocessable Entity: Infiniti did not accept the request; body: "{"success":false,"summary":"1 user failed.","details":{"1":"User failed to import"}}"`,
 		},
 		{
 			name:    "connection failure exhausting retries",
@@ -594,20 +629,28 @@ func TestErrorStrings(t *testing.T) {
 func TestAuthCharset(t *testing.T) {
 	tests := []struct {
 		name     string
+		user     string // "autoimport" if empty
 		password string
 		opts     []Option
 		wantAuth []byte // the decoded Authorization credentials
-		wantHint bool   // whether a 401 holds a *ConfigError naming WithAuthCharset
+		wantHint string // what a 401's *ConfigError naming WithAuthCharset says; "" for none
 	}{
-		{"ASCII", "hunter2^@&$", nil, []byte("autoimport:hunter2^@&$"), false},
-		{"UTF-8", nonASCIIPassword, nil, []byte("autoimport:Passw\xc3\xb6rt-2024"), true},
-		{"UTF-8 said", nonASCIIPassword, []Option{WithAuthCharset(AuthUTF8)}, []byte("autoimport:Passw\xc3\xb6rt-2024"), true},
-		{"Latin-1", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:Passw\xf6rt-2024"), true},
-		{"Latin-1, ASCII", "hunter2^@&$", []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:hunter2^@&$"), false},
+		{"ASCII", "", "hunter2^@&$", nil, []byte("autoimport:hunter2^@&$"), ""},
+		{"UTF-8", "", nonASCIIPassword, nil, []byte("autoimport:Passw\xc3\xb6rt-2024"), "the password has non-ASCII characters, which were sent in UTF-8"},
+		{"UTF-8 said", "", nonASCIIPassword, []Option{WithAuthCharset(AuthUTF8)}, []byte("autoimport:Passw\xc3\xb6rt-2024"), "the password has non-ASCII characters, which were sent in UTF-8"},
+		{"Latin-1", "", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:Passw\xf6rt-2024"), "the password has non-ASCII characters, which were sent in ISO-8859-1"},
+		{"Latin-1, ASCII", "", "hunter2^@&$", []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:hunter2^@&$"), ""},
+		// Review 1, nit: a non-ASCII username is sent in the charset too.
+		{"non-ASCII username", "bibliothèque", "hunter2^@&$", nil, []byte("biblioth\xc3\xa8que:hunter2^@&$"), "the username has non-ASCII characters, which were sent in UTF-8"},
+		{"both non-ASCII, Latin-1", "bibliothèque", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("biblioth\xe8que:Passw\xf6rt-2024"), "the username and password have non-ASCII characters, which were sent in ISO-8859-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mt, _ := mockClient(t, "https://school.example", append([]Option{WithBasicAuth("autoimport", tt.password)}, tt.opts...)...)
+			user := tt.user
+			if user == "" {
+				user = "autoimport"
+			}
+			c, mt, _ := mockClient(t, "https://school.example", append([]Option{WithBasicAuth(user, tt.password)}, tt.opts...)...)
 			var gotAuth []byte
 			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 				gotAuth, _ = base64.StdEncoding.DecodeString(strings.TrimPrefix(r.Header.Get("Authorization"), "Basic "))
@@ -622,11 +665,11 @@ func TestAuthCharset(t *testing.T) {
 				t.Fatalf("err = %v, want ErrUnauthorized", err)
 			}
 			var ce *ConfigError
-			if got := errors.As(err, &ce); got != tt.wantHint || got && ce.Option != "WithAuthCharset" {
-				t.Errorf("err = %v; a *ConfigError naming WithAuthCharset: %v, want %v", err, got, tt.wantHint)
+			if got := errors.As(err, &ce); got != (tt.wantHint != "") || got && (ce.Option != "WithAuthCharset" || !strings.HasPrefix(ce.Reason, tt.wantHint)) {
+				t.Errorf("err = %v; want a *ConfigError naming WithAuthCharset that says %q", err, tt.wantHint)
 			}
-			if strings.Contains(err.Error(), "WithAuthCharset") != tt.wantHint {
-				t.Errorf("err = %v, want the charset named: %v", err, tt.wantHint)
+			if strings.Contains(err.Error(), "WithAuthCharset") != (tt.wantHint != "") {
+				t.Errorf("err = %v, want the charset named: %v", err, tt.wantHint != "")
 			}
 		})
 	}
@@ -673,6 +716,20 @@ func TestConfigError(t *testing.T) {
 		{"user agent, U+2028", "https://school.example", []Option{WithUserAgent("acme\u2028x")}, "WithUserAgent", "control characters"},
 		{"user agent, DEL", "https://school.example", []Option{WithUserAgent("acme\x7fx")}, "WithUserAgent", "control characters"},
 		{"user agent, invalid UTF-8", "https://school.example", []Option{WithUserAgent("acme\xffx")}, "WithUserAgent", "not valid UTF-8"},
+		{"user agent, bidi override", "https://school.example", []Option{WithUserAgent("acme\u202e1.2/cnys-sms")}, "WithUserAgent", "control characters"},
+		{"user agent, zero-width space", "https://school.example", []Option{WithUserAgent("acme\u200bsync")}, "WithUserAgent", "control characters"},
+		// Review 1, finding 18: an empty segment could hide an import path.
+		{"empty segment before an import path", "https://school.example/api//import/userGroups", nil, "", "empty segment (//)"},
+		{"empty segment", "https://school.example//infiniti", nil, "", "empty segment (//)"},
+		// Review 1, nit: the host is server text of a kind; one line.
+		{"plain http to a bidi host", "http://evil\u202eelpmaxe.school", nil, "WithInsecurePlainHTTP", `evil\u202eelpmaxe.school`},
+		// Review 1, finding 9: a password the client shows anyway.
+		{"password is the username", "https://school.example", []Option{WithBasicAuth("hunter2pw", "hunter2pw")}, "WithBasicAuth", "the password is the username, or part of"},
+		{"password in the username", "https://school.example", []Option{WithBasicAuth("hunter2pw-import", "hunter2pw")}, "WithBasicAuth", "the password is the username, or part of"},
+		{"password in the host", "https://hunter2pw.school.example", []Option{WithBasicAuth("autoimport", "hunter2pw")}, "WithBasicAuth", "the base URL"},
+		{"password in the path", "https://school.example/hunter2pw", []Option{WithBasicAuth("autoimport", "hunter2pw")}, "WithBasicAuth", "the base URL"},
+		{"password in the URL's own credentials and host", "https://autoimport:hunter2pw@hunter2pw.example", nil, "WithBasicAuth", "the base URL"},
+		{"password in the tenant", "https://school.example", []Option{WithBasicAuth("autoimport", "hunter2pw"), WithTenant("T-hunter2pw")}, "WithBasicAuth", "the tenant"},
 		{"nil HTTP client", "https://school.example", []Option{WithHTTPClient(nil)}, "WithHTTPClient", "nil"},
 		{"negative retries", "https://school.example", []Option{WithRetry(RetryPolicy{MaxRetries: -1})}, "WithRetry", "negative"},
 	}
@@ -740,6 +797,9 @@ func TestImportPath(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want %q", err, tt.wantErr)
 			}
+			if !errors.Is(err, ErrInvalidPath) {
+				t.Errorf("errors.Is(%v, ErrInvalidPath) = false", err)
+			}
 		})
 	}
 }
@@ -778,6 +838,9 @@ func TestImportUserContacts(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("err = %v, want %q", err, tt.wantErr)
+				}
+				if !errors.Is(err, ErrInvalidPath) {
+					t.Errorf("errors.Is(%v, ErrInvalidPath) = false", err)
 				}
 				if len(got) != 0 {
 					t.Errorf("%d requests sent for a bad mode", len(got))
@@ -824,7 +887,7 @@ func TestResponseHeaderTimeout(t *testing.T) {
 		if hits.Load() != 1 || len(w.get()) != 0 {
 			t.Errorf("%d requests, waits %v: a response timeout must not be retried", hits.Load(), w.get())
 		}
-		want := "client: POST " + srv.URL + "/api/import/userGroups: the file was sent, but no response came within 50ms (the response-header timeout); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti, and raise the limit with WithResponseHeaderTimeout if large files take longer"
+		want := "client: POST " + srv.URL + "/api/import/userGroups: the whole file was handed to the connection, but no response came within 50ms (the response-header timeout, counted from when the last byte was written to the connection: over a slow link the operating system may then still be sending the last megabytes); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti, and raise the limit with WithResponseHeaderTimeout if large files take longer"
 		if err.Error() != want {
 			t.Errorf("err = %v\nwant  %v", err, want)
 		}
@@ -909,12 +972,60 @@ func TestLogsCarryNoRowsAboveDebug(t *testing.T) {
 				`level=ERROR msg="autosync: import failed" endpoint=https://school.example/api/import/userGroups status=200 bytes=` + fmt.Sprint(len(sampleCSV)) + ` attempts=1 processed=2 created=1 updated=0 failed=1 failed_rows=1 error="client: POST https://school.example/api/import/userGroups: infiniti import failed: 2 users processed. 1 user created. 0 users updated. 1 user failed."`,
 			}
 			if level == slog.LevelDebug {
-				want = slices.Insert(want, 1, `level=DEBUG msg="autosync: row outcome" endpoint=https://school.example/api/import/userGroups row=2 status=failed message="User mjones failed to import: Field (library-group) Library group (Year 9) does not exist."`)
+				want = slices.Insert(want, 1, `level=DEBUG msg="autosync: row outcome" endpoint=https://school.example/api/import/userGroups row=2 status=failed message="User mjones failed to import: Field (library-group) Library group (Year 9) does not exist."`,
+					`level=DEBUG msg="autosync: import failed, in full" endpoint=https://school.example/api/import/userGroups error="client: POST https://school.example/api/import/userGroups: infiniti import failed: 2 users processed. 1 user created. 0 users updated. 1 user failed.; row 2: User mjones failed to import: Field (library-group) Library group (Year 9) does not exist."`)
 			}
 			got := strings.Split(strings.TrimSpace(buf.String()), "\n")
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("log (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Review 1, finding 3: records above Debug level carry no student data,
+// whatever status or body carries it: a non-2xx result with failed rows,
+// or an answer that is not a result at all. The error itself keeps the
+// body's snippet for the caller, and Debug has it.
+func TestErrorRecordsCarryNoBody(t *testing.T) {
+	const student = "olivia.nguyen.2031"
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"422 with a failed row", 422, `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.","details":{"1":"User Created","2":"Field (username) User (` + student + `) does not exist. User failed to import: ... "}}`},
+		{"200 that is not a result", 200, `{"success":false,"summary":"1 contact failed","details":{"1":{"username":"` + student + `","contact":"0400 000 000","error":"bad phone"}}}`},
+		{"500 page", 500, `<html><p>Import of ` + student + ` failed</p></html>`},
+	}
+	for _, tt := range tests {
+		for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+			t.Run(tt.name+"/"+level.String(), func(t *testing.T) {
+				var buf lockedBuffer
+				c, mt, _ := mockClient(t, "https://school.example", WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))), WithRetry(RetryPolicy{}))
+				mt.RegisterNoResponder(httpmock.NewStringResponder(tt.status, tt.body))
+				_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+				collectErr(err)
+				if err == nil || !strings.Contains(err.Error(), student) {
+					t.Fatalf("err = %v, want the body's snippet in it", err)
+				}
+				var above, debug []string
+				for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+					if strings.Contains(line, "level=DEBUG") {
+						debug = append(debug, line)
+					} else {
+						above = append(above, line)
+					}
+				}
+				for _, line := range above {
+					if strings.Contains(line, student) {
+						t.Errorf("a record above Debug holds a student's data: %s", line)
+					}
+				}
+				if got := strings.Contains(strings.Join(debug, "\n"), student); got != (level == slog.LevelDebug) {
+					t.Errorf("Debug records hold the body: %v, want %v:\n%s", got, level == slog.LevelDebug, buf.String())
+				}
+			})
+		}
 	}
 }

@@ -27,16 +27,30 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
-// bigCSV is a valid file larger than the kilobyte the fake reads before it
-// drops a connection.
-var bigCSV = func() string {
+// bigRows is how many rows bigCSV and bigUserGroups hold: 8 MiB, more
+// than the socket buffers of a loopback connection take, so that a fake
+// that drops the connection after the first kilobyte does so in the
+// middle of the upload, before the transport has read the whole body.
+const bigRows = 8 << 20 / 24
+
+// bigCSV is a valid file of bigRows rows.
+var bigCSV = sync.OnceValue(func() string {
 	var b strings.Builder
 	b.WriteString("username,library-group,system-group\n")
-	for i := range 200 {
-		fmt.Fprintf(&b, "user%03d,Year 7,Students\n", i)
+	for i := range bigRows {
+		fmt.Fprintf(&b, "user%07d,Year 7,Students\n", i)
 	}
 	return b.String()
-}()
+})
+
+// bigUserGroups yields the rows of bigCSV.
+func bigUserGroups(yield func(csvspec.UserGroup) bool) {
+	for i := range bigRows {
+		if !yield(csvspec.UserGroup{Username: fmt.Sprintf("user%07d", i), LibraryGroup: "Year 7", SystemGroup: "Students"}) {
+			return
+		}
+	}
+}
 
 // onlyReader hides every method but Read, so the client cannot seek.
 type onlyReader struct{ r io.Reader }
@@ -147,24 +161,32 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:     "connection dropped mid-upload, seekable body",
-			faults:   []clienttest.Fault{{DropConnection: true}, ok},
-			body:     func() io.Reader { return strings.NewReader(bigCSV) },
+			faults:   []clienttest.Fault{{DropConnection: true}, jsonBody(200, okJSON)},
+			body:     func() io.Reader { return strings.NewReader(bigCSV()) },
 			wantRes:  true,
 			requests: 2,
 			waits:    []time.Duration{500 * time.Millisecond},
 		},
 		{
 			name:     "connection dropped mid-upload, rows the client encodes",
-			faults:   []clienttest.Fault{{DropConnection: true}, ok},
+			faults:   []clienttest.Fault{{DropConnection: true}, jsonBody(200, okJSON)},
 			body:     nil, // see the rows test below
 			wantRes:  true,
 			requests: 2,
 			waits:    []time.Duration{500 * time.Millisecond},
 		},
 		{
+			// Review 1, finding 5: the fake had the whole (small) upload
+			// when it dropped the connection; Infiniti could have
+			// processed it, so it is not sent again.
+			name:     "connection dropped after the whole upload",
+			faults:   []clienttest.Fault{{DropConnection: true}, ok},
+			requests: 1,
+		},
+		{
 			name:     "non-seekable body with a transport error",
 			faults:   []clienttest.Fault{{DropConnection: true}, ok},
-			body:     func() io.Reader { return onlyReader{strings.NewReader(bigCSV)} },
+			body:     func() io.Reader { return onlyReader{strings.NewReader(bigCSV())} },
 			requests: 1,
 		},
 		{
@@ -207,8 +229,7 @@ func TestFaults(t *testing.T) {
 			var res *result.Result
 			var err error
 			if tt.body == nil && strings.Contains(tt.name, "rows") {
-				rows := []csvspec.UserGroup{{Username: "jsmith", LibraryGroup: "Year 7", SystemGroup: strings.Repeat("S", 2000)}}
-				res, err = c.ImportUserGroupRows(context.Background(), slices.Values(rows))
+				res, err = c.ImportUserGroupRows(context.Background(), bigUserGroups)
 			} else {
 				body := io.Reader(strings.NewReader(sampleCSV))
 				if tt.body != nil {
@@ -456,8 +477,8 @@ func TestRedirects(t *testing.T) {
 		{"other host", http.StatusTemporaryRedirect, other.URL + "/api/import/userGroups?x=1#top", other.URL + "/api/import/userGroups"},
 		{"other host with credentials in Location", http.StatusPermanentRedirect, strings.Replace(other.URL, "https://", "https://autoimport:hunter2^@&$@", 1), other.URL},
 		{"password in the query", http.StatusFound, other.URL + "/login?u=autoimport&p=" + url.QueryEscape(clienttest.DefaultPassword), other.URL + "/login"},
-		{"password in the path", http.StatusFound, other.URL + "/sso/" + url.PathEscape(clienttest.DefaultPassword) + "/x", other.URL + "/sso/[REDACTED]/x"},
-		{"Authorization in the path", http.StatusFound, other.URL + "/sso/" + base64.StdEncoding.EncodeToString([]byte(clienttest.DefaultUsername+":"+clienttest.DefaultPassword)), other.URL + "/sso/[REDACTED]"},
+		{"password in the path", http.StatusFound, other.URL + "/sso/" + url.PathEscape(clienttest.DefaultPassword) + "/x", withheld},
+		{"Authorization in the path", http.StatusFound, other.URL + "/sso/" + base64.StdEncoding.EncodeToString([]byte(clienttest.DefaultUsername+":"+clienttest.DefaultPassword)), withheld},
 		{"relative", http.StatusSeeOther, "/login?next=%2Fapi", "/login"},
 		{"not a URL", http.StatusFound, "https://exa mple.com/x", "(a Location that is not a valid URL)"},
 	}

@@ -36,10 +36,13 @@ type settings struct {
 // posts as: an account with system administration privileges whose password
 // Infiniti itself checks (SAML single sign-on cannot be used). The password
 // may hold any characters; see WithAuthCharset for how non-ASCII ones are
-// sent. It is sent only in the Authorization header, only over TLS (or to
-// a loopback host), and never appears in an error, a log record or the
-// printed Client. A username that is empty or contains ':' is an error,
-// since Basic Auth cannot carry it.
+// sent. It is sent only in the Authorization header: over TLS, or in clear
+// text to a loopback host or, with WithInsecurePlainHTTP, to any host. It
+// never appears in an error, a log record or the printed Client. A
+// username that is empty or contains ':' is an error, since Basic Auth
+// cannot carry it; so is, in New, a password that is the username, the
+// base URL or the tenant, or part of one of them, since the client shows
+// those.
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) error {
 		if username == "" {
@@ -121,7 +124,11 @@ func WithTenant(tenantID string) Option {
 //     SDK's own transport never proxies plain http or loopback requests.
 //   - Timeouts: hc's rule. hc.Timeout, if set, bounds each attempt, upload
 //     included; the transport's ResponseHeaderTimeout bounds the wait for
-//     the response. WithResponseHeaderTimeout cannot be combined with it.
+//     the response. Either, when it ends an attempt whose whole file had
+//     been written to the connection, gives an error matching
+//     ErrResponseTimeout that is not retried. WithResponseHeaderTimeout
+//     cannot be combined with it, and a response body that stalls is not
+//     cut unless hc.Timeout is set.
 //
 // A nil hc is an error.
 func WithHTTPClient(hc *http.Client) Option {
@@ -169,8 +176,9 @@ func WithInsecurePlainHTTP() Option {
 // WithUserAgent puts product (such as "acme-sms-sync/2.1") in front of the
 // SDK's own User-Agent, so that server logs show which program posted.
 // An empty product, one that is not valid UTF-8 and one with control
-// characters (ASCII or Unicode, such as U+0085, or a line separator) is an
-// error.
+// characters (ASCII or Unicode, such as U+0085, or a line separator) or
+// invisible format characters (Unicode category Cf, such as the
+// right-to-left override U+202E) is an error.
 func WithUserAgent(product string) Option {
 	return func(s *settings) error {
 		switch {
@@ -178,8 +186,10 @@ func WithUserAgent(product string) Option {
 			return &ConfigError{Option: "WithUserAgent", Reason: "the product name is empty"}
 		case !utf8.ValidString(product):
 			return &ConfigError{Option: "WithUserAgent", Reason: "the product name is not valid UTF-8"}
-		case strings.ContainsFunc(product, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }):
-			return &ConfigError{Option: "WithUserAgent", Reason: "the product name contains control characters, which a header cannot carry"}
+		case strings.ContainsFunc(product, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+		}):
+			return &ConfigError{Option: "WithUserAgent", Reason: "the product name contains control characters or invisible format characters (such as U+202E, which reverses text, or U+200B), which a header must not carry"}
 		}
 		s.product = product
 		return nil
@@ -190,12 +200,14 @@ func WithUserAgent(product string) Option {
 // tenant if any) and when it ends (status, bytes, attempts, duration, and
 // the counts of the result when it has them), at Warn level for each retry
 // (attempt, reason, wait), and at Error level when it fails (the same, and
-// the error without any row's message). Only at Debug level does it log
-// each row outcome of the result (row number, status and Infiniti's
-// message): those hold usernames and other personal data of students, so
-// enable Debug only where such data may be kept. Records never hold
-// credentials, and server text in them is redacted and one line. A nil l
-// turns logging off, as without the option.
+// the error without any row's message, body snippet or parse error). Only
+// at Debug level does it log each row outcome of the result (row number,
+// status and Infiniti's message) and the whole error of a failed import:
+// those hold usernames and other personal data of students, so enable
+// Debug only where such data may be kept. Records never hold credentials,
+// and server text in them is one line of at most 300 bytes, withheld whole
+// if it echoed the password. A nil l turns logging off, as without the
+// option.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
 		s.logger = l
@@ -247,20 +259,31 @@ func WithMaxResponseBytes(n int64) Option {
 }
 
 // DefaultResponseHeaderTimeout is how long the SDK's own transport waits,
-// from the end of the upload, for the response headers unless
+// from the end of the upload, for the response headers (and, once the
+// response has begun, for each piece of its body) unless
 // WithResponseHeaderTimeout says otherwise. Infiniti may take minutes to
 // process a large file.
 const DefaultResponseHeaderTimeout = 10 * time.Minute
 
 // WithResponseHeaderTimeout sets how long the client waits for the
-// response headers once the whole file has been sent; 0 waits without a
-// limit (the context's deadline, if any, still applies). The clock starts
-// only when the upload has ended, so a slow upload is never cut by it.
-// Past the limit the import fails with an error matching
-// ErrResponseTimeout, and is not retried: Infiniti may still be processing
-// the file. The default is DefaultResponseHeaderTimeout. A negative d is
-// an error, and so is combining this option with WithHTTPClient, whose own
-// timeouts rule (set the transport's ResponseHeaderTimeout instead).
+// response headers once the whole file has been written to the connection,
+// and for each piece of the response's body once it has begun; 0 waits
+// without a limit (the context's deadline, if any, still applies). Past the
+// limit the import fails with an error matching ErrResponseTimeout, and is
+// not retried: Infiniti may still be processing the file.
+//
+// The clock starts when the transport has written the last byte of the
+// file to the connection, which is not when the server has received it:
+// over a slow link (a school's uplink at a few megabits a second) the
+// operating system may still be sending several megabytes of its buffers
+// for many seconds after that. A limit of seconds can therefore cut a
+// large upload that is still on its way; keep the limit at minutes.
+//
+// The default is DefaultResponseHeaderTimeout. A negative d is an error,
+// and so is combining this option with WithHTTPClient, whose own timeouts
+// rule (set the transport's ResponseHeaderTimeout instead); a timeout of
+// that client's after the whole file was written matches
+// ErrResponseTimeout too, and is not retried.
 func WithResponseHeaderTimeout(d time.Duration) Option {
 	return func(s *settings) error {
 		if d < 0 {
