@@ -81,6 +81,8 @@ func FuzzSummary(f *testing.F) {
 	f.Add("3 users processed. 1 user failed.")
 	f.Add("Unauthorised. Check credentials.")
 	f.Add("1,000 users processed. 1 user created. 1 user updated. 1 user failed. ")
+	f.Add("3 users processed! 1 user failed to import!\n1.000 users failed, 0 users created")
+	f.Add("No users failed. 0 user(s) failed.")
 	f.Fuzz(func(t *testing.T, summary string) {
 		res := &Result{Success: true, Summary: summary}
 		err := res.Err()
@@ -103,8 +105,11 @@ func FuzzSummary(f *testing.F) {
 		if c.Processed < 0 || c.Created < 0 || c.Updated < 0 || c.Failed < 0 {
 			t.Fatalf("negative count %+v from %q", c, summary)
 		}
-		if (c.Failed > 0) != (err != nil) {
-			t.Fatalf("Err() = %v with counts %+v", err, c)
+		if c.Failed > 0 && err == nil {
+			t.Fatalf("Err() = nil with counts %+v", c)
+		}
+		if err != nil && c.Failed == 0 && !strings.Contains(strings.ToLower(summary), "failed") {
+			t.Fatalf("Err() = %v for %q, which says nothing failed", err, summary)
 		}
 	})
 }

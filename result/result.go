@@ -15,10 +15,11 @@
 // # Failing closed
 //
 // A result is read as a success only when nothing in it says or suggests
-// otherwise. Err reports a failure when success is false, when any clause
-// of the summary counts a failed user ("1 user failed."), when any row's
-// outcome is not a recognised success, or when details is present at all
-// (the vendor sends it only when some rows failed).
+// otherwise. Err reports a failure when success is false, when the summary
+// counts a failed user anywhere ("1 user failed.", "1 user failed to
+// import", "1.000 users failed!"), when any row's outcome is not a
+// recognised success, or when details is present at all (the vendor sends
+// it only when some rows failed).
 //
 // The recognised success outcomes are exactly these texts, compared after
 // trimming surrounding space and in any case:
@@ -45,6 +46,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/internal/textsafe"
@@ -77,6 +79,20 @@ func (s Status) String() string {
 
 // MarshalText encodes the status as its String. It never fails.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes what MarshalText encodes: "unknown", "created",
+// "updated" or "failed", in any case, so that a RowOutcome survives a JSON
+// round trip. Any other text is an error that names it, and s is left as
+// it was.
+func (s *Status) UnmarshalText(text []byte) error {
+	for _, st := range []Status{StatusUnknown, StatusCreated, StatusUpdated, StatusFailed} {
+		if strings.EqualFold(string(text), st.String()) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("result: unknown row status %q; want unknown, created, updated or failed", textsafe.Clip(string(text), 64))
+}
 
 // Success reports whether s is StatusCreated or StatusUpdated: the only
 // statuses of a row that Infiniti imported.
@@ -158,7 +174,10 @@ type Result struct {
 
 // Counts are the numbers of users of a summary.
 type Counts struct {
-	Processed, Created, Updated, Failed int
+	Processed int // "<n> users processed": the rows Infiniti read
+	Created   int // "<n> users created"
+	Updated   int // "<n> users updated"
+	Failed    int // "<n> users failed": the rows it did not import
 }
 
 // ErrInvalid is wrapped by every error of Parse: the input is not an
@@ -470,6 +489,8 @@ func decodeError(b []byte, err error) error {
 			return invalid("unexpected data after the result object at byte %d", syn.Offset)
 		case strings.Contains(syn.Error(), "looking for beginning of value") && syn.Offset <= int64(len(b)-len(bytes.TrimLeft(b, " \t\r\n"))+1):
 			return invalid("the body is not JSON (%v); an HTML page here usually means a login page or proxy in front of Infiniti", syn)
+		case strings.Contains(syn.Error(), "exceeded max depth"):
+			return invalid("the JSON is nested deeper than can be read (more than 10000 levels, at byte %d); a result is an object of strings and a boolean", syn.Offset)
 		}
 		return invalid("the body is not valid JSON: %v at byte %d (truncated?)", syn, syn.Offset)
 	}
@@ -614,31 +635,82 @@ func parseCounts(summary string) (Counts, bool) {
 	return c, true
 }
 
-// summaryCountsFailed reports whether any clause of summary counts a
-// failed user: "<n> user(s) failed" where n is digits (thousands
-// separators allowed, of any length) that are not all zeros.
+// summaryCountsFailed reports whether the summary counts a failed user
+// anywhere: "failed", as a word in any case, right after "user", "users" or
+// "user(s)" (anything but letters and digits between them: spaces, a
+// no-break space, a NUL), after a count that is not zero. The clause may stand anywhere
+// and end in anything ("1 user failed to import.", "1 user failed, 2
+// users created.", "3 users processed! 1 user failed!", one per line).
+// The count is read as digits with single separators between groups
+// ("1,000", "1.000", "1 000"); it fails the import when any digit is not
+// 0. A count in words, or none, fails it too unless it is "no" or "zero":
+// fail closed.
 func summaryCountsFailed(summary string) bool {
-	for clause := range strings.SplitSeq(summary, ".") {
-		word, verb, ok := userClause(clause)
-		if !ok || !strings.EqualFold(verb, "failed") {
-			continue
+	s := strings.ToLower(summary)
+	for i := 0; ; {
+		j := strings.Index(s[i:], "failed")
+		if j < 0 {
+			return false
 		}
-		digits, nonzero := true, false
-		for i := 0; i < len(word); i++ {
-			switch c := word[i]; {
-			case c >= '1' && c <= '9':
-				nonzero = true
-			case c == '0' || c == ',':
-			default:
-				digits = false
+		at := i + j
+		i = at + len("failed")
+		if r, _ := utf8.DecodeRuneInString(s[i:]); i < len(s) && isWordRune(r) {
+			continue // "failedx"
+		}
+		before := strings.TrimRightFunc(s[:at], notWordRune)
+		if len(before) == at {
+			continue // "userfailed", or "failed" at the start
+		}
+		rest := before
+		for _, noun := range []string{"users", "user", "user(s"} { // "user(s)" lost its ")" to the trim
+			if strings.HasSuffix(before, noun) {
+				rest = before[:len(before)-len(noun)]
+				break
 			}
 		}
-		if digits && nonzero {
+		if len(rest) == len(before) {
+			continue
+		}
+		if r, _ := utf8.DecodeLastRuneInString(rest); rest != "" && isWordRune(r) {
+			continue // "superuser failed"
+		}
+		if countNotZero(strings.TrimRightFunc(rest, notWordRune)) {
 			return true
 		}
 	}
-	return false
 }
+
+// countNotZero reports whether the count at the end of s, the text before
+// "user(s) failed", is not zero: digits with single separators between
+// groups, a word, or nothing (fail closed: only "no" and "zero" are zero).
+func countNotZero(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	if s == "" || !unicode.IsDigit(r) {
+		w := s[strings.LastIndexFunc(s, notWordRune)+1:]
+		return w != "no" && w != "zero"
+	}
+	nonzero := false
+	for s != "" {
+		r, size := utf8.DecodeLastRuneInString(s)
+		switch {
+		case unicode.IsDigit(r):
+			nonzero = nonzero || r != '0' // another script's zero too: fail closed
+		case strings.ContainsRune(",.'\u00a0\u202f ", r):
+			// a separator counts only between two digits
+			p, _ := utf8.DecodeLastRuneInString(s[:len(s)-size])
+			if !unicode.IsDigit(p) {
+				return nonzero
+			}
+		default:
+			return nonzero
+		}
+		s = s[:len(s)-size]
+	}
+	return nonzero
+}
+
+func isWordRune(r rune) bool  { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+func notWordRune(r rune) bool { return !isWordRune(r) }
 
 // count parses a non-negative count, allowing thousands separators ("1,250").
 func count(s string) (int, bool) {
@@ -688,9 +760,10 @@ func (res *Result) Unauthorized() bool {
 
 // Err returns nil if the import succeeded, and otherwise an *ImportError
 // for res. It fails closed: the import failed when success is false, when
-// any clause of the summary counts a failed user (whatever other clauses
-// are missing), when any row is not a success (StatusUnknown rows
-// included), or when Details is non-nil at all, since Infiniti sends
+// the summary counts a failed user anywhere, however the clause is worded
+// around "<n> user(s) failed" and whatever other clauses are missing (see
+// the package documentation), when any row is not a success (StatusUnknown
+// rows included), or when Details is non-nil at all, since Infiniti sends
 // details only when some rows failed.
 func (res *Result) Err() error {
 	if !res.Success || res.Details != nil || summaryCountsFailed(res.Summary) {
@@ -700,20 +773,25 @@ func (res *Result) Err() error {
 }
 
 // An ImportError says that Infiniti processed an import and did not take
-// all of it, or refused it. Result holds the whole answer, its texts as
-// Infiniti sent them.
+// all of it, or refused it.
 type ImportError struct {
+	// Result is the whole answer, its texts as Infiniti sent them.
 	Result *Result
 }
 
 // maxRowsInError caps the failed rows an ImportError's message lists.
 const maxRowsInError = 3
 
+// maxTextInError caps how much of each of Infiniti's texts an
+// ImportError's message shows, in bytes.
+const maxTextInError = 300
+
 // Error returns one line: the summary, then the first failing rows with
-// their reasons, and how many more there are. Infiniti's texts are trimmed
-// and have line breaks and other control characters escaped (as "\n",
-// "\x1b", "\u202e"), so a server cannot forge log lines or drive a
-// terminal through them.
+// their reasons, and how many more there are. Infiniti's texts are trimmed,
+// cut to their first 300 bytes (followed by "…"), and have line breaks and
+// other control characters escaped (as "\n", "\x1b", "\u202e"), so a
+// server cannot forge log lines or drive a terminal through them, nor make
+// the message as long as it likes.
 func (e *ImportError) Error() string {
 	res := e.Result
 	if res == nil {
@@ -723,7 +801,7 @@ func (e *ImportError) Error() string {
 	b.WriteString("infiniti import failed")
 	if s := strings.TrimSpace(res.Summary); s != "" {
 		b.WriteString(": ")
-		b.WriteString(textsafe.OneLine(s))
+		b.WriteString(textsafe.OneLine(textsafe.Clip(s, maxTextInError)))
 	} else if !res.Success {
 		b.WriteString(` ("success": false, no summary)`)
 	}
@@ -733,7 +811,7 @@ func (e *ImportError) Error() string {
 			fmt.Fprintf(&b, "; and %d more failed rows", len(fails)-maxRowsInError)
 			break
 		}
-		fmt.Fprintf(&b, "; row %d: %s", f.Row, textsafe.OneLine(strings.TrimSpace(f.Message)))
+		fmt.Fprintf(&b, "; row %d: %s", f.Row, textsafe.OneLine(textsafe.Clip(strings.TrimSpace(f.Message), maxTextInError)))
 	}
 	if res.Success && len(fails) == 0 && !summaryCountsFailed(res.Summary) && res.Details != nil {
 		b.WriteString(` (success is true, but the result has "details", which Infiniti sends only when rows failed)`)

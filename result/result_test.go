@@ -208,6 +208,27 @@ func TestErr(t *testing.T) {
 		{"zero failed, other clauses missing", Result{Success: true, Summary: "3 users processed. 0 users failed."}, ""},
 		{"zero failed with separators", Result{Success: true, Summary: "0,000 users failed."}, ""},
 
+		// Review 1, finding 7: a failed count however the clause is
+		// worded around "<n> user(s) failed".
+		{"failed to import", Result{Success: true, Summary: "2 users processed. 1 user failed to import."}, "infiniti import failed: 2 users processed. 1 user failed to import."},
+		{"comma-joined", Result{Success: true, Summary: "1 user failed, 2 users created."}, "infiniti import failed: 1 user failed, 2 users created."},
+		{"exclamation marks", Result{Success: true, Summary: "3 users processed! 1 user failed!"}, "infiniti import failed: 3 users processed! 1 user failed!"},
+		{"one per line", Result{Success: true, Summary: "3 users processed\n1 user failed\n"}, `infiniti import failed: 3 users processed\n1 user failed`},
+		{"European thousands", Result{Success: true, Summary: "1.200 users processed. 1.000 users failed."}, "infiniti import failed: 1.200 users processed. 1.000 users failed."},
+		{"space thousands", Result{Success: true, Summary: "1 000 users failed"}, "infiniti import failed: 1 000 users failed"},
+		{"count in words", Result{Success: true, Summary: "One user failed."}, "infiniti import failed: One user failed."},
+		{"no count", Result{Success: true, Summary: "Users failed: see the log."}, "infiniti import failed: Users failed: see the log."},
+		{"NUL inside", Result{Success: true, Summary: "1 user\x00 failed."}, `infiniti import failed: 1 user\x00 failed.`},
+		{"no-break space", Result{Success: true, Summary: "1\u00a0user failed."}, "infiniti import failed: 1\u00a0user failed."},
+		{"user(s)", Result{Success: true, Summary: "2 user(s) failed."}, "infiniti import failed: 2 user(s) failed."},
+		{"after a colon", Result{Success: true, Summary: "Result: 4 users failed"}, "infiniti import failed: Result: 4 users failed"},
+		{"zero after a number clause", Result{Success: true, Summary: "users processed 12. 0 users failed."}, ""},
+		{"zero in words", Result{Success: true, Summary: "3 users processed. No users failed."}, ""},
+		{"zero, other wording", Result{Success: true, Summary: "0 users failed to import!"}, ""},
+		{"not a user clause", Result{Success: true, Summary: "3 users processed. The superuser failed over."}, ""},
+		{"failed as part of a word", Result{Success: true, Summary: "1 user failedover."}, ""},
+		{"long summary cut in the message", Result{Success: false, Summary: strings.Repeat("x", 400)}, "infiniti import failed: " + strings.Repeat("x", 300) + "…"},
+
 		// Fail closed on rows: anything but an exact success is a failure.
 		{"row whose user does not exist", Result{Success: true, Summary: "1 user processed.", Details: []RowOutcome{{Row: 1, Status: statusOf("User (bob) does not exist."), Message: "User (bob) does not exist."}}},
 			"infiniti import failed: 1 user processed.; row 1: User (bob) does not exist."},
@@ -309,6 +330,7 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate row", `{"success":false,"summary":"x","details":{"1":"User Created","2":"a failed","1":"User Updated"}}`, `details row 1 appears twice`},
 		{"trailing data", `{"success":true,"summary":"x"} {"success":false}`, "unexpected data after the result object"},
 		{"boolean", `true`, "the result is a boolean, not a JSON object"},
+		{"nested too deep", `{"success":true,"summary":"","x":` + strings.Repeat(`[`, 20000) + strings.Repeat(`]`, 20000) + `}`, "nested deeper than can be read"},
 		// Keys given twice: encoding/json would keep the last one.
 		{"success twice", `{"success":false,"summary":"x","success":true}`, `"success" appears twice`},
 		{"success twice, once null", `{"success":null,"success":true}`, `"success" appears twice`},
@@ -436,6 +458,41 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 	if got, want := string(b), `{"success":true,"summary":"ok","details":{"2":"User Created","10":"x"}}`; got != want {
 		t.Errorf("Marshal = %s, want %s", got, want)
+	}
+}
+
+// Review 1, finding 17: a RowOutcome, and a Status alone, survive a JSON
+// round trip; a status MarshalText never writes is an error.
+func TestStatusText(t *testing.T) {
+	in := []RowOutcome{{Row: 2, Status: StatusFailed, Message: "x failed to import"}, {Row: 3, Status: StatusCreated, Message: "User Created"},
+		{Row: 4, Status: StatusUpdated, Message: "User Updated"}, {Row: 5, Status: StatusUnknown, Message: "?"}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []RowOutcome
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", b, err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	tests := []struct {
+		text    string
+		want    Status
+		wantErr string
+	}{
+		{"FAILED", StatusFailed, ""},
+		{"created", StatusCreated, ""},
+		{"", StatusUpdated, `unknown row status ""`},
+		{"succeeded", StatusUpdated, `unknown row status "succeeded"`},
+	}
+	for _, tt := range tests {
+		s := StatusUpdated
+		err := s.UnmarshalText([]byte(tt.text))
+		if s != tt.want || (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v, %q", tt.text, s, err, tt.want, tt.wantErr)
+		}
 	}
 }
 
