@@ -93,7 +93,9 @@ const maxRecordedCSV = 1 << 20
 // An Option configures a Server.
 type Option func(*Server)
 
-// WithAccount sets the only credentials the server accepts.
+// WithAccount sets the only credentials the server accepts. A request
+// without an Authorization header is refused whatever they are, even
+// WithAccount("", "").
 func WithAccount(username, password string) Option {
 	return func(s *Server) { s.username, s.password = username, password }
 }
@@ -184,9 +186,6 @@ func (m ApplyMode) String() string {
 // (the default) or ApplyReplace. NewServer panics on any other value, as a
 // programming mistake.
 func WithApplyMode(m ApplyMode) Option {
-	if m != ApplyAdd && m != ApplyReplace {
-		panic(fmt.Sprintf("clienttest: WithApplyMode(%v): want ApplyAdd or ApplyReplace", m))
-	}
 	return func(s *Server) { s.mode = m }
 }
 
@@ -222,7 +221,11 @@ type Fault struct {
 // A Request is what the server recorded of one request. It never holds
 // the password.
 type Request struct {
-	Method      string
+	Method string // the HTTP method, such as "POST"
+	// Path is the request's path, percent-decoded ("/api/import/a%2Fb" is
+	// recorded as "/api/import/a/b"). The server matches the import paths
+	// against the path as sent, still encoded, so a request whose Path
+	// reads as an import path may still have been answered 404.
 	Path        string
 	TenantID    string // the first tenantId query parameter, "" if absent
 	HasTenantID bool   // whether tenantId was in the query at all
@@ -238,14 +241,18 @@ type Request struct {
 	// first, such as ["chunked"]; nil when the body was sent with a
 	// Content-Length.
 	TransferEncoding []string
-	Header           http.Header
-	FormName         string // form name of the first file part
-	FileName         string // file name of the first file part
-	PartContentType  string // Content-Type of the first file part
-	CSV              []byte // the first 1 MiB of the CSV
-	CSVSize          int64  // the size of the whole CSV
-	Status           int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
-	Result           *result.Result
+	// Header is the request's header, without Authorization (see
+	// Username and Authorized), so that no password is recorded.
+	Header          http.Header
+	FormName        string // form name of the first file part
+	FileName        string // file name of the first file part
+	PartContentType string // Content-Type of the first file part
+	CSV             []byte // the first 1 MiB of the CSV
+	CSVSize         int64  // the size of the whole CSV
+	Status          int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
+	// Result is the result the server answered with; nil when it answered
+	// with none (a fault, a 404 or 405, a dropped connection).
+	Result *result.Result
 }
 
 // Membership is the groups a user is in.
@@ -303,6 +310,9 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{username: DefaultUsername, password: DefaultPassword, members: make(map[string]*members), contacts: make(map[string][]Contact)}
 	for _, opt := range opts {
 		opt(s)
+	}
+	if s.mode != ApplyAdd && s.mode != ApplyReplace {
+		panic(fmt.Sprintf("clienttest: WithApplyMode(%v): want ApplyAdd or ApplyReplace", s.mode))
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	// A client that rejects the certificate is a test case, not news.
@@ -402,12 +412,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if hasTenant {
 		rec.TenantID = tenant[0]
 	}
-	user, pass, _ := r.BasicAuth()
+	user, pass, hasAuth := r.BasicAuth()
 	if s.latin1 {
 		user, pass = latin1(user), latin1(pass)
 	}
 	rec.Username = user
-	rec.Authorized = user == s.username && pass == s.password
+	rec.Authorized = hasAuth && user == s.username && pass == s.password
 	rec.Header.Del("Authorization")
 	// The request is recorded before the client can see the answer, so
 	// that a test that got an answer finds the request recorded.

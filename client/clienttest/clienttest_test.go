@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"go/build"
 	"io"
 	"mime/multipart"
@@ -547,13 +548,53 @@ func TestApplyMode(t *testing.T) {
 	}
 }
 
+// NewServer panics on an unknown ApplyMode, as its doc says, and
+// WithApplyMode itself does not (review 1, nit).
 func TestWithApplyModePanicsOnUnknownMode(t *testing.T) {
+	opt := clienttest.WithApplyMode(7) // does not panic
 	defer func() {
-		if recover() == nil {
-			t.Error("WithApplyMode(7) did not panic")
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "want ApplyAdd or ApplyReplace") {
+			t.Errorf("NewServer(WithApplyMode(7)) panicked with %v", r)
 		}
 	}()
-	clienttest.WithApplyMode(7)
+	srv := clienttest.NewServer(opt)
+	srv.Close()
+}
+
+// A server whose account is empty still refuses a request with no
+// Authorization header at all (review 1, nit).
+func TestEmptyAccountNeedsAuthorization(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithAccount("", ""))
+	defer srv.Close()
+	tests := []struct {
+		name string
+		auth bool
+		want int
+	}{
+		{"no header", false, http.StatusUnauthorized},
+		{"empty credentials", true, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\nusername,library-group,system-group\nann,Y7,S\n\r\n--B--\r\n"
+			req, err := http.NewRequest(http.MethodPost, srv.URL+clienttest.ImportUserGroupsPath, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+			if tt.auth {
+				req.SetBasicAuth("", "")
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
 }
 
 // TestIndependentOfCSVSpec keeps the fake's CSV reading its own, so that a
