@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/csvspec"
+)
+
+// sdkError returns the error client.New gives for url and opts.
+func sdkError(t *testing.T, url string, opts ...client.Option) error {
+	t.Helper()
+	_, err := client.New(url, opts...)
+	if err == nil {
+		t.Fatalf("client.New(%q) accepted it", url)
+	}
+	return err
+}
+
+// readerError returns the error a csvspec Reader with opts gives.
+func readerError(t *testing.T, opts ...csvspec.ReaderOption) error {
+	t.Helper()
+	_, err := csvspec.NewReader(strings.NewReader("username\nx\n"), opts...).Read()
+	if err == nil {
+		t.Fatal("the reader accepted its options")
+	}
+	return err
+}
+
+// TestMessage translates the SDK's own error texts, as they are today:
+// when a text changes, this test shows it.
+func TestMessage(t *testing.T) {
+	const https = "https://school.example"
+	certErr := fmt.Errorf("POST %s/api/import/userGroups: %w: x509: certificate signed by unknown authority; if the school uses a private certificate authority, trust it with WithRootCAs (or WithHTTPClient)", https, client.ErrCertificate)
+	tests := []struct {
+		name  string
+		err   error
+		flags string // Message with Flags
+		conf  string // Message with ConfigFields
+	}{
+		{
+			name:  "query in the URL",
+			err:   sdkError(t, https+"?tenantId=x"),
+			flags: "the base URL has a query; give the tenant with -tenant and leave the query out",
+			conf:  "the base URL has a query; give the tenant with tenant and leave the query out",
+		},
+		{
+			name:  "plain http",
+			err:   sdkError(t, "http://school.example"),
+			flags: "the base URL uses plain http to school.example, which would send the password and the school's data in clear text; use https",
+			conf:  "the base URL uses plain http to school.example, which would send the password and the school's data in clear text; use https",
+		},
+		{
+			name:  "URL does not parse",
+			err:   sdkError(t, "https://a:b@c@d%zz"),
+			flags: "the base URL does not parse as a URL; it should look like https://myschool.concordinfiniti.com (a password in it must be percent-encoded, e.g. @ as %40; or give the account with -user and the password in INFINITI_PASSWORD or -password-file)",
+			conf:  "the base URL does not parse as a URL; it should look like https://myschool.concordinfiniti.com (a password in it must be percent-encoded, e.g. @ as %40; or give the account with user and the password in password_env or password_file)",
+		},
+		{
+			name:  "credentials twice",
+			err:   sdkError(t, "https://u:p@school.example", client.WithBasicAuth("u", "p")),
+			flags: "credentials are given twice (in the URL and with -user); give them once",
+			conf:  "credentials are given twice (in the URL and with user); give them once",
+		},
+		{
+			name:  "empty user",
+			err:   sdkError(t, https, client.WithBasicAuth("", "p")),
+			flags: "-user: the username is empty; give the Infiniti account to post as, such as autoimport",
+			conf:  "user: the username is empty; give the Infiniti account to post as, such as autoimport",
+		},
+		{
+			name:  "empty tenant",
+			err:   sdkError(t, https, client.WithTenant(" ")),
+			flags: "-tenant: the tenant is empty; leave it out if the site has no tenants",
+			conf:  "tenant: the tenant is empty; leave it out if the site has no tenants",
+		},
+		{
+			name:  "not a certificate",
+			err:   sdkError(t, https, client.WithRootCAs([]byte("hello"))),
+			flags: "-ca-file: no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+			conf:  "ca_file: no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+		},
+		{
+			name:  "untrusted certificate",
+			err:   certErr,
+			flags: "POST https://school.example/api/import/userGroups: the server's TLS certificate is not trusted: x509: certificate signed by unknown authority; if the school uses a private certificate authority, trust it with -ca-file",
+			conf:  "POST https://school.example/api/import/userGroups: the server's TLS certificate is not trusted: x509: certificate signed by unknown authority; if the school uses a private certificate authority, trust it with ca_file",
+		},
+		{
+			name:  "untrusted certificate, without advice",
+			err:   fmt.Errorf("POST x: %w", client.ErrCertificate),
+			flags: "POST x: the server's TLS certificate is not trusted; if the school uses a private certificate authority, trust it with -ca-file",
+			conf:  "POST x: the server's TLS certificate is not trusted; if the school uses a private certificate authority, trust it with ca_file",
+		},
+		{
+			name:  "header map key",
+			err:   readerError(t, csvspec.WithHeaderMap(map[string]string{"user": "Student Code"})),
+			flags: `-map: "user" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key`,
+			conf:  `map: "user" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key`,
+		},
+		{
+			name:  "an option no program has",
+			err:   errors.New("client: WithFrobnicate: bad"),
+			flags: "a setting: bad",
+			conf:  "a setting: bad",
+		},
+		{name: "nil", err: nil, flags: "", conf: ""},
+	}
+	goName := regexp.MustCompile(`With[A-Z]`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				names Names
+				want  string
+			}{{Flags, tt.flags}, {ConfigFields, tt.conf}} {
+				got := c.names.Message(tt.err)
+				if diff := cmp.Diff(c.want, got); diff != "" {
+					t.Errorf("Message (-want +got):\n%s", diff)
+				}
+				if goName.MatchString(got) {
+					t.Errorf("Message names a Go option: %s", got)
+				}
+			}
+		})
+	}
+}
