@@ -9,8 +9,10 @@
 //
 //	INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv
 //
-// The password comes only from the environment variable INFINITI_PASSWORD:
-// a flag would show it to every user of the machine in the process list.
+// The password comes from the environment variable INFINITI_PASSWORD or
+// from a file named by -password-file that only the job's account can read;
+// never from a flag value, which every user of the machine sees in the
+// process list.
 //
 // Flags:
 //
@@ -18,6 +20,10 @@
 //	-tenant ID            the tenantId, if the site has tenants
 //	-user NAME            the Infiniti import account (system administration privileges)
 //	-file PATH            the CSV to post, or - for standard input
+//	-encoding NAME        the file's character encoding: utf-8 (default), windows-1252
+//	                      (Excel's "CSV" on Windows), iso-8859-1, or utf-16 (Excel's "Unicode text")
+//	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD (on Unix
+//	                      it must not be readable by group or others: chmod 600 FILE)
 //	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
 //	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
 //	-system-groups FILE   the same for system groups
@@ -27,8 +33,8 @@
 //	-timeout D            give up after D (default 30m)
 //
 // Exit codes: 0 every row imported (or, with -dry-run, the file passed the
-// check), 1 some rows failed, 2 usage or pre-flight error (nothing was
-// sent), 3 transport or authentication error.
+// check; also after -h), 1 some rows failed, 2 usage or pre-flight error
+// (nothing was sent), 3 transport or authentication error.
 package main
 
 import (
@@ -45,15 +51,16 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/result"
 )
 
 // Exit codes.
 const (
-	exitOK        = 0
-	exitRowsFail  = 1
-	exitUsage     = 2
-	exitTransport = 3
+	exitOK        = cli.ExitOK
+	exitRowsFail  = cli.ExitRowsFail
+	exitUsage     = cli.ExitUsage
+	exitTransport = cli.ExitTransport
 )
 
 func main() {
@@ -133,8 +140,10 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	fs.SetOutput(j.stderr)
 	url := fs.String("url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
 	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
-	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD")
+	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
+	pwFile := fs.String("password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
 	file := fs.String("file", "", "the CSV to post, or - for standard input")
+	encoding := fs.String("encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
 	mapSpec := fs.String("map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House'")
 	libFile := fs.String("library-groups", "", "a file of the library groups defined in Infiniti, one per line")
 	sysFile := fs.String("system-groups", "", "a file of the system groups defined in Infiniti, one per line")
@@ -142,26 +151,32 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	dryRun := fs.Bool("dry-run", false, "check the file only; send nothing")
 	fs.BoolVar(&j.jsonOut, "json", false, "print a machine-readable report on standard output")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, err := cli.ParseFlags(fs, args); code >= 0 {
+		if err != nil {
+			return j.fail(code, "%v", err)
+		}
+		return code
 	}
 	switch {
-	case fs.NArg() > 0:
-		return j.fail(exitUsage, "unexpected arguments %q; every input is a flag", fs.Args())
 	case *file == "":
 		return j.fail(exitUsage, "-file is required: the CSV to post, or - for standard input")
 	case *timeout <= 0:
 		return j.fail(exitUsage, "-timeout must be positive")
 	}
-	password := getenv("INFINITI_PASSWORD")
+	if err := cli.CheckEncoding(*encoding); err != nil {
+		return j.fail(exitUsage, "-encoding: %v", err)
+	}
+	var password string
 	if !*dryRun {
 		switch {
 		case *url == "":
 			return j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
 		case *user == "":
 			return j.fail(exitUsage, "-user is required: the Infiniti import account")
-		case password == "":
-			return j.fail(exitUsage, "the environment variable INFINITI_PASSWORD is empty: set it to the password of -user")
+		}
+		var err error
+		if password, err = cli.Password(getenv, cli.PasswordEnv, *pwFile, "-password-file"); err != nil {
+			return j.fail(exitUsage, "%v", err)
 		}
 	}
 	j.rep.File = *file
@@ -176,25 +191,22 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	var rules csvspec.Rules
 	var err error
-	if rules.LibraryGroups, err = readNames(*libFile); err != nil {
+	if rules.LibraryGroups, err = cli.ReadNames(*libFile); err != nil {
 		return j.fail(exitUsage, "-library-groups: %v", err)
 	}
-	if rules.SystemGroups, err = readNames(*sysFile); err != nil {
+	if rules.SystemGroups, err = cli.ReadNames(*sysFile); err != nil {
 		return j.fail(exitUsage, "-system-groups: %v", err)
 	}
 
-	path := *file
-	if path == "-" {
-		tmp, err := spool(j.stdin)
-		if err != nil {
-			return j.fail(exitUsage, "reading standard input: %v", err)
-		}
-		defer os.Remove(tmp)
-		path = tmp
+	// Decode the export before anything else reads it.
+	path, cleanup, err := j.decode(*file, *encoding)
+	if err != nil {
+		return j.fail(exitUsage, "%v", err)
 	}
+	defer cleanup()
 
 	// Pre-flight.
-	if code := j.check(path, rules, opts); code != exitOK {
+	if code := j.check(path, rules, opts, *encoding); code != exitOK {
 		return code
 	}
 	if *dryRun {
@@ -202,19 +214,20 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		return exitOK
 	}
 
-	// The upload: the file as it is, or in canonical form if its header
-	// names are mapped.
-	upload := path
-	if *mapSpec != "" {
-		tmp, err := canonical(path, opts)
-		if err != nil {
-			return j.fail(exitUsage, "preparing the upload: %v", err)
-		}
-		defer os.Remove(tmp)
-		upload = tmp
+	// The upload: the checked file rewritten in the canonical form that
+	// Infiniti reads (its own header names, commas, UTF-8, LF), with the
+	// same row numbers.
+	upload, err := canonical(path, opts)
+	if err != nil {
+		return j.fail(exitUsage, "preparing the upload: %v", err)
 	}
+	defer os.Remove(upload)
 
 	copts := []client.Option{client.WithBasicAuth(*user, password), client.WithUserAgent("autosync-example-sync")}
+	pwSource := cli.PasswordEnv
+	if *pwFile != "" {
+		pwSource = "the password in " + *pwFile
+	}
 	if *tenant != "" {
 		copts = append(copts, client.WithTenant(*tenant))
 	}
@@ -237,7 +250,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	c, err := client.New(*url, copts...)
 	if err != nil {
-		return j.fail(exitUsage, "%v", err)
+		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -247,7 +260,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	j.rep.Result = res
 	var ie *result.ImportError
 	if err != nil && !errors.As(err, &ie) {
-		return j.fail(exitTransport, "%v%s", err, transportHint(err))
+		return j.fail(exitTransport, "%s%s", cli.Flags.Message(err), transportHint(err, pwSource))
 	}
 	j.say("%s", res.Summary)
 	if err == nil {
@@ -257,9 +270,38 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	return j.failedRows(path, opts, res)
 }
 
+// decode returns the path of the export in UTF-8, for the check and the
+// upload to read: file itself when it is UTF-8 already, else a temporary
+// file with the decoded text (standard input is always copied to one).
+// cleanup removes the temporary file. The error says what is wrong with
+// the file's encoding and which -encoding reads it.
+func (j *job) decode(file, encoding string) (path string, cleanup func(), err error) {
+	in := j.stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		in = f
+	}
+	r, err := cli.Decode(in, encoding, "-encoding")
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if file != "-" && strings.EqualFold(encoding, "utf-8") {
+		return file, func() {}, nil
+	}
+	tmp, err := cli.Spool(r)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return tmp, func() { os.Remove(tmp) }, nil
+}
+
 // check runs the pre-flight, prints its problems and returns exitUsage if
 // the file has errors.
-func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOption) int {
+func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOption, encoding string) int {
 	f, err := os.Open(path)
 	if err != nil {
 		return j.fail(exitUsage, "%v", err)
@@ -267,12 +309,21 @@ func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOptio
 	defer f.Close()
 	rep, err := csvspec.Check(f, rules, opts...)
 	if err != nil {
-		return j.fail(exitUsage, "checking %s: %v", j.rep.File, err)
+		return j.fail(exitUsage, "checking %s: %s", j.rep.File, cli.Flags.Message(err))
 	}
 	j.rep.Rows = rep.Rows
+	invalidUTF8 := false
 	for _, p := range rep.Problems {
 		j.rep.Problems = append(j.rep.Problems, problem(p))
 		fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+		invalidUTF8 = invalidUTF8 || p.Code == csvspec.CodeInvalidUTF8
+	}
+	if invalidUTF8 && strings.EqualFold(encoding, "utf-8") {
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			if ok, _ := cli.LooksLikeWindows1252(f); ok {
+				fmt.Fprintf(j.stderr, "sync: %s is not UTF-8 but looks like Windows-1252 (Excel's \"CSV\" on Windows): run again with -encoding windows-1252\n", j.rep.File)
+			}
+		}
 	}
 	if err := rep.Err(); err != nil {
 		return j.fail(exitUsage, "the file has %s (listed above); fix them in the SMS export and run again. Nothing was sent.", plural(len(rep.Errors()), "error"))
@@ -328,16 +379,16 @@ func rowHint(field string, rec csvspec.Record) string {
 	return ""
 }
 
-func transportHint(err error) string {
+// transportHint returns advice for a transport or authentication error.
+// pwSource says where the password came from.
+func transportHint(err error, pwSource string) string {
 	switch {
 	case errors.Is(err, client.ErrUnauthorized):
-		return "; check -user and INFINITI_PASSWORD"
+		return "; check -user and " + pwSource
 	case errors.Is(err, client.ErrForbidden):
 		return "; give -user system administration privileges in Infiniti"
 	case errors.Is(err, client.ErrNotFound):
 		return "; check -url"
-	case errors.Is(err, client.ErrCertificate):
-		return "; for a private certificate authority pass its certificate with -ca-file"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "; raise -timeout if the file is large"
 	}
@@ -361,46 +412,10 @@ func parseMap(spec string) (map[string]string, error) {
 	return m, nil
 }
 
-// readNames reads one group name per line; blank lines are skipped. An
-// empty path gives nil: that kind of group is not checked.
-func readNames(path string) ([]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	names := []string{}
-	for line := range strings.SplitSeq(strings.TrimPrefix(string(b), "\ufeff"), "\n") {
-		if line = strings.TrimSuffix(line, "\r"); line != "" {
-			names = append(names, line)
-		}
-	}
-	return names, nil
-}
-
-// spool copies r to a temporary file, so that it can be checked and then
-// posted (and re-sent on a retry) without being held in memory.
-func spool(r io.Reader) (string, error) {
-	f, err := os.CreateTemp("", "autosync-*.csv")
-	if err != nil {
-		return "", err
-	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-// canonical rewrites a checked file with mapped header names into the
-// canonical form Infiniti reads. Rows keep their numbers: the check passed,
-// so every row is read.
+// canonical rewrites a checked file into the canonical form Infiniti
+// reads. Rows keep their numbers: the check passed, so every row is read,
+// and blank lines, which the Writer leaves out, are not counted by
+// Infiniti either.
 func canonical(path string, opts []csvspec.ReaderOption) (string, error) {
 	in, err := os.Open(path)
 	if err != nil {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -25,6 +28,8 @@ func TestSync(t *testing.T) {
 	ca := exampletest.CAFile(t, srv)
 	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
 	post := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca}
+	pwFile := passwordFile(t, clienttest.DefaultPassword+"\r\n", 0o600)
+	openPWFile := passwordFile(t, clienttest.DefaultPassword, 0o644)
 
 	tests := []struct {
 		name     string
@@ -35,6 +40,7 @@ func TestSync(t *testing.T) {
 		stdout   []string
 		stderr   []string
 		requests int
+		posted   string // the CSV the server received, if a request is made
 	}{
 		{
 			name:   "dry run passes",
@@ -100,7 +106,91 @@ func TestSync(t *testing.T) {
 			stderr:   []string{"certificate", "-ca-file"},
 			requests: 0,
 		},
-		{name: "no password", args: append([]string{"-file", "testdata/canonical.csv"}, post...), code: 2, stderr: []string{"INFINITI_PASSWORD is empty"}},
+		{
+			name:     "Windows-1252 export read with -encoding",
+			args:     append([]string{"-file", "testdata/export_windows1252.csv", "-encoding", "windows-1252"}, post...),
+			env:      pw,
+			code:     0,
+			stdout:   []string{"All 2 rows imported."},
+			requests: 1,
+			posted:   "username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n",
+		},
+		{
+			name: "Windows-1252 export without -encoding",
+			args: []string{"-file", "testdata/export_windows1252.csv", "-dry-run"},
+			code: 2,
+			stderr: []string{
+				"testdata/export_windows1252.csv: line 2 (row 1), username: error:",
+				"sync: testdata/export_windows1252.csv is not UTF-8 but looks like Windows-1252 (Excel's \"CSV\" on Windows): run again with -encoding windows-1252\n",
+			},
+		},
+		{
+			name:     "UTF-16 LE export (Excel's Unicode text)",
+			args:     append([]string{"-file", "testdata/export_utf16le.csv", "-encoding", "utf-16"}, post...),
+			env:      pw,
+			code:     0,
+			requests: 1,
+			posted:   "username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n",
+		},
+		{
+			name:     "UTF-16 BE export from standard input",
+			args:     append([]string{"-file", "-", "-encoding", "UTF-16"}, post...),
+			stdin:    mustRead(t, "testdata/export_utf16be.csv"),
+			env:      pw,
+			code:     0,
+			requests: 1,
+			posted:   "username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n",
+		},
+		{
+			name:   "UTF-16 export without -encoding",
+			args:   []string{"-file", "testdata/export_utf16le.csv", "-dry-run"},
+			code:   2,
+			stderr: []string{"sync: testdata/export_utf16le.csv: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with -encoding utf-16\n"},
+		},
+		{
+			name:   "UTF-8 export read as Windows-1252",
+			args:   []string{"-file", "testdata/sms_export.csv", "-encoding", "windows-1252", "-dry-run"},
+			code:   2,
+			stderr: []string{"it is UTF-8 already, not windows-1252; leave out -encoding"},
+		},
+		{name: "unknown encoding", args: []string{"-file", "testdata/canonical.csv", "-encoding", "latin-1", "-dry-run"}, code: 2, stderr: []string{`-encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`}},
+		{
+			name:     "password file",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-password-file", pwFile}, post...),
+			code:     0,
+			requests: 1,
+		},
+		{
+			name:     "wrong password in a password file",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-password-file", passwordFile(t, "wrong\n", 0o600)}, post...),
+			code:     3,
+			stderr:   []string{"check -user and the password in "},
+			requests: 1,
+		},
+		{
+			name:   "password file and environment",
+			args:   append([]string{"-file", "testdata/canonical.csv", "-password-file", pwFile}, post...),
+			env:    pw,
+			code:   2,
+			stderr: []string{"the password is given twice, in -password-file and in the environment variable INFINITI_PASSWORD"},
+		},
+		{
+			name:     "password file readable by others",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-password-file", openPWFile}, post...),
+			code:     onUnix(2, 0),
+			stderr:   onUnix([]string{"has permissions 0644, open to other accounts; make it readable by this account only: chmod 600 " + openPWFile}, nil),
+			requests: onUnix(0, 1),
+		},
+		{
+			name:   "a Go option's advice becomes a flag",
+			args:   []string{"-file", "testdata/canonical.csv", "-url", srv.URL + "?tenantId=t1", "-user", "a"},
+			env:    pw,
+			code:   2,
+			stderr: []string{"sync: the base URL has a query; give the tenant with -tenant and leave the query out\n"},
+		},
+		{name: "help", args: []string{"-h"}, code: 0, stderr: []string{"-password-file", "-encoding"}},
+		{name: "stray argument", args: []string{"-file", "x.csv", "now"}, code: 2, stderr: []string{`unexpected arguments ["now"]`}},
+		{name: "no password", args: append([]string{"-file", "testdata/canonical.csv"}, post...), code: 2, stderr: []string{"no password: set the environment variable INFINITI_PASSWORD, or give -password-file"}},
 		{name: "no file", args: post, env: pw, code: 2, stderr: []string{"-file is required"}},
 		{name: "no url", args: []string{"-file", "testdata/canonical.csv", "-user", "a"}, env: pw, code: 2, stderr: []string{"-url is required"}},
 		{name: "bad map", args: []string{"-file", "testdata/canonical.csv", "-map", "username", "-dry-run"}, code: 2, stderr: []string{"-map: \"username\" is not column=SMS header"}},
@@ -130,8 +220,16 @@ func TestSync(t *testing.T) {
 			if len(reqs) != tt.requests {
 				t.Fatalf("server received %d requests, want %d", len(reqs), tt.requests)
 			}
+			if tt.posted != "" {
+				if diff := cmp.Diff(tt.posted, string(reqs[0].CSV)); diff != "" {
+					t.Errorf("posted CSV (-want +got):\n%s", diff)
+				}
+			}
 			if strings.Contains(stdout.String()+stderr.String(), clienttest.DefaultPassword) {
 				t.Errorf("the password was printed")
+			}
+			if goOption.MatchString(stdout.String() + stderr.String()) {
+				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
 			}
 		})
 	}
@@ -141,6 +239,33 @@ func TestSync(t *testing.T) {
 			t.Errorf("posted CSV is not canonical:\n%s", r.CSV)
 		}
 	}
+}
+
+// goOption matches the name of an SDK option, which a person running the
+// program never sees.
+var goOption = regexp.MustCompile(`\bWith[A-Z]`)
+
+// passwordFile writes content to a password file with exactly mode and
+// returns its path.
+func passwordFile(t *testing.T, content string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "password.txt")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// onUnix returns unix on Unix, where permission bits are checked, and
+// windows on Windows, where they are not.
+func onUnix[T any](unix, windows T) T {
+	if runtime.GOOS == "windows" {
+		return windows
+	}
+	return unix
 }
 
 func mustRead(t *testing.T, path string) string {
@@ -203,17 +328,25 @@ func TestSyncJSON(t *testing.T) {
 // TestSyncBinary runs the built program, exit codes included.
 func TestSyncBinary(t *testing.T) {
 	bin := exampletest.Build(t)
+	pwFile := passwordFile(t, "x\n", 0o600)
 	tests := []struct {
+		env  []string
 		args []string
 		code int
 	}{
-		{[]string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
-		{[]string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
-		{[]string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
+		{nil, []string{"-h"}, 0},
+		{nil, []string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
+		{nil, []string{"-file", "testdata/export_windows1252.csv", "-encoding", "windows-1252", "-dry-run"}, 0},
+		{nil, []string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
+		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
+		{nil, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 3},
+		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 2},
 	}
 	for _, tt := range tests {
-		if _, code := exampletest.RunBinary(t, bin, []string{"INFINITI_PASSWORD=x"}, tt.args...); code != tt.code {
-			t.Errorf("%q: exit code %d, want %d", tt.args, code, tt.code)
+		// The job's environment may hold a real INFINITI_PASSWORD: clear it.
+		env := append([]string{"INFINITI_PASSWORD="}, tt.env...)
+		if _, code := exampletest.RunBinary(t, bin, env, tt.args...); code != tt.code {
+			t.Errorf("%q %q: exit code %d, want %d", tt.env, tt.args, code, tt.code)
 		}
 	}
 }
