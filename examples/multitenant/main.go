@@ -1,7 +1,9 @@
 // Command multitenant pushes user groups to many schools at once, as an SMS
 // vendor does: each school's file is checked, then posted to that school's
 // Infiniti, with a bounded number of uploads in flight. One school's
-// failure never stops the others; a summary table ends the run.
+// failure never stops the others, and neither does a mistake in one
+// school's entry of the config: that school gets its error in the summary
+// table that ends the run, and the others run.
 //
 //	multitenant -config schools.json -concurrency 8
 //
@@ -9,26 +11,36 @@
 //
 //	[
 //	  {"name": "St Mary's", "url": "https://stmarys.concordinfiniti.com", "tenant": "",
-//	   "user": "autoimport", "password_env": "STMARYS_PASSWORD", "file": "exports/stmarys.csv"}
+//	   "user": "autoimport", "password_env": "STMARYS_PASSWORD", "file": "exports/stmarys.csv"},
+//	  {"name": "Hillview", "url": "https://hillview.concordinfiniti.com",
+//	   "user": "autoimport", "password_file": "secrets/hillview.txt",
+//	   "file": "exports/hillview.csv", "encoding": "windows-1252", "ca_file": "hillview-ca.pem"}
 //	]
 //
-// Each password comes from the environment variable that password_env
-// names, never from the config file. A relative file is read relative to
-// the config file's folder. -ca-file adds PEM certificates to trust besides
-// the system's.
+// Fields: name, url, user and file are required; tenant is the tenantId if
+// the site has tenants. The password comes from the environment variable
+// that password_env names, or from the file password_file names (on Unix
+// readable by this account only: chmod 600); give one of the two, never
+// the password itself. encoding is the file's character encoding: utf-8
+// (the default), windows-1252, iso-8859-1 or utf-16. ca_file holds PEM
+// certificates to trust for that school; -ca-file adds them for every
+// school. Relative paths are read relative to the config file's folder.
 //
 // Exit code: the worst of all schools: 0 every row of every school
-// imported, 1 some rows failed, 2 a config or pre-flight error, 3 a
-// transport or authentication error.
+// imported (also after -h), 1 some rows failed, 2 a config or pre-flight
+// error (a config that is not a JSON array of schools stops the whole
+// run), 3 a transport or authentication error.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,15 +51,16 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/result"
 )
 
 // Exit codes, in order of how bad they are.
 const (
-	exitOK        = 0
-	exitRowsFail  = 1
-	exitUsage     = 2
-	exitTransport = 3
+	exitOK        = cli.ExitOK
+	exitRowsFail  = cli.ExitRowsFail
+	exitUsage     = cli.ExitUsage
+	exitTransport = cli.ExitTransport
 )
 
 func main() {
@@ -56,13 +69,32 @@ func main() {
 
 // school is one entry of the config.
 type school struct {
-	Name        string `json:"name"`
-	URL         string `json:"url"`
-	Tenant      string `json:"tenant"`
-	User        string `json:"user"`
-	PasswordEnv string `json:"password_env"`
-	File        string `json:"file"`
+	Name         string `json:"name"`
+	URL          string `json:"url"`
+	Tenant       string `json:"tenant,omitempty"`
+	User         string `json:"user"`
+	PasswordEnv  string `json:"password_env,omitempty"`
+	PasswordFile string `json:"password_file,omitempty"`
+	File         string `json:"file"`
+	Encoding     string `json:"encoding,omitempty"`
+	CAFile       string `json:"ca_file,omitempty"`
 }
+
+// entry is a school as read from the config: err, if not nil, says what
+// is wrong with its entry, and the school is not run.
+type entry struct {
+	school
+	err error
+}
+
+// names are what the person writing the config sets instead of the SDK's
+// Go options: its fields, and -ca-file.
+var names = func() cli.Names {
+	n := maps.Clone(cli.ConfigFields)
+	n["WithRootCAs"] = `the "ca_file" field (or -ca-file)`
+	n["WithHTTPClient"] = n["WithRootCAs"]
+	return n
+}()
 
 // outcome is one school's line of the summary.
 type outcome struct {
@@ -78,16 +110,19 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
-	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's")
+	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up on a school after this long")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, err := cli.ParseFlags(fs, args); code >= 0 {
+		if err != nil {
+			fmt.Fprintln(stderr, "multitenant:", err)
+		}
+		return code
 	}
-	if *config == "" || fs.NArg() > 0 || *concurrency < 1 || *timeout <= 0 {
+	if *config == "" || *concurrency < 1 || *timeout <= 0 {
 		fmt.Fprintln(stderr, "multitenant: usage: multitenant -config schools.json [-concurrency N] [-timeout D] [-ca-file FILE]")
 		return exitUsage
 	}
-	schools, err := readConfig(*config)
+	entries, err := readConfig(*config)
 	if err != nil {
 		fmt.Fprintln(stderr, "multitenant:", err)
 		return exitUsage
@@ -100,10 +135,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 	}
 
-	outcomes := make([]outcome, len(schools))
+	outcomes := make([]outcome, len(entries))
 	sem := make(chan struct{}, *concurrency)
 	var wg sync.WaitGroup
-	for i, s := range schools {
+	for i, e := range entries {
+		if e.err != nil {
+			outcomes[i] = outcome{name: e.Name, code: exitUsage, counts: "-", note: "config: " + e.err.Error()}
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -111,7 +150,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 			defer cancel()
-			outcomes[i] = push(ctx, s, getenv, caPEM)
+			outcomes[i] = push(ctx, e.school, getenv, caPEM)
 		}()
 	}
 	wg.Wait()
@@ -127,86 +166,157 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	return worst
 }
 
-// readConfig reads and checks the config; relative files are made relative
-// to its folder.
-func readConfig(path string) ([]school, error) {
+// readConfig reads the config: a JSON array of schools. It returns an
+// error only when the file cannot be read or is not a JSON array of
+// objects; a mistake in one school's entry (an unknown or missing field, a
+// name listed twice) is that entry's err. Relative paths are made relative
+// to the config's folder.
+func readConfig(path string) ([]entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var schools []school
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&schools); err != nil {
-		return nil, fmt.Errorf("%s: %v (want a JSON array of {name, url, tenant, user, password_env, file})", path, err)
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %v (want a JSON array of schools: [{\"name\": ..., \"url\": ..., \"user\": ..., \"password_env\": ..., \"file\": ...}])", path, err)
 	}
-	if len(schools) == 0 {
+	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s lists no school", path)
 	}
-	seen := make(map[string]bool)
-	for i, s := range schools {
-		var missing []string
-		for field, v := range map[string]string{"name": s.Name, "url": s.URL, "user": s.User, "password_env": s.PasswordEnv, "file": s.File} {
-			if v == "" {
-				missing = append(missing, field)
+	entries := make([]entry, len(raw))
+	seen := make(map[string]int)
+	for i, r := range raw {
+		e := &entries[i]
+		e.err = decodeSchool(r, &e.school)
+		if e.Name == "" {
+			e.Name = fmt.Sprintf("school %d", i+1)
+		}
+		if first, dup := seen[e.Name]; dup && e.err == nil {
+			e.err = fmt.Errorf("the name %q is listed twice (schools %d and %d); give each school its own name", e.Name, first, i+1)
+		} else if !dup {
+			seen[e.Name] = i + 1
+		}
+		dir := filepath.Dir(path)
+		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(dir, *p)
 			}
 		}
-		if len(missing) > 0 {
-			slices.Sort(missing)
-			return nil, fmt.Errorf("%s: school %d (%q) lacks %s", path, i+1, s.Name, strings.Join(missing, ", "))
+	}
+	return entries, nil
+}
+
+// decodeSchool decodes one entry of the config into s and checks it. On
+// an error s holds what could be read, its name at least if it has one.
+func decodeSchool(raw json.RawMessage, s *school) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(s); err != nil {
+		// Read the name alone, leniently, for the summary table.
+		var named struct{ Name string }
+		_ = json.Unmarshal(raw, &named)
+		s.Name = named.Name
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &ute) && ute.Field == "":
+			return fmt.Errorf("the entry is a JSON %s; each school is an object with the fields %s", ute.Value, strings.Join(fields, ", "))
+		case errors.As(err, &ute):
+			return fmt.Errorf("%q is a JSON %s; it should be a %s", ute.Field, ute.Value, ute.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return fmt.Errorf("%v; the fields are %s", strings.TrimPrefix(err.Error(), "json: "), strings.Join(fields, ", "))
 		}
-		if seen[s.Name] {
-			return nil, fmt.Errorf("%s: school %q is listed twice", path, s.Name)
-		}
-		seen[s.Name] = true
-		if !filepath.IsAbs(s.File) {
-			schools[i].File = filepath.Join(filepath.Dir(path), s.File)
+		return err
+	}
+	var missing []string
+	for field, v := range map[string]string{"name": s.Name, "url": s.URL, "user": s.User, "file": s.File} {
+		if v == "" {
+			missing = append(missing, field)
 		}
 	}
-	return schools, nil
+	slices.Sort(missing)
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("lacks %s", strings.Join(missing, ", "))
+	case s.PasswordEnv == "" && s.PasswordFile == "":
+		return errors.New("lacks password_env or password_file: name the environment variable or the file that holds the password")
+	case s.PasswordEnv != "" && s.PasswordFile != "":
+		return errors.New("has both password_env and password_file; give one of them")
+	}
+	if err := cli.CheckEncoding(s.Encoding); err != nil {
+		return fmt.Errorf("encoding: %v", err)
+	}
+	return nil
 }
+
+// fields are the config's field names, for messages.
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "file", "encoding", "ca_file"}
 
 // push checks and posts one school's file.
 func push(ctx context.Context, s school, getenv func(string) string, caPEM []byte) outcome {
 	o := outcome{name: s.Name, counts: "-"}
-	password := getenv(s.PasswordEnv)
-	if password == "" {
-		o.code, o.note = exitUsage, fmt.Sprintf("the environment variable %s is empty", s.PasswordEnv)
+	fail := func(code int, err error) outcome {
+		o.code, o.note = code, names.Message(err)
 		return o
 	}
-	f, err := os.Open(s.File)
+	var password string
+	if s.PasswordFile != "" {
+		var err error
+		if password, err = cli.ReadPasswordFile(s.PasswordFile); err != nil {
+			return fail(exitUsage, fmt.Errorf("password_file: %w", err))
+		}
+	} else if password = getenv(s.PasswordEnv); password == "" {
+		return fail(exitUsage, fmt.Errorf("the environment variable %s (password_env) is empty", s.PasswordEnv))
+	}
+
+	path, cleanup, err := decode(s.File, s.Encoding)
 	if err != nil {
-		o.code, o.note = exitUsage, err.Error()
-		return o
+		return fail(exitUsage, err)
 	}
-	defer f.Close()
+	defer cleanup()
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
 	rep, err := csvspec.Check(f, csvspec.Rules{})
+	f.Close()
 	if err != nil {
-		o.code, o.note = exitUsage, err.Error()
-		return o
+		return fail(exitUsage, err)
 	}
 	o.rows = rep.Rows
 	if err := rep.Err(); err != nil {
-		o.code, o.note = exitUsage, "not sent: "+strings.TrimPrefix(err.Error(), "csvspec: ")
-		return o
+		return fail(exitUsage, fmt.Errorf("not sent: %w", err))
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		o.code, o.note = exitUsage, err.Error()
-		return o
+	upload, err := cli.Canonical(path, nil)
+	if err != nil {
+		return fail(exitUsage, err)
 	}
+	defer os.Remove(upload)
+
 	opts := []client.Option{client.WithBasicAuth(s.User, password), client.WithUserAgent("autosync-example-multitenant")}
 	if s.Tenant != "" {
 		opts = append(opts, client.WithTenant(s.Tenant))
 	}
-	if caPEM != nil {
-		opts = append(opts, client.WithRootCAs(caPEM))
+	pem := caPEM
+	if s.CAFile != "" {
+		b, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return fail(exitUsage, fmt.Errorf("ca_file: %w", err))
+		}
+		pem = append(slices.Clip(pem), b...)
+	}
+	if pem != nil {
+		opts = append(opts, client.WithRootCAs(pem))
 	}
 	c, err := client.New(s.URL, opts...)
 	if err != nil {
-		o.code, o.note = exitUsage, err.Error()
-		return o
+		return fail(exitUsage, err)
 	}
-	res, err := c.ImportUserGroups(ctx, f)
+	up, err := os.Open(upload)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	defer up.Close()
+	res, err := c.ImportUserGroups(ctx, up)
 	if res != nil {
 		if n, ok := res.Counts(); ok {
 			o.counts = fmt.Sprintf("%d/%d/%d", n.Created, n.Updated, n.Failed)
@@ -221,9 +331,31 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 			o.note += fmt.Sprintf("; first: row %d: %s", fails[0].Row, strings.TrimSpace(fails[0].Message))
 		}
 	case err != nil:
-		o.code, o.note = exitTransport, strings.TrimPrefix(err.Error(), "client: ")
+		return fail(exitTransport, err)
 	default:
 		o.note = "ok"
 	}
 	return o
+}
+
+// decode returns the path of the school's file in UTF-8: file itself, or
+// a temporary file with its decoded text, which cleanup removes.
+func decode(file, encoding string) (path string, cleanup func(), err error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	r, err := cli.Decode(f, encoding, "encoding")
+	if err != nil {
+		return "", nil, err
+	}
+	if encoding == "" || strings.EqualFold(encoding, "utf-8") {
+		return file, func() {}, nil
+	}
+	tmp, err := cli.Spool(r)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return tmp, func() { os.Remove(tmp) }, nil
 }

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/internal/exampletest"
@@ -14,8 +18,9 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// writeConfig writes schools as a config file in a temporary folder.
-func writeConfig(t *testing.T, schools []school) string {
+// writeConfig writes schools (school values, or anything else JSON can
+// encode) as a config file in a temporary folder.
+func writeConfig[S any](t *testing.T, schools []S) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "schools.json")
 	b, err := json.Marshal(schools)
@@ -85,7 +90,7 @@ func TestMultitenant(t *testing.T) {
 				"Beta     2     1/0/1                   1     1 failed; first: row 1: Field (library-group) Library group (Purple) does not exist.",
 				"Gamma    2     -                       3     POST " + b.URL + "/api/import/userGroups: Infiniti refused the credentials",
 				"Delta    1     -                       2     not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
-				"Epsilon  0     -                       2     the environment variable PW_UNSET is empty",
+				"Epsilon  0     -                       2     the environment variable PW_UNSET (password_env) is empty",
 			},
 		},
 	}
@@ -113,6 +118,114 @@ func TestMultitenant(t *testing.T) {
 	}
 }
 
+// TestMultitenantSchoolEntries: a mistake in one school's entry gives that
+// school a row with its error (exit 2); the other schools run.
+func TestMultitenantSchoolEntries(t *testing.T) {
+	a := clienttest.NewServer(clienttest.WithAccount("import-a", "pw-a"), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer a.Close()
+	dir := t.TempDir()
+	secret := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	private := secret("a.txt", "pw-a\n", 0o600)
+	open := secret("open.txt", "pw-a\n", 0o644)
+	good := func(name string) map[string]any {
+		return map[string]any{"name": name, "url": a.URL, "user": "import-a", "password_env": "PW_A", "file": abs(t, "testdata/school_a.csv"), "ca_file": exampletest.CAFile(t, a)}
+	}
+	with := func(m map[string]any, kv ...any) map[string]any {
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == nil {
+				delete(m, kv[i].(string))
+			} else {
+				m[kv[i].(string)] = kv[i+1]
+			}
+		}
+		return m
+	}
+	schools := []any{
+		good("Alpha"),
+		with(good("Misspelt"), "password_env", nil, "pasword_env", "PW_A"),
+		with(good("No user"), "user", nil),
+		with(good("No file"), "file", filepath.Join(dir, "nope.csv")),
+		with(good("Two passwords"), "password_file", private),
+		with(good("No password"), "password_env", nil),
+		with(good("Bad encoding"), "encoding", "latin-1"),
+		good("Alpha"),
+		42,
+		with(good("Bad tenant"), "tenant", 7),
+		with(good("Password file"), "password_env", nil, "password_file", private),
+		with(good("Open password file"), "password_env", nil, "password_file", open),
+		with(good("Windows-1252"), "file", abs(t, "testdata/school_windows1252.csv"), "encoding", "windows-1252"),
+		with(good("UTF-16"), "file", abs(t, "testdata/school_utf16le.csv"), "encoding", "utf-16"),
+		with(good("UTF-16 unsaid"), "file", abs(t, "testdata/school_utf16le.csv")),
+		with(good("Tenant in URL"), "url", a.URL+"?tenantId=x"),
+		with(good("No CA"), "ca_file", nil),
+	}
+	openRow := "Open password file  0     -                       2     password_file: other accounts may read the password file: " + open + " has permissions 0644"
+	if runtime.GOOS == "windows" {
+		openRow = "Open password file  2     0/2/0                   0     ok"
+	}
+	want := []string{
+		"SCHOOL              ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
+		"Alpha               2     ",
+		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, file, encoding, ca_file`,
+		"No user             0     -                       2     config: lacks user",
+		"No file             0     -                       2     open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
+		"Two passwords       0     -                       2     config: has both password_env and password_file; give one of them",
+		"No password         0     -                       2     config: lacks password_env or password_file",
+		`Bad encoding        0     -                       2     config: encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
+		`Alpha               0     -                       2     config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
+		"school 9            0     -                       2     config: the entry is a JSON number; each school is an object with the fields name, url,",
+		`Bad tenant          0     -                       2     config: "tenant" is a JSON number; it should be a string`,
+		"Password file       2     0/2/0                   0     ok",
+		openRow,
+		"Windows-1252        2     1/1/0                   0     ok",
+		"UTF-16              2     0/2/0                   0     ok",
+		`UTF-16 unsaid       0     -                       2     the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with encoding utf-16`,
+		`Tenant in URL       2     -                       2     the base URL has a query; give the tenant with the "tenant" field and leave the query out`,
+		"No CA               2     -                       3     the server's TLS certificate is not trusted: ",
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a"}), &stdout, &stderr)
+	if code != 3 {
+		t.Errorf("exit code %d, want 3\nstderr:\n%s", code, &stderr)
+	}
+	got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("table:\n%s\nwant %d lines", &stdout, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], w)
+		}
+	}
+	if !strings.HasSuffix(got[len(got)-1], `trust it with the "ca_file" field (or -ca-file)`) {
+		t.Errorf("the certificate error does not name ca_file: %s", got[len(got)-1])
+	}
+	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {
+		t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
+	}
+	// The decoded files reached Infiniti in UTF-8.
+	var posted []string
+	for _, r := range a.Requests() {
+		if bytes.Contains(r.CSV, []byte("nguyen")) {
+			posted = append(posted, string(r.CSV))
+		}
+	}
+	wantPosted := []string{"username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n"}
+	wantPosted = append(wantPosted, wantPosted[0])
+	if diff := cmp.Diff(wantPosted, posted); diff != "" {
+		t.Errorf("posted CSV (-want +got):\n%s", diff)
+	}
+}
+
 func TestMultitenantConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -130,11 +243,10 @@ func TestMultitenantConfigErrors(t *testing.T) {
 		{"no config", nil, "usage: multitenant -config"},
 		{"missing file", []string{"-config", filepath.Join(dir, "nope.json")}, "no such file"},
 		{"not JSON", []string{"-config", write("a.json", "name: x")}, "want a JSON array"},
-		{"unknown field", []string{"-config", write("b.json", `[{"name":"x","password":"secret"}]`)}, `unknown field "password"`},
+		{"an object, not an array", []string{"-config", write("b.json", `{"name":"x"}`)}, "want a JSON array"},
 		{"empty", []string{"-config", write("c.json", `[]`)}, "lists no school"},
-		{"missing fields", []string{"-config", write("d.json", `[{"name":"x","url":"https://x"}]`)}, `school 1 ("x") lacks file, password_env, user`},
-		{"duplicate", []string{"-config", write("e.json", `[{"name":"x","url":"u","user":"u","password_env":"P","file":"f"},{"name":"x","url":"u","user":"u","password_env":"P","file":"f"}]`)}, `"x" is listed twice`},
 		{"zero concurrency", []string{"-config", "x.json", "-concurrency", "0"}, "usage"},
+		{"stray argument", []string{"-config", "x.json", "now"}, `unexpected arguments ["now"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,5 +267,12 @@ func TestMultitenantBinary(t *testing.T) {
 	out, code := exampletest.RunBinary(t, bin, []string{"PW=x"}, "-config", cfg)
 	if code != 3 || !strings.Contains(out, "Down") {
 		t.Errorf("exit code %d, want 3; output:\n%s", code, out)
+	}
+	if _, code := exampletest.RunBinary(t, bin, nil, "-h"); code != 0 {
+		t.Errorf("-h: exit code %d, want 0", code)
+	}
+	bad := writeConfig(t, []any{map[string]any{"name": "Bad", "pasword_env": "PW"}})
+	if out, code := exampletest.RunBinary(t, bin, nil, "-config", bad); code != 2 || !strings.Contains(out, "Bad") {
+		t.Errorf("a bad entry: exit code %d, want 2; output:\n%s", code, out)
 	}
 }

@@ -217,7 +217,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	// The upload: the checked file rewritten in the canonical form that
 	// Infiniti reads (its own header names, commas, UTF-8, LF), with the
 	// same row numbers.
-	upload, err := canonical(path, opts)
+	upload, err := cli.Canonical(path, opts)
 	if err != nil {
 		return j.fail(exitUsage, "preparing the upload: %v", err)
 	}
@@ -410,44 +410,6 @@ func parseMap(spec string) (map[string]string, error) {
 		m[canonical] = source
 	}
 	return m, nil
-}
-
-// canonical rewrites a checked file into the canonical form Infiniti
-// reads. Rows keep their numbers: the check passed, so every row is read,
-// and blank lines, which the Writer leaves out, are not counted by
-// Infiniti either.
-func canonical(path string, opts []csvspec.ReaderOption) (string, error) {
-	in, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer in.Close()
-	out, err := os.CreateTemp("", "autosync-*.csv")
-	if err != nil {
-		return "", err
-	}
-	err = writeCanonical(out, csvspec.NewReader(in, opts...))
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(out.Name())
-		return "", err
-	}
-	return out.Name(), nil
-}
-
-func writeCanonical(out io.Writer, r *csvspec.Reader) error {
-	w := csvspec.NewWriter(out)
-	for rec, err := range r.All() {
-		if err != nil {
-			return fmt.Errorf("the file changed after the check: %w", err)
-		}
-		if err := w.Write(rec.UserGroup); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
 }
 
 func isTerminal(w io.Writer) bool {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/autosync-go/autosync/csvspec"
 )
 
 // ReadNames reads a file of group names, one per line, as the
@@ -68,4 +70,45 @@ func Spool(r io.Reader) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// Canonical rewrites the checked file at path, read with opts, into a new
+// temporary file in the canonical form Infiniti reads (its header names,
+// commas, UTF-8), and returns the new file's path; the caller removes it.
+// Rows keep their numbers: a file that passed the check has every row
+// read, and blank lines, which are left out, are not counted by Infiniti
+// either. It returns an error, and leaves no file behind, when a row
+// cannot be read (the file changed after the check) or writing fails.
+func Canonical(path string, opts []csvspec.ReaderOption) (string, error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp("", "autosync-*.csv")
+	if err != nil {
+		return "", err
+	}
+	err = writeCanonical(out, csvspec.NewReader(in, opts...))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return "", err
+	}
+	return out.Name(), nil
+}
+
+func writeCanonical(out io.Writer, r *csvspec.Reader) error {
+	w := csvspec.NewWriter(out)
+	for rec, err := range r.All() {
+		if err != nil {
+			return fmt.Errorf("the file changed after the check: %w", err)
+		}
+		if err := w.Write(rec.UserGroup); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
 }

@@ -27,14 +27,14 @@ var Flags = Names{
 
 // ConfigFields are the names of multitenant's per-school config fields.
 var ConfigFields = Names{
-	"WithTenant":      "tenant",
-	"WithRootCAs":     "ca_file",
-	"WithHTTPClient":  "ca_file",
-	"WithBasicAuth":   "user",
-	"WithHeaderMap":   "map",
-	"WithComma":       "comma",
-	"WithAuthCharset": "auth_charset",
-	"password":        "password_env or password_file",
+	"WithTenant":      `the "tenant" field`,
+	"WithRootCAs":     `the "ca_file" field`,
+	"WithHTTPClient":  `the "ca_file" field`,
+	"WithBasicAuth":   `the "user" field`,
+	"WithHeaderMap":   `the "map" field`,
+	"WithComma":       `the "comma" field`,
+	"WithAuthCharset": `the "auth_charset" field`,
+	"password":        `the "password_env" or "password_file" field`,
 }
 
 // phrases are pieces of SDK messages whose advice only a Go programmer can
