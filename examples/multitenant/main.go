@@ -108,6 +108,12 @@ type outcome struct {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("multitenant", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cli.SetUsage(fs, `Usage: multitenant -config schools.json [flags]
+
+Checks and posts each school's export to its Infiniti, a few at a time. The
+config is a JSON array of schools with the fields name, url, tenant, user,
+password_env or password_file, file, encoding, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
+failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")

@@ -63,6 +63,12 @@ var sample = []csvspec.UserGroup{
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cli.SetUsage(fs, `Usage: quickstart [-url URL -user NAME [-tenant ID] [-ca-file FILE]]
+
+Without flags, posts sample rows to a fake Infiniti started in this process.
+With -url, checks a school's connection by posting an empty file, which
+changes nothing; the password comes from INFINITI_PASSWORD or -password-file.`, `Exit codes: 0 success, 1 some rows failed, 2 usage error, 3 transport or
+authentication error.`)
 	url := fs.String("url", "", "a school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com (default: the built-in fake server)")
 	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
 	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")

@@ -138,6 +138,13 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 func (j *job) run(args []string, getenv func(string) string) int {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(j.stderr)
+	cli.SetUsage(fs, `Usage: sync -file PATH [-url URL -user NAME] [flags]
+
+Checks an SMS export of user groups and posts it to a school's Infiniti.
+The password comes from the environment variable INFINITI_PASSWORD or from
+-password-file; never from a flag value.`, `Exit codes: 0 every row imported (with -dry-run: the file passed the check),
+1 some rows failed, 2 usage error or a file that failed the check (nothing
+sent), 3 transport or authentication error.`)
 	url := fs.String("url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
 	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
 	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")

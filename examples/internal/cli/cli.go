@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 )
 
 // The exit codes of the example programs. A scheduler alerts on them; a
@@ -46,4 +47,17 @@ type errStray []string
 
 func (e errStray) Error() string {
 	return fmt.Sprintf("unexpected arguments %q; every input is a flag (put a value with spaces in quotes)", []string(e))
+}
+
+// SetUsage makes fs print, for -h and after a flag error, head (what the
+// program does and how it is called), then its flags, then tail (its exit
+// codes), all to fs's output.
+func SetUsage(fs *flag.FlagSet, head, tail string) {
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, strings.TrimSpace(head))
+		fmt.Fprintln(w, "\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(w, "\n"+strings.TrimSpace(tail))
+	}
 }
