@@ -319,18 +319,29 @@ func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOptio
 		return j.fail(exitUsage, "checking %s: %s", j.rep.File, cli.Flags.Message(err))
 	}
 	j.rep.Rows = rep.Rows
-	invalidUTF8 := false
+	var invalid []csvspec.Problem
 	for _, p := range rep.Problems {
 		j.rep.Problems = append(j.rep.Problems, problem(p))
-		fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
-		invalidUTF8 = invalidUTF8 || p.Code == csvspec.CodeInvalidUTF8
-	}
-	if invalidUTF8 && strings.EqualFold(encoding, "utf-8") {
-		if _, err := f.Seek(0, io.SeekStart); err == nil {
-			if ok, _ := cli.LooksLikeWindows1252(f); ok {
-				fmt.Fprintf(j.stderr, "sync: %s is not UTF-8 but looks like Windows-1252 (Excel's \"CSV\" on Windows): run again with -encoding windows-1252\n", j.rep.File)
-			}
+		if p.Code == csvspec.CodeInvalidUTF8 {
+			invalid = append(invalid, p)
 		}
+	}
+	// A file in Windows-1252 has an invalid-UTF-8 error on every row with
+	// an accented letter: one line with the fix says more than all of them.
+	w1252 := false
+	if len(invalid) > 0 && strings.EqualFold(encoding, "utf-8") {
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			w1252, _ = cli.LooksLikeWindows1252(f)
+		}
+	}
+	for _, p := range rep.Problems {
+		if !w1252 || p.Code != csvspec.CodeInvalidUTF8 {
+			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+		}
+	}
+	if w1252 {
+		return j.fail(exitUsage, "%s is not UTF-8 (%s, the first on line %d) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.",
+			j.rep.File, plural(len(invalid), "invalid value"), invalid[0].Line)
 	}
 	if err := rep.Err(); err != nil {
 		return j.fail(exitUsage, "the file has %s (listed above); fix them in the SMS export and run again. Nothing was sent.", plural(len(rep.Errors()), "error"))

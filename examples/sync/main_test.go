@@ -41,6 +41,8 @@ func TestSync(t *testing.T) {
 		stderr   []string
 		requests int
 		posted   string // the CSV the server received, if a request is made
+		// stderrLines, if not 0, is how many lines stderr must have.
+		stderrLines int
 	}{
 		{
 			name:   "dry run passes",
@@ -120,9 +122,9 @@ func TestSync(t *testing.T) {
 			args: []string{"-file", "testdata/export_windows1252.csv", "-dry-run"},
 			code: 2,
 			stderr: []string{
-				"testdata/export_windows1252.csv: line 2 (row 1), username: error:",
-				"sync: testdata/export_windows1252.csv is not UTF-8 but looks like Windows-1252 (Excel's \"CSV\" on Windows): run again with -encoding windows-1252\n",
+				"sync: testdata/export_windows1252.csv is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.\n",
 			},
+			stderrLines: 1,
 		},
 		{
 			name:     "UTF-16 LE export (Excel's Unicode text)",
@@ -215,6 +217,9 @@ func TestSync(t *testing.T) {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
 				}
+			}
+			if n := strings.Count(stderr.String(), "\n"); tt.stderrLines != 0 && n != tt.stderrLines {
+				t.Errorf("stderr has %d lines, want %d:\n%s", n, tt.stderrLines, &stderr)
 			}
 			reqs := srv.Requests()[before:]
 			if len(reqs) != tt.requests {
