@@ -21,7 +21,8 @@
 // the site has tenants. The password comes from the environment variable
 // that password_env names, or from the file password_file names (on Unix
 // readable by this account only: chmod 600); give one of the two, never
-// the password itself. encoding is the file's character encoding: utf-8
+// the password itself. auth_charset is "utf-8" (the default) or "latin1":
+// how a password with non-ASCII characters is sent. encoding is the file's character encoding: utf-8
 // (the default), windows-1252, iso-8859-1 or utf-16. ca_file holds PEM
 // certificates to trust for that school; -ca-file adds them for every
 // school. Relative paths are read relative to the config file's folder.
@@ -77,6 +78,7 @@ type school struct {
 	PasswordFile string `json:"password_file,omitempty"`
 	File         string `json:"file"`
 	Encoding     string `json:"encoding,omitempty"`
+	AuthCharset  string `json:"auth_charset,omitempty"`
 	CAFile       string `json:"ca_file,omitempty"`
 }
 
@@ -112,7 +114,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
-password_env or password_file, file, encoding, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
+password_env or password_file, auth_charset, file, encoding, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
 failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
@@ -251,11 +253,14 @@ func decodeSchool(raw json.RawMessage, s *school) error {
 	if err := cli.CheckEncoding(s.Encoding); err != nil {
 		return fmt.Errorf("encoding: %v", err)
 	}
+	if _, err := cli.ParseAuthCharset(s.AuthCharset); err != nil {
+		return fmt.Errorf("auth_charset: %v", err)
+	}
 	return nil
 }
 
 // fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "file", "encoding", "ca_file"}
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "ca_file"}
 
 // push checks and posts one school's file.
 func push(ctx context.Context, s school, getenv func(string) string, caPEM []byte) outcome {
@@ -298,7 +303,8 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 	}
 	defer os.Remove(upload)
 
-	opts := []client.Option{client.WithBasicAuth(s.User, password), client.WithUserAgent("autosync-example-multitenant")}
+	charset, _ := cli.ParseAuthCharset(s.AuthCharset) // checked with the config
+	opts := []client.Option{client.WithBasicAuth(s.User, password), client.WithAuthCharset(charset), client.WithUserAgent("autosync-example-multitenant")}
 	if s.Tenant != "" {
 		opts = append(opts, client.WithTenant(s.Tenant))
 	}

@@ -123,6 +123,8 @@ func TestMultitenant(t *testing.T) {
 func TestMultitenantSchoolEntries(t *testing.T) {
 	a := clienttest.NewServer(clienttest.WithAccount("import-a", "pw-a"), clienttest.WithLibraryGroups("Blue", "Red"))
 	defer a.Close()
+	latin := clienttest.NewServer(clienttest.WithLatin1Credentials(), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer latin.Close()
 	dir := t.TempDir()
 	secret := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
@@ -167,6 +169,9 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("UTF-16 unsaid"), "file", abs(t, "testdata/school_utf16le.csv")),
 		with(good("Tenant in URL"), "url", a.URL+"?tenantId=x"),
 		with(good("No CA"), "ca_file", nil),
+		with(good("Bad charset"), "auth_charset", "ascii"),
+		with(good("Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "auth_charset", "latin1", "ca_file", exampletest.CAFile(t, latin)),
+		with(good("Not Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "ca_file", exampletest.CAFile(t, latin)),
 	}
 	openRow := "Open password file  0     -                       2     password_file: other accounts may read the password file: " + open + " has permissions 0644"
 	if runtime.GOOS == "windows" {
@@ -175,7 +180,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 	want := []string{
 		"SCHOOL              ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
 		"Alpha               2     ",
-		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, file, encoding, ca_file`,
+		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, ca_file`,
 		"No user             0     -                       2     config: lacks user",
 		"No file             0     -                       2     open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
 		"Two passwords       0     -                       2     config: has both password_env and password_file; give one of them",
@@ -189,11 +194,14 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"Windows-1252        2     1/1/0                   0     ok",
 		"UTF-16              2     0/2/0                   0     ok",
 		`UTF-16 unsaid       0     -                       2     the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with encoding utf-16`,
-		`Tenant in URL       2     -                       2     the base URL has a query; give the tenant with the "tenant" field and leave the query out`,
-		"No CA               2     -                       3     the server's TLS certificate is not trusted: ",
+		`Tenant in URL       2     -                       2     the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
+		"No CA               2     -                       3     POST " + a.URL + "/api/import/userGroups: the server's TLS certificate is not trusted: ",
+		`Bad charset         0     -                       2     config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
+		"Latin-1             2     2/0/0                   0     ok",
+		"Not Latin-1         2     -                       3     POST " + latin.URL + "/api/import/userGroups: Infiniti refused the credentials",
 	}
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a"}), &stdout, &stderr)
+	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
 	if code != 3 {
 		t.Errorf("exit code %d, want 3\nstderr:\n%s", code, &stderr)
 	}
@@ -206,8 +214,11 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], w)
 		}
 	}
-	if !strings.HasSuffix(got[len(got)-1], `trust it with the "ca_file" field (or -ca-file)`) {
-		t.Errorf("the certificate error does not name ca_file: %s", got[len(got)-1])
+	if row := got[len(got)-4]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
+		t.Errorf("the certificate error does not name ca_file: %s", row)
+	}
+	if row := got[len(got)-1]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
+		t.Errorf("the refused non-ASCII password does not name auth_charset: %s", row)
 	}
 	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {
 		t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)

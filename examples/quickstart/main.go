@@ -21,6 +21,7 @@
 //	-tenant ID            the tenantId, if the site has tenants
 //	-user NAME            the Infiniti import account (needed with -url)
 //	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD
+//	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1)
 //	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
 //
 // Use examples/sync to post real data. Exit codes: 0 success (the demo's
@@ -73,6 +74,7 @@ authentication error.`)
 	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
 	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
 	pwFile := fs.String("password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
+	authCharset := fs.String("auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for a school with a private certificate authority")
 	if code, err := cli.ParseFlags(fs, args); code >= 0 {
 		if err != nil {
@@ -84,8 +86,8 @@ authentication error.`)
 	defer cancel()
 
 	if *url == "" {
-		if *tenant != "" || *user != "" || *pwFile != "" || *caFile != "" {
-			fmt.Fprintln(stderr, "quickstart: -tenant, -user, -password-file and -ca-file are for a school: give its -url too")
+		if *tenant != "" || *user != "" || *pwFile != "" || *caFile != "" || *authCharset != "utf-8" {
+			fmt.Fprintln(stderr, "quickstart: -tenant, -user, -password-file, -auth-charset and -ca-file are for a school: give its -url too")
 			return cli.ExitUsage
 		}
 		return demo(ctx, stdout, stderr)
@@ -94,12 +96,17 @@ authentication error.`)
 		fmt.Fprintln(stderr, "quickstart: -url needs -user, the Infiniti import account")
 		return cli.ExitUsage
 	}
+	charset, err := cli.ParseAuthCharset(*authCharset)
+	if err != nil {
+		fmt.Fprintln(stderr, "quickstart: -auth-charset:", err)
+		return cli.ExitUsage
+	}
 	password, err := cli.Password(getenv, cli.PasswordEnv, *pwFile, "-password-file")
 	if err != nil {
 		fmt.Fprintln(stderr, "quickstart:", err)
 		return cli.ExitUsage
 	}
-	opts := []client.Option{client.WithBasicAuth(*user, password), client.WithUserAgent("autosync-example-quickstart")}
+	opts := []client.Option{client.WithBasicAuth(*user, password), client.WithAuthCharset(charset), client.WithUserAgent("autosync-example-quickstart")}
 	if *tenant != "" {
 		opts = append(opts, client.WithTenant(*tenant))
 	}

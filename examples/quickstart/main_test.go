@@ -41,6 +41,9 @@ func TestQuickstart(t *testing.T) {
 	tlsSchool := clienttest.NewServer()
 	defer tlsSchool.Close()
 	ca := exampletest.CAFile(t, tlsSchool)
+	latinSchool := clienttest.NewServer(clienttest.WithLatin1Credentials())
+	defer latinSchool.Close()
+	latinCA := exampletest.CAFile(t, latinSchool)
 	pwFile := filepath.Join(t.TempDir(), "pw.txt")
 	if err := os.WriteFile(pwFile, []byte("right\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -129,6 +132,21 @@ func TestQuickstart(t *testing.T) {
 		{name: "school flags without -url", args: []string{"-tenant", "t1"}, code: 2, stderr: "give its -url too"},
 		{name: "no user", args: []string{"-url", school.URL}, env: tlsEnv, code: 2, stderr: "-url needs -user"},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: "-ca-file"},
+		{
+			name:   "a non-ASCII password the school reads as Latin-1",
+			args:   []string{"-url", latinSchool.URL, "-user", clienttest.DefaultUsername, "-ca-file", latinCA},
+			env:    tlsEnv,
+			code:   3,
+			stderr: "try -auth-charset latin1",
+		},
+		{
+			name:   "-auth-charset latin1",
+			args:   []string{"-url", latinSchool.URL, "-user", clienttest.DefaultUsername, "-ca-file", latinCA, "-auth-charset", "latin1"},
+			env:    tlsEnv,
+			code:   0,
+			stdout: []string{"The URL, tenant and credentials work."},
+		},
+		{name: "unknown charset", args: []string{"-url", school.URL, "-user", "a", "-auth-charset", "ascii"}, env: tlsEnv, code: 2, stderr: `-auth-charset: unknown charset "ascii"`},
 		{name: "plain http to a school", args: []string{"-url", "http://school.example", "-user", "a"}, env: map[string]string{"INFINITI_PASSWORD": "x"}, code: 2, stderr: "use https"},
 		{name: "unknown flag", args: []string{"-password", "x"}, code: 2, stderr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected arguments"},

@@ -24,6 +24,8 @@
 //	                      (Excel's "CSV" on Windows), iso-8859-1, or utf-16 (Excel's "Unicode text")
 //	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD (on Unix
 //	                      it must not be readable by group or others: chmod 600 FILE)
+//	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1,
+//	                      which Tomcat expects by default); matters only for non-ASCII passwords
 //	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
 //	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
 //	-system-groups FILE   the same for system groups
@@ -149,6 +151,7 @@ sent), 3 transport or authentication error.`)
 	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
 	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
 	pwFile := fs.String("password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
+	authCharset := fs.String("auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
 	file := fs.String("file", "", "the CSV to post, or - for standard input")
 	encoding := fs.String("encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
 	mapSpec := fs.String("map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House'")
@@ -172,6 +175,10 @@ sent), 3 transport or authentication error.`)
 	}
 	if err := cli.CheckEncoding(*encoding); err != nil {
 		return j.fail(exitUsage, "-encoding: %v", err)
+	}
+	charset, err := cli.ParseAuthCharset(*authCharset)
+	if err != nil {
+		return j.fail(exitUsage, "-auth-charset: %v", err)
 	}
 	var password string
 	if !*dryRun {
@@ -197,7 +204,6 @@ sent), 3 transport or authentication error.`)
 		opts = append(opts, csvspec.WithHeaderMap(m))
 	}
 	var rules csvspec.Rules
-	var err error
 	if rules.LibraryGroups, err = cli.ReadNames(*libFile); err != nil {
 		return j.fail(exitUsage, "-library-groups: %v", err)
 	}
@@ -230,7 +236,7 @@ sent), 3 transport or authentication error.`)
 	}
 	defer os.Remove(upload)
 
-	copts := []client.Option{client.WithBasicAuth(*user, password), client.WithUserAgent("autosync-example-sync")}
+	copts := []client.Option{client.WithBasicAuth(*user, password), client.WithAuthCharset(charset), client.WithUserAgent("autosync-example-sync")}
 	pwSource := cli.PasswordEnv
 	if *pwFile != "" {
 		pwSource = "the password in " + *pwFile

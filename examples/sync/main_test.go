@@ -188,7 +188,7 @@ func TestSync(t *testing.T) {
 			args:   []string{"-file", "testdata/canonical.csv", "-url", srv.URL + "?tenantId=t1", "-user", "a"},
 			env:    pw,
 			code:   2,
-			stderr: []string{"sync: the base URL has a query; give the tenant with -tenant and leave the query out\n"},
+			stderr: []string{"sync: the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with -tenant, not in the URL\n"},
 		},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: []string{"-password-file", "-encoding"}},
 		{name: "stray argument", args: []string{"-file", "x.csv", "now"}, code: 2, stderr: []string{`unexpected arguments ["now"]`}},
@@ -327,6 +327,35 @@ func TestSyncJSON(t *testing.T) {
 		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
 	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
+	}
+}
+
+// TestSyncAuthCharset: a server that reads credentials as ISO-8859-1
+// refuses the default UTF-8 with advice to use -auth-charset latin1, and
+// takes them with it.
+func TestSyncAuthCharset(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLatin1Credentials(), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	post := []string{"-file", "testdata/canonical.csv", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv)}
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{post, 3, "try -auth-charset latin1"},
+		{append([]string{"-auth-charset", "latin1"}, post...), 0, ""},
+		{append([]string{"-auth-charset", "UTF-8"}, post...), 3, "try -auth-charset latin1"},
+		{append([]string{"-auth-charset", "ascii"}, post...), 2, `-auth-charset: unknown charset "ascii"; use utf-8 (the default) or latin1`},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.args, env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%q: exit code %d, want %d; stderr lacks %q?\n%s", tt.args[:2], code, tt.code, tt.stderr, &stderr)
+		}
+		if goOption.MatchString(stderr.String()) {
+			t.Errorf("the output names a Go option:\n%s", &stderr)
+		}
 	}
 }
 

@@ -31,5 +31,5 @@ func ExampleNames_Message() {
 	_, err := client.New("https://myschool.example?tenantId=7")
 	fmt.Println(cli.Flags.Message(err))
 	// Output:
-	// the base URL has a query; give the tenant with -tenant and leave the query out
+	// the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with -tenant, not in the URL
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -9,11 +10,13 @@ import (
 )
 
 // Names maps the SDK's Go option names ("WithTenant") to what the person
-// running a program sets instead: a flag ("-tenant") or a config field
-// ("tenant"). The key "password" names where the password comes from.
+// running a program sets instead: a flag ("-tenant") or a config field.
+// Besides option names it has the keys "password" (where the password
+// comes from) and "AuthUTF8" and "AuthLatin1" (the setting that chooses
+// that charset).
 type Names map[string]string
 
-// Flags are the names of the sync and quickstart programs' flags.
+// Flags are the names of the example programs' flags.
 var Flags = Names{
 	"WithTenant":      "-tenant",
 	"WithRootCAs":     "-ca-file",
@@ -22,6 +25,8 @@ var Flags = Names{
 	"WithHeaderMap":   "-map",
 	"WithComma":       "-comma",
 	"WithAuthCharset": "-auth-charset",
+	"AuthUTF8":        "-auth-charset utf-8",
+	"AuthLatin1":      "-auth-charset latin1",
 	"password":        PasswordEnv + " or -password-file",
 }
 
@@ -34,35 +39,53 @@ var ConfigFields = Names{
 	"WithHeaderMap":   `the "map" field`,
 	"WithComma":       `the "comma" field`,
 	"WithAuthCharset": `the "auth_charset" field`,
+	"AuthUTF8":        `"auth_charset": "utf-8"`,
+	"AuthLatin1":      `"auth_charset": "latin1"`,
 	"password":        `the "password_env" or "password_file" field`,
 }
 
-// phrases are pieces of SDK messages whose advice only a Go programmer can
-// follow, rewritten for a program's user; {X} is replaced by Names[X].
+// fixes are the advice for a *client.ConfigError whose Option is the fix
+// (not the option given bad input), by Option; {X} is replaced by
+// Names[X]. An Option with no entry, or an empty one, has no advice a
+// program's user can follow, and the reason stands alone.
+var fixes = map[string]string{
+	"WithTenant":    "give the tenant with {WithTenant}, not in the URL",
+	"WithBasicAuth": "or give the account with {WithBasicAuth} and the password in {password}",
+	"WithRootCAs":   "give the certificate with {WithRootCAs}",
+}
+
+// phrases are pieces of SDK messages, outside a ConfigError, whose advice
+// only a Go programmer can follow, rewritten for a program's user; {X} is
+// replaced by Names[X].
 var phrases = []struct{ old, new string }{
 	{"trust it with WithRootCAs (or WithHTTPClient)", "trust it with {WithRootCAs}"},
-	{" (WithInsecurePlainHTTP allows http, for test networks only)", ""},
 	{" (WithMaxResponseBytes raises the limit)", ""},
-	{"leave the option out", "leave it out"},
-	{"or pass it with WithBasicAuth", "or give the account with {WithBasicAuth} and the password in {password}"},
-	{"(in the base URL or an earlier WithBasicAuth)", "(in the URL and with {WithBasicAuth})"},
+	{", and raise the limit with WithResponseHeaderTimeout if large files take longer", ""},
+	{"give the tenant with WithTenant", "give the tenant with {WithTenant}"},
 	{"client: ", ""},
 	{"csvspec: ", ""},
 }
 
-var goOption = regexp.MustCompile(`\bWith[A-Z][A-Za-z]*\b`)
+var goOption = regexp.MustCompile(`\bWith[A-Z][A-Za-z]*(\([A-Za-z0-9]*\))?`)
 
-// Message returns err's text for the person running the program: the Go
-// option names the SDK's messages use (WithTenant, WithRootCAs, ...)
-// become n's flags or config fields, advice that only a program's author
-// could follow (WithInsecurePlainHTTP) is left out, and the package
-// prefixes ("client: ") go. An untrusted certificate (client.ErrCertificate)
-// always ends with the advice to pass the authority's certificate.
+// Message returns err's text for the person running the program. The
+// SDK's messages name Go options (WithTenant, WithRootCAs, ...): a
+// *client.ConfigError anywhere in err is rewritten with its Option
+// translated into n's flag or config field, the same words in other
+// messages become n's names, advice that only a program's author could
+// follow (WithInsecurePlainHTTP) is left out, and the package prefixes
+// ("client: ") go. An untrusted certificate (client.ErrCertificate) always
+// ends with the advice to pass the authority's certificate.
 func (n Names) Message(err error) string {
 	if err == nil {
 		return ""
 	}
 	msg := err.Error()
+	var ce *client.ConfigError
+	if errors.As(err, &ce) {
+		sdk := strings.TrimPrefix(ce.Error(), "client: ")
+		msg = strings.Replace(msg, sdk, n.config(ce, sdk), 1)
+	}
 	for _, p := range phrases {
 		msg = strings.ReplaceAll(msg, p.old, n.fill(p.new))
 	}
@@ -78,10 +101,51 @@ func (n Names) Message(err error) string {
 	return msg
 }
 
+// config translates a ConfigError whose text (without "client: ") is sdk.
+func (n Names) config(ce *client.ConfigError, sdk string) string {
+	switch {
+	case ce.Option == "":
+		return ce.Reason
+	case ce.Option == "WithBasicAuth" && strings.Contains(ce.Reason, "credentials are given twice"):
+		return n.fill("the credentials are given twice, in the URL (user:password@) and with {WithBasicAuth}; give them once, with {WithBasicAuth} and the password in {password}")
+	case sdk == ce.Option+": "+ce.Reason:
+		// The option's own input is wrong: name the setting.
+		if name, ok := n[ce.Option]; ok {
+			return name + ": " + ce.Reason
+		}
+		return ce.Reason
+	case ce.Option == "WithAuthCharset":
+		// The fix is the other charset.
+		other := "AuthLatin1"
+		if strings.Contains(ce.Reason, "sent in ISO-8859-1") || strings.Contains(ce.Reason, "ISO-8859-1 (Latin-1) cannot hold") {
+			other = "AuthUTF8"
+		}
+		return ce.Reason + "; try " + n[other]
+	}
+	if fix := fixes[ce.Option]; fix != "" {
+		return ce.Reason + "; " + n.fill(fix)
+	}
+	return ce.Reason
+}
+
 // fill replaces each {Key} in s with n[Key].
 func (n Names) fill(s string) string {
 	for k, v := range n {
 		s = strings.ReplaceAll(s, "{"+k+"}", v)
 	}
 	return s
+}
+
+// ParseAuthCharset returns the charset an -auth-charset flag or
+// auth_charset config field names: "utf-8" (the default, also for "") or
+// "latin1" ("iso-8859-1"), in any case. It returns an error naming the
+// accepted values for anything else.
+func ParseAuthCharset(s string) (client.AuthCharset, error) {
+	switch strings.ToLower(s) {
+	case "", "utf-8", "utf8":
+		return client.AuthUTF8, nil
+	case "latin1", "latin-1", "iso-8859-1":
+		return client.AuthLatin1, nil
+	}
+	return 0, fmt.Errorf("unknown charset %q; use utf-8 (the default) or latin1", s)
 }

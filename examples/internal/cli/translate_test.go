@@ -33,6 +33,24 @@ func readerError(t *testing.T, opts ...csvspec.ReaderOption) error {
 	return err
 }
 
+func TestParseAuthCharset(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    client.AuthCharset
+		wantErr bool
+	}{
+		{"", client.AuthUTF8, false}, {"utf-8", client.AuthUTF8, false}, {"UTF8", client.AuthUTF8, false},
+		{"latin1", client.AuthLatin1, false}, {"ISO-8859-1", client.AuthLatin1, false}, {"Latin-1", client.AuthLatin1, false},
+		{"ascii", 0, true}, {"utf-16", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseAuthCharset(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseAuthCharset(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
 // TestMessage translates the SDK's own error texts, as they are today:
 // when a text changes, this test shows it.
 func TestMessage(t *testing.T) {
@@ -47,8 +65,8 @@ func TestMessage(t *testing.T) {
 		{
 			name:  "query in the URL",
 			err:   sdkError(t, https+"?tenantId=x"),
-			flags: "the base URL has a query; give the tenant with -tenant and leave the query out",
-			conf:  `the base URL has a query; give the tenant with the "tenant" field and leave the query out`,
+			flags: "the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with -tenant, not in the URL",
+			conf:  `the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
 		},
 		{
 			name:  "plain http",
@@ -59,14 +77,20 @@ func TestMessage(t *testing.T) {
 		{
 			name:  "URL does not parse",
 			err:   sdkError(t, "https://a:b@c@d%zz"),
-			flags: "the base URL does not parse as a URL; it should look like https://myschool.concordinfiniti.com (a password in it must be percent-encoded, e.g. @ as %40; or give the account with -user and the password in INFINITI_PASSWORD or -password-file)",
-			conf:  `the base URL does not parse as a URL; it should look like https://myschool.concordinfiniti.com (a password in it must be percent-encoded, e.g. @ as %40; or give the account with the "user" field and the password in the "password_env" or "password_file" field)`,
+			flags: "the base URL does not parse as a URL; it should look like https://yourschool.concordinfiniti.com, and a password in it must be percent-encoded (@ as %40, / as %2F)",
+			conf:  "the base URL does not parse as a URL; it should look like https://yourschool.concordinfiniti.com, and a password in it must be percent-encoded (@ as %40, / as %2F)",
+		},
+		{
+			name:  "an @ in the URL's path",
+			err:   sdkError(t, "https://school.example/a@b"),
+			flags: "the base URL has an @ after its host, as when a password in it holds an unencoded / ? or #; percent-encode the password (/ as %2F, ? as %3F, # as %23); or give the account with -user and the password in INFINITI_PASSWORD or -password-file",
+			conf:  `the base URL has an @ after its host, as when a password in it holds an unencoded / ? or #; percent-encode the password (/ as %2F, ? as %3F, # as %23); or give the account with the "user" field and the password in the "password_env" or "password_file" field`,
 		},
 		{
 			name:  "credentials twice",
 			err:   sdkError(t, "https://u:p@school.example", client.WithBasicAuth("u", "p")),
-			flags: "credentials are given twice (in the URL and with -user); give them once",
-			conf:  `credentials are given twice (in the URL and with the "user" field); give them once`,
+			flags: "the credentials are given twice, in the URL (user:password@) and with -user; give them once, with -user and the password in INFINITI_PASSWORD or -password-file",
+			conf:  `the credentials are given twice, in the URL (user:password@) and with the "user" field; give them once, with the "user" field and the password in the "password_env" or "password_file" field`,
 		},
 		{
 			name:  "empty user",
@@ -87,6 +111,18 @@ func TestMessage(t *testing.T) {
 			conf:  `the "ca_file" field: no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)`,
 		},
 		{
+			name:  "a password Latin-1 cannot hold",
+			err:   sdkError(t, https, client.WithBasicAuth("u", "p€"), client.WithAuthCharset(client.AuthLatin1)),
+			flags: "the username or password has characters that ISO-8859-1 (Latin-1) cannot hold, or is not valid UTF-8; try -auth-charset utf-8",
+			conf:  `the username or password has characters that ISO-8859-1 (Latin-1) cannot hold, or is not valid UTF-8; try "auth_charset": "utf-8"`,
+		},
+		{
+			name:  "the other charset, inside an import error",
+			err:   fmt.Errorf("client: POST x: 401 Unauthorized: refused; %w", &client.ConfigError{Option: "WithAuthCharset", Reason: "the password has non-ASCII characters, which were sent in UTF-8; a server that reads them as ISO-8859-1 (Latin-1), as Tomcat does by default, refuses the password"}),
+			flags: "POST x: 401 Unauthorized: refused; -auth-charset: the password has non-ASCII characters, which were sent in UTF-8; a server that reads them as ISO-8859-1 (Latin-1), as Tomcat does by default, refuses the password",
+			conf:  `POST x: 401 Unauthorized: refused; the "auth_charset" field: the password has non-ASCII characters, which were sent in UTF-8; a server that reads them as ISO-8859-1 (Latin-1), as Tomcat does by default, refuses the password`,
+		},
+		{
 			name:  "untrusted certificate",
 			err:   certErr,
 			flags: "POST https://school.example/api/import/userGroups: the server's TLS certificate is not trusted: x509: certificate signed by unknown authority; if the school uses a private certificate authority, trust it with -ca-file",
@@ -103,6 +139,18 @@ func TestMessage(t *testing.T) {
 			err:   readerError(t, csvspec.WithHeaderMap(map[string]string{"user": "Student Code"})),
 			flags: `-map: "user" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key`,
 			conf:  `the "map" field: "user" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key`,
+		},
+		{
+			name:  "response timeout",
+			err:   errors.New("client: POST x: the file was sent, but no response came within 10m0s (the response-header timeout); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti, and raise the limit with WithResponseHeaderTimeout if large files take longer"),
+			flags: "POST x: the file was sent, but no response came within 10m0s (the response-header timeout); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti",
+			conf:  "POST x: the file was sent, but no response came within 10m0s (the response-header timeout); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti",
+		},
+		{
+			name:  "response too large",
+			err:   errors.New("client: POST x: the response is larger than the client reads: more than 1024 bytes (WithMaxResponseBytes raises the limit)"),
+			flags: "POST x: the response is larger than the client reads: more than 1024 bytes",
+			conf:  "POST x: the response is larger than the client reads: more than 1024 bytes",
 		},
 		{
 			name:  "an option no program has",
