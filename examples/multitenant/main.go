@@ -25,7 +25,10 @@
 // how a password with non-ASCII characters is sent. encoding is the file's character encoding: utf-8
 // (the default), windows-1252, iso-8859-1 or utf-16. ca_file holds PEM
 // certificates to trust for that school; -ca-file adds them for every
-// school. Relative paths are read relative to the config file's folder.
+// school. map maps the SMS's own header names, as sync's -map does
+// ({"username": "Student Code", "library-group": "House"}); library_groups
+// and system_groups are files of the groups defined in that school's
+// Infiniti, one per line, that the check holds the export to. Relative paths are read relative to the config file's folder.
 //
 // Exit code: the worst of all schools: 0 every row of every school
 // imported (also after -h), 1 some rows failed, 2 a config or pre-flight
@@ -80,6 +83,11 @@ type school struct {
 	Encoding     string `json:"encoding,omitempty"`
 	AuthCharset  string `json:"auth_charset,omitempty"`
 	CAFile       string `json:"ca_file,omitempty"`
+	// Map maps canonical column names to the SMS's header names, as
+	// sync's -map: {"username": "Student Code"}.
+	Map           map[string]string `json:"map,omitempty"`
+	LibraryGroups string            `json:"library_groups,omitempty"` // a file of the library groups defined in Infiniti
+	SystemGroups  string            `json:"system_groups,omitempty"`  // a file of the system groups defined in Infiniti
 }
 
 // entry is a school as read from the config: err, if not nil, says what
@@ -114,7 +122,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
-password_env or password_file, auth_charset, file, encoding, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
+password_env or password_file, auth_charset, file, encoding, map,
+library_groups, system_groups, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
 failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
@@ -205,7 +214,7 @@ func readConfig(path string) ([]entry, error) {
 			seen[e.Name] = i + 1
 		}
 		dir := filepath.Dir(path)
-		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile} {
+		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
 			}
@@ -260,7 +269,7 @@ func decodeSchool(raw json.RawMessage, s *school) error {
 }
 
 // fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "ca_file"}
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "map", "library_groups", "system_groups", "ca_file"}
 
 // push checks and posts one school's file.
 func push(ctx context.Context, s school, getenv func(string) string, caPEM []byte) outcome {
@@ -279,6 +288,19 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 		return fail(exitUsage, fmt.Errorf("the environment variable %s (password_env) is empty", s.PasswordEnv))
 	}
 
+	var rules csvspec.Rules
+	var err error
+	if rules.LibraryGroups, err = cli.ReadNames(s.LibraryGroups); err != nil {
+		return fail(exitUsage, fmt.Errorf("library_groups: %w", err))
+	}
+	if rules.SystemGroups, err = cli.ReadNames(s.SystemGroups); err != nil {
+		return fail(exitUsage, fmt.Errorf("system_groups: %w", err))
+	}
+	var ropts []csvspec.ReaderOption
+	if s.Map != nil {
+		ropts = append(ropts, csvspec.WithHeaderMap(s.Map))
+	}
+
 	path, cleanup, err := decode(s.File, s.Encoding)
 	if err != nil {
 		return fail(exitUsage, err)
@@ -288,7 +310,7 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	rep, err := csvspec.Check(f, csvspec.Rules{})
+	rep, err := csvspec.Check(f, rules, ropts...)
 	f.Close()
 	if err != nil {
 		return fail(exitUsage, err)
@@ -297,7 +319,7 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 	if err := rep.Err(); err != nil {
 		return fail(exitUsage, fmt.Errorf("not sent: %w", err))
 	}
-	upload, err := cli.Canonical(path, nil)
+	upload, err := cli.Canonical(path, ropts)
 	if err != nil {
 		return fail(exitUsage, err)
 	}

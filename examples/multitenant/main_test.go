@@ -172,6 +172,11 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("Bad charset"), "auth_charset", "ascii"),
 		with(good("Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "auth_charset", "latin1", "ca_file", exampletest.CAFile(t, latin)),
 		with(good("Not Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "ca_file", exampletest.CAFile(t, latin)),
+		with(good("Mapped"), "file", abs(t, "testdata/school_sms.csv"), "library_groups", abs(t, "testdata/library_groups.txt"),
+			"map", map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"}),
+		with(good("Bad map"), "map", map[string]string{"user": "Student Code"}),
+		with(good("Unknown group"), "library_groups", abs(t, "testdata/library_groups_blue.txt")),
+		with(good("No groups file"), "system_groups", filepath.Join(dir, "nope.txt")),
 	}
 	openRow := "Open password file  0     -                       2     password_file: other accounts may read the password file: " + open + " has permissions 0644"
 	if runtime.GOOS == "windows" {
@@ -180,7 +185,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 	want := []string{
 		"SCHOOL              ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
 		"Alpha               2     ",
-		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, ca_file`,
+		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, map, library_groups, system_groups, ca_file`,
 		"No user             0     -                       2     config: lacks user",
 		"No file             0     -                       2     open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
 		"Two passwords       0     -                       2     config: has both password_env and password_file; give one of them",
@@ -199,6 +204,10 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		`Bad charset         0     -                       2     config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
 		"Latin-1             2     2/0/0                   0     ok",
 		"Not Latin-1         2     -                       3     POST " + latin.URL + "/api/import/userGroups: Infiniti refused the credentials",
+		"Mapped              2     2/0/0                   0     ok",
+		`Bad map             0     -                       2     the "map" field: "user" is not a column of a user-groups file`,
+		`Unknown group       2     -                       2     not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
+		"No groups file      0     -                       2     system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
@@ -214,10 +223,10 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], w)
 		}
 	}
-	if row := got[len(got)-4]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
+	if row := got[len(got)-8]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
 		t.Errorf("the certificate error does not name ca_file: %s", row)
 	}
-	if row := got[len(got)-1]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
+	if row := got[len(got)-5]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
 		t.Errorf("the refused non-ASCII password does not name auth_charset: %s", row)
 	}
 	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {
