@@ -23,7 +23,9 @@
 // readable by this account only: chmod 600); give one of the two, never
 // the password itself. auth_charset is "utf-8" (the default) or "latin1":
 // how a password with non-ASCII characters is sent. encoding is the file's character encoding: utf-8
-// (the default), windows-1252, iso-8859-1 or utf-16. ca_file holds PEM
+// (the default), windows-1252, iso-8859-1 or utf-16; comma is its field
+// separator, such as ";" or "tab" (the file is posted comma-separated,
+// without Excel's empty rows). ca_file holds PEM
 // certificates to trust for that school; -ca-file adds them for every
 // school. map maps the SMS's own header names, as sync's -map does
 // ({"username": "Student Code", "library-group": "House"}); library_groups
@@ -81,6 +83,7 @@ type school struct {
 	PasswordFile string `json:"password_file,omitempty"`
 	File         string `json:"file"`
 	Encoding     string `json:"encoding,omitempty"`
+	Comma        string `json:"comma,omitempty"`
 	AuthCharset  string `json:"auth_charset,omitempty"`
 	CAFile       string `json:"ca_file,omitempty"`
 	// Map maps canonical column names to the SMS's header names, as
@@ -122,7 +125,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
-password_env or password_file, auth_charset, file, encoding, map,
+password_env or password_file, auth_charset, file, encoding, comma, map,
 library_groups, system_groups, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
 failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
 	config := fs.String("config", "", "the JSON file of schools")
@@ -262,6 +265,9 @@ func decodeSchool(raw json.RawMessage, s *school) error {
 	if err := cli.CheckEncoding(s.Encoding); err != nil {
 		return fmt.Errorf("encoding: %v", err)
 	}
+	if _, err := cli.ParseComma(s.Comma); err != nil {
+		return fmt.Errorf("comma: %v", err)
+	}
 	if _, err := cli.ParseAuthCharset(s.AuthCharset); err != nil {
 		return fmt.Errorf("auth_charset: %v", err)
 	}
@@ -269,7 +275,7 @@ func decodeSchool(raw json.RawMessage, s *school) error {
 }
 
 // fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "map", "library_groups", "system_groups", "ca_file"}
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file"}
 
 // push checks and posts one school's file.
 func push(ctx context.Context, s school, getenv func(string) string, caPEM []byte) outcome {
@@ -297,6 +303,9 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 		return fail(exitUsage, fmt.Errorf("system_groups: %w", err))
 	}
 	var ropts []csvspec.ReaderOption
+	if sep, _ := cli.ParseComma(s.Comma); sep != ',' { // checked with the config
+		ropts = append(ropts, csvspec.WithComma(sep))
+	}
 	if s.Map != nil {
 		ropts = append(ropts, csvspec.WithHeaderMap(s.Map))
 	}
@@ -319,7 +328,7 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 	if err := rep.Err(); err != nil {
 		return fail(exitUsage, fmt.Errorf("not sent: %w", err))
 	}
-	upload, err := cli.Canonical(path, ropts)
+	upload, sourceRows, err := cli.Canonical(path, ropts)
 	if err != nil {
 		return fail(exitUsage, err)
 	}
@@ -362,7 +371,12 @@ func push(ctx context.Context, s school, getenv func(string) string, caPEM []byt
 		o.code = exitRowsFail
 		o.note = fmt.Sprintf("%d failed", len(res.Failures()))
 		if fails := res.Failures(); len(fails) > 0 {
-			o.note += fmt.Sprintf("; first: row %d: %s", fails[0].Row, strings.TrimSpace(fails[0].Message))
+			// Infiniti numbers the posted rows; name the export's.
+			row := fails[0].Row
+			if row >= 1 && row <= len(sourceRows) {
+				row = sourceRows[row-1]
+			}
+			o.note += fmt.Sprintf("; first: row %d: %s", row, strings.TrimSpace(fails[0].Message))
 		}
 	case err != nil:
 		return fail(exitTransport, err)

@@ -177,6 +177,9 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("Bad map"), "map", map[string]string{"user": "Student Code"}),
 		with(good("Unknown group"), "library_groups", abs(t, "testdata/library_groups_blue.txt")),
 		with(good("No groups file"), "system_groups", filepath.Join(dir, "nope.txt")),
+		with(good("Semicolons"), "file", abs(t, "testdata/school_semicolon.csv"), "comma", ";"),
+		with(good("Semicolons unsaid"), "file", abs(t, "testdata/school_semicolon.csv")),
+		with(good("Bad comma"), "comma", "semicolon"),
 	}
 	openRow := "Open password file  0     -                       2     password_file: other accounts may read the password file: " + open + " has permissions 0644"
 	if runtime.GOOS == "windows" {
@@ -185,7 +188,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 	want := []string{
 		"SCHOOL              ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
 		"Alpha               2     ",
-		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, map, library_groups, system_groups, ca_file`,
+		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, comma, map, library_groups, system_groups, ca_file`,
 		"No user             0     -                       2     config: lacks user",
 		"No file             0     -                       2     open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
 		"Two passwords       0     -                       2     config: has both password_env and password_file; give one of them",
@@ -208,6 +211,9 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		`Bad map             0     -                       2     the "map" field: "user" is not a column of a user-groups file`,
 		`Unknown group       2     -                       2     not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
 		"No groups file      0     -                       2     system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
+		"Semicolons          4     0/1/1                   1     1 failed; first: row 3: Field (library-group) Library group (Gold) does not exist.",
+		`Semicolons unsaid   4     -                       2     not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
+		`Bad comma           0     -                       2     config: comma: "semicolon" is not a separator`,
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
@@ -223,10 +229,10 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], w)
 		}
 	}
-	if row := got[len(got)-8]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
+	if row := got[len(got)-11]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
 		t.Errorf("the certificate error does not name ca_file: %s", row)
 	}
-	if row := got[len(got)-5]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
+	if row := got[len(got)-8]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
 		t.Errorf("the refused non-ASCII password does not name auth_charset: %s", row)
 	}
 	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {

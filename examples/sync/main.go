@@ -27,6 +27,8 @@
 //	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1,
 //	                      which Tomcat expects by default); matters only for non-ASCII passwords
 //	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
+//	-comma SEP            the export's field separator: ';' (Excel's "CSV" in many regions),
+//	                      tab, or another character; the file is always posted comma-separated
 //	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
 //	-system-groups FILE   the same for system groups
 //	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
@@ -46,7 +48,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -104,6 +108,7 @@ type job struct {
 	stdout, stderr io.Writer
 	jsonOut        bool
 	rep            report
+	warnings       int // the check's warnings, kept in rep.Problems or not
 }
 
 // fail records an error, prints it and returns its exit code.
@@ -155,6 +160,7 @@ sent), 3 transport or authentication error.`)
 	file := fs.String("file", "", "the CSV to post, or - for standard input")
 	encoding := fs.String("encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
 	mapSpec := fs.String("map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House'")
+	comma := fs.String("comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
 	libFile := fs.String("library-groups", "", "a file of the library groups defined in Infiniti, one per line")
 	sysFile := fs.String("system-groups", "", "a file of the system groups defined in Infiniti, one per line")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's")
@@ -196,6 +202,11 @@ sent), 3 transport or authentication error.`)
 	j.rep.File = *file
 
 	var opts []csvspec.ReaderOption
+	if sep, err := cli.ParseComma(*comma); err != nil {
+		return j.fail(exitUsage, "-comma: %v", err)
+	} else if sep != ',' {
+		opts = append(opts, csvspec.WithComma(sep))
+	}
 	if *mapSpec != "" {
 		m, err := parseMap(*mapSpec)
 		if err != nil {
@@ -223,14 +234,14 @@ sent), 3 transport or authentication error.`)
 		return code
 	}
 	if *dryRun {
-		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(j.rep.Rows, "row"), plural(len(j.rep.Problems), "warning"))
+		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(j.rep.Rows, "row"), plural(j.warnings, "warning"))
 		return exitOK
 	}
 
 	// The upload: the checked file rewritten in the canonical form that
-	// Infiniti reads (its own header names, commas, UTF-8, LF), with the
-	// same row numbers.
-	upload, err := cli.Canonical(path, opts)
+	// Infiniti reads (its own header names, commas, UTF-8), without
+	// Excel's empty rows.
+	upload, sourceRows, err := cli.Canonical(path, opts)
 	if err != nil {
 		return j.fail(exitUsage, "preparing the upload: %v", err)
 	}
@@ -280,7 +291,7 @@ sent), 3 transport or authentication error.`)
 		j.say("All %s imported.", plural(j.rep.Rows, "row"))
 		return exitOK
 	}
-	return j.failedRows(path, opts, res)
+	return j.failedRows(path, opts, res, sourceRows)
 }
 
 // decode returns the path of the export in UTF-8, for the check and the
@@ -325,54 +336,77 @@ func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOptio
 		return j.fail(exitUsage, "checking %s: %s", j.rep.File, cli.Flags.Message(err))
 	}
 	j.rep.Rows = rep.Rows
-	var invalid []csvspec.Problem
+	j.warnings = rep.NumWarnings()
+	var firstInvalid csvspec.Problem
 	for _, p := range rep.Problems {
+		p.Message = cli.Flags.Text(p.Message)
 		j.rep.Problems = append(j.rep.Problems, problem(p))
-		if p.Code == csvspec.CodeInvalidUTF8 {
-			invalid = append(invalid, p)
+		if p.Code == csvspec.CodeInvalidUTF8 && firstInvalid.Line == 0 {
+			firstInvalid = p
 		}
 	}
 	// A file in Windows-1252 has an invalid-UTF-8 error on every row with
 	// an accented letter: one line with the fix says more than all of them.
 	w1252 := false
-	if len(invalid) > 0 && strings.EqualFold(encoding, "utf-8") {
+	if firstInvalid.Line > 0 && strings.EqualFold(encoding, "utf-8") {
 		if _, err := f.Seek(0, io.SeekStart); err == nil {
 			w1252, _ = cli.LooksLikeWindows1252(f)
 		}
 	}
-	for _, p := range rep.Problems {
-		if !w1252 || p.Code != csvspec.CodeInvalidUTF8 {
-			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+	// A few of each kind of problem, for a person; -json has them all.
+	shown := make(map[string]int)
+	for _, p := range j.rep.Problems {
+		if w1252 && p.Code == csvspec.CodeInvalidUTF8 {
+			continue
+		}
+		if shown[p.Code]++; shown[p.Code] <= maxShown {
+			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, csvspec.Problem(p))
+		}
+	}
+	for _, code := range slices.Sorted(maps.Keys(shown)) {
+		if n := rep.Count(code); n > maxShown {
+			fmt.Fprintf(j.stderr, "%s: %d more problems [%s] not shown (-json lists the first %d)\n", j.rep.File, n-maxShown, code, csvspec.MaxProblemsPerCode)
 		}
 	}
 	if w1252 {
 		return j.fail(exitUsage, "%s is not UTF-8 (%s, the first on line %d) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.",
-			j.rep.File, plural(len(invalid), "invalid value"), invalid[0].Line)
+			j.rep.File, plural(rep.Count(csvspec.CodeInvalidUTF8), "invalid value"), firstInvalid.Line)
 	}
-	if err := rep.Err(); err != nil {
-		return j.fail(exitUsage, "the file has %s (listed above); fix them in the SMS export and run again. Nothing was sent.", plural(len(rep.Errors()), "error"))
+	if rep.Err() != nil {
+		return j.fail(exitUsage, "the file has %s (listed above); fix them and run again. Nothing was sent.", plural(rep.NumErrors(), "error"))
 	}
 	return exitOK
 }
 
+// maxShown is how many problems of each code the program prints.
+const maxShown = 10
+
 // failedRows joins the failed rows back to their usernames and lines,
 // prints them and returns exitRowsFail.
-func (j *job) failedRows(path string, opts []csvspec.ReaderOption, res *result.Result) int {
-	failed := make(map[int]result.RowOutcome)
-	for _, d := range res.Failures() {
-		failed[d.Row] = d
+// Infiniti numbers the rows of the posted file: sourceRows[i] is the
+// export's row number of posted row i+1.
+func (j *job) failedRows(path string, opts []csvspec.ReaderOption, res *result.Result, sourceRows []int) int {
+	source := func(posted int) int {
+		if posted >= 1 && posted <= len(sourceRows) {
+			return sourceRows[posted-1]
+		}
+		return 0
 	}
-	found := make(map[int]csvspec.Record)
+	failed := make(map[int]bool) // by source row
+	for _, d := range res.Failures() {
+		failed[source(d.Row)] = true
+	}
+	found := make(map[int]csvspec.Record) // by source row
 	if f, err := os.Open(path); err == nil {
 		for rec, err := range csvspec.NewReader(f, opts...).All() {
-			if _, ok := failed[rec.Row]; ok && err == nil {
+			if failed[rec.Row] && err == nil {
 				found[rec.Row] = rec
 			}
 		}
 		f.Close()
 	}
 	for _, d := range res.Failures() {
-		rec := found[d.Row]
+		rec := found[source(d.Row)]
 		fr := failedRow{Row: d.Row, Line: rec.Line, Username: rec.Username, Field: d.Field(), Message: strings.TrimSpace(d.Message)}
 		j.rep.FailedRows = append(j.rep.FailedRows, fr)
 		j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, fr.Username, fr.Message, rowHint(fr.Field, rec))

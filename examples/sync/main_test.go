@@ -64,7 +64,7 @@ func TestSync(t *testing.T) {
 			stderr: []string{
 				"testdata/bad.csv: line 3 (row 2), username: error: the username is empty",
 				`testdata/bad.csv: line 4 (row 3), library-group: error: library group "blue" is not defined in Infiniti; did you mean "Blue"?`,
-				"sync: the file has 2 errors (listed above); fix them in the SMS export and run again. Nothing was sent.",
+				"sync: the file has 2 errors (listed above); fix them and run again. Nothing was sent.",
 			},
 		},
 		{
@@ -327,6 +327,138 @@ func TestSyncJSON(t *testing.T) {
 		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
 	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
+	}
+}
+
+// TestSyncDialects: exports as real tools save them (semicolons, tabs,
+// Excel's Unicode text, Excel's empty rows, a mistyped -map) each give one
+// or two lines that say what to do, and are read with the flag they name.
+func TestSyncDialects(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue House", "Red House"), clienttest.WithSystemGroups("Year 7", "Year 8"))
+	defer srv.Close()
+	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
+	post := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv)}
+	const sms = "username=Student Code,library-group=House,system-group=Year Level"
+	extra := func(file string) string {
+		return "testdata/" + file + `: line 1 (header): warning: header columns 2 "Surname", 3 "Given Name" are not user-groups columns; Infiniti ignores them (remove them, or map one onto a user-groups column if it holds one) [extra-column]`
+	}
+	const posted = "username,library-group,system-group\nS1001,Blue House,Year 7\nS1002,Red House,Year 8\nS1003,,Year 7\n"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string // the whole of stderr, line by line
+		posted string   // the CSV the server received; "" for no request
+	}{
+		{
+			name: "semicolons without -comma",
+			args: []string{"-file", "testdata/semicolon.csv", "-map", sms, "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/semicolon.csv: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); run again with -comma ';' (the file is posted rewritten with commas, the only separator Infiniti reads) [wrong-separator]`,
+				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+			},
+		},
+		{
+			name:   "semicolons with -comma",
+			args:   append([]string{"-file", "testdata/semicolon.csv", "-map", sms, "-comma", ";"}, post...),
+			code:   0,
+			stdout: []string{"All 3 rows imported."},
+			stderr: []string{extra("semicolon.csv")},
+			posted: posted,
+		},
+		{
+			name: "tabs without -comma",
+			args: []string{"-file", "testdata/tab.txt", "-map", sms, "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/tab.txt: line 1 (header): error: the header is separated by tabs, not commas (","); run again with -comma 'tab' (the file is posted rewritten with commas, the only separator Infiniti reads) [wrong-separator]`,
+				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+			},
+		},
+		{
+			name:   "tabs with -comma tab",
+			args:   append([]string{"-file", "testdata/tab.txt", "-map", sms, "-comma", "tab"}, post...),
+			code:   0,
+			stderr: []string{extra("tab.txt")},
+			posted: posted,
+		},
+		{
+			name:   "Excel's Unicode text without -encoding",
+			args:   []string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-comma", "tab", "-dry-run"},
+			code:   2,
+			stderr: []string{`sync: testdata/unicode_text_utf16le.txt: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with -encoding utf-16`},
+		},
+		{
+			name:   "Excel's Unicode text",
+			args:   append([]string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-comma", "tab", "-encoding", "utf-16"}, post...),
+			code:   0,
+			stderr: []string{extra("unicode_text_utf16le.txt")},
+			posted: posted,
+		},
+		{
+			name: "Excel's empty rows are warned about, left out, and the rows after them joined right",
+			args: append([]string{"-file", "testdata/excel_trailing_commas.csv"}, post...),
+			code: 1,
+			stdout: []string{
+				"1 user failed.",
+				`row 2 (line 4, S1002): Field (library-group) Library group (Gold House) does not exist.`,
+			},
+			stderr: []string{
+				"testdata/excel_trailing_commas.csv: line 3 (row 2): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+				"testdata/excel_trailing_commas.csv: line 5 (row 4): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+				"testdata/excel_trailing_commas.csv: line 6 (row 5): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+			},
+			posted: "username,library-group,system-group\nS1001,Blue House,Year 7\nS1002,Gold House,Year 8\n",
+		},
+		{
+			name: "a mistyped -map",
+			args: []string{"-file", "testdata/semicolon.csv", "-comma", ";", "-map", "username=Student code,library-group=House,system-group=Year Level", "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/semicolon.csv: line 1 (header), username: error: -map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct -map. The file's header is: "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
+				extra("semicolon.csv"),
+				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+			},
+		},
+		{name: "a bad -comma", args: []string{"-file", "testdata/tab.txt", "-comma", "semicolon", "-dry-run"}, code: 2, stderr: []string{`sync: -comma: "semicolon" is not a separator; give one character, such as ';', or the word tab`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, env(pw), nil, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
+				}
+			}
+			got := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			if stderr.Len() == 0 {
+				got = nil
+			}
+			if diff := cmp.Diff(tt.stderr, got); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+			reqs := srv.Requests()[before:]
+			switch {
+			case tt.posted == "" && len(reqs) > 0:
+				t.Errorf("%d requests, want none", len(reqs))
+			case tt.posted != "" && len(reqs) != 1:
+				t.Errorf("%d requests, want 1", len(reqs))
+			case tt.posted != "":
+				if diff := cmp.Diff(tt.posted, string(reqs[0].CSV)); diff != "" {
+					t.Errorf("posted CSV (-want +got):\n%s", diff)
+				}
+			}
+			if goOption.MatchString(stdout.String() + stderr.String()) {
+				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
+			}
+		})
 	}
 }
 

@@ -74,41 +74,48 @@ func Spool(r io.Reader) (string, error) {
 
 // Canonical rewrites the checked file at path, read with opts, into a new
 // temporary file in the canonical form Infiniti reads (its header names,
-// commas, UTF-8), and returns the new file's path; the caller removes it.
-// Rows keep their numbers: a file that passed the check has every row
-// read, and blank lines, which are left out, are not counted by Infiniti
-// either. It returns an error, and leaves no file behind, when a row
-// cannot be read (the file changed after the check) or writing fails.
-func Canonical(path string, opts []csvspec.ReaderOption) (string, error) {
+// commas, UTF-8), and returns the new file's path, which the caller
+// removes. Rows whose fields are all empty (Excel's ",,,") are left out,
+// so the posted rows may be fewer than the file's: sourceRows[i] is the
+// row number in the file of the posted row i+1, for joining Infiniti's
+// row numbers back to the file. It returns an error, and leaves no file
+// behind, when a row cannot be read (the file changed after the check) or
+// writing fails.
+func Canonical(path string, opts []csvspec.ReaderOption) (upload string, sourceRows []int, err error) {
 	in, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer in.Close()
 	out, err := os.CreateTemp("", "autosync-*.csv")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	err = writeCanonical(out, csvspec.NewReader(in, opts...))
+	sourceRows, err = writeCanonical(out, csvspec.NewReader(in, opts...))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(out.Name())
-		return "", err
+		return "", nil, err
 	}
-	return out.Name(), nil
+	return out.Name(), sourceRows, nil
 }
 
-func writeCanonical(out io.Writer, r *csvspec.Reader) error {
+func writeCanonical(out io.Writer, r *csvspec.Reader) ([]int, error) {
 	w := csvspec.NewWriter(out)
+	rows := []int{}
 	for rec, err := range r.All() {
 		if err != nil {
-			return fmt.Errorf("the file changed after the check: %w", err)
+			return nil, fmt.Errorf("the file changed after the check: %w", err)
+		}
+		if rec.UserGroup == (csvspec.UserGroup{}) {
+			continue
 		}
 		if err := w.Write(rec.UserGroup); err != nil {
-			return err
+			return nil, err
 		}
+		rows = append(rows, rec.Row)
 	}
-	return w.Flush()
+	return rows, w.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/autosync-go/autosync/client"
@@ -28,6 +29,9 @@ var Flags = Names{
 	"AuthUTF8":        "-auth-charset utf-8",
 	"AuthLatin1":      "-auth-charset latin1",
 	"password":        PasswordEnv + " or -password-file",
+	"comma":           "run again with -comma %s",
+	"quote":           "'",
+	"leave out":       "leave out -comma",
 }
 
 // ConfigFields are the names of multitenant's per-school config fields.
@@ -42,6 +46,9 @@ var ConfigFields = Names{
 	"AuthUTF8":        `"auth_charset": "utf-8"`,
 	"AuthLatin1":      `"auth_charset": "latin1"`,
 	"password":        `the "password_env" or "password_file" field`,
+	"comma":           `set "comma": %s in the school's entry`,
+	"quote":           `"`,
+	"leave out":       `leave out the "comma" field`,
 }
 
 // fixes are the advice for a *client.ConfigError whose Option is the fix
@@ -62,9 +69,20 @@ var phrases = []struct{ old, new string }{
 	{" (WithMaxResponseBytes raises the limit)", ""},
 	{", and raise the limit with WithResponseHeaderTimeout if large files take longer", ""},
 	{"give the tenant with WithTenant", "give the tenant with {WithTenant}"},
+	// csvspec's problems.
+	{"read the file without WithComma, since a comma is the default", "{leave out}, since a comma is the default"},
+	{"or name the file's own column for it in a header map", "or name the file's own column for it with {WithHeaderMap}"},
+	{"the header map names ", "{WithHeaderMap} names "},
+	{"correct the header map", "correct {WithHeaderMap}"},
+	// The programs read UTF-16 only with its byte order mark.
+	{`, or decode it to UTF-8 before reading it`, ""},
 	{"client: ", ""},
 	{"csvspec: ", ""},
 }
+
+// withComma is csvspec's advice for a file separated by another
+// character; its group is the separator as a Go rune literal.
+var withComma = regexp.MustCompile(`read the file with WithComma\(('(?:[^'\\]|\\.)+')\), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files`)
 
 var goOption = regexp.MustCompile(`\bWith[A-Z][A-Za-z]*(\([A-Za-z0-9]*\))?`)
 
@@ -86,6 +104,27 @@ func (n Names) Message(err error) string {
 		sdk := strings.TrimPrefix(ce.Error(), "client: ")
 		msg = strings.Replace(msg, sdk, n.config(ce, sdk), 1)
 	}
+	return n.text(msg, errors.Is(err, client.ErrCertificate))
+}
+
+// Text returns s, a message of the SDK that is not an error value (such
+// as a csvspec.Problem's Message), for the person running the program, as
+// Message does for an error.
+func (n Names) Text(s string) string { return n.text(s, false) }
+
+func (n Names) text(msg string, certificate bool) string {
+	msg = withComma.ReplaceAllStringFunc(msg, func(m string) string {
+		lit := withComma.FindStringSubmatch(m)[1]
+		sep := lit
+		if r, _, _, err := strconv.UnquoteChar(lit[1:len(lit)-1], '\''); err == nil {
+			sep = string(r)
+		}
+		if sep == "\t" {
+			sep = "tab"
+		}
+		q := n["quote"]
+		return fmt.Sprintf(n["comma"], q+sep+q) + " (the file is posted rewritten with commas, the only separator Infiniti reads)"
+	})
 	for _, p := range phrases {
 		msg = strings.ReplaceAll(msg, p.old, n.fill(p.new))
 	}
@@ -95,7 +134,7 @@ func (n Names) Message(err error) string {
 		}
 		return "a setting"
 	})
-	if errors.Is(err, client.ErrCertificate) && !strings.Contains(msg, n["WithRootCAs"]) {
+	if certificate && !strings.Contains(msg, n["WithRootCAs"]) {
 		msg += "; if the school uses a private certificate authority, trust it with " + n["WithRootCAs"]
 	}
 	return msg

@@ -178,3 +178,88 @@ func TestMessage(t *testing.T) {
 		})
 	}
 }
+
+// checkMessages returns the messages of the problems Check finds in
+// content read with opts.
+func checkMessages(t *testing.T, content string, opts ...csvspec.ReaderOption) []string {
+	t.Helper()
+	rep, err := csvspec.Check(strings.NewReader(content), csvspec.Rules{}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range rep.Problems {
+		out = append(out, p.Message)
+	}
+	return out
+}
+
+// TestText translates csvspec's problems, as they are today.
+func TestText(t *testing.T) {
+	smsMap := csvspec.WithHeaderMap(map[string]string{"username": "Student code", "library-group": "House", "system-group": "Year"})
+	tests := []struct {
+		name   string
+		msgs   []string
+		flags  []string
+		config []string
+	}{
+		{
+			name:   "semicolons",
+			msgs:   checkMessages(t, "username;library-group;system-group\r\na;b;c\r\n"),
+			flags:  []string{`the header is separated by semicolons (";"), not commas (","); run again with -comma ';' (the file is posted rewritten with commas, the only separator Infiniti reads)`},
+			config: []string{`the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry (the file is posted rewritten with commas, the only separator Infiniti reads)`},
+		},
+		{
+			name:   "tabs",
+			msgs:   checkMessages(t, "username\tlibrary-group\tsystem-group\na\tb\tc\n"),
+			flags:  []string{`the header is separated by tabs, not commas (","); run again with -comma 'tab' (the file is posted rewritten with commas, the only separator Infiniti reads)`},
+			config: []string{`the header is separated by tabs, not commas (","); set "comma": "tab" in the school's entry (the file is posted rewritten with commas, the only separator Infiniti reads)`},
+		},
+		{
+			name:   "commas read with -comma",
+			msgs:   checkMessages(t, "username,library-group,system-group\na,b,c\n", csvspec.WithComma(';')),
+			flags:  []string{`the header is separated by commas (","), not semicolons (";"); leave out -comma, since a comma is the default`},
+			config: []string{`the header is separated by commas (","), not semicolons (";"); leave out the "comma" field, since a comma is the default`},
+		},
+		{
+			name: "a mistyped map",
+			msgs: checkMessages(t, "Student Code,House,Year\na,b,c\n", smsMap),
+			flags: []string{
+				`-map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct -map. The file's header is: "Student Code", "House", "Year"`,
+			},
+			config: []string{
+				`the "map" field names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct the "map" field. The file's header is: "Student Code", "House", "Year"`,
+			},
+		},
+		{
+			name:   "a missing column",
+			msgs:   checkMessages(t, "username,library-group\na,b\n"),
+			flags:  []string{`the header has no "system-group" column; add it (Infiniti requires username, library-group and system-group, even when empty), or name the file's own column for it with -map`},
+			config: []string{`the header has no "system-group" column; add it (Infiniti requires username, library-group and system-group, even when empty), or name the file's own column for it with the "map" field`},
+		},
+		{
+			name:   "UTF-16 without a byte order mark",
+			msgs:   checkMessages(t, "u\x00s\x00e\x00r\x00\n\x00"),
+			flags:  []string{`the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as "CSV UTF-8"`},
+			config: []string{`the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as "CSV UTF-8"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				names Names
+				want  []string
+			}{{Flags, tt.flags}, {ConfigFields, tt.config}} {
+				var got []string
+				for _, m := range tt.msgs {
+					if g := c.names.Text(m); !strings.Contains(g, "is not a user-groups column") {
+						got = append(got, g)
+					}
+				}
+				if diff := cmp.Diff(c.want, got); diff != "" {
+					t.Errorf("Text (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
