@@ -228,6 +228,10 @@ func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// rotateAt is the number of lines at which the run log is rotated; a
+// variable for tests.
+var rotateAt = MaxRuns
+
 // commitHook, when set by a test, is called between the steps of a commit.
 var commitHook func(step string)
 
@@ -266,7 +270,7 @@ func (s *dirSession) append(run Run) error {
 	if err != nil {
 		return err
 	}
-	if lines >= MaxRuns {
+	if lines >= rotateAt {
 		// A failed rotation only lets the log grow until the next run.
 		if renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
 			_ = syncDir(s.folder)
