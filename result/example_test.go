@@ -48,3 +48,22 @@ func ExampleParse_notJSON() {
 	// true
 	// result: not an Infiniti import result: the body is not JSON (invalid character '<' looking for beginning of value); an HTML page here usually means a login page or proxy in front of Infiniti
 }
+
+// Results fail closed: an outcome that is not exactly a known success, a
+// summary that counts a failed user, or details at all make Err report a
+// failure, even when success is true.
+func ExampleResult_Err() {
+	body := `{"success": true, "summary": "2 users processed.",
+	  "details": {"1": "User Created", "2": "User (bob) does not exist."}}`
+	res, err := result.Parse(strings.NewReader(body))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, row := range res.Failures() {
+		fmt.Printf("row %d: %s (%v)\n", row.Row, row.Message, row.Status)
+	}
+	fmt.Println(res.Err())
+	// Output:
+	// row 2: User (bob) does not exist. (unknown)
+	// infiniti import failed: 2 users processed.; row 2: User (bob) does not exist.
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,6 +19,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"success":false,"summary":"x","details":{"1":3,"x":"y"}}`))
+	f.Add([]byte("\xef\xbb\xbf{\"success\":true,\"Success\":false,\"x\":[{\"y\":\"]\"}]}"))
+	f.Add([]byte(`{"success":true,"succ\u0065ss":false,"details":{"\u0031":"User Created"}}`))
+	f.Add([]byte(`{"success":true,"details":{}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Parse(bytes.NewReader(data))
 		if err != nil {
@@ -25,6 +29,23 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse returned a result with error %v", err)
 			}
 			return
+		}
+		// What Parse accepts, encoding/json reads the same way into a map
+		// (whose keys match exactly, and which keeps the last of a key
+		// given twice; Parse rejects those).
+		var m map[string]any
+		if err := json.Unmarshal(bytes.TrimPrefix(data, bom), &m); err != nil {
+			t.Fatalf("Parse accepted what encoding/json rejects (%v)", err)
+		}
+		if m["success"] != res.Success {
+			t.Fatalf("success: encoding/json %v, Parse %v", m["success"], res.Success)
+		}
+		if s, _ := m["summary"].(string); s != res.Summary {
+			t.Fatalf("summary: encoding/json %q, Parse %q", s, res.Summary)
+		}
+		d, _ := m["details"].(map[string]any)
+		if (d == nil) != (res.Details == nil) || len(d) != len(res.Details) {
+			t.Fatalf("details: encoding/json %v, Parse %+v", m["details"], res.Details)
 		}
 		// Whatever parses marshals and parses back to an equal Result.
 		b, err := json.Marshal(res)
@@ -43,7 +64,13 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("details not sorted by row: %+v", res.Details)
 			}
 		}
-		_ = res.Err()
+		// Fail closed: no error only for a success without details.
+		if res.Err() == nil && (!res.Success || res.Details != nil) {
+			t.Fatalf("Err() = nil for %+v", res)
+		}
+		if e := res.Err(); e != nil && strings.ContainsAny(e.Error(), "\n\r\x1b") {
+			t.Fatalf("Error() is not one line: %q", e.Error())
+		}
 		_, _ = res.Counts()
 	})
 }
@@ -51,10 +78,21 @@ func FuzzParse(f *testing.F) {
 func FuzzSummary(f *testing.F) {
 	f.Add("100 users processed. 50 users created. 50 users updated. 0 users failed.")
 	f.Add("3 users processed. 1 user created. 1 user updated. 1 user failed.")
+	f.Add("3 users processed. 1 user failed.")
 	f.Add("Unauthorised. Check credentials.")
 	f.Add("1,000 users processed. 1 user created. 1 user updated. 1 user failed. ")
 	f.Fuzz(func(t *testing.T, summary string) {
 		res := &Result{Success: true, Summary: summary}
+		err := res.Err()
+		// Any clause "<digits> user(s) failed" with a digit other than 0
+		// fails the import, whatever else the summary says.
+		for clause := range strings.SplitSeq(summary, ".") {
+			w := strings.Fields(clause)
+			if len(w) == 3 && (strings.EqualFold(w[1], "user") || strings.EqualFold(w[1], "users")) && strings.EqualFold(w[2], "failed") &&
+				strings.Trim(w[0], "0123456789") == "" && strings.Trim(w[0], "0") != "" && err == nil {
+				t.Fatalf("Err() = nil, but %q counts failed users", clause)
+			}
+		}
 		c, ok := res.Counts()
 		if !ok {
 			if c != (Counts{}) {
@@ -65,8 +103,8 @@ func FuzzSummary(f *testing.F) {
 		if c.Processed < 0 || c.Created < 0 || c.Updated < 0 || c.Failed < 0 {
 			t.Fatalf("negative count %+v from %q", c, summary)
 		}
-		if (c.Failed > 0) != (res.Err() != nil) {
-			t.Fatalf("Err() = %v with counts %+v", res.Err(), c)
+		if (c.Failed > 0) != (err != nil) {
+			t.Fatalf("Err() = %v with counts %+v", err, c)
 		}
 	})
 }

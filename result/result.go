@@ -12,9 +12,28 @@
 // where details, present only when some rows failed, maps a data row number
 // (1-based, header excluded, as csvspec.Record.Row) to the row's outcome.
 //
-// A result that contradicts itself is treated as a failure: Err reports
-// one when success is false, when the summary counts a failed user, or when
-// any row failed.
+// # Failing closed
+//
+// A result is read as a success only when nothing in it says or suggests
+// otherwise. Err reports a failure when success is false, when any clause
+// of the summary counts a failed user ("1 user failed."), when any row's
+// outcome is not a recognised success, or when details is present at all
+// (the vendor sends it only when some rows failed).
+//
+// The recognised success outcomes are exactly these texts, compared after
+// trimming surrounding space and in any case:
+//
+//	"User Created"  StatusCreated
+//	"User Updated"  StatusUpdated
+//
+// Every other outcome counts as failed, in Failures and in Err: an outcome
+// that contains "failed to import" (Infiniti's wording, "... User failed to
+// import: ...") has StatusFailed, and any other text StatusUnknown, kept
+// verbatim. The wording of imports other than user groups (contacts, for
+// one) is not documented, so until their success texts are added to the
+// table above their rows fail closed: a caller re-sends them, which is
+// safe, at the cost of the re-sending. The table is successOutcomes in
+// result.go; extend it (and TestStatus) once real answers are seen.
 package result
 
 import (
@@ -27,17 +46,20 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// Status is the outcome of one row, read from its outcome text.
+// Status is the outcome of one row, read from its outcome text. Only
+// StatusCreated and StatusUpdated are successes.
 type Status int
 
 // The statuses of a row. The zero Status is StatusUnknown.
 const (
-	StatusUnknown Status = iota // the text is none of the others; it is kept verbatim in Message
+	StatusUnknown Status = iota // the text is none of the others; it is kept verbatim in Message and counts as failed
 	StatusCreated               // "User Created"
 	StatusUpdated               // "User Updated"
-	StatusFailed                // the text says the row failed
+	StatusFailed                // the text says the row failed to import
 )
 
 // String returns "unknown", "created", "updated" or "failed".
@@ -53,21 +75,48 @@ func (s Status) String() string {
 	return "unknown"
 }
 
-// MarshalText encodes the status as its String.
+// MarshalText encodes the status as its String. It never fails.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// statusOf classifies an outcome text: "User Created" and "User Updated"
-// (any case, surrounding space ignored), any text that mentions failing,
-// and anything else.
+// Success reports whether s is StatusCreated or StatusUpdated: the only
+// statuses of a row that Infiniti imported.
+func (s Status) Success() bool { return s == StatusCreated || s == StatusUpdated }
+
+// successOutcomes is the table of recognised success texts, in lower case:
+// an outcome is a success only when, trimmed of surrounding space and
+// lower-cased, it is exactly one of these keys. Add the wording of other
+// imports here once real answers are seen (and a case to TestStatus);
+// until then their rows fail closed.
+var successOutcomes = map[string]Status{
+	"user created": StatusCreated,
+	"user updated": StatusUpdated,
+}
+
+// failureMarkers are the phrases, in lower case, that make an outcome
+// StatusFailed rather than StatusUnknown. Both count as failed; the
+// difference only tells a recognised failure from an unrecognised text.
+var failureMarkers = []string{
+	"failed to import", // "... User failed to import: Field (emailAddress) ..."
+}
+
+// statusOf classifies an outcome text: exactly a text of successOutcomes
+// (any case, surrounding space ignored) is that success; a text holding a
+// failure marker is StatusFailed; anything else is StatusUnknown.
 func statusOf(text string) Status {
-	t := strings.TrimSpace(text)
-	switch {
-	case strings.EqualFold(t, "User Created"):
+	switch text { // the vendor's exact wording: no allocation
+	case "User Created":
 		return StatusCreated
-	case strings.EqualFold(t, "User Updated"):
+	case "User Updated":
 		return StatusUpdated
-	case strings.Contains(strings.ToLower(t), "fail"):
-		return StatusFailed
+	}
+	t := strings.ToLower(strings.TrimSpace(text))
+	if s, ok := successOutcomes[t]; ok {
+		return s
+	}
+	for _, m := range failureMarkers {
+		if strings.Contains(t, m) {
+			return StatusFailed
+		}
 	}
 	return StatusUnknown
 }
@@ -98,9 +147,13 @@ func (o RowOutcome) Field() string {
 
 // Result is Infiniti's answer to an import.
 type Result struct {
-	Success bool         // whether every record transferred without error
-	Summary string       // e.g. "100 users processed. 50 users created. 50 users updated. 0 users failed."
-	Details []RowOutcome // sorted by Row; JSON form is the protocol's object keyed by row strings
+	Success bool   // whether every record transferred without error
+	Summary string // e.g. "100 users processed. 50 users created. 50 users updated. 0 users failed."
+	// Details is sorted by Row; its JSON form is the protocol's object
+	// keyed by row strings. It is nil when the answer had no details (or
+	// "details": null) and non-nil, possibly empty, when it had a details
+	// object: Err then reports a failure.
+	Details []RowOutcome
 }
 
 // Counts are the numbers of users of a summary.
@@ -118,13 +171,16 @@ func invalid(format string, args ...any) error {
 
 // Parse reads one result from r, to its end. It accepts the protocol's
 // object with a boolean success, a string summary and an optional details
-// object mapping positive row numbers to outcome texts, and ignores unknown
-// fields. Anything else (input that is not JSON, such as an HTML login page;
-// JSON that is not an object; a missing or non-boolean success; a summary
-// that is not a string; a row key that is not a positive integer; an outcome
-// that is not a string; data after the object) is an error wrapping
-// ErrInvalid that says what was wrong. An error reading r is returned as it
-// is, wrapped.
+// object mapping positive row numbers to outcome texts, after an optional
+// UTF-8 byte order mark, and ignores unknown fields. Keys are matched
+// exactly, as JSON defines them: "Success" or "SUMMARY" are unknown fields,
+// not the protocol's. Anything else (input that is not JSON, such as an
+// HTML login page; JSON that is not an object; a missing or non-boolean
+// success; a summary that is not a string; success, summary or details
+// given twice; a row key that is not a positive integer, or given twice;
+// an outcome that is not a string; data after the object) is an error
+// wrapping ErrInvalid that says what was wrong. An error reading r is
+// returned as it is, wrapped.
 func Parse(r io.Reader) (*Result, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -137,107 +193,170 @@ func Parse(r io.Reader) (*Result, error) {
 	return res, nil
 }
 
-// wire is the protocol's JSON shape. Summary is raw so that a null or
-// non-string value can be told from a missing one.
-type wire struct {
-	Success *bool           `json:"success"`
-	Summary json.RawMessage `json:"summary"`
-	Details *details        `json:"details"`
-}
+var bom = []byte("\xef\xbb\xbf")
 
-// details decodes the details object itself: straight into row order,
-// without a map, and with an error that names the row when a key or an
-// outcome is not what the protocol says.
-type details struct {
-	rows []RowOutcome
-	err  error
-}
-
+// parse checks that b is JSON with encoding/json's own validator, then
+// walks the object itself: so that keys match exactly (encoding/json
+// matches struct fields in any case), a key given twice is caught, and the
+// details go straight into row order without a map.
 func (res *Result) parse(b []byte) error {
+	b = bytes.TrimPrefix(b, bom)
 	if len(bytes.TrimSpace(b)) == 0 {
 		return invalid("the body is empty; Infiniti sent no result")
 	}
-	var d details
-	w := wire{Details: &d}
-	if err := json.Unmarshal(b, &w); err != nil {
-		if d.err != nil {
-			return d.err
+	if !json.Valid(b) {
+		var raw json.RawMessage // only for encoding/json's error, which says where
+		err := json.Unmarshal(b, &raw)
+		if err == nil {
+			err = errors.New("invalid JSON")
 		}
 		return decodeError(b, err)
 	}
-	if w.Success == nil {
-		return invalid(`"success" is missing or null; a result must say true or false`)
-	}
-	var summary string
-	if len(w.Summary) > 0 {
-		if w.Summary[0] != '"' || json.Unmarshal(w.Summary, &summary) != nil {
-			return invalid(`"summary" must be a string, not %s`, kind(w.Summary))
-		}
-	}
-	*res = Result{Success: *w.Success, Summary: summary, Details: d.rows}
-	return nil
-}
-
-// errDetails stops json.Unmarshal; the real error is in details.err.
-var errDetails = errors.New("details")
-
-// UnmarshalJSON decodes the details object. encoding/json has checked that
-// b is valid JSON before it calls this, so the scanner below only has to
-// tell the protocol's shape from other valid JSON.
-func (d *details) UnmarshalJSON(b []byte) error {
-	fail := func(format string, args ...any) error {
-		d.err = invalid(format, args...)
-		return errDetails
-	}
 	s := scanner{b: b}
-	switch s.skipSpace() {
-	case 'n':
-		return nil // null: no details
+	switch c := s.skipSpace(); c {
 	case '{':
 		s.i++
+	case 'n':
+		return invalid(`"success" is missing or null; a result must say true or false`)
 	default:
-		return fail(`"details" must be an object of row numbers to outcome texts, not %s`, kind(b))
+		return invalid("the result is %s, not a JSON object", kind(b[s.i:]))
 	}
-	sorted := true
-	for s.skipSpace() != '}' {
-		if b[s.i] == ',' {
+	var (
+		success, successSeen, summarySeen, detailsSeen bool
+		successNull                                    bool
+		summary                                        string
+		rows                                           []RowOutcome
+	)
+	twice := func(key string) error {
+		return invalid("%q appears twice in the result; which value is meant cannot be told", key)
+	}
+	for c := s.skipSpace(); c != '}' && c != 0; c = s.skipSpace() {
+		if c == ',' {
 			s.i++
 			s.skipSpace()
 		}
-		key, err := s.str()
+		key, _, err := s.str()
 		if err != nil {
-			return fail("details: %v", err)
+			return invalid("a key: %v", err)
 		}
-		row, ok := rowNumber(key)
+		s.skipSpace()
+		s.i++ // ':'
+		c := s.skipSpace()
+		switch key {
+		case "success":
+			if successSeen {
+				return twice(key)
+			}
+			successSeen = true
+			switch c {
+			case 't':
+				success = true
+			case 'f':
+			case 'n':
+				successNull = true
+			default:
+				return invalid(`"success" must be true or false, not %s`, kind(b[s.i:]))
+			}
+			s.skipValue()
+		case "summary":
+			if summarySeen {
+				return twice(key)
+			}
+			summarySeen = true
+			if c != '"' {
+				return invalid(`"summary" must be a string, not %s`, kind(b[s.i:]))
+			}
+			if summary, _, err = s.str(); err != nil {
+				return invalid("summary: %v", err)
+			}
+		case "details":
+			if detailsSeen {
+				return twice(key)
+			}
+			detailsSeen = true
+			if rows, err = s.details(); err != nil {
+				return err
+			}
+		default:
+			s.skipValue()
+		}
+	}
+	if !successSeen || successNull {
+		return invalid(`"success" is missing or null; a result must say true or false`)
+	}
+	*res = Result{Success: success, Summary: summary, Details: rows}
+	return nil
+}
+
+// details reads the details value at s.i: null (nil, no details) or an
+// object of row numbers to outcome texts, returned in row order and
+// non-nil even when empty. The error names the row when a key or an
+// outcome is not what the protocol says.
+func (s *scanner) details() ([]RowOutcome, error) {
+	switch s.b[s.i] {
+	case 'n':
+		s.skipValue()
+		return nil, nil
+	case '{':
+		s.i++
+	default:
+		return nil, invalid(`"details" must be an object of row numbers to outcome texts, not %s`, kind(s.b[s.i:]))
+	}
+	rows := []RowOutcome{}
+	sorted := true
+	for c := s.skipSpace(); c != '}' && c != 0; c = s.skipSpace() {
+		if c == ',' {
+			s.i++
+			s.skipSpace()
+		}
+		start := s.i
+		raw, escaped := s.raw()
+		quoted := s.b[start:s.i]
+		row, ok := 0, false
+		if !escaped {
+			row, ok = rowNumber(raw)
+		}
+		key := func() string { // decoded, only for error messages
+			if !escaped && utf8.Valid(raw) {
+				return string(raw)
+			}
+			k, _ := decodeString(quoted)
+			return k
+		}
 		if !ok {
-			return fail(`details key %q is not a row number; keys must be positive integers such as "1"`, key)
+			// An escaped key may still spell a row number ("\u0031").
+			if row, ok = rowNumber([]byte(key())); !ok {
+				return nil, invalid(`details key %q is not a row number; keys must be positive integers such as "1"`, key())
+			}
 		}
 		s.skipSpace()
 		s.i++ // ':'
 		if s.skipSpace() != '"' {
-			return fail(`the outcome of details row %q must be a string, not %s`, key, kind(b[s.i:]))
+			return nil, invalid(`the outcome of details row %q must be a string, not %s`, key(), kind(s.b[s.i:]))
 		}
-		text, err := s.str()
+		text, _, err := s.str()
 		if err != nil {
-			return fail("details row %q: %v", key, err)
+			return nil, invalid("details row %q: %v", key(), err)
 		}
-		if n := len(d.rows); n > 0 && d.rows[n-1].Row >= row {
+		if n := len(rows); n > 0 && rows[n-1].Row >= row {
 			sorted = false
 		}
-		d.rows = append(d.rows, RowOutcome{Row: row, Status: statusOf(text), Message: text})
+		rows = append(rows, RowOutcome{Row: row, Status: statusOf(text), Message: text})
 	}
+	s.i++ // '}'
 	if !sorted {
-		slices.SortStableFunc(d.rows, func(a, b RowOutcome) int { return a.Row - b.Row })
+		slices.SortStableFunc(rows, func(a, b RowOutcome) int { return a.Row - b.Row })
 	}
-	for i := 1; i < len(d.rows); i++ {
-		if d.rows[i].Row == d.rows[i-1].Row {
-			return fail("details row %d appears twice; which outcome is meant cannot be told", d.rows[i].Row)
+	for i := 1; i < len(rows); i++ {
+		if rows[i].Row == rows[i-1].Row {
+			return nil, invalid("details row %d appears twice; which outcome is meant cannot be told", rows[i].Row)
 		}
 	}
-	return nil
+	return rows, nil
 }
 
-// scanner walks a JSON value that encoding/json has already validated.
+// scanner walks a JSON document that json.Valid has accepted, so it only
+// has to tell the protocol's shape from other valid JSON.
 type scanner struct {
 	b []byte
 	i int
@@ -256,13 +375,11 @@ func (s *scanner) skipSpace() byte {
 	return 0
 }
 
-// str reads the JSON string at s.i. A string with no escapes and valid
-// UTF-8 is converted directly; any other goes through encoding/json, so
-// that both decode exactly as encoding/json decodes them.
-func (s *scanner) str() (string, error) {
-	start := s.i
+// raw reads the JSON string at s.i and returns its bytes between the
+// quotes, undecoded, and whether it holds an escape.
+func (s *scanner) raw() (raw []byte, escaped bool) {
+	start := s.i + 1
 	s.i++ // opening quote
-	escaped := false
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case '\\':
@@ -271,27 +388,83 @@ func (s *scanner) str() (string, error) {
 			continue
 		case '"':
 			s.i++
-			raw := s.b[start:s.i]
-			if !escaped && utf8.Valid(raw) {
-				return string(raw[1 : len(raw)-1]), nil
-			}
-			var out string
-			if err := json.Unmarshal(raw, &out); err != nil {
-				return "", err
-			}
-			return out, nil
+			return s.b[start : s.i-1], escaped
 		}
 		s.i++
 	}
-	return "", errors.New("unterminated string")
+	return s.b[start:], escaped
 }
 
-// decodeError turns an encoding/json error into one that says what was wrong.
+// The vendor's success texts, so that their many rows share one string.
+const (
+	textCreated = "User Created"
+	textUpdated = "User Updated"
+)
+
+// str reads the JSON string at s.i and decodes it exactly as encoding/json
+// does: a string with no escapes and valid UTF-8 is converted directly,
+// any other goes through encoding/json.
+func (s *scanner) str() (string, bool, error) {
+	start := s.i
+	raw, escaped := s.raw()
+	if !escaped && utf8.Valid(raw) {
+		switch string(raw) { // no allocation for the comparison
+		case textCreated:
+			return textCreated, false, nil
+		case textUpdated:
+			return textUpdated, false, nil
+		}
+		return string(raw), false, nil
+	}
+	out, err := decodeString(s.b[start:s.i])
+	return out, escaped, err
+}
+
+// decodeString decodes a quoted JSON string with encoding/json.
+func decodeString(quoted []byte) (string, error) {
+	var out string
+	if err := json.Unmarshal(quoted, &out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// skipValue skips the JSON value at s.i.
+func (s *scanner) skipValue() {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			s.raw()
+			if depth == 0 {
+				return
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return // the end of a number or literal that closes its container
+			}
+			depth--
+			if depth == 0 {
+				s.i++
+				return
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return // the end of a number or literal
+			}
+		}
+		s.i++
+	}
+}
+
+// decodeError turns an encoding/json syntax error into one that says what
+// was wrong.
 func decodeError(b []byte, err error) error {
 	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
+	if errors.As(err, &syn) {
 		switch {
 		case strings.Contains(syn.Error(), "after top-level value"):
 			return invalid("unexpected data after the result object at byte %d", syn.Offset)
@@ -299,28 +472,13 @@ func decodeError(b []byte, err error) error {
 			return invalid("the body is not JSON (%v); an HTML page here usually means a login page or proxy in front of Infiniti", syn)
 		}
 		return invalid("the body is not valid JSON: %v at byte %d (truncated?)", syn, syn.Offset)
-	case errors.As(err, &typ):
-		switch typ.Field {
-		case "":
-			return invalid("the result is %s, not a JSON object", article(typ.Value))
-		case "success":
-			return invalid(`"success" must be true or false, not %s`, article(typ.Value))
-		}
-		return invalid("field %q has the wrong type: %s", typ.Field, typ.Value)
 	}
 	return invalid("%v", err)
 }
 
-// article puts "a" or "an" before a JSON type name from encoding/json.
-func article(v string) string {
-	if v != "" && strings.ContainsRune("aeiou", rune(v[0])) {
-		return "an " + v
-	}
-	return "a " + v
-}
-
-// kind names the JSON type of a raw value for error messages.
-func kind(v json.RawMessage) string {
+// kind names the JSON type of the value at the start of v, for error
+// messages.
+func kind(v []byte) string {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 {
 		return "nothing"
@@ -341,25 +499,29 @@ func kind(v json.RawMessage) string {
 }
 
 // rowNumber parses a details key: a positive decimal integer without sign,
-// leading zeros or spaces.
-func rowNumber(key string) (int, bool) {
-	if key == "" || key[0] == '0' || len(key) > 9 {
+// leading zeros or spaces, of at most 9 digits.
+func rowNumber(key []byte) (int, bool) {
+	if len(key) == 0 || key[0] == '0' || len(key) > 9 {
 		return 0, false
 	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < '0' || key[i] > '9' {
+	n := 0
+	for _, c := range key {
+		if c < '0' || c > '9' {
 			return 0, false
 		}
+		n = n*10 + int(c-'0')
 	}
-	n, err := strconv.Atoi(key)
-	return n, err == nil
+	return n, true
 }
 
-// UnmarshalJSON parses the protocol's JSON form, as Parse does.
+// UnmarshalJSON parses the protocol's JSON form, as Parse does, and returns
+// the same errors.
 func (res *Result) UnmarshalJSON(b []byte) error { return res.parse(b) }
 
 // MarshalJSON gives back the protocol's shape: success, summary and, when
-// there are details, an object keyed by row number strings in row order.
+// Details is non-nil, an object keyed by row number strings in row order.
+// It fails only if a text cannot be encoded, which encoding/json never
+// reports for a string.
 func (res Result) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"success":`)
@@ -368,7 +530,7 @@ func (res Result) MarshalJSON() ([]byte, error) {
 	if err := writeString(&buf, res.Summary); err != nil {
 		return nil, err
 	}
-	if len(res.Details) > 0 {
+	if res.Details != nil {
 		buf.WriteString(`,"details":{`)
 		for i, d := range res.Details {
 			if i > 0 {
@@ -398,27 +560,38 @@ func writeString(buf *bytes.Buffer, s string) error {
 
 // Counts returns the counts of the summary, read from clauses such as
 // "100 users processed." and "1 user created." in any order and any case
-// (extra clauses are ignored). ok is false unless processed, created,
-// updated and failed are each given exactly once.
+// (extra clauses are ignored). ok is false, and c zero, unless processed,
+// created, updated and failed are each given exactly once. Err does not
+// depend on ok: any clause that counts a failed user makes it fail.
 func (res *Result) Counts() (c Counts, ok bool) {
 	return parseCounts(res.Summary)
+}
+
+// userClause returns the count word and the verb of a summary clause of
+// the form "<count> user(s) <verb>", or ok false.
+func userClause(clause string) (count, verb string, ok bool) {
+	words := strings.Fields(clause)
+	if len(words) != 3 || !strings.EqualFold(words[1], "user") && !strings.EqualFold(words[1], "users") {
+		return "", "", false
+	}
+	return words[0], words[2], true
 }
 
 func parseCounts(summary string) (Counts, bool) {
 	var c Counts
 	var seen [4]bool
 	for clause := range strings.SplitSeq(summary, ".") {
-		words := strings.Fields(clause)
-		if len(words) != 3 || !strings.EqualFold(words[1], "user") && !strings.EqualFold(words[1], "users") {
+		word, verb, ok := userClause(clause)
+		if !ok {
 			continue
 		}
-		n, ok := count(words[0])
+		n, ok := count(word)
 		if !ok {
 			continue
 		}
 		var i int
 		var dst *int
-		switch strings.ToLower(words[2]) {
+		switch strings.ToLower(verb) {
 		case "processed":
 			i, dst = 0, &c.Processed
 		case "created":
@@ -439,6 +612,32 @@ func parseCounts(summary string) (Counts, bool) {
 		return Counts{}, false
 	}
 	return c, true
+}
+
+// summaryCountsFailed reports whether any clause of summary counts a
+// failed user: "<n> user(s) failed" where n is digits (thousands
+// separators allowed, of any length) that are not all zeros.
+func summaryCountsFailed(summary string) bool {
+	for clause := range strings.SplitSeq(summary, ".") {
+		word, verb, ok := userClause(clause)
+		if !ok || !strings.EqualFold(verb, "failed") {
+			continue
+		}
+		digits, nonzero := true, false
+		for i := 0; i < len(word); i++ {
+			switch c := word[i]; {
+			case c >= '1' && c <= '9':
+				nonzero = true
+			case c == '0' || c == ',':
+			default:
+				digits = false
+			}
+		}
+		if digits && nonzero {
+			return true
+		}
+	}
+	return false
 }
 
 // count parses a non-negative count, allowing thousands separators ("1,250").
@@ -465,11 +664,13 @@ func count(s string) (int, bool) {
 	return n, true
 }
 
-// Failures returns the rows whose Status is StatusFailed, in row order.
+// Failures returns the rows that Infiniti did not import, in row order:
+// every row whose Status is not StatusCreated or StatusUpdated, so
+// StatusUnknown rows too. It returns nil when every row succeeded.
 func (res *Result) Failures() []RowOutcome {
 	var out []RowOutcome
 	for _, d := range res.Details {
-		if d.Status == StatusFailed {
+		if !d.Status.Success() {
 			out = append(out, d)
 		}
 	}
@@ -485,25 +686,22 @@ func (res *Result) Unauthorized() bool {
 	return strings.EqualFold(w, "Unauthorised") || strings.EqualFold(w, "Unauthorized")
 }
 
-// Err returns nil if the import succeeded, and otherwise an *ImportError:
-// when success is false, when the summary counts a failed user, or when any
-// row failed. Rows of unknown status alone do not make it fail.
+// Err returns nil if the import succeeded, and otherwise an *ImportError
+// for res. It fails closed: the import failed when success is false, when
+// any clause of the summary counts a failed user (whatever other clauses
+// are missing), when any row is not a success (StatusUnknown rows
+// included), or when Details is non-nil at all, since Infiniti sends
+// details only when some rows failed.
 func (res *Result) Err() error {
-	failed := !res.Success
-	if c, ok := res.Counts(); ok && c.Failed > 0 {
-		failed = true
-	}
-	if len(res.Failures()) > 0 {
-		failed = true
-	}
-	if failed {
+	if !res.Success || res.Details != nil || summaryCountsFailed(res.Summary) {
 		return &ImportError{Result: res}
 	}
 	return nil
 }
 
 // An ImportError says that Infiniti processed an import and did not take
-// all of it, or refused it. Result holds the whole answer.
+// all of it, or refused it. Result holds the whole answer, its texts as
+// Infiniti sent them.
 type ImportError struct {
 	Result *Result
 }
@@ -512,28 +710,33 @@ type ImportError struct {
 const maxRowsInError = 3
 
 // Error returns one line: the summary, then the first failing rows with
-// their reasons, and how many more there are.
+// their reasons, and how many more there are. Infiniti's texts are trimmed
+// and have line breaks and other control characters escaped (as "\n",
+// "\x1b", "\u202e"), so a server cannot forge log lines or drive a
+// terminal through them.
 func (e *ImportError) Error() string {
+	res := e.Result
+	if res == nil {
+		return "infiniti import failed (no result)"
+	}
 	var b strings.Builder
 	b.WriteString("infiniti import failed")
-	if s := strings.TrimSpace(e.Result.Summary); s != "" {
+	if s := strings.TrimSpace(res.Summary); s != "" {
 		b.WriteString(": ")
-		b.WriteString(s)
-	} else if !e.Result.Success {
+		b.WriteString(textsafe.OneLine(s))
+	} else if !res.Success {
 		b.WriteString(` ("success": false, no summary)`)
 	}
-	fails := e.Result.Failures()
+	fails := res.Failures()
 	for i, f := range fails {
 		if i == maxRowsInError {
 			fmt.Fprintf(&b, "; and %d more failed rows", len(fails)-maxRowsInError)
 			break
 		}
-		fmt.Fprintf(&b, "; row %d: %s", f.Row, oneLine(f.Message))
+		fmt.Fprintf(&b, "; row %d: %s", f.Row, textsafe.OneLine(strings.TrimSpace(f.Message)))
+	}
+	if res.Success && len(fails) == 0 && !summaryCountsFailed(res.Summary) && res.Details != nil {
+		b.WriteString(` (success is true, but the result has "details", which Infiniti sends only when rows failed)`)
 	}
 	return b.String()
-}
-
-// oneLine trims a message and folds any line breaks into spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

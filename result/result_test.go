@@ -107,14 +107,36 @@ func TestStatus(t *testing.T) {
 		{" user created ", StatusCreated},
 		{"User Updated", StatusUpdated},
 		{"USER UPDATED", StatusUpdated},
+		{"\tuser updated\r\n", StatusUpdated},
 		{emailFailure, StatusFailed},
-		{"Import FAILED", StatusFailed},
+		{"USER FAILED TO IMPORT: no reason given", StatusFailed},
+		// Fail closed: only the exact success texts are successes, and only
+		// the vendor's failure wording is a recognised failure.
+		{"Import FAILED", StatusUnknown},
+		{"User (bob) does not exist.", StatusUnknown},
+		{"User Updated (previous import failed)", StatusUnknown},
+		{"User Updated.", StatusUnknown},
+		{"User  Created", StatusUnknown},
+		{"User Created\x00", StatusUnknown},
+		{"Contact Created", StatusUnknown},
 		{"User Skipped", StatusUnknown},
 		{"", StatusUnknown},
 	}
 	for _, tt := range tests {
-		if got := statusOf(tt.text); got != tt.want {
+		got := statusOf(tt.text)
+		if got != tt.want {
 			t.Errorf("statusOf(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+		if want := tt.want == StatusCreated || tt.want == StatusUpdated; got.Success() != want {
+			t.Errorf("statusOf(%q).Success() = %v, want %v", tt.text, got.Success(), want)
+		}
+	}
+	// Every text of the table is recognised, in any case and with spaces.
+	for text, want := range successOutcomes {
+		for _, variant := range []string{text, strings.ToUpper(text), " " + text + "\n"} {
+			if got := statusOf(variant); got != want {
+				t.Errorf("statusOf(%q) = %v, want %v", variant, got, want)
+			}
 		}
 	}
 	var zero Status
@@ -170,10 +192,38 @@ func TestErr(t *testing.T) {
 		{"success false, no summary", Result{}, `infiniti import failed ("success": false, no summary)`},
 		{"counts say failed", Result{Success: true, Summary: "1 user processed. 0 users created. 0 users updated. 1 user failed."}, "infiniti import failed: 1 user processed. 0 users created. 0 users updated. 1 user failed."},
 		{"row failed", Result{Success: true, Summary: "done", Details: []RowOutcome{failed}}, "infiniti import failed: done; row 2: Field (emailAddress) is not a well-formed email address. User failed to import: Field (emailAddress) is not a well-formed email address."},
-		{"unknown rows alone", Result{Success: true, Summary: "done", Details: []RowOutcome{{Row: 1, Status: StatusUnknown, Message: "User Skipped"}}}, ""},
+		{"unknown rows alone", Result{Success: true, Summary: "done", Details: []RowOutcome{{Row: 1, Status: StatusUnknown, Message: "User Skipped"}}}, "infiniti import failed: done; row 1: User Skipped"},
 		{"many rows", Result{Success: false, Summary: "5 users failed.", Details: []RowOutcome{
 			{1, StatusFailed, "a failed"}, {2, StatusFailed, "b\nfailed"}, {3, StatusCreated, "User Created"}, {4, StatusFailed, "c failed"}, {5, StatusFailed, "d failed"}, {6, StatusFailed, "e failed"},
-		}}, "infiniti import failed: 5 users failed.; row 1: a failed; row 2: b failed; row 4: c failed; and 2 more failed rows"},
+		}}, `infiniti import failed: 5 users failed.; row 1: a failed; row 2: b\nfailed; row 4: c failed; and 2 more failed rows`},
+
+		// Issue 8, item 6: a clause counting a failed user fails the
+		// import, whatever other clauses are missing.
+		{"failed clause with processed only", Result{Success: true, Summary: "3 users processed. 1 user failed."}, "infiniti import failed: 3 users processed. 1 user failed."},
+		{"failed clause alone", Result{Success: true, Summary: "1 user failed."}, "infiniti import failed: 1 user failed."},
+		{"failed clause in capitals, no final stop", Result{Success: true, Summary: "Done. 2 USERS FAILED"}, "infiniti import failed: Done. 2 USERS FAILED"},
+		{"failed clause with separators", Result{Success: true, Summary: "1,000 users failed."}, "infiniti import failed: 1,000 users failed."},
+		{"failed count too long for Counts", Result{Success: true, Summary: "99999999999999999999 users failed."}, "infiniti import failed: 99999999999999999999 users failed."},
+		{"failed clause said twice", Result{Success: true, Summary: "2 users processed. 0 users created. 1 user updated. 0 users failed. 1 user failed."}, "infiniti import failed: 2 users processed. 0 users created. 1 user updated. 0 users failed. 1 user failed."},
+		{"zero failed, other clauses missing", Result{Success: true, Summary: "3 users processed. 0 users failed."}, ""},
+		{"zero failed with separators", Result{Success: true, Summary: "0,000 users failed."}, ""},
+
+		// Fail closed on rows: anything but an exact success is a failure.
+		{"row whose user does not exist", Result{Success: true, Summary: "1 user processed.", Details: []RowOutcome{{Row: 1, Status: statusOf("User (bob) does not exist."), Message: "User (bob) does not exist."}}},
+			"infiniti import failed: 1 user processed.; row 1: User (bob) does not exist."},
+		{"row updated after a previous failure", Result{Success: true, Summary: "ok", Details: []RowOutcome{{Row: 4, Status: statusOf("User Updated (previous import failed)"), Message: "User Updated (previous import failed)"}}},
+			"infiniti import failed: ok; row 4: User Updated (previous import failed)"},
+		{"zero RowOutcome", Result{Success: true, Summary: "ok", Details: []RowOutcome{{}}}, "infiniti import failed: ok; row 0: "},
+		{"details present, every row a success", Result{Success: true, Summary: "2 users processed. 1 user created. 1 user updated. 0 users failed.", Details: []RowOutcome{{1, StatusCreated, "User Created"}, {2, StatusUpdated, "User Updated"}}},
+			`infiniti import failed: 2 users processed. 1 user created. 1 user updated. 0 users failed. (success is true, but the result has "details", which Infiniti sends only when rows failed)`},
+		{"empty details object", Result{Success: true, Summary: "ok", Details: []RowOutcome{}},
+			`infiniti import failed: ok (success is true, but the result has "details", which Infiniti sends only when rows failed)`},
+
+		// Issue 8, item 8: one line, control characters escaped.
+		{"summary with forged log line", Result{Success: false, Summary: "Bad.\nlevel=INFO msg=ok\r\x1b[2K\u0085\u2028\u202eevil"},
+			`infiniti import failed: Bad.\nlevel=INFO msg=ok\r\x1b[2K\u0085\u2028\u202eevil`},
+		{"row message with controls", Result{Success: false, Summary: "x", Details: []RowOutcome{{Row: 1, Status: StatusFailed, Message: " \x07bell\x7f\u009b31m\u2029\u2066 "}}},
+			`infiniti import failed: x; row 1: \x07bell\x7f\u009b31m\u2029\u2066`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +242,40 @@ func TestErr(t *testing.T) {
 			if got := err.Error(); got != tt.want {
 				t.Errorf("Error() = %q\nwant      %q", got, tt.want)
 			}
+			for _, r := range err.Error() {
+				if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 || r == 0x202e || r == 0x2066 {
+					t.Errorf("Error() holds %U: %q", r, err.Error())
+				}
+			}
 		})
+	}
+}
+
+func TestImportErrorNilResult(t *testing.T) {
+	if got, want := (&ImportError{}).Error(), "infiniti import failed (no result)"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestFailures checks that every row that is not exactly a success is
+// reported, in row order, whatever its status.
+func TestFailures(t *testing.T) {
+	res, err := Parse(strings.NewReader(`{"success":true,"summary":"5 users processed.","details":{
+		"1":"User Created","2":"User (bob) does not exist.","3":" user updated ","4":"User Updated (previous import failed)","5":"` + strings.TrimSpace(emailFailure) + `","6":""}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RowOutcome{
+		{Row: 2, Status: StatusUnknown, Message: "User (bob) does not exist."},
+		{Row: 4, Status: StatusUnknown, Message: "User Updated (previous import failed)"},
+		{Row: 5, Status: StatusFailed, Message: strings.TrimSpace(emailFailure)},
+		{Row: 6, Status: StatusUnknown, Message: ""},
+	}
+	if diff := cmp.Diff(want, res.Failures()); diff != "" {
+		t.Errorf("Failures (-want +got):\n%s", diff)
+	}
+	if res.Err() == nil {
+		t.Error("Err() = nil")
 	}
 }
 
@@ -225,6 +308,25 @@ func TestParseRejects(t *testing.T) {
 		{"html after blank lines", "\r\n\n<html>", "the body is not JSON"},
 		{"duplicate row", `{"success":false,"summary":"x","details":{"1":"User Created","2":"a failed","1":"User Updated"}}`, `details row 1 appears twice`},
 		{"trailing data", `{"success":true,"summary":"x"} {"success":false}`, "unexpected data after the result object"},
+		{"boolean", `true`, "the result is a boolean, not a JSON object"},
+		// Keys given twice: encoding/json would keep the last one.
+		{"success twice", `{"success":false,"summary":"x","success":true}`, `"success" appears twice`},
+		{"success twice, once null", `{"success":null,"success":true}`, `"success" appears twice`},
+		{"success twice, once escaped", `{"success":false,"succ\u0065ss":true}`, `"success" appears twice`},
+		{"summary twice", `{"success":true,"summary":"1 user failed.","summary":"0 users failed."}`, `"summary" appears twice`},
+		{"details twice", `{"success":true,"details":{"1":"a failed"},"details":null}`, `"details" appears twice`},
+		// Keys in another case are not the protocol's: encoding/json
+		// would read them as success.
+		{"success in title case", `{"Success":true,"summary":"x"}`, `"success" is missing or null`},
+		{"success in capitals", `{"SUCCESS":true}`, `"success" is missing or null`},
+		{"success with a long s, which encoding/json folds to s", "{\"succe\u017fs\":true}", `"success" is missing or null`},
+		{"BOM then HTML", "\xef\xbb\xbf<html>", "the body is not JSON"},
+		{"BOM alone", "\xef\xbb\xbf", "the body is empty"},
+		{"two BOMs", "\xef\xbb\xbf\xef\xbb\xbf{\"success\":true}", "the body is not JSON"},
+		{"details escaped key not a number", `{"success":false,"details":{"\u0031x":"a"}}`, `details key "1x" is not a row number`},
+		{"details escaped key, outcome not a string", `{"success":false,"details":{"\u0031":5}}`, `the outcome of details row "1" must be a string, not a number`},
+		{"details invalid UTF-8 key", "{\"success\":false,\"details\":{\"1\xff\":\"a\"}}", "details key \"1\ufffd\" is not a row number"},
+		{"details row twice, once escaped", `{"success":false,"details":{"1":"a","\u0031":"b"}}`, `details row 1 appears twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,16 +356,22 @@ func TestParseTolerates(t *testing.T) {
 		{"unknown fields", `{"success":true,"summary":"ok","took":12,"warnings":["x"]}`, &Result{Success: true, Summary: "ok"}},
 		{"no summary", `{"success":true}`, &Result{Success: true}},
 		{"null details", `{"success":true,"summary":"ok","details":null}`, &Result{Success: true, Summary: "ok"}},
-		{"empty details", `{"success":true,"summary":"ok","details":{}}`, &Result{Success: true, Summary: "ok"}},
-		{"details sorted numerically", `{"success":false,"summary":"x","details":{"10":"User Created","9":"a failed","100":"User Updated"}}`, &Result{Summary: "x", Details: []RowOutcome{
-			{9, StatusFailed, "a failed"}, {10, StatusCreated, "User Created"}, {100, StatusUpdated, "User Updated"},
+		{"empty details", `{"success":true,"summary":"ok","details":{}}`, &Result{Success: true, Summary: "ok", Details: []RowOutcome{}}},
+		{"details sorted numerically", `{"success":false,"summary":"x","details":{"10":"User Created","9":"a failed to import","100":"User Updated"}}`, &Result{Summary: "x", Details: []RowOutcome{
+			{9, StatusFailed, "a failed to import"}, {10, StatusCreated, "User Created"}, {100, StatusUpdated, "User Updated"},
 		}}},
-		{"escapes and unicode", `{"success":false,"summary":"\u00c9l\u00e8ves","details":{"1":"Field (name) \"\u00c9\" failed\n","2":"Zoë failed"}}`, &Result{Summary: "Élèves", Details: []RowOutcome{
-			{1, StatusFailed, "Field (name) \"É\" failed\n"}, {2, StatusFailed, "Zoë failed"},
+		{"escapes and unicode", `{"success":false,"summary":"\u00c9l\u00e8ves","details":{"1":"Field (name) \"\u00c9\" failed to import\n","2":"Zoë failed"}}`, &Result{Summary: "Élèves", Details: []RowOutcome{
+			{1, StatusFailed, "Field (name) \"É\" failed to import\n"}, {2, StatusUnknown, "Zoë failed"},
 		}}},
-		{"invalid utf-8 as encoding/json decodes it", "{\"success\":false,\"details\":{\"1\":\"bad \xff failed\"}}", &Result{Details: []RowOutcome{
-			{1, StatusFailed, "bad \ufffd failed"},
+		{"invalid utf-8 as encoding/json decodes it", "{\"success\":false,\"details\":{\"1\":\"bad \xff failed to import\"}}", &Result{Details: []RowOutcome{
+			{1, StatusFailed, "bad \ufffd failed to import"},
 		}}},
+		{"BOM", "\xef\xbb\xbf{\"success\":true,\"summary\":\"ok\"}", &Result{Success: true, Summary: "ok"}},
+		{"BOM and white space", "\xef\xbb\xbf \r\n{\"success\":true}\n", &Result{Success: true}},
+		{"keys in another case are unknown fields", `{"Success":true,"success":false,"SUMMARY":"Fine","Details":{"1":"x"},"summary":"real"}`, &Result{Summary: "real"}},
+		{"escaped keys are the keys they spell", `{"\u0073uccess":true,"summ\u0061ry":"ok","details":{"\u0031":"User Created"}}`, &Result{Success: true, Summary: "ok", Details: []RowOutcome{{1, StatusCreated, "User Created"}}}},
+		{"unknown fields of every shape", `{"a":{"b":[1,{"c":"}]\"{["}],"d":{}},"success":true,"e":[],"f":-1.5e3,"g":null,"h":false,"i":"\\","summary":"ok","j":[[[]]]}`, &Result{Success: true, Summary: "ok"}},
+		{"details null", `{"details":null,"success":true}`, &Result{Success: true}},
 		{"white space inside details", "{\"success\":false,\"details\": { \"2\" : \"User Created\" ,\n \"1\" :\"x\" } }", &Result{Details: []RowOutcome{
 			{1, StatusUnknown, "x"}, {2, StatusCreated, "User Created"},
 		}}},

@@ -3,24 +3,43 @@
 // without a school: in the manner of net/http/httptest.
 //
 // The server speaks the protocol as Infiniti does, as far as it is known:
-// it checks HTTP Basic Auth (answering Infiniti's "Unauthorised. Check
-// credentials." result), takes the first file part of a multipart POST as
-// the CSV, applies the user-groups rules against the groups and users it
-// is given, keeps the memberships in memory, and answers with Infiniti's
-// summary wording and, when a row fails, the details of every row. It
-// records each request, and it can inject faults: a status code for the
-// next requests, a Retry-After header, a delay, a connection dropped in the
-// middle of an upload.
+// it serves only the import paths it knows (ImportUserGroupsPath and
+// ImportContactsPath, below an optional WithPathPrefix), checks HTTP Basic
+// Auth (answering Infiniti's "Unauthorised. Check credentials." result),
+// takes the first file part of a multipart POST as the CSV, applies the
+// user-groups rules against the groups and users it is given, keeps the
+// memberships in memory (Memberships), and answers with Infiniti's summary
+// wording and, when a row fails, the details of every row. A contacts
+// import replaces the contacts of the users it names (Contacts); its
+// answer is the fake's invention, see ImportContactsPath. It records each
+// request, and it can inject faults: a status code for the next requests,
+// a Retry-After header, a delay, a connection dropped in the middle of an
+// upload.
+//
+// The fake reads uploads with its own code on encoding/csv, not with the
+// SDK's csvspec package, so that a bug in csvspec's Reader or Writer shows
+// up in tests that use the fake instead of being mirrored by it. Like
+// Infiniti it requires the header names exactly (in any order, other
+// columns ignored: the fake's choice), strips a UTF-8 byte order mark,
+// skips blank lines and numbers the data rows from 1, header excluded.
 //
 // Where Infiniti's behaviour is not documented the fake makes a choice of
 // its own, noted on the option or method concerned; test against a real
-// site before relying on those details.
+// site before relying on those details. In short, the fake's choices: it
+// answers 404 (text) for a path it does not serve and 405 for a method
+// other than POST; 404 with a result for a tenant WithTenants does not
+// list; 401 with the "Unauthorised" result for bad credentials; 400 with a
+// result for a request with no file part or a CSV whose header is wrong;
+// and 200 with a result once the rows have been applied. It checks the
+// path (as sent, percent-encoding included, so "%2F" is not a slash),
+// then the method, the tenant and the credentials, in that order.
 package clienttest
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/x509"
-	stdcsv "encoding/csv"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,14 +47,38 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/result"
+)
+
+// The import paths the server serves, below its WithPathPrefix. Any other
+// path is answered 404.
+const (
+	// ImportUserGroupsPath is the user-groups import.
+	ImportUserGroupsPath = "/api/import/userGroups"
+	// ImportContactsPath is the contacts import with its mode, the one
+	// mode seen in the field: replace the contacts of the users in the
+	// file. The fake answers 404 for any other mode, since other mode
+	// names are not published (the fake's choice).
+	//
+	// The fake checks the header (username, type, role, primary,
+	// addressee, contact, sms, scenarios, spelled exactly) and that each
+	// row's user exists (WithUsers), and no value: the pre-flight check is
+	// csvspec's. The rows of a user that pass become that user's contacts,
+	// replacing those an earlier file set; users the file does not name,
+	// or whose rows all fail, keep theirs. Its answer is its own
+	// invention, since Infiniti's is not documented: in the user-groups
+	// wording, each row counted as a user, "User Updated" for a row
+	// applied (a contacts import creates no user) and a failure otherwise,
+	// with the details of every row when one fails.
+	ImportContactsPath = "/api/import/userContacts/" + contactsMode
+	contactsMode       = "replaceDeclaredPatronsKeepCustomContacts"
 )
 
 // The account a Server accepts unless WithAccount says otherwise.
@@ -53,6 +96,29 @@ type Option func(*Server)
 // WithAccount sets the only credentials the server accepts.
 func WithAccount(username, password string) Option {
 	return func(s *Server) { s.username, s.password = username, password }
+}
+
+// WithLatin1Credentials makes the server decode the Basic Auth username
+// and password as ISO-8859-1, one byte per character, as Apache Tomcat's
+// Basic authenticator does by default, instead of as UTF-8 (the default,
+// as curl sends them). With it, a client that sends a non-ASCII password
+// such as DefaultPassword in UTF-8 is refused with the "Unauthorised"
+// result, as such a server refuses it, and one that sends it in ISO-8859-1
+// is accepted. Which one Infiniti expects is not documented.
+func WithLatin1Credentials() Option {
+	return func(s *Server) { s.latin1 = true }
+}
+
+// WithTenants defines the tenants the server serves: a request whose
+// tenantId query parameter is not one of ids, or that has none, is refused
+// with status 404 and a result whose summary names the tenant, before its
+// credentials are checked and before its upload is read. Infiniti's answer
+// to an unknown tenant is not documented: 404 is the fake's choice. The
+// tenants share the server's users, groups and memberships; use one Server
+// per school to keep them apart. Without this option any tenant, or none,
+// is accepted.
+func WithTenants(ids ...string) Option {
+	return func(s *Server) { s.tenants = set(ids) }
 }
 
 // WithLibraryGroups defines the library groups; a row naming another fails.
@@ -75,8 +141,15 @@ func WithUsers(usernames ...string) Option {
 
 // WithPathPrefix serves the imports below prefix, such as "/infiniti", as a
 // site behind a reverse proxy does: prefix + "/api/import/userGroups".
+// Surrounding slashes in prefix do not matter; "" or "/" is no prefix.
 func WithPathPrefix(prefix string) Option {
-	return func(s *Server) { s.prefix = "/" + strings.Trim(prefix, "/") }
+	return func(s *Server) {
+		if p := strings.Trim(prefix, "/"); p != "" {
+			s.prefix = "/" + p
+		} else {
+			s.prefix = ""
+		}
+	}
 }
 
 // ApplyMode is how the fake applies a user-groups file to the memberships it
@@ -149,26 +222,50 @@ type Fault struct {
 // A Request is what the server recorded of one request. It never holds
 // the password.
 type Request struct {
-	Method          string
-	Path            string
-	TenantID        string // the tenantId query parameter, "" if absent
-	HasTenantID     bool   // whether tenantId was in the query at all
-	Username        string // the Basic Auth username, "" if none
-	Authorized      bool   // whether the credentials were right
-	Header          http.Header
-	FormName        string // form name of the first file part
-	FileName        string // file name of the first file part
-	PartContentType string // Content-Type of the first file part
-	CSV             []byte // the first 1 MiB of the CSV
-	CSVSize         int64  // the size of the whole CSV
-	Status          int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
-	Result          *result.Result
+	Method      string
+	Path        string
+	TenantID    string // the first tenantId query parameter, "" if absent
+	HasTenantID bool   // whether tenantId was in the query at all
+	// Username is the Basic Auth username, "" if none, decoded as the
+	// server decodes it (ISO-8859-1 with WithLatin1Credentials; otherwise
+	// the bytes sent, which should be UTF-8).
+	Username   string
+	Authorized bool // whether the credentials were right
+	// ContentLength is the request's Content-Length: -1 when the length
+	// was not declared, as in a chunked upload.
+	ContentLength int64
+	// TransferEncoding is the request's transfer encodings, outermost
+	// first, such as ["chunked"]; nil when the body was sent with a
+	// Content-Length.
+	TransferEncoding []string
+	Header           http.Header
+	FormName         string // form name of the first file part
+	FileName         string // file name of the first file part
+	PartContentType  string // Content-Type of the first file part
+	CSV              []byte // the first 1 MiB of the CSV
+	CSVSize          int64  // the size of the whole CSV
+	Status           int    // the status the server answered; 0 if it sent none (a dropped connection, or a client that gave up)
+	Result           *result.Result
 }
 
 // Membership is the groups a user is in.
 type Membership struct {
 	LibraryGroups []string // sorted
 	SystemGroups  []string // sorted
+}
+
+// Contact is one contact of a user as the contacts import received it: the
+// values of one row's columns, verbatim (not trimmed, parsed or
+// validated), so that a test sees exactly what its program sent, such as
+// "True" or "true" for Primary.
+type Contact struct {
+	Type      string // "type": email or phone
+	Role      string // "role": patron or guardian
+	Primary   string // "primary": a boolean
+	Addressee string // "addressee": the name to address
+	Contact   string // "contact": the address or number
+	SMS       string // "sms": a boolean, may be empty
+	Scenarios string // "scenarios": ;-separated names
 }
 
 // Server is a fake Infiniti import server. Create it with NewServer and
@@ -181,7 +278,9 @@ type Server struct {
 	ts *httptest.Server
 
 	username, password string
-	prefix             string
+	latin1             bool            // decode Basic credentials as ISO-8859-1
+	tenants            map[string]bool // nil: any
+	prefix             string          // "" or "/infiniti": no trailing slash
 	libraryGroups      map[string]bool // nil: any
 	systemGroups       map[string]bool // nil: any
 	users              map[string]bool // nil: any
@@ -189,6 +288,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	members  map[string]*members
+	contacts map[string][]Contact
 	requests []Request
 	faults   []Fault
 }
@@ -200,7 +300,7 @@ type members struct{ library, system map[string]bool }
 // otherwise. Use Server.Client for an *http.Client that trusts its
 // certificate.
 func NewServer(opts ...Option) *Server {
-	s := &Server{username: DefaultUsername, password: DefaultPassword, members: make(map[string]*members)}
+	s := &Server{username: DefaultUsername, password: DefaultPassword, members: make(map[string]*members), contacts: make(map[string][]Contact)}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -251,6 +351,19 @@ func (s *Server) Memberships() map[string]Membership {
 	return out
 }
 
+// Contacts returns every user's contacts, as contacts imports have set
+// them: for each user, the contacts of the rows applied for that user by
+// the last file that named the user, in file order.
+func (s *Server) Contacts() map[string][]Contact {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]Contact, len(s.contacts))
+	for u, cs := range s.contacts {
+		out[u] = slices.Clone(cs)
+	}
+	return out
+}
+
 func keys(m map[string]bool) []string {
 	if len(m) == 0 {
 		return nil
@@ -282,11 +395,17 @@ func (s *Server) nextFault() (Fault, bool) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	tenant, hasTenant := r.URL.Query()["tenantId"]
-	rec := Request{Method: r.Method, Path: r.URL.Path, HasTenantID: hasTenant, Header: r.Header.Clone()}
+	rec := Request{
+		Method: r.Method, Path: r.URL.Path, HasTenantID: hasTenant, Header: r.Header.Clone(),
+		ContentLength: r.ContentLength, TransferEncoding: slices.Clone(r.TransferEncoding),
+	}
 	if hasTenant {
 		rec.TenantID = tenant[0]
 	}
 	user, pass, _ := r.BasicAuth()
+	if s.latin1 {
+		user, pass = latin1(user), latin1(pass)
+	}
 	rec.Username = user
 	rec.Authorized = user == s.username && pass == s.password
 	rec.Header.Del("Authorization")
@@ -313,7 +432,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler)
 	}
-	var csv io.Reader // the CSV part, once found
+	var upload io.Reader // the CSV part, once found
 	problem := ""
 	if f.Status != 0 || f.Delay > 0 {
 		// Read the whole upload first: the fault comes after it, and the
@@ -321,7 +440,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if part, p := firstFilePart(r, &rec); part != nil {
 			b, _ := io.ReadAll(part)
 			rec.CSV, rec.CSVSize = b[:min(len(b), maxRecordedCSV)], int64(len(b))
-			csv = bytes.NewReader(b)
+			upload = bytes.NewReader(b)
 		} else {
 			problem = p
 		}
@@ -373,7 +492,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 	}
-	if !strings.HasPrefix(r.URL.Path, strings.TrimSuffix(s.prefix, "/")+"/api/import/") {
+	var apply func(io.Reader) (int, *result.Result)
+	prefix := (&url.URL{Path: s.prefix}).EscapedPath()
+	switch r.URL.EscapedPath() {
+	case prefix + ImportUserGroupsPath:
+		apply = s.importUserGroups
+	case prefix + ImportContactsPath:
+		apply = s.importContacts
+	default:
 		rec.Status = http.StatusNotFound
 		record()
 		http.NotFound(w, r)
@@ -386,30 +512,49 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if s.tenants != nil && (!hasTenant || !s.tenants[rec.TenantID]) {
+		// Not documented; the fake's choice, see WithTenants.
+		summary := fmt.Sprintf("Unknown tenant (%s).", rec.TenantID)
+		if !hasTenant {
+			summary = "No tenant: the tenantId query parameter is required."
+		}
+		reply(http.StatusNotFound, &result.Result{Success: false, Summary: summary})
+		return
+	}
 	if !rec.Authorized {
 		// Infiniti's documented answer; the status it uses is not
 		// documented, the fake answers 401.
 		reply(http.StatusUnauthorized, &result.Result{Success: false, Summary: "Unauthorised. Check credentials."})
 		return
 	}
-	userGroups := r.URL.Path == strings.TrimSuffix(s.prefix, "/")+"/api/import/userGroups"
-	if csv == nil && problem == "" {
+	if upload == nil && problem == "" {
 		part, p := firstFilePart(r, &rec)
 		if part == nil {
 			problem = p
 		} else {
 			capture := &limitedBuffer{max: maxRecordedCSV}
-			status, res := s.importCSV(io.TeeReader(part, capture), userGroups)
+			status, res := apply(io.TeeReader(part, capture))
 			rec.CSV, rec.CSVSize = capture.buf.Bytes(), capture.n
 			reply(status, res)
 			return
 		}
 	}
-	if csv == nil {
+	if upload == nil {
 		reply(http.StatusBadRequest, &result.Result{Success: false, Summary: problem})
 		return
 	}
-	reply(s.importCSV(csv, userGroups))
+	reply(apply(upload))
+}
+
+// latin1 decodes s as ISO-8859-1: each byte is the code point of one
+// character.
+func latin1(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
 }
 
 // firstFilePart returns the content of the first file part of a multipart
@@ -450,10 +595,110 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// rowOutcome is what the import did with one row.
-type rowOutcome struct {
-	rec     csvspec.Record
-	failure string // "" if the row is imported
+// userGroupsColumns is the user-groups header, whose names Infiniti
+// requires exactly.
+var userGroupsColumns = []string{"username", "library-group", "system-group"}
+
+// row is one data row of an upload: its values in the order of the
+// columns asked for, or why it could not be read.
+type row struct {
+	n       int      // 1-based data row, header excluded
+	values  []string // by column; nil if failure is set
+	failure string   // "" if the row could be read
+}
+
+// errHeader is an upload whose header is wrong: nothing can be imported.
+type errHeader struct{ msg string }
+
+func (e *errHeader) Error() string { return e.msg }
+
+// readUpload reads a CSV upload with encoding/csv, independently of the
+// SDK's csvspec: a UTF-8 byte order mark is stripped, blank lines are
+// skipped and not counted, the header must name each of columns exactly
+// once (other columns are ignored), and each data row, numbered from 1, is
+// given to each in order with its values in the order of columns. A row
+// that cannot be read (quoting, or a number of fields other than the
+// header's) is given with failure set, and reading goes on. The error is
+// an *errHeader for a wrong header, or the upload's read error.
+func readUpload(upload io.Reader, columns []string, each func(row)) error {
+	cr := csv.NewReader(stripBOM(upload))
+	cr.FieldsPerRecord = -1 // the fake checks the count itself, to go on after a bad row
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil // an empty file: no rows
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &errHeader{"The CSV header cannot be read: it " + malformed(pe)}
+	}
+	if err != nil {
+		return err
+	}
+	index := make([]int, len(columns))
+	for i, col := range columns {
+		index[i] = -1
+		for j, name := range header {
+			if name != col {
+				continue
+			}
+			if index[i] >= 0 {
+				return &errHeader{fmt.Sprintf("The CSV header is invalid: column %q appears twice.", col)}
+			}
+			index[i] = j
+		}
+		if index[i] < 0 {
+			return &errHeader{fmt.Sprintf("The CSV header is invalid: column %q is missing; the header must name the columns %s, spelled exactly.", col, strings.Join(columns, ", "))}
+		}
+	}
+	nfields := len(header)
+	for n := 1; ; n++ {
+		before := cr.InputOffset()
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		r := row{n: n}
+		switch {
+		case errors.As(err, &pe):
+			if cr.InputOffset() == before {
+				return err // no progress: cannot go on
+			}
+			r.failure = "is malformed: it " + malformed(pe)
+		case err != nil:
+			return err
+		case len(rec) != nfields:
+			line, _ := cr.FieldPos(0)
+			r.failure = fmt.Sprintf("is malformed: line %d has %d fields but the header has %d.", line, len(rec), nfields)
+		default:
+			r.values = make([]string, len(columns))
+			for i, j := range index {
+				r.values[i] = rec[j]
+			}
+		}
+		each(r)
+	}
+}
+
+// malformed says, in the fake's own words, what is wrong with a record
+// encoding/csv cannot read, ending with a full stop.
+func malformed(pe *csv.ParseError) string {
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf(`has a quote (") inside a value that is not quoted, on line %d, column %d.`, pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Sprintf(`starts on line %d and has a stray quote or a quoted value that is never closed (seen on line %d, column %d).`, pe.StartLine, pe.Line, pe.Column)
+	}
+	return fmt.Sprintf("cannot be read from line %d: %v.", pe.StartLine, pe.Err)
+}
+
+// stripBOM returns a reader of r without a leading UTF-8 byte order mark.
+func stripBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
+		_, _ = br.Discard(3)
+	}
+	return br
 }
 
 // failed words a failure as Infiniti does: the field, the reason, and the
@@ -463,99 +708,163 @@ func failed(field, reason string) string {
 	return m + " User failed to import: " + m + " "
 }
 
-// importCSV applies the rules to every row, then the memberships of the
-// rows that pass. For imports other than user groups (any other path under
-// /api/import/) the fake only counts the data rows, as processed and
-// updated: it does not know their rules.
-func (s *Server) importCSV(csv io.Reader, userGroups bool) (int, *result.Result) {
-	var rows []rowOutcome
-	var contentRows int
-	if userGroups {
-		rd := csvspec.NewReader(csv)
-		for {
-			rec, err := rd.Read()
-			if err == io.EOF {
-				break
-			}
-			var pe *csvspec.ParseError
-			if errors.As(err, &pe) && pe.Row == 0 {
-				// The header is wrong: nothing can be imported. What
-				// Infiniti answers here is not documented.
-				_, _ = io.Copy(io.Discard, csv)
-				return http.StatusBadRequest, &result.Result{Success: false, Summary: "The CSV header is invalid: " + strings.TrimPrefix(err.Error(), "csvspec: ")}
-			}
-			if err != nil && pe == nil {
-				return http.StatusBadRequest, &result.Result{Success: false, Summary: "Reading the upload failed."}
-			}
-			o := rowOutcome{rec: rec}
-			if err != nil {
-				o.failure = failed("row", "is malformed: "+strings.TrimPrefix(err.Error(), "csvspec: ")+".")
-			} else {
-				o.failure = s.checkRow(rec.UserGroup)
-			}
-			rows = append(rows, o)
+// readFailure answers a failed upload read: the header (nothing can be
+// imported; what Infiniti answers is not documented) or the body itself.
+func readFailure(err error) (int, *result.Result) {
+	var he *errHeader
+	if errors.As(err, &he) {
+		return http.StatusBadRequest, &result.Result{Success: false, Summary: he.msg}
+	}
+	return http.StatusBadRequest, &result.Result{Success: false, Summary: "Reading the upload failed."}
+}
+
+// userGroupRow is a user-groups row and what the import does with it.
+type userGroupRow struct {
+	n                                int
+	username, libraryGroup, sysGroup string
+	failure                          string // "" if the row is imported
+}
+
+// importUserGroups applies a user-groups upload: the rules to every row,
+// then the memberships of the rows that pass, as ApplyMode says.
+func (s *Server) importUserGroups(upload io.Reader) (int, *result.Result) {
+	var rows []userGroupRow
+	err := readUpload(upload, userGroupsColumns, func(r row) {
+		o := userGroupRow{n: r.n}
+		if r.failure != "" {
+			o.failure = failed("row", r.failure)
+		} else {
+			o.username, o.libraryGroup, o.sysGroup = r.values[0], r.values[1], r.values[2]
+			o.failure = s.checkRow(o)
 		}
-	} else {
-		cr := stdcsv.NewReader(csv)
-		cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = -1, true, true
-		for {
-			_, err := cr.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return http.StatusBadRequest, &result.Result{Success: false, Summary: "Reading the upload failed."}
-			}
-			contentRows++
-		}
-		contentRows = max(0, contentRows-1) // the header
+		rows = append(rows, o)
+	})
+	if err != nil {
+		_, _ = io.Copy(io.Discard, upload)
+		return readFailure(err)
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var created, updated, nfailed int
-	var details []result.RowOutcome
+	var tally tally
 	replaced := make(map[string]bool) // users whose groups this file has reset, in ApplyReplace
 	for _, o := range rows {
-		text, status := o.failure, result.StatusFailed
-		if text == "" {
-			u := o.rec.Username
-			m, ok := s.members[u]
-			if ok {
-				text, status = "User Updated", result.StatusUpdated
-				updated++
-				if s.mode == ApplyReplace && !replaced[u] {
-					clear(m.library)
-					clear(m.system)
-				}
-			} else {
-				m = &members{library: map[string]bool{}, system: map[string]bool{}}
-				s.members[u] = m
-				text, status = "User Created", result.StatusCreated
-				created++
-			}
-			replaced[u] = true
-			if g := o.rec.LibraryGroup; g != "" {
-				m.library[g] = true
-			}
-			if g := o.rec.SystemGroup; g != "" {
-				m.system[g] = true
+		if o.failure != "" {
+			tally.fail(o.n, o.failure)
+			continue
+		}
+		u := o.username
+		m, ok := s.members[u]
+		if ok {
+			tally.update(o.n)
+			if s.mode == ApplyReplace && !replaced[u] {
+				clear(m.library)
+				clear(m.system)
 			}
 		} else {
-			nfailed++
+			m = &members{library: map[string]bool{}, system: map[string]bool{}}
+			s.members[u] = m
+			tally.create(o.n)
 		}
-		details = append(details, result.RowOutcome{Row: o.rec.Row, Status: status, Message: text})
+		replaced[u] = true
+		if g := o.libraryGroup; g != "" {
+			m.library[g] = true
+		}
+		if g := o.sysGroup; g != "" {
+			m.system[g] = true
+		}
 	}
-	processed := len(rows) + contentRows
-	updated += contentRows
+	return http.StatusOK, tally.result()
+}
+
+// contactsColumns is the contacts header, which the fake requires exactly
+// (in any order), as Infiniti surely does.
+var contactsColumns = []string{"username", "type", "role", "primary", "addressee", "contact", "sms", "scenarios"}
+
+// importContacts applies a contacts upload in the one known mode, as
+// ImportContactsPath describes: the rows of each user in the file that
+// pass form that user's new set of contacts. The answer is worded as for
+// user groups, so that the result package reads it.
+func (s *Server) importContacts(upload io.Reader) (int, *result.Result) {
+	type contactRow struct {
+		n        int
+		username string
+		contact  Contact
+		failure  string
+	}
+	var rows []contactRow
+	err := readUpload(upload, contactsColumns, func(r row) {
+		o := contactRow{n: r.n}
+		switch {
+		case r.failure != "":
+			o.failure = failed("row", r.failure)
+		case r.values[0] == "":
+			o.failure = failed("username", "is required.")
+		case s.users != nil && !s.users[r.values[0]]:
+			o.failure = failed("username", fmt.Sprintf("User (%s) does not exist.", r.values[0]))
+		default:
+			v := r.values
+			o.username = v[0]
+			o.contact = Contact{Type: v[1], Role: v[2], Primary: v[3], Addressee: v[4], Contact: v[5], SMS: v[6], Scenarios: v[7]}
+		}
+		rows = append(rows, o)
+	})
+	if err != nil {
+		_, _ = io.Copy(io.Discard, upload)
+		return readFailure(err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var tally tally
+	fresh := make(map[string][]Contact) // the new sets, per user in the file
+	for _, o := range rows {
+		if o.failure != "" {
+			tally.fail(o.n, o.failure)
+			continue
+		}
+		fresh[o.username] = append(fresh[o.username], o.contact)
+		tally.update(o.n)
+	}
+	for u, cs := range fresh {
+		s.contacts[u] = cs
+	}
+	return http.StatusOK, tally.result()
+}
+
+// tally counts the outcomes of an import's rows and makes its result.
+type tally struct {
+	created, updated, failed int
+	details                  []result.RowOutcome
+}
+
+func (t *tally) create(row int) {
+	t.created++
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusCreated, Message: "User Created"})
+}
+
+func (t *tally) update(row int) {
+	t.updated++
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusUpdated, Message: "User Updated"})
+}
+
+func (t *tally) fail(row int, text string) {
+	t.failed++
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusFailed, Message: text})
+}
+
+// result words the result as Infiniti does: the summary, singular or
+// plural, and the details of every row only when some row failed.
+func (t *tally) result() *result.Result {
+	processed := t.created + t.updated + t.failed
 	res := &result.Result{
-		Success: nfailed == 0,
-		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(created), users(updated), users(nfailed)),
+		Success: t.failed == 0,
+		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(t.created), users(t.updated), users(t.failed)),
 	}
-	if nfailed > 0 {
-		res.Details = details
+	if t.failed > 0 {
+		res.Details = t.details
 	}
-	return http.StatusOK, res
+	return res
 }
 
 func users(n int) string {
@@ -565,16 +874,16 @@ func users(n int) string {
 	return fmt.Sprintf("%d users", n)
 }
 
-func (s *Server) checkRow(g csvspec.UserGroup) string {
+func (s *Server) checkRow(g userGroupRow) string {
 	switch {
-	case g.Username == "":
+	case g.username == "":
 		return failed("username", "is required.")
-	case s.users != nil && !s.users[g.Username]:
-		return failed("username", fmt.Sprintf("User (%s) does not exist.", g.Username))
-	case g.LibraryGroup != "" && s.libraryGroups != nil && !s.libraryGroups[g.LibraryGroup]:
-		return failed("library-group", fmt.Sprintf("Library group (%s) does not exist.", g.LibraryGroup))
-	case g.SystemGroup != "" && s.systemGroups != nil && !s.systemGroups[g.SystemGroup]:
-		return failed("system-group", fmt.Sprintf("System group (%s) does not exist.", g.SystemGroup))
+	case s.users != nil && !s.users[g.username]:
+		return failed("username", fmt.Sprintf("User (%s) does not exist.", g.username))
+	case g.libraryGroup != "" && s.libraryGroups != nil && !s.libraryGroups[g.libraryGroup]:
+		return failed("library-group", fmt.Sprintf("Library group (%s) does not exist.", g.libraryGroup))
+	case g.sysGroup != "" && s.systemGroups != nil && !s.systemGroups[g.sysGroup]:
+		return failed("system-group", fmt.Sprintf("System group (%s) does not exist.", g.sysGroup))
 	}
 	return ""
 }

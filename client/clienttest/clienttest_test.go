@@ -3,7 +3,9 @@ package clienttest_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"go/build"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -25,6 +27,37 @@ type part struct{ form, file, content string }
 // the answer.
 func post(t *testing.T, srv *clienttest.Server, path, user, pass string, parts ...part) (int, *result.Result) {
 	t.Helper()
+	body, contentType := multipartBody(t, parts...)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	return do(t, srv, req)
+}
+
+// do sends req to srv and parses the answer.
+func do(t *testing.T, srv *clienttest.Server, req *http.Request) (int, *result.Result) {
+	t.Helper()
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	res, err := result.Parse(resp.Body)
+	if err != nil {
+		t.Fatalf("the fake answered something that is not a result: %v", err)
+	}
+	return resp.StatusCode, res
+}
+
+// multipartBody builds a multipart/form-data body by hand and returns it
+// with its Content-Type.
+func multipartBody(t *testing.T, parts ...part) (*bytes.Buffer, string) {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for _, p := range parts {
@@ -38,27 +71,14 @@ func post(t *testing.T, srv *clienttest.Server, path, user, pass string, parts .
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.WriteString(w, p.content)
+		if _, err := io.WriteString(w, p.content); err != nil {
+			t.Fatal(err)
+		}
 	}
-	mw.Close()
-	req, err := http.NewRequest(http.MethodPost, srv.URL+path, &body)
-	if err != nil {
+	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	res, err := result.Parse(resp.Body)
-	if err != nil {
-		t.Fatalf("the fake answered something that is not a result: %v", err)
-	}
-	return resp.StatusCode, res
+	return &body, mw.FormDataContentType()
 }
 
 const hdr = "username,library-group,system-group\n"
@@ -115,7 +135,7 @@ func TestServerImports(t *testing.T) {
 				{Row: 3, Status: result.StatusFailed, Message: "Field (system-group) System group (Parents) does not exist. User failed to import: Field (system-group) System group (Parents) does not exist. "},
 				{Row: 4, Status: result.StatusFailed, Message: "Field (username) is required. User failed to import: Field (username) is required. "},
 				{Row: 5, Status: result.StatusFailed, Message: "Field (username) User (zed) does not exist. User failed to import: Field (username) User (zed) does not exist. "},
-				{Row: 6, Status: result.StatusFailed, Message: "Field (row) is malformed: line 7 (row 6): the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column. User failed to import: Field (row) is malformed: line 7 (row 6): the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column. "},
+				{Row: 6, Status: result.StatusFailed, Message: "Field (row) is malformed: line 7 has 2 fields but the header has 3. User failed to import: Field (row) is malformed: line 7 has 2 fields but the header has 3. "},
 			}},
 			status:  200,
 			members: map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7"}, SystemGroups: []string{"Students"}}},
@@ -134,17 +154,72 @@ func TestServerImports(t *testing.T) {
 			want:   &result.Result{Success: false, Summary: "The request has no file part."},
 		},
 		{
-			name:   "bad header",
+			name:   "header name in another case",
 			parts:  []part{{"file", "f.csv", "Username,library-group,system-group\na,b,c\n"}},
 			status: 400,
-			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: line 1 (header): header column 1 is "Username" but Infiniti requires exactly "username"; rename it to "username"`},
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "username" is missing; the header must name the columns username, library-group, system-group, spelled exactly.`},
 		},
 		{
-			name:   "other import kinds are counted",
-			path:   "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts",
-			parts:  []part{{"file", "f.csv", "username,type\na,EMAIL\nb,SMS\n"}},
+			name:   "header column missing",
+			parts:  []part{{"file", "f.csv", "username,library-group\na,b\n"}},
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "system-group" is missing; the header must name the columns username, library-group, system-group, spelled exactly.`},
+		},
+		{
+			name:   "header column twice",
+			parts:  []part{{"file", "f.csv", "username,library-group,system-group,username\na,b,c,d\n"}},
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "username" appears twice.`},
+		},
+		{
+			name:   "header with a bare quote",
+			parts:  []part{{"file", "f.csv", "user\"name,library-group,system-group\n"}},
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header cannot be read: it has a quote (") inside a value that is not quoted, on line 1, column 5.`},
+		},
+		{
+			name:   "header only",
+			parts:  []part{{"file", "f.csv", hdr}},
 			status: 200,
-			want:   &result.Result{Success: true, Summary: "2 users processed. 0 users created. 2 users updated. 0 users failed."},
+			want:   &result.Result{Success: true, Summary: "0 users processed. 0 users created. 0 users updated. 0 users failed."},
+		},
+		{
+			name:   "any column order, other columns ignored, BOM, CRLF, blank lines, no final newline",
+			parts:  []part{{"file", "f.csv", "\ufeffsystem-group,notes,username,library-group\r\n\r\nStudents,x,a,Year 7\r\n\r\n\r\n,,b,\"Year 8, Blue\"\r\nStaff,\"two\nlines\",c,"}},
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "3 users processed. 3 users created. 0 users updated. 0 users failed."},
+			members: map[string]clienttest.Membership{
+				"a": {LibraryGroups: []string{"Year 7"}, SystemGroups: []string{"Students"}},
+				"b": {LibraryGroups: []string{"Year 8, Blue"}},
+				"c": {SystemGroups: []string{"Staff"}},
+			},
+		},
+		{
+			name: "malformed rows take their numbers and the next rows go on",
+			opts: []clienttest.Option{clienttest.WithUsers("a", "b", "c", "d")},
+			// Row 1 has a bare quote, row 2 is fine, blank line, row 3 has
+			// too many fields, row 4 fine, row 5 an unterminated quote that
+			// runs to the end of the file.
+			parts:  []part{{"file", "f.csv", hdr + "a,Ye\"ar 7,\nb,Year 7,\n\nc,Year 7,,extra\nd,,Staff\ne,\"Year 7,\nf,,\n"}},
+			status: 200,
+			want: &result.Result{Success: false, Summary: "5 users processed. 2 users created. 0 users updated. 3 users failed.", Details: []result.RowOutcome{
+				{Row: 1, Status: result.StatusFailed, Message: `Field (row) is malformed: it has a quote (") inside a value that is not quoted, on line 2, column 5. User failed to import: Field (row) is malformed: it has a quote (") inside a value that is not quoted, on line 2, column 5. `},
+				{Row: 2, Status: result.StatusCreated, Message: "User Created"},
+				{Row: 3, Status: result.StatusFailed, Message: "Field (row) is malformed: line 5 has 4 fields but the header has 3. User failed to import: Field (row) is malformed: line 5 has 4 fields but the header has 3. "},
+				{Row: 4, Status: result.StatusCreated, Message: "User Created"},
+				{Row: 5, Status: result.StatusFailed, Message: `Field (row) is malformed: it starts on line 7 and has a stray quote or a quoted value that is never closed (seen on line 8, column 5). User failed to import: Field (row) is malformed: it starts on line 7 and has a stray quote or a quoted value that is never closed (seen on line 8, column 5). `},
+			}},
+			members: map[string]clienttest.Membership{
+				"b": {LibraryGroups: []string{"Year 7"}},
+				"d": {SystemGroups: []string{"Staff"}},
+			},
+		},
+		{
+			name:   "contacts: the user-groups header is wrong",
+			path:   "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts",
+			parts:  []part{{"file", "f.csv", hdr + "a,Year 7,\n"}},
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "type" is missing; the header must name the columns username, type, role, primary, addressee, contact, sms, scenarios, spelled exactly.`},
 		},
 	}
 	for _, tt := range tests {
@@ -181,10 +256,15 @@ func TestServerRecordsRequest(t *testing.T) {
 	srv := clienttest.NewServer()
 	defer srv.Close()
 	csv := hdr + "a,Year 7,Students\n"
-	post(t, srv, "/api/import/userGroups", clienttest.DefaultUsername, clienttest.DefaultPassword, part{"file", "user-groups.csv", csv})
+	body, contentType := multipartBody(t, part{"file", "user-groups.csv", csv})
+	size := int64(body.Len())
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/import/userGroups", body)
+	req.Header.Set("Content-Type", contentType)
+	req.SetBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword)
+	do(t, srv, req)
 	got := srv.Requests()[0]
 	want := clienttest.Request{
-		Method: "POST", Path: "/api/import/userGroups", Username: "autoimport", Authorized: true,
+		Method: "POST", Path: "/api/import/userGroups", Username: "autoimport", Authorized: true, ContentLength: size,
 		FormName: "file", FileName: "user-groups.csv", PartContentType: "application/octet-stream",
 		CSV: []byte(csv), CSVSize: int64(len(csv)), Status: 200,
 	}
@@ -244,9 +324,30 @@ func TestServerRoutes(t *testing.T) {
 		{"POST", "/api/import/userGroups", 404},
 		{"GET", "/infiniti/api/import/userGroups", 405},
 		{"POST", "/infiniti/other", 404},
+		// Only the import paths the fake knows are served.
+		{"POST", "/infiniti/api/import/x", 404},
+		{"POST", "/infiniti/api/import/", 404},
+		{"POST", "/infiniti/api/import/userGroups/", 404},
+		{"POST", "/infiniti/api/import/usergroups", 404},
+		{"POST", "/infiniti/api/import/userGroups/extra", 404},
+		{"POST", "/infiniti/api/import/userContacts", 404},
+		{"POST", "/infiniti/api/import/userContacts/unknownMode", 404},
+		{"POST", "/infiniti/api/import/userContacts/replacedeclaredpatronskeepcustomcontacts", 404},
+		{"POST", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts/", 404},
+		{"POST", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts/x", 404},
+		{"POST", "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", 404},
+		{"GET", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", 405},
+		{"POST", "/infiniti/api/import/userPatrons", 404},
+		{"POST", "/infiniti/api/import/user%47roups", 404},
+		{"POST", "/infiniti/api/import/userContacts%2FreplaceDeclaredPatronsKeepCustomContacts", 404},
+		{"POST", "/infiniti%2Fapi/import/userGroups", 404},
+		{"POST", "/infiniti/api/import/userGroups", 200},
 	}
 	for _, tt := range tests {
-		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		body, contentType := multipartBody(t, part{"file", "f.csv", hdr + "a,Year 7,\n"})
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, body)
+		req.Header.Set("Content-Type", contentType)
+		req.SetBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword)
 		resp, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -255,6 +356,153 @@ func TestServerRoutes(t *testing.T) {
 		if resp.StatusCode != tt.want {
 			t.Errorf("%s %s: %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
 		}
+	}
+	// Only the last request imported anything.
+	want := map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7"}}}
+	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
+		t.Errorf("memberships (-want +got):\n%s", diff)
+	}
+}
+
+func TestPathPrefixWithASpace(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithPathPrefix("/my school/"))
+	defer srv.Close()
+	status, _ := post(t, srv, "/my%20school/api/import/userGroups", clienttest.DefaultUsername, clienttest.DefaultPassword, part{"file", "f.csv", hdr})
+	if status != http.StatusOK {
+		t.Errorf("status %d, want 200", status)
+	}
+	if got := srv.Requests()[0].Path; got != "/my school/api/import/userGroups" {
+		t.Errorf("recorded path %q", got)
+	}
+}
+
+func TestWithoutPathPrefix(t *testing.T) {
+	for _, prefix := range []string{"", "/", "//"} {
+		srv := clienttest.NewServer(clienttest.WithPathPrefix(prefix))
+		status, _ := post(t, srv, "/api/import/userGroups", clienttest.DefaultUsername, clienttest.DefaultPassword, part{"file", "f.csv", hdr})
+		srv.Close()
+		if status != http.StatusOK {
+			t.Errorf("WithPathPrefix(%q): status %d, want 200", prefix, status)
+		}
+	}
+}
+
+func TestWithTenants(t *testing.T) {
+	const user, pass = clienttest.DefaultUsername, clienttest.DefaultPassword
+	csv := part{"file", "f.csv", hdr + "a,Year 7,\n"}
+	ok := &result.Result{Success: true, Summary: "1 user processed. 1 user created. 0 users updated. 0 users failed."}
+	tests := []struct {
+		name   string
+		opts   []clienttest.Option
+		query  string
+		pass   string
+		status int
+		want   *result.Result
+	}{
+		{"listed tenant", []clienttest.Option{clienttest.WithTenants("t1", "t2")}, "?tenantId=t2", pass, 200, ok},
+		{"unknown tenant", []clienttest.Option{clienttest.WithTenants("t1", "t2")}, "?tenantId=t3", pass, 404, &result.Result{Summary: "Unknown tenant (t3)."}},
+		{"tenant in another case", []clienttest.Option{clienttest.WithTenants("t1")}, "?tenantId=T1", pass, 404, &result.Result{Summary: "Unknown tenant (T1)."}},
+		{"empty tenant", []clienttest.Option{clienttest.WithTenants("t1")}, "?tenantId=", pass, 404, &result.Result{Summary: "Unknown tenant ()."}},
+		{"no tenant", []clienttest.Option{clienttest.WithTenants("t1")}, "", pass, 404, &result.Result{Summary: "No tenant: the tenantId query parameter is required."}},
+		{"unknown tenant before credentials", []clienttest.Option{clienttest.WithTenants("t1")}, "?tenantId=t9", "wrong", 404, &result.Result{Summary: "Unknown tenant (t9)."}},
+		{"listed tenant, wrong credentials", []clienttest.Option{clienttest.WithTenants("t1")}, "?tenantId=t1", "wrong", 401, &result.Result{Summary: "Unauthorised. Check credentials."}},
+		{"no option: any tenant", nil, "?tenantId=anything", pass, 200, ok},
+		{"no option: no tenant", nil, "", pass, 200, ok},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := clienttest.NewServer(tt.opts...)
+			defer srv.Close()
+			status, res := post(t, srv, "/api/import/userGroups"+tt.query, user, tt.pass, csv)
+			if status != tt.status {
+				t.Errorf("status %d, want %d", status, tt.status)
+			}
+			if diff := cmp.Diff(tt.want, res); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+			if imported := len(srv.Memberships()) > 0; imported != (tt.status == 200) {
+				t.Errorf("imported = %v with status %d", imported, status)
+			}
+		})
+	}
+}
+
+func TestCredentialCharset(t *testing.T) {
+	latin1 := func(s string) string { // ISO-8859-1 bytes of s, which must fit
+		var b []byte
+		for _, r := range s {
+			if r > 0xff {
+				t.Fatalf("%q does not fit ISO-8859-1", s)
+			}
+			b = append(b, byte(r))
+		}
+		return string(b)
+	}
+	basic := func(user, pass string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	}
+	const user, pass = clienttest.DefaultUsername, clienttest.DefaultPassword
+	tests := []struct {
+		name     string
+		opts     []clienttest.Option
+		auth     string
+		status   int
+		username string
+	}{
+		{"UTF-8 by default", nil, basic(user, pass), 200, user},
+		{"ISO-8859-1 refused by default", nil, basic(user, latin1(pass)), 401, user},
+		{"UTF-8 refused with WithLatin1Credentials", []clienttest.Option{clienttest.WithLatin1Credentials()}, basic(user, pass), 401, user},
+		{"ISO-8859-1 with WithLatin1Credentials", []clienttest.Option{clienttest.WithLatin1Credentials()}, basic(user, latin1(pass)), 200, user},
+		{"non-ASCII username in ISO-8859-1", []clienttest.Option{clienttest.WithLatin1Credentials(), clienttest.WithAccount("élève", "pässwort")}, basic(latin1("élève"), latin1("pässwort")), 200, "élève"},
+		{"non-ASCII username in UTF-8, read as ISO-8859-1", []clienttest.Option{clienttest.WithLatin1Credentials(), clienttest.WithAccount("élève", "pässwort")}, basic("élève", "pässwort"), 401, "Ã©lÃ¨ve"},
+		{"ASCII either way", []clienttest.Option{clienttest.WithLatin1Credentials(), clienttest.WithAccount("autoimport", "plain^@&$")}, basic("autoimport", "plain^@&$"), 200, "autoimport"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := clienttest.NewServer(tt.opts...)
+			defer srv.Close()
+			body, contentType := multipartBody(t, part{"file", "f.csv", hdr})
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/import/userGroups", body)
+			req.Header.Set("Content-Type", contentType)
+			req.Header.Set("Authorization", tt.auth)
+			if status, _ := do(t, srv, req); status != tt.status {
+				t.Errorf("status %d, want %d", status, tt.status)
+			}
+			got := srv.Requests()[0]
+			if got.Username != tt.username || got.Authorized != (tt.status == 200) {
+				t.Errorf("recorded username %q, authorized %v; want %q, %v", got.Username, got.Authorized, tt.username, tt.status == 200)
+			}
+		})
+	}
+}
+
+func TestServerRecordsLength(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	body, contentType := multipartBody(t, part{"file", "f.csv", hdr + "a,Year 7,\n"})
+	size := int64(body.Len())
+	tests := []struct {
+		name     string
+		body     io.Reader
+		length   int64
+		encoding []string
+	}{
+		{"known length", bytes.NewReader(body.Bytes()), size, nil},
+		{"streamed", io.MultiReader(bytes.NewReader(body.Bytes())), -1, []string{"chunked"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/import/userGroups", tt.body)
+			req.Header.Set("Content-Type", contentType)
+			req.SetBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword)
+			if status, _ := do(t, srv, req); status != 200 {
+				t.Fatalf("status %d", status)
+			}
+			got := srv.Requests()[i]
+			if got.ContentLength != tt.length || !cmp.Equal(got.TransferEncoding, tt.encoding) {
+				t.Errorf("ContentLength %d, TransferEncoding %q; want %d, %q", got.ContentLength, got.TransferEncoding, tt.length, tt.encoding)
+			}
+		})
 	}
 }
 
@@ -306,4 +554,164 @@ func TestWithApplyModePanicsOnUnknownMode(t *testing.T) {
 		}
 	}()
 	clienttest.WithApplyMode(7)
+}
+
+// TestIndependentOfCSVSpec keeps the fake's CSV reading its own, so that a
+// bug in the SDK's csvspec Reader cannot hide in tests that use the fake.
+func TestIndependentOfCSVSpec(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range pkg.Imports {
+		if strings.HasSuffix(imp, "/csvspec") || strings.Contains(imp, "/csvspec/") {
+			t.Errorf("clienttest imports %s; it must read uploads with its own code", imp)
+		}
+	}
+}
+
+const contactsPath = "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"
+const contactsHdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
+
+// TestContacts posts contacts files one after another and checks each
+// answer and the contacts the fake holds after it.
+func TestContacts(t *testing.T) {
+	const user, pass = clienttest.DefaultUsername, clienttest.DefaultPassword
+	guardianEmail := clienttest.Contact{Type: "email", Role: "guardian", Primary: "True", Addressee: "Mr and Mrs Smith", Contact: "smiths@example.com", Scenarios: "OVERDUE;OVERDUE_ESCALATION_ONE;OVERDUE_ESCALATION_TWO;OVERDUE_ESCALATION_THREE"}
+	studentEmail := clienttest.Contact{Type: "email", Role: "patron", Primary: "True", Addressee: "Jo", Contact: "jo@example.com", Scenarios: "ANY"}
+	studentMobile := clienttest.Contact{Type: "phone", Role: "patron", Primary: "True", Addressee: "Jo", Contact: "(M1) 0400 000 000", SMS: "True", Scenarios: "NONE"}
+	steps := []struct {
+		name     string
+		csv      string
+		status   int
+		want     *result.Result
+		contacts map[string][]clienttest.Contact
+	}{
+		{
+			name: "first file, as PowerShell's Export-Csv writes it",
+			csv: "\ufeff" + `"username","type","role","primary","addressee","contact","sms","scenarios"` + "\r\n" +
+				`"jsmith","email","patron","True","Jo","jo@example.com","","ANY"` + "\r\n" +
+				`"jsmith","phone","patron","True","Jo","(M1) 0400 000 000","True","NONE"` + "\r\n" +
+				`"mjones","email","guardian","True","Mr and Mrs Smith","smiths@example.com","","OVERDUE;OVERDUE_ESCALATION_ONE;OVERDUE_ESCALATION_TWO;OVERDUE_ESCALATION_THREE"` + "\r\n",
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "3 users processed. 0 users created. 3 users updated. 0 users failed."},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {studentEmail, studentMobile},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name: "second file replaces the contacts of the users it names; values are kept verbatim, unchecked",
+			// Columns in another order, an extra column; jsmith loses the
+			// mobile, gets an odd value; akhan is unknown; a row is short.
+			csv: "contact,username,note,type,role,primary,addressee,sms,scenarios\n" +
+				"JO@EXAMPLE.COM ,jsmith,x,EMAIL,Patron,yes,Jo,Y,any;OVERDUE\n" +
+				"a@example.com,akhan,,email,patron,True,A,,ANY\n" +
+				"short,row\n" +
+				",,,email,patron,True,,,ANY\n",
+			status: 200,
+			want: &result.Result{Success: false, Summary: "4 users processed. 0 users created. 1 user updated. 3 users failed.", Details: []result.RowOutcome{
+				{Row: 1, Status: result.StatusUpdated, Message: "User Updated"},
+				{Row: 2, Status: result.StatusFailed, Message: "Field (username) User (akhan) does not exist. User failed to import: Field (username) User (akhan) does not exist. "},
+				{Row: 3, Status: result.StatusFailed, Message: "Field (row) is malformed: line 4 has 2 fields but the header has 9. User failed to import: Field (row) is malformed: line 4 has 2 fields but the header has 9. "},
+				{Row: 4, Status: result.StatusFailed, Message: "Field (username) is required. User failed to import: Field (username) is required. "},
+			}},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {{Type: "EMAIL", Role: "Patron", Primary: "yes", Addressee: "Jo", Contact: "JO@EXAMPLE.COM ", SMS: "Y", Scenarios: "any;OVERDUE"}},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name:   "a wrong header changes nothing",
+			csv:    "username,type,role,primary,addressee,contact,SMS,scenarios\njsmith,email,patron,True,Jo,jo@example.com,,ANY\n",
+			status: 400,
+			want:   &result.Result{Success: false, Summary: `The CSV header is invalid: column "sms" is missing; the header must name the columns username, type, role, primary, addressee, contact, sms, scenarios, spelled exactly.`},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {{Type: "EMAIL", Role: "Patron", Primary: "yes", Addressee: "Jo", Contact: "JO@EXAMPLE.COM ", SMS: "Y", Scenarios: "any;OVERDUE"}},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name:   "a header-only file changes nothing",
+			csv:    contactsHdr,
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "0 users processed. 0 users created. 0 users updated. 0 users failed."},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {{Type: "EMAIL", Role: "Patron", Primary: "yes", Addressee: "Jo", Contact: "JO@EXAMPLE.COM ", SMS: "Y", Scenarios: "any;OVERDUE"}},
+				"mjones": {guardianEmail},
+			},
+		},
+		{
+			name:   "a user's rows in one file form the user's whole new set",
+			csv:    contactsHdr + "mjones,phone,guardian,False,Mrs Jones,(H) 07 5555 1234,False,NONE\njsmith,email,patron,True,Jo,jo@example.com,,ANY\nmjones,email,guardian,True,Mrs Jones,jones@example.com,,OVERDUE\n",
+			status: 200,
+			want:   &result.Result{Success: true, Summary: "3 users processed. 0 users created. 3 users updated. 0 users failed."},
+			contacts: map[string][]clienttest.Contact{
+				"jsmith": {studentEmail},
+				"mjones": {
+					{Type: "phone", Role: "guardian", Primary: "False", Addressee: "Mrs Jones", Contact: "(H) 07 5555 1234", SMS: "False", Scenarios: "NONE"},
+					{Type: "email", Role: "guardian", Primary: "True", Addressee: "Mrs Jones", Contact: "jones@example.com", Scenarios: "OVERDUE"},
+				},
+			},
+		},
+	}
+	srv := clienttest.NewServer(clienttest.WithUsers("jsmith", "mjones"), clienttest.WithPathPrefix("/infiniti"))
+	defer srv.Close()
+	for _, st := range steps {
+		status, res := post(t, srv, "/infiniti"+contactsPath, user, pass, part{"file", "contacts.csv", st.csv})
+		if status != st.status {
+			t.Errorf("%s: status %d, want %d", st.name, status, st.status)
+		}
+		if diff := cmp.Diff(st.want, res); diff != "" {
+			t.Errorf("%s: result (-want +got):\n%s", st.name, diff)
+		}
+		if diff := cmp.Diff(st.contacts, srv.Contacts()); diff != "" {
+			t.Errorf("%s: contacts (-want +got):\n%s", st.name, diff)
+		}
+	}
+	if got := srv.Memberships(); len(got) != 0 {
+		t.Errorf("contacts imports changed memberships: %+v", got)
+	}
+	// Contacts returns a copy.
+	srv.Contacts()["jsmith"][0].Contact = "changed"
+	if got := srv.Contacts()["jsmith"][0].Contact; got != "jo@example.com" {
+		t.Errorf("Contacts() shares its slices: %q", got)
+	}
+}
+
+// TestContactsRefusals checks that a contacts request the fake refuses
+// changes no contacts: an unknown mode, bad credentials, an unknown tenant.
+func TestContactsRefusals(t *testing.T) {
+	csv := part{"file", "c.csv", contactsHdr + "jsmith,email,patron,True,Jo,jo@example.com,,ANY\n"}
+	tests := []struct {
+		name, path, pass string
+		status           int
+	}{
+		{"unknown mode", "/api/import/userContacts/replaceAllContacts", clienttest.DefaultPassword, 404},
+		{"mode missing", "/api/import/userContacts/", clienttest.DefaultPassword, 404},
+		{"wrong password", contactsPath + "?tenantId=t1", "wrong", 401},
+		{"unknown tenant", contactsPath + "?tenantId=t2", clienttest.DefaultPassword, 404},
+		{"accepted", contactsPath + "?tenantId=t1", clienttest.DefaultPassword, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := clienttest.NewServer(clienttest.WithTenants("t1"))
+			defer srv.Close()
+			body, contentType := multipartBody(t, csv)
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+tt.path, body)
+			req.Header.Set("Content-Type", contentType)
+			req.SetBasicAuth(clienttest.DefaultUsername, tt.pass)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if got, want := len(srv.Contacts()), map[bool]int{true: 1, false: 0}[tt.status == 200]; got != want {
+				t.Errorf("%d users with contacts, want %d", got, want)
+			}
+		})
+	}
 }

@@ -1,0 +1,16 @@
+package textsafe_test
+
+import (
+	"fmt"
+
+	"github.com/autosync-go/autosync/internal/textsafe"
+)
+
+// A server's text with a forged log line and a terminal escape stays on
+// one line, escaped.
+func ExampleOneLine() {
+	summary := "1 user failed.\nlevel=INFO msg=\"all good\"\x1b[2K"
+	fmt.Println("import failed: " + textsafe.OneLine(summary))
+	// Output:
+	// import failed: 1 user failed.\nlevel=INFO msg="all good"\x1b[2K
+}
