@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -56,13 +57,15 @@ type Cause struct {
 	FirstLine int    // the export line of the first of them
 }
 
-// String returns "2,140 rows: Library group (Gold) does not exist." (the
-// first line, for one row).
+// String returns "2,140 rows: Library group (Gold) does not exist." (with
+// the line, for one row), on one line: control characters in Infiniti's
+// text are escaped.
 func (c Cause) String() string {
+	msg := textsafe.OneLine(c.Message)
 	if c.Rows == 1 {
-		return fmt.Sprintf("1 row (line %d): %s", c.FirstLine, c.Message)
+		return fmt.Sprintf("1 row (line %d): %s", c.FirstLine, msg)
 	}
-	return fmt.Sprintf("%s rows: %s", commas(c.Rows), c.Message)
+	return fmt.Sprintf("%s rows: %s", commas(c.Rows), msg)
 }
 
 // causeMessage shortens Infiniti's failure text, which says the reason, then
