@@ -254,15 +254,27 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			}
 		}()
 	}
-	var last *Snapshot
-	if sess != nil {
-		if last, err = readState(ctx, sess, imp); err != nil {
-			rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
-			return rep, join(err, record(err, nil))
-		}
+	// The last state is read while the export is: they are independent.
+	type stateRead struct {
+		s   *Snapshot
+		err error
 	}
-
+	stateDone := make(chan stateRead, 1)
+	if sess != nil {
+		go func() {
+			s, err := readState(ctx, sess, imp)
+			stateDone <- stateRead{s, err}
+		}()
+	} else {
+		stateDone <- stateRead{}
+	}
 	ex, err := j.readExport(ctx, r, imp)
+	sr := <-stateDone
+	last := sr.s
+	if sr.err != nil {
+		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
+		return rep, join(sr.err, record(sr.err, nil))
+	}
 	if ex != nil {
 		rep.SHA256, rep.Check, rep.EmptyRows = ex.sha, ex.check, ex.snap.EmptyRows()
 		if ex.check != nil {

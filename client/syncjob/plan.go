@@ -240,13 +240,21 @@ func (s *Snapshot) sameRows(u int, o *Snapshot, v int) bool {
 	if hi-lo != ohi-olo {
 		return false
 	}
-	return slices.Equal(s.vals[int(lo)*s.w:int(hi)*s.w], o.vals[int(olo)*o.w:int(ohi)*o.w])
+	a, b := s.vals[int(lo)*s.w:int(hi)*s.w], o.vals[int(olo)*o.w:int(ohi)*o.w]
+	for i := range a {
+		if s.strs[a[i]] != o.strs[b[i]] {
+			return false
+		}
+	}
+	return true
 }
 
-// item is one thing a user holds: the values of column group g of a row.
+// item is one thing a user holds: the values of column group g of row r of
+// snapshot s.
 type item struct {
-	g   int
-	row []string
+	s *Snapshot
+	g int
+	r int32
 }
 
 // items returns what user u holds, sorted and without repeats, appended to
@@ -254,10 +262,10 @@ type item struct {
 func (s *Snapshot) items(u int, buf []item) []item {
 	lo, hi := s.rowsOf(u)
 	for r := lo; r < hi; r++ {
-		row := s.fields(r)
+		row := s.vals[int(r)*s.w : int(r)*s.w+s.w]
 		for g, cols := range s.imp.items {
-			if slices.ContainsFunc(cols, func(c int) bool { return row[c] != "" }) {
-				buf = append(buf, item{g, row})
+			if slices.ContainsFunc(cols, func(c int) bool { return row[c] != 0 }) {
+				buf = append(buf, item{s, g, r})
 			}
 		}
 	}
@@ -271,7 +279,7 @@ func compareItems(imp *Import, a, b item) int {
 		return cmp.Compare(a.g, b.g)
 	}
 	for _, c := range imp.items[a.g] {
-		if d := strings.Compare(a.row[c], b.row[c]); d != 0 {
+		if d := strings.Compare(a.s.value(a.r, c), b.s.value(b.r, c)); d != 0 {
 			return d
 		}
 	}
@@ -322,7 +330,7 @@ func (imp *Import) itemOf(it item) Item {
 	names := make([]string, len(cols))
 	vals := make([]string, len(cols))
 	for k, c := range cols {
-		names[k], vals[k] = imp.header[c], it.row[c]
+		names[k], vals[k] = imp.header[c], it.s.value(it.r, c)
 	}
 	return Item{Column: strings.Join(names, ","), Value: strings.Join(vals, ",")}
 }

@@ -24,7 +24,8 @@ import (
 type Snapshot struct {
 	imp   *Import
 	w     int      // fields per row
-	vals  []string // the rows, w fields each: users sorted by username, a user's rows contiguous and sorted
+	strs  []string // the values, each kept once per column where the import interns it
+	vals  []uint32 // the rows, w indices into strs each: users sorted by username, a user's rows contiguous and sorted
 	lines []int32  // the export line of each row; nil when not known (a state read back)
 	users []int32  // the first row of each user, then the number of rows
 	empty int      // rows dropped because all their fields were empty
@@ -120,10 +121,22 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	return writeState(w, s, nil, nil)
 }
 
+// fields returns a new slice with the values of row r.
 func (s *Snapshot) fields(r int32) []string {
-	i := int(r) * s.w
-	return s.vals[i : i+s.w : i+s.w]
+	return s.fieldsInto(make([]string, s.w), r)
 }
+
+// fieldsInto fills buf, of length w, with the values of row r.
+func (s *Snapshot) fieldsInto(buf []string, r int32) []string {
+	row := s.vals[int(r)*s.w : int(r)*s.w+s.w]
+	for c, v := range row {
+		buf[c] = s.strs[v]
+	}
+	return buf
+}
+
+// value returns the value of column c of row r.
+func (s *Snapshot) value(r int32, c int) string { return s.strs[s.vals[int(r)*s.w+c]] }
 
 func (s *Snapshot) line(r int32) int {
 	if s.lines == nil {
@@ -134,7 +147,7 @@ func (s *Snapshot) line(r int32) int {
 
 func (s *Snapshot) rowAt(r int32) Row { return Row{Line: s.line(r), Fields: s.fields(r)} }
 
-func (s *Snapshot) username(u int) string { return s.vals[int(s.users[u])*s.w] }
+func (s *Snapshot) username(u int) string { return s.value(s.users[u], 0) }
 
 // rowsOf returns the row range of user u.
 func (s *Snapshot) rowsOf(u int) (int32, int32) { return s.users[u], s.users[u+1] }
@@ -146,7 +159,7 @@ func (s *Snapshot) find(name string) int {
 	}
 	n := s.Users()
 	i, ok := slices.BinarySearchFunc(s.users[:n], name, func(first int32, name string) int {
-		return strings.Compare(s.vals[int(first)*s.w], name)
+		return strings.Compare(s.value(first, 0), name)
 	})
 	if !ok {
 		return -1
@@ -172,9 +185,10 @@ func writeState(w io.Writer, next, last *Snapshot, keep []bool) (int64, error) {
 	if err := out.Write(next.imp.header); err != nil {
 		return cw.n, err
 	}
+	buf := make([]string, next.w)
 	write := func(s *Snapshot, lo, hi int32) error {
 		for r := lo; r < hi; r++ {
-			if err := out.Write(s.fields(r)); err != nil {
+			if err := out.Write(s.fieldsInto(buf, r)); err != nil {
 				return err
 			}
 		}
@@ -213,13 +227,22 @@ type builder struct {
 	w      int
 	strict bool // stop at the first row that cannot be taken, rather than set it aside
 
-	intern map[string]string
-	ids    map[string]int32 // username -> user id, in order of first appearance
-	names  []string
-	uid    []int32  // user id of each row
-	vals   []string // w fields of each row
-	lines  []int32
-	empty  int
+	strs   []string            // as in Snapshot; strs[0] is ""
+	intern []map[string]uint32 // per column, for the columns the import interns
+	last   []uint32            // per column, the index of the previous row's value
+
+	// Users, by id in order of first appearance. ids maps a username to
+	// its id; while the usernames arrive in increasing order (a state read
+	// back) it is not needed, and is built only if they stop doing so.
+	ids    map[string]int32
+	sorted bool
+	names  []uint32 // the username of each user id, as an index into strs
+	prev   int32    // the user of the row before, -1 before the first
+
+	uid   []int32  // the user id of each row
+	vals  []uint32 // w indices of each row
+	lines []int32
+	empty int
 
 	// In lenient mode, the rows set aside, by line: rows that could not be
 	// read (nil fields) and rows with an empty username. And, once the
@@ -229,7 +252,14 @@ type builder struct {
 }
 
 func newBuilder(imp *Import, strict bool) *builder {
-	return &builder{imp: imp, w: len(imp.header), strict: strict, intern: make(map[string]string), ids: make(map[string]int32)}
+	w := len(imp.header)
+	b := &builder{imp: imp, w: w, strict: strict, strs: []string{""}, intern: make([]map[string]uint32, w), last: make([]uint32, w), sorted: true, prev: -1}
+	for c := 1; c < w; c++ {
+		if imp.intern[c] {
+			b.intern[c] = make(map[string]uint32)
+		}
+	}
+	return b
 }
 
 // errEmptyUsername is wrapped by the error for a row with an empty username.
@@ -258,20 +288,61 @@ func (b *builder) add(line int, fields []string, err error) error {
 		b.setAside(line, slices.Clone(fields))
 		return nil
 	}
-	id, ok := b.ids[fields[0]]
-	if !ok {
-		name := strings.Clone(fields[0])
-		id = int32(len(b.names))
-		b.ids[name] = id
-		b.names = append(b.names, name)
-	}
-	b.uid = append(b.uid, id)
-	b.vals = append(b.vals, b.names[id])
+	id := b.user(fields[0])
+	b.uid = append(grow(b.uid, 1), id)
+	b.vals = append(grow(b.vals, b.w), b.names[id])
 	for c := 1; c < b.w; c++ {
 		b.vals = append(b.vals, b.value(c, fields[c]))
 	}
-	b.lines = append(b.lines, int32(line))
+	b.lines = append(grow(b.lines, 1), int32(line))
 	return nil
+}
+
+// grow makes room for n more elements in s, doubling its capacity when it
+// is full: append grows large slices by a quarter only, which copies them
+// over and over.
+func grow[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(n, len(s), 256))
+}
+
+// user returns the id of the user named name, adding it if it is new.
+func (b *builder) user(name string) int32 {
+	if b.prev >= 0 && name == b.strs[b.names[b.prev]] {
+		return b.prev // the same user as the row before: the common case
+	}
+	n := len(b.names)
+	if b.sorted && n > 0 && name < b.strs[b.names[n-1]] {
+		// Out of order: from now on, users are found by name.
+		b.sorted = false
+		b.ids = make(map[string]int32, 2*n)
+		for id, s := range b.names {
+			b.ids[b.strs[s]] = int32(id)
+		}
+	}
+	if !b.sorted {
+		if id, ok := b.ids[name]; ok {
+			b.prev = id
+			return id
+		}
+	}
+	id := int32(n)
+	s := b.add1(name)
+	b.names = append(grow(b.names, 1), s)
+	if !b.sorted {
+		b.ids[b.strs[s]] = id
+	}
+	b.prev = id
+	return id
+}
+
+// add1 keeps a copy of v, which must not pin the reader's buffer, and
+// returns its index.
+func (b *builder) add1(v string) uint32 {
+	b.strs = append(grow(b.strs, 1), strings.Clone(v))
+	return uint32(len(b.strs) - 1)
 }
 
 func (b *builder) setAside(line int, fields []string) {
@@ -281,21 +352,28 @@ func (b *builder) setAside(line int, fields []string) {
 	b.aside[int32(line)] = fields
 }
 
-// value returns v as the snapshot keeps it: interned for the columns whose
-// values repeat, otherwise a copy that does not pin the reader's buffer.
-func (b *builder) value(col int, v string) string {
+// value returns the index of v in column col: the same index as the row
+// before, an interned one for the columns whose values repeat, or a new
+// one.
+func (b *builder) value(col int, v string) uint32 {
 	if v == "" {
-		return ""
+		return 0
 	}
-	if !b.imp.intern[col] {
-		return strings.Clone(v)
+	if last := b.last[col]; b.strs[last] == v {
+		return last
 	}
-	if s, ok := b.intern[v]; ok {
-		return s
+	m := b.intern[col]
+	if m == nil {
+		b.last[col] = b.add1(v)
+		return b.last[col]
 	}
-	s := strings.Clone(v)
-	b.intern[s] = s
-	return s
+	i, ok := m[v]
+	if !ok {
+		i = b.add1(v)
+		m[b.strs[i]] = i
+	}
+	b.last[col] = i
+	return i
 }
 
 // snapshot sorts the rows by user and value, drops duplicates and returns
@@ -303,21 +381,30 @@ func (b *builder) value(col int, v string) string {
 func (b *builder) snapshot() *Snapshot {
 	w := b.w
 	nusers, nrows := len(b.names), len(b.uid)
+	strs := b.strs
 	// Users in name order: rank[id] is the user's place.
-	order := make([]int32, nusers)
-	for i := range order {
-		order[i] = int32(i)
+	var rank []int32
+	if !b.sorted {
+		order := make([]int32, nusers)
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, c int32) int { return strings.Compare(strs[b.names[a]], strs[b.names[c]]) })
+		rank = make([]int32, nusers)
+		for i, id := range order {
+			rank[id] = int32(i)
+		}
 	}
-	slices.SortFunc(order, func(a, c int32) int { return strings.Compare(b.names[a], b.names[c]) })
-	rank := make([]int32, nusers)
-	for i, id := range order {
-		rank[id] = int32(i)
+	rankOf := func(id int32) int32 {
+		if rank == nil {
+			return id
+		}
+		return rank[id]
 	}
-	order = nil
 	// Counting sort of the rows by user, in line order within a user.
 	start := make([]int32, nusers+1)
 	for _, id := range b.uid {
-		start[rank[id]+1]++
+		start[rankOf(id)+1]++
 	}
 	for i := 1; i <= nusers; i++ {
 		start[i] += start[i-1]
@@ -325,23 +412,35 @@ func (b *builder) snapshot() *Snapshot {
 	perm := make([]int32, nrows)
 	next := slices.Clone(start[:nusers])
 	for r, id := range b.uid {
-		k := rank[id]
+		k := rankOf(id)
 		perm[next[k]] = int32(r)
 		next[k]++
 	}
-	next, rank, b.uid = nil, nil, nil
+	next, rank, b.uid, b.ids = nil, nil, nil, nil
 	// Within each user, sort by value (then line, so that the first of
 	// equal rows comes first) and drop repeats.
-	s := &Snapshot{imp: b.imp, w: w, empty: b.empty,
-		vals: make([]string, 0, nrows*w), lines: make([]int32, 0, nrows), users: make([]int32, 0, nusers+1)}
+	s := &Snapshot{imp: b.imp, w: w, empty: b.empty, strs: strs,
+		vals: make([]uint32, 0, nrows*w), lines: make([]int32, 0, nrows), users: make([]int32, 0, nusers+1)}
+	row := func(r int32) []uint32 { return b.vals[int(r)*w : int(r)*w+w] }
 	cmpRows := func(x, y int32) int {
-		fx, fy := b.vals[int(x)*w:int(x)*w+w], b.vals[int(y)*w:int(y)*w+w]
+		fx, fy := row(x), row(y)
 		for c := 1; c < w; c++ {
-			if d := strings.Compare(fx[c], fy[c]); d != 0 {
-				return d
+			if fx[c] != fy[c] {
+				if d := strings.Compare(strs[fx[c]], strs[fy[c]]); d != 0 {
+					return d
+				}
 			}
 		}
 		return int(b.lines[x]) - int(b.lines[y])
+	}
+	sameRow := func(x, y int32) bool {
+		fx, fy := row(x), row(y)
+		for c := 1; c < w; c++ {
+			if fx[c] != fy[c] && strs[fx[c]] != strs[fy[c]] {
+				return false
+			}
+		}
+		return true
 	}
 	for u := range nusers {
 		rows := perm[start[u]:start[u+1]]
@@ -351,8 +450,7 @@ func (b *builder) snapshot() *Snapshot {
 		s.users = append(s.users, int32(len(s.lines)))
 		prev := int32(-1)
 		for _, r := range rows {
-			f := b.vals[int(r)*w : int(r)*w+w]
-			if prev >= 0 && slices.Equal(f[1:], b.vals[int(prev)*w+1:int(prev)*w+w]) {
+			if prev >= 0 && sameRow(prev, r) {
 				if !b.strict {
 					if b.dups == nil {
 						b.dups = make(map[int32]int32)
@@ -362,11 +460,11 @@ func (b *builder) snapshot() *Snapshot {
 				continue
 			}
 			prev = r
-			s.vals = append(s.vals, f...)
+			s.vals = append(s.vals, row(r)...)
 			s.lines = append(s.lines, b.lines[r])
 		}
 	}
 	s.users = append(s.users, int32(len(s.lines)))
-	b.vals, b.lines, b.intern, b.ids, b.names = nil, nil, nil, nil, nil
+	b.vals, b.lines, b.intern, b.names, b.strs = nil, nil, nil, nil, nil
 	return s
 }
