@@ -209,7 +209,6 @@ func TestSnapshotHeap(t *testing.T) {
 	}
 }
 
-
 // BenchmarkReadSnapshot reads the export of 200,000 rows into a snapshot.
 func BenchmarkReadSnapshot(b *testing.B) {
 	data := benchChanged()
