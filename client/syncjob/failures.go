@@ -32,7 +32,6 @@ type Failure struct {
 	Row  int // Infiniti's row number in the posted file; 0 for a check error
 	// Fields are the row's values in the order of the import's Header
 	// (Fields[0] is the username), or nil when the row could not be read.
-	// Do not modify them.
 	Fields  []string
 	Code    string // a csvspec problem code, CodeRowFailed or CodeUnknownOutcome
 	Field   string // the column a check error is in, or the field Infiniti names; "" if none

@@ -82,11 +82,10 @@ func readUserGroups(r io.Reader, opts []csvspec.ReaderOption, row func(line int,
 		if err == io.EOF {
 			return nil
 		}
-		var pe *csvspec.ParseError
-		if err != nil && (!errors.As(err, &pe) || pe.Row == 0) {
-			return err // the header, an option or I/O: reading cannot go on
-		}
 		if err != nil {
+			if pe := (*csvspec.ParseError)(nil); !errors.As(err, &pe) || pe.Row == 0 {
+				return err // the header, an option or I/O: reading cannot go on
+			}
 			if err := row(rec.Line, nil, err); err != nil {
 				return err
 			}
@@ -106,8 +105,7 @@ type Row struct {
 	// is line 1); 0 for a row that did not come from an export.
 	Line int
 	// Fields are the row's values in the order of the import's Header;
-	// Fields[0] is the username. The slice shares memory with the Snapshot
-	// or Plan it came from: do not modify it.
+	// Fields[0] is the username. Each Row has a slice of its own.
 	Fields []string
 }
 

@@ -78,7 +78,7 @@ type Report struct {
 	// Refusal is the limit that refused the plan, or that Force went past.
 	Refusal *LimitError
 
-	Sent     bool         // whether anything was posted (an empty file counts)
+	Sent     bool         // whether the rows were posted, successfully or not (an empty file counts)
 	RowsSent int          // rows posted
 	HTTP     client.Stats // what the post did on the wire
 	Result   *result.Result
@@ -244,6 +244,9 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
 			if errors.As(err, new(*LockedError)) {
 				rep.Outcome = OutcomeLocked
+				if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
+					rep.Health = HealthOf(runs)
+				}
 			}
 			rep.End = time.Now()
 			return rep, err

@@ -103,7 +103,7 @@ const (
 	OutcomeInvalidFile    Outcome = "invalid-file"    // the export has check errors or cannot be read; nothing was sent
 	OutcomeTransportError Outcome = "transport-error" // no usable answer from Infiniti (network, TLS, HTTP status)
 	OutcomeAuthError      Outcome = "auth-error"      // Infiniti refused the credentials or the account's rights
-	OutcomeLocked         Outcome = "locked"          // another run holds the school's lock; nothing was done
+	OutcomeLocked         Outcome = "locked"          // another run holds the school's lock; nothing was done, and nothing recorded (the log belongs to the run holding the lock)
 	OutcomeCancelled      Outcome = "cancelled"       // the context was cancelled or timed out
 	OutcomeJournalError   Outcome = "journal-error"   // the journal could not be read or written
 )

@@ -198,8 +198,7 @@ func (p *Plan) Mode() Mode { return p.stats.Mode }
 
 // Rows returns the rows to send, in the order they are posted: each user's
 // rows together, the users in the order they first appear in the export,
-// a user's rows in export order. Each row carries its export line. The
-// Fields of the rows share memory with the plan: do not modify them.
+// a user's rows in export order. Each row carries its export line.
 func (p *Plan) Rows() iter.Seq[Row] {
 	return func(yield func(Row) bool) {
 		for _, r := range p.send {

@@ -1,6 +1,7 @@
 package syncjob
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -231,15 +232,14 @@ type builder struct {
 	intern []map[string]uint32 // per column, for the columns the import interns
 	last   []uint32            // per column, the index of the previous row's value
 
-	// Users, by id in order of first appearance. ids maps a username to
-	// its id; while the usernames arrive in increasing order (a state read
-	// back) it is not needed, and is built only if they stop doing so.
-	ids    map[string]int32
-	sorted bool
-	names  []uint32 // the username of each user id, as an index into strs
-	prev   int32    // the user of the row before, -1 before the first
+	// Runs of rows: a block of consecutive rows with the same username.
+	// Runs of the same user are merged when the snapshot is made, by
+	// sorting them by name: no map of usernames is needed, and exports
+	// list a user's rows together, so there are about as many runs as
+	// users.
+	names []uint32 // the username of each run, as an index into strs
 
-	uid   []int32  // the user id of each row
+	uid   []int32  // the run of each row
 	vals  []uint32 // w indices of each row
 	lines []int32
 	empty int
@@ -253,7 +253,7 @@ type builder struct {
 
 func newBuilder(imp *Import, strict bool) *builder {
 	w := len(imp.header)
-	b := &builder{imp: imp, w: w, strict: strict, strs: []string{""}, intern: make([]map[string]uint32, w), last: make([]uint32, w), sorted: true, prev: -1}
+	b := &builder{imp: imp, w: w, strict: strict, strs: []string{""}, intern: make([]map[string]uint32, w), last: make([]uint32, w)}
 	for c := 1; c < w; c++ {
 		if imp.intern[c] {
 			b.intern[c] = make(map[string]uint32)
@@ -288,7 +288,7 @@ func (b *builder) add(line int, fields []string, err error) error {
 		b.setAside(line, slices.Clone(fields))
 		return nil
 	}
-	id := b.user(fields[0])
+	id := b.run(fields[0])
 	b.uid = append(grow(b.uid, 1), id)
 	b.vals = append(grow(b.vals, b.w), b.names[id])
 	for c := 1; c < b.w; c++ {
@@ -308,34 +308,15 @@ func grow[T any](s []T, n int) []T {
 	return slices.Grow(s, max(n, len(s), 256))
 }
 
-// user returns the id of the user named name, adding it if it is new.
-func (b *builder) user(name string) int32 {
-	if b.prev >= 0 && name == b.strs[b.names[b.prev]] {
-		return b.prev // the same user as the row before: the common case
-	}
+// run returns the run of a row of the user named name: the run of the row
+// before if it has the same name, else a new one.
+func (b *builder) run(name string) int32 {
 	n := len(b.names)
-	if b.sorted && n > 0 && name < b.strs[b.names[n-1]] {
-		// Out of order: from now on, users are found by name.
-		b.sorted = false
-		b.ids = make(map[string]int32, 2*n)
-		for id, s := range b.names {
-			b.ids[b.strs[s]] = int32(id)
-		}
+	if n > 0 && name == b.strs[b.names[n-1]] {
+		return int32(n - 1)
 	}
-	if !b.sorted {
-		if id, ok := b.ids[name]; ok {
-			b.prev = id
-			return id
-		}
-	}
-	id := int32(n)
-	s := b.add1(name)
-	b.names = append(grow(b.names, 1), s)
-	if !b.sorted {
-		b.ids[b.strs[s]] = id
-	}
-	b.prev = id
-	return id
+	b.names = append(grow(b.names, 1), b.add1(name))
+	return int32(n)
 }
 
 // add1 keeps a copy of v, which must not pin the reader's buffer, and
@@ -380,27 +361,33 @@ func (b *builder) value(col int, v string) uint32 {
 // the Snapshot. The builder must not be used after.
 func (b *builder) snapshot() *Snapshot {
 	w := b.w
-	nusers, nrows := len(b.names), len(b.uid)
+	nruns, nrows := len(b.names), len(b.uid)
 	strs := b.strs
-	// Users in name order: rank[id] is the user's place.
-	var rank []int32
-	if !b.sorted {
-		order := make([]int32, nusers)
-		for i := range order {
-			order[i] = int32(i)
-		}
-		slices.SortFunc(order, func(a, c int32) int { return strings.Compare(strs[b.names[a]], strs[b.names[c]]) })
-		rank = make([]int32, nusers)
-		for i, id := range order {
-			rank[id] = int32(i)
-		}
+	// Runs in name order (already so for a state read back, which costs
+	// one comparison per run); rank[run] is the place of its user.
+	order := make([]int32, nruns)
+	for i := range order {
+		order[i] = int32(i)
 	}
-	rankOf := func(id int32) int32 {
-		if rank == nil {
-			return id
+	slices.SortFunc(order, func(a, c int32) int {
+		if d := strings.Compare(strs[b.names[a]], strs[b.names[c]]); d != 0 {
+			return d
 		}
-		return rank[id]
+		return cmp.Compare(a, c)
+	})
+	rank := make([]int32, nruns)
+	nusers := 0
+	for i, id := range order {
+		if i > 0 && strs[b.names[id]] != strs[b.names[order[i-1]]] {
+			nusers++
+		}
+		rank[id] = int32(nusers)
 	}
+	if nruns > 0 {
+		nusers++
+	}
+	order = nil
+	rankOf := func(id int32) int32 { return rank[id] }
 	// Counting sort of the rows by user, in line order within a user.
 	start := make([]int32, nusers+1)
 	for _, id := range b.uid {
@@ -416,7 +403,7 @@ func (b *builder) snapshot() *Snapshot {
 		perm[next[k]] = int32(r)
 		next[k]++
 	}
-	next, rank, b.uid, b.ids = nil, nil, nil, nil
+	next, rank, b.uid = nil, nil, nil
 	// Within each user, sort by value (then line, so that the first of
 	// equal rows comes first) and drop repeats.
 	s := &Snapshot{imp: b.imp, w: w, empty: b.empty, strs: strs,
