@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"mime/multipart"
 	"net/textproto"
 	"sync"
 	"sync/atomic"
-
-	"github.com/autosync-go/autosync/csvspec"
 )
 
 // source is the CSV content of an import, opened once per attempt.
@@ -51,7 +48,7 @@ func newSeekSource(r io.ReadSeeker) (*seekSource, error) {
 
 func (s *seekSource) open() (io.ReadCloser, int64, error) {
 	if _, err := s.r.Seek(s.start, io.SeekStart); err != nil {
-		return nil, 0, fmt.Errorf("client: rewinding the CSV: %w", err)
+		return nil, 0, err
 	}
 	return io.NopCloser(s.r), s.size, nil
 }
@@ -66,28 +63,42 @@ func (s onceSource) open() (io.ReadCloser, int64, error) { return io.NopCloser(s
 
 func (onceSource) rewindable() bool { return false }
 
-// rowsSource encodes rows with csvspec.Writer while they are sent; every
-// attempt encodes them again.
-type rowsSource struct {
-	rows iter.Seq[csvspec.UserGroup]
+// encodeSource is content the client encodes itself while it is sent;
+// every attempt encodes it again. encode writes to w until done, or until
+// stopped reports true (the attempt is over), and returns an error then.
+type encodeSource struct {
+	encode func(w io.Writer, stopped func() bool) error
 }
 
-func (s rowsSource) open() (io.ReadCloser, int64, error) {
+func (s encodeSource) open() (io.ReadCloser, int64, error) {
 	pr, pw := io.Pipe()
+	e := &encoding{pr: pr, done: make(chan struct{})}
 	go func() {
-		w := csvspec.NewWriter(pw)
-		for g := range s.rows {
-			if err := w.Write(g); err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-		}
-		pw.CloseWithError(w.Flush())
+		defer close(e.done)
+		pw.CloseWithError(s.encode(pw, e.stop.Load))
 	}()
-	return pr, -1, nil
+	return e, -1, nil
 }
 
-func (rowsSource) rewindable() bool { return true }
+func (encodeSource) rewindable() bool { return true }
+
+// encoding is the reading end of an encodeSource's attempt. Close stops
+// the encoder and waits for it, so that once it has returned the caller's
+// rows are not read any more.
+type encoding struct {
+	pr   *io.PipeReader
+	stop atomic.Bool
+	done chan struct{}
+}
+
+func (e *encoding) Read(p []byte) (int, error) { return e.pr.Read(p) }
+
+func (e *encoding) Close() error {
+	e.stop.Store(true)
+	e.pr.Close() // unblocks a write to the pipe
+	<-e.done
+	return nil
+}
 
 // formFile is the name of the multipart file part. Infiniti reads the first
 // file part whatever its names; curl's example uses "file".
@@ -97,7 +108,9 @@ const formFile = "file"
 // part. It returns the body, its length (-1 if unknown) and its
 // Content-Type. The body streams: only the part's header and the closing
 // boundary are built in memory.
-func multipartBody(content io.ReadCloser, size int64, filename string) (io.ReadCloser, int64, string, error) {
+//
+// onEnd is called, once, when the whole body has been read.
+func multipartBody(content io.ReadCloser, size int64, filename string, onEnd func()) (io.ReadCloser, int64, string, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := make(textproto.MIMEHeader)
@@ -117,23 +130,32 @@ func multipartBody(content io.ReadCloser, size int64, filename string) (io.ReadC
 		length = int64(len(head)) + size + int64(len(tail))
 	}
 	body := &multiReadCloser{
-		Reader: io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail)),
+		r:      io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail)),
 		c:      content,
+		length: length,
+		onEnd:  onEnd,
 	}
 	return body, length, mw.FormDataContentType(), nil
 }
 
 // multiReadCloser is a request body. The transport may go on reading a body
-// after the round trip returned; once Close has returned, no Read reaches
-// the caller's reader any more, so the caller may close or reuse it.
+// after the round trip returned, and may close it from its own goroutine;
+// once any Close has returned, no Read reaches the caller's reader any
+// more, so the caller may close or reuse it.
 type multiReadCloser struct {
-	io.Reader
+	r      io.Reader
 	c      io.Closer
+	length int64      // -1 if unknown
+	onEnd  func()     // called once the whole body has been read
 	mu     sync.Mutex // held during a Read of the content, and by Close to wait for it
+	n      int64      // bytes read; guarded by mu
+	ended  bool       // whether onEnd was called; guarded by mu
 	closed atomic.Bool
+	once   sync.Once
+	err    error
 }
 
-var errBodyClosed = errors.New("client: request body closed")
+var errBodyClosed = errors.New("request body closed")
 
 func (m *multiReadCloser) Read(p []byte) (int, error) {
 	m.mu.Lock()
@@ -141,17 +163,28 @@ func (m *multiReadCloser) Read(p []byte) (int, error) {
 	if m.closed.Load() {
 		return 0, errBodyClosed
 	}
-	return m.Reader.Read(p)
+	n, err := m.r.Read(p)
+	m.n += int64(n)
+	if !m.ended && (err == io.EOF || m.length >= 0 && m.n >= m.length) {
+		m.ended = true
+		if m.onEnd != nil {
+			m.onEnd()
+		}
+	}
+	return n, err
 }
 
+// Close closes the content and waits for a Read in progress. Every call,
+// from whichever goroutine, returns only when that is done.
 func (m *multiReadCloser) Close() error {
-	if m.closed.Swap(true) {
-		return nil
-	}
-	err := m.c.Close() // unblocks a Read waiting on a pipe
-	m.mu.Lock()        // waits for a Read in progress
-	defer m.mu.Unlock()
-	return err
+	m.once.Do(func() {
+		m.closed.Store(true)
+		m.err = m.c.Close() // unblocks a Read waiting on a pipe
+		m.mu.Lock()         // waits for a Read in progress
+		m.r = nil           // no Read gets this far any more
+		m.mu.Unlock()
+	})
+	return m.err
 }
 
 // counter counts the CSV bytes an attempt sent and reports progress.

@@ -15,11 +15,29 @@
 // # Security
 //
 // The base URL must use https. Plain http is accepted for loopback hosts
-// (tests against a local server) and otherwise only with
+// (tests against a local server: the literal addresses 127.0.0.0/8 and ::1
+// and the exact name localhost, not other names such as
+// infiniti.localhost, which DNS resolves) and otherwise only with
 // WithInsecurePlainHTTP. Certificates are verified unless the caller hands
-// in its own *http.Client set up otherwise. Credentials never appear in a
-// URL, an error string or a log record. Redirects are never followed: a
-// *RedirectError names the target, so that the base URL can be fixed.
+// in its own *http.Client set up otherwise.
+//
+// The SDK's own transport uses the proxy that HTTPS_PROXY and NO_PROXY
+// name (as Go programs and curl do) for https only: through a proxy, https
+// is a tunnel the proxy cannot read. Plain http requests and requests to a
+// loopback host never go through a proxy, since a plain http proxy would
+// read the password. With WithHTTPClient, the caller's transport decides.
+//
+// Credentials never appear in a URL, an error string, a log record or the
+// printed Client. Every error string and log attribute the client builds
+// from what a server sent (a body, a Location header, a result's summary
+// and row messages, a transport error) goes through one redaction: every
+// form of the password (as it is, percent-encoded, JSON-escaped, in
+// base64 alone or as user:password) is replaced with [REDACTED], and the
+// text is made one line, control characters escaped. The *result.Result an
+// import returns, and the *result.ImportError inside its error, keep
+// Infiniti's text as it came: they are data the caller asked for. Redirects
+// are never followed: a *RedirectError names the target's scheme, host and
+// path, so that the base URL can be fixed.
 //
 // # Errors
 //
@@ -32,7 +50,21 @@
 // status, and a body that is not a result (an HTML login page), is a
 // *StatusError with a short, redacted snippet of the body. Cancelling the
 // context stops an upload at once, with an error matching context.Canceled
-// or context.DeadlineExceeded.
+// or context.DeadlineExceeded. New reports a mistake in the base URL or the
+// options as a *ConfigError, which names the option that fixes it.
+//
+// # Limits
+//
+// With the SDK's own transport, the client waits at most 10 minutes
+// (DefaultResponseHeaderTimeout) from the end of the upload for the
+// response headers; past that the import fails with ErrResponseTimeout and
+// is not retried, since Infiniti may still be processing the file.
+// WithResponseHeaderTimeout changes or removes the limit; the upload itself
+// has none but the context's. A result is read up to 32 MiB
+// (DefaultMaxResponseBytes, about 200,000 failed rows' details); a longer
+// 2xx body fails with ErrResponseTooLarge (WithMaxResponseBytes changes
+// the bound). An error status's body is read up to 64 KiB, and its
+// *StatusError shows the first 300 bytes of it.
 //
 // # Retries
 //
@@ -41,8 +73,8 @@
 // 502, 503 or 504 status. The wait starts at 500ms and doubles up to 5s,
 // with random jitter; a Retry-After header (seconds or a date) is honoured,
 // capped at 30s. No retry waits past the context's deadline. Never retried:
-// certificate errors, redirects, other 4xx statuses, any 2xx answer, a done
-// context. WithRetry changes the numbers.
+// certificate errors, redirects, other 4xx statuses, any 2xx answer, a
+// response-header timeout, a done context. WithRetry changes the numbers.
 //
 // The body is re-sent only when it can be read again from the start: an
 // io.Seeker (such as an *os.File, re-sent from where it was when the import
@@ -52,6 +84,13 @@
 // Re-sending a file is safe: Infiniti's imports are upserts keyed by
 // username, so posting the same file twice converges to the same state.
 //
+// # Logging
+//
+// WithLogger logs each import. Records at Info level and above carry the
+// endpoint, tenant, status, bytes, attempts, duration and counts, never a
+// row of the file or of the result; only Debug records carry Infiniti's
+// per-row outcomes, which are personal data of students.
+//
 // A Client is safe for concurrent use by multiple goroutines.
 package client
 
@@ -60,7 +99,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +110,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/result"
@@ -89,21 +129,23 @@ const UserGroupsPath = "/api/import/userGroups"
 const userGroupsFile = "user-groups.csv"
 
 // A Client posts imports to one Infiniti site. Create it with New.
+//
+// Printed with fmt or logged with slog, a Client shows its base URL, user
+// and tenant only; the password is held where neither reaches it.
 type Client struct {
-	base        url.URL // scheme, host and path prefix; no credentials, query or fragment
-	username    string
-	password    string
-	auth        bool
-	tenant      string
-	hc          *http.Client
-	userAgent   string
-	logger      *slog.Logger
-	progress    func(int64)
-	retry       RetryPolicy
-	maxResponse int64
-	secrets     []string // strings redacted from snippets
-	sleep       func(context.Context, time.Duration) error
-	jitter      func(time.Duration) time.Duration
+	base          url.URL // scheme, host and path prefix; no credentials, query or fragment
+	username      string
+	cred          *credentials // nil without credentials; prints as [REDACTED]
+	tenant        string
+	hc            *http.Client
+	userAgent     string
+	logger        *slog.Logger
+	progress      func(int64)
+	retry         RetryPolicy
+	maxResponse   int64
+	headerTimeout time.Duration // 0: no limit of the client's own
+	sleep         func(context.Context, time.Duration) error
+	jitter        func(time.Duration) time.Duration
 }
 
 // New returns a client for the Infiniti site at baseURL, such as
@@ -114,27 +156,37 @@ type Client struct {
 // Auth and removed from the URL (special characters in them must be
 // percent-encoded, as in any URL; WithBasicAuth takes them as they are).
 //
-// New returns an error, which never contains the URL's credentials, for a
-// URL that does not parse, has no host, a query or a fragment, a scheme
-// other than https (http is allowed for loopback hosts, or with
-// WithInsecurePlainHTTP), or for an option given bad input.
+// New returns a *ConfigError, which never contains the URL's credentials,
+// for a URL that does not parse; that has no host, a query, a fragment, an
+// @ after the host (a password's unencoded /), a . or .. segment, an
+// encoded slash or a ; in its path, or an import path already
+// (/api/import/...); whose scheme is not https (http is allowed for
+// loopback hosts, or with WithInsecurePlainHTTP); for an option given bad
+// input; and for options that do not go together.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		// url.Error quotes the URL and parts of it: the password could be
 		// among them, so nothing of it is repeated here.
-		return nil, errors.New("client: the base URL does not parse as a URL; it should look like https://myschool.concordinfiniti.com (a password in it must be percent-encoded, e.g. @ as %40; or pass it with WithBasicAuth)")
+		return nil, &ConfigError{Reason: "the base URL does not parse as a URL; it should look like https://yourschool.concordinfiniti.com, and a password in it must be percent-encoded (@ as %40, / as %2F)"}
+	}
+	// An @ after the host: a password with an unencoded / ? or #, whose
+	// start was read as the host. Nothing of the URL is repeated.
+	if strings.Contains(u.Opaque, "@") || strings.Contains(u.Path, "@") || strings.Contains(u.RawQuery, "@") || strings.Contains(u.Fragment, "@") {
+		return nil, &ConfigError{Option: "WithBasicAuth", Reason: "the base URL has an @ after its host, as when a password in it holds an unencoded / ? or #; percent-encode the password (/ as %2F, ? as %3F, # as %23)", fix: "or give the credentials with WithBasicAuth"}
 	}
 	var s settings
 	if u.User != nil {
 		pass, _ := u.User.Password()
 		if err := WithBasicAuth(u.User.Username(), pass)(&s); err != nil {
-			return nil, fmt.Errorf("client: the credentials in the base URL: %w", err)
+			ce := err.(*ConfigError)
+			return nil, &ConfigError{Option: ce.Option, Reason: "the credentials in the base URL: " + ce.Reason}
 		}
 		u.User = nil
 	}
 	s.retry = DefaultRetryPolicy
 	s.maxResponse = DefaultMaxResponseBytes
+	s.headerTimeout = DefaultResponseHeaderTimeout
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -143,18 +195,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, fmt.Errorf("client: the base URL's scheme is %q; use https://yourschool.concordinfiniti.com", u.Scheme)
-	case u.Host == "" || u.Hostname() == "":
-		return nil, errors.New("client: the base URL has no host; it should look like https://myschool.concordinfiniti.com")
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, errors.New("client: the base URL has a query; give the tenant with WithTenant and leave the query out")
-	case u.Fragment != "":
-		return nil, errors.New("client: the base URL has a #fragment; leave it out")
-	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !s.insecurePlain:
-		return nil, fmt.Errorf("client: the base URL uses plain http to %s, which would send the password and the school's data in clear text; use https (WithInsecurePlainHTTP allows http, for test networks only)", u.Hostname())
+	if err := checkBase(u, &s); err != nil {
+		return nil, err
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -162,8 +204,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{
 		base:        *u,
 		username:    s.username,
-		password:    s.password,
-		auth:        s.auth,
 		tenant:      s.tenant,
 		logger:      s.logger,
 		progress:    s.progress,
@@ -176,37 +216,149 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if s.product != "" {
 		c.userAgent = s.product + " " + c.userAgent
 	}
-	if s.hc != nil && s.rootCAs != nil {
-		return nil, errors.New("client: WithRootCAs and WithHTTPClient are both given; set the RootCAs of your *http.Client's transport instead")
-	}
-	if s.hc != nil {
+	switch {
+	case s.hc != nil && s.rootCAs != nil:
+		return nil, &ConfigError{Option: "WithRootCAs", Reason: "a certificate authority and an own HTTP client are both given, and the client's TLS settings rule", fix: "set RootCAs in your *http.Client's transport instead of WithRootCAs"}
+	case s.hc != nil && s.headerTimeoutSet:
+		return nil, &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "a response-header timeout and an own HTTP client are both given, and the client's timeouts rule", fix: "set ResponseHeaderTimeout in your *http.Client's transport instead of WithResponseHeaderTimeout"}
+	case s.hc != nil:
 		hc := *s.hc
+		hc.Transport = redirectStopper{hc.Transport}
 		hc.CheckRedirect = noRedirect
 		c.hc = &hc
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.rootCAs}
-		c.hc = &http.Client{Transport: t, CheckRedirect: noRedirect}
+	default:
+		c.hc = &http.Client{Transport: redirectStopper{newTransport(s.rootCAs)}, CheckRedirect: noRedirect}
+		c.headerTimeout = s.headerTimeout
 	}
-	if c.auth && c.password != "" {
-		c.secrets = []string{
-			c.password,
-			url.QueryEscape(c.password),
-			url.PathEscape(c.password),
-			base64.StdEncoding.EncodeToString([]byte(c.username + ":" + c.password)),
+	if s.auth {
+		cred, err := newCredentials(s.username, s.password, s.charset)
+		if err != nil {
+			return nil, err
 		}
+		c.cred = cred
 	}
 	return c, nil
 }
 
+// checkBase checks a parsed base URL; u.Scheme is lowered.
+func checkBase(u *url.URL, s *settings) error {
+	u.Scheme = strings.ToLower(u.Scheme)
+	lowerPath := strings.ToLower(u.Path) + "/"
+	escaped := strings.ToLower(u.EscapedPath())
+	dotSegment := false
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		dotSegment = dotSegment || seg == "." || seg == ".."
+	}
+	const site = "https://yourschool.concordinfiniti.com"
+	switch {
+	case u.Scheme == "":
+		return &ConfigError{Reason: "the base URL has no scheme; it should look like " + site}
+	case u.Scheme != "https" && u.Scheme != "http":
+		return &ConfigError{Reason: "the base URL does not start with https://; it should look like " + site}
+	case u.Host == "" || u.Hostname() == "":
+		return &ConfigError{Reason: "the base URL has no host; it should look like " + site}
+	case strings.Contains(lowerPath, "/api/import/"):
+		ce := &ConfigError{Reason: "the base URL holds an import path (/api/import/...); give only the site, such as " + site + ": the client adds the import path itself"}
+		if u.RawQuery != "" {
+			ce.Option, ce.fix = "WithTenant", "give the tenant with WithTenant, not in the URL"
+		}
+		return ce
+	case u.RawQuery != "" || u.ForceQuery:
+		return &ConfigError{Option: "WithTenant", Reason: "the base URL has a query (from ?); give only the site, such as " + site, fix: "give the tenant with WithTenant"}
+	case u.Fragment != "":
+		return &ConfigError{Reason: "the base URL has a #fragment; leave it out"}
+	case dotSegment:
+		return &ConfigError{Reason: "the base URL's path has a . or .. segment; give the path prefix as it is, such as https://proxy.example/infiniti"}
+	case strings.Contains(escaped, "%2f") || strings.Contains(escaped, "%5c") || strings.Contains(u.Path, `\`):
+		return &ConfigError{Reason: "the base URL's path has an encoded slash (%2F) or a backslash, which servers read in different ways; give the path prefix with plain / only"}
+	case strings.Contains(u.Path, ";"):
+		return &ConfigError{Reason: "the base URL's path has a ;, which servers such as Tomcat read as path parameters; leave it out"}
+	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !s.insecurePlain:
+		reason := "the base URL uses plain http to " + u.Hostname() + ", which would send the password and the school's data in clear text; use https"
+		if h := strings.ToLower(u.Hostname()); strings.HasSuffix(h, ".localhost") {
+			reason = "the base URL uses plain http to " + u.Hostname() + ", which is not a loopback host: only the name localhost and the addresses 127.0.0.1 and ::1 are, other names are resolved by DNS and may go through a proxy; use http://localhost or https"
+		}
+		return &ConfigError{Option: "WithInsecurePlainHTTP", Reason: reason, fix: "WithInsecurePlainHTTP allows http, for test networks only"}
+	}
+	return nil
+}
+
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+// locationKey holds a redirect's Location while the response passes
+// through http.Client.
+const locationKey = "X-Autosync-Location"
+
+// redirectStopper moves the Location header of a 3xx response aside, so
+// that http.Client returns the response as it is: it would otherwise parse
+// the Location before asking CheckRedirect, and fail, as if the connection
+// had, on one that does not parse. A nil rt is http.DefaultTransport, as
+// it is for http.Client: looked up at each request.
+type redirectStopper struct{ rt http.RoundTripper }
+
+func (r redirectStopper) transport() http.RoundTripper {
+	if r.rt == nil {
+		return http.DefaultTransport
+	}
+	return r.rt
+}
+
+func (r redirectStopper) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.transport().RoundTrip(req)
+	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc, ok := resp.Header["Location"]; ok {
+			resp.Header = resp.Header.Clone()
+			resp.Header.Del("Location")
+			resp.Header[locationKey] = loc
+		}
+	}
+	return resp, err
+}
+
+// CloseIdleConnections closes the idle connections of the transport below.
+func (r redirectStopper) CloseIdleConnections() {
+	if c, ok := r.transport().(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// isLoopback reports whether host is a literal loopback address or the
+// exact name localhost, which Go resolves without DNS and never proxies.
+// Other names, *.localhost included, are resolved by DNS.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// environmentProxy is the proxy of the environment; tests replace it.
+var environmentProxy = http.ProxyFromEnvironment
+
+// proxy is the SDK's transport's proxy: the environment's for https,
+// none for plain http (a proxy would read the password) or loopback.
+func proxy(req *http.Request) (*url.URL, error) {
+	if req.URL.Scheme != "https" || isLoopback(req.URL.Hostname()) {
+		return nil, nil
+	}
+	return environmentProxy(req)
+}
+
+// newTransport returns the SDK's own transport: http.DefaultTransport's
+// settings, built afresh (a program may have replaced DefaultTransport),
+// with the proxy policy above and TLS 1.2 or later.
+func newTransport(rootCAs *x509.CertPool) *http.Transport {
+	return &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: rootCAs},
+	}
 }
 
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
@@ -220,17 +372,35 @@ func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.R
 // the user-groups import. Since the client encodes the rows itself, a
 // failed attempt can always be re-sent: rows is ranged over once per
 // attempt and must yield the same rows each time (slices.Values does).
+//
+// Two attempts never range over rows at once, and once the call has
+// returned rows is not read again, so the caller may then change the
+// slice behind it. When an attempt ends early (the server answered before
+// reading the whole upload), the client stops ranging at the next row and
+// waits for that: an iterator that blocks holds the call up until it
+// yields or returns.
 func (c *Client) ImportUserGroupRows(ctx context.Context, rows iter.Seq[csvspec.UserGroup]) (*result.Result, error) {
 	if rows == nil {
 		return nil, errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
 	}
-	return c.do(ctx, UserGroupsPath, rowsSource{rows}, userGroupsFile)
+	return c.do(ctx, UserGroupsPath, encodeSource{encode: func(w io.Writer, stopped func() bool) error {
+		cw := csvspec.NewWriter(w)
+		for g := range rows {
+			if stopped() {
+				return errBodyClosed
+			}
+			if err := cw.Write(g); err != nil {
+				return err
+			}
+		}
+		return cw.Flush()
+	}}, userGroupsFile)
 }
 
-// Import posts a CSV to the import at path below the base URL, such as
-// "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", for
-// the autoSync imports that have no method of their own. The path must start
-// with "/" and have no query, fragment or ".." segment.
+// Import posts a CSV to the import at path below the base URL, for the
+// autoSync imports that have no method of their own. The path must start
+// with "/"; its segments may hold letters, digits and - _ . ~ only, and
+// none may be . or .. (so that no server reads it as another path).
 //
 // The CSV is streamed, never held in memory. It is sent as the only file
 // part of a multipart/form-data body (form name "file", Content-Type
@@ -248,16 +418,34 @@ func (c *Client) Import(ctx context.Context, path string, csv io.Reader) (*resul
 	return c.importFile(ctx, path, csv, "import.csv")
 }
 
+// checkPath checks an import path: segments of safe characters only.
 func checkPath(path string) error {
-	switch {
-	case !strings.HasPrefix(path, "/"):
+	if !strings.HasPrefix(path, "/") {
 		return fmt.Errorf("client: the import path %q must start with /, like %s", path, UserGroupsPath)
-	case strings.ContainsAny(path, "?#"):
+	}
+	if strings.ContainsAny(path, "?#") {
 		return fmt.Errorf("client: the import path %q has a query or fragment; give the tenant with WithTenant", path)
-	case strings.Contains("/"+path+"/", "/../") || strings.Contains("/"+path+"/", "/./"):
-		return fmt.Errorf("client: the import path %q has a . or .. segment", path)
+	}
+	segs := strings.Split(path[1:], "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "" && i < len(segs)-1:
+			return fmt.Errorf("client: the import path %q has an empty segment (//)", path)
+		case seg == "." || seg == "..":
+			return fmt.Errorf("client: the import path %q has a . or .. segment", path)
+		}
+		for _, r := range seg {
+			if !isSegmentRune(r) && r != '.' && r != '~' {
+				return fmt.Errorf("client: the import path %q has the character %q; a segment may hold letters, digits and - _ . ~ only", path, r)
+			}
+		}
 	}
 	return nil
+}
+
+// isSegmentRune reports whether r is an ASCII letter or digit, - or _.
+func isSegmentRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
 func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
@@ -300,33 +488,35 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 	start := time.Now()
 	log := c.logger
 	if log != nil {
-		log = log.With(slog.String("endpoint", endpoint), slog.String("tenant", c.tenant))
+		attrs := []any{slog.String("endpoint", endpoint)}
+		if c.tenant != "" {
+			attrs = append(attrs, slog.String("tenant", c.tenant))
+		}
+		log = log.With(attrs...)
 		log.InfoContext(ctx, "autosync: import started")
 	}
 	var o outcome
 	attempt := 1
 	for ; ; attempt++ {
 		o = c.attempt(ctx, endpoint, src, filename, attempt)
-		if o.retry == "" {
-			break
-		}
-		if attempt > c.retry.MaxRetries {
+		if o.retry == "" || attempt > c.retry.MaxRetries {
 			break
 		}
 		if !src.rewindable() && o.sent > 0 {
-			o.err = &attemptError{attempts: attempt, note: "not retried: part of the CSV was already sent and a plain io.Reader cannot be read again; pass an io.Seeker such as an *os.File to allow retries", err: unwrapAttempt(o.err)}
+			withNote(o.err, "not retried: part of the CSV was already sent and a plain io.Reader cannot be read again; pass an io.Seeker such as an *os.File to allow retries")
 			break
 		}
 		wait := c.backoff(attempt, o.retryAfter)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			o.err = withNote(o.err, attempt, fmt.Sprintf("not retried: the next attempt, in %v, would come after the context's deadline", wait.Round(time.Millisecond)))
+			withNote(o.err, fmt.Sprintf("not retried: the next attempt, in %v, would come after the context's deadline", wait.Round(time.Millisecond)))
 			break
 		}
 		if log != nil {
-			log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", o.retry), slog.Duration("wait", wait))
+			log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", c.cred.clean(o.retry, "(withheld: it held the password)")), slog.Duration("wait", wait))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			o = outcome{err: &attemptError{attempts: attempt, err: fmt.Errorf("waiting to retry POST %s: %w", endpoint, err)}}
+			o.res, o.retry = nil, ""
+			o.err = &attemptError{endpoint: endpoint, attempts: attempt, msg: "waiting to retry: " + err.Error(), err: err, red: c.cred}
 			break
 		}
 	}
@@ -334,50 +524,69 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 		*st = Stats{StatusCode: o.status, BytesSent: o.sent, Attempts: attempt, Duration: time.Since(start)}
 	}
 	if log != nil {
-		attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempt), slog.Duration("duration", time.Since(start))}
-		if o.err != nil {
-			log.ErrorContext(ctx, "autosync: import failed", append(attrs, slog.String("error", o.err.Error()))...)
-		} else {
-			log.InfoContext(ctx, "autosync: import finished", attrs...)
-		}
+		c.logEnd(ctx, log, o, attempt, time.Since(start))
 	}
 	return o.res, o.err
 }
 
-func unwrapAttempt(err error) error {
-	if ae, ok := err.(*attemptError); ok {
-		return ae.err
+// logEnd logs the end of an import: counts and errors at Info or Error
+// level, each row outcome at Debug level only.
+func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attempts int, d time.Duration) {
+	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
+	if o.res != nil {
+		if n, ok := o.res.Counts(); ok {
+			attrs = append(attrs, c.cred.intAttr("processed", n.Processed), c.cred.intAttr("created", n.Created), c.cred.intAttr("updated", n.Updated), c.cred.intAttr("failed", n.Failed))
+		}
+		if !o.res.Unauthorized() {
+			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
+		}
+		if log.Enabled(ctx, slog.LevelDebug) {
+			for _, row := range o.res.Details {
+				log.DebugContext(ctx, "autosync: row outcome", c.cred.intAttr("row", row.Row), slog.String("status", row.Status.String()),
+					slog.String("message", c.cred.clean(row.Message, "(withheld: it held the password)")))
+			}
+		}
 	}
-	return err
+	if o.err != nil {
+		log.ErrorContext(ctx, "autosync: import failed", append(attrs, slog.String("error", logText(o.err)))...)
+		return
+	}
+	log.InfoContext(ctx, "autosync: import finished", attrs...)
 }
 
-// withNote records the attempts and a note on an error, where it has room.
-func withNote(err error, attempts int, note string) error {
+// withNote records on err why it was not retried.
+func withNote(err error, note string) {
 	switch e := err.(type) {
 	case *attemptError:
-		e.attempts, e.note = attempts, note
+		e.note = note
 	case *StatusError:
-		e.Attempts = attempts
+		e.note = note
 	}
-	return err
 }
 
-// attempt makes one request and classifies its outcome.
+// attempt makes one request and classifies its outcome. It returns only
+// once nothing reads the CSV any more.
 func (c *Client) attempt(ctx context.Context, endpoint string, src source, filename string, n int) outcome {
+	fail := func(msg string, err error) outcome {
+		return outcome{err: &attemptError{endpoint: endpoint, attempts: n, msg: msg, err: err, red: c.cred}}
+	}
 	content, size, err := src.open()
 	if err != nil {
-		return outcome{err: err}
+		return fail("rewinding the CSV: "+err.Error(), err)
 	}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	wait := &headerWait{d: c.headerTimeout, cancel: cancel}
 	cnt := &counter{r: content, progress: c.progress}
-	body, length, ctype, err := multipartBody(readCloser{cnt, content}, size, filename)
+	body, length, ctype, err := multipartBody(readCloser{cnt, content}, size, filename, wait.start)
 	if err != nil {
 		content.Close()
-		return outcome{err: fmt.Errorf("client: building the request: %w", err)}
+		return fail("building the request: "+err.Error(), err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, endpoint, body)
 	if err != nil {
 		body.Close()
-		return outcome{err: fmt.Errorf("client: building the request: %w", err)}
+		return fail("building the request: "+err.Error(), err)
 	}
 	req.ContentLength = length
 	if length < 0 {
@@ -386,27 +595,74 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	if c.auth {
-		req.SetBasicAuth(c.username, c.password)
+	if c.cred != nil {
+		req.Header.Set("Authorization", c.cred.header)
 	}
 	resp, err := c.hc.Do(req)
-	body.Close()
+	wait.stop()
+	body.Close() // waits until nothing reads the CSV
 	o := outcome{sent: cnt.n.Load()}
 	if err != nil {
-		o.err = &attemptError{attempts: n, err: err}
+		inner := err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			inner = ue.Err // its text repeats the URL
+		}
 		switch {
 		case ctx.Err() != nil:
-			o.err = &attemptError{attempts: n, err: fmt.Errorf("POST %s: %w", endpoint, ctx.Err())}
+			o.err = fail(ctx.Err().Error(), ctx.Err()).err
+		case context.Cause(actx) == ErrResponseTimeout:
+			o.err = c.timeoutError(endpoint, n)
 		case isCertificateError(err):
-			o.err = &attemptError{attempts: n, err: fmt.Errorf("%w: %v; if the school uses a private certificate authority, trust it with WithRootCAs (or WithHTTPClient)", ErrCertificate, err)}
+			o.err = fail(ErrCertificate.Error()+": "+inner.Error()+"; if the school uses a private certificate authority, trust it with WithRootCAs (or WithHTTPClient)",
+				fmt.Errorf("%w: %w", ErrCertificate, err)).err
 		default:
-			o.retry = "connection failed: " + err.Error()
+			o.err = fail(inner.Error(), err).err
+			o.retry = "connection failed: " + inner.Error()
 		}
 		return o
 	}
 	defer resp.Body.Close()
 	o.status = resp.StatusCode
-	return c.response(resp, endpoint, n, o)
+	return c.response(actx, resp, endpoint, n, o)
+}
+
+// timeoutError is the error of an attempt whose response headers did not
+// come within the response-header timeout.
+func (c *Client) timeoutError(endpoint string, n int) error {
+	return &attemptError{endpoint: endpoint, attempts: n, err: ErrResponseTimeout, red: c.cred,
+		msg: fmt.Sprintf("the file was sent, but no response came within %v (the response-header timeout); Infiniti may still be processing it, so it was not sent again: check the import in Infiniti, and raise the limit with WithResponseHeaderTimeout if large files take longer", c.headerTimeout)}
+}
+
+// headerWait is the response-header timeout: a clock started when the
+// whole body has been read, stopped when the response headers came.
+type headerWait struct {
+	d      time.Duration
+	cancel context.CancelCauseFunc
+	mu     sync.Mutex
+	t      *time.Timer
+	done   bool
+}
+
+func (h *headerWait) start() {
+	if h.d <= 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done || h.t != nil {
+		return
+	}
+	h.t = time.AfterFunc(h.d, func() { h.cancel(ErrResponseTimeout) })
+}
+
+func (h *headerWait) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.done = true
+	if h.t != nil {
+		h.t.Stop()
+	}
 }
 
 type readCloser struct {
@@ -415,20 +671,24 @@ type readCloser struct {
 }
 
 // response reads and classifies a response.
-func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome) outcome {
+func (c *Client) response(actx context.Context, resp *http.Response, endpoint string, n int, o outcome) outcome {
 	code := resp.StatusCode
 	if code >= 300 && code < 400 {
-		o.err = &RedirectError{StatusCode: code, Location: redactURL(resp.Header.Get("Location"))}
+		o.err = &RedirectError{StatusCode: code, Location: c.cred.redactLocation(resp.Header.Get(locationKey)), red: c.cred}
 		return o
 	}
 	ok := code >= 200 && code < 300
 	limit := c.maxResponse
 	if !ok {
-		limit = min(limit, 64<<10) // an error page: enough for a result or a snippet
+		limit = min(limit, errorBodyLimit) // an error page: enough for a result or a snippet
 	}
 	b, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if readErr != nil {
-		o.err = &attemptError{attempts: n, err: fmt.Errorf("POST %s: reading the response: %w", endpoint, readErr)}
+		if context.Cause(actx) == ErrResponseTimeout { // the clock ran out as the headers came
+			o.err = c.timeoutError(endpoint, n)
+			return o
+		}
+		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, and reading the response failed: %v", code, http.StatusText(code), readErr), err: readErr, red: c.cred}
 		if isRetryStatus(code) {
 			o.retry = fmt.Sprintf("%d %s, and reading its body failed: %v", code, http.StatusText(code), readErr)
 		}
@@ -438,7 +698,8 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 	}
 	if int64(len(b)) > limit {
 		if ok {
-			o.err = &attemptError{attempts: n, err: fmt.Errorf("POST %s: %w: more than %d bytes (WithMaxResponseBytes raises the limit)", endpoint, ErrResponseTooLarge, limit)}
+			o.err = &attemptError{endpoint: endpoint, attempts: n, err: ErrResponseTooLarge, red: c.cred,
+				msg: fmt.Sprintf("%v: more than %d bytes (WithMaxResponseBytes raises the limit)", ErrResponseTooLarge, limit)}
 			return o
 		}
 		b = b[:limit]
@@ -447,19 +708,22 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 	if perr == nil {
 		o.res = res
 		if res.Unauthorized() {
-			o.err = &resultError{endpoint: endpoint, attempts: n, auth: true, ierr: &result.ImportError{Result: res}}
+			o.err = &resultError{endpoint: endpoint, auth: true, ierr: &result.ImportError{Result: res}, hint: c.cred.charsetHint(), red: c.cred}
 			return o
 		}
 	}
-	se := &StatusError{StatusCode: code, Snippet: c.snippet(b), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint}
+	se := &StatusError{StatusCode: code, Snippet: c.snippet(b), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint, red: c.cred}
+	if code == http.StatusUnauthorized {
+		se.hint = c.cred.charsetHint()
+	}
 	switch {
 	case ok && perr != nil:
-		se.reason = strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": ")
+		se.reason = c.cred.clean(strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": "), "(withheld: it held the password)")
 		o.err = se
 	case ok:
 		var ie *result.ImportError
 		if err := res.Err(); errors.As(err, &ie) {
-			o.err = &resultError{endpoint: endpoint, attempts: n, ierr: ie}
+			o.err = &resultError{endpoint: endpoint, ierr: ie, red: c.cred}
 		}
 	case isRetryStatus(code):
 		o.err, o.retry, o.retryAfter = se, fmt.Sprintf("%d %s", code, http.StatusText(code)), se.RetryAfter
@@ -467,6 +731,18 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 		o.err = se
 	}
 	return o
+}
+
+// charsetHint is the *ConfigError that a refusal of a password with
+// non-ASCII characters holds; nil for an ASCII password.
+func (c *credentials) charsetHint() *ConfigError {
+	if c == nil || !c.nonASCII {
+		return nil
+	}
+	if c.charset == AuthLatin1 {
+		return &ConfigError{Option: "WithAuthCharset", Reason: "the password has non-ASCII characters, which were sent in ISO-8859-1 (Latin-1); a server that reads them as UTF-8 refuses the password", fix: "try UTF-8, the default of WithAuthCharset"}
+	}
+	return &ConfigError{Option: "WithAuthCharset", Reason: "the password has non-ASCII characters, which were sent in UTF-8; a server that reads them as ISO-8859-1 (Latin-1), as Tomcat does by default, refuses the password", fix: "try WithAuthCharset(AuthLatin1)"}
 }
 
 func isRetryStatus(code int) bool {
@@ -485,37 +761,34 @@ func isCertificateError(err error) bool {
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
-// snippetLen is how much of a body a StatusError shows.
-const snippetLen = 300
+const (
+	// errorBodyLimit bounds how much of an error status's body is read.
+	errorBodyLimit = 64 << 10
+	// snippetLen is how much of a body a StatusError shows.
+	snippetLen = 300
+	// snippetScan is how much of a body is redacted before the snippet is
+	// cut from it, so that a password across the cut is still found.
+	snippetScan = 8 << 10
+)
 
-// snippet returns the start of a body, credentials redacted, as valid UTF-8.
+// snippet returns the start of a body, credentials redacted, as one line
+// of valid UTF-8.
 func (c *Client) snippet(b []byte) string {
-	s := string(b)
-	for _, secret := range c.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
+	if len(b) > snippetScan {
+		b = b[:snippetScan]
 	}
-	s = strings.TrimSpace(s)
+	s := c.cred.redact(oneLine(c.cred.redact(string(b))))
 	if len(s) > snippetLen {
-		s = s[:snippetLen] + "…"
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-// redactURL removes credentials from a URL such as a Location header.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if strings.Contains(s, "@") {
-			return "(an unparseable URL)"
+		cut := snippetLen
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		return s
+		s = s[:cut] + "…"
 	}
-	if u.User != nil {
-		u.User = nil
+	if c.cred.holds(s) {
+		return "(withheld: it held the password)"
 	}
-	return u.String()
+	return s
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
@@ -532,7 +805,7 @@ func retryAfter(v string) time.Duration {
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
-			return d
+			return min(d, 24*time.Hour)
 		}
 	}
 	return 0

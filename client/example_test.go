@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 
@@ -54,7 +57,7 @@ func ExampleNew() {
 	c, err := client.New("https://autoimport:s3cret@school.concordinfiniti.com/", client.WithTenant("st-marys"))
 	fmt.Println(c != nil, err)
 	// Output:
-	// client: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https (WithInsecurePlainHTTP allows http, for test networks only)
+	// client: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https; WithInsecurePlainHTTP allows http, for test networks only
 	// true <nil>
 }
 
@@ -95,4 +98,69 @@ func ExampleStatusError() {
 	fmt.Println(errors.Is(err, client.ErrForbidden), errors.As(err, &se) && se.StatusCode == 403)
 	// Output:
 	// true true
+}
+
+// A program can translate the client's configuration errors into its own
+// flags: ConfigError.Option names the Go option that fixes the mistake.
+func ExampleConfigError() {
+	flags := map[string]string{"WithTenant": "-tenant", "WithInsecurePlainHTTP": "-insecure-http"}
+	for _, url := range []string{
+		"https://school.concordinfiniti.com/api/import/userGroups?tenantId=T1", // a technician pasted the curl URL
+		"http://school.concordinfiniti.com",
+	} {
+		_, err := client.New(url)
+		var ce *client.ConfigError
+		if errors.As(err, &ce) {
+			fmt.Printf("-url: %s (see %s)\n", ce.Reason, flags[ce.Option])
+		}
+	}
+	// Output:
+	// -url: the base URL holds an import path (/api/import/...); give only the site, such as https://yourschool.concordinfiniti.com: the client adds the import path itself (see -tenant)
+	// -url: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https (see -insecure-http)
+}
+
+// Posting contacts in the one mode seen in the field. A test server stands
+// in for Infiniti here.
+func ExampleClient_ImportUserContacts() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		fmt.Println("POST", r.URL.Path)
+		io.WriteString(w, `{"success":true,"summary":"1 user processed. 0 users created. 1 user updated. 0 users failed."}`)
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL) // http is allowed to a loopback address
+	if err != nil {
+		log.Fatal(err)
+	}
+	csv := "username,type,role,primary,addressee,contact,sms,scenarios\njsmith,email,patron,True,John,jsmith@example.com,,ANY\n"
+	res, err := c.ImportUserContacts(context.Background(), client.ContactsReplaceDeclaredPatronsKeepCustomContacts, strings.NewReader(csv))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Summary)
+	// Output:
+	// POST /api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts
+	// 1 user processed. 0 users created. 1 user updated. 0 users failed.
+}
+
+// A mode is checked before anything is sent.
+func ExampleContactsMode_Validate() {
+	fmt.Println(client.ContactsMode("replaceAll").Validate())
+	fmt.Println(client.ContactsMode("../userGroups").Validate())
+	// Output:
+	// <nil>
+	// client: the contacts mode "../userGroups" has '.' at byte 1; a mode is one path segment of letters, digits, - and _ only, such as replaceDeclaredPatronsKeepCustomContacts
+}
+
+// Printing a client never shows its password.
+func ExampleClient_String() {
+	c, err := client.New("https://autoimport:s3cret@school.concordinfiniti.com", client.WithTenant("st-marys"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c)
+	fmt.Printf("%#v\n", c)
+	// Output:
+	// client for https://school.concordinfiniti.com (user "autoimport", tenant "st-marys")
+	// client.New("https://school.concordinfiniti.com", client.WithBasicAuth("autoimport", "[REDACTED]"), client.WithTenant("st-marys"))
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -449,10 +450,16 @@ func TestRedirects(t *testing.T) {
 		name     string
 		status   int
 		location string
+		want     string // RedirectError.Location
 	}{
-		{"same host", http.StatusFound, srv.URL + "/infiniti/api/import/userGroups"},
-		{"other host", http.StatusTemporaryRedirect, other.URL + "/api/import/userGroups"},
-		{"other host with credentials in Location", http.StatusPermanentRedirect, strings.Replace(other.URL, "https://", "https://autoimport:hunter2^@&$@", 1)},
+		{"same host", http.StatusFound, srv.URL + "/infiniti/api/import/userGroups", srv.URL + "/infiniti/api/import/userGroups"},
+		{"other host", http.StatusTemporaryRedirect, other.URL + "/api/import/userGroups?x=1#top", other.URL + "/api/import/userGroups"},
+		{"other host with credentials in Location", http.StatusPermanentRedirect, strings.Replace(other.URL, "https://", "https://autoimport:hunter2^@&$@", 1), other.URL},
+		{"password in the query", http.StatusFound, other.URL + "/login?u=autoimport&p=" + url.QueryEscape(clienttest.DefaultPassword), other.URL + "/login"},
+		{"password in the path", http.StatusFound, other.URL + "/sso/" + url.PathEscape(clienttest.DefaultPassword) + "/x", other.URL + "/sso/[REDACTED]/x"},
+		{"Authorization in the path", http.StatusFound, other.URL + "/sso/" + base64.StdEncoding.EncodeToString([]byte(clienttest.DefaultUsername+":"+clienttest.DefaultPassword)), other.URL + "/sso/[REDACTED]"},
+		{"relative", http.StatusSeeOther, "/login?next=%2Fapi", "/login"},
+		{"not a URL", http.StatusFound, "https://exa mple.com/x", "(a Location that is not a valid URL)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -465,8 +472,8 @@ func TestRedirects(t *testing.T) {
 			if !errors.As(err, &re) || res != nil {
 				t.Fatalf("err = %v, res %+v; want a *RedirectError", err, res)
 			}
-			if re.StatusCode != tt.status || re.Location != redactURL(tt.location) || strings.Contains(re.Location, "hunter2") {
-				t.Errorf("RedirectError %+v, want status %d and location %q", re, tt.status, redactURL(tt.location))
+			if re.StatusCode != tt.status || re.Location != tt.want {
+				t.Errorf("RedirectError %+v, want status %d and location %q", re, tt.status, tt.want)
 			}
 			if !strings.Contains(err.Error(), "redirects are not followed") {
 				t.Errorf("error does not say what happened: %v", err)
@@ -492,8 +499,8 @@ func TestUntrustedCertificate(t *testing.T) {
 	if !errors.Is(err, ErrCertificate) || res != nil {
 		t.Fatalf("err = %v, want ErrCertificate", err)
 	}
-	if !strings.Contains(err.Error(), "WithHTTPClient") {
-		t.Errorf("error does not say what to do: %v", err)
+	if !strings.Contains(err.Error(), "WithRootCAs") || !isOneLine(err.Error()) {
+		t.Errorf("error does not say what to do in one line: %q", err)
 	}
 	if len(w.get()) != 0 || len(srv.Requests()) != 0 {
 		t.Errorf("%d waits, %d requests: a certificate error must not be retried nor reach the handler", len(w.get()), len(srv.Requests()))
@@ -626,16 +633,16 @@ func TestPathPrefixAndGenericImport(t *testing.T) {
 	if _, err := c2.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
 		t.Errorf("with the prefix: %v", collectErr(err))
 	}
-	contacts := "username,type,role,primary,addressee,contact,sms,scenarios\njsmith,EMAIL,PARENT,true,Mrs Smith,smith@example.com,false,OVERDUE;OVERDUE_ESCALATION_ONE\n"
-	res, err := c2.Import(context.Background(), "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", strings.NewReader(contacts))
+	// The generic Import, to a path the fake knows.
+	res, err := c2.Import(context.Background(), UserGroupsPath, strings.NewReader(sampleCSV))
 	if err != nil {
 		t.Fatal(collectErr(err))
 	}
-	if c, ok := res.Counts(); !ok || c.Processed != 1 {
+	if c, ok := res.Counts(); !ok || c.Processed != 2 {
 		t.Errorf("counts %+v", c)
 	}
 	reqs := srv.Requests()
-	wantPaths := []string{"/api/import/userGroups", "/infiniti/api/import/userGroups", "/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"}
+	wantPaths := []string{"/api/import/userGroups", "/infiniti/api/import/userGroups", "/infiniti/api/import/userGroups"}
 	var paths []string
 	for _, r := range reqs {
 		paths = append(paths, r.Path)
@@ -706,5 +713,54 @@ func TestResponseCutOff(t *testing.T) {
 	}
 	if hits.Load() != 1 || len(w.get()) != 0 {
 		t.Errorf("%d requests, waits %v: a 2xx must not be retried", hits.Load(), w.get())
+	}
+}
+
+// Non-ASCII passwords against a server that reads Basic credentials as
+// ISO-8859-1: UTF-8 is refused, with the charset named; Latin-1 is taken.
+func TestAuthCharsetWithFake(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLatin1Credentials())
+	defer srv.Close()
+	c, _ := fakeClient(t, srv)
+	_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+	collectErr(err)
+	var ce *ConfigError
+	if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &ce) || ce.Option != "WithAuthCharset" {
+		t.Fatalf("UTF-8 to a Latin-1 server: err = %v, want ErrUnauthorized naming WithAuthCharset", err)
+	}
+	c, _ = fakeClient(t, srv, WithAuthCharset(AuthLatin1))
+	if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
+		t.Fatalf("Latin-1 to a Latin-1 server: %v", collectErr(err))
+	}
+}
+
+// The contacts import against the fake: the path, the part, the
+// contacts kept; an unknown mode meets the fake's 404.
+func TestImportUserContactsWithFake(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithPathPrefix("/infiniti"), clienttest.WithTenants("T1"))
+	defer srv.Close()
+	c, _ := newClient(t, srv.URL+"/infiniti", WithHTTPClient(srv.Client()), WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword), WithTenant("T1"))
+	csv := "username,type,role,primary,addressee,contact,sms,scenarios\njsmith,email,patron,True,John,jsmith@example.com,,ANY\n"
+	if _, err := c.ImportUserContacts(context.Background(), ContactsReplaceDeclaredPatronsKeepCustomContacts, strings.NewReader(csv)); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	want := map[string][]clienttest.Contact{"jsmith": {{Type: "email", Role: "patron", Primary: "True", Addressee: "John", Contact: "jsmith@example.com", Scenarios: "ANY"}}}
+	if diff := cmp.Diff(want, srv.Contacts()); diff != "" {
+		t.Errorf("contacts (-want +got):\n%s", diff)
+	}
+	_, err := c.ImportUserContacts(context.Background(), "replaceAllContacts", strings.NewReader(csv))
+	if !errors.Is(collectErr(err), ErrNotFound) {
+		t.Errorf("an unknown mode: err = %v, want ErrNotFound", err)
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.Path+" "+r.FileName+" "+r.TenantID)
+	}
+	wantReqs := []string{
+		"/infiniti/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts user-contacts.csv T1",
+		"/infiniti/api/import/userContacts/replaceAllContacts  T1", // refused before the upload is read
+	}
+	if diff := cmp.Diff(wantReqs, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }

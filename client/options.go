@@ -2,21 +2,23 @@ package client
 
 import (
 	"crypto/x509"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // An Option configures a Client. An option given bad input makes New
-// return an error.
+// return a *ConfigError.
 type Option func(*settings) error
 
 type settings struct {
 	username, password string
 	auth               bool
+	charset            AuthCharset
 	tenant             string
 	hc                 *http.Client
 	rootCAs            *x509.CertPool
@@ -26,27 +28,70 @@ type settings struct {
 	progress           func(sent int64)
 	retry              RetryPolicy
 	maxResponse        int64
+	headerTimeout      time.Duration
+	headerTimeoutSet   bool
 }
 
 // WithBasicAuth sets the credentials of the Infiniti account the client
 // posts as: an account with system administration privileges whose password
 // Infiniti itself checks (SAML single sign-on cannot be used). The password
-// may hold any characters. It is sent only in the Authorization header,
-// only over TLS (or to a loopback host), and never appears in an error or a
-// log record. A username that is empty or contains ':' is an error, since
-// Basic Auth cannot carry it.
+// may hold any characters; see WithAuthCharset for how non-ASCII ones are
+// sent. It is sent only in the Authorization header, only over TLS (or to
+// a loopback host), and never appears in an error, a log record or the
+// printed Client. A username that is empty or contains ':' is an error,
+// since Basic Auth cannot carry it.
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) error {
 		if username == "" {
-			return errors.New("client: WithBasicAuth: the username is empty; give the Infiniti account to post as, such as autoimport")
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the username is empty; give the Infiniti account to post as, such as autoimport"}
 		}
 		if strings.ContainsRune(username, ':') {
-			return errors.New("client: WithBasicAuth: the username contains ':', which HTTP Basic Auth cannot carry; use an account name without it")
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the username contains ':', which HTTP Basic Auth cannot carry; use an account name without it"}
 		}
 		if s.auth {
-			return errors.New("client: credentials are given twice (in the base URL or an earlier WithBasicAuth); give them once")
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the credentials are given twice (in the base URL and as an option, or twice as an option); give them once"}
 		}
 		s.username, s.password, s.auth = username, password, true
+		return nil
+	}
+}
+
+// AuthCharset is the character encoding of the Basic Auth credentials,
+// which matters only for non-ASCII characters. Which one Infiniti expects
+// is not documented.
+type AuthCharset int
+
+const (
+	// AuthUTF8 sends the credentials in UTF-8, as curl and browsers do
+	// (RFC 7617's charset="UTF-8"). It is the default.
+	AuthUTF8 AuthCharset = iota
+	// AuthLatin1 sends them in ISO-8859-1 (Latin-1), as Python's requests
+	// does and as Tomcat's Basic authenticator decodes them by default.
+	AuthLatin1
+)
+
+// String returns "utf-8" or "iso-8859-1".
+func (cs AuthCharset) String() string {
+	switch cs {
+	case AuthUTF8:
+		return "utf-8"
+	case AuthLatin1:
+		return "iso-8859-1"
+	}
+	return "AuthCharset(" + strconv.Itoa(int(cs)) + ")"
+}
+
+// WithAuthCharset sets the encoding of the username and password in the
+// Authorization header: AuthUTF8 (the default) or AuthLatin1. With
+// AuthLatin1, New refuses credentials that ISO-8859-1 cannot hold. When
+// Infiniti refuses a password with non-ASCII characters, the error says so
+// and suggests the other charset. Another value is an error.
+func WithAuthCharset(cs AuthCharset) Option {
+	return func(s *settings) error {
+		if cs != AuthUTF8 && cs != AuthLatin1 {
+			return &ConfigError{Option: "WithAuthCharset", Reason: "the charset " + strconv.Itoa(int(cs)) + " is unknown; use UTF-8 or ISO-8859-1"}
+		}
+		s.charset = cs
 		return nil
 	}
 }
@@ -56,7 +101,7 @@ func WithBasicAuth(username, password string) Option {
 func WithTenant(tenantID string) Option {
 	return func(s *settings) error {
 		if strings.TrimSpace(tenantID) == "" {
-			return errors.New("client: WithTenant: the tenant is empty; leave the option out if the site has no tenants")
+			return &ConfigError{Option: "WithTenant", Reason: "the tenant is empty; leave it out if the site has no tenants"}
 		}
 		s.tenant = tenantID
 		return nil
@@ -64,15 +109,25 @@ func WithTenant(tenantID string) Option {
 }
 
 // WithHTTPClient makes the client send its requests with hc, for example
-// one whose TLS configuration trusts a school's private certificate
-// authority, or one that goes through a proxy. The client uses a copy of hc
-// that never follows redirects; hc's transport and its TLS settings are used
-// as they are, so certificates are verified unless hc was set up not to.
-// hc.Timeout, if set, bounds each attempt. A nil hc is an error.
+// one that goes through a particular proxy. The client uses a copy of hc
+// that never follows redirects; everything else is hc's to decide:
+//
+//   - TLS: hc's transport and its TLS settings are used as they are, so
+//     certificates are verified unless hc was set up not to. WithRootCAs
+//     cannot be combined with it.
+//   - Proxies: hc's transport decides. http.DefaultTransport, for one,
+//     honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY, and would send a
+//     plain-http request, password included, through an HTTP proxy. The
+//     SDK's own transport never proxies plain http or loopback requests.
+//   - Timeouts: hc's rule. hc.Timeout, if set, bounds each attempt, upload
+//     included; the transport's ResponseHeaderTimeout bounds the wait for
+//     the response. WithResponseHeaderTimeout cannot be combined with it.
+//
+// A nil hc is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		if hc == nil {
-			return errors.New("client: WithHTTPClient: the *http.Client is nil")
+			return &ConfigError{Option: "WithHTTPClient", Reason: "the HTTP client is nil"}
 		}
 		s.hc = hc
 		return nil
@@ -91,7 +146,7 @@ func WithRootCAs(pem []byte) Option {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return errors.New("client: WithRootCAs: no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+			return &ConfigError{Option: "WithRootCAs", Reason: "no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)"}
 		}
 		s.rootCAs = pool
 		return nil
@@ -102,6 +157,8 @@ func WithRootCAs(pem []byte) Option {
 // that is not a loopback address. The password and the school's data then
 // cross the network in clear text, readable by anyone on the path. It is
 // meant for a lab or a test network; never use it against a real school.
+// The SDK's own transport sends such requests directly, never through a
+// proxy.
 func WithInsecurePlainHTTP() Option {
 	return func(s *settings) error {
 		s.insecurePlain = true
@@ -111,24 +168,34 @@ func WithInsecurePlainHTTP() Option {
 
 // WithUserAgent puts product (such as "acme-sms-sync/2.1") in front of the
 // SDK's own User-Agent, so that server logs show which program posted.
-// An empty product or one with control characters is an error.
+// An empty product, one that is not valid UTF-8 and one with control
+// characters (ASCII or Unicode, such as U+0085, or a line separator) is an
+// error.
 func WithUserAgent(product string) Option {
 	return func(s *settings) error {
-		if strings.TrimSpace(product) == "" {
-			return errors.New("client: WithUserAgent: the product is empty")
-		}
-		if strings.ContainsFunc(product, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return errors.New("client: WithUserAgent: the product contains control characters, which a header cannot carry")
+		switch {
+		case strings.TrimSpace(product) == "":
+			return &ConfigError{Option: "WithUserAgent", Reason: "the product name is empty"}
+		case !utf8.ValidString(product):
+			return &ConfigError{Option: "WithUserAgent", Reason: "the product name is not valid UTF-8"}
+		case strings.ContainsFunc(product, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }):
+			return &ConfigError{Option: "WithUserAgent", Reason: "the product name contains control characters, which a header cannot carry"}
 		}
 		s.product = product
 		return nil
 	}
 }
 
-// WithLogger logs each import to l: one record when it starts (endpoint,
-// tenant), one for each retry (attempt, reason, wait) and one when it ends
-// (status, bytes, attempts, duration, error). Records never hold
-// credentials. A nil l turns logging off, as without the option.
+// WithLogger logs each import to l: at Info level when it starts (endpoint,
+// tenant if any) and when it ends (status, bytes, attempts, duration, and
+// the counts of the result when it has them), at Warn level for each retry
+// (attempt, reason, wait), and at Error level when it fails (the same, and
+// the error without any row's message). Only at Debug level does it log
+// each row outcome of the result (row number, status and Infiniti's
+// message): those hold usernames and other personal data of students, so
+// enable Debug only where such data may be kept. Records never hold
+// credentials, and server text in them is redacted and one line. A nil l
+// turns logging off, as without the option.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
 		s.logger = l
@@ -143,7 +210,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithProgress(fn func(sent int64)) Option {
 	return func(s *settings) error {
 		if fn == nil {
-			return errors.New("client: WithProgress: the function is nil")
+			return &ConfigError{Option: "WithProgress", Reason: "the function is nil"}
 		}
 		s.progress = fn
 		return nil
@@ -155,7 +222,7 @@ func WithProgress(fn func(sent int64)) Option {
 func WithRetry(p RetryPolicy) Option {
 	return func(s *settings) error {
 		if p.MaxRetries < 0 || p.InitialWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return fmt.Errorf("client: WithRetry: negative values in %+v; use 0 for no retries or for the default waits", p)
+			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative; use 0 for no retries or for the default waits"}
 		}
 		s.retry = p.withDefaults()
 		return nil
@@ -172,9 +239,34 @@ const DefaultMaxResponseBytes = 32 << 20
 func WithMaxResponseBytes(n int64) Option {
 	return func(s *settings) error {
 		if n <= 0 {
-			return fmt.Errorf("client: WithMaxResponseBytes: %d is not a positive number of bytes", n)
+			return &ConfigError{Option: "WithMaxResponseBytes", Reason: "the bound is not a positive number of bytes"}
 		}
 		s.maxResponse = n
+		return nil
+	}
+}
+
+// DefaultResponseHeaderTimeout is how long the SDK's own transport waits,
+// from the end of the upload, for the response headers unless
+// WithResponseHeaderTimeout says otherwise. Infiniti may take minutes to
+// process a large file.
+const DefaultResponseHeaderTimeout = 10 * time.Minute
+
+// WithResponseHeaderTimeout sets how long the client waits for the
+// response headers once the whole file has been sent; 0 waits without a
+// limit (the context's deadline, if any, still applies). The clock starts
+// only when the upload has ended, so a slow upload is never cut by it.
+// Past the limit the import fails with an error matching
+// ErrResponseTimeout, and is not retried: Infiniti may still be processing
+// the file. The default is DefaultResponseHeaderTimeout. A negative d is
+// an error, and so is combining this option with WithHTTPClient, whose own
+// timeouts rule (set the transport's ResponseHeaderTimeout instead).
+func WithResponseHeaderTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d < 0 {
+			return &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "the timeout is negative; use 0 for no limit"}
+		}
+		s.headerTimeout, s.headerTimeoutSet = d, true
 		return nil
 	}
 }

@@ -1,0 +1,64 @@
+package client
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// String returns the client's base URL, user and tenant, such as
+// `client for https://school.example (user "autoimport", tenant "T1")`;
+// never the password.
+func (c *Client) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	b.WriteString("client for ")
+	b.WriteString(c.BaseURL())
+	var parts []string
+	if c.cred != nil {
+		parts = append(parts, fmt.Sprintf("user %q", c.username))
+	}
+	if c.tenant != "" {
+		parts = append(parts, fmt.Sprintf("tenant %q", c.tenant))
+	}
+	if len(parts) > 0 {
+		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	}
+	return b.String()
+}
+
+// GoString returns a Go expression for %#v that builds a like client, the
+// password shown as [REDACTED].
+func (c *Client) GoString() string {
+	if c == nil {
+		return "(*client.Client)(nil)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "client.New(%q", c.BaseURL())
+	if c.cred != nil {
+		fmt.Fprintf(&b, ", client.WithBasicAuth(%q, %q)", c.username, redacted)
+	}
+	if c.tenant != "" {
+		fmt.Fprintf(&b, ", client.WithTenant(%q)", c.tenant)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// LogValue logs the client as a group of base_url, user and tenant (the
+// last two only when set); never the password.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("<nil>")
+	}
+	attrs := []slog.Attr{slog.String("base_url", c.BaseURL())}
+	if c.cred != nil {
+		attrs = append(attrs, slog.String("user", c.username))
+	}
+	if c.tenant != "" {
+		attrs = append(attrs, slog.String("tenant", c.tenant))
+	}
+	return slog.GroupValue(attrs...)
+}
