@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -375,5 +376,39 @@ func TestJobNoJournal(t *testing.T) {
 			}
 			assertConverged(t, srv, mode, base, nil)
 		})
+	}
+}
+
+// cancelReader cancels the run's context once it has given its first bytes.
+type cancelReader struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p[:min(len(p), 100)])
+	c.cancel()
+	return n, err
+}
+
+func TestJobCancelledWhileReading(t *testing.T) {
+	srv, c := newFake(t, clienttest.ApplyAdd)
+	j := NewMemJournal()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := (&Job{Client: c, Journal: j}).Run(ctx, &cancelReader{strings.NewReader(toCSV(school(50))), cancel})
+	if !errors.Is(err, context.Canceled) || rep.Outcome != OutcomeCancelled {
+		t.Fatalf("outcome %q, error %v", rep.Outcome, err)
+	}
+	if len(srv.Requests()) != 0 || rep.Plan != nil {
+		t.Errorf("a cancelled read went on: %d requests, plan %v", len(srv.Requests()), rep.Plan)
+	}
+	if rep.Run == nil || rep.Run.Outcome != OutcomeCancelled {
+		t.Errorf("run record %+v", rep.Run)
+	}
+	// A context done before the run starts: nothing is locked or recorded.
+	rep, err = (&Job{Client: c, Journal: j}).Run(ctx, strings.NewReader(""))
+	if !errors.Is(err, context.Canceled) || rep.Outcome != OutcomeCancelled || rep.Run != nil {
+		t.Fatalf("done context: outcome %q, run %v, error %v", rep.Outcome, rep.Run, err)
 	}
 }

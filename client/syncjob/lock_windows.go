@@ -24,7 +24,7 @@ func lockPath(path string) (func() error, error) {
 	h, err := syscall.CreateFile(p, syscall.GENERIC_READ|syscall.GENERIC_WRITE, 0, nil,
 		syscall.OPEN_ALWAYS, syscall.FILE_ATTRIBUTE_NORMAL, 0)
 	if err != nil {
-		if errors.Is(err, errSharingViolation) || errors.Is(err, syscall.ERROR_ACCESS_DENIED) {
+		if errors.Is(err, errSharingViolation) {
 			return nil, errLocked
 		}
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
