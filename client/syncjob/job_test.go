@@ -412,3 +412,60 @@ func TestJobCancelledWhileReading(t *testing.T) {
 		t.Fatalf("done context: outcome %q, run %v, error %v", rep.Outcome, rep.Run, err)
 	}
 }
+
+// TestJobPlan: Plan checks and plans as Run would, sends nothing and
+// records nothing.
+func TestJobPlan(t *testing.T) {
+	srv, c := newFake(t, clienttest.ApplyReplace)
+	j := NewMemJournal()
+	base := school(40)
+	if _, err := run(t, &Job{Client: c, Journal: j}, toCSV(base)); err != nil {
+		t.Fatal(err)
+	}
+	requests := len(srv.Requests())
+	half := without(base, func(u string) bool { return u >= "s00020" })
+	tests := []struct {
+		name    string
+		export  string
+		force   bool
+		want    Outcome
+		refusal bool
+		changes int
+	}{
+		{name: "would go on", export: toCSV(lose(base, "s00001")), want: OutcomeOK, changes: 1},
+		{name: "would be refused", export: toCSV(half), want: OutcomeRefused, refusal: true, changes: 20},
+		{name: "forced", export: toCSV(half), force: true, want: OutcomeOK, refusal: true, changes: 20},
+		{name: "invalid", export: "username,library-group\n", want: OutcomeInvalidFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			job := &Job{Client: c, Journal: j, Force: tt.force}
+			rep, err := job.Plan(context.Background(), strings.NewReader(tt.export))
+			if rep.Outcome != tt.want || (err == nil) != (tt.want == OutcomeOK) || (rep.Refusal != nil) != tt.refusal {
+				t.Fatalf("outcome %q, refusal %v, error %v", rep.Outcome, rep.Refusal, err)
+			}
+			if tt.want == OutcomeRefused && !errors.As(err, new(*LimitError)) {
+				t.Errorf("error %v, want a *LimitError", err)
+			}
+			if rep.Plan != nil {
+				n := 0
+				for range rep.Plan.Users() {
+					n++
+				}
+				if n != tt.changes {
+					t.Errorf("%d users listed, want %d", n, tt.changes)
+				}
+			}
+			if rep.Sent || rep.Run != nil || len(srv.Requests()) != requests {
+				t.Errorf("Plan sent or recorded: sent %v, run %v, %d requests", rep.Sent, rep.Run, len(srv.Requests())-requests)
+			}
+			if rep.Health.LastSuccess.IsZero() {
+				t.Errorf("no health: %+v", rep.Health)
+			}
+		})
+	}
+	runs, _ := j.Runs(context.Background(), (&Job{Client: c}).Key(), 0)
+	if len(runs) != 1 {
+		t.Errorf("%d runs recorded, want the first run only", len(runs))
+	}
+}
