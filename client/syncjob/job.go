@@ -23,8 +23,10 @@ var ErrInvalidFile = errors.New("the export cannot be posted")
 // A Job is a whole unattended sync of one import of one school: check the
 // export, plan it against the last state Infiniti accepted, guard, post,
 // join Infiniti's answer back to the export, and remember. Set its fields,
-// then call Run (or Plan). A Job may be run again; it is not safe for
-// concurrent use, but two Jobs may share a Client and a Journal.
+// then call Run (or Plan). A Job may be run again, and Run and Plan may be
+// called concurrently (they do not change the Job); runs of the same school
+// exclude each other through the journal's lock. Jobs may share a Client
+// and a Journal.
 type Job struct {
 	// Client posts the rows. Its base URL and tenant are part of the
 	// journal key. Required by Run, and by Plan with a Journal.
