@@ -160,3 +160,113 @@ func BenchmarkWriter(b *testing.B) {
 		}
 	}
 }
+
+// benchContacts generates contact rows that look like a school's: for each
+// of 50,000 students a patron email and mobile, a guardian email and home
+// phone.
+var benchContacts = sync.OnceValue(func() []Contact {
+	overdue := []Scenario{ScenarioOverdue, ScenarioOverdueEscalationOne, ScenarioOverdueEscalationTwo, ScenarioOverdueEscalationThree}
+	rows := make([]Contact, 0, benchRows)
+	for i := 0; len(rows) < benchRows; i++ {
+		user := fmt.Sprintf("s%07d", i)
+		name := fmt.Sprintf("Student %d", i)
+		guardian := fmt.Sprintf("Mr and Mrs Family%d", i)
+		if i%97 == 0 {
+			guardian = fmt.Sprintf("Smith, Jo \"Family%d\"", i)
+		}
+		rows = append(rows,
+			Contact{Username: user, Type: ContactEmail, Role: RolePatron, Primary: true, Addressee: name, Address: user + "@students.example.edu.au", Scenarios: []Scenario{ScenarioAny}},
+			Contact{Username: user, Type: ContactPhone, Role: RolePatron, Primary: true, Addressee: name, Address: fmt.Sprintf("(M1) 0400 %03d %03d", i/1000%1000, i%1000), SMS: BoolTrue, Scenarios: []Scenario{ScenarioNone}},
+			Contact{Username: user, Type: ContactEmail, Role: RoleGuardian, Primary: true, Addressee: guardian, Address: fmt.Sprintf("family%d@example.com", i), Scenarios: overdue},
+			Contact{Username: user, Type: ContactPhone, Role: RoleGuardian, Addressee: guardian, Address: fmt.Sprintf("(H) 07 5555 %04d", i%10000), SMS: BoolFalse, Scenarios: []Scenario{ScenarioNone}},
+		)
+	}
+	return rows[:benchRows]
+})
+
+var benchContactFile = sync.OnceValue(func() []byte {
+	var buf bytes.Buffer
+	w := NewContactWriter(&buf)
+	for _, c := range benchContacts() {
+		if err := w.Write(c); err != nil {
+			panic(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+})
+
+var contactSink ContactRecord
+
+// BenchmarkContactsBaseline is a bare encoding/csv loop with ReuseRecord
+// over the contacts file, copying the fields as they are: the floor the
+// contacts reader and check are measured against.
+func BenchmarkContactsBaseline(b *testing.B) {
+	data := benchContactFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.ReuseRecord = true
+		if _, err := cr.Read(); err != nil {
+			b.Fatal(err)
+		}
+		row := 0
+		for {
+			f, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			row++
+			line, _ := cr.FieldPos(0)
+			contactSink = ContactRecord{Contact: Contact{Username: f[0], Type: ContactType(f[1]), Role: ContactRole(f[2]), Addressee: f[4], Address: f[5]}, Row: row, Line: line}
+		}
+		if row != benchRows {
+			b.Fatalf("%d rows", row)
+		}
+	}
+}
+
+func BenchmarkContactReader(b *testing.B) {
+	data := benchContactFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := NewContactReader(bytes.NewReader(data))
+		n := 0
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			contactSink = rec
+			n++
+		}
+		if n != benchRows {
+			b.Fatalf("%d rows", n)
+		}
+	}
+}
+
+func BenchmarkCheckContacts(b *testing.B) {
+	data := benchContactFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := CheckContacts(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Rows != benchRows || len(rep.Problems) != 0 {
+			b.Fatalf("%d rows, %d problems: %v", rep.Rows, len(rep.Problems), rep.Problems[0])
+		}
+	}
+}

@@ -2,6 +2,7 @@ package csvspec
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -81,6 +82,7 @@ func TestCheckRules(t *testing.T) {
 		{
 			name: "malformed header quoting",
 			in:   "user\"name,library-group,system-group\nok,Year 7,Staff\n",
+			rows: 1,
 			want: []Problem{p(0, 1, "", CodeQuote, SeverityError)},
 		},
 		{
@@ -158,8 +160,99 @@ func TestCheckRules(t *testing.T) {
 			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code"})},
 			rows: 1,
 			want: []Problem{
+				p(0, 1, ColumnUsername, CodeHeaderMap, SeverityError),
 				p(0, 1, "", CodeExtraColumn, SeverityWarning),
-				p(0, 1, ColumnUsername, CodeMissingColumn, SeverityError),
+			},
+		},
+		{
+			name: "missing column: the rows are counted, not checked",
+			in:   "username,system-group\n,Students\n,Students\n",
+			rows: 2,
+			want: []Problem{p(0, 1, ColumnLibraryGroup, CodeMissingColumn, SeverityError)},
+		},
+		{
+			name: "non-canonical header: the rows are still checked",
+			in:   "Username,library-group,system-group\n,Year 7,Students\n",
+			rows: 1,
+			want: []Problem{
+				p(0, 1, ColumnUsername, CodeHeaderName, SeverityError),
+				p(1, 2, ColumnUsername, CodeMissingUsername, SeverityError),
+			},
+		},
+		{
+			name: "extra columns are one warning",
+			in:   "Surname,username,library-group,Given Name,system-group,Notes\nSmith,jsmith,Year 7,John,Students,\n",
+			rows: 1,
+			want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)},
+		},
+		{
+			name: "empty rows whatever their field count",
+			in:   hdr + "jsmith,Year 7,Students\n,,\n,,,,\n\"\"\n,\n,,\n",
+			rows: 6,
+			want: []Problem{
+				p(2, 3, "", CodeEmptyRow, SeverityWarning),
+				p(3, 4, "", CodeEmptyRow, SeverityWarning),
+				p(4, 5, "", CodeEmptyRow, SeverityWarning),
+				p(5, 6, "", CodeEmptyRow, SeverityWarning),
+				p(6, 7, "", CodeEmptyRow, SeverityWarning),
+			},
+		},
+		{
+			name: "a row repeating the header",
+			in:   "\ufeff" + hdr + "jsmith,Year 7,Students\r\n\ufeff" + hdr + ",Year 7,Students\n",
+			rows: 3,
+			want: []Problem{
+				p(2, 3, "", CodeRepeatedHeader, SeverityError),
+				p(3, 4, ColumnUsername, CodeMissingUsername, SeverityError),
+			},
+		},
+		{
+			name: "format characters in names",
+			in:   hdr + "j\u200bsmith,Year\u202e 7,\ufeffStudents\nmjones,Ye\u00adar 8,Staff\n",
+			rows: 2,
+			want: []Problem{
+				p(1, 2, ColumnUsername, CodeFormatCharacter, SeverityError),
+				p(1, 2, ColumnLibraryGroup, CodeFormatCharacter, SeverityError),
+				p(1, 2, ColumnSystemGroup, CodeFormatCharacter, SeverityError),
+				p(2, 3, ColumnLibraryGroup, CodeFormatCharacter, SeverityError),
+			},
+		},
+		{
+			name: "format characters are not letters of other scripts",
+			in:   hdr + "zoë,Année 7 – Élèves,学生\n",
+			rows: 1,
+		},
+		{
+			name: "semicolons: one problem, the rows counted",
+			in:   "Student Code;House;Year\r\nS1;Blue;Year 7\r\nS2;Red;Year 8\r\n",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year"})},
+			rows: 2,
+			want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)},
+		},
+		{
+			name: "semicolons read WithComma",
+			in:   "username;library-group;system-group\r\nS1;Year 7;\"Stu;dents\"\r\n",
+			opts: []ReaderOption{WithComma(';')},
+			rows: 1,
+		},
+		{
+			name: "UTF-16: one problem, no rows",
+			in:   "\xff\xfeu\x00s\x00e\x00r\x00\n\x00a\x00\n\x00",
+			want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)},
+		},
+		{
+			name: "a header of too many columns",
+			in:   "username,library-group,system-group" + strings.Repeat(",x", 5000) + "\nx\ny\n",
+			rows: 2,
+			want: []Problem{p(0, 1, "", CodeRecordTooLarge, SeverityError)},
+		},
+		{
+			name: "a row too large",
+			in:   hdr + "a,\"" + strings.Repeat("b", MaxRecordBytes) + "\",c\nd,,\n",
+			rows: 2,
+			want: []Problem{
+				p(1, 2, "", CodeRecordTooLarge, SeverityError),
+				p(2, 3, "", CodeNoGroup, SeverityWarning),
 			},
 		},
 	}
@@ -203,6 +296,12 @@ func TestCheckMessages(t *testing.T) {
 		{"header rename", "username,library_group,system-group\n", `rename it to "library-group"`},
 		{"duplicate row", hdr + "a,Year 7,Students\na,Year 7,Students\n", "repeats row 1 exactly"},
 		{"utf-8", hdr + "\xff,Year 7,Students\n", "export the file from the SMS as UTF-8"},
+		{"empty row", hdr + ",,,\n", "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"},
+		{"format character", hdr + "j\u200bsmith,Year 7,Students\n", `the value "j\u200bsmith" holds the invisible format character U+200B, which makes names that look the same but are not; remove it`},
+		{"repeated header", hdr + "a,Year 7,Students\n" + hdr, "the row repeats the header of line 1, as when two exports are joined into one file"},
+		{"extra columns", "username,a,library-group,b,system-group,c\n", `header columns 2 "a", 4 "b", 6 "c" are not user-groups columns; Infiniti ignores them (remove them, or map one onto a user-groups column if it holds one)`},
+		{"many extra columns", "username,library-group,system-group" + strings.Repeat(",x", 20) + "\n", `header columns 4 "x", 5 "x", 6 "x", 7 "x", 8 "x", 9 "x", 10 "x", 11 "x" and 12 more are not user-groups columns`},
+		{"missing column", "username,system-group\n", `the header has no "library-group" column; add it (Infiniti requires username, library-group and system-group, even when empty), or name the file's own column for it in a header map`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,9 +346,59 @@ func TestCheckFixture(t *testing.T) {
 	if rep.Rows != 7 {
 		t.Errorf("Rows = %d, want 7", rep.Rows)
 	}
-	wantErr := "csvspec: the file has 5 errors; the first: line 3 (row 2), library-group: error: library group \"year 7\" is not defined in Infiniti; did you mean \"Year 7\"? Group names must match exactly [unknown-library-group]"
+	wantErr := "csvspec: the file has 5 errors (2 unknown-library-group, 1 control-character, 1 missing-username, 1 wrong-field-count); the first: line 3 (row 2), library-group: error: library group \"year 7\" is not defined in Infiniti; did you mean \"Year 7\"? Group names must match exactly [unknown-library-group]"
 	if err := rep.Err(); err == nil || err.Error() != wantErr {
 		t.Errorf("Err() = %v\nwant %s", err, wantErr)
+	}
+}
+
+func TestCheckFixtures(t *testing.T) {
+	tests := []struct {
+		file string
+		opts []ReaderOption
+		rows int
+		want []Problem
+	}{
+		{file: "semicolon.csv", opts: []ReaderOption{smsMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
+		{file: "semicolon.csv", opts: []ReaderOption{smsMap, WithComma(';')}, rows: 3, want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)}},
+		{file: "tab.txt", opts: []ReaderOption{smsMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
+		{file: "tab.txt", opts: []ReaderOption{smsMap, WithComma('\t')}, rows: 3, want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)}},
+		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{smsMap, WithComma('\t')}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
+		{file: "utf16be.csv", opts: []ReaderOption{smsMap}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
+		{
+			file: "sms_export.csv",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student code", "library-group": "House", "system-group": "Year Level"})},
+			rows: 3,
+			want: []Problem{p(0, 1, ColumnUsername, CodeHeaderMap, SeverityError), p(0, 1, "", CodeExtraColumn, SeverityWarning)},
+		},
+		{
+			file: "excel_trailing_commas.csv",
+			rows: 5,
+			want: []Problem{
+				p(3, 4, "", CodeEmptyRow, SeverityWarning),
+				p(4, 5, "", CodeEmptyRow, SeverityWarning),
+				p(5, 6, "", CodeEmptyRow, SeverityWarning),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d options", tt.file, len(tt.opts)), func(t *testing.T) {
+			f, err := os.Open("testdata/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rep, err := Check(f, Rules{LibraryGroups: []string{"Blue House", "Red House"}, SystemGroups: []string{"Year 7", "Year 8"}}, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, rep.Problems, ignoreMessage); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if rep.Rows != tt.rows {
+				t.Errorf("Rows = %d, want %d", rep.Rows, tt.rows)
+			}
+		})
 	}
 }
 
@@ -271,7 +420,7 @@ func TestReportString(t *testing.T) {
 	if got, want := len(lines), 1+maxListed+1; got != want {
 		t.Errorf("%d lines, want %d", got, want)
 	}
-	if got, want := lines[len(lines)-1], "... and 69 more"; got != want {
+	if got, want := lines[len(lines)-1], "... and 69 more: 35 duplicate-row, 34 no-group"; got != want {
 		t.Errorf("last line = %q, want %q", got, want)
 	}
 	if got, want := lines[1], "line 2 (row 1): warning: the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row [no-group]"; got != want {

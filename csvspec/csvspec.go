@@ -1,6 +1,6 @@
 // Package csvspec is the CSV schema of the Infiniti autoSync user-groups
-// import: typed rows, a streaming Reader and Writer, and Check, the pre-flight
-// that finds every mistake in a file before it is posted.
+// and contacts imports: typed rows, streaming readers and writers, and the
+// pre-flight checks that find the mistakes in a file before it is posted.
 //
 // An Infiniti user-groups file has a header naming exactly the columns
 // username, library-group and system-group (in any order), then one data row
@@ -10,11 +10,47 @@
 //
 // The Reader is lenient where that is safe (column order, a UTF-8 byte order
 // mark, CRLF or LF line endings, a missing final newline, blank lines) and
-// exact where Infiniti is (the header names). WithHeaderMap maps the header
-// names of a Student Management System export onto the canonical ones.
+// exact where Infiniti is (the header names). Two options read files as
+// schools' systems save them: WithHeaderMap maps the header names of a
+// Student Management System export onto the canonical ones, and WithComma
+// reads a file separated by semicolons or tabs. Infiniti reads only the
+// canonical form, so a file read with either option must be rewritten with
+// a Writer before it is posted. A file in UTF-16 or UTF-32 (Excel's
+// "Unicode Text") is refused with one clear error: decode it to UTF-8
+// first. A row whose fields are all empty, as Excel leaves below the data,
+// is read as an empty Record, so that the caller can drop it.
 //
 // The Writer always produces the canonical form: the header
 // "username,library-group,system-group" and RFC 4180 quoting.
+//
+// Check counts every problem, streams every problem to a callback
+// (CheckEach), and keeps the first MaxProblemsPerCode problems of each code
+// in its Report; a file of any size is checked in bounded memory, but for
+// a few bytes per distinct row to spot duplicates.
+//
+// # Limits
+//
+// A record (the header or a row) may be at most MaxRecordBytes (1 MiB) as
+// it is in the file, and the header at most MaxFields (1024) columns. A
+// larger record is an error naming the line where it begins, and is
+// skipped without being held: an unbalanced quote, which makes the rest of
+// a file one record, costs one error and no memory. A Report keeps at most
+// MaxProblemsPerCode (1000) problems of each code and counts the rest
+// exactly; values quoted in a Problem's message are cut to 40 runes.
+//
+// # Contacts
+//
+// A contacts file has the columns username, type, role, primary,
+// addressee, contact, sms and scenarios, one email address or phone number
+// per row. NewContactReader, NewContactWriter and CheckContacts do for it
+// what NewReader, NewWriter and Check do for user groups, with the same
+// options, header handling, row numbers, limits and Report. The
+// ContactReader reads values as a school's export spells them (any case,
+// booleans as yes/no, y/n or 1/0); CheckContacts warns about the spellings
+// Infiniti may not read, and the ContactWriter writes the spelling of the
+// one known field script (lower-case type and role, True and False,
+// upper-case scenarios). Which spellings Infiniti itself accepts is not
+// documented: post the file a ContactWriter rewrites.
 package csvspec
 
 // The canonical column names of a user-groups file, exactly as Infiniti

@@ -1,9 +1,11 @@
 package csvspec_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"log"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/autosync-go/autosync/csvspec"
@@ -74,4 +76,142 @@ func ExampleWriter() {
 	// username,library-group,system-group
 	// jsmith,Year 7,Students
 	// obrien,"Years 7, 8 ""Juniors""",Students
+}
+
+// A semicolon-separated export, as Excel saves "CSV" in many regional
+// settings, read with WithComma and rewritten in the canonical form that
+// Infiniti reads. Rows whose fields are all empty (Excel's leftovers) are
+// dropped.
+func ExampleWithComma() {
+	export := "Student Code;Surname;House;Year Level\r\n" +
+		"S1001;Nguyen;Blue House;Year 7\r\n" +
+		"S1002;Smith;\"Red; Gold\";Year 8\r\n" +
+		";;;\r\n"
+	r := csvspec.NewReader(strings.NewReader(export),
+		csvspec.WithComma(';'),
+		csvspec.WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"}))
+	w := csvspec.NewWriter(os.Stdout)
+	for rec, err := range r.All() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if rec.UserGroup == (csvspec.UserGroup{}) {
+			continue // an empty row
+		}
+		if err := w.Write(rec.UserGroup); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// username,library-group,system-group
+	// S1001,Blue House,Year 7
+	// S1002,Red; Gold,Year 8
+}
+
+// Without WithComma, the same file is one clear error, not a problem per row.
+func ExampleCheck_semicolons() {
+	export := "username;library-group;system-group\r\n" +
+		"S1001;Blue House;Year 7\r\n" +
+		"S1002;Red House;Year 8\r\n"
+	rep, err := csvspec.Check(strings.NewReader(export), csvspec.Rules{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(rep)
+	// Output:
+	// 2 rows, 1 error, 0 warnings
+	// line 1 (header): error: the header is separated by semicolons (";"), not commas (","); read the file with WithComma(';'), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files [wrong-separator]
+}
+
+// CheckEach streams every problem, however many, for example into a
+// failures file for the office staff; the Report keeps the first
+// MaxProblemsPerCode of each code and counts them all.
+func ExampleCheckEach() {
+	file := "username,library-group,system-group\n" +
+		",Year 7,Students\n" +
+		"jsmith,Year 9,Students\n" +
+		",,\n"
+	rules := csvspec.Rules{LibraryGroups: []string{"Year 7", "Year 8"}}
+	failures := csv.NewWriter(os.Stdout)
+	_ = failures.Write([]string{"line", "row", "column", "code", "message"})
+	rep, err := csvspec.CheckEach(strings.NewReader(file), rules, func(p csvspec.Problem) error {
+		return failures.Write([]string{strconv.Itoa(p.Line), strconv.Itoa(p.Row), p.Column, p.Code, p.Message})
+	})
+	if err != nil {
+		log.Fatal(err) // reading the file, or writing the failures, failed
+	}
+	failures.Flush()
+	fmt.Println(rep.NumErrors(), "errors,", rep.NumWarnings(), "warning")
+	// Output:
+	// line,row,column,code,message
+	// 2,1,username,missing-username,"the username is empty; every row needs the username of an existing Infiniti user, or remove the row"
+	// 3,2,library-group,unknown-library-group,"library group ""Year 9"" is not defined in Infiniti; create it in Infiniti first or correct the name"
+	// 4,3,,empty-row,"the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"
+	// 2 errors, 1 warning
+}
+
+// A contacts export with the SMS's own column names and Y/N flags, read
+// with a header map; the known values come back in their canonical form.
+func ExampleNewContactReader() {
+	export := "Student Code,Contact Type,Relationship,Main,Salutation,Detail,SMS Allowed,Notices\r\n" +
+		"S1001,Email,Patron,Y,An,s1001@students.example.edu.au,,ANY\r\n" +
+		"S1001,Phone,Guardian,N,Mr and Mrs Nguyen,(M1) 0400 000 001,Y,NONE\r\n"
+	r := csvspec.NewContactReader(strings.NewReader(export), csvspec.WithHeaderMap(map[string]string{
+		"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Main",
+		"addressee": "Salutation", "contact": "Detail", "sms": "SMS Allowed", "scenarios": "Notices",
+	}))
+	for rec, err := range r.All() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("row %d: %s %s %s, primary %v, sms %q, %q to %q, %v\n",
+			rec.Row, rec.Username, rec.Role, rec.Type, rec.Primary, rec.SMS, rec.Address, rec.Addressee, rec.Scenarios)
+	}
+	// Output:
+	// row 1: S1001 patron email, primary true, sms "", "s1001@students.example.edu.au" to "An", [ANY]
+	// row 2: S1001 guardian phone, primary false, sms "True", "(M1) 0400 000 001" to "Mr and Mrs Nguyen", [NONE]
+}
+
+// The pre-flight of a contacts file.
+func ExampleCheckContacts() {
+	file := "username,type,role,primary,addressee,contact,sms,scenarios\n" +
+		"S1001,email,patron,True,An,s1001@students.example.edu.au,,ANY\n" +
+		"S1001,email,guardian,True,,An Nguyen <nguyen@example.com>,,OVERDUE\n" +
+		"S1002,phone,patron,Y,Mary,(M1) 0400 000 002,Y,NONE;OVERDUE\n"
+	rep, err := csvspec.CheckContacts(strings.NewReader(file))
+	if err != nil {
+		log.Fatal(err) // reading the file failed
+	}
+	fmt.Print(rep)
+	// Output:
+	// 3 rows, 1 error, 4 warnings
+	// line 3 (row 2), contact: error: the email address "An Nguyen <nguyen@example.com>" is not a single bare address such as name@example.com; correct it, without a name, angle brackets or a second address [invalid-email]
+	// line 3 (row 2), addressee: warning: the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as "Mr and Mrs Smith" [guardian-without-addressee]
+	// line 4 (row 3), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
+	// line 4 (row 3), sms: warning: the sms value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
+	// line 4 (row 3), scenarios: warning: NONE is combined with other scenarios in "NONE;OVERDUE"; give NONE alone, or only the other scenarios [scenario-combination]
+}
+
+func ExampleContactWriter() {
+	w := csvspec.NewContactWriter(os.Stdout)
+	for _, c := range []csvspec.Contact{
+		{Username: "S1001", Type: csvspec.ContactEmail, Role: csvspec.RolePatron, Primary: true, Addressee: "An",
+			Address: "s1001@students.example.edu.au", Scenarios: []csvspec.Scenario{csvspec.ScenarioAny}},
+		{Username: "S1001", Type: csvspec.ContactPhone, Role: csvspec.RoleGuardian, Addressee: "Mr and Mrs Nguyen",
+			Address: "(M1) 0400 000 001", SMS: csvspec.BoolTrue, Scenarios: []csvspec.Scenario{csvspec.ScenarioNone}},
+	} {
+		if err := w.Write(c); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// username,type,role,primary,addressee,contact,sms,scenarios
+	// S1001,email,patron,True,An,s1001@students.example.edu.au,,ANY
+	// S1001,phone,guardian,False,Mr and Mrs Nguyen,(M1) 0400 000 001,True,NONE
 }

@@ -44,13 +44,31 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte("Username,library_group\n\"a\nb\",c\nd\n"))
 	f.Add([]byte("\xef\xbb\xbf" + hdr + "\xff,\x01,x\r\n"))
 	rules := Rules{LibraryGroups: []string{"Year 7", "Year 8"}, SystemGroups: []string{"Students"}}
+	f.Add([]byte("username;library-group;system-group\n,,\n\xff\xfe"))
+	f.Add([]byte(hdr + ",,,\n" + hdr + "j\u200bs,\u202eYear 7,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rep, err := Check(bytes.NewReader(data), rules)
+		var streamed []Problem
+		rep, err := CheckEach(bytes.NewReader(data), rules, func(p Problem) error {
+			streamed = append(streamed, p)
+			return nil
+		})
 		if err != nil {
 			t.Fatalf("Check of in-memory data failed: %v", err)
 		}
+		// Every problem is streamed, counted, and (below the cap) kept.
+		if len(streamed) != rep.NumErrors()+rep.NumWarnings() {
+			t.Fatalf("%d problems streamed, %d counted", len(streamed), rep.NumErrors()+rep.NumWarnings())
+		}
+		if len(rep.Problems) == len(streamed) {
+			if diff := cmp.Diff(streamed, rep.Problems); diff != "" {
+				t.Fatalf("kept problems differ from the streamed ones (-streamed +kept):\n%s", diff)
+			}
+		}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		for _, p := range rep.Problems {
+			if len(p.Message) > 8192 {
+				t.Fatalf("a message of %d bytes: %.200s", len(p.Message), p.Message)
+			}
 			if p.Code == "" || p.Message == "" {
 				t.Fatalf("problem without code or message: %+v", p)
 			}
@@ -64,5 +82,79 @@ func FuzzCheck(f *testing.F) {
 		if (rep.Err() != nil) != (len(rep.Errors()) > 0) {
 			t.Fatalf("Err() disagrees with Errors()")
 		}
+	})
+}
+
+func FuzzContactReader(f *testing.F) {
+	f.Add([]byte(chdr+"S1,email,patron,True,An,s1@example.com,,ANY\nS1,Phone,GUARDIAN,y,\"Mr, Mrs\",(H) 07,N, overdue ;;\n"), "S1", "Mr and Mrs Smith", "s1@example.com", uint8(0))
+	f.Add([]byte("\xef\xbb\xbf\"username\",\"type\",\"role\",\"primary\",\"addressee\",\"contact\",\"sms\",\"scenarios\"\r\n\"a\",\"fax\",\"x\",\"maybe\",\"\",\"\",\"\",\"\"\r\n,,,\r\n"), "a\"b", "زهره\u200c", "An <a@b.c>", uint8(7))
+	f.Add([]byte(strings.ReplaceAll(chdr, ",", ";")+"a;\"b"), "", "\r\n", "\"q r\"@example.com", uint8(255))
+	types := []ContactType{ContactEmail, ContactPhone}
+	roles := []ContactRole{RolePatron, RoleGuardian}
+	f.Fuzz(func(t *testing.T, data []byte, user, addressee, address string, pick uint8) {
+		// Any input: no panic; records numbered in order; known values in
+		// their canonical form, scenario names trimmed and not empty.
+		last := 0
+		for rec, err := range NewContactReader(bytes.NewReader(data)).All() {
+			if rec.Row != 0 {
+				if rec.Row != last+1 || rec.Line < 2 {
+					t.Fatalf("record %+v after row %d", rec, last)
+				}
+				last = rec.Row
+			}
+			if err != nil {
+				continue
+			}
+			if k, ok := parseContactType(string(rec.Type)); ok && k != rec.Type {
+				t.Fatalf("type %q read, not %q", rec.Type, k)
+			}
+			for _, s := range rec.Scenarios {
+				if s == "" || strings.TrimSpace(string(s)) != string(s) {
+					t.Fatalf("scenario %q read", s)
+				}
+			}
+		}
+
+		// The check of any input: every problem streamed and counted.
+		n := 0
+		rep, err := CheckContactsEach(bytes.NewReader(data), func(Problem) error { n++; return nil })
+		if err != nil {
+			t.Fatalf("CheckContacts of in-memory data failed: %v", err)
+		}
+		if n != rep.NumErrors()+rep.NumWarnings() {
+			t.Fatalf("%d problems streamed, %d counted", n, rep.NumErrors()+rep.NumWarnings())
+		}
+		for _, p := range rep.Problems {
+			if p.Code == "" || p.Message == "" || p.Row < 0 || p.Row > rep.Rows {
+				t.Fatalf("problem %+v in a report of %d rows", p, rep.Rows)
+			}
+		}
+
+		// What the ContactWriter writes reads back equal (CR LF in a value
+		// reads back as LF).
+		var sc []Scenario
+		for i, k := range knownScenarios {
+			if pick&(4<<i) != 0 {
+				sc = append(sc, k)
+			}
+		}
+		rows := []Contact{
+			{Username: user, Type: types[pick&1], Role: roles[pick>>1&1], Primary: pick&2 != 0, Addressee: addressee, Address: address, SMS: OptionalBool(pick % 3), Scenarios: sc},
+			{Username: address, Type: types[^pick&1], Role: roles[^pick>>1&1], Addressee: user, Address: addressee},
+		}
+		got := contactRoundTrip(t, rows)
+		crlf := strings.NewReplacer("\r\n", "\n")
+		for i := range rows {
+			rows[i].Username, rows[i].Addressee, rows[i].Address = crlf.Replace(rows[i].Username), crlf.Replace(rows[i].Addressee), crlf.Replace(rows[i].Address)
+		}
+		// A row whose fields are all empty reads back as a zero Contact;
+		// these rows always have a type and role, so none is empty.
+		if diff := cmp.Diff(rows, got); diff != "" {
+			t.Fatalf("round trip (-wrote +read):\n%s", diff)
+		}
+
+		// The email fast path says what net/mail says.
+		checkEmailFastPath(t, address)
+		checkEmailFastPath(t, user)
 	})
 }

@@ -4,23 +4,23 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// ReaderOption configures a Reader (and Check, which reads with the same
-// options). An option given bad input makes the first Read return an error.
+// ReaderOption configures a Reader or ContactReader (and Check or
+// CheckContacts, which read with the same options). An option given bad
+// input makes the first Read return an error, and the check return it.
 type ReaderOption func(*readerConfig) error
 
 type readerConfig struct {
-	// source holds, for each canonical column, the header name it is read
-	// from: the canonical name itself unless WithHeaderMap maps it.
-	source [numColumns]string
-	mapped [numColumns]bool
+	headerMap map[string]string // canonical name -> header name in the file
+	comma     rune
 }
 
 func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
-	var c readerConfig
-	c.source = columns
+	c := readerConfig{comma: ','}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -34,46 +34,123 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 
 // WithHeaderMap reads the canonical columns from columns with other header
 // names, as a Student Management System export names them. The map goes from
-// the canonical name ("username", "library-group" or "system-group") to the
+// the canonical name (for a user-groups file "username", "library-group" or
+// "system-group"; for a contacts file one of its eight columns) to the
 // header name in the file, for example
 //
 //	csvspec.WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House"})
 //
 // Columns not in the map are still read by their canonical names. Header
-// names in the file are matched exactly. A key that is not a canonical name,
-// an empty header name, or two columns mapped to the same header name is an
-// error, returned by the first Read.
+// names in the file are matched exactly; a header name the map gives but
+// the file does not have is an ErrHeaderMap error that lists the file's
+// header. A key that is not a canonical name, an empty header name, or two
+// columns mapped to the same header name is an error, returned by the first
+// Read. Given more than once, the maps are merged, the later winning.
+//
+// Infiniti reads only the canonical header: a file read with a header map
+// must be rewritten with a Writer (or ContactWriter) before it is posted.
 func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
+	m := maps.Clone(canonicalToSource) // the caller may change theirs later
 	return func(c *readerConfig) error {
-		used := make(map[string]string, len(canonicalToSource))
-		for _, canonical := range slices.Sorted(maps.Keys(canonicalToSource)) {
-			src := canonicalToSource[canonical]
-			i := columnIndex(canonical)
-			if i < 0 {
-				return fmt.Errorf("csvspec: WithHeaderMap: %q is not a column of a user-groups file; use one of %q, %q, %q as the key",
-					canonical, ColumnUsername, ColumnLibraryGroup, ColumnSystemGroup)
-			}
-			if src == "" {
-				return fmt.Errorf("csvspec: WithHeaderMap: the header name for %q is empty; give the name the column has in your file", canonical)
-			}
-			if other, dup := used[src]; dup {
-				return fmt.Errorf("csvspec: WithHeaderMap: %q and %q are both mapped to the header %q; map each column to its own header", other, canonical, src)
-			}
-			used[src] = canonical
-			c.source[i] = src
-			c.mapped[i] = src != canonical
+		if c.headerMap == nil {
+			c.headerMap = make(map[string]string, len(m))
 		}
+		maps.Copy(c.headerMap, m)
 		return nil
 	}
 }
 
-func columnIndex(name string) int {
-	for i, c := range columns {
-		if c == name {
-			return i
+// WithComma reads a file whose fields are separated by r rather than by a
+// comma: ';' for the "CSV" that Excel saves in many regional settings, '\t'
+// for a tab-separated export. r must not be a double quote, a line break
+// (\r or \n), U+0000, the replacement character U+FFFD, or an invalid rune;
+// such an r is an error returned by the first Read.
+//
+// Infiniti reads only comma-separated files: a file read with WithComma
+// must be rewritten with a Writer (or ContactWriter), which always
+// separates with commas, before it is posted.
+func WithComma(r rune) ReaderOption {
+	return func(c *readerConfig) error {
+		if r == 0 || r == '"' || r == '\r' || r == '\n' || !utf8.ValidRune(r) || r == utf8.RuneError {
+			return fmt.Errorf("csvspec: WithComma: %q cannot separate fields; use another character, such as ';' or '\\t'", r)
+		}
+		c.comma = r
+		return nil
+	}
+}
+
+// A schema is the set of columns of one kind of import file.
+type schema struct {
+	kind     string   // "user-groups": the file kind, in messages
+	columns  []string // the canonical names, in the order the Writer writes them; all required
+	required string   // why a missing column is required, in messages
+}
+
+// resolve checks the header map against the schema and returns, for each
+// canonical column, the header name it is read from and whether a header
+// map gave that name.
+func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err error) {
+	source = slices.Clone(sch.columns)
+	mapped = make([]bool, len(sch.columns))
+	used := make(map[string]string, len(c.headerMap))
+	for _, canonical := range slices.Sorted(maps.Keys(c.headerMap)) {
+		src := c.headerMap[canonical]
+		i := slices.Index(sch.columns, canonical)
+		if i < 0 {
+			return nil, nil, fmt.Errorf("csvspec: WithHeaderMap: %q is not a column of a %s file; use one of %s as the key",
+				canonical, sch.kind, quoteList(sch.columns, len(sch.columns)))
+		}
+		if src == "" {
+			return nil, nil, fmt.Errorf("csvspec: WithHeaderMap: the header name for %q is empty; give the name the column has in your file", canonical)
+		}
+		if other, dup := used[src]; dup {
+			return nil, nil, fmt.Errorf("csvspec: WithHeaderMap: %q and %q are both mapped to the header %q; map each column to its own header", other, canonical, src)
+		}
+		used[src] = canonical
+		source[i] = src
+		mapped[i] = src != canonical
+	}
+	// A column the map leaves alone is read by its canonical name, which
+	// the map may have given to another column.
+	for i, src := range source {
+		if other, dup := used[src]; dup && !mapped[i] && other != sch.columns[i] {
+			return nil, nil, fmt.Errorf("csvspec: WithHeaderMap: %q is mapped to the header %q, which is the name of the %q column; map %q to its own header too",
+				other, src, sch.columns[i], sch.columns[i])
 		}
 	}
-	return -1
+	return source, mapped, nil
+}
+
+// maxQuoted is how many runes of a value a message quotes.
+const maxQuoted = 40
+
+// quote returns s in double quotes, Go-escaped, cut to maxQuoted runes with
+// "…" if longer, so that a message stays readable whatever the value.
+func quote(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return strconv.Quote(s[:i] + "…")
+		}
+		n++
+	}
+	return strconv.Quote(s)
+}
+
+// quoteList quotes the first limit names, and counts the rest.
+func quoteList(names []string, limit int) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == limit {
+			fmt.Fprintf(&b, " and %d more", len(names)-limit)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(n))
+	}
+	return b.String()
 }
 
 // looseName folds a header name for spotting near misses such as "Username",
@@ -91,77 +168,126 @@ func looseName(s string) string {
 
 // header is the outcome of reading a header record.
 type header struct {
-	index    [numColumns]int // index of each canonical column in a record; -1 if absent
+	index    []int // index of each canonical column in a record; -1 if absent
 	nfields  int
+	fields   []string  // the header's own fields, to spot a repeated header
+	line     int       // the physical line of the header
 	problems []Problem // every header problem, errors and warnings
+
+	// unreadable: a column is missing, or the header record itself could
+	// not be read, so rows cannot be read against it. noRows: the file is
+	// not text that can be read at all (a wrong encoding).
+	unreadable, noRows bool
 }
 
-// parseHeader resolves the canonical columns in a header record and lists
-// every problem with it. line is the physical line of the header.
-func parseHeader(fields []string, cfg *readerConfig, line int) header {
-	h := header{nfields: len(fields)}
+// fail records a problem that makes the header unreadable.
+func (h *header) fail(code, msg string) {
+	h.problems = append(h.problems, Problem{Line: h.line, Code: code, Severity: SeverityError, Message: msg})
+	h.unreadable = true
+}
+
+// parseHeader resolves the canonical columns of sch in a header record and
+// lists every problem with it.
+func parseHeader(fields []string, sch *schema, source []string, mapped []bool, line int) *header {
+	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), fields: slices.Clone(fields), line: line}
 	for i := range h.index {
 		h.index[i] = -1
 	}
-	claimed := make([]bool, len(fields))
 	add := func(col int, code, msg string, sev Severity) {
 		name := ""
 		if col >= 0 {
-			name = columns[col]
+			name = sch.columns[col]
 		}
 		h.problems = append(h.problems, Problem{Line: line, Column: name, Code: code, Severity: sev, Message: msg})
 	}
+	claimed := make([]bool, len(fields))
 	// Exact names first.
 	for fi, name := range fields {
-		for ci := range columns {
-			if name != cfg.source[ci] {
+		for ci := range sch.columns {
+			if name != source[ci] {
 				continue
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				add(ci, CodeDuplicateColumn, fmt.Sprintf("header column %d %q repeats column %d; remove one of them so that Infiniti knows which to read",
-					fi+1, name, h.index[ci]+1), SeverityError)
+				add(ci, CodeDuplicateColumn, fmt.Sprintf("header column %d %s repeats column %d; remove one of them so that Infiniti knows which to read",
+					fi+1, quote(name), h.index[ci]+1), SeverityError)
 				continue
 			}
 			h.index[ci] = fi
 		}
 	}
-	// Then near misses of the canonical names.
+	// Then near misses: of the canonical names, and of the names a header
+	// map gives (which are the map's mistake, not the file's).
+	near := make([]int, len(sch.columns))
+	for i := range near {
+		near[i] = -1
+	}
 	for fi, name := range fields {
 		if claimed[fi] {
 			continue
 		}
 		loose := looseName(name)
 		ci := -1
-		for i := range columns {
-			if loose == looseName(cfg.source[i]) || (!cfg.mapped[i] && loose == columns[i]) {
+		for i := range sch.columns {
+			if loose == looseName(source[i]) || (!mapped[i] && loose == sch.columns[i]) {
 				ci = i
 				break
 			}
 		}
 		if ci < 0 {
-			add(-1, CodeExtraColumn, fmt.Sprintf("header column %d %q is not a user-groups column; Infiniti ignores it (remove it, or map it onto a user-groups column if it holds one)", fi+1, name), SeverityWarning)
 			continue
 		}
 		claimed[fi] = true
-		if h.index[ci] >= 0 {
-			add(ci, CodeDuplicateColumn, fmt.Sprintf("header column %d %q is another %q column (column %d); remove one of them",
-				fi+1, name, cfg.source[ci], h.index[ci]+1), SeverityError)
-			continue
+		switch {
+		case h.index[ci] >= 0:
+			add(ci, CodeDuplicateColumn, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
+				fi+1, quote(name), quote(source[ci]), h.index[ci]+1), SeverityError)
+		case mapped[ci]:
+			if near[ci] < 0 {
+				near[ci] = fi
+			}
+		default:
+			h.index[ci] = fi
+			add(ci, CodeHeaderName, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
+				fi+1, quote(name), quote(source[ci]), quote(source[ci])), SeverityError)
 		}
-		h.index[ci] = fi
-		add(ci, CodeHeaderName, fmt.Sprintf("header column %d is %q but Infiniti requires exactly %q; rename it to %q",
-			fi+1, name, cfg.source[ci], cfg.source[ci]), SeverityError)
 	}
-	for ci := range columns {
+	// Columns not found.
+	for ci := range sch.columns {
 		if h.index[ci] >= 0 {
 			continue
 		}
-		msg := fmt.Sprintf("the header has no %q column; add it (Infiniti requires username, library-group and system-group, even when empty)", columns[ci])
-		if cfg.mapped[ci] {
-			msg = fmt.Sprintf("the header has no %q column, which the header map names as the %q column; check the header map against the file", cfg.source[ci], columns[ci])
+		h.unreadable = true
+		if !mapped[ci] {
+			add(ci, CodeMissingColumn, fmt.Sprintf("the header has no %s column; add it (%s), or name the file's own column for it in a header map",
+				quote(sch.columns[ci]), sch.required), SeverityError)
+			continue
 		}
-		add(ci, CodeMissingColumn, msg, SeverityError)
+		hint := ""
+		if fi := near[ci]; fi >= 0 {
+			hint = fmt.Sprintf(" (did you mean %s? header names must match exactly)", quote(fields[fi]))
+		}
+		add(ci, CodeHeaderMap, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s; correct the header map. The file's header is: %s",
+			quote(source[ci]), quote(sch.columns[ci]), hint, quoteList(fields, 12)), SeverityError)
+	}
+	// Columns Infiniti does not read: one warning for all of them.
+	var extra []string
+	for fi, name := range fields {
+		if !claimed[fi] {
+			extra = append(extra, fmt.Sprintf("%d %s", fi+1, quote(name)))
+		}
+	}
+	switch {
+	case len(extra) == 1:
+		add(-1, CodeExtraColumn, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
+			extra[0], sch.kind, sch.kind), SeverityWarning)
+	case len(extra) > 1:
+		list := strings.Join(extra[:min(len(extra), 8)], ", ")
+		if len(extra) > 8 {
+			list += fmt.Sprintf(" and %d more", len(extra)-8)
+		}
+		add(-1, CodeExtraColumn, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
+			list, sch.kind, sch.kind), SeverityWarning)
 	}
 	return h
 }

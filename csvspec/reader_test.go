@@ -2,11 +2,13 @@ package csvspec
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -27,7 +29,7 @@ func readAll(t *testing.T, r *Reader) []readOutcome {
 			return out
 		}
 		out = append(out, readOutcome{Rec: rec, Err: sentinel(err)})
-		if err != nil && r.err != nil {
+		if err != nil && r.t.err != nil {
 			// Sticky: the next Read must return the same error.
 			if _, again := r.Read(); sentinel(again) != sentinel(err) {
 				t.Errorf("sticky error changed: first %v, then %v", err, again)
@@ -40,7 +42,8 @@ func readAll(t *testing.T, r *Reader) []readOutcome {
 }
 
 func sentinel(err error) error {
-	for _, s := range []error{ErrMissingColumn, ErrHeaderName, ErrDuplicateColumn, ErrFieldCount, ErrQuote} {
+	for _, s := range []error{ErrMissingColumn, ErrHeaderName, ErrDuplicateColumn, ErrHeaderMap, ErrSeparator,
+		ErrEncoding, ErrFieldCount, ErrQuote, ErrRecordTooLarge, ErrRepeatedHeader} {
 		if errors.Is(err, s) {
 			return s
 		}
@@ -161,7 +164,144 @@ func TestReader(t *testing.T) {
 			name: "header map to a missing column",
 			in:   "username,library-group,system-group\nS1,Blue,Students\n",
 			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code"})},
+			want: []readOutcome{{Err: ErrHeaderMap}},
+		},
+		{
+			name: "header map swapping two columns",
+			in:   "username,library-group,system-group\nBlue,S1,Students\n",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "library-group", "library-group": "username"})},
+			want: []readOutcome{rec(1, 2, "S1", "Blue", "Students")},
+		},
+		{
+			name: "header map with a near miss is the map's mistake",
+			in:   "Student Code,library-group,system-group\nS1,Blue,Students\n",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student code"})},
+			want: []readOutcome{{Err: ErrHeaderMap}},
+		},
+		{
+			name: "empty rows are empty records, whatever their field count",
+			in:   hdr + "a,b,c\n,,\n,,,,\n\"\"\n,\nd,e,f\n",
+			want: []readOutcome{
+				rec(1, 2, "a", "b", "c"),
+				{Rec: Record{Row: 2, Line: 3}},
+				{Rec: Record{Row: 3, Line: 4}},
+				{Rec: Record{Row: 4, Line: 5}},
+				{Rec: Record{Row: 5, Line: 6}},
+				rec(6, 7, "d", "e", "f"),
+			},
+		},
+		{
+			name: "a row repeating the header",
+			in:   hdr + "a,b,c\n" + hdr + "d,e,f\n",
+			want: []readOutcome{
+				rec(1, 2, "a", "b", "c"),
+				{Rec: Record{Row: 2, Line: 3}, Err: ErrRepeatedHeader},
+				rec(3, 4, "d", "e", "f"),
+			},
+		},
+		{
+			name: "a header repeated with its byte order mark",
+			in:   "\ufeff" + hdr + "a,b,c\r\n\ufeff" + hdr + "d,e,f\r\n",
+			want: []readOutcome{
+				rec(1, 2, "a", "b", "c"),
+				{Rec: Record{Row: 2, Line: 3}, Err: ErrRepeatedHeader},
+				rec(3, 4, "d", "e", "f"),
+			},
+		},
+		{
+			name: "a mapped header repeated",
+			in:   "Student Code,House,system-group\nS1,Blue,Students\nStudent Code,House,system-group\n",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House"})},
+			want: []readOutcome{
+				rec(1, 2, "S1", "Blue", "Students"),
+				{Rec: Record{Row: 2, Line: 3}, Err: ErrRepeatedHeader},
+			},
+		},
+		{
+			name: "semicolons",
+			in:   "username;library-group;system-group\na;b;c\n",
+			want: []readOutcome{{Err: ErrSeparator}},
+		},
+		{
+			name: "semicolons, quoted",
+			in:   "\"username\";\"library-group\";\"system-group\"\na;b;c\n",
+			want: []readOutcome{{Err: ErrSeparator}},
+		},
+		{
+			name: "tabs after a header map",
+			in:   "Student Code\tHouse\tYear\nS1\tBlue\tStudents\n",
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year"})},
+			want: []readOutcome{{Err: ErrSeparator}},
+		},
+		{
+			name: "WithComma reads semicolons",
+			in:   "username;library-group;system-group\r\na;\"b;c\";d\r\n",
+			opts: []ReaderOption{WithComma(';')},
+			want: []readOutcome{rec(1, 2, "a", "b;c", "d")},
+		},
+		{
+			name: "WithComma reads tabs",
+			in:   "username\tlibrary-group\tsystem-group\na\tb\tc\n",
+			opts: []ReaderOption{WithComma('\t')},
+			want: []readOutcome{rec(1, 2, "a", "b", "c")},
+		},
+		{
+			name: "WithComma on a comma file",
+			in:   hdr + "a,b,c\n",
+			opts: []ReaderOption{WithComma(';')},
+			want: []readOutcome{{Err: ErrSeparator}},
+		},
+		{
+			name: "one column that is not a separator mistake",
+			in:   "username\na\n",
 			want: []readOutcome{{Err: ErrMissingColumn}},
+		},
+		{name: "UTF-16 LE", in: "\xff\xfeu\x00s\x00", want: []readOutcome{{Err: ErrEncoding}}},
+		{name: "UTF-16 BE", in: "\xfe\xff\x00u\x00s", want: []readOutcome{{Err: ErrEncoding}}},
+		{name: "UTF-32 LE", in: "\xff\xfe\x00\x00u\x00\x00\x00", want: []readOutcome{{Err: ErrEncoding}}},
+		{name: "UTF-32 BE", in: "\x00\x00\xfe\xff\x00\x00\x00u", want: []readOutcome{{Err: ErrEncoding}}},
+		{name: "UTF-16 without a byte order mark", in: "u\x00s\x00e\x00r\x00\n\x00", want: []readOutcome{{Err: ErrEncoding}}},
+		{
+			name: "a header of too many columns",
+			in:   hdr[:len(hdr)-1] + strings.Repeat(",x", MaxFields) + "\na,b,c\n",
+			want: []readOutcome{{Err: ErrRecordTooLarge}},
+		},
+		{
+			name: "a header of as many columns as allowed",
+			in:   hdr[:len(hdr)-1] + strings.Repeat(",x", MaxFields-3) + "\na,b,c" + strings.Repeat(",", MaxFields-3) + "\n",
+			want: []readOutcome{rec(1, 2, "a", "b", "c")},
+		},
+		{
+			name: "a row of too many fields",
+			in:   hdr + "a,b,c" + strings.Repeat(",", 5000) + "\nd,e,f\n",
+			want: []readOutcome{{Rec: Record{Row: 1, Line: 2}, Err: ErrFieldCount}, rec(2, 3, "d", "e", "f")},
+		},
+		{
+			name: "a record too large, then the next row",
+			in:   hdr + "a,b,c\nx," + strings.Repeat("y", MaxRecordBytes) + ",z\nd,e,f\n",
+			want: []readOutcome{
+				rec(1, 2, "a", "b", "c"),
+				{Rec: Record{Row: 2, Line: 3}, Err: ErrRecordTooLarge},
+				rec(3, 4, "d", "e", "f"),
+			},
+		},
+		{
+			name: "a quoted value too large over many lines, then the next row",
+			in:   hdr + "a,\"" + strings.Repeat("y\r\n", MaxRecordBytes/3) + "\",c\r\nd,e,f\r\n",
+			want: []readOutcome{
+				{Rec: Record{Row: 1, Line: 2}, Err: ErrRecordTooLarge},
+				rec(2, 2+MaxRecordBytes/3+1, "d", "e", "f"),
+			},
+		},
+		{
+			name: "a record just within the limit",
+			in:   hdr + "x," + strings.Repeat("y", MaxRecordBytes-5) + ",z\n",
+			want: []readOutcome{rec(1, 2, "x", strings.Repeat("y", MaxRecordBytes-5), "z")},
+		},
+		{
+			name: "a header too large",
+			in:   "username,library-group,system-group" + strings.Repeat("x", MaxRecordBytes) + "\na,b,c\n",
+			want: []readOutcome{{Err: ErrRecordTooLarge}},
 		},
 		{
 			name: "nil option is ignored",
@@ -183,24 +323,49 @@ func TestReader(t *testing.T) {
 func TestReaderBadOptions(t *testing.T) {
 	tests := []struct {
 		name string
-		m    map[string]string
+		opt  ReaderOption
 		want string
 	}{
-		{"unknown key", map[string]string{"user": "Student Code"}, `"user" is not a column`},
-		{"empty source", map[string]string{"username": ""}, "header name for \"username\" is empty"},
-		{"two keys one source", map[string]string{"username": "X", "system-group": "X"}, `both mapped to the header "X"`},
+		{"unknown key", WithHeaderMap(map[string]string{"user": "Student Code"}), `"user" is not a column of a user-groups file; use one of "username", "library-group", "system-group"`},
+		{"empty source", WithHeaderMap(map[string]string{"username": ""}), "header name for \"username\" is empty"},
+		{"two keys one source", WithHeaderMap(map[string]string{"username": "X", "system-group": "X"}), `both mapped to the header "X"`},
+		{"a source that is another column's name", WithHeaderMap(map[string]string{"username": "library-group"}),
+			`"username" is mapped to the header "library-group", which is the name of the "library-group" column; map "library-group" to its own header too`},
+		{"comma quote", WithComma('"'), `WithComma: '"' cannot separate fields`},
+		{"comma CR", WithComma('\r'), `WithComma: '\r' cannot separate fields`},
+		{"comma LF", WithComma('\n'), `WithComma: '\n' cannot separate fields`},
+		{"comma NUL", WithComma(0), `WithComma: '\x00' cannot separate fields`},
+		{"comma replacement character", WithComma(utf8.RuneError), `WithComma: '�' cannot separate fields`},
+		{"comma invalid rune", WithComma(0xD800), `WithComma: '�' cannot separate fields`},
+		{"comma negative", WithComma(-1), `cannot separate fields`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewReader(strings.NewReader("username,library-group,system-group\n"), WithHeaderMap(tt.m))
+			r := NewReader(strings.NewReader("username,library-group,system-group\n"), tt.opt)
 			_, err := r.Read()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Read error = %v, want one containing %q", err, tt.want)
 			}
-			if _, err2 := Check(strings.NewReader(""), Rules{}, WithHeaderMap(tt.m)); err2 == nil {
-				t.Errorf("Check accepted the bad option")
+			if _, again := r.Read(); again != err {
+				t.Errorf("second Read = %v, want the same error", again)
+			}
+			if _, err2 := Check(strings.NewReader(""), Rules{}, tt.opt); err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("Check error = %v, want %v", err2, err)
 			}
 		})
+	}
+}
+
+func TestReaderHeaderMapMerge(t *testing.T) {
+	m := map[string]string{"username": "Code"}
+	opt := WithHeaderMap(m)
+	m["username"] = "Changed after the call"
+	r := NewReader(strings.NewReader("Code,House,system-group\nS1,Blue,Students\n"),
+		opt, WithHeaderMap(map[string]string{"library-group": "House"}))
+	got := readAll(t, r)
+	want := []readOutcome{rec(1, 2, "S1", "Blue", "Students")}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
 
@@ -213,10 +378,36 @@ func TestReaderErrorMessages(t *testing.T) {
 		{"header name", "username,Library-Group,system-group\n", `csvspec: line 1 (header): header column 2 is "Library-Group" but Infiniti requires exactly "library-group"; rename it to "library-group"`},
 		{"missing", "username,system-group\n", `csvspec: line 1 (header): the header has no "library-group" column; add it`},
 		{"quote", "username,library-group,system-group\na\"b,c,d\n", `csvspec: line 2 (row 1): malformed quoting at line 2, column 2`},
+		{"semicolons", "Username;library-group;system-group\n",
+			`csvspec: line 1 (header): the header is separated by semicolons (";"), not commas (","); read the file with WithComma(';'), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files`},
+		{"tabs", "username\tlibrary-group\tsystem-group\n", `csvspec: line 1 (header): the header is separated by tabs, not commas (","); read the file with WithComma('\t')`},
+		{"comma file read WithComma", hdr, `csvspec: line 1 (header): the header is separated by commas (","), not semicolons (";"); read the file without WithComma, since a comma is the default`},
+		{"UTF-16", "\xff\xfeu\x00", `csvspec: line 1 (header): the file is UTF-16 (little-endian) text (it starts with that byte order mark), but Infiniti reads UTF-8; save it as "CSV UTF-8" (not as Excel's "Unicode Text"), or decode it to UTF-8 before reading it`},
+		{"UTF-16 BE", "\xfe\xff\x00u", `csvspec: line 1 (header): the file is UTF-16 (big-endian) text`},
+		{"UTF-32", "\xff\xfe\x00\x00", `csvspec: line 1 (header): the file is UTF-32 (little-endian) text`},
+		{"NUL", "u\x00s\x00\n\x00", `csvspec: line 1 (header): the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark`},
+		{"repeated header", hdr + "a,b,c\n\n" + hdr, `csvspec: line 4 (row 2): the row repeats the header of line 1, as when two exports are joined into one file; remove this line`},
+		{"record too large", hdr + "a,b,c\n\"" + strings.Repeat("x\n", MaxRecordBytes/2+1), `csvspec: line 3 (row 2): the record starting here is over 1048576 bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on`},
+		{"too many columns", "username" + strings.Repeat(",", 2000) + "\n", `csvspec: line 1 (header): the header has 2001 columns, more than the 1024 a record may have`},
+		{"header map", "Student Code,Surname,House,Year Level\n",
+			`csvspec: line 1 (header): the header map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct the header map. The file's header is: "Student Code", "Surname", "House", "Year Level"`},
+		{"header map absent", "Code,Surname,House,Year Level\n",
+			`csvspec: line 1 (header): the header map names "Student code" as the "username" column, but the file's header has no such column; correct the header map. The file's header is: "Code", "Surname", "House", "Year Level"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewReader(strings.NewReader(tt.in)).Read()
+			var opts []ReaderOption
+			switch {
+			case strings.HasPrefix(tt.name, "header map"):
+				opts = append(opts, WithHeaderMap(map[string]string{"username": "Student code", "library-group": "House", "system-group": "Year Level"}))
+			case strings.HasSuffix(tt.name, "WithComma"):
+				opts = append(opts, WithComma(';'))
+			}
+			r := NewReader(strings.NewReader(tt.in), opts...)
+			_, err := r.Read()
+			for err == nil {
+				_, err = r.Read()
+			}
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
@@ -286,6 +477,8 @@ func TestReaderAll(t *testing.T) {
 	}
 }
 
+var smsMap = WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"})
+
 func TestReaderFixtures(t *testing.T) {
 	tests := []struct {
 		file string
@@ -305,9 +498,41 @@ func TestReaderFixtures(t *testing.T) {
 			file: "reordered.csv",
 			want: []readOutcome{rec(1, 2, "jsmith", "Year 7", "Students"), rec(2, 3, "mjones", "", "Staff")},
 		},
+		{
+			file: "semicolon.csv", // Excel's "CSV" in a European regional setting
+			opts: []ReaderOption{WithComma(';'), smsMap},
+			want: []readOutcome{
+				rec(1, 2, "S1001", "Blue House", "Year 7"),
+				rec(2, 3, "S1002", "Red House", "Year 8"),
+				rec(3, 4, "S1003", "", "Year 7"),
+			},
+		},
+		{file: "semicolon.csv", opts: []ReaderOption{smsMap}, want: []readOutcome{{Err: ErrSeparator}}},
+		{
+			file: "tab.txt", // Excel's "Text (Tab delimited)"
+			opts: []ReaderOption{WithComma('\t'), smsMap},
+			want: []readOutcome{
+				rec(1, 2, "S1001", "Blue House", "Year 7"),
+				rec(2, 3, "S1002", "Red House", "Year 8"),
+				rec(3, 4, "S1003", "", "Year 7"),
+			},
+		},
+		{file: "tab.txt", opts: []ReaderOption{smsMap}, want: []readOutcome{{Err: ErrSeparator}}},
+		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{WithComma('\t'), smsMap}, want: []readOutcome{{Err: ErrEncoding}}},
+		{file: "utf16be.csv", opts: []ReaderOption{smsMap}, want: []readOutcome{{Err: ErrEncoding}}},
+		{
+			file: "excel_trailing_commas.csv",
+			want: []readOutcome{
+				rec(1, 2, "S1001", "Blue House", "Year 7"),
+				rec(2, 3, "S1002", "Red House", "Year 8"),
+				{Rec: Record{Row: 3, Line: 4}},
+				{Rec: Record{Row: 4, Line: 5}},
+				{Rec: Record{Row: 5, Line: 6}},
+			},
+		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%d options", tt.file, len(tt.opts)), func(t *testing.T) {
 			f, err := os.Open("testdata/" + tt.file)
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,458 @@
+package csvspec
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+)
+
+// The canonical column names of a contacts file, as the one known field
+// script writes them (username is ColumnUsername). A contacts file has all
+// eight, in any order.
+const (
+	ColumnType      = "type"      // email or phone
+	ColumnRole      = "role"      // patron or guardian
+	ColumnPrimary   = "primary"   // a boolean: the patron's first email and first mobile
+	ColumnAddressee = "addressee" // the name to address
+	ColumnContact   = "contact"   // the email address or phone number
+	ColumnSMS       = "sms"       // a boolean, may be empty: a mobile that may receive SMS
+	ColumnScenarios = "scenarios" // ';'-separated scenarios
+)
+
+// contactColumns lists the canonical columns of a contacts file in the
+// order the ContactWriter writes them.
+var contactColumns = [numContactColumns]string{ColumnUsername, ColumnType, ColumnRole, ColumnPrimary, ColumnAddressee, ColumnContact, ColumnSMS, ColumnScenarios}
+
+const (
+	ccUsername = iota
+	ccType
+	ccRole
+	ccPrimary
+	ccAddressee
+	ccContact
+	ccSMS
+	ccScenarios
+	numContactColumns
+)
+
+var contacts = &schema{
+	kind:     "contacts",
+	columns:  contactColumns[:],
+	required: "a contacts file has the columns username, type, role, primary, addressee, contact, sms and scenarios, even when empty",
+}
+
+// ContactHeader returns the canonical header of a contacts file, in the
+// order the ContactWriter writes it. The slice is new on every call.
+func ContactHeader() []string {
+	h := contactColumns
+	return h[:]
+}
+
+// A ContactType is the kind of a contact: ContactEmail or ContactPhone. A
+// ContactReader reads the known types in any case, and keeps any other
+// value (trimmed) for Check to report.
+type ContactType string
+
+// The known contact types.
+const (
+	ContactEmail ContactType = "email"
+	ContactPhone ContactType = "phone"
+)
+
+// Known reports whether t is ContactEmail or ContactPhone.
+func (t ContactType) Known() bool { return t == ContactEmail || t == ContactPhone }
+
+// A ContactRole says whose contact it is: the patron's own, or a
+// guardian's. A ContactReader reads the known roles in any case, and keeps
+// any other value (trimmed) for Check to report.
+type ContactRole string
+
+// The known contact roles.
+const (
+	RolePatron   ContactRole = "patron"
+	RoleGuardian ContactRole = "guardian"
+)
+
+// Known reports whether r is RolePatron or RoleGuardian.
+func (r ContactRole) Known() bool { return r == RolePatron || r == RoleGuardian }
+
+// A Scenario is a kind of notice a contact receives. A ContactReader reads
+// the known scenarios in any case, and keeps any other value (trimmed) for
+// Check to report.
+type Scenario string
+
+// The known scenarios. ScenarioAny and ScenarioNone stand alone; the
+// OVERDUE ones may be combined.
+const (
+	ScenarioAny                    Scenario = "ANY"
+	ScenarioNone                   Scenario = "NONE"
+	ScenarioOverdue                Scenario = "OVERDUE"
+	ScenarioOverdueEscalationOne   Scenario = "OVERDUE_ESCALATION_ONE"
+	ScenarioOverdueEscalationTwo   Scenario = "OVERDUE_ESCALATION_TWO"
+	ScenarioOverdueEscalationThree Scenario = "OVERDUE_ESCALATION_THREE"
+)
+
+var knownScenarios = [...]Scenario{ScenarioAny, ScenarioNone, ScenarioOverdue, ScenarioOverdueEscalationOne, ScenarioOverdueEscalationTwo, ScenarioOverdueEscalationThree}
+
+// Known reports whether s is one of the known scenarios.
+func (s Scenario) Known() bool {
+	for _, k := range knownScenarios {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// An OptionalBool is a boolean that may be absent, as the sms column may be
+// empty. The zero value is BoolNotGiven.
+type OptionalBool uint8
+
+// The values of an OptionalBool.
+const (
+	BoolNotGiven OptionalBool = iota
+	BoolFalse
+	BoolTrue
+)
+
+// OptionalBoolOf returns BoolTrue or BoolFalse.
+func OptionalBoolOf(b bool) OptionalBool {
+	if b {
+		return BoolTrue
+	}
+	return BoolFalse
+}
+
+// Get returns the value, and whether one was given.
+func (b OptionalBool) Get() (value, ok bool) { return b == BoolTrue, b != BoolNotGiven }
+
+// String returns "True", "False" or "" (not given), as the ContactWriter
+// writes it.
+func (b OptionalBool) String() string {
+	switch b {
+	case BoolTrue:
+		return "True"
+	case BoolFalse:
+		return "False"
+	}
+	return ""
+}
+
+// Contact is one row of a contacts file: one email address or phone number
+// of a patron or of a patron's guardian.
+type Contact struct {
+	Username  string       // the matching key of an existing Infiniti user (the patron)
+	Type      ContactType  // ContactEmail or ContactPhone
+	Role      ContactRole  // RolePatron or RoleGuardian
+	Primary   bool         // the patron's first email and first mobile are primary
+	Addressee string       // the name to address: a preferred name, or a salutation such as "Mr and Mrs Smith"
+	Address   string       // the contact column: an email address, or a phone number such as "(M1) 0400 000 000"
+	SMS       OptionalBool // whether a mobile may receive SMS; BoolNotGiven when the column is empty
+	Scenarios []Scenario   // the notices the contact receives; nil when the column is empty
+}
+
+// ContactRecord is a Contact read from a file, with its position in the file.
+type ContactRecord struct {
+	Contact
+	Row  int // 1-based data row, header excluded
+	Line int // 1-based physical line where the record starts (header is line 1)
+}
+
+// parseContactType returns the known type s names in any case, or s.
+func parseContactType(s string) (ContactType, bool) {
+	switch s {
+	case "email":
+		return ContactEmail, true
+	case "phone":
+		return ContactPhone, true
+	}
+	switch s = strings.TrimSpace(s); {
+	case strings.EqualFold(s, string(ContactEmail)):
+		return ContactEmail, true
+	case strings.EqualFold(s, string(ContactPhone)):
+		return ContactPhone, true
+	}
+	return ContactType(s), false
+}
+
+// parseContactRole returns the known role s names in any case, or s.
+func parseContactRole(s string) (ContactRole, bool) {
+	switch s {
+	case "patron":
+		return RolePatron, true
+	case "guardian":
+		return RoleGuardian, true
+	}
+	switch s = strings.TrimSpace(s); {
+	case strings.EqualFold(s, string(RolePatron)):
+		return RolePatron, true
+	case strings.EqualFold(s, string(RoleGuardian)):
+		return RoleGuardian, true
+	}
+	return ContactRole(s), false
+}
+
+// parseScenario returns the known scenario s names in any case, or s.
+func parseScenario(s string) (Scenario, bool) {
+	for _, k := range knownScenarios {
+		if s == string(k) {
+			return k, true
+		}
+	}
+	for _, k := range knownScenarios {
+		if strings.EqualFold(s, string(k)) {
+			return k, true
+		}
+	}
+	return Scenario(s), false
+}
+
+// parseScenarios splits a scenarios value on ';', trimming each name and
+// dropping empty ones.
+func parseScenarios(s string) []Scenario {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	out := make([]Scenario, 0, strings.Count(s, ";")+1)
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
+		if part = strings.TrimSpace(part); part != "" {
+			sc, _ := parseScenario(part)
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 {
+		return nil // only separators
+	}
+	return out
+}
+
+// A boolean as it is spelt in a file.
+type boolSpelling uint8
+
+const (
+	boolInvalid   boolSpelling = iota // not a boolean
+	boolCanonical                     // true or false, in any case
+	boolOther                         // yes/no, y/n, 1/0, in any case
+)
+
+// parseBool reads true/false, yes/no, y/n and 1/0, in any case, around
+// white space.
+func parseBool(s string) (bool, boolSpelling) {
+	switch s {
+	case "True":
+		return true, boolCanonical
+	case "False":
+		return false, boolCanonical
+	}
+	switch s = strings.TrimSpace(s); len(s) {
+	case 1:
+		switch s[0] {
+		case 'y', 'Y', '1':
+			return true, boolOther
+		case 'n', 'N', '0':
+			return false, boolOther
+		}
+	case 2:
+		if strings.EqualFold(s, "no") {
+			return false, boolOther
+		}
+	case 3:
+		if strings.EqualFold(s, "yes") {
+			return true, boolOther
+		}
+	case 4:
+		if strings.EqualFold(s, "true") {
+			return true, boolCanonical
+		}
+	case 5:
+		if strings.EqualFold(s, "false") {
+			return false, boolCanonical
+		}
+	}
+	return false, boolInvalid
+}
+
+func boolMessage(column, v string) string {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Sprintf("the %s column is empty; write True or False", column)
+	}
+	return fmt.Sprintf("the %s value %s is not a boolean; write True or False", column, quote(v))
+}
+
+// A ContactReader reads the records of a contacts file, streaming, with the
+// same header handling, options, row and line numbers, limits and empty
+// rows as a Reader of user groups.
+//
+// Username, Addressee and Address are returned as they are in the file.
+// Type, Role and the scenarios are matched without regard to case or
+// surrounding space and returned in their canonical form, or as written
+// (trimmed) when unknown, for Check to report. Booleans are read from
+// true/false, yes/no, y/n and 1/0, in any case.
+type ContactReader struct {
+	t *table
+}
+
+// NewContactReader returns a ContactReader that reads from r. Options that
+// get bad input make the first Read return the error.
+func NewContactReader(r io.Reader, opts ...ReaderOption) *ContactReader {
+	return &ContactReader{t: newTable(r, contacts, opts)}
+}
+
+// Read returns the next record, or io.EOF after the last one. Its errors
+// are those of Reader.Read, and one more: a primary that is empty or not a
+// boolean, or an sms that is neither empty nor a boolean, is a *ParseError wrapping
+// ErrBoolean, returned with a ContactRecord carrying only its Row and Line;
+// the next Read goes on with the next row. A row whose fields are all empty
+// is a ContactRecord with a zero Contact and a nil error.
+func (r *ContactReader) Read() (ContactRecord, error) {
+	fields, line, f, err := r.t.next()
+	if err != nil {
+		return ContactRecord{}, err
+	}
+	rec := ContactRecord{Row: r.t.row, Line: line}
+	if f != nil {
+		return rec, f.parseError(rec.Row, line)
+	}
+	idx := r.t.hdr.index
+	var v [numContactColumns]string
+	for ci, fi := range idx {
+		v[ci] = fields[fi]
+	}
+	primary, ok := parseBool(v[ccPrimary])
+	if ok == boolInvalid {
+		return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnPrimary, Err: ErrBoolean, msg: boolMessage(ColumnPrimary, v[ccPrimary])}
+	}
+	var sms OptionalBool
+	if strings.TrimSpace(v[ccSMS]) != "" {
+		b, ok := parseBool(v[ccSMS])
+		if ok == boolInvalid {
+			return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnSMS, Err: ErrBoolean, msg: boolMessage(ColumnSMS, v[ccSMS])}
+		}
+		sms = OptionalBoolOf(b)
+	}
+	typ, _ := parseContactType(v[ccType])
+	role, _ := parseContactRole(v[ccRole])
+	rec.Contact = Contact{
+		Username:  v[ccUsername],
+		Type:      typ,
+		Role:      role,
+		Primary:   primary,
+		Addressee: v[ccAddressee],
+		Address:   v[ccContact],
+		SMS:       sms,
+		Scenarios: parseScenarios(v[ccScenarios]),
+	}
+	return rec, nil
+}
+
+// All returns an iterator over the remaining records, as Reader.All does.
+func (r *ContactReader) All() iter.Seq2[ContactRecord, error] {
+	return func(yield func(ContactRecord, error) bool) {
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				return
+			}
+			if !yield(rec, err) {
+				return
+			}
+			if err != nil && r.t.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// A ContactWriter writes contact rows in the canonical form: the header
+// "username,type,role,primary,addressee,contact,sms,scenarios", then one
+// line per row with RFC 4180 quoting. As the known field script does, it
+// writes type and role in lower case, booleans as True and False (an sms
+// not given as an empty value), and the scenarios in upper case, separated
+// by ';'. Lines end in LF.
+//
+// Like the Writer, it is an encoder, not a validator: it writes any value,
+// including values that Check would reject. A scenario holding ';' does not
+// read back as one.
+//
+// Output is buffered; call Flush when done, and check its error.
+type ContactWriter struct {
+	cw     *csv.Writer
+	header bool
+	rec    [numContactColumns]string
+	sb     strings.Builder
+}
+
+// NewContactWriter returns a ContactWriter that writes to w.
+func NewContactWriter(w io.Writer) *ContactWriter {
+	return &ContactWriter{cw: csv.NewWriter(w)}
+}
+
+func (w *ContactWriter) writeHeader() error {
+	w.header = true
+	w.rec = contactColumns
+	return w.cw.Write(w.rec[:])
+}
+
+// Write writes one row, preceded by the header if it is the first. It
+// returns an error only if the underlying writer failed; the same error is
+// returned by Flush.
+func (w *ContactWriter) Write(c Contact) error {
+	if !w.header {
+		if err := w.writeHeader(); err != nil {
+			return err
+		}
+	}
+	w.rec[ccUsername] = c.Username
+	w.rec[ccType] = lower(string(c.Type))
+	w.rec[ccRole] = lower(string(c.Role))
+	w.rec[ccPrimary] = OptionalBoolOf(c.Primary).String()
+	w.rec[ccAddressee] = c.Addressee
+	w.rec[ccContact] = c.Address
+	w.rec[ccSMS] = c.SMS.String()
+	w.sb.Reset()
+	for i, s := range c.Scenarios {
+		if i > 0 {
+			w.sb.WriteByte(';')
+		}
+		w.sb.WriteString(upper(string(s)))
+	}
+	w.rec[ccScenarios] = w.sb.String()
+	return w.cw.Write(w.rec[:])
+}
+
+// lower and upper return s itself when it has the case already, to spare
+// an allocation per row.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}
+
+// Flush writes any buffered data to the underlying writer, and the header
+// alone if no row was written. It returns the first error met while
+// writing.
+func (w *ContactWriter) Flush() error {
+	if !w.header {
+		if err := w.writeHeader(); err != nil {
+			return err
+		}
+	}
+	w.cw.Flush()
+	return w.cw.Error()
+}

@@ -1,0 +1,487 @@
+package csvspec
+
+import (
+	"cmp"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Severity says whether a Problem stops a file from being posted.
+type Severity int
+
+// The severities of a Problem. The zero Severity is neither.
+const (
+	// SeverityWarning: Infiniti accepts the file, but the row may not do
+	// what was meant.
+	SeverityWarning Severity = iota + 1
+	// SeverityError: Infiniti would reject the file or the row; fix it
+	// before posting.
+	SeverityError
+)
+
+// String returns "warning", "error", or "Severity(N)" for other values.
+func (s Severity) String() string {
+	switch s {
+	case SeverityWarning:
+		return "warning"
+	case SeverityError:
+		return "error"
+	}
+	return fmt.Sprintf("Severity(%d)", int(s))
+}
+
+// MarshalText encodes the severity as its String.
+func (s Severity) MarshalText() ([]byte, error) {
+	if s != SeverityWarning && s != SeverityError {
+		return nil, fmt.Errorf("csvspec: cannot encode %v: not a valid severity", s)
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText decodes "warning" or "error".
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "warning":
+		*s = SeverityWarning
+	case "error":
+		*s = SeverityError
+	default:
+		return fmt.Errorf("csvspec: unknown severity %q: want \"warning\" or \"error\"", b)
+	}
+	return nil
+}
+
+// The stable codes of the problems Check reports. Programs may rely on them;
+// the Messages may change. Each code has one severity.
+const (
+	// Errors in the file as a whole, or in the header. After one of
+	// CodeEncoding, CodeSeparator, CodeMissingColumn, CodeHeaderMap, or a
+	// header that is malformed or too large, the header cannot be read and
+	// Check reports nothing about the rows.
+	CodeEncoding        = "wrong-encoding"       // the file is UTF-16 or UTF-32, not UTF-8
+	CodeSeparator       = "wrong-separator"      // the header is separated by ';' or a tab: read it with WithComma
+	CodeMissingColumn   = "missing-column"       // a required column is not in the header
+	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
+	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one
+	CodeDuplicateColumn = "duplicate-column"     // the header has a column twice
+
+	// Errors in a record.
+	CodeRecordTooLarge   = "record-too-large"  // a record is over MaxRecordBytes, or the header has more than MaxFields fields
+	CodeQuote            = "malformed-quoting" // a record's quoting is malformed
+	CodeFieldCount       = "wrong-field-count" // a row has more or fewer fields than the header
+	CodeRepeatedHeader   = "repeated-header"   // a row repeats the header (two exports joined)
+	CodeInvalidUTF8      = "invalid-utf8"      // a value is not valid UTF-8
+	CodeControlCharacter = "control-character" // a value holds a control character or line break
+	CodeFormatCharacter  = "format-character"  // a name holds an invisible format character (Unicode Cf: U+200B, U+202E, U+FEFF, ...)
+
+	// Errors in a user-groups row.
+	CodeMissingUsername     = "missing-username"      // a row's username is empty
+	CodeUnknownLibraryGroup = "unknown-library-group" // a library group is not in Rules.LibraryGroups
+	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
+
+	// Warnings.
+	CodeExtraColumn      = "extra-column"      // the header has columns Infiniti does not read (one warning for all of them)
+	CodeEmptyRow         = "empty-row"         // a row's fields are all empty, as Excel leaves below the data
+	CodeSurroundingSpace = "surrounding-space" // a value starts or ends with white space
+	CodeNoGroup          = "no-group"          // a row names neither a library nor a system group
+	CodeDuplicateRow     = "duplicate-row"     // a row repeats an earlier row exactly
+)
+
+// A Problem is one thing wrong with a file, found by Check or CheckContacts.
+type Problem struct {
+	Row      int      // 1-based data row; 0 for the header
+	Line     int      // 1-based physical line where the record starts
+	Column   string   // canonical column name, "" for problems not in one column
+	Code     string   // stable kebab-case code, one of the Code* constants
+	Severity Severity // SeverityError or SeverityWarning
+	Message  string   // one sentence a school technician can act on
+}
+
+// String formats the problem as "line 3 (row 2), library-group: error: message [code]".
+func (p Problem) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d", p.Line)
+	if p.Row > 0 {
+		fmt.Fprintf(&b, " (row %d)", p.Row)
+	} else {
+		b.WriteString(" (header)")
+	}
+	if p.Column != "" {
+		b.WriteString(", ")
+		b.WriteString(p.Column)
+	}
+	fmt.Fprintf(&b, ": %v: %s [%s]", p.Severity, p.Message, p.Code)
+	return b.String()
+}
+
+// MaxProblemsPerCode is how many problems of each code a Report keeps.
+// Check counts the problems past it exactly (NumErrors, NumWarnings,
+// Count), and CheckEach streams every one of them.
+const MaxProblemsPerCode = 1000
+
+// A Report is the outcome of Check or CheckContacts: every problem
+// counted, the first MaxProblemsPerCode of each code kept.
+type Report struct {
+	Rows     int       // data rows read, malformed and empty ones included
+	Problems []Problem // in file order: the first MaxProblemsPerCode problems of each code
+
+	// Problems counted but not kept, by code and by severity.
+	more                     map[string]int
+	moreErrors, moreWarnings int
+}
+
+// Errors returns the problems of SeverityError that the report keeps.
+func (r *Report) Errors() []Problem { return r.filter(SeverityError) }
+
+// Warnings returns the problems of SeverityWarning that the report keeps.
+func (r *Report) Warnings() []Problem { return r.filter(SeverityWarning) }
+
+func (r *Report) filter(s Severity) []Problem {
+	var out []Problem
+	for _, p := range r.Problems {
+		if p.Severity == s {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// NumErrors returns how many problems of SeverityError the check found,
+// kept or not.
+func (r *Report) NumErrors() int { return r.count(SeverityError) + r.moreErrors }
+
+// NumWarnings returns how many problems of SeverityWarning the check found,
+// kept or not.
+func (r *Report) NumWarnings() int { return r.count(SeverityWarning) + r.moreWarnings }
+
+func (r *Report) count(s Severity) int {
+	n := 0
+	for _, p := range r.Problems {
+		if p.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Count returns how many problems with the given code the check found,
+// kept or not.
+func (r *Report) Count(code string) int {
+	n := r.more[code]
+	for _, p := range r.Problems {
+		if p.Code == code {
+			n++
+		}
+	}
+	return n
+}
+
+// Counts returns how many problems of each code the check found, kept or
+// not. Codes it did not find are absent. The map is new on every call.
+func (r *Report) Counts() map[string]int {
+	m := maps.Clone(r.more)
+	if m == nil {
+		m = make(map[string]int)
+	}
+	for _, p := range r.Problems {
+		m[p.Code]++
+	}
+	return m
+}
+
+// Err returns nil unless the check found a problem of SeverityError. The
+// error, one line, says how many errors there are of each code and shows
+// the first of them.
+func (r *Report) Err() error {
+	n := r.NumErrors()
+	if n == 0 {
+		return nil
+	}
+	e := &checkError{count: n}
+	counts := r.Counts()
+	for _, p := range r.Problems {
+		if p.Severity != SeverityError {
+			delete(counts, p.Code)
+		} else if e.first.Code == "" {
+			e.first = p
+		}
+	}
+	e.byCode = codeCounts(counts)
+	return e
+}
+
+type checkError struct {
+	count  int
+	byCode string
+	first  Problem
+}
+
+func (e *checkError) Error() string {
+	if e.count == 1 {
+		return "csvspec: the file has 1 error: " + e.first.String()
+	}
+	return fmt.Sprintf("csvspec: the file has %d errors (%s); the first: %s", e.count, e.byCode, e.first.String())
+}
+
+// codeCounts formats counts by code as "3 missing-username, 1 duplicate-row",
+// most frequent first.
+func codeCounts(counts map[string]int) string {
+	codes := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
+	})
+	var b strings.Builder
+	for _, c := range codes {
+		if counts[c] <= 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s", counts[c], c)
+	}
+	return b.String()
+}
+
+// maxListed caps how many problems String lists.
+const maxListed = 50
+
+// String returns a readable report: a count line, then one problem per line
+// sorted by line, at most 50 of them, then a count by code of the rest.
+func (r *Report) String() string {
+	var b strings.Builder
+	nerr, nwarn := r.NumErrors(), r.NumWarnings()
+	fmt.Fprintf(&b, "%d %s, %d %s, %d %s\n", r.Rows, plural(r.Rows, "row", "rows"),
+		nerr, plural(nerr, "error", "errors"), nwarn, plural(nwarn, "warning", "warnings"))
+	ps := slices.Clone(r.Problems)
+	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	ps = ps[:min(len(ps), maxListed)]
+	for _, p := range ps {
+		b.WriteString(p.String())
+		b.WriteByte('\n')
+	}
+	if rest := nerr + nwarn - len(ps); rest > 0 {
+		counts := r.Counts()
+		for _, p := range ps {
+			counts[p.Code]--
+		}
+		fmt.Fprintf(&b, "... and %d more: %s\n", rest, codeCounts(counts))
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// A run collects the problems of one check into its Report, keeping the
+// first MaxProblemsPerCode of each code, and streams each to a callback.
+type run struct {
+	rep       *Report
+	each      func(Problem) error
+	kept      map[string]int
+	err       error  // the callback's error, which ends the check
+	row, line int    // the row being checked
+	spaceFix  string // the end of the surrounding-space message
+}
+
+func (c *run) add(p Problem) {
+	if c.err != nil {
+		return // the callback has stopped the check
+	}
+	if n := c.kept[p.Code]; n < MaxProblemsPerCode {
+		c.kept[p.Code] = n + 1
+		c.rep.Problems = append(c.rep.Problems, p)
+	} else {
+		if c.rep.more == nil {
+			c.rep.more = make(map[string]int)
+		}
+		c.rep.more[p.Code]++
+		if p.Severity == SeverityError {
+			c.rep.moreErrors++
+		} else {
+			c.rep.moreWarnings++
+		}
+	}
+	if c.each != nil {
+		c.err = c.each(p)
+	}
+}
+
+// addRow adds a problem of the row being checked.
+func (c *run) addRow(column, code string, sev Severity, msg string) {
+	c.add(Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
+}
+
+// runCheck checks a file of t's schema: the header, then every row, with
+// the checks common to all schemas. It calls rowCheck for each data row
+// that is neither malformed nor empty, with its fields in file order.
+// spaceFix ends the message of a value with surrounding white space.
+func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func(c *run, fields []string)) (*Report, error) {
+	c := &run{rep: &Report{}, each: each, kept: make(map[string]int), spaceFix: spaceFix}
+	h, err := t.readHeader()
+	if err != nil {
+		if err == io.EOF {
+			err = nil // an empty file
+		}
+		return c.rep, err
+	}
+	for _, p := range h.problems {
+		c.add(p)
+		if c.err != nil {
+			return c.rep, c.err
+		}
+	}
+	if h.unreadable {
+		if !h.noRows {
+			err = t.countRows()
+		}
+		c.rep.Rows = t.row
+		return c.rep, err
+	}
+	for {
+		fields, line, f, err := t.next()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return c.rep, err
+		}
+		c.rep.Rows = t.row
+		c.row, c.line = t.row, line
+		if f != nil {
+			c.addRow("", f.code, f.severity(), f.msg)
+		} else {
+			rowCheck(c, fields)
+		}
+		if c.err != nil {
+			return c.rep, c.err
+		}
+	}
+}
+
+// checkValue reports invalid UTF-8, control characters, surrounding white
+// space and, when format is set, format characters in the value s of the
+// given column.
+func (c *run) checkValue(column, s string, format bool) {
+	if s == "" {
+		return
+	}
+	// Fast path: printable ASCII, where the only white space is ' '.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		if s[0] == ' ' || s[len(s)-1] == ' ' {
+			c.spaceWarning(column, s)
+		}
+		return
+	}
+	badUTF8, control, fc := false, rune(-1), rune(-1)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			badUTF8 = true
+		case unicode.IsControl(r):
+			if control < 0 {
+				control = r
+			}
+		case format && fc < 0 && unicode.Is(unicode.Cf, r):
+			fc = r
+		}
+	}
+	if badUTF8 {
+		c.addRow(column, CodeInvalidUTF8, SeverityError, "the value is not valid UTF-8; export the file from the SMS as UTF-8 (not Windows-1252 or Latin-1)")
+	}
+	if control >= 0 {
+		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the control character %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), control))
+	}
+	if fc >= 0 {
+		c.addRow(column, CodeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible format character %U, which makes names that look the same but are not; remove it", quote(s), fc))
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		c.spaceWarning(column, s)
+	}
+}
+
+func (c *run) spaceWarning(column, s string) {
+	c.addRow(column, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
+}
+
+// rowKey identifies a row's values by two independent hashes, 96 bits in
+// all, so that the duplicate check keeps 16 bytes per distinct row rather
+// than the row itself. Two different rows share a key with a probability of
+// about n²/2⁹⁷ for n rows: never, in practice.
+type rowKey struct {
+	h1 uint64
+	h2 uint32
+}
+
+var rowSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func newRowKey[T comparable](v T) rowKey {
+	return rowKey{maphash.Comparable(rowSeeds[0], v), uint32(maphash.Comparable(rowSeeds[1], v))}
+}
+
+// rowSet is an open-addressing hash set of row keys with the row each was
+// first seen in. It does one probe sequence per row, where a map lookup and
+// insert would do two: on a large file every probe is a cache miss. A slot
+// is 16 bytes, and the table is at most 3/4 full: 21 to 43 bytes per
+// distinct row.
+type rowSet struct {
+	slots []rowSlot // length a power of two; row 0 marks an empty slot
+	n     int
+}
+
+type rowSlot struct {
+	h1  uint64
+	h2  uint32
+	row int32 // rows past 2³¹ would not fit in Infiniti's memory either
+}
+
+// insert adds key for row and returns 0, or returns the row key was first
+// seen in.
+func (s *rowSet) insert(key rowKey, row int) int {
+	if 4*(s.n+1) > 3*len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := key.h1 & mask; ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		if sl.row == 0 {
+			*sl = rowSlot{key.h1, key.h2, int32(row)}
+			s.n++
+			return 0
+		}
+		if sl.h1 == key.h1 && sl.h2 == key.h2 {
+			return int(sl.row)
+		}
+	}
+}
+
+func (s *rowSet) grow() {
+	old := s.slots
+	s.slots = make([]rowSlot, max(1024, 2*len(old)))
+	s.n = 0
+	for _, sl := range old {
+		if sl.row != 0 {
+			s.insert(rowKey{sl.h1, sl.h2}, int(sl.row))
+		}
+	}
+}

@@ -1,0 +1,367 @@
+package csvspec
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Errors that a *ParseError wraps, for errors.Is.
+var (
+	// ErrMissingColumn: the header lacks a required column.
+	ErrMissingColumn = errors.New("missing column")
+	// ErrHeaderName: a header name is close to, but not exactly, a canonical name.
+	ErrHeaderName = errors.New("non-canonical header name")
+	// ErrDuplicateColumn: the header names a column twice.
+	ErrDuplicateColumn = errors.New("duplicate column")
+	// ErrHeaderMap: a header name that WithHeaderMap gives is not in the
+	// file's header. The header map is wrong, not the file.
+	ErrHeaderMap = errors.New("header map does not match the file")
+	// ErrSeparator: the header is separated by another character than the
+	// one the Reader reads with (a semicolon or a tab instead of a comma,
+	// say); read the file with WithComma.
+	ErrSeparator = errors.New("wrong field separator")
+	// ErrEncoding: the file is not UTF-8 text (it starts with a UTF-16 or
+	// UTF-32 byte order mark, or its header holds NUL bytes).
+	ErrEncoding = errors.New("not UTF-8 text")
+	// ErrFieldCount: a row has a different number of fields than the header.
+	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrQuote: a field's quoting is malformed.
+	ErrQuote = errors.New("malformed quoting")
+	// ErrRecordTooLarge: a record is over MaxRecordBytes bytes, or the
+	// header has more than MaxFields fields.
+	ErrRecordTooLarge = errors.New("record too large")
+	// ErrRepeatedHeader: a data row repeats the header, as when two exports
+	// are joined into one file.
+	ErrRepeatedHeader = errors.New("repeated header")
+	// ErrBoolean: in a contacts file, a primary that is not a boolean, or
+	// an sms that is neither empty nor a boolean.
+	ErrBoolean = errors.New("not a boolean")
+)
+
+// codeErr returns the error a *ParseError wraps for a problem's code.
+func codeErr(code string) error {
+	switch code {
+	case CodeMissingColumn:
+		return ErrMissingColumn
+	case CodeHeaderName:
+		return ErrHeaderName
+	case CodeDuplicateColumn:
+		return ErrDuplicateColumn
+	case CodeHeaderMap:
+		return ErrHeaderMap
+	case CodeSeparator:
+		return ErrSeparator
+	case CodeEncoding:
+		return ErrEncoding
+	case CodeFieldCount:
+		return ErrFieldCount
+	case CodeQuote:
+		return ErrQuote
+	case CodeRecordTooLarge:
+		return ErrRecordTooLarge
+	case CodeRepeatedHeader:
+		return ErrRepeatedHeader
+	}
+	return errors.New(code)
+}
+
+// A ParseError is a problem with the header or with one row, found by a
+// Reader. It says where the problem is and what to do about it.
+type ParseError struct {
+	Row    int    // 1-based data row; 0 for the header
+	Line   int    // 1-based physical line where the record starts
+	Column string // canonical column name; "" when the problem is not in one column
+	Err    error  // one of the Err* variables of this package
+	msg    string
+}
+
+// Error returns the position and a sentence on how to fix the problem.
+func (e *ParseError) Error() string {
+	where := fmt.Sprintf("line %d", e.Line)
+	if e.Row > 0 {
+		where += fmt.Sprintf(" (row %d)", e.Row)
+	} else {
+		where += " (header)"
+	}
+	return "csvspec: " + where + ": " + e.msg
+}
+
+// Unwrap returns the kind of problem, one of the Err* variables of this package.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// bomEncoding names the encoding of a UTF-16 or UTF-32 byte order mark at
+// the start of b, or returns "".
+func bomEncoding(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
+		return "UTF-32 (little-endian)"
+	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
+		return "UTF-32 (big-endian)"
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return "UTF-16 (little-endian)"
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return "UTF-16 (big-endian)"
+	}
+	return ""
+}
+
+// A table reads the records of a file of one schema: the header, then the
+// data rows, telling apart those that are not plain data rows. The Reader
+// and Check of every schema read through it.
+type table struct {
+	br     *bufio.Reader
+	sc     *scanner
+	sch    *schema
+	comma  rune
+	source []string // per canonical column, the header name it is read from
+	mapped []bool   // per canonical column, whether a header map gave source
+	err    error    // sticky: an option, header or I/O error, or io.EOF
+	hdr    *header
+	row    int // data rows read
+}
+
+func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
+	cfg, err := newReaderConfig(opts)
+	t := &table{sch: sch, comma: cfg.comma, err: err}
+	if err == nil {
+		t.source, t.mapped, t.err = cfg.resolve(sch)
+	}
+	t.br = bufio.NewReaderSize(r, 64<<10)
+	t.sc = newScanner(t.br, cfg.comma)
+	return t
+}
+
+// readHeader reads and resolves the header, once. It returns the header
+// with every problem it has, a header record that cannot be read included,
+// or an error: io.EOF for an empty file, an option error, or a read error.
+func (t *table) readHeader() (*header, error) {
+	if t.hdr != nil {
+		return t.hdr, nil
+	}
+	if t.err != nil {
+		return nil, t.err
+	}
+	b, _ := t.br.Peek(4)
+	if enc := bomEncoding(b); enc != "" {
+		t.hdr = &header{line: 1, noRows: true}
+		t.hdr.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark), but Infiniti reads UTF-8; save it as \"CSV UTF-8\" (not as Excel's \"Unicode Text\"), or decode it to UTF-8 before reading it", enc))
+		return t.hdr, nil
+	}
+	if bytes.HasPrefix(b, bom) {
+		_, _ = t.br.Discard(len(bom))
+	}
+	t.sc.keep = true
+	fields, err := t.sc.next()
+	t.sc.keep = false
+	h := &header{line: t.sc.start}
+	switch e := err.(type) {
+	case nil:
+	case *recordError:
+		switch {
+		case e.kind == ErrRecordTooLarge:
+			h.fail(CodeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", MaxRecordBytes, t.sch.kind))
+		case !t.detectSeparator(h):
+			h.fail(CodeQuote, quoteMessage(e, t.comma))
+		}
+		t.hdr = h
+		return h, nil
+	default:
+		if err != io.EOF {
+			err = fmt.Errorf("csvspec: reading the file: %w", err)
+		}
+		t.err = err
+		return nil, err
+	}
+	switch {
+	case bytes.IndexByte(t.sc.kept, 0) >= 0:
+		h.noRows = true
+		h.fail(CodeEncoding, "the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as \"CSV UTF-8\", or decode it to UTF-8 before reading it")
+	case t.sc.nfields > MaxFields:
+		h.fail(CodeRecordTooLarge, fmt.Sprintf("the header has %d columns, more than the %d a record may have; this is not a %s file, or its separator is not the one it is read with", t.sc.nfields, MaxFields, t.sch.kind))
+	default:
+		h = parseHeader(fields, t.sch, t.source, t.mapped, h.line)
+		if h.unreadable && len(fields) == 1 {
+			sep := &header{line: h.line}
+			if t.detectSeparator(sep) {
+				h = sep
+			}
+		}
+	}
+	t.hdr = h
+	return h, nil
+}
+
+// detectSeparator reads the header's lines again with each other usual
+// separator. If one of them splits it into the schema's columns, it records
+// the one problem that says so in h and returns true.
+func (t *table) detectSeparator(h *header) bool {
+	for _, alt := range []rune{',', ';', '\t'} {
+		if alt == t.comma {
+			continue
+		}
+		sc := newScanner(bufio.NewReader(bytes.NewReader(t.sc.kept)), alt)
+		fields, err := sc.next()
+		if err != nil || len(fields) < 2 {
+			continue
+		}
+		if parseHeader(fields, t.sch, t.source, t.mapped, h.line).unreadable {
+			continue
+		}
+		fix := fmt.Sprintf("read the file with WithComma(%s), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files", strconv.QuoteRune(alt))
+		if alt == ',' {
+			fix = "read the file without WithComma, since a comma is the default"
+		}
+		h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s; %s", separatorName(alt), separatorName(t.comma), fix))
+		return true
+	}
+	return false
+}
+
+func separatorName(r rune) string {
+	switch r {
+	case ',':
+		return `commas (",")`
+	case ';':
+		return `semicolons (";")`
+	case '\t':
+		return "tabs"
+	}
+	return strconv.QuoteRune(r)
+}
+
+// A fault is why a record is not a plain data row.
+type fault struct {
+	code string
+	err  error // the sentinel; nil for an empty row, which is no error
+	msg  string
+}
+
+func (f *fault) severity() Severity {
+	if f.err == nil {
+		return SeverityWarning
+	}
+	return SeverityError
+}
+
+// parseError returns the fault as the error of a Reader, or nil for an
+// empty row.
+func (f *fault) parseError(row, line int) error {
+	if f.err == nil {
+		return nil
+	}
+	return &ParseError{Row: row, Line: line, Err: f.err, msg: f.msg}
+}
+
+var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"}
+
+func quoteMessage(e *recordError, comma rune) string {
+	return fmt.Sprintf("malformed quoting at line %d, column %d (%v); a value with a quote, %s or line break must be enclosed in double quotes and its quotes doubled",
+		e.line, e.col, e.detail, separatorWord(comma, "comma", "separator"))
+}
+
+func fieldCountMessage(got, want int, comma rune) string {
+	return fmt.Sprintf("the row has %d fields but the header has %d; quote values that contain %s and give every row one value per header column",
+		got, want, separatorWord(comma, "commas", "the separator"))
+}
+
+// separatorWord returns comma for a comma separator, else other.
+func separatorWord(r rune, comma, other string) string {
+	if r == ',' {
+		return comma
+	}
+	return other
+}
+
+// next reads the next data row, after the header. It returns the row's
+// fields in file order (valid until the next call) and the line where it
+// starts, with a fault when it is not a plain data row; t.row is its row
+// number. A row with a fault other than an empty row has no fields. The
+// errors, all sticky: the header's first error, io.EOF, an option or read
+// error.
+func (t *table) next() ([]string, int, *fault, error) {
+	if t.hdr == nil {
+		h, err := t.readHeader()
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if err := h.firstError(); err != nil {
+			t.err = err
+			return nil, 0, nil, err
+		}
+	}
+	if t.err != nil {
+		return nil, 0, nil, t.err
+	}
+	fields, err := t.sc.next()
+	if err != nil {
+		if re, ok := err.(*recordError); ok {
+			t.row++
+			if re.kind == ErrRecordTooLarge {
+				return nil, re.start, &fault{code: CodeRecordTooLarge, err: ErrRecordTooLarge, msg: fmt.Sprintf(
+					"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", MaxRecordBytes)}, nil
+			}
+			return nil, re.start, &fault{code: CodeQuote, err: ErrQuote, msg: quoteMessage(re, t.comma)}, nil
+		}
+		if err != io.EOF {
+			err = fmt.Errorf("csvspec: reading the file: %w", err)
+		}
+		t.err = err
+		return nil, 0, nil, err
+	}
+	t.row++
+	line := t.sc.start
+	h := t.hdr
+	if fields[0] == "" && allEmpty(fields) {
+		return fields, line, emptyRow, nil
+	}
+	if t.sc.nfields != h.nfields {
+		return nil, line, &fault{code: CodeFieldCount, err: ErrFieldCount, msg: fieldCountMessage(t.sc.nfields, h.nfields, t.comma)}, nil
+	}
+	if len(fields[0]) >= len(h.fields[0]) && strings.TrimPrefix(fields[0], "\ufeff") == h.fields[0] && isHeader(fields, h.fields) {
+		return nil, line, &fault{code: CodeRepeatedHeader, err: ErrRepeatedHeader, msg: fmt.Sprintf(
+			"the row repeats the header of line %d, as when two exports are joined into one file; remove this line, and check that the rows after it belong in the file", h.line)}, nil
+	}
+	return fields, line, nil, nil
+}
+
+func allEmpty(fields []string) bool {
+	for _, f := range fields {
+		if f != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeader reports whether fields, of the header's length, repeat the
+// header (a byte order mark before the first field aside).
+func isHeader(fields, hdr []string) bool {
+	for i := 1; i < len(fields); i++ {
+		if fields[i] != hdr[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// countRows reads the rest of the file only to count its rows, as a Reader
+// would number them. It returns a read error, or nil.
+func (t *table) countRows() error {
+	for {
+		_, err := t.sc.next()
+		if err == io.EOF {
+			return nil
+		}
+		if _, ok := err.(*recordError); err != nil && !ok {
+			return fmt.Errorf("csvspec: reading the file: %w", err)
+		}
+		t.row++
+	}
+}
