@@ -37,8 +37,8 @@ func TestFailuresCSV(t *testing.T) {
 				"ok,Red\n",
 			want: OutcomeInvalidFile,
 			csv: "line,row,username,library-group,system-group,code,field,message\n" +
-				"2,,'\tx,Red,,control-character,username,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti name cannot hold; remove it (line breaks inside values included)\"\n" +
-				"3,,\"'\ry\",Red,,control-character,username,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti name cannot hold; remove it (line breaks inside values included)\"\n" +
+				"2,,'\tx,Red,,control-character,username,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"3,,\"'\ry\",Red,,control-character,username,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
 				"4,,,,,wrong-field-count,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
 	}
 	for _, tt := range tests {

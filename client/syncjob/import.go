@@ -35,8 +35,9 @@ type Import struct {
 	// err set for a row that cannot be read), and returns a header or I/O
 	// error. fields is reused by the next call.
 	read func(r io.Reader, opts []csvspec.ReaderOption, row func(line int, fields []string, err error) error) error
-	// check is the import's pre-flight check.
-	check func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption) (*csvspec.Report, error)
+	// check is the import's pre-flight check; it streams every problem to
+	// each.
+	check func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error)
 	// post sends rows to the import.
 	post func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error)
 }
@@ -60,8 +61,8 @@ var UserGroups = &Import{
 	intern:      []bool{false, true, true},
 	failureCols: []int{0, 1, 2},
 	read:        readUserGroups,
-	check: func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption) (*csvspec.Report, error) {
-		return csvspec.Check(r, rules, opts...)
+	check: func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error) {
+		return csvspec.CheckEach(r, rules, each, opts...)
 	},
 	post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
 		return c.ImportUserGroupRows(ctx, func(yield func(csvspec.UserGroup) bool) {

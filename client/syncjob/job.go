@@ -85,9 +85,10 @@ type Report struct {
 	HTTP     client.Stats // what the post did on the wire
 	Result   *result.Result
 
-	// Failures are the rows that did not make it, in order: the check
-	// errors of an invalid export, or the rows Infiniti failed, joined back
-	// to the export's lines, usernames and values.
+	// Failures are the rows that did not make it, in order: every check
+	// error of an invalid export (Check keeps only the first of each
+	// code), or the rows Infiniti failed, joined back to the export's
+	// lines, usernames and values.
 	Failures []Failure
 	// FailedUsers counts the users with a failed row; they keep their
 	// previous state and are sent again by the next run. When Infiniti's
@@ -437,7 +438,7 @@ func (r *Report) record(runErr error) Run {
 		run.Overridden = r.Refusal.Error()
 	}
 	if r.Check != nil {
-		run.CheckErrors, run.CheckWarnings = len(r.Check.Errors()), len(r.Check.Warnings())
+		run.CheckErrors, run.CheckWarnings = r.Check.NumErrors(), r.Check.NumWarnings()
 	}
 	if r.Plan != nil {
 		st := r.Plan.Stats()
@@ -473,7 +474,8 @@ type export struct {
 	snap  *Snapshot
 	check *csvspec.Report
 	sha   string
-	b     *builder // for the rows set aside and the duplicates
+	errs  []csvspec.Problem // every error of the check, in file order
+	b     *builder          // for the rows set aside and the duplicates
 	// readErr is the header or row problem the reader met first, in case
 	// the check did not report it as an error.
 	readErr error
@@ -506,12 +508,19 @@ func (j *Job) readExport(ctx context.Context, r io.Reader, imp *Import) (*export
 		err error
 	}
 	done := make(chan checked, 1)
+	ex := &export{imp: imp, b: newBuilder(imp, false)}
 	go func() {
-		rep, err := imp.check(pr, j.Rules, j.ReaderOptions)
+		// Every error, for the failures file; the report keeps only the
+		// first of each code.
+		rep, err := imp.check(pr, j.Rules, j.ReaderOptions, func(p csvspec.Problem) error {
+			if p.Severity == csvspec.SeverityError {
+				ex.errs = append(ex.errs, p)
+			}
+			return nil
+		})
 		_, _ = io.Copy(io.Discard, pr) // whatever the check left, so that the reader never blocks
 		done <- checked{rep, err}
 	}()
-	ex := &export{imp: imp, b: newBuilder(imp, false)}
 	herr := imp.read(tee, j.ReaderOptions, func(line int, fields []string, err error) error {
 		if err != nil && ex.readErr == nil {
 			ex.readErr = err
@@ -568,7 +577,7 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 // checkFailures returns the check errors as failures, with the values of
 // their rows where the reader could read them.
 func (e *export) checkFailures() []Failure {
-	errs := e.check.Errors()
+	errs := e.errs
 	// The lines whose values are wanted: those of the errors, and for a
 	// duplicate row the line of the row it repeats, which the snapshot kept.
 	fields := make(map[int32][]string)

@@ -469,3 +469,68 @@ func TestJobPlan(t *testing.T) {
 		t.Errorf("%d runs recorded, want the first run only", len(runs))
 	}
 }
+
+// TestJobExcelEmptyRows: rows whose fields are all empty (Excel's ",,,") are
+// dropped in one place, the posted file's rows still map to the export's
+// lines, and an export of nothing else is empty.
+func TestJobExcelEmptyRows(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			srv, c := newFake(t, mode, clienttest.WithLibraryGroups("Red", "Blue"))
+			job := &Job{Client: c, Journal: NewMemJournal()}
+			export := "username,library-group,system-group\r\n" + // line 1
+				"a,Red,\r\n" + // 2
+				",,\r\n" + // 3
+				"b,Gold,\r\n" + // 4: Gold is not defined in Infiniti
+				",,,\r\n" + // 5: more fields than the header
+				",,\r\n" // 6
+			rep, err := run(t, job, export)
+			if rep.Outcome != OutcomeRowsFailed {
+				t.Fatalf("outcome %q, error %v", rep.Outcome, err)
+			}
+			if rep.EmptyRows != 3 || rep.RowsRead != 5 || rep.Check.Count(csvspec.CodeEmptyRow) != 3 || rep.Run.EmptyRows != 3 {
+				t.Errorf("empty rows %d (run %d), rows read %d, empty-row warnings %d; want 3, 5, 3", rep.EmptyRows, rep.Run.EmptyRows, rep.RowsRead, rep.Check.Count(csvspec.CodeEmptyRow))
+			}
+			got, n := postedUsers(t, srv.Requests()[0].CSV)
+			if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" || n != 2 {
+				t.Errorf("posted %d rows (-want +got):\n%s", n, diff)
+			}
+			if len(rep.Failures) != 1 || rep.Failures[0].Line != 4 || rep.Failures[0].Row != 2 || rep.Failures[0].Username() != "b" {
+				t.Errorf("failures %+v, want row 2 joined to line 4, user b", rep.Failures)
+			}
+			assertConverged(t, srv, mode, []csvspec.UserGroup{{Username: "a", LibraryGroup: "Red"}}, nil)
+			for _, export := range []string{"username,library-group,system-group\n,,\n,,,\n", "username,library-group,system-group\n,,\n\n,,\n"} {
+				rep, err = run(t, job, export)
+				var le *LimitError
+				if rep.Outcome != OutcomeRefused || !errors.As(err, &le) || !le.Empty {
+					t.Errorf("export of empty rows %q: outcome %q, error %v; want refused as empty", export, rep.Outcome, err)
+				}
+			}
+		})
+	}
+}
+
+// TestJobEveryCheckError: the failures hold every check error, though the
+// check's report keeps the first of each code only.
+func TestJobEveryCheckError(t *testing.T) {
+	const n = csvspec.MaxProblemsPerCode + 500
+	var b strings.Builder
+	b.WriteString("username,library-group,system-group\n")
+	for i := range n {
+		fmt.Fprintf(&b, "u%d,House Pink,\n", i)
+	}
+	_, c := newFake(t, clienttest.ApplyAdd)
+	rep, err := run(t, &Job{Client: c, Journal: NewMemJournal(), Rules: csvspec.Rules{LibraryGroups: libraryGroups}}, b.String())
+	if !errors.Is(err, ErrInvalidFile) {
+		t.Fatalf("error %v", err)
+	}
+	if len(rep.Failures) != n || rep.Failures[n-1].Line != n+1 || rep.Failures[n-1].Username() != fmt.Sprint("u", n-1) {
+		t.Fatalf("%d failures, the last %+v; want %d, the last on line %d", len(rep.Failures), rep.Failures[len(rep.Failures)-1], n, n+1)
+	}
+	if len(rep.Check.Errors()) != csvspec.MaxProblemsPerCode || rep.Run.CheckErrors != n {
+		t.Errorf("report keeps %d errors, record counts %d; want %d and %d", len(rep.Check.Errors()), rep.Run.CheckErrors, csvspec.MaxProblemsPerCode, n)
+	}
+	if causes := rep.Causes(); len(causes) != 1 || causes[0].Rows != n || causes[0].FirstLine != 2 {
+		t.Errorf("causes %+v, want one of %d rows from line 2", causes, n)
+	}
+}
