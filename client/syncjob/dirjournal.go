@@ -52,8 +52,10 @@ import (
 // lives: flock(2) on Linux, macOS and the BSDs, a lock file opened without
 // sharing on Windows. A killed run therefore never leaves a lock behind.
 // A second run for the same key fails at once with a *LockedError that
-// names the first run's process id and start time, read from lock.info.
-// Different keys run in parallel. On other systems locking is not
+// names the first run's process id and start time, read from lock.info
+// (written just after the lock is taken: a second run in that instant gets
+// a *LockedError without them, or with those of an earlier run). Different
+// keys run in parallel. On other systems locking is not
 // supported and Lock fails.
 //
 // The folders and files are created readable by their owner only: they

@@ -243,7 +243,7 @@ func TestJobDamagedState(t *testing.T) {
 	}
 	before := len(srv.Requests())
 	rep, err := run(t, job, toCSV(school(10)))
-	if rep.Outcome != OutcomeJournalError || err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "remove it") {
+	if rep.Outcome != OutcomeJournalError || err == nil || !strings.Contains(err.Error(), state+" is damaged") || !strings.Contains(err.Error(), "remove it") {
 		t.Fatalf("outcome %q, error %v", rep.Outcome, err)
 	}
 	if len(srv.Requests()) != before {

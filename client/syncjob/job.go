@@ -388,7 +388,11 @@ func readState(ctx context.Context, sess Session, imp *Import) (*Snapshot, error
 	defer rc.Close()
 	s, err := readSnapshot(imp, rc, nil, false)
 	if err != nil {
-		return nil, fmt.Errorf("syncjob: the journal's last accepted state is damaged (%w); remove it to make the next run a first run, which sends every row", err)
+		what := "the journal's last accepted state"
+		if f, ok := rc.(interface{ Name() string }); ok {
+			what += " " + f.Name()
+		}
+		return nil, fmt.Errorf("syncjob: %s is damaged (%w); remove it to make the next run a first run, which sends every row", what, err)
 	}
 	return s, nil
 }
