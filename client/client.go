@@ -383,18 +383,30 @@ func (c *Client) ImportUserGroupRows(ctx context.Context, rows iter.Seq[csvspec.
 	if rows == nil {
 		return nil, errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
 	}
-	return c.do(ctx, UserGroupsPath, encodeSource{encode: func(w io.Writer, stopped func() bool) error {
-		cw := csvspec.NewWriter(w)
-		for g := range rows {
+	return c.do(ctx, UserGroupsPath, encodeRows(rows, func(w io.Writer) rowWriter[csvspec.UserGroup] { return csvspec.NewWriter(w) }), userGroupsFile)
+}
+
+// rowWriter is a csvspec writer of one import's rows.
+type rowWriter[T any] interface {
+	Write(T) error
+	Flush() error
+}
+
+// encodeRows returns a source that encodes rows with a writer from
+// newWriter while they are sent, ranging over rows once per attempt.
+func encodeRows[T any](rows iter.Seq[T], newWriter func(io.Writer) rowWriter[T]) encodeSource {
+	return encodeSource{encode: func(w io.Writer, stopped func() bool) error {
+		cw := newWriter(w)
+		for row := range rows {
 			if stopped() {
 				return errBodyClosed
 			}
-			if err := cw.Write(g); err != nil {
+			if err := cw.Write(row); err != nil {
 				return err
 			}
 		}
 		return cw.Flush()
-	}}, userGroupsFile)
+	}}
 }
 
 // Import posts a CSV to the import at path below the base URL, for the

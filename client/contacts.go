@@ -2,9 +2,12 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -64,4 +67,23 @@ func (c *Client) ImportUserContacts(ctx context.Context, mode ContactsMode, csv 
 		return nil, err
 	}
 	return c.importFile(ctx, UserContactsPath+string(mode), csv, userContactsFile)
+}
+
+// ImportUserContactRows encodes rows with csvspec.ContactWriter while
+// posting them to the contacts import in mode, as ImportUserContacts does
+// with a file. The Writer writes the canonical form (booleans as
+// True/False, lower-case type and role, upper-case scenarios), so rows
+// read from an SMS export in another spelling are posted as Infiniti's
+// own scripts write them. Like ImportUserGroupRows, a failed attempt can
+// always be re-sent: rows is ranged over once per attempt, never after the
+// call returns and never by two attempts at once, and must yield the same
+// rows each time (slices.Values does).
+func (c *Client) ImportUserContactRows(ctx context.Context, mode ContactsMode, rows iter.Seq[csvspec.Contact]) (*result.Result, error) {
+	if err := mode.Validate(); err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		return nil, errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
+	}
+	return c.do(ctx, UserContactsPath+string(mode), encodeRows(rows, func(w io.Writer) rowWriter[csvspec.Contact] { return csvspec.NewContactWriter(w) }), userContactsFile)
 }

@@ -764,3 +764,57 @@ func TestImportUserContactsWithFake(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
+
+// Contact rows are encoded in the canonical form while they are sent,
+// and re-sent whole after a retryable failure.
+func TestImportUserContactRows(t *testing.T) {
+	rows := []csvspec.Contact{
+		{Username: "jsmith", Type: "EMAIL", Role: "Patron", Primary: true, Addressee: "John", Address: "jsmith@example.com", Scenarios: []csvspec.Scenario{"any"}},
+		{Username: "jsmith", Type: csvspec.ContactPhone, Role: csvspec.RoleGuardian, Addressee: "Mr and Mrs Smith", Address: "(M1) 0400 000 000", SMS: csvspec.BoolTrue, Scenarios: []csvspec.Scenario{csvspec.ScenarioNone}},
+	}
+	const wantCSV = "username,type,role,primary,addressee,contact,sms,scenarios\n" +
+		"jsmith,email,patron,True,John,jsmith@example.com,,ANY\n" +
+		"jsmith,phone,guardian,False,Mr and Mrs Smith,(M1) 0400 000 000,True,NONE\n"
+	tests := []struct {
+		name     string
+		mode     ContactsMode
+		faults   int
+		wantReqs int
+		wantErr  error
+	}{
+		{name: "one attempt", mode: ContactsReplaceDeclaredPatronsKeepCustomContacts, wantReqs: 1},
+		{name: "retried after a 503", mode: ContactsReplaceDeclaredPatronsKeepCustomContacts, faults: 1, wantReqs: 2},
+		{name: "unknown mode", mode: "replaceAll", wantReqs: 1, wantErr: ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := clienttest.NewServer()
+			defer srv.Close()
+			srv.Fail(tt.faults, clienttest.Fault{Status: 503})
+			c, _ := fakeClient(t, srv)
+			_, err := c.ImportUserContactRows(context.Background(), tt.mode, slices.Values(rows))
+			if !errors.Is(collectErr(err), tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != tt.wantReqs {
+				t.Fatalf("%d requests, want %d", len(reqs), tt.wantReqs)
+			}
+			if tt.wantErr != nil {
+				return // the fake refused the path before reading the upload
+			}
+			for i, r := range reqs {
+				if diff := cmp.Diff(wantCSV, string(r.CSV)); diff != "" {
+					t.Errorf("request %d sent (-want +got):\n%s", i+1, diff)
+				}
+			}
+		})
+	}
+	c, _ := newClient(t, "https://school.example")
+	if _, err := c.ImportUserContactRows(context.Background(), ContactsReplaceDeclaredPatronsKeepCustomContacts, nil); err == nil {
+		t.Error("nil rows: no error")
+	}
+	if _, err := c.ImportUserContactRows(context.Background(), "../x", slices.Values(rows)); err == nil {
+		t.Error("a mode with ..: no error")
+	}
+}
