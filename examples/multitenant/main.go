@@ -1,11 +1,13 @@
 // Command multitenant pushes user groups to many schools at once, as an SMS
-// vendor does: each school's file is checked, then posted to that school's
-// Infiniti, with a bounded number of uploads in flight. One school's
+// vendor does: each school's export goes through a sync job (package
+// client/syncjob): checked, planned against the school's journal with
+// -state, guarded by its safety limit, and posted to that school's
+// Infiniti, with a bounded number of schools in flight. One school's
 // failure never stops the others, and neither does a mistake in one
 // school's entry of the config: that school gets its error in the summary
 // table that ends the run, and the others run.
 //
-//	multitenant -config schools.json -concurrency 8
+//	multitenant -config schools.json -state /var/lib/infiniti-sync -concurrency 8
 //
 // The config is a JSON array of schools:
 //
@@ -14,7 +16,9 @@
 //	   "user": "autoimport", "password_env": "STMARYS_PASSWORD", "file": "exports/stmarys.csv"},
 //	  {"name": "Hillview", "url": "https://hillview.concordinfiniti.com",
 //	   "user": "autoimport", "password_file": "secrets/hillview.txt",
-//	   "file": "exports/hillview.csv", "encoding": "windows-1252", "ca_file": "hillview-ca.pem"}
+//	   "file": "exports/hillview.csv", "encoding": "windows-1252", "comma": ";",
+//	   "map": {"username": "Student Code", "library-group": "House"},
+//	   "library_groups": "hillview-groups.txt", "ca_file": "hillview-ca.pem", "max_removals": "5%"}
 //	]
 //
 // Fields: name, url, user and file are required; tenant is the tenantId if
@@ -22,20 +26,30 @@
 // that password_env names, or from the file password_file names (on Unix
 // readable by this account only: chmod 600); give one of the two, never
 // the password itself. auth_charset is "utf-8" (the default) or "latin1":
-// how a password with non-ASCII characters is sent. encoding is the file's character encoding: utf-8
-// (the default), windows-1252, iso-8859-1 or utf-16; comma is its field
-// separator, such as ";" or "tab" (the file is posted comma-separated,
-// without Excel's empty rows). ca_file holds PEM
-// certificates to trust for that school; -ca-file adds them for every
-// school. map maps the SMS's own header names, as sync's -map does
-// ({"username": "Student Code", "library-group": "House"}); library_groups
-// and system_groups are files of the groups defined in that school's
-// Infiniti, one per line, that the check holds the export to. Relative paths are read relative to the config file's folder.
+// how a password with non-ASCII characters is sent. encoding is the file's
+// character encoding: utf-8 (the default), windows-1252, iso-8859-1 or
+// utf-16; comma is its field separator, such as ";" or "tab" (the file is
+// posted comma-separated, without Excel's empty rows). map maps the SMS's
+// own header names, as sync's -map does; library_groups and system_groups
+// are files of the groups defined in that school's Infiniti, one per line,
+// that the check holds the export to. ca_file holds PEM certificates to
+// trust for that school; -ca-file adds them for every school. max_removals
+// is the school's safety limit, as sync's -max-removals ("25" or "10%", the
+// default; it needs -state). Relative paths are read relative to the
+// config file's folder.
+//
+// With -state DIR each school has its journal in its own folder of DIR,
+// named from its URL, tenant and import: only what changed is sent, a
+// broken export is refused, and every run is recorded (examples/sync
+// -history -state DIR -url ... shows a school's runs). -plan plans every
+// school and sends nothing. -json prints a machine-readable report.
 //
 // Exit code: the worst of all schools: 0 every row of every school
-// imported (also after -h), 1 some rows failed, 2 a config or pre-flight
-// error (a config that is not a JSON array of schools stops the whole
-// run), 3 a transport or authentication error.
+// imported (or, with -plan, every plan passed; also after -h), 1 some rows
+// failed, 2 a config or pre-flight error (a config that is not a JSON
+// array of schools stops the whole run), 3 a transport or authentication
+// error or a school locked by another run, 4 a school refused by its
+// safety limit.
 package main
 
 import (
@@ -56,9 +70,9 @@ import (
 	"time"
 
 	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/examples/internal/cli"
-	"github.com/autosync-go/autosync/result"
 )
 
 // Exit codes, in order of how bad they are.
@@ -67,6 +81,7 @@ const (
 	exitRowsFail  = cli.ExitRowsFail
 	exitUsage     = cli.ExitUsage
 	exitTransport = cli.ExitTransport
+	exitRefused   = cli.ExitRefused
 )
 
 func main() {
@@ -91,6 +106,7 @@ type school struct {
 	Map           map[string]string `json:"map,omitempty"`
 	LibraryGroups string            `json:"library_groups,omitempty"` // a file of the library groups defined in Infiniti
 	SystemGroups  string            `json:"system_groups,omitempty"`  // a file of the system groups defined in Infiniti
+	MaxRemovals   string            `json:"max_removals,omitempty"`   // the safety limit, as sync's -max-removals
 }
 
 // entry is a school as read from the config: err, if not nil, says what
@@ -109,50 +125,89 @@ var names = func() cli.Names {
 	return n
 }()
 
-// outcome is one school's line of the summary.
+// outcome is one school's line of the summary, and its part of the JSON
+// report.
 type outcome struct {
-	name   string
-	code   int
-	rows   int
-	counts string // "created/updated/failed", or "-"
-	note   string
+	Name     string             `json:"name"`
+	Outcome  syncjob.Outcome    `json:"outcome,omitempty"` // "" for a school whose entry or setup is wrong
+	ExitCode int                `json:"exit_code"`
+	Rows     int                `json:"rows"`
+	RowsSent int                `json:"rows_sent"`
+	Plan     *syncjob.PlanStats `json:"plan,omitempty"`
+	Journal  *syncjob.Health    `json:"journal,omitempty"`
+	Result   *syncjob.RunResult `json:"result,omitempty"`
+	Note     string             `json:"note"`
+}
+
+// counts returns "created/updated/failed", or "-" without a result.
+func (o outcome) counts() string {
+	if o.Result == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d/%d", o.Result.Created, o.Result.Updated, o.Result.Failed)
+}
+
+// settings are the command line's flags that every school shares.
+type settings struct {
+	caPEM   []byte
+	journal syncjob.Journal // nil without -state
+	plan    bool
+	timeout time.Duration
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("multitenant", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cli.SetUsage(fs, `Usage: multitenant -config schools.json [flags]
+	cli.SetUsage(fs, `Usage: multitenant -config schools.json [-state DIR] [-plan] [flags]
 
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
 password_env or password_file, auth_charset, file, encoding, comma, map,
-library_groups, system_groups, ca_file.`, `Exit code: the worst of all schools: 0 every row imported, 1 some rows
-failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
+library_groups, system_groups, ca_file, max_removals. With -state DIR only
+what changed is sent, a broken export is refused, and every run is recorded.`, `Exit code: the worst of all schools: 0 every row imported (with -plan: every
+plan passed), 1 some rows failed, 2 a config or pre-flight error, 3 a
+transport or authentication error or a locked school, 4 refused by a safety
+limit.`)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up on a school after this long")
+	state := fs.String("state", "", "the journals' directory, one folder per school: send only what changed, guard against a broken export, keep a history")
+	plan := fs.Bool("plan", false, "check and plan every school against its journal, send nothing (needs -state)")
+	asJSON := fs.Bool("json", false, "print a machine-readable report on standard output (the table goes to standard error)")
 	if code, err := cli.ParseFlags(fs, args); code >= 0 {
 		if err != nil {
 			fmt.Fprintln(stderr, "multitenant:", err)
 		}
 		return code
 	}
-	if *config == "" || *concurrency < 1 || *timeout <= 0 {
-		fmt.Fprintln(stderr, "multitenant: usage: multitenant -config schools.json [-concurrency N] [-timeout D] [-ca-file FILE]")
+	switch {
+	case *config == "" || *concurrency < 1 || *timeout <= 0:
+		fmt.Fprintln(stderr, "multitenant: usage: multitenant -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
+		return exitUsage
+	case *plan && *state == "":
+		fmt.Fprintln(stderr, "multitenant: -plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
 		return exitUsage
 	}
-	entries, err := readConfig(*config)
+	entries, err := readConfig(*config, *state != "")
 	if err != nil {
 		fmt.Fprintln(stderr, "multitenant:", err)
 		return exitUsage
 	}
-	var caPEM []byte
+	set := settings{plan: *plan, timeout: *timeout}
 	if *caFile != "" {
-		if caPEM, err = os.ReadFile(*caFile); err != nil {
+		if set.caPEM, err = os.ReadFile(*caFile); err != nil {
 			fmt.Fprintln(stderr, "multitenant: -ca-file:", err)
 			return exitUsage
 		}
+	}
+	if *state != "" {
+		j, err := syncjob.OpenDir(*state)
+		if err != nil {
+			fmt.Fprintln(stderr, "multitenant: -state:", err)
+			return exitUsage
+		}
+		set.journal = j
 	}
 
 	outcomes := make([]outcome, len(entries))
@@ -160,7 +215,7 @@ failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		if e.err != nil {
-			outcomes[i] = outcome{name: e.Name, code: exitUsage, counts: "-", note: "config: " + e.err.Error()}
+			outcomes[i] = outcome{Name: e.Name, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
 		wg.Add(1)
@@ -168,30 +223,46 @@ failed, 2 a config or pre-flight error, 3 a transport or authentication error.`)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-			defer cancel()
-			outcomes[i] = push(ctx, e.school, getenv, caPEM)
+			outcomes[i] = push(e.school, getenv, set)
 		}()
 	}
 	wg.Wait()
 
 	worst := exitOK
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCHOOL\tROWS\tCREATED/UPDATED/FAILED\tEXIT\tNOTE")
+	table := stdout
+	if *asJSON {
+		table = stderr
+	}
+	tw := tabwriter.NewWriter(table, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCHOOL\tROWS\tSENT\tCREATED/UPDATED/FAILED\tOUTCOME\tEXIT\tNOTE")
 	for _, o := range outcomes {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", o.name, o.rows, o.counts, o.code, o.note)
-		worst = max(worst, o.code)
+		out := string(o.Outcome)
+		if out == "" {
+			out = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\t%s\n", o.Name, o.Rows, o.RowsSent, o.counts(), out, o.ExitCode, o.Note)
+		worst = max(worst, o.ExitCode)
 	}
 	tw.Flush()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Schools  []outcome `json:"schools"`
+			ExitCode int       `json:"exit_code"`
+		}{outcomes, worst}); err != nil {
+			fmt.Fprintln(stderr, "multitenant: writing the JSON report:", err)
+		}
+	}
 	return worst
 }
 
 // readConfig reads the config: a JSON array of schools. It returns an
-// error only when the file cannot be read or is not a JSON array of
-// objects; a mistake in one school's entry (an unknown or missing field, a
-// name listed twice) is that entry's err. Relative paths are made relative
-// to the config's folder.
-func readConfig(path string) ([]entry, error) {
+// error only when the file cannot be read or is not a JSON array; a
+// mistake in one school's entry (an unknown or missing field, a name listed
+// twice) is that entry's err. Relative paths are made relative to the
+// config's folder. journal says whether -state was given.
+func readConfig(path string, journal bool) ([]entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -207,7 +278,7 @@ func readConfig(path string) ([]entry, error) {
 	seen := make(map[string]int)
 	for i, r := range raw {
 		e := &entries[i]
-		e.err = decodeSchool(r, &e.school)
+		e.err = decodeSchool(r, &e.school, journal)
 		if e.Name == "" {
 			e.Name = fmt.Sprintf("school %d", i+1)
 		}
@@ -226,9 +297,12 @@ func readConfig(path string) ([]entry, error) {
 	return entries, nil
 }
 
+// fields are the config's field names, for messages.
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals"}
+
 // decodeSchool decodes one entry of the config into s and checks it. On
 // an error s holds what could be read, its name at least if it has one.
-func decodeSchool(raw json.RawMessage, s *school) error {
+func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(s); err != nil {
@@ -261,6 +335,8 @@ func decodeSchool(raw json.RawMessage, s *school) error {
 		return errors.New("lacks password_env or password_file: name the environment variable or the file that holds the password")
 	case s.PasswordEnv != "" && s.PasswordFile != "":
 		return errors.New("has both password_env and password_file; give one of them")
+	case s.MaxRemovals != "" && !journal:
+		return errors.New("max_removals needs the journal: give -state DIR")
 	}
 	if err := cli.CheckEncoding(s.Encoding); err != nil {
 		return fmt.Errorf("encoding: %v", err)
@@ -271,139 +347,171 @@ func decodeSchool(raw json.RawMessage, s *school) error {
 	if _, err := cli.ParseAuthCharset(s.AuthCharset); err != nil {
 		return fmt.Errorf("auth_charset: %v", err)
 	}
+	if s.MaxRemovals != "" {
+		if _, err := syncjob.ParseLimit(s.MaxRemovals); err != nil {
+			return fmt.Errorf("max_removals: %s", strings.TrimPrefix(err.Error(), "syncjob: "))
+		}
+	}
 	return nil
 }
 
-// fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file"}
-
-// push checks and posts one school's file.
-func push(ctx context.Context, s school, getenv func(string) string, caPEM []byte) outcome {
-	o := outcome{name: s.Name, counts: "-"}
+// push runs one school's sync job.
+func push(s school, getenv func(string) string, set settings) outcome {
+	o := outcome{Name: s.Name}
 	fail := func(code int, err error) outcome {
-		o.code, o.note = code, names.Message(err)
+		o.ExitCode, o.Note = code, names.Message(err)
 		return o
 	}
+	job, err := s.job(getenv, set)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	f, err := os.Open(s.File)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	defer f.Close()
+	export, decodeErr := cli.Decode(f, s.Encoding, "-encoding")
+	if decodeErr != nil {
+		// Through the job all the same, so that the journal records it.
+		export = errReader{decodeErr}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), set.timeout)
+	defer cancel()
+	var rep *syncjob.Report
+	if set.plan {
+		rep, err = job.Plan(ctx, export)
+	} else {
+		rep, err = job.Run(ctx, export)
+	}
+	if rep == nil {
+		return fail(exitUsage, err)
+	}
+	o.Outcome, o.ExitCode = rep.Outcome, rep.Outcome.ExitCode()
+	o.Rows, o.RowsSent = rep.RowsRead, rep.RowsSent
+	if rep.Plan != nil {
+		st := rep.Plan.Stats()
+		o.Plan = &st
+	}
+	if set.journal != nil {
+		h := rep.Health
+		o.Journal = &h
+	}
+	if rep.Run != nil {
+		o.Result = rep.Run.Result
+	} else if rep.Result != nil {
+		if n, ok := rep.Result.Counts(); ok {
+			o.Result = &syncjob.RunResult{Success: rep.Result.Success, Summary: rep.Result.Summary, Processed: n.Processed, Created: n.Created, Updated: n.Updated, Failed: n.Failed}
+		}
+	}
+	switch {
+	case decodeErr != nil:
+		o.Note = names.Message(decodeErr)
+	case rep.Outcome == syncjob.OutcomeRowsFailed:
+		o.Note = plural(countFailed(rep.Failures), "row") + " failed"
+		if c := rep.Causes(); len(c) > 0 {
+			o.Note += "; " + c[0].String()
+		}
+	case rep.Outcome == syncjob.OutcomeOK && set.plan:
+		o.Note = "plan: " + planNote(o.Plan) + "; nothing sent"
+	case rep.Outcome == syncjob.OutcomeOK:
+		o.Note = "ok"
+		if set.journal != nil && o.Plan != nil {
+			o.Note += ": " + planNote(o.Plan)
+		}
+		if rep.Refusal != nil {
+			o.Note += " (forced past the limit)"
+		}
+	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.NumErrors() > 0:
+		o.Note = "not sent: " + names.Message(rep.Check.Err())
+	default:
+		o.Note = names.Message(err)
+	}
+	return o
+}
+
+// job returns the school's sync job.
+func (s school) job(getenv func(string) string, set settings) (*syncjob.Job, error) {
 	var password string
 	if s.PasswordFile != "" {
 		var err error
 		if password, err = cli.ReadPasswordFile(s.PasswordFile); err != nil {
-			return fail(exitUsage, fmt.Errorf("password_file: %w", err))
+			return nil, fmt.Errorf("password_file: %w", err)
 		}
-	} else if password = getenv(s.PasswordEnv); password == "" {
-		return fail(exitUsage, fmt.Errorf("the environment variable %s (password_env) is empty", s.PasswordEnv))
+	} else if password = getenv(s.PasswordEnv); password == "" && !set.plan {
+		return nil, fmt.Errorf("the environment variable %s (password_env) is empty", s.PasswordEnv)
 	}
-
-	var rules csvspec.Rules
+	job := &syncjob.Job{Journal: set.journal, Source: s.File}
 	var err error
-	if rules.LibraryGroups, err = cli.ReadNames(s.LibraryGroups); err != nil {
-		return fail(exitUsage, fmt.Errorf("library_groups: %w", err))
+	if job.Rules.LibraryGroups, err = cli.ReadNames(s.LibraryGroups); err != nil {
+		return nil, fmt.Errorf("library_groups: %w", err)
 	}
-	if rules.SystemGroups, err = cli.ReadNames(s.SystemGroups); err != nil {
-		return fail(exitUsage, fmt.Errorf("system_groups: %w", err))
+	if job.Rules.SystemGroups, err = cli.ReadNames(s.SystemGroups); err != nil {
+		return nil, fmt.Errorf("system_groups: %w", err)
 	}
-	var ropts []csvspec.ReaderOption
 	if sep, _ := cli.ParseComma(s.Comma); sep != ',' { // checked with the config
-		ropts = append(ropts, csvspec.WithComma(sep))
+		job.ReaderOptions = append(job.ReaderOptions, csvspec.WithComma(sep))
 	}
 	if s.Map != nil {
-		ropts = append(ropts, csvspec.WithHeaderMap(s.Map))
+		job.ReaderOptions = append(job.ReaderOptions, csvspec.WithHeaderMap(s.Map))
 	}
-
-	path, cleanup, err := decode(s.File, s.Encoding)
-	if err != nil {
-		return fail(exitUsage, err)
+	if s.MaxRemovals != "" {
+		job.Limits.MaxRemovals, _ = syncjob.ParseLimit(s.MaxRemovals) // checked with the config
 	}
-	defer cleanup()
-	f, err := os.Open(path)
-	if err != nil {
-		return fail(exitUsage, err)
-	}
-	rep, err := csvspec.Check(f, rules, ropts...)
-	f.Close()
-	if err != nil {
-		return fail(exitUsage, err)
-	}
-	o.rows = rep.Rows
-	if err := rep.Err(); err != nil {
-		return fail(exitUsage, fmt.Errorf("not sent: %w", err))
-	}
-	upload, sourceRows, err := cli.Canonical(path, ropts)
-	if err != nil {
-		return fail(exitUsage, err)
-	}
-	defer os.Remove(upload)
 
 	charset, _ := cli.ParseAuthCharset(s.AuthCharset) // checked with the config
-	opts := []client.Option{client.WithBasicAuth(s.User, password), client.WithAuthCharset(charset), client.WithUserAgent("autosync-example-multitenant")}
+	opts := []client.Option{client.WithUserAgent("autosync-example-multitenant")}
+	if password != "" {
+		opts = append(opts, client.WithBasicAuth(s.User, password), client.WithAuthCharset(charset))
+	}
 	if s.Tenant != "" {
 		opts = append(opts, client.WithTenant(s.Tenant))
 	}
-	pem := caPEM
+	pem := set.caPEM
 	if s.CAFile != "" {
 		b, err := os.ReadFile(s.CAFile)
 		if err != nil {
-			return fail(exitUsage, fmt.Errorf("ca_file: %w", err))
+			return nil, fmt.Errorf("ca_file: %w", err)
 		}
 		pem = append(slices.Clip(pem), b...)
 	}
 	if pem != nil {
 		opts = append(opts, client.WithRootCAs(pem))
 	}
-	c, err := client.New(s.URL, opts...)
-	if err != nil {
-		return fail(exitUsage, err)
+	if job.Client, err = client.New(s.URL, opts...); err != nil {
+		return nil, err
 	}
-	up, err := os.Open(upload)
-	if err != nil {
-		return fail(exitUsage, err)
-	}
-	defer up.Close()
-	res, err := c.ImportUserGroups(ctx, up)
-	if res != nil {
-		if n, ok := res.Counts(); ok {
-			o.counts = fmt.Sprintf("%d/%d/%d", n.Created, n.Updated, n.Failed)
-		}
-	}
-	var ie *result.ImportError
-	switch {
-	case errors.As(err, &ie) && !errors.Is(err, client.ErrUnauthorized):
-		o.code = exitRowsFail
-		o.note = fmt.Sprintf("%d failed", len(res.Failures()))
-		if fails := res.Failures(); len(fails) > 0 {
-			// Infiniti numbers the posted rows; name the export's.
-			row := fails[0].Row
-			if row >= 1 && row <= len(sourceRows) {
-				row = sourceRows[row-1]
-			}
-			o.note += fmt.Sprintf("; first: row %d: %s", row, strings.TrimSpace(fails[0].Message))
-		}
-	case err != nil:
-		return fail(exitTransport, err)
-	default:
-		o.note = "ok"
-	}
-	return o
+	return job, nil
 }
 
-// decode returns the path of the school's file in UTF-8: file itself, or
-// a temporary file with its decoded text, which cleanup removes.
-func decode(file, encoding string) (path string, cleanup func(), err error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return "", nil, err
+// planNote sums a plan up in a few words.
+func planNote(st *syncjob.PlanStats) string {
+	if st.FirstRun {
+		return fmt.Sprintf("first run, %d rows", st.RowsToSend)
 	}
-	defer f.Close()
-	r, err := cli.Decode(f, encoding, "encoding")
-	if err != nil {
-		return "", nil, err
+	return fmt.Sprintf("%d new, %d changed, %d gone, %d rows to send", st.New, st.Changed, st.Gone, st.RowsToSend)
+}
+
+func countFailed(fs []syncjob.Failure) int {
+	n := 0
+	for _, f := range fs {
+		if f.Row > 0 {
+			n++
+		}
 	}
-	if encoding == "" || strings.EqualFold(encoding, "utf-8") {
-		return file, func() {}, nil
+	return n
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// plural returns "1 row" or "2 rows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
-	tmp, err := cli.Spool(r)
-	if err != nil {
-		return "", nil, fmt.Errorf("reading %s: %w", file, err)
-	}
-	return tmp, func() { os.Remove(tmp) }, nil
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/internal/exampletest"
 )
 
@@ -31,6 +34,28 @@ func writeConfig[S any](t *testing.T, schools []S) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// checkTable compares the summary table in out with want, one entry per
+// row: "NAME | ROWS | SENT | COUNTS | OUTCOME | EXIT | NOTE", where NOTE is
+// a prefix of the row's note.
+func checkTable(t *testing.T, out string, want []string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "SCHOOL ") {
+		t.Fatalf("table:\n%s\nwant a header and %d rows", out, len(want))
+	}
+	cols := regexp.MustCompile(`\s{2,}`)
+	for i, w := range want {
+		got := cols.Split(strings.TrimRight(lines[i+1], " "), 7)
+		exp := strings.Split(w, " | ")
+		if len(got) == 6 { // an empty note
+			got = append(got, "")
+		}
+		if len(got) != 7 || len(exp) != 7 || !slices.Equal(got[:6], exp[:6]) || !strings.HasPrefix(got[6], exp[6]) {
+			t.Errorf("row %d:\n%q\nwant\n%q (the note a prefix)", i+1, got, exp)
+		}
+	}
 }
 
 func abs(t *testing.T, path string) string {
@@ -62,7 +87,7 @@ func TestMultitenant(t *testing.T) {
 		schools []school
 		args    []string
 		code    int
-		lines   []string // rows of the summary table, in order
+		rows    []string // rows of the summary table, in order (see checkTable)
 		stderr  string
 	}{
 		{
@@ -70,8 +95,8 @@ func TestMultitenant(t *testing.T) {
 			schools: []school{
 				{Name: "Alpha", URL: a.URL, Tenant: "alpha", User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_a.csv")},
 			},
-			code:  0,
-			lines: []string{"SCHOOL  ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE", "Alpha   2     2/0/0                   0     ok"},
+			code: 0,
+			rows: []string{"Alpha | 2 | 2 | 2/0/0 | ok | 0 | ok"},
 		},
 		{
 			name: "one school's failures do not stop the others; exit is the worst",
@@ -84,13 +109,12 @@ func TestMultitenant(t *testing.T) {
 			},
 			args: []string{"-concurrency", "2"},
 			code: 3,
-			lines: []string{
-				"SCHOOL   ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
-				"Alpha    2     0/2/0                   0     ok",
-				"Beta     2     1/0/1                   1     1 failed; first: row 1: Field (library-group) Library group (Purple) does not exist.",
-				"Gamma    2     -                       3     POST " + b.URL + "/api/import/userGroups: Infiniti refused the credentials",
-				"Delta    1     -                       2     not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
-				"Epsilon  0     -                       2     the environment variable PW_UNSET (password_env) is empty",
+			rows: []string{
+				"Alpha | 2 | 2 | 0/2/0 | ok | 0 | ok",
+				"Beta | 2 | 2 | 1/0/1 | rows-failed | 1 | 1 row failed; 1 row (line 2): Field (library-group) Library group (Purple) does not exist.",
+				"Gamma | 2 | 2 | - | auth-error | 3 | POST " + b.URL + "/api/import/userGroups: Infiniti refused the credentials",
+				"Delta | 1 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
+				"Epsilon | 0 | 0 | - | - | 2 | the environment variable PW_UNSET (password_env) is empty",
 			},
 		},
 	}
@@ -102,15 +126,7 @@ func TestMultitenant(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
 			}
-			got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-			if len(got) != len(tt.lines) {
-				t.Fatalf("table:\n%s\nwant %d lines", &stdout, len(tt.lines))
-			}
-			for i, want := range tt.lines {
-				if !strings.HasPrefix(got[i], want) {
-					t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], want)
-				}
-			}
+			checkTable(t, stdout.String(), tt.rows)
 			if strings.Contains(stdout.String()+stderr.String(), "pw-") {
 				t.Errorf("a password was printed")
 			}
@@ -181,54 +197,46 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("Semicolons unsaid"), "file", abs(t, "testdata/school_semicolon.csv")),
 		with(good("Bad comma"), "comma", "semicolon"),
 	}
-	openRow := "Open password file  0     -                       2     password_file: other accounts may read the password file: " + open + " has permissions 0644"
+	openRow := "Open password file | 0 | 0 | - | - | 2 | password_file: other accounts may read the password file: " + open + " has permissions 0644"
 	if runtime.GOOS == "windows" {
-		openRow = "Open password file  2     0/2/0                   0     ok"
+		openRow = "Open password file | 2 | 0 | 0/2/0 | ok | 0 | ok"
 	}
 	want := []string{
-		"SCHOOL              ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
-		"Alpha               2     ",
-		`Misspelt            0     -                       2     config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, comma, map, library_groups, system_groups, ca_file`,
-		"No user             0     -                       2     config: lacks user",
-		"No file             0     -                       2     open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
-		"Two passwords       0     -                       2     config: has both password_env and password_file; give one of them",
-		"No password         0     -                       2     config: lacks password_env or password_file",
-		`Bad encoding        0     -                       2     config: encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
-		`Alpha               0     -                       2     config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
-		"school 9            0     -                       2     config: the entry is a JSON number; each school is an object with the fields name, url,",
-		`Bad tenant          0     -                       2     config: "tenant" is a JSON number; it should be a string`,
-		"Password file       2     0/2/0                   0     ok",
+		"Alpha | 2 | 2 | 2/0/0 | ok | 0 | ok",
+		`Misspelt | 0 | 0 | - | - | 2 | config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, comma, map, library_groups, system_groups, ca_file, max_removals`,
+		"No user | 0 | 0 | - | - | 2 | config: lacks user",
+		"No file | 0 | 0 | - | - | 2 | open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
+		"Two passwords | 0 | 0 | - | - | 2 | config: has both password_env and password_file; give one of them",
+		"No password | 0 | 0 | - | - | 2 | config: lacks password_env or password_file",
+		`Bad encoding | 0 | 0 | - | - | 2 | config: encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
+		`Alpha | 0 | 0 | - | - | 2 | config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
+		"school 9 | 0 | 0 | - | - | 2 | config: the entry is a JSON number; each school is an object with the fields name, url,",
+		`Bad tenant | 0 | 0 | - | - | 2 | config: "tenant" is a JSON number; it should be a string`,
+		"Password file | 2 | 2 | 0/2/0 | ok | 0 | ok",
 		openRow,
-		"Windows-1252        2     1/1/0                   0     ok",
-		"UTF-16              2     0/2/0                   0     ok",
-		`UTF-16 unsaid       0     -                       2     the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with encoding utf-16`,
-		`Tenant in URL       2     -                       2     the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
-		"No CA               2     -                       3     POST " + a.URL + "/api/import/userGroups: the server's TLS certificate is not trusted: ",
-		`Bad charset         0     -                       2     config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
-		"Latin-1             2     2/0/0                   0     ok",
-		"Not Latin-1         2     -                       3     POST " + latin.URL + "/api/import/userGroups: Infiniti refused the credentials",
-		"Mapped              2     2/0/0                   0     ok",
-		`Bad map             0     -                       2     the "map" field: "user" is not a column of a user-groups file`,
-		`Unknown group       2     -                       2     not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
-		"No groups file      0     -                       2     system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
-		"Semicolons          4     0/1/1                   1     1 failed; first: row 3: Field (library-group) Library group (Gold) does not exist.",
-		`Semicolons unsaid   4     -                       2     not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
-		`Bad comma           0     -                       2     config: comma: "semicolon" is not a separator`,
+		"Windows-1252 | 2 | 2 | 1/1/0 | ok | 0 | ok",
+		"UTF-16 | 2 | 2 | 0/2/0 | ok | 0 | ok",
+		`UTF-16 unsaid | 0 | 0 | - | invalid-file | 2 | the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; set "encoding": "utf-16" in the school's entry`,
+		`Tenant in URL | 0 | 0 | - | - | 2 | the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
+		"No CA | 2 | 2 | - | transport-error | 3 | POST " + a.URL + "/api/import/userGroups: the server's TLS certificate is not trusted: ",
+		`Bad charset | 0 | 0 | - | - | 2 | config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
+		"Latin-1 | 2 | 2 | 2/0/0 | ok | 0 | ok",
+		"Not Latin-1 | 2 | 2 | - | auth-error | 3 | POST " + latin.URL + "/api/import/userGroups: Infiniti refused the credentials",
+		"Mapped | 2 | 2 | 2/0/0 | ok | 0 | ok",
+		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "user" is not a column of a user-groups file`,
+		`Unknown group | 2 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
+		"No groups file | 0 | 0 | - | - | 2 | system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
+		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
+		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
+		`Bad comma | 0 | 0 | - | - | 2 | config: comma: "semicolon" is not a separator`,
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
 	if code != 3 {
 		t.Errorf("exit code %d, want 3\nstderr:\n%s", code, &stderr)
 	}
+	checkTable(t, stdout.String(), want)
 	got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if len(got) != len(want) {
-		t.Fatalf("table:\n%s\nwant %d lines", &stdout, len(want))
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(got[i], w) {
-			t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], w)
-		}
-	}
 	if row := got[len(got)-11]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
 		t.Errorf("the certificate error does not name ca_file: %s", row)
 	}
@@ -301,4 +309,149 @@ func TestMultitenantBinary(t *testing.T) {
 	if out, code := exampletest.RunBinary(t, bin, nil, "-config", bad); code != 2 || !strings.Contains(out, "Bad") {
 		t.Errorf("a bad entry: exit code %d, want 2; output:\n%s", code, out)
 	}
+}
+
+// TestMultitenantState: with -state each school has its own journal
+// folder; a school whose export is broken is refused (exit 4) while the
+// others run; -plan sends nothing; -json reports every school.
+func TestMultitenantState(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithTenants("north", "south"), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	north := write("north.csv", "username,library-group,system-group\nann,Blue,\nbob,Red,\n")
+	south := write("south.csv", "username,library-group,system-group\ncat,Blue,\ndan,Red,\n")
+	empty := write("empty.csv", "username,library-group,system-group\n,,\n")
+	ca := exampletest.CAFile(t, srv)
+	school := func(name, tenant, file string, extra ...any) map[string]any {
+		m := map[string]any{"name": name, "url": srv.URL, "tenant": tenant, "user": clienttest.DefaultUsername, "password_env": "PW", "file": file, "ca_file": ca}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	pw := env(map[string]string{"PW": clienttest.DefaultPassword})
+	steps := []struct {
+		name     string
+		schools  []any
+		args     []string
+		code     int
+		rows     []string
+		requests int
+	}{
+		{
+			name:     "first runs",
+			schools:  []any{school("North", "north", north), school("South", "south", south)},
+			code:     0,
+			rows:     []string{"North | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows", "South | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows"},
+			requests: 2,
+		},
+		{
+			name:     "-plan sends nothing",
+			schools:  []any{school("North", "north", empty), school("South", "south", south)},
+			args:     []string{"-plan"},
+			code:     4,
+			rows:     []string{"North | 1 | 0 | - | refused | 4 | refused: the export has no rows, but Infiniti last accepted 2 users", "South | 2 | 0 | - | ok | 0 | plan: 0 new, 0 changed, 0 gone, 0 rows to send; nothing sent"},
+			requests: 0,
+		},
+		{
+			name:     "a broken export is refused, the other school runs",
+			schools:  []any{school("North", "north", empty), school("South", "south", north, "max_removals", "0")},
+			code:     4,
+			rows:     []string{"North | 1 | 0 | - | refused | 4 | refused: the export has no rows, but Infiniti last accepted 2 users; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with examples/sync -force and the same -state", "South | 2 | 0 | - | refused | 4 | refused: 2 of the 2 users"},
+			requests: 0,
+		},
+		{
+			name:     "a limit that lets the change through",
+			schools:  []any{school("South", "south", north, "max_removals", "100%")},
+			code:     0,
+			rows:     []string{"South | 2 | 2 | 0/2/0 | ok | 0 | ok: 2 new, 0 changed, 2 gone, 2 rows to send"},
+			requests: 1,
+		},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-config", writeConfig(t, st.schools), "-state", state, "-concurrency", "1"}, st.args...)
+			code := run(args, pw, &stdout, &stderr)
+			if code != st.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, st.code, &stdout, &stderr)
+			}
+			checkTable(t, stdout.String(), st.rows)
+			if n := len(srv.Requests()) - before; n != st.requests {
+				t.Errorf("%d requests, want %d", n, st.requests)
+			}
+		})
+	}
+
+	// One folder per school, named safely from its key.
+	entries, err := os.ReadDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		folders = append(folders, e.Name())
+	}
+	var want []string
+	for _, tenant := range []string{"north", "south"} {
+		c, err := client.New(srv.URL, client.WithTenant(tenant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, syncjob.FolderName((&syncjob.Job{Client: c}).Key()))
+	}
+	if diff := cmp.Diff(want, folders); diff != "" {
+		t.Errorf("journal folders (-want +got):\n%s", diff)
+	}
+
+	// -json: every school's outcome, plan and journal health, and the worst exit code.
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-json", "-plan", "-state", state, "-config", writeConfig(t, []any{school("North", "north", north)})}, pw, &stdout, &stderr)
+	var rep struct {
+		Schools []struct {
+			Name     string         `json:"name"`
+			Outcome  string         `json:"outcome"`
+			ExitCode int            `json:"exit_code"`
+			Plan     map[string]any `json:"plan"`
+			Journal  map[string]any `json:"journal"`
+		} `json:"schools"`
+		ExitCode int `json:"exit_code"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 || rep.ExitCode != 0 || len(rep.Schools) != 1 {
+		t.Fatalf("-json: exit code %d, %v\n%s\nstderr:\n%s", code, err, &stdout, &stderr)
+	}
+	s := rep.Schools[0]
+	if s.Name != "North" || s.Outcome != "ok" || s.Plan["users_unchanged"] != float64(2) || s.Journal["failures_since"] != float64(1) {
+		t.Errorf("-json: %+v", s)
+	}
+	if !strings.HasPrefix(stderr.String(), "SCHOOL ") {
+		t.Errorf("-json: the table is not on standard error:\n%s", &stderr)
+	}
+}
+
+// TestMultitenantJournalUsage: -plan and max_removals need -state.
+func TestMultitenantJournalUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	cfg := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "a.csv", "max_removals": "5"}})
+	if code := run([]string{"-config", cfg, "-plan"}, env(nil), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "-plan needs the journal: give -state DIR") {
+		t.Errorf("-plan without -state: exit code %d\n%s", code, &stderr)
+	}
+	stdout.Reset()
+	if code := run([]string{"-config", cfg}, env(nil), &stdout, &stderr); code != 2 {
+		t.Errorf("max_removals without -state: exit code %d", code)
+	}
+	checkTable(t, stdout.String(), []string{"A | 0 | 0 | - | - | 2 | config: max_removals needs the journal: give -state DIR"})
+	stdout.Reset()
+	bad := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "a.csv", "max_removals": "lots"}})
+	run([]string{"-config", bad, "-state", t.TempDir()}, env(nil), &stdout, &stderr)
+	checkTable(t, stdout.String(), []string{`A | 0 | 0 | - | - | 2 | config: max_removals: the removal limit "lots" is neither a count nor a percentage`})
 }

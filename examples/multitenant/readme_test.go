@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 	examples := readme.Section(readme.Read(t), "The examples")
 	doc := examples[strings.Index(examples, "### `examples/multitenant`"):]
 	for _, f := range flags {
-		if !strings.Contains(doc, "-"+f+" ") {
+		if !regexp.MustCompile(`(^|[\s\x60\[])-` + regexp.QuoteMeta(f) + `\b`).MatchString(doc) {
 			t.Errorf("README's part on examples/multitenant does not name -%s", f)
 		}
 	}

@@ -311,6 +311,13 @@ func TestSyncJSON(t *testing.T) {
 		},
 		"failed_rows": []any{map[string]any{"row": float64(2), "line": float64(3), "username": "S1002", "field": "library-group", "message": failure}},
 		"exit_code":   float64(1),
+		"outcome":     "rows-failed",
+		"rows_sent":   float64(3),
+		"plan": map[string]any{
+			"mode": "full", "first_run": true, "last_users": float64(0), "users": float64(3), "rows": float64(3),
+			"users_new": float64(3), "users_changed": float64(0), "users_unchanged": float64(0), "users_gone": float64(0),
+			"users_losing": float64(0), "added": float64(6), "removed": float64(0), "rows_to_send": float64(3),
+		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON report (-want +got):\n%s", diff)
@@ -323,7 +330,7 @@ func TestSyncJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	wantRep := report{File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{},
+	wantRep := report{File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{}, Outcome: "invalid-file",
 		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
 	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
@@ -508,6 +515,25 @@ func TestSyncBinary(t *testing.T) {
 		{nil, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 3},
 		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 2},
 	}
+	// With a journal: a first run, then an empty export refused (exit 4).
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Staff"))
+	defer srv.Close()
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	school := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", t.TempDir()}
+	pw := []string{"INFINITI_PASSWORD=" + clienttest.DefaultPassword}
+	tests = append(tests, []struct {
+		env  []string
+		args []string
+		code int
+	}{
+		{pw, append([]string{"-file", "testdata/canonical.csv"}, school...), 0},
+		{pw, append([]string{"-file", empty}, school...), 4},
+		{nil, append([]string{"-file", empty, "-plan"}, school...), 4},
+		{nil, append([]string{"-history"}, school...), 0},
+	}...)
 	for _, tt := range tests {
 		// The job's environment may hold a real INFINITI_PASSWORD: clear it.
 		env := append([]string{"INFINITI_PASSWORD="}, tt.env...)

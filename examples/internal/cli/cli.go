@@ -1,8 +1,10 @@
 // Package cli holds what the example programs (quickstart, sync,
-// multitenant) share: their exit codes, the password from the environment
-// or a password file, the character encodings of SMS exports, and the
-// translation of the SDK's messages, which name Go options, into the flags
-// and config fields that the person running a program types.
+// multitenant) share: their exit codes, flag parsing with -h, the password
+// from the environment or a password file, the character encodings of SMS
+// exports (Decode, and a Sniffer that tells a Windows-1252 file while it
+// streams), separators and group lists, and the translation of the SDK's
+// messages, which name Go options, into the flags and config fields that
+// the person running a program types.
 //
 // It is internal to the examples: the library packages never import it,
 // and it is the only place besides the programs that may use

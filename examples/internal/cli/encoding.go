@@ -157,39 +157,92 @@ func (s *strictReader) fail(line int) error {
 
 // LooksLikeWindows1252 reports whether the text in r is not UTF-8 but
 // reads as Windows-1252 (Excel's "CSV" on Windows; "Zoë" saved as the byte
-// 0xEB): it holds byte sequences that are not UTF-8, every one of them is
-// a character Windows-1252 defines, and it holds no NUL byte (which
-// would mean UTF-16 or a binary file). A program that finds invalid UTF-8
-// uses it to suggest -encoding windows-1252. It returns an error only
-// when reading fails.
+// 0xEB), as Sniffer.LooksLikeWindows1252 says after reading all of r. It
+// returns an error only when reading fails.
 func LooksLikeWindows1252(r io.Reader) (bool, error) {
-	br := bufio.NewReader(r)
-	invalid := false
-	for {
-		c, size, err := br.ReadRune()
-		if errors.Is(err, io.EOF) {
-			return invalid, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		switch {
-		case c == 0:
-			return false, nil
-		case c == utf8.RuneError && size == 1:
-			if err := br.UnreadRune(); err != nil {
-				return false, err
-			}
-			b, err := br.ReadByte()
-			if err != nil {
-				return false, err
-			}
-			if !defined1252(b) {
-				return false, nil
-			}
-			invalid = true
-		}
+	s := NewSniffer(r)
+	_, err := io.Copy(io.Discard, s)
+	return s.LooksLikeWindows1252(), err
+}
+
+// A Sniffer passes a reader's bytes through unchanged while it watches
+// whether they are UTF-8, so that a program that streams an export once
+// can still say, after a check found invalid UTF-8, whether the file looks
+// like Windows-1252.
+type Sniffer struct {
+	r        io.Reader
+	carry    [utf8.UTFMax]byte // an incomplete UTF-8 sequence at the end of the last read
+	nc       int
+	invalid  bool // bytes that are not UTF-8 were seen
+	not1252  bool // one of them is not a character of Windows-1252, or a NUL was seen
+	finished bool
+}
+
+// NewSniffer returns a Sniffer reading from r.
+func NewSniffer(r io.Reader) *Sniffer { return &Sniffer{r: r} }
+
+// Read reads from the underlying reader, watching the bytes.
+func (s *Sniffer) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.watch(p[:n], err != nil)
+	return n, err
+}
+
+func (s *Sniffer) watch(b []byte, last bool) {
+	if s.finished {
+		return
 	}
+	if s.nc == 0 && utf8.Valid(b) {
+		if bytes.IndexByte(b, 0) >= 0 {
+			s.not1252 = true
+		}
+		if last {
+			s.finished = true
+		}
+		return
+	}
+	data := append(s.carry[:s.nc:s.nc], b...)
+	s.nc = 0
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c == 0 {
+				s.not1252 = true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r != utf8.RuneError || size > 1 {
+			i += size
+			continue
+		}
+		if !last && !utf8.FullRune(data[i:]) {
+			s.nc = copy(s.carry[:], data[i:])
+			break
+		}
+		s.invalid = true
+		if !defined1252(c) {
+			s.not1252 = true
+		}
+		i++
+	}
+	if last {
+		s.finished = true
+	}
+}
+
+// LooksLikeWindows1252 reports whether the bytes read so far are not UTF-8
+// but read as Windows-1252: they hold byte sequences that are not UTF-8,
+// every one of them is a character Windows-1252 defines, and they hold no
+// NUL byte (which would mean UTF-16 or a binary file). Call it after the
+// last Read.
+func (s *Sniffer) LooksLikeWindows1252() bool {
+	if s.nc > 0 && !s.finished {
+		// An incomplete sequence at the very end is invalid too.
+		s.watch(nil, true)
+	}
+	return s.invalid && !s.not1252
 }
 
 // defined1252 reports whether Windows-1252 gives the byte b (one that

@@ -139,11 +139,23 @@ func TestLooksLikeWindows1252(t *testing.T) {
 		{"undefined byte", "zo\xeb\x81", false},
 		{"NUL: UTF-16 without a BOM", "z\x00o\x00\xeb\x00", false},
 		{"empty", "", false},
+		{"a UTF-8 letter split by reads", "zoë and zoë and ü", false},
+		{"an incomplete sequence at the end (Ã in Windows-1252)", "zoe\xc3", true},
+		{"an undefined byte at the end", "zoe\xc3\x81", false},
+		{"Windows-1252 after UTF-8", "zoë\nzo\xeb", true},
 	}
 	for _, tt := range tests {
 		got, err := LooksLikeWindows1252(strings.NewReader(tt.in))
 		if err != nil || got != tt.want {
 			t.Errorf("%s: LooksLikeWindows1252 = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+		// A Sniffer passes the bytes through, read at any size.
+		for _, chunk := range []int{1, 2, 3, 5} {
+			s := NewSniffer(&chunked{b: []byte(tt.in), n: chunk})
+			b, err := io.ReadAll(s)
+			if err != nil || string(b) != tt.in || s.LooksLikeWindows1252() != tt.want {
+				t.Errorf("%s, reads of %d: %q, %v, LooksLikeWindows1252 %v; want %v", tt.name, chunk, b, err, s.LooksLikeWindows1252(), tt.want)
+			}
 		}
 	}
 }

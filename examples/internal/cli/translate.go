@@ -32,6 +32,10 @@ var Flags = Names{
 	"comma":           "run again with -comma %s",
 	"quote":           "'",
 	"leave out":       "leave out -comma",
+	"force":           "-force",
+	"limit":           "-max-removals",
+	"encoding":        "-encoding",
+	"set encoding":    "run again with -encoding %s",
 }
 
 // ConfigFields are the names of multitenant's per-school config fields.
@@ -49,6 +53,10 @@ var ConfigFields = Names{
 	"comma":           `set "comma": %s in the school's entry`,
 	"quote":           `"`,
 	"leave out":       `leave out the "comma" field`,
+	"force":           "examples/sync -force and the same -state",
+	"limit":           `the school's "max_removals"`,
+	"encoding":        `the "encoding" field`,
+	"set encoding":    `set "encoding": "%s" in the school's entry`,
 }
 
 // fixes are the advice for a *client.ConfigError whose Option is the fix
@@ -76,13 +84,24 @@ var phrases = []struct{ old, new string }{
 	{"correct the header map", "correct {WithHeaderMap}"},
 	// The programs read UTF-16 only with its byte order mark.
 	{`, or decode it to UTF-8 before reading it`, ""},
+	// Decode's advice, which names -encoding.
+	{"leave out -encoding", "leave out {encoding}"},
+	{"try another -encoding", "try another {encoding}"},
+	{"-encoding utf-16 reads", "{encoding} utf-16 reads"},
+	// syncjob's refusals.
+	{"run once with force or raise the limit", "run once with {force}, or raise {limit}"},
+	{"run once with force", "run once with {force}"},
 	{"client: ", ""},
 	{"csvspec: ", ""},
+	{"syncjob: ", ""},
 }
 
 // withComma is csvspec's advice for a file separated by another
 // character; its group is the separator as a Go rune literal.
 var withComma = regexp.MustCompile(`read the file with WithComma\(('(?:[^'\\]|\\.)+')\), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files`)
+
+// setEncoding is Decode's advice to read a file in another encoding.
+var setEncoding = regexp.MustCompile(`run again with -encoding ([a-z0-9-]+)`)
 
 var goOption = regexp.MustCompile(`\bWith[A-Z][A-Za-z]*(\([A-Za-z0-9]*\))?`)
 
@@ -124,6 +143,9 @@ func (n Names) text(msg string, certificate bool) string {
 		}
 		q := n["quote"]
 		return fmt.Sprintf(n["comma"], q+sep+q) + " (the file is posted rewritten with commas, the only separator Infiniti reads)"
+	})
+	msg = setEncoding.ReplaceAllStringFunc(msg, func(m string) string {
+		return fmt.Sprintf(n["set encoding"], setEncoding.FindStringSubmatch(m)[1])
 	})
 	for _, p := range phrases {
 		msg = strings.ReplaceAll(msg, p.old, n.fill(p.new))

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
 )
 
@@ -153,6 +154,18 @@ func TestMessage(t *testing.T) {
 			conf:  "POST x: the response is larger than the client reads: more than 1024 bytes",
 		},
 		{
+			name:  "a refusal",
+			err:   refusal(t, "0", "username,library-group,system-group\nann,Red,\n"),
+			flags: "refused: 1 of the 2 users Infiniti last accepted (50.0%) would lose something (1 gone from the export, 0 losing a membership), more than the limit of 0 (at most 0 users). Nothing was sent. Check the export; if the change is intended, run once with -force, or raise -max-removals",
+			conf:  `refused: 1 of the 2 users Infiniti last accepted (50.0%) would lose something (1 gone from the export, 0 losing a membership), more than the limit of 0 (at most 0 users). Nothing was sent. Check the export; if the change is intended, run once with examples/sync -force and the same -state, or raise the school's "max_removals"`,
+		},
+		{
+			name:  "an empty export",
+			err:   refusal(t, "10%", ""),
+			flags: "refused: the export has no rows, but Infiniti last accepted 2 users; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with -force",
+			conf:  "refused: the export has no rows, but Infiniti last accepted 2 users; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with examples/sync -force and the same -state",
+		},
+		{
 			name:  "an option no program has",
 			err:   errors.New("client: WithFrobnicate: bad"),
 			flags: "a setting: bad",
@@ -262,4 +275,27 @@ func TestText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refusal returns the error of a plan from a state of two users to export
+// under the limit.
+func refusal(t *testing.T, limit, export string) error {
+	t.Helper()
+	l, err := syncjob.ParseLimit(limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := syncjob.ReadSnapshot(strings.NewReader("username,library-group,system-group\nann,Red,\nbob,Blue,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := syncjob.ReadSnapshot(strings.NewReader(export))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = syncjob.Diff(last, next).Check(syncjob.Limits{MaxRemovals: l})
+	if err == nil {
+		t.Fatal("the plan was not refused")
+	}
+	return err
 }
