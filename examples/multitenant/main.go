@@ -406,7 +406,7 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		}
 	}
 	switch {
-	case decodeErr != nil:
+	case decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile:
 		o.Note = names.Message(decodeErr)
 	case rep.Outcome == syncjob.OutcomeRowsFailed:
 		o.Note = plural(countFailed(rep.Failures), "row") + " failed"

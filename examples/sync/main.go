@@ -423,7 +423,7 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	}
 	code := rep.Outcome.ExitCode()
 
-	if decodeErr != nil {
+	if decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile {
 		return j.fail(code, "%v", decodeErr)
 	}
 	w1252 := j.problems(rep, f.encoding, sniff)

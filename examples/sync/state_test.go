@@ -115,6 +115,12 @@ func TestSyncState(t *testing.T) {
 			},
 			posted: ptr(header + "gus,\"=HYPERLINK(\"\"x\"\")\",Students\nhal,Gold,Students\n"),
 		},
+		{
+			name:   "an export in another encoding is refused, and recorded",
+			args:   append([]string{"-file", "testdata/export_utf16le.csv"}, post...),
+			code:   2,
+			stderr: []string{"sync: testdata/export_utf16le.csv: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with -encoding utf-16\n"},
+		},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -172,11 +178,11 @@ func TestSyncState(t *testing.T) {
 	for _, l := range lines[1 : len(lines)-1] {
 		outcomes = append(outcomes, strings.Fields(l)[3]) // after the date, time and mode
 	}
-	want := []string{"ok", "ok", "ok", "refused", "refused", "ok", "rows-failed"}
+	want := []string{"ok", "ok", "ok", "refused", "refused", "ok", "rows-failed", "invalid-file"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("-history outcomes (-want +got):\n%s\n%s", diff, &stdout)
 	}
-	if !strings.Contains(stdout.String(), "forced") || !strings.HasPrefix(lines[len(lines)-1], "Last success: ") || !strings.HasSuffix(lines[len(lines)-1], "; 1 run failed or refused since.") {
+	if !strings.Contains(stdout.String(), "forced") || !strings.HasPrefix(lines[len(lines)-1], "Last success: ") || !strings.HasSuffix(lines[len(lines)-1], "; 2 runs failed or refused since.") {
 		t.Errorf("-history:\n%s", &stdout)
 	}
 
