@@ -376,14 +376,15 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		// Through the job all the same, so that the journal records it.
 		export = errReader{decodeErr}
 	}
+	sniff := cli.NewSniffer(export)
 
 	ctx, cancel := context.WithTimeout(context.Background(), set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
 	if set.plan {
-		rep, err = job.Plan(ctx, export)
+		rep, err = job.Plan(ctx, sniff)
 	} else {
-		rep, err = job.Run(ctx, export)
+		rep, err = job.Run(ctx, sniff)
 	}
 	if rep == nil {
 		return fail(exitUsage, err)
@@ -423,6 +424,10 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		if rep.Refusal != nil {
 			o.Note += " (forced past the limit)"
 		}
+	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 &&
+		(s.Encoding == "" || strings.EqualFold(s.Encoding, "utf-8")) && sniff.LooksLikeWindows1252():
+		o.Note = fmt.Sprintf(`not sent: the file is not UTF-8 (%s) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
+			plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"))
 	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.NumErrors() > 0:
 		o.Note = "not sent: " + names.Message(rep.Check.Err())
 	default:

@@ -196,6 +196,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("Semicolons"), "file", abs(t, "testdata/school_semicolon.csv"), "comma", ";"),
 		with(good("Semicolons unsaid"), "file", abs(t, "testdata/school_semicolon.csv")),
 		with(good("Bad comma"), "comma", "semicolon"),
+		with(good("Windows-1252 unsaid"), "file", abs(t, "testdata/school_windows1252.csv")),
 	}
 	openRow := "Open password file | 0 | 0 | - | - | 2 | password_file: other accounts may read the password file: " + open + " has permissions 0644"
 	if runtime.GOOS == "windows" {
@@ -229,6 +230,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
 		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
 		`Bad comma | 0 | 0 | - | - | 2 | config: comma: "semicolon" is not a separator`,
+		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
@@ -237,10 +239,10 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 	}
 	checkTable(t, stdout.String(), want)
 	got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if row := got[len(got)-11]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
+	if row := got[len(got)-12]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
 		t.Errorf("the certificate error does not name ca_file: %s", row)
 	}
-	if row := got[len(got)-8]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
+	if row := got[len(got)-9]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
 		t.Errorf("the refused non-ASCII password does not name auth_charset: %s", row)
 	}
 	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {

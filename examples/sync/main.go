@@ -155,6 +155,7 @@ type job struct {
 	stdout, stderr io.Writer
 	jsonOut        bool
 	rep            report
+	progressShown  atomic.Bool // the upload's progress was printed on a terminal
 }
 
 // fail records an error, prints it and returns its exit code.
@@ -361,6 +362,9 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	default:
 		rep, err = sj.Run(ctx, sniff)
 	}
+	if j.progressShown.Load() {
+		fmt.Fprintln(j.stderr)
+	}
 	if rep == nil {
 		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
@@ -380,7 +384,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 func (j *job) client(f *flags, getenv func(string) string, charset client.AuthCharset) (*client.Client, int) {
 	copts := []client.Option{client.WithUserAgent("autosync-example-sync")}
 	if isTerminal(j.stderr) && !f.plan && !f.history {
-		copts = append(copts, client.WithProgress(progress(j.stderr)))
+		copts = append(copts, client.WithProgress(j.progress()))
 	}
 	if f.user != "" && !f.plan && !f.history {
 		password, err := cli.Password(getenv, cli.PasswordEnv, f.pwFile, "-password-file")
@@ -730,14 +734,15 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progress prints the upload's progress on a terminal, at most once per
-// MiB.
-func progress(w io.Writer) func(int64) {
+// progress returns a function that prints the upload's progress on
+// standard error (a terminal), at most once per MiB.
+func (j *job) progress() func(int64) {
 	var last atomic.Int64
 	return func(sent int64) {
 		if mib := sent >> 20; mib > last.Load() {
 			last.Store(mib)
-			fmt.Fprintf(w, "\rsent %d MiB ", mib)
+			j.progressShown.Store(true)
+			fmt.Fprintf(j.stderr, "\rsent %d MiB ", mib)
 		}
 	}
 }
