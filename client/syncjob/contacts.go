@@ -108,7 +108,10 @@ func readContacts(r io.Reader, opts []csvspec.ReaderOption, row func(line int, f
 // order of csvspec's constants (ANY, NONE, OVERDUE, then the escalations one
 // to three; unknown ones after them, sorted), joined with ';'. A zero
 // Contact, which is how a ContactReader returns a row whose fields are all
-// empty, has all its fields empty.
+// empty, has all its fields empty. (A row whose only value is a false
+// primary reads as a zero Contact too, and is dropped with the empty rows
+// here; in a Job, its check errors, such as the missing username, stop the
+// run.)
 func canonicalContact(c *csvspec.Contact, sc *scenarioCanon) [numContactColumns]string {
 	if c.Username == "" && c.Type == "" && c.Role == "" && !c.Primary && c.Addressee == "" &&
 		c.Address == "" && c.SMS == csvspec.BoolNotGiven && len(c.Scenarios) == 0 {

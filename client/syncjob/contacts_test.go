@@ -533,6 +533,11 @@ func TestContactsCheck(t *testing.T) {
 			want: OutcomeOK, warnings: 5, codes: map[string]int{csvspec.CodeBooleanSpelling: 3, csvspec.CodeEmptyRow: 2}, empty: 2, rowsSent: 2},
 		{name: "errors stop", export: hdr + "a,email,patron,True,A,not an address,,ANY\nb,phone,patron,True,B,0400,,SOMETIMES\n",
 			want: OutcomeInvalidFile, errors: 2, codes: map[string]int{csvspec.CodeInvalidEmail: 1, csvspec.CodeUnknownScenario: 1}},
+		// A ContactReader returns this row as it returns an empty one, so
+		// the snapshot counts it as empty; the check's errors stop the run.
+		{name: "a row of a false primary alone is not sent", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,False,,,,\n",
+			want: OutcomeInvalidFile, errors: 4, empty: 1, codes: map[string]int{csvspec.CodeMissingUsername: 1, csvspec.CodeUnknownContactType: 1,
+				csvspec.CodeUnknownContactRole: 1, csvspec.CodeMissingContact: 1}},
 		{name: "a user-groups file is refused", export: "username,library-group,system-group\na,Red,\n",
 			want: OutcomeInvalidFile, errors: 7, warnings: 1, codes: map[string]int{csvspec.CodeMissingColumn: 7, csvspec.CodeExtraColumn: 1}},
 	}

@@ -20,7 +20,8 @@
 //  2. Plan. Each user of the export is compared with what Infiniti last
 //     accepted for that user: new (not there before), changed (a group
 //     more or a group less; for contacts, a contact row added, removed or
-//     changed), unchanged, or gone (there before, not in the export). The rows to send are every row of each new or changed user.
+//     changed), unchanged, or gone (there before, not in the export). The
+//     rows to send are every row of each new or changed user.
 //     Unchanged users are not sent, so a nightly run posts a small file;
 //     with nothing changed it posts an empty file, which Infiniti accepts
 //     and which still checks the password every night.
