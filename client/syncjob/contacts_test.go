@@ -464,8 +464,11 @@ func TestContactsKey(t *testing.T) {
 	// The other mode has no state of its own yet; the fake answers 404 for
 	// it, and its state stays empty.
 	rep, err := other.Plan(context.Background(), strings.NewReader(contactsCSV))
-	if err != nil || !rep.Plan.Stats().FirstRun {
-		t.Errorf("another mode: %v, first run %v; want a first run", err, rep.Plan.Stats().FirstRun)
+	if err != nil {
+		t.Fatalf("another mode: plan: %v", err)
+	}
+	if st := rep.Plan.Stats(); !st.FirstRun || st.RowsToSend != 15 {
+		t.Errorf("another mode: first run %v, %d rows to send; want a first run of 15 rows", st.FirstRun, st.RowsToSend)
 	}
 	rep, err = run(t, other, contactsCSV)
 	if !errors.Is(err, client.ErrNotFound) || rep.Outcome != OutcomeTransportError {
