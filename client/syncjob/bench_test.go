@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
 )
@@ -219,4 +220,80 @@ func BenchmarkReadSnapshot(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchContactsExport returns 200,000 contact rows: 50,000 students, each
+// with an email and a mobile of their own and a guardian's email and
+// phone. Students i with i%100 == 0 have a new guardian email when changed
+// is true: 1% of the users.
+func benchContactsExport(changed bool) []byte {
+	var b bytes.Buffer
+	b.Grow(benchRows * 80)
+	w := csvspec.NewContactWriter(&b)
+	overdue := []csvspec.Scenario{csvspec.ScenarioOverdue, csvspec.ScenarioOverdueEscalationOne, csvspec.ScenarioOverdueEscalationTwo, csvspec.ScenarioOverdueEscalationThree}
+	for i := range benchRows / 4 {
+		u := fmt.Sprintf("s%07d", 1000000+i*7%(benchRows/4))
+		guardian := fmt.Sprintf("family%d@example.com", i)
+		if changed && i%100 == 0 {
+			guardian = fmt.Sprintf("family%d@newmail.example", i)
+		}
+		_ = w.Write(csvspec.Contact{Username: u, Type: csvspec.ContactEmail, Role: csvspec.RolePatron, Primary: true, Addressee: "Student", Address: u + "@students.example.edu", Scenarios: []csvspec.Scenario{csvspec.ScenarioAny}})
+		_ = w.Write(csvspec.Contact{Username: u, Type: csvspec.ContactPhone, Role: csvspec.RolePatron, Primary: true, Addressee: "Student", Address: fmt.Sprintf("(M1) 04%08d", i), SMS: csvspec.BoolTrue, Scenarios: []csvspec.Scenario{csvspec.ScenarioNone}})
+		_ = w.Write(csvspec.Contact{Username: u, Type: csvspec.ContactEmail, Role: csvspec.RoleGuardian, Primary: true, Addressee: "Mr and Mrs Family", Address: guardian, Scenarios: overdue})
+		_ = w.Write(csvspec.Contact{Username: u, Type: csvspec.ContactPhone, Role: csvspec.RoleGuardian, Primary: true, Addressee: "Mr and Mrs Family", Address: fmt.Sprintf("(H) 07 %08d", i), SMS: csvspec.BoolFalse, Scenarios: []csvspec.Scenario{csvspec.ScenarioNone}})
+	}
+	_ = w.Flush()
+	return b.Bytes()
+}
+
+var (
+	benchContactsBase    = sync.OnceValue(func() []byte { return benchContactsExport(false) })
+	benchContactsChanged = sync.OnceValue(func() []byte { return benchContactsExport(true) })
+)
+
+// BenchmarkRunContactsCheckBaseline is a check-only pass over the contacts
+// export.
+func BenchmarkRunContactsCheckBaseline(b *testing.B) {
+	data := benchContactsChanged()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := csvspec.CheckContacts(bytes.NewReader(data))
+		if err != nil || rep.Err() != nil || rep.Rows != benchRows {
+			b.Fatal(err, rep.Err())
+		}
+	}
+}
+
+// BenchmarkRunContactsIncremental is a whole incremental contacts run with
+// 1% of the users changed, against a fake Infiniti over loopback TLS. It
+// reports the bytes posted as a percentage of those of a full run.
+func BenchmarkRunContactsIncremental(b *testing.B) {
+	_, c := newFake(b, clienttest.ApplyReplace)
+	imp := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
+	base, err := imp.ReadSnapshot(bytes.NewReader(benchContactsBase()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var state bytes.Buffer
+	if _, err := base.WriteTo(&state); err != nil {
+		b.Fatal(err)
+	}
+	data := benchContactsChanged()
+	full, err := (&Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Import: imp, Full: true}).Run(context.Background(), bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	job := &Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Import: imp}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var sent int64
+	for b.Loop() {
+		rep, err := job.Run(context.Background(), bytes.NewReader(data))
+		if err != nil || rep.Plan.Stats().Changed != benchRows/4/100 {
+			b.Fatal(err, rep.Plan.Stats())
+		}
+		sent = rep.HTTP.BytesSent
+	}
+	b.ReportMetric(100*float64(sent)/float64(full.HTTP.BytesSent), "%bytes-of-full")
 }

@@ -19,8 +19,9 @@
 //     dropped.
 //  2. Plan. Each user of the export is compared with what Infiniti last
 //     accepted for that user: new (not there before), changed (a group
-//     more or a group less), unchanged, or gone (there before, not in the
-//     export). The rows to send are every row of each new or changed user.
+//     more or a group less; for contacts, a contact row added, removed or
+//     changed), unchanged, or gone (there before, not in the export). The
+//     rows to send are every row of each new or changed user.
 //     Unchanged users are not sent, so a nightly run posts a small file;
 //     with nothing changed it posts an empty file, which Infiniti accepts
 //     and which still checks the password every night.
@@ -79,6 +80,64 @@
 // Job.Full sends every row, still checked, guarded and recorded: a
 // periodic full resync.
 //
+// # Contacts
+//
+// Job.Import = Contacts(mode) syncs the contacts import: the email
+// addresses and phone numbers of patrons (students and staff) and of their
+// guardians, which Infiniti uses for overdue notices and password resets.
+// The one mode seen in the field is
+// client.ContactsReplaceDeclaredPatronsKeepCustomContacts: for each patron
+// named in the file, Infiniti replaces the patron's contacts with the
+// file's rows, and keeps the contacts staff added by hand. The run is the
+// same as for user groups, with these differences.
+//
+//   - What is sent. A patron's contacts (the patron's own and every
+//     guardian's) are one unit. When any of them changed since the last
+//     accepted state, every contact row of that patron is sent, and
+//     nobody else's: a guardian's new email sends that student's three or
+//     four rows, not the school's. Sending the changed row alone would not
+//     do, since Infiniti would replace the student's contacts with that
+//     one row.
+//   - What counts as a change. Rows are compared by what they mean, not
+//     by how the export spells them. Each row is kept, compared and sent in
+//     the form the one known field script writes: type and role in lower
+//     case, booleans as True and False, scenarios in upper case, each once,
+//     in a fixed order (ANY, NONE, OVERDUE, then the escalations one to
+//     three). So an export that writes Y and N instead of True and False,
+//     changes case, or lists a patron's rows or a row's scenarios in
+//     another order, changes nothing and sends nothing. Any other
+//     difference in a row (the address, the addressee, a flag) is a change.
+//     Two rows of a patron that mean the same (one written with Y, the
+//     other with True, say) are one row, sent once, from the export's
+//     first line of them.
+//   - What counts against the removal limit. The patrons gone from the
+//     export, and the patrons who lost a contact row. A changed row counts
+//     too, since the old row is no longer there: a changed email is a row
+//     lost and a row gained. So a night on which the SMS changes many
+//     contacts at once (relabels every phone number, say) is refused like
+//     a cut-off export: look at the plan, then run once with Force.
+//   - Patrons gone from the export are never sent, and their contacts
+//     stay in Infiniti: a mode that replaces the contacts of the patrons in
+//     the file does not touch the others. Plan.Users lists them, with
+//     their contacts, so that staff can remove them in Infiniti.
+//   - Infiniti's answer. How Infiniti answers a contacts import is not
+//     documented, so its answer is read as the user-groups answer is, and
+//     read fail-closed: only a row whose outcome says "User Created" or
+//     "User Updated" counts as imported. A row with any other outcome counts
+//     as failed (code unknown-outcome in the failures file): its patron
+//     keeps the previous state and is sent again the next night. That is
+//     safe, at the cost of re-sending: if Infiniti words its successes in
+//     another way, every night sends those patrons again and ends
+//     rows-failed until the SDK learns the wording.
+//   - The check is csvspec.CheckContactsEach; Job.Rules (group lists) do not
+//     apply. The failures file has the columns line, row, username, type,
+//     role, contact, code, field and message.
+//   - The journal key names the import and its mode
+//     ("user-contacts/replaceDeclaredPatronsKeepCustomContacts"), so that a
+//     school's contacts and user groups, or two contacts modes, keep states
+//     of their own. Other mode names are not published: Contacts takes any
+//     name that client.ContactsMode.Validate accepts, unverified.
+//
 // # The journal
 //
 // A Journal keeps, per school and import (a Key: the site's base URL, the
@@ -106,6 +165,6 @@
 //
 // The export is read once, as a stream: it is checked while it is read,
 // and never held in memory. Memory grows with the number of users: a
-// snapshot of 200,000 rows takes a few megabytes, since group names are
-// kept once.
+// snapshot of 200,000 rows takes a few megabytes, since values that repeat
+// (group names, a contact's type, role and flags) are kept once.
 package syncjob

@@ -107,6 +107,57 @@ func ExampleJob() {
 	// 4 runs; 1 failed or refused since the last success
 }
 
+// A nightly contacts job: a user's contacts are one unit, so when a
+// guardian's email changes, every contact row of that student is sent, and
+// nobody else's. A Y/N spelling from the SMS is not a change. A student who
+// leaves the export is counted against the removal limit but not sent:
+// Infiniti keeps that student's contacts.
+func ExampleContacts() {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+	if err != nil {
+		log.Fatal(err)
+	}
+	job := &syncjob.Job{
+		Client:  c,
+		Journal: syncjob.NewMemJournal(),
+		Import:  syncjob.Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts),
+	}
+	const header = "username,type,role,primary,addressee,contact,sms,scenarios\n"
+	const ann = "ann,email,patron,True,Ann,ann@students.example.edu,,ANY\n" +
+		"ann,phone,guardian,True,Mr Lee,(M1) 0400 000 001,True,NONE\n"
+	monday := header + ann +
+		"bob,email,patron,True,Bob,bob@students.example.edu,,ANY\n" +
+		"bob,email,guardian,True,Ms Ng,mei.ng@example.com,,OVERDUE;OVERDUE_ESCALATION_ONE\n" +
+		"bob,phone,guardian,False,Ms Ng,(H) 07 5555 1002,False,NONE\n"
+	tuesday := strings.Replace(monday, "mei.ng@example.com", "mei@newmail.example", 1)
+	wednesday := strings.NewReplacer(",True,NONE", ",Y,NONE", ",False,NONE", ",N,NONE").Replace(tuesday)
+	thursday := header + ann
+	ctx := context.Background()
+	for _, export := range []string{monday, tuesday, wednesday, thursday} {
+		rep, err := job.Run(ctx, strings.NewReader(export))
+		if err != nil {
+			log.Fatal(err)
+		}
+		st := rep.Plan.Stats()
+		fmt.Printf("%s: %d new, %d changed, %d unchanged, %d gone, %d losing; %d rows sent; %d booleans not spelt True/False\n",
+			rep.Outcome, st.New, st.Changed, st.Unchanged, st.Gone, st.Losing, rep.RowsSent, rep.Check.Count(csvspec.CodeBooleanSpelling))
+	}
+	for _, c := range srv.Contacts()["bob"] {
+		fmt.Println("Infiniti has for bob:", c.Role, c.Contact)
+	}
+	// Output:
+	// ok: 2 new, 0 changed, 0 unchanged, 0 gone, 0 losing; 5 rows sent; 0 booleans not spelt True/False
+	// ok: 0 new, 1 changed, 1 unchanged, 0 gone, 1 losing; 3 rows sent; 0 booleans not spelt True/False
+	// ok: 0 new, 0 changed, 2 unchanged, 0 gone, 0 losing; 0 rows sent; 2 booleans not spelt True/False
+	// ok: 0 new, 0 changed, 1 unchanged, 1 gone, 1 losing; 0 rows sent; 0 booleans not spelt True/False
+	// Infiniti has for bob: patron bob@students.example.edu
+	// Infiniti has for bob: guardian mei@newmail.example
+	// Infiniti has for bob: guardian (H) 07 5555 1002
+}
+
 // ParseLimit reads the command-line form of the removal limit.
 func ExampleParseLimit() {
 	for _, s := range []string{"10%", "0", "25", "ten"} {

@@ -13,14 +13,21 @@ import (
 
 // An Import describes one autoSync import to a sync job: its name (part of
 // the journal key), its canonical header, how an export is read and checked,
-// and how rows are posted. The package defines the imports it supports;
-// UserGroups is the first.
+// and how rows are posted. The package defines the imports it supports:
+// UserGroups, and Contacts for each mode of the contacts import.
 //
 // Every import's rows are keyed by username, its first column. A user's rows
 // are one unit: when any of them changed, all of them are sent again.
 type Import struct {
 	name   string
 	header []string
+	// noun names an item in messages: "membership", "contact".
+	noun string
+	// rules says whether the import's check reads csvspec.Rules.
+	rules bool
+	// validate, if not nil, says whether the import can be posted at all
+	// (the contacts import's mode).
+	validate func() error
 	// items lists the column groups whose values are what a user holds in
 	// Infiniti: a row gives one item per group whose values are not all
 	// empty. For user groups, [[1] [2]]: a library group and a system group
@@ -57,6 +64,8 @@ func (imp *Import) Header() []string { return append([]string(nil), imp.header..
 var UserGroups = &Import{
 	name:        "user-groups",
 	header:      csvspec.Header(),
+	noun:        "membership",
+	rules:       true,
 	items:       [][]int{{1}, {2}},
 	intern:      []bool{false, true, true},
 	failureCols: []int{0, 1, 2},
@@ -84,8 +93,8 @@ func readUserGroups(r io.Reader, opts []csvspec.ReaderOption, row func(line int,
 			return nil
 		}
 		if err != nil {
-			if pe := (*csvspec.ParseError)(nil); !errors.As(err, &pe) || pe.Row == 0 {
-				return err // the header, an option or I/O: reading cannot go on
+			if fatalReadError(err) {
+				return err
 			}
 			if err := row(rec.Line, nil, err); err != nil {
 				return err
@@ -97,6 +106,13 @@ func readUserGroups(r io.Reader, opts []csvspec.ReaderOption, row func(line int,
 			return err
 		}
 	}
+}
+
+// fatalReadError reports whether an error of a csvspec reader stops the
+// reading: a header, option or I/O error, rather than one row's.
+func fatalReadError(err error) bool {
+	pe := (*csvspec.ParseError)(nil)
+	return !errors.As(err, &pe) || pe.Row == 0
 }
 
 // A Row is one row of an export in the import's canonical form, with the

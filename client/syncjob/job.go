@@ -35,9 +35,12 @@ type Job struct {
 	// Journal every row is sent, nothing is guarded and nothing is
 	// remembered, as a plain upload does.
 	Journal Journal
-	// Import is the import to sync; nil means UserGroups.
+	// Import is the import to sync: UserGroups (the default, when nil) or
+	// Contacts(mode).
 	Import *Import
-	// Rules are the groups defined in Infiniti, for the pre-flight check.
+	// Rules are the groups defined in Infiniti, for the pre-flight check
+	// of user groups. The contacts import has no groups: Run and Plan
+	// refuse a contacts job with Rules, rather than ignore them.
 	Rules csvspec.Rules
 	// ReaderOptions read the export, such as csvspec.WithHeaderMap for an
 	// SMS's own column names.
@@ -110,9 +113,9 @@ func (r *Report) Causes() []Cause { return groupCauses(r.Failures) }
 
 // WriteFailures writes every failure as CSV for library staff. The columns
 // are line, row, the import's own columns (for user groups username,
-// library-group, system-group), code, field and message: line is the
-// export's line, row is Infiniti's row number in the posted file, empty for
-// check errors. A value that a spreadsheet would run as a formula (one
+// library-group, system-group; for contacts username, type, role, contact),
+// code, field and message: line is the export's line, row is Infiniti's row
+// number in the posted file, empty for check errors. A value that a spreadsheet would run as a formula (one
 // starting with =, +, -, @, a tab or a carriage return) is written with a
 // leading apostrophe. It returns the first error of w.
 func (r *Report) WriteFailures(w io.Writer) error {
@@ -171,7 +174,8 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 // The Report's Outcome is ok when Run would go on to post, refused (with a
 // *LimitError) when a limit would refuse, invalid-file (with an error
 // matching ErrInvalidFile) when the export has check errors, or locked,
-// cancelled or journal-error.
+// cancelled or journal-error. A job that is not set up is an error without
+// a Report, as for Run.
 func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 	return j.run(ctx, r, false)
 }
@@ -186,8 +190,10 @@ func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 // r is read once, as a stream; memory grows with the number of users, not
 // with the size of the file.
 //
-// Run returns a Report whenever the job is set up (a nil Client or r is an
-// error without one), and an error unless every row sent was imported: a
+// Run returns a Report whenever the job is set up (a nil Client or r, a
+// contacts mode that client.ContactsMode.Validate refuses, or Rules given to
+// the contacts import, is an error without one, and nothing is sent or
+// recorded), and an error unless every row sent was imported: a
 // *LockedError, an error matching ErrInvalidFile, a *LimitError, the
 // client's error (wrapping *result.ImportError when rows failed, matching
 // client.ErrUnauthorized for bad credentials), the context's error, or the
@@ -204,6 +210,9 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 		return nil, errors.New("syncjob: Job.Client is nil; set it to the school's client")
 	}
 	imp := j.imp()
+	if err := j.setupError(imp); err != nil {
+		return nil, err
+	}
 	rep = &Report{imp: imp, Key: j.Key(), Mode: ModeIncremental, Forced: j.Force, Source: j.Source, Start: time.Now()}
 	if j.Full || j.Journal == nil {
 		rep.Mode = ModeFull
@@ -341,6 +350,19 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 		return err
 	}
 	return rep, join(perr, record(perr, state))
+}
+
+// setupError returns an error for a job that cannot run with imp.
+func (j *Job) setupError(imp *Import) error {
+	if imp.validate != nil {
+		if err := imp.validate(); err != nil {
+			return fmt.Errorf("syncjob: %w; nothing was sent", err)
+		}
+	}
+	if !imp.rules && (j.Rules.LibraryGroups != nil || j.Rules.SystemGroups != nil) {
+		return fmt.Errorf("syncjob: Job.Rules are set, but the %s import has no groups to check; leave Rules at its zero value", imp.name)
+	}
+	return nil
 }
 
 // join returns a, or a and b joined when b is not nil.

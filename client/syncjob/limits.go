@@ -128,8 +128,9 @@ func (l Limit) Max(lastUsers int) int {
 // Limits are the safety limits a plan is checked against.
 type Limits struct {
 	// MaxRemovals limits the users who would lose something: those gone
-	// from the export, and those losing at least one membership. The zero
-	// value is the default, 10% with a floor of 5.
+	// from the export, and those losing at least one item (a membership,
+	// for user groups; a contact row, for contacts). The zero value is the
+	// default, 10% with a floor of 5.
 	MaxRemovals Limit
 }
 
@@ -144,6 +145,8 @@ type LimitError struct {
 	Gone      int   // users gone from the export
 	Shrinking int   // users in the export losing at least one item
 	LastUsers int   // users in the last accepted state
+
+	noun string // what the import's users hold: "membership" (the default), "contact"
 }
 
 // Error says what would be lost, against which limit, and what to do.
@@ -156,8 +159,12 @@ func (e *LimitError) Error() string {
 	if e.LastUsers > 0 {
 		pct = 100 * float64(e.Losing) / float64(e.LastUsers)
 	}
-	return fmt.Sprintf("syncjob: refused: %s of the %s Infiniti last accepted (%.1f%%) would lose something (%s gone from the export, %s losing a membership), more than the limit of %s (at most %s). Nothing was sent. Check the export; if the change is intended, run once with force or raise the limit",
-		commas(e.Losing), count(e.LastUsers, "user", "users"), pct, commas(e.Gone), commas(e.Shrinking), e.Limit, count(e.Allowed, "user", "users"))
+	noun := e.noun
+	if noun == "" {
+		noun = "membership"
+	}
+	return fmt.Sprintf("syncjob: refused: %s of the %s Infiniti last accepted (%.1f%%) would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s). Nothing was sent. Check the export; if the change is intended, run once with force or raise the limit",
+		commas(e.Losing), count(e.LastUsers, "user", "users"), pct, commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"))
 }
 
 // Check checks the plan against the limits. It returns nil on a first run
@@ -169,7 +176,7 @@ func (p *Plan) Check(limits Limits) error {
 	if st.FirstRun {
 		return nil
 	}
-	e := &LimitError{Limit: limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone, Shrinking: st.Losing - st.Gone, LastUsers: st.LastUsers}
+	e := &LimitError{Limit: limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone, Shrinking: st.Losing - st.Gone, LastUsers: st.LastUsers, noun: p.imp.noun}
 	e.Allowed = e.Limit.Max(st.LastUsers)
 	if st.Rows == 0 && st.LastUsers > 0 {
 		e.Empty = true

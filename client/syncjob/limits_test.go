@@ -118,8 +118,8 @@ func TestPlanCheck(t *testing.T) {
 			if !errors.As(err, &le) {
 				t.Fatalf("error %v, want a *LimitError", err)
 			}
-			tt.want.Limit = limits.MaxRemovals
-			if diff := cmp.Diff(tt.want, le, cmp.AllowUnexported(Limit{})); diff != "" {
+			tt.want.Limit, tt.want.noun = limits.MaxRemovals, "membership"
+			if diff := cmp.Diff(tt.want, le, cmp.AllowUnexported(Limit{}, LimitError{})); diff != "" {
 				t.Errorf("LimitError (-want +got):\n%s", diff)
 			}
 		})

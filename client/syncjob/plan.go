@@ -2,6 +2,7 @@ package syncjob
 
 import (
 	"cmp"
+	"encoding/csv"
 	"iter"
 	"slices"
 	"strings"
@@ -45,10 +46,16 @@ func (k Kind) String() string {
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // An Item is one thing a user holds in Infiniti through an import: for user
-// groups, one library group or one system group.
+// groups, one library group or one system group; for contacts, one contact
+// row.
 type Item struct {
-	Column string // the column that holds it, such as "library-group"
-	Value  string // its value, such as "Gold"
+	// Column is the column that holds it, such as "library-group"; for an
+	// item of several columns (a contact), their names joined with commas.
+	Column string
+	// Value is its value, such as "Gold"; for an item of several columns,
+	// their values as one CSV record, without the line break:
+	// email,guardian,False,"Smith, Jo",jo@example.com,,OVERDUE.
+	Value string
 }
 
 // String returns "column=value".
@@ -78,7 +85,7 @@ type PlanStats struct {
 	// users and the changed users who lose at least one item. The removal
 	// limit counts them.
 	Losing     int `json:"users_losing"`
-	Added      int `json:"added"`   // items (memberships, for user groups) that users gain, a new user's included
+	Added      int `json:"added"`   // items (memberships for user groups, contact rows for contacts) that users gain, a new user's included
 	Removed    int `json:"removed"` // items that users lose, a gone user's included
 	RowsToSend int `json:"rows_to_send"`
 }
@@ -105,8 +112,9 @@ type change struct {
 // run): every row is sent. A nil next is an empty export.
 //
 // Users are compared by what they hold (for user groups, the set of library
-// groups and the set of system groups), not by how the rows spell it.
-// Diff panics if the snapshots are of different imports.
+// groups and the set of system groups; for contacts, the set of contact
+// rows), not by how the rows spell it or in which order they come.
+// Diff panics if the snapshots are of different imports (by Import.Name).
 func Diff(last, next *Snapshot) *Plan { return diff(last, next, ModeIncremental) }
 
 // DiffFull is Diff, except that every row of next is sent: a full resync
@@ -124,7 +132,7 @@ func diff(last, next *Snapshot, mode Mode) *Plan {
 	if next == nil {
 		next = (&builder{imp: imp, w: len(imp.header)}).snapshot()
 	}
-	if last != nil && last.imp != next.imp {
+	if last != nil && last.imp.name != next.imp.name {
 		panic("syncjob: Diff of snapshots of different imports (" + last.imp.name + ", " + next.imp.name + ")")
 	}
 	p := &Plan{imp: imp, last: last, next: next}
@@ -323,15 +331,23 @@ func itemDiff(imp *Import, a, b []item, added, removed *[]Item) (int, int) {
 }
 
 // itemOf returns an item for people: the column names of its group and its
-// values, joined with commas when the group has several columns.
+// values, joined with commas (the values as a CSV record) when the group has
+// several columns.
 func (imp *Import) itemOf(it item) Item {
 	cols := imp.items[it.g]
+	if len(cols) == 1 {
+		return Item{Column: imp.header[cols[0]], Value: it.s.value(it.r, cols[0])}
+	}
 	names := make([]string, len(cols))
 	vals := make([]string, len(cols))
 	for k, c := range cols {
 		names[k], vals[k] = imp.header[c], it.s.value(it.r, c)
 	}
-	return Item{Column: strings.Join(names, ","), Value: strings.Join(vals, ",")}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write(vals) // a strings.Builder does not fail
+	w.Flush()
+	return Item{Column: strings.Join(names, ","), Value: strings.TrimSuffix(b.String(), "\n")}
 }
 
 // postingOrder returns the rows of users in the order they are posted: the

@@ -19,7 +19,8 @@ import (
 // (the ",,," rows Excel leaves behind) are not in it, and a row that repeats
 // an earlier row of the same user exactly is kept once, with the first line.
 //
-// A Snapshot is compact: group names are kept once however many users name
+// A Snapshot is compact: values that repeat across users (group names, a
+// contact's type, role and flags) are kept once however many users name
 // them, so that 200,000 rows take a few tens of bytes each. It is read-only
 // and safe for concurrent use.
 type Snapshot struct {
@@ -32,9 +33,10 @@ type Snapshot struct {
 	empty int      // rows dropped because all their fields were empty
 }
 
-// ReadSnapshot reads a user-groups export into a Snapshot. It takes the same
-// options as csvspec.NewReader, such as a header map. Rows whose fields are
-// all empty are dropped.
+// ReadSnapshot reads a user-groups export into a Snapshot (Import.ReadSnapshot
+// reads the export of any import). It takes the same options as
+// csvspec.NewReader, such as a header map. Rows whose fields are all empty
+// are dropped.
 //
 // ReadSnapshot does not check the export (csvspec.Check does): it returns an
 // error, naming the line, for the first problem that keeps it from reading
@@ -58,6 +60,20 @@ func NewSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
 		}
 	}
 	return b.snapshot(), nil
+}
+
+// ReadSnapshot reads an export of the import into a Snapshot, as the
+// package's ReadSnapshot does for user groups: with the options of the
+// import's csvspec reader, rows whose fields are all empty dropped, and an
+// error naming the line for the first problem that keeps it from reading
+// the rows, or for a failure to read r. It does not check the export.
+//
+// The rows are kept in the import's canonical form: for contacts, the form
+// a csvspec.ContactWriter writes (type and role in lower case, booleans as
+// True and False), with the scenarios of a row each once and in a fixed
+// order, so that rows that mean the same are the same row.
+func (imp *Import) ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
+	return readSnapshot(imp, r, opts, true)
 }
 
 func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*Snapshot, error) {

@@ -500,6 +500,11 @@ var oddKeys = []syncjob.Key{
 	key,
 	{Site: "https://school.example", Import: "user-groups"},
 	{Site: "https://school.example", Tenant: "T1", Import: "contacts"},
+	// The contacts imports' names: a slash, and modes alike in their first
+	// 32 bytes.
+	{Site: "https://school.example", Tenant: "T1", Import: "user-contacts/replaceDeclaredPatronsKeepCustomContacts"},
+	{Site: "https://school.example", Tenant: "T1", Import: "user-contacts/replaceDeclaredPatronsDropCustomContacts"},
+	{Site: "https://school.example", Tenant: "T1", Import: "user-contacts-replaceDeclaredPatronsKeepCustomContacts"},
 	{Site: "https://school.example/infiniti", Tenant: "T1", Import: "user-groups"},
 	{Site: "https://school.example:8443", Tenant: "T1", Import: "user-groups"},
 	{Site: "https://school.example", Tenant: "../../etc", Import: "user-groups"},
