@@ -1,7 +1,8 @@
-// Command sync is the scheduled job that posts a school's user groups from
-// its Student Management System (SMS) to Infiniti: the replacement for the
-// vendor's "curl -k" script. It runs the export through a sync job
-// (package client/syncjob):
+// Command sync is the scheduled job that posts a school's user groups, or
+// with -import contacts its contacts (the email addresses and phone numbers
+// of patrons and their guardians), from its Student Management System (SMS)
+// to Infiniti: the replacement for the vendor's "curl -k" script. It runs
+// the export through a sync job (package client/syncjob):
 //
 //  1. It checks the export and sends nothing if it has errors, printing each
 //     with its line.
@@ -23,6 +24,16 @@
 //
 //     INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
 //
+// The contacts import runs the same way, with its own journal state. A
+// patron's contacts are one unit: when any of them changed, every contact
+// row of that patron is sent, and patrons gone from the export keep their
+// contacts in Infiniti. Booleans the export writes as Y/N (or yes/no, 1/0)
+// are warned about, and the file is posted rewritten with True/False, as
+// the one known field script writes them:
+//
+//	INFINITI_PASSWORD=... sync -import contacts -url https://myschool.concordinfiniti.com -user autoimport -file contacts.csv -state /var/lib/infiniti-sync \
+//	  -map 'username=Student Code,type=Contact Type,role=Relationship,primary=Is Primary,addressee=Salutation,contact=Contact Detail,sms=SMS Allowed,scenarios=Notify For'
+//
 // The password comes from the environment variable INFINITI_PASSWORD or
 // from a file named by -password-file that only the job's account can read;
 // never from a flag value, which every user of the machine sees in the
@@ -38,12 +49,17 @@
 //	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1,
 //	                      which Tomcat expects by default); matters only for non-ASCII passwords
 //	-file PATH            the export, or - for standard input
+//	-import NAME          the import: user-groups (default) or contacts
+//	-contacts-mode MODE   the contacts import's mode (default replaceDeclaredPatronsKeepCustomContacts,
+//	                      the one mode seen in the field; any other name is sent unverified)
 //	-encoding NAME        the file's character encoding: utf-8 (default), windows-1252
 //	                      (Excel's "CSV" on Windows), iso-8859-1, or utf-16 (Excel's "Unicode text")
 //	-comma SEP            the export's field separator: ';' (Excel's "CSV" in many regions),
 //	                      tab, or another character; the file is always posted comma-separated
 //	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
+//	                      (for contacts: username, type, role, primary, addressee, contact, sms, scenarios)
 //	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
+//	                      (user groups only)
 //	-system-groups FILE   the same for system groups
 //	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
 //	-state DIR            the journal: incremental uploads, the safety limit and the run history
@@ -51,7 +67,8 @@
 //	-plan                 check and plan against the journal, print what would change, send nothing (needs -state)
 //	-max-removals V       the safety limit: a count N or a percentage P% of the users (default 10%; needs -state)
 //	-force                go on past a refused limit; the journal records it (needs -state)
-//	-failures FILE        write every failed row as CSV for library staff
+//	-failures FILE        write every failed row as CSV for library staff: line, row, the username
+//	                      and the groups (for contacts: username, type, role, contact), code, field, message
 //	-history              print the last runs from the journal and exit (needs -state)
 //	-dry-run              check the file only; send nothing (no journal needed)
 //	-json                 print a machine-readable report on standard output
@@ -108,6 +125,7 @@ func main() {
 
 // report is what -json prints.
 type report struct {
+	Import     string             `json:"import"`
 	File       string             `json:"file"`
 	Rows       int                `json:"rows"`
 	Problems   []problem          `json:"problems"`
@@ -135,14 +153,25 @@ type failedRow struct {
 	Row      int    `json:"row"`
 	Line     int    `json:"line"`
 	Username string `json:"username"`
-	Field    string `json:"field,omitempty"`
-	Message  string `json:"message"`
+	// Type, Role and Contact are a contacts row's, as in -failures.
+	Type    string `json:"type,omitempty"`
+	Role    string `json:"role,omitempty"`
+	Contact string `json:"contact,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
+
+// The imports -import names.
+const (
+	importUserGroups = "user-groups"
+	importContacts   = "contacts"
+)
 
 // flags are the command line.
 type flags struct {
 	url, tenant, user, pwFile, authCharset     string
 	file, encoding, comma, mapSpec             string
+	importName, contactsMode                   string
 	libFile, sysFile, caFile                   string
 	state, maxRemovals, failures               string
 	full, plan, force, history, dryRun, asJSON bool
@@ -197,12 +226,14 @@ func (j *job) parse(args []string) (*flags, int) {
        sync -file PATH -dry-run [flags]
        sync -file PATH -url URL -state DIR -plan [flags]
        sync -url URL -state DIR -history
+       sync -import contacts -file PATH ... [-contacts-mode MODE] [flags]
 
-Checks an SMS export of user groups and posts it to a school's Infiniti. With
--state DIR it sends only what changed since the last run, refuses an export
-that would take too much away, and keeps a history. The password comes from
-the environment variable INFINITI_PASSWORD or from -password-file; never from
-a flag value.`, `Exit codes: 0 every row imported (with -dry-run or -plan: the file passed),
+Checks an SMS export of user groups (or, with -import contacts, of contacts:
+the email addresses and phone numbers of patrons and their guardians) and
+posts it to a school's Infiniti. With -state DIR it sends only what changed
+since the last run, refuses an export that would take too much away, and
+keeps a history. The password comes from the environment variable
+INFINITI_PASSWORD or from -password-file; never from a flag value.`, `Exit codes: 0 every row imported (with -dry-run or -plan: the file passed),
 1 some rows failed, 2 usage error or a file that failed the check (nothing
 sent), 3 transport or authentication error, or another run holds the lock,
 4 refused by the safety limit (nothing sent).`)
@@ -212,18 +243,20 @@ sent), 3 transport or authentication error, or another run holds the lock,
 	fs.StringVar(&f.pwFile, "password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
 	fs.StringVar(&f.authCharset, "auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
 	fs.StringVar(&f.file, "file", "", "the export to post, or - for standard input")
+	fs.StringVar(&f.importName, "import", importUserGroups, "the import: user-groups, or contacts (the email addresses and phone numbers of patrons and their guardians)")
+	fs.StringVar(&f.contactsMode, "contacts-mode", string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts), "the contacts import's mode (with -import contacts); only the default has been seen in the field, any other name is sent unverified")
 	fs.StringVar(&f.encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
 	fs.StringVar(&f.comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
-	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House'")
-	fs.StringVar(&f.libFile, "library-groups", "", "a file of the library groups defined in Infiniti, one per line")
-	fs.StringVar(&f.sysFile, "system-groups", "", "a file of the system groups defined in Infiniti, one per line")
+	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House' (for contacts the columns are username, type, role, primary, addressee, contact, sms, scenarios)")
+	fs.StringVar(&f.libFile, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.sysFile, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust besides the system's")
 	fs.StringVar(&f.state, "state", "", "the journal's directory: send only what changed since the last run, guard against a broken export, keep a history")
 	fs.BoolVar(&f.full, "full", false, "send every row, not only those of new and changed users; still checked, guarded and recorded (needs -state)")
 	fs.BoolVar(&f.plan, "plan", false, "check and plan against the journal, print what would change, send nothing (needs -state)")
 	fs.StringVar(&f.maxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
 	fs.BoolVar(&f.force, "force", false, "go on past a refused safety limit; the journal records it (needs -state)")
-	fs.StringVar(&f.failures, "failures", "", "write every failed row to this file as CSV for library staff")
+	fs.StringVar(&f.failures, "failures", "", "write every failed row to this file as CSV for library staff (line, row, the row's username and groups or, for contacts, its username, type, role and contact, code, field, message)")
 	fs.BoolVar(&f.history, "history", false, fmt.Sprintf("print the last %d runs from the journal and exit (needs -state)", historyRuns))
 	fs.BoolVar(&f.dryRun, "dry-run", false, "check the file only; send nothing (no journal needed)")
 	fs.BoolVar(&f.asJSON, "json", false, "print a machine-readable report on standard output")
@@ -234,6 +267,12 @@ sent), 3 transport or authentication error, or another run holds the lock,
 		if err != nil {
 			return nil, j.fail(code, "%v", err)
 		}
+		return nil, code
+	}
+	given := make(map[string]bool)
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	j.rep.Import = f.importName
+	if code := j.checkImport(&f, given); code >= 0 {
 		return nil, code
 	}
 	// Flags that need the journal.
@@ -263,6 +302,42 @@ sent), 3 transport or authentication error, or another run holds the lock,
 		return nil, j.fail(exitUsage, "-user is required: the Infiniti import account")
 	}
 	return &f, -1
+}
+
+// checkImport checks -import and the flags that go with one import only.
+// It returns the exit code of a usage error, or -1.
+func (j *job) checkImport(f *flags, given map[string]bool) int {
+	switch f.importName {
+	case importUserGroups:
+		if given["contacts-mode"] {
+			return j.fail(exitUsage, "-contacts-mode is the mode of the contacts import: give it with -import contacts, or leave it out")
+		}
+	case importContacts:
+		var groups []string
+		for _, name := range []string{"library-groups", "system-groups"} {
+			if given[name] {
+				groups = append(groups, "-"+name)
+			}
+		}
+		if len(groups) > 0 {
+			return j.fail(exitUsage, "%s %s user groups, which a contacts file does not have: leave %s out with -import contacts",
+				strings.Join(groups, " and "), plural2(len(groups), "checks", "check"), plural2(len(groups), "it", "them"))
+		}
+		if err := client.ContactsMode(f.contactsMode).Validate(); err != nil {
+			return j.fail(exitUsage, "-contacts-mode: %s", cli.Flags.Message(err))
+		}
+	default:
+		return j.fail(exitUsage, "-import: unknown import %q; use %s (the default) or %s", f.importName, importUserGroups, importContacts)
+	}
+	return -1
+}
+
+// imp returns the syncjob import -import names (checked by parse).
+func (f *flags) imp() *syncjob.Import {
+	if f.importName == importContacts {
+		return syncjob.Contacts(client.ContactsMode(f.contactsMode))
+	}
+	return syncjob.UserGroups
 }
 
 func (j *job) run(args []string, getenv func(string) string) int {
@@ -307,7 +382,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		return j.fail(exitUsage, "-system-groups: %v", err)
 	}
 
-	sj := &syncjob.Job{Rules: rules, ReaderOptions: ropts, Limits: limits, Full: f.full, Force: f.force, Source: f.file}
+	sj := &syncjob.Job{Import: f.imp(), Rules: rules, ReaderOptions: ropts, Limits: limits, Full: f.full, Force: f.force, Source: f.file}
 	if f.file == "-" {
 		sj.Source = "standard input"
 	}
@@ -356,7 +431,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	var rep *syncjob.Report
 	switch {
 	case f.dryRun:
-		rep, err = (&syncjob.Job{Rules: rules, ReaderOptions: ropts, Source: sj.Source}).Plan(ctx, sniff)
+		rep, err = (&syncjob.Job{Import: sj.Import, Rules: rules, ReaderOptions: ropts, Source: sj.Source}).Plan(ctx, sniff)
 	case f.plan:
 		rep, err = sj.Plan(ctx, sniff)
 	default:
@@ -440,7 +515,7 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		case rep.Check != nil && rep.Check.NumErrors() > 0:
 			return j.fail(code, "the file has %s (listed above); fix them and run again. Nothing was sent.", plural(rep.Check.NumErrors(), "error"))
 		}
-		return j.fail(code, "%s Nothing was sent.", cli.Flags.Message(err))
+		return j.fail(code, "%s Nothing was sent.", sentence(cli.Flags.Message(err)))
 	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
 		return j.fail(code, "%s", cli.Flags.Message(err))
 	case syncjob.OutcomeCancelled:
@@ -488,19 +563,33 @@ func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer)
 	}
 	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && strings.EqualFold(encoding, "utf-8") && sniff.LooksLikeWindows1252()
 	shown := make(map[string]int)
+	severity := make(map[string]csvspec.Severity)
 	for _, p := range rep.Check.Problems {
 		p.Message = cli.Flags.Text(p.Message)
 		j.rep.Problems = append(j.rep.Problems, problem(p))
 		if w1252 && p.Code == csvspec.CodeInvalidUTF8 {
 			continue
 		}
-		if shown[p.Code]++; shown[p.Code] <= maxShown {
+		limit := maxShown
+		if p.Code == csvspec.CodeBooleanSpelling {
+			limit = 1 // each says the same: Y/N is posted as True/False
+		}
+		severity[p.Code] = p.Severity
+		if shown[p.Code]++; shown[p.Code] <= limit {
 			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
 		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(shown)) {
-		if n := rep.Check.Count(code); n > maxShown {
-			fmt.Fprintf(j.stderr, "%s: %d more problems [%s] not shown (-json lists the first %d, -failures every error)\n", j.rep.File, n-maxShown, code, csvspec.MaxProblemsPerCode)
+		limit := maxShown
+		if code == csvspec.CodeBooleanSpelling {
+			limit = 1
+		}
+		if n := rep.Check.Count(code); n > limit {
+			where := fmt.Sprintf("-json lists the first %d", csvspec.MaxProblemsPerCode)
+			if severity[code] == csvspec.SeverityError {
+				where += ", -failures every error"
+			}
+			fmt.Fprintf(j.stderr, "%s: %d more problems [%s] not shown (%s)\n", j.rep.File, n-limit, code, where)
 		}
 	}
 	return w1252
@@ -526,8 +615,12 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan) {
 	case st.FirstRun:
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	default:
+		noun := "membership"
+		if f.importName == importContacts {
+			noun = "contact row"
+		}
 		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %d removed; %s would lose something; %s to send.",
-			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, "membership"), st.Removed, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
+			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, noun), st.Removed, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
 	}
 	if !f.plan {
 		return
@@ -537,12 +630,26 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan) {
 		if n++; n > 2*maxShown {
 			continue
 		}
+		if f.importName == importContacts {
+			// A contact is a whole row: one line each.
+			j.say("  %-7s %s", u.Kind, u.Username)
+			for _, it := range u.Removed {
+				j.say("            - %s", it.Value)
+			}
+			for _, it := range u.Added {
+				j.say("            + %s", it.Value)
+			}
+			continue
+		}
 		j.say("  %-7s %s%s%s", u.Kind, u.Username, items(" +", u.Added), items(" -", u.Removed))
 	}
 	if n > 2*maxShown {
 		j.say("  ... and %d more users (-json lists the counts)", n-2*maxShown)
 	}
-	if st.Gone > 0 || st.Losing > st.Gone {
+	switch {
+	case f.importName == importContacts && st.Gone > 0:
+		j.say("Users gone from the export are never sent, so Infiniti keeps their contacts: a mode that replaces the contacts of the patrons in the file does not touch the others. Remove them in Infiniti if they must go.")
+	case f.importName == importUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
 		j.say("Users gone from the export are never sent, so Infiniti keeps what they had; a membership removed here is removed in Infiniti only if its import replaces a user's groups. Act in Infiniti if they must go.")
 	}
 }
@@ -564,9 +671,15 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 			continue
 		}
 		fr := failedRow{Row: fl.Row, Line: fl.Line, Username: fl.Username(), Field: fl.Field, Message: strings.TrimSpace(fl.Message)}
+		who := fr.Username
+		if f.importName == importContacts {
+			c := syncjob.Row{Fields: fl.Fields}.Contact()
+			fr.Type, fr.Role, fr.Contact = string(c.Type), string(c.Role), c.Address
+			who = strings.Join([]string{fr.Username, fr.Role, fr.Type, fr.Contact}, " ")
+		}
 		j.rep.FailedRows = append(j.rep.FailedRows, fr)
 		if n++; n <= 2*maxShown {
-			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, fr.Username, fr.Message, rowHint(fr.Field, fl.Fields))
+			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, fr.Message, rowHint(f.importName, fr.Field, fl.Fields))
 		}
 	}
 	switch {
@@ -647,6 +760,14 @@ func writeFailures(path string, rep *syncjob.Report) error {
 	return err
 }
 
+// sentence returns s ending with a full stop.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
+
 // errReader fails every read with err.
 type errReader struct{ err error }
 
@@ -672,9 +793,16 @@ func plural2(n int, one, many string) string {
 	return many
 }
 
-// rowHint returns advice for a row Infiniti failed, from the field it
-// names and the row's values (username, library-group, system-group).
-func rowHint(field string, values []string) string {
+// rowHint returns advice for a row Infiniti failed, from the import, the
+// field Infiniti names and the row's values (for user groups username,
+// library-group, system-group).
+func rowHint(imp, field string, values []string) string {
+	if imp == importContacts {
+		if field == csvspec.ColumnUsername {
+			return " (the user must exist in Infiniti before its contacts can be imported)"
+		}
+		return ""
+	}
 	value := func(i int) string {
 		if i < len(values) {
 			return values[i]

@@ -297,8 +297,9 @@ func TestSyncJSON(t *testing.T) {
 	}
 	failure := "Field (library-group) Library group (Gold) does not exist. User failed to import: Field (library-group) Library group (Gold) does not exist."
 	want := map[string]any{
-		"file": "testdata/sms_export.csv",
-		"rows": float64(3),
+		"import": "user-groups",
+		"file":   "testdata/sms_export.csv",
+		"rows":   float64(3),
 		"problems": []any{map[string]any{
 			"row": float64(0), "line": float64(1), "code": "extra-column", "severity": "warning",
 			"message": `header column 2 "Surname" is not a user-groups column; Infiniti ignores it (remove it, or map it onto a user-groups column if it holds one)`,
@@ -330,7 +331,7 @@ func TestSyncJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	wantRep := report{File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{}, Outcome: "invalid-file",
+	wantRep := report{Import: "user-groups", File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{}, Outcome: "invalid-file",
 		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
 	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
@@ -511,6 +512,8 @@ func TestSyncBinary(t *testing.T) {
 		{nil, []string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
 		{nil, []string{"-file", "testdata/export_windows1252.csv", "-encoding", "windows-1252", "-dry-run"}, 0},
 		{nil, []string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
+		{nil, []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-map", contactsMap, "-dry-run"}, 0},
+		{nil, []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-library-groups", "testdata/library_groups.txt", "-dry-run"}, 2},
 		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
 		{nil, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 3},
 		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 2},

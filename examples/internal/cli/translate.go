@@ -82,6 +82,10 @@ var phrases = []struct{ old, new string }{
 	{"or name the file's own column for it in a header map", "or name the file's own column for it with {WithHeaderMap}"},
 	{"the header map names ", "{WithHeaderMap} names "},
 	{"correct the header map", "correct {WithHeaderMap}"},
+	// csvspec's contacts warnings: the programs always post the file
+	// rewritten in the canonical form.
+	{"; post the file a ContactWriter rewrites from this one, which writes ", "; this program posts the file rewritten, with "},
+	{"; a file a ContactWriter rewrites from this one writes them without", "; this program posts the file rewritten without them"},
 	// The programs read UTF-16 only with its byte order mark.
 	{`, or decode it to UTF-8 before reading it`, ""},
 	// Decode's advice, which names -encoding.

@@ -207,6 +207,21 @@ func checkMessages(t *testing.T, content string, opts ...csvspec.ReaderOption) [
 	return out
 }
 
+// contactMessages returns the messages of the problems CheckContacts
+// finds in content.
+func contactMessages(t *testing.T, content string) []string {
+	t.Helper()
+	rep, err := csvspec.CheckContacts(strings.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range rep.Problems {
+		out = append(out, p.Message)
+	}
+	return out
+}
+
 // TestText translates csvspec's problems, as they are today.
 func TestText(t *testing.T) {
 	smsMap := csvspec.WithHeaderMap(map[string]string{"username": "Student code", "library-group": "House", "system-group": "Year"})
@@ -249,6 +264,18 @@ func TestText(t *testing.T) {
 			msgs:   checkMessages(t, "username,library-group\na,b\n"),
 			flags:  []string{`the header has no "system-group" column; add it (Infiniti requires username, library-group and system-group, even when empty), or name the file's own column for it with -map`},
 			config: []string{`the header has no "system-group" column; add it (Infiniti requires username, library-group and system-group, even when empty), or name the file's own column for it with the "map" field`},
+		},
+		{
+			name: "contacts: the programs post the rewritten file",
+			msgs: contactMessages(t, "username,type,role,primary,addressee,contact,sms,scenarios\nS1,email,patron,Y,Ann,ann@example.com,,OVERDUE ;OVERDUE_ESCALATION_ONE\n"),
+			flags: []string{
+				`the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; this program posts the file rewritten, with True`,
+				`the scenarios "OVERDUE ;OVERDUE_ESCALATION_ONE" have an empty name or spaces around a ';'; this program posts the file rewritten without them`,
+			},
+			config: []string{
+				`the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; this program posts the file rewritten, with True`,
+				`the scenarios "OVERDUE ;OVERDUE_ESCALATION_ONE" have an empty name or spaces around a ';'; this program posts the file rewritten without them`,
+			},
 		},
 		{
 			name:   "UTF-16 without a byte order mark",
