@@ -1,5 +1,5 @@
-// Command multitenant pushes user groups to many schools at once, as an SMS
-// vendor does: each school's export goes through a sync job (package
+// Command multitenant pushes user groups, or contacts, to many schools at
+// once, as an SMS vendor does: each school's export goes through a sync job (package
 // client/syncjob): checked, planned against the school's journal with
 // -state, guarded by its safety limit, and posted to that school's
 // Infiniti, with a bounded number of schools in flight. One school's
@@ -18,7 +18,10 @@
 //	   "user": "autoimport", "password_file": "secrets/hillview.txt",
 //	   "file": "exports/hillview.csv", "encoding": "windows-1252", "comma": ";",
 //	   "map": {"username": "Student Code", "library-group": "House"},
-//	   "library_groups": "hillview-groups.txt", "ca_file": "hillview-ca.pem", "max_removals": "5%"}
+//	   "library_groups": "hillview-groups.txt", "ca_file": "hillview-ca.pem", "max_removals": "5%"},
+//	  {"name": "Hillview contacts", "url": "https://hillview.concordinfiniti.com",
+//	   "user": "autoimport", "password_file": "secrets/hillview.txt",
+//	   "file": "exports/hillview-contacts.csv", "import": "contacts"}
 //	]
 //
 // Fields: name, url, user and file are required; tenant is the tenantId if
@@ -35,8 +38,16 @@
 // that the check holds the export to. ca_file holds PEM certificates to
 // trust for that school; -ca-file adds them for every school. max_removals
 // is the school's safety limit, as sync's -max-removals ("25" or "10%", the
-// default; it needs -state). Relative paths are read relative to the
-// config file's folder.
+// default; it needs -state). import is the import: "user-groups" (the
+// default) or "contacts" (the email addresses and phone numbers of patrons
+// and their guardians, as sync's -import contacts); contacts_mode is the
+// contacts import's mode, as sync's -contacts-mode (default
+// replaceDeclaredPatronsKeepCustomContacts, the one seen in the field;
+// another name is sent unverified). library_groups and system_groups with
+// contacts, or contacts_mode without it, are that school's config error.
+// Each import of a school keeps its own journal state, so a school may be
+// listed twice, once per import, under two names. Relative paths are read
+// relative to the config file's folder.
 //
 // With -state DIR each school has its journal in its own folder of DIR,
 // named from its URL, tenant and import: only what changed is sent, a
@@ -107,6 +118,27 @@ type school struct {
 	LibraryGroups string            `json:"library_groups,omitempty"` // a file of the library groups defined in Infiniti
 	SystemGroups  string            `json:"system_groups,omitempty"`  // a file of the system groups defined in Infiniti
 	MaxRemovals   string            `json:"max_removals,omitempty"`   // the safety limit, as sync's -max-removals
+	Import        string            `json:"import,omitempty"`         // "user-groups" (the default) or "contacts", as sync's -import
+	ContactsMode  string            `json:"contacts_mode,omitempty"`  // the contacts import's mode, as sync's -contacts-mode
+}
+
+// The imports the "import" field names.
+const (
+	importUserGroups = "user-groups"
+	importContacts   = "contacts"
+)
+
+// imp returns the syncjob import of the school's "import" and
+// "contacts_mode" fields (checked with the config).
+func (s school) imp() *syncjob.Import {
+	if s.Import != importContacts {
+		return syncjob.UserGroups
+	}
+	mode := client.ContactsReplaceDeclaredPatronsKeepCustomContacts
+	if s.ContactsMode != "" {
+		mode = client.ContactsMode(s.ContactsMode)
+	}
+	return syncjob.Contacts(mode)
 }
 
 // entry is a school as read from the config: err, if not nil, says what
@@ -129,6 +161,7 @@ var names = func() cli.Names {
 // report.
 type outcome struct {
 	Name     string             `json:"name"`
+	Import   string             `json:"import"`
 	Outcome  syncjob.Outcome    `json:"outcome,omitempty"` // "" for a school whose entry or setup is wrong
 	ExitCode int                `json:"exit_code"`
 	Rows     int                `json:"rows"`
@@ -163,8 +196,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
 password_env or password_file, auth_charset, file, encoding, comma, map,
-library_groups, system_groups, ca_file, max_removals. With -state DIR only
-what changed is sent, a broken export is refused, and every run is recorded.`, `Exit code: the worst of all schools: 0 every row imported (with -plan: every
+library_groups, system_groups, ca_file, max_removals, import (user-groups,
+the default, or contacts) and contacts_mode (the contacts import's mode:
+replaceDeclaredPatronsKeepCustomContacts, the default and the one seen in the
+field; any other name is sent unverified). With -state DIR only what changed
+is sent, a broken export is refused, and every run is recorded.`, `Exit code: the worst of all schools: 0 every row imported (with -plan: every
 plan passed), 1 some rows failed, 2 a config or pre-flight error, 3 a
 transport or authentication error or a locked school, 4 refused by a safety
 limit.`)
@@ -215,7 +251,7 @@ limit.`)
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		if e.err != nil {
-			outcomes[i] = outcome{Name: e.Name, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
+			outcomes[i] = outcome{Name: e.Name, Import: e.Import, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
 		wg.Add(1)
@@ -298,7 +334,7 @@ func readConfig(path string, journal bool) ([]entry, error) {
 }
 
 // fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals"}
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode"}
 
 // decodeSchool decodes one entry of the config into s and checks it. On
 // an error s holds what could be read, its name at least if it has one.
@@ -338,6 +374,9 @@ func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 	case s.MaxRemovals != "" && !journal:
 		return errors.New("max_removals needs the journal: give -state DIR")
 	}
+	if err := s.checkImport(); err != nil {
+		return err
+	}
 	if err := cli.CheckEncoding(s.Encoding); err != nil {
 		return fmt.Errorf("encoding: %v", err)
 	}
@@ -355,9 +394,44 @@ func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 	return nil
 }
 
+// checkImport checks the "import" field and the fields that go with one
+// import only. It leaves s.Import "user-groups" when it was not given.
+func (s *school) checkImport() error {
+	switch s.Import {
+	case "", importUserGroups:
+		s.Import = importUserGroups
+		if s.ContactsMode != "" {
+			return errors.New(`contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`)
+		}
+	case importContacts:
+		var groups []string
+		if s.LibraryGroups != "" {
+			groups = append(groups, "library_groups")
+		}
+		if s.SystemGroups != "" {
+			groups = append(groups, "system_groups")
+		}
+		if len(groups) > 0 {
+			verb, it := "checks", "it"
+			if len(groups) > 1 {
+				verb, it = "check", "them"
+			}
+			return fmt.Errorf(`%s %s user groups, which a contacts file does not have: leave %s out with "import": "contacts"`, strings.Join(groups, " and "), verb, it)
+		}
+		if s.ContactsMode != "" {
+			if err := client.ContactsMode(s.ContactsMode).Validate(); err != nil {
+				return fmt.Errorf("contacts_mode: %s", names.Message(err))
+			}
+		}
+	default:
+		return fmt.Errorf("import: unknown import %q; use %q (the default) or %q", s.Import, importUserGroups, importContacts)
+	}
+	return nil
+}
+
 // push runs one school's sync job.
 func push(s school, getenv func(string) string, set settings) outcome {
-	o := outcome{Name: s.Name}
+	o := outcome{Name: s.Name, Import: s.Import}
 	fail := func(code int, err error) outcome {
 		o.ExitCode, o.Note = code, names.Message(err)
 		return o
@@ -432,6 +506,10 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		o.Note = "not sent: " + names.Message(rep.Check.Err())
 	default:
 		o.Note = names.Message(err)
+		if errors.Is(err, client.ErrNotFound) && s.Import == importContacts && s.ContactsMode != "" &&
+			client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
+			o.Note += fmt.Sprintf("; or this Infiniti does not know the contacts_mode %q: only %s has been seen in the field", s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
+		}
 	}
 	return o
 }
@@ -447,7 +525,7 @@ func (s school) job(getenv func(string) string, set settings) (*syncjob.Job, err
 	} else if password = getenv(s.PasswordEnv); password == "" && !set.plan {
 		return nil, fmt.Errorf("the environment variable %s (password_env) is empty", s.PasswordEnv)
 	}
-	job := &syncjob.Job{Journal: set.journal, Source: s.File}
+	job := &syncjob.Job{Import: s.imp(), Journal: set.journal, Source: s.File}
 	var err error
 	if job.Rules.LibraryGroups, err = cli.ReadNames(s.LibraryGroups); err != nil {
 		return nil, fmt.Errorf("library_groups: %w", err)

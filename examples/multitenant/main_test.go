@@ -457,3 +457,135 @@ func TestMultitenantJournalUsage(t *testing.T) {
 	run([]string{"-config", bad, "-state", t.TempDir()}, env(nil), &stdout, &stderr)
 	checkTable(t, stdout.String(), []string{`A | 0 | 0 | - | - | 2 | config: max_removals: the removal limit "lots" is neither a count nor a percentage`})
 }
+
+// TestMultitenantContacts: a school's contacts and another's user groups
+// run side by side, each in its own journal; the contacts are posted to the
+// contacts import, rewritten; a contacts entry with a user-groups field is
+// that school's config error, and the others run.
+func TestMultitenantContacts(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithTenants("north", "south"))
+	defer srv.Close()
+	state := t.TempDir()
+	ca := exampletest.CAFile(t, srv)
+	school := func(name, tenant, file string, extra ...any) map[string]any {
+		m := map[string]any{"name": name, "url": srv.URL, "tenant": tenant, "user": clienttest.DefaultUsername, "password_env": "PW", "file": abs(t, file), "ca_file": ca}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	sms := map[string]string{"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Is Primary",
+		"addressee": "Salutation", "contact": "Contact Detail", "sms": "SMS Allowed", "scenarios": "Notify For"}
+	contacts := func(name, tenant string, extra ...any) map[string]any {
+		return school(name, tenant, "testdata/school_contacts.csv", append([]any{"import", "contacts", "map", sms}, extra...)...)
+	}
+	schools := []any{
+		contacts("North contacts", "north"),
+		school("South groups", "south", "testdata/school_a.csv"),
+		contacts("With library groups", "north", "library_groups", abs(t, "testdata/library_groups.txt")),
+		contacts("With system groups", "north", "system_groups", abs(t, "testdata/library_groups.txt")),
+		contacts("With both", "north", "library_groups", "a.txt", "system_groups", "b.txt"),
+		school("Mode without contacts", "south", "testdata/school_a.csv", "contacts_mode", "replaceDeclaredPatronsKeepCustomContacts"),
+		school("Unknown import", "south", "testdata/school_a.csv", "import", "userContacts"),
+		contacts("Bad mode", "north", "contacts_mode", "replace/all"),
+		contacts("Unpublished mode", "south", "contacts_mode", "replaceAll"),
+		school("Contacts unsaid", "north", "testdata/school_contacts.csv", "map", sms),
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-config", writeConfig(t, schools), "-state", state, "-concurrency", "1"}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
+	if code != 3 {
+		t.Errorf("exit code %d, want 3\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	checkTable(t, stdout.String(), []string{
+		"North contacts | 4 | 4 | 0/4/0 | ok | 0 | ok: first run, 4 rows",
+		"South groups | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows",
+		`With library groups | 0 | 0 | - | - | 2 | config: library_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
+		`With system groups | 0 | 0 | - | - | 2 | config: system_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
+		`With both | 0 | 0 | - | - | 2 | config: library_groups and system_groups check user groups, which a contacts file does not have: leave them out with "import": "contacts"`,
+		`Mode without contacts | 0 | 0 | - | - | 2 | config: contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`,
+		`Unknown import | 0 | 0 | - | - | 2 | config: import: unknown import "userContacts"; use "user-groups" (the default) or "contacts"`,
+		`Bad mode | 0 | 0 | - | - | 2 | config: contacts_mode: `,
+		"Unpublished mode | 4 | 4 | - | transport-error | 3 | POST " + srv.URL + "/api/import/userContacts/replaceAll?tenantId=south: ",
+		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "`, // a contacts column, then: is not a column of a user-groups file
+	})
+
+	if !strings.Contains(stdout.String(), `; or this Infiniti does not know the contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {
+		t.Errorf("the 404 of an unpublished mode does not name contacts_mode:\n%s", &stdout)
+	}
+
+	// The contacts school's rows reached the contacts import rewritten:
+	// True/False, lower-case type and role.
+	var posted []string
+	for _, r := range srv.Requests() {
+		if r.Path == clienttest.ImportContactsPath {
+			posted = append(posted, r.TenantID+"\n"+string(r.CSV))
+		}
+	}
+	want := []string{"north\n" + "username,type,role,primary,addressee,contact,sms,scenarios\n" +
+		"S2001,email,patron,True,Lin,lin.ng@students.example.edu.au,False,ANY\n" +
+		"S2001,email,guardian,True,Mr and Mrs Ng,ng.family@example.com,False,OVERDUE;OVERDUE_ESCALATION_ONE\n" +
+		"S2001,phone,guardian,True,Mr and Mrs Ng,(M1) 0400 111 222,True,NONE\n" +
+		"S2002,email,patron,True,Sam,sam.oneil@students.example.edu.au,False,ANY\n"}
+	if diff := cmp.Diff(want, posted); diff != "" {
+		t.Errorf("posted contacts (-want +got):\n%s", diff)
+	}
+	if n := len(srv.Contacts()["S2001"]); n != 3 {
+		t.Errorf("the fake holds %d contacts of S2001, want 3", n)
+	}
+
+	// Each import of each school has its own journal folder.
+	var folders, wantFolders []string
+	entries, err := os.ReadDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		folders = append(folders, e.Name())
+	}
+	for _, k := range []struct {
+		tenant string
+		imp    *syncjob.Import
+	}{
+		{"north", syncjob.Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)},
+		{"north", syncjob.UserGroups}, // "Contacts unsaid": refused, and recorded
+		{"south", syncjob.UserGroups},
+		{"south", syncjob.Contacts("replaceAll")},
+	} {
+		c, err := client.New(srv.URL, client.WithTenant(k.tenant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFolders = append(wantFolders, syncjob.FolderName((&syncjob.Job{Client: c, Import: k.imp}).Key()))
+	}
+	slices.Sort(wantFolders)
+	if diff := cmp.Diff(wantFolders, folders); diff != "" {
+		t.Errorf("journal folders (-want +got):\n%s", diff)
+	}
+
+	// A second night with nothing changed sends the contacts school an
+	// empty file; -json names each school's import.
+	stdout.Reset()
+	code = run([]string{"-json", "-config", writeConfig(t, schools[:2]), "-state", state}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
+	var rep struct {
+		Schools []struct {
+			Name     string `json:"name"`
+			Import   string `json:"import"`
+			RowsSent int    `json:"rows_sent"`
+			Outcome  string `json:"outcome"`
+		} `json:"schools"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 {
+		t.Fatalf("-json: exit code %d, %v\n%s", code, err, &stdout)
+	}
+	type row struct {
+		Name, Import, Outcome string
+		RowsSent              int
+	}
+	var got []row
+	for _, s := range rep.Schools {
+		got = append(got, row{s.Name, s.Import, s.Outcome, s.RowsSent})
+	}
+	if diff := cmp.Diff([]row{{"North contacts", "contacts", "ok", 0}, {"South groups", "user-groups", "ok", 0}}, got); diff != "" {
+		t.Errorf("-json schools (-want +got):\n%s", diff)
+	}
+}

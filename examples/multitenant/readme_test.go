@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,5 +32,30 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 		if !strings.Contains(doc, "| `"+f+"`") && !strings.Contains(doc, ", `"+f+"`") {
 			t.Errorf("README's examples/multitenant table has no row for the field %s", f)
 		}
+	}
+}
+
+// TestReadmeConfig: the README's example config decodes, every school
+// passing the checks of its entry.
+func TestReadmeConfig(t *testing.T) {
+	examples := readme.Section(readme.Read(t), "The examples")
+	blocks := readme.CodeBlocks(examples[strings.Index(examples, "### `examples/multitenant`"):], "json")
+	if len(blocks) != 1 {
+		t.Fatalf("README's part on examples/multitenant has %d JSON blocks, want 1", len(blocks))
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(blocks[0]), &raw); err != nil {
+		t.Fatalf("the example config is not a JSON array: %v\n%s", err, blocks[0])
+	}
+	imports := make(map[string]int)
+	for i, r := range raw {
+		var s school
+		if err := decodeSchool(r, &s, true); err != nil {
+			t.Errorf("school %d of the example config: %v", i+1, err)
+		}
+		imports[s.Import]++
+	}
+	if imports[importUserGroups] == 0 || imports[importContacts] == 0 {
+		t.Errorf("the example config shows the imports %v; want both", imports)
 	}
 }

@@ -331,8 +331,20 @@ func TestSyncContactsUsage(t *testing.T) {
 		t.Errorf("%d requests, want none", n)
 	}
 
-	// -h says which mode is known and that others are unverified.
+	// A mode this Infiniti does not know is answered 404 (the fake's
+	// choice): the message names -contacts-mode.
 	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"-import", "contacts", "-contacts-mode", "replaceAll"}, post...), env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
+	if want := `and -contacts-mode: "replaceAll" is not a mode seen in the field (only replaceDeclaredPatronsKeepCustomContacts is), and this Infiniti may not know it`; code != 3 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("an unknown mode: exit code %d, want 3; stderr lacks %q:\n%s", code, want, &stderr)
+	}
+	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Path != "/api/import/userContacts/replaceAll" {
+		t.Errorf("requests %+v, want one to the unknown mode", reqs)
+	}
+
+	// -h says which mode is known and that others are unverified.
+	stdout.Reset()
+	stderr.Reset()
 	if code := run([]string{"-h"}, env(nil), nil, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-contacts-mode") || !strings.Contains(stderr.String(), "unverified") {
 		t.Errorf("-h: exit code %d\n%s", code, &stderr)
 	}

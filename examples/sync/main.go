@@ -542,7 +542,7 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	}
 	switch rep.Outcome {
 	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError:
-		return j.fail(code, "%s%s", cli.Flags.Message(err), transportHint(err, pwSource))
+		return j.fail(code, "%s%s", cli.Flags.Message(err), transportHint(err, pwSource, f))
 	}
 	if rep.Result != nil {
 		j.say("%s", rep.Result.Summary)
@@ -822,12 +822,14 @@ func rowHint(imp, field string, values []string) string {
 
 // transportHint returns advice for a transport or authentication error.
 // pwSource says where the password came from.
-func transportHint(err error, pwSource string) string {
+func transportHint(err error, pwSource string, f *flags) string {
 	switch {
 	case errors.Is(err, client.ErrUnauthorized):
 		return "; check -user and " + pwSource
 	case errors.Is(err, client.ErrForbidden):
 		return "; give -user system administration privileges in Infiniti"
+	case errors.Is(err, client.ErrNotFound) && f.importName == importContacts && client.ContactsMode(f.contactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts:
+		return fmt.Sprintf("; check -url, and -contacts-mode: %q is not a mode seen in the field (only %s is), and this Infiniti may not know it", f.contactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	case errors.Is(err, client.ErrNotFound):
 		return "; check -url"
 	case errors.Is(err, context.DeadlineExceeded):
