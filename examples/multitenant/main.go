@@ -1,11 +1,11 @@
 // Command multitenant pushes user groups, or contacts, to many schools at
-// once, as an SMS vendor does: each school's export goes through a sync job (package
-// client/syncjob): checked, planned against the school's journal with
-// -state, guarded by its safety limit, and posted to that school's
-// Infiniti, with a bounded number of schools in flight. One school's
-// failure never stops the others, and neither does a mistake in one
-// school's entry of the config: that school gets its error in the summary
-// table that ends the run, and the others run.
+// once, as an SMS vendor does: each school's export goes through a sync
+// job (package client/syncjob): checked, planned against the school's
+// journal with -state, guarded by its safety limit, and posted to that
+// school's Infiniti, with a bounded number of schools in flight. One
+// school's failure never stops the others, and neither does a mistake in
+// one school's entry of the config: that school gets its error in the
+// summary table that ends the run, and the others run.
 //
 //	multitenant -config schools.json -state /var/lib/infiniti-sync -concurrency 8
 //

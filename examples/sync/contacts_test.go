@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -347,5 +352,68 @@ func TestSyncContactsUsage(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"-h"}, env(nil), nil, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-contacts-mode") || !strings.Contains(stderr.String(), "unverified") {
 		t.Errorf("-h: exit code %d\n%s", code, &stderr)
+	}
+}
+
+// TestSyncContactsUnknownOutcome: Infiniti's answer to a contacts import is
+// not documented, so an outcome text that is not a known success counts as
+// failed (exit 1), says so, and its user is sent again the next night.
+func TestSyncContactsUnknownOutcome(t *testing.T) {
+	var mu sync.Mutex
+	var posted []string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		b, _ := io.ReadAll(f)
+		mu.Lock()
+		posted = append(posted, r.URL.Path+"\n"+string(b))
+		mu.Unlock()
+		// An answer in a wording the SDK does not know: row 1's outcome
+		// may well be a success.
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"success": true, "summary": "2 users processed. 0 users created. 1 user updated. 0 users failed.", "details": {"1": "Contacts Replaced", "2": "User Updated"}}`)
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	export := filepath.Join(t.TempDir(), "contacts.csv")
+	if err := os.WriteFile(export, []byte(contactsHeader+
+		"S1,email,patron,True,Ann,ann@example.com,,ANY\n"+
+		"S2,email,patron,True,Bo,bo@example.com,,ANY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-import", "contacts", "-file", export, "-url", srv.URL, "-user", "u", "-ca-file", ca, "-state", t.TempDir()}
+	want := []string{
+		"row 1 (line 2, S1 patron email ann@example.com): Contacts Replaced (not an outcome known as a success, so the row counts as failed)",
+		"The users of the failed rows are sent again on the next run.",
+	}
+	for night := 1; night <= 2; night++ {
+		var stdout, stderr bytes.Buffer
+		code := run(args, env(map[string]string{"INFINITI_PASSWORD": "pw"}), nil, &stdout, &stderr)
+		if code != 1 {
+			t.Errorf("night %d: exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", night, code, &stdout, &stderr)
+		}
+		for _, w := range want {
+			if !strings.Contains(stdout.String(), w) {
+				t.Errorf("night %d: stdout lacks %q:\n%s", night, w, &stdout)
+			}
+		}
+	}
+	// The first night sends both users; the second only the one whose
+	// outcome was not known.
+	path := "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts\n"
+	wantPosted := []string{
+		path + contactsHeader + "S1,email,patron,True,Ann,ann@example.com,,ANY\nS2,email,patron,True,Bo,bo@example.com,,ANY\n",
+		path + contactsHeader + "S1,email,patron,True,Ann,ann@example.com,,ANY\n",
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(wantPosted, posted); diff != "" {
+		t.Errorf("posted (-want +got):\n%s", diff)
 	}
 }

@@ -675,11 +675,17 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 		if f.importName == importContacts {
 			c := syncjob.Row{Fields: fl.Fields}.Contact()
 			fr.Type, fr.Role, fr.Contact = string(c.Type), string(c.Role), c.Address
-			who = strings.Join([]string{fr.Username, fr.Role, fr.Type, fr.Contact}, " ")
+			who = strings.Join(slices.DeleteFunc([]string{fr.Username, fr.Role, fr.Type, fr.Contact}, func(s string) bool { return s == "" }), " ")
+		}
+		hint := rowHint(f.importName, fr.Field, fl.Fields)
+		if fl.Code == syncjob.CodeUnknownOutcome {
+			// Read fail-closed: the wording may be a success the SDK
+			// does not know yet.
+			hint = " (not an outcome known as a success, so the row counts as failed)"
 		}
 		j.rep.FailedRows = append(j.rep.FailedRows, fr)
 		if n++; n <= 2*maxShown {
-			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, fr.Message, rowHint(f.importName, fr.Field, fl.Fields))
+			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, fr.Message, hint)
 		}
 	}
 	switch {
