@@ -5,17 +5,25 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/internal/exampletest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// writeConfig writes schools as a config file in a temporary folder.
-func writeConfig(t *testing.T, schools []school) string {
+// writeConfig writes schools (school values, or anything else JSON can
+// encode) as a config file in a temporary folder.
+func writeConfig[S any](t *testing.T, schools []S) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "schools.json")
 	b, err := json.Marshal(schools)
@@ -26,6 +34,28 @@ func writeConfig(t *testing.T, schools []school) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// checkTable compares the summary table in out with want, one entry per
+// row: "NAME | ROWS | SENT | COUNTS | OUTCOME | EXIT | NOTE", where NOTE is
+// a prefix of the row's note.
+func checkTable(t *testing.T, out string, want []string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "SCHOOL ") {
+		t.Fatalf("table:\n%s\nwant a header and %d rows", out, len(want))
+	}
+	cols := regexp.MustCompile(`\s{2,}`)
+	for i, w := range want {
+		got := cols.Split(strings.TrimRight(lines[i+1], " "), 7)
+		exp := strings.Split(w, " | ")
+		if len(got) == 6 { // an empty note
+			got = append(got, "")
+		}
+		if len(got) != 7 || len(exp) != 7 || !slices.Equal(got[:6], exp[:6]) || !strings.HasPrefix(got[6], exp[6]) {
+			t.Errorf("row %d:\n%q\nwant\n%q (the note a prefix)", i+1, got, exp)
+		}
+	}
 }
 
 func abs(t *testing.T, path string) string {
@@ -57,7 +87,7 @@ func TestMultitenant(t *testing.T) {
 		schools []school
 		args    []string
 		code    int
-		lines   []string // rows of the summary table, in order
+		rows    []string // rows of the summary table, in order (see checkTable)
 		stderr  string
 	}{
 		{
@@ -65,8 +95,8 @@ func TestMultitenant(t *testing.T) {
 			schools: []school{
 				{Name: "Alpha", URL: a.URL, Tenant: "alpha", User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_a.csv")},
 			},
-			code:  0,
-			lines: []string{"SCHOOL  ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE", "Alpha   2     2/0/0                   0     ok"},
+			code: 0,
+			rows: []string{"Alpha | 2 | 2 | 2/0/0 | ok | 0 | ok"},
 		},
 		{
 			name: "one school's failures do not stop the others; exit is the worst",
@@ -79,13 +109,12 @@ func TestMultitenant(t *testing.T) {
 			},
 			args: []string{"-concurrency", "2"},
 			code: 3,
-			lines: []string{
-				"SCHOOL   ROWS  CREATED/UPDATED/FAILED  EXIT  NOTE",
-				"Alpha    2     0/2/0                   0     ok",
-				"Beta     2     1/0/1                   1     1 failed; first: row 1: Field (library-group) Library group (Purple) does not exist.",
-				"Gamma    2     -                       3     POST " + b.URL + "/api/import/userGroups: Infiniti refused the credentials",
-				"Delta    1     -                       2     not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
-				"Epsilon  0     -                       2     the environment variable PW_UNSET is empty",
+			rows: []string{
+				"Alpha | 2 | 2 | 0/2/0 | ok | 0 | ok",
+				"Beta | 2 | 2 | 1/0/1 | rows-failed | 1 | 1 row failed; 1 row (line 2): Field (library-group) Library group (Purple) does not exist.",
+				"Gamma | 2 | 2 | - | auth-error | 3 | POST " + b.URL + "/api/import/userGroups: Infiniti refused the credentials",
+				"Delta | 1 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
+				"Epsilon | 0 | 0 | - | - | 2 | the environment variable PW_UNSET (password_env) is empty",
 			},
 		},
 	}
@@ -97,19 +126,139 @@ func TestMultitenant(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
 			}
-			got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-			if len(got) != len(tt.lines) {
-				t.Fatalf("table:\n%s\nwant %d lines", &stdout, len(tt.lines))
-			}
-			for i, want := range tt.lines {
-				if !strings.HasPrefix(got[i], want) {
-					t.Errorf("line %d:\n%s\nwant prefix\n%s", i+1, got[i], want)
-				}
-			}
+			checkTable(t, stdout.String(), tt.rows)
 			if strings.Contains(stdout.String()+stderr.String(), "pw-") {
 				t.Errorf("a password was printed")
 			}
 		})
+	}
+}
+
+// TestMultitenantSchoolEntries: a mistake in one school's entry gives that
+// school a row with its error (exit 2); the other schools run.
+func TestMultitenantSchoolEntries(t *testing.T) {
+	a := clienttest.NewServer(clienttest.WithAccount("import-a", "pw-a"), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer a.Close()
+	latin := clienttest.NewServer(clienttest.WithLatin1Credentials(), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer latin.Close()
+	dir := t.TempDir()
+	secret := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	private := secret("a.txt", "pw-a\n", 0o600)
+	open := secret("open.txt", "pw-a\n", 0o644)
+	good := func(name string) map[string]any {
+		return map[string]any{"name": name, "url": a.URL, "user": "import-a", "password_env": "PW_A", "file": abs(t, "testdata/school_a.csv"), "ca_file": exampletest.CAFile(t, a)}
+	}
+	with := func(m map[string]any, kv ...any) map[string]any {
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == nil {
+				delete(m, kv[i].(string))
+			} else {
+				m[kv[i].(string)] = kv[i+1]
+			}
+		}
+		return m
+	}
+	schools := []any{
+		good("Alpha"),
+		with(good("Misspelt"), "password_env", nil, "pasword_env", "PW_A"),
+		with(good("No user"), "user", nil),
+		with(good("No file"), "file", filepath.Join(dir, "nope.csv")),
+		with(good("Two passwords"), "password_file", private),
+		with(good("No password"), "password_env", nil),
+		with(good("Bad encoding"), "encoding", "latin-1"),
+		good("Alpha"),
+		42,
+		with(good("Bad tenant"), "tenant", 7),
+		with(good("Password file"), "password_env", nil, "password_file", private),
+		with(good("Open password file"), "password_env", nil, "password_file", open),
+		with(good("Windows-1252"), "file", abs(t, "testdata/school_windows1252.csv"), "encoding", "windows-1252"),
+		with(good("UTF-16"), "file", abs(t, "testdata/school_utf16le.csv"), "encoding", "utf-16"),
+		with(good("UTF-16 unsaid"), "file", abs(t, "testdata/school_utf16le.csv")),
+		with(good("Tenant in URL"), "url", a.URL+"?tenantId=x"),
+		with(good("No CA"), "ca_file", nil),
+		with(good("Bad charset"), "auth_charset", "ascii"),
+		with(good("Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "auth_charset", "latin1", "ca_file", exampletest.CAFile(t, latin)),
+		with(good("Not Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "ca_file", exampletest.CAFile(t, latin)),
+		with(good("Mapped"), "file", abs(t, "testdata/school_sms.csv"), "library_groups", abs(t, "testdata/library_groups.txt"),
+			"map", map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"}),
+		with(good("Bad map"), "map", map[string]string{"user": "Student Code"}),
+		with(good("Unknown group"), "library_groups", abs(t, "testdata/library_groups_blue.txt")),
+		with(good("No groups file"), "system_groups", filepath.Join(dir, "nope.txt")),
+		with(good("Semicolons"), "file", abs(t, "testdata/school_semicolon.csv"), "comma", ";"),
+		with(good("Semicolons unsaid"), "file", abs(t, "testdata/school_semicolon.csv")),
+		with(good("Bad comma"), "comma", "semicolon"),
+		with(good("Windows-1252 unsaid"), "file", abs(t, "testdata/school_windows1252.csv")),
+	}
+	openRow := "Open password file | 0 | 0 | - | - | 2 | password_file: other accounts may read the password file: " + open + " has permissions 0644"
+	if runtime.GOOS == "windows" {
+		openRow = "Open password file | 2 | 0 | 0/2/0 | ok | 0 | ok"
+	}
+	want := []string{
+		"Alpha | 2 | 2 | 2/0/0 | ok | 0 | ok",
+		`Misspelt | 0 | 0 | - | - | 2 | config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, comma, map, library_groups, system_groups, ca_file, max_removals`,
+		"No user | 0 | 0 | - | - | 2 | config: lacks user",
+		"No file | 0 | 0 | - | - | 2 | open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
+		"Two passwords | 0 | 0 | - | - | 2 | config: has both password_env and password_file; give one of them",
+		"No password | 0 | 0 | - | - | 2 | config: lacks password_env or password_file",
+		`Bad encoding | 0 | 0 | - | - | 2 | config: encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
+		`Alpha | 0 | 0 | - | - | 2 | config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
+		"school 9 | 0 | 0 | - | - | 2 | config: the entry is a JSON number; each school is an object with the fields name, url,",
+		`Bad tenant | 0 | 0 | - | - | 2 | config: "tenant" is a JSON number; it should be a string`,
+		"Password file | 2 | 2 | 0/2/0 | ok | 0 | ok",
+		openRow,
+		"Windows-1252 | 2 | 2 | 1/1/0 | ok | 0 | ok",
+		"UTF-16 | 2 | 2 | 0/2/0 | ok | 0 | ok",
+		`UTF-16 unsaid | 0 | 0 | - | invalid-file | 2 | the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; set "encoding": "utf-16" in the school's entry`,
+		`Tenant in URL | 0 | 0 | - | - | 2 | the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
+		"No CA | 2 | 2 | - | transport-error | 3 | POST " + a.URL + "/api/import/userGroups: the server's TLS certificate is not trusted: ",
+		`Bad charset | 0 | 0 | - | - | 2 | config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
+		"Latin-1 | 2 | 2 | 2/0/0 | ok | 0 | ok",
+		"Not Latin-1 | 2 | 2 | - | auth-error | 3 | POST " + latin.URL + "/api/import/userGroups: Infiniti refused the credentials",
+		"Mapped | 2 | 2 | 2/0/0 | ok | 0 | ok",
+		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "user" is not a column of a user-groups file`,
+		`Unknown group | 2 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
+		"No groups file | 0 | 0 | - | - | 2 | system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
+		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
+		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
+		`Bad comma | 0 | 0 | - | - | 2 | config: comma: "semicolon" is not a separator`,
+		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
+	if code != 3 {
+		t.Errorf("exit code %d, want 3\nstderr:\n%s", code, &stderr)
+	}
+	checkTable(t, stdout.String(), want)
+	got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if row := got[len(got)-12]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
+		t.Errorf("the certificate error does not name ca_file: %s", row)
+	}
+	if row := got[len(got)-9]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
+		t.Errorf("the refused non-ASCII password does not name auth_charset: %s", row)
+	}
+	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {
+		t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
+	}
+	// The decoded files reached Infiniti in UTF-8.
+	var posted []string
+	for _, r := range a.Requests() {
+		if bytes.Contains(r.CSV, []byte("nguyen")) {
+			posted = append(posted, string(r.CSV))
+		}
+	}
+	wantPosted := []string{"username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n"}
+	wantPosted = append(wantPosted, wantPosted[0])
+	if diff := cmp.Diff(wantPosted, posted); diff != "" {
+		t.Errorf("posted CSV (-want +got):\n%s", diff)
 	}
 }
 
@@ -130,11 +279,10 @@ func TestMultitenantConfigErrors(t *testing.T) {
 		{"no config", nil, "usage: multitenant -config"},
 		{"missing file", []string{"-config", filepath.Join(dir, "nope.json")}, "no such file"},
 		{"not JSON", []string{"-config", write("a.json", "name: x")}, "want a JSON array"},
-		{"unknown field", []string{"-config", write("b.json", `[{"name":"x","password":"secret"}]`)}, `unknown field "password"`},
+		{"an object, not an array", []string{"-config", write("b.json", `{"name":"x"}`)}, "want a JSON array"},
 		{"empty", []string{"-config", write("c.json", `[]`)}, "lists no school"},
-		{"missing fields", []string{"-config", write("d.json", `[{"name":"x","url":"https://x"}]`)}, `school 1 ("x") lacks file, password_env, user`},
-		{"duplicate", []string{"-config", write("e.json", `[{"name":"x","url":"u","user":"u","password_env":"P","file":"f"},{"name":"x","url":"u","user":"u","password_env":"P","file":"f"}]`)}, `"x" is listed twice`},
 		{"zero concurrency", []string{"-config", "x.json", "-concurrency", "0"}, "usage"},
+		{"stray argument", []string{"-config", "x.json", "now"}, `unexpected arguments ["now"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,5 +303,289 @@ func TestMultitenantBinary(t *testing.T) {
 	out, code := exampletest.RunBinary(t, bin, []string{"PW=x"}, "-config", cfg)
 	if code != 3 || !strings.Contains(out, "Down") {
 		t.Errorf("exit code %d, want 3; output:\n%s", code, out)
+	}
+	if _, code := exampletest.RunBinary(t, bin, nil, "-h"); code != 0 {
+		t.Errorf("-h: exit code %d, want 0", code)
+	}
+	bad := writeConfig(t, []any{map[string]any{"name": "Bad", "pasword_env": "PW"}})
+	if out, code := exampletest.RunBinary(t, bin, nil, "-config", bad); code != 2 || !strings.Contains(out, "Bad") {
+		t.Errorf("a bad entry: exit code %d, want 2; output:\n%s", code, out)
+	}
+}
+
+// TestMultitenantState: with -state each school has its own journal
+// folder; a school whose export is broken is refused (exit 4) while the
+// others run; -plan sends nothing; -json reports every school.
+func TestMultitenantState(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithTenants("north", "south"), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	north := write("north.csv", "username,library-group,system-group\nann,Blue,\nbob,Red,\n")
+	south := write("south.csv", "username,library-group,system-group\ncat,Blue,\ndan,Red,\n")
+	empty := write("empty.csv", "username,library-group,system-group\n,,\n")
+	ca := exampletest.CAFile(t, srv)
+	school := func(name, tenant, file string, extra ...any) map[string]any {
+		m := map[string]any{"name": name, "url": srv.URL, "tenant": tenant, "user": clienttest.DefaultUsername, "password_env": "PW", "file": file, "ca_file": ca}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	pw := env(map[string]string{"PW": clienttest.DefaultPassword})
+	steps := []struct {
+		name     string
+		schools  []any
+		args     []string
+		code     int
+		rows     []string
+		requests int
+	}{
+		{
+			name:     "first runs",
+			schools:  []any{school("North", "north", north), school("South", "south", south)},
+			code:     0,
+			rows:     []string{"North | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows", "South | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows"},
+			requests: 2,
+		},
+		{
+			name:     "-plan sends nothing",
+			schools:  []any{school("North", "north", empty), school("South", "south", south)},
+			args:     []string{"-plan"},
+			code:     4,
+			rows:     []string{"North | 1 | 0 | - | refused | 4 | refused: the export has no rows, but Infiniti last accepted 2 users", "South | 2 | 0 | - | ok | 0 | plan: 0 new, 0 changed, 0 gone, 0 rows to send; nothing sent"},
+			requests: 0,
+		},
+		{
+			name:     "a broken export is refused, the other school runs",
+			schools:  []any{school("North", "north", empty), school("South", "south", north, "max_removals", "0")},
+			code:     4,
+			rows:     []string{"North | 1 | 0 | - | refused | 4 | refused: the export has no rows, but Infiniti last accepted 2 users; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with examples/sync -force and the same -state", "South | 2 | 0 | - | refused | 4 | refused: 2 of the 2 users"},
+			requests: 0,
+		},
+		{
+			name:     "a limit that lets the change through",
+			schools:  []any{school("South", "south", north, "max_removals", "100%")},
+			code:     0,
+			rows:     []string{"South | 2 | 2 | 0/2/0 | ok | 0 | ok: 2 new, 0 changed, 2 gone, 2 rows to send"},
+			requests: 1,
+		},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-config", writeConfig(t, st.schools), "-state", state, "-concurrency", "1"}, st.args...)
+			code := run(args, pw, &stdout, &stderr)
+			if code != st.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, st.code, &stdout, &stderr)
+			}
+			checkTable(t, stdout.String(), st.rows)
+			if n := len(srv.Requests()) - before; n != st.requests {
+				t.Errorf("%d requests, want %d", n, st.requests)
+			}
+		})
+	}
+
+	// One folder per school, named safely from its key.
+	entries, err := os.ReadDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		folders = append(folders, e.Name())
+	}
+	var want []string
+	for _, tenant := range []string{"north", "south"} {
+		c, err := client.New(srv.URL, client.WithTenant(tenant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, syncjob.FolderName((&syncjob.Job{Client: c}).Key()))
+	}
+	if diff := cmp.Diff(want, folders); diff != "" {
+		t.Errorf("journal folders (-want +got):\n%s", diff)
+	}
+
+	// -json: every school's outcome, plan and journal health, and the worst exit code.
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-json", "-plan", "-state", state, "-config", writeConfig(t, []any{school("North", "north", north)})}, pw, &stdout, &stderr)
+	var rep struct {
+		Schools []struct {
+			Name     string         `json:"name"`
+			Outcome  string         `json:"outcome"`
+			ExitCode int            `json:"exit_code"`
+			Plan     map[string]any `json:"plan"`
+			Journal  map[string]any `json:"journal"`
+		} `json:"schools"`
+		ExitCode int `json:"exit_code"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 || rep.ExitCode != 0 || len(rep.Schools) != 1 {
+		t.Fatalf("-json: exit code %d, %v\n%s\nstderr:\n%s", code, err, &stdout, &stderr)
+	}
+	s := rep.Schools[0]
+	if s.Name != "North" || s.Outcome != "ok" || s.Plan["users_unchanged"] != float64(2) || s.Journal["failures_since"] != float64(1) {
+		t.Errorf("-json: %+v", s)
+	}
+	if !strings.HasPrefix(stderr.String(), "SCHOOL ") {
+		t.Errorf("-json: the table is not on standard error:\n%s", &stderr)
+	}
+}
+
+// TestMultitenantJournalUsage: -plan and max_removals need -state.
+func TestMultitenantJournalUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	cfg := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "a.csv", "max_removals": "5"}})
+	if code := run([]string{"-config", cfg, "-plan"}, env(nil), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "-plan needs the journal: give -state DIR") {
+		t.Errorf("-plan without -state: exit code %d\n%s", code, &stderr)
+	}
+	stdout.Reset()
+	if code := run([]string{"-config", cfg}, env(nil), &stdout, &stderr); code != 2 {
+		t.Errorf("max_removals without -state: exit code %d", code)
+	}
+	checkTable(t, stdout.String(), []string{"A | 0 | 0 | - | - | 2 | config: max_removals needs the journal: give -state DIR"})
+	stdout.Reset()
+	bad := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "a.csv", "max_removals": "lots"}})
+	run([]string{"-config", bad, "-state", t.TempDir()}, env(nil), &stdout, &stderr)
+	checkTable(t, stdout.String(), []string{`A | 0 | 0 | - | - | 2 | config: max_removals: the removal limit "lots" is neither a count nor a percentage`})
+}
+
+// TestMultitenantContacts: a school's contacts and another's user groups
+// run side by side, each in its own journal; the contacts are posted to the
+// contacts import, rewritten; a contacts entry with a user-groups field is
+// that school's config error, and the others run.
+func TestMultitenantContacts(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithTenants("north", "south"))
+	defer srv.Close()
+	state := t.TempDir()
+	ca := exampletest.CAFile(t, srv)
+	school := func(name, tenant, file string, extra ...any) map[string]any {
+		m := map[string]any{"name": name, "url": srv.URL, "tenant": tenant, "user": clienttest.DefaultUsername, "password_env": "PW", "file": abs(t, file), "ca_file": ca}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	sms := map[string]string{"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Is Primary",
+		"addressee": "Salutation", "contact": "Contact Detail", "sms": "SMS Allowed", "scenarios": "Notify For"}
+	contacts := func(name, tenant string, extra ...any) map[string]any {
+		return school(name, tenant, "testdata/school_contacts.csv", append([]any{"import", "contacts", "map", sms}, extra...)...)
+	}
+	schools := []any{
+		contacts("North contacts", "north"),
+		school("South groups", "south", "testdata/school_a.csv"),
+		contacts("With library groups", "north", "library_groups", abs(t, "testdata/library_groups.txt")),
+		contacts("With system groups", "north", "system_groups", abs(t, "testdata/library_groups.txt")),
+		contacts("With both", "north", "library_groups", "a.txt", "system_groups", "b.txt"),
+		school("Mode without contacts", "south", "testdata/school_a.csv", "contacts_mode", "replaceDeclaredPatronsKeepCustomContacts"),
+		school("Unknown import", "south", "testdata/school_a.csv", "import", "userContacts"),
+		contacts("Bad mode", "north", "contacts_mode", "replace/all"),
+		contacts("Unpublished mode", "south", "contacts_mode", "replaceAll"),
+		school("Contacts unsaid", "north", "testdata/school_contacts.csv", "map", sms),
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-config", writeConfig(t, schools), "-state", state, "-concurrency", "1"}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
+	if code != 3 {
+		t.Errorf("exit code %d, want 3\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	checkTable(t, stdout.String(), []string{
+		"North contacts | 4 | 4 | 0/4/0 | ok | 0 | ok: first run, 4 rows",
+		"South groups | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows",
+		`With library groups | 0 | 0 | - | - | 2 | config: library_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
+		`With system groups | 0 | 0 | - | - | 2 | config: system_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
+		`With both | 0 | 0 | - | - | 2 | config: library_groups and system_groups check user groups, which a contacts file does not have: leave them out with "import": "contacts"`,
+		`Mode without contacts | 0 | 0 | - | - | 2 | config: contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`,
+		`Unknown import | 0 | 0 | - | - | 2 | config: import: unknown import "userContacts"; use "user-groups" (the default) or "contacts"`,
+		`Bad mode | 0 | 0 | - | - | 2 | config: contacts_mode: `,
+		"Unpublished mode | 4 | 4 | - | transport-error | 3 | POST " + srv.URL + "/api/import/userContacts/replaceAll?tenantId=south: ",
+		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "`, // a contacts column, then: is not a column of a user-groups file
+	})
+
+	if !strings.Contains(stdout.String(), `; or this Infiniti does not know the contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {
+		t.Errorf("the 404 of an unpublished mode does not name contacts_mode:\n%s", &stdout)
+	}
+
+	// The contacts school's rows reached the contacts import rewritten:
+	// True/False, lower-case type and role.
+	var posted []string
+	for _, r := range srv.Requests() {
+		if r.Path == clienttest.ImportContactsPath {
+			posted = append(posted, r.TenantID+"\n"+string(r.CSV))
+		}
+	}
+	want := []string{"north\n" + "username,type,role,primary,addressee,contact,sms,scenarios\n" +
+		"S2001,email,patron,True,Lin,lin.ng@students.example.edu.au,False,ANY\n" +
+		"S2001,email,guardian,True,Mr and Mrs Ng,ng.family@example.com,False,OVERDUE;OVERDUE_ESCALATION_ONE\n" +
+		"S2001,phone,guardian,True,Mr and Mrs Ng,(M1) 0400 111 222,True,NONE\n" +
+		"S2002,email,patron,True,Sam,sam.oneil@students.example.edu.au,False,ANY\n"}
+	if diff := cmp.Diff(want, posted); diff != "" {
+		t.Errorf("posted contacts (-want +got):\n%s", diff)
+	}
+	if n := len(srv.Contacts()["S2001"]); n != 3 {
+		t.Errorf("the fake holds %d contacts of S2001, want 3", n)
+	}
+
+	// Each import of each school has its own journal folder.
+	var folders, wantFolders []string
+	entries, err := os.ReadDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		folders = append(folders, e.Name())
+	}
+	for _, k := range []struct {
+		tenant string
+		imp    *syncjob.Import
+	}{
+		{"north", syncjob.Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)},
+		{"north", syncjob.UserGroups}, // "Contacts unsaid": refused, and recorded
+		{"south", syncjob.UserGroups},
+		{"south", syncjob.Contacts("replaceAll")},
+	} {
+		c, err := client.New(srv.URL, client.WithTenant(k.tenant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFolders = append(wantFolders, syncjob.FolderName((&syncjob.Job{Client: c, Import: k.imp}).Key()))
+	}
+	slices.Sort(wantFolders)
+	if diff := cmp.Diff(wantFolders, folders); diff != "" {
+		t.Errorf("journal folders (-want +got):\n%s", diff)
+	}
+
+	// A second night with nothing changed sends the contacts school an
+	// empty file; -json names each school's import.
+	stdout.Reset()
+	code = run([]string{"-json", "-config", writeConfig(t, schools[:2]), "-state", state}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
+	var rep struct {
+		Schools []struct {
+			Name     string `json:"name"`
+			Import   string `json:"import"`
+			RowsSent int    `json:"rows_sent"`
+			Outcome  string `json:"outcome"`
+		} `json:"schools"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 {
+		t.Fatalf("-json: exit code %d, %v\n%s", code, err, &stdout)
+	}
+	type row struct {
+		Name, Import, Outcome string
+		RowsSent              int
+	}
+	var got []row
+	for _, s := range rep.Schools {
+		got = append(got, row{s.Name, s.Import, s.Outcome, s.RowsSent})
+	}
+	if diff := cmp.Diff([]row{{"North contacts", "contacts", "ok", 0}, {"South groups", "user-groups", "ok", 0}}, got); diff != "" {
+		t.Errorf("-json schools (-want +got):\n%s", diff)
 	}
 }

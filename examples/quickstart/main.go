@@ -10,13 +10,23 @@
 // With -url it checks a real school's connection instead: it posts an empty
 // file, which Infiniti accepts and which changes nothing, so that the URL,
 // tenant and credentials can be tried safely. The password comes from the
-// environment variable INFINITI_PASSWORD, never from a flag:
+// environment variable INFINITI_PASSWORD, or from a file named by
+// -password-file that only this account can read; never from a flag value:
 //
 //	INFINITI_PASSWORD=... go run ./examples/quickstart -url https://myschool.concordinfiniti.com -user autoimport
 //
+// Flags (all optional):
+//
+//	-url URL              a school's Infiniti base URL (default: the built-in fake server)
+//	-tenant ID            the tenantId, if the site has tenants
+//	-user NAME            the Infiniti import account (needed with -url)
+//	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD
+//	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1)
+//	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
+//
 // Use examples/sync to post real data. Exit codes: 0 success (the demo's
-// failed row is part of the demonstration), 1 some rows failed, 2 usage
-// error, 3 transport or authentication error.
+// failed row is part of the demonstration; also after -h), 1 some rows
+// failed, 2 usage error, 3 transport or authentication error.
 package main
 
 import (
@@ -34,6 +44,7 @@ import (
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -53,38 +64,72 @@ var sample = []csvspec.UserGroup{
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cli.SetUsage(fs, `Usage: quickstart [-url URL -user NAME [-tenant ID] [-ca-file FILE]]
+
+Without flags, posts sample rows to a fake Infiniti started in this process.
+With -url, checks a school's connection by posting an empty file, which
+changes nothing; the password comes from INFINITI_PASSWORD or -password-file.`, `Exit codes: 0 success, 1 some rows failed, 2 usage error, 3 transport or
+authentication error.`)
 	url := fs.String("url", "", "a school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com (default: the built-in fake server)")
 	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
-	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "quickstart: unexpected arguments %q\n", fs.Args())
-		return 2
+	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
+	pwFile := fs.String("password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
+	authCharset := fs.String("auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
+	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for a school with a private certificate authority")
+	if code, err := cli.ParseFlags(fs, args); code >= 0 {
+		if err != nil {
+			fmt.Fprintln(stderr, "quickstart:", err)
+		}
+		return code
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	if *url == "" {
+		if *tenant != "" || *user != "" || *pwFile != "" || *caFile != "" || *authCharset != "utf-8" {
+			fmt.Fprintln(stderr, "quickstart: -tenant, -user, -password-file, -auth-charset and -ca-file are for a school: give its -url too")
+			return cli.ExitUsage
+		}
 		return demo(ctx, stdout, stderr)
 	}
-	if *user == "" || getenv("INFINITI_PASSWORD") == "" {
-		fmt.Fprintln(stderr, "quickstart: -url needs -user, and the password in the environment variable INFINITI_PASSWORD")
-		return 2
+	if *user == "" {
+		fmt.Fprintln(stderr, "quickstart: -url needs -user, the Infiniti import account")
+		return cli.ExitUsage
 	}
-	opts := []client.Option{client.WithBasicAuth(*user, getenv("INFINITI_PASSWORD"))}
+	charset, err := cli.ParseAuthCharset(*authCharset)
+	if err != nil {
+		fmt.Fprintln(stderr, "quickstart: -auth-charset:", err)
+		return cli.ExitUsage
+	}
+	password, err := cli.Password(getenv, cli.PasswordEnv, *pwFile, "-password-file")
+	if err != nil {
+		fmt.Fprintln(stderr, "quickstart:", err)
+		return cli.ExitUsage
+	}
+	opts := []client.Option{client.WithBasicAuth(*user, password), client.WithAuthCharset(charset), client.WithUserAgent("autosync-example-quickstart")}
 	if *tenant != "" {
 		opts = append(opts, client.WithTenant(*tenant))
 	}
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "quickstart: -ca-file:", err)
+			return cli.ExitUsage
+		}
+		opts = append(opts, client.WithRootCAs(pem))
+	}
 	c, err := client.New(*url, opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", err)
-		return 2
+		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		return cli.ExitUsage
 	}
 	fmt.Fprintf(stdout, "Posting an empty file to %s to check the connection (it changes nothing)...\n", *url)
 	res, err := c.ImportUserGroups(ctx, strings.NewReader(""))
-	if code := report(stdout, stderr, res, err, nil); code != 0 {
+	pwSource := cli.PasswordEnv
+	if *pwFile != "" {
+		pwSource = "the password in " + *pwFile
+	}
+	if code := report(stdout, stderr, res, err, nil, pwSource); code != 0 {
 		return code
 	}
 	fmt.Fprintln(stdout, "The URL, tenant and credentials work. Use examples/sync to post real data.")
@@ -106,28 +151,29 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 		client.WithHTTPClient(srv.Client()), // trusts the fake's certificate
 	)
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", err)
-		return 3
+		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		return cli.ExitTransport
 	}
 	res, err := c.ImportUserGroupRows(ctx, slices.Values(sample))
-	if code := report(stdout, stderr, res, err, sample); code == 3 {
+	if code := report(stdout, stderr, res, err, sample, ""); code == cli.ExitTransport {
 		return code
 	}
 	fmt.Fprintln(stdout, "\nRow 3 failed on purpose: the fake server has no library group \"Year 9\".")
 	fmt.Fprintln(stdout, "Next: examples/sync posts a real SMS export after a pre-flight check.")
-	return 0
+	return cli.ExitOK
 }
 
 // report prints the outcome of an import and returns its exit code. rows,
-// if known, joins the result's row numbers back to usernames.
-func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvspec.UserGroup) int {
+// if known, joins the result's row numbers back to usernames; pwSource
+// says where the password came from.
+func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvspec.UserGroup, pwSource string) int {
 	var ie *result.ImportError
 	if err != nil && !errors.As(err, &ie) {
-		fmt.Fprintln(stderr, "quickstart:", err)
-		if errors.Is(err, client.ErrUnauthorized) {
-			fmt.Fprintln(stderr, "quickstart: check -user and INFINITI_PASSWORD")
+		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		if errors.Is(err, client.ErrUnauthorized) && pwSource != "" {
+			fmt.Fprintln(stderr, "quickstart: check -user and "+pwSource)
 		}
-		return 3
+		return cli.ExitTransport
 	}
 	fmt.Fprintln(stdout, res.Summary)
 	if len(res.Details) > 0 {
@@ -147,7 +193,7 @@ func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvs
 		tw.Flush()
 	}
 	if err != nil {
-		return 1
+		return cli.ExitRowsFail
 	}
-	return 0
+	return cli.ExitOK
 }

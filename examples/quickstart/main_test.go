@@ -5,9 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/internal/exampletest"
 )
 
@@ -33,6 +37,21 @@ func TestQuickstart(t *testing.T) {
 		io.WriteString(w, `{"success":true,"summary":"0 users processed. 0 users created. 0 users updated. 0 users failed."}`)
 	}))
 	defer school.Close()
+	// A school over TLS with a certificate the system does not trust.
+	tlsSchool := clienttest.NewServer()
+	defer tlsSchool.Close()
+	ca := exampletest.CAFile(t, tlsSchool)
+	latinSchool := clienttest.NewServer(clienttest.WithLatin1Credentials())
+	defer latinSchool.Close()
+	latinCA := exampletest.CAFile(t, latinSchool)
+	pwFile := filepath.Join(t.TempDir(), "pw.txt")
+	if err := os.WriteFile(pwFile, []byte("right\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pwFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsEnv := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
 
 	tests := []struct {
 		name     string
@@ -78,7 +97,56 @@ func TestQuickstart(t *testing.T) {
 			stdout:   []string{"Imports are disabled."},
 			requests: 1,
 		},
-		{name: "no password", args: []string{"-url", school.URL, "-user", "autoimport"}, code: 2, stderr: "INFINITI_PASSWORD"},
+		{name: "no password", args: []string{"-url", school.URL, "-user", "autoimport"}, code: 2, stderr: "no password: set the environment variable INFINITI_PASSWORD, or give -password-file"},
+		{
+			name:     "password file",
+			args:     []string{"-url", school.URL, "-user", "autoimport", "-password-file", pwFile},
+			code:     0,
+			stdout:   []string{"The URL, tenant and credentials work."},
+			requests: 1,
+		},
+		{
+			name:   "password file and environment",
+			args:   []string{"-url", school.URL, "-user", "autoimport", "-password-file", pwFile},
+			env:    map[string]string{"INFINITI_PASSWORD": "right"},
+			code:   2,
+			stderr: "the password is given twice",
+		},
+		{
+			name:   "untrusted certificate",
+			args:   []string{"-url", tlsSchool.URL, "-user", clienttest.DefaultUsername},
+			env:    tlsEnv,
+			code:   3,
+			stderr: "if the school uses a private certificate authority, trust it with -ca-file",
+		},
+		{
+			name:   "-ca-file trusts the school's authority",
+			args:   []string{"-url", tlsSchool.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			env:    tlsEnv,
+			code:   0,
+			stdout: []string{"The URL, tenant and credentials work."},
+		},
+		{name: "-ca-file not a certificate", args: []string{"-url", tlsSchool.URL, "-user", "a", "-ca-file", "main.go"}, env: tlsEnv, code: 2, stderr: "quickstart: -ca-file: no PEM certificate found"},
+		{name: "-ca-file missing", args: []string{"-url", tlsSchool.URL, "-user", "a", "-ca-file", "nope.pem"}, env: tlsEnv, code: 2, stderr: "quickstart: -ca-file: open nope.pem"},
+		{name: "tenant in the URL", args: []string{"-url", school.URL + "?tenantId=3", "-user", "a"}, env: tlsEnv, code: 2, stderr: "give the tenant with -tenant"},
+		{name: "school flags without -url", args: []string{"-tenant", "t1"}, code: 2, stderr: "give its -url too"},
+		{name: "no user", args: []string{"-url", school.URL}, env: tlsEnv, code: 2, stderr: "-url needs -user"},
+		{name: "help", args: []string{"-h"}, code: 0, stderr: "-ca-file"},
+		{
+			name:   "a non-ASCII password the school reads as Latin-1",
+			args:   []string{"-url", latinSchool.URL, "-user", clienttest.DefaultUsername, "-ca-file", latinCA},
+			env:    tlsEnv,
+			code:   3,
+			stderr: "try -auth-charset latin1",
+		},
+		{
+			name:   "-auth-charset latin1",
+			args:   []string{"-url", latinSchool.URL, "-user", clienttest.DefaultUsername, "-ca-file", latinCA, "-auth-charset", "latin1"},
+			env:    tlsEnv,
+			code:   0,
+			stdout: []string{"The URL, tenant and credentials work."},
+		},
+		{name: "unknown charset", args: []string{"-url", school.URL, "-user", "a", "-auth-charset", "ascii"}, env: tlsEnv, code: 2, stderr: `-auth-charset: unknown charset "ascii"`},
 		{name: "plain http to a school", args: []string{"-url", "http://school.example", "-user", "a"}, env: map[string]string{"INFINITI_PASSWORD": "x"}, code: 2, stderr: "use https"},
 		{name: "unknown flag", args: []string{"-password", "x"}, code: 2, stderr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected arguments"},
@@ -106,6 +174,9 @@ func TestQuickstart(t *testing.T) {
 			if len(auth) != tt.requests {
 				t.Errorf("school received %d requests, want %d", len(auth), tt.requests)
 			}
+			if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {
+				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
+			}
 		})
 	}
 }
@@ -116,5 +187,17 @@ func TestQuickstartBinary(t *testing.T) {
 	out, code := exampletest.RunBinary(t, bin, nil)
 	if code != 0 || !strings.Contains(out, "1 user failed.") {
 		t.Errorf("exit code %d, output:\n%s", code, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-h"}, 0},
+		{[]string{"-url", "https://127.0.0.1:1"}, 2},
+		{[]string{"-url", "https://127.0.0.1:1", "-user", "a"}, 3},
+	} {
+		if _, code := exampletest.RunBinary(t, bin, []string{"INFINITI_PASSWORD=x"}, tt.args...); code != tt.code {
+			t.Errorf("%q: exit code %d, want %d", tt.args, code, tt.code)
+		}
 	}
 }

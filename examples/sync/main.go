@@ -1,34 +1,84 @@
-// Command sync is the scheduled job that posts a school's user groups from
-// its Student Management System (SMS) to Infiniti: the replacement for the
-// vendor's "curl -k" script.
+// Command sync is the scheduled job that posts a school's user groups, or
+// with -import contacts its contacts (the email addresses and phone numbers
+// of patrons and their guardians), from its Student Management System (SMS)
+// to Infiniti: the replacement for the vendor's "curl -k" script. It runs
+// the export through a sync job (package client/syncjob):
 //
-// It checks the file first (csvspec.Check) and refuses to post a file with
-// errors, printing each with its line number. Then it posts the file over
-// verified TLS and prints every row Infiniti did not take, joined back to
-// its username and line.
+//  1. It checks the export and sends nothing if it has errors, printing each
+//     with its line.
 //
-//	INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv
+//  2. With -state DIR it plans the export against the state Infiniti last
+//     accepted, kept in a journal in DIR, and sends only the rows of users
+//     who are new or changed; without -state it sends every row and
+//     remembers nothing.
 //
-// The password comes only from the environment variable INFINITI_PASSWORD:
-// a flag would show it to every user of the machine in the process list.
+//  3. It refuses, sending nothing, an export that would take something away
+//     from more users than -max-removals allows (default 10%), or an empty
+//     export after a full one: the classic broken export.
+//
+//  4. It posts the rows over verified TLS, in the canonical form Infiniti
+//     reads, and prints every row Infiniti did not take, joined back to its
+//     line and username.
+//
+//  5. It remembers what Infiniti accepted, and records the run.
+//
+//     INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
+//
+// The contacts import runs the same way, with its own journal state. A
+// patron's contacts are one unit: when any of them changed, every contact
+// row of that patron is sent, and patrons gone from the export keep their
+// contacts in Infiniti. Booleans the export writes as Y/N (or yes/no, 1/0)
+// are warned about, and the file is posted rewritten with True/False, as
+// the one known field script writes them:
+//
+//	INFINITI_PASSWORD=... sync -import contacts -url https://myschool.concordinfiniti.com -user autoimport -file contacts.csv -state /var/lib/infiniti-sync \
+//	  -map 'username=Student Code,type=Contact Type,role=Relationship,primary=Is Primary,addressee=Salutation,contact=Contact Detail,sms=SMS Allowed,scenarios=Notify For'
+//
+// The password comes from the environment variable INFINITI_PASSWORD or
+// from a file named by -password-file that only the job's account can read;
+// never from a flag value, which every user of the machine sees in the
+// process list.
 //
 // Flags:
 //
 //	-url URL              the school's Infiniti base URL
 //	-tenant ID            the tenantId, if the site has tenants
 //	-user NAME            the Infiniti import account (system administration privileges)
-//	-file PATH            the CSV to post, or - for standard input
+//	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD (on Unix
+//	                      it must not be readable by group or others: chmod 600 FILE)
+//	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1,
+//	                      which Tomcat expects by default); matters only for non-ASCII passwords
+//	-file PATH            the export, or - for standard input
+//	-import NAME          the import: user-groups (default) or contacts
+//	-contacts-mode MODE   the contacts import's mode (default replaceDeclaredPatronsKeepCustomContacts,
+//	                      the one mode seen in the field; any other name is sent unverified)
+//	-encoding NAME        the file's character encoding: utf-8 (default), windows-1252
+//	                      (Excel's "CSV" on Windows), iso-8859-1, or utf-16 (Excel's "Unicode text")
+//	-comma SEP            the export's field separator: ';' (Excel's "CSV" in many regions),
+//	                      tab, or another character; the file is always posted comma-separated
 //	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
+//	                      (for contacts: username, type, role, primary, addressee, contact, sms, scenarios)
 //	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
+//	                      (user groups only)
 //	-system-groups FILE   the same for system groups
 //	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
-//	-dry-run              check the file only; send nothing
+//	-state DIR            the journal: incremental uploads, the safety limit and the run history
+//	-full                 send every row, not only those of new and changed users (needs -state)
+//	-plan                 check and plan against the journal, print what would change, send nothing (needs -state)
+//	-max-removals V       the safety limit: a count N or a percentage P% of the users (default 10%; needs -state)
+//	-force                go on past a refused limit; the journal records it (needs -state)
+//	-failures FILE        write every failed row as CSV for library staff: line, row, the username
+//	                      and the groups (for contacts: username, type, role, contact), code, field, message
+//	-history              print the last runs from the journal and exit (needs -state)
+//	-dry-run              check the file only; send nothing (no journal needed)
 //	-json                 print a machine-readable report on standard output
 //	-timeout D            give up after D (default 30m)
 //
-// Exit codes: 0 every row imported (or, with -dry-run, the file passed the
-// check), 1 some rows failed, 2 usage or pre-flight error (nothing was
-// sent), 3 transport or authentication error.
+// Exit codes: 0 every row imported (or, with -dry-run or -plan, the file
+// passed; also after -h), 1 some rows failed, 2 usage error or a file that
+// failed the check (nothing was sent), 3 transport or authentication error,
+// or another run holds the school's lock, 4 refused by the safety limit
+// (nothing was sent).
 package main
 
 import (
@@ -38,23 +88,36 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/result"
 )
 
 // Exit codes.
 const (
-	exitOK        = 0
-	exitRowsFail  = 1
-	exitUsage     = 2
-	exitTransport = 3
+	exitOK        = cli.ExitOK
+	exitRowsFail  = cli.ExitRowsFail
+	exitUsage     = cli.ExitUsage
+	exitTransport = cli.ExitTransport
+	exitRefused   = cli.ExitRefused
 )
+
+// maxShown is how many problems of each code, and how many failed rows,
+// the program prints for a person; -json and -failures have more.
+const maxShown = 10
+
+// historyRuns is how many runs -history prints.
+const historyRuns = 20
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
@@ -62,14 +125,19 @@ func main() {
 
 // report is what -json prints.
 type report struct {
-	File       string         `json:"file"`
-	Rows       int            `json:"rows"`
-	Problems   []problem      `json:"problems"`
-	Posted     bool           `json:"posted"`
-	Result     *result.Result `json:"result,omitempty"`
-	FailedRows []failedRow    `json:"failed_rows"`
-	Error      string         `json:"error,omitempty"`
-	ExitCode   int            `json:"exit_code"`
+	Import     string             `json:"import"`
+	File       string             `json:"file"`
+	Rows       int                `json:"rows"`
+	Problems   []problem          `json:"problems"`
+	Plan       *syncjob.PlanStats `json:"plan,omitempty"`
+	Journal    *syncjob.Health    `json:"journal,omitempty"`
+	Posted     bool               `json:"posted"`
+	RowsSent   int                `json:"rows_sent"`
+	Result     *result.Result     `json:"result,omitempty"`
+	FailedRows []failedRow        `json:"failed_rows"`
+	Outcome    syncjob.Outcome    `json:"outcome,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	ExitCode   int                `json:"exit_code"`
 }
 
 type problem struct {
@@ -85,8 +153,29 @@ type failedRow struct {
 	Row      int    `json:"row"`
 	Line     int    `json:"line"`
 	Username string `json:"username"`
-	Field    string `json:"field,omitempty"`
-	Message  string `json:"message"`
+	// Type, Role and Contact are a contacts row's, as in -failures.
+	Type    string `json:"type,omitempty"`
+	Role    string `json:"role,omitempty"`
+	Contact string `json:"contact,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// The imports -import names.
+const (
+	importUserGroups = "user-groups"
+	importContacts   = "contacts"
+)
+
+// flags are the command line.
+type flags struct {
+	url, tenant, user, pwFile, authCharset     string
+	file, encoding, comma, mapSpec             string
+	importName, contactsMode                   string
+	libFile, sysFile, caFile                   string
+	state, maxRemovals, failures               string
+	full, plan, force, history, dryRun, asJSON bool
+	timeout                                    time.Duration
 }
 
 // job is one run of the command.
@@ -95,6 +184,7 @@ type job struct {
 	stdout, stderr io.Writer
 	jsonOut        bool
 	rep            report
+	progressShown  atomic.Bool // the upload's progress was printed on a terminal
 }
 
 // fail records an error, prints it and returns its exit code.
@@ -128,216 +218,626 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	return code
 }
 
-func (j *job) run(args []string, getenv func(string) string) int {
+func (j *job) parse(args []string) (*flags, int) {
+	var f flags
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(j.stderr)
-	url := fs.String("url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
-	tenant := fs.String("tenant", "", "the tenantId, if the site has tenants")
-	user := fs.String("user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD")
-	file := fs.String("file", "", "the CSV to post, or - for standard input")
-	mapSpec := fs.String("map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House'")
-	libFile := fs.String("library-groups", "", "a file of the library groups defined in Infiniti, one per line")
-	sysFile := fs.String("system-groups", "", "a file of the system groups defined in Infiniti, one per line")
-	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's")
-	dryRun := fs.Bool("dry-run", false, "check the file only; send nothing")
-	fs.BoolVar(&j.jsonOut, "json", false, "print a machine-readable report on standard output")
-	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	cli.SetUsage(fs, `Usage: sync -file PATH -url URL -user NAME [-state DIR] [flags]
+       sync -file PATH -dry-run [flags]
+       sync -file PATH -url URL -state DIR -plan [flags]
+       sync -url URL -state DIR -history
+       sync -import contacts -file PATH ... [-contacts-mode MODE] [flags]
+
+Checks an SMS export of user groups (or, with -import contacts, of contacts:
+the email addresses and phone numbers of patrons and their guardians) and
+posts it to a school's Infiniti. With -state DIR it sends only what changed
+since the last run, refuses an export that would take too much away, and
+keeps a history. The password comes from the environment variable
+INFINITI_PASSWORD or from -password-file; never from a flag value.`, `Exit codes: 0 every row imported (with -dry-run or -plan: the file passed),
+1 some rows failed, 2 usage error or a file that failed the check (nothing
+sent), 3 transport or authentication error, or another run holds the lock,
+4 refused by the safety limit (nothing sent).`)
+	fs.StringVar(&f.url, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
+	fs.StringVar(&f.tenant, "tenant", "", "the tenantId, if the site has tenants")
+	fs.StringVar(&f.user, "user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
+	fs.StringVar(&f.pwFile, "password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
+	fs.StringVar(&f.authCharset, "auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
+	fs.StringVar(&f.file, "file", "", "the export to post, or - for standard input")
+	fs.StringVar(&f.importName, "import", importUserGroups, "the import: user-groups, or contacts (the email addresses and phone numbers of patrons and their guardians)")
+	fs.StringVar(&f.contactsMode, "contacts-mode", string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts), "the contacts import's mode (with -import contacts); only the default has been seen in the field, any other name is sent unverified")
+	fs.StringVar(&f.encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
+	fs.StringVar(&f.comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
+	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House' (for contacts the columns are username, type, role, primary, addressee, contact, sms, scenarios)")
+	fs.StringVar(&f.libFile, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.sysFile, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust besides the system's")
+	fs.StringVar(&f.state, "state", "", "the journal's directory: send only what changed since the last run, guard against a broken export, keep a history")
+	fs.BoolVar(&f.full, "full", false, "send every row, not only those of new and changed users; still checked, guarded and recorded (needs -state)")
+	fs.BoolVar(&f.plan, "plan", false, "check and plan against the journal, print what would change, send nothing (needs -state)")
+	fs.StringVar(&f.maxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
+	fs.BoolVar(&f.force, "force", false, "go on past a refused safety limit; the journal records it (needs -state)")
+	fs.StringVar(&f.failures, "failures", "", "write every failed row to this file as CSV for library staff (line, row, the row's username and groups or, for contacts, its username, type, role and contact, code, field, message)")
+	fs.BoolVar(&f.history, "history", false, fmt.Sprintf("print the last %d runs from the journal and exit (needs -state)", historyRuns))
+	fs.BoolVar(&f.dryRun, "dry-run", false, "check the file only; send nothing (no journal needed)")
+	fs.BoolVar(&f.asJSON, "json", false, "print a machine-readable report on standard output")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "give up after this long")
+	code, err := cli.ParseFlags(fs, args)
+	j.jsonOut = f.asJSON
+	if code >= 0 {
+		if err != nil {
+			return nil, j.fail(code, "%v", err)
+		}
+		return nil, code
 	}
-	switch {
-	case fs.NArg() > 0:
-		return j.fail(exitUsage, "unexpected arguments %q; every input is a flag", fs.Args())
-	case *file == "":
-		return j.fail(exitUsage, "-file is required: the CSV to post, or - for standard input")
-	case *timeout <= 0:
-		return j.fail(exitUsage, "-timeout must be positive")
+	given := make(map[string]bool)
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	j.rep.Import = f.importName
+	if code := j.checkImport(&f, given); code >= 0 {
+		return nil, code
 	}
-	password := getenv("INFINITI_PASSWORD")
-	if !*dryRun {
-		switch {
-		case *url == "":
-			return j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
-		case *user == "":
-			return j.fail(exitUsage, "-user is required: the Infiniti import account")
-		case password == "":
-			return j.fail(exitUsage, "the environment variable INFINITI_PASSWORD is empty: set it to the password of -user")
+	// Flags that need the journal.
+	var needState []string
+	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.maxRemovals != ""} {
+		if set {
+			needState = append(needState, name)
 		}
 	}
-	j.rep.File = *file
+	slices.Sort(needState)
+	switch {
+	case f.state == "" && len(needState) > 0:
+		return nil, j.fail(exitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
+	case f.dryRun && (f.plan || f.history):
+		return nil, j.fail(exitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
+	case f.plan && f.history:
+		return nil, j.fail(exitUsage, "give -plan or -history, not both")
+	case f.history && f.url == "":
+		return nil, j.fail(exitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
+	case f.file == "" && !f.history:
+		return nil, j.fail(exitUsage, "-file is required: the export to post, or - for standard input")
+	case f.timeout <= 0:
+		return nil, j.fail(exitUsage, "-timeout must be positive")
+	case !f.dryRun && f.url == "":
+		return nil, j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
+	case !f.dryRun && !f.plan && !f.history && f.user == "":
+		return nil, j.fail(exitUsage, "-user is required: the Infiniti import account")
+	}
+	return &f, -1
+}
 
-	var opts []csvspec.ReaderOption
-	if *mapSpec != "" {
-		m, err := parseMap(*mapSpec)
+// checkImport checks -import and the flags that go with one import only.
+// It returns the exit code of a usage error, or -1.
+func (j *job) checkImport(f *flags, given map[string]bool) int {
+	switch f.importName {
+	case importUserGroups:
+		if given["contacts-mode"] {
+			return j.fail(exitUsage, "-contacts-mode is the mode of the contacts import: give it with -import contacts, or leave it out")
+		}
+	case importContacts:
+		var groups []string
+		for _, name := range []string{"library-groups", "system-groups"} {
+			if given[name] {
+				groups = append(groups, "-"+name)
+			}
+		}
+		if len(groups) > 0 {
+			return j.fail(exitUsage, "%s %s user groups, which a contacts file does not have: leave %s out with -import contacts",
+				strings.Join(groups, " and "), plural2(len(groups), "checks", "check"), plural2(len(groups), "it", "them"))
+		}
+		if err := client.ContactsMode(f.contactsMode).Validate(); err != nil {
+			return j.fail(exitUsage, "-contacts-mode: %s", cli.Flags.Message(err))
+		}
+	default:
+		return j.fail(exitUsage, "-import: unknown import %q; use %s (the default) or %s", f.importName, importUserGroups, importContacts)
+	}
+	return -1
+}
+
+// imp returns the syncjob import -import names (checked by parse).
+func (f *flags) imp() *syncjob.Import {
+	if f.importName == importContacts {
+		return syncjob.Contacts(client.ContactsMode(f.contactsMode))
+	}
+	return syncjob.UserGroups
+}
+
+func (j *job) run(args []string, getenv func(string) string) int {
+	f, code := j.parse(args)
+	if f == nil {
+		return code
+	}
+	j.rep.File = f.file
+
+	// Settings that need no file.
+	if err := cli.CheckEncoding(f.encoding); err != nil {
+		return j.fail(exitUsage, "-encoding: %v", err)
+	}
+	charset, err := cli.ParseAuthCharset(f.authCharset)
+	if err != nil {
+		return j.fail(exitUsage, "-auth-charset: %v", err)
+	}
+	var limits syncjob.Limits
+	if f.maxRemovals != "" {
+		if limits.MaxRemovals, err = syncjob.ParseLimit(f.maxRemovals); err != nil {
+			return j.fail(exitUsage, "-max-removals: %s", strings.TrimPrefix(err.Error(), "syncjob: "))
+		}
+	}
+	var ropts []csvspec.ReaderOption
+	if sep, err := cli.ParseComma(f.comma); err != nil {
+		return j.fail(exitUsage, "-comma: %v", err)
+	} else if sep != ',' {
+		ropts = append(ropts, csvspec.WithComma(sep))
+	}
+	if f.mapSpec != "" {
+		m, err := parseMap(f.mapSpec)
 		if err != nil {
 			return j.fail(exitUsage, "-map: %v", err)
 		}
-		opts = append(opts, csvspec.WithHeaderMap(m))
+		ropts = append(ropts, csvspec.WithHeaderMap(m))
 	}
 	var rules csvspec.Rules
-	var err error
-	if rules.LibraryGroups, err = readNames(*libFile); err != nil {
+	if rules.LibraryGroups, err = cli.ReadNames(f.libFile); err != nil {
 		return j.fail(exitUsage, "-library-groups: %v", err)
 	}
-	if rules.SystemGroups, err = readNames(*sysFile); err != nil {
+	if rules.SystemGroups, err = cli.ReadNames(f.sysFile); err != nil {
 		return j.fail(exitUsage, "-system-groups: %v", err)
 	}
 
-	path := *file
-	if path == "-" {
-		tmp, err := spool(j.stdin)
-		if err != nil {
-			return j.fail(exitUsage, "reading standard input: %v", err)
+	sj := &syncjob.Job{Import: f.imp(), Rules: rules, ReaderOptions: ropts, Limits: limits, Full: f.full, Force: f.force, Source: f.file}
+	if f.file == "-" {
+		sj.Source = "standard input"
+	}
+	pwSource := cli.PasswordEnv
+	if !f.dryRun {
+		c, code := j.client(f, getenv, charset)
+		if c == nil {
+			return code
 		}
-		defer os.Remove(tmp)
-		path = tmp
-	}
-
-	// Pre-flight.
-	if code := j.check(path, rules, opts); code != exitOK {
-		return code
-	}
-	if *dryRun {
-		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(j.rep.Rows, "row"), plural(len(j.rep.Problems), "warning"))
-		return exitOK
-	}
-
-	// The upload: the file as it is, or in canonical form if its header
-	// names are mapped.
-	upload := path
-	if *mapSpec != "" {
-		tmp, err := canonical(path, opts)
-		if err != nil {
-			return j.fail(exitUsage, "preparing the upload: %v", err)
+		sj.Client = c
+		if f.pwFile != "" {
+			pwSource = "the password in " + f.pwFile
 		}
-		defer os.Remove(tmp)
-		upload = tmp
+		if f.state != "" {
+			if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
+				return j.fail(exitUsage, "-state: %v", err)
+			}
+		}
 	}
 
-	copts := []client.Option{client.WithBasicAuth(*user, password), client.WithUserAgent("autosync-example-sync")}
-	if *tenant != "" {
-		copts = append(copts, client.WithTenant(*tenant))
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	if f.history {
+		return j.history(ctx, sj)
 	}
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
+
+	// Decode the export before anything else reads it. A file whose
+	// encoding is wrong goes through the job all the same, failing at
+	// once, so that the journal records the night's invalid file.
+	in := j.stdin
+	if f.file != "-" {
+		fh, err := os.Open(f.file)
 		if err != nil {
-			return j.fail(exitUsage, "-ca-file: %v", err)
+			return j.fail(exitUsage, "%v", err)
+		}
+		defer fh.Close()
+		in = fh
+	}
+	export, decodeErr := cli.Decode(in, f.encoding, "-encoding")
+	if decodeErr != nil {
+		decodeErr = fmt.Errorf("%s: %w", f.file, decodeErr)
+		export = errReader{decodeErr}
+	}
+	sniff := cli.NewSniffer(export)
+
+	var rep *syncjob.Report
+	switch {
+	case f.dryRun:
+		rep, err = (&syncjob.Job{Import: sj.Import, Rules: rules, ReaderOptions: ropts, Source: sj.Source}).Plan(ctx, sniff)
+	case f.plan:
+		rep, err = sj.Plan(ctx, sniff)
+	default:
+		rep, err = sj.Run(ctx, sniff)
+	}
+	if j.progressShown.Load() {
+		fmt.Fprintln(j.stderr)
+	}
+	if rep == nil {
+		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
+	}
+	code = j.outcome(f, rep, err, decodeErr, sniff, pwSource)
+	if f.failures != "" {
+		if werr := writeFailures(f.failures, rep); werr != nil {
+			fmt.Fprintln(j.stderr, "sync: -failures:", werr)
+			code = max(code, exitUsage)
+		}
+	}
+	return code
+}
+
+// client returns the school's client, or nil and the exit code. Without
+// -user (for -plan and -history) it has no credentials: it only names the
+// school in the journal.
+func (j *job) client(f *flags, getenv func(string) string, charset client.AuthCharset) (*client.Client, int) {
+	copts := []client.Option{client.WithUserAgent("autosync-example-sync")}
+	if isTerminal(j.stderr) && !f.plan && !f.history {
+		copts = append(copts, client.WithProgress(j.progress()))
+	}
+	if f.user != "" && !f.plan && !f.history {
+		password, err := cli.Password(getenv, cli.PasswordEnv, f.pwFile, "-password-file")
+		if err != nil {
+			return nil, j.fail(exitUsage, "%v", err)
+		}
+		copts = append(copts, client.WithBasicAuth(f.user, password), client.WithAuthCharset(charset))
+	}
+	if f.tenant != "" {
+		copts = append(copts, client.WithTenant(f.tenant))
+	}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, j.fail(exitUsage, "-ca-file: %v", err)
 		}
 		copts = append(copts, client.WithRootCAs(pem))
 	}
-	f, err := os.Open(upload)
+	c, err := client.New(f.url, copts...)
 	if err != nil {
-		return j.fail(exitUsage, "%v", err)
+		return nil, j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
-	defer f.Close()
-	if isTerminal(j.stderr) {
-		if st, err := f.Stat(); err == nil {
-			copts = append(copts, client.WithProgress(progress(j.stderr, st.Size())))
-		}
-	}
-	c, err := client.New(*url, copts...)
-	if err != nil {
-		return j.fail(exitUsage, "%v", err)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	res, err := c.ImportUserGroups(ctx, f)
-	j.rep.Posted = true
-	j.rep.Result = res
-	var ie *result.ImportError
-	if err != nil && !errors.As(err, &ie) {
-		return j.fail(exitTransport, "%v%s", err, transportHint(err))
-	}
-	j.say("%s", res.Summary)
-	if err == nil {
-		j.say("All %s imported.", plural(j.rep.Rows, "row"))
-		return exitOK
-	}
-	return j.failedRows(path, opts, res)
+	return c, exitOK
 }
 
-// check runs the pre-flight, prints its problems and returns exitUsage if
-// the file has errors.
-func (j *job) check(path string, rules csvspec.Rules, opts []csvspec.ReaderOption) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return j.fail(exitUsage, "%v", err)
+// outcome prints what the run did and returns its exit code.
+func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff *cli.Sniffer, pwSource string) int {
+	j.rep.Outcome = rep.Outcome
+	j.rep.Rows = rep.RowsRead
+	j.rep.Posted = rep.Sent
+	j.rep.RowsSent = rep.RowsSent
+	j.rep.Result = rep.Result
+	if rep.Plan != nil {
+		st := rep.Plan.Stats()
+		j.rep.Plan = &st
 	}
-	defer f.Close()
-	rep, err := csvspec.Check(f, rules, opts...)
-	if err != nil {
-		return j.fail(exitUsage, "checking %s: %v", j.rep.File, err)
+	if f.state != "" && !f.dryRun {
+		h := rep.Health
+		j.rep.Journal = &h
 	}
-	j.rep.Rows = rep.Rows
-	for _, p := range rep.Problems {
+	code := rep.Outcome.ExitCode()
+
+	if decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile {
+		return j.fail(code, "%v", decodeErr)
+	}
+	w1252 := j.problems(rep, f.encoding, sniff)
+	switch rep.Outcome {
+	case syncjob.OutcomeInvalidFile:
+		switch {
+		case w1252:
+			return j.fail(code, "%s is not UTF-8 (%s, the first on line %d) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.",
+				j.rep.File, plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"), firstLine(rep.Check, csvspec.CodeInvalidUTF8))
+		case rep.Check != nil && rep.Check.NumErrors() > 0:
+			return j.fail(code, "the file has %s (listed above); fix them and run again. Nothing was sent.", plural(rep.Check.NumErrors(), "error"))
+		}
+		return j.fail(code, "%s Nothing was sent.", sentence(cli.Flags.Message(err)))
+	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
+		return j.fail(code, "%s", cli.Flags.Message(err))
+	case syncjob.OutcomeCancelled:
+		return j.fail(code, "%s; raise -timeout if the file is large", cli.Flags.Message(err))
+	}
+
+	if rep.Plan != nil && !f.dryRun {
+		j.printPlan(f, rep.Plan)
+	}
+	if rep.Refusal != nil {
+		msg := cli.Flags.Message(rep.Refusal)
+		if rep.Outcome == syncjob.OutcomeRefused {
+			return j.fail(code, "%s", msg)
+		}
+		j.say("Going on past the limit (-force): %s", msg)
+	}
+	switch {
+	case f.dryRun:
+		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings(), "warning"))
+		return code
+	case f.plan:
+		j.say("Nothing was sent (-plan).")
+		return code
+	}
+	switch rep.Outcome {
+	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError:
+		return j.fail(code, "%s%s", cli.Flags.Message(err), transportHint(err, pwSource, f))
+	}
+	if rep.Result != nil {
+		j.say("%s", rep.Result.Summary)
+	}
+	if rep.Outcome == syncjob.OutcomeOK {
+		j.say("All %s imported.", plural(rep.RowsSent, "row"))
+		return code
+	}
+	return j.failedRows(f, rep)
+}
+
+// problems prints the check's problems, a few of each kind, and reports
+// whether the file reads as Windows-1252 (its invalid-UTF-8 errors are then
+// left out: one line with the fix says more than all of them).
+func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer) bool {
+	if rep.Check == nil {
+		return false
+	}
+	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && strings.EqualFold(encoding, "utf-8") && sniff.LooksLikeWindows1252()
+	shown := make(map[string]int)
+	severity := make(map[string]csvspec.Severity)
+	for _, p := range rep.Check.Problems {
+		p.Message = cli.Flags.Text(p.Message)
 		j.rep.Problems = append(j.rep.Problems, problem(p))
-		fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+		if w1252 && p.Code == csvspec.CodeInvalidUTF8 {
+			continue
+		}
+		limit := maxShown
+		if p.Code == csvspec.CodeBooleanSpelling {
+			limit = 1 // each says the same: Y/N is posted as True/False
+		}
+		severity[p.Code] = p.Severity
+		if shown[p.Code]++; shown[p.Code] <= limit {
+			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+		}
 	}
-	if err := rep.Err(); err != nil {
-		return j.fail(exitUsage, "the file has %s (listed above); fix them in the SMS export and run again. Nothing was sent.", plural(len(rep.Errors()), "error"))
+	for _, code := range slices.Sorted(maps.Keys(shown)) {
+		limit := maxShown
+		if code == csvspec.CodeBooleanSpelling {
+			limit = 1
+		}
+		if n := rep.Check.Count(code); n > limit {
+			where := fmt.Sprintf("-json lists the first %d", csvspec.MaxProblemsPerCode)
+			if severity[code] == csvspec.SeverityError {
+				where += ", -failures every error"
+			}
+			fmt.Fprintf(j.stderr, "%s: %d more problems [%s] not shown (%s)\n", j.rep.File, n-limit, code, where)
+		}
 	}
-	return exitOK
+	return w1252
 }
 
-// failedRows joins the failed rows back to their usernames and lines,
-// prints them and returns exitRowsFail.
-func (j *job) failedRows(path string, opts []csvspec.ReaderOption, res *result.Result) int {
-	failed := make(map[int]result.RowOutcome)
-	for _, d := range res.Failures() {
-		failed[d.Row] = d
-	}
-	found := make(map[int]csvspec.Record)
-	if f, err := os.Open(path); err == nil {
-		for rec, err := range csvspec.NewReader(f, opts...).All() {
-			if _, ok := failed[rec.Row]; ok && err == nil {
-				found[rec.Row] = rec
-			}
+func firstLine(rep *csvspec.Report, code string) int {
+	for _, p := range rep.Problems {
+		if p.Code == code {
+			return p.Line
 		}
-		f.Close()
 	}
-	for _, d := range res.Failures() {
-		rec := found[d.Row]
-		fr := failedRow{Row: d.Row, Line: rec.Line, Username: rec.Username, Field: d.Field(), Message: strings.TrimSpace(d.Message)}
+	return 0
+}
+
+// printPlan prints the plan's counts and, with -plan, the users it
+// changes.
+func (j *job) printPlan(f *flags, p *syncjob.Plan) {
+	st := p.Stats()
+	switch {
+	case f.state == "":
+		// No journal: every row is sent, as a plain upload.
+		return
+	case st.FirstRun:
+		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
+	default:
+		noun := "membership"
+		if f.importName == importContacts {
+			noun = "contact row"
+		}
+		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %d removed; %s would lose something; %s to send.",
+			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, noun), st.Removed, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
+	}
+	if !f.plan {
+		return
+	}
+	n := 0
+	for u := range p.Users() {
+		if n++; n > 2*maxShown {
+			continue
+		}
+		if f.importName == importContacts {
+			// A contact is a whole row: one line each.
+			j.say("  %-7s %s", u.Kind, u.Username)
+			for _, it := range u.Removed {
+				j.say("            - %s", it.Value)
+			}
+			for _, it := range u.Added {
+				j.say("            + %s", it.Value)
+			}
+			continue
+		}
+		j.say("  %-7s %s%s%s", u.Kind, u.Username, items(" +", u.Added), items(" -", u.Removed))
+	}
+	if n > 2*maxShown {
+		j.say("  ... and %d more users (-json lists the counts)", n-2*maxShown)
+	}
+	switch {
+	case f.importName == importContacts && st.Gone > 0:
+		j.say("Users gone from the export are never sent, so Infiniti keeps their contacts: a mode that replaces the contacts of the patrons in the file does not touch the others. Remove them in Infiniti if they must go.")
+	case f.importName == importUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
+		j.say("Users gone from the export are never sent, so Infiniti keeps what they had; a membership removed here is removed in Infiniti only if its import replaces a user's groups. Act in Infiniti if they must go.")
+	}
+}
+
+func items(sign string, its []syncjob.Item) string {
+	var b strings.Builder
+	for _, it := range its {
+		b.WriteString(sign + it.String())
+	}
+	return b.String()
+}
+
+// failedRows prints the rows Infiniti did not take, joined back to the
+// export, and returns exitRowsFail.
+func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
+	n := 0
+	for _, fl := range rep.Failures {
+		if fl.Row == 0 {
+			continue
+		}
+		fr := failedRow{Row: fl.Row, Line: fl.Line, Username: fl.Username(), Field: fl.Field, Message: strings.TrimSpace(fl.Message)}
+		who := fr.Username
+		if f.importName == importContacts {
+			c := syncjob.Row{Fields: fl.Fields}.Contact()
+			fr.Type, fr.Role, fr.Contact = string(c.Type), string(c.Role), c.Address
+			who = strings.Join(slices.DeleteFunc([]string{fr.Username, fr.Role, fr.Type, fr.Contact}, func(s string) bool { return s == "" }), " ")
+		}
+		hint := rowHint(f.importName, fr.Field, fl.Fields)
+		if fl.Code == syncjob.CodeUnknownOutcome {
+			// Read fail-closed: the wording may be a success the SDK
+			// does not know yet.
+			hint = " (not an outcome known as a success, so the row counts as failed)"
+		}
 		j.rep.FailedRows = append(j.rep.FailedRows, fr)
-		j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, fr.Username, fr.Message, rowHint(fr.Field, rec))
+		if n++; n <= 2*maxShown {
+			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, fr.Message, hint)
+		}
 	}
-	if len(failed) == 0 {
+	switch {
+	case n == 0:
 		j.say("Infiniti reports a failure but names no failed row; see the summary above.")
+	case n > 2*maxShown:
+		j.say("... and %d more failed rows. By cause:", n-2*maxShown)
+		for _, c := range rep.Causes() {
+			j.say("  %v", c)
+		}
+		if f.failures == "" {
+			j.say("Give -failures FILE to write every failed row for library staff.")
+		}
+	}
+	if f.state != "" {
+		j.say("The users of the failed rows are sent again on the next run.")
 	}
 	return exitRowsFail
 }
 
-// plural returns "1 row" or "2 rows".
-func plural(n int, noun string) string {
+// history prints the last runs of the school from the journal.
+func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
+	runs, health, err := sj.History(ctx, historyRuns)
+	if err != nil {
+		return j.fail(exitTransport, "%s", cli.Flags.Message(err))
+	}
+	j.rep.Journal = &health
+	j.rep.File = ""
+	w := j.stdout
+	if j.jsonOut {
+		w = j.stderr
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(w, "No runs recorded for %s in the journal.\n", sj.Key())
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "START\tMODE\tOUTCOME\tROWS\tSENT\tCREATED/UPDATED/FAILED\tNOTE")
+	for _, r := range runs {
+		counts := "-"
+		if r.Result != nil {
+			counts = fmt.Sprintf("%d/%d/%d", r.Result.Created, r.Result.Updated, r.Result.Failed)
+		}
+		note := r.Error
+		if r.Forced {
+			note = strings.TrimSpace("forced past " + r.Overridden + " " + note)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Flags.Text(note), 100))
+	}
+	tw.Flush()
+	last := "never"
+	if !health.LastSuccess.IsZero() {
+		last = health.LastSuccess.Local().Format("2006-01-02 15:04")
+	}
+	fmt.Fprintf(w, "Last success: %s; %s failed or refused since.\n", last, plural(health.FailuresSince, "run"))
+	return exitOK
+}
+
+// oneLine cuts s to at most n runes.
+func oneLine(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// writeFailures writes the report's failures to path as CSV, readable by
+// this account only: the rows hold student usernames.
+func writeFailures(path string, rep *syncjob.Report) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = rep.WriteFailures(fh)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sentence returns s ending with a full stop.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// plural returns "1 row" or "2 rows"; with a third argument, the plural
+// form is given whole ("1 row sent was", "2 rows sent were").
+func plural(n int, noun string, many ...string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func rowHint(field string, rec csvspec.Record) string {
+// plural2 returns one or many by n.
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// rowHint returns advice for a row Infiniti failed, from the import, the
+// field Infiniti names and the row's values (for user groups username,
+// library-group, system-group).
+func rowHint(imp, field string, values []string) string {
+	if imp == importContacts {
+		if field == csvspec.ColumnUsername {
+			return " (the user must exist in Infiniti before its contacts can be imported)"
+		}
+		return ""
+	}
+	value := func(i int) string {
+		if i < len(values) {
+			return values[i]
+		}
+		return ""
+	}
 	switch field {
 	case csvspec.ColumnLibraryGroup:
-		return fmt.Sprintf(" (create library group %q in Infiniti first, or correct it in the SMS)", rec.LibraryGroup)
+		return fmt.Sprintf(" (create library group %q in Infiniti first, or correct it in the SMS)", value(1))
 	case csvspec.ColumnSystemGroup:
-		return fmt.Sprintf(" (create system group %q in Infiniti first, or correct it in the SMS)", rec.SystemGroup)
+		return fmt.Sprintf(" (create system group %q in Infiniti first, or correct it in the SMS)", value(2))
 	case csvspec.ColumnUsername:
 		return " (the user must exist in Infiniti before it can be put in groups)"
 	}
 	return ""
 }
 
-func transportHint(err error) string {
+// transportHint returns advice for a transport or authentication error.
+// pwSource says where the password came from.
+func transportHint(err error, pwSource string, f *flags) string {
 	switch {
 	case errors.Is(err, client.ErrUnauthorized):
-		return "; check -user and INFINITI_PASSWORD"
+		return "; check -user and " + pwSource
 	case errors.Is(err, client.ErrForbidden):
 		return "; give -user system administration privileges in Infiniti"
+	case errors.Is(err, client.ErrNotFound) && f.importName == importContacts && client.ContactsMode(f.contactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts:
+		return fmt.Sprintf("; check -url, and -contacts-mode: %q is not a mode seen in the field (only %s is), and this Infiniti may not know it", f.contactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	case errors.Is(err, client.ErrNotFound):
 		return "; check -url"
-	case errors.Is(err, client.ErrCertificate):
-		return "; for a private certificate authority pass its certificate with -ca-file"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "; raise -timeout if the file is large"
 	}
@@ -361,80 +861,6 @@ func parseMap(spec string) (map[string]string, error) {
 	return m, nil
 }
 
-// readNames reads one group name per line; blank lines are skipped. An
-// empty path gives nil: that kind of group is not checked.
-func readNames(path string) ([]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	names := []string{}
-	for line := range strings.SplitSeq(strings.TrimPrefix(string(b), "\ufeff"), "\n") {
-		if line = strings.TrimSuffix(line, "\r"); line != "" {
-			names = append(names, line)
-		}
-	}
-	return names, nil
-}
-
-// spool copies r to a temporary file, so that it can be checked and then
-// posted (and re-sent on a retry) without being held in memory.
-func spool(r io.Reader) (string, error) {
-	f, err := os.CreateTemp("", "autosync-*.csv")
-	if err != nil {
-		return "", err
-	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-// canonical rewrites a checked file with mapped header names into the
-// canonical form Infiniti reads. Rows keep their numbers: the check passed,
-// so every row is read.
-func canonical(path string, opts []csvspec.ReaderOption) (string, error) {
-	in, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer in.Close()
-	out, err := os.CreateTemp("", "autosync-*.csv")
-	if err != nil {
-		return "", err
-	}
-	err = writeCanonical(out, csvspec.NewReader(in, opts...))
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(out.Name())
-		return "", err
-	}
-	return out.Name(), nil
-}
-
-func writeCanonical(out io.Writer, r *csvspec.Reader) error {
-	w := csvspec.NewWriter(out)
-	for rec, err := range r.All() {
-		if err != nil {
-			return fmt.Errorf("the file changed after the check: %w", err)
-		}
-		if err := w.Write(rec.UserGroup); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
-}
-
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
@@ -444,16 +870,15 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progress prints the upload's progress at most once per MiB.
-func progress(w io.Writer, total int64) func(int64) {
+// progress returns a function that prints the upload's progress on
+// standard error (a terminal), at most once per MiB.
+func (j *job) progress() func(int64) {
 	var last atomic.Int64
 	return func(sent int64) {
-		if mib := sent >> 20; mib > last.Load() || sent == total {
+		if mib := sent >> 20; mib > last.Load() {
 			last.Store(mib)
-			fmt.Fprintf(w, "\rsent %d of %d MiB", mib, total>>20)
-			if sent == total {
-				fmt.Fprintln(w)
-			}
+			j.progressShown.Store(true)
+			fmt.Fprintf(j.stderr, "\rsent %d MiB ", mib)
 		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -25,6 +28,8 @@ func TestSync(t *testing.T) {
 	ca := exampletest.CAFile(t, srv)
 	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
 	post := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca}
+	pwFile := passwordFile(t, clienttest.DefaultPassword+"\r\n", 0o600)
+	openPWFile := passwordFile(t, clienttest.DefaultPassword, 0o644)
 
 	tests := []struct {
 		name     string
@@ -35,6 +40,9 @@ func TestSync(t *testing.T) {
 		stdout   []string
 		stderr   []string
 		requests int
+		posted   string // the CSV the server received, if a request is made
+		// stderrLines, if not 0, is how many lines stderr must have.
+		stderrLines int
 	}{
 		{
 			name:   "dry run passes",
@@ -56,7 +64,7 @@ func TestSync(t *testing.T) {
 			stderr: []string{
 				"testdata/bad.csv: line 3 (row 2), username: error: the username is empty",
 				`testdata/bad.csv: line 4 (row 3), library-group: error: library group "blue" is not defined in Infiniti; did you mean "Blue"?`,
-				"sync: the file has 2 errors (listed above); fix them in the SMS export and run again. Nothing was sent.",
+				"sync: the file has 2 errors (listed above); fix them and run again. Nothing was sent.",
 			},
 		},
 		{
@@ -100,7 +108,91 @@ func TestSync(t *testing.T) {
 			stderr:   []string{"certificate", "-ca-file"},
 			requests: 0,
 		},
-		{name: "no password", args: append([]string{"-file", "testdata/canonical.csv"}, post...), code: 2, stderr: []string{"INFINITI_PASSWORD is empty"}},
+		{
+			name:     "Windows-1252 export read with -encoding",
+			args:     append([]string{"-file", "testdata/export_windows1252.csv", "-encoding", "windows-1252"}, post...),
+			env:      pw,
+			code:     0,
+			stdout:   []string{"All 2 rows imported."},
+			requests: 1,
+			posted:   "username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n",
+		},
+		{
+			name: "Windows-1252 export without -encoding",
+			args: []string{"-file", "testdata/export_windows1252.csv", "-dry-run"},
+			code: 2,
+			stderr: []string{
+				"sync: testdata/export_windows1252.csv is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.\n",
+			},
+			stderrLines: 1,
+		},
+		{
+			name:     "UTF-16 LE export (Excel's Unicode text)",
+			args:     append([]string{"-file", "testdata/export_utf16le.csv", "-encoding", "utf-16"}, post...),
+			env:      pw,
+			code:     0,
+			requests: 1,
+			posted:   "username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n",
+		},
+		{
+			name:     "UTF-16 BE export from standard input",
+			args:     append([]string{"-file", "-", "-encoding", "UTF-16"}, post...),
+			stdin:    mustRead(t, "testdata/export_utf16be.csv"),
+			env:      pw,
+			code:     0,
+			requests: 1,
+			posted:   "username,library-group,system-group\nzoë.nguyen,Blue,Students\nmjones,Red,Staff\n",
+		},
+		{
+			name:   "UTF-16 export without -encoding",
+			args:   []string{"-file", "testdata/export_utf16le.csv", "-dry-run"},
+			code:   2,
+			stderr: []string{"sync: testdata/export_utf16le.csv: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with -encoding utf-16\n"},
+		},
+		{
+			name:   "UTF-8 export read as Windows-1252",
+			args:   []string{"-file", "testdata/sms_export.csv", "-encoding", "windows-1252", "-dry-run"},
+			code:   2,
+			stderr: []string{"it is UTF-8 already, not windows-1252; leave out -encoding"},
+		},
+		{name: "unknown encoding", args: []string{"-file", "testdata/canonical.csv", "-encoding", "latin-1", "-dry-run"}, code: 2, stderr: []string{`-encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`}},
+		{
+			name:     "password file",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-password-file", pwFile}, post...),
+			code:     0,
+			requests: 1,
+		},
+		{
+			name:     "wrong password in a password file",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-password-file", passwordFile(t, "wrong\n", 0o600)}, post...),
+			code:     3,
+			stderr:   []string{"check -user and the password in "},
+			requests: 1,
+		},
+		{
+			name:   "password file and environment",
+			args:   append([]string{"-file", "testdata/canonical.csv", "-password-file", pwFile}, post...),
+			env:    pw,
+			code:   2,
+			stderr: []string{"the password is given twice, in -password-file and in the environment variable INFINITI_PASSWORD"},
+		},
+		{
+			name:     "password file readable by others",
+			args:     append([]string{"-file", "testdata/canonical.csv", "-password-file", openPWFile}, post...),
+			code:     onUnix(2, 0),
+			stderr:   onUnix([]string{"has permissions 0644, open to other accounts; make it readable by this account only: chmod 600 " + openPWFile}, nil),
+			requests: onUnix(0, 1),
+		},
+		{
+			name:   "a Go option's advice becomes a flag",
+			args:   []string{"-file", "testdata/canonical.csv", "-url", srv.URL + "?tenantId=t1", "-user", "a"},
+			env:    pw,
+			code:   2,
+			stderr: []string{"sync: the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with -tenant, not in the URL\n"},
+		},
+		{name: "help", args: []string{"-h"}, code: 0, stderr: []string{"-password-file", "-encoding"}},
+		{name: "stray argument", args: []string{"-file", "x.csv", "now"}, code: 2, stderr: []string{`unexpected arguments ["now"]`}},
+		{name: "no password", args: append([]string{"-file", "testdata/canonical.csv"}, post...), code: 2, stderr: []string{"no password: set the environment variable INFINITI_PASSWORD, or give -password-file"}},
 		{name: "no file", args: post, env: pw, code: 2, stderr: []string{"-file is required"}},
 		{name: "no url", args: []string{"-file", "testdata/canonical.csv", "-user", "a"}, env: pw, code: 2, stderr: []string{"-url is required"}},
 		{name: "bad map", args: []string{"-file", "testdata/canonical.csv", "-map", "username", "-dry-run"}, code: 2, stderr: []string{"-map: \"username\" is not column=SMS header"}},
@@ -126,12 +218,23 @@ func TestSync(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
 				}
 			}
+			if n := strings.Count(stderr.String(), "\n"); tt.stderrLines != 0 && n != tt.stderrLines {
+				t.Errorf("stderr has %d lines, want %d:\n%s", n, tt.stderrLines, &stderr)
+			}
 			reqs := srv.Requests()[before:]
 			if len(reqs) != tt.requests {
 				t.Fatalf("server received %d requests, want %d", len(reqs), tt.requests)
 			}
+			if tt.posted != "" {
+				if diff := cmp.Diff(tt.posted, string(reqs[0].CSV)); diff != "" {
+					t.Errorf("posted CSV (-want +got):\n%s", diff)
+				}
+			}
 			if strings.Contains(stdout.String()+stderr.String(), clienttest.DefaultPassword) {
 				t.Errorf("the password was printed")
+			}
+			if goOption.MatchString(stdout.String() + stderr.String()) {
+				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
 			}
 		})
 	}
@@ -141,6 +244,33 @@ func TestSync(t *testing.T) {
 			t.Errorf("posted CSV is not canonical:\n%s", r.CSV)
 		}
 	}
+}
+
+// goOption matches the name of an SDK option, which a person running the
+// program never sees.
+var goOption = regexp.MustCompile(`\bWith[A-Z]`)
+
+// passwordFile writes content to a password file with exactly mode and
+// returns its path.
+func passwordFile(t *testing.T, content string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "password.txt")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// onUnix returns unix on Unix, where permission bits are checked, and
+// windows on Windows, where they are not.
+func onUnix[T any](unix, windows T) T {
+	if runtime.GOOS == "windows" {
+		return windows
+	}
+	return unix
 }
 
 func mustRead(t *testing.T, path string) string {
@@ -167,8 +297,9 @@ func TestSyncJSON(t *testing.T) {
 	}
 	failure := "Field (library-group) Library group (Gold) does not exist. User failed to import: Field (library-group) Library group (Gold) does not exist."
 	want := map[string]any{
-		"file": "testdata/sms_export.csv",
-		"rows": float64(3),
+		"import": "user-groups",
+		"file":   "testdata/sms_export.csv",
+		"rows":   float64(3),
 		"problems": []any{map[string]any{
 			"row": float64(0), "line": float64(1), "code": "extra-column", "severity": "warning",
 			"message": `header column 2 "Surname" is not a user-groups column; Infiniti ignores it (remove it, or map it onto a user-groups column if it holds one)`,
@@ -181,6 +312,13 @@ func TestSyncJSON(t *testing.T) {
 		},
 		"failed_rows": []any{map[string]any{"row": float64(2), "line": float64(3), "username": "S1002", "field": "library-group", "message": failure}},
 		"exit_code":   float64(1),
+		"outcome":     "rows-failed",
+		"rows_sent":   float64(3),
+		"plan": map[string]any{
+			"mode": "full", "first_run": true, "last_users": float64(0), "users": float64(3), "rows": float64(3),
+			"users_new": float64(3), "users_changed": float64(0), "users_unchanged": float64(0), "users_gone": float64(0),
+			"users_losing": float64(0), "added": float64(6), "removed": float64(0), "rows_to_send": float64(3),
+		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON report (-want +got):\n%s", diff)
@@ -193,27 +331,217 @@ func TestSyncJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	wantRep := report{File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{},
+	wantRep := report{Import: "user-groups", File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{}, Outcome: "invalid-file",
 		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
 	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
 	}
 }
 
+// TestSyncDialects: exports as real tools save them (semicolons, tabs,
+// Excel's Unicode text, Excel's empty rows, a mistyped -map) each give one
+// or two lines that say what to do, and are read with the flag they name.
+func TestSyncDialects(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue House", "Red House"), clienttest.WithSystemGroups("Year 7", "Year 8"))
+	defer srv.Close()
+	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
+	post := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv)}
+	const sms = "username=Student Code,library-group=House,system-group=Year Level"
+	extra := func(file string) string {
+		return "testdata/" + file + `: line 1 (header): warning: header columns 2 "Surname", 3 "Given Name" are not user-groups columns; Infiniti ignores them (remove them, or map one onto a user-groups column if it holds one) [extra-column]`
+	}
+	const posted = "username,library-group,system-group\nS1001,Blue House,Year 7\nS1002,Red House,Year 8\nS1003,,Year 7\n"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string // the whole of stderr, line by line
+		posted string   // the CSV the server received; "" for no request
+	}{
+		{
+			name: "semicolons without -comma",
+			args: []string{"-file", "testdata/semicolon.csv", "-map", sms, "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/semicolon.csv: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); run again with -comma ';' (the file is posted rewritten with commas, the only separator Infiniti reads) [wrong-separator]`,
+				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+			},
+		},
+		{
+			name:   "semicolons with -comma",
+			args:   append([]string{"-file", "testdata/semicolon.csv", "-map", sms, "-comma", ";"}, post...),
+			code:   0,
+			stdout: []string{"All 3 rows imported."},
+			stderr: []string{extra("semicolon.csv")},
+			posted: posted,
+		},
+		{
+			name: "tabs without -comma",
+			args: []string{"-file", "testdata/tab.txt", "-map", sms, "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/tab.txt: line 1 (header): error: the header is separated by tabs, not commas (","); run again with -comma 'tab' (the file is posted rewritten with commas, the only separator Infiniti reads) [wrong-separator]`,
+				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+			},
+		},
+		{
+			name:   "tabs with -comma tab",
+			args:   append([]string{"-file", "testdata/tab.txt", "-map", sms, "-comma", "tab"}, post...),
+			code:   0,
+			stderr: []string{extra("tab.txt")},
+			posted: posted,
+		},
+		{
+			name:   "Excel's Unicode text without -encoding",
+			args:   []string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-comma", "tab", "-dry-run"},
+			code:   2,
+			stderr: []string{`sync: testdata/unicode_text_utf16le.txt: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with -encoding utf-16`},
+		},
+		{
+			name:   "Excel's Unicode text",
+			args:   append([]string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-comma", "tab", "-encoding", "utf-16"}, post...),
+			code:   0,
+			stderr: []string{extra("unicode_text_utf16le.txt")},
+			posted: posted,
+		},
+		{
+			name: "Excel's empty rows are warned about, left out, and the rows after them joined right",
+			args: append([]string{"-file", "testdata/excel_trailing_commas.csv"}, post...),
+			code: 1,
+			stdout: []string{
+				"1 user failed.",
+				`row 2 (line 4, S1002): Field (library-group) Library group (Gold House) does not exist.`,
+			},
+			stderr: []string{
+				"testdata/excel_trailing_commas.csv: line 3 (row 2): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+				"testdata/excel_trailing_commas.csv: line 5 (row 4): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+				"testdata/excel_trailing_commas.csv: line 6 (row 5): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+			},
+			posted: "username,library-group,system-group\nS1001,Blue House,Year 7\nS1002,Gold House,Year 8\n",
+		},
+		{
+			name: "a mistyped -map",
+			args: []string{"-file", "testdata/semicolon.csv", "-comma", ";", "-map", "username=Student code,library-group=House,system-group=Year Level", "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/semicolon.csv: line 1 (header), username: error: -map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct -map. The file's header is: "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
+				extra("semicolon.csv"),
+				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+			},
+		},
+		{name: "a bad -comma", args: []string{"-file", "testdata/tab.txt", "-comma", "semicolon", "-dry-run"}, code: 2, stderr: []string{`sync: -comma: "semicolon" is not a separator; give one character, such as ';', or the word tab`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, env(pw), nil, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, &stdout, &stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
+				}
+			}
+			got := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			if stderr.Len() == 0 {
+				got = nil
+			}
+			if diff := cmp.Diff(tt.stderr, got); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+			reqs := srv.Requests()[before:]
+			switch {
+			case tt.posted == "" && len(reqs) > 0:
+				t.Errorf("%d requests, want none", len(reqs))
+			case tt.posted != "" && len(reqs) != 1:
+				t.Errorf("%d requests, want 1", len(reqs))
+			case tt.posted != "":
+				if diff := cmp.Diff(tt.posted, string(reqs[0].CSV)); diff != "" {
+					t.Errorf("posted CSV (-want +got):\n%s", diff)
+				}
+			}
+			if goOption.MatchString(stdout.String() + stderr.String()) {
+				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
+			}
+		})
+	}
+}
+
+// TestSyncAuthCharset: a server that reads credentials as ISO-8859-1
+// refuses the default UTF-8 with advice to use -auth-charset latin1, and
+// takes them with it.
+func TestSyncAuthCharset(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLatin1Credentials(), clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	post := []string{"-file", "testdata/canonical.csv", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv)}
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{post, 3, "try -auth-charset latin1"},
+		{append([]string{"-auth-charset", "latin1"}, post...), 0, ""},
+		{append([]string{"-auth-charset", "UTF-8"}, post...), 3, "try -auth-charset latin1"},
+		{append([]string{"-auth-charset", "ascii"}, post...), 2, `-auth-charset: unknown charset "ascii"; use utf-8 (the default) or latin1`},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.args, env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%q: exit code %d, want %d; stderr lacks %q?\n%s", tt.args[:2], code, tt.code, tt.stderr, &stderr)
+		}
+		if goOption.MatchString(stderr.String()) {
+			t.Errorf("the output names a Go option:\n%s", &stderr)
+		}
+	}
+}
+
 // TestSyncBinary runs the built program, exit codes included.
 func TestSyncBinary(t *testing.T) {
 	bin := exampletest.Build(t)
+	pwFile := passwordFile(t, "x\n", 0o600)
 	tests := []struct {
+		env  []string
 		args []string
 		code int
 	}{
-		{[]string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
-		{[]string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
-		{[]string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
+		{nil, []string{"-h"}, 0},
+		{nil, []string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
+		{nil, []string{"-file", "testdata/export_windows1252.csv", "-encoding", "windows-1252", "-dry-run"}, 0},
+		{nil, []string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
+		{nil, []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-map", contactsMap, "-dry-run"}, 0},
+		{nil, []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-library-groups", "testdata/library_groups.txt", "-dry-run"}, 2},
+		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
+		{nil, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 3},
+		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a", "-password-file", pwFile}, 2},
 	}
+	// With a journal: a first run, then an empty export refused (exit 4).
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Staff"))
+	defer srv.Close()
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	school := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", t.TempDir()}
+	pw := []string{"INFINITI_PASSWORD=" + clienttest.DefaultPassword}
+	tests = append(tests, []struct {
+		env  []string
+		args []string
+		code int
+	}{
+		{pw, append([]string{"-file", "testdata/canonical.csv"}, school...), 0},
+		{pw, append([]string{"-file", empty}, school...), 4},
+		{nil, append([]string{"-file", empty, "-plan"}, school...), 4},
+		{nil, append([]string{"-history"}, school...), 0},
+	}...)
 	for _, tt := range tests {
-		if _, code := exampletest.RunBinary(t, bin, []string{"INFINITI_PASSWORD=x"}, tt.args...); code != tt.code {
-			t.Errorf("%q: exit code %d, want %d", tt.args, code, tt.code)
+		// The job's environment may hold a real INFINITI_PASSWORD: clear it.
+		env := append([]string{"INFINITI_PASSWORD="}, tt.env...)
+		if _, code := exampletest.RunBinary(t, bin, env, tt.args...); code != tt.code {
+			t.Errorf("%q %q: exit code %d, want %d", tt.env, tt.args, code, tt.code)
 		}
 	}
 }

@@ -1,0 +1,433 @@
+package syncjob
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A DirJournal is the default Journal: a directory with one folder per key,
+// named from the key (host, tenant and import, and a short hash of the whole
+// key, with any character that is not safe in a file name on Windows, macOS
+// or Linux replaced). Each folder holds
+//
+//	state.csv     the last accepted state: a canonical CSV sorted by username, for people to open
+//	runs.jsonl    the run log, one JSON object per line, newest last
+//	runs.1.jsonl  the previous run log, once runs.jsonl reached MaxRuns lines
+//	key.json      the key the folder belongs to
+//	lock          the lock file
+//	lock.info     the process id, host and start time of the run holding the lock
+//
+// # Crash safety
+//
+// A new state is written to a temporary file, flushed to disk (fsync),
+// renamed over state.csv and the folder is flushed, so that a process killed
+// at any moment leaves either the previous state or the new one, whole
+// (where the file system cannot flush a folder, that step is skipped). A
+// run record is appended as one line and flushed; a torn last line, from a
+// process killed while writing it, is skipped when the log is read. On
+// Windows a folder cannot be flushed: that step is skipped there, which
+// leaves a small window, after a power failure rather than a killed
+// process, in which the rename may be lost (the previous state is then
+// still whole). Windows also refuses to replace a file another program has
+// open, such as state.csv open in Excel: the commit retries for a few
+// seconds, then fails with an error saying to close the file.
+//
+// # Locking
+//
+// The lock is held by the operating system for as long as the run's process
+// lives: flock(2) on Linux, macOS and the BSDs, a lock file opened without
+// sharing on Windows. A killed run therefore never leaves a lock behind.
+// A second run for the same key fails at once with a *LockedError that
+// names the first run's process id and start time, read from lock.info
+// (written just after the lock is taken: a second run in that instant gets
+// a *LockedError without them, or with those of an earlier run). Different
+// keys run in parallel. On other systems locking is not
+// supported and Lock fails.
+//
+// The folders and files are created readable by their owner only: they
+// hold usernames.
+type DirJournal struct {
+	dir string
+}
+
+// OpenDir returns the directory journal in dir, creating dir if it does not
+// exist. It returns an error if dir cannot be created or is not a
+// directory.
+func OpenDir(dir string) (*DirJournal, error) {
+	if dir == "" {
+		return nil, errors.New("syncjob: OpenDir: the directory is empty; give the directory that keeps the sync's state")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("syncjob: creating the journal directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: opening the journal directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("syncjob: the journal directory %s is not a directory", dir)
+	}
+	return &DirJournal{dir: dir}, nil
+}
+
+// Dir returns the folder that holds key's state and run log.
+func (j *DirJournal) Dir(key Key) string { return filepath.Join(j.dir, FolderName(key)) }
+
+// File names in a key's folder.
+const (
+	stateFile   = "state.csv"
+	stateTemp   = "state.csv.tmp"
+	runsFile    = "runs.jsonl"
+	oldRunsFile = "runs.1.jsonl"
+	keyFile     = "key.json"
+	lockFile    = "lock"
+	lockInfo    = "lock.info"
+)
+
+// Lock takes key's lock, creating its folder if needed. When another run
+// holds the lock it returns a *LockedError at once.
+func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	folder := j.Dir(key)
+	if err := os.MkdirAll(folder, 0o700); err != nil {
+		return nil, fmt.Errorf("syncjob: creating the journal folder: %w", err)
+	}
+	release, err := lockPath(filepath.Join(folder, lockFile))
+	if errors.Is(err, errLocked) {
+		le := &LockedError{Key: key}
+		if b, rerr := os.ReadFile(filepath.Join(folder, lockInfo)); rerr == nil {
+			var info lockInfoJSON
+			if json.Unmarshal(b, &info) == nil {
+				le.PID, le.Host, le.Started = info.PID, info.Host, info.Started
+			}
+		}
+		return nil, le
+	}
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
+	}
+	s := &dirSession{folder: folder, key: key, release: release}
+	if err := s.claim(); err != nil {
+		_ = release()
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	info, _ := json.Marshal(lockInfoJSON{PID: os.Getpid(), Host: host, Started: time.Now()})
+	// Best effort: the info only helps the message of a second run.
+	_ = os.WriteFile(filepath.Join(folder, lockInfo), info, 0o600)
+	return s, nil
+}
+
+type lockInfoJSON struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Started time.Time `json:"started"`
+}
+
+// errLocked is returned by lockPath when another process holds the lock.
+var errLocked = errors.New("locked")
+
+// Runs returns the last n runs of key, oldest first, skipping lines that do
+// not decode (a torn last line).
+func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	folder := j.Dir(key)
+	var runs []Run
+	for _, name := range []string{oldRunsFile, runsFile} {
+		f, err := os.Open(filepath.Join(folder, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			var r Run
+			if json.Unmarshal(sc.Bytes(), &r) == nil {
+				runs = append(runs, r)
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", filepath.Join(folder, name), err)
+		}
+	}
+	if n > 0 && len(runs) > n {
+		runs = runs[len(runs)-n:]
+	}
+	if runs == nil {
+		runs = []Run{}
+	}
+	return runs, nil
+}
+
+type dirSession struct {
+	folder  string
+	key     Key
+	mu      sync.Mutex
+	release func() error // nil once closed
+}
+
+// claim writes key.json, or checks that the folder is the key's.
+func (s *dirSession) claim() error {
+	want, _ := json.Marshal(s.key)
+	path := filepath.Join(s.folder, keyFile)
+	have, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return writeFileAtomic(path, bytes.NewReader(append(want, '\n')), nil)
+	case err != nil:
+		return fmt.Errorf("syncjob: reading %s: %w", path, err)
+	}
+	var k Key
+	if json.Unmarshal(have, &k) != nil || k != s.key {
+		return fmt.Errorf("syncjob: the journal folder %s belongs to another key (%s), not to %s; move it away", s.folder, strings.TrimSpace(string(have)), s.key)
+	}
+	return nil
+}
+
+func (s *dirSession) open() error {
+	if s.release == nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(s.folder, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("syncjob: %s: %w", s.key, ErrNoState)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: reading the last accepted state: %w", err)
+	}
+	return f, nil
+}
+
+// rotateAt is the number of lines at which the run log is rotated; a
+// variable for tests.
+var rotateAt = MaxRuns
+
+// commitHook, when set by a test, is called between the steps of a commit.
+var commitHook func(step string)
+
+func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.open(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook); err != nil {
+		return err
+	}
+	return s.append(run)
+}
+
+func (s *dirSession) Record(ctx context.Context, run Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.open(); err != nil {
+		return err
+	}
+	return s.append(run)
+}
+
+// append adds one line to the run log, after rotating it if it is full.
+func (s *dirSession) append(run Run) error {
+	line, err := json.Marshal(run)
+	if err != nil {
+		return fmt.Errorf("syncjob: encoding the run record: %w", err)
+	}
+	path := filepath.Join(s.folder, runsFile)
+	lines, lastNL, err := countLines(path)
+	if err != nil {
+		return err
+	}
+	if lines >= rotateAt {
+		// A failed rotation only lets the log grow until the next run.
+		if renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
+			_ = syncDir(s.folder)
+			lastNL = true
+		}
+	}
+	buf := make([]byte, 0, len(line)+2)
+	if !lastNL {
+		buf = append(buf, '\n') // end a torn line, so that this record stays whole
+	}
+	buf = append(append(buf, line...), '\n')
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("syncjob: opening the run log: %w", err)
+	}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return fmt.Errorf("syncjob: writing the run log: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("syncjob: flushing the run log: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("syncjob: closing the run log: %w", err)
+	}
+	return nil
+}
+
+// countLines returns the number of lines of a file and whether it is empty
+// or ends with a newline.
+func countLines(path string) (int, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
+	}
+	return bytes.Count(b, []byte{'\n'}), len(b) == 0 || b[len(b)-1] == '\n', nil
+}
+
+func (s *dirSession) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release == nil {
+		return nil
+	}
+	// The info goes first: once the lock is released, the next run writes
+	// its own.
+	_ = os.Remove(filepath.Join(s.folder, lockInfo))
+	err := s.release()
+	s.release = nil
+	if err != nil {
+		return fmt.Errorf("syncjob: releasing the lock: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with the content of r: a temporary file
+// beside it, flushed, renamed over path, and the folder flushed. hook, if
+// not nil, is called once the temporary file is flushed.
+func writeFileAtomic(path string, r io.Reader, hook func(string)) error {
+	tmp := path + ".tmp"
+	if filepath.Base(path) == stateFile {
+		tmp = filepath.Join(filepath.Dir(path), stateTemp)
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("syncjob: writing %s: %w", tmp, err)
+	}
+	fail := func(what string, err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("syncjob: %s %s: %w", what, tmp, err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		return fail("writing", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("flushing", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("syncjob: closing %s: %w", tmp, err)
+	}
+	if hook != nil {
+		hook("written")
+	}
+	if err := renameReplace(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	// Best effort: the rename is done, and some file systems (network
+	// shares among them) cannot flush a folder.
+	_ = syncDir(filepath.Dir(path))
+	if hook != nil {
+		hook("renamed")
+	}
+	return nil
+}
+
+// FolderName returns the name of key's folder in a DirJournal: the site's
+// host and path, the tenant and the import, made safe as a file name on
+// Windows, macOS and Linux, and a short hash of the whole key, so that two
+// keys never share a folder, for example
+// "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d".
+func FolderName(key Key) string {
+	host := key.Site
+	if u, err := url.Parse(key.Site); err == nil && u.Host != "" {
+		host = u.Host + u.Path
+	}
+	parts := []string{safeName(host, 64)}
+	if key.Tenant != "" {
+		parts = append(parts, safeName(key.Tenant, 32))
+	}
+	parts = append(parts, safeName(key.Import, 32))
+	k, _ := json.Marshal(key)
+	sum := sha256.Sum256(k)
+	name := strings.Join(parts, "_") + "_" + hex.EncodeToString(sum[:4])
+	if reservedName(name) {
+		name = "_" + name
+	}
+	return name
+}
+
+// safeName keeps ASCII letters, digits, '.' and '-' of s, replaces anything
+// else with '-', trims leading and trailing dots and hyphens and cuts it to
+// n bytes. It returns "x" for what would be empty.
+func safeName(s string, n int) string {
+	b := []byte(strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '-'
+	}, s))
+	if len(b) > n {
+		b = b[:n]
+	}
+	out := strings.Trim(string(b), ".-")
+	if out == "" {
+		return "x"
+	}
+	return out
+}
+
+// reservedName reports whether Windows reserves the name, which it does for
+// CON, PRN, AUX, NUL, COM1-9 and LPT1-9, with any extension.
+func reservedName(name string) bool {
+	base, _, _ := strings.Cut(strings.ToUpper(name), ".")
+	base, _, _ = strings.Cut(base, "_")
+	switch base {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	}
+	return len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && base[3] >= '0' && base[3] <= '9'
+}

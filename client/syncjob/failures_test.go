@@ -1,0 +1,164 @@
+package syncjob
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/result"
+)
+
+// TestFailuresCSV: values a spreadsheet would run as formulas are defused,
+// in Infiniti's failures and in check errors alike.
+func TestFailuresCSV(t *testing.T) {
+	tests := []struct {
+		name   string
+		export string
+		want   Outcome
+		csv    string
+	}{
+		{name: "Infiniti's failures",
+			export: "username,library-group,system-group\n" +
+				"ok1,Red,\n" +
+				"\"=HYPERLINK(\"\"http://evil\"\")\",Red,\n" +
+				"+1,-Blue,@Year\n" +
+				"@me,Red,\n",
+			want: OutcomeRowsFailed,
+			csv: "line,row,username,library-group,system-group,code,field,message\n" +
+				"3,2,\"'=HYPERLINK(\"\"http://evil\"\")\",Red,,row-failed,username,\"Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist. User failed to import: Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist. \"\n" +
+				"4,3,'+1,'-Blue,'@Year,row-failed,username,Field (username) User (+1) does not exist. User failed to import: Field (username) User (+1) does not exist. \n" +
+				"5,4,'@me,Red,,row-failed,username,Field (username) User (@me) does not exist. User failed to import: Field (username) User (@me) does not exist. \n"},
+		{name: "check errors",
+			export: "username,library-group,system-group\n" +
+				"\"\tx\",Red,\n" +
+				"\"\ry\",Red,\n" +
+				"ok,Red\n",
+			want: OutcomeInvalidFile,
+			csv: "line,row,username,library-group,system-group,code,field,message\n" +
+				"2,,'\tx,Red,,control-character,username,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"3,,\"'\ry\",Red,,control-character,username,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"4,,,,,wrong-field-count,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c := newFake(t, clienttest.ApplyReplace, clienttest.WithUsers("ok1"))
+			rep, _ := run(t, &Job{Client: c, Journal: NewMemJournal()}, tt.export)
+			if rep.Outcome != tt.want {
+				t.Fatalf("outcome %q, want %q", rep.Outcome, tt.want)
+			}
+			var b strings.Builder
+			if err := rep.WriteFailures(&b); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.csv, b.String()); diff != "" {
+				t.Errorf("failures CSV (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDefuse(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "a": "a", "=1+2": "'=1+2", "+1": "'+1", "-1": "'-1", "@A": "'@A", "\tx": "'\tx", "\rx": "'\rx",
+		"a=b": "a=b", " =x": " =x", "'x": "'x",
+	} {
+		if got := defuse(in); got != want {
+			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCauses(t *testing.T) {
+	msg := func(s string) string { return s + " User failed to import: " + s + " " }
+	fs := []Failure{
+		{Line: 9, Code: CodeRowFailed, Field: "library-group", Message: msg("Field (library-group) Library group (Gold) does not exist.")},
+		{Line: 3, Code: CodeRowFailed, Field: "username", Message: msg("Field (username) User (x) does not exist.")},
+		{Line: 4, Code: CodeRowFailed, Field: "library-group", Message: msg("Field (library-group) Library group (Gold) does not exist.")},
+		{Line: 5, Code: CodeUnknownOutcome, Message: "User Skipped\x1b[2J"},
+		{Line: 2, Code: CodeRowFailed, Field: "library-group", Message: msg("Field (library-group) Library group (Gold) does not exist.")},
+	}
+	got := (&Report{Failures: fs}).Causes()
+	want := []Cause{
+		{Code: CodeRowFailed, Field: "library-group", Message: "Field (library-group) Library group (Gold) does not exist.", Rows: 3, FirstLine: 2},
+		{Code: CodeRowFailed, Field: "username", Message: "Field (username) User (x) does not exist.", Rows: 1, FirstLine: 3},
+		{Code: CodeUnknownOutcome, Message: "User Skipped\x1b[2J", Rows: 1, FirstLine: 5},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("causes (-want +got):\n%s", diff)
+	}
+	var lines []string
+	for _, c := range got {
+		lines = append(lines, c.String())
+	}
+	wantLines := []string{
+		"3 rows: Field (library-group) Library group (Gold) does not exist.",
+		"1 row (line 3): Field (username) User (x) does not exist.",
+		"1 row (line 5): User Skipped\\x1b[2J",
+	}
+	if diff := cmp.Diff(wantLines, lines); diff != "" {
+		t.Errorf("cause lines (-want +got):\n%s", diff)
+	}
+	big := make([]Failure, 2140)
+	for i := range big {
+		big[i] = Failure{Line: i + 2, Code: CodeRowFailed, Message: msg("Library group (Gold) does not exist.")}
+	}
+	if got := (&Report{Failures: big}).Causes(); len(got) != 1 || got[0].String() != "2,140 rows: Library group (Gold) does not exist." {
+		t.Errorf("2,140 failures: %v", got)
+	}
+}
+
+// TestJoinFailures: Infiniti's row numbers refer to the posted file; an
+// outcome the SDK does not know counts as failed; an answer that cannot be
+// matched makes every user posted keep its previous state.
+func TestJoinFailures(t *testing.T) {
+	last := snap(t, "a,Red,", "b,Red,", "c,Red,")
+	next := snap(t, "a,Red,", "b,Blue,", "c,Blue,", "d,Red,", "d,Gold,")
+	p := Diff(last, next) // posts b (line 3), c (line 4), d (lines 5, 6)
+	tests := []struct {
+		name     string
+		details  []result.RowOutcome
+		failures []Failure
+		keep     []string
+	}{
+		{name: "one failed row keeps its user",
+			details: []result.RowOutcome{{Row: 1, Status: result.StatusUpdated, Message: "User Updated"}, {Row: 4, Status: result.StatusFailed, Message: "Field (x) failed"}},
+			failures: []Failure{
+				{Line: 6, Row: 4, Fields: []string{"d", "Gold", ""}, Code: CodeRowFailed, Field: "x", Message: "Field (x) failed"},
+			},
+			keep: []string{"d"}},
+		{name: "an unknown outcome counts as failed",
+			details: []result.RowOutcome{{Row: 2, Status: result.StatusUnknown, Message: "User Skipped"}},
+			failures: []Failure{
+				{Line: 4, Row: 2, Fields: []string{"c", "Blue", ""}, Code: CodeUnknownOutcome, Message: "User Skipped"},
+			},
+			keep: []string{"c"}},
+		{name: "a row the posted file does not have",
+			details: []result.RowOutcome{{Row: 9, Status: result.StatusFailed, Message: "failed"}},
+			failures: []Failure{
+				{Row: 9, Code: CodeRowFailed, Message: "Infiniti reported row 9, but the posted file has 4 rows: failed"},
+			},
+			keep: []string{"b", "c", "d"}},
+		{name: "failed without details",
+			keep: []string{"b", "c", "d"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &Report{}
+			keep := rep.joinFailures(p, &result.Result{Success: false, Summary: "x", Details: tt.details})
+			if diff := cmp.Diff(tt.failures, rep.Failures); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+			var kept []string
+			for u, k := range keep {
+				if k {
+					kept = append(kept, next.username(u))
+				}
+			}
+			if diff := cmp.Diff(tt.keep, kept); diff != "" || rep.FailedUsers != len(tt.keep) {
+				t.Errorf("users keeping their state (-want +got):\n%s; FailedUsers %d", diff, rep.FailedUsers)
+			}
+		})
+	}
+}

@@ -1,0 +1,170 @@
+package syncjob
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
+)
+
+var modes = []clienttest.ApplyMode{clienttest.ApplyAdd, clienttest.ApplyReplace}
+
+// newFake starts a fake Infiniti and returns it with a client for it.
+func newFake(t testing.TB, mode clienttest.ApplyMode, opts ...clienttest.Option) (*clienttest.Server, *client.Client) {
+	t.Helper()
+	srv := clienttest.NewServer(append([]clienttest.Option{clienttest.WithApplyMode(mode)}, opts...)...)
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword),
+		client.WithTenant("T1"), client.WithRetry(client.RetryPolicy{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+var (
+	libraryGroups = []string{"House Red", "House Blue", "House Green", "House Gold"}
+	systemGroups  = []string{"Year 7", "Year 8", "Year 9", "Year 10", "Year 11", "Year 12"}
+)
+
+// school returns the rows of n users: each in a house and a year, every
+// third user in "Library Helpers" too, on a row of its own.
+func school(n int) []csvspec.UserGroup {
+	var rows []csvspec.UserGroup
+	for i := range n {
+		u := fmt.Sprintf("s%05d", i)
+		rows = append(rows, csvspec.UserGroup{Username: u, LibraryGroup: libraryGroups[i%4], SystemGroup: systemGroups[i%6]})
+		if i%3 == 0 {
+			rows = append(rows, csvspec.UserGroup{Username: u, LibraryGroup: "Library Helpers"})
+		}
+	}
+	return rows
+}
+
+// toCSV writes rows as a canonical file.
+func toCSV(rows []csvspec.UserGroup) string {
+	var b bytes.Buffer
+	w := csvspec.NewWriter(&b)
+	for _, r := range rows {
+		_ = w.Write(r)
+	}
+	_ = w.Flush()
+	return b.String()
+}
+
+// without returns rows minus the users for which drop is true.
+func without(rows []csvspec.UserGroup, drop func(u string) bool) []csvspec.UserGroup {
+	return slices.DeleteFunc(slices.Clone(rows), func(g csvspec.UserGroup) bool { return drop(g.Username) })
+}
+
+// edit returns rows with f applied to each.
+func edit(rows []csvspec.UserGroup, f func(csvspec.UserGroup) csvspec.UserGroup) []csvspec.UserGroup {
+	out := make([]csvspec.UserGroup, len(rows))
+	for i, r := range rows {
+		out[i] = f(r)
+	}
+	return out
+}
+
+// postedUsers returns the sorted distinct usernames of a posted CSV, and
+// its number of rows.
+func postedUsers(t testing.TB, body []byte) ([]string, int) {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("posted CSV: %v\n%s", err, body)
+	}
+	if len(recs) == 0 {
+		t.Fatalf("posted CSV has no header: %q", body)
+	}
+	if diff := cmp.Diff(csvspec.Header(), recs[0]); diff != "" {
+		t.Fatalf("posted header (-want +got):\n%s", diff)
+	}
+	users := []string{}
+	for _, r := range recs[1:] {
+		users = append(users, r[0])
+	}
+	sort.Strings(users)
+	return slices.Compact(users), len(recs) - 1
+}
+
+// groupsOf returns each user's library and system groups in rows.
+func groupsOf(rows []csvspec.UserGroup) map[string]clienttest.Membership {
+	lib := map[string]map[string]bool{}
+	sys := map[string]map[string]bool{}
+	for _, r := range rows {
+		if lib[r.Username] == nil {
+			lib[r.Username], sys[r.Username] = map[string]bool{}, map[string]bool{}
+		}
+		if r.LibraryGroup != "" {
+			lib[r.Username][r.LibraryGroup] = true
+		}
+		if r.SystemGroup != "" {
+			sys[r.Username][r.SystemGroup] = true
+		}
+	}
+	out := map[string]clienttest.Membership{}
+	for u := range lib {
+		out[u] = clienttest.Membership{LibraryGroups: sortedKeys(lib[u]), SystemGroups: sortedKeys(sys[u])}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// assertConverged checks, for every user of the export but those in skip,
+// that the fake holds the export's groups: exactly in replace mode, at
+// least in add mode.
+func assertConverged(t testing.TB, srv *clienttest.Server, mode clienttest.ApplyMode, export []csvspec.UserGroup, skip map[string]bool) {
+	t.Helper()
+	have := srv.Memberships()
+	for u, want := range groupsOf(export) {
+		if skip[u] {
+			continue
+		}
+		got := have[u]
+		if mode == clienttest.ApplyReplace {
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("replace mode, user %s (-export +infiniti):\n%s", u, diff)
+			}
+			continue
+		}
+		for _, g := range want.LibraryGroups {
+			if !slices.Contains(got.LibraryGroups, g) {
+				t.Errorf("add mode, user %s: library group %q missing in Infiniti (has %v)", u, g, got.LibraryGroups)
+			}
+		}
+		for _, g := range want.SystemGroups {
+			if !slices.Contains(got.SystemGroups, g) {
+				t.Errorf("add mode, user %s: system group %q missing in Infiniti (has %v)", u, g, got.SystemGroups)
+			}
+		}
+	}
+}
+
+// run runs job on csv.
+func run(t testing.TB, job *Job, export string) (*Report, error) {
+	t.Helper()
+	return job.Run(context.Background(), strings.NewReader(export))
+}

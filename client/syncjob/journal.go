@@ -1,0 +1,357 @@
+package syncjob
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// A Key names what a journal remembers: one import of one school.
+type Key struct {
+	Site   string `json:"site"`   // the Infiniti base URL, without credentials (client.Client.BaseURL)
+	Tenant string `json:"tenant"` // the tenant, "" if the site has none (client.Client.Tenant)
+	Import string `json:"import"` // the import's name, such as "user-groups"
+}
+
+// String returns "site tenant=T import=I", the tenant left out if empty.
+func (k Key) String() string {
+	s := k.Site
+	if k.Tenant != "" {
+		s += " tenant=" + k.Tenant
+	}
+	return s + " import=" + k.Import
+}
+
+// A Journal remembers, for each key, the last state Infiniti accepted and
+// a log of runs. DirJournal is the default; MemJournal keeps everything in
+// memory; an SMS vendor may implement it on their own database. The
+// journaltest package checks an implementation against this contract.
+type Journal interface {
+	// Lock takes the lock of key for one run and returns the Session that
+	// holds it. When another run holds the lock, Lock fails at once with
+	// a *LockedError. The lock of a run whose process died must not block
+	// the next one. Different keys lock independently.
+	Lock(ctx context.Context, key Key) (Session, error)
+	// Runs returns the last n run records of key, oldest first (all of
+	// them if n <= 0), without taking the lock. A key never used has none.
+	Runs(ctx context.Context, key Key, n int) ([]Run, error)
+}
+
+// A Session is a locked key of a Journal, for one run.
+type Session interface {
+	// State returns the last accepted state, as the canonical CSV it was
+	// committed as, or an error matching ErrNoState if none was ever
+	// committed. The caller closes it.
+	State(ctx context.Context) (io.ReadCloser, error)
+	// Commit replaces the state with all of state and appends run to the
+	// log. If Commit fails, or the process dies during it, the previous
+	// state stays whole and readable; the run may be missing from the log.
+	Commit(ctx context.Context, state io.Reader, run Run) error
+	// Record appends run to the log, leaving the state as it is.
+	Record(ctx context.Context, run Run) error
+	// Close releases the lock. Other methods fail after it; a second
+	// Close does nothing.
+	Close() error
+}
+
+// ErrNoState is matched (errors.Is) by the error of Session.State when no
+// state was ever committed for the key.
+var ErrNoState = errors.New("no state committed yet")
+
+// ErrClosed is matched by the errors of a Session's methods after Close.
+var ErrClosed = errors.New("the journal session is closed")
+
+// A LockedError says that another run holds a key's lock.
+type LockedError struct {
+	Key     Key
+	PID     int       // the process id of the run holding the lock, 0 if unknown
+	Host    string    // the host it runs on, "" if unknown
+	Started time.Time // when it took the lock, zero if unknown
+}
+
+// Error names the run that holds the lock and what to do.
+func (e *LockedError) Error() string {
+	who := "another run"
+	if e.PID != 0 {
+		who = fmt.Sprintf("another run (process %d", e.PID)
+		if e.Host != "" {
+			who += " on " + e.Host
+		}
+		if !e.Started.IsZero() {
+			who += ", started " + e.Started.Local().Format(time.RFC3339)
+		}
+		who += ")"
+	}
+	return fmt.Sprintf("syncjob: %s holds the lock of %s; wait for it to finish (the lock of a run that was killed is released by the operating system)", who, e.Key)
+}
+
+// Outcome is how a run ended. The same strings appear in run records and in
+// the example programs' JSON reports.
+type Outcome string
+
+// The outcomes of a run.
+const (
+	OutcomeOK             Outcome = "ok"              // every row sent was imported
+	OutcomeRowsFailed     Outcome = "rows-failed"     // Infiniti processed the file, some rows failed
+	OutcomeRefused        Outcome = "refused"         // a safety limit refused the plan; nothing was sent
+	OutcomeInvalidFile    Outcome = "invalid-file"    // the export has check errors or cannot be read; nothing was sent
+	OutcomeTransportError Outcome = "transport-error" // no usable answer from Infiniti (network, TLS, HTTP status)
+	OutcomeAuthError      Outcome = "auth-error"      // Infiniti refused the credentials or the account's rights
+	OutcomeLocked         Outcome = "locked"          // another run holds the school's lock; nothing was done, and nothing recorded (the log belongs to the run holding the lock)
+	OutcomeCancelled      Outcome = "cancelled"       // the context was cancelled or timed out
+	OutcomeJournalError   Outcome = "journal-error"   // the journal could not be read or written
+)
+
+// ExitCode returns the exit code the example programs use for the
+// outcome: 0 ok, 1 rows-failed, 2 invalid-file, 3 transport-error,
+// auth-error, locked, cancelled and journal-error, 4 refused.
+func (o Outcome) ExitCode() int {
+	switch o {
+	case OutcomeOK:
+		return 0
+	case OutcomeRowsFailed:
+		return 1
+	case OutcomeInvalidFile:
+		return 2
+	case OutcomeRefused:
+		return 4
+	}
+	return 3
+}
+
+// MaxFailedUsernames caps Run.FailedUsernames: usernames are student ids,
+// and the log is kept for years.
+const MaxFailedUsernames = 20
+
+// A Run is the record of one run in a journal's log.
+type Run struct {
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Key        Key       `json:"key"`
+	Mode       Mode      `json:"mode"`
+	Forced     bool      `json:"forced"`               // the run was told to go past a refusal
+	Overridden string    `json:"overridden,omitempty"` // the refusal it went past, if any
+	Source     string    `json:"source"`               // the export's name, such as its path
+	SHA256     string    `json:"sha256"`               // of the export's bytes, hex
+	RowsRead   int       `json:"rows_read"`            // data rows of the export, all-empty and malformed ones included
+	EmptyRows  int       `json:"empty_rows"`           // all-empty rows dropped
+	// CheckErrors and CheckWarnings count the problems of the pre-flight
+	// check.
+	CheckErrors   int        `json:"check_errors"`
+	CheckWarnings int        `json:"check_warnings"`
+	Plan          *PlanStats `json:"plan,omitempty"` // nil if the run stopped before planning
+	RowsSent      int        `json:"rows_sent"`
+	BytesSent     int64      `json:"bytes_sent"`  // CSV bytes of the last attempt
+	HTTPStatus    int        `json:"http_status"` // of the last attempt, 0 if none answered
+	Attempts      int        `json:"attempts"`
+	Result        *RunResult `json:"result,omitempty"` // nil if Infiniti gave no result
+	FailedRows    int        `json:"failed_rows"`
+	FailedUsers   int        `json:"failed_users"`
+	// FailedUsernames are the usernames of the first failed rows, at most
+	// MaxFailedUsernames of them; the counts hold the rest.
+	FailedUsernames []string `json:"failed_usernames,omitempty"`
+	Outcome         Outcome  `json:"outcome"`
+	Error           string   `json:"error,omitempty"` // without credentials
+	SDKVersion      string   `json:"sdk_version"`
+}
+
+// RunResult is what a run record keeps of Infiniti's result.
+type RunResult struct {
+	Success   bool   `json:"success"`
+	Summary   string `json:"summary"`
+	Processed int    `json:"processed"`
+	Created   int    `json:"created"`
+	Updated   int    `json:"updated"`
+	Failed    int    `json:"failed"`
+}
+
+// Health is what a school's run log says about its sync.
+type Health struct {
+	// LastSuccess is the end of the last run whose outcome was ok; zero if
+	// there is none in the log.
+	LastSuccess time.Time
+	// FailuresSince counts the runs after it (all runs, if none succeeded)
+	// whose outcome was not ok: failed rows, refusals, invalid files,
+	// transport and auth errors, cancellations.
+	FailuresSince int
+}
+
+// HealthOf returns the health of a run log, oldest run first.
+func HealthOf(runs []Run) Health {
+	var h Health
+	for _, r := range runs {
+		if r.Outcome == OutcomeOK {
+			h = Health{LastSuccess: r.End}
+			continue
+		}
+		h.FailuresSince++
+	}
+	return h
+}
+
+// MarshalJSON encodes the health as {"last_success": time or null,
+// "failures_since": n}.
+func (h Health) MarshalJSON() ([]byte, error) {
+	var last *time.Time
+	if !h.LastSuccess.IsZero() {
+		last = &h.LastSuccess
+	}
+	return json.Marshal(struct {
+		LastSuccess   *time.Time `json:"last_success"`
+		FailuresSince int        `json:"failures_since"`
+	}{last, h.FailuresSince})
+}
+
+// MaxRuns is about how many runs a journal keeps per key: DirJournal keeps
+// between MaxRuns and twice as many, MemJournal exactly MaxRuns.
+const MaxRuns = 1000
+
+// A MemJournal is a Journal in memory, for tests. Its locks exclude runs
+// within one process only. The zero MemJournal is not usable; make one with
+// NewMemJournal.
+type MemJournal struct {
+	mu   sync.Mutex
+	keys map[Key]*memKey
+}
+
+type memKey struct {
+	locked  bool
+	started time.Time
+	state   []byte // nil: none
+	runs    []Run
+}
+
+// NewMemJournal returns an empty MemJournal.
+func NewMemJournal() *MemJournal { return &MemJournal{keys: make(map[Key]*memKey)} }
+
+func (j *MemJournal) key(k Key) *memKey {
+	m := j.keys[k]
+	if m == nil {
+		m = &memKey{}
+		j.keys[k] = m
+	}
+	return m
+}
+
+// Lock takes key's lock, or returns a *LockedError naming this process.
+func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	m := j.key(key)
+	if m.locked {
+		host, _ := os.Hostname()
+		return nil, &LockedError{Key: key, PID: os.Getpid(), Host: host, Started: m.started}
+	}
+	m.locked, m.started = true, time.Now()
+	return &memSession{j: j, m: m}, nil
+}
+
+// Runs returns the last n runs of key, oldest first.
+func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	runs := j.key(key).runs
+	if n > 0 && len(runs) > n {
+		runs = runs[len(runs)-n:]
+	}
+	return cloneRuns(runs), nil
+}
+
+func cloneRuns(runs []Run) []Run {
+	out := make([]Run, len(runs))
+	for i, r := range runs {
+		out[i] = cloneRun(r)
+	}
+	return out
+}
+
+func cloneRun(r Run) Run {
+	if r.Plan != nil {
+		p := *r.Plan
+		r.Plan = &p
+	}
+	if r.Result != nil {
+		res := *r.Result
+		r.Result = &res
+	}
+	r.FailedUsernames = append([]string(nil), r.FailedUsernames...)
+	if len(r.FailedUsernames) == 0 {
+		r.FailedUsernames = nil
+	}
+	return r
+}
+
+type memSession struct {
+	j      *MemJournal
+	m      *memKey
+	closed bool
+}
+
+func (s *memSession) State(ctx context.Context) (io.ReadCloser, error) {
+	s.j.mu.Lock()
+	defer s.j.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if s.m.state == nil {
+		return nil, fmt.Errorf("syncjob: %w", ErrNoState)
+	}
+	return io.NopCloser(bytes.NewReader(s.m.state)), nil
+}
+
+func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error {
+	b, err := io.ReadAll(state)
+	if err != nil {
+		return fmt.Errorf("syncjob: reading the state to commit: %w", err)
+	}
+	s.j.mu.Lock()
+	defer s.j.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	s.m.state = b
+	s.m.append(run)
+	return nil
+}
+
+func (s *memSession) Record(ctx context.Context, run Run) error {
+	s.j.mu.Lock()
+	defer s.j.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.m.append(run)
+	return nil
+}
+
+func (m *memKey) append(run Run) {
+	m.runs = append(m.runs, cloneRun(run))
+	if len(m.runs) > MaxRuns {
+		m.runs = append(m.runs[:0:0], m.runs[len(m.runs)-MaxRuns:]...)
+	}
+}
+
+func (s *memSession) Close() error {
+	s.j.mu.Lock()
+	defer s.j.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.m.locked = false
+	}
+	return nil
+}

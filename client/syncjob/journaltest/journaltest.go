@@ -1,0 +1,600 @@
+// Package journaltest checks that an implementation of syncjob.Journal
+// keeps the contract the sync job relies on, in the manner of
+// testing/fstest: call TestJournal from a test of your own implementation.
+//
+//	func TestMyJournal(t *testing.T) {
+//		journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
+//			db := newTestDatabase(t) // fresh, empty storage for each subtest
+//			return func() (syncjob.Journal, error) { return myjournal.Open(db) }
+//		})
+//	}
+//
+// It checks: a key never committed has no state and no runs; a commit
+// replaces the state byte for byte and appends its run; a record appends a
+// run and keeps the state; a failed commit keeps the previous state; runs
+// come back oldest first, every field intact, the last n on request, and
+// can be read while another run holds the lock; a second Lock of a held key
+// fails at once with a *syncjob.LockedError, also when many goroutines try
+// at once, while other keys lock independently; locked sessions exclude
+// each other so that concurrent read-and-commit loops lose no update;
+// a closed session refuses further use; keys with characters that are
+// unsafe in file names stay apart; and everything committed is there after
+// the journal is opened again.
+package journaltest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/autosync-go/autosync/client/syncjob"
+)
+
+// TestJournal runs the conformance suite as subtests of t. newStore is
+// called at the start of each subtest and must set up fresh, empty storage;
+// the function it returns opens a Journal on that storage. The suite calls
+// it again to check that what was committed survives a reopen, as after a
+// restart or from another process.
+func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journal, error)) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open func() syncjob.Journal)
+	}{
+		{"Empty", testEmpty},
+		{"CommitReplacesState", testCommit},
+		{"RecordKeepsState", testRecord},
+		{"FailedCommitKeepsState", testFailedCommit},
+		{"RunsRoundTrip", testRunsRoundTrip},
+		{"RunsLastN", testRunsLastN},
+		{"LockExcludes", testLockExcludes},
+		{"ConcurrentLock", testConcurrentLock},
+		{"NoLostUpdates", testNoLostUpdates},
+		{"KeysIndependent", testKeysIndependent},
+		{"ClosedSession", testClosedSession},
+		{"ReopenAfterCommit", testReopen},
+		{"DoneContext", testDoneContext},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			open := newStore(t)
+			tt.fn(t, func() syncjob.Journal {
+				t.Helper()
+				j, err := open()
+				if err != nil {
+					t.Fatalf("opening the journal: %v", err)
+				}
+				return j
+			})
+		})
+	}
+}
+
+var key = syncjob.Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
+
+var ctx = context.Background()
+
+func lock(t *testing.T, j syncjob.Journal, k syncjob.Key) syncjob.Session {
+	t.Helper()
+	s, err := j.Lock(ctx, k)
+	if err != nil {
+		t.Fatalf("Lock(%v): %v", k, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// state returns the session's state, or nil if it has none.
+func state(t *testing.T, s syncjob.Session) []byte {
+	t.Helper()
+	rc, err := s.State(ctx)
+	if errors.Is(err, syncjob.ErrNoState) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("State: %v", err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading the state: %v", err)
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b
+}
+
+func runs(t *testing.T, j syncjob.Journal, k syncjob.Key, n int) []syncjob.Run {
+	t.Helper()
+	rs, err := j.Runs(ctx, k, n)
+	if err != nil {
+		t.Fatalf("Runs(%v, %d): %v", k, n, err)
+	}
+	return rs
+}
+
+// run returns a small run record numbered i.
+func run(i int) syncjob.Run {
+	start := time.Date(2025, 3, 1, 2, 0, i, 0, time.UTC)
+	return syncjob.Run{Start: start, End: start.Add(time.Second), Key: key, Mode: syncjob.ModeIncremental,
+		Outcome: syncjob.OutcomeOK, RowsSent: i, SDKVersion: "test"}
+}
+
+func commit(t *testing.T, s syncjob.Session, st string, r syncjob.Run) {
+	t.Helper()
+	if err := s.Commit(ctx, strings.NewReader(st), r); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+}
+
+func wantState(t *testing.T, s syncjob.Session, want string) {
+	t.Helper()
+	if got := state(t, s); got == nil || string(got) != want {
+		t.Fatalf("state %q, want %q", got, want)
+	}
+}
+
+func wantRuns(t *testing.T, j syncjob.Journal, k syncjob.Key, n int, want ...syncjob.Run) {
+	t.Helper()
+	got := runs(t, j, k, n)
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if msg := diffRuns(want, got); msg != "" {
+		t.Fatalf("Runs(%d): %s", n, msg)
+	}
+}
+
+// diffRuns says how got differs from want, or returns "". Times are
+// compared as instants, whatever their location; a nil and an empty list of
+// usernames are the same.
+func diffRuns(want, got []syncjob.Run) string {
+	if len(want) != len(got) {
+		return fmt.Sprintf("%d runs, want %d:\ngot  %s\nwant %s", len(got), len(want), formatRuns(got), formatRuns(want))
+	}
+	for i := range want {
+		w, g := normal(want[i]), normal(got[i])
+		if !reflect.DeepEqual(w, g) {
+			return fmt.Sprintf("run %d differs:\ngot  %s\nwant %s", i, formatRun(g), formatRun(w))
+		}
+	}
+	return ""
+}
+
+func normal(r syncjob.Run) syncjob.Run {
+	r.Start, r.End = r.Start.UTC().Round(0), r.End.UTC().Round(0)
+	if len(r.FailedUsernames) == 0 {
+		r.FailedUsernames = nil
+	}
+	return r
+}
+
+func formatRuns(rs []syncjob.Run) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, formatRun(r))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// formatRun prints a run with what its pointers point to.
+func formatRun(r syncjob.Run) string {
+	plan, res := "nil", "nil"
+	if r.Plan != nil {
+		plan = fmt.Sprintf("%+v", *r.Plan)
+	}
+	if r.Result != nil {
+		res = fmt.Sprintf("%+v", *r.Result)
+	}
+	r.Plan, r.Result = nil, nil
+	return fmt.Sprintf("%+v (Plan %s, Result %s)", r, plan, res)
+}
+
+func testEmpty(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	wantRuns(t, j, key, 0)
+	s := lock(t, j, key)
+	if got := state(t, s); got != nil {
+		t.Fatalf("a key never committed has state %q; State must return an error matching syncjob.ErrNoState", got)
+	}
+	if err := s.Record(ctx, run(1)); err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	if got := state(t, s); got != nil {
+		t.Fatalf("Record made a state %q", got)
+	}
+	wantRuns(t, j, key, 0, run(1))
+}
+
+func testCommit(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	commit(t, s, "username,library-group,system-group\na,Gold,\n", run(1))
+	wantState(t, s, "username,library-group,system-group\na,Gold,\n")
+	// A large state, byte for byte, with quotes, line breaks and no final newline.
+	var big strings.Builder
+	big.WriteString("username,library-group,system-group\n")
+	for i := range 20000 {
+		fmt.Fprintf(&big, "user%05d,\"House, \"\"%d\"\"\",Year\r\n%d\n", i, i%7, i%6)
+	}
+	big.WriteString("last,row,no newline")
+	commit(t, s, big.String(), run(2))
+	wantState(t, s, big.String())
+	// An empty state is a state, not "no state".
+	commit(t, s, "", run(3))
+	if got := state(t, s); got == nil || len(got) != 0 {
+		t.Fatalf("after committing an empty state, state %q (nil: none), want an empty one", got)
+	}
+	wantRuns(t, j, key, 0, run(1), run(2), run(3))
+}
+
+func testRecord(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	commit(t, s, "state 1", run(1))
+	for i := 2; i <= 4; i++ {
+		if err := s.Record(ctx, run(i)); err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+	}
+	wantState(t, s, "state 1")
+	wantRuns(t, j, key, 0, run(1), run(2), run(3), run(4))
+}
+
+// failingReader gives some bytes, then an error.
+type failingReader struct{ n int }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n > 0 {
+		n := min(len(p), r.n)
+		for i := range n {
+			p[i] = 'x'
+		}
+		r.n -= n
+		return n, nil
+	}
+	return 0, errors.New("journaltest: the state cannot be produced")
+}
+
+func testFailedCommit(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	commit(t, s, "good state", run(1))
+	if err := s.Commit(ctx, &failingReader{n: 100000}, run(2)); err == nil {
+		t.Fatal("Commit of a state that fails to read returned no error")
+	}
+	wantState(t, s, "good state")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = lock(t, open(), key)
+	wantState(t, s, "good state")
+	for _, r := range runs(t, j, key, 0) {
+		if r.RowsSent == 2 {
+			t.Fatal("the run of a failed commit was recorded as if it had committed")
+		}
+	}
+}
+
+func testRunsRoundTrip(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	start := time.Date(2025, 3, 1, 2, 0, 0, 123456789, time.UTC)
+	// fullRun returns a new record with every field set, each time.
+	fullRun := func() syncjob.Run {
+		return syncjob.Run{
+			Start: start, End: start.Add(1500 * time.Millisecond), Key: key,
+			Mode: syncjob.ModeFull, Forced: true, Overridden: "syncjob: refused: …",
+			Source: `C:\exports\groups "night".csv`, SHA256: strings.Repeat("ab", 32),
+			RowsRead: 200000, EmptyRows: 3, CheckErrors: 0, CheckWarnings: 12,
+			Plan: &syncjob.PlanStats{Mode: syncjob.ModeFull, LastUsers: 100, Users: 90, Rows: 180, New: 1, Changed: 2,
+				Unchanged: 87, Gone: 10, Losing: 11, Added: 3, Removed: 25, RowsToSend: 180},
+			RowsSent: 180, BytesSent: 5400, HTTPStatus: 200, Attempts: 2,
+			Result:     &syncjob.RunResult{Success: false, Summary: "90 users processed. 0 users created. 88 users updated. 2 users failed.", Processed: 90, Updated: 88, Failed: 2},
+			FailedRows: 3, FailedUsers: 2, FailedUsernames: []string{"zoë", "o'brien"},
+			Outcome: syncjob.OutcomeRowsFailed, Error: "client: 2 rows failed", SDKVersion: "0.1.0",
+		}
+	}
+	s := lock(t, j, key)
+	given := fullRun()
+	if err := s.Record(ctx, given); err != nil {
+		t.Fatal(err)
+	}
+	given.Plan.New, given.Result.Failed, given.FailedUsernames[0] = 77, 77, "changed by the caller"
+	minimal := syncjob.Run{Start: start, End: start, Key: key, Outcome: syncjob.OutcomeLocked}
+	if err := s.Record(ctx, minimal); err != nil {
+		t.Fatal(err)
+	}
+	wantRuns(t, j, key, 0, fullRun(), minimal)
+	// The records do not share memory with the caller's, nor with each
+	// other's.
+	got := runs(t, j, key, 0)
+	got[0].Plan.New = 99
+	got[0].Result.Failed = 99
+	got[0].FailedUsernames[0] = "changed"
+	wantRuns(t, j, key, 0, fullRun(), minimal)
+}
+
+func testRunsLastN(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	var all []syncjob.Run
+	for i := range 12 {
+		if err := s.Record(ctx, run(i)); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, run(i))
+	}
+	for _, n := range []int{1, 5, 12, 13, 0, -1} {
+		want := all
+		if n > 0 && n < len(all) {
+			want = all[len(all)-n:]
+		}
+		wantRuns(t, j, key, n, want...)
+	}
+	// The log can be read while a run holds the lock.
+	wantRuns(t, open(), key, 2, all[10:]...)
+}
+
+func wantLocked(t *testing.T, err error, k syncjob.Key) {
+	t.Helper()
+	var le *syncjob.LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("a second Lock of %v returned %v, want a *syncjob.LockedError", k, err)
+	}
+	if le.Key != k {
+		t.Errorf("LockedError.Key = %v, want %v", le.Key, k)
+	}
+	if le.Error() == "" {
+		t.Error("LockedError says nothing")
+	}
+}
+
+func testLockExcludes(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	_, err := j.Lock(ctx, key)
+	wantLocked(t, err, key)
+	// Also from another Journal on the same storage, as another process.
+	_, err = open().Lock(ctx, key)
+	wantLocked(t, err, key)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
+	}
+	s2 := lock(t, open(), key)
+	if err := s2.Record(ctx, run(1)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testConcurrentLock(t *testing.T, open func() syncjob.Journal) {
+	const n = 8
+	journals := make([]syncjob.Journal, n)
+	for i := range journals {
+		journals[i] = open()
+	}
+	var (
+		tried, hold sync.WaitGroup
+		start       = make(chan struct{})
+		mu          sync.Mutex
+		won         int
+		errs        []error
+	)
+	tried.Add(n)
+	hold.Add(1)
+	for i := range n {
+		go func() {
+			<-start
+			s, err := journals[i].Lock(ctx, key)
+			mu.Lock()
+			if err == nil {
+				won++
+			} else {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+			tried.Done()
+			if err == nil {
+				hold.Wait() // keep the lock until everyone has tried
+				_ = s.Close()
+			}
+		}()
+	}
+	close(start)
+	tried.Wait()
+	hold.Done()
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent Locks succeeded, want exactly 1", won, n)
+	}
+	for _, err := range errs {
+		wantLocked(t, err, key)
+	}
+}
+
+func testNoLostUpdates(t *testing.T, open func() syncjob.Journal) {
+	const workers, each, maxTries = 4, 8, 200000
+	journals := make([]syncjob.Journal, workers)
+	for w := range journals {
+		journals[w] = open()
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, workers)
+	for w, j := range journals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := increment(j, each, maxTries); err != nil {
+				errc <- fmt.Errorf("worker %d: %w", w, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := lock(t, open(), key)
+	wantState(t, s, strconv.Itoa(workers*each))
+	if got := len(runs(t, open(), key, 0)); got != workers*each {
+		t.Fatalf("%d runs recorded, want %d", got, workers*each)
+	}
+}
+
+// increment adds 1 to the number the state holds, times times, taking the
+// lock for each, retrying while others hold it.
+func increment(j syncjob.Journal, times, maxTries int) error {
+	for done, tries := 0, 0; done < times; {
+		if tries++; tries > maxTries {
+			return fmt.Errorf("no lock after %d tries", maxTries)
+		}
+		s, err := j.Lock(ctx, key)
+		if errors.As(err, new(*syncjob.LockedError)) {
+			runtime.Gosched()
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n := 0
+		rc, err := s.State(ctx)
+		switch {
+		case err == nil:
+			b, rerr := io.ReadAll(rc)
+			rc.Close()
+			if n, err = strconv.Atoi(string(b)); rerr != nil || err != nil {
+				s.Close()
+				return fmt.Errorf("state %q: %v %v", b, rerr, err)
+			}
+		case !errors.Is(err, syncjob.ErrNoState):
+			s.Close()
+			return err
+		}
+		err = s.Commit(ctx, strings.NewReader(strconv.Itoa(n+1)), run(n+1))
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		done++
+	}
+	return nil
+}
+
+// oddKeys are keys whose parts are unsafe in file names, or alike once made
+// safe.
+var oddKeys = []syncjob.Key{
+	key,
+	{Site: "https://school.example", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "T1", Import: "contacts"},
+	// The contacts imports' names: a slash, and modes alike in their first
+	// 32 bytes.
+	{Site: "https://school.example", Tenant: "T1", Import: "user-contacts/replaceDeclaredPatronsKeepCustomContacts"},
+	{Site: "https://school.example", Tenant: "T1", Import: "user-contacts/replaceDeclaredPatronsDropCustomContacts"},
+	{Site: "https://school.example", Tenant: "T1", Import: "user-contacts-replaceDeclaredPatronsKeepCustomContacts"},
+	{Site: "https://school.example/infiniti", Tenant: "T1", Import: "user-groups"},
+	{Site: "https://school.example:8443", Tenant: "T1", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "../../etc", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "..", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: `a\b/c:d*e?f"g<h>i|j`, Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "a-b-c-d-e-f-g-h-i-j", Import: "user-groups"},
+	{Site: "https://con", Tenant: "CON", Import: "NUL"},
+	{Site: "https://school.example", Tenant: "Ünïcödé 学校", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: strings.Repeat("long", 100), Import: "user-groups"},
+	{Site: "https://school.example", Tenant: strings.Repeat("long", 100) + "x", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "t1", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "T1 ", Import: "user-groups"},
+	{Site: "https://school.example", Tenant: "T1.", Import: "user-groups"},
+}
+
+func testKeysIndependent(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	sessions := make([]syncjob.Session, len(oddKeys))
+	for i, k := range oddKeys {
+		sessions[i] = lock(t, j, k) // all held at once
+	}
+	for i, s := range sessions {
+		commit(t, s, fmt.Sprintf("state of key %d", i), run(i))
+	}
+	j2 := open()
+	for i, k := range oddKeys {
+		wantState(t, sessions[i], fmt.Sprintf("state of key %d", i))
+		wantRuns(t, j2, k, 0, run(i))
+	}
+	// A key never used has nothing, even beside others.
+	unused := syncjob.Key{Site: "https://school.example", Tenant: "T2", Import: "user-groups"}
+	wantRuns(t, j, unused, 0)
+	if got := state(t, lock(t, j, unused)); got != nil {
+		t.Fatalf("unused key has state %q", got)
+	}
+}
+
+func testClosedSession(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	commit(t, s, "state", run(1))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.State(ctx); !errors.Is(err, syncjob.ErrClosed) {
+		t.Errorf("State after Close: %v, want syncjob.ErrClosed", err)
+	}
+	if err := s.Commit(ctx, strings.NewReader("other"), run(2)); !errors.Is(err, syncjob.ErrClosed) {
+		t.Errorf("Commit after Close: %v, want syncjob.ErrClosed", err)
+	}
+	if err := s.Record(ctx, run(3)); !errors.Is(err, syncjob.ErrClosed) {
+		t.Errorf("Record after Close: %v, want syncjob.ErrClosed", err)
+	}
+	wantState(t, lock(t, j, key), "state")
+	wantRuns(t, j, key, 0, run(1))
+}
+
+func testReopen(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	s := lock(t, j, key)
+	commit(t, s, "first", run(1))
+	commit(t, s, "second", run(2))
+	if err := s.Record(ctx, run(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j2 := open()
+	wantRuns(t, j2, key, 0, run(1), run(2), run(3))
+	s2 := lock(t, j2, key)
+	wantState(t, s2, "second")
+	commit(t, s2, "third", run(4))
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, lock(t, open(), key), "third")
+}
+
+func testDoneContext(t *testing.T, open func() syncjob.Journal) {
+	j := open()
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	if s, err := j.Lock(c, key); err == nil {
+		s.Close()
+		t.Fatal("Lock with a cancelled context succeeded")
+	}
+	if _, err := j.Runs(c, key, 0); err == nil {
+		t.Fatal("Runs with a cancelled context succeeded")
+	}
+	// The lock was not left taken.
+	lock(t, j, key)
+}

@@ -1,0 +1,202 @@
+package journaltest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/client/syncjob/journaltest"
+)
+
+// bug is set in a child process: the suite then runs on a journal with that
+// bug, and must fail.
+var bug = os.Getenv("JOURNALTEST_BUG")
+
+// TestSuiteCatchesBugs runs the suite, in a child process each, on journals
+// with one bug each, and checks that the subtests meant to catch it fail.
+func TestSuiteCatchesBugs(t *testing.T) {
+	if bug != "" {
+		journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
+			s := newStore()
+			return func() (syncjob.Journal, error) {
+				if bug == "forgets" {
+					s = newStore()
+				}
+				return &journal{s: s}, nil
+			}
+		})
+		return
+	}
+	tests := []struct {
+		bug      string
+		mustFail []string
+	}{
+		{"none", nil},
+		{"no-lock", []string{"LockExcludes", "ConcurrentLock"}},
+		{"commit-appends", []string{"CommitReplacesState", "ReopenAfterCommit"}},
+		{"newest-first", []string{"RecordKeepsState", "RunsLastN"}},
+		{"forgets", []string{"ReopenAfterCommit", "LockExcludes"}},
+		{"empty-is-none", []string{"CommitReplacesState"}},
+		{"shared-runs", []string{"RunsRoundTrip"}},
+		{"keys-collide", []string{"KeysIndependent"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.bug, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesBugs$", "-test.v")
+			cmd.Env = append(os.Environ(), "JOURNALTEST_BUG="+tt.bug)
+			out, err := cmd.CombinedOutput()
+			if tt.mustFail == nil {
+				if err != nil {
+					t.Fatalf("the suite fails a correct journal: %v\n%s", err, out)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("the suite passes a journal with bug %q", tt.bug)
+			}
+			for _, name := range tt.mustFail {
+				if !bytes.Contains(out, []byte("--- FAIL: TestSuiteCatchesBugs/"+name+" ")) {
+					t.Errorf("bug %q: subtest %s did not fail:\n%s", tt.bug, name, out)
+				}
+			}
+		})
+	}
+}
+
+// store is the storage of a small journal in memory, with a bug of choice.
+type store struct {
+	mu     sync.Mutex
+	state  map[syncjob.Key][]byte
+	runs   map[syncjob.Key][]syncjob.Run
+	locked map[syncjob.Key]bool
+}
+
+func newStore() *store {
+	return &store{state: map[syncjob.Key][]byte{}, runs: map[syncjob.Key][]syncjob.Run{}, locked: map[syncjob.Key]bool{}}
+}
+
+type journal struct{ s *store }
+
+func fold(k syncjob.Key) syncjob.Key {
+	if bug == "keys-collide" {
+		k.Tenant = strings.ToLower(k.Tenant)
+	}
+	return k
+}
+
+func (j *journal) Lock(ctx context.Context, k syncjob.Key) (syncjob.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	k = fold(k)
+	j.s.mu.Lock()
+	defer j.s.mu.Unlock()
+	if j.s.locked[k] && bug != "no-lock" {
+		return nil, &syncjob.LockedError{Key: k}
+	}
+	j.s.locked[k] = true
+	return &session{s: j.s, k: k}, nil
+}
+
+func (j *journal) Runs(ctx context.Context, k syncjob.Key, n int) ([]syncjob.Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	k = fold(k)
+	j.s.mu.Lock()
+	defer j.s.mu.Unlock()
+	rs := j.s.runs[k]
+	if n > 0 && len(rs) > n {
+		rs = rs[len(rs)-n:]
+	}
+	if bug == "shared-runs" {
+		return rs, nil
+	}
+	out := make([]syncjob.Run, len(rs))
+	for i, r := range rs {
+		out[i] = clone(r)
+	}
+	if bug == "newest-first" {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+// clone returns a copy of r that shares no memory with it.
+func clone(r syncjob.Run) syncjob.Run {
+	if r.Plan != nil {
+		p := *r.Plan
+		r.Plan = &p
+	}
+	if r.Result != nil {
+		res := *r.Result
+		r.Result = &res
+	}
+	r.FailedUsernames = slices.Clone(r.FailedUsernames)
+	return r
+}
+
+type session struct {
+	s      *store
+	k      syncjob.Key
+	closed bool
+}
+
+func (s *session) State(ctx context.Context) (io.ReadCloser, error) {
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	if s.closed {
+		return nil, syncjob.ErrClosed
+	}
+	b, ok := s.s.state[s.k]
+	if !ok || (bug == "empty-is-none" && len(b) == 0) {
+		return nil, fmt.Errorf("test: %w", syncjob.ErrNoState)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (s *session) Commit(ctx context.Context, state io.Reader, run syncjob.Run) error {
+	b, err := io.ReadAll(state)
+	if err != nil {
+		return err
+	}
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	if s.closed {
+		return syncjob.ErrClosed
+	}
+	if bug == "commit-appends" {
+		b = append(slices.Clone(s.s.state[s.k]), b...)
+	}
+	s.s.state[s.k] = b
+	s.s.runs[s.k] = append(s.s.runs[s.k], clone(run))
+	return nil
+}
+
+func (s *session) Record(ctx context.Context, run syncjob.Run) error {
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	if s.closed {
+		return syncjob.ErrClosed
+	}
+	s.s.runs[s.k] = append(s.s.runs[s.k], clone(run))
+	return nil
+}
+
+func (s *session) Close() error {
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.s.locked[s.k] = false
+	}
+	return nil
+}

@@ -1,0 +1,473 @@
+package syncjob
+
+import (
+	"cmp"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/autosync-go/autosync/csvspec"
+)
+
+// A Snapshot is an export, or a state Infiniti accepted, as the set of rows
+// of each user: rows keyed by username, in the import's canonical form, each
+// with the line of the export it came from. Rows whose fields are all empty
+// (the ",,," rows Excel leaves behind) are not in it, and a row that repeats
+// an earlier row of the same user exactly is kept once, with the first line.
+//
+// A Snapshot is compact: values that repeat across users (group names, a
+// contact's type, role and flags) are kept once however many users name
+// them, so that 200,000 rows take a few tens of bytes each. It is read-only
+// and safe for concurrent use.
+type Snapshot struct {
+	imp   *Import
+	w     int      // fields per row
+	strs  []string // the values, each kept once per column where the import interns it
+	vals  []uint32 // the rows, w indices into strs each: users sorted by username, a user's rows contiguous and sorted
+	lines []int32  // the export line of each row; nil when not known (a state read back)
+	users []int32  // the first row of each user, then the number of rows
+	empty int      // rows dropped because all their fields were empty
+}
+
+// ReadSnapshot reads a user-groups export into a Snapshot (Import.ReadSnapshot
+// reads the export of any import). It takes the same options as
+// csvspec.NewReader, such as a header map. Rows whose fields are all empty
+// are dropped.
+//
+// ReadSnapshot does not check the export (csvspec.Check does): it returns an
+// error, naming the line, for the first problem that keeps it from reading
+// the rows — a header problem, a row it cannot read, an empty username —
+// or for a failure to read r.
+func ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
+	return readSnapshot(UserGroups, r, opts, true)
+}
+
+// NewSnapshot returns the Snapshot of rows, as if they were the data rows of
+// a canonical file: the first row on line 2, below the header. Rows whose
+// fields are all empty are dropped. A row with an empty username and a
+// group is an error naming its line.
+func NewSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
+	b := newBuilder(UserGroups, true)
+	line := 1
+	for g := range rows {
+		line++
+		if err := b.add(line, []string{g.Username, g.LibraryGroup, g.SystemGroup}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return b.snapshot(), nil
+}
+
+// ReadSnapshot reads an export of the import into a Snapshot, as the
+// package's ReadSnapshot does for user groups: with the options of the
+// import's csvspec reader, rows whose fields are all empty dropped, and an
+// error naming the line for the first problem that keeps it from reading
+// the rows, or for a failure to read r. It does not check the export.
+//
+// The rows are kept in the import's canonical form: for contacts, the form
+// a csvspec.ContactWriter writes (type and role in lower case, booleans as
+// True and False), with the scenarios of a row each once and in a fixed
+// order, so that rows that mean the same are the same row.
+func (imp *Import) ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
+	return readSnapshot(imp, r, opts, true)
+}
+
+func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*Snapshot, error) {
+	b := newBuilder(imp, true)
+	if err := imp.read(r, opts, b.add); err != nil {
+		return nil, err
+	}
+	s := b.snapshot()
+	if !keepLines {
+		s.lines = nil
+	}
+	return s, nil
+}
+
+// Import returns the import the snapshot's rows belong to.
+func (s *Snapshot) Import() *Import { return s.imp }
+
+// Users returns the number of users.
+func (s *Snapshot) Users() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.users) - 1
+}
+
+// Rows returns the number of rows, duplicates and all-empty rows not
+// counted.
+func (s *Snapshot) Rows() int {
+	if s == nil {
+		return 0
+	}
+	return int(s.users[len(s.users)-1])
+}
+
+// EmptyRows returns the number of rows that were dropped because all their
+// fields were empty.
+func (s *Snapshot) EmptyRows() int {
+	if s == nil {
+		return 0
+	}
+	return s.empty
+}
+
+// All returns the rows in canonical order: by username, then by their other
+// fields.
+func (s *Snapshot) All() iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		for i := range s.Rows() {
+			if !yield(s.rowAt(int32(i))) {
+				return
+			}
+		}
+	}
+}
+
+// WriteTo writes the snapshot as a canonical CSV file: the import's header,
+// then every row in canonical order (sorted by username, then by the other
+// fields), with RFC 4180 quoting and LF line endings. It is the form the
+// directory journal keeps as the last accepted state. It returns the bytes
+// written and the first error of w.
+func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	return writeState(w, s, nil, nil)
+}
+
+// fields returns a new slice with the values of row r.
+func (s *Snapshot) fields(r int32) []string {
+	return s.fieldsInto(make([]string, s.w), r)
+}
+
+// fieldsInto fills buf, of length w, with the values of row r.
+func (s *Snapshot) fieldsInto(buf []string, r int32) []string {
+	row := s.vals[int(r)*s.w : int(r)*s.w+s.w]
+	for c, v := range row {
+		buf[c] = s.strs[v]
+	}
+	return buf
+}
+
+// value returns the value of column c of row r.
+func (s *Snapshot) value(r int32, c int) string { return s.strs[s.vals[int(r)*s.w+c]] }
+
+func (s *Snapshot) line(r int32) int {
+	if s.lines == nil {
+		return 0
+	}
+	return int(s.lines[r])
+}
+
+func (s *Snapshot) rowAt(r int32) Row { return Row{Line: s.line(r), Fields: s.fields(r)} }
+
+func (s *Snapshot) username(u int) string { return s.value(s.users[u], 0) }
+
+// rowsOf returns the row range of user u.
+func (s *Snapshot) rowsOf(u int) (int32, int32) { return s.users[u], s.users[u+1] }
+
+// find returns the index of the user named name, or -1.
+func (s *Snapshot) find(name string) int {
+	if s == nil {
+		return -1
+	}
+	n := s.Users()
+	i, ok := slices.BinarySearchFunc(s.users[:n], name, func(first int32, name string) int {
+		return strings.Compare(s.value(first, 0), name)
+	})
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// userOf returns the user a row belongs to.
+func (s *Snapshot) userOf(r int32) int {
+	i, found := slices.BinarySearch(s.users, r)
+	if found {
+		return i
+	}
+	return i - 1
+}
+
+// writeState writes the canonical CSV of next, where each user marked in
+// keep (by index in next) has the rows it has in last instead, or none if
+// last has no such user. keep may be nil.
+func writeState(w io.Writer, next, last *Snapshot, keep []bool) (int64, error) {
+	cw := &countWriter{w: w}
+	out := csv.NewWriter(cw)
+	if err := out.Write(next.imp.header); err != nil {
+		return cw.n, err
+	}
+	buf := make([]string, next.w)
+	write := func(s *Snapshot, lo, hi int32) error {
+		for r := lo; r < hi; r++ {
+			if err := out.Write(s.fieldsInto(buf, r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for u := range next.Users() {
+		src, lo, hi := next, next.users[u], next.users[u+1]
+		if keep != nil && keep[u] {
+			src, lo, hi = last, 0, 0
+			if lu := last.find(next.username(u)); lu >= 0 {
+				lo, hi = last.rowsOf(lu)
+			}
+		}
+		if err := write(src, lo, hi); err != nil {
+			return cw.n, err
+		}
+	}
+	out.Flush()
+	return cw.n, out.Error()
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// builder collects rows into a Snapshot.
+type builder struct {
+	imp    *Import
+	w      int
+	strict bool // stop at the first row that cannot be taken, rather than set it aside
+
+	strs   []string            // as in Snapshot; strs[0] is ""
+	intern []map[string]uint32 // per column, for the columns the import interns
+	last   []uint32            // per column, the index of the previous row's value
+
+	// Runs of rows: a block of consecutive rows with the same username.
+	// Runs of the same user are merged when the snapshot is made, by
+	// sorting them by name: no map of usernames is needed, and exports
+	// list a user's rows together, so there are about as many runs as
+	// users.
+	names []uint32 // the username of each run, as an index into strs
+
+	uid   []int32  // the run of each row
+	vals  []uint32 // w indices of each row
+	lines []int32
+	empty int
+
+	// In lenient mode, the rows set aside, by line: rows that could not be
+	// read (nil fields) and rows with an empty username. And, once the
+	// snapshot is made, the line of each duplicate row's first occurrence.
+	aside map[int32][]string
+	dups  map[int32]int32
+}
+
+func newBuilder(imp *Import, strict bool) *builder {
+	w := len(imp.header)
+	b := &builder{imp: imp, w: w, strict: strict, strs: []string{""}, intern: make([]map[string]uint32, w), last: make([]uint32, w)}
+	for c := 1; c < w; c++ {
+		if imp.intern[c] {
+			b.intern[c] = make(map[string]uint32)
+		}
+	}
+	return b
+}
+
+// errEmptyUsername is wrapped by the error for a row with an empty username.
+var errEmptyUsername = errors.New("the username is empty")
+
+// add takes one row read from line. fields is not kept.
+func (b *builder) add(line int, fields []string, err error) error {
+	if err != nil {
+		if b.strict {
+			return err
+		}
+		b.setAside(line, nil)
+		return nil
+	}
+	if len(fields) != b.w {
+		return fmt.Errorf("syncjob: line %d has %d fields, the %s import has %d", line, len(fields), b.imp.name, b.w)
+	}
+	if !slices.ContainsFunc(fields, func(f string) bool { return f != "" }) {
+		b.empty++ // an Excel leftover (",,,"): the one place such rows are dropped
+		return nil
+	}
+	if fields[0] == "" {
+		if b.strict {
+			return fmt.Errorf("syncjob: line %d: %w; every row needs the username of an existing Infiniti user, or remove the row", line, errEmptyUsername)
+		}
+		b.setAside(line, slices.Clone(fields))
+		return nil
+	}
+	id := b.run(fields[0])
+	b.uid = append(grow(b.uid, 1), id)
+	b.vals = append(grow(b.vals, b.w), b.names[id])
+	for c := 1; c < b.w; c++ {
+		b.vals = append(b.vals, b.value(c, fields[c]))
+	}
+	b.lines = append(grow(b.lines, 1), int32(line))
+	return nil
+}
+
+// grow makes room for n more elements in s, doubling its capacity when it
+// is full: append grows large slices by a quarter only, which copies them
+// over and over.
+func grow[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(n, len(s), 256))
+}
+
+// run returns the run of a row of the user named name: the run of the row
+// before if it has the same name, else a new one.
+func (b *builder) run(name string) int32 {
+	n := len(b.names)
+	if n > 0 && name == b.strs[b.names[n-1]] {
+		return int32(n - 1)
+	}
+	b.names = append(grow(b.names, 1), b.add1(name))
+	return int32(n)
+}
+
+// add1 keeps a copy of v, which must not pin the reader's buffer, and
+// returns its index.
+func (b *builder) add1(v string) uint32 {
+	b.strs = append(grow(b.strs, 1), strings.Clone(v))
+	return uint32(len(b.strs) - 1)
+}
+
+func (b *builder) setAside(line int, fields []string) {
+	if b.aside == nil {
+		b.aside = make(map[int32][]string)
+	}
+	b.aside[int32(line)] = fields
+}
+
+// value returns the index of v in column col: the same index as the row
+// before, an interned one for the columns whose values repeat, or a new
+// one.
+func (b *builder) value(col int, v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	if last := b.last[col]; b.strs[last] == v {
+		return last
+	}
+	m := b.intern[col]
+	if m == nil {
+		b.last[col] = b.add1(v)
+		return b.last[col]
+	}
+	i, ok := m[v]
+	if !ok {
+		i = b.add1(v)
+		m[b.strs[i]] = i
+	}
+	b.last[col] = i
+	return i
+}
+
+// snapshot sorts the rows by user and value, drops duplicates and returns
+// the Snapshot. The builder must not be used after.
+func (b *builder) snapshot() *Snapshot {
+	w := b.w
+	nruns, nrows := len(b.names), len(b.uid)
+	strs := b.strs
+	// Runs in name order (already so for a state read back, which costs
+	// one comparison per run); rank[run] is the place of its user.
+	order := make([]int32, nruns)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, c int32) int {
+		if d := strings.Compare(strs[b.names[a]], strs[b.names[c]]); d != 0 {
+			return d
+		}
+		return cmp.Compare(a, c)
+	})
+	rank := make([]int32, nruns)
+	nusers := 0
+	for i, id := range order {
+		if i > 0 && strs[b.names[id]] != strs[b.names[order[i-1]]] {
+			nusers++
+		}
+		rank[id] = int32(nusers)
+	}
+	if nruns > 0 {
+		nusers++
+	}
+	order = nil
+	rankOf := func(id int32) int32 { return rank[id] }
+	// Counting sort of the rows by user, in line order within a user.
+	start := make([]int32, nusers+1)
+	for _, id := range b.uid {
+		start[rankOf(id)+1]++
+	}
+	for i := 1; i <= nusers; i++ {
+		start[i] += start[i-1]
+	}
+	perm := make([]int32, nrows)
+	next := slices.Clone(start[:nusers])
+	for r, id := range b.uid {
+		k := rankOf(id)
+		perm[next[k]] = int32(r)
+		next[k]++
+	}
+	next, rank, b.uid = nil, nil, nil
+	// Within each user, sort by value (then line, so that the first of
+	// equal rows comes first) and drop repeats.
+	s := &Snapshot{imp: b.imp, w: w, empty: b.empty, strs: strs,
+		vals: make([]uint32, 0, nrows*w), lines: make([]int32, 0, nrows), users: make([]int32, 0, nusers+1)}
+	row := func(r int32) []uint32 { return b.vals[int(r)*w : int(r)*w+w] }
+	cmpRows := func(x, y int32) int {
+		fx, fy := row(x), row(y)
+		for c := 1; c < w; c++ {
+			if fx[c] != fy[c] {
+				if d := strings.Compare(strs[fx[c]], strs[fy[c]]); d != 0 {
+					return d
+				}
+			}
+		}
+		return int(b.lines[x]) - int(b.lines[y])
+	}
+	sameRow := func(x, y int32) bool {
+		fx, fy := row(x), row(y)
+		for c := 1; c < w; c++ {
+			if fx[c] != fy[c] && strs[fx[c]] != strs[fy[c]] {
+				return false
+			}
+		}
+		return true
+	}
+	for u := range nusers {
+		rows := perm[start[u]:start[u+1]]
+		if len(rows) > 1 {
+			slices.SortFunc(rows, cmpRows)
+		}
+		s.users = append(s.users, int32(len(s.lines)))
+		prev := int32(-1)
+		for _, r := range rows {
+			if prev >= 0 && sameRow(prev, r) {
+				if !b.strict {
+					if b.dups == nil {
+						b.dups = make(map[int32]int32)
+					}
+					b.dups[b.lines[r]] = b.lines[prev]
+				}
+				continue
+			}
+			prev = r
+			s.vals = append(s.vals, row(r)...)
+			s.lines = append(s.lines, b.lines[r])
+		}
+	}
+	s.users = append(s.users, int32(len(s.lines)))
+	b.vals, b.lines, b.intern, b.names, b.strs = nil, nil, nil, nil, nil
+	return s
+}

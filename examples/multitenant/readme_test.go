@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/autosync-go/autosync/examples/internal/readme"
+)
+
+// TestReadmeDocumentsEveryFlag: the README's part on multitenant names
+// each flag -h lists and has a row for each config field.
+func TestReadmeDocumentsEveryFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-h"}, env(nil), &stdout, &stderr); code != 0 {
+		t.Fatalf("-h: exit code %d", code)
+	}
+	flags := readme.Flags(stderr.String())
+	if len(flags) < 4 {
+		t.Fatalf("-h lists only %q", flags)
+	}
+	examples := readme.Section(readme.Read(t), "The examples")
+	doc := examples[strings.Index(examples, "### `examples/multitenant`"):]
+	for _, f := range flags {
+		if !regexp.MustCompile(`(^|[\s\x60\[])-` + regexp.QuoteMeta(f) + `\b`).MatchString(doc) {
+			t.Errorf("README's part on examples/multitenant does not name -%s", f)
+		}
+	}
+	for _, f := range fields {
+		if !strings.Contains(doc, "| `"+f+"`") && !strings.Contains(doc, ", `"+f+"`") {
+			t.Errorf("README's examples/multitenant table has no row for the field %s", f)
+		}
+	}
+}
+
+// TestReadmeConfig: the README's example config decodes, every school
+// passing the checks of its entry.
+func TestReadmeConfig(t *testing.T) {
+	examples := readme.Section(readme.Read(t), "The examples")
+	blocks := readme.CodeBlocks(examples[strings.Index(examples, "### `examples/multitenant`"):], "json")
+	if len(blocks) != 1 {
+		t.Fatalf("README's part on examples/multitenant has %d JSON blocks, want 1", len(blocks))
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(blocks[0]), &raw); err != nil {
+		t.Fatalf("the example config is not a JSON array: %v\n%s", err, blocks[0])
+	}
+	imports := make(map[string]int)
+	for i, r := range raw {
+		var s school
+		if err := decodeSchool(r, &s, true); err != nil {
+			t.Errorf("school %d of the example config: %v", i+1, err)
+		}
+		imports[s.Import]++
+	}
+	if imports[importUserGroups] == 0 || imports[importContacts] == 0 {
+		t.Errorf("the example config shows the imports %v; want both", imports)
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/autosync-go/autosync/examples/internal/readme"
+	"github.com/autosync-go/autosync/internal/exampletest"
+)
+
+// syncFlags returns the flags sync's -h lists.
+func syncFlags(t *testing.T) []string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-h"}, env(nil), nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("-h: exit code %d", code)
+	}
+	flags := readme.Flags(stderr.String())
+	if len(flags) < 10 {
+		t.Fatalf("-h lists only %q:\n%s", flags, &stderr)
+	}
+	return flags
+}
+
+// TestReadmeDocumentsEveryFlag: the README's table for sync has a row for
+// each flag, and the deployment guide uses no flag sync lacks.
+func TestReadmeDocumentsEveryFlag(t *testing.T) {
+	md := readme.Read(t)
+	examples := readme.Section(md, "The examples")
+	syncDoc, _, _ := strings.Cut(examples[strings.Index(examples, "### `examples/sync`"):], "### `examples/multitenant`")
+	flags := syncFlags(t)
+	for _, f := range flags {
+		if !strings.Contains(syncDoc, "| `-"+f+" ") && !strings.Contains(syncDoc, "| `-"+f+"`") && !strings.Contains(syncDoc, ", `-"+f+" ") {
+			t.Errorf("README's examples/sync table has no row for -%s", f)
+		}
+	}
+	deploy := readme.Section(md, "Deploying the sync job")
+	if deploy == "" {
+		t.Fatal(`README has no "## Deploying the sync job"`)
+	}
+	used := 0
+	for _, block := range readme.CodeBlocks(deploy, "sh", "", "ini", "bat") {
+		for _, line := range strings.Split(block, "\n") {
+			words := readme.Words(strings.TrimPrefix(line, "ExecStart="))
+			// The words after the program, up to a redirection or ||.
+			i := slices.IndexFunc(words, func(w string) bool {
+				return strings.HasSuffix(w, "infiniti-sync") || strings.HasSuffix(w, "infiniti-sync.exe")
+			})
+			if i < 0 || slices.Contains(words, "build") {
+				continue
+			}
+			for _, w := range words[i+1:] {
+				if strings.ContainsAny(w, "<>|") {
+					break
+				}
+				if name, ok := strings.CutPrefix(w, "-"); ok {
+					used++
+					if !slices.Contains(flags, name) {
+						t.Errorf("the deployment guide uses -%s, which sync does not have:\n%s", name, line)
+					}
+				}
+			}
+		}
+	}
+	if used < 12 {
+		t.Errorf("found only %d flags in the deployment guide's commands; is the test still reading them?", used)
+	}
+}
+
+// TestReadmeCommands runs the README's commands that need no school: each
+// go build (into a temporary folder) and each go run of sync, as a built
+// binary so that its exit code counts.
+func TestReadmeCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs with the go command")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on the PATH")
+	}
+	md := readme.Read(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := exampletest.Build(t)
+	builds, runs := 0, 0
+	for _, title := range []string{"The examples", "Deploying the sync job"} {
+		for _, block := range readme.CodeBlocks(readme.Section(md, title), "sh") {
+			for _, cmd := range readme.Commands(block) {
+				var envs []string
+				for len(cmd) > 0 && strings.Contains(cmd[0], "=") && !strings.HasPrefix(cmd[0], "-") {
+					envs, cmd = append(envs, cmd[0]), cmd[1:]
+				}
+				switch {
+				case len(cmd) > 4 && cmd[0] == "go" && cmd[1] == "build" && cmd[2] == "-o":
+					builds++
+					out := filepath.Join(t.TempDir(), filepath.Base(cmd[3]))
+					c := exec.Command(goTool, append([]string{"build", "-o", out}, cmd[4:]...)...)
+					c.Dir, c.Env = root, append(os.Environ(), envs...)
+					if b, err := c.CombinedOutput(); err != nil {
+						t.Errorf("%q: %v\n%s", cmd, err, b)
+					}
+				case len(cmd) > 2 && cmd[0] == "go" && cmd[1] == "run" && cmd[2] == "./examples/sync" && len(envs) == 0:
+					runs++
+					c := exec.Command(bin, cmd[3:]...)
+					c.Dir, c.Env = root, append(os.Environ(), "INFINITI_PASSWORD=")
+					if b, err := c.CombinedOutput(); err != nil {
+						t.Errorf("%q: %v\n%s", cmd, err, b)
+					}
+				}
+			}
+		}
+	}
+	if builds < 2 || runs < 2 {
+		t.Errorf("ran %d go build and %d go run commands from the README; want the Linux and Windows builds and the dry runs of user groups and contacts", builds, runs)
+	}
+}
