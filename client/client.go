@@ -67,7 +67,7 @@
 // be one ("reading the CSV: ..."), wraps the reader's error and is not
 // retried. Cancelling the context stops an upload at once, with an error
 // matching context.Canceled or context.DeadlineExceeded, even while a
-// plain io.Reader blocks in Read (see ImportUserGroups). New reports a
+// plain io.Reader blocks in Read (see Import). New reports a
 // mistake in the base URL or the options as a *ConfigError, which names
 // the option that fixes it.
 //
@@ -415,12 +415,6 @@ func newTransport(rootCAs *x509.CertPool) *http.Transport {
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
 // system-group) to the user-groups import and returns Infiniti's result.
 // See Import for the body, the errors and the retries.
-//
-// A csv that is not an io.Seeker (os.Stdin fed by an export, a network
-// stream) is read in a goroutine of the client's, so that the call returns
-// as soon as its context ends even while a Read of csv blocks. Such a Read
-// may then finish after the call has returned; its data is discarded, and
-// csv is not read again.
 func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.Result, error) {
 	return c.importFile(ctx, UserGroupsPath, csv, userGroupsFile)
 }
@@ -480,6 +474,11 @@ func encodeRows[T any](rows iter.Seq[T], newWriter func(io.Writer) rowWriter[T])
 // part of a multipart/form-data body (form name "file", Content-Type
 // text/csv), with Content-Length when csv is an io.Seeker. An empty csv
 // posts an empty file, which Infiniti accepts.
+// A csv that is not an io.Seeker (os.Stdin fed by an export, a network
+// stream) is read in a goroutine of the client's, so that the call returns
+// as soon as its context ends even while a Read of csv blocks. Such a Read
+// may then finish after the call has returned; its data is discarded, and
+// csv is not read again.
 //
 // The *result.Result is returned whenever Infiniti answered with one, even
 // with an error: when rows failed (the error wraps *result.ImportError),

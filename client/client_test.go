@@ -417,16 +417,21 @@ func TestImportArguments(t *testing.T) {
 
 func TestSnippetRedaction(t *testing.T) {
 	long := strings.Repeat("x", 1000)
-	tests := []struct{ name, body, want string }{
-		{"echo withheld whole", "<html>Login failed for autoimport with password " + trickyPassword + " (Authorization: Basic " +
+	longPassword := strings.Repeat("Lx9#", 2600) // 10,400 bytes: longer than the part of a body looked at before
+	tests := []struct{ name, password, body, want string }{
+		{"echo withheld whole", trickyPassword, "<html>Login failed for autoimport with password " + trickyPassword + " (Authorization: Basic " +
 			"YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn" + ")</html>", withheld},
-		{"base64 only", "<pre>Authorization: Basic YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn</pre>", withheld},
-		{"no echo", "<html>Login failed for autoimport</html>", "<html>Login failed for autoimport</html>"},
-		{"cut", long, long[:maxFragment] + "…"},
+		{"base64 only", trickyPassword, "<pre>Authorization: Basic YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn</pre>", withheld},
+		{"no echo", trickyPassword, "<html>Login failed for autoimport</html>", "<html>Login failed for autoimport</html>"},
+		{"cut", trickyPassword, long, long[:maxFragment] + "…"},
+		// Review 1, nit: a password longer than the part looked at used
+		// to show its first 300 bytes.
+		{"a long password opening the body", longPassword, longPassword + " was wrong", withheld},
+		{"a long password, percent-encoded", longPassword, url.QueryEscape(longPassword) + " was wrong", withheld},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", trickyPassword))
+			c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", tt.password))
 			mt.RegisterNoResponder(httpmock.NewStringResponder(500, tt.body))
 			_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
 			collectErr(err)
