@@ -383,26 +383,41 @@ func (b *blockedReader) Read(p []byte) (int, error) {
 // Finding 4: cancelling the context stops an upload whose plain reader is
 // blocked in Read (os.Stdin fed by an export that stalled).
 func TestCancelWhileReaderBlocked(t *testing.T) {
+	deadline := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 100*time.Millisecond)
+	}
 	tests := []struct {
 		name string
 		data string
+		h2   bool // over TLS with HTTP/2, whose transport writes the body in a goroutine of its own
 		ctx  func() (context.Context, context.CancelFunc)
 		want error
 	}{
-		{"deadline, blocked after the header", "username,library-group,system-group\n", func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 100*time.Millisecond)
-		}, context.DeadlineExceeded},
-		{"cancel, blocked at once", "", func() (context.Context, context.CancelFunc) {
+		{"deadline, blocked after the header", "username,library-group,system-group\n", false, deadline, context.DeadlineExceeded},
+		{"cancel, blocked at once", "", false, func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			return ctx, cancel
 		}, context.Canceled},
+		{"deadline, HTTP/2", "username,library-group,system-group\n", true, deadline, context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+			var proto atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				proto.Store(int32(r.ProtoMajor))
+				io.Copy(io.Discard, r.Body)
+			}))
+			var opts []Option
+			if tt.h2 {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				opts = append(opts, WithHTTPClient(srv.Client()))
+			} else {
+				srv.Start()
+			}
 			defer srv.Close()
-			c, _ := newClient(t, srv.URL)
+			c, _ := newClient(t, srv.URL, opts...)
 			r := &blockedReader{data: strings.NewReader(tt.data), release: make(chan struct{})}
 			ctx, cancel := tt.ctx()
 			defer cancel()
@@ -421,6 +436,9 @@ func TestCancelWhileReaderBlocked(t *testing.T) {
 			collectErr(err)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if want := map[bool]int32{false: 1, true: 2}[tt.h2]; proto.Load() != want {
+				t.Errorf("the request came over HTTP/%d, want HTTP/%d", proto.Load(), want)
 			}
 			close(r.release) // the blocked Read ends now; its data goes nowhere
 			if n := r.reads.Load(); n != 1 {
