@@ -394,7 +394,7 @@ func (c *run) checkValue(column, s string, name bool) {
 		}
 		return
 	}
-	badUTF8, control, fc, space := false, rune(-1), rune(-1), -1
+	badUTF8, control, fc, spaced := false, rune(-1), rune(-1), false
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -407,8 +407,8 @@ func (c *run) checkValue(column, s string, name bool) {
 		case !name || r < 0x80:
 		case fc < 0 && isInvisible(r):
 			fc = r
-		case space < 0 && unicode.IsSpace(r):
-			space = i
+		case !spaced && unicode.IsSpace(r):
+			spaced = true
 		}
 		i += size
 	}
@@ -430,7 +430,7 @@ func (c *run) checkValue(column, s string, name bool) {
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		c.spaceWarning(column, s)
 	}
-	if space >= 0 {
+	if spaced {
 		// A space at either end is the surrounding-space warning's; one
 		// between words is this one's.
 		for _, r := range strings.TrimFunc(s, unicode.IsSpace) {
