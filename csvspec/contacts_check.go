@@ -345,18 +345,13 @@ func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
 		c.addRow(ColumnScenarios, CodeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s; give %s alone, or only the other scenarios", alone, quote(v), alone))
 	}
-	var untidy []string
-	if empty {
-		untidy = append(untidy, "an empty name")
-	}
-	if twice != "" {
-		untidy = append(untidy, quote(twice)+" more than once")
-	}
-	if spaced {
-		untidy = append(untidy, "spaces around a ';'")
-	}
-	if len(untidy) > 0 {
-		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have %s; a file a ContactWriter rewrites from this one writes each scenario once, without them", quote(v), strings.Join(untidy, " and ")))
+	switch untidy := empty || spaced; {
+	case twice != "" && untidy:
+		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'; post the file a ContactWriter rewrites from this one, which writes each scenario once, without them", quote(v), quote(twice)))
+	case twice != "":
+		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once; post the file a ContactWriter rewrites from this one, which writes each scenario once", quote(v), quote(twice)))
+	case untidy:
+		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'; a file a ContactWriter rewrites from this one writes them without", quote(v)))
 	}
 	slices.Sort(unknown)
 	return known, unknown

@@ -560,3 +560,26 @@ func TestSecondByteOrderMark(t *testing.T) {
 		})
 	}
 }
+
+// The scenario-format messages: a repeat is named; the message of spaces
+// or an empty name is the one the example programs translate.
+func TestScenarioFormatMessages(t *testing.T) {
+	tests := []struct{ scenarios, want string }{
+		{"OVERDUE ;OVERDUE_ESCALATION_ONE", `the scenarios "OVERDUE ;OVERDUE_ESCALATION_ONE" have an empty name or spaces around a ';'; a file a ContactWriter rewrites from this one writes them without`},
+		{"ANY;any", `the scenarios "ANY;any" name "ANY" more than once; post the file a ContactWriter rewrites from this one, which writes each scenario once`},
+		{"OVERDUE;;overdue", `the scenarios "OVERDUE;;overdue" name "OVERDUE" more than once, and have an empty name or spaces around a ';'; post the file a ContactWriter rewrites from this one, which writes each scenario once, without them`},
+	}
+	for _, tt := range tests {
+		rep, err := CheckContacts(strings.NewReader(chdr + "s1,phone,patron,False,,0400,," + tt.scenarios + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range rep.Problems {
+			got = append(got, p.Message)
+		}
+		if diff := cmp.Diff([]string{tt.want}, got); diff != "" {
+			t.Errorf("%q: messages (-want +got):\n%s", tt.scenarios, diff)
+		}
+	}
+}
