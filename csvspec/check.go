@@ -71,34 +71,41 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // MaxProblemsPerCode problems of each code in the Report. It takes the same
 // options as NewReader.
 //
-// Memory does not grow with the size of the file, except by 21 to 43 bytes
-// per distinct row (to spot duplicates): the Report keeps at most
-// MaxProblemsPerCode problems of each code, each message quotes at most 40
-// runes of a value, and no record over MaxRecordBytes is held.
+// Memory does not grow with the size of the file, except by 21 to 43
+// bytes per distinct row (to spot duplicates), and up to 64 for the moment
+// that table doubles: the Report keeps at most MaxProblemsPerCode problems
+// of each code, each message quotes at most 40 runes of a value, and no
+// record over MaxRecordBytes is held.
 //
-// Errors (SeverityError) are: a file in UTF-16 or UTF-32; a header
-// separated by semicolons or tabs (read it WithComma); a missing, misspelt
-// or repeated required column; a header-map name the file does not have; a
-// record over MaxRecordBytes or a header of more than MaxFields fields; a
-// row with the wrong number of fields; malformed quoting; a row that
-// repeats the header; invalid UTF-8; control characters, line breaks
-// included, in a value; invisible format characters (Unicode category Cf,
-// such as U+200B or U+202E) in a username or group; an empty username; a
-// group not in rules (with a "did you mean" hint when only case or spacing
-// differ). Warnings are: columns Infiniti does not read; a row whose fields
-// are all empty (Excel leaves them below the data), which is checked no
-// further; values with leading or trailing white space; a row with no
-// group; a row that repeats an earlier one exactly. A row with the wrong
-// number of fields or malformed quoting is reported once and not checked
-// further, since its values cannot be told apart. A 0-byte file and a
-// header-only file are valid, with 0 rows.
+// Errors (SeverityError) are: a file in UTF-16 or UTF-32; lines that end
+// in CR alone (Excel for Mac's "CSV (Macintosh)"); a header separated by
+// semicolons, tabs or vertical bars (read it WithComma); every line
+// enclosed in quotes; a missing, misspelt or repeated required column, or
+// one behind a second byte order mark; a header-map name the file does not
+// have; a record over MaxRecordBytes or a header of more than MaxFields
+// fields; a row with the wrong number of fields; malformed quoting; a row
+// that repeats the header, spelt as it is or with another case, spacing or
+// underscores; invalid UTF-8; control characters and line breaks (U+2028
+// and U+2029 included) in a value; invisible characters in a username or
+// group (Unicode format characters such as U+200B or U+202E,
+// default-ignorable ones such as U+034F and the Hangul fillers, variation
+// selectors, and the Braille blank U+2800); an empty username; a group not
+// in rules (with a "did you mean" hint when only case or spacing differ).
+// Warnings are: columns Infiniti does not read; a row whose fields are all
+// empty (Excel leaves them below the data), which is checked no further;
+// values with leading or trailing white space; a space other than U+0020
+// (a no-break space, say) between the words of a username or group; a row
+// with no group; a row that repeats an earlier one exactly. A row with the
+// wrong number of fields or malformed quoting is reported once and not
+// checked further, since its values cannot be told apart. A 0-byte file
+// and a header-only file are valid, with 0 rows.
 //
-// When the header cannot be read (a wrong encoding or separator, a missing
-// column, a header-map name the file does not have, a malformed or too
-// large header), CheckEach reports the header's problems and nothing about
-// the rows, which it cannot read against that header; it still counts them
-// in Report.Rows, except after a wrong encoding, when it reads no further
-// and Rows is 0.
+// When the header cannot be read (a wrong encoding, line ending, separator
+// or quoting of whole lines, a missing column, a header-map name the file
+// does not have, a malformed or too large header), CheckEach reports the
+// header's problems and nothing about the rows, which it cannot read
+// against that header; it still counts them in Report.Rows, except after
+// a wrong encoding or line ending, when it reads no further and Rows is 0.
 //
 // CheckEach returns an error for an invalid option, when reading r fails,
 // or when each returns one: it then stops and returns each's error as it

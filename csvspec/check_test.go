@@ -297,7 +297,7 @@ func TestCheckMessages(t *testing.T) {
 		{"duplicate row", hdr + "a,Year 7,Students\na,Year 7,Students\n", "repeats row 1 exactly"},
 		{"utf-8", hdr + "\xff,Year 7,Students\n", "export the file from the SMS as UTF-8"},
 		{"empty row", hdr + ",,,\n", "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"},
-		{"format character", hdr + "j\u200bsmith,Year 7,Students\n", `the value "j\u200bsmith" holds the invisible format character U+200B, which makes names that look the same but are not; remove it`},
+		{"format character", hdr + "j\u200bsmith,Year 7,Students\n", `the value "j\u200bsmith" holds the invisible character U+200B, which makes names that look the same but are not; remove it`},
 		{"repeated header", hdr + "a,Year 7,Students\n" + hdr, "the row repeats the header of line 1, as when two exports are joined into one file"},
 		{"extra columns", "username,a,library-group,b,system-group,c\n", `header columns 2 "a", 4 "b", 6 "c" are not user-groups columns; Infiniti ignores them (remove them, or map one onto a user-groups column if it holds one)`},
 		{"many extra columns", "username,library-group,system-group" + strings.Repeat(",x", 20) + "\n", `header columns 4 "x", 5 "x", 6 "x", 7 "x", 8 "x", 9 "x", 10 "x", 11 "x" and 12 more are not user-groups columns`},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 )
 
@@ -158,6 +159,13 @@ type ContactRecord struct {
 	Contact
 	Row  int // 1-based data row, header excluded
 	Line int // 1-based physical line where the record starts (header is line 1)
+
+	// Empty is true for a row whose fields are all empty (",,,,,,," as
+	// Excel leaves below the data); its Contact is then zero. A row whose
+	// only value is a false primary (",,,False,,,,") has a zero Contact too,
+	// but is not Empty: it is a row with its username, type, role and
+	// contact missing.
+	Empty bool
 }
 
 // parseContactType returns the known type s names in any case, or s.
@@ -210,7 +218,7 @@ func parseScenario(s string) (Scenario, bool) {
 }
 
 // parseScenarios splits a scenarios value on ';', trimming each name and
-// dropping empty ones.
+// dropping empty ones and repeats (in any case) of an earlier one.
 func parseScenarios(s string) []Scenario {
 	if strings.TrimSpace(s) == "" {
 		return nil
@@ -221,7 +229,9 @@ func parseScenarios(s string) []Scenario {
 		part, rest, more = strings.Cut(rest, ";")
 		if part = strings.TrimSpace(part); part != "" {
 			sc, _ := parseScenario(part)
-			out = append(out, sc)
+			if !slices.ContainsFunc(out, func(o Scenario) bool { return strings.EqualFold(string(o), string(sc)) }) {
+				out = append(out, sc)
+			}
 		}
 	}
 	if len(out) == 0 {
@@ -307,7 +317,7 @@ func NewContactReader(r io.Reader, opts ...ReaderOption) *ContactReader {
 // boolean, or an sms that is neither empty nor a boolean, is a *ParseError wrapping
 // ErrBoolean, returned with a ContactRecord carrying only its Row and Line;
 // the next Read goes on with the next row. A row whose fields are all empty
-// is a ContactRecord with a zero Contact and a nil error.
+// is a ContactRecord with Empty set, a zero Contact and a nil error.
 func (r *ContactReader) Read() (ContactRecord, error) {
 	fields, line, f, err := r.t.next()
 	if err != nil {
@@ -315,6 +325,7 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	}
 	rec := ContactRecord{Row: r.t.row, Line: line}
 	if f != nil {
+		rec.Empty = f == emptyRow
 		return rec, f.parseError(rec.Row, line)
 	}
 	idx := r.t.hdr.index

@@ -1,11 +1,15 @@
 package csvspec
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/mail"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The stable codes of the problems CheckContacts reports, besides the
@@ -25,20 +29,41 @@ const (
 	CodeBooleanSpelling     = "boolean-spelling"           // a boolean spelt yes/no, y/n or 1/0 rather than true/false
 	CodeSMSOnEmail          = "sms-on-email"               // sms is true on an email contact
 	CodeScenarioCombination = "scenario-combination"       // ANY or NONE combined with other scenarios
-	CodeScenarioFormat      = "scenario-format"            // empty scenario names, or spaces around a ';'
-	CodeMultiplePrimary     = "multiple-primary"           // a second primary contact of the same username, type and role (and guardian's addressee)
+	CodeScenarioFormat      = "scenario-format"            // empty scenario names, a scenario given twice, or spaces around a ';'
+	CodeMultiplePrimary     = "multiple-primary"           // a second primary contact of the same username, type and role (and guardian's addressee, in any case and spacing)
 	CodeGuardianAddressee   = "guardian-without-addressee" // a guardian's contact has no addressee
 )
 
-// validEmail reports whether s, around white space, parses with net/mail
-// as one bare address: no display name, comment or angle brackets.
+// validEmail reports whether s, around white space, is one bare address:
+// an address net/mail parses with no display name, written as net/mail
+// writes it back (so no comment, angle brackets, or space around the @), and
+// holding no invisible character (see isInvisible).
 func validEmail(s string) bool {
 	s = strings.TrimSpace(s)
 	if plainEmail(s) {
 		return true // what net/mail would say, without its allocations
 	}
+	return bareAddress(s) && invisibleIn(s) < 0
+}
+
+// bareAddress reports whether net/mail reads s as an address with no
+// display name, and gives it back as it is: the address itself, or, for a
+// local part that needs quotes ("an nguyen"@example.com), its quoted form.
+// A comment, which net/mail drops when it is empty or follows angle
+// brackets, or angle brackets, or space around the @, make it differ.
+func bareAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && !strings.HasSuffix(s, ">")
+	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">")
+}
+
+// invisibleIn returns the first invisible character in s, or -1.
+func invisibleIn(s string) rune {
+	for _, r := range s {
+		if isInvisible(r) {
+			return r
+		}
+	}
+	return -1
 }
 
 // plainEmail reports whether s is local@domain where both parts are
@@ -70,20 +95,16 @@ func dotAtom(s string) bool {
 	return true
 }
 
-// phoneDigits reports whether a phone number has a digit, after a label
-// such as "(H)" or "(M1)": a parenthesis that starts with a letter.
+// phoneDigits reports whether a phone number has an ASCII digit outside a
+// leading label in parentheses, such as "(H)", "(M1)" or "(1)": a number
+// in other digits (Arabic-Indic, say) cannot be dialled as it is written.
 func phoneDigits(s string) bool {
 	if len(s) > 1 && s[0] == '(' {
-		if end := strings.IndexByte(s, ')'); end > 0 && unicode.IsLetter(rune(s[1])) {
+		if end := strings.IndexByte(s, ')'); end > 0 {
 			s = s[end+1:]
 		}
 	}
-	for _, r := range s {
-		if unicode.IsDigit(r) {
-			return true
-		}
-	}
-	return false
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // CheckContacts reads a contacts file and reports its problems, in one
@@ -98,29 +119,37 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 // MaxProblemsPerCode of each code, and stops on an error from each,
 // returning it as it is. It takes the same options as NewContactReader.
 // Memory grows only with distinct rows and primary contacts (to spot
-// duplicates), by 21 to 43 bytes each.
+// duplicates), by 21 to 43 bytes each, up to 64 for the moment a table
+// doubles.
 //
 // Besides the problems of the file, the header and the records that Check
-// reports (a wrong encoding or separator, missing columns, field counts,
-// quoting, repeated headers, empty rows, invalid UTF-8, control
-// characters), its errors are: an empty username; invisible format
-// characters (Unicode Cf) in the username (they are legitimate in other
-// columns, in names written in Persian or Indic scripts); a type other
-// than email or phone, or a role other than patron or guardian (in any
-// case); a primary, or a non-empty sms, that is not a boolean; an empty
-// contact; an email contact that does not parse with net/mail as a single
-// bare address; a phone contact with no digit; an unknown scenario. Its
+// reports (a wrong encoding, line ending or separator, missing columns,
+// field counts, quoting, repeated headers, empty rows, invalid UTF-8,
+// control characters and line breaks), its errors are: an empty username;
+// invisible characters in the username (see Check; they are legitimate in
+// other columns, in names written in Persian or Indic scripts); a type
+// other than email or phone, or a role other than patron or guardian (in
+// any case); a primary, or a non-empty sms, that is not a boolean; an empty
+// contact; an email contact that is not a single bare address (net/mail
+// must read it with no display name and give it back as it is written, so
+// no comment, angle brackets or space around the @, and it may hold no
+// invisible character); a phone contact with no digit 0 to 9 outside a
+// leading label in parentheses such as "(H)"; an unknown scenario. Its
 // warnings are: a boolean spelt yes/no, y/n or 1/0 (which Infiniti may not
 // read: post the file a ContactWriter rewrites, which writes True and
 // False); sms true on an email; ANY or NONE combined with other scenarios;
-// empty scenario names or spaces around a ';'; more than one primary
-// contact of one username, type and role (for guardians, of one addressee
-// too, so that a household of two guardians is fine); a guardian contact
-// with no addressee; surrounding white space; a row that repeats an earlier
-// one exactly.
+// an empty scenario name, a scenario given twice, or spaces around a ';';
+// more than one primary contact of one username, type and role (for
+// guardians, of one addressee too, compared without regard to case or
+// spacing, so that a household of two guardians is fine); a guardian
+// contact with no addressee; surrounding white space; a space other than
+// U+0020 between the words of a username; a row that means the same as an
+// earlier one, as a ContactReader reads them (type, role and scenarios in
+// any case, the scenarios in any order, booleans in any spelling).
 func CheckContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
 	var seen, primaries rowSet
+	var key []byte // the canonical key of a row, reused
 	return runCheck(t, each, "which may become part of the value in Infiniti; trim it", func(c *run, fields []string) {
 		var v [numContactColumns]string
 		for ci, fi := range t.hdr.index {
@@ -140,49 +169,117 @@ func CheckContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 		if !roleOK {
 			c.addRow(ColumnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian; write patron or guardian", quote(v[ccRole])))
 		}
-		primary := c.checkBool(ColumnPrimary, v[ccPrimary])
-		sms := false
-		if strings.TrimSpace(v[ccSMS]) != "" {
-			sms = c.checkBool(ColumnSMS, v[ccSMS])
+		primary, primaryOK := c.checkBool(ColumnPrimary, v[ccPrimary])
+		sms, smsOK, smsGiven := false, true, strings.TrimSpace(v[ccSMS]) != ""
+		if smsGiven {
+			sms, smsOK = c.checkBool(ColumnSMS, v[ccSMS])
 		}
 		switch address := strings.TrimSpace(v[ccContact]); {
 		case address == "":
 			c.addRow(ColumnContact, CodeMissingContact, SeverityError, "the contact is empty; give the email address or phone number, or remove the row")
 		case typ == ContactEmail && !validEmail(address):
-			c.addRow(ColumnContact, CodeInvalidEmail, SeverityError, fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets or a second address", quote(v[ccContact])))
+			msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address", quote(v[ccContact]))
+			if r := invisibleIn(address); r >= 0 {
+				msg = fmt.Sprintf("the email address %s holds the invisible character %U, which makes addresses that look the same but are not; remove it", quote(v[ccContact]), r)
+			}
+			c.addRow(ColumnContact, CodeInvalidEmail, SeverityError, msg)
 		case typ == ContactPhone && !phoneDigits(address):
-			c.addRow(ColumnContact, CodePhoneWithoutDigits, SeverityError, fmt.Sprintf("the phone number %s has no digit; correct it, or remove the row", quote(v[ccContact])))
+			msg := fmt.Sprintf("the phone number %s has no digit; correct it, or remove the row", quote(v[ccContact]))
+			if strings.ContainsFunc(address, unicode.IsDigit) {
+				msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H) or (M1); write the number with the digits 0 to 9, or remove the row", quote(v[ccContact]))
+			}
+			c.addRow(ColumnContact, CodePhoneWithoutDigits, SeverityError, msg)
 		}
 		if sms && typ == ContactEmail {
 			c.addRow(ColumnSMS, CodeSMSOnEmail, SeverityWarning, "sms is true on an email contact, which cannot receive SMS; set it to False or leave it empty")
 		}
-		c.checkScenarios(v[ccScenarios])
-		addressee := ""
-		if role == RoleGuardian {
-			addressee = strings.TrimSpace(v[ccAddressee])
-			if addressee == "" {
-				c.addRow(ColumnAddressee, CodeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as \"Mr and Mrs Smith\"")
-			}
+		known, unknown := c.checkScenarios(v[ccScenarios])
+		if role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
+			c.addRow(ColumnAddressee, CodeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as \"Mr and Mrs Smith\"")
 		}
-		if primary && typOK && roleOK {
-			key := [4]string{v[ccUsername], string(typ), string(role), addressee}
-			if first := primaries.insert(newRowKey(key), c.row); first != 0 {
+		if primary && primaryOK && typOK && roleOK {
+			// One primary per username, type and role, and for a guardian
+			// per addressee, compared without regard to case or spacing.
+			key = appendKey(key[:0], v[ccUsername], string(typ), string(role))
+			if role == RoleGuardian {
+				key = appendFolded(key, v[ccAddressee])
+			}
+			if first := primaries.insert(bytesKey(key), c.row); first != 0 {
 				whose := "the patron's"
 				if role == RoleGuardian {
-					whose = fmt.Sprintf("the guardian %s's", quote(addressee))
+					whose = fmt.Sprintf("the guardian %s's", quote(strings.TrimSpace(v[ccAddressee])))
 				}
 				c.addRow(ColumnPrimary, CodeMultiplePrimary, SeverityWarning, fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, typ, quote(v[ccUsername])))
 			}
 		}
-		if first := seen.insert(newRowKey(v), c.row); first != 0 {
-			c.addRow("", CodeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
+		// A duplicate is a row that means the same as an earlier one, as a
+		// ContactReader reads it: type, role and scenarios in any case,
+		// the scenarios in any order, booleans in any spelling.
+		key = appendKey(key[:0], v[ccUsername], lower(string(typ)), lower(string(role)),
+			boolKey(primary, primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
+			boolKey(sms, smsOK, v[ccSMS], smsGiven))
+		key = append(key, known)
+		key = appendKey(key, unknown...)
+		if first := seen.insert(bytesKey(key), c.row); first != 0 {
+			c.addRow("", CodeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first))
 		}
 	})
 }
 
+// appendKey appends each string to a key, prefixed with its length so that
+// no two lists of strings make the same key.
+func appendKey(key []byte, ss ...string) []byte {
+	for _, s := range ss {
+		key = binary.AppendUvarint(key, uint64(len(s)))
+		key = append(key, s...)
+	}
+	return key
+}
+
+// appendFolded appends s to a key in lower case, its runs of white space
+// as one space, and without surrounding space: "Mr  Smith " as "mr smith".
+func appendFolded(key []byte, s string) []byte {
+	start := len(key)
+	key = append(key, 0, 0, 0, 0) // the length, set below
+	space := false
+	for _, r := range strings.TrimSpace(s) {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			key = append(key, ' ')
+			space = false
+		}
+		key = utf8.AppendRune(key, unicode.ToLower(r))
+	}
+	binary.LittleEndian.PutUint32(key[start:], uint32(len(key)-start-4))
+	return key
+}
+
+// bytesKey returns the row key of a canonical key.
+func bytesKey(key []byte) rowKey {
+	return rowKey{maphash.Bytes(rowSeeds[0], key), uint32(maphash.Bytes(rowSeeds[1], key))}
+}
+
+// boolKey returns the canonical form of a boolean column for a row key:
+// "" when not given, "T" or "F", or the value as it is when not a boolean.
+func boolKey(b, ok bool, raw string, given bool) string {
+	switch {
+	case !given:
+		return ""
+	case !ok:
+		return raw
+	case b:
+		return "T"
+	}
+	return "F"
+}
+
 // checkBool reports a value of a boolean column that is not a boolean, or
-// that is spelt otherwise than true or false, and returns its value.
-func (c *run) checkBool(column, v string) bool {
+// that is spelt otherwise than true or false, and returns its value and
+// whether it is a boolean.
+func (c *run) checkBool(column, v string) (value, ok bool) {
 	b, spelling := parseBool(v)
 	switch spelling {
 	case boolInvalid:
@@ -191,45 +288,71 @@ func (c *run) checkBool(column, v string) bool {
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes %s",
 			column, quote(v), b, OptionalBoolOf(b)))
 	}
-	return b
+	return b, spelling != boolInvalid
 }
 
 // checkScenarios reports unknown scenarios, ANY or NONE combined with
-// others, and a list with empty names or spaces around a ';'.
-func (c *run) checkScenarios(v string) {
+// others, and a list with empty names, a name given twice, or spaces
+// around a ';'. It returns the set of known scenarios as a bit mask (bit i
+// for knownScenarios[i]) and the unknown ones in upper case, sorted, each
+// once: the scenarios' canonical form.
+func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
-		return
+		return 0, nil
 	}
-	var unknown []string
-	n, alone, untidy := 0, Scenario(""), false
+	var unknownRaw []string
+	n, alone := 0, Scenario("")
+	empty, spaced, twice := false, false, ""
 	for rest, more := v, true; more; {
 		var part string
 		part, rest, more = strings.Cut(rest, ";")
 		name := strings.TrimSpace(part)
-		if name != part || name == "" {
-			untidy = true
+		if name != part {
+			spaced = true
 		}
 		if name == "" {
+			empty = true
 			continue
 		}
 		n++
 		sc, ok := parseScenario(name)
-		switch {
-		case !ok:
-			unknown = append(unknown, name)
-		case sc == ScenarioAny || sc == ScenarioNone:
-			alone = sc
+		if ok {
+			bit := byte(1) << slices.Index(knownScenarios[:], sc)
+			if known&bit != 0 && twice == "" {
+				twice = string(sc)
+			}
+			known |= bit
+			if sc == ScenarioAny || sc == ScenarioNone {
+				alone = sc
+			}
+			continue
 		}
+		up := strings.ToUpper(name)
+		if slices.Contains(unknown, up) {
+			if twice == "" {
+				twice = name
+			}
+			continue
+		}
+		unknown = append(unknown, up)
+		unknownRaw = append(unknownRaw, name)
 	}
-	if len(unknown) > 0 {
+	if len(unknownRaw) > 0 {
 		c.addRow(ColumnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows; use ANY, NONE, or some of OVERDUE, OVERDUE_ESCALATION_ONE, OVERDUE_ESCALATION_TWO and OVERDUE_ESCALATION_THREE, separated by ';'",
-			quoteList(unknown, 3), plural(len(unknown), "is", "are")))
+			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
 	}
-	if alone != "" && n > 1 {
+	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
 		c.addRow(ColumnScenarios, CodeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s; give %s alone, or only the other scenarios", alone, quote(v), alone))
 	}
-	if untidy {
+	switch untidy := empty || spaced; {
+	case twice != "" && untidy:
+		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'; post the file a ContactWriter rewrites from this one, which writes each scenario once, without them", quote(v), quote(twice)))
+	case twice != "":
+		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once; post the file a ContactWriter rewrites from this one, which writes each scenario once", quote(v), quote(twice)))
+	case untidy:
 		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'; a file a ContactWriter rewrites from this one writes them without", quote(v)))
 	}
+	slices.Sort(unknown)
+	return known, unknown
 }

@@ -17,8 +17,9 @@
 // canonical form, so a file read with either option must be rewritten with
 // a Writer before it is posted. A file in UTF-16 or UTF-32 (Excel's
 // "Unicode Text") is refused with one clear error: decode it to UTF-8
-// first. A row whose fields are all empty, as Excel leaves below the data,
-// is read as an empty Record, so that the caller can drop it.
+// first. So is a file whose lines end in CR alone (Excel for Mac's "CSV
+// (Macintosh)"), and one with every line enclosed in quotes. A row whose fields are all empty, as Excel leaves below the data,
+// is read as a Record with Empty set, so that the caller can drop it.
 //
 // The Writer always produces the canonical form: the header
 // "username,library-group,system-group" and RFC 4180 quoting.
@@ -90,4 +91,9 @@ type Record struct {
 	UserGroup
 	Row  int // 1-based data row, header excluded: the number Infiniti uses in result details
 	Line int // 1-based physical line where the record starts (header is line 1)
+
+	// Empty is true for a row whose fields are all empty (",," or ",,,,"
+	// as Excel leaves below the data); its UserGroup is then zero. A row
+	// that has a value, even one of white space, is not Empty.
+	Empty bool
 }

@@ -188,7 +188,7 @@ func ExampleCheckContacts() {
 	fmt.Print(rep)
 	// Output:
 	// 3 rows, 1 error, 4 warnings
-	// line 3 (row 2), contact: error: the email address "An Nguyen <nguyen@example.com>" is not a single bare address such as name@example.com; correct it, without a name, angle brackets or a second address [invalid-email]
+	// line 3 (row 2), contact: error: the email address "An Nguyen <nguyen@example.com>" is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address [invalid-email]
 	// line 3 (row 2), addressee: warning: the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as "Mr and Mrs Smith" [guardian-without-addressee]
 	// line 4 (row 3), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
 	// line 4 (row 3), sms: warning: the sms value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -62,21 +63,45 @@ func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 
 // WithComma reads a file whose fields are separated by r rather than by a
 // comma: ';' for the "CSV" that Excel saves in many regional settings, '\t'
-// for a tab-separated export. r must not be a double quote, a line break
-// (\r or \n), U+0000, the replacement character U+FFFD, or an invalid rune;
-// such an r is an error returned by the first Read.
+// for a tab-separated export. r must be a tab or a visible character that
+// is neither a letter, a digit nor a double quote: white space other than
+// a tab, line breaks (\r, \n, U+0085, U+2028, U+2029), other control
+// characters, invisible characters (such as U+FEFF), combining marks, the
+// replacement character U+FFFD and invalid runes are refused, with an
+// error returned by the first Read.
 //
 // Infiniti reads only comma-separated files: a file read with WithComma
 // must be rewritten with a Writer (or ContactWriter), which always
 // separates with commas, before it is posted.
 func WithComma(r rune) ReaderOption {
 	return func(c *readerConfig) error {
-		if r == 0 || r == '"' || r == '\r' || r == '\n' || !utf8.ValidRune(r) || r == utf8.RuneError {
-			return fmt.Errorf("csvspec: WithComma: %q cannot separate fields; use another character, such as ';' or '\\t'", r)
+		if why := badComma(r); why != "" {
+			return fmt.Errorf("csvspec: WithComma: %U cannot separate fields: it is %s; use another character, such as ';' or '\\t'", r, why)
 		}
 		c.comma = r
 		return nil
 	}
+}
+
+// badComma says why r cannot separate fields, or returns "".
+func badComma(r rune) string {
+	switch {
+	case r == '\t':
+		return ""
+	case !utf8.ValidRune(r) || r == utf8.RuneError:
+		return "not a valid character"
+	case r == '"':
+		return "the double quote, which encloses values"
+	case isControl(r):
+		return "a line break or control character"
+	case unicode.IsSpace(r):
+		return "white space"
+	case unicode.IsLetter(r) || unicode.IsNumber(r):
+		return "a letter or digit, which values hold"
+	case isInvisible(r) || unicode.IsMark(r) || !unicode.IsGraphic(r):
+		return "invisible, or not a character of its own"
+	}
+	return ""
 }
 
 // A schema is the set of columns of one kind of import file.
@@ -170,7 +195,7 @@ func looseName(s string) string {
 type header struct {
 	index    []int // index of each canonical column in a record; -1 if absent
 	nfields  int
-	fields   []string  // the header's own fields, to spot a repeated header
+	loose    []string  // the header's own fields folded by looseName, to spot a repeated header
 	line     int       // the physical line of the header
 	problems []Problem // every header problem, errors and warnings
 
@@ -189,7 +214,10 @@ func (h *header) fail(code, msg string) {
 // parseHeader resolves the canonical columns of sch in a header record and
 // lists every problem with it.
 func parseHeader(fields []string, sch *schema, source []string, mapped []bool, line int) *header {
-	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), fields: slices.Clone(fields), line: line}
+	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields)), line: line}
+	for i, f := range fields {
+		h.loose[i] = looseName(f)
+	}
 	for i := range h.index {
 		h.index[i] = -1
 	}
@@ -226,7 +254,8 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 		if claimed[fi] {
 			continue
 		}
-		loose := looseName(name)
+		bare := strings.TrimLeft(name, "\ufeff")
+		loose := looseName(bare)
 		ci := -1
 		for i := range sch.columns {
 			if loose == looseName(source[i]) || (!mapped[i] && loose == sch.columns[i]) {
@@ -235,6 +264,19 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 			}
 		}
 		if ci < 0 {
+			continue
+		}
+		if bare != name && h.index[ci] < 0 {
+			// A second byte order mark: the first was removed, the file
+			// had two. Not the header map's mistake, nor a misspelling.
+			claimed[fi] = true
+			h.index[ci] = fi
+			fix := ""
+			if bare != source[ci] {
+				fix = fmt.Sprintf(", and rename it to %s", quote(source[ci]))
+			}
+			add(ci, CodeHeaderName, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name; save the file again as \"CSV UTF-8\", or remove the extra mark%s",
+				fi+1, quote(bare), fix), SeverityError)
 			continue
 		}
 		claimed[fi] = true

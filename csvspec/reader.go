@@ -45,9 +45,9 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // naming the line where it began), a repeat of the header (ErrRepeatedHeader).
 //
 // A row whose fields are all empty (",," or ",,,,", as Excel leaves below
-// the data, whatever its number of fields) is returned as a Record with a
-// zero UserGroup and a nil error, keeping its Row and Line, so that a caller
-// can drop it; Check warns about it (CodeEmptyRow).
+// the data, whatever its number of fields) is returned as a Record with
+// Empty set, a zero UserGroup and a nil error, keeping its Row and Line, so
+// that a caller can drop it; Check warns about it (CodeEmptyRow).
 //
 // An I/O error of the underlying reader is returned wrapped, and again by
 // every later Read.
@@ -58,6 +58,7 @@ func (r *Reader) Read() (Record, error) {
 	}
 	rec := Record{Row: r.t.row, Line: line}
 	if f != nil {
+		rec.Empty = f == emptyRow
 		return rec, f.parseError(rec.Row, line)
 	}
 	idx := r.t.hdr.index

@@ -61,14 +61,17 @@ func (s *Severity) UnmarshalText(b []byte) error {
 // the Messages may change. Each code has one severity.
 const (
 	// Errors in the file as a whole, or in the header. After one of
-	// CodeEncoding, CodeSeparator, CodeMissingColumn, CodeHeaderMap, or a
-	// header that is malformed or too large, the header cannot be read and
-	// Check reports nothing about the rows.
+	// CodeEncoding, CodeLineEnding, CodeSeparator, CodeQuotedLines,
+	// CodeMissingColumn, CodeHeaderMap, or a header that is malformed or
+	// too large, the header cannot be read and Check reports nothing about
+	// the rows.
 	CodeEncoding        = "wrong-encoding"       // the file is UTF-16 or UTF-32, not UTF-8
+	CodeLineEnding      = "cr-line-endings"      // the lines end in CR alone (Excel for Mac's "CSV (Macintosh)")
 	CodeSeparator       = "wrong-separator"      // the header is separated by ';' or a tab: read it with WithComma
+	CodeQuotedLines     = "quoted-lines"         // every line is enclosed in one pair of quotes, so that it reads as one value
 	CodeMissingColumn   = "missing-column"       // a required column is not in the header
 	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
-	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one
+	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one (or starts with a second byte order mark)
 	CodeDuplicateColumn = "duplicate-column"     // the header has a column twice
 
 	// Errors in a record.
@@ -78,7 +81,7 @@ const (
 	CodeRepeatedHeader   = "repeated-header"   // a row repeats the header (two exports joined)
 	CodeInvalidUTF8      = "invalid-utf8"      // a value is not valid UTF-8
 	CodeControlCharacter = "control-character" // a value holds a control character or line break
-	CodeFormatCharacter  = "format-character"  // a name holds an invisible format character (Unicode Cf: U+200B, U+202E, U+FEFF, ...)
+	CodeFormatCharacter  = "format-character"  // a name holds an invisible character (Unicode Cf such as U+200B, U+202E, U+FEFF; a default-ignorable such as U+034F or a Hangul filler; a variation selector; U+2800)
 
 	// Errors in a user-groups row.
 	CodeMissingUsername     = "missing-username"      // a row's username is empty
@@ -89,8 +92,9 @@ const (
 	CodeExtraColumn      = "extra-column"      // the header has columns Infiniti does not read (one warning for all of them)
 	CodeEmptyRow         = "empty-row"         // a row's fields are all empty, as Excel leaves below the data
 	CodeSurroundingSpace = "surrounding-space" // a value starts or ends with white space
+	CodeUnusualSpace     = "unusual-space"     // a name holds a space other than U+0020 (a no-break space, say) between its words
 	CodeNoGroup          = "no-group"          // a row names neither a library nor a system group
-	CodeDuplicateRow     = "duplicate-row"     // a row repeats an earlier row exactly
+	CodeDuplicateRow     = "duplicate-row"     // a row repeats an earlier row exactly (a contacts row: means the same as one)
 )
 
 // A Problem is one thing wrong with a file, found by Check or CheckContacts.
@@ -368,10 +372,11 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func
 	}
 }
 
-// checkValue reports invalid UTF-8, control characters, surrounding white
-// space and, when format is set, format characters in the value s of the
-// given column.
-func (c *run) checkValue(column, s string, format bool) {
+// checkValue reports invalid UTF-8, control characters and line breaks,
+// surrounding white space and, when name is set (the value is a name
+// Infiniti matches exactly), invisible characters and unusual spaces
+// between words in the value s of the given column.
+func (c *run) checkValue(column, s string, name bool) {
 	if s == "" {
 		return
 	}
@@ -389,35 +394,72 @@ func (c *run) checkValue(column, s string, format bool) {
 		}
 		return
 	}
-	badUTF8, control, fc := false, rune(-1), rune(-1)
+	badUTF8, control, fc, spaced := false, rune(-1), rune(-1), false
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
 		switch {
 		case r == utf8.RuneError && size == 1:
 			badUTF8 = true
-		case unicode.IsControl(r):
+		case isControl(r):
 			if control < 0 {
 				control = r
 			}
-		case format && fc < 0 && unicode.Is(unicode.Cf, r):
+		case !name || r < 0x80:
+		case fc < 0 && isInvisible(r):
 			fc = r
+		case !spaced && unicode.IsSpace(r):
+			spaced = true
 		}
+		i += size
 	}
 	if badUTF8 {
 		c.addRow(column, CodeInvalidUTF8, SeverityError, "the value is not valid UTF-8; export the file from the SMS as UTF-8 (not Windows-1252 or Latin-1)")
 	}
 	if control >= 0 {
-		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the control character %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), control))
+		what := "control character"
+		if control == '\u2028' || control == '\u2029' {
+			what = "line break"
+		}
+		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, control))
 	}
 	if fc >= 0 {
-		c.addRow(column, CodeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible format character %U, which makes names that look the same but are not; remove it", quote(s), fc))
+		c.addRow(column, CodeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		c.spaceWarning(column, s)
 	}
+	if spaced {
+		// A space at either end is the surrounding-space warning's; one
+		// between words is this one's.
+		for _, r := range strings.TrimFunc(s, unicode.IsSpace) {
+			if r >= 0x80 && unicode.IsSpace(r) && !isControl(r) {
+				c.addRow(column, CodeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
+				break
+			}
+		}
+	}
+}
+
+// isControl reports whether r is a control character (C0, C1 and DEL) or
+// a line or paragraph separator (U+2028, U+2029), which no value may hold.
+func isControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// invisibleExtra are the invisible characters that are neither format
+// characters nor default-ignorable: the Braille blank, which renders as a
+// space-wide blank and is used to make names that look empty.
+var invisibleExtra = &unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x2800, Hi: 0x2800, Stride: 1}}}
+
+// isInvisible reports whether r is a character that shows as nothing (or
+// as nothing but a blank) and so makes names that look equal but are not:
+// a format character (Unicode Cf: U+200B, U+202E, U+FEFF, U+00AD, tags), a
+// default-ignorable code point (U+034F, the Hangul fillers U+115F, U+1160,
+// U+3164 and U+FFA0), a variation selector, or the Braille blank U+2800.
+func isInvisible(r rune) bool {
+	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
 }
 
 func (c *run) spaceWarning(column, s string) {
@@ -443,7 +485,8 @@ func newRowKey[T comparable](v T) rowKey {
 // first seen in. It does one probe sequence per row, where a map lookup and
 // insert would do two: on a large file every probe is a cache miss. A slot
 // is 16 bytes, and the table is at most 3/4 full: 21 to 43 bytes per
-// distinct row.
+// distinct row as it stands, and at the peak, while the table doubles and
+// the old and new tables are both held, 64.
 type rowSet struct {
 	slots []rowSlot // length a power of two; row 0 marks an empty slot
 	n     int

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Errors that a *ParseError wraps, for errors.Is.
@@ -28,9 +30,13 @@ var (
 	// ErrEncoding: the file is not UTF-8 text (it starts with a UTF-16 or
 	// UTF-32 byte order mark, or its header holds NUL bytes).
 	ErrEncoding = errors.New("not UTF-8 text")
+	// ErrLineEnding: the lines of the file end in CR alone, as Excel for
+	// Mac's "CSV (Macintosh)" saves them, so the file reads as one line.
+	ErrLineEnding = errors.New("lines end in CR only")
 	// ErrFieldCount: a row has a different number of fields than the header.
 	ErrFieldCount = errors.New("wrong number of fields")
-	// ErrQuote: a field's quoting is malformed.
+	// ErrQuote: a field's quoting is malformed, or every line of the file
+	// is enclosed in one pair of quotes (CodeQuotedLines).
 	ErrQuote = errors.New("malformed quoting")
 	// ErrRecordTooLarge: a record is over MaxRecordBytes bytes, or the
 	// header has more than MaxFields fields.
@@ -58,9 +64,11 @@ func codeErr(code string) error {
 		return ErrSeparator
 	case CodeEncoding:
 		return ErrEncoding
+	case CodeLineEnding:
+		return ErrLineEnding
 	case CodeFieldCount:
 		return ErrFieldCount
-	case CodeQuote:
+	case CodeQuote, CodeQuotedLines:
 		return ErrQuote
 	case CodeRecordTooLarge:
 		return ErrRecordTooLarge
@@ -80,15 +88,26 @@ type ParseError struct {
 	msg    string
 }
 
-// Error returns the position and a sentence on how to fix the problem.
+// Error returns the position and a sentence on how to fix the problem. A
+// ParseError made by hand without a line or a message says what it has.
 func (e *ParseError) Error() string {
-	where := fmt.Sprintf("line %d", e.Line)
-	if e.Row > 0 {
-		where += fmt.Sprintf(" (row %d)", e.Row)
-	} else {
-		where += " (header)"
+	msg := e.msg
+	if msg == "" {
+		msg = "invalid CSV"
+		if e.Err != nil {
+			msg = e.Err.Error()
+		}
 	}
-	return "csvspec: " + where + ": " + e.msg
+	var where string
+	switch {
+	case e.Line > 0 && e.Row > 0:
+		where = fmt.Sprintf("line %d (row %d): ", e.Line, e.Row)
+	case e.Line > 0:
+		where = fmt.Sprintf("line %d (header): ", e.Line)
+	case e.Row > 0:
+		where = fmt.Sprintf("row %d: ", e.Row)
+	}
+	return "csvspec: " + where + msg
 }
 
 // Unwrap returns the kind of problem, one of the Err* variables of this package.
@@ -157,6 +176,11 @@ func (t *table) readHeader() (*header, error) {
 	if bytes.HasPrefix(b, bom) {
 		_, _ = t.br.Discard(len(bom))
 	}
+	if t.crOnly() {
+		t.hdr = &header{line: 1, noRows: true}
+		t.hdr.fail(CodeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
+		return t.hdr, nil
+	}
 	t.sc.keep = true
 	fields, err := t.sc.next()
 	t.sc.keep = false
@@ -187,10 +211,12 @@ func (t *table) readHeader() (*header, error) {
 		h.fail(CodeRecordTooLarge, fmt.Sprintf("the header has %d columns, more than the %d a record may have; this is not a %s file, or its separator is not the one it is read with", t.sc.nfields, MaxFields, t.sch.kind))
 	default:
 		h = parseHeader(fields, t.sch, t.source, t.mapped, h.line)
-		if h.unreadable && len(fields) == 1 {
-			sep := &header{line: h.line}
-			if t.detectSeparator(sep) {
-				h = sep
+		if h.unreadable {
+			// Rather than a column missing, the header may be in another
+			// dialect: say which, in one problem.
+			alt := &header{line: h.line}
+			if t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
+				h = alt
 			}
 		}
 	}
@@ -202,7 +228,7 @@ func (t *table) readHeader() (*header, error) {
 // separator. If one of them splits it into the schema's columns, it records
 // the one problem that says so in h and returns true.
 func (t *table) detectSeparator(h *header) bool {
-	for _, alt := range []rune{',', ';', '\t'} {
+	for _, alt := range []rune{',', ';', '\t', '|'} {
 		if alt == t.comma {
 			continue
 		}
@@ -224,6 +250,69 @@ func (t *table) detectSeparator(h *header) bool {
 	return false
 }
 
+// detectQuotedLines reports whether the header is one quoted field that
+// holds the schema's columns, as when every line of a file is enclosed in
+// quotes; it then records the one problem that says so in h.
+func (t *table) detectQuotedLines(h *header, fields []string) bool {
+	line := bytes.TrimRight(t.sc.kept, "\r\n")
+	if len(fields) != 1 || len(line) < 2 || line[0] != '"' || line[len(line)-1] != '"' {
+		return false
+	}
+	for _, alt := range []rune{t.comma, ',', ';', '\t', '|'} {
+		sc := newScanner(bufio.NewReader(strings.NewReader(fields[0]+"\n")), alt)
+		inner, err := sc.next()
+		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, h.line).unreadable {
+			continue
+		}
+		fix := ""
+		if alt != t.comma {
+			fix = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
+		}
+		h.fail(CodeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s; save the file again without quotes around whole lines (as \"CSV UTF-8\" from Excel), or remove the quote at the start and at the end of each line", quote(fields[0]), fix))
+		return true
+	}
+	return false
+}
+
+// crOnly reports whether the first line of the file ends in a CR that no LF
+// follows, as the lines of Excel for Mac's "CSV (Macintosh)" do, looking
+// at what is buffered and at most up to the end of that line (which the
+// scanner would read anyway).
+func (t *table) crOnly() bool {
+	b, _ := t.br.Peek(t.br.Buffered())
+	// at returns the byte at i, reading more of the line if need be.
+	at := func(i int) (byte, bool) {
+		if i >= len(b) {
+			if len(b) >= t.br.Size() {
+				return 0, false
+			}
+			more, _ := t.br.Peek(len(b) + 1)
+			if len(more) <= i {
+				return 0, false
+			}
+			b, _ = t.br.Peek(t.br.Buffered())
+		}
+		return b[i], true
+	}
+	quoted := false
+	for i := 0; ; i++ {
+		c, ok := at(i)
+		if !ok {
+			return false
+		}
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '\n':
+			return false
+		case c == '\r':
+			next, ok := at(i + 1)
+			return ok && next != '\n' && next != '\r'
+		}
+	}
+}
+
 func separatorName(r rune) string {
 	switch r {
 	case ',':
@@ -232,6 +321,8 @@ func separatorName(r rune) string {
 		return `semicolons (";")`
 	case '\t':
 		return "tabs"
+	case '|':
+		return `vertical bars ("|")`
 	}
 	return strconv.QuoteRune(r)
 }
@@ -324,7 +415,7 @@ func (t *table) next() ([]string, int, *fault, error) {
 	if t.sc.nfields != h.nfields {
 		return nil, line, &fault{code: CodeFieldCount, err: ErrFieldCount, msg: fieldCountMessage(t.sc.nfields, h.nfields, t.comma)}, nil
 	}
-	if len(fields[0]) >= len(h.fields[0]) && strings.TrimPrefix(fields[0], "\ufeff") == h.fields[0] && isHeader(fields, h.fields) {
+	if isHeader(fields, h.loose) {
 		return nil, line, &fault{code: CodeRepeatedHeader, err: ErrRepeatedHeader, msg: fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file; remove this line, and check that the rows after it belong in the file", h.line)}, nil
 	}
@@ -341,14 +432,37 @@ func allEmpty(fields []string) bool {
 }
 
 // isHeader reports whether fields, of the header's length, repeat the
-// header (a byte order mark before the first field aside).
-func isHeader(fields, hdr []string) bool {
-	for i := 1; i < len(fields); i++ {
-		if fields[i] != hdr[i] {
+// header, spelt as it is or otherwise (see looseName), with or without a
+// byte order mark; loose holds the header's names folded by looseName.
+func isHeader(fields, loose []string) bool {
+	for i, f := range fields {
+		if !looseEqual(f, loose[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// looseEqual reports whether looseName(s) == loose, with byte order marks
+// before s dropped, without allocating.
+func looseEqual(s, loose string) bool {
+	s = strings.TrimSpace(strings.TrimLeft(s, "\ufeff"))
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '_':
+			r = '-'
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case r >= utf8.RuneSelf:
+			r = unicode.ToLower(r)
+		}
+		w, size := utf8.DecodeRuneInString(loose)
+		if size == 0 || r != w {
+			return false
+		}
+		loose = loose[size:]
+	}
+	return loose == ""
 }
 
 // countRows reads the rest of the file only to count its rows, as a Reader
