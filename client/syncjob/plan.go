@@ -64,8 +64,8 @@ func (it Item) String() string { return it.Column + "=" + it.Value }
 // A UserChange is one user who is new, changed or gone, with what the user
 // gains and loses.
 type UserChange struct {
-	Username string `json:"username"` // the user
-	Kind     Kind   `json:"kind"`     // new, changed or gone
+	Username string `json:"username"`          // the user
+	Kind     Kind   `json:"kind"`              // new, changed or gone
 	Added    []Item `json:"added,omitempty"`   // what the export gives the user that the last state did not
 	Removed  []Item `json:"removed,omitempty"` // what the last state gave the user that the export does not; for a gone user, all of it
 }
@@ -85,8 +85,8 @@ type PlanStats struct {
 	// users and the changed users who lose at least one item. The removal
 	// limit counts them.
 	Losing     int `json:"users_losing"`
-	Added      int `json:"added"`   // items (memberships for user groups, contact rows for contacts) that users gain, a new user's included
-	Removed    int `json:"removed"` // items that users lose, a gone user's included
+	Added      int `json:"added"`        // items (memberships for user groups, contact rows for contacts) that users gain, a new user's included
+	Removed    int `json:"removed"`      // items that users lose, a gone user's included
 	RowsToSend int `json:"rows_to_send"` // rows the plan posts: every row of each new or changed user (every row, in ModeFull)
 }
 
