@@ -149,18 +149,22 @@ type matcher struct {
 	queue []csvspec.Problem // errors waiting for the reader, in file order
 	qhead int
 
-	readerLine  int  // the line of the last row the reader read
-	readerEnded bool // the reader read its last row
-	readerGot   int64
+	readerLine  int   // the line of the last row the reader read
+	readerEnded bool  // the reader read its last row
+	readerGot   int64 // bytes the reader has had
 	checkGot    int64 // bytes the check has had
+	checkedGot  int64 // bytes whose every record the check has checked
 	checkIn     bool  // the check is waiting in Read for more bytes
 	checkEnded  bool
 }
 
-// The window is emptied when it holds more rows or bytes than this.
+// The reader lets go of the rows the check has passed every evictRows
+// rows, without waiting. Should the window still grow past maxRows rows
+// or maxBytes bytes, it waits for the check to catch up.
 const (
-	windowRows  = 1024
-	windowBytes = 1 << 20
+	evictRows = 256
+	maxRows   = 1 << 16
+	maxBytes  = 8 << 20
 )
 
 func newMatcher(w int, fl *failureLog) *matcher {
@@ -185,8 +189,10 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	m := c.m
 	if c.check {
+		// The check asks for more: it has checked every record of the
+		// bytes it had.
 		m.mu.Lock()
-		m.checkIn = true
+		m.checkIn, m.checkedGot = true, m.checkGot
 		m.cond.Broadcast()
 		m.mu.Unlock()
 	}
@@ -231,17 +237,22 @@ func (m *matcher) row(line int, fields []string) {
 	defer m.mu.Unlock()
 	m.readerLine = line
 	if fields != nil && slices.ContainsFunc(fields, func(f string) bool { return f != "" }) {
-		m.win.push(line, fields) // all-empty rows are only ever warned about
+		// All-empty rows are only ever warned about. The row ends within
+		// the bytes the reader has had.
+		m.win.push(line, fields, m.readerGot)
 	}
 	m.drain()
-	if m.win.len() > windowRows || len(m.win.data) > windowBytes {
+	if m.win.len() >= evictRows {
+		// The rows that end within the bytes the check has checked; not
+		// the last, which may end at the end of the file, which the check
+		// has not seen yet.
+		m.win.evictThrough(m.checkedGot)
+	}
+	if m.win.len() > maxRows || m.win.liveBytes() > maxBytes {
 		for !m.checkCaughtUp() {
 			m.cond.Wait()
 		}
 		m.drain()
-		// The check has checked every row in the window, the last
-		// perhaps excepted: it may end at the end of the file, which the
-		// check has not seen yet.
 		m.win.keepLast()
 	}
 }
@@ -284,19 +295,69 @@ func (m *matcher) drain() {
 type rowWindow struct {
 	w     int
 	lines []int
-	ends  []int // w per row: where each value ends in data
+	got   []int64 // per row: the bytes of the export it ends within
+	ends  []int   // w per row: where each value ends in data
 	data  []byte
 	head  int // the first row kept
 }
 
 func (win *rowWindow) len() int { return len(win.lines) - win.head }
 
-func (win *rowWindow) push(line int, fields []string) {
+func (win *rowWindow) push(line int, fields []string, got int64) {
 	for _, f := range fields {
 		win.data = append(win.data, f...)
 		win.ends = append(win.ends, len(win.data))
 	}
 	win.lines = append(win.lines, line)
+	win.got = append(win.got, got)
+}
+
+// start returns where row i's values start in data.
+func (win *rowWindow) start(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return win.ends[i*win.w-1]
+}
+
+// liveBytes returns the bytes of the rows kept.
+func (win *rowWindow) liveBytes() int {
+	if win.len() == 0 {
+		return 0
+	}
+	return len(win.data) - win.start(win.head)
+}
+
+// evictThrough lets go of the rows, but the last, that end within the
+// first done bytes of the export, and of their room once they are most
+// of the window.
+func (win *rowWindow) evictThrough(done int64) {
+	n := len(win.lines)
+	for win.head < n-1 && win.got[win.head] <= done {
+		win.head++
+	}
+	if win.head > n/2 {
+		win.compact()
+	}
+}
+
+// compact moves the rows kept to the front.
+func (win *rowWindow) compact() {
+	h, w := win.head, win.w
+	if h == 0 {
+		return
+	}
+	start := win.start(h)
+	n := copy(win.data, win.data[start:])
+	win.data = win.data[:n]
+	m := copy(win.ends, win.ends[h*w:])
+	win.ends = win.ends[:m]
+	for i := range win.ends {
+		win.ends[i] -= start
+	}
+	win.lines = win.lines[:copy(win.lines, win.lines[h:])]
+	win.got = win.got[:copy(win.got, win.got[h:])]
+	win.head = 0
 }
 
 // find returns a new slice with the values of the row on line, or nil.
@@ -307,10 +368,7 @@ func (win *rowWindow) find(line int) []string {
 	}
 	i += win.head
 	out := make([]string, win.w)
-	start := 0
-	if i > 0 {
-		start = win.ends[i*win.w-1]
-	}
+	start := win.start(i)
 	for c := range out {
 		end := win.ends[i*win.w+c]
 		out[c] = string(win.data[start:end])
@@ -332,26 +390,14 @@ func (win *rowWindow) dropBefore(line int) {
 // keepLast lets go of every row but the last, and of the room the others
 // took.
 func (win *rowWindow) keepLast() {
-	n := len(win.lines)
-	if n == win.head {
+	if win.len() == 0 {
 		win.reset()
 		return
 	}
-	w := win.w
-	start := 0
-	if n > 1 {
-		start = win.ends[(n-1)*w-1]
-	}
-	end := win.ends[n*w-1]
-	copy(win.data, win.data[start:end])
-	for c := range w {
-		win.ends[c] = win.ends[(n-1)*w+c] - start
-	}
-	win.data, win.ends = win.data[:end-start], win.ends[:w]
-	win.lines[0] = win.lines[n-1]
-	win.lines, win.head = win.lines[:1], 0
+	win.head = len(win.lines) - 1
+	win.compact()
 }
 
 func (win *rowWindow) reset() {
-	win.lines, win.ends, win.data, win.head = win.lines[:0], win.ends[:0], win.data[:0], 0
+	win.lines, win.got, win.ends, win.data, win.head = win.lines[:0], win.got[:0], win.ends[:0], win.data[:0], 0
 }

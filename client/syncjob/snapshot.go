@@ -273,7 +273,7 @@ type builder struct {
 	// dropped at once: the builder then grows with the distinct rows of an
 	// export, not with its size. (A row whose hash matches a different
 	// row is kept; the snapshot drops duplicates exactly.)
-	seen map[uint64]int32
+	seen *rowSet
 	seed maphash.Seed
 
 	// In lenient mode, the rows that could not be taken: rows that could
@@ -296,7 +296,7 @@ func newBuilder(imp *Import, strict bool) *builder {
 // dedupe makes the builder drop a row that repeats an earlier one as it
 // is added. A state the journal wrote has no such rows; an export may.
 func (b *builder) dedupe() *builder {
-	b.seen, b.seed = make(map[uint64]int32), maphash.MakeSeed()
+	b.seen, b.seed = &rowSet{}, maphash.MakeSeed()
 	return b
 }
 
@@ -329,12 +329,8 @@ func (b *builder) add(line int, fields []string, err error) error {
 	r := int32(len(b.uid))
 	if b.seen != nil {
 		h := b.hash(fields)
-		if first, ok := b.seen[h]; ok {
-			if b.sameAs(first, fields) {
-				return nil // a repeat: the snapshot keeps the first
-			}
-		} else {
-			b.seen[h] = r
+		if first, ok := b.seen.addOrGet(h, r); ok && b.sameAs(first, fields) {
+			return nil // a repeat: the snapshot keeps the first
 		}
 	}
 	id := b.run(fields[0])
@@ -345,6 +341,53 @@ func (b *builder) add(line int, fields []string, err error) error {
 	}
 	b.lines = append(grow(b.lines, 1), int32(line))
 	return nil
+}
+
+// rowSet maps the hash of a row to the first row with that hash: an
+// open-addressing table, lighter than a map for this one use.
+type rowSet struct {
+	hashes []uint64
+	rows   []int32 // the row + 1; 0 for an empty slot
+	n      int
+}
+
+// addOrGet returns the row kept with hash h and true, or adds row r with
+// it and returns false.
+func (s *rowSet) addOrGet(h uint64, r int32) (int32, bool) {
+	if 2*(s.n+1) > len(s.rows) {
+		s.grow()
+	}
+	mask := uint64(len(s.rows) - 1)
+	for i := slot(h, mask); ; i = (i + 1) & mask {
+		switch {
+		case s.rows[i] == 0:
+			s.hashes[i], s.rows[i] = h, r+1
+			s.n++
+			return 0, false
+		case s.hashes[i] == h:
+			return s.rows[i] - 1, true
+		}
+	}
+}
+
+// slot returns the first slot of hash h in a table of mask+1 slots.
+func slot(h, mask uint64) uint64 { return (h * 0x9e3779b97f4a7c15 >> 32) & mask }
+
+func (s *rowSet) grow() {
+	old, oldRows := s.hashes, s.rows
+	size := max(1024, 2*len(oldRows))
+	s.hashes, s.rows = make([]uint64, size), make([]int32, size)
+	mask := uint64(size - 1)
+	for j, r := range oldRows {
+		if r == 0 {
+			continue
+		}
+		i := slot(old[j], mask)
+		for s.rows[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.hashes[i], s.rows[i] = old[j], r
+	}
 }
 
 // hash returns the hash of a row's values.
