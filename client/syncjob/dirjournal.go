@@ -87,6 +87,12 @@ func OpenDir(dir string) (*DirJournal, error) {
 // Dir returns the folder that holds key's state and run log.
 func (j *DirJournal) Dir(key Key) string { return filepath.Join(j.dir, FolderName(key)) }
 
+// normalKey returns key with its Site normalised, as Job.Key does.
+func normalKey(key Key) Key {
+	key.Site = normalSite(key.Site)
+	return key
+}
+
 // File names in a key's folder.
 const (
 	stateFile   = "state.csv"
@@ -99,7 +105,8 @@ const (
 )
 
 // Lock takes key's lock, creating its folder if needed. When another run
-// holds the lock it returns a *LockedError at once.
+// holds the lock it returns a *LockedError at once. Keys whose sites are
+// spellings of one URL (see Job.Key) are one key.
 func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -122,7 +129,7 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
 	}
-	s := &dirSession{folder: folder, key: key, release: release}
+	s := &dirSession{folder: folder, key: normalKey(key), release: release}
 	if err := s.claim(); err != nil {
 		_ = release()
 		return nil, err
@@ -143,8 +150,16 @@ type lockInfoJSON struct {
 // errLocked is returned by lockPath when another process holds the lock.
 var errLocked = errors.New("locked")
 
-// Runs returns the last n runs of key, oldest first, skipping lines that do
-// not decode (a torn last line).
+// maxRunLine is the longest line of a run log that Runs reads. A record
+// the package writes is a few KiB at most.
+const maxRunLine = 1 << 20
+
+// Runs returns the last n runs of key, oldest first (all of them if
+// n <= 0). It skips the lines that are not run records: a torn last line
+// (from a run killed while writing it), a line that does not decode or has
+// no outcome ("{}", "null"), and a line longer than 1 MiB, which no record
+// of this package is and which it does not read into memory. So a damaged
+// line costs that line, never the log.
 func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -159,15 +174,12 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
+		err = eachLine(f, maxRunLine, func(line []byte) {
 			var r Run
-			if json.Unmarshal(sc.Bytes(), &r) == nil {
+			if json.Unmarshal(line, &r) == nil && r.Outcome != "" {
 				runs = append(runs, r)
 			}
-		}
-		err = sc.Err()
+		})
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", filepath.Join(folder, name), err)
@@ -180,6 +192,38 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 		runs = []Run{}
 	}
 	return runs, nil
+}
+
+// eachLine calls f with each line of r (without its line break) that is at
+// most max bytes long, and skips the longer ones without holding them. It
+// returns the first error of r.
+func eachLine(r io.Reader, max int, f func(line []byte)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var line []byte
+	long := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !long {
+			if len(line)+len(chunk) > max+1 {
+				long, line = true, line[:0]
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if !long && len(line) > 0 {
+			f(bytes.TrimRight(line, "\r\n"))
+		}
+		line, long = line[:0], false
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 type dirSession struct {
@@ -305,14 +349,29 @@ func (s *dirSession) append(run Run) error {
 // countLines returns the number of lines of a file and whether it is empty
 // or ends with a newline.
 func countLines(path string) (int, bool, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, true, nil
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
 	}
-	return bytes.Count(b, []byte{'\n'}), len(b) == 0 || b[len(b)-1] == '\n', nil
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	lines, lastNL := 0, true
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			lines += bytes.Count(buf[:n], []byte{'\n'})
+			lastNL = buf[n-1] == '\n'
+		}
+		if err == io.EOF {
+			return lines, lastNL, nil
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
+		}
+	}
 }
 
 func (s *dirSession) Close() error {
@@ -379,8 +438,11 @@ func writeFileAtomic(path string, r io.Reader, hook func(string)) error {
 // host and path, the tenant and the import, made safe as a file name on
 // Windows, macOS and Linux, and a short hash of the whole key, so that two
 // keys never share a folder, for example
-// "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d".
+// "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d". The site is
+// normalised first (see Job.Key), so that spellings of one URL share a
+// folder.
 func FolderName(key Key) string {
+	key = normalKey(key)
 	host := key.Site
 	if u, err := url.Parse(key.Site); err == nil && u.Host != "" {
 		host = u.Host + u.Path

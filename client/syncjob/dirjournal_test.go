@@ -129,7 +129,7 @@ func TestDirJournalRotation(t *testing.T) {
 	rotateAt = 20
 	const total = 2*20 + 7
 	for i := range total {
-		if err := s.Record(ctx, Run{Key: testKey, RowsSent: i}); err != nil {
+		if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -243,7 +243,7 @@ func TestJobDamagedState(t *testing.T) {
 	}
 	before := len(srv.Requests())
 	rep, err := run(t, job, toCSV(school(10)))
-	if rep.Outcome != OutcomeJournalError || err == nil || !strings.Contains(err.Error(), state+" is damaged") || !strings.Contains(err.Error(), "remove it") {
+	if rep.Outcome != OutcomeJournalError || err == nil || !strings.Contains(err.Error(), state+" is damaged") || !strings.Contains(err.Error(), "run once with full and force") {
 		t.Fatalf("outcome %q, error %v", rep.Outcome, err)
 	}
 	if len(srv.Requests()) != before {

@@ -164,7 +164,21 @@
 // # Memory
 //
 // The export is read once, as a stream: it is checked while it is read,
-// and never held in memory. Memory grows with the number of users: a
-// snapshot of 200,000 rows takes a few megabytes, since values that repeat
-// (group names, a contact's type, role and flags) are kept once.
+// and never held in memory. Memory grows with the number of users (with
+// the distinct rows, at most), not with the size of the file: a snapshot
+// of 200,000 rows takes a few megabytes, since values that repeat (group
+// names, a contact's type, role and flags) are kept once; a row that
+// repeats an earlier one is dropped as it is read; and a Report keeps the
+// first failures of each code (csvspec.MaxProblemsPerCode), counting the
+// rest, while Job.Failures receives every failure as the run finds it. So
+// a file of one row repeated for a hundred megabytes, or of a million bad
+// rows, runs in a few megabytes.
+//
+// # The failures file
+//
+// Set Job.Failures to the file library staff open: it receives every
+// failure of the run, check errors of the export or rows Infiniti failed,
+// as CSV with the export's line, Infiniti's row, the row's values, a code,
+// a field and a message (Report.WriteFailures writes the same, for the
+// failures the Report keeps).
 package syncjob

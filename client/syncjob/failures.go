@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
@@ -49,12 +51,22 @@ func (f Failure) Username() string {
 // A Cause is a group of failures with the same code, field and message, so
 // that ten thousand failed rows print as a few lines.
 type Cause struct {
-	Code      string
-	Field     string
+	Code      string // the failures' code, as in Failure.Code
+	Field     string // the failures' field, as in Failure.Field
 	Message   string // for Infiniti's failures, the text before "User failed to import:", which repeats it
 	Rows      int    // failures with this cause
 	FirstLine int    // the export line of the first of them
 }
+
+// maxCauses is the number of causes failures are grouped into, at most:
+// the failures of further causes are counted, per code, in one Cause whose
+// Message is otherCauses, so that a file whose every row fails in a way of
+// its own still groups in bounded memory.
+const maxCauses = 1000
+
+// otherCauses is the Message of the Cause that counts a code's failures
+// past maxCauses causes.
+const otherCauses = "other causes (too many to group; see the failures file)"
 
 // String returns "2,140 rows: Library group (Gold) does not exist." (with
 // the line, for one row), on one line: control characters in Infiniti's
@@ -80,22 +92,47 @@ func causeMessage(msg string) string {
 // groupCauses groups failures by code, field and message, the largest group
 // first.
 func groupCauses(fs []Failure) []Cause {
-	type key struct{ code, field, msg string }
-	idx := make(map[key]int)
-	var out []Cause
+	var g causeGroups
 	for _, f := range fs {
-		k := key{f.Code, f.Field, causeMessage(f.Message)}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, Cause{Code: k.code, Field: k.field, Message: k.msg, FirstLine: f.Line})
-		}
-		out[i].Rows++
-		if f.Line > 0 && (out[i].FirstLine == 0 || f.Line < out[i].FirstLine) {
-			out[i].FirstLine = f.Line
-		}
+		g.add(f)
 	}
+	return g.sorted()
+}
+
+type causeKey struct{ code, field, msg string }
+
+// causeGroups groups failures into at most maxCauses causes, and the rest
+// into one cause per code.
+type causeGroups struct {
+	idx    map[causeKey]int
+	causes []Cause
+}
+
+func (g *causeGroups) add(f Failure) {
+	if g.idx == nil {
+		g.idx = make(map[causeKey]int)
+	}
+	k := causeKey{f.Code, f.Field, causeMessage(f.Message)}
+	i, ok := g.idx[k]
+	if !ok && len(g.idx) >= maxCauses {
+		k = causeKey{code: f.Code, msg: otherCauses}
+		i, ok = g.idx[k]
+	}
+	if !ok {
+		i = len(g.causes)
+		g.idx[k] = i
+		g.causes = append(g.causes, Cause{Code: k.code, Field: k.field, Message: k.msg, FirstLine: f.Line})
+	}
+	c := &g.causes[i]
+	c.Rows++
+	if f.Line > 0 && (c.FirstLine == 0 || f.Line < c.FirstLine) {
+		c.FirstLine = f.Line
+	}
+}
+
+// sorted returns a copy of the causes, the largest first.
+func (g *causeGroups) sorted() []Cause {
+	out := slices.Clone(g.causes)
 	slices.SortStableFunc(out, func(a, b Cause) int {
 		if c := cmp.Compare(b.Rows, a.Rows); c != 0 {
 			return c
@@ -103,6 +140,76 @@ func groupCauses(fs []Failure) []Cause {
 		return cmp.Compare(a.FirstLine, b.FirstLine)
 	})
 	return out
+}
+
+// failureLog collects the failures of a run: it counts every one, keeps
+// the first csvspec.MaxProblemsPerCode of each code, groups every one by
+// cause, remembers the usernames of the first ones, and writes every one
+// to the job's failures sink, if any, as it comes.
+type failureLog struct {
+	imp     *Import
+	kept    []Failure
+	perCode map[string]int // every failure, by code
+	total   int
+	causes  causeGroups
+	users   []string // the first MaxFailedUsernames usernames, each once
+
+	sink *csv.Writer // nil without one
+	rec  []string
+	werr error // the sink's first error; nothing more is written after it
+}
+
+// newFailureLog returns the failure log of a run of imp, writing to w when
+// w is not nil: the header at once, then each failure.
+func newFailureLog(imp *Import, w io.Writer) *failureLog {
+	l := &failureLog{imp: imp, perCode: make(map[string]int)}
+	if w != nil {
+		l.sink = csv.NewWriter(w)
+		l.werr = l.sink.Write(failuresHeader(imp))
+	}
+	return l
+}
+
+// add takes one failure; its Fields are copied if it is kept.
+func (l *failureLog) add(f Failure) {
+	l.total++
+	l.perCode[f.Code]++
+	l.causes.add(f)
+	if u := f.Username(); u != "" && len(l.users) < MaxFailedUsernames && !slices.Contains(l.users, u) {
+		l.users = append(l.users, u)
+	}
+	if l.sink != nil && l.werr == nil {
+		l.rec = failureRecord(l.rec[:0], l.imp, f)
+		l.werr = l.sink.Write(l.rec)
+	}
+	if l.perCode[f.Code] <= csvspec.MaxProblemsPerCode {
+		f.Fields = slices.Clone(f.Fields)
+		l.kept = append(l.kept, f)
+	}
+}
+
+// close flushes the sink and returns its first error.
+func (l *failureLog) close() error {
+	if l.sink == nil {
+		return nil
+	}
+	l.sink.Flush()
+	if l.werr == nil {
+		l.werr = l.sink.Error()
+	}
+	l.sink = nil
+	return l.werr
+}
+
+// codeCounts returns "code: n" for each code, in order of code, joined
+// with ", ".
+func codeCounts(perCode map[string]int) string {
+	codes := slices.Sorted(maps.Keys(perCode))
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = c + ": " + commas(perCode[c])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // codeOf returns the failure code of an outcome Infiniti reported.
@@ -118,32 +225,40 @@ func codeOf(o result.RowOutcome) string {
 // take for a formula gets a leading apostrophe.
 func writeFailures(w io.Writer, imp *Import, fs []Failure) error {
 	cw := csv.NewWriter(w)
-	header := []string{"line", "row"}
-	for _, c := range imp.failureCols {
-		header = append(header, imp.header[c])
-	}
-	header = append(header, "code", "field", "message")
-	if err := cw.Write(header); err != nil {
+	if err := cw.Write(failuresHeader(imp)); err != nil {
 		return err
 	}
-	rec := make([]string, len(header))
+	var rec []string
 	for _, f := range fs {
-		rec = rec[:0]
-		rec = append(rec, num(f.Line), num(f.Row))
-		for _, c := range imp.failureCols {
-			v := ""
-			if c < len(f.Fields) {
-				v = f.Fields[c]
-			}
-			rec = append(rec, defuse(v))
-		}
-		rec = append(rec, defuse(f.Code), defuse(f.Field), defuse(f.Message))
+		rec = failureRecord(rec[:0], imp, f)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// failuresHeader returns the header of the failures file of imp.
+func failuresHeader(imp *Import) []string {
+	header := []string{"line", "row"}
+	for _, c := range imp.failureCols {
+		header = append(header, imp.header[c])
+	}
+	return append(header, "code", "field", "message")
+}
+
+// failureRecord appends f's record of the failures file to rec.
+func failureRecord(rec []string, imp *Import, f Failure) []string {
+	rec = append(rec, num(f.Line), num(f.Row))
+	for _, c := range imp.failureCols {
+		v := ""
+		if c < len(f.Fields) {
+			v = f.Fields[c]
+		}
+		rec = append(rec, defuse(v))
+	}
+	return append(rec, defuse(f.Code), defuse(f.Field), defuse(f.Message))
 }
 
 func num(n int) string {

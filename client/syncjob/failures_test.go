@@ -146,8 +146,9 @@ func TestJoinFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := &Report{}
-			keep := rep.joinFailures(p, &result.Result{Success: false, Summary: "x", Details: tt.details})
-			if diff := cmp.Diff(tt.failures, rep.Failures); diff != "" {
+			fl := newFailureLog(userGroups, nil)
+			keep := rep.joinFailures(p, &result.Result{Success: false, Summary: "x", Details: tt.details}, fl)
+			if diff := cmp.Diff(tt.failures, fl.kept); diff != "" {
 				t.Errorf("failures (-want +got):\n%s", diff)
 			}
 			var kept []string

@@ -61,27 +61,48 @@ func (imp *Import) Header() []string { return append([]string(nil), imp.header..
 // of username, library-group and system-group. A user holds the library
 // groups and the system groups its rows name; which row names which does
 // not matter.
-var UserGroups = &Import{
-	name:        "user-groups",
-	header:      csvspec.Header(),
-	noun:        "membership",
-	rules:       true,
-	items:       [][]int{{1}, {2}},
-	intern:      []bool{false, true, true},
-	failureCols: []int{0, 1, 2},
-	read:        readUserGroups,
-	check: func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error) {
-		return csvspec.CheckEach(r, rules, each, opts...)
-	},
-	post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
-		return c.ImportUserGroupRows(ctx, func(yield func(csvspec.UserGroup) bool) {
-			for r := range rows {
-				if !yield(r.UserGroup()) {
-					return
+//
+// It is a variable for compatibility; do not assign to it. The job's
+// default import (Job.Import nil) and ReadSnapshot use an Import of their
+// own, so that an assignment cannot change them.
+var UserGroups = newUserGroups()
+
+// userGroups is the user-groups import the package uses itself.
+var userGroups = newUserGroups()
+
+func newUserGroups() *Import {
+	return &Import{
+		name:        "user-groups",
+		header:      csvspec.Header(),
+		noun:        "membership",
+		rules:       true,
+		items:       [][]int{{1}, {2}},
+		intern:      []bool{false, true, true},
+		failureCols: []int{0, 1, 2},
+		read:        readUserGroups,
+		check: func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error) {
+			return csvspec.CheckEach(r, rules, each, opts...)
+		},
+		post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
+			return c.ImportUserGroupRows(ctx, func(yield func(csvspec.UserGroup) bool) {
+				for r := range rows {
+					if !yield(r.UserGroup()) {
+						return
+					}
 				}
-			}
-		})
-	},
+			})
+		},
+	}
+}
+
+// usable returns an error for an Import that the package did not make: the
+// zero Import, or a copy of one that was changed.
+func (imp *Import) usable() error {
+	if imp == nil || imp.name == "" || len(imp.header) == 0 || len(imp.intern) != len(imp.header) ||
+		imp.read == nil || imp.check == nil || imp.post == nil {
+		return errors.New("syncjob: the Import is not one the package made (the zero Import, say); use syncjob.UserGroups or syncjob.Contacts(mode), or leave Job.Import nil for user groups")
+	}
+	return nil
 }
 
 func readUserGroups(r io.Reader, opts []csvspec.ReaderOption, row func(line int, fields []string, err error) error) error {

@@ -2,14 +2,12 @@ package syncjob
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/csvspec"
@@ -57,19 +55,31 @@ type Job struct {
 	// is empty and the reader has a Name method (an *os.File), its name is
 	// used.
 	Source string
+	// Failures, if not nil, receives the failures file of each run as the
+	// run goes: the CSV that Report.WriteFailures writes, but with every
+	// failure, where the Report keeps only the first of each code. The
+	// header is written when the run starts (a run without failures writes
+	// it alone), each check error of the export as the check finds it,
+	// and each row Infiniti failed once its answer is read. Give it the
+	// file that library staff open, such as the -failures file of the
+	// example programs. Nothing is written for a job that is not set up.
+	// An error of Failures does not stop the run: Run and Plan return it,
+	// with the run's own, once the run is over. Runs that overlap must not
+	// share a Failures writer.
+	Failures io.Writer
 }
 
 // A Report is what a run did, for people and programs. Fields that a run
 // did not reach are zero.
 type Report struct {
-	Key     Key
-	Mode    Mode
-	Outcome Outcome
-	Forced  bool   // Job.Force was set
-	Source  string // the export's name
-	SHA256  string // of the export's bytes, hex
-	Start   time.Time
-	End     time.Time
+	Key     Key       // the journal key of the job (Job.Key)
+	Mode    Mode      // ModeFull when every row is sent (Job.Full, or no Journal), else ModeIncremental
+	Outcome Outcome   // how the run ended
+	Forced  bool      // Job.Force was set
+	Source  string    // the export's name
+	SHA256  string    // of the export's bytes, hex
+	Start   time.Time // when the run started
+	End     time.Time // when it ended
 
 	// Check is the pre-flight check of the export; nil if it could not be
 	// read.
@@ -83,16 +93,21 @@ type Report struct {
 	// Refusal is the limit that refused the plan, or that Force went past.
 	Refusal *LimitError
 
-	Sent     bool         // whether the rows were posted, successfully or not (an empty file counts)
-	RowsSent int          // rows posted
-	HTTP     client.Stats // what the post did on the wire
-	Result   *result.Result
+	Sent     bool           // whether the rows were posted, successfully or not (an empty file counts)
+	RowsSent int            // rows posted
+	HTTP     client.Stats   // what the post did on the wire
+	Result   *result.Result // Infiniti's answer; nil if none was read
 
-	// Failures are the rows that did not make it, in order: every check
-	// error of an invalid export (Check keeps only the first of each
-	// code), or the rows Infiniti failed, joined back to the export's
-	// lines, usernames and values.
+	// Failures are the rows that did not make it, in order: the check
+	// errors of an invalid export, or the rows Infiniti failed, joined
+	// back to the export's lines, usernames and values. It keeps the first
+	// csvspec.MaxProblemsPerCode failures of each code, so that its size
+	// does not grow with the export's; FailureCount counts them all, and
+	// Job.Failures receives them all.
 	Failures []Failure
+	// FailureCount is the number of failures the run found, those that
+	// Failures does not keep included.
+	FailureCount int
 	// FailedUsers counts the users with a failed row; they keep their
 	// previous state and are sent again by the next run. When Infiniti's
 	// answer cannot be matched to the rows posted, every user posted counts.
@@ -104,24 +119,36 @@ type Report struct {
 	// zero without a journal.
 	Health Health
 
-	imp *Import
+	imp    *Import
+	causes *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
 // Causes groups the failures by cause, the largest group first: "2,140
-// rows: Library group (Gold) does not exist."
-func (r *Report) Causes() []Cause { return groupCauses(r.Failures) }
+// rows: Library group (Gold) does not exist." It counts every failure of
+// the run, those that Failures does not keep included. Past 1,000 causes
+// (a file whose every row fails in a way of its own), the failures of
+// further causes are counted, per code, in one cause whose message says
+// so.
+func (r *Report) Causes() []Cause {
+	if r.causes != nil {
+		return r.causes.sorted()
+	}
+	return groupCauses(r.Failures)
+}
 
-// WriteFailures writes every failure as CSV for library staff. The columns
-// are line, row, the import's own columns (for user groups username,
-// library-group, system-group; for contacts username, type, role, contact),
-// code, field and message: line is the export's line, row is Infiniti's row
-// number in the posted file, empty for check errors. A value that a spreadsheet would run as a formula (one
-// starting with =, +, -, @, a tab or a carriage return) is written with a
-// leading apostrophe. It returns the first error of w.
+// WriteFailures writes the failures that the Report keeps (see Failures)
+// as CSV for library staff; Job.Failures receives every failure as the run
+// goes. The columns are line, row, the import's own columns (for user
+// groups username, library-group, system-group; for contacts username,
+// type, role, contact), code, field and message: line is the export's
+// line, row is Infiniti's row number in the posted file, empty for check
+// errors. A value that a spreadsheet would run as a formula (one starting
+// with =, +, -, @, a tab or a carriage return) is written with a leading
+// apostrophe. It returns the first error of w.
 func (r *Report) WriteFailures(w io.Writer) error {
 	imp := r.imp
 	if imp == nil {
-		imp = UserGroups
+		imp = userGroups
 	}
 	return writeFailures(w, imp, r.Failures)
 }
@@ -130,15 +157,18 @@ func (j *Job) imp() *Import {
 	if j.Import != nil {
 		return j.Import
 	}
-	return UserGroups
+	return userGroups
 }
 
 // Key returns the journal key of the job: the client's base URL and tenant,
-// and the import's name.
+// and the import's name. The base URL is normalised, so that spellings of
+// one site name one school: the scheme and host in lower case, without
+// the scheme's default port (443 for https, 80 for http), a trailing dot
+// of the host or a trailing slash of the path.
 func (j *Job) Key() Key {
 	k := Key{Import: j.imp().name}
 	if j.Client != nil {
-		k.Site, k.Tenant = j.Client.BaseURL(), j.Client.Tenant()
+		k.Site, k.Tenant = normalSite(j.Client.BaseURL()), j.Client.Tenant()
 	}
 	return k
 }
@@ -187,17 +217,26 @@ func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 // changed, which also checks the credentials), joins Infiniti's failures
 // back to the export, commits the new state and records the run.
 //
-// r is read once, as a stream; memory grows with the number of users, not
-// with the size of the file.
+// r is read once, as a stream; memory grows with the number of users (with
+// the distinct rows, at most), not with the size of the file: a row that
+// repeats an earlier one is dropped as it is read, and the Report keeps
+// only the first failures of each code (Job.Failures receives them all).
 //
-// Run returns a Report whenever the job is set up (a nil Client or r, a
-// contacts mode that client.ContactsMode.Validate refuses, or Rules given to
-// the contacts import, is an error without one, and nothing is sent or
-// recorded), and an error unless every row sent was imported: a
-// *LockedError, an error matching ErrInvalidFile, a *LimitError, the
-// client's error (wrapping *result.ImportError when rows failed, matching
-// client.ErrUnauthorized for bad credentials), the context's error, or the
-// journal's. The Report's Outcome says which.
+// A journal whose state is gone while its run log shows that a run
+// committed one (state.csv deleted, say) is refused as a LimitError with
+// NoState, since there is nothing to guard against; a state that cannot
+// be read (damaged) is a journal error. Force goes past both, as a first
+// run that sends every row.
+//
+// Run returns a Report whenever the job is set up (a nil Client or r, an
+// Import the package did not make, a contacts mode that
+// client.ContactsMode.Validate refuses, or Rules given to the contacts
+// import, is an error without one, and nothing is sent or recorded), and
+// an error unless every row sent was imported: a *LockedError, an error
+// matching ErrInvalidFile, a *LimitError, the client's error (wrapping
+// *result.ImportError when rows failed, matching client.ErrUnauthorized for
+// bad credentials), the context's error, or the journal's. The Report's
+// Outcome says which. An error of Job.Failures is joined to it.
 func (j *Job) Run(ctx context.Context, r io.Reader) (*Report, error) {
 	return j.run(ctx, r, true)
 }
@@ -210,6 +249,9 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 		return nil, errors.New("syncjob: Job.Client is nil; set it to the school's client")
 	}
 	imp := j.imp()
+	if err := imp.usable(); err != nil {
+		return nil, err
+	}
 	if err := j.setupError(imp); err != nil {
 		return nil, err
 	}
@@ -222,6 +264,13 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			rep.Source = n.Name()
 		}
 	}
+	fl := newFailureLog(imp, j.Failures)
+	defer func() {
+		rep.Failures, rep.FailureCount, rep.causes = fl.kept, fl.total, &fl.causes
+		if werr := fl.close(); werr != nil {
+			err = join(err, fmt.Errorf("syncjob: writing the failures to Job.Failures: %w", werr))
+		}
+	}()
 	var sess Session
 	// record, when the run is not a plan, writes the run record (with the
 	// new state when state is not nil) and sets the health.
@@ -231,7 +280,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			return nil
 		}
 		if send {
-			run := rep.record(runErr)
+			run := rep.record(runErr, fl)
 			bg := context.WithoutCancel(ctx)
 			var jerr error
 			if state != nil {
@@ -271,30 +320,39 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 	}
 	// The last state is read while the export is: they are independent.
 	type stateRead struct {
-		s   *Snapshot
-		err error
+		s    *Snapshot
+		lost bool // no state, but the log shows a committed run
+		err  error
 	}
 	stateDone := make(chan stateRead, 1)
 	if sess != nil {
 		go func() {
 			s, err := readState(ctx, sess, imp)
-			stateDone <- stateRead{s, err}
+			lost := false
+			if s == nil && err == nil {
+				lost, err = stateLost(ctx, j.Journal, rep.Key)
+			}
+			if errors.Is(err, errDamagedState) && j.Force {
+				// Force goes past a damaged state as past a lost one.
+				s, lost, err = nil, true, nil
+			}
+			stateDone <- stateRead{s, lost, err}
 		}()
 	} else {
 		stateDone <- stateRead{}
 	}
-	ex, err := j.readExport(ctx, r, imp)
+	ex, err := j.readExport(ctx, r, imp, fl)
 	sr := <-stateDone
 	last := sr.s
-	if sr.err != nil {
-		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
-		return rep, join(sr.err, record(sr.err, nil))
-	}
 	if ex != nil {
 		rep.SHA256, rep.Check, rep.EmptyRows = ex.sha, ex.check, ex.snap.EmptyRows()
 		if ex.check != nil {
 			rep.RowsRead = ex.check.Rows
 		}
+	}
+	if sr.err != nil {
+		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
+		return rep, join(sr.err, record(sr.err, nil))
 	}
 	if err != nil {
 		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
@@ -304,7 +362,6 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 		return rep, join(err, record(err, nil))
 	}
 	if cerr := ex.err(); cerr != nil {
-		rep.Failures = ex.checkFailures()
 		rep.Outcome = OutcomeInvalidFile
 		err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, cerr)
 		return rep, join(err, record(err, nil))
@@ -312,7 +369,13 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 
 	plan := diff(last, ex.snap, rep.Mode)
 	rep.Plan = plan
-	if lerr := plan.Check(j.Limits); lerr != nil {
+	var lerr error
+	if sr.lost {
+		lerr = &LimitError{NoState: true, Limit: j.Limits.MaxRemovals, noun: imp.noun}
+	} else {
+		lerr = plan.Check(j.Limits)
+	}
+	if lerr != nil {
 		rep.Refusal = lerr.(*LimitError)
 		if !j.Force {
 			rep.Outcome = OutcomeRefused
@@ -340,7 +403,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 	switch rep.Outcome {
 	case OutcomeOK:
 	case OutcomeRowsFailed:
-		keep = rep.joinFailures(plan, res)
+		keep = rep.joinFailures(plan, res, fl)
 	default:
 		return rep, join(perr, record(perr, nil))
 	}
@@ -397,8 +460,12 @@ func commit(ctx context.Context, sess Session, state func(io.Writer) error, run 
 	return err
 }
 
+// errDamagedState is matched by the error of a state that cannot be read.
+var errDamagedState = errors.New("the last accepted state is damaged")
+
 // readState reads the session's state into a Snapshot; nil if there is
-// none.
+// none. A state without the import's header (the journal always writes
+// one) is damaged.
 func readState(ctx context.Context, sess Session, imp *Import) (*Snapshot, error) {
 	rc, err := sess.State(ctx)
 	if errors.Is(err, ErrNoState) {
@@ -408,37 +475,77 @@ func readState(ctx context.Context, sess Session, imp *Import) (*Snapshot, error
 		return nil, err
 	}
 	defer rc.Close()
-	s, err := readSnapshot(imp, rc, nil, false)
+	cr := &contentReader{r: rc}
+	s, err := readSnapshot(imp, cr, nil, false)
+	if err == nil && !cr.content {
+		err = errors.New("it has no header")
+	}
 	if err != nil {
 		what := "the journal's last accepted state"
 		if f, ok := rc.(interface{ Name() string }); ok {
 			what += " " + f.Name()
 		}
-		return nil, fmt.Errorf("syncjob: %s is damaged (%w); remove it to make the next run a first run, which sends every row", what, err)
+		return nil, fmt.Errorf("syncjob: %s is damaged (%w: %w), so the limits cannot guard this run; check the export, then run once with full and force to send every row and keep a new state", what, errDamagedState, err)
 	}
 	return s, nil
 }
 
-// joinFailures maps Infiniti's failed rows back to the export, fills
-// Failures and FailedUsers, and returns the users (by index in the plan's
-// export) that keep their previous state.
-func (r *Report) joinFailures(p *Plan, res *result.Result) []bool {
+// contentReader notes whether r holds anything but line breaks, spaces
+// and a byte order mark.
+type contentReader struct {
+	r       io.Reader
+	content bool
+}
+
+func (c *contentReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if !c.content {
+		c.content = strings.ContainsFunc(string(p[:n]), func(r rune) bool {
+			return r != '\n' && r != '\r' && r != ' ' && r != '\ufeff' && r != utf8.RuneError
+		})
+	}
+	return n, err
+}
+
+// stateLost reports whether the run log of key holds a run that committed
+// a state (its outcome ok or rows-failed): with no state now, the state
+// was lost.
+func stateLost(ctx context.Context, j Journal, key Key) (bool, error) {
+	runs, err := j.Runs(ctx, key, 0)
+	if err != nil {
+		return false, fmt.Errorf("syncjob: reading the run log: %w", err)
+	}
+	for _, r := range runs {
+		if r.Outcome == OutcomeOK || r.Outcome == OutcomeRowsFailed {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// joinFailures maps Infiniti's failed rows back to the export, passes
+// each to fl, sets FailedUsers, and returns the users (by index in the
+// plan's export) that keep their previous state.
+func (r *Report) joinFailures(p *Plan, res *result.Result, fl *failureLog) []bool {
 	next := p.next
 	keep := make([]bool, next.Users())
 	unmatched := false
+	buf := make([]string, next.w)
+	n := 0
 	for _, o := range res.Failures() {
+		n++
 		f := Failure{Row: o.Row, Code: codeOf(o), Field: o.Field(), Message: o.Message}
 		if o.Row >= 1 && o.Row <= len(p.send) {
 			row := p.send[o.Row-1]
-			f.Line, f.Fields = next.line(row), next.fields(row)
+			f.Line, f.Fields = next.line(row), next.fieldsInto(buf, row)
 			keep[next.userOf(row)] = true
 		} else {
 			unmatched = true
 			f.Message = fmt.Sprintf("Infiniti reported row %d, but the posted file has %d rows: %s", o.Row, len(p.send), o.Message)
 		}
-		r.Failures = append(r.Failures, f)
+		fl.add(f)
 	}
-	if unmatched || len(r.Failures) == 0 {
+	if unmatched || n == 0 {
 		// The answer cannot tell who failed: everyone sent is sent again.
 		for _, row := range p.send {
 			keep[next.userOf(row)] = true
@@ -452,16 +559,19 @@ func (r *Report) joinFailures(p *Plan, res *result.Result) []bool {
 	return keep
 }
 
-// record returns the run record of the report.
-func (r *Report) record(runErr error) Run {
+// record returns the run record of the report. Its texts carry no
+// student data but the usernames of the first failed rows: errors are
+// told by their codes and counts, not by the values or Infiniti's row
+// messages that name users. Long texts are cut to maxRecordText bytes.
+func (r *Report) record(runErr error, fl *failureLog) Run {
 	run := Run{
 		Start: r.Start, End: r.End, Key: r.Key, Mode: r.Mode, Forced: r.Forced,
-		Source: r.Source, SHA256: r.SHA256, RowsRead: r.RowsRead, EmptyRows: r.EmptyRows,
+		Source: cutText(r.Source, maxRecordText), SHA256: r.SHA256, RowsRead: r.RowsRead, EmptyRows: r.EmptyRows,
 		RowsSent: r.RowsSent, BytesSent: r.HTTP.BytesSent, HTTPStatus: r.HTTP.StatusCode, Attempts: r.HTTP.Attempts,
 		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version,
 	}
 	if r.Forced && r.Refusal != nil {
-		run.Overridden = r.Refusal.Error()
+		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}
 	if r.Check != nil {
 		run.CheckErrors, run.CheckWarnings = r.Check.NumErrors(), r.Check.NumWarnings()
@@ -471,163 +581,43 @@ func (r *Report) record(runErr error) Run {
 		run.Plan = &st
 	}
 	if res := r.Result; res != nil {
-		rr := &RunResult{Success: res.Success, Summary: res.Summary}
+		rr := &RunResult{Success: res.Success, Summary: cutText(res.Summary, maxRecordText)}
 		if c, ok := res.Counts(); ok {
 			rr.Processed, rr.Created, rr.Updated, rr.Failed = c.Processed, c.Created, c.Updated, c.Failed
 		}
 		run.Result = rr
 	}
 	if r.Outcome == OutcomeRowsFailed {
-		run.FailedRows = len(r.Failures)
-		for _, f := range r.Failures {
-			if len(run.FailedUsernames) == MaxFailedUsernames {
-				break
-			}
-			if u := f.Username(); u != "" && !slices.Contains(run.FailedUsernames, u) {
-				run.FailedUsernames = append(run.FailedUsernames, u)
-			}
+		run.FailedRows = fl.total
+		for _, u := range fl.users {
+			run.FailedUsernames = append(run.FailedUsernames, cutText(u, maxRecordUsername))
 		}
 	}
 	if runErr != nil {
-		run.Error = runErr.Error()
+		run.Error = cutText(r.recordError(runErr, fl), maxRecordText)
 	}
 	return run
 }
 
-// export is an export read and checked in one pass.
-type export struct {
-	imp   *Import
-	snap  *Snapshot
-	check *csvspec.Report
-	sha   string
-	errs  []csvspec.Problem // every error of the check, in file order
-	b     *builder          // for the rows set aside and the duplicates
-	// readErr is the header or row problem the reader met first, in case
-	// the check did not report it as an error.
-	readErr error
-}
-
-// err returns the check's error, or the reader's if the check found none.
-func (e *export) err() error {
-	if err := e.check.Err(); err != nil {
-		return err
-	}
-	if e.readErr != nil {
-		return e.readErr
-	}
-	if len(e.b.aside) > 0 {
-		return fmt.Errorf("%d rows cannot be read or have no username", len(e.b.aside))
-	}
-	return nil
-}
-
-// readExport reads r once: the check reads it in a goroutine while the
-// reader builds the snapshot, so the file is neither held in memory nor
-// read twice.
-func (j *Job) readExport(ctx context.Context, r io.Reader, imp *Import) (*export, error) {
-	h := sha256.New()
-	src := &sourceReader{ctx: ctx, r: r, h: h}
-	pr, pw := io.Pipe()
-	tee := io.TeeReader(src, pw)
-	type checked struct {
-		rep *csvspec.Report
-		err error
-	}
-	done := make(chan checked, 1)
-	ex := &export{imp: imp, b: newBuilder(imp, false)}
-	go func() {
-		// Every error, for the failures file; the report keeps only the
-		// first of each code.
-		rep, err := imp.check(pr, j.Rules, j.ReaderOptions, func(p csvspec.Problem) error {
-			if p.Severity == csvspec.SeverityError {
-				ex.errs = append(ex.errs, p)
+// recordError returns the text of a run's error for its record.
+func (r *Report) recordError(err error, fl *failureLog) string {
+	switch r.Outcome {
+	case OutcomeInvalidFile:
+		if r.Check != nil && r.Check.NumErrors() > 0 {
+			perCode := make(map[string]int)
+			for _, p := range r.Check.Errors() {
+				perCode[p.Code] = r.Check.Count(p.Code)
 			}
-			return nil
-		})
-		_, _ = io.Copy(io.Discard, pr) // whatever the check left, so that the reader never blocks
-		done <- checked{rep, err}
-	}()
-	herr := imp.read(tee, j.ReaderOptions, func(line int, fields []string, err error) error {
-		if err != nil && ex.readErr == nil {
-			ex.readErr = err
+			return fmt.Sprintf("syncjob: %v; nothing was sent: %s found by the check (%s)", ErrInvalidFile, count(r.Check.NumErrors(), "error", "errors"), codeCounts(perCode))
 		}
-		return ex.b.add(line, fields, err)
-	})
-	if herr != nil && src.err == nil {
-		ex.readErr = herr
-	}
-	if src.err == nil {
-		_, _ = io.Copy(io.Discard, tee) // the rest, for the check and the hash
-	}
-	pw.CloseWithError(src.err)
-	c := <-done
-	ex.check, ex.sha = c.rep, hex.EncodeToString(h.Sum(nil))
-	if ex.check == nil {
-		ex.check = &csvspec.Report{}
-	}
-	ex.snap = ex.b.snapshot()
-	if src.err != nil {
-		return ex, fmt.Errorf("syncjob: reading the export: %w", src.err)
-	}
-	if c.err != nil {
-		return ex, c.err
-	}
-	return ex, nil
-}
-
-// sourceReader reads the export, hashing it, and stops when the context is
-// done. err is the first error other than io.EOF.
-type sourceReader struct {
-	ctx context.Context
-	r   io.Reader
-	h   hash.Hash
-	err error
-}
-
-func (s *sourceReader) Read(p []byte) (int, error) {
-	if s.err != nil {
-		return 0, s.err
-	}
-	if err := s.ctx.Err(); err != nil {
-		s.err = err
-		return 0, err
-	}
-	n, err := s.r.Read(p)
-	s.h.Write(p[:n])
-	if err != nil && err != io.EOF {
-		s.err = err
-	}
-	return n, err
-}
-
-// checkFailures returns the check errors as failures, with the values of
-// their rows where the reader could read them.
-func (e *export) checkFailures() []Failure {
-	errs := e.errs
-	// The lines whose values are wanted: those of the errors, and for a
-	// duplicate row the line of the row it repeats, which the snapshot kept.
-	fields := make(map[int32][]string)
-	for _, p := range errs {
-		l := int32(p.Line)
-		fields[l] = e.b.aside[l]
-		if first, ok := e.b.dups[l]; ok {
-			fields[first] = nil
+		var ioErr *readError
+		if errors.As(err, &ioErr) {
+			return err.Error()
 		}
+		return fmt.Sprintf("syncjob: %v; nothing was sent: the export cannot be read as a %s file", ErrInvalidFile, r.imp.name)
+	case OutcomeRowsFailed:
+		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
+			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
 	}
-	s := e.snap
-	for r := range int32(s.Rows()) {
-		if f, ok := fields[s.lines[r]]; ok && f == nil {
-			fields[s.lines[r]] = s.fields(r)
-		}
-	}
-	out := make([]Failure, 0, len(errs))
-	for _, p := range errs {
-		l := int32(p.Line)
-		f := fields[l]
-		if first, ok := e.b.dups[l]; ok && f == nil {
-			f = fields[first]
-		}
-		out = append(out, Failure{Line: p.Line, Fields: f, Code: p.Code, Field: p.Column, Message: p.Message})
-	}
-	return out
+	return err.Error()
 }

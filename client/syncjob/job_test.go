@@ -1,7 +1,9 @@
 package syncjob
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -510,8 +512,9 @@ func TestJobExcelEmptyRows(t *testing.T) {
 	}
 }
 
-// TestJobEveryCheckError: the failures hold every check error, though the
-// check's report keeps the first of each code only.
+// TestJobEveryCheckError: Job.Failures receives every check error, with
+// its row's values, while the Report keeps the first of each code and
+// counts them all.
 func TestJobEveryCheckError(t *testing.T) {
 	const n = csvspec.MaxProblemsPerCode + 500
 	var b strings.Builder
@@ -520,12 +523,21 @@ func TestJobEveryCheckError(t *testing.T) {
 		fmt.Fprintf(&b, "u%d,House Pink,\n", i)
 	}
 	_, c := newFake(t, clienttest.ApplyAdd)
-	rep, err := run(t, &Job{Client: c, Journal: NewMemJournal(), Rules: csvspec.Rules{LibraryGroups: libraryGroups}}, b.String())
+	var sink bytes.Buffer
+	rep, err := run(t, &Job{Client: c, Journal: NewMemJournal(), Rules: csvspec.Rules{LibraryGroups: libraryGroups}, Failures: &sink}, b.String())
 	if !errors.Is(err, ErrInvalidFile) {
 		t.Fatalf("error %v", err)
 	}
-	if len(rep.Failures) != n || rep.Failures[n-1].Line != n+1 || rep.Failures[n-1].Username() != fmt.Sprint("u", n-1) {
-		t.Fatalf("%d failures, the last %+v; want %d, the last on line %d", len(rep.Failures), rep.Failures[len(rep.Failures)-1], n, n+1)
+	const kept = csvspec.MaxProblemsPerCode
+	if len(rep.Failures) != kept || rep.FailureCount != n || rep.Failures[kept-1].Line != kept+1 || rep.Failures[kept-1].Username() != fmt.Sprint("u", kept-1) {
+		t.Fatalf("%d failures of %d, the last %+v; want %d of %d, the last on line %d", len(rep.Failures), rep.FailureCount, rep.Failures[len(rep.Failures)-1], kept, n, kept+1)
+	}
+	recs, err := csv.NewReader(&sink).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n+1 || recs[n][0] != fmt.Sprint(n+1) || recs[n][2] != fmt.Sprint("u", n-1) {
+		t.Fatalf("the failures file has %d records, the last %q; want %d, the last of line %d, user u%d", len(recs), recs[len(recs)-1], n+1, n+1, n-1)
 	}
 	if len(rep.Check.Errors()) != csvspec.MaxProblemsPerCode || rep.Run.CheckErrors != n {
 		t.Errorf("report keeps %d errors, record counts %d; want %d and %d", len(rep.Check.Errors()), rep.Run.CheckErrors, csvspec.MaxProblemsPerCode, n)

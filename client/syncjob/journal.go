@@ -7,14 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
-// A Key names what a journal remembers: one import of one school.
+// A Key names what a journal remembers: one import of one school. Job.Key
+// and DirJournal normalise its Site (see Job.Key), so that spellings of one
+// URL name one school.
 type Key struct {
-	Site   string `json:"site"`   // the Infiniti base URL, without credentials (client.Client.BaseURL)
+	Site   string `json:"site"`   // the Infiniti base URL, without credentials (client.Client.BaseURL), normalised
 	Tenant string `json:"tenant"` // the tenant, "" if the site has none (client.Client.Tenant)
 	Import string `json:"import"` // the import's name, such as "user-groups"
 }
@@ -69,7 +75,7 @@ var ErrClosed = errors.New("the journal session is closed")
 
 // A LockedError says that another run holds a key's lock.
 type LockedError struct {
-	Key     Key
+	Key     Key       // the key whose lock is held
 	PID     int       // the process id of the run holding the lock, 0 if unknown
 	Host    string    // the host it runs on, "" if unknown
 	Started time.Time // when it took the lock, zero if unknown
@@ -129,12 +135,15 @@ func (o Outcome) ExitCode() int {
 // and the log is kept for years.
 const MaxFailedUsernames = 20
 
-// A Run is the record of one run in a journal's log.
+// A Run is the record of one run in a journal's log. It holds no student
+// data but FailedUsernames: errors are told by codes and counts, and its
+// texts (Overridden, Source, Result.Summary, Error) are cut to 4 KiB, so
+// that a record stays one short line.
 type Run struct {
-	Start      time.Time `json:"start"`
-	End        time.Time `json:"end"`
-	Key        Key       `json:"key"`
-	Mode       Mode      `json:"mode"`
+	Start      time.Time `json:"start"`                // when the run started
+	End        time.Time `json:"end"`                  // when it ended
+	Key        Key       `json:"key"`                  // the journal key of the run
+	Mode       Mode      `json:"mode"`                 // incremental, or full
 	Forced     bool      `json:"forced"`               // the run was told to go past a refusal
 	Overridden string    `json:"overridden,omitempty"` // the refusal it went past, if any
 	Source     string    `json:"source"`               // the export's name, such as its path
@@ -145,27 +154,27 @@ type Run struct {
 	// check.
 	CheckErrors   int        `json:"check_errors"`
 	CheckWarnings int        `json:"check_warnings"`
-	Plan          *PlanStats `json:"plan,omitempty"` // nil if the run stopped before planning
-	RowsSent      int        `json:"rows_sent"`
-	BytesSent     int64      `json:"bytes_sent"`  // CSV bytes of the last attempt
-	HTTPStatus    int        `json:"http_status"` // of the last attempt, 0 if none answered
-	Attempts      int        `json:"attempts"`
+	Plan          *PlanStats `json:"plan,omitempty"`   // nil if the run stopped before planning
+	RowsSent      int        `json:"rows_sent"`        // rows posted
+	BytesSent     int64      `json:"bytes_sent"`       // CSV bytes of the last attempt
+	HTTPStatus    int        `json:"http_status"`      // of the last attempt, 0 if none answered
+	Attempts      int        `json:"attempts"`         // attempts of the post, retries included
 	Result        *RunResult `json:"result,omitempty"` // nil if Infiniti gave no result
-	FailedRows    int        `json:"failed_rows"`
-	FailedUsers   int        `json:"failed_users"`
+	FailedRows    int        `json:"failed_rows"`      // rows Infiniti failed
+	FailedUsers   int        `json:"failed_users"`     // users with a failed row, who keep their previous state
 	// FailedUsernames are the usernames of the first failed rows, at most
 	// MaxFailedUsernames of them; the counts hold the rest.
 	FailedUsernames []string `json:"failed_usernames,omitempty"`
-	Outcome         Outcome  `json:"outcome"`
-	Error           string   `json:"error,omitempty"` // without credentials
-	SDKVersion      string   `json:"sdk_version"`
+	Outcome         Outcome  `json:"outcome"`         // how the run ended
+	Error           string   `json:"error,omitempty"` // what went wrong, without credentials or student data
+	SDKVersion      string   `json:"sdk_version"`     // client.Version of the SDK that ran it
 }
 
 // RunResult is what a run record keeps of Infiniti's result.
 type RunResult struct {
-	Success   bool   `json:"success"`
-	Summary   string `json:"summary"`
-	Processed int    `json:"processed"`
+	Success   bool   `json:"success"`   // Infiniti's success flag
+	Summary   string `json:"summary"`   // Infiniti's summary, cut to 4 KiB
+	Processed int    `json:"processed"` // the counts of the summary, 0 when it has none
 	Created   int    `json:"created"`
 	Updated   int    `json:"updated"`
 	Failed    int    `json:"failed"`
@@ -182,10 +191,15 @@ type Health struct {
 	FailuresSince int
 }
 
-// HealthOf returns the health of a run log, oldest run first.
+// HealthOf returns the health of a run log, oldest run first. Records
+// without an Outcome (such as a line "{}" or "null" in a damaged log) are
+// not runs, and are not counted.
 func HealthOf(runs []Run) Health {
 	var h Health
 	for _, r := range runs {
+		if r.Outcome == "" {
+			continue
+		}
 		if r.Outcome == OutcomeOK {
 			h = Health{LastSuccess: r.End}
 			continue
@@ -354,4 +368,50 @@ func (s *memSession) Close() error {
 		s.m.locked = false
 	}
 	return nil
+}
+
+// The longest texts a run record keeps, in bytes: a record stays one short
+// line however long Infiniti's summary or an error is.
+const (
+	maxRecordText     = 4 << 10
+	maxRecordUsername = 256
+)
+
+// cutText returns s cut to at most n bytes, on a rune boundary, with "…"
+// at the end when it was cut.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	i := n - len(ellipsis)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + ellipsis
+}
+
+// normalSite returns the base URL site in the form a Key keeps: the
+// scheme and host in lower case, without the scheme's default port, a
+// trailing dot of the host or a trailing slash of the path. A site that
+// does not parse as a URL with a host is returned as it is.
+func normalSite(site string) string {
+	u, err := url.Parse(site)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return site
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	switch {
+	case port != "":
+		host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"):
+		host = "[" + host + "]" // IPv6
+	}
+	u.Host = host
+	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
+	return u.String()
 }

@@ -14,7 +14,9 @@ const PercentFloor = 5
 
 // A Limit is how many users a sync may take something away from before it
 // is refused: a count, or a percentage of the users of the last accepted
-// state. The zero Limit is the default, 10%.
+// state, which never refuses PercentFloor users or fewer (so "0%" lets 5
+// users lose something, where the count "0" refuses any loss). The zero
+// Limit is the default, 10%.
 type Limit struct {
 	kind  limitKind
 	count int
@@ -39,7 +41,9 @@ func CountLimit(n int) Limit { return Limit{kind: limitCount, count: max(n, 0)} 
 
 // PercentLimit returns a limit that refuses a sync when more than p percent
 // of the users of the last accepted state would lose something, and more
-// than PercentFloor users. p is clamped to 0..100.
+// than PercentFloor users. p is clamped to 0..100. Because of the floor,
+// PercentLimit(0) still lets PercentFloor users lose something; CountLimit(0)
+// refuses any loss.
 func PercentLimit(p float64) Limit {
 	if math.IsNaN(p) {
 		p = 0
@@ -48,32 +52,50 @@ func PercentLimit(p float64) Limit {
 }
 
 // ParseLimit parses the command-line form of a limit: a count "N" (such as
-// "0" or "25") or a percentage "P%" (such as "10%" or "2.5%"). It returns an
-// error that says what is accepted for anything else, including a negative
-// count and a percentage above 100.
+// "0" or "25") or a percentage "P%" (such as "10%" or "2.5%"), in decimal
+// digits, with an optional fraction for a percentage; spaces around are
+// ignored. It returns an error that says what is accepted for anything
+// else, including a sign ("+5", "-1"), an exponent ("1e1%"), a percentage
+// above 100 and a fractional count.
+//
+// Note that "0" and "0%" differ: "0" refuses any loss, while "0%", like
+// every percentage, still lets PercentFloor users lose something.
 func ParseLimit(s string) (Limit, error) {
 	t := strings.TrimSpace(s)
 	bad := func(why string) (Limit, error) {
 		return Limit{}, fmt.Errorf("syncjob: the removal limit %q %s; give a count of users such as 5 (0 refuses any loss) or a percentage such as 10%%", s, why)
 	}
 	if p, ok := strings.CutSuffix(t, "%"); ok {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		switch {
-		case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+		p = strings.TrimSpace(p)
+		whole, frac, _ := strings.Cut(p, ".")
+		if !digits(whole) || (strings.Contains(p, ".") && !digits(frac)) {
 			return bad("is not a percentage")
-		case v < 0 || v > 100:
+		}
+		v, err := strconv.ParseFloat(p, 64)
+		switch {
+		case err != nil:
+			return bad("is not a percentage")
+		case v > 100:
 			return bad("is not a percentage from 0% to 100%")
 		}
 		return PercentLimit(v), nil
 	}
-	n, err := strconv.Atoi(t)
-	switch {
-	case err != nil:
+	if !digits(t) {
+		if strings.HasPrefix(t, "-") {
+			return bad("is negative")
+		}
 		return bad("is neither a count nor a percentage")
-	case n < 0:
-		return bad("is negative")
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil {
+		return bad("is too large")
 	}
 	return CountLimit(n), nil
+}
+
+// digits reports whether s is one or more ASCII digits.
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // IsPercent reports whether the limit is a percentage (the zero Limit is).
@@ -138,7 +160,12 @@ type Limits struct {
 type LimitError struct {
 	// Empty is true when the export has no rows while the last accepted
 	// state has users: always refused, whatever the limit.
-	Empty     bool
+	Empty bool
+	// NoState is true when the journal has no last accepted state (it was
+	// deleted, or was damaged and Force went past it) while its run log
+	// shows that a run committed one: there is nothing to guard against,
+	// so the run is refused whatever the limit. The other counts are zero.
+	NoState   bool
 	Limit     Limit // the limit that refused
 	Allowed   int   // the most users the limit allows to lose something
 	Losing    int   // users who would lose something: Gone + Shrinking
@@ -151,6 +178,9 @@ type LimitError struct {
 
 // Error says what would be lost, against which limit, and what to do.
 func (e *LimitError) Error() string {
+	if e.NoState {
+		return "syncjob: refused: the journal has no last accepted state, but its run log shows that a run committed one; the state was deleted, lost or damaged, and without it the limits cannot guard this run. Nothing was sent. Check the export, then run once with full and force to send every row and keep a new state"
+	}
 	if e.Empty {
 		return fmt.Sprintf("syncjob: refused: the export has no rows, but Infiniti last accepted %s; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with force",
 			count(e.LastUsers, "user", "users"))

@@ -31,9 +31,24 @@ func TestParseLimit(t *testing.T) {
 		{in: "ten", wantErr: "is neither a count nor a percentage"},
 		{in: "%", wantErr: "is not a percentage"},
 		{in: "101%", wantErr: "from 0% to 100%"},
-		{in: "-5%", wantErr: "from 0% to 100%"},
+		{in: "-5%", wantErr: "is not a percentage"},
 		{in: "NaN%", wantErr: "is not a percentage"},
 		{in: "1.5", wantErr: "is neither a count nor a percentage"},
+		{in: " 10 % ", want: "10%", isPercent: true, max100: 10, max1000: 100},
+		// Only decimal digits: no sign, exponent, base prefix or other
+		// digits.
+		{in: "+5", wantErr: "is neither a count nor a percentage"},
+		{in: "+5%", wantErr: "is not a percentage"},
+		{in: "1e1%", wantErr: "is not a percentage"},
+		{in: "1e1", wantErr: "is neither a count nor a percentage"},
+		{in: "0x10", wantErr: "is neither a count nor a percentage"},
+		{in: "-0%", wantErr: "is not a percentage"},
+		{in: "Inf%", wantErr: "is not a percentage"},
+		{in: "5.%", wantErr: "is not a percentage"},
+		{in: ".5%", wantErr: "is not a percentage"},
+		{in: "1_0", wantErr: "is neither a count nor a percentage"},
+		{in: "\uff11\uff10", wantErr: "is neither a count nor a percentage"},
+		{in: "99999999999999999999", wantErr: "is too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

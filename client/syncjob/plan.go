@@ -64,30 +64,30 @@ func (it Item) String() string { return it.Column + "=" + it.Value }
 // A UserChange is one user who is new, changed or gone, with what the user
 // gains and loses.
 type UserChange struct {
-	Username string `json:"username"`
-	Kind     Kind   `json:"kind"`
+	Username string `json:"username"`          // the user
+	Kind     Kind   `json:"kind"`              // new, changed or gone
 	Added    []Item `json:"added,omitempty"`   // what the export gives the user that the last state did not
 	Removed  []Item `json:"removed,omitempty"` // what the last state gave the user that the export does not; for a gone user, all of it
 }
 
 // PlanStats are the counts of a plan.
 type PlanStats struct {
-	Mode      Mode `json:"mode"`
-	FirstRun  bool `json:"first_run"`  // no last accepted state: nothing to compare, every row is sent, no limit applies
-	LastUsers int  `json:"last_users"` // users in the last accepted state
-	Users     int  `json:"users"`      // users in the export
-	Rows      int  `json:"rows"`       // distinct rows in the export
-	New       int  `json:"users_new"`
-	Changed   int  `json:"users_changed"`
-	Unchanged int  `json:"users_unchanged"`
-	Gone      int  `json:"users_gone"` // in the last state, not in the export: never sent, so Infiniti keeps what they had
+	Mode      Mode `json:"mode"`            // which rows the plan sends
+	FirstRun  bool `json:"first_run"`       // no last accepted state: nothing to compare, every row is sent, no limit applies
+	LastUsers int  `json:"last_users"`      // users in the last accepted state
+	Users     int  `json:"users"`           // users in the export
+	Rows      int  `json:"rows"`            // distinct rows in the export
+	New       int  `json:"users_new"`       // users in the export, not in the last state
+	Changed   int  `json:"users_changed"`   // users in both, holding something different
+	Unchanged int  `json:"users_unchanged"` // users in both, holding the same
+	Gone      int  `json:"users_gone"`      // in the last state, not in the export: never sent, so Infiniti keeps what they had
 	// Losing is the number of users who would lose something: the gone
 	// users and the changed users who lose at least one item. The removal
 	// limit counts them.
 	Losing     int `json:"users_losing"`
-	Added      int `json:"added"`   // items (memberships for user groups, contact rows for contacts) that users gain, a new user's included
-	Removed    int `json:"removed"` // items that users lose, a gone user's included
-	RowsToSend int `json:"rows_to_send"`
+	Added      int `json:"added"`        // items (memberships for user groups, contact rows for contacts) that users gain, a new user's included
+	Removed    int `json:"removed"`      // items that users lose, a gone user's included
+	RowsToSend int `json:"rows_to_send"` // rows the plan posts: every row of each new or changed user (every row, in ModeFull)
 }
 
 // A Plan is what a sync would do: every user classified against the last
@@ -122,7 +122,7 @@ func Diff(last, next *Snapshot) *Plan { return diff(last, next, ModeIncremental)
 func DiffFull(last, next *Snapshot) *Plan { return diff(last, next, ModeFull) }
 
 func diff(last, next *Snapshot, mode Mode) *Plan {
-	imp := UserGroups
+	imp := userGroups
 	switch {
 	case next != nil:
 		imp = next.imp

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"iter"
 	"slices"
@@ -43,7 +44,7 @@ type Snapshot struct {
 // the rows — a header problem, a row it cannot read, an empty username —
 // or for a failure to read r.
 func ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
-	return readSnapshot(UserGroups, r, opts, true)
+	return readSnapshot(userGroups, r, opts, true)
 }
 
 // NewSnapshot returns the Snapshot of rows, as if they were the data rows of
@@ -51,7 +52,7 @@ func ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) 
 // fields are all empty are dropped. A row with an empty username and a
 // group is an error naming its line.
 func NewSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
-	b := newBuilder(UserGroups, true)
+	b := newBuilder(userGroups, true).dedupe()
 	line := 1
 	for g := range rows {
 		line++
@@ -66,18 +67,25 @@ func NewSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
 // package's ReadSnapshot does for user groups: with the options of the
 // import's csvspec reader, rows whose fields are all empty dropped, and an
 // error naming the line for the first problem that keeps it from reading
-// the rows, or for a failure to read r. It does not check the export.
+// the rows, or for a failure to read r, or for an Import the package did
+// not make. It does not check the export.
 //
 // The rows are kept in the import's canonical form: for contacts, the form
 // a csvspec.ContactWriter writes (type and role in lower case, booleans as
 // True and False), with the scenarios of a row each once and in a fixed
 // order, so that rows that mean the same are the same row.
 func (imp *Import) ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
+	if err := imp.usable(); err != nil {
+		return nil, err
+	}
 	return readSnapshot(imp, r, opts, true)
 }
 
 func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*Snapshot, error) {
 	b := newBuilder(imp, true)
+	if keepLines {
+		b.dedupe() // an export; a state the journal wrote has no repeats
+	}
 	if err := imp.read(r, opts, b.add); err != nil {
 		return nil, err
 	}
@@ -242,7 +250,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 type builder struct {
 	imp    *Import
 	w      int
-	strict bool // stop at the first row that cannot be taken, rather than set it aside
+	strict bool // stop at the first row that cannot be taken, rather than count it
 
 	strs   []string            // as in Snapshot; strs[0] is ""
 	intern []map[string]uint32 // per column, for the columns the import interns
@@ -260,11 +268,18 @@ type builder struct {
 	lines []int32
 	empty int
 
-	// In lenient mode, the rows set aside, by line: rows that could not be
-	// read (nil fields) and rows with an empty username. And, once the
-	// snapshot is made, the line of each duplicate row's first occurrence.
-	aside map[int32][]string
-	dups  map[int32]int32
+	// seen, when not nil, maps the hash of a row's values to the first row
+	// kept with that hash, so that a row repeating an earlier one is
+	// dropped at once: the builder then grows with the distinct rows of an
+	// export, not with its size. (A row whose hash matches a different
+	// row is kept; the snapshot drops duplicates exactly.)
+	seen *rowSet
+	seed maphash.Seed
+
+	// In lenient mode, the rows that could not be taken: rows that could
+	// not be read and rows with an empty username, counted, with the line
+	// of the first.
+	bad, firstBad int
 }
 
 func newBuilder(imp *Import, strict bool) *builder {
@@ -278,6 +293,13 @@ func newBuilder(imp *Import, strict bool) *builder {
 	return b
 }
 
+// dedupe makes the builder drop a row that repeats an earlier one as it
+// is added. A state the journal wrote has no such rows; an export may.
+func (b *builder) dedupe() *builder {
+	b.seen, b.seed = &rowSet{}, maphash.MakeSeed()
+	return b
+}
+
 // errEmptyUsername is wrapped by the error for a row with an empty username.
 var errEmptyUsername = errors.New("the username is empty")
 
@@ -287,7 +309,7 @@ func (b *builder) add(line int, fields []string, err error) error {
 		if b.strict {
 			return err
 		}
-		b.setAside(line, nil)
+		b.setAside(line)
 		return nil
 	}
 	if len(fields) != b.w {
@@ -301,8 +323,15 @@ func (b *builder) add(line int, fields []string, err error) error {
 		if b.strict {
 			return fmt.Errorf("syncjob: line %d: %w; every row needs the username of an existing Infiniti user, or remove the row", line, errEmptyUsername)
 		}
-		b.setAside(line, slices.Clone(fields))
+		b.setAside(line)
 		return nil
+	}
+	r := int32(len(b.uid))
+	if b.seen != nil {
+		h := b.hash(fields)
+		if first, ok := b.seen.addOrGet(h, r); ok && b.sameAs(first, fields) {
+			return nil // a repeat: the snapshot keeps the first
+		}
 	}
 	id := b.run(fields[0])
 	b.uid = append(grow(b.uid, 1), id)
@@ -312,6 +341,73 @@ func (b *builder) add(line int, fields []string, err error) error {
 	}
 	b.lines = append(grow(b.lines, 1), int32(line))
 	return nil
+}
+
+// rowSet maps the hash of a row to the first row with that hash: an
+// open-addressing table, lighter than a map for this one use.
+type rowSet struct {
+	hashes []uint64
+	rows   []int32 // the row + 1; 0 for an empty slot
+	n      int
+}
+
+// addOrGet returns the row kept with hash h and true, or adds row r with
+// it and returns false.
+func (s *rowSet) addOrGet(h uint64, r int32) (int32, bool) {
+	if 2*(s.n+1) > len(s.rows) {
+		s.grow()
+	}
+	mask := uint64(len(s.rows) - 1)
+	for i := slot(h, mask); ; i = (i + 1) & mask {
+		switch {
+		case s.rows[i] == 0:
+			s.hashes[i], s.rows[i] = h, r+1
+			s.n++
+			return 0, false
+		case s.hashes[i] == h:
+			return s.rows[i] - 1, true
+		}
+	}
+}
+
+// slot returns the first slot of hash h in a table of mask+1 slots.
+func slot(h, mask uint64) uint64 { return (h * 0x9e3779b97f4a7c15 >> 32) & mask }
+
+func (s *rowSet) grow() {
+	old, oldRows := s.hashes, s.rows
+	size := max(1024, 2*len(oldRows))
+	s.hashes, s.rows = make([]uint64, size), make([]int32, size)
+	mask := uint64(size - 1)
+	for j, r := range oldRows {
+		if r == 0 {
+			continue
+		}
+		i := slot(old[j], mask)
+		for s.rows[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.hashes[i], s.rows[i] = old[j], r
+	}
+}
+
+// hash returns the hash of a row's values.
+func (b *builder) hash(fields []string) uint64 {
+	var h uint64
+	for _, f := range fields {
+		h = (h ^ maphash.String(b.seed, f)) * 0x100000001b3
+	}
+	return h
+}
+
+// sameAs reports whether row r has the values fields.
+func (b *builder) sameAs(r int32, fields []string) bool {
+	row := b.vals[int(r)*b.w : int(r)*b.w+b.w]
+	for c, v := range row {
+		if b.strs[v] != fields[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // grow makes room for n more elements in s, doubling its capacity when it
@@ -342,11 +438,11 @@ func (b *builder) add1(v string) uint32 {
 	return uint32(len(b.strs) - 1)
 }
 
-func (b *builder) setAside(line int, fields []string) {
-	if b.aside == nil {
-		b.aside = make(map[int32][]string)
+func (b *builder) setAside(line int) {
+	if b.bad == 0 {
+		b.firstBad = line
 	}
-	b.aside[int32(line)] = fields
+	b.bad++
 }
 
 // value returns the index of v in column col: the same index as the row
@@ -454,12 +550,6 @@ func (b *builder) snapshot() *Snapshot {
 		prev := int32(-1)
 		for _, r := range rows {
 			if prev >= 0 && sameRow(prev, r) {
-				if !b.strict {
-					if b.dups == nil {
-						b.dups = make(map[int32]int32)
-					}
-					b.dups[b.lines[r]] = b.lines[prev]
-				}
 				continue
 			}
 			prev = r
@@ -468,6 +558,6 @@ func (b *builder) snapshot() *Snapshot {
 		}
 	}
 	s.users = append(s.users, int32(len(s.lines)))
-	b.vals, b.lines, b.intern, b.names, b.strs = nil, nil, nil, nil, nil
+	b.vals, b.lines, b.intern, b.names, b.strs, b.seen = nil, nil, nil, nil, nil, nil
 	return s
 }

@@ -20,6 +20,13 @@
 // a closed session refuses further use; keys with characters that are
 // unsafe in file names stay apart; and everything committed is there after
 // the journal is opened again.
+//
+// "At once" means within two seconds: a Lock that waits for the holder, or
+// takes seconds to refuse, fails the suite with a message saying so rather
+// than hanging it. The suite runs in one process, so it cannot check that
+// the lock of a process that died is released, which the contract also
+// asks: test that yourself, with a child process that takes the lock and
+// is killed (as package syncjob does for DirJournal).
 package journaltest
 
 import (
@@ -79,6 +86,38 @@ func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journ
 }
 
 var key = syncjob.Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
+
+// lockDeadline is how long the suite lets a Lock of a held key take to
+// fail: generous for a loaded machine, short beside a run.
+const lockDeadline = 2 * time.Second
+
+// lockHeld calls j.Lock(k), which must fail at once since k is held, and
+// returns its error. It fails the test if Lock takes longer than
+// lockDeadline or succeeds.
+func lockHeld(t *testing.T, j syncjob.Journal, k syncjob.Key) error {
+	t.Helper()
+	type locked struct {
+		s   syncjob.Session
+		err error
+	}
+	c := make(chan locked, 1)
+	go func() {
+		s, err := j.Lock(ctx, k)
+		c <- locked{s, err}
+	}()
+	timer := time.NewTimer(lockDeadline)
+	defer timer.Stop()
+	select {
+	case l := <-c:
+		if l.err == nil {
+			_ = l.s.Close()
+		}
+		return l.err
+	case <-timer.C:
+		t.Fatalf("Lock of %v, held by another session, has not returned after %v: Lock must fail at once with a *syncjob.LockedError, not wait for the holder", k, lockDeadline)
+		return nil
+	}
+}
 
 var ctx = context.Background()
 
@@ -361,11 +400,9 @@ func wantLocked(t *testing.T, err error, k syncjob.Key) {
 func testLockExcludes(t *testing.T, open func() syncjob.Journal) {
 	j := open()
 	s := lock(t, j, key)
-	_, err := j.Lock(ctx, key)
-	wantLocked(t, err, key)
+	wantLocked(t, lockHeld(t, j, key), key)
 	// Also from another Journal on the same storage, as another process.
-	_, err = open().Lock(ctx, key)
-	wantLocked(t, err, key)
+	wantLocked(t, lockHeld(t, open(), key), key)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -412,7 +449,16 @@ func testConcurrentLock(t *testing.T, open func() syncjob.Journal) {
 		}()
 	}
 	close(start)
-	tried.Wait()
+	triedAll := make(chan struct{})
+	go func() { tried.Wait(); close(triedAll) }()
+	timer := time.NewTimer(lockDeadline)
+	defer timer.Stop()
+	select {
+	case <-triedAll:
+	case <-timer.C:
+		hold.Done() // let the holder go, so that waiting Locks end
+		t.Fatalf("%d concurrent Locks of one key have not all returned after %v: a Lock of a held key must fail at once with a *syncjob.LockedError, not wait for the holder", n, lockDeadline)
+	}
 	hold.Done()
 	if won != 1 {
 		t.Fatalf("%d of %d concurrent Locks succeeded, want exactly 1", won, n)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/client/syncjob/journaltest"
@@ -47,6 +48,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"empty-is-none", []string{"CommitReplacesState"}},
 		{"shared-runs", []string{"RunsRoundTrip"}},
 		{"keys-collide", []string{"KeysIndependent"}},
+		{"slow-lock", []string{"LockExcludes", "ConcurrentLock"}},
+		{"wait-lock", []string{"LockExcludes", "ConcurrentLock"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bug, func(t *testing.T) {
@@ -97,13 +100,23 @@ func (j *journal) Lock(ctx context.Context, k syncjob.Key) (syncjob.Session, err
 		return nil, err
 	}
 	k = fold(k)
-	j.s.mu.Lock()
-	defer j.s.mu.Unlock()
-	if j.s.locked[k] && bug != "no-lock" {
+	for {
+		j.s.mu.Lock()
+		if !j.s.locked[k] || bug == "no-lock" {
+			j.s.locked[k] = true
+			j.s.mu.Unlock()
+			return &session{s: j.s, k: k}, nil
+		}
+		j.s.mu.Unlock()
+		switch bug {
+		case "slow-lock": // refuses, but only after a while
+			time.Sleep(3 * time.Second)
+		case "wait-lock": // waits for the holder
+			time.Sleep(time.Millisecond)
+			continue
+		}
 		return nil, &syncjob.LockedError{Key: k}
 	}
-	j.s.locked[k] = true
-	return &session{s: j.s, k: k}, nil
 }
 
 func (j *journal) Runs(ctx context.Context, k syncjob.Key, n int) ([]syncjob.Run, error) {
