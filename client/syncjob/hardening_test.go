@@ -45,7 +45,7 @@ func TestRunRecordLongSummary(t *testing.T) {
 				_, _ = w.Write(body)
 			}))
 			defer srv.Close()
-			c, err := client.New(srv.URL, client.WithBasicAuth("u", "p"), client.WithRetry(client.RetryPolicy{}))
+			c, err := client.New(srv.URL, client.WithBasicAuth("autoimport", "s3cret-Passw0rd"), client.WithRetry(client.RetryPolicy{}))
 			if err != nil {
 				t.Fatal(err)
 			}
