@@ -95,7 +95,11 @@ func readContacts(r io.Reader, opts []csvspec.ReaderOption, row func(line int, f
 			}
 			continue
 		}
-		fields = canonicalContact(&rec.Contact, &sc)
+		if rec.Empty {
+			fields = [numContactColumns]string{} // dropped with the other all-empty rows
+		} else {
+			fields = canonicalContact(&rec.Contact, &sc)
+		}
 		if err := row(rec.Line, fields[:], nil); err != nil {
 			return err
 		}
@@ -106,17 +110,11 @@ func readContacts(r io.Reader, opts []csvspec.ReaderOption, row func(line int, f
 // contacts state: type and role in lower case, booleans as True and False
 // (an sms not given as ""), the scenarios in upper case, each once, in the
 // order of csvspec's constants (ANY, NONE, OVERDUE, then the escalations one
-// to three; unknown ones after them, sorted), joined with ';'. A zero
-// Contact, which is how a ContactReader returns a row whose fields are all
-// empty, has all its fields empty. (A row whose only value is a false
-// primary reads as a zero Contact too, and is dropped with the empty rows
-// here; in a Job, its check errors, such as the missing username, stop the
-// run.)
+// to three; unknown ones after them, sorted), joined with ';'. Rows whose
+// fields are all empty are not given to it: the ContactReader marks them
+// with ContactRecord.Empty. A row whose only value is a false primary is
+// not empty: its primary is "False", and its empty username is an error.
 func canonicalContact(c *csvspec.Contact, sc *scenarioCanon) [numContactColumns]string {
-	if c.Username == "" && c.Type == "" && c.Role == "" && !c.Primary && c.Addressee == "" &&
-		c.Address == "" && c.SMS == csvspec.BoolNotGiven && len(c.Scenarios) == 0 {
-		return [numContactColumns]string{}
-	}
 	return [numContactColumns]string{
 		ccUsername:  c.Username,
 		ccType:      lowerASCII(string(c.Type)),

@@ -536,10 +536,10 @@ func TestContactsCheck(t *testing.T) {
 			want: OutcomeOK, warnings: 5, codes: map[string]int{csvspec.CodeBooleanSpelling: 3, csvspec.CodeEmptyRow: 2}, empty: 2, rowsSent: 2},
 		{name: "errors stop", export: hdr + "a,email,patron,True,A,not an address,,ANY\nb,phone,patron,True,B,0400,,SOMETIMES\n",
 			want: OutcomeInvalidFile, errors: 2, codes: map[string]int{csvspec.CodeInvalidEmail: 1, csvspec.CodeUnknownScenario: 1}},
-		// A ContactReader returns this row as it returns an empty one, so
-		// the snapshot counts it as empty; the check's errors stop the run.
+		// A row whose only value is a false primary is not empty: it is
+		// not dropped with the empty rows, and the check's errors stop the run.
 		{name: "a row of a false primary alone is not sent", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,False,,,,\n",
-			want: OutcomeInvalidFile, errors: 4, empty: 1, codes: map[string]int{csvspec.CodeMissingUsername: 1, csvspec.CodeUnknownContactType: 1,
+			want: OutcomeInvalidFile, errors: 4, codes: map[string]int{csvspec.CodeMissingUsername: 1, csvspec.CodeUnknownContactType: 1,
 				csvspec.CodeUnknownContactRole: 1, csvspec.CodeMissingContact: 1}},
 		{name: "a user-groups file is refused", export: "username,library-group,system-group\na,Red,\n",
 			want: OutcomeInvalidFile, errors: 7, warnings: 1, codes: map[string]int{csvspec.CodeMissingColumn: 7, csvspec.CodeExtraColumn: 1}},
@@ -628,5 +628,32 @@ func TestContactsPlanUsers(t *testing.T) {
 			}()
 			Diff(last, other)
 		}()
+	}
+}
+
+// TestContactsReadSnapshotFalsePrimaryRow: Import.ReadSnapshot, which does
+// not check, drops Excel's all-empty rows but refuses a row whose only
+// value is a false primary, rather than dropping it silently.
+func TestContactsReadSnapshotFalsePrimaryRow(t *testing.T) {
+	const hdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
+	tests := []struct {
+		name      string
+		export    string
+		wantErr   bool
+		wantEmpty int
+	}{
+		{name: "all-empty rows are dropped", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,,,,,\n,,\n", wantEmpty: 2},
+		{name: "a false primary alone is an error", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,False,,,,\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap, err := contactsImport.ReadSnapshot(strings.NewReader(tt.export))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ReadSnapshot error %v, want error: %v", err, tt.wantErr)
+			}
+			if err == nil && snap.EmptyRows() != tt.wantEmpty {
+				t.Errorf("EmptyRows() = %d, want %d", snap.EmptyRows(), tt.wantEmpty)
+			}
+		})
 	}
 }
