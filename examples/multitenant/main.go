@@ -484,7 +484,7 @@ func push(s school, getenv func(string) string, set settings) outcome {
 	case decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile:
 		o.Note = names.Message(decodeErr)
 	case rep.Outcome == syncjob.OutcomeRowsFailed:
-		o.Note = plural(countFailed(rep.Failures), "row") + " failed"
+		o.Note = plural(rep.FailureCount, "row") + " failed"
 		if c := rep.Causes(); len(c) > 0 {
 			o.Note += "; " + c[0].String()
 		}
@@ -574,16 +574,6 @@ func planNote(st *syncjob.PlanStats) string {
 		return fmt.Sprintf("first run, %d rows", st.RowsToSend)
 	}
 	return fmt.Sprintf("%d new, %d changed, %d gone, %d rows to send", st.New, st.Changed, st.Gone, st.RowsToSend)
-}
-
-func countFailed(fs []syncjob.Failure) int {
-	n := 0
-	for _, f := range fs {
-		if f.Row > 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // errReader fails every read with err.

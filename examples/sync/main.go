@@ -428,10 +428,21 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	sniff := cli.NewSniffer(export)
 
+	// The failures file gets every failed row as the job finds it; the
+	// report keeps only the first of each kind.
+	var failures *failuresFile
+	if f.failures != "" {
+		if failures, err = createFailures(f.failures); err != nil {
+			return j.fail(exitUsage, "-failures: %v", err)
+		}
+		defer failures.close()
+		sj.Failures = failures
+	}
+
 	var rep *syncjob.Report
 	switch {
 	case f.dryRun:
-		rep, err = (&syncjob.Job{Import: sj.Import, Rules: rules, ReaderOptions: ropts, Source: sj.Source}).Plan(ctx, sniff)
+		rep, err = (&syncjob.Job{Import: sj.Import, Rules: rules, ReaderOptions: ropts, Source: sj.Source, Failures: sj.Failures}).Plan(ctx, sniff)
 	case f.plan:
 		rep, err = sj.Plan(ctx, sniff)
 	default:
@@ -444,8 +455,8 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
 	code = j.outcome(f, rep, err, decodeErr, sniff, pwSource)
-	if f.failures != "" {
-		if werr := writeFailures(f.failures, rep); werr != nil {
+	if failures != nil {
+		if werr := failures.close(); werr != nil {
 			fmt.Fprintln(j.stderr, "sync: -failures:", werr)
 			code = max(code, exitUsage)
 		}
@@ -752,18 +763,42 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// writeFailures writes the report's failures to path as CSV, readable by
-// this account only: the rows hold student usernames.
-func writeFailures(path string, rep *syncjob.Report) error {
+// failuresFile is the -failures file: readable by this account only,
+// since its rows hold student usernames. It keeps the first write error,
+// which close returns.
+type failuresFile struct {
+	fh     *os.File
+	err    error
+	closed bool
+}
+
+func createFailures(path string) (*failuresFile, error) {
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = rep.WriteFailures(fh)
-	if cerr := fh.Close(); err == nil {
-		err = cerr
+	return &failuresFile{fh: fh}, nil
+}
+
+func (f *failuresFile) Write(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
 	}
-	return err
+	n, err := f.fh.Write(p)
+	f.err = err
+	return n, err
+}
+
+// close closes the file once and returns the first error of writing or
+// closing it.
+func (f *failuresFile) close() error {
+	if !f.closed {
+		f.closed = true
+		if err := f.fh.Close(); f.err == nil {
+			f.err = err
+		}
+	}
+	return f.err
 }
 
 // sentence returns s ending with a full stop.

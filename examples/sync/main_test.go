@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -543,5 +544,60 @@ func TestSyncBinary(t *testing.T) {
 		if _, code := exampletest.RunBinary(t, bin, env, tt.args...); code != tt.code {
 			t.Errorf("%q %q: exit code %d, want %d", tt.env, tt.args, code, tt.code)
 		}
+	}
+}
+
+// TestSyncFailuresFileHasEveryRow: the -failures file gets every failed
+// row, also past the first 1,000 of a kind that the report keeps, both
+// for check errors and for rows Infiniti failed.
+func TestSyncFailuresFileHasEveryRow(t *testing.T) {
+	const n = csvspec.MaxProblemsPerCode + 200
+	var known []string
+	var bad, failing strings.Builder
+	bad.WriteString("username,library-group,system-group\n")
+	failing.WriteString("username,library-group,system-group\n")
+	for i := range n {
+		bad.WriteString(",Red,Students\n") // no username: a check error
+		fmt.Fprintf(&failing, "user%05d,Red,Students\n", i)
+		if i%2 == 0 {
+			known = append(known, fmt.Sprintf("user%05d", i)) // the others fail in Infiniti
+		}
+	}
+	srv := clienttest.NewServer(clienttest.WithUsers(known...))
+	defer srv.Close()
+	ca := exampletest.CAFile(t, srv)
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		export   string
+		args     []string
+		code     int
+		wantRows int
+	}{
+		{name: "check errors", export: bad.String(), args: []string{"-dry-run"}, code: 2, wantRows: n},
+		{name: "rows Infiniti failed", export: failing.String(), args: []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca}, code: 1, wantRows: n - len(known)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			export := filepath.Join(dir, "export.csv")
+			failures := filepath.Join(dir, "failures.csv")
+			if err := os.WriteFile(export, []byte(tt.export), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-file", export, "-failures", failures}, tt.args...)
+			if code := run(args, pw, strings.NewReader(""), &stdout, &stderr); code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, stdout.String(), stderr.String())
+			}
+			b, err := os.ReadFile(failures)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			if got := len(lines) - 1; got != tt.wantRows { // less the header
+				t.Errorf("the failures file has %d rows, want %d", got, tt.wantRows)
+			}
+		})
 	}
 }

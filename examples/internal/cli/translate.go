@@ -33,6 +33,7 @@ var Flags = Names{
 	"quote":           "'",
 	"leave out":       "leave out -comma",
 	"force":           "-force",
+	"full and force":  "-full -force",
 	"limit":           "-max-removals",
 	"encoding":        "-encoding",
 	"set encoding":    "run again with -encoding %s",
@@ -54,6 +55,7 @@ var ConfigFields = Names{
 	"quote":           `"`,
 	"leave out":       `leave out the "comma" field`,
 	"force":           "examples/sync -force and the same -state",
+	"full and force":  "examples/sync -full -force and the same -state",
 	"limit":           `the school's "max_removals"`,
 	"encoding":        `the "encoding" field`,
 	"set encoding":    `set "encoding": "%s" in the school's entry`,
@@ -76,6 +78,7 @@ var phrases = []struct{ old, new string }{
 	{"trust it with WithRootCAs (or WithHTTPClient)", "trust it with {WithRootCAs}"},
 	{" (WithMaxResponseBytes raises the limit)", ""},
 	{", and raise the limit with WithResponseHeaderTimeout if large files take longer", ""},
+	{", and raise the timeouts of the *http.Client given with WithHTTPClient if large files take longer", ""},
 	{"give the tenant with WithTenant", "give the tenant with {WithTenant}"},
 	// csvspec's problems.
 	{"read the file without WithComma, since a comma is the default", "{leave out}, since a comma is the default"},
@@ -94,6 +97,7 @@ var phrases = []struct{ old, new string }{
 	{"-encoding utf-16 reads", "{encoding} utf-16 reads"},
 	// syncjob's refusals.
 	{"run once with force or raise the limit", "run once with {force}, or raise {limit}"},
+	{"run once with full and force", "run once with {full and force}"},
 	{"run once with force", "run once with {force}"},
 	{"client: ", ""},
 	{"csvspec: ", ""},

@@ -166,6 +166,18 @@ func TestMessage(t *testing.T) {
 			conf:  "refused: the export has no rows, but Infiniti last accepted 2 users; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with examples/sync -force and the same -state",
 		},
 		{
+			name:  "a lost state",
+			err:   errors.New("syncjob: refused: the journal has no last accepted state, but its run log shows that a run committed one; the state was deleted, lost or damaged, and without it the limits cannot guard this run. Nothing was sent. Check the export, then run once with full and force to send every row and keep a new state"),
+			flags: "refused: the journal has no last accepted state, but its run log shows that a run committed one; the state was deleted, lost or damaged, and without it the limits cannot guard this run. Nothing was sent. Check the export, then run once with -full -force to send every row and keep a new state",
+			conf:  "refused: the journal has no last accepted state, but its run log shows that a run committed one; the state was deleted, lost or damaged, and without it the limits cannot guard this run. Nothing was sent. Check the export, then run once with examples/sync -full -force and the same -state to send every row and keep a new state",
+		},
+		{
+			name:  "a response timeout with the caller's own client",
+			err:   errors.New("client: POST x: no response came within 10m0s, and raise the timeouts of the *http.Client given with WithHTTPClient if large files take longer"),
+			flags: "POST x: no response came within 10m0s",
+			conf:  "POST x: no response came within 10m0s",
+		},
+		{
 			name:  "an option no program has",
 			err:   errors.New("client: WithFrobnicate: bad"),
 			flags: "a setting: bad",
