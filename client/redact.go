@@ -33,9 +33,8 @@ const maxFragment = 300
 // without calling methods, and so do dumpers such as go-spew (which
 // testify uses); all of them print a func as an address.
 type credentials struct {
-	secret  func() *secret
-	charset AuthCharset  // how the credentials are encoded in the header
-	hint    *ConfigError // for a refusal, when the credentials have non-ASCII characters; nil otherwise
+	secret func() *secret
+	hint   *ConfigError // for a refusal, when the credentials have non-ASCII characters; nil otherwise
 }
 
 // secret is the Authorization header and what server text must not hold.
@@ -67,7 +66,7 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		needles: needles(username, password, sent),
 		margin:  32*len(password) + 64,
 	}
-	return &credentials{secret: func() *secret { return s }, charset: cs, hint: charsetHint(username, password, cs)}, nil
+	return &credentials{secret: func() *secret { return s }, hint: charsetHint(username, password, cs)}, nil
 }
 
 // charsetHint is the *ConfigError that a refusal holds when the
