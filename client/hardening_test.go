@@ -922,11 +922,16 @@ func TestResponseHeaderTimeout(t *testing.T) {
 		}
 	})
 	t.Run("a slow upload is not cut", func(t *testing.T) {
-		// The upload stalls for three times the timeout; the server answers
-		// as soon as it has read it, well within the timeout.
+		// End to end, with wide margins: the upload stalls for three times
+		// the timeout; the server answers as soon as it has read it, which
+		// takes far less than the timeout even on a loaded machine.
+		// TestBodyEndStartsClock checks the same without a clock.
+		if testing.Short() {
+			t.Skip("takes 3s")
+		}
 		srv, got := discardServer(t)
-		c, _ := newClient(t, srv.URL, WithResponseHeaderTimeout(250*time.Millisecond))
-		body := &slowReader{r: strings.NewReader(sampleCSV), at: 40, pause: 750 * time.Millisecond}
+		c, _ := newClient(t, srv.URL, WithResponseHeaderTimeout(time.Second))
+		body := &slowReader{r: strings.NewReader(sampleCSV), at: 40, pause: 3 * time.Second}
 		if _, err := c.ImportUserGroups(context.Background(), body); err != nil {
 			t.Fatalf("an upload longer than the timeout: %v", collectErr(err))
 		}
@@ -951,6 +956,60 @@ func TestResponseHeaderTimeout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The response-header clock (onEnd) starts on the read that returns the
+// body's last byte, and not before, however the upload is read.
+func TestBodyEndStartsClock(t *testing.T) {
+	tests := []struct {
+		name  string
+		size  int64 // -1: unknown, sent chunked
+		chunk int   // bytes the transport asks for at a time
+	}{
+		{name: "known size, small reads", size: int64(len(sampleCSV)), chunk: 7},
+		{name: "known size, one read", size: int64(len(sampleCSV)), chunk: 1 << 16},
+		{name: "unknown size, small reads", size: -1, chunk: 7},
+		{name: "unknown size, one read", size: -1, chunk: 1 << 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ends int
+			content := io.NopCloser(iotest.HalfReader(strings.NewReader(sampleCSV)))
+			body, length, _, err := multipartBody(content, tt.size, "x.csv", func() { ends++ })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer body.Close()
+			type event struct {
+				Read  int64 // bytes read when the clock was started
+				Calls int
+			}
+			var got []event
+			var n int64
+			p := make([]byte, tt.chunk)
+			for i := 0; i < 10000; i++ { // bounded: the body is a few hundred bytes
+				m, err := body.Read(p)
+				n += int64(m)
+				if ends > 0 && len(got) == 0 {
+					got = append(got, event{Read: n, Calls: ends})
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if length >= 0 && n != length {
+				t.Fatalf("read %d bytes, the body's length is %d", n, length)
+			}
+			got = append(got, event{Read: n, Calls: ends})
+			want := []event{{Read: n, Calls: 1}, {Read: n, Calls: 1}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("the clock started at the wrong read (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 // slowReader pauses once, when it has returned at bytes: an upload that
