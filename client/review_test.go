@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -368,7 +369,13 @@ func TestRowsPanicReachesCaller(t *testing.T) {
 type blockedReader struct {
 	data    *strings.Reader
 	release chan struct{}
+	blocked chan struct{} // closed when a Read first blocks
+	once    sync.Once
 	reads   atomic.Int32 // reads after the data, blocked or done
+}
+
+func newBlockedReader(data string) *blockedReader {
+	return &blockedReader{data: strings.NewReader(data), release: make(chan struct{}), blocked: make(chan struct{})}
 }
 
 func (b *blockedReader) Read(p []byte) (int, error) {
@@ -376,37 +383,39 @@ func (b *blockedReader) Read(p []byte) (int, error) {
 		return b.data.Read(p)
 	}
 	b.reads.Add(1)
+	b.once.Do(func() { close(b.blocked) })
 	<-b.release
 	return 0, io.EOF
 }
 
 // Finding 4: cancelling the context stops an upload whose plain reader is
-// blocked in Read (os.Stdin fed by an export that stalled).
+// blocked in Read (os.Stdin fed by an export that stalled). The context
+// ends from inside the handler, once the request has reached the server,
+// so that no clock decides whether it does.
 func TestCancelWhileReaderBlocked(t *testing.T) {
-	deadline := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.Background(), 100*time.Millisecond)
-	}
 	tests := []struct {
 		name string
 		data string
-		h2   bool // over TLS with HTTP/2, whose transport writes the body in a goroutine of its own
-		ctx  func() (context.Context, context.CancelFunc)
-		want error
+		h2   bool  // over TLS with HTTP/2, whose transport writes the body in a goroutine of its own
+		end  error // how the context ends: context.Canceled or context.DeadlineExceeded
 	}{
-		{"deadline, blocked after the header", "username,library-group,system-group\n", false, deadline, context.DeadlineExceeded},
-		{"cancel, blocked at once", "", false, func() (context.Context, context.CancelFunc) {
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(100*time.Millisecond, cancel)
-			return ctx, cancel
-		}, context.Canceled},
-		{"deadline, HTTP/2", "username,library-group,system-group\n", true, deadline, context.DeadlineExceeded},
+		{"deadline, blocked after the header", "username,library-group,system-group\n", false, context.DeadlineExceeded},
+		{"cancel, blocked at once", "", false, context.Canceled},
+		{"deadline, HTTP/2", "username,library-group,system-group\n", true, context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ctx := newEndingContext(tt.end)
+			r := newBlockedReader(tt.data)
 			var proto atomic.Int32
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				proto.Store(int32(r.ProtoMajor))
-				io.Copy(io.Discard, r.Body)
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				proto.Store(int32(req.ProtoMajor))
+				select { // the upload has started; end the context once its reader blocks
+				case <-r.blocked:
+				case <-time.After(10 * time.Second): // bounded; the reads check below then fails
+				}
+				ctx.end()
+				io.Copy(io.Discard, req.Body)
 			}))
 			var opts []Option
 			if tt.h2 {
@@ -418,9 +427,6 @@ func TestCancelWhileReaderBlocked(t *testing.T) {
 			}
 			defer srv.Close()
 			c, _ := newClient(t, srv.URL, opts...)
-			r := &blockedReader{data: strings.NewReader(tt.data), release: make(chan struct{})}
-			ctx, cancel := tt.ctx()
-			defer cancel()
 			done := make(chan error, 1)
 			go func() {
 				_, err := c.ImportUserGroups(ctx, r)
@@ -434,8 +440,8 @@ func TestCancelWhileReaderBlocked(t *testing.T) {
 				t.Fatalf("the call did not return while the reader was blocked: %v", <-done)
 			}
 			collectErr(err)
-			if !errors.Is(err, tt.want) {
-				t.Errorf("err = %v, want %v", err, tt.want)
+			if !errors.Is(err, tt.end) {
+				t.Errorf("err = %v, want %v", err, tt.end)
 			}
 			if want := map[bool]int32{false: 1, true: 2}[tt.h2]; proto.Load() != want {
 				t.Errorf("the request came over HTTP/%d, want HTTP/%d", proto.Load(), want)
@@ -445,6 +451,32 @@ func TestCancelWhileReaderBlocked(t *testing.T) {
 				t.Errorf("%d reads past the data, want the one that blocked", n)
 			}
 		})
+	}
+}
+
+// endingContext is a context that a test ends, with the error it was
+// made with, by calling end: a deadline that expires exactly when the test
+// says, without a clock.
+type endingContext struct {
+	context.Context
+	err  error
+	done chan struct{}
+	once sync.Once
+}
+
+func newEndingContext(err error) *endingContext {
+	return &endingContext{Context: context.Background(), err: err, done: make(chan struct{})}
+}
+
+func (c *endingContext) end()                  { c.once.Do(func() { close(c.done) }) }
+func (c *endingContext) Done() <-chan struct{} { return c.done }
+
+func (c *endingContext) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
 	}
 }
 
@@ -513,24 +545,46 @@ func TestCallerTimeoutAfterUploadNotRetried(t *testing.T) {
 		{"transport's ResponseHeaderTimeout", func(hc *http.Client) {
 			hc.Transport.(*http.Transport).ResponseHeaderTimeout = 100 * time.Millisecond
 		}},
-		{"client's Timeout", func(hc *http.Client) { hc.Timeout = 300 * time.Millisecond }},
+		{"client's Timeout", func(hc *http.Client) { hc.Timeout = time.Second }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var posts atomic.Int32
-			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var posts, conns atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost {
+					return // the warm-up
+				}
 				posts.Add(1)
 				io.Copy(io.Discard, r.Body)
 				<-r.Context().Done() // "Infiniti is processing the file"
 			}))
+			srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+				if state == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.StartTLS()
 			defer srv.Close()
 			hc := srv.Client()
+			// A warm-up request, before the timeouts are set, opens the
+			// connection the import reuses: hc.Timeout would otherwise
+			// cover the TLS handshake too, which a loaded machine can make
+			// slow.
+			resp, err := hc.Get(srv.URL + "/warm-up")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 			tt.setup(hc)
 			c, w := newClient(t, srv.URL, WithHTTPClient(hc))
-			_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+			_, err = c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
 			collectErr(err)
 			if !errors.Is(err, ErrResponseTimeout) {
 				t.Errorf("err = %v, want ErrResponseTimeout", err)
+			}
+			if conns.Load() != 1 {
+				t.Errorf("%d connections, want the warm-up's one, reused", conns.Load())
 			}
 			if posts.Load() != 1 || len(w.get()) != 0 {
 				t.Errorf("%d posts, waits %v: a timeout after the upload was retried", posts.Load(), w.get())
