@@ -335,12 +335,12 @@ func (s *scanner) details() ([]RowOutcome, error) {
 		if !escaped {
 			row, ok = rowNumber(raw)
 		}
-		key := func() string { // decoded, only for error messages
+		key := func() string { // decoded and clipped, only for error messages
 			if !escaped && utf8.Valid(raw) {
-				return string(raw)
+				return textsafe.Clip(string(raw), maxKeyInError)
 			}
 			k, _ := decodeString(quoted)
-			return k
+			return textsafe.Clip(k, maxKeyInError)
 		}
 		if !ok {
 			// An escaped key may still spell a row number ("\u0031").
@@ -781,6 +781,10 @@ type ImportError struct {
 
 // maxRowsInError caps the failed rows an ImportError's message lists.
 const maxRowsInError = 3
+
+// maxKeyInError caps how much of a details key an error message quotes:
+// a row number is a few digits, and a key longer than this is not one.
+const maxKeyInError = 64
 
 // maxTextInError caps how much of each of Infiniti's texts an
 // ImportError's message shows, in bytes.

@@ -348,6 +348,8 @@ func TestParseRejects(t *testing.T) {
 		{"details escaped key not a number", `{"success":false,"details":{"\u0031x":"a"}}`, `details key "1x" is not a row number`},
 		{"details escaped key, outcome not a string", `{"success":false,"details":{"\u0031":5}}`, `the outcome of details row "1" must be a string, not a number`},
 		{"details invalid UTF-8 key", "{\"success\":false,\"details\":{\"1\xff\":\"a\"}}", "details key \"1\ufffd\" is not a row number"},
+		{"details long key, clipped", `{"success":false,"details":{"` + strings.Repeat("k", 10000) + `":"a"}}`, `details key "` + strings.Repeat("k", 64) + `…" is not a row number`},
+		{"details long escaped key, clipped", `{"success":false,"details":{"\u0031` + strings.Repeat("k", 10000) + `":"a"}}`, `details key "1` + strings.Repeat("k", 63) + `…" is not a row number`},
 		{"details row twice, once escaped", `{"success":false,"details":{"1":"a","\u0031":"b"}}`, `details row 1 appears twice`},
 	}
 	for _, tt := range tests {
@@ -365,6 +367,9 @@ func TestParseRejects(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %q\nwant it to contain %q", err, tt.want)
+			}
+			if n := len(err.Error()); n > 1000 {
+				t.Errorf("error is %d bytes long; it must quote a bounded part of the body", n)
 			}
 		})
 	}
