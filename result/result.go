@@ -31,10 +31,9 @@
 // that contains "failed to import" (Infiniti's wording, "... User failed to
 // import: ...") has StatusFailed, and any other text StatusUnknown, kept
 // verbatim. The wording of imports other than user groups (contacts, for
-// one) is not documented, so until their success texts are added to the
-// table above their rows fail closed: a caller re-sends them, which is
-// safe, at the cost of the re-sending. The table is successOutcomes in
-// result.go; extend it (and TestStatus) once real answers are seen.
+// one) is not documented, so until a later version of this package knows
+// their success texts, their rows fail closed: a caller re-sends them,
+// which is safe, at the cost of the re-sending.
 package result
 
 import (
