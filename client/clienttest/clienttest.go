@@ -83,7 +83,12 @@ const (
 
 // The account a Server accepts unless WithAccount says otherwise.
 const (
+	// DefaultUsername is the username a Server accepts unless WithAccount
+	// says otherwise.
 	DefaultUsername = "autoimport"
+	// DefaultPassword is the password a Server accepts unless WithAccount
+	// says otherwise. It holds non-ASCII and URL-special characters, so
+	// that a client's encoding of the credentials is tested.
 	DefaultPassword = "s3cret^@&$-Passwört"
 )
 
@@ -206,12 +211,15 @@ type Fault struct {
 	RetryAfter string
 	// Body is sent with Status; if empty, a short text body is.
 	Body string
-	// ContentType is the Content-Type of Body; default "text/plain".
+	// ContentType is the Content-Type of Body; default
+	// "text/plain; charset=utf-8".
 	ContentType string
 	// Location is sent as the Location header with Status, for redirects.
 	Location string
-	// Delay waits before anything else is done with the request, or until
-	// the client gives up.
+	// Delay, if not 0, makes the server read the whole upload and then
+	// wait this long before it answers: with Status, or by processing the
+	// upload. It delays the answer, not the reading of the upload. A
+	// client that gives up during the wait gets no answer at all.
 	Delay time.Duration
 	// DropConnection closes the connection without an answer, after
 	// reading the first kilobyte of the upload.
