@@ -435,7 +435,7 @@ func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.R
 // recovered (as with iter.Pull).
 func (c *Client) ImportUserGroupRows(ctx context.Context, rows iter.Seq[csvspec.UserGroup]) (*result.Result, error) {
 	if rows == nil {
-		return nil, errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
+		return refused(ctx, errNilRows)
 	}
 	return c.do(ctx, UserGroupsPath, encodeRows(rows, func(w io.Writer) rowWriter[csvspec.UserGroup] { return csvspec.NewWriter(w) }), userGroupsFile)
 }
@@ -486,7 +486,7 @@ func encodeRows[T any](rows iter.Seq[T], newWriter func(io.Writer) rowWriter[T])
 // status. See the package documentation for the errors and retries.
 func (c *Client) Import(ctx context.Context, path string, csv io.Reader) (*result.Result, error) {
 	if err := checkPath(path); err != nil {
-		return nil, err
+		return refused(ctx, err)
 	}
 	return c.importFile(ctx, path, csv, "import.csv")
 }
@@ -525,7 +525,7 @@ func isSegmentRune(r rune) bool {
 
 func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
 	if csv == nil {
-		return nil, errNilCSV
+		return refused(ctx, errNilCSV)
 	}
 	if rs, ok := csv.(io.ReadSeeker); ok {
 		// An *os.File that is a pipe (os.Stdin, say) is an io.Seeker
@@ -536,6 +536,18 @@ func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, fil
 	}
 	return c.do(ctx, path, newOnceSource(csv), filename)
 }
+
+// refused returns err for an import call that sent nothing, after filling
+// the caller's Stats, if any, with a zero Stats.
+func refused(ctx context.Context, err error) (*result.Result, error) {
+	if st := statsFrom(ctx); st != nil {
+		*st = Stats{}
+	}
+	return nil, err
+}
+
+// errNilRows is the error of a row import given nil rows.
+var errNilRows = errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
 
 // endpoint returns the URL of an import path, with the tenant.
 func (c *Client) endpoint(path string) string {

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -64,7 +63,7 @@ func (m ContactsMode) Validate() error {
 // errors and the retries.
 func (c *Client) ImportUserContacts(ctx context.Context, mode ContactsMode, csv io.Reader) (*result.Result, error) {
 	if err := mode.Validate(); err != nil {
-		return nil, err
+		return refused(ctx, err)
 	}
 	return c.importFile(ctx, UserContactsPath+string(mode), csv, userContactsFile)
 }
@@ -80,10 +79,10 @@ func (c *Client) ImportUserContacts(ctx context.Context, mode ContactsMode, csv 
 // rows each time (slices.Values does).
 func (c *Client) ImportUserContactRows(ctx context.Context, mode ContactsMode, rows iter.Seq[csvspec.Contact]) (*result.Result, error) {
 	if err := mode.Validate(); err != nil {
-		return nil, err
+		return refused(ctx, err)
 	}
 	if rows == nil {
-		return nil, errors.New("client: the rows are nil; pass slices.Values of an empty slice to post an empty file")
+		return refused(ctx, errNilRows)
 	}
 	return c.do(ctx, UserContactsPath+string(mode), encodeRows(rows, func(w io.Writer) rowWriter[csvspec.Contact] { return csvspec.NewContactWriter(w) }), userContactsFile)
 }

@@ -25,8 +25,12 @@ type Stats struct {
 type statsKey struct{}
 
 // WithStats returns a copy of ctx that makes an import call given it fill
-// in *s just before it returns, whatever its outcome. Use a context from
-// WithStats for one call at a time: two calls sharing one *Stats race.
+// in *s just before it returns, whatever its outcome: on every return,
+// *s holds that call's Stats, never an earlier call's. A call that
+// refuses its arguments and sends nothing (a nil CSV or nil rows, an
+// import path or a ContactsMode that cannot be sent) sets *s to the zero
+// Stats, whose Attempts is 0. Use a context from WithStats for one call at
+// a time: two calls sharing one *Stats race.
 func WithStats(ctx context.Context, s *Stats) context.Context {
 	return context.WithValue(ctx, statsKey{}, s)
 }

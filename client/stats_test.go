@@ -2,13 +2,16 @@ package client
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
 )
 
 func TestStats(t *testing.T) {
@@ -68,5 +71,60 @@ func TestAccessors(t *testing.T) {
 		if got := c.Tenant(); got != tt.wantTenant {
 			t.Errorf("Tenant() = %q, want %q", got, tt.wantTenant)
 		}
+	}
+}
+
+// A call that refuses its arguments and sends nothing still fills the
+// caller's Stats: with the zero Stats, not what an earlier call left.
+func TestStatsRefusedCall(t *testing.T) {
+	c, _ := newClient(t, "https://school.example")
+	stale := Stats{StatusCode: 200, BytesSent: 99, Attempts: 3, Duration: time.Second}
+	tests := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"ImportUserGroups, nil CSV", func(ctx context.Context) error {
+			_, err := c.ImportUserGroups(ctx, nil)
+			return err
+		}},
+		{"ImportUserGroupRows, nil rows", func(ctx context.Context) error {
+			_, err := c.ImportUserGroupRows(ctx, nil)
+			return err
+		}},
+		{"Import, bad path", func(ctx context.Context) error {
+			_, err := c.Import(ctx, "/api/../x", strings.NewReader(sampleCSV))
+			return err
+		}},
+		{"Import, nil CSV", func(ctx context.Context) error {
+			_, err := c.Import(ctx, "/api/import/x", nil)
+			return err
+		}},
+		{"ImportUserContacts, bad mode", func(ctx context.Context) error {
+			_, err := c.ImportUserContacts(ctx, "a/b", strings.NewReader(sampleCSV))
+			return err
+		}},
+		{"ImportUserContacts, nil CSV", func(ctx context.Context) error {
+			_, err := c.ImportUserContacts(ctx, ContactsReplaceDeclaredPatronsKeepCustomContacts, nil)
+			return err
+		}},
+		{"ImportUserContactRows, bad mode", func(ctx context.Context) error {
+			_, err := c.ImportUserContactRows(ctx, "", slices.Values([]csvspec.Contact{}))
+			return err
+		}},
+		{"ImportUserContactRows, nil rows", func(ctx context.Context) error {
+			_, err := c.ImportUserContactRows(ctx, ContactsReplaceDeclaredPatronsKeepCustomContacts, nil)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := stale
+			if err := tt.call(WithStats(context.Background(), &st)); collectErr(err) == nil {
+				t.Fatal("no error")
+			}
+			if diff := cmp.Diff(Stats{}, st); diff != "" {
+				t.Errorf("stats (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
