@@ -30,8 +30,8 @@
 // Credentials never appear in a URL, an error string, a log record or the
 // printed Client, nor in a field that a dumper walking the Client by
 // reflection (go-spew, testify's diffs) can reach. New refuses a password
-// that is the username, the base URL or the tenant, or part of one of
-// them, since those are shown.
+// that is the username, or that occurs in the username, the base URL or
+// the tenant, since those are shown (see New).
 //
 // Every piece of text a server sent that goes into an error string or a
 // log attribute (a body's snippet, a Location header, a result's summary,
@@ -192,6 +192,15 @@ type Client struct {
 // (/api/import/...); whose scheme is not https (http is allowed for
 // loopback hosts, or with WithInsecurePlainHTTP); for an option given bad
 // input; and for options that do not go together.
+//
+// New also refuses a password that errors and log records would show,
+// since they print the username, the base URL and the tenant as they are:
+// a password that is the username, or one of 4 bytes or more that occurs
+// in the username, the base URL or the tenant ("concord" for
+// https://myschool.concordinfiniti.com). The error states this rule and
+// does not say which of them holds the password. A password shorter than
+// 4 bytes is looked for in none of them, and may occur in them, or in the
+// client's own words, by chance.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
@@ -272,18 +281,29 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// checkPassword refuses a password that the client shows anyway: one that
-// is the username, the base URL or the tenant, or part of one of them.
-// Errors and log records print those, and the password must never be
-// seen in them.
+// minCheckedPassword is the shortest password checkPassword looks for
+// inside the username, the base URL and the tenant. A shorter one is
+// refused only when it is the username: three letters occur by chance in
+// many URLs ("sch" in a school's), and refusing them would tell little.
+const minCheckedPassword = 4
+
+// checkPassword refuses a password that the client would show anyway,
+// since errors and log records print the username, the base URL and the
+// tenant as they are: one that is the username, or one of at least
+// minCheckedPassword bytes that occurs in any of them. The error says the
+// rule, not which of them holds the password.
 func checkPassword(password string, c *Client) error {
 	if password == "" {
 		return nil
 	}
-	for _, shown := range []string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)} {
-		if strings.Contains(shown, password) {
-			return &ConfigError{Option: "WithBasicAuth", Reason: "the password is the username, or part of the username, the base URL or the tenant, which errors and log records show; give the import account a password of its own"}
+	refuse := password == c.username
+	if len(password) >= minCheckedPassword {
+		for _, shown := range []string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)} {
+			refuse = refuse || strings.Contains(shown, password)
 		}
+	}
+	if refuse {
+		return &ConfigError{Option: "WithBasicAuth", Reason: "the password must not be the username, nor occur in the username, the base URL or the tenant, which errors and log records show as they are; give the import account a password of its own"}
 	}
 	return nil
 }

@@ -125,6 +125,48 @@ func TestProxyPolicy(t *testing.T) {
 	}
 }
 
+// Final review, 6: New refuses a password that the client would show,
+// with one text that does not say where it occurs; a password shorter than
+// 4 bytes is refused only when it is the username.
+func TestPasswordShownRule(t *testing.T) {
+	const refusal = "client: WithBasicAuth: the password must not be the username, nor occur in the username, the base URL or the tenant, which errors and log records show as they are; give the import account a password of its own"
+	tests := []struct {
+		name, base, user, password, tenant string
+		refused                            bool
+	}{
+		{name: "a password of its own", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "Tr0mbone!", refused: false},
+		{name: "3 bytes inside the host", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "sch", refused: false},
+		{name: "3 bytes inside the username", base: "https://school.example", user: "autoimport", password: "imp", refused: false},
+		{name: "3 bytes, the username", base: "https://school.example", user: "abc", password: "abc", refused: true},
+		{name: "a word of the host", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "concord", refused: true},
+		{name: "a label's part", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "school", refused: true},
+		{name: "4 bytes inside the username", base: "https://school.example", user: "autoimport", password: "auto", refused: true},
+		{name: "inside the path prefix", base: "https://proxy.example/infiniti-sync", user: "autoimport", password: "sync", refused: true},
+		{name: "inside the tenant", base: "https://school.example", user: "autoimport", password: "marys", tenant: "st marys", refused: true},
+		{name: "the tenant as the query shows it", base: "https://school.example", user: "autoimport", password: "st+marys", tenant: "st marys", refused: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := []Option{WithBasicAuth(tt.user, tt.password)}
+			if tt.tenant != "" {
+				opts = append(opts, WithTenant(tt.tenant))
+			}
+			_, err := New(tt.base, opts...)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			want := ""
+			if tt.refused {
+				want = refusal
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("New (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // Item 1, end to end: with a proxy in the environment, a plain http
 // request goes direct, and https goes through the proxy. The transport's
 // dialer is a stub that reaches only the proxy (on 127.0.0.1) and refuses
@@ -753,12 +795,12 @@ func TestConfigError(t *testing.T) {
 		// Review 1, nit: the host is server text of a kind; one line.
 		{"plain http to a bidi host", "http://evil\u202eelpmaxe.school", nil, "WithInsecurePlainHTTP", `evil\u202eelpmaxe.school`},
 		// Review 1, finding 9: a password the client shows anyway.
-		{"password is the username", "https://school.example", []Option{WithBasicAuth("hunter2pw", "hunter2pw")}, "WithBasicAuth", "the password is the username, or part of"},
-		{"password in the username", "https://school.example", []Option{WithBasicAuth("hunter2pw-import", "hunter2pw")}, "WithBasicAuth", "the password is the username, or part of"},
-		{"password in the host", "https://hunter2pw.school.example", []Option{WithBasicAuth("autoimport", "hunter2pw")}, "WithBasicAuth", "the base URL"},
-		{"password in the path", "https://school.example/hunter2pw", []Option{WithBasicAuth("autoimport", "hunter2pw")}, "WithBasicAuth", "the base URL"},
-		{"password in the URL's own credentials and host", "https://autoimport:hunter2pw@hunter2pw.example", nil, "WithBasicAuth", "the base URL"},
-		{"password in the tenant", "https://school.example", []Option{WithBasicAuth("autoimport", "hunter2pw"), WithTenant("T-hunter2pw")}, "WithBasicAuth", "the tenant"},
+		{"password is the username", "https://school.example", []Option{WithBasicAuth("hunter2pw", "hunter2pw")}, "WithBasicAuth", "the password must not be the username, nor occur in"},
+		{"password in the username", "https://school.example", []Option{WithBasicAuth("hunter2pw-import", "hunter2pw")}, "WithBasicAuth", "the password must not be the username, nor occur in"},
+		{"password in the host", "https://hunter2pw.school.example", []Option{WithBasicAuth("autoimport", "hunter2pw")}, "WithBasicAuth", "the password must not be the username, nor occur in"},
+		{"password in the path", "https://school.example/hunter2pw", []Option{WithBasicAuth("autoimport", "hunter2pw")}, "WithBasicAuth", "the password must not be the username, nor occur in"},
+		{"password in the URL's own credentials and host", "https://autoimport:hunter2pw@hunter2pw.example", nil, "WithBasicAuth", "the password must not be the username, nor occur in"},
+		{"password in the tenant", "https://school.example", []Option{WithBasicAuth("autoimport", "hunter2pw"), WithTenant("T-hunter2pw")}, "WithBasicAuth", "the password must not be the username, nor occur in"},
 		{"nil HTTP client", "https://school.example", []Option{WithHTTPClient(nil)}, "WithHTTPClient", "nil"},
 		{"negative retries", "https://school.example", []Option{WithRetry(RetryPolicy{MaxRetries: -1})}, "WithRetry", "negative"},
 	}

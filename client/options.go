@@ -40,9 +40,9 @@ type settings struct {
 // text to a loopback host or, with WithInsecurePlainHTTP, to any host. It
 // never appears in an error, a log record or the printed Client. A
 // username that is empty or contains ':' is an error, since Basic Auth
-// cannot carry it; so is, in New, a password that is the username, the
-// base URL or the tenant, or part of one of them, since the client shows
-// those.
+// cannot carry it; so is, in New, a password that is the username or
+// occurs in the username, the base URL or the tenant, since the client
+// shows those (see New).
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) error {
 		if username == "" {
