@@ -334,16 +334,17 @@ func (s *scanner) details() ([]RowOutcome, error) {
 		if !escaped {
 			row, ok = rowNumber(raw)
 		}
-		key := func() string { // decoded and clipped, only for error messages
+		decoded := func() string {
 			if !escaped && utf8.Valid(raw) {
-				return textsafe.Clip(string(raw), maxKeyInError)
+				return string(raw)
 			}
 			k, _ := decodeString(quoted)
-			return textsafe.Clip(k, maxKeyInError)
+			return k
 		}
+		key := func() string { return textsafe.Clip(decoded(), maxKeyInError) } // only for error messages
 		if !ok {
 			// An escaped key may still spell a row number ("\u0031").
-			if row, ok = rowNumber([]byte(key())); !ok {
+			if row, ok = rowNumber([]byte(decoded())); !ok {
 				return nil, invalid(`details key %q is not a row number; keys must be positive integers such as "1"`, key())
 			}
 		}
