@@ -390,8 +390,8 @@ func (b *blockedReader) Read(p []byte) (int, error) {
 
 // Finding 4: cancelling the context stops an upload whose plain reader is
 // blocked in Read (os.Stdin fed by an export that stalled). The context
-// ends from inside the handler, once the request has reached the server,
-// so that no clock decides whether it does.
+// ends from inside the handler, once the request has reached the server
+// and the reader has blocked, so that no clock decides whether it does.
 func TestCancelWhileReaderBlocked(t *testing.T) {
 	tests := []struct {
 		name string
