@@ -56,8 +56,12 @@ type Session interface {
 	// committed. The caller closes it.
 	State(ctx context.Context) (io.ReadCloser, error)
 	// Commit replaces the state with all of state and appends run to the
-	// log. If Commit fails, or the process dies during it, the previous
-	// state stays whole and readable; the run may be missing from the log.
+	// log. If Commit fails, the previous state stays whole and readable,
+	// and the run may be missing from the log. If the process dies during
+	// it, either the previous state or the new one is whole; a journal
+	// that cannot do both at once should append the run first, since a
+	// job accepts the state of either of the last two runs that committed
+	// one (Run.StateSHA256), and takes any other as damaged.
 	Commit(ctx context.Context, state io.Reader, run Run) error
 	// Record appends run to the log, leaving the state as it is.
 	Record(ctx context.Context, run Run) error
@@ -168,6 +172,16 @@ type Run struct {
 	Outcome         Outcome  `json:"outcome"`         // how the run ended
 	Error           string   `json:"error,omitempty"` // what went wrong, without credentials or student data
 	SDKVersion      string   `json:"sdk_version"`     // client.Version of the SDK that ran it
+	// StateSHA256 and StateUsers describe the state a run committed
+	// (outcome ok or rows-failed): the SHA-256 of its canonical CSV, hex,
+	// and its number of users. The next run reads the state and compares
+	// it with the last committed run's record, so that a state cut short
+	// (even at a line boundary) or replaced is taken as damaged rather
+	// than guarded against. Runs that committed nothing, and records of
+	// older versions of the package, leave them empty; a record without
+	// StateSHA256 is not compared.
+	StateSHA256 string `json:"state_sha256,omitempty"`
+	StateUsers  int    `json:"state_users,omitempty"`
 }
 
 // RunResult is what a run record keeps of Infiniti's result.
