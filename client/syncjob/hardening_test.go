@@ -493,3 +493,37 @@ func TestJobStateCutAtLineBoundary(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRecordStatusErrorNoBody: the record of a run that Infiniti
+// answered without a usable result names the status, not the body, which
+// may name students.
+func TestRunRecordStatusErrorNoBody(t *testing.T) {
+	const secret = "secret.student"
+	tests := []struct {
+		name    string
+		fault   clienttest.Fault
+		outcome Outcome
+		want    string
+	}{
+		{"a 500 text body", clienttest.Fault{Status: 500, Body: "NullReferenceException for user " + secret},
+			OutcomeTransportError, "Infiniti answered 500 Internal Server Error without a usable result (the body is not recorded: it may name students)"},
+		{"a 200 whose details are objects", clienttest.Fault{Status: 200, ContentType: "application/json",
+			Body: `{"success":true,"details":[{"user":"` + secret + `"}]}`},
+			OutcomeTransportError, "Infiniti answered 200 OK without a usable result (the body is not recorded: it may name students)"},
+		{"a 401", clienttest.Fault{Status: 401, Body: "no such user " + secret},
+			OutcomeAuthError, "Infiniti answered 401 Unauthorized without a usable result"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyAdd)
+			srv.Fail(1, tt.fault)
+			rep, err := run(t, &Job{Client: c, Journal: NewMemJournal()}, toCSV(school(3)))
+			if rep.Outcome != tt.outcome || rep.Run == nil {
+				t.Fatalf("outcome %s, record %v (%v); want %s", rep.Outcome, rep.Run, err, tt.outcome)
+			}
+			if strings.Contains(rep.Run.Error, secret) || !strings.Contains(rep.Run.Error, tt.want) {
+				t.Errorf("record Error %q: want %q and no username", rep.Run.Error, tt.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -715,6 +716,12 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 	case OutcomeRowsFailed:
 		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
 			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
+	}
+	// A status error quotes the body, which may name students (a 500's
+	// stack trace, a result's rows): the record says the status alone.
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syncjob: Infiniti answered %d %s without a usable result (the body is not recorded: it may name students)", se.StatusCode, http.StatusText(se.StatusCode))
 	}
 	return err.Error()
 }
