@@ -163,7 +163,9 @@ const maxRunLine = 1 << 20
 // (from a run killed while writing it), a line that does not decode or has
 // no outcome ("{}", "null"), and a line longer than 1 MiB, which no record
 // of this package is and which it does not read into memory. So a damaged
-// line costs that line, never the log.
+// line costs that line, never the log. A key never used has none: an
+// empty slice. It returns the context's error if ctx is done, and an
+// error naming the file if a log cannot be opened or read.
 func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

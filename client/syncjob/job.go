@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -186,15 +187,13 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 	if j.Client == nil {
 		return nil, Health{}, errors.New("syncjob: Job.Client is nil; the journal key needs its base URL and tenant")
 	}
-	runs, err := j.Journal.Runs(ctx, j.Key(), n)
+	all, err := j.Journal.Runs(ctx, j.Key(), 0)
 	if err != nil {
 		return nil, Health{}, err
 	}
-	all := runs
-	if n > 0 {
-		if all, err = j.Journal.Runs(ctx, j.Key(), 0); err != nil {
-			return nil, Health{}, err
-		}
+	runs := all
+	if n > 0 && len(runs) > n {
+		runs = slices.Clip(runs[len(runs)-n:])
 	}
 	return runs, HealthOf(all), nil
 }
