@@ -545,10 +545,8 @@ func lastCommitted(runs []Run) []Run {
 
 // readState reads the session's state into a Snapshot; nil if there is
 // none. A state without the import's header (the journal always writes
-// one) is damaged, and so is a state that is not the one the last record
-// of committed (the last of committed) says was committed. The record
-// before it is accepted too: a journal that writes the log before it
-// replaces the state (DirJournal) may be stopped in between.
+// one) is damaged, and so is a state whose SHA-256 and users are not
+// those of the last record in committed (see stateMismatch).
 func readState(ctx context.Context, sess Session, imp *Import, committed []Run) (*Snapshot, error) {
 	rc, err := sess.State(ctx)
 	if errors.Is(err, ErrNoState) {
@@ -582,8 +580,10 @@ func readState(ctx context.Context, sess Session, imp *Import, committed []Run) 
 }
 
 // stateMismatch returns an error if a state of sum and users is not the
-// one the records of committed say: the last, or the one before it. A
-// last record without StateSHA256 (of an older version) is not compared.
+// one the records of committed say: the last, or the one before it, since
+// a journal that writes the log before it replaces the state (DirJournal)
+// may be stopped in between. A last record without StateSHA256 (of an
+// older version) is not compared.
 func stateMismatch(sum string, users int, committed []Run) error {
 	if len(committed) == 0 {
 		return nil
