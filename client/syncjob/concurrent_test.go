@@ -3,6 +3,8 @@ package syncjob
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -92,5 +94,56 @@ func TestJobConcurrentRuns(t *testing.T) {
 			}
 			assertConverged(t, srv, mode, school(20), nil)
 		})
+	}
+}
+
+// gateReader is an export that says when it is first read, then waits
+// for release before it gives its content.
+type gateReader struct {
+	r        io.Reader
+	started  chan struct{}
+	release  chan struct{}
+	waitOnce bool
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	if !g.waitOnce {
+		g.waitOnce = true
+		close(g.started)
+		<-g.release
+	}
+	return g.r.Read(p)
+}
+
+// TestPlanReleasesLockBeforeExport: a plan holds the school's lock only
+// while it reads the state, so that a run started while the plan reads
+// the export is not locked out.
+func TestPlanReleasesLockBeforeExport(t *testing.T) {
+	_, c := newFake(t, clienttest.ApplyAdd)
+	j := NewMemJournal()
+	job := &Job{Client: c, Journal: j}
+	if _, err := run(t, job, toCSV(school(10))); err != nil {
+		t.Fatal(err)
+	}
+	g := &gateReader{r: strings.NewReader(toCSV(school(10))), started: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		rep, err := job.Plan(context.Background(), g)
+		if err == nil && rep.Outcome != OutcomeOK {
+			err = fmt.Errorf("outcome %s", rep.Outcome)
+		}
+		done <- err
+	}()
+	<-g.started
+	s, err := j.Lock(context.Background(), job.Key())
+	if err == nil {
+		s.Close()
+	}
+	close(g.release)
+	if perr := <-done; perr != nil {
+		t.Errorf("Plan: %v", perr)
+	}
+	if err != nil {
+		t.Errorf("Lock while a plan reads the export: %v; want the lock free", err)
 	}
 }

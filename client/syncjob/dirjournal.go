@@ -38,7 +38,11 @@ import (
 // at any moment leaves either the previous state or the new one, whole
 // (where the file system cannot flush a folder, that step is skipped). A
 // run record is appended as one line and flushed; a torn last line, from a
-// process killed while writing it, is skipped when the log is read. On
+// process killed while writing it, is skipped when the log is read. The
+// record of a run that commits a state is appended before the rename, and
+// taken out again if the rename fails: a process killed between the two
+// leaves the new run in the log with the previous run's state, which the
+// next run accepts (see Run.StateSHA256) and plans against. On
 // Windows a folder cannot be flushed: that step is skipped there, which
 // leaves a small window, after a power failure rather than a killed
 // process, in which the rename may be lost (the previous state is then
@@ -159,7 +163,9 @@ const maxRunLine = 1 << 20
 // (from a run killed while writing it), a line that does not decode or has
 // no outcome ("{}", "null"), and a line longer than 1 MiB, which no record
 // of this package is and which it does not read into memory. So a damaged
-// line costs that line, never the log.
+// line costs that line, never the log. A key never used has none: an
+// empty slice. It returns the context's error if ctx is done, and an
+// error naming the file if a log cannot be opened or read.
 func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -240,7 +246,7 @@ func (s *dirSession) claim() error {
 	have, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return writeFileAtomic(path, bytes.NewReader(append(want, '\n')), nil)
+		return writeFileAtomic(path, bytes.NewReader(append(want, '\n')), nil, nil)
 	case err != nil:
 		return fmt.Errorf("syncjob: reading %s: %w", path, err)
 	}
@@ -290,10 +296,20 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook); err != nil {
-		return err
-	}
-	return s.append(run)
+	// The run goes into the log before the new state replaces the old
+	// one, so that a process killed in between leaves a state the log
+	// names (the previous run's); a failed rename takes the run out of
+	// the log again.
+	return writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook, func() (func(), error) {
+		off, err := s.appendAt(run)
+		if err != nil {
+			return nil, err
+		}
+		if commitHook != nil {
+			commitHook("logged")
+		}
+		return func() { _ = truncateFile(filepath.Join(s.folder, runsFile), off) }, nil
+	})
 }
 
 func (s *dirSession) Record(ctx context.Context, run Run) error {
@@ -302,19 +318,21 @@ func (s *dirSession) Record(ctx context.Context, run Run) error {
 	if err := s.open(); err != nil {
 		return err
 	}
-	return s.append(run)
+	_, err := s.appendAt(run)
+	return err
 }
 
-// append adds one line to the run log, after rotating it if it is full.
-func (s *dirSession) append(run Run) error {
+// appendAt adds one line to the run log, after rotating it if it is full,
+// and returns the size the log had before it.
+func (s *dirSession) appendAt(run Run) (int64, error) {
 	line, err := json.Marshal(run)
 	if err != nil {
-		return fmt.Errorf("syncjob: encoding the run record: %w", err)
+		return 0, fmt.Errorf("syncjob: encoding the run record: %w", err)
 	}
 	path := filepath.Join(s.folder, runsFile)
 	lines, lastNL, err := countLines(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if lines >= rotateAt {
 		// A failed rotation only lets the log grow until the next run.
@@ -330,20 +348,42 @@ func (s *dirSession) append(run Run) error {
 	buf = append(append(buf, line...), '\n')
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("syncjob: opening the run log: %w", err)
+		return 0, fmt.Errorf("syncjob: opening the run log: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return 0, fmt.Errorf("syncjob: reading the run log: %w", err)
 	}
 	if _, err := f.Write(buf); err != nil {
 		f.Close()
-		return fmt.Errorf("syncjob: writing the run log: %w", err)
+		return 0, fmt.Errorf("syncjob: writing the run log: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("syncjob: flushing the run log: %w", err)
+		return 0, fmt.Errorf("syncjob: flushing the run log: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("syncjob: closing the run log: %w", err)
+		return 0, fmt.Errorf("syncjob: closing the run log: %w", err)
 	}
-	return nil
+	return fi.Size(), nil
+}
+
+// truncateFile cuts the file at path to size bytes and flushes it.
+func truncateFile(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // countLines returns the number of lines of a file and whether it is empty
@@ -393,8 +433,10 @@ func (s *dirSession) Close() error {
 
 // writeFileAtomic replaces path with the content of r: a temporary file
 // beside it, flushed, renamed over path, and the folder flushed. hook, if
-// not nil, is called once the temporary file is flushed.
-func writeFileAtomic(path string, r io.Reader, hook func(string)) error {
+// not nil, is called once the temporary file is flushed. beforeRename, if
+// not nil, is called just before the rename; its error stops the write,
+// and the rollback it returns is called if the rename fails.
+func writeFileAtomic(path string, r io.Reader, hook func(string), beforeRename func() (rollback func(), err error)) error {
 	tmp := path + ".tmp"
 	if filepath.Base(path) == stateFile {
 		tmp = filepath.Join(filepath.Dir(path), stateTemp)
@@ -421,8 +463,18 @@ func writeFileAtomic(path string, r io.Reader, hook func(string)) error {
 	if hook != nil {
 		hook("written")
 	}
+	rollback := func() {}
+	if beforeRename != nil {
+		rb, err := beforeRename()
+		if err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		rollback = rb
+	}
 	if err := renameReplace(tmp, path); err != nil {
 		os.Remove(tmp)
+		rollback()
 		return err
 	}
 	// Best effort: the rename is done, and some file systems (network

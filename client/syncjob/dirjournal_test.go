@@ -243,7 +243,8 @@ func TestJobDamagedState(t *testing.T) {
 	}
 	before := len(srv.Requests())
 	rep, err := run(t, job, toCSV(school(10)))
-	if rep.Outcome != OutcomeJournalError || err == nil || !strings.Contains(err.Error(), state+" is damaged") || !strings.Contains(err.Error(), "run once with full and force") {
+	if rep.Outcome != OutcomeJournalError || err == nil || !strings.Contains(err.Error(), state+" is damaged") || !strings.Contains(err.Error(), "run once with full and force") ||
+		strings.Count(err.Error(), "damaged") != 1 {
 		t.Fatalf("outcome %q, error %v", rep.Outcome, err)
 	}
 	if len(srv.Requests()) != before {

@@ -15,7 +15,6 @@ import (
 
 // export is an export read and checked in one pass.
 type export struct {
-	imp   *Import
 	snap  *Snapshot
 	check *csvspec.Report
 	sha   string
@@ -59,7 +58,7 @@ func (j *Job) readExport(ctx context.Context, r io.Reader, imp *Import, fl *fail
 		err error
 	}
 	done := make(chan checked, 1)
-	ex := &export{imp: imp, b: newBuilder(imp, false).dedupe()}
+	ex := &export{b: newBuilder(imp, false).dedupe()}
 	m := newMatcher(len(imp.header), fl)
 	go func() {
 		rep, err := imp.check(m.checkReader(pr), j.Rules, j.ReaderOptions, func(p csvspec.Problem) error {

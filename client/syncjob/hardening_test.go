@@ -181,7 +181,16 @@ func TestJobStateLostOrDamaged(t *testing.T) {
 			}
 		}, outcome: OutcomeRefused, noState: true},
 		{name: "a state never committed (only an invalid run before)", before: "username,library-group,system-group\n,House Red,\n", outcome: OutcomeOK},
-		{name: "a header alone is a state", damage: writeState0("username,library-group,system-group\n"), outcome: OutcomeOK},
+		{name: "a header alone over a committed state", damage: writeState0("username,library-group,system-group\n"), outcome: OutcomeJournalError},
+		{name: "a state cut at a line boundary", damage: cutState(50), outcome: OutcomeJournalError},
+		{name: "a state with a line changed", damage: func(t *testing.T, state string) {
+			b, err := os.ReadFile(state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeState0(strings.Replace(string(b), "House Red", "House Blue", 1))(t, state)
+		}, outcome: OutcomeJournalError},
+		{name: "a header alone is a state", before: "username,library-group,system-group\n", outcome: OutcomeOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,6 +246,19 @@ func TestJobStateLostOrDamaged(t *testing.T) {
 				t.Errorf("after: outcome %s, %v; want refused", rep.Outcome, err)
 			}
 		})
+	}
+}
+
+// cutState returns a damage that keeps the first n lines of the state,
+// as "head -n n" does.
+func cutState(n int) func(t *testing.T, state string) {
+	return func(t *testing.T, state string) {
+		b, err := os.ReadFile(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(b), "\n")
+		writeState0(strings.Join(lines[:n], ""))(t, state)
 	}
 }
 
@@ -359,6 +381,148 @@ func TestRunRecordNoStudentData(t *testing.T) {
 			}
 			if len(rep.Run.FailedUsernames) > MaxFailedUsernames {
 				t.Errorf("%d usernames recorded", len(rep.Run.FailedUsernames))
+			}
+		})
+	}
+}
+
+// cutJournal is a Journal whose state reads are cut to their first
+// lines lines (0: whole), and whose run records lose StateSHA256 and
+// StateUsers when old is set, as records of an older version.
+type cutJournal struct {
+	*MemJournal
+	lines int
+	old   bool
+}
+
+type cutSession struct {
+	Session
+	lines int
+}
+
+func (j *cutJournal) Lock(ctx context.Context, key Key) (Session, error) {
+	s, err := j.MemJournal.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &cutSession{s, j.lines}, nil
+}
+
+func (j *cutJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
+	runs, err := j.MemJournal.Runs(ctx, key, n)
+	for i := range runs {
+		if j.old {
+			runs[i].StateSHA256, runs[i].StateUsers = "", 0
+		}
+	}
+	return runs, err
+}
+
+func (s *cutSession) State(ctx context.Context) (io.ReadCloser, error) {
+	rc, err := s.Session.State(ctx)
+	if err != nil || s.lines == 0 {
+		return rc, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	return io.NopCloser(strings.NewReader(strings.Join(lines[:s.lines], ""))), nil
+}
+
+// TestJobStateCutAtLineBoundary: a state cut at a line boundary (head -n
+// 50 of a backup) parses, but is not the state the last run committed:
+// the run fails as a journal error and sends nothing, in any Journal,
+// rather than guard against 49 users. Records without the state's hash
+// (older versions) are not compared.
+func TestJobStateCutAtLineBoundary(t *testing.T) {
+	tests := []struct {
+		name    string
+		journal func(t *testing.T) (Journal, func(state string))
+		outcome Outcome
+	}{
+		{"DirJournal", func(t *testing.T) (Journal, func(string)) {
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j, nil // cut below, where the key is known
+		}, OutcomeJournalError},
+		{"another Journal", func(t *testing.T) (Journal, func(string)) {
+			j := &cutJournal{MemJournal: NewMemJournal()}
+			return j, func(string) { j.lines = 50 }
+		}, OutcomeJournalError},
+		{"another Journal, records of an older version", func(t *testing.T) (Journal, func(string)) {
+			j := &cutJournal{MemJournal: NewMemJournal()}
+			return j, func(string) { j.lines, j.old = 50, true }
+		}, OutcomeOK},
+	}
+	all := school(202)
+	cut := without(all, func(u string) bool { return u >= "s00100" })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyAdd)
+			jr, damage := tt.journal(t)
+			job := &Job{Client: c, Journal: jr}
+			if _, err := run(t, job, toCSV(all)); err != nil {
+				t.Fatal(err)
+			}
+			if dj, ok := jr.(*DirJournal); ok {
+				cutState(50)(t, filepath.Join(dj.Dir(job.Key()), stateFile))
+			} else {
+				damage("")
+			}
+			posts := len(srv.Requests())
+			for _, send := range []bool{false, true} {
+				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), send)
+				if rep.Outcome != tt.outcome {
+					t.Fatalf("send %v: outcome %s (%v), want %s", send, rep.Outcome, err, tt.outcome)
+				}
+				if tt.outcome == OutcomeOK {
+					return
+				}
+				if !strings.Contains(err.Error(), "where the last run that kept a state") || !strings.Contains(err.Error(), "run once with full and force") {
+					t.Errorf("send %v: error %v", send, err)
+				}
+			}
+			if len(srv.Requests()) != posts {
+				t.Error("a run with a cut state posted")
+			}
+		})
+	}
+}
+
+// TestRunRecordStatusErrorNoBody: the record of a run that Infiniti
+// answered without a usable result names the status, not the body, which
+// may name students.
+func TestRunRecordStatusErrorNoBody(t *testing.T) {
+	const secret = "secret.student"
+	tests := []struct {
+		name    string
+		fault   clienttest.Fault
+		outcome Outcome
+		want    string
+	}{
+		{"a 500 text body", clienttest.Fault{Status: 500, Body: "NullReferenceException for user " + secret},
+			OutcomeTransportError, "Infiniti answered 500 Internal Server Error without a usable result (the body is not recorded: it may name students)"},
+		{"a 200 whose details are objects", clienttest.Fault{Status: 200, ContentType: "application/json",
+			Body: `{"success":true,"details":[{"user":"` + secret + `"}]}`},
+			OutcomeTransportError, "Infiniti answered 200 OK without a usable result (the body is not recorded: it may name students)"},
+		{"a 401", clienttest.Fault{Status: 401, Body: "no such user " + secret},
+			OutcomeAuthError, "Infiniti answered 401 Unauthorized without a usable result"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyAdd)
+			srv.Fail(1, tt.fault)
+			rep, err := run(t, &Job{Client: c, Journal: NewMemJournal()}, toCSV(school(3)))
+			if rep.Outcome != tt.outcome || rep.Run == nil {
+				t.Fatalf("outcome %s, record %v (%v); want %s", rep.Outcome, rep.Run, err, tt.outcome)
+			}
+			if strings.Contains(rep.Run.Error, secret) || !strings.Contains(rep.Run.Error, tt.want) {
+				t.Errorf("record Error %q: want %q and no username", rep.Run.Error, tt.want)
 			}
 		})
 	}

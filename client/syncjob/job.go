@@ -2,9 +2,13 @@ package syncjob
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -183,23 +187,23 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 	if j.Client == nil {
 		return nil, Health{}, errors.New("syncjob: Job.Client is nil; the journal key needs its base URL and tenant")
 	}
-	runs, err := j.Journal.Runs(ctx, j.Key(), n)
+	all, err := j.Journal.Runs(ctx, j.Key(), 0)
 	if err != nil {
 		return nil, Health{}, err
 	}
-	all := runs
-	if n > 0 {
-		if all, err = j.Journal.Runs(ctx, j.Key(), 0); err != nil {
-			return nil, Health{}, err
-		}
+	runs := all
+	if n > 0 && len(runs) > n {
+		runs = slices.Clip(runs[len(runs)-n:])
 	}
 	return runs, HealthOf(all), nil
 }
 
 // Plan checks the export read from r and plans it against the journal's
 // last accepted state, as Run would, but sends nothing and records nothing.
-// It takes the journal's lock while it reads the state, so it fails with a
-// *LockedError while a run is going on.
+// It takes the journal's lock, reads the state, and releases the lock
+// before it reads the export: so it fails with a *LockedError while a run
+// is going on, but a run started while a plan reads a large export is not
+// locked out (the plan is then against the state as it was).
 //
 // The Report's Outcome is ok when Run would go on to post, refused (with a
 // *LimitError) when a limit would refuse, invalid-file (with an error
@@ -225,8 +229,10 @@ func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 // A journal whose state is gone while its run log shows that a run
 // committed one (state.csv deleted, say) is refused as a LimitError with
 // NoState, since there is nothing to guard against; a state that cannot
-// be read (damaged) is a journal error. Force goes past both, as a first
-// run that sends every row.
+// be read, or that is not the state the run log says was committed (its
+// SHA-256 and users, see Run.StateSHA256: a state cut short at a line
+// boundary, say), is damaged: a journal error. Force goes past both, as a
+// first run that sends every row.
 //
 // Run returns a Report whenever the job is set up (a nil Client or r, an
 // Import the package did not make, a contacts mode that
@@ -274,7 +280,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 	var sess Session
 	// record, when the run is not a plan, writes the run record (with the
 	// new state when state is not nil) and sets the health.
-	record := func(runErr error, state func(io.Writer) error) error {
+	record := func(runErr error, state func(io.Writer) (int, error)) error {
 		rep.End = time.Now()
 		if sess == nil {
 			return nil
@@ -284,7 +290,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			bg := context.WithoutCancel(ctx)
 			var jerr error
 			if state != nil {
-				jerr = commit(bg, sess, state, run)
+				run, jerr = commit(bg, sess, state, run)
 			} else {
 				jerr = sess.Record(bg, run)
 			}
@@ -312,35 +318,69 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			rep.End = time.Now()
 			return rep, err
 		}
+		closed := false
+		closeSession := func() error {
+			if closed {
+				return nil
+			}
+			closed = true
+			return sess.Close()
+		}
 		defer func() {
-			if cerr := sess.Close(); cerr != nil && err == nil {
+			if cerr := closeSession(); cerr != nil && err == nil {
 				rep.Outcome, err = OutcomeJournalError, cerr
 			}
 		}()
+		if !send {
+			// A plan holds the lock only while it reads the state, not
+			// while it reads the export, so that a plan does not make a
+			// run fail as locked.
+			sr := j.lastState(ctx, sess, rep.Key, imp)
+			if cerr := closeSession(); cerr != nil && sr.err == nil {
+				sr.err = cerr
+			}
+			stateDone := make(chan stateRead, 1)
+			stateDone <- sr
+			return j.runRead(ctx, r, imp, fl, rep, sess, stateDone, record, send)
+		}
 	}
 	// The last state is read while the export is: they are independent.
-	type stateRead struct {
-		s    *Snapshot
-		lost bool // no state, but the log shows a committed run
-		err  error
-	}
 	stateDone := make(chan stateRead, 1)
 	if sess != nil {
-		go func() {
-			s, err := readState(ctx, sess, imp)
-			lost := false
-			if s == nil && err == nil {
-				lost, err = stateLost(ctx, j.Journal, rep.Key)
-			}
-			if errors.Is(err, errDamagedState) && j.Force {
-				// Force goes past a damaged state as past a lost one.
-				s, lost, err = nil, true, nil
-			}
-			stateDone <- stateRead{s, lost, err}
-		}()
+		go func() { stateDone <- j.lastState(ctx, sess, rep.Key, imp) }()
 	} else {
 		stateDone <- stateRead{}
 	}
+	return j.runRead(ctx, r, imp, fl, rep, sess, stateDone, record, send)
+}
+
+// stateRead is the last accepted state as a run reads it.
+type stateRead struct {
+	s    *Snapshot
+	lost bool // no state, but the log shows a committed run
+	err  error
+}
+
+// lastState reads the session's state and checks it against the run log.
+func (j *Job) lastState(ctx context.Context, sess Session, key Key, imp *Import) stateRead {
+	runs, err := j.Journal.Runs(ctx, key, 0)
+	if err != nil {
+		return stateRead{err: fmt.Errorf("syncjob: reading the run log: %w", err)}
+	}
+	committed := lastCommitted(runs)
+	s, err := readState(ctx, sess, imp, committed)
+	lost := s == nil && err == nil && len(committed) > 0
+	if errors.Is(err, errDamagedState) && j.Force {
+		// Force goes past a damaged state as past a lost one.
+		s, lost, err = nil, true, nil
+	}
+	return stateRead{s, lost, err}
+}
+
+// runRead reads the export and the state from stateDone, and goes on
+// with the run.
+func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
+	record func(error, func(io.Writer) (int, error)) error, send bool) (*Report, error) {
 	ex, err := j.readExport(ctx, r, imp, fl)
 	sr := <-stateDone
 	last := sr.s
@@ -408,9 +448,9 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 		return rep, join(perr, record(perr, nil))
 	}
 	next := plan.next
-	state := func(w io.Writer) error {
-		_, err := writeState(w, next, last, keep)
-		return err
+	state := func(w io.Writer) (int, error) {
+		_, users, err := writeState(w, next, last, keep)
+		return users, err
 	}
 	return rep, join(perr, record(perr, state))
 }
@@ -451,22 +491,63 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 	return def
 }
 
-// commit streams the state into the session's Commit.
-func commit(ctx context.Context, sess Session, state func(io.Writer) error, run Run) error {
+// commit streams the state into the session's Commit, with its SHA-256
+// and users in the run record, and returns the record committed. The
+// state is written twice, first to hash it, so that it is never held in
+// memory.
+func commit(ctx context.Context, sess Session, state func(io.Writer) (int, error), run Run) (Run, error) {
+	h := sha256.New()
+	users, err := state(h)
+	if err != nil {
+		return run, err
+	}
+	run.StateSHA256, run.StateUsers = hex.EncodeToString(h.Sum(nil)), users
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(state(pw)) }()
-	err := sess.Commit(ctx, pr, run)
+	go func() {
+		_, err := state(pw)
+		pw.CloseWithError(err)
+	}()
+	err = sess.Commit(ctx, pr, run)
 	pr.CloseWithError(errors.New("syncjob: the commit is over"))
-	return err
+	return run, err
 }
 
-// errDamagedState is matched by the error of a state that cannot be read.
+// errDamagedState is matched by the error of a state that cannot be read,
+// or that is not the state the run log says was committed.
 var errDamagedState = errors.New("the last accepted state is damaged")
+
+// damagedError is the error of a damaged state: what names the state,
+// err says what is wrong with it.
+type damagedError struct {
+	what string
+	err  error
+}
+
+func (e *damagedError) Error() string {
+	return fmt.Sprintf("syncjob: %s is damaged (%v), so the limits cannot guard this run; check the export, then run once with full and force to send every row and keep a new state", e.what, e.err)
+}
+
+func (e *damagedError) Unwrap() error { return e.err }
+
+func (e *damagedError) Is(target error) bool { return target == errDamagedState }
+
+// lastCommitted returns the records of the runs that committed a state
+// (outcome ok or rows-failed), the last at most two, oldest first.
+func lastCommitted(runs []Run) []Run {
+	var out []Run
+	for i := len(runs) - 1; i >= 0 && len(out) < 2; i-- {
+		if o := runs[i].Outcome; o == OutcomeOK || o == OutcomeRowsFailed {
+			out = append([]Run{runs[i]}, out...)
+		}
+	}
+	return out
+}
 
 // readState reads the session's state into a Snapshot; nil if there is
 // none. A state without the import's header (the journal always writes
-// one) is damaged.
-func readState(ctx context.Context, sess Session, imp *Import) (*Snapshot, error) {
+// one) is damaged, and so is a state whose SHA-256 and users are not
+// those of the last record in committed (see stateMismatch).
+func readState(ctx context.Context, sess Session, imp *Import, committed []Run) (*Snapshot, error) {
 	rc, err := sess.State(ctx)
 	if errors.Is(err, ErrNoState) {
 		return nil, nil
@@ -475,19 +556,51 @@ func readState(ctx context.Context, sess Session, imp *Import) (*Snapshot, error
 		return nil, err
 	}
 	defer rc.Close()
-	cr := &contentReader{r: rc}
+	h := sha256.New()
+	tee := io.TeeReader(rc, h)
+	cr := &contentReader{r: tee}
 	s, err := readSnapshot(imp, cr, nil, false)
 	if err == nil && !cr.content {
 		err = errors.New("it has no header")
+	}
+	if err == nil {
+		if _, err = io.Copy(io.Discard, tee); err != nil {
+			return nil, fmt.Errorf("syncjob: reading the last accepted state: %w", err)
+		}
+		err = stateMismatch(hex.EncodeToString(h.Sum(nil)), s.Users(), committed)
 	}
 	if err != nil {
 		what := "the journal's last accepted state"
 		if f, ok := rc.(interface{ Name() string }); ok {
 			what += " " + f.Name()
 		}
-		return nil, fmt.Errorf("syncjob: %s is damaged (%w: %w), so the limits cannot guard this run; check the export, then run once with full and force to send every row and keep a new state", what, errDamagedState, err)
+		return nil, &damagedError{what, err}
 	}
 	return s, nil
+}
+
+// stateMismatch returns an error if a state of sum and users is not the
+// one the records of committed say: the last, or the one before it, since
+// a journal that writes the log before it replaces the state (DirJournal)
+// may be stopped in between. A last record without StateSHA256 (of an
+// older version) is not compared.
+func stateMismatch(sum string, users int, committed []Run) error {
+	if len(committed) == 0 {
+		return nil
+	}
+	last := committed[len(committed)-1]
+	if last.StateSHA256 == "" {
+		return nil
+	}
+	for _, r := range committed {
+		if r.StateSHA256 == sum && r.StateUsers == users {
+			return nil
+		}
+	}
+	if users != last.StateUsers {
+		return fmt.Errorf("it has %s, where the last run that kept a state, at %s, kept %d", count(users, "user", "users"), last.End.Local().Format(time.RFC3339), last.StateUsers)
+	}
+	return fmt.Errorf("its SHA-256 is not the one the last run that kept a state, at %s, recorded", last.End.Local().Format(time.RFC3339))
 }
 
 // contentReader notes whether r holds anything but line breaks, spaces
@@ -505,22 +618,6 @@ func (c *contentReader) Read(p []byte) (int, error) {
 		})
 	}
 	return n, err
-}
-
-// stateLost reports whether the run log of key holds a run that committed
-// a state (its outcome ok or rows-failed): with no state now, the state
-// was lost.
-func stateLost(ctx context.Context, j Journal, key Key) (bool, error) {
-	runs, err := j.Runs(ctx, key, 0)
-	if err != nil {
-		return false, fmt.Errorf("syncjob: reading the run log: %w", err)
-	}
-	for _, r := range runs {
-		if r.Outcome == OutcomeOK || r.Outcome == OutcomeRowsFailed {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // joinFailures maps Infiniti's failed rows back to the export, passes
@@ -618,6 +715,12 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 	case OutcomeRowsFailed:
 		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
 			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
+	}
+	// A status error quotes the body, which may name students (a 500's
+	// stack trace, a result's rows): the record says the status alone.
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syncjob: Infiniti answered %d %s without a usable result (the body is not recorded: it may name students)", se.StatusCode, http.StatusText(se.StatusCode))
 	}
 	return err.Error()
 }

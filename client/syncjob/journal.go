@@ -13,7 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
 // A Key names what a journal remembers: one import of one school. Job.Key
@@ -56,8 +57,12 @@ type Session interface {
 	// committed. The caller closes it.
 	State(ctx context.Context) (io.ReadCloser, error)
 	// Commit replaces the state with all of state and appends run to the
-	// log. If Commit fails, or the process dies during it, the previous
-	// state stays whole and readable; the run may be missing from the log.
+	// log. If Commit fails, the previous state stays whole and readable,
+	// and the run may be missing from the log. If the process dies during
+	// it, either the previous state or the new one is whole; a journal
+	// that cannot do both at once should append the run first, since a
+	// job accepts the state of either of the last two runs that committed
+	// one (Run.StateSHA256), and takes any other as damaged.
 	Commit(ctx context.Context, state io.Reader, run Run) error
 	// Record appends run to the log, leaving the state as it is.
 	Record(ctx context.Context, run Run) error
@@ -140,44 +145,52 @@ const MaxFailedUsernames = 20
 // texts (Overridden, Source, Result.Summary, Error) are cut to 4 KiB, so
 // that a record stays one short line.
 type Run struct {
-	Start      time.Time `json:"start"`                // when the run started
-	End        time.Time `json:"end"`                  // when it ended
-	Key        Key       `json:"key"`                  // the journal key of the run
-	Mode       Mode      `json:"mode"`                 // incremental, or full
-	Forced     bool      `json:"forced"`               // the run was told to go past a refusal
-	Overridden string    `json:"overridden,omitempty"` // the refusal it went past, if any
-	Source     string    `json:"source"`               // the export's name, such as its path
-	SHA256     string    `json:"sha256"`               // of the export's bytes, hex
-	RowsRead   int       `json:"rows_read"`            // data rows of the export, all-empty and malformed ones included
-	EmptyRows  int       `json:"empty_rows"`           // all-empty rows dropped
-	// CheckErrors and CheckWarnings count the problems of the pre-flight
-	// check.
-	CheckErrors   int        `json:"check_errors"`
-	CheckWarnings int        `json:"check_warnings"`
-	Plan          *PlanStats `json:"plan,omitempty"`   // nil if the run stopped before planning
-	RowsSent      int        `json:"rows_sent"`        // rows posted
-	BytesSent     int64      `json:"bytes_sent"`       // CSV bytes of the last attempt
-	HTTPStatus    int        `json:"http_status"`      // of the last attempt, 0 if none answered
-	Attempts      int        `json:"attempts"`         // attempts of the post, retries included
-	Result        *RunResult `json:"result,omitempty"` // nil if Infiniti gave no result
-	FailedRows    int        `json:"failed_rows"`      // rows Infiniti failed
-	FailedUsers   int        `json:"failed_users"`     // users with a failed row, who keep their previous state
+	Start         time.Time  `json:"start"`                // when the run started
+	End           time.Time  `json:"end"`                  // when it ended
+	Key           Key        `json:"key"`                  // the journal key of the run
+	Mode          Mode       `json:"mode"`                 // incremental, or full
+	Forced        bool       `json:"forced"`               // the run was told to go past a refusal
+	Overridden    string     `json:"overridden,omitempty"` // the refusal it went past, if any
+	Source        string     `json:"source"`               // the export's name, such as its path
+	SHA256        string     `json:"sha256"`               // of the export's bytes, hex
+	RowsRead      int        `json:"rows_read"`            // data rows of the export, all-empty and malformed ones included
+	EmptyRows     int        `json:"empty_rows"`           // all-empty rows dropped
+	CheckErrors   int        `json:"check_errors"`         // errors the pre-flight check found
+	CheckWarnings int        `json:"check_warnings"`       // warnings the pre-flight check found
+	Plan          *PlanStats `json:"plan,omitempty"`       // nil if the run stopped before planning
+	RowsSent      int        `json:"rows_sent"`            // rows posted
+	BytesSent     int64      `json:"bytes_sent"`           // CSV bytes of the last attempt
+	HTTPStatus    int        `json:"http_status"`          // of the last attempt, 0 if none answered
+	Attempts      int        `json:"attempts"`             // attempts of the post, retries included
+	Result        *RunResult `json:"result,omitempty"`     // nil if Infiniti gave no result
+	FailedRows    int        `json:"failed_rows"`          // rows Infiniti failed
+	FailedUsers   int        `json:"failed_users"`         // users with a failed row, who keep their previous state
 	// FailedUsernames are the usernames of the first failed rows, at most
 	// MaxFailedUsernames of them; the counts hold the rest.
 	FailedUsernames []string `json:"failed_usernames,omitempty"`
 	Outcome         Outcome  `json:"outcome"`         // how the run ended
 	Error           string   `json:"error,omitempty"` // what went wrong, without credentials or student data
 	SDKVersion      string   `json:"sdk_version"`     // client.Version of the SDK that ran it
+	// StateSHA256 and StateUsers describe the state a run committed
+	// (outcome ok or rows-failed): the SHA-256 of its canonical CSV, hex,
+	// and its number of users. The next run reads the state and compares
+	// it with the last committed run's record, so that a state cut short
+	// (even at a line boundary) or replaced is taken as damaged rather
+	// than guarded against. Runs that committed nothing, and records of
+	// older versions of the package, leave them empty; a record without
+	// StateSHA256 is not compared.
+	StateSHA256 string `json:"state_sha256,omitempty"`
+	StateUsers  int    `json:"state_users,omitempty"`
 }
 
 // RunResult is what a run record keeps of Infiniti's result.
 type RunResult struct {
 	Success   bool   `json:"success"`   // Infiniti's success flag
 	Summary   string `json:"summary"`   // Infiniti's summary, cut to 4 KiB
-	Processed int    `json:"processed"` // the counts of the summary, 0 when it has none
-	Created   int    `json:"created"`
-	Updated   int    `json:"updated"`
-	Failed    int    `json:"failed"`
+	Processed int    `json:"processed"` // rows processed, from the summary; 0 when it has no counts
+	Created   int    `json:"created"`   // users created, from the summary; 0 when it has no counts
+	Updated   int    `json:"updated"`   // users updated, from the summary; 0 when it has no counts
+	Failed    int    `json:"failed"`    // rows failed, from the summary; 0 when it has no counts
 }
 
 // Health is what a school's run log says about its sync.
@@ -227,8 +240,8 @@ func (h Health) MarshalJSON() ([]byte, error) {
 const MaxRuns = 1000
 
 // A MemJournal is a Journal in memory, for tests. Its locks exclude runs
-// within one process only. The zero MemJournal is not usable; make one with
-// NewMemJournal.
+// within one process only. The zero MemJournal is an empty journal, ready
+// to use, as is one from NewMemJournal.
 type MemJournal struct {
 	mu   sync.Mutex
 	keys map[Key]*memKey
@@ -245,6 +258,9 @@ type memKey struct {
 func NewMemJournal() *MemJournal { return &MemJournal{keys: make(map[Key]*memKey)} }
 
 func (j *MemJournal) key(k Key) *memKey {
+	if j.keys == nil {
+		j.keys = make(map[Key]*memKey)
+	}
 	m := j.keys[k]
 	if m == nil {
 		m = &memKey{}
@@ -269,7 +285,9 @@ func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	return &memSession{j: j, m: m}, nil
 }
 
-// Runs returns the last n runs of key, oldest first.
+// Runs returns the last n runs of key, oldest first, all of them if n <=
+// 0 (MemJournal keeps the last MaxRuns); a key never used has none, an
+// empty slice. Its only error is the context's, if ctx is done.
 func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -383,12 +401,7 @@ func cutText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	const ellipsis = "…"
-	i := n - len(ellipsis)
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + ellipsis
+	return textsafe.Clip(s, n-len("…"))
 }
 
 // normalSite returns the base URL site in the form a Key keeps: the

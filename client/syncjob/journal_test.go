@@ -20,3 +20,11 @@ func TestMemJournalConformance(t *testing.T) {
 		return func() (syncjob.Journal, error) { return j, nil }
 	})
 }
+
+// TestZeroMemJournalConformance: the zero MemJournal is a usable journal.
+func TestZeroMemJournalConformance(t *testing.T) {
+	journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
+		j := new(syncjob.MemJournal)
+		return func() (syncjob.Journal, error) { return j, nil }
+	})
+}

@@ -206,7 +206,8 @@ func TestKill(t *testing.T) {
 	}{
 		{name: "during the upload", kind: "upload", want: "uploading", fault: true, runs: 1, wantSent: changedUsers},
 		{name: "during the commit, before the rename", kind: "commit-written", want: "committing", runs: 1, wantSent: changedUsers, uploadHit: true},
-		{name: "during the commit, after the rename", kind: "commit-renamed", want: "committing", stateNew: true, runs: 1, wantSent: []string{}, uploadHit: true},
+		{name: "during the commit, after the log", kind: "commit-logged", want: "committing", runs: 2, wantSent: changedUsers, uploadHit: true},
+		{name: "during the commit, after the rename", kind: "commit-renamed", want: "committing", stateNew: true, runs: 2, wantSent: []string{}, uploadHit: true},
 	}
 	for _, tt := range tests {
 		for _, mode := range modes {

@@ -143,7 +143,8 @@ func (s *Snapshot) All() iter.Seq[Row] {
 // directory journal keeps as the last accepted state. It returns the bytes
 // written and the first error of w.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
-	return writeState(w, s, nil, nil)
+	n, _, err := writeState(w, s, nil, nil)
+	return n, err
 }
 
 // fields returns a new slice with the values of row r.
@@ -203,12 +204,13 @@ func (s *Snapshot) userOf(r int32) int {
 
 // writeState writes the canonical CSV of next, where each user marked in
 // keep (by index in next) has the rows it has in last instead, or none if
-// last has no such user. keep may be nil.
-func writeState(w io.Writer, next, last *Snapshot, keep []bool) (int64, error) {
+// last has no such user. keep may be nil. It returns the bytes and the
+// users written.
+func writeState(w io.Writer, next, last *Snapshot, keep []bool) (n int64, users int, err error) {
 	cw := &countWriter{w: w}
 	out := csv.NewWriter(cw)
 	if err := out.Write(next.imp.header); err != nil {
-		return cw.n, err
+		return cw.n, 0, err
 	}
 	buf := make([]string, next.w)
 	write := func(s *Snapshot, lo, hi int32) error {
@@ -227,12 +229,15 @@ func writeState(w io.Writer, next, last *Snapshot, keep []bool) (int64, error) {
 				lo, hi = last.rowsOf(lu)
 			}
 		}
+		if hi > lo {
+			users++
+		}
 		if err := write(src, lo, hi); err != nil {
-			return cw.n, err
+			return cw.n, users, err
 		}
 	}
 	out.Flush()
-	return cw.n, out.Error()
+	return cw.n, users, out.Error()
 }
 
 type countWriter struct {
