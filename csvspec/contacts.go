@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The canonical column names of a contacts file, as the one known field
@@ -202,42 +203,83 @@ func parseContactRole(s string) (ContactRole, bool) {
 	return ContactRole(s), false
 }
 
-// parseScenario returns the known scenario s names in any case, or s.
-func parseScenario(s string) (Scenario, bool) {
-	for _, k := range knownScenarios {
+// parseScenario returns the known scenario s names in any case, with its
+// bit in a set of known scenarios (1<<i for knownScenarios[i]); or s and 0.
+func parseScenario(s string) (Scenario, uint8) {
+	for i, k := range knownScenarios {
 		if s == string(k) {
-			return k, true
+			return k, 1 << i
 		}
 	}
-	for _, k := range knownScenarios {
+	for i, k := range knownScenarios {
 		if strings.EqualFold(s, string(k)) {
-			return k, true
+			return k, 1 << i
 		}
 	}
-	return Scenario(s), false
+	return Scenario(s), 0
 }
 
 // parseScenarios splits a scenarios value on ';', trimming each name and
-// dropping empty ones and repeats (in any case) of an earlier one.
+// dropping empty ones and repeats (in any case) of an earlier one. Known
+// scenarios are kept in a bit set, unknown ones in a map made at the
+// first of them, so that a value of many names takes linear time.
 func parseScenarios(s string) []Scenario {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
 	out := make([]Scenario, 0, strings.Count(s, ";")+1)
+	var known uint8
+	var unknown map[string]struct{} // foldKey of each unknown name
 	for rest, more := s, true; more; {
 		var part string
 		part, rest, more = strings.Cut(rest, ";")
-		if part = strings.TrimSpace(part); part != "" {
-			sc, _ := parseScenario(part)
-			if !slices.ContainsFunc(out, func(o Scenario) bool { return strings.EqualFold(string(o), string(sc)) }) {
-				out = append(out, sc)
-			}
+		if part = strings.TrimSpace(part); part == "" {
+			continue
 		}
+		sc, bit := parseScenario(part)
+		if bit != 0 {
+			if known&bit != 0 {
+				continue
+			}
+			known |= bit
+		} else {
+			if unknown == nil {
+				unknown = make(map[string]struct{})
+			}
+			k := foldKey(part)
+			if _, dup := unknown[k]; dup {
+				continue
+			}
+			unknown[k] = struct{}{}
+		}
+		out = append(out, sc)
 	}
 	if len(out) == 0 {
 		return nil // only separators
 	}
 	return out
+}
+
+// foldKey returns s under Unicode simple case folding, as strings.EqualFold
+// compares: foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
+// Each rune becomes the least rune of its folding orbit (for an ASCII
+// letter, its upper case; for invalid UTF-8, U+FFFD), and s itself is
+// returned when that changes nothing.
+func foldKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c >= 'a' && c <= 'z' {
+			b := make([]byte, 0, len(s))
+			for _, r := range s {
+				least := r
+				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+					least = min(least, f)
+				}
+				b = utf8.AppendRune(b, least)
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // A boolean as it is spelt in a file.

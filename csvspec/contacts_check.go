@@ -294,14 +294,17 @@ func (c *run) checkBool(column, v string) (value, ok bool) {
 // checkScenarios reports unknown scenarios, ANY or NONE combined with
 // others, and a list with empty names, a name given twice, or spaces
 // around a ';'. It returns the set of known scenarios as a bit mask (bit i
-// for knownScenarios[i]) and the unknown ones in upper case, sorted, each
-// once: the scenarios' canonical form.
+// for knownScenarios[i]) and the unknown ones by their foldKey, sorted,
+// each once: the scenarios' canonical form. The unknown ones seen are kept
+// in a map made at the first of them, so that a value of many names takes
+// linear time.
 func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
 		return 0, nil
 	}
 	var unknownRaw []string
+	var seen map[string]struct{} // the unknown names' foldKeys
 	n, alone := 0, Scenario("")
 	empty, spaced, twice := false, false, ""
 	for rest, more := v, true; more; {
@@ -316,9 +319,8 @@ func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 			continue
 		}
 		n++
-		sc, ok := parseScenario(name)
-		if ok {
-			bit := byte(1) << slices.Index(knownScenarios[:], sc)
+		sc, bit := parseScenario(name)
+		if bit != 0 {
 			if known&bit != 0 && twice == "" {
 				twice = string(sc)
 			}
@@ -328,14 +330,18 @@ func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 			}
 			continue
 		}
-		up := strings.ToUpper(name)
-		if slices.Contains(unknown, up) {
+		if seen == nil {
+			seen = make(map[string]struct{})
+		}
+		k := foldKey(name)
+		if _, dup := seen[k]; dup {
 			if twice == "" {
 				twice = name
 			}
 			continue
 		}
-		unknown = append(unknown, up)
+		seen[k] = struct{}{}
+		unknown = append(unknown, k)
 		unknownRaw = append(unknownRaw, name)
 	}
 	if len(unknownRaw) > 0 {
