@@ -43,6 +43,7 @@ var contacts = &schema{
 	kind:     "contacts",
 	columns:  contactColumns[:],
 	required: "a contacts file has the columns username, type, role, primary, addressee, contact, sms and scenarios, even when empty",
+	brief:    "username,type,role,…",
 }
 
 // ContactHeader returns the canonical header of a contacts file, in the

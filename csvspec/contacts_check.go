@@ -123,9 +123,10 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 // doubles.
 //
 // Besides the problems of the file, the header and the records that Check
-// reports (a wrong encoding, line ending or separator, missing columns,
-// field counts, quoting, repeated headers, empty rows, invalid UTF-8,
-// control characters and line breaks), its errors are: an empty username;
+// reports (a wrong encoding, line ending or separator, missing columns or
+// a user-groups file's header, field counts, quoting, repeated headers,
+// empty rows, invalid UTF-8, control characters and line breaks), its
+// errors are: an empty username;
 // invisible characters in the username (see Check; they are legitimate in
 // other columns, in names written in Persian or Indic scripts); a type
 // other than email or phone, or a role other than patron or guardian (in

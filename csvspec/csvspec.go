@@ -51,7 +51,10 @@
 // Infiniti may not read, and the ContactWriter writes the spelling of the
 // one known field script (lower-case type and role, True and False,
 // upper-case scenarios). Which spellings Infiniti itself accepts is not
-// documented: post the file a ContactWriter rewrites.
+// documented: post the file a ContactWriter rewrites. A contacts file given
+// to a Reader or Check, or a user-groups file given to a ContactReader or
+// CheckContacts, is one error (CodeWrongImport, ErrWrongImport) that names
+// the import the file belongs to.
 package csvspec
 
 // The canonical column names of a user-groups file, exactly as Infiniti

@@ -3,7 +3,9 @@ package csvspec
 // Regression tests for the final review fixes of csvspec.
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -80,5 +82,87 @@ func TestFoldKeyIsEqualFold(t *testing.T) {
 				t.Errorf("foldKey(%q) == foldKey(%q) is %v; strings.EqualFold says %v", a, b, got, want)
 			}
 		}
+	}
+}
+
+// A file of the other import is one error that says which import it
+// belongs to, not one missing column for each of this one's.
+func TestWrongImport(t *testing.T) {
+	const (
+		toContacts   = `the header is a contacts file's (username,type,role,…), not a user-groups file's; post it to the contacts import`
+		toUserGroups = `the header is a user-groups file's (username,library-group,system-group), not a contacts file's; post it to the user-groups import`
+	)
+	wrong := func(msg string) []Problem {
+		return []Problem{{Line: 1, Code: CodeWrongImport, Severity: SeverityError, Message: msg}}
+	}
+	tests := []struct {
+		name     string
+		in       string
+		contacts bool // read and checked as a contacts file
+		opts     []ReaderOption
+		rows     int
+		want     []Problem
+		err      error // the sentinel the first Read's error wraps
+	}{
+		{name: "contacts file as user groups", in: chdr + "s1,email,patron,True,An,s1@example.com,,ANY\n",
+			rows: 1, want: wrong(toContacts), err: ErrWrongImport},
+		{name: "user-groups file as contacts", in: hdr + "s1,Year 7,Students\ns2,Year 8,\n", contacts: true,
+			rows: 2, want: wrong(toUserGroups), err: ErrWrongImport},
+		{name: "other case, spacing and order, a byte order mark, an extra column", in: "\ufeffSystem Group, Library_Group ,USERNAME,Notes\n", contacts: true,
+			want: wrong(toUserGroups), err: ErrWrongImport},
+		{name: "contacts file with its username under the header map's name", in: strings.Replace(chdr, "username", "Student Code", 1),
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code"})}, want: wrong(toContacts), err: ErrWrongImport},
+		{name: "contacts file with a header map of user-groups columns", in: chdr,
+			opts: []ReaderOption{WithHeaderMap(map[string]string{"library-group": "House"})}, want: wrong(toContacts), err: ErrWrongImport},
+		{name: "a contacts header without its sms column is not called one", in: strings.Replace(chdr, ",sms", "", 1),
+			want: []Problem{
+				p(0, 1, ColumnLibraryGroup, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnSystemGroup, CodeMissingColumn, SeverityError),
+				p(0, 1, "", CodeExtraColumn, SeverityWarning),
+			}, err: ErrMissingColumn},
+		{name: "a user-groups header without system-group is not called one", in: "username,library-group\n", contacts: true,
+			want: []Problem{
+				p(0, 1, ColumnType, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnRole, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnPrimary, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnAddressee, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnContact, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnSMS, CodeMissingColumn, SeverityError),
+				p(0, 1, ColumnScenarios, CodeMissingColumn, SeverityError),
+				p(0, 1, "", CodeExtraColumn, SeverityWarning),
+			}, err: ErrMissingColumn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rep *Report
+			var err, readErr error
+			if tt.contacts {
+				rep, err = CheckContacts(strings.NewReader(tt.in), tt.opts...)
+				_, readErr = NewContactReader(strings.NewReader(tt.in), tt.opts...).Read()
+			} else {
+				rep, err = Check(strings.NewReader(tt.in), Rules{}, tt.opts...)
+				_, readErr = NewReader(strings.NewReader(tt.in), tt.opts...).Read()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := ignoreMessage
+			if tt.err == ErrWrongImport {
+				opt = nil
+			}
+			if diff := cmp.Diff(tt.want, rep.Problems, opt); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if rep.Rows != tt.rows {
+				t.Errorf("%d rows, want %d", rep.Rows, tt.rows)
+			}
+			var pe *ParseError
+			if !errors.Is(readErr, tt.err) || !errors.As(readErr, &pe) || readErr == io.EOF {
+				t.Fatalf("Read error %v, want a *ParseError wrapping %v", readErr, tt.err)
+			}
+			if want := "csvspec: line 1 (header): " + tt.want[0].Message; tt.err == ErrWrongImport && pe.Error() != want {
+				t.Errorf("Read error %q, want %q", pe.Error(), want)
+			}
+		})
 	}
 }

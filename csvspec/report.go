@@ -62,13 +62,14 @@ func (s *Severity) UnmarshalText(b []byte) error {
 const (
 	// Errors in the file as a whole, or in the header. After one of
 	// CodeEncoding, CodeLineEnding, CodeSeparator, CodeQuotedLines,
-	// CodeMissingColumn, CodeHeaderMap, or a header that is malformed or
-	// too large, the header cannot be read and Check reports nothing about
-	// the rows.
+	// CodeWrongImport, CodeMissingColumn, CodeHeaderMap, or a header that
+	// is malformed or too large, the header cannot be read and Check
+	// reports nothing about the rows.
 	CodeEncoding        = "wrong-encoding"       // the file is UTF-16 or UTF-32, not UTF-8
 	CodeLineEnding      = "cr-line-endings"      // the lines end in CR alone (Excel for Mac's "CSV (Macintosh)")
 	CodeSeparator       = "wrong-separator"      // the header is separated by ';' or a tab: read it with WithComma
 	CodeQuotedLines     = "quoted-lines"         // every line is enclosed in one pair of quotes, so that it reads as one value
+	CodeWrongImport     = "wrong-import"         // the header is the other import's: a contacts file read as user groups, or the reverse
 	CodeMissingColumn   = "missing-column"       // a required column is not in the header
 	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
 	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one (or starts with a second byte order mark)
