@@ -5,7 +5,14 @@ package csvspec
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -164,5 +171,108 @@ func TestWrongImport(t *testing.T) {
 				t.Errorf("Read error %q, want %q", pe.Error(), want)
 			}
 		})
+	}
+}
+
+// packageNames returns the values of the package's string constants whose
+// names start with prefix, and the names of its variables that do, read
+// from its source so that a new one cannot be left out below.
+func packageNames(t *testing.T, prefix string) (consts map[string]string, vars []string) {
+	t.Helper()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts = make(map[string]string)
+	for _, f := range pkgs["csvspec"].Files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || (g.Tok != token.CONST && g.Tok != token.VAR) {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if !strings.HasPrefix(name.Name, prefix) {
+						continue
+					}
+					if g.Tok == token.VAR {
+						vars = append(vars, name.Name)
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						consts[name.Name], _ = strconv.Unquote(lit.Value)
+					}
+				}
+			}
+		}
+	}
+	return consts, vars
+}
+
+// Every code of a problem that a Reader or ContactReader returns as a
+// *ParseError maps to one of the Err* variables, and every Err* variable
+// is the error of some code; the other codes are the checks' alone.
+func TestCodeErrMapsEveryCode(t *testing.T) {
+	parseErrors := map[string]error{
+		CodeEncoding: ErrEncoding, CodeLineEnding: ErrLineEnding, CodeSeparator: ErrSeparator,
+		CodeQuotedLines: ErrQuote, CodeQuote: ErrQuote, CodeWrongImport: ErrWrongImport,
+		CodeMissingColumn: ErrMissingColumn, CodeHeaderMap: ErrHeaderMap, CodeHeaderName: ErrHeaderName,
+		CodeDuplicateColumn: ErrDuplicateColumn, CodeRecordTooLarge: ErrRecordTooLarge,
+		CodeFieldCount: ErrFieldCount, CodeRepeatedHeader: ErrRepeatedHeader, CodeInvalidBoolean: ErrBoolean,
+	}
+	checkOnly := []string{
+		CodeInvalidUTF8, CodeControlCharacter, CodeFormatCharacter, CodeMissingUsername,
+		CodeUnknownLibraryGroup, CodeUnknownSystemGroup, CodeUnknownContactType, CodeUnknownContactRole,
+		CodeMissingContact, CodeInvalidEmail, CodePhoneWithoutDigits, CodeUnknownScenario,
+		// Warnings.
+		CodeExtraColumn, CodeEmptyRow, CodeSurroundingSpace, CodeUnusualSpace, CodeNoGroup, CodeDuplicateRow,
+		CodeBooleanSpelling, CodeSMSOnEmail, CodeScenarioCombination, CodeScenarioFormat, CodeMultiplePrimary, CodeGuardianAddressee,
+	}
+	codes, _ := packageNames(t, "Code")
+	_, errVars := packageNames(t, "Err")
+	var unsorted []string
+	for name, code := range codes {
+		if _, ok := parseErrors[code]; !ok && !slices.Contains(checkOnly, code) {
+			unsorted = append(unsorted, name)
+		}
+	}
+	if len(unsorted) > 0 {
+		slices.Sort(unsorted)
+		t.Errorf("codes neither in parseErrors nor in checkOnly: %v", unsorted)
+	}
+	if len(codes) != len(parseErrors)+len(checkOnly) {
+		t.Errorf("the package has %d codes; the test lists %d", len(codes), len(parseErrors)+len(checkOnly))
+	}
+	errNames := map[error]string{
+		ErrMissingColumn: "ErrMissingColumn", ErrHeaderName: "ErrHeaderName", ErrDuplicateColumn: "ErrDuplicateColumn",
+		ErrHeaderMap: "ErrHeaderMap", ErrSeparator: "ErrSeparator", ErrEncoding: "ErrEncoding", ErrLineEnding: "ErrLineEnding",
+		ErrWrongImport: "ErrWrongImport", ErrFieldCount: "ErrFieldCount", ErrQuote: "ErrQuote",
+		ErrRecordTooLarge: "ErrRecordTooLarge", ErrRepeatedHeader: "ErrRepeatedHeader", ErrBoolean: "ErrBoolean",
+	}
+	slices.Sort(errVars)
+	if diff := cmp.Diff(errVars, slices.Sorted(maps.Values(errNames))); diff != "" {
+		t.Errorf("Err* variables (-package +test):\n%s", diff)
+	}
+	used := make(map[string]bool)
+	for code, want := range parseErrors {
+		got := func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			return codeErr(code)
+		}()
+		if got != want {
+			t.Errorf("codeErr(%q) = %v, want %s", code, got, errNames[want])
+		}
+		used[errNames[want]] = true
+	}
+	for _, name := range errVars {
+		if !used[name] {
+			t.Errorf("%s is the error of no code", name)
+		}
 	}
 }

@@ -54,35 +54,41 @@ var (
 	ErrBoolean = errors.New("not a boolean")
 )
 
-// codeErr returns the error a *ParseError wraps for a problem's code.
+// codeErr returns the error a *ParseError wraps for the code of a problem
+// that a Reader or ContactReader returns as one: a problem of the file, of
+// the header, or of a record, or a contacts row's boolean. Every such code
+// has its Err* variable here; the codes that only a check reports never
+// make a *ParseError, and codeErr panics on one, which is a bug.
 func codeErr(code string) error {
 	switch code {
-	case CodeMissingColumn:
-		return ErrMissingColumn
-	case CodeHeaderName:
-		return ErrHeaderName
-	case CodeDuplicateColumn:
-		return ErrDuplicateColumn
-	case CodeHeaderMap:
-		return ErrHeaderMap
-	case CodeSeparator:
-		return ErrSeparator
 	case CodeEncoding:
 		return ErrEncoding
 	case CodeLineEnding:
 		return ErrLineEnding
-	case CodeFieldCount:
-		return ErrFieldCount
+	case CodeSeparator:
+		return ErrSeparator
 	case CodeQuote, CodeQuotedLines:
 		return ErrQuote
-	case CodeRecordTooLarge:
-		return ErrRecordTooLarge
-	case CodeRepeatedHeader:
-		return ErrRepeatedHeader
 	case CodeWrongImport:
 		return ErrWrongImport
+	case CodeMissingColumn:
+		return ErrMissingColumn
+	case CodeHeaderMap:
+		return ErrHeaderMap
+	case CodeHeaderName:
+		return ErrHeaderName
+	case CodeDuplicateColumn:
+		return ErrDuplicateColumn
+	case CodeRecordTooLarge:
+		return ErrRecordTooLarge
+	case CodeFieldCount:
+		return ErrFieldCount
+	case CodeRepeatedHeader:
+		return ErrRepeatedHeader
+	case CodeInvalidBoolean:
+		return ErrBoolean
 	}
-	return errors.New(code)
+	panic("csvspec: internal error: no Err* variable for the code " + strconv.Quote(code))
 }
 
 // A ParseError is a problem with the header or with one row, found by a
