@@ -83,8 +83,9 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // enclosed in quotes; the header of a contacts file, in any case or
 // spacing (one error naming the contacts import, not a missing column
 // each); a missing, misspelt or repeated required column, or one behind a
-// second byte order mark; a header-map name the file does not have; a record over MaxRecordBytes or a header of more than MaxFields
-// fields; a row with the wrong number of fields; malformed quoting; a row
+// second byte order mark; a header-map name the file does not have; a
+// record over MaxRecordBytes or a header of more than MaxFields fields; a
+// row with the wrong number of fields; malformed quoting; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028
 // and U+2029 included) in a value; invisible characters in a username or

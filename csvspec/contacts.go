@@ -47,7 +47,8 @@ var contacts = &schema{
 }
 
 // ContactHeader returns the canonical header of a contacts file, in the
-// order the ContactWriter writes it. The slice is new on every call.
+// order the ContactWriter writes it. The slice is new on every call and may
+// be modified by the caller.
 func ContactHeader() []string {
 	h := contactColumns
 	return h[:]
@@ -60,8 +61,8 @@ type ContactType string
 
 // The known contact types.
 const (
-	ContactEmail ContactType = "email"
-	ContactPhone ContactType = "phone"
+	ContactEmail ContactType = "email" // the contact is an email address
+	ContactPhone ContactType = "phone" // the contact is a phone number, a mobile's or a landline's
 )
 
 // Known reports whether t is ContactEmail or ContactPhone.
@@ -74,8 +75,8 @@ type ContactRole string
 
 // The known contact roles.
 const (
-	RolePatron   ContactRole = "patron"
-	RoleGuardian ContactRole = "guardian"
+	RolePatron   ContactRole = "patron"   // the patron's own contact
+	RoleGuardian ContactRole = "guardian" // a contact of one of the patron's guardians, named by the addressee
 )
 
 // Known reports whether r is RolePatron or RoleGuardian.
@@ -89,12 +90,12 @@ type Scenario string
 // The known scenarios. ScenarioAny and ScenarioNone stand alone; the
 // OVERDUE ones may be combined.
 const (
-	ScenarioAny                    Scenario = "ANY"
-	ScenarioNone                   Scenario = "NONE"
-	ScenarioOverdue                Scenario = "OVERDUE"
-	ScenarioOverdueEscalationOne   Scenario = "OVERDUE_ESCALATION_ONE"
-	ScenarioOverdueEscalationTwo   Scenario = "OVERDUE_ESCALATION_TWO"
-	ScenarioOverdueEscalationThree Scenario = "OVERDUE_ESCALATION_THREE"
+	ScenarioAny                    Scenario = "ANY"                      // every notice
+	ScenarioNone                   Scenario = "NONE"                     // no notice
+	ScenarioOverdue                Scenario = "OVERDUE"                  // the notice that a loan is overdue
+	ScenarioOverdueEscalationOne   Scenario = "OVERDUE_ESCALATION_ONE"   // the first escalation notice of an overdue loan
+	ScenarioOverdueEscalationTwo   Scenario = "OVERDUE_ESCALATION_TWO"   // the second escalation notice of an overdue loan
+	ScenarioOverdueEscalationThree Scenario = "OVERDUE_ESCALATION_THREE" // the third escalation notice of an overdue loan
 )
 
 var knownScenarios = [...]Scenario{ScenarioAny, ScenarioNone, ScenarioOverdue, ScenarioOverdueEscalationOne, ScenarioOverdueEscalationTwo, ScenarioOverdueEscalationThree}
@@ -115,9 +116,9 @@ type OptionalBool uint8
 
 // The values of an OptionalBool.
 const (
-	BoolNotGiven OptionalBool = iota
-	BoolFalse
-	BoolTrue
+	BoolNotGiven OptionalBool = iota // no value: the column is empty
+	BoolFalse                        // false: False, no, n or 0 in the file
+	BoolTrue                         // true: True, yes, y or 1 in the file
 )
 
 // OptionalBoolOf returns BoolTrue or BoolFalse.

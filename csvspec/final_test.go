@@ -11,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,4 +277,84 @@ func TestCodeErrMapsEveryCode(t *testing.T) {
 			t.Errorf("%s is the error of no code", name)
 		}
 	}
+}
+
+// The docs say what the code does: every exported constant and variable
+// has a comment of its own, the problems are named by their codes, the
+// header functions say the same of their slices, and no comment line of
+// the package runs on past 100 characters.
+func TestDocComments(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	docs := make(map[string]string) // function or method name -> doc
+	for name, f := range pkgs["csvspec"].Files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if n := len([]rune(line)); n > 100 && strings.HasPrefix(strings.TrimSpace(line), "//") {
+				got = append(got, fmt.Sprintf("%s:%d: a comment line of %d characters", name, i+1, n))
+			}
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				key := d.Name.Name
+				if d.Recv != nil {
+					key = types(d.Recv.List[0].Type) + "." + key
+				}
+				docs[key] = strings.Join(strings.Fields(d.Doc.Text()), " ")
+			case *ast.GenDecl:
+				if d.Tok != token.CONST && d.Tok != token.VAR {
+					continue
+				}
+				for _, spec := range d.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for _, n := range vs.Names {
+						text := vs.Doc.Text() + vs.Comment.Text()
+						if len(d.Specs) == 1 {
+							text += d.Doc.Text()
+						}
+						if n.IsExported() && strings.TrimSpace(text) == "" {
+							got = append(got, n.Name+" has no comment of its own")
+						}
+						if m := errProblem.FindString(text); m != "" {
+							got = append(got, fmt.Sprintf("%s's comment says %q; a problem has a code", n.Name, m))
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, fn := range []string{"Header", "ContactHeader"} {
+		if !strings.Contains(docs[fn], "may be modified by the caller") {
+			got = append(got, fn+"'s doc does not say that the slice may be modified by the caller")
+		}
+	}
+	if !strings.Contains(docs["Severity.MarshalText"], "returns an error") {
+		got = append(got, "Severity.MarshalText's doc does not say that it returns an error")
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string(nil), got); diff != "" {
+		t.Errorf("doc comments (-want +got):\n%s", diff)
+	}
+}
+
+// errProblem is a sentinel named as if it were a problem's code.
+var errProblem = regexp.MustCompile(`\bErr[A-Z]\w* problem`)
+
+// types names a receiver's type.
+func types(e ast.Expr) string {
+	if s, ok := e.(*ast.StarExpr); ok {
+		e = s.X
+	}
+	if id, ok := e.(*ast.Ident); ok {
+		return id.Name
+	}
+	return fmt.Sprintf("%T", e)
 }

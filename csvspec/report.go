@@ -36,7 +36,9 @@ func (s Severity) String() string {
 	return fmt.Sprintf("Severity(%d)", int(s))
 }
 
-// MarshalText encodes the severity as its String.
+// MarshalText encodes SeverityWarning as "warning" and SeverityError as
+// "error". It returns an error for any other value, such as the zero
+// Severity, rather than encode a text that UnmarshalText cannot decode.
 func (s Severity) MarshalText() ([]byte, error) {
 	if s != SeverityWarning && s != SeverityError {
 		return nil, fmt.Errorf("csvspec: cannot encode %v: not a valid severity", s)
@@ -44,7 +46,8 @@ func (s Severity) MarshalText() ([]byte, error) {
 	return []byte(s.String()), nil
 }
 
-// UnmarshalText decodes "warning" or "error".
+// UnmarshalText decodes "warning" or "error". It returns an error for any
+// other text, and then leaves s as it was.
 func (s *Severity) UnmarshalText(b []byte) error {
 	switch string(b) {
 	case "warning":
