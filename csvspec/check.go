@@ -104,11 +104,11 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 //
 // When the header cannot be read (a wrong encoding, line ending, separator
 // or quoting of whole lines, the other import's header, a missing column,
-// a header-map name the file
-// does not have, a malformed or too large header), CheckEach reports the
-// header's problems and nothing about the rows, which it cannot read
-// against that header; it still counts them in Report.Rows, except after
-// a wrong encoding or line ending, when it reads no further and Rows is 0.
+// a header-map name the file does not have, a malformed or too large
+// header), CheckEach reports the header's problems and nothing about the
+// rows, which it cannot read against that header; it still counts them
+// in Report.Rows, except after a wrong encoding or line ending, when it
+// reads no further and Rows is 0.
 //
 // CheckEach returns an error for an invalid option, when reading r fails,
 // or when each returns one: it then stops and returns each's error as it
