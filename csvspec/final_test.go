@@ -306,7 +306,7 @@ func TestDocComments(t *testing.T) {
 			case *ast.FuncDecl:
 				key := d.Name.Name
 				if d.Recv != nil {
-					key = types(d.Recv.List[0].Type) + "." + key
+					key = recvName(d.Recv.List[0].Type) + "." + key
 				}
 				docs[key] = strings.Join(strings.Fields(d.Doc.Text()), " ")
 			case *ast.GenDecl:
@@ -348,8 +348,8 @@ func TestDocComments(t *testing.T) {
 // errProblem is a sentinel named as if it were a problem's code.
 var errProblem = regexp.MustCompile(`\bErr[A-Z]\w* problem`)
 
-// types names a receiver's type.
-func types(e ast.Expr) string {
+// recvName names a receiver's type.
+func recvName(e ast.Expr) string {
 	if s, ok := e.(*ast.StarExpr); ok {
 		e = s.X
 	}
