@@ -80,10 +80,12 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // Errors (SeverityError) are: a file in UTF-16 or UTF-32; lines that end
 // in CR alone (Excel for Mac's "CSV (Macintosh)"); a header separated by
 // semicolons, tabs or vertical bars (read it WithComma); every line
-// enclosed in quotes; a missing, misspelt or repeated required column, or
-// one behind a second byte order mark; a header-map name the file does not
-// have; a record over MaxRecordBytes or a header of more than MaxFields
-// fields; a row with the wrong number of fields; malformed quoting; a row
+// enclosed in quotes; the header of a contacts file, in any case or
+// spacing (one error naming the contacts import, not a missing column
+// each); a missing, misspelt or repeated required column, or one behind a
+// second byte order mark; a header-map name the file does not have; a
+// record over MaxRecordBytes or a header of more than MaxFields fields; a
+// row with the wrong number of fields; malformed quoting; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028
 // and U+2029 included) in a value; invisible characters in a username or
@@ -101,11 +103,12 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // and a header-only file are valid, with 0 rows.
 //
 // When the header cannot be read (a wrong encoding, line ending, separator
-// or quoting of whole lines, a missing column, a header-map name the file
-// does not have, a malformed or too large header), CheckEach reports the
-// header's problems and nothing about the rows, which it cannot read
-// against that header; it still counts them in Report.Rows, except after
-// a wrong encoding or line ending, when it reads no further and Rows is 0.
+// or quoting of whole lines, the other import's header, a missing column,
+// a header-map name the file does not have, a malformed or too large
+// header), CheckEach reports the header's problems and nothing about the
+// rows, which it cannot read against that header; it still counts them
+// in Report.Rows, except after a wrong encoding or line ending, when it
+// reads no further and Rows is 0.
 //
 // CheckEach returns an error for an invalid option, when reading r fails,
 // or when each returns one: it then stops and returns each's error as it

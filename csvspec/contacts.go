@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The canonical column names of a contacts file, as the one known field
@@ -42,10 +43,12 @@ var contacts = &schema{
 	kind:     "contacts",
 	columns:  contactColumns[:],
 	required: "a contacts file has the columns username, type, role, primary, addressee, contact, sms and scenarios, even when empty",
+	brief:    "username,type,role,…",
 }
 
 // ContactHeader returns the canonical header of a contacts file, in the
-// order the ContactWriter writes it. The slice is new on every call.
+// order the ContactWriter writes it. The slice is new on every call and may
+// be modified by the caller.
 func ContactHeader() []string {
 	h := contactColumns
 	return h[:]
@@ -58,8 +61,8 @@ type ContactType string
 
 // The known contact types.
 const (
-	ContactEmail ContactType = "email"
-	ContactPhone ContactType = "phone"
+	ContactEmail ContactType = "email" // the contact is an email address
+	ContactPhone ContactType = "phone" // the contact is a phone number, a mobile's or a landline's
 )
 
 // Known reports whether t is ContactEmail or ContactPhone.
@@ -72,8 +75,8 @@ type ContactRole string
 
 // The known contact roles.
 const (
-	RolePatron   ContactRole = "patron"
-	RoleGuardian ContactRole = "guardian"
+	RolePatron   ContactRole = "patron"   // the patron's own contact
+	RoleGuardian ContactRole = "guardian" // a contact of one of the patron's guardians, named by the addressee
 )
 
 // Known reports whether r is RolePatron or RoleGuardian.
@@ -87,12 +90,12 @@ type Scenario string
 // The known scenarios. ScenarioAny and ScenarioNone stand alone; the
 // OVERDUE ones may be combined.
 const (
-	ScenarioAny                    Scenario = "ANY"
-	ScenarioNone                   Scenario = "NONE"
-	ScenarioOverdue                Scenario = "OVERDUE"
-	ScenarioOverdueEscalationOne   Scenario = "OVERDUE_ESCALATION_ONE"
-	ScenarioOverdueEscalationTwo   Scenario = "OVERDUE_ESCALATION_TWO"
-	ScenarioOverdueEscalationThree Scenario = "OVERDUE_ESCALATION_THREE"
+	ScenarioAny                    Scenario = "ANY"                      // every notice
+	ScenarioNone                   Scenario = "NONE"                     // no notice
+	ScenarioOverdue                Scenario = "OVERDUE"                  // the notice that a loan is overdue
+	ScenarioOverdueEscalationOne   Scenario = "OVERDUE_ESCALATION_ONE"   // the first escalation notice of an overdue loan
+	ScenarioOverdueEscalationTwo   Scenario = "OVERDUE_ESCALATION_TWO"   // the second escalation notice of an overdue loan
+	ScenarioOverdueEscalationThree Scenario = "OVERDUE_ESCALATION_THREE" // the third escalation notice of an overdue loan
 )
 
 var knownScenarios = [...]Scenario{ScenarioAny, ScenarioNone, ScenarioOverdue, ScenarioOverdueEscalationOne, ScenarioOverdueEscalationTwo, ScenarioOverdueEscalationThree}
@@ -113,9 +116,9 @@ type OptionalBool uint8
 
 // The values of an OptionalBool.
 const (
-	BoolNotGiven OptionalBool = iota
-	BoolFalse
-	BoolTrue
+	BoolNotGiven OptionalBool = iota // no value: the column is empty
+	BoolFalse                        // false: False, no, n or 0 in the file
+	BoolTrue                         // true: True, yes, y or 1 in the file
 )
 
 // OptionalBoolOf returns BoolTrue or BoolFalse.
@@ -202,42 +205,83 @@ func parseContactRole(s string) (ContactRole, bool) {
 	return ContactRole(s), false
 }
 
-// parseScenario returns the known scenario s names in any case, or s.
-func parseScenario(s string) (Scenario, bool) {
-	for _, k := range knownScenarios {
+// parseScenario returns the known scenario s names in any case, with its
+// bit in a set of known scenarios (1<<i for knownScenarios[i]); or s and 0.
+func parseScenario(s string) (Scenario, uint8) {
+	for i, k := range knownScenarios {
 		if s == string(k) {
-			return k, true
+			return k, 1 << i
 		}
 	}
-	for _, k := range knownScenarios {
+	for i, k := range knownScenarios {
 		if strings.EqualFold(s, string(k)) {
-			return k, true
+			return k, 1 << i
 		}
 	}
-	return Scenario(s), false
+	return Scenario(s), 0
 }
 
 // parseScenarios splits a scenarios value on ';', trimming each name and
-// dropping empty ones and repeats (in any case) of an earlier one.
+// dropping empty ones and repeats (in any case) of an earlier one. Known
+// scenarios are kept in a bit set, unknown ones in a map made at the
+// first of them, so that a value of many names takes linear time.
 func parseScenarios(s string) []Scenario {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
 	out := make([]Scenario, 0, strings.Count(s, ";")+1)
+	var known uint8
+	var unknown map[string]struct{} // foldKey of each unknown name
 	for rest, more := s, true; more; {
 		var part string
 		part, rest, more = strings.Cut(rest, ";")
-		if part = strings.TrimSpace(part); part != "" {
-			sc, _ := parseScenario(part)
-			if !slices.ContainsFunc(out, func(o Scenario) bool { return strings.EqualFold(string(o), string(sc)) }) {
-				out = append(out, sc)
-			}
+		if part = strings.TrimSpace(part); part == "" {
+			continue
 		}
+		sc, bit := parseScenario(part)
+		if bit != 0 {
+			if known&bit != 0 {
+				continue
+			}
+			known |= bit
+		} else {
+			if unknown == nil {
+				unknown = make(map[string]struct{})
+			}
+			k := foldKey(part)
+			if _, dup := unknown[k]; dup {
+				continue
+			}
+			unknown[k] = struct{}{}
+		}
+		out = append(out, sc)
 	}
 	if len(out) == 0 {
 		return nil // only separators
 	}
 	return out
+}
+
+// foldKey returns s under Unicode simple case folding, as strings.EqualFold
+// compares: foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
+// Each rune becomes the least rune of its folding orbit (for an ASCII
+// letter, its upper case; for invalid UTF-8, U+FFFD), and s itself is
+// returned when that changes nothing.
+func foldKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c >= 'a' && c <= 'z' {
+			b := make([]byte, 0, len(s))
+			for _, r := range s {
+				least := r
+				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+					least = min(least, f)
+				}
+				b = utf8.AppendRune(b, least)
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // A boolean as it is spelt in a file.

@@ -123,29 +123,30 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 // doubles.
 //
 // Besides the problems of the file, the header and the records that Check
-// reports (a wrong encoding, line ending or separator, missing columns,
-// field counts, quoting, repeated headers, empty rows, invalid UTF-8,
-// control characters and line breaks), its errors are: an empty username;
-// invisible characters in the username (see Check; they are legitimate in
-// other columns, in names written in Persian or Indic scripts); a type
-// other than email or phone, or a role other than patron or guardian (in
-// any case); a primary, or a non-empty sms, that is not a boolean; an empty
-// contact; an email contact that is not a single bare address (net/mail
-// must read it with no display name and give it back as it is written, so
-// no comment, angle brackets or space around the @, and it may hold no
-// invisible character); a phone contact with no digit 0 to 9 outside a
-// leading label in parentheses such as "(H)"; an unknown scenario. Its
-// warnings are: a boolean spelt yes/no, y/n or 1/0 (which Infiniti may not
-// read: post the file a ContactWriter rewrites, which writes True and
-// False); sms true on an email; ANY or NONE combined with other scenarios;
-// an empty scenario name, a scenario given twice, or spaces around a ';';
-// more than one primary contact of one username, type and role (for
-// guardians, of one addressee too, compared without regard to case or
-// spacing, so that a household of two guardians is fine); a guardian
-// contact with no addressee; surrounding white space; a space other than
-// U+0020 between the words of a username; a row that means the same as an
-// earlier one, as a ContactReader reads them (type, role and scenarios in
-// any case, the scenarios in any order, booleans in any spelling).
+// reports (a wrong encoding, line ending or separator, missing columns or a
+// user-groups file's header, field counts, quoting, repeated headers, empty
+// rows, invalid UTF-8, control characters and line breaks), its errors are:
+// an empty username; invisible characters in the username (see Check; they
+// are legitimate in other columns, in names written in Persian or Indic
+// scripts); a type other than email or phone, or a role other than patron
+// or guardian (in any case); a primary, or a non-empty sms, that is not a
+// boolean; an empty contact; an email contact that is not a single bare
+// address (net/mail must read it with no display name and give it back as
+// it is written, so no comment, angle brackets or space around the @, and
+// it may hold no invisible character); a phone contact with no digit 0 to 9
+// outside a leading label in parentheses such as "(H)"; an unknown
+// scenario. Its warnings are: a boolean spelt yes/no, y/n or 1/0 (which
+// Infiniti may not read: post the file a ContactWriter rewrites, which
+// writes True and False); sms true on an email; ANY or NONE combined with
+// other scenarios; an empty scenario name, a scenario given twice, or
+// spaces around a ';'; more than one primary contact of one username, type
+// and role (for guardians, of one addressee too, compared without regard to
+// case or spacing, so that a household of two guardians is fine); a
+// guardian contact with no addressee; surrounding white space; a space
+// other than U+0020 between the words of a username; a row that means the
+// same as an earlier one, as a ContactReader reads them (type, role and
+// scenarios in any case, the scenarios in any order, booleans in any
+// spelling).
 func CheckContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
 	var seen, primaries rowSet
@@ -294,14 +295,17 @@ func (c *run) checkBool(column, v string) (value, ok bool) {
 // checkScenarios reports unknown scenarios, ANY or NONE combined with
 // others, and a list with empty names, a name given twice, or spaces
 // around a ';'. It returns the set of known scenarios as a bit mask (bit i
-// for knownScenarios[i]) and the unknown ones in upper case, sorted, each
-// once: the scenarios' canonical form.
+// for knownScenarios[i]) and the unknown ones by their foldKey, sorted,
+// each once: the scenarios' canonical form. The unknown ones seen are kept
+// in a map made at the first of them, so that a value of many names takes
+// linear time.
 func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
 		return 0, nil
 	}
 	var unknownRaw []string
+	var seen map[string]struct{} // the unknown names' foldKeys
 	n, alone := 0, Scenario("")
 	empty, spaced, twice := false, false, ""
 	for rest, more := v, true; more; {
@@ -316,9 +320,8 @@ func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 			continue
 		}
 		n++
-		sc, ok := parseScenario(name)
-		if ok {
-			bit := byte(1) << slices.Index(knownScenarios[:], sc)
+		sc, bit := parseScenario(name)
+		if bit != 0 {
 			if known&bit != 0 && twice == "" {
 				twice = string(sc)
 			}
@@ -328,14 +331,18 @@ func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 			}
 			continue
 		}
-		up := strings.ToUpper(name)
-		if slices.Contains(unknown, up) {
+		if seen == nil {
+			seen = make(map[string]struct{})
+		}
+		k := foldKey(name)
+		if _, dup := seen[k]; dup {
 			if twice == "" {
 				twice = name
 			}
 			continue
 		}
-		unknown = append(unknown, up)
+		seen[k] = struct{}{}
+		unknown = append(unknown, k)
 		unknownRaw = append(unknownRaw, name)
 	}
 	if len(unknownRaw) > 0 {

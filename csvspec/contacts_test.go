@@ -125,7 +125,7 @@ func TestContactReader(t *testing.T) {
 			},
 		},
 		{name: "missing column", in: "username,type,role,primary,addressee,contact,sms\n", want: []contactOutcome{{Err: ErrMissingColumn}}},
-		{name: "a user-groups file", in: hdr + "a,b,c\n", want: []contactOutcome{{Err: ErrMissingColumn}}},
+		{name: "a user-groups file", in: hdr + "a,b,c\n", want: []contactOutcome{{Err: ErrWrongImport}}},
 		{name: "semicolons", in: strings.ReplaceAll(chdr, ",", ";"), want: []contactOutcome{{Err: ErrSeparator}}},
 		{
 			name: "semicolons read WithComma",

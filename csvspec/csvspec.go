@@ -18,8 +18,9 @@
 // a Writer before it is posted. A file in UTF-16 or UTF-32 (Excel's
 // "Unicode Text") is refused with one clear error: decode it to UTF-8
 // first. So is a file whose lines end in CR alone (Excel for Mac's "CSV
-// (Macintosh)"), and one with every line enclosed in quotes. A row whose fields are all empty, as Excel leaves below the data,
-// is read as a Record with Empty set, so that the caller can drop it.
+// (Macintosh)"), and one with every line enclosed in quotes. A row whose
+// fields are all empty, as Excel leaves below the data, is read as a
+// Record with Empty set, so that the caller can drop it.
 //
 // The Writer always produces the canonical form: the header
 // "username,library-group,system-group" and RFC 4180 quoting.
@@ -51,15 +52,18 @@
 // Infiniti may not read, and the ContactWriter writes the spelling of the
 // one known field script (lower-case type and role, True and False,
 // upper-case scenarios). Which spellings Infiniti itself accepts is not
-// documented: post the file a ContactWriter rewrites.
+// documented: post the file a ContactWriter rewrites. A contacts file given
+// to a Reader or Check, or a user-groups file given to a ContactReader or
+// CheckContacts, is one error (CodeWrongImport, ErrWrongImport) that names
+// the import the file belongs to.
 package csvspec
 
 // The canonical column names of a user-groups file, exactly as Infiniti
 // requires them in the header.
 const (
-	ColumnUsername     = "username"
-	ColumnLibraryGroup = "library-group"
-	ColumnSystemGroup  = "system-group"
+	ColumnUsername     = "username"      // the matching key of an existing Infiniti user
+	ColumnLibraryGroup = "library-group" // the name of a library group defined in Infiniti, or empty
+	ColumnSystemGroup  = "system-group"  // the name of a system group defined in Infiniti, or empty
 )
 
 // columns lists the canonical columns in the order the Writer writes them.

@@ -108,9 +108,14 @@ func FuzzContactReader(f *testing.F) {
 			if k, ok := parseContactType(string(rec.Type)); ok && k != rec.Type {
 				t.Fatalf("type %q read, not %q", rec.Type, k)
 			}
-			for _, s := range rec.Scenarios {
+			for i, s := range rec.Scenarios {
 				if s == "" || strings.TrimSpace(string(s)) != string(s) {
 					t.Fatalf("scenario %q read", s)
+				}
+				for _, o := range rec.Scenarios[:min(i, 100)] {
+					if strings.EqualFold(string(o), string(s)) {
+						t.Fatalf("scenarios %q read, %q twice in any case", rec.Scenarios, s)
+					}
 				}
 			}
 		}

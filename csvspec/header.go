@@ -109,6 +109,15 @@ type schema struct {
 	kind     string   // "user-groups": the file kind, in messages
 	columns  []string // the canonical names, in the order the Writer writes them; all required
 	required string   // why a missing column is required, in messages
+	brief    string   // the header, or its start, in messages
+}
+
+// other returns the schema of the other import.
+func (s *schema) other() *schema {
+	if s == contacts {
+		return userGroups
+	}
+	return contacts
 }
 
 // resolve checks the header map against the schema and returns, for each

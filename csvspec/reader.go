@@ -20,6 +20,7 @@ var userGroups = &schema{
 	kind:     "user-groups",
 	columns:  columns[:],
 	required: "Infiniti requires username, library-group and system-group, even when empty",
+	brief:    "username,library-group,system-group",
 }
 
 // NewReader returns a Reader that reads from r. Options that get bad input
@@ -33,9 +34,11 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // A problem with the header is returned as a *ParseError by the first Read
 // and by every Read after it: a missing, misspelt or repeated required
 // column (ErrMissingColumn, ErrHeaderName, ErrDuplicateColumn), a header-map
-// name the file does not have (ErrHeaderMap), a header separated by another
-// character than the one read with (ErrSeparator), a UTF-16 or UTF-32 file
-// (ErrEncoding), a malformed or too large header (ErrQuote,
+// name the file does not have (ErrHeaderMap), the header of a contacts
+// file (ErrWrongImport: one error rather than a missing column each; a
+// ContactReader gives it for a user-groups file), a header separated by
+// another character than the one read with (ErrSeparator), a UTF-16 or
+// UTF-32 file (ErrEncoding), a malformed or too large header (ErrQuote,
 // ErrRecordTooLarge).
 //
 // A row that cannot be read is returned as a *ParseError together with a

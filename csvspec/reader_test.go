@@ -42,7 +42,7 @@ func readAll(t *testing.T, r *Reader) []readOutcome {
 }
 
 func sentinel(err error) error {
-	for _, s := range []error{ErrMissingColumn, ErrHeaderName, ErrDuplicateColumn, ErrHeaderMap, ErrSeparator,
+	for _, s := range []error{ErrMissingColumn, ErrHeaderName, ErrDuplicateColumn, ErrHeaderMap, ErrSeparator, ErrWrongImport,
 		ErrEncoding, ErrFieldCount, ErrQuote, ErrRecordTooLarge, ErrRepeatedHeader} {
 		if errors.Is(err, s) {
 			return s

@@ -36,7 +36,9 @@ func (s Severity) String() string {
 	return fmt.Sprintf("Severity(%d)", int(s))
 }
 
-// MarshalText encodes the severity as its String.
+// MarshalText encodes SeverityWarning as "warning" and SeverityError as
+// "error". It returns an error for any other value, such as the zero
+// Severity, rather than encode a text that UnmarshalText cannot decode.
 func (s Severity) MarshalText() ([]byte, error) {
 	if s != SeverityWarning && s != SeverityError {
 		return nil, fmt.Errorf("csvspec: cannot encode %v: not a valid severity", s)
@@ -44,7 +46,8 @@ func (s Severity) MarshalText() ([]byte, error) {
 	return []byte(s.String()), nil
 }
 
-// UnmarshalText decodes "warning" or "error".
+// UnmarshalText decodes "warning" or "error". It returns an error for any
+// other text, and then leaves s as it was.
 func (s *Severity) UnmarshalText(b []byte) error {
 	switch string(b) {
 	case "warning":
@@ -62,13 +65,14 @@ func (s *Severity) UnmarshalText(b []byte) error {
 const (
 	// Errors in the file as a whole, or in the header. After one of
 	// CodeEncoding, CodeLineEnding, CodeSeparator, CodeQuotedLines,
-	// CodeMissingColumn, CodeHeaderMap, or a header that is malformed or
-	// too large, the header cannot be read and Check reports nothing about
-	// the rows.
+	// CodeWrongImport, CodeMissingColumn, CodeHeaderMap, or a header that
+	// is malformed or too large, the header cannot be read and Check
+	// reports nothing about the rows.
 	CodeEncoding        = "wrong-encoding"       // the file is UTF-16 or UTF-32, not UTF-8
 	CodeLineEnding      = "cr-line-endings"      // the lines end in CR alone (Excel for Mac's "CSV (Macintosh)")
 	CodeSeparator       = "wrong-separator"      // the header is separated by ';' or a tab: read it with WithComma
 	CodeQuotedLines     = "quoted-lines"         // every line is enclosed in one pair of quotes, so that it reads as one value
+	CodeWrongImport     = "wrong-import"         // the header is the other import's: a contacts file read as user groups, or the reverse
 	CodeMissingColumn   = "missing-column"       // a required column is not in the header
 	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
 	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one (or starts with a second byte order mark)

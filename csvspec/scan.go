@@ -15,16 +15,18 @@ import (
 const (
 	// MaxRecordBytes is the size limit of one record (the header or a data
 	// row), counted in bytes as they are in the file, quotes and line
-	// breaks included. A record over it is an ErrRecordTooLarge problem
-	// naming the line where it began; reading goes on after its end. An
-	// unbalanced quote makes the rest of a file one record, so it ends as
-	// one such problem rather than as a record held in memory.
+	// breaks included. A record over it is a problem of
+	// CodeRecordTooLarge (from a Reader, a *ParseError wrapping
+	// ErrRecordTooLarge) naming the line where it began; reading goes on
+	// after its end. An unbalanced quote makes the rest of a file one
+	// record, so it ends as one such problem rather than as a record held
+	// in memory.
 	MaxRecordBytes = 1 << 20
 
 	// MaxFields is the most fields a record may have. A header with more is
-	// one ErrRecordTooLarge problem; a data row with more has the wrong
-	// number of fields (ErrFieldCount), since a header has at most
-	// MaxFields.
+	// one problem of CodeRecordTooLarge (ErrRecordTooLarge from a Reader);
+	// a data row with more has the wrong number of fields, a problem of
+	// CodeFieldCount (ErrFieldCount), since a header has at most MaxFields.
 	MaxFields = 1024
 )
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -35,6 +36,10 @@ var (
 	ErrLineEnding = errors.New("lines end in CR only")
 	// ErrFieldCount: a row has a different number of fields than the header.
 	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrWrongImport: the header is not this import's but the other's:
+	// a contacts file given to a Reader of user groups, or a user-groups
+	// file given to a ContactReader (CodeWrongImport).
+	ErrWrongImport = errors.New("file of the other import")
 	// ErrQuote: a field's quoting is malformed, or every line of the file
 	// is enclosed in one pair of quotes (CodeQuotedLines).
 	ErrQuote = errors.New("malformed quoting")
@@ -49,33 +54,41 @@ var (
 	ErrBoolean = errors.New("not a boolean")
 )
 
-// codeErr returns the error a *ParseError wraps for a problem's code.
+// codeErr returns the error a *ParseError wraps for the code of a problem
+// that a Reader or ContactReader returns as one: a problem of the file, of
+// the header, or of a record, or a contacts row's boolean. Every such code
+// has its Err* variable here; the codes that only a check reports never
+// make a *ParseError, and codeErr panics on one, which is a bug.
 func codeErr(code string) error {
 	switch code {
-	case CodeMissingColumn:
-		return ErrMissingColumn
-	case CodeHeaderName:
-		return ErrHeaderName
-	case CodeDuplicateColumn:
-		return ErrDuplicateColumn
-	case CodeHeaderMap:
-		return ErrHeaderMap
-	case CodeSeparator:
-		return ErrSeparator
 	case CodeEncoding:
 		return ErrEncoding
 	case CodeLineEnding:
 		return ErrLineEnding
-	case CodeFieldCount:
-		return ErrFieldCount
+	case CodeSeparator:
+		return ErrSeparator
 	case CodeQuote, CodeQuotedLines:
 		return ErrQuote
+	case CodeWrongImport:
+		return ErrWrongImport
+	case CodeMissingColumn:
+		return ErrMissingColumn
+	case CodeHeaderMap:
+		return ErrHeaderMap
+	case CodeHeaderName:
+		return ErrHeaderName
+	case CodeDuplicateColumn:
+		return ErrDuplicateColumn
 	case CodeRecordTooLarge:
 		return ErrRecordTooLarge
+	case CodeFieldCount:
+		return ErrFieldCount
 	case CodeRepeatedHeader:
 		return ErrRepeatedHeader
+	case CodeInvalidBoolean:
+		return ErrBoolean
 	}
-	return errors.New(code)
+	panic("csvspec: internal error: no Err* variable for the code " + strconv.Quote(code))
 }
 
 // A ParseError is a problem with the header or with one row, found by a
@@ -212,16 +225,40 @@ func (t *table) readHeader() (*header, error) {
 	default:
 		h = parseHeader(fields, t.sch, t.source, t.mapped, h.line)
 		if h.unreadable {
-			// Rather than a column missing, the header may be in another
-			// dialect: say which, in one problem.
+			// Rather than a column missing, the header may be the other
+			// import's, or in another dialect: say which, in one problem.
 			alt := &header{line: h.line}
-			if t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
+			if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
 				h = alt
 			}
 		}
 	}
 	t.hdr = h
 	return h, nil
+}
+
+// detectWrongImport reports whether the header holds every column of the
+// other import's schema, compared as looseName folds them (in any case,
+// around white space, with spaces or underscores for hyphens; a column
+// both schemas have also under the name a header map gives it). It then
+// records the one problem that says so in h.
+func (t *table) detectWrongImport(h *header, fields []string) bool {
+	other := t.sch.other()
+	have := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		have[looseName(strings.TrimLeft(f, "\ufeff"))] = true
+	}
+	for _, col := range other.columns {
+		if have[col] {
+			continue
+		}
+		if i := slices.Index(t.sch.columns, col); i < 0 || !have[looseName(t.source[i])] {
+			return false
+		}
+	}
+	h.fail(CodeWrongImport, fmt.Sprintf("the header is a %s file's (%s), not a %s file's; post it to the %s import",
+		other.kind, other.brief, t.sch.kind, other.kind))
+	return true
 }
 
 // detectSeparator reads the header's lines again with each other usual
