@@ -542,7 +542,7 @@ func TestContactsCheck(t *testing.T) {
 			want: OutcomeInvalidFile, errors: 4, codes: map[string]int{csvspec.CodeMissingUsername: 1, csvspec.CodeUnknownContactType: 1,
 				csvspec.CodeUnknownContactRole: 1, csvspec.CodeMissingContact: 1}},
 		{name: "a user-groups file is refused", export: "username,library-group,system-group\na,Red,\n",
-			want: OutcomeInvalidFile, errors: 7, warnings: 1, codes: map[string]int{csvspec.CodeMissingColumn: 7, csvspec.CodeExtraColumn: 1}},
+			want: OutcomeInvalidFile, errors: 1, codes: map[string]int{csvspec.CodeWrongImport: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
