@@ -612,7 +612,7 @@ func TestContactsPlanUsers(t *testing.T) {
 	if diff := cmp.Diff(wantSent, sent); diff != "" {
 		t.Errorf("rows to send (-want +got):\n%s", diff)
 	}
-	if _, err := UserGroups.ReadSnapshot(strings.NewReader(hdr)); err == nil {
+	if _, err := UserGroups().ReadSnapshot(strings.NewReader(hdr)); err == nil {
 		t.Errorf("a contacts file read as user groups: no error")
 	}
 	otherMode, err := Contacts("replaceAllContacts").ReadSnapshot(strings.NewReader(hdr))

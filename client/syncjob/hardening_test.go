@@ -333,7 +333,7 @@ func TestJobZeroImport(t *testing.T) {
 		for _, send := range []bool{false, true} {
 			_, c := newFake(t, clienttest.ApplyAdd)
 			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), send)
-			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups or syncjob.Contacts") {
+			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups() or syncjob.Contacts") {
 				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
 			}
 		}

@@ -14,7 +14,7 @@ import (
 // An Import describes one autoSync import to a sync job: its name (part of
 // the journal key), its canonical header, how an export is read and checked,
 // and how rows are posted. The package defines the imports it supports:
-// UserGroups, and Contacts for each mode of the contacts import.
+// UserGroups(), and Contacts for each mode of the contacts import.
 //
 // Every import's rows are keyed by username, its first column. A user's rows
 // are one unit: when any of them changed, all of them are sent again.
@@ -57,17 +57,13 @@ func (imp *Import) Name() string { return imp.name }
 // call.
 func (imp *Import) Header() []string { return append([]string(nil), imp.header...) }
 
-// UserGroups is the user-groups import (POST /api/import/userGroups): rows
-// of username, library-group and system-group. A user holds the library
-// groups and the system groups its rows name; which row names which does
-// not matter.
-//
-// It is a variable for compatibility; do not assign to it. The job's
-// default import (Job.Import nil) and ReadSnapshot use an Import of their
-// own, so that an assignment cannot change them.
-var UserGroups = newUserGroups()
+// UserGroups returns the user-groups import (POST /api/import/userGroups):
+// rows of username, library-group and system-group. A user holds the
+// library groups and the system groups its rows name; which row names
+// which does not matter. It is the Job's import when Job.Import is nil.
+func UserGroups() *Import { return userGroups }
 
-// userGroups is the user-groups import the package uses itself.
+// userGroups is the one user-groups import.
 var userGroups = newUserGroups()
 
 func newUserGroups() *Import {
@@ -100,7 +96,7 @@ func newUserGroups() *Import {
 func (imp *Import) usable() error {
 	if imp == nil || imp.name == "" || len(imp.header) == 0 || len(imp.intern) != len(imp.header) ||
 		imp.read == nil || imp.check == nil || imp.post == nil {
-		return errors.New("syncjob: the Import is not one the package made (the zero Import, say); use syncjob.UserGroups or syncjob.Contacts(mode), or leave Job.Import nil for user groups")
+		return errors.New("syncjob: the Import is not one the package made (the zero Import, say); use syncjob.UserGroups() or syncjob.Contacts(mode), or leave Job.Import nil for user groups")
 	}
 	return nil
 }

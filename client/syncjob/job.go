@@ -37,7 +37,7 @@ type Job struct {
 	// Journal every row is sent, nothing is guarded and nothing is
 	// remembered, as a plain upload does.
 	Journal Journal
-	// Import is the import to sync: UserGroups (the default, when nil) or
+	// Import is the import to sync: UserGroups() (the default, when nil) or
 	// Contacts(mode).
 	Import *Import
 	// Rules are the groups defined in Infiniti, for the pre-flight check

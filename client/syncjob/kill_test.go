@@ -50,7 +50,7 @@ func helperMain(kind string) int {
 		return fail(err)
 	}
 	if kind == "lock" {
-		key := Key{Site: os.Getenv("SYNCJOB_URL"), Tenant: "T1", Import: UserGroups.Name()}
+		key := Key{Site: os.Getenv("SYNCJOB_URL"), Tenant: "T1", Import: UserGroups().Name()}
 		if _, err := j.Lock(context.Background(), key); err != nil {
 			return fail(err)
 		}

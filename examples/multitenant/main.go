@@ -132,7 +132,7 @@ const (
 // "contacts_mode" fields (checked with the config).
 func (s school) imp() *syncjob.Import {
 	if s.Import != importContacts {
-		return syncjob.UserGroups
+		return syncjob.UserGroups()
 	}
 	mode := client.ContactsReplaceDeclaredPatronsKeepCustomContacts
 	if s.ContactsMode != "" {

@@ -547,8 +547,8 @@ func TestMultitenantContacts(t *testing.T) {
 		imp    *syncjob.Import
 	}{
 		{"north", syncjob.Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)},
-		{"north", syncjob.UserGroups}, // "Contacts unsaid": refused, and recorded
-		{"south", syncjob.UserGroups},
+		{"north", syncjob.UserGroups()}, // "Contacts unsaid": refused, and recorded
+		{"south", syncjob.UserGroups()},
 		{"south", syncjob.Contacts("replaceAll")},
 	} {
 		c, err := client.New(srv.URL, client.WithTenant(k.tenant))

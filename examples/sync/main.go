@@ -337,7 +337,7 @@ func (f *flags) imp() *syncjob.Import {
 	if f.importName == importContacts {
 		return syncjob.Contacts(client.ContactsMode(f.contactsMode))
 	}
-	return syncjob.UserGroups
+	return syncjob.UserGroups()
 }
 
 func (j *job) run(args []string, getenv func(string) string) int {
