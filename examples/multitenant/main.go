@@ -240,7 +240,7 @@ limit.`)
 	if *state != "" {
 		j, err := syncjob.OpenDir(*state)
 		if err != nil {
-			fmt.Fprintln(stderr, "multitenant: -state:", err)
+			fmt.Fprintln(stderr, "multitenant: -state:", cli.Flags.Message(err))
 			return exitUsage
 		}
 		set.journal = j
@@ -303,9 +303,11 @@ func readConfig(path string, journal bool) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Notepad and PowerShell 5 save UTF-8 with a byte order mark.
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%s: %v (want a JSON array of schools: [{\"name\": ..., \"url\": ..., \"user\": ..., \"password_env\": ..., \"file\": ...}])", path, err)
+		return nil, fmt.Errorf("%s: %s", path, configError(b, err))
 	}
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s lists no school", path)
@@ -333,6 +335,23 @@ func readConfig(path string, journal bool) ([]entry, error) {
 	return entries, nil
 }
 
+// wantArray is what the config must look like.
+const wantArray = `the config must be a JSON array of schools: [ {"name": ..., "url": ..., "user": ..., "password_env": ..., "file": ...}, ... ]`
+
+// configError says, for a person, why b, a config that json could not
+// read into an array, is wrong: err is json's error.
+func configError(b []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
+		return fmt.Sprintf("line %d: this is not valid JSON (%s); %s", line, strings.TrimPrefix(se.Error(), "json: "), wantArray)
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		return "the file holds one JSON object; " + wantArray
+	}
+	return wantArray
+}
+
 // fields are the config's field names, for messages.
 var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode"}
 
@@ -350,8 +369,10 @@ func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 		switch {
 		case errors.As(err, &ute) && ute.Field == "":
 			return fmt.Errorf("the entry is a JSON %s; each school is an object with the fields %s", ute.Value, strings.Join(fields, ", "))
+		case errors.As(err, &ute) && (ute.Field == "map" || strings.HasPrefix(ute.Field, "map.")):
+			return fmt.Errorf(`"map" must be an object of column names and the SMS's header names, e.g. {"username": "Student Code"}`)
 		case errors.As(err, &ute):
-			return fmt.Errorf("%q is a JSON %s; it should be a %s", ute.Field, ute.Value, ute.Type)
+			return fmt.Errorf("%q must be a JSON string, in quotes, not a JSON %s", ute.Field, ute.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			return fmt.Errorf("%v; the fields are %s", strings.TrimPrefix(err.Error(), "json: "), strings.Join(fields, ", "))
 		}
@@ -483,6 +504,8 @@ func push(s school, getenv func(string) string, set settings) outcome {
 	switch {
 	case decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile:
 		o.Note = names.Message(decodeErr)
+	case rep.Outcome == syncjob.OutcomeCancelled:
+		o.Note = fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", set.timeout)
 	case rep.Outcome == syncjob.OutcomeRowsFailed:
 		o.Note = plural(rep.FailureCount, "row") + " failed"
 		if c := rep.Causes(); len(c) > 0 {

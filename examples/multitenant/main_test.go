@@ -178,6 +178,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		good("Alpha"),
 		42,
 		with(good("Bad tenant"), "tenant", 7),
+		with(good("Map as text"), "map", "username=Student Code"),
 		with(good("Password file"), "password_env", nil, "password_file", private),
 		with(good("Open password file"), "password_env", nil, "password_file", open),
 		with(good("Windows-1252"), "file", abs(t, "testdata/school_windows1252.csv"), "encoding", "windows-1252"),
@@ -212,7 +213,8 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		`Bad encoding | 0 | 0 | - | - | 2 | config: encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
 		`Alpha | 0 | 0 | - | - | 2 | config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
 		"school 9 | 0 | 0 | - | - | 2 | config: the entry is a JSON number; each school is an object with the fields name, url,",
-		`Bad tenant | 0 | 0 | - | - | 2 | config: "tenant" is a JSON number; it should be a string`,
+		`Bad tenant | 0 | 0 | - | - | 2 | config: "tenant" must be a JSON string, in quotes, not a JSON number`,
+		`Map as text | 0 | 0 | - | - | 2 | config: "map" must be an object of column names and the SMS's header names, e.g. {"username": "Student Code"}`,
 		"Password file | 2 | 2 | 0/2/0 | ok | 0 | ok",
 		openRow,
 		"Windows-1252 | 2 | 2 | 1/1/0 | ok | 0 | ok",
@@ -278,11 +280,13 @@ func TestMultitenantConfigErrors(t *testing.T) {
 	}{
 		{"no config", nil, "usage: multitenant -config"},
 		{"missing file", []string{"-config", filepath.Join(dir, "nope.json")}, "no such file"},
-		{"not JSON", []string{"-config", write("a.json", "name: x")}, "want a JSON array"},
-		{"an object, not an array", []string{"-config", write("b.json", `{"name":"x"}`)}, "want a JSON array"},
+		{"not JSON", []string{"-config", write("a.json", "[\n{\"name\": x}]")}, "a.json: line 2: this is not valid JSON (invalid character 'x' looking for beginning of value); the config must be a JSON array of schools: [ {"},
+		{"an object, not an array", []string{"-config", write("b.json", ` {"name":"x"}`)}, "b.json: the file holds one JSON object; the config must be a JSON array of schools: [ {"},
+		{"a string, not an array", []string{"-config", write("d.json", `"x"`)}, "d.json: the config must be a JSON array of schools: [ {"},
 		{"empty", []string{"-config", write("c.json", `[]`)}, "lists no school"},
+		{"empty, with a UTF-8 byte order mark", []string{"-config", write("e.json", "\ufeff[]")}, "e.json lists no school"},
 		{"zero concurrency", []string{"-config", "x.json", "-concurrency", "0"}, "usage"},
-		{"stray argument", []string{"-config", "x.json", "now"}, `unexpected arguments ["now"]`},
+		{"stray argument", []string{"-config", "x.json", "now"}, "unexpected argument now: every input is a flag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,6 +296,9 @@ func TestMultitenantConfigErrors(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("stderr lacks %q:\n%s", tt.want, &stderr)
+			}
+			if strings.Contains(stderr.String(), "Go value") || strings.Contains(stderr.String(), "json: cannot") {
+				t.Errorf("stderr holds Go's words:\n%s", &stderr)
 			}
 		})
 	}

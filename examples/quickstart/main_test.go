@@ -149,7 +149,7 @@ func TestQuickstart(t *testing.T) {
 		{name: "unknown charset", args: []string{"-url", school.URL, "-user", "a", "-auth-charset", "ascii"}, env: tlsEnv, code: 2, stderr: `-auth-charset: unknown charset "ascii"`},
 		{name: "plain http to a school", args: []string{"-url", "http://school.example", "-user", "a"}, env: map[string]string{"INFINITI_PASSWORD": "x"}, code: 2, stderr: "use https"},
 		{name: "unknown flag", args: []string{"-password", "x"}, code: 2, stderr: "flag provided but not defined"},
-		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected arguments"},
+		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected argument now: every input is a flag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

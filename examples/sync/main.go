@@ -398,7 +398,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		}
 		if f.state != "" {
 			if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
-				return j.fail(exitUsage, "-state: %v", err)
+				return j.fail(exitUsage, "-state: %s", cli.Flags.Message(err))
 			}
 		}
 	}
@@ -530,7 +530,7 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
 		return j.fail(code, "%s", cli.Flags.Message(err))
 	case syncjob.OutcomeCancelled:
-		return j.fail(code, "%s; raise -timeout if the file is large", cli.Flags.Message(err))
+		return j.fail(code, "%s", timedOut(f.timeout, rep.Sent))
 	}
 
 	if rep.Plan != nil && !f.dryRun {
@@ -801,6 +801,16 @@ func (f *failuresFile) close() error {
 	return f.err
 }
 
+// timedOut says that the run gave up after -timeout d; sent says whether
+// the file was being posted (Infiniti may then have imported it).
+func timedOut(d time.Duration, sent bool) string {
+	msg := fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", d)
+	if sent {
+		msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
+	}
+	return msg
+}
+
 // sentence returns s ending with a full stop.
 func sentence(s string) string {
 	if strings.HasSuffix(s, ".") {
@@ -874,7 +884,7 @@ func transportHint(err error, pwSource string, f *flags) string {
 	case errors.Is(err, client.ErrNotFound):
 		return "; check -url"
 	case errors.Is(err, context.DeadlineExceeded):
-		return "; raise -timeout if the file is large"
+		return "; raise -timeout if the file is large or Infiniti is slow to answer"
 	}
 	return ""
 }

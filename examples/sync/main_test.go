@@ -192,7 +192,7 @@ func TestSync(t *testing.T) {
 			stderr: []string{"sync: the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with -tenant, not in the URL\n"},
 		},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: []string{"-password-file", "-encoding"}},
-		{name: "stray argument", args: []string{"-file", "x.csv", "now"}, code: 2, stderr: []string{`unexpected arguments ["now"]`}},
+		{name: "stray argument", args: []string{"-file", "x.csv", "now"}, code: 2, stderr: []string{"unexpected argument now: every input is a flag"}},
 		{name: "no password", args: append([]string{"-file", "testdata/canonical.csv"}, post...), code: 2, stderr: []string{"no password: set the environment variable INFINITI_PASSWORD, or give -password-file"}},
 		{name: "no file", args: post, env: pw, code: 2, stderr: []string{"-file is required"}},
 		{name: "no url", args: []string{"-file", "testdata/canonical.csv", "-user", "a"}, env: pw, code: 2, stderr: []string{"-url is required"}},
