@@ -90,6 +90,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -348,6 +349,11 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	j.rep.File = f.file
 
 	// Settings that need no file.
+	if f.failures != "" {
+		if code := j.checkFailuresPath(f); code >= 0 {
+			return code
+		}
+	}
 	if err := cli.CheckEncoding(f.encoding); err != nil {
 		return j.fail(exitUsage, "-encoding: %v", err)
 	}
@@ -429,13 +435,14 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	sniff := cli.NewSniffer(export)
 
 	// The failures file gets every failed row as the job finds it; the
-	// report keeps only the first of each kind.
+	// report keeps only the first of each kind. It is written beside the
+	// file and renamed over it at the end.
 	var failures *failuresFile
 	if f.failures != "" {
 		if failures, err = createFailures(f.failures); err != nil {
 			return j.fail(exitUsage, "-failures: %v", err)
 		}
-		defer failures.close()
+		defer failures.abort()
 		sj.Failures = failures
 	}
 
@@ -456,12 +463,51 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	code = j.outcome(f, rep, err, decodeErr, sniff, pwSource)
 	if failures != nil {
-		if werr := failures.close(); werr != nil {
+		if keepFailures(rep.Outcome) {
+			// The run says nothing about the rows: staff keep the
+			// last run's list rather than an empty one.
+			failures.abort()
+			fmt.Fprintf(j.stderr, "sync: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", f.failures, rep.Outcome)
+		} else if werr := failures.commit(); werr != nil {
 			fmt.Fprintln(j.stderr, "sync: -failures:", werr)
 			code = max(code, exitUsage)
 		}
 	}
 	return code
+}
+
+// keepFailures reports whether a run that ended with o leaves the
+// -failures file of the last run in place: it neither checked the whole
+// export nor got Infiniti's answer, so it has no list of failed rows.
+func keepFailures(o syncjob.Outcome) bool {
+	switch o {
+	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked,
+		syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
+		return true
+	}
+	return false
+}
+
+// checkFailuresPath refuses a -failures file that is the export or the
+// password file, which the rename at the end would replace. It returns
+// the exit code of a usage error, or -1.
+func (j *job) checkFailuresPath(f *flags) int {
+	fi, err := os.Stat(f.failures)
+	if err != nil {
+		return -1 // a new file
+	}
+	if fi.IsDir() {
+		return j.fail(exitUsage, "-failures: %s is a folder; name a file, such as %s", f.failures, filepath.Join(f.failures, "failures.csv"))
+	}
+	for _, other := range []struct{ flag, path string }{{"-file", f.file}, {"-password-file", f.pwFile}, {"-library-groups", f.libFile}, {"-system-groups", f.sysFile}, {"-ca-file", f.caFile}} {
+		if other.path == "" || other.path == "-" {
+			continue
+		}
+		if oi, err := os.Stat(other.path); err == nil && os.SameFile(fi, oi) {
+			return j.fail(exitUsage, "-failures %s is the file %s names; give the failed rows a file of their own, such as failures.csv", f.failures, other.flag)
+		}
+	}
+	return -1
 }
 
 // client returns the school's client, or nil and the exit code. Without
@@ -764,20 +810,24 @@ func oneLine(s string, n int) string {
 }
 
 // failuresFile is the -failures file: readable by this account only,
-// since its rows hold student usernames. It keeps the first write error,
-// which close returns.
+// since its rows hold student usernames. It is written to a temporary file
+// in the same folder, which commit renames over the path: a link at the
+// path is replaced, never followed, and a run that fails half-way leaves
+// the last file whole. It keeps the first write error, which commit
+// returns.
 type failuresFile struct {
-	fh     *os.File
-	err    error
-	closed bool
+	fh   *os.File
+	path string
+	err  error
+	done bool
 }
 
 func createFailures(path string) (*failuresFile, error) {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
 	if err != nil {
 		return nil, err
 	}
-	return &failuresFile{fh: fh}, nil
+	return &failuresFile{fh: fh, path: path}, nil
 }
 
 func (f *failuresFile) Write(p []byte) (int, error) {
@@ -789,16 +839,34 @@ func (f *failuresFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// close closes the file once and returns the first error of writing or
-// closing it.
-func (f *failuresFile) close() error {
-	if !f.closed {
-		f.closed = true
-		if err := f.fh.Close(); f.err == nil {
-			f.err = err
-		}
+// commit closes the temporary file and renames it over the path. It
+// returns the first error of writing, closing or renaming; the temporary
+// file is then removed.
+func (f *failuresFile) commit() error {
+	if f.done {
+		return f.err
+	}
+	f.done = true
+	if err := f.fh.Close(); f.err == nil {
+		f.err = err
+	}
+	if f.err == nil {
+		f.err = os.Rename(f.fh.Name(), f.path)
+	}
+	if f.err != nil {
+		os.Remove(f.fh.Name())
 	}
 	return f.err
+}
+
+// abort removes the temporary file, unless commit ran: the file at the
+// path stays as it was.
+func (f *failuresFile) abort() {
+	if !f.done {
+		f.done = true
+		f.fh.Close()
+		os.Remove(f.fh.Name())
+	}
 }
 
 // timedOut says that the run gave up after -timeout d; sent says whether
