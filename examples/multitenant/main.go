@@ -563,7 +563,7 @@ func push(s school, getenv func(string) string, set settings) outcome {
 			o.Note += " (forced past the limit)"
 		}
 	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 &&
-		(s.Encoding == "" || strings.EqualFold(s.Encoding, "utf-8")) && sniff.LooksLikeWindows1252():
+		cli.NormalEncoding(s.Encoding) == "utf-8" && sniff.LooksLikeWindows1252():
 		o.Note = fmt.Sprintf(`not sent: the file is not UTF-8 (%s) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
 			plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"))
 	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.NumErrors() > 0:

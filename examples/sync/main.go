@@ -580,14 +580,20 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	}
 
 	if rep.Plan != nil && !f.dryRun {
-		j.printPlan(f, rep.Plan)
+		j.printPlan(f, rep.Plan, rep.Refusal != nil && rep.Refusal.NoState)
 	}
 	if rep.Refusal != nil {
 		msg := cli.Flags.Message(rep.Refusal)
 		if rep.Outcome == syncjob.OutcomeRefused {
 			return j.fail(code, "%s", msg)
 		}
-		j.say("Going on past the limit (-force): %s", msg)
+		// The refusal's own words say "Nothing was sent": keep what it
+		// found, since this run goes on and sends.
+		msg = strings.TrimPrefix(msg, "refused: ")
+		if i := strings.Index(msg, ". Nothing was sent"); i >= 0 {
+			msg = msg[:i]
+		}
+		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", msg)
 	}
 	switch {
 	case f.dryRun:
@@ -605,7 +611,14 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		j.say("%s", rep.Result.Summary)
 	}
 	if rep.Outcome == syncjob.OutcomeOK {
-		j.say("All %s imported.", plural(rep.RowsSent, "row"))
+		switch {
+		case rep.RowsSent == 0 && f.state != "":
+			j.say("Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials.")
+		case rep.RowsSent == 0:
+			j.say("The export has no rows: an empty file was posted, which checked the credentials.")
+		default:
+			j.say("All %s imported.", plural(rep.RowsSent, "row"))
+		}
 		return code
 	}
 	return j.failedRows(f, rep)
@@ -618,7 +631,7 @@ func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer)
 	if rep.Check == nil {
 		return false
 	}
-	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && strings.EqualFold(encoding, "utf-8") && sniff.LooksLikeWindows1252()
+	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(encoding) == "utf-8" && sniff.LooksLikeWindows1252()
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
 	for _, p := range rep.Check.Problems {
@@ -662,13 +675,15 @@ func firstLine(rep *csvspec.Report, code string) int {
 }
 
 // printPlan prints the plan's counts and, with -plan, the users it
-// changes.
-func (j *job) printPlan(f *flags, p *syncjob.Plan) {
+// changes. lost says that the journal lost a state it had kept.
+func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 	st := p.Stats()
 	switch {
 	case f.state == "":
 		// No journal: every row is sent, as a plain upload.
 		return
+	case st.FirstRun && lost:
+		j.say("No earlier state to compare with, although the journal's run log shows one was kept: every row would be sent (%s, %s), unguarded by the limit.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	case st.FirstRun:
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	default:

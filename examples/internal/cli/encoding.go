@@ -19,13 +19,31 @@ import (
 var Encodings = []string{"utf-8", "windows-1252", "iso-8859-1", "utf-16"}
 
 // CheckEncoding returns an error, listing the names it accepts, unless
-// name is one of Encodings (any case) or empty (utf-8).
+// name is one of Encodings or their usual other names (see NormalEncoding)
+// in any case, or empty (utf-8).
 func CheckEncoding(name string) error {
-	switch strings.ToLower(name) {
-	case "", "utf-8", "windows-1252", "iso-8859-1", "utf-16":
-		return nil
+	if NormalEncoding(name) == "" {
+		return fmt.Errorf("unknown encoding %q; use one of %s", name, strings.Join(Encodings, ", "))
 	}
-	return fmt.Errorf("unknown encoding %q; use one of %s", name, strings.Join(Encodings, ", "))
+	return nil
+}
+
+// NormalEncoding returns the name in Encodings that name means, in any
+// case: "" is utf-8, and utf8, cp1252, windows1252, latin1, latin-1,
+// iso8859-1 and utf16 are other names of the same. It returns "" for a
+// name it does not know.
+func NormalEncoding(name string) string {
+	switch strings.ToLower(name) {
+	case "", "utf-8", "utf8":
+		return "utf-8"
+	case "windows-1252", "windows1252", "cp1252":
+		return "windows-1252"
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1":
+		return "iso-8859-1"
+	case "utf-16", "utf16":
+		return "utf-16"
+	}
+	return ""
 }
 
 // Decode returns a reader of r's text in UTF-8, decoding it from encoding,
@@ -57,10 +75,7 @@ func Decode(r io.Reader, encoding, flagName string) (io.Reader, error) {
 	if err := CheckEncoding(encoding); err != nil {
 		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}
-	enc := strings.ToLower(encoding)
-	if enc == "" {
-		enc = "utf-8"
-	}
+	enc := NormalEncoding(encoding)
 	br := bufio.NewReaderSize(r, LookAhead)
 	head, err := br.Peek(LookAhead)
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -192,3 +192,20 @@ func TestParseComma(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalEncoding(t *testing.T) {
+	tests := map[string]string{
+		"": "utf-8", "UTF8": "utf-8", "utf-8": "utf-8",
+		"cp1252": "windows-1252", "Windows1252": "windows-1252", "windows-1252": "windows-1252",
+		"latin1": "iso-8859-1", "Latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1", "ISO-8859-1": "iso-8859-1",
+		"utf16": "utf-16", "UTF-16": "utf-16",
+		"latin9": "", "ascii": "",
+	}
+	got := make(map[string]string)
+	for name := range tests {
+		got[name] = NormalEncoding(name)
+	}
+	if diff := cmp.Diff(tests, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
