@@ -477,8 +477,10 @@ func (j *job) run(args []string, getenv func(string) string) int {
 }
 
 // keepFailures reports whether a run that ended with o leaves the
-// -failures file of the last run in place: it neither checked the whole
-// export nor got Infiniti's answer, so it has no list of failed rows.
+// -failures file of the last run in place: it found no check errors and
+// got no answer from Infiniti about the rows (a network, password, lock
+// or journal error, a timeout, a refusal), so it has no list of failed
+// rows to give staff.
 func keepFailures(o syncjob.Outcome) bool {
 	switch o {
 	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked,
@@ -488,9 +490,10 @@ func keepFailures(o syncjob.Outcome) bool {
 	return false
 }
 
-// checkFailuresPath refuses a -failures file that is the export or the
-// password file, which the rename at the end would replace. It returns
-// the exit code of a usage error, or -1.
+// checkFailuresPath refuses a -failures path that is a folder, or a file
+// the command reads (the export, the password file, ...), which the
+// rename at the end would replace. It returns the exit code of a usage
+// error, or -1.
 func (j *job) checkFailuresPath(f *flags) int {
 	fi, err := os.Stat(f.failures)
 	if err != nil {
