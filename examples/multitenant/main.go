@@ -53,7 +53,11 @@
 // named from its URL, tenant and import: only what changed is sent, a
 // broken export is refused, and every run is recorded (examples/sync
 // -history -state DIR -url ... shows a school's runs). -plan plans every
-// school and sends nothing. -json prints a machine-readable report.
+// school and sends nothing. -json prints a machine-readable report, in
+// which a school whose entry (or a file it names) is wrong has the outcome
+// "invalid-config", and rows_sent, as the table's SENT, counts the rows
+// Infiniti processed. The same school (url and tenant) listed twice for
+// the same import is an error of both entries.
 //
 // Exit code: the worst of all schools: 0 every row of every school
 // imported (or, with -plan, every plan passed; also after -h), 1 some rows
@@ -162,15 +166,21 @@ var names = func() cli.Names {
 type outcome struct {
 	Name     string             `json:"name"`
 	Import   string             `json:"import"`
-	Outcome  syncjob.Outcome    `json:"outcome,omitempty"` // "" for a school whose entry or setup is wrong
+	Outcome  syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or outcomeInvalidConfig
+	Posted   bool               `json:"posted"`  // whether the rows were posted, answered or not
 	ExitCode int                `json:"exit_code"`
 	Rows     int                `json:"rows"`
-	RowsSent int                `json:"rows_sent"`
+	RowsSent int                `json:"rows_sent"` // rows that reached Infiniti and were answered for
 	Plan     *syncjob.PlanStats `json:"plan,omitempty"`
 	Journal  *syncjob.Health    `json:"journal,omitempty"`
 	Result   *syncjob.RunResult `json:"result,omitempty"`
 	Note     string             `json:"note"`
 }
+
+// outcomeInvalidConfig is the outcome of a school whose entry in the
+// config, or what it names (the export, the password, a group list, a
+// certificate file), is wrong: the school's job did not run.
+const outcomeInvalidConfig syncjob.Outcome = "invalid-config"
 
 // counts returns "created/updated/failed", or "-" without a result.
 func (o outcome) counts() string {
@@ -240,7 +250,7 @@ limit.`)
 	if *state != "" {
 		j, err := syncjob.OpenDir(*state)
 		if err != nil {
-			fmt.Fprintln(stderr, "multitenant: -state:", err)
+			fmt.Fprintln(stderr, "multitenant: -state:", cli.Flags.Message(err))
 			return exitUsage
 		}
 		set.journal = j
@@ -251,7 +261,7 @@ limit.`)
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		if e.err != nil {
-			outcomes[i] = outcome{Name: e.Name, Import: e.Import, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
+			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: outcomeInvalidConfig, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
 		wg.Add(1)
@@ -272,11 +282,7 @@ limit.`)
 	tw := tabwriter.NewWriter(table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCHOOL\tROWS\tSENT\tCREATED/UPDATED/FAILED\tOUTCOME\tEXIT\tNOTE")
 	for _, o := range outcomes {
-		out := string(o.Outcome)
-		if out == "" {
-			out = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\t%s\n", o.Name, o.Rows, o.RowsSent, o.counts(), out, o.ExitCode, o.Note)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\t%s\n", o.Name, o.Rows, o.RowsSent, o.counts(), o.Outcome, o.ExitCode, o.Note)
 		worst = max(worst, o.ExitCode)
 	}
 	tw.Flush()
@@ -303,15 +309,18 @@ func readConfig(path string, journal bool) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Notepad and PowerShell 5 save UTF-8 with a byte order mark.
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%s: %v (want a JSON array of schools: [{\"name\": ..., \"url\": ..., \"user\": ..., \"password_env\": ..., \"file\": ...}])", path, err)
+		return nil, fmt.Errorf("%s: %s", path, configError(b, err))
 	}
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s lists no school", path)
 	}
 	entries := make([]entry, len(raw))
 	seen := make(map[string]int)
+	keys := make(map[syncjob.Key]int) // the first entry of each journal key
 	for i, r := range raw {
 		e := &entries[i]
 		e.err = decodeSchool(r, &e.school, journal)
@@ -323,6 +332,20 @@ func readConfig(path string, journal bool) ([]entry, error) {
 		} else if !dup {
 			seen[e.Name] = i + 1
 		}
+		if e.err == nil {
+			// The same school and import twice would lock each other
+			// out, or post two exports in turn: neither runs.
+			if k, ok := e.key(); ok {
+				if first, dup := keys[k]; dup {
+					e.err = fmt.Errorf("the same school and import as entry %d (%q): %s; list each school once per import", first, entries[first-1].Name, k)
+					if entries[first-1].err == nil {
+						entries[first-1].err = fmt.Errorf("the same school and import as entry %d (%q): %s; list each school once per import", i+1, e.Name, k)
+					}
+				} else {
+					keys[k] = i + 1
+				}
+			}
+		}
 		dir := filepath.Dir(path)
 		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups} {
 			if *p != "" && !filepath.IsAbs(*p) {
@@ -331,6 +354,38 @@ func readConfig(path string, journal bool) ([]entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// wantArray is what the config must look like.
+const wantArray = `the config must be a JSON array of schools: [ {"name": ..., "url": ..., "user": ..., "password_env": ..., "file": ...}, ... ]`
+
+// configError says, for a person, why b, a config that json could not
+// read into an array, is wrong: err is json's error.
+func configError(b []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
+		return fmt.Sprintf("line %d: this is not valid JSON (%s); %s", line, strings.TrimPrefix(se.Error(), "json: "), wantArray)
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		return "the file holds one JSON object; " + wantArray
+	}
+	return wantArray
+}
+
+// key returns the journal key of the entry's school and import, and
+// whether its URL could be read (a URL that cannot is the school's error
+// when it runs).
+func (s school) key() (syncjob.Key, bool) {
+	var opts []client.Option
+	if s.Tenant != "" {
+		opts = append(opts, client.WithTenant(s.Tenant))
+	}
+	c, err := client.New(s.URL, opts...)
+	if err != nil {
+		return syncjob.Key{}, false
+	}
+	return (&syncjob.Job{Client: c, Import: s.imp()}).Key(), true
 }
 
 // fields are the config's field names, for messages.
@@ -350,8 +405,10 @@ func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 		switch {
 		case errors.As(err, &ute) && ute.Field == "":
 			return fmt.Errorf("the entry is a JSON %s; each school is an object with the fields %s", ute.Value, strings.Join(fields, ", "))
+		case errors.As(err, &ute) && (ute.Field == "map" || strings.HasPrefix(ute.Field, "map.")):
+			return fmt.Errorf(`"map" must be an object of column names and the SMS's header names, e.g. {"username": "Student Code"}`)
 		case errors.As(err, &ute):
-			return fmt.Errorf("%q is a JSON %s; it should be a %s", ute.Field, ute.Value, ute.Type)
+			return fmt.Errorf("%q must be a JSON string, in quotes, not a JSON %s", ute.Field, ute.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			return fmt.Errorf("%v; the fields are %s", strings.TrimPrefix(err.Error(), "json: "), strings.Join(fields, ", "))
 		}
@@ -433,7 +490,7 @@ func (s *school) checkImport() error {
 func push(s school, getenv func(string) string, set settings) outcome {
 	o := outcome{Name: s.Name, Import: s.Import}
 	fail := func(code int, err error) outcome {
-		o.ExitCode, o.Note = code, names.Message(err)
+		o.Outcome, o.ExitCode, o.Note = outcomeInvalidConfig, code, names.Message(err)
 		return o
 	}
 	job, err := s.job(getenv, set)
@@ -464,7 +521,12 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		return fail(exitUsage, err)
 	}
 	o.Outcome, o.ExitCode = rep.Outcome, rep.Outcome.ExitCode()
-	o.Rows, o.RowsSent = rep.RowsRead, rep.RowsSent
+	o.Rows, o.Posted = rep.RowsRead, rep.Sent
+	if rep.Sent && (rep.Outcome == syncjob.OutcomeOK || rep.Outcome == syncjob.OutcomeRowsFailed) {
+		// Infiniti processed the rows; a post it refused (401, 403) or
+		// never answered counts none.
+		o.RowsSent = rep.RowsSent
+	}
 	if rep.Plan != nil {
 		st := rep.Plan.Stats()
 		o.Plan = &st
@@ -483,6 +545,8 @@ func push(s school, getenv func(string) string, set settings) outcome {
 	switch {
 	case decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile:
 		o.Note = names.Message(decodeErr)
+	case rep.Outcome == syncjob.OutcomeCancelled:
+		o.Note = fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", set.timeout)
 	case rep.Outcome == syncjob.OutcomeRowsFailed:
 		o.Note = plural(rep.FailureCount, "row") + " failed"
 		if c := rep.Causes(); len(c) > 0 {
@@ -499,7 +563,7 @@ func push(s school, getenv func(string) string, set settings) outcome {
 			o.Note += " (forced past the limit)"
 		}
 	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 &&
-		(s.Encoding == "" || strings.EqualFold(s.Encoding, "utf-8")) && sniff.LooksLikeWindows1252():
+		cli.NormalEncoding(s.Encoding) == "utf-8" && sniff.LooksLikeWindows1252():
 		o.Note = fmt.Sprintf(`not sent: the file is not UTF-8 (%s) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
 			plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"))
 	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.NumErrors() > 0:

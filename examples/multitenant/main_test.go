@@ -101,20 +101,20 @@ func TestMultitenant(t *testing.T) {
 		{
 			name: "one school's failures do not stop the others; exit is the worst",
 			schools: []school{
-				{Name: "Alpha", URL: a.URL, User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_a.csv")},
-				{Name: "Beta", URL: b.URL, User: "import-b", PasswordEnv: "PW_B", File: abs(t, "testdata/school_b.csv")},
-				{Name: "Gamma", URL: b.URL, User: "import-b", PasswordEnv: "PW_WRONG", File: abs(t, "testdata/school_a.csv")},
-				{Name: "Delta", URL: a.URL, User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_bad.csv")},
-				{Name: "Epsilon", URL: a.URL, User: "import-a", PasswordEnv: "PW_UNSET", File: abs(t, "testdata/school_a.csv")},
+				{Name: "Alpha", Tenant: "alpha", URL: a.URL, User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_a.csv")},
+				{Name: "Beta", Tenant: "beta", URL: b.URL, User: "import-b", PasswordEnv: "PW_B", File: abs(t, "testdata/school_b.csv")},
+				{Name: "Gamma", Tenant: "gamma", URL: b.URL, User: "import-b", PasswordEnv: "PW_WRONG", File: abs(t, "testdata/school_a.csv")},
+				{Name: "Delta", Tenant: "delta", URL: a.URL, User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_bad.csv")},
+				{Name: "Epsilon", Tenant: "epsilon", URL: a.URL, User: "import-a", PasswordEnv: "PW_UNSET", File: abs(t, "testdata/school_a.csv")},
 			},
 			args: []string{"-concurrency", "2"},
 			code: 3,
 			rows: []string{
 				"Alpha | 2 | 2 | 0/2/0 | ok | 0 | ok",
 				"Beta | 2 | 2 | 1/0/1 | rows-failed | 1 | 1 row failed; 1 row (line 2): Field (library-group) Library group (Purple) does not exist.",
-				"Gamma | 2 | 2 | - | auth-error | 3 | POST " + b.URL + "/api/import/userGroups: Infiniti refused the credentials",
+				"Gamma | 2 | 0 | - | auth-error | 3 | POST " + b.URL + "/api/import/userGroups?tenantId=gamma: Infiniti refused the credentials",
 				"Delta | 1 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
-				"Epsilon | 0 | 0 | - | - | 2 | the environment variable PW_UNSET (password_env) is empty",
+				"Epsilon | 0 | 0 | - | invalid-config | 2 | the environment variable PW_UNSET (password_env) is empty",
 			},
 		},
 	}
@@ -155,7 +155,8 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 	private := secret("a.txt", "pw-a\n", 0o600)
 	open := secret("open.txt", "pw-a\n", 0o644)
 	good := func(name string) map[string]any {
-		return map[string]any{"name": name, "url": a.URL, "user": "import-a", "password_env": "PW_A", "file": abs(t, "testdata/school_a.csv"), "ca_file": exampletest.CAFile(t, a)}
+		// Each its own tenant: an entry's school and import are listed once.
+		return map[string]any{"name": name, "url": a.URL, "tenant": strings.ReplaceAll(name, " ", "-"), "user": "import-a", "password_env": "PW_A", "file": abs(t, "testdata/school_a.csv"), "ca_file": exampletest.CAFile(t, a)}
 	}
 	with := func(m map[string]any, kv ...any) map[string]any {
 		for i := 0; i < len(kv); i += 2 {
@@ -174,16 +175,18 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("No file"), "file", filepath.Join(dir, "nope.csv")),
 		with(good("Two passwords"), "password_file", private),
 		with(good("No password"), "password_env", nil),
-		with(good("Bad encoding"), "encoding", "latin-1"),
+		with(good("Bad encoding"), "encoding", "latin9"),
 		good("Alpha"),
 		42,
 		with(good("Bad tenant"), "tenant", 7),
+		with(good("Map as text"), "map", "username=Student Code"),
+		with(good("UTF-8 as Windows-1252"), "file", abs(t, "testdata/school_utf8.csv"), "encoding", "windows-1252"),
 		with(good("Password file"), "password_env", nil, "password_file", private),
 		with(good("Open password file"), "password_env", nil, "password_file", open),
 		with(good("Windows-1252"), "file", abs(t, "testdata/school_windows1252.csv"), "encoding", "windows-1252"),
 		with(good("UTF-16"), "file", abs(t, "testdata/school_utf16le.csv"), "encoding", "utf-16"),
 		with(good("UTF-16 unsaid"), "file", abs(t, "testdata/school_utf16le.csv")),
-		with(good("Tenant in URL"), "url", a.URL+"?tenantId=x"),
+		with(good("Tenant in URL"), "url", a.URL+"?tenantId=x", "tenant", nil),
 		with(good("No CA"), "ca_file", nil),
 		with(good("Bad charset"), "auth_charset", "ascii"),
 		with(good("Latin-1"), "url", latin.URL, "user", clienttest.DefaultUsername, "password_env", "PW_LATIN", "auth_charset", "latin1", "ca_file", exampletest.CAFile(t, latin)),
@@ -198,38 +201,40 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		with(good("Bad comma"), "comma", "semicolon"),
 		with(good("Windows-1252 unsaid"), "file", abs(t, "testdata/school_windows1252.csv")),
 	}
-	openRow := "Open password file | 0 | 0 | - | - | 2 | password_file: other accounts may read the password file: " + open + " has permissions 0644"
+	openRow := "Open password file | 0 | 0 | - | invalid-config | 2 | password_file: other accounts may read the password file: " + open + " has permissions 0644"
 	if runtime.GOOS == "windows" {
 		openRow = "Open password file | 2 | 0 | 0/2/0 | ok | 0 | ok"
 	}
 	want := []string{
 		"Alpha | 2 | 2 | 2/0/0 | ok | 0 | ok",
-		`Misspelt | 0 | 0 | - | - | 2 | config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, comma, map, library_groups, system_groups, ca_file, max_removals`,
-		"No user | 0 | 0 | - | - | 2 | config: lacks user",
-		"No file | 0 | 0 | - | - | 2 | open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
-		"Two passwords | 0 | 0 | - | - | 2 | config: has both password_env and password_file; give one of them",
-		"No password | 0 | 0 | - | - | 2 | config: lacks password_env or password_file",
-		`Bad encoding | 0 | 0 | - | - | 2 | config: encoding: unknown encoding "latin-1"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
-		`Alpha | 0 | 0 | - | - | 2 | config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
-		"school 9 | 0 | 0 | - | - | 2 | config: the entry is a JSON number; each school is an object with the fields name, url,",
-		`Bad tenant | 0 | 0 | - | - | 2 | config: "tenant" is a JSON number; it should be a string`,
+		`Misspelt | 0 | 0 | - | invalid-config | 2 | config: unknown field "pasword_env"; the fields are name, url, tenant, user, password_env, password_file, auth_charset, file, encoding, comma, map, library_groups, system_groups, ca_file, max_removals`,
+		"No user | 0 | 0 | - | invalid-config | 2 | config: lacks user",
+		"No file | 0 | 0 | - | invalid-config | 2 | open " + filepath.Join(dir, "nope.csv") + ": no such file or directory",
+		"Two passwords | 0 | 0 | - | invalid-config | 2 | config: has both password_env and password_file; give one of them",
+		"No password | 0 | 0 | - | invalid-config | 2 | config: lacks password_env or password_file",
+		`Bad encoding | 0 | 0 | - | invalid-config | 2 | config: encoding: unknown encoding "latin9"; use one of utf-8, windows-1252, iso-8859-1, utf-16`,
+		`Alpha | 0 | 0 | - | invalid-config | 2 | config: the name "Alpha" is listed twice (schools 1 and 8); give each school its own name`,
+		"school 9 | 0 | 0 | - | invalid-config | 2 | config: the entry is a JSON number; each school is an object with the fields name, url,",
+		`Bad tenant | 0 | 0 | - | invalid-config | 2 | config: "tenant" must be a JSON string, in quotes, not a JSON number`,
+		`Map as text | 0 | 0 | - | invalid-config | 2 | config: "map" must be an object of column names and the SMS's header names, e.g. {"username": "Student Code"}`,
+		`UTF-8 as Windows-1252 | 0 | 0 | - | invalid-file | 2 | this file is UTF-8 already, not windows-1252: line 2 has "ë", which windows-1252 would garble into "Ã«"; leave out the "encoding" field`,
 		"Password file | 2 | 2 | 0/2/0 | ok | 0 | ok",
 		openRow,
 		"Windows-1252 | 2 | 2 | 1/1/0 | ok | 0 | ok",
 		"UTF-16 | 2 | 2 | 0/2/0 | ok | 0 | ok",
 		`UTF-16 unsaid | 0 | 0 | - | invalid-file | 2 | the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; set "encoding": "utf-16" in the school's entry`,
-		`Tenant in URL | 0 | 0 | - | - | 2 | the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
-		"No CA | 2 | 2 | - | transport-error | 3 | POST " + a.URL + "/api/import/userGroups: the server's TLS certificate is not trusted: ",
-		`Bad charset | 0 | 0 | - | - | 2 | config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
+		`Tenant in URL | 0 | 0 | - | invalid-config | 2 | the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
+		"No CA | 2 | 0 | - | transport-error | 3 | POST " + a.URL + "/api/import/userGroups?tenantId=No-CA: the server's TLS certificate is not trusted: ",
+		`Bad charset | 0 | 0 | - | invalid-config | 2 | config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
 		"Latin-1 | 2 | 2 | 2/0/0 | ok | 0 | ok",
-		"Not Latin-1 | 2 | 2 | - | auth-error | 3 | POST " + latin.URL + "/api/import/userGroups: Infiniti refused the credentials",
+		"Not Latin-1 | 2 | 0 | - | auth-error | 3 | POST " + latin.URL + "/api/import/userGroups?tenantId=Not-Latin-1: Infiniti refused the credentials",
 		"Mapped | 2 | 2 | 2/0/0 | ok | 0 | ok",
 		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "user" is not a column of a user-groups file`,
 		`Unknown group | 2 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
-		"No groups file | 0 | 0 | - | - | 2 | system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
+		"No groups file | 0 | 0 | - | invalid-config | 2 | system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
 		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
 		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
-		`Bad comma | 0 | 0 | - | - | 2 | config: comma: "semicolon" is not a separator`,
+		`Bad comma | 0 | 0 | - | invalid-config | 2 | config: comma: "semicolon" is not a separator`,
 		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
 	}
 	var stdout, stderr bytes.Buffer
@@ -278,11 +283,13 @@ func TestMultitenantConfigErrors(t *testing.T) {
 	}{
 		{"no config", nil, "usage: multitenant -config"},
 		{"missing file", []string{"-config", filepath.Join(dir, "nope.json")}, "no such file"},
-		{"not JSON", []string{"-config", write("a.json", "name: x")}, "want a JSON array"},
-		{"an object, not an array", []string{"-config", write("b.json", `{"name":"x"}`)}, "want a JSON array"},
+		{"not JSON", []string{"-config", write("a.json", "[\n{\"name\": x}]")}, "a.json: line 2: this is not valid JSON (invalid character 'x' looking for beginning of value); the config must be a JSON array of schools: [ {"},
+		{"an object, not an array", []string{"-config", write("b.json", ` {"name":"x"}`)}, "b.json: the file holds one JSON object; the config must be a JSON array of schools: [ {"},
+		{"a string, not an array", []string{"-config", write("d.json", `"x"`)}, "d.json: the config must be a JSON array of schools: [ {"},
 		{"empty", []string{"-config", write("c.json", `[]`)}, "lists no school"},
+		{"empty, with a UTF-8 byte order mark", []string{"-config", write("e.json", "\ufeff[]")}, "e.json lists no school"},
 		{"zero concurrency", []string{"-config", "x.json", "-concurrency", "0"}, "usage"},
-		{"stray argument", []string{"-config", "x.json", "now"}, `unexpected arguments ["now"]`},
+		{"stray argument", []string{"-config", "x.json", "now"}, "unexpected argument now: every input is a flag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,6 +299,9 @@ func TestMultitenantConfigErrors(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("stderr lacks %q:\n%s", tt.want, &stderr)
+			}
+			if strings.Contains(stderr.String(), "Go value") || strings.Contains(stderr.String(), "json: cannot") {
+				t.Errorf("stderr holds Go's words:\n%s", &stderr)
 			}
 		})
 	}
@@ -451,11 +461,11 @@ func TestMultitenantJournalUsage(t *testing.T) {
 	if code := run([]string{"-config", cfg}, env(nil), &stdout, &stderr); code != 2 {
 		t.Errorf("max_removals without -state: exit code %d", code)
 	}
-	checkTable(t, stdout.String(), []string{"A | 0 | 0 | - | - | 2 | config: max_removals needs the journal: give -state DIR"})
+	checkTable(t, stdout.String(), []string{"A | 0 | 0 | - | invalid-config | 2 | config: max_removals needs the journal: give -state DIR"})
 	stdout.Reset()
 	bad := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "a.csv", "max_removals": "lots"}})
 	run([]string{"-config", bad, "-state", t.TempDir()}, env(nil), &stdout, &stderr)
-	checkTable(t, stdout.String(), []string{`A | 0 | 0 | - | - | 2 | config: max_removals: the removal limit "lots" is neither a count nor a percentage`})
+	checkTable(t, stdout.String(), []string{`A | 0 | 0 | - | invalid-config | 2 | config: max_removals: the removal limit "lots" is neither a count nor a percentage`})
 }
 
 // TestMultitenantContacts: a school's contacts and another's user groups
@@ -499,13 +509,13 @@ func TestMultitenantContacts(t *testing.T) {
 	checkTable(t, stdout.String(), []string{
 		"North contacts | 4 | 4 | 0/4/0 | ok | 0 | ok: first run, 4 rows",
 		"South groups | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows",
-		`With library groups | 0 | 0 | - | - | 2 | config: library_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
-		`With system groups | 0 | 0 | - | - | 2 | config: system_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
-		`With both | 0 | 0 | - | - | 2 | config: library_groups and system_groups check user groups, which a contacts file does not have: leave them out with "import": "contacts"`,
-		`Mode without contacts | 0 | 0 | - | - | 2 | config: contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`,
-		`Unknown import | 0 | 0 | - | - | 2 | config: import: unknown import "userContacts"; use "user-groups" (the default) or "contacts"`,
-		`Bad mode | 0 | 0 | - | - | 2 | config: contacts_mode: `,
-		"Unpublished mode | 4 | 4 | - | transport-error | 3 | POST " + srv.URL + "/api/import/userContacts/replaceAll?tenantId=south: ",
+		`With library groups | 0 | 0 | - | invalid-config | 2 | config: library_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
+		`With system groups | 0 | 0 | - | invalid-config | 2 | config: system_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
+		`With both | 0 | 0 | - | invalid-config | 2 | config: library_groups and system_groups check user groups, which a contacts file does not have: leave them out with "import": "contacts"`,
+		`Mode without contacts | 0 | 0 | - | invalid-config | 2 | config: contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`,
+		`Unknown import | 0 | 0 | - | invalid-config | 2 | config: import: unknown import "userContacts"; use "user-groups" (the default) or "contacts"`,
+		`Bad mode | 0 | 0 | - | invalid-config | 2 | config: contacts_mode: `,
+		"Unpublished mode | 4 | 0 | - | transport-error | 3 | POST " + srv.URL + "/api/import/userContacts/replaceAll?tenantId=south: ",
 		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "`, // a contacts column, then: is not a column of a user-groups file
 	})
 

@@ -37,6 +37,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -158,9 +159,36 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 	if code := report(stdout, stderr, res, err, sample, ""); code == cli.ExitTransport {
 		return code
 	}
-	fmt.Fprintln(stdout, "\nRow 3 failed on purpose: the fake server has no library group \"Year 9\".")
-	fmt.Fprintln(stdout, "Next: examples/sync posts a real SMS export after a pre-flight check.")
-	return cli.ExitOK
+	var failed []int
+	if res != nil {
+		for _, row := range res.Failures() {
+			failed = append(failed, row.Row)
+		}
+	}
+	verdict, code := demoVerdict(failed)
+	fmt.Fprintln(stdout, "\n"+verdict)
+	if code == cli.ExitOK {
+		fmt.Fprintln(stdout, "Next: examples/sync posts a real SMS export after a pre-flight check.")
+	}
+	return code
+}
+
+// demoVerdict says whether the demo went as planned, from the rows that
+// failed: row 3 alone, which names a group the fake server lacks. It
+// returns the sentence to print and the exit code: 0 as planned, else 1.
+func demoVerdict(failed []int) (string, int) {
+	if slices.Equal(failed, []int{3}) {
+		return "Row 3 failed on purpose: the fake server has no library group \"Year 9\".", cli.ExitOK
+	}
+	what := "no row failed"
+	if len(failed) > 0 {
+		rows := make([]string, len(failed))
+		for i, n := range failed {
+			rows[i] = strconv.Itoa(n)
+		}
+		what = "the rows that failed are " + strings.Join(rows, ", ")
+	}
+	return "Row 3 was meant to fail alone (the fake server has no library group \"Year 9\"), but " + what + ": the demo did not go as planned.", cli.ExitRowsFail
 }
 
 // report prints the outcome of an import and returns its exit code. rows,

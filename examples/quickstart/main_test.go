@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/internal/exampletest"
 )
@@ -149,7 +151,7 @@ func TestQuickstart(t *testing.T) {
 		{name: "unknown charset", args: []string{"-url", school.URL, "-user", "a", "-auth-charset", "ascii"}, env: tlsEnv, code: 2, stderr: `-auth-charset: unknown charset "ascii"`},
 		{name: "plain http to a school", args: []string{"-url", "http://school.example", "-user", "a"}, env: map[string]string{"INFINITI_PASSWORD": "x"}, code: 2, stderr: "use https"},
 		{name: "unknown flag", args: []string{"-password", "x"}, code: 2, stderr: "flag provided but not defined"},
-		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected arguments"},
+		{name: "stray argument", args: []string{"now"}, code: 2, stderr: "unexpected argument now: every input is a flag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +200,25 @@ func TestQuickstartBinary(t *testing.T) {
 	} {
 		if _, code := exampletest.RunBinary(t, bin, []string{"INFINITI_PASSWORD=x"}, tt.args...); code != tt.code {
 			t.Errorf("%q: exit code %d, want %d", tt.args, code, tt.code)
+		}
+	}
+}
+
+// TestDemoVerdict: the demo's last words come from the rows that failed.
+func TestDemoVerdict(t *testing.T) {
+	tests := []struct {
+		failed []int
+		want   string
+		code   int
+	}{
+		{[]int{3}, `Row 3 failed on purpose: the fake server has no library group "Year 9".`, 0},
+		{nil, `Row 3 was meant to fail alone (the fake server has no library group "Year 9"), but no row failed: the demo did not go as planned.`, 1},
+		{[]int{1, 3}, `Row 3 was meant to fail alone (the fake server has no library group "Year 9"), but the rows that failed are 1, 3: the demo did not go as planned.`, 1},
+	}
+	for _, tt := range tests {
+		msg, code := demoVerdict(tt.failed)
+		if diff := cmp.Diff([]any{tt.want, tt.code}, []any{msg, code}); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", tt.failed, diff)
 		}
 	}
 }

@@ -90,6 +90,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -348,6 +349,11 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	j.rep.File = f.file
 
 	// Settings that need no file.
+	if f.failures != "" {
+		if code := j.checkFailuresPath(f); code >= 0 {
+			return code
+		}
+	}
 	if err := cli.CheckEncoding(f.encoding); err != nil {
 		return j.fail(exitUsage, "-encoding: %v", err)
 	}
@@ -398,7 +404,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		}
 		if f.state != "" {
 			if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
-				return j.fail(exitUsage, "-state: %v", err)
+				return j.fail(exitUsage, "-state: %s", cli.Flags.Message(err))
 			}
 		}
 	}
@@ -429,13 +435,14 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	sniff := cli.NewSniffer(export)
 
 	// The failures file gets every failed row as the job finds it; the
-	// report keeps only the first of each kind.
+	// report keeps only the first of each kind. It is written beside the
+	// file and renamed over it at the end.
 	var failures *failuresFile
 	if f.failures != "" {
 		if failures, err = createFailures(f.failures); err != nil {
 			return j.fail(exitUsage, "-failures: %v", err)
 		}
-		defer failures.close()
+		defer failures.abort()
 		sj.Failures = failures
 	}
 
@@ -456,12 +463,54 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	code = j.outcome(f, rep, err, decodeErr, sniff, pwSource)
 	if failures != nil {
-		if werr := failures.close(); werr != nil {
+		if keepFailures(rep.Outcome) {
+			// The run says nothing about the rows: staff keep the
+			// last run's list rather than an empty one.
+			failures.abort()
+			fmt.Fprintf(j.stderr, "sync: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", f.failures, rep.Outcome)
+		} else if werr := failures.commit(); werr != nil {
 			fmt.Fprintln(j.stderr, "sync: -failures:", werr)
 			code = max(code, exitUsage)
 		}
 	}
 	return code
+}
+
+// keepFailures reports whether a run that ended with o leaves the
+// -failures file of the last run in place: it found no check errors and
+// got no answer from Infiniti about the rows (a network, password, lock
+// or journal error, a timeout, a refusal), so it has no list of failed
+// rows to give staff.
+func keepFailures(o syncjob.Outcome) bool {
+	switch o {
+	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked,
+		syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
+		return true
+	}
+	return false
+}
+
+// checkFailuresPath refuses a -failures path that is a folder, or a file
+// the command reads (the export, the password file, ...), which the
+// rename at the end would replace. It returns the exit code of a usage
+// error, or -1.
+func (j *job) checkFailuresPath(f *flags) int {
+	fi, err := os.Stat(f.failures)
+	if err != nil {
+		return -1 // a new file
+	}
+	if fi.IsDir() {
+		return j.fail(exitUsage, "-failures: %s is a folder; name a file, such as %s", f.failures, filepath.Join(f.failures, "failures.csv"))
+	}
+	for _, other := range []struct{ flag, path string }{{"-file", f.file}, {"-password-file", f.pwFile}, {"-library-groups", f.libFile}, {"-system-groups", f.sysFile}, {"-ca-file", f.caFile}} {
+		if other.path == "" || other.path == "-" {
+			continue
+		}
+		if oi, err := os.Stat(other.path); err == nil && os.SameFile(fi, oi) {
+			return j.fail(exitUsage, "-failures %s is the file %s names; give the failed rows a file of their own, such as failures.csv", f.failures, other.flag)
+		}
+	}
+	return -1
 }
 
 // client returns the school's client, or nil and the exit code. Without
@@ -530,18 +579,24 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
 		return j.fail(code, "%s", cli.Flags.Message(err))
 	case syncjob.OutcomeCancelled:
-		return j.fail(code, "%s; raise -timeout if the file is large", cli.Flags.Message(err))
+		return j.fail(code, "%s", timedOut(f.timeout, rep.Sent))
 	}
 
 	if rep.Plan != nil && !f.dryRun {
-		j.printPlan(f, rep.Plan)
+		j.printPlan(f, rep.Plan, rep.Refusal != nil && rep.Refusal.NoState)
 	}
 	if rep.Refusal != nil {
 		msg := cli.Flags.Message(rep.Refusal)
 		if rep.Outcome == syncjob.OutcomeRefused {
 			return j.fail(code, "%s", msg)
 		}
-		j.say("Going on past the limit (-force): %s", msg)
+		// The refusal's own words say "Nothing was sent": keep what it
+		// found, since this run goes on and sends.
+		msg = strings.TrimPrefix(msg, "refused: ")
+		if i := strings.Index(msg, ". Nothing was sent"); i >= 0 {
+			msg = msg[:i]
+		}
+		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", msg)
 	}
 	switch {
 	case f.dryRun:
@@ -559,7 +614,14 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		j.say("%s", rep.Result.Summary)
 	}
 	if rep.Outcome == syncjob.OutcomeOK {
-		j.say("All %s imported.", plural(rep.RowsSent, "row"))
+		switch {
+		case rep.RowsSent == 0 && f.state != "":
+			j.say("Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials.")
+		case rep.RowsSent == 0:
+			j.say("The export has no rows: an empty file was posted, which checked the credentials.")
+		default:
+			j.say("All %s imported.", plural(rep.RowsSent, "row"))
+		}
 		return code
 	}
 	return j.failedRows(f, rep)
@@ -572,7 +634,7 @@ func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer)
 	if rep.Check == nil {
 		return false
 	}
-	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && strings.EqualFold(encoding, "utf-8") && sniff.LooksLikeWindows1252()
+	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(encoding) == "utf-8" && sniff.LooksLikeWindows1252()
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
 	for _, p := range rep.Check.Problems {
@@ -616,13 +678,15 @@ func firstLine(rep *csvspec.Report, code string) int {
 }
 
 // printPlan prints the plan's counts and, with -plan, the users it
-// changes.
-func (j *job) printPlan(f *flags, p *syncjob.Plan) {
+// changes. lost says that the journal lost a state it had kept.
+func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 	st := p.Stats()
 	switch {
 	case f.state == "":
 		// No journal: every row is sent, as a plain upload.
 		return
+	case st.FirstRun && lost:
+		j.say("No earlier state to compare with, although the journal's run log shows one was kept: every row would be sent (%s, %s), unguarded by the limit.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	case st.FirstRun:
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	default:
@@ -764,20 +828,24 @@ func oneLine(s string, n int) string {
 }
 
 // failuresFile is the -failures file: readable by this account only,
-// since its rows hold student usernames. It keeps the first write error,
-// which close returns.
+// since its rows hold student usernames. It is written to a temporary file
+// in the same folder, which commit renames over the path: a link at the
+// path is replaced, never followed, and a run that fails half-way leaves
+// the last file whole. It keeps the first write error, which commit
+// returns.
 type failuresFile struct {
-	fh     *os.File
-	err    error
-	closed bool
+	fh   *os.File
+	path string
+	err  error
+	done bool
 }
 
 func createFailures(path string) (*failuresFile, error) {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
 	if err != nil {
 		return nil, err
 	}
-	return &failuresFile{fh: fh}, nil
+	return &failuresFile{fh: fh, path: path}, nil
 }
 
 func (f *failuresFile) Write(p []byte) (int, error) {
@@ -789,16 +857,44 @@ func (f *failuresFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// close closes the file once and returns the first error of writing or
-// closing it.
-func (f *failuresFile) close() error {
-	if !f.closed {
-		f.closed = true
-		if err := f.fh.Close(); f.err == nil {
-			f.err = err
-		}
+// commit closes the temporary file and renames it over the path. It
+// returns the first error of writing, closing or renaming; the temporary
+// file is then removed.
+func (f *failuresFile) commit() error {
+	if f.done {
+		return f.err
+	}
+	f.done = true
+	if err := f.fh.Close(); f.err == nil {
+		f.err = err
+	}
+	if f.err == nil {
+		f.err = os.Rename(f.fh.Name(), f.path)
+	}
+	if f.err != nil {
+		os.Remove(f.fh.Name())
 	}
 	return f.err
+}
+
+// abort removes the temporary file, unless commit ran: the file at the
+// path stays as it was.
+func (f *failuresFile) abort() {
+	if !f.done {
+		f.done = true
+		f.fh.Close()
+		os.Remove(f.fh.Name())
+	}
+}
+
+// timedOut says that the run gave up after -timeout d; sent says whether
+// the file was being posted (Infiniti may then have imported it).
+func timedOut(d time.Duration, sent bool) string {
+	msg := fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", d)
+	if sent {
+		msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
+	}
+	return msg
 }
 
 // sentence returns s ending with a full stop.
@@ -874,7 +970,7 @@ func transportHint(err error, pwSource string, f *flags) string {
 	case errors.Is(err, client.ErrNotFound):
 		return "; check -url"
 	case errors.Is(err, context.DeadlineExceeded):
-		return "; raise -timeout if the file is large"
+		return "; raise -timeout if the file is large or Infiniti is slow to answer"
 	}
 	return ""
 }

@@ -64,7 +64,7 @@ func TestSyncState(t *testing.T) {
 			name:   "an unchanged rerun posts an empty file",
 			args:   append([]string{"-file", full}, post...),
 			code:   0,
-			stdout: []string{"Plan (incremental): 6 users in the export, 0 new, 0 changed, 6 unchanged, 0 gone from the export; 0 memberships added, 0 removed; 0 users would lose something; 0 rows to send.", "All 0 rows imported."},
+			stdout: []string{"Plan (incremental): 6 users in the export, 0 new, 0 changed, 6 unchanged, 0 gone from the export; 0 memberships added, 0 removed; 0 users would lose something; 0 rows to send.", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
 			posted: ptr(header),
 		},
 		{
@@ -102,7 +102,7 @@ func TestSyncState(t *testing.T) {
 			name:   "-force goes past the limit",
 			args:   append([]string{"-file", half, "-max-removals", "0", "-force"}, post...),
 			code:   0,
-			stdout: []string{"Going on past the limit (-force): refused: 3 of the 7 users", "All 0 rows imported."},
+			stdout: []string{"-force: going past the safety limit, which would have refused this run: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing a membership), more than the limit of 0 (at most 0 users). The journal records that it was forced.\n", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
 			posted: ptr(header),
 		},
 		{
@@ -134,6 +134,9 @@ func TestSyncState(t *testing.T) {
 				if !strings.Contains(stdout.String(), want) {
 					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
 				}
+			}
+			if st.code == 4 && strings.Contains(stdout.String(), "First run") {
+				t.Errorf("a refused run is called a first run:\n%s", &stdout)
 			}
 			for _, want := range st.stderr {
 				if !strings.Contains(stderr.String(), want) {
@@ -257,5 +260,53 @@ func TestSyncJournalUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%q: exit code %d, want 2; stderr lacks %q:\n%s", tt.args, code, tt.want, &stderr)
 		}
+	}
+}
+
+// TestSyncLostState: a run whose journal lost its state is refused, and
+// is not announced as a first run.
+func TestSyncLostState(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Staff"))
+	defer srv.Close()
+	state := t.TempDir()
+	args := []string{"-file", "testdata/canonical.csv", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", state}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	tests := []struct {
+		name      string
+		loseState bool
+		code      int
+		stdout    string
+		notStdout string
+	}{
+		{name: "first run", code: 0, stdout: "First run for this school: no earlier state to compare with, so every row is sent (2 users, 2 rows) and no limit applies.\n"},
+		{
+			name: "the state is lost", loseState: true, code: 4,
+			stdout:    "No earlier state to compare with, although the journal's run log shows one was kept: every row would be sent (2 users, 2 rows), unguarded by the limit.\n",
+			notStdout: "First run",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.loseState {
+				states, err := filepath.Glob(filepath.Join(state, "*", "state.csv"))
+				if err != nil || len(states) != 1 {
+					t.Fatalf("the journal's state files: %q %v", states, err)
+				}
+				if err := os.Remove(states[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(args, pw, nil, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, tt.code, &stdout, &stderr)
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, &stdout)
+			}
+			if tt.notStdout != "" && strings.Contains(stdout.String(), tt.notStdout) {
+				t.Errorf("stdout holds %q:\n%s", tt.notStdout, &stdout)
+			}
+		})
 	}
 }

@@ -15,7 +15,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // The exit codes of the example programs. A scheduler alerts on them; a
@@ -30,10 +33,23 @@ const (
 
 // ParseFlags parses args with fs and returns the exit code to stop with,
 // or -1 to go on: 0 after -h or -help (the usage went to fs's output), 2
-// for a flag error (already reported by fs), 2 for stray arguments (report
-// them with the returned error).
+// for a flag error (already reported on fs's output, in words for a
+// person: a bad -timeout says to give a duration such as 45m), 2 for stray
+// arguments (report them with the returned error, which names them in
+// plain words).
 func ParseFlags(fs *flag.FlagSet, args []string) (int, error) {
+	// The flag package reports a bad value as "parse error": catch its
+	// output and say what a value looks like.
+	out := fs.Output()
+	var buf strings.Builder
+	fs.SetOutput(&buf)
 	err := fs.Parse(args)
+	fs.SetOutput(out)
+	text := badValue.ReplaceAllStringFunc(buf.String(), func(m string) string {
+		sub := badValue.FindStringSubmatch(m)
+		return fmt.Sprintf("invalid value %s for -%s: %s", sub[1], sub[2], valueHint(fs.Lookup(sub[2])))
+	})
+	io.WriteString(out, text)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK, nil
@@ -45,10 +61,46 @@ func ParseFlags(fs *flag.FlagSet, args []string) (int, error) {
 	return -1, nil
 }
 
+// badValue matches the flag package's report of a value it cannot parse.
+var badValue = regexp.MustCompile(`invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-([A-Za-z0-9-]+): (?:parse error|value out of range)`)
+
+// valueHint says what a value of fl looks like.
+func valueHint(fl *flag.Flag) string {
+	if fl != nil {
+		if g, ok := fl.Value.(flag.Getter); ok {
+			switch g.Get().(type) {
+			case time.Duration:
+				return "give a duration such as 45m or 2h (a number and a unit: s, m or h)"
+			case int, int64, uint, uint64:
+				return "give a whole number, such as 4"
+			case bool:
+				return "give the flag alone, such as -" + fl.Name + ", or -" + fl.Name + "=false"
+			}
+		}
+	}
+	return "this value cannot be read"
+}
+
 type errStray []string
 
 func (e errStray) Error() string {
-	return fmt.Sprintf("unexpected arguments %q; every input is a flag (put a value with spaces in quotes)", []string(e))
+	msg := fmt.Sprintf("unexpected argument %s: every input is a flag, given as -name value (put a value with spaces in quotes)", quoteWord(e[0]))
+	if len(e) > 1 {
+		words := make([]string, len(e)-1)
+		for i, w := range e[1:] {
+			words[i] = quoteWord(w)
+		}
+		msg += fmt.Sprintf("; what follows it was not read: %s", strings.Join(words, " "))
+	}
+	return msg
+}
+
+// quoteWord returns w as typed, in single quotes if it holds a space.
+func quoteWord(w string) string {
+	if w == "" || strings.ContainsAny(w, " \t") {
+		return "'" + w + "'"
+	}
+	return w
 }
 
 // SetUsage makes fs print, for -h and after a flag error, head (what the

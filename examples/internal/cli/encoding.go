@@ -19,13 +19,31 @@ import (
 var Encodings = []string{"utf-8", "windows-1252", "iso-8859-1", "utf-16"}
 
 // CheckEncoding returns an error, listing the names it accepts, unless
-// name is one of Encodings (any case) or empty (utf-8).
+// name is one of Encodings or their usual other names (see NormalEncoding)
+// in any case, or empty (utf-8).
 func CheckEncoding(name string) error {
-	switch strings.ToLower(name) {
-	case "", "utf-8", "windows-1252", "iso-8859-1", "utf-16":
-		return nil
+	if NormalEncoding(name) == "" {
+		return fmt.Errorf("unknown encoding %q; use one of %s", name, strings.Join(Encodings, ", "))
 	}
-	return fmt.Errorf("unknown encoding %q; use one of %s", name, strings.Join(Encodings, ", "))
+	return nil
+}
+
+// NormalEncoding returns the name in Encodings that name means, in any
+// case: "" is utf-8, and utf8, cp1252, windows1252, latin1, latin-1,
+// iso8859-1 and utf16 are other names of the same. It returns "" for a
+// name it does not know.
+func NormalEncoding(name string) string {
+	switch strings.ToLower(name) {
+	case "", "utf-8", "utf8":
+		return "utf-8"
+	case "windows-1252", "windows1252", "cp1252":
+		return "windows-1252"
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1":
+		return "iso-8859-1"
+	case "utf-16", "utf16":
+		return "utf-16"
+	}
+	return ""
 }
 
 // Decode returns a reader of r's text in UTF-8, decoding it from encoding,
@@ -36,7 +54,19 @@ func CheckEncoding(name string) error {
 //
 // Decode reads the first bytes of r to check them against encoding: a byte
 // order mark of another encoding is an error that says which setting
-// reads the file, and so is a utf-16 file without one. The reader it
+// reads the file, and so is a utf-16 file without one.
+//
+// A file that is UTF-8 already, read as windows-1252 or iso-8859-1, would
+// have every accented letter garbled ("Bléu" read as "BlÃ©u"), so Decode
+// refuses it: it looks ahead at most the first 64 KiB (LookAhead), and
+// when those bytes are valid UTF-8 and hold a multi-byte sequence it
+// returns an error that says to leave out flagName. When the first 64 KiB
+// are plain ASCII, the rest is watched as it streams, keeping nothing but
+// an incomplete sequence: the reader then fails at the end of the file if
+// all of it was UTF-8 with a multi-byte sequence. Bytes that are not
+// UTF-8 end the watch at once: such a file is decoded as asked.
+//
+// The reader it
 // returns fails, naming the line, at a byte sequence that is not valid in
 // encoding, instead of letting it become U+FFFD: nothing is guessed.
 // Decode returns an error for an unknown encoding, for a mismatched byte
@@ -45,12 +75,9 @@ func Decode(r io.Reader, encoding, flagName string) (io.Reader, error) {
 	if err := CheckEncoding(encoding); err != nil {
 		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}
-	enc := strings.ToLower(encoding)
-	if enc == "" {
-		enc = "utf-8"
-	}
-	br := bufio.NewReader(r)
-	head, err := br.Peek(4)
+	enc := NormalEncoding(encoding)
+	br := bufio.NewReaderSize(r, LookAhead)
+	head, err := br.Peek(LookAhead)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
@@ -69,16 +96,114 @@ func Decode(r io.Reader, encoding, flagName string) (io.Reader, error) {
 	switch enc {
 	case "utf-8":
 		return br, nil
-	case "windows-1252":
-		dec = charmap.Windows1252.NewDecoder().Reader(br)
-	case "iso-8859-1":
-		dec = charmap.ISO8859_1.NewDecoder().Reader(br)
+	case "windows-1252", "iso-8859-1":
+		cm := charmap.Windows1252
+		if enc == "iso-8859-1" {
+			cm = charmap.ISO8859_1
+		}
+		var src io.Reader = br
+		g := &utf8Guard{enc: enc, cm: cm, flagName: flagName, line: 1}
+		g.watch(head)
+		switch {
+		case g.invalid:
+			// Not UTF-8: decode it as asked.
+		case g.first != 0:
+			return nil, g.refusal()
+		default:
+			// ASCII so far: watch the rest as it streams.
+			src = &utf8Guard{r: br, enc: enc, cm: cm, flagName: flagName, line: 1}
+		}
+		dec = cm.NewDecoder().Reader(src)
 	case "utf-16":
 		// ExpectBOM: the byte order mark sets the byte order and is
 		// removed.
 		dec = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Reader(br)
 	}
 	return &strictReader{r: dec, enc: enc, flagName: flagName, line: 1}, nil
+}
+
+// LookAhead is how many bytes of a file Decode reads ahead, at most, to
+// check them against the encoding it was given.
+const LookAhead = 64 << 10
+
+// utf8Guard passes r's bytes through while it watches whether they are
+// UTF-8 with a multi-byte sequence, which a file read as a single-byte
+// encoding (enc, decoded by cm) must not be: at the end of r it then
+// fails instead of ending.
+type utf8Guard struct {
+	r        io.Reader
+	enc      string
+	cm       *charmap.Charmap
+	flagName string
+	line     int               // the line of the next byte watched
+	carry    [utf8.UTFMax]byte // an incomplete sequence at the end of the last read
+	nc       int
+	invalid  bool // bytes that are not UTF-8 were seen: the watch is over
+	first    rune // the first multi-byte character seen, 0 for none
+	line1    int  // its line
+}
+
+func (g *utf8Guard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if !g.invalid {
+		g.watch(p[:n])
+		if errors.Is(err, io.EOF) && !g.invalid && g.nc == 0 && g.first != 0 {
+			return n, g.refusal()
+		}
+	}
+	return n, err
+}
+
+// watch looks at b, the bytes that follow those watched so far.
+func (g *utf8Guard) watch(b []byte) {
+	for len(b) > 0 && !g.invalid {
+		if g.nc > 0 {
+			// Complete the carried sequence, a byte at a time.
+			g.carry[g.nc] = b[0]
+			g.nc++
+			b = b[1:]
+			if !utf8.FullRune(g.carry[:g.nc]) {
+				continue
+			}
+			r, size := utf8.DecodeRune(g.carry[:g.nc])
+			g.invalid = r == utf8.RuneError && size == 1
+			g.saw(r)
+			g.nc = 0
+			continue
+		}
+		i := 0
+		for i < len(b) && b[i] < utf8.RuneSelf {
+			i++
+		}
+		g.line += bytes.Count(b[:i], newline)
+		if b = b[i:]; len(b) == 0 {
+			return
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			if !utf8.FullRune(b) {
+				g.nc = copy(g.carry[:], b)
+				return
+			}
+			g.invalid = true
+			return
+		}
+		g.saw(r)
+		b = b[size:]
+	}
+}
+
+// saw notes r, a multi-byte character.
+func (g *utf8Guard) saw(r rune) {
+	if g.first == 0 && !g.invalid {
+		g.first, g.line1 = r, g.line
+	}
+}
+
+// refusal is the error for a file that is UTF-8 already.
+func (g *utf8Guard) refusal() error {
+	garbled, _ := g.cm.NewDecoder().String(string(g.first))
+	return fmt.Errorf("this file is UTF-8 already, not %s: line %d has %q, which %s would garble into %q; leave out %s", g.enc, g.line1, string(g.first), g.enc, garbled, g.flagName)
 }
 
 // bom names the byte order mark b starts with: "UTF-8", "UTF-16 LE",

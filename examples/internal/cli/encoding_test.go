@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -35,6 +36,8 @@ func utf16(s string, little bool) []byte {
 
 func TestDecode(t *testing.T) {
 	const text = "username,library-group\r\nzoë,Blue\r\n"
+	// ascii is the whole look-ahead and more, in lines of 8 bytes.
+	ascii := strings.Repeat("1234567\n", LookAhead/8+100)
 	tests := []struct {
 		name     string
 		encoding string
@@ -59,6 +62,18 @@ func TestDecode(t *testing.T) {
 		{name: "utf-32", encoding: "utf-16", in: []byte{0xFF, 0xFE, 0, 0, 'a', 0, 0, 0}, wantErr: "UTF-32 LE byte order mark: it is UTF-32 text, which this program cannot read"},
 		{name: "utf-32 BE", encoding: "", in: []byte{0, 0, 0xFE, 0xFF}, wantErr: "UTF-32 BE byte order mark"},
 		{name: "utf-8 read as windows-1252", encoding: "windows-1252", in: []byte("\ufeff" + text), wantErr: "it is UTF-8 already, not windows-1252; leave out -encoding"},
+		{
+			name: "utf-8 without BOM read as windows-1252", encoding: "windows-1252", in: []byte(text),
+			wantErr: `this file is UTF-8 already, not windows-1252: line 2 has "ë", which windows-1252 would garble into "Ã«"; leave out -encoding`,
+		},
+		{name: "utf-8 without BOM read as iso-8859-1", encoding: "ISO-8859-1", in: []byte("a\nb\nBl\u00e9u\n"), wantErr: `this file is UTF-8 already, not iso-8859-1: line 3 has "é"`},
+		{
+			name: "utf-8 past the look-ahead read as windows-1252", encoding: "windows-1252", in: []byte(ascii + "Bl\u00e9u\n"),
+			wantErr: fmt.Sprintf(`this file is UTF-8 already, not windows-1252: line %d has "é"`, LookAhead/8+101),
+		},
+		{name: "windows-1252 past the look-ahead", encoding: "windows-1252", in: []byte(ascii + "Bl\xe9u\n"), want: ascii + "Bléu\n"},
+		{name: "windows-1252 with a pair of bytes that reads as UTF-8", encoding: "windows-1252", in: []byte("\xc3\xa9 zo\xeb\n"), want: "Ã© zoë\n"},
+		{name: "windows-1252 of ASCII alone", encoding: "windows-1252", in: []byte(ascii), want: ascii},
 		{name: "utf-16 without BOM", encoding: "utf-16", in: []byte("a\x00b\x00"), wantErr: "this file has none"},
 		{name: "undefined windows-1252 byte", encoding: "windows-1252", in: []byte("a\nb\nc\x81\n"), wantErr: "line 3 holds bytes that are not valid windows-1252"},
 		{name: "unpaired surrogate", encoding: "utf-16", in: append(utf16("a\n", true), 0x00, 0xD8, 'b', 0), wantErr: "line 2 holds bytes that are not valid utf-16"},
@@ -175,5 +190,22 @@ func TestParseComma(t *testing.T) {
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("ParseComma(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+func TestNormalEncoding(t *testing.T) {
+	tests := map[string]string{
+		"": "utf-8", "UTF8": "utf-8", "utf-8": "utf-8",
+		"cp1252": "windows-1252", "Windows1252": "windows-1252", "windows-1252": "windows-1252",
+		"latin1": "iso-8859-1", "Latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1", "ISO-8859-1": "iso-8859-1",
+		"utf16": "utf-16", "UTF-16": "utf-16",
+		"latin9": "", "ascii": "",
+	}
+	got := make(map[string]string)
+	for name := range tests {
+		got[name] = NormalEncoding(name)
+	}
+	if diff := cmp.Diff(tests, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/internal/exampletest"
+)
+
+// TestSyncFailuresFileReplaced: the -failures file is replaced by a run
+// that checked the export or got Infiniti's answer, and left as it was by
+// one that did neither; a link at its path is replaced, not followed; a
+// -failures file that is another input is refused.
+func TestSyncFailuresFileReplaced(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	ca := exampletest.CAFile(t, srv)
+	const header = "line,row,username,library-group,system-group,code,field,message\n"
+	const previous = header + "3,2,jsmith,Gold,Students,,library-group,Library group (Gold) does not exist.\n"
+	const secret = "do not touch\n"
+	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
+	tests := []struct {
+		name string
+		args []string // after -failures FILE; "EXPORT" is a copy of canonical.csv, "TARGET" a file a link points at
+		env  map[string]string
+		link bool // FILE is a link to TARGET
+		code int
+		// want is FILE's content afterwards ("" for "as it was before"),
+		// wantStderr a line of stderr.
+		want, wantStderr string
+	}{
+		{
+			name: "an import replaces the file", args: []string{"-file", "EXPORT", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			env: pw, code: 0, want: header,
+		},
+		{
+			name: "a check replaces the file", args: []string{"-file", "testdata/bad.csv", "-dry-run", "-library-groups", "testdata/library_groups.txt"},
+			code: 2, want: header + `3,,,Blue,Students,missing-username,username,"the username is empty; every row needs the username of an existing Infiniti user, or remove the row"
+4,,mjones,blue,Students,unknown-library-group,library-group,"library group ""blue"" is not defined in Infiniti; did you mean ""Blue""? Group names must match exactly"
+`,
+		},
+		{
+			name: "a wrong password leaves it", args: []string{"-file", "EXPORT", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			env: map[string]string{"INFINITI_PASSWORD": "wrong"}, code: 3, want: previous,
+			wantStderr: "sync: -failures: FILE is left as the last run wrote it, since this run (auth-error) got no answer from Infiniti about its rows",
+		},
+		{
+			name: "an untrusted certificate leaves it", args: []string{"-file", "EXPORT", "-url", srv.URL, "-user", clienttest.DefaultUsername},
+			env: pw, code: 3, want: previous,
+			wantStderr: "sync: -failures: FILE is left as the last run wrote it, since this run (transport-error) got no answer from Infiniti about its rows",
+		},
+		{
+			name: "a link is replaced, not followed", args: []string{"-file", "EXPORT", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			env: pw, link: true, code: 0, want: header,
+		},
+		{
+			name: "the export", args: []string{"-file", "FILE", "-dry-run"},
+			code: 2, want: previous,
+			wantStderr: "sync: -failures FILE is the file -file names; give the failed rows a file of their own, such as failures.csv",
+		},
+		{
+			name: "the password file", args: []string{"-file", "EXPORT", "-password-file", "FILE", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			code: 2, want: previous,
+			wantStderr: "sync: -failures FILE is the file -password-file names; give the failed rows a file of their own, such as failures.csv",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.link && runtime.GOOS == "windows" {
+				t.Skip("symbolic links need privileges on Windows")
+			}
+			dir := t.TempDir()
+			file := filepath.Join(dir, "failures.csv")
+			export := filepath.Join(dir, "export.csv")
+			target := filepath.Join(dir, "state.csv")
+			write(t, export, mustRead(t, "testdata/canonical.csv"))
+			write(t, target, secret)
+			if tt.link {
+				if err := os.Symlink(target, file); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				write(t, file, previous)
+			}
+			args := []string{"-failures", file}
+			for _, a := range tt.args {
+				args = append(args, strings.NewReplacer("FILE", file, "EXPORT", export, "TARGET", target).Replace(a))
+			}
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			code := run(args, env(tt.env), nil, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, tt.code, &stdout, &stderr)
+			}
+			if wantLine := strings.ReplaceAll(tt.wantStderr, "FILE", file); wantLine != "" && !strings.Contains(stderr.String(), wantLine+"\n") {
+				t.Errorf("stderr lacks %q:\n%s", wantLine, &stderr)
+			}
+			if tt.wantStderr == "" && strings.Contains(stderr.String(), "-failures") {
+				t.Errorf("stderr speaks of -failures:\n%s", &stderr)
+			}
+			if diff := cmp.Diff(tt.want, mustRead(t, file)); diff != "" {
+				t.Errorf("the failures file (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(secret, mustRead(t, target)); diff != "" {
+				t.Errorf("the file a link pointed at (-want +got):\n%s", diff)
+			}
+			if fi, err := os.Lstat(file); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("the failures file is not a regular file: %v %v", fi.Mode(), err)
+			}
+			if tt.code == 2 && len(srv.Requests()) != before {
+				t.Errorf("a request was made")
+			}
+			// No temporary file is left behind.
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if diff := cmp.Diff([]string{"export.csv", "failures.csv", "state.csv"}, names); diff != "" {
+				t.Errorf("the folder (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
