@@ -34,6 +34,8 @@ var Flags = Names{
 	"leave out":       "leave out -comma",
 	"force":           "-force",
 	"full and force":  "-full -force",
+	"to contacts":     "run again with -import contacts",
+	"to user groups":  "run again with -import user-groups (the default)",
 	"limit":           "-max-removals",
 	"encoding":        "-encoding",
 	"set encoding":    "run again with -encoding %s",
@@ -56,6 +58,8 @@ var ConfigFields = Names{
 	"leave out":       `leave out the "comma" field`,
 	"force":           "examples/sync -force and the same -state",
 	"full and force":  "examples/sync -full -force and the same -state",
+	"to contacts":     `set "import": "contacts" in the school's entry`,
+	"to user groups":  `set "import": "user-groups" in the school's entry, or leave it out`,
 	"limit":           `the school's "max_removals"`,
 	"encoding":        `the "encoding" field`,
 	"set encoding":    `set "encoding": "%s" in the school's entry`,
@@ -95,6 +99,9 @@ var phrases = []struct{ old, new string }{
 	{"leave out -encoding", "leave out {encoding}"},
 	{"try another -encoding", "try another {encoding}"},
 	{"-encoding utf-16 reads", "{encoding} utf-16 reads"},
+	// csvspec's header error for a file of the other import.
+	{"post it to the contacts import", "{to contacts}"},
+	{"post it to the user-groups import", "{to user groups}"},
 	// syncjob's refusals.
 	{"run once with force or raise the limit", "run once with {force}, or raise {limit}"},
 	{"run once with full and force", "run once with {full and force}"},

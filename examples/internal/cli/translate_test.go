@@ -272,6 +272,12 @@ func TestText(t *testing.T) {
 			},
 		},
 		{
+			name:   "a contacts file for user groups",
+			msgs:   checkMessages(t, "username,type,role,primary,addressee,contact,sms,scenarios\na,email,patron,True,A,a@example.com,,ANY\n"),
+			flags:  []string{`the header is a contacts file's (username,type,role,…), not a user-groups file's; run again with -import contacts`},
+			config: []string{`the header is a contacts file's (username,type,role,…), not a user-groups file's; set "import": "contacts" in the school's entry`},
+		},
+		{
 			name:   "a missing column",
 			msgs:   checkMessages(t, "username,library-group\na,b\n"),
 			flags:  []string{`the header has no "system-group" column; add it (Infiniti requires username, library-group and system-group, even when empty), or name the file's own column for it with -map`},
