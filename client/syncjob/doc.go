@@ -157,8 +157,11 @@
 // export's name and SHA-256, rows read, check errors and warnings, the
 // plan's counts, rows and bytes sent, the HTTP status, Infiniti's counts,
 // the failed rows (with at most 20 usernames: they are student ids, and
-// the log is kept for years), the outcome, the error and the SDK version.
-// Job.History reads the log back, with the school's Health: when the last
+// the log is kept for years), the outcome, the error and the SDK version;
+// a run that keeps a state also records the state's SHA-256 and number of
+// users, and the next run refuses to plan against a state that does not
+// match them (edited, cut short or swapped by hand): the limits could not
+// guard it. Job.History reads the log back, with the school's Health: when the last
 // run succeeded, and how many runs failed or were refused since.
 //
 // # Memory
