@@ -573,7 +573,11 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 			return j.fail(code, "%s is not UTF-8 (%s, the first on line %d) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.",
 				j.rep.File, plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"), firstLine(rep.Check, csvspec.CodeInvalidUTF8))
 		case rep.Check != nil && rep.Check.NumErrors() > 0:
-			return j.fail(code, "the file has %s (listed above); fix them and run again. Nothing was sent.", plural(rep.Check.NumErrors(), "error"))
+			them := "them"
+			if rep.Check.NumErrors() == 1 {
+				them = "it"
+			}
+			return j.fail(code, "the file has %s (listed above); fix %s and run again. Nothing was sent.", plural(rep.Check.NumErrors(), "error"), them)
 		}
 		return j.fail(code, "%s Nothing was sent.", sentence(cli.Flags.Message(err)))
 	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:

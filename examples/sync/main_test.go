@@ -388,7 +388,7 @@ func TestSyncDialects(t *testing.T) {
 			code: 2,
 			stderr: []string{
 				`testdata/semicolon.csv: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); run again with -comma ';' (the file is posted rewritten with commas, the only separator Infiniti reads) [wrong-separator]`,
-				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+				"sync: the file has 1 error (listed above); fix it and run again. Nothing was sent.",
 			},
 		},
 		{
@@ -405,7 +405,7 @@ func TestSyncDialects(t *testing.T) {
 			code: 2,
 			stderr: []string{
 				`testdata/tab.txt: line 1 (header): error: the header is separated by tabs, not commas (","); run again with -comma 'tab' (the file is posted rewritten with commas, the only separator Infiniti reads) [wrong-separator]`,
-				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+				"sync: the file has 1 error (listed above); fix it and run again. Nothing was sent.",
 			},
 		},
 		{
@@ -450,7 +450,7 @@ func TestSyncDialects(t *testing.T) {
 			stderr: []string{
 				`testdata/semicolon.csv: line 1 (header), username: error: -map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct -map. The file's header is: "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
 				extra("semicolon.csv"),
-				"sync: the file has 1 error (listed above); fix them and run again. Nothing was sent.",
+				"sync: the file has 1 error (listed above); fix it and run again. Nothing was sent.",
 			},
 		},
 		{name: "a bad -comma", args: []string{"-file", "testdata/tab.txt", "-comma", "semicolon", "-dry-run"}, code: 2, stderr: []string{`sync: -comma: "semicolon" is not a separator; give one character, such as ';', or the word tab`}},
