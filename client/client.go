@@ -792,19 +792,8 @@ func (c *Client) transportError(err error) *transportError {
 	if errors.As(err, &errno) {
 		te.errs = append(te.errs, errno)
 	}
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &cv):
-		te.errs = append(te.errs, cv)
-	case errors.As(err, &ua):
-		te.errs = append(te.errs, ua)
-	case errors.As(err, &he):
-		te.errs = append(te.errs, he)
-	case errors.As(err, &ci):
-		te.errs = append(te.errs, ci)
+	if ce := certificateError(err); ce != nil {
+		te.errs = append(te.errs, ce)
 	}
 	return te
 }
@@ -957,12 +946,26 @@ func isRetryStatus(code int) bool {
 	return false
 }
 
-func isCertificateError(err error) bool {
+func isCertificateError(err error) bool { return certificateError(err) != nil }
+
+// certificateError returns the certificate error in err's chain (the TLS
+// verification error, or one of x509's), or nil if there is none.
+func certificateError(err error) error {
 	var cv *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+	switch {
+	case errors.As(err, &cv):
+		return cv
+	case errors.As(err, &ua):
+		return ua
+	case errors.As(err, &he):
+		return he
+	case errors.As(err, &ci):
+		return ci
+	}
+	return nil
 }
 
 // errorBodyLimit bounds how much of an error status's body is read.
