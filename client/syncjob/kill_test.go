@@ -214,7 +214,11 @@ func TestKill(t *testing.T) {
 			t.Run(tt.name+"/"+mode.String(), func(t *testing.T) {
 				s := newKillSetup(t, mode, toCSV(changed))
 				if tt.fault {
-					s.srv.Fail(1, clienttest.Fault{Delay: time.Hour})
+					// Long enough to kill the child mid-upload; bounded, because
+					// a child killed before its request reached the handler
+					// leaves the fault queued for the next run, which then
+					// only waits it out.
+					s.srv.Fail(1, clienttest.Fault{Delay: 20 * time.Second})
 				}
 				_, kill := child(t, tt.kind, tt.want, s.env...)
 				kill()
