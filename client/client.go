@@ -585,6 +585,7 @@ type outcome struct {
 	err        error
 	status     int
 	sent       int64
+	handedOver bool          // the transport read the whole CSV body
 	retry      string        // why the attempt may be retried; "" if it may not
 	retryAfter time.Duration // what the server asked for, 0 if nothing
 }
@@ -628,7 +629,7 @@ func (c *Client) do(ctx context.Context, path string, src source, filename strin
 		}
 	}
 	if st := statsFrom(ctx); st != nil {
-		*st = Stats{StatusCode: o.status, BytesSent: o.sent, Attempts: attempt, Duration: time.Since(start)}
+		*st = Stats{StatusCode: o.status, BytesSent: o.sent, HandedOver: o.handedOver || o.status != 0, Attempts: attempt, Duration: time.Since(start)}
 	}
 	if log != nil {
 		c.logEnd(ctx, log, o, attempt, time.Since(start))
@@ -733,7 +734,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 			panic(v.v)
 		}
 	}
-	o := outcome{sent: cnt.n.Load()}
+	o := outcome{sent: cnt.n.Load(), handedOver: handedOver.Load()}
 	if err != nil {
 		inner := err
 		var ue *url.Error

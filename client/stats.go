@@ -16,8 +16,12 @@ func (c *Client) Tenant() string { return c.tenant }
 // Stats is what one import call did on the wire, for a caller's own
 // records (a sync job's run log, say). Ask for it with WithStats.
 type Stats struct {
-	StatusCode int           // the HTTP status of the last attempt; 0 if no answer came
-	BytesSent  int64         // bytes of the CSV read for the last attempt (the multipart framing not counted)
+	StatusCode int   // the HTTP status of the last attempt; 0 if no answer came
+	BytesSent  int64 // bytes of the CSV read for the last attempt (the multipart framing not counted)
+	// HandedOver is true when the last attempt handed the whole file to
+	// the connection, or the server answered it: Infiniti may have
+	// received and imported the file, whatever the error says.
+	HandedOver bool
 	Attempts   int           // attempts made, retries included
 	Duration   time.Duration // from the start of the call to its return
 }

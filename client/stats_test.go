@@ -21,10 +21,10 @@ func TestStats(t *testing.T) {
 		csv    string
 		want   Stats
 	}{
-		{name: "one attempt", csv: sampleCSV, want: Stats{StatusCode: 200, BytesSent: int64(len(sampleCSV)), Attempts: 1}},
-		{name: "retried once", faults: []clienttest.Fault{{Status: 503}}, csv: sampleCSV, want: Stats{StatusCode: 200, BytesSent: int64(len(sampleCSV)), Attempts: 2}},
-		{name: "refused", faults: []clienttest.Fault{{Status: 403}}, csv: sampleCSV, want: Stats{StatusCode: 403, BytesSent: int64(len(sampleCSV)), Attempts: 1}},
-		{name: "empty file", csv: "", want: Stats{StatusCode: 200, Attempts: 1}},
+		{name: "one attempt", csv: sampleCSV, want: Stats{StatusCode: 200, BytesSent: int64(len(sampleCSV)), HandedOver: true, Attempts: 1}},
+		{name: "retried once", faults: []clienttest.Fault{{Status: 503}}, csv: sampleCSV, want: Stats{StatusCode: 200, BytesSent: int64(len(sampleCSV)), HandedOver: true, Attempts: 2}},
+		{name: "refused", faults: []clienttest.Fault{{Status: 403}}, csv: sampleCSV, want: Stats{StatusCode: 403, BytesSent: int64(len(sampleCSV)), HandedOver: true, Attempts: 1}},
+		{name: "empty file", csv: "", want: Stats{StatusCode: 200, HandedOver: true, Attempts: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
