@@ -24,9 +24,10 @@
 // "At once" means without waiting for the holder to let go: the suite
 // holds the lock while the second Lock runs, so a Lock that waits for the
 // holder never returns; after 30 seconds the suite fails with a message
-// saying so rather than hanging. It asserts no speed: a Lock that is slow
-// to refuse, on a loaded database, passes. The suite runs in one process, so it cannot check that
-// the lock of a process that died is released, which the contract also
+// saying so rather than hanging, as it does for any Lock that hangs. It
+// asserts no speed: a Lock that is slow to refuse, on a loaded database,
+// passes. The suite runs in one process, so it cannot check that the lock
+// of a process that died is released, which the contract also
 // asks: test that yourself, with a child process that takes the lock and
 // is killed (as package syncjob does for DirJournal).
 package journaltest
@@ -89,46 +90,60 @@ func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journ
 
 var key = syncjob.Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
-// hangLimit is how long the suite waits for a Lock of a held key before
-// it takes the Lock to be waiting for the holder, which holds until the
-// Lock returns: a hang detector, not a measure of speed, so it is far
-// longer than any database under load takes to refuse.
-const hangLimit = 30 * time.Second
+// hangLimit is how long the suite waits for a Lock before it takes the
+// Lock to be hanging: a hang detector, not a measure of speed, so it is far
+// longer than any database under load takes to answer. A variable, so that
+// the package's own test of a journal that hangs need not wait it out.
+var hangLimit = 30 * time.Second
 
-// lockHeld calls j.Lock(k), which must fail without waiting for the
-// holder since k is held, and returns its error. It fails the test if
-// Lock has not returned after hangLimit (it waits for the holder, which
-// holds until then).
-func lockHeld(t *testing.T, j syncjob.Journal, k syncjob.Key) error {
+// within calls f and returns once f has. If f has not returned after
+// hangLimit, it fails the test with a message that starts with what and
+// ends with why, and leaves f running.
+func within(t *testing.T, what, why string, f func()) {
 	t.Helper()
-	type locked struct {
-		s   syncjob.Session
-		err error
-	}
-	c := make(chan locked, 1)
+	done := make(chan struct{})
 	go func() {
-		s, err := j.Lock(ctx, k)
-		c <- locked{s, err}
+		defer close(done)
+		f()
 	}()
 	timer := time.NewTimer(hangLimit)
 	defer timer.Stop()
 	select {
-	case l := <-c:
-		if l.err == nil {
-			_ = l.s.Close()
-		}
-		return l.err
+	case <-done:
 	case <-timer.C:
-		t.Fatalf("Lock of %v, held by another session, has not returned after %v: it seems to wait for the holder; Lock must fail at once with a *syncjob.LockedError", k, hangLimit)
-		return nil
+		t.Fatalf("%s did not return within %v%s", what, hangLimit, why)
 	}
+}
+
+// lockHeld calls j.Lock(k), which must fail without waiting for the
+// holder since k is held, and returns its error.
+func lockHeld(t *testing.T, j syncjob.Journal, k syncjob.Key) error {
+	t.Helper()
+	var (
+		s   syncjob.Session
+		err error
+	)
+	within(t, fmt.Sprintf("Lock of %v, held by another session,", k),
+		": it seems to wait for the holder; Lock must fail at once with a *syncjob.LockedError",
+		func() { s, err = j.Lock(ctx, k) })
+	if err == nil {
+		_ = s.Close()
+	}
+	return err
+}
+
+// lockWithin calls j.Lock(c, k), failing the test if it hangs.
+func lockWithin(t *testing.T, c context.Context, j syncjob.Journal, k syncjob.Key) (s syncjob.Session, err error) {
+	t.Helper()
+	within(t, fmt.Sprintf("Lock of %v, which no session holds,", k), "", func() { s, err = j.Lock(c, k) })
+	return s, err
 }
 
 var ctx = context.Background()
 
 func lock(t *testing.T, j syncjob.Journal, k syncjob.Key) syncjob.Session {
 	t.Helper()
-	s, err := j.Lock(ctx, k)
+	s, err := lockWithin(t, ctx, j, k)
 	if err != nil {
 		t.Fatalf("Lock(%v): %v", k, err)
 	}
@@ -454,17 +469,10 @@ func testConcurrentLock(t *testing.T, open func() syncjob.Journal) {
 		}()
 	}
 	close(start)
-	triedAll := make(chan struct{})
-	go func() { tried.Wait(); close(triedAll) }()
-	timer := time.NewTimer(hangLimit)
-	defer timer.Stop()
-	select {
-	case <-triedAll:
-	case <-timer.C:
-		hold.Done() // let the holder go, so that waiting Locks end
-		t.Fatalf("%d concurrent Locks of one key have not all returned after %v: they seem to wait for the holder; a Lock of a held key must fail at once with a *syncjob.LockedError", n, hangLimit)
-	}
-	hold.Done()
+	defer hold.Done() // let the holder go, also if the Locks hang, so that waiting Locks end
+	within(t, fmt.Sprintf("%d concurrent Locks of one key", n),
+		": they seem to wait for the holder; a Lock of a held key must fail at once with a *syncjob.LockedError",
+		tried.Wait)
 	if won != 1 {
 		t.Fatalf("%d of %d concurrent Locks succeeded, want exactly 1", won, n)
 	}
@@ -490,7 +498,7 @@ func testNoLostUpdates(t *testing.T, open func() syncjob.Journal) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, fmt.Sprintf("%d concurrent read-and-commit loops", workers), "", wg.Wait)
 	close(errc)
 	for err := range errc {
 		if err != nil {
@@ -639,7 +647,7 @@ func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 	j := open()
 	c, cancel := context.WithCancel(ctx)
 	cancel()
-	if s, err := j.Lock(c, key); err == nil {
+	if s, err := lockWithin(t, c, j, key); err == nil {
 		s.Close()
 		t.Fatal("Lock with a cancelled context succeeded")
 	}
