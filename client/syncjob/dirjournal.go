@@ -28,7 +28,7 @@ import (
 //	runs.jsonl    the run log, one JSON object per line, newest last
 //	runs.1.jsonl  the previous run log, once runs.jsonl reached MaxRuns lines
 //	key.json      the key the folder belongs to
-//	lock          the lock file
+//	lock          the lock file, on Windows
 //	lock.info     the process id, host and start time of the run holding the lock
 //
 // # Crash safety
@@ -53,14 +53,16 @@ import (
 // # Locking
 //
 // The lock is held by the operating system for as long as the run's process
-// lives: flock(2) on Linux, macOS and the BSDs, a lock file opened without
-// sharing on Windows. A killed run therefore never leaves a lock behind.
-// A second run for the same key fails at once with a *LockedError that
-// names the first run's process id and start time, read from lock.info
-// (written just after the lock is taken: a second run in that instant gets
-// a *LockedError without them, or with those of an earlier run). Different
-// keys run in parallel. On other systems locking is not
-// supported and Lock fails.
+// lives: flock(2) of the key's folder itself on Linux, macOS and the BSDs,
+// and on Windows the file lock opened without sharing, which no one can
+// delete while it is open. So deleting any file of the folder during a run
+// does not let a second run in, and a killed run never leaves a lock
+// behind. A second run for the same key fails at once with a *LockedError
+// that names the first run's process id and start time, read from
+// lock.info for the message only (written just after the lock is taken: a
+// second run in that instant, or after lock.info was deleted, gets a
+// *LockedError without them). Different keys run in parallel. On other
+// systems locking is not supported and Lock fails.
 //
 // The folders and files are created readable by their owner only: they
 // hold usernames.
@@ -104,7 +106,6 @@ const (
 	runsFile    = "runs.jsonl"
 	oldRunsFile = "runs.1.jsonl"
 	keyFile     = "key.json"
-	lockFile    = "lock"
 	lockInfo    = "lock.info"
 )
 
@@ -119,7 +120,7 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err := os.MkdirAll(folder, 0o700); err != nil {
 		return nil, fmt.Errorf("syncjob: creating the journal folder: %w", err)
 	}
-	release, err := lockPath(filepath.Join(folder, lockFile))
+	release, err := lockFolder(folder)
 	if errors.Is(err, errLocked) {
 		le := &LockedError{Key: key}
 		if b, rerr := os.ReadFile(filepath.Join(folder, lockInfo)); rerr == nil {
@@ -151,7 +152,7 @@ type lockInfoJSON struct {
 	Started time.Time `json:"started"`
 }
 
-// errLocked is returned by lockPath when another process holds the lock.
+// errLocked is returned by lockFolder when another process holds the lock.
 var errLocked = errors.New("locked")
 
 // maxRunLine is the longest line of a run log that Runs reads. A record

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -252,5 +253,37 @@ func TestJobDamagedState(t *testing.T) {
 	}
 	if rep.Run == nil || rep.Run.Outcome != OutcomeJournalError {
 		t.Errorf("run record %+v", rep.Run)
+	}
+}
+
+// TestDirJournalLockOutlivesDeletion: deleting the files of a key's folder
+// while a run holds its lock does not let a second run in.
+func TestDirJournalLockOutlivesDeletion(t *testing.T) {
+	j, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := j.Lock(ctx, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	entries, err := os.ReadDir(j.Dir(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		// On Windows the open lock file cannot be deleted, which is the point.
+		if err := os.Remove(filepath.Join(j.Dir(testKey), e.Name())); err != nil && runtime.GOOS != "windows" {
+			t.Fatal(err)
+		}
+	}
+	s2, err := j.Lock(ctx, testKey)
+	if err == nil {
+		s2.Close()
+	}
+	if !errors.As(err, new(*LockedError)) {
+		t.Fatalf("Lock after the folder's files were deleted: %v, want a *LockedError", err)
 	}
 }
