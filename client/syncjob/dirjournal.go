@@ -26,7 +26,7 @@ import (
 //
 //	state.csv     the last accepted state: a canonical CSV sorted by username, for people to open
 //	runs.jsonl    the run log, one JSON object per line, newest last
-//	runs.1.jsonl  the previous run log, once runs.jsonl reached MaxRuns lines
+//	runs.1.jsonl  the previous run log (see Retention)
 //	key.json      the key the folder belongs to
 //	lock          the lock file, on Windows
 //	lock.info     the process id, host and start time of the run holding the lock
@@ -49,6 +49,15 @@ import (
 // still whole). Windows also refuses to replace a file another program has
 // open, such as state.csv open in Excel: the commit retries for a few
 // seconds, then fails with an error saying to close the file.
+//
+// # Retention
+//
+// A commit, once its new state is in place, renames runs.jsonl over
+// runs.1.jsonl if runs.jsonl holds 1,000 lines or more, so the journal
+// keeps the last 1,000 to 2,000 records, and all those recorded since the
+// last commit. The record of the last commit is never pruned: after a kill
+// at any moment, the state on disk is one that a kept record describes
+// (Run.StateSHA256).
 //
 // # Locking
 //
@@ -281,9 +290,9 @@ func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// rotateAt is the number of lines at which the run log is rotated; a
-// variable for tests.
-var rotateAt = MaxRuns
+// keepRuns is how many run records a journal keeps at least; a variable
+// for tests, which never set it below 3 (see Retention in DirJournal).
+var keepRuns = 1000
 
 // commitHook, when set by a test, is called between the steps of a commit.
 var commitHook func(step string)
@@ -301,7 +310,7 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	// one, so that a process killed in between leaves a state the log
 	// names (the previous run's); a failed rename takes the run out of
 	// the log again.
-	return writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook, func() (func(), error) {
+	err := writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook, func() (func(), error) {
 		off, err := s.appendAt(run)
 		if err != nil {
 			return nil, err
@@ -311,6 +320,23 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 		}
 		return func() { _ = truncateFile(filepath.Join(s.folder, runsFile), off) }, nil
 	})
+	if err != nil {
+		return err
+	}
+	s.rotate()
+	return nil
+}
+
+// rotate renames runs.jsonl over runs.1.jsonl once it holds keepRuns
+// lines. Commit calls it once the new state is in place, so that the log
+// always keeps the record of the last commit. A failed rotation only lets
+// the log grow until the next commit.
+func (s *dirSession) rotate() {
+	path := filepath.Join(s.folder, runsFile)
+	if lines, err := countLines(path); err == nil && lines >= max(keepRuns, 3) &&
+		renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
+		_ = syncDir(s.folder)
+	}
 }
 
 func (s *dirSession) Record(ctx context.Context, run Run) error {
@@ -323,45 +349,35 @@ func (s *dirSession) Record(ctx context.Context, run Run) error {
 	return err
 }
 
-// appendAt adds one line to the run log, after rotating it if it is full,
-// and returns the size the log had before it.
+// appendAt adds one line to the run log and returns the size the log had
+// before it.
 func (s *dirSession) appendAt(run Run) (int64, error) {
 	line, err := json.Marshal(run)
 	if err != nil {
 		return 0, fmt.Errorf("syncjob: encoding the run record: %w", err)
 	}
-	path := filepath.Join(s.folder, runsFile)
-	lines, lastNL, err := countLines(path)
-	if err != nil {
-		return 0, err
-	}
-	if lines >= rotateAt {
-		// A failed rotation only lets the log grow until the next run.
-		if renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
-			_ = syncDir(s.folder)
-			lastNL = true
-		}
-	}
-	buf := make([]byte, 0, len(line)+2)
-	if !lastNL {
-		buf = append(buf, '\n') // end a torn line, so that this record stays whole
-	}
-	buf = append(append(buf, line...), '\n')
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(s.folder, runsFile), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("syncjob: opening the run log: %w", err)
 	}
+	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
 		return 0, fmt.Errorf("syncjob: reading the run log: %w", err)
 	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
+	last := []byte{'\n'}
+	if fi.Size() > 0 {
+		if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
+			return 0, fmt.Errorf("syncjob: reading the run log: %w", err)
+		}
+	}
+	if last[0] != '\n' {
+		line = append([]byte{'\n'}, line...) // end a torn line, so that this record stays whole
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
 		return 0, fmt.Errorf("syncjob: writing the run log: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return 0, fmt.Errorf("syncjob: flushing the run log: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -387,30 +403,23 @@ func truncateFile(path string, size int64) error {
 	return f.Close()
 }
 
-// countLines returns the number of lines of a file and whether it is empty
-// or ends with a newline.
-func countLines(path string) (int, bool, error) {
+// countLines returns the number of lines of a file.
+func countLines(path string) (int, error) {
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, true, nil
-	}
 	if err != nil {
-		return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
+		return 0, err
 	}
 	defer f.Close()
 	buf := make([]byte, 64<<10)
-	lines, lastNL := 0, true
+	lines := 0
 	for {
 		n, err := f.Read(buf)
-		if n > 0 {
-			lines += bytes.Count(buf[:n], []byte{'\n'})
-			lastNL = buf[n-1] == '\n'
-		}
+		lines += bytes.Count(buf[:n], []byte{'\n'})
 		if err == io.EOF {
-			return lines, lastNL, nil
+			return lines, nil
 		}
 		if err != nil {
-			return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
+			return 0, err
 		}
 	}
 }

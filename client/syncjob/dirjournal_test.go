@@ -115,7 +115,18 @@ func TestDirJournalTornLine(t *testing.T) {
 
 var testKey = Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
+// SetKeepRuns sets how many runs the journals keep at least, for tests of
+// package syncjob_test, and returns a function that restores it.
+func SetKeepRuns(n int) (restore func()) {
+	old := keepRuns
+	keepRuns = n
+	return func() { keepRuns = old }
+}
+
+// TestDirJournalRotation: commits rotate the log once it holds keepRuns
+// lines, records never do, and every kept run comes back in order.
 func TestDirJournalRotation(t *testing.T) {
+	defer SetKeepRuns(20)()
 	j, err := OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -126,25 +137,43 @@ func TestDirJournalRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	defer func(n int) { rotateAt = n }(rotateAt)
-	rotateAt = 20
-	const total = 2*20 + 7
-	for i := range total {
+	sent := func(n int) []int {
+		t.Helper()
+		runs, err := j.Runs(ctx, testKey, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int
+		for _, r := range runs {
+			out = append(out, r.RowsSent)
+		}
+		return out
+	}
+	// 47 records in a row: no commit, so all are kept.
+	var all []int
+	for i := range 47 {
 		if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i}); err != nil {
 			t.Fatal(err)
 		}
+		all = append(all, i)
 	}
-	runs, err := j.Runs(ctx, testKey, 0)
-	if err != nil {
-		t.Fatal(err)
+	if diff := cmp.Diff(all, sent(0)); diff != "" {
+		t.Errorf("records only (-want +got):\n%s", diff)
 	}
-	// Rotated at 20 lines: the current log has 7, the previous 20.
-	if len(runs) != 27 || runs[0].RowsSent != total-27 || runs[len(runs)-1].RowsSent != total-1 {
-		t.Fatalf("%d runs kept, from %d to %d; want the last 27", len(runs), runs[0].RowsSent, runs[len(runs)-1].RowsSent)
+	// Commits: the first (47) rotates the 48 lines into runs.1.jsonl;
+	// 48 to 67 fill runs.jsonl to 20 lines, and 67 rotates them; 68 to 71
+	// start a new runs.jsonl.
+	for i := 47; i < 47+20+5; i++ {
+		if err := s.Commit(ctx, strings.NewReader("state"), Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i}); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, i)
 	}
-	last, err := j.Runs(ctx, testKey, 3)
-	if err != nil || len(last) != 3 || last[2].RowsSent != total-1 {
-		t.Fatalf("last 3: %+v, %v", last, err)
+	if diff := cmp.Diff(all[48:], sent(0)); diff != "" {
+		t.Errorf("after commits (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(all[len(all)-3:], sent(3)); diff != "" {
+		t.Errorf("last 3 (-want +got):\n%s", diff)
 	}
 }
 

@@ -3,6 +3,7 @@ package syncjob
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +22,8 @@ type MemJournal struct {
 type memKey struct {
 	locked  bool
 	started time.Time
-	state   []byte // nil: none
-	runs    []Run
+	state   []byte   // nil: none
+	runs    [][]byte // JSON, as DirJournal keeps them, so that a record is what survives its encoding
 }
 
 // NewMemJournal returns an empty MemJournal.
@@ -57,8 +58,10 @@ func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
 }
 
 // Runs returns the last n runs of key, oldest first, all of them if n <=
-// 0 (MemJournal keeps the last MaxRuns); a key never used has none, an
-// empty slice. Its only error is the context's, if ctx is done.
+// 0; a key never used has none, an empty slice. MemJournal keeps runs as
+// DirJournal does (see Retention there): at least the last 1,000, all
+// those since the last commit, and encoded, so that a run comes back as it
+// would from disk. Its only error is the context's, if ctx is done.
 func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -69,31 +72,13 @@ func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if n > 0 && len(runs) > n {
 		runs = runs[len(runs)-n:]
 	}
-	return cloneRuns(runs), nil
-}
-
-func cloneRuns(runs []Run) []Run {
 	out := make([]Run, len(runs))
-	for i, r := range runs {
-		out[i] = cloneRun(r)
+	for i, b := range runs {
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			return nil, fmt.Errorf("syncjob: decoding a run record: %w", err)
+		}
 	}
-	return out
-}
-
-func cloneRun(r Run) Run {
-	if r.Plan != nil {
-		p := *r.Plan
-		r.Plan = &p
-	}
-	if r.Result != nil {
-		res := *r.Result
-		r.Result = &res
-	}
-	r.FailedUsernames = append([]string(nil), r.FailedUsernames...)
-	if len(r.FailedUsernames) == 0 {
-		r.FailedUsernames = nil
-	}
-	return r
+	return out, nil
 }
 
 type memSession struct {
@@ -127,8 +112,15 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	if b == nil {
 		b = []byte{}
 	}
+	if err := s.m.append(run); err != nil {
+		return err
+	}
 	s.m.state = b
-	s.m.append(run)
+	// Pruned once the new state is in place, as DirJournal does: the
+	// record of the last commit stays.
+	if keep := max(keepRuns, 3); len(s.m.runs) >= 2*keep {
+		s.m.runs = append(s.m.runs[:0:0], s.m.runs[len(s.m.runs)-keep:]...)
+	}
 	return nil
 }
 
@@ -138,15 +130,16 @@ func (s *memSession) Record(ctx context.Context, run Run) error {
 	if s.closed {
 		return ErrClosed
 	}
-	s.m.append(run)
-	return nil
+	return s.m.append(run)
 }
 
-func (m *memKey) append(run Run) {
-	m.runs = append(m.runs, cloneRun(run))
-	if len(m.runs) > MaxRuns {
-		m.runs = append(m.runs[:0:0], m.runs[len(m.runs)-MaxRuns:]...)
+func (m *memKey) append(run Run) error {
+	b, err := json.Marshal(run)
+	if err != nil {
+		return fmt.Errorf("syncjob: encoding the run record: %w", err)
 	}
+	m.runs = append(m.runs, b)
+	return nil
 }
 
 func (s *memSession) Close() error {
