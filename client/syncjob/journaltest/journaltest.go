@@ -18,8 +18,10 @@
 // at once, while other keys lock independently; locked sessions exclude
 // each other so that concurrent read-and-commit loops lose no update;
 // a closed session refuses further use; keys with characters that are
-// unsafe in file names stay apart; and everything committed is there after
-// the journal is opened again.
+// unsafe in file names stay apart; of two commits in one session the last
+// wins and the first is whole on its own; and everything committed is
+// there after the journal is opened again. TestRetention checks what a
+// journal that prunes its log must keep.
 //
 // "At once" means without waiting for the holder to let go: the suite
 // holds the lock while the second Lock runs, so a Lock that waits for the
@@ -34,6 +36,8 @@ package journaltest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +75,7 @@ func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journ
 		{"KeysIndependent", testKeysIndependent},
 		{"ClosedSession", testClosedSession},
 		{"ReopenAfterCommit", testReopen},
+		{"TwoCommitsOneSession", testTwoCommits},
 		{"DoneContext", testDoneContext},
 	}
 	for _, tt := range tests {
@@ -351,7 +356,7 @@ func testRunsRoundTrip(t *testing.T, open func() syncjob.Journal) {
 	fullRun := func() syncjob.Run {
 		return syncjob.Run{
 			Start: start, End: start.Add(1500 * time.Millisecond), Key: key,
-			Mode: syncjob.ModeFull, Forced: true, Overridden: "syncjob: refused: …",
+			Mode: syncjob.ModeFull, Forced: true, Overridden: "syncjob: refused: …, a NUL \x00 and a line\nbreak",
 			Source: `C:\exports\groups "night".csv`, SHA256: strings.Repeat("ab", 32),
 			RowsRead: 200000, EmptyRows: 3, CheckErrors: 0, CheckWarnings: 12,
 			Plan: &syncjob.PlanStats{Mode: syncjob.ModeFull, LastUsers: 100, Users: 90, Rows: 180, New: 1, Changed: 2,
@@ -643,6 +648,29 @@ func testReopen(t *testing.T, open func() syncjob.Journal) {
 	wantState(t, lock(t, open(), key), "third")
 }
 
+// testTwoCommits: of two commits in one session, as a run makes before and
+// after its post, the last wins, and the first is whole on its own, as
+// after a run killed between them.
+func testTwoCommits(t *testing.T, open func() syncjob.Journal) {
+	s := lock(t, open(), key)
+	commit(t, s, "before the post", run(1))
+	// Killed here: another process sees the first commit whole.
+	wantRuns(t, open(), key, 0, run(1))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = lock(t, open(), key)
+	wantState(t, s, "before the post")
+	commit(t, s, "posting", run(2))
+	commit(t, s, "answered", run(3))
+	wantState(t, s, "answered")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, lock(t, open(), key), "answered")
+	wantRuns(t, open(), key, 0, run(1), run(2), run(3))
+}
+
 func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 	j := open()
 	c, cancel := context.WithCancel(ctx)
@@ -656,4 +684,92 @@ func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 	}
 	// The lock was not left taken.
 	lock(t, j, key)
+}
+
+// TestRetention checks a journal set to keep only a few runs (3, say; how
+// to set it is the implementation's business), as TestJournal does with
+// newStore. Fifteen runs lock the key in turn: some commit twice (before
+// and after their post), some commit once (as runs killed after their
+// first commit, two in a row), some only record three runs (as refused
+// ones). At the start of each run, a journal opened afresh must return at
+// least the last 3 records written, oldest first, and the state must be
+// one that a returned record describes (Run.StateSHA256): so the journal
+// prunes only once a new state is in place, and never the record of the
+// state it holds. The test fails if the journal kept every run, since it
+// then checks nothing.
+func TestRetention(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journal, error)) {
+	t.Helper()
+	openStore := newStore(t)
+	open := func() syncjob.Journal {
+		t.Helper()
+		j, err := openStore()
+		if err != nil {
+			t.Fatalf("opening the journal: %v", err)
+		}
+		return j
+	}
+	var written []syncjob.Run
+	for i := 1; i <= 15; i++ {
+		s := lock(t, open(), key)
+		wantKept(t, open(), s, written)
+		st := fmt.Sprintf("state %d", i)
+		r := run(i)
+		r.Outcome, r.StateSHA256 = "posting", sum(st)
+		switch i % 5 {
+		case 1, 2: // killed after its first commit, two in a row
+			commit(t, s, st, r)
+			written = append(written, r)
+		case 3: // refused runs, which only record
+			for k := range 3 {
+				r := run(100*i + k)
+				r.Outcome = syncjob.OutcomeRefused
+				if err := s.Record(ctx, r); err != nil {
+					t.Fatalf("Record: %v", err)
+				}
+				written = append(written, r)
+			}
+		default: // a whole run
+			commit(t, s, st, r)
+			done := run(i)
+			done.StateSHA256 = sum(st + " answered")
+			commit(t, s, st+" answered", done)
+			written = append(written, r, done)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	wantKept(t, open(), lock(t, open(), key), written)
+	if got := len(runs(t, open(), key, 0)); got >= len(written) {
+		t.Fatalf("the journal kept all %d runs written; set it to keep a few (3, say), or this test checks nothing", got)
+	}
+}
+
+func sum(state string) string {
+	h := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(h[:])
+}
+
+// wantKept checks that the journal returns at least the last 3 of the runs
+// written, as the last runs written, and that a run it returns describes
+// the state of s.
+func wantKept(t *testing.T, j syncjob.Journal, s syncjob.Session, written []syncjob.Run) {
+	t.Helper()
+	got := runs(t, j, key, 0)
+	if len(got) < min(3, len(written)) || len(got) > len(written) {
+		t.Fatalf("after %d runs written, the journal returns %d; it must keep at least the last 3", len(written), len(got))
+	}
+	if msg := diffRuns(written[len(written)-len(got):], got); msg != "" {
+		t.Fatalf("the runs kept are not the last ones written: %s", msg)
+	}
+	st := state(t, s)
+	if st == nil {
+		return
+	}
+	for _, r := range got {
+		if r.StateSHA256 == sum(string(st)) {
+			return
+		}
+	}
+	t.Fatalf("no run kept describes the state %q: the record of the state a journal holds must never be pruned", st)
 }
