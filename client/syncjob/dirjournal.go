@@ -1,7 +1,6 @@
 package syncjob
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -14,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -180,66 +180,70 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	folder := j.Dir(key)
-	var runs []Run
-	for _, name := range []string{oldRunsFile, runsFile} {
-		f, err := os.Open(filepath.Join(folder, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
-		}
-		err = eachLine(f, maxRunLine, func(line []byte) {
-			var r Run
-			if json.Unmarshal(line, &r) == nil && r.Outcome != "" {
-				runs = append(runs, r)
-			}
-		})
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", filepath.Join(folder, name), err)
+	// Newest first, from the end of each log, so that the last n cost n
+	// records, not the whole log.
+	runs := []Run{}
+	for _, name := range []string{runsFile, oldRunsFile} {
+		var err error
+		if runs, err = lastRuns(filepath.Join(j.Dir(key), name), n, runs); err != nil {
+			return nil, err
 		}
 	}
-	if n > 0 && len(runs) > n {
-		runs = runs[len(runs)-n:]
-	}
-	if runs == nil {
-		runs = []Run{}
-	}
+	slices.Reverse(runs)
 	return runs, nil
 }
 
-// eachLine calls f with each line of r (without its line break) that is at
-// most max bytes long, and skips the longer ones without holding them. It
-// returns the first error of r.
-func eachLine(r io.Reader, max int, f func(line []byte)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var line []byte
-	long := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if !long {
-			if len(line)+len(chunk) > max+1 {
-				long, line = true, line[:0]
-			} else {
-				line = append(line, chunk...)
-			}
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if !long && len(line) > 0 {
-			f(bytes.TrimRight(line, "\r\n"))
-		}
-		line, long = line[:0], false
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
+// lastRuns appends to runs the run records of the log at path, newest
+// first, read from its end, until runs holds n (all of them if n <= 0). A
+// missing log has none.
+func lastRuns(path string, n int, runs []Run) ([]Run, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return runs, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
+	}
+	full := func() bool { return n > 0 && len(runs) >= n }
+	add := func(line []byte) {
+		var r Run
+		if line = bytes.TrimRight(line, "\r"); !full() && len(line) > 0 && json.Unmarshal(line, &r) == nil && r.Outcome != "" {
+			runs = append(runs, r)
 		}
 	}
+	// pending is the end of a line whose start is further back; long says
+	// the line is over maxRunLine, and is being skipped.
+	var pending []byte
+	long := false
+	chunk := make([]byte, 64<<10)
+	for off := fi.Size(); off > 0 && !full(); {
+		size := min(off, int64(len(chunk)))
+		off -= size
+		if _, err := f.ReadAt(chunk[:size], off); err != nil {
+			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
+		}
+		buf := append(chunk[:size:size], pending...)
+		for i := bytes.LastIndexByte(buf, '\n'); i >= 0 && !full(); i = bytes.LastIndexByte(buf, '\n') {
+			if !long {
+				add(buf[i+1:])
+			}
+			buf, long = buf[:i], false
+		}
+		if long || len(buf) > maxRunLine {
+			pending, long = pending[:0], true
+		} else {
+			pending = append(pending[:0], buf...)
+		}
+		if off == 0 && !long {
+			add(pending)
+		}
+	}
+	return runs, nil
 }
 
 type dirSession struct {

@@ -1,7 +1,9 @@
 package syncjob
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -172,8 +174,10 @@ func TestDirJournalRotation(t *testing.T) {
 	if diff := cmp.Diff(all[48:], sent(0)); diff != "" {
 		t.Errorf("after commits (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(all[len(all)-3:], sent(3)); diff != "" {
-		t.Errorf("last 3 (-want +got):\n%s", diff)
+	for _, n := range []int{1, 3, 4, 6, 24, 25} { // 4: runs.jsonl's; 6: across both logs
+		if diff := cmp.Diff(all[len(all)-min(n, 24):], sent(n)); diff != "" {
+			t.Errorf("last %d (-want +got):\n%s", n, diff)
+		}
 	}
 }
 
@@ -315,4 +319,60 @@ func TestDirJournalLockOutlivesDeletion(t *testing.T) {
 	if !errors.As(err, new(*LockedError)) {
 		t.Fatalf("Lock after the folder's files were deleted: %v, want a *LockedError", err)
 	}
+}
+
+// BenchmarkRuns reads the last 10 of 1,000 runs, against the baseline of
+// reading the whole log, as Runs did before it read from the end.
+func BenchmarkRuns(b *testing.B) {
+	j, err := OpenDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := j.Lock(ctx, testKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 1000 {
+		r := Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i, Source: "/srv/exports/groups.csv", SHA256: strings.Repeat("ab", 32),
+			Plan:   &PlanStats{Mode: ModeIncremental, LastUsers: 1000, Users: 1000, Rows: 2000, Changed: 10, Unchanged: 990, RowsToSend: 20},
+			Result: &RunResult{Success: true, Summary: "20 users processed. 0 users created. 20 users updated. 0 users failed.", Processed: 20, Updated: 20}}
+		if err := s.Record(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	path := filepath.Join(j.Dir(testKey), runsFile)
+	b.Run("baseline=whole-log", func(b *testing.B) {
+		for b.Loop() {
+			runs, err := runsWholeLog(path)
+			if err != nil || len(runs[len(runs)-10:]) != 10 {
+				b.Fatal(len(runs), err)
+			}
+		}
+	})
+	b.Run("last-10", func(b *testing.B) {
+		for b.Loop() {
+			if runs, err := j.Runs(ctx, testKey, 10); err != nil || len(runs) != 10 {
+				b.Fatal(len(runs), err)
+			}
+		}
+	})
+}
+
+// runsWholeLog reads every record of a log, as DirJournal.Runs did before
+// it read from the end: BenchmarkRuns's baseline.
+func runsWholeLog(path string) ([]Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for line := range bytes.Lines(b) {
+		var r Run
+		if json.Unmarshal(line, &r) == nil && r.Outcome != "" {
+			runs = append(runs, r)
+		}
+	}
+	return runs, nil
 }
