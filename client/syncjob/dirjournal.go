@@ -99,8 +99,10 @@ func OpenDir(dir string) (*DirJournal, error) {
 	return &DirJournal{dir: dir}, nil
 }
 
-// Dir returns the folder that holds key's state and run log.
-func (j *DirJournal) Dir(key Key) string { return filepath.Join(j.dir, FolderName(key)) }
+// Dir returns the folder that holds key's state and run log: a folder of
+// the journal's directory named from the key, as the type's doc says, such
+// as "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d".
+func (j *DirJournal) Dir(key Key) string { return filepath.Join(j.dir, folderName(key)) }
 
 // normalKey returns key with its Site normalised, as Job.Key does.
 func normalKey(key Key) Key {
@@ -500,14 +502,14 @@ func writeFileAtomic(path string, r io.Reader, hook func(string), beforeRename f
 	return nil
 }
 
-// FolderName returns the name of key's folder in a DirJournal: the site's
+// folderName returns the name of key's folder in a DirJournal: the site's
 // host and path, the tenant and the import, made safe as a file name on
 // Windows, macOS and Linux, and a short hash of the whole key, so that two
 // keys never share a folder, for example
 // "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d". The site is
 // normalised first (see Job.Key), so that spellings of one URL share a
 // folder.
-func FolderName(key Key) string {
+func folderName(key Key) string {
 	key = normalKey(key)
 	host := key.Site
 	if u, err := url.Parse(key.Site); err == nil && u.Host != "" {

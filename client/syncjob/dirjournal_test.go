@@ -37,25 +37,25 @@ func TestFolderName(t *testing.T) {
 	}
 	seen := map[string]Key{}
 	for _, tt := range tests {
-		got := FolderName(tt.key)
+		got := folderName(tt.key)
 		base, hash, ok := cutLast(got, "_")
 		if !ok || len(hash) != 8 || base != tt.want {
-			t.Errorf("FolderName(%v) = %q, want %q and an 8-digit hash", tt.key, got, tt.want+"_")
+			t.Errorf("folderName(%v) = %q, want %q and an 8-digit hash", tt.key, got, tt.want+"_")
 		}
 		if other, dup := seen[got]; dup {
 			t.Errorf("%v and %v share the folder %q", other, tt.key, got)
 		}
 		seen[got] = tt.key
-		if got != FolderName(tt.key) {
-			t.Errorf("FolderName(%v) is not stable", tt.key)
+		if got != folderName(tt.key) {
+			t.Errorf("folderName(%v) is not stable", tt.key)
 		}
 		if strings.ContainsAny(got, `/\:*?"<>| `) || strings.HasPrefix(got, ".") {
-			t.Errorf("FolderName(%v) = %q is not a safe file name", tt.key, got)
+			t.Errorf("folderName(%v) = %q is not a safe file name", tt.key, got)
 		}
 	}
 	// Keys alike once made safe still differ by the hash.
-	a := FolderName(Key{Site: "https://s", Tenant: "a/b", Import: "user-groups"})
-	b := FolderName(Key{Site: "https://s", Tenant: "a:b", Import: "user-groups"})
+	a := folderName(Key{Site: "https://s", Tenant: "a/b", Import: "user-groups"})
+	b := folderName(Key{Site: "https://s", Tenant: "a:b", Import: "user-groups"})
 	if a == b {
 		t.Errorf("two keys share the folder %q", a)
 	}
