@@ -84,7 +84,7 @@ type DirJournal struct {
 // directory.
 func OpenDir(dir string) (*DirJournal, error) {
 	if dir == "" {
-		return nil, errors.New("syncjob: OpenDir: the directory is empty; give the directory that keeps the sync's state")
+		return nil, errors.New("syncjob: OpenDir: no directory given")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("syncjob: creating the journal directory: %w", err)
@@ -268,7 +268,7 @@ func (s *dirSession) claim() error {
 	}
 	var k Key
 	if json.Unmarshal(have, &k) != nil || k != s.key {
-		return fmt.Errorf("syncjob: the journal folder %s belongs to another key (%s), not to %s; move it away", s.folder, strings.TrimSpace(string(have)), s.key)
+		return fmt.Errorf("syncjob: the journal folder %s belongs to another key (%s), not to %s", s.folder, strings.TrimSpace(string(have)), s.key)
 	}
 	return nil
 }

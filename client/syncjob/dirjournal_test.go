@@ -200,10 +200,8 @@ func TestDirJournalLockedError(t *testing.T) {
 	if le.PID != os.Getpid() || le.Host != host || le.Started.IsZero() {
 		t.Errorf("LockedError %+v, want this process (%d on %s) and a start time", le, os.Getpid(), host)
 	}
-	for _, want := range []string{"process " + itoa(os.Getpid()), "started", "holds the lock of https://school.example tenant=T1 import=user-groups"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("message %q lacks %q", err, want)
-		}
+	if want := "process " + itoa(os.Getpid()); !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q lacks %q", err, want)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
