@@ -145,7 +145,12 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
 	}
-	s := &dirSession{folder: folder, key: normalKey(key), release: release}
+	locked, err := os.Stat(folder)
+	if err != nil {
+		_ = release()
+		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
+	}
+	s := &dirSession{folder: folder, locked: locked, key: normalKey(key), release: release}
 	if err := s.claim(); err != nil {
 		_ = release()
 		return nil, err
@@ -250,6 +255,7 @@ func lastRuns(path string, n int, runs []Run) ([]Run, error) {
 
 type dirSession struct {
 	folder  string
+	locked  os.FileInfo // the folder whose lock the session holds
 	key     Key
 	mu      sync.Mutex
 	release func() error // nil once closed
@@ -273,11 +279,25 @@ func (s *dirSession) claim() error {
 	return nil
 }
 
+// open returns ErrClosed after Close, and an error if the folder was
+// moved or deleted since the lock was taken: the session then holds the
+// lock of a folder that is no longer the key's, and must not write to the
+// folder another run may have made and locked since.
 func (s *dirSession) open() error {
 	if s.release == nil {
 		return ErrClosed
 	}
+	if s.lost() {
+		return fmt.Errorf("syncjob: the journal folder %s was moved or deleted during the run; the lock is lost", s.folder)
+	}
 	return nil
+}
+
+// lost reports whether the folder was moved or deleted since the lock was
+// taken.
+func (s *dirSession) lost() bool {
+	fi, err := os.Stat(s.folder)
+	return err != nil || !os.SameFile(fi, s.locked)
 }
 
 func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
@@ -437,8 +457,10 @@ func (s *dirSession) Close() error {
 		return nil
 	}
 	// The info goes first: once the lock is released, the next run writes
-	// its own.
-	_ = os.Remove(filepath.Join(s.folder, lockInfo))
+	// its own. A lost lock's folder holds another run's.
+	if !s.lost() {
+		_ = os.Remove(filepath.Join(s.folder, lockInfo))
+	}
 	err := s.release()
 	s.release = nil
 	if err != nil {

@@ -374,3 +374,59 @@ func runsWholeLog(path string) ([]Run, error) {
 	}
 	return runs, nil
 }
+
+// TestDirJournalLostLock: a session whose folder was moved or deleted
+// during the run holds a lock that no longer excludes anyone, and cannot
+// write, so that it cannot overwrite the folder a second run made.
+func TestDirJournalLostLock(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows does not move or delete a folder with the open lock file in it")
+	}
+	for _, lose := range []struct {
+		name string
+		fn   func(folder string) error
+	}{
+		{"moved", func(folder string) error { return os.Rename(folder, folder+".moved") }},
+		{"deleted", os.RemoveAll},
+	} {
+		t.Run(lose.name, func(t *testing.T) {
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			s, err := j.Lock(ctx, testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := lose.fn(j.Dir(testKey)); err != nil {
+				t.Fatal(err)
+			}
+			s2, err := j.Lock(ctx, testKey)
+			if err != nil {
+				t.Fatalf("Lock of the new folder: %v", err)
+			}
+			defer s2.Close()
+			if err := s2.Commit(ctx, strings.NewReader("second"), Run{Key: testKey, Outcome: OutcomeOK}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx, strings.NewReader("first"), Run{Key: testKey, Outcome: OutcomeOK}); err == nil || !strings.Contains(err.Error(), "lock is lost") {
+				t.Errorf("Commit of the session that lost its lock: %v, want an error saying so", err)
+			}
+			if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeOK}); err == nil {
+				t.Error("Record of the session that lost its lock succeeded")
+			}
+			got, err := os.ReadFile(filepath.Join(j.Dir(testKey), stateFile))
+			if err != nil || string(got) != "second" {
+				t.Errorf("the new folder's state: %q, %v; want the second run's", got, err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(j.Dir(testKey), lockInfo)); err != nil {
+				t.Errorf("closing the session that lost its lock took the second run's lock.info: %v", err)
+			}
+		})
+	}
+}
