@@ -1,7 +1,6 @@
 package syncjob
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -14,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,9 +26,9 @@ import (
 //
 //	state.csv     the last accepted state: a canonical CSV sorted by username, for people to open
 //	runs.jsonl    the run log, one JSON object per line, newest last
-//	runs.1.jsonl  the previous run log, once runs.jsonl reached MaxRuns lines
+//	runs.1.jsonl  the previous run log (see Retention)
 //	key.json      the key the folder belongs to
-//	lock          the lock file
+//	lock          the lock file, on Windows
 //	lock.info     the process id, host and start time of the run holding the lock
 //
 // # Crash safety
@@ -50,17 +50,28 @@ import (
 // open, such as state.csv open in Excel: the commit retries for a few
 // seconds, then fails with an error saying to close the file.
 //
+// # Retention
+//
+// A commit, once its new state is in place, renames runs.jsonl over
+// runs.1.jsonl if runs.jsonl holds 1,000 lines or more, so the journal
+// keeps the last 1,000 to 2,000 records, and all those recorded since the
+// last commit. The record of the last commit is never pruned: after a kill
+// at any moment, the state on disk is one that a kept record describes
+// (Run.StateSHA256).
+//
 // # Locking
 //
 // The lock is held by the operating system for as long as the run's process
-// lives: flock(2) on Linux, macOS and the BSDs, a lock file opened without
-// sharing on Windows. A killed run therefore never leaves a lock behind.
-// A second run for the same key fails at once with a *LockedError that
-// names the first run's process id and start time, read from lock.info
-// (written just after the lock is taken: a second run in that instant gets
-// a *LockedError without them, or with those of an earlier run). Different
-// keys run in parallel. On other systems locking is not
-// supported and Lock fails.
+// lives: flock(2) of the key's folder itself on Linux, macOS and the BSDs,
+// and on Windows the file lock opened without sharing, which no one can
+// delete while it is open. So deleting any file of the folder during a run
+// does not let a second run in, and a killed run never leaves a lock
+// behind. A second run for the same key fails at once with a *LockedError
+// that names the first run's process id and start time, read from
+// lock.info for the message only (written just after the lock is taken: a
+// second run in that instant, or after lock.info was deleted, gets a
+// *LockedError without them). Different keys run in parallel. On other
+// systems locking is not supported and Lock fails.
 //
 // The folders and files are created readable by their owner only: they
 // hold usernames.
@@ -73,7 +84,7 @@ type DirJournal struct {
 // directory.
 func OpenDir(dir string) (*DirJournal, error) {
 	if dir == "" {
-		return nil, errors.New("syncjob: OpenDir: the directory is empty; give the directory that keeps the sync's state")
+		return nil, errors.New("syncjob: OpenDir: no directory given")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("syncjob: creating the journal directory: %w", err)
@@ -88,8 +99,10 @@ func OpenDir(dir string) (*DirJournal, error) {
 	return &DirJournal{dir: dir}, nil
 }
 
-// Dir returns the folder that holds key's state and run log.
-func (j *DirJournal) Dir(key Key) string { return filepath.Join(j.dir, FolderName(key)) }
+// Dir returns the folder that holds key's state and run log: a folder of
+// the journal's directory named from the key, as the type's doc says, such
+// as "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d".
+func (j *DirJournal) Dir(key Key) string { return filepath.Join(j.dir, folderName(key)) }
 
 // normalKey returns key with its Site normalised, as Job.Key does.
 func normalKey(key Key) Key {
@@ -104,7 +117,6 @@ const (
 	runsFile    = "runs.jsonl"
 	oldRunsFile = "runs.1.jsonl"
 	keyFile     = "key.json"
-	lockFile    = "lock"
 	lockInfo    = "lock.info"
 )
 
@@ -119,7 +131,7 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err := os.MkdirAll(folder, 0o700); err != nil {
 		return nil, fmt.Errorf("syncjob: creating the journal folder: %w", err)
 	}
-	release, err := lockPath(filepath.Join(folder, lockFile))
+	release, err := lockFolder(folder)
 	if errors.Is(err, errLocked) {
 		le := &LockedError{Key: key}
 		if b, rerr := os.ReadFile(filepath.Join(folder, lockInfo)); rerr == nil {
@@ -133,7 +145,12 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
 	}
-	s := &dirSession{folder: folder, key: normalKey(key), release: release}
+	locked, err := os.Stat(folder)
+	if err != nil {
+		_ = release()
+		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
+	}
+	s := &dirSession{folder: folder, locked: locked, key: normalKey(key), release: release}
 	if err := s.claim(); err != nil {
 		_ = release()
 		return nil, err
@@ -151,7 +168,7 @@ type lockInfoJSON struct {
 	Started time.Time `json:"started"`
 }
 
-// errLocked is returned by lockPath when another process holds the lock.
+// errLocked is returned by lockFolder when another process holds the lock.
 var errLocked = errors.New("locked")
 
 // maxRunLine is the longest line of a run log that Runs reads. A record
@@ -170,70 +187,75 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	folder := j.Dir(key)
-	var runs []Run
-	for _, name := range []string{oldRunsFile, runsFile} {
-		f, err := os.Open(filepath.Join(folder, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+	// Newest first, from the end of each log, so that the last n cost n
+	// records, not the whole log.
+	runs := []Run{}
+	for _, name := range []string{runsFile, oldRunsFile} {
+		var err error
+		if runs, err = lastRuns(filepath.Join(j.Dir(key), name), n, runs); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
+	}
+	slices.Reverse(runs)
+	return runs, nil
+}
+
+// lastRuns appends to runs the run records of the log at path, newest
+// first, read from its end, until runs holds n (all of them if n <= 0). A
+// missing log has none.
+func lastRuns(path string, n int, runs []Run) ([]Run, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return runs, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
+	}
+	full := func() bool { return n > 0 && len(runs) >= n }
+	add := func(line []byte) {
+		var r Run
+		if line = bytes.TrimRight(line, "\r"); !full() && len(line) > 0 && json.Unmarshal(line, &r) == nil && r.Outcome != "" {
+			runs = append(runs, r)
 		}
-		err = eachLine(f, maxRunLine, func(line []byte) {
-			var r Run
-			if json.Unmarshal(line, &r) == nil && r.Outcome != "" {
-				runs = append(runs, r)
+	}
+	// pending is the end of a line whose start is further back; long says
+	// the line is over maxRunLine, and is being skipped.
+	var pending []byte
+	long := false
+	chunk := make([]byte, 64<<10)
+	for off := fi.Size(); off > 0 && !full(); {
+		size := min(off, int64(len(chunk)))
+		off -= size
+		if _, err := f.ReadAt(chunk[:size], off); err != nil {
+			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
+		}
+		buf := append(chunk[:size:size], pending...)
+		for i := bytes.LastIndexByte(buf, '\n'); i >= 0 && !full(); i = bytes.LastIndexByte(buf, '\n') {
+			if !long {
+				add(buf[i+1:])
 			}
-		})
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", filepath.Join(folder, name), err)
+			buf, long = buf[:i], false
 		}
-	}
-	if n > 0 && len(runs) > n {
-		runs = runs[len(runs)-n:]
-	}
-	if runs == nil {
-		runs = []Run{}
+		if long || len(buf) > maxRunLine {
+			pending, long = pending[:0], true
+		} else {
+			pending = append(pending[:0], buf...)
+		}
+		if off == 0 && !long {
+			add(pending)
+		}
 	}
 	return runs, nil
 }
 
-// eachLine calls f with each line of r (without its line break) that is at
-// most max bytes long, and skips the longer ones without holding them. It
-// returns the first error of r.
-func eachLine(r io.Reader, max int, f func(line []byte)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var line []byte
-	long := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if !long {
-			if len(line)+len(chunk) > max+1 {
-				long, line = true, line[:0]
-			} else {
-				line = append(line, chunk...)
-			}
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if !long && len(line) > 0 {
-			f(bytes.TrimRight(line, "\r\n"))
-		}
-		line, long = line[:0], false
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
 type dirSession struct {
 	folder  string
+	locked  os.FileInfo // the folder whose lock the session holds
 	key     Key
 	mu      sync.Mutex
 	release func() error // nil once closed
@@ -252,16 +274,30 @@ func (s *dirSession) claim() error {
 	}
 	var k Key
 	if json.Unmarshal(have, &k) != nil || k != s.key {
-		return fmt.Errorf("syncjob: the journal folder %s belongs to another key (%s), not to %s; move it away", s.folder, strings.TrimSpace(string(have)), s.key)
+		return fmt.Errorf("syncjob: the journal folder %s belongs to another key (%s), not to %s", s.folder, strings.TrimSpace(string(have)), s.key)
 	}
 	return nil
 }
 
+// open returns ErrClosed after Close, and an error if the folder was
+// moved or deleted since the lock was taken: the session then holds the
+// lock of a folder that is no longer the key's, and must not write to the
+// folder another run may have made and locked since.
 func (s *dirSession) open() error {
 	if s.release == nil {
 		return ErrClosed
 	}
+	if s.lost() {
+		return fmt.Errorf("syncjob: the journal folder %s was moved or deleted during the run; the lock is lost", s.folder)
+	}
 	return nil
+}
+
+// lost reports whether the folder was moved or deleted since the lock was
+// taken.
+func (s *dirSession) lost() bool {
+	fi, err := os.Stat(s.folder)
+	return err != nil || !os.SameFile(fi, s.locked)
 }
 
 func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
@@ -280,9 +316,9 @@ func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// rotateAt is the number of lines at which the run log is rotated; a
-// variable for tests.
-var rotateAt = MaxRuns
+// keepRuns is how many run records a journal keeps at least; a variable
+// for tests, which never set it below 3 (see Retention in DirJournal).
+var keepRuns = 1000
 
 // commitHook, when set by a test, is called between the steps of a commit.
 var commitHook func(step string)
@@ -300,7 +336,7 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	// one, so that a process killed in between leaves a state the log
 	// names (the previous run's); a failed rename takes the run out of
 	// the log again.
-	return writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook, func() (func(), error) {
+	err := writeFileAtomic(filepath.Join(s.folder, stateFile), state, commitHook, func() (func(), error) {
 		off, err := s.appendAt(run)
 		if err != nil {
 			return nil, err
@@ -310,6 +346,23 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 		}
 		return func() { _ = truncateFile(filepath.Join(s.folder, runsFile), off) }, nil
 	})
+	if err != nil {
+		return err
+	}
+	s.rotate()
+	return nil
+}
+
+// rotate renames runs.jsonl over runs.1.jsonl once it holds keepRuns
+// lines. Commit calls it once the new state is in place, so that the log
+// always keeps the record of the last commit. A failed rotation only lets
+// the log grow until the next commit.
+func (s *dirSession) rotate() {
+	path := filepath.Join(s.folder, runsFile)
+	if lines, err := countLines(path); err == nil && lines >= max(keepRuns, 3) &&
+		renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
+		_ = syncDir(s.folder)
+	}
 }
 
 func (s *dirSession) Record(ctx context.Context, run Run) error {
@@ -322,45 +375,35 @@ func (s *dirSession) Record(ctx context.Context, run Run) error {
 	return err
 }
 
-// appendAt adds one line to the run log, after rotating it if it is full,
-// and returns the size the log had before it.
+// appendAt adds one line to the run log and returns the size the log had
+// before it.
 func (s *dirSession) appendAt(run Run) (int64, error) {
 	line, err := json.Marshal(run)
 	if err != nil {
 		return 0, fmt.Errorf("syncjob: encoding the run record: %w", err)
 	}
-	path := filepath.Join(s.folder, runsFile)
-	lines, lastNL, err := countLines(path)
-	if err != nil {
-		return 0, err
-	}
-	if lines >= rotateAt {
-		// A failed rotation only lets the log grow until the next run.
-		if renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
-			_ = syncDir(s.folder)
-			lastNL = true
-		}
-	}
-	buf := make([]byte, 0, len(line)+2)
-	if !lastNL {
-		buf = append(buf, '\n') // end a torn line, so that this record stays whole
-	}
-	buf = append(append(buf, line...), '\n')
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(s.folder, runsFile), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("syncjob: opening the run log: %w", err)
 	}
+	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
 		return 0, fmt.Errorf("syncjob: reading the run log: %w", err)
 	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
+	last := []byte{'\n'}
+	if fi.Size() > 0 {
+		if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
+			return 0, fmt.Errorf("syncjob: reading the run log: %w", err)
+		}
+	}
+	if last[0] != '\n' {
+		line = append([]byte{'\n'}, line...) // end a torn line, so that this record stays whole
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
 		return 0, fmt.Errorf("syncjob: writing the run log: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return 0, fmt.Errorf("syncjob: flushing the run log: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -386,30 +429,23 @@ func truncateFile(path string, size int64) error {
 	return f.Close()
 }
 
-// countLines returns the number of lines of a file and whether it is empty
-// or ends with a newline.
-func countLines(path string) (int, bool, error) {
+// countLines returns the number of lines of a file.
+func countLines(path string) (int, error) {
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, true, nil
-	}
 	if err != nil {
-		return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
+		return 0, err
 	}
 	defer f.Close()
 	buf := make([]byte, 64<<10)
-	lines, lastNL := 0, true
+	lines := 0
 	for {
 		n, err := f.Read(buf)
-		if n > 0 {
-			lines += bytes.Count(buf[:n], []byte{'\n'})
-			lastNL = buf[n-1] == '\n'
-		}
+		lines += bytes.Count(buf[:n], []byte{'\n'})
 		if err == io.EOF {
-			return lines, lastNL, nil
+			return lines, nil
 		}
 		if err != nil {
-			return 0, false, fmt.Errorf("syncjob: reading the run log: %w", err)
+			return 0, err
 		}
 	}
 }
@@ -421,8 +457,10 @@ func (s *dirSession) Close() error {
 		return nil
 	}
 	// The info goes first: once the lock is released, the next run writes
-	// its own.
-	_ = os.Remove(filepath.Join(s.folder, lockInfo))
+	// its own. A lost lock's folder holds another run's.
+	if !s.lost() {
+		_ = os.Remove(filepath.Join(s.folder, lockInfo))
+	}
 	err := s.release()
 	s.release = nil
 	if err != nil {
@@ -486,14 +524,14 @@ func writeFileAtomic(path string, r io.Reader, hook func(string), beforeRename f
 	return nil
 }
 
-// FolderName returns the name of key's folder in a DirJournal: the site's
+// folderName returns the name of key's folder in a DirJournal: the site's
 // host and path, the tenant and the import, made safe as a file name on
 // Windows, macOS and Linux, and a short hash of the whole key, so that two
 // keys never share a folder, for example
 // "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d". The site is
 // normalised first (see Job.Key), so that spellings of one URL share a
 // folder.
-func FolderName(key Key) string {
+func folderName(key Key) string {
 	key = normalKey(key)
 	host := key.Site
 	if u, err := url.Parse(key.Site); err == nil && u.Host != "" {

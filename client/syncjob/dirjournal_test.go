@@ -1,10 +1,13 @@
 package syncjob
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -34,25 +37,25 @@ func TestFolderName(t *testing.T) {
 	}
 	seen := map[string]Key{}
 	for _, tt := range tests {
-		got := FolderName(tt.key)
+		got := folderName(tt.key)
 		base, hash, ok := cutLast(got, "_")
 		if !ok || len(hash) != 8 || base != tt.want {
-			t.Errorf("FolderName(%v) = %q, want %q and an 8-digit hash", tt.key, got, tt.want+"_")
+			t.Errorf("folderName(%v) = %q, want %q and an 8-digit hash", tt.key, got, tt.want+"_")
 		}
 		if other, dup := seen[got]; dup {
 			t.Errorf("%v and %v share the folder %q", other, tt.key, got)
 		}
 		seen[got] = tt.key
-		if got != FolderName(tt.key) {
-			t.Errorf("FolderName(%v) is not stable", tt.key)
+		if got != folderName(tt.key) {
+			t.Errorf("folderName(%v) is not stable", tt.key)
 		}
 		if strings.ContainsAny(got, `/\:*?"<>| `) || strings.HasPrefix(got, ".") {
-			t.Errorf("FolderName(%v) = %q is not a safe file name", tt.key, got)
+			t.Errorf("folderName(%v) = %q is not a safe file name", tt.key, got)
 		}
 	}
 	// Keys alike once made safe still differ by the hash.
-	a := FolderName(Key{Site: "https://s", Tenant: "a/b", Import: "user-groups"})
-	b := FolderName(Key{Site: "https://s", Tenant: "a:b", Import: "user-groups"})
+	a := folderName(Key{Site: "https://s", Tenant: "a/b", Import: "user-groups"})
+	b := folderName(Key{Site: "https://s", Tenant: "a:b", Import: "user-groups"})
 	if a == b {
 		t.Errorf("two keys share the folder %q", a)
 	}
@@ -114,7 +117,18 @@ func TestDirJournalTornLine(t *testing.T) {
 
 var testKey = Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
+// SetKeepRuns sets how many runs the journals keep at least, for tests of
+// package syncjob_test, and returns a function that restores it.
+func SetKeepRuns(n int) (restore func()) {
+	old := keepRuns
+	keepRuns = n
+	return func() { keepRuns = old }
+}
+
+// TestDirJournalRotation: commits rotate the log once it holds keepRuns
+// lines, records never do, and every kept run comes back in order.
 func TestDirJournalRotation(t *testing.T) {
+	defer SetKeepRuns(20)()
 	j, err := OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -125,25 +139,45 @@ func TestDirJournalRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	defer func(n int) { rotateAt = n }(rotateAt)
-	rotateAt = 20
-	const total = 2*20 + 7
-	for i := range total {
+	sent := func(n int) []int {
+		t.Helper()
+		runs, err := j.Runs(ctx, testKey, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int
+		for _, r := range runs {
+			out = append(out, r.RowsSent)
+		}
+		return out
+	}
+	// 47 records in a row: no commit, so all are kept.
+	var all []int
+	for i := range 47 {
 		if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i}); err != nil {
 			t.Fatal(err)
 		}
+		all = append(all, i)
 	}
-	runs, err := j.Runs(ctx, testKey, 0)
-	if err != nil {
-		t.Fatal(err)
+	if diff := cmp.Diff(all, sent(0)); diff != "" {
+		t.Errorf("records only (-want +got):\n%s", diff)
 	}
-	// Rotated at 20 lines: the current log has 7, the previous 20.
-	if len(runs) != 27 || runs[0].RowsSent != total-27 || runs[len(runs)-1].RowsSent != total-1 {
-		t.Fatalf("%d runs kept, from %d to %d; want the last 27", len(runs), runs[0].RowsSent, runs[len(runs)-1].RowsSent)
+	// Commits: the first (47) rotates the 48 lines into runs.1.jsonl;
+	// 48 to 67 fill runs.jsonl to 20 lines, and 67 rotates them; 68 to 71
+	// start a new runs.jsonl.
+	for i := 47; i < 47+20+5; i++ {
+		if err := s.Commit(ctx, strings.NewReader("state"), Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i}); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, i)
 	}
-	last, err := j.Runs(ctx, testKey, 3)
-	if err != nil || len(last) != 3 || last[2].RowsSent != total-1 {
-		t.Fatalf("last 3: %+v, %v", last, err)
+	if diff := cmp.Diff(all[48:], sent(0)); diff != "" {
+		t.Errorf("after commits (-want +got):\n%s", diff)
+	}
+	for _, n := range []int{1, 3, 4, 6, 24, 25} { // 4: runs.jsonl's; 6: across both logs
+		if diff := cmp.Diff(all[len(all)-min(n, 24):], sent(n)); diff != "" {
+			t.Errorf("last %d (-want +got):\n%s", n, diff)
+		}
 	}
 }
 
@@ -166,10 +200,8 @@ func TestDirJournalLockedError(t *testing.T) {
 	if le.PID != os.Getpid() || le.Host != host || le.Started.IsZero() {
 		t.Errorf("LockedError %+v, want this process (%d on %s) and a start time", le, os.Getpid(), host)
 	}
-	for _, want := range []string{"process " + itoa(os.Getpid()), "started", "holds the lock of https://school.example tenant=T1 import=user-groups"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("message %q lacks %q", err, want)
-		}
+	if want := "process " + itoa(os.Getpid()); !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q lacks %q", err, want)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -252,5 +284,149 @@ func TestJobDamagedState(t *testing.T) {
 	}
 	if rep.Run == nil || rep.Run.Outcome != OutcomeJournalError {
 		t.Errorf("run record %+v", rep.Run)
+	}
+}
+
+// TestDirJournalLockOutlivesDeletion: deleting the files of a key's folder
+// while a run holds its lock does not let a second run in.
+func TestDirJournalLockOutlivesDeletion(t *testing.T) {
+	j, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := j.Lock(ctx, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	entries, err := os.ReadDir(j.Dir(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		// On Windows the open lock file cannot be deleted, which is the point.
+		if err := os.Remove(filepath.Join(j.Dir(testKey), e.Name())); err != nil && runtime.GOOS != "windows" {
+			t.Fatal(err)
+		}
+	}
+	s2, err := j.Lock(ctx, testKey)
+	if err == nil {
+		s2.Close()
+	}
+	if !errors.As(err, new(*LockedError)) {
+		t.Fatalf("Lock after the folder's files were deleted: %v, want a *LockedError", err)
+	}
+}
+
+// BenchmarkRuns reads the last 10 of 1,000 runs, against the baseline of
+// reading the whole log, as Runs did before it read from the end.
+func BenchmarkRuns(b *testing.B) {
+	j, err := OpenDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := j.Lock(ctx, testKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 1000 {
+		r := Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i, Source: "/srv/exports/groups.csv", SHA256: strings.Repeat("ab", 32),
+			Plan:   &PlanStats{Mode: ModeIncremental, LastUsers: 1000, Users: 1000, Rows: 2000, Changed: 10, Unchanged: 990, RowsToSend: 20},
+			Result: &RunResult{Success: true, Summary: "20 users processed. 0 users created. 20 users updated. 0 users failed.", Processed: 20, Updated: 20}}
+		if err := s.Record(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	path := filepath.Join(j.Dir(testKey), runsFile)
+	b.Run("baseline=whole-log", func(b *testing.B) {
+		for b.Loop() {
+			runs, err := runsWholeLog(path)
+			if err != nil || len(runs[len(runs)-10:]) != 10 {
+				b.Fatal(len(runs), err)
+			}
+		}
+	})
+	b.Run("last-10", func(b *testing.B) {
+		for b.Loop() {
+			if runs, err := j.Runs(ctx, testKey, 10); err != nil || len(runs) != 10 {
+				b.Fatal(len(runs), err)
+			}
+		}
+	})
+}
+
+// runsWholeLog reads every record of a log, as DirJournal.Runs did before
+// it read from the end: BenchmarkRuns's baseline.
+func runsWholeLog(path string) ([]Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for line := range bytes.Lines(b) {
+		var r Run
+		if json.Unmarshal(line, &r) == nil && r.Outcome != "" {
+			runs = append(runs, r)
+		}
+	}
+	return runs, nil
+}
+
+// TestDirJournalLostLock: a session whose folder was moved or deleted
+// during the run holds a lock that no longer excludes anyone, and cannot
+// write, so that it cannot overwrite the folder a second run made.
+func TestDirJournalLostLock(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows does not move or delete a folder with the open lock file in it")
+	}
+	for _, lose := range []struct {
+		name string
+		fn   func(folder string) error
+	}{
+		{"moved", func(folder string) error { return os.Rename(folder, folder+".moved") }},
+		{"deleted", os.RemoveAll},
+	} {
+		t.Run(lose.name, func(t *testing.T) {
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			s, err := j.Lock(ctx, testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := lose.fn(j.Dir(testKey)); err != nil {
+				t.Fatal(err)
+			}
+			s2, err := j.Lock(ctx, testKey)
+			if err != nil {
+				t.Fatalf("Lock of the new folder: %v", err)
+			}
+			defer s2.Close()
+			if err := s2.Commit(ctx, strings.NewReader("second"), Run{Key: testKey, Outcome: OutcomeOK}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx, strings.NewReader("first"), Run{Key: testKey, Outcome: OutcomeOK}); err == nil || !strings.Contains(err.Error(), "lock is lost") {
+				t.Errorf("Commit of the session that lost its lock: %v, want an error saying so", err)
+			}
+			if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeOK}); err == nil {
+				t.Error("Record of the session that lost its lock succeeded")
+			}
+			got, err := os.ReadFile(filepath.Join(j.Dir(testKey), stateFile))
+			if err != nil || string(got) != "second" {
+				t.Errorf("the new folder's state: %q, %v; want the second run's", got, err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(j.Dir(testKey), lockInfo)); err != nil {
+				t.Errorf("closing the session that lost its lock took the second run's lock.info: %v", err)
+			}
+		})
 	}
 }

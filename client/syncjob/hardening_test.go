@@ -311,8 +311,8 @@ func TestKeyNormalised(t *testing.T) {
 				t.Errorf("Key().Site = %q, want %q", k.Site, tt.site)
 			}
 			raw := Key{Site: tt.url, Tenant: "T1", Import: "user-groups"}
-			if FolderName(raw) != FolderName(k) {
-				t.Errorf("FolderName(%q) = %s, FolderName(%q) = %s; want the same", tt.url, FolderName(raw), k.Site, FolderName(k))
+			if folderName(raw) != folderName(k) {
+				t.Errorf("folderName(%q) = %s, folderName(%q) = %s; want the same", tt.url, folderName(raw), k.Site, folderName(k))
 			}
 			// One school holds one lock, however its URL is spelt.
 			s, err := j.Lock(context.Background(), raw)

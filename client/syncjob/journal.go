@@ -1,7 +1,6 @@
 package syncjob
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/autosync-go/autosync/internal/textsafe"
@@ -238,155 +235,6 @@ func (h Health) MarshalJSON() ([]byte, error) {
 // MaxRuns is about how many runs a journal keeps per key: DirJournal keeps
 // between MaxRuns and twice as many, MemJournal exactly MaxRuns.
 const MaxRuns = 1000
-
-// A MemJournal is a Journal in memory, for tests. Its locks exclude runs
-// within one process only. The zero MemJournal is an empty journal, ready
-// to use, as is one from NewMemJournal.
-type MemJournal struct {
-	mu   sync.Mutex
-	keys map[Key]*memKey
-}
-
-type memKey struct {
-	locked  bool
-	started time.Time
-	state   []byte // nil: none
-	runs    []Run
-}
-
-// NewMemJournal returns an empty MemJournal.
-func NewMemJournal() *MemJournal { return &MemJournal{keys: make(map[Key]*memKey)} }
-
-func (j *MemJournal) key(k Key) *memKey {
-	if j.keys == nil {
-		j.keys = make(map[Key]*memKey)
-	}
-	m := j.keys[k]
-	if m == nil {
-		m = &memKey{}
-		j.keys[k] = m
-	}
-	return m
-}
-
-// Lock takes key's lock, or returns a *LockedError naming this process.
-func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	m := j.key(key)
-	if m.locked {
-		host, _ := os.Hostname()
-		return nil, &LockedError{Key: key, PID: os.Getpid(), Host: host, Started: m.started}
-	}
-	m.locked, m.started = true, time.Now()
-	return &memSession{j: j, m: m}, nil
-}
-
-// Runs returns the last n runs of key, oldest first, all of them if n <=
-// 0 (MemJournal keeps the last MaxRuns); a key never used has none, an
-// empty slice. Its only error is the context's, if ctx is done.
-func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	runs := j.key(key).runs
-	if n > 0 && len(runs) > n {
-		runs = runs[len(runs)-n:]
-	}
-	return cloneRuns(runs), nil
-}
-
-func cloneRuns(runs []Run) []Run {
-	out := make([]Run, len(runs))
-	for i, r := range runs {
-		out[i] = cloneRun(r)
-	}
-	return out
-}
-
-func cloneRun(r Run) Run {
-	if r.Plan != nil {
-		p := *r.Plan
-		r.Plan = &p
-	}
-	if r.Result != nil {
-		res := *r.Result
-		r.Result = &res
-	}
-	r.FailedUsernames = append([]string(nil), r.FailedUsernames...)
-	if len(r.FailedUsernames) == 0 {
-		r.FailedUsernames = nil
-	}
-	return r
-}
-
-type memSession struct {
-	j      *MemJournal
-	m      *memKey
-	closed bool
-}
-
-func (s *memSession) State(ctx context.Context) (io.ReadCloser, error) {
-	s.j.mu.Lock()
-	defer s.j.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
-	}
-	if s.m.state == nil {
-		return nil, fmt.Errorf("syncjob: %w", ErrNoState)
-	}
-	return io.NopCloser(bytes.NewReader(s.m.state)), nil
-}
-
-func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error {
-	b, err := io.ReadAll(state)
-	if err != nil {
-		return fmt.Errorf("syncjob: reading the state to commit: %w", err)
-	}
-	s.j.mu.Lock()
-	defer s.j.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	s.m.state = b
-	s.m.append(run)
-	return nil
-}
-
-func (s *memSession) Record(ctx context.Context, run Run) error {
-	s.j.mu.Lock()
-	defer s.j.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	s.m.append(run)
-	return nil
-}
-
-func (m *memKey) append(run Run) {
-	m.runs = append(m.runs, cloneRun(run))
-	if len(m.runs) > MaxRuns {
-		m.runs = append(m.runs[:0:0], m.runs[len(m.runs)-MaxRuns:]...)
-	}
-}
-
-func (s *memSession) Close() error {
-	s.j.mu.Lock()
-	defer s.j.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		s.m.locked = false
-	}
-	return nil
-}
 
 // The longest texts a run record keeps, in bytes: a record stays one short
 // line however long Infiniti's summary or an error is.

@@ -28,3 +28,19 @@ func TestZeroMemJournalConformance(t *testing.T) {
 		return func() (syncjob.Journal, error) { return j, nil }
 	})
 }
+
+func TestDirJournalRetention(t *testing.T) {
+	defer syncjob.SetKeepRuns(3)()
+	journaltest.TestRetention(t, func(t *testing.T) func() (syncjob.Journal, error) {
+		dir := t.TempDir()
+		return func() (syncjob.Journal, error) { return syncjob.OpenDir(dir) }
+	})
+}
+
+func TestMemJournalRetention(t *testing.T) {
+	defer syncjob.SetKeepRuns(3)()
+	journaltest.TestRetention(t, func(t *testing.T) func() (syncjob.Journal, error) {
+		j := syncjob.NewMemJournal()
+		return func() (syncjob.Journal, error) { return j, nil }
+	})
+}

@@ -8,13 +8,13 @@ import (
 	"syscall"
 )
 
-// lockPath takes an exclusive flock(2) on path, creating the file if
-// needed, without waiting. It returns errLocked when another open file holds
-// the lock. The kernel releases the lock when the process dies; the file
-// stays, which is harmless (deleting it would let two runs lock two
-// different files of the same name).
-func lockPath(path string) (func() error, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+// lockFolder takes an exclusive flock(2) on the folder itself, without
+// waiting. It returns errLocked when another open file holds the lock.
+// Locking the folder rather than a file in it means that deleting or
+// replacing any file of the folder cannot let a second run in. The kernel
+// releases the lock when the process dies.
+func lockFolder(folder string) (func() error, error) {
+	f, err := os.Open(folder)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func lockPath(path string) (func() error, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, errLocked
 		}
-		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
+		return nil, &os.PathError{Op: "flock", Path: folder, Err: err}
 	}
 	return f.Close, nil
 }

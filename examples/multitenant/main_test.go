@@ -413,13 +413,17 @@ func TestMultitenantState(t *testing.T) {
 	for _, e := range entries {
 		folders = append(folders, e.Name())
 	}
+	j, err := syncjob.OpenDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want []string
 	for _, tenant := range []string{"north", "south"} {
 		c, err := client.New(srv.URL, client.WithTenant(tenant))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, syncjob.FolderName((&syncjob.Job{Client: c}).Key()))
+		want = append(want, filepath.Base(j.Dir((&syncjob.Job{Client: c}).Key())))
 	}
 	if diff := cmp.Diff(want, folders); diff != "" {
 		t.Errorf("journal folders (-want +got):\n%s", diff)
@@ -552,6 +556,10 @@ func TestMultitenantContacts(t *testing.T) {
 	for _, e := range entries {
 		folders = append(folders, e.Name())
 	}
+	j, err := syncjob.OpenDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []struct {
 		tenant string
 		imp    *syncjob.Import
@@ -565,7 +573,7 @@ func TestMultitenantContacts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantFolders = append(wantFolders, syncjob.FolderName((&syncjob.Job{Client: c, Import: k.imp}).Key()))
+		wantFolders = append(wantFolders, filepath.Base(j.Dir((&syncjob.Job{Client: c, Import: k.imp}).Key())))
 	}
 	slices.Sort(wantFolders)
 	if diff := cmp.Diff(wantFolders, folders); diff != "" {

@@ -18,21 +18,26 @@
 // at once, while other keys lock independently; locked sessions exclude
 // each other so that concurrent read-and-commit loops lose no update;
 // a closed session refuses further use; keys with characters that are
-// unsafe in file names stay apart; and everything committed is there after
-// the journal is opened again.
+// unsafe in file names stay apart; of two commits in one session the last
+// wins and the first is whole on its own; and everything committed is
+// there after the journal is opened again. TestRetention checks what a
+// journal that prunes its log must keep.
 //
 // "At once" means without waiting for the holder to let go: the suite
 // holds the lock while the second Lock runs, so a Lock that waits for the
 // holder never returns; after 30 seconds the suite fails with a message
-// saying so rather than hanging. It asserts no speed: a Lock that is slow
-// to refuse, on a loaded database, passes. The suite runs in one process, so it cannot check that
-// the lock of a process that died is released, which the contract also
+// saying so rather than hanging, as it does for any Lock that hangs. It
+// asserts no speed: a Lock that is slow to refuse, on a loaded database,
+// passes. The suite runs in one process, so it cannot check that the lock
+// of a process that died is released, which the contract also
 // asks: test that yourself, with a child process that takes the lock and
 // is killed (as package syncjob does for DirJournal).
 package journaltest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +75,7 @@ func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journ
 		{"KeysIndependent", testKeysIndependent},
 		{"ClosedSession", testClosedSession},
 		{"ReopenAfterCommit", testReopen},
+		{"TwoCommitsOneSession", testTwoCommits},
 		{"DoneContext", testDoneContext},
 	}
 	for _, tt := range tests {
@@ -89,46 +95,60 @@ func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journ
 
 var key = syncjob.Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
-// hangLimit is how long the suite waits for a Lock of a held key before
-// it takes the Lock to be waiting for the holder, which holds until the
-// Lock returns: a hang detector, not a measure of speed, so it is far
-// longer than any database under load takes to refuse.
-const hangLimit = 30 * time.Second
+// hangLimit is how long the suite waits for a Lock before it takes the
+// Lock to be hanging: a hang detector, not a measure of speed, so it is far
+// longer than any database under load takes to answer. A variable, so that
+// the package's own test of a journal that hangs need not wait it out.
+var hangLimit = 30 * time.Second
 
-// lockHeld calls j.Lock(k), which must fail without waiting for the
-// holder since k is held, and returns its error. It fails the test if
-// Lock has not returned after hangLimit (it waits for the holder, which
-// holds until then).
-func lockHeld(t *testing.T, j syncjob.Journal, k syncjob.Key) error {
+// within calls f and returns once f has. If f has not returned after
+// hangLimit, it fails the test with a message that starts with what and
+// ends with why, and leaves f running.
+func within(t *testing.T, what, why string, f func()) {
 	t.Helper()
-	type locked struct {
-		s   syncjob.Session
-		err error
-	}
-	c := make(chan locked, 1)
+	done := make(chan struct{})
 	go func() {
-		s, err := j.Lock(ctx, k)
-		c <- locked{s, err}
+		defer close(done)
+		f()
 	}()
 	timer := time.NewTimer(hangLimit)
 	defer timer.Stop()
 	select {
-	case l := <-c:
-		if l.err == nil {
-			_ = l.s.Close()
-		}
-		return l.err
+	case <-done:
 	case <-timer.C:
-		t.Fatalf("Lock of %v, held by another session, has not returned after %v: it seems to wait for the holder; Lock must fail at once with a *syncjob.LockedError", k, hangLimit)
-		return nil
+		t.Fatalf("%s did not return within %v%s", what, hangLimit, why)
 	}
+}
+
+// lockHeld calls j.Lock(k), which must fail without waiting for the
+// holder since k is held, and returns its error.
+func lockHeld(t *testing.T, j syncjob.Journal, k syncjob.Key) error {
+	t.Helper()
+	var (
+		s   syncjob.Session
+		err error
+	)
+	within(t, fmt.Sprintf("Lock of %v, held by another session,", k),
+		": it seems to wait for the holder; Lock must fail at once with a *syncjob.LockedError",
+		func() { s, err = j.Lock(ctx, k) })
+	if err == nil {
+		_ = s.Close()
+	}
+	return err
+}
+
+// lockWithin calls j.Lock(c, k), failing the test if it hangs.
+func lockWithin(t *testing.T, c context.Context, j syncjob.Journal, k syncjob.Key) (s syncjob.Session, err error) {
+	t.Helper()
+	within(t, fmt.Sprintf("Lock of %v, which no session holds,", k), "", func() { s, err = j.Lock(c, k) })
+	return s, err
 }
 
 var ctx = context.Background()
 
 func lock(t *testing.T, j syncjob.Journal, k syncjob.Key) syncjob.Session {
 	t.Helper()
-	s, err := j.Lock(ctx, k)
+	s, err := lockWithin(t, ctx, j, k)
 	if err != nil {
 		t.Fatalf("Lock(%v): %v", k, err)
 	}
@@ -336,7 +356,7 @@ func testRunsRoundTrip(t *testing.T, open func() syncjob.Journal) {
 	fullRun := func() syncjob.Run {
 		return syncjob.Run{
 			Start: start, End: start.Add(1500 * time.Millisecond), Key: key,
-			Mode: syncjob.ModeFull, Forced: true, Overridden: "syncjob: refused: …",
+			Mode: syncjob.ModeFull, Forced: true, Overridden: "syncjob: refused: …, a NUL \x00 and a line\nbreak",
 			Source: `C:\exports\groups "night".csv`, SHA256: strings.Repeat("ab", 32),
 			RowsRead: 200000, EmptyRows: 3, CheckErrors: 0, CheckWarnings: 12,
 			Plan: &syncjob.PlanStats{Mode: syncjob.ModeFull, LastUsers: 100, Users: 90, Rows: 180, New: 1, Changed: 2,
@@ -454,17 +474,10 @@ func testConcurrentLock(t *testing.T, open func() syncjob.Journal) {
 		}()
 	}
 	close(start)
-	triedAll := make(chan struct{})
-	go func() { tried.Wait(); close(triedAll) }()
-	timer := time.NewTimer(hangLimit)
-	defer timer.Stop()
-	select {
-	case <-triedAll:
-	case <-timer.C:
-		hold.Done() // let the holder go, so that waiting Locks end
-		t.Fatalf("%d concurrent Locks of one key have not all returned after %v: they seem to wait for the holder; a Lock of a held key must fail at once with a *syncjob.LockedError", n, hangLimit)
-	}
-	hold.Done()
+	defer hold.Done() // let the holder go, also if the Locks hang, so that waiting Locks end
+	within(t, fmt.Sprintf("%d concurrent Locks of one key", n),
+		": they seem to wait for the holder; a Lock of a held key must fail at once with a *syncjob.LockedError",
+		tried.Wait)
 	if won != 1 {
 		t.Fatalf("%d of %d concurrent Locks succeeded, want exactly 1", won, n)
 	}
@@ -490,7 +503,7 @@ func testNoLostUpdates(t *testing.T, open func() syncjob.Journal) {
 			}
 		}()
 	}
-	wg.Wait()
+	within(t, fmt.Sprintf("%d concurrent read-and-commit loops", workers), "", wg.Wait)
 	close(errc)
 	for err := range errc {
 		if err != nil {
@@ -635,11 +648,34 @@ func testReopen(t *testing.T, open func() syncjob.Journal) {
 	wantState(t, lock(t, open(), key), "third")
 }
 
+// testTwoCommits: of two commits in one session, as a run makes before and
+// after its post, the last wins, and the first is whole on its own, as
+// after a run killed between them.
+func testTwoCommits(t *testing.T, open func() syncjob.Journal) {
+	s := lock(t, open(), key)
+	commit(t, s, "before the post", run(1))
+	// Killed here: another process sees the first commit whole.
+	wantRuns(t, open(), key, 0, run(1))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = lock(t, open(), key)
+	wantState(t, s, "before the post")
+	commit(t, s, "posting", run(2))
+	commit(t, s, "answered", run(3))
+	wantState(t, s, "answered")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, lock(t, open(), key), "answered")
+	wantRuns(t, open(), key, 0, run(1), run(2), run(3))
+}
+
 func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 	j := open()
 	c, cancel := context.WithCancel(ctx)
 	cancel()
-	if s, err := j.Lock(c, key); err == nil {
+	if s, err := lockWithin(t, c, j, key); err == nil {
 		s.Close()
 		t.Fatal("Lock with a cancelled context succeeded")
 	}
@@ -648,4 +684,92 @@ func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 	}
 	// The lock was not left taken.
 	lock(t, j, key)
+}
+
+// TestRetention checks a journal set to keep only a few runs (3, say; how
+// to set it is the implementation's business), as TestJournal does with
+// newStore. Fifteen runs lock the key in turn: some commit twice (before
+// and after their post), some commit once (as runs killed after their
+// first commit, two in a row), some only record three runs (as refused
+// ones). At the start of each run, a journal opened afresh must return at
+// least the last 3 records written, oldest first, and the state must be
+// one that a returned record describes (Run.StateSHA256): so the journal
+// prunes only once a new state is in place, and never the record of the
+// state it holds. The test fails if the journal kept every run, since it
+// then checks nothing.
+func TestRetention(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journal, error)) {
+	t.Helper()
+	openStore := newStore(t)
+	open := func() syncjob.Journal {
+		t.Helper()
+		j, err := openStore()
+		if err != nil {
+			t.Fatalf("opening the journal: %v", err)
+		}
+		return j
+	}
+	var written []syncjob.Run
+	for i := 1; i <= 15; i++ {
+		s := lock(t, open(), key)
+		wantKept(t, open(), s, written)
+		st := fmt.Sprintf("state %d", i)
+		r := run(i)
+		r.Outcome, r.StateSHA256 = "posting", sum(st)
+		switch i % 5 {
+		case 1, 2: // killed after its first commit, two in a row
+			commit(t, s, st, r)
+			written = append(written, r)
+		case 3: // refused runs, which only record
+			for k := range 3 {
+				r := run(100*i + k)
+				r.Outcome = syncjob.OutcomeRefused
+				if err := s.Record(ctx, r); err != nil {
+					t.Fatalf("Record: %v", err)
+				}
+				written = append(written, r)
+			}
+		default: // a whole run
+			commit(t, s, st, r)
+			done := run(i)
+			done.StateSHA256 = sum(st + " answered")
+			commit(t, s, st+" answered", done)
+			written = append(written, r, done)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	wantKept(t, open(), lock(t, open(), key), written)
+	if got := len(runs(t, open(), key, 0)); got >= len(written) {
+		t.Fatalf("the journal kept all %d runs written; set it to keep a few (3, say), or this test checks nothing", got)
+	}
+}
+
+func sum(state string) string {
+	h := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(h[:])
+}
+
+// wantKept checks that the journal returns at least the last 3 of the runs
+// written, as the last runs written, and that a run it returns describes
+// the state of s.
+func wantKept(t *testing.T, j syncjob.Journal, s syncjob.Session, written []syncjob.Run) {
+	t.Helper()
+	got := runs(t, j, key, 0)
+	if len(got) < min(3, len(written)) || len(got) > len(written) {
+		t.Fatalf("after %d runs written, the journal returns %d; it must keep at least the last 3", len(written), len(got))
+	}
+	if msg := diffRuns(written[len(written)-len(got):], got); msg != "" {
+		t.Fatalf("the runs kept are not the last ones written: %s", msg)
+	}
+	st := state(t, s)
+	if st == nil {
+		return
+	}
+	for _, r := range got {
+		if r.StateSHA256 == sum(string(st)) {
+			return
+		}
+	}
+	t.Fatalf("no run kept describes the state %q: the record of the state a journal holds must never be pruned", st)
 }

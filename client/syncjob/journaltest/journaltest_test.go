@@ -25,30 +25,44 @@ var bug = os.Getenv("JOURNALTEST_BUG")
 // with one bug each, and checks that the subtests meant to catch it fail.
 func TestSuiteCatchesBugs(t *testing.T) {
 	if bug != "" {
-		journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
-			s := newStore()
-			return func() (syncjob.Journal, error) {
-				if bug == "forgets" {
-					s = newStore()
+		if bug == "wait-lock" {
+			// Its Locks never return: that is certain, so there is no
+			// need to wait long to see it.
+			journaltest.SetHangLimit(50 * time.Millisecond)
+		}
+		stores := func(keep int) func(t *testing.T) func() (syncjob.Journal, error) {
+			return func(t *testing.T) func() (syncjob.Journal, error) {
+				s := newStore(keep)
+				return func() (syncjob.Journal, error) {
+					if bug == "forgets" {
+						s = newStore(keep)
+					}
+					return &journal{s: s}, nil
 				}
-				return &journal{s: s}, nil
 			}
-		})
+		}
+		journaltest.TestJournal(t, stores(0))
+		t.Run("Retention", func(t *testing.T) { journaltest.TestRetention(t, stores(3)) })
 		return
 	}
 	tests := []struct {
 		bug      string
 		mustFail []string
+		says     string // a fragment of the failures' messages
 	}{
-		{"none", nil},
-		{"no-lock", []string{"LockExcludes", "ConcurrentLock"}},
-		{"commit-appends", []string{"CommitReplacesState", "ReopenAfterCommit"}},
-		{"newest-first", []string{"RecordKeepsState", "RunsLastN"}},
-		{"forgets", []string{"ReopenAfterCommit", "LockExcludes"}},
-		{"empty-is-none", []string{"CommitReplacesState"}},
-		{"shared-runs", []string{"RunsRoundTrip"}},
-		{"keys-collide", []string{"KeysIndependent"}},
-		{"wait-lock", []string{"LockExcludes", "ConcurrentLock"}},
+		{"none", nil, ""},
+		{"no-lock", []string{"LockExcludes", "ConcurrentLock"}, ""},
+		{"commit-appends", []string{"CommitReplacesState", "ReopenAfterCommit"}, ""},
+		{"newest-first", []string{"RecordKeepsState", "RunsLastN"}, ""},
+		{"forgets", []string{"ReopenAfterCommit", "LockExcludes"}, ""},
+		{"empty-is-none", []string{"CommitReplacesState"}, ""},
+		{"shared-runs", []string{"RunsRoundTrip"}, ""},
+		{"keys-collide", []string{"KeysIndependent"}, ""},
+		{"wait-lock", []string{"LockExcludes", "ConcurrentLock"}, "did not return within"},
+		{"one-commit-per-session", []string{"TwoCommitsOneSession"}, ""},
+		{"keeps-all", []string{"Retention"}, "kept all"},
+		{"keeps-two", []string{"Retention"}, "at least the last 3"},
+		{"prunes-on-record", []string{"Retention"}, "no run kept describes the state"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bug, func(t *testing.T) {
@@ -64,6 +78,9 @@ func TestSuiteCatchesBugs(t *testing.T) {
 			if err == nil {
 				t.Fatalf("the suite passes a journal with bug %q", tt.bug)
 			}
+			if !bytes.Contains(out, []byte(tt.says)) {
+				t.Errorf("bug %q: no failure says %q:\n%s", tt.bug, tt.says, out)
+			}
 			for _, name := range tt.mustFail {
 				if !bytes.Contains(out, []byte("--- FAIL: TestSuiteCatchesBugs/"+name+" ")) {
 					t.Errorf("bug %q: subtest %s did not fail:\n%s", tt.bug, name, out)
@@ -75,14 +92,21 @@ func TestSuiteCatchesBugs(t *testing.T) {
 
 // store is the storage of a small journal in memory, with a bug of choice.
 type store struct {
+	keep   int // runs kept after a commit; 0: all
 	mu     sync.Mutex
 	state  map[syncjob.Key][]byte
 	runs   map[syncjob.Key][]syncjob.Run
 	locked map[syncjob.Key]bool
 }
 
-func newStore() *store {
-	return &store{state: map[syncjob.Key][]byte{}, runs: map[syncjob.Key][]syncjob.Run{}, locked: map[syncjob.Key]bool{}}
+func newStore(keep int) *store {
+	switch bug {
+	case "keeps-all":
+		keep = 0
+	case "keeps-two":
+		keep = min(keep, 2)
+	}
+	return &store{keep: keep, state: map[syncjob.Key][]byte{}, runs: map[syncjob.Key][]syncjob.Run{}, locked: map[syncjob.Key]bool{}}
 }
 
 type journal struct{ s *store }
@@ -154,9 +178,10 @@ func clone(r syncjob.Run) syncjob.Run {
 }
 
 type session struct {
-	s      *store
-	k      syncjob.Key
-	closed bool
+	s         *store
+	k         syncjob.Key
+	closed    bool
+	committed bool
 }
 
 func (s *session) State(ctx context.Context) (io.ReadCloser, error) {
@@ -185,9 +210,20 @@ func (s *session) Commit(ctx context.Context, state io.Reader, run syncjob.Run) 
 	if bug == "commit-appends" {
 		b = append(slices.Clone(s.s.state[s.k]), b...)
 	}
-	s.s.state[s.k] = b
+	if !s.committed || bug != "one-commit-per-session" {
+		s.s.state[s.k] = b
+	}
+	s.committed = true
 	s.s.runs[s.k] = append(s.s.runs[s.k], clone(run))
+	s.s.prune(s.k)
 	return nil
+}
+
+// prune keeps the last runs of k.
+func (s *store) prune(k syncjob.Key) {
+	if rs := s.runs[k]; s.keep > 0 && len(rs) > s.keep {
+		s.runs[k] = slices.Clone(rs[len(rs)-s.keep:])
+	}
 }
 
 func (s *session) Record(ctx context.Context, run syncjob.Run) error {
@@ -197,6 +233,9 @@ func (s *session) Record(ctx context.Context, run syncjob.Run) error {
 		return syncjob.ErrClosed
 	}
 	s.s.runs[s.k] = append(s.s.runs[s.k], clone(run))
+	if bug == "prunes-on-record" {
+		s.s.prune(s.k)
+	}
 	return nil
 }
 
