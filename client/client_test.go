@@ -2,72 +2,27 @@ package client
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
-	"net"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/result"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jarcoal/httpmock"
-
-	"github.com/autosync-go/autosync/csvspec"
 )
-
-// mockClient returns a client whose requests go to a fresh httpmock
-// transport.
-func mockClient(t *testing.T, base string, opts ...Option) (*Client, *httpmock.MockTransport, *waits) {
-	t.Helper()
-	mt := httpmock.NewMockTransport()
-	c, w := newClient(t, base, append([]Option{WithHTTPClient(&http.Client{Transport: mt})}, opts...)...)
-	return c, mt, w
-}
-
-const okJSON = `{"success":true,"summary":"2 users processed. 2 users created. 0 users updated. 0 users failed."}`
-
-// captured is the shape of one request, as the tests compare it.
-type captured struct {
-	Method, URL, Accept, UserAgent, Auth string
-	ContentLength                        int64
-	MediaType                            string
-	Parts                                []capturedPart
-}
-
-type capturedPart struct {
-	FormName, FileName, ContentType, Content string
-}
-
-func capture(t *testing.T, r *http.Request) captured {
-	t.Helper()
-	c := captured{Method: r.Method, URL: r.URL.String(), Accept: r.Header.Get("Accept"), UserAgent: r.Header.Get("User-Agent"), Auth: r.Header.Get("Authorization"), ContentLength: r.ContentLength}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatalf("Content-Type: %v", err)
-	}
-	c.MediaType = mt
-	mr := multipart.NewReader(r.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("multipart: %v", err)
-		}
-		b, _ := io.ReadAll(p)
-		c.Parts = append(c.Parts, capturedPart{p.FormName(), p.FileName(), p.Header.Get("Content-Type"), string(b)})
-	}
-	return c
-}
 
 func TestRequestShape(t *testing.T) {
 	const ua = "autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)"
@@ -113,6 +68,7 @@ func TestRequestShape(t *testing.T) {
 			},
 			want: captured{Method: "POST", URL: "https://school.example/api/import/userGroups", Accept: "application/json", UserAgent: ua, MediaType: "multipart/form-data",
 				Parts: part("username,library-group,system-group\n\"a,b\",\"\"\"Q\"\"\",Students\n")},
+			length: true, // encoded into memory: its length is known
 		},
 		{
 			name: "generic import path",
@@ -156,167 +112,6 @@ func TestRequestShape(t *testing.T) {
 	}
 }
 
-func TestStatusMapping(t *testing.T) {
-	tests := []struct {
-		status   int
-		body     string
-		header   http.Header
-		wantIs   error
-		calls    int
-		retryAft time.Duration
-	}{
-		{status: 400, body: "bad", calls: 1},
-		{status: 401, body: "no", wantIs: ErrUnauthorized, calls: 1},
-		{status: 403, wantIs: ErrForbidden, calls: 1},
-		{status: 404, wantIs: ErrNotFound, calls: 1},
-		{status: 405, calls: 1},
-		{status: 409, calls: 1},
-		{status: 413, wantIs: ErrTooLarge, calls: 1},
-		{status: 429, header: http.Header{"Retry-After": {"2"}}, calls: 3, retryAft: 2 * time.Second},
-		{status: 500, calls: 1},
-		{status: 501, calls: 1},
-		{status: 502, calls: 3},
-		{status: 503, header: http.Header{"Retry-After": {time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}}, calls: 3, retryAft: time.Hour},
-		{status: 504, calls: 3},
-	}
-	for _, tt := range tests {
-		t.Run(http.StatusText(tt.status), func(t *testing.T) {
-			c, mt, _ := mockClient(t, "https://school.example")
-			resp := httpmock.NewStringResponder(tt.status, tt.body)
-			if tt.header != nil {
-				resp = resp.HeaderSet(tt.header)
-			}
-			mt.RegisterResponder("POST", "https://school.example/api/import/userGroups", resp)
-			res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
-			collectErr(err)
-			var se *StatusError
-			if !errors.As(err, &se) || res != nil {
-				t.Fatalf("err = %v, res %v; want a *StatusError", err, res)
-			}
-			if se.StatusCode != tt.status || se.Attempts != tt.calls || se.Snippet != tt.body {
-				t.Errorf("StatusError %+v, want status %d, %d attempts, snippet %q", se, tt.status, tt.calls, tt.body)
-			}
-			if d := se.RetryAfter - tt.retryAft; d < -2*time.Second || d > 0 {
-				t.Errorf("RetryAfter %v, want about %v", se.RetryAfter, tt.retryAft)
-			}
-			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-				t.Errorf("errors.Is(err, %v) = false", tt.wantIs)
-			}
-			for _, s := range []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrTooLarge} {
-				if s != tt.wantIs && errors.Is(err, s) {
-					t.Errorf("errors.Is(err, %v) = true", s)
-				}
-			}
-			if got := mt.GetTotalCallCount(); got != tt.calls {
-				t.Errorf("%d calls, want %d", got, tt.calls)
-			}
-		})
-	}
-}
-
-// A transport error is retried only when the transport had not taken the
-// whole body (review 1, finding 5): once it had, Infiniti may have
-// processed the file. The error shows the transport's text but does not
-// unwrap to the transport's own error (finding 8), only to values such as
-// a syscall.Errno.
-func TestTransportErrors(t *testing.T) {
-	boom := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-	tests := []struct {
-		name  string
-		body  func() io.Reader
-		read  int // bytes the failing transport reads first; -1 for all
-		calls int
-		note  string
-	}{
-		{"seekable, nothing read", func() io.Reader { return strings.NewReader(sampleCSV) }, 0, 3, ""},
-		{"seekable, part read", func() io.Reader { return strings.NewReader(sampleCSV) }, 10, 3, ""},
-		{"seekable, body read", func() io.Reader { return strings.NewReader(sampleCSV) }, -1, 1, "not retried: the whole file had been handed to the connection"},
-		{"plain reader, nothing read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, 0, 3, ""},
-		{"plain reader, part read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, 300, 1, "not retried: part of the CSV was already sent"},
-		{"plain reader, body read", func() io.Reader { return onlyReader{strings.NewReader(sampleCSV)} }, -1, 1, "not retried: the whole file had been handed to the connection"},
-		{"rows, body read", nil, -1, 1, "not retried: the whole file had been handed to the connection"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mt, w := mockClient(t, "https://school.example")
-			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-				switch {
-				case tt.read < 0:
-					_, _ = io.ReadAll(r.Body)
-				case tt.read > 0:
-					_, _ = io.ReadFull(r.Body, make([]byte, tt.read))
-				}
-				return nil, boom
-			})
-			var err error
-			if tt.body == nil {
-				_, err = c.ImportUserGroupRows(context.Background(), slices.Values([]csvspec.UserGroup{{Username: "jsmith"}}))
-			} else {
-				_, err = c.ImportUserGroups(context.Background(), tt.body())
-			}
-			collectErr(err)
-			if err == nil || !strings.Contains(err.Error(), "connection reset by peer") {
-				t.Fatalf("err = %v, want it to say what the transport said", err)
-			}
-			if !errors.Is(err, syscall.ECONNRESET) {
-				t.Errorf("errors.Is(err, ECONNRESET) = false for %v", err)
-			}
-			var oe *net.OpError
-			var ue *url.Error
-			if errors.As(err, &oe) || errors.As(err, &ue) {
-				t.Errorf("err = %v unwraps to the transport's own error", err)
-			}
-			if got := mt.GetTotalCallCount(); got != tt.calls {
-				t.Errorf("%d calls, want %d (waits %v)", got, tt.calls, w.get())
-			}
-			if !strings.Contains(err.Error(), tt.note) {
-				t.Errorf("err = %v, want it to say %q", err, tt.note)
-			}
-		})
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	c, _ := newClient(t, "https://school.example", WithRetry(RetryPolicy{MaxRetries: 6, InitialWait: 100 * time.Millisecond, MaxWait: time.Second, MaxRetryAfter: 3 * time.Second}))
-	var got []time.Duration
-	for attempt := 1; attempt <= 6; attempt++ {
-		got = append(got, c.backoff(attempt, 0))
-	}
-	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("backoff (-want +got):\n%s", diff)
-	}
-	if got := c.backoff(1, 10*time.Second); got != 3*time.Second {
-		t.Errorf("Retry-After 10s gave %v, want the 3s cap", got)
-	}
-	for range 100 {
-		if d := jitter(time.Second); d < 500*time.Millisecond || d >= time.Second {
-			t.Fatalf("jitter(1s) = %v, want within [500ms, 1s)", d)
-		}
-	}
-}
-
-func TestRetryAfterParsing(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"0", 0},
-		{"12", 12 * time.Second},
-		{" 3 ", 3 * time.Second},
-		{"-5", 0},
-		{"soon", 0},
-		{"99999999", 24 * time.Hour},
-		{time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		if got := retryAfter(tt.in); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestNew(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -331,9 +126,9 @@ func TestNew(t *testing.T) {
 		{name: "http localhost", base: "http://localhost:8080"},
 		{name: "http ::1", base: "http://[::1]:8080"},
 		{name: "http with the insecure option", base: "http://192.0.2.10", opts: []Option{WithInsecurePlainHTTP()}},
-		{name: "plain http to a school", base: "http://school.concordinfiniti.com", wantErr: "plain http to school.concordinfiniti.com"},
+		{name: "plain http to a school", base: "http://school.concordinfiniti.com", wantErr: "plain http"},
 		{name: "ftp", base: "ftp://school.example", wantErr: "does not start with https://"},
-		{name: "no scheme", base: "school.concordinfiniti.com", wantErr: "has no scheme"},
+		{name: "no scheme", base: "school.concordinfiniti.com", wantErr: "does not start with https://"},
 		{name: "no host", base: "https:///api", wantErr: "no host"},
 		{name: "query", base: "https://school.example/?tenantId=x", wantErr: "WithTenant"},
 		{name: "fragment", base: "https://school.example/#x", wantErr: "fragment"},
@@ -345,13 +140,13 @@ func TestNew(t *testing.T) {
 		{name: "empty tenant", base: "https://school.example", opts: []Option{WithTenant(" ")}, wantErr: "tenant is empty"},
 		{name: "nil http client", base: "https://school.example", opts: []Option{WithHTTPClient(nil)}, wantErr: "nil"},
 		{name: "empty user agent", base: "https://school.example", opts: []Option{WithUserAgent("")}, wantErr: "product name is empty"},
-		{name: "user agent with newline", base: "https://school.example", opts: []Option{WithUserAgent("a\nb")}, wantErr: "control characters"},
+		{name: "user agent with newline", base: "https://school.example", opts: []Option{WithUserAgent("a\nb")}, wantErr: "control or format characters"},
 		{name: "nil progress", base: "https://school.example", opts: []Option{WithProgress(nil)}, wantErr: "nil"},
 		{name: "negative retries", base: "https://school.example", opts: []Option{WithRetry(RetryPolicy{MaxRetries: -1})}, wantErr: "negative"},
 		{name: "zero response bound", base: "https://school.example", opts: []Option{WithMaxResponseBytes(0)}, wantErr: "not a positive"},
 		{name: "nil option", base: "https://school.example", opts: []Option{nil}},
 		{name: "root CAs without a certificate", base: "https://school.example", opts: []Option{WithRootCAs([]byte("not a certificate"))}, wantErr: "no PEM certificate"},
-		{name: "root CAs and an HTTP client", base: "https://school.example", opts: []Option{WithRootCAs(testCertPEM), WithHTTPClient(http.DefaultClient)}, wantErr: "both given"},
+		{name: "root CAs and an HTTP client", base: "https://school.example", opts: []Option{WithRootCAs(testCertPEM), WithHTTPClient(http.DefaultClient)}, wantErr: "cannot be combined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -373,13 +168,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// testCertPEM is a self-signed certificate, for option validation only.
-var testCertPEM = func() []byte {
-	srv := httptest.NewTLSServer(http.NotFoundHandler())
-	defer srv.Close()
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-}()
-
 func TestImportArguments(t *testing.T) {
 	c, mt, _ := mockClient(t, "https://school.example")
 	mt.RegisterNoResponder(httpmock.NewStringResponder(200, okJSON))
@@ -393,11 +181,11 @@ func TestImportArguments(t *testing.T) {
 		{"relative path", func() error {
 			_, err := c.Import(context.Background(), "api/import/x", strings.NewReader(""))
 			return err
-		}, "must start with /"},
+		}, "does not start with /"},
 		{"query in path", func() error {
 			_, err := c.Import(context.Background(), "/api/import/x?tenantId=1", strings.NewReader(""))
 			return err
-		}, "query"},
+		}, "the character '?'"},
 		{"dot dot", func() error {
 			_, err := c.Import(context.Background(), "/api/../admin", strings.NewReader(""))
 			return err
@@ -415,32 +203,511 @@ func TestImportArguments(t *testing.T) {
 	}
 }
 
-func TestSnippetRedaction(t *testing.T) {
-	long := strings.Repeat("x", 1000)
-	longPassword := strings.Repeat("Lx9#", 2600) // 10,400 bytes: longer than the part of a body looked at before
-	tests := []struct{ name, password, body, want string }{
-		{"echo withheld whole", trickyPassword, "<html>Login failed for autoimport with password " + trickyPassword + " (Authorization: Basic " +
-			"YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn" + ")</html>", withheld},
-		{"base64 only", trickyPassword, "<pre>Authorization: Basic YXV0b2ltcG9ydDpwXkAmJDovPyMlMjAgw7HigqzDvCIn</pre>", withheld},
-		{"no echo", trickyPassword, "<html>Login failed for autoimport</html>", "<html>Login failed for autoimport</html>"},
-		{"cut", trickyPassword, long, long[:maxFragment] + "…"},
-		// Review 1, nit: a password longer than the part looked at used
-		// to show its first 300 bytes.
-		{"a long password opening the body", longPassword, longPassword + " was wrong", withheld},
-		{"a long password, percent-encoded", longPassword, url.QueryEscape(longPassword) + " was wrong", withheld},
+// Final review, 6: New refuses a password that the client would show,
+// with one text that does not say where it occurs; a password shorter than
+// 4 bytes is refused only when it is the username.
+func TestPasswordShownRule(t *testing.T) {
+	const refusal = "client: WithBasicAuth: the password is the username or occurs in the username, the base URL or the tenant, which errors and logs show"
+	tests := []struct {
+		name, base, user, password, tenant string
+		refused                            bool
+	}{
+		{name: "a password of its own", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "Tr0mbone!", refused: false},
+		{name: "3 bytes inside the host", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "sch", refused: false},
+		{name: "3 bytes inside the username", base: "https://school.example", user: "autoimport", password: "imp", refused: false},
+		{name: "3 bytes, the username", base: "https://school.example", user: "abc", password: "abc", refused: true},
+		{name: "a word of the host", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "concord", refused: true},
+		{name: "a label's part", base: "https://myschool.concordinfiniti.com", user: "autoimport", password: "school", refused: true},
+		{name: "4 bytes inside the username", base: "https://school.example", user: "autoimport", password: "auto", refused: true},
+		{name: "inside the path prefix", base: "https://proxy.example/infiniti-sync", user: "autoimport", password: "sync", refused: true},
+		{name: "inside the tenant", base: "https://school.example", user: "autoimport", password: "marys", tenant: "st marys", refused: true},
+		{name: "the tenant as the query shows it", base: "https://school.example", user: "autoimport", password: "st+marys", tenant: "st marys", refused: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", tt.password))
-			mt.RegisterNoResponder(httpmock.NewStringResponder(500, tt.body))
+			opts := []Option{WithBasicAuth(tt.user, tt.password)}
+			if tt.tenant != "" {
+				opts = append(opts, WithTenant(tt.tenant))
+			}
+			_, err := New(tt.base, opts...)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			want := ""
+			if tt.refused {
+				want = refusal
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("New (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Import paths: segments of safe characters only.
+func TestImportPath(t *testing.T) {
+	tests := []struct {
+		path, wantErr string
+	}{
+		{"/api/import/userGroups", ""},
+		{"/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts", ""},
+		{"/api/import/patrons.v2~x/", ""},
+		{"/api/..;/admin", `the character ';'`},
+		{"/api/import/a;b", `the character ';'`},
+		{"/api/import/..", ". or .. segment"},
+		{"/api/./import", ". or .. segment"},
+		{"/api//import", "empty segment"},
+		{"/api/import/a%2Fb", `the character '%'`},
+		{"/api/import/a b", `the character ' '`},
+		{"/api/import/a\\b", `the character '\\'`},
+		{"/api/import/é", `the character 'é'`},
+		{"api/import/x", "does not start with /"},
+		{"/api/import/x?tenantId=1", "the character '?'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			err := collectErr(checkPath(tt.path))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+			if !errors.Is(err, ErrInvalidPath) {
+				t.Errorf("errors.Is(%v, ErrInvalidPath) = false", err)
+			}
+		})
+	}
+}
+
+// Logs: no student data above Debug level, no empty tenant; each row
+// outcome at Debug level only.
+func TestLogsCarryNoRowsAboveDebug(t *testing.T) {
+	const body = `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.","details":{"2":"User mjones failed to import: Field (library-group) Library group (Year 9) does not exist. "}}`
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		t.Run(level.String(), func(t *testing.T) {
+			var buf lockedBuffer
+			l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey || a.Key == "duration" {
+					return slog.Attr{}
+				}
+				return a
+			}}))
+			c, mt, _ := mockClient(t, "https://school.example", WithLogger(l))
+			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+				io.Copy(io.Discard, r.Body)
+				return httpmock.NewStringResponse(200, body), nil
+			})
 			_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
 			collectErr(err)
-			var se *StatusError
-			if !errors.As(err, &se) {
-				t.Fatalf("err = %v", err)
+			collect(buf.String())
+			want := []string{
+				`level=INFO msg="autosync: import started" endpoint=https://school.example/api/import/userGroups`,
+				`level=ERROR msg="autosync: import failed" endpoint=https://school.example/api/import/userGroups status=200 bytes=` + fmt.Sprint(len(sampleCSV)) + ` attempts=1 processed=2 created=1 updated=0 failed=1 failed_rows=1 error="client: POST https://school.example/api/import/userGroups: infiniti import failed: \"2 users processed. 1 user created. 0 users updated. 1 user failed.\""`,
 			}
-			if diff := cmp.Diff(tt.want, se.Snippet); diff != "" {
-				t.Errorf("snippet (-want +got):\n%s", diff)
+			if level == slog.LevelDebug {
+				want = slices.Insert(want, 1, `level=DEBUG msg="autosync: row outcome" endpoint=https://school.example/api/import/userGroups row=2 status=failed message="User mjones failed to import: Field (library-group) Library group (Year 9) does not exist. "`,
+					`level=DEBUG msg="autosync: import failed, in full" endpoint=https://school.example/api/import/userGroups error="client: POST https://school.example/api/import/userGroups: infiniti import failed: \"2 users processed. 1 user created. 0 users updated. 1 user failed.\"; row 2: \"User mjones failed to import: Field (library-group) Library group (Year 9) does not exist.\""`)
+			}
+			got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("log (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Review 1, finding 3: records above Debug level carry no student data,
+// whatever status or body carries it: a non-2xx result with failed rows,
+// or an answer that is not a result at all. The error itself keeps the
+// body's snippet for the caller, and Debug has it.
+func TestErrorRecordsCarryNoBody(t *testing.T) {
+	const student = "olivia.nguyen.2031"
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"422 with a failed row", 422, `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.","details":{"1":"User Created","2":"Field (username) User (` + student + `) does not exist. User failed to import: ... "}}`},
+		{"200 that is not a result", 200, `{"success":false,"summary":"1 contact failed","details":{"1":{"username":"` + student + `","contact":"0400 000 000","error":"bad phone"}}}`},
+		{"500 page", 500, `<html><p>Import of ` + student + ` failed</p></html>`},
+	}
+	for _, tt := range tests {
+		for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+			t.Run(tt.name+"/"+level.String(), func(t *testing.T) {
+				var buf lockedBuffer
+				c, mt, _ := mockClient(t, "https://school.example", WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))), WithRetry(RetryPolicy{}))
+				mt.RegisterNoResponder(httpmock.NewStringResponder(tt.status, tt.body))
+				_, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+				collectErr(err)
+				if err == nil || !strings.Contains(err.Error(), student) {
+					t.Fatalf("err = %v, want the body's snippet in it", err)
+				}
+				var above, debug []string
+				for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+					if strings.Contains(line, "level=DEBUG") {
+						debug = append(debug, line)
+					} else {
+						above = append(above, line)
+					}
+				}
+				for _, line := range above {
+					if strings.Contains(line, student) {
+						t.Errorf("a record above Debug holds a student's data: %s", line)
+					}
+				}
+				if got := strings.Contains(strings.Join(debug, "\n"), student); got != (level == slog.LevelDebug) {
+					t.Errorf("Debug records hold the body: %v, want %v:\n%s", got, level == slog.LevelDebug, buf.String())
+				}
+			})
+		}
+	}
+}
+
+func TestEmptyCSV(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	c, _ := fakeClient(t, srv)
+	for _, body := range []io.Reader{strings.NewReader(""), onlyReader{strings.NewReader("")}} {
+		res, err := c.ImportUserGroups(context.Background(), body)
+		if err != nil {
+			t.Fatal(collectErr(err))
+		}
+		if want := (&result.Result{Success: true, Summary: "0 users processed. 0 users created. 0 users updated. 0 users failed."}); !cmp.Equal(want, res) {
+			t.Errorf("result %+v, want %+v", res, want)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if r.CSVSize != 0 || r.FileName != "user-groups.csv" {
+			t.Errorf("request %+v, want an empty user-groups.csv part", r)
+		}
+	}
+}
+
+// A pipe is an *os.File, an io.Seeker that cannot seek: it must be sent
+// as a plain reader, not refused.
+func TestPipeBody(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	c, _ := fakeClient(t, srv)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	go func() {
+		io.WriteString(pw, sampleCSV)
+		pw.Close()
+	}()
+	if _, err := c.ImportUserGroups(context.Background(), pr); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	if got := string(srv.Requests()[0].CSV); got != sampleCSV {
+		t.Errorf("sent %q, want %q", got, sampleCSV)
+	}
+}
+
+// A file is re-sent from where it was when the import began.
+func TestFileOffset(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	srv.Fail(1, clienttest.Fault{Status: 503})
+	c, _ := fakeClient(t, srv)
+	path := filepath.Join(t.TempDir(), "groups.csv")
+	if err := os.WriteFile(path, []byte("junk line\n"+sampleCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(int64(len("junk line\n")), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImportUserGroups(context.Background(), f); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	for i, r := range srv.Requests() {
+		if string(r.CSV) != sampleCSV {
+			t.Errorf("attempt %d sent %q", i+1, r.CSV)
+		}
+	}
+}
+
+func TestCancelMidUpload(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	c, _ := fakeClient(t, srv, WithProgress(func(sent int64) {
+		if sent > 1<<20 {
+			once.Do(cancel)
+		}
+	}))
+	// The body never ends: only cancellation can end this import.
+	res, err := c.ImportUserGroups(ctx, &endlessCSV{})
+	collectErr(err)
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestConcurrentImports(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	c, _ := fakeClient(t, srv, WithTenant("school-1"))
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			csv := fmt.Sprintf("username,library-group,system-group\nuser%d,Year 7,Students\n", i)
+			var err error
+			if i%2 == 0 {
+				_, err = c.ImportUserGroups(context.Background(), strings.NewReader(csv))
+			} else {
+				_, err = c.ImportUserGroupRows(context.Background(), slices.Values([]csvspec.UserGroup{{Username: fmt.Sprintf("user%d", i), LibraryGroup: "Year 7", SystemGroup: "Students"}}))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(collectErr(err))
+		}
+	}
+	if got := len(srv.Memberships()); got != n {
+		t.Errorf("%d users imported, want %d", got, n)
+	}
+	for _, r := range srv.Requests() {
+		if r.TenantID != "school-1" {
+			t.Errorf("tenant %q", r.TenantID)
+		}
+	}
+}
+
+func TestPathPrefixAndGenericImport(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithPathPrefix("/infiniti"))
+	defer srv.Close()
+	c, _ := fakeClient(t, srv)
+	c2, _ := newClient(t, srv.URL+"/infiniti/", WithHTTPClient(srv.Client()), WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+	if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("without the prefix: err = %v, want ErrNotFound", collectErr(err))
+	}
+	if _, err := c2.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
+		t.Errorf("with the prefix: %v", collectErr(err))
+	}
+	// The generic Import, to a path the fake knows.
+	res, err := c2.Import(context.Background(), UserGroupsPath, strings.NewReader(sampleCSV))
+	if err != nil {
+		t.Fatal(collectErr(err))
+	}
+	if c, ok := res.Counts(); !ok || c.Processed != 2 {
+		t.Errorf("counts %+v", c)
+	}
+	reqs := srv.Requests()
+	wantPaths := []string{"/api/import/userGroups", "/infiniti/api/import/userGroups", "/infiniti/api/import/userGroups"}
+	var paths []string
+	for _, r := range reqs {
+		paths = append(paths, r.Path)
+	}
+	if diff := cmp.Diff(wantPaths, paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+}
+
+func TestLogRecords(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	var buf lockedBuffer
+	c, _ := fakeClient(t, srv, WithTenant("t1"), WithLogger(slogText(&buf)))
+	srv.Fail(1, clienttest.Fault{Status: 503})
+	if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	out := buf.String()
+	collect(out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := []string{
+		`level=INFO msg="autosync: import started" endpoint="` + srv.URL + `/api/import/userGroups?tenantId=t1" tenant=t1`,
+		`level=WARN msg="autosync: import retry" endpoint="` + srv.URL + `/api/import/userGroups?tenantId=t1" tenant=t1 attempt=1 reason="503 Service Unavailable" wait=500ms`,
+		`level=INFO msg="autosync: import finished" endpoint="` + srv.URL + `/api/import/userGroups?tenantId=t1" tenant=t1 status=200 bytes=` + fmt.Sprint(len(sampleCSV)) + ` attempts=2 duration=`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("log:\n%s\nwant %d lines", out, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(lines[i], want[i]) {
+			t.Errorf("log line %d:\n%s\nwant prefix\n%s", i+1, lines[i], want[i])
+		}
+	}
+}
+
+// Finding 12: a panic in the caller's iterator goes on in the caller's
+// goroutine, where the caller can recover it, with the same value.
+func TestRowsPanicReachesCaller(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int // what the server answers without reading; 0 reads the upload
+		after  int // rows yielded before the panic
+	}{
+		{"before the first row", 0, 0},
+		{"after some rows", 0, 3},
+		{"after many rows, server answered early", http.StatusForbidden, 100_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.status != 0 {
+					w.Header().Set("Connection", "close")
+					w.WriteHeader(tt.status)
+					return
+				}
+				io.Copy(io.Discard, r.Body)
+				io.WriteString(w, okJSON)
+			}))
+			defer srv.Close()
+			c, _ := newClient(t, srv.URL)
+			type bug struct{ N int }
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				c.ImportUserGroupRows(context.Background(), func(yield func(csvspec.UserGroup) bool) {
+					for i := range tt.after {
+						if !yield(csvspec.UserGroup{Username: fmt.Sprintf("student%06d", i), LibraryGroup: "Year 7"}) {
+							break
+						}
+					}
+					panic(bug{tt.after})
+				})
+			}()
+			if diff := cmp.Diff(bug{tt.after}, got); diff != "" {
+				t.Errorf("recovered (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Cancelling the context stops an upload whose plain reader is blocked in
+// Read (os.Stdin fed by an export that stalled): over HTTP/2 at once; over
+// HTTP/1, whose transport waits for its body's Read, once that Read
+// returns. The reader is not read again. The context ends from inside the
+// handler, once the reader has blocked, so that no clock decides.
+func TestCancelWhileReaderBlocked(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		h2   bool  // over TLS with HTTP/2, whose transport does not wait for the body's Read
+		end  error // how the context ends: context.Canceled or context.DeadlineExceeded
+	}{
+		{"deadline, blocked after the header", "username,library-group,system-group\n", false, context.DeadlineExceeded},
+		{"cancel, blocked at once", "", false, context.Canceled},
+		{"deadline, HTTP/2", "username,library-group,system-group\n", true, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := newEndingContext(tt.end)
+			r := newBlockedReader(tt.data)
+			var proto atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				proto.Store(int32(req.ProtoMajor))
+				select { // the upload has started; end the context once its reader blocks
+				case <-r.blocked:
+				case <-time.After(10 * time.Second): // bounded; the reads check below then fails
+				}
+				ctx.end()
+				if !tt.h2 {
+					r.free()
+				}
+				io.Copy(io.Discard, req.Body)
+			}))
+			var opts []Option
+			if tt.h2 {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				opts = append(opts, WithHTTPClient(srv.Client()))
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			c, _ := newClient(t, srv.URL, opts...)
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.ImportUserGroups(ctx, r)
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				r.free()
+				t.Fatalf("the call did not return while the reader was blocked: %v", <-done)
+			}
+			collectErr(err)
+			if !errors.Is(err, tt.end) {
+				t.Errorf("err = %v, want %v", err, tt.end)
+			}
+			if want := map[bool]int32{false: 1, true: 2}[tt.h2]; proto.Load() != want {
+				t.Errorf("the request came over HTTP/%d, want HTTP/%d", proto.Load(), want)
+			}
+			if tt.h2 {
+				r.free() // the blocked Read ends now; its data goes nowhere
+			}
+			if n := r.reads.Load(); n != 1 {
+				t.Errorf("%d reads past the data, want the one that blocked", n)
+			}
+		})
+	}
+}
+
+// Finding 16: an error of the caller's own reader is the CSV's: never
+// retried, and said so.
+func TestReaderErrorNotRetried(t *testing.T) {
+	errExport := errors.New("export database offline")
+	tests := []struct {
+		name string
+		body func() io.Reader
+	}{
+		{"plain reader, at once", func() io.Reader { return failingReader{err: errExport} }},
+		{"plain reader, after the header", func() io.Reader {
+			return io.MultiReader(strings.NewReader("username,library-group,system-group\n"), failingReader{err: errExport})
+		}},
+		{"seekable reader", func() io.Reader { return &failingSeeker{err: errExport} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var posts atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				io.Copy(io.Discard, r.Body)
+			}))
+			defer srv.Close()
+			var logs lockedBuffer
+			c, w := newClient(t, srv.URL, WithLogger(slogText(&logs)))
+			_, err := c.ImportUserGroups(context.Background(), tt.body())
+			collectErr(err)
+			if !errors.Is(err, errExport) {
+				t.Fatalf("err = %v, want the reader's error", err)
+			}
+			want := "client: POST " + srv.URL + "/api/import/userGroups: reading the CSV: export database offline"
+			if err.Error() != want {
+				t.Errorf("err = %v\nwant  %v", err, want)
+			}
+			if len(w.get()) != 0 || posts.Load() > 1 {
+				t.Errorf("waits %v, %d posts: the reader's error was retried", w.get(), posts.Load())
+			}
+			if strings.Contains(logs.String(), "connection failed") || strings.Contains(logs.String(), "retry") {
+				t.Errorf("logged as a connection failure:\n%s", logs.String())
 			}
 		})
 	}

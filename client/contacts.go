@@ -73,16 +73,11 @@ func (c *Client) ImportUserContacts(ctx context.Context, mode ContactsMode, csv 
 // with a file. The Writer writes the canonical form (booleans as
 // True/False, lower-case type and role, upper-case scenarios), so rows
 // read from an SMS export in another spelling are posted as Infiniti's
-// own scripts write them. Like ImportUserGroupRows, a failed attempt can
-// always be re-sent: rows is ranged over once per attempt, never after the
-// call returns and never by two attempts at once, and must yield the same
-// rows each time (slices.Values does).
+// own scripts write them. Like ImportUserGroupRows, the rows are encoded
+// into memory first, and a failed attempt can always be re-sent.
 func (c *Client) ImportUserContactRows(ctx context.Context, mode ContactsMode, rows iter.Seq[csvspec.Contact]) (*result.Result, error) {
 	if err := mode.Validate(); err != nil {
 		return refused(ctx, err)
 	}
-	if rows == nil {
-		return refused(ctx, errNilRows)
-	}
-	return c.do(ctx, UserContactsPath+string(mode), encodeRows(rows, func(w io.Writer) rowWriter[csvspec.Contact] { return csvspec.NewContactWriter(w) }), userContactsFile)
+	return importRows(ctx, c, UserContactsPath+string(mode), userContactsFile, rows, func(w io.Writer) rowWriter[csvspec.Contact] { return csvspec.NewContactWriter(w) })
 }

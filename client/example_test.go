@@ -57,7 +57,7 @@ func ExampleNew() {
 	c, err := client.New("https://autoimport:s3cret@school.concordinfiniti.com/", client.WithTenant("st-marys"))
 	fmt.Println(c != nil, err)
 	// Output:
-	// client: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https; WithInsecurePlainHTTP allows http, for test networks only
+	// client: WithInsecurePlainHTTP: the base URL uses plain http to a host that is not a loopback address
 	// true <nil>
 }
 
@@ -100,8 +100,8 @@ func ExampleStatusError() {
 	// true true
 }
 
-// A program can translate the client's configuration errors into its own
-// flags: ConfigError.Option names the Go option that fixes the mistake.
+// A program gives its own advice for the client's configuration errors:
+// ConfigError.Option names the Go option that fixes the mistake.
 func ExampleConfigError() {
 	flags := map[string]string{"WithTenant": "-tenant", "WithInsecurePlainHTTP": "-insecure-http"}
 	for _, url := range []string{
@@ -115,8 +115,8 @@ func ExampleConfigError() {
 		}
 	}
 	// Output:
-	// -url: the base URL holds an import path (/api/import/...); give only the site, such as https://yourschool.concordinfiniti.com: the client adds the import path itself (see -tenant)
-	// -url: the base URL uses plain http to school.concordinfiniti.com, which would send the password and the school's data in clear text; use https (see -insecure-http)
+	// -url: the base URL holds an import path (/api/import/...) (see -tenant)
+	// -url: the base URL uses plain http to a host that is not a loopback address (see -insecure-http)
 }
 
 // Posting contacts in the one mode seen in the field. A test server stands

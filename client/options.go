@@ -46,13 +46,13 @@ type settings struct {
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) error {
 		if username == "" {
-			return &ConfigError{Option: "WithBasicAuth", Reason: "the username is empty; give the Infiniti account to post as, such as autoimport"}
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the username is empty"}
 		}
 		if strings.ContainsRune(username, ':') {
-			return &ConfigError{Option: "WithBasicAuth", Reason: "the username contains ':', which HTTP Basic Auth cannot carry; use an account name without it"}
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the username contains ':', which Basic Auth cannot carry"}
 		}
 		if s.auth {
-			return &ConfigError{Option: "WithBasicAuth", Reason: "the credentials are given twice (in the base URL and as an option, or twice as an option); give them once"}
+			return &ConfigError{Option: "WithBasicAuth", Reason: "the credentials are given twice"}
 		}
 		s.username, s.password, s.auth = username, password, true
 		return nil
@@ -92,7 +92,7 @@ func (cs AuthCharset) String() string {
 func WithAuthCharset(cs AuthCharset) Option {
 	return func(s *settings) error {
 		if cs != AuthUTF8 && cs != AuthLatin1 {
-			return &ConfigError{Option: "WithAuthCharset", Reason: "the charset " + strconv.Itoa(int(cs)) + " is unknown; use UTF-8 or ISO-8859-1"}
+			return &ConfigError{Option: "WithAuthCharset", Reason: "the charset " + strconv.Itoa(int(cs)) + " is unknown"}
 		}
 		s.charset = cs
 		return nil
@@ -104,7 +104,7 @@ func WithAuthCharset(cs AuthCharset) Option {
 func WithTenant(tenantID string) Option {
 	return func(s *settings) error {
 		if strings.TrimSpace(tenantID) == "" {
-			return &ConfigError{Option: "WithTenant", Reason: "the tenant is empty; leave it out if the site has no tenants"}
+			return &ConfigError{Option: "WithTenant", Reason: "the tenant is empty"}
 		}
 		s.tenant = tenantID
 		return nil
@@ -122,13 +122,9 @@ func WithTenant(tenantID string) Option {
 //     honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY, and would send a
 //     plain-http request, password included, through an HTTP proxy. The
 //     SDK's own transport never proxies plain http or loopback requests.
-//   - Timeouts: hc's rule. hc.Timeout, if set, bounds each attempt, upload
-//     included; the transport's ResponseHeaderTimeout bounds the wait for
-//     the response. Either, when it ends an attempt whose whole file had
-//     been written to the connection, gives an error matching
-//     ErrResponseTimeout that is not retried. WithResponseHeaderTimeout
-//     cannot be combined with it, and a response body that stalls is not
-//     cut unless hc.Timeout is set.
+//   - Timeouts: hc's rule. A timeout after the whole file was handed to
+//     the connection matches ErrResponseTimeout and is not retried.
+//     WithResponseHeaderTimeout cannot be combined with it.
 //
 // A nil hc is an error.
 func WithHTTPClient(hc *http.Client) Option {
@@ -153,7 +149,7 @@ func WithRootCAs(pem []byte) Option {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return &ConfigError{Option: "WithRootCAs", Reason: "no PEM certificate found; give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)"}
+			return &ConfigError{Option: "WithRootCAs", Reason: "no PEM certificate found"}
 		}
 		s.rootCAs = pool
 		return nil
@@ -189,7 +185,7 @@ func WithUserAgent(product string) Option {
 		case strings.ContainsFunc(product, func(r rune) bool {
 			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 		}):
-			return &ConfigError{Option: "WithUserAgent", Reason: "the product name contains control characters or invisible format characters (such as U+202E, which reverses text, or U+200B), which a header must not carry"}
+			return &ConfigError{Option: "WithUserAgent", Reason: "the product name contains control or format characters"}
 		}
 		s.product = product
 		return nil
@@ -197,17 +193,11 @@ func WithUserAgent(product string) Option {
 }
 
 // WithLogger logs each import to l: at Info level when it starts (endpoint,
-// tenant if any) and when it ends (status, bytes, attempts, duration, and
-// the counts of the result when it has them), at Warn level for each retry
-// (attempt, reason, wait), and at Error level when it fails (the same, and
-// the error without any row's message, body snippet or parse error). Only
-// at Debug level does it log each row outcome of the result (row number,
-// status and Infiniti's message) and the whole error of a failed import:
-// those hold usernames and other personal data of students, so enable
-// Debug only where such data may be kept. Records never hold credentials,
-// and server text in them is one line of at most 300 bytes, withheld whole
-// if it echoed the password. A nil l turns logging off, as without the
-// option.
+// tenant) and ends (status, bytes, attempts, duration, the result's
+// counts), at Warn level for each retry, and at Error level when it fails
+// (the error without any row's message or body snippet). Only at Debug
+// level does it log each row outcome and the whole error: those hold
+// personal data of students. A nil l turns logging off.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
 		s.logger = l
@@ -229,12 +219,11 @@ func WithProgress(fn func(sent int64)) Option {
 	}
 }
 
-// WithRetry sets the retry policy; see RetryPolicy and the package
-// documentation for what is retried. Negative values are an error.
+// WithRetry sets the retry policy; see RetryPolicy for what is retried. Negative values are an error.
 func WithRetry(p RetryPolicy) Option {
 	return func(s *settings) error {
 		if p.MaxRetries < 0 || p.InitialWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative; use 0 for no retries or for the default waits"}
+			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative"}
 		}
 		s.retry = p.withDefaults()
 		return nil
@@ -258,72 +247,26 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
-// DefaultResponseHeaderTimeout is how long the SDK's own transport waits,
-// from the end of the upload, for the response headers (and, once the
-// response has begun, for each piece of its body) unless
+// DefaultResponseHeaderTimeout is how long the SDK's own transport waits
+// for the response headers once the whole request was written, unless
 // WithResponseHeaderTimeout says otherwise. Infiniti may take minutes to
 // process a large file.
 const DefaultResponseHeaderTimeout = 10 * time.Minute
 
-// WithResponseHeaderTimeout sets how long the client waits for the
-// response headers once the whole file has been written to the connection,
-// and for each piece of the response's body once it has begun; 0 waits
-// without a limit (the context's deadline, if any, still applies). Past the
-// limit the import fails with an error matching ErrResponseTimeout, and is
-// not retried: Infiniti may still be processing the file.
-//
-// The clock starts when the transport has written the last byte of the
-// file to the connection, which is not when the server has received it:
-// over a slow link (a school's uplink at a few megabits a second) the
-// operating system may still be sending several megabytes of its buffers
-// for many seconds after that. A limit of seconds can therefore cut a
-// large upload that is still on its way; keep the limit at minutes.
-//
-// The default is DefaultResponseHeaderTimeout. A negative d is an error,
-// and so is combining this option with WithHTTPClient, whose own timeouts
-// rule (set the transport's ResponseHeaderTimeout instead); a timeout of
-// that client's after the whole file was written matches
-// ErrResponseTimeout too, and is not retried.
+// WithResponseHeaderTimeout sets the ResponseHeaderTimeout of the SDK's
+// own transport: how long it waits for the response headers once the whole
+// request was written to the connection; 0 waits without a limit (the
+// context's deadline still applies). Past it the import fails with an
+// error matching ErrResponseTimeout and is not retried: Infiniti may still
+// be processing the file. The last bytes written may still be in the
+// operating system's buffers on a slow link, so keep it at minutes. A
+// negative d is an error, and so is combining it with WithHTTPClient.
 func WithResponseHeaderTimeout(d time.Duration) Option {
 	return func(s *settings) error {
 		if d < 0 {
-			return &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "the timeout is negative; use 0 for no limit"}
+			return &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "the timeout is negative"}
 		}
 		s.headerTimeout, s.headerTimeoutSet = d, true
 		return nil
 	}
-}
-
-// RetryPolicy says how often and how long the client retries an import
-// that failed in a way that is safe to retry. Zero waits take the defaults
-// of DefaultRetryPolicy; a zero MaxRetries means no retry.
-type RetryPolicy struct {
-	// MaxRetries is how many times a failed attempt may be retried;
-	// 0 means no retry. DefaultRetryPolicy has 2: three attempts in all.
-	MaxRetries int
-	// InitialWait is the wait before the first retry; it doubles with each
-	// retry, with random jitter. Default 500ms.
-	InitialWait time.Duration
-	// MaxWait caps the doubling wait. Default 5s.
-	MaxWait time.Duration
-	// MaxRetryAfter caps a wait that a Retry-After header asks for.
-	// Default 30s.
-	MaxRetryAfter time.Duration
-}
-
-// DefaultRetryPolicy is the policy of a client without WithRetry.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 2, InitialWait: 500 * time.Millisecond, MaxWait: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
-	if p.InitialWait == 0 {
-		p.InitialWait = d.InitialWait
-	}
-	if p.MaxWait == 0 {
-		p.MaxWait = d.MaxWait
-	}
-	if p.MaxRetryAfter == 0 {
-		p.MaxRetryAfter = d.MaxRetryAfter
-	}
-	return p
 }

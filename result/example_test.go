@@ -46,7 +46,7 @@ func ExampleParse_notJSON() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// result: not an Infiniti import result: the body is not JSON (invalid character '<' looking for beginning of value); an HTML page here usually means a login page or proxy in front of Infiniti
+	// result: not an Infiniti import result: the body is not JSON (at byte 1)
 }
 
 // Results fail closed: an outcome that is not exactly a known success, a
@@ -65,5 +65,5 @@ func ExampleResult_Err() {
 	fmt.Println(res.Err())
 	// Output:
 	// row 2: User (bob) does not exist. (unknown)
-	// infiniti import failed: 2 users processed.; row 2: User (bob) does not exist.
+	// infiniti import failed: "2 users processed."; row 2: "User (bob) does not exist."
 }

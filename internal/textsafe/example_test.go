@@ -7,10 +7,10 @@ import (
 )
 
 // A server's text with a forged log line and a terminal escape stays on
-// one line, escaped.
-func ExampleOneLine() {
-	summary := "1 user failed.\nlevel=INFO msg=\"all good\"\x1b[2K"
-	fmt.Println("import failed: " + textsafe.OneLine(summary))
+// one line, escaped and bounded.
+func ExampleQuote() {
+	summary := "1 user failed.\nlevel=INFO msg=ok\x1b[2K"
+	fmt.Println("import failed: " + textsafe.Quote(summary, 25))
 	// Output:
-	// import failed: 1 user failed.\nlevel=INFO msg="all good"\x1b[2K
+	// import failed: "1 user failed.\nlevel=INFO…"
 }

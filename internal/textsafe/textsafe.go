@@ -1,7 +1,6 @@
-// Package textsafe makes text that came from outside the program (a
-// server's answer, a file's content) safe to put into an error string or a
-// log line: one line, with every character that could break the line, move
-// the cursor, drive a terminal or reorder what a reader sees escaped.
+// Package textsafe puts text from outside the program (a server's answer, a
+// file's content) into an error string or a log line: bounded, on one line,
+// with control characters escaped, by strconv.Quote.
 package textsafe
 
 import (
@@ -10,117 +9,39 @@ import (
 	"unicode/utf8"
 )
 
-// OneLine returns s on one line, with these escaped rather than passed
-// through:
+// Quote returns s clipped to n bytes (see Clip) and quoted by
+// strconv.Quote: one line, control, format and invalid bytes escaped.
+func Quote(s string, n int) string { return strconv.Quote(Clip(s, n)) }
+
+// OneLine returns s escaped as strconv.Quote escapes it, but with quotes
+// and backslashes kept and no surrounding quotes.
 //
-//   - C0 controls and DEL (U+0000–U+001F, U+007F): "\n", "\r" and "\t" as
-//     those two-character escapes, the others as \xNN (ESC is \x1b);
-//   - C1 controls (U+0080–U+009F, NEL included), the line and paragraph
-//     separators U+2028 and U+2029, and the bidirectional controls
-//     (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), as \uNNNN;
-//   - bytes that are not valid UTF-8, as \xNN.
-//
-// Everything else, backslashes and other non-ASCII letters included, is
-// kept as it is, so the result is valid UTF-8 that prints on one line and
-// shows the text in the order it was written. OneLine does not trim; it
-// never fails.
+// Deprecated: use Quote, which also bounds the text.
 func OneLine(s string) string {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if (r == utf8.RuneError && size == 1) || unsafeRune(r) {
-				break
-			}
-			i += size
-			continue
-		}
-		if c < 0x20 || c == 0x7f {
-			break
-		}
-		i++
-	}
-	if i == len(s) {
-		return s // nothing to escape: no copy
-	}
 	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '\n':
-				b.WriteString(`\n`)
-			case c == '\r':
-				b.WriteString(`\r`)
-			case c == '\t':
-				b.WriteString(`\t`)
-			case c < 0x20 || c == 0x7f:
-				writeHex(&b, `\x`, uint32(c), 2)
-			default:
-				b.WriteByte(c)
-			}
-			i++
-			continue
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == '"' || r == '\\' || r != utf8.RuneError && strconv.IsPrint(r) {
+			b.WriteString(s[:n])
+		} else {
+			q := strconv.Quote(s[:n])
+			b.WriteString(q[1 : len(q)-1])
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			writeHex(&b, `\x`, uint32(c), 2)
-		case unsafeRune(r):
-			writeHex(&b, `\u`, uint32(r), 4)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
+		s = s[n:]
 	}
 	return b.String()
 }
 
-// unsafeRune reports whether r, a non-ASCII rune, is escaped by OneLine.
-func unsafeRune(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f: // C1 controls, NEL (U+0085) among them
-		return true
-	case r == 0x2028, r == 0x2029: // line and paragraph separators
-		return true
-	case r == 0x061c, r == 0x200e, r == 0x200f: // arabic letter mark, LRM, RLM
-		return true
-	case r >= 0x202a && r <= 0x202e: // LRE, RLE, PDF, LRO, RLO
-		return true
-	case r >= 0x2066 && r <= 0x2069: // LRI, RLI, FSI, PDI
-		return true
-	}
-	return false
-}
-
 // Clip returns s if it is at most n bytes long, and otherwise its first n
-// bytes or fewer, cut where a character starts (so that no UTF-8 sequence
-// is split), followed by "…". It bounds a text from outside that goes into
-// a message: a 30 MiB summary must not make a 30 MB error string. A
-// negative n is taken as 0. Clip does not escape; use OneLine on its
-// result.
+// bytes or fewer, cut where a character starts, followed by "…". A
+// negative n is taken as 0.
 func Clip(s string, n int) string {
 	n = max(n, 0)
 	if len(s) <= n {
 		return s
 	}
-	for i := n; i >= 0 && i > n-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			n = i
-			break
-		}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
-}
-
-func writeHex(b *strings.Builder, prefix string, v uint32, width int) {
-	b.WriteString(prefix)
-	h := strconv.FormatUint(uint64(v), 16)
-	for range width - len(h) {
-		b.WriteByte('0')
-	}
-	b.WriteString(h)
 }

@@ -12,10 +12,55 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
+
+// The whole body counts as handed over on the read that returns its last
+// byte, and not before, however the upload is read.
+func TestBodyHandedOver(t *testing.T) {
+	tests := []struct {
+		name  string
+		size  int64 // -1: unknown, sent chunked
+		chunk int   // bytes the transport asks for at a time
+	}{
+		{name: "known size, small reads", size: int64(len(sampleCSV)), chunk: 7},
+		{name: "known size, one read", size: int64(len(sampleCSV)), chunk: 1 << 16},
+		{name: "unknown size, small reads", size: -1, chunk: 7},
+		{name: "unknown size, one read", size: -1, chunk: 1 << 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			csv := &counter{r: iotest.HalfReader(strings.NewReader(sampleCSV))}
+			body, _ := newBody(csv, tt.size, "x.csv", true)
+			defer body.Close()
+			var n, at int64
+			p := make([]byte, tt.chunk)
+			for i := 0; i < 10000; i++ { // bounded: the body is a few hundred bytes
+				m, err := body.Read(p)
+				n += int64(m)
+				if body.handedOver.Load() && at == 0 {
+					at = n
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if body.length >= 0 && n != body.length {
+				t.Fatalf("read %d bytes, the body's length is %d", n, body.length)
+			}
+			if at != n {
+				t.Errorf("handed over at byte %d of %d", at, n)
+			}
+		})
+	}
+}
 
 // genCSV produces size bytes of user-groups CSV on the fly, never holding
 // more than one line.

@@ -1,0 +1,158 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/autosync-go/autosync/result"
+)
+
+// errorBodyLimit bounds how much of an error status's body is read.
+const errorBodyLimit = 64 << 10
+
+// response reads and classifies a response to attempt n.
+func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome) outcome {
+	code := resp.StatusCode
+	o.status = code
+	if code >= 300 && code < 400 {
+		o.err = &RedirectError{StatusCode: code, Location: c.cred.location(resp.Header.Get(locationKey))}
+		return o
+	}
+	ok := code >= 200 && code < 300
+	limit := c.maxResponse
+	if !ok {
+		limit = min(limit, errorBodyLimit)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		ce := c.connError(err)
+		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), errs: []error{ce}}
+		if isRetryStatus(code) {
+			o.retry = true
+		}
+		return o
+	}
+	if int64(len(b)) > limit {
+		if ok {
+			o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%v: more than %d bytes", ErrResponseTooLarge, limit), errs: []error{ErrResponseTooLarge}}
+			return o
+		}
+		b = b[:limit]
+	}
+	res, perr := result.Parse(bytes.NewReader(b))
+	var ierr *result.ImportError
+	if perr == nil {
+		c.cred.redactResult(res)
+		o.res = res
+		if res.Unauthorized() {
+			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, hint: c.cred.charsetHint()}
+			return o
+		}
+		errors.As(res.Err(), &ierr)
+	}
+	if ok && perr == nil {
+		if ierr != nil {
+			o.err = &resultError{endpoint: endpoint, ierr: ierr}
+		}
+		return o
+	}
+	se := &StatusError{StatusCode: code, Snippet: c.cred.fragment(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint, ierr: ierr}
+	if ok {
+		se.reason = c.cred.fragment(strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": "))
+	}
+	if code == http.StatusUnauthorized {
+		se.hint = c.cred.charsetHint()
+	}
+	o.err = se
+	o.retry, o.retryAfter = isRetryStatus(code), se.RetryAfter
+	return o
+}
+
+// connError is a failure of the connection, said as a short fact. It
+// unwraps only to values that hold no server text: the context's errors,
+// io.EOF and io.ErrUnexpectedEOF, a syscall.Errno, a *net.DNSError, and
+// the certificate errors (with ErrCertificate).
+type connError struct {
+	msg     string
+	timeout bool
+	errs    []error
+}
+
+func (e *connError) Error() string   { return e.msg }
+func (e *connError) Unwrap() []error { return e.errs }
+func (e *connError) Timeout() bool   { return e.timeout }
+
+// connError says what err, an error of the transport, means.
+func (c *Client) connError(err error) *connError {
+	ce := &connError{msg: "the connection failed"}
+	var ne net.Error
+	ce.timeout = errors.As(err, &ne) && ne.Timeout()
+	for _, target := range []error{context.Canceled, context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF} {
+		if errors.Is(err, target) {
+			ce.errs = append(ce.errs, target)
+		}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		ce.msg = "the server closed the connection"
+	}
+	var errno syscall.Errno
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns):
+		ce.msg, ce.errs = "the host name "+c.cred.fragment(dns.Name)+" could not be resolved", append(ce.errs, dns)
+		if dns.IsNotFound {
+			ce.msg = "the host " + c.cred.fragment(dns.Name) + " was not found"
+		}
+	case errors.As(err, &errno):
+		ce.msg, ce.errs = errno.Error(), append(ce.errs, errno)
+	case ce.timeout:
+		ce.msg = "the connection timed out"
+	}
+	if cert := certificateError(err); cert != nil {
+		ce.errs = append(ce.errs, ErrCertificate, cert)
+		ce.msg = certificateFact(cert)
+	}
+	return ce
+}
+
+// certificateError returns the certificate error in err's chain, or nil.
+func certificateError(err error) error {
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var cv *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &he):
+		return he
+	case errors.As(err, &ua):
+		return ua
+	case errors.As(err, &ci):
+		return ci
+	case errors.As(err, &cv):
+		return cv
+	}
+	return nil
+}
+
+// certificateFact says what is wrong with a certificate.
+func certificateFact(err error) string {
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, new(x509.HostnameError)):
+		return "the server's certificate is for another host"
+	case errors.As(err, new(x509.UnknownAuthorityError)):
+		return "the server's certificate is from an unknown authority"
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return "the server's certificate has expired or is not yet valid"
+	}
+	return ErrCertificate.Error()
+}

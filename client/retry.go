@@ -1,0 +1,105 @@
+package client
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RetryPolicy says how often and how long the client retries an import
+// that failed in a way that is safe to retry: a connection failure before
+// the whole file was handed to the connection, or a 429, 502, 503 or 504.
+// Nothing else is retried: not an error once the whole file was handed
+// over (Infiniti may have imported it), a certificate error, a redirect,
+// another status, an error of the caller's CSV, or a done context. A body
+// is re-sent only when it can be read again from the start (see Import);
+// re-sending is safe, since Infiniti's imports are upserts keyed by
+// username. Zero waits take the defaults of DefaultRetryPolicy.
+type RetryPolicy struct {
+	// MaxRetries is how many times a failed attempt may be retried;
+	// 0 means no retry.
+	MaxRetries int
+	// InitialWait is the wait before the first retry; it doubles with each
+	// retry, with random jitter.
+	InitialWait time.Duration
+	// MaxWait caps the doubling wait.
+	MaxWait time.Duration
+	// MaxRetryAfter caps a wait that a Retry-After header (seconds or a
+	// date) asks for.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy is the policy of a client without WithRetry: three
+// attempts in all. No retry waits past the context's deadline.
+var DefaultRetryPolicy = RetryPolicy{MaxRetries: 2, InitialWait: 500 * time.Millisecond, MaxWait: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy
+	p.InitialWait = cmpOr(p.InitialWait, d.InitialWait)
+	p.MaxWait = cmpOr(p.MaxWait, d.MaxWait)
+	p.MaxRetryAfter = cmpOr(p.MaxRetryAfter, d.MaxRetryAfter)
+	return p
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func isRetryStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryAfter parses a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.Atoi(v); err == nil {
+		return time.Duration(min(max(secs, 0), 24*3600)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), 24*time.Hour)
+	}
+	return 0
+}
+
+// backoff returns the wait before retry number attempt: the server's
+// Retry-After (capped), or the doubling wait with jitter.
+func (c *Client) backoff(attempt int, after time.Duration) time.Duration {
+	if after > 0 {
+		return min(after, c.retry.MaxRetryAfter)
+	}
+	d := c.retry.InitialWait
+	for i := 1; i < attempt && d < c.retry.MaxWait; i++ {
+		d *= 2
+	}
+	return c.jitter(min(d, c.retry.MaxWait))
+}
+
+// jitter spreads a wait over its upper half, so that many clients that
+// failed together do not retry together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
