@@ -379,13 +379,13 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	}
 	primary, ok := parseBool(v[ccPrimary])
 	if ok == boolInvalid {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnPrimary, Err: ErrBoolean, msg: boolMessage(ColumnPrimary, v[ccPrimary])}
+		return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnPrimary, Code: CodeInvalidBoolean, Err: ErrBoolean, msg: boolMessage(ColumnPrimary, v[ccPrimary])}
 	}
 	var sms OptionalBool
 	if strings.TrimSpace(v[ccSMS]) != "" {
 		b, ok := parseBool(v[ccSMS])
 		if ok == boolInvalid {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnSMS, Err: ErrBoolean, msg: boolMessage(ColumnSMS, v[ccSMS])}
+			return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnSMS, Code: CodeInvalidBoolean, Err: ErrBoolean, msg: boolMessage(ColumnSMS, v[ccSMS])}
 		}
 		sms = OptionalBoolOf(b)
 	}

@@ -223,6 +223,7 @@ func TestCodeErrMapsEveryCode(t *testing.T) {
 		CodeMissingColumn: ErrMissingColumn, CodeHeaderMap: ErrHeaderMap, CodeHeaderName: ErrHeaderName,
 		CodeDuplicateColumn: ErrDuplicateColumn, CodeRecordTooLarge: ErrRecordTooLarge,
 		CodeFieldCount: ErrFieldCount, CodeRepeatedHeader: ErrRepeatedHeader, CodeInvalidBoolean: ErrBoolean,
+		CodeMissingCarry: ErrMissingColumn, CodeCutOff: ErrFieldCount, CodeUnclosedQuote: ErrQuote,
 	}
 	checkOnly := []string{
 		CodeInvalidUTF8, CodeControlCharacter, CodeFormatCharacter, CodeMissingUsername,

@@ -207,6 +207,7 @@ type header struct {
 	loose    []string  // the header's own fields folded by looseName, to spot a repeated header
 	line     int       // the physical line of the header
 	problems []Problem // every header problem, errors and warnings
+	carry    []int     // index of each column to carry in a record
 
 	// unreadable: a column is missing, or the header record itself could
 	// not be read, so rows cannot be read against it. noRows: the file is
@@ -220,9 +221,9 @@ func (h *header) fail(code, msg string) {
 	h.unreadable = true
 }
 
-// parseHeader resolves the canonical columns of sch in a header record and
-// lists every problem with it.
-func parseHeader(fields []string, sch *schema, source []string, mapped []bool, line int) *header {
+// parseHeader resolves the canonical columns of sch, and the columns to
+// carry, in a header record and lists every problem with it.
+func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
 	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields)), line: line}
 	for i, f := range fields {
 		h.loose[i] = looseName(f)
@@ -252,6 +253,15 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 			}
 			h.index[ci] = fi
 		}
+	}
+	for _, name := range carry {
+		fi := slices.Index(fields, name)
+		if fi < 0 {
+			add(-1, CodeMissingCarry, fmt.Sprintf("the header has no %s column to carry", quote(name)), SeverityError)
+			continue
+		}
+		claimed[fi] = true
+		h.carry = append(h.carry, fi)
 	}
 	// Then near misses: of the canonical names, and of the names a header
 	// map gives (which are the map's mistake, not the file's).
@@ -348,7 +358,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 func (h *header) firstError() error {
 	for _, p := range h.problems {
 		if p.Severity == SeverityError {
-			return &ParseError{Line: p.Line, Column: p.Column, Err: codeErr(p.Code), msg: p.Message}
+			return &ParseError{Line: p.Line, Column: p.Column, Code: p.Code, Err: codeErr(p.Code), msg: p.Message}
 		}
 	}
 	return nil

@@ -77,6 +77,9 @@ const (
 	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
 	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one (or starts with a second byte order mark)
 	CodeDuplicateColumn = "duplicate-column"     // the header has a column twice
+	CodeMissingCarry    = "missing-carry-column" // a column ReadRows is asked to carry is not in the header
+	CodeCutOff          = "cut-off"              // the last record has no line break and fewer fields than the header
+	CodeUnclosedQuote   = "unclosed-quote"       // the file ends inside a quoted field
 
 	// Errors in a record.
 	CodeRecordTooLarge   = "record-too-large"  // a record is over MaxRecordBytes, or the header has more than MaxFields fields
@@ -293,12 +296,23 @@ func plural(n int, one, many string) string {
 // A run collects the problems of one check into its Report, keeping the
 // first MaxProblemsPerCode of each code, and streams each to a callback.
 type run struct {
-	rep       *Report
-	each      func(Problem) error
-	kept      map[string]int
-	err       error  // the callback's error, which ends the check
-	row, line int    // the row being checked
+	rowCheck // the row being checked
+	rep      *Report
+	each     func(Problem) error
+	kept     map[string]int
+	err      error // the callback's error, which ends the check
+}
+
+// A rowCheck collects the problems of one row.
+type rowCheck struct {
+	row, line int
 	spaceFix  string // the end of the surrounding-space message
+	ps        []Problem
+}
+
+// addRow adds a problem of the row.
+func (c *rowCheck) addRow(column, code string, sev Severity, msg string) {
+	c.ps = append(c.ps, Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
 }
 
 func (c *run) add(p Problem) {
@@ -324,17 +338,12 @@ func (c *run) add(p Problem) {
 	}
 }
 
-// addRow adds a problem of the row being checked.
-func (c *run) addRow(column, code string, sev Severity, msg string) {
-	c.add(Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
-}
-
 // runCheck checks a file of t's schema: the header, then every row, with
 // the checks common to all schemas. It calls rowCheck for each data row
 // that is neither malformed nor empty, with its fields in file order.
 // spaceFix ends the message of a value with surrounding white space.
-func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func(c *run, fields []string)) (*Report, error) {
-	c := &run{rep: &Report{}, each: each, kept: make(map[string]int), spaceFix: spaceFix}
+func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, fields []string)) (*Report, error) {
+	c := &run{rep: &Report{}, each: each, kept: make(map[string]int)}
 	h, err := t.readHeader()
 	if err != nil {
 		if err == io.EOF {
@@ -364,11 +373,14 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func
 			return c.rep, err
 		}
 		c.rep.Rows = t.row
-		c.row, c.line = t.row, line
+		c.rowCheck = rowCheck{row: t.row, line: line, spaceFix: spaceFix, ps: c.ps[:0]}
 		if f != nil {
 			c.addRow("", f.code, f.severity(), f.msg)
 		} else {
-			rowCheck(c, fields)
+			check(c, fields)
+		}
+		for _, p := range c.ps {
+			c.add(p)
 		}
 		if c.err != nil {
 			return c.rep, c.err
@@ -380,7 +392,7 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func
 // surrounding white space and, when name is set (the value is a name
 // Infiniti matches exactly), invisible characters and unusual spaces
 // between words in the value s of the given column.
-func (c *run) checkValue(column, s string, name bool) {
+func (c *rowCheck) checkValue(column, s string, name bool) {
 	if s == "" {
 		return
 	}
@@ -466,7 +478,7 @@ func isInvisible(r rune) bool {
 	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
 }
 
-func (c *run) spaceWarning(column, s string) {
+func (c *rowCheck) spaceWarning(column, s string) {
 	c.addRow(column, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
 

@@ -42,6 +42,7 @@ type recordError struct {
 	detail    error // csv.ErrBareQuote or csv.ErrQuote, for ErrQuote
 	start     int   // line where the record starts
 	line, col int   // where the quoting error is (col 1-based, in bytes)
+	unclosed  int   // the line where a quoted field starts that the input ends in; 0 if none
 }
 
 func (e *recordError) Error() string { return e.kind.Error() }
@@ -71,6 +72,7 @@ type scanner struct {
 	kept []byte // the lines of the last record, \r\n read as \n, if keep
 
 	pending error // a read error met by a readLine that returned errLong
+	noEOL   bool  // the last record ended the input without a line break
 }
 
 func newScanner(br *bufio.Reader, comma rune) *scanner {
@@ -105,7 +107,8 @@ func (s *scanner) readLine(limit int) ([]byte, error) {
 	}
 	if n > 0 && err == io.EOF {
 		err = nil
-		if line[n-1] == '\r' {
+		s.noEOL = line[n-1] != '\r'
+		if !s.noEOL {
 			line = line[:n-1]
 		}
 	}
@@ -162,6 +165,7 @@ func (s *scanner) next() ([]string, error) {
 	s.rec = s.rec[:0]
 	s.ends = s.ends[:0]
 	s.nfields = 0
+	s.noEOL = false
 	var line []byte
 	var errRead error
 	for {
@@ -169,7 +173,7 @@ func (s *scanner) next() ([]string, error) {
 		line, errRead = s.readLine(s.limit)
 		if errRead == errLong {
 			s.start = s.line + 1
-			return nil, s.skip(line, stFieldStart)
+			return nil, s.skip(line, stFieldStart, s.start)
 		}
 		if errRead == nil && len(line) == lengthNL(line) {
 			continue // a blank line
@@ -209,6 +213,7 @@ parseField:
 			break parseField
 		}
 		// A quoted field.
+		qline := lineNo
 		line = line[1:]
 		col++
 		for {
@@ -240,7 +245,7 @@ parseField:
 				col += len(line)
 				line, errRead = s.readLine(s.limit - s.size)
 				if errRead == errLong {
-					return nil, s.skip(line, stQuoted)
+					return nil, s.skip(line, stQuoted, qline)
 				}
 				if errRead != nil && errRead != io.EOF {
 					return nil, errRead
@@ -254,7 +259,7 @@ parseField:
 				}
 			default:
 				// The input ends inside quotes.
-				return nil, s.quoteError(csv.ErrQuote, lineNo, col)
+				return nil, &recordError{kind: ErrQuote, detail: csv.ErrQuote, start: s.start, line: lineNo, col: col, unclosed: qline}
 			}
 		}
 	}
@@ -289,8 +294,9 @@ const (
 // current line read so far, st the parse state at the start of b, and
 // s.pending a read error met while reading b. It ends where encoding/csv
 // would end the record, malformed quoting included, and returns a
-// *recordError of ErrRecordTooLarge, or a read error.
-func (s *scanner) skip(b []byte, st int) error {
+// *recordError of ErrRecordTooLarge, or a read error. qline is the line
+// where the field being read starts, for a file that ends in its quotes.
+func (s *scanner) skip(b []byte, st, qline int) error {
 	m := skipper{st: st, comma: s.commaB[:s.commaLen]}
 	tooLarge := &recordError{kind: ErrRecordTooLarge, start: s.start}
 	err := s.pending
@@ -325,6 +331,9 @@ func (s *scanner) skip(b []byte, st int) error {
 	}
 	if err != nil && err != io.EOF {
 		return err
+	}
+	if err == io.EOF && m.st == stQuoted {
+		tooLarge.unclosed = qline
 	}
 	return tooLarge
 }

@@ -67,11 +67,11 @@ func codeErr(code string) error {
 		return ErrLineEnding
 	case CodeSeparator:
 		return ErrSeparator
-	case CodeQuote, CodeQuotedLines:
+	case CodeQuote, CodeQuotedLines, CodeUnclosedQuote:
 		return ErrQuote
 	case CodeWrongImport:
 		return ErrWrongImport
-	case CodeMissingColumn:
+	case CodeMissingColumn, CodeMissingCarry:
 		return ErrMissingColumn
 	case CodeHeaderMap:
 		return ErrHeaderMap
@@ -81,7 +81,7 @@ func codeErr(code string) error {
 		return ErrDuplicateColumn
 	case CodeRecordTooLarge:
 		return ErrRecordTooLarge
-	case CodeFieldCount:
+	case CodeFieldCount, CodeCutOff:
 		return ErrFieldCount
 	case CodeRepeatedHeader:
 		return ErrRepeatedHeader
@@ -97,6 +97,7 @@ type ParseError struct {
 	Row    int    // 1-based data row; 0 for the header
 	Line   int    // 1-based physical line where the record starts
 	Column string // canonical column name; "" when the problem is not in one column
+	Code   string // the problem's code, one of the Code* constants
 	Err    error  // one of the Err* variables of this package
 	msg    string
 }
@@ -154,6 +155,7 @@ type table struct {
 	comma  rune
 	source []string // per canonical column, the header name it is read from
 	mapped []bool   // per canonical column, whether a header map gave source
+	carry  []string // header names of the columns to carry, for ReadRows
 	err    error    // sticky: an option, header or I/O error, or io.EOF
 	hdr    *header
 	row    int // data rows read
@@ -223,7 +225,7 @@ func (t *table) readHeader() (*header, error) {
 	case t.sc.nfields > MaxFields:
 		h.fail(CodeRecordTooLarge, fmt.Sprintf("the header has %d columns, more than the %d a record may have; this is not a %s file, or its separator is not the one it is read with", t.sc.nfields, MaxFields, t.sch.kind))
 	default:
-		h = parseHeader(fields, t.sch, t.source, t.mapped, h.line)
+		h = parseHeader(fields, t.sch, t.source, t.mapped, t.carry, h.line)
 		if h.unreadable {
 			// Rather than a column missing, the header may be the other
 			// import's, or in another dialect: say which, in one problem.
@@ -274,7 +276,7 @@ func (t *table) detectSeparator(h *header) bool {
 		if err != nil || len(fields) < 2 {
 			continue
 		}
-		if parseHeader(fields, t.sch, t.source, t.mapped, h.line).unreadable {
+		if parseHeader(fields, t.sch, t.source, t.mapped, nil, h.line).unreadable {
 			continue
 		}
 		fix := fmt.Sprintf("read the file with WithComma(%s), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files", strconv.QuoteRune(alt))
@@ -298,7 +300,7 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 	for _, alt := range []rune{t.comma, ',', ';', '\t', '|'} {
 		sc := newScanner(bufio.NewReader(strings.NewReader(fields[0]+"\n")), alt)
 		inner, err := sc.next()
-		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, h.line).unreadable {
+		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, nil, h.line).unreadable {
 			continue
 		}
 		fix := ""
@@ -366,9 +368,10 @@ func separatorName(r rune) string {
 
 // A fault is why a record is not a plain data row.
 type fault struct {
-	code string
-	err  error // the sentinel; nil for an empty row, which is no error
-	msg  string
+	code     string
+	err      error // the sentinel; nil for an empty row, which is no error
+	msg      string
+	unclosed int // for malformed quoting: the line of a quoted field the file ends in, or 0
 }
 
 func (f *fault) severity() Severity {
@@ -384,7 +387,7 @@ func (f *fault) parseError(row, line int) error {
 	if f.err == nil {
 		return nil
 	}
-	return &ParseError{Row: row, Line: line, Err: f.err, msg: f.msg}
+	return &ParseError{Row: row, Line: line, Code: f.code, Err: f.err, msg: f.msg}
 }
 
 var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"}
@@ -410,7 +413,8 @@ func separatorWord(r rune, comma, other string) string {
 // next reads the next data row, after the header. It returns the row's
 // fields in file order (valid until the next call) and the line where it
 // starts, with a fault when it is not a plain data row; t.row is its row
-// number. A row with a fault other than an empty row has no fields. The
+// number. A row with a fault other than an empty row or a wrong field
+// count has no fields. The
 // errors, all sticky: the header's first error, io.EOF, an option or read
 // error.
 func (t *table) next() ([]string, int, *fault, error) {
@@ -433,9 +437,9 @@ func (t *table) next() ([]string, int, *fault, error) {
 			t.row++
 			if re.kind == ErrRecordTooLarge {
 				return nil, re.start, &fault{code: CodeRecordTooLarge, err: ErrRecordTooLarge, msg: fmt.Sprintf(
-					"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", MaxRecordBytes)}, nil
+					"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", MaxRecordBytes), unclosed: re.unclosed}, nil
 			}
-			return nil, re.start, &fault{code: CodeQuote, err: ErrQuote, msg: quoteMessage(re, t.comma)}, nil
+			return nil, re.start, &fault{code: CodeQuote, err: ErrQuote, msg: quoteMessage(re, t.comma), unclosed: re.unclosed}, nil
 		}
 		if err != io.EOF {
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
@@ -450,7 +454,7 @@ func (t *table) next() ([]string, int, *fault, error) {
 		return fields, line, emptyRow, nil
 	}
 	if t.sc.nfields != h.nfields {
-		return nil, line, &fault{code: CodeFieldCount, err: ErrFieldCount, msg: fieldCountMessage(t.sc.nfields, h.nfields, t.comma)}, nil
+		return fields, line, &fault{code: CodeFieldCount, err: ErrFieldCount, msg: fieldCountMessage(t.sc.nfields, h.nfields, t.comma)}, nil
 	}
 	if isHeader(fields, h.loose) {
 		return nil, line, &fault{code: CodeRepeatedHeader, err: ErrRepeatedHeader, msg: fmt.Sprintf(
