@@ -113,8 +113,8 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // Memory does not grow with the size of the file, except by 21 to 43
 // bytes per distinct row (to spot duplicates), and up to 64 for the moment
 // that table doubles: the Report keeps at most MaxProblemsPerCode problems
-// of each code, each message quotes at most 40 runes of a value, and no
-// record over MaxRecordBytes is held.
+// of each code, each message quotes at most 40 runes of a value, and a
+// record over MaxRecordBytes ends the check.
 //
 // Errors (SeverityError) are: a file in UTF-16 or UTF-32; lines that end
 // in CR alone (Excel for Mac's "CSV (Macintosh)"); a header separated by
@@ -123,7 +123,7 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // spacing (one error naming the contacts import, not a missing column
 // each); a missing, misspelt or repeated required column, or one behind a
 // second byte order mark; a header-map name the file does not have; a
-// record over MaxRecordBytes or a header of more than MaxFields fields; a
+// record over MaxRecordBytes (which ends the check); a
 // row with the wrong number of fields; malformed quoting; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028

@@ -241,19 +241,10 @@ func TestCheckRules(t *testing.T) {
 			want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)},
 		},
 		{
-			name: "a header of too many columns",
-			in:   "username,library-group,system-group" + strings.Repeat(",x", 5000) + "\nx\ny\n",
-			rows: 2,
-			want: []Problem{p(0, 1, "", CodeRecordTooLarge, SeverityError)},
-		},
-		{
-			name: "a row too large",
+			name: "a row too large ends the check",
 			in:   hdr + "a,\"" + strings.Repeat("b", MaxRecordBytes) + "\",c\nd,,\n",
-			rows: 2,
-			want: []Problem{
-				p(1, 2, "", CodeRecordTooLarge, SeverityError),
-				p(2, 3, "", CodeNoGroup, SeverityWarning),
-			},
+			rows: 1,
+			want: []Problem{p(1, 2, "", CodeRecordTooLarge, SeverityError)},
 		},
 	}
 	for _, tt := range tests {

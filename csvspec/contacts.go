@@ -370,7 +370,11 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	rec := ContactRecord{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		err := f.parseError(rec.Row, line)
+		if f.code == CodeRecordTooLarge {
+			r.t.err = err // the end of the file
+		}
+		return rec, err
 	}
 	idx := r.t.hdr.index
 	var v [numContactColumns]string

@@ -33,10 +33,9 @@
 // # Limits
 //
 // A record (the header or a row) may be at most MaxRecordBytes (1 MiB) as
-// it is in the file, and the header at most MaxFields (1024) columns. A
-// larger record is an error naming the line where it begins, and is
-// skipped without being held: an unbalanced quote, which makes the rest of
-// a file one record, costs one error and no memory. A Report keeps at most
+// it is in the file. A larger record is an error naming the line where it
+// begins, and ends the reading: an unbalanced quote, which makes the rest
+// of a file one record, costs one error and about that much memory. A Report keeps at most
 // MaxProblemsPerCode (1000) problems of each code and counts the rest
 // exactly; values quoted in a Problem's message are cut to 40 runes.
 //

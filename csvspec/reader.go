@@ -44,8 +44,9 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // A row that cannot be read is returned as a *ParseError together with a
 // Record carrying only its Row and Line, and the next Read goes on with the
 // next row: the wrong number of fields (ErrFieldCount), malformed quoting
-// (ErrQuote), a record over MaxRecordBytes (ErrRecordTooLarge, the error
-// naming the line where it began), a repeat of the header (ErrRepeatedHeader).
+// (ErrQuote), a repeat of the header (ErrRepeatedHeader). A record over
+// MaxRecordBytes (ErrRecordTooLarge, the error naming the line where it
+// began) ends the file: every later Read returns the same error.
 //
 // A row whose fields are all empty (",," or ",,,,", as Excel leaves below
 // the data, whatever its number of fields) is returned as a Record with
@@ -62,7 +63,11 @@ func (r *Reader) Read() (Record, error) {
 	rec := Record{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		err := f.parseError(rec.Row, line)
+		if f.code == CodeRecordTooLarge {
+			r.t.err = err // the end of the file
+		}
+		return rec, err
 	}
 	idx := r.t.hdr.index
 	rec.UserGroup = UserGroup{

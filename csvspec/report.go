@@ -82,7 +82,7 @@ const (
 	CodeUnclosedQuote   = "unclosed-quote"       // the file ends inside a quoted field
 
 	// Errors in a record.
-	CodeRecordTooLarge   = "record-too-large"  // a record is over MaxRecordBytes, or the header has more than MaxFields fields
+	CodeRecordTooLarge   = "record-too-large"  // a record is over MaxRecordBytes
 	CodeQuote            = "malformed-quoting" // a record's quoting is malformed
 	CodeFieldCount       = "wrong-field-count" // a row has more or fewer fields than the header
 	CodeRepeatedHeader   = "repeated-header"   // a row repeats the header (two exports joined)

@@ -132,7 +132,7 @@ func rowFault(t *table, f *fault, fields []string, line int) error {
 		e.Line, e.Code, e.Err = f.unclosed, CodeUnclosedQuote, ErrQuote
 		e.msg = fmt.Sprintf("the file ends inside a quoted field that starts on line %d: either the export was cut off, or that line has an unclosed quote", f.unclosed)
 	case f.code != CodeFieldCount:
-	case t.sc.noEOL && len(fields) < t.hdr.nfields:
+	case t.atEnd() && t.src.last != '\n' && t.src.last != '\r' && len(fields) < t.hdr.nfields:
 		e.Code = CodeCutOff
 		e.msg = fmt.Sprintf("the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), t.hdr.nfields, line)
 	default:
