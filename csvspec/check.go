@@ -93,7 +93,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 		}
 	}
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
-		c.addRow("", CodeNoGroup, SeverityWarning, "the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row")
+		c.addRow("", codeNoGroup, SeverityWarning, "the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row")
 	}
 }
 
@@ -114,7 +114,7 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // bytes per distinct row (to spot duplicates), and up to 64 for the moment
 // that table doubles: the Report keeps at most MaxProblemsPerCode problems
 // of each code, each message quotes at most 40 runes of a value, and a
-// record over MaxRecordBytes ends the check.
+// record over 1 MiB ends the check.
 //
 // Errors (SeverityError) are: a file in UTF-16 or UTF-32; lines that end
 // in CR alone (Excel for Mac's "CSV (Macintosh)"); a header separated by
@@ -123,7 +123,7 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // spacing (one error naming the contacts import, not a missing column
 // each); a missing, misspelt or repeated required column, or one behind a
 // second byte order mark; a header-map name the file does not have; a
-// record over MaxRecordBytes (which ends the check); a
+// record over 1 MiB (which ends the check); a
 // row with the wrong number of fields; malformed quoting; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028
@@ -163,7 +163,7 @@ func CheckEach(r io.Reader, rules Rules, each func(Problem) error, opts ...Reade
 		}
 		checkUserGroup(&c.rowCheck, &v, &groups)
 		if first := seen.insert(newRowKey(v), c.row); first != 0 {
-			c.addRow("", CodeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
+			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
 		}
 	})
 }

@@ -12,96 +12,55 @@ import (
 	"unicode/utf8"
 )
 
-// Severity says whether a Problem stops a file from being posted.
-type Severity int
+// Severity says whether a Problem stops a file from being posted: "error"
+// or "warning". The zero Severity is neither.
+type Severity string
 
-// The severities of a Problem. The zero Severity is neither.
+// The severities of a Problem.
 const (
 	// SeverityWarning: Infiniti accepts the file, but the row may not do
 	// what was meant.
-	SeverityWarning Severity = iota + 1
+	SeverityWarning Severity = "warning"
 	// SeverityError: Infiniti would reject the file or the row; fix it
 	// before posting.
-	SeverityError
+	SeverityError Severity = "error"
 )
 
-// String returns "warning", "error", or "Severity(N)" for other values.
-func (s Severity) String() string {
-	switch s {
-	case SeverityWarning:
-		return "warning"
-	case SeverityError:
-		return "error"
-	}
-	return fmt.Sprintf("Severity(%d)", int(s))
-}
-
-// MarshalText encodes SeverityWarning as "warning" and SeverityError as
-// "error". It returns an error for any other value, such as the zero
-// Severity, rather than encode a text that UnmarshalText cannot decode.
-func (s Severity) MarshalText() ([]byte, error) {
-	if s != SeverityWarning && s != SeverityError {
-		return nil, fmt.Errorf("csvspec: cannot encode %v: not a valid severity", s)
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText decodes "warning" or "error". It returns an error for any
-// other text, and then leaves s as it was.
-func (s *Severity) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "warning":
-		*s = SeverityWarning
-	case "error":
-		*s = SeverityError
-	default:
-		return fmt.Errorf("csvspec: unknown severity %q: want \"warning\" or \"error\"", b)
-	}
-	return nil
-}
-
-// The stable codes of the problems Check reports. Programs may rely on them;
-// the Messages may change. Each code has one severity.
+// The codes of the problems programs most often act on; the package
+// documentation lists every code with its meaning.
 const (
-	// Errors in the file as a whole, or in the header. After one of
-	// CodeEncoding, CodeLineEnding, CodeSeparator, CodeQuotedLines,
-	// CodeWrongImport, CodeMissingColumn, CodeHeaderMap, or a header that
-	// is malformed or too large, the header cannot be read and Check
-	// reports nothing about the rows.
-	CodeEncoding        = "wrong-encoding"       // the file is UTF-16 or UTF-32, not UTF-8
-	CodeLineEnding      = "cr-line-endings"      // the lines end in CR alone (Excel for Mac's "CSV (Macintosh)")
-	CodeSeparator       = "wrong-separator"      // the header is separated by ';' or a tab: read it with WithComma
-	CodeQuotedLines     = "quoted-lines"         // every line is enclosed in one pair of quotes, so that it reads as one value
-	CodeWrongImport     = "wrong-import"         // the header is the other import's: a contacts file read as user groups, or the reverse
-	CodeMissingColumn   = "missing-column"       // a required column is not in the header
-	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
-	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one (or starts with a second byte order mark)
-	CodeDuplicateColumn = "duplicate-column"     // the header has a column twice
-	CodeMissingCarry    = "missing-carry-column" // a column ReadRows is asked to carry is not in the header
-	CodeCutOff          = "cut-off"              // the last record has no line break and fewer fields than the header
-	CodeUnclosedQuote   = "unclosed-quote"       // the file ends inside a quoted field
-
-	// Errors in a record.
-	CodeRecordTooLarge   = "record-too-large"  // a record is over MaxRecordBytes
-	CodeQuote            = "malformed-quoting" // a record's quoting is malformed
-	CodeFieldCount       = "wrong-field-count" // a row has more or fewer fields than the header
-	CodeRepeatedHeader   = "repeated-header"   // a row repeats the header (two exports joined)
-	CodeInvalidUTF8      = "invalid-utf8"      // a value is not valid UTF-8
-	CodeControlCharacter = "control-character" // a value holds a control character or line break
-	CodeFormatCharacter  = "format-character"  // a name holds an invisible character (Unicode Cf such as U+200B, U+202E, U+FEFF; a default-ignorable such as U+034F or a Hangul filler; a variation selector; U+2800)
-
-	// Errors in a user-groups row.
+	CodeEncoding            = "wrong-encoding"        // the file is not UTF-8 text
+	CodeSeparator           = "wrong-separator"       // the header is separated by another character
+	CodeWrongImport         = "wrong-import"          // the header is the other import's
+	CodeMissingColumn       = "missing-column"        // a required column is not in the header
+	CodeHeaderMap           = "header-map-mismatch"   // a header name the header map gives is not in the file
+	CodeMissingCarry        = "missing-carry-column"  // a column ReadRows is to carry is not in the header
+	CodeCutOff              = "cut-off"               // the last record has no line break and too few fields
+	CodeUnclosedQuote       = "unclosed-quote"        // the file ends inside a quoted field
+	CodeFieldCount          = "wrong-field-count"     // a row has more or fewer fields than the header
+	CodeInvalidUTF8         = "invalid-utf8"          // a value is not valid UTF-8
+	CodeControlCharacter    = "control-character"     // a value holds a control character or line break
 	CodeMissingUsername     = "missing-username"      // a row's username is empty
 	CodeUnknownLibraryGroup = "unknown-library-group" // a library group is not in Rules.LibraryGroups
 	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
+	CodeEmptyRow            = "empty-row"             // a row's fields are all empty (a warning)
+)
 
-	// Warnings.
-	CodeExtraColumn      = "extra-column"      // the header has columns Infiniti does not read (one warning for all of them)
-	CodeEmptyRow         = "empty-row"         // a row's fields are all empty, as Excel leaves below the data
-	CodeSurroundingSpace = "surrounding-space" // a value starts or ends with white space
-	CodeUnusualSpace     = "unusual-space"     // a name holds a space other than U+0020 (a no-break space, say) between its words
-	CodeNoGroup          = "no-group"          // a row names neither a library nor a system group
-	CodeDuplicateRow     = "duplicate-row"     // a row repeats an earlier row exactly (a contacts row: means the same as one)
+// The other codes of the package documentation.
+const (
+	codeLineEnding       = "cr-line-endings"
+	codeQuotedLines      = "quoted-lines"
+	codeHeaderName       = "non-canonical-header"
+	codeDuplicateColumn  = "duplicate-column"
+	codeRecordTooLarge   = "record-too-large"
+	codeQuote            = "malformed-quoting"
+	codeRepeatedHeader   = "repeated-header"
+	codeFormatCharacter  = "format-character"
+	codeExtraColumn      = "extra-column"
+	codeSurroundingSpace = "surrounding-space"
+	codeUnusualSpace     = "unusual-space"
+	codeNoGroup          = "no-group"
+	codeDuplicateRow     = "duplicate-row"
 )
 
 // A Problem is one thing wrong with a file, found by Check or CheckContacts.
@@ -109,7 +68,7 @@ type Problem struct {
 	Row      int      // 1-based data row; 0 for the header
 	Line     int      // 1-based physical line where the record starts
 	Column   string   // canonical column name, "" for problems not in one column
-	Code     string   // stable kebab-case code, one of the Code* constants
+	Code     string   // stable kebab-case code (see the package documentation)
 	Severity Severity // SeverityError or SeverityWarning
 	Message  string   // one sentence a school technician can act on
 }
@@ -148,15 +107,10 @@ type Report struct {
 }
 
 // Errors returns the problems of SeverityError that the report keeps.
-func (r *Report) Errors() []Problem { return r.filter(SeverityError) }
-
-// Warnings returns the problems of SeverityWarning that the report keeps.
-func (r *Report) Warnings() []Problem { return r.filter(SeverityWarning) }
-
-func (r *Report) filter(s Severity) []Problem {
+func (r *Report) Errors() []Problem {
 	var out []Problem
 	for _, p := range r.Problems {
-		if p.Severity == s {
+		if p.Severity == SeverityError {
 			out = append(out, p)
 		}
 	}
@@ -439,7 +393,7 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, control))
 	}
 	if fc >= 0 {
-		c.addRow(column, CodeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
+		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
@@ -451,7 +405,7 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		// between words is this one's.
 		for _, r := range strings.TrimFunc(s, unicode.IsSpace) {
 			if r >= 0x80 && unicode.IsSpace(r) && !isControl(r) {
-				c.addRow(column, CodeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
+				c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
 				break
 			}
 		}
@@ -479,7 +433,7 @@ func isInvisible(r rune) bool {
 }
 
 func (c *rowCheck) spaceWarning(column, s string) {
-	c.addRow(column, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
+	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
 
 // rowKey identifies a row's values by two independent hashes, 96 bits in

@@ -19,7 +19,7 @@ import (
 // values each row carries along in SourceRow.Carry (a student's name, say).
 //
 // When the header has warnings (columns that the import does not read and
-// that are not carried: CodeExtraColumn), the first thing yielded is a
+// that are not carried: "extra-column"), the first thing yielded is a
 // SourceRow with the header's Line, no Fields and those warnings as its
 // Problems. Then every data record that is not a blank line yields one
 // SourceRow: Fields holds its values in the canonical order of columns,
@@ -44,8 +44,8 @@ import (
 // (CodeMissingCarry), a record whose username cannot be read (the wrong
 // number of fields, and the value at the username's position is missing
 // or fails the username checks: CodeFieldCount), malformed quoting
-// (CodeQuote), a record over MaxRecordBytes (CodeRecordTooLarge), a repeat
-// of the header (CodeRepeatedHeader), a last record with no line break and
+// ("malformed-quoting"), a record over 1 MiB ("record-too-large"), a repeat
+// of the header ("repeated-header"), a last record with no line break and
 // fewer fields than the header (CodeCutOff: the export looks cut off), and
 // a file that ends inside a quoted field (CodeUnclosedQuote: either the
 // export was cut off, or the line where the field starts has an unclosed
@@ -126,10 +126,10 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 // file read by ReadRows, or nil when the record is a row with its
 // problem (a wrong field count with a readable username).
 func rowFault(t *table, f *fault, fields []string, line int) error {
-	e := &ParseError{Row: t.row, Line: line, Code: f.code, Err: f.err, msg: f.msg}
+	e := &ParseError{Row: t.row, Line: line, Code: f.code, msg: f.msg}
 	switch {
 	case f.unclosed > 0:
-		e.Line, e.Code, e.Err = f.unclosed, CodeUnclosedQuote, ErrQuote
+		e.Line, e.Code = f.unclosed, CodeUnclosedQuote
 		e.msg = fmt.Sprintf("the file ends inside a quoted field that starts on line %d: either the export was cut off, or that line has an unclosed quote", f.unclosed)
 	case f.code != CodeFieldCount:
 	case t.atEnd() && t.src.last != '\n' && t.src.last != '\r' && len(fields) < t.hdr.nfields:

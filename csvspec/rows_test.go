@@ -36,7 +36,7 @@ func fail(line int, code string, column ...string) Problem {
 }
 
 func TestReadRows(t *testing.T) {
-	long := strings.Repeat("x", MaxRecordBytes+10)
+	long := strings.Repeat("x", maxRecordBytes+10)
 	tests := []struct {
 		name    string
 		in      string
@@ -59,7 +59,7 @@ func TestReadRows(t *testing.T) {
 		name: "header warnings come first, on a row without fields",
 		in:   "username,library-group,system-group,Surname\nann,Gold,,Lee\n",
 		want: []SourceRow{
-			{Line: 1, Problems: []Problem{warn(1, CodeExtraColumn)}},
+			{Line: 1, Problems: []Problem{warn(1, codeExtraColumn)}},
 			{Fields: []string{"ann", "Gold", ""}, Line: 2},
 		},
 	}, {
@@ -107,16 +107,16 @@ func TestReadRows(t *testing.T) {
 	}, {
 		name: "a record over the limit",
 		in:   "username,library-group,system-group\nbo,\"" + long + "\",\nann,Gold,\n",
-		code: CodeRecordTooLarge, line: 2,
+		code: codeRecordTooLarge, line: 2,
 	}, {
 		name: "malformed quoting",
 		in:   "username,library-group,system-group\nann,Go\"ld,\n",
-		code: CodeQuote, line: 2,
+		code: codeQuote, line: 2,
 	}, {
 		name: "a repeated header",
 		in:   "username,library-group,system-group\nann,Gold,\nUsername,Library-Group,System-Group\n",
 		want: []SourceRow{{Fields: []string{"ann", "Gold", ""}, Line: 2}},
-		code: CodeRepeatedHeader, line: 3,
+		code: codeRepeatedHeader, line: 3,
 	}, {
 		name:  "a carried column the header lacks",
 		in:    "username,library-group,system-group\nann,Gold,\n",
@@ -245,22 +245,22 @@ func TestCheckRow(t *testing.T) {
 	}{
 		{"a good row", SourceRow{Fields: []string{"ann", "Gold", "Year 7"}, Line: 2}, nil},
 		{"an empty username", SourceRow{Fields: []string{" ", "Gold", ""}, Line: 3},
-			[]Problem{warn(3, CodeSurroundingSpace, ColumnUsername), fail(3, CodeMissingUsername, ColumnUsername)}},
+			[]Problem{warn(3, codeSurroundingSpace, ColumnUsername), fail(3, CodeMissingUsername, ColumnUsername)}},
 		{"unknown groups", SourceRow{Fields: []string{"ann", "gold", "Year 9"}, Line: 4},
 			[]Problem{fail(4, CodeUnknownLibraryGroup, ColumnLibraryGroup), fail(4, CodeUnknownSystemGroup, ColumnSystemGroup)}},
 		{"control and invisible characters", SourceRow{Fields: []string{"a\u200bb", "Gold\n", ""}, Line: 5},
-			[]Problem{fail(5, CodeFormatCharacter, ColumnUsername), fail(5, CodeControlCharacter, ColumnLibraryGroup), warn(5, CodeSurroundingSpace, ColumnLibraryGroup), fail(5, CodeUnknownLibraryGroup, ColumnLibraryGroup)}},
+			[]Problem{fail(5, codeFormatCharacter, ColumnUsername), fail(5, CodeControlCharacter, ColumnLibraryGroup), warn(5, codeSurroundingSpace, ColumnLibraryGroup), fail(5, CodeUnknownLibraryGroup, ColumnLibraryGroup)}},
 		{"invalid UTF-8", SourceRow{Fields: []string{"an\xffn", "Gold", ""}, Line: 6}, []Problem{fail(6, CodeInvalidUTF8, ColumnUsername)}},
-		{"no group", SourceRow{Fields: []string{"ann", "", ""}, Line: 7}, []Problem{warn(7, CodeNoGroup)}},
+		{"no group", SourceRow{Fields: []string{"ann", "", ""}, Line: 7}, []Problem{warn(7, codeNoGroup)}},
 		{"problems already there are kept", SourceRow{Fields: []string{"ann", "", ""}, Line: 7, Problems: []Problem{fail(7, "x")}},
-			[]Problem{fail(7, "x"), warn(7, CodeNoGroup)}},
+			[]Problem{fail(7, "x"), warn(7, codeNoGroup)}},
 		{"the wrong number of fields", SourceRow{Fields: []string{"ann"}, Line: 8}, []Problem{fail(8, CodeFieldCount)}},
 		{"an empty row is left alone", SourceRow{Fields: []string{"", "", ""}, Line: 9, Problems: []Problem{warn(9, CodeEmptyRow)}},
 			[]Problem{warn(9, CodeEmptyRow)}},
 		{"a row with a field count problem is left alone", SourceRow{Fields: []string{"ann", "x", ""}, Problems: []Problem{fail(0, CodeFieldCount)}},
 			[]Problem{fail(0, CodeFieldCount)}},
-		{"the header's warnings are left alone", SourceRow{Line: 1, Problems: []Problem{warn(1, CodeExtraColumn)}},
-			[]Problem{warn(1, CodeExtraColumn)}},
+		{"the header's warnings are left alone", SourceRow{Line: 1, Problems: []Problem{warn(1, codeExtraColumn)}},
+			[]Problem{warn(1, codeExtraColumn)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,19 +292,19 @@ func TestCheckContactRow(t *testing.T) {
 		{"canonical spelling",
 			[]string{"ann", " Email", "PATRON", "yes", "Mum", "a@example.com", "", "overdue_escalation_one;ANY;Overdue"},
 			[]string{"ann", "email", "patron", "True", "Mum", "a@example.com", "", "ANY;OVERDUE;OVERDUE_ESCALATION_ONE"},
-			[]Problem{warn(2, CodeSurroundingSpace, ColumnType), warn(2, CodeBooleanSpelling, ColumnPrimary), warn(2, CodeScenarioCombination, ColumnScenarios)}},
+			[]Problem{warn(2, codeSurroundingSpace, columnType), warn(2, CodeBooleanSpelling, columnPrimary), warn(2, codeScenarioCombination, columnScenarios)}},
 		{"sms given",
 			[]string{"ann", "phone", "patron", "false", "", "0400 000 000", "Y", ""},
 			[]string{"ann", "phone", "patron", "False", "", "0400 000 000", "True", ""},
-			[]Problem{warn(2, CodeBooleanSpelling, ColumnSMS)}},
+			[]Problem{warn(2, CodeBooleanSpelling, columnSMS)}},
 		{"an error leaves the fields as they are",
 			[]string{"ann", "email", "patron", "yes", "", "not an address", "", ""},
 			[]string{"ann", "email", "patron", "yes", "", "not an address", "", ""},
-			[]Problem{warn(2, CodeBooleanSpelling, ColumnPrimary), fail(2, CodeInvalidEmail, ColumnContact)}},
+			[]Problem{warn(2, CodeBooleanSpelling, columnPrimary), fail(2, CodeInvalidEmail, columnContact)}},
 		{"a bad phone",
 			[]string{"ann", "phone", "guardian", "True", "Mum", "none", "", ""},
 			[]string{"ann", "phone", "guardian", "True", "Mum", "none", "", ""},
-			[]Problem{fail(2, CodePhoneWithoutDigits, ColumnContact)}},
+			[]Problem{fail(2, codePhoneWithoutDigits, columnContact)}},
 		{"the wrong number of fields",
 			[]string{"ann", "email"},
 			[]string{"ann", "email"},

@@ -14,102 +14,25 @@ import (
 	"unicode/utf8"
 )
 
-// Errors that a *ParseError wraps, for errors.Is.
-var (
-	// ErrMissingColumn: the header lacks a required column.
-	ErrMissingColumn = errors.New("missing column")
-	// ErrHeaderName: a header name is close to, but not exactly, a canonical name.
-	ErrHeaderName = errors.New("non-canonical header name")
-	// ErrDuplicateColumn: the header names a column twice.
-	ErrDuplicateColumn = errors.New("duplicate column")
-	// ErrHeaderMap: a header name that WithHeaderMap gives is not in the
-	// file's header. The header map is wrong, not the file.
-	ErrHeaderMap = errors.New("header map does not match the file")
-	// ErrSeparator: the header is separated by another character than the
-	// one the Reader reads with (a semicolon or a tab instead of a comma,
-	// say); read the file with WithComma.
-	ErrSeparator = errors.New("wrong field separator")
-	// ErrEncoding: the file is not UTF-8 text (it starts with a UTF-16 or
-	// UTF-32 byte order mark, or its header holds NUL bytes).
-	ErrEncoding = errors.New("not UTF-8 text")
-	// ErrLineEnding: the lines of the file end in CR alone, as Excel for
-	// Mac's "CSV (Macintosh)" saves them, so the file reads as one line.
-	ErrLineEnding = errors.New("lines end in CR only")
-	// ErrFieldCount: a row has a different number of fields than the header.
-	ErrFieldCount = errors.New("wrong number of fields")
-	// ErrWrongImport: the header is not this import's but the other's:
-	// a contacts file given to a Reader of user groups, or a user-groups
-	// file given to a ContactReader (CodeWrongImport).
-	ErrWrongImport = errors.New("file of the other import")
-	// ErrQuote: a field's quoting is malformed, or every line of the file
-	// is enclosed in one pair of quotes (CodeQuotedLines).
-	ErrQuote = errors.New("malformed quoting")
-	// ErrRecordTooLarge: a record is over MaxRecordBytes bytes.
-	ErrRecordTooLarge = errors.New("record too large")
-	// ErrRepeatedHeader: a data row repeats the header, as when two exports
-	// are joined into one file.
-	ErrRepeatedHeader = errors.New("repeated header")
-	// ErrBoolean: in a contacts file, a primary that is not a boolean, or
-	// an sms that is neither empty nor a boolean.
-	ErrBoolean = errors.New("not a boolean")
-)
-
-// codeErr returns the error a *ParseError wraps for the code of a problem
-// that a Reader or ContactReader returns as one: a problem of the file, of
-// the header, or of a record, or a contacts row's boolean. Every such code
-// has its Err* variable here; the codes that only a check reports never
-// make a *ParseError, and codeErr panics on one, which is a bug.
-func codeErr(code string) error {
-	switch code {
-	case CodeEncoding:
-		return ErrEncoding
-	case CodeLineEnding:
-		return ErrLineEnding
-	case CodeSeparator:
-		return ErrSeparator
-	case CodeQuote, CodeQuotedLines, CodeUnclosedQuote:
-		return ErrQuote
-	case CodeWrongImport:
-		return ErrWrongImport
-	case CodeMissingColumn, CodeMissingCarry:
-		return ErrMissingColumn
-	case CodeHeaderMap:
-		return ErrHeaderMap
-	case CodeHeaderName:
-		return ErrHeaderName
-	case CodeDuplicateColumn:
-		return ErrDuplicateColumn
-	case CodeRecordTooLarge:
-		return ErrRecordTooLarge
-	case CodeFieldCount, CodeCutOff:
-		return ErrFieldCount
-	case CodeRepeatedHeader:
-		return ErrRepeatedHeader
-	case CodeInvalidBoolean:
-		return ErrBoolean
-	}
-	panic("csvspec: internal error: no Err* variable for the code " + strconv.Quote(code))
-}
-
-// A ParseError is a problem with the header or with one row, found by a
-// Reader. It says where the problem is and what to do about it.
+// A ParseError is a problem of a file that a Reader, ContactReader or
+// ReadRows returns: a problem of the header or of the file as a whole, or
+// of one row. Code says which problem it is, as Problem.Code does.
 type ParseError struct {
 	Row    int    // 1-based data row; 0 for the header
 	Line   int    // 1-based physical line where the record starts
 	Column string // canonical column name; "" when the problem is not in one column
-	Code   string // the problem's code, one of the Code* constants
-	Err    error  // one of the Err* variables of this package
+	Code   string // the problem's code, such as CodeFieldCount
 	msg    string
 }
 
-// Error returns the position and a sentence on how to fix the problem. A
-// ParseError made by hand without a line or a message says what it has.
+// Error returns the position and what the problem is. A ParseError made
+// by hand without a line or a message says what it has.
 func (e *ParseError) Error() string {
 	msg := e.msg
 	if msg == "" {
 		msg = "invalid CSV"
-		if e.Err != nil {
-			msg = e.Err.Error()
+		if e.Code != "" {
+			msg = e.Code
 		}
 	}
 	var where string
@@ -123,9 +46,6 @@ func (e *ParseError) Error() string {
 	}
 	return "csvspec: " + where + msg
 }
-
-// Unwrap returns the kind of problem, one of the Err* variables of this package.
-func (e *ParseError) Unwrap() error { return e.Err }
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
@@ -166,12 +86,12 @@ type table struct {
 	raw      []byte // the header record as it is in the file, when it fits the buffer
 }
 
-// MaxRecordBytes is the size limit of one record (the header or a data
+// maxRecordBytes is the size limit of one record (the header or a data
 // row), in bytes as they are in the file. A record over it ends the
-// reading with a problem of CodeRecordTooLarge naming the line where it
+// reading with a problem of "record-too-large" naming the line where it
 // begins: an unbalanced quote, which makes the rest of a file one record,
 // costs one error and no more than this memory.
-const MaxRecordBytes = 1 << 20
+const maxRecordBytes = 1 << 20
 
 // bufSize is the size of a table's read buffer.
 const bufSize = 64 << 10
@@ -182,7 +102,7 @@ func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
 	if err == nil {
 		t.source, t.mapped, t.err = cfg.resolve(sch)
 	}
-	t.src = &source{r: r, limit: MaxRecordBytes + bufSize, lastNL: -1, prevNL: -1}
+	t.src = &source{r: r, limit: maxRecordBytes + bufSize, lastNL: -1, prevNL: -1}
 	t.br = bufio.NewReaderSize(t.src, bufSize)
 	return t
 }
@@ -248,17 +168,17 @@ func (t *table) atEnd() bool {
 }
 
 // read reads the next record, and moves the record limit past it. t.size
-// is the record's size; a record read whole over MaxRecordBytes is
+// is the record's size; a record read whole over maxRecordBytes is
 // errTooLarge too. t.nextLine is the line after it.
 func (t *table) read() ([]string, error) {
 	start := t.cr.InputOffset()
 	fields, err := t.cr.Read()
 	end := t.cr.InputOffset()
 	t.size = end - start
-	if err == nil && t.size > MaxRecordBytes {
+	if err == nil && t.size > maxRecordBytes {
 		err = errTooLarge
 	}
-	t.src.limit = t.base + end + MaxRecordBytes + bufSize
+	t.src.limit = t.base + end + maxRecordBytes + bufSize
 	if err == nil {
 		last, _ := t.cr.FieldPos(len(fields) - 1)
 		t.nextLine = last + strings.Count(fields[len(fields)-1], "\n") + 1
@@ -288,7 +208,7 @@ func (t *table) readHeader() (*header, error) {
 	}
 	if t.crOnly() {
 		t.hdr = &header{line: 1, noRows: true}
-		t.hdr.fail(CodeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
+		t.hdr.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
 		return t.hdr, nil
 	}
 	peeked, _ := t.br.Peek(t.br.Buffered())
@@ -309,12 +229,12 @@ func (t *table) readHeader() (*header, error) {
 	case errors.As(err, &pe):
 		h.line = pe.StartLine
 		if !t.detectSeparator(h) {
-			h.fail(CodeQuote, quoteMessage(pe, t.comma))
+			h.fail(codeQuote, quoteMessage(pe, t.comma))
 		}
 		t.hdr = h
 		return h, nil
 	case errors.Is(err, errTooLarge):
-		h.fail(CodeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", MaxRecordBytes, t.sch.kind))
+		h.fail(codeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
 		t.hdr = h
 		return h, nil
 	default:
@@ -417,7 +337,7 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 		if alt != t.comma {
 			fix = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 		}
-		h.fail(CodeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s; save the file again without quotes around whole lines (as \"CSV UTF-8\" from Excel), or remove the quote at the start and at the end of each line", quote(fields[0]), fix))
+		h.fail(codeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s; save the file again without quotes around whole lines (as \"CSV UTF-8\" from Excel), or remove the quote at the start and at the end of each line", quote(fields[0]), fix))
 		return true
 	}
 	return false
@@ -479,13 +399,12 @@ func separatorName(r rune) string {
 // A fault is why a record is not a plain data row.
 type fault struct {
 	code     string
-	err      error // the sentinel; nil for an empty row, which is no error
 	msg      string
 	unclosed int // for malformed quoting: the line of a quoted field the file ends in, or 0
 }
 
 func (f *fault) severity() Severity {
-	if f.err == nil {
+	if f == emptyRow {
 		return SeverityWarning
 	}
 	return SeverityError
@@ -494,10 +413,10 @@ func (f *fault) severity() Severity {
 // parseError returns the fault as the error of a Reader, or nil for an
 // empty row.
 func (f *fault) parseError(row, line int) error {
-	if f.err == nil {
+	if f == emptyRow {
 		return nil
 	}
-	return &ParseError{Row: row, Line: line, Code: f.code, Err: f.err, msg: f.msg}
+	return &ParseError{Row: row, Line: line, Code: f.code, msg: f.msg}
 }
 
 var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"}
@@ -524,7 +443,7 @@ func separatorWord(r rune, comma, other string) string {
 // fields in file order (valid until the next call) and the line where it
 // starts, with a fault when it is not a plain data row; t.row is its row
 // number. A row with a fault other than an empty row or a wrong field
-// count has no fields. After a record over MaxRecordBytes, which is a
+// count has no fields. After a record over maxRecordBytes, which is a
 // fault of its own, the file ends. The errors, all sticky: the header's
 // first error, io.EOF, an option or read error.
 func (t *table) next() ([]string, int, *fault, error) {
@@ -545,16 +464,16 @@ func (t *table) next() ([]string, int, *fault, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
-		case errors.As(err, &pe) && t.size <= MaxRecordBytes:
+		case errors.As(err, &pe) && t.size <= maxRecordBytes:
 			t.row++
-			f := &fault{code: CodeQuote, err: ErrQuote, msg: quoteMessage(pe, t.comma), unclosed: t.unclosed(pe)}
+			f := &fault{code: codeQuote, msg: quoteMessage(pe, t.comma), unclosed: t.unclosed(pe)}
 			t.nextLine = pe.Line + 1
 			return nil, pe.StartLine, f, nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
-			return nil, t.nextLine, &fault{code: CodeRecordTooLarge, err: ErrRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
-				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", MaxRecordBytes)}, nil
+			return nil, t.nextLine, &fault{code: codeRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
+				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", maxRecordBytes)}, nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
 		}
@@ -568,10 +487,10 @@ func (t *table) next() ([]string, int, *fault, error) {
 		return fields, line, emptyRow, nil
 	}
 	if len(fields) != h.nfields {
-		return fields, line, &fault{code: CodeFieldCount, err: ErrFieldCount, msg: fieldCountMessage(len(fields), h.nfields, t.comma)}, nil
+		return fields, line, &fault{code: CodeFieldCount, msg: fieldCountMessage(len(fields), h.nfields, t.comma)}, nil
 	}
 	if isHeader(fields, h.loose) {
-		return nil, line, &fault{code: CodeRepeatedHeader, err: ErrRepeatedHeader, msg: fmt.Sprintf(
+		return nil, line, &fault{code: codeRepeatedHeader, msg: fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file; remove this line, and check that the rows after it belong in the file", h.line)}, nil
 	}
 	return fields, line, nil, nil
