@@ -110,8 +110,8 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // MaxProblemsPerCode problems of each code in the Report. It takes the same
 // options as NewReader.
 //
-// Memory does not grow with the size of the file, except by 21 to 43
-// bytes per distinct row (to spot duplicates), and up to 64 for the moment
+// Memory does not grow with the size of the file, except by 16 to 32
+// bytes per distinct row (to spot duplicates), and up to 48 for the moment
 // that table doubles: the Report keeps at most MaxProblemsPerCode problems
 // of each code, each message quotes at most 40 runes of a value, and a
 // record over 1 MiB ends the check.

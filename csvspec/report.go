@@ -436,65 +436,53 @@ func (c *rowCheck) spaceWarning(column, s string) {
 	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
 
-// rowKey identifies a row's values by two independent hashes, 96 bits in
-// all, so that the duplicate check keeps 16 bytes per distinct row rather
-// than the row itself. Two different rows share a key with a probability of
-// about n²/2⁹⁷ for n rows: never, in practice.
-type rowKey struct {
-	h1 uint64
-	h2 uint32
+// rowSeed seeds the hashes that identify rows.
+var rowSeed = maphash.MakeSeed()
+
+// newRowKey returns the hash of a row's values that identifies it. Two
+// different rows of a file of n rows share one with a probability of
+// about n²/2⁶⁵: for a million rows, 3 in 100 million.
+func newRowKey[T comparable](v T) uint64 {
+	return maphash.Comparable(rowSeed, v)
 }
 
-var rowSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-func newRowKey[T comparable](v T) rowKey {
-	return rowKey{maphash.Comparable(rowSeeds[0], v), uint32(maphash.Comparable(rowSeeds[1], v))}
-}
-
-// rowSet is an open-addressing hash set of row keys with the row each was
-// first seen in. It does one probe sequence per row, where a map lookup and
-// insert would do two: on a large file every probe is a cache miss. A slot
-// is 16 bytes, and the table is at most 3/4 full: 21 to 43 bytes per
-// distinct row as it stands, and at the peak, while the table doubles and
-// the old and new tables are both held, 64.
+// rowSet is an open-addressing hash set of row keys, with the row each
+// was first seen in. A probe reads 8 bytes of keys; the rows are kept
+// apart, and read only for a duplicate. The tables are at most 3/4 full:
+// 16 to 32 bytes per distinct row, and 48 for the moment they double.
 type rowSet struct {
-	slots []rowSlot // length a power of two; row 0 marks an empty slot
-	n     int
-}
-
-type rowSlot struct {
-	h1  uint64
-	h2  uint32
-	row int32 // rows past 2³¹ would not fit in Infiniti's memory either
+	keys []uint64 // length a power of two; 0 marks an empty slot
+	rows []int32  // rows past 2³¹ would not fit in Infiniti's memory either
+	n    int
 }
 
 // insert adds key for row and returns 0, or returns the row key was first
 // seen in.
-func (s *rowSet) insert(key rowKey, row int) int {
-	if 4*(s.n+1) > 3*len(s.slots) {
+func (s *rowSet) insert(key uint64, row int) int {
+	if 4*(s.n+1) > 3*len(s.keys) {
 		s.grow()
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := key.h1 & mask; ; i = (i + 1) & mask {
-		sl := &s.slots[i]
-		if sl.row == 0 {
-			*sl = rowSlot{key.h1, key.h2, int32(row)}
+	key |= 1 // never 0; the low bit is no part of the slot index below
+	mask := uint64(len(s.keys) - 1)
+	for i := (key >> 1) & mask; ; i = (i + 1) & mask {
+		switch s.keys[i] {
+		case 0:
+			s.keys[i], s.rows[i] = key, int32(row)
 			s.n++
 			return 0
-		}
-		if sl.h1 == key.h1 && sl.h2 == key.h2 {
-			return int(sl.row)
+		case key:
+			return int(s.rows[i])
 		}
 	}
 }
 
 func (s *rowSet) grow() {
-	old := s.slots
-	s.slots = make([]rowSlot, max(1024, 2*len(old)))
-	s.n = 0
-	for _, sl := range old {
-		if sl.row != 0 {
-			s.insert(rowKey{sl.h1, sl.h2}, int(sl.row))
+	keys, rows := s.keys, s.rows
+	size := max(1<<12, 2*len(keys))
+	s.keys, s.rows, s.n = make([]uint64, size), make([]int32, size), 0
+	for i, k := range keys {
+		if k != 0 {
+			s.insert(k, int(rows[i]))
 		}
 	}
 }

@@ -69,21 +69,22 @@ func bomEncoding(b []byte) string {
 // data rows, telling apart those that are not plain data rows. The Reader
 // and Check of every schema read through it, with encoding/csv.
 type table struct {
-	src      *source
-	br       *bufio.Reader
-	cr       *csv.Reader
-	base     int64 // bytes of src before the csv.Reader's first (a byte order mark)
-	sch      *schema
-	comma    rune
-	source   []string // per canonical column, the header name it is read from
-	mapped   []bool   // per canonical column, whether a header map gave source
-	carry    []string // header names of the columns to carry, for ReadRows
-	err      error    // sticky: an option, header or I/O error, or io.EOF
-	hdr      *header
-	row      int    // data rows read
-	nextLine int    // the line after the last record read
-	size     int64  // the size of the last record read
-	raw      []byte // the header record as it is in the file, when it fits the buffer
+	src       *source
+	br        *bufio.Reader
+	cr        *csv.Reader
+	base      int64 // bytes of src before the csv.Reader's first (a byte order mark)
+	sch       *schema
+	comma     rune
+	source    []string // per canonical column, the header name it is read from
+	mapped    []bool   // per canonical column, whether a header map gave source
+	carry     []string // header names of the columns to carry, for ReadRows
+	err       error    // sticky: an option, header or I/O error, or io.EOF
+	hdr       *header
+	row       int    // data rows read
+	lastLine  int    // the line where the last field of the last record read starts
+	lastField string // that field
+	size      int64  // the size of the last record read
+	raw       []byte // the header record as it is in the file, when it fits the buffer
 }
 
 // maxRecordBytes is the size limit of one record (the header or a data
@@ -169,7 +170,7 @@ func (t *table) atEnd() bool {
 
 // read reads the next record, and moves the record limit past it. t.size
 // is the record's size; a record read whole over maxRecordBytes is
-// errTooLarge too. t.nextLine is the line after it.
+// errTooLarge too.
 func (t *table) read() ([]string, error) {
 	start := t.cr.InputOffset()
 	fields, err := t.cr.Read()
@@ -180,10 +181,15 @@ func (t *table) read() ([]string, error) {
 	}
 	t.src.limit = t.base + end + maxRecordBytes + bufSize
 	if err == nil {
-		last, _ := t.cr.FieldPos(len(fields) - 1)
-		t.nextLine = last + strings.Count(fields[len(fields)-1], "\n") + 1
+		t.lastLine, _ = t.cr.FieldPos(len(fields) - 1)
+		t.lastField = fields[len(fields)-1]
 	}
 	return fields, err
+}
+
+// nextLine returns the line after the last record read.
+func (t *table) nextLine() int {
+	return t.lastLine + strings.Count(t.lastField, "\n") + 1
 }
 
 // readHeader reads and resolves the header, once. It returns the header
@@ -467,12 +473,12 @@ func (t *table) next() ([]string, int, *fault, error) {
 		case errors.As(err, &pe) && t.size <= maxRecordBytes:
 			t.row++
 			f := &fault{code: codeQuote, msg: quoteMessage(pe, t.comma), unclosed: t.unclosed(pe)}
-			t.nextLine = pe.Line + 1
+			t.lastLine, t.lastField = pe.Line, ""
 			return nil, pe.StartLine, f, nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
-			return nil, t.nextLine, &fault{code: codeRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
+			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
 				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", maxRecordBytes)}, nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
