@@ -58,7 +58,16 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 	s := &secret{header: "Basic " + base64.StdEncoding.EncodeToString(sent), margin: 6*len(sent) + 64}
 	if password != "" {
 		s.needles = []string{password, string([]rune(password))} // the second as a JSON encoder writes invalid bytes
-		for _, plain := range []string{password, username + ":" + password, string(sent)} {
+		plains := []string{password, username + ":" + password, string(sent)}
+		for _, p := range plains[:2] { // in either charset, whichever was sent
+			if b, ok := latin1(p); ok {
+				plains = append(plains, string(b))
+			}
+		}
+		if b, ok := latin1(password); ok {
+			s.needles = append(s.needles, string(b))
+		}
+		for _, plain := range plains {
 			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 				s.needles = append(s.needles, enc.EncodeToString([]byte(plain)))
 			}
@@ -139,14 +148,13 @@ func (c *credentials) redactResult(res *result.Result) {
 // credentials (searched a little past the cut, for a password across it),
 // else trimmed and clipped to maxFragment bytes.
 func (c *credentials) fragment(s string) string {
-	s = strings.TrimSpace(s)
 	if c != nil && len(s) > maxFragment+c.secret().margin {
 		s = s[:maxFragment+c.secret().margin]
 	}
-	if c.redact(s) == withheld {
+	if c.redact(s) == withheld { // before trimming: a password may start or end with a space
 		return withheld
 	}
-	return textsafe.Clip(s, maxFragment)
+	return textsafe.Clip(strings.TrimSpace(s), maxFragment)
 }
 
 // unescapeJSON decodes the backslash escapes of a JSON string, leniently:
