@@ -163,7 +163,12 @@ func shown(password string, c *Client) bool {
 	if password == c.username {
 		return true
 	}
-	return len(password) >= 4 && strings.Contains(strings.Join([]string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)}, "\n"), password)
+	for _, shown := range []string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)} {
+		if len(password) >= 4 && strings.Contains(shown, password) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkBase checks a parsed base URL, and lowers its scheme.
@@ -434,7 +439,7 @@ func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attemp
 		if n, ok := o.res.Counts(); ok {
 			attrs = append(attrs, slog.Int("processed", n.Processed), slog.Int("created", n.Created), slog.Int("updated", n.Updated), slog.Int("failed", n.Failed))
 		}
-		if !o.res.Unauthorized() {
+		if !errors.Is(o.err, ErrUnauthorized) {
 			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
 		}
 		for _, row := range o.res.Details {

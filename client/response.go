@@ -51,10 +51,11 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 	res, perr := result.Parse(bytes.NewReader(b))
 	var ierr *result.ImportError
 	if perr == nil {
+		auth := res.Unauthorized() // before a summary that echoed the password is withheld
 		c.cred.redactResult(res)
 		o.res = res
-		if res.Unauthorized() {
-			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, hint: c.cred.charsetHint()}
+		if auth {
+			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
 			return o
 		}
 		errors.As(res.Err(), &ierr)
