@@ -116,16 +116,20 @@ func isASCII(s string) bool {
 }
 
 // redact returns s, or withheld when s echoes the credentials: the
-// password as it is, JSON-escaped (as Python's, Java's and Go's encoders
-// write it, once or twice) or percent-encoded (in a path or a query), or the base64 of
-// username:password or of the password alone. It is the one check every
-// text from the server passes before the client returns it.
+// password as it is (in UTF-8 or ISO-8859-1), JSON-escaped (as Python's,
+// Java's and Go's encoders write it, once or twice) or percent-encoded (in
+// a path or a query), or the base64 of username:password or of the
+// password alone. It is the one check every text from the server passes
+// before the client returns it.
 func (c *credentials) redact(s string) string {
 	if c == nil || c.secret().needles == nil {
 		return s
 	}
 	j := unescapeJSON(s)
-	for _, v := range []string{s, j, unescapeJSON(j), percentDecode(s, false), percentDecode(s, true)} {
+	for i, v := range []string{s, j, unescapeJSON(j), percentDecode(s, false), percentDecode(s, true)} {
+		if i > 0 && v == s {
+			continue
+		}
 		for _, n := range c.secret().needles {
 			if strings.Contains(v, n) {
 				return withheld
@@ -210,6 +214,9 @@ func hex4(s string) (rune, bool) {
 // percentDecode decodes every %XX of s, leaving a % that starts no escape
 // as it is; plus makes + a space, as in a query.
 func percentDecode(s string, plus bool) string {
+	if !strings.Contains(s, "%") && (!plus || !strings.Contains(s, "+")) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch {
