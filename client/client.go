@@ -82,7 +82,11 @@ type Client struct {
 //
 // The base URL must use https; http is accepted for loopback hosts (the
 // addresses 127.0.0.0/8 and ::1 and the exact name localhost) and
-// otherwise only with WithInsecurePlainHTTP. It must have a host and no
+// otherwise only with WithInsecurePlainHTTP. Unless WithHTTPClient is
+// given, certificates are verified, https goes through the proxy that
+// HTTPS_PROXY and NO_PROXY name, and plain http and loopback requests
+// never go through a proxy (it would read the password). The base URL
+// must have a host and no
 // query, fragment, import path (/api/import/...), . or .. segment, empty
 // segment, encoded slash, backslash or ;. New returns a *ConfigError,
 // which never holds the URL's credentials, for a base URL that breaks
