@@ -86,14 +86,14 @@ type Client struct {
 // given, certificates are verified, https goes through the proxy that
 // HTTPS_PROXY and NO_PROXY name, and plain http and loopback requests
 // never go through a proxy (it would read the password). The base URL
-// must have a host and no
-// query, fragment, import path (/api/import/...), . or .. segment, empty
-// segment, encoded slash, backslash or ;. New returns a *ConfigError,
-// which never holds the URL's credentials, for a base URL that breaks
-// these rules, for an option given bad input, for options that do not go
-// together, and for a password that the client would show: one that is
-// the username, or one of 4 bytes or more that occurs in the username, the
-// base URL or the tenant.
+// must have a host and no query, fragment, import path (/api/import/...),
+// . or .. segment, empty segment, encoded slash, backslash or ;.
+//
+// New returns a *ConfigError, which never holds the URL's credentials, for
+// a base URL that breaks these rules, for an option given bad input, for
+// options that do not go together, and for a password that the client
+// would show: one that is the username, or one of 4 bytes or more that
+// occurs in the username, the base URL or the tenant.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil { // its text quotes the URL, password and all
