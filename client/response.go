@@ -107,7 +107,10 @@ func (c *Client) connError(err error) *connError {
 	}
 	var errno syscall.Errno
 	var dns *net.DNSError
+	var op *net.OpError
 	switch {
+	case errors.As(err, new(tls.AlertError)) || errors.As(err, new(tls.RecordHeaderError)):
+		ce.msg = "the TLS handshake failed"
 	case errors.As(err, &dns):
 		ce.msg, ce.errs = "the host name "+c.cred.fragment(dns.Name)+" could not be resolved", append(ce.errs, dns)
 		if dns.IsNotFound {
@@ -117,6 +120,8 @@ func (c *Client) connError(err error) *connError {
 		ce.msg, ce.errs = errno.Error(), append(ce.errs, errno)
 	case ce.timeout:
 		ce.msg = "the connection timed out"
+	case errors.As(err, &op) && op.Op == "dial":
+		ce.msg = "the connection could not be made"
 	}
 	if cert := certificateError(err); cert != nil {
 		ce.errs = append(ce.errs, ErrCertificate, cert)
