@@ -2,16 +2,21 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -714,6 +719,36 @@ func TestNon2xxResult(t *testing.T) {
 			}
 			if tt.wantImport && (res == nil || ie.Result != res) {
 				t.Errorf("the ImportError holds %+v, the call returned %+v", ie.Result, res)
+			}
+		})
+	}
+}
+
+// A connection error is a short fact, without Go's wording, and matches
+// what a caller may test for.
+func TestConnError(t *testing.T) {
+	c, _ := newClient(t, "https://school.example")
+	tests := []struct {
+		name string
+		err  error
+		want string
+		is   error // nil: nothing in particular
+	}{
+		{"refused", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "connection refused", syscall.ECONNREFUSED},
+		{"dial, other", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("some internal text")}, "the connection could not be made", nil},
+		{"no such host", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "school.example", Err: "no such host", IsNotFound: true}}, "the host school.example was not found", nil},
+		{"eof", fmt.Errorf("read: %w", io.EOF), "the server closed the connection", io.EOF},
+		{"handshake", &net.OpError{Op: "remote error", Err: tls.AlertError(40)}, "the TLS handshake failed", nil},
+		{"unknown", errors.New("net/http: something internal"), "the connection failed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ce := c.connError(tt.err)
+			if ce.Error() != tt.want {
+				t.Errorf("connError = %q, want %q", ce.Error(), tt.want)
+			}
+			if tt.is != nil && !errors.Is(ce, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", ce, tt.is)
 			}
 		})
 	}
