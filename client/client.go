@@ -465,7 +465,7 @@ func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attemp
 }
 
 // attempt makes one request and classifies its outcome. It returns only
-// once nothing reads a seekable CSV any more.
+// once nothing reads a seekable CSV any more (body.Close).
 func (c *Client) attempt(ctx context.Context, endpoint string, src source, filename string, n int) outcome {
 	fail := func(msg string, errs ...error) outcome {
 		return outcome{err: &attemptError{endpoint: endpoint, attempts: n, msg: msg, errs: errs}}
@@ -492,7 +492,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 		req.Header.Set("Authorization", c.cred.secret().header)
 	}
 	resp, err := c.hc.Do(req)
-	body.Close()
+	defer body.Close() // after the response was read: a server may answer before it read the whole upload
 	o := outcome{sent: csv.n.Load(), touched: csv.started.Load(), handedOver: body.handedOver.Load()}
 	if err == nil {
 		defer resp.Body.Close()

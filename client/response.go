@@ -33,12 +33,9 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 		limit = min(limit, errorBodyLimit)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
+	if err != nil && ok { // for another status, the status says enough
 		ce := c.connError(err)
 		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), errs: []error{ce}}
-		if isRetryStatus(code) {
-			o.retry = true
-		}
 		return o
 	}
 	if int64(len(b)) > limit {
