@@ -233,3 +233,37 @@ func BenchmarkUpload(b *testing.B) {
 	}
 	b.ReportMetric(float64(baseline)/float64(sdk), "speed/curl")
 }
+
+// watchedSeeker counts the Reads made after done is set.
+type watchedSeeker struct {
+	*strings.Reader
+	done atomic.Bool
+	late atomic.Int32
+}
+
+func (w *watchedSeeker) Read(p []byte) (int, error) {
+	if w.done.Load() {
+		w.late.Add(1)
+	}
+	return w.Reader.Read(p)
+}
+
+// Once an import of an io.Seeker has returned, nothing reads it, even when
+// the server answered before it read the whole upload: the caller may Seek
+// it at once.
+func TestSeekerNotReadAfterReturn(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.CopyN(io.Discard, r.Body, 1<<20) // part of the upload, then the answer
+		io.WriteString(w, okJSON)
+	}))
+	c, _ := newClient(t, srv.URL)
+	csv := &watchedSeeker{Reader: strings.NewReader(strings.Repeat("jsmith,Year 7,Students\n", 1<<20/2))}
+	_, err := c.ImportUserGroups(context.Background(), csv)
+	csv.done.Store(true)
+	collectErr(err)
+	srv.CloseClientConnections()
+	srv.Close() // waits for the handler; the transport has given up the body by then
+	if n := csv.late.Load(); n != 0 {
+		t.Errorf("%d Reads of the CSV after the call returned", n)
+	}
+}
