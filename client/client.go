@@ -82,14 +82,18 @@ type Client struct {
 //
 // The base URL must use https; http is accepted for loopback hosts (the
 // addresses 127.0.0.0/8 and ::1 and the exact name localhost) and
-// otherwise only with WithInsecurePlainHTTP. It must have a host and no
-// query, fragment, import path (/api/import/...), . or .. segment, empty
-// segment, encoded slash, backslash or ;. New returns a *ConfigError,
-// which never holds the URL's credentials, for a base URL that breaks
-// these rules, for an option given bad input, for options that do not go
-// together, and for a password that the client would show: one that is
-// the username, or one of 4 bytes or more that occurs in the username, the
-// base URL or the tenant.
+// otherwise only with WithInsecurePlainHTTP. Unless WithHTTPClient is
+// given, certificates are verified, https goes through the proxy that
+// HTTPS_PROXY and NO_PROXY name, and plain http and loopback requests
+// never go through a proxy (it would read the password). The base URL
+// must have a host and no query, fragment, import path (/api/import/...),
+// . or .. segment, empty segment, encoded slash, backslash or ;.
+//
+// New returns a *ConfigError, which never holds the URL's credentials, for
+// a base URL that breaks these rules, for an option given bad input, for
+// options that do not go together, and for a password that the client
+// would show: one that is the username, or one of 4 bytes or more that
+// occurs in the username, the base URL or the tenant.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil { // its text quotes the URL, password and all
@@ -163,7 +167,12 @@ func shown(password string, c *Client) bool {
 	if password == c.username {
 		return true
 	}
-	return len(password) >= 4 && strings.Contains(strings.Join([]string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)}, "\n"), password)
+	for _, shown := range []string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)} {
+		if len(password) >= 4 && strings.Contains(shown, password) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkBase checks a parsed base URL, and lowers its scheme.
@@ -434,7 +443,7 @@ func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attemp
 		if n, ok := o.res.Counts(); ok {
 			attrs = append(attrs, slog.Int("processed", n.Processed), slog.Int("created", n.Created), slog.Int("updated", n.Updated), slog.Int("failed", n.Failed))
 		}
-		if !o.res.Unauthorized() {
+		if !errors.Is(o.err, ErrUnauthorized) {
 			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
 		}
 		for _, row := range o.res.Details {
@@ -456,7 +465,7 @@ func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attemp
 }
 
 // attempt makes one request and classifies its outcome. It returns only
-// once nothing reads a seekable CSV any more.
+// once nothing reads a seekable CSV any more (body.Close).
 func (c *Client) attempt(ctx context.Context, endpoint string, src source, filename string, n int) outcome {
 	fail := func(msg string, errs ...error) outcome {
 		return outcome{err: &attemptError{endpoint: endpoint, attempts: n, msg: msg, errs: errs}}
@@ -483,7 +492,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 		req.Header.Set("Authorization", c.cred.secret().header)
 	}
 	resp, err := c.hc.Do(req)
-	body.Close()
+	defer body.Close() // after the response was read: a server may answer before it read the whole upload
 	o := outcome{sent: csv.n.Load(), touched: csv.started.Load(), handedOver: body.handedOver.Load()}
 	if err == nil {
 		defer resp.Body.Close()

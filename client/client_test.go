@@ -207,7 +207,6 @@ func TestImportArguments(t *testing.T) {
 // with one text that does not say where it occurs; a password shorter than
 // 4 bytes is refused only when it is the username.
 func TestPasswordShownRule(t *testing.T) {
-	const refusal = "client: WithBasicAuth: the password is the username or occurs in the username, the base URL or the tenant, which errors and logs show"
 	tests := []struct {
 		name, base, user, password, tenant string
 		refused                            bool
@@ -230,16 +229,9 @@ func TestPasswordShownRule(t *testing.T) {
 				opts = append(opts, WithTenant(tt.tenant))
 			}
 			_, err := New(tt.base, opts...)
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			want := ""
-			if tt.refused {
-				want = refusal
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("New (-want +got):\n%s", diff)
+			var ce *ConfigError
+			if got := errors.As(err, &ce) && ce.Option == "WithBasicAuth" && strings.Contains(ce.Reason, "the password"); got != tt.refused {
+				t.Errorf("New: %v, want refused %v", err, tt.refused)
 			}
 		})
 	}
@@ -626,10 +618,8 @@ func TestCancelWhileReaderBlocked(t *testing.T) {
 				case <-time.After(10 * time.Second): // bounded; the reads check below then fails
 				}
 				ctx.end()
-				if !tt.h2 {
-					r.free()
-				}
-				io.Copy(io.Discard, req.Body)
+				io.Copy(io.Discard, req.Body) // until the client closes the connection
+				r.free()                      // over HTTP/1 the call waits for this Read
 			}))
 			var opts []Option
 			if tt.h2 {

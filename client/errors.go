@@ -163,6 +163,7 @@ func (e *RedirectError) Error() string {
 type resultError struct {
 	endpoint string
 	ierr     *result.ImportError
+	auth     bool         // the "Unauthorised" result (read before redaction)
 	hint     *ConfigError // for a refusal of non-ASCII credentials
 }
 
@@ -172,7 +173,7 @@ func (e *resultError) text(full bool) string {
 	prefix := "client: POST " + e.endpoint + ": "
 	res := e.ierr.Result
 	switch {
-	case res.Unauthorized():
+	case e.auth:
 		msg := prefix + ErrUnauthorized.Error() + ": " + textsafe.Quote(res.Summary, maxFragment)
 		if e.hint != nil {
 			msg += "; " + e.hint.Reason
@@ -186,7 +187,7 @@ func (e *resultError) text(full bool) string {
 
 func (e *resultError) Unwrap() []error {
 	switch {
-	case !e.ierr.Result.Unauthorized():
+	case !e.auth:
 		return []error{e.ierr}
 	case e.hint != nil:
 		return []error{ErrUnauthorized, e.hint}

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -271,7 +270,6 @@ func echoForms(user, password string) []echo {
 		}
 		return out.String()
 	}
-	q := strconv.Quote(password)
 	forms := []echo{
 		{"raw", password},
 		{"query", url.QueryEscape(password)},
@@ -284,7 +282,6 @@ func echoForms(user, password string) []echo {
 		{"encodeURIComponent", uriComponent(password)},
 		{"every byte percent-encoded", percentAll([]byte(password), "%%%02X")},
 		{"every byte percent-encoded, lower case", percentAll([]byte(password), "%%%02x")},
-		{"go %q", q[1 : len(q)-1]},
 	}
 	if l1, ok := latin1(password); ok {
 		forms = append(forms, echo{"iso-8859-1, percent-encoded", percentAll(l1, "%%%02X")})

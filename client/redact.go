@@ -58,7 +58,16 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 	s := &secret{header: "Basic " + base64.StdEncoding.EncodeToString(sent), margin: 6*len(sent) + 64}
 	if password != "" {
 		s.needles = []string{password, string([]rune(password))} // the second as a JSON encoder writes invalid bytes
-		for _, plain := range []string{password, username + ":" + password, string(sent)} {
+		plains := []string{password, username + ":" + password, string(sent)}
+		for _, p := range plains[:2] { // in either charset, whichever was sent
+			if b, ok := latin1(p); ok {
+				plains = append(plains, string(b))
+			}
+		}
+		if b, ok := latin1(password); ok {
+			s.needles = append(s.needles, string(b))
+		}
+		for _, plain := range plains {
 			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 				s.needles = append(s.needles, enc.EncodeToString([]byte(plain)))
 			}
@@ -107,16 +116,20 @@ func isASCII(s string) bool {
 }
 
 // redact returns s, or withheld when s echoes the credentials: the
-// password as it is, JSON-escaped (as Python's, Java's and Go's encoders
-// write it, once or twice) or percent-encoded (in a path or a query), or the base64 of
-// username:password or of the password alone. It is the one check every
-// text from the server passes before the client returns it.
+// password as it is (in UTF-8 or ISO-8859-1), JSON-escaped (as Python's,
+// Java's and Go's encoders write it, once or twice) or percent-encoded (in
+// a path or a query), or the base64 of username:password or of the
+// password alone. It is the one check every text from the server passes
+// before the client returns it.
 func (c *credentials) redact(s string) string {
 	if c == nil || c.secret().needles == nil {
 		return s
 	}
 	j := unescapeJSON(s)
-	for _, v := range []string{s, j, unescapeJSON(j), percentDecode(s, false), percentDecode(s, true)} {
+	for i, v := range []string{s, j, unescapeJSON(j), percentDecode(s, false), percentDecode(s, true)} {
+		if i > 0 && v == s {
+			continue
+		}
 		for _, n := range c.secret().needles {
 			if strings.Contains(v, n) {
 				return withheld
@@ -139,14 +152,13 @@ func (c *credentials) redactResult(res *result.Result) {
 // credentials (searched a little past the cut, for a password across it),
 // else trimmed and clipped to maxFragment bytes.
 func (c *credentials) fragment(s string) string {
-	s = strings.TrimSpace(s)
 	if c != nil && len(s) > maxFragment+c.secret().margin {
 		s = s[:maxFragment+c.secret().margin]
 	}
-	if c.redact(s) == withheld {
+	if c.redact(s) == withheld { // before trimming: a password may start or end with a space
 		return withheld
 	}
-	return textsafe.Clip(s, maxFragment)
+	return textsafe.Clip(strings.TrimSpace(s), maxFragment)
 }
 
 // unescapeJSON decodes the backslash escapes of a JSON string, leniently:
@@ -202,6 +214,9 @@ func hex4(s string) (rune, bool) {
 // percentDecode decodes every %XX of s, leaving a % that starts no escape
 // as it is; plus makes + a space, as in a query.
 func percentDecode(s string, plus bool) string {
+	if !strings.Contains(s, "%") && (!plus || !strings.Contains(s, "+")) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch {

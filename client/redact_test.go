@@ -305,6 +305,9 @@ func TestResultTextRedacted(t *testing.T) {
 				if strings.Contains(err.Error(), redacted) {
 					t.Errorf("err = %v: a mark where the password stood tells where it was", err)
 				}
+				if name == "Unauthorised summary" && !errors.Is(err, ErrUnauthorized) {
+					t.Errorf("err = %v, want ErrUnauthorized though the summary was withheld", err)
+				}
 				if name == "detail key" || name == "500 page" {
 					return // not a result
 				}

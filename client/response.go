@@ -33,12 +33,9 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 		limit = min(limit, errorBodyLimit)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
+	if err != nil && ok { // for another status, the status says enough
 		ce := c.connError(err)
 		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), errs: []error{ce}}
-		if isRetryStatus(code) {
-			o.retry = true
-		}
 		return o
 	}
 	if int64(len(b)) > limit {
@@ -51,10 +48,11 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 	res, perr := result.Parse(bytes.NewReader(b))
 	var ierr *result.ImportError
 	if perr == nil {
+		auth := res.Unauthorized() // before a summary that echoed the password is withheld
 		c.cred.redactResult(res)
 		o.res = res
-		if res.Unauthorized() {
-			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, hint: c.cred.charsetHint()}
+		if auth {
+			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
 			return o
 		}
 		errors.As(res.Err(), &ierr)
@@ -106,7 +104,10 @@ func (c *Client) connError(err error) *connError {
 	}
 	var errno syscall.Errno
 	var dns *net.DNSError
+	var op *net.OpError
 	switch {
+	case errors.As(err, new(tls.AlertError)) || errors.As(err, new(tls.RecordHeaderError)):
+		ce.msg = "the TLS handshake failed"
 	case errors.As(err, &dns):
 		ce.msg, ce.errs = "the host name "+c.cred.fragment(dns.Name)+" could not be resolved", append(ce.errs, dns)
 		if dns.IsNotFound {
@@ -116,6 +117,8 @@ func (c *Client) connError(err error) *connError {
 		ce.msg, ce.errs = errno.Error(), append(ce.errs, errno)
 	case ce.timeout:
 		ce.msg = "the connection timed out"
+	case errors.As(err, &op) && op.Op == "dial":
+		ce.msg = "the connection could not be made"
 	}
 	if cert := certificateError(err); cert != nil {
 		ce.errs = append(ce.errs, ErrCertificate, cert)

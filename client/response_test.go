@@ -2,16 +2,21 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -716,5 +721,53 @@ func TestNon2xxResult(t *testing.T) {
 				t.Errorf("the ImportError holds %+v, the call returned %+v", ie.Result, res)
 			}
 		})
+	}
+}
+
+// A connection error is a short fact, without Go's wording, and matches
+// what a caller may test for.
+func TestConnError(t *testing.T) {
+	c, _ := newClient(t, "https://school.example")
+	tests := []struct {
+		name string
+		err  error
+		want string
+		is   error // nil: nothing in particular
+	}{
+		{"refused", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "connection refused", syscall.ECONNREFUSED},
+		{"dial, other", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("some internal text")}, "the connection could not be made", nil},
+		{"no such host", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "school.example", Err: "no such host", IsNotFound: true}}, "the host school.example was not found", nil},
+		{"eof", fmt.Errorf("read: %w", io.EOF), "the server closed the connection", io.EOF},
+		{"handshake", &net.OpError{Op: "remote error", Err: tls.AlertError(40)}, "the TLS handshake failed", nil},
+		{"unknown", errors.New("net/http: something internal"), "the connection failed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ce := c.connError(tt.err)
+			if ce.Error() != tt.want {
+				t.Errorf("connError = %q, want %q", ce.Error(), tt.want)
+			}
+			if tt.is != nil && !errors.Is(ce, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", ce, tt.is)
+			}
+		})
+	}
+}
+
+// A server that answers before it read the whole upload (a 401 to a large
+// file) still gives its status, whatever becomes of the rest of the upload.
+func TestEarlyAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "no")
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv.URL)
+	big := strings.NewReader(strings.Repeat("jsmith,Year 7,Students\n", 1<<20/2)) // about 12 MB
+	_, err := c.ImportUserGroups(context.Background(), big)
+	collectErr(err)
+	var se *StatusError
+	if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("err = %v, want a 401 StatusError", err)
 	}
 }

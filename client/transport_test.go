@@ -231,23 +231,41 @@ func TestResponseHeaderTimeout(t *testing.T) {
 	})
 }
 
-func TestUntrustedCertificate(t *testing.T) {
+// A certificate error is never retried and never reaches the handler, and
+// a caller tells a certificate for another host from one of an unknown
+// authority with errors.As, so that it does not advise trusting a
+// certificate that is for the wrong host.
+func TestCertificateErrors(t *testing.T) {
 	srv := clienttest.NewServer()
 	defer srv.Close()
-	// No WithHTTPClient: the default transport verifies certificates, and
-	// the fake's is self-signed.
-	c, w := newClient(t, srv.URL, WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
-	res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
-	collectErr(err)
-	if !errors.Is(err, ErrCertificate) || res != nil {
-		t.Fatalf("err = %v, want ErrCertificate", err)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	tests := []struct {
+		name, base string
+		opts       []Option
+		hostname   bool // want an x509.HostnameError, else an x509.UnknownAuthorityError
+		want       string
+	}{
+		{"unknown authority", srv.URL, nil, false, "the server's certificate is from an unknown authority"},
+		{"another host", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), []Option{WithRootCAs(certPEM)}, true, "the server's certificate is for another host"},
 	}
-	var ua x509.UnknownAuthorityError
-	if !errors.As(err, &ua) || errors.As(err, new(x509.HostnameError)) || !isOneLine(err.Error()) {
-		t.Errorf("err = %q, want an x509.UnknownAuthorityError only, in one line", err)
-	}
-	if len(w.get()) != 0 || len(srv.Requests()) != 0 {
-		t.Errorf("%d waits, %d requests: a certificate error must not be retried nor reach the handler", len(w.get()), len(srv.Requests()))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, w := newClient(t, tt.base, append(tt.opts, WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))...)
+			res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+			collectErr(err)
+			if !errors.Is(err, ErrCertificate) || res != nil {
+				t.Fatalf("err = %v, want ErrCertificate", err)
+			}
+			if got := errors.As(err, new(x509.HostnameError)); got != tt.hostname || got == errors.As(err, new(x509.UnknownAuthorityError)) {
+				t.Errorf("err = %v: HostnameError %v, want %v, and not both", err, got, tt.hostname)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !isOneLine(err.Error()) {
+				t.Errorf("err = %q, want one line with %q", err, tt.want)
+			}
+			if len(w.get()) != 0 || len(srv.Requests()) != 0 {
+				t.Errorf("%d waits, %d requests: a certificate error must not be retried nor reach the handler", len(w.get()), len(srv.Requests()))
+			}
+		})
 	}
 }
 

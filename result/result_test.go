@@ -1,12 +1,16 @@
 package result
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -456,4 +460,147 @@ func TestUnauthorized(t *testing.T) {
 			t.Errorf("Unauthorized(%q) = %v, want %v", summary, got, want)
 		}
 	}
+}
+
+const benchDetails = 100_000
+
+// benchDoc is a result with 100,000 details, one in ten failed.
+var benchDoc = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"success":false,"summary":"%d users processed. %d users created. %d users updated. %d users failed.","details":{`,
+		benchDetails, benchDetails/2, benchDetails/2-benchDetails/10, benchDetails/10)
+	for i := 1; i <= benchDetails; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		msg := "User Updated"
+		switch {
+		case i%10 == 0:
+			msg = "Field (emailAddress) is not a well-formed email address. User failed to import: Field (emailAddress) is not a well-formed email address. "
+		case i%2 == 0:
+			msg = "User Created"
+		}
+		fmt.Fprintf(&b, "%q:%q", fmt.Sprint(i), msg)
+	}
+	b.WriteString("}}")
+	return b.Bytes()
+})
+
+// BenchmarkParse times Parse and, as its baseline in the same run,
+// json.Unmarshal into a map[string]any of the same bytes. The metric
+// "speed/baseline" is the baseline's time over Parse's: the target is at
+// least 0.5.
+func BenchmarkParse(b *testing.B) {
+	doc := benchDoc()
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	var parse, baseline time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		var m map[string]any
+		if err := json.Unmarshal(doc, &m); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		res, err := Parse(bytes.NewReader(doc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		parse += time.Since(t1)
+		baseline += t1.Sub(t0)
+		if len(res.Details) != benchDetails {
+			b.Fatalf("%d details", len(res.Details))
+		}
+	}
+	b.ReportMetric(float64(baseline)/float64(parse), "speed/baseline")
+}
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"vendor_success.json", "vendor_unauthorised.json", "vendor_partial.json", "login_page.html"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"success":false,"summary":"x","details":{"1":3,"x":"y"}}`))
+	f.Add([]byte("\xef\xbb\xbf{\"success\":true,\"Success\":false,\"x\":[{\"y\":\"]\"}]}"))
+	f.Add([]byte(`{"success":true,"succ\u0065ss":false,"details":{"\u0031":"User Created"}}`))
+	f.Add([]byte(`{"success":true,"details":{}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Parse(bytes.NewReader(data))
+		if err != nil {
+			if res != nil {
+				t.Fatalf("Parse returned a result with error %v", err)
+			}
+			return
+		}
+		if !json.Valid(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))) {
+			t.Fatal("Parse accepted what encoding/json rejects")
+		}
+		// Whatever parses marshals and parses back to an equal Result.
+		b, err := json.Marshal(res)
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		back, err := Parse(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("re-parse of %s: %v", b, err)
+		}
+		if diff := cmp.Diff(res, back); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+		for i := 1; i < len(res.Details); i++ {
+			if res.Details[i-1].Row >= res.Details[i].Row {
+				t.Fatalf("details not sorted by row: %+v", res.Details)
+			}
+		}
+		// Fail closed: no error only for a success without details.
+		if res.Err() == nil && (!res.Success || res.Details != nil) {
+			t.Fatalf("Err() = nil for %+v", res)
+		}
+		if e := res.Err(); e != nil && strings.ContainsAny(e.Error(), "\n\r\x1b") {
+			t.Fatalf("Error() is not one line: %q", e.Error())
+		}
+		_, _ = res.Counts()
+	})
+}
+
+func FuzzSummary(f *testing.F) {
+	f.Add("100 users processed. 50 users created. 50 users updated. 0 users failed.")
+	f.Add("3 users processed. 1 user created. 1 user updated. 1 user failed.")
+	f.Add("3 users processed. 1 user failed.")
+	f.Add("Unauthorised. Check credentials.")
+	f.Add("1,000 users processed. 1 user created. 1 user updated. 1 user failed. ")
+	f.Add("3 users processed! 1 user failed to import!\n1.000 users failed, 0 users created")
+	f.Add("No users failed. 0 user(s) failed.")
+	f.Fuzz(func(t *testing.T, summary string) {
+		res := &Result{Success: true, Summary: summary}
+		err := res.Err()
+		// Any clause "<digits> user(s) failed" with a digit other than 0
+		// fails the import, whatever else the summary says.
+		for clause := range strings.SplitSeq(summary, ".") {
+			w := strings.Fields(clause)
+			if len(w) == 3 && (strings.EqualFold(w[1], "user") || strings.EqualFold(w[1], "users")) && strings.EqualFold(w[2], "failed") &&
+				strings.Trim(w[0], "0123456789") == "" && strings.Trim(w[0], "0") != "" && err == nil {
+				t.Fatalf("Err() = nil, but %q counts failed users", clause)
+			}
+		}
+		c, ok := res.Counts()
+		if !ok {
+			if c != (Counts{}) {
+				t.Fatalf("no counts but %+v", c)
+			}
+			return
+		}
+		if c.Processed < 0 || c.Created < 0 || c.Updated < 0 || c.Failed < 0 {
+			t.Fatalf("negative count %+v from %q", c, summary)
+		}
+		if c.Failed > 0 && err == nil {
+			t.Fatalf("Err() = nil with counts %+v", c)
+		}
+		if err != nil && c.Failed == 0 && !strings.Contains(strings.ToLower(summary), "failed") {
+			t.Fatalf("Err() = %v for %q, which says nothing failed", err, summary)
+		}
+	})
 }

@@ -194,6 +194,15 @@ func WithApplyMode(m ApplyMode) Option {
 	return func(s *Server) { s.mode = m }
 }
 
+// WithUserCounts makes the summary count distinct users rather than rows:
+// "2 users processed" for a file of three rows of two users. The vendor
+// does not say which Infiniti counts, so a program should accept both. A
+// user counts as failed if any of its rows failed, else as created if the
+// file created it, else as updated. Details stay per row.
+func WithUserCounts() Option {
+	return func(s *Server) { s.countUsers = true }
+}
+
 func set(names []string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -300,6 +309,7 @@ type Server struct {
 	systemGroups       map[string]bool // nil: any
 	users              map[string]bool // nil: any
 	mode               ApplyMode
+	countUsers         bool // the summary counts distinct users, not rows
 
 	mu       sync.Mutex
 	members  map[string]*members
@@ -764,17 +774,17 @@ func (s *Server) importUserGroups(upload io.Reader) (int, *result.Result) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var tally tally
+	tally := s.newTally()
 	replaced := make(map[string]bool) // users whose groups this file has reset, in ApplyReplace
 	for _, o := range rows {
 		if o.failure != "" {
-			tally.fail(o.n, o.failure)
+			tally.fail(o.n, o.username, o.failure)
 			continue
 		}
 		u := o.username
 		m, ok := s.members[u]
 		if ok {
-			tally.update(o.n)
+			tally.update(o.n, u)
 			if s.mode == ApplyReplace && !replaced[u] {
 				clear(m.library)
 				clear(m.system)
@@ -782,7 +792,7 @@ func (s *Server) importUserGroups(upload io.Reader) (int, *result.Result) {
 		} else {
 			m = &members{library: map[string]bool{}, system: map[string]bool{}}
 			s.members[u] = m
-			tally.create(o.n)
+			tally.create(o.n, u)
 		}
 		replaced[u] = true
 		if g := o.libraryGroup; g != "" {
@@ -834,15 +844,15 @@ func (s *Server) importContacts(upload io.Reader) (int, *result.Result) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var tally tally
+	tally := s.newTally()
 	fresh := make(map[string][]Contact) // the new sets, per user in the file
 	for _, o := range rows {
 		if o.failure != "" {
-			tally.fail(o.n, o.failure)
+			tally.fail(o.n, o.username, o.failure)
 			continue
 		}
 		fresh[o.username] = append(fresh[o.username], o.contact)
-		tally.update(o.n)
+		tally.update(o.n, o.username)
 	}
 	for u, cs := range fresh {
 		s.contacts[u] = cs
@@ -854,30 +864,68 @@ func (s *Server) importContacts(upload io.Reader) (int, *result.Result) {
 type tally struct {
 	created, updated, failed int
 	details                  []result.RowOutcome
+	byUser                   map[string]result.Status // with WithUserCounts: each user's outcome
 }
 
-func (t *tally) create(row int) {
-	t.created++
-	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusCreated, Message: "User Created"})
+func (s *Server) newTally() *tally {
+	if s.countUsers {
+		return &tally{byUser: make(map[string]result.Status)}
+	}
+	return &tally{}
 }
 
-func (t *tally) update(row int) {
-	t.updated++
-	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusUpdated, Message: "User Updated"})
+func (t *tally) create(row int, user string) {
+	t.add(row, user, result.StatusCreated, "User Created")
 }
 
-func (t *tally) fail(row int, text string) {
-	t.failed++
-	t.details = append(t.details, result.RowOutcome{Row: row, Status: result.StatusFailed, Message: text})
+func (t *tally) update(row int, user string) {
+	t.add(row, user, result.StatusUpdated, "User Updated")
+}
+
+func (t *tally) fail(row int, user, text string) {
+	t.add(row, user, result.StatusFailed, text)
+}
+
+// add counts a row, and with byUser its user's outcome: failed if any of
+// its rows failed, else created if this file created it, else updated.
+func (t *tally) add(row int, user string, st result.Status, text string) {
+	t.details = append(t.details, result.RowOutcome{Row: row, Status: st, Message: text})
+	switch {
+	case t.byUser == nil:
+	case t.byUser[user] == result.StatusUnknown, st == result.StatusFailed:
+		t.byUser[user] = st
+	}
+	switch st {
+	case result.StatusCreated:
+		t.created++
+	case result.StatusUpdated:
+		t.updated++
+	default:
+		t.failed++
+	}
 }
 
 // result words the result as Infiniti does: the summary, singular or
 // plural, and the details of every row only when some row failed.
 func (t *tally) result() *result.Result {
-	processed := t.created + t.updated + t.failed
+	created, updated, failed := t.created, t.updated, t.failed
+	if t.byUser != nil {
+		created, updated, failed = 0, 0, 0
+		for _, st := range t.byUser {
+			switch st {
+			case result.StatusCreated:
+				created++
+			case result.StatusUpdated:
+				updated++
+			default:
+				failed++
+			}
+		}
+	}
+	processed := created + updated + failed
 	res := &result.Result{
 		Success: t.failed == 0,
-		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(t.created), users(t.updated), users(t.failed)),
+		Summary: fmt.Sprintf("%s processed. %s created. %s updated. %s failed.", users(processed), users(created), users(updated), users(failed)),
 	}
 	if t.failed > 0 {
 		res.Details = t.details

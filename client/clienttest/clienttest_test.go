@@ -121,6 +121,25 @@ func TestServerImports(t *testing.T) {
 			members: map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7", "Year 8"}}},
 		},
 		{
+			name:    "user seen twice, users counted",
+			opts:    []clienttest.Option{clienttest.WithUserCounts()},
+			parts:   []part{{"file", "f.csv", hdr + "a,Year 7,\na,Year 8,\nb,,Staff\n"}},
+			status:  200,
+			want:    &result.Result{Success: true, Summary: "2 users processed. 2 users created. 0 users updated. 0 users failed."},
+			members: map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7", "Year 8"}}, "b": {SystemGroups: []string{"Staff"}}},
+		},
+		{
+			name:   "a failed row fails its user, users counted",
+			opts:   []clienttest.Option{clienttest.WithUserCounts(), clienttest.WithLibraryGroups("Year 7")},
+			parts:  []part{{"file", "f.csv", hdr + "a,Year 7,\na,Year 9,\n"}},
+			status: 200,
+			want: &result.Result{Success: false, Summary: "1 user processed. 0 users created. 0 users updated. 1 user failed.", Details: []result.RowOutcome{
+				{Row: 1, Status: result.StatusCreated, Message: "User Created"},
+				{Row: 2, Status: result.StatusFailed, Message: "Field (library-group) Library group (Year 9) does not exist. User failed to import: Field (library-group) Library group (Year 9) does not exist. "},
+			}},
+			members: map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7"}}},
+		},
+		{
 			name:   "empty file",
 			parts:  []part{{"file", "f.csv", ""}},
 			status: 200,

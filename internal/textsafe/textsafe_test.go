@@ -1,6 +1,8 @@
 package textsafe
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -49,4 +51,35 @@ func TestOneLine(t *testing.T) {
 	if got, want := OneLine("a\n\"b\"\xff\u202e"), `a\n"b"\xff\u202e`; got != want {
 		t.Errorf("OneLine = %s, want %s", got, want)
 	}
+}
+
+func FuzzQuote(f *testing.F) {
+	f.Add("1 user failed.\nlevel=INFO\x1b[2K\u202e\xff", 10)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		q := Quote(s, n)
+		u, err := strconv.Unquote(q)
+		if err != nil || u != Clip(s, n) {
+			t.Fatalf("Quote(%q, %d) = %s, which unquotes to %q (%v)", s, n, q, u, err)
+		}
+		if strings.ContainsAny(q, "\n\r\x1b\u2028\u202e") {
+			t.Fatalf("Quote(%q, %d) = %s: not one line", s, n, q)
+		}
+	})
+}
+
+func FuzzClip(f *testing.F) {
+	f.Add("ab€cd", 3)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		got := Clip(s, n)
+		if len(s) <= max(n, 0) {
+			if got != s {
+				t.Fatalf("Clip(%q, %d) = %q, want it whole", s, n, got)
+			}
+			return
+		}
+		body, ok := strings.CutSuffix(got, "…")
+		if !ok || len(body) > max(n, 0) || !strings.HasPrefix(s, body) || utf8.ValidString(s) && !utf8.ValidString(body) {
+			t.Fatalf("Clip(%q, %d) = %q", s, n, got)
+		}
+	})
 }
