@@ -5,7 +5,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode"
+
+	"github.com/autosync-go/autosync/internal/suggest"
 )
 
 // Rules are the facts about the school's Infiniti that Check checks a file
@@ -38,16 +39,6 @@ func newCatalog(kind, code string, names []string, indexed bool) *catalog {
 	return c
 }
 
-// looseGroup folds a group name for "did you mean": lower case, no white space.
-func looseGroup(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, s)
-}
-
 func (c *catalog) check(v string) (msg string, ok bool) {
 	if c.names != nil {
 		_, ok = c.names[v]
@@ -57,14 +48,10 @@ func (c *catalog) check(v string) (msg string, ok bool) {
 	if ok {
 		return "", true
 	}
-	msg = fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v))
-	loose := looseGroup(v)
-	for _, near := range c.list {
-		if looseGroup(near) == loose {
-			return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near)), false
-		}
+	if near, found := suggest.Nearest(v, c.list); found {
+		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near)), false
 	}
-	return msg, false
+	return fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v)), false
 }
 
 // catalogs returns the group catalogs of the rules, by column; indexed

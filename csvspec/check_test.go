@@ -281,7 +281,9 @@ func TestCheckMessages(t *testing.T) {
 	}{
 		{"did you mean case", hdr + "a,year 7,Students\n", `library group "year 7" is not defined in Infiniti; did you mean "Year 7"?`},
 		{"did you mean space", hdr + "a,Year7,Students\n", `did you mean "Year 7"?`},
-		{"no near match", hdr + "a,Year 9,Students\n", `library group "Year 9" is not defined in Infiniti; create it in Infiniti first or correct the name`},
+		{"did you mean a leading zero", hdr + "a,Year 07,Students\n", `did you mean "Year 7"?`},
+		{"did you mean a typo", hdr + "a,Year 7,Studnets\n", `system group "Studnets" is not defined in Infiniti; did you mean "Students"?`},
+		{"no near match", hdr + "a,Librarians,Students\n", `library group "Librarians" is not defined in Infiniti; create it in Infiniti first or correct the name`},
 		{"header rename", "username,library_group,system-group\n", `rename it to "library-group"`},
 		{"duplicate row", hdr + "a,Year 7,Students\na,Year 7,Students\n", "repeats row 1 exactly"},
 		{"utf-8", hdr + "\xff,Year 7,Students\n", "export the file from the SMS as UTF-8"},
