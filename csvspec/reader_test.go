@@ -41,19 +41,6 @@ func readAll(t *testing.T, r *Reader) []readOutcome {
 	return nil
 }
 
-// errCode returns the Code of a *ParseError, "" for nil, and the text of
-// any other error.
-func errCode(err error) string {
-	var pe *ParseError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &pe):
-		return pe.Code
-	}
-	return err.Error()
-}
-
 func rec(row, line int, user, lib, sys string) readOutcome {
 	return readOutcome{Rec: Record{UserGroup: UserGroup{user, lib, sys}, Row: row, Line: line}}
 }
@@ -479,8 +466,6 @@ func TestReaderAll(t *testing.T) {
 	}
 }
 
-var smsMap = WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"})
-
 func TestReaderFixtures(t *testing.T) {
 	tests := []struct {
 		file string
@@ -502,26 +487,26 @@ func TestReaderFixtures(t *testing.T) {
 		},
 		{
 			file: "semicolon.csv", // Excel's "CSV" in a European regional setting
-			opts: []ReaderOption{WithComma(';'), smsMap},
+			opts: []ReaderOption{WithComma(';'), schoolMap},
 			want: []readOutcome{
 				rec(1, 2, "S1001", "Blue House", "Year 7"),
 				rec(2, 3, "S1002", "Red House", "Year 8"),
 				rec(3, 4, "S1003", "", "Year 7"),
 			},
 		},
-		{file: "semicolon.csv", opts: []ReaderOption{smsMap}, want: []readOutcome{{Err: CodeSeparator}}},
+		{file: "semicolon.csv", opts: []ReaderOption{schoolMap}, want: []readOutcome{{Err: CodeSeparator}}},
 		{
 			file: "tab.txt", // Excel's "Text (Tab delimited)"
-			opts: []ReaderOption{WithComma('\t'), smsMap},
+			opts: []ReaderOption{WithComma('\t'), schoolMap},
 			want: []readOutcome{
 				rec(1, 2, "S1001", "Blue House", "Year 7"),
 				rec(2, 3, "S1002", "Red House", "Year 8"),
 				rec(3, 4, "S1003", "", "Year 7"),
 			},
 		},
-		{file: "tab.txt", opts: []ReaderOption{smsMap}, want: []readOutcome{{Err: CodeSeparator}}},
-		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{WithComma('\t'), smsMap}, want: []readOutcome{{Err: CodeEncoding}}},
-		{file: "utf16be.csv", opts: []ReaderOption{smsMap}, want: []readOutcome{{Err: CodeEncoding}}},
+		{file: "tab.txt", opts: []ReaderOption{schoolMap}, want: []readOutcome{{Err: CodeSeparator}}},
+		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{WithComma('\t'), schoolMap}, want: []readOutcome{{Err: CodeEncoding}}},
+		{file: "utf16be.csv", opts: []ReaderOption{schoolMap}, want: []readOutcome{{Err: CodeEncoding}}},
 		{
 			file: "excel_trailing_commas.csv",
 			want: []readOutcome{
@@ -545,5 +530,48 @@ func TestReaderFixtures(t *testing.T) {
 				t.Errorf("records (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// From the syncjob engineer: an all-empty row can be told from a row whose
+// only value is a false primary, or a value of white space.
+func TestRecordEmpty(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []bool // Empty of each record
+	}{
+		{hdr + ",,\n,,,,\n\"\",\"\",\"\"\n", []bool{true, true, true}},
+		{hdr + " ,,\na,,\n,,S\n", []bool{false, false, false}},
+	}
+	for _, tt := range tests {
+		var got []bool
+		for rec, err := range NewReader(strings.NewReader(tt.in)).All() {
+			if err != nil {
+				t.Fatalf("%q: %v", tt.in, err)
+			}
+			got = append(got, rec.Empty)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%q: Empty (-want +got):\n%s", tt.in, diff)
+		}
+	}
+	ctests := []struct {
+		in   string
+		want []ContactRecord
+	}{
+		{chdr + ",,,,,,,\n,,\n", []ContactRecord{{Row: 1, Line: 2, Empty: true}, {Row: 2, Line: 3, Empty: true}}},
+		{chdr + ",,,False,,,,\n,,,0,,,,\n", []ContactRecord{{Row: 1, Line: 2}, {Row: 2, Line: 3}}},
+	}
+	for _, tt := range ctests {
+		var got []ContactRecord
+		for rec, err := range NewContactReader(strings.NewReader(tt.in)).All() {
+			if err != nil {
+				t.Fatalf("%q: %v", tt.in, err)
+			}
+			got = append(got, rec)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%q: records (-want +got):\n%s", tt.in, diff)
+		}
 	}
 }

@@ -25,16 +25,6 @@ func readRows(t *testing.T, r io.Reader, columns, carry []string, opts ...Reader
 	return rows, nil
 }
 
-// warn and fail are a problem of a row read from a file, message aside,
-// in the column given, if any.
-func warn(line int, code string, column ...string) Problem {
-	return Problem{Line: line, Column: strings.Join(column, ""), Code: code, Severity: SeverityWarning}
-}
-
-func fail(line int, code string, column ...string) Problem {
-	return Problem{Line: line, Column: strings.Join(column, ""), Code: code, Severity: SeverityError}
-}
-
 func TestReadRows(t *testing.T) {
 	long := strings.Repeat("x", maxRecordBytes+10)
 	tests := []struct {
