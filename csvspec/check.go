@@ -111,7 +111,9 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // each); a missing, misspelt or repeated required column, or one behind a
 // second byte order mark; a header-map name the file does not have; a
 // record over 1 MiB (which ends the check); a
-// row with the wrong number of fields; malformed quoting; a row
+// row with the wrong number of fields; malformed quoting; a last row
+// cut off (no line break, too few fields); a file that ends inside
+// quotes; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028
 // and U+2029 included) in a value; invisible characters in a username or

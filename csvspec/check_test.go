@@ -240,6 +240,18 @@ func TestCheckRules(t *testing.T) {
 			rows: 1,
 			want: []Problem{p(1, 2, "", codeRecordTooLarge, SeverityError)},
 		},
+		{
+			name: "a cut-off export",
+			in:   hdr + "a,G,\nb,G",
+			rows: 2,
+			want: []Problem{p(2, 3, "", CodeCutOff, SeverityError)},
+		},
+		{
+			name: "a file that ends inside quotes",
+			in:   hdr + "a,G,\nb,\"G,\nc,G,\n",
+			rows: 2,
+			want: []Problem{p(2, 3, "", CodeUnclosedQuote, SeverityError)},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

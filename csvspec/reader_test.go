@@ -111,7 +111,7 @@ func TestReader(t *testing.T) {
 		{
 			name: "unclosed quote runs to the end",
 			in:   "username,library-group,system-group\njsmith,\"Year 7,Students\nmjones,,Staff\n",
-			want: []readOutcome{{Rec: Record{Row: 1, Line: 2}, Err: codeQuote}},
+			want: []readOutcome{{Rec: Record{Row: 1, Line: 2}, Err: CodeUnclosedQuote}},
 		},
 		{
 			name: "missing column",
@@ -377,7 +377,8 @@ func TestReaderErrorMessages(t *testing.T) {
 		{"UTF-32", "\xff\xfe\x00\x00", `csvspec: line 1 (header): the file is UTF-32 (little-endian) text`},
 		{"NUL", "u\x00s\x00\n\x00", `csvspec: line 1 (header): the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark`},
 		{"repeated header", hdr + "a,b,c\n\n" + hdr, `csvspec: line 4 (row 2): the row repeats the header of line 1, as when two exports are joined into one file; remove this line`},
-		{"record too large", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1), `csvspec: line 3 (row 2): the record starting here is over 1048576 bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on`},
+		{"unclosed quote over the record limit", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1), `csvspec: line 3 (row 2): the file ends inside a quoted field of the record that starts here: either the export was cut off, or line 3 has an unclosed quote`},
+		{"record too large", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1) + "\"\nd,e,f\n", `csvspec: line 3 (row 2): the record starting here is over 1048576 bytes`},
 		{"header map", "Student Code,Surname,House,Year Level\n",
 			`csvspec: line 1 (header): the header map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct the header map. The file's header is: "Student Code", "Surname", "House", "Year Level"`},
 		{"header map absent", "Code,Surname,House,Year Level\n",

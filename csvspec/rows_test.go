@@ -167,7 +167,7 @@ func TestReadRowsMessages(t *testing.T) {
 		in, want string
 	}{
 		{"username,library-group,system-group\nann,Gold,\nbo,Go", "looks cut off at line 3"},
-		{"username,library-group,system-group\nann,\"Gold,\nbo,Gold,\n", "either the export was cut off, or that line has an unclosed quote"},
+		{"username,library-group,system-group\nann,\"Gold,\nbo,Gold,\n", "either the export was cut off, or line 2 has an unclosed quote"},
 	}
 	for _, tt := range tests {
 		_, err := readRows(t, strings.NewReader(tt.in), Header(), nil)

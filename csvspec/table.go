@@ -197,13 +197,10 @@ func (s *source) lastLine() int64 {
 	return s.n - s.lastNL - 1
 }
 
-// unclosed returns the line where the record of a quoting error starts,
-// when the error is that the file ends inside its quotes; or 0.
-func (t *table) unclosed(pe *csv.ParseError) int {
-	if pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine() {
-		return pe.StartLine
-	}
-	return 0
+// unclosed reports whether a quoting error is that the file ends inside
+// the quotes of a field.
+func (t *table) unclosed(pe *csv.ParseError) bool {
+	return pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine()
 }
 
 // atEnd reports whether the csv.Reader has read the whole file.
@@ -475,9 +472,8 @@ func separatorName(r rune) string {
 
 // A fault is why a record is not a plain data row.
 type fault struct {
-	code     string
-	msg      string
-	unclosed int // for malformed quoting: the line of a quoted field the file ends in, or 0
+	code string
+	msg  string
 }
 
 func (f *fault) severity() Severity {
@@ -540,16 +536,21 @@ func (t *table) next() ([]string, int, *fault, error) {
 	fields, err := t.read()
 	if err != nil {
 		var pe *csv.ParseError
+		errors.As(err, &pe)
 		switch {
-		case errors.As(err, &pe) && t.size <= maxRecordBytes:
+		case pe != nil && t.unclosed(pe):
 			t.row++
-			f := &fault{code: codeQuote, msg: quoteMessage(pe, t.comma), unclosed: t.unclosed(pe)}
+			t.err = io.EOF
+			return nil, pe.StartLine, &fault{code: CodeUnclosedQuote, msg: fmt.Sprintf(
+				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)}, nil
+		case pe != nil && t.size <= maxRecordBytes:
+			t.row++
 			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, f, nil
+			return nil, pe.StartLine, &fault{code: codeQuote, msg: quoteMessage(pe, t.comma)}, nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
-			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
+			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, msg: fmt.Sprintf(
 				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", maxRecordBytes)}, nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
@@ -562,6 +563,10 @@ func (t *table) next() ([]string, int, *fault, error) {
 	h := t.hdr
 	if fields[0] == "" && allEmpty(fields) {
 		return fields, line, emptyRow, nil
+	}
+	if len(fields) < h.nfields && t.atEnd() && t.src.last != '\n' && t.src.last != '\r' {
+		return fields, line, &fault{code: CodeCutOff, msg: fmt.Sprintf(
+			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)}, nil
 	}
 	if len(fields) != h.nfields {
 		return fields, line, &fault{code: CodeFieldCount, msg: fieldCountMessage(len(fields), h.nfields, t.comma)}, nil
