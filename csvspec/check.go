@@ -5,7 +5,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode"
+
+	"github.com/autosync-go/autosync/internal/suggest"
 )
 
 // Rules are the facts about the school's Infiniti that Check checks a file
@@ -38,16 +39,6 @@ func newCatalog(kind, code string, names []string, indexed bool) *catalog {
 	return c
 }
 
-// looseGroup folds a group name for "did you mean": lower case, no white space.
-func looseGroup(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, s)
-}
-
 func (c *catalog) check(v string) (msg string, ok bool) {
 	if c.names != nil {
 		_, ok = c.names[v]
@@ -57,14 +48,10 @@ func (c *catalog) check(v string) (msg string, ok bool) {
 	if ok {
 		return "", true
 	}
-	msg = fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v))
-	loose := looseGroup(v)
-	for _, near := range c.list {
-		if looseGroup(near) == loose {
-			return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near)), false
-		}
+	if near, found := suggest.Nearest(v, c.list); found {
+		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near)), false
 	}
-	return msg, false
+	return fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v)), false
 }
 
 // catalogs returns the group catalogs of the rules, by column; indexed
@@ -124,7 +111,9 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // each); a missing, misspelt or repeated required column, or one behind a
 // second byte order mark; a header-map name the file does not have; a
 // record over 1 MiB (which ends the check); a
-// row with the wrong number of fields; malformed quoting; a row
+// row with the wrong number of fields; malformed quoting; a last row
+// cut off (no line break, too few fields); a file that ends inside
+// quotes; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028
 // and U+2029 included) in a value; invisible characters in a username or

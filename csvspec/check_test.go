@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -12,15 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
-
-// p is a Problem without its Message, which tests check separately.
-func p(row, line int, column, code string, sev Severity) Problem {
-	return Problem{Row: row, Line: line, Column: column, Code: code, Severity: sev}
-}
-
-var ignoreMessage = cmpopts.IgnoreFields(Problem{}, "Message")
-
-const hdr = "username,library-group,system-group\n"
 
 func TestCheckRules(t *testing.T) {
 	rules := Rules{LibraryGroups: []string{"Year 7", "Year 8"}, SystemGroups: []string{"Students", "Staff"}}
@@ -247,6 +240,18 @@ func TestCheckRules(t *testing.T) {
 			rows: 1,
 			want: []Problem{p(1, 2, "", codeRecordTooLarge, SeverityError)},
 		},
+		{
+			name: "a cut-off export",
+			in:   hdr + "a,G,\nb,G",
+			rows: 2,
+			want: []Problem{p(2, 3, "", CodeCutOff, SeverityError)},
+		},
+		{
+			name: "a file that ends inside quotes",
+			in:   hdr + "a,G,\nb,\"G,\nc,G,\n",
+			rows: 2,
+			want: []Problem{p(2, 3, "", CodeUnclosedQuote, SeverityError)},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +286,9 @@ func TestCheckMessages(t *testing.T) {
 	}{
 		{"did you mean case", hdr + "a,year 7,Students\n", `library group "year 7" is not defined in Infiniti; did you mean "Year 7"?`},
 		{"did you mean space", hdr + "a,Year7,Students\n", `did you mean "Year 7"?`},
-		{"no near match", hdr + "a,Year 9,Students\n", `library group "Year 9" is not defined in Infiniti; create it in Infiniti first or correct the name`},
+		{"did you mean a leading zero", hdr + "a,Year 07,Students\n", `did you mean "Year 7"?`},
+		{"did you mean a typo", hdr + "a,Year 7,Studnets\n", `system group "Studnets" is not defined in Infiniti; did you mean "Students"?`},
+		{"no near match", hdr + "a,Librarians,Students\n", `library group "Librarians" is not defined in Infiniti; create it in Infiniti first or correct the name`},
 		{"header rename", "username,library_group,system-group\n", `rename it to "library-group"`},
 		{"duplicate row", hdr + "a,Year 7,Students\na,Year 7,Students\n", "repeats row 1 exactly"},
 		{"utf-8", hdr + "\xff,Year 7,Students\n", "export the file from the SMS as UTF-8"},
@@ -348,12 +355,12 @@ func TestCheckFixtures(t *testing.T) {
 		rows int
 		want []Problem
 	}{
-		{file: "semicolon.csv", opts: []ReaderOption{smsMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
-		{file: "semicolon.csv", opts: []ReaderOption{smsMap, WithComma(';')}, rows: 3, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)}},
-		{file: "tab.txt", opts: []ReaderOption{smsMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
-		{file: "tab.txt", opts: []ReaderOption{smsMap, WithComma('\t')}, rows: 3, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)}},
-		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{smsMap, WithComma('\t')}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
-		{file: "utf16be.csv", opts: []ReaderOption{smsMap}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
+		{file: "semicolon.csv", opts: []ReaderOption{schoolMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
+		{file: "semicolon.csv", opts: []ReaderOption{schoolMap, WithComma(';')}, rows: 3, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)}},
+		{file: "tab.txt", opts: []ReaderOption{schoolMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
+		{file: "tab.txt", opts: []ReaderOption{schoolMap, WithComma('\t')}, rows: 3, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)}},
+		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{schoolMap, WithComma('\t')}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
+		{file: "utf16be.csv", opts: []ReaderOption{schoolMap}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
 		{
 			file: "sms_export.csv",
 			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student code", "library-group": "House", "system-group": "Year Level"})},
@@ -469,5 +476,168 @@ func TestSeverityJSON(t *testing.T) {
 	var zero Severity
 	if zero == SeverityError || zero == SeverityWarning {
 		t.Error("the zero Severity must be neither error nor warning")
+	}
+}
+
+// line breaks that are not control characters, and invisible
+// characters that are not Cf, in names; spaces that only look like one.
+func TestCheckInvisibleCharacters(t *testing.T) {
+	tests := []struct {
+		name, value string
+		code        string // "" for none
+		sev         Severity
+	}{
+		{"U+2028 line separator", "ali\u2028ce", CodeControlCharacter, SeverityError},
+		{"U+2029 paragraph separator", "ali\u2029ce", CodeControlCharacter, SeverityError},
+		{"U+3164 Hangul filler", "ali\u3164ce", codeFormatCharacter, SeverityError},
+		{"U+115F Hangul choseong filler", "ali\u115fce", codeFormatCharacter, SeverityError},
+		{"U+1160 Hangul jungseong filler", "ali\u1160ce", codeFormatCharacter, SeverityError},
+		{"U+FFA0 halfwidth Hangul filler", "ali\uffa0ce", codeFormatCharacter, SeverityError},
+		{"U+2800 Braille blank", "ali\u2800ce", codeFormatCharacter, SeverityError},
+		{"U+034F combining grapheme joiner", "ali\u034fce", codeFormatCharacter, SeverityError},
+		{"U+FE0F variation selector", "ali\ufe0fce", codeFormatCharacter, SeverityError},
+		{"U+E0101 variation selector supplement", "ali\U000E0101ce", codeFormatCharacter, SeverityError},
+		{"U+200B still", "ali\u200bce", codeFormatCharacter, SeverityError},
+		{"U+E0041 tag still", "alice\U000E0041", codeFormatCharacter, SeverityError},
+		{"no-break space between words", "Year\u00a07", codeUnusualSpace, SeverityWarning},
+		{"ideographic space between words", "Year\u30007", codeUnusualSpace, SeverityWarning},
+		{"narrow no-break space between words", "Year\u202f7", codeUnusualSpace, SeverityWarning},
+		{"no-break space at the end is surrounding space", "Year 7\u00a0", codeSurroundingSpace, SeverityWarning},
+		{"letters of other scripts", "Zoë Ελένη 学生 ה", "", ""},
+		{"a Hangul name", "김민준", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Check(strings.NewReader(hdr+"jsmith,"+tt.value+",Students\n"), Rules{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []Problem
+			if tt.code != "" {
+				want = []Problem{p(1, 2, ColumnLibraryGroup, tt.code, tt.sev)}
+			}
+			if diff := cmp.Diff(want, rep.Problems, ignoreMessage, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCheckKeepsFirstOfEachCode: one bad row repeated is counted every
+// time, kept MaxProblemsPerCode times, and the Report stays small.
+func TestCheckKeepsFirstOfEachCode(t *testing.T) {
+	const rows = 200_000
+	var rep *Report
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rep, err := Check(io.MultiReader(strings.NewReader(hdr), &repeatReader{unit: " ,Year 7,\n", n: rows * 10}), Rules{LibraryGroups: []string{"Year 8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > 4<<20 {
+		t.Errorf("the Report holds %d bytes, want at most 4 MiB", held)
+	}
+	wantCounts := map[string]int{
+		codeSurroundingSpace:    rows,
+		CodeMissingUsername:     rows,
+		CodeUnknownLibraryGroup: rows,
+		codeDuplicateRow:        rows - 1,
+	}
+	if diff := cmp.Diff(wantCounts, rep.Counts()); diff != "" {
+		t.Errorf("Counts (-want +got):\n%s", diff)
+	}
+	for code, n := range wantCounts {
+		if got := rep.Count(code); got != n {
+			t.Errorf("Count(%q) = %d, want %d", code, got, n)
+		}
+	}
+	if got := rep.Count(codeNoGroup); got != 0 {
+		t.Errorf("Count(%q) = %d, want 0", codeNoGroup, got)
+	}
+	type sum struct{ Rows, Kept, KeptErrors, Errors, Warnings int }
+	got := sum{rep.Rows, len(rep.Problems), len(rep.Errors()), rep.NumErrors(), rep.NumWarnings()}
+	want := sum{rows, 4 * MaxProblemsPerCode, 2 * MaxProblemsPerCode, 2 * rows, 2*rows - 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// The kept problems are the first ones, in file order.
+	if last := rep.Problems[len(rep.Problems)-1]; last.Row != MaxProblemsPerCode+1 || last.Code != codeDuplicateRow {
+		t.Errorf("last kept problem = %v, want the duplicate-row of row %d", last, MaxProblemsPerCode+1)
+	}
+
+	lines := strings.Split(strings.TrimSuffix(rep.String(), "\n"), "\n")
+	wantFirst := "200000 rows, 400000 errors, 399999 warnings"
+	// Listed: the 3 problems of row 1, the 4 of each of rows 2 to 12, 3 of row 13.
+	wantLast := "... and 799949 more: 199988 duplicate-row, 199987 missing-username, 199987 surrounding-space, 199987 unknown-library-group"
+	if diff := cmp.Diff([]string{wantFirst, wantLast}, []string{lines[0], lines[len(lines)-1]}); diff != "" {
+		t.Errorf("String (-want +got):\n%s", diff)
+	}
+	wantErr := `csvspec: the file has 400000 errors (200000 missing-username, 200000 unknown-library-group); the first: line 2 (row 1), username: error: the username is empty; every row needs the username of an existing Infiniti user, or remove the row [missing-username]`
+	if err := rep.Err(); err == nil || err.Error() != wantErr {
+		t.Errorf("Err() = %v\nwant %s", err, wantErr)
+	}
+}
+
+func TestCheckEach(t *testing.T) {
+	in := func() io.Reader {
+		return io.MultiReader(strings.NewReader(hdr), &repeatReader{unit: ",Year 7,\nok,,Staff\n", n: 3000 * 19})
+	}
+	var streamed []Problem
+	rep, err := CheckEach(in(), Rules{}, func(p Problem) error {
+		streamed = append(streamed, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every problem, in file order: odd rows have an empty username, and
+	// from row 3 on every row repeats row 1 or row 2.
+	var want []Problem
+	for row := 1; row <= 6000; row++ {
+		if row%2 == 1 {
+			want = append(want, p(row, row+1, ColumnUsername, CodeMissingUsername, SeverityError))
+		}
+		if row > 2 {
+			want = append(want, p(row, row+1, "", codeDuplicateRow, SeverityWarning))
+		}
+	}
+	if diff := cmp.Diff(want, streamed, ignoreMessage); diff != "" {
+		t.Errorf("streamed (-want +got):\n%s", diff)
+	}
+	if got, want := len(rep.Problems), 2*MaxProblemsPerCode; got != want {
+		t.Errorf("the report keeps %d problems, want %d", got, want)
+	}
+	if diff := cmp.Diff(streamed[:20], rep.Problems[:20]); diff != "" {
+		t.Errorf("kept and streamed differ (-streamed +kept):\n%s", diff)
+	}
+
+	// An error from the callback stops the check and is returned as it is.
+	stop := errors.New("the failures file is full")
+	n := 0
+	rep, err = CheckEach(in(), Rules{}, func(Problem) error {
+		n++
+		if n == 5 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Errorf("err = %v, want the callback's error as it is", err)
+	}
+	if n != 5 || len(rep.Problems) != 5 || rep.Rows != 5 {
+		t.Errorf("after the stop: %d calls, %d problems kept, %d rows; want 5, 5, 5", n, len(rep.Problems), rep.Rows)
+	}
+
+	// A nil callback is Check.
+	rep2, err := CheckEach(in(), Rules{}, nil)
+	rep3, err3 := Check(in(), Rules{})
+	if err != nil || err3 != nil {
+		t.Fatal(err, err3)
+	}
+	if diff := cmp.Diff(rep3, rep2, cmp.AllowUnexported(Report{}), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("CheckEach(nil) and Check differ (-Check +CheckEach):\n%s", diff)
 	}
 }

@@ -353,8 +353,8 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	if f != nil {
 		rec.Empty = f == emptyRow
 		err := f.parseError(rec.Row, line)
-		if f.code == codeRecordTooLarge {
-			r.t.err = err // the end of the file
+		if r.t.err != nil {
+			r.t.err = err // a fault that ends the file
 		}
 		return rec, err
 	}

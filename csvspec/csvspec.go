@@ -58,8 +58,9 @@
 //	missing-carry-column   a column ReadRows is to carry is not in the header (CodeMissingCarry)
 //	record-too-large       a record is over 1 MiB; it ends the reading
 //
-// Errors of a record, which a Reader returns and goes on after (but a
-// ReadRows ends with, see there):
+// Errors of a record, which a Reader returns and goes on after, but for
+// the last two, which end the file (and a ReadRows ends with each of them,
+// see there):
 //
 //	wrong-field-count      a row has more or fewer fields than the header (CodeFieldCount)
 //	malformed-quoting      a record's quoting is malformed

@@ -208,6 +208,8 @@ type header struct {
 	line     int       // the physical line of the header
 	problems []Problem // every header problem, errors and warnings
 	carry    []int     // index of each column to carry in a record
+	comma    rune      // for a separator or encoding problem: ParseError.Comma
+	encoding string    // and ParseError.Encoding
 
 	// unreadable: a column is missing, or the header record itself could
 	// not be read, so rows cannot be read against it. noRows: the file is
@@ -358,7 +360,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 func (h *header) firstError() error {
 	for _, p := range h.problems {
 		if p.Severity == SeverityError {
-			return &ParseError{Line: p.Line, Column: p.Column, Code: p.Code, msg: p.Message}
+			return &ParseError{Line: p.Line, Column: p.Column, Code: p.Code, Comma: h.comma, Encoding: h.encoding, msg: p.Message}
 		}
 	}
 	return nil

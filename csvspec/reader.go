@@ -43,8 +43,11 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // A row that cannot be read is returned as a *ParseError together with a
 // Record carrying only its Row and Line, and the next Read goes on with the
 // next row: the wrong number of fields (CodeFieldCount), malformed quoting,
-// a repeat of the header. A record over 1 MiB (the error naming the line
-// where it began) ends the file: every later Read returns the same error.
+// a repeat of the header. A last record with no line break and fewer
+// fields than the header is CodeCutOff. A record over 1 MiB (the error
+// naming the line where it began), and a file that ends inside the quotes
+// of a field (CodeUnclosedQuote), end the file: every later Read returns
+// the same error.
 //
 // A row whose fields are all empty (",," or ",,,,", as Excel leaves below
 // the data, whatever its number of fields) is returned as a Record with
@@ -62,8 +65,8 @@ func (r *Reader) Read() (Record, error) {
 	if f != nil {
 		rec.Empty = f == emptyRow
 		err := f.parseError(rec.Row, line)
-		if f.code == codeRecordTooLarge {
-			r.t.err = err // the end of the file
+		if r.t.err != nil {
+			r.t.err = err // a fault that ends the file
 		}
 		return rec, err
 	}

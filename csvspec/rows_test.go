@@ -25,16 +25,6 @@ func readRows(t *testing.T, r io.Reader, columns, carry []string, opts ...Reader
 	return rows, nil
 }
 
-// warn and fail are a problem of a row read from a file, message aside,
-// in the column given, if any.
-func warn(line int, code string, column ...string) Problem {
-	return Problem{Line: line, Column: strings.Join(column, ""), Code: code, Severity: SeverityWarning}
-}
-
-func fail(line int, code string, column ...string) Problem {
-	return Problem{Line: line, Column: strings.Join(column, ""), Code: code, Severity: SeverityError}
-}
-
 func TestReadRows(t *testing.T) {
 	long := strings.Repeat("x", maxRecordBytes+10)
 	tests := []struct {
@@ -177,7 +167,7 @@ func TestReadRowsMessages(t *testing.T) {
 		in, want string
 	}{
 		{"username,library-group,system-group\nann,Gold,\nbo,Go", "looks cut off at line 3"},
-		{"username,library-group,system-group\nann,\"Gold,\nbo,Gold,\n", "either the export was cut off, or that line has an unclosed quote"},
+		{"username,library-group,system-group\nann,\"Gold,\nbo,Gold,\n", "either the export was cut off, or line 2 has an unclosed quote"},
 	}
 	for _, tt := range tests {
 		_, err := readRows(t, strings.NewReader(tt.in), Header(), nil)

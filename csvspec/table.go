@@ -22,7 +22,18 @@ type ParseError struct {
 	Line   int    // 1-based physical line where the record starts
 	Column string // canonical column name; "" when the problem is not in one column
 	Code   string // the problem's code, such as CodeFieldCount
-	msg    string
+
+	// A separator or encoding problem (CodeSeparator, CodeEncoding) says
+	// both facts of a file in another dialect, for a program to name every
+	// fix at once: Comma is the separator the header is separated by, when
+	// it is not the one read with, and Encoding the file's encoding when it
+	// is not UTF-8 ("utf-16le", "utf-16be", "utf-32le", "utf-32be", or
+	// "windows-1252" for bytes that are not UTF-8 text); 0 and "" when not
+	// known.
+	Comma    rune
+	Encoding string
+
+	msg string
 }
 
 // Error returns the position and what the problem is. A ParseError made
@@ -49,20 +60,51 @@ func (e *ParseError) Error() string {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// bomEncoding names the encoding of a UTF-16 or UTF-32 byte order mark at
-// the start of b, or returns "".
-func bomEncoding(b []byte) string {
+// bomEncoding returns the name and the label of the encoding of a UTF-16
+// or UTF-32 byte order mark at the start of b, or "".
+func bomEncoding(b []byte) (name, label string) {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
-		return "UTF-32 (little-endian)"
+		return "UTF-32 (little-endian)", "utf-32le"
 	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
-		return "UTF-32 (big-endian)"
+		return "UTF-32 (big-endian)", "utf-32be"
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return "UTF-16 (little-endian)"
+		return "UTF-16 (little-endian)", "utf-16le"
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return "UTF-16 (big-endian)"
+		return "UTF-16 (big-endian)", "utf-16be"
 	}
-	return ""
+	return "", ""
+}
+
+// utf16Line returns the first line of UTF-16 text b (after its byte order
+// mark) in UTF-8, its surrogates as U+FFFD.
+func utf16Line(b []byte, bigEndian bool) []byte {
+	var out []byte
+	for i := 2; i+1 < len(b); i += 2 {
+		r := rune(b[i]) | rune(b[i+1])<<8
+		if bigEndian {
+			r = rune(b[i])<<8 | rune(b[i+1])
+		}
+		if r == '\n' || r == '\r' {
+			break
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out
+}
+
+// notUTF8 reports whether b, a start of a file, is not UTF-8 text: it
+// holds bytes UTF-8 does not, but for a rune cut off at its end.
+func notUTF8(b []byte) bool {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				b = b[:i]
+			}
+			break
+		}
+	}
+	return !utf8.Valid(b)
 }
 
 // A table reads the records of a file of one schema: the header, then the
@@ -85,6 +127,7 @@ type table struct {
 	lastField string // that field
 	size      int64  // the size of the last record read
 	raw       []byte // the header record as it is in the file, when it fits the buffer
+	peeked    []byte // the start of the file, as the header was read
 }
 
 // maxRecordBytes is the size limit of one record (the header or a data
@@ -154,13 +197,10 @@ func (s *source) lastLine() int64 {
 	return s.n - s.lastNL - 1
 }
 
-// unclosed returns the line where the record of a quoting error starts,
-// when the error is that the file ends inside its quotes; or 0.
-func (t *table) unclosed(pe *csv.ParseError) int {
-	if pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine() {
-		return pe.StartLine
-	}
-	return 0
+// unclosed reports whether a quoting error is that the file ends inside
+// the quotes of a field.
+func (t *table) unclosed(pe *csv.ParseError) bool {
+	return pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine()
 }
 
 // atEnd reports whether the csv.Reader has read the whole file.
@@ -203,10 +243,20 @@ func (t *table) readHeader() (*header, error) {
 		return nil, t.err
 	}
 	b, _ := t.br.Peek(4)
-	if enc := bomEncoding(b); enc != "" {
-		t.hdr = &header{line: 1, noRows: true}
-		t.hdr.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark), but Infiniti reads UTF-8; save it as \"CSV UTF-8\" (not as Excel's \"Unicode Text\"), or decode it to UTF-8 before reading it", enc))
-		return t.hdr, nil
+	if name, label := bomEncoding(b); name != "" {
+		h := &header{line: 1, noRows: true, encoding: label}
+		and := ""
+		if strings.HasPrefix(label, "utf-16") {
+			b, _ = t.br.Peek(t.br.Buffered())
+			t.raw = utf16Line(b, label == "utf-16be")
+			if alt := t.separator(); alt != 0 {
+				h.comma = alt
+				and = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
+			}
+		}
+		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8; save it as \"CSV UTF-8\" (not as Excel's \"Unicode Text\"), or decode it to UTF-8 before reading it", name, and))
+		t.hdr = h
+		return h, nil
 	}
 	if bytes.HasPrefix(b, bom) {
 		_, _ = t.br.Discard(len(bom))
@@ -219,6 +269,7 @@ func (t *table) readHeader() (*header, error) {
 	}
 	peeked, _ := t.br.Peek(t.br.Buffered())
 	peeked = bytes.Clone(peeked)
+	t.peeked = peeked
 	t.cr = csv.NewReader(t.br)
 	t.cr.Comma = t.comma
 	t.cr.FieldsPerRecord = -1
@@ -252,6 +303,10 @@ func (t *table) readHeader() (*header, error) {
 	}
 	if bytes.IndexByte(t.raw, 0) >= 0 || strings.ContainsRune(strings.Join(fields, ""), 0) {
 		h.noRows = true
+		h.encoding = "utf-16le"
+		if len(t.raw) > 0 && t.raw[0] == 0 {
+			h.encoding = "utf-16be"
+		}
 		h.fail(CodeEncoding, "the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as \"CSV UTF-8\", or decode it to UTF-8 before reading it")
 		t.hdr = h
 		return h, nil
@@ -293,29 +348,42 @@ func (t *table) detectWrongImport(h *header, fields []string) bool {
 	return true
 }
 
-// detectSeparator reads the header's lines again with each other usual
-// separator. If one of them splits it into the schema's columns, it records
-// the one problem that says so in h and returns true.
-func (t *table) detectSeparator(h *header) bool {
+// separator returns the usual separator other than the one read with
+// that splits the header's line into the schema's columns, or 0.
+func (t *table) separator() rune {
 	for _, alt := range []rune{',', ';', '\t', '|'} {
 		if alt == t.comma {
 			continue
 		}
 		fields, err := firstRecord(t.raw, alt)
-		if err != nil || len(fields) < 2 {
-			continue
+		if err == nil && len(fields) >= 2 && !parseHeader(fields, t.sch, t.source, t.mapped, nil, 1).unreadable {
+			return alt
 		}
-		if parseHeader(fields, t.sch, t.source, t.mapped, nil, h.line).unreadable {
-			continue
-		}
-		fix := fmt.Sprintf("read the file with WithComma(%s), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files", strconv.QuoteRune(alt))
-		if alt == ',' {
-			fix = "read the file without WithComma, since a comma is the default"
-		}
-		h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s; %s", separatorName(alt), separatorName(t.comma), fix))
-		return true
 	}
-	return false
+	return 0
+}
+
+// detectSeparator reports whether the header is separated by another
+// usual separator than the one read with, and then records the one
+// problem that says so in h, naming the encoding too when the start of the
+// file is not UTF-8 text.
+func (t *table) detectSeparator(h *header) bool {
+	alt := t.separator()
+	if alt == 0 {
+		return false
+	}
+	fix := fmt.Sprintf("read the file with WithComma(%s), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files", strconv.QuoteRune(alt))
+	if alt == ',' {
+		fix = "read the file without WithComma, since a comma is the default"
+	}
+	and := ""
+	if notUTF8(t.peeked) {
+		h.encoding = "windows-1252"
+		and = ", and the file is not UTF-8 text (Windows-1252, perhaps)"
+	}
+	h.comma = alt
+	h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s%s; %s", separatorName(alt), separatorName(t.comma), and, fix))
+	return true
 }
 
 // firstRecord reads the first record of b with the separator comma.
@@ -404,9 +472,8 @@ func separatorName(r rune) string {
 
 // A fault is why a record is not a plain data row.
 type fault struct {
-	code     string
-	msg      string
-	unclosed int // for malformed quoting: the line of a quoted field the file ends in, or 0
+	code string
+	msg  string
 }
 
 func (f *fault) severity() Severity {
@@ -469,16 +536,21 @@ func (t *table) next() ([]string, int, *fault, error) {
 	fields, err := t.read()
 	if err != nil {
 		var pe *csv.ParseError
+		errors.As(err, &pe)
 		switch {
-		case errors.As(err, &pe) && t.size <= maxRecordBytes:
+		case pe != nil && t.unclosed(pe):
 			t.row++
-			f := &fault{code: codeQuote, msg: quoteMessage(pe, t.comma), unclosed: t.unclosed(pe)}
+			t.err = io.EOF
+			return nil, pe.StartLine, &fault{code: CodeUnclosedQuote, msg: fmt.Sprintf(
+				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)}, nil
+		case pe != nil && t.size <= maxRecordBytes:
+			t.row++
 			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, f, nil
+			return nil, pe.StartLine, &fault{code: codeQuote, msg: quoteMessage(pe, t.comma)}, nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
-			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
+			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, msg: fmt.Sprintf(
 				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", maxRecordBytes)}, nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
@@ -491,6 +563,10 @@ func (t *table) next() ([]string, int, *fault, error) {
 	h := t.hdr
 	if fields[0] == "" && allEmpty(fields) {
 		return fields, line, emptyRow, nil
+	}
+	if len(fields) < h.nfields && t.atEnd() && t.src.last != '\n' && t.src.last != '\r' {
+		return fields, line, &fault{code: CodeCutOff, msg: fmt.Sprintf(
+			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)}, nil
 	}
 	if len(fields) != h.nfields {
 		return fields, line, &fault{code: CodeFieldCount, msg: fieldCountMessage(len(fields), h.nfields, t.comma)}, nil
