@@ -225,16 +225,17 @@ func lastRuns(path string, n int, runs []Run) ([]Run, error) {
 	}
 	// pending is the end of a line whose start is further back; long says
 	// the line is over maxRunLine, and is being skipped.
-	var pending []byte
+	var pending, buf []byte
 	long := false
-	chunk := make([]byte, 64<<10)
+	const chunk = 64 << 10
 	for off := fi.Size(); off > 0 && !full(); {
-		size := min(off, int64(len(chunk)))
+		size := min(off, chunk)
 		off -= size
-		if _, err := f.ReadAt(chunk[:size], off); err != nil {
+		buf = slices.Grow(buf[:0], int(size)+len(pending))[:size]
+		if _, err := f.ReadAt(buf, off); err != nil {
 			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
 		}
-		buf := append(chunk[:size:size], pending...)
+		buf = append(buf, pending...)
 		for i := bytes.LastIndexByte(buf, '\n'); i >= 0 && !full(); i = bytes.LastIndexByte(buf, '\n') {
 			if !long {
 				add(buf[i+1:])

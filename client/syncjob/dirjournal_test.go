@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -319,8 +320,9 @@ func TestDirJournalLockOutlivesDeletion(t *testing.T) {
 	}
 }
 
-// BenchmarkRuns reads the last 10 of 1,000 runs, against the baseline of
-// reading the whole log, as Runs did before it read from the end.
+// BenchmarkRuns reads the last 10 of 1,000 runs, and all of them (last-0),
+// against the baseline of reading the whole log forwards, as Runs did
+// before it read from the end.
 func BenchmarkRuns(b *testing.B) {
 	j, err := OpenDir(b.TempDir())
 	if err != nil {
@@ -349,13 +351,15 @@ func BenchmarkRuns(b *testing.B) {
 			}
 		}
 	})
-	b.Run("last-10", func(b *testing.B) {
-		for b.Loop() {
-			if runs, err := j.Runs(ctx, testKey, 10); err != nil || len(runs) != 10 {
-				b.Fatal(len(runs), err)
+	for _, tt := range []struct{ n, want int }{{10, 10}, {0, 1000}} {
+		b.Run(fmt.Sprintf("last-%d", tt.n), func(b *testing.B) {
+			for b.Loop() {
+				if runs, err := j.Runs(ctx, testKey, tt.n); err != nil || len(runs) != tt.want {
+					b.Fatal(len(runs), err)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // runsWholeLog reads every record of a log, as DirJournal.Runs did before
