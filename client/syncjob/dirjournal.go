@@ -24,7 +24,7 @@ import (
 // key, with any character that is not safe in a file name on Windows, macOS
 // or Linux replaced). Each folder holds
 //
-//	state.csv     the last accepted state: a canonical CSV sorted by username, for people to open
+//	state.csv     the last accepted state, as the job wrote it (a CSV, for people to open)
 //	runs.jsonl    the run log, one JSON object per line, newest last
 //	runs.1.jsonl  the previous run log (see Retention)
 //	key.json      the key the folder belongs to
@@ -70,8 +70,10 @@ import (
 // that names the first run's process id and start time, read from
 // lock.info for the message only (written just after the lock is taken: a
 // second run in that instant, or after lock.info was deleted, gets a
-// *LockedError without them). Different keys run in parallel. On other
-// systems locking is not supported and Lock fails.
+// *LockedError without them). A session whose folder is moved or deleted
+// during its run fails from then on, since its lock no longer excludes a
+// second run. Different keys run in parallel. On other systems locking is
+// not supported and Lock fails.
 //
 // The folders and files are created readable by their owner only: they
 // hold usernames.
