@@ -88,15 +88,9 @@ func OpenDir(dir string) (*DirJournal, error) {
 	if dir == "" {
 		return nil, errors.New("syncjob: OpenDir: no directory given")
 	}
+	// MkdirAll also fails if dir is there and is not a directory.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("syncjob: creating the journal directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("syncjob: opening the journal directory: %w", err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("syncjob: the journal directory %s is not a directory", dir)
 	}
 	return &DirJournal{dir: dir}, nil
 }
