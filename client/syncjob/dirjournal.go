@@ -28,7 +28,7 @@ import (
 //	runs.jsonl    the run log, one JSON object per line, newest last
 //	runs.1.jsonl  the previous run log (see Retention)
 //	key.json      the key the folder belongs to
-//	lock          the lock file, on Windows
+//	lock          the lock file, on Windows and where a folder cannot be locked
 //	lock.info     the process id, host and start time of the run holding the lock
 //
 // # Crash safety
@@ -62,9 +62,10 @@ import (
 // # Locking
 //
 // The lock is held by the operating system for as long as the run's process
-// lives: flock(2) of the key's folder itself on Linux, macOS and the BSDs,
-// and on Windows the file lock opened without sharing, which no one can
-// delete while it is open. So deleting any file of the folder during a run
+// lives: flock(2) of the key's folder itself on Linux, macOS and the BSDs
+// (of the file lock, where the file system cannot lock a folder), and on
+// Windows the file lock opened without sharing, which no one can delete
+// while it is open. So deleting any file of the folder during a run
 // does not let a second run in, and a killed run never leaves a lock
 // behind. A second run for the same key fails at once with a *LockedError
 // that names the first run's process id and start time, read from
