@@ -166,6 +166,69 @@ func TestDirJournalRunsSkipsBadLines(t *testing.T) {
 	}
 }
 
+// TestDirJournalRunsFromTheEnd: reading from the end across read chunks
+// and both logs gives the same runs as reading both logs forwards.
+func TestDirJournalRunsFromTheEnd(t *testing.T) {
+	j, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := j.Dir(testKey)
+	if err := os.MkdirAll(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Records of 0 to 9 KiB of text, so that lines straddle the 64 KiB
+	// chunks at many offsets, some phantom lines, and a torn last line.
+	var old, cur bytes.Buffer
+	for i := range 400 {
+		b, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i, Error: strings.Repeat("e", i*37%9000)})
+		w := &cur
+		if i < 150 {
+			w = &old
+		}
+		w.Write(append(b, '\n'))
+		if i%50 == 7 {
+			w.WriteString("{}\n\n")
+		}
+	}
+	cur.WriteString(`{"outcome":"ok","rows_se`)
+	for name, b := range map[string][]byte{oldRunsFile: old.Bytes(), runsFile: cur.Bytes()} {
+		if err := os.WriteFile(filepath.Join(folder, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var all []int
+	for _, name := range []string{oldRunsFile, runsFile} {
+		runs, err := runsWholeLog(filepath.Join(folder, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			all = append(all, r.RowsSent)
+		}
+	}
+	if len(all) != 400 {
+		t.Fatalf("the forward read found %d runs, want 400", len(all))
+	}
+	for _, n := range []int{0, 1, 2, 63, 249, 250, 251, 399, 400, 401} {
+		runs, err := j.Runs(context.Background(), testKey, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, r := range runs {
+			got = append(got, r.RowsSent)
+		}
+		want := all
+		if n > 0 && n < len(all) {
+			want = all[len(all)-n:]
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Runs(%d) (-want +got):\n%s", n, diff)
+		}
+	}
+}
+
 var testKey = Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
 // SetKeepRuns sets how many runs the journals keep at least, for tests of
