@@ -3,6 +3,8 @@ package syncjob
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,6 +227,81 @@ func TestDirJournalRunsFromTheEnd(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Runs(%d) (-want +got):\n%s", n, diff)
+		}
+	}
+}
+
+// TestDirJournalKilledCommits: with a small retention, two commits in a
+// row killed at any step (stopped there, as a kill leaves the files) leave
+// a state that a kept record describes.
+func TestDirJournalKilledCommits(t *testing.T) {
+	defer SetKeepRuns(3)()
+	defer func() { commitHook = nil }()
+	type killed struct{}
+	steps := []string{"written", "logged", "renamed"}
+	for _, first := range steps {
+		for _, second := range steps {
+			t.Run(first+","+second, func(t *testing.T) {
+				j, err := OpenDir(t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				// commit runs one commit in a session of its own, stopped at
+				// the step killAt ("" for none).
+				commit := func(i int, killAt string) {
+					s, err := j.Lock(ctx, testKey)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer s.Close()
+					defer func() {
+						if r := recover(); r != nil && r != (killed{}) {
+							panic(r)
+						}
+					}()
+					commitHook = func(step string) {
+						if step == killAt {
+							panic(killed{})
+						}
+					}
+					defer func() { commitHook = nil }()
+					st := fmt.Sprintf("state %d", i)
+					sum := sha256.Sum256([]byte(st))
+					r := Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i, StateSHA256: hex.EncodeToString(sum[:])}
+					if err := s.Commit(ctx, strings.NewReader(st), r); err != nil {
+						t.Fatal(err)
+					}
+					if i%2 == 0 {
+						if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeRefused}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				for i := range 7 {
+					commit(i, "")
+				}
+				commit(7, first)
+				commit(8, second)
+				st, err := os.ReadFile(filepath.Join(j.Dir(testKey), stateFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(st)
+				runs, err := j.Runs(ctx, testKey, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(runs) < 3 {
+					t.Errorf("%d runs kept, want at least 3", len(runs))
+				}
+				for _, r := range runs {
+					if r.StateSHA256 == hex.EncodeToString(sum[:]) {
+						return
+					}
+				}
+				t.Errorf("no kept run describes the state %q; runs %+v", st, runs)
+			})
 		}
 	}
 }
