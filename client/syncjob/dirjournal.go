@@ -24,11 +24,11 @@ import (
 // key, with any character that is not safe in a file name on Windows, macOS
 // or Linux replaced). Each folder holds
 //
-//	state.csv     the last accepted state: a canonical CSV sorted by username, for people to open
+//	state.csv     the last accepted state, as the job wrote it (a CSV, for people to open)
 //	runs.jsonl    the run log, one JSON object per line, newest last
 //	runs.1.jsonl  the previous run log (see Retention)
 //	key.json      the key the folder belongs to
-//	lock          the lock file, on Windows
+//	lock          the lock file, on Windows and where a folder cannot be locked
 //	lock.info     the process id, host and start time of the run holding the lock
 //
 // # Crash safety
@@ -62,16 +62,19 @@ import (
 // # Locking
 //
 // The lock is held by the operating system for as long as the run's process
-// lives: flock(2) of the key's folder itself on Linux, macOS and the BSDs,
-// and on Windows the file lock opened without sharing, which no one can
-// delete while it is open. So deleting any file of the folder during a run
+// lives: flock(2) of the key's folder itself on Linux, macOS and the BSDs
+// (of the file lock, where the file system cannot lock a folder), and on
+// Windows the file lock opened without sharing, which no one can delete
+// while it is open. So deleting any file of the folder during a run
 // does not let a second run in, and a killed run never leaves a lock
 // behind. A second run for the same key fails at once with a *LockedError
 // that names the first run's process id and start time, read from
 // lock.info for the message only (written just after the lock is taken: a
 // second run in that instant, or after lock.info was deleted, gets a
-// *LockedError without them). Different keys run in parallel. On other
-// systems locking is not supported and Lock fails.
+// *LockedError without them). A session whose folder is moved or deleted
+// during its run fails from then on, since its lock no longer excludes a
+// second run. Different keys run in parallel. On other systems locking is
+// not supported and Lock fails.
 //
 // The folders and files are created readable by their owner only: they
 // hold usernames.
@@ -86,15 +89,9 @@ func OpenDir(dir string) (*DirJournal, error) {
 	if dir == "" {
 		return nil, errors.New("syncjob: OpenDir: no directory given")
 	}
+	// MkdirAll also fails if dir is there and is not a directory.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("syncjob: creating the journal directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("syncjob: opening the journal directory: %w", err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("syncjob: the journal directory %s is not a directory", dir)
 	}
 	return &DirJournal{dir: dir}, nil
 }
@@ -225,16 +222,17 @@ func lastRuns(path string, n int, runs []Run) ([]Run, error) {
 	}
 	// pending is the end of a line whose start is further back; long says
 	// the line is over maxRunLine, and is being skipped.
-	var pending []byte
+	var pending, buf []byte
 	long := false
-	chunk := make([]byte, 64<<10)
+	const chunk = 64 << 10
 	for off := fi.Size(); off > 0 && !full(); {
-		size := min(off, int64(len(chunk)))
+		size := min(off, chunk)
 		off -= size
-		if _, err := f.ReadAt(chunk[:size], off); err != nil {
+		buf = slices.Grow(buf[:0], int(size)+len(pending))[:size]
+		if _, err := f.ReadAt(buf, off); err != nil {
 			return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
 		}
-		buf := append(chunk[:size:size], pending...)
+		buf = append(buf, pending...)
 		for i := bytes.LastIndexByte(buf, '\n'); i >= 0 && !full(); i = bytes.LastIndexByte(buf, '\n') {
 			if !long {
 				add(buf[i+1:])

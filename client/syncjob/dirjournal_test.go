@@ -3,13 +3,17 @@ package syncjob
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -112,6 +116,193 @@ func TestDirJournalTornLine(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{0, 1, 2, 3}, sent()); diff != "" {
 		t.Errorf("runs after a torn line (-want +got):\n%s", diff)
+	}
+}
+
+// TestDirJournalRunsSkipsBadLines: lines that are not run records, a line
+// too long to read among them, cost themselves, not the log.
+func TestDirJournalRunsSkipsBadLines(t *testing.T) {
+	ok := func(n int) string {
+		b, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeOK, RowsSent: n, End: time.Date(2025, 3, 1, 2, 0, n, 0, time.UTC)})
+		return string(b) + "\n"
+	}
+	refused := func(n int) string {
+		b, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeRefused, RowsSent: n})
+		return string(b) + "\n"
+	}
+	long, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeRefused, RowsSent: 99, Error: strings.Repeat("x", 17<<20)})
+	tests := []struct {
+		name string
+		log  string
+		sent []int
+	}{
+		{"phantom records", ok(1) + "{}\nnull\n[]\n\"x\"\n" + refused(2), []int{1, 2}},
+		{"a 17 MiB line", ok(1) + string(long) + "\n" + ok(2), []int{1, 2}},
+		{"a 17 MiB line of garbage, then a torn line", ok(1) + strings.Repeat("{", 17<<20) + "\n" + refused(2) + `{"outcome":"ok","rows_se`, []int{1, 2}},
+		{"CRLF line ends", strings.ReplaceAll(ok(1)+refused(2), "\n", "\r\n"), []int{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(j.Dir(testKey), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(j.Dir(testKey), runsFile), []byte(tt.log), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			runs, err := j.Runs(context.Background(), testKey, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sent []int
+			for _, r := range runs {
+				sent = append(sent, r.RowsSent)
+			}
+			if diff := cmp.Diff(tt.sent, sent); diff != "" {
+				t.Errorf("runs read (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDirJournalRunsFromTheEnd: reading from the end across read chunks
+// and both logs gives the same runs as reading both logs forwards.
+func TestDirJournalRunsFromTheEnd(t *testing.T) {
+	j, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := j.Dir(testKey)
+	if err := os.MkdirAll(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Records of 0 to 9 KiB of text, so that lines straddle the 64 KiB
+	// chunks at many offsets, some phantom lines, and a torn last line.
+	var old, cur bytes.Buffer
+	for i := range 400 {
+		b, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i, Error: strings.Repeat("e", i*37%9000)})
+		w := &cur
+		if i < 150 {
+			w = &old
+		}
+		w.Write(append(b, '\n'))
+		if i%50 == 7 {
+			w.WriteString("{}\n\n")
+		}
+	}
+	cur.WriteString(`{"outcome":"ok","rows_se`)
+	for name, b := range map[string][]byte{oldRunsFile: old.Bytes(), runsFile: cur.Bytes()} {
+		if err := os.WriteFile(filepath.Join(folder, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var all []int
+	for _, name := range []string{oldRunsFile, runsFile} {
+		runs, err := runsWholeLog(filepath.Join(folder, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			all = append(all, r.RowsSent)
+		}
+	}
+	if len(all) != 400 {
+		t.Fatalf("the forward read found %d runs, want 400", len(all))
+	}
+	for _, n := range []int{0, 1, 2, 63, 249, 250, 251, 399, 400, 401} {
+		runs, err := j.Runs(context.Background(), testKey, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, r := range runs {
+			got = append(got, r.RowsSent)
+		}
+		want := all
+		if n > 0 && n < len(all) {
+			want = all[len(all)-n:]
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Runs(%d) (-want +got):\n%s", n, diff)
+		}
+	}
+}
+
+// TestDirJournalKilledCommits: with a small retention, two commits in a
+// row killed at any step (stopped there, as a kill leaves the files) leave
+// a state that a kept record describes.
+func TestDirJournalKilledCommits(t *testing.T) {
+	defer SetKeepRuns(3)()
+	defer func() { commitHook = nil }()
+	type killed struct{}
+	steps := []string{"written", "logged", "renamed"}
+	for _, first := range steps {
+		for _, second := range steps {
+			t.Run(first+","+second, func(t *testing.T) {
+				j, err := OpenDir(t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				// commit runs one commit in a session of its own, stopped at
+				// the step killAt ("" for none).
+				commit := func(i int, killAt string) {
+					s, err := j.Lock(ctx, testKey)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer s.Close()
+					defer func() {
+						if r := recover(); r != nil && r != (killed{}) {
+							panic(r)
+						}
+					}()
+					commitHook = func(step string) {
+						if step == killAt {
+							panic(killed{})
+						}
+					}
+					defer func() { commitHook = nil }()
+					st := fmt.Sprintf("state %d", i)
+					sum := sha256.Sum256([]byte(st))
+					r := Run{Key: testKey, Outcome: OutcomeOK, RowsSent: i, StateSHA256: hex.EncodeToString(sum[:])}
+					if err := s.Commit(ctx, strings.NewReader(st), r); err != nil {
+						t.Fatal(err)
+					}
+					if i%2 == 0 {
+						if err := s.Record(ctx, Run{Key: testKey, Outcome: OutcomeRefused}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				for i := range 7 {
+					commit(i, "")
+				}
+				commit(7, first)
+				commit(8, second)
+				st, err := os.ReadFile(filepath.Join(j.Dir(testKey), stateFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(st)
+				runs, err := j.Runs(ctx, testKey, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(runs) < 3 {
+					t.Errorf("%d runs kept, want at least 3", len(runs))
+				}
+				for _, r := range runs {
+					if r.StateSHA256 == hex.EncodeToString(sum[:]) {
+						return
+					}
+				}
+				t.Errorf("no kept run describes the state %q; runs %+v", st, runs)
+			})
+		}
 	}
 }
 
@@ -319,8 +510,9 @@ func TestDirJournalLockOutlivesDeletion(t *testing.T) {
 	}
 }
 
-// BenchmarkRuns reads the last 10 of 1,000 runs, against the baseline of
-// reading the whole log, as Runs did before it read from the end.
+// BenchmarkRuns reads the last 10 of 1,000 runs, and all of them (last-0),
+// against the baseline of reading the whole log forwards, as Runs did
+// before it read from the end.
 func BenchmarkRuns(b *testing.B) {
 	j, err := OpenDir(b.TempDir())
 	if err != nil {
@@ -349,13 +541,15 @@ func BenchmarkRuns(b *testing.B) {
 			}
 		}
 	})
-	b.Run("last-10", func(b *testing.B) {
-		for b.Loop() {
-			if runs, err := j.Runs(ctx, testKey, 10); err != nil || len(runs) != 10 {
-				b.Fatal(len(runs), err)
+	for _, tt := range []struct{ n, want int }{{10, 10}, {0, 1000}} {
+		b.Run(fmt.Sprintf("last-%d", tt.n), func(b *testing.B) {
+			for b.Loop() {
+				if runs, err := j.Runs(ctx, testKey, tt.n); err != nil || len(runs) != tt.want {
+					b.Fatal(len(runs), err)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // runsWholeLog reads every record of a log, as DirJournal.Runs did before

@@ -5,6 +5,7 @@ package syncjob
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -12,9 +13,21 @@ import (
 // waiting. It returns errLocked when another open file holds the lock.
 // Locking the folder rather than a file in it means that deleting or
 // replacing any file of the folder cannot let a second run in. The kernel
-// releases the lock when the process dies.
+// releases the lock when the process dies. A file system that cannot lock
+// a folder (an NFS share may not) gets the lock of the file "lock" in it
+// instead, as before, which deleting that file defeats.
 func lockFolder(folder string) (func() error, error) {
-	f, err := os.Open(folder)
+	release, err := flock(folder, os.O_RDONLY)
+	if err != nil && !errors.Is(err, errLocked) {
+		release, err = flock(filepath.Join(folder, "lock"), os.O_RDWR|os.O_CREATE)
+	}
+	return release, err
+}
+
+// flock opens path with flag and takes an exclusive flock(2) on it,
+// without waiting.
+func flock(path string, flag int) (func() error, error) {
+	f, err := os.OpenFile(path, flag, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +42,7 @@ func lockFolder(folder string) (func() error, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, errLocked
 		}
-		return nil, &os.PathError{Op: "flock", Path: folder, Err: err}
+		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
 	}
 	return f.Close, nil
 }
