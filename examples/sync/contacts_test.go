@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 // contactsMap maps the sample SMS contacts export's own column names.

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 // TestSyncFailuresFileReplaced: the -failures file is replaced by a run

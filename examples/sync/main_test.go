@@ -16,7 +16,7 @@ import (
 
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/examples/internal/cli"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 // TestSyncMessages: what a technician sees for a slow server, a -state

@@ -14,7 +14,7 @@ import (
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/client/syncjob"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 const header = "username,library-group,system-group\n"
