@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
@@ -20,9 +21,9 @@ func TestMultitenantReview(t *testing.T) {
 	srv := clienttest.NewServer()
 	defer srv.Close()
 	ca := exampletest.CAFile(t, srv)
-	mk := func(name, tenant, imp, pwEnv string) school {
-		s := school{Name: name, URL: srv.URL, Tenant: tenant, User: clienttest.DefaultUsername, PasswordEnv: pwEnv, File: abs(t, "testdata/school_a.csv"), CAFile: ca, Import: imp}
-		if imp == importContacts {
+	mk := func(name, tenant, imp, pwEnv string) cli.School {
+		s := cli.School{Name: name, URL: srv.URL, Tenant: tenant, User: clienttest.DefaultUsername, PasswordEnv: pwEnv, File: abs(t, "testdata/school_a.csv"), CAFile: ca, Import: imp}
+		if imp == cli.ImportContacts {
 			s.File = abs(t, "testdata/school_contacts.csv")
 			s.Map = map[string]string{"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Is Primary",
 				"addressee": "Salutation", "contact": "Contact Detail", "sms": "SMS Allowed", "scenarios": "Notify For"}
@@ -43,7 +44,7 @@ func TestMultitenantReview(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		schools []school
+		schools []cli.School
 		args    []string
 		slow    bool
 		code    int
@@ -51,10 +52,10 @@ func TestMultitenantReview(t *testing.T) {
 	}{
 		{
 			name: "the same school and import twice",
-			schools: []school{
+			schools: []cli.School{
 				mk("North", "north", "", "PW"),
-				mk("North again", "north", importUserGroups, "PW"),
-				mk("North contacts", "north", importContacts, "PW"),
+				mk("North again", "north", cli.ImportUserGroups, "PW"),
+				mk("North contacts", "north", cli.ImportContacts, "PW"),
 				mk("South", "south", "", "PW"),
 			},
 			code: 2,
@@ -67,19 +68,19 @@ func TestMultitenantReview(t *testing.T) {
 		},
 		{
 			name:    "a refused password sends no row",
-			schools: []school{mk("East", "east", "", "WRONG")},
+			schools: []cli.School{mk("East", "east", "", "WRONG")},
 			code:    3,
-			want:    []row{{Name: "East", Outcome: "auth-error", ExitCode: 3, Posted: true, Note: "POST " + srv.URL + "/api/import/userGroups?tenantId=east: Infiniti refused the credentials"}},
+			want:    []row{{Name: "East", Outcome: "auth-error", ExitCode: 3, Posted: true, Note: "Infiniti refused the credentials; check user and password_env or password_file"}},
 		},
 		{
 			name:    "a password that is not set",
-			schools: []school{mk("West", "west", "", "UNSET")},
+			schools: []cli.School{mk("West", "west", "", "UNSET")},
 			code:    2,
-			want:    []row{{Name: "West", Outcome: "invalid-config", ExitCode: 2, Note: "the environment variable UNSET (password_env) is empty"}},
+			want:    []row{{Name: "West", Outcome: "invalid-config", ExitCode: 2, Note: "no password: the environment variable UNSET is empty; set it, or give password_file (a file only this account can read)"}},
 		},
 		{
 			name:    "a slow server",
-			schools: []school{mk("Slow", "slow", "", "PW")},
+			schools: []cli.School{mk("Slow", "slow", "", "PW")},
 			args:    []string{"-timeout", "300ms"},
 			slow:    true,
 			code:    3,

@@ -60,7 +60,7 @@ func TestSyncContactsDryRun(t *testing.T) {
 			code:   0,
 			stdout: "Pre-flight passed: 11 rows, 21 warnings. Nothing was sent (-dry-run).\n",
 			stderr: []string{
-				`testdata/sms_contacts.csv: line 2 (row 1), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; this program posts the file rewritten, with True [boolean-spelling]`,
+				`testdata/sms_contacts.csv: line 2 (row 1), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; this program posts the file rewritten in the form Infiniti reads [boolean-spelling]`,
 				"testdata/sms_contacts.csv: 20 more problems [boolean-spelling] not shown (-json lists the first 1000)",
 			},
 		},
@@ -314,7 +314,7 @@ func TestSyncContactsUsage(t *testing.T) {
 	}{
 		{[]string{"-import", "contacts", "-library-groups", "testdata/library_groups.txt"}, "sync: -library-groups checks user groups, which a contacts file does not have: leave it out with -import contacts\n"},
 		{[]string{"-import", "contacts", "-system-groups", "testdata/system_groups.txt"}, "sync: -system-groups checks user groups, which a contacts file does not have: leave it out with -import contacts\n"},
-		{[]string{"-import", "contacts", "-library-groups", "x", "-system-groups", "y"}, "sync: -library-groups and -system-groups check user groups, which a contacts file does not have: leave them out with -import contacts\n"},
+		{[]string{"-import", "contacts", "-library-groups", "x", "-system-groups", "y"}, "sync: -library-groups checks user groups, which a contacts file does not have: leave it out with -import contacts\n"},
 		{[]string{"-contacts-mode", "replaceDeclaredPatronsKeepCustomContacts"}, "sync: -contacts-mode is the mode of the contacts import: give it with -import contacts, or leave it out\n"},
 		{[]string{"-import", "user-groups", "-contacts-mode", "replaceAll"}, "sync: -contacts-mode is the mode of the contacts import"},
 		{[]string{"-import", "contacts", "-contacts-mode", "replace/all"}, "sync: -contacts-mode: "},
@@ -340,7 +340,7 @@ func TestSyncContactsUsage(t *testing.T) {
 	// choice): the message names -contacts-mode.
 	var stdout, stderr bytes.Buffer
 	code := run(append([]string{"-import", "contacts", "-contacts-mode", "replaceAll"}, post...), env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
-	if want := `and -contacts-mode: "replaceAll" is not a mode seen in the field (only replaceDeclaredPatronsKeepCustomContacts is), and this Infiniti may not know it`; code != 3 || !strings.Contains(stderr.String(), want) {
+	if want := `or this Infiniti does not know -contacts-mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`; code != 3 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("an unknown mode: exit code %d, want 3; stderr lacks %q:\n%s", code, want, &stderr)
 	}
 	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Path != "/api/import/userContacts/replaceAll" {

@@ -90,10 +90,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -162,19 +164,10 @@ type failedRow struct {
 	Message string `json:"message"`
 }
 
-// The imports -import names.
-const (
-	importUserGroups = "user-groups"
-	importContacts   = "contacts"
-)
-
-// flags are the command line.
+// flags are the command line: the school's settings, and the run's.
 type flags struct {
-	url, tenant, user, pwFile, authCharset     string
-	file, encoding, comma, mapSpec             string
-	importName, contactsMode                   string
-	libFile, sysFile, caFile                   string
-	state, maxRemovals, failures               string
+	cli.School
+	mapSpec, state, failures                   string
 	full, plan, force, history, dryRun, asJSON bool
 	timeout                                    time.Duration
 }
@@ -220,7 +213,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 }
 
 func (j *job) parse(args []string) (*flags, int) {
-	var f flags
+	f := flags{School: cli.School{PasswordEnv: cli.PasswordEnv}}
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(j.stderr)
 	cli.SetUsage(fs, `Usage: sync -file PATH -url URL -user NAME [-state DIR] [flags]
@@ -238,24 +231,24 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, `Exit codes
 1 some rows failed, 2 usage error or a file that failed the check (nothing
 sent), 3 transport or authentication error, or another run holds the lock,
 4 refused by the safety limit (nothing sent).`)
-	fs.StringVar(&f.url, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
-	fs.StringVar(&f.tenant, "tenant", "", "the tenantId, if the site has tenants")
-	fs.StringVar(&f.user, "user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
-	fs.StringVar(&f.pwFile, "password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
-	fs.StringVar(&f.authCharset, "auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
-	fs.StringVar(&f.file, "file", "", "the export to post, or - for standard input")
-	fs.StringVar(&f.importName, "import", importUserGroups, "the import: user-groups, or contacts (the email addresses and phone numbers of patrons and their guardians)")
-	fs.StringVar(&f.contactsMode, "contacts-mode", string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts), "the contacts import's mode (with -import contacts); only the default has been seen in the field, any other name is sent unverified")
-	fs.StringVar(&f.encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
-	fs.StringVar(&f.comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
+	fs.StringVar(&f.URL, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
+	fs.StringVar(&f.Tenant, "tenant", "", "the tenantId, if the site has tenants")
+	fs.StringVar(&f.User, "user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
+	fs.StringVar(&f.PasswordFile, "password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
+	fs.StringVar(&f.AuthCharset, "auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
+	fs.StringVar(&f.File, "file", "", "the export to post, or - for standard input")
+	fs.StringVar(&f.Import, "import", cli.ImportUserGroups, "the import: user-groups, or contacts (the email addresses and phone numbers of patrons and their guardians)")
+	fs.StringVar(&f.ContactsMode, "contacts-mode", "", "the contacts import's mode (with -import contacts; default "+string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)+", the only one seen in the field; any other name is sent unverified)")
+	fs.StringVar(&f.Encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
+	fs.StringVar(&f.Comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
 	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House' (for contacts the columns are username, type, role, primary, addressee, contact, sms, scenarios)")
-	fs.StringVar(&f.libFile, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
-	fs.StringVar(&f.sysFile, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
-	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust besides the system's")
+	fs.StringVar(&f.LibraryGroups, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.SystemGroups, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.CAFile, "ca-file", "", "PEM certificates to trust besides the system's")
 	fs.StringVar(&f.state, "state", "", "the journal's directory: send only what changed since the last run, guard against a broken export, keep a history")
 	fs.BoolVar(&f.full, "full", false, "send every row, not only those of new and changed users; still checked, guarded and recorded (needs -state)")
 	fs.BoolVar(&f.plan, "plan", false, "check and plan against the journal, print what would change, send nothing (needs -state)")
-	fs.StringVar(&f.maxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
+	fs.StringVar(&f.MaxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
 	fs.BoolVar(&f.force, "force", false, "go on past a refused safety limit; the journal records it (needs -state)")
 	fs.StringVar(&f.failures, "failures", "", "write every failed row to this file as CSV for library staff (line, row, the row's username and groups or, for contacts, its username, type, role and contact, code, field, message)")
 	fs.BoolVar(&f.history, "history", false, fmt.Sprintf("print the last %d runs from the journal and exit (needs -state)", historyRuns))
@@ -270,15 +263,26 @@ sent), 3 transport or authentication error, or another run holds the lock,
 		}
 		return nil, code
 	}
-	given := make(map[string]bool)
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	j.rep.Import = f.importName
-	if code := j.checkImport(&f, given); code >= 0 {
-		return nil, code
+	j.rep.Import = f.Import
+	modeGiven := false
+	fs.Visit(func(fl *flag.Flag) { modeGiven = modeGiven || fl.Name == "contacts-mode" })
+	if modeGiven && f.ContactsMode == "" {
+		return nil, j.fail(exitUsage, "-contacts-mode: the mode is empty; leave the flag out for the default")
+	}
+	if f.Import == cli.ImportContacts && f.ContactsMode == "" {
+		f.ContactsMode = string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
+	}
+	if err := f.Check(cli.Flags); err != nil {
+		return nil, j.fail(exitUsage, "%v", err)
+	}
+	if f.mapSpec != "" {
+		if f.Map, err = parseMap(f.mapSpec); err != nil {
+			return nil, j.fail(exitUsage, "-map: %v", err)
+		}
 	}
 	// Flags that need the journal.
 	var needState []string
-	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.maxRemovals != ""} {
+	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.MaxRemovals != ""} {
 		if set {
 			needState = append(needState, name)
 		}
@@ -291,54 +295,18 @@ sent), 3 transport or authentication error, or another run holds the lock,
 		return nil, j.fail(exitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
 	case f.plan && f.history:
 		return nil, j.fail(exitUsage, "give -plan or -history, not both")
-	case f.history && f.url == "":
+	case f.history && f.URL == "":
 		return nil, j.fail(exitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
-	case f.file == "" && !f.history:
+	case f.File == "" && !f.history:
 		return nil, j.fail(exitUsage, "-file is required: the export to post, or - for standard input")
 	case f.timeout <= 0:
 		return nil, j.fail(exitUsage, "-timeout must be positive")
-	case !f.dryRun && f.url == "":
+	case !f.dryRun && f.URL == "":
 		return nil, j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
-	case !f.dryRun && !f.plan && !f.history && f.user == "":
+	case !f.dryRun && !f.plan && !f.history && f.User == "":
 		return nil, j.fail(exitUsage, "-user is required: the Infiniti import account")
 	}
 	return &f, -1
-}
-
-// checkImport checks -import and the flags that go with one import only.
-// It returns the exit code of a usage error, or -1.
-func (j *job) checkImport(f *flags, given map[string]bool) int {
-	switch f.importName {
-	case importUserGroups:
-		if given["contacts-mode"] {
-			return j.fail(exitUsage, "-contacts-mode is the mode of the contacts import: give it with -import contacts, or leave it out")
-		}
-	case importContacts:
-		var groups []string
-		for _, name := range []string{"library-groups", "system-groups"} {
-			if given[name] {
-				groups = append(groups, "-"+name)
-			}
-		}
-		if len(groups) > 0 {
-			return j.fail(exitUsage, "%s %s user groups, which a contacts file does not have: leave %s out with -import contacts",
-				strings.Join(groups, " and "), plural2(len(groups), "checks", "check"), plural2(len(groups), "it", "them"))
-		}
-		if err := client.ContactsMode(f.contactsMode).Validate(); err != nil {
-			return j.fail(exitUsage, "-contacts-mode: %s", cli.Flags.Message(err))
-		}
-	default:
-		return j.fail(exitUsage, "-import: unknown import %q; use %s (the default) or %s", f.importName, importUserGroups, importContacts)
-	}
-	return -1
-}
-
-// imp returns the syncjob import -import names (checked by parse).
-func (f *flags) imp() *syncjob.Import {
-	if f.importName == importContacts {
-		return syncjob.Contacts(client.ContactsMode(f.contactsMode))
-	}
-	return syncjob.UserGroups()
 }
 
 func (j *job) run(args []string, getenv func(string) string) int {
@@ -346,70 +314,41 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if f == nil {
 		return code
 	}
-	j.rep.File = f.file
+	j.rep.File = f.File
 
-	// Settings that need no file.
 	if f.failures != "" {
 		if code := j.checkFailuresPath(f); code >= 0 {
 			return code
 		}
 	}
-	if err := cli.CheckEncoding(f.encoding); err != nil {
-		return j.fail(exitUsage, "-encoding: %v", err)
+	school := f.School
+	if f.dryRun {
+		school.URL = "" // a check of the file only: no client, no journal
 	}
-	charset, err := cli.ParseAuthCharset(f.authCharset)
+	school.NoPassword = f.plan || f.history
+	var copts []client.Option
+	if isTerminal(j.stderr) && !f.plan && !f.history {
+		copts = append(copts, client.WithProgress(j.progress()))
+	}
+	sj, err := cli.NewJob(school, cli.Flags, getenv, append(copts, client.WithUserAgent("autosync-example-sync"))...)
 	if err != nil {
-		return j.fail(exitUsage, "-auth-charset: %v", err)
+		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
-	var limits syncjob.Limits
-	if f.maxRemovals != "" {
-		if limits.MaxRemovals, err = syncjob.ParseLimit(f.maxRemovals); err != nil {
-			return j.fail(exitUsage, "-max-removals: %s", strings.TrimPrefix(err.Error(), "syncjob: "))
-		}
-	}
-	var ropts []csvspec.ReaderOption
-	if sep, err := cli.ParseComma(f.comma); err != nil {
-		return j.fail(exitUsage, "-comma: %v", err)
-	} else if sep != ',' {
-		ropts = append(ropts, csvspec.WithComma(sep))
-	}
-	if f.mapSpec != "" {
-		m, err := parseMap(f.mapSpec)
-		if err != nil {
-			return j.fail(exitUsage, "-map: %v", err)
-		}
-		ropts = append(ropts, csvspec.WithHeaderMap(m))
-	}
-	var rules csvspec.Rules
-	if rules.LibraryGroups, err = cli.ReadNames(f.libFile); err != nil {
-		return j.fail(exitUsage, "-library-groups: %v", err)
-	}
-	if rules.SystemGroups, err = cli.ReadNames(f.sysFile); err != nil {
-		return j.fail(exitUsage, "-system-groups: %v", err)
-	}
-
-	sj := &syncjob.Job{Import: f.imp(), Rules: rules, ReaderOptions: ropts, Limits: limits, Full: f.full, Force: f.force, Source: f.file}
-	if f.file == "-" {
+	sj.Full, sj.Force = f.full, f.force
+	if f.File == "-" {
 		sj.Source = "standard input"
 	}
-	pwSource := cli.PasswordEnv
-	if !f.dryRun {
-		c, code := j.client(f, getenv, charset)
-		if c == nil {
-			return code
-		}
-		sj.Client = c
-		if f.pwFile != "" {
-			pwSource = "the password in " + f.pwFile
-		}
-		if f.state != "" {
-			if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
-				return j.fail(exitUsage, "-state: %s", cli.Flags.Message(err))
-			}
+	if f.state != "" && !f.dryRun {
+		if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
+			return j.fail(exitUsage, "-state: %s", cli.Flags.Message(err))
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	// A signal (systemd's stop, Ctrl-C) cancels the run like -timeout,
+	// so that the journal records it as cancelled.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	if f.history {
 		return j.history(ctx, sj)
@@ -419,17 +358,17 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	// encoding is wrong goes through the job all the same, failing at
 	// once, so that the journal records the night's invalid file.
 	in := j.stdin
-	if f.file != "-" {
-		fh, err := os.Open(f.file)
+	if f.File != "-" {
+		fh, err := os.Open(f.File)
 		if err != nil {
 			return j.fail(exitUsage, "%v", err)
 		}
 		defer fh.Close()
 		in = fh
 	}
-	export, decodeErr := cli.Decode(in, f.encoding, "-encoding")
+	export, decodeErr := cli.Decode(in, f.Encoding, cli.Flags)
 	if decodeErr != nil {
-		decodeErr = fmt.Errorf("%s: %w", f.file, decodeErr)
+		decodeErr = fmt.Errorf("%s: %w", f.File, decodeErr)
 		export = errReader{decodeErr}
 	}
 	sniff := cli.NewSniffer(export)
@@ -449,7 +388,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	var rep *syncjob.Report
 	switch {
 	case f.dryRun:
-		rep, err = (&syncjob.Job{Import: sj.Import, Rules: rules, ReaderOptions: ropts, Source: sj.Source, Failures: sj.Failures}).Plan(ctx, sniff)
+		rep, err = sj.Plan(ctx, sniff)
 	case f.plan:
 		rep, err = sj.Plan(ctx, sniff)
 	default:
@@ -461,16 +400,17 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if rep == nil {
 		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
-	code = j.outcome(f, rep, err, decodeErr, sniff, pwSource)
+	outcome, code := cli.Exit(rep.Outcome, err)
+	code = j.outcome(f, rep, outcome, code, err, decodeErr, sniff)
 	if failures != nil {
-		if keepFailures(rep.Outcome) {
+		if keepFailures(outcome) {
 			// The run says nothing about the rows: staff keep the
 			// last run's list rather than an empty one.
 			failures.abort()
-			fmt.Fprintf(j.stderr, "sync: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", f.failures, rep.Outcome)
+			fmt.Fprintf(j.stderr, "sync: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", f.failures, outcome)
 		} else if werr := failures.commit(); werr != nil {
-			fmt.Fprintln(j.stderr, "sync: -failures:", werr)
-			code = max(code, exitUsage)
+			// The exit code says what reached Infiniti, not this.
+			fmt.Fprintln(j.stderr, "sync: -failures: the file of failed rows was not written:", werr)
 		}
 	}
 	return code
@@ -483,18 +423,25 @@ func (j *job) run(args []string, getenv func(string) string) int {
 // rows to give staff.
 func keepFailures(o syncjob.Outcome) bool {
 	switch o {
-	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked,
+	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked, cli.OutcomeNoAnswer,
 		syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
 		return true
 	}
 	return false
 }
 
-// checkFailuresPath refuses a -failures path that is a folder, or a file
+// checkFailuresPath refuses a -failures path that is a folder, a file
 // the command reads (the export, the password file, ...), which the
-// rename at the end would replace. It returns the exit code of a usage
-// error, or -1.
+// rename at the end would replace, or anything inside -state, the
+// journal's own files. It returns the exit code of a usage error, or -1.
 func (j *job) checkFailuresPath(f *flags) int {
+	if f.state != "" {
+		st, err1 := filepath.Abs(f.state)
+		fp, err2 := filepath.Abs(f.failures)
+		if rel, err := filepath.Rel(st, fp); err1 == nil && err2 == nil && err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return j.fail(exitUsage, "-failures %s is inside -state %s, the journal's folder; give the failed rows a file outside it, such as failures.csv", f.failures, f.state)
+		}
+	}
 	fi, err := os.Stat(f.failures)
 	if err != nil {
 		return -1 // a new file
@@ -502,7 +449,7 @@ func (j *job) checkFailuresPath(f *flags) int {
 	if fi.IsDir() {
 		return j.fail(exitUsage, "-failures: %s is a folder; name a file, such as %s", f.failures, filepath.Join(f.failures, "failures.csv"))
 	}
-	for _, other := range []struct{ flag, path string }{{"-file", f.file}, {"-password-file", f.pwFile}, {"-library-groups", f.libFile}, {"-system-groups", f.sysFile}, {"-ca-file", f.caFile}} {
+	for _, other := range []struct{ flag, path string }{{"-file", f.File}, {"-password-file", f.PasswordFile}, {"-library-groups", f.LibraryGroups}, {"-system-groups", f.SystemGroups}, {"-ca-file", f.CAFile}} {
 		if other.path == "" || other.path == "-" {
 			continue
 		}
@@ -513,41 +460,9 @@ func (j *job) checkFailuresPath(f *flags) int {
 	return -1
 }
 
-// client returns the school's client, or nil and the exit code. Without
-// -user (for -plan and -history) it has no credentials: it only names the
-// school in the journal.
-func (j *job) client(f *flags, getenv func(string) string, charset client.AuthCharset) (*client.Client, int) {
-	copts := []client.Option{client.WithUserAgent("autosync-example-sync")}
-	if isTerminal(j.stderr) && !f.plan && !f.history {
-		copts = append(copts, client.WithProgress(j.progress()))
-	}
-	if f.user != "" && !f.plan && !f.history {
-		password, err := cli.Password(getenv, cli.PasswordEnv, f.pwFile, "-password-file")
-		if err != nil {
-			return nil, j.fail(exitUsage, "%v", err)
-		}
-		copts = append(copts, client.WithBasicAuth(f.user, password), client.WithAuthCharset(charset))
-	}
-	if f.tenant != "" {
-		copts = append(copts, client.WithTenant(f.tenant))
-	}
-	if f.caFile != "" {
-		pem, err := os.ReadFile(f.caFile)
-		if err != nil {
-			return nil, j.fail(exitUsage, "-ca-file: %v", err)
-		}
-		copts = append(copts, client.WithRootCAs(pem))
-	}
-	c, err := client.New(f.url, copts...)
-	if err != nil {
-		return nil, j.fail(exitUsage, "%s", cli.Flags.Message(err))
-	}
-	return c, exitOK
-}
-
 // outcome prints what the run did and returns its exit code.
-func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff *cli.Sniffer, pwSource string) int {
-	j.rep.Outcome = rep.Outcome
+func (j *job) outcome(f *flags, rep *syncjob.Report, outcome syncjob.Outcome, code int, err, decodeErr error, sniff *cli.Sniffer) int {
+	j.rep.Outcome = outcome
 	j.rep.Rows = rep.RowsRead
 	j.rep.Posted = rep.Sent
 	j.rep.RowsSent = rep.RowsSent
@@ -560,12 +475,10 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		h := rep.Health
 		j.rep.Journal = &h
 	}
-	code := rep.Outcome.ExitCode()
-
 	if decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile {
 		return j.fail(code, "%v", decodeErr)
 	}
-	w1252 := j.problems(rep, f.encoding, sniff)
+	w1252 := j.problems(rep, f, sniff)
 	switch rep.Outcome {
 	case syncjob.OutcomeInvalidFile:
 		switch {
@@ -610,12 +523,14 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		j.say("Nothing was sent (-plan).")
 		return code
 	}
-	switch rep.Outcome {
+	switch outcome {
 	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError:
-		return j.fail(code, "%s%s", cli.Flags.Message(err), transportHint(err, pwSource, f))
+		return j.fail(code, "%s%s", cli.Flags.Message(err), modeHint(err, f))
+	case cli.OutcomeNoAnswer:
+		return j.fail(code, "%s%s. The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run.", cli.Flags.Message(err), modeHint(err, f))
 	}
 	if rep.Result != nil {
-		j.say("%s", rep.Result.Summary)
+		j.say("%s", cli.Quote(rep.Result.Summary))
 	}
 	if rep.Outcome == syncjob.OutcomeOK {
 		switch {
@@ -634,15 +549,14 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 // problems prints the check's problems, a few of each kind, and reports
 // whether the file reads as Windows-1252 (its invalid-UTF-8 errors are then
 // left out: one line with the fix says more than all of them).
-func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer) bool {
+func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 	if rep.Check == nil {
 		return false
 	}
-	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(encoding) == "utf-8" && sniff.LooksLikeWindows1252()
+	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(f.Encoding) == "utf-8" && sniff.LooksLikeWindows1252()
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
 	for _, p := range rep.Check.Problems {
-		p.Message = cli.Flags.Text(p.Message)
 		j.rep.Problems = append(j.rep.Problems, problem(p))
 		if w1252 && p.Code == csvspec.CodeInvalidUTF8 {
 			continue
@@ -653,7 +567,7 @@ func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer)
 		}
 		severity[p.Code] = p.Severity
 		if shown[p.Code]++; shown[p.Code] <= limit {
-			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+			fmt.Fprintf(j.stderr, "%s: %s\n", j.rep.File, cli.Flags.Problem(p, f.School))
 		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(shown)) {
@@ -695,7 +609,7 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	default:
 		noun := "membership"
-		if f.importName == importContacts {
+		if f.Import == cli.ImportContacts {
 			noun = "contact row"
 		}
 		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %d removed; %s would lose something; %s to send.",
@@ -709,7 +623,7 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		if n++; n > 2*maxShown {
 			continue
 		}
-		if f.importName == importContacts {
+		if f.Import == cli.ImportContacts {
 			// A contact is a whole row: one line each.
 			j.say("  %-7s %s", u.Kind, u.Username)
 			for _, it := range u.Removed {
@@ -726,9 +640,9 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		j.say("  ... and %d more users (-json lists the counts)", n-2*maxShown)
 	}
 	switch {
-	case f.importName == importContacts && st.Gone > 0:
+	case f.Import == cli.ImportContacts && st.Gone > 0:
 		j.say("Users gone from the export are never sent, so Infiniti keeps their contacts: a mode that replaces the contacts of the patrons in the file does not touch the others. Remove them in Infiniti if they must go.")
-	case f.importName == importUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
+	case f.Import == cli.ImportUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
 		j.say("Users gone from the export are never sent, so Infiniti keeps what they had; a membership removed here is removed in Infiniti only if its import replaces a user's groups. Act in Infiniti if they must go.")
 	}
 }
@@ -751,12 +665,12 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 		}
 		fr := failedRow{Row: fl.Row, Line: fl.Line, Username: fl.Username(), Field: fl.Field, Message: strings.TrimSpace(fl.Message)}
 		who := fr.Username
-		if f.importName == importContacts {
+		if f.Import == cli.ImportContacts {
 			c := syncjob.Row{Fields: fl.Fields}.Contact()
 			fr.Type, fr.Role, fr.Contact = string(c.Type), string(c.Role), c.Address
 			who = strings.Join(slices.DeleteFunc([]string{fr.Username, fr.Role, fr.Type, fr.Contact}, func(s string) bool { return s == "" }), " ")
 		}
-		hint := rowHint(f.importName, fr.Field, fl.Fields)
+		hint := rowHint(f.Import, fr.Field, fl.Fields)
 		if fl.Code == syncjob.CodeUnknownOutcome {
 			// Read fail-closed: the wording may be a success the SDK
 			// does not know yet.
@@ -764,7 +678,7 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 		}
 		j.rep.FailedRows = append(j.rep.FailedRows, fr)
 		if n++; n <= 2*maxShown {
-			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, fr.Message, hint)
+			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, cli.Quote(fr.Message), hint)
 		}
 	}
 	switch {
@@ -773,7 +687,7 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 	case n > 2*maxShown:
 		j.say("... and %d more failed rows. By cause:", n-2*maxShown)
 		for _, c := range rep.Causes() {
-			j.say("  %v", c)
+			j.say("  %s", cli.Quote(c.String()))
 		}
 		if f.failures == "" {
 			j.say("Give -failures FILE to write every failed row for library staff.")
@@ -812,7 +726,7 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		if r.Forced {
 			note = strings.TrimSpace("forced past " + r.Overridden + " " + note)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Flags.Text(note), 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Quote(note), 100))
 	}
 	tw.Flush()
 	last := "never"
@@ -938,7 +852,7 @@ func plural2(n int, one, many string) string {
 // field Infiniti names and the row's values (for user groups username,
 // library-group, system-group).
 func rowHint(imp, field string, values []string) string {
-	if imp == importContacts {
+	if imp == cli.ImportContacts {
 		if field == csvspec.ColumnUsername {
 			return " (the user must exist in Infiniti before its contacts can be imported)"
 		}
@@ -961,20 +875,11 @@ func rowHint(imp, field string, values []string) string {
 	return ""
 }
 
-// transportHint returns advice for a transport or authentication error.
-// pwSource says where the password came from.
-func transportHint(err error, pwSource string, f *flags) string {
-	switch {
-	case errors.Is(err, client.ErrUnauthorized):
-		return "; check -user and " + pwSource
-	case errors.Is(err, client.ErrForbidden):
-		return "; give -user system administration privileges in Infiniti"
-	case errors.Is(err, client.ErrNotFound) && f.importName == importContacts && client.ContactsMode(f.contactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts:
-		return fmt.Sprintf("; check -url, and -contacts-mode: %q is not a mode seen in the field (only %s is), and this Infiniti may not know it", f.contactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
-	case errors.Is(err, client.ErrNotFound):
-		return "; check -url"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "; raise -timeout if the file is large or Infiniti is slow to answer"
+// modeHint returns advice for a 404 of the contacts import with a mode
+// not seen in the field.
+func modeHint(err error, f *flags) string {
+	if errors.Is(err, client.ErrNotFound) && f.Import == cli.ImportContacts && client.ContactsMode(f.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
+		return fmt.Sprintf(", or this Infiniti does not know -contacts-mode %q: only %s has been seen in the field", f.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	}
 	return ""
 }

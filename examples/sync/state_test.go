@@ -84,7 +84,7 @@ func TestSyncState(t *testing.T) {
 			args:   append([]string{"-file", half, "-max-removals", "2"}, post...),
 			code:   4,
 			stdout: []string{"3 gone from the export"},
-			stderr: []string{"sync: refused: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing a membership), more than the limit of 2 (at most 2 users). Nothing was sent. Check the export; if the change is intended, run once with -force, or raise -max-removals"},
+			stderr: []string{"sync: refused: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing part of what they had), more than the limit of 2 (at most 2 users). Nothing was sent. Check the export; if the change is intended, run once with -force, or raise -max-removals"},
 		},
 		{
 			name:   "-plan says it would be refused",
@@ -102,7 +102,7 @@ func TestSyncState(t *testing.T) {
 			name:   "-force goes past the limit",
 			args:   append([]string{"-file", half, "-max-removals", "0", "-force"}, post...),
 			code:   0,
-			stdout: []string{"-force: going past the safety limit, which would have refused this run: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing a membership), more than the limit of 0 (at most 0 users). The journal records that it was forced.\n", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
+			stdout: []string{"-force: going past the safety limit, which would have refused this run: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing part of what they had), more than the limit of 0 (at most 0 users). The journal records that it was forced.\n", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
 			posted: ptr(header),
 		},
 		{

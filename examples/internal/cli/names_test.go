@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
+)
+
+// sdkError returns the error client.New gives for url and opts.
+func sdkError(t *testing.T, url string, opts ...client.Option) error {
+	t.Helper()
+	_, err := client.New(url, opts...)
+	if err == nil {
+		t.Fatalf("client.New(%q) accepted it", url)
+	}
+	return err
+}
+
+func TestParseAuthCharset(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    client.AuthCharset
+		wantErr bool
+	}{
+		{"", client.AuthUTF8, false}, {"utf-8", client.AuthUTF8, false}, {"UTF8", client.AuthUTF8, false},
+		{"latin1", client.AuthLatin1, false}, {"ISO-8859-1", client.AuthLatin1, false}, {"Latin-1", client.AuthLatin1, false},
+		{"ascii", 0, true}, {"utf-16", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseAuthCharset(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseAuthCharset(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// TestMessage: advice is keyed on the error's type and a ConfigError's
+// Option, in each program's words, and Go's own words never show.
+func TestMessage(t *testing.T) {
+	hostErr := fmt.Errorf("post: %w: %w", client.ErrCertificate, x509.HostnameError{Certificate: &x509.Certificate{DNSNames: []string{"other.example"}}, Host: "school.example"})
+	tests := []struct {
+		name  string
+		err   error
+		flags string // a fragment of Message with Flags
+		conf  string // a fragment of Message with ConfigFields
+		not   string // what neither may hold
+	}{
+		{name: "empty tenant", err: sdkError(t, "https://s.example", client.WithTenant(" ")), flags: "-tenant: ", conf: `tenant: `, not: "With"},
+		{name: "not a certificate", err: sdkError(t, "https://s.example", client.WithRootCAs([]byte("x"))), flags: "-ca-file: ", conf: `ca_file (or -ca-file): `, not: "With"},
+		{name: "empty user", err: sdkError(t, "https://s.example", client.WithBasicAuth("", "p")), flags: "-user: ", conf: `user: `, not: "With"},
+		{name: "untrusted certificate", err: fmt.Errorf("x: %w: x509: certificate signed by unknown authority", client.ErrCertificate), flags: "trust it with -ca-file", conf: `trust it with ca_file`, not: "x509"},
+		{name: "certificate for another host", err: hostErr, flags: "for another host (other.example); check -url", conf: `check url`, not: "ca-file"},
+		{name: "refused connection", err: fmt.Errorf("post: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), flags: "refused the connection; check -url", conf: `check url`, not: "dial tcp"},
+		{name: "no such host", err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "nowhere.example", Err: "no such host"}}, flags: "cannot find the server nowhere.example", conf: "nowhere.example", not: "dial tcp"},
+		{name: "deadline", err: fmt.Errorf("post: %w", context.DeadlineExceeded), flags: "raise -timeout", conf: "raise -timeout", not: "context deadline exceeded"},
+		{name: "unauthorized", err: fmt.Errorf("x: %w", client.ErrUnauthorized), flags: "check -user and INFINITI_PASSWORD or -password-file", conf: `check user and password_env or password_file`, not: "client:"},
+		{name: "not found", err: fmt.Errorf("x: %w", client.ErrNotFound), flags: "check -url", conf: `check url`, not: "client:"},
+		{name: "other errors keep their text", err: errors.New("the export: a fact"), flags: "the export: a fact", conf: "the export: a fact", not: "With"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				names Names
+				want  string
+			}{{Flags, tt.flags}, {ConfigFields, tt.conf}} {
+				got := c.names.Message(tt.err)
+				if !strings.Contains(got, c.want) || strings.Contains(got, tt.not) {
+					t.Errorf("Message = %q; want it to hold %q and not %q", got, c.want, tt.not)
+				}
+			}
+		})
+	}
+}
+
+// TestMessageStatus: a status other than 2xx says the status, and
+// Infiniti's summary as one line.
+func TestMessageStatus(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	srv.Fail(1, clienttest.Fault{Status: 500, Body: `{"success":false,"summary":"broken\n\x1b[31mFAKE","details":[]}`})
+	c, err := client.New(srv.URL, client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword), client.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ImportUserGroups(context.Background(), strings.NewReader("username,library-group,system-group\nu,,Staff\n"))
+	got := Flags.Message(err)
+	if !strings.HasPrefix(got, "Infiniti answered 500 Internal Server Error") || strings.ContainsAny(got, "\n\x1b") {
+		t.Errorf("Message = %q; want the status, on one line without escapes", got)
+	}
+	if o, code := Exit(OutcomeOf(err), err); o != OutcomeNoAnswer || code != ExitTransport {
+		t.Errorf("Exit = %s, %d; want %s, %d", o, code, OutcomeNoAnswer, ExitTransport)
+	}
+}
+
+func TestAdvice(t *testing.T) {
+	tests := []struct {
+		code  string
+		s     School
+		names Names
+		want  string
+	}{
+		{csvspec.CodeSeparator, School{}, Flags, "-comma ';'"},
+		{csvspec.CodeSeparator, School{}, ConfigFields, `"comma": ";"`},
+		{csvspec.CodeSeparator, School{Comma: ";"}, Flags, "check -comma"},
+		{csvspec.CodeWrongImport, School{Import: ImportUserGroups}, Flags, "-import contacts"},
+		{csvspec.CodeWrongImport, School{Import: ImportContacts}, ConfigFields, `"import": "user-groups"`},
+		{csvspec.CodeEncoding, School{}, Flags, "-encoding utf-16"},
+		{csvspec.CodeFieldCount, School{}, Flags, ""},
+	}
+	for _, tt := range tests {
+		got := tt.names.Advice(tt.code, tt.s)
+		if !strings.Contains(got, tt.want) || (tt.want == "") != (got == "") {
+			t.Errorf("Advice(%s, %+v) = %q; want it to hold %q", tt.code, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestExit(t *testing.T) {
+	status := &client.StatusError{StatusCode: 500}
+	tests := []struct {
+		in       string
+		err      error
+		want     string
+		wantCode int
+	}{
+		{"ok", nil, "ok", 0},
+		{"rows-failed", errors.New("rows"), "rows-failed", 1},
+		{"rows-failed", fmt.Errorf("x: %w", status), "no-answer", 3},
+		{"invalid-file", nil, "invalid-file", 2},
+		{"invalid-config", nil, "invalid-config", 2},
+		{"refused", nil, "refused", 4},
+		{"held", nil, "held", 4},
+		{"no-answer", nil, "no-answer", 3},
+		{"transport-error", nil, "transport-error", 3},
+		{"auth-error", nil, "auth-error", 3},
+		{"locked", nil, "locked", 3},
+		{"cancelled", nil, "cancelled", 3},
+		{"journal-error", nil, "journal-error", 3},
+	}
+	for _, tt := range tests {
+		o, code := Exit(syncjobOutcome(tt.in), tt.err)
+		if diff := cmp.Diff([]any{tt.want, tt.wantCode}, []any{string(o), code}); diff != "" {
+			t.Errorf("Exit(%s, %v) (-want +got):\n%s", tt.in, tt.err, diff)
+		}
+	}
+}
+
+func TestOutcomeOf(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, "ok"},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), "cancelled"},
+		{fmt.Errorf("x: %w", client.ErrUnauthorized), "auth-error"},
+		{fmt.Errorf("x: %w", &client.StatusError{StatusCode: 404}), "no-answer"},
+		{fmt.Errorf("x: %w", client.ErrResponseTimeout), "no-answer"},
+		{errors.New("dial"), "transport-error"},
+	}
+	for _, tt := range tests {
+		if got := OutcomeOf(tt.err); string(got) != tt.want {
+			t.Errorf("OutcomeOf(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Import done. 3 created.", "Import done. 3 created."},
+		{"  trimmed \n", "trimmed"},
+		{"two\nlines", `"two\nlines"`},
+		{"\x1b[31mred", `"\x1b[31mred"`},
+		{strings.Repeat("é", 600), strings.Repeat("é", 499) + "…"},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, Quote(tt.in)); diff != "" {
+			t.Errorf("Quote(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestSchoolCheck(t *testing.T) {
+	tests := []struct {
+		name  string
+		s     School
+		names Names
+		want  string
+	}{
+		{"good", School{}, Flags, ""},
+		{"unknown import", School{Import: "x"}, Flags, "-import: unknown import"},
+		{"contacts mode without contacts", School{ContactsMode: "m"}, ConfigFields, `contacts_mode is the mode of the contacts import: give it with "import": "contacts"`},
+		{"groups with contacts", School{Import: ImportContacts, LibraryGroups: "g.txt"}, Flags, "-library-groups checks user groups"},
+		{"encoding", School{Encoding: "ebcdic"}, ConfigFields, `encoding: unknown encoding`},
+		{"comma", School{Comma: "ab"}, Flags, "-comma: "},
+		{"limit", School{MaxRemovals: "lots"}, Flags, "-max-removals: "},
+	}
+	for _, tt := range tests {
+		err := tt.s.Check(tt.names)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.HasPrefix(got, tt.want) || (tt.want == "") != (err == nil) {
+			t.Errorf("%s: Check = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// syncjobOutcome converts a string for the tables above.
+func syncjobOutcome(s string) syncjob.Outcome { return syncjob.Outcome(s) }
