@@ -167,24 +167,33 @@ limit.`)
 	state := fs.String("state", "", "the journals' directory, one folder per school: send only what changed, guard against a broken export, keep a history")
 	plan := fs.Bool("plan", false, "check and plan every school against its journal, send nothing (needs -state)")
 	asJSON := fs.Bool("json", false, "print a machine-readable report on standard output (the table goes to standard error)")
-	if code, err := cli.ParseFlags(fs, args); code >= 0 {
-		if err != nil {
-			fmt.Fprintln(stderr, "multitenant:", err)
+	// fail reports a mistake that stops the whole run, with -json as a
+	// document too.
+	fail := func(code int, msg string) int {
+		fmt.Fprintln(stderr, "multitenant:", msg)
+		if *asJSON {
+			return writeJSON(stdout, stderr, report{Schools: []outcome{}, ExitCode: code, Error: msg})
 		}
+		return code
+	}
+	if code, err := cli.ParseFlags(fs, args); code > 0 {
+		msg := "the command line is wrong (see above)"
+		if err != nil {
+			msg = err.Error()
+		}
+		return fail(code, msg)
+	} else if code == 0 {
 		return code
 	}
 	switch {
 	case *config == "" || *concurrency < 1 || *timeout <= 0:
-		fmt.Fprintln(stderr, "multitenant: usage: multitenant -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
-		return exitUsage
+		return fail(exitUsage, "usage: multitenant -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
 	case *plan && *state == "":
-		fmt.Fprintln(stderr, "multitenant: -plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
-		return exitUsage
+		return fail(exitUsage, "-plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
 	}
 	entries, err := readConfig(*config, *state != "")
 	if err != nil {
-		fmt.Fprintln(stderr, "multitenant:", err)
-		return exitUsage
+		return fail(exitUsage, err.Error())
 	}
 	// A signal (systemd's stop, Ctrl-C) cancels every school's run like
 	// -timeout, so that each journal records it as cancelled.
@@ -193,15 +202,13 @@ limit.`)
 	set := settings{ctx: ctx, plan: *plan, timeout: *timeout}
 	if *caFile != "" {
 		if set.caPEM, err = os.ReadFile(*caFile); err != nil {
-			fmt.Fprintln(stderr, "multitenant: -ca-file:", err)
-			return exitUsage
+			return fail(exitUsage, "-ca-file: "+err.Error())
 		}
 	}
 	if *state != "" {
 		j, err := syncjob.OpenDir(*state)
 		if err != nil {
-			fmt.Fprintln(stderr, "multitenant: -state:", cli.Flags.Message(err))
-			return exitUsage
+			return fail(exitUsage, "-state: "+cli.Flags.Message(err))
 		}
 		set.journal = j
 	}
@@ -237,16 +244,28 @@ limit.`)
 	}
 	tw.Flush()
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Schools  []outcome `json:"schools"`
-			ExitCode int       `json:"exit_code"`
-		}{outcomes, worst}); err != nil {
-			fmt.Fprintln(stderr, "multitenant: writing the JSON report:", err)
-		}
+		return writeJSON(stdout, stderr, report{Schools: outcomes, ExitCode: worst})
 	}
 	return worst
+}
+
+// report is what -json prints, on every path.
+type report struct {
+	Schools  []outcome `json:"schools"`
+	ExitCode int       `json:"exit_code"`
+	Error    string    `json:"error,omitempty"` // a mistake that stopped the whole run
+}
+
+// writeJSON prints rep on w and returns its exit code; a report that
+// cannot be written (a full disk) turns an exit code of 0 into 1.
+func writeJSON(w, stderr io.Writer, rep report) int {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		fmt.Fprintln(stderr, "multitenant: writing the JSON report:", err)
+		return max(rep.ExitCode, exitRowsFail)
+	}
+	return rep.ExitCode
 }
 
 // readConfig reads the config: a JSON array of schools. It returns an
@@ -348,6 +367,9 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool) error {
 			return fmt.Errorf("%v; the fields are %s", strings.TrimPrefix(err.Error(), "json: "), strings.Join(fields, ", "))
 		}
 		return err
+	}
+	if k := twice(raw); k != "" {
+		return fmt.Errorf("%q is given twice; give each field once", k)
 	}
 	var missing []string
 	for field, v := range map[string]string{"name": s.Name, "url": s.URL, "user": s.User, "file": s.File} {
@@ -461,6 +483,32 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		}
 	}
 	return o
+}
+
+// twice returns the first field that the JSON object raw gives twice, or
+// "": encoding/json would silently keep the last.
+func twice(raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	seen := make(map[string]bool)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // firstError returns the first error of a check.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -304,9 +306,58 @@ func TestMultitenantConfigErrors(t *testing.T) {
 			if strings.Contains(stderr.String(), "Go value") || strings.Contains(stderr.String(), "json: cannot") {
 				t.Errorf("stderr holds Go's words:\n%s", &stderr)
 			}
+			// With -json, a document on stdout says the same.
+			stdout.Reset()
+			code := run(append([]string{"-json"}, tt.args...), env(nil), &stdout, io.Discard)
+			var doc struct {
+				Schools  []json.RawMessage `json:"schools"`
+				ExitCode int               `json:"exit_code"`
+				Error    string            `json:"error"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatalf("-json printed no JSON document: %v\n%s", err, &stdout)
+			}
+			if doc.ExitCode != 2 || code != 2 || doc.Schools == nil || !strings.Contains(doc.Error, tt.want) {
+				t.Errorf("-json: exit code %d, document %+v; want 2, no school and an error holding %q", code, doc, tt.want)
+			}
 		})
 	}
 }
+
+// TestMultitenantFieldTwice: a field given twice in one entry is that
+// entry's error, not the last value silently.
+func TestMultitenantFieldTwice(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "schools.json")
+	if err := os.WriteFile(cfg, []byte(`[{"name": "Twice", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "x.csv", "url": "https://b.example"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	if code := run([]string{"-config", cfg}, env(map[string]string{"PW": "x"}), &stdout, io.Discard); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if want := `config: "url" is given twice; give each field once`; !strings.Contains(stdout.String(), want) {
+		t.Errorf("the table lacks %q:\n%s", want, &stdout)
+	}
+}
+
+// TestMultitenantJSONFull: -json to a stdout that cannot be written
+// exits non-zero.
+func TestMultitenantJSONFull(t *testing.T) {
+	cfg := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": abs(t, "testdata/school_a.csv")}})
+	args := []string{"-json", "-plan", "-state", t.TempDir(), "-config", cfg}
+	if code := run(args, env(nil), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("the plan exits %d, want 0", code)
+	}
+	var stderr bytes.Buffer
+	if code := run(args, env(nil), failWriter{}, &stderr); code == 0 || !strings.Contains(stderr.String(), "writing the JSON report") {
+		t.Errorf("exit code %d; want non-zero and the write error on stderr:\n%s", code, &stderr)
+	}
+}
+
+// failWriter fails every write, as a full disk does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
 
 func TestMultitenantBinary(t *testing.T) {
 	bin := exampletest.Build(t)

@@ -206,7 +206,9 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(j.rep); err != nil {
+			// A scheduler must see that the report was lost.
 			fmt.Fprintln(stderr, "sync: writing the JSON report:", err)
+			code = max(code, exitRowsFail)
 		}
 	}
 	return code

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -623,3 +625,21 @@ func TestSyncFailuresFileHasEveryRow(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncJSONFull: -json to a stdout that cannot be written exits
+// non-zero.
+func TestSyncJSONFull(t *testing.T) {
+	args := []string{"-json", "-dry-run", "-file", "testdata/canonical.csv"}
+	if code := run(args, env(nil), nil, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("the check exits %d, want 0", code)
+	}
+	var stderr bytes.Buffer
+	if code := run(args, env(nil), nil, failWriter{}, &stderr); code == 0 || !strings.Contains(stderr.String(), "writing the JSON report") {
+		t.Errorf("exit code %d; want non-zero and the write error on stderr:\n%s", code, &stderr)
+	}
+}
+
+// failWriter fails every write, as a full disk does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
