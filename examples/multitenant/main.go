@@ -100,8 +100,12 @@ const (
 	exitRefused   = cli.ExitRefused
 )
 
+// prog is the program's name in its usage and messages: its binary's.
+var prog = "multitenant"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	prog = cli.ProgName(os.Args[0], prog)
+	os.Exit(run(os.Args[1:], os.Getenv, cli.Output(os.Stdout), cli.Output(os.Stderr)))
 }
 
 // entry is a school as read from the config: err, if not nil, says what
@@ -145,9 +149,9 @@ type settings struct {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("multitenant", flag.ContinueOnError)
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cli.SetUsage(fs, `Usage: multitenant -config schools.json [-state DIR] [-plan] [flags]
+	cli.SetUsage(fs, `Usage: `+prog+` -config schools.json [-state DIR] [-plan] [flags]
 
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
@@ -156,10 +160,7 @@ library_groups, system_groups, ca_file, max_removals, import (user-groups,
 the default, or contacts) and contacts_mode (the contacts import's mode:
 replaceDeclaredPatronsKeepCustomContacts, the default and the one seen in the
 field; any other name is sent unverified). With -state DIR only what changed
-is sent, a broken export is refused, and every run is recorded.`, `Exit code: the worst of all schools: 0 every row imported (with -plan: every
-plan passed), 1 some rows failed, 2 a config or pre-flight error, 3 a
-transport or authentication error or a locked school, 4 refused by a safety
-limit.`)
+is sent, a broken export is refused, and every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")
@@ -170,7 +171,7 @@ limit.`)
 	// fail reports a mistake that stops the whole run, with -json as a
 	// document too.
 	fail := func(code int, msg string) int {
-		fmt.Fprintln(stderr, "multitenant:", msg)
+		fmt.Fprintln(stderr, prog+":", msg)
 		if *asJSON {
 			return writeJSON(stdout, stderr, report{Schools: []outcome{}, ExitCode: code, Error: msg})
 		}
@@ -187,7 +188,7 @@ limit.`)
 	}
 	switch {
 	case *config == "" || *concurrency < 1 || *timeout <= 0:
-		return fail(exitUsage, "usage: multitenant -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
+		return fail(exitUsage, "usage: "+prog+" -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
 	case *plan && *state == "":
 		return fail(exitUsage, "-plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
 	}
@@ -259,10 +260,10 @@ type report struct {
 // writeJSON prints rep on w and returns its exit code; a report that
 // cannot be written (a full disk) turns an exit code of 0 into 1.
 func writeJSON(w, stderr io.Writer, rep report) int {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(cli.Raw(w)) // the document carries no dates
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(rep); err != nil {
-		fmt.Fprintln(stderr, "multitenant: writing the JSON report:", err)
+		fmt.Fprintln(stderr, prog+": writing the JSON report:", err)
 		return max(rep.ExitCode, exitRowsFail)
 	}
 	return rep.ExitCode

@@ -49,8 +49,12 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
+// prog is the program's name in its usage and messages: its binary's.
+var prog = "quickstart"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	prog = cli.ProgName(os.Args[0], prog)
+	os.Exit(run(os.Args[1:], os.Getenv, cli.Output(os.Stdout), cli.Output(os.Stderr)))
 }
 
 // sample is what the demo posts. "Year 9" is not defined on the fake
@@ -63,9 +67,9 @@ var sample = []csvspec.UserGroup{
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cli.SetUsage(fs, `Usage: quickstart [-url URL -user NAME [-tenant ID] [-ca-file FILE]]
+	cli.SetUsage(fs, `Usage: `+prog+` [-url URL -user NAME [-tenant ID] [-ca-file FILE]]
 
 Without flags, posts sample rows to a fake Infiniti started in this process.
 With -url, checks a school's connection by posting an empty file, which
@@ -79,7 +83,7 @@ authentication error.`)
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for a school with a private certificate authority")
 	if code, err := cli.ParseFlags(fs, args); code >= 0 {
 		if err != nil {
-			fmt.Fprintln(stderr, "quickstart:", err)
+			fmt.Fprintln(stderr, prog+":", err)
 		}
 		return code
 	}
@@ -88,23 +92,23 @@ authentication error.`)
 
 	if *url == "" {
 		if *tenant != "" || *user != "" || *pwFile != "" || *caFile != "" || *authCharset != "utf-8" {
-			fmt.Fprintln(stderr, "quickstart: -tenant, -user, -password-file, -auth-charset and -ca-file are for a school: give its -url too")
+			fmt.Fprintln(stderr, prog+": -tenant, -user, -password-file, -auth-charset and -ca-file are for a school: give its -url too")
 			return cli.ExitUsage
 		}
 		return demo(ctx, stdout, stderr)
 	}
 	if *user == "" {
-		fmt.Fprintln(stderr, "quickstart: -url needs -user, the Infiniti import account")
+		fmt.Fprintln(stderr, prog+": -url needs -user, the Infiniti import account")
 		return cli.ExitUsage
 	}
 	school := cli.School{URL: *url, Tenant: *tenant, User: *user, PasswordEnv: cli.PasswordEnv, PasswordFile: *pwFile, AuthCharset: *authCharset, CAFile: *caFile}
 	if err := school.Check(cli.Flags); err != nil {
-		fmt.Fprintln(stderr, "quickstart:", err)
+		fmt.Fprintln(stderr, prog+":", err)
 		return cli.ExitUsage
 	}
 	job, err := cli.NewJob(school, cli.Flags, getenv, client.WithUserAgent("autosync-example-quickstart"))
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		fmt.Fprintln(stderr, prog+":", cli.Flags.Message(err))
 		return cli.ExitUsage
 	}
 	c := job.Client
@@ -132,7 +136,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 		client.WithHTTPClient(srv.Client()), // trusts the fake's certificate
 	)
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		fmt.Fprintln(stderr, prog+":", cli.Flags.Message(err))
 		return cli.ExitTransport
 	}
 	res, err := c.ImportUserGroupRows(ctx, slices.Values(sample))
@@ -176,7 +180,7 @@ func demoVerdict(failed []int) (string, int) {
 func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvspec.UserGroup) int {
 	outcome, code := cli.Exit(cli.OutcomeOf(err), err)
 	if outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed {
-		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		fmt.Fprintln(stderr, prog+":", cli.Flags.Message(err))
 		return code
 	}
 	fmt.Fprintln(stdout, cli.Quote(res.Summary))

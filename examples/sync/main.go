@@ -122,8 +122,12 @@ const maxShown = 10
 // historyRuns is how many runs -history prints.
 const historyRuns = 20
 
+// prog is the program's name in its usage and messages: its binary's.
+var prog = "sync"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	prog = cli.ProgName(os.Args[0], prog)
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, cli.Output(os.Stdout), cli.Output(os.Stderr)))
 }
 
 // report is what -json prints.
@@ -185,7 +189,7 @@ type job struct {
 func (j *job) fail(code int, format string, args ...any) int {
 	msg := fmt.Sprintf(format, args...)
 	j.rep.Error = msg
-	fmt.Fprintln(j.stderr, "sync:", msg)
+	fmt.Fprintln(j.stderr, prog+":", msg)
 	return code
 }
 
@@ -203,11 +207,11 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	code := j.run(args, getenv)
 	if j.jsonOut {
 		j.rep.ExitCode = code
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(cli.Raw(stdout)) // the document carries no dates
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(j.rep); err != nil {
 			// A scheduler must see that the report was lost.
-			fmt.Fprintln(stderr, "sync: writing the JSON report:", err)
+			fmt.Fprintln(stderr, prog+": writing the JSON report:", err)
 			code = max(code, exitRowsFail)
 		}
 	}
@@ -216,23 +220,20 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 
 func (j *job) parse(args []string) (*flags, int) {
 	f := flags{School: cli.School{PasswordEnv: cli.PasswordEnv}}
-	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(j.stderr)
-	cli.SetUsage(fs, `Usage: sync -file PATH -url URL -user NAME [-state DIR] [flags]
-       sync -file PATH -dry-run [flags]
-       sync -file PATH -url URL -state DIR -plan [flags]
-       sync -url URL -state DIR -history
-       sync -import contacts -file PATH ... [-contacts-mode MODE] [flags]
+	cli.SetUsage(fs, strings.ReplaceAll(`Usage: PROG -file PATH -url URL -user NAME [-state DIR] [flags]
+       PROG -file PATH -dry-run [flags]
+       PROG -file PATH -url URL -state DIR -plan [flags]
+       PROG -url URL -state DIR -history
+       PROG -import contacts -file PATH ... [-contacts-mode MODE] [flags]
 
 Checks an SMS export of user groups (or, with -import contacts, of contacts:
 the email addresses and phone numbers of patrons and their guardians) and
 posts it to a school's Infiniti. With -state DIR it sends only what changed
 since the last run, refuses an export that would take too much away, and
 keeps a history. The password comes from the environment variable
-INFINITI_PASSWORD or from -password-file; never from a flag value.`, `Exit codes: 0 every row imported (with -dry-run or -plan: the file passed),
-1 some rows failed, 2 usage error or a file that failed the check (nothing
-sent), 3 transport or authentication error, or another run holds the lock,
-4 refused by the safety limit (nothing sent).`)
+INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", prog), cli.ExitCodes)
 	fs.StringVar(&f.URL, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
 	fs.StringVar(&f.Tenant, "tenant", "", "the tenantId, if the site has tenants")
 	fs.StringVar(&f.User, "user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
@@ -329,7 +330,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	school.NoPassword = f.plan || f.history
 	var copts []client.Option
-	if isTerminal(j.stderr) && !f.plan && !f.history {
+	if cli.IsTerminal(j.stderr) && !f.plan && !f.history {
 		copts = append(copts, client.WithProgress(j.progress()))
 	}
 	sj, err := cli.NewJob(school, cli.Flags, getenv, append(copts, client.WithUserAgent("autosync-example-sync"))...)
@@ -409,10 +410,10 @@ func (j *job) run(args []string, getenv func(string) string) int {
 			// The run says nothing about the rows: staff keep the
 			// last run's list rather than an empty one.
 			failures.abort()
-			fmt.Fprintf(j.stderr, "sync: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", f.failures, outcome)
+			fmt.Fprintf(j.stderr, "%s: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", prog, f.failures, outcome)
 		} else if werr := failures.commit(); werr != nil {
 			// The exit code says what reached Infiniti, not this.
-			fmt.Fprintln(j.stderr, "sync: -failures: the file of failed rows was not written:", werr)
+			fmt.Fprintln(j.stderr, prog+": -failures: the file of failed rows was not written:", werr)
 		}
 	}
 	return code
@@ -901,15 +902,6 @@ func parseMap(spec string) (map[string]string, error) {
 		m[canonical] = source
 	}
 	return m, nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // progress returns a function that prints the upload's progress on

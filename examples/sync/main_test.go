@@ -643,3 +643,28 @@ func TestSyncJSONFull(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestSyncBinaryOutput: when its output is not a terminal, each line of
+// stdout and stderr starts with the local date and time; -json's document
+// carries none; the usage names the program by its binary's name.
+func TestSyncBinaryOutput(t *testing.T) {
+	bin := exampletest.Build(t) // named "prog"
+	dated := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) `)
+	stdout, stderr, code := exampletest.Run(t, bin, nil, "-dry-run", "-file", "testdata/bad.csv")
+	lines := strings.Split(strings.TrimSuffix(stdout+stderr, "\n"), "\n")
+	if code != 2 || len(lines) < 2 {
+		t.Fatalf("exit code %d, want 2, and a few lines:\n%s%s", code, stdout, stderr)
+	}
+	for _, l := range lines {
+		if !dated.MatchString(l) {
+			t.Errorf("an undated line: %q", l)
+		}
+	}
+	stdout, _, _ = exampletest.Run(t, bin, nil, "-json", "-dry-run", "-file", "testdata/canonical.csv")
+	if !json.Valid([]byte(stdout)) {
+		t.Errorf("-json printed no bare JSON document:\n%s", stdout)
+	}
+	if _, stderr, _ = exampletest.Run(t, bin, nil, "-h"); !strings.Contains(stderr, "Usage: prog -file PATH") {
+		t.Errorf("the usage does not name the binary:\n%s", stderr)
+	}
+}

@@ -34,6 +34,16 @@ const (
 	ExitRefused   = 4 // a safety limit refused the export (nothing sent) or held losses (partly sent)
 )
 
+// ExitCodes is the exit-code table of the usage texts.
+const ExitCodes = `Exit codes (what reached Infiniti):
+  0  ok: every posted row confirmed, nothing held (-dry-run, -plan: the file passed)
+  1  rows failed, or users held for row problems; the others were sent
+  2  usage error, or a file that failed the check; nothing was sent
+  3  no clear answer after the file was handed over (Infiniti may have imported
+     it), or nothing reached Infiniti: network, credentials, lock, journal,
+     -timeout or a signal
+  4  refused (nothing sent), or the guard held losses (partly sent)`
+
 // ParseFlags parses args with fs and returns the exit code to stop with,
 // or -1 to go on: 0 after -h or -help (the usage went to fs's output), 2
 // for a flag error (already reported on fs's output, in words for a
