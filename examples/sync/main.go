@@ -183,6 +183,7 @@ type job struct {
 	jsonOut        bool
 	rep            report
 	progressShown  atomic.Bool // the upload's progress was printed on a terminal
+	signalled      func() bool // whether a signal stopped the run
 }
 
 // fail records an error, prints it and returns its exit code.
@@ -349,9 +350,10 @@ func (j *job) run(args []string, getenv func(string) string) int {
 
 	// A signal (systemd's stop, Ctrl-C) cancels the run like -timeout,
 	// so that the journal records it as cancelled.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	j.signalled = func() bool { return sigCtx.Err() != nil }
+	ctx, cancel := context.WithTimeout(sigCtx, f.timeout)
 	defer cancel()
 	if f.history {
 		return j.history(ctx, sj)
@@ -499,7 +501,7 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, outcome syncjob.Outcome, co
 	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
 		return j.fail(code, "%s", cli.Flags.Message(err))
 	case syncjob.OutcomeCancelled:
-		return j.fail(code, "%s", timedOut(f.timeout, rep.Sent))
+		return j.fail(code, "%s", j.stopped(f.timeout, rep.Sent))
 	}
 
 	if rep.Plan != nil && !f.dryRun {
@@ -808,10 +810,14 @@ func (f *failuresFile) abort() {
 	}
 }
 
-// timedOut says that the run gave up after -timeout d; sent says whether
-// the file was being posted (Infiniti may then have imported it).
-func timedOut(d time.Duration, sent bool) string {
+// stopped says that a signal stopped the run, or that it gave up after
+// -timeout d; sent says whether the file was being posted (Infiniti may
+// then have imported it).
+func (j *job) stopped(d time.Duration, sent bool) string {
 	msg := fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", d)
+	if j.signalled != nil && j.signalled() {
+		msg = "stopped by a signal; the journal records the run as cancelled"
+	}
 	if sent {
 		msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
 	}

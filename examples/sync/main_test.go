@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -666,5 +670,43 @@ func TestSyncBinaryOutput(t *testing.T) {
 	}
 	if _, stderr, _ = exampletest.Run(t, bin, nil, "-h"); !strings.Contains(stderr, "Usage: prog -file PATH") {
 		t.Errorf("the usage does not name the binary:\n%s", stderr)
+	}
+}
+
+// TestSyncSignal: SIGTERM (a systemd stop) during the post cancels the
+// run, which the journal records as cancelled.
+func TestSyncSignal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no SIGTERM to send")
+	}
+	arrived := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		once.Do(func() { close(arrived) })
+		<-r.Context().Done() // no answer until the client gives up
+	}))
+	defer srv.Close()
+	pw := env(map[string]string{"INFINITI_PASSWORD": "p"})
+	school := []string{"-url", srv.URL, "-state", t.TempDir()}
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(append([]string{"-file", "testdata/canonical.csv", "-user", "u"}, school...), pw, nil, &stdout, &stderr)
+	}()
+	<-arrived // the run has set up its signal handling before it posts
+	p, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != 3 || !strings.Contains(stderr.String(), "stopped by a signal") {
+		t.Errorf("exit code %d, want 3, and the signal said:\n%s%s", code, &stdout, &stderr)
+	}
+	stdout.Reset()
+	if code := run(append([]string{"-history"}, school...), pw, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "cancelled") {
+		t.Errorf("-history: exit code %d; want 0 and a cancelled run:\n%s", code, &stdout)
 	}
 }
