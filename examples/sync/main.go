@@ -750,8 +750,10 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// failuresFile is the -failures file: readable by this account only,
-// since its rows hold student usernames. It is written to a temporary file
+// failuresFile is the -failures file, for library staff: on Unix mode
+// 0640 with its folder's group (the README's "library" group), since its
+// rows hold student usernames; on Windows it takes the folder's ACL. It is
+// written to a temporary file
 // in the same folder, which commit renames over the path: a link at the
 // path is replaced, never followed, and a run that fails half-way leaves
 // the last file whole. It keeps the first write error, which commit
@@ -764,8 +766,13 @@ type failuresFile struct {
 }
 
 func createFailures(path string) (*failuresFile, error) {
-	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
+	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		return nil, err
+	}
+	if err := cli.ShareWithFolder(fh, filepath.Dir(path)); err != nil {
+		fh.Close()
+		os.Remove(fh.Name())
 		return nil, err
 	}
 	return &failuresFile{fh: fh, path: path}, nil

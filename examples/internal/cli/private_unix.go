@@ -5,7 +5,9 @@ package cli
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
+	"syscall"
 )
 
 // checkPrivate refuses a password file that the group or others may read
@@ -26,4 +28,20 @@ func shellQuote(path string) string {
 		}
 	}
 	return path
+}
+
+// ShareWithFolder makes f, a file for library staff just created in dir,
+// readable by dir's group: mode 0640, and dir's group (as a setgid folder
+// would give it). The README's "library" group is such a folder's.
+func ShareWithFolder(f *os.File, dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		if err := f.Chown(-1, int(sys.Gid)); err != nil {
+			return err
+		}
+	}
+	return f.Chmod(0o640)
 }
