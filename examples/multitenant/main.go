@@ -59,12 +59,9 @@
 // Infiniti processed. The same school (url and tenant) listed twice for
 // the same import is an error of both entries.
 //
-// Exit code: the worst of all schools: 0 every row of every school
-// imported (or, with -plan, every plan passed; also after -h), 1 some rows
-// failed, 2 a config or pre-flight error (a config that is not a JSON
-// array of schools stops the whole run), 3 a transport or authentication
-// error or a school locked by another run, 4 a school refused by its
-// safety limit.
+// The exit code is the worst (highest) of all schools, each school's as
+// sync's (multitenant -h lists them); a config that is not a JSON array of
+// schools stops the whole run (exit 2).
 package main
 
 import (

@@ -1,84 +1,19 @@
 // Command sync is the scheduled job that posts a school's user groups, or
-// with -import contacts its contacts (the email addresses and phone numbers
-// of patrons and their guardians), from its Student Management System (SMS)
-// to Infiniti: the replacement for the vendor's "curl -k" script. It runs
-// the export through a sync job (package client/syncjob):
+// with -import contacts its contacts (the email addresses and phone
+// numbers of patrons and their guardians), from its Student Management
+// System (SMS) to Infiniti: the replacement for the vendor's "curl -k"
+// script. It runs the export through a sync job (package client/syncjob,
+// whose documentation says what a run does, step by step):
 //
-//  1. It checks the export and sends nothing if it has errors, printing each
-//     with its line.
-//
-//  2. With -state DIR it plans the export against the state Infiniti last
-//     accepted, kept in a journal in DIR, and sends only the rows of users
-//     who are new or changed; without -state it sends every row and
-//     remembers nothing.
-//
-//  3. It refuses, sending nothing, an export that would take something away
-//     from more users than -max-removals allows (default 10%), or an empty
-//     export after a full one: the classic broken export.
-//
-//  4. It posts the rows over verified TLS, in the canonical form Infiniti
-//     reads, and prints every row Infiniti did not take, joined back to its
-//     line and username.
-//
-//  5. It remembers what Infiniti accepted, and records the run.
-//
-//     INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
-//
-// The contacts import runs the same way, with its own journal state. A
-// patron's contacts are one unit: when any of them changed, every contact
-// row of that patron is sent, and patrons gone from the export keep their
-// contacts in Infiniti. Booleans the export writes as Y/N (or yes/no, 1/0)
-// are warned about, and the file is posted rewritten with True/False, as
-// the one known field script writes them:
-//
-//	INFINITI_PASSWORD=... sync -import contacts -url https://myschool.concordinfiniti.com -user autoimport -file contacts.csv -state /var/lib/infiniti-sync \
-//	  -map 'username=Student Code,type=Contact Type,role=Relationship,primary=Is Primary,addressee=Salutation,contact=Contact Detail,sms=SMS Allowed,scenarios=Notify For'
+//	INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
 //
 // The password comes from the environment variable INFINITI_PASSWORD or
-// from a file named by -password-file that only the job's account can read;
-// never from a flag value, which every user of the machine sees in the
-// process list.
+// from a file named by -password-file that only the job's account can
+// read; never from a flag value, which every user of the machine sees in
+// the process list.
 //
-// Flags:
-//
-//	-url URL              the school's Infiniti base URL
-//	-tenant ID            the tenantId, if the site has tenants
-//	-user NAME            the Infiniti import account (system administration privileges)
-//	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD (on Unix
-//	                      it must not be readable by group or others: chmod 600 FILE)
-//	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1,
-//	                      which Tomcat expects by default); matters only for non-ASCII passwords
-//	-file PATH            the export, or - for standard input
-//	-import NAME          the import: user-groups (default) or contacts
-//	-contacts-mode MODE   the contacts import's mode (default replaceDeclaredPatronsKeepCustomContacts,
-//	                      the one mode seen in the field; any other name is sent unverified)
-//	-encoding NAME        the file's character encoding: utf-8 (default), windows-1252
-//	                      (Excel's "CSV" on Windows), iso-8859-1, or utf-16 (Excel's "Unicode text")
-//	-comma SEP            the export's field separator: ';' (Excel's "CSV" in many regions),
-//	                      tab, or another character; the file is always posted comma-separated
-//	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
-//	                      (for contacts: username, type, role, primary, addressee, contact, sms, scenarios)
-//	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
-//	                      (user groups only)
-//	-system-groups FILE   the same for system groups
-//	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
-//	-state DIR            the journal: incremental uploads, the safety limit and the run history
-//	-full                 send every row, not only those of new and changed users (needs -state)
-//	-plan                 check and plan against the journal, print what would change, send nothing (needs -state)
-//	-max-removals V       the safety limit: a count N or a percentage P% of the users (default 10%; needs -state)
-//	-force                go on past a refused limit; the journal records it (needs -state)
-//	-failures FILE        write every failed row as CSV for library staff: line, row, the username
-//	                      and the groups (for contacts: username, type, role, contact), code, field, message
-//	-history              print the last runs from the journal and exit (needs -state)
-//	-dry-run              check the file only; send nothing (no journal needed)
-//	-json                 print a machine-readable report on standard output
-//	-timeout D            give up after D (default 30m)
-//
-// Exit codes: 0 every row imported (or, with -dry-run or -plan, the file
-// passed; also after -h), 1 some rows failed, 2 usage error or a file that
-// failed the check (nothing was sent), 3 transport or authentication error,
-// or another run holds the school's lock, 4 refused by the safety limit
-// (nothing was sent).
+// sync -h lists the flags and the exit codes, which say what reached
+// Infiniti; the README's "examples/sync" tells each in full.
 package main
 
 import (
