@@ -102,6 +102,8 @@ func (n Names) Message(err error) string {
 		return "the server's certificate is not trusted; if the school uses a private certificate authority, trust it with " + n.Name("ca_file")
 	case errors.Is(err, client.ErrResponseTimeout):
 		return "the file was sent, but no answer came in time; Infiniti may still be importing it"
+	case errors.As(err, &se) && se.StatusCode/100 == 2:
+		return fmt.Sprintf("the server answered %d %s, but not with an import result (a login page or a proxy's?); check %s", se.StatusCode, http.StatusText(se.StatusCode), n.Name("url"))
 	case errors.As(err, &se):
 		msg := fmt.Sprintf("Infiniti answered %d %s", se.StatusCode, http.StatusText(se.StatusCode))
 		if se.Attempts > 1 {

@@ -3,9 +3,13 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
@@ -220,3 +224,39 @@ func TestSchoolCheck(t *testing.T) {
 
 // syncjobOutcome converts a string for the tables above.
 func syncjobOutcome(s string) syncjob.Outcome { return syncjob.Outcome(s) }
+
+// TestMessageFromClient: the client's own errors for a certificate of
+// another host, a refused connection and a 2xx page that is no result get
+// the advice of their type.
+func TestMessageFromClient(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer tlsSrv.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html>Sign in</html>")
+	}))
+	defer page.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name, url string
+		opts      []client.Option
+		want, not string
+	}{
+		// httptest's certificate is for example.com and 127.0.0.1.
+		{"another host", strings.Replace(tlsSrv.URL, "127.0.0.1", "localhost", 1), []client.Option{client.WithRootCAs(ca)}, "for another host (example.com, ", "-ca-file"},
+		{"untrusted", tlsSrv.URL, nil, "trust it with -ca-file", "x509"},
+		{"refused", closed.URL, nil, "check -url", "dial tcp"},
+		{"a page, not a result", page.URL, nil, "not with an import result", "invalid character"},
+	}
+	for _, tt := range tests {
+		c, err := client.New(tt.url, append(tt.opts, client.WithBasicAuth("u", "p"))...)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		_, err = c.ImportUserGroups(context.Background(), strings.NewReader(""))
+		if got := Flags.Message(err); !strings.Contains(got, tt.want) || strings.Contains(got, tt.not) {
+			t.Errorf("%s: Message = %q; want it to hold %q and not %q", tt.name, got, tt.want, tt.not)
+		}
+	}
+}
