@@ -449,11 +449,14 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 		return false
 	}
 	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(f.Encoding) == "utf-8" && sniff.LooksLikeWindows1252()
+	// Extra columns are a warning a school cannot act on every night:
+	// said by -plan, -dry-run and a first run only.
+	extra := f.plan || f.dryRun || rep.Plan == nil || rep.Plan.Stats().FirstRun
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
 	for _, p := range rep.Check.Problems {
 		j.rep.Problems = append(j.rep.Problems, problem(p))
-		if w1252 && p.Code == csvspec.CodeInvalidUTF8 {
+		if w1252 && p.Code == csvspec.CodeInvalidUTF8 || p.Code == csvspec.CodeEmptyRow || p.Code == csvspec.CodeExtraColumn && !extra {
 			continue
 		}
 		limit := maxShown
@@ -477,6 +480,9 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 			}
 			fmt.Fprintf(j.stderr, "%s: %d more problems [%s] not shown (%s)\n", j.rep.File, n-limit, code, where)
 		}
+	}
+	if n := rep.Check.Count(csvspec.CodeEmptyRow); n > 0 {
+		fmt.Fprintf(j.stderr, "%s: %s with only empty fields (as Excel leaves below the data) left out of the posted file [%s]\n", j.rep.File, plural(n, "row"), csvspec.CodeEmptyRow)
 	}
 	return w1252
 }

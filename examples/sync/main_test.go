@@ -449,9 +449,7 @@ func TestSyncDialects(t *testing.T) {
 				`row 2 (line 4, S1002): Field (library-group) Library group (Gold House) does not exist.`,
 			},
 			stderr: []string{
-				"testdata/excel_trailing_commas.csv: line 3 (row 2): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
-				"testdata/excel_trailing_commas.csv: line 5 (row 4): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
-				"testdata/excel_trailing_commas.csv: line 6 (row 5): warning: the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it [empty-row]",
+				"testdata/excel_trailing_commas.csv: 3 rows with only empty fields (as Excel leaves below the data) left out of the posted file [empty-row]",
 			},
 			posted: "username,library-group,system-group\nS1001,Blue House,Year 7\nS1002,Gold House,Year 8\n",
 		},
@@ -1521,5 +1519,35 @@ func TestSyncLostState(t *testing.T) {
 				t.Errorf("stdout holds %q:\n%s", tt.notStdout, &stdout)
 			}
 		})
+	}
+}
+
+// TestSyncExtraColumnsQuiet: extra export columns are said by -plan and a
+// first run, not every night.
+func TestSyncExtraColumnsQuiet(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"))
+	defer srv.Close()
+	export := filepath.Join(t.TempDir(), "export.csv")
+	if err := os.WriteFile(export, []byte("username,library-group,system-group,Surname\njsmith,Blue,Students,Smith\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	school := []string{"-file", export, "-url", srv.URL, "-ca-file", exampletest.CAFile(t, srv), "-state", t.TempDir()}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	for _, night := range []struct {
+		name  string
+		args  []string
+		extra bool
+	}{
+		{"first run", []string{"-user", clienttest.DefaultUsername}, true},
+		{"second night", []string{"-user", clienttest.DefaultUsername}, false},
+		{"-plan", []string{"-plan"}, true},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append(night.args, school...), pw, nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit code %d\n%s%s", night.name, code, &stdout, &stderr)
+		}
+		if got := strings.Contains(stderr.String(), "[extra-column]"); got != night.extra {
+			t.Errorf("%s: the extra column said: %v, want %v\n%s", night.name, got, night.extra, &stderr)
+		}
 	}
 }
