@@ -84,7 +84,6 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
-	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
@@ -425,7 +424,8 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	if rep == nil {
 		return fail(exitUsage, err)
 	}
-	o.Outcome, o.ExitCode = cli.Exit(rep.Outcome, err)
+	signalled := set.ctx.Err() != nil
+	o.Outcome, o.ExitCode, o.Note = cli.ConfigFields.Verdict(cli.Run{School: s, Report: rep, Err: err, Decode: decodeErr, Sniff: sniff, Timeout: set.timeout, Signal: signalled})
 	o.Rows, o.Posted = rep.RowsRead, rep.Sent
 	if rep.Sent && (o.Outcome == syncjob.OutcomeOK || o.Outcome == syncjob.OutcomeRowsFailed) {
 		// Infiniti processed the rows; a post it refused (401, 403) or
@@ -448,15 +448,6 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		}
 	}
 	switch {
-	case decodeErr != nil && o.Outcome == syncjob.OutcomeInvalidFile:
-		o.Note = cli.ConfigFields.Message(decodeErr)
-	case o.Outcome == syncjob.OutcomeCancelled:
-		o.Note = fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", set.timeout)
-	case o.Outcome == syncjob.OutcomeRowsFailed:
-		o.Note = plural(rep.FailureCount, "row") + " failed"
-		if c := rep.Causes(); len(c) > 0 {
-			o.Note += "; " + cli.Quote(c[0].String())
-		}
 	case o.Outcome == syncjob.OutcomeOK && set.plan:
 		o.Note = "plan: " + planNote(o.Plan) + "; nothing sent"
 	case o.Outcome == syncjob.OutcomeOK:
@@ -466,18 +457,6 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		}
 		if rep.Refusal != nil {
 			o.Note += " (forced past the limit)"
-		}
-	case o.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 &&
-		cli.NormalEncoding(s.Encoding) == "utf-8" && sniff.LooksLikeWindows1252():
-		o.Note = fmt.Sprintf(`not sent: the file is not UTF-8 (%s) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
-			plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"))
-	case o.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.NumErrors() > 0:
-		o.Note = fmt.Sprintf("not sent: the file has %s: %s", plural(rep.Check.NumErrors(), "error"), cli.ConfigFields.Problem(firstError(rep.Check), s))
-	default:
-		o.Note = cli.ConfigFields.Message(err)
-		if errors.Is(err, client.ErrNotFound) && s.Import == cli.ImportContacts && s.ContactsMode != "" &&
-			client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
-			o.Note += fmt.Sprintf("; or this Infiniti does not know the contacts_mode %q: only %s has been seen in the field", s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 		}
 	}
 	return o
@@ -509,16 +488,6 @@ func twice(raw json.RawMessage) string {
 	return ""
 }
 
-// firstError returns the first error of a check.
-func firstError(rep *csvspec.Report) csvspec.Problem {
-	for _, p := range rep.Problems {
-		if p.Severity == csvspec.SeverityError {
-			return p
-		}
-	}
-	return csvspec.Problem{}
-}
-
 // planNote sums a plan up in a few words.
 func planNote(st *syncjob.PlanStats) string {
 	if st.FirstRun {
@@ -531,11 +500,3 @@ func planNote(st *syncjob.PlanStats) string {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// plural returns "1 row" or "2 rows".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

@@ -239,7 +239,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
 		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); give the file's separator with "comma": ";"`,
 		`Bad comma | 0 | 0 | - | invalid-config | 2 | config: comma: "semicolon" is not a separator`,
-		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
+		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's "CSV" on Windows: run again with "encoding": "windows-1252"`,
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
@@ -568,11 +568,11 @@ func TestMultitenantContacts(t *testing.T) {
 		`Mode without contacts | 0 | 0 | - | invalid-config | 2 | config: contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`,
 		`Unknown import | 0 | 0 | - | invalid-config | 2 | config: import: unknown import "userContacts"; use user-groups (the default) or contacts`,
 		`Bad mode | 0 | 0 | - | invalid-config | 2 | config: contacts_mode: `,
-		"Unpublished mode | 4 | 0 | - | transport-error | 3 | Infiniti has no import at this address (404 Not Found); check url; or this Infiniti does not know the contacts_mode \"replaceAll\"",
+		"Unpublished mode | 4 | 0 | - | transport-error | 3 | Infiniti has no import at this address (404 Not Found); check url; or this Infiniti does not know contacts_mode \"replaceAll\"",
 		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: map: "`, // a contacts column, then: is not a column of a user-groups file
 	})
 
-	if !strings.Contains(stdout.String(), `; or this Infiniti does not know the contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {
+	if !strings.Contains(stdout.String(), `; or this Infiniti does not know contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {
 		t.Errorf("the 404 of an unpublished mode does not name contacts_mode:\n%s", &stdout)
 	}
 

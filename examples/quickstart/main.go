@@ -178,9 +178,9 @@ func demoVerdict(failed []int) (string, int) {
 // report prints the outcome of an import and returns its exit code. rows,
 // if known, joins the result's row numbers back to usernames.
 func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvspec.UserGroup) int {
-	outcome, code := cli.Exit(cli.OutcomeOf(err), err)
+	outcome, code, msg := cli.Flags.Verdict(cli.Run{Err: err})
 	if outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed {
-		fmt.Fprintln(stderr, prog+":", cli.Flags.Message(err))
+		fmt.Fprintln(stderr, prog+":", msg)
 		return code
 	}
 	fmt.Fprintln(stdout, cli.Quote(res.Summary))

@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -339,8 +338,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if rep == nil {
 		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
 	}
-	outcome, code := cli.Exit(rep.Outcome, err)
-	code = j.outcome(f, rep, outcome, code, err, decodeErr, sniff)
+	outcome, code := j.outcome(f, rep, err, decodeErr, sniff)
 	if failures != nil {
 		if keepFailures(outcome) {
 			// The run says nothing about the rows: staff keep the
@@ -356,7 +354,8 @@ func (j *job) run(args []string, getenv func(string) string) int {
 }
 
 // outcome prints what the run did and returns its exit code.
-func (j *job) outcome(f *flags, rep *syncjob.Report, outcome syncjob.Outcome, code int, err, decodeErr error, sniff *cli.Sniffer) int {
+func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff *cli.Sniffer) (syncjob.Outcome, int) {
+	outcome, code, msg := cli.Flags.Verdict(cli.Run{School: f.School, Report: rep, Err: err, Decode: decodeErr, Sniff: sniff, Timeout: f.timeout, Signal: j.signalled(), Listed: decodeErr == nil})
 	j.rep.Outcome = outcome
 	j.rep.Rows = rep.RowsRead
 	j.rep.Posted = rep.Sent
@@ -370,64 +369,36 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, outcome syncjob.Outcome, co
 		h := rep.Health
 		j.rep.Journal = &h
 	}
-	if decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile {
-		return j.fail(code, "%v", decodeErr)
+	if decodeErr == nil {
+		j.problems(rep, f, sniff)
 	}
-	w1252 := j.problems(rep, f, sniff)
-	switch rep.Outcome {
-	case syncjob.OutcomeInvalidFile:
-		switch {
-		case w1252:
-			return j.fail(code, "%s is not UTF-8 (%s, the first on line %d) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.",
-				j.rep.File, plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"), firstLine(rep.Check, csvspec.CodeInvalidUTF8))
-		case rep.Check != nil && rep.Check.NumErrors() > 0:
-			them := "them"
-			if rep.Check.NumErrors() == 1 {
-				them = "it"
-			}
-			return j.fail(code, "the file has %s (listed above); fix %s and run again. Nothing was sent.", plural(rep.Check.NumErrors(), "error"), them)
-		}
-		return j.fail(code, "%s Nothing was sent.", sentence(cli.Flags.Message(err)))
-	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
-		return j.fail(code, "%s", cli.Flags.Message(err))
-	case syncjob.OutcomeCancelled:
-		return j.fail(code, "%s", j.stopped(f.timeout, rep.Sent))
+	switch outcome {
+	case syncjob.OutcomeInvalidFile, syncjob.OutcomeLocked, syncjob.OutcomeJournalError, syncjob.OutcomeCancelled:
+		return outcome, j.fail(code, "%s", msg)
 	}
-
 	if rep.Plan != nil && !f.dryRun {
 		j.printPlan(f, rep.Plan, rep.Refusal != nil && rep.Refusal.NoState)
 	}
-	if rep.Refusal != nil {
-		msg := cli.Flags.Message(rep.Refusal)
-		if rep.Outcome == syncjob.OutcomeRefused {
-			return j.fail(code, "%s", msg)
-		}
-		// The refusal's own words say "Nothing was sent": keep what it
-		// found, since this run goes on and sends.
-		msg = strings.TrimPrefix(msg, "refused: ")
-		if i := strings.Index(msg, ". Nothing was sent"); i >= 0 {
-			msg = msg[:i]
-		}
-		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", msg)
+	switch {
+	case outcome == syncjob.OutcomeRefused:
+		return outcome, j.fail(code, "%s", msg)
+	case rep.Refusal != nil:
+		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", cli.Flags.Limit(rep.Refusal))
 	}
 	switch {
 	case f.dryRun:
 		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings(), "warning"))
-		return code
+		return outcome, code
 	case f.plan:
 		j.say("Nothing was sent (-plan).")
-		return code
-	}
-	switch outcome {
-	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError:
-		return j.fail(code, "%s%s", cli.Flags.Message(err), modeHint(err, f))
-	case cli.OutcomeNoAnswer:
-		return j.fail(code, "%s%s. The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run.", cli.Flags.Message(err), modeHint(err, f))
+		return outcome, code
+	case outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed:
+		return outcome, j.fail(code, "%s", msg)
 	}
 	if rep.Result != nil {
 		j.say("%s", cli.Quote(rep.Result.Summary))
 	}
-	if rep.Outcome == syncjob.OutcomeOK {
+	if outcome == syncjob.OutcomeOK {
 		switch {
 		case rep.RowsSent == 0 && f.state != "":
 			j.say("Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials.")
@@ -436,9 +407,9 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, outcome syncjob.Outcome, co
 		default:
 			j.say("All %s imported.", plural(rep.RowsSent, "row"))
 		}
-		return code
+		return outcome, code
 	}
-	return j.failedRows(f, rep)
+	return outcome, j.failedRows(f, rep)
 }
 
 // problems prints the check's problems, a few of each kind, and reports
@@ -485,15 +456,6 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 		fmt.Fprintf(j.stderr, "%s: %s with only empty fields (as Excel leaves below the data) left out of the posted file [%s]\n", j.rep.File, plural(n, "row"), csvspec.CodeEmptyRow)
 	}
 	return w1252
-}
-
-func firstLine(rep *csvspec.Report, code string) int {
-	for _, p := range rep.Problems {
-		if p.Code == code {
-			return p.Line
-		}
-	}
-	return 0
 }
 
 // printPlan prints the plan's counts and, with -plan, the users it
@@ -646,28 +608,6 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// stopped says that a signal stopped the run, or that it gave up after
-// -timeout d; sent says whether the file was being posted (Infiniti may
-// then have imported it).
-func (j *job) stopped(d time.Duration, sent bool) string {
-	msg := fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", d)
-	if j.signalled != nil && j.signalled() {
-		msg = "stopped by a signal; the journal records the run as cancelled"
-	}
-	if sent {
-		msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
-	}
-	return msg
-}
-
-// sentence returns s ending with a full stop.
-func sentence(s string) string {
-	if strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
-}
-
 // errReader fails every read with err.
 type errReader struct{ err error }
 
@@ -716,15 +656,6 @@ func rowHint(imp, field string, values []string) string {
 		return fmt.Sprintf(" (create system group %q in Infiniti first, or correct it in the SMS)", value(2))
 	case csvspec.ColumnUsername:
 		return " (the user must exist in Infiniti before it can be put in groups)"
-	}
-	return ""
-}
-
-// modeHint returns advice for a 404 of the contacts import with a mode
-// not seen in the field.
-func modeHint(err error, f *flags) string {
-	if errors.Is(err, client.ErrNotFound) && f.Import == cli.ImportContacts && client.ContactsMode(f.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
-		return fmt.Sprintf(", or this Infiniti does not know -contacts-mode %q: only %s has been seen in the field", f.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	}
 	return ""
 }

@@ -77,7 +77,7 @@ func TestSync(t *testing.T) {
 			stderr: []string{
 				"testdata/bad.csv: line 3 (row 2), username: error: the username is empty",
 				`testdata/bad.csv: line 4 (row 3), library-group: error: library group "blue" is not defined in Infiniti; did you mean "Blue"?`,
-				"sync: the file has 2 errors (listed above); fix them and run again. Nothing was sent.",
+				"sync: not sent: the file has 2 errors (listed above); fix them and run again",
 			},
 		},
 		{
@@ -85,7 +85,7 @@ func TestSync(t *testing.T) {
 			args:     append([]string{"-file", "testdata/bad.csv"}, post...),
 			env:      pw,
 			code:     2,
-			stderr:   []string{"Nothing was sent."},
+			stderr:   []string{"sync: not sent: "},
 			requests: 0,
 		},
 		{
@@ -135,7 +135,7 @@ func TestSync(t *testing.T) {
 			args: []string{"-file", "testdata/export_windows1252.csv", "-dry-run"},
 			code: 2,
 			stderr: []string{
-				"sync: testdata/export_windows1252.csv is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.\n",
+				"sync: not sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252\n",
 			},
 			stderrLines: 1,
 		},
@@ -189,7 +189,7 @@ func TestSync(t *testing.T) {
 			name:   "Windows-1252 export read as utf8",
 			args:   []string{"-file", "testdata/export_windows1252.csv", "-encoding", "UTF8", "-dry-run"},
 			code:   2,
-			stderr: []string{"run again with -encoding windows-1252. Nothing was sent."},
+			stderr: []string{"run again with -encoding windows-1252"},
 		},
 		{
 			name:     "password file",
@@ -400,7 +400,7 @@ func TestSyncDialects(t *testing.T) {
 			code: 2,
 			stderr: []string{
 				`testdata/semicolon.csv: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); give the file's separator with -comma ';' or -comma tab; the file is posted with commas [wrong-separator]`,
-				"sync: the file has 1 error (listed above); fix it and run again. Nothing was sent.",
+				"sync: not sent: the file has 1 error (listed above); fix it and run again",
 			},
 		},
 		{
@@ -417,7 +417,7 @@ func TestSyncDialects(t *testing.T) {
 			code: 2,
 			stderr: []string{
 				`testdata/tab.txt: line 1 (header): error: the header is separated by tabs, not commas (","); give the file's separator with -comma ';' or -comma tab; the file is posted with commas [wrong-separator]`,
-				"sync: the file has 1 error (listed above); fix it and run again. Nothing was sent.",
+				"sync: not sent: the file has 1 error (listed above); fix it and run again",
 			},
 		},
 		{
@@ -460,7 +460,7 @@ func TestSyncDialects(t *testing.T) {
 			stderr: []string{
 				`testdata/semicolon.csv: line 1 (header), username: error: the header map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct the header map. The file's header is: "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
 				extra("semicolon.csv"),
-				"sync: the file has 1 error (listed above); fix it and run again. Nothing was sent.",
+				"sync: not sent: the file has 1 error (listed above); fix it and run again",
 			},
 		},
 		{name: "a bad -comma", args: []string{"-file", "testdata/tab.txt", "-comma", "semicolon", "-dry-run"}, code: 2, stderr: []string{`sync: -comma: "semicolon" is not a separator; give one character, such as ';', or the word tab`}},
@@ -764,7 +764,7 @@ func TestSyncContactsDryRun(t *testing.T) {
 			name:     "the sample export without -map",
 			args:     []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-dry-run"},
 			code:     2,
-			contains: []string{"[missing-column]", "Nothing was sent."},
+			contains: []string{"[missing-column]", "not sent: "},
 		},
 		{
 			name:     "a contacts file read as user groups",
@@ -782,7 +782,7 @@ func TestSyncContactsDryRun(t *testing.T) {
 				"[invalid-email]",
 				"-: line 3 (row 2), type: error: ",
 				"[unknown-contact-type]",
-				"sync: the file has 2 errors (listed above); fix them and run again. Nothing was sent.",
+				"sync: not sent: the file has 2 errors (listed above); fix them and run again",
 			},
 		},
 	}

@@ -14,11 +14,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
-	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
 )
 
@@ -131,70 +128,6 @@ func TestAdvice(t *testing.T) {
 	}
 }
 
-func TestExit(t *testing.T) {
-	status := &client.StatusError{StatusCode: 500}
-	tests := []struct {
-		in       string
-		err      error
-		want     string
-		wantCode int
-	}{
-		{"ok", nil, "ok", 0},
-		{"rows-failed", errors.New("rows"), "rows-failed", 1},
-		{"rows-failed", fmt.Errorf("x: %w", status), "no-answer", 3},
-		{"invalid-file", nil, "invalid-file", 2},
-		{"invalid-config", nil, "invalid-config", 2},
-		{"refused", nil, "refused", 4},
-		{"held", nil, "held", 4},
-		{"no-answer", nil, "no-answer", 3},
-		{"transport-error", nil, "transport-error", 3},
-		{"auth-error", nil, "auth-error", 3},
-		{"locked", nil, "locked", 3},
-		{"cancelled", nil, "cancelled", 3},
-		{"journal-error", nil, "journal-error", 3},
-	}
-	for _, tt := range tests {
-		o, code := Exit(syncjobOutcome(tt.in), tt.err)
-		if diff := cmp.Diff([]any{tt.want, tt.wantCode}, []any{string(o), code}); diff != "" {
-			t.Errorf("Exit(%s, %v) (-want +got):\n%s", tt.in, tt.err, diff)
-		}
-	}
-}
-
-func TestOutcomeOf(t *testing.T) {
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{nil, "ok"},
-		{fmt.Errorf("x: %w", context.DeadlineExceeded), "cancelled"},
-		{fmt.Errorf("x: %w", client.ErrUnauthorized), "auth-error"},
-		{fmt.Errorf("x: %w", &client.StatusError{StatusCode: 404}), "no-answer"},
-		{fmt.Errorf("x: %w", client.ErrResponseTimeout), "no-answer"},
-		{errors.New("dial"), "transport-error"},
-	}
-	for _, tt := range tests {
-		if got := OutcomeOf(tt.err); string(got) != tt.want {
-			t.Errorf("OutcomeOf(%v) = %s, want %s", tt.err, got, tt.want)
-		}
-	}
-}
-
-func TestQuote(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Import done. 3 created.", "Import done. 3 created."},
-		{"  trimmed \n", "trimmed"},
-		{"two\nlines", `"two\nlines"`},
-		{"\x1b[31mred", `"\x1b[31mred"`},
-		{strings.Repeat("é", 600), strings.Repeat("é", 499) + "…"},
-	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, Quote(tt.in)); diff != "" {
-			t.Errorf("Quote(%q) (-want +got):\n%s", tt.in, diff)
-		}
-	}
-}
-
 func TestSchoolCheck(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -221,9 +154,6 @@ func TestSchoolCheck(t *testing.T) {
 		}
 	}
 }
-
-// syncjobOutcome converts a string for the tables above.
-func syncjobOutcome(s string) syncjob.Outcome { return syncjob.Outcome(s) }
 
 // TestMessageFromClient: the client's own errors for a certificate of
 // another host, a refused connection and a 2xx page that is no result get

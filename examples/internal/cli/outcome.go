@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -87,4 +90,96 @@ func Quote(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// A Run is what a program knows of how a run ended, for Verdict.
+type Run struct {
+	School  School
+	Report  *syncjob.Report // nil for a direct import (quickstart)
+	Err     error           // the run's error
+	Decode  error           // the export's decoding error, if any
+	Sniff   *Sniffer        // the export's bytes as the job read them; nil if unknown
+	Timeout time.Duration   // the run's time limit
+	Signal  bool            // a signal stopped the run
+	Listed  bool            // the check's problems were printed already
+}
+
+// Verdict returns how a run ended, its exit code (Exit), and one line in
+// n's words that says so, with the advice for it: the one place a run's
+// report or error becomes a message and an exit code. The line is empty
+// for ok; for rows-failed it counts the failed rows and names the largest
+// cause.
+func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
+	rep := r.Report
+	o := OutcomeOf(r.Err)
+	if rep != nil {
+		o = rep.Outcome
+	}
+	o, code := Exit(o, r.Err)
+	var check *csvspec.Report
+	if rep != nil {
+		check = rep.Check
+	}
+	switch {
+	case o == syncjob.OutcomeOK:
+		return o, code, ""
+	case o == syncjob.OutcomeInvalidFile && r.Decode != nil:
+		return o, code, n.Message(r.Decode)
+	case o == syncjob.OutcomeInvalidFile && check != nil && check.Count(csvspec.CodeInvalidUTF8) > 0 &&
+		NormalEncoding(r.School.Encoding) == "utf-8" && r.Sniff != nil && r.Sniff.LooksLikeWindows1252():
+		bad := check.Count(csvspec.CodeInvalidUTF8)
+		return o, code, fmt.Sprintf(`not sent: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
+			bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
+	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0 && r.Listed:
+		return o, code, fmt.Sprintf("not sent: the file has %d %s (listed above); fix %s and run again", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), plural(check.NumErrors(), "it", "them"))
+	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0:
+		return o, code, fmt.Sprintf("not sent: the file has %d %s: %s", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), n.Problem(first(check, ""), r.School))
+	case o == syncjob.OutcomeInvalidFile:
+		return o, code, strings.TrimSuffix(n.Message(r.Err), ".") + ". Nothing was sent."
+	case o == syncjob.OutcomeRefused && rep != nil && rep.Refusal != nil:
+		return o, code, n.Message(rep.Refusal)
+	case o == syncjob.OutcomeCancelled:
+		msg := fmt.Sprintf("gave up after %s %s; raise %[1]s if the file is large or Infiniti is slow to answer", n.Name("timeout"), r.Timeout)
+		if r.Signal {
+			msg = "stopped by a signal; the journal records the run as cancelled"
+		}
+		if rep != nil && rep.Sent {
+			msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
+		}
+		return o, code, msg
+	case o == syncjob.OutcomeRowsFailed && rep != nil:
+		msg := fmt.Sprintf("%d %s failed", rep.FailureCount, plural(rep.FailureCount, "row", "rows"))
+		if c := rep.Causes(); len(c) > 0 {
+			msg += "; " + Quote(c[0].String())
+		}
+		return o, code, msg
+	}
+	msg := n.Message(r.Err)
+	if s := r.School; errors.Is(r.Err, client.ErrNotFound) && s.Import == ImportContacts && s.ContactsMode != "" &&
+		client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
+		msg += fmt.Sprintf("; or this Infiniti does not know %s %q: only %s has been seen in the field", n.Name("contacts_mode"), s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
+	}
+	if o == OutcomeNoAnswer {
+		msg += ". The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"
+	}
+	return o, code, msg
+}
+
+// first returns the first problem of code in rep, or its first error if
+// code is "".
+func first(rep *csvspec.Report, code string) csvspec.Problem {
+	for _, p := range rep.Problems {
+		if p.Code == code || code == "" && p.Severity == csvspec.SeverityError {
+			return p
+		}
+	}
+	return csvspec.Problem{}
+}
+
+// plural returns one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
