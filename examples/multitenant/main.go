@@ -87,15 +87,6 @@ import (
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
-// Exit codes, in order of how bad they are.
-const (
-	exitOK        = cli.ExitOK
-	exitRowsFail  = cli.ExitRowsFail
-	exitUsage     = cli.ExitUsage
-	exitTransport = cli.ExitTransport
-	exitRefused   = cli.ExitRefused
-)
-
 // prog is the program's name in its usage and messages: its binary's.
 var prog = "multitenant"
 
@@ -184,13 +175,13 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 	}
 	switch {
 	case *config == "" || *concurrency < 1 || *timeout <= 0:
-		return fail(exitUsage, "usage: "+prog+" -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
+		return fail(cli.ExitUsage, "usage: "+prog+" -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
 	case *plan && *state == "":
-		return fail(exitUsage, "-plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
+		return fail(cli.ExitUsage, "-plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
 	}
 	entries, err := readConfig(*config, *state != "")
 	if err != nil {
-		return fail(exitUsage, err.Error())
+		return fail(cli.ExitUsage, err.Error())
 	}
 	// A signal (systemd's stop, Ctrl-C) cancels every school's run like
 	// -timeout, so that each journal records it as cancelled.
@@ -199,13 +190,13 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 	set := settings{ctx: ctx, plan: *plan, timeout: *timeout}
 	if *caFile != "" {
 		if set.caPEM, err = os.ReadFile(*caFile); err != nil {
-			return fail(exitUsage, "-ca-file: "+err.Error())
+			return fail(cli.ExitUsage, "-ca-file: "+err.Error())
 		}
 	}
 	if *state != "" {
 		j, err := syncjob.OpenDir(*state)
 		if err != nil {
-			return fail(exitUsage, "-state: "+cli.Flags.Message(err))
+			return fail(cli.ExitUsage, "-state: "+cli.Flags.Message(err))
 		}
 		set.journal = j
 	}
@@ -215,7 +206,7 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		if e.err != nil {
-			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: cli.OutcomeInvalidConfig, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
+			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: cli.OutcomeInvalidConfig, ExitCode: cli.ExitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
 		wg.Add(1)
@@ -228,7 +219,7 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 	}
 	wg.Wait()
 
-	worst := exitOK
+	worst := cli.ExitOK
 	table := stdout
 	if *asJSON {
 		table = stderr
@@ -260,7 +251,7 @@ func writeJSON(w, stderr io.Writer, rep report) int {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(rep); err != nil {
 		fmt.Fprintln(stderr, prog+": writing the JSON report:", err)
-		return max(rep.ExitCode, exitRowsFail)
+		return max(rep.ExitCode, cli.ExitRowsFail)
 	}
 	return rep.ExitCode
 }
@@ -398,20 +389,15 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	s.CAPEM, s.NoPassword = set.caPEM, set.plan && s.PasswordFile == ""
 	job, err := cli.NewJob(s, cli.ConfigFields, getenv, client.WithUserAgent("autosync-example-multitenant"))
 	if err != nil {
-		return fail(exitUsage, err)
+		return fail(cli.ExitUsage, err)
 	}
 	job.Journal = set.journal
 	f, err := os.Open(s.File)
 	if err != nil {
-		return fail(exitUsage, err)
+		return fail(cli.ExitUsage, err)
 	}
 	defer f.Close()
-	export, decodeErr := cli.Decode(f, s.Encoding, cli.ConfigFields)
-	if decodeErr != nil {
-		// Through the job all the same, so that the journal records it.
-		export = errReader{decodeErr}
-	}
-	sniff := cli.NewSniffer(export)
+	sniff, decodeErr := cli.ReadExport(f, "", s.Encoding, cli.ConfigFields)
 
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
@@ -422,7 +408,7 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		rep, err = job.Run(ctx, sniff)
 	}
 	if rep == nil {
-		return fail(exitUsage, err)
+		return fail(cli.ExitUsage, err)
 	}
 	signalled := set.ctx.Err() != nil
 	o.Outcome, o.ExitCode, o.Note = cli.ConfigFields.Verdict(cli.Run{School: s, Report: rep, Err: err, Decode: decodeErr, Sniff: sniff, Timeout: set.timeout, Signal: signalled})
@@ -495,8 +481,3 @@ func planNote(st *syncjob.PlanStats) string {
 	}
 	return fmt.Sprintf("%d new, %d changed, %d gone, %d rows to send", st.New, st.Changed, st.Gone, st.RowsToSend)
 }
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }

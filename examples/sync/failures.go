@@ -32,7 +32,7 @@ func (j *job) checkFailuresPath(f *flags) int {
 		st, err1 := filepath.Abs(f.state)
 		fp, err2 := filepath.Abs(f.failures)
 		if rel, err := filepath.Rel(st, fp); err1 == nil && err2 == nil && err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return j.fail(exitUsage, "-failures %s is inside -state %s, the journal's folder; give the failed rows a file outside it, such as failures.csv", f.failures, f.state)
+			return j.fail(cli.ExitUsage, "-failures %s is inside -state %s, the journal's folder; give the failed rows a file outside it, such as failures.csv", f.failures, f.state)
 		}
 	}
 	fi, err := os.Stat(f.failures)
@@ -40,14 +40,14 @@ func (j *job) checkFailuresPath(f *flags) int {
 		return -1 // a new file
 	}
 	if fi.IsDir() {
-		return j.fail(exitUsage, "-failures: %s is a folder; name a file, such as %s", f.failures, filepath.Join(f.failures, "failures.csv"))
+		return j.fail(cli.ExitUsage, "-failures: %s is a folder; name a file, such as %s", f.failures, filepath.Join(f.failures, "failures.csv"))
 	}
 	for _, other := range []struct{ flag, path string }{{"-file", f.File}, {"-password-file", f.PasswordFile}, {"-library-groups", f.LibraryGroups}, {"-system-groups", f.SystemGroups}, {"-ca-file", f.CAFile}} {
 		if other.path == "" || other.path == "-" {
 			continue
 		}
 		if oi, err := os.Stat(other.path); err == nil && os.SameFile(fi, oi) {
-			return j.fail(exitUsage, "-failures %s is the file %s names; give the failed rows a file of their own, such as failures.csv", f.failures, other.flag)
+			return j.fail(cli.ExitUsage, "-failures %s is the file %s names; give the failed rows a file of their own, such as failures.csv", f.failures, other.flag)
 		}
 	}
 	return -1

@@ -39,15 +39,6 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
-// Exit codes.
-const (
-	exitOK        = cli.ExitOK
-	exitRowsFail  = cli.ExitRowsFail
-	exitUsage     = cli.ExitUsage
-	exitTransport = cli.ExitTransport
-	exitRefused   = cli.ExitRefused
-)
-
 // maxShown is how many problems of each code, and how many failed rows,
 // the program prints for a person; -json and -failures have more.
 const maxShown = 10
@@ -146,7 +137,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 		if err := enc.Encode(j.rep); err != nil {
 			// A scheduler must see that the report was lost.
 			fmt.Fprintln(stderr, prog+": writing the JSON report:", err)
-			code = max(code, exitRowsFail)
+			code = max(code, cli.ExitRowsFail)
 		}
 	}
 	return code
@@ -204,17 +195,17 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	modeGiven := false
 	fs.Visit(func(fl *flag.Flag) { modeGiven = modeGiven || fl.Name == "contacts-mode" })
 	if modeGiven && f.ContactsMode == "" {
-		return nil, j.fail(exitUsage, "-contacts-mode: the mode is empty; leave the flag out for the default")
+		return nil, j.fail(cli.ExitUsage, "-contacts-mode: the mode is empty; leave the flag out for the default")
 	}
 	if f.Import == cli.ImportContacts && f.ContactsMode == "" {
 		f.ContactsMode = string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	}
 	if err := f.Check(cli.Flags); err != nil {
-		return nil, j.fail(exitUsage, "%v", err)
+		return nil, j.fail(cli.ExitUsage, "%v", err)
 	}
 	if f.mapSpec != "" {
 		if f.Map, err = parseMap(f.mapSpec); err != nil {
-			return nil, j.fail(exitUsage, "-map: %v", err)
+			return nil, j.fail(cli.ExitUsage, "-map: %v", err)
 		}
 	}
 	// Flags that need the journal.
@@ -227,21 +218,21 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	slices.Sort(needState)
 	switch {
 	case f.state == "" && len(needState) > 0:
-		return nil, j.fail(exitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
+		return nil, j.fail(cli.ExitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
 	case f.dryRun && (f.plan || f.history):
-		return nil, j.fail(exitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
+		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
 	case f.plan && f.history:
-		return nil, j.fail(exitUsage, "give -plan or -history, not both")
+		return nil, j.fail(cli.ExitUsage, "give -plan or -history, not both")
 	case f.history && f.URL == "":
-		return nil, j.fail(exitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
+		return nil, j.fail(cli.ExitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
 	case f.File == "" && !f.history:
-		return nil, j.fail(exitUsage, "-file is required: the export to post, or - for standard input")
+		return nil, j.fail(cli.ExitUsage, "-file is required: the export to post, or - for standard input")
 	case f.timeout <= 0:
-		return nil, j.fail(exitUsage, "-timeout must be positive")
+		return nil, j.fail(cli.ExitUsage, "-timeout must be positive")
 	case !f.dryRun && f.URL == "":
-		return nil, j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
+		return nil, j.fail(cli.ExitUsage, "-url is required (or -dry-run to check the file only)")
 	case !f.dryRun && !f.plan && !f.history && f.User == "":
-		return nil, j.fail(exitUsage, "-user is required: the Infiniti import account")
+		return nil, j.fail(cli.ExitUsage, "-user is required: the Infiniti import account")
 	}
 	return &f, -1
 }
@@ -269,7 +260,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	sj, err := cli.NewJob(school, cli.Flags, getenv, append(copts, client.WithUserAgent("autosync-example-sync"))...)
 	if err != nil {
-		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
+		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
 	}
 	sj.Full, sj.Force = f.full, f.force
 	if f.File == "-" {
@@ -277,7 +268,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	if f.state != "" && !f.dryRun {
 		if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
-			return j.fail(exitUsage, "-state: %s", cli.Flags.Message(err))
+			return j.fail(cli.ExitUsage, "-state: %s", cli.Flags.Message(err))
 		}
 	}
 
@@ -299,17 +290,12 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if f.File != "-" {
 		fh, err := os.Open(f.File)
 		if err != nil {
-			return j.fail(exitUsage, "%v", err)
+			return j.fail(cli.ExitUsage, "%v", err)
 		}
 		defer fh.Close()
 		in = fh
 	}
-	export, decodeErr := cli.Decode(in, f.Encoding, cli.Flags)
-	if decodeErr != nil {
-		decodeErr = fmt.Errorf("%s: %w", f.File, decodeErr)
-		export = errReader{decodeErr}
-	}
-	sniff := cli.NewSniffer(export)
+	sniff, decodeErr := cli.ReadExport(in, f.File, f.Encoding, cli.Flags)
 
 	// The failures file gets every failed row as the job finds it; the
 	// report keeps only the first of each kind. It is written beside the
@@ -317,7 +303,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	var failures *failuresFile
 	if f.failures != "" {
 		if failures, err = createFailures(f.failures); err != nil {
-			return j.fail(exitUsage, "-failures: %v", err)
+			return j.fail(cli.ExitUsage, "-failures: %v", err)
 		}
 		defer failures.abort()
 		sj.Failures = failures
@@ -336,7 +322,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		fmt.Fprintln(j.stderr)
 	}
 	if rep == nil {
-		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
+		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
 	}
 	outcome, code := j.outcome(f, rep, err, decodeErr, sniff)
 	if failures != nil {
@@ -519,7 +505,7 @@ func items(sign string, its []syncjob.Item) string {
 }
 
 // failedRows prints the rows Infiniti did not take, joined back to the
-// export, and returns exitRowsFail.
+// export, and returns cli.ExitRowsFail.
 func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 	n := 0
 	for _, fl := range rep.Failures {
@@ -559,14 +545,14 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 	if f.state != "" {
 		j.say("The users of the failed rows are sent again on the next run.")
 	}
-	return exitRowsFail
+	return cli.ExitRowsFail
 }
 
 // history prints the last runs of the school from the journal.
 func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 	runs, health, err := sj.History(ctx, historyRuns)
 	if err != nil {
-		return j.fail(exitTransport, "%s", cli.Flags.Message(err))
+		return j.fail(cli.ExitTransport, "%s", cli.Flags.Message(err))
 	}
 	j.rep.Journal = &health
 	j.rep.File = ""
@@ -576,7 +562,7 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 	}
 	if len(runs) == 0 {
 		fmt.Fprintf(w, "No runs recorded for %s in the journal.\n", sj.Key())
-		return exitOK
+		return cli.ExitOK
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "START\tMODE\tOUTCOME\tROWS\tSENT\tCREATED/UPDATED/FAILED\tNOTE")
@@ -597,7 +583,7 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		last = health.LastSuccess.Local().Format("2006-01-02 15:04")
 	}
 	fmt.Fprintf(w, "Last success: %s; %s failed or refused since.\n", last, plural(health.FailuresSince, "run"))
-	return exitOK
+	return cli.ExitOK
 }
 
 // oneLine cuts s to at most n runes.
@@ -607,11 +593,6 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // plural returns "1 row" or "2 rows"; with a third argument, the plural
 // form is given whole ("1 row sent was", "2 rows sent were").

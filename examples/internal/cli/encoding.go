@@ -13,6 +13,27 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
+// ReadExport returns a Sniffer over r, the export named name (for
+// messages; "" for none), decoded from encoding with Decode. When Decode
+// fails, the Sniffer's reads fail with its error, so that a sync job still
+// runs and its journal records the night's invalid file; the error is
+// returned too, for the message.
+func ReadExport(r io.Reader, name, encoding string, n Names) (*Sniffer, error) {
+	export, err := Decode(r, encoding, n)
+	if err != nil {
+		if name != "" {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		export = errReader{err}
+	}
+	return NewSniffer(export), err
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
 // Encodings are the character encodings an export may be read in, as the
 // -encoding flag and the encoding config field name them; the default,
 // utf-8, first.
