@@ -687,6 +687,7 @@ func TestMultitenantReview(t *testing.T) {
 		schools []cli.School
 		args    []string
 		slow    bool
+		fault   *clienttest.Fault // the server's answer to the post
 		code    int
 		want    []row
 	}{
@@ -719,6 +720,13 @@ func TestMultitenantReview(t *testing.T) {
 			want:    []row{{Name: "West", Outcome: "invalid-config", ExitCode: 2, Note: "no password: the environment variable UNSET is empty; set it, or give password_file (a file only this account can read)"}},
 		},
 		{
+			name:    "a status other than 2xx with a result is no answer (B5)",
+			schools: []cli.School{mk("Busy", "busy", "", "PW")},
+			fault:   &clienttest.Fault{Status: 500, ContentType: "application/json", Body: `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.","details":{"1":"User Created","2":"Field (library-group) Library group (Red) does not exist. "}}`},
+			code:    3,
+			want:    []row{{Name: "Busy", Outcome: "no-answer", ExitCode: 3, Posted: true, Note: "Infiniti answered 500 Internal Server Error: 2 users processed. 1 user created. 0 users updated. 1 user failed. The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"}},
+		},
+		{
 			name:    "a slow server",
 			schools: []cli.School{mk("Slow", "slow", "", "PW")},
 			args:    []string{"-timeout", "300ms"},
@@ -731,6 +739,9 @@ func TestMultitenantReview(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.slow {
 				srv.Fail(1, clienttest.Fault{Delay: time.Hour})
+			}
+			if tt.fault != nil {
+				srv.Fail(1, *tt.fault)
 			}
 			var stdout, stderr bytes.Buffer
 			code := run(append([]string{"-json", "-concurrency", "1", "-config", writeConfig(t, tt.schools)}, tt.args...), pw, &stdout, &stderr)
