@@ -368,23 +368,26 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	switch {
 	case outcome == syncjob.OutcomeRefused:
 		return outcome, j.fail(code, "%s", msg)
-	case rep.Refusal != nil:
+	case rep.Refusal != nil && rep.Forced:
 		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", cli.Flags.Limit(rep.Refusal))
 	}
 	switch {
 	case f.dryRun:
 		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings(), "warning"))
 		return outcome, code
+	case f.plan && outcome == cli.OutcomeHeld:
+		return outcome, j.fail(code, "%s", msg)
 	case f.plan:
 		j.say("Nothing was sent (-plan).")
 		return outcome, code
-	case outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed:
+	case outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed && outcome != cli.OutcomeHeld:
 		return outcome, j.fail(code, "%s", msg)
 	}
 	if rep.Result != nil {
 		j.say("%s", cli.Quote(rep.Result.Summary))
 	}
-	if outcome == syncjob.OutcomeOK {
+	switch outcome {
+	case syncjob.OutcomeOK:
 		switch {
 		case rep.RowsSent == 0 && f.state != "":
 			j.say("Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials.")
@@ -394,6 +397,11 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 			j.say("All %s imported.", plural(rep.RowsSent, "row"))
 		}
 		return outcome, code
+	case cli.OutcomeHeld:
+		if rep.FailureCount > 0 {
+			j.failedRows(f, rep)
+		}
+		return outcome, j.fail(code, "%s", msg)
 	}
 	return outcome, j.failedRows(f, rep)
 }

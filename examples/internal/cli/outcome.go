@@ -138,6 +138,12 @@ func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 		return o, code, strings.TrimSuffix(n.Message(r.Err), ".") + ". Nothing was sent."
 	case o == syncjob.OutcomeRefused && rep != nil && rep.Refusal != nil:
 		return o, code, n.Message(rep.Refusal)
+	case o == OutcomeHeld:
+		msg := "held: the guard held the users who would lose something"
+		if rep != nil && rep.Refusal != nil {
+			msg = "held: " + n.Limit(rep.Refusal)
+		}
+		return o, code, msg + "; what took nothing away was sent. Release the rest with " + n.Name("force") + ", or raise " + n.Name("max_removals") + " (a new school year looks like this)"
 	case o == syncjob.OutcomeCancelled:
 		msg := fmt.Sprintf("gave up after %s %s; raise %[1]s if the file is large or Infiniti is slow to answer", n.Name("timeout"), r.Timeout)
 		if r.Signal {

@@ -101,7 +101,8 @@ func TestVerdict(t *testing.T) {
 		{"a signal", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeCancelled}, Err: context.Canceled, Signal: true}, Flags, 3, "stopped by a signal"},
 		{"no answer", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeRowsFailed, Sent: true}, Err: fmt.Errorf("x: %w", &client.StatusError{StatusCode: 502, Attempts: 3})}, Flags, 3, "Infiniti answered 502 Bad Gateway after 3 attempts. The file was handed over"},
 		{"refused", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeRefused, Refusal: &syncjob.LimitError{Empty: true, LastUsers: 640}}}, ConfigFields, 4, "refused: the export has no rows, but Infiniti last accepted 640 users"},
-		{"held", Run{Report: &syncjob.Report{Outcome: "held"}, Err: errors.New("3 users held")}, Flags, 4, "3 users held"},
+		{"held", Run{Report: &syncjob.Report{Outcome: "held", Refusal: &syncjob.LimitError{Losing: 30, Gone: 30, LastUsers: 200, Allowed: 20}}}, Flags, 4, "held: 30 of the 200 users Infiniti last accepted (15.0%) would lose something"},
+		{"held, no counts", Run{Report: &syncjob.Report{Outcome: "held"}}, ConfigFields, 4, "what took nothing away was sent. Release the rest with examples/sync -force"},
 		{"contacts mode not known", Run{School: School{Import: ImportContacts, ContactsMode: "replaceAll"}, Err: fmt.Errorf("x: %w", client.ErrNotFound)}, Flags, 3, `or this Infiniti does not know -contacts-mode "replaceAll"`},
 	}
 	for _, tt := range tests {
