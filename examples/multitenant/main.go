@@ -59,12 +59,9 @@
 // Infiniti processed. The same school (url and tenant) listed twice for
 // the same import is an error of both entries.
 //
-// Exit code: the worst of all schools: 0 every row of every school
-// imported (or, with -plan, every plan passed; also after -h), 1 some rows
-// failed, 2 a config or pre-flight error (a config that is not a JSON
-// array of schools stops the whole run), 3 a transport or authentication
-// error or a school locked by another run, 4 a school refused by its
-// safety limit.
+// The exit code is the worst (highest) of all schools, each school's as
+// sync's (multitenant -h lists them); a config that is not a JSON array of
+// schools stops the whole run (exit 2).
 package main
 
 import (
@@ -75,98 +72,42 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
-	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
-// Exit codes, in order of how bad they are.
-const (
-	exitOK        = cli.ExitOK
-	exitRowsFail  = cli.ExitRowsFail
-	exitUsage     = cli.ExitUsage
-	exitTransport = cli.ExitTransport
-	exitRefused   = cli.ExitRefused
-)
+// prog is the program's name in its usage and messages: its binary's.
+var prog = "multitenant"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-}
-
-// school is one entry of the config.
-type school struct {
-	Name         string `json:"name"`
-	URL          string `json:"url"`
-	Tenant       string `json:"tenant,omitempty"`
-	User         string `json:"user"`
-	PasswordEnv  string `json:"password_env,omitempty"`
-	PasswordFile string `json:"password_file,omitempty"`
-	File         string `json:"file"`
-	Encoding     string `json:"encoding,omitempty"`
-	Comma        string `json:"comma,omitempty"`
-	AuthCharset  string `json:"auth_charset,omitempty"`
-	CAFile       string `json:"ca_file,omitempty"`
-	// Map maps canonical column names to the SMS's header names, as
-	// sync's -map: {"username": "Student Code"}.
-	Map           map[string]string `json:"map,omitempty"`
-	LibraryGroups string            `json:"library_groups,omitempty"` // a file of the library groups defined in Infiniti
-	SystemGroups  string            `json:"system_groups,omitempty"`  // a file of the system groups defined in Infiniti
-	MaxRemovals   string            `json:"max_removals,omitempty"`   // the safety limit, as sync's -max-removals
-	Import        string            `json:"import,omitempty"`         // "user-groups" (the default) or "contacts", as sync's -import
-	ContactsMode  string            `json:"contacts_mode,omitempty"`  // the contacts import's mode, as sync's -contacts-mode
-}
-
-// The imports the "import" field names.
-const (
-	importUserGroups = "user-groups"
-	importContacts   = "contacts"
-)
-
-// imp returns the syncjob import of the school's "import" and
-// "contacts_mode" fields (checked with the config).
-func (s school) imp() *syncjob.Import {
-	if s.Import != importContacts {
-		return syncjob.UserGroups()
-	}
-	mode := client.ContactsReplaceDeclaredPatronsKeepCustomContacts
-	if s.ContactsMode != "" {
-		mode = client.ContactsMode(s.ContactsMode)
-	}
-	return syncjob.Contacts(mode)
+	prog = cli.ProgName(os.Args[0], prog)
+	os.Exit(run(os.Args[1:], os.Getenv, cli.Output(os.Stdout), cli.Output(os.Stderr)))
 }
 
 // entry is a school as read from the config: err, if not nil, says what
 // is wrong with its entry, and the school is not run.
 type entry struct {
-	school
+	cli.School
 	err error
 }
-
-// names are what the person writing the config sets instead of the SDK's
-// Go options: its fields, and -ca-file.
-var names = func() cli.Names {
-	n := maps.Clone(cli.ConfigFields)
-	n["WithRootCAs"] = `the "ca_file" field (or -ca-file)`
-	n["WithHTTPClient"] = n["WithRootCAs"]
-	return n
-}()
 
 // outcome is one school's line of the summary, and its part of the JSON
 // report.
 type outcome struct {
 	Name     string             `json:"name"`
 	Import   string             `json:"import"`
-	Outcome  syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or outcomeInvalidConfig
+	Outcome  syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or cli.OutcomeInvalidConfig
 	Posted   bool               `json:"posted"`  // whether the rows were posted, answered or not
 	ExitCode int                `json:"exit_code"`
 	Rows     int                `json:"rows"`
@@ -176,11 +117,6 @@ type outcome struct {
 	Result   *syncjob.RunResult `json:"result,omitempty"`
 	Note     string             `json:"note"`
 }
-
-// outcomeInvalidConfig is the outcome of a school whose entry in the
-// config, or what it names (the export, the password, a group list, a
-// certificate file), is wrong: the school's job did not run.
-const outcomeInvalidConfig syncjob.Outcome = "invalid-config"
 
 // counts returns "created/updated/failed", or "-" without a result.
 func (o outcome) counts() string {
@@ -192,6 +128,7 @@ func (o outcome) counts() string {
 
 // settings are the command line's flags that every school shares.
 type settings struct {
+	ctx     context.Context // cancelled by a signal
 	caPEM   []byte
 	journal syncjob.Journal // nil without -state
 	plan    bool
@@ -199,9 +136,9 @@ type settings struct {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("multitenant", flag.ContinueOnError)
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cli.SetUsage(fs, `Usage: multitenant -config schools.json [-state DIR] [-plan] [flags]
+	cli.SetUsage(fs, `Usage: `+prog+` -config schools.json [-state DIR] [-plan] [flags]
 
 Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
@@ -210,10 +147,7 @@ library_groups, system_groups, ca_file, max_removals, import (user-groups,
 the default, or contacts) and contacts_mode (the contacts import's mode:
 replaceDeclaredPatronsKeepCustomContacts, the default and the one seen in the
 field; any other name is sent unverified). With -state DIR only what changed
-is sent, a broken export is refused, and every run is recorded.`, `Exit code: the worst of all schools: 0 every row imported (with -plan: every
-plan passed), 1 some rows failed, 2 a config or pre-flight error, 3 a
-transport or authentication error or a locked school, 4 refused by a safety
-limit.`)
+is sent, a broken export is refused, and every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")
@@ -221,37 +155,48 @@ limit.`)
 	state := fs.String("state", "", "the journals' directory, one folder per school: send only what changed, guard against a broken export, keep a history")
 	plan := fs.Bool("plan", false, "check and plan every school against its journal, send nothing (needs -state)")
 	asJSON := fs.Bool("json", false, "print a machine-readable report on standard output (the table goes to standard error)")
-	if code, err := cli.ParseFlags(fs, args); code >= 0 {
-		if err != nil {
-			fmt.Fprintln(stderr, "multitenant:", err)
+	// fail reports a mistake that stops the whole run, with -json as a
+	// document too.
+	fail := func(code int, msg string) int {
+		fmt.Fprintln(stderr, prog+":", msg)
+		if *asJSON {
+			return writeJSON(stdout, stderr, report{Schools: []outcome{}, ExitCode: code, Error: msg})
 		}
+		return code
+	}
+	if code, err := cli.ParseFlags(fs, args); code > 0 {
+		msg := "the command line is wrong (see above)"
+		if err != nil {
+			msg = err.Error()
+		}
+		return fail(code, msg)
+	} else if code == 0 {
 		return code
 	}
 	switch {
 	case *config == "" || *concurrency < 1 || *timeout <= 0:
-		fmt.Fprintln(stderr, "multitenant: usage: multitenant -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
-		return exitUsage
+		return fail(cli.ExitUsage, "usage: "+prog+" -config schools.json [-state DIR] [-plan] [-json] [-concurrency N] [-timeout D] [-ca-file FILE]")
 	case *plan && *state == "":
-		fmt.Fprintln(stderr, "multitenant: -plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
-		return exitUsage
+		return fail(cli.ExitUsage, "-plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
 	}
 	entries, err := readConfig(*config, *state != "")
 	if err != nil {
-		fmt.Fprintln(stderr, "multitenant:", err)
-		return exitUsage
+		return fail(cli.ExitUsage, err.Error())
 	}
-	set := settings{plan: *plan, timeout: *timeout}
+	// A signal (systemd's stop, Ctrl-C) cancels every school's run like
+	// -timeout, so that each journal records it as cancelled.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	set := settings{ctx: ctx, plan: *plan, timeout: *timeout}
 	if *caFile != "" {
 		if set.caPEM, err = os.ReadFile(*caFile); err != nil {
-			fmt.Fprintln(stderr, "multitenant: -ca-file:", err)
-			return exitUsage
+			return fail(cli.ExitUsage, "-ca-file: "+err.Error())
 		}
 	}
 	if *state != "" {
 		j, err := syncjob.OpenDir(*state)
 		if err != nil {
-			fmt.Fprintln(stderr, "multitenant: -state:", cli.Flags.Message(err))
-			return exitUsage
+			return fail(cli.ExitUsage, "-state: "+cli.Flags.Message(err))
 		}
 		set.journal = j
 	}
@@ -261,7 +206,7 @@ limit.`)
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		if e.err != nil {
-			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: outcomeInvalidConfig, ExitCode: exitUsage, Note: "config: " + e.err.Error()}
+			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: cli.OutcomeInvalidConfig, ExitCode: cli.ExitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
 		wg.Add(1)
@@ -269,12 +214,12 @@ limit.`)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			outcomes[i] = push(e.school, getenv, set)
+			outcomes[i] = push(e.School, getenv, set)
 		}()
 	}
 	wg.Wait()
 
-	worst := exitOK
+	worst := cli.ExitOK
 	table := stdout
 	if *asJSON {
 		table = stderr
@@ -287,16 +232,28 @@ limit.`)
 	}
 	tw.Flush()
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Schools  []outcome `json:"schools"`
-			ExitCode int       `json:"exit_code"`
-		}{outcomes, worst}); err != nil {
-			fmt.Fprintln(stderr, "multitenant: writing the JSON report:", err)
-		}
+		return writeJSON(stdout, stderr, report{Schools: outcomes, ExitCode: worst})
 	}
 	return worst
+}
+
+// report is what -json prints, on every path.
+type report struct {
+	Schools  []outcome `json:"schools"`
+	ExitCode int       `json:"exit_code"`
+	Error    string    `json:"error,omitempty"` // a mistake that stopped the whole run
+}
+
+// writeJSON prints rep on w and returns its exit code; a report that
+// cannot be written (a full disk) turns an exit code of 0 into 1.
+func writeJSON(w, stderr io.Writer, rep report) int {
+	enc := json.NewEncoder(cli.Raw(w)) // the document carries no dates
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		fmt.Fprintln(stderr, prog+": writing the JSON report:", err)
+		return max(rep.ExitCode, cli.ExitRowsFail)
+	}
+	return rep.ExitCode
 }
 
 // readConfig reads the config: a JSON array of schools. It returns an
@@ -323,7 +280,7 @@ func readConfig(path string, journal bool) ([]entry, error) {
 	keys := make(map[syncjob.Key]int) // the first entry of each journal key
 	for i, r := range raw {
 		e := &entries[i]
-		e.err = decodeSchool(r, &e.school, journal)
+		e.err = decodeSchool(r, &e.School, journal)
 		if e.Name == "" {
 			e.Name = fmt.Sprintf("school %d", i+1)
 		}
@@ -335,7 +292,7 @@ func readConfig(path string, journal bool) ([]entry, error) {
 		if e.err == nil {
 			// The same school and import twice would lock each other
 			// out, or post two exports in turn: neither runs.
-			if k, ok := e.key(); ok {
+			if k, ok := e.Key(); ok {
 				if first, dup := keys[k]; dup {
 					e.err = fmt.Errorf("the same school and import as entry %d (%q): %s; list each school once per import", first, entries[first-1].Name, k)
 					if entries[first-1].err == nil {
@@ -373,27 +330,12 @@ func configError(b []byte, err error) string {
 	return wantArray
 }
 
-// key returns the journal key of the entry's school and import, and
-// whether its URL could be read (a URL that cannot is the school's error
-// when it runs).
-func (s school) key() (syncjob.Key, bool) {
-	var opts []client.Option
-	if s.Tenant != "" {
-		opts = append(opts, client.WithTenant(s.Tenant))
-	}
-	c, err := client.New(s.URL, opts...)
-	if err != nil {
-		return syncjob.Key{}, false
-	}
-	return (&syncjob.Job{Client: c, Import: s.imp()}).Key(), true
-}
-
 // fields are the config's field names, for messages.
 var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode"}
 
 // decodeSchool decodes one entry of the config into s and checks it. On
 // an error s holds what could be read, its name at least if it has one.
-func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
+func decodeSchool(raw json.RawMessage, s *cli.School, journal bool) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(s); err != nil {
@@ -414,6 +356,9 @@ func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 		}
 		return err
 	}
+	if k := twice(raw); k != "" {
+		return fmt.Errorf("%q is given twice; give each field once", k)
+	}
 	var missing []string
 	for field, v := range map[string]string{"name": s.Name, "url": s.URL, "user": s.User, "file": s.File} {
 		if v == "" {
@@ -431,85 +376,30 @@ func decodeSchool(raw json.RawMessage, s *school, journal bool) error {
 	case s.MaxRemovals != "" && !journal:
 		return errors.New("max_removals needs the journal: give -state DIR")
 	}
-	if err := s.checkImport(); err != nil {
-		return err
-	}
-	if err := cli.CheckEncoding(s.Encoding); err != nil {
-		return fmt.Errorf("encoding: %v", err)
-	}
-	if _, err := cli.ParseComma(s.Comma); err != nil {
-		return fmt.Errorf("comma: %v", err)
-	}
-	if _, err := cli.ParseAuthCharset(s.AuthCharset); err != nil {
-		return fmt.Errorf("auth_charset: %v", err)
-	}
-	if s.MaxRemovals != "" {
-		if _, err := syncjob.ParseLimit(s.MaxRemovals); err != nil {
-			return fmt.Errorf("max_removals: %s", strings.TrimPrefix(err.Error(), "syncjob: "))
-		}
-	}
-	return nil
-}
-
-// checkImport checks the "import" field and the fields that go with one
-// import only. It leaves s.Import "user-groups" when it was not given.
-func (s *school) checkImport() error {
-	switch s.Import {
-	case "", importUserGroups:
-		s.Import = importUserGroups
-		if s.ContactsMode != "" {
-			return errors.New(`contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`)
-		}
-	case importContacts:
-		var groups []string
-		if s.LibraryGroups != "" {
-			groups = append(groups, "library_groups")
-		}
-		if s.SystemGroups != "" {
-			groups = append(groups, "system_groups")
-		}
-		if len(groups) > 0 {
-			verb, it := "checks", "it"
-			if len(groups) > 1 {
-				verb, it = "check", "them"
-			}
-			return fmt.Errorf(`%s %s user groups, which a contacts file does not have: leave %s out with "import": "contacts"`, strings.Join(groups, " and "), verb, it)
-		}
-		if s.ContactsMode != "" {
-			if err := client.ContactsMode(s.ContactsMode).Validate(); err != nil {
-				return fmt.Errorf("contacts_mode: %s", names.Message(err))
-			}
-		}
-	default:
-		return fmt.Errorf("import: unknown import %q; use %q (the default) or %q", s.Import, importUserGroups, importContacts)
-	}
-	return nil
+	return s.Check(cli.ConfigFields)
 }
 
 // push runs one school's sync job.
-func push(s school, getenv func(string) string, set settings) outcome {
+func push(s cli.School, getenv func(string) string, set settings) outcome {
 	o := outcome{Name: s.Name, Import: s.Import}
 	fail := func(code int, err error) outcome {
-		o.Outcome, o.ExitCode, o.Note = outcomeInvalidConfig, code, names.Message(err)
+		o.Outcome, o.ExitCode, o.Note = cli.OutcomeInvalidConfig, code, cli.ConfigFields.Message(err)
 		return o
 	}
-	job, err := s.job(getenv, set)
+	s.CAPEM, s.NoPassword = set.caPEM, set.plan && s.PasswordFile == ""
+	job, err := cli.NewJob(s, cli.ConfigFields, getenv, client.WithUserAgent("autosync-example-multitenant"))
 	if err != nil {
-		return fail(exitUsage, err)
+		return fail(cli.ExitUsage, err)
 	}
+	job.Journal = set.journal
 	f, err := os.Open(s.File)
 	if err != nil {
-		return fail(exitUsage, err)
+		return fail(cli.ExitUsage, err)
 	}
 	defer f.Close()
-	export, decodeErr := cli.Decode(f, s.Encoding, "-encoding")
-	if decodeErr != nil {
-		// Through the job all the same, so that the journal records it.
-		export = errReader{decodeErr}
-	}
-	sniff := cli.NewSniffer(export)
+	sniff, decodeErr := cli.ReadExport(f, "", s.Encoding, cli.ConfigFields)
 
-	ctx, cancel := context.WithTimeout(context.Background(), set.timeout)
+	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
 	if set.plan {
@@ -518,11 +408,12 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		rep, err = job.Run(ctx, sniff)
 	}
 	if rep == nil {
-		return fail(exitUsage, err)
+		return fail(cli.ExitUsage, err)
 	}
-	o.Outcome, o.ExitCode = rep.Outcome, rep.Outcome.ExitCode()
+	signalled := set.ctx.Err() != nil
+	o.Outcome, o.ExitCode, o.Note = cli.ConfigFields.Verdict(cli.Run{School: s, Report: rep, Err: err, Decode: decodeErr, Sniff: sniff, Timeout: set.timeout, Signal: signalled})
 	o.Rows, o.Posted = rep.RowsRead, rep.Sent
-	if rep.Sent && (rep.Outcome == syncjob.OutcomeOK || rep.Outcome == syncjob.OutcomeRowsFailed) {
+	if rep.Sent && (o.Outcome == syncjob.OutcomeOK || o.Outcome == syncjob.OutcomeRowsFailed) {
 		// Infiniti processed the rows; a post it refused (401, 403) or
 		// never answered counts none.
 		o.RowsSent = rep.RowsSent
@@ -543,18 +434,9 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		}
 	}
 	switch {
-	case decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile:
-		o.Note = names.Message(decodeErr)
-	case rep.Outcome == syncjob.OutcomeCancelled:
-		o.Note = fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", set.timeout)
-	case rep.Outcome == syncjob.OutcomeRowsFailed:
-		o.Note = plural(rep.FailureCount, "row") + " failed"
-		if c := rep.Causes(); len(c) > 0 {
-			o.Note += "; " + c[0].String()
-		}
-	case rep.Outcome == syncjob.OutcomeOK && set.plan:
+	case o.Outcome == syncjob.OutcomeOK && set.plan:
 		o.Note = "plan: " + planNote(o.Plan) + "; nothing sent"
-	case rep.Outcome == syncjob.OutcomeOK:
+	case o.Outcome == syncjob.OutcomeOK:
 		o.Note = "ok"
 		if set.journal != nil && o.Plan != nil {
 			o.Note += ": " + planNote(o.Plan)
@@ -562,74 +444,34 @@ func push(s school, getenv func(string) string, set settings) outcome {
 		if rep.Refusal != nil {
 			o.Note += " (forced past the limit)"
 		}
-	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 &&
-		cli.NormalEncoding(s.Encoding) == "utf-8" && sniff.LooksLikeWindows1252():
-		o.Note = fmt.Sprintf(`not sent: the file is not UTF-8 (%s) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
-			plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"))
-	case rep.Outcome == syncjob.OutcomeInvalidFile && rep.Check != nil && rep.Check.NumErrors() > 0:
-		o.Note = "not sent: " + names.Message(rep.Check.Err())
-	default:
-		o.Note = names.Message(err)
-		if errors.Is(err, client.ErrNotFound) && s.Import == importContacts && s.ContactsMode != "" &&
-			client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
-			o.Note += fmt.Sprintf("; or this Infiniti does not know the contacts_mode %q: only %s has been seen in the field", s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
-		}
 	}
 	return o
 }
 
-// job returns the school's sync job.
-func (s school) job(getenv func(string) string, set settings) (*syncjob.Job, error) {
-	var password string
-	if s.PasswordFile != "" {
-		var err error
-		if password, err = cli.ReadPasswordFile(s.PasswordFile); err != nil {
-			return nil, fmt.Errorf("password_file: %w", err)
-		}
-	} else if password = getenv(s.PasswordEnv); password == "" && !set.plan {
-		return nil, fmt.Errorf("the environment variable %s (password_env) is empty", s.PasswordEnv)
+// twice returns the first field that the JSON object raw gives twice, or
+// "": encoding/json would silently keep the last.
+func twice(raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
 	}
-	job := &syncjob.Job{Import: s.imp(), Journal: set.journal, Source: s.File}
-	var err error
-	if job.Rules.LibraryGroups, err = cli.ReadNames(s.LibraryGroups); err != nil {
-		return nil, fmt.Errorf("library_groups: %w", err)
-	}
-	if job.Rules.SystemGroups, err = cli.ReadNames(s.SystemGroups); err != nil {
-		return nil, fmt.Errorf("system_groups: %w", err)
-	}
-	if sep, _ := cli.ParseComma(s.Comma); sep != ',' { // checked with the config
-		job.ReaderOptions = append(job.ReaderOptions, csvspec.WithComma(sep))
-	}
-	if s.Map != nil {
-		job.ReaderOptions = append(job.ReaderOptions, csvspec.WithHeaderMap(s.Map))
-	}
-	if s.MaxRemovals != "" {
-		job.Limits.MaxRemovals, _ = syncjob.ParseLimit(s.MaxRemovals) // checked with the config
-	}
-
-	charset, _ := cli.ParseAuthCharset(s.AuthCharset) // checked with the config
-	opts := []client.Option{client.WithUserAgent("autosync-example-multitenant")}
-	if password != "" {
-		opts = append(opts, client.WithBasicAuth(s.User, password), client.WithAuthCharset(charset))
-	}
-	if s.Tenant != "" {
-		opts = append(opts, client.WithTenant(s.Tenant))
-	}
-	pem := set.caPEM
-	if s.CAFile != "" {
-		b, err := os.ReadFile(s.CAFile)
+	seen := make(map[string]bool)
+	for dec.More() {
+		t, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
+			return ""
 		}
-		pem = append(slices.Clip(pem), b...)
+		k, _ := t.(string)
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
 	}
-	if pem != nil {
-		opts = append(opts, client.WithRootCAs(pem))
-	}
-	if job.Client, err = client.New(s.URL, opts...); err != nil {
-		return nil, err
-	}
-	return job, nil
+	return ""
 }
 
 // planNote sums a plan up in a few words.
@@ -638,17 +480,4 @@ func planNote(st *syncjob.PlanStats) string {
 		return fmt.Sprintf("first run, %d rows", st.RowsToSend)
 	}
 	return fmt.Sprintf("%d new, %d changed, %d gone, %d rows to send", st.New, st.Changed, st.Gone, st.RowsToSend)
-}
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// plural returns "1 row" or "2 rows".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

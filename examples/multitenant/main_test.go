@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,13 +12,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/client/syncjob"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/cli"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -84,7 +88,7 @@ func TestMultitenant(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		schools []school
+		schools []cli.School
 		args    []string
 		code    int
 		rows    []string // rows of the summary table, in order (see checkTable)
@@ -92,7 +96,7 @@ func TestMultitenant(t *testing.T) {
 	}{
 		{
 			name: "every school imported",
-			schools: []school{
+			schools: []cli.School{
 				{Name: "Alpha", URL: a.URL, Tenant: "alpha", User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_a.csv")},
 			},
 			code: 0,
@@ -100,7 +104,7 @@ func TestMultitenant(t *testing.T) {
 		},
 		{
 			name: "one school's failures do not stop the others; exit is the worst",
-			schools: []school{
+			schools: []cli.School{
 				{Name: "Alpha", Tenant: "alpha", URL: a.URL, User: "import-a", PasswordEnv: "PW_A", File: abs(t, "testdata/school_a.csv")},
 				{Name: "Beta", Tenant: "beta", URL: b.URL, User: "import-b", PasswordEnv: "PW_B", File: abs(t, "testdata/school_b.csv")},
 				{Name: "Gamma", Tenant: "gamma", URL: b.URL, User: "import-b", PasswordEnv: "PW_WRONG", File: abs(t, "testdata/school_a.csv")},
@@ -112,9 +116,9 @@ func TestMultitenant(t *testing.T) {
 			rows: []string{
 				"Alpha | 2 | 2 | 0/2/0 | ok | 0 | ok",
 				"Beta | 2 | 2 | 1/0/1 | rows-failed | 1 | 1 row failed; 1 row (line 2): Field (library-group) Library group (Purple) does not exist.",
-				"Gamma | 2 | 0 | - | auth-error | 3 | POST " + b.URL + "/api/import/userGroups?tenantId=gamma: Infiniti refused the credentials",
+				"Gamma | 2 | 0 | - | auth-error | 3 | Infiniti refused the credentials; check user and password_env or password_file",
 				"Delta | 1 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header), username: error: header column 1 is \"Username\"",
-				"Epsilon | 0 | 0 | - | invalid-config | 2 | the environment variable PW_UNSET (password_env) is empty",
+				"Epsilon | 0 | 0 | - | invalid-config | 2 | no password: the environment variable PW_UNSET is empty",
 			},
 		},
 	}
@@ -217,25 +221,25 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"school 9 | 0 | 0 | - | invalid-config | 2 | config: the entry is a JSON number; each school is an object with the fields name, url,",
 		`Bad tenant | 0 | 0 | - | invalid-config | 2 | config: "tenant" must be a JSON string, in quotes, not a JSON number`,
 		`Map as text | 0 | 0 | - | invalid-config | 2 | config: "map" must be an object of column names and the SMS's header names, e.g. {"username": "Student Code"}`,
-		`UTF-8 as Windows-1252 | 0 | 0 | - | invalid-file | 2 | this file is UTF-8 already, not windows-1252: line 2 has "ë", which windows-1252 would garble into "Ã«"; leave out the "encoding" field`,
+		`UTF-8 as Windows-1252 | 0 | 0 | - | invalid-file | 2 | this file is UTF-8 already, not windows-1252: line 2 has "ë", which windows-1252 would garble into "Ã«"; leave out encoding`,
 		"Password file | 2 | 2 | 0/2/0 | ok | 0 | ok",
 		openRow,
 		"Windows-1252 | 2 | 2 | 1/1/0 | ok | 0 | ok",
 		"UTF-16 | 2 | 2 | 0/2/0 | ok | 0 | ok",
-		`UTF-16 unsaid | 0 | 0 | - | invalid-file | 2 | the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; set "encoding": "utf-16" in the school's entry`,
-		`Tenant in URL | 0 | 0 | - | invalid-config | 2 | the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with the "tenant" field, not in the URL`,
-		"No CA | 2 | 0 | - | transport-error | 3 | POST " + a.URL + "/api/import/userGroups?tenantId=No-CA: the server's TLS certificate is not trusted: ",
+		`UTF-16 unsaid | 0 | 0 | - | invalid-file | 2 | the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with "encoding": "utf-16"`,
+		`Tenant in URL | 0 | 0 | - | invalid-config | 2 | tenant: the base URL has a query (from ?)`,
+		"No CA | 2 | 0 | - | transport-error | 3 | the server's certificate is not trusted; if the school uses a private certificate authority, trust it with ca_file (or -ca-file)",
 		`Bad charset | 0 | 0 | - | invalid-config | 2 | config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
 		"Latin-1 | 2 | 2 | 2/0/0 | ok | 0 | ok",
-		"Not Latin-1 | 2 | 0 | - | auth-error | 3 | POST " + latin.URL + "/api/import/userGroups?tenantId=Not-Latin-1: Infiniti refused the credentials",
+		"Not Latin-1 | 2 | 0 | - | auth-error | 3 | Infiniti refused the credentials; check user and password_env or password_file; a password with non-ASCII characters may need the other auth_charset",
 		"Mapped | 2 | 2 | 2/0/0 | ok | 0 | ok",
-		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "user" is not a column of a user-groups file`,
+		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: map: "user" is not a column of a user-groups file`,
 		`Unknown group | 2 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 3 (row 2), library-group: error: library group "Red" is not defined in Infiniti`,
 		"No groups file | 0 | 0 | - | invalid-config | 2 | system_groups: open " + filepath.Join(dir, "nope.txt") + ": no such file or directory",
 		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
-		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); set "comma": ";" in the school's entry`,
+		`Semicolons unsaid | 4 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); give the file's separator with "comma": ";"`,
 		`Bad comma | 0 | 0 | - | invalid-config | 2 | config: comma: "semicolon" is not a separator`,
-		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value) but reads as Windows-1252, Excel's "CSV" on Windows: set "encoding": "windows-1252" in the school's entry`,
+		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's "CSV" on Windows: run again with "encoding": "windows-1252"`,
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
@@ -244,10 +248,10 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 	}
 	checkTable(t, stdout.String(), want)
 	got := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if row := got[len(got)-12]; !strings.HasSuffix(row, `trust it with the "ca_file" field (or -ca-file)`) {
+	if row := got[len(got)-12]; !strings.HasSuffix(row, `trust it with ca_file (or -ca-file)`) {
 		t.Errorf("the certificate error does not name ca_file: %s", row)
 	}
-	if row := got[len(got)-9]; !strings.Contains(row, `; try "auth_charset": "latin1"`) {
+	if row := got[len(got)-9]; !strings.Contains(row, `may need the other auth_charset`) {
 		t.Errorf("the refused non-ASCII password does not name auth_charset: %s", row)
 	}
 	if regexp.MustCompile(`\bWith[A-Z]`).MatchString(stdout.String() + stderr.String()) {
@@ -303,13 +307,62 @@ func TestMultitenantConfigErrors(t *testing.T) {
 			if strings.Contains(stderr.String(), "Go value") || strings.Contains(stderr.String(), "json: cannot") {
 				t.Errorf("stderr holds Go's words:\n%s", &stderr)
 			}
+			// With -json, a document on stdout says the same.
+			stdout.Reset()
+			code := run(append([]string{"-json"}, tt.args...), env(nil), &stdout, io.Discard)
+			var doc struct {
+				Schools  []json.RawMessage `json:"schools"`
+				ExitCode int               `json:"exit_code"`
+				Error    string            `json:"error"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatalf("-json printed no JSON document: %v\n%s", err, &stdout)
+			}
+			if doc.ExitCode != 2 || code != 2 || doc.Schools == nil || !strings.Contains(doc.Error, tt.want) {
+				t.Errorf("-json: exit code %d, document %+v; want 2, no school and an error holding %q", code, doc, tt.want)
+			}
 		})
 	}
 }
 
+// TestMultitenantFieldTwice: a field given twice in one entry is that
+// entry's error, not the last value silently.
+func TestMultitenantFieldTwice(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "schools.json")
+	if err := os.WriteFile(cfg, []byte(`[{"name": "Twice", "url": "https://a.example", "user": "u", "password_env": "PW", "file": "x.csv", "url": "https://b.example"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	if code := run([]string{"-config", cfg}, env(map[string]string{"PW": "x"}), &stdout, io.Discard); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if want := `config: "url" is given twice; give each field once`; !strings.Contains(stdout.String(), want) {
+		t.Errorf("the table lacks %q:\n%s", want, &stdout)
+	}
+}
+
+// TestMultitenantJSONFull: -json to a stdout that cannot be written
+// exits non-zero.
+func TestMultitenantJSONFull(t *testing.T) {
+	cfg := writeConfig(t, []any{map[string]any{"name": "A", "url": "https://a.example", "user": "u", "password_env": "PW", "file": abs(t, "testdata/school_a.csv")}})
+	args := []string{"-json", "-plan", "-state", t.TempDir(), "-config", cfg}
+	if code := run(args, env(nil), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("the plan exits %d, want 0", code)
+	}
+	var stderr bytes.Buffer
+	if code := run(args, env(nil), failWriter{}, &stderr); code == 0 || !strings.Contains(stderr.String(), "writing the JSON report") {
+		t.Errorf("exit code %d; want non-zero and the write error on stderr:\n%s", code, &stderr)
+	}
+}
+
+// failWriter fails every write, as a full disk does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
 func TestMultitenantBinary(t *testing.T) {
 	bin := exampletest.Build(t)
-	cfg := writeConfig(t, []school{{Name: "Down", URL: "https://127.0.0.1:1", User: "u", PasswordEnv: "PW", File: abs(t, "testdata/school_a.csv")}})
+	cfg := writeConfig(t, []cli.School{{Name: "Down", URL: "https://127.0.0.1:1", User: "u", PasswordEnv: "PW", File: abs(t, "testdata/school_a.csv")}})
 	out, code := exampletest.RunBinary(t, bin, []string{"PW=x"}, "-config", cfg)
 	if code != 3 || !strings.Contains(out, "Down") {
 		t.Errorf("exit code %d, want 3; output:\n%s", code, out)
@@ -515,15 +568,15 @@ func TestMultitenantContacts(t *testing.T) {
 		"South groups | 2 | 2 | 2/0/0 | ok | 0 | ok: first run, 2 rows",
 		`With library groups | 0 | 0 | - | invalid-config | 2 | config: library_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
 		`With system groups | 0 | 0 | - | invalid-config | 2 | config: system_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
-		`With both | 0 | 0 | - | invalid-config | 2 | config: library_groups and system_groups check user groups, which a contacts file does not have: leave them out with "import": "contacts"`,
+		`With both | 0 | 0 | - | invalid-config | 2 | config: library_groups checks user groups, which a contacts file does not have: leave it out with "import": "contacts"`,
 		`Mode without contacts | 0 | 0 | - | invalid-config | 2 | config: contacts_mode is the mode of the contacts import: give it with "import": "contacts", or leave it out`,
-		`Unknown import | 0 | 0 | - | invalid-config | 2 | config: import: unknown import "userContacts"; use "user-groups" (the default) or "contacts"`,
+		`Unknown import | 0 | 0 | - | invalid-config | 2 | config: import: unknown import "userContacts"; use user-groups (the default) or contacts`,
 		`Bad mode | 0 | 0 | - | invalid-config | 2 | config: contacts_mode: `,
-		"Unpublished mode | 4 | 0 | - | transport-error | 3 | POST " + srv.URL + "/api/import/userContacts/replaceAll?tenantId=south: ",
-		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: the "map" field: "`, // a contacts column, then: is not a column of a user-groups file
+		"Unpublished mode | 4 | 0 | - | transport-error | 3 | Infiniti has no import at this address (404 Not Found); check url; or this Infiniti does not know contacts_mode \"replaceAll\"",
+		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted: map: "`, // a contacts column, then: is not a column of a user-groups file
 	})
 
-	if !strings.Contains(stdout.String(), `; or this Infiniti does not know the contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {
+	if !strings.Contains(stdout.String(), `; or this Infiniti does not know contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {
 		t.Errorf("the 404 of an unpublished mode does not name contacts_mode:\n%s", &stdout)
 	}
 
@@ -605,5 +658,119 @@ func TestMultitenantContacts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]row{{"North contacts", "contacts", "ok", 0}, {"South groups", "user-groups", "ok", 0}}, got); diff != "" {
 		t.Errorf("-json schools (-want +got):\n%s", diff)
+	}
+}
+
+// TestMultitenantReview: a school listed twice for the same import is a
+// config error of both entries, each naming the other; SENT counts only
+// rows Infiniti processed; a school that timed out says -timeout; -json
+// gives a config error the outcome "invalid-config".
+func TestMultitenantReview(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	ca := exampletest.CAFile(t, srv)
+	mk := func(name, tenant, imp, pwEnv string) cli.School {
+		s := cli.School{Name: name, URL: srv.URL, Tenant: tenant, User: clienttest.DefaultUsername, PasswordEnv: pwEnv, File: abs(t, "testdata/school_a.csv"), CAFile: ca, Import: imp}
+		if imp == cli.ImportContacts {
+			s.File = abs(t, "testdata/school_contacts.csv")
+			s.Map = map[string]string{"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Is Primary",
+				"addressee": "Salutation", "contact": "Contact Detail", "sms": "SMS Allowed", "scenarios": "Notify For"}
+		}
+		return s
+	}
+	pw := env(map[string]string{"PW": clienttest.DefaultPassword, "WRONG": "nope"})
+	type row struct {
+		Name     string `json:"name"`
+		Outcome  string `json:"outcome"`
+		ExitCode int    `json:"exit_code"`
+		Posted   bool   `json:"posted"`
+		RowsSent int    `json:"rows_sent"`
+		Note     string `json:"note"`
+	}
+	key := func(tenant, imp string) string {
+		return srv.URL + " tenant=" + tenant + " import=" + imp
+	}
+	tests := []struct {
+		name    string
+		schools []cli.School
+		args    []string
+		slow    bool
+		fault   *clienttest.Fault // the server's answer to the post
+		code    int
+		want    []row
+	}{
+		{
+			name: "the same school and import twice",
+			schools: []cli.School{
+				mk("North", "north", "", "PW"),
+				mk("North again", "north", cli.ImportUserGroups, "PW"),
+				mk("North contacts", "north", cli.ImportContacts, "PW"),
+				mk("South", "south", "", "PW"),
+			},
+			code: 2,
+			want: []row{
+				{Name: "North", Outcome: "invalid-config", ExitCode: 2, Note: `config: the same school and import as entry 2 ("North again"): ` + key("north", "user-groups") + "; list each school once per import"},
+				{Name: "North again", Outcome: "invalid-config", ExitCode: 2, Note: `config: the same school and import as entry 1 ("North"): ` + key("north", "user-groups") + "; list each school once per import"},
+				{Name: "North contacts", Outcome: "ok", Posted: true, RowsSent: 4, Note: "ok"},
+				{Name: "South", Outcome: "ok", Posted: true, RowsSent: 2, Note: "ok"},
+			},
+		},
+		{
+			name:    "a refused password sends no row",
+			schools: []cli.School{mk("East", "east", "", "WRONG")},
+			code:    3,
+			want:    []row{{Name: "East", Outcome: "auth-error", ExitCode: 3, Posted: true, Note: "Infiniti refused the credentials; check user and password_env or password_file"}},
+		},
+		{
+			name:    "a password that is not set",
+			schools: []cli.School{mk("West", "west", "", "UNSET")},
+			code:    2,
+			want:    []row{{Name: "West", Outcome: "invalid-config", ExitCode: 2, Note: "no password: the environment variable UNSET is empty; set it, or give password_file (a file only this account can read)"}},
+		},
+		{
+			name:    "a status other than 2xx with a result is no answer (B5)",
+			schools: []cli.School{mk("Busy", "busy", "", "PW")},
+			fault:   &clienttest.Fault{Status: 500, ContentType: "application/json", Body: `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.","details":{"1":"User Created","2":"Field (library-group) Library group (Red) does not exist. "}}`},
+			code:    3,
+			want:    []row{{Name: "Busy", Outcome: "no-answer", ExitCode: 3, Posted: true, Note: "Infiniti answered 500 Internal Server Error: 2 users processed. 1 user created. 0 users updated. 1 user failed. The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"}},
+		},
+		{
+			name:    "a slow server",
+			schools: []cli.School{mk("Slow", "slow", "", "PW")},
+			args:    []string{"-timeout", "300ms"},
+			slow:    true,
+			code:    3,
+			want:    []row{{Name: "Slow", Outcome: "cancelled", ExitCode: 3, Posted: true, Note: "gave up after -timeout 300ms; raise -timeout if the file is large or Infiniti is slow to answer"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.slow {
+				srv.Fail(1, clienttest.Fault{Delay: time.Hour})
+			}
+			if tt.fault != nil {
+				srv.Fail(1, *tt.fault)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"-json", "-concurrency", "1", "-config", writeConfig(t, tt.schools)}, tt.args...), pw, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\n%s", code, tt.code, &stderr)
+			}
+			var got struct {
+				Schools []row `json:"schools"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatalf("%v:\n%s", err, &stdout)
+			}
+			// Notes are compared up to the length of the wanted one.
+			for i := range got.Schools {
+				if i < len(tt.want) && len(got.Schools[i].Note) > len(tt.want[i].Note) {
+					got.Schools[i].Note = got.Schools[i].Note[:len(tt.want[i].Note)]
+				}
+			}
+			if diff := cmp.Diff(tt.want, got.Schools); diff != "" {
+				t.Errorf("schools (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/examples/internal/readme"
 )
 
@@ -49,13 +50,13 @@ func TestReadmeConfig(t *testing.T) {
 	}
 	imports := make(map[string]int)
 	for i, r := range raw {
-		var s school
+		var s cli.School
 		if err := decodeSchool(r, &s, true); err != nil {
 			t.Errorf("school %d of the example config: %v", i+1, err)
 		}
 		imports[s.Import]++
 	}
-	if imports[importUserGroups] == 0 || imports[importContacts] == 0 {
+	if imports[cli.ImportUserGroups] == 0 || imports[cli.ImportContacts] == 0 {
 		t.Errorf("the example config shows the imports %v; want both", imports)
 	}
 }

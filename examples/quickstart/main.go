@@ -31,7 +31,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,13 +43,18 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/result"
 )
 
+// prog is the program's name in its usage and messages: its binary's.
+var prog = "quickstart"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	prog = cli.ProgName(os.Args[0], prog)
+	os.Exit(run(os.Args[1:], os.Getenv, cli.Output(os.Stdout), cli.Output(os.Stderr)))
 }
 
 // sample is what the demo posts. "Year 9" is not defined on the fake
@@ -63,9 +67,9 @@ var sample = []csvspec.UserGroup{
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cli.SetUsage(fs, `Usage: quickstart [-url URL -user NAME [-tenant ID] [-ca-file FILE]]
+	cli.SetUsage(fs, `Usage: `+prog+` [-url URL -user NAME [-tenant ID] [-ca-file FILE]]
 
 Without flags, posts sample rows to a fake Infiniti started in this process.
 With -url, checks a school's connection by posting an empty file, which
@@ -79,7 +83,7 @@ authentication error.`)
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for a school with a private certificate authority")
 	if code, err := cli.ParseFlags(fs, args); code >= 0 {
 		if err != nil {
-			fmt.Fprintln(stderr, "quickstart:", err)
+			fmt.Fprintln(stderr, prog+":", err)
 		}
 		return code
 	}
@@ -88,49 +92,29 @@ authentication error.`)
 
 	if *url == "" {
 		if *tenant != "" || *user != "" || *pwFile != "" || *caFile != "" || *authCharset != "utf-8" {
-			fmt.Fprintln(stderr, "quickstart: -tenant, -user, -password-file, -auth-charset and -ca-file are for a school: give its -url too")
+			fmt.Fprintln(stderr, prog+": -tenant, -user, -password-file, -auth-charset and -ca-file are for a school: give its -url too")
 			return cli.ExitUsage
 		}
 		return demo(ctx, stdout, stderr)
 	}
 	if *user == "" {
-		fmt.Fprintln(stderr, "quickstart: -url needs -user, the Infiniti import account")
+		fmt.Fprintln(stderr, prog+": -url needs -user, the Infiniti import account")
 		return cli.ExitUsage
 	}
-	charset, err := cli.ParseAuthCharset(*authCharset)
+	school := cli.School{URL: *url, Tenant: *tenant, User: *user, PasswordEnv: cli.PasswordEnv, PasswordFile: *pwFile, AuthCharset: *authCharset, CAFile: *caFile}
+	if err := school.Check(cli.Flags); err != nil {
+		fmt.Fprintln(stderr, prog+":", err)
+		return cli.ExitUsage
+	}
+	job, err := cli.NewJob(school, cli.Flags, getenv, client.WithUserAgent("autosync-example-quickstart"))
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart: -auth-charset:", err)
+		fmt.Fprintln(stderr, prog+":", cli.Flags.Message(err))
 		return cli.ExitUsage
 	}
-	password, err := cli.Password(getenv, cli.PasswordEnv, *pwFile, "-password-file")
-	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", err)
-		return cli.ExitUsage
-	}
-	opts := []client.Option{client.WithBasicAuth(*user, password), client.WithAuthCharset(charset), client.WithUserAgent("autosync-example-quickstart")}
-	if *tenant != "" {
-		opts = append(opts, client.WithTenant(*tenant))
-	}
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			fmt.Fprintln(stderr, "quickstart: -ca-file:", err)
-			return cli.ExitUsage
-		}
-		opts = append(opts, client.WithRootCAs(pem))
-	}
-	c, err := client.New(*url, opts...)
-	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
-		return cli.ExitUsage
-	}
+	c := job.Client
 	fmt.Fprintf(stdout, "Posting an empty file to %s to check the connection (it changes nothing)...\n", *url)
 	res, err := c.ImportUserGroups(ctx, strings.NewReader(""))
-	pwSource := cli.PasswordEnv
-	if *pwFile != "" {
-		pwSource = "the password in " + *pwFile
-	}
-	if code := report(stdout, stderr, res, err, nil, pwSource); code != 0 {
+	if code := report(stdout, stderr, res, err, nil); code != 0 {
 		return code
 	}
 	fmt.Fprintln(stdout, "The URL, tenant and credentials work. Use examples/sync to post real data.")
@@ -152,11 +136,11 @@ func demo(ctx context.Context, stdout, stderr io.Writer) int {
 		client.WithHTTPClient(srv.Client()), // trusts the fake's certificate
 	)
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
+		fmt.Fprintln(stderr, prog+":", cli.Flags.Message(err))
 		return cli.ExitTransport
 	}
 	res, err := c.ImportUserGroupRows(ctx, slices.Values(sample))
-	if code := report(stdout, stderr, res, err, sample, ""); code == cli.ExitTransport {
+	if code := report(stdout, stderr, res, err, sample); code == cli.ExitTransport {
 		return code
 	}
 	var failed []int
@@ -192,18 +176,14 @@ func demoVerdict(failed []int) (string, int) {
 }
 
 // report prints the outcome of an import and returns its exit code. rows,
-// if known, joins the result's row numbers back to usernames; pwSource
-// says where the password came from.
-func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvspec.UserGroup, pwSource string) int {
-	var ie *result.ImportError
-	if err != nil && !errors.As(err, &ie) {
-		fmt.Fprintln(stderr, "quickstart:", cli.Flags.Message(err))
-		if errors.Is(err, client.ErrUnauthorized) && pwSource != "" {
-			fmt.Fprintln(stderr, "quickstart: check -user and "+pwSource)
-		}
-		return cli.ExitTransport
+// if known, joins the result's row numbers back to usernames.
+func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvspec.UserGroup) int {
+	outcome, code, msg := cli.Flags.Verdict(cli.Run{Err: err})
+	if outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed {
+		fmt.Fprintln(stderr, prog+":", msg)
+		return code
 	}
-	fmt.Fprintln(stdout, res.Summary)
+	fmt.Fprintln(stdout, cli.Quote(res.Summary))
 	if len(res.Details) > 0 {
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ROW\tUSERNAME\tSTATUS\tREASON")
@@ -214,14 +194,11 @@ func report(stdout, stderr io.Writer, res *result.Result, err error, rows []csvs
 			}
 			reason := ""
 			if d.Status == result.StatusFailed {
-				reason = strings.TrimSpace(d.Message)
+				reason = cli.Quote(d.Message)
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", d.Row, name, d.Status, reason)
 		}
 		tw.Flush()
 	}
-	if err != nil {
-		return cli.ExitRowsFail
-	}
-	return cli.ExitOK
+	return code
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 // env returns a getenv over m.
@@ -29,6 +29,12 @@ func TestQuickstart(t *testing.T) {
 		auth = append(auth, user)
 		if pass == "disabled" {
 			io.WriteString(w, `{"success":false,"summary":"0 users processed. 0 users created. 0 users updated. 0 users failed. Imports are disabled."}`)
+			return
+		}
+		if pass == "broken" {
+			// A status other than 2xx with a result body (B5).
+			w.WriteHeader(500)
+			io.WriteString(w, `{"success":false,"summary":"0 users processed. Internal error.\n\u001b[31mFORGED"}`)
 			return
 		}
 		if pass != "right" {
@@ -92,6 +98,14 @@ func TestQuickstart(t *testing.T) {
 			requests: 1,
 		},
 		{
+			name:     "a status other than 2xx with a result body is no answer, exit 3",
+			args:     []string{"-url", school.URL, "-user", "autoimport"},
+			env:      map[string]string{"INFINITI_PASSWORD": "broken"},
+			code:     3,
+			stderr:   `Infiniti answered 500 Internal Server Error: "0 users processed. Internal error.\n\x1b[31mFORGED"`,
+			requests: 1,
+		},
+		{
 			name:     "the school answers with a failure",
 			args:     []string{"-url", school.URL, "-user", "autoimport"},
 			env:      map[string]string{"INFINITI_PASSWORD": "disabled"},
@@ -99,7 +113,7 @@ func TestQuickstart(t *testing.T) {
 			stdout:   []string{"Imports are disabled."},
 			requests: 1,
 		},
-		{name: "no password", args: []string{"-url", school.URL, "-user", "autoimport"}, code: 2, stderr: "no password: set the environment variable INFINITI_PASSWORD, or give -password-file"},
+		{name: "no password", args: []string{"-url", school.URL, "-user", "autoimport"}, code: 2, stderr: "no password: the environment variable INFINITI_PASSWORD is empty; set it, or give -password-file"},
 		{
 			name:     "password file",
 			args:     []string{"-url", school.URL, "-user", "autoimport", "-password-file", pwFile},
@@ -130,7 +144,7 @@ func TestQuickstart(t *testing.T) {
 		},
 		{name: "-ca-file not a certificate", args: []string{"-url", tlsSchool.URL, "-user", "a", "-ca-file", "main.go"}, env: tlsEnv, code: 2, stderr: "quickstart: -ca-file: no PEM certificate found"},
 		{name: "-ca-file missing", args: []string{"-url", tlsSchool.URL, "-user", "a", "-ca-file", "nope.pem"}, env: tlsEnv, code: 2, stderr: "quickstart: -ca-file: open nope.pem"},
-		{name: "tenant in the URL", args: []string{"-url", school.URL + "?tenantId=3", "-user", "a"}, env: tlsEnv, code: 2, stderr: "give the tenant with -tenant"},
+		{name: "tenant in the URL", args: []string{"-url", school.URL + "?tenantId=3", "-user", "a"}, env: tlsEnv, code: 2, stderr: "-tenant: the base URL has a query"},
 		{name: "school flags without -url", args: []string{"-tenant", "t1"}, code: 2, stderr: "give its -url too"},
 		{name: "no user", args: []string{"-url", school.URL}, env: tlsEnv, code: 2, stderr: "-url needs -user"},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: "-ca-file"},
@@ -139,7 +153,7 @@ func TestQuickstart(t *testing.T) {
 			args:   []string{"-url", latinSchool.URL, "-user", clienttest.DefaultUsername, "-ca-file", latinCA},
 			env:    tlsEnv,
 			code:   3,
-			stderr: "try -auth-charset latin1",
+			stderr: "may need the other -auth-charset",
 		},
 		{
 			name:   "-auth-charset latin1",

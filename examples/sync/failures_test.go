@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
-	"github.com/autosync-go/autosync/internal/exampletest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
 // TestSyncFailuresFileReplaced: the -failures file is replaced by a run
@@ -27,11 +30,12 @@ func TestSyncFailuresFileReplaced(t *testing.T) {
 	const secret = "do not touch\n"
 	pw := map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}
 	tests := []struct {
-		name string
-		args []string // after -failures FILE; "EXPORT" is a copy of canonical.csv, "TARGET" a file a link points at
-		env  map[string]string
-		link bool // FILE is a link to TARGET
-		code int
+		name  string
+		args  []string // after -failures FILE; "EXPORT" is a copy of canonical.csv, "TARGET" a file a link points at
+		env   map[string]string
+		link  bool              // FILE is a link to TARGET
+		fault *clienttest.Fault // the server's answer to the post
+		code  int
 		// want is FILE's content afterwards ("" for "as it was before"),
 		// wantStderr a line of stderr.
 		want, wantStderr string
@@ -66,6 +70,17 @@ func TestSyncFailuresFileReplaced(t *testing.T) {
 			wantStderr: "sync: -failures FILE is the file -file names; give the failed rows a file of their own, such as failures.csv",
 		},
 		{
+			name: "inside -state (B9)", args: []string{"-file", "EXPORT", "-state", "DIR", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			env: pw, code: 2, want: previous,
+			wantStderr: "sync: -failures FILE is inside -state DIR, the journal's folder; give the failed rows a file outside it, such as failures.csv",
+		},
+		{
+			name: "a status other than 2xx with a result leaves it (B5)", args: []string{"-file", "EXPORT", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
+			env: pw, fault: &clienttest.Fault{Status: 500, ContentType: "application/json", Body: `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.","details":{"1":"User Created","2":"Field (library-group) Library group (Red) does not exist. "}}`},
+			code: 3, want: previous,
+			wantStderr: "sync: -failures: FILE is left as the last run wrote it, since this run (no-answer) got no answer from Infiniti about its rows",
+		},
+		{
 			name: "the password file", args: []string{"-file", "EXPORT", "-password-file", "FILE", "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", ca},
 			code: 2, want: previous,
 			wantStderr: "sync: -failures FILE is the file -password-file names; give the failed rows a file of their own, such as failures.csv",
@@ -91,7 +106,10 @@ func TestSyncFailuresFileReplaced(t *testing.T) {
 			}
 			args := []string{"-failures", file}
 			for _, a := range tt.args {
-				args = append(args, strings.NewReplacer("FILE", file, "EXPORT", export, "TARGET", target).Replace(a))
+				args = append(args, strings.NewReplacer("FILE", file, "EXPORT", export, "TARGET", target, "DIR", dir).Replace(a))
+			}
+			if tt.fault != nil {
+				srv.Fail(1, *tt.fault)
 			}
 			before := len(srv.Requests())
 			var stdout, stderr bytes.Buffer
@@ -99,7 +117,7 @@ func TestSyncFailuresFileReplaced(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d\n%s%s", code, tt.code, &stdout, &stderr)
 			}
-			if wantLine := strings.ReplaceAll(tt.wantStderr, "FILE", file); wantLine != "" && !strings.Contains(stderr.String(), wantLine+"\n") {
+			if wantLine := strings.NewReplacer("FILE", file, "DIR", dir).Replace(tt.wantStderr); wantLine != "" && !strings.Contains(stderr.String(), wantLine+"\n") {
 				t.Errorf("stderr lacks %q:\n%s", wantLine, &stderr)
 			}
 			if tt.wantStderr == "" && strings.Contains(stderr.String(), "-failures") {
@@ -130,6 +148,32 @@ func TestSyncFailuresFileReplaced(t *testing.T) {
 				t.Errorf("the folder (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSyncFailuresUnwritable: a -failures file that cannot be written
+// after the post is said on stderr, and the exit code still says what
+// reached Infiniti (B6).
+func TestSyncFailuresUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "failures.csv")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		// A folder in the way: the rename over the path fails, as a
+		// full disk or a file held open would make it fail.
+		if err := os.MkdirAll(filepath.Join(file, "in-the-way"), 0o700); err != nil {
+			t.Error(err)
+		}
+		io.WriteString(w, `{"success":true,"summary":"2 users processed. 2 users created. 0 users updated. 0 users failed."}`)
+	}))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-failures", file, "-file", "testdata/canonical.csv", "-url", srv.URL, "-user", "u"}, env(map[string]string{"INFINITI_PASSWORD": "p"}), nil, &stdout, &stderr)
+	if code != 0 {
+		t.Errorf("exit code %d, want 0 (every row imported)\n%s%s", code, &stdout, &stderr)
+	}
+	if want := "sync: -failures: the file of failed rows was not written: "; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, &stderr)
 	}
 }
 

@@ -1,99 +1,34 @@
 // Command sync is the scheduled job that posts a school's user groups, or
-// with -import contacts its contacts (the email addresses and phone numbers
-// of patrons and their guardians), from its Student Management System (SMS)
-// to Infiniti: the replacement for the vendor's "curl -k" script. It runs
-// the export through a sync job (package client/syncjob):
+// with -import contacts its contacts (the email addresses and phone
+// numbers of patrons and their guardians), from its Student Management
+// System (SMS) to Infiniti: the replacement for the vendor's "curl -k"
+// script. It runs the export through a sync job (package client/syncjob,
+// whose documentation says what a run does, step by step):
 //
-//  1. It checks the export and sends nothing if it has errors, printing each
-//     with its line.
-//
-//  2. With -state DIR it plans the export against the state Infiniti last
-//     accepted, kept in a journal in DIR, and sends only the rows of users
-//     who are new or changed; without -state it sends every row and
-//     remembers nothing.
-//
-//  3. It refuses, sending nothing, an export that would take something away
-//     from more users than -max-removals allows (default 10%), or an empty
-//     export after a full one: the classic broken export.
-//
-//  4. It posts the rows over verified TLS, in the canonical form Infiniti
-//     reads, and prints every row Infiniti did not take, joined back to its
-//     line and username.
-//
-//  5. It remembers what Infiniti accepted, and records the run.
-//
-//     INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
-//
-// The contacts import runs the same way, with its own journal state. A
-// patron's contacts are one unit: when any of them changed, every contact
-// row of that patron is sent, and patrons gone from the export keep their
-// contacts in Infiniti. Booleans the export writes as Y/N (or yes/no, 1/0)
-// are warned about, and the file is posted rewritten with True/False, as
-// the one known field script writes them:
-//
-//	INFINITI_PASSWORD=... sync -import contacts -url https://myschool.concordinfiniti.com -user autoimport -file contacts.csv -state /var/lib/infiniti-sync \
-//	  -map 'username=Student Code,type=Contact Type,role=Relationship,primary=Is Primary,addressee=Salutation,contact=Contact Detail,sms=SMS Allowed,scenarios=Notify For'
+//	INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
 //
 // The password comes from the environment variable INFINITI_PASSWORD or
-// from a file named by -password-file that only the job's account can read;
-// never from a flag value, which every user of the machine sees in the
-// process list.
+// from a file named by -password-file that only the job's account can
+// read; never from a flag value, which every user of the machine sees in
+// the process list.
 //
-// Flags:
-//
-//	-url URL              the school's Infiniti base URL
-//	-tenant ID            the tenantId, if the site has tenants
-//	-user NAME            the Infiniti import account (system administration privileges)
-//	-password-file FILE   read the password from FILE instead of INFINITI_PASSWORD (on Unix
-//	                      it must not be readable by group or others: chmod 600 FILE)
-//	-auth-charset CS      send the user and password as utf-8 (default) or latin1 (ISO-8859-1,
-//	                      which Tomcat expects by default); matters only for non-ASCII passwords
-//	-file PATH            the export, or - for standard input
-//	-import NAME          the import: user-groups (default) or contacts
-//	-contacts-mode MODE   the contacts import's mode (default replaceDeclaredPatronsKeepCustomContacts,
-//	                      the one mode seen in the field; any other name is sent unverified)
-//	-encoding NAME        the file's character encoding: utf-8 (default), windows-1252
-//	                      (Excel's "CSV" on Windows), iso-8859-1, or utf-16 (Excel's "Unicode text")
-//	-comma SEP            the export's field separator: ';' (Excel's "CSV" in many regions),
-//	                      tab, or another character; the file is always posted comma-separated
-//	-map SPEC             the SMS's header names, e.g. 'username=Student Code,library-group=House'
-//	                      (for contacts: username, type, role, primary, addressee, contact, sms, scenarios)
-//	-library-groups FILE  the library groups defined in Infiniti, one per line: check the file against them
-//	                      (user groups only)
-//	-system-groups FILE   the same for system groups
-//	-ca-file FILE         PEM certificates to trust besides the system's, for a private certificate authority
-//	-state DIR            the journal: incremental uploads, the safety limit and the run history
-//	-full                 send every row, not only those of new and changed users (needs -state)
-//	-plan                 check and plan against the journal, print what would change, send nothing (needs -state)
-//	-max-removals V       the safety limit: a count N or a percentage P% of the users (default 10%; needs -state)
-//	-force                go on past a refused limit; the journal records it (needs -state)
-//	-failures FILE        write every failed row as CSV for library staff: line, row, the username
-//	                      and the groups (for contacts: username, type, role, contact), code, field, message
-//	-history              print the last runs from the journal and exit (needs -state)
-//	-dry-run              check the file only; send nothing (no journal needed)
-//	-json                 print a machine-readable report on standard output
-//	-timeout D            give up after D (default 30m)
-//
-// Exit codes: 0 every row imported (or, with -dry-run or -plan, the file
-// passed; also after -h), 1 some rows failed, 2 usage error or a file that
-// failed the check (nothing was sent), 3 transport or authentication error,
-// or another run holds the school's lock, 4 refused by the safety limit
-// (nothing was sent).
+// sync -h lists the flags and the exit codes, which say what reached
+// Infiniti; the README's "examples/sync" tells each in full.
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -104,15 +39,6 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
-// Exit codes.
-const (
-	exitOK        = cli.ExitOK
-	exitRowsFail  = cli.ExitRowsFail
-	exitUsage     = cli.ExitUsage
-	exitTransport = cli.ExitTransport
-	exitRefused   = cli.ExitRefused
-)
-
 // maxShown is how many problems of each code, and how many failed rows,
 // the program prints for a person; -json and -failures have more.
 const maxShown = 10
@@ -120,8 +46,12 @@ const maxShown = 10
 // historyRuns is how many runs -history prints.
 const historyRuns = 20
 
+// prog is the program's name in its usage and messages: its binary's.
+var prog = "sync"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	prog = cli.ProgName(os.Args[0], prog)
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, cli.Output(os.Stdout), cli.Output(os.Stderr)))
 }
 
 // report is what -json prints.
@@ -162,19 +92,10 @@ type failedRow struct {
 	Message string `json:"message"`
 }
 
-// The imports -import names.
-const (
-	importUserGroups = "user-groups"
-	importContacts   = "contacts"
-)
-
-// flags are the command line.
+// flags are the command line: the school's settings, and the run's.
 type flags struct {
-	url, tenant, user, pwFile, authCharset     string
-	file, encoding, comma, mapSpec             string
-	importName, contactsMode                   string
-	libFile, sysFile, caFile                   string
-	state, maxRemovals, failures               string
+	cli.School
+	mapSpec, state, failures                   string
 	full, plan, force, history, dryRun, asJSON bool
 	timeout                                    time.Duration
 }
@@ -186,13 +107,14 @@ type job struct {
 	jsonOut        bool
 	rep            report
 	progressShown  atomic.Bool // the upload's progress was printed on a terminal
+	signalled      func() bool // whether a signal stopped the run
 }
 
 // fail records an error, prints it and returns its exit code.
 func (j *job) fail(code int, format string, args ...any) int {
 	msg := fmt.Sprintf(format, args...)
 	j.rep.Error = msg
-	fmt.Fprintln(j.stderr, "sync:", msg)
+	fmt.Fprintln(j.stderr, prog+":", msg)
 	return code
 }
 
@@ -210,52 +132,51 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	code := j.run(args, getenv)
 	if j.jsonOut {
 		j.rep.ExitCode = code
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(cli.Raw(stdout)) // the document carries no dates
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(j.rep); err != nil {
-			fmt.Fprintln(stderr, "sync: writing the JSON report:", err)
+			// A scheduler must see that the report was lost.
+			fmt.Fprintln(stderr, prog+": writing the JSON report:", err)
+			code = max(code, cli.ExitRowsFail)
 		}
 	}
 	return code
 }
 
 func (j *job) parse(args []string) (*flags, int) {
-	var f flags
-	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	f := flags{School: cli.School{PasswordEnv: cli.PasswordEnv}}
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(j.stderr)
-	cli.SetUsage(fs, `Usage: sync -file PATH -url URL -user NAME [-state DIR] [flags]
-       sync -file PATH -dry-run [flags]
-       sync -file PATH -url URL -state DIR -plan [flags]
-       sync -url URL -state DIR -history
-       sync -import contacts -file PATH ... [-contacts-mode MODE] [flags]
+	cli.SetUsage(fs, strings.ReplaceAll(`Usage: PROG -file PATH -url URL -user NAME [-state DIR] [flags]
+       PROG -file PATH -dry-run [flags]
+       PROG -file PATH -url URL -state DIR -plan [flags]
+       PROG -url URL -state DIR -history
+       PROG -import contacts -file PATH ... [-contacts-mode MODE] [flags]
 
 Checks an SMS export of user groups (or, with -import contacts, of contacts:
 the email addresses and phone numbers of patrons and their guardians) and
 posts it to a school's Infiniti. With -state DIR it sends only what changed
 since the last run, refuses an export that would take too much away, and
 keeps a history. The password comes from the environment variable
-INFINITI_PASSWORD or from -password-file; never from a flag value.`, `Exit codes: 0 every row imported (with -dry-run or -plan: the file passed),
-1 some rows failed, 2 usage error or a file that failed the check (nothing
-sent), 3 transport or authentication error, or another run holds the lock,
-4 refused by the safety limit (nothing sent).`)
-	fs.StringVar(&f.url, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
-	fs.StringVar(&f.tenant, "tenant", "", "the tenantId, if the site has tenants")
-	fs.StringVar(&f.user, "user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
-	fs.StringVar(&f.pwFile, "password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
-	fs.StringVar(&f.authCharset, "auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
-	fs.StringVar(&f.file, "file", "", "the export to post, or - for standard input")
-	fs.StringVar(&f.importName, "import", importUserGroups, "the import: user-groups, or contacts (the email addresses and phone numbers of patrons and their guardians)")
-	fs.StringVar(&f.contactsMode, "contacts-mode", string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts), "the contacts import's mode (with -import contacts); only the default has been seen in the field, any other name is sent unverified")
-	fs.StringVar(&f.encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
-	fs.StringVar(&f.comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
+INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", prog), cli.ExitCodes)
+	fs.StringVar(&f.URL, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
+	fs.StringVar(&f.Tenant, "tenant", "", "the tenantId, if the site has tenants")
+	fs.StringVar(&f.User, "user", "", "the Infiniti import account; its password comes from INFINITI_PASSWORD or -password-file")
+	fs.StringVar(&f.PasswordFile, "password-file", "", "read the password from this file (readable by this account only: chmod 600) instead of INFINITI_PASSWORD")
+	fs.StringVar(&f.AuthCharset, "auth-charset", "utf-8", "the charset of the user and password, for a password with non-ASCII characters: utf-8 or latin1 (ISO-8859-1)")
+	fs.StringVar(&f.File, "file", "", "the export to post, or - for standard input")
+	fs.StringVar(&f.Import, "import", cli.ImportUserGroups, "the import: user-groups, or contacts (the email addresses and phone numbers of patrons and their guardians)")
+	fs.StringVar(&f.ContactsMode, "contacts-mode", "", "the contacts import's mode (with -import contacts; default "+string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)+", the only one seen in the field; any other name is sent unverified)")
+	fs.StringVar(&f.Encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
+	fs.StringVar(&f.Comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
 	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House' (for contacts the columns are username, type, role, primary, addressee, contact, sms, scenarios)")
-	fs.StringVar(&f.libFile, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
-	fs.StringVar(&f.sysFile, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
-	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust besides the system's")
+	fs.StringVar(&f.LibraryGroups, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.SystemGroups, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
+	fs.StringVar(&f.CAFile, "ca-file", "", "PEM certificates to trust besides the system's")
 	fs.StringVar(&f.state, "state", "", "the journal's directory: send only what changed since the last run, guard against a broken export, keep a history")
 	fs.BoolVar(&f.full, "full", false, "send every row, not only those of new and changed users; still checked, guarded and recorded (needs -state)")
 	fs.BoolVar(&f.plan, "plan", false, "check and plan against the journal, print what would change, send nothing (needs -state)")
-	fs.StringVar(&f.maxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
+	fs.StringVar(&f.MaxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
 	fs.BoolVar(&f.force, "force", false, "go on past a refused safety limit; the journal records it (needs -state)")
 	fs.StringVar(&f.failures, "failures", "", "write every failed row to this file as CSV for library staff (line, row, the row's username and groups or, for contacts, its username, type, role and contact, code, field, message)")
 	fs.BoolVar(&f.history, "history", false, fmt.Sprintf("print the last %d runs from the journal and exit (needs -state)", historyRuns))
@@ -270,15 +191,26 @@ sent), 3 transport or authentication error, or another run holds the lock,
 		}
 		return nil, code
 	}
-	given := make(map[string]bool)
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	j.rep.Import = f.importName
-	if code := j.checkImport(&f, given); code >= 0 {
-		return nil, code
+	j.rep.Import = f.Import
+	modeGiven := false
+	fs.Visit(func(fl *flag.Flag) { modeGiven = modeGiven || fl.Name == "contacts-mode" })
+	if modeGiven && f.ContactsMode == "" {
+		return nil, j.fail(cli.ExitUsage, "-contacts-mode: the mode is empty; leave the flag out for the default")
+	}
+	if f.Import == cli.ImportContacts && f.ContactsMode == "" {
+		f.ContactsMode = string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
+	}
+	if err := f.Check(cli.Flags); err != nil {
+		return nil, j.fail(cli.ExitUsage, "%v", err)
+	}
+	if f.mapSpec != "" {
+		if f.Map, err = parseMap(f.mapSpec); err != nil {
+			return nil, j.fail(cli.ExitUsage, "-map: %v", err)
+		}
 	}
 	// Flags that need the journal.
 	var needState []string
-	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.maxRemovals != ""} {
+	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.MaxRemovals != ""} {
 		if set {
 			needState = append(needState, name)
 		}
@@ -286,59 +218,23 @@ sent), 3 transport or authentication error, or another run holds the lock,
 	slices.Sort(needState)
 	switch {
 	case f.state == "" && len(needState) > 0:
-		return nil, j.fail(exitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
+		return nil, j.fail(cli.ExitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
 	case f.dryRun && (f.plan || f.history):
-		return nil, j.fail(exitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
+		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
 	case f.plan && f.history:
-		return nil, j.fail(exitUsage, "give -plan or -history, not both")
-	case f.history && f.url == "":
-		return nil, j.fail(exitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
-	case f.file == "" && !f.history:
-		return nil, j.fail(exitUsage, "-file is required: the export to post, or - for standard input")
+		return nil, j.fail(cli.ExitUsage, "give -plan or -history, not both")
+	case f.history && f.URL == "":
+		return nil, j.fail(cli.ExitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
+	case f.File == "" && !f.history:
+		return nil, j.fail(cli.ExitUsage, "-file is required: the export to post, or - for standard input")
 	case f.timeout <= 0:
-		return nil, j.fail(exitUsage, "-timeout must be positive")
-	case !f.dryRun && f.url == "":
-		return nil, j.fail(exitUsage, "-url is required (or -dry-run to check the file only)")
-	case !f.dryRun && !f.plan && !f.history && f.user == "":
-		return nil, j.fail(exitUsage, "-user is required: the Infiniti import account")
+		return nil, j.fail(cli.ExitUsage, "-timeout must be positive")
+	case !f.dryRun && f.URL == "":
+		return nil, j.fail(cli.ExitUsage, "-url is required (or -dry-run to check the file only)")
+	case !f.dryRun && !f.plan && !f.history && f.User == "":
+		return nil, j.fail(cli.ExitUsage, "-user is required: the Infiniti import account")
 	}
 	return &f, -1
-}
-
-// checkImport checks -import and the flags that go with one import only.
-// It returns the exit code of a usage error, or -1.
-func (j *job) checkImport(f *flags, given map[string]bool) int {
-	switch f.importName {
-	case importUserGroups:
-		if given["contacts-mode"] {
-			return j.fail(exitUsage, "-contacts-mode is the mode of the contacts import: give it with -import contacts, or leave it out")
-		}
-	case importContacts:
-		var groups []string
-		for _, name := range []string{"library-groups", "system-groups"} {
-			if given[name] {
-				groups = append(groups, "-"+name)
-			}
-		}
-		if len(groups) > 0 {
-			return j.fail(exitUsage, "%s %s user groups, which a contacts file does not have: leave %s out with -import contacts",
-				strings.Join(groups, " and "), plural2(len(groups), "checks", "check"), plural2(len(groups), "it", "them"))
-		}
-		if err := client.ContactsMode(f.contactsMode).Validate(); err != nil {
-			return j.fail(exitUsage, "-contacts-mode: %s", cli.Flags.Message(err))
-		}
-	default:
-		return j.fail(exitUsage, "-import: unknown import %q; use %s (the default) or %s", f.importName, importUserGroups, importContacts)
-	}
-	return -1
-}
-
-// imp returns the syncjob import -import names (checked by parse).
-func (f *flags) imp() *syncjob.Import {
-	if f.importName == importContacts {
-		return syncjob.Contacts(client.ContactsMode(f.contactsMode))
-	}
-	return syncjob.UserGroups()
 }
 
 func (j *job) run(args []string, getenv func(string) string) int {
@@ -346,70 +242,42 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if f == nil {
 		return code
 	}
-	j.rep.File = f.file
+	j.rep.File = f.File
 
-	// Settings that need no file.
 	if f.failures != "" {
 		if code := j.checkFailuresPath(f); code >= 0 {
 			return code
 		}
 	}
-	if err := cli.CheckEncoding(f.encoding); err != nil {
-		return j.fail(exitUsage, "-encoding: %v", err)
+	school := f.School
+	if f.dryRun {
+		school.URL = "" // a check of the file only: no client, no journal
 	}
-	charset, err := cli.ParseAuthCharset(f.authCharset)
+	school.NoPassword = f.plan || f.history
+	var copts []client.Option
+	if cli.IsTerminal(j.stderr) && !f.plan && !f.history {
+		copts = append(copts, client.WithProgress(j.progress()))
+	}
+	sj, err := cli.NewJob(school, cli.Flags, getenv, append(copts, client.WithUserAgent("autosync-example-sync"))...)
 	if err != nil {
-		return j.fail(exitUsage, "-auth-charset: %v", err)
+		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
 	}
-	var limits syncjob.Limits
-	if f.maxRemovals != "" {
-		if limits.MaxRemovals, err = syncjob.ParseLimit(f.maxRemovals); err != nil {
-			return j.fail(exitUsage, "-max-removals: %s", strings.TrimPrefix(err.Error(), "syncjob: "))
-		}
-	}
-	var ropts []csvspec.ReaderOption
-	if sep, err := cli.ParseComma(f.comma); err != nil {
-		return j.fail(exitUsage, "-comma: %v", err)
-	} else if sep != ',' {
-		ropts = append(ropts, csvspec.WithComma(sep))
-	}
-	if f.mapSpec != "" {
-		m, err := parseMap(f.mapSpec)
-		if err != nil {
-			return j.fail(exitUsage, "-map: %v", err)
-		}
-		ropts = append(ropts, csvspec.WithHeaderMap(m))
-	}
-	var rules csvspec.Rules
-	if rules.LibraryGroups, err = cli.ReadNames(f.libFile); err != nil {
-		return j.fail(exitUsage, "-library-groups: %v", err)
-	}
-	if rules.SystemGroups, err = cli.ReadNames(f.sysFile); err != nil {
-		return j.fail(exitUsage, "-system-groups: %v", err)
-	}
-
-	sj := &syncjob.Job{Import: f.imp(), Rules: rules, ReaderOptions: ropts, Limits: limits, Full: f.full, Force: f.force, Source: f.file}
-	if f.file == "-" {
+	sj.Full, sj.Force = f.full, f.force
+	if f.File == "-" {
 		sj.Source = "standard input"
 	}
-	pwSource := cli.PasswordEnv
-	if !f.dryRun {
-		c, code := j.client(f, getenv, charset)
-		if c == nil {
-			return code
-		}
-		sj.Client = c
-		if f.pwFile != "" {
-			pwSource = "the password in " + f.pwFile
-		}
-		if f.state != "" {
-			if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
-				return j.fail(exitUsage, "-state: %s", cli.Flags.Message(err))
-			}
+	if f.state != "" && !f.dryRun {
+		if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
+			return j.fail(cli.ExitUsage, "-state: %s", cli.Flags.Message(err))
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	// A signal (systemd's stop, Ctrl-C) cancels the run like -timeout,
+	// so that the journal records it as cancelled.
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	j.signalled = func() bool { return sigCtx.Err() != nil }
+	ctx, cancel := context.WithTimeout(sigCtx, f.timeout)
 	defer cancel()
 	if f.history {
 		return j.history(ctx, sj)
@@ -419,20 +287,15 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	// encoding is wrong goes through the job all the same, failing at
 	// once, so that the journal records the night's invalid file.
 	in := j.stdin
-	if f.file != "-" {
-		fh, err := os.Open(f.file)
+	if f.File != "-" {
+		fh, err := os.Open(f.File)
 		if err != nil {
-			return j.fail(exitUsage, "%v", err)
+			return j.fail(cli.ExitUsage, "%v", err)
 		}
 		defer fh.Close()
 		in = fh
 	}
-	export, decodeErr := cli.Decode(in, f.encoding, "-encoding")
-	if decodeErr != nil {
-		decodeErr = fmt.Errorf("%s: %w", f.file, decodeErr)
-		export = errReader{decodeErr}
-	}
-	sniff := cli.NewSniffer(export)
+	sniff, decodeErr := cli.ReadExport(in, f.File, f.Encoding, cli.Flags)
 
 	// The failures file gets every failed row as the job finds it; the
 	// report keeps only the first of each kind. It is written beside the
@@ -440,7 +303,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	var failures *failuresFile
 	if f.failures != "" {
 		if failures, err = createFailures(f.failures); err != nil {
-			return j.fail(exitUsage, "-failures: %v", err)
+			return j.fail(cli.ExitUsage, "-failures: %v", err)
 		}
 		defer failures.abort()
 		sj.Failures = failures
@@ -449,7 +312,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	var rep *syncjob.Report
 	switch {
 	case f.dryRun:
-		rep, err = (&syncjob.Job{Import: sj.Import, Rules: rules, ReaderOptions: ropts, Source: sj.Source, Failures: sj.Failures}).Plan(ctx, sniff)
+		rep, err = sj.Plan(ctx, sniff)
 	case f.plan:
 		rep, err = sj.Plan(ctx, sniff)
 	default:
@@ -459,95 +322,27 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		fmt.Fprintln(j.stderr)
 	}
 	if rep == nil {
-		return j.fail(exitUsage, "%s", cli.Flags.Message(err))
+		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
 	}
-	code = j.outcome(f, rep, err, decodeErr, sniff, pwSource)
+	outcome, code := j.outcome(f, rep, err, decodeErr, sniff)
 	if failures != nil {
-		if keepFailures(rep.Outcome) {
+		if keepFailures(outcome) {
 			// The run says nothing about the rows: staff keep the
 			// last run's list rather than an empty one.
 			failures.abort()
-			fmt.Fprintf(j.stderr, "sync: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", f.failures, rep.Outcome)
+			fmt.Fprintf(j.stderr, "%s: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", prog, f.failures, outcome)
 		} else if werr := failures.commit(); werr != nil {
-			fmt.Fprintln(j.stderr, "sync: -failures:", werr)
-			code = max(code, exitUsage)
+			// The exit code says what reached Infiniti, not this.
+			fmt.Fprintln(j.stderr, prog+": -failures: the file of failed rows was not written:", werr)
 		}
 	}
 	return code
 }
 
-// keepFailures reports whether a run that ended with o leaves the
-// -failures file of the last run in place: it found no check errors and
-// got no answer from Infiniti about the rows (a network, password, lock
-// or journal error, a timeout, a refusal), so it has no list of failed
-// rows to give staff.
-func keepFailures(o syncjob.Outcome) bool {
-	switch o {
-	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked,
-		syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
-		return true
-	}
-	return false
-}
-
-// checkFailuresPath refuses a -failures path that is a folder, or a file
-// the command reads (the export, the password file, ...), which the
-// rename at the end would replace. It returns the exit code of a usage
-// error, or -1.
-func (j *job) checkFailuresPath(f *flags) int {
-	fi, err := os.Stat(f.failures)
-	if err != nil {
-		return -1 // a new file
-	}
-	if fi.IsDir() {
-		return j.fail(exitUsage, "-failures: %s is a folder; name a file, such as %s", f.failures, filepath.Join(f.failures, "failures.csv"))
-	}
-	for _, other := range []struct{ flag, path string }{{"-file", f.file}, {"-password-file", f.pwFile}, {"-library-groups", f.libFile}, {"-system-groups", f.sysFile}, {"-ca-file", f.caFile}} {
-		if other.path == "" || other.path == "-" {
-			continue
-		}
-		if oi, err := os.Stat(other.path); err == nil && os.SameFile(fi, oi) {
-			return j.fail(exitUsage, "-failures %s is the file %s names; give the failed rows a file of their own, such as failures.csv", f.failures, other.flag)
-		}
-	}
-	return -1
-}
-
-// client returns the school's client, or nil and the exit code. Without
-// -user (for -plan and -history) it has no credentials: it only names the
-// school in the journal.
-func (j *job) client(f *flags, getenv func(string) string, charset client.AuthCharset) (*client.Client, int) {
-	copts := []client.Option{client.WithUserAgent("autosync-example-sync")}
-	if isTerminal(j.stderr) && !f.plan && !f.history {
-		copts = append(copts, client.WithProgress(j.progress()))
-	}
-	if f.user != "" && !f.plan && !f.history {
-		password, err := cli.Password(getenv, cli.PasswordEnv, f.pwFile, "-password-file")
-		if err != nil {
-			return nil, j.fail(exitUsage, "%v", err)
-		}
-		copts = append(copts, client.WithBasicAuth(f.user, password), client.WithAuthCharset(charset))
-	}
-	if f.tenant != "" {
-		copts = append(copts, client.WithTenant(f.tenant))
-	}
-	if f.caFile != "" {
-		pem, err := os.ReadFile(f.caFile)
-		if err != nil {
-			return nil, j.fail(exitUsage, "-ca-file: %v", err)
-		}
-		copts = append(copts, client.WithRootCAs(pem))
-	}
-	c, err := client.New(f.url, copts...)
-	if err != nil {
-		return nil, j.fail(exitUsage, "%s", cli.Flags.Message(err))
-	}
-	return c, exitOK
-}
-
 // outcome prints what the run did and returns its exit code.
-func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff *cli.Sniffer, pwSource string) int {
-	j.rep.Outcome = rep.Outcome
+func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff *cli.Sniffer) (syncjob.Outcome, int) {
+	outcome, code, msg := cli.Flags.Verdict(cli.Run{School: f.School, Report: rep, Err: err, Decode: decodeErr, Sniff: sniff, Timeout: f.timeout, Signal: j.signalled(), Listed: decodeErr == nil})
+	j.rep.Outcome = outcome
 	j.rep.Rows = rep.RowsRead
 	j.rep.Posted = rep.Sent
 	j.rep.RowsSent = rep.RowsSent
@@ -560,64 +355,39 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		h := rep.Health
 		j.rep.Journal = &h
 	}
-	code := rep.Outcome.ExitCode()
-
-	if decodeErr != nil && rep.Outcome == syncjob.OutcomeInvalidFile {
-		return j.fail(code, "%v", decodeErr)
+	if decodeErr == nil {
+		j.problems(rep, f, sniff)
 	}
-	w1252 := j.problems(rep, f.encoding, sniff)
-	switch rep.Outcome {
-	case syncjob.OutcomeInvalidFile:
-		switch {
-		case w1252:
-			return j.fail(code, "%s is not UTF-8 (%s, the first on line %d) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252. Nothing was sent.",
-				j.rep.File, plural(rep.Check.Count(csvspec.CodeInvalidUTF8), "invalid value"), firstLine(rep.Check, csvspec.CodeInvalidUTF8))
-		case rep.Check != nil && rep.Check.NumErrors() > 0:
-			them := "them"
-			if rep.Check.NumErrors() == 1 {
-				them = "it"
-			}
-			return j.fail(code, "the file has %s (listed above); fix %s and run again. Nothing was sent.", plural(rep.Check.NumErrors(), "error"), them)
-		}
-		return j.fail(code, "%s Nothing was sent.", sentence(cli.Flags.Message(err)))
-	case syncjob.OutcomeLocked, syncjob.OutcomeJournalError:
-		return j.fail(code, "%s", cli.Flags.Message(err))
-	case syncjob.OutcomeCancelled:
-		return j.fail(code, "%s", timedOut(f.timeout, rep.Sent))
+	switch outcome {
+	case syncjob.OutcomeInvalidFile, syncjob.OutcomeLocked, syncjob.OutcomeJournalError, syncjob.OutcomeCancelled:
+		return outcome, j.fail(code, "%s", msg)
 	}
-
 	if rep.Plan != nil && !f.dryRun {
 		j.printPlan(f, rep.Plan, rep.Refusal != nil && rep.Refusal.NoState)
 	}
-	if rep.Refusal != nil {
-		msg := cli.Flags.Message(rep.Refusal)
-		if rep.Outcome == syncjob.OutcomeRefused {
-			return j.fail(code, "%s", msg)
-		}
-		// The refusal's own words say "Nothing was sent": keep what it
-		// found, since this run goes on and sends.
-		msg = strings.TrimPrefix(msg, "refused: ")
-		if i := strings.Index(msg, ". Nothing was sent"); i >= 0 {
-			msg = msg[:i]
-		}
-		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", msg)
+	switch {
+	case outcome == syncjob.OutcomeRefused:
+		return outcome, j.fail(code, "%s", msg)
+	case rep.Refusal != nil && rep.Forced:
+		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", cli.Flags.Limit(rep.Refusal))
 	}
 	switch {
 	case f.dryRun:
 		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings(), "warning"))
-		return code
+		return outcome, code
+	case f.plan && outcome == cli.OutcomeHeld:
+		return outcome, j.fail(code, "%s", msg)
 	case f.plan:
 		j.say("Nothing was sent (-plan).")
-		return code
-	}
-	switch rep.Outcome {
-	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError:
-		return j.fail(code, "%s%s", cli.Flags.Message(err), transportHint(err, pwSource, f))
+		return outcome, code
+	case outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed && outcome != cli.OutcomeHeld:
+		return outcome, j.fail(code, "%s", msg)
 	}
 	if rep.Result != nil {
-		j.say("%s", rep.Result.Summary)
+		j.say("%s", cli.Quote(rep.Result.Summary))
 	}
-	if rep.Outcome == syncjob.OutcomeOK {
+	switch outcome {
+	case syncjob.OutcomeOK:
 		switch {
 		case rep.RowsSent == 0 && f.state != "":
 			j.say("Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials.")
@@ -626,25 +396,32 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 		default:
 			j.say("All %s imported.", plural(rep.RowsSent, "row"))
 		}
-		return code
+		return outcome, code
+	case cli.OutcomeHeld:
+		if rep.FailureCount > 0 {
+			j.failedRows(f, rep)
+		}
+		return outcome, j.fail(code, "%s", msg)
 	}
-	return j.failedRows(f, rep)
+	return outcome, j.failedRows(f, rep)
 }
 
 // problems prints the check's problems, a few of each kind, and reports
 // whether the file reads as Windows-1252 (its invalid-UTF-8 errors are then
 // left out: one line with the fix says more than all of them).
-func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer) bool {
+func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 	if rep.Check == nil {
 		return false
 	}
-	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(encoding) == "utf-8" && sniff.LooksLikeWindows1252()
+	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(f.Encoding) == "utf-8" && sniff.LooksLikeWindows1252()
+	// Extra columns are a warning a school cannot act on every night:
+	// said by -plan, -dry-run and a first run only.
+	extra := f.plan || f.dryRun || rep.Plan == nil || rep.Plan.Stats().FirstRun
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
 	for _, p := range rep.Check.Problems {
-		p.Message = cli.Flags.Text(p.Message)
 		j.rep.Problems = append(j.rep.Problems, problem(p))
-		if w1252 && p.Code == csvspec.CodeInvalidUTF8 {
+		if w1252 && p.Code == csvspec.CodeInvalidUTF8 || p.Code == csvspec.CodeEmptyRow || p.Code == csvspec.CodeExtraColumn && !extra {
 			continue
 		}
 		limit := maxShown
@@ -653,7 +430,7 @@ func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer)
 		}
 		severity[p.Code] = p.Severity
 		if shown[p.Code]++; shown[p.Code] <= limit {
-			fmt.Fprintf(j.stderr, "%s: %v\n", j.rep.File, p)
+			fmt.Fprintf(j.stderr, "%s: %s\n", j.rep.File, cli.Flags.Problem(p, f.School))
 		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(shown)) {
@@ -669,16 +446,10 @@ func (j *job) problems(rep *syncjob.Report, encoding string, sniff *cli.Sniffer)
 			fmt.Fprintf(j.stderr, "%s: %d more problems [%s] not shown (%s)\n", j.rep.File, n-limit, code, where)
 		}
 	}
-	return w1252
-}
-
-func firstLine(rep *csvspec.Report, code string) int {
-	for _, p := range rep.Problems {
-		if p.Code == code {
-			return p.Line
-		}
+	if n := rep.Check.Count(csvspec.CodeEmptyRow); n > 0 {
+		fmt.Fprintf(j.stderr, "%s: %s with only empty fields (as Excel leaves below the data) left out of the posted file [%s]\n", j.rep.File, plural(n, "row"), csvspec.CodeEmptyRow)
 	}
-	return 0
+	return w1252
 }
 
 // printPlan prints the plan's counts and, with -plan, the users it
@@ -695,7 +466,7 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	default:
 		noun := "membership"
-		if f.importName == importContacts {
+		if f.Import == cli.ImportContacts {
 			noun = "contact row"
 		}
 		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %d removed; %s would lose something; %s to send.",
@@ -709,7 +480,7 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		if n++; n > 2*maxShown {
 			continue
 		}
-		if f.importName == importContacts {
+		if f.Import == cli.ImportContacts {
 			// A contact is a whole row: one line each.
 			j.say("  %-7s %s", u.Kind, u.Username)
 			for _, it := range u.Removed {
@@ -726,9 +497,9 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		j.say("  ... and %d more users (-json lists the counts)", n-2*maxShown)
 	}
 	switch {
-	case f.importName == importContacts && st.Gone > 0:
+	case f.Import == cli.ImportContacts && st.Gone > 0:
 		j.say("Users gone from the export are never sent, so Infiniti keeps their contacts: a mode that replaces the contacts of the patrons in the file does not touch the others. Remove them in Infiniti if they must go.")
-	case f.importName == importUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
+	case f.Import == cli.ImportUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
 		j.say("Users gone from the export are never sent, so Infiniti keeps what they had; a membership removed here is removed in Infiniti only if its import replaces a user's groups. Act in Infiniti if they must go.")
 	}
 }
@@ -742,7 +513,7 @@ func items(sign string, its []syncjob.Item) string {
 }
 
 // failedRows prints the rows Infiniti did not take, joined back to the
-// export, and returns exitRowsFail.
+// export, and returns cli.ExitRowsFail.
 func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 	n := 0
 	for _, fl := range rep.Failures {
@@ -751,12 +522,12 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 		}
 		fr := failedRow{Row: fl.Row, Line: fl.Line, Username: fl.Username(), Field: fl.Field, Message: strings.TrimSpace(fl.Message)}
 		who := fr.Username
-		if f.importName == importContacts {
+		if f.Import == cli.ImportContacts {
 			c := syncjob.Row{Fields: fl.Fields}.Contact()
 			fr.Type, fr.Role, fr.Contact = string(c.Type), string(c.Role), c.Address
 			who = strings.Join(slices.DeleteFunc([]string{fr.Username, fr.Role, fr.Type, fr.Contact}, func(s string) bool { return s == "" }), " ")
 		}
-		hint := rowHint(f.importName, fr.Field, fl.Fields)
+		hint := rowHint(f.Import, fr.Field, fl.Fields)
 		if fl.Code == syncjob.CodeUnknownOutcome {
 			// Read fail-closed: the wording may be a success the SDK
 			// does not know yet.
@@ -764,7 +535,7 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 		}
 		j.rep.FailedRows = append(j.rep.FailedRows, fr)
 		if n++; n <= 2*maxShown {
-			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, fr.Message, hint)
+			j.say("row %d (line %d, %s): %s%s", fr.Row, fr.Line, who, cli.Quote(fr.Message), hint)
 		}
 	}
 	switch {
@@ -773,7 +544,7 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 	case n > 2*maxShown:
 		j.say("... and %d more failed rows. By cause:", n-2*maxShown)
 		for _, c := range rep.Causes() {
-			j.say("  %v", c)
+			j.say("  %s", cli.Quote(c.String()))
 		}
 		if f.failures == "" {
 			j.say("Give -failures FILE to write every failed row for library staff.")
@@ -782,14 +553,14 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 	if f.state != "" {
 		j.say("The users of the failed rows are sent again on the next run.")
 	}
-	return exitRowsFail
+	return cli.ExitRowsFail
 }
 
 // history prints the last runs of the school from the journal.
 func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 	runs, health, err := sj.History(ctx, historyRuns)
 	if err != nil {
-		return j.fail(exitTransport, "%s", cli.Flags.Message(err))
+		return j.fail(cli.ExitTransport, "%s", cli.Flags.Message(err))
 	}
 	j.rep.Journal = &health
 	j.rep.File = ""
@@ -799,7 +570,7 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 	}
 	if len(runs) == 0 {
 		fmt.Fprintf(w, "No runs recorded for %s in the journal.\n", sj.Key())
-		return exitOK
+		return cli.ExitOK
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "START\tMODE\tOUTCOME\tROWS\tSENT\tCREATED/UPDATED/FAILED\tNOTE")
@@ -812,7 +583,7 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		if r.Forced {
 			note = strings.TrimSpace("forced past " + r.Overridden + " " + note)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Flags.Text(note), 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Quote(note), 100))
 	}
 	tw.Flush()
 	last := "never"
@@ -820,7 +591,7 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		last = health.LastSuccess.Local().Format("2006-01-02 15:04")
 	}
 	fmt.Fprintf(w, "Last success: %s; %s failed or refused since.\n", last, plural(health.FailuresSince, "run"))
-	return exitOK
+	return cli.ExitOK
 }
 
 // oneLine cuts s to at most n runes.
@@ -830,89 +601,6 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
-
-// failuresFile is the -failures file: readable by this account only,
-// since its rows hold student usernames. It is written to a temporary file
-// in the same folder, which commit renames over the path: a link at the
-// path is replaced, never followed, and a run that fails half-way leaves
-// the last file whole. It keeps the first write error, which commit
-// returns.
-type failuresFile struct {
-	fh   *os.File
-	path string
-	err  error
-	done bool
-}
-
-func createFailures(path string) (*failuresFile, error) {
-	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
-	if err != nil {
-		return nil, err
-	}
-	return &failuresFile{fh: fh, path: path}, nil
-}
-
-func (f *failuresFile) Write(p []byte) (int, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	n, err := f.fh.Write(p)
-	f.err = err
-	return n, err
-}
-
-// commit closes the temporary file and renames it over the path. It
-// returns the first error of writing, closing or renaming; the temporary
-// file is then removed.
-func (f *failuresFile) commit() error {
-	if f.done {
-		return f.err
-	}
-	f.done = true
-	if err := f.fh.Close(); f.err == nil {
-		f.err = err
-	}
-	if f.err == nil {
-		f.err = os.Rename(f.fh.Name(), f.path)
-	}
-	if f.err != nil {
-		os.Remove(f.fh.Name())
-	}
-	return f.err
-}
-
-// abort removes the temporary file, unless commit ran: the file at the
-// path stays as it was.
-func (f *failuresFile) abort() {
-	if !f.done {
-		f.done = true
-		f.fh.Close()
-		os.Remove(f.fh.Name())
-	}
-}
-
-// timedOut says that the run gave up after -timeout d; sent says whether
-// the file was being posted (Infiniti may then have imported it).
-func timedOut(d time.Duration, sent bool) string {
-	msg := fmt.Sprintf("gave up after -timeout %s; raise -timeout if the file is large or Infiniti is slow to answer", d)
-	if sent {
-		msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
-	}
-	return msg
-}
-
-// sentence returns s ending with a full stop.
-func sentence(s string) string {
-	if strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
-}
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // plural returns "1 row" or "2 rows"; with a third argument, the plural
 // form is given whole ("1 row sent was", "2 rows sent were").
@@ -938,7 +626,7 @@ func plural2(n int, one, many string) string {
 // field Infiniti names and the row's values (for user groups username,
 // library-group, system-group).
 func rowHint(imp, field string, values []string) string {
-	if imp == importContacts {
+	if imp == cli.ImportContacts {
 		if field == csvspec.ColumnUsername {
 			return " (the user must exist in Infiniti before its contacts can be imported)"
 		}
@@ -961,24 +649,6 @@ func rowHint(imp, field string, values []string) string {
 	return ""
 }
 
-// transportHint returns advice for a transport or authentication error.
-// pwSource says where the password came from.
-func transportHint(err error, pwSource string, f *flags) string {
-	switch {
-	case errors.Is(err, client.ErrUnauthorized):
-		return "; check -user and " + pwSource
-	case errors.Is(err, client.ErrForbidden):
-		return "; give -user system administration privileges in Infiniti"
-	case errors.Is(err, client.ErrNotFound) && f.importName == importContacts && client.ContactsMode(f.contactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts:
-		return fmt.Sprintf("; check -url, and -contacts-mode: %q is not a mode seen in the field (only %s is), and this Infiniti may not know it", f.contactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
-	case errors.Is(err, client.ErrNotFound):
-		return "; check -url"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "; raise -timeout if the file is large or Infiniti is slow to answer"
-	}
-	return ""
-}
-
 // parseMap parses "username=Student Code,library-group=House".
 func parseMap(spec string) (map[string]string, error) {
 	m := make(map[string]string)
@@ -994,15 +664,6 @@ func parseMap(spec string) (map[string]string, error) {
 		m[canonical] = source
 	}
 	return m, nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // progress returns a function that prints the upload's progress on

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
 	"github.com/autosync-go/autosync/examples/internal/readme"
-	"github.com/autosync-go/autosync/internal/exampletest"
 )
 
 // syncFlags returns the flags sync's -h lists.

@@ -1,10 +1,12 @@
 // Package cli holds what the example programs (quickstart, sync,
-// multitenant) share: their exit codes, flag parsing with -h, the password
-// from the environment or a password file, the character encodings of SMS
-// exports (Decode, and a Sniffer that tells a Windows-1252 file while it
-// streams), separators and group lists, and the translation of the SDK's
-// messages, which name Go options, into the flags and config fields that
-// the person running a program types.
+// multitenant) share: one School config (sync fills it from flags,
+// multitenant from JSON) and NewJob, which builds its sync job; Exit, the
+// one mapping of a run's outcome to an exit code; the advice for a
+// technician, keyed on the SDK's typed errors, ConfigError.Option and
+// problem codes and said in each program's words (Names); flag parsing
+// with -h; the password from the environment or a password file; and the
+// character encodings of SMS exports (Decode, and a Sniffer that tells a
+// Windows-1252 file while it streams).
 //
 // It is internal to the examples: the library packages never import it,
 // and it is the only place besides the programs that may use
@@ -21,15 +23,26 @@ import (
 	"time"
 )
 
-// The exit codes of the example programs. A scheduler alerts on them; a
-// multitenant run exits with the highest code of any school.
+// The exit codes of the example programs (Exit maps outcomes to them). A
+// scheduler alerts on them; a multitenant run exits with the highest code
+// of any school.
 const (
 	ExitOK        = 0 // every row imported (or a check or plan only, which passed)
 	ExitRowsFail  = 1 // Infiniti processed the file but some rows failed
 	ExitUsage     = 2 // a usage error or a file that failed the pre-flight check: nothing was sent
-	ExitTransport = 3 // a transport or authentication error, or another run holds the school's lock
-	ExitRefused   = 4 // refused by a safety limit: nothing was sent
+	ExitTransport = 3 // no clear answer (the file may have been imported), a transport or authentication error, a lock
+	ExitRefused   = 4 // a safety limit refused the export (nothing sent) or held losses (partly sent)
 )
+
+// ExitCodes is the exit-code table of the usage texts.
+const ExitCodes = `Exit codes (what reached Infiniti):
+  0  ok: every posted row confirmed, nothing held (-dry-run, -plan: the file passed)
+  1  rows failed, or users held for row problems; the others were sent
+  2  usage error, or a file that failed the check; nothing was sent
+  3  no clear answer after the file was handed over (Infiniti may have imported
+     it), or nothing reached Infiniti: network, credentials, lock, journal,
+     -timeout or a signal
+  4  refused (nothing sent), or the guard held losses (partly sent)`
 
 // ParseFlags parses args with fs and returns the exit code to stop with,
 // or -1 to go on: 0 after -h or -help (the usage went to fs's output), 2

@@ -13,6 +13,27 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
+// ReadExport returns a Sniffer over r, the export named name (for
+// messages; "" for none), decoded from encoding with Decode. When Decode
+// fails, the Sniffer's reads fail with its error, so that a sync job still
+// runs and its journal records the night's invalid file; the error is
+// returned too, for the message.
+func ReadExport(r io.Reader, name, encoding string, n Names) (*Sniffer, error) {
+	export, err := Decode(r, encoding, n)
+	if err != nil {
+		if name != "" {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		export = errReader{err}
+	}
+	return NewSniffer(export), err
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
 // Encodings are the character encodings an export may be read in, as the
 // -encoding flag and the encoding config field name them; the default,
 // utf-8, first.
@@ -49,8 +70,8 @@ func NormalEncoding(name string) string {
 // Decode returns a reader of r's text in UTF-8, decoding it from encoding,
 // one of Encodings: windows-1252 (Excel's "CSV" on Windows), iso-8859-1,
 // utf-16 (Excel's "Unicode text", which starts with a byte order mark
-// giving its byte order), or utf-8 (r as it is). flagName names the
-// setting in messages, such as "-encoding".
+// giving its byte order), or utf-8 (r as it is). n names the
+// setting in messages.
 //
 // Decode reads the first bytes of r to check them against encoding: a byte
 // order mark of another encoding is an error that says which setting
@@ -60,7 +81,7 @@ func NormalEncoding(name string) string {
 // have every accented letter garbled ("Bléu" read as "BlÃ©u"), so Decode
 // refuses it: it looks ahead at most the first 64 KiB (LookAhead), and
 // when those bytes are valid UTF-8 and hold a multi-byte sequence it
-// returns an error that says to leave out flagName. When the first 64 KiB
+// returns an error that says to leave out the encoding setting. When the first 64 KiB
 // are plain ASCII, the rest is watched as it streams, keeping nothing but
 // an incomplete sequence: the reader then fails at the end of the file if
 // all of it was UTF-8 with a multi-byte sequence. Bytes that are not
@@ -71,7 +92,8 @@ func NormalEncoding(name string) string {
 // encoding, instead of letting it become U+FFFD: nothing is guessed.
 // Decode returns an error for an unknown encoding, for a mismatched byte
 // order mark, or when reading the first bytes fails.
-func Decode(r io.Reader, encoding, flagName string) (io.Reader, error) {
+func Decode(r io.Reader, encoding string, n Names) (io.Reader, error) {
+	flagName := n.Name("encoding")
 	if err := CheckEncoding(encoding); err != nil {
 		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}
@@ -86,7 +108,7 @@ func Decode(r io.Reader, encoding, flagName string) (io.Reader, error) {
 	case strings.HasPrefix(mark, "UTF-32"):
 		return nil, fmt.Errorf("the file starts with a %s byte order mark: it is UTF-32 text, which this program cannot read; save it from the SMS or Excel as \"CSV UTF-8\"", mark)
 	case strings.HasPrefix(mark, "UTF-16") && enc != "utf-16":
-		return nil, fmt.Errorf("the file starts with a %s byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with %s utf-16", mark, flagName)
+		return nil, fmt.Errorf("the file starts with a %s byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with %s", mark, n.Set("encoding", "utf-16"))
 	case mark == "UTF-8" && enc != "utf-8":
 		return nil, fmt.Errorf("the file starts with a UTF-8 byte order mark: it is UTF-8 already, not %s; leave out %s", enc, flagName)
 	case mark == "" && enc == "utf-16":

@@ -106,7 +106,7 @@ func TestDecode(t *testing.T) {
 }
 
 func decodeAll(r io.Reader, encoding string) (string, error) {
-	d, err := Decode(r, encoding, "-encoding")
+	d, err := Decode(r, encoding, Flags)
 	if err != nil {
 		return "", err
 	}

@@ -13,7 +13,7 @@ import (
 // UTF-8 before anything reads it.
 func ExampleDecode() {
 	export := strings.NewReader("username,library-group\nzo\xeb,Blue\n")
-	r, err := cli.Decode(export, "windows-1252", "-encoding")
+	r, err := cli.Decode(export, "windows-1252", cli.Flags)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -26,10 +26,23 @@ func ExampleDecode() {
 	// <nil>
 }
 
-// The SDK's messages name Go options; a program shows its own flags.
+// A ConfigError's Option names the setting to fix, in each program's
+// words.
 func ExampleNames_Message() {
-	_, err := client.New("https://myschool.example?tenantId=7")
-	fmt.Println(cli.Flags.Message(err))
+	_, err := client.New("https://myschool.example", client.WithTenant(" "))
+	msg := cli.Flags.Message(err)
+	fmt.Println(msg[:len("-tenant:")])
+	msg = cli.ConfigFields.Message(err)
+	fmt.Println(msg[:len(`tenant:`)])
 	// Output:
-	// the base URL has a query (from ?); give only the site, such as https://yourschool.concordinfiniti.com; give the tenant with -tenant, not in the URL
+	// -tenant:
+	// tenant:
+}
+
+// The exit code of a run is the programs' own mapping of its outcome.
+func ExampleExit() {
+	o, code := cli.Exit("held", nil)
+	fmt.Println(o, code)
+	// Output:
+	// held 4
 }

@@ -17,20 +17,26 @@ const PasswordEnv = "INFINITI_PASSWORD"
 const maxPasswordFile = 4 << 10
 
 // Password returns the password from the file at path if path is not
-// empty, else from the environment variable PasswordEnv (through getenv).
-// flagName names the file's flag or config field in messages, such as
-// "-password-file" or "password_file". It returns an error when both are
-// given, when neither is, or when ReadPasswordFile fails; the error never
-// holds the password.
-func Password(getenv func(string) string, envName, path, flagName string) (string, error) {
-	env := getenv(envName)
+// empty, else from the environment variable envName (through getenv). n
+// names the settings in messages. It returns an error when both are given,
+// when neither is, or when ReadPasswordFile fails; the error never holds
+// the password.
+func Password(getenv func(string) string, envName, path string, n Names) (string, error) {
+	env := ""
+	if envName != "" {
+		env = getenv(envName)
+	}
 	switch {
 	case path != "" && env != "":
-		return "", fmt.Errorf("the password is given twice, in %s and in the environment variable %s; give one of them (unset %s, or leave out %s)", flagName, envName, envName, flagName)
+		return "", fmt.Errorf("the password is given twice, in %s and in the environment variable %s; give one of them", n.Name("password_file"), envName)
 	case path != "":
-		return ReadPasswordFile(path)
+		pw, err := ReadPasswordFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", n.Name("password_file"), err)
+		}
+		return pw, nil
 	case env == "":
-		return "", fmt.Errorf("no password: set the environment variable %s, or give %s (a file only this account can read)", envName, flagName)
+		return "", fmt.Errorf("no password: the environment variable %s is empty; set it, or give %s (a file only this account can read)", envName, n.Name("password_file"))
 	}
 	return env, nil
 }
@@ -48,16 +54,21 @@ func Password(getenv func(string) string, envName, path, flagName string) (strin
 // cannot be read, is not a regular file, is larger than 4 KiB, is empty,
 // or holds more than one line.
 func ReadPasswordFile(path string) (string, error) {
+	// A FIFO or a device would block the open or the read for ever: look
+	// before opening.
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("the password file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("the password file %s is not a regular file; give the file that holds the password", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("the password file: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("the password file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
 		return "", fmt.Errorf("the password file %s is not a regular file; give the file that holds the password", path)
 	}
 	if err := checkPrivate(path, st); err != nil {

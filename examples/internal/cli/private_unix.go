@@ -5,7 +5,9 @@ package cli
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
+	"syscall"
 )
 
 // checkPrivate refuses a password file that the group or others may read
@@ -26,4 +28,19 @@ func shellQuote(path string) string {
 		}
 	}
 	return path
+}
+
+// ShareWithFolder makes f, a file for library staff just created in dir,
+// readable by dir's group: mode 0640, and dir's group (as a setgid folder
+// gives it; the README's "library" folder is one). When the file cannot
+// take dir's group, it stays readable by this account only.
+func ShareWithFolder(f *os.File, dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || f.Chown(-1, int(sys.Gid)) != nil {
+		return nil
+	}
+	return f.Chmod(0o640)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/autosync-go/autosync/client/clienttest"
@@ -35,18 +36,28 @@ func Build(t *testing.T) string {
 // returns its standard output and exit code.
 func RunBinary(t *testing.T, bin string, env []string, args ...string) (string, int) {
 	t.Helper()
+	stdout, _, code := Run(t, bin, env, args...)
+	return stdout, code
+}
+
+// Run runs bin with args and env added to the environment, and returns
+// its standard output, standard error and exit code.
+func Run(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		return string(out), 0
+		return string(out), errBuf.String(), 0
 	case errors.As(err, &ee):
-		return string(out), ee.ExitCode()
+		return string(out), errBuf.String(), ee.ExitCode()
 	}
 	t.Fatalf("running %s: %v", bin, err)
-	return "", -1
+	return "", "", -1
 }
 
 // CAFile writes the fake server's certificate as a PEM file and returns

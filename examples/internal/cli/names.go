@@ -1,0 +1,232 @@
+package cli
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/result"
+)
+
+// Names maps a School's settings, by their JSON names ("tenant",
+// "ca_file"), to what the person running a program types: a flag
+// ("-tenant") or a config field. The key "password" says where the
+// password comes from.
+type Names map[string]string
+
+// Flags are sync's and quickstart's names: their flags.
+var Flags = Names{
+	"url": "-url", "tenant": "-tenant", "user": "-user", "password_file": "-password-file",
+	"password": PasswordEnv + " or -password-file", "auth_charset": "-auth-charset",
+	"file": "-file", "encoding": "-encoding", "comma": "-comma", "map": "-map",
+	"library_groups": "-library-groups", "system_groups": "-system-groups", "ca_file": "-ca-file",
+	"max_removals": "-max-removals", "import": "-import", "contacts_mode": "-contacts-mode",
+	"timeout": "-timeout", "force": "-force", "full": "-full",
+}
+
+// ConfigFields are multitenant's names: the fields of a school's entry.
+var ConfigFields = Names{
+	"password": "password_env or password_file", "timeout": "-timeout", "ca_file": "ca_file (or -ca-file)",
+	"force": "examples/sync -force and the same -state", "full": "examples/sync -full",
+}
+
+// Name returns what the person types for the setting field: a flag such
+// as -tenant, or a config field such as tenant.
+func (n Names) Name(field string) string {
+	if name, ok := n[field]; ok {
+		return name
+	}
+	return field
+}
+
+// Set returns how the person gives field the value v: -comma ';' or
+// "comma": ";".
+func (n Names) Set(field, v string) string {
+	name := n.Name(field)
+	if strings.HasPrefix(name, "-") {
+		if v == "" || strings.ContainsAny(v, " ;|'\"\t") {
+			v = "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+		}
+		return name + " " + v
+	}
+	return fmt.Sprintf("%q: %q", field, v)
+}
+
+// optionFields are the settings that set each of the SDK's options.
+var optionFields = map[string]string{
+	"WithTenant": "tenant", "WithRootCAs": "ca_file", "WithHTTPClient": "ca_file", "WithBasicAuth": "user",
+	"WithAuthCharset": "auth_charset", "WithHeaderMap": "map", "WithComma": "comma",
+}
+
+// Message returns err's text for the person running the program, with
+// advice keyed on the error's type: a *client.ConfigError names the
+// setting of its Option, a status or transport error says what happened
+// without Go's words ("dial tcp", "x509", "context deadline exceeded") and
+// what to check. Other errors keep their own text.
+func (n Names) Message(err error) string {
+	var (
+		ce *client.ConfigError
+		se *client.StatusError
+		he x509.HostnameError
+		de *net.DNSError
+		oe *net.OpError
+		ie *result.ImportError
+		le *syncjob.LimitError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, client.ErrUnauthorized):
+		msg := "Infiniti refused the credentials; check " + n.Name("user") + " and " + n.Name("password")
+		if errors.As(err, &ce) && ce.Option == "WithAuthCharset" {
+			msg += "; a password with non-ASCII characters may need the other " + n.Name("auth_charset") + " (utf-8 or latin1)"
+		}
+		return msg
+	case errors.Is(err, client.ErrForbidden):
+		return "Infiniti refused the import (403 Forbidden): give " + n.Name("user") + " system administration privileges in Infiniti"
+	case errors.Is(err, client.ErrNotFound):
+		return "Infiniti has no import at this address (404 Not Found); check " + n.Name("url")
+	case errors.Is(err, client.ErrTooLarge):
+		return "the server refused the size of the upload (413)"
+	case errors.As(err, &he):
+		return fmt.Sprintf("the server's certificate is for another host (%s); check %s", certNames(he.Certificate), n.Name("url"))
+	case errors.Is(err, client.ErrCertificate):
+		return "the server's certificate is not trusted; if the school uses a private certificate authority, trust it with " + n.Name("ca_file")
+	case errors.Is(err, client.ErrResponseTimeout):
+		return "the file was sent, but no answer came in time; Infiniti may still be importing it"
+	case errors.As(err, &se) && se.StatusCode/100 == 2:
+		return fmt.Sprintf("the server answered %d %s, but not with an import result (a login page or a proxy's?); check %s", se.StatusCode, http.StatusText(se.StatusCode), n.Name("url"))
+	case errors.As(err, &se):
+		msg := fmt.Sprintf("Infiniti answered %d %s", se.StatusCode, http.StatusText(se.StatusCode))
+		if se.Attempts > 1 {
+			msg += fmt.Sprintf(" after %d attempts", se.Attempts)
+		}
+		if errors.As(err, &ie) && ie.Result != nil {
+			msg += ": " + Quote(ie.Result.Summary)
+		}
+		return msg
+	case errors.As(err, &le):
+		return "refused: " + n.Limit(le) + ". Nothing was sent. " + n.limitFix(le)
+	case errors.As(err, &ce):
+		if field := optionFields[ce.Option]; field != "" {
+			return n.Name(field) + ": " + ce.Reason
+		}
+		return ce.Reason
+	case errors.Is(err, context.DeadlineExceeded):
+		return "gave up: the time allowed ran out; raise " + n.Name("timeout") + " if the file is large or Infiniti is slow to answer"
+	case errors.Is(err, context.Canceled):
+		return "stopped before the end"
+	case errors.As(err, &de):
+		return fmt.Sprintf("cannot find the server %s; check %s", de.Name, n.Name("url"))
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the server refused the connection; check " + n.Name("url")
+	case errors.As(err, &oe):
+		return "cannot reach the server; check " + n.Name("url") + " and the network"
+	}
+	msg := err.Error()
+	// Go's package and option names mean nothing to a technician.
+	for _, pkg := range []string{"client: ", "csvspec: ", "syncjob: "} {
+		msg = strings.ReplaceAll(msg, pkg, "")
+	}
+	for opt, field := range optionFields {
+		msg = strings.ReplaceAll(msg, opt+": ", n.Name(field)+": ")
+	}
+	return msg
+}
+
+// Limit says what a safety limit found, as a fact.
+func (n Names) Limit(e *syncjob.LimitError) string {
+	switch {
+	case e.NoState:
+		return "the journal has no last accepted state, but its run log shows that a run committed one, so the limit cannot guard this run"
+	case e.Empty:
+		return fmt.Sprintf("the export has no rows, but Infiniti last accepted %d users; this is usually a broken export", e.LastUsers)
+	}
+	pct := 0.0
+	if e.LastUsers > 0 {
+		pct = 100 * float64(e.Losing) / float64(e.LastUsers)
+	}
+	return fmt.Sprintf("%d of the %d users Infiniti last accepted (%.1f%%) would lose something (%d gone from the export, %d losing part of what they had), more than the limit of %s (at most %d users)",
+		e.Losing, e.LastUsers, pct, e.Gone, e.Shrinking, e.Limit, e.Allowed)
+}
+
+// limitFix says how to go past a safety limit.
+func (n Names) limitFix(e *syncjob.LimitError) string {
+	switch {
+	case e.NoState:
+		return "Check the export, then run once with " + n.Name("full") + " " + n.Name("force") + " to send every row and keep a new state"
+	case e.Empty:
+		return "Check the export; if the school really has no users to sync, run once with " + n.Name("force")
+	}
+	return "Check the export; if the change is intended, run once with " + n.Name("force") + ", or raise " + n.Name("max_removals")
+}
+
+// certNames returns the names a certificate is for.
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "unknown names"
+	}
+	names := c.DNSNames
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return c.Subject.CommonName
+	}
+	return strings.Join(names, ", ")
+}
+
+// Advice returns what the person can do about a check problem of code,
+// in n's words, or "". s is the school's settings.
+func (n Names) Advice(code string, s School) string {
+	switch code {
+	case csvspec.CodeSeparator:
+		if s.Comma != "" && s.Comma != "," {
+			return "check " + n.Name("comma") + " (a comma-separated file needs none)"
+		}
+		return "give the file's separator with " + n.Set("comma", ";") + " or " + n.Set("comma", "tab") + "; the file is posted with commas"
+	case csvspec.CodeEncoding:
+		return "save it as \"CSV UTF-8\", or read it with " + n.Set("encoding", "utf-16")
+	case csvspec.CodeWrongImport:
+		if s.Import == ImportContacts {
+			return "for user groups, give " + n.Set("import", ImportUserGroups)
+		}
+		return "for contacts, give " + n.Set("import", ImportContacts)
+	case csvspec.CodeBooleanSpelling, csvspec.CodeScenarioFormat:
+		return "this program posts the file rewritten in the form Infiniti reads"
+	}
+	return ""
+}
+
+// Problem returns p for the person: its place, message and code, and the
+// advice for its code, which stands in for any advice of the library's own
+// (what follows the first "; " of its message).
+func (n Names) Problem(p csvspec.Problem, s School) string {
+	if a := n.Advice(p.Code, s); a != "" {
+		fact, _, _ := strings.Cut(p.Message, "; ")
+		p.Message = fact + "; " + a
+	}
+	return p.String()
+}
+
+// ParseAuthCharset returns the charset an -auth-charset flag or
+// auth_charset config field names: "utf-8" (the default, also for "") or
+// "latin1" ("iso-8859-1"), in any case. It returns an error naming the
+// accepted values for anything else.
+func ParseAuthCharset(s string) (client.AuthCharset, error) {
+	switch strings.ToLower(s) {
+	case "", "utf-8", "utf8":
+		return client.AuthUTF8, nil
+	case "latin1", "latin-1", "iso-8859-1":
+		return client.AuthLatin1, nil
+	}
+	return 0, fmt.Errorf("unknown charset %q; use utf-8 (the default) or latin1", s)
+}

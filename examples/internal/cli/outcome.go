@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/result"
+)
+
+// The outcomes the programs know besides those syncjob records today.
+const (
+	// OutcomeHeld: the guard held losses; what took nothing away was sent.
+	OutcomeHeld syncjob.Outcome = "held"
+	// OutcomeNoAnswer: the file was handed over and no clear answer came,
+	// such as a status other than 2xx (401 is auth-error).
+	OutcomeNoAnswer syncjob.Outcome = "no-answer"
+	// OutcomeInvalidConfig: multitenant's school whose entry, or a file it
+	// names, is wrong; its job did not run.
+	OutcomeInvalidConfig syncjob.Outcome = "invalid-config"
+	// OutcomeUsage: a flag, or a file a flag names, is wrong; nothing ran.
+	OutcomeUsage syncjob.Outcome = "usage"
+)
+
+// Exit returns the outcome of a run that ended with o and err, and its
+// exit code: the only place the programs map outcomes to exit codes. A
+// rows-failed run whose answer was a status other than 2xx is no-answer:
+// Infiniti did not say which rows it took.
+//
+//	0 ok
+//	1 rows-failed
+//	2 invalid-file, invalid-config, usage (nothing was sent)
+//	3 no-answer, transport-error, auth-error, locked, cancelled, journal-error
+//	4 refused (nothing was sent), held (partly sent)
+func Exit(o syncjob.Outcome, err error) (syncjob.Outcome, int) {
+	if o == syncjob.OutcomeRowsFailed && errors.As(err, new(*client.StatusError)) {
+		o = OutcomeNoAnswer
+	}
+	switch o {
+	case syncjob.OutcomeOK:
+		return o, ExitOK
+	case syncjob.OutcomeRowsFailed:
+		return o, ExitRowsFail
+	case syncjob.OutcomeInvalidFile, OutcomeInvalidConfig, OutcomeUsage:
+		return o, ExitUsage
+	case syncjob.OutcomeRefused, OutcomeHeld:
+		return o, ExitRefused
+	}
+	return o, ExitTransport
+}
+
+// OutcomeOf returns the outcome of err, the error of a direct import
+// (client.Client.Import*, as quickstart calls it), as Exit takes it.
+func OutcomeOf(err error) syncjob.Outcome {
+	switch {
+	case err == nil:
+		return syncjob.OutcomeOK
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return syncjob.OutcomeCancelled
+	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):
+		return syncjob.OutcomeAuthError
+	case errors.As(err, new(*client.StatusError)), errors.Is(err, client.ErrResponseTimeout):
+		return OutcomeNoAnswer
+	case errors.As(err, new(*result.ImportError)):
+		return syncjob.OutcomeRowsFailed
+	}
+	return syncjob.OutcomeTransportError
+}
+
+// maxQuoted bounds the runes of Infiniti's text that Quote keeps.
+const maxQuoted = 500
+
+// Quote returns s, a text from Infiniti (its summary, a row's message), as
+// one line that is safe in a log: cut to 500 runes, and quoted Go-style
+// (strconv.Quote) if it holds anything unprintable, such as a line break
+// or an ANSI escape.
+func Quote(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > maxQuoted {
+		s = string(r[:maxQuoted-1]) + "…"
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// A Run is what a program knows of how a run ended, for Verdict.
+type Run struct {
+	School  School
+	Report  *syncjob.Report // nil for a direct import (quickstart)
+	Err     error           // the run's error
+	Decode  error           // the export's decoding error, if any
+	Sniff   *Sniffer        // the export's bytes as the job read them; nil if unknown
+	Timeout time.Duration   // the run's time limit
+	Signal  bool            // a signal stopped the run
+	Listed  bool            // the check's problems were printed already
+}
+
+// Verdict returns how a run ended, its exit code (Exit), and one line in
+// n's words that says so, with the advice for it: the one place a run's
+// report or error becomes a message and an exit code. The line is empty
+// for ok; for rows-failed it counts the failed rows and names the largest
+// cause.
+func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
+	rep := r.Report
+	o := OutcomeOf(r.Err)
+	if rep != nil {
+		o = rep.Outcome
+	}
+	o, code := Exit(o, r.Err)
+	var check *csvspec.Report
+	if rep != nil {
+		check = rep.Check
+	}
+	switch {
+	case o == syncjob.OutcomeOK:
+		return o, code, ""
+	case o == syncjob.OutcomeInvalidFile && r.Decode != nil:
+		return o, code, n.Message(r.Decode)
+	case o == syncjob.OutcomeInvalidFile && check != nil && check.Count(csvspec.CodeInvalidUTF8) > 0 &&
+		NormalEncoding(r.School.Encoding) == "utf-8" && r.Sniff != nil && r.Sniff.LooksLikeWindows1252():
+		bad := check.Count(csvspec.CodeInvalidUTF8)
+		return o, code, fmt.Sprintf(`not sent: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
+			bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
+	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0 && r.Listed:
+		return o, code, fmt.Sprintf("not sent: the file has %d %s (listed above); fix %s and run again", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), plural(check.NumErrors(), "it", "them"))
+	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0:
+		return o, code, fmt.Sprintf("not sent: the file has %d %s: %s", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), n.Problem(first(check, ""), r.School))
+	case o == syncjob.OutcomeInvalidFile:
+		return o, code, strings.TrimSuffix(n.Message(r.Err), ".") + ". Nothing was sent."
+	case o == syncjob.OutcomeRefused && rep != nil && rep.Refusal != nil:
+		return o, code, n.Message(rep.Refusal)
+	case o == OutcomeHeld:
+		msg := "held: the guard held the users who would lose something"
+		if rep != nil && rep.Refusal != nil {
+			msg = "held: " + n.Limit(rep.Refusal)
+		}
+		return o, code, msg + "; what took nothing away was sent. Release the rest with " + n.Name("force") + ", or raise " + n.Name("max_removals") + " (a new school year looks like this)"
+	case o == syncjob.OutcomeCancelled:
+		msg := fmt.Sprintf("gave up after %s %s; raise %[1]s if the file is large or Infiniti is slow to answer", n.Name("timeout"), r.Timeout)
+		if r.Signal {
+			msg = "stopped by a signal; the journal records the run as cancelled"
+		}
+		if rep != nil && rep.Sent {
+			msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
+		}
+		return o, code, msg
+	case o == syncjob.OutcomeRowsFailed && rep != nil:
+		msg := fmt.Sprintf("%d %s failed", rep.FailureCount, plural(rep.FailureCount, "row", "rows"))
+		if c := rep.Causes(); len(c) > 0 {
+			msg += "; " + Quote(c[0].String())
+		}
+		return o, code, msg
+	}
+	msg := n.Message(r.Err)
+	if s := r.School; errors.Is(r.Err, client.ErrNotFound) && s.Import == ImportContacts && s.ContactsMode != "" &&
+		client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
+		msg += fmt.Sprintf("; or this Infiniti does not know %s %q: only %s has been seen in the field", n.Name("contacts_mode"), s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
+	}
+	if o == OutcomeNoAnswer {
+		msg = strings.TrimSuffix(msg, ".") + ". The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"
+	}
+	return o, code, msg
+}
+
+// first returns the first problem of code in rep, or its first error if
+// code is "".
+func first(rep *csvspec.Report, code string) csvspec.Problem {
+	for _, p := range rep.Problems {
+		if p.Code == code || code == "" && p.Severity == csvspec.SeverityError {
+			return p
+		}
+	}
+	return csvspec.Problem{}
+}
+
+// plural returns one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
+)
+
+func TestExit(t *testing.T) {
+	status := &client.StatusError{StatusCode: 500}
+	tests := []struct {
+		in       string
+		err      error
+		want     string
+		wantCode int
+	}{
+		{"ok", nil, "ok", 0},
+		{"rows-failed", errors.New("rows"), "rows-failed", 1},
+		{"rows-failed", fmt.Errorf("x: %w", status), "no-answer", 3},
+		{"invalid-file", nil, "invalid-file", 2},
+		{"invalid-config", nil, "invalid-config", 2},
+		{"refused", nil, "refused", 4},
+		{"held", nil, "held", 4},
+		{"no-answer", nil, "no-answer", 3},
+		{"transport-error", nil, "transport-error", 3},
+		{"auth-error", nil, "auth-error", 3},
+		{"locked", nil, "locked", 3},
+		{"cancelled", nil, "cancelled", 3},
+		{"journal-error", nil, "journal-error", 3},
+	}
+	for _, tt := range tests {
+		o, code := Exit(syncjobOutcome(tt.in), tt.err)
+		if diff := cmp.Diff([]any{tt.want, tt.wantCode}, []any{string(o), code}); diff != "" {
+			t.Errorf("Exit(%s, %v) (-want +got):\n%s", tt.in, tt.err, diff)
+		}
+	}
+}
+
+func TestOutcomeOf(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, "ok"},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), "cancelled"},
+		{fmt.Errorf("x: %w", client.ErrUnauthorized), "auth-error"},
+		{fmt.Errorf("x: %w", &client.StatusError{StatusCode: 404}), "no-answer"},
+		{fmt.Errorf("x: %w", client.ErrResponseTimeout), "no-answer"},
+		{errors.New("dial"), "transport-error"},
+	}
+	for _, tt := range tests {
+		if got := OutcomeOf(tt.err); string(got) != tt.want {
+			t.Errorf("OutcomeOf(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Import done. 3 created.", "Import done. 3 created."},
+		{"  trimmed \n", "trimmed"},
+		{"two\nlines", `"two\nlines"`},
+		{"\x1b[31mred", `"\x1b[31mred"`},
+		{strings.Repeat("é", 600), strings.Repeat("é", 499) + "…"},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, Quote(tt.in)); diff != "" {
+			t.Errorf("Quote(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+// syncjobOutcome converts a string for the tables above.
+func syncjobOutcome(s string) syncjob.Outcome { return syncjob.Outcome(s) }
+
+// TestVerdict: each way a run ends gets its exit code and one line in the
+// program's words.
+func TestVerdict(t *testing.T) {
+	check := &csvspec.Report{Problems: []csvspec.Problem{{Row: 2, Line: 3, Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError, Message: "the username is empty"}}}
+	tests := []struct {
+		name     string
+		run      Run
+		names    Names
+		wantCode int
+		want     string // a fragment of the line
+	}{
+		{"ok", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeOK}}, Flags, 0, ""},
+		{"check errors, listed", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeInvalidFile, Check: check}, Listed: true}, Flags, 2, "not sent: the file has 1 error (listed above); fix it and run again"},
+		{"check errors, not listed", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeInvalidFile, Check: check}}, ConfigFields, 2, "not sent: the file has 1 error: line 3 (row 2): error: the username is empty"},
+		{"decoding", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeInvalidFile}, Decode: errors.New("line 2 holds bytes that are not valid")}, Flags, 2, "line 2 holds bytes"},
+		{"timeout after the post", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeCancelled, Sent: true}, Err: context.DeadlineExceeded, Timeout: time.Minute}, Flags, 3, "gave up after -timeout 1m0s; raise -timeout if the file is large or Infiniti is slow to answer. Infiniti may have imported the file"},
+		{"a signal", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeCancelled}, Err: context.Canceled, Signal: true}, Flags, 3, "stopped by a signal"},
+		{"no answer", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeRowsFailed, Sent: true}, Err: fmt.Errorf("x: %w", &client.StatusError{StatusCode: 502, Attempts: 3})}, Flags, 3, "Infiniti answered 502 Bad Gateway after 3 attempts. The file was handed over"},
+		{"refused", Run{Report: &syncjob.Report{Outcome: syncjob.OutcomeRefused, Refusal: &syncjob.LimitError{Empty: true, LastUsers: 640}}}, ConfigFields, 4, "refused: the export has no rows, but Infiniti last accepted 640 users"},
+		{"held", Run{Report: &syncjob.Report{Outcome: "held", Refusal: &syncjob.LimitError{Losing: 30, Gone: 30, LastUsers: 200, Allowed: 20}}}, Flags, 4, "held: 30 of the 200 users Infiniti last accepted (15.0%) would lose something"},
+		{"held, no counts", Run{Report: &syncjob.Report{Outcome: "held"}}, ConfigFields, 4, "what took nothing away was sent. Release the rest with examples/sync -force"},
+		{"contacts mode not known", Run{School: School{Import: ImportContacts, ContactsMode: "replaceAll"}, Err: fmt.Errorf("x: %w", client.ErrNotFound)}, Flags, 3, `or this Infiniti does not know -contacts-mode "replaceAll"`},
+	}
+	for _, tt := range tests {
+		_, code, msg := tt.names.Verdict(tt.run)
+		if code != tt.wantCode || !strings.Contains(msg, tt.want) || (tt.want == "") != (msg == "") {
+			t.Errorf("%s: Verdict = %d, %q; want %d and a line holding %q", tt.name, code, msg, tt.wantCode, tt.want)
+		}
+	}
+}
