@@ -59,7 +59,7 @@ func TestCheckRules(t *testing.T) {
 			name: "extra column",
 			in:   "username,library-group,system-group,surname\njsmith,Year 7,Students,Smith\n",
 			rows: 1,
-			want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)},
+			want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)},
 		},
 		{
 			name: "wrong field count",
@@ -155,7 +155,7 @@ func TestCheckRules(t *testing.T) {
 			rows: 1,
 			want: []Problem{
 				p(0, 1, ColumnUsername, CodeHeaderMap, SeverityError),
-				p(0, 1, "", codeExtraColumn, SeverityWarning),
+				p(0, 1, "", CodeExtraColumn, SeverityWarning),
 			},
 		},
 		{
@@ -177,7 +177,7 @@ func TestCheckRules(t *testing.T) {
 			name: "extra columns are one warning",
 			in:   "Surname,username,library-group,Given Name,system-group,Notes\nSmith,jsmith,Year 7,John,Students,\n",
 			rows: 1,
-			want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)},
+			want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)},
 		},
 		{
 			name: "empty rows whatever their field count",
@@ -356,16 +356,16 @@ func TestCheckFixtures(t *testing.T) {
 		want []Problem
 	}{
 		{file: "semicolon.csv", opts: []ReaderOption{schoolMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
-		{file: "semicolon.csv", opts: []ReaderOption{schoolMap, WithComma(';')}, rows: 3, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)}},
+		{file: "semicolon.csv", opts: []ReaderOption{schoolMap, WithComma(';')}, rows: 3, want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)}},
 		{file: "tab.txt", opts: []ReaderOption{schoolMap}, rows: 3, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)}},
-		{file: "tab.txt", opts: []ReaderOption{schoolMap, WithComma('\t')}, rows: 3, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)}},
+		{file: "tab.txt", opts: []ReaderOption{schoolMap, WithComma('\t')}, rows: 3, want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)}},
 		{file: "unicode_text_utf16le.txt", opts: []ReaderOption{schoolMap, WithComma('\t')}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
 		{file: "utf16be.csv", opts: []ReaderOption{schoolMap}, want: []Problem{p(0, 1, "", CodeEncoding, SeverityError)}},
 		{
 			file: "sms_export.csv",
 			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student code", "library-group": "House", "system-group": "Year Level"})},
 			rows: 3,
-			want: []Problem{p(0, 1, ColumnUsername, CodeHeaderMap, SeverityError), p(0, 1, "", codeExtraColumn, SeverityWarning)},
+			want: []Problem{p(0, 1, ColumnUsername, CodeHeaderMap, SeverityError), p(0, 1, "", CodeExtraColumn, SeverityWarning)},
 		},
 		{
 			file: "excel_trailing_commas.csv",

@@ -510,7 +510,7 @@ func TestCheckContactsFixtures(t *testing.T) {
 			{Line: 1, Column: columnContact, Code: CodeMissingColumn, Severity: SeverityError},
 			{Line: 1, Column: columnSMS, Code: CodeMissingColumn, Severity: SeverityError},
 			{Line: 1, Column: columnScenarios, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Code: codeExtraColumn, Severity: SeverityWarning},
+			{Line: 1, Code: CodeExtraColumn, Severity: SeverityWarning},
 		}},
 	}
 	for _, tt := range tests {

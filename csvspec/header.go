@@ -342,14 +342,14 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	}
 	switch {
 	case len(extra) == 1:
-		add(-1, codeExtraColumn, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
+		add(-1, CodeExtraColumn, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
 			extra[0], sch.kind, sch.kind), SeverityWarning)
 	case len(extra) > 1:
 		list := strings.Join(extra[:min(len(extra), 8)], ", ")
 		if len(extra) > 8 {
 			list += fmt.Sprintf(" and %d more", len(extra)-8)
 		}
-		add(-1, codeExtraColumn, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
+		add(-1, CodeExtraColumn, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
 			list, sch.kind, sch.kind), SeverityWarning)
 	}
 	return h

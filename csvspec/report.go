@@ -44,6 +44,7 @@ const (
 	CodeUnknownLibraryGroup = "unknown-library-group" // a library group is not in Rules.LibraryGroups
 	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
 	CodeEmptyRow            = "empty-row"             // a row's fields are all empty (a warning)
+	CodeExtraColumn         = "extra-column"          // the header has columns the import does not read (a warning)
 )
 
 // The other codes of the package documentation.
@@ -56,7 +57,6 @@ const (
 	codeQuote            = "malformed-quoting"
 	codeRepeatedHeader   = "repeated-header"
 	codeFormatCharacter  = "format-character"
-	codeExtraColumn      = "extra-column"
 	codeSurroundingSpace = "surrounding-space"
 	codeUnusualSpace     = "unusual-space"
 	codeNoGroup          = "no-group"

@@ -49,7 +49,7 @@ func TestReadRows(t *testing.T) {
 		name: "header warnings come first, on a row without fields",
 		in:   "username,library-group,system-group,Surname\nann,Gold,,Lee\n",
 		want: []SourceRow{
-			{Line: 1, Problems: []Problem{warn(1, codeExtraColumn)}},
+			{Line: 1, Problems: []Problem{warn(1, CodeExtraColumn)}},
 			{Fields: []string{"ann", "Gold", ""}, Line: 2},
 		},
 	}, {
@@ -249,8 +249,8 @@ func TestCheckRow(t *testing.T) {
 			[]Problem{warn(9, CodeEmptyRow)}},
 		{"a row with a field count problem is left alone", SourceRow{Fields: []string{"ann", "x", ""}, Problems: []Problem{fail(0, CodeFieldCount)}},
 			[]Problem{fail(0, CodeFieldCount)}},
-		{"the header's warnings are left alone", SourceRow{Line: 1, Problems: []Problem{warn(1, codeExtraColumn)}},
-			[]Problem{warn(1, codeExtraColumn)}},
+		{"the header's warnings are left alone", SourceRow{Line: 1, Problems: []Problem{warn(1, CodeExtraColumn)}},
+			[]Problem{warn(1, CodeExtraColumn)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

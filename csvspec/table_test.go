@@ -135,7 +135,7 @@ func TestWrongImport(t *testing.T) {
 			want: []Problem{
 				p(0, 1, ColumnLibraryGroup, CodeMissingColumn, SeverityError),
 				p(0, 1, ColumnSystemGroup, CodeMissingColumn, SeverityError),
-				p(0, 1, "", codeExtraColumn, SeverityWarning),
+				p(0, 1, "", CodeExtraColumn, SeverityWarning),
 			}, err: CodeMissingColumn},
 		{name: "a user-groups header without system-group is not called one", in: "username,library-group\n", contacts: true,
 			want: []Problem{
@@ -146,7 +146,7 @@ func TestWrongImport(t *testing.T) {
 				p(0, 1, columnContact, CodeMissingColumn, SeverityError),
 				p(0, 1, columnSMS, CodeMissingColumn, SeverityError),
 				p(0, 1, columnScenarios, CodeMissingColumn, SeverityError),
-				p(0, 1, "", codeExtraColumn, SeverityWarning),
+				p(0, 1, "", CodeExtraColumn, SeverityWarning),
 			}, err: CodeMissingColumn},
 	}
 	for _, tt := range tests {
@@ -203,7 +203,7 @@ func TestCheckDialects(t *testing.T) {
 		},
 		{
 			name: "semicolons, a comma in a header name, read WithComma", file: "semicolon_comma_in_header.csv", opts: []ReaderOption{schoolMap, WithComma(';')},
-			rows: 2, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)},
+			rows: 2, want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)},
 		},
 		{
 			name: "tabs, a comma in a header name", file: "tab_comma_in_header.txt", opts: []ReaderOption{schoolMap},
@@ -212,7 +212,7 @@ func TestCheckDialects(t *testing.T) {
 		},
 		{
 			name: "tabs, a comma in a header name, read WithComma", file: "tab_comma_in_header.txt", opts: []ReaderOption{schoolMap, WithComma('\t')},
-			rows: 2, want: []Problem{p(0, 1, "", codeExtraColumn, SeverityWarning)},
+			rows: 2, want: []Problem{p(0, 1, "", CodeExtraColumn, SeverityWarning)},
 		},
 		{
 			name: "commas read WithComma(';'), a ';' in a header name", in: "username,library-group,system-group,Notes;Remarks\na,G,S,x\n", opts: []ReaderOption{WithComma(';')},
@@ -239,7 +239,7 @@ func TestCheckDialects(t *testing.T) {
 		},
 		{
 			name: "a CR inside a quoted header name is not a line ending", in: "username,\"library\rgroup\",system-group\na,G,S\n",
-			rows: 1, want: []Problem{p(0, 1, ColumnLibraryGroup, CodeMissingColumn, SeverityError), p(0, 1, "", codeExtraColumn, SeverityWarning)},
+			rows: 1, want: []Problem{p(0, 1, ColumnLibraryGroup, CodeMissingColumn, SeverityError), p(0, 1, "", CodeExtraColumn, SeverityWarning)},
 			readErr: CodeMissingColumn,
 		},
 		{
