@@ -227,7 +227,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"Windows-1252 | 2 | 2 | 1/1/0 | ok | 0 | ok",
 		"UTF-16 | 2 | 2 | 0/2/0 | ok | 0 | ok",
 		`UTF-16 unsaid | 0 | 0 | - | invalid-file | 2 | the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with "encoding": "utf-16"`,
-		`Tenant in URL | 0 | 0 | - | invalid-config | 2 | tenant: the base URL has a query (from ?)`,
+		`Tenant in URL | 0 | 0 | - | invalid-config | 2 | tenant: the base URL has a query; give only the site in url and the tenant with tenant`,
 		"No CA | 2 | 0 | - | transport-error | 3 | the server's certificate is not trusted; if the school uses a private certificate authority, trust it with ca_file (or -ca-file)",
 		`Bad charset | 0 | 0 | - | invalid-config | 2 | config: auth_charset: unknown charset "ascii"; use utf-8 (the default) or latin1`,
 		"Latin-1 | 2 | 2 | 2/0/0 | ok | 0 | ok",

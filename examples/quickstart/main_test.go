@@ -27,7 +27,7 @@ func TestQuickstart(t *testing.T) {
 	school := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, _ := r.BasicAuth()
 		auth = append(auth, user)
-		if pass == "disabled" {
+		if pass == "imports-off" {
 			io.WriteString(w, `{"success":false,"summary":"0 users processed. 0 users created. 0 users updated. 0 users failed. Imports are disabled."}`)
 			return
 		}
@@ -108,7 +108,7 @@ func TestQuickstart(t *testing.T) {
 		{
 			name:     "the school answers with a failure",
 			args:     []string{"-url", school.URL, "-user", "autoimport"},
-			env:      map[string]string{"INFINITI_PASSWORD": "disabled"},
+			env:      map[string]string{"INFINITI_PASSWORD": "imports-off"},
 			code:     1,
 			stdout:   []string{"Imports are disabled."},
 			requests: 1,

@@ -223,7 +223,7 @@ func TestSync(t *testing.T) {
 			args:   []string{"-file", "testdata/canonical.csv", "-url", srv.URL + "?tenantId=t1", "-user", "a"},
 			env:    pw,
 			code:   2,
-			stderr: []string{"sync: -tenant: the base URL has a query (from ?)"},
+			stderr: []string{"sync: -tenant: the base URL has a query; give only the site in -url and the tenant with -tenant"},
 		},
 		{name: "help", args: []string{"-h"}, code: 0, stderr: []string{"-password-file", "-encoding"}},
 		{name: "stray argument", args: []string{"-file", "x.csv", "now"}, code: 2, stderr: []string{"unexpected argument now: every input is a flag"}},

@@ -116,10 +116,17 @@ func (n Names) Message(err error) string {
 	case errors.As(err, &le):
 		return "refused: " + n.Limit(le) + ". Nothing was sent. " + n.limitFix(le)
 	case errors.As(err, &ce):
+		msg := ce.Reason
 		if field := optionFields[ce.Option]; field != "" {
-			return n.Name(field) + ": " + ce.Reason
+			msg = n.Name(field) + ": " + msg
 		}
-		return ce.Reason
+		switch ce.Option {
+		case "WithTenant":
+			msg += "; give only the site in " + n.Name("url") + " and the tenant with " + n.Name("tenant")
+		case "WithInsecurePlainHTTP":
+			msg += "; use https"
+		}
+		return msg
 	case errors.Is(err, context.DeadlineExceeded):
 		return "gave up: the time allowed ran out; raise " + n.Name("timeout") + " if the file is large or Infiniti is slow to answer"
 	case errors.Is(err, context.Canceled):
