@@ -193,6 +193,15 @@ type verdict struct {
 	confirmed map[string]bool   // posted users whose every row Infiniti confirmed
 	tmpl      []string          // the leaver template row without its username; nil: keep
 	applies   Applies
+	staff     map[string][][]string // the for-staff items of each user after the run, as the state keeps them
+}
+
+// items returns the for-staff items of user name after the run.
+func (v *verdict) items(name string) [][]string {
+	if v == nil {
+		return nil
+	}
+	return v.staff[name]
 }
 
 // guard applies the wrong-file rule and the removal limit to the plan. It
@@ -405,6 +414,10 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 	sw, err := newStateWriter(w, imp)
 	if err != nil {
 		return 0, err
+	}
+	if !ahead {
+		v.staff = map[string][][]string{}
+		sw.onItems = func(name string, items [][]string) { v.staff[name] = items }
 	}
 	for _, name := range allNames(last.meta, last.active, last.marked, next) {
 		lm := last.meta[name]

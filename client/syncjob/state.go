@@ -195,9 +195,10 @@ func parseState(imp *Import, r io.Reader) (*state, error) {
 type stateWriter struct {
 	cw     *countWriter
 	w      *csv.Writer
-	buf    []string
-	fields []string
-	users  int
+	buf     []string
+	fields  []string
+	users   int
+	onItems func(name string, items [][]string) // if not nil, called with each user's items
 }
 
 func newStateWriter(w io.Writer, imp *Import) (*stateWriter, error) {
@@ -241,6 +242,9 @@ func (sw *stateWriter) user(name string, m *meta, s *Snapshot, lo, hi int32, ext
 		if err := sw.w.Write(append(append(sw.buf[:0], "r"), f...)); err != nil {
 			return err
 		}
+	}
+	if m != nil && len(m.items) > 0 && sw.onItems != nil {
+		sw.onItems(name, m.items)
 	}
 	if m != nil {
 		for _, it := range m.items {
