@@ -193,8 +193,8 @@ func parseState(imp *Import, r io.Reader) (*state, error) {
 // stateWriter writes a state of the current format, one user at a time,
 // in username order.
 type stateWriter struct {
-	cw     *countWriter
-	w      *csv.Writer
+	cw      *countWriter
+	w       *csv.Writer
 	buf     []string
 	fields  []string
 	users   int
