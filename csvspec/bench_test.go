@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
 )
 
 const benchRows = 200_000
@@ -52,51 +53,73 @@ var benchCatalog = sync.OnceValue(func() []string {
 	return c
 })
 
-var sink Record
+var (
+	sink        Record
+	contactSink ContactRecord
+	rowSink     SourceRow
+)
 
-// BenchmarkReaderBaseline is a bare encoding/csv loop with ReuseRecord
-// filling the same struct: the floor the Reader is measured against.
-func BenchmarkReaderBaseline(b *testing.B) {
-	data := benchFile()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
+// vsBaseline runs base and f in turn, b.N times each, and reports the
+// throughput of f as a ratio of base's: "x-baseline", 1 when they are as
+// fast, higher is better. Taking turns in one benchmark lets a busy
+// machine slow both alike.
+func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
+	b.SetBytes(int64(size))
+	var tb, tf time.Duration
 	for b.Loop() {
-		cr := csv.NewReader(bytes.NewReader(data))
-		cr.ReuseRecord = true
-		if _, err := cr.Read(); err != nil {
+		t0 := time.Now()
+		base(b)
+		t1 := time.Now()
+		f(b)
+		tf += time.Since(t1)
+		tb += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(tb)/float64(tf), "x-baseline")
+}
+
+// bareRead is a bare encoding/csv loop with ReuseRecord over data, calling
+// row with each record after the header and its line: the floor the
+// readers and checks are measured against.
+func bareRead(b *testing.B, data []byte, row func(f []string, row, line int)) {
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for {
+		f, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
-		row := 0
-		for {
-			f, err := cr.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			row++
-			line, _ := cr.FieldPos(0)
-			sink = Record{UserGroup: UserGroup{f[0], f[1], f[2]}, Row: row, Line: line}
-		}
-		if row != benchRows {
-			b.Fatalf("%d rows", row)
-		}
+		n++
+		line, _ := cr.FieldPos(0)
+		row(f, n, line)
+	}
+	if n != benchRows {
+		b.Fatalf("%d rows", n)
 	}
 }
 
+func bareGroups(b *testing.B) {
+	bareRead(b, benchFile(), func(f []string, row, line int) {
+		sink = Record{UserGroup: UserGroup{f[0], f[1], f[2]}, Row: row, Line: line}
+	})
+}
+
+func bareContacts(b *testing.B) {
+	bareRead(b, benchContactFile(), func(f []string, row, line int) {
+		contactSink = ContactRecord{Contact: Contact{Username: f[0], Type: ContactType(f[1]), Role: ContactRole(f[2]), Addressee: f[4], Address: f[5]}, Row: row, Line: line}
+	})
+}
+
 func BenchmarkReader(b *testing.B) {
-	data := benchFile()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := NewReader(bytes.NewReader(data))
+	vsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
 		n := 0
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
+		for rec, err := range NewReader(bytes.NewReader(benchFile())).All() {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -106,31 +129,43 @@ func BenchmarkReader(b *testing.B) {
 		if n != benchRows {
 			b.Fatalf("%d rows", n)
 		}
-	}
+	})
+}
+
+func BenchmarkReadRows(b *testing.B) {
+	vsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
+		n := 0
+		for row, err := range ReadRows(bytes.NewReader(benchFile()), Header(), nil) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			rowSink = row
+			n++
+		}
+		if n != benchRows {
+			b.Fatalf("%d rows", n)
+		}
+	})
 }
 
 func BenchmarkCheck(b *testing.B) {
-	data := benchFile()
 	rules := Rules{LibraryGroups: benchCatalog(), SystemGroups: []string{"Students", "Staff", "Parents", "Alumni", "Relief Teachers"}}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		rep, err := Check(bytes.NewReader(data), rules)
+	vsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
+		rep, err := Check(bytes.NewReader(benchFile()), rules)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if rep.Rows != benchRows || len(rep.Problems) != 0 {
 			b.Fatalf("%d rows, %d problems: %v", rep.Rows, len(rep.Problems), rep.Problems[0])
 		}
-	}
+	})
 }
 
-// BenchmarkWriterBaseline is a bare csv.Writer writing the same rows.
-func BenchmarkWriterBaseline(b *testing.B) {
+// BenchmarkWriter measures the Writer against a bare csv.Writer writing
+// the same rows.
+func BenchmarkWriter(b *testing.B) {
 	rows := benchGroups()
-	b.SetBytes(int64(len(benchFile())))
-	b.ReportAllocs()
-	for b.Loop() {
+	vsBaseline(b, len(benchFile()), func(b *testing.B) {
 		cw := csv.NewWriter(io.Discard)
 		rec := make([]string, 3)
 		_ = cw.Write(Header())
@@ -141,14 +176,7 @@ func BenchmarkWriterBaseline(b *testing.B) {
 			}
 		}
 		cw.Flush()
-	}
-}
-
-func BenchmarkWriter(b *testing.B) {
-	rows := benchGroups()
-	b.SetBytes(int64(len(benchFile())))
-	b.ReportAllocs()
-	for b.Loop() {
+	}, func(b *testing.B) {
 		w := NewWriter(io.Discard)
 		for _, g := range rows {
 			if err := w.Write(g); err != nil {
@@ -158,7 +186,7 @@ func BenchmarkWriter(b *testing.B) {
 		if err := w.Flush(); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // benchContacts generates contact rows that look like a school's: for each
@@ -198,52 +226,10 @@ var benchContactFile = sync.OnceValue(func() []byte {
 	return buf.Bytes()
 })
 
-var contactSink ContactRecord
-
-// BenchmarkContactsBaseline is a bare encoding/csv loop with ReuseRecord
-// over the contacts file, copying the fields as they are: the floor the
-// contacts reader and check are measured against.
-func BenchmarkContactsBaseline(b *testing.B) {
-	data := benchContactFile()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		cr := csv.NewReader(bytes.NewReader(data))
-		cr.ReuseRecord = true
-		if _, err := cr.Read(); err != nil {
-			b.Fatal(err)
-		}
-		row := 0
-		for {
-			f, err := cr.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			row++
-			line, _ := cr.FieldPos(0)
-			contactSink = ContactRecord{Contact: Contact{Username: f[0], Type: ContactType(f[1]), Role: ContactRole(f[2]), Addressee: f[4], Address: f[5]}, Row: row, Line: line}
-		}
-		if row != benchRows {
-			b.Fatalf("%d rows", row)
-		}
-	}
-}
-
 func BenchmarkContactReader(b *testing.B) {
-	data := benchContactFile()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := NewContactReader(bytes.NewReader(data))
+	vsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
 		n := 0
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
+		for rec, err := range NewContactReader(bytes.NewReader(benchContactFile())).All() {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -253,20 +239,17 @@ func BenchmarkContactReader(b *testing.B) {
 		if n != benchRows {
 			b.Fatalf("%d rows", n)
 		}
-	}
+	})
 }
 
 func BenchmarkCheckContacts(b *testing.B) {
-	data := benchContactFile()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		rep, err := CheckContacts(bytes.NewReader(data))
+	vsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
+		rep, err := CheckContacts(bytes.NewReader(benchContactFile()))
 		if err != nil {
 			b.Fatal(err)
 		}
 		if rep.Rows != benchRows || len(rep.Problems) != 0 {
 			b.Fatalf("%d rows, %d problems: %v", rep.Rows, len(rep.Problems), rep.Problems[0])
 		}
-	}
+	})
 }

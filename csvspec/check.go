@@ -3,8 +3,10 @@ package csvspec
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"unicode"
+
+	"github.com/autosync-go/autosync/internal/suggest"
 )
 
 // Rules are the facts about the school's Infiniti that Check checks a file
@@ -19,43 +21,67 @@ type Rules struct {
 type catalog struct {
 	kind  string              // "library" or "system"
 	code  string              // the problem code for an unknown group
-	names map[string]struct{} // exact names
-	loose map[string]string   // looseGroup(name) -> name, for "did you mean"
+	list  []string            // the names
+	names map[string]struct{} // the names, for a long check; nil: look in list
 }
 
-func newCatalog(kind, code string, names []string) *catalog {
+func newCatalog(kind, code string, names []string, indexed bool) *catalog {
 	if names == nil {
 		return nil
 	}
-	c := &catalog{kind: kind, code: code, names: make(map[string]struct{}, len(names)), loose: make(map[string]string, len(names))}
-	for _, n := range names {
-		c.names[n] = struct{}{}
-		if _, ok := c.loose[looseGroup(n)]; !ok {
-			c.loose[looseGroup(n)] = n
+	c := &catalog{kind: kind, code: code, list: names}
+	if indexed {
+		c.names = make(map[string]struct{}, len(names))
+		for _, n := range names {
+			c.names[n] = struct{}{}
 		}
 	}
 	return c
 }
 
-// looseGroup folds a group name for "did you mean": lower case, no white space.
-func looseGroup(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, s)
-}
-
 func (c *catalog) check(v string) (msg string, ok bool) {
-	if _, ok := c.names[v]; ok {
+	if c.names != nil {
+		_, ok = c.names[v]
+	} else {
+		ok = slices.Contains(c.list, v)
+	}
+	if ok {
 		return "", true
 	}
-	msg = fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v))
-	if near, found := c.loose[looseGroup(v)]; found {
-		msg = fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near))
+	if near, found := suggest.Nearest(v, c.list); found {
+		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near)), false
 	}
-	return msg, false
+	return fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v)), false
+}
+
+// catalogs returns the group catalogs of the rules, by column; indexed
+// ones for checking many rows.
+func (r Rules) catalogs(indexed bool) [numColumns]*catalog {
+	return [numColumns]*catalog{
+		colLibraryGroup: newCatalog("library", CodeUnknownLibraryGroup, r.LibraryGroups, indexed),
+		colSystemGroup:  newCatalog("system", CodeUnknownSystemGroup, r.SystemGroups, indexed),
+	}
+}
+
+// checkUserGroup runs the checks of one user-groups row, v in canonical
+// order, but for the duplicate check, which needs the rows before it.
+func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
+	for ci := range v {
+		c.checkValue(columns[ci], v[ci], true)
+	}
+	if strings.TrimSpace(v[colUsername]) == "" {
+		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
+	}
+	for _, ci := range [...]int{colLibraryGroup, colSystemGroup} {
+		if cat := groups[ci]; cat != nil && v[ci] != "" {
+			if msg, ok := cat.check(v[ci]); !ok {
+				c.addRow(columns[ci], cat.code, SeverityError, msg)
+			}
+		}
+	}
+	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
+		c.addRow("", codeNoGroup, SeverityWarning, "the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row")
+	}
 }
 
 // Check reads a user-groups file and reports its problems, in one streaming
@@ -71,11 +97,11 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // MaxProblemsPerCode problems of each code in the Report. It takes the same
 // options as NewReader.
 //
-// Memory does not grow with the size of the file, except by 21 to 43
-// bytes per distinct row (to spot duplicates), and up to 64 for the moment
+// Memory does not grow with the size of the file, except by 16 to 32
+// bytes per distinct row (to spot duplicates), and up to 48 for the moment
 // that table doubles: the Report keeps at most MaxProblemsPerCode problems
-// of each code, each message quotes at most 40 runes of a value, and no
-// record over MaxRecordBytes is held.
+// of each code, each message quotes at most 40 runes of a value, and a
+// record over 1 MiB ends the check.
 //
 // Errors (SeverityError) are: a file in UTF-16 or UTF-32; lines that end
 // in CR alone (Excel for Mac's "CSV (Macintosh)"); a header separated by
@@ -84,7 +110,7 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // spacing (one error naming the contacts import, not a missing column
 // each); a missing, misspelt or repeated required column, or one behind a
 // second byte order mark; a header-map name the file does not have; a
-// record over MaxRecordBytes or a header of more than MaxFields fields; a
+// record over 1 MiB (which ends the check); a
 // row with the wrong number of fields; malformed quoting; a row
 // that repeats the header, spelt as it is or with another case, spacing or
 // underscores; invalid UTF-8; control characters and line breaks (U+2028
@@ -115,35 +141,22 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // is. The report holds what was found before.
 func CheckEach(r io.Reader, rules Rules, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, userGroups, opts)
-	groups := [numColumns]*catalog{
-		colLibraryGroup: newCatalog("library", CodeUnknownLibraryGroup, rules.LibraryGroups),
-		colSystemGroup:  newCatalog("system", CodeUnknownSystemGroup, rules.SystemGroups),
-	}
+	groups := rules.catalogs(true)
 	var seen rowSet
-	return runCheck(t, each, "and Infiniti matches names exactly; trim it", func(c *run, fields []string) {
-		idx := t.hdr.index
+	return runCheck(t, each, spaceFixName, func(c *run, fields []string) {
 		var v [numColumns]string
-		for ci, fi := range idx {
+		for ci, fi := range t.hdr.index {
 			v[ci] = fields[fi]
 		}
-		for ci := range v {
-			c.checkValue(columns[ci], v[ci], true)
-		}
-		if strings.TrimSpace(v[colUsername]) == "" {
-			c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
-		}
-		for _, ci := range [...]int{colLibraryGroup, colSystemGroup} {
-			if cat := groups[ci]; cat != nil && v[ci] != "" {
-				if msg, ok := cat.check(v[ci]); !ok {
-					c.addRow(columns[ci], cat.code, SeverityError, msg)
-				}
-			}
-		}
-		if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
-			c.addRow("", CodeNoGroup, SeverityWarning, "the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row")
-		}
+		checkUserGroup(&c.rowCheck, &v, &groups)
 		if first := seen.insert(newRowKey(v), c.row); first != 0 {
-			c.addRow("", CodeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
+			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
 		}
 	})
 }
+
+// The ends of the surrounding-space messages of each import.
+const (
+	spaceFixName    = "and Infiniti matches names exactly; trim it"
+	spaceFixContact = "which may become part of the value in Infiniti; trim it"
+)

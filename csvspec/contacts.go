@@ -14,18 +14,18 @@ import (
 // script writes them (username is ColumnUsername). A contacts file has all
 // eight, in any order.
 const (
-	ColumnType      = "type"      // email or phone
-	ColumnRole      = "role"      // patron or guardian
-	ColumnPrimary   = "primary"   // a boolean: the patron's first email and first mobile
-	ColumnAddressee = "addressee" // the name to address
-	ColumnContact   = "contact"   // the email address or phone number
-	ColumnSMS       = "sms"       // a boolean, may be empty: a mobile that may receive SMS
-	ColumnScenarios = "scenarios" // ';'-separated scenarios
+	columnType      = "type"      // email or phone
+	columnRole      = "role"      // patron or guardian
+	columnPrimary   = "primary"   // a boolean: the patron's first email and first mobile
+	columnAddressee = "addressee" // the name to address
+	columnContact   = "contact"   // the email address or phone number
+	columnSMS       = "sms"       // a boolean, may be empty: a mobile that may receive SMS
+	columnScenarios = "scenarios" // ';'-separated scenarios
 )
 
 // contactColumns lists the canonical columns of a contacts file in the
 // order the ContactWriter writes them.
-var contactColumns = [numContactColumns]string{ColumnUsername, ColumnType, ColumnRole, ColumnPrimary, ColumnAddressee, ColumnContact, ColumnSMS, ColumnScenarios}
+var contactColumns = [numContactColumns]string{ColumnUsername, columnType, columnRole, columnPrimary, columnAddressee, columnContact, columnSMS, columnScenarios}
 
 const (
 	ccUsername = iota
@@ -65,9 +65,6 @@ const (
 	ContactPhone ContactType = "phone" // the contact is a phone number, a mobile's or a landline's
 )
 
-// Known reports whether t is ContactEmail or ContactPhone.
-func (t ContactType) Known() bool { return t == ContactEmail || t == ContactPhone }
-
 // A ContactRole says whose contact it is: the patron's own, or a
 // guardian's. A ContactReader reads the known roles in any case, and keeps
 // any other value (trimmed) for Check to report.
@@ -78,9 +75,6 @@ const (
 	RolePatron   ContactRole = "patron"   // the patron's own contact
 	RoleGuardian ContactRole = "guardian" // a contact of one of the patron's guardians, named by the addressee
 )
-
-// Known reports whether r is RolePatron or RoleGuardian.
-func (r ContactRole) Known() bool { return r == RolePatron || r == RoleGuardian }
 
 // A Scenario is a kind of notice a contact receives. A ContactReader reads
 // the known scenarios in any case, and keeps any other value (trimmed) for
@@ -100,16 +94,6 @@ const (
 
 var knownScenarios = [...]Scenario{ScenarioAny, ScenarioNone, ScenarioOverdue, ScenarioOverdueEscalationOne, ScenarioOverdueEscalationTwo, ScenarioOverdueEscalationThree}
 
-// Known reports whether s is one of the known scenarios.
-func (s Scenario) Known() bool {
-	for _, k := range knownScenarios {
-		if s == k {
-			return true
-		}
-	}
-	return false
-}
-
 // An OptionalBool is a boolean that may be absent, as the sms column may be
 // empty. The zero value is BoolNotGiven.
 type OptionalBool uint8
@@ -128,9 +112,6 @@ func OptionalBoolOf(b bool) OptionalBool {
 	}
 	return BoolFalse
 }
-
-// Get returns the value, and whether one was given.
-func (b OptionalBool) Get() (value, ok bool) { return b == BoolTrue, b != BoolNotGiven }
 
 // String returns "True", "False" or "" (not given), as the ContactWriter
 // writes it.
@@ -358,8 +339,9 @@ func NewContactReader(r io.Reader, opts ...ReaderOption) *ContactReader {
 
 // Read returns the next record, or io.EOF after the last one. Its errors
 // are those of Reader.Read, and one more: a primary that is empty or not a
-// boolean, or an sms that is neither empty nor a boolean, is a *ParseError wrapping
-// ErrBoolean, returned with a ContactRecord carrying only its Row and Line;
+// boolean, or an sms that is neither empty nor a boolean, is a *ParseError
+// of "invalid-boolean", returned with a ContactRecord carrying only its Row
+// and Line;
 // the next Read goes on with the next row. A row whose fields are all empty
 // is a ContactRecord with Empty set, a zero Contact and a nil error.
 func (r *ContactReader) Read() (ContactRecord, error) {
@@ -370,7 +352,11 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	rec := ContactRecord{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		err := f.parseError(rec.Row, line)
+		if f.code == codeRecordTooLarge {
+			r.t.err = err // the end of the file
+		}
+		return rec, err
 	}
 	idx := r.t.hdr.index
 	var v [numContactColumns]string
@@ -379,13 +365,13 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	}
 	primary, ok := parseBool(v[ccPrimary])
 	if ok == boolInvalid {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnPrimary, Err: ErrBoolean, msg: boolMessage(ColumnPrimary, v[ccPrimary])}
+		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: codeInvalidBoolean, msg: boolMessage(columnPrimary, v[ccPrimary])}
 	}
 	var sms OptionalBool
 	if strings.TrimSpace(v[ccSMS]) != "" {
 		b, ok := parseBool(v[ccSMS])
 		if ok == boolInvalid {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: ColumnSMS, Err: ErrBoolean, msg: boolMessage(ColumnSMS, v[ccSMS])}
+			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: codeInvalidBoolean, msg: boolMessage(columnSMS, v[ccSMS])}
 		}
 		sms = OptionalBoolOf(b)
 	}

@@ -12,26 +12,23 @@ import (
 	"unicode/utf8"
 )
 
-// The stable codes of the problems CheckContacts reports, besides the
-// codes of the file, the header and the records that it shares with Check
-// (and CodeMissingUsername, CodeSurroundingSpace, CodeDuplicateRow).
+// The codes of the problems only CheckContacts reports; the package
+// documentation lists every code with its meaning.
 const (
-	// Errors.
 	CodeUnknownContactType = "unknown-contact-type" // type is neither email nor phone
 	CodeUnknownContactRole = "unknown-contact-role" // role is neither patron nor guardian
-	CodeInvalidBoolean     = "invalid-boolean"      // primary, or a non-empty sms, is not a boolean
 	CodeMissingContact     = "missing-contact"      // the contact column is empty
 	CodeInvalidEmail       = "invalid-email"        // an email contact is not a single bare address
-	CodePhoneWithoutDigits = "phone-without-digits" // a phone contact holds no digit
 	CodeUnknownScenario    = "unknown-scenario"     // a scenario is not one of the known ones
+	CodeBooleanSpelling    = "boolean-spelling"     // a boolean spelt yes/no, y/n or 1/0 (a warning)
+	CodeScenarioFormat     = "scenario-format"      // an empty scenario, one given twice, or spaces around ';' (a warning)
 
-	// Warnings.
-	CodeBooleanSpelling     = "boolean-spelling"           // a boolean spelt yes/no, y/n or 1/0 rather than true/false
-	CodeSMSOnEmail          = "sms-on-email"               // sms is true on an email contact
-	CodeScenarioCombination = "scenario-combination"       // ANY or NONE combined with other scenarios
-	CodeScenarioFormat      = "scenario-format"            // empty scenario names, a scenario given twice, or spaces around a ';'
-	CodeMultiplePrimary     = "multiple-primary"           // a second primary contact of the same username, type and role (and guardian's addressee, in any case and spacing)
-	CodeGuardianAddressee   = "guardian-without-addressee" // a guardian's contact has no addressee
+	codeInvalidBoolean      = "invalid-boolean"
+	codePhoneWithoutDigits  = "phone-without-digits"
+	codeSMSOnEmail          = "sms-on-email"
+	codeScenarioCombination = "scenario-combination"
+	codeMultiplePrimary     = "multiple-primary"
+	codeGuardianAddressee   = "guardian-without-addressee"
 )
 
 // validEmail reports whether s, around white space, is one bare address:
@@ -119,7 +116,7 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 // MaxProblemsPerCode of each code, and stops on an error from each,
 // returning it as it is. It takes the same options as NewContactReader.
 // Memory grows only with distinct rows and primary contacts (to spot
-// duplicates), by 21 to 43 bytes each, up to 64 for the moment a table
+// duplicates), by 16 to 32 bytes each, up to 48 for the moment a table
 // doubles.
 //
 // Besides the problems of the file, the header and the records that Check
@@ -151,80 +148,98 @@ func CheckContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 	t := newTable(r, contacts, opts)
 	var seen, primaries rowSet
 	var key []byte // the canonical key of a row, reused
-	return runCheck(t, each, "which may become part of the value in Infiniti; trim it", func(c *run, fields []string) {
+	return runCheck(t, each, spaceFixContact, func(c *run, fields []string) {
 		var v [numContactColumns]string
 		for ci, fi := range t.hdr.index {
 			v[ci] = fields[fi]
 		}
-		for ci := range v {
-			c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
-		}
-		if strings.TrimSpace(v[ccUsername]) == "" {
-			c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
-		}
-		typ, typOK := parseContactType(v[ccType])
-		if !typOK {
-			c.addRow(ColumnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone; write email or phone", quote(v[ccType])))
-		}
-		role, roleOK := parseContactRole(v[ccRole])
-		if !roleOK {
-			c.addRow(ColumnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian; write patron or guardian", quote(v[ccRole])))
-		}
-		primary, primaryOK := c.checkBool(ColumnPrimary, v[ccPrimary])
-		sms, smsOK, smsGiven := false, true, strings.TrimSpace(v[ccSMS]) != ""
-		if smsGiven {
-			sms, smsOK = c.checkBool(ColumnSMS, v[ccSMS])
-		}
-		switch address := strings.TrimSpace(v[ccContact]); {
-		case address == "":
-			c.addRow(ColumnContact, CodeMissingContact, SeverityError, "the contact is empty; give the email address or phone number, or remove the row")
-		case typ == ContactEmail && !validEmail(address):
-			msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address", quote(v[ccContact]))
-			if r := invisibleIn(address); r >= 0 {
-				msg = fmt.Sprintf("the email address %s holds the invisible character %U, which makes addresses that look the same but are not; remove it", quote(v[ccContact]), r)
-			}
-			c.addRow(ColumnContact, CodeInvalidEmail, SeverityError, msg)
-		case typ == ContactPhone && !phoneDigits(address):
-			msg := fmt.Sprintf("the phone number %s has no digit; correct it, or remove the row", quote(v[ccContact]))
-			if strings.ContainsFunc(address, unicode.IsDigit) {
-				msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H) or (M1); write the number with the digits 0 to 9, or remove the row", quote(v[ccContact]))
-			}
-			c.addRow(ColumnContact, CodePhoneWithoutDigits, SeverityError, msg)
-		}
-		if sms && typ == ContactEmail {
-			c.addRow(ColumnSMS, CodeSMSOnEmail, SeverityWarning, "sms is true on an email contact, which cannot receive SMS; set it to False or leave it empty")
-		}
-		known, unknown := c.checkScenarios(v[ccScenarios])
-		if role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
-			c.addRow(ColumnAddressee, CodeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as \"Mr and Mrs Smith\"")
-		}
-		if primary && primaryOK && typOK && roleOK {
+		k := checkContact(&c.rowCheck, &v)
+		if k.primary && k.primaryOK && k.typOK && k.roleOK {
 			// One primary per username, type and role, and for a guardian
 			// per addressee, compared without regard to case or spacing.
-			key = appendKey(key[:0], v[ccUsername], string(typ), string(role))
-			if role == RoleGuardian {
+			key = appendKey(key[:0], v[ccUsername], string(k.typ), string(k.role))
+			if k.role == RoleGuardian {
 				key = appendFolded(key, v[ccAddressee])
 			}
 			if first := primaries.insert(bytesKey(key), c.row); first != 0 {
 				whose := "the patron's"
-				if role == RoleGuardian {
+				if k.role == RoleGuardian {
 					whose = fmt.Sprintf("the guardian %s's", quote(strings.TrimSpace(v[ccAddressee])))
 				}
-				c.addRow(ColumnPrimary, CodeMultiplePrimary, SeverityWarning, fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, typ, quote(v[ccUsername])))
+				c.addRow(columnPrimary, codeMultiplePrimary, SeverityWarning, fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, k.typ, quote(v[ccUsername])))
 			}
 		}
 		// A duplicate is a row that means the same as an earlier one, as a
 		// ContactReader reads it: type, role and scenarios in any case,
 		// the scenarios in any order, booleans in any spelling.
-		key = appendKey(key[:0], v[ccUsername], lower(string(typ)), lower(string(role)),
-			boolKey(primary, primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
-			boolKey(sms, smsOK, v[ccSMS], smsGiven))
-		key = append(key, known)
-		key = appendKey(key, unknown...)
+		key = appendKey(key[:0], v[ccUsername], lower(string(k.typ)), lower(string(k.role)),
+			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
+			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
+		key = append(key, k.known)
+		key = appendKey(key, k.unknown...)
 		if first := seen.insert(bytesKey(key), c.row); first != 0 {
-			c.addRow("", CodeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first))
+			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first))
 		}
 	})
+}
+
+// contactFields is what checkContact read from a contacts row.
+type contactFields struct {
+	typ                  ContactType
+	role                 ContactRole
+	typOK, roleOK        bool
+	primary, primaryOK   bool
+	sms, smsOK, smsGiven bool
+	known                byte     // the known scenarios, as a bit set
+	unknown              []string // the unknown scenarios, folded, sorted
+}
+
+// checkContact runs the checks of one contacts row, v in canonical order,
+// but for those that need the rows before it (duplicates, primaries).
+func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
+	for ci := range v {
+		c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
+	}
+	if strings.TrimSpace(v[ccUsername]) == "" {
+		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
+	}
+	k.typ, k.typOK = parseContactType(v[ccType])
+	if !k.typOK {
+		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone; write email or phone", quote(v[ccType])))
+	}
+	k.role, k.roleOK = parseContactRole(v[ccRole])
+	if !k.roleOK {
+		c.addRow(columnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian; write patron or guardian", quote(v[ccRole])))
+	}
+	k.primary, k.primaryOK = c.checkBool(columnPrimary, v[ccPrimary])
+	k.smsOK, k.smsGiven = true, strings.TrimSpace(v[ccSMS]) != ""
+	if k.smsGiven {
+		k.sms, k.smsOK = c.checkBool(columnSMS, v[ccSMS])
+	}
+	switch address := strings.TrimSpace(v[ccContact]); {
+	case address == "":
+		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty; give the email address or phone number, or remove the row")
+	case k.typ == ContactEmail && !validEmail(address):
+		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address", quote(v[ccContact]))
+		if r := invisibleIn(address); r >= 0 {
+			msg = fmt.Sprintf("the email address %s holds the invisible character %U, which makes addresses that look the same but are not; remove it", quote(v[ccContact]), r)
+		}
+		c.addRow(columnContact, CodeInvalidEmail, SeverityError, msg)
+	case k.typ == ContactPhone && !phoneDigits(address):
+		msg := fmt.Sprintf("the phone number %s has no digit; correct it, or remove the row", quote(v[ccContact]))
+		if strings.ContainsFunc(address, unicode.IsDigit) {
+			msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H) or (M1); write the number with the digits 0 to 9, or remove the row", quote(v[ccContact]))
+		}
+		c.addRow(columnContact, codePhoneWithoutDigits, SeverityError, msg)
+	}
+	if k.sms && k.typ == ContactEmail {
+		c.addRow(columnSMS, codeSMSOnEmail, SeverityWarning, "sms is true on an email contact, which cannot receive SMS; set it to False or leave it empty")
+	}
+	k.known, k.unknown = c.checkScenarios(v[ccScenarios])
+	if k.role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
+		c.addRow(columnAddressee, codeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as \"Mr and Mrs Smith\"")
+	}
+	return k
 }
 
 // appendKey appends each string to a key, prefixed with its length so that
@@ -259,8 +274,8 @@ func appendFolded(key []byte, s string) []byte {
 }
 
 // bytesKey returns the row key of a canonical key.
-func bytesKey(key []byte) rowKey {
-	return rowKey{maphash.Bytes(rowSeeds[0], key), uint32(maphash.Bytes(rowSeeds[1], key))}
+func bytesKey(key []byte) uint64 {
+	return maphash.Bytes(rowSeed, key)
 }
 
 // boolKey returns the canonical form of a boolean column for a row key:
@@ -280,11 +295,11 @@ func boolKey(b, ok bool, raw string, given bool) string {
 // checkBool reports a value of a boolean column that is not a boolean, or
 // that is spelt otherwise than true or false, and returns its value and
 // whether it is a boolean.
-func (c *run) checkBool(column, v string) (value, ok bool) {
+func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
 	b, spelling := parseBool(v)
 	switch spelling {
 	case boolInvalid:
-		c.addRow(column, CodeInvalidBoolean, SeverityError, boolMessage(column, v))
+		c.addRow(column, codeInvalidBoolean, SeverityError, boolMessage(column, v))
 	case boolOther:
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes %s",
 			column, quote(v), b, OptionalBoolOf(b)))
@@ -299,7 +314,7 @@ func (c *run) checkBool(column, v string) (value, ok bool) {
 // each once: the scenarios' canonical form. The unknown ones seen are kept
 // in a map made at the first of them, so that a value of many names takes
 // linear time.
-func (c *run) checkScenarios(v string) (known byte, unknown []string) {
+func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
 		return 0, nil
@@ -346,19 +361,19 @@ func (c *run) checkScenarios(v string) (known byte, unknown []string) {
 		unknownRaw = append(unknownRaw, name)
 	}
 	if len(unknownRaw) > 0 {
-		c.addRow(ColumnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows; use ANY, NONE, or some of OVERDUE, OVERDUE_ESCALATION_ONE, OVERDUE_ESCALATION_TWO and OVERDUE_ESCALATION_THREE, separated by ';'",
+		c.addRow(columnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows; use ANY, NONE, or some of OVERDUE, OVERDUE_ESCALATION_ONE, OVERDUE_ESCALATION_TWO and OVERDUE_ESCALATION_THREE, separated by ';'",
 			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
 	}
 	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
-		c.addRow(ColumnScenarios, CodeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s; give %s alone, or only the other scenarios", alone, quote(v), alone))
+		c.addRow(columnScenarios, codeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s; give %s alone, or only the other scenarios", alone, quote(v), alone))
 	}
 	switch untidy := empty || spaced; {
 	case twice != "" && untidy:
-		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'; post the file a ContactWriter rewrites from this one, which writes each scenario once, without them", quote(v), quote(twice)))
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'; post the file a ContactWriter rewrites from this one, which writes each scenario once, without them", quote(v), quote(twice)))
 	case twice != "":
-		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once; post the file a ContactWriter rewrites from this one, which writes each scenario once", quote(v), quote(twice)))
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once; post the file a ContactWriter rewrites from this one, which writes each scenario once", quote(v), quote(twice)))
 	case untidy:
-		c.addRow(ColumnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'; a file a ContactWriter rewrites from this one writes them without", quote(v)))
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'; a file a ContactWriter rewrites from this one writes them without", quote(v)))
 	}
 	slices.Sort(unknown)
 	return known, unknown

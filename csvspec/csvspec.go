@@ -32,13 +32,71 @@
 //
 // # Limits
 //
-// A record (the header or a row) may be at most MaxRecordBytes (1 MiB) as
-// it is in the file, and the header at most MaxFields (1024) columns. A
-// larger record is an error naming the line where it begins, and is
-// skipped without being held: an unbalanced quote, which makes the rest of
-// a file one record, costs one error and no memory. A Report keeps at most
-// MaxProblemsPerCode (1000) problems of each code and counts the rest
+// A record (the header or a row) may be at most 1 MiB as it is in the
+// file. A larger record is an error naming the line where it begins, and
+// ends the reading: an unbalanced quote, which makes the rest of a file one
+// record, costs one error and about that much memory. A Report keeps at
+// most MaxProblemsPerCode (1000) problems of each code and counts the rest
 // exactly; values quoted in a Problem's message are cut to 40 runes.
+//
+// # Problems
+//
+// Every problem has a stable code, which programs may rely on (the
+// messages may change), and one severity. The constants name the codes
+// programs most often act on. Errors of the file or its header, after
+// which its rows cannot be read:
+//
+//	wrong-encoding         UTF-16 or UTF-32 (or a NUL in the header), not UTF-8 (CodeEncoding)
+//	cr-line-endings        lines end in CR alone, Excel for Mac's "CSV (Macintosh)"
+//	wrong-separator        the header is separated by ';', a tab or '|' (CodeSeparator)
+//	quoted-lines           every line is enclosed in one pair of quotes
+//	wrong-import           the header is the other import's (CodeWrongImport)
+//	missing-column         a required column is not in the header (CodeMissingColumn)
+//	header-map-mismatch    a name the header map gives is not in the header (CodeHeaderMap)
+//	non-canonical-header   a header name is not exactly the canonical one
+//	duplicate-column       the header has a column twice
+//	missing-carry-column   a column ReadRows is to carry is not in the header (CodeMissingCarry)
+//	record-too-large       a record is over 1 MiB; it ends the reading
+//
+// Errors of a record, which a Reader returns and goes on after (but a
+// ReadRows ends with, see there):
+//
+//	wrong-field-count      a row has more or fewer fields than the header (CodeFieldCount)
+//	malformed-quoting      a record's quoting is malformed
+//	repeated-header        a row repeats the header, as when two exports are joined
+//	cut-off                the last record has no line break and too few fields (CodeCutOff)
+//	unclosed-quote         the file ends inside a quoted field (CodeUnclosedQuote)
+//
+// Errors of a value or a row:
+//
+//	invalid-utf8           a value is not valid UTF-8 (CodeInvalidUTF8)
+//	control-character      a value holds a control character or line break (CodeControlCharacter)
+//	format-character       a name holds an invisible character (such as U+200B or U+2800)
+//	missing-username       the username is empty (CodeMissingUsername)
+//	unknown-library-group  a library group is not in Rules.LibraryGroups (CodeUnknownLibraryGroup)
+//	unknown-system-group   a system group is not in Rules.SystemGroups (CodeUnknownSystemGroup)
+//	unknown-contact-type   type is neither email nor phone (CodeUnknownContactType)
+//	unknown-contact-role   role is neither patron nor guardian (CodeUnknownContactRole)
+//	invalid-boolean        primary, or a non-empty sms, is not a boolean
+//	missing-contact        the contact is empty (CodeMissingContact)
+//	invalid-email          an email contact is not a single bare address (CodeInvalidEmail)
+//	phone-without-digits   a phone contact has no digit 0 to 9
+//	unknown-scenario       a scenario is not a known one (CodeUnknownScenario)
+//
+// Warnings:
+//
+//	extra-column           the header has columns Infiniti does not read (one warning for all)
+//	empty-row              a row's fields are all empty, as Excel leaves below the data (CodeEmptyRow)
+//	surrounding-space      a value starts or ends with white space
+//	unusual-space          a name holds a space other than U+0020 between its words
+//	no-group               a row names neither a library nor a system group
+//	duplicate-row          a row repeats an earlier one (a contacts row: means the same)
+//	boolean-spelling       a boolean spelt yes/no, y/n or 1/0 (CodeBooleanSpelling)
+//	sms-on-email           sms is true on an email contact
+//	scenario-combination   ANY or NONE combined with other scenarios
+//	scenario-format        an empty scenario, one given twice, or spaces around ';' (CodeScenarioFormat)
+//	multiple-primary       a second primary contact of one username, type and role
+//	guardian-without-addressee  a guardian's contact has no addressee
 //
 // # Contacts
 //
@@ -54,7 +112,7 @@
 // upper-case scenarios). Which spellings Infiniti itself accepts is not
 // documented: post the file a ContactWriter rewrites. A contacts file given
 // to a Reader or Check, or a user-groups file given to a ContactReader or
-// CheckContacts, is one error (CodeWrongImport, ErrWrongImport) that names
+// CheckContacts, is one error (CodeWrongImport) that names
 // the import the file belongs to.
 package csvspec
 

@@ -215,3 +215,30 @@ func ExampleContactWriter() {
 	// S1001,email,patron,True,An,s1001@students.example.edu.au,,ANY
 	// S1001,phone,guardian,False,Mr and Mrs Nguyen,(M1) 0400 000 001,True,NONE
 }
+
+// A sync job's one pass over an export: read each row, carry a name along,
+// run the row checks, and hold back the rows with errors.
+func ExampleReadRows() {
+	export := "Student Code,Name,House,Year Level\n" +
+		"S1001,Ann,Blue,Year 7\n" +
+		"S1002,Bo,Blue,Year 07\n" +
+		",,,\n"
+	rules := csvspec.Rules{SystemGroups: []string{"Year 7", "Year 8"}}
+	opts := csvspec.WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year Level"})
+	for row, err := range csvspec.ReadRows(strings.NewReader(export), csvspec.Header(), []string{"Name"}, opts) {
+		if err != nil {
+			log.Fatal(err) // a file problem: nothing of the file may be sent
+		}
+		rules.CheckRow(&row)
+		for _, p := range row.Problems {
+			fmt.Printf("line %d: %s %s\n", p.Line, p.Severity, p.Code)
+		}
+		fmt.Printf("line %d: %q carrying %q\n", row.Line, row.Fields, row.Carry)
+	}
+	// Output:
+	// line 2: ["S1001" "Blue" "Year 7"] carrying ["Ann"]
+	// line 3: error unknown-system-group
+	// line 3: ["S1002" "Blue" "Year 07"] carrying ["Bo"]
+	// line 4: warning empty-row
+	// line 4: ["" "" ""] carrying [""]
+}

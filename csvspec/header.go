@@ -43,7 +43,7 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 //
 // Columns not in the map are still read by their canonical names. Header
 // names in the file are matched exactly; a header name the map gives but
-// the file does not have is an ErrHeaderMap error that lists the file's
+// the file does not have is an error (CodeHeaderMap) that lists the file's
 // header. A key that is not a canonical name, an empty header name, or two
 // columns mapped to the same header name is an error, returned by the first
 // Read. Given more than once, the maps are merged, the later winning.
@@ -207,6 +207,7 @@ type header struct {
 	loose    []string  // the header's own fields folded by looseName, to spot a repeated header
 	line     int       // the physical line of the header
 	problems []Problem // every header problem, errors and warnings
+	carry    []int     // index of each column to carry in a record
 
 	// unreadable: a column is missing, or the header record itself could
 	// not be read, so rows cannot be read against it. noRows: the file is
@@ -220,9 +221,9 @@ func (h *header) fail(code, msg string) {
 	h.unreadable = true
 }
 
-// parseHeader resolves the canonical columns of sch in a header record and
-// lists every problem with it.
-func parseHeader(fields []string, sch *schema, source []string, mapped []bool, line int) *header {
+// parseHeader resolves the canonical columns of sch, and the columns to
+// carry, in a header record and lists every problem with it.
+func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
 	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields)), line: line}
 	for i, f := range fields {
 		h.loose[i] = looseName(f)
@@ -246,12 +247,21 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				add(ci, CodeDuplicateColumn, fmt.Sprintf("header column %d %s repeats column %d; remove one of them so that Infiniti knows which to read",
+				add(ci, codeDuplicateColumn, fmt.Sprintf("header column %d %s repeats column %d; remove one of them so that Infiniti knows which to read",
 					fi+1, quote(name), h.index[ci]+1), SeverityError)
 				continue
 			}
 			h.index[ci] = fi
 		}
+	}
+	for _, name := range carry {
+		fi := slices.Index(fields, name)
+		if fi < 0 {
+			add(-1, CodeMissingCarry, fmt.Sprintf("the header has no %s column to carry", quote(name)), SeverityError)
+			continue
+		}
+		claimed[fi] = true
+		h.carry = append(h.carry, fi)
 	}
 	// Then near misses: of the canonical names, and of the names a header
 	// map gives (which are the map's mistake, not the file's).
@@ -284,14 +294,14 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 			if bare != source[ci] {
 				fix = fmt.Sprintf(", and rename it to %s", quote(source[ci]))
 			}
-			add(ci, CodeHeaderName, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name; save the file again as \"CSV UTF-8\", or remove the extra mark%s",
+			add(ci, codeHeaderName, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name; save the file again as \"CSV UTF-8\", or remove the extra mark%s",
 				fi+1, quote(bare), fix), SeverityError)
 			continue
 		}
 		claimed[fi] = true
 		switch {
 		case h.index[ci] >= 0:
-			add(ci, CodeDuplicateColumn, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
+			add(ci, codeDuplicateColumn, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
 				fi+1, quote(name), quote(source[ci]), h.index[ci]+1), SeverityError)
 		case mapped[ci]:
 			if near[ci] < 0 {
@@ -299,7 +309,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 			}
 		default:
 			h.index[ci] = fi
-			add(ci, CodeHeaderName, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
+			add(ci, codeHeaderName, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
 				fi+1, quote(name), quote(source[ci]), quote(source[ci])), SeverityError)
 		}
 	}
@@ -330,14 +340,14 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 	}
 	switch {
 	case len(extra) == 1:
-		add(-1, CodeExtraColumn, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
+		add(-1, codeExtraColumn, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
 			extra[0], sch.kind, sch.kind), SeverityWarning)
 	case len(extra) > 1:
 		list := strings.Join(extra[:min(len(extra), 8)], ", ")
 		if len(extra) > 8 {
 			list += fmt.Sprintf(" and %d more", len(extra)-8)
 		}
-		add(-1, CodeExtraColumn, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
+		add(-1, codeExtraColumn, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
 			list, sch.kind, sch.kind), SeverityWarning)
 	}
 	return h
@@ -348,7 +358,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, l
 func (h *header) firstError() error {
 	for _, p := range h.problems {
 		if p.Severity == SeverityError {
-			return &ParseError{Line: p.Line, Column: p.Column, Err: codeErr(p.Code), msg: p.Message}
+			return &ParseError{Line: p.Line, Column: p.Column, Code: p.Code, msg: p.Message}
 		}
 	}
 	return nil

@@ -66,10 +66,10 @@ func TestHostileRecordsBoundedMemory(t *testing.T) {
 			var got []readOutcome
 			n := allocated(func() {
 				for rec, err := range NewReader(in()).All() {
-					got = append(got, readOutcome{Rec: rec, Err: sentinel(err)})
+					got = append(got, readOutcome{Rec: rec, Err: errCode(err)})
 				}
 			})
-			want := []readOutcome{{Rec: Record{Row: 1, Line: 2}, Err: ErrRecordTooLarge}}
+			want := []readOutcome{{Rec: Record{Row: 1, Line: 2}, Err: codeRecordTooLarge}}
 			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 				t.Errorf("Reader (-want +got):\n%s", diff)
 			}
@@ -85,7 +85,7 @@ func TestHostileRecordsBoundedMemory(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-			wantProblems := []Problem{p(1, 2, "", CodeRecordTooLarge, SeverityError)}
+			wantProblems := []Problem{p(1, 2, "", codeRecordTooLarge, SeverityError)}
 			if diff := cmp.Diff(wantProblems, rep.Problems, ignoreMessage); diff != "" {
 				t.Errorf("Check (-want +got):\n%s", diff)
 			}
@@ -114,10 +114,10 @@ func TestCheckKeepsFirstOfEachCode(t *testing.T) {
 		t.Errorf("the Report holds %d bytes, want at most 4 MiB", held)
 	}
 	wantCounts := map[string]int{
-		CodeSurroundingSpace:    rows,
+		codeSurroundingSpace:    rows,
 		CodeMissingUsername:     rows,
 		CodeUnknownLibraryGroup: rows,
-		CodeDuplicateRow:        rows - 1,
+		codeDuplicateRow:        rows - 1,
 	}
 	if diff := cmp.Diff(wantCounts, rep.Counts()); diff != "" {
 		t.Errorf("Counts (-want +got):\n%s", diff)
@@ -127,17 +127,17 @@ func TestCheckKeepsFirstOfEachCode(t *testing.T) {
 			t.Errorf("Count(%q) = %d, want %d", code, got, n)
 		}
 	}
-	if got := rep.Count(CodeNoGroup); got != 0 {
-		t.Errorf("Count(%q) = %d, want 0", CodeNoGroup, got)
+	if got := rep.Count(codeNoGroup); got != 0 {
+		t.Errorf("Count(%q) = %d, want 0", codeNoGroup, got)
 	}
-	type sum struct{ Rows, Kept, KeptErrors, KeptWarnings, Errors, Warnings int }
-	got := sum{rep.Rows, len(rep.Problems), len(rep.Errors()), len(rep.Warnings()), rep.NumErrors(), rep.NumWarnings()}
-	want := sum{rows, 4 * MaxProblemsPerCode, 2 * MaxProblemsPerCode, 2 * MaxProblemsPerCode, 2 * rows, 2*rows - 1}
+	type sum struct{ Rows, Kept, KeptErrors, Errors, Warnings int }
+	got := sum{rep.Rows, len(rep.Problems), len(rep.Errors()), rep.NumErrors(), rep.NumWarnings()}
+	want := sum{rows, 4 * MaxProblemsPerCode, 2 * MaxProblemsPerCode, 2 * rows, 2*rows - 1}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	// The kept problems are the first ones, in file order.
-	if last := rep.Problems[len(rep.Problems)-1]; last.Row != MaxProblemsPerCode+1 || last.Code != CodeDuplicateRow {
+	if last := rep.Problems[len(rep.Problems)-1]; last.Row != MaxProblemsPerCode+1 || last.Code != codeDuplicateRow {
 		t.Errorf("last kept problem = %v, want the duplicate-row of row %d", last, MaxProblemsPerCode+1)
 	}
 
@@ -174,7 +174,7 @@ func TestCheckEach(t *testing.T) {
 			want = append(want, p(row, row+1, ColumnUsername, CodeMissingUsername, SeverityError))
 		}
 		if row > 2 {
-			want = append(want, p(row, row+1, "", CodeDuplicateRow, SeverityWarning))
+			want = append(want, p(row, row+1, "", codeDuplicateRow, SeverityWarning))
 		}
 	}
 	if diff := cmp.Diff(want, streamed, ignoreMessage); diff != "" {

@@ -32,20 +32,19 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // Read returns the next record, or io.EOF after the last one.
 //
 // A problem with the header is returned as a *ParseError by the first Read
-// and by every Read after it: a missing, misspelt or repeated required
-// column (ErrMissingColumn, ErrHeaderName, ErrDuplicateColumn), a header-map
-// name the file does not have (ErrHeaderMap), the header of a contacts
-// file (ErrWrongImport: one error rather than a missing column each; a
-// ContactReader gives it for a user-groups file), a header separated by
-// another character than the one read with (ErrSeparator), a UTF-16 or
-// UTF-32 file (ErrEncoding), a malformed or too large header (ErrQuote,
-// ErrRecordTooLarge).
+// and by every Read after it, its Code one of the codes of the file and
+// the header (see the package documentation): a missing, misspelt or
+// repeated required column, a header-map name the file does not have, the
+// header of a contacts file (one error rather than a missing column each;
+// a ContactReader gives it for a user-groups file), a header separated by
+// another character than the one read with, a UTF-16 or UTF-32 file, a
+// malformed or too large header.
 //
 // A row that cannot be read is returned as a *ParseError together with a
 // Record carrying only its Row and Line, and the next Read goes on with the
-// next row: the wrong number of fields (ErrFieldCount), malformed quoting
-// (ErrQuote), a record over MaxRecordBytes (ErrRecordTooLarge, the error
-// naming the line where it began), a repeat of the header (ErrRepeatedHeader).
+// next row: the wrong number of fields (CodeFieldCount), malformed quoting,
+// a repeat of the header. A record over 1 MiB (the error naming the line
+// where it began) ends the file: every later Read returns the same error.
 //
 // A row whose fields are all empty (",," or ",,,,", as Excel leaves below
 // the data, whatever its number of fields) is returned as a Record with
@@ -62,7 +61,11 @@ func (r *Reader) Read() (Record, error) {
 	rec := Record{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		err := f.parseError(rec.Row, line)
+		if f.code == codeRecordTooLarge {
+			r.t.err = err // the end of the file
+		}
+		return rec, err
 	}
 	idx := r.t.hdr.index
 	rec.UserGroup = UserGroup{

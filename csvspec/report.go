@@ -12,93 +12,55 @@ import (
 	"unicode/utf8"
 )
 
-// Severity says whether a Problem stops a file from being posted.
-type Severity int
+// Severity says whether a Problem stops a file from being posted: "error"
+// or "warning". The zero Severity is neither.
+type Severity string
 
-// The severities of a Problem. The zero Severity is neither.
+// The severities of a Problem.
 const (
 	// SeverityWarning: Infiniti accepts the file, but the row may not do
 	// what was meant.
-	SeverityWarning Severity = iota + 1
+	SeverityWarning Severity = "warning"
 	// SeverityError: Infiniti would reject the file or the row; fix it
 	// before posting.
-	SeverityError
+	SeverityError Severity = "error"
 )
 
-// String returns "warning", "error", or "Severity(N)" for other values.
-func (s Severity) String() string {
-	switch s {
-	case SeverityWarning:
-		return "warning"
-	case SeverityError:
-		return "error"
-	}
-	return fmt.Sprintf("Severity(%d)", int(s))
-}
-
-// MarshalText encodes SeverityWarning as "warning" and SeverityError as
-// "error". It returns an error for any other value, such as the zero
-// Severity, rather than encode a text that UnmarshalText cannot decode.
-func (s Severity) MarshalText() ([]byte, error) {
-	if s != SeverityWarning && s != SeverityError {
-		return nil, fmt.Errorf("csvspec: cannot encode %v: not a valid severity", s)
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText decodes "warning" or "error". It returns an error for any
-// other text, and then leaves s as it was.
-func (s *Severity) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "warning":
-		*s = SeverityWarning
-	case "error":
-		*s = SeverityError
-	default:
-		return fmt.Errorf("csvspec: unknown severity %q: want \"warning\" or \"error\"", b)
-	}
-	return nil
-}
-
-// The stable codes of the problems Check reports. Programs may rely on them;
-// the Messages may change. Each code has one severity.
+// The codes of the problems programs most often act on; the package
+// documentation lists every code with its meaning.
 const (
-	// Errors in the file as a whole, or in the header. After one of
-	// CodeEncoding, CodeLineEnding, CodeSeparator, CodeQuotedLines,
-	// CodeWrongImport, CodeMissingColumn, CodeHeaderMap, or a header that
-	// is malformed or too large, the header cannot be read and Check
-	// reports nothing about the rows.
-	CodeEncoding        = "wrong-encoding"       // the file is UTF-16 or UTF-32, not UTF-8
-	CodeLineEnding      = "cr-line-endings"      // the lines end in CR alone (Excel for Mac's "CSV (Macintosh)")
-	CodeSeparator       = "wrong-separator"      // the header is separated by ';' or a tab: read it with WithComma
-	CodeQuotedLines     = "quoted-lines"         // every line is enclosed in one pair of quotes, so that it reads as one value
-	CodeWrongImport     = "wrong-import"         // the header is the other import's: a contacts file read as user groups, or the reverse
-	CodeMissingColumn   = "missing-column"       // a required column is not in the header
-	CodeHeaderMap       = "header-map-mismatch"  // a header name the header map gives is not in the file
-	CodeHeaderName      = "non-canonical-header" // a header name is not exactly the canonical one (or starts with a second byte order mark)
-	CodeDuplicateColumn = "duplicate-column"     // the header has a column twice
-
-	// Errors in a record.
-	CodeRecordTooLarge   = "record-too-large"  // a record is over MaxRecordBytes, or the header has more than MaxFields fields
-	CodeQuote            = "malformed-quoting" // a record's quoting is malformed
-	CodeFieldCount       = "wrong-field-count" // a row has more or fewer fields than the header
-	CodeRepeatedHeader   = "repeated-header"   // a row repeats the header (two exports joined)
-	CodeInvalidUTF8      = "invalid-utf8"      // a value is not valid UTF-8
-	CodeControlCharacter = "control-character" // a value holds a control character or line break
-	CodeFormatCharacter  = "format-character"  // a name holds an invisible character (Unicode Cf such as U+200B, U+202E, U+FEFF; a default-ignorable such as U+034F or a Hangul filler; a variation selector; U+2800)
-
-	// Errors in a user-groups row.
+	CodeEncoding            = "wrong-encoding"        // the file is not UTF-8 text
+	CodeSeparator           = "wrong-separator"       // the header is separated by another character
+	CodeWrongImport         = "wrong-import"          // the header is the other import's
+	CodeMissingColumn       = "missing-column"        // a required column is not in the header
+	CodeHeaderMap           = "header-map-mismatch"   // a header name the header map gives is not in the file
+	CodeMissingCarry        = "missing-carry-column"  // a column ReadRows is to carry is not in the header
+	CodeCutOff              = "cut-off"               // the last record has no line break and too few fields
+	CodeUnclosedQuote       = "unclosed-quote"        // the file ends inside a quoted field
+	CodeFieldCount          = "wrong-field-count"     // a row has more or fewer fields than the header
+	CodeInvalidUTF8         = "invalid-utf8"          // a value is not valid UTF-8
+	CodeControlCharacter    = "control-character"     // a value holds a control character or line break
 	CodeMissingUsername     = "missing-username"      // a row's username is empty
 	CodeUnknownLibraryGroup = "unknown-library-group" // a library group is not in Rules.LibraryGroups
 	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
+	CodeEmptyRow            = "empty-row"             // a row's fields are all empty (a warning)
+)
 
-	// Warnings.
-	CodeExtraColumn      = "extra-column"      // the header has columns Infiniti does not read (one warning for all of them)
-	CodeEmptyRow         = "empty-row"         // a row's fields are all empty, as Excel leaves below the data
-	CodeSurroundingSpace = "surrounding-space" // a value starts or ends with white space
-	CodeUnusualSpace     = "unusual-space"     // a name holds a space other than U+0020 (a no-break space, say) between its words
-	CodeNoGroup          = "no-group"          // a row names neither a library nor a system group
-	CodeDuplicateRow     = "duplicate-row"     // a row repeats an earlier row exactly (a contacts row: means the same as one)
+// The other codes of the package documentation.
+const (
+	codeLineEnding       = "cr-line-endings"
+	codeQuotedLines      = "quoted-lines"
+	codeHeaderName       = "non-canonical-header"
+	codeDuplicateColumn  = "duplicate-column"
+	codeRecordTooLarge   = "record-too-large"
+	codeQuote            = "malformed-quoting"
+	codeRepeatedHeader   = "repeated-header"
+	codeFormatCharacter  = "format-character"
+	codeExtraColumn      = "extra-column"
+	codeSurroundingSpace = "surrounding-space"
+	codeUnusualSpace     = "unusual-space"
+	codeNoGroup          = "no-group"
+	codeDuplicateRow     = "duplicate-row"
 )
 
 // A Problem is one thing wrong with a file, found by Check or CheckContacts.
@@ -106,7 +68,7 @@ type Problem struct {
 	Row      int      // 1-based data row; 0 for the header
 	Line     int      // 1-based physical line where the record starts
 	Column   string   // canonical column name, "" for problems not in one column
-	Code     string   // stable kebab-case code, one of the Code* constants
+	Code     string   // stable kebab-case code (see the package documentation)
 	Severity Severity // SeverityError or SeverityWarning
 	Message  string   // one sentence a school technician can act on
 }
@@ -145,15 +107,10 @@ type Report struct {
 }
 
 // Errors returns the problems of SeverityError that the report keeps.
-func (r *Report) Errors() []Problem { return r.filter(SeverityError) }
-
-// Warnings returns the problems of SeverityWarning that the report keeps.
-func (r *Report) Warnings() []Problem { return r.filter(SeverityWarning) }
-
-func (r *Report) filter(s Severity) []Problem {
+func (r *Report) Errors() []Problem {
 	var out []Problem
 	for _, p := range r.Problems {
-		if p.Severity == s {
+		if p.Severity == SeverityError {
 			out = append(out, p)
 		}
 	}
@@ -293,12 +250,23 @@ func plural(n int, one, many string) string {
 // A run collects the problems of one check into its Report, keeping the
 // first MaxProblemsPerCode of each code, and streams each to a callback.
 type run struct {
-	rep       *Report
-	each      func(Problem) error
-	kept      map[string]int
-	err       error  // the callback's error, which ends the check
-	row, line int    // the row being checked
+	rowCheck // the row being checked
+	rep      *Report
+	each     func(Problem) error
+	kept     map[string]int
+	err      error // the callback's error, which ends the check
+}
+
+// A rowCheck collects the problems of one row.
+type rowCheck struct {
+	row, line int
 	spaceFix  string // the end of the surrounding-space message
+	ps        []Problem
+}
+
+// addRow adds a problem of the row.
+func (c *rowCheck) addRow(column, code string, sev Severity, msg string) {
+	c.ps = append(c.ps, Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
 }
 
 func (c *run) add(p Problem) {
@@ -324,17 +292,12 @@ func (c *run) add(p Problem) {
 	}
 }
 
-// addRow adds a problem of the row being checked.
-func (c *run) addRow(column, code string, sev Severity, msg string) {
-	c.add(Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
-}
-
 // runCheck checks a file of t's schema: the header, then every row, with
 // the checks common to all schemas. It calls rowCheck for each data row
 // that is neither malformed nor empty, with its fields in file order.
 // spaceFix ends the message of a value with surrounding white space.
-func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func(c *run, fields []string)) (*Report, error) {
-	c := &run{rep: &Report{}, each: each, kept: make(map[string]int), spaceFix: spaceFix}
+func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, fields []string)) (*Report, error) {
+	c := &run{rep: &Report{}, each: each, kept: make(map[string]int)}
 	h, err := t.readHeader()
 	if err != nil {
 		if err == io.EOF {
@@ -364,11 +327,14 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func
 			return c.rep, err
 		}
 		c.rep.Rows = t.row
-		c.row, c.line = t.row, line
+		c.rowCheck = rowCheck{row: t.row, line: line, spaceFix: spaceFix, ps: c.ps[:0]}
 		if f != nil {
 			c.addRow("", f.code, f.severity(), f.msg)
 		} else {
-			rowCheck(c, fields)
+			check(c, fields)
+		}
+		for _, p := range c.ps {
+			c.add(p)
 		}
 		if c.err != nil {
 			return c.rep, c.err
@@ -380,7 +346,7 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, rowCheck func
 // surrounding white space and, when name is set (the value is a name
 // Infiniti matches exactly), invisible characters and unusual spaces
 // between words in the value s of the given column.
-func (c *run) checkValue(column, s string, name bool) {
+func (c *rowCheck) checkValue(column, s string, name bool) {
 	if s == "" {
 		return
 	}
@@ -427,7 +393,7 @@ func (c *run) checkValue(column, s string, name bool) {
 		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, control))
 	}
 	if fc >= 0 {
-		c.addRow(column, CodeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
+		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
@@ -439,7 +405,7 @@ func (c *run) checkValue(column, s string, name bool) {
 		// between words is this one's.
 		for _, r := range strings.TrimFunc(s, unicode.IsSpace) {
 			if r >= 0x80 && unicode.IsSpace(r) && !isControl(r) {
-				c.addRow(column, CodeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
+				c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
 				break
 			}
 		}
@@ -466,69 +432,57 @@ func isInvisible(r rune) bool {
 	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
 }
 
-func (c *run) spaceWarning(column, s string) {
-	c.addRow(column, CodeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
+func (c *rowCheck) spaceWarning(column, s string) {
+	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
 
-// rowKey identifies a row's values by two independent hashes, 96 bits in
-// all, so that the duplicate check keeps 16 bytes per distinct row rather
-// than the row itself. Two different rows share a key with a probability of
-// about n²/2⁹⁷ for n rows: never, in practice.
-type rowKey struct {
-	h1 uint64
-	h2 uint32
+// rowSeed seeds the hashes that identify rows.
+var rowSeed = maphash.MakeSeed()
+
+// newRowKey returns the hash of a row's values that identifies it. Two
+// different rows of a file of n rows share one with a probability of
+// about n²/2⁶⁵: for a million rows, 3 in 100 million.
+func newRowKey[T comparable](v T) uint64 {
+	return maphash.Comparable(rowSeed, v)
 }
 
-var rowSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-func newRowKey[T comparable](v T) rowKey {
-	return rowKey{maphash.Comparable(rowSeeds[0], v), uint32(maphash.Comparable(rowSeeds[1], v))}
-}
-
-// rowSet is an open-addressing hash set of row keys with the row each was
-// first seen in. It does one probe sequence per row, where a map lookup and
-// insert would do two: on a large file every probe is a cache miss. A slot
-// is 16 bytes, and the table is at most 3/4 full: 21 to 43 bytes per
-// distinct row as it stands, and at the peak, while the table doubles and
-// the old and new tables are both held, 64.
+// rowSet is an open-addressing hash set of row keys, with the row each
+// was first seen in. A probe reads 8 bytes of keys; the rows are kept
+// apart, and read only for a duplicate. The tables are at most 3/4 full:
+// 16 to 32 bytes per distinct row, and 48 for the moment they double.
 type rowSet struct {
-	slots []rowSlot // length a power of two; row 0 marks an empty slot
-	n     int
-}
-
-type rowSlot struct {
-	h1  uint64
-	h2  uint32
-	row int32 // rows past 2³¹ would not fit in Infiniti's memory either
+	keys []uint64 // length a power of two; 0 marks an empty slot
+	rows []int32  // rows past 2³¹ would not fit in Infiniti's memory either
+	n    int
 }
 
 // insert adds key for row and returns 0, or returns the row key was first
 // seen in.
-func (s *rowSet) insert(key rowKey, row int) int {
-	if 4*(s.n+1) > 3*len(s.slots) {
+func (s *rowSet) insert(key uint64, row int) int {
+	if 4*(s.n+1) > 3*len(s.keys) {
 		s.grow()
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := key.h1 & mask; ; i = (i + 1) & mask {
-		sl := &s.slots[i]
-		if sl.row == 0 {
-			*sl = rowSlot{key.h1, key.h2, int32(row)}
+	key |= 1 // never 0; the low bit is no part of the slot index below
+	mask := uint64(len(s.keys) - 1)
+	for i := (key >> 1) & mask; ; i = (i + 1) & mask {
+		switch s.keys[i] {
+		case 0:
+			s.keys[i], s.rows[i] = key, int32(row)
 			s.n++
 			return 0
-		}
-		if sl.h1 == key.h1 && sl.h2 == key.h2 {
-			return int(sl.row)
+		case key:
+			return int(s.rows[i])
 		}
 	}
 }
 
 func (s *rowSet) grow() {
-	old := s.slots
-	s.slots = make([]rowSlot, max(1024, 2*len(old)))
-	s.n = 0
-	for _, sl := range old {
-		if sl.row != 0 {
-			s.insert(rowKey{sl.h1, sl.h2}, int(sl.row))
+	keys, rows := s.keys, s.rows
+	size := max(1<<12, 2*len(keys))
+	s.keys, s.rows, s.n = make([]uint64, size), make([]int32, size), 0
+	for i, k := range keys {
+		if k != 0 {
+			s.insert(k, int(rows[i]))
 		}
 	}
 }

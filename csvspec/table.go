@@ -3,6 +3,7 @@ package csvspec
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -13,102 +14,25 @@ import (
 	"unicode/utf8"
 )
 
-// Errors that a *ParseError wraps, for errors.Is.
-var (
-	// ErrMissingColumn: the header lacks a required column.
-	ErrMissingColumn = errors.New("missing column")
-	// ErrHeaderName: a header name is close to, but not exactly, a canonical name.
-	ErrHeaderName = errors.New("non-canonical header name")
-	// ErrDuplicateColumn: the header names a column twice.
-	ErrDuplicateColumn = errors.New("duplicate column")
-	// ErrHeaderMap: a header name that WithHeaderMap gives is not in the
-	// file's header. The header map is wrong, not the file.
-	ErrHeaderMap = errors.New("header map does not match the file")
-	// ErrSeparator: the header is separated by another character than the
-	// one the Reader reads with (a semicolon or a tab instead of a comma,
-	// say); read the file with WithComma.
-	ErrSeparator = errors.New("wrong field separator")
-	// ErrEncoding: the file is not UTF-8 text (it starts with a UTF-16 or
-	// UTF-32 byte order mark, or its header holds NUL bytes).
-	ErrEncoding = errors.New("not UTF-8 text")
-	// ErrLineEnding: the lines of the file end in CR alone, as Excel for
-	// Mac's "CSV (Macintosh)" saves them, so the file reads as one line.
-	ErrLineEnding = errors.New("lines end in CR only")
-	// ErrFieldCount: a row has a different number of fields than the header.
-	ErrFieldCount = errors.New("wrong number of fields")
-	// ErrWrongImport: the header is not this import's but the other's:
-	// a contacts file given to a Reader of user groups, or a user-groups
-	// file given to a ContactReader (CodeWrongImport).
-	ErrWrongImport = errors.New("file of the other import")
-	// ErrQuote: a field's quoting is malformed, or every line of the file
-	// is enclosed in one pair of quotes (CodeQuotedLines).
-	ErrQuote = errors.New("malformed quoting")
-	// ErrRecordTooLarge: a record is over MaxRecordBytes bytes, or the
-	// header has more than MaxFields fields.
-	ErrRecordTooLarge = errors.New("record too large")
-	// ErrRepeatedHeader: a data row repeats the header, as when two exports
-	// are joined into one file.
-	ErrRepeatedHeader = errors.New("repeated header")
-	// ErrBoolean: in a contacts file, a primary that is not a boolean, or
-	// an sms that is neither empty nor a boolean.
-	ErrBoolean = errors.New("not a boolean")
-)
-
-// codeErr returns the error a *ParseError wraps for the code of a problem
-// that a Reader or ContactReader returns as one: a problem of the file, of
-// the header, or of a record, or a contacts row's boolean. Every such code
-// has its Err* variable here; the codes that only a check reports never
-// make a *ParseError, and codeErr panics on one, which is a bug.
-func codeErr(code string) error {
-	switch code {
-	case CodeEncoding:
-		return ErrEncoding
-	case CodeLineEnding:
-		return ErrLineEnding
-	case CodeSeparator:
-		return ErrSeparator
-	case CodeQuote, CodeQuotedLines:
-		return ErrQuote
-	case CodeWrongImport:
-		return ErrWrongImport
-	case CodeMissingColumn:
-		return ErrMissingColumn
-	case CodeHeaderMap:
-		return ErrHeaderMap
-	case CodeHeaderName:
-		return ErrHeaderName
-	case CodeDuplicateColumn:
-		return ErrDuplicateColumn
-	case CodeRecordTooLarge:
-		return ErrRecordTooLarge
-	case CodeFieldCount:
-		return ErrFieldCount
-	case CodeRepeatedHeader:
-		return ErrRepeatedHeader
-	case CodeInvalidBoolean:
-		return ErrBoolean
-	}
-	panic("csvspec: internal error: no Err* variable for the code " + strconv.Quote(code))
-}
-
-// A ParseError is a problem with the header or with one row, found by a
-// Reader. It says where the problem is and what to do about it.
+// A ParseError is a problem of a file that a Reader, ContactReader or
+// ReadRows returns: a problem of the header or of the file as a whole, or
+// of one row. Code says which problem it is, as Problem.Code does.
 type ParseError struct {
 	Row    int    // 1-based data row; 0 for the header
 	Line   int    // 1-based physical line where the record starts
 	Column string // canonical column name; "" when the problem is not in one column
-	Err    error  // one of the Err* variables of this package
+	Code   string // the problem's code, such as CodeFieldCount
 	msg    string
 }
 
-// Error returns the position and a sentence on how to fix the problem. A
-// ParseError made by hand without a line or a message says what it has.
+// Error returns the position and what the problem is. A ParseError made
+// by hand without a line or a message says what it has.
 func (e *ParseError) Error() string {
 	msg := e.msg
 	if msg == "" {
 		msg = "invalid CSV"
-		if e.Err != nil {
-			msg = e.Err.Error()
+		if e.Code != "" {
+			msg = e.Code
 		}
 	}
 	var where string
@@ -122,9 +46,6 @@ func (e *ParseError) Error() string {
 	}
 	return "csvspec: " + where + msg
 }
-
-// Unwrap returns the kind of problem, one of the Err* variables of this package.
-func (e *ParseError) Unwrap() error { return e.Err }
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
@@ -146,18 +67,35 @@ func bomEncoding(b []byte) string {
 
 // A table reads the records of a file of one schema: the header, then the
 // data rows, telling apart those that are not plain data rows. The Reader
-// and Check of every schema read through it.
+// and Check of every schema read through it, with encoding/csv.
 type table struct {
-	br     *bufio.Reader
-	sc     *scanner
-	sch    *schema
-	comma  rune
-	source []string // per canonical column, the header name it is read from
-	mapped []bool   // per canonical column, whether a header map gave source
-	err    error    // sticky: an option, header or I/O error, or io.EOF
-	hdr    *header
-	row    int // data rows read
+	src       *source
+	br        *bufio.Reader
+	cr        *csv.Reader
+	base      int64 // bytes of src before the csv.Reader's first (a byte order mark)
+	sch       *schema
+	comma     rune
+	source    []string // per canonical column, the header name it is read from
+	mapped    []bool   // per canonical column, whether a header map gave source
+	carry     []string // header names of the columns to carry, for ReadRows
+	err       error    // sticky: an option, header or I/O error, or io.EOF
+	hdr       *header
+	row       int    // data rows read
+	lastLine  int    // the line where the last field of the last record read starts
+	lastField string // that field
+	size      int64  // the size of the last record read
+	raw       []byte // the header record as it is in the file, when it fits the buffer
 }
+
+// maxRecordBytes is the size limit of one record (the header or a data
+// row), in bytes as they are in the file. A record over it ends the
+// reading with a problem of "record-too-large" naming the line where it
+// begins: an unbalanced quote, which makes the rest of a file one record,
+// costs one error and no more than this memory.
+const maxRecordBytes = 1 << 20
+
+// bufSize is the size of a table's read buffer.
+const bufSize = 64 << 10
 
 func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
 	cfg, err := newReaderConfig(opts)
@@ -165,9 +103,93 @@ func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
 	if err == nil {
 		t.source, t.mapped, t.err = cfg.resolve(sch)
 	}
-	t.br = bufio.NewReaderSize(r, 64<<10)
-	t.sc = newScanner(t.br, cfg.comma)
+	t.src = &source{r: r, limit: maxRecordBytes + bufSize, lastNL: -1, prevNL: -1}
+	t.br = bufio.NewReaderSize(t.src, bufSize)
 	return t
+}
+
+// errTooLarge is the error of a source read past the end of a record that
+// may not end there.
+var errTooLarge = errors.New("record too large")
+
+// A source is the file under a table's buffer. It fails a read past limit,
+// which bounds the record being read, and keeps what tells a cut-off file:
+// its last byte, where its last two line feeds are, and whether it ended.
+type source struct {
+	r              io.Reader
+	n, limit       int64
+	last           byte
+	lastNL, prevNL int64 // offsets of the last two '\n' read; -1 if none
+	eof            bool
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	if s.n >= s.limit {
+		return 0, errTooLarge
+	}
+	p = p[:min(int64(len(p)), s.limit-s.n)]
+	k, err := s.r.Read(p)
+	if k > 0 {
+		if i := bytes.LastIndexByte(p[:k], '\n'); i >= 0 {
+			s.prevNL = s.lastNL
+			if j := bytes.LastIndexByte(p[:i], '\n'); j >= 0 {
+				s.prevNL = s.n + int64(j)
+			}
+			s.lastNL = s.n + int64(i)
+		}
+		s.n += int64(k)
+		s.last = p[k-1]
+	}
+	if err == io.EOF {
+		s.eof = true
+	}
+	return k, err
+}
+
+// lastLine returns the length of the file's last line, without its '\n'.
+func (s *source) lastLine() int64 {
+	if s.lastNL == s.n-1 {
+		return s.lastNL - s.prevNL - 1
+	}
+	return s.n - s.lastNL - 1
+}
+
+// unclosed returns the line where the record of a quoting error starts,
+// when the error is that the file ends inside its quotes; or 0.
+func (t *table) unclosed(pe *csv.ParseError) int {
+	if pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine() {
+		return pe.StartLine
+	}
+	return 0
+}
+
+// atEnd reports whether the csv.Reader has read the whole file.
+func (t *table) atEnd() bool {
+	return t.src.eof && t.base+t.cr.InputOffset() == t.src.n
+}
+
+// read reads the next record, and moves the record limit past it. t.size
+// is the record's size; a record read whole over maxRecordBytes is
+// errTooLarge too.
+func (t *table) read() ([]string, error) {
+	start := t.cr.InputOffset()
+	fields, err := t.cr.Read()
+	end := t.cr.InputOffset()
+	t.size = end - start
+	if err == nil && t.size > maxRecordBytes {
+		err = errTooLarge
+	}
+	t.src.limit = t.base + end + maxRecordBytes + bufSize
+	if err == nil {
+		t.lastLine, _ = t.cr.FieldPos(len(fields) - 1)
+		t.lastField = fields[len(fields)-1]
+	}
+	return fields, err
+}
+
+// nextLine returns the line after the last record read.
+func (t *table) nextLine() int {
+	return t.lastLine + strings.Count(t.lastField, "\n") + 1
 }
 
 // readHeader reads and resolves the header, once. It returns the header
@@ -188,25 +210,37 @@ func (t *table) readHeader() (*header, error) {
 	}
 	if bytes.HasPrefix(b, bom) {
 		_, _ = t.br.Discard(len(bom))
+		t.base = int64(len(bom))
 	}
 	if t.crOnly() {
 		t.hdr = &header{line: 1, noRows: true}
-		t.hdr.fail(CodeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
+		t.hdr.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
 		return t.hdr, nil
 	}
-	t.sc.keep = true
-	fields, err := t.sc.next()
-	t.sc.keep = false
-	h := &header{line: t.sc.start}
-	switch e := err.(type) {
-	case nil:
-	case *recordError:
-		switch {
-		case e.kind == ErrRecordTooLarge:
-			h.fail(CodeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", MaxRecordBytes, t.sch.kind))
-		case !t.detectSeparator(h):
-			h.fail(CodeQuote, quoteMessage(e, t.comma))
+	peeked, _ := t.br.Peek(t.br.Buffered())
+	peeked = bytes.Clone(peeked)
+	t.cr = csv.NewReader(t.br)
+	t.cr.Comma = t.comma
+	t.cr.FieldsPerRecord = -1
+	t.cr.ReuseRecord = true
+	fields, err := t.read()
+	if off := t.cr.InputOffset(); off <= int64(len(peeked)) {
+		t.raw = peeked[:off]
+	}
+	h := &header{line: 1}
+	var pe *csv.ParseError
+	switch {
+	case err == nil:
+		h.line, _ = t.cr.FieldPos(0)
+	case errors.As(err, &pe):
+		h.line = pe.StartLine
+		if !t.detectSeparator(h) {
+			h.fail(codeQuote, quoteMessage(pe, t.comma))
 		}
+		t.hdr = h
+		return h, nil
+	case errors.Is(err, errTooLarge):
+		h.fail(codeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
 		t.hdr = h
 		return h, nil
 	default:
@@ -216,21 +250,19 @@ func (t *table) readHeader() (*header, error) {
 		t.err = err
 		return nil, err
 	}
-	switch {
-	case bytes.IndexByte(t.sc.kept, 0) >= 0:
+	if bytes.IndexByte(t.raw, 0) >= 0 || strings.ContainsRune(strings.Join(fields, ""), 0) {
 		h.noRows = true
 		h.fail(CodeEncoding, "the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as \"CSV UTF-8\", or decode it to UTF-8 before reading it")
-	case t.sc.nfields > MaxFields:
-		h.fail(CodeRecordTooLarge, fmt.Sprintf("the header has %d columns, more than the %d a record may have; this is not a %s file, or its separator is not the one it is read with", t.sc.nfields, MaxFields, t.sch.kind))
-	default:
-		h = parseHeader(fields, t.sch, t.source, t.mapped, h.line)
-		if h.unreadable {
-			// Rather than a column missing, the header may be the other
-			// import's, or in another dialect: say which, in one problem.
-			alt := &header{line: h.line}
-			if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
-				h = alt
-			}
+		t.hdr = h
+		return h, nil
+	}
+	h = parseHeader(fields, t.sch, t.source, t.mapped, t.carry, h.line)
+	if h.unreadable {
+		// Rather than a column missing, the header may be the other
+		// import's, or in another dialect: say which, in one problem.
+		alt := &header{line: h.line}
+		if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
+			h = alt
 		}
 	}
 	t.hdr = h
@@ -269,12 +301,11 @@ func (t *table) detectSeparator(h *header) bool {
 		if alt == t.comma {
 			continue
 		}
-		sc := newScanner(bufio.NewReader(bytes.NewReader(t.sc.kept)), alt)
-		fields, err := sc.next()
+		fields, err := firstRecord(t.raw, alt)
 		if err != nil || len(fields) < 2 {
 			continue
 		}
-		if parseHeader(fields, t.sch, t.source, t.mapped, h.line).unreadable {
+		if parseHeader(fields, t.sch, t.source, t.mapped, nil, h.line).unreadable {
 			continue
 		}
 		fix := fmt.Sprintf("read the file with WithComma(%s), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files", strconv.QuoteRune(alt))
@@ -287,25 +318,32 @@ func (t *table) detectSeparator(h *header) bool {
 	return false
 }
 
+// firstRecord reads the first record of b with the separator comma.
+func firstRecord(b []byte, comma rune) ([]string, error) {
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	return cr.Read()
+}
+
 // detectQuotedLines reports whether the header is one quoted field that
 // holds the schema's columns, as when every line of a file is enclosed in
 // quotes; it then records the one problem that says so in h.
 func (t *table) detectQuotedLines(h *header, fields []string) bool {
-	line := bytes.TrimRight(t.sc.kept, "\r\n")
+	line := bytes.TrimRight(t.raw, "\r\n")
 	if len(fields) != 1 || len(line) < 2 || line[0] != '"' || line[len(line)-1] != '"' {
 		return false
 	}
 	for _, alt := range []rune{t.comma, ',', ';', '\t', '|'} {
-		sc := newScanner(bufio.NewReader(strings.NewReader(fields[0]+"\n")), alt)
-		inner, err := sc.next()
-		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, h.line).unreadable {
+		inner, err := firstRecord([]byte(fields[0]), alt)
+		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, nil, h.line).unreadable {
 			continue
 		}
 		fix := ""
 		if alt != t.comma {
 			fix = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 		}
-		h.fail(CodeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s; save the file again without quotes around whole lines (as \"CSV UTF-8\" from Excel), or remove the quote at the start and at the end of each line", quote(fields[0]), fix))
+		h.fail(codeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s; save the file again without quotes around whole lines (as \"CSV UTF-8\" from Excel), or remove the quote at the start and at the end of each line", quote(fields[0]), fix))
 		return true
 	}
 	return false
@@ -314,7 +352,7 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 // crOnly reports whether the first line of the file ends in a CR that no LF
 // follows, as the lines of Excel for Mac's "CSV (Macintosh)" do, looking
 // at what is buffered and at most up to the end of that line (which the
-// scanner would read anyway).
+// reader would read anyway).
 func (t *table) crOnly() bool {
 	b, _ := t.br.Peek(t.br.Buffered())
 	// at returns the byte at i, reading more of the line if need be.
@@ -366,13 +404,13 @@ func separatorName(r rune) string {
 
 // A fault is why a record is not a plain data row.
 type fault struct {
-	code string
-	err  error // the sentinel; nil for an empty row, which is no error
-	msg  string
+	code     string
+	msg      string
+	unclosed int // for malformed quoting: the line of a quoted field the file ends in, or 0
 }
 
 func (f *fault) severity() Severity {
-	if f.err == nil {
+	if f == emptyRow {
 		return SeverityWarning
 	}
 	return SeverityError
@@ -381,17 +419,17 @@ func (f *fault) severity() Severity {
 // parseError returns the fault as the error of a Reader, or nil for an
 // empty row.
 func (f *fault) parseError(row, line int) error {
-	if f.err == nil {
+	if f == emptyRow {
 		return nil
 	}
-	return &ParseError{Row: row, Line: line, Err: f.err, msg: f.msg}
+	return &ParseError{Row: row, Line: line, Code: f.code, msg: f.msg}
 }
 
 var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"}
 
-func quoteMessage(e *recordError, comma rune) string {
+func quoteMessage(e *csv.ParseError, comma rune) string {
 	return fmt.Sprintf("malformed quoting at line %d, column %d (%v); a value with a quote, %s or line break must be enclosed in double quotes and its quotes doubled",
-		e.line, e.col, e.detail, separatorWord(comma, "comma", "separator"))
+		e.Line, e.Column, e.Err, separatorWord(comma, "comma", "separator"))
 }
 
 func fieldCountMessage(got, want int, comma rune) string {
@@ -410,9 +448,10 @@ func separatorWord(r rune, comma, other string) string {
 // next reads the next data row, after the header. It returns the row's
 // fields in file order (valid until the next call) and the line where it
 // starts, with a fault when it is not a plain data row; t.row is its row
-// number. A row with a fault other than an empty row has no fields. The
-// errors, all sticky: the header's first error, io.EOF, an option or read
-// error.
+// number. A row with a fault other than an empty row or a wrong field
+// count has no fields. After a record over maxRecordBytes, which is a
+// fault of its own, the file ends. The errors, all sticky: the header's
+// first error, io.EOF, an option or read error.
 func (t *table) next() ([]string, int, *fault, error) {
 	if t.hdr == nil {
 		h, err := t.readHeader()
@@ -427,33 +466,37 @@ func (t *table) next() ([]string, int, *fault, error) {
 	if t.err != nil {
 		return nil, 0, nil, t.err
 	}
-	fields, err := t.sc.next()
+	fields, err := t.read()
 	if err != nil {
-		if re, ok := err.(*recordError); ok {
+		var pe *csv.ParseError
+		switch {
+		case errors.As(err, &pe) && t.size <= maxRecordBytes:
 			t.row++
-			if re.kind == ErrRecordTooLarge {
-				return nil, re.start, &fault{code: CodeRecordTooLarge, err: ErrRecordTooLarge, msg: fmt.Sprintf(
-					"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", MaxRecordBytes)}, nil
-			}
-			return nil, re.start, &fault{code: CodeQuote, err: ErrQuote, msg: quoteMessage(re, t.comma)}, nil
-		}
-		if err != io.EOF {
+			f := &fault{code: codeQuote, msg: quoteMessage(pe, t.comma), unclosed: t.unclosed(pe)}
+			t.lastLine, t.lastField = pe.Line, ""
+			return nil, pe.StartLine, f, nil
+		case pe != nil || errors.Is(err, errTooLarge):
+			t.row++
+			t.err = io.EOF
+			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, unclosed: t.unclosed(pe), msg: fmt.Sprintf(
+				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", maxRecordBytes)}, nil
+		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
 		}
 		t.err = err
 		return nil, 0, nil, err
 	}
 	t.row++
-	line := t.sc.start
+	line, _ := t.cr.FieldPos(0)
 	h := t.hdr
 	if fields[0] == "" && allEmpty(fields) {
 		return fields, line, emptyRow, nil
 	}
-	if t.sc.nfields != h.nfields {
-		return nil, line, &fault{code: CodeFieldCount, err: ErrFieldCount, msg: fieldCountMessage(t.sc.nfields, h.nfields, t.comma)}, nil
+	if len(fields) != h.nfields {
+		return fields, line, &fault{code: CodeFieldCount, msg: fieldCountMessage(len(fields), h.nfields, t.comma)}, nil
 	}
 	if isHeader(fields, h.loose) {
-		return nil, line, &fault{code: CodeRepeatedHeader, err: ErrRepeatedHeader, msg: fmt.Sprintf(
+		return nil, line, &fault{code: codeRepeatedHeader, msg: fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file; remove this line, and check that the rows after it belong in the file", h.line)}, nil
 	}
 	return fields, line, nil, nil
@@ -483,6 +526,19 @@ func isHeader(fields, loose []string) bool {
 // looseEqual reports whether looseName(s) == loose, with byte order marks
 // before s dropped, without allocating.
 func looseEqual(s, loose string) bool {
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf {
+		// The common case, without trimming: a first byte that differs.
+		c := s[0]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c = '-'
+		}
+		if loose == "" || c != loose[0] {
+			return false
+		}
+	}
 	s = strings.TrimSpace(strings.TrimLeft(s, "\ufeff"))
 	for _, r := range s {
 		switch {
@@ -505,12 +561,16 @@ func looseEqual(s, loose string) bool {
 // countRows reads the rest of the file only to count its rows, as a Reader
 // would number them. It returns a read error, or nil.
 func (t *table) countRows() error {
+	if t.cr == nil {
+		return nil
+	}
 	for {
-		_, err := t.sc.next()
-		if err == io.EOF {
+		_, err := t.read()
+		var pe *csv.ParseError
+		switch {
+		case err == io.EOF || errors.Is(err, errTooLarge):
 			return nil
-		}
-		if _, ok := err.(*recordError); err != nil && !ok {
+		case err != nil && !errors.As(err, &pe):
 			return fmt.Errorf("csvspec: reading the file: %w", err)
 		}
 		t.row++
