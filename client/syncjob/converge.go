@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"time"
 
 	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -187,11 +189,12 @@ func readState(ctx context.Context, sess Session, imp *Import, runs []Run) state
 
 // verdict is what a run decided for the users of a plan.
 type verdict struct {
-	held      map[string]string // username: "limit" or "problem"
-	posted    map[string]bool   // users whose rows are posted, leavers moved included
-	gone      map[string]bool   // users newly gone from the export and not held
-	confirmed map[string]bool   // posted users whose every row Infiniti confirmed
-	tmpl      []string          // the leaver template row without its username; nil: keep
+	held      map[string]string   // username: "limit" or "problem"
+	posted    map[string]bool     // users whose rows are posted, leavers moved included
+	gone      map[string]bool     // users newly gone from the export and not held
+	confirmed map[string]bool     // posted users whose every row Infiniti confirmed
+	tmpl      []string            // the leaver template row without its username; nil: keep
+	carry     map[string][]string // the carried values of each user in the export
 	applies   Applies
 	staff     map[string][][]string // the for-staff items of each user after the run, as the state keeps them
 }
@@ -205,37 +208,50 @@ func (v *verdict) items(name string) [][]string {
 }
 
 // guard applies the wrong-file rule and the removal limit to the plan. It
-// returns the refusal, if any, and the users it holds.
-func (j *Job) guard(p *Plan, imp *Import, applies Applies) (*LimitError, map[string]string) {
+// returns the refusal, if any (with Held set when it holds users rather
+// than refuses), and adds the users it holds to held.
+func (j *Job) guard(p *Plan, imp *Import, applies Applies, held map[string]string) *LimitError {
 	st := p.stats
 	if st.FirstRun {
-		return nil, nil
+		return nil
+	}
+	// Users held for row problems are held whatever the guard says, and
+	// not counted by it.
+	for _, c := range p.changes {
+		if c.lose && c.kind == KindGone && held[p.last.username(int(c.last))] != "" {
+			st.Gone--
+			st.Losing--
+		} else if c.lose && c.next >= 0 && held[p.next.username(int(c.next))] != "" {
+			st.Losing--
+		}
 	}
 	e := &LimitError{Limit: j.Limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone, Shrinking: st.Losing - st.Gone, LastUsers: st.LastUsers, New: st.New, noun: imp.noun}
 	e.Allowed = e.Limit.Max(st.LastUsers)
 	switch {
 	case st.Rows == 0 && st.LastUsers > 0:
 		e.Empty = true
-		return e, nil
+		return e
 	case st.LastUsers >= wrongFileUsers && (2*st.Gone > st.LastUsers || 2*st.New > st.LastUsers):
 		e.WrongFile = true
-		return e, nil
+		return e
 	case st.Losing <= e.Allowed:
-		return nil, nil
+		return nil
 	case j.Force:
-		return e, nil // gone past, and recorded
+		return e // gone past, and recorded
 	}
-	held := map[string]string{}
+	n := len(held)
 	for _, c := range p.changes {
 		switch {
-		case c.kind == KindGone && (applies != AppliesAdd || j.Leavers != nil):
+		case c.kind == KindGone && (applies != AppliesAdd || j.Leavers != nil) && held[p.last.username(int(c.last))] == "":
 			held[p.last.username(int(c.last))] = "limit"
-		case c.kind == KindChanged && c.lose && applies != AppliesAdd:
+		case c.kind == KindChanged && c.lose && applies != AppliesAdd && held[p.next.username(int(c.next))] == "":
 			held[p.next.username(int(c.next))] = "limit"
 		}
 	}
-	e.Held = len(held)
-	return e, held
+	if e.Held = len(held) - n; e.Held == 0 {
+		return nil // nothing to hold: under add, losses are sent and left to staff
+	}
+	return e
 }
 
 // wrongFileUsers is the fewest users of the last state for which the
@@ -289,6 +305,13 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 		}
 	}
 	p.stats.RowsToSend = len(p.send) + len(p.extra)
+}
+
+func (m *meta) carryOf() []string {
+	if m == nil {
+		return nil
+	}
+	return m.carry
 }
 
 func (m *meta) unconfirmedOrMarked() bool { return m != nil && (m.unconfirmed || m.mark != "") }
@@ -435,7 +458,7 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 			}
 			continue
 		}
-		if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && ls == last.active {
+		if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && ls == last.active && slices.Equal(lm.carryOf(), v.carry[name]) {
 			// unchanged, with nothing to clear: the fast path of most users
 			nlo, nhi := next.rowsOf(nu)
 			if err := sw.user(name, lm, next, nlo, nhi, nil); err != nil {
@@ -477,6 +500,9 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 			m.items = nil // the user came back
 		}
 		m.mark = ""
+		if c, ok := v.carry[name]; ok {
+			m.carry = c
+		}
 		src, lo, hi := next, nlo, nhi
 		switch {
 		case v.posted[name] && !v.confirmed[name]:
@@ -501,16 +527,23 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 
 // runRead reads the export and the state from stateDone, and goes on
 // with the run: plan, guard, write ahead, post, judge the answer, commit.
-func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
+func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], done func() (string, error), imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
 	record func(error, func(io.Writer) (int, error)) error, send bool) (*Report, error) {
-	ex, err := j.readExport(ctx, r, imp, fl)
-	sr := <-stateDone
-	if ex != nil {
-		rep.SHA256, rep.Check, rep.EmptyRows = ex.sha, ex.check, ex.snap.EmptyRows()
-		if ex.check != nil {
-			rep.RowsRead = ex.check.Rows
+	ex := j.readRows(ctx, rows, imp, fl)
+	var err error
+	if done != nil {
+		var rerr error
+		rep.SHA256, rerr = done()
+		if rerr != nil {
+			ex.fileErr = &readError{rerr}
+			if ctx.Err() != nil {
+				ex.fileErr = ctx.Err()
+			}
 		}
 	}
+	sr := <-stateDone
+	rep.Check, rep.EmptyRows, rep.RowsRead, rep.HeaderWarnings = ex.check, ex.snap.EmptyRows(), ex.check.Rows, ex.warns
+	rep.checkErrors, rep.checkWarnings, rep.HeldForProblems = ex.nErr, ex.nWarn, len(ex.held)
 	rep.Recovered = sr.recovered
 	var inflight *InFlightError
 	if errors.As(sr.err, &inflight) {
@@ -521,16 +554,18 @@ func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failure
 		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
 		return rep, join(sr.err, record(sr.err, nil))
 	}
-	if err != nil {
+	if err = ex.err(j.Strict); err != nil {
 		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
 		if rep.Outcome == OutcomeInvalidFile {
-			err = fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
+			err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
 		}
-		return rep, join(err, record(err, nil))
-	}
-	if cerr := ex.err(); cerr != nil {
-		rep.Outcome = OutcomeInvalidFile
-		err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, cerr)
+		if rep.Outcome == OutcomeInvalidFile && ex.fileErr != nil && errors.As(ex.fileErr, new(*csvspec.ParseError)) {
+			var pe *csvspec.ParseError
+			errors.As(ex.fileErr, &pe)
+			if pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote {
+				rep.Outcome = OutcomeRefused // a cut-off export: refused, and Force does not go past it
+			}
+		}
 		return rep, join(err, record(err, nil))
 	}
 
@@ -541,7 +576,10 @@ func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failure
 	}
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
-	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies}
+	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies, carry: ex.carry, held: map[string]string{}}
+	for u := range ex.held {
+		v.held[u] = "problem"
+	}
 	if !imp.rules {
 		v.applies = AppliesReplace // the one known contacts mode replaces
 	}
@@ -556,11 +594,10 @@ func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failure
 			return rep, join(lerr, record(lerr, nil))
 		}
 	}
-	refusal, held := j.guard(plan, imp, v.applies)
-	v.held = held
+	refusal := j.guard(plan, imp, v.applies, v.held)
 	if refusal != nil {
 		rep.Refusal = refusal
-		if held == nil && !j.Force {
+		if refusal.Held == 0 && !j.Force {
 			rep.Outcome = OutcomeRefused
 			return rep, join(refusal, record(refusal, nil))
 		}
@@ -568,15 +605,22 @@ func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failure
 	j.choose(plan, last, v)
 	rep.verdict = v
 	var heldErr error
-	if len(held) > 0 {
+	if refusal != nil && refusal.Held > 0 {
 		heldErr = refusal
+	}
+	var rowsErr error // row problems, which hold their users
+	if len(ex.held) > 0 || ex.noName > 0 {
+		rowsErr = fmt.Errorf("syncjob: %s held for row problems, %s without a username: %w", count(len(ex.held), "user", "users"), count(ex.noName, "row", "rows"), ex.check.Err())
 	}
 	if !send {
 		rep.Outcome = OutcomeOK
+		if rowsErr != nil {
+			rep.Outcome = OutcomeRowsFailed
+		}
 		if heldErr != nil {
 			rep.Outcome = OutcomeHeld
 		}
-		return rep, join(heldErr, record(nil, nil))
+		return rep, join(join(rowsErr, heldErr), record(nil, nil))
 	}
 
 	if sess != nil && plan.stats.RowsToSend > 0 {
@@ -611,8 +655,9 @@ func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failure
 			if perr == nil {
 				perr = errors.New("syncjob: Infiniti's answer does not say the outcome of every row posted; their users are sent again on the next run")
 			}
-		case rep.FailedUsers > 0 || fl.total > 0:
+		case rep.FailedUsers > 0 || fl.total > 0 || rowsErr != nil:
 			rep.Outcome = OutcomeRowsFailed
+			perr = join(perr, rowsErr)
 		default:
 			rep.Outcome = OutcomeOK
 		}

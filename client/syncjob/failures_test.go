@@ -42,12 +42,12 @@ func TestFailuresCSV(t *testing.T) {
 			csv: "line,row,username,library-group,system-group,code,field,message\n" +
 				"2,,'\tx,Red,,control-character,username,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
 				"3,,\"'\ry\",Red,,control-character,username,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"4,,,,,wrong-field-count,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
+				"4,,ok,Red,,wrong-field-count,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, c := newFake(t, clienttest.ApplyReplace, clienttest.WithUsers("ok1"))
-			rep, _ := run(t, &Job{Client: c, Journal: NewMemJournal()}, tt.export)
+			rep, _ := run(t, &Job{Client: c, Journal: NewMemJournal(), Strict: true}, tt.export)
 			if rep.Outcome != tt.want {
 				t.Fatalf("outcome %q, want %q", rep.Outcome, tt.want)
 			}

@@ -351,7 +351,7 @@ func TestJobZeroImport(t *testing.T) {
 	for _, imp := range []*Import{{}, {name: "user-groups"}} {
 		for _, send := range []bool{false, true} {
 			_, c := newFake(t, clienttest.ApplyAdd)
-			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), send)
+			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send)
 			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups() or syncjob.Contacts") {
 				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
 			}
@@ -379,9 +379,9 @@ func TestRunRecordNoStudentData(t *testing.T) {
 		want    string // in the record's Error
 	}{
 		{"an invisible character in a username", "username,library-group,system-group\n" + secret + "\u200b,House Red,Year 7\n,House Red,Year 7\n",
-			OutcomeInvalidFile, "2 errors found by the check (format-character: 1, missing-username: 1)"},
+			OutcomeRowsFailed, "format-character: 1, missing-username: 1"},
 		{"a row that cannot be read", "username,library-group,system-group\n" + secret + ",\"House\n",
-			OutcomeInvalidFile, "malformed-quoting: 1"},
+			OutcomeRefused, "cut off"},
 		{"rows Infiniti failed", rows.String(), OutcomeRowsFailed, "Infiniti failed 30 rows of the 30 rows sent (row-failed: 30)"},
 	}
 	for _, tt := range tests {
@@ -495,7 +495,7 @@ func TestJobStateCutAtLineBoundary(t *testing.T) {
 			}
 			posts := len(srv.Requests())
 			for _, send := range []bool{false, true} {
-				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), send)
+				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send)
 				if rep.Outcome != tt.outcome {
 					t.Fatalf("send %v: outcome %s (%v), want %s", send, rep.Outcome, err, tt.outcome)
 				}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"slices"
 	"time"
@@ -58,6 +59,14 @@ type Job struct {
 	// kept: nothing is sent for them, and their memberships are for-staff
 	// items. Only the user-groups import has a template.
 	Leavers *csvspec.UserGroup
+	// Carry names columns of the export (by their names in the file)
+	// copied, with each user, into the state and the staff files: a
+	// student's name, say, so that leavers have names too.
+	Carry []string
+	// Strict stops the run on any row problem, as on a problem of the
+	// file. Without it, a row problem holds its user (not sent, its state
+	// kept) and the others are sent.
+	Strict bool
 	// Full sends every row, not only those of new and changed users. The
 	// run is still checked, guarded and remembered.
 	Full bool
@@ -98,9 +107,15 @@ type Report struct {
 
 	// Check is the pre-flight check of the export; nil if it could not be
 	// read.
-	Check     *csvspec.Report
-	RowsRead  int // data rows of the export
-	EmptyRows int // rows whose fields were all empty, dropped
+	Check    *csvspec.Report
+	RowsRead int // data rows of the export
+	// HeldForProblems counts the users held for row problems: none of
+	// their rows was sent, and they keep their last accepted state.
+	HeldForProblems int
+	// HeaderWarnings are the header's warnings, such as columns the import
+	// does not read; a program reports them on a plan and a first run.
+	HeaderWarnings []csvspec.Problem
+	EmptyRows      int // rows whose fields were all empty, dropped
 
 	// Plan is the plan against the last accepted state; nil if the run
 	// stopped before it.
@@ -145,9 +160,10 @@ type Report struct {
 	// zero without a journal.
 	Health Health
 
-	imp     *Import
-	verdict *verdict
-	causes  *causeGroups // every failure's cause; nil for a Report not made by a run
+	imp                        *Import
+	verdict                    *verdict
+	checkErrors, checkWarnings int          // every problem of the check, counted
+	causes                     *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
 // Causes groups the failures by cause, the largest group first: "2,140
@@ -247,7 +263,7 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 // cancelled or journal-error. A job that is not set up is an error without
 // a Report, as for Run.
 func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
-	return j.run(ctx, r, false)
+	return j.run(ctx, r, nil, false)
 }
 
 // Run runs the whole job on the export read from r: it takes the school's
@@ -280,11 +296,24 @@ func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 // bad credentials), the context's error, or the journal's. The Report's
 // Outcome says which. An error of Job.Failures is joined to it.
 func (j *Job) Run(ctx context.Context, r io.Reader) (*Report, error) {
-	return j.run(ctx, r, true)
+	return j.run(ctx, r, nil, true)
 }
 
-func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err error) {
-	if r == nil {
+// RunRows runs the whole job as Run does, on rows in the import's shape
+// (csvspec.Header or csvspec.ContactHeader order) that another source made,
+// such as the group rules from an SMS export. The job runs the row checks
+// on every row. The Report's SHA256 is empty.
+func (j *Job) RunRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error]) (*Report, error) {
+	return j.run(ctx, nil, rows, true)
+}
+
+// PlanRows plans rows as Plan plans an export (see RunRows).
+func (j *Job) PlanRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error]) (*Report, error) {
+	return j.run(ctx, nil, rows, false)
+}
+
+func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (rep *Report, err error) {
+	if r == nil && rows == nil {
 		return nil, errors.New("syncjob: the export reader is nil")
 	}
 	if j.Client == nil && (send || j.Journal != nil) {
@@ -301,10 +330,14 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 	if j.Full || j.Journal == nil {
 		rep.Mode = ModeFull
 	}
-	if rep.Source == "" {
+	if rep.Source == "" && r != nil {
 		if n, ok := r.(interface{ Name() string }); ok {
 			rep.Source = n.Name()
 		}
+	}
+	var done func() (string, error)
+	if r != nil {
+		rows, done = j.csvRows(ctx, r, imp)
 	}
 	fl := newFailureLog(imp, j.Failures)
 	defer func() {
@@ -377,7 +410,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			}
 			stateDone := make(chan stateRead, 1)
 			stateDone <- sr
-			return j.runRead(ctx, r, imp, fl, rep, sess, stateDone, record, send)
+			return j.runRead(ctx, rows, done, imp, fl, rep, sess, stateDone, record, send)
 		}
 	}
 	// The last state is read while the export is: they are independent.
@@ -387,7 +420,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 	} else {
 		stateDone <- stateRead{}
 	}
-	return j.runRead(ctx, r, imp, fl, rep, sess, stateDone, record, send)
+	return j.runRead(ctx, rows, done, imp, fl, rep, sess, stateDone, record, send)
 }
 
 // setupError returns an error for a job that cannot run with imp.
@@ -487,7 +520,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}
 	if r.Check != nil {
-		run.CheckErrors, run.CheckWarnings = r.Check.NumErrors(), r.Check.NumWarnings()
+		run.CheckErrors, run.CheckWarnings = r.checkErrors, r.checkWarnings
 	}
 	if r.Plan != nil {
 		st := r.Plan.Stats()
@@ -521,14 +554,21 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 			for _, p := range r.Check.Errors() {
 				perCode[p.Code] = r.Check.Count(p.Code)
 			}
-			return fmt.Sprintf("syncjob: %v; nothing was sent: %s found by the check (%s)", ErrInvalidFile, count(r.Check.NumErrors(), "error", "errors"), codeCounts(perCode))
+			return fmt.Sprintf("syncjob: %v; nothing was sent: %s found by the check (%s)", ErrInvalidFile, count(r.checkErrors, "error", "errors"), codeCounts(perCode))
 		}
 		var ioErr *readError
 		if errors.As(err, &ioErr) {
 			return err.Error()
 		}
 		return fmt.Sprintf("syncjob: %v; nothing was sent: the export cannot be read as a %s file", ErrInvalidFile, r.imp.name)
-	case OutcomeRowsFailed:
+	case OutcomeRowsFailed, OutcomeHeld:
+		if r.HeldForProblems > 0 {
+			return fmt.Sprintf("syncjob: %s held for row problems, %s of the %s sent failed (%s); they are sent again once right",
+				count(r.HeldForProblems, "user", "users"), count(r.FailedUsers, "user", "users"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
+		}
+		if r.Outcome == OutcomeHeld {
+			return err.Error()
+		}
 		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
 			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
 	}

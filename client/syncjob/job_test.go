@@ -324,7 +324,7 @@ func TestJobCheckErrors(t *testing.T) {
 		"s4,house red,Year 8\n" // case
 	srv, c := newFake(t, clienttest.ApplyAdd)
 	j := NewMemJournal()
-	job := &Job{Client: c, Journal: j, Rules: csvspec.Rules{LibraryGroups: libraryGroups}, Source: "x.csv"}
+	job := &Job{Client: c, Journal: j, Rules: csvspec.Rules{LibraryGroups: libraryGroups}, Source: "x.csv", Strict: true}
 	rep, err := run(t, job, export)
 	if !errors.Is(err, ErrInvalidFile) || rep.Outcome != OutcomeInvalidFile {
 		t.Fatalf("outcome %q, error %v", rep.Outcome, err)
@@ -350,7 +350,7 @@ func TestJobCheckErrors(t *testing.T) {
 		{Line: 3, User: "s2", Code: csvspec.CodeUnknownLibraryGroup, Lib: "House Pink", Field: "library-group"},
 		{Line: 4, User: "s2", Code: csvspec.CodeUnknownLibraryGroup, Lib: "House Pink", Field: "library-group"},
 		{Line: 5, Code: csvspec.CodeMissingUsername, Lib: "House Red", Field: "username"},
-		{Line: 6, Code: csvspec.CodeFieldCount, FieldsAbsent: true},
+		{Line: 6, User: "s3", Code: csvspec.CodeFieldCount, Lib: "House Red"},
 		{Line: 7, User: "s4", Code: csvspec.CodeUnknownLibraryGroup, Lib: "house red", Field: "library-group"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
