@@ -241,7 +241,6 @@ func TestLeavers(t *testing.T) {
 					}
 				}
 				// The next night the leaver is neither sent nor counted.
-				before = len(srv.Requests())
 				rep, err = run(t, job, toCSV(gone))
 				if err != nil || rep.Plan.Stats().Gone != 0 || rep.RowsSent != 0 {
 					t.Fatalf("night after: %s, gone %d, %d rows, %v", rep.Outcome, rep.Plan.Stats().Gone, rep.RowsSent, err)

@@ -18,7 +18,6 @@ import (
 type export struct {
 	snap    *Snapshot
 	check   *csvspec.Report // every problem found, the first csvspec.MaxProblemsPerCode of each code kept
-	sha     string          // of the export's bytes; "" for rows not read from a file
 	held    map[string]bool // users held for row problems
 	noName  int             // rows with a problem and no username: they hold nobody
 	carry   map[string][]string

@@ -173,7 +173,6 @@ func TestRowProblemsHoldTheirUser(t *testing.T) {
 			}
 			// The held users kept their state: once fixed, they are not
 			// changed and nothing but the fix is sent.
-			before = len(srv.Requests())
 			if rep, err := run(t, job, toCSV(base)); err != nil || rep.Plan.Stats().Changed != 1 {
 				t.Errorf("fixed: %s, %+v, %v", rep.Outcome, rep.Plan.Stats(), err)
 			}

@@ -206,15 +206,6 @@ func (s *Snapshot) find(name string) int {
 	return i
 }
 
-// userOf returns the user a row belongs to.
-func (s *Snapshot) userOf(r int32) int {
-	i, found := slices.BinarySearch(s.users, r)
-	if found {
-		return i
-	}
-	return i - 1
-}
-
 // writeState writes the canonical CSV of next, where each user marked in
 // keep (by index in next) has the rows it has in last instead, or none if
 // last has no such user. keep may be nil. It returns the bytes and the
