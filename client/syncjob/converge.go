@@ -195,6 +195,8 @@ type verdict struct {
 	confirmed map[string]bool     // posted users whose every row Infiniti confirmed
 	tmpl      []string            // the leaver template row without its username; nil: keep
 	carry     map[string][]string // the carried values of each user in the export
+	failed    map[string]string   // posted users with a failed row: Infiniti's message
+	problem   map[string]string   // users held for a row problem: the first problem
 	applies   Applies
 	staff     map[string][][]string // the for-staff items of each user after the run, as the state keeps them
 }
@@ -380,6 +382,9 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 		if known[k] && !ok {
 			failed[name] = true
 			o := res.Details[slices.IndexFunc(res.Details, func(o result.RowOutcome) bool { return o.Row == k })]
+			if v.failed != nil && v.failed[name] == "" {
+				v.failed[name] = causeMessage(o.Message)
+			}
 			fl.add(Failure{Row: k, Line: row.Line, Fields: slices.Clone(row.Fields), Code: codeOf(o), Field: o.Field(), Message: o.Message})
 		}
 	}
@@ -542,6 +547,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		}
 	}
 	sr := <-stateDone
+	rep.last, rep.carryNames = sr.st, j.Carry
 	rep.Check, rep.EmptyRows, rep.RowsRead, rep.HeaderWarnings = ex.check, ex.snap.EmptyRows(), ex.check.Rows, ex.warns
 	rep.checkErrors, rep.checkWarnings, rep.HeldForProblems = ex.nErr, ex.nWarn, len(ex.held)
 	rep.Recovered = sr.recovered
@@ -576,7 +582,8 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
-	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies, carry: ex.carry, held: map[string]string{}}
+	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies, carry: ex.carry, held: map[string]string{},
+		failed: map[string]string{}, problem: ex.problem}
 	for u := range ex.held {
 		v.held[u] = "problem"
 	}

@@ -17,9 +17,10 @@ import (
 // export is the export as a run read it.
 type export struct {
 	snap    *Snapshot
-	check   *csvspec.Report // every problem found, the first csvspec.MaxProblemsPerCode of each code kept
-	held    map[string]bool // users held for row problems
-	noName  int             // rows with a problem and no username: they hold nobody
+	check   *csvspec.Report   // every problem found, the first csvspec.MaxProblemsPerCode of each code kept
+	held    map[string]bool   // users held for row problems
+	problem map[string]string // the first problem of each of them
+	noName  int               // rows with a problem and no username: they hold nobody
 	carry   map[string][]string
 	warns   []csvspec.Problem // the header's warnings (columns the import does not read)
 	fileErr error             // a problem of the file as a whole
@@ -98,7 +99,7 @@ func (j *Job) csvRows(ctx context.Context, r io.Reader, imp *Import) (iter.Seq2[
 // problem row to fl, holds the users with a row problem, and builds the
 // export's Snapshot of the rest.
 func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], imp *Import, fl *failureLog) *export {
-	ex := &export{check: &csvspec.Report{}, held: map[string]bool{}}
+	ex := &export{check: &csvspec.Report{}, held: map[string]bool{}, problem: map[string]string{}}
 	kept := map[string]int{}
 	b := newBuilder(imp, true).dedupe()
 	note := func(p csvspec.Problem, row *csvspec.SourceRow) {
@@ -143,19 +144,27 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 		}
 		ex.check.Rows++
 		imp.checkRow(j.Rules, &row)
-		bad := false
+		bad, first := false, ""
 		for _, p := range row.Problems {
 			if p.Code == csvspec.CodeEmptyRow {
 				b.empty++
 			}
 			note(p, &row)
-			bad = bad || p.Severity == csvspec.SeverityError
+			if p.Severity == csvspec.SeverityError && !bad {
+				bad, first = true, p.Message
+			}
+		}
+		hold := func(name string) {
+			ex.held[name] = true
+			if ex.problem[name] == "" {
+				ex.problem[name] = first
+			}
 		}
 		if len(row.Fields) != len(imp.header) || !slices.ContainsFunc(row.Fields, func(f string) bool { return f != "" }) {
 			if bad && (len(row.Fields) == 0 || row.Fields[0] == "") {
 				ex.noName++
 			} else if bad {
-				ex.held[row.Fields[0]] = true
+				hold(row.Fields[0])
 			}
 			continue
 		}
@@ -165,7 +174,7 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 			ex.noName++
 			continue
 		case bad:
-			ex.held[name] = true
+			hold(name)
 			continue
 		}
 		if len(row.Carry) > 0 {

@@ -162,7 +162,9 @@ type Report struct {
 
 	imp                        *Import
 	verdict                    *verdict
-	checkErrors, checkWarnings int          // every problem of the check, counted
+	checkErrors, checkWarnings int // every problem of the check, counted
+	last                       *state
+	carryNames                 []string
 	causes                     *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
