@@ -275,6 +275,15 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 			v.gone[p.last.username(int(c.last))] = true
 		}
 	}
+	if last != nil {
+		// A user posted without an answer and never confirmed, gone from
+		// the export, is a leaver too.
+		for name, m := range last.meta {
+			if m.unconfirmed && m.mark == "" && next.find(name) < 0 && last.active.find(name) < 0 && last.marked.find(name) < 0 && v.held[name] == "" {
+				v.gone[name] = true
+			}
+		}
+	}
 	var users []int32
 	for u := range next.Users() {
 		name := next.username(u)
@@ -432,6 +441,22 @@ func union(a, b [][]string) [][]string {
 	return slices.CompactFunc(out, slices.Equal)
 }
 
+// postedItems returns the items a run posts for user name that its
+// confirmed rows (ls from llo to lhi) do not hold.
+func (v *verdict) postedItems(imp *Import, name string, next *Snapshot, ls *Snapshot, llo, lhi int32) [][]string {
+	var posted, old [][]string
+	if u := next.find(name); u >= 0 {
+		lo, hi := next.rowsOf(u)
+		posted = imp.itemsOf(next, lo, hi)
+	} else if v.tmpl != nil {
+		posted = imp.itemsOf(snapOf(imp, append([]string{name}, v.tmpl...)), 0, 1)
+	}
+	if ls != nil {
+		old = imp.itemsOf(ls, llo, lhi)
+	}
+	return minus(posted, old)
+}
+
 // writeState writes the state after a run, or, with ahead, the state to
 // commit before the post: the last state with every user about to be
 // posted marked unconfirmed. It returns the users written.
@@ -455,8 +480,11 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 		if ahead || v.held[name] != "" || (nu < 0 && !v.gone[name] && !v.posted[name]) {
 			m := lm
 			if ahead && v.posted[name] {
+				// Infiniti may hold what is posted from now on, whatever
+				// the answer: an item until a confirmed run says otherwise.
 				m = lm.clone()
 				m.unconfirmed = true
+				m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
 			}
 			if err := keep(m); err != nil {
 				return 0, err
@@ -486,6 +514,7 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 				}
 				m.mark = markMoved
 				if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
+					m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
 					err = keep(m)
 				} else {
 					if v.applies == AppliesReplace {
@@ -501,9 +530,6 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 		}
 		nlo, nhi := next.rowsOf(nu)
 		now := imp.itemsOf(next, nlo, nhi)
-		if ls == last.marked && ls != nil {
-			m.items = nil // the user came back
-		}
 		m.mark = ""
 		if c, ok := v.carry[name]; ok {
 			m.carry = c
@@ -512,7 +538,11 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 		switch {
 		case v.posted[name] && !v.confirmed[name]:
 			m.unconfirmed = true
-			src, lo, hi = ls, llo, lhi
+			m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
+			if err := sw.user(name, m, ls, llo, lhi, nil); err != nil {
+				return 0, err
+			}
+			continue
 		case v.posted[name]:
 			m.unconfirmed = false
 			if v.applies == AppliesReplace {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -276,5 +279,165 @@ func TestStateVersion(t *testing.T) {
 	rep, err := run(t, job, toCSV(school(3)))
 	if rep.Outcome != OutcomeJournalError || !strings.Contains(fmt.Sprint(err), "version 3") {
 		t.Errorf("outcome %s, %v; want a journal error naming version 3", rep.Outcome, err)
+	}
+}
+
+// dyingJournal is a Journal whose sessions fail the n-th Commit of the
+// run, as a process killed at that write leaves it: the commit never
+// happens.
+type dyingJournal struct {
+	*MemJournal
+	n int // the Commit that dies, 1-based; 0: none
+}
+
+func (j *dyingJournal) Lock(ctx context.Context, key Key) (Session, error) {
+	s, err := j.MemJournal.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &dyingSession{Session: s, n: j.n}, nil
+}
+
+type dyingSession struct {
+	Session
+	n, commits int
+}
+
+func (s *dyingSession) Commit(ctx context.Context, state io.Reader, run Run) error {
+	if s.commits++; s.commits == s.n {
+		return errors.New("killed")
+	}
+	return s.Session.Commit(ctx, state, run)
+}
+
+func (s *dyingSession) Record(ctx context.Context, run Run) error {
+	if s.n > 0 && s.commits >= s.n {
+		return errors.New("killed") // a dead process records nothing more
+	}
+	return s.Session.Record(ctx, run)
+}
+
+// TestRandomNights runs random sequences of nights (users added, changed and
+// removed, failed rows, 5xx answers, answers too late, kills at either
+// commit) in both modes with a leaver template; after a final clean forced
+// run, every user holds what the export says (exactly in replace mode, at
+// least in add mode), every leaver the template, and every other
+// membership Infiniti holds is listed for staff.
+func TestRandomNights(t *testing.T) {
+	sequences := 30
+	if testing.Short() {
+		sequences = 4
+	}
+	libs, syss := []string{"A", "B", "C"}, []string{"X", "Y"}
+	tmpl := &csvspec.UserGroup{SystemGroup: "Gone"}
+	for _, mode := range modes {
+		for seq := range sequences {
+			t.Run(fmt.Sprintf("%s/%d", mode, seq), func(t *testing.T) {
+				rnd := rand.New(rand.NewPCG(uint64(seq), 14))
+				srv, c := newFake(t, mode, clienttest.WithLibraryGroups(libs...), clienttest.WithSystemGroups(append(syss, "Gone")...))
+				applies := AppliesAdd
+				if mode == clienttest.ApplyReplace {
+					applies = AppliesReplace
+				}
+				mem := NewMemJournal()
+				users := map[string][]csvspec.UserGroup{}
+				seen := map[string]bool{}
+				randomUser := func(u string) []csvspec.UserGroup {
+					rows := []csvspec.UserGroup{ug(u, libs[rnd.IntN(3)], syss[rnd.IntN(2)])}
+					if rnd.IntN(3) == 0 {
+						rows = append(rows, ug(u, libs[rnd.IntN(3)], ""))
+					}
+					return rows
+				}
+				export := func(bad bool) []csvspec.UserGroup {
+					var rows []csvspec.UserGroup
+					for _, u := range slices.Sorted(maps.Keys(users)) {
+						rows = append(rows, users[u]...)
+					}
+					if bad && len(rows) > 0 {
+						rows[rnd.IntN(len(rows))].LibraryGroup = "Bad" // Infiniti fails it
+					}
+					return rows
+				}
+				nights := 6 + rnd.IntN(5)
+				for night := range nights + 1 {
+					final := night == nights
+					for i := range 30 {
+						u := fmt.Sprintf("u%02d", i)
+						switch r := rnd.IntN(20); {
+						case night == 0 && r < 12, users[u] == nil && r < 2:
+							users[u], seen[u] = randomUser(u), true
+						case users[u] != nil && r < 2:
+							delete(users, u)
+						case users[u] != nil && r < 5:
+							users[u] = randomUser(u)
+						}
+					}
+					job := &Job{Client: c, Journal: mem, Applies: applies, Leavers: tmpl, now: later, Force: final}
+					ctx := context.Background()
+					var cancel context.CancelFunc = func() {}
+					fault := rnd.IntN(10)
+					if final {
+						fault = -1
+					}
+					switch fault {
+					case 0:
+						srv.Fail(1, clienttest.Fault{Status: 500})
+					case 1:
+						srv.Fail(1, clienttest.Fault{Delay: 300 * time.Millisecond})
+						ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+					case 2, 3:
+						job.Journal = &dyingJournal{MemJournal: mem, n: 1 + rnd.IntN(2)}
+					}
+					rep, err := job.Run(ctx, strings.NewReader(toCSV(export(fault == 4 || fault == 5))))
+					cancel()
+					if rep == nil {
+						t.Fatalf("night %d: no report: %v", night, err)
+					}
+					if final && rep.Outcome != OutcomeOK {
+						t.Fatalf("final night: %s, %v", rep.Outcome, err)
+					}
+					if final {
+						checkFinal(t, srv, mode, rep, export(false), seen, tmpl)
+					}
+				}
+			})
+		}
+	}
+}
+
+// checkFinal checks the per-user rule after the final run.
+func checkFinal(t *testing.T, srv *clienttest.Server, mode clienttest.ApplyMode, rep *Report, export []csvspec.UserGroup, seen map[string]bool, tmpl *csvspec.UserGroup) {
+	t.Helper()
+	want := groupsOf(export)
+	have := srv.Memberships()
+	for u := range seen {
+		if h := have[u]; len(h.LibraryGroups)+len(h.SystemGroups) == 0 {
+			continue // Infiniti never held anything of it
+		}
+		if _, ok := want[u]; !ok {
+			want[u] = clienttest.Membership{SystemGroups: []string{tmpl.SystemGroup}}
+		}
+	}
+	listed := map[string]bool{}
+	for _, r := range rep.StaffRows() {
+		if r.Status == StatusForStaff {
+			listed[r.Username+"/"+r.Item[0]+r.Item[1]] = true
+		}
+	}
+	for u, w := range want {
+		got := have[u]
+		missing := append(minusStr(w.LibraryGroups, got.LibraryGroups), minusStr(w.SystemGroups, got.SystemGroups)...)
+		extra := append(minusStr(got.LibraryGroups, w.LibraryGroups), minusStr(got.SystemGroups, w.SystemGroups)...)
+		if len(missing) > 0 {
+			t.Errorf("%s lacks %v (holds %+v, want %+v)", u, missing, got, w)
+		}
+		for _, g := range extra {
+			if mode == clienttest.ApplyReplace {
+				t.Errorf("replace: %s holds %s beyond %+v", u, g, w)
+			} else if !listed[u+"/"+g] {
+				t.Errorf("add: %s holds %s, not listed for staff", u, g)
+			}
+		}
 	}
 }

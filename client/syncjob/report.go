@@ -142,6 +142,9 @@ func (r *Report) StaffRows() []StaffRow {
 			add(it, "remove", st, why)
 		}
 		for _, it := range staff[name] {
+			if inExport && slices.ContainsFunc(now, func(o []string) bool { return slices.Equal(o, it) }) {
+				continue // asked for again: not staff's
+			}
 			if !listed["remove\x00"+joinFields(it)] {
 				add(it, "remove", StatusForStaff, "Infiniti may still hold it; the export does not")
 			}
