@@ -441,6 +441,24 @@ func union(a, b [][]string) [][]string {
 	return slices.CompactFunc(out, slices.Equal)
 }
 
+// cursor walks the users of a snapshot in order, for names asked in order.
+type cursor struct {
+	s *Snapshot
+	i int
+}
+
+// at returns the index of the user named name, or -1.
+func (c *cursor) at(name string) int {
+	n := c.s.Users()
+	for c.i < n && c.s.username(c.i) < name {
+		c.i++
+	}
+	if c.i < n && c.s.username(c.i) == name {
+		return c.i
+	}
+	return -1
+}
+
 // postedItems returns the items a run posts for user name that its
 // confirmed rows (ls from llo to lhi) do not hold.
 func (v *verdict) postedItems(imp *Import, name string, next *Snapshot, ls *Snapshot, llo, lhi int32) [][]string {
@@ -472,11 +490,20 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 		v.staff = map[string][][]string{}
 		sw.onItems = func(name string, items [][]string) { v.staff[name] = items }
 	}
+	ca, cm, cn := cursor{s: last.active}, cursor{s: last.marked}, cursor{s: next}
 	for _, name := range allNames(last.meta, last.active, last.marked, next) {
 		lm := last.meta[name]
-		ls, llo, lhi := rowsIn(name, last.active, last.marked)
+		var ls *Snapshot
+		var llo, lhi int32
+		if u := ca.at(name); u >= 0 {
+			ls = last.active
+			llo, lhi = ls.rowsOf(u)
+		} else if u := cm.at(name); u >= 0 {
+			ls = last.marked
+			llo, lhi = ls.rowsOf(u)
+		}
 		keep := func(m *meta) error { return sw.user(name, m, ls, llo, lhi, nil) }
-		nu := next.find(name)
+		nu := cn.at(name)
 		if ahead || v.held[name] != "" || (nu < 0 && !v.gone[name] && !v.posted[name]) {
 			m := lm
 			if ahead && v.posted[name] {

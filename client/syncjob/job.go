@@ -1,6 +1,7 @@
 package syncjob
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -467,25 +468,18 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 	return def
 }
 
-// commit streams the state into the session's Commit, with its SHA-256
-// and users in the run record, and returns the record committed. The
-// state is written twice, first to hash it, so that it is never held in
-// memory.
+// commit writes the state into memory (a few bytes a row), hashing it,
+// and commits it with its SHA-256 and users in the run record; it returns
+// the record committed.
 func commit(ctx context.Context, sess Session, state func(io.Writer) (int, error), run Run) (Run, error) {
 	h := sha256.New()
-	users, err := state(h)
+	var buf bytes.Buffer
+	users, err := state(io.MultiWriter(&buf, h))
 	if err != nil {
 		return run, err
 	}
 	run.StateSHA256, run.StateUsers = hex.EncodeToString(h.Sum(nil)), users
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := state(pw)
-		pw.CloseWithError(err)
-	}()
-	err = sess.Commit(ctx, pr, run)
-	pr.CloseWithError(errors.New("syncjob: the commit is over"))
-	return run, err
+	return run, sess.Commit(ctx, &buf, run)
 }
 
 // errDamagedState is matched by the error of a state that cannot be read,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -262,19 +263,39 @@ func (sw *stateWriter) close() (int64, int, error) {
 }
 
 // allNames returns every username of the snapshots and of extra, sorted
-// and without repeats.
+// and without repeats: a merge of the snapshots' sorted users.
 func allNames(extra map[string]*meta, snaps ...*Snapshot) []string {
-	var names []string
+	extras := slices.Sorted(maps.Keys(extra))
+	out := extras
 	for _, s := range snaps {
-		for u := range s.Users() {
-			names = append(names, s.username(u))
+		names := make([]string, s.Users())
+		for u := range names {
+			names[u] = s.username(u)
+		}
+		out = mergeSorted(out, names)
+	}
+	return out
+}
+
+// mergeSorted merges two sorted lists, dropping repeats.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
 		}
 	}
-	for u := range extra {
-		names = append(names, u)
-	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return slices.Compact(out)
 }
 
 // rowsIn returns the snapshot of the two that holds user name, with its
