@@ -364,19 +364,19 @@ func TestContactsFailuresCSV(t *testing.T) {
 				"ok1,phone,patron,False,Ok,+61 400 000 000,Y,NONE\n" +
 				"@evil,phone,patron,False,Ev,+61 400 000 001,N,NONE\n",
 			want: OutcomeRowsFailed,
-			csv: "line,row,username,type,role,contact,code,field,message\n" +
-				"3,3,'@evil,email,patron,ev@example.com,row-failed,username,Field (username) User (@evil) does not exist. User failed to import: Field (username) User (@evil) does not exist. \n" +
-				"5,4,'@evil,phone,patron,'+61 400 000 001,row-failed,username,Field (username) User (@evil) does not exist. User failed to import: Field (username) User (@evil) does not exist. \n"},
+			csv: "\ufeffline,username,type,role,contact,problem\n" +
+				"3,'@evil,email,patron,ev@example.com,Field (username) User (@evil) does not exist.\n" +
+				"5,'@evil,phone,patron,'+61 400 000 001,Field (username) User (@evil) does not exist.\n"},
 		{name: "check errors",
 			export: hdr +
 				"ok1,fax,patron,True,Ok,=1+2,,ANY\n" +
 				"ok1,email,patron,maybe,Ok,ok1@example.com,,ANY\n" +
 				"ok1,phone,patron,False,Ok,-,,NONE\n",
 			want: OutcomeInvalidFile,
-			csv: "line,row,username,type,role,contact,code,field,message\n" +
-				"2,,ok1,fax,patron,'=1+2,unknown-contact-type,type,\"the type \"\"fax\"\" is neither email nor phone; write email or phone\"\n" +
-				"3,,ok1,email,patron,ok1@example.com,invalid-boolean,primary,\"the primary value \"\"maybe\"\" is not a boolean; write True or False\"\n" +
-				"4,,ok1,phone,patron,'-,phone-without-digits,contact,\"the phone number \"\"-\"\" has no digit; correct it, or remove the row\"\n"},
+			csv: "\ufeffline,username,type,role,contact,problem\n" +
+				"2,ok1,fax,patron,'=1+2,\"the type \"\"fax\"\" is neither email nor phone; write email or phone\"\n" +
+				"3,ok1,email,patron,ok1@example.com,\"the primary value \"\"maybe\"\" is not a boolean; write True or False\"\n" +
+				"4,ok1,phone,patron,'-,\"the phone number \"\"-\"\" has no digit; correct it, or remove the row\"\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

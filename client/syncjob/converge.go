@@ -394,7 +394,7 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 			if v.failed != nil && v.failed[name] == "" {
 				v.failed[name] = causeMessage(o.Message)
 			}
-			fl.add(Failure{Row: k, Line: row.Line, Fields: slices.Clone(row.Fields), Code: codeOf(o), Field: o.Field(), Message: o.Message})
+			fl.add(Failure{Row: k, Line: row.Line, Fields: slices.Clone(row.Fields), Carry: v.carry[name], Code: codeOf(o), Field: o.Field(), Message: o.Message})
 		}
 	}
 	for u := range users {

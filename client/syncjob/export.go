@@ -115,7 +115,7 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 		if p.Severity == csvspec.SeverityError {
 			f := Failure{Line: p.Line, Code: p.Code, Field: p.Column, Message: p.Message}
 			if row != nil && len(row.Fields) > 0 {
-				f.Fields = slices.Clone(row.Fields)
+				f.Fields, f.Carry = slices.Clone(row.Fields), row.Carry
 			}
 			fl.add(f)
 		}

@@ -29,20 +29,20 @@ func TestFailuresCSV(t *testing.T) {
 				"+1,-Blue,@Year\n" +
 				"@me,Red,\n",
 			want: OutcomeRowsFailed,
-			csv: "line,row,username,library-group,system-group,code,field,message\n" +
-				"3,2,\"'=HYPERLINK(\"\"http://evil\"\")\",Red,,row-failed,username,\"Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist. User failed to import: Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist. \"\n" +
-				"4,3,'+1,'-Blue,'@Year,row-failed,username,Field (username) User (+1) does not exist. User failed to import: Field (username) User (+1) does not exist. \n" +
-				"5,4,'@me,Red,,row-failed,username,Field (username) User (@me) does not exist. User failed to import: Field (username) User (@me) does not exist. \n"},
+			csv: "\ufeffline,username,library-group,system-group,problem\n" +
+				"3,\"'=HYPERLINK(\"\"http://evil\"\")\",Red,,\"Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist.\"\n" +
+				"4,'+1,'-Blue,'@Year,Field (username) User (+1) does not exist.\n" +
+				"5,'@me,Red,,Field (username) User (@me) does not exist.\n"},
 		{name: "check errors",
 			export: "username,library-group,system-group\n" +
 				"\"\tx\",Red,\n" +
 				"\"\ry\",Red,\n" +
 				"ok,Red\n",
 			want: OutcomeInvalidFile,
-			csv: "line,row,username,library-group,system-group,code,field,message\n" +
-				"2,,'\tx,Red,,control-character,username,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"3,,\"'\ry\",Red,,control-character,username,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"4,,ok,Red,,wrong-field-count,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
+			csv: "\ufeffline,username,library-group,system-group,problem\n" +
+				"2,'\tx,Red,,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"3,\"'\ry\",Red,,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"4,ok,Red,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +156,7 @@ func TestJudge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := &Report{}
-			fl := newFailureLog(userGroups, nil)
+			fl := newFailureLog(userGroups, nil, nil)
 			v := &verdict{confirmed: map[string]bool{}}
 			clear := rep.judge(p, &tt.res, fl, v)
 			if diff := cmp.Diff(tt.failures, fl.kept); diff != "" {

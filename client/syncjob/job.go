@@ -183,20 +183,19 @@ func (r *Report) Causes() []Cause {
 }
 
 // WriteFailures writes the failures that the Report keeps (see Failures)
-// as CSV for library staff; Job.Failures receives every failure as the run
-// goes. The columns are line, row, the import's own columns (for user
-// groups username, library-group, system-group; for contacts username,
-// type, role, contact), code, field and message: line is the export's
-// line, row is Infiniti's row number in the posted file, empty for check
-// errors. A value that a spreadsheet would run as a formula (one starting
-// with =, +, -, @, a tab or a carriage return) is written with a leading
-// apostrophe. It returns the first error of w.
+// as CSV for library staff, UTF-8 with a byte order mark: line, username,
+// the carried columns (Job.Carry), the import's item columns (library-group
+// and system-group; for contacts type, role and contact) and problem, one
+// sentence (Infiniti's message once). Job.Failures receives every failure
+// in the same form as the run goes. A value a spreadsheet would run as a
+// formula (one starting with =, +, -, @, a tab or a carriage return) gets
+// a leading apostrophe. It returns the first error of w.
 func (r *Report) WriteFailures(w io.Writer) error {
 	imp := r.imp
 	if imp == nil {
 		imp = userGroups
 	}
-	return writeFailures(w, imp, r.Failures)
+	return writeFailures(w, imp, r.carryNames, r.Failures)
 }
 
 func (j *Job) imp() *Import {
@@ -342,7 +341,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 	if r != nil {
 		rows, done = j.csvRows(ctx, r, imp)
 	}
-	fl := newFailureLog(imp, j.Failures)
+	fl := newFailureLog(imp, j.Carry, j.Failures)
 	defer func() {
 		rep.Failures, rep.FailureCount, rep.causes = fl.kept, fl.total, &fl.causes
 		if werr := fl.close(); werr != nil {

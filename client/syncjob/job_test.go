@@ -536,7 +536,7 @@ func TestJobEveryCheckError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != n+1 || recs[n][0] != fmt.Sprint(n+1) || recs[n][2] != fmt.Sprint("u", n-1) {
+	if len(recs) != n+1 || recs[n][0] != fmt.Sprint(n+1) || recs[n][1] != fmt.Sprint("u", n-1) {
 		t.Fatalf("the failures file has %d records, the last %q; want %d, the last of line %d, user u%d", len(recs), recs[len(recs)-1], n+1, n+1, n-1)
 	}
 	if len(rep.Check.Errors()) != csvspec.MaxProblemsPerCode || rep.Run.CheckErrors != n {
