@@ -36,9 +36,9 @@ type Failure struct {
 	// (Fields[0] is the username), or nil when the row could not be read.
 	Fields  []string
 	Carry   []string // the values of Job.Carry's columns, if any
-	Code    string // a csvspec problem code, CodeRowFailed or CodeUnknownOutcome
-	Field   string // the column a check error is in, or the field Infiniti names; "" if none
-	Message string // the check's message, or Infiniti's outcome text
+	Code    string   // a csvspec problem code, CodeRowFailed or CodeUnknownOutcome
+	Field   string   // the column a check error is in, or the field Infiniti names; "" if none
+	Message string   // the check's message, or Infiniti's outcome text
 }
 
 // Username returns the row's username, or "".
@@ -158,7 +158,7 @@ type failureLog struct {
 	sink   *csv.Writer // nil without one
 	rec    []string
 	ncarry int
-	werr error // the sink's first error; nothing more is written after it
+	werr   error // the sink's first error; nothing more is written after it
 }
 
 // newFailureLog returns the failure log of a run of imp, writing to w when
