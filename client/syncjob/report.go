@@ -1,11 +1,17 @@
 package syncjob
 
 import (
+	"context"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strconv"
+	"time"
+
+	"github.com/autosync-go/autosync/client"
 )
 
 // The statuses of a StaffRow.
@@ -249,4 +255,130 @@ func (v *verdict) heldOrNil() map[string]string {
 		return nil
 	}
 	return v.held
+}
+
+// UserLists names the users of a run, for programs (the -json of the
+// example programs).
+type UserLists struct {
+	New         []UserChange `json:"new"`         // in the export, not in the last state
+	Changed     []UserChange `json:"changed"`     // with their gains and losses
+	Gone        []UserChange `json:"gone"`        // gone from the export tonight
+	Held        []string     `json:"held"`        // held by the limit or for a row problem
+	Unconfirmed []string     `json:"unconfirmed"` // posted without a clear answer, or with a failed row
+	ForStaff    []string     `json:"for_staff"`   // with an outstanding for-staff item
+}
+
+// Users returns the users of the run by name, each list sorted.
+func (r *Report) Users() UserLists {
+	var l UserLists
+	if r.Plan != nil {
+		for uc := range r.Plan.Users() {
+			switch uc.Kind {
+			case KindNew:
+				l.New = append(l.New, uc)
+			case KindChanged:
+				l.Changed = append(l.Changed, uc)
+			case KindGone:
+				l.Gone = append(l.Gone, uc)
+			}
+		}
+	}
+	if v := r.verdict; v != nil {
+		l.Held = slices.Sorted(maps.Keys(v.held))
+		if r.Sent {
+			for u := range v.posted {
+				if !v.confirmed[u] {
+					l.Unconfirmed = append(l.Unconfirmed, u)
+				}
+			}
+			slices.Sort(l.Unconfirmed)
+		}
+	}
+	for _, sr := range r.StaffRows() {
+		if sr.Status == StatusForStaff && !slices.Contains(l.ForStaff, sr.Username) {
+			l.ForStaff = append(l.ForStaff, sr.Username)
+		}
+	}
+	slices.Sort(l.ForStaff)
+	return l
+}
+
+// ClearForStaff records that staff did the for-staff items by hand: all of
+// them when done is nil, else those of done (rows of a report, such as
+// StaffRows read back from a -report file; rows of another status are
+// ignored). It is a run of its own: it takes the school's lock, posts
+// nothing, and commits the state without those items, with a run record
+// of outcome ok. It returns the number of items it cleared.
+func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
+	if j.Journal == nil || j.Client == nil {
+		return 0, errors.New("syncjob: clearing for-staff items needs Job.Journal and Job.Client")
+	}
+	imp := j.imp()
+	if err := imp.usable(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	key := j.Key()
+	sess, err := j.Journal.Lock(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	defer sess.Close()
+	sr := j.lastState(ctx, sess, key, imp, false)
+	if sr.err != nil {
+		return 0, sr.err
+	}
+	if sr.st == nil {
+		return 0, nil
+	}
+	cols := imp.staffCols()
+	match := func(name string, it []string) bool {
+		if done == nil {
+			return true
+		}
+		return slices.ContainsFunc(done, func(r StaffRow) bool {
+			if r.Username != name || r.Status != StatusForStaff || len(r.Item) != len(cols) {
+				return false
+			}
+			for k, c := range cols {
+				if r.Item[k] != it[c] {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	cleared := 0
+	last := sr.st
+	state := func(w io.Writer) (int, error) {
+		cleared = 0
+		sw, err := newStateWriter(w, imp)
+		if err != nil {
+			return 0, err
+		}
+		for _, name := range allNames(last.meta, last.active, last.marked) {
+			m := last.meta[name]
+			if m != nil && len(m.items) > 0 {
+				m = m.clone()
+				m.items = slices.DeleteFunc(m.items, func(it []string) bool {
+					if match(name, it) {
+						cleared++
+						return true
+					}
+					return false
+				})
+			}
+			ls, lo, hi := rowsIn(name, last.active, last.marked)
+			if err := sw.user(name, m, ls, lo, hi, nil); err != nil {
+				return 0, err
+			}
+		}
+		_, users, err := sw.close()
+		return users, err
+	}
+	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: "clear-for-staff", Outcome: OutcomeOK, SDKVersion: client.Version}
+	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+		return 0, fmt.Errorf("syncjob: the cleared items were not kept: %w", err)
+	}
+	return cleared, nil
 }

@@ -186,3 +186,46 @@ func minusStr(a, b []string) []string {
 	}
 	return out
 }
+
+// TestClearForStaff: items staff did by hand are cleared by a run of its
+// own, which posts nothing and is recorded; the others stay listed.
+func TestClearForStaff(t *testing.T) {
+	srv, c := newFake(t, clienttest.ApplyAdd)
+	job := &Job{Client: c, Journal: NewMemJournal(), Applies: AppliesAdd}
+	base := school(30)
+	if _, err := run(t, job, toCSV(base)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(t, job, toCSV(lose(base, "s00001", "s00002")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []StaffRow
+	for _, r := range rep.StaffRows() {
+		if r.Status == StatusForStaff {
+			items = append(items, r)
+		}
+	}
+	if len(items) != 4 || !slices.Equal(rep.Users().ForStaff, []string{"s00001", "s00002"}) {
+		t.Fatalf("for-staff rows %v, users %v; want the 4 memberships of s00001 and s00002", items, rep.Users().ForStaff)
+	}
+	posts := len(srv.Requests())
+	n, err := job.ClearForStaff(context.Background(), items[:2])
+	if err != nil || n != 2 || len(srv.Requests()) != posts {
+		t.Fatalf("cleared %d, %v, %d posts; want 2 and none", n, err, len(srv.Requests())-posts)
+	}
+	rep, err = run(t, job, toCSV(lose(base, "s00001", "s00002")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Users().ForStaff; !slices.Equal(got, []string{"s00002"}) {
+		t.Errorf("for staff after clearing s00001's: %v", got)
+	}
+	if n, err := job.ClearForStaff(context.Background(), nil); err != nil || n != 2 {
+		t.Errorf("clear all: %d, %v; want 2", n, err)
+	}
+	runs, _, _ := job.History(context.Background(), 0)
+	if runs[len(runs)-1].Source != "clear-for-staff" {
+		t.Errorf("last run %+v, want the clearing recorded", runs[len(runs)-1])
+	}
+}
