@@ -168,6 +168,30 @@ func BenchmarkRunIncremental(b *testing.B) {
 	b.ReportMetric(100*float64(sent)/float64(full.HTTP.BytesSent), "%bytes-of-full")
 }
 
+// BenchmarkPlanIncremental plans the night of BenchmarkRunIncremental:
+// its baseline for the wall time of a run.
+func BenchmarkPlanIncremental(b *testing.B) {
+	_, c := newFake(b, clienttest.ApplyReplace)
+	base, err := ReadSnapshot(bytes.NewReader(benchBase()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var state bytes.Buffer
+	if _, err := base.WriteTo(&state); err != nil {
+		b.Fatal(err)
+	}
+	data := benchChanged()
+	job := &Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Rules: benchRules()}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := job.Plan(context.Background(), bytes.NewReader(data))
+		if err != nil || rep.Plan.Stats().Changed != benchUsers/100 {
+			b.Fatal(err, rep.Plan.Stats())
+		}
+	}
+}
+
 // BenchmarkSnapshotHeap reads 200,000 rows into a snapshot and reports the
 // heap it holds.
 func BenchmarkSnapshotHeap(b *testing.B) {

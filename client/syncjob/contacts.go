@@ -2,9 +2,7 @@ package syncjob
 
 import (
 	"context"
-	"io"
 	"iter"
-	"slices"
 	"strings"
 
 	"github.com/autosync-go/autosync/client"
@@ -18,8 +16,8 @@ const contactsName = "user-contacts"
 // Contacts returns the contacts import in mode (POST
 // /api/import/userContacts/<mode>): rows of username, type, role, primary,
 // addressee, contact, sms and scenarios, one email address or phone number
-// each, read with csvspec.NewContactReader and checked with
-// csvspec.CheckContactsEach. The one mode seen in the field is
+// each, read with csvspec.ReadRows and checked (and spelt canonically) with
+// csvspec.CheckContactRow. The one mode seen in the field is
 // client.ContactsReplaceDeclaredPatronsKeepCustomContacts.
 //
 // Its name in the journal key is "user-contacts/" and the mode, so that two
@@ -48,10 +46,7 @@ func Contacts(mode client.ContactsMode) *Import {
 		validate: func() error {
 			return mode.Validate()
 		},
-		read: readContacts,
-		check: func(r io.Reader, _ csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error) {
-			return csvspec.CheckContactsEach(r, each, opts...)
-		},
+		checkRow: func(_ csvspec.Rules, row *csvspec.SourceRow) { csvspec.CheckContactRow(row) },
 		post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
 			return c.ImportUserContactRows(ctx, mode, func(yield func(csvspec.Contact) bool) {
 				for r := range rows {
@@ -76,110 +71,6 @@ const (
 	ccScenarios
 	numContactColumns
 )
-
-func readContacts(r io.Reader, opts []csvspec.ReaderOption, row func(line int, fields []string, err error) error) error {
-	rd := csvspec.NewContactReader(r, opts...)
-	var fields [numContactColumns]string
-	var sc scenarioCanon
-	for {
-		rec, err := rd.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if fatalReadError(err) {
-				return err
-			}
-			if err := row(rec.Line, nil, err); err != nil {
-				return err
-			}
-			continue
-		}
-		if rec.Empty {
-			fields = [numContactColumns]string{} // dropped with the other all-empty rows
-		} else {
-			fields = canonicalContact(&rec.Contact, &sc)
-		}
-		if err := row(rec.Line, fields[:], nil); err != nil {
-			return err
-		}
-	}
-}
-
-// canonicalContact returns the fields of c in the canonical form of a
-// contacts state: type and role in lower case, booleans as True and False
-// (an sms not given as ""), the scenarios in upper case, each once, in the
-// order of csvspec's constants (ANY, NONE, OVERDUE, then the escalations one
-// to three; unknown ones after them, sorted), joined with ';'. Rows whose
-// fields are all empty are not given to it: the ContactReader marks them
-// with ContactRecord.Empty. A row whose only value is a false primary is
-// not empty: its primary is "False", and its empty username is an error.
-func canonicalContact(c *csvspec.Contact, sc *scenarioCanon) [numContactColumns]string {
-	return [numContactColumns]string{
-		ccUsername:  c.Username,
-		ccType:      lowerASCII(string(c.Type)),
-		ccRole:      lowerASCII(string(c.Role)),
-		ccPrimary:   csvspec.OptionalBoolOf(c.Primary).String(),
-		ccAddressee: c.Addressee,
-		ccContact:   c.Address,
-		ccSMS:       c.SMS.String(),
-		ccScenarios: sc.of(c.Scenarios),
-	}
-}
-
-// knownScenarios are the scenarios in their canonical order.
-var knownScenarios = [...]csvspec.Scenario{
-	csvspec.ScenarioAny, csvspec.ScenarioNone, csvspec.ScenarioOverdue,
-	csvspec.ScenarioOverdueEscalationOne, csvspec.ScenarioOverdueEscalationTwo, csvspec.ScenarioOverdueEscalationThree,
-}
-
-// scenarioCanon makes the canonical text of scenario lists. The lists of
-// known scenarios, by far the most common, are made once each: a row costs
-// no allocation for them.
-type scenarioCanon struct {
-	known [1 << len(knownScenarios)]string
-	made  [1 << len(knownScenarios)]bool
-}
-
-func (sc *scenarioCanon) of(list []csvspec.Scenario) string {
-	mask := 0
-	var other []string
-	for _, s := range list {
-		if i := slices.Index(knownScenarios[:], s); i >= 0 {
-			mask |= 1 << i
-			continue
-		}
-		other = append(other, strings.ToUpper(string(s)))
-	}
-	if other == nil {
-		if !sc.made[mask] {
-			sc.known[mask], sc.made[mask] = joinScenarios(mask, nil), true
-		}
-		return sc.known[mask]
-	}
-	slices.Sort(other)
-	return joinScenarios(mask, slices.Compact(other))
-}
-
-func joinScenarios(mask int, other []string) string {
-	var parts []string
-	for i, s := range knownScenarios {
-		if mask&(1<<i) != 0 {
-			parts = append(parts, string(s))
-		}
-	}
-	return strings.Join(append(parts, other...), ";")
-}
-
-// lowerASCII returns s in lower case, s itself when it is already.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			return strings.ToLower(s)
-		}
-	}
-	return s
-}
 
 // Contact returns the row as a csvspec.Contact. It is meant for rows of a
 // Contacts import, whose fields are in the canonical form (booleans True or

@@ -458,7 +458,7 @@ func TestJobDamagedState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(got), "username,library-group,system-group\ns00000,House Red,Year 7\ns00000,Library Helpers,\n") {
+	if !strings.HasPrefix(string(got), "autosync-state,2,user-groups\nr,s00000,House Red,Year 7\nr,s00000,Library Helpers,\n") {
 		t.Errorf("state file is not canonical and sorted:\n%s", got)
 	}
 	if err := os.WriteFile(state, []byte("username;library-group;system-group\n"), 0o600); err != nil {

@@ -6,12 +6,14 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
 )
 
@@ -55,7 +57,7 @@ func TestJobFailuresCarryValues(t *testing.T) {
 	mixedWant := []want{
 		{"3", "b", csvspec.CodeControlCharacter},
 		{"3", "b", csvspec.CodeUnknownLibraryGroup},
-		{"6", "", csvspec.CodeFieldCount},
+		{"6", "c", csvspec.CodeFieldCount},
 		{"7", "", csvspec.CodeMissingUsername},
 		{"8", "d", csvspec.CodeUnknownLibraryGroup},
 	}
@@ -85,7 +87,7 @@ func TestJobFailuresCarryValues(t *testing.T) {
 					t.Skip("slow")
 				}
 				var sink bytes.Buffer
-				job := &Job{Rules: csvspec.Rules{LibraryGroups: libraryGroups, SystemGroups: systemGroups}, Failures: &sink}
+				job := &Job{Rules: csvspec.Rules{LibraryGroups: libraryGroups, SystemGroups: systemGroups}, Failures: &sink, Strict: true}
 				rep, err := job.Plan(context.Background(), rd.wrap(strings.NewReader(tt.export)))
 				if rep.Outcome != OutcomeInvalidFile {
 					t.Fatalf("outcome %s (%v), want invalid-file", rep.Outcome, err)
@@ -96,9 +98,13 @@ func TestJobFailuresCarryValues(t *testing.T) {
 				}
 				var got []want
 				for _, r := range recs[1:] {
-					got = append(got, want{r[0], r[2], r[5]})
+					got = append(got, want{r[0], r[1], ""}) // the file names no code
 				}
-				if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				wantNoCode := slices.Clone(tt.want)
+				for i := range wantNoCode {
+					wantNoCode[i].code = ""
+				}
+				if diff := cmp.Diff(wantNoCode, got, cmp.AllowUnexported(want{})); diff != "" {
 					t.Errorf("failures file (-want +got):\n%s", diff)
 				}
 				if rep.FailureCount != len(tt.want) {
@@ -106,5 +112,75 @@ func TestJobFailuresCarryValues(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRowProblemsHoldTheirUser: a row problem holds its user (not sent,
+// its state kept, listed) and the others are sent; more than 10% of the
+// users held, or a cut-off export, stops the run whatever Force says.
+func TestRowProblemsHoldTheirUser(t *testing.T) {
+	base := school(60)
+	typo := edit(base, func(g csvspec.UserGroup) csvspec.UserGroup {
+		if (g.Username == "s00001" || g.Username == "s00002") && g.SystemGroup == "Year 8" || g.Username == "s00002" && g.SystemGroup == "Year 9" {
+			g.SystemGroup = "Year 08"
+		}
+		if g.Username == "s00010" && g.LibraryGroup == "House Green" {
+			g.LibraryGroup = "House Red" // a change the others carry
+		}
+		return g
+	})
+	many := edit(base, func(g csvspec.UserGroup) csvspec.UserGroup {
+		if g.Username < "s00007" {
+			g.SystemGroup = "Year 0"
+		}
+		return g
+	})
+	full := toCSV(base)
+	end := strings.LastIndex(full[:len(full)-1], "\n")
+	cut := full[:end+1] + "s00059,House" // the last record lost its line end and a field
+	tests := []struct {
+		name   string
+		export string
+		force  bool
+		want   Outcome
+		sent   []string
+		held   int
+	}{
+		{name: "a typo holds two users", export: toCSV(typo), want: OutcomeRowsFailed, sent: []string{"s00010"}, held: 2},
+		{name: "more than 10% held is a broken file", export: toCSV(many), want: OutcomeInvalidFile},
+		{name: "a cut-off export is refused", export: cut, want: OutcomeRefused},
+		{name: "even forced", export: cut, force: true, want: OutcomeRefused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyReplace)
+			rules := csvspec.Rules{SystemGroups: systemGroups}
+			job := &Job{Client: c, Journal: NewMemJournal(), Rules: rules}
+			if _, err := run(t, job, toCSV(base)); err != nil {
+				t.Fatal(err)
+			}
+			before := len(srv.Requests())
+			job.Force = tt.force
+			rep, err := run(t, job, tt.export)
+			if rep.Outcome != tt.want || err == nil {
+				t.Fatalf("outcome %s, %v; want %s", rep.Outcome, err, tt.want)
+			}
+			reqs := srv.Requests()[before:]
+			if tt.sent == nil {
+				if len(reqs) != 0 {
+					t.Fatalf("%d requests, want none", len(reqs))
+				}
+				return
+			}
+			got, _ := postedUsers(t, reqs[0].CSV)
+			if diff := cmp.Diff(tt.sent, got); diff != "" || rep.HeldForProblems != tt.held {
+				t.Errorf("sent (-want +got):\n%s; held %d, want %d", diff, rep.HeldForProblems, tt.held)
+			}
+			// The held users kept their state: once fixed, they are not
+			// changed and nothing but the fix is sent.
+			if rep, err := run(t, job, toCSV(base)); err != nil || rep.Plan.Stats().Changed != 1 {
+				t.Errorf("fixed: %s, %+v, %v", rep.Outcome, rep.Plan.Stats(), err)
+			}
+		})
 	}
 }

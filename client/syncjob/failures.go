@@ -35,9 +35,10 @@ type Failure struct {
 	// Fields are the row's values in the order of the import's Header
 	// (Fields[0] is the username), or nil when the row could not be read.
 	Fields  []string
-	Code    string // a csvspec problem code, CodeRowFailed or CodeUnknownOutcome
-	Field   string // the column a check error is in, or the field Infiniti names; "" if none
-	Message string // the check's message, or Infiniti's outcome text
+	Carry   []string // the values of Job.Carry's columns, if any
+	Code    string   // a csvspec problem code, CodeRowFailed or CodeUnknownOutcome
+	Field   string   // the column a check error is in, or the field Infiniti names; "" if none
+	Message string   // the check's message, or Infiniti's outcome text
 }
 
 // Username returns the row's username, or "".
@@ -154,18 +155,21 @@ type failureLog struct {
 	causes  causeGroups
 	users   []string // the first MaxFailedUsernames usernames, each once
 
-	sink *csv.Writer // nil without one
-	rec  []string
-	werr error // the sink's first error; nothing more is written after it
+	sink   *csv.Writer // nil without one
+	rec    []string
+	ncarry int
+	werr   error // the sink's first error; nothing more is written after it
 }
 
 // newFailureLog returns the failure log of a run of imp, writing to w when
 // w is not nil: the header at once, then each failure.
-func newFailureLog(imp *Import, w io.Writer) *failureLog {
-	l := &failureLog{imp: imp, perCode: make(map[string]int)}
+func newFailureLog(imp *Import, carry []string, w io.Writer) *failureLog {
+	l := &failureLog{imp: imp, perCode: make(map[string]int), ncarry: len(carry)}
 	if w != nil {
-		l.sink = csv.NewWriter(w)
-		l.werr = l.sink.Write(failuresHeader(imp))
+		if _, l.werr = io.WriteString(w, "\ufeff"); l.werr == nil {
+			l.sink = csv.NewWriter(w)
+			l.werr = l.sink.Write(failuresHeader(imp, carry))
+		}
 	}
 	return l
 }
@@ -179,7 +183,7 @@ func (l *failureLog) add(f Failure) {
 		l.users = append(l.users, u)
 	}
 	if l.sink != nil && l.werr == nil {
-		l.rec = failureRecord(l.rec[:0], l.imp, f)
+		l.rec = failureRecord(l.rec[:0], l.imp, l.ncarry, f)
 		l.werr = l.sink.Write(l.rec)
 	}
 	if l.perCode[f.Code] <= csvspec.MaxProblemsPerCode {
@@ -220,17 +224,18 @@ func codeOf(o result.RowOutcome) string {
 	return CodeUnknownOutcome
 }
 
-// writeFailures writes fs as CSV for library staff: line, row, the import's
-// failure columns, code, field and message. A value a spreadsheet would
-// take for a formula gets a leading apostrophe.
-func writeFailures(w io.Writer, imp *Import, fs []Failure) error {
+// writeFailures writes fs as the failures file (see failuresHeader).
+func writeFailures(w io.Writer, imp *Import, carry []string, fs []Failure) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(failuresHeader(imp)); err != nil {
+	if err := cw.Write(failuresHeader(imp, carry)); err != nil {
 		return err
 	}
 	var rec []string
 	for _, f := range fs {
-		rec = failureRecord(rec[:0], imp, f)
+		rec = failureRecord(rec[:0], imp, len(carry), f)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
@@ -239,26 +244,43 @@ func writeFailures(w io.Writer, imp *Import, fs []Failure) error {
 	return cw.Error()
 }
 
-// failuresHeader returns the header of the failures file of imp.
-func failuresHeader(imp *Import) []string {
-	header := []string{"line", "row"}
-	for _, c := range imp.failureCols {
+// failuresHeader returns the header of the failures file of imp: line,
+// username, the carried columns, the import's item columns (library-group
+// and system-group; for contacts type, role and contact) and problem.
+func failuresHeader(imp *Import, carry []string) []string {
+	header := append([]string{"line", "username"}, carry...)
+	for _, c := range imp.failureCols[1:] {
 		header = append(header, imp.header[c])
 	}
-	return append(header, "code", "field", "message")
+	return append(header, "problem")
 }
 
-// failureRecord appends f's record of the failures file to rec.
-func failureRecord(rec []string, imp *Import, f Failure) []string {
-	rec = append(rec, num(f.Line), num(f.Row))
-	for _, c := range imp.failureCols {
-		v := ""
+// failureRecord appends f's record of the failures file to rec, its values
+// defused: a value a spreadsheet would run as a formula gets a leading
+// apostrophe. Infiniti's "X. User failed to import: X." is given as X.
+func failureRecord(rec []string, imp *Import, ncarry int, f Failure) []string {
+	field := func(c int) string {
 		if c < len(f.Fields) {
-			v = f.Fields[c]
+			return f.Fields[c]
+		}
+		return ""
+	}
+	rec = append(rec, num(f.Line), defuse(field(0)))
+	for i := range ncarry {
+		v := ""
+		if i < len(f.Carry) {
+			v = f.Carry[i]
 		}
 		rec = append(rec, defuse(v))
 	}
-	return append(rec, defuse(f.Code), defuse(f.Field), defuse(f.Message))
+	for _, c := range imp.failureCols[1:] {
+		rec = append(rec, defuse(field(c)))
+	}
+	msg := causeMessage(f.Message)
+	if f.Row > 0 && f.Line == 0 {
+		msg = f.Message // a row the posted file does not have
+	}
+	return append(rec, defuse(msg))
 }
 
 func num(n int) string {

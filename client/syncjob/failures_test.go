@@ -1,10 +1,13 @@
 package syncjob
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/result"
@@ -26,25 +29,25 @@ func TestFailuresCSV(t *testing.T) {
 				"+1,-Blue,@Year\n" +
 				"@me,Red,\n",
 			want: OutcomeRowsFailed,
-			csv: "line,row,username,library-group,system-group,code,field,message\n" +
-				"3,2,\"'=HYPERLINK(\"\"http://evil\"\")\",Red,,row-failed,username,\"Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist. User failed to import: Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist. \"\n" +
-				"4,3,'+1,'-Blue,'@Year,row-failed,username,Field (username) User (+1) does not exist. User failed to import: Field (username) User (+1) does not exist. \n" +
-				"5,4,'@me,Red,,row-failed,username,Field (username) User (@me) does not exist. User failed to import: Field (username) User (@me) does not exist. \n"},
+			csv: "\ufeffline,username,library-group,system-group,problem\n" +
+				"3,\"'=HYPERLINK(\"\"http://evil\"\")\",Red,,\"Field (username) User (=HYPERLINK(\"\"http://evil\"\")) does not exist.\"\n" +
+				"4,'+1,'-Blue,'@Year,Field (username) User (+1) does not exist.\n" +
+				"5,'@me,Red,,Field (username) User (@me) does not exist.\n"},
 		{name: "check errors",
 			export: "username,library-group,system-group\n" +
 				"\"\tx\",Red,\n" +
 				"\"\ry\",Red,\n" +
 				"ok,Red\n",
 			want: OutcomeInvalidFile,
-			csv: "line,row,username,library-group,system-group,code,field,message\n" +
-				"2,,'\tx,Red,,control-character,username,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"3,,\"'\ry\",Red,,control-character,username,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"4,,,,,wrong-field-count,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
+			csv: "\ufeffline,username,library-group,system-group,problem\n" +
+				"2,'\tx,Red,,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"3,\"'\ry\",Red,,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
+				"4,ok,Red,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, c := newFake(t, clienttest.ApplyReplace, clienttest.WithUsers("ok1"))
-			rep, _ := run(t, &Job{Client: c, Journal: NewMemJournal()}, tt.export)
+			rep, _ := run(t, &Job{Client: c, Journal: NewMemJournal(), Strict: true}, tt.export)
 			if rep.Outcome != tt.want {
 				t.Fatalf("outcome %q, want %q", rep.Outcome, tt.want)
 			}
@@ -109,56 +112,59 @@ func TestCauses(t *testing.T) {
 	}
 }
 
-// TestJoinFailures: Infiniti's row numbers refer to the posted file; an
-// outcome the SDK does not know counts as failed; an answer that cannot be
-// matched makes every user posted keep its previous state.
-func TestJoinFailures(t *testing.T) {
+// TestJudge: Infiniti's row numbers refer to the posted file; an outcome
+// the SDK does not know counts as failed; a user is confirmed only when
+// every row of it has a success outcome, and an answer is clear only when
+// every posted row has an outcome.
+func TestJudge(t *testing.T) {
 	last := snap(t, "a,Red,", "b,Red,", "c,Red,")
 	next := snap(t, "a,Red,", "b,Blue,", "c,Blue,", "d,Red,", "d,Gold,")
 	p := Diff(last, next) // posts b (line 3), c (line 4), d (lines 5, 6)
+	ok := func(row int) result.RowOutcome {
+		return result.RowOutcome{Row: row, Status: result.StatusUpdated, Message: "User Updated"}
+	}
 	tests := []struct {
-		name     string
-		details  []result.RowOutcome
-		failures []Failure
-		keep     []string
+		name      string
+		res       result.Result
+		failures  []Failure
+		confirmed []string
+		clear     bool
 	}{
-		{name: "one failed row keeps its user",
-			details: []result.RowOutcome{{Row: 1, Status: result.StatusUpdated, Message: "User Updated"}, {Row: 4, Status: result.StatusFailed, Message: "Field (x) failed"}},
+		{name: "one failed row unconfirms its user",
+			res: result.Result{Details: []result.RowOutcome{ok(1), ok(2), ok(3), {Row: 4, Status: result.StatusFailed, Message: "Field (x) failed"}}},
 			failures: []Failure{
 				{Line: 6, Row: 4, Fields: []string{"d", "Gold", ""}, Code: CodeRowFailed, Field: "x", Message: "Field (x) failed"},
 			},
-			keep: []string{"d"}},
-		{name: "an unknown outcome counts as failed",
-			details: []result.RowOutcome{{Row: 2, Status: result.StatusUnknown, Message: "User Skipped"}},
-			failures: []Failure{
-				{Line: 4, Row: 2, Fields: []string{"c", "Blue", ""}, Code: CodeUnknownOutcome, Message: "User Skipped"},
-			},
-			keep: []string{"c"}},
+			confirmed: []string{"b", "c"}, clear: true},
+		{name: "rows without an outcome are not confirmed",
+			res:       result.Result{Details: []result.RowOutcome{ok(1), {Row: 2, Status: result.StatusUnknown, Message: "User Skipped"}}},
+			failures:  []Failure{{Line: 4, Row: 2, Fields: []string{"c", "Blue", ""}, Code: CodeUnknownOutcome, Message: "User Skipped"}},
+			confirmed: []string{"b"}},
 		{name: "a row the posted file does not have",
-			details: []result.RowOutcome{{Row: 9, Status: result.StatusFailed, Message: "failed"}},
+			res: result.Result{Details: []result.RowOutcome{{Row: 9, Status: result.StatusFailed, Message: "failed"}}},
 			failures: []Failure{
 				{Row: 9, Code: CodeRowFailed, Message: "Infiniti reported row 9, but the posted file has 4 rows: failed"},
-			},
-			keep: []string{"b", "c", "d"}},
-		{name: "failed without details",
-			keep: []string{"b", "c", "d"}},
+			}},
+		{name: "failed without details"},
+		{name: "success counting rows", res: result.Result{Success: true, Summary: "4 users processed. 0 users created. 4 users updated. 0 users failed."},
+			confirmed: []string{"b", "c", "d"}, clear: true},
+		{name: "success counting users", res: result.Result{Success: true, Summary: "3 users processed. 0 users created. 3 users updated. 0 users failed."},
+			confirmed: []string{"b", "c", "d"}, clear: true},
+		{name: "success with counts that match nothing", res: result.Result{Success: true, Summary: "2 users processed. 0 users created. 2 users updated. 0 users failed."}},
+		{name: "success without counts", res: result.Result{Success: true, Summary: "done"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := &Report{}
-			fl := newFailureLog(userGroups, nil)
-			keep := rep.joinFailures(p, &result.Result{Success: false, Summary: "x", Details: tt.details}, fl)
+			fl := newFailureLog(userGroups, nil, nil)
+			v := &verdict{confirmed: map[string]bool{}}
+			clear := rep.judge(p, &tt.res, fl, v)
 			if diff := cmp.Diff(tt.failures, fl.kept); diff != "" {
 				t.Errorf("failures (-want +got):\n%s", diff)
 			}
-			var kept []string
-			for u, k := range keep {
-				if k {
-					kept = append(kept, next.username(u))
-				}
-			}
-			if diff := cmp.Diff(tt.keep, kept); diff != "" || rep.FailedUsers != len(tt.keep) {
-				t.Errorf("users keeping their state (-want +got):\n%s; FailedUsers %d", diff, rep.FailedUsers)
+			got := slices.Sorted(maps.Keys(v.confirmed))
+			if diff := cmp.Diff(tt.confirmed, got, cmpopts.EquateEmpty()); diff != "" || clear != tt.clear {
+				t.Errorf("confirmed (-want +got):\n%s; clear %v, want %v", diff, clear, tt.clear)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package syncjob
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,9 +36,18 @@ func TestRunRecordLongSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, _ := json.Marshal(map[string]any{"success": true, "summary": tt.summary})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// A clear answer (counts of the rows posted), then the long text.
+				n := -1
+				if mr, err := r.MultipartReader(); err == nil {
+					if p, err := mr.NextPart(); err == nil {
+						recs, _ := csv.NewReader(p).ReadAll()
+						n += len(recs)
+					}
+				}
 				_, _ = io.Copy(io.Discard, r.Body)
+				summary := fmt.Sprintf("%d users processed. 0 users created. %d users updated. 0 users failed. %s", n, n, tt.summary)
+				body, _ := json.Marshal(map[string]any{"success": true, "summary": summary})
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(body)
 			}))
@@ -60,7 +70,7 @@ func TestRunRecordLongSummary(t *testing.T) {
 					t.Fatalf("run %d: health %+v, want a last success and no failure since", i, rep.Health)
 				}
 				s := rep.Run.Result.Summary
-				if len(s) > maxRecordText || !utf8.ValidString(s) || !strings.HasPrefix(tt.summary, strings.TrimSuffix(s, "…")) {
+				if len(s) > maxRecordText || !utf8.ValidString(s) || !strings.Contains(s, tt.summary[:100]) {
 					t.Fatalf("run %d: the record keeps a summary of %d bytes (valid UTF-8: %v), want at most %d, a prefix of Infiniti's", i, len(s), utf8.ValidString(s), maxRecordText)
 				}
 			}
@@ -112,16 +122,22 @@ func TestJobStateLostOrDamaged(t *testing.T) {
 		before  string                           // the export of the first run
 		outcome Outcome
 		noState bool // refused as a LimitError with NoState
+		twice   bool // the first export is run twice
 	}{
 		{name: "a state of 0 bytes", damage: writeState0(""), outcome: OutcomeJournalError},
 		{name: "a state of blank lines", damage: writeState0("\n\r\n\n"), outcome: OutcomeJournalError},
 		{name: "a state of a byte order mark", damage: writeState0("\ufeff"), outcome: OutcomeJournalError},
 		{name: "a state without its header", damage: writeState0("s00001,House Red,Year 7\n"), outcome: OutcomeJournalError},
-		{name: "a state deleted", damage: func(t *testing.T, state string) {
+		{name: "a state deleted after two runs", twice: true, damage: func(t *testing.T, state string) {
 			if err := os.Remove(state); err != nil {
 				t.Fatal(err)
 			}
 		}, outcome: OutcomeRefused, noState: true},
+		{name: "a state deleted after a first run is a first run again", damage: func(t *testing.T, state string) {
+			if err := os.Remove(state); err != nil {
+				t.Fatal(err)
+			}
+		}, outcome: OutcomeOK},
 		{name: "a state never committed (only an invalid run before)", before: "username,library-group,system-group\n,House Red,\n", outcome: OutcomeOK},
 		{name: "a header alone over a committed state", damage: writeState0("username,library-group,system-group\n"), outcome: OutcomeJournalError},
 		{name: "a state cut at a line boundary", damage: cutState(50), outcome: OutcomeJournalError},
@@ -147,6 +163,9 @@ func TestJobStateLostOrDamaged(t *testing.T) {
 				before = toCSV(school(100))
 			}
 			_, _ = run(t, job, before)
+			if tt.twice {
+				_, _ = run(t, job, before)
+			}
 			if tt.damage != nil {
 				tt.damage(t, filepath.Join(j.Dir(job.Key()), stateFile))
 			}
@@ -274,7 +293,7 @@ func TestJobZeroImport(t *testing.T) {
 	for _, imp := range []*Import{{}, {name: "user-groups"}} {
 		for _, send := range []bool{false, true} {
 			_, c := newFake(t, clienttest.ApplyAdd)
-			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), send)
+			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send)
 			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups() or syncjob.Contacts") {
 				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
 			}
@@ -302,9 +321,9 @@ func TestRunRecordNoStudentData(t *testing.T) {
 		want    string // in the record's Error
 	}{
 		{"an invisible character in a username", "username,library-group,system-group\n" + secret + "\u200b,House Red,Year 7\n,House Red,Year 7\n",
-			OutcomeInvalidFile, "2 errors found by the check (format-character: 1, missing-username: 1)"},
+			OutcomeRowsFailed, "format-character: 1, missing-username: 1"},
 		{"a row that cannot be read", "username,library-group,system-group\n" + secret + ",\"House\n",
-			OutcomeInvalidFile, "malformed-quoting: 1"},
+			OutcomeRefused, "cut off"},
 		{"rows Infiniti failed", rows.String(), OutcomeRowsFailed, "Infiniti failed 30 rows of the 30 rows sent (row-failed: 30)"},
 	}
 	for _, tt := range tests {
@@ -378,7 +397,7 @@ func (s *cutSession) State(ctx context.Context) (io.ReadCloser, error) {
 // 50 of a backup) parses, but is not the state the last run committed:
 // the run fails as a journal error and sends nothing, in any Journal,
 // rather than guard against 49 users. Records without the state's hash
-// (older versions) are not compared.
+// (older versions) are not compared; the wrong-file rule refuses the run.
 func TestJobStateCutAtLineBoundary(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -399,7 +418,7 @@ func TestJobStateCutAtLineBoundary(t *testing.T) {
 		{"another Journal, records of an older version", func(t *testing.T) (Journal, func(string)) {
 			j := &cutJournal{MemJournal: NewMemJournal()}
 			return j, func(string) { j.lines, j.old = 50, true }
-		}, OutcomeOK},
+		}, OutcomeRefused}, // not compared, but the wrong-file rule sees 63 new users of 37
 	}
 	all := school(202)
 	cut := without(all, func(u string) bool { return u >= "s00100" })
@@ -418,12 +437,12 @@ func TestJobStateCutAtLineBoundary(t *testing.T) {
 			}
 			posts := len(srv.Requests())
 			for _, send := range []bool{false, true} {
-				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), send)
+				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send)
 				if rep.Outcome != tt.outcome {
 					t.Fatalf("send %v: outcome %s (%v), want %s", send, rep.Outcome, err, tt.outcome)
 				}
-				if tt.outcome == OutcomeOK {
-					return
+				if tt.outcome == OutcomeRefused {
+					continue
 				}
 				if !strings.Contains(err.Error(), "where the last run that kept a state") || !strings.Contains(err.Error(), "run once with full and force") {
 					t.Errorf("send %v: error %v", send, err)
@@ -448,10 +467,10 @@ func TestRunRecordStatusErrorNoBody(t *testing.T) {
 		want    string
 	}{
 		{"a 500 text body", clienttest.Fault{Status: 500, Body: "NullReferenceException for user " + secret},
-			OutcomeTransportError, "Infiniti answered 500 Internal Server Error without a usable result (the body is not recorded: it may name students)"},
+			OutcomeNoAnswer, "Infiniti answered 500 Internal Server Error without a usable result (the body is not recorded: it may name students)"},
 		{"a 200 whose details are objects", clienttest.Fault{Status: 200, ContentType: "application/json",
 			Body: `{"success":true,"details":[{"user":"` + secret + `"}]}`},
-			OutcomeTransportError, "Infiniti answered 200 OK without a usable result (the body is not recorded: it may name students)"},
+			OutcomeNoAnswer, "Infiniti answered 200 OK without a usable result (the body is not recorded: it may name students)"},
 		{"a 401", clienttest.Fault{Status: 401, Body: "no such user " + secret},
 			OutcomeAuthError, "Infiniti answered 401 Unauthorized without a usable result"},
 	}

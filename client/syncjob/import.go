@@ -3,7 +3,6 @@ package syncjob
 import (
 	"context"
 	"errors"
-	"io"
 	"iter"
 
 	"github.com/autosync-go/autosync/client"
@@ -38,13 +37,8 @@ type Import struct {
 	intern []bool
 	// failureCols are the columns the failures file shows for a row.
 	failureCols []int
-	// read reads an export, calling row for every data row (fields nil and
-	// err set for a row that cannot be read), and returns a header or I/O
-	// error. fields is reused by the next call.
-	read func(r io.Reader, opts []csvspec.ReaderOption, row func(line int, fields []string, err error) error) error
-	// check is the import's pre-flight check; it streams every problem to
-	// each.
-	check func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error)
+	// checkRow runs the import's row checks on row.
+	checkRow func(rules csvspec.Rules, row *csvspec.SourceRow)
 	// post sends rows to the import.
 	post func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error)
 }
@@ -75,10 +69,7 @@ func newUserGroups() *Import {
 		items:       [][]int{{1}, {2}},
 		intern:      []bool{false, true, true},
 		failureCols: []int{0, 1, 2},
-		read:        readUserGroups,
-		check: func(r io.Reader, rules csvspec.Rules, opts []csvspec.ReaderOption, each func(csvspec.Problem) error) (*csvspec.Report, error) {
-			return csvspec.CheckEach(r, rules, each, opts...)
-		},
+		checkRow:    func(rules csvspec.Rules, row *csvspec.SourceRow) { rules.CheckRow(row) },
 		post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
 			return c.ImportUserGroupRows(ctx, func(yield func(csvspec.UserGroup) bool) {
 				for r := range rows {
@@ -95,41 +86,10 @@ func newUserGroups() *Import {
 // zero Import, or a copy of one that was changed.
 func (imp *Import) usable() error {
 	if imp == nil || imp.name == "" || len(imp.header) == 0 || len(imp.intern) != len(imp.header) ||
-		imp.read == nil || imp.check == nil || imp.post == nil {
+		imp.checkRow == nil || imp.post == nil {
 		return errors.New("syncjob: the Import is not one the package made (the zero Import, say); use syncjob.UserGroups() or syncjob.Contacts(mode), or leave Job.Import nil for user groups")
 	}
 	return nil
-}
-
-func readUserGroups(r io.Reader, opts []csvspec.ReaderOption, row func(line int, fields []string, err error) error) error {
-	rd := csvspec.NewReader(r, opts...)
-	var fields [3]string
-	for {
-		rec, err := rd.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if fatalReadError(err) {
-				return err
-			}
-			if err := row(rec.Line, nil, err); err != nil {
-				return err
-			}
-			continue
-		}
-		fields = [3]string{rec.Username, rec.LibraryGroup, rec.SystemGroup}
-		if err := row(rec.Line, fields[:], nil); err != nil {
-			return err
-		}
-	}
-}
-
-// fatalReadError reports whether an error of a csvspec reader stops the
-// reading: a header, option or I/O error, rather than one row's.
-func fatalReadError(err error) bool {
-	pe := (*csvspec.ParseError)(nil)
-	return !errors.As(err, &pe) || pe.Row == 0
 }
 
 // A Row is one row of an export in the import's canonical form, with the

@@ -1,17 +1,17 @@
 package syncjob
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/csvspec"
@@ -49,6 +49,25 @@ type Job struct {
 	ReaderOptions []csvspec.ReaderOption
 	// Limits guard against a broken export.
 	Limits Limits
+	// Applies says how Infiniti applies a file: what the job may call
+	// removed, and what it leaves to staff. Contacts take AppliesReplace
+	// only (their one known mode replaces).
+	Applies Applies
+	// Leavers, when not nil, is the template each user gone from the
+	// export is sent with, once: one row with its groups (its Username is
+	// not used; an empty group is sent empty, and whether Infiniti accepts
+	// an empty library group is not documented). When nil, leavers are
+	// kept: nothing is sent for them, and their memberships are for-staff
+	// items. Only the user-groups import has a template.
+	Leavers *csvspec.UserGroup
+	// Carry names columns of the export (by their names in the file)
+	// copied, with each user, into the state and the staff files: a
+	// student's name, say, so that leavers have names too.
+	Carry []string
+	// Strict stops the run on any row problem, as on a problem of the
+	// file. Without it, a row problem holds its user (not sent, its state
+	// kept) and the others are sent.
+	Strict bool
 	// Full sends every row, not only those of new and changed users. The
 	// run is still checked, guarded and remembered.
 	Full bool
@@ -71,6 +90,8 @@ type Job struct {
 	// with the run's own, once the run is over. Runs that overlap must not
 	// share a Failures writer.
 	Failures io.Writer
+
+	now func() time.Time // the clock of the in-flight rule; nil: time.Now
 }
 
 // A Report is what a run did, for people and programs. Fields that a run
@@ -87,9 +108,15 @@ type Report struct {
 
 	// Check is the pre-flight check of the export; nil if it could not be
 	// read.
-	Check     *csvspec.Report
-	RowsRead  int // data rows of the export
-	EmptyRows int // rows whose fields were all empty, dropped
+	Check    *csvspec.Report
+	RowsRead int // data rows of the export
+	// HeldForProblems counts the users held for row problems: none of
+	// their rows was sent, and they keep their last accepted state.
+	HeldForProblems int
+	// HeaderWarnings are the header's warnings, such as columns the import
+	// does not read; a program reports them on a plan and a first run.
+	HeaderWarnings []csvspec.Problem
+	EmptyRows      int // rows whose fields were all empty, dropped
 
 	// Plan is the plan against the last accepted state; nil if the run
 	// stopped before it.
@@ -117,14 +144,29 @@ type Report struct {
 	// answer cannot be matched to the rows posted, every user posted counts.
 	FailedUsers int
 
+	// Recovered says, in one line, what the run recovered from an earlier
+	// run that was stopped; empty if nothing.
+	Recovered string
+	// LockedUntil, when the outcome is locked because an earlier post may
+	// still be importing, is when a run may post again.
+	LockedUntil time.Time
+	// Unconfirmed counts the users posted that Infiniti did not confirm
+	// (a failed row, or no clear answer): they are sent again by the next
+	// run.
+	Unconfirmed int
+
 	// Run is the record written to the journal; nil if none was written.
 	Run *Run
 	// Health is the school's health from the journal, this run included;
 	// zero without a journal.
 	Health Health
 
-	imp    *Import
-	causes *causeGroups // every failure's cause; nil for a Report not made by a run
+	imp                        *Import
+	verdict                    *verdict
+	checkErrors, checkWarnings int // every problem of the check, counted
+	last                       *state
+	carryNames                 []string
+	causes                     *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
 // Causes groups the failures by cause, the largest group first: "2,140
@@ -141,20 +183,19 @@ func (r *Report) Causes() []Cause {
 }
 
 // WriteFailures writes the failures that the Report keeps (see Failures)
-// as CSV for library staff; Job.Failures receives every failure as the run
-// goes. The columns are line, row, the import's own columns (for user
-// groups username, library-group, system-group; for contacts username,
-// type, role, contact), code, field and message: line is the export's
-// line, row is Infiniti's row number in the posted file, empty for check
-// errors. A value that a spreadsheet would run as a formula (one starting
-// with =, +, -, @, a tab or a carriage return) is written with a leading
-// apostrophe. It returns the first error of w.
+// as CSV for library staff, UTF-8 with a byte order mark: line, username,
+// the carried columns (Job.Carry), the import's item columns (library-group
+// and system-group; for contacts type, role and contact) and problem, one
+// sentence (Infiniti's message once). Job.Failures receives every failure
+// in the same form as the run goes. A value a spreadsheet would run as a
+// formula (one starting with =, +, -, @, a tab or a carriage return) gets
+// a leading apostrophe. It returns the first error of w.
 func (r *Report) WriteFailures(w io.Writer) error {
 	imp := r.imp
 	if imp == nil {
 		imp = userGroups
 	}
-	return writeFailures(w, imp, r.Failures)
+	return writeFailures(w, imp, r.carryNames, r.Failures)
 }
 
 func (j *Job) imp() *Import {
@@ -178,8 +219,11 @@ func (j *Job) Key() Key {
 }
 
 // History returns the last n runs of the job's key, oldest first (all that
-// the journal keeps if n <= 0), and the health they give. It returns an
-// error if the job has no Journal or the journal cannot be read.
+// the journal keeps if n <= 0), and the health they give. A posting record
+// is part of its run when a later record of the run follows it, and is
+// left out; one that none follows is listed, its Error saying that the run
+// ended after its post, with no answer. It returns an error if the job
+// has no Journal or the journal cannot be read.
 func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 	if j.Journal == nil {
 		return nil, Health{}, errors.New("syncjob: the job has no journal, so it has no history")
@@ -191,7 +235,17 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 	if err != nil {
 		return nil, Health{}, err
 	}
-	runs := all
+	var runs []Run
+	for i, r := range all {
+		switch {
+		case r.Outcome != OutcomePosting:
+		case finished(all[i+1:], r):
+			continue // part of the run that follows
+		case r.Error == "":
+			r.Error = "ended after its post, no answer"
+		}
+		runs = append(runs, r)
+	}
 	if n > 0 && len(runs) > n {
 		runs = slices.Clip(runs[len(runs)-n:])
 	}
@@ -211,7 +265,7 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 // cancelled or journal-error. A job that is not set up is an error without
 // a Report, as for Run.
 func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
-	return j.run(ctx, r, false)
+	return j.run(ctx, r, nil, false)
 }
 
 // Run runs the whole job on the export read from r: it takes the school's
@@ -244,11 +298,24 @@ func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 // bad credentials), the context's error, or the journal's. The Report's
 // Outcome says which. An error of Job.Failures is joined to it.
 func (j *Job) Run(ctx context.Context, r io.Reader) (*Report, error) {
-	return j.run(ctx, r, true)
+	return j.run(ctx, r, nil, true)
 }
 
-func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err error) {
-	if r == nil {
+// RunRows runs the whole job as Run does, on rows in the import's shape
+// (csvspec.Header or csvspec.ContactHeader order) that another source made,
+// such as the group rules from an SMS export. The job runs the row checks
+// on every row. The Report's SHA256 is empty.
+func (j *Job) RunRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error]) (*Report, error) {
+	return j.run(ctx, nil, rows, true)
+}
+
+// PlanRows plans rows as Plan plans an export (see RunRows).
+func (j *Job) PlanRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error]) (*Report, error) {
+	return j.run(ctx, nil, rows, false)
+}
+
+func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (rep *Report, err error) {
+	if r == nil && rows == nil {
 		return nil, errors.New("syncjob: the export reader is nil")
 	}
 	if j.Client == nil && (send || j.Journal != nil) {
@@ -265,12 +332,16 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 	if j.Full || j.Journal == nil {
 		rep.Mode = ModeFull
 	}
-	if rep.Source == "" {
+	if rep.Source == "" && r != nil {
 		if n, ok := r.(interface{ Name() string }); ok {
 			rep.Source = n.Name()
 		}
 	}
-	fl := newFailureLog(imp, j.Failures)
+	var done func() (string, error)
+	if r != nil {
+		rows, done = j.csvRows(ctx, r, imp)
+	}
+	fl := newFailureLog(imp, j.Carry, j.Failures)
 	defer func() {
 		rep.Failures, rep.FailureCount, rep.causes = fl.kept, fl.total, &fl.causes
 		if werr := fl.close(); werr != nil {
@@ -335,124 +406,23 @@ func (j *Job) run(ctx context.Context, r io.Reader, send bool) (rep *Report, err
 			// A plan holds the lock only while it reads the state, not
 			// while it reads the export, so that a plan does not make a
 			// run fail as locked.
-			sr := j.lastState(ctx, sess, rep.Key, imp)
+			sr := j.lastState(ctx, sess, rep.Key, imp, send)
 			if cerr := closeSession(); cerr != nil && sr.err == nil {
 				sr.err = cerr
 			}
 			stateDone := make(chan stateRead, 1)
 			stateDone <- sr
-			return j.runRead(ctx, r, imp, fl, rep, sess, stateDone, record, send)
+			return j.runRead(ctx, rows, done, imp, fl, rep, sess, stateDone, record, send)
 		}
 	}
 	// The last state is read while the export is: they are independent.
 	stateDone := make(chan stateRead, 1)
 	if sess != nil {
-		go func() { stateDone <- j.lastState(ctx, sess, rep.Key, imp) }()
+		go func() { stateDone <- j.lastState(ctx, sess, rep.Key, imp, send) }()
 	} else {
 		stateDone <- stateRead{}
 	}
-	return j.runRead(ctx, r, imp, fl, rep, sess, stateDone, record, send)
-}
-
-// stateRead is the last accepted state as a run reads it.
-type stateRead struct {
-	s    *Snapshot
-	lost bool // no state, but the log shows a committed run
-	err  error
-}
-
-// lastState reads the session's state and checks it against the run log.
-func (j *Job) lastState(ctx context.Context, sess Session, key Key, imp *Import) stateRead {
-	runs, err := j.Journal.Runs(ctx, key, 0)
-	if err != nil {
-		return stateRead{err: fmt.Errorf("syncjob: reading the run log: %w", err)}
-	}
-	committed := lastCommitted(runs)
-	s, err := readState(ctx, sess, imp, committed)
-	lost := s == nil && err == nil && len(committed) > 0
-	if errors.Is(err, errDamagedState) && j.Force {
-		// Force goes past a damaged state as past a lost one.
-		s, lost, err = nil, true, nil
-	}
-	return stateRead{s, lost, err}
-}
-
-// runRead reads the export and the state from stateDone, and goes on
-// with the run.
-func (j *Job) runRead(ctx context.Context, r io.Reader, imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
-	record func(error, func(io.Writer) (int, error)) error, send bool) (*Report, error) {
-	ex, err := j.readExport(ctx, r, imp, fl)
-	sr := <-stateDone
-	last := sr.s
-	if ex != nil {
-		rep.SHA256, rep.Check, rep.EmptyRows = ex.sha, ex.check, ex.snap.EmptyRows()
-		if ex.check != nil {
-			rep.RowsRead = ex.check.Rows
-		}
-	}
-	if sr.err != nil {
-		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
-		return rep, join(sr.err, record(sr.err, nil))
-	}
-	if err != nil {
-		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
-		if rep.Outcome == OutcomeInvalidFile {
-			err = fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
-		}
-		return rep, join(err, record(err, nil))
-	}
-	if cerr := ex.err(); cerr != nil {
-		rep.Outcome = OutcomeInvalidFile
-		err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, cerr)
-		return rep, join(err, record(err, nil))
-	}
-
-	plan := diff(last, ex.snap, rep.Mode)
-	rep.Plan = plan
-	var lerr error
-	if sr.lost {
-		lerr = &LimitError{NoState: true, Limit: j.Limits.MaxRemovals, noun: imp.noun}
-	} else {
-		lerr = plan.Check(j.Limits)
-	}
-	if lerr != nil {
-		rep.Refusal = lerr.(*LimitError)
-		if !j.Force {
-			rep.Outcome = OutcomeRefused
-			return rep, join(lerr, record(lerr, nil))
-		}
-	}
-	if !send {
-		rep.Outcome = OutcomeOK
-		return rep, record(nil, nil)
-	}
-
-	var st client.Stats
-	res, perr := imp.post(client.WithStats(ctx, &st), j.Client, plan.Rows())
-	rep.Sent, rep.RowsSent, rep.HTTP, rep.Result = true, plan.stats.RowsToSend, st, res
-	rep.Outcome = outcomeOf(ctx, perr, OutcomeTransportError)
-	if perr != nil && rep.Outcome == OutcomeTransportError {
-		switch {
-		case errors.Is(perr, client.ErrUnauthorized), errors.Is(perr, client.ErrForbidden):
-			rep.Outcome = OutcomeAuthError
-		case res != nil && errors.As(perr, new(*result.ImportError)):
-			rep.Outcome = OutcomeRowsFailed
-		}
-	}
-	var keep []bool // users of the export that keep their previous state
-	switch rep.Outcome {
-	case OutcomeOK:
-	case OutcomeRowsFailed:
-		keep = rep.joinFailures(plan, res, fl)
-	default:
-		return rep, join(perr, record(perr, nil))
-	}
-	next := plan.next
-	state := func(w io.Writer) (int, error) {
-		_, users, err := writeState(w, next, last, keep)
-		return users, err
-	}
-	return rep, join(perr, record(perr, state))
+	return j.runRead(ctx, rows, done, imp, fl, rep, sess, stateDone, record, send)
 }
 
 // setupError returns an error for a job that cannot run with imp.
@@ -461,6 +431,12 @@ func (j *Job) setupError(imp *Import) error {
 		if err := imp.validate(); err != nil {
 			return fmt.Errorf("syncjob: %w; nothing was sent", err)
 		}
+	}
+	if !imp.rules && j.Leavers != nil {
+		return fmt.Errorf("syncjob: Job.Leavers is set, but the %s import has no leaver template; leave it nil", imp.name)
+	}
+	if !imp.rules && j.Applies != AppliesReplace && j.Applies != AppliesUnknown {
+		return fmt.Errorf("syncjob: Job.Applies is %s, but the %s import replaces", j.Applies, imp.name)
 	}
 	if !imp.rules && (j.Rules.LibraryGroups != nil || j.Rules.SystemGroups != nil) {
 		return fmt.Errorf("syncjob: Job.Rules are set, but the %s import has no groups to check; leave Rules at its zero value", imp.name)
@@ -491,25 +467,18 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 	return def
 }
 
-// commit streams the state into the session's Commit, with its SHA-256
-// and users in the run record, and returns the record committed. The
-// state is written twice, first to hash it, so that it is never held in
-// memory.
+// commit writes the state into memory (a few bytes a row), hashing it,
+// and commits it with its SHA-256 and users in the run record; it returns
+// the record committed.
 func commit(ctx context.Context, sess Session, state func(io.Writer) (int, error), run Run) (Run, error) {
 	h := sha256.New()
-	users, err := state(h)
+	var buf bytes.Buffer
+	users, err := state(io.MultiWriter(&buf, h))
 	if err != nil {
 		return run, err
 	}
 	run.StateSHA256, run.StateUsers = hex.EncodeToString(h.Sum(nil)), users
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := state(pw)
-		pw.CloseWithError(err)
-	}()
-	err = sess.Commit(ctx, pr, run)
-	pr.CloseWithError(errors.New("syncjob: the commit is over"))
-	return run, err
+	return run, sess.Commit(ctx, &buf, run)
 }
 
 // errDamagedState is matched by the error of a state that cannot be read,
@@ -531,131 +500,6 @@ func (e *damagedError) Unwrap() error { return e.err }
 
 func (e *damagedError) Is(target error) bool { return target == errDamagedState }
 
-// lastCommitted returns the records of the runs that committed a state
-// (outcome ok or rows-failed), the last at most two, oldest first.
-func lastCommitted(runs []Run) []Run {
-	var out []Run
-	for i := len(runs) - 1; i >= 0 && len(out) < 2; i-- {
-		if o := runs[i].Outcome; o == OutcomeOK || o == OutcomeRowsFailed {
-			out = append([]Run{runs[i]}, out...)
-		}
-	}
-	return out
-}
-
-// readState reads the session's state into a Snapshot; nil if there is
-// none. A state without the import's header (the journal always writes
-// one) is damaged, and so is a state whose SHA-256 and users are not
-// those of the last record in committed (see stateMismatch).
-func readState(ctx context.Context, sess Session, imp *Import, committed []Run) (*Snapshot, error) {
-	rc, err := sess.State(ctx)
-	if errors.Is(err, ErrNoState) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	tee := io.TeeReader(rc, h)
-	cr := &contentReader{r: tee}
-	s, err := readSnapshot(imp, cr, nil, false)
-	if err == nil && !cr.content {
-		err = errors.New("it has no header")
-	}
-	if err == nil {
-		if _, err = io.Copy(io.Discard, tee); err != nil {
-			return nil, fmt.Errorf("syncjob: reading the last accepted state: %w", err)
-		}
-		err = stateMismatch(hex.EncodeToString(h.Sum(nil)), s.Users(), committed)
-	}
-	if err != nil {
-		what := "the journal's last accepted state"
-		if f, ok := rc.(interface{ Name() string }); ok {
-			what += " " + f.Name()
-		}
-		return nil, &damagedError{what, err}
-	}
-	return s, nil
-}
-
-// stateMismatch returns an error if a state of sum and users is not the
-// one the records of committed say: the last, or the one before it, since
-// a journal that writes the log before it replaces the state (DirJournal)
-// may be stopped in between. A last record without StateSHA256 (of an
-// older version) is not compared.
-func stateMismatch(sum string, users int, committed []Run) error {
-	if len(committed) == 0 {
-		return nil
-	}
-	last := committed[len(committed)-1]
-	if last.StateSHA256 == "" {
-		return nil
-	}
-	for _, r := range committed {
-		if r.StateSHA256 == sum && r.StateUsers == users {
-			return nil
-		}
-	}
-	if users != last.StateUsers {
-		return fmt.Errorf("it has %s, where the last run that kept a state, at %s, kept %d", count(users, "user", "users"), last.End.Local().Format(time.RFC3339), last.StateUsers)
-	}
-	return fmt.Errorf("its SHA-256 is not the one the last run that kept a state, at %s, recorded", last.End.Local().Format(time.RFC3339))
-}
-
-// contentReader notes whether r holds anything but line breaks, spaces
-// and a byte order mark.
-type contentReader struct {
-	r       io.Reader
-	content bool
-}
-
-func (c *contentReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if !c.content {
-		c.content = strings.ContainsFunc(string(p[:n]), func(r rune) bool {
-			return r != '\n' && r != '\r' && r != ' ' && r != '\ufeff' && r != utf8.RuneError
-		})
-	}
-	return n, err
-}
-
-// joinFailures maps Infiniti's failed rows back to the export, passes
-// each to fl, sets FailedUsers, and returns the users (by index in the
-// plan's export) that keep their previous state.
-func (r *Report) joinFailures(p *Plan, res *result.Result, fl *failureLog) []bool {
-	next := p.next
-	keep := make([]bool, next.Users())
-	unmatched := false
-	buf := make([]string, next.w)
-	n := 0
-	for _, o := range res.Failures() {
-		n++
-		f := Failure{Row: o.Row, Code: codeOf(o), Field: o.Field(), Message: o.Message}
-		if o.Row >= 1 && o.Row <= len(p.send) {
-			row := p.send[o.Row-1]
-			f.Line, f.Fields = next.line(row), next.fieldsInto(buf, row)
-			keep[next.userOf(row)] = true
-		} else {
-			unmatched = true
-			f.Message = fmt.Sprintf("Infiniti reported row %d, but the posted file has %d rows: %s", o.Row, len(p.send), o.Message)
-		}
-		fl.add(f)
-	}
-	if unmatched || n == 0 {
-		// The answer cannot tell who failed: everyone sent is sent again.
-		for _, row := range p.send {
-			keep[next.userOf(row)] = true
-		}
-	}
-	for _, k := range keep {
-		if k {
-			r.FailedUsers++
-		}
-	}
-	return keep
-}
-
 // record returns the run record of the report. Its texts carry no
 // student data but the usernames of the first failed rows: errors are
 // told by their codes and counts, not by the values or Infiniti's row
@@ -671,7 +515,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}
 	if r.Check != nil {
-		run.CheckErrors, run.CheckWarnings = r.Check.NumErrors(), r.Check.NumWarnings()
+		run.CheckErrors, run.CheckWarnings = r.checkErrors, r.checkWarnings
 	}
 	if r.Plan != nil {
 		st := r.Plan.Stats()
@@ -705,14 +549,21 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 			for _, p := range r.Check.Errors() {
 				perCode[p.Code] = r.Check.Count(p.Code)
 			}
-			return fmt.Sprintf("syncjob: %v; nothing was sent: %s found by the check (%s)", ErrInvalidFile, count(r.Check.NumErrors(), "error", "errors"), codeCounts(perCode))
+			return fmt.Sprintf("syncjob: %v; nothing was sent: %s found by the check (%s)", ErrInvalidFile, count(r.checkErrors, "error", "errors"), codeCounts(perCode))
 		}
 		var ioErr *readError
 		if errors.As(err, &ioErr) {
 			return err.Error()
 		}
 		return fmt.Sprintf("syncjob: %v; nothing was sent: the export cannot be read as a %s file", ErrInvalidFile, r.imp.name)
-	case OutcomeRowsFailed:
+	case OutcomeRowsFailed, OutcomeHeld:
+		if r.HeldForProblems > 0 {
+			return fmt.Sprintf("syncjob: %s held for row problems, %s of the %s sent failed (%s); they are sent again once right",
+				count(r.HeldForProblems, "user", "users"), count(r.FailedUsers, "user", "users"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
+		}
+		if r.Outcome == OutcomeHeld {
+			return err.Error()
+		}
 		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
 			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
 	}

@@ -96,11 +96,11 @@ func TestJobScenarios(t *testing.T) {
 		}},
 		{name: "shrunk export", steps: []step{
 			{name: "first run", rows: base, want: OutcomeOK, sent: usersOf(base), counts: counts{New: 200, Added: 467, RowsToSend: 267}},
-			{name: "50% gone is refused", rows: half, want: OutcomeRefused, counts: counts{Unchanged: 100, Gone: 100, Losing: 100, Removed: 233}},
+			{name: "50% gone is held, the rest sent", rows: half, want: OutcomeHeld, sent: []string{}, counts: counts{Unchanged: 100, Gone: 100, Losing: 100, Removed: 233}},
 			{name: "forced", rows: half, force: true, want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 100, Gone: 100, Losing: 100, Removed: 233}},
 			{name: "header only is refused", raw: ptr("username,library-group,system-group\n"), want: OutcomeRefused, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
 			{name: "0 bytes is refused", raw: ptr(""), want: OutcomeRefused, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
-			{name: "gone users were dropped from the state", rows: half, want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 100}},
+			{name: "gone users were marked in the state", rows: half, want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 100}},
 			{name: "empty export forced", raw: ptr(""), force: true, want: OutcomeOK, sent: []string{}, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
 			{name: "after an empty state, nothing to lose", rows: half, want: OutcomeOK, sent: usersOf(half), counts: counts{New: 100, Added: 234, RowsToSend: 134}},
 		}},
@@ -115,16 +115,16 @@ func TestJobScenarios(t *testing.T) {
 		{name: "full", steps: []step{
 			{name: "first run", rows: base, want: OutcomeOK, sent: usersOf(base), counts: counts{New: 200, Added: 467, RowsToSend: 267}},
 			{name: "full resync sends everything", rows: base, full: true, want: OutcomeOK, sent: usersOf(base), counts: counts{Unchanged: 200, RowsToSend: 267}},
-			{name: "and is guarded", rows: half, full: true, want: OutcomeRefused, counts: counts{Unchanged: 100, Gone: 100, Losing: 100, Removed: 233, RowsToSend: 134}},
+			{name: "and is guarded", rows: half, full: true, want: OutcomeHeld, sent: usersOf(half), counts: counts{Unchanged: 100, Gone: 100, Losing: 100, Removed: 233, RowsToSend: 134}},
 		}},
 		{name: "limits", steps: []step{
 			{name: "first run", rows: small, want: OutcomeOK, sent: usersOf(small), counts: counts{New: 20, Added: 47, RowsToSend: 27}},
-			{name: "0 refuses any loss", rows: lose(small, "s00001"), limit: "0", want: OutcomeRefused, counts: counts{Unchanged: 19, Gone: 1, Losing: 1, Removed: 2}},
+			{name: "0 holds any loss", rows: lose(small, "s00001"), limit: "0", want: OutcomeHeld, sent: []string{}, counts: counts{Unchanged: 19, Gone: 1, Losing: 1, Removed: 2}},
 			{name: "1 allows one", rows: lose(small, "s00001"), limit: "1", want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 19, Gone: 1, Losing: 1, Removed: 2}},
 			{name: "15% of 19 but under the floor of 5", rows: lose(small, "s00001", "s00002", "s00003", "s00004"), want: OutcomeOK, sent: []string{},
 				counts: counts{Unchanged: 16, Gone: 3, Losing: 3, Removed: 7}},
 			{name: "6 of 16 is over 10% and over the floor", rows: lose(small, "s00001", "s00002", "s00003", "s00004", "s00005", "s00006", "s00007", "s00008", "s00009", "s00010"),
-				want: OutcomeRefused, counts: counts{Unchanged: 10, Gone: 6, Losing: 6, Removed: 14}},
+				want: OutcomeHeld, sent: []string{}, counts: counts{Unchanged: 10, Gone: 6, Losing: 6, Removed: 14}},
 			{name: "50% allows it", rows: lose(small, "s00001", "s00002", "s00003", "s00004", "s00005", "s00006", "s00007", "s00008", "s00009", "s00010"),
 				limit: "50%", want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 10, Gone: 6, Losing: 6, Removed: 14}},
 		}},
@@ -192,7 +192,7 @@ func TestJobScenarios(t *testing.T) {
 							assertConverged(t, srv, mode, s.rows, skip)
 						}
 					}
-					runs, err := j.Runs(context.Background(), job.Key(), 0)
+					runs, _, err := job.History(context.Background(), 0)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -266,7 +266,7 @@ func TestJobErrors(t *testing.T) {
 		want    Outcome
 		wantErr func(error) bool
 	}{
-		{name: "server error", fault: &clienttest.Fault{Status: 500}, want: OutcomeTransportError, wantErr: func(err error) bool { return err != nil }},
+		{name: "server error", fault: &clienttest.Fault{Status: 500}, want: OutcomeNoAnswer, wantErr: func(err error) bool { return err != nil }},
 		{name: "forbidden", fault: &clienttest.Fault{Status: 403}, want: OutcomeAuthError, wantErr: func(err error) bool { return errors.Is(err, client.ErrForbidden) }},
 		{name: "bad password", badAuth: true, want: OutcomeAuthError, wantErr: func(err error) bool { return errors.Is(err, client.ErrUnauthorized) }},
 	}
@@ -305,7 +305,7 @@ func TestJobErrors(t *testing.T) {
 					t.Errorf("next run: first run %v, %d rows sent; want a first run sending %d", rep.Plan.Stats().FirstRun, rep.RowsSent, len(base))
 				}
 				assertConverged(t, srv, mode, base, nil)
-				runs, _ := j.Runs(context.Background(), job.Key(), 0)
+				runs, _, _ := job.History(context.Background(), 0)
 				if h := HealthOf(runs); h.FailuresSince != 0 || h.LastSuccess.IsZero() {
 					t.Errorf("health %+v", h)
 				}
@@ -324,7 +324,7 @@ func TestJobCheckErrors(t *testing.T) {
 		"s4,house red,Year 8\n" // case
 	srv, c := newFake(t, clienttest.ApplyAdd)
 	j := NewMemJournal()
-	job := &Job{Client: c, Journal: j, Rules: csvspec.Rules{LibraryGroups: libraryGroups}, Source: "x.csv"}
+	job := &Job{Client: c, Journal: j, Rules: csvspec.Rules{LibraryGroups: libraryGroups}, Source: "x.csv", Strict: true}
 	rep, err := run(t, job, export)
 	if !errors.Is(err, ErrInvalidFile) || rep.Outcome != OutcomeInvalidFile {
 		t.Fatalf("outcome %q, error %v", rep.Outcome, err)
@@ -350,7 +350,7 @@ func TestJobCheckErrors(t *testing.T) {
 		{Line: 3, User: "s2", Code: csvspec.CodeUnknownLibraryGroup, Lib: "House Pink", Field: "library-group"},
 		{Line: 4, User: "s2", Code: csvspec.CodeUnknownLibraryGroup, Lib: "House Pink", Field: "library-group"},
 		{Line: 5, Code: csvspec.CodeMissingUsername, Lib: "House Red", Field: "username"},
-		{Line: 6, Code: csvspec.CodeFieldCount, FieldsAbsent: true},
+		{Line: 6, User: "s3", Code: csvspec.CodeFieldCount, Lib: "House Red"},
 		{Line: 7, User: "s4", Code: csvspec.CodeUnknownLibraryGroup, Lib: "house red", Field: "library-group"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -435,7 +435,7 @@ func TestJobPlan(t *testing.T) {
 		changes int
 	}{
 		{name: "would go on", export: toCSV(lose(base, "s00001")), want: OutcomeOK, changes: 1},
-		{name: "would be refused", export: toCSV(half), want: OutcomeRefused, refusal: true, changes: 20},
+		{name: "would be held", export: toCSV(half), want: OutcomeHeld, refusal: true, changes: 20},
 		{name: "forced", export: toCSV(half), force: true, want: OutcomeOK, refusal: true, changes: 20},
 		{name: "invalid", export: "username,library-group\n", want: OutcomeInvalidFile},
 	}
@@ -466,7 +466,7 @@ func TestJobPlan(t *testing.T) {
 			}
 		})
 	}
-	runs, _ := j.Runs(context.Background(), (&Job{Client: c}).Key(), 0)
+	runs, _, _ := (&Job{Client: c, Journal: j}).History(context.Background(), 0)
 	if len(runs) != 1 {
 		t.Errorf("%d runs recorded, want the first run only", len(runs))
 	}
@@ -536,7 +536,7 @@ func TestJobEveryCheckError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != n+1 || recs[n][0] != fmt.Sprint(n+1) || recs[n][2] != fmt.Sprint("u", n-1) {
+	if len(recs) != n+1 || recs[n][0] != fmt.Sprint(n+1) || recs[n][1] != fmt.Sprint("u", n-1) {
 		t.Fatalf("the failures file has %d records, the last %q; want %d, the last of line %d, user u%d", len(recs), recs[len(recs)-1], n+1, n+1, n-1)
 	}
 	if len(rep.Check.Errors()) != csvspec.MaxProblemsPerCode || rep.Run.CheckErrors != n {

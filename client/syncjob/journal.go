@@ -105,20 +105,26 @@ type Outcome string
 
 // The outcomes of a run.
 const (
-	OutcomeOK             Outcome = "ok"              // every row sent was imported
-	OutcomeRowsFailed     Outcome = "rows-failed"     // Infiniti processed the file, some rows failed
-	OutcomeRefused        Outcome = "refused"         // a safety limit refused the plan; nothing was sent
-	OutcomeInvalidFile    Outcome = "invalid-file"    // the export has check errors or cannot be read; nothing was sent
-	OutcomeTransportError Outcome = "transport-error" // no usable answer from Infiniti (network, TLS, HTTP status)
+	OutcomeOK             Outcome = "ok"              // every row posted was confirmed, nothing held
+	OutcomeRowsFailed     Outcome = "rows-failed"     // Infiniti failed rows, or users were held for row problems
+	OutcomeHeld           Outcome = "held"            // the guard held losses; what took nothing away was sent
+	OutcomeRefused        Outcome = "refused"         // nothing sent: an empty or wrong-file export, or a lost state
+	OutcomeInvalidFile    Outcome = "invalid-file"    // the export cannot be read or has problems; nothing was sent
+	OutcomeNoAnswer       Outcome = "no-answer"       // the file was handed over and no clear answer came; its users are unconfirmed
+	OutcomeTransportError Outcome = "transport-error" // nothing reached Infiniti
 	OutcomeAuthError      Outcome = "auth-error"      // Infiniti refused the credentials or the account's rights
-	OutcomeLocked         Outcome = "locked"          // another run holds the school's lock; nothing was done, and nothing recorded (the log belongs to the run holding the lock)
-	OutcomeCancelled      Outcome = "cancelled"       // the context was cancelled or timed out
+	OutcomeLocked         Outcome = "locked"          // another run holds the school's lock, or an earlier post may still be importing; nothing was done
+	OutcomeCancelled      Outcome = "cancelled"       // the context was cancelled or timed out; after the handover its users are unconfirmed
 	OutcomeJournalError   Outcome = "journal-error"   // the journal could not be read or written
+	// OutcomePosting is the outcome of the record a run writes, with its
+	// state, just before it posts (see Run.InFlightUntil); it is a record,
+	// not how a run ends.
+	OutcomePosting Outcome = "posting"
 )
 
 // ExitCode returns the exit code the example programs use for the
-// outcome: 0 ok, 1 rows-failed, 2 invalid-file, 3 transport-error,
-// auth-error, locked, cancelled and journal-error, 4 refused.
+// outcome: 0 ok, 1 rows-failed, 2 invalid-file, 4 held and refused, 3 for
+// every other outcome.
 func (o Outcome) ExitCode() int {
 	switch o {
 	case OutcomeOK:
@@ -127,7 +133,7 @@ func (o Outcome) ExitCode() int {
 		return 1
 	case OutcomeInvalidFile:
 		return 2
-	case OutcomeRefused:
+	case OutcomeRefused, OutcomeHeld:
 		return 4
 	}
 	return 3
@@ -178,6 +184,14 @@ type Run struct {
 	// StateSHA256 is not compared.
 	StateSHA256 string `json:"state_sha256,omitempty"`
 	StateUsers  int    `json:"state_users,omitempty"`
+	// InFlightUntil, on a posting record, is when Infiniti has surely
+	// finished with the post: the run's start, plus an upload allowance,
+	// plus the answer limit. Until then, while no later record of the same
+	// run (same Start) follows, other runs do not post.
+	InFlightUntil time.Time `json:"in_flight_until,omitzero"`
+	// Recovered says what the run recovered from an earlier run that was
+	// stopped, in one line; empty if nothing.
+	Recovered string `json:"recovered,omitempty"`
 }
 
 // RunResult is what a run record keeps of Infiniti's result.
@@ -206,8 +220,8 @@ type Health struct {
 // not runs, and are not counted.
 func HealthOf(runs []Run) Health {
 	var h Health
-	for _, r := range runs {
-		if r.Outcome == "" {
+	for i, r := range runs {
+		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) {
 			continue
 		}
 		if r.Outcome == OutcomeOK {
@@ -217,6 +231,16 @@ func HealthOf(runs []Run) Health {
 		h.FailuresSince++
 	}
 	return h
+}
+
+// finished reports whether a record of run's run is among later.
+func finished(later []Run, run Run) bool {
+	for _, l := range later {
+		if l.Start.Equal(run.Start) {
+			return true
+		}
+	}
+	return false
 }
 
 // MarshalJSON encodes the health as {"last_success": time or null,

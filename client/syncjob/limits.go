@@ -165,7 +165,17 @@ type LimitError struct {
 	// deleted, or was damaged and Force went past it) while its run log
 	// shows that a run committed one: there is nothing to guard against,
 	// so the run is refused whatever the limit. The other counts are zero.
-	NoState   bool
+	NoState bool
+	// WrongFile is true when more than half of the users of the last
+	// accepted state (of at least 20) are gone from the export, or the new
+	// users are more than half of them: the export is taken as the wrong
+	// file, and nothing is sent.
+	WrongFile bool
+	// Held, when not 0, is the number of users the limit held: they would
+	// lose something, and keep their last accepted state; what took
+	// nothing away was sent.
+	Held      int
+	New       int   // users in the export, not in the last accepted state
 	Limit     Limit // the limit that refused
 	Allowed   int   // the most users the limit allows to lose something
 	Losing    int   // users who would lose something: Gone + Shrinking
@@ -185,6 +195,10 @@ func (e *LimitError) Error() string {
 		return fmt.Sprintf("syncjob: refused: the export has no rows, but Infiniti last accepted %s; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with force",
 			count(e.LastUsers, "user", "users"))
 	}
+	if e.WrongFile {
+		return fmt.Sprintf("syncjob: refused: the export looks like the wrong file: of the %s Infiniti last accepted, %s are gone from it, and it has %s. Nothing was sent. Check the export; if it is right, run once with force",
+			count(e.LastUsers, "user", "users"), commas(e.Gone), count(e.New, "new user", "new users"))
+	}
 	pct := 0.0
 	if e.LastUsers > 0 {
 		pct = 100 * float64(e.Losing) / float64(e.LastUsers)
@@ -192,6 +206,14 @@ func (e *LimitError) Error() string {
 	noun := e.noun
 	if noun == "" {
 		noun = "membership"
+	}
+	if e.Held > 0 {
+		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s); they keep their last accepted state, and what took nothing away was sent. Run once with force, or raise the limit, to release them",
+			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"))
+		if 2*e.Shrinking >= e.LastUsers {
+			msg += "; a new school year looks like this"
+		}
+		return msg
 	}
 	return fmt.Sprintf("syncjob: refused: %s of the %s Infiniti last accepted (%.1f%%) would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s). Nothing was sent. Check the export; if the change is intended, run once with force or raise the limit",
 		commas(e.Losing), count(e.LastUsers, "user", "users"), pct, commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"))

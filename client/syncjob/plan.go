@@ -98,11 +98,13 @@ type Plan struct {
 	stats      PlanStats
 	changes    []change
 	send       []int32 // rows of next, in the order they are posted
+	extra      []Row   // rows posted after them: the leaver template's
 }
 
 type change struct {
 	kind       Kind
 	last, next int32 // user indices; -1 where the user is absent
+	lose       bool  // the user loses something (a gone user, or a changed one losing an item)
 }
 
 // Diff plans an incremental sync from last, the state Infiniti last
@@ -155,19 +157,19 @@ func diff(last, next *Snapshot, mode Mode) *Plan {
 		}
 		switch {
 		case c < 0: // gone
-			p.changes = append(p.changes, change{KindGone, int32(i), -1})
+			p.changes = append(p.changes, change{KindGone, int32(i), -1, true})
 			st.Removed += len(last.items(i, ib[0][:0]))
 			st.Gone++
 			st.Losing++
 			i++
 		case c > 0: // new
-			p.changes = append(p.changes, change{KindNew, -1, int32(j)})
+			p.changes = append(p.changes, change{KindNew, -1, int32(j), false})
 			st.Added += len(next.items(j, ib[1][:0]))
 			st.New++
 			sendUsers = append(sendUsers, int32(j))
 			j++
 		default:
-			changed := !last.sameRows(i, next, j)
+			changed, lose := !last.sameRows(i, next, j), false
 			if changed {
 				a := last.items(i, ib[0][:0])
 				b := next.items(j, ib[1][:0])
@@ -175,12 +177,12 @@ func diff(last, next *Snapshot, mode Mode) *Plan {
 				changed = added > 0 || removed > 0
 				st.Added += added
 				st.Removed += removed
-				if removed > 0 {
+				if lose = removed > 0; lose {
 					st.Losing++
 				}
 			}
 			if changed {
-				p.changes = append(p.changes, change{KindChanged, int32(i), int32(j)})
+				p.changes = append(p.changes, change{KindChanged, int32(i), int32(j), lose})
 				st.Changed++
 				sendUsers = append(sendUsers, int32(j))
 			} else {
@@ -211,6 +213,11 @@ func (p *Plan) Rows() iter.Seq[Row] {
 	return func(yield func(Row) bool) {
 		for _, r := range p.send {
 			if !yield(p.next.rowAt(r)) {
+				return
+			}
+		}
+		for _, r := range p.extra {
+			if !yield(r) {
 				return
 			}
 		}

@@ -82,12 +82,25 @@ func (imp *Import) ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Sna
 }
 
 func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*Snapshot, error) {
-	b := newBuilder(imp, true)
-	if keepLines {
-		b.dedupe() // an export; a state the journal wrote has no repeats
-	}
-	if err := imp.read(r, opts, b.add); err != nil {
-		return nil, err
+	b := newBuilder(imp, true).dedupe()
+	for row, err := range csvspec.ReadRows(r, imp.header, nil, opts...) {
+		if err != nil {
+			return nil, err
+		}
+		if row.Fields == nil {
+			continue // the header's warnings
+		}
+		if !imp.rules {
+			csvspec.CheckContactRow(&row) // the canonical spelling
+		}
+		for _, p := range row.Problems {
+			if p.Severity == csvspec.SeverityError {
+				return nil, fmt.Errorf("syncjob: line %d: %s", p.Line, p.Message)
+			}
+		}
+		if err := b.add(row.Line, row.Fields, nil); err != nil {
+			return nil, err
+		}
 	}
 	s := b.snapshot()
 	if !keepLines {
@@ -191,15 +204,6 @@ func (s *Snapshot) find(name string) int {
 		return -1
 	}
 	return i
-}
-
-// userOf returns the user a row belongs to.
-func (s *Snapshot) userOf(r int32) int {
-	i, found := slices.BinarySearch(s.users, r)
-	if found {
-		return i
-	}
-	return i - 1
 }
 
 // writeState writes the canonical CSV of next, where each user marked in

@@ -1,0 +1,384 @@
+package syncjob
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/autosync-go/autosync/client"
+)
+
+// The statuses of a StaffRow.
+const (
+	StatusSent        = "sent"         // posted and confirmed
+	StatusFailed      = "failed"       // posted, and Infiniti failed a row of the user
+	StatusUnconfirmed = "unconfirmed"  // posted, and no clear answer came; sent again by the next run
+	StatusToSend      = "to-send"      // a plan: the run would post it
+	StatusHeldLimit   = "held-limit"   // held by the removal limit
+	StatusHeldProblem = "held-problem" // held for a row problem of the user
+	StatusForStaff    = "for-staff"    // Infiniti may hold it; a person removes it by hand
+)
+
+// A StaffRow is one line of the report for library staff: one membership
+// (for contacts, one contact) that the run changed, held or leaves to
+// staff.
+type StaffRow struct {
+	Username string
+	Carry    []string // the values of Job.Carry's columns
+	// Item holds the membership: for user groups its library-group and
+	// system-group, exactly one of them filled; for contacts its type,
+	// role and contact.
+	Item   []string
+	Change string // "add" or "remove"
+	Status string // one of the Status constants
+	Reason string // one sentence, with Infiniti's message once where it gave one
+	Line   int    // the export line of the user's first row; 0 for a user gone from the export
+}
+
+// StaffRows returns the report's rows for library staff, by username: each
+// membership gained or lost by a user who is new, changed, gone, resent or
+// held, with what became of it, and every outstanding for-staff item.
+func (r *Report) StaffRows() []StaffRow {
+	v, p := r.verdict, r.Plan
+	imp := r.imp
+	last := r.last
+	if last == nil {
+		last = &state{meta: map[string]*meta{}}
+	}
+	if v == nil || p == nil { // stopped before it planned: the outstanding items
+		var out []StaffRow
+		for _, name := range slices.Sorted(maps.Keys(last.meta)) {
+			for _, it := range last.meta[name].items {
+				sr := StaffRow{Username: name, Carry: last.meta[name].carry, Change: "remove", Status: StatusForStaff, Reason: "Infiniti may still hold it; the export does not"}
+				for _, c := range imp.staffCols() {
+					sr.Item = append(sr.Item, it[c])
+				}
+				out = append(out, sr)
+			}
+		}
+		return out
+	}
+	staff := v.staff
+	if staff == nil { // nothing committed: the items are the last state's
+		staff = map[string][][]string{}
+		for u, m := range last.meta {
+			if len(m.items) > 0 {
+				staff[u] = m.items
+			}
+		}
+	}
+	names := map[string]bool{}
+	for _, c := range p.changes {
+		if c.next >= 0 {
+			names[p.next.username(int(c.next))] = true
+		} else {
+			names[p.last.username(int(c.last))] = true
+		}
+	}
+	for _, m := range []map[string]bool{v.posted, v.gone} {
+		for u := range m {
+			names[u] = true
+		}
+	}
+	for u := range v.held {
+		names[u] = true
+	}
+	for u := range staff {
+		names[u] = true
+	}
+	cols := imp.staffCols()
+	var out []StaffRow
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		carry := v.carry[name]
+		if carry == nil {
+			carry = last.metaOf(name).carryOf()
+		}
+		var old, now [][]string
+		if s, lo, hi := rowsIn(name, last.active, last.marked); s != nil {
+			old = imp.itemsOf(s, lo, hi)
+		}
+		line := 0
+		inExport := false
+		if u := p.next.find(name); u >= 0 {
+			lo, hi := p.next.rowsOf(u)
+			now = imp.itemsOf(p.next, lo, hi)
+			line, inExport = p.next.line(lo), true
+			for q := lo; q < hi; q++ {
+				line = min(line, p.next.line(q))
+			}
+		}
+		if !inExport && v.posted[name] && v.tmpl != nil {
+			now = imp.itemsOf(snapOf(imp, append([]string{name}, v.tmpl...)), 0, 1)
+		}
+		if !inExport && !v.posted[name] && !v.gone[name] && v.held[name] == "" {
+			old, now = nil, nil // a leaver of an earlier run: its items only
+		}
+		listed := map[string]bool{}
+		add := func(it []string, change, status, reason string) {
+			sr := StaffRow{Username: name, Carry: carry, Change: change, Status: status, Reason: reason, Line: line}
+			for _, c := range cols {
+				sr.Item = append(sr.Item, it[c])
+			}
+			out = append(out, sr)
+			listed[change+"\x00"+joinFields(it)] = true
+		}
+		status, reason := r.statusOf(name, inExport)
+		resent := len(minus(now, old)) == 0 && len(minus(old, now)) == 0 && v.posted[name]
+		gained := minus(now, old)
+		if resent {
+			gained = now // sent again, unchanged: its memberships
+		}
+		for _, it := range gained {
+			add(it, "add", status, reason)
+		}
+		for _, it := range minus(old, now) {
+			st, why := status, reason
+			switch {
+			case !inExport && !v.posted[name] && v.held[name] == "":
+				st, why = StatusForStaff, "the user is no longer in the export and may still hold it in Infiniti"
+			case status == StatusSent && v.applies != AppliesReplace:
+				st, why = StatusForStaff, "Infiniti may keep it: the export no longer has it, and a file may only add"
+			}
+			add(it, "remove", st, why)
+		}
+		for _, it := range staff[name] {
+			if inExport && slices.ContainsFunc(now, func(o []string) bool { return slices.Equal(o, it) }) {
+				continue // asked for again: not staff's
+			}
+			if !listed["remove\x00"+joinFields(it)] {
+				add(it, "remove", StatusForStaff, "Infiniti may still hold it; the export does not")
+			}
+		}
+	}
+	return out
+}
+
+// statusOf returns the status and reason of a user's changes.
+func (r *Report) statusOf(name string, inExport bool) (string, string) {
+	v := r.verdict
+	switch {
+	case v.held[name] == "problem":
+		return StatusHeldProblem, v.problem[name]
+	case v.held[name] == "limit":
+		return StatusHeldLimit, "held by the removal limit; its last accepted state is kept"
+	case !r.Sent:
+		if v.posted[name] || (!inExport && v.tmpl != nil) {
+			return StatusToSend, ""
+		}
+		return StatusForStaff, ""
+	case v.confirmed[name]:
+		return StatusSent, "Infiniti confirmed it"
+	case v.failed[name] != "":
+		return StatusFailed, v.failed[name]
+	case v.posted[name]:
+		return StatusUnconfirmed, "Infiniti gave no clear answer; it is sent again on the next run"
+	}
+	return StatusForStaff, ""
+}
+
+// staffCols returns the columns of an item that the staff files show.
+func (imp *Import) staffCols() []int {
+	if imp.rules {
+		return []int{1, 2}
+	}
+	return imp.failureCols[1:]
+}
+
+// WriteReport writes the staff rows as CSV for library staff, UTF-8 with a
+// byte order mark (so that Excel reads it): username, the carried columns,
+// the item's columns (library-group and system-group; for contacts type,
+// role and contact), change, status, reason and line. A value a
+// spreadsheet would run as a formula gets a leading apostrophe. It returns
+// the first error of w.
+func (r *Report) WriteReport(w io.Writer) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	imp := r.imp
+	if imp == nil {
+		imp = userGroups
+	}
+	header := append([]string{"username"}, r.carryNames...)
+	for _, c := range imp.staffCols() {
+		header = append(header, imp.header[c])
+	}
+	if err := cw.Write(append(header, "change", "status", "reason", "line")); err != nil {
+		return err
+	}
+	for _, sr := range r.StaffRows() {
+		rec := []string{defuse(sr.Username)}
+		for i := range r.carryNames {
+			v := ""
+			if i < len(sr.Carry) {
+				v = sr.Carry[i]
+			}
+			rec = append(rec, defuse(v))
+		}
+		for _, v := range sr.Item {
+			rec = append(rec, defuse(v))
+		}
+		rec = append(rec, sr.Change, sr.Status, defuse(sr.Reason), num(sr.Line))
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// snapOf returns a snapshot of one row.
+func snapOf(imp *Import, fields []string) *Snapshot {
+	b := newBuilder(imp, true)
+	_ = b.add(0, fields, nil)
+	return b.snapshot()
+}
+
+func joinFields(f []string) string {
+	s := ""
+	for _, v := range f {
+		s += strconv.Quote(v)
+	}
+	return s
+}
+
+// heldOrNil returns the users the run held, and why; nil for a run that
+// did not plan.
+func (v *verdict) heldOrNil() map[string]string {
+	if v == nil {
+		return nil
+	}
+	return v.held
+}
+
+// UserLists names the users of a run, for programs (the -json of the
+// example programs).
+type UserLists struct {
+	New         []UserChange `json:"new"`         // in the export, not in the last state
+	Changed     []UserChange `json:"changed"`     // with their gains and losses
+	Gone        []UserChange `json:"gone"`        // gone from the export tonight
+	Held        []string     `json:"held"`        // held by the limit or for a row problem
+	Unconfirmed []string     `json:"unconfirmed"` // posted without a clear answer, or with a failed row
+	ForStaff    []string     `json:"for_staff"`   // with an outstanding for-staff item
+}
+
+// Users returns the users of the run by name, each list sorted.
+func (r *Report) Users() UserLists {
+	var l UserLists
+	if r.Plan != nil {
+		for uc := range r.Plan.Users() {
+			switch uc.Kind {
+			case KindNew:
+				l.New = append(l.New, uc)
+			case KindChanged:
+				l.Changed = append(l.Changed, uc)
+			case KindGone:
+				l.Gone = append(l.Gone, uc)
+			}
+		}
+	}
+	if v := r.verdict; v != nil {
+		l.Held = slices.Sorted(maps.Keys(v.held))
+		if r.Sent {
+			for u := range v.posted {
+				if !v.confirmed[u] {
+					l.Unconfirmed = append(l.Unconfirmed, u)
+				}
+			}
+			slices.Sort(l.Unconfirmed)
+		}
+	}
+	for _, sr := range r.StaffRows() {
+		if sr.Status == StatusForStaff && !slices.Contains(l.ForStaff, sr.Username) {
+			l.ForStaff = append(l.ForStaff, sr.Username)
+		}
+	}
+	slices.Sort(l.ForStaff)
+	return l
+}
+
+// ClearForStaff records that staff did the for-staff items by hand: all of
+// them when done is nil, else those of done (rows of a report, such as
+// StaffRows read back from a -report file; rows of another status are
+// ignored). It is a run of its own: it takes the school's lock, posts
+// nothing, and commits the state without those items, with a run record
+// of outcome ok. It returns the number of items it cleared.
+func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
+	if j.Journal == nil || j.Client == nil {
+		return 0, errors.New("syncjob: clearing for-staff items needs Job.Journal and Job.Client")
+	}
+	imp := j.imp()
+	if err := imp.usable(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	key := j.Key()
+	sess, err := j.Journal.Lock(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	defer sess.Close()
+	sr := j.lastState(ctx, sess, key, imp, false)
+	if sr.err != nil {
+		return 0, sr.err
+	}
+	if sr.st == nil {
+		return 0, nil
+	}
+	cols := imp.staffCols()
+	match := func(name string, it []string) bool {
+		if done == nil {
+			return true
+		}
+		return slices.ContainsFunc(done, func(r StaffRow) bool {
+			if r.Username != name || r.Status != StatusForStaff || len(r.Item) != len(cols) {
+				return false
+			}
+			for k, c := range cols {
+				if r.Item[k] != it[c] {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	cleared := 0
+	last := sr.st
+	state := func(w io.Writer) (int, error) {
+		cleared = 0
+		sw, err := newStateWriter(w, imp)
+		if err != nil {
+			return 0, err
+		}
+		for _, name := range allNames(last.meta, last.active, last.marked) {
+			m := last.meta[name]
+			if m != nil && len(m.items) > 0 {
+				m = m.clone()
+				m.items = slices.DeleteFunc(m.items, func(it []string) bool {
+					if match(name, it) {
+						cleared++
+						return true
+					}
+					return false
+				})
+			}
+			ls, lo, hi := rowsIn(name, last.active, last.marked)
+			if err := sw.user(name, m, ls, lo, hi, nil); err != nil {
+				return 0, err
+			}
+		}
+		_, users, err := sw.close()
+		return users, err
+	}
+	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: "clear-for-staff", Outcome: OutcomeOK, SDKVersion: client.Version}
+	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+		return 0, fmt.Errorf("syncjob: the cleared items were not kept: %w", err)
+	}
+	return cleared, nil
+}

@@ -1,0 +1,311 @@
+package syncjob
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The state's format. Its first record is "autosync-state,<version>,<import>";
+// every other record starts with its kind and the username:
+//
+//	u,<username>,<unconfirmed 0|1>,<mark>,<carry...>   the user's flags, before its rows
+//	r,<username>,<other fields of the import>            one last confirmed row
+//	i,<username>,<other fields of the import>            one for-staff item (only its columns filled)
+//
+// Users come in username order. A state written by the package before the
+// format had a version (the import's canonical CSV, header first) is read as
+// every user confirmed, without marks, items or carried values.
+const (
+	stateMagic   = "autosync-state"
+	stateVersion = 2
+)
+
+// The marks of a user gone from the export.
+const (
+	markLeft  = "left"  // kept in Infiniti as it was (Job.Leavers keep)
+	markMoved = "moved" // sent once with the leaver template
+)
+
+// meta is what the state keeps of a user besides its confirmed rows.
+type meta struct {
+	unconfirmed bool
+	mark        string
+	items       [][]string // rows of the import with the username and the item's columns filled
+	carry       []string
+}
+
+func (m *meta) zero() bool {
+	return m == nil || (!m.unconfirmed && m.mark == "" && len(m.items) == 0 && len(m.carry) == 0)
+}
+
+func (m *meta) clone() *meta {
+	if m == nil {
+		return &meta{}
+	}
+	c := *m
+	c.items = slices.Clone(m.items)
+	return &c
+}
+
+// state is the last accepted state: the confirmed rows of the users in the
+// export (active) and of those gone from it (marked), and each user's meta.
+type state struct {
+	active *Snapshot
+	marked *Snapshot
+	meta   map[string]*meta
+}
+
+func (s *state) metaOf(u string) *meta {
+	if s == nil {
+		return nil
+	}
+	return s.meta[u]
+}
+
+// users returns the number of users the state holds.
+func (s *state) users() int {
+	if s == nil {
+		return 0
+	}
+	n := s.active.Users() + s.marked.Users()
+	for u := range s.meta {
+		if s.active.find(u) < 0 && s.marked.find(u) < 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// errStateVersion is matched by the error of a state of a newer format.
+var errStateVersion = errors.New("the state is of a newer format")
+
+// parseState reads a state of either format.
+func parseState(imp *Import, r io.Reader) (*state, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	first, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("it has no header")
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &state{meta: map[string]*meta{}}
+	act, mk := newBuilder(imp, true), newBuilder(imp, true)
+	if len(first) > 0 && strings.TrimPrefix(first[0], "\ufeff") != stateMagic {
+		// The canonical CSV of older versions: every user confirmed.
+		if !slices.Equal(first, imp.header) && !(len(first) > 0 && slices.Equal(append([]string{strings.TrimPrefix(first[0], "\ufeff")}, first[1:]...), imp.header)) {
+			return nil, errors.New("it has no header")
+		}
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			line, _ := cr.FieldPos(0)
+			if err := act.add(line, rec, nil); err != nil {
+				return nil, err
+			}
+		}
+		st.active, st.marked = act.snapshot(), mk.snapshot()
+		return st, nil
+	}
+	if len(first) < 3 {
+		return nil, errors.New("its first line does not name its format")
+	}
+	v, err := strconv.Atoi(first[1])
+	switch {
+	case err != nil || v < 1:
+		return nil, fmt.Errorf("its format version %q is not a number", first[1])
+	case v > stateVersion:
+		return nil, fmt.Errorf("%w: version %d, where this version of the package reads up to %d", errStateVersion, v, stateVersion)
+	case first[2] != imp.name:
+		return nil, fmt.Errorf("it is a state of the %s import", first[2])
+	}
+	w := len(imp.header)
+	var cur string
+	var curMeta *meta
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) < 2 || rec[1] == "" {
+			return nil, fmt.Errorf("line %d has no username", line)
+		}
+		name := rec[1]
+		if name != cur {
+			if name < cur {
+				return nil, fmt.Errorf("line %d is out of order", line)
+			}
+			cur, curMeta = name, nil
+		}
+		switch rec[0] {
+		case "u":
+			if len(rec) < 4 {
+				return nil, fmt.Errorf("line %d has %d fields", line, len(rec))
+			}
+			curMeta = &meta{unconfirmed: rec[2] == "1", mark: rec[3]}
+			if len(rec) > 4 {
+				curMeta.carry = slices.Clone(rec[4:])
+			}
+			st.meta[name] = curMeta
+		case "r", "i":
+			if len(rec) != w+1 {
+				return nil, fmt.Errorf("line %d has %d fields, want %d", line, len(rec), w+1)
+			}
+			if rec[0] == "i" {
+				if curMeta == nil {
+					curMeta = &meta{}
+					st.meta[name] = curMeta
+				}
+				curMeta.items = append(curMeta.items, slices.Clone(rec[1:]))
+				continue
+			}
+			b := act
+			if curMeta != nil && curMeta.mark != "" {
+				b = mk
+			}
+			if err := b.add(line, rec[1:], nil); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("line %d is of an unknown kind %q", line, rec[0])
+		}
+	}
+	st.active, st.marked = act.snapshot(), mk.snapshot()
+	return st, nil
+}
+
+// stateWriter writes a state of the current format, one user at a time,
+// in username order.
+type stateWriter struct {
+	cw      *countWriter
+	w       *csv.Writer
+	buf     []string
+	fields  []string
+	users   int
+	onItems func(name string, items [][]string) // if not nil, called with each user's items
+}
+
+func newStateWriter(w io.Writer, imp *Import) (*stateWriter, error) {
+	sw := &stateWriter{cw: &countWriter{w: w}}
+	sw.w = csv.NewWriter(sw.cw)
+	sw.buf = make([]string, 0, len(imp.header)+4)
+	err := sw.w.Write([]string{stateMagic, strconv.Itoa(stateVersion), imp.name})
+	return sw, err
+}
+
+// user writes one user: its meta, its confirmed rows (rows of s from lo to
+// hi, or none if s is nil, then the rows of extra) and its items.
+func (sw *stateWriter) user(name string, m *meta, s *Snapshot, lo, hi int32, extra [][]string) error {
+	if s == nil {
+		lo, hi = 0, 0
+	}
+	if hi == lo && len(extra) == 0 && m.zero() {
+		return nil // nothing to remember
+	}
+	sw.users++
+	if m != nil && (m.unconfirmed || m.mark != "" || len(m.carry) > 0) {
+		flag := "0"
+		if m.unconfirmed {
+			flag = "1"
+		}
+		rec := append(sw.buf[:0], "u", name, flag, m.mark)
+		if err := sw.w.Write(append(rec, m.carry...)); err != nil {
+			return err
+		}
+	}
+	for r := lo; r < hi; r++ {
+		if len(sw.fields) != s.w {
+			sw.fields = make([]string, s.w)
+		}
+		rec := append(append(sw.buf[:0], "r"), s.fieldsInto(sw.fields, r)...)
+		if err := sw.w.Write(rec); err != nil {
+			return err
+		}
+	}
+	for _, f := range extra {
+		if err := sw.w.Write(append(append(sw.buf[:0], "r"), f...)); err != nil {
+			return err
+		}
+	}
+	if m != nil && len(m.items) > 0 && sw.onItems != nil {
+		sw.onItems(name, m.items)
+	}
+	if m != nil {
+		for _, it := range m.items {
+			if err := sw.w.Write(append(append(sw.buf[:0], "i"), it...)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (sw *stateWriter) close() (int64, int, error) {
+	sw.w.Flush()
+	return sw.cw.n, sw.users, sw.w.Error()
+}
+
+// allNames returns every username of the snapshots and of extra, sorted
+// and without repeats: a merge of the snapshots' sorted users.
+func allNames(extra map[string]*meta, snaps ...*Snapshot) []string {
+	extras := slices.Sorted(maps.Keys(extra))
+	out := extras
+	for _, s := range snaps {
+		names := make([]string, s.Users())
+		for u := range names {
+			names[u] = s.username(u)
+		}
+		out = mergeSorted(out, names)
+	}
+	return out
+}
+
+// mergeSorted merges two sorted lists, dropping repeats.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return slices.Compact(out)
+}
+
+// rowsIn returns the snapshot of the two that holds user name, with its
+// row range, or nil.
+func rowsIn(name string, snaps ...*Snapshot) (*Snapshot, int32, int32) {
+	for _, s := range snaps {
+		if u := s.find(name); u >= 0 {
+			lo, hi := s.rowsOf(u)
+			return s, lo, hi
+		}
+	}
+	return nil, 0, 0
+}
