@@ -395,9 +395,11 @@ func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename st
 		log.InfoContext(ctx, "autosync: import started")
 	}
 	var o outcome
+	handedOver := false // by any attempt: Infiniti may have the file
 	attempt := 1
 	for ; ; attempt++ {
 		o = c.attempt(ctx, endpoint, src, filename, attempt)
+		handedOver = handedOver || o.handedOver || o.status != 0
 		if !o.retry || attempt > c.retry.MaxRetries || src.seek == nil && o.touched {
 			break
 		}
@@ -413,12 +415,13 @@ func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename st
 			log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			o = outcome{err: &attemptError{endpoint: endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}}
+			o.res, o.retry = nil, false
+			o.err = &attemptError{endpoint: endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}
 			break
 		}
 	}
 	if st := statsFrom(ctx); st != nil {
-		*st = Stats{StatusCode: o.status, BytesSent: o.sent, HandedOver: o.handedOver || o.status != 0, Attempts: attempt, Duration: time.Since(start)}
+		*st = Stats{StatusCode: o.status, BytesSent: o.sent, HandedOver: handedOver, Attempts: attempt, Duration: time.Since(start)}
 	}
 	if log != nil {
 		c.logEnd(ctx, log, o, attempt, time.Since(start))
@@ -496,7 +499,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 	o := outcome{sent: csv.n.Load(), touched: csv.started.Load(), handedOver: body.handedOver.Load()}
 	if err == nil {
 		defer resp.Body.Close()
-		return c.response(resp, endpoint, n, o)
+		return c.response(ctx, resp, endpoint, n, o)
 	}
 	ce := c.connError(err)
 	var msg string

@@ -125,8 +125,12 @@ func (c *credentials) redact(s string) string {
 	if c == nil || c.secret().needles == nil {
 		return s
 	}
+	// Each form alone, and the two layered either way (a percent-encoded
+	// password inside a JSON string, or JSON escapes in a URL).
 	j := unescapeJSON(s)
-	for i, v := range []string{s, j, unescapeJSON(j), percentDecode(s, false), percentDecode(s, true)} {
+	p, q := percentDecode(s, false), percentDecode(s, true)
+	for i, v := range []string{s, j, unescapeJSON(j), p, q,
+		percentDecode(j, false), percentDecode(j, true), unescapeJSON(p), unescapeJSON(q)} {
 		if i > 0 && v == s {
 			continue
 		}

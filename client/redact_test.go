@@ -37,6 +37,9 @@ func TestSnippetRedaction(t *testing.T) {
 		// to show its first 300 bytes.
 		{"a long password opening the body", longPassword, longPassword + " was wrong", withheld},
 		{"a long password, percent-encoded", longPassword, url.QueryEscape(longPassword) + " was wrong", withheld},
+		// Review: percent-encoded in a path, then JSON-escaped (Go's and
+		// Gson's encoders write & as \u0026).
+		{"percent-encoded inside a JSON string", "p^@&$w0rd", `{"error":"no route /login/p%5E@\u0026$w0rd"}`, withheld},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -560,5 +563,30 @@ func TestFakePasswordEchoedByAProxy(t *testing.T) {
 	var se *StatusError
 	if !errors.As(err, &se) || se.Snippet != withheld {
 		t.Errorf("err = %v, want the snippet withheld", err)
+	}
+}
+
+// A summary withheld because it echoed the password must not turn a
+// failed import into a success.
+func TestWithheldSummaryStillFails(t *testing.T) {
+	tests := []struct{ name, password, summary string }{
+		{"the summary names the password", "hunter22", "2 users processed. 1 user created. 0 users updated. 1 user failed. Account hunter22."},
+		{"a one-character password in a count", "1", "2 users processed. 1 user created. 0 users updated. 1 user failed."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt, _ := mockClient(t, "https://school.example", WithBasicAuth("autoimport", tt.password))
+			body, _ := json.Marshal(map[string]any{"success": true, "summary": tt.summary})
+			mt.RegisterNoResponder(httpmock.NewBytesResponder(200, body))
+			res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+			collectErr(err)
+			var ie *result.ImportError
+			if !errors.As(err, &ie) {
+				t.Fatalf("err = %v, want a *result.ImportError", err)
+			}
+			if res == nil || res.Summary != withheld || res.Err() == nil {
+				t.Errorf("res = %+v: want the summary withheld and res.Err() != nil", res)
+			}
+		})
 	}
 }

@@ -20,7 +20,7 @@ import (
 const errorBodyLimit = 64 << 10
 
 // response reads and classifies a response to attempt n.
-func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome) outcome {
+func (c *Client) response(ctx context.Context, resp *http.Response, endpoint string, n int, o outcome) outcome {
 	code := resp.StatusCode
 	o.status = code
 	if code >= 300 && code < 400 {
@@ -33,6 +33,10 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 		limit = min(limit, errorBodyLimit)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), errs: []error{cerr}}
+		return o
+	}
 	if err != nil && ok { // for another status, the status says enough
 		ce := c.connError(err)
 		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), errs: []error{ce}}
@@ -48,8 +52,13 @@ func (c *Client) response(resp *http.Response, endpoint string, n int, o outcome
 	res, perr := result.Parse(bytes.NewReader(b))
 	var ierr *result.ImportError
 	if perr == nil {
-		auth := res.Unauthorized() // before a summary that echoed the password is withheld
+		// Judged before a summary that echoed the password is withheld,
+		// which must hide neither a refusal nor a failure.
+		auth, failed := res.Unauthorized(), res.Err() != nil
 		c.cred.redactResult(res)
+		if failed && res.Err() == nil {
+			res.Success = false
+		}
 		o.res = res
 		if auth {
 			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}

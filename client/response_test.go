@@ -771,3 +771,46 @@ func TestEarlyAnswer(t *testing.T) {
 		t.Fatalf("err = %v, want a 401 StatusError", err)
 	}
 }
+
+// cancelReader gives one chunk of a body, then ends the request's context
+// and fails with its error, as a body read cut short by a cancel does.
+type cancelReader struct {
+	chunk  string
+	cancel context.CancelFunc
+	ctx    context.Context
+	read   bool
+}
+
+func (r *cancelReader) Read(p []byte) (int, error) {
+	if !r.read {
+		r.read = true
+		return copy(p, r.chunk), nil
+	}
+	r.cancel()
+	<-r.ctx.Done()
+	return 0, r.ctx.Err()
+}
+
+func (r *cancelReader) Close() error { return nil }
+
+// A context cancelled while the body of any status is read is the
+// context's error, for errors.Is.
+func TestCancelledWhileReadingBody(t *testing.T) {
+	for _, code := range []int{200, 500} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c, mt, _ := mockClient(t, "https://school.example", WithRetry(RetryPolicy{}))
+			mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+				_, _ = io.Copy(io.Discard, req.Body)
+				resp := httpmock.NewStringResponse(code, "")
+				resp.Body = &cancelReader{chunk: `{"success":false,`, cancel: cancel, ctx: req.Context()}
+				return resp, nil
+			})
+			_, err := c.ImportUserGroups(ctx, strings.NewReader(sampleCSV))
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", collectErr(err))
+			}
+		})
+	}
+}

@@ -18,8 +18,8 @@ func (c *Client) Tenant() string { return c.tenant }
 type Stats struct {
 	StatusCode int   // the HTTP status of the last attempt; 0 if no answer came
 	BytesSent  int64 // bytes of the CSV read for the last attempt (the multipart framing not counted)
-	// HandedOver is true when the last attempt handed the whole file to
-	// the connection, or the server answered it: Infiniti may have
+	// HandedOver is true when any attempt handed the whole file to the
+	// connection, or the server answered any attempt: Infiniti may have
 	// received and imported the file, whatever the error says.
 	HandedOver bool
 	Attempts   int           // attempts made, retries included

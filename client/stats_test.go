@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/autosync-go/autosync/csvspec"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jarcoal/httpmock"
 )
 
 func TestStats(t *testing.T) {
@@ -125,5 +129,27 @@ func TestStatsRefusedCall(t *testing.T) {
 				t.Errorf("stats (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A context that ends while the client waits to retry keeps what the last
+// attempt did: it was answered, so the file was handed over.
+func TestStatsCancelledWhileWaitingToRetry(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, mt, _ := mockClient(t, "https://school.example", WithRetry(RetryPolicy{MaxRetries: 2}))
+	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		cancel() // the fake sleep then returns the context's error
+		return httpmock.NewStringResponse(503, "busy"), nil
+	})
+	var st Stats
+	_, err := c.ImportUserGroups(WithStats(ctx, &st), strings.NewReader(sampleCSV))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", collectErr(err))
+	}
+	want := Stats{StatusCode: 503, BytesSent: int64(len(sampleCSV)), HandedOver: true, Attempts: 1}
+	if diff := cmp.Diff(want, st, cmpopts.IgnoreFields(Stats{}, "Duration")); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }

@@ -137,7 +137,7 @@ func invalid(format string, args ...any) error {
 type wire struct {
 	Success *bool             `json:"success"`
 	Summary json.RawMessage   `json:"summary"`
-	Details map[string]string `json:"details"`
+	Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
 }
 
 // Parse reads one result from r, to its end, with encoding/json: an object
@@ -202,7 +202,10 @@ func (res *Result) parse(b []byte) error {
 		if err != nil || row < 1 || key[0] == '0' || key[0] == '+' {
 			return invalid("details key %s is not a row number", textsafe.Quote(key, 64))
 		}
-		res.Details = append(res.Details, RowOutcome{Row: row, Status: statusOf(text), Message: text})
+		if text == nil {
+			return invalid("the outcome of details row %s is not a string", textsafe.Quote(key, 64))
+		}
+		res.Details = append(res.Details, RowOutcome{Row: row, Status: statusOf(*text), Message: *text})
 	}
 	slices.SortFunc(res.Details, func(a, b RowOutcome) int { return a.Row - b.Row })
 	return nil

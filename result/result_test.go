@@ -282,6 +282,7 @@ func TestParseRejects(t *testing.T) {
 		{"details row plus", `{"success":false,"summary":"x","details":{"+1":"User Created"}}`, `details key "+1"`},
 		{"details row leading zero", `{"success":false,"summary":"x","details":{"01":"User Created"}}`, `details key "01"`},
 		{"details row float", `{"success":false,"summary":"x","details":{"1.5":"User Created"}}`, `details key "1.5"`},
+		{"details outcome null", `{"success":false,"summary":"x","details":{"1":null}}`, `the outcome of details row "1" is not a string`},
 		{"details non-string", `{"success":false,"summary":"x","details":{"1":"User Created","2":{"error":"bad"}}}`, `the outcome of details row "2" is not a string`},
 		{"details number", `{"success":false,"summary":"x","details":{"1":3}}`, `the outcome of details row "1" is not a string`},
 		{"html after blank lines", "\r\n\n<html>", "the body is not JSON"},

@@ -630,9 +630,10 @@ var userGroupsColumns = []string{"username", "library-group", "system-group"}
 // row is one data row of an upload: its values in the order of the
 // columns asked for, or why it could not be read.
 type row struct {
-	n       int      // 1-based data row, header excluded
-	values  []string // by column; nil if failure is set
-	failure string   // "" if the row could be read
+	n        int      // 1-based data row, header excluded
+	values   []string // by column; nil if failure is set
+	failure  string   // "" if the row could be read
+	username string   // the username, also of a row with the wrong number of fields when its column is there
 }
 
 // errHeader is an upload whose header is wrong: nothing can be imported.
@@ -698,11 +699,15 @@ func readUpload(upload io.Reader, columns []string, each func(row)) error {
 		case len(rec) != nfields:
 			line, _ := cr.FieldPos(0)
 			r.failure = fmt.Sprintf("is malformed: line %d has %d fields but the header has %d.", line, len(rec), nfields)
+			if index[0] < len(rec) {
+				r.username = rec[index[0]]
+			}
 		default:
 			r.values = make([]string, len(columns))
 			for i, j := range index {
 				r.values[i] = rec[j]
 			}
+			r.username = r.values[0]
 		}
 		each(r)
 	}
@@ -758,7 +763,7 @@ type userGroupRow struct {
 func (s *Server) importUserGroups(upload io.Reader) (int, *result.Result) {
 	var rows []userGroupRow
 	err := readUpload(upload, userGroupsColumns, func(r row) {
-		o := userGroupRow{n: r.n}
+		o := userGroupRow{n: r.n, username: r.username}
 		if r.failure != "" {
 			o.failure = failed("row", r.failure)
 		} else {
@@ -822,7 +827,7 @@ func (s *Server) importContacts(upload io.Reader) (int, *result.Result) {
 	}
 	var rows []contactRow
 	err := readUpload(upload, contactsColumns, func(r row) {
-		o := contactRow{n: r.n}
+		o := contactRow{n: r.n, username: r.username}
 		switch {
 		case r.failure != "":
 			o.failure = failed("row", r.failure)
@@ -890,6 +895,9 @@ func (t *tally) fail(row int, user, text string) {
 // its rows failed, else created if this file created it, else updated.
 func (t *tally) add(row int, user string, st result.Status, text string) {
 	t.details = append(t.details, result.RowOutcome{Row: row, Status: st, Message: text})
+	if user == "" {
+		user = fmt.Sprintf("\x00row %d", row) // rows without a username are users of their own
+	}
 	switch {
 	case t.byUser == nil:
 	case t.byUser[user] == result.StatusUnknown, st == result.StatusFailed:

@@ -140,6 +140,19 @@ func TestServerImports(t *testing.T) {
 			members: map[string]clienttest.Membership{"a": {LibraryGroups: []string{"Year 7"}}},
 		},
 		{
+			name:   "a malformed row fails its own user; rows without a username are users of their own, users counted",
+			opts:   []clienttest.Option{clienttest.WithUserCounts(), clienttest.WithLibraryGroups("Year 7", "Year 8")},
+			parts:  []part{{"file", "f.csv", hdr + "alice,Year 7,Staff\nalice,Year 8\n,Year 7,\n,Year 8,\n"}},
+			status: 200,
+			want: &result.Result{Success: false, Summary: "3 users processed. 0 users created. 0 users updated. 3 users failed.", Details: []result.RowOutcome{
+				{Row: 1, Status: result.StatusCreated, Message: "User Created"},
+				{Row: 2, Status: result.StatusFailed, Message: "Field (row) is malformed: line 3 has 2 fields but the header has 3. User failed to import: Field (row) is malformed: line 3 has 2 fields but the header has 3. "},
+				{Row: 3, Status: result.StatusFailed, Message: "Field (username) is required. User failed to import: Field (username) is required. "},
+				{Row: 4, Status: result.StatusFailed, Message: "Field (username) is required. User failed to import: Field (username) is required. "},
+			}},
+			members: map[string]clienttest.Membership{"alice": {LibraryGroups: []string{"Year 7"}, SystemGroups: []string{"Staff"}}},
+		},
+		{
 			name:   "empty file",
 			parts:  []part{{"file", "f.csv", ""}},
 			status: 200,
