@@ -135,8 +135,8 @@ func invalid(format string, args ...any) error {
 
 // wire is the protocol's object as encoding/json decodes it.
 type wire struct {
-	Success *bool             `json:"success"`
-	Summary json.RawMessage   `json:"summary"`
+	Success *bool              `json:"success"`
+	Summary json.RawMessage    `json:"summary"`
 	Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
 }
 
