@@ -690,7 +690,7 @@ func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 // to set it is the implementation's business), as TestJournal does with
 // newStore. Fifteen runs lock the key in turn: some commit twice (before
 // and after their post), some commit once (as runs killed after their
-// first commit, two in a row), some only record three runs (as refused
+// first commit, two in a row), some only record a week of runs (as refused
 // ones). At the start of each run, a journal opened afresh must return at
 // least the last 3 records written, oldest first, and the state must be
 // one that a returned record describes (Run.StateSHA256): so the journal
@@ -719,8 +719,8 @@ func TestRetention(t *testing.T, newStore func(t *testing.T) func() (syncjob.Jou
 		case 1, 2: // killed after its first commit, two in a row
 			commit(t, s, st, r)
 			written = append(written, r)
-		case 3: // refused runs, which only record
-			for k := range 3 {
+		case 3: // a week of refused runs, which only record
+			for k := range 7 {
 				r := run(100*i + k)
 				r.Outcome = syncjob.OutcomeRefused
 				if err := s.Record(ctx, r); err != nil {
