@@ -362,7 +362,7 @@ func TestRunRecordNoStudentData(t *testing.T) {
 		{"an invisible character in a username", "username,library-group,system-group\n" + secret + "\u200b,House Red,Year 7\n,House Red,Year 7\n",
 			OutcomeInvalidFile, "2 errors found by the check (format-character: 1, missing-username: 1)"},
 		{"a row that cannot be read", "username,library-group,system-group\n" + secret + ",\"House\n",
-			OutcomeInvalidFile, "malformed-quoting: 1"},
+			OutcomeInvalidFile, "unclosed-quote: 1"},
 		{"rows Infiniti failed", rows.String(), OutcomeRowsFailed, "Infiniti failed 30 rows of the 30 rows sent (row-failed: 30)"},
 	}
 	for _, tt := range tests {
