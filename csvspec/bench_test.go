@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -62,17 +63,27 @@ var (
 // vsBaseline runs base and f in turn, b.N times each, and reports the
 // throughput of f as a ratio of base's: "x-baseline", 1 when they are as
 // fast, higher is better. Taking turns in one benchmark lets a busy
-// machine slow both alike.
+// machine slow both alike; each starts after a collection, and they swap
+// places every round, so that neither pays for the other's garbage.
 func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
 	b.SetBytes(int64(size))
 	var tb, tf time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		base(b)
-		t1 := time.Now()
-		f(b)
-		tf += time.Since(t1)
-		tb += t1.Sub(t0)
+	timed := func(g func(b *testing.B)) time.Duration {
+		b.StopTimer()
+		runtime.GC()
+		b.StartTimer()
+		start := time.Now()
+		g(b)
+		return time.Since(start)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			tb += timed(base)
+			tf += timed(f)
+		} else {
+			tf += timed(f)
+			tb += timed(base)
+		}
 	}
 	b.ReportMetric(float64(tb)/float64(tf), "x-baseline")
 }

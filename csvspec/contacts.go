@@ -352,11 +352,7 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 	rec := ContactRecord{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
-		err := f.parseError(rec.Row, line)
-		if r.t.err != nil {
-			r.t.err = err // a fault that ends the file
-		}
-		return rec, err
+		return rec, f.parseError(rec.Row, line)
 	}
 	idx := r.t.hdr.index
 	var v [numContactColumns]string

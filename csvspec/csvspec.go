@@ -30,6 +30,11 @@
 // in its Report; a file of any size is checked in bounded memory, but for
 // a few bytes per distinct row to spot duplicates.
 //
+// ReadRows reads an export once for a sync job: it yields each row with
+// the problems of reading it and ends with an error at the first problem
+// of the file as a whole; Rules.CheckRow and CheckContactRow run the checks
+// of one row on a SourceRow, whatever produced it.
+//
 // # Limits
 //
 // A record (the header or a row) may be at most 1 MiB as it is in the

@@ -25,6 +25,28 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 
+		// ReadRows yields the header's warnings, then rows of three
+		// fields in line order with the problems of their own lines, and
+		// nothing after an error.
+		line, ended := 0, false
+		for row, err := range ReadRows(bytes.NewReader(data), Header(), nil) {
+			switch {
+			case ended:
+				t.Fatalf("a row after the error")
+			case err != nil:
+				ended = true
+			case row.Fields == nil && line == 0:
+			case len(row.Fields) != 3 || row.Line <= line:
+				t.Fatalf("row %+v after line %d", row, line)
+			}
+			for _, p := range row.Problems {
+				if p.Line != row.Line {
+					t.Fatalf("row of line %d has a problem of line %d", row.Line, p.Line)
+				}
+			}
+			line = row.Line
+		}
+
 		// Anything the Writer writes reads back equal (CR LF inside a value
 		// reads back as LF, as encoding/csv does).
 		rows := []UserGroup{{user, lib, sys}, {sys, user, lib}}

@@ -46,8 +46,8 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // a repeat of the header. A last record with no line break and fewer
 // fields than the header is CodeCutOff. A record over 1 MiB (the error
 // naming the line where it began), and a file that ends inside the quotes
-// of a field (CodeUnclosedQuote), end the file: every later Read returns
-// the same error.
+// of a field (CodeUnclosedQuote), end the file: the next Read returns
+// io.EOF.
 //
 // A row whose fields are all empty (",," or ",,,,", as Excel leaves below
 // the data, whatever its number of fields) is returned as a Record with
@@ -64,11 +64,7 @@ func (r *Reader) Read() (Record, error) {
 	rec := Record{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
-		err := f.parseError(rec.Row, line)
-		if r.t.err != nil {
-			r.t.err = err // a fault that ends the file
-		}
-		return rec, err
+		return rec, f.parseError(rec.Row, line)
 	}
 	idx := r.t.hdr.index
 	rec.UserGroup = UserGroup{
