@@ -220,7 +220,8 @@ type Health struct {
 
 // HealthOf returns the health of a run log, oldest run first. Records
 // without an Outcome (such as a line "{}" or "null" in a damaged log) are
-// not runs, and are not counted.
+// not runs, and are not counted; nor is a posting record that a later
+// record of its run follows.
 func HealthOf(runs []Run) Health {
 	var h Health
 	for i, r := range runs {
