@@ -501,7 +501,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		Start: r.Start, End: r.End, Key: r.Key, Mode: r.Mode, Forced: r.Forced,
 		Source: cutText(r.Source, maxRecordText), SHA256: r.SHA256, RowsRead: r.RowsRead, EmptyRows: r.EmptyRows,
 		RowsSent: r.RowsSent, BytesSent: r.HTTP.BytesSent, HTTPStatus: r.HTTP.StatusCode, Attempts: r.HTTP.Attempts,
-		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version,
+		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version, Recovered: cutText(r.Recovered, maxRecordText),
 	}
 	if r.Forced && r.Refusal != nil {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
