@@ -249,7 +249,7 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 	if n > 0 && len(runs) > n {
 		runs = slices.Clip(runs[len(runs)-n:])
 	}
-	return runs, HealthOf(all), nil
+	return runs, healthOf(all), nil
 }
 
 // Plan checks the export read from r and plans it against the journal's
@@ -364,7 +364,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 			rep.Run = &run
 		}
 		if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
-			rep.Health = HealthOf(runs)
+			rep.Health = healthOf(runs)
 		}
 		return nil
 	}
@@ -375,7 +375,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 			if errors.As(err, new(*LockedError)) {
 				rep.Outcome = OutcomeLocked
 				if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
-					rep.Health = HealthOf(runs)
+					rep.Health = healthOf(runs)
 				}
 			}
 			rep.End = time.Now()
