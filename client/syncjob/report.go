@@ -285,14 +285,12 @@ func (r *Report) Users() UserLists {
 	}
 	if v := r.verdict; v != nil {
 		l.Held = slices.Sorted(maps.Keys(v.held))
-		if r.Sent {
-			for u := range v.posted {
-				if !v.confirmed[u] {
-					l.Unconfirmed = append(l.Unconfirmed, u)
-				}
+		for u := range v.posted {
+			if r.Sent && !v.confirmed[u] || !r.Sent && r.last.metaOf(u) != nil && r.last.metaOf(u).unconfirmed {
+				l.Unconfirmed = append(l.Unconfirmed, u)
 			}
-			slices.Sort(l.Unconfirmed)
 		}
+		slices.Sort(l.Unconfirmed)
 	}
 	for _, sr := range r.StaffRows() {
 		if sr.Status == StatusForStaff && !slices.Contains(l.ForStaff, sr.Username) {
