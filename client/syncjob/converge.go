@@ -619,7 +619,11 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	if err = ex.err(j.Strict); err != nil {
 		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
-		if rep.Outcome == OutcomeInvalidFile {
+		switch {
+		case rep.Outcome != OutcomeInvalidFile:
+		case errors.As(err, new(*readError)):
+			err = fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
+		default:
 			err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
 		}
 		if rep.Outcome == OutcomeInvalidFile && ex.fileErr != nil && errors.As(ex.fileErr, new(*csvspec.ParseError)) {
