@@ -96,6 +96,9 @@ func (j *Job) lastState(ctx context.Context, sess Session, key Key, imp *Import,
 		// Force goes past a damaged state as past a lost one.
 		sr = stateRead{lost: true}
 	}
+	if p := unfinishedPosting(runs); p != nil && sr.err == nil && sr.recovered == "" {
+		sr.recovered = fmt.Sprintf("the run started at %s ended after its post, with no answer: its users are sent again", p.Start.Local().Format(time.RFC3339))
+	}
 	return sr
 }
 
@@ -176,8 +179,8 @@ func readState(ctx context.Context, sess Session, imp *Import, runs []Run) state
 			continue
 		}
 		sr := stateRead{st: st}
-		if i != len(withSum)-1 && !r.Start.Equal(last.Start) {
-			sr.recovered = fmt.Sprintf("the state of the run started at %s was kept; the runs after it were stopped before their state was in place", r.Start.Local().Format(time.RFC3339))
+		if i != len(withSum)-1 {
+			sr.recovered = fmt.Sprintf("recovered the state kept at %s: a later commit was stopped before its state was in place, and its users are sent again", r.End.Local().Format(time.RFC3339))
 		}
 		return sr
 	}
