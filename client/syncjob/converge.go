@@ -410,11 +410,13 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 }
 
 // itemsOf returns the items of rows lo to hi of s, each as a row of the
-// import with only its columns filled, sorted and without repeats.
+// import with only its columns filled, without repeats: by column group
+// (for user groups, library groups first), then by value.
 func (imp *Import) itemsOf(s *Snapshot, lo, hi int32) [][]string {
 	var out [][]string
-	for r := lo; r < hi; r++ {
-		for _, cols := range imp.items {
+	for _, cols := range imp.items {
+		start := len(out)
+		for r := lo; r < hi; r++ {
 			if !slices.ContainsFunc(cols, func(c int) bool { return s.value(r, c) != "" }) {
 				continue
 			}
@@ -425,9 +427,11 @@ func (imp *Import) itemsOf(s *Snapshot, lo, hi int32) [][]string {
 			}
 			out = append(out, it)
 		}
+		group := out[start:]
+		slices.SortFunc(group, slices.Compare)
+		out = append(out[:start], slices.CompactFunc(group, slices.Equal)...)
 	}
-	slices.SortFunc(out, slices.Compare)
-	return slices.CompactFunc(out, slices.Equal)
+	return out
 }
 
 // minus returns the items of a not in b.

@@ -504,6 +504,10 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		RowsSent: r.RowsSent, BytesSent: r.HTTP.BytesSent, HTTPStatus: r.HTTP.StatusCode, Attempts: r.HTTP.Attempts,
 		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version, Recovered: cutText(r.Recovered, maxRecordText),
 	}
+	if v := r.verdict; v != nil {
+		run.HeldUsers = len(v.held)
+	}
+	run.UnconfirmedUsers = r.Unconfirmed
 	if r.Forced && r.Refusal != nil {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}
