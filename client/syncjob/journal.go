@@ -194,9 +194,9 @@ type Run struct {
 	// finished with the post: the run's start, plus an upload allowance,
 	// plus the answer limit. Until then, while no later record of the same
 	// run (same Start) follows, other runs do not post.
-	InFlightUntil time.Time `json:"in_flight_until,omitzero"`
-	HeldUsers        int `json:"held_users,omitempty"`        // users held by the limit or for row problems
-	UnconfirmedUsers int `json:"unconfirmed_users,omitempty"` // users posted that Infiniti did not confirm
+	InFlightUntil    time.Time `json:"in_flight_until,omitzero"`
+	HeldUsers        int       `json:"held_users,omitempty"`        // users held by the limit or for row problems
+	UnconfirmedUsers int       `json:"unconfirmed_users,omitempty"` // users posted that Infiniti did not confirm
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
