@@ -380,3 +380,41 @@ func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
 	}
 	return cleared, nil
 }
+
+// Advice is what a job engine does after a run, in a word.
+type Advice string
+
+// The advice a Report gives.
+const (
+	AdviceDone      Advice = "done"       // nothing to do now: the next scheduled run goes on (rows held or failed are sent again then)
+	AdviceRetry     Advice = "retry"      // nothing reached Infiniti: run again soon, with backoff
+	AdviceWait      Advice = "wait"       // Infiniti may be importing a post: run again after Report.LockedUntil, or later
+	AdviceFixExport Advice = "fix-export" // the export is wrong or broken: a person looks at it before the next run
+	AdviceFixConfig Advice = "fix-config" // credentials, rights or the journal: a person acts before the next run
+)
+
+// Advice says what a job engine does after the run. It sees whether the
+// file was handed over: a cancelled run whose file reached Infiniti waits,
+// one whose file did not retries.
+func (r *Report) Advice() Advice {
+	switch r.Outcome {
+	case OutcomeOK, OutcomeRowsFailed, OutcomeHeld:
+		return AdviceDone
+	case OutcomeRefused, OutcomeInvalidFile:
+		return AdviceFixExport
+	case OutcomeAuthError, OutcomeJournalError:
+		return AdviceFixConfig
+	case OutcomeNoAnswer:
+		return AdviceWait
+	case OutcomeLocked:
+		if !r.LockedUntil.IsZero() {
+			return AdviceWait
+		}
+		return AdviceRetry
+	case OutcomeCancelled:
+		if r.Sent && r.HTTP.HandedOver {
+			return AdviceWait
+		}
+	}
+	return AdviceRetry
+}

@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
 )
@@ -227,5 +229,31 @@ func TestClearForStaff(t *testing.T) {
 	runs, _, _ := job.History(context.Background(), 0)
 	if runs[len(runs)-1].Source != "clear-for-staff" {
 		t.Errorf("last run %+v, want the clearing recorded", runs[len(runs)-1])
+	}
+}
+
+// TestAdvice: the advice follows the outcome, and for a cancelled run
+// whether its file was handed over.
+func TestAdvice(t *testing.T) {
+	tests := []struct {
+		rep  Report
+		want Advice
+	}{
+		{Report{Outcome: OutcomeOK}, AdviceDone},
+		{Report{Outcome: OutcomeHeld}, AdviceDone},
+		{Report{Outcome: OutcomeRefused}, AdviceFixExport},
+		{Report{Outcome: OutcomeInvalidFile}, AdviceFixExport},
+		{Report{Outcome: OutcomeAuthError}, AdviceFixConfig},
+		{Report{Outcome: OutcomeNoAnswer}, AdviceWait},
+		{Report{Outcome: OutcomeTransportError}, AdviceRetry},
+		{Report{Outcome: OutcomeLocked}, AdviceRetry},
+		{Report{Outcome: OutcomeLocked, LockedUntil: time.Now()}, AdviceWait},
+		{Report{Outcome: OutcomeCancelled}, AdviceRetry},
+		{Report{Outcome: OutcomeCancelled, Sent: true, HTTP: client.Stats{HandedOver: true}}, AdviceWait},
+	}
+	for _, tt := range tests {
+		if got := tt.rep.Advice(); got != tt.want {
+			t.Errorf("%s (handed over %v): %s, want %s", tt.rep.Outcome, tt.rep.HTTP.HandedOver, got, tt.want)
+		}
 	}
 }
