@@ -139,10 +139,7 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 			break
 		}
 		if row.Fields == nil && len(row.Problems) > 0 && ex.check.Rows == 0 && row.Line <= 1 {
-			ex.warns = row.Problems // the header's
-			for _, p := range row.Problems {
-				note(p, nil)
-			}
+			ex.warns = row.Problems // the header's: reported apart, not nightly with the rows'
 			continue
 		}
 		ex.check.Rows++
