@@ -418,3 +418,53 @@ func (r *Report) Advice() Advice {
 	}
 	return AdviceRetry
 }
+
+// KeptLeavers returns the number of users no longer in the export who
+// still hold memberships in Infiniti that staff have not cleared: the
+// leavers kept (Job.Leavers nil), which every run reports.
+func (r *Report) KeptLeavers() int {
+	v := r.verdict
+	if v == nil || r.Plan == nil {
+		n := 0
+		if r.last != nil {
+			for _, m := range r.last.meta {
+				if m.mark == markLeft && len(m.items) > 0 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	n := 0
+	for _, name := range allNames(r.last.metaMap(), r.Plan.last) {
+		if r.Plan.next.find(name) >= 0 {
+			continue
+		}
+		m := r.last.metaOf(name)
+		newly := v.gone[name] && v.tmpl == nil
+		if !newly && (m == nil || m.mark != markLeft) {
+			continue
+		}
+		items := v.items(name)
+		if v.staff == nil && m != nil {
+			items = m.items
+		}
+		if newly && v.staff == nil && r.Plan.last != nil {
+			if u := r.Plan.last.find(name); u >= 0 {
+				lo, hi := r.Plan.last.rowsOf(u)
+				items = r.imp.itemsOf(r.Plan.last, lo, hi)
+			}
+		}
+		if len(items) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *state) metaMap() map[string]*meta {
+	if s == nil {
+		return nil
+	}
+	return s.meta
+}

@@ -211,6 +211,12 @@ func TestClearForStaff(t *testing.T) {
 	if len(items) != 4 || !slices.Equal(rep.Users().ForStaff, []string{"s00001", "s00002"}) {
 		t.Fatalf("for-staff rows %v, users %v; want the 4 memberships of s00001 and s00002", items, rep.Users().ForStaff)
 	}
+	if n := rep.KeptLeavers(); n != 2 {
+		t.Errorf("kept leavers %d, want 2", n)
+	}
+	if rep, err := job.Plan(context.Background(), strings.NewReader(toCSV(lose(base, "s00001", "s00002")))); err != nil || rep.KeptLeavers() != 2 {
+		t.Errorf("a plan's kept leavers: %d, %v; want 2", rep.KeptLeavers(), err)
+	}
 	posts := len(srv.Requests())
 	n, err := job.ClearForStaff(context.Background(), items[:2])
 	if err != nil || n != 2 || len(srv.Requests()) != posts {
@@ -222,6 +228,9 @@ func TestClearForStaff(t *testing.T) {
 	}
 	if got := rep.Users().ForStaff; !slices.Equal(got, []string{"s00002"}) {
 		t.Errorf("for staff after clearing s00001's: %v", got)
+	}
+	if n := rep.KeptLeavers(); n != 1 {
+		t.Errorf("kept leavers after clearing s00001's: %d, want 1", n)
 	}
 	if n, err := job.ClearForStaff(context.Background(), nil); err != nil || n != 2 {
 		t.Errorf("clear all: %d, %v; want 2", n, err)
