@@ -226,11 +226,12 @@ type Health struct {
 // healthOf returns the health of a run log, oldest run first. Records
 // without an Outcome (such as a line "{}" or "null" in a damaged log) are
 // not runs, and are not counted; nor is a posting record that a later
-// record of its run follows.
+// record of its run follows, nor a run of Job.ClearForStaff, which syncs
+// nothing.
 func healthOf(runs []Run) Health {
 	var h Health
 	for i, r := range runs {
-		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) {
+		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) || r.Source == clearSource {
 			continue
 		}
 		if r.Outcome == OutcomeOK {

@@ -374,7 +374,7 @@ func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
 		_, users, err := sw.close()
 		return users, err
 	}
-	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: "clear-for-staff", Outcome: OutcomeOK, SDKVersion: client.Version}
+	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: clearSource, Outcome: OutcomeOK, SDKVersion: client.Version}
 	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
 		return 0, fmt.Errorf("syncjob: the cleared items were not kept: %w", err)
 	}
@@ -468,3 +468,6 @@ func (s *state) metaMap() map[string]*meta {
 	}
 	return s.meta
 }
+
+// clearSource is the Source of the run record of Job.ClearForStaff.
+const clearSource = "clear-for-staff"
