@@ -154,7 +154,7 @@ func TestDirJournalRunsSkipsBadLines(t *testing.T) {
 			if diff := cmp.Diff(tt.sent, sent); diff != "" {
 				t.Errorf("runs read (-want +got):\n%s", diff)
 			}
-			h := HealthOf(runs)
+			h := healthOf(runs)
 			if h.FailuresSince != tt.health.FailuresSince || h.LastSuccess.IsZero() {
 				t.Errorf("health %+v, want %d failures since a last success", h, tt.health.FailuresSince)
 			}
@@ -165,7 +165,7 @@ func TestDirJournalRunsSkipsBadLines(t *testing.T) {
 // TestHealthOfSkipsPhantoms: records without an outcome are not runs.
 func TestHealthOfSkipsPhantoms(t *testing.T) {
 	runs := []Run{{Outcome: OutcomeRefused}, {Outcome: OutcomeOK}, {}, {}, {Outcome: OutcomeRefused}, {}}
-	if h := HealthOf(runs); h.FailuresSince != 1 {
+	if h := healthOf(runs); h.FailuresSince != 1 {
 		t.Errorf("health %+v, want 1 failure since the last success", h)
 	}
 }

@@ -122,9 +122,12 @@ const (
 	OutcomePosting Outcome = "posting"
 )
 
-// ExitCode returns the exit code the example programs use for the
-// outcome: 0 ok, 1 rows-failed, 2 invalid-file, 4 held and refused, 3 for
-// every other outcome.
+// ExitCode returns the exit code of the outcome in issue 14's table: 0 ok,
+// 1 rows-failed, 2 invalid-file, 4 held and refused, 3 for every other
+// outcome.
+//
+// Deprecated: exit codes belong to the programs, which map outcomes
+// themselves; ExitCode goes once the example programs do.
 func (o Outcome) ExitCode() int {
 	switch o {
 	case OutcomeOK:
@@ -188,7 +191,9 @@ type Run struct {
 	// finished with the post: the run's start, plus an upload allowance,
 	// plus the answer limit. Until then, while no later record of the same
 	// run (same Start) follows, other runs do not post.
-	InFlightUntil time.Time `json:"in_flight_until,omitzero"`
+	InFlightUntil    time.Time `json:"in_flight_until,omitzero"`
+	HeldUsers        int       `json:"held_users,omitempty"`        // users held by the limit or for row problems
+	UnconfirmedUsers int       `json:"unconfirmed_users,omitempty"` // users posted that Infiniti did not confirm
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
@@ -215,13 +220,15 @@ type Health struct {
 	FailuresSince int
 }
 
-// HealthOf returns the health of a run log, oldest run first. Records
+// healthOf returns the health of a run log, oldest run first. Records
 // without an Outcome (such as a line "{}" or "null" in a damaged log) are
-// not runs, and are not counted.
-func HealthOf(runs []Run) Health {
+// not runs, and are not counted; nor is a posting record that a later
+// record of its run follows, nor a run of Job.ClearForStaff, which syncs
+// nothing.
+func healthOf(runs []Run) Health {
 	var h Health
 	for i, r := range runs {
-		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) {
+		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) || r.Source == clearSource {
 			continue
 		}
 		if r.Outcome == OutcomeOK {
