@@ -56,7 +56,7 @@ var benchCatalog = sync.OnceValue(func() []string {
 
 var (
 	sink        Record
-	contactSink ContactRecord
+	contactSink contactRecord
 	rowSink     SourceRow
 )
 
@@ -123,7 +123,7 @@ func bareGroups(b *testing.B) {
 
 func bareContacts(b *testing.B) {
 	bareRead(b, benchContactFile(), func(f []string, row, line int) {
-		contactSink = ContactRecord{Contact: Contact{Username: f[0], Type: ContactType(f[1]), Role: ContactRole(f[2]), Addressee: f[4], Address: f[5]}, Row: row, Line: line}
+		contactSink = contactRecord{Contact: Contact{Username: f[0], Type: ContactType(f[1]), Role: ContactRole(f[2]), Addressee: f[4], Address: f[5]}, Row: row, Line: line}
 	})
 }
 
@@ -240,7 +240,7 @@ var benchContactFile = sync.OnceValue(func() []byte {
 func BenchmarkContactReader(b *testing.B) {
 	vsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
 		n := 0
-		for rec, err := range NewContactReader(bytes.NewReader(benchContactFile())).All() {
+		for rec, err := range newContactReader(bytes.NewReader(benchContactFile())).All() {
 			if err != nil {
 				b.Fatal(err)
 			}

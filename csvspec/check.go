@@ -84,17 +84,10 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	}
 }
 
-// Check reads a user-groups file and reports its problems, in one streaming
-// pass. It is CheckEach without a callback; see CheckEach for what it
-// checks and what it returns.
-func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
-	return CheckEach(r, rules, nil, opts...)
-}
-
-// CheckEach reads a user-groups file and reports its problems, in one
-// streaming pass. It counts every problem, streams every problem to each
-// (when each is not nil) in file order as it finds it, and keeps the first
-// MaxProblemsPerCode problems of each code in the Report. It takes the same
+// Check reads a user-groups file and reports its problems, in one
+// streaming pass. It counts every problem and keeps the first
+// MaxProblemsPerCode problems of each code in the Report (to stream every
+// problem, read the file with ReadRows and run Rules.CheckRow on each row). It takes the same
 // options as NewReader.
 //
 // Memory does not grow with the size of the file, except by 16 to 32
@@ -133,15 +126,20 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 // When the header cannot be read (a wrong encoding, line ending, separator
 // or quoting of whole lines, the other import's header, a missing column,
 // a header-map name the file does not have, a malformed or too large
-// header), CheckEach reports the header's problems and nothing about the
+// header), Check reports the header's problems and nothing about the
 // rows, which it cannot read against that header; it still counts them
 // in Report.Rows, except after a wrong encoding or line ending, when it
 // reads no further and Rows is 0.
 //
-// CheckEach returns an error for an invalid option, when reading r fails,
-// or when each returns one: it then stops and returns each's error as it
-// is. The report holds what was found before.
-func CheckEach(r io.Reader, rules Rules, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
+// Check returns an error for an invalid option or when reading r fails.
+func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
+	return checkEach(r, rules, nil, opts...)
+}
+
+// checkEach is Check, streaming every problem to each (when not nil) in
+// file order as it finds it; an error from each stops it and is returned
+// as it is.
+func checkEach(r io.Reader, rules Rules, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs(true)
 	var seen rowSet

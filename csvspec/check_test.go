@@ -587,7 +587,7 @@ func TestCheckEach(t *testing.T) {
 		return io.MultiReader(strings.NewReader(hdr), &repeatReader{unit: ",Year 7,\nok,,Staff\n", n: 3000 * 19})
 	}
 	var streamed []Problem
-	rep, err := CheckEach(in(), Rules{}, func(p Problem) error {
+	rep, err := checkEach(in(), Rules{}, func(p Problem) error {
 		streamed = append(streamed, p)
 		return nil
 	})
@@ -618,7 +618,7 @@ func TestCheckEach(t *testing.T) {
 	// An error from the callback stops the check and is returned as it is.
 	stop := errors.New("the failures file is full")
 	n := 0
-	rep, err = CheckEach(in(), Rules{}, func(Problem) error {
+	rep, err = checkEach(in(), Rules{}, func(Problem) error {
 		n++
 		if n == 5 {
 			return stop
@@ -633,12 +633,12 @@ func TestCheckEach(t *testing.T) {
 	}
 
 	// A nil callback is Check.
-	rep2, err := CheckEach(in(), Rules{}, nil)
+	rep2, err := checkEach(in(), Rules{}, nil)
 	rep3, err3 := Check(in(), Rules{})
 	if err != nil || err3 != nil {
 		t.Fatal(err, err3)
 	}
 	if diff := cmp.Diff(rep3, rep2, cmp.AllowUnexported(Report{}), cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("CheckEach(nil) and Check differ (-Check +CheckEach):\n%s", diff)
+		t.Errorf("checkEach(nil) and Check differ (-Check +checkEach):\n%s", diff)
 	}
 }

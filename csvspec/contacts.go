@@ -54,8 +54,8 @@ func ContactHeader() []string {
 	return h[:]
 }
 
-// A ContactType is the kind of a contact: ContactEmail or ContactPhone. A
-// ContactReader reads the known types in any case, and keeps any other
+// A ContactType is the kind of a contact: ContactEmail or ContactPhone. The
+// checks read the known types in any case, and keeps any other
 // value (trimmed) for Check to report.
 type ContactType string
 
@@ -66,7 +66,7 @@ const (
 )
 
 // A ContactRole says whose contact it is: the patron's own, or a
-// guardian's. A ContactReader reads the known roles in any case, and keeps
+// guardian's. The checks read the known roles in any case, and keeps
 // any other value (trimmed) for Check to report.
 type ContactRole string
 
@@ -76,7 +76,7 @@ const (
 	RoleGuardian ContactRole = "guardian" // a contact of one of the patron's guardians, named by the addressee
 )
 
-// A Scenario is a kind of notice a contact receives. A ContactReader reads
+// A Scenario is a kind of notice a contact receives. The checks read
 // the known scenarios in any case, and keeps any other value (trimmed) for
 // Check to report.
 type Scenario string
@@ -138,8 +138,8 @@ type Contact struct {
 	Scenarios []Scenario   // the notices the contact receives; nil when the column is empty
 }
 
-// ContactRecord is a Contact read from a file, with its position in the file.
-type ContactRecord struct {
+// contactRecord is a Contact read from a file, with its position in the file.
+type contactRecord struct {
 	Contact
 	Row  int // 1-based data row, header excluded
 	Line int // 1-based physical line where the record starts (header is line 1)
@@ -318,7 +318,7 @@ func boolMessage(column, v string) string {
 	return fmt.Sprintf("the %s value %s is not a boolean; write True or False", column, quote(v))
 }
 
-// A ContactReader reads the records of a contacts file, streaming, with the
+// A contactReader reads the records of a contacts file, streaming, with the
 // same header handling, options, row and line numbers, limits and empty
 // rows as a Reader of user groups.
 //
@@ -327,29 +327,29 @@ func boolMessage(column, v string) string {
 // surrounding space and returned in their canonical form, or as written
 // (trimmed) when unknown, for Check to report. Booleans are read from
 // true/false, yes/no, y/n and 1/0, in any case.
-type ContactReader struct {
+type contactReader struct {
 	t *table
 }
 
-// NewContactReader returns a ContactReader that reads from r. Options that
+// newContactReader returns a contactReader that reads from r. Options that
 // get bad input make the first Read return the error.
-func NewContactReader(r io.Reader, opts ...ReaderOption) *ContactReader {
-	return &ContactReader{t: newTable(r, contacts, opts)}
+func newContactReader(r io.Reader, opts ...ReaderOption) *contactReader {
+	return &contactReader{t: newTable(r, contacts, opts)}
 }
 
 // Read returns the next record, or io.EOF after the last one. Its errors
 // are those of Reader.Read, and one more: a primary that is empty or not a
 // boolean, or an sms that is neither empty nor a boolean, is a *ParseError
-// of "invalid-boolean", returned with a ContactRecord carrying only its Row
+// of "invalid-boolean", returned with a contactRecord carrying only its Row
 // and Line;
 // the next Read goes on with the next row. A row whose fields are all empty
-// is a ContactRecord with Empty set, a zero Contact and a nil error.
-func (r *ContactReader) Read() (ContactRecord, error) {
+// is a contactRecord with Empty set, a zero Contact and a nil error.
+func (r *contactReader) Read() (contactRecord, error) {
 	fields, line, f, err := r.t.next()
 	if err != nil {
-		return ContactRecord{}, err
+		return contactRecord{}, err
 	}
-	rec := ContactRecord{Row: r.t.row, Line: line}
+	rec := contactRecord{Row: r.t.row, Line: line}
 	if f != nil {
 		rec.Empty = f == emptyRow
 		return rec, f.parseError(rec.Row, line)
@@ -387,8 +387,8 @@ func (r *ContactReader) Read() (ContactRecord, error) {
 }
 
 // All returns an iterator over the remaining records, as Reader.All does.
-func (r *ContactReader) All() iter.Seq2[ContactRecord, error] {
-	return func(yield func(ContactRecord, error) bool) {
+func (r *contactReader) All() iter.Seq2[contactRecord, error] {
+	return func(yield func(contactRecord, error) bool) {
 		for {
 			rec, err := r.Read()
 			if err == io.EOF {

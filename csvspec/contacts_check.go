@@ -105,16 +105,9 @@ func phoneDigits(s string) bool {
 }
 
 // CheckContacts reads a contacts file and reports its problems, in one
-// streaming pass. It is CheckContactsEach without a callback.
-func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
-	return CheckContactsEach(r, nil, opts...)
-}
-
-// CheckContactsEach reads a contacts file and reports its problems, as
-// CheckEach does for user groups: it counts every problem, streams every
-// problem to each (when not nil) in file order, keeps the first
-// MaxProblemsPerCode of each code, and stops on an error from each,
-// returning it as it is. It takes the same options as NewContactReader.
+// streaming pass, as Check does for user groups: it counts every problem
+// and keeps the first MaxProblemsPerCode of each code. It takes the same
+// options as NewReader.
 // Memory grows only with distinct rows and primary contacts (to spot
 // duplicates), by 16 to 32 bytes each, up to 48 for the moment a table
 // doubles.
@@ -141,10 +134,17 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 // case or spacing, so that a household of two guardians is fine); a
 // guardian contact with no addressee; surrounding white space; a space
 // other than U+0020 between the words of a username; a row that means the
-// same as an earlier one, as a ContactReader reads them (type, role and
+// same as an earlier one, as the checks read them (type, role and
 // scenarios in any case, the scenarios in any order, booleans in any
 // spelling).
-func CheckContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
+func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
+	return checkContactsEach(r, nil, opts...)
+}
+
+// checkContactsEach is CheckContacts, streaming every problem to each
+// (when not nil) in file order; an error from each stops it and is
+// returned as it is.
+func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
 	var seen, primaries rowSet
 	var key []byte // the canonical key of a row, reused
@@ -170,7 +170,7 @@ func CheckContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			}
 		}
 		// A duplicate is a row that means the same as an earlier one, as a
-		// ContactReader reads it: type, role and scenarios in any case,
+		// contactReader reads it: type, role and scenarios in any case,
 		// the scenarios in any order, booleans in any spelling.
 		key = appendKey(key[:0], v[ccUsername], lower(string(k.typ)), lower(string(k.role)),
 			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],

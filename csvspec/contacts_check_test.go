@@ -26,7 +26,7 @@ func manyScenarios(n int) string {
 
 // A scenarios value of about 1 MiB of distinct names, within
 // maxRecordBytes, is read and checked in time linear in the names: each
-// name once, the repeat in another case dropped (the ContactReader) or
+// name once, the repeat in another case dropped (the contactReader) or
 // named (CheckContacts).
 func TestManyScenarios(t *testing.T) {
 	const n = 145_000
@@ -35,7 +35,7 @@ func TestManyScenarios(t *testing.T) {
 		t.Fatalf("the file is %d bytes; want about 1 MiB, within maxRecordBytes", len(in))
 	}
 
-	rec, err := NewContactReader(strings.NewReader(in)).Read()
+	rec, err := newContactReader(strings.NewReader(in)).Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestManyScenarios(t *testing.T) {
 		got.First, got.Last = rec.Scenarios[0], rec.Scenarios[got.N-1]
 	}
 	if diff := cmp.Diff(outcome{n, "S00000", Scenario(fmt.Sprintf("S%05x", n-1))}, got); diff != "" {
-		t.Errorf("ContactReader scenarios (-want +got):\n%s", diff)
+		t.Errorf("contactReader scenarios (-want +got):\n%s", diff)
 	}
 
 	rep, err := CheckContacts(strings.NewReader(in))
@@ -533,7 +533,7 @@ func TestCheckContactsFixtures(t *testing.T) {
 func TestCheckContactsEach(t *testing.T) {
 	in := chdr + "S1,fax,patron,True,An,1,,ANY\nS2,email,patron,Y,An,s2@example.com,,ANY\n"
 	var streamed []Problem
-	rep, err := CheckContactsEach(strings.NewReader(in), func(p Problem) error {
+	rep, err := checkContactsEach(strings.NewReader(in), func(p Problem) error {
 		streamed = append(streamed, p)
 		return nil
 	})
@@ -544,7 +544,7 @@ func TestCheckContactsEach(t *testing.T) {
 		t.Errorf("streamed (-kept +streamed):\n%s", diff)
 	}
 	stop := errors.New("stop")
-	_, err = CheckContactsEach(strings.NewReader(in), func(Problem) error { return stop })
+	_, err = checkContactsEach(strings.NewReader(in), func(Problem) error { return stop })
 	if err != stop {
 		t.Errorf("err = %v, want the callback's error as it is", err)
 	}

@@ -10,13 +10,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// contactOutcome is one ContactReader.Read result, flattened for comparison.
+// contactOutcome is one contactReader.Read result, flattened for comparison.
 type contactOutcome struct {
-	Rec ContactRecord
+	Rec contactRecord
 	Err string // the code of the error, "" for none (errCode)
 }
 
-func readContacts(t *testing.T, r *ContactReader) []contactOutcome {
+func readContacts(t *testing.T, r *contactReader) []contactOutcome {
 	t.Helper()
 	var out []contactOutcome
 	for rec, err := range r.All() {
@@ -29,7 +29,7 @@ func readContacts(t *testing.T, r *ContactReader) []contactOutcome {
 }
 
 func crec(row, line int, c Contact) contactOutcome {
-	return contactOutcome{Rec: ContactRecord{Contact: c, Row: row, Line: line}}
+	return contactOutcome{Rec: contactRecord{Contact: c, Row: row, Line: line}}
 }
 
 // The contacts of the fixtures, as read.
@@ -87,9 +87,9 @@ func TestContactReader(t *testing.T) {
 			name: "booleans that cannot be read, then the next row",
 			in:   chdr + "a,email,patron,maybe,,x,,\nb,email,patron,,,x,,\nc,phone,patron,False,,1,perhaps,\nd,email,patron,True,,x,,ANY\n",
 			want: []contactOutcome{
-				{Rec: ContactRecord{Row: 1, Line: 2}, Err: codeInvalidBoolean},
-				{Rec: ContactRecord{Row: 2, Line: 3}, Err: codeInvalidBoolean},
-				{Rec: ContactRecord{Row: 3, Line: 4}, Err: codeInvalidBoolean},
+				{Rec: contactRecord{Row: 1, Line: 2}, Err: codeInvalidBoolean},
+				{Rec: contactRecord{Row: 2, Line: 3}, Err: codeInvalidBoolean},
+				{Rec: contactRecord{Row: 3, Line: 4}, Err: codeInvalidBoolean},
 				crec(4, 5, Contact{Username: "d", Type: ContactEmail, Role: RolePatron, Primary: true, Address: "x", Scenarios: []Scenario{ScenarioAny}}),
 			},
 		},
@@ -97,10 +97,10 @@ func TestContactReader(t *testing.T) {
 			name: "empty rows, a repeated header, a wrong field count",
 			in:   chdr + ",,,,,,,\n,,\n" + chdr + "a,email\n",
 			want: []contactOutcome{
-				{Rec: ContactRecord{Row: 1, Line: 2, Empty: true}},
-				{Rec: ContactRecord{Row: 2, Line: 3, Empty: true}},
-				{Rec: ContactRecord{Row: 3, Line: 4}, Err: codeRepeatedHeader},
-				{Rec: ContactRecord{Row: 4, Line: 5}, Err: CodeFieldCount},
+				{Rec: contactRecord{Row: 1, Line: 2, Empty: true}},
+				{Rec: contactRecord{Row: 2, Line: 3, Empty: true}},
+				{Rec: contactRecord{Row: 3, Line: 4}, Err: codeRepeatedHeader},
+				{Rec: contactRecord{Row: 4, Line: 5}, Err: CodeFieldCount},
 			},
 		},
 		{name: "missing column", in: "username,type,role,primary,addressee,contact,sms\n", want: []contactOutcome{{Err: CodeMissingColumn}}},
@@ -128,7 +128,7 @@ func TestContactReader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := readContacts(t, NewContactReader(strings.NewReader(tt.in), tt.opts...))
+			got := readContacts(t, newContactReader(strings.NewReader(tt.in), tt.opts...))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("records (-want +got):\n%s", diff)
 			}
@@ -150,7 +150,7 @@ func TestContactReaderErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewContactReader(strings.NewReader(tt.in), tt.opt).Read()
+			_, err := newContactReader(strings.NewReader(tt.in), tt.opt).Read()
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v\nwant %s", err, tt.want)
 			}
@@ -184,7 +184,7 @@ func TestContactReaderFixtures(t *testing.T) {
 		crec(6, 7, sms(jane, BoolFalse, ScenarioOverdue)),
 		crec(7, 8, sms(john, BoolFalse, ScenarioOverdue)),
 		crec(8, 9, janePhone2),
-		{Rec: ContactRecord{Row: 9, Line: 10, Empty: true}},
+		{Rec: contactRecord{Row: 9, Line: 10, Empty: true}},
 	}
 	tests := []struct {
 		file string
@@ -201,7 +201,7 @@ func TestContactReaderFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			got := readContacts(t, NewContactReader(f, tt.opts...))
+			got := readContacts(t, newContactReader(f, tt.opts...))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("records (-want +got):\n%s", diff)
 			}
@@ -286,7 +286,7 @@ func contactRoundTrip(t testing.TB, rows []Contact) []Contact {
 	}
 	written := buf.String()
 	var got []Contact
-	for rec, err := range NewContactReader(&buf).All() {
+	for rec, err := range newContactReader(&buf).All() {
 		if err != nil {
 			t.Fatalf("reading back what the ContactWriter wrote: %v\n%q", err, written)
 		}
@@ -312,11 +312,11 @@ func TestFoldKeyIsEqualFold(t *testing.T) {
 	}
 }
 
-// The ContactReader reads each scenario once, as the check's warning says
+// The contactReader reads each scenario once, as the check's warning says
 // a rewritten file has it.
 func TestContactReaderScenariosOnce(t *testing.T) {
 	in := chdr + "s1,phone,patron,False,,0400,,OVERDUE;;overdue;Overdue_Escalation_One;FOO;foo\n"
-	rec, err := NewContactReader(strings.NewReader(in)).Read()
+	rec, err := newContactReader(strings.NewReader(in)).Read()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,9 @@
 // The Writer always produces the canonical form: the header
 // "username,library-group,system-group" and RFC 4180 quoting.
 //
-// Check counts every problem, streams every problem to a callback
-// (CheckEach), and keeps the first MaxProblemsPerCode problems of each code
-// in its Report; a file of any size is checked in bounded memory, but for
+// Check counts every problem and keeps the first MaxProblemsPerCode
+// problems of each code in its Report (ReadRows with Rules.CheckRow
+// streams every one); a file of any size is checked in bounded memory, but for
 // a few bytes per distinct row to spot duplicates.
 //
 // ReadRows reads an export once for a sync job: it yields each row with
@@ -108,17 +108,16 @@
 //
 // A contacts file has the columns username, type, role, primary,
 // addressee, contact, sms and scenarios, one email address or phone number
-// per row. NewContactReader, NewContactWriter and CheckContacts do for it
-// what NewReader, NewWriter and Check do for user groups, with the same
-// options, header handling, row numbers, limits and Report. The
-// ContactReader reads values as a school's export spells them (any case,
+// per row. ReadRows (with ContactHeader()), NewContactWriter and
+// CheckContacts do for it what NewReader, NewWriter and Check do for user
+// groups, with the same options, header handling, row numbers, limits and
+// Report. CheckContactRow reads values as a school's export spells them (any case,
 // booleans as yes/no, y/n or 1/0); CheckContacts warns about the spellings
 // Infiniti may not read, and the ContactWriter writes the spelling of the
 // one known field script (lower-case type and role, True and False,
 // upper-case scenarios). Which spellings Infiniti itself accepts is not
 // documented: post the file a ContactWriter rewrites. A contacts file given
-// to a Reader or Check, or a user-groups file given to a ContactReader or
-// CheckContacts, is one error (CodeWrongImport) that names
+// to a Reader or Check, or a user-groups file given to CheckContacts, is one error (CodeWrongImport) that names
 // the import the file belongs to.
 package csvspec
 

@@ -1,11 +1,9 @@
 package csvspec_test
 
 import (
-	"encoding/csv"
 	"fmt"
 	"log"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/autosync-go/autosync/csvspec"
@@ -124,55 +122,6 @@ func ExampleCheck_semicolons() {
 	// Output:
 	// 2 rows, 1 error, 0 warnings
 	// line 1 (header): error: the header is separated by semicolons (";"), not commas (","); read the file with WithComma(';'), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files [wrong-separator]
-}
-
-// CheckEach streams every problem, however many, for example into a
-// failures file for the office staff; the Report keeps the first
-// MaxProblemsPerCode of each code and counts them all.
-func ExampleCheckEach() {
-	file := "username,library-group,system-group\n" +
-		",Year 7,Students\n" +
-		"jsmith,Year 9,Students\n" +
-		",,\n"
-	rules := csvspec.Rules{LibraryGroups: []string{"Year 7", "Year 8"}}
-	failures := csv.NewWriter(os.Stdout)
-	_ = failures.Write([]string{"line", "row", "column", "code", "message"})
-	rep, err := csvspec.CheckEach(strings.NewReader(file), rules, func(p csvspec.Problem) error {
-		return failures.Write([]string{strconv.Itoa(p.Line), strconv.Itoa(p.Row), p.Column, p.Code, p.Message})
-	})
-	if err != nil {
-		log.Fatal(err) // reading the file, or writing the failures, failed
-	}
-	failures.Flush()
-	fmt.Println(rep.NumErrors(), "errors,", rep.NumWarnings(), "warning")
-	// Output:
-	// line,row,column,code,message
-	// 2,1,username,missing-username,"the username is empty; every row needs the username of an existing Infiniti user, or remove the row"
-	// 3,2,library-group,unknown-library-group,"library group ""Year 9"" is not defined in Infiniti; create it in Infiniti first or correct the name"
-	// 4,3,,empty-row,"the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"
-	// 2 errors, 1 warning
-}
-
-// A contacts export with the SMS's own column names and Y/N flags, read
-// with a header map; the known values come back in their canonical form.
-func ExampleNewContactReader() {
-	export := "Student Code,Contact Type,Relationship,Main,Salutation,Detail,SMS Allowed,Notices\r\n" +
-		"S1001,Email,Patron,Y,An,s1001@students.example.edu.au,,ANY\r\n" +
-		"S1001,Phone,Guardian,N,Mr and Mrs Nguyen,(M1) 0400 000 001,Y,NONE\r\n"
-	r := csvspec.NewContactReader(strings.NewReader(export), csvspec.WithHeaderMap(map[string]string{
-		"username": "Student Code", "type": "Contact Type", "role": "Relationship", "primary": "Main",
-		"addressee": "Salutation", "contact": "Detail", "sms": "SMS Allowed", "scenarios": "Notices",
-	}))
-	for rec, err := range r.All() {
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Printf("row %d: %s %s %s, primary %v, sms %q, %q to %q, %v\n",
-			rec.Row, rec.Username, rec.Role, rec.Type, rec.Primary, rec.SMS, rec.Address, rec.Addressee, rec.Scenarios)
-	}
-	// Output:
-	// row 1: S1001 patron email, primary true, sms "", "s1001@students.example.edu.au" to "An", [ANY]
-	// row 2: S1001 guardian phone, primary false, sms "True", "(M1) 0400 000 001" to "Mr and Mrs Nguyen", [NONE]
 }
 
 // The pre-flight of a contacts file.

@@ -70,7 +70,7 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(hdr + ",,,\n" + hdr + "j\u200bs,\u202eYear 7,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var streamed []Problem
-		rep, err := CheckEach(bytes.NewReader(data), rules, func(p Problem) error {
+		rep, err := checkEach(bytes.NewReader(data), rules, func(p Problem) error {
 			streamed = append(streamed, p)
 			return nil
 		})
@@ -117,7 +117,7 @@ func FuzzContactReader(f *testing.F) {
 		// Any input: no panic; records numbered in order; known values in
 		// their canonical form, scenario names trimmed and not empty.
 		last := 0
-		for rec, err := range NewContactReader(bytes.NewReader(data)).All() {
+		for rec, err := range newContactReader(bytes.NewReader(data)).All() {
 			if rec.Row != 0 {
 				if rec.Row != last+1 || rec.Line < 2 {
 					t.Fatalf("record %+v after row %d", rec, last)
@@ -144,7 +144,7 @@ func FuzzContactReader(f *testing.F) {
 
 		// The check of any input: every problem streamed and counted.
 		n := 0
-		rep, err := CheckContactsEach(bytes.NewReader(data), func(Problem) error { n++; return nil })
+		rep, err := checkContactsEach(bytes.NewReader(data), func(Problem) error { n++; return nil })
 		if err != nil {
 			t.Fatalf("CheckContacts of in-memory data failed: %v", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// ReaderOption configures a Reader or ContactReader (and Check or
+// ReaderOption configures a Reader or ReadRows (and Check or
 // CheckContacts, which read with the same options). An option given bad
 // input makes the first Read return an error, and the check return it.
 type ReaderOption func(*readerConfig) error

@@ -36,7 +36,7 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // the header (see the package documentation): a missing, misspelt or
 // repeated required column, a header-map name the file does not have, the
 // header of a contacts file (one error rather than a missing column each;
-// a ContactReader gives it for a user-groups file), a header separated by
+// ReadRows with ContactHeader() gives it for a user-groups file), a header separated by
 // another character than the one read with, a UTF-16 or UTF-32 file, a
 // malformed or too large header.
 //

@@ -562,14 +562,14 @@ func TestRecordEmpty(t *testing.T) {
 	}
 	ctests := []struct {
 		in   string
-		want []ContactRecord
+		want []contactRecord
 	}{
-		{chdr + ",,,,,,,\n,,\n", []ContactRecord{{Row: 1, Line: 2, Empty: true}, {Row: 2, Line: 3, Empty: true}}},
-		{chdr + ",,,False,,,,\n,,,0,,,,\n", []ContactRecord{{Row: 1, Line: 2}, {Row: 2, Line: 3}}},
+		{chdr + ",,,,,,,\n,,\n", []contactRecord{{Row: 1, Line: 2, Empty: true}, {Row: 2, Line: 3, Empty: true}}},
+		{chdr + ",,,False,,,,\n,,,0,,,,\n", []contactRecord{{Row: 1, Line: 2}, {Row: 2, Line: 3}}},
 	}
 	for _, tt := range ctests {
-		var got []ContactRecord
-		for rec, err := range NewContactReader(strings.NewReader(tt.in)).All() {
+		var got []contactRecord
+		for rec, err := range newContactReader(strings.NewReader(tt.in)).All() {
 			if err != nil {
 				t.Fatalf("%q: %v", tt.in, err)
 			}

@@ -92,7 +92,7 @@ func (p Problem) String() string {
 
 // MaxProblemsPerCode is how many problems of each code a Report keeps.
 // Check counts the problems past it exactly (NumErrors, NumWarnings,
-// Count), and CheckEach streams every one of them.
+// Count); ReadRows with Rules.CheckRow streams every one of them.
 const MaxProblemsPerCode = 1000
 
 // A Report is the outcome of Check or CheckContacts: every problem

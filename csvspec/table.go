@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 )
 
-// A ParseError is a problem of a file that a Reader, ContactReader or
+// A ParseError is a problem of a file that a Reader or
 // ReadRows returns: a problem of the header or of the file as a whole, or
 // of one row. Code says which problem it is, as Problem.Code does.
 type ParseError struct {

@@ -155,7 +155,7 @@ func TestWrongImport(t *testing.T) {
 			var err, readErr error
 			if tt.contacts {
 				rep, err = CheckContacts(strings.NewReader(tt.in), tt.opts...)
-				_, readErr = NewContactReader(strings.NewReader(tt.in), tt.opts...).Read()
+				_, readErr = newContactReader(strings.NewReader(tt.in), tt.opts...).Read()
 			} else {
 				rep, err = Check(strings.NewReader(tt.in), Rules{}, tt.opts...)
 				_, readErr = NewReader(strings.NewReader(tt.in), tt.opts...).Read()
