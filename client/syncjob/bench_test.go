@@ -86,18 +86,18 @@ func BenchmarkDiffBaseline(b *testing.B) {
 // BenchmarkDiff diffs two snapshots of 200,000 rows that differ by 1% of
 // the users.
 func BenchmarkDiff(b *testing.B) {
-	last, err := ReadSnapshot(bytes.NewReader(benchBase()))
+	last, err := userGroups.readSnapshot(bytes.NewReader(benchBase()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	next, err := ReadSnapshot(bytes.NewReader(benchChanged()))
+	next, err := userGroups.readSnapshot(bytes.NewReader(benchChanged()))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(benchChanged())))
 	b.ReportAllocs()
 	for b.Loop() {
-		p := Diff(last, next)
+		p := diffPlan(last, next)
 		if p.Stats().Changed != benchUsers/100 {
 			b.Fatalf("%+v", p.Stats())
 		}
@@ -141,7 +141,7 @@ func BenchmarkRunCheckBaseline(b *testing.B) {
 // posted as a percentage of those of a full run.
 func BenchmarkRunIncremental(b *testing.B) {
 	_, c := newFake(b, clienttest.ApplyReplace)
-	base, err := ReadSnapshot(bytes.NewReader(benchBase()))
+	base, err := userGroups.readSnapshot(bytes.NewReader(benchBase()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func BenchmarkRunIncremental(b *testing.B) {
 // its baseline for the wall time of a run.
 func BenchmarkPlanIncremental(b *testing.B) {
 	_, c := newFake(b, clienttest.ApplyReplace)
-	base, err := ReadSnapshot(bytes.NewReader(benchBase()))
+	base, err := userGroups.readSnapshot(bytes.NewReader(benchBase()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func snapshotHeap(tb testing.TB, data []byte) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, err := ReadSnapshot(bytes.NewReader(data))
+	s, err := userGroups.readSnapshot(bytes.NewReader(data))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func BenchmarkReadSnapshot(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ReadSnapshot(bytes.NewReader(data)); err != nil {
+		if _, err := userGroups.readSnapshot(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -295,7 +295,7 @@ func BenchmarkRunContactsCheckBaseline(b *testing.B) {
 func BenchmarkRunContactsIncremental(b *testing.B) {
 	_, c := newFake(b, clienttest.ApplyReplace)
 	imp := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
-	base, err := imp.ReadSnapshot(bytes.NewReader(benchContactsBase()))
+	base, err := imp.readSnapshot(bytes.NewReader(benchContactsBase()))
 	if err != nil {
 		b.Fatal(err)
 	}

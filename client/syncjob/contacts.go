@@ -30,7 +30,7 @@ const contactsName = "user-contacts"
 // Contacts does not check mode: a Job with a mode that client.ContactsMode's
 // Validate refuses returns that error from Run and Plan, and sends nothing.
 // Each call returns a new *Import; imports of the same mode are the same
-// import to Diff and to the journal.
+// import to the plan and to the journal.
 func Contacts(mode client.ContactsMode) *Import {
 	return &Import{
 		name:   contactsName + "/" + string(mode),

@@ -287,7 +287,7 @@ func TestContactsState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := contactsImport.ReadSnapshot(strings.NewReader(tt.export))
+			s, err := contactsImport.readSnapshot(strings.NewReader(tt.export))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +302,7 @@ func TestContactsState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p := Diff(back, s); p.Stats().Unchanged != s.Users() || p.Stats().RowsToSend != 0 {
+			if p := diffPlan(back, s); p.Stats().Unchanged != s.Users() || p.Stats().RowsToSend != 0 {
 				t.Errorf("the state read back differs from the export: %+v", p.Stats())
 			}
 		})
@@ -584,7 +584,7 @@ func TestContactsCheck(t *testing.T) {
 // loses, a contact row being one item, its values as one CSV record.
 func TestContactsPlanUsers(t *testing.T) {
 	const hdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
-	last, err := contactsImport.ReadSnapshot(strings.NewReader(hdr +
+	last, err := contactsImport.readSnapshot(strings.NewReader(hdr +
 		"a,email,guardian,True,\"Lee, Jo\",jo@example.com,,OVERDUE\n" +
 		"a,phone,patron,True,A,0400,True,NONE\n" +
 		"b,email,patron,True,B,b@example.com,,ANY\n" +
@@ -593,7 +593,7 @@ func TestContactsPlanUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another *Import of the same mode is the same import.
-	next, err := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts).ReadSnapshot(strings.NewReader(hdr +
+	next, err := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts).readSnapshot(strings.NewReader(hdr +
 		"a,email,guardian,True,\"Lee, Jo\",jo@newmail.example,,OVERDUE\n" +
 		"a,phone,patron,yes,A,0400,y,none\n" +
 		"b,email,patron,True,B,b@example.com,,ANY\n" +
@@ -609,7 +609,7 @@ func TestContactsPlanUsers(t *testing.T) {
 		{Username: "c", Kind: KindGone, Removed: []Item{{Column: cols, Value: "email,patron,True,C,c@example.com,,ANY"}}},
 		{Username: "d", Kind: KindNew, Added: []Item{{Column: cols, Value: "phone,patron,False,D,0400 111,,"}}},
 	}
-	p := Diff(last, next)
+	p := diffPlan(last, next)
 	if diff := cmp.Diff(want, slices.Collect(p.Users())); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
 	}
@@ -625,26 +625,26 @@ func TestContactsPlanUsers(t *testing.T) {
 	if diff := cmp.Diff(wantSent, sent); diff != "" {
 		t.Errorf("rows to send (-want +got):\n%s", diff)
 	}
-	if _, err := UserGroups().ReadSnapshot(strings.NewReader(hdr)); err == nil {
+	if _, err := UserGroups().readSnapshot(strings.NewReader(hdr)); err == nil {
 		t.Errorf("a contacts file read as user groups: no error")
 	}
-	otherMode, err := Contacts("replaceAllContacts").ReadSnapshot(strings.NewReader(hdr))
+	otherMode, err := Contacts("replaceAllContacts").readSnapshot(strings.NewReader(hdr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, other := range map[string]*Snapshot{"user groups": snap(t, "a,Red,"), "another mode": otherMode} {
+	for name, other := range map[string]*snapshot{"user groups": snap(t, "a,Red,"), "another mode": otherMode} {
 		func() {
 			defer func() {
 				if recover() == nil {
 					t.Errorf("Diff of contacts and %s did not panic", name)
 				}
 			}()
-			Diff(last, other)
+			diffPlan(last, other)
 		}()
 	}
 }
 
-// TestContactsReadSnapshotFalsePrimaryRow: Import.ReadSnapshot, which does
+// TestContactsReadSnapshotFalsePrimaryRow: Import.readSnapshot, which does
 // not check, drops Excel's all-empty rows but refuses a row whose only
 // value is a false primary, rather than dropping it silently.
 func TestContactsReadSnapshotFalsePrimaryRow(t *testing.T) {
@@ -660,9 +660,9 @@ func TestContactsReadSnapshotFalsePrimaryRow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			snap, err := contactsImport.ReadSnapshot(strings.NewReader(tt.export))
+			snap, err := contactsImport.readSnapshot(strings.NewReader(tt.export))
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("ReadSnapshot error %v, want error: %v", err, tt.wantErr)
+				t.Fatalf("readSnapshot error %v, want error: %v", err, tt.wantErr)
 			}
 			if err == nil && snap.EmptyRows() != tt.wantEmpty {
 				t.Errorf("EmptyRows() = %d, want %d", snap.EmptyRows(), tt.wantEmpty)

@@ -412,7 +412,7 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 // itemsOf returns the items of rows lo to hi of s, each as a row of the
 // import with only its columns filled, without repeats: by column group
 // (for user groups, library groups first), then by value.
-func (imp *Import) itemsOf(s *Snapshot, lo, hi int32) [][]string {
+func (imp *Import) itemsOf(s *snapshot, lo, hi int32) [][]string {
 	var out [][]string
 	for _, cols := range imp.items {
 		start := len(out)
@@ -450,7 +450,7 @@ func union(a, b [][]string) [][]string {
 
 // cursor walks the users of a snapshot in order, for names asked in order.
 type cursor struct {
-	s *Snapshot
+	s *snapshot
 	i int
 }
 
@@ -468,7 +468,7 @@ func (c *cursor) at(name string) int {
 
 // postedItems returns the items a run posts for user name that its
 // confirmed rows (ls from llo to lhi) do not hold.
-func (v *verdict) postedItems(imp *Import, name string, next *Snapshot, ls *Snapshot, llo, lhi int32) [][]string {
+func (v *verdict) postedItems(imp *Import, name string, next *snapshot, ls *snapshot, llo, lhi int32) [][]string {
 	var posted, old [][]string
 	if u := next.find(name); u >= 0 {
 		lo, hi := next.rowsOf(u)
@@ -485,7 +485,7 @@ func (v *verdict) postedItems(imp *Import, name string, next *Snapshot, ls *Snap
 // writeState writes the state after a run, or, with ahead, the state to
 // commit before the post: the last state with every user about to be
 // posted marked unconfirmed. It returns the users written.
-func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapshot, ahead bool) (int, error) {
+func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *snapshot, ahead bool) (int, error) {
 	if last == nil {
 		last = &state{meta: map[string]*meta{}}
 	}
@@ -500,7 +500,7 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *Snapsh
 	ca, cm, cn := cursor{s: last.active}, cursor{s: last.marked}, cursor{s: next}
 	for _, name := range allNames(last.meta, last.active, last.marked, next) {
 		lm := last.meta[name]
-		var ls *Snapshot
+		var ls *snapshot
 		var llo, lhi int32
 		if u := ca.at(name); u >= 0 {
 			ls = last.active
@@ -644,7 +644,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 
 	last := sr.st
-	var base *Snapshot
+	var base *snapshot
 	if last != nil && last.active.Users()+last.marked.Users() > 0 {
 		base = last.active // else nothing was ever confirmed: a first run
 	}

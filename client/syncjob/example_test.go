@@ -13,47 +13,6 @@ import (
 	"github.com/autosync-go/autosync/csvspec"
 )
 
-// Diff compares what Infiniti last accepted with tonight's export: who is
-// new, who changed, who is gone, and which rows to send.
-func ExampleDiff() {
-	last, err := syncjob.ReadSnapshot(strings.NewReader(`username,library-group,system-group
-ann,House Red,Year 7
-bob,House Blue,Year 7
-cat,House Red,Year 8
-`))
-	if err != nil {
-		log.Fatal(err)
-	}
-	next, err := syncjob.ReadSnapshot(strings.NewReader(`username,library-group,system-group
-ann,House Red,Year 7
-bob,House Red,Year 7
-dan,House Blue,Year 7
-`))
-	if err != nil {
-		log.Fatal(err)
-	}
-	plan := syncjob.Diff(last, next)
-	st := plan.Stats()
-	fmt.Printf("%d new, %d changed, %d unchanged, %d gone; %d users would lose something\n", st.New, st.Changed, st.Unchanged, st.Gone, st.Losing)
-	for u := range plan.Users() {
-		fmt.Println(u.Username, u.Kind, "gains", u.Added, "loses", u.Removed)
-	}
-	fmt.Println("rows to send:")
-	for r := range plan.Rows() {
-		fmt.Println(" line", r.Line, r.Fields)
-	}
-	fmt.Println(plan.Check(syncjob.Limits{MaxRemovals: syncjob.CountLimit(1)}))
-	// Output:
-	// 1 new, 1 changed, 1 unchanged, 1 gone; 2 users would lose something
-	// bob changed gains [library-group=House Red] loses [library-group=House Blue]
-	// cat gone gains [] loses [library-group=House Red system-group=Year 8]
-	// dan new gains [library-group=House Blue system-group=Year 7] loses []
-	// rows to send:
-	//  line 3 [bob House Red Year 7]
-	//  line 4 [dan House Blue Year 7]
-	// syncjob: refused: 2 of the 3 users Infiniti last accepted (66.7%) would lose something (1 gone from the export, 1 losing a membership), more than the limit of 1 (at most 1 user). Nothing was sent. Check the export; if the change is intended, run once with force or raise the limit
-}
-
 // A nightly job: the first run sends everything, the next ones only what
 // changed, and a broken (empty) export is refused.
 func ExampleJob() {

@@ -17,7 +17,7 @@ import (
 
 // export is the export as a run read it.
 type export struct {
-	snap     *Snapshot
+	snap     *snapshot
 	check    *csvspec.Report   // every problem found, the first csvspec.MaxProblemsPerCode of each code kept
 	held     map[string]bool   // users held for row problems
 	problem  map[string]string // the first problem of each of them
@@ -102,7 +102,7 @@ func (j *Job) csvRows(ctx context.Context, r io.Reader, imp *Import) (iter.Seq2[
 
 // readRows reads the rows once: it runs the row checks on each, passes each
 // problem row to fl, holds the users with a row problem, and builds the
-// export's Snapshot of the rest.
+// export's snapshot of the rest.
 func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], imp *Import, fl *failureLog) *export {
 	ex := &export{check: &csvspec.Report{}, held: map[string]bool{}, problem: map[string]string{}}
 	kept := map[string]int{}

@@ -119,7 +119,7 @@ func TestCauses(t *testing.T) {
 func TestJudge(t *testing.T) {
 	last := snap(t, "a,Red,", "b,Red,", "c,Red,")
 	next := snap(t, "a,Red,", "b,Blue,", "c,Blue,", "d,Red,", "d,Gold,")
-	p := Diff(last, next) // posts b (line 3), c (line 4), d (lines 5, 6)
+	p := diffPlan(last, next) // posts b (line 3), c (line 4), d (lines 5, 6)
 	ok := func(row int) result.RowOutcome {
 		return result.RowOutcome{Row: row, Status: result.StatusUpdated, Message: "User Updated"}
 	}

@@ -356,8 +356,8 @@ func TestJobZeroImport(t *testing.T) {
 				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
 			}
 		}
-		if _, err := imp.ReadSnapshot(strings.NewReader("")); err == nil {
-			t.Errorf("ReadSnapshot of Import %+v: no error", imp)
+		if _, err := imp.readSnapshot(strings.NewReader("")); err == nil {
+			t.Errorf("readSnapshot of Import %+v: no error", imp)
 		}
 	}
 }

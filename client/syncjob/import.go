@@ -33,7 +33,7 @@ type Import struct {
 	// are memberships of their own, whichever row carries them.
 	items [][]int
 	// intern marks the columns whose values repeat across users (group
-	// names) and are kept once in a Snapshot.
+	// names) and are kept once in a snapshot.
 	intern []bool
 	// failureCols are the columns the failures file shows for a row.
 	failureCols []int

@@ -49,7 +49,7 @@ type Journal interface {
 
 // A Session is a locked key of a Journal, for one run.
 type Session interface {
-	// State returns the last accepted state, as the canonical CSV it was
+	// State returns the last accepted state, as the bytes it was
 	// committed as, or an error matching ErrNoState if none was ever
 	// committed. The caller closes it.
 	State(ctx context.Context) (io.ReadCloser, error)
@@ -58,8 +58,10 @@ type Session interface {
 	// and the run may be missing from the log. If the process dies during
 	// it, either the previous state or the new one is whole; a journal
 	// that cannot do both at once should append the run first, since a
-	// job accepts the state of either of the last two runs that committed
-	// one (Run.StateSHA256), and takes any other as damaged.
+	// job accepts a state that any retained run describes
+	// (Run.StateSHA256), and takes any other as damaged. A journal prunes
+	// its log only after a new state is in place, and keeps at least the
+	// last 3 runs and the run that describes the state it holds.
 	Commit(ctx context.Context, state io.Reader, run Run) error
 	// Record appends run to the log, leaving the state as it is.
 	Record(ctx context.Context, run Run) error
@@ -121,26 +123,6 @@ const (
 	// not how a run ends.
 	OutcomePosting Outcome = "posting"
 )
-
-// ExitCode returns the exit code of the outcome in issue 14's table: 0 ok,
-// 1 rows-failed, 2 invalid-file, 4 held and refused, 3 for every other
-// outcome.
-//
-// Deprecated: exit codes belong to the programs, which map outcomes
-// themselves; ExitCode goes once the example programs do.
-func (o Outcome) ExitCode() int {
-	switch o {
-	case OutcomeOK:
-		return 0
-	case OutcomeRowsFailed:
-		return 1
-	case OutcomeInvalidFile:
-		return 2
-	case OutcomeRefused, OutcomeHeld:
-		return 4
-	}
-	return 3
-}
 
 // MaxFailedUsernames caps Run.FailedUsernames: usernames are student ids,
 // and the log is kept for years.
@@ -262,10 +244,6 @@ func (h Health) MarshalJSON() ([]byte, error) {
 		FailuresSince int        `json:"failures_since"`
 	}{last, h.FailuresSince})
 }
-
-// MaxRuns is about how many runs a journal keeps per key: DirJournal keeps
-// between MaxRuns and twice as many, MemJournal exactly MaxRuns.
-const MaxRuns = 1000
 
 // The longest texts a run record keeps, in bytes: a record stays one short
 // line however long Infiniti's summary or an error is.

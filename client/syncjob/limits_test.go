@@ -122,7 +122,7 @@ func TestPlanCheck(t *testing.T) {
 				}
 				limits.MaxRemovals = l
 			}
-			err := Diff(snap(t, last...), snap(t, tt.next...)).Check(limits)
+			err := diffPlan(snap(t, last...), snap(t, tt.next...)).Check(limits)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

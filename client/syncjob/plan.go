@@ -91,10 +91,10 @@ type PlanStats struct {
 }
 
 // A Plan is what a sync would do: every user classified against the last
-// accepted state, and the rows to send. Make it with Diff or diffFull.
+// accepted state, and the rows to send. Job.Plan makes one.
 type Plan struct {
 	imp        *Import
-	last, next *Snapshot // last is nil on a first run
+	last, next *snapshot // last is nil on a first run
 	stats      PlanStats
 	changes    []change
 	send       []int32 // rows of next, in the order they are posted
@@ -117,13 +117,13 @@ type change struct {
 // groups and the set of system groups; for contacts, the set of contact
 // rows), not by how the rows spell it or in which order they come.
 // Diff panics if the snapshots are of different imports (by Import.Name).
-func Diff(last, next *Snapshot) *Plan { return diff(last, next, ModeIncremental) }
+func diffPlan(last, next *snapshot) *Plan { return diff(last, next, ModeIncremental) }
 
 // diffFull is Diff, except that every row of next is sent: a full resync
 // that is still counted and guarded against last.
-func diffFull(last, next *Snapshot) *Plan { return diff(last, next, ModeFull) }
+func diffFull(last, next *snapshot) *Plan { return diff(last, next, ModeFull) }
 
-func diff(last, next *Snapshot, mode Mode) *Plan {
+func diff(last, next *snapshot, mode Mode) *Plan {
 	imp := userGroups
 	switch {
 	case next != nil:
@@ -203,7 +203,7 @@ func diff(last, next *Snapshot, mode Mode) *Plan {
 // Stats returns the plan's counts.
 func (p *Plan) Stats() PlanStats { return p.stats }
 
-// Mode returns ModeIncremental for a plan of Diff, ModeFull for diffFull.
+// Mode returns ModeIncremental, or ModeFull for a plan of Job.Full.
 func (p *Plan) Mode() Mode { return p.stats.Mode }
 
 // Rows returns the rows to send, in the order they are posted: each user's
@@ -248,7 +248,7 @@ func (p *Plan) Users() iter.Seq[UserChange] {
 }
 
 // sameRows reports whether user u of s has exactly the rows of user v of o.
-func (s *Snapshot) sameRows(u int, o *Snapshot, v int) bool {
+func (s *snapshot) sameRows(u int, o *snapshot, v int) bool {
 	lo, hi := s.rowsOf(u)
 	olo, ohi := o.rowsOf(v)
 	if hi-lo != ohi-olo {
@@ -266,14 +266,14 @@ func (s *Snapshot) sameRows(u int, o *Snapshot, v int) bool {
 // item is one thing a user holds: the values of column group g of row r of
 // snapshot s.
 type item struct {
-	s *Snapshot
+	s *snapshot
 	g int
 	r int32
 }
 
 // items returns what user u holds, sorted and without repeats, appended to
 // buf.
-func (s *Snapshot) items(u int, buf []item) []item {
+func (s *snapshot) items(u int, buf []item) []item {
 	lo, hi := s.rowsOf(u)
 	for r := lo; r < hi; r++ {
 		row := s.vals[int(r)*s.w : int(r)*s.w+s.w]
@@ -359,7 +359,7 @@ func (imp *Import) itemOf(it item) Item {
 
 // postingOrder returns the rows of users in the order they are posted: the
 // users by the first line they appear on, each user's rows by line.
-func (s *Snapshot) postingOrder(users []int32) []int32 {
+func (s *snapshot) postingOrder(users []int32) []int32 {
 	first := func(u int32) int32 {
 		lo, hi := s.rowsOf(int(u))
 		m := int32(0)

@@ -8,9 +8,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func snap(t *testing.T, rows ...string) *Snapshot {
+func snap(t *testing.T, rows ...string) *snapshot {
 	t.Helper()
-	s, err := ReadSnapshot(strings.NewReader("username,library-group,system-group\n" + strings.Join(rows, "\n")))
+	s, err := userGroups.readSnapshot(strings.NewReader("username,library-group,system-group\n" + strings.Join(rows, "\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,12 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var last *Snapshot
+			var last *snapshot
 			if tt.last != nil {
 				last = snap(t, tt.last...)
 			}
 			next := snap(t, tt.next...)
-			p := Diff(last, next)
+			p := diffPlan(last, next)
 			if tt.full {
 				p = diffFull(last, next)
 			}
@@ -102,7 +102,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffNil(t *testing.T) {
-	p := Diff(nil, nil)
+	p := diffPlan(nil, nil)
 	if diff := cmp.Diff(PlanStats{Mode: ModeIncremental, FirstRun: true}, p.Stats()); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
@@ -110,7 +110,7 @@ func TestDiffNil(t *testing.T) {
 		t.Errorf("a first run is not guarded, got %v", err)
 	}
 	last := snap(t, "a,Red,")
-	if st := Diff(last, nil).Stats(); st.Gone != 1 || st.Rows != 0 {
+	if st := diffPlan(last, nil).Stats(); st.Gone != 1 || st.Rows != 0 {
 		t.Errorf("nil next: %+v", st)
 	}
 }

@@ -234,7 +234,7 @@ func (r *Report) WriteReport(w io.Writer) error {
 }
 
 // snapOf returns a snapshot of one row.
-func snapOf(imp *Import, fields []string) *Snapshot {
+func snapOf(imp *Import, fields []string) *snapshot {
 	b := newBuilder(imp, true)
 	_ = b.add(0, fields, nil)
 	return b.snapshot()

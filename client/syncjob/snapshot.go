@@ -14,17 +14,17 @@ import (
 	"github.com/autosync-go/autosync/csvspec"
 )
 
-// A Snapshot is an export, or a state Infiniti accepted, as the set of rows
+// A snapshot is an export, or a state Infiniti accepted, as the set of rows
 // of each user: rows keyed by username, in the import's canonical form, each
 // with the line of the export it came from. Rows whose fields are all empty
 // (the ",,," rows Excel leaves behind) are not in it, and a row that repeats
 // an earlier row of the same user exactly is kept once, with the first line.
 //
-// A Snapshot is compact: values that repeat across users (group names, a
+// A snapshot is compact: values that repeat across users (group names, a
 // contact's type, role and flags) are kept once however many users name
 // them, so that 200,000 rows take a few tens of bytes each. It is read-only
 // and safe for concurrent use.
-type Snapshot struct {
+type snapshot struct {
 	imp   *Import
 	w     int      // fields per row
 	strs  []string // the values, each kept once per column where the import interns it
@@ -34,24 +34,11 @@ type Snapshot struct {
 	empty int      // rows dropped because all their fields were empty
 }
 
-// ReadSnapshot reads a user-groups export into a Snapshot (Import.ReadSnapshot
-// reads the export of any import). It takes the same options as
-// csvspec.NewReader, such as a header map. Rows whose fields are all empty
-// are dropped.
-//
-// ReadSnapshot does not check the export (csvspec.Check does): it returns an
-// error, naming the line, for the first problem that keeps it from reading
-// the rows — a header problem, a row it cannot read, an empty username —
-// or for a failure to read r.
-func ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
-	return readSnapshot(userGroups, r, opts, true)
-}
-
-// newSnapshot returns the Snapshot of rows, as if they were the data rows of
+// newSnapshot returns the snapshot of rows, as if they were the data rows of
 // a canonical file: the first row on line 2, below the header. Rows whose
 // fields are all empty are dropped. A row with an empty username and a
 // group is an error naming its line.
-func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
+func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*snapshot, error) {
 	b := newBuilder(userGroups, true).dedupe()
 	line := 1
 	for g := range rows {
@@ -63,8 +50,8 @@ func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
 	return b.snapshot(), nil
 }
 
-// ReadSnapshot reads an export of the import into a Snapshot, as the
-// package's ReadSnapshot does for user groups: with the options of the
+// readSnapshot reads an export of the import into a snapshot, as the
+// package's readSnapshot does for user groups: with the options of the
 // import's csvspec reader, rows whose fields are all empty dropped, and an
 // error naming the line for the first problem that keeps it from reading
 // the rows, or for a failure to read r, or for an Import the package did
@@ -74,14 +61,14 @@ func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
 // a csvspec.ContactWriter writes (type and role in lower case, booleans as
 // True and False), with the scenarios of a row each once and in a fixed
 // order, so that rows that mean the same are the same row.
-func (imp *Import) ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) {
+func (imp *Import) readSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*snapshot, error) {
 	if err := imp.usable(); err != nil {
 		return nil, err
 	}
 	return readSnapshot(imp, r, opts, true)
 }
 
-func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*Snapshot, error) {
+func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*snapshot, error) {
 	b := newBuilder(imp, true).dedupe()
 	for row, err := range csvspec.ReadRows(r, imp.header, nil, opts...) {
 		if err != nil {
@@ -110,10 +97,10 @@ func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLin
 }
 
 // Import returns the import the snapshot's rows belong to.
-func (s *Snapshot) Import() *Import { return s.imp }
+func (s *snapshot) Import() *Import { return s.imp }
 
 // Users returns the number of users.
-func (s *Snapshot) Users() int {
+func (s *snapshot) Users() int {
 	if s == nil {
 		return 0
 	}
@@ -122,7 +109,7 @@ func (s *Snapshot) Users() int {
 
 // Rows returns the number of rows, duplicates and all-empty rows not
 // counted.
-func (s *Snapshot) Rows() int {
+func (s *snapshot) Rows() int {
 	if s == nil {
 		return 0
 	}
@@ -131,7 +118,7 @@ func (s *Snapshot) Rows() int {
 
 // EmptyRows returns the number of rows that were dropped because all their
 // fields were empty.
-func (s *Snapshot) EmptyRows() int {
+func (s *snapshot) EmptyRows() int {
 	if s == nil {
 		return 0
 	}
@@ -140,7 +127,7 @@ func (s *Snapshot) EmptyRows() int {
 
 // All returns the rows in canonical order: by username, then by their other
 // fields.
-func (s *Snapshot) All() iter.Seq[Row] {
+func (s *snapshot) All() iter.Seq[Row] {
 	return func(yield func(Row) bool) {
 		for i := range s.Rows() {
 			if !yield(s.rowAt(int32(i))) {
@@ -155,18 +142,18 @@ func (s *Snapshot) All() iter.Seq[Row] {
 // fields), with RFC 4180 quoting and LF line endings. It is the form the
 // directory journal keeps as the last accepted state. It returns the bytes
 // written and the first error of w.
-func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+func (s *snapshot) WriteTo(w io.Writer) (int64, error) {
 	n, _, err := writeState(w, s, nil, nil)
 	return n, err
 }
 
 // fields returns a new slice with the values of row r.
-func (s *Snapshot) fields(r int32) []string {
+func (s *snapshot) fields(r int32) []string {
 	return s.fieldsInto(make([]string, s.w), r)
 }
 
 // fieldsInto fills buf, of length w, with the values of row r.
-func (s *Snapshot) fieldsInto(buf []string, r int32) []string {
+func (s *snapshot) fieldsInto(buf []string, r int32) []string {
 	row := s.vals[int(r)*s.w : int(r)*s.w+s.w]
 	for c, v := range row {
 		buf[c] = s.strs[v]
@@ -175,24 +162,24 @@ func (s *Snapshot) fieldsInto(buf []string, r int32) []string {
 }
 
 // value returns the value of column c of row r.
-func (s *Snapshot) value(r int32, c int) string { return s.strs[s.vals[int(r)*s.w+c]] }
+func (s *snapshot) value(r int32, c int) string { return s.strs[s.vals[int(r)*s.w+c]] }
 
-func (s *Snapshot) line(r int32) int {
+func (s *snapshot) line(r int32) int {
 	if s.lines == nil {
 		return 0
 	}
 	return int(s.lines[r])
 }
 
-func (s *Snapshot) rowAt(r int32) Row { return Row{Line: s.line(r), Fields: s.fields(r)} }
+func (s *snapshot) rowAt(r int32) Row { return Row{Line: s.line(r), Fields: s.fields(r)} }
 
-func (s *Snapshot) username(u int) string { return s.value(s.users[u], 0) }
+func (s *snapshot) username(u int) string { return s.value(s.users[u], 0) }
 
 // rowsOf returns the row range of user u.
-func (s *Snapshot) rowsOf(u int) (int32, int32) { return s.users[u], s.users[u+1] }
+func (s *snapshot) rowsOf(u int) (int32, int32) { return s.users[u], s.users[u+1] }
 
 // find returns the index of the user named name, or -1.
-func (s *Snapshot) find(name string) int {
+func (s *snapshot) find(name string) int {
 	if s == nil {
 		return -1
 	}
@@ -210,14 +197,14 @@ func (s *Snapshot) find(name string) int {
 // keep (by index in next) has the rows it has in last instead, or none if
 // last has no such user. keep may be nil. It returns the bytes and the
 // users written.
-func writeState(w io.Writer, next, last *Snapshot, keep []bool) (n int64, users int, err error) {
+func writeState(w io.Writer, next, last *snapshot, keep []bool) (n int64, users int, err error) {
 	cw := &countWriter{w: w}
 	out := csv.NewWriter(cw)
 	if err := out.Write(next.imp.header); err != nil {
 		return cw.n, 0, err
 	}
 	buf := make([]string, next.w)
-	write := func(s *Snapshot, lo, hi int32) error {
+	write := func(s *snapshot, lo, hi int32) error {
 		for r := lo; r < hi; r++ {
 			if err := out.Write(s.fieldsInto(buf, r)); err != nil {
 				return err
@@ -255,13 +242,13 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// builder collects rows into a Snapshot.
+// builder collects rows into a snapshot.
 type builder struct {
 	imp    *Import
 	w      int
 	strict bool // stop at the first row that cannot be taken, rather than count it
 
-	strs   []string            // as in Snapshot; strs[0] is ""
+	strs   []string            // as in snapshot; strs[0] is ""
 	intern []map[string]uint32 // per column, for the columns the import interns
 	last   []uint32            // per column, the index of the previous row's value
 
@@ -479,8 +466,8 @@ func (b *builder) value(col int, v string) uint32 {
 }
 
 // snapshot sorts the rows by user and value, drops duplicates and returns
-// the Snapshot. The builder must not be used after.
-func (b *builder) snapshot() *Snapshot {
+// the snapshot. The builder must not be used after.
+func (b *builder) snapshot() *snapshot {
 	w := b.w
 	nruns, nrows := len(b.names), len(b.uid)
 	strs := b.strs
@@ -527,7 +514,7 @@ func (b *builder) snapshot() *Snapshot {
 	next, rank, b.uid = nil, nil, nil
 	// Within each user, sort by value (then line, so that the first of
 	// equal rows comes first) and drop repeats.
-	s := &Snapshot{imp: b.imp, w: w, empty: b.empty, strs: strs,
+	s := &snapshot{imp: b.imp, w: w, empty: b.empty, strs: strs,
 		vals: make([]uint32, 0, nrows*w), lines: make([]int32, 0, nrows), users: make([]int32, 0, nusers+1)}
 	row := func(r int32) []uint32 { return b.vals[int(r)*w : int(r)*w+w] }
 	cmpRows := func(x, y int32) int {

@@ -12,7 +12,7 @@ import (
 	"github.com/autosync-go/autosync/csvspec"
 )
 
-func rowsOf(s *Snapshot) []Row {
+func rowsOf(s *snapshot) []Row {
 	var out []Row
 	for r := range s.All() {
 		out = append(out, Row{Line: r.Line, Fields: slices.Clone(r.Fields)})
@@ -60,7 +60,7 @@ func TestReadSnapshot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ReadSnapshot(strings.NewReader(tt.in), tt.opts...)
+			s, err := userGroups.readSnapshot(strings.NewReader(tt.in), tt.opts...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
@@ -101,7 +101,7 @@ func TestNewSnapshot(t *testing.T) {
 
 // TestSnapshotInterns checks that a group name is kept once.
 func TestSnapshotInterns(t *testing.T) {
-	s, err := ReadSnapshot(strings.NewReader(toCSV(school(50))))
+	s, err := userGroups.readSnapshot(strings.NewReader(toCSV(school(50))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSnapshotInterns(t *testing.T) {
 
 func TestSnapshotWriteTo(t *testing.T) {
 	in := "username,library-group,system-group\nzoe,\"Gold, Inc\",Year 7\n,,\nadam,Red,\nzoe,Blue,\n"
-	s, err := ReadSnapshot(strings.NewReader(in))
+	s, err := userGroups.readSnapshot(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +139,11 @@ func TestSnapshotWriteTo(t *testing.T) {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
 	// It reads back as the same rows.
-	back, err := ReadSnapshot(strings.NewReader(b.String()))
+	back, err := userGroups.readSnapshot(strings.NewReader(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := func(s *Snapshot) (out [][]string) {
+	fields := func(s *snapshot) (out [][]string) {
 		for r := range s.All() {
 			out = append(out, r.Fields)
 		}

@@ -56,8 +56,8 @@ func (m *meta) clone() *meta {
 // state is the last accepted state: the confirmed rows of the users in the
 // export (active) and of those gone from it (marked), and each user's meta.
 type state struct {
-	active *Snapshot
-	marked *Snapshot
+	active *snapshot
+	marked *snapshot
 	meta   map[string]*meta
 }
 
@@ -212,7 +212,7 @@ func newStateWriter(w io.Writer, imp *Import) (*stateWriter, error) {
 
 // user writes one user: its meta, its confirmed rows (rows of s from lo to
 // hi, or none if s is nil, then the rows of extra) and its items.
-func (sw *stateWriter) user(name string, m *meta, s *Snapshot, lo, hi int32, extra [][]string) error {
+func (sw *stateWriter) user(name string, m *meta, s *snapshot, lo, hi int32, extra [][]string) error {
 	if s == nil {
 		lo, hi = 0, 0
 	}
@@ -264,7 +264,7 @@ func (sw *stateWriter) close() (int64, int, error) {
 
 // allNames returns every username of the snapshots and of extra, sorted
 // and without repeats: a merge of the snapshots' sorted users.
-func allNames(extra map[string]*meta, snaps ...*Snapshot) []string {
+func allNames(extra map[string]*meta, snaps ...*snapshot) []string {
 	extras := slices.Sorted(maps.Keys(extra))
 	out := extras
 	for _, s := range snaps {
@@ -300,7 +300,7 @@ func mergeSorted(a, b []string) []string {
 
 // rowsIn returns the snapshot of the two that holds user name, with its
 // row range, or nil.
-func rowsIn(name string, snaps ...*Snapshot) (*Snapshot, int32, int32) {
+func rowsIn(name string, snaps ...*snapshot) (*snapshot, int32, int32) {
 	for _, s := range snaps {
 		if u := s.find(name); u >= 0 {
 			lo, hi := s.rowsOf(u)
