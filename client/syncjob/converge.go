@@ -721,6 +721,10 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	case rep.Outcome == OutcomeCancelled:
 	case errors.Is(perr, client.ErrUnauthorized), errors.Is(perr, client.ErrForbidden):
 		rep.Outcome = OutcomeAuthError
+	case errors.As(perr, new(*client.StatusError)):
+		// Any status but 2xx (401 and 403 aside) is no clear answer, even
+		// with a result: Infiniti may have imported some of the file.
+		rep.Outcome = OutcomeNoAnswer
 	case res != nil && (perr == nil || errors.As(perr, new(*result.ImportError))):
 		judged = true
 		clear := rep.judge(plan, res, fl, v)

@@ -267,6 +267,9 @@ func TestJobErrors(t *testing.T) {
 		wantErr func(error) bool
 	}{
 		{name: "server error", fault: &clienttest.Fault{Status: 500}, want: OutcomeNoAnswer, wantErr: func(err error) bool { return err != nil }},
+		{name: "not found with a result", fault: &clienttest.Fault{Status: 404, ContentType: "application/json",
+			Body: `{"success":false,"summary":"Not found."}`},
+			want: OutcomeNoAnswer, wantErr: func(err error) bool { return errors.Is(err, client.ErrNotFound) }},
 		{name: "forbidden", fault: &clienttest.Fault{Status: 403}, want: OutcomeAuthError, wantErr: func(err error) bool { return errors.Is(err, client.ErrForbidden) }},
 		{name: "bad password", badAuth: true, want: OutcomeAuthError, wantErr: func(err error) bool { return errors.Is(err, client.ErrUnauthorized) }},
 	}
@@ -544,5 +547,29 @@ func TestJobEveryCheckError(t *testing.T) {
 	}
 	if causes := rep.Causes(); len(causes) != 1 || causes[0].Rows != n || causes[0].FirstLine != 2 {
 		t.Errorf("causes %+v, want one of %d rows from line 2", causes, n)
+	}
+}
+
+// A status other than 2xx is no clear answer even when its body is a
+// result that gives every row posted an outcome (issue 15, B5): the users
+// posted stay unconfirmed and are sent again.
+func TestJobNon2xxResultIsNoAnswer(t *testing.T) {
+	export := "username,library-group,system-group\nann,Gold,\nbob,Silver,\n"
+	body := `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.",` +
+		`"details":{"1":"User Created","2":"Field (library-group) Library group (Silver) does not exist. "}}`
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			srv, c := newFake(t, mode)
+			job := &Job{Client: c, Journal: NewMemJournal()}
+			srv.Fail(1, clienttest.Fault{Status: 500, ContentType: "application/json", Body: body})
+			rep, err := run(t, job, export)
+			if rep.Outcome != OutcomeNoAnswer || err == nil {
+				t.Fatalf("outcome %q, error %v; want %q", rep.Outcome, err, OutcomeNoAnswer)
+			}
+			rep, err = run(t, job, export)
+			if rep.Outcome != OutcomeOK || rep.RowsSent != 2 {
+				t.Fatalf("next run: outcome %q, %d rows sent (%v); want ok and both users sent again", rep.Outcome, rep.RowsSent, err)
+			}
+		})
 	}
 }
