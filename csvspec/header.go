@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/autosync-go/autosync/internal/suggest"
 )
 
 // ReaderOption configures a Reader or ReadRows (and Check or
@@ -267,10 +269,6 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	}
 	// Then near misses: of the canonical names, and of the names a header
 	// map gives (which are the map's mistake, not the file's).
-	near := make([]int, len(sch.columns))
-	for i := range near {
-		near[i] = -1
-	}
 	for fi, name := range fields {
 		if claimed[fi] {
 			continue
@@ -306,9 +304,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			add(ci, codeDuplicateColumn, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
 				fi+1, quote(name), quote(source[ci]), h.index[ci]+1), SeverityError)
 		case mapped[ci]:
-			if near[ci] < 0 {
-				near[ci] = fi
-			}
+			// A near miss of the header map's name: said below.
 		default:
 			h.index[ci] = fi
 			add(ci, codeHeaderName, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
@@ -327,8 +323,8 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			continue
 		}
 		hint := ""
-		if fi := near[ci]; fi >= 0 {
-			hint = fmt.Sprintf(" (did you mean %s? header names must match exactly)", quote(fields[fi]))
+		if name, ok := suggest.Nearest(source[ci], fields); ok {
+			hint = fmt.Sprintf(" (did you mean %s? header names must match exactly)", quote(name))
 		}
 		add(ci, CodeHeaderMap, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s; correct the header map. The file's header is: %s",
 			quote(source[ci]), quote(sch.columns[ci]), hint, quoteList(fields, 12)), SeverityError)

@@ -385,6 +385,7 @@ func TestReaderErrorMessages(t *testing.T) {
 		{"record too large", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1) + "\"\nd,e,f\n", codeRecordTooLarge, "line 3 (row 2)", "over 1048576 bytes"},
 		{"header map", "Student Code,Surname,House,Year Level\n", CodeHeaderMap, "line 1 (header)", `did you mean "Student Code"?`},
 		{"header map absent", "Code,Surname,House,Year Level\n", CodeHeaderMap, "line 1 (header)", `"Code", "Surname", "House", "Year Level"`},
+		{"header map typo", "Studnet Code,Surname,House,Year Level\n", CodeHeaderMap, "line 1 (header)", `did you mean "Studnet Code"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
