@@ -422,21 +422,7 @@ func (s *Server) nextFault() (Fault, bool) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	tenant, hasTenant := r.URL.Query()["tenantId"]
-	rec := Request{
-		Method: r.Method, Path: r.URL.Path, HasTenantID: hasTenant, Header: r.Header.Clone(),
-		ContentLength: r.ContentLength, TransferEncoding: slices.Clone(r.TransferEncoding),
-	}
-	if hasTenant {
-		rec.TenantID = tenant[0]
-	}
-	user, pass, hasAuth := r.BasicAuth()
-	if s.latin1 {
-		user, pass = latin1(user), latin1(pass)
-	}
-	rec.Username = user
-	rec.Authorized = hasAuth && user == s.username && pass == s.password
-	rec.Header.Del("Authorization")
+	rec := s.newRequest(r)
 	// The request is recorded before the client can see the answer, so
 	// that a test that got an answer finds the request recorded.
 	recorded := false
@@ -463,48 +449,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var upload io.Reader // the CSV part, once found
 	problem := ""
 	if f.Status != 0 || f.Delay > 0 {
-		// Read the whole upload first: the fault comes after it, and the
-		// server notices a client that gives up only once it has.
-		if part, p := firstFilePart(r, &rec); part != nil {
-			b, _ := io.ReadAll(part)
-			rec.CSV, rec.CSVSize = b[:min(len(b), maxRecordedCSV)], int64(len(b))
-			upload = bytes.NewReader(b)
-		} else {
-			problem = p
-		}
-		_, _ = io.Copy(io.Discard, r.Body)
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				// The client gave up. Abort without an answer: returning
-				// would send an empty 200, which a client that is still
-				// closing its TLS connection could read as the answer.
-				t.Stop()
-				record()
-				panic(http.ErrAbortHandler)
-			}
-		}
+		upload, problem = s.readFirst(r, &rec, f, record)
 		if f.Status != 0 {
-			ct, body := f.ContentType, f.Body
-			if body == "" {
-				body = http.StatusText(f.Status) + "\n"
-			}
-			if ct == "" {
-				ct = "text/plain; charset=utf-8"
-			}
-			w.Header().Set("Content-Type", ct)
-			if f.Location != "" {
-				w.Header().Set("Location", f.Location)
-			}
-			if f.RetryAfter != "" {
-				w.Header().Set("Retry-After", f.RetryAfter)
-			}
-			rec.Status = f.Status
-			record()
-			w.WriteHeader(f.Status)
-			_, _ = io.WriteString(w, body)
+			answerFault(w, &rec, f, record)
 			return
 		}
 	}
@@ -520,39 +467,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 	}
-	var apply func(io.Reader) (int, *result.Result)
-	prefix := (&url.URL{Path: s.prefix}).EscapedPath()
-	switch r.URL.EscapedPath() {
-	case prefix + ImportUserGroupsPath:
-		apply = s.importUserGroups
-	case prefix + ImportContactsPath:
-		apply = s.importContacts
-	default:
-		rec.Status = http.StatusNotFound
-		record()
-		http.NotFound(w, r)
+	apply, ok := s.route(w, r, &rec, record)
+	if !ok {
 		return
 	}
-	if r.Method != http.MethodPost {
-		rec.Status = http.StatusMethodNotAllowed
-		record()
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if s.tenants != nil && (!hasTenant || !s.tenants[rec.TenantID]) {
-		// Not documented; the fake's choice, see WithTenants.
-		summary := fmt.Sprintf("Unknown tenant (%s).", rec.TenantID)
-		if !hasTenant {
-			summary = "No tenant: the tenantId query parameter is required."
-		}
-		reply(http.StatusNotFound, &result.Result{Success: false, Summary: summary})
-		return
-	}
-	if !rec.Authorized {
-		// Infiniti's documented answer; the status it uses is not
-		// documented, the fake answers 401.
-		reply(http.StatusUnauthorized, &result.Result{Success: false, Summary: "Unauthorised. Check credentials."})
+	if status, summary := s.refusal(&rec); status != 0 {
+		reply(status, &result.Result{Success: false, Summary: summary})
 		return
 	}
 	if upload == nil && problem == "" {
@@ -572,6 +492,121 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(apply(upload))
+}
+
+// newRequest is what the server records of r, without the password.
+func (s *Server) newRequest(r *http.Request) Request {
+	tenant, hasTenant := r.URL.Query()["tenantId"]
+	rec := Request{
+		Method: r.Method, Path: r.URL.Path, HasTenantID: hasTenant, Header: r.Header.Clone(),
+		ContentLength: r.ContentLength, TransferEncoding: slices.Clone(r.TransferEncoding),
+	}
+	if hasTenant {
+		rec.TenantID = tenant[0]
+	}
+	user, pass, hasAuth := r.BasicAuth()
+	if s.latin1 {
+		user, pass = latin1(user), latin1(pass)
+	}
+	rec.Username = user
+	rec.Authorized = hasAuth && user == s.username && pass == s.password
+	rec.Header.Del("Authorization")
+	return rec
+}
+
+// readFirst reads the whole upload before a fault's answer (the server
+// notices a client that gives up only once it has), then waits out the
+// fault's Delay. It returns the CSV part, or what is wrong with the body.
+func (s *Server) readFirst(r *http.Request, rec *Request, f Fault, record func()) (io.Reader, string) {
+	var upload io.Reader
+	problem := ""
+	if part, p := firstFilePart(r, rec); part != nil {
+		b, _ := io.ReadAll(part)
+		rec.CSV, rec.CSVSize = b[:min(len(b), maxRecordedCSV)], int64(len(b))
+		upload = bytes.NewReader(b)
+	} else {
+		problem = p
+	}
+	_, _ = io.Copy(io.Discard, r.Body)
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			// The client gave up. Abort without an answer: returning
+			// would send an empty 200, which a client that is still
+			// closing its TLS connection could read as the answer.
+			t.Stop()
+			record()
+			panic(http.ErrAbortHandler)
+		}
+	}
+	return upload, problem
+}
+
+// answerFault answers with the fault's status, headers and body.
+func answerFault(w http.ResponseWriter, rec *Request, f Fault, record func()) {
+	ct, body := f.ContentType, f.Body
+	if body == "" {
+		body = http.StatusText(f.Status) + "\n"
+	}
+	if ct == "" {
+		ct = "text/plain; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	if f.Location != "" {
+		w.Header().Set("Location", f.Location)
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	rec.Status = f.Status
+	record()
+	w.WriteHeader(f.Status)
+	_, _ = io.WriteString(w, body)
+}
+
+// route returns the import of r's path; for another path or method it
+// answers and returns false.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request, record func()) (func(io.Reader) (int, *result.Result), bool) {
+	prefix := (&url.URL{Path: s.prefix}).EscapedPath()
+	var apply func(io.Reader) (int, *result.Result)
+	switch r.URL.EscapedPath() {
+	case prefix + ImportUserGroupsPath:
+		apply = s.importUserGroups
+	case prefix + ImportContactsPath:
+		apply = s.importContacts
+	default:
+		rec.Status = http.StatusNotFound
+		record()
+		http.NotFound(w, r)
+		return nil, false
+	}
+	if r.Method != http.MethodPost {
+		rec.Status = http.StatusMethodNotAllowed
+		record()
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	return apply, true
+}
+
+// refusal returns the status and summary of the server's refusal of rec
+// (an unknown tenant, or wrong credentials), or 0.
+func (s *Server) refusal(rec *Request) (int, string) {
+	switch {
+	case s.tenants != nil && !rec.HasTenantID:
+		// Not documented; the fake's choice, see WithTenants.
+		return http.StatusNotFound, "No tenant: the tenantId query parameter is required."
+	case s.tenants != nil && !s.tenants[rec.TenantID]:
+		return http.StatusNotFound, fmt.Sprintf("Unknown tenant (%s).", rec.TenantID)
+	case !rec.Authorized:
+		// Infiniti's documented answer; the status it uses is not
+		// documented, the fake answers 401.
+		return http.StatusUnauthorized, "Unauthorised. Check credentials."
+	}
+	return 0, ""
 }
 
 // latin1 decodes s as ISO-8859-1: each byte is the code point of one
