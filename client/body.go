@@ -25,8 +25,7 @@ var errBodyClosed = errors.New("request body closed")
 // progress finishes later and its data is discarded.
 type body struct {
 	r          io.Reader // head, CSV, tail
-	csv        *counter
-	length     int64 // -1 if unknown
+	length     int64     // -1 if unknown
 	hold       bool
 	mu         sync.Mutex
 	n          atomic.Int64
@@ -47,7 +46,7 @@ func newBody(csv *counter, size int64, filename string, hold bool) (*body, strin
 	head := bytes.Clone(buf.Bytes())
 	buf.Reset()
 	mw.Close()
-	b := &body{r: io.MultiReader(bytes.NewReader(head), csv, bytes.NewReader(buf.Bytes())), csv: csv, length: -1, hold: hold}
+	b := &body{r: io.MultiReader(bytes.NewReader(head), csv, bytes.NewReader(buf.Bytes())), length: -1, hold: hold}
 	if size >= 0 {
 		b.length = int64(len(head)) + size + int64(buf.Len())
 	}
