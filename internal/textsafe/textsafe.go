@@ -14,9 +14,8 @@ import (
 func Quote(s string, n int) string { return strconv.Quote(Clip(s, n)) }
 
 // OneLine returns s escaped as strconv.Quote escapes it, but with quotes
-// and backslashes kept and no surrounding quotes.
-//
-// Deprecated: use Quote, which also bounds the text.
+// and backslashes kept and no surrounding quotes: one line, for a text a
+// caller bounds itself. Quote also bounds the text.
 func OneLine(s string) string {
 	var b strings.Builder
 	for len(s) > 0 {
