@@ -143,13 +143,15 @@ func checkEach(r io.Reader, rules Rules, each func(Problem) error, opts ...Reade
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs(true)
 	var seen rowSet
+	var key []byte // the row's key, reused
 	return runCheck(t, each, spaceFixName, func(c *run, fields []string) {
 		var v [numColumns]string
 		for ci, fi := range t.hdr.index {
 			v[ci] = fields[fi]
 		}
 		checkUserGroup(&c.rowCheck, &v, &groups)
-		if first := seen.insert(newRowKey(v), c.row); first != 0 {
+		key = appendKey(key[:0], v[:]...)
+		if first := seen.insert(key, c.row); first != 0 {
 			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
 		}
 	})

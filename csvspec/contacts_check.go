@@ -3,7 +3,6 @@ package csvspec
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"net/mail"
 	"slices"
@@ -161,7 +160,7 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			if k.role == RoleGuardian {
 				key = appendFolded(key, v[ccAddressee])
 			}
-			if first := primaries.insert(bytesKey(key), c.row); first != 0 {
+			if first := primaries.insert(key, c.row); first != 0 {
 				whose := "the patron's"
 				if k.role == RoleGuardian {
 					whose = fmt.Sprintf("the guardian %s's", quote(strings.TrimSpace(v[ccAddressee])))
@@ -177,7 +176,7 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
 		key = append(key, k.known)
 		key = appendKey(key, k.unknown...)
-		if first := seen.insert(bytesKey(key), c.row); first != 0 {
+		if first := seen.insert(key, c.row); first != 0 {
 			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first))
 		}
 	})
@@ -242,16 +241,6 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	return k
 }
 
-// appendKey appends each string to a key, prefixed with its length so that
-// no two lists of strings make the same key.
-func appendKey(key []byte, ss ...string) []byte {
-	for _, s := range ss {
-		key = binary.AppendUvarint(key, uint64(len(s)))
-		key = append(key, s...)
-	}
-	return key
-}
-
 // appendFolded appends s to a key in lower case, its runs of white space
 // as one space, and without surrounding space: "Mr  Smith " as "mr smith".
 func appendFolded(key []byte, s string) []byte {
@@ -271,11 +260,6 @@ func appendFolded(key []byte, s string) []byte {
 	}
 	binary.LittleEndian.PutUint32(key[start:], uint32(len(key)-start-4))
 	return key
-}
-
-// bytesKey returns the row key of a canonical key.
-func bytesKey(key []byte) uint64 {
-	return maphash.Bytes(rowSeed, key)
 }
 
 // boolKey returns the canonical form of a boolean column for a row key:

@@ -2,6 +2,7 @@ package csvspec
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -436,53 +437,35 @@ func (c *rowCheck) spaceWarning(column, s string) {
 	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
 
-// rowSeed seeds the hashes that identify rows.
-var rowSeed = maphash.MakeSeed()
-
-// newRowKey returns the hash of a row's values that identifies it. Two
-// different rows of a file of n rows share one with a probability of
-// about n²/2⁶⁵: for a million rows, 3 in 100 million.
-func newRowKey[T comparable](v T) uint64 {
-	return maphash.Comparable(rowSeed, v)
-}
-
-// rowSet is an open-addressing hash set of row keys, with the row each
-// was first seen in. A probe reads 8 bytes of keys; the rows are kept
-// apart, and read only for a duplicate. The tables are at most 3/4 full:
-// 16 to 32 bytes per distinct row, and 48 for the moment they double.
+// A rowSet holds the rows seen, by a 64-bit hash of a row's canonical key
+// (see appendKey), with the row each was first seen in. Two different rows
+// of a file of n rows share a hash with a probability of about n²/2⁶⁵: for
+// a million rows, 3 in 100 million.
 type rowSet struct {
-	keys []uint64 // length a power of two; 0 marks an empty slot
-	rows []int32  // rows past 2³¹ would not fit in Infiniti's memory either
-	n    int
+	seed maphash.Seed
+	rows map[uint64]int
 }
 
 // insert adds key for row and returns 0, or returns the row key was first
 // seen in.
-func (s *rowSet) insert(key uint64, row int) int {
-	if 4*(s.n+1) > 3*len(s.keys) {
-		s.grow()
+func (s *rowSet) insert(key []byte, row int) int {
+	if s.rows == nil {
+		s.seed, s.rows = maphash.MakeSeed(), make(map[uint64]int)
 	}
-	key |= 1 // never 0; the low bit is no part of the slot index below
-	mask := uint64(len(s.keys) - 1)
-	for i := (key >> 1) & mask; ; i = (i + 1) & mask {
-		switch s.keys[i] {
-		case 0:
-			s.keys[i], s.rows[i] = key, int32(row)
-			s.n++
-			return 0
-		case key:
-			return int(s.rows[i])
-		}
+	h := maphash.Bytes(s.seed, key)
+	if first, ok := s.rows[h]; ok {
+		return first
 	}
+	s.rows[h] = row
+	return 0
 }
 
-func (s *rowSet) grow() {
-	keys, rows := s.keys, s.rows
-	size := max(1<<12, 2*len(keys))
-	s.keys, s.rows, s.n = make([]uint64, size), make([]int32, size), 0
-	for i, k := range keys {
-		if k != 0 {
-			s.insert(k, int(rows[i]))
-		}
+// appendKey appends each string to a key, prefixed with its length so that
+// no two lists of strings make the same key.
+func appendKey(key []byte, ss ...string) []byte {
+	for _, s := range ss {
+		key = binary.AppendUvarint(key, uint64(len(s)))
+		key = append(key, s...)
 	}
+	return key
 }
