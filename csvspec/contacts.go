@@ -388,20 +388,7 @@ func (r *contactReader) Read() (contactRecord, error) {
 
 // All returns an iterator over the remaining records, as Reader.All does.
 func (r *contactReader) All() iter.Seq2[contactRecord, error] {
-	return func(yield func(contactRecord, error) bool) {
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				return
-			}
-			if !yield(rec, err) {
-				return
-			}
-			if err != nil && r.t.err != nil {
-				return
-			}
-		}
-	}
+	return all(r.t, r.Read)
 }
 
 // A ContactWriter writes contact rows in the canonical form: the header
@@ -417,79 +404,33 @@ func (r *contactReader) All() iter.Seq2[contactRecord, error] {
 //
 // Output is buffered; call Flush when done, and check its error.
 type ContactWriter struct {
-	cw     *csv.Writer
-	header bool
-	rec    [numContactColumns]string
-	sb     strings.Builder
+	w  canonWriter
+	sb strings.Builder
 }
 
 // NewContactWriter returns a ContactWriter that writes to w.
 func NewContactWriter(w io.Writer) *ContactWriter {
-	return &ContactWriter{cw: csv.NewWriter(w)}
-}
-
-func (w *ContactWriter) writeHeader() error {
-	w.header = true
-	w.rec = contactColumns
-	return w.cw.Write(w.rec[:])
+	return &ContactWriter{w: canonWriter{cw: csv.NewWriter(w), header: contactColumns[:]}}
 }
 
 // Write writes one row, preceded by the header if it is the first. It
 // returns an error only if the underlying writer failed; the same error is
 // returned by Flush.
 func (w *ContactWriter) Write(c Contact) error {
-	if !w.header {
-		if err := w.writeHeader(); err != nil {
-			return err
-		}
-	}
-	w.rec[ccUsername] = c.Username
-	w.rec[ccType] = lower(string(c.Type))
-	w.rec[ccRole] = lower(string(c.Role))
-	w.rec[ccPrimary] = OptionalBoolOf(c.Primary).String()
-	w.rec[ccAddressee] = c.Addressee
-	w.rec[ccContact] = c.Address
-	w.rec[ccSMS] = c.SMS.String()
 	w.sb.Reset()
 	for i, s := range c.Scenarios {
 		if i > 0 {
 			w.sb.WriteByte(';')
 		}
-		w.sb.WriteString(upper(string(s)))
+		w.sb.WriteString(strings.ToUpper(string(s)))
 	}
-	w.rec[ccScenarios] = w.sb.String()
-	return w.cw.Write(w.rec[:])
-}
-
-// lower and upper return s itself when it has the case already, to spare
-// an allocation per row.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			return strings.ToLower(s)
-		}
-	}
-	return s
-}
-
-func upper(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
-			return strings.ToUpper(s)
-		}
-	}
-	return s
+	return w.w.write(c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
+		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String())
 }
 
 // Flush writes any buffered data to the underlying writer, and the header
 // alone if no row was written. It returns the first error met while
 // writing.
 func (w *ContactWriter) Flush() error {
-	if !w.header {
-		if err := w.writeHeader(); err != nil {
-			return err
-		}
-	}
-	w.cw.Flush()
-	return w.cw.Error()
+	return w.w.flush()
 }

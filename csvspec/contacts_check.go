@@ -39,7 +39,7 @@ func validEmail(s string) bool {
 	if plainEmail(s) {
 		return true // what net/mail would say, without its allocations
 	}
-	return bareAddress(s) && invisibleIn(s) < 0
+	return bareAddress(s) && firstRune(s, isInvisible) < 0
 }
 
 // bareAddress reports whether net/mail reads s as an address with no
@@ -50,16 +50,6 @@ func validEmail(s string) bool {
 func bareAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">")
-}
-
-// invisibleIn returns the first invisible character in s, or -1.
-func invisibleIn(s string) rune {
-	for _, r := range s {
-		if isInvisible(r) {
-			return r
-		}
-	}
-	return -1
 }
 
 // plainEmail reports whether s is local@domain where both parts are
@@ -171,7 +161,7 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 		// A duplicate is a row that means the same as an earlier one, as a
 		// contactReader reads it: type, role and scenarios in any case,
 		// the scenarios in any order, booleans in any spelling.
-		key = appendKey(key[:0], v[ccUsername], lower(string(k.typ)), lower(string(k.role)),
+		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
 			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
 			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
 		key = append(key, k.known)
@@ -220,7 +210,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty; give the email address or phone number, or remove the row")
 	case k.typ == ContactEmail && !validEmail(address):
 		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address", quote(v[ccContact]))
-		if r := invisibleIn(address); r >= 0 {
+		if r := firstRune(address, isInvisible); r >= 0 {
 			msg = fmt.Sprintf("the email address %s holds the invisible character %U, which makes addresses that look the same but are not; remove it", quote(v[ccContact]), r)
 		}
 		c.addRow(columnContact, CodeInvalidEmail, SeverityError, msg)

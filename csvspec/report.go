@@ -351,66 +351,59 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 	if s == "" {
 		return
 	}
-	// Fast path: printable ASCII, where the only white space is ' '.
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b >= 0x7f {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if plainASCII(s) { // the only white space is ' '
 		if s[0] == ' ' || s[len(s)-1] == ' ' {
 			c.spaceWarning(column, s)
 		}
 		return
 	}
-	badUTF8, control, fc, spaced := false, rune(-1), rune(-1), false
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			badUTF8 = true
-		case isControl(r):
-			if control < 0 {
-				control = r
-			}
-		case !name || r < 0x80:
-		case fc < 0 && isInvisible(r):
-			fc = r
-		case !spaced && unicode.IsSpace(r):
-			spaced = true
-		}
-		i += size
-	}
-	if badUTF8 {
+	if !utf8.ValidString(s) {
 		c.addRow(column, CodeInvalidUTF8, SeverityError, "the value is not valid UTF-8; export the file from the SMS as UTF-8 (not Windows-1252 or Latin-1)")
 	}
-	if control >= 0 {
+	if r := firstRune(s, isControl); r >= 0 {
 		what := "control character"
-		if control == '\u2028' || control == '\u2029' {
+		if r == '\u2028' || r == '\u2029' {
 			what = "line break"
 		}
-		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, control))
+		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, r))
 	}
-	if fc >= 0 {
-		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
+	if r := firstRune(s, isInvisible); name && r >= 0 {
+		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), r))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		c.spaceWarning(column, s)
 	}
-	if spaced {
-		// A space at either end is the surrounding-space warning's; one
-		// between words is this one's.
-		for _, r := range strings.TrimFunc(s, unicode.IsSpace) {
-			if r >= 0x80 && unicode.IsSpace(r) && !isControl(r) {
-				c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
-				break
-			}
+	// A space at either end is the surrounding-space warning's; one
+	// between words is this one's.
+	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); name && r >= 0 {
+		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
+	}
+}
+
+// plainASCII reports whether s is printable ASCII.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
 		}
 	}
+	return true
+}
+
+// firstRune returns the first rune of s for which f is true, or -1.
+func firstRune(s string, f func(rune) bool) rune {
+	if i := strings.IndexFunc(s, f); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return r
+	}
+	return -1
+}
+
+// isUnusualSpace reports whether r is white space other than ASCII's.
+func isUnusualSpace(r rune) bool {
+	return r >= 0x80 && unicode.IsSpace(r) && !isControl(r)
 }
 
 // isControl reports whether r is a control character (C0, C1 and DEL) or

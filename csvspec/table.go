@@ -602,36 +602,11 @@ func isHeader(fields, loose []string) bool {
 // looseEqual reports whether looseName(s) == loose, with byte order marks
 // before s dropped, without allocating.
 func looseEqual(s, loose string) bool {
-	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf {
-		// The common case, without trimming: a first byte that differs.
-		c := s[0]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '_':
-			c = '-'
-		}
-		if loose == "" || c != loose[0] {
-			return false
-		}
+	// The common case, without folding: a first byte that differs.
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' && (loose == "" || unicode.ToLower(rune(s[0])) != rune(loose[0])) {
+		return false
 	}
-	s = strings.TrimSpace(strings.TrimLeft(s, "\ufeff"))
-	for _, r := range s {
-		switch {
-		case r == ' ' || r == '_':
-			r = '-'
-		case r >= 'A' && r <= 'Z':
-			r += 'a' - 'A'
-		case r >= utf8.RuneSelf:
-			r = unicode.ToLower(r)
-		}
-		w, size := utf8.DecodeRuneInString(loose)
-		if size == 0 || r != w {
-			return false
-		}
-		loose = loose[size:]
-	}
-	return loose == ""
+	return looseName(strings.TrimLeft(s, "\ufeff")) == loose
 }
 
 // countRows reads the rest of the file only to count its rows, as a Reader
