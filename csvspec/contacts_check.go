@@ -159,7 +159,7 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			}
 		}
 		// A duplicate is a row that means the same as an earlier one, as a
-		// contactReader reads it: type, role and scenarios in any case,
+		// the checks read it: type, role and scenarios in any case,
 		// the scenarios in any order, booleans in any spelling.
 		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
 			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
