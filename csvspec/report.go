@@ -139,13 +139,7 @@ func (r *Report) count(s Severity) int {
 // Count returns how many problems with the given code the check found,
 // kept or not.
 func (r *Report) Count(code string) int {
-	n := r.more[code]
-	for _, p := range r.Problems {
-		if p.Code == code {
-			n++
-		}
-	}
-	return n
+	return r.Counts()[code]
 }
 
 // Counts returns how many problems of each code the check found, kept or

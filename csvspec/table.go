@@ -422,36 +422,21 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 // at what is buffered and at most up to the end of that line (which the
 // reader would read anyway).
 func (t *table) crOnly() bool {
-	b, _ := t.br.Peek(t.br.Buffered())
-	// at returns the byte at i, reading more of the line if need be.
-	at := func(i int) (byte, bool) {
-		if i >= len(b) {
-			if len(b) >= t.br.Size() {
-				return 0, false
-			}
-			more, _ := t.br.Peek(len(b) + 1)
-			if len(more) <= i {
-				return 0, false
-			}
-			b, _ = t.br.Peek(t.br.Buffered())
-		}
-		return b[i], true
-	}
 	quoted := false
 	for i := 0; ; i++ {
-		c, ok := at(i)
-		if !ok {
-			return false
+		b, _ := t.br.Peek(i + 1)
+		if len(b) <= i {
+			return false // the end of the file, or a line over the buffer
 		}
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			quoted = !quoted
 		case quoted:
 		case c == '\n':
 			return false
 		case c == '\r':
-			next, ok := at(i + 1)
-			return ok && next != '\n' && next != '\r'
+			b, _ = t.br.Peek(i + 2)
+			return len(b) > i+1 && b[i+1] != '\n' && b[i+1] != '\r'
 		}
 	}
 }
