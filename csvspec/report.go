@@ -361,8 +361,8 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		}
 		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, r))
 	}
-	if r := firstRune(s, isInvisible); name && r >= 0 {
-		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), r))
+	if name && strings.ContainsFunc(s, isInvisible) {
+		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), firstRune(s, isInvisible)))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
@@ -371,7 +371,10 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 	}
 	// A space at either end is the surrounding-space warning's; one
 	// between words is this one's.
-	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); name && r >= 0 {
+	if !name {
+		return
+	}
+	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); r >= 0 {
 		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
 	}
 }
