@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/autosync-go/autosync/internal/suggest"
 )
@@ -69,9 +68,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	for ci := range v {
 		c.checkValue(columns[ci], v[ci], true)
 	}
-	if strings.TrimSpace(v[colUsername]) == "" {
-		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
-	}
+	c.checkUsername(v[colUsername])
 	for _, ci := range [...]int{colLibraryGroup, colSystemGroup} {
 		if cat := groups[ci]; cat != nil && v[ci] != "" {
 			if msg, ok := cat.check(v[ci]); !ok {

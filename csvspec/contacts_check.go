@@ -187,9 +187,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	for ci := range v {
 		c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
 	}
-	if strings.TrimSpace(v[ccUsername]) == "" {
-		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
-	}
+	c.checkUsername(v[ccUsername])
 	k.typ, k.typOK = parseContactType(v[ccType])
 	if !k.typOK {
 		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone; write email or phone", quote(v[ccType])))

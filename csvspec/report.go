@@ -423,6 +423,13 @@ func isInvisible(r rune) bool {
 	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
 }
 
+// checkUsername reports an empty username.
+func (c *rowCheck) checkUsername(v string) {
+	if strings.TrimSpace(v) == "" {
+		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
+	}
+}
+
 func (c *rowCheck) spaceWarning(column, s string) {
 	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }

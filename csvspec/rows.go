@@ -160,20 +160,24 @@ func usernameOK(s string) bool {
 	return true
 }
 
-// skipChecks reports whether the row checks leave a row alone: a row
-// without Fields (the header's warnings from ReadRows), an empty row, and
-// a row with the wrong number of fields, whose values are not where their
-// columns are.
-func skipChecks(row *SourceRow) bool {
-	if row.Fields == nil {
-		return true
+// rowCheckOf returns the check of a row whose Fields should be n values,
+// and true; or false when the row checks leave the row alone: a row
+// without Fields (the header's warnings from ReadRows), an empty row, a
+// row with the wrong number of fields, whose values are not where their
+// columns are (one CodeFieldCount error is added when the row has none).
+func rowCheckOf(row *SourceRow, n int, spaceFix string) (rowCheck, bool) {
+	c := rowCheck{line: row.Line, spaceFix: spaceFix, ps: row.Problems}
+	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool {
+		return p.Code == CodeEmptyRow || p.Code == CodeFieldCount
+	}) {
+		return c, false
 	}
-	for _, p := range row.Problems {
-		if p.Code == CodeEmptyRow || p.Code == CodeFieldCount {
-			return true
-		}
+	if len(row.Fields) != n {
+		c.addRow("", CodeFieldCount, SeverityError, fmt.Sprintf("the row has %d fields, not %d", len(row.Fields), n))
+		row.Problems = c.ps
+		return c, false
 	}
-	return false
+	return c, true
 }
 
 // CheckRow appends to row.Problems the problems of a user-groups row whose
@@ -189,17 +193,11 @@ func skipChecks(row *SourceRow) bool {
 // CodeEmptyRow or CodeFieldCount (as ReadRows yields them), is left as
 // it is.
 func (r Rules) CheckRow(row *SourceRow) {
-	if skipChecks(row) {
-		return
-	}
-	c := rowCheck{line: row.Line, spaceFix: spaceFixName, ps: row.Problems}
-	if len(row.Fields) != numColumns {
-		c.addRow("", CodeFieldCount, SeverityError, fmt.Sprintf("the row has %d fields, not %d", len(row.Fields), numColumns))
-	} else {
+	if c, ok := rowCheckOf(row, numColumns, spaceFixName); ok {
 		groups := r.catalogs(false)
 		checkUserGroup(&c, (*[numColumns]string)(row.Fields), &groups)
+		row.Problems = c.ps
 	}
-	row.Problems = c.ps
 }
 
 // CheckContactRow appends to row.Problems the problems of a contacts row
@@ -219,22 +217,15 @@ func (r Rules) CheckRow(row *SourceRow) {
 // Rows without Fields, with the wrong number of Fields, or with a problem
 // of CodeEmptyRow or CodeFieldCount are treated as by Rules.CheckRow.
 func CheckContactRow(row *SourceRow) {
-	if skipChecks(row) {
-		return
-	}
-	c := rowCheck{line: row.Line, spaceFix: spaceFixContact, ps: row.Problems}
-	if len(row.Fields) != numContactColumns {
-		c.addRow("", CodeFieldCount, SeverityError, fmt.Sprintf("the row has %d fields, not %d", len(row.Fields), numContactColumns))
-		row.Problems = c.ps
+	c, ok := rowCheckOf(row, numContactColumns, spaceFixContact)
+	if !ok {
 		return
 	}
 	v := (*[numContactColumns]string)(row.Fields)
 	k := checkContact(&c, v)
 	row.Problems = c.ps
-	for _, p := range row.Problems {
-		if p.Severity == SeverityError {
-			return
-		}
+	if slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Severity == SeverityError }) {
+		return
 	}
 	v[ccType] = string(k.typ)
 	v[ccRole] = string(k.role)
