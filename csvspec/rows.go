@@ -81,6 +81,7 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			return
 		}
 		ncol := len(sch.columns)
+		idx := append(slices.Clone(h.index), h.carry...) // where each value is in a record
 		var store []string
 		for {
 			fields, line, f, err := t.next()
@@ -96,32 +97,22 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			}
 			// The rows' values come from one slice every 512 rows: a
 			// row costs no allocation of its own.
-			n := ncol + len(h.carry)
-			if len(store) < n {
-				store = make([]string, 512*n)
+			if len(store) < len(idx) {
+				store = make([]string, 512*len(idx))
 			}
-			vals := store[:n:n]
-			store = store[n:]
+			vals := store[:len(idx):len(idx)]
+			store = store[len(idx):]
+			for i, fi := range idx {
+				if fi < len(fields) {
+					vals[i] = fields[fi]
+				}
+			}
 			row := SourceRow{Fields: vals[:ncol:ncol], Line: line, Carry: vals[ncol:]}
 			if len(carry) == 0 {
 				row.Carry = nil
 			}
-			if f == emptyRow {
-				row.Problems = []Problem{{Line: line, Code: f.code, Severity: SeverityWarning, Message: f.msg}}
-			} else {
-				for ci, fi := range h.index {
-					if fi < len(fields) {
-						vals[ci] = fields[fi]
-					}
-				}
-				for i, fi := range h.carry {
-					if fi < len(fields) {
-						vals[ncol+i] = fields[fi]
-					}
-				}
-				if f != nil {
-					row.Problems = []Problem{{Line: line, Code: f.code, Severity: SeverityError, Message: f.msg}}
-				}
+			if f != nil {
+				row.Problems = []Problem{{Line: line, Code: f.code, Severity: f.severity(), Message: f.msg}}
 			}
 			if !yield(row, nil) {
 				return
@@ -152,12 +143,7 @@ func usernameOK(s string) bool {
 	}
 	c := rowCheck{}
 	c.checkValue(ColumnUsername, s, true)
-	for _, p := range c.ps {
-		if p.Severity == SeverityError {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(c.ps, isError)
 }
 
 // rowCheckOf returns the check of a row whose Fields should be n values,
@@ -224,7 +210,7 @@ func CheckContactRow(row *SourceRow) {
 	v := (*[numContactColumns]string)(row.Fields)
 	k := checkContact(&c, v)
 	row.Problems = c.ps
-	if slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Severity == SeverityError }) {
+	if slices.ContainsFunc(row.Problems, isError) {
 		return
 	}
 	v[ccType] = string(k.typ)
@@ -251,3 +237,5 @@ var scenarioLists = func() (lists [1 << len(knownScenarios)]string) {
 	}
 	return lists
 }()
+
+func isError(p Problem) bool { return p.Severity == SeverityError }
