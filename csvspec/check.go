@@ -141,13 +141,9 @@ func checkEach(r io.Reader, rules Rules, each func(Problem) error, opts ...Reade
 	groups := rules.catalogs(true)
 	var seen rowSet
 	var key []byte // the row's key, reused
-	return runCheck(t, each, spaceFixName, func(c *run, fields []string) {
-		var v [numColumns]string
-		for ci, fi := range t.hdr.index {
-			v[ci] = fields[fi]
-		}
-		checkUserGroup(&c.rowCheck, &v, &groups)
-		key = appendKey(key[:0], v[:]...)
+	return runCheck(t, each, spaceFixName, func(c *run, v []string) {
+		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
+		key = appendKey(key[:0], v...)
 		if first := seen.insert(key, c.row); first != 0 {
 			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
 		}

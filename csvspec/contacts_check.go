@@ -135,12 +135,9 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 	t := newTable(r, contacts, opts)
 	var seen, primaries rowSet
 	var key []byte // the canonical key of a row, reused
-	return runCheck(t, each, spaceFixContact, func(c *run, fields []string) {
-		var v [numContactColumns]string
-		for ci, fi := range t.hdr.index {
-			v[ci] = fields[fi]
-		}
-		k := checkContact(&c.rowCheck, &v)
+	return runCheck(t, each, spaceFixContact, func(c *run, vals []string) {
+		v := (*[numContactColumns]string)(vals)
+		k := checkContact(&c.rowCheck, v)
 		if k.primary && k.primaryOK && k.typOK && k.roleOK {
 			// One primary per username, type and role, and for a guardian
 			// per addressee, compared without regard to case or spacing.

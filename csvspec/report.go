@@ -289,10 +289,11 @@ func (c *run) add(p Problem) {
 
 // runCheck checks a file of t's schema: the header, then every row, with
 // the checks common to all schemas. It calls rowCheck for each data row
-// that is neither malformed nor empty, with its fields in file order.
+// that is neither malformed nor empty, with its values in canonical order.
 // spaceFix ends the message of a value with surrounding white space.
-func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, fields []string)) (*Report, error) {
+func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, v []string)) (*Report, error) {
 	c := &run{rep: &Report{}, each: each, kept: make(map[string]int)}
+	v := make([]string, len(t.sch.columns)) // a row's values in canonical order
 	h, err := t.readHeader()
 	if err != nil {
 		if err == io.EOF {
@@ -326,7 +327,10 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c 
 		if f != nil {
 			c.addRow("", f.code, f.severity(), f.msg)
 		} else {
-			check(c, fields)
+			for ci, fi := range h.index {
+				v[ci] = fields[fi]
+			}
+			check(c, v)
 		}
 		for _, p := range c.ps {
 			c.add(p)
