@@ -458,3 +458,15 @@ func TestContactReaderScenariosOnce(t *testing.T) {
 		t.Errorf("scenarios (-want +got):\n%s", diff)
 	}
 }
+
+// all is the All of a reader of t.
+func all[T any](t *table, read func() (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			rec, err := read()
+			if err == io.EOF || !yield(rec, err) || err != nil && t.err != nil {
+				return
+			}
+		}
+	}
+}

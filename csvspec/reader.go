@@ -80,15 +80,10 @@ func (r *Reader) Read() (Record, error) {
 // the last record, or after yielding a header or I/O error (which do not
 // let reading go on). io.EOF is never yielded.
 func (r *Reader) All() iter.Seq2[Record, error] {
-	return all(r.t, r.Read)
-}
-
-// all is the All of a reader of t.
-func all[T any](t *table, read func() (T, error)) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
+	return func(yield func(Record, error) bool) {
 		for {
-			rec, err := read()
-			if err == io.EOF || !yield(rec, err) || err != nil && t.err != nil {
+			rec, err := r.Read()
+			if err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
 				return
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -585,8 +584,14 @@ func isHeader(fields, loose []string) bool {
 // before s dropped, without allocating.
 func looseEqual(s, loose string) bool {
 	// The common case, without folding: a first byte that differs.
-	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' && (loose == "" || unicode.ToLower(rune(s[0])) != rune(loose[0])) {
-		return false
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' {
+		c := s[0]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if loose == "" || c != loose[0] {
+			return false
+		}
 	}
 	return looseName(strings.TrimLeft(s, "\ufeff")) == loose
 }
