@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The codes of the problems only CheckContacts reports; the package
@@ -143,7 +144,7 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			// per addressee, compared without regard to case or spacing.
 			key = appendKey(key[:0], v[ccUsername], string(k.typ), string(k.role))
 			if k.role == RoleGuardian {
-				key = appendKey(key, strings.ToLower(strings.Join(strings.Fields(v[ccAddressee]), " ")))
+				key = appendFolded(key, v[ccAddressee]) // last in the key: no length needed
 			}
 			if first := primaries.insert(key, c.row); first != 0 {
 				whose := "the patron's"
@@ -222,6 +223,23 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		c.addRow(columnAddressee, codeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as \"Mr and Mrs Smith\"")
 	}
 	return k
+}
+
+// appendFolded appends s to a key in lower case, its runs of white space
+// as one space, and without surrounding space: "Mr  Smith " as "mr smith".
+func appendFolded(key []byte, s string) []byte {
+	space := false
+	for _, r := range strings.TrimSpace(s) {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			key, space = append(key, ' '), false
+		}
+		key = utf8.AppendRune(key, unicode.ToLower(r))
+	}
+	return key
 }
 
 // boolKey returns the canonical form of a boolean column for a row key:
