@@ -154,7 +154,7 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 				c.addRow(columnPrimary, codeMultiplePrimary, SeverityWarning, fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, k.typ, quote(v[ccUsername])))
 			}
 		}
-		// A duplicate is a row that means the same as an earlier one, as a
+		// A duplicate is a row that means the same as an earlier one, as
 		// the checks read it: type, role and scenarios in any case,
 		// the scenarios in any order, booleans in any spelling.
 		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
