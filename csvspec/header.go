@@ -175,18 +175,20 @@ func quote(s string) string {
 
 // quoteList quotes the first limit names, and counts the rest.
 func quoteList(names []string, limit int) string {
-	var b strings.Builder
-	for i, n := range names {
-		if i == limit {
-			fmt.Fprintf(&b, " and %d more", len(names)-limit)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quote(n))
+	var q []string
+	for _, n := range names[:min(len(names), limit)] {
+		q = append(q, quote(n))
 	}
-	return b.String()
+	return listed(q, len(names))
+}
+
+// listed joins items with ", ", and counts the rest of total.
+func listed(items []string, total int) string {
+	s := strings.Join(items, ", ")
+	if total > len(items) {
+		s += fmt.Sprintf(" and %d more", total-len(items))
+	}
+	return s
 }
 
 // looseName folds a header name for spotting near misses such as "Username",
@@ -349,12 +351,8 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
 			extra[0], sch.kind, sch.kind))
 	case len(extra) > 1:
-		list := strings.Join(extra[:min(len(extra), 8)], ", ")
-		if len(extra) > 8 {
-			list += fmt.Sprintf(" and %d more", len(extra)-8)
-		}
 		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
-			list, sch.kind, sch.kind))
+			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind, sch.kind))
 	}
 }
 
