@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/autosync-go/autosync/internal/suggest"
 )
@@ -69,9 +68,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	for ci := range v {
 		c.checkValue(columns[ci], v[ci], true)
 	}
-	if strings.TrimSpace(v[colUsername]) == "" {
-		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
-	}
+	c.checkUsername(v[colUsername])
 	for _, ci := range [...]int{colLibraryGroup, colSystemGroup} {
 		if cat := groups[ci]; cat != nil && v[ci] != "" {
 			if msg, ok := cat.check(v[ci]); !ok {
@@ -143,13 +140,11 @@ func checkEach(r io.Reader, rules Rules, each func(Problem) error, opts ...Reade
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs(true)
 	var seen rowSet
-	return runCheck(t, each, spaceFixName, func(c *run, fields []string) {
-		var v [numColumns]string
-		for ci, fi := range t.hdr.index {
-			v[ci] = fields[fi]
-		}
-		checkUserGroup(&c.rowCheck, &v, &groups)
-		if first := seen.insert(newRowKey(v), c.row); first != 0 {
+	var key []byte // the row's key, reused
+	return runCheck(t, each, spaceFixName, func(c *run, v []string) {
+		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
+		key = appendKey(key[:0], v...)
+		if first := seen.insert(key, c.row); first != 0 {
 			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d exactly; remove one of them", first))
 		}
 	})

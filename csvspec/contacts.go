@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"iter"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -138,109 +137,41 @@ type Contact struct {
 	Scenarios []Scenario   // the notices the contact receives; nil when the column is empty
 }
 
-// contactRecord is a Contact read from a file, with its position in the file.
-type contactRecord struct {
-	Contact
-	Row  int // 1-based data row, header excluded
-	Line int // 1-based physical line where the record starts (header is line 1)
-
-	// Empty is true for a row whose fields are all empty (",,,,,,," as
-	// Excel leaves below the data); its Contact is then zero. A row whose
-	// only value is a false primary (",,,False,,,,") has a zero Contact too,
-	// but is not Empty: it is a row with its username, type, role and
-	// contact missing.
-	Empty bool
+// parseKnown returns the one of known that s names, as it is or in any
+// case around white space, with its index; or s trimmed and -1.
+func parseKnown[T ~string](s string, known ...T) (T, int) {
+	for i, k := range known {
+		if s == string(k) {
+			return k, i
+		}
+	}
+	s = strings.TrimSpace(s)
+	for i, k := range known {
+		if strings.EqualFold(s, string(k)) {
+			return k, i
+		}
+	}
+	return T(s), -1
 }
 
-// parseContactType returns the known type s names in any case, or s.
 func parseContactType(s string) (ContactType, bool) {
-	switch s {
-	case "email":
-		return ContactEmail, true
-	case "phone":
-		return ContactPhone, true
-	}
-	switch s = strings.TrimSpace(s); {
-	case strings.EqualFold(s, string(ContactEmail)):
-		return ContactEmail, true
-	case strings.EqualFold(s, string(ContactPhone)):
-		return ContactPhone, true
-	}
-	return ContactType(s), false
+	t, i := parseKnown(s, ContactEmail, ContactPhone)
+	return t, i >= 0
 }
 
-// parseContactRole returns the known role s names in any case, or s.
 func parseContactRole(s string) (ContactRole, bool) {
-	switch s {
-	case "patron":
-		return RolePatron, true
-	case "guardian":
-		return RoleGuardian, true
-	}
-	switch s = strings.TrimSpace(s); {
-	case strings.EqualFold(s, string(RolePatron)):
-		return RolePatron, true
-	case strings.EqualFold(s, string(RoleGuardian)):
-		return RoleGuardian, true
-	}
-	return ContactRole(s), false
+	r, i := parseKnown(s, RolePatron, RoleGuardian)
+	return r, i >= 0
 }
 
 // parseScenario returns the known scenario s names in any case, with its
 // bit in a set of known scenarios (1<<i for knownScenarios[i]); or s and 0.
 func parseScenario(s string) (Scenario, uint8) {
-	for i, k := range knownScenarios {
-		if s == string(k) {
-			return k, 1 << i
-		}
+	sc, i := parseKnown(s, knownScenarios[:]...)
+	if i < 0 {
+		return sc, 0
 	}
-	for i, k := range knownScenarios {
-		if strings.EqualFold(s, string(k)) {
-			return k, 1 << i
-		}
-	}
-	return Scenario(s), 0
-}
-
-// parseScenarios splits a scenarios value on ';', trimming each name and
-// dropping empty ones and repeats (in any case) of an earlier one. Known
-// scenarios are kept in a bit set, unknown ones in a map made at the
-// first of them, so that a value of many names takes linear time.
-func parseScenarios(s string) []Scenario {
-	if strings.TrimSpace(s) == "" {
-		return nil
-	}
-	out := make([]Scenario, 0, strings.Count(s, ";")+1)
-	var known uint8
-	var unknown map[string]struct{} // foldKey of each unknown name
-	for rest, more := s, true; more; {
-		var part string
-		part, rest, more = strings.Cut(rest, ";")
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		sc, bit := parseScenario(part)
-		if bit != 0 {
-			if known&bit != 0 {
-				continue
-			}
-			known |= bit
-		} else {
-			if unknown == nil {
-				unknown = make(map[string]struct{})
-			}
-			k := foldKey(part)
-			if _, dup := unknown[k]; dup {
-				continue
-			}
-			unknown[k] = struct{}{}
-		}
-		out = append(out, sc)
-	}
-	if len(out) == 0 {
-		return nil // only separators
-	}
-	return out
+	return sc, 1 << i
 }
 
 // foldKey returns s under Unicode simple case folding, as strings.EqualFold
@@ -283,30 +214,15 @@ func parseBool(s string) (bool, boolSpelling) {
 	case "False":
 		return false, boolCanonical
 	}
-	switch s = strings.TrimSpace(s); len(s) {
-	case 1:
-		switch s[0] {
-		case 'y', 'Y', '1':
-			return true, boolOther
-		case 'n', 'N', '0':
-			return false, boolOther
-		}
-	case 2:
-		if strings.EqualFold(s, "no") {
-			return false, boolOther
-		}
-	case 3:
-		if strings.EqualFold(s, "yes") {
-			return true, boolOther
-		}
-	case 4:
-		if strings.EqualFold(s, "true") {
-			return true, boolCanonical
-		}
-	case 5:
-		if strings.EqualFold(s, "false") {
-			return false, boolCanonical
-		}
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true":
+		return true, boolCanonical
+	case "false":
+		return false, boolCanonical
+	case "yes", "y", "1":
+		return true, boolOther
+	case "no", "n", "0":
+		return false, boolOther
 	}
 	return false, boolInvalid
 }
@@ -316,92 +232,6 @@ func boolMessage(column, v string) string {
 		return fmt.Sprintf("the %s column is empty; write True or False", column)
 	}
 	return fmt.Sprintf("the %s value %s is not a boolean; write True or False", column, quote(v))
-}
-
-// A contactReader reads the records of a contacts file, streaming, with the
-// same header handling, options, row and line numbers, limits and empty
-// rows as a Reader of user groups.
-//
-// Username, Addressee and Address are returned as they are in the file.
-// Type, Role and the scenarios are matched without regard to case or
-// surrounding space and returned in their canonical form, or as written
-// (trimmed) when unknown, for Check to report. Booleans are read from
-// true/false, yes/no, y/n and 1/0, in any case.
-type contactReader struct {
-	t *table
-}
-
-// newContactReader returns a contactReader that reads from r. Options that
-// get bad input make the first Read return the error.
-func newContactReader(r io.Reader, opts ...ReaderOption) *contactReader {
-	return &contactReader{t: newTable(r, contacts, opts)}
-}
-
-// Read returns the next record, or io.EOF after the last one. Its errors
-// are those of Reader.Read, and one more: a primary that is empty or not a
-// boolean, or an sms that is neither empty nor a boolean, is a *ParseError
-// of "invalid-boolean", returned with a contactRecord carrying only its Row
-// and Line;
-// the next Read goes on with the next row. A row whose fields are all empty
-// is a contactRecord with Empty set, a zero Contact and a nil error.
-func (r *contactReader) Read() (contactRecord, error) {
-	fields, line, f, err := r.t.next()
-	if err != nil {
-		return contactRecord{}, err
-	}
-	rec := contactRecord{Row: r.t.row, Line: line}
-	if f != nil {
-		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
-	}
-	idx := r.t.hdr.index
-	var v [numContactColumns]string
-	for ci, fi := range idx {
-		v[ci] = fields[fi]
-	}
-	primary, ok := parseBool(v[ccPrimary])
-	if ok == boolInvalid {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: codeInvalidBoolean, msg: boolMessage(columnPrimary, v[ccPrimary])}
-	}
-	var sms OptionalBool
-	if strings.TrimSpace(v[ccSMS]) != "" {
-		b, ok := parseBool(v[ccSMS])
-		if ok == boolInvalid {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: codeInvalidBoolean, msg: boolMessage(columnSMS, v[ccSMS])}
-		}
-		sms = OptionalBoolOf(b)
-	}
-	typ, _ := parseContactType(v[ccType])
-	role, _ := parseContactRole(v[ccRole])
-	rec.Contact = Contact{
-		Username:  v[ccUsername],
-		Type:      typ,
-		Role:      role,
-		Primary:   primary,
-		Addressee: v[ccAddressee],
-		Address:   v[ccContact],
-		SMS:       sms,
-		Scenarios: parseScenarios(v[ccScenarios]),
-	}
-	return rec, nil
-}
-
-// All returns an iterator over the remaining records, as Reader.All does.
-func (r *contactReader) All() iter.Seq2[contactRecord, error] {
-	return func(yield func(contactRecord, error) bool) {
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				return
-			}
-			if !yield(rec, err) {
-				return
-			}
-			if err != nil && r.t.err != nil {
-				return
-			}
-		}
-	}
 }
 
 // A ContactWriter writes contact rows in the canonical form: the header
@@ -417,79 +247,33 @@ func (r *contactReader) All() iter.Seq2[contactRecord, error] {
 //
 // Output is buffered; call Flush when done, and check its error.
 type ContactWriter struct {
-	cw     *csv.Writer
-	header bool
-	rec    [numContactColumns]string
-	sb     strings.Builder
+	w  canonWriter
+	sb strings.Builder
 }
 
 // NewContactWriter returns a ContactWriter that writes to w.
 func NewContactWriter(w io.Writer) *ContactWriter {
-	return &ContactWriter{cw: csv.NewWriter(w)}
-}
-
-func (w *ContactWriter) writeHeader() error {
-	w.header = true
-	w.rec = contactColumns
-	return w.cw.Write(w.rec[:])
+	return &ContactWriter{w: canonWriter{cw: csv.NewWriter(w), header: contactColumns[:]}}
 }
 
 // Write writes one row, preceded by the header if it is the first. It
 // returns an error only if the underlying writer failed; the same error is
 // returned by Flush.
 func (w *ContactWriter) Write(c Contact) error {
-	if !w.header {
-		if err := w.writeHeader(); err != nil {
-			return err
-		}
-	}
-	w.rec[ccUsername] = c.Username
-	w.rec[ccType] = lower(string(c.Type))
-	w.rec[ccRole] = lower(string(c.Role))
-	w.rec[ccPrimary] = OptionalBoolOf(c.Primary).String()
-	w.rec[ccAddressee] = c.Addressee
-	w.rec[ccContact] = c.Address
-	w.rec[ccSMS] = c.SMS.String()
 	w.sb.Reset()
 	for i, s := range c.Scenarios {
 		if i > 0 {
 			w.sb.WriteByte(';')
 		}
-		w.sb.WriteString(upper(string(s)))
+		w.sb.WriteString(strings.ToUpper(string(s)))
 	}
-	w.rec[ccScenarios] = w.sb.String()
-	return w.cw.Write(w.rec[:])
-}
-
-// lower and upper return s itself when it has the case already, to spare
-// an allocation per row.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			return strings.ToLower(s)
-		}
-	}
-	return s
-}
-
-func upper(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
-			return strings.ToUpper(s)
-		}
-	}
-	return s
+	return w.w.write(c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
+		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String())
 }
 
 // Flush writes any buffered data to the underlying writer, and the header
 // alone if no row was written. It returns the first error met while
 // writing.
 func (w *ContactWriter) Flush() error {
-	if !w.header {
-		if err := w.writeHeader(); err != nil {
-			return err
-		}
-	}
-	w.cw.Flush()
-	return w.cw.Error()
+	return w.w.flush()
 }

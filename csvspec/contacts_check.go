@@ -1,9 +1,7 @@
 package csvspec
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"net/mail"
 	"slices"
@@ -40,7 +38,7 @@ func validEmail(s string) bool {
 	if plainEmail(s) {
 		return true // what net/mail would say, without its allocations
 	}
-	return bareAddress(s) && invisibleIn(s) < 0
+	return bareAddress(s) && firstRune(s, isInvisible) < 0
 }
 
 // bareAddress reports whether net/mail reads s as an address with no
@@ -51,16 +49,6 @@ func validEmail(s string) bool {
 func bareAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">")
-}
-
-// invisibleIn returns the first invisible character in s, or -1.
-func invisibleIn(s string) rune {
-	for _, r := range s {
-		if isInvisible(r) {
-			return r
-		}
-	}
-	return -1
 }
 
 // plainEmail reports whether s is local@domain where both parts are
@@ -148,20 +136,17 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 	t := newTable(r, contacts, opts)
 	var seen, primaries rowSet
 	var key []byte // the canonical key of a row, reused
-	return runCheck(t, each, spaceFixContact, func(c *run, fields []string) {
-		var v [numContactColumns]string
-		for ci, fi := range t.hdr.index {
-			v[ci] = fields[fi]
-		}
-		k := checkContact(&c.rowCheck, &v)
+	return runCheck(t, each, spaceFixContact, func(c *run, vals []string) {
+		v := (*[numContactColumns]string)(vals)
+		k := checkContact(&c.rowCheck, v)
 		if k.primary && k.primaryOK && k.typOK && k.roleOK {
 			// One primary per username, type and role, and for a guardian
 			// per addressee, compared without regard to case or spacing.
 			key = appendKey(key[:0], v[ccUsername], string(k.typ), string(k.role))
 			if k.role == RoleGuardian {
-				key = appendFolded(key, v[ccAddressee])
+				key = appendFolded(key, v[ccAddressee]) // last in the key: no length needed
 			}
-			if first := primaries.insert(bytesKey(key), c.row); first != 0 {
+			if first := primaries.insert(key, c.row); first != 0 {
 				whose := "the patron's"
 				if k.role == RoleGuardian {
 					whose = fmt.Sprintf("the guardian %s's", quote(strings.TrimSpace(v[ccAddressee])))
@@ -169,15 +154,15 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 				c.addRow(columnPrimary, codeMultiplePrimary, SeverityWarning, fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, k.typ, quote(v[ccUsername])))
 			}
 		}
-		// A duplicate is a row that means the same as an earlier one, as a
-		// contactReader reads it: type, role and scenarios in any case,
+		// A duplicate is a row that means the same as an earlier one, as
+		// the checks read it: type, role and scenarios in any case,
 		// the scenarios in any order, booleans in any spelling.
-		key = appendKey(key[:0], v[ccUsername], lower(string(k.typ)), lower(string(k.role)),
+		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
 			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
 			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
 		key = append(key, k.known)
 		key = appendKey(key, k.unknown...)
-		if first := seen.insert(bytesKey(key), c.row); first != 0 {
+		if first := seen.insert(key, c.row); first != 0 {
 			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first))
 		}
 	})
@@ -200,9 +185,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	for ci := range v {
 		c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
 	}
-	if strings.TrimSpace(v[ccUsername]) == "" {
-		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
-	}
+	c.checkUsername(v[ccUsername])
 	k.typ, k.typOK = parseContactType(v[ccType])
 	if !k.typOK {
 		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone; write email or phone", quote(v[ccType])))
@@ -221,7 +204,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty; give the email address or phone number, or remove the row")
 	case k.typ == ContactEmail && !validEmail(address):
 		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address", quote(v[ccContact]))
-		if r := invisibleIn(address); r >= 0 {
+		if r := firstRune(address, isInvisible); r >= 0 {
 			msg = fmt.Sprintf("the email address %s holds the invisible character %U, which makes addresses that look the same but are not; remove it", quote(v[ccContact]), r)
 		}
 		c.addRow(columnContact, CodeInvalidEmail, SeverityError, msg)
@@ -242,21 +225,9 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	return k
 }
 
-// appendKey appends each string to a key, prefixed with its length so that
-// no two lists of strings make the same key.
-func appendKey(key []byte, ss ...string) []byte {
-	for _, s := range ss {
-		key = binary.AppendUvarint(key, uint64(len(s)))
-		key = append(key, s...)
-	}
-	return key
-}
-
 // appendFolded appends s to a key in lower case, its runs of white space
 // as one space, and without surrounding space: "Mr  Smith " as "mr smith".
 func appendFolded(key []byte, s string) []byte {
-	start := len(key)
-	key = append(key, 0, 0, 0, 0) // the length, set below
 	space := false
 	for _, r := range strings.TrimSpace(s) {
 		if unicode.IsSpace(r) {
@@ -264,18 +235,11 @@ func appendFolded(key []byte, s string) []byte {
 			continue
 		}
 		if space {
-			key = append(key, ' ')
-			space = false
+			key, space = append(key, ' '), false
 		}
 		key = utf8.AppendRune(key, unicode.ToLower(r))
 	}
-	binary.LittleEndian.PutUint32(key[start:], uint32(len(key)-start-4))
 	return key
-}
-
-// bytesKey returns the row key of a canonical key.
-func bytesKey(key []byte) uint64 {
-	return maphash.Bytes(rowSeed, key)
 }
 
 // boolKey returns the canonical form of a boolean column for a row key:

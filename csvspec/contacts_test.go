@@ -3,12 +3,145 @@ package csvspec
 import (
 	"bytes"
 	"errors"
+	"io"
+	"iter"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
+
+// The tests read contacts files with a contactReader: the Reader of the
+// contacts schema, over the same table as ReadRows and CheckContacts.
+
+// contactRecord is a Contact read from a file, with its position in the file.
+type contactRecord struct {
+	Contact
+	Row  int // 1-based data row, header excluded
+	Line int // 1-based physical line where the record starts (header is line 1)
+
+	// Empty is true for a row whose fields are all empty (",,,,,,," as
+	// Excel leaves below the data); its Contact is then zero. A row whose
+	// only value is a false primary (",,,False,,,,") has a zero Contact too,
+	// but is not Empty: it is a row with its username, type, role and
+	// contact missing.
+	Empty bool
+}
+
+// parseScenarios splits a scenarios value on ';', trimming each name and
+// dropping empty ones and repeats (in any case) of an earlier one. Known
+// scenarios are kept in a bit set, unknown ones in a map made at the
+// first of them, so that a value of many names takes linear time.
+func parseScenarios(s string) []Scenario {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	out := make([]Scenario, 0, strings.Count(s, ";")+1)
+	var known uint8
+	var unknown map[string]struct{} // foldKey of each unknown name
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		sc, bit := parseScenario(part)
+		if bit != 0 {
+			if known&bit != 0 {
+				continue
+			}
+			known |= bit
+		} else {
+			if unknown == nil {
+				unknown = make(map[string]struct{})
+			}
+			k := foldKey(part)
+			if _, dup := unknown[k]; dup {
+				continue
+			}
+			unknown[k] = struct{}{}
+		}
+		out = append(out, sc)
+	}
+	if len(out) == 0 {
+		return nil // only separators
+	}
+	return out
+}
+
+// A contactReader reads the records of a contacts file, streaming, with the
+// same header handling, options, row and line numbers, limits and empty
+// rows as a Reader of user groups.
+//
+// Username, Addressee and Address are returned as they are in the file.
+// Type, Role and the scenarios are matched without regard to case or
+// surrounding space and returned in their canonical form, or as written
+// (trimmed) when unknown, for Check to report. Booleans are read from
+// true/false, yes/no, y/n and 1/0, in any case.
+type contactReader struct {
+	t *table
+}
+
+// newContactReader returns a contactReader that reads from r. Options that
+// get bad input make the first Read return the error.
+func newContactReader(r io.Reader, opts ...ReaderOption) *contactReader {
+	return &contactReader{t: newTable(r, contacts, opts)}
+}
+
+// Read returns the next record, or io.EOF after the last one. Its errors
+// are those of Reader.Read, and one more: a primary that is empty or not a
+// boolean, or an sms that is neither empty nor a boolean, is a *ParseError
+// of "invalid-boolean", returned with a contactRecord carrying only its Row
+// and Line;
+// the next Read goes on with the next row. A row whose fields are all empty
+// is a contactRecord with Empty set, a zero Contact and a nil error.
+func (r *contactReader) Read() (contactRecord, error) {
+	fields, line, f, err := r.t.next()
+	if err != nil {
+		return contactRecord{}, err
+	}
+	rec := contactRecord{Row: r.t.row, Line: line}
+	if f != nil {
+		rec.Empty = f == emptyRow
+		return rec, f.parseError(rec.Row, line)
+	}
+	idx := r.t.hdr.index
+	var v [numContactColumns]string
+	for ci, fi := range idx {
+		v[ci] = fields[fi]
+	}
+	primary, ok := parseBool(v[ccPrimary])
+	if ok == boolInvalid {
+		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: codeInvalidBoolean, msg: boolMessage(columnPrimary, v[ccPrimary])}
+	}
+	var sms OptionalBool
+	if strings.TrimSpace(v[ccSMS]) != "" {
+		b, ok := parseBool(v[ccSMS])
+		if ok == boolInvalid {
+			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: codeInvalidBoolean, msg: boolMessage(columnSMS, v[ccSMS])}
+		}
+		sms = OptionalBoolOf(b)
+	}
+	typ, _ := parseContactType(v[ccType])
+	role, _ := parseContactRole(v[ccRole])
+	rec.Contact = Contact{
+		Username:  v[ccUsername],
+		Type:      typ,
+		Role:      role,
+		Primary:   primary,
+		Addressee: v[ccAddressee],
+		Address:   v[ccContact],
+		SMS:       sms,
+		Scenarios: parseScenarios(v[ccScenarios]),
+	}
+	return rec, nil
+}
+
+// All returns an iterator over the remaining records, as Reader.All does.
+func (r *contactReader) All() iter.Seq2[contactRecord, error] {
+	return all(r.t, r.Read)
+}
 
 // contactOutcome is one contactReader.Read result, flattened for comparison.
 type contactOutcome struct {
@@ -323,5 +456,17 @@ func TestContactReaderScenariosOnce(t *testing.T) {
 	want := []Scenario{ScenarioOverdue, ScenarioOverdueEscalationOne, "FOO"}
 	if diff := cmp.Diff(want, rec.Scenarios); diff != "" {
 		t.Errorf("scenarios (-want +got):\n%s", diff)
+	}
+}
+
+// all is the All of a reader of t.
+func all[T any](t *table, read func() (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			rec, err := read()
+			if err == io.EOF || !yield(rec, err) || err != nil && t.err != nil {
+				return
+			}
+		}
 	}
 }

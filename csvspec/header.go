@@ -175,18 +175,20 @@ func quote(s string) string {
 
 // quoteList quotes the first limit names, and counts the rest.
 func quoteList(names []string, limit int) string {
-	var b strings.Builder
-	for i, n := range names {
-		if i == limit {
-			fmt.Fprintf(&b, " and %d more", len(names)-limit)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quote(n))
+	var q []string
+	for _, n := range names[:min(len(names), limit)] {
+		q = append(q, quote(n))
 	}
-	return b.String()
+	return listed(q, len(names))
+}
+
+// listed joins items with ", ", and counts the rest of total.
+func listed(items []string, total int) string {
+	s := strings.Join(items, ", ")
+	if total > len(items) {
+		s += fmt.Sprintf(" and %d more", total-len(items))
+	}
+	return s
 }
 
 // looseName folds a header name for spotting near misses such as "Username",
@@ -221,8 +223,13 @@ type header struct {
 
 // fail records a problem that makes the header unreadable.
 func (h *header) fail(code, msg string) {
-	h.problems = append(h.problems, Problem{Line: h.line, Code: code, Severity: SeverityError, Message: msg})
+	h.add("", code, SeverityError, msg)
 	h.unreadable = true
+}
+
+// add records a header problem in column name ("" for none).
+func (h *header) add(name, code string, sev Severity, msg string) {
+	h.problems = append(h.problems, Problem{Line: h.line, Column: name, Code: code, Severity: sev, Message: msg})
 }
 
 // parseHeader resolves the canonical columns of sch, and the columns to
@@ -235,13 +242,6 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	for i := range h.index {
 		h.index[i] = -1
 	}
-	add := func(col int, code, msg string, sev Severity) {
-		name := ""
-		if col >= 0 {
-			name = sch.columns[col]
-		}
-		h.problems = append(h.problems, Problem{Line: line, Column: name, Code: code, Severity: sev, Message: msg})
-	}
 	claimed := make([]bool, len(fields))
 	// Exact names first.
 	for fi, name := range fields {
@@ -251,8 +251,8 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				add(ci, codeDuplicateColumn, fmt.Sprintf("header column %d %s repeats column %d; remove one of them so that Infiniti knows which to read",
-					fi+1, quote(name), h.index[ci]+1), SeverityError)
+				h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d; remove one of them so that Infiniti knows which to read",
+					fi+1, quote(name), h.index[ci]+1))
 				continue
 			}
 			h.index[ci] = fi
@@ -261,7 +261,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	for _, name := range carry {
 		fi := slices.Index(fields, name)
 		if fi < 0 {
-			add(-1, CodeMissingCarry, fmt.Sprintf("the header has no %s column to carry", quote(name)), SeverityError)
+			h.add("", CodeMissingCarry, SeverityError, fmt.Sprintf("the header has no %s column to carry", quote(name)))
 			continue
 		}
 		claimed[fi] = true
@@ -270,66 +270,76 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	// Then near misses: of the canonical names, and of the names a header
 	// map gives (which are the map's mistake, not the file's).
 	for fi, name := range fields {
-		if claimed[fi] {
-			continue
+		if !claimed[fi] {
+			claimed[fi] = h.nearMiss(fi, name, sch, source, mapped)
 		}
-		bare := strings.TrimLeft(name, "\ufeff")
-		loose := looseName(bare)
-		ci := -1
-		for i := range sch.columns {
-			if loose == looseName(source[i]) || (!mapped[i] && loose == sch.columns[i]) {
-				ci = i
-				break
-			}
+	}
+	h.missing(fields, sch, source, mapped)
+	h.extra(fields, claimed, sch)
+	return h
+}
+
+// nearMiss records the problem of header field fi when it is a near
+// miss of a column's name, and reports whether it is.
+func (h *header) nearMiss(fi int, name string, sch *schema, source []string, mapped []bool) bool {
+	bare := strings.TrimLeft(name, "\ufeff")
+	loose := looseName(bare)
+	ci := -1
+	for i, col := range sch.columns {
+		if loose == looseName(source[i]) || (!mapped[i] && loose == col) {
+			ci = i
+			break
 		}
-		if ci < 0 {
-			continue
+	}
+	switch {
+	case ci < 0:
+		return false
+	case bare != name && h.index[ci] < 0:
+		// A second byte order mark: the first was removed, the file
+		// had two. Not the header map's mistake, nor a misspelling.
+		h.index[ci] = fi
+		fix := ""
+		if bare != source[ci] {
+			fix = fmt.Sprintf(", and rename it to %s", quote(source[ci]))
 		}
-		if bare != name && h.index[ci] < 0 {
-			// A second byte order mark: the first was removed, the file
-			// had two. Not the header map's mistake, nor a misspelling.
-			claimed[fi] = true
-			h.index[ci] = fi
-			fix := ""
-			if bare != source[ci] {
-				fix = fmt.Sprintf(", and rename it to %s", quote(source[ci]))
-			}
-			add(ci, codeHeaderName, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name; save the file again as \"CSV UTF-8\", or remove the extra mark%s",
-				fi+1, quote(bare), fix), SeverityError)
-			continue
-		}
-		claimed[fi] = true
+		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name; save the file again as \"CSV UTF-8\", or remove the extra mark%s",
+			fi+1, quote(bare), fix))
+	case h.index[ci] >= 0:
+		h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
+			fi+1, quote(name), quote(source[ci]), h.index[ci]+1))
+	case mapped[ci]:
+		// A near miss of the header map's name: said by missing.
+	default:
+		h.index[ci] = fi
+		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
+			fi+1, quote(name), quote(source[ci]), quote(source[ci])))
+	}
+	return true
+}
+
+// missing records the problems of the columns not found.
+func (h *header) missing(fields []string, sch *schema, source []string, mapped []bool) {
+	for ci, col := range sch.columns {
 		switch {
 		case h.index[ci] >= 0:
-			add(ci, codeDuplicateColumn, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
-				fi+1, quote(name), quote(source[ci]), h.index[ci]+1), SeverityError)
-		case mapped[ci]:
-			// A near miss of the header map's name: said below.
-		default:
-			h.index[ci] = fi
-			add(ci, codeHeaderName, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
-				fi+1, quote(name), quote(source[ci]), quote(source[ci])), SeverityError)
-		}
-	}
-	// Columns not found.
-	for ci := range sch.columns {
-		if h.index[ci] >= 0 {
 			continue
+		case !mapped[ci]:
+			h.add(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column; add it (%s), or name the file's own column for it in a header map",
+				quote(col), sch.required))
+		default:
+			hint := ""
+			if name, ok := suggest.Nearest(source[ci], fields); ok {
+				hint = fmt.Sprintf(" (did you mean %s? header names must match exactly)", quote(name))
+			}
+			h.add(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s; correct the header map. The file's header is: %s",
+				quote(source[ci]), quote(col), hint, quoteList(fields, 12)))
 		}
 		h.unreadable = true
-		if !mapped[ci] {
-			add(ci, CodeMissingColumn, fmt.Sprintf("the header has no %s column; add it (%s), or name the file's own column for it in a header map",
-				quote(sch.columns[ci]), sch.required), SeverityError)
-			continue
-		}
-		hint := ""
-		if name, ok := suggest.Nearest(source[ci], fields); ok {
-			hint = fmt.Sprintf(" (did you mean %s? header names must match exactly)", quote(name))
-		}
-		add(ci, CodeHeaderMap, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s; correct the header map. The file's header is: %s",
-			quote(source[ci]), quote(sch.columns[ci]), hint, quoteList(fields, 12)), SeverityError)
 	}
-	// Columns Infiniti does not read: one warning for all of them.
+}
+
+// extra records one warning for all the columns Infiniti does not read.
+func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 	var extra []string
 	for fi, name := range fields {
 		if !claimed[fi] {
@@ -338,17 +348,12 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	}
 	switch {
 	case len(extra) == 1:
-		add(-1, CodeExtraColumn, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
-			extra[0], sch.kind, sch.kind), SeverityWarning)
+		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
+			extra[0], sch.kind, sch.kind))
 	case len(extra) > 1:
-		list := strings.Join(extra[:min(len(extra), 8)], ", ")
-		if len(extra) > 8 {
-			list += fmt.Sprintf(" and %d more", len(extra)-8)
-		}
-		add(-1, CodeExtraColumn, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
-			list, sch.kind, sch.kind), SeverityWarning)
+		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
+			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind, sch.kind))
 	}
-	return h
 }
 
 // firstError returns the first error-severity problem of the header as a

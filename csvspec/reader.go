@@ -83,13 +83,7 @@ func (r *Reader) All() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		for {
 			rec, err := r.Read()
-			if err == io.EOF {
-				return
-			}
-			if !yield(rec, err) {
-				return
-			}
-			if err != nil && r.t.err != nil {
+			if err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
 				return
 			}
 		}

@@ -2,6 +2,7 @@ package csvspec
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -138,13 +139,7 @@ func (r *Report) count(s Severity) int {
 // Count returns how many problems with the given code the check found,
 // kept or not.
 func (r *Report) Count(code string) int {
-	n := r.more[code]
-	for _, p := range r.Problems {
-		if p.Code == code {
-			n++
-		}
-	}
-	return n
+	return r.Counts()[code]
 }
 
 // Counts returns how many problems of each code the check found, kept or
@@ -294,10 +289,11 @@ func (c *run) add(p Problem) {
 
 // runCheck checks a file of t's schema: the header, then every row, with
 // the checks common to all schemas. It calls rowCheck for each data row
-// that is neither malformed nor empty, with its fields in file order.
+// that is neither malformed nor empty, with its values in canonical order.
 // spaceFix ends the message of a value with surrounding white space.
-func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, fields []string)) (*Report, error) {
+func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, v []string)) (*Report, error) {
 	c := &run{rep: &Report{}, each: each, kept: make(map[string]int)}
+	v := make([]string, len(t.sch.columns)) // a row's values in canonical order
 	h, err := t.readHeader()
 	if err != nil {
 		if err == io.EOF {
@@ -331,7 +327,10 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c 
 		if f != nil {
 			c.addRow("", f.code, f.severity(), f.msg)
 		} else {
-			check(c, fields)
+			for ci, fi := range h.index {
+				v[ci] = fields[fi]
+			}
+			check(c, v)
 		}
 		for _, p := range c.ps {
 			c.add(p)
@@ -350,66 +349,62 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 	if s == "" {
 		return
 	}
-	// Fast path: printable ASCII, where the only white space is ' '.
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b >= 0x7f {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if plainASCII(s) { // the only white space is ' '
 		if s[0] == ' ' || s[len(s)-1] == ' ' {
 			c.spaceWarning(column, s)
 		}
 		return
 	}
-	badUTF8, control, fc, spaced := false, rune(-1), rune(-1), false
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			badUTF8 = true
-		case isControl(r):
-			if control < 0 {
-				control = r
-			}
-		case !name || r < 0x80:
-		case fc < 0 && isInvisible(r):
-			fc = r
-		case !spaced && unicode.IsSpace(r):
-			spaced = true
-		}
-		i += size
-	}
-	if badUTF8 {
+	if !utf8.ValidString(s) {
 		c.addRow(column, CodeInvalidUTF8, SeverityError, "the value is not valid UTF-8; export the file from the SMS as UTF-8 (not Windows-1252 or Latin-1)")
 	}
-	if control >= 0 {
+	if r := firstRune(s, isControl); r >= 0 {
 		what := "control character"
-		if control == '\u2028' || control == '\u2029' {
+		if r == '\u2028' || r == '\u2029' {
 			what = "line break"
 		}
-		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, control))
+		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, r))
 	}
-	if fc >= 0 {
-		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), fc))
+	if name && strings.ContainsFunc(s, isInvisible) {
+		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), firstRune(s, isInvisible)))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		c.spaceWarning(column, s)
 	}
-	if spaced {
-		// A space at either end is the surrounding-space warning's; one
-		// between words is this one's.
-		for _, r := range strings.TrimFunc(s, unicode.IsSpace) {
-			if r >= 0x80 && unicode.IsSpace(r) && !isControl(r) {
-				c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
-				break
-			}
+	// A space at either end is the surrounding-space warning's; one
+	// between words is this one's.
+	if !name {
+		return
+	}
+	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); r >= 0 {
+		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
+	}
+}
+
+// plainASCII reports whether s is printable ASCII.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
 		}
 	}
+	return true
+}
+
+// firstRune returns the first rune of s for which f is true, or -1.
+func firstRune(s string, f func(rune) bool) rune {
+	if i := strings.IndexFunc(s, f); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return r
+	}
+	return -1
+}
+
+// isUnusualSpace reports whether r is white space other than ASCII's.
+func isUnusualSpace(r rune) bool {
+	return r >= 0x80 && unicode.IsSpace(r) && !isControl(r)
 }
 
 // isControl reports whether r is a control character (C0, C1 and DEL) or
@@ -432,6 +427,13 @@ func isInvisible(r rune) bool {
 	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
 }
 
+// checkUsername reports an empty username.
+func (c *rowCheck) checkUsername(v string) {
+	if strings.TrimSpace(v) == "" {
+		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
+	}
+}
+
 func (c *rowCheck) spaceWarning(column, s string) {
 	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
 }
@@ -439,50 +441,56 @@ func (c *rowCheck) spaceWarning(column, s string) {
 // rowSeed seeds the hashes that identify rows.
 var rowSeed = maphash.MakeSeed()
 
-// newRowKey returns the hash of a row's values that identifies it. Two
-// different rows of a file of n rows share one with a probability of
-// about n²/2⁶⁵: for a million rows, 3 in 100 million.
-func newRowKey[T comparable](v T) uint64 {
-	return maphash.Comparable(rowSeed, v)
-}
-
-// rowSet is an open-addressing hash set of row keys, with the row each
-// was first seen in. A probe reads 8 bytes of keys; the rows are kept
-// apart, and read only for a duplicate. The tables are at most 3/4 full:
-// 16 to 32 bytes per distinct row, and 48 for the moment they double.
+// rowSet is an open-addressing hash set of rows, by a 64-bit hash of each
+// row's canonical key (see appendKey), with the row each was first seen
+// in. Two different rows of a file of n rows share a hash with a
+// probability of about n²/2⁶⁵: for a million rows, 3 in 100 million. A
+// probe reads 8 bytes of hashes (one cache line, where a map reads two);
+// the rows are kept apart, and read only for a duplicate. The tables are
+// at most 3/4 full: 16 to 32 bytes per distinct row, and 48 for the
+// moment they double.
 type rowSet struct {
 	keys []uint64 // length a power of two; 0 marks an empty slot
 	rows []int32  // rows past 2³¹ would not fit in Infiniti's memory either
 	n    int
 }
 
-// insert adds key for row and returns 0, or returns the row key was first
-// seen in.
-func (s *rowSet) insert(key uint64, row int) int {
+// insert adds the row of key and returns 0, or returns the row key was
+// first seen in.
+func (s *rowSet) insert(key []byte, row int) int {
+	return s.insertHash(maphash.Bytes(rowSeed, key)|1, row) // never 0
+}
+
+func (s *rowSet) insertHash(h uint64, row int) int {
 	if 4*(s.n+1) > 3*len(s.keys) {
-		s.grow()
+		keys, rows := s.keys, s.rows
+		size := max(1<<12, 2*len(keys))
+		s.keys, s.rows, s.n = make([]uint64, size), make([]int32, size), 0
+		for i, k := range keys {
+			if k != 0 {
+				s.insertHash(k, int(rows[i]))
+			}
+		}
 	}
-	key |= 1 // never 0; the low bit is no part of the slot index below
 	mask := uint64(len(s.keys) - 1)
-	for i := (key >> 1) & mask; ; i = (i + 1) & mask {
+	for i := (h >> 1) & mask; ; i = (i + 1) & mask { // the low bit is always 1
 		switch s.keys[i] {
 		case 0:
-			s.keys[i], s.rows[i] = key, int32(row)
+			s.keys[i], s.rows[i] = h, int32(row)
 			s.n++
 			return 0
-		case key:
+		case h:
 			return int(s.rows[i])
 		}
 	}
 }
 
-func (s *rowSet) grow() {
-	keys, rows := s.keys, s.rows
-	size := max(1<<12, 2*len(keys))
-	s.keys, s.rows, s.n = make([]uint64, size), make([]int32, size), 0
-	for i, k := range keys {
-		if k != 0 {
-			s.insert(k, int(rows[i]))
-		}
+// appendKey appends each string to a key, prefixed with its length so that
+// no two lists of strings make the same key.
+func appendKey(key []byte, ss ...string) []byte {
+	for _, s := range ss {
+		key = binary.AppendUvarint(key, uint64(len(s)))
+		key = append(key, s...)
 	}
+	return key
 }

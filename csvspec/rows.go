@@ -81,6 +81,7 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			return
 		}
 		ncol := len(sch.columns)
+		idx := append(slices.Clone(h.index), h.carry...) // where each value is in a record
 		var store []string
 		for {
 			fields, line, f, err := t.next()
@@ -96,32 +97,22 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			}
 			// The rows' values come from one slice every 512 rows: a
 			// row costs no allocation of its own.
-			n := ncol + len(h.carry)
-			if len(store) < n {
-				store = make([]string, 512*n)
+			if len(store) < len(idx) {
+				store = make([]string, 512*len(idx))
 			}
-			vals := store[:n:n]
-			store = store[n:]
+			vals := store[:len(idx):len(idx)]
+			store = store[len(idx):]
+			for i, fi := range idx {
+				if fi < len(fields) {
+					vals[i] = fields[fi]
+				}
+			}
 			row := SourceRow{Fields: vals[:ncol:ncol], Line: line, Carry: vals[ncol:]}
 			if len(carry) == 0 {
 				row.Carry = nil
 			}
-			if f == emptyRow {
-				row.Problems = []Problem{{Line: line, Code: f.code, Severity: SeverityWarning, Message: f.msg}}
-			} else {
-				for ci, fi := range h.index {
-					if fi < len(fields) {
-						vals[ci] = fields[fi]
-					}
-				}
-				for i, fi := range h.carry {
-					if fi < len(fields) {
-						vals[ncol+i] = fields[fi]
-					}
-				}
-				if f != nil {
-					row.Problems = []Problem{{Line: line, Code: f.code, Severity: SeverityError, Message: f.msg}}
-				}
+			if f != nil {
+				row.Problems = []Problem{{Line: line, Code: f.code, Severity: f.severity(), Message: f.msg}}
 			}
 			if !yield(row, nil) {
 				return
@@ -152,28 +143,27 @@ func usernameOK(s string) bool {
 	}
 	c := rowCheck{}
 	c.checkValue(ColumnUsername, s, true)
-	for _, p := range c.ps {
-		if p.Severity == SeverityError {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(c.ps, isError)
 }
 
-// skipChecks reports whether the row checks leave a row alone: a row
-// without Fields (the header's warnings from ReadRows), an empty row, and
-// a row with the wrong number of fields, whose values are not where their
-// columns are.
-func skipChecks(row *SourceRow) bool {
-	if row.Fields == nil {
-		return true
+// rowCheckOf returns the check of a row whose Fields should be n values,
+// and true; or false when the row checks leave the row alone: a row
+// without Fields (the header's warnings from ReadRows), an empty row, a
+// row with the wrong number of fields, whose values are not where their
+// columns are (one CodeFieldCount error is added when the row has none).
+func rowCheckOf(row *SourceRow, n int, spaceFix string) (rowCheck, bool) {
+	c := rowCheck{line: row.Line, spaceFix: spaceFix, ps: row.Problems}
+	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool {
+		return p.Code == CodeEmptyRow || p.Code == CodeFieldCount
+	}) {
+		return c, false
 	}
-	for _, p := range row.Problems {
-		if p.Code == CodeEmptyRow || p.Code == CodeFieldCount {
-			return true
-		}
+	if len(row.Fields) != n {
+		c.addRow("", CodeFieldCount, SeverityError, fmt.Sprintf("the row has %d fields, not %d", len(row.Fields), n))
+		row.Problems = c.ps
+		return c, false
 	}
-	return false
+	return c, true
 }
 
 // CheckRow appends to row.Problems the problems of a user-groups row whose
@@ -189,17 +179,11 @@ func skipChecks(row *SourceRow) bool {
 // CodeEmptyRow or CodeFieldCount (as ReadRows yields them), is left as
 // it is.
 func (r Rules) CheckRow(row *SourceRow) {
-	if skipChecks(row) {
-		return
-	}
-	c := rowCheck{line: row.Line, spaceFix: spaceFixName, ps: row.Problems}
-	if len(row.Fields) != numColumns {
-		c.addRow("", CodeFieldCount, SeverityError, fmt.Sprintf("the row has %d fields, not %d", len(row.Fields), numColumns))
-	} else {
+	if c, ok := rowCheckOf(row, numColumns, spaceFixName); ok {
 		groups := r.catalogs(false)
 		checkUserGroup(&c, (*[numColumns]string)(row.Fields), &groups)
+		row.Problems = c.ps
 	}
-	row.Problems = c.ps
 }
 
 // CheckContactRow appends to row.Problems the problems of a contacts row
@@ -219,22 +203,15 @@ func (r Rules) CheckRow(row *SourceRow) {
 // Rows without Fields, with the wrong number of Fields, or with a problem
 // of CodeEmptyRow or CodeFieldCount are treated as by Rules.CheckRow.
 func CheckContactRow(row *SourceRow) {
-	if skipChecks(row) {
-		return
-	}
-	c := rowCheck{line: row.Line, spaceFix: spaceFixContact, ps: row.Problems}
-	if len(row.Fields) != numContactColumns {
-		c.addRow("", CodeFieldCount, SeverityError, fmt.Sprintf("the row has %d fields, not %d", len(row.Fields), numContactColumns))
-		row.Problems = c.ps
+	c, ok := rowCheckOf(row, numContactColumns, spaceFixContact)
+	if !ok {
 		return
 	}
 	v := (*[numContactColumns]string)(row.Fields)
 	k := checkContact(&c, v)
 	row.Problems = c.ps
-	for _, p := range row.Problems {
-		if p.Severity == SeverityError {
-			return
-		}
+	if slices.ContainsFunc(row.Problems, isError) {
+		return
 	}
 	v[ccType] = string(k.typ)
 	v[ccRole] = string(k.role)
@@ -260,3 +237,5 @@ var scenarioLists = func() (lists [1 << len(knownScenarios)]string) {
 	}
 	return lists
 }()
+
+func isError(p Problem) bool { return p.Severity == SeverityError }

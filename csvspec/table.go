@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -236,12 +235,17 @@ func (t *table) nextLine() int {
 // with every problem it has, a header record that cannot be read included,
 // or an error: io.EOF for an empty file, an option error, or a read error.
 func (t *table) readHeader() (*header, error) {
-	if t.hdr != nil {
-		return t.hdr, nil
+	if t.hdr == nil && t.err == nil {
+		t.hdr, t.err = t.headerRecord()
 	}
-	if t.err != nil {
+	if t.hdr == nil {
 		return nil, t.err
 	}
+	return t.hdr, nil
+}
+
+// headerRecord reads the header record and resolves it.
+func (t *table) headerRecord() (*header, error) {
 	b, _ := t.br.Peek(4)
 	if name, label := bomEncoding(b); name != "" {
 		h := &header{line: 1, noRows: true, encoding: label}
@@ -255,30 +259,28 @@ func (t *table) readHeader() (*header, error) {
 			}
 		}
 		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8; save it as \"CSV UTF-8\" (not as Excel's \"Unicode Text\"), or decode it to UTF-8 before reading it", name, and))
-		t.hdr = h
 		return h, nil
 	}
 	if bytes.HasPrefix(b, bom) {
 		_, _ = t.br.Discard(len(bom))
 		t.base = int64(len(bom))
 	}
+	h := &header{line: 1}
 	if t.crOnly() {
-		t.hdr = &header{line: 1, noRows: true}
-		t.hdr.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
-		return t.hdr, nil
+		h.noRows = true
+		h.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
+		return h, nil
 	}
 	peeked, _ := t.br.Peek(t.br.Buffered())
-	peeked = bytes.Clone(peeked)
-	t.peeked = peeked
+	t.peeked = bytes.Clone(peeked)
 	t.cr = csv.NewReader(t.br)
 	t.cr.Comma = t.comma
 	t.cr.FieldsPerRecord = -1
 	t.cr.ReuseRecord = true
 	fields, err := t.read()
-	if off := t.cr.InputOffset(); off <= int64(len(peeked)) {
-		t.raw = peeked[:off]
+	if off := t.cr.InputOffset(); off <= int64(len(t.peeked)) {
+		t.raw = t.peeked[:off]
 	}
-	h := &header{line: 1}
 	var pe *csv.ParseError
 	switch {
 	case err == nil:
@@ -288,18 +290,14 @@ func (t *table) readHeader() (*header, error) {
 		if !t.detectSeparator(h) {
 			h.fail(codeQuote, quoteMessage(pe, t.comma))
 		}
-		t.hdr = h
 		return h, nil
 	case errors.Is(err, errTooLarge):
 		h.fail(codeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
-		t.hdr = h
 		return h, nil
-	default:
-		if err != io.EOF {
-			err = fmt.Errorf("csvspec: reading the file: %w", err)
-		}
-		t.err = err
+	case err == io.EOF:
 		return nil, err
+	default:
+		return nil, fmt.Errorf("csvspec: reading the file: %w", err)
 	}
 	if bytes.IndexByte(t.raw, 0) >= 0 || strings.ContainsRune(strings.Join(fields, ""), 0) {
 		h.noRows = true
@@ -308,7 +306,6 @@ func (t *table) readHeader() (*header, error) {
 			h.encoding = "utf-16be"
 		}
 		h.fail(CodeEncoding, "the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as \"CSV UTF-8\", or decode it to UTF-8 before reading it")
-		t.hdr = h
 		return h, nil
 	}
 	h = parseHeader(fields, t.sch, t.source, t.mapped, t.carry, h.line)
@@ -320,7 +317,6 @@ func (t *table) readHeader() (*header, error) {
 			h = alt
 		}
 	}
-	t.hdr = h
 	return h, nil
 }
 
@@ -422,36 +418,21 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 // at what is buffered and at most up to the end of that line (which the
 // reader would read anyway).
 func (t *table) crOnly() bool {
-	b, _ := t.br.Peek(t.br.Buffered())
-	// at returns the byte at i, reading more of the line if need be.
-	at := func(i int) (byte, bool) {
-		if i >= len(b) {
-			if len(b) >= t.br.Size() {
-				return 0, false
-			}
-			more, _ := t.br.Peek(len(b) + 1)
-			if len(more) <= i {
-				return 0, false
-			}
-			b, _ = t.br.Peek(t.br.Buffered())
-		}
-		return b[i], true
-	}
 	quoted := false
 	for i := 0; ; i++ {
-		c, ok := at(i)
-		if !ok {
-			return false
+		b, _ := t.br.Peek(i + 1)
+		if len(b) <= i {
+			return false // the end of the file, or a line over the buffer
 		}
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			quoted = !quoted
 		case quoted:
 		case c == '\n':
 			return false
 		case c == '\r':
-			next, ok := at(i + 1)
-			return ok && next != '\n' && next != '\r'
+			b, _ = t.br.Peek(i + 2)
+			return len(b) > i+1 && b[i+1] != '\n' && b[i+1] != '\r'
 		}
 	}
 }
@@ -602,36 +583,17 @@ func isHeader(fields, loose []string) bool {
 // looseEqual reports whether looseName(s) == loose, with byte order marks
 // before s dropped, without allocating.
 func looseEqual(s, loose string) bool {
-	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf {
-		// The common case, without trimming: a first byte that differs.
+	// The common case, without folding: a first byte that differs.
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' {
 		c := s[0]
-		switch {
-		case c >= 'A' && c <= 'Z':
+		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
-		case c == '_':
-			c = '-'
 		}
 		if loose == "" || c != loose[0] {
 			return false
 		}
 	}
-	s = strings.TrimSpace(strings.TrimLeft(s, "\ufeff"))
-	for _, r := range s {
-		switch {
-		case r == ' ' || r == '_':
-			r = '-'
-		case r >= 'A' && r <= 'Z':
-			r += 'a' - 'A'
-		case r >= utf8.RuneSelf:
-			r = unicode.ToLower(r)
-		}
-		w, size := utf8.DecodeRuneInString(loose)
-		if size == 0 || r != w {
-			return false
-		}
-		loose = loose[size:]
-	}
-	return loose == ""
+	return looseName(strings.TrimLeft(s, "\ufeff")) == loose
 }
 
 // countRows reads the rest of the file only to count its rows, as a Reader

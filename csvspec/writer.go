@@ -16,43 +16,48 @@ import (
 //
 // Output is buffered; call Flush when done, and check its error.
 type Writer struct {
-	cw     *csv.Writer
-	header bool
-	rec    [numColumns]string
+	w canonWriter
 }
 
 // NewWriter returns a Writer that writes to w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{cw: csv.NewWriter(w)}
-}
-
-func (w *Writer) writeHeader() error {
-	w.header = true
-	w.rec = columns
-	return w.cw.Write(w.rec[:])
+	return &Writer{canonWriter{cw: csv.NewWriter(w), header: columns[:]}}
 }
 
 // Write writes one row, preceded by the header if it is the first. It
 // returns an error only if the underlying writer failed; the same error
 // is returned by Flush.
 func (w *Writer) Write(g UserGroup) error {
-	if !w.header {
-		if err := w.writeHeader(); err != nil {
-			return err
-		}
-	}
-	w.rec[colUsername] = g.Username
-	w.rec[colLibraryGroup] = g.LibraryGroup
-	w.rec[colSystemGroup] = g.SystemGroup
-	return w.cw.Write(w.rec[:])
+	return w.w.write(g.Username, g.LibraryGroup, g.SystemGroup)
 }
 
 // Flush writes any buffered data to the underlying writer, and the header
 // alone if no row was written, so that a flushed Writer always leaves a
 // valid file. It returns the first error met while writing.
 func (w *Writer) Flush() error {
-	if !w.header {
-		if err := w.writeHeader(); err != nil {
+	return w.w.flush()
+}
+
+// A canonWriter writes the records of one import, preceded by its header.
+type canonWriter struct {
+	cw     *csv.Writer
+	header []string // the header, until it is written
+}
+
+func (w *canonWriter) write(rec ...string) error {
+	if h := w.header; h != nil {
+		w.header = nil
+		if err := w.cw.Write(h); err != nil {
+			return err
+		}
+	}
+	return w.cw.Write(rec)
+}
+
+func (w *canonWriter) flush() error {
+	if h := w.header; h != nil {
+		w.header = nil
+		if err := w.cw.Write(h); err != nil {
 			return err
 		}
 	}
