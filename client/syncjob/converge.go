@@ -599,22 +599,11 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *snapsh
 func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], done func() (string, error), imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
 	record func(error, func(io.Writer) (int, error)) error, send bool) (*Report, error) {
 	ex := j.readRows(ctx, rows, imp, fl)
-	var err error
 	if done != nil {
-		var rerr error
-		rep.SHA256, rerr = done()
-		if rerr != nil {
-			ex.fileErr = &readError{rerr}
-			if ctx.Err() != nil {
-				ex.fileErr = ctx.Err()
-			}
-		}
+		ex.hashed(ctx, rep, done)
 	}
 	sr := <-stateDone
-	rep.last, rep.carryNames = sr.st, j.Carry
-	rep.Check, rep.EmptyRows, rep.RowsRead, rep.HeaderWarnings = ex.check, ex.snap.EmptyRows(), ex.check.Rows, ex.warns
-	rep.checkErrors, rep.checkWarnings, rep.HeldForProblems = ex.nErr, ex.nWarn, len(ex.held)
-	rep.Recovered = sr.recovered
+	rep.read(ex, sr, j.Carry)
 	var inflight *InFlightError
 	if errors.As(sr.err, &inflight) {
 		rep.Outcome, rep.LockedUntil = OutcomeLocked, inflight.Until
@@ -624,22 +613,8 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
 		return rep, join(sr.err, record(sr.err, nil))
 	}
-	if err = ex.err(j.Strict); err != nil {
-		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
-		switch {
-		case rep.Outcome != OutcomeInvalidFile:
-		case errors.As(err, new(*readError)):
-			err = fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
-		default:
-			err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
-		}
-		if rep.Outcome == OutcomeInvalidFile && ex.fileErr != nil && errors.As(ex.fileErr, new(*csvspec.ParseError)) {
-			var pe *csvspec.ParseError
-			errors.As(ex.fileErr, &pe)
-			if pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote {
-				rep.Outcome = OutcomeRefused // a cut-off export: refused, and Force does not go past it
-			}
-		}
+	if err := ex.err(j.Strict); err != nil {
+		err = rep.invalidFile(ctx, ex, err)
 		return rep, join(err, record(err, nil))
 	}
 
@@ -650,43 +625,15 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
-	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies, carry: ex.carry, held: map[string]string{},
-		failed: map[string]string{}, problem: ex.problem}
-	for u := range ex.held {
-		v.held[u] = "problem"
-	}
-	if !imp.rules {
-		v.applies = AppliesReplace // the one known contacts mode replaces
-	}
-	if j.Leavers != nil {
-		v.tmpl = []string{j.Leavers.LibraryGroup, j.Leavers.SystemGroup}
-	}
-	if sr.lost {
-		lerr := &LimitError{NoState: true, Limit: j.Limits.MaxRemovals, noun: imp.noun}
-		rep.Refusal = lerr
-		if !j.Force {
-			rep.Outcome = OutcomeRefused
-			return rep, join(lerr, record(lerr, nil))
-		}
-	}
-	refusal := j.guard(plan, imp, v.applies, v.held)
-	if refusal != nil {
-		rep.Refusal = refusal
-		if refusal.Held == 0 && !j.Force {
-			rep.Outcome = OutcomeRefused
-			return rep, join(refusal, record(refusal, nil))
-		}
+	v := j.newVerdict(ex, imp)
+	heldErr, stop := j.refuse(sr.lost, plan, imp, v, rep)
+	if stop != nil {
+		rep.Outcome = OutcomeRefused
+		return rep, join(stop, record(stop, nil))
 	}
 	j.choose(plan, last, v)
 	rep.verdict = v
-	var heldErr error
-	if refusal != nil && refusal.Held > 0 {
-		heldErr = refusal
-	}
-	var rowsErr error // row problems, which hold their users
-	if len(ex.held) > 0 || ex.noName > 0 {
-		rowsErr = fmt.Errorf("syncjob: %s held for row problems, %s without a username: %w", count(len(ex.held), "user", "users"), count(ex.noName, "row", "rows"), ex.check.Err())
-	}
+	rowsErr := ex.rowsErr() // row problems, which hold their users
 	if !send {
 		rep.Outcome = OutcomeOK
 		if rowsErr != nil {
@@ -697,52 +644,16 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		}
 		return rep, join(join(rowsErr, heldErr), record(nil, nil))
 	}
-
 	if sess != nil && plan.stats.RowsToSend > 0 {
-		run := Run{Start: rep.Start, End: time.Now(), Key: rep.Key, Mode: rep.Mode, Forced: rep.Forced, Source: cutText(rep.Source, maxRecordText),
-			SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlightUntil(ctx, rep.Start, plan)}
-		st := plan.Stats()
-		run.Plan = &st
-		if _, werr := commit(context.WithoutCancel(ctx), sess, func(w io.Writer) (int, error) {
+		if werr := writeAhead(ctx, sess, rep, plan, func(w io.Writer) (int, error) {
 			return v.writeState(w, imp, last, ex.snap, true)
-		}, run); werr != nil {
+		}); werr != nil {
 			rep.Outcome = OutcomeJournalError
-			werr = fmt.Errorf("syncjob: nothing was sent: the journal cannot keep the state before the post: %w", werr)
 			return rep, join(werr, record(werr, nil))
 		}
 	}
 
-	var st client.Stats
-	res, perr := imp.post(client.WithStats(ctx, &st), j.Client, plan.Rows())
-	rep.Sent, rep.RowsSent, rep.HTTP, rep.Result = true, plan.stats.RowsToSend, st, res
-	rep.Outcome = outcomeOf(ctx, perr, OutcomeTransportError)
-	judged := false
-	switch {
-	case rep.Outcome == OutcomeCancelled:
-	case errors.Is(perr, client.ErrUnauthorized), errors.Is(perr, client.ErrForbidden):
-		rep.Outcome = OutcomeAuthError
-	case errors.As(perr, new(*client.StatusError)):
-		// Any status but 2xx (401 and 403 aside) is no clear answer, even
-		// with a result: Infiniti may have imported some of the file.
-		rep.Outcome = OutcomeNoAnswer
-	case res != nil && (perr == nil || errors.As(perr, new(*result.ImportError))):
-		judged = true
-		clear := rep.judge(plan, res, fl, v)
-		switch {
-		case !clear:
-			rep.Outcome = OutcomeNoAnswer
-			if perr == nil {
-				perr = errors.New("syncjob: Infiniti's answer does not say the outcome of every row posted; their users are sent again on the next run")
-			}
-		case rep.FailedUsers > 0 || fl.total > 0 || rowsErr != nil:
-			rep.Outcome = OutcomeRowsFailed
-			perr = join(perr, rowsErr)
-		default:
-			rep.Outcome = OutcomeOK
-		}
-	case st.HandedOver:
-		rep.Outcome = OutcomeNoAnswer
-	}
+	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
 	if !judged {
 		// The state stays the one written ahead: the users posted are
 		// unconfirmed, and sent again by the next run.
@@ -759,4 +670,139 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	state := func(w io.Writer) (int, error) { return v.writeState(w, imp, last, ex.snap, false) }
 	return rep, join(perr, record(perr, state))
+}
+
+// hashed ends the read of the file with done, which gives its SHA-256
+// or the error that stopped the read.
+func (ex *export) hashed(ctx context.Context, rep *Report, done func() (string, error)) {
+	var err error
+	rep.SHA256, err = done()
+	if err != nil {
+		ex.fileErr = &readError{err}
+		if ctx.Err() != nil {
+			ex.fileErr = ctx.Err()
+		}
+	}
+}
+
+// read puts into the report what the read of the export and of the state found.
+func (rep *Report) read(ex *export, sr stateRead, carry []string) {
+	rep.last, rep.carryNames = sr.st, carry
+	rep.Check, rep.EmptyRows, rep.RowsRead, rep.HeaderWarnings = ex.check, ex.snap.EmptyRows(), ex.check.Rows, ex.warns
+	rep.checkErrors, rep.checkWarnings, rep.HeldForProblems = ex.nErr, ex.nWarn, len(ex.held)
+	rep.Recovered = sr.recovered
+}
+
+// invalidFile sets the outcome of a run stopped by err, the export's
+// error, and returns the error the run ends with.
+func (rep *Report) invalidFile(ctx context.Context, ex *export, err error) error {
+	rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
+	if rep.Outcome != OutcomeInvalidFile {
+		return err
+	}
+	var pe *csvspec.ParseError
+	if errors.As(ex.fileErr, &pe) && (pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote) {
+		rep.Outcome = OutcomeRefused // a cut-off export: refused, and Force does not go past it
+	}
+	if errors.As(err, new(*readError)) {
+		return fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
+	}
+	return fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
+}
+
+// newVerdict starts the verdict of a run on the export ex.
+func (j *Job) newVerdict(ex *export, imp *Import) *verdict {
+	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies, carry: ex.carry, held: map[string]string{},
+		failed: map[string]string{}, problem: ex.problem}
+	for u := range ex.held {
+		v.held[u] = "problem"
+	}
+	if !imp.rules {
+		v.applies = AppliesReplace // the one known contacts mode replaces
+	}
+	if j.Leavers != nil {
+		v.tmpl = []string{j.Leavers.LibraryGroup, j.Leavers.SystemGroup}
+	}
+	return v
+}
+
+// refuse applies the limits to the plan: stop is the refusal that ends
+// the run, held the one that only holds users.
+func (j *Job) refuse(lost bool, plan *Plan, imp *Import, v *verdict, rep *Report) (held, stop error) {
+	if lost {
+		lerr := &LimitError{NoState: true, Limit: j.Limits.MaxRemovals, noun: imp.noun}
+		rep.Refusal = lerr
+		if !j.Force {
+			return nil, lerr
+		}
+	}
+	refusal := j.guard(plan, imp, v.applies, v.held)
+	if refusal == nil {
+		return nil, nil
+	}
+	rep.Refusal = refusal
+	if refusal.Held == 0 {
+		if !j.Force {
+			return nil, refusal
+		}
+		return nil, nil
+	}
+	return refusal, nil
+}
+
+// rowsErr is the error of the row problems that hold their users, or nil.
+func (ex *export) rowsErr() error {
+	if len(ex.held) == 0 && ex.noName == 0 {
+		return nil
+	}
+	return fmt.Errorf("syncjob: %s held for row problems, %s without a username: %w", count(len(ex.held), "user", "users"), count(ex.noName, "row", "rows"), ex.check.Err())
+}
+
+// writeAhead commits state, the state a post leaves if no answer comes,
+// with a run record "posting", before the post.
+func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, state func(io.Writer) (int, error)) error {
+	run := Run{Start: rep.Start, End: time.Now(), Key: rep.Key, Mode: rep.Mode, Forced: rep.Forced, Source: cutText(rep.Source, maxRecordText),
+		SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlightUntil(ctx, rep.Start, plan)}
+	st := plan.Stats()
+	run.Plan = &st
+	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+		return fmt.Errorf("syncjob: nothing was sent: the journal cannot keep the state before the post: %w", err)
+	}
+	return nil
+}
+
+// post sends the plan's rows and judges Infiniti's answer. judged is
+// false when the answer says nothing sure of the rows posted.
+func (rep *Report) post(ctx context.Context, j *Job, imp *Import, plan *Plan, fl *failureLog, v *verdict, rowsErr error) (perr error, judged bool) {
+	var st client.Stats
+	res, perr := imp.post(client.WithStats(ctx, &st), j.Client, plan.Rows())
+	rep.Sent, rep.RowsSent, rep.HTTP, rep.Result = true, plan.stats.RowsToSend, st, res
+	rep.Outcome = outcomeOf(ctx, perr, OutcomeTransportError)
+	switch {
+	case rep.Outcome == OutcomeCancelled:
+	case errors.Is(perr, client.ErrUnauthorized), errors.Is(perr, client.ErrForbidden):
+		rep.Outcome = OutcomeAuthError
+	case errors.As(perr, new(*client.StatusError)):
+		// Any status but 2xx (401 and 403 aside) is no clear answer, even
+		// with a result: Infiniti may have imported some of the file.
+		rep.Outcome = OutcomeNoAnswer
+	case res != nil && (perr == nil || errors.As(perr, new(*result.ImportError))):
+		clear := rep.judge(plan, res, fl, v)
+		switch {
+		case !clear:
+			rep.Outcome = OutcomeNoAnswer
+			if perr == nil {
+				perr = errors.New("syncjob: Infiniti's answer does not say the outcome of every row posted; their users are sent again on the next run")
+			}
+		case rep.FailedUsers > 0 || fl.total > 0 || rowsErr != nil:
+			rep.Outcome = OutcomeRowsFailed
+			perr = join(perr, rowsErr)
+		default:
+			rep.Outcome = OutcomeOK
+		}
+		return perr, true
+	case st.HandedOver:
+		rep.Outcome = OutcomeNoAnswer
+	}
+	return perr, false
 }
