@@ -499,99 +499,108 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *snapsh
 	}
 	ca, cm, cn := cursor{s: last.active}, cursor{s: last.marked}, cursor{s: next}
 	for _, name := range allNames(last.meta, last.active, last.marked, next) {
-		lm := last.meta[name]
-		var ls *snapshot
-		var llo, lhi int32
-		if u := ca.at(name); u >= 0 {
-			ls = last.active
-			llo, lhi = ls.rowsOf(u)
-		} else if u := cm.at(name); u >= 0 {
-			ls = last.marked
-			llo, lhi = ls.rowsOf(u)
+		u := userRows{name: name, lm: last.meta[name]}
+		if i := ca.at(name); i >= 0 {
+			u.ls = last.active
+			u.llo, u.lhi = u.ls.rowsOf(i)
+		} else if i := cm.at(name); i >= 0 {
+			u.ls = last.marked
+			u.llo, u.lhi = u.ls.rowsOf(i)
 		}
-		keep := func(m *meta) error { return sw.user(name, m, ls, llo, lhi, nil) }
-		nu := cn.at(name)
-		if ahead || v.held[name] != "" || (nu < 0 && !v.gone[name] && !v.posted[name]) {
-			m := lm
-			if ahead && v.posted[name] {
-				// Infiniti may hold what is posted from now on, whatever
-				// the answer: an item until a confirmed run says otherwise.
-				m = lm.clone()
-				m.unconfirmed = true
-				m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
-			}
-			if err := keep(m); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && ls == last.active && slices.Equal(lm.carryOf(), v.carry[name]) {
-			// unchanged, with nothing to clear: the fast path of most users
-			nlo, nhi := next.rowsOf(nu)
-			if err := sw.user(name, lm, next, nlo, nhi, nil); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		m := lm.clone()
-		var old [][]string
-		if ls != nil {
-			old = imp.itemsOf(ls, llo, lhi)
-		}
-		if nu < 0 { // a leaver
-			if v.gone[name] && v.tmpl == nil {
-				m.mark, m.unconfirmed, m.items = markLeft, false, union(m.items, old)
-				err = keep(m)
-			} else {
-				if v.gone[name] && v.applies != AppliesReplace {
-					m.items = union(m.items, old)
-				}
-				m.mark = markMoved
-				if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
-					m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
-					err = keep(m)
-				} else {
-					if v.applies == AppliesReplace {
-						m.items = nil
-					}
-					err = sw.user(name, m, nil, 0, 0, [][]string{append([]string{name}, v.tmpl...)})
-				}
-			}
-			if err != nil {
-				return 0, err
-			}
-			continue
-		}
-		nlo, nhi := next.rowsOf(nu)
-		now := imp.itemsOf(next, nlo, nhi)
-		m.mark = ""
-		if c, ok := v.carry[name]; ok {
-			m.carry = c
-		}
-		src, lo, hi := next, nlo, nhi
-		switch {
-		case v.posted[name] && !v.confirmed[name]:
-			m.unconfirmed = true
-			m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
-			if err := sw.user(name, m, ls, llo, lhi, nil); err != nil {
-				return 0, err
-			}
-			continue
-		case v.posted[name]:
-			m.unconfirmed = false
-			if v.applies == AppliesReplace {
-				m.items = nil
-			} else {
-				m.items = union(m.items, minus(old, now))
-			}
-		}
-		m.items = minus(m.items, now)
-		if err := sw.user(name, m, src, lo, hi, nil); err != nil {
+		u.fromActive = u.ls == last.active
+		if err := v.writeUser(sw, imp, next, u, cn.at(name), ahead); err != nil {
 			return 0, err
 		}
 	}
 	_, users, err := sw.close()
 	return users, err
+}
+
+// userRows is a user of the state being written, and their rows in the
+// last state: ls is nil when they had none.
+type userRows struct {
+	name       string
+	lm         *meta
+	ls         *snapshot
+	llo, lhi   int32
+	fromActive bool // ls is the last state's active snapshot
+}
+
+// keep writes the user with their last rows and the meta m.
+func (u userRows) keep(sw *stateWriter, m *meta) error {
+	return sw.user(u.name, m, u.ls, u.llo, u.lhi, nil)
+}
+
+// writeUser writes one user, at nu in next (-1: not in the export).
+func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, ahead bool) error {
+	name, lm := u.name, u.lm
+	if ahead || v.held[name] != "" || (nu < 0 && !v.gone[name] && !v.posted[name]) {
+		m := lm
+		if ahead && v.posted[name] {
+			// Infiniti may hold what is posted from now on, whatever
+			// the answer: an item until a confirmed run says otherwise.
+			m = lm.clone()
+			m.unconfirmed = true
+			m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
+		}
+		return u.keep(sw, m)
+	}
+	if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && u.fromActive && slices.Equal(lm.carryOf(), v.carry[name]) {
+		// unchanged, with nothing to clear: the fast path of most users
+		nlo, nhi := next.rowsOf(nu)
+		return sw.user(name, lm, next, nlo, nhi, nil)
+	}
+	m := lm.clone()
+	var old [][]string
+	if u.ls != nil {
+		old = imp.itemsOf(u.ls, u.llo, u.lhi)
+	}
+	if nu < 0 {
+		return v.writeLeaver(sw, imp, next, u, m, old)
+	}
+	nlo, nhi := next.rowsOf(nu)
+	now := imp.itemsOf(next, nlo, nhi)
+	m.mark = ""
+	if c, ok := v.carry[name]; ok {
+		m.carry = c
+	}
+	switch {
+	case v.posted[name] && !v.confirmed[name]:
+		m.unconfirmed = true
+		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
+		return u.keep(sw, m)
+	case v.posted[name]:
+		m.unconfirmed = false
+		if v.applies == AppliesReplace {
+			m.items = nil
+		} else {
+			m.items = union(m.items, minus(old, now))
+		}
+	}
+	m.items = minus(m.items, now)
+	return sw.user(name, m, next, nlo, nhi, nil)
+}
+
+// writeLeaver writes a user who left the export, with m, a clone of
+// their meta, and old, their items in the last state.
+func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u userRows, m *meta, old [][]string) error {
+	name := u.name
+	if v.gone[name] && v.tmpl == nil {
+		m.mark, m.unconfirmed, m.items = markLeft, false, union(m.items, old)
+		return u.keep(sw, m)
+	}
+	if v.gone[name] && v.applies != AppliesReplace {
+		m.items = union(m.items, old)
+	}
+	m.mark = markMoved
+	if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
+		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
+		return u.keep(sw, m)
+	}
+	if v.applies == AppliesReplace {
+		m.items = nil
+	}
+	return sw.user(name, m, nil, 0, 0, [][]string{append([]string{name}, v.tmpl...)})
 }
 
 // runRead reads the export and the state from stateDone, and goes on
