@@ -274,19 +274,8 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 		if c.next >= 0 {
 			changed[c.next] = true
 		}
-		if c.kind == KindGone && v.held[p.last.username(int(c.last))] == "" {
-			v.gone[p.last.username(int(c.last))] = true
-		}
 	}
-	if last != nil {
-		// A user posted without an answer and never confirmed, gone from
-		// the export, is a leaver too.
-		for name, m := range last.meta {
-			if m.unconfirmed && m.mark == "" && next.find(name) < 0 && last.active.find(name) < 0 && last.marked.find(name) < 0 && v.held[name] == "" {
-				v.gone[name] = true
-			}
-		}
-	}
+	markGone(p, last, v)
 	var users []int32
 	for u := range next.Users() {
 		name := next.username(u)
@@ -301,24 +290,48 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 	p.send = next.postingOrder(users)
 	p.extra = nil
 	if v.tmpl != nil {
-		var leavers []string
-		for name := range v.gone {
-			leavers = append(leavers, name)
-		}
-		if last != nil {
-			for name, m := range last.meta {
-				if m.mark == markMoved && m.unconfirmed && next.find(name) < 0 {
-					leavers = append(leavers, name)
-				}
-			}
-		}
-		slices.Sort(leavers)
-		for _, name := range leavers {
+		for _, name := range leavers(next, last, v) {
 			p.extra = append(p.extra, Row{Fields: append([]string{name}, v.tmpl...)})
 			v.posted[name] = true
 		}
 	}
 	p.stats.RowsToSend = len(p.send) + len(p.extra)
+}
+
+// markGone marks in v.gone each leaver who is not held: a user gone from
+// the export, or posted without an answer, never confirmed, and gone.
+func markGone(p *Plan, last *state, v *verdict) {
+	for _, c := range p.changes {
+		if c.kind == KindGone && v.held[p.last.username(int(c.last))] == "" {
+			v.gone[p.last.username(int(c.last))] = true
+		}
+	}
+	if last == nil {
+		return
+	}
+	for name, m := range last.meta {
+		if m.unconfirmed && m.mark == "" && p.next.find(name) < 0 && last.active.find(name) < 0 && last.marked.find(name) < 0 && v.held[name] == "" {
+			v.gone[name] = true
+		}
+	}
+}
+
+// leavers returns, sorted, the users to move with the leaver template:
+// the ones gone, and the ones moved before without an answer.
+func leavers(next *snapshot, last *state, v *verdict) []string {
+	var names []string
+	for name := range v.gone {
+		names = append(names, name)
+	}
+	if last != nil {
+		for name, m := range last.meta {
+			if m.mark == markMoved && m.unconfirmed && next.find(name) < 0 {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func (m *meta) carryOf() []string {
