@@ -215,10 +215,18 @@ func (v *verdict) items(name string) [][]string {
 // guard applies the wrong-file rule and the removal limit to the plan. It
 // returns the refusal, if any (with Held set when it holds users rather
 // than refuses), and adds the users it holds to held.
-func (j *Job) guard(p *Plan, imp *Import, applies Applies, held map[string]string) *LimitError {
+func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map[string]string) *LimitError {
 	st := p.stats
 	if st.FirstRun {
 		return nil
+	}
+	// A user the state knows without confirmed rows (never confirmed, or
+	// gone and back) is a user of the last state, not a new one.
+	for _, c := range p.changes {
+		if c.kind == KindNew && last.knows(p.next.username(int(c.next))) {
+			st.New--
+			st.LastUsers++
+		}
 	}
 	// Users held for row problems are held whatever the guard says, and
 	// not counted by it.
@@ -648,7 +656,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
 	v := j.newVerdict(ex, imp)
-	heldErr, stop := j.refuse(sr.lost, plan, imp, v, rep)
+	heldErr, stop := j.refuse(sr.lost, plan, last, imp, v, rep)
 	if stop != nil {
 		rep.Outcome = OutcomeRefused
 		return rep, join(stop, record(stop, nil))
@@ -750,7 +758,7 @@ func (j *Job) newVerdict(ex *export, imp *Import) *verdict {
 
 // refuse applies the limits to the plan: stop is the refusal that ends
 // the run, held the one that only holds users.
-func (j *Job) refuse(lost bool, plan *Plan, imp *Import, v *verdict, rep *Report) (held, stop error) {
+func (j *Job) refuse(lost bool, plan *Plan, last *state, imp *Import, v *verdict, rep *Report) (held, stop error) {
 	if lost {
 		lerr := &LimitError{NoState: true, Limit: j.Limits.MaxRemovals, noun: imp.noun}
 		rep.Refusal = lerr
@@ -758,7 +766,7 @@ func (j *Job) refuse(lost bool, plan *Plan, imp *Import, v *verdict, rep *Report
 			return nil, lerr
 		}
 	}
-	refusal := j.guard(plan, imp, v.applies, v.held)
+	refusal := j.guard(plan, last, imp, v.applies, v.held)
 	if refusal == nil {
 		return nil, nil
 	}

@@ -198,6 +198,53 @@ func TestGuard(t *testing.T) {
 	}
 }
 
+// TestGuardKnownUsers: users the state knows without confirmed rows (failed
+// on a first run, or gone and back) are not new users for the wrong-file
+// rule; an unconfirmed user is sent every run until confirmed (review F1,
+// F3).
+func TestGuardKnownUsers(t *testing.T) {
+	var failing, fixed []csvspec.UserGroup
+	for i := range 100 {
+		lib := "Red"
+		if i < 40 {
+			lib = "Gold" // not in Infiniti: fails
+		}
+		failing = append(failing, ug(fmt.Sprintf("u%03d", i), lib, ""))
+		fixed = append(fixed, ug(fmt.Sprintf("u%03d", i), "Red", ""))
+	}
+	all := school(100)
+	most := without(all, func(u string) bool { return u < "s00045" })
+	tmpl := &csvspec.UserGroup{SystemGroup: "Former Students"}
+	tests := []struct {
+		name    string
+		leavers *csvspec.UserGroup
+		before  [][]csvspec.UserGroup // the nights before
+		forced  int                   // the night before that is forced, 1-based; 0: none
+		export  []csvspec.UserGroup
+	}{
+		{name: "failed on a first run", before: [][]csvspec.UserGroup{failing}, export: fixed},
+		{name: "failed on a first run, twice", before: [][]csvspec.UserGroup{failing, failing}, export: fixed},
+		{name: "back after leaving", before: [][]csvspec.UserGroup{all, most}, forced: 2, export: all},
+		{name: "back after being moved", leavers: tmpl, before: [][]csvspec.UserGroup{all, most}, forced: 2, export: all},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyReplace, clienttest.WithLibraryGroups("Red", "House Red", "House Blue", "House Green", "House Gold", "Library Helpers"))
+			job := &Job{Client: c, Journal: NewMemJournal(), Applies: AppliesReplace, Leavers: tt.leavers, now: later}
+			for i, night := range tt.before {
+				job.Force = i+1 == tt.forced
+				run(t, job, toCSV(night))
+			}
+			job.Force = false
+			rep, err := run(t, job, toCSV(tt.export))
+			if err != nil || rep.Outcome != OutcomeOK {
+				t.Fatalf("outcome %s, %v; want ok", rep.Outcome, err)
+			}
+			assertConverged(t, srv, clienttest.ApplyReplace, tt.export, nil)
+		})
+	}
+}
+
 // TestLeavers: a leaver is kept (nothing sent, its memberships listed for
 // staff, counted against the guard once), or moved once with the
 // template; a leaver who comes back is an ordinary user.

@@ -68,6 +68,12 @@ func (s *state) metaOf(u string) *meta {
 	return s.meta[u]
 }
 
+// knows reports whether the state holds user u: confirmed, unconfirmed,
+// left or moved.
+func (s *state) knows(u string) bool {
+	return s != nil && (s.meta[u] != nil || s.active.find(u) >= 0 || s.marked.find(u) >= 0)
+}
+
 // users returns the number of users the state holds.
 func (s *state) users() int {
 	if s == nil {
