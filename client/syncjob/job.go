@@ -308,28 +308,11 @@ func (j *Job) PlanRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 }
 
 func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (rep *Report, err error) {
-	if r == nil && rows == nil {
-		return nil, errors.New("syncjob: the export reader is nil")
-	}
-	if j.Client == nil && (send || j.Journal != nil) {
-		return nil, errors.New("syncjob: Job.Client is nil; set it to the school's client")
-	}
-	imp := j.imp()
-	if err := imp.usable(); err != nil {
+	imp, err := j.usable(r, rows, send)
+	if err != nil {
 		return nil, err
 	}
-	if err := j.setupError(imp); err != nil {
-		return nil, err
-	}
-	rep = &Report{imp: imp, Key: j.Key(), Mode: ModeIncremental, Forced: j.Force, Source: j.Source, Start: time.Now()}
-	if j.Full || j.Journal == nil {
-		rep.Mode = ModeFull
-	}
-	if rep.Source == "" && r != nil {
-		if n, ok := r.(interface{ Name() string }); ok {
-			rep.Source = n.Name()
-		}
-	}
+	rep = j.newReport(imp, r)
 	var done func() (string, error)
 	if r != nil {
 		rows, done = j.csvRows(ctx, r, imp)
@@ -342,44 +325,13 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		}
 	}()
 	var sess Session
-	// record, when the run is not a plan, writes the run record (with the
-	// new state when state is not nil) and sets the health.
 	record := func(runErr error, state func(io.Writer) (int, error)) error {
-		rep.End = time.Now()
-		if sess == nil {
-			return nil
-		}
-		if send {
-			run := rep.record(runErr, fl)
-			bg := context.WithoutCancel(ctx)
-			var jerr error
-			if state != nil {
-				run, jerr = commit(bg, sess, state, run)
-			} else {
-				jerr = sess.Record(bg, run)
-			}
-			if jerr != nil {
-				rep.Outcome = OutcomeJournalError
-				return fmt.Errorf("syncjob: the run was not recorded: %w", jerr)
-			}
-			rep.Run = &run
-		}
-		if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
-			rep.Health = healthOf(runs)
-		}
-		return nil
+		return j.record(ctx, rep, sess, fl, send, runErr, state)
 	}
 	if j.Journal != nil {
 		sess, err = j.Journal.Lock(ctx, rep.Key)
 		if err != nil {
-			rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
-			if errors.As(err, new(*LockedError)) {
-				rep.Outcome = OutcomeLocked
-				if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
-					rep.Health = healthOf(runs)
-				}
-			}
-			rep.End = time.Now()
+			j.lockFailed(ctx, rep, err)
 			return rep, err
 		}
 		closed := false
@@ -416,6 +368,78 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		stateDone <- stateRead{}
 	}
 	return j.runRead(ctx, rows, done, imp, fl, rep, sess, stateDone, record, send)
+}
+
+// usable returns the job's import, or the error of a job that cannot run.
+func (j *Job) usable(r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (*Import, error) {
+	if r == nil && rows == nil {
+		return nil, errors.New("syncjob: the export reader is nil")
+	}
+	if j.Client == nil && (send || j.Journal != nil) {
+		return nil, errors.New("syncjob: Job.Client is nil; set it to the school's client")
+	}
+	imp := j.imp()
+	if err := imp.usable(); err != nil {
+		return nil, err
+	}
+	if err := j.setupError(imp); err != nil {
+		return nil, err
+	}
+	return imp, nil
+}
+
+// newReport starts the report of a run of the export r (nil for rows).
+func (j *Job) newReport(imp *Import, r io.Reader) *Report {
+	rep := &Report{imp: imp, Key: j.Key(), Mode: ModeIncremental, Forced: j.Force, Source: j.Source, Start: time.Now()}
+	if j.Full || j.Journal == nil {
+		rep.Mode = ModeFull
+	}
+	if rep.Source == "" && r != nil {
+		if n, ok := r.(interface{ Name() string }); ok {
+			rep.Source = n.Name()
+		}
+	}
+	return rep
+}
+
+// lockFailed sets the report of a run whose journal could not be locked.
+func (j *Job) lockFailed(ctx context.Context, rep *Report, err error) {
+	rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
+	if errors.As(err, new(*LockedError)) {
+		rep.Outcome = OutcomeLocked
+		if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
+			rep.Health = healthOf(runs)
+		}
+	}
+	rep.End = time.Now()
+}
+
+// record, when the run is not a plan, writes the run record (with the new
+// state when state is not nil) and sets the health.
+func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func(io.Writer) (int, error)) error {
+	rep.End = time.Now()
+	if sess == nil {
+		return nil
+	}
+	if send {
+		run := rep.record(runErr, fl)
+		bg := context.WithoutCancel(ctx)
+		var jerr error
+		if state != nil {
+			run, jerr = commit(bg, sess, state, run)
+		} else {
+			jerr = sess.Record(bg, run)
+		}
+		if jerr != nil {
+			rep.Outcome = OutcomeJournalError
+			return fmt.Errorf("syncjob: the run was not recorded: %w", jerr)
+		}
+		rep.Run = &run
+	}
+	if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
+		rep.Health = healthOf(runs)
+	}
+	return nil
 }
 
 // setupError returns an error for a job that cannot run with imp.
