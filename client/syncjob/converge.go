@@ -555,7 +555,10 @@ func (u userRows) keep(sw *stateWriter, m *meta) error {
 // writeUser writes one user, at nu in next (-1: not in the export).
 func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, ahead bool) error {
 	name, lm := u.name, u.lm
-	if ahead || v.held[name] != "" || (nu < 0 && !v.gone[name] && !v.posted[name]) {
+	// A leaver is marked left or moved (unconfirmed) ahead of the post
+	// too, so that a run with no answer does not count them again.
+	leaving := nu < 0 && (v.gone[name] || v.posted[name])
+	if (ahead && !leaving) || v.held[name] != "" || (nu < 0 && !leaving) {
 		m := lm
 		if ahead && v.posted[name] {
 			// Infiniti may hold what is posted from now on, whatever
@@ -684,9 +687,11 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 
 	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
-	if !judged {
+	if !judged && plan.stats.RowsToSend > 0 {
 		// The state stays the one written ahead: the users posted are
-		// unconfirmed, and sent again by the next run.
+		// unconfirmed, and sent again by the next run. (With no rows
+		// posted, nobody is unconfirmed: the state is kept as after an
+		// answer, its leavers marked.)
 		return rep, join(perr, record(perr, nil))
 	}
 	for u := range v.posted {

@@ -309,6 +309,54 @@ func TestLeavers(t *testing.T) {
 	}
 }
 
+// TestLeaversNoAnswer: leavers count against the guard on the night they
+// go only, also when that night ends with no answer (review F4).
+func TestLeaversNoAnswer(t *testing.T) {
+	all := school(100)
+	grad := without(all, func(u string) bool { return u < "s00030" })
+	changed := edit(grad, func(g csvspec.UserGroup) csvspec.UserGroup {
+		if g.Username == "s00050" && g.SystemGroup != "" {
+			g.SystemGroup = "Year 12"
+		}
+		return g
+	})
+	tmpl := &csvspec.UserGroup{SystemGroup: "Former Students"}
+	tests := []struct {
+		name    string
+		leavers *csvspec.UserGroup
+		export  []csvspec.UserGroup
+	}{
+		{name: "moved", leavers: tmpl, export: grad},
+		{name: "kept, nothing else sent", export: grad},
+		{name: "kept, a change sent", export: changed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyReplace)
+			job := &Job{Client: c, Journal: NewMemJournal(), Applies: AppliesReplace, Leavers: tt.leavers, now: later}
+			if _, err := run(t, job, toCSV(all)); err != nil {
+				t.Fatal(err)
+			}
+			job.Force = true
+			srv.Fail(1, clienttest.Fault{Status: 500})
+			if rep, _ := run(t, job, toCSV(tt.export)); rep.Outcome != OutcomeNoAnswer {
+				t.Fatalf("forced night: %s, want no-answer", rep.Outcome)
+			}
+			job.Force = false
+			rep, err := run(t, job, toCSV(tt.export))
+			if err != nil || rep.Outcome != OutcomeOK || rep.Plan.Stats().Gone != 0 {
+				t.Fatalf("next night: %s, %d gone, %v; want ok, none gone", rep.Outcome, rep.Plan.Stats().Gone, err)
+			}
+			assertConverged(t, srv, clienttest.ApplyReplace, tt.export, nil)
+			if tt.leavers != nil {
+				if have := srv.Memberships()["s00000"]; !cmp.Equal(have.SystemGroups, []string{"Former Students"}) {
+					t.Errorf("a leaver holds %+v, want the template's", have)
+				}
+			}
+		})
+	}
+}
+
 // TestStateVersion: a state of a newer version is a journal error naming
 // the version, and Force does not go past it.
 func TestStateVersion(t *testing.T) {
