@@ -252,6 +252,15 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 	case j.Force:
 		return e // gone past, and recorded
 	}
+	if e.Held = j.holdLosses(p, applies, held); e.Held == 0 {
+		return nil // nothing to hold: under add, losses are sent and left to staff
+	}
+	return e
+}
+
+// holdLosses holds, for the removal limit, each user the plan would make
+// lose a membership, and returns how many it held.
+func (j *Job) holdLosses(p *Plan, applies Applies, held map[string]string) int {
 	n := len(held)
 	for _, c := range p.changes {
 		switch {
@@ -261,10 +270,7 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 			held[p.next.username(int(c.next))] = "limit"
 		}
 	}
-	if e.Held = len(held) - n; e.Held == 0 {
-		return nil // nothing to hold: under add, losses are sent and left to staff
-	}
-	return e
+	return len(held) - n
 }
 
 // wrongFileUsers is the fewest users of the last state for which the
