@@ -783,7 +783,7 @@ func (j *Job) refuse(lost bool, plan *Plan, last *state, imp *Import, v *verdict
 	}
 	rep.Refusal = refusal
 	if refusal.Held == 0 {
-		if !j.Force {
+		if !j.Force || refusal.Empty {
 			return nil, refusal
 		}
 		return nil, nil

@@ -159,6 +159,7 @@ func TestGuard(t *testing.T) {
 		{name: "past the limit: gains sent, leavers held", export: mixed, want: OutcomeHeld, sent: []string{"new1", "s00010", "s00011"}, held: 6},
 		{name: "add: leavers kept are not held", export: mixed, applies: AppliesAdd, want: OutcomeOK, sent: []string{"new1", "s00010", "s00011"}},
 		{name: "forced", export: mixed, force: true, want: OutcomeOK, sent: []string{"new1", "s00010", "s00011"}},
+		{name: "an empty export forced", export: nil, force: true, want: OutcomeRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,9 +71,10 @@ type Job struct {
 	// Full sends every row, not only those of new and changed users. The
 	// run is still checked, guarded and remembered.
 	Full bool
-	// Force goes past the removal limit (nothing is held), the wrong-file
-	// rule and an empty export; never past a cut-off export or a row
-	// problem. The run record says it was forced and what it went past.
+	// Force goes past the removal limit (nothing is held) and the
+	// wrong-file rule only; never past an empty or cut-off export or a
+	// row problem. The run record says it was forced and what it went
+	// past.
 	Force bool
 	// Source names the export in the run record, such as its path. If it
 	// is empty and the reader has a Name method (an *os.File), its name is

@@ -159,7 +159,8 @@ type Limits struct {
 // A LimitError is a plan refused by a safety limit: nothing is sent.
 type LimitError struct {
 	// Empty is true when the export has no rows while the last accepted
-	// state has users: always refused, whatever the limit.
+	// state has users: always refused, whatever the limit, Force
+	// included.
 	Empty bool
 	// NoState is true when the journal has no last accepted state (it was
 	// deleted, or was damaged and Force went past it) while its run log
@@ -192,7 +193,7 @@ func (e *LimitError) Error() string {
 		return "syncjob: refused: the journal has no last accepted state, but its run log shows that a run committed one; the state was deleted, lost or damaged, and without it the limits cannot guard this run. Nothing was sent. Check the export, then run once with full and force to send every row and keep a new state"
 	}
 	if e.Empty {
-		return fmt.Sprintf("syncjob: refused: the export has no rows, but Infiniti last accepted %s; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with force",
+		return fmt.Sprintf("syncjob: refused: the export has no rows, but Infiniti last accepted %s; this is usually a broken export. Nothing was sent, and force does not go past it. Check the export",
 			count(e.LastUsers, "user", "users"))
 	}
 	if e.WrongFile {
