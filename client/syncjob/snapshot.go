@@ -34,40 +34,6 @@ type snapshot struct {
 	empty int      // rows dropped because all their fields were empty
 }
 
-// newSnapshot returns the snapshot of rows, as if they were the data rows of
-// a canonical file: the first row on line 2, below the header. Rows whose
-// fields are all empty are dropped. A row with an empty username and a
-// group is an error naming its line.
-func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*snapshot, error) {
-	b := newBuilder(userGroups, true).dedupe()
-	line := 1
-	for g := range rows {
-		line++
-		if err := b.add(line, []string{g.Username, g.LibraryGroup, g.SystemGroup}, nil); err != nil {
-			return nil, err
-		}
-	}
-	return b.snapshot(), nil
-}
-
-// readSnapshot reads an export of the import into a snapshot, as the
-// package's readSnapshot does for user groups: with the options of the
-// import's csvspec reader, rows whose fields are all empty dropped, and an
-// error naming the line for the first problem that keeps it from reading
-// the rows, or for a failure to read r, or for an Import the package did
-// not make. It does not check the export.
-//
-// The rows are kept in the import's canonical form: for contacts, the form
-// a csvspec.ContactWriter writes (type and role in lower case, booleans as
-// True and False), with the scenarios of a row each once and in a fixed
-// order, so that rows that mean the same are the same row.
-func (imp *Import) readSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*snapshot, error) {
-	if err := imp.usable(); err != nil {
-		return nil, err
-	}
-	return readSnapshot(imp, r, opts, true)
-}
-
 func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*snapshot, error) {
 	b := newBuilder(imp, true).dedupe()
 	for row, err := range csvspec.ReadRows(r, imp.header, nil, opts...) {
