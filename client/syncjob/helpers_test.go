@@ -219,3 +219,66 @@ func (v *verdict) heldOrNil() map[string]string {
 	}
 	return v.held
 }
+
+func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*snapshot, error) {
+	b := newBuilder(imp, true).dedupe()
+	for row, err := range csvspec.ReadRows(r, imp.header, nil, opts...) {
+		if err != nil {
+			return nil, err
+		}
+		if row.Fields == nil {
+			continue // the header's warnings
+		}
+		if !imp.rules {
+			csvspec.CheckContactRow(&row) // the canonical spelling
+		}
+		for _, p := range row.Problems {
+			if p.Severity == csvspec.SeverityError {
+				return nil, fmt.Errorf("syncjob: line %d: %s", p.Line, p.Message)
+			}
+		}
+		if err := b.add(row.Line, row.Fields, nil); err != nil {
+			return nil, err
+		}
+	}
+	s := b.snapshot()
+	if !keepLines {
+		s.lines = nil
+	}
+	return s, nil
+}
+
+// Import returns the import the snapshot's rows belong to.
+func (s *snapshot) Import() *Import { return s.imp }
+
+// All returns the rows in canonical order: by username, then by their other
+// fields.
+func (s *snapshot) All() iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		for i := range s.Rows() {
+			if !yield(s.rowAt(int32(i))) {
+				return
+			}
+		}
+	}
+}
+
+// WriteTo writes the snapshot as a canonical CSV file: the import's header,
+// then every row in canonical order (sorted by username, then by the other
+// fields), with RFC 4180 quoting and LF line endings: the state of the
+// package's older versions. It returns the bytes written and the first
+// error of w.
+func (s *snapshot) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	out := csv.NewWriter(cw)
+	if err := out.Write(s.imp.header); err != nil {
+		return cw.n, err
+	}
+	for r := range s.Rows() {
+		if err := out.Write(s.fields(int32(r))); err != nil {
+			return cw.n, err
+		}
+	}
+	out.Flush()
+	return cw.n, out.Error()
+}
