@@ -271,15 +271,6 @@ func joinFields(f []string) string {
 	return s
 }
 
-// heldOrNil returns the users the run held, and why; nil for a run that
-// did not plan.
-func (v *verdict) heldOrNil() map[string]string {
-	if v == nil {
-		return nil
-	}
-	return v.held
-}
-
 // UserLists names the users of a run, for programs (the -json of the
 // example programs).
 type UserLists struct {
