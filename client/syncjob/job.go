@@ -544,7 +544,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		run.Plan = &st
 	}
 	if res := r.Result; res != nil {
-		rr := &RunResult{Success: res.Success, Summary: cutText(res.Summary, maxRecordText)}
+		rr := &RunResult{Success: res.Success} // not its summary, which may name users
 		if c, ok := res.Counts(); ok {
 			rr.Processed, rr.Created, rr.Updated, rr.Failed = c.Processed, c.Created, c.Updated, c.Failed
 		}
@@ -584,7 +584,14 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 				count(r.HeldForProblems, "user", "users"), count(r.FailedUsers, "user", "users"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
 		}
 		if r.Outcome == OutcomeHeld {
-			return err.Error()
+			msg := "syncjob: held"
+			if r.Refusal != nil {
+				msg = r.Refusal.Error()
+			}
+			if fl.total > 0 {
+				msg += fmt.Sprintf("; Infiniti failed %s of the %s sent (%s)", count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
+			}
+			return msg
 		}
 		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
 			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
@@ -594,6 +601,11 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 	var se *client.StatusError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("syncjob: Infiniti answered %d %s without a usable result (the body is not recorded: it may name students)", se.StatusCode, http.StatusText(se.StatusCode))
+	}
+	if errors.As(err, new(*result.ImportError)) {
+		// Infiniti's row messages name students: the record counts them.
+		return fmt.Sprintf("syncjob: Infiniti's answer does not give every row posted an outcome; %s failed (%s); their users are sent again on the next run",
+			count(fl.total, "row", "rows"), codeCounts(fl.perCode))
 	}
 	return err.Error()
 }
