@@ -386,14 +386,7 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 		users[row.Username()] = true
 	}
 	if len(res.Details) == 0 {
-		c, ok := res.Counts()
-		if res.Success && ok && c.Failed == 0 && (c.Processed == n || c.Processed == len(users)) {
-			for u := range users {
-				v.confirmed[u] = true
-			}
-			return true
-		}
-		return false
+		return judgeCounts(res, n, users, v)
 	}
 	status := make([]result.Status, n+1)
 	known := make([]bool, n+1)
@@ -434,6 +427,20 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 	}
 	r.FailedUsers = len(failed)
 	return clear
+}
+
+// judgeCounts judges an answer without row details by its counts: it is
+// clear, and confirms every user posted, when it says every row (or every
+// user) of the n rows posted was processed and none failed.
+func judgeCounts(res *result.Result, n int, users map[string]bool, v *verdict) bool {
+	c, ok := res.Counts()
+	if !res.Success || !ok || c.Failed != 0 || (c.Processed != n && c.Processed != len(users)) {
+		return false
+	}
+	for u := range users {
+		v.confirmed[u] = true
+	}
+	return true
 }
 
 // itemsOf returns the items of rows lo to hi of s, each as a row of the

@@ -2,7 +2,6 @@ package syncjob
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -220,10 +219,6 @@ func (imp *Import) staffCols() []int {
 // spreadsheet would run as a formula gets a leading apostrophe. It returns
 // the first error of w.
 func (r *Report) WriteReport(w io.Writer) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
 	imp := r.imp
 	if imp == nil {
 		imp = userGroups
@@ -232,28 +227,24 @@ func (r *Report) WriteReport(w io.Writer) error {
 	for _, c := range imp.staffCols() {
 		header = append(header, imp.header[c])
 	}
-	if err := cw.Write(append(header, "change", "status", "reason", "line")); err != nil {
-		return err
-	}
-	for _, sr := range r.StaffRows() {
-		rec := []string{defuse(sr.Username)}
-		for i := range r.carryNames {
-			v := ""
-			if i < len(sr.Carry) {
-				v = sr.Carry[i]
+	return writeSheet(w, append(header, "change", "status", "reason", "line"), func(yield func([]string) bool) {
+		for _, sr := range r.StaffRows() {
+			rec := []string{defuse(sr.Username)}
+			for i := range r.carryNames {
+				v := ""
+				if i < len(sr.Carry) {
+					v = sr.Carry[i]
+				}
+				rec = append(rec, defuse(v))
 			}
-			rec = append(rec, defuse(v))
+			for _, v := range sr.Item {
+				rec = append(rec, defuse(v))
+			}
+			if !yield(append(rec, sr.Change, sr.Status, defuse(sr.Reason), num(sr.Line))) {
+				return
+			}
 		}
-		for _, v := range sr.Item {
-			rec = append(rec, defuse(v))
-		}
-		rec = append(rec, sr.Change, sr.Status, defuse(sr.Reason), num(sr.Line))
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }
 
 // snapOf returns a snapshot of one row.
