@@ -700,17 +700,17 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 
 	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
+	for u := range v.posted {
+		if !v.confirmed[u] {
+			rep.Unconfirmed++
+		}
+	}
 	if !judged && plan.stats.RowsToSend > 0 {
 		// The state stays the one written ahead: the users posted are
 		// unconfirmed, and sent again by the next run. (With no rows
 		// posted, nobody is unconfirmed: the state is kept as after an
 		// answer, its leavers marked.)
 		return rep, join(perr, record(perr, nil))
-	}
-	for u := range v.posted {
-		if !v.confirmed[u] {
-			rep.Unconfirmed++
-		}
 	}
 	if heldErr != nil && (rep.Outcome == OutcomeOK || rep.Outcome == OutcomeRowsFailed) {
 		rep.Outcome = OutcomeHeld

@@ -64,6 +64,9 @@ func TestUnconfirmedResent(t *testing.T) {
 				if rep.Outcome != tt.want {
 					t.Fatalf("night 2: outcome %s, want %s", rep.Outcome, tt.want)
 				}
+				if got := rep.Users().Unconfirmed; rep.Unconfirmed != len(got) || rep.Run.UnconfirmedUsers != len(got) || !slices.Contains(got, "ann") {
+					t.Errorf("night 2: %d unconfirmed, %d in the record, users %v; want ann among them, the counts agreeing", rep.Unconfirmed, rep.Run.UnconfirmedUsers, got)
+				}
 				// Night 3: the export is back to night 1's, which the
 				// journal last confirmed; ann is sent again all the same.
 				before := len(srv.Requests())
