@@ -595,6 +595,13 @@ func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u user
 	if nu < 0 {
 		return v.writeLeaver(sw, imp, next, u, m, old)
 	}
+	return v.writeStayer(sw, imp, next, u, nu, m, old)
+}
+
+// writeStayer writes a user at nu in the export, with m, a clone of their
+// meta, and old, their items in the last state.
+func (v *verdict) writeStayer(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, m *meta, old [][]string) error {
+	name := u.name
 	nlo, nhi := next.rowsOf(nu)
 	now := imp.itemsOf(next, nlo, nhi)
 	m.mark = ""

@@ -253,27 +253,32 @@ func (sw *stateWriter) user(name string, m *meta, s *snapshot, lo, hi int32, ext
 		if len(sw.fields) != s.w {
 			sw.fields = make([]string, s.w)
 		}
-		rec := append(append(sw.buf[:0], "r"), s.fieldsInto(sw.fields, r)...)
-		if err := sw.w.Write(rec); err != nil {
+		if err := sw.record("r", s.fieldsInto(sw.fields, r)); err != nil {
 			return err
 		}
 	}
 	for _, f := range extra {
-		if err := sw.w.Write(append(append(sw.buf[:0], "r"), f...)); err != nil {
+		if err := sw.record("r", f); err != nil {
 			return err
 		}
 	}
-	if m != nil && len(m.items) > 0 && sw.onItems != nil {
+	if m == nil {
+		return nil
+	}
+	if len(m.items) > 0 && sw.onItems != nil {
 		sw.onItems(name, m.items)
 	}
-	if m != nil {
-		for _, it := range m.items {
-			if err := sw.w.Write(append(append(sw.buf[:0], "i"), it...)); err != nil {
-				return err
-			}
+	for _, it := range m.items {
+		if err := sw.record("i", it); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// record writes a record of the kind ("r" or "i") with fields.
+func (sw *stateWriter) record(kind string, fields []string) error {
+	return sw.w.Write(append(append(sw.buf[:0], kind), fields...))
 }
 
 func (sw *stateWriter) close() (int64, int, error) {
