@@ -637,6 +637,12 @@ func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u us
 		m.items = union(m.items, old)
 	}
 	m.mark = markMoved
+	if v.failed[name] != "" {
+		// Infiniti failed the template (it may never have had the user):
+		// sent once, it is not sent again; what they held is for staff.
+		m.unconfirmed, m.items = false, union(m.items, old)
+		return u.keep(sw, m)
+	}
 	if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
 		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
 		return u.keep(sw, m)

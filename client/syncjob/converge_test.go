@@ -313,6 +313,32 @@ func TestLeavers(t *testing.T) {
 	}
 }
 
+// TestLeaverTemplateFailed: a leaver's template is sent once; when
+// Infiniti fails it (it never had the user), the leaver is listed failed
+// that night, marked moved, and not sent again (review F9).
+func TestLeaverTemplateFailed(t *testing.T) {
+	all := school(30)
+	withGhost := append(slices.Clone(all), ug("ghost", "House Red", "Year 7"))
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			_, c := newFake(t, mode, clienttest.WithUsers(usersOf(all)...))
+			applies := map[clienttest.ApplyMode]Applies{clienttest.ApplyAdd: AppliesAdd, clienttest.ApplyReplace: AppliesReplace}[mode]
+			job := &Job{Client: c, Journal: NewMemJournal(), Applies: applies, Leavers: &csvspec.UserGroup{SystemGroup: "Former Students"}, now: later}
+			for _, night := range [][]csvspec.UserGroup{all, withGhost} {
+				run(t, job, toCSV(night))
+			}
+			rep, _ := run(t, job, toCSV(all)) // the ghost leaves: its template fails
+			if rep.Outcome != OutcomeRowsFailed || !slices.ContainsFunc(rep.StaffRows(), func(r StaffRow) bool { return r.Username == "ghost" && r.Status == StatusFailed }) {
+				t.Fatalf("leaving night: %s, staff rows %+v; want rows-failed, the ghost listed failed", rep.Outcome, rep.StaffRows())
+			}
+			rep, err := run(t, job, toCSV(all))
+			if err != nil || rep.Outcome != OutcomeOK || rep.RowsSent != 0 {
+				t.Errorf("next night: %s, %d rows sent, %v; want ok, nothing sent", rep.Outcome, rep.RowsSent, err)
+			}
+		})
+	}
+}
+
 // TestLeaversNoAnswer: leavers count against the guard on the night they
 // go only, also when that night ends with no answer (review F4).
 func TestLeaversNoAnswer(t *testing.T) {
