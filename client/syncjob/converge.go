@@ -228,6 +228,12 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 			st.LastUsers++
 		}
 	}
+	// Leavers kept before a template was set are moved with it: leavers'
+	// moves, counted as users gone, but not by the wrong-file rule.
+	var moves []string
+	if j.Leavers != nil {
+		moves = last.kept(p.next)
+	}
 	// Users held for row problems are held whatever the guard says, and
 	// not counted by it.
 	for _, c := range p.changes {
@@ -238,7 +244,8 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 			st.Losing--
 		}
 	}
-	e := &LimitError{Limit: j.Limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone, Shrinking: st.Losing - st.Gone, LastUsers: st.LastUsers, New: st.New, noun: imp.noun}
+	st.Losing += len(moves)
+	e := &LimitError{Limit: j.Limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone + len(moves), Shrinking: st.Losing - st.Gone - len(moves), LastUsers: st.LastUsers, New: st.New, noun: imp.noun}
 	e.Allowed = e.Limit.Max(st.LastUsers)
 	switch {
 	case st.Rows == 0 && st.LastUsers > 0:
@@ -252,7 +259,7 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 	case j.Force:
 		return e // gone past, and recorded
 	}
-	if e.Held = j.holdLosses(p, applies, held); e.Held == 0 {
+	if e.Held = j.holdLosses(p, moves, applies, held); e.Held == 0 {
 		return nil // nothing to hold: under add, losses are sent and left to staff
 	}
 	return e
@@ -260,8 +267,11 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 
 // holdLosses holds, for the removal limit, each user the plan would make
 // lose a membership, and returns how many it held.
-func (j *Job) holdLosses(p *Plan, applies Applies, held map[string]string) int {
+func (j *Job) holdLosses(p *Plan, moves []string, applies Applies, held map[string]string) int {
 	n := len(held)
+	for _, name := range moves {
+		held[name] = "limit"
+	}
 	for _, c := range p.changes {
 		switch {
 		case c.kind == KindGone && (applies != AppliesAdd || j.Leavers != nil) && held[p.last.username(int(c.last))] == "":
@@ -331,7 +341,8 @@ func markGone(p *Plan, last *state, v *verdict) {
 }
 
 // leavers returns, sorted, the users to move with the leaver template:
-// the ones gone, and the ones moved before without an answer.
+// the ones gone, the ones moved before without an answer, and the ones
+// kept before a template was set.
 func leavers(next *snapshot, last *state, v *verdict) []string {
 	var names []string
 	for name := range v.gone {
@@ -342,6 +353,27 @@ func leavers(next *snapshot, last *state, v *verdict) []string {
 			if m.mark == markMoved && m.unconfirmed && next.find(name) < 0 {
 				names = append(names, name)
 			}
+		}
+		for _, name := range last.kept(next) {
+			if v.held[name] == "" {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// kept returns, sorted, the users of the state kept as leavers (marked
+// left) and not back in the export next.
+func (s *state) kept(next *snapshot) []string {
+	var names []string
+	if s == nil {
+		return nil
+	}
+	for name, m := range s.meta {
+		if m.mark == markLeft && next.find(name) < 0 {
+			names = append(names, name)
 		}
 	}
 	slices.Sort(names)

@@ -313,6 +313,48 @@ func TestLeavers(t *testing.T) {
 	}
 }
 
+// TestLeaversTemplateLater: leavers kept before a template was set are
+// moved once with it, as leavers' moves that the guard holds past the
+// limit (review F8).
+func TestLeaversTemplateLater(t *testing.T) {
+	all := school(40)
+	tests := []struct {
+		name string
+		kept int     // users who left while kept, before the template
+		want Outcome // the first night with the template
+	}{
+		{name: "a few", kept: 3, want: OutcomeOK},
+		{name: "past the limit", kept: 8, want: OutcomeHeld},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyReplace)
+			job := &Job{Client: c, Journal: NewMemJournal(), Applies: AppliesReplace, Force: true, now: later}
+			stay := without(all, func(u string) bool { return u < fmt.Sprintf("s%05d", tt.kept) })
+			for _, night := range [][]csvspec.UserGroup{all, stay} {
+				if _, err := run(t, job, toCSV(night)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			job.Force, job.Leavers = false, &csvspec.UserGroup{SystemGroup: "Former Students"}
+			if rep, err := run(t, job, toCSV(stay)); rep.Outcome != tt.want {
+				t.Fatalf("with the template: %s, %v; want %s", rep.Outcome, err, tt.want)
+			}
+			job.Force = tt.want == OutcomeHeld
+			if rep, err := run(t, job, toCSV(stay)); err != nil || rep.KeptLeavers() != 0 {
+				t.Fatalf("moved: %s, %d kept, %v; want ok, none kept", rep.Outcome, rep.KeptLeavers(), err)
+			}
+			job.Force = false
+			if rep, err := run(t, job, toCSV(stay)); err != nil || rep.RowsSent != 0 {
+				t.Errorf("the night after: %s, %d rows sent, %v; want ok, nothing sent", rep.Outcome, rep.RowsSent, err)
+			}
+			if have := srv.Memberships()["s00000"]; !cmp.Equal(have, clienttest.Membership{SystemGroups: []string{"Former Students"}}) {
+				t.Errorf("a kept leaver holds %+v, want the template's", have)
+			}
+		})
+	}
+}
+
 // TestLeaverTemplateFailed: a leaver's template is sent once; when
 // Infiniti fails it (it never had the user), the leaver is listed failed
 // that night, marked moved, and not sent again (review F9).

@@ -447,7 +447,7 @@ func (r *Report) KeptLeavers() int {
 		}
 		m := r.last.metaOf(name)
 		newly := v.gone[name] && v.tmpl == nil
-		if !newly && (m == nil || m.mark != markLeft) {
+		if !newly && (m == nil || m.mark != markLeft || v.posted[name]) {
 			continue
 		}
 		items := v.items(name)
