@@ -194,8 +194,8 @@ func TestGuard(t *testing.T) {
 			}
 			if tt.held > 0 {
 				var le *LimitError
-				if !errors.As(err, &le) || le.Held != tt.held {
-					t.Errorf("error %v, want a LimitError holding %d", err, tt.held)
+				if !errors.As(err, &le) || le.Held != tt.held || le.Sent != len(tt.sent) {
+					t.Errorf("error %v, want a LimitError holding %d, sending %d", err, tt.held, len(tt.sent))
 				}
 			}
 		})

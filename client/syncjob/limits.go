@@ -156,7 +156,8 @@ type Limits struct {
 	MaxRemovals Limit
 }
 
-// A LimitError is a plan refused by a safety limit: nothing is sent.
+// A LimitError is a plan a safety limit refused (nothing is sent), or,
+// when Held is not 0, held back in part (what took nothing away is sent).
 type LimitError struct {
 	// Empty is true when the export has no rows while the last accepted
 	// state has users: always refused, whatever the limit, Force
@@ -175,7 +176,10 @@ type LimitError struct {
 	// Held, when not 0, is the number of users the limit held: they would
 	// lose something, and keep their last accepted state; what took
 	// nothing away was sent.
-	Held      int
+	Held int
+	// Sent, with Held, is the number of users sent: those who took
+	// nothing away.
+	Sent      int
 	New       int   // users in the export, not in the last accepted state
 	Limit     Limit // the limit that refused
 	Allowed   int   // the most users the limit allows to lose something
@@ -209,8 +213,8 @@ func (e *LimitError) Error() string {
 		noun = "membership"
 	}
 	if e.Held > 0 {
-		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s); they keep their last accepted state, and what took nothing away was sent. Run once with force, or raise the limit, to release them",
-			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"))
+		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s), and sent %s who took nothing away; the held keep their last accepted state. Run once with force, or raise the limit, to release them",
+			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"), count(e.Sent, "user", "users"))
 		if 2*e.Shrinking >= e.LastUsers {
 			msg += "; a new school year looks like this"
 		}
