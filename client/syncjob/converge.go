@@ -417,6 +417,16 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 	for row := range p.Rows() {
 		users[row.Username()] = true
 	}
+	if c, ok := res.Counts(); ok {
+		switch {
+		case c.Processed == n && n == len(users):
+			r.counted = "both"
+		case c.Processed == n:
+			r.counted = "rows"
+		case c.Processed == len(users):
+			r.counted = "users"
+		}
+	}
 	if len(res.Details) == 0 {
 		return judgeCounts(res, n, users, v)
 	}

@@ -129,6 +129,33 @@ func TestInFlight(t *testing.T) {
 	}
 }
 
+// TestCounted: the run record says whether Infiniti's processed count
+// matched the rows or the users posted (issue 14 §1).
+func TestCounted(t *testing.T) {
+	two := []csvspec.UserGroup{ug("ann", "Gold", ""), ug("ann", "Silver", ""), ug("bob", "Gold", "")}
+	one := []csvspec.UserGroup{ug("ann", "Gold", ""), ug("bob", "Gold", "")}
+	tests := []struct {
+		name   string
+		opts   []clienttest.Option
+		export []csvspec.UserGroup
+		want   string
+	}{
+		{name: "rows counted", export: two, want: "rows"},
+		{name: "users counted", opts: []clienttest.Option{clienttest.WithUserCounts()}, export: two, want: "users"},
+		{name: "a row per user", export: one, want: "both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c := newFake(t, clienttest.ApplyReplace, tt.opts...)
+			job := &Job{Client: c, Journal: NewMemJournal()}
+			rep, err := run(t, job, toCSV(tt.export))
+			if err != nil || rep.Run.Counted != tt.want {
+				t.Errorf("outcome %s, counted %q, %v; want %q", rep.Outcome, rep.Run.Counted, err, tt.want)
+			}
+		})
+	}
+}
+
 // TestGuard: the wrong-file rule refuses the whole export; past the limit,
 // what takes nothing away is sent and the losses are held (in add mode,
 // losses are sent and become for-staff items); Force goes past both.

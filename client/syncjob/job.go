@@ -168,6 +168,7 @@ type Report struct {
 	checkErrors, checkWarnings int // every problem of the check, counted
 	last                       *state
 	carryNames                 []string
+	counted                    string       // what Infiniti's processed count matched (Run.Counted)
 	causes                     *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
@@ -532,7 +533,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 	if v := r.verdict; v != nil {
 		run.HeldUsers = len(v.held)
 	}
-	run.UnconfirmedUsers = r.Unconfirmed
+	run.UnconfirmedUsers, run.Counted = r.Unconfirmed, r.counted
 	if r.Forced && r.Refusal != nil {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}

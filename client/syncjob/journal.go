@@ -176,6 +176,11 @@ type Run struct {
 	InFlightUntil    time.Time `json:"in_flight_until,omitzero"`
 	HeldUsers        int       `json:"held_users,omitempty"`        // users held by the limit or for row problems
 	UnconfirmedUsers int       `json:"unconfirmed_users,omitempty"` // users posted that Infiniti did not confirm
+	// Counted says what Infiniti's processed count matched: "rows" or
+	// "users" posted, "both" when those are the same number; empty when
+	// it matched neither or there was no count. The vendor does not say
+	// which it counts.
+	Counted string `json:"counted,omitempty"`
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
