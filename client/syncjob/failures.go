@@ -74,7 +74,6 @@ const otherCauses = "other causes (too many to group; see the failures file)"
 // the line, for one row), on one line: control characters in Infiniti's
 // text are escaped.
 func (c Cause) String() string {
-	//lint:ignore SA1019 the documented form has no quotes; Quote would add them to every cause's text
 	msg := textsafe.OneLine(c.Message)
 	if c.Rows == 1 {
 		return fmt.Sprintf("1 row (line %d): %s", c.FirstLine, msg)

@@ -153,8 +153,9 @@ type Report struct {
 	// still be importing, is when a run may post again.
 	LockedUntil time.Time
 	// Unconfirmed counts the users posted that Infiniti did not confirm
-	// (a failed row, or no clear answer): they are sent again by the next
-	// run.
+	// (a failed row, or no clear answer), whether or not an answer came:
+	// they are sent again by the next run, but a leaver whose template
+	// Infiniti failed, which is sent once.
 	Unconfirmed int
 
 	// Run is the record written to the journal; nil if none was written.
