@@ -734,7 +734,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	j.choose(plan, last, v)
 	rep.verdict = v
-	if rep.Refusal != nil && rep.Refusal.Held > 0 {
+	if rep.Refusal != nil && rep.Refusal.Held > 0 && send {
 		rep.Refusal.Sent = len(v.posted)
 	}
 	rowsErr := ex.rowsErr() // row problems, which hold their users

@@ -177,8 +177,8 @@ type LimitError struct {
 	// lose something, and keep their last accepted state; what took
 	// nothing away was sent.
 	Held int
-	// Sent, with Held, is the number of users sent: those who took
-	// nothing away.
+	// Sent, with Held, is the number of users a run sent: those who
+	// took nothing away (0 for a plan).
 	Sent      int
 	New       int   // users in the export, not in the last accepted state
 	Limit     Limit // the limit that refused
@@ -213,8 +213,12 @@ func (e *LimitError) Error() string {
 		noun = "membership"
 	}
 	if e.Held > 0 {
-		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s), and sent %s who took nothing away; the held keep their last accepted state. Run once with force, or raise the limit, to release them",
-			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"), count(e.Sent, "user", "users"))
+		sent := ""
+		if e.Sent > 0 {
+			sent = ", and sent " + count(e.Sent, "user", "users") + " who took nothing away"
+		}
+		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s)%s; the held keep their last accepted state. Run once with force, or raise the limit, to release them",
+			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"), sent)
 		if 2*e.Shrinking >= e.LastUsers {
 			msg += "; a new school year looks like this"
 		}
