@@ -215,10 +215,24 @@ func (v *verdict) items(name string) [][]string {
 // guard applies the wrong-file rule and the removal limit to the plan. It
 // returns the refusal, if any (with Held set when it holds users rather
 // than refuses), and adds the users it holds to held.
-func (j *Job) guard(p *Plan, imp *Import, applies Applies, held map[string]string) *LimitError {
+func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map[string]string) *LimitError {
 	st := p.stats
 	if st.FirstRun {
 		return nil
+	}
+	// A user the state knows without confirmed rows (never confirmed, or
+	// gone and back) is a user of the last state, not a new one.
+	for _, c := range p.changes {
+		if c.kind == KindNew && last.knows(p.next.username(int(c.next))) {
+			st.New--
+			st.LastUsers++
+		}
+	}
+	// Leavers kept before a template was set are moved with it: leavers'
+	// moves, counted as users gone, but not by the wrong-file rule.
+	var moves []string
+	if j.Leavers != nil {
+		moves = last.kept(p.next)
 	}
 	// Users held for row problems are held whatever the guard says, and
 	// not counted by it.
@@ -230,7 +244,8 @@ func (j *Job) guard(p *Plan, imp *Import, applies Applies, held map[string]strin
 			st.Losing--
 		}
 	}
-	e := &LimitError{Limit: j.Limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone, Shrinking: st.Losing - st.Gone, LastUsers: st.LastUsers, New: st.New, noun: imp.noun}
+	st.Losing += len(moves)
+	e := &LimitError{Limit: j.Limits.MaxRemovals, Losing: st.Losing, Gone: st.Gone + len(moves), Shrinking: st.Losing - st.Gone - len(moves), LastUsers: st.LastUsers, New: st.New, noun: imp.noun}
 	e.Allowed = e.Limit.Max(st.LastUsers)
 	switch {
 	case st.Rows == 0 && st.LastUsers > 0:
@@ -244,7 +259,19 @@ func (j *Job) guard(p *Plan, imp *Import, applies Applies, held map[string]strin
 	case j.Force:
 		return e // gone past, and recorded
 	}
+	if e.Held = j.holdLosses(p, moves, applies, held); e.Held == 0 {
+		return nil // nothing to hold: under add, losses are sent and left to staff
+	}
+	return e
+}
+
+// holdLosses holds, for the removal limit, each user the plan would make
+// lose a membership, and returns how many it held.
+func (j *Job) holdLosses(p *Plan, moves []string, applies Applies, held map[string]string) int {
 	n := len(held)
+	for _, name := range moves {
+		held[name] = "limit"
+	}
 	for _, c := range p.changes {
 		switch {
 		case c.kind == KindGone && (applies != AppliesAdd || j.Leavers != nil) && held[p.last.username(int(c.last))] == "":
@@ -253,10 +280,7 @@ func (j *Job) guard(p *Plan, imp *Import, applies Applies, held map[string]strin
 			held[p.next.username(int(c.next))] = "limit"
 		}
 	}
-	if e.Held = len(held) - n; e.Held == 0 {
-		return nil // nothing to hold: under add, losses are sent and left to staff
-	}
-	return e
+	return len(held) - n
 }
 
 // wrongFileUsers is the fewest users of the last state for which the
@@ -274,19 +298,8 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 		if c.next >= 0 {
 			changed[c.next] = true
 		}
-		if c.kind == KindGone && v.held[p.last.username(int(c.last))] == "" {
-			v.gone[p.last.username(int(c.last))] = true
-		}
 	}
-	if last != nil {
-		// A user posted without an answer and never confirmed, gone from
-		// the export, is a leaver too.
-		for name, m := range last.meta {
-			if m.unconfirmed && m.mark == "" && next.find(name) < 0 && last.active.find(name) < 0 && last.marked.find(name) < 0 && v.held[name] == "" {
-				v.gone[name] = true
-			}
-		}
-	}
+	markGone(p, last, v)
 	var users []int32
 	for u := range next.Users() {
 		name := next.username(u)
@@ -301,24 +314,70 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 	p.send = next.postingOrder(users)
 	p.extra = nil
 	if v.tmpl != nil {
-		var leavers []string
-		for name := range v.gone {
-			leavers = append(leavers, name)
-		}
-		if last != nil {
-			for name, m := range last.meta {
-				if m.mark == markMoved && m.unconfirmed && next.find(name) < 0 {
-					leavers = append(leavers, name)
-				}
-			}
-		}
-		slices.Sort(leavers)
-		for _, name := range leavers {
+		for _, name := range leavers(next, last, v) {
 			p.extra = append(p.extra, Row{Fields: append([]string{name}, v.tmpl...)})
 			v.posted[name] = true
 		}
 	}
 	p.stats.RowsToSend = len(p.send) + len(p.extra)
+}
+
+// markGone marks in v.gone each leaver who is not held: a user gone from
+// the export, or posted without an answer, never confirmed, and gone.
+func markGone(p *Plan, last *state, v *verdict) {
+	for _, c := range p.changes {
+		if c.kind == KindGone && v.held[p.last.username(int(c.last))] == "" {
+			v.gone[p.last.username(int(c.last))] = true
+		}
+	}
+	if last == nil {
+		return
+	}
+	for name, m := range last.meta {
+		if m.unconfirmed && m.mark == "" && p.next.find(name) < 0 && last.active.find(name) < 0 && last.marked.find(name) < 0 && v.held[name] == "" {
+			v.gone[name] = true
+		}
+	}
+}
+
+// leavers returns, sorted, the users to move with the leaver template:
+// the ones gone, the ones moved before without an answer, and the ones
+// kept before a template was set.
+func leavers(next *snapshot, last *state, v *verdict) []string {
+	var names []string
+	for name := range v.gone {
+		names = append(names, name)
+	}
+	if last != nil {
+		for name, m := range last.meta {
+			if m.mark == markMoved && m.unconfirmed && next.find(name) < 0 {
+				names = append(names, name)
+			}
+		}
+		for _, name := range last.kept(next) {
+			if v.held[name] == "" {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// kept returns, sorted, the users of the state kept as leavers (marked
+// left) and not back in the export next.
+func (s *state) kept(next *snapshot) []string {
+	var names []string
+	if s == nil {
+		return nil
+	}
+	for name, m := range s.meta {
+		if m.mark == markLeft && next.find(name) < 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func (m *meta) carryOf() []string {
@@ -358,15 +417,18 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 	for row := range p.Rows() {
 		users[row.Username()] = true
 	}
-	if len(res.Details) == 0 {
-		c, ok := res.Counts()
-		if res.Success && ok && c.Failed == 0 && (c.Processed == n || c.Processed == len(users)) {
-			for u := range users {
-				v.confirmed[u] = true
-			}
-			return true
+	if c, ok := res.Counts(); ok {
+		switch {
+		case c.Processed == n && n == len(users):
+			r.counted = "both"
+		case c.Processed == n:
+			r.counted = "rows"
+		case c.Processed == len(users):
+			r.counted = "users"
 		}
-		return false
+	}
+	if len(res.Details) == 0 {
+		return judgeCounts(res, n, users, v)
 	}
 	status := make([]result.Status, n+1)
 	known := make([]bool, n+1)
@@ -407,6 +469,20 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 	}
 	r.FailedUsers = len(failed)
 	return clear
+}
+
+// judgeCounts judges an answer without row details by its counts: it is
+// clear, and confirms every user posted, when it says every row (or every
+// user) of the n rows posted was processed and none failed.
+func judgeCounts(res *result.Result, n int, users map[string]bool, v *verdict) bool {
+	c, ok := res.Counts()
+	if !res.Success || !ok || c.Failed != 0 || (c.Processed != n && c.Processed != len(users)) {
+		return false
+	}
+	for u := range users {
+		v.confirmed[u] = true
+	}
+	return true
 }
 
 // itemsOf returns the items of rows lo to hi of s, each as a row of the
@@ -499,94 +575,16 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *snapsh
 	}
 	ca, cm, cn := cursor{s: last.active}, cursor{s: last.marked}, cursor{s: next}
 	for _, name := range allNames(last.meta, last.active, last.marked, next) {
-		lm := last.meta[name]
-		var ls *snapshot
-		var llo, lhi int32
-		if u := ca.at(name); u >= 0 {
-			ls = last.active
-			llo, lhi = ls.rowsOf(u)
-		} else if u := cm.at(name); u >= 0 {
-			ls = last.marked
-			llo, lhi = ls.rowsOf(u)
+		u := userRows{name: name, lm: last.meta[name]}
+		if i := ca.at(name); i >= 0 {
+			u.ls = last.active
+			u.llo, u.lhi = u.ls.rowsOf(i)
+		} else if i := cm.at(name); i >= 0 {
+			u.ls = last.marked
+			u.llo, u.lhi = u.ls.rowsOf(i)
 		}
-		keep := func(m *meta) error { return sw.user(name, m, ls, llo, lhi, nil) }
-		nu := cn.at(name)
-		if ahead || v.held[name] != "" || (nu < 0 && !v.gone[name] && !v.posted[name]) {
-			m := lm
-			if ahead && v.posted[name] {
-				// Infiniti may hold what is posted from now on, whatever
-				// the answer: an item until a confirmed run says otherwise.
-				m = lm.clone()
-				m.unconfirmed = true
-				m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
-			}
-			if err := keep(m); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && ls == last.active && slices.Equal(lm.carryOf(), v.carry[name]) {
-			// unchanged, with nothing to clear: the fast path of most users
-			nlo, nhi := next.rowsOf(nu)
-			if err := sw.user(name, lm, next, nlo, nhi, nil); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		m := lm.clone()
-		var old [][]string
-		if ls != nil {
-			old = imp.itemsOf(ls, llo, lhi)
-		}
-		if nu < 0 { // a leaver
-			if v.gone[name] && v.tmpl == nil {
-				m.mark, m.unconfirmed, m.items = markLeft, false, union(m.items, old)
-				err = keep(m)
-			} else {
-				if v.gone[name] && v.applies != AppliesReplace {
-					m.items = union(m.items, old)
-				}
-				m.mark = markMoved
-				if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
-					m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
-					err = keep(m)
-				} else {
-					if v.applies == AppliesReplace {
-						m.items = nil
-					}
-					err = sw.user(name, m, nil, 0, 0, [][]string{append([]string{name}, v.tmpl...)})
-				}
-			}
-			if err != nil {
-				return 0, err
-			}
-			continue
-		}
-		nlo, nhi := next.rowsOf(nu)
-		now := imp.itemsOf(next, nlo, nhi)
-		m.mark = ""
-		if c, ok := v.carry[name]; ok {
-			m.carry = c
-		}
-		src, lo, hi := next, nlo, nhi
-		switch {
-		case v.posted[name] && !v.confirmed[name]:
-			m.unconfirmed = true
-			m.items = union(m.items, v.postedItems(imp, name, next, ls, llo, lhi))
-			if err := sw.user(name, m, ls, llo, lhi, nil); err != nil {
-				return 0, err
-			}
-			continue
-		case v.posted[name]:
-			m.unconfirmed = false
-			if v.applies == AppliesReplace {
-				m.items = nil
-			} else {
-				m.items = union(m.items, minus(old, now))
-			}
-		}
-		m.items = minus(m.items, now)
-		if err := sw.user(name, m, src, lo, hi, nil); err != nil {
+		u.fromActive = u.ls == last.active
+		if err := v.writeUser(sw, imp, next, u, cn.at(name), ahead); err != nil {
 			return 0, err
 		}
 	}
@@ -594,27 +592,119 @@ func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *snapsh
 	return users, err
 }
 
+// userRows is a user of the state being written, and their rows in the
+// last state: ls is nil when they had none.
+type userRows struct {
+	name       string
+	lm         *meta
+	ls         *snapshot
+	llo, lhi   int32
+	fromActive bool // ls is the last state's active snapshot
+}
+
+// keep writes the user with their last rows and the meta m.
+func (u userRows) keep(sw *stateWriter, m *meta) error {
+	return sw.user(u.name, m, u.ls, u.llo, u.lhi, nil)
+}
+
+// writeUser writes one user, at nu in next (-1: not in the export).
+func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, ahead bool) error {
+	name, lm := u.name, u.lm
+	// A leaver is marked left or moved (unconfirmed) ahead of the post
+	// too, so that a run with no answer does not count them again.
+	leaving := nu < 0 && (v.gone[name] || v.posted[name])
+	if (ahead && !leaving) || v.held[name] != "" || (nu < 0 && !leaving) {
+		m := lm
+		if ahead && v.posted[name] {
+			// Infiniti may hold what is posted from now on, whatever
+			// the answer: an item until a confirmed run says otherwise.
+			m = lm.clone()
+			m.unconfirmed = true
+			m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
+		}
+		return u.keep(sw, m)
+	}
+	if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && u.fromActive && slices.Equal(lm.carryOf(), v.carry[name]) {
+		// unchanged, with nothing to clear: the fast path of most users
+		nlo, nhi := next.rowsOf(nu)
+		return sw.user(name, lm, next, nlo, nhi, nil)
+	}
+	m := lm.clone()
+	var old [][]string
+	if u.ls != nil {
+		old = imp.itemsOf(u.ls, u.llo, u.lhi)
+	}
+	if nu < 0 {
+		return v.writeLeaver(sw, imp, next, u, m, old)
+	}
+	return v.writeStayer(sw, imp, next, u, nu, m, old)
+}
+
+// writeStayer writes a user at nu in the export, with m, a clone of their
+// meta, and old, their items in the last state.
+func (v *verdict) writeStayer(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, m *meta, old [][]string) error {
+	name := u.name
+	nlo, nhi := next.rowsOf(nu)
+	now := imp.itemsOf(next, nlo, nhi)
+	m.mark = ""
+	if c, ok := v.carry[name]; ok {
+		m.carry = c
+	}
+	switch {
+	case v.posted[name] && !v.confirmed[name]:
+		m.unconfirmed = true
+		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
+		return u.keep(sw, m)
+	case v.posted[name]:
+		m.unconfirmed = false
+		if v.applies == AppliesReplace {
+			m.items = nil
+		} else {
+			m.items = union(m.items, minus(old, now))
+		}
+	}
+	m.items = minus(m.items, now)
+	return sw.user(name, m, next, nlo, nhi, nil)
+}
+
+// writeLeaver writes a user who left the export, with m, a clone of
+// their meta, and old, their items in the last state.
+func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u userRows, m *meta, old [][]string) error {
+	name := u.name
+	if v.gone[name] && v.tmpl == nil {
+		m.mark, m.unconfirmed, m.items = markLeft, false, union(m.items, old)
+		return u.keep(sw, m)
+	}
+	if v.gone[name] && v.applies != AppliesReplace {
+		m.items = union(m.items, old)
+	}
+	m.mark = markMoved
+	if v.failed[name] != "" {
+		// Infiniti failed the template (it may never have had the user):
+		// sent once, it is not sent again; what they held is for staff.
+		m.unconfirmed, m.items = false, union(m.items, old)
+		return u.keep(sw, m)
+	}
+	if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
+		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
+		return u.keep(sw, m)
+	}
+	if v.applies == AppliesReplace {
+		m.items = nil
+	}
+	return sw.user(name, m, nil, 0, 0, [][]string{append([]string{name}, v.tmpl...)})
+}
+
 // runRead reads the export and the state from stateDone, and goes on
 // with the run: plan, guard, write ahead, post, judge the answer, commit.
 func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], done func() (string, error), imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
 	record func(error, func(io.Writer) (int, error)) error, send bool) (*Report, error) {
 	ex := j.readRows(ctx, rows, imp, fl)
-	var err error
 	if done != nil {
-		var rerr error
-		rep.SHA256, rerr = done()
-		if rerr != nil {
-			ex.fileErr = &readError{rerr}
-			if ctx.Err() != nil {
-				ex.fileErr = ctx.Err()
-			}
-		}
+		ex.hashed(ctx, rep, done)
 	}
 	sr := <-stateDone
-	rep.last, rep.carryNames = sr.st, j.Carry
-	rep.Check, rep.EmptyRows, rep.RowsRead, rep.HeaderWarnings = ex.check, ex.snap.EmptyRows(), ex.check.Rows, ex.warns
-	rep.checkErrors, rep.checkWarnings, rep.HeldForProblems = ex.nErr, ex.nWarn, len(ex.held)
-	rep.Recovered = sr.recovered
+	rep.read(ex, sr, j.Carry)
 	var inflight *InFlightError
 	if errors.As(sr.err, &inflight) {
 		rep.Outcome, rep.LockedUntil = OutcomeLocked, inflight.Until
@@ -624,22 +714,8 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		rep.Outcome = outcomeOf(ctx, sr.err, OutcomeJournalError)
 		return rep, join(sr.err, record(sr.err, nil))
 	}
-	if err = ex.err(j.Strict); err != nil {
-		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
-		switch {
-		case rep.Outcome != OutcomeInvalidFile:
-		case errors.As(err, new(*readError)):
-			err = fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
-		default:
-			err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
-		}
-		if rep.Outcome == OutcomeInvalidFile && ex.fileErr != nil && errors.As(ex.fileErr, new(*csvspec.ParseError)) {
-			var pe *csvspec.ParseError
-			errors.As(ex.fileErr, &pe)
-			if pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote {
-				rep.Outcome = OutcomeRefused // a cut-off export: refused, and Force does not go past it
-			}
-		}
+	if err := ex.err(j.Strict); err != nil {
+		err = rep.invalidFile(ctx, ex, err)
 		return rep, join(err, record(err, nil))
 	}
 
@@ -650,6 +726,98 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
+	v := j.newVerdict(ex, imp)
+	heldErr, stop := j.refuse(sr.lost, plan, last, imp, v, rep)
+	if stop != nil {
+		rep.Outcome = OutcomeRefused
+		return rep, join(stop, record(stop, nil))
+	}
+	j.choose(plan, last, v)
+	rep.verdict = v
+	if rep.Refusal != nil && rep.Refusal.Held > 0 && send {
+		rep.Refusal.Sent = len(v.posted)
+	}
+	rowsErr := ex.rowsErr() // row problems, which hold their users
+	if !send {
+		rep.Outcome = OutcomeOK
+		if rowsErr != nil {
+			rep.Outcome = OutcomeRowsFailed
+		}
+		if heldErr != nil {
+			rep.Outcome = OutcomeHeld
+		}
+		return rep, join(join(rowsErr, heldErr), record(nil, nil))
+	}
+	if sess != nil && plan.stats.RowsToSend > 0 {
+		if werr := writeAhead(ctx, sess, rep, plan, func(w io.Writer) (int, error) {
+			return v.writeState(w, imp, last, ex.snap, true)
+		}); werr != nil {
+			rep.Outcome = OutcomeJournalError
+			return rep, join(werr, record(werr, nil))
+		}
+	}
+
+	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
+	for u := range v.posted {
+		if !v.confirmed[u] {
+			rep.Unconfirmed++
+		}
+	}
+	if !judged && plan.stats.RowsToSend > 0 {
+		// The state stays the one written ahead: the users posted are
+		// unconfirmed, and sent again by the next run. (With no rows
+		// posted, nobody is unconfirmed: the state is kept as after an
+		// answer, its leavers marked.)
+		return rep, join(perr, record(perr, nil))
+	}
+	if heldErr != nil && (rep.Outcome == OutcomeOK || rep.Outcome == OutcomeRowsFailed) {
+		rep.Outcome = OutcomeHeld
+		perr = join(perr, heldErr)
+	}
+	state := func(w io.Writer) (int, error) { return v.writeState(w, imp, last, ex.snap, false) }
+	return rep, join(perr, record(perr, state))
+}
+
+// hashed ends the read of the file with done, which gives its SHA-256
+// or the error that stopped the read.
+func (ex *export) hashed(ctx context.Context, rep *Report, done func() (string, error)) {
+	var err error
+	rep.SHA256, err = done()
+	if err != nil {
+		ex.fileErr = &readError{err}
+		if ctx.Err() != nil {
+			ex.fileErr = ctx.Err()
+		}
+	}
+}
+
+// read puts into the report what the read of the export and of the state found.
+func (rep *Report) read(ex *export, sr stateRead, carry []string) {
+	rep.last, rep.carryNames = sr.st, carry
+	rep.Check, rep.EmptyRows, rep.RowsRead, rep.HeaderWarnings = ex.check, ex.snap.EmptyRows(), ex.check.Rows, ex.warns
+	rep.checkErrors, rep.checkWarnings, rep.HeldForProblems = ex.nErr, ex.nWarn, len(ex.held)
+	rep.Recovered = sr.recovered
+}
+
+// invalidFile sets the outcome of a run stopped by err, the export's
+// error, and returns the error the run ends with.
+func (rep *Report) invalidFile(ctx context.Context, ex *export, err error) error {
+	rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
+	if rep.Outcome != OutcomeInvalidFile {
+		return err
+	}
+	var pe *csvspec.ParseError
+	if errors.As(ex.fileErr, &pe) && (pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote) {
+		rep.Outcome = OutcomeRefused // a cut-off export: refused, and Force does not go past it
+	}
+	if errors.As(err, new(*readError)) {
+		return fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
+	}
+	return fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
+}
+
+// newVerdict starts the verdict of a run on the export ex.
+func (j *Job) newVerdict(ex *export, imp *Import) *verdict {
 	v := &verdict{posted: map[string]bool{}, gone: map[string]bool{}, confirmed: map[string]bool{}, applies: j.Applies, carry: ex.carry, held: map[string]string{},
 		failed: map[string]string{}, problem: ex.problem}
 	for u := range ex.held {
@@ -661,62 +829,61 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	if j.Leavers != nil {
 		v.tmpl = []string{j.Leavers.LibraryGroup, j.Leavers.SystemGroup}
 	}
-	if sr.lost {
+	return v
+}
+
+// refuse applies the limits to the plan: stop is the refusal that ends
+// the run, held the one that only holds users.
+func (j *Job) refuse(lost bool, plan *Plan, last *state, imp *Import, v *verdict, rep *Report) (held, stop error) {
+	if lost {
 		lerr := &LimitError{NoState: true, Limit: j.Limits.MaxRemovals, noun: imp.noun}
 		rep.Refusal = lerr
 		if !j.Force {
-			rep.Outcome = OutcomeRefused
-			return rep, join(lerr, record(lerr, nil))
+			return nil, lerr
 		}
 	}
-	refusal := j.guard(plan, imp, v.applies, v.held)
-	if refusal != nil {
-		rep.Refusal = refusal
-		if refusal.Held == 0 && !j.Force {
-			rep.Outcome = OutcomeRefused
-			return rep, join(refusal, record(refusal, nil))
+	refusal := j.guard(plan, last, imp, v.applies, v.held)
+	if refusal == nil {
+		return nil, nil
+	}
+	rep.Refusal = refusal
+	if refusal.Held == 0 {
+		if !j.Force || refusal.Empty {
+			return nil, refusal
 		}
+		return nil, nil
 	}
-	j.choose(plan, last, v)
-	rep.verdict = v
-	var heldErr error
-	if refusal != nil && refusal.Held > 0 {
-		heldErr = refusal
-	}
-	var rowsErr error // row problems, which hold their users
-	if len(ex.held) > 0 || ex.noName > 0 {
-		rowsErr = fmt.Errorf("syncjob: %s held for row problems, %s without a username: %w", count(len(ex.held), "user", "users"), count(ex.noName, "row", "rows"), ex.check.Err())
-	}
-	if !send {
-		rep.Outcome = OutcomeOK
-		if rowsErr != nil {
-			rep.Outcome = OutcomeRowsFailed
-		}
-		if heldErr != nil {
-			rep.Outcome = OutcomeHeld
-		}
-		return rep, join(join(rowsErr, heldErr), record(nil, nil))
-	}
+	return refusal, nil
+}
 
-	if sess != nil && plan.stats.RowsToSend > 0 {
-		run := Run{Start: rep.Start, End: time.Now(), Key: rep.Key, Mode: rep.Mode, Forced: rep.Forced, Source: cutText(rep.Source, maxRecordText),
-			SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlightUntil(ctx, rep.Start, plan)}
-		st := plan.Stats()
-		run.Plan = &st
-		if _, werr := commit(context.WithoutCancel(ctx), sess, func(w io.Writer) (int, error) {
-			return v.writeState(w, imp, last, ex.snap, true)
-		}, run); werr != nil {
-			rep.Outcome = OutcomeJournalError
-			werr = fmt.Errorf("syncjob: nothing was sent: the journal cannot keep the state before the post: %w", werr)
-			return rep, join(werr, record(werr, nil))
-		}
+// rowsErr is the error of the row problems that hold their users, or nil.
+func (ex *export) rowsErr() error {
+	if len(ex.held) == 0 && ex.noName == 0 {
+		return nil
 	}
+	return fmt.Errorf("syncjob: %s held for row problems, %s without a username: %w", count(len(ex.held), "user", "users"), count(ex.noName, "row", "rows"), ex.check.Err())
+}
 
+// writeAhead commits state, the state a post leaves if no answer comes,
+// with a run record "posting", before the post.
+func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, state func(io.Writer) (int, error)) error {
+	run := Run{Start: rep.Start, End: time.Now(), Key: rep.Key, Mode: rep.Mode, Forced: rep.Forced, Source: cutText(rep.Source, maxRecordText),
+		SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlightUntil(ctx, rep.Start, plan)}
+	st := plan.Stats()
+	run.Plan = &st
+	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+		return fmt.Errorf("syncjob: nothing was sent: the journal cannot keep the state before the post: %w", err)
+	}
+	return nil
+}
+
+// post sends the plan's rows and judges Infiniti's answer. judged is
+// false when the answer says nothing sure of the rows posted.
+func (rep *Report) post(ctx context.Context, j *Job, imp *Import, plan *Plan, fl *failureLog, v *verdict, rowsErr error) (perr error, judged bool) {
 	var st client.Stats
 	res, perr := imp.post(client.WithStats(ctx, &st), j.Client, plan.Rows())
 	rep.Sent, rep.RowsSent, rep.HTTP, rep.Result = true, plan.stats.RowsToSend, st, res
 	rep.Outcome = outcomeOf(ctx, perr, OutcomeTransportError)
-	judged := false
 	switch {
 	case rep.Outcome == OutcomeCancelled:
 	case errors.Is(perr, client.ErrUnauthorized), errors.Is(perr, client.ErrForbidden):
@@ -726,7 +893,6 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		// with a result: Infiniti may have imported some of the file.
 		rep.Outcome = OutcomeNoAnswer
 	case res != nil && (perr == nil || errors.As(perr, new(*result.ImportError))):
-		judged = true
 		clear := rep.judge(plan, res, fl, v)
 		switch {
 		case !clear:
@@ -740,23 +906,9 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		default:
 			rep.Outcome = OutcomeOK
 		}
+		return perr, true
 	case st.HandedOver:
 		rep.Outcome = OutcomeNoAnswer
 	}
-	if !judged {
-		// The state stays the one written ahead: the users posted are
-		// unconfirmed, and sent again by the next run.
-		return rep, join(perr, record(perr, nil))
-	}
-	for u := range v.posted {
-		if !v.confirmed[u] {
-			rep.Unconfirmed++
-		}
-	}
-	if heldErr != nil && (rep.Outcome == OutcomeOK || rep.Outcome == OutcomeRowsFailed) {
-		rep.Outcome = OutcomeHeld
-		perr = join(perr, heldErr)
-	}
-	state := func(w io.Writer) (int, error) { return v.writeState(w, imp, last, ex.snap, false) }
-	return rep, join(perr, record(perr, state))
+	return perr, false
 }

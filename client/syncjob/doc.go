@@ -54,8 +54,13 @@
 // Users gone from the export stay in the state, marked. With Job.Leavers
 // nil (keep), nothing is sent for them and their memberships become
 // for-staff items. With a template, each is sent once, as one row with the
-// template's groups. Either way they count against the guard on the night
-// they go only.
+// template's groups (sent again only while no answer says; if Infiniti
+// fails it, the leaver is listed failed that night and marked moved), and
+// users kept before the template was set are moved with it, once. Either
+// way they count against the guard on the night they go (or are first
+// moved) only, also when that night gets no answer. A user who comes back
+// is an ordinary user, never a new one for the wrong-file rule; nor is a
+// user the state knows but Infiniti never confirmed.
 //
 // The vendor does not say whether autoSync adds or replaces; Job.Applies
 // says which the school found. Nothing Infiniti may keep is called removed:

@@ -61,7 +61,7 @@ func ExampleJob() {
 	// ok       1 new, 1 changed, 1 unchanged, 0 gone: 2 rows sent
 	// ok       0 new, 0 changed, 3 unchanged, 0 gone: 0 rows sent
 	// refused  0 new, 0 changed, 0 unchanged, 3 gone: 0 rows sent
-	// syncjob: refused: the export has no rows, but Infiniti last accepted 3 users; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with force
+	// syncjob: refused: the export has no rows, but Infiniti last accepted 3 users; this is usually a broken export. Nothing was sent, and force does not go past it. Check the export
 	// Infiniti has bob in [House Red]
 	// 4 runs; 1 failed or refused since the last success
 }

@@ -105,32 +105,13 @@ func (j *Job) csvRows(ctx context.Context, r io.Reader, imp *Import) (iter.Seq2[
 // export's snapshot of the rest.
 func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], imp *Import, fl *failureLog) *export {
 	ex := &export{check: &csvspec.Report{}, held: map[string]bool{}, problem: map[string]string{}}
-	kept := map[string]int{}
-	b := newBuilder(imp, true).dedupe()
-	note := func(p csvspec.Problem, row *csvspec.SourceRow) {
-		if p.Severity == csvspec.SeverityError {
-			ex.nErr++
-		} else {
-			ex.nWarn++
-		}
-		if kept[p.Code] < csvspec.MaxProblemsPerCode {
-			kept[p.Code]++
-			ex.check.Problems = append(ex.check.Problems, p)
-		}
-		if p.Severity == csvspec.SeverityError {
-			f := Failure{Line: p.Line, Code: p.Code, Field: p.Column, Message: p.Message}
-			if row != nil && len(row.Fields) > 0 {
-				f.Fields, f.Carry = slices.Clone(row.Fields), row.Carry
-			}
-			fl.add(f)
-		}
-	}
+	rr := &rowReader{ex: ex, kept: map[string]int{}, b: newBuilder(imp, true).dedupe(), fl: fl}
 	for row, err := range rows {
 		if err != nil {
 			ex.fileErr = err // an I/O error of the reader is made a readError by the caller
 			var pe *csvspec.ParseError
 			if errors.As(err, &pe) {
-				note(csvspec.Problem{Row: pe.Row, Line: pe.Line, Column: pe.Column, Code: pe.Code, Severity: csvspec.SeverityError, Message: parseMessage(pe)}, nil)
+				rr.note(csvspec.Problem{Row: pe.Row, Line: pe.Line, Column: pe.Column, Code: pe.Code, Severity: csvspec.SeverityError, Message: parseMessage(pe)}, nil)
 			}
 			break
 		}
@@ -144,61 +125,88 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 		}
 		ex.check.Rows++
 		imp.checkRow(j.Rules, &row)
-		bad, first := false, ""
-		for i := range row.Problems {
-			p := &row.Problems[i]
-			if p.Row == 0 {
-				p.Row = ex.check.Rows // Infiniti's numbering of the export's data rows
-			}
-			if p.Code == csvspec.CodeInvalidUTF8 && ex.fileErr == nil {
-				// Not UTF-8 is a problem of the file's encoding, not of a row.
-				ex.encoding = true
-			}
+		rr.take(imp, &row)
+	}
+	ex.snap = rr.b.snapshot()
+	return ex
+}
+
+// A rowReader builds an export from its rows.
+type rowReader struct {
+	ex   *export
+	kept map[string]int // problems kept in the report, by code
+	b    *builder
+	fl   *failureLog
+}
+
+// note counts a problem, keeps it in the report if its code has room,
+// and passes an error to the failure log with its row, if any.
+func (rr *rowReader) note(p csvspec.Problem, row *csvspec.SourceRow) {
+	ex := rr.ex
+	if p.Severity == csvspec.SeverityError {
+		ex.nErr++
+	} else {
+		ex.nWarn++
+	}
+	if rr.kept[p.Code] < csvspec.MaxProblemsPerCode {
+		rr.kept[p.Code]++
+		ex.check.Problems = append(ex.check.Problems, p)
+	}
+	if p.Severity == csvspec.SeverityError {
+		f := Failure{Line: p.Line, Code: p.Code, Field: p.Column, Message: p.Message}
+		if row != nil && len(row.Fields) > 0 {
+			f.Fields, f.Carry = slices.Clone(row.Fields), row.Carry
 		}
-		for _, p := range row.Problems {
-			if p.Code == csvspec.CodeEmptyRow {
-				b.empty++
-			}
-			note(p, &row)
-			if p.Severity == csvspec.SeverityError && !bad {
-				bad, first = true, p.Message
-			}
+		rr.fl.add(f)
+	}
+}
+
+// take takes a checked data row: it notes the row's problems, holds its
+// user if one is an error, and otherwise adds the row to the snapshot.
+func (rr *rowReader) take(imp *Import, row *csvspec.SourceRow) {
+	ex := rr.ex
+	bad, first := false, ""
+	for i := range row.Problems {
+		p := &row.Problems[i]
+		if p.Row == 0 {
+			p.Row = ex.check.Rows // Infiniti's numbering of the export's data rows
 		}
-		hold := func(name string) {
-			ex.held[name] = true
-			if ex.problem[name] == "" {
-				ex.problem[name] = first
-			}
+		if p.Code == csvspec.CodeInvalidUTF8 && ex.fileErr == nil {
+			// Not UTF-8 is a problem of the file's encoding, not of a row.
+			ex.encoding = true
 		}
-		if len(row.Fields) != len(imp.header) || !slices.ContainsFunc(row.Fields, func(f string) bool { return f != "" }) {
-			if bad && (len(row.Fields) == 0 || row.Fields[0] == "") {
-				ex.noName++
-			} else if bad {
-				hold(row.Fields[0])
-			}
-			continue
+		if p.Code == csvspec.CodeEmptyRow {
+			rr.b.empty++
+		}
+		rr.note(*p, row)
+		if p.Severity == csvspec.SeverityError && !bad {
+			bad, first = true, p.Message
+		}
+	}
+	if bad {
+		if len(row.Fields) == 0 || row.Fields[0] == "" {
+			ex.noName++
+			return
 		}
 		name := row.Fields[0]
-		switch {
-		case bad && name == "":
-			ex.noName++
-			continue
-		case bad:
-			hold(name)
-			continue
+		ex.held[name] = true
+		if ex.problem[name] == "" {
+			ex.problem[name] = first
 		}
-		if len(row.Carry) > 0 {
-			if ex.carry == nil {
-				ex.carry = map[string][]string{}
-			}
-			if _, ok := ex.carry[name]; !ok {
-				ex.carry[name] = slices.Clone(row.Carry)
-			}
-		}
-		_ = b.add(row.Line, row.Fields, nil)
+		return
 	}
-	ex.snap = b.snapshot()
-	return ex
+	if len(row.Fields) != len(imp.header) || !slices.ContainsFunc(row.Fields, func(f string) bool { return f != "" }) {
+		return
+	}
+	if name := row.Fields[0]; len(row.Carry) > 0 {
+		if ex.carry == nil {
+			ex.carry = map[string][]string{}
+		}
+		if _, ok := ex.carry[name]; !ok {
+			ex.carry[name] = slices.Clone(row.Carry)
+		}
+	}
+	_ = rr.b.add(row.Line, row.Fields, nil)
 }
 
 // parseMessage returns the message of a ParseError without its "csvspec:

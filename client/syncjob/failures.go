@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -226,16 +227,28 @@ func codeOf(o result.RowOutcome) string {
 
 // writeFailures writes fs as the failures file (see failuresHeader).
 func writeFailures(w io.Writer, imp *Import, carry []string, fs []Failure) error {
+	return writeSheet(w, failuresHeader(imp, carry), func(yield func([]string) bool) {
+		var rec []string
+		for _, f := range fs {
+			if rec = failureRecord(rec[:0], imp, len(carry), f); !yield(rec) {
+				return
+			}
+		}
+	})
+}
+
+// writeSheet writes header and recs as CSV for a spreadsheet: UTF-8 with
+// a byte order mark, so that Excel reads it. It returns the first error
+// of w.
+func writeSheet(w io.Writer, header []string, recs iter.Seq[[]string]) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(failuresHeader(imp, carry)); err != nil {
+	if err := cw.Write(header); err != nil {
 		return err
 	}
-	var rec []string
-	for _, f := range fs {
-		rec = failureRecord(rec[:0], imp, len(carry), f)
+	for rec := range recs {
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -167,4 +169,116 @@ func assertConverged(t testing.TB, srv *clienttest.Server, mode clienttest.Apply
 func run(t testing.TB, job *Job, export string) (*Report, error) {
 	t.Helper()
 	return job.Run(context.Background(), strings.NewReader(export))
+}
+
+// diffPlan plans an incremental sync from last to next (see diff).
+func diffPlan(last, next *snapshot) *Plan { return diff(last, next, ModeIncremental) }
+
+// diffFull plans a full resync from last to next (see diff).
+func diffFull(last, next *snapshot) *Plan { return diff(last, next, ModeFull) }
+
+// newSnapshot returns the snapshot of rows, as if they were the data rows of
+// a canonical file: the first row on line 2, below the header. Rows whose
+// fields are all empty are dropped. A row with an empty username and a
+// group is an error naming its line.
+func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*snapshot, error) {
+	b := newBuilder(userGroups, true).dedupe()
+	line := 1
+	for g := range rows {
+		line++
+		if err := b.add(line, []string{g.Username, g.LibraryGroup, g.SystemGroup}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return b.snapshot(), nil
+}
+
+// readSnapshot reads an export of the import into a snapshot, as the
+// package's readSnapshot does for user groups: with the options of the
+// import's csvspec reader, rows whose fields are all empty dropped, and an
+// error naming the line for the first problem that keeps it from reading
+// the rows, or for a failure to read r, or for an Import the package did
+// not make. It does not check the export.
+//
+// The rows are kept in the import's canonical form: for contacts, the form
+// a csvspec.ContactWriter writes (type and role in lower case, booleans as
+// True and False), with the scenarios of a row each once and in a fixed
+// order, so that rows that mean the same are the same row.
+func (imp *Import) readSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*snapshot, error) {
+	if err := imp.usable(); err != nil {
+		return nil, err
+	}
+	return readSnapshot(imp, r, opts, true)
+}
+
+// heldOrNil returns the users the run held, and why; nil for a run that
+// did not plan.
+func (v *verdict) heldOrNil() map[string]string {
+	if v == nil {
+		return nil
+	}
+	return v.held
+}
+
+func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*snapshot, error) {
+	b := newBuilder(imp, true).dedupe()
+	for row, err := range csvspec.ReadRows(r, imp.header, nil, opts...) {
+		if err != nil {
+			return nil, err
+		}
+		if row.Fields == nil {
+			continue // the header's warnings
+		}
+		if !imp.rules {
+			csvspec.CheckContactRow(&row) // the canonical spelling
+		}
+		for _, p := range row.Problems {
+			if p.Severity == csvspec.SeverityError {
+				return nil, fmt.Errorf("syncjob: line %d: %s", p.Line, p.Message)
+			}
+		}
+		if err := b.add(row.Line, row.Fields, nil); err != nil {
+			return nil, err
+		}
+	}
+	s := b.snapshot()
+	if !keepLines {
+		s.lines = nil
+	}
+	return s, nil
+}
+
+// Import returns the import the snapshot's rows belong to.
+func (s *snapshot) Import() *Import { return s.imp }
+
+// All returns the rows in canonical order: by username, then by their other
+// fields.
+func (s *snapshot) All() iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		for i := range s.Rows() {
+			if !yield(s.rowAt(int32(i))) {
+				return
+			}
+		}
+	}
+}
+
+// WriteTo writes the snapshot as a canonical CSV file: the import's header,
+// then every row in canonical order (sorted by username, then by the other
+// fields), with RFC 4180 quoting and LF line endings: the state of the
+// package's older versions. It returns the bytes written and the first
+// error of w.
+func (s *snapshot) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	out := csv.NewWriter(cw)
+	if err := out.Write(s.imp.header); err != nil {
+		return cw.n, err
+	}
+	for r := range s.Rows() {
+		if err := out.Write(s.fields(int32(r))); err != nil {
+			return cw.n, err
+		}
+	}
+	out.Flush()
+	return cw.n, out.Error()
 }

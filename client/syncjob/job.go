@@ -71,9 +71,10 @@ type Job struct {
 	// Full sends every row, not only those of new and changed users. The
 	// run is still checked, guarded and remembered.
 	Full bool
-	// Force goes past the removal limit (nothing is held), the wrong-file
-	// rule and an empty export; never past a cut-off export or a row
-	// problem. The run record says it was forced and what it went past.
+	// Force goes past the removal limit (nothing is held) and the
+	// wrong-file rule only; never past an empty or cut-off export or a
+	// row problem. The run record says it was forced and what it went
+	// past.
 	Force bool
 	// Source names the export in the run record, such as its path. If it
 	// is empty and the reader has a Name method (an *os.File), its name is
@@ -152,8 +153,9 @@ type Report struct {
 	// still be importing, is when a run may post again.
 	LockedUntil time.Time
 	// Unconfirmed counts the users posted that Infiniti did not confirm
-	// (a failed row, or no clear answer): they are sent again by the next
-	// run.
+	// (a failed row, or no clear answer), whether or not an answer came:
+	// they are sent again by the next run, but a leaver whose template
+	// Infiniti failed, which is sent once.
 	Unconfirmed int
 
 	// Run is the record written to the journal; nil if none was written.
@@ -167,6 +169,7 @@ type Report struct {
 	checkErrors, checkWarnings int // every problem of the check, counted
 	last                       *state
 	carryNames                 []string
+	counted                    string       // what Infiniti's processed count matched (Run.Counted)
 	causes                     *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
@@ -308,28 +311,11 @@ func (j *Job) PlanRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 }
 
 func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (rep *Report, err error) {
-	if r == nil && rows == nil {
-		return nil, errors.New("syncjob: the export reader is nil")
-	}
-	if j.Client == nil && (send || j.Journal != nil) {
-		return nil, errors.New("syncjob: Job.Client is nil; set it to the school's client")
-	}
-	imp := j.imp()
-	if err := imp.usable(); err != nil {
+	imp, err := j.usable(r, rows, send)
+	if err != nil {
 		return nil, err
 	}
-	if err := j.setupError(imp); err != nil {
-		return nil, err
-	}
-	rep = &Report{imp: imp, Key: j.Key(), Mode: ModeIncremental, Forced: j.Force, Source: j.Source, Start: time.Now()}
-	if j.Full || j.Journal == nil {
-		rep.Mode = ModeFull
-	}
-	if rep.Source == "" && r != nil {
-		if n, ok := r.(interface{ Name() string }); ok {
-			rep.Source = n.Name()
-		}
-	}
+	rep = j.newReport(imp, r)
 	var done func() (string, error)
 	if r != nil {
 		rows, done = j.csvRows(ctx, r, imp)
@@ -342,44 +328,13 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		}
 	}()
 	var sess Session
-	// record, when the run is not a plan, writes the run record (with the
-	// new state when state is not nil) and sets the health.
 	record := func(runErr error, state func(io.Writer) (int, error)) error {
-		rep.End = time.Now()
-		if sess == nil {
-			return nil
-		}
-		if send {
-			run := rep.record(runErr, fl)
-			bg := context.WithoutCancel(ctx)
-			var jerr error
-			if state != nil {
-				run, jerr = commit(bg, sess, state, run)
-			} else {
-				jerr = sess.Record(bg, run)
-			}
-			if jerr != nil {
-				rep.Outcome = OutcomeJournalError
-				return fmt.Errorf("syncjob: the run was not recorded: %w", jerr)
-			}
-			rep.Run = &run
-		}
-		if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
-			rep.Health = healthOf(runs)
-		}
-		return nil
+		return j.record(ctx, rep, sess, fl, send, runErr, state)
 	}
 	if j.Journal != nil {
 		sess, err = j.Journal.Lock(ctx, rep.Key)
 		if err != nil {
-			rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
-			if errors.As(err, new(*LockedError)) {
-				rep.Outcome = OutcomeLocked
-				if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
-					rep.Health = healthOf(runs)
-				}
-			}
-			rep.End = time.Now()
+			j.lockFailed(ctx, rep, err)
 			return rep, err
 		}
 		closed := false
@@ -416,6 +371,78 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		stateDone <- stateRead{}
 	}
 	return j.runRead(ctx, rows, done, imp, fl, rep, sess, stateDone, record, send)
+}
+
+// usable returns the job's import, or the error of a job that cannot run.
+func (j *Job) usable(r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (*Import, error) {
+	if r == nil && rows == nil {
+		return nil, errors.New("syncjob: the export reader is nil")
+	}
+	if j.Client == nil && (send || j.Journal != nil) {
+		return nil, errors.New("syncjob: Job.Client is nil; set it to the school's client")
+	}
+	imp := j.imp()
+	if err := imp.usable(); err != nil {
+		return nil, err
+	}
+	if err := j.setupError(imp); err != nil {
+		return nil, err
+	}
+	return imp, nil
+}
+
+// newReport starts the report of a run of the export r (nil for rows).
+func (j *Job) newReport(imp *Import, r io.Reader) *Report {
+	rep := &Report{imp: imp, Key: j.Key(), Mode: ModeIncremental, Forced: j.Force, Source: j.Source, Start: time.Now()}
+	if j.Full || j.Journal == nil {
+		rep.Mode = ModeFull
+	}
+	if rep.Source == "" && r != nil {
+		if n, ok := r.(interface{ Name() string }); ok {
+			rep.Source = n.Name()
+		}
+	}
+	return rep
+}
+
+// lockFailed sets the report of a run whose journal could not be locked.
+func (j *Job) lockFailed(ctx context.Context, rep *Report, err error) {
+	rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
+	if errors.As(err, new(*LockedError)) {
+		rep.Outcome = OutcomeLocked
+		if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
+			rep.Health = healthOf(runs)
+		}
+	}
+	rep.End = time.Now()
+}
+
+// record, when the run is not a plan, writes the run record (with the new
+// state when state is not nil) and sets the health.
+func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func(io.Writer) (int, error)) error {
+	rep.End = time.Now()
+	if sess == nil {
+		return nil
+	}
+	if send {
+		run := rep.record(runErr, fl)
+		bg := context.WithoutCancel(ctx)
+		var jerr error
+		if state != nil {
+			run, jerr = commit(bg, sess, state, run)
+		} else {
+			jerr = sess.Record(bg, run)
+		}
+		if jerr != nil {
+			rep.Outcome = OutcomeJournalError
+			return fmt.Errorf("syncjob: the run was not recorded: %w", jerr)
+		}
+		rep.Run = &run
+	}
+	if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
+		rep.Health = healthOf(runs)
+	}
+	return nil
 }
 
 // setupError returns an error for a job that cannot run with imp.
@@ -507,7 +534,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 	if v := r.verdict; v != nil {
 		run.HeldUsers = len(v.held)
 	}
-	run.UnconfirmedUsers = r.Unconfirmed
+	run.UnconfirmedUsers, run.Counted = r.Unconfirmed, r.counted
 	if r.Forced && r.Refusal != nil {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}
@@ -519,7 +546,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		run.Plan = &st
 	}
 	if res := r.Result; res != nil {
-		rr := &RunResult{Success: res.Success, Summary: cutText(res.Summary, maxRecordText)}
+		rr := &RunResult{Success: res.Success} // not its summary, which may name users
 		if c, ok := res.Counts(); ok {
 			rr.Processed, rr.Created, rr.Updated, rr.Failed = c.Processed, c.Created, c.Updated, c.Failed
 		}
@@ -559,7 +586,14 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 				count(r.HeldForProblems, "user", "users"), count(r.FailedUsers, "user", "users"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
 		}
 		if r.Outcome == OutcomeHeld {
-			return err.Error()
+			msg := "syncjob: held"
+			if r.Refusal != nil {
+				msg = r.Refusal.Error()
+			}
+			if fl.total > 0 {
+				msg += fmt.Sprintf("; Infiniti failed %s of the %s sent (%s)", count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
+			}
+			return msg
 		}
 		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
 			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
@@ -569,6 +603,11 @@ func (r *Report) recordError(err error, fl *failureLog) string {
 	var se *client.StatusError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("syncjob: Infiniti answered %d %s without a usable result (the body is not recorded: it may name students)", se.StatusCode, http.StatusText(se.StatusCode))
+	}
+	if errors.As(err, new(*result.ImportError)) {
+		// Infiniti's row messages name students: the record counts them.
+		return fmt.Sprintf("syncjob: Infiniti's answer does not give every row posted an outcome; %s failed (%s); their users are sent again on the next run",
+			count(fl.total, "row", "rows"), codeCounts(fl.perCode))
 	}
 	return err.Error()
 }

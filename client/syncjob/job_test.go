@@ -101,8 +101,8 @@ func TestJobScenarios(t *testing.T) {
 			{name: "header only is refused", raw: ptr("username,library-group,system-group\n"), want: OutcomeRefused, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
 			{name: "0 bytes is refused", raw: ptr(""), want: OutcomeRefused, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
 			{name: "gone users were marked in the state", rows: half, want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 100}},
-			{name: "empty export forced", raw: ptr(""), force: true, want: OutcomeOK, sent: []string{}, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
-			{name: "after an empty state, nothing to lose", rows: half, want: OutcomeOK, sent: usersOf(half), counts: counts{New: 100, Added: 234, RowsToSend: 134}},
+			{name: "an empty export forced is refused too", raw: ptr(""), force: true, want: OutcomeRefused, counts: counts{Gone: 100, Losing: 100, Removed: 234}},
+			{name: "the state is kept", rows: half, want: OutcomeOK, sent: []string{}, counts: counts{Unchanged: 100}},
 		}},
 		{name: "partial failure", opts: []clienttest.Option{definedGroups}, steps: []step{
 			{name: "first run", rows: bad, want: OutcomeRowsFailed, sent: usersOf(bad), failed: []string{"s00050", "s00051"},

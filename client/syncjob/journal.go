@@ -130,7 +130,7 @@ const MaxFailedUsernames = 20
 
 // A Run is the record of one run in a journal's log. It holds no student
 // data but FailedUsernames: errors are told by codes and counts, and its
-// texts (Overridden, Source, Result.Summary, Error) are cut to 4 KiB, so
+// texts (Overridden, Source, Error) are cut to 4 KiB, so
 // that a record stays one short line.
 type Run struct {
 	Start         time.Time  `json:"start"`                // when the run started
@@ -176,6 +176,11 @@ type Run struct {
 	InFlightUntil    time.Time `json:"in_flight_until,omitzero"`
 	HeldUsers        int       `json:"held_users,omitempty"`        // users held by the limit or for row problems
 	UnconfirmedUsers int       `json:"unconfirmed_users,omitempty"` // users posted that Infiniti did not confirm
+	// Counted says what Infiniti's processed count matched: "rows" or
+	// "users" posted, "both" when those are the same number; empty when
+	// it matched neither or there was no count. The vendor does not say
+	// which it counts.
+	Counted string `json:"counted,omitempty"`
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
@@ -184,7 +189,7 @@ type Run struct {
 // RunResult is what a run record keeps of Infiniti's result.
 type RunResult struct {
 	Success   bool   `json:"success"`   // Infiniti's success flag
-	Summary   string `json:"summary"`   // Infiniti's summary, cut to 4 KiB
+	Summary   string `json:"summary"`   // empty: Infiniti's summary may name users, so a run records its counts only (records of older versions may hold it)
 	Processed int    `json:"processed"` // rows processed, from the summary; 0 when it has no counts
 	Created   int    `json:"created"`   // users created, from the summary; 0 when it has no counts
 	Updated   int    `json:"updated"`   // users updated, from the summary; 0 when it has no counts

@@ -156,10 +156,12 @@ type Limits struct {
 	MaxRemovals Limit
 }
 
-// A LimitError is a plan refused by a safety limit: nothing is sent.
+// A LimitError is a plan a safety limit refused (nothing is sent), or,
+// when Held is not 0, held back in part (what took nothing away is sent).
 type LimitError struct {
 	// Empty is true when the export has no rows while the last accepted
-	// state has users: always refused, whatever the limit.
+	// state has users: always refused, whatever the limit, Force
+	// included.
 	Empty bool
 	// NoState is true when the journal has no last accepted state (it was
 	// deleted, or was damaged and Force went past it) while its run log
@@ -174,7 +176,10 @@ type LimitError struct {
 	// Held, when not 0, is the number of users the limit held: they would
 	// lose something, and keep their last accepted state; what took
 	// nothing away was sent.
-	Held      int
+	Held int
+	// Sent, with Held, is the number of users a run sent: those who
+	// took nothing away (0 for a plan).
+	Sent      int
 	New       int   // users in the export, not in the last accepted state
 	Limit     Limit // the limit that refused
 	Allowed   int   // the most users the limit allows to lose something
@@ -192,7 +197,7 @@ func (e *LimitError) Error() string {
 		return "syncjob: refused: the journal has no last accepted state, but its run log shows that a run committed one; the state was deleted, lost or damaged, and without it the limits cannot guard this run. Nothing was sent. Check the export, then run once with full and force to send every row and keep a new state"
 	}
 	if e.Empty {
-		return fmt.Sprintf("syncjob: refused: the export has no rows, but Infiniti last accepted %s; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with force",
+		return fmt.Sprintf("syncjob: refused: the export has no rows, but Infiniti last accepted %s; this is usually a broken export. Nothing was sent, and force does not go past it. Check the export",
 			count(e.LastUsers, "user", "users"))
 	}
 	if e.WrongFile {
@@ -208,8 +213,12 @@ func (e *LimitError) Error() string {
 		noun = "membership"
 	}
 	if e.Held > 0 {
-		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s); they keep their last accepted state, and what took nothing away was sent. Run once with force, or raise the limit, to release them",
-			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"))
+		sent := ""
+		if e.Sent > 0 {
+			sent = ", and sent " + count(e.Sent, "user", "users") + " who took nothing away"
+		}
+		msg := fmt.Sprintf("syncjob: held %s who would lose something (%s gone from the export, %s losing a %s), more than the limit of %s (at most %s)%s; the held keep their last accepted state. Run once with force, or raise the limit, to release them",
+			count(e.Held, "user", "users"), commas(e.Gone), commas(e.Shrinking), noun, e.Limit, count(e.Allowed, "user", "users"), sent)
 		if 2*e.Shrinking >= e.LastUsers {
 			msg += "; a new school year looks like this"
 		}

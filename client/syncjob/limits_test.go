@@ -148,8 +148,12 @@ func TestLimitErrorMessage(t *testing.T) {
 	}{
 		{&LimitError{Limit: PercentLimit(10), Allowed: 200, Losing: 1000, Gone: 990, Shrinking: 10, LastUsers: 2000},
 			"syncjob: refused: 1,000 of the 2,000 users Infiniti last accepted (50.0%) would lose something (990 gone from the export, 10 losing a membership), more than the limit of 10% (at most 200 users). Nothing was sent. Check the export; if the change is intended, run once with force or raise the limit"},
+		{&LimitError{Limit: PercentLimit(10), Allowed: 5, Losing: 8, Gone: 6, Shrinking: 2, LastUsers: 40, Held: 8, Sent: 3},
+			"syncjob: held 8 users who would lose something (6 gone from the export, 2 losing a membership), more than the limit of 10% (at most 5 users), and sent 3 users who took nothing away; the held keep their last accepted state. Run once with force, or raise the limit, to release them"},
+		{&LimitError{Limit: CountLimit(0), Losing: 1, Gone: 1, LastUsers: 40, Held: 1},
+			"syncjob: held 1 user who would lose something (1 gone from the export, 0 losing a membership), more than the limit of 0 (at most 0 users); the held keep their last accepted state. Run once with force, or raise the limit, to release them"},
 		{&LimitError{Empty: true, LastUsers: 1},
-			"syncjob: refused: the export has no rows, but Infiniti last accepted 1 user; this is usually a broken export. Nothing was sent. Check the export; if the school really has no users to sync, run once with force"},
+			"syncjob: refused: the export has no rows, but Infiniti last accepted 1 user; this is usually a broken export. Nothing was sent, and force does not go past it. Check the export"},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, tt.err.Error()); diff != "" {

@@ -107,22 +107,17 @@ type change struct {
 	lose       bool  // the user loses something (a gone user, or a changed one losing an item)
 }
 
-// Diff plans an incremental sync from last, the state Infiniti last
-// accepted, to next, the export. The rows to send are every row of each new
-// or changed user; unchanged users are not sent, and users gone from the
-// export are never sent. A nil last means there is no state yet (a first
-// run): every row is sent. A nil next is an empty export.
+// diff plans a sync from last, the state Infiniti last accepted, to next,
+// the export. In ModeIncremental the rows to send are every row of each
+// new or changed user; unchanged users are not sent, and users gone from
+// the export are never sent. In ModeFull every row of next is sent, still
+// counted and guarded against last. A nil last means there is no state yet
+// (a first run): every row is sent. A nil next is an empty export.
 //
 // Users are compared by what they hold (for user groups, the set of library
 // groups and the set of system groups; for contacts, the set of contact
 // rows), not by how the rows spell it or in which order they come.
-// Diff panics if the snapshots are of different imports (by Import.Name).
-func diffPlan(last, next *snapshot) *Plan { return diff(last, next, ModeIncremental) }
-
-// diffFull is Diff, except that every row of next is sent: a full resync
-// that is still counted and guarded against last.
-func diffFull(last, next *snapshot) *Plan { return diff(last, next, ModeFull) }
-
+// diff panics if the snapshots are of different imports (by Import.Name).
 func diff(last, next *snapshot, mode Mode) *Plan {
 	imp := userGroups
 	switch {

@@ -2,7 +2,6 @@ package syncjob
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -45,26 +44,14 @@ type StaffRow struct {
 // membership gained or lost by a user who is new, changed, gone, resent or
 // held, with what became of it, and every outstanding for-staff item.
 func (r *Report) StaffRows() []StaffRow {
-	v, p := r.verdict, r.Plan
-	imp := r.imp
 	last := r.last
 	if last == nil {
 		last = &state{meta: map[string]*meta{}}
 	}
-	if v == nil || p == nil { // stopped before it planned: the outstanding items
-		var out []StaffRow
-		for _, name := range slices.Sorted(maps.Keys(last.meta)) {
-			for _, it := range last.meta[name].items {
-				sr := StaffRow{Username: name, Carry: last.meta[name].carry, Change: "remove", Status: StatusForStaff, Reason: "Infiniti may still hold it; the export does not"}
-				for _, c := range imp.staffCols() {
-					sr.Item = append(sr.Item, it[c])
-				}
-				out = append(out, sr)
-			}
-		}
-		return out
+	if r.verdict == nil || r.Plan == nil { // stopped before it planned: the outstanding items
+		return r.outstanding(last)
 	}
-	staff := v.staff
+	staff := r.verdict.staff
 	if staff == nil { // nothing committed: the items are the last state's
 		staff = map[string][][]string{}
 		for u, m := range last.meta {
@@ -73,6 +60,32 @@ func (r *Report) StaffRows() []StaffRow {
 			}
 		}
 	}
+	var out []StaffRow
+	for _, name := range r.staffNames(staff) {
+		out = r.userStaffRows(out, name, last, staff[name])
+	}
+	return out
+}
+
+// outstanding returns the staff rows of the items outstanding in last.
+func (r *Report) outstanding(last *state) []StaffRow {
+	var out []StaffRow
+	for _, name := range slices.Sorted(maps.Keys(last.meta)) {
+		for _, it := range last.meta[name].items {
+			sr := StaffRow{Username: name, Carry: last.meta[name].carry, Change: "remove", Status: StatusForStaff, Reason: "Infiniti may still hold it; the export does not"}
+			for _, c := range r.imp.staffCols() {
+				sr.Item = append(sr.Item, it[c])
+			}
+			out = append(out, sr)
+		}
+	}
+	return out
+}
+
+// staffNames returns, sorted, the users the staff rows are about: changed,
+// posted, gone, held, or with items for staff.
+func (r *Report) staffNames(staff map[string][][]string) []string {
+	v, p := r.verdict, r.Plan
 	names := map[string]bool{}
 	for _, c := range p.changes {
 		if c.next >= 0 {
@@ -92,68 +105,77 @@ func (r *Report) StaffRows() []StaffRow {
 	for u := range staff {
 		names[u] = true
 	}
-	cols := imp.staffCols()
-	var out []StaffRow
-	for _, name := range slices.Sorted(maps.Keys(names)) {
-		carry := v.carry[name]
-		if carry == nil {
-			carry = last.metaOf(name).carryOf()
+	return slices.Sorted(maps.Keys(names))
+}
+
+// itemsOf returns a user's items in the last state (old) and in the
+// export or the leaver template (now), and the export line of their
+// first row.
+func (r *Report) itemsOf(name string, last *state) (old, now [][]string, line int, inExport bool) {
+	v, p, imp := r.verdict, r.Plan, r.imp
+	if s, lo, hi := rowsIn(name, last.active, last.marked); s != nil {
+		old = imp.itemsOf(s, lo, hi)
+	}
+	if u := p.next.find(name); u >= 0 {
+		lo, hi := p.next.rowsOf(u)
+		now = imp.itemsOf(p.next, lo, hi)
+		line, inExport = p.next.line(lo), true
+		for q := lo; q < hi; q++ {
+			line = min(line, p.next.line(q))
 		}
-		var old, now [][]string
-		if s, lo, hi := rowsIn(name, last.active, last.marked); s != nil {
-			old = imp.itemsOf(s, lo, hi)
+	}
+	if !inExport && v.posted[name] && v.tmpl != nil {
+		now = imp.itemsOf(snapOf(imp, append([]string{name}, v.tmpl...)), 0, 1)
+	}
+	if !inExport && !v.posted[name] && !v.gone[name] && v.held[name] == "" {
+		old, now = nil, nil // a leaver of an earlier run: its items only
+	}
+	return old, now, line, inExport
+}
+
+// userStaffRows appends to out the staff rows of one user, staff being
+// their items for staff.
+func (r *Report) userStaffRows(out []StaffRow, name string, last *state, staff [][]string) []StaffRow {
+	v := r.verdict
+	cols := r.imp.staffCols()
+	carry := v.carry[name]
+	if carry == nil {
+		carry = last.metaOf(name).carryOf()
+	}
+	old, now, line, inExport := r.itemsOf(name, last)
+	listed := map[string]bool{}
+	add := func(it []string, change, status, reason string) {
+		sr := StaffRow{Username: name, Carry: carry, Change: change, Status: status, Reason: reason, Line: line}
+		for _, c := range cols {
+			sr.Item = append(sr.Item, it[c])
 		}
-		line := 0
-		inExport := false
-		if u := p.next.find(name); u >= 0 {
-			lo, hi := p.next.rowsOf(u)
-			now = imp.itemsOf(p.next, lo, hi)
-			line, inExport = p.next.line(lo), true
-			for q := lo; q < hi; q++ {
-				line = min(line, p.next.line(q))
-			}
+		out = append(out, sr)
+		listed[change+"\x00"+joinFields(it)] = true
+	}
+	status, reason := r.statusOf(name, inExport)
+	gained := minus(now, old)
+	if len(gained) == 0 && len(minus(old, now)) == 0 && v.posted[name] {
+		gained = now // sent again, unchanged: its memberships
+	}
+	for _, it := range gained {
+		add(it, "add", status, reason)
+	}
+	for _, it := range minus(old, now) {
+		st, why := status, reason
+		switch {
+		case !inExport && !v.posted[name] && v.held[name] == "":
+			st, why = StatusForStaff, "the user is no longer in the export and may still hold it in Infiniti"
+		case status == StatusSent && v.applies != AppliesReplace:
+			st, why = StatusForStaff, "Infiniti may keep it: the export no longer has it, and a file may only add"
 		}
-		if !inExport && v.posted[name] && v.tmpl != nil {
-			now = imp.itemsOf(snapOf(imp, append([]string{name}, v.tmpl...)), 0, 1)
+		add(it, "remove", st, why)
+	}
+	for _, it := range staff {
+		if inExport && slices.ContainsFunc(now, func(o []string) bool { return slices.Equal(o, it) }) {
+			continue // asked for again: not staff's
 		}
-		if !inExport && !v.posted[name] && !v.gone[name] && v.held[name] == "" {
-			old, now = nil, nil // a leaver of an earlier run: its items only
-		}
-		listed := map[string]bool{}
-		add := func(it []string, change, status, reason string) {
-			sr := StaffRow{Username: name, Carry: carry, Change: change, Status: status, Reason: reason, Line: line}
-			for _, c := range cols {
-				sr.Item = append(sr.Item, it[c])
-			}
-			out = append(out, sr)
-			listed[change+"\x00"+joinFields(it)] = true
-		}
-		status, reason := r.statusOf(name, inExport)
-		resent := len(minus(now, old)) == 0 && len(minus(old, now)) == 0 && v.posted[name]
-		gained := minus(now, old)
-		if resent {
-			gained = now // sent again, unchanged: its memberships
-		}
-		for _, it := range gained {
-			add(it, "add", status, reason)
-		}
-		for _, it := range minus(old, now) {
-			st, why := status, reason
-			switch {
-			case !inExport && !v.posted[name] && v.held[name] == "":
-				st, why = StatusForStaff, "the user is no longer in the export and may still hold it in Infiniti"
-			case status == StatusSent && v.applies != AppliesReplace:
-				st, why = StatusForStaff, "Infiniti may keep it: the export no longer has it, and a file may only add"
-			}
-			add(it, "remove", st, why)
-		}
-		for _, it := range staff[name] {
-			if inExport && slices.ContainsFunc(now, func(o []string) bool { return slices.Equal(o, it) }) {
-				continue // asked for again: not staff's
-			}
-			if !listed["remove\x00"+joinFields(it)] {
-				add(it, "remove", StatusForStaff, "Infiniti may still hold it; the export does not")
-			}
+		if !listed["remove\x00"+joinFields(it)] {
+			add(it, "remove", StatusForStaff, "Infiniti may still hold it; the export does not")
 		}
 	}
 	return out
@@ -197,10 +219,6 @@ func (imp *Import) staffCols() []int {
 // spreadsheet would run as a formula gets a leading apostrophe. It returns
 // the first error of w.
 func (r *Report) WriteReport(w io.Writer) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
 	imp := r.imp
 	if imp == nil {
 		imp = userGroups
@@ -209,28 +227,24 @@ func (r *Report) WriteReport(w io.Writer) error {
 	for _, c := range imp.staffCols() {
 		header = append(header, imp.header[c])
 	}
-	if err := cw.Write(append(header, "change", "status", "reason", "line")); err != nil {
-		return err
-	}
-	for _, sr := range r.StaffRows() {
-		rec := []string{defuse(sr.Username)}
-		for i := range r.carryNames {
-			v := ""
-			if i < len(sr.Carry) {
-				v = sr.Carry[i]
+	return writeSheet(w, append(header, "change", "status", "reason", "line"), func(yield func([]string) bool) {
+		for _, sr := range r.StaffRows() {
+			rec := []string{defuse(sr.Username)}
+			for i := range r.carryNames {
+				v := ""
+				if i < len(sr.Carry) {
+					v = sr.Carry[i]
+				}
+				rec = append(rec, defuse(v))
 			}
-			rec = append(rec, defuse(v))
+			for _, v := range sr.Item {
+				rec = append(rec, defuse(v))
+			}
+			if !yield(append(rec, sr.Change, sr.Status, defuse(sr.Reason), num(sr.Line))) {
+				return
+			}
 		}
-		for _, v := range sr.Item {
-			rec = append(rec, defuse(v))
-		}
-		rec = append(rec, sr.Change, sr.Status, defuse(sr.Reason), num(sr.Line))
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }
 
 // snapOf returns a snapshot of one row.
@@ -246,15 +260,6 @@ func joinFields(f []string) string {
 		s += strconv.Quote(v)
 	}
 	return s
-}
-
-// heldOrNil returns the users the run held, and why; nil for a run that
-// did not plan.
-func (v *verdict) heldOrNil() map[string]string {
-	if v == nil {
-		return nil
-	}
-	return v.held
 }
 
 // UserLists names the users of a run, for programs (the -json of the
@@ -442,7 +447,7 @@ func (r *Report) KeptLeavers() int {
 		}
 		m := r.last.metaOf(name)
 		newly := v.gone[name] && v.tmpl == nil
-		if !newly && (m == nil || m.mark != markLeft) {
+		if !newly && (m == nil || m.mark != markLeft || v.posted[name]) {
 			continue
 		}
 		items := v.items(name)

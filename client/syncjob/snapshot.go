@@ -2,16 +2,12 @@ package syncjob
 
 import (
 	"cmp"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"iter"
 	"slices"
 	"strings"
-
-	"github.com/autosync-go/autosync/csvspec"
 )
 
 // A snapshot is an export, or a state Infiniti accepted, as the set of rows
@@ -33,71 +29,6 @@ type snapshot struct {
 	users []int32  // the first row of each user, then the number of rows
 	empty int      // rows dropped because all their fields were empty
 }
-
-// newSnapshot returns the snapshot of rows, as if they were the data rows of
-// a canonical file: the first row on line 2, below the header. Rows whose
-// fields are all empty are dropped. A row with an empty username and a
-// group is an error naming its line.
-func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*snapshot, error) {
-	b := newBuilder(userGroups, true).dedupe()
-	line := 1
-	for g := range rows {
-		line++
-		if err := b.add(line, []string{g.Username, g.LibraryGroup, g.SystemGroup}, nil); err != nil {
-			return nil, err
-		}
-	}
-	return b.snapshot(), nil
-}
-
-// readSnapshot reads an export of the import into a snapshot, as the
-// package's readSnapshot does for user groups: with the options of the
-// import's csvspec reader, rows whose fields are all empty dropped, and an
-// error naming the line for the first problem that keeps it from reading
-// the rows, or for a failure to read r, or for an Import the package did
-// not make. It does not check the export.
-//
-// The rows are kept in the import's canonical form: for contacts, the form
-// a csvspec.ContactWriter writes (type and role in lower case, booleans as
-// True and False), with the scenarios of a row each once and in a fixed
-// order, so that rows that mean the same are the same row.
-func (imp *Import) readSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*snapshot, error) {
-	if err := imp.usable(); err != nil {
-		return nil, err
-	}
-	return readSnapshot(imp, r, opts, true)
-}
-
-func readSnapshot(imp *Import, r io.Reader, opts []csvspec.ReaderOption, keepLines bool) (*snapshot, error) {
-	b := newBuilder(imp, true).dedupe()
-	for row, err := range csvspec.ReadRows(r, imp.header, nil, opts...) {
-		if err != nil {
-			return nil, err
-		}
-		if row.Fields == nil {
-			continue // the header's warnings
-		}
-		if !imp.rules {
-			csvspec.CheckContactRow(&row) // the canonical spelling
-		}
-		for _, p := range row.Problems {
-			if p.Severity == csvspec.SeverityError {
-				return nil, fmt.Errorf("syncjob: line %d: %s", p.Line, p.Message)
-			}
-		}
-		if err := b.add(row.Line, row.Fields, nil); err != nil {
-			return nil, err
-		}
-	}
-	s := b.snapshot()
-	if !keepLines {
-		s.lines = nil
-	}
-	return s, nil
-}
-
-// Import returns the import the snapshot's rows belong to.
-func (s *snapshot) Import() *Import { return s.imp }
 
 // Users returns the number of users.
 func (s *snapshot) Users() int {
@@ -123,28 +54,6 @@ func (s *snapshot) EmptyRows() int {
 		return 0
 	}
 	return s.empty
-}
-
-// All returns the rows in canonical order: by username, then by their other
-// fields.
-func (s *snapshot) All() iter.Seq[Row] {
-	return func(yield func(Row) bool) {
-		for i := range s.Rows() {
-			if !yield(s.rowAt(int32(i))) {
-				return
-			}
-		}
-	}
-}
-
-// WriteTo writes the snapshot as a canonical CSV file: the import's header,
-// then every row in canonical order (sorted by username, then by the other
-// fields), with RFC 4180 quoting and LF line endings. It is the form the
-// directory journal keeps as the last accepted state. It returns the bytes
-// written and the first error of w.
-func (s *snapshot) WriteTo(w io.Writer) (int64, error) {
-	n, _, err := writeState(w, s, nil, nil)
-	return n, err
 }
 
 // fields returns a new slice with the values of row r.
@@ -191,44 +100,6 @@ func (s *snapshot) find(name string) int {
 		return -1
 	}
 	return i
-}
-
-// writeState writes the canonical CSV of next, where each user marked in
-// keep (by index in next) has the rows it has in last instead, or none if
-// last has no such user. keep may be nil. It returns the bytes and the
-// users written.
-func writeState(w io.Writer, next, last *snapshot, keep []bool) (n int64, users int, err error) {
-	cw := &countWriter{w: w}
-	out := csv.NewWriter(cw)
-	if err := out.Write(next.imp.header); err != nil {
-		return cw.n, 0, err
-	}
-	buf := make([]string, next.w)
-	write := func(s *snapshot, lo, hi int32) error {
-		for r := lo; r < hi; r++ {
-			if err := out.Write(s.fieldsInto(buf, r)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for u := range next.Users() {
-		src, lo, hi := next, next.users[u], next.users[u+1]
-		if keep != nil && keep[u] {
-			src, lo, hi = last, 0, 0
-			if lu := last.find(next.username(u)); lu >= 0 {
-				lo, hi = last.rowsOf(lu)
-			}
-		}
-		if hi > lo {
-			users++
-		}
-		if err := write(src, lo, hi); err != nil {
-			return cw.n, users, err
-		}
-	}
-	out.Flush()
-	return cw.n, users, out.Error()
 }
 
 type countWriter struct {

@@ -68,6 +68,12 @@ func (s *state) metaOf(u string) *meta {
 	return s.meta[u]
 }
 
+// knows reports whether the state holds user u: confirmed, unconfirmed,
+// left or moved.
+func (s *state) knows(u string) bool {
+	return s != nil && (s.meta[u] != nil || s.active.find(u) >= 0 || s.marked.find(u) >= 0)
+}
+
 // users returns the number of users the state holds.
 func (s *state) users() int {
 	if s == nil {
@@ -97,98 +103,111 @@ func parseState(imp *Import, r io.Reader) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{meta: map[string]*meta{}}
-	act, mk := newBuilder(imp, true), newBuilder(imp, true)
+	sp := &stateParser{st: &state{meta: map[string]*meta{}}, act: newBuilder(imp, true), mk: newBuilder(imp, true), width: len(imp.header) + 1}
 	if len(first) > 0 && strings.TrimPrefix(first[0], "\ufeff") != stateMagic {
 		// The canonical CSV of older versions: every user confirmed.
-		if !slices.Equal(first, imp.header) && !(len(first) > 0 && slices.Equal(append([]string{strings.TrimPrefix(first[0], "\ufeff")}, first[1:]...), imp.header)) {
+		if !slices.Equal(first, imp.header) && !slices.Equal(append([]string{strings.TrimPrefix(first[0], "\ufeff")}, first[1:]...), imp.header) {
 			return nil, errors.New("it has no header")
 		}
-		for {
-			rec, err := cr.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			line, _ := cr.FieldPos(0)
-			if err := act.add(line, rec, nil); err != nil {
-				return nil, err
-			}
-		}
-		st.active, st.marked = act.snapshot(), mk.snapshot()
-		return st, nil
+		err = eachRecord(cr, func(line int, rec []string) error { return sp.act.add(line, rec, nil) })
+	} else if err = checkStateHead(imp, first); err == nil {
+		err = eachRecord(cr, sp.record)
 	}
+	if err != nil {
+		return nil, err
+	}
+	sp.st.active, sp.st.marked = sp.act.snapshot(), sp.mk.snapshot()
+	return sp.st, nil
+}
+
+// checkStateHead checks the first line of a state of the current format:
+// its magic, version and import.
+func checkStateHead(imp *Import, first []string) error {
 	if len(first) < 3 {
-		return nil, errors.New("its first line does not name its format")
+		return errors.New("its first line does not name its format")
 	}
 	v, err := strconv.Atoi(first[1])
 	switch {
 	case err != nil || v < 1:
-		return nil, fmt.Errorf("its format version %q is not a number", first[1])
+		return fmt.Errorf("its format version %q is not a number", first[1])
 	case v > stateVersion:
-		return nil, fmt.Errorf("%w: version %d, where this version of the package reads up to %d", errStateVersion, v, stateVersion)
+		return fmt.Errorf("%w: version %d, where this version of the package reads up to %d", errStateVersion, v, stateVersion)
 	case first[2] != imp.name:
-		return nil, fmt.Errorf("it is a state of the %s import", first[2])
+		return fmt.Errorf("it is a state of the %s import", first[2])
 	}
-	w := len(imp.header)
-	var cur string
-	var curMeta *meta
+	return nil
+}
+
+// eachRecord calls f with each record of cr and its line, until the end
+// or an error.
+func eachRecord(cr *csv.Reader, f func(line int, rec []string) error) error {
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) < 2 || rec[1] == "" {
-			return nil, fmt.Errorf("line %d has no username", line)
-		}
-		name := rec[1]
-		if name != cur {
-			if name < cur {
-				return nil, fmt.Errorf("line %d is out of order", line)
-			}
-			cur, curMeta = name, nil
-		}
-		switch rec[0] {
-		case "u":
-			if len(rec) < 4 {
-				return nil, fmt.Errorf("line %d has %d fields", line, len(rec))
-			}
-			curMeta = &meta{unconfirmed: rec[2] == "1", mark: rec[3]}
-			if len(rec) > 4 {
-				curMeta.carry = slices.Clone(rec[4:])
-			}
-			st.meta[name] = curMeta
-		case "r", "i":
-			if len(rec) != w+1 {
-				return nil, fmt.Errorf("line %d has %d fields, want %d", line, len(rec), w+1)
-			}
-			if rec[0] == "i" {
-				if curMeta == nil {
-					curMeta = &meta{}
-					st.meta[name] = curMeta
-				}
-				curMeta.items = append(curMeta.items, slices.Clone(rec[1:]))
-				continue
-			}
-			b := act
-			if curMeta != nil && curMeta.mark != "" {
-				b = mk
-			}
-			if err := b.add(line, rec[1:], nil); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("line %d is of an unknown kind %q", line, rec[0])
+		if err := f(line, rec); err != nil {
+			return err
 		}
 	}
-	st.active, st.marked = act.snapshot(), mk.snapshot()
-	return st, nil
+}
+
+// A stateParser reads the records of a state of the current format.
+type stateParser struct {
+	st      *state
+	act, mk *builder // the active and the marked users' rows
+	width   int      // the fields of an "r" or "i" record
+	cur     string   // the user of the records being read
+	curMeta *meta
+}
+
+// record reads one record of the state, at line.
+func (sp *stateParser) record(line int, rec []string) error {
+	if len(rec) < 2 || rec[1] == "" {
+		return fmt.Errorf("line %d has no username", line)
+	}
+	name := rec[1]
+	if name != sp.cur {
+		if name < sp.cur {
+			return fmt.Errorf("line %d is out of order", line)
+		}
+		sp.cur, sp.curMeta = name, nil
+	}
+	switch rec[0] {
+	case "u":
+		if len(rec) < 4 {
+			return fmt.Errorf("line %d has %d fields", line, len(rec))
+		}
+		sp.curMeta = &meta{unconfirmed: rec[2] == "1", mark: rec[3]}
+		if len(rec) > 4 {
+			sp.curMeta.carry = slices.Clone(rec[4:])
+		}
+		sp.st.meta[name] = sp.curMeta
+		return nil
+	case "r", "i":
+		if len(rec) != sp.width {
+			return fmt.Errorf("line %d has %d fields, want %d", line, len(rec), sp.width)
+		}
+	default:
+		return fmt.Errorf("line %d is of an unknown kind %q", line, rec[0])
+	}
+	if rec[0] == "i" {
+		if sp.curMeta == nil {
+			sp.curMeta = &meta{}
+			sp.st.meta[name] = sp.curMeta
+		}
+		sp.curMeta.items = append(sp.curMeta.items, slices.Clone(rec[1:]))
+		return nil
+	}
+	b := sp.act
+	if sp.curMeta != nil && sp.curMeta.mark != "" {
+		b = sp.mk
+	}
+	return b.add(line, rec[1:], nil)
 }
 
 // stateWriter writes a state of the current format, one user at a time,
@@ -234,27 +253,32 @@ func (sw *stateWriter) user(name string, m *meta, s *snapshot, lo, hi int32, ext
 		if len(sw.fields) != s.w {
 			sw.fields = make([]string, s.w)
 		}
-		rec := append(append(sw.buf[:0], "r"), s.fieldsInto(sw.fields, r)...)
-		if err := sw.w.Write(rec); err != nil {
+		if err := sw.record("r", s.fieldsInto(sw.fields, r)); err != nil {
 			return err
 		}
 	}
 	for _, f := range extra {
-		if err := sw.w.Write(append(append(sw.buf[:0], "r"), f...)); err != nil {
+		if err := sw.record("r", f); err != nil {
 			return err
 		}
 	}
-	if m != nil && len(m.items) > 0 && sw.onItems != nil {
+	if m == nil {
+		return nil
+	}
+	if len(m.items) > 0 && sw.onItems != nil {
 		sw.onItems(name, m.items)
 	}
-	if m != nil {
-		for _, it := range m.items {
-			if err := sw.w.Write(append(append(sw.buf[:0], "i"), it...)); err != nil {
-				return err
-			}
+	for _, it := range m.items {
+		if err := sw.record("i", it); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// record writes a record of the kind ("r" or "i") with fields.
+func (sw *stateWriter) record(kind string, fields []string) error {
+	return sw.w.Write(append(append(sw.buf[:0], kind), fields...))
 }
 
 func (sw *stateWriter) close() (int64, int, error) {
