@@ -427,17 +427,16 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 			r.counted = "users"
 		}
 	}
-	if len(res.Details) == 0 {
+	if res.Details == nil { // "details": {} is details that give no row an outcome
 		return judgeCounts(res, n, users, v)
 	}
-	status := make([]result.Status, n+1)
-	known := make([]bool, n+1)
-	for _, o := range res.Details {
+	outcome := make([]int, n+1) // 1 + the index in res.Details of each row's outcome; 0: none
+	for i, o := range res.Details {
 		if o.Row < 1 || o.Row > n {
 			fl.add(Failure{Row: o.Row, Code: codeOf(o), Field: o.Field(), Message: fmt.Sprintf("Infiniti reported row %d, but the posted file has %d rows: %s", o.Row, n, o.Message)})
 			continue
 		}
-		status[o.Row], known[o.Row] = o.Status, true
+		outcome[o.Row] = i + 1
 	}
 	clear = true
 	bad := make(map[string]bool)
@@ -446,16 +445,15 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 	for row := range p.Rows() {
 		k++
 		name := row.Username()
-		ok := known[k] && (status[k] == result.StatusCreated || status[k] == result.StatusUpdated)
-		if !known[k] {
+		if outcome[k] == 0 {
 			clear = false
-		}
-		if !ok {
 			bad[name] = true
+			continue
 		}
-		if known[k] && !ok {
+		o := res.Details[outcome[k]-1]
+		if o.Status != result.StatusCreated && o.Status != result.StatusUpdated {
+			bad[name] = true
 			failed[name] = true
-			o := res.Details[slices.IndexFunc(res.Details, func(o result.RowOutcome) bool { return o.Row == k })]
 			if v.failed != nil && v.failed[name] == "" {
 				v.failed[name] = causeMessage(o.Message)
 			}

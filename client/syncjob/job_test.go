@@ -573,3 +573,16 @@ func TestJobNon2xxResultIsNoAnswer(t *testing.T) {
 		})
 	}
 }
+
+// An answer whose details give no row an outcome ("details": {}) is no
+// clear answer, however its summary reads (issue 14 §1).
+func TestJobEmptyDetailsIsNoAnswer(t *testing.T) {
+	srv, c := newFake(t, clienttest.ApplyReplace)
+	job := &Job{Client: c, Journal: NewMemJournal()}
+	srv.Fail(1, clienttest.Fault{Status: 200, ContentType: "application/json",
+		Body: `{"success":true,"summary":"1 user processed. 1 user created. 0 users updated. 0 users failed.","details":{}}`})
+	rep, err := run(t, job, "username,library-group,system-group\nann,Gold,\n")
+	if rep.Outcome != OutcomeNoAnswer || err == nil || rep.Unconfirmed != 1 {
+		t.Fatalf("outcome %q, %d unconfirmed, error %v; want %q, 1 unconfirmed", rep.Outcome, rep.Unconfirmed, err, OutcomeNoAnswer)
+	}
+}
