@@ -107,7 +107,7 @@ func TestCutText(t *testing.T) {
 // TestHealthOfSkipsPhantoms: records without an outcome are not runs.
 func TestHealthOfSkipsPhantoms(t *testing.T) {
 	runs := []Run{{Outcome: OutcomeRefused}, {Outcome: OutcomeOK}, {}, {}, {Outcome: OutcomeRefused}, {}}
-	if h := HealthOf(runs); h.FailuresSince != 1 {
+	if h := healthOf(runs); h.FailuresSince != 1 {
 		t.Errorf("health %+v, want 1 failure since the last success", h)
 	}
 }

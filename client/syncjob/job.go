@@ -249,7 +249,7 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 	if n > 0 && len(runs) > n {
 		runs = slices.Clip(runs[len(runs)-n:])
 	}
-	return runs, HealthOf(all), nil
+	return runs, healthOf(all), nil
 }
 
 // Plan checks the export read from r and plans it against the journal's
@@ -259,44 +259,36 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 // is going on, but a run started while a plan reads a large export is not
 // locked out (the plan is then against the state as it was).
 //
-// The Report's Outcome is ok when Run would go on to post, refused (with a
-// *LimitError) when a limit would refuse, invalid-file (with an error
-// matching ErrInvalidFile) when the export has check errors, or locked,
-// cancelled or journal-error. A job that is not set up is an error without
-// a Report, as for Run.
+// The Report's Outcome is ok when Run would post everything, rows-failed
+// when row problems would hold users, held or refused (with a *LimitError)
+// when the guard would hold or refuse, invalid-file (with an error matching
+// ErrInvalidFile), or locked, cancelled or journal-error. A job that is not
+// set up is an error without a Report, as for Run.
 func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 	return j.run(ctx, r, nil, false)
 }
 
-// Run runs the whole job on the export read from r: it takes the school's
-// lock, checks the export (check errors stop the run: nothing is sent),
-// plans it against the last accepted state, refuses it if a limit says so
-// (unless Force), posts the rows to send (an empty file when nothing
-// changed, which also checks the credentials), joins Infiniti's failures
-// back to the export, commits the new state and records the run.
+// Run runs the whole job on the CSV export read from r, as the package
+// documentation's steps say, and returns what it did. r is read once, as a
+// stream; memory grows with the number of users, not with the size of the
+// file.
 //
-// r is read once, as a stream; memory grows with the number of users (with
-// the distinct rows, at most), not with the size of the file: a row that
-// repeats an earlier one is dropped as it is read, and the Report keeps
-// only the first failures of each code (Job.Failures receives them all).
-//
-// A journal whose state is gone while its run log shows that a run
-// committed one (state.csv deleted, say) is refused as a LimitError with
-// NoState, since there is nothing to guard against; a state that cannot
-// be read, or that is not the state the run log says was committed (its
-// SHA-256 and users, see Run.StateSHA256: a state cut short at a line
-// boundary, say), is damaged: a journal error. Force goes past both, as a
-// first run that sends every row.
+// A state that is gone while the run log shows that more than a first run
+// committed one is refused as a LimitError with NoState; a state that
+// cannot be read, or that no retained run record committed, is damaged: a
+// journal error. Force goes past both, as a first run that sends every row.
 //
 // Run returns a Report whenever the job is set up (a nil Client or r, an
 // Import the package did not make, a contacts mode that
-// client.ContactsMode.Validate refuses, or Rules given to the contacts
-// import, is an error without one, and nothing is sent or recorded), and
-// an error unless every row sent was imported: a *LockedError, an error
-// matching ErrInvalidFile, a *LimitError, the client's error (wrapping
-// *result.ImportError when rows failed, matching client.ErrUnauthorized for
-// bad credentials), the context's error, or the journal's. The Report's
-// Outcome says which. An error of Job.Failures is joined to it.
+// client.ContactsMode.Validate refuses, Rules or Leavers given to the
+// contacts import, is an error without one, and nothing is sent or
+// recorded), and an error unless every user posted was confirmed and
+// nothing was held: a *LockedError or *InFlightError, an error matching
+// ErrInvalidFile, a *LimitError (refused or held), the row problems, the
+// client's error (wrapping *result.ImportError when rows failed, matching
+// client.ErrUnauthorized for bad credentials), the context's error, or the
+// journal's. The Report's Outcome says which. An error of Job.Failures is
+// joined to it.
 func (j *Job) Run(ctx context.Context, r io.Reader) (*Report, error) {
 	return j.run(ctx, r, nil, true)
 }
@@ -372,7 +364,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 			rep.Run = &run
 		}
 		if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
-			rep.Health = HealthOf(runs)
+			rep.Health = healthOf(runs)
 		}
 		return nil
 	}
@@ -383,7 +375,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 			if errors.As(err, new(*LockedError)) {
 				rep.Outcome = OutcomeLocked
 				if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
-					rep.Health = HealthOf(runs)
+					rep.Health = healthOf(runs)
 				}
 			}
 			rep.End = time.Now()
@@ -509,7 +501,7 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		Start: r.Start, End: r.End, Key: r.Key, Mode: r.Mode, Forced: r.Forced,
 		Source: cutText(r.Source, maxRecordText), SHA256: r.SHA256, RowsRead: r.RowsRead, EmptyRows: r.EmptyRows,
 		RowsSent: r.RowsSent, BytesSent: r.HTTP.BytesSent, HTTPStatus: r.HTTP.StatusCode, Attempts: r.HTTP.Attempts,
-		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version,
+		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version, Recovered: cutText(r.Recovered, maxRecordText),
 	}
 	if r.Forced && r.Refusal != nil {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)

@@ -306,7 +306,7 @@ func TestJobErrors(t *testing.T) {
 				}
 				assertConverged(t, srv, mode, base, nil)
 				runs, _, _ := job.History(context.Background(), 0)
-				if h := HealthOf(runs); h.FailuresSince != 0 || h.LastSuccess.IsZero() {
+				if h := healthOf(runs); h.FailuresSince != 0 || h.LastSuccess.IsZero() {
 					t.Errorf("health %+v", h)
 				}
 			})

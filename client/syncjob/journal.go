@@ -122,9 +122,12 @@ const (
 	OutcomePosting Outcome = "posting"
 )
 
-// ExitCode returns the exit code the example programs use for the
-// outcome: 0 ok, 1 rows-failed, 2 invalid-file, 4 held and refused, 3 for
-// every other outcome.
+// ExitCode returns the exit code of the outcome in issue 14's table: 0 ok,
+// 1 rows-failed, 2 invalid-file, 4 held and refused, 3 for every other
+// outcome.
+//
+// Deprecated: exit codes belong to the programs, which map outcomes
+// themselves; ExitCode goes once the example programs do.
 func (o Outcome) ExitCode() int {
 	switch o {
 	case OutcomeOK:
@@ -215,10 +218,11 @@ type Health struct {
 	FailuresSince int
 }
 
-// HealthOf returns the health of a run log, oldest run first. Records
+// healthOf returns the health of a run log, oldest run first. Records
 // without an Outcome (such as a line "{}" or "null" in a damaged log) are
-// not runs, and are not counted.
-func HealthOf(runs []Run) Health {
+// not runs, and are not counted; nor is a posting record that a later
+// record of its run follows.
+func healthOf(runs []Run) Health {
 	var h Health
 	for i, r := range runs {
 		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) {

@@ -91,7 +91,7 @@ type PlanStats struct {
 }
 
 // A Plan is what a sync would do: every user classified against the last
-// accepted state, and the rows to send. Make it with Diff or DiffFull.
+// accepted state, and the rows to send. Make it with Diff or diffFull.
 type Plan struct {
 	imp        *Import
 	last, next *Snapshot // last is nil on a first run
@@ -119,9 +119,9 @@ type change struct {
 // Diff panics if the snapshots are of different imports (by Import.Name).
 func Diff(last, next *Snapshot) *Plan { return diff(last, next, ModeIncremental) }
 
-// DiffFull is Diff, except that every row of next is sent: a full resync
+// diffFull is Diff, except that every row of next is sent: a full resync
 // that is still counted and guarded against last.
-func DiffFull(last, next *Snapshot) *Plan { return diff(last, next, ModeFull) }
+func diffFull(last, next *Snapshot) *Plan { return diff(last, next, ModeFull) }
 
 func diff(last, next *Snapshot, mode Mode) *Plan {
 	imp := userGroups
@@ -203,7 +203,7 @@ func diff(last, next *Snapshot, mode Mode) *Plan {
 // Stats returns the plan's counts.
 func (p *Plan) Stats() PlanStats { return p.stats }
 
-// Mode returns ModeIncremental for a plan of Diff, ModeFull for DiffFull.
+// Mode returns ModeIncremental for a plan of Diff, ModeFull for diffFull.
 func (p *Plan) Mode() Mode { return p.stats.Mode }
 
 // Rows returns the rows to send, in the order they are posted: each user's

@@ -81,7 +81,7 @@ func TestDiff(t *testing.T) {
 			next := snap(t, tt.next...)
 			p := Diff(last, next)
 			if tt.full {
-				p = DiffFull(last, next)
+				p = diffFull(last, next)
 			}
 			if diff := cmp.Diff(tt.stats, p.Stats()); diff != "" {
 				t.Errorf("stats (-want +got):\n%s", diff)

@@ -47,11 +47,11 @@ func ReadSnapshot(r io.Reader, opts ...csvspec.ReaderOption) (*Snapshot, error) 
 	return readSnapshot(userGroups, r, opts, true)
 }
 
-// NewSnapshot returns the Snapshot of rows, as if they were the data rows of
+// newSnapshot returns the Snapshot of rows, as if they were the data rows of
 // a canonical file: the first row on line 2, below the header. Rows whose
 // fields are all empty are dropped. A row with an empty username and a
 // group is an error naming its line.
-func NewSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
+func newSnapshot(rows iter.Seq[csvspec.UserGroup]) (*Snapshot, error) {
 	b := newBuilder(userGroups, true).dedupe()
 	line := 1
 	for g := range rows {

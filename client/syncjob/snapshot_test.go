@@ -81,7 +81,7 @@ func TestReadSnapshot(t *testing.T) {
 }
 
 func TestNewSnapshot(t *testing.T) {
-	s, err := NewSnapshot(slices.Values([]csvspec.UserGroup{
+	s, err := newSnapshot(slices.Values([]csvspec.UserGroup{
 		{Username: "b", LibraryGroup: "Red"},
 		{},
 		{Username: "a", SystemGroup: "Year 7"},
@@ -93,7 +93,7 @@ func TestNewSnapshot(t *testing.T) {
 	if diff := cmp.Diff(want, rowsOf(s)); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	_, err = NewSnapshot(slices.Values([]csvspec.UserGroup{{Username: "a"}, {LibraryGroup: "Red"}}))
+	_, err = newSnapshot(slices.Values([]csvspec.UserGroup{{Username: "a"}, {LibraryGroup: "Red"}}))
 	if !errors.Is(err, errEmptyUsername) || !strings.Contains(err.Error(), "line 3") {
 		t.Errorf("empty username: %v", err)
 	}

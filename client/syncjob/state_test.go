@@ -1,0 +1,78 @@
+package syncjob
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client/clienttest"
+)
+
+// TestStateV1: a state written before the format had a version (the
+// canonical three-column CSV of main at 63ff2ff) reads as every user
+// confirmed, and the next commit writes the current format.
+func TestStateV1(t *testing.T) {
+	v1, err := os.ReadFile("testdata/state-v1.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := parseState(userGroups, bytes.NewReader(v1))
+	if err != nil || st.active.Users() != 2 || st.active.Rows() != 3 || len(st.meta) != 0 || st.marked.Users() != 0 {
+		t.Fatalf("parseState: %v, %+v", err, st)
+	}
+	srv, c := newFake(t, clienttest.ApplyReplace)
+	j := NewMemJournal()
+	job := &Job{Client: c, Journal: j, Applies: AppliesReplace}
+	sess, err := j.Lock(context.Background(), job.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Commit(context.Background(), bytes.NewReader(v1), Run{Outcome: OutcomeOK}); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	rep, err := run(t, job, strings.Replace(string(v1), "Year 8", "Year 9", 1))
+	if err != nil || rep.Plan.Stats().Unchanged != 1 || rep.Plan.Stats().Changed != 1 {
+		t.Fatalf("run: %s, %+v, %v", rep.Outcome, rep.Plan.Stats(), err)
+	}
+	sent, _ := postedUsers(t, srv.Requests()[0].CSV)
+	if diff := cmp.Diff([]string{"bob"}, sent); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	sess, _ = j.Lock(context.Background(), job.Key())
+	rc, _ := sess.State(context.Background())
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(rc)
+	sess.Close()
+	want := "autosync-state,2,user-groups\nr,ann,House Red,Year 7\nr,ann,Library Helpers,\nr,bob,\"Gold, Inc\",Year 9\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("state written (-want +got):\n%s", diff)
+	}
+}
+
+// TestStateRoundTrip: every part of a user's state reads back as written.
+func TestStateRoundTrip(t *testing.T) {
+	in := "autosync-state,2,user-groups\n" +
+		"u,ann,1,,Ann,Lee\nr,ann,Gold,\ni,ann,,Year 7\n" +
+		"u,bob,0,left,Bob,\nr,bob,Silver,Year 8\ni,bob,Silver,\n" +
+		"u,cat,1,,,\n"
+	st, err := parseState(userGroups, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.active.Users() != 1 || st.marked.Users() != 1 || !st.meta["cat"].unconfirmed || st.meta["bob"].mark != markLeft {
+		t.Fatalf("parsed %+v", st)
+	}
+	var out bytes.Buffer
+	v := &verdict{}
+	if _, err := v.writeState(&out, userGroups, st, st.active, true); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out.String()); diff != "" {
+		t.Errorf("written back (-want +got):\n%s", diff)
+	}
+}
