@@ -96,6 +96,9 @@ func (j *Job) lastState(ctx context.Context, sess Session, key Key, imp *Import,
 		// Force goes past a damaged state as past a lost one.
 		sr = stateRead{lost: true}
 	}
+	if p := unfinishedPosting(runs); p != nil && sr.err == nil && sr.recovered == "" {
+		sr.recovered = fmt.Sprintf("the run started at %s ended after its post, with no answer: its users are sent again", p.Start.Local().Format(time.RFC3339))
+	}
 	return sr
 }
 
@@ -176,8 +179,8 @@ func readState(ctx context.Context, sess Session, imp *Import, runs []Run) state
 			continue
 		}
 		sr := stateRead{st: st}
-		if i != len(withSum)-1 && !r.Start.Equal(last.Start) {
-			sr.recovered = fmt.Sprintf("the state of the run started at %s was kept; the runs after it were stopped before their state was in place", r.Start.Local().Format(time.RFC3339))
+		if i != len(withSum)-1 {
+			sr.recovered = fmt.Sprintf("recovered the state kept at %s: a later commit was stopped before its state was in place, and its users are sent again", r.End.Local().Format(time.RFC3339))
 		}
 		return sr
 	}
@@ -407,11 +410,13 @@ func (r *Report) judge(p *Plan, res *result.Result, fl *failureLog, v *verdict) 
 }
 
 // itemsOf returns the items of rows lo to hi of s, each as a row of the
-// import with only its columns filled, sorted and without repeats.
+// import with only its columns filled, without repeats: by column group
+// (for user groups, library groups first), then by value.
 func (imp *Import) itemsOf(s *Snapshot, lo, hi int32) [][]string {
 	var out [][]string
-	for r := lo; r < hi; r++ {
-		for _, cols := range imp.items {
+	for _, cols := range imp.items {
+		start := len(out)
+		for r := lo; r < hi; r++ {
 			if !slices.ContainsFunc(cols, func(c int) bool { return s.value(r, c) != "" }) {
 				continue
 			}
@@ -422,9 +427,11 @@ func (imp *Import) itemsOf(s *Snapshot, lo, hi int32) [][]string {
 			}
 			out = append(out, it)
 		}
+		group := out[start:]
+		slices.SortFunc(group, slices.Compare)
+		out = append(out[:start], slices.CompactFunc(group, slices.Equal)...)
 	}
-	slices.SortFunc(out, slices.Compare)
-	return slices.CompactFunc(out, slices.Equal)
+	return out
 }
 
 // minus returns the items of a not in b.
@@ -619,7 +626,11 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	if err = ex.err(j.Strict); err != nil {
 		rep.Outcome = outcomeOf(ctx, err, OutcomeInvalidFile)
-		if rep.Outcome == OutcomeInvalidFile {
+		switch {
+		case rep.Outcome != OutcomeInvalidFile:
+		case errors.As(err, new(*readError)):
+			err = fmt.Errorf("syncjob: %w: %w", ErrInvalidFile, err)
+		default:
 			err = fmt.Errorf("syncjob: %w; nothing was sent: %w", ErrInvalidFile, err)
 		}
 		if rep.Outcome == OutcomeInvalidFile && ex.fileErr != nil && errors.As(ex.fileErr, new(*csvspec.ParseError)) {

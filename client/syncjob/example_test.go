@@ -174,3 +174,41 @@ func ExampleParseLimit() {
 	// 25: at most 25 of 1,000 users, 25 of 20
 	// syncjob: the removal limit "ten" is neither a count nor a percentage; give a count of users such as 5 (0 refuses any loss) or a percentage such as 10%
 }
+
+// A night's report for library staff: the memberships the run changed,
+// held or leaves to staff, as the CSV that -report writes.
+func ExampleReport_WriteReport() {
+	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyAdd))
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+	if err != nil {
+		log.Fatal(err)
+	}
+	job := &syncjob.Job{Client: c, Journal: syncjob.NewMemJournal(), Applies: syncjob.AppliesAdd}
+	for _, export := range []string{
+		"username,library-group,system-group\nann,House Red,Year 7\nbob,House Blue,Year 7\n",
+		"username,library-group,system-group\nann,House Red,Year 8\n",
+	} {
+		rep, err := job.Run(context.Background(), strings.NewReader(export))
+		if err != nil {
+			log.Fatal(err)
+		}
+		var b strings.Builder
+		if err := rep.WriteReport(&b); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Print(strings.TrimPrefix(b.String(), "\ufeff"))
+	}
+	// Output:
+	// username,library-group,system-group,change,status,reason,line
+	// ann,House Red,,add,sent,Infiniti confirmed it,2
+	// ann,,Year 7,add,sent,Infiniti confirmed it,2
+	// bob,House Blue,,add,sent,Infiniti confirmed it,3
+	// bob,,Year 7,add,sent,Infiniti confirmed it,3
+	// username,library-group,system-group,change,status,reason,line
+	// ann,,Year 8,add,sent,Infiniti confirmed it,2
+	// ann,,Year 7,remove,for-staff,"Infiniti may keep it: the export no longer has it, and a file may only add",2
+	// bob,House Blue,,remove,for-staff,the user is no longer in the export and may still hold it in Infiniti,
+	// bob,,Year 7,remove,for-staff,the user is no longer in the export and may still hold it in Infiniti,
+}

@@ -10,22 +10,24 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"strings"
 
 	"github.com/autosync-go/autosync/csvspec"
 )
 
 // export is the export as a run read it.
 type export struct {
-	snap    *Snapshot
-	check   *csvspec.Report   // every problem found, the first csvspec.MaxProblemsPerCode of each code kept
-	held    map[string]bool   // users held for row problems
-	problem map[string]string // the first problem of each of them
-	noName  int               // rows with a problem and no username: they hold nobody
-	carry   map[string][]string
-	warns   []csvspec.Problem // the header's warnings (columns the import does not read)
-	fileErr error             // a problem of the file as a whole
-	nErr    int               // problems of SeverityError, all counted
-	nWarn   int               // problems of SeverityWarning, all counted
+	snap     *Snapshot
+	check    *csvspec.Report   // every problem found, the first csvspec.MaxProblemsPerCode of each code kept
+	held     map[string]bool   // users held for row problems
+	problem  map[string]string // the first problem of each of them
+	noName   int               // rows with a problem and no username: they hold nobody
+	carry    map[string][]string
+	warns    []csvspec.Problem // the header's warnings (columns the import does not read)
+	fileErr  error             // a problem of the file as a whole
+	nErr     int               // problems of SeverityError, all counted
+	encoding bool              // a value is not UTF-8: the file's encoding is wrong
+	nWarn    int               // problems of SeverityWarning, all counted
 }
 
 // readError is the error of an export that could not be read (an I/O
@@ -41,6 +43,9 @@ func (e *readError) Unwrap() error { return e.err }
 func (e *export) err(strict bool) error {
 	if e.fileErr != nil {
 		return e.fileErr
+	}
+	if e.encoding {
+		return fmt.Errorf("the export is not UTF-8: %w", e.check.Err())
 	}
 	held := len(e.held) + e.noName
 	if held == 0 {
@@ -122,12 +127,10 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 	}
 	for row, err := range rows {
 		if err != nil {
-			ex.fileErr = err
+			ex.fileErr = err // an I/O error of the reader is made a readError by the caller
 			var pe *csvspec.ParseError
 			if errors.As(err, &pe) {
-				note(csvspec.Problem{Row: pe.Row, Line: pe.Line, Column: pe.Column, Code: pe.Code, Severity: csvspec.SeverityError, Message: err.Error()}, nil)
-			} else {
-				ex.fileErr = &readError{err}
+				note(csvspec.Problem{Row: pe.Row, Line: pe.Line, Column: pe.Column, Code: pe.Code, Severity: csvspec.SeverityError, Message: parseMessage(pe)}, nil)
 			}
 			break
 		}
@@ -136,15 +139,22 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 			break
 		}
 		if row.Fields == nil && len(row.Problems) > 0 && ex.check.Rows == 0 && row.Line <= 1 {
-			ex.warns = row.Problems // the header's
-			for _, p := range row.Problems {
-				note(p, nil)
-			}
+			ex.warns = row.Problems // the header's: reported apart, not nightly with the rows'
 			continue
 		}
 		ex.check.Rows++
 		imp.checkRow(j.Rules, &row)
 		bad, first := false, ""
+		for i := range row.Problems {
+			p := &row.Problems[i]
+			if p.Row == 0 {
+				p.Row = ex.check.Rows // Infiniti's numbering of the export's data rows
+			}
+			if p.Code == csvspec.CodeInvalidUTF8 && ex.fileErr == nil {
+				// Not UTF-8 is a problem of the file's encoding, not of a row.
+				ex.encoding = true
+			}
+		}
 		for _, p := range row.Problems {
 			if p.Code == csvspec.CodeEmptyRow {
 				b.empty++
@@ -189,4 +199,19 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 	}
 	ex.snap = b.snapshot()
 	return ex
+}
+
+// parseMessage returns the message of a ParseError without its "csvspec:
+// line N (row R): " prefix, which a Problem says in its own fields.
+func parseMessage(pe *csvspec.ParseError) string {
+	msg := strings.TrimPrefix(pe.Error(), "csvspec: ")
+	switch {
+	case pe.Line > 0 && pe.Row > 0:
+		msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d (row %d): ", pe.Line, pe.Row))
+	case pe.Line > 0:
+		msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d (header): ", pe.Line))
+	case pe.Row > 0:
+		msg = strings.TrimPrefix(msg, fmt.Sprintf("row %d: ", pe.Row))
+	}
+	return msg
 }

@@ -71,8 +71,9 @@ type Job struct {
 	// Full sends every row, not only those of new and changed users. The
 	// run is still checked, guarded and remembered.
 	Full bool
-	// Force goes on past a refused limit, an empty export included. The
-	// run record says it was forced and what it went past.
+	// Force goes past the removal limit (nothing is held), the wrong-file
+	// rule and an empty export; never past a cut-off export or a row
+	// problem. The run record says it was forced and what it went past.
 	Force bool
 	// Source names the export in the run record, such as its path. If it
 	// is empty and the reader has a Name method (an *os.File), its name is
@@ -503,6 +504,10 @@ func (r *Report) record(runErr error, fl *failureLog) Run {
 		RowsSent: r.RowsSent, BytesSent: r.HTTP.BytesSent, HTTPStatus: r.HTTP.StatusCode, Attempts: r.HTTP.Attempts,
 		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version, Recovered: cutText(r.Recovered, maxRecordText),
 	}
+	if v := r.verdict; v != nil {
+		run.HeldUsers = len(v.held)
+	}
+	run.UnconfirmedUsers = r.Unconfirmed
 	if r.Forced && r.Refusal != nil {
 		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
 	}

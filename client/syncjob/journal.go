@@ -191,7 +191,9 @@ type Run struct {
 	// finished with the post: the run's start, plus an upload allowance,
 	// plus the answer limit. Until then, while no later record of the same
 	// run (same Start) follows, other runs do not post.
-	InFlightUntil time.Time `json:"in_flight_until,omitzero"`
+	InFlightUntil    time.Time `json:"in_flight_until,omitzero"`
+	HeldUsers        int       `json:"held_users,omitempty"`        // users held by the limit or for row problems
+	UnconfirmedUsers int       `json:"unconfirmed_users,omitempty"` // users posted that Infiniti did not confirm
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
@@ -221,11 +223,12 @@ type Health struct {
 // healthOf returns the health of a run log, oldest run first. Records
 // without an Outcome (such as a line "{}" or "null" in a damaged log) are
 // not runs, and are not counted; nor is a posting record that a later
-// record of its run follows.
+// record of its run follows, nor a run of Job.ClearForStaff, which syncs
+// nothing.
 func healthOf(runs []Run) Health {
 	var h Health
 	for i, r := range runs {
-		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) {
+		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) || r.Source == clearSource {
 			continue
 		}
 		if r.Outcome == OutcomeOK {

@@ -262,6 +262,9 @@ func TestKill(t *testing.T) {
 				if err != nil || rep.Outcome != OutcomeOK {
 					t.Fatalf("next run: %q, %v", rep.Outcome, err)
 				}
+				if want := tt.inFlight || tt.name == "last, logged"; (rep.Recovered != "") != want {
+					t.Errorf("next run recovered %q; want a line: %v", rep.Recovered, want)
+				}
 				// The killed child's request may be recorded late, when the
 				// server notices it is gone; it got no answer.
 				var reqs []clienttest.Request

@@ -285,14 +285,12 @@ func (r *Report) Users() UserLists {
 	}
 	if v := r.verdict; v != nil {
 		l.Held = slices.Sorted(maps.Keys(v.held))
-		if r.Sent {
-			for u := range v.posted {
-				if !v.confirmed[u] {
-					l.Unconfirmed = append(l.Unconfirmed, u)
-				}
+		for u := range v.posted {
+			if r.Sent && !v.confirmed[u] || !r.Sent && r.last.metaOf(u) != nil && r.last.metaOf(u).unconfirmed {
+				l.Unconfirmed = append(l.Unconfirmed, u)
 			}
-			slices.Sort(l.Unconfirmed)
 		}
+		slices.Sort(l.Unconfirmed)
 	}
 	for _, sr := range r.StaffRows() {
 		if sr.Status == StatusForStaff && !slices.Contains(l.ForStaff, sr.Username) {
@@ -376,9 +374,100 @@ func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
 		_, users, err := sw.close()
 		return users, err
 	}
-	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: "clear-for-staff", Outcome: OutcomeOK, SDKVersion: client.Version}
+	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: clearSource, Outcome: OutcomeOK, SDKVersion: client.Version}
 	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
 		return 0, fmt.Errorf("syncjob: the cleared items were not kept: %w", err)
 	}
 	return cleared, nil
 }
+
+// Advice is what a job engine does after a run, in a word.
+type Advice string
+
+// The advice a Report gives.
+const (
+	AdviceDone      Advice = "done"       // nothing to do now: the next scheduled run goes on (rows held or failed are sent again then)
+	AdviceRetry     Advice = "retry"      // nothing reached Infiniti: run again soon, with backoff
+	AdviceWait      Advice = "wait"       // Infiniti may be importing a post: run again after Report.LockedUntil, or later
+	AdviceFixExport Advice = "fix-export" // the export is wrong or broken: a person looks at it before the next run
+	AdviceFixConfig Advice = "fix-config" // credentials, rights or the journal: a person acts before the next run
+)
+
+// Advice says what a job engine does after the run. It sees whether the
+// file was handed over: a cancelled run whose file reached Infiniti waits,
+// one whose file did not retries.
+func (r *Report) Advice() Advice {
+	switch r.Outcome {
+	case OutcomeOK, OutcomeRowsFailed, OutcomeHeld:
+		return AdviceDone
+	case OutcomeRefused, OutcomeInvalidFile:
+		return AdviceFixExport
+	case OutcomeAuthError, OutcomeJournalError:
+		return AdviceFixConfig
+	case OutcomeNoAnswer:
+		return AdviceWait
+	case OutcomeLocked:
+		if !r.LockedUntil.IsZero() {
+			return AdviceWait
+		}
+		return AdviceRetry
+	case OutcomeCancelled:
+		if r.Sent && r.HTTP.HandedOver {
+			return AdviceWait
+		}
+	}
+	return AdviceRetry
+}
+
+// KeptLeavers returns the number of users no longer in the export who
+// still hold memberships in Infiniti that staff have not cleared: the
+// leavers kept (Job.Leavers nil), which every run reports.
+func (r *Report) KeptLeavers() int {
+	v := r.verdict
+	if v == nil || r.Plan == nil {
+		n := 0
+		if r.last != nil {
+			for _, m := range r.last.meta {
+				if m.mark == markLeft && len(m.items) > 0 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	n := 0
+	for _, name := range allNames(r.last.metaMap(), r.Plan.last) {
+		if r.Plan.next.find(name) >= 0 {
+			continue
+		}
+		m := r.last.metaOf(name)
+		newly := v.gone[name] && v.tmpl == nil
+		if !newly && (m == nil || m.mark != markLeft) {
+			continue
+		}
+		items := v.items(name)
+		if v.staff == nil && m != nil {
+			items = m.items
+		}
+		if newly && v.staff == nil && r.Plan.last != nil {
+			if u := r.Plan.last.find(name); u >= 0 {
+				lo, hi := r.Plan.last.rowsOf(u)
+				items = r.imp.itemsOf(r.Plan.last, lo, hi)
+			}
+		}
+		if len(items) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *state) metaMap() map[string]*meta {
+	if s == nil {
+		return nil
+	}
+	return s.meta
+}
+
+// clearSource is the Source of the run record of Job.ClearForStaff.
+const clearSource = "clear-for-staff"

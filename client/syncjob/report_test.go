@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
 )
@@ -209,6 +211,12 @@ func TestClearForStaff(t *testing.T) {
 	if len(items) != 4 || !slices.Equal(rep.Users().ForStaff, []string{"s00001", "s00002"}) {
 		t.Fatalf("for-staff rows %v, users %v; want the 4 memberships of s00001 and s00002", items, rep.Users().ForStaff)
 	}
+	if n := rep.KeptLeavers(); n != 2 {
+		t.Errorf("kept leavers %d, want 2", n)
+	}
+	if rep, err := job.Plan(context.Background(), strings.NewReader(toCSV(lose(base, "s00001", "s00002")))); err != nil || rep.KeptLeavers() != 2 {
+		t.Errorf("a plan's kept leavers: %d, %v; want 2", rep.KeptLeavers(), err)
+	}
 	posts := len(srv.Requests())
 	n, err := job.ClearForStaff(context.Background(), items[:2])
 	if err != nil || n != 2 || len(srv.Requests()) != posts {
@@ -221,11 +229,40 @@ func TestClearForStaff(t *testing.T) {
 	if got := rep.Users().ForStaff; !slices.Equal(got, []string{"s00002"}) {
 		t.Errorf("for staff after clearing s00001's: %v", got)
 	}
+	if n := rep.KeptLeavers(); n != 1 {
+		t.Errorf("kept leavers after clearing s00001's: %d, want 1", n)
+	}
 	if n, err := job.ClearForStaff(context.Background(), nil); err != nil || n != 2 {
 		t.Errorf("clear all: %d, %v; want 2", n, err)
 	}
 	runs, _, _ := job.History(context.Background(), 0)
 	if runs[len(runs)-1].Source != "clear-for-staff" {
 		t.Errorf("last run %+v, want the clearing recorded", runs[len(runs)-1])
+	}
+}
+
+// TestAdvice: the advice follows the outcome, and for a cancelled run
+// whether its file was handed over.
+func TestAdvice(t *testing.T) {
+	tests := []struct {
+		rep  Report
+		want Advice
+	}{
+		{Report{Outcome: OutcomeOK}, AdviceDone},
+		{Report{Outcome: OutcomeHeld}, AdviceDone},
+		{Report{Outcome: OutcomeRefused}, AdviceFixExport},
+		{Report{Outcome: OutcomeInvalidFile}, AdviceFixExport},
+		{Report{Outcome: OutcomeAuthError}, AdviceFixConfig},
+		{Report{Outcome: OutcomeNoAnswer}, AdviceWait},
+		{Report{Outcome: OutcomeTransportError}, AdviceRetry},
+		{Report{Outcome: OutcomeLocked}, AdviceRetry},
+		{Report{Outcome: OutcomeLocked, LockedUntil: time.Now()}, AdviceWait},
+		{Report{Outcome: OutcomeCancelled}, AdviceRetry},
+		{Report{Outcome: OutcomeCancelled, Sent: true, HTTP: client.Stats{HandedOver: true}}, AdviceWait},
+	}
+	for _, tt := range tests {
+		if got := tt.rep.Advice(); got != tt.want {
+			t.Errorf("%s (handed over %v): %s, want %s", tt.rep.Outcome, tt.rep.HTTP.HandedOver, got, tt.want)
+		}
 	}
 }
