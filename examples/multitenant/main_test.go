@@ -233,7 +233,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"Latin-1 | 2 | 2 | 2/0/0 | ok | 0 | ok",
 		"Not Latin-1 | 2 | 0 | - | auth-error | 3 | Infiniti refused the credentials; check user and password_env or password_file; a password with non-ASCII characters may need the other auth_charset",
 		"Mapped | 2 | 2 | 2/0/0 | ok | 0 | ok",
-		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted; nothing was sent: reading the export: map: "user" is not a column of a user-groups file`,
+		`Bad map | 0 | 0 | - | invalid-file | 2 | the export cannot be posted; nothing was sent: map: "user" is not a column of a user-groups file`,
 		// A row problem holds its user; the others are sent (issue 14:
 		// was invalid-file, nothing sent).
 		`Unknown group | 2 | 1 | 0/1/0 | rows-failed | 1 | 1 row with a problem (listed above) not sent: 1 user held, and the others were sent`,
@@ -241,7 +241,7 @@ func TestMultitenantSchoolEntries(t *testing.T) {
 		"Semicolons | 4 | 2 | 0/1/1 | rows-failed | 1 | 1 row failed; 1 row (line 4): Field (library-group) Library group (Gold) does not exist.",
 		`Semicolons unsaid | 0 | 0 | - | invalid-file | 2 | not sent: the file has 1 error: line 1 (header): error: the header is separated by semicolons (";"), not commas (","); give the file's separator with "comma": ";"`,
 		`Bad comma | 0 | 0 | - | invalid-config | 2 | config: comma: "semicolon" is not a separator`,
-		`Windows-1252 unsaid | 2 | 1 | 0/1/0 | rows-failed | 1 | 1 user held, the others sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's "CSV" on Windows: run again with "encoding": "windows-1252"`,
+		`Windows-1252 unsaid | 2 | 0 | - | invalid-file | 2 | not sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's "CSV" on Windows: run again with "encoding": "windows-1252"`,
 	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-config", writeConfig(t, schools), "-concurrency", "1"}, env(map[string]string{"PW_A": "pw-a", "PW_LATIN": clienttest.DefaultPassword}), &stdout, &stderr)
@@ -579,7 +579,7 @@ func TestMultitenantContacts(t *testing.T) {
 		// A status other than 2xx after the handover is no-answer
 		// (issue 14: was transport-error).
 		"Unpublished mode | 4 | 0 | - | no-answer | 3 | Infiniti has no import at this address (404 Not Found); check url; or this Infiniti does not know contacts_mode \"replaceAll\"",
-		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted; nothing was sent: reading the export: map: "`, // a contacts column, then: is not a column of a user-groups file
+		`Contacts unsaid | 0 | 0 | - | invalid-file | 2 | the export cannot be posted; nothing was sent: map: "`, // a contacts column, then: is not a column of a user-groups file
 	})
 
 	if !strings.Contains(stdout.String(), `; or this Infiniti does not know contacts_mode "replaceAll": only replaceDeclaredPatronsKeepCustomContacts has been seen in the field`) {

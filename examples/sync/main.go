@@ -414,9 +414,9 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	if f.dryRun || f.plan {
 		if f.dryRun {
 			if n := rep.Check.NumErrors(); n > 0 {
-				j.say("Pre-flight: %s, %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(n, "error"), plural(rep.Check.NumWarnings(), "warning"))
+				j.say("Pre-flight: %s, %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(n, "error"), plural(rep.Check.NumWarnings()+len(rep.HeaderWarnings), "warning"))
 			} else {
-				j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings(), "warning"))
+				j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings()+len(rep.HeaderWarnings), "warning"))
 			}
 		} else {
 			j.say("Nothing was sent (-plan).")
@@ -466,7 +466,7 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer, err er
 	extra := f.plan || f.dryRun || rep.Plan == nil || rep.Plan.Stats().FirstRun
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
-	for _, p := range rep.Check.Problems {
+	for _, p := range slices.Concat(rep.HeaderWarnings, rep.Check.Problems) {
 		j.rep.Problems = append(j.rep.Problems, problem(p))
 		if w1252 && p.Code == csvspec.CodeInvalidUTF8 || p.Code == csvspec.CodeEmptyRow || p.Code == csvspec.CodeExtraColumn && !extra {
 			continue
@@ -526,7 +526,7 @@ func (j *job) printPlan(f *flags, rep *syncjob.Report) {
 		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %s; %s would lose something; %s to send.",
 			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, noun), lost, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
 	}
-	if n := keptLeavers(rep); n > 0 && !f.Leavers.Move {
+	if n := rep.KeptLeavers(); n > 0 {
 		what := "groups"
 		if f.Import == cli.ImportContacts {
 			what = "contacts"
@@ -557,18 +557,6 @@ func (j *job) printPlan(f *flags, rep *syncjob.Report) {
 	if n > 2*maxShown {
 		j.say("  ... and %d more users (-json lists them by name)", n-2*maxShown)
 	}
-}
-
-// keptLeavers counts the users gone from the export with for-staff items:
-// they still hold what they had in Infiniti.
-func keptLeavers(rep *syncjob.Report) int {
-	users := make(map[string]bool)
-	for _, r := range rep.StaffRows() {
-		if r.Status == syncjob.StatusForStaff && r.Line == 0 {
-			users[r.Username] = true
-		}
-	}
-	return len(users)
 }
 
 func items(sign string, its []syncjob.Item) string {

@@ -144,9 +144,9 @@ func TestSync(t *testing.T) {
 		{
 			name: "Windows-1252 export without -encoding",
 			args: []string{"-file", "testdata/export_windows1252.csv", "-dry-run"},
-			code: 1,
+			code: 2,
 			stderr: []string{
-				"sync: 1 user would be held, the others sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252\n",
+				"sync: not sent: the file is not UTF-8 (1 invalid value, the first on line 2) but reads as Windows-1252, Excel's \"CSV\" on Windows: run again with -encoding windows-1252\n",
 			},
 			stderrLines: 1,
 		},
@@ -199,7 +199,7 @@ func TestSync(t *testing.T) {
 		{
 			name:   "Windows-1252 export read as utf8",
 			args:   []string{"-file", "testdata/export_windows1252.csv", "-encoding", "UTF8", "-dry-run"},
-			code:   1,
+			code:   2,
 			stderr: []string{"run again with -encoding windows-1252"},
 		},
 		{
@@ -395,7 +395,7 @@ func TestSyncJSON(t *testing.T) {
 	// A row problem holds its user (issue 14: was invalid-file, exit 2).
 	wantRep := report{Import: "user-groups", File: "testdata/bad.csv", Rows: 3, ExitCode: 1, FailedRows: []failedRow{}, Outcome: "rows-failed",
 		Plan:     &syncjob.PlanStats{Mode: "full", FirstRun: true, Users: 2, Rows: 2, New: 2, Added: 4, RowsToSend: 2},
-		Problems: []problem{{Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
+		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
 	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 1 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
 	}
@@ -808,7 +808,7 @@ func TestSyncContactsDryRun(t *testing.T) {
 			name:     "a contacts file read as user groups",
 			args:     []string{"-file", "testdata/sms_contacts.csv", "-map", contactsMap, "-dry-run"},
 			code:     2,
-			contains: []string{`sync: the export cannot be posted; nothing was sent: reading the export: -map: "`, `" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key.`},
+			contains: []string{`sync: the export cannot be posted; nothing was sent: -map: "`, `" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key.`},
 		},
 		{
 			name:  "check errors name the contacts codes",
@@ -1200,7 +1200,7 @@ func TestSyncMessages(t *testing.T) {
 			name:  "a UTF-8 export read as iso-8859-1, accented past the look-ahead",
 			args:  append([]string{"-file", bigFile, "-encoding", "iso-8859-1"}, to...),
 			code:  2,
-			first: fmt.Sprintf(`sync: the export cannot be posted; nothing was sent: reading the export: this file is UTF-8 already, not iso-8859-1: line %d has "ë", which iso-8859-1 would garble into "Ã«"; leave out -encoding.`, cli.LookAhead/16+2),
+			first: fmt.Sprintf(`sync: the export cannot be posted: reading the export: this file is UTF-8 already, not iso-8859-1: line %d has "ë", which iso-8859-1 would garble into "Ã«"; leave out -encoding. Nothing was sent.`, cli.LookAhead/16+2),
 			not:   "Ã©",
 		},
 		{
