@@ -527,11 +527,14 @@ func (j *job) printPlan(f *flags, rep *syncjob.Report) {
 			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, noun), lost, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
 	}
 	if n := rep.KeptLeavers(); n > 0 {
-		what := "groups"
+		what := "hold their groups"
 		if f.Import == cli.ImportContacts {
-			what = "contacts"
+			what = "hold their contacts"
 		}
-		j.say("%s no longer in the export and still hold their %s in Infiniti (see -report; -leavers moves them).", plural(n, "user is", "users are"), what)
+		if n == 1 {
+			what = strings.Replace(what, "hold their", "holds its", 1)
+		}
+		j.say("%s no longer in the export and still %s in Infiniti (see -report; -leavers moves them).", plural(n, "user is", "users are"), what)
 	}
 	if !f.plan {
 		return

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -1600,6 +1601,180 @@ func TestSyncExtraColumnsQuiet(t *testing.T) {
 		}
 		if got := strings.Contains(stderr.String(), "[extra-column]"); got != night.extra {
 			t.Errorf("%s: the extra column said: %v, want %v\n%s", night.name, got, night.extra, &stderr)
+		}
+	}
+}
+
+// TestSyncConverge: issue 14's flags over a few nights of one school:
+// -report and -carry for staff, kept leavers said every night, -leavers
+// with a template, -json naming users, -clear-for-staff, and a cut-off
+// export that -force does not pass.
+func TestSyncConverge(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Former"))
+	defer srv.Close()
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	report := filepath.Join(dir, "report.csv")
+	state := filepath.Join(dir, "state")
+	const header = "username,library-group,system-group,Given Name\n"
+	school := []string{"-file", export, "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", state, "-report", report, "-carry", "Given Name"}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	nights := []struct {
+		name     string
+		export   string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   []string
+		posted   *string  // nil: no post
+		report   []string // lines the report holds
+		notInOut string
+	}{
+		{
+			name:   "a first run writes the report",
+			export: header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\ncat,Blue,Students,Cat\n",
+			code:   0,
+			posted: ptr("username,library-group,system-group\nann,Blue,Students\nbob,Red,Students\ncat,Blue,Students\n"),
+			report: []string{"\ufeffusername,Given Name,library-group,system-group,change,status,reason,line", "ann,Ann,Blue,,add,sent,"},
+		},
+		{
+			name:   "a kept leaver is said, and listed for staff with its name",
+			export: header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\n",
+			code:   0,
+			stdout: []string{"1 user is no longer in the export and still holds its groups in Infiniti (see -report; -leavers moves them)."},
+			posted: ptr("username,library-group,system-group\n"),
+			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
+		},
+		{
+			name:   "said again the next night, -plan included",
+			export: header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\n",
+			args:   []string{"-plan"},
+			code:   0,
+			stdout: []string{"1 user is no longer in the export and still holds its groups in Infiniti", "Nothing was sent (-plan)."},
+			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
+		},
+		{
+			name:     "-clear-for-staff all: a run of its own",
+			args:     []string{"-clear-for-staff", "all"},
+			code:     0,
+			stdout:   []string{"Cleared 2 for-staff items done by hand; the journal records the run."},
+			notInOut: "no longer in the export",
+		},
+		{
+			name:     "cleared items are not said again",
+			export:   header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\n",
+			code:     0,
+			posted:   ptr("username,library-group,system-group\n"),
+			notInOut: "no longer in the export",
+		},
+		{
+			name:   "a leaver template sends the leaver once",
+			export: header + "ann,Blue,Students,Ann\n",
+			args:   []string{"-leavers", "library-group=,system-group=Former", "-applies", "replace"},
+			code:   0,
+			posted: ptr("username,library-group,system-group\nbob,,Former\n"),
+			report: []string{"bob,Bob,,Former,add,sent,"},
+		},
+		{
+			name:   "a cut-off export is refused, -force or not",
+			export: header + "ann,Blue,Students,Ann\ndan,Red",
+			args:   []string{"-force"},
+			code:   4,
+			stderr: []string{"sync: refused: the export looks cut off at line 3; nothing was sent. Check the export from the SMS and run again (-force does not go past this)"},
+		},
+		{
+			name:   "-dry-run says so too",
+			export: header + "ann,Blue,\"Students,Ann\n",
+			args:   []string{"-dry-run"},
+			code:   4,
+			stderr: []string{"sync: refused: either the export was cut off, or line 2 has an unclosed quote"},
+		},
+	}
+	for _, n := range nights {
+		t.Run(n.name, func(t *testing.T) {
+			if n.export != "" {
+				write(t, export, n.export)
+			}
+			os.Remove(report)
+			args := slices.Clone(school)
+			if slices.Contains(n.args, "-dry-run") {
+				args = []string{"-file", export}
+			}
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			code := run(append(args, n.args...), pw, nil, &stdout, &stderr)
+			if code != n.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, n.code, &stdout, &stderr)
+			}
+			for _, want := range n.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
+				}
+			}
+			for _, want := range n.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
+				}
+			}
+			if n.notInOut != "" && strings.Contains(stdout.String(), n.notInOut) {
+				t.Errorf("stdout holds %q:\n%s", n.notInOut, &stdout)
+			}
+			reqs := srv.Requests()[before:]
+			switch {
+			case n.posted == nil && len(reqs) != 0:
+				t.Errorf("%d requests, want none", len(reqs))
+			case n.posted != nil && len(reqs) != 1:
+				t.Errorf("%d requests, want 1", len(reqs))
+			case n.posted != nil:
+				if diff := cmp.Diff(*n.posted, string(reqs[0].CSV)); diff != "" {
+					t.Errorf("posted (-want +got):\n%s", diff)
+				}
+			}
+			if len(n.report) == 0 {
+				return
+			}
+			b, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatalf("the report: %v", err)
+			}
+			for _, want := range n.report {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("the report lacks %q:\n%s", want, b)
+				}
+			}
+			if fi, err := os.Stat(report); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o007 != 0 {
+				t.Errorf("the report has mode %v: others may read it", fi.Mode())
+			}
+		})
+	}
+}
+
+// TestSyncConvergeUsage: the new flags' usage errors exit 2 and send
+// nothing.
+func TestSyncConvergeUsage(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	write(t, export, "username,library-group,system-group\nann,Blue,Students\n")
+	post := []string{"-url", "https://127.0.0.1:1", "-user", "u"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-file", export, "-report", filepath.Join(dir, "r.csv"), "-dry-run"}, "sync: -report needs the journal: give -state DIR"},
+		{append([]string{"-file", export, "-state", t.TempDir(), "-report", export}, post...), "sync: -report " + export + " is the file -file names; give it a file of its own"},
+		{append([]string{"-file", export, "-state", dir, "-report", filepath.Join(dir, "r.csv")}, post...), "is inside the journal's folder"},
+		{append([]string{"-file", export, "-state", t.TempDir(), "-report", filepath.Join(dir, "r.csv"), "-failures", filepath.Join(dir, "r.csv")}, post...), "sync: -failures and -report name the same file; give each its own"},
+		{append([]string{"-file", export, "-import", "contacts", "-leavers", "system-group=Former"}, post...), "sync: -leavers: a contacts file has no groups to move leavers to"},
+		{append([]string{"-file", export, "-import", "contacts", "-applies", "add"}, post...), "sync: -applies: the one known contacts mode replaces"},
+		{append([]string{"-file", export, "-applies", "sometimes"}, post...), `sync: -applies: "sometimes" is not a mode; give unknown (the default), add or replace`},
+		{append([]string{"-file", export, "-leavers", "move"}, post...), `sync: -leavers: "move" is not library-group=GROUP or system-group=GROUP`},
+		{[]string{"-clear-for-staff", "all", "-state", dir}, "sync: -history and -clear-for-staff need -url"},
+		{[]string{"-clear-for-staff", "all", "-url", "https://x.example"}, "sync: -clear-for-staff needs the journal"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(tt.args, env(map[string]string{"INFINITI_PASSWORD": "pw-123"}), nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%q: exit %d, want 2 and %q on stderr:\n%s", tt.args, code, tt.want, &stderr)
 		}
 	}
 }

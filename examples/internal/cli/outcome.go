@@ -120,17 +120,10 @@ func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 		return o, code, n.Message(r.Decode)
 	case parsed && (pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote):
 		return o, code, "refused: " + n.CutOff(pe) + "; nothing was sent. Check the export from the SMS and run again (" + n.Name("force") + " does not go past this)"
-	case w1252 && (o == syncjob.OutcomeInvalidFile || o == syncjob.OutcomeRowsFailed):
+	case w1252 && o == syncjob.OutcomeInvalidFile:
 		bad := check.Count(csvspec.CodeInvalidUTF8)
-		msg := "not sent"
-		switch {
-		case o == syncjob.OutcomeRowsFailed && rep.Sent:
-			msg = fmt.Sprintf("%d %s held, the others sent", rep.HeldForProblems, plural(rep.HeldForProblems, "user", "users"))
-		case o == syncjob.OutcomeRowsFailed:
-			msg = fmt.Sprintf("%d %s would be held, the others sent", rep.HeldForProblems, plural(rep.HeldForProblems, "user", "users"))
-		}
-		return o, code, fmt.Sprintf(`%s: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
-			msg, bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
+		return o, code, fmt.Sprintf(`not sent: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
+			bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
 	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0 && r.Listed:
 		return o, code, fmt.Sprintf("not sent: the file has %d %s (listed above); fix %s and run again", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), plural(check.NumErrors(), "it", "them"))
 	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0:
