@@ -786,3 +786,101 @@ func TestMultitenantReview(t *testing.T) {
 		})
 	}
 }
+
+// TestMultitenantConverge: issue 14's fields per school: a leaver template
+// and applies, a report and a failures file for staff (in -json, with the
+// users' counts), strict, and two schools sharing a staff file refused.
+func TestMultitenantConverge(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithTenants("north", "south"), clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Former"))
+	defer srv.Close()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ca := exampletest.CAFile(t, srv)
+	school := func(name, tenant, export string, extra ...any) map[string]any {
+		m := map[string]any{"name": name, "url": srv.URL, "tenant": tenant, "user": clienttest.DefaultUsername, "password_env": "PW", "file": export, "ca_file": ca}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	const header = "username,library-group,system-group,Name\n"
+	northReport := filepath.Join(dir, "north-report.csv")
+	north := func(export string) map[string]any {
+		return school("North", "north", export, "leavers", map[string]string{"library-group": "", "system-group": "Former"}, "applies", "replace",
+			"carry", []string{"Name"}, "report", northReport, "failures", filepath.Join(dir, "north-failures.csv"))
+	}
+	southBad := file("south-bad.csv", header+"cat,Blue,Students,Cat\ndan,Gold,Students,Dan\n")
+	pw := env(map[string]string{"PW": clienttest.DefaultPassword})
+	steps := []struct {
+		name    string
+		schools []any
+		code    int
+		rows    []string
+		// want are the schools of the -json report, with these fields.
+		want   []outcome
+		report string // a line North's report holds
+	}{
+		{
+			name:    "first runs",
+			schools: []any{north(file("n1.csv", header+"ann,Blue,Students,Ann\nbob,Red,Students,Bob\n")), school("South", "south", southBad, "strict", true, "library_groups", file("groups.txt", "Blue\nRed\n"))},
+			code:    2,
+			rows:    []string{"North | 2 | 2 | 2/0/0 | ok | 0 | ok", "South | 2 | 0 | - | invalid-file | 2 | not sent: the file has 1 error"},
+			want:    []outcome{{Name: "North", Report: northReport, Users: &userCounts{New: 2}}, {Name: "South"}},
+			report:  "ann,Ann,Blue,,add,sent,Infiniti confirmed it,2",
+		},
+		{
+			name:    "a leaver is moved to the template, by name in the report",
+			schools: []any{north(file("n2.csv", header+"ann,Blue,Students,Ann\n"))},
+			code:    0,
+			rows:    []string{"North | 1 | 1 | 0/1/0 | ok | 0 | ok: 0 new, 0 changed, 1 gone, 1 rows to send"},
+			want:    []outcome{{Name: "North", Report: northReport, Users: &userCounts{Gone: 1}}},
+			report:  "bob,Bob,,Former,add,sent,",
+		},
+		{
+			name:    "two schools sharing a report are refused",
+			schools: []any{north(file("n3.csv", header+"ann,Blue,Students,Ann\n")), school("South", "south", southBad, "report", northReport)},
+			code:    2,
+			rows: []string{
+				"North | 0 | 0 | - | invalid-config | 2 | config: " + northReport + " is also written by entry 2 (\"South\"); give each school its own file",
+				"South | 0 | 0 | - | invalid-config | 2 | config: \"report\" " + northReport + " is also written by entry 1 (\"North\"); give each school its own file",
+			},
+			want: []outcome{{Name: "North"}, {Name: "South"}},
+		},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			os.Remove(northReport)
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"-json", "-config", writeConfig(t, st.schools), "-state", state, "-concurrency", "1"}, pw, &stdout, &stderr)
+			if code != st.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, st.code, &stdout, &stderr)
+			}
+			checkTable(t, strings.Join(slices.DeleteFunc(strings.Split(stderr.String(), "\n"), func(l string) bool { return strings.HasPrefix(l, prog+":") }), "\n"), st.rows)
+			var got report
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatalf("-json: %v\n%s", err, &stdout)
+			}
+			var schools []outcome
+			for _, o := range got.Schools {
+				schools = append(schools, outcome{Name: o.Name, Report: o.Report, Users: o.Users})
+			}
+			if diff := cmp.Diff(st.want, schools); diff != "" {
+				t.Errorf("-json's schools (-want +got):\n%s", diff)
+			}
+			if st.report == "" {
+				return
+			}
+			b, err := os.ReadFile(northReport)
+			if err != nil || !strings.HasPrefix(string(b), "\ufeffusername,Name,library-group,system-group,change,status,reason,line\n") || !strings.Contains(string(b), st.report) {
+				t.Errorf("North's report (%v) lacks %q:\n%s", err, st.report, b)
+			}
+		})
+	}
+}
