@@ -1615,6 +1615,7 @@ func TestSyncConverge(t *testing.T) {
 	dir := t.TempDir()
 	export := filepath.Join(dir, "export.csv")
 	report := filepath.Join(dir, "report.csv")
+	done := filepath.Join(dir, "done.csv")
 	state := filepath.Join(dir, "state")
 	const header = "username,library-group,system-group,Given Name\n"
 	school := []string{"-file", export, "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", state, "-report", report, "-carry", "Given Name"}
@@ -1629,6 +1630,7 @@ func TestSyncConverge(t *testing.T) {
 		posted   *string  // nil: no post
 		report   []string // lines the report holds
 		notInOut string
+		prepare  func(t *testing.T)
 	}{
 		{
 			name:   "a first run writes the report",
@@ -1654,10 +1656,30 @@ func TestSyncConverge(t *testing.T) {
 			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
 		},
 		{
+			name: "-clear-for-staff FILE clears the rows left in the report",
+			args: []string{"-clear-for-staff", done},
+			prepare: func(t *testing.T) {
+				// Staff did cat's library group, not its system group.
+				b, err := os.ReadFile(report)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var keep []string
+				for i, l := range strings.Split(string(b), "\n") {
+					if i == 0 || strings.HasPrefix(l, "cat,Cat,Blue,") {
+						keep = append(keep, l)
+					}
+				}
+				write(t, done, strings.Join(keep, "\n")+"\n")
+			},
+			code:   0,
+			stdout: []string{"Cleared 1 for-staff item done by hand; the journal records the run."},
+		},
+		{
 			name:     "-clear-for-staff all: a run of its own",
 			args:     []string{"-clear-for-staff", "all"},
 			code:     0,
-			stdout:   []string{"Cleared 2 for-staff items done by hand; the journal records the run."},
+			stdout:   []string{"Cleared 1 for-staff item done by hand; the journal records the run."},
 			notInOut: "no longer in the export",
 		},
 		{
@@ -1694,6 +1716,9 @@ func TestSyncConverge(t *testing.T) {
 		t.Run(n.name, func(t *testing.T) {
 			if n.export != "" {
 				write(t, export, n.export)
+			}
+			if n.prepare != nil {
+				n.prepare(t)
 			}
 			os.Remove(report)
 			args := slices.Clone(school)
