@@ -154,13 +154,16 @@ func (j *job) parse(args []string) (*flags, int) {
        PROG -file PATH -dry-run [flags]
        PROG -file PATH -url URL -state DIR -plan [flags]
        PROG -url URL -state DIR -history
+       PROG -url URL -state DIR -clear-for-staff all|REPORT
        PROG -import contacts -file PATH ... [-contacts-mode MODE] [flags]
 
 Checks an SMS export of user groups (or, with -import contacts, of contacts:
 the email addresses and phone numbers of patrons and their guardians) and
-posts it to a school's Infiniti. With -state DIR it sends only what changed
-since the last run, refuses an export that would take too much away, and
-keeps a history. The password comes from the environment variable
+posts it to a school's Infiniti. A row problem holds that row's user and the
+others are sent (-strict sends nothing). With -state DIR it sends only what
+changed since the last run, holds the losses of an export that would take
+too much away, refuses a cut-off or wrong export, writes -report for library
+staff and keeps a history. The password comes from the environment variable
 INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", prog), cli.ExitCodes)
 	fs.StringVar(&f.URL, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
 	fs.StringVar(&f.Tenant, "tenant", "", "the tenantId, if the site has tenants")
