@@ -445,7 +445,7 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		return fail(cli.ExitUsage, err)
 	}
 	defer f.Close()
-	sniff, decodeErr := cli.ReadExport(f, "", s.Encoding, cli.ConfigFields)
+	sniff, decodeErr := cli.ReadExport(f, "", s, cli.ConfigFields)
 	var failures *cli.StaffFile
 	if s.Failures != "" {
 		if failures, err = cli.CreateStaff(s.Failures); err != nil {

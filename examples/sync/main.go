@@ -240,8 +240,8 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	switch {
 	case f.state == "" && len(needState) > 0:
 		return nil, j.fail(cli.ExitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
-	case f.dryRun && (f.plan || f.history):
-		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
+	case f.dryRun && (f.plan || f.history || f.Report != ""):
+		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan, -history or -report")
 	case f.plan && f.history:
 		return nil, j.fail(cli.ExitUsage, "give -plan or -history, not both")
 	case f.history && f.URL == "", f.clearForStaff != "" && f.URL == "":
@@ -327,7 +327,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		defer fh.Close()
 		in = fh
 	}
-	sniff, decodeErr := cli.ReadExport(in, f.File, f.Encoding, cli.Flags)
+	sniff, decodeErr := cli.ReadExport(in, f.File, f.School, cli.Flags)
 
 	// The failures file gets every failed row as the job finds it; the
 	// report keeps only the first of each kind. It is written beside the
@@ -685,9 +685,9 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		if r.Result != nil {
 			counts = fmt.Sprintf("%d/%d/%d", r.Result.Created, r.Result.Updated, r.Result.Failed)
 		}
-		note := r.Error
+		note := strings.ReplaceAll(r.Error, "syncjob: ", "")
 		if r.Forced {
-			note = strings.TrimSpace("forced past " + r.Overridden + " " + note)
+			note = strings.TrimSpace("forced past " + strings.ReplaceAll(r.Overridden, "syncjob: ", "") + " " + note)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Quote(note), 100))
 	}

@@ -463,6 +463,12 @@ func TestSyncDialects(t *testing.T) {
 			stderr: []string{`sync: testdata/unicode_text_utf16le.txt: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with -encoding utf-16`},
 		},
 		{
+			name:   "Excel's Unicode text without -comma and -encoding gets one fix naming both",
+			args:   []string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-dry-run"},
+			code:   2,
+			stderr: []string{`sync: testdata/unicode_text_utf16le.txt: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with -encoding utf-16 -comma tab`},
+		},
+		{
 			name:   "Excel's Unicode text",
 			args:   append([]string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-comma", "tab", "-encoding", "utf-16"}, post...),
 			code:   0,
@@ -1511,7 +1517,7 @@ func TestSyncJournalUsage(t *testing.T) {
 		{[]string{"-file", "x.csv", "-force", "-max-removals", "5", "-url", "https://s.example", "-user", "u"}, "sync: -force, -max-removals need the journal"},
 		{[]string{"-file", "x.csv", "-state", "d", "-max-removals", "ten", "-url", "https://s.example", "-user", "u"}, `sync: -max-removals: the removal limit "ten" is neither a count nor a percentage`},
 		{[]string{"-file", "x.csv", "-state", "d", "-max-removals", "150%", "-url", "https://s.example", "-user", "u"}, "sync: -max-removals: "},
-		{[]string{"-file", "x.csv", "-state", "d", "-plan", "-dry-run"}, "sync: -dry-run checks the file only; leave it out with -plan or -history"},
+		{[]string{"-file", "x.csv", "-state", "d", "-plan", "-dry-run"}, "sync: -dry-run checks the file only; leave it out with -plan, -history or -report"},
 		{[]string{"-state", "d", "-history"}, "sync: -history and -clear-for-staff need -url"},
 		{[]string{"-state", "d", "-history", "-plan", "-url", "https://s.example"}, "sync: give -plan or -history, not both"},
 	}
@@ -1794,6 +1800,7 @@ func TestSyncConvergeUsage(t *testing.T) {
 		{append([]string{"-file", export, "-applies", "sometimes"}, post...), `sync: -applies: "sometimes" is not a mode; give unknown (the default), add or replace`},
 		{append([]string{"-file", export, "-leavers", "move"}, post...), `sync: -leavers: "move" is not library-group=GROUP or system-group=GROUP`},
 		{[]string{"-clear-for-staff", "all", "-state", dir}, "sync: -history and -clear-for-staff need -url"},
+		{[]string{"-file", export, "-state", dir, "-report", filepath.Join(t.TempDir(), "r.csv"), "-dry-run"}, "sync: -dry-run checks the file only; leave it out with -plan, -history or -report"},
 		{[]string{"-clear-for-staff", "all", "-url", "https://x.example"}, "sync: -clear-for-staff needs the journal"},
 	}
 	for _, tt := range tests {

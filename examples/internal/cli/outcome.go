@@ -196,7 +196,7 @@ func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 		client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
 		msg += fmt.Sprintf("; or this Infiniti does not know %s %q: only %s has been seen in the field", n.Name("contacts_mode"), s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	}
-	if o == syncjob.OutcomeNoAnswer {
+	if o == syncjob.OutcomeNoAnswer && !strings.Contains(msg, "sent again") {
 		msg = strings.TrimSuffix(msg, ".") + ". The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"
 	}
 	return o, code, msg
