@@ -157,6 +157,8 @@ func (n Names) Limit(e *syncjob.LimitError) string {
 		return "the journal has no last accepted state, but its run log shows that a run committed one, so the limit cannot guard this run"
 	case e.Empty:
 		return fmt.Sprintf("the export has no rows, but Infiniti last accepted %d users; this is usually a broken export", e.LastUsers)
+	case e.WrongFile:
+		return fmt.Sprintf("the export looks like the wrong file: of the %d users Infiniti last accepted, %d are gone from it, and it has %d new users", e.LastUsers, e.Gone, e.New)
 	}
 	pct := 0.0
 	if e.LastUsers > 0 {
@@ -173,6 +175,8 @@ func (n Names) limitFix(e *syncjob.LimitError) string {
 		return "Check the export, then run once with " + n.Name("full") + " " + n.Name("force") + " to send every row and keep a new state"
 	case e.Empty:
 		return "Check the export; if the school really has no users to sync, run once with " + n.Name("force")
+	case e.WrongFile:
+		return "Check the export; if it is the right one, run once with " + n.Name("force")
 	}
 	return "Check the export; if the change is intended, run once with " + n.Name("force") + ", or raise " + n.Name("max_removals")
 }
