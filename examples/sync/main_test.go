@@ -1349,14 +1349,14 @@ func TestSyncState(t *testing.T) {
 			args:   append([]string{"-file", half, "-max-removals", "2"}, post...),
 			code:   4,
 			stdout: []string{"3 gone from the export"},
-			stderr: []string{"sync: held: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing part of what they had), more than the limit of 2 (at most 2 users); 0 rows were sent for the users who lose nothing. Release the held users with -force, or a higher -max-removals"},
+			stderr: []string{"sync: held 3 users who would lose something, of the 7 Infiniti last accepted (3 gone from the export, 0 losing part of what they had): more than the limit of 2 (at most 2 users); 0 rows were sent for the users who lose nothing. Release the held users with -force, or a higher -max-removals"},
 			posted: ptr(header),
 		},
 		{
 			name:   "-plan says it would be held",
 			args:   append([]string{"-file", half, "-max-removals", "2", "-plan"}, school...),
 			code:   4,
-			stderr: []string{"sync: held: 3 of the 7 users", "the users who lose nothing would be sent"},
+			stderr: []string{"sync: would hold 3 users who would lose something, of the 7", "the users who lose nothing would be sent"},
 		},
 		{
 			name:   "an empty export is refused whatever the limit",

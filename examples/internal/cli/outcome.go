@@ -138,8 +138,17 @@ func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 		return o, code, n.Message(rep.Refusal)
 	case o == syncjob.OutcomeHeld:
 		msg := "held: the guard held the users who would lose something"
-		if rep != nil && rep.Refusal != nil {
-			msg = "held: " + n.Limit(rep.Refusal)
+		if e := rep.Refusal; rep != nil && e != nil {
+			held := e.Held
+			if held == 0 {
+				held = e.Losing
+			}
+			verb := "held"
+			if !rep.Sent {
+				verb = "would hold"
+			}
+			msg = fmt.Sprintf("%s %d %s who would lose something, of the %d Infiniti last accepted (%d gone from the export, %d losing part of what they had): more than the limit of %s (at most %d users)",
+				verb, held, plural(held, "user", "users"), e.LastUsers, e.Gone, e.Shrinking, e.Limit, e.Allowed)
 		}
 		switch {
 		case rep != nil && rep.Sent:
