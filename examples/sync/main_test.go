@@ -1662,6 +1662,13 @@ func TestSyncConverge(t *testing.T) {
 			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
 		},
 		{
+			name:   "a refused night still writes the report, with what is left for staff",
+			export: header,
+			code:   4,
+			stderr: []string{"sync: refused: the export has no rows, but Infiniti last accepted 2 users"},
+			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
+		},
+		{
 			name: "-clear-for-staff FILE clears the rows left in the report",
 			args: []string{"-clear-for-staff", done},
 			prepare: func(t *testing.T) {
