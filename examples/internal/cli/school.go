@@ -62,9 +62,9 @@ type School struct {
 // staff), or moved, once, to a template's groups (an empty one is sent
 // empty).
 type Leavers struct {
-	Move         bool
-	LibraryGroup string
-	SystemGroup  string
+	Move         bool   // send each leaver once with the template; false keeps them
+	LibraryGroup string // the template's library group, sent as it is (empty too)
+	SystemGroup  string // the template's system group, sent as it is (empty too)
 }
 
 // ParseLeavers reads the -leavers flag: "keep" (or "") or

@@ -71,6 +71,7 @@ func CreateStaff(path string) (*StaffFile, error) {
 	return &StaffFile{fh: fh, path: path}, nil
 }
 
+// Write writes p to the temporary file; after an error it writes nothing.
 func (f *StaffFile) Write(p []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
