@@ -524,6 +524,9 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 			o.Note += " (forced past the limit)"
 		}
 	}
+	if rep.Recovered != "" {
+		o.Note += "; recovered: " + rep.Recovered
+	}
 	return o
 }
 
