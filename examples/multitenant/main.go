@@ -472,17 +472,7 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	// reached Infiniti.
 	what := prog + ": " + s.Name
 	if failures != nil {
-		switch o.Outcome {
-		case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked, syncjob.OutcomeNoAnswer,
-			syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
-			failures.Abort() // no list of rows: staff keep the last one
-		default:
-			if path, werr := failures.Commit(time.Now()); werr != nil {
-				fmt.Fprintf(set.stderr, "%s: failures: %s was not written: %v\n", what, s.Failures, werr)
-			} else if path != s.Failures {
-				fmt.Fprintf(set.stderr, "%s: failures: %s could not be replaced (is it open in a spreadsheet?); this run's is %s\n", what, s.Failures, path)
-			}
-		}
+		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
 	}
 	if s.Report != "" && (rep.Plan != nil || o.Outcome == syncjob.OutcomeRefused) {
 		o.Report = cli.WriteStaff(set.stderr, what+": report", s.Report, time.Now(), rep.WriteReport)

@@ -360,16 +360,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	// The staff files never change the exit code, which says what
 	// reached Infiniti.
 	if failures != nil {
-		if keepFailures(outcome) {
-			// The run says nothing about the rows: staff keep the
-			// last run's list rather than an empty one.
-			failures.Abort()
-			fmt.Fprintf(j.stderr, "%s: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", prog, f.Failures, outcome)
-		} else if path, werr := failures.Commit(time.Now()); werr != nil {
-			fmt.Fprintln(j.stderr, prog+": -failures: the file of failed rows was not written:", werr)
-		} else if path != f.Failures {
-			fmt.Fprintf(j.stderr, "%s: -failures: %s could not be replaced (is it open in a spreadsheet?); this run's is %s\n", prog, f.Failures, path)
-		}
+		failures.Finish(j.stderr, prog+": -failures", outcome, time.Now())
 	}
 	if f.Report != "" && (rep.Plan != nil || outcome == syncjob.OutcomeRefused) {
 		j.rep.Report = cli.WriteStaff(j.stderr, prog+": -report", f.Report, time.Now(), rep.WriteReport)
@@ -614,20 +605,6 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) {
 	if f.state != "" && n > 0 {
 		j.say("The users of the failed rows are sent again on the next run.")
 	}
-}
-
-// keepFailures reports whether a run that ended with o leaves the
-// -failures file of the last run in place: it found no check errors and
-// got no answer from Infiniti about the rows (a network, password, lock
-// or journal error, a timeout, a refusal), so it has no list of failed
-// rows to give staff.
-func keepFailures(o syncjob.Outcome) bool {
-	switch o {
-	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked, syncjob.OutcomeNoAnswer,
-		syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
-		return true
-	}
-	return false
 }
 
 // clear records that staff did the for-staff items by hand: all of them,

@@ -121,6 +121,39 @@ func (f *StaffFile) Abort() {
 	}
 }
 
+// Finish ends the failures file of a run that ended with o, and says on
+// w, prefixed with what, anything but a file replaced: a run that found no
+// check errors and got no answer from Infiniti about the rows (a network,
+// password, lock or journal error, a timeout, a refusal) leaves the last
+// run's file in place, since it has no list of rows to give staff; a file
+// that could not be replaced is written beside it, dated; one that could
+// not be written is said, never returned, since it does not change what
+// reached Infiniti.
+func (f *StaffFile) Finish(w io.Writer, what string, o syncjob.Outcome, now time.Time) {
+	switch o {
+	case syncjob.OutcomeTransportError, syncjob.OutcomeAuthError, syncjob.OutcomeLocked, syncjob.OutcomeNoAnswer,
+		syncjob.OutcomeCancelled, syncjob.OutcomeJournalError, syncjob.OutcomeRefused:
+		f.Abort()
+		fmt.Fprintf(w, "%s: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", what, f.path, o)
+		return
+	}
+	f.report(w, what, now)
+}
+
+// report commits the file and says on w where it went when not at its
+// path, or why it was not written; it returns the path written, "" if
+// none.
+func (f *StaffFile) report(w io.Writer, what string, now time.Time) string {
+	written, err := f.Commit(now)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "%s: %s was not written: %v\n", what, f.path, err)
+	case written != f.path:
+		fmt.Fprintf(w, "%s: %s could not be replaced (is it open in a spreadsheet?); this run's is %s\n", what, f.path, written)
+	}
+	return written
+}
+
 // WriteStaff writes a staff file at path with write, says on w what
 // became of it when it is not path, prefixed with what (a program's name
 // and a setting), and returns the path written, "" if none. A write
@@ -133,16 +166,11 @@ func WriteStaff(w io.Writer, what, path string, now time.Time, write func(io.Wri
 			f.Abort()
 		}
 	}
-	var written string
-	if err == nil {
-		if written, err = f.Commit(now); err == nil && written != path {
-			fmt.Fprintf(w, "%s: %s could not be replaced (is it open in a spreadsheet?); this run's is %s\n", what, path, written)
-		}
-	}
 	if err != nil {
 		fmt.Fprintf(w, "%s: %s was not written: %v\n", what, path, err)
+		return ""
 	}
-	return written
+	return f.report(w, what, now)
 }
 
 // ReadForStaff reads the for-staff rows of a report that WriteReport
