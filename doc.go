@@ -20,8 +20,10 @@
 //   - [github.com/autosync-go/autosync/client/clienttest]: an in-memory fake
 //     Infiniti import server for tests, in the manner of net/http/httptest.
 //   - [github.com/autosync-go/autosync/client/syncjob]: a whole unattended
-//     sync of one school: check, plan against what Infiniti last accepted,
-//     refuse a broken export, send only what changed, keep a journal.
+//     sync of one school that converges: check, plan against what
+//     Infiniti confirmed, hold a bad row's user or a limit's losses rather
+//     than the school, refuse a broken export, send only what changed,
+//     resend what got no clear answer, keep a journal.
 //   - [github.com/autosync-go/autosync/client/syncjob/journaltest]: a
 //     conformance suite for other syncjob.Journal implementations.
 //
@@ -44,7 +46,7 @@
 //		for _, row := range res.Failures() {
 //			fmt.Printf("row %d: %s\n", row.Row, row.Message)
 //		}
-//	case err != nil: // nothing imported: credentials, network, server
+//	case err != nil: // credentials, network, or no clear answer (the file may have been imported)
 //		log.Fatal(err)
 //	}
 //

@@ -45,6 +45,12 @@
 // replaceDeclaredPatronsKeepCustomContacts, the one seen in the field;
 // another name is sent unverified). library_groups and system_groups with
 // contacts, or contacts_mode without it, are that school's config error.
+// leavers ("keep", the default, or a template such as {"library-group": "",
+// "system-group": "Former Students"}), applies ("unknown", "add" or
+// "replace"), strict (true or false), carry (a list of export columns),
+// report and failures (files for library staff) are sync's -leavers,
+// -applies, -strict, -carry, -report and -failures; report needs -state,
+// and two schools may not share a staff file.
 // Each import of a school keeps its own journal state, so a school may be
 // listed twice, once per import, under two names. Relative paths are read
 // relative to the config file's folder.
@@ -56,7 +62,8 @@
 // school and sends nothing. -json prints a machine-readable report, in
 // which a school whose entry (or a file it names) is wrong has the outcome
 // "invalid-config", and rows_sent, as the table's SENT, counts the rows
-// Infiniti processed. The same school (url and tenant) listed twice for
+// Infiniti processed; users counts the users of each kind, and report is
+// the report file written. The same school (url and tenant) listed twice for
 // the same import is an error of both entries.
 //
 // The exit code is the worst (highest) of all schools, each school's as
@@ -115,7 +122,19 @@ type outcome struct {
 	Plan     *syncjob.PlanStats `json:"plan,omitempty"`
 	Journal  *syncjob.Health    `json:"journal,omitempty"`
 	Result   *syncjob.RunResult `json:"result,omitempty"`
+	Users    *userCounts        `json:"users,omitempty"`  // how many users of each kind; sync -json names them
+	Report   string             `json:"report,omitempty"` // the report file written for staff, if any
 	Note     string             `json:"note"`
+}
+
+// userCounts are the sizes of syncjob.UserLists.
+type userCounts struct {
+	New         int `json:"new"`
+	Changed     int `json:"changed"`
+	Gone        int `json:"gone"`
+	Held        int `json:"held"`
+	Unconfirmed int `json:"unconfirmed"`
+	ForStaff    int `json:"for_staff"`
 }
 
 // counts returns "created/updated/failed", or "-" without a result.
@@ -131,6 +150,7 @@ type settings struct {
 	ctx     context.Context // cancelled by a signal
 	caPEM   []byte
 	journal syncjob.Journal // nil without -state
+	stderr  io.Writer       // for what becomes of the staff files
 	plan    bool
 	timeout time.Duration
 }
@@ -144,9 +164,10 @@ Checks and posts each school's export to its Infiniti, a few at a time. The
 config is a JSON array of schools with the fields name, url, tenant, user,
 password_env or password_file, auth_charset, file, encoding, comma, map,
 library_groups, system_groups, ca_file, max_removals, import (user-groups,
-the default, or contacts) and contacts_mode (the contacts import's mode:
+the default, or contacts), contacts_mode (the contacts import's mode:
 replaceDeclaredPatronsKeepCustomContacts, the default and the one seen in the
-field; any other name is sent unverified). With -state DIR only what changed
+field; any other name is sent unverified), leavers, applies, strict, carry,
+report and failures (as sync's flags). With -state DIR only what changed
 is sent, a broken export is refused, and every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
@@ -179,7 +200,7 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 	case *plan && *state == "":
 		return fail(cli.ExitUsage, "-plan needs the journal: give -state DIR, the directory that keeps what each school's Infiniti last accepted")
 	}
-	entries, err := readConfig(*config, *state != "")
+	entries, err := readConfig(*config, *state)
 	if err != nil {
 		return fail(cli.ExitUsage, err.Error())
 	}
@@ -187,7 +208,7 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 	// -timeout, so that each journal records it as cancelled.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	set := settings{ctx: ctx, plan: *plan, timeout: *timeout}
+	set := settings{ctx: ctx, plan: *plan, timeout: *timeout, stderr: stderr}
 	if *caFile != "" {
 		if set.caPEM, err = os.ReadFile(*caFile); err != nil {
 			return fail(cli.ExitUsage, "-ca-file: "+err.Error())
@@ -260,8 +281,8 @@ func writeJSON(w, stderr io.Writer, rep report) int {
 // error only when the file cannot be read or is not a JSON array; a
 // mistake in one school's entry (an unknown or missing field, a name listed
 // twice) is that entry's err. Relative paths are made relative to the
-// config's folder. journal says whether -state was given.
-func readConfig(path string, journal bool) ([]entry, error) {
+// config's folder. state is -state, "" if not given.
+func readConfig(path string, state string) ([]entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -278,9 +299,36 @@ func readConfig(path string, journal bool) ([]entry, error) {
 	entries := make([]entry, len(raw))
 	seen := make(map[string]int)
 	keys := make(map[syncjob.Key]int) // the first entry of each journal key
+	staff := make(map[string]int)     // the first entry of each staff file
+	dir := filepath.Dir(path)
 	for i, r := range raw {
 		e := &entries[i]
-		e.err = decodeSchool(r, &e.School, journal)
+		e.err = decodeSchool(r, &e.School, state != "")
+		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups, &e.Report, &e.Failures} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(dir, *p)
+			}
+		}
+		for _, sf := range []struct{ field, path string }{{"report", e.Report}, {"failures", e.Failures}} {
+			if sf.path == "" || e.err != nil {
+				continue
+			}
+			if e.err = e.CheckStaffPath(cli.ConfigFields, sf.field, sf.path, state); e.err != nil {
+				break
+			}
+			// Two schools writing one file would each overwrite the
+			// other's: neither runs.
+			if first, dup := staff[sf.path]; dup {
+				e.err = fmt.Errorf("%q %s is also written by entry %d (%q); give each school its own file", sf.field, sf.path, first, entries[first-1].Name)
+				if first == i+1 {
+					e.err = errors.New(`"report" and "failures" name the same file; give each its own`)
+				} else if entries[first-1].err == nil {
+					entries[first-1].err = fmt.Errorf("%s is also written by entry %d (%q); give each school its own file", sf.path, i+1, e.Name)
+				}
+				break
+			}
+			staff[sf.path] = i + 1
+		}
 		if e.Name == "" {
 			e.Name = fmt.Sprintf("school %d", i+1)
 		}
@@ -301,12 +349,6 @@ func readConfig(path string, journal bool) ([]entry, error) {
 				} else {
 					keys[k] = i + 1
 				}
-			}
-		}
-		dir := filepath.Dir(path)
-		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups} {
-			if *p != "" && !filepath.IsAbs(*p) {
-				*p = filepath.Join(dir, *p)
 			}
 		}
 	}
@@ -331,7 +373,7 @@ func configError(b []byte, err error) string {
 }
 
 // fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode"}
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode", "leavers", "applies", "strict", "carry", "report", "failures"}
 
 // decodeSchool decodes one entry of the config into s and checks it. On
 // an error s holds what could be read, its name at least if it has one.
@@ -349,6 +391,10 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool) error {
 			return fmt.Errorf("the entry is a JSON %s; each school is an object with the fields %s", ute.Value, strings.Join(fields, ", "))
 		case errors.As(err, &ute) && (ute.Field == "map" || strings.HasPrefix(ute.Field, "map.")):
 			return fmt.Errorf(`"map" must be an object of column names and the SMS's header names, e.g. {"username": "Student Code"}`)
+		case errors.As(err, &ute) && ute.Field == "carry":
+			return fmt.Errorf(`"carry" must be a list of the export's column names, e.g. ["Given Name", "Surname"]`)
+		case errors.As(err, &ute) && ute.Field == "strict":
+			return fmt.Errorf(`"strict" must be true or false, without quotes`)
 		case errors.As(err, &ute):
 			return fmt.Errorf("%q must be a JSON string, in quotes, not a JSON %s", ute.Field, ute.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -375,6 +421,8 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool) error {
 		return errors.New("has both password_env and password_file; give one of them")
 	case s.MaxRemovals != "" && !journal:
 		return errors.New("max_removals needs the journal: give -state DIR")
+	case s.Report != "" && !journal:
+		return errors.New("report needs the journal: give -state DIR")
 	}
 	return s.Check(cli.ConfigFields)
 }
@@ -397,7 +445,15 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		return fail(cli.ExitUsage, err)
 	}
 	defer f.Close()
-	sniff, decodeErr := cli.ReadExport(f, "", s.Encoding, cli.ConfigFields)
+	sniff, decodeErr := cli.ReadExport(f, "", s, cli.ConfigFields)
+	var failures *cli.StaffFile
+	if s.Failures != "" {
+		if failures, err = cli.CreateStaff(s.Failures); err != nil {
+			return fail(cli.ExitUsage, fmt.Errorf("failures: %w", err))
+		}
+		defer failures.Abort()
+		job.Failures = failures
+	}
 
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
@@ -412,6 +468,19 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	}
 	signalled := set.ctx.Err() != nil
 	o.Outcome, o.ExitCode, o.Note = cli.ConfigFields.Verdict(cli.Run{School: s, Report: rep, Err: err, Decode: decodeErr, Sniff: sniff, Timeout: set.timeout, Signal: signalled})
+	// The staff files never change the exit code, which says what
+	// reached Infiniti.
+	what := prog + ": " + s.Name
+	if failures != nil {
+		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
+	}
+	if s.Report != "" && (rep.Plan != nil || o.Outcome == syncjob.OutcomeRefused) {
+		o.Report = cli.WriteStaff(set.stderr, what+": report", s.Report, time.Now(), rep.WriteReport)
+	}
+	if rep.Plan != nil {
+		u := rep.Users()
+		o.Users = &userCounts{New: len(u.New), Changed: len(u.Changed), Gone: len(u.Gone), Held: len(u.Held), Unconfirmed: len(u.Unconfirmed), ForStaff: len(u.ForStaff)}
+	}
 	o.Rows, o.Posted = rep.RowsRead, rep.Sent
 	if rep.Sent && (o.Outcome == syncjob.OutcomeOK || o.Outcome == syncjob.OutcomeRowsFailed) {
 		// Infiniti processed the rows; a post it refused (401, 403) or
@@ -435,15 +504,18 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	}
 	switch {
 	case o.Outcome == syncjob.OutcomeOK && set.plan:
-		o.Note = "plan: " + planNote(o.Plan) + "; nothing sent"
+		o.Note = "plan: " + planNote(o.Plan, rep) + "; nothing sent"
 	case o.Outcome == syncjob.OutcomeOK:
 		o.Note = "ok"
 		if set.journal != nil && o.Plan != nil {
-			o.Note += ": " + planNote(o.Plan)
+			o.Note += ": " + planNote(o.Plan, rep)
 		}
 		if rep.Refusal != nil {
 			o.Note += " (forced past the limit)"
 		}
+	}
+	if rep.Recovered != "" {
+		o.Note += "; recovered: " + rep.Recovered
 	}
 	return o
 }
@@ -474,10 +546,15 @@ func twice(raw json.RawMessage) string {
 	return ""
 }
 
-// planNote sums a plan up in a few words.
-func planNote(st *syncjob.PlanStats) string {
+// planNote sums a plan up in a few words, with the users gone from the
+// export who still hold what they had.
+func planNote(st *syncjob.PlanStats, rep *syncjob.Report) string {
 	if st.FirstRun {
 		return fmt.Sprintf("first run, %d rows", st.RowsToSend)
 	}
-	return fmt.Sprintf("%d new, %d changed, %d gone, %d rows to send", st.New, st.Changed, st.Gone, st.RowsToSend)
+	note := fmt.Sprintf("%d new, %d changed, %d gone, %d rows to send", st.New, st.Changed, st.Gone, st.RowsToSend)
+	if n := rep.KeptLeavers(); n > 0 {
+		note += fmt.Sprintf("; %d no longer in the export still hold what they had (see report; leavers moves them)", n)
+	}
+	return note
 }

@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,6 +67,8 @@ type report struct {
 	RowsSent   int                `json:"rows_sent"`
 	Result     *result.Result     `json:"result,omitempty"`
 	FailedRows []failedRow        `json:"failed_rows"`
+	Users      *syncjob.UserLists `json:"users,omitempty"`
+	Report     string             `json:"report,omitempty"` // the -report file written, if any
 	Outcome    syncjob.Outcome    `json:"outcome,omitempty"`
 	Error      string             `json:"error,omitempty"`
 	ExitCode   int                `json:"exit_code"`
@@ -95,9 +98,9 @@ type failedRow struct {
 // flags are the command line: the school's settings, and the run's.
 type flags struct {
 	cli.School
-	mapSpec, state, failures                   string
-	full, plan, force, history, dryRun, asJSON bool
-	timeout                                    time.Duration
+	mapSpec, state, leavers, carry, clearForStaff string
+	full, plan, force, history, dryRun, asJSON    bool
+	timeout                                       time.Duration
 }
 
 // job is one run of the command.
@@ -151,13 +154,16 @@ func (j *job) parse(args []string) (*flags, int) {
        PROG -file PATH -dry-run [flags]
        PROG -file PATH -url URL -state DIR -plan [flags]
        PROG -url URL -state DIR -history
+       PROG -url URL -state DIR -clear-for-staff all|REPORT
        PROG -import contacts -file PATH ... [-contacts-mode MODE] [flags]
 
 Checks an SMS export of user groups (or, with -import contacts, of contacts:
 the email addresses and phone numbers of patrons and their guardians) and
-posts it to a school's Infiniti. With -state DIR it sends only what changed
-since the last run, refuses an export that would take too much away, and
-keeps a history. The password comes from the environment variable
+posts it to a school's Infiniti. A row problem holds that row's user and the
+others are sent (-strict sends nothing). With -state DIR it sends only what
+changed since the last run, holds the losses of an export that would take
+too much away, refuses a cut-off or wrong export, writes -report for library
+staff and keeps a history. The password comes from the environment variable
 INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", prog), cli.ExitCodes)
 	fs.StringVar(&f.URL, "url", "", "the school's Infiniti base URL, e.g. https://myschool.concordinfiniti.com")
 	fs.StringVar(&f.Tenant, "tenant", "", "the tenantId, if the site has tenants")
@@ -178,7 +184,13 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	fs.BoolVar(&f.plan, "plan", false, "check and plan against the journal, print what would change, send nothing (needs -state)")
 	fs.StringVar(&f.MaxRemovals, "max-removals", "", "the safety limit: refuse when more users than this would lose something; a count N (0: any loss) or a percentage P% of the users (default 10%; needs -state)")
 	fs.BoolVar(&f.force, "force", false, "go on past a refused safety limit; the journal records it (needs -state)")
-	fs.StringVar(&f.failures, "failures", "", "write every failed row to this file as CSV for library staff (line, row, the row's username and groups or, for contacts, its username, type, role and contact, code, field, message)")
+	fs.StringVar(&f.Failures, "failures", "", "write every failed or held row to this CSV file for library staff (line, username, the -carry columns, the groups or the contact, problem)")
+	fs.StringVar(&f.Report, "report", "", "write what each membership became to this CSV file for library staff, on every run that plans, -plan included: sent, failed, unconfirmed, held, and what staff must do by hand (for-staff); needs -state")
+	fs.StringVar(&f.leavers, "leavers", "keep", "what becomes of users gone from the export: keep (nothing is sent; their groups are listed for staff in -report) or a template sent once, such as 'library-group=,system-group=Former Students' (user groups only)")
+	fs.StringVar(&f.Applies, "applies", "unknown", "how this Infiniti applies a file to the users in it: unknown, add (groups are added, never removed) or replace (each user's groups are replaced); the README tells how to find out (contacts: replace)")
+	fs.StringVar(&f.carry, "carry", "", "export columns copied into -report and -failures, such as 'Given Name,Surname', so that staff see names")
+	fs.BoolVar(&f.Strict, "strict", false, "send nothing when any row has a problem (by default a row problem holds that user, and the others are sent)")
+	fs.StringVar(&f.clearForStaff, "clear-for-staff", "", "record that staff did the for-staff items by hand: all, or a -report FILE whose for-staff rows were done; a run of its own that sends nothing (needs -state)")
 	fs.BoolVar(&f.history, "history", false, fmt.Sprintf("print the last %d runs from the journal and exit (needs -state)", historyRuns))
 	fs.BoolVar(&f.dryRun, "dry-run", false, "check the file only; send nothing (no journal needed)")
 	fs.BoolVar(&f.asJSON, "json", false, "print a machine-readable report on standard output")
@@ -200,6 +212,15 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	if f.Import == cli.ImportContacts && f.ContactsMode == "" {
 		f.ContactsMode = string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	}
+	if f.Leavers, err = cli.ParseLeavers(f.leavers); err != nil {
+		return nil, j.fail(cli.ExitUsage, "-leavers: %v", err)
+	}
+	if f.Applies == "unknown" {
+		f.Applies = ""
+	}
+	if f.carry != "" {
+		f.Carry = strings.Split(f.carry, ",")
+	}
 	if err := f.Check(cli.Flags); err != nil {
 		return nil, j.fail(cli.ExitUsage, "%v", err)
 	}
@@ -210,7 +231,7 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	}
 	// Flags that need the journal.
 	var needState []string
-	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.MaxRemovals != ""} {
+	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.MaxRemovals != "", "-report": f.Report != "", "-clear-for-staff": f.clearForStaff != ""} {
 		if set {
 			needState = append(needState, name)
 		}
@@ -219,19 +240,21 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	switch {
 	case f.state == "" && len(needState) > 0:
 		return nil, j.fail(cli.ExitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
-	case f.dryRun && (f.plan || f.history):
-		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan or -history")
+	case f.dryRun && (f.plan || f.history || f.Report != ""):
+		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan, -history or -report")
 	case f.plan && f.history:
 		return nil, j.fail(cli.ExitUsage, "give -plan or -history, not both")
-	case f.history && f.URL == "":
-		return nil, j.fail(cli.ExitUsage, "-history needs -url (and -tenant, if the site has tenants): the journal keeps each school apart")
-	case f.File == "" && !f.history:
+	case f.history && f.URL == "", f.clearForStaff != "" && f.URL == "":
+		return nil, j.fail(cli.ExitUsage, "-history and -clear-for-staff need -url (and -tenant, if the site has tenants): the journal keeps each school apart")
+	case f.clearForStaff != "" && (f.dryRun || f.plan || f.history):
+		return nil, j.fail(cli.ExitUsage, "-clear-for-staff is a run of its own; leave out -dry-run, -plan and -history")
+	case f.File == "" && !f.history && f.clearForStaff == "":
 		return nil, j.fail(cli.ExitUsage, "-file is required: the export to post, or - for standard input")
 	case f.timeout <= 0:
 		return nil, j.fail(cli.ExitUsage, "-timeout must be positive")
 	case !f.dryRun && f.URL == "":
 		return nil, j.fail(cli.ExitUsage, "-url is required (or -dry-run to check the file only)")
-	case !f.dryRun && !f.plan && !f.history && f.User == "":
+	case !f.dryRun && !f.plan && !f.history && f.clearForStaff == "" && f.User == "":
 		return nil, j.fail(cli.ExitUsage, "-user is required: the Infiniti import account")
 	}
 	return &f, -1
@@ -244,16 +267,22 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	j.rep.File = f.File
 
-	if f.failures != "" {
-		if code := j.checkFailuresPath(f); code >= 0 {
-			return code
+	for _, staff := range []struct{ setting, path string }{{"failures", f.Failures}, {"report", f.Report}} {
+		if staff.path == "" {
+			continue
 		}
+		if err := f.CheckStaffPath(cli.Flags, staff.setting, staff.path, f.state); err != nil {
+			return j.fail(cli.ExitUsage, "%v", err)
+		}
+	}
+	if f.Failures != "" && f.Failures == f.Report {
+		return j.fail(cli.ExitUsage, "-failures and -report name the same file; give each its own")
 	}
 	school := f.School
 	if f.dryRun {
 		school.URL = "" // a check of the file only: no client, no journal
 	}
-	school.NoPassword = f.plan || f.history
+	school.NoPassword = f.plan || f.history || f.clearForStaff != ""
 	var copts []client.Option
 	if cli.IsTerminal(j.stderr) && !f.plan && !f.history {
 		copts = append(copts, client.WithProgress(j.progress()))
@@ -282,6 +311,9 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if f.history {
 		return j.history(ctx, sj)
 	}
+	if f.clearForStaff != "" {
+		return j.clear(ctx, sj, f)
+	}
 
 	// Decode the export before anything else reads it. A file whose
 	// encoding is wrong goes through the job all the same, failing at
@@ -295,17 +327,17 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		defer fh.Close()
 		in = fh
 	}
-	sniff, decodeErr := cli.ReadExport(in, f.File, f.Encoding, cli.Flags)
+	sniff, decodeErr := cli.ReadExport(in, f.File, f.School, cli.Flags)
 
 	// The failures file gets every failed row as the job finds it; the
 	// report keeps only the first of each kind. It is written beside the
 	// file and renamed over it at the end.
-	var failures *failuresFile
-	if f.failures != "" {
-		if failures, err = createFailures(f.failures); err != nil {
+	var failures *cli.StaffFile
+	if f.Failures != "" {
+		if failures, err = cli.CreateStaff(f.Failures); err != nil {
 			return j.fail(cli.ExitUsage, "-failures: %v", err)
 		}
-		defer failures.abort()
+		defer failures.Abort()
 		sj.Failures = failures
 	}
 
@@ -325,16 +357,13 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
 	}
 	outcome, code := j.outcome(f, rep, err, decodeErr, sniff)
+	// The staff files never change the exit code, which says what
+	// reached Infiniti.
 	if failures != nil {
-		if keepFailures(outcome) {
-			// The run says nothing about the rows: staff keep the
-			// last run's list rather than an empty one.
-			failures.abort()
-			fmt.Fprintf(j.stderr, "%s: -failures: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", prog, f.failures, outcome)
-		} else if werr := failures.commit(); werr != nil {
-			// The exit code says what reached Infiniti, not this.
-			fmt.Fprintln(j.stderr, prog+": -failures: the file of failed rows was not written:", werr)
-		}
+		failures.Finish(j.stderr, prog+": -failures", outcome, time.Now())
+	}
+	if f.Report != "" && (rep.Plan != nil || outcome == syncjob.OutcomeRefused) {
+		j.rep.Report = cli.WriteStaff(j.stderr, prog+": -report", f.Report, time.Now(), rep.WriteReport)
 	}
 	return code
 }
@@ -350,44 +379,56 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 	if rep.Plan != nil {
 		st := rep.Plan.Stats()
 		j.rep.Plan = &st
+		users := rep.Users()
+		j.rep.Users = &users
 	}
 	if f.state != "" && !f.dryRun {
 		h := rep.Health
 		j.rep.Journal = &h
 	}
 	if decodeErr == nil {
-		j.problems(rep, f, sniff)
+		j.problems(rep, f, sniff, err)
+	}
+	if rep.Recovered != "" {
+		j.say("Recovered: %s.", strings.TrimSuffix(rep.Recovered, "."))
 	}
 	switch outcome {
 	case syncjob.OutcomeInvalidFile, syncjob.OutcomeLocked, syncjob.OutcomeJournalError, syncjob.OutcomeCancelled:
 		return outcome, j.fail(code, "%s", msg)
 	}
 	if rep.Plan != nil && !f.dryRun {
-		j.printPlan(f, rep.Plan, rep.Refusal != nil && rep.Refusal.NoState)
+		j.printPlan(f, rep)
 	}
 	switch {
 	case outcome == syncjob.OutcomeRefused:
 		return outcome, j.fail(code, "%s", msg)
 	case rep.Refusal != nil && rep.Forced:
-		j.say("-force: going past the safety limit, which would have refused this run: %s. The journal records that it was forced.", cli.Flags.Limit(rep.Refusal))
+		j.say("-force: going past the safety limit, which would have held or refused this run: %s. The journal records that it was forced.", cli.Flags.Limit(rep.Refusal))
 	}
-	switch {
-	case f.dryRun:
-		j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings(), "warning"))
-		return outcome, code
-	case f.plan && outcome == cli.OutcomeHeld:
+	if f.dryRun || f.plan {
+		if f.dryRun {
+			if n := rep.Check.NumErrors(); n > 0 {
+				j.say("Pre-flight: %s, %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(n, "error"), plural(rep.Check.NumWarnings()+len(rep.HeaderWarnings), "warning"))
+			} else {
+				j.say("Pre-flight passed: %s, %s. Nothing was sent (-dry-run).", plural(rep.RowsRead, "row"), plural(rep.Check.NumWarnings()+len(rep.HeaderWarnings), "warning"))
+			}
+		} else {
+			j.say("Nothing was sent (-plan).")
+		}
+		if outcome == syncjob.OutcomeOK {
+			return outcome, code
+		}
 		return outcome, j.fail(code, "%s", msg)
-	case f.plan:
-		j.say("Nothing was sent (-plan).")
-		return outcome, code
-	case outcome != syncjob.OutcomeOK && outcome != syncjob.OutcomeRowsFailed && outcome != cli.OutcomeHeld:
+	}
+	switch outcome {
+	case syncjob.OutcomeOK, syncjob.OutcomeRowsFailed, syncjob.OutcomeHeld:
+	default:
 		return outcome, j.fail(code, "%s", msg)
 	}
 	if rep.Result != nil {
 		j.say("%s", cli.Quote(rep.Result.Summary))
 	}
-	switch outcome {
-	case syncjob.OutcomeOK:
+	if outcome == syncjob.OutcomeOK {
 		switch {
 		case rep.RowsSent == 0 && f.state != "":
 			j.say("Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials.")
@@ -397,19 +438,19 @@ func (j *job) outcome(f *flags, rep *syncjob.Report, err, decodeErr error, sniff
 			j.say("All %s imported.", plural(rep.RowsSent, "row"))
 		}
 		return outcome, code
-	case cli.OutcomeHeld:
-		if rep.FailureCount > 0 {
-			j.failedRows(f, rep)
-		}
-		return outcome, j.fail(code, "%s", msg)
 	}
-	return outcome, j.failedRows(f, rep)
+	j.failedRows(f, rep)
+	if outcome == syncjob.OutcomeRowsFailed && rep.Check.NumErrors() == 0 {
+		j.rep.Error = msg // the failed rows above say it
+		return outcome, code
+	}
+	return outcome, j.fail(code, "%s", msg)
 }
 
 // problems prints the check's problems, a few of each kind, and reports
 // whether the file reads as Windows-1252 (its invalid-UTF-8 errors are then
 // left out: one line with the fix says more than all of them).
-func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
+func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer, err error) bool {
 	if rep.Check == nil {
 		return false
 	}
@@ -419,7 +460,7 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 	extra := f.plan || f.dryRun || rep.Plan == nil || rep.Plan.Stats().FirstRun
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
-	for _, p := range rep.Check.Problems {
+	for _, p := range slices.Concat(rep.HeaderWarnings, rep.Check.Problems) {
 		j.rep.Problems = append(j.rep.Problems, problem(p))
 		if w1252 && p.Code == csvspec.CodeInvalidUTF8 || p.Code == csvspec.CodeEmptyRow || p.Code == csvspec.CodeExtraColumn && !extra {
 			continue
@@ -430,7 +471,7 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 		}
 		severity[p.Code] = p.Severity
 		if shown[p.Code]++; shown[p.Code] <= limit {
-			fmt.Fprintf(j.stderr, "%s: %s\n", j.rep.File, cli.Flags.Problem(p, f.School))
+			fmt.Fprintf(j.stderr, "%s: %s\n", j.rep.File, cli.Flags.Problem(p, f.School, err))
 		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(shown)) {
@@ -452,15 +493,16 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer) bool {
 	return w1252
 }
 
-// printPlan prints the plan's counts and, with -plan, the users it
-// changes. lost says that the journal lost a state it had kept.
-func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
+// printPlan prints the plan's counts, the users gone from the export
+// that still hold what they had and, with -plan, the users it changes.
+func (j *job) printPlan(f *flags, rep *syncjob.Report) {
+	p := rep.Plan
 	st := p.Stats()
 	switch {
 	case f.state == "":
 		// No journal: every row is sent, as a plain upload.
 		return
-	case st.FirstRun && lost:
+	case st.FirstRun && rep.Refusal != nil && rep.Refusal.NoState:
 		j.say("No earlier state to compare with, although the journal's run log shows one was kept: every row would be sent (%s, %s), unguarded by the limit.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	case st.FirstRun:
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
@@ -469,8 +511,24 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		if f.Import == cli.ImportContacts {
 			noun = "contact row"
 		}
-		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %d removed; %s would lose something; %s to send.",
-			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, noun), st.Removed, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
+		// A loss is removed only where Infiniti replaces what a user
+		// holds; elsewhere it is left to staff.
+		lost := fmt.Sprintf("%d removed", st.Removed)
+		if f.Import == cli.ImportUserGroups && f.Applies != "replace" {
+			lost = fmt.Sprintf("%d lost, left to staff (-report)", st.Removed)
+		}
+		j.say("Plan (%s): %s in the export, %d new, %d changed, %d unchanged, %d gone from the export; %s added, %s; %s would lose something; %s to send.",
+			st.Mode, plural(st.Users, "user"), st.New, st.Changed, st.Unchanged, st.Gone, plural(st.Added, noun), lost, plural(st.Losing, "user"), plural(st.RowsToSend, "row"))
+	}
+	if n := rep.KeptLeavers(); n > 0 {
+		what := "hold their groups"
+		if f.Import == cli.ImportContacts {
+			what = "hold their contacts"
+		}
+		if n == 1 {
+			what = strings.Replace(what, "hold their", "holds its", 1)
+		}
+		j.say("%s no longer in the export and still %s in Infiniti (see -report; -leavers moves them).", plural(n, "user is", "users are"), what)
 	}
 	if !f.plan {
 		return
@@ -494,13 +552,7 @@ func (j *job) printPlan(f *flags, p *syncjob.Plan, lost bool) {
 		j.say("  %-7s %s%s%s", u.Kind, u.Username, items(" +", u.Added), items(" -", u.Removed))
 	}
 	if n > 2*maxShown {
-		j.say("  ... and %d more users (-json lists the counts)", n-2*maxShown)
-	}
-	switch {
-	case f.Import == cli.ImportContacts && st.Gone > 0:
-		j.say("Users gone from the export are never sent, so Infiniti keeps their contacts: a mode that replaces the contacts of the patrons in the file does not touch the others. Remove them in Infiniti if they must go.")
-	case f.Import == cli.ImportUserGroups && (st.Gone > 0 || st.Losing > st.Gone):
-		j.say("Users gone from the export are never sent, so Infiniti keeps what they had; a membership removed here is removed in Infiniti only if its import replaces a user's groups. Act in Infiniti if they must go.")
+		j.say("  ... and %d more users (-json lists them by name)", n-2*maxShown)
 	}
 }
 
@@ -513,8 +565,8 @@ func items(sign string, its []syncjob.Item) string {
 }
 
 // failedRows prints the rows Infiniti did not take, joined back to the
-// export, and returns cli.ExitRowsFail.
-func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
+// export.
+func (j *job) failedRows(f *flags, rep *syncjob.Report) {
 	n := 0
 	for _, fl := range rep.Failures {
 		if fl.Row == 0 {
@@ -539,21 +591,52 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) int {
 		}
 	}
 	switch {
-	case n == 0:
+	case n == 0 && rep.HeldForProblems == 0 && rep.Outcome == syncjob.OutcomeRowsFailed:
 		j.say("Infiniti reports a failure but names no failed row; see the summary above.")
 	case n > 2*maxShown:
 		j.say("... and %d more failed rows. By cause:", n-2*maxShown)
 		for _, c := range rep.Causes() {
 			j.say("  %s", cli.Quote(c.String()))
 		}
-		if f.failures == "" {
+		if f.Failures == "" {
 			j.say("Give -failures FILE to write every failed row for library staff.")
 		}
 	}
-	if f.state != "" {
+	if f.state != "" && n > 0 {
 		j.say("The users of the failed rows are sent again on the next run.")
 	}
-	return cli.ExitRowsFail
+}
+
+// clear records that staff did the for-staff items by hand: all of them,
+// or those of a -report file (-clear-for-staff FILE).
+func (j *job) clear(ctx context.Context, sj *syncjob.Job, f *flags) int {
+	j.rep.File = ""
+	var done []syncjob.StaffRow
+	if f.clearForStaff != "all" {
+		fh, err := os.Open(f.clearForStaff)
+		if err != nil {
+			return j.fail(cli.ExitUsage, "-clear-for-staff: %v", err)
+		}
+		done, err = cli.ReadForStaff(fh, f.Import == cli.ImportContacts)
+		fh.Close()
+		if err != nil {
+			return j.fail(cli.ExitUsage, "-clear-for-staff %s: %v", f.clearForStaff, err)
+		}
+		if done == nil {
+			done = []syncjob.StaffRow{} // not nil, which would clear them all
+		}
+	}
+	n, err := sj.ClearForStaff(ctx, done)
+	if err != nil {
+		var le *syncjob.LockedError
+		if errors.As(err, &le) {
+			j.rep.Outcome = syncjob.OutcomeLocked
+		}
+		return j.fail(cli.ExitTransport, "%s", cli.Flags.Message(err))
+	}
+	j.rep.Outcome = syncjob.OutcomeOK
+	j.say("Cleared %s done by hand; the journal records the run.", plural(n, "for-staff item"))
+	return cli.ExitOK
 }
 
 // history prints the last runs of the school from the journal.
@@ -579,9 +662,9 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		if r.Result != nil {
 			counts = fmt.Sprintf("%d/%d/%d", r.Result.Created, r.Result.Updated, r.Result.Failed)
 		}
-		note := r.Error
+		note := strings.ReplaceAll(r.Error, "syncjob: ", "")
 		if r.Forced {
-			note = strings.TrimSpace("forced past " + r.Overridden + " " + note)
+			note = strings.TrimSpace("forced past " + strings.ReplaceAll(r.Overridden, "syncjob: ", "") + " " + note)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Quote(note), 100))
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,19 +74,30 @@ func TestSync(t *testing.T) {
 		{
 			name: "dry run finds errors",
 			args: []string{"-file", "testdata/bad.csv", "-library-groups", "testdata/library_groups.txt", "-dry-run"},
-			code: 2,
+			// A row problem holds its user, not the file (issue 14:
+			// was exit 2, nothing sent).
+			code: 1,
 			stderr: []string{
-				"testdata/bad.csv: line 3 (row 2), username: error: the username is empty",
-				`testdata/bad.csv: line 4 (row 3), library-group: error: library group "blue" is not defined in Infiniti; did you mean "Blue"?`,
-				"sync: not sent: the file has 2 errors (listed above); fix them and run again",
+				"testdata/bad.csv: line 3, username: error: the username is empty",
+				`testdata/bad.csv: line 4, library-group: error: library group "blue" is not defined in Infiniti; did you mean "Blue"?`,
+				"sync: 2 rows have problems (listed above): 1 user would be held for them, and the others would be sent",
 			},
 		},
 		{
-			name:     "pre-flight errors stop the upload",
+			name:     "a row problem holds its row, the others are sent",
 			args:     append([]string{"-file", "testdata/bad.csv"}, post...),
 			env:      pw,
+			code:     1,
+			stderr:   []string{"sync: 1 row with a problem (listed above) not sent: 0 users held, and the others were sent; 1 row failed"},
+			requests: 1,
+			posted:   "username,library-group,system-group\njsmith,Blue,Students\nmjones,blue,Students\n",
+		},
+		{
+			name:     "-strict sends nothing on a row problem",
+			args:     append([]string{"-file", "testdata/bad.csv", "-strict"}, post...),
+			env:      pw,
 			code:     2,
-			stderr:   []string{"sync: not sent: "},
+			stderr:   []string{"sync: not sent: the file has 1 error (listed above); fix it and run again"},
 			requests: 0,
 		},
 		{
@@ -93,7 +105,7 @@ func TestSync(t *testing.T) {
 			args:     append([]string{"-file", "testdata/canonical.csv", "-tenant", "t1"}, post...),
 			env:      pw,
 			code:     0,
-			stdout:   []string{"2 users processed. 2 users created. 0 users updated. 0 users failed.", "All 2 rows imported."},
+			stdout:   []string{"2 users processed. ", "All 2 rows imported."},
 			requests: 1,
 		},
 		{
@@ -348,11 +360,22 @@ func TestSyncJSON(t *testing.T) {
 		"failed_rows": []any{map[string]any{"row": float64(2), "line": float64(3), "username": "S1002", "field": "library-group", "message": failure}},
 		"exit_code":   float64(1),
 		"outcome":     "rows-failed",
+		"error":       "1 row failed; 1 row (line 3): Field (library-group) Library group (Gold) does not exist.",
 		"rows_sent":   float64(3),
 		"plan": map[string]any{
 			"mode": "full", "first_run": true, "last_users": float64(0), "users": float64(3), "rows": float64(3),
 			"users_new": float64(3), "users_changed": float64(0), "users_unchanged": float64(0), "users_gone": float64(0),
 			"users_losing": float64(0), "added": float64(6), "removed": float64(0), "rows_to_send": float64(3),
+		},
+		// Users by name (issue 14 §8).
+		"users": map[string]any{
+			"new": []any{
+				map[string]any{"username": "S1001", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Blue"}, map[string]any{"Column": "system-group", "Value": "Students"}}},
+				map[string]any{"username": "S1002", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Gold"}, map[string]any{"Column": "system-group", "Value": "Students"}}},
+				map[string]any{"username": "S1003", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Blue"}, map[string]any{"Column": "system-group", "Value": "Staff"}}},
+			},
+			"changed": nil, "gone": nil, "held": nil, "for_staff": nil,
+			"unconfirmed": []any{"S1002"},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -362,13 +385,19 @@ func TestSyncJSON(t *testing.T) {
 	// A pre-flight failure lists the problems.
 	stdout.Reset()
 	code = run([]string{"-json", "-dry-run", "-file", "testdata/bad.csv"}, env(nil), nil, &stdout, &stderr)
-	var rep report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+	var decoded struct {
+		report
+		Users json.RawMessage `json:"users"` // Kind reads back as text only
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &decoded); err != nil {
 		t.Fatal(err)
 	}
-	wantRep := report{Import: "user-groups", File: "testdata/bad.csv", Rows: 3, ExitCode: 2, FailedRows: []failedRow{}, Outcome: "invalid-file",
+	rep := decoded.report
+	// A row problem holds its user (issue 14: was invalid-file, exit 2).
+	wantRep := report{Import: "user-groups", File: "testdata/bad.csv", Rows: 3, ExitCode: 1, FailedRows: []failedRow{}, Outcome: "rows-failed",
+		Plan:     &syncjob.PlanStats{Mode: "full", FirstRun: true, Users: 2, Rows: 2, New: 2, Added: 4, RowsToSend: 2},
 		Problems: []problem{{Row: 2, Line: 3, Column: "username", Code: csvspec.CodeMissingUsername, Severity: csvspec.SeverityError}}}
-	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 2 || rep.Error == "" {
+	if diff := cmp.Diff(wantRep, rep, cmpopts.IgnoreFields(problem{}, "Message"), cmpopts.IgnoreFields(report{}, "Error")); diff != "" || code != 1 || rep.Error == "" {
 		t.Errorf("exit %d, report (-want +got):\n%s", code, diff)
 	}
 }
@@ -434,6 +463,12 @@ func TestSyncDialects(t *testing.T) {
 			stderr: []string{`sync: testdata/unicode_text_utf16le.txt: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with -encoding utf-16`},
 		},
 		{
+			name:   "Excel's Unicode text without -comma and -encoding gets one fix naming both",
+			args:   []string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-dry-run"},
+			code:   2,
+			stderr: []string{`sync: testdata/unicode_text_utf16le.txt: the file starts with a UTF-16 LE byte order mark: it is Unicode text (UTF-16), as Excel saves "Unicode text"; run again with -encoding utf-16 -comma tab`},
+		},
+		{
 			name:   "Excel's Unicode text",
 			args:   append([]string{"-file", "testdata/unicode_text_utf16le.txt", "-map", sms, "-comma", "tab", "-encoding", "utf-16"}, post...),
 			code:   0,
@@ -459,7 +494,17 @@ func TestSyncDialects(t *testing.T) {
 			code: 2,
 			stderr: []string{
 				`testdata/semicolon.csv: line 1 (header), username: error: the header map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct the header map. The file's header is: "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
-				extra("semicolon.csv"),
+				// A file problem ends the read: the header's warnings
+				// are not reached.
+				"sync: not sent: the file has 1 error (listed above); fix it and run again",
+			},
+		},
+		{
+			name: "Windows-1252 with semicolons gets one fix naming both flags",
+			args: []string{"-file", "testdata/semicolon_1252.csv", "-dry-run"},
+			code: 2,
+			stderr: []string{
+				`testdata/semicolon_1252.csv: line 1 (header): error: the header is separated by semicolons (";"), not commas (","), and the file is not UTF-8 text (Windows-1252, perhaps); run again with -comma ';' -encoding windows-1252; the file is posted as UTF-8 with commas [wrong-separator]`,
 				"sync: not sent: the file has 1 error (listed above); fix it and run again",
 			},
 		},
@@ -544,7 +589,7 @@ func TestSyncBinary(t *testing.T) {
 		{nil, []string{"-h"}, 0},
 		{nil, []string{"-file", "testdata/canonical.csv", "-dry-run"}, 0},
 		{nil, []string{"-file", "testdata/export_windows1252.csv", "-encoding", "windows-1252", "-dry-run"}, 0},
-		{nil, []string{"-file", "testdata/bad.csv", "-dry-run"}, 2},
+		{nil, []string{"-file", "testdata/bad.csv", "-dry-run"}, 1},
 		{nil, []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-map", contactsMap, "-dry-run"}, 0},
 		{nil, []string{"-import", "contacts", "-file", "testdata/sms_contacts.csv", "-library-groups", "testdata/library_groups.txt", "-dry-run"}, 2},
 		{[]string{"INFINITI_PASSWORD=x"}, []string{"-file", "testdata/canonical.csv", "-url", "https://127.0.0.1:1", "-user", "a"}, 3},
@@ -660,8 +705,8 @@ func TestSyncBinaryOutput(t *testing.T) {
 	dated := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) `)
 	stdout, stderr, code := exampletest.Run(t, bin, nil, "-dry-run", "-file", "testdata/bad.csv")
 	lines := strings.Split(strings.TrimSuffix(stdout+stderr, "\n"), "\n")
-	if code != 2 || len(lines) < 2 {
-		t.Fatalf("exit code %d, want 2, and a few lines:\n%s%s", code, stdout, stderr)
+	if code != 1 || len(lines) < 2 {
+		t.Fatalf("exit code %d, want 1, and a few lines:\n%s%s", code, stdout, stderr)
 	}
 	for _, l := range lines {
 		if !dated.MatchString(l) {
@@ -756,7 +801,7 @@ func TestSyncContactsDryRun(t *testing.T) {
 			code:   0,
 			stdout: "Pre-flight passed: 11 rows, 21 warnings. Nothing was sent (-dry-run).\n",
 			stderr: []string{
-				`testdata/sms_contacts.csv: line 2 (row 1), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; this program posts the file rewritten in the form Infiniti reads [boolean-spelling]`,
+				`testdata/sms_contacts.csv: line 2, primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; this program posts the file rewritten in the form Infiniti reads [boolean-spelling]`,
 				"testdata/sms_contacts.csv: 20 more problems [boolean-spelling] not shown (-json lists the first 1000)",
 			},
 		},
@@ -770,19 +815,19 @@ func TestSyncContactsDryRun(t *testing.T) {
 			name:     "a contacts file read as user groups",
 			args:     []string{"-file", "testdata/sms_contacts.csv", "-map", contactsMap, "-dry-run"},
 			code:     2,
-			contains: []string{`sync: the export cannot be posted: -map: "`, `" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key. Nothing was sent.`},
+			contains: []string{`sync: the export cannot be posted; nothing was sent: -map: "`, `" is not a column of a user-groups file; use one of "username", "library-group", "system-group" as the key.`},
 		},
 		{
 			name:  "check errors name the contacts codes",
 			args:  []string{"-import", "contacts", "-file", "-", "-dry-run"},
 			stdin: contactsHeader + "S1,email,patron,True,Ann,not an address,,ANY\nS1,fax,patron,True,Ann,07 5555 1234,,NONE\n",
-			code:  2,
+			code:  1, // a row problem holds its user (issue 14: was exit 2)
 			contains: []string{
-				"-: line 2 (row 1), contact: error: ",
+				"-: line 2, contact: error: ",
 				"[invalid-email]",
-				"-: line 3 (row 2), type: error: ",
+				"-: line 3, type: error: ",
 				"[unknown-contact-type]",
-				"sync: not sent: the file has 2 errors (listed above); fix them and run again",
+				"sync: 2 rows have problems (listed above): 1 user would be held for them, and the others would be sent",
 			},
 		},
 	}
@@ -954,10 +999,12 @@ func TestSyncContactsState(t *testing.T) {
 		t.Fatal(err)
 	}
 	const msg = "Field (username) User (S1004) does not exist. User failed to import: Field (username) User (S1004) does not exist."
-	// Infiniti's outcome text, trailing space and all.
-	wantFailures := "line,row,username,type,role,contact,code,field,message\n" +
-		"13,1,S1004,email,patron,cal.ho@students.hillview.example.edu.au,row-failed,username," + msg + " \n" +
-		"14,2,S1004,email,guardian,'=ho@example.com,row-failed,username," + msg + " \n"
+	// Issue 14 §8's columns, a byte order mark, Infiniti's message once
+	// (was: line, row, ..., code, field, message, the message twice).
+	const once = "Field (username) User (S1004) does not exist."
+	wantFailures := "\ufeffline,username,type,role,contact,problem\n" +
+		"13,S1004,email,patron,cal.ho@students.hillview.example.edu.au," + once + "\n" +
+		"14,S1004,email,guardian,'=ho@example.com," + once + "\n"
 	if diff := cmp.Diff(wantFailures, string(b)); diff != "" {
 		t.Errorf("failures file (-want +got):\n%s", diff)
 	}
@@ -966,8 +1013,13 @@ func TestSyncContactsState(t *testing.T) {
 	// the newcomer is sent again.
 	var stdout, stderr bytes.Buffer
 	code := run(append([]string{"-json", "-file", newcomer}, post...), env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
-	var rep report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 1 {
+	var decoded struct {
+		report
+		Users json.RawMessage `json:"users"` // Kind reads back as text only
+	}
+	err = json.Unmarshal(stdout.Bytes(), &decoded)
+	rep := decoded.report
+	if err != nil || code != 1 {
 		t.Fatalf("-json: exit code %d, %v\n%s\n%s", code, err, &stdout, &stderr)
 	}
 	wantRows := []failedRow{
@@ -1275,14 +1327,14 @@ func TestSyncState(t *testing.T) {
 			name:   "an unchanged rerun posts an empty file",
 			args:   append([]string{"-file", full}, post...),
 			code:   0,
-			stdout: []string{"Plan (incremental): 6 users in the export, 0 new, 0 changed, 6 unchanged, 0 gone from the export; 0 memberships added, 0 removed; 0 users would lose something; 0 rows to send.", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
+			stdout: []string{"Plan (incremental): 6 users in the export, 0 new, 0 changed, 6 unchanged, 0 gone from the export; 0 memberships added, 0 lost, left to staff (-report); 0 users would lose something; 0 rows to send.", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
 			posted: ptr(header),
 		},
 		{
 			name:   "-plan shows a change and sends nothing",
 			args:   append([]string{"-file", changed, "-plan"}, school...),
 			code:   0,
-			stdout: []string{"3 memberships added, 1 removed; 1 user would lose something; 2 rows to send.", "  changed bob +library-group=Blue -library-group=Red", "  new     gus +library-group=Red +system-group=Students", "Nothing was sent (-plan)."},
+			stdout: []string{"3 memberships added, 1 lost, left to staff (-report); 1 user would lose something; 2 rows to send.", "  changed bob +library-group=Blue -library-group=Red", "  new     gus +library-group=Red +system-group=Students", "Nothing was sent (-plan)."},
 		},
 		{
 			name:   "only the new and changed users are sent",
@@ -1291,17 +1343,20 @@ func TestSyncState(t *testing.T) {
 			posted: ptr(header + "bob,Blue,Students\ngus,Red,Students\n"),
 		},
 		{
-			name:   "an export shrunk by half is refused",
+			// Past the limit the guard holds the losses and sends
+			// what takes nothing away (issue 14: was refused whole).
+			name:   "an export shrunk by half is held",
 			args:   append([]string{"-file", half, "-max-removals", "2"}, post...),
 			code:   4,
 			stdout: []string{"3 gone from the export"},
-			stderr: []string{"sync: refused: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing part of what they had), more than the limit of 2 (at most 2 users). Nothing was sent. Check the export; if the change is intended, run once with -force, or raise -max-removals"},
+			stderr: []string{"sync: held 3 users who would lose something, of the 7 Infiniti last accepted (3 gone from the export, 0 losing part of what they had): more than the limit of 2 (at most 2 users); 0 rows were sent for the users who lose nothing. Release the held users with -force, or a higher -max-removals"},
+			posted: ptr(header),
 		},
 		{
-			name:   "-plan says it would be refused",
+			name:   "-plan says it would be held",
 			args:   append([]string{"-file", half, "-max-removals", "2", "-plan"}, school...),
 			code:   4,
-			stderr: []string{"sync: refused: 3 of the 7 users"},
+			stderr: []string{"sync: would hold 3 users who would lose something, of the 7", "the users who lose nothing would be sent"},
 		},
 		{
 			name:   "an empty export is refused whatever the limit",
@@ -1313,7 +1368,7 @@ func TestSyncState(t *testing.T) {
 			name:   "-force goes past the limit",
 			args:   append([]string{"-file", half, "-max-removals", "0", "-force"}, post...),
 			code:   0,
-			stdout: []string{"-force: going past the safety limit, which would have refused this run: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing part of what they had), more than the limit of 0 (at most 0 users). The journal records that it was forced.\n", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
+			stdout: []string{"3 users are no longer in the export and still hold their groups in Infiniti (see -report; -leavers moves them).", "-force: going past the safety limit, which would have held or refused this run: 3 of the 7 users Infiniti last accepted (42.9%) would lose something (3 gone from the export, 0 losing part of what they had), more than the limit of 0 (at most 0 users). The journal records that it was forced.\n", "Nothing to send (no user is new or changed): an empty file was posted, which checked the credentials."},
 			posted: ptr(header),
 		},
 		{
@@ -1376,9 +1431,10 @@ func TestSyncState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantFailures := "line,row,username,library-group,system-group,code,field,message\n" +
-		`5,1,gus,"'=HYPERLINK(""x"")",Students,row-failed,library-group,`
-	if !strings.HasPrefix(string(b), wantFailures) || !strings.Contains(string(b), "\n6,2,hal,Gold,Students,row-failed,library-group,") {
+	// Issue 14 §8's columns and a byte order mark.
+	wantFailures := "\ufeffline,username,library-group,system-group,problem\n" +
+		`5,gus,"'=HYPERLINK(""x"")",Students,`
+	if !strings.HasPrefix(string(b), wantFailures) || !strings.Contains(string(b), "\n6,hal,Gold,Students,Field (library-group) Library group (Gold) does not exist.\n") {
 		t.Errorf("failures file:\n%s\nwant it to start with\n%s", b, wantFailures)
 	}
 
@@ -1392,7 +1448,7 @@ func TestSyncState(t *testing.T) {
 	for _, l := range lines[1 : len(lines)-1] {
 		outcomes = append(outcomes, strings.Fields(l)[3]) // after the date, time and mode
 	}
-	want := []string{"ok", "ok", "ok", "refused", "refused", "ok", "rows-failed", "invalid-file"}
+	want := []string{"ok", "ok", "ok", "held", "refused", "ok", "rows-failed", "invalid-file"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("-history outcomes (-want +got):\n%s\n%s", diff, &stdout)
 	}
@@ -1461,8 +1517,8 @@ func TestSyncJournalUsage(t *testing.T) {
 		{[]string{"-file", "x.csv", "-force", "-max-removals", "5", "-url", "https://s.example", "-user", "u"}, "sync: -force, -max-removals need the journal"},
 		{[]string{"-file", "x.csv", "-state", "d", "-max-removals", "ten", "-url", "https://s.example", "-user", "u"}, `sync: -max-removals: the removal limit "ten" is neither a count nor a percentage`},
 		{[]string{"-file", "x.csv", "-state", "d", "-max-removals", "150%", "-url", "https://s.example", "-user", "u"}, "sync: -max-removals: "},
-		{[]string{"-file", "x.csv", "-state", "d", "-plan", "-dry-run"}, "sync: -dry-run checks the file only; leave it out with -plan or -history"},
-		{[]string{"-state", "d", "-history"}, "sync: -history needs -url"},
+		{[]string{"-file", "x.csv", "-state", "d", "-plan", "-dry-run"}, "sync: -dry-run checks the file only; leave it out with -plan, -history or -report"},
+		{[]string{"-state", "d", "-history"}, "sync: -history and -clear-for-staff need -url"},
 		{[]string{"-state", "d", "-history", "-plan", "-url", "https://s.example"}, "sync: give -plan or -history, not both"},
 	}
 	for _, tt := range tests {
@@ -1490,6 +1546,9 @@ func TestSyncLostState(t *testing.T) {
 		notStdout string
 	}{
 		{name: "first run", code: 0, stdout: "First run for this school: no earlier state to compare with, so every row is sent (2 users, 2 rows) and no limit applies.\n"},
+		// A missing state after one run is that run killed before its
+		// state was in place (issue 14 §1): it is a first run again.
+		{name: "a second run", code: 0, stdout: "Nothing to send"},
 		{
 			name: "the state is lost", loseState: true, code: 4,
 			stdout:    "No earlier state to compare with, although the journal's run log shows one was kept: every row would be sent (2 users, 2 rows), unguarded by the limit.\n",
@@ -1548,6 +1607,213 @@ func TestSyncExtraColumnsQuiet(t *testing.T) {
 		}
 		if got := strings.Contains(stderr.String(), "[extra-column]"); got != night.extra {
 			t.Errorf("%s: the extra column said: %v, want %v\n%s", night.name, got, night.extra, &stderr)
+		}
+	}
+}
+
+// TestSyncConverge: issue 14's flags over a few nights of one school:
+// -report and -carry for staff, kept leavers said every night, -leavers
+// with a template, -json naming users, -clear-for-staff, and a cut-off
+// export that -force does not pass.
+func TestSyncConverge(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue", "Red"), clienttest.WithSystemGroups("Students", "Former"))
+	defer srv.Close()
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	report := filepath.Join(dir, "report.csv")
+	done := filepath.Join(dir, "done.csv")
+	state := filepath.Join(dir, "state")
+	const header = "username,library-group,system-group,Given Name\n"
+	school := []string{"-file", export, "-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", state, "-report", report, "-carry", "Given Name"}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	nights := []struct {
+		name     string
+		export   string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   []string
+		posted   *string  // nil: no post
+		report   []string // lines the report holds
+		notInOut string
+		prepare  func(t *testing.T)
+	}{
+		{
+			name:   "a first run writes the report",
+			export: header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\ncat,Blue,Students,Cat\n",
+			code:   0,
+			posted: ptr("username,library-group,system-group\nann,Blue,Students\nbob,Red,Students\ncat,Blue,Students\n"),
+			report: []string{"\ufeffusername,Given Name,library-group,system-group,change,status,reason,line", "ann,Ann,Blue,,add,sent,"},
+		},
+		{
+			name:   "a kept leaver is said, and listed for staff with its name",
+			export: header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\n",
+			code:   0,
+			stdout: []string{"1 user is no longer in the export and still holds its groups in Infiniti (see -report; -leavers moves them)."},
+			posted: ptr("username,library-group,system-group\n"),
+			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
+		},
+		{
+			name:   "said again the next night, -plan included",
+			export: header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\n",
+			args:   []string{"-plan"},
+			code:   0,
+			stdout: []string{"1 user is no longer in the export and still holds its groups in Infiniti", "Nothing was sent (-plan)."},
+			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
+		},
+		{
+			name:   "a refused night still writes the report, with what is left for staff",
+			export: header,
+			code:   4,
+			stderr: []string{"sync: refused: the export has no rows, but Infiniti last accepted 2 users"},
+			report: []string{"cat,Cat,Blue,,remove,for-staff,"},
+		},
+		{
+			name: "-clear-for-staff FILE clears the rows left in the report",
+			args: []string{"-clear-for-staff", done},
+			prepare: func(t *testing.T) {
+				// Staff did cat's library group, not its system group.
+				b, err := os.ReadFile(report)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var keep []string
+				for i, l := range strings.Split(string(b), "\n") {
+					if i == 0 || strings.HasPrefix(l, "cat,Cat,Blue,") {
+						keep = append(keep, l)
+					}
+				}
+				write(t, done, strings.Join(keep, "\n")+"\n")
+			},
+			code:   0,
+			stdout: []string{"Cleared 1 for-staff item done by hand; the journal records the run."},
+		},
+		{
+			name:     "-clear-for-staff all: a run of its own",
+			args:     []string{"-clear-for-staff", "all"},
+			code:     0,
+			stdout:   []string{"Cleared 1 for-staff item done by hand; the journal records the run."},
+			notInOut: "no longer in the export",
+		},
+		{
+			name:     "cleared items are not said again",
+			export:   header + "ann,Blue,Students,Ann\nbob,Red,Students,Bob\n",
+			code:     0,
+			posted:   ptr("username,library-group,system-group\n"),
+			notInOut: "no longer in the export",
+		},
+		{
+			name:   "a leaver template sends the leaver once",
+			export: header + "ann,Blue,Students,Ann\n",
+			args:   []string{"-leavers", "library-group=,system-group=Former", "-applies", "replace"},
+			code:   0,
+			posted: ptr("username,library-group,system-group\nbob,,Former\n"),
+			report: []string{"bob,Bob,,Former,add,sent,"},
+		},
+		{
+			name:   "a cut-off export is refused, -force or not",
+			export: header + "ann,Blue,Students,Ann\ndan,Red",
+			args:   []string{"-force"},
+			code:   4,
+			stderr: []string{"sync: refused: the export looks cut off at line 3; nothing was sent. Check the export from the SMS and run again (-force does not go past this)"},
+		},
+		{
+			name:   "-dry-run says so too",
+			export: header + "ann,Blue,\"Students,Ann\n",
+			args:   []string{"-dry-run"},
+			code:   4,
+			stderr: []string{"sync: refused: either the export was cut off, or line 2 has an unclosed quote"},
+		},
+	}
+	for _, n := range nights {
+		t.Run(n.name, func(t *testing.T) {
+			if n.export != "" {
+				write(t, export, n.export)
+			}
+			if n.prepare != nil {
+				n.prepare(t)
+			}
+			os.Remove(report)
+			args := slices.Clone(school)
+			if slices.Contains(n.args, "-dry-run") {
+				args = []string{"-file", export}
+			}
+			before := len(srv.Requests())
+			var stdout, stderr bytes.Buffer
+			code := run(append(args, n.args...), pw, nil, &stdout, &stderr)
+			if code != n.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, n.code, &stdout, &stderr)
+			}
+			for _, want := range n.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
+				}
+			}
+			for _, want := range n.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
+				}
+			}
+			if n.notInOut != "" && strings.Contains(stdout.String(), n.notInOut) {
+				t.Errorf("stdout holds %q:\n%s", n.notInOut, &stdout)
+			}
+			reqs := srv.Requests()[before:]
+			switch {
+			case n.posted == nil && len(reqs) != 0:
+				t.Errorf("%d requests, want none", len(reqs))
+			case n.posted != nil && len(reqs) != 1:
+				t.Errorf("%d requests, want 1", len(reqs))
+			case n.posted != nil:
+				if diff := cmp.Diff(*n.posted, string(reqs[0].CSV)); diff != "" {
+					t.Errorf("posted (-want +got):\n%s", diff)
+				}
+			}
+			if len(n.report) == 0 {
+				return
+			}
+			b, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatalf("the report: %v", err)
+			}
+			for _, want := range n.report {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("the report lacks %q:\n%s", want, b)
+				}
+			}
+			if fi, err := os.Stat(report); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o007 != 0 {
+				t.Errorf("the report has mode %v: others may read it", fi.Mode())
+			}
+		})
+	}
+}
+
+// TestSyncConvergeUsage: the new flags' usage errors exit 2 and send
+// nothing.
+func TestSyncConvergeUsage(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	write(t, export, "username,library-group,system-group\nann,Blue,Students\n")
+	post := []string{"-url", "https://127.0.0.1:1", "-user", "u"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-file", export, "-report", filepath.Join(dir, "r.csv"), "-dry-run"}, "sync: -report needs the journal: give -state DIR"},
+		{append([]string{"-file", export, "-state", t.TempDir(), "-report", export}, post...), "sync: -report " + export + " is the file -file names; give it a file of its own"},
+		{append([]string{"-file", export, "-state", dir, "-report", filepath.Join(dir, "r.csv")}, post...), "is inside the journal's folder"},
+		{append([]string{"-file", export, "-state", t.TempDir(), "-report", filepath.Join(dir, "r.csv"), "-failures", filepath.Join(dir, "r.csv")}, post...), "sync: -failures and -report name the same file; give each its own"},
+		{append([]string{"-file", export, "-import", "contacts", "-leavers", "system-group=Former"}, post...), "sync: -leavers: a contacts file has no groups to move leavers to"},
+		{append([]string{"-file", export, "-import", "contacts", "-applies", "add"}, post...), "sync: -applies: the one known contacts mode replaces"},
+		{append([]string{"-file", export, "-applies", "sometimes"}, post...), `sync: -applies: "sometimes" is not a mode; give unknown (the default), add or replace`},
+		{append([]string{"-file", export, "-leavers", "move"}, post...), `sync: -leavers: "move" is not library-group=GROUP or system-group=GROUP`},
+		{[]string{"-clear-for-staff", "all", "-state", dir}, "sync: -history and -clear-for-staff need -url"},
+		{[]string{"-file", export, "-state", dir, "-report", filepath.Join(t.TempDir(), "r.csv"), "-dry-run"}, "sync: -dry-run checks the file only; leave it out with -plan, -history or -report"},
+		{[]string{"-clear-for-staff", "all", "-url", "https://x.example"}, "sync: -clear-for-staff needs the journal"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(tt.args, env(map[string]string{"INFINITI_PASSWORD": "pw-123"}), nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%q: exit %d, want 2 and %q on stderr:\n%s", tt.args, code, tt.want, &stderr)
 		}
 	}
 }

@@ -14,12 +14,15 @@ import (
 )
 
 // ReadExport returns a Sniffer over r, the export named name (for
-// messages; "" for none), decoded from encoding with Decode. When Decode
-// fails, the Sniffer's reads fail with its error, so that a sync job still
-// runs and its journal records the night's invalid file; the error is
-// returned too, for the message.
-func ReadExport(r io.Reader, name, encoding string, n Names) (*Sniffer, error) {
-	export, err := Decode(r, encoding, n)
+// messages; "" for none), decoded from s's encoding with Decode. When
+// Decode fails, the Sniffer's reads fail with its error, so that a sync
+// job still runs and its journal records the night's invalid file; the
+// error is returned too, for the message, which names every setting the
+// file needs (a tab-separated UTF-16 file read without s's comma set to
+// tab gets both).
+func ReadExport(r io.Reader, name string, s School, n Names) (*Sniffer, error) {
+	comma, _ := ParseComma(s.Comma)
+	export, err := decode(r, s.Encoding, comma == '\t', n)
 	if err != nil {
 		if name != "" {
 			err = fmt.Errorf("%s: %w", name, err)
@@ -93,6 +96,12 @@ func NormalEncoding(name string) string {
 // Decode returns an error for an unknown encoding, for a mismatched byte
 // order mark, or when reading the first bytes fails.
 func Decode(r io.Reader, encoding string, n Names) (io.Reader, error) {
+	return decode(r, encoding, true, n)
+}
+
+// decode is Decode; tabs says that the separator is known, so that a
+// UTF-16 file's message does not name it.
+func decode(r io.Reader, encoding string, tabs bool, n Names) (io.Reader, error) {
 	flagName := n.Name("encoding")
 	if err := CheckEncoding(encoding); err != nil {
 		return nil, fmt.Errorf("%s: %w", flagName, err)
@@ -108,7 +117,11 @@ func Decode(r io.Reader, encoding string, n Names) (io.Reader, error) {
 	case strings.HasPrefix(mark, "UTF-32"):
 		return nil, fmt.Errorf("the file starts with a %s byte order mark: it is UTF-32 text, which this program cannot read; save it from the SMS or Excel as \"CSV UTF-8\"", mark)
 	case strings.HasPrefix(mark, "UTF-16") && enc != "utf-16":
-		return nil, fmt.Errorf("the file starts with a %s byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with %s", mark, n.Set("encoding", "utf-16"))
+		fix := n.Set("encoding", "utf-16")
+		if !tabs && tabbed(head, mark == "UTF-16 LE") {
+			fix += " " + n.Set("comma", "tab") // one message names every fix
+		}
+		return nil, fmt.Errorf("the file starts with a %s byte order mark: it is Unicode text (UTF-16), as Excel saves \"Unicode text\"; run again with %s", mark, fix)
 	case mark == "UTF-8" && enc != "utf-8":
 		return nil, fmt.Errorf("the file starts with a UTF-8 byte order mark: it is UTF-8 already, not %s; leave out %s", enc, flagName)
 	case mark == "" && enc == "utf-16":
@@ -244,6 +257,28 @@ func bom(b []byte) string {
 		return "UTF-16 BE"
 	}
 	return ""
+}
+
+// tabbed reports whether the first line of head, UTF-16 text after its
+// byte order mark, is separated by tabs, as Excel's "Unicode text" is:
+// it has tabs and no comma.
+func tabbed(head []byte, le bool) bool {
+	tabs, commas := 0, 0
+	for i := 2; i+1 < len(head); i += 2 {
+		u := rune(head[i])<<8 | rune(head[i+1])
+		if le {
+			u = rune(head[i+1])<<8 | rune(head[i])
+		}
+		switch u {
+		case '\n':
+			return tabs > 0 && commas == 0
+		case '\t':
+			tabs++
+		case ',':
+			commas++
+		}
+	}
+	return tabs > 0 && commas == 0
 }
 
 // replacement is U+FFFD in UTF-8: what x/text's decoders make of a byte

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
@@ -41,8 +42,7 @@ func ExampleNames_Message() {
 
 // The exit code of a run is the programs' own mapping of its outcome.
 func ExampleExit() {
-	o, code := cli.Exit("held", nil)
-	fmt.Println(o, code)
+	fmt.Println(cli.Exit(syncjob.OutcomeHeld), cli.Exit(syncjob.OutcomeNoAnswer))
 	// Output:
-	// held 4
+	// 4 3
 }

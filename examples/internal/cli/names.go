@@ -29,7 +29,8 @@ var Flags = Names{
 	"file": "-file", "encoding": "-encoding", "comma": "-comma", "map": "-map",
 	"library_groups": "-library-groups", "system_groups": "-system-groups", "ca_file": "-ca-file",
 	"max_removals": "-max-removals", "import": "-import", "contacts_mode": "-contacts-mode",
-	"timeout": "-timeout", "force": "-force", "full": "-full",
+	"timeout": "-timeout", "force": "-force", "full": "-full", "leavers": "-leavers", "applies": "-applies",
+	"strict": "-strict", "carry": "-carry", "report": "-report", "failures": "-failures",
 }
 
 // ConfigFields are multitenant's names: the fields of a school's entry.
@@ -156,6 +157,8 @@ func (n Names) Limit(e *syncjob.LimitError) string {
 		return "the journal has no last accepted state, but its run log shows that a run committed one, so the limit cannot guard this run"
 	case e.Empty:
 		return fmt.Sprintf("the export has no rows, but Infiniti last accepted %d users; this is usually a broken export", e.LastUsers)
+	case e.WrongFile:
+		return fmt.Sprintf("the export looks like the wrong file: of the %d users Infiniti last accepted, %d are gone from it, and it has %d new users", e.LastUsers, e.Gone, e.New)
 	}
 	pct := 0.0
 	if e.LastUsers > 0 {
@@ -172,6 +175,8 @@ func (n Names) limitFix(e *syncjob.LimitError) string {
 		return "Check the export, then run once with " + n.Name("full") + " " + n.Name("force") + " to send every row and keep a new state"
 	case e.Empty:
 		return "Check the export; if the school really has no users to sync, run once with " + n.Name("force")
+	case e.WrongFile:
+		return "Check the export; if it is the right one, run once with " + n.Name("force")
 	}
 	return "Check the export; if the change is intended, run once with " + n.Name("force") + ", or raise " + n.Name("max_removals")
 }
@@ -213,15 +218,67 @@ func (n Names) Advice(code string, s School) string {
 	return ""
 }
 
-// Problem returns p for the person: its place, message and code, and the
-// advice for its code, which stands in for any advice of the library's own
-// (what follows the first "; " of its message).
-func (n Names) Problem(p csvspec.Problem, s School) string {
-	if a := n.Advice(p.Code, s); a != "" {
-		fact, _, _ := strings.Cut(p.Message, "; ")
-		p.Message = fact + "; " + a
+// dialect returns the one fix for a file in another dialect, from the
+// facts a separator or encoding ParseError carries: "run again with
+// -comma ';' -encoding windows-1252"; "" when it knows one fact or none.
+func (n Names) dialect(pe *csvspec.ParseError) string {
+	if pe.Comma == 0 || pe.Encoding == "" {
+		return ""
 	}
-	return p.String()
+	comma := string(pe.Comma)
+	if pe.Comma == '\t' {
+		comma = "tab"
+	}
+	enc := pe.Encoding
+	switch enc {
+	case "utf-16le", "utf-16be":
+		enc = "utf-16"
+	case "windows-1252":
+	default:
+		return "save it as \"CSV UTF-8\" with commas"
+	}
+	return "run again with " + n.Set("comma", comma) + " " + n.Set("encoding", enc) + "; the file is posted as UTF-8 with commas"
+}
+
+// headerCodes are the codes of the header's problems.
+var headerCodes = map[string]bool{
+	csvspec.CodeSeparator: true, csvspec.CodeEncoding: true, csvspec.CodeWrongImport: true, csvspec.CodeMissingColumn: true,
+	csvspec.CodeHeaderMap: true, csvspec.CodeMissingCarry: true, csvspec.CodeExtraColumn: true,
+}
+
+// Problem returns p for the person: "line 3, library-group: error:
+// message [code]" (row numbers are -json's), with the advice for its code,
+// which stands in for any advice of the library's own (what follows the
+// first "; " of its message). err is the run's error: when it is the
+// *csvspec.ParseError that p reports, its text and facts are used, so
+// that a file in another dialect gets one fix naming both flags.
+func (n Names) Problem(p csvspec.Problem, s School, err error) string {
+	advice := n.Advice(p.Code, s)
+	header := headerCodes[p.Code]
+	var pe *csvspec.ParseError
+	if errors.As(err, &pe) && pe.Code == p.Code && pe.Line == p.Line {
+		header = header || pe.Row == 0
+		bare := *pe
+		bare.Line, bare.Row = 0, 0
+		p.Message = strings.TrimPrefix(bare.Error(), "csvspec: ")
+		if d := n.dialect(pe); d != "" {
+			advice = d
+		}
+	}
+	if advice != "" {
+		fact, _, _ := strings.Cut(p.Message, "; ")
+		p.Message = fact + "; " + advice
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d", p.Line)
+	if header {
+		b.WriteString(" (header)")
+	}
+	if p.Column != "" {
+		b.WriteString(", " + p.Column)
+	}
+	fmt.Fprintf(&b, ": %v: %s [%s]", p.Severity, p.Message, p.Code)
+	return b.String()
 }
 
 // ParseAuthCharset returns the charset an -auth-charset flag or

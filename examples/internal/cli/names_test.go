@@ -16,6 +16,7 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
 )
 
@@ -100,8 +101,8 @@ func TestMessageStatus(t *testing.T) {
 	if !strings.HasPrefix(got, "Infiniti answered 500 Internal Server Error") || strings.ContainsAny(got, "\n\x1b") {
 		t.Errorf("Message = %q; want the status, on one line without escapes", got)
 	}
-	if o, code := Exit(OutcomeOf(err), err); o != OutcomeNoAnswer || code != ExitTransport {
-		t.Errorf("Exit = %s, %d; want %s, %d", o, code, OutcomeNoAnswer, ExitTransport)
+	if o := OutcomeOf(err); o != syncjob.OutcomeNoAnswer || Exit(o) != ExitTransport {
+		t.Errorf("OutcomeOf = %s, exit %d; want %s, %d", o, Exit(o), syncjob.OutcomeNoAnswer, ExitTransport)
 	}
 }
 

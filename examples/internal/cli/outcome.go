@@ -15,13 +15,8 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
-// The outcomes the programs know besides those syncjob records today.
+// The outcomes the programs know besides those syncjob records.
 const (
-	// OutcomeHeld: the guard held losses; what took nothing away was sent.
-	OutcomeHeld syncjob.Outcome = "held"
-	// OutcomeNoAnswer: the file was handed over and no clear answer came,
-	// such as a status other than 2xx (401 is auth-error).
-	OutcomeNoAnswer syncjob.Outcome = "no-answer"
 	// OutcomeInvalidConfig: multitenant's school whose entry, or a file it
 	// names, is wrong; its job did not run.
 	OutcomeInvalidConfig syncjob.Outcome = "invalid-config"
@@ -29,31 +24,26 @@ const (
 	OutcomeUsage syncjob.Outcome = "usage"
 )
 
-// Exit returns the outcome of a run that ended with o and err, and its
-// exit code: the only place the programs map outcomes to exit codes. A
-// rows-failed run whose answer was a status other than 2xx is no-answer:
-// Infiniti did not say which rows it took.
+// Exit returns the exit code of a run that ended with o: the only place
+// the programs map outcomes to exit codes.
 //
 //	0 ok
 //	1 rows-failed
 //	2 invalid-file, invalid-config, usage (nothing was sent)
 //	3 no-answer, transport-error, auth-error, locked, cancelled, journal-error
 //	4 refused (nothing was sent), held (partly sent)
-func Exit(o syncjob.Outcome, err error) (syncjob.Outcome, int) {
-	if o == syncjob.OutcomeRowsFailed && errors.As(err, new(*client.StatusError)) {
-		o = OutcomeNoAnswer
-	}
+func Exit(o syncjob.Outcome) int {
 	switch o {
 	case syncjob.OutcomeOK:
-		return o, ExitOK
+		return ExitOK
 	case syncjob.OutcomeRowsFailed:
-		return o, ExitRowsFail
+		return ExitRowsFail
 	case syncjob.OutcomeInvalidFile, OutcomeInvalidConfig, OutcomeUsage:
-		return o, ExitUsage
-	case syncjob.OutcomeRefused, OutcomeHeld:
-		return o, ExitRefused
+		return ExitUsage
+	case syncjob.OutcomeRefused, syncjob.OutcomeHeld:
+		return ExitRefused
 	}
-	return o, ExitTransport
+	return ExitTransport
 }
 
 // OutcomeOf returns the outcome of err, the error of a direct import
@@ -67,7 +57,7 @@ func OutcomeOf(err error) syncjob.Outcome {
 	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):
 		return syncjob.OutcomeAuthError
 	case errors.As(err, new(*client.StatusError)), errors.Is(err, client.ErrResponseTimeout):
-		return OutcomeNoAnswer
+		return syncjob.OutcomeNoAnswer
 	case errors.As(err, new(*result.ImportError)):
 		return syncjob.OutcomeRowsFailed
 	}
@@ -107,43 +97,70 @@ type Run struct {
 // Verdict returns how a run ended, its exit code (Exit), and one line in
 // n's words that says so, with the advice for it: the one place a run's
 // report or error becomes a message and an exit code. The line is empty
-// for ok; for rows-failed it counts the failed rows and names the largest
-// cause.
+// for ok; for rows-failed it counts the held users and the failed rows
+// and names the largest cause.
 func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 	rep := r.Report
 	o := OutcomeOf(r.Err)
 	if rep != nil {
 		o = rep.Outcome
 	}
-	o, code := Exit(o, r.Err)
+	code := Exit(o)
 	var check *csvspec.Report
 	if rep != nil {
 		check = rep.Check
 	}
+	var pe *csvspec.ParseError
+	parsed := errors.As(r.Err, &pe)
+	w1252 := check != nil && check.Count(csvspec.CodeInvalidUTF8) > 0 && NormalEncoding(r.School.Encoding) == "utf-8" && r.Sniff != nil && r.Sniff.LooksLikeWindows1252()
 	switch {
 	case o == syncjob.OutcomeOK:
 		return o, code, ""
 	case o == syncjob.OutcomeInvalidFile && r.Decode != nil:
 		return o, code, n.Message(r.Decode)
-	case o == syncjob.OutcomeInvalidFile && check != nil && check.Count(csvspec.CodeInvalidUTF8) > 0 &&
-		NormalEncoding(r.School.Encoding) == "utf-8" && r.Sniff != nil && r.Sniff.LooksLikeWindows1252():
+	case parsed && (pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote):
+		return o, code, "refused: " + n.CutOff(pe) + "; nothing was sent. Check the export from the SMS and run again (" + n.Name("force") + " does not go past this)"
+	case w1252 && o == syncjob.OutcomeInvalidFile:
 		bad := check.Count(csvspec.CodeInvalidUTF8)
 		return o, code, fmt.Sprintf(`not sent: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
 			bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
 	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0 && r.Listed:
 		return o, code, fmt.Sprintf("not sent: the file has %d %s (listed above); fix %s and run again", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), plural(check.NumErrors(), "it", "them"))
 	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0:
-		return o, code, fmt.Sprintf("not sent: the file has %d %s: %s", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), n.Problem(first(check, ""), r.School))
+		return o, code, fmt.Sprintf("not sent: the file has %d %s: %s", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), n.Problem(first(check, ""), r.School, r.Err))
 	case o == syncjob.OutcomeInvalidFile:
-		return o, code, strings.TrimSuffix(n.Message(r.Err), ".") + ". Nothing was sent."
+		msg := strings.TrimSuffix(n.Message(r.Err), ".")
+		if !strings.Contains(msg, "nothing was sent") {
+			msg += ". Nothing was sent"
+		}
+		return o, code, msg + "."
 	case o == syncjob.OutcomeRefused && rep != nil && rep.Refusal != nil:
 		return o, code, n.Message(rep.Refusal)
-	case o == OutcomeHeld:
+	case o == syncjob.OutcomeHeld:
 		msg := "held: the guard held the users who would lose something"
-		if rep != nil && rep.Refusal != nil {
-			msg = "held: " + n.Limit(rep.Refusal)
+		if e := rep.Refusal; rep != nil && e != nil {
+			held := e.Held
+			if held == 0 {
+				held = e.Losing
+			}
+			verb := "held"
+			if !rep.Sent {
+				verb = "would hold"
+			}
+			msg = fmt.Sprintf("%s %d %s who would lose something, of the %d Infiniti last accepted (%d gone from the export, %d losing part of what they had): more than the limit of %s (at most %d users)",
+				verb, held, plural(held, "user", "users"), e.LastUsers, e.Gone, e.Shrinking, e.Limit, e.Allowed)
 		}
-		return o, code, msg + "; what took nothing away was sent. Release the rest with " + n.Name("force") + ", or raise " + n.Name("max_removals") + " (a new school year looks like this)"
+		switch {
+		case rep != nil && rep.Sent:
+			msg += fmt.Sprintf("; %d %s sent for the users who lose nothing", rep.RowsSent, plural(rep.RowsSent, "row was", "rows were"))
+		case rep != nil:
+			msg += "; the users who lose nothing would be sent"
+		}
+		msg += ". Release the held users with " + n.Name("force") + ", or a higher " + n.Name("max_removals")
+		if rep != nil && rep.Refusal != nil && 2*rep.Refusal.Shrinking >= rep.Refusal.LastUsers {
+			msg += " (a new school year looks like this: most students lose their old year group)"
+		}
+		return o, code, msg
 	case o == syncjob.OutcomeCancelled:
 		msg := fmt.Sprintf("gave up after %s %s; raise %[1]s if the file is large or Infiniti is slow to answer", n.Name("timeout"), r.Timeout)
 		if r.Signal {
@@ -153,22 +170,55 @@ func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 			msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
 		}
 		return o, code, msg
-	case o == syncjob.OutcomeRowsFailed && rep != nil:
-		msg := fmt.Sprintf("%d %s failed", rep.FailureCount, plural(rep.FailureCount, "row", "rows"))
-		if c := rep.Causes(); len(c) > 0 {
-			msg += "; " + Quote(c[0].String())
+	case o == syncjob.OutcomeRowsFailed && rep != nil && !rep.Sent && check != nil:
+		// A plan, or a check of the file only.
+		if rep.HeldForProblems == 0 {
+			return o, code, fmt.Sprintf("%d %s (listed above) and would not be sent; the others would be. Fix the rows in the SMS", check.NumErrors(), plural(check.NumErrors(), "row has problems", "rows have problems"))
 		}
-		return o, code, msg
+		return o, code, fmt.Sprintf("%d %s (listed above): %s held for them, and the others would be sent. Fix the rows in the SMS, or those users are held on every run",
+			check.NumErrors(), plural(check.NumErrors(), "row has problems", "rows have problems"), plural(rep.HeldForProblems, "1 user would be", fmt.Sprintf("%d users would be", rep.HeldForProblems)))
+	case o == syncjob.OutcomeRowsFailed && rep != nil:
+		var parts []string
+		failed := rep.FailureCount
+		if check != nil && check.NumErrors() > 0 {
+			failed -= check.NumErrors()
+			parts = append(parts, fmt.Sprintf("%d %s (listed above) not sent: %d %s held, and the others were sent",
+				check.NumErrors(), plural(check.NumErrors(), "row with a problem", "rows with problems"), rep.HeldForProblems, plural(rep.HeldForProblems, "user", "users")))
+		}
+		if failed > 0 {
+			msg := fmt.Sprintf("%d %s failed", failed, plural(failed, "row", "rows"))
+			for _, c := range rep.Causes() {
+				if c.Code == syncjob.CodeRowFailed || c.Code == syncjob.CodeUnknownOutcome {
+					msg += "; " + Quote(c.String())
+					break
+				}
+			}
+			parts = append(parts, msg)
+		}
+		if len(parts) == 0 {
+			parts = append(parts, fmt.Sprintf("%d %s failed", rep.FailureCount, plural(rep.FailureCount, "row", "rows")))
+		}
+		return o, code, strings.Join(parts, "; ")
 	}
 	msg := n.Message(r.Err)
 	if s := r.School; errors.Is(r.Err, client.ErrNotFound) && s.Import == ImportContacts && s.ContactsMode != "" &&
 		client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
 		msg += fmt.Sprintf("; or this Infiniti does not know %s %q: only %s has been seen in the field", n.Name("contacts_mode"), s.ContactsMode, client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	}
-	if o == OutcomeNoAnswer {
+	if o == syncjob.OutcomeNoAnswer && !strings.Contains(msg, "sent again") {
 		msg = strings.TrimSuffix(msg, ".") + ". The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"
 	}
 	return o, code, msg
+}
+
+// CutOff says where an export looks cut off: "the export looks cut off
+// at line N", or, for a file that ends inside quotes, "either the export
+// was cut off, or line N has an unclosed quote".
+func (n Names) CutOff(pe *csvspec.ParseError) string {
+	if pe.Code == csvspec.CodeUnclosedQuote {
+		return fmt.Sprintf("either the export was cut off, or line %d has an unclosed quote", pe.Line)
+	}
+	return fmt.Sprintf("the export looks cut off at line %d", pe.Line)
 }
 
 // first returns the first problem of code in rep, or its first error if

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -41,6 +42,12 @@ type School struct {
 	MaxRemovals   string            `json:"max_removals,omitempty"`   // the safety limit: "25" or "10%"
 	Import        string            `json:"import,omitempty"`         // ImportUserGroups (the default) or ImportContacts
 	ContactsMode  string            `json:"contacts_mode,omitempty"`  // the contacts import's mode
+	Leavers       Leavers           `json:"leavers,omitzero"`         // what becomes of users gone from the export
+	Applies       string            `json:"applies,omitempty"`        // how Infiniti applies a file: unknown (the default), add or replace
+	Strict        bool              `json:"strict,omitempty"`         // stop on any row problem, as on a file problem
+	Carry         []string          `json:"carry,omitempty"`          // export columns copied into the staff files, such as a student's name
+	Report        string            `json:"report,omitempty"`         // the report for library staff, written on every run that plans
+	Failures      string            `json:"failures,omitempty"`       // the failed rows, for library staff
 
 	// CAPEM is more certificates to trust, such as multitenant's -ca-file
 	// for every school.
@@ -48,6 +55,78 @@ type School struct {
 	// NoPassword says that the job posts nothing (a plan, the history):
 	// no password is read, and a missing one is no error.
 	NoPassword bool `json:"-"`
+}
+
+// Leavers is what becomes of the users gone from the export: kept (the
+// zero value: nothing is sent for them, and their memberships are left to
+// staff), or moved, once, to a template's groups (an empty one is sent
+// empty).
+type Leavers struct {
+	Move         bool   // send each leaver once with the template; false keeps them
+	LibraryGroup string // the template's library group, sent as it is (empty too)
+	SystemGroup  string // the template's system group, sent as it is (empty too)
+}
+
+// ParseLeavers reads the -leavers flag: "keep" (or "") or
+// "library-group=L,system-group=S", either group may be left out or
+// empty.
+func ParseLeavers(v string) (Leavers, error) {
+	if v == "" || v == "keep" {
+		return Leavers{}, nil
+	}
+	l := Leavers{Move: true}
+	for pair := range strings.SplitSeq(v, ",") {
+		k, val, ok := strings.Cut(pair, "=")
+		switch strings.TrimSpace(k) {
+		case "library-group":
+			l.LibraryGroup = val
+		case "system-group":
+			l.SystemGroup = val
+		default:
+			ok = false
+		}
+		if !ok {
+			return Leavers{}, fmt.Errorf("%q is not library-group=GROUP or system-group=GROUP; give keep, or a template such as 'library-group=,system-group=Former Students'", pair)
+		}
+	}
+	return l, nil
+}
+
+// MarshalJSON writes the leavers as UnmarshalJSON reads them.
+func (l Leavers) MarshalJSON() ([]byte, error) {
+	if !l.Move {
+		return json.Marshal("keep")
+	}
+	return json.Marshal(map[string]string{"library-group": l.LibraryGroup, "system-group": l.SystemGroup})
+}
+
+// UnmarshalJSON reads multitenant's "leavers": "keep", or a template
+// object {"library-group": "", "system-group": "Former Students"}.
+func (l *Leavers) UnmarshalJSON(b []byte) error {
+	var keep string
+	if json.Unmarshal(b, &keep) == nil {
+		if keep != "keep" {
+			return fmt.Errorf(`"leavers" is "keep" or an object such as {"library-group": "", "system-group": "Former Students"}, not %q`, keep)
+		}
+		*l = Leavers{}
+		return nil
+	}
+	var t map[string]string
+	if err := json.Unmarshal(b, &t); err != nil {
+		return fmt.Errorf(`"leavers" is "keep" or an object such as {"library-group": "", "system-group": "Former Students"}`)
+	}
+	*l = Leavers{Move: true}
+	for k, v := range t {
+		switch k {
+		case "library-group":
+			l.LibraryGroup = v
+		case "system-group":
+			l.SystemGroup = v
+		default:
+			return fmt.Errorf(`"leavers" has no field %q; its fields are "library-group" and "system-group"`, k)
+		}
+	}
+	return nil
 }
 
 // Check returns an error, naming the setting in n's words, for a value
@@ -71,6 +150,12 @@ func (s *School) Check(n Names) error {
 		if err := client.ContactsMode(s.ContactsMode).Validate(); s.ContactsMode != "" && err != nil {
 			return fmt.Errorf("%s: %s", n.Name("contacts_mode"), n.Message(err))
 		}
+		if s.Leavers.Move {
+			return fmt.Errorf("%s: a contacts file has no groups to move leavers to; leave it out (keep) with %s", n.Name("leavers"), n.Set("import", ImportContacts))
+		}
+		if s.Applies != "" && s.Applies != "replace" {
+			return fmt.Errorf("%s: the one known contacts mode replaces; leave it out, or give replace, with %s", n.Name("applies"), n.Set("import", ImportContacts))
+		}
 	default:
 		return fmt.Errorf("%s: unknown import %q; use %s (the default) or %s", n.Name("import"), s.Import, ImportUserGroups, ImportContacts)
 	}
@@ -82,6 +167,10 @@ func (s *School) Check(n Names) error {
 	}
 	if _, err := ParseAuthCharset(s.AuthCharset); err != nil {
 		return fmt.Errorf("%s: %v", n.Name("auth_charset"), err)
+	}
+	var a syncjob.Applies
+	if err := a.UnmarshalText([]byte(s.Applies)); s.Applies != "" && err != nil {
+		return fmt.Errorf("%s: %q is not a mode; give unknown (the default), add or replace", n.Name("applies"), s.Applies)
 	}
 	if s.MaxRemovals != "" {
 		if _, err := syncjob.ParseLimit(s.MaxRemovals); err != nil {
@@ -140,6 +229,13 @@ func NewJob(s School, n Names, getenv func(string) string, copts ...client.Optio
 	if s.MaxRemovals != "" {
 		job.Limits.MaxRemovals, _ = syncjob.ParseLimit(s.MaxRemovals)
 	}
+	if s.Applies != "" {
+		_ = job.Applies.UnmarshalText([]byte(s.Applies))
+	}
+	if s.Leavers.Move {
+		job.Leavers = &csvspec.UserGroup{LibraryGroup: s.Leavers.LibraryGroup, SystemGroup: s.Leavers.SystemGroup}
+	}
+	job.Carry, job.Strict = s.Carry, s.Strict
 	if s.URL == "" {
 		return job, nil // a check of the file only
 	}
