@@ -90,13 +90,6 @@ func TestSyncFailuresFileReplaced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if strings.Contains(tt.name, "(B5)") {
-				// Issue 14 §1 and §9: a non-2xx after handover is
-				// no-answer. syncjob judges a non-2xx result's rows
-				// (client/syncjob/converge.go, the post's switch), so
-				// this run ends rows-failed, exit 1.
-				t.Skip("library bug: a 500 with a result body is judged as an answer, not no-answer")
-			}
 			if tt.link && runtime.GOOS == "windows" {
 				t.Skip("symbolic links need privileges on Windows")
 			}

@@ -174,7 +174,7 @@ func (n Names) limitFix(e *syncjob.LimitError) string {
 	case e.NoState:
 		return "Check the export, then run once with " + n.Name("full") + " " + n.Name("force") + " to send every row and keep a new state"
 	case e.Empty:
-		return "Check the export; if the school really has no users to sync, run once with " + n.Name("force")
+		return "Check the export from the SMS and run again; force does not go past an empty export"
 	case e.WrongFile:
 		return "Check the export; if it is the right one, run once with " + n.Name("force")
 	}
