@@ -68,9 +68,10 @@ type Client struct {
 	progress  func(int64)
 	retry     RetryPolicy
 
-	maxResponse int64
-	sleep       func(context.Context, time.Duration) error
-	jitter      func(time.Duration) time.Duration
+	maxResponse   int64
+	headerTimeout time.Duration // of the SDK's own transport; 0 with the caller's http.Client
+	sleep         func(context.Context, time.Duration) error
+	jitter        func(time.Duration) time.Duration
 }
 
 // New returns a client for the Infiniti site at baseURL, such as
@@ -145,6 +146,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		c.hc = &hc
 	default:
 		c.hc = &http.Client{Transport: redirectStopper{newTransport(s.rootCAs, s.headerTimeout)}, CheckRedirect: noRedirect}
+		c.headerTimeout = s.headerTimeout
 	}
 	if s.auth {
 		if shown(s.password, c) {

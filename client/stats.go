@@ -13,6 +13,12 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // Tenant returns the tenant given with WithTenant, or "".
 func (c *Client) Tenant() string { return c.tenant }
 
+// ResponseHeaderTimeout returns how long the client waits for Infiniti's
+// answer once the whole file is sent (WithResponseHeaderTimeout, or
+// DefaultResponseHeaderTimeout); 0 when an *http.Client given with
+// WithHTTPClient decides, which the client cannot know.
+func (c *Client) ResponseHeaderTimeout() time.Duration { return c.headerTimeout }
+
 // Stats is what one import call did on the wire, for a caller's own
 // records (a sync job's run log, say). Ask for it with WithStats.
 type Stats struct {

@@ -77,6 +77,29 @@ func TestAccessors(t *testing.T) {
 	}
 }
 
+// ResponseHeaderTimeout says the answer limit of the SDK's own transport,
+// and 0 when the caller's http.Client decides.
+func TestResponseHeaderTimeoutAccessor(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		want time.Duration
+	}{
+		{"default", nil, DefaultResponseHeaderTimeout},
+		{"set", []Option{WithResponseHeaderTimeout(30 * time.Minute)}, 30 * time.Minute},
+		{"the caller's http.Client", []Option{WithHTTPClient(&http.Client{})}, 0},
+	}
+	for _, tt := range tests {
+		c, err := New("https://school.example", tt.opts...)
+		if err != nil {
+			t.Fatal(collectErr(err))
+		}
+		if got := c.ResponseHeaderTimeout(); got != tt.want {
+			t.Errorf("%s: ResponseHeaderTimeout() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // A call that refuses its arguments and sends nothing still fills the
 // caller's Stats: with the zero Stats, not what an earlier call left.
 func TestStatsRefusedCall(t *testing.T) {

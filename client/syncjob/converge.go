@@ -392,7 +392,7 @@ func (m *meta) unconfirmedOrMarked() bool { return m != nil && (m.unconfirmed ||
 // inFlightUntil returns when Infiniti has surely finished with a post of
 // rows started at start: an upload allowance (the context's deadline, or
 // a minute per 8 MB, at least a minute) plus the answer limit.
-func inFlightUntil(ctx context.Context, start time.Time, p *Plan) time.Time {
+func inFlightUntil(ctx context.Context, start time.Time, p *Plan, answer time.Duration) time.Time {
 	allow := time.Minute
 	if d, ok := ctx.Deadline(); ok {
 		allow = max(d.Sub(start), 0)
@@ -405,7 +405,10 @@ func inFlightUntil(ctx context.Context, start time.Time, p *Plan) time.Time {
 		}
 		allow = max(allow, time.Duration(n/(8<<20))*time.Minute)
 	}
-	return start.Add(allow + client.DefaultResponseHeaderTimeout)
+	if answer <= 0 { // unknown: the caller's own HTTP client decides
+		answer = client.DefaultResponseHeaderTimeout
+	}
+	return start.Add(allow + answer)
 }
 
 // judge reads Infiniti's answer to the posted rows: it passes each failed
@@ -747,7 +750,8 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		return rep, join(join(rowsErr, heldErr), record(nil, nil))
 	}
 	if sess != nil && plan.stats.RowsToSend > 0 {
-		if werr := writeAhead(ctx, sess, rep, plan, func(w io.Writer) (int, error) {
+		inFlight := inFlightUntil(ctx, rep.Start, plan, j.Client.ResponseHeaderTimeout())
+		if werr := writeAhead(ctx, sess, rep, plan, inFlight, func(w io.Writer) (int, error) {
 			return v.writeState(w, imp, last, ex.snap, true)
 		}); werr != nil {
 			rep.Outcome = OutcomeJournalError
@@ -864,9 +868,9 @@ func (ex *export) rowsErr() error {
 
 // writeAhead commits state, the state a post leaves if no answer comes,
 // with a run record "posting", before the post.
-func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, state func(io.Writer) (int, error)) error {
+func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, inFlight time.Time, state func(io.Writer) (int, error)) error {
 	run := Run{Start: rep.Start, End: time.Now(), Key: rep.Key, Mode: rep.Mode, Forced: rep.Forced, Source: cutText(rep.Source, maxRecordText),
-		SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlightUntil(ctx, rep.Start, plan)}
+		SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlight}
 	st := plan.Stats()
 	run.Plan = &st
 	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
 )
@@ -632,6 +633,35 @@ func checkFinal(t *testing.T, srv *clienttest.Server, mode clienttest.ApplyMode,
 			} else if !listed[u+"/"+g] {
 				t.Errorf("add: %s holds %s, not listed for staff", u, g)
 			}
+		}
+	}
+}
+
+// The in-flight window is the upload allowance plus the client's answer
+// limit, or the default limit when the client cannot know it (issue 14 §1).
+func TestInFlightUntil(t *testing.T) {
+	next, err := newSnapshot(slices.Values([]csvspec.UserGroup{{Username: "ann", LibraryGroup: "Gold"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, _ := newSnapshot(slices.Values([]csvspec.UserGroup(nil)))
+	plan := diffPlan(empty, next)
+	start := time.Date(2026, 12, 8, 2, 0, 0, 0, time.UTC)
+	deadline, cancel := context.WithDeadline(context.Background(), start.Add(5*time.Minute))
+	defer cancel()
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		answer time.Duration
+		want   time.Duration
+	}{
+		{"unknown answer limit", context.Background(), 0, time.Minute + client.DefaultResponseHeaderTimeout},
+		{"the client's answer limit", context.Background(), 30 * time.Minute, 31 * time.Minute},
+		{"the context's deadline", deadline, 30 * time.Minute, 35 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := inFlightUntil(tt.ctx, start, plan, tt.answer).Sub(start); got != tt.want {
+			t.Errorf("%s: in flight for %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
