@@ -179,8 +179,19 @@ func rowCheckOf(row *SourceRow, n int, spaceFix string) (rowCheck, bool) {
 // CodeEmptyRow or CodeFieldCount (as ReadRows yields them), is left as
 // it is.
 func (r Rules) CheckRow(row *SourceRow) {
+	checkRow(row, r.catalogs(false))
+}
+
+// RowChecker returns CheckRow with r's group lists looked up in an index
+// made once, for checking many rows. The lists must not change while the
+// returned function is in use.
+func (r Rules) RowChecker() func(row *SourceRow) {
+	groups := r.catalogs(true)
+	return func(row *SourceRow) { checkRow(row, groups) }
+}
+
+func checkRow(row *SourceRow, groups [numColumns]*catalog) {
 	if c, ok := rowCheckOf(row, numColumns, spaceFixName); ok {
-		groups := r.catalogs(false)
 		checkUserGroup(&c, (*[numColumns]string)(row.Fields), &groups)
 		row.Problems = c.ps
 	}

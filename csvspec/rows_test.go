@@ -3,6 +3,7 @@ package csvspec
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -311,5 +312,33 @@ func TestCheckContactRow(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// RowChecker finds what CheckRow finds, row for row.
+func TestRowCheckerIsCheckRow(t *testing.T) {
+	rules := Rules{LibraryGroups: []string{"Year 7", "Year 8"}, SystemGroups: []string{"Students"}}
+	rows := [][]string{
+		{"ann", "Year 7", "Students"},
+		{"bob", "Year 07", "Students"},
+		{"cat", "Year 9", "Staff"},
+		{"", "", ""},
+		{" dan", "Year 8", ""},
+		{"eve", "Year 7"},
+	}
+	check := rules.RowChecker()
+	for i, f := range rows {
+		want := SourceRow{Fields: slices.Clone(f), Line: i + 2}
+		got := SourceRow{Fields: slices.Clone(f), Line: i + 2}
+		rules.CheckRow(&want)
+		check(&got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("row %q (-CheckRow +RowChecker):\n%s", f, diff)
+		}
+	}
+	unknown := SourceRow{Fields: []string{"cat", "Year 9", ""}}
+	check(&unknown)
+	if len(unknown.Problems) != 1 || unknown.Problems[0].Code != CodeUnknownLibraryGroup {
+		t.Errorf("an unknown group: problems %+v, want one %s", unknown.Problems, CodeUnknownLibraryGroup)
 	}
 }

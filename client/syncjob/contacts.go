@@ -46,7 +46,7 @@ func Contacts(mode client.ContactsMode) *Import {
 		validate: func() error {
 			return mode.Validate()
 		},
-		checkRow: func(_ csvspec.Rules, row *csvspec.SourceRow) { csvspec.CheckContactRow(row) },
+		rowChecker: func(csvspec.Rules) func(*csvspec.SourceRow) { return csvspec.CheckContactRow },
 		post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
 			return c.ImportUserContactRows(ctx, mode, func(yield func(csvspec.Contact) bool) {
 				for r := range rows {

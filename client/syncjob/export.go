@@ -106,6 +106,7 @@ func (j *Job) csvRows(ctx context.Context, r io.Reader, imp *Import) (iter.Seq2[
 func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], imp *Import, fl *failureLog) *export {
 	ex := &export{check: &csvspec.Report{}, held: map[string]bool{}, problem: map[string]string{}}
 	rr := &rowReader{ex: ex, kept: map[string]int{}, b: newBuilder(imp, true).dedupe(), fl: fl}
+	check := imp.rowChecker(j.Rules)
 	for row, err := range rows {
 		if err != nil {
 			ex.fileErr = err // an I/O error of the reader is made a readError by the caller
@@ -124,7 +125,7 @@ func (j *Job) readRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 			continue
 		}
 		ex.check.Rows++
-		imp.checkRow(j.Rules, &row)
+		check(&row)
 		rr.take(imp, &row)
 	}
 	ex.snap = rr.b.snapshot()

@@ -37,8 +37,8 @@ type Import struct {
 	intern []bool
 	// failureCols are the columns the failures file shows for a row.
 	failureCols []int
-	// checkRow runs the import's row checks on row.
-	checkRow func(rules csvspec.Rules, row *csvspec.SourceRow)
+	// rowChecker returns the import's row checks, ready for many rows.
+	rowChecker func(rules csvspec.Rules) func(row *csvspec.SourceRow)
 	// post sends rows to the import.
 	post func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error)
 }
@@ -69,7 +69,7 @@ func newUserGroups() *Import {
 		items:       [][]int{{1}, {2}},
 		intern:      []bool{false, true, true},
 		failureCols: []int{0, 1, 2},
-		checkRow:    func(rules csvspec.Rules, row *csvspec.SourceRow) { rules.CheckRow(row) },
+		rowChecker:  csvspec.Rules.RowChecker,
 		post: func(ctx context.Context, c *client.Client, rows iter.Seq[Row]) (*result.Result, error) {
 			return c.ImportUserGroupRows(ctx, func(yield func(csvspec.UserGroup) bool) {
 				for r := range rows {
@@ -86,7 +86,7 @@ func newUserGroups() *Import {
 // zero Import, or a copy of one that was changed.
 func (imp *Import) usable() error {
 	if imp == nil || imp.name == "" || len(imp.header) == 0 || len(imp.intern) != len(imp.header) ||
-		imp.checkRow == nil || imp.post == nil {
+		imp.rowChecker == nil || imp.post == nil {
 		return errors.New("syncjob: the Import is not one the package made (the zero Import, say); use syncjob.UserGroups() or syncjob.Contacts(mode), or leave Job.Import nil for user groups")
 	}
 	return nil
