@@ -100,106 +100,46 @@ type Run struct {
 // for ok; for rows-failed it counts the held users and the failed rows
 // and names the largest cause.
 func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
-	rep := r.Report
 	o := OutcomeOf(r.Err)
-	if rep != nil {
-		o = rep.Outcome
+	if r.Report != nil {
+		o = r.Report.Outcome
 	}
-	code := Exit(o)
+	return o, Exit(o), n.verdictLine(o, r)
+}
+
+// verdictLine is Verdict's line for a run that ended o.
+func (n Names) verdictLine(o syncjob.Outcome, r Run) string {
+	rep := r.Report
 	var check *csvspec.Report
 	if rep != nil {
 		check = rep.Check
 	}
 	var pe *csvspec.ParseError
-	parsed := errors.As(r.Err, &pe)
-	w1252 := check != nil && check.Count(csvspec.CodeInvalidUTF8) > 0 && NormalEncoding(r.School.Encoding) == "utf-8" && r.Sniff != nil && r.Sniff.LooksLikeWindows1252()
 	switch {
 	case o == syncjob.OutcomeOK:
-		return o, code, ""
+		return ""
 	case o == syncjob.OutcomeInvalidFile && r.Decode != nil:
-		return o, code, n.Message(r.Decode)
-	case parsed && (pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote):
-		return o, code, "refused: " + n.CutOff(pe) + "; nothing was sent. Check the export from the SMS and run again (" + n.Name("force") + " does not go past this)"
-	case w1252 && o == syncjob.OutcomeInvalidFile:
-		bad := check.Count(csvspec.CodeInvalidUTF8)
-		return o, code, fmt.Sprintf(`not sent: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
-			bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
-	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0 && r.Listed:
-		return o, code, fmt.Sprintf("not sent: the file has %d %s (listed above); fix %s and run again", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), plural(check.NumErrors(), "it", "them"))
-	case o == syncjob.OutcomeInvalidFile && check != nil && check.NumErrors() > 0:
-		return o, code, fmt.Sprintf("not sent: the file has %d %s: %s", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), n.Problem(first(check, ""), r.School, r.Err))
+		return n.Message(r.Decode)
+	case errors.As(r.Err, &pe) && (pe.Code == csvspec.CodeCutOff || pe.Code == csvspec.CodeUnclosedQuote):
+		return "refused: " + n.CutOff(pe) + "; nothing was sent. Check the export from the SMS and run again (" + n.Name("force") + " does not go past this)"
 	case o == syncjob.OutcomeInvalidFile:
-		msg := strings.TrimSuffix(n.Message(r.Err), ".")
-		if !strings.Contains(msg, "nothing was sent") {
-			msg += ". Nothing was sent"
-		}
-		return o, code, msg + "."
+		return n.invalidFileLine(r, check)
 	case o == syncjob.OutcomeRefused && rep != nil && rep.Refusal != nil:
-		return o, code, n.Message(rep.Refusal)
+		return n.Message(rep.Refusal)
 	case o == syncjob.OutcomeHeld:
-		msg := "held: the guard held the users who would lose something"
-		if e := rep.Refusal; rep != nil && e != nil {
-			held := e.Held
-			if held == 0 {
-				held = e.Losing
-			}
-			verb := "held"
-			if !rep.Sent {
-				verb = "would hold"
-			}
-			msg = fmt.Sprintf("%s %d %s who would lose something, of the %d Infiniti last accepted (%d gone from the export, %d losing part of what they had): more than the limit of %s (at most %d users)",
-				verb, held, plural(held, "user", "users"), e.LastUsers, e.Gone, e.Shrinking, e.Limit, e.Allowed)
-		}
-		switch {
-		case rep != nil && rep.Sent:
-			msg += fmt.Sprintf("; %d %s sent for the users who lose nothing", rep.RowsSent, plural(rep.RowsSent, "row was", "rows were"))
-		case rep != nil:
-			msg += "; the users who lose nothing would be sent"
-		}
-		msg += ". Release the held users with " + n.Name("force") + ", or a higher " + n.Name("max_removals")
-		if rep != nil && rep.Refusal != nil && 2*rep.Refusal.Shrinking >= rep.Refusal.LastUsers {
-			msg += " (a new school year looks like this: most students lose their old year group)"
-		}
-		return o, code, msg
+		return n.heldLine(rep)
 	case o == syncjob.OutcomeCancelled:
-		msg := fmt.Sprintf("gave up after %s %s; raise %[1]s if the file is large or Infiniti is slow to answer", n.Name("timeout"), r.Timeout)
-		if r.Signal {
-			msg = "stopped by a signal; the journal records the run as cancelled"
-		}
-		if rep != nil && rep.Sent {
-			msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
-		}
-		return o, code, msg
+		return n.cancelledLine(r)
 	case o == syncjob.OutcomeRowsFailed && rep != nil && !rep.Sent && check != nil:
-		// A plan, or a check of the file only.
-		if rep.HeldForProblems == 0 {
-			return o, code, fmt.Sprintf("%d %s (listed above) and would not be sent; the others would be. Fix the rows in the SMS", check.NumErrors(), plural(check.NumErrors(), "row has problems", "rows have problems"))
-		}
-		return o, code, fmt.Sprintf("%d %s (listed above): %s held for them, and the others would be sent. Fix the rows in the SMS, or those users are held on every run",
-			check.NumErrors(), plural(check.NumErrors(), "row has problems", "rows have problems"), plural(rep.HeldForProblems, "1 user would be", fmt.Sprintf("%d users would be", rep.HeldForProblems)))
+		return n.planProblemsLine(rep, check)
 	case o == syncjob.OutcomeRowsFailed && rep != nil:
-		var parts []string
-		failed := rep.FailureCount
-		if check != nil && check.NumErrors() > 0 {
-			failed -= check.NumErrors()
-			parts = append(parts, fmt.Sprintf("%d %s (listed above) not sent: %d %s held, and the others were sent",
-				check.NumErrors(), plural(check.NumErrors(), "row with a problem", "rows with problems"), rep.HeldForProblems, plural(rep.HeldForProblems, "user", "users")))
-		}
-		if failed > 0 {
-			msg := fmt.Sprintf("%d %s failed", failed, plural(failed, "row", "rows"))
-			for _, c := range rep.Causes() {
-				if c.Code == syncjob.CodeRowFailed || c.Code == syncjob.CodeUnknownOutcome {
-					msg += "; " + Quote(c.String())
-					break
-				}
-			}
-			parts = append(parts, msg)
-		}
-		if len(parts) == 0 {
-			parts = append(parts, fmt.Sprintf("%d %s failed", rep.FailureCount, plural(rep.FailureCount, "row", "rows")))
-		}
-		return o, code, strings.Join(parts, "; ")
+		return n.rowsFailedLine(rep, check)
 	}
+	return n.errorLine(o, r)
+}
+
+// errorLine says what an error that ended a run means.
+func (n Names) errorLine(o syncjob.Outcome, r Run) string {
 	msg := n.Message(r.Err)
 	if s := r.School; errors.Is(r.Err, client.ErrNotFound) && s.Import == ImportContacts && s.ContactsMode != "" &&
 		client.ContactsMode(s.ContactsMode) != client.ContactsReplaceDeclaredPatronsKeepCustomContacts {
@@ -208,7 +148,103 @@ func (n Names) Verdict(r Run) (syncjob.Outcome, int, string) {
 	if o == syncjob.OutcomeNoAnswer && !strings.Contains(msg, "sent again") {
 		msg = strings.TrimSuffix(msg, ".") + ". The file was handed over, so Infiniti may have imported some of it; the users whose rows it did not confirm are sent again on the next run"
 	}
-	return o, code, msg
+	return msg
+}
+
+// invalidFileLine says why a file was not sent.
+func (n Names) invalidFileLine(r Run, check *csvspec.Report) string {
+	w1252 := check != nil && check.Count(csvspec.CodeInvalidUTF8) > 0 && NormalEncoding(r.School.Encoding) == "utf-8" && r.Sniff != nil && r.Sniff.LooksLikeWindows1252()
+	switch {
+	case w1252:
+		bad := check.Count(csvspec.CodeInvalidUTF8)
+		return fmt.Sprintf(`not sent: the file is not UTF-8 (%d invalid %s, the first on line %d) but reads as Windows-1252, Excel's "CSV" on Windows: run again with %s`,
+			bad, plural(bad, "value", "values"), first(check, csvspec.CodeInvalidUTF8).Line, n.Set("encoding", "windows-1252"))
+	case check != nil && check.NumErrors() > 0 && r.Listed:
+		return fmt.Sprintf("not sent: the file has %d %s (listed above); fix %s and run again", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), plural(check.NumErrors(), "it", "them"))
+	case check != nil && check.NumErrors() > 0:
+		return fmt.Sprintf("not sent: the file has %d %s: %s", check.NumErrors(), plural(check.NumErrors(), "error", "errors"), n.Problem(first(check, ""), r.School, r.Err))
+	}
+	msg := strings.TrimSuffix(n.Message(r.Err), ".")
+	if !strings.Contains(msg, "nothing was sent") {
+		msg += ". Nothing was sent"
+	}
+	return msg + "."
+}
+
+// heldLine says what the guard held and how to release it.
+func (n Names) heldLine(rep *syncjob.Report) string {
+	msg := "held: the guard held the users who would lose something"
+	if rep != nil && rep.Refusal != nil {
+		e := rep.Refusal
+		held := e.Held
+		if held == 0 {
+			held = e.Losing
+		}
+		verb := "held"
+		if !rep.Sent {
+			verb = "would hold"
+		}
+		msg = fmt.Sprintf("%s %d %s who would lose something, of the %d Infiniti last accepted (%d gone from the export, %d losing part of what they had): more than the limit of %s (at most %d users)",
+			verb, held, plural(held, "user", "users"), e.LastUsers, e.Gone, e.Shrinking, e.Limit, e.Allowed)
+	}
+	switch {
+	case rep != nil && rep.Sent:
+		msg += fmt.Sprintf("; %d %s sent for the users who lose nothing", rep.RowsSent, plural(rep.RowsSent, "row was", "rows were"))
+	case rep != nil:
+		msg += "; the users who lose nothing would be sent"
+	}
+	msg += ". Release the held users with " + n.Name("force") + ", or a higher " + n.Name("max_removals")
+	if rep != nil && rep.Refusal != nil && 2*rep.Refusal.Shrinking >= rep.Refusal.LastUsers {
+		msg += " (a new school year looks like this: most students lose their old year group)"
+	}
+	return msg
+}
+
+// cancelledLine says why a run stopped before its end.
+func (n Names) cancelledLine(r Run) string {
+	msg := fmt.Sprintf("gave up after %s %s; raise %[1]s if the file is large or Infiniti is slow to answer", n.Name("timeout"), r.Timeout)
+	if r.Signal {
+		msg = "stopped by a signal; the journal records the run as cancelled"
+	}
+	if r.Report != nil && r.Report.Sent {
+		msg += ". Infiniti may have imported the file without its answer arriving; the next run sends it again, which is safe"
+	}
+	return msg
+}
+
+// planProblemsLine says what a plan or a check found in rows.
+func (n Names) planProblemsLine(rep *syncjob.Report, check *csvspec.Report) string {
+	if rep.HeldForProblems == 0 {
+		return fmt.Sprintf("%d %s (listed above) and would not be sent; the others would be. Fix the rows in the SMS", check.NumErrors(), plural(check.NumErrors(), "row has problems", "rows have problems"))
+	}
+	return fmt.Sprintf("%d %s (listed above): %s held for them, and the others would be sent. Fix the rows in the SMS, or those users are held on every run",
+		check.NumErrors(), plural(check.NumErrors(), "row has problems", "rows have problems"), plural(rep.HeldForProblems, "1 user would be", fmt.Sprintf("%d users would be", rep.HeldForProblems)))
+}
+
+// rowsFailedLine counts the rows held for problems and the rows Infiniti
+// failed, and names the largest cause.
+func (n Names) rowsFailedLine(rep *syncjob.Report, check *csvspec.Report) string {
+	var parts []string
+	failed := rep.FailureCount
+	if check != nil && check.NumErrors() > 0 {
+		failed -= check.NumErrors()
+		parts = append(parts, fmt.Sprintf("%d %s (listed above) not sent: %d %s held, and the others were sent",
+			check.NumErrors(), plural(check.NumErrors(), "row with a problem", "rows with problems"), rep.HeldForProblems, plural(rep.HeldForProblems, "user", "users")))
+	}
+	if failed > 0 {
+		msg := fmt.Sprintf("%d %s failed", failed, plural(failed, "row", "rows"))
+		for _, c := range rep.Causes() {
+			if c.Code == syncjob.CodeRowFailed || c.Code == syncjob.CodeUnknownOutcome {
+				msg += "; " + Quote(c.String())
+				break
+			}
+		}
+		parts = append(parts, msg)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d %s failed", rep.FailureCount, plural(rep.FailureCount, "row", "rows")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // CutOff says where an export looks cut off: "the export looks cut off
