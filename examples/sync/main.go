@@ -229,6 +229,14 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 			return nil, j.fail(cli.ExitUsage, "-map: %v", err)
 		}
 	}
+	if msg := f.misuse(); msg != "" {
+		return nil, j.fail(cli.ExitUsage, "%s", msg)
+	}
+	return &f, -1
+}
+
+// misuse says what is wrong with how f's flags go together, or "".
+func (f *flags) misuse() string {
 	// Flags that need the journal.
 	var needState []string
 	for name, set := range map[string]bool{"-full": f.full, "-plan": f.plan, "-force": f.force, "-history": f.history, "-max-removals": f.MaxRemovals != "", "-report": f.Report != "", "-clear-for-staff": f.clearForStaff != ""} {
@@ -239,25 +247,32 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	slices.Sort(needState)
 	switch {
 	case f.state == "" && len(needState) > 0:
-		return nil, j.fail(cli.ExitUsage, "%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
+		return fmt.Sprintf("%s %s the journal: give -state DIR, the directory that keeps what Infiniti last accepted", strings.Join(needState, ", "), plural2(len(needState), "needs", "need"))
 	case f.dryRun && (f.plan || f.history || f.Report != ""):
-		return nil, j.fail(cli.ExitUsage, "-dry-run checks the file only; leave it out with -plan, -history or -report")
+		return "-dry-run checks the file only; leave it out with -plan, -history or -report"
 	case f.plan && f.history:
-		return nil, j.fail(cli.ExitUsage, "give -plan or -history, not both")
+		return "give -plan or -history, not both"
 	case f.history && f.URL == "", f.clearForStaff != "" && f.URL == "":
-		return nil, j.fail(cli.ExitUsage, "-history and -clear-for-staff need -url (and -tenant, if the site has tenants): the journal keeps each school apart")
+		return "-history and -clear-for-staff need -url (and -tenant, if the site has tenants): the journal keeps each school apart"
 	case f.clearForStaff != "" && (f.dryRun || f.plan || f.history):
-		return nil, j.fail(cli.ExitUsage, "-clear-for-staff is a run of its own; leave out -dry-run, -plan and -history")
-	case f.File == "" && !f.history && f.clearForStaff == "":
-		return nil, j.fail(cli.ExitUsage, "-file is required: the export to post, or - for standard input")
-	case f.timeout <= 0:
-		return nil, j.fail(cli.ExitUsage, "-timeout must be positive")
-	case !f.dryRun && f.URL == "":
-		return nil, j.fail(cli.ExitUsage, "-url is required (or -dry-run to check the file only)")
-	case !f.dryRun && !f.plan && !f.history && f.clearForStaff == "" && f.User == "":
-		return nil, j.fail(cli.ExitUsage, "-user is required: the Infiniti import account")
+		return "-clear-for-staff is a run of its own; leave out -dry-run, -plan and -history"
 	}
-	return &f, -1
+	return f.missing()
+}
+
+// missing names a flag this run needs but was not given, or "".
+func (f *flags) missing() string {
+	switch {
+	case f.File == "" && !f.history && f.clearForStaff == "":
+		return "-file is required: the export to post, or - for standard input"
+	case f.timeout <= 0:
+		return "-timeout must be positive"
+	case !f.dryRun && f.URL == "":
+		return "-url is required (or -dry-run to check the file only)"
+	case !f.dryRun && !f.plan && !f.history && f.clearForStaff == "" && f.User == "":
+		return "-user is required: the Infiniti import account"
+	}
+	return ""
 }
 
 func (j *job) run(args []string, getenv func(string) string) int {
