@@ -275,23 +275,19 @@ func (f *flags) missing() string {
 	return ""
 }
 
-func (j *job) run(args []string, getenv func(string) string) int {
-	f, code := j.parse(args)
-	if f == nil {
-		return code
-	}
-	j.rep.File = f.File
-
+// build checks the paths of the staff files and makes the sync job of f;
+// on a mistake it says so and returns nil and the exit code.
+func (j *job) build(f *flags, getenv func(string) string) (*syncjob.Job, int) {
 	for _, staff := range []struct{ setting, path string }{{"failures", f.Failures}, {"report", f.Report}} {
 		if staff.path == "" {
 			continue
 		}
 		if err := f.CheckStaffPath(cli.Flags, staff.setting, staff.path, f.state); err != nil {
-			return j.fail(cli.ExitUsage, "%v", err)
+			return nil, j.fail(cli.ExitUsage, "%v", err)
 		}
 	}
 	if f.Failures != "" && f.Failures == f.Report {
-		return j.fail(cli.ExitUsage, "-failures and -report name the same file; give each its own")
+		return nil, j.fail(cli.ExitUsage, "-failures and -report name the same file; give each its own")
 	}
 	school := f.School
 	if f.dryRun {
@@ -304,7 +300,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	sj, err := cli.NewJob(school, cli.Flags, getenv, append(copts, client.WithUserAgent("autosync-example-sync"))...)
 	if err != nil {
-		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
+		return nil, j.fail(cli.ExitUsage, "%s", cli.Flags.Message(err))
 	}
 	sj.Full, sj.Force = f.full, f.force
 	if f.File == "-" {
@@ -312,8 +308,21 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 	if f.state != "" && !f.dryRun {
 		if sj.Journal, err = syncjob.OpenDir(f.state); err != nil {
-			return j.fail(cli.ExitUsage, "-state: %s", cli.Flags.Message(err))
+			return nil, j.fail(cli.ExitUsage, "-state: %s", cli.Flags.Message(err))
 		}
+	}
+	return sj, -1
+}
+
+func (j *job) run(args []string, getenv func(string) string) int {
+	f, code := j.parse(args)
+	if f == nil {
+		return code
+	}
+	j.rep.File = f.File
+	sj, code := j.build(f, getenv)
+	if sj == nil {
+		return code
 	}
 
 	// A signal (systemd's stop, Ctrl-C) cancels the run like -timeout,
@@ -348,6 +357,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	// report keeps only the first of each kind. It is written beside the
 	// file and renamed over it at the end.
 	var failures *cli.StaffFile
+	var err error
 	if f.Failures != "" {
 		if failures, err = cli.CreateStaff(f.Failures); err != nil {
 			return j.fail(cli.ExitUsage, "-failures: %v", err)
