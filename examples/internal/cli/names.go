@@ -79,7 +79,6 @@ func (n Names) Message(err error) string {
 		he x509.HostnameError
 		de *net.DNSError
 		oe *net.OpError
-		ie *result.ImportError
 		le *syncjob.LimitError
 	)
 	switch {
@@ -103,31 +102,12 @@ func (n Names) Message(err error) string {
 		return "the server's certificate is not trusted; if the school uses a private certificate authority, trust it with " + n.Name("ca_file")
 	case errors.Is(err, client.ErrResponseTimeout):
 		return "the file was sent, but no answer came in time; Infiniti may still be importing it"
-	case errors.As(err, &se) && se.StatusCode/100 == 2:
-		return fmt.Sprintf("the server answered %d %s, but not with an import result (a login page or a proxy's?); check %s", se.StatusCode, http.StatusText(se.StatusCode), n.Name("url"))
 	case errors.As(err, &se):
-		msg := fmt.Sprintf("Infiniti answered %d %s", se.StatusCode, http.StatusText(se.StatusCode))
-		if se.Attempts > 1 {
-			msg += fmt.Sprintf(" after %d attempts", se.Attempts)
-		}
-		if errors.As(err, &ie) && ie.Result != nil {
-			msg += ": " + Quote(ie.Result.Summary)
-		}
-		return msg
+		return n.statusMessage(err, se)
 	case errors.As(err, &le):
 		return "refused: " + n.Limit(le) + ". Nothing was sent. " + n.limitFix(le)
 	case errors.As(err, &ce):
-		msg := ce.Reason
-		if field := optionFields[ce.Option]; field != "" {
-			msg = n.Name(field) + ": " + msg
-		}
-		switch ce.Option {
-		case "WithTenant":
-			msg += "; give only the site in " + n.Name("url") + " and the tenant with " + n.Name("tenant")
-		case "WithInsecurePlainHTTP":
-			msg += "; use https"
-		}
-		return msg
+		return n.configMessage(ce)
 	case errors.Is(err, context.DeadlineExceeded):
 		return "gave up: the time allowed ran out; raise " + n.Name("timeout") + " if the file is large or Infiniti is slow to answer"
 	case errors.Is(err, context.Canceled):
@@ -146,6 +126,39 @@ func (n Names) Message(err error) string {
 	}
 	for opt, field := range optionFields {
 		msg = strings.ReplaceAll(msg, opt+": ", n.Name(field)+": ")
+	}
+	return msg
+}
+
+// statusMessage says what an HTTP status other than the ones Message
+// names means.
+func (n Names) statusMessage(err error, se *client.StatusError) string {
+	if se.StatusCode/100 == 2 {
+		return fmt.Sprintf("the server answered %d %s, but not with an import result (a login page or a proxy's?); check %s", se.StatusCode, http.StatusText(se.StatusCode), n.Name("url"))
+	}
+	msg := fmt.Sprintf("Infiniti answered %d %s", se.StatusCode, http.StatusText(se.StatusCode))
+	if se.Attempts > 1 {
+		msg += fmt.Sprintf(" after %d attempts", se.Attempts)
+	}
+	var ie *result.ImportError
+	if errors.As(err, &ie) && ie.Result != nil {
+		msg += ": " + Quote(ie.Result.Summary)
+	}
+	return msg
+}
+
+// configMessage names the setting of a client option that is wrong, and
+// the fix where the reason alone does not say it.
+func (n Names) configMessage(ce *client.ConfigError) string {
+	msg := ce.Reason
+	if field := optionFields[ce.Option]; field != "" {
+		msg = n.Name(field) + ": " + msg
+	}
+	switch ce.Option {
+	case "WithTenant":
+		msg += "; give only the site in " + n.Name("url") + " and the tenant with " + n.Name("tenant")
+	case "WithInsecurePlainHTTP":
+		msg += "; use https"
 	}
 	return msg
 }
