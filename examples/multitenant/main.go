@@ -477,6 +477,13 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	if s.Report != "" && (rep.Plan != nil || o.Outcome == syncjob.OutcomeRefused) {
 		o.Report = cli.WriteStaff(set.stderr, what+": report", s.Report, time.Now(), rep.WriteReport)
 	}
+	o.describe(rep, set)
+	return o
+}
+
+// describe fills o's counts, plan, health and result from rep, and the
+// note of a run that ended ok.
+func (o *outcome) describe(rep *syncjob.Report, set settings) {
 	if rep.Plan != nil {
 		u := rep.Users()
 		o.Users = &userCounts{New: len(u.New), Changed: len(u.Changed), Gone: len(u.Gone), Held: len(u.Held), Unconfirmed: len(u.Unconfirmed), ForStaff: len(u.ForStaff)}
@@ -517,7 +524,6 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	if rep.Recovered != "" {
 		o.Note += "; recovered: " + rep.Recovered
 	}
-	return o
 }
 
 // twice returns the first field that the JSON object raw gives twice, or
