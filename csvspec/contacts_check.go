@@ -2,6 +2,7 @@ package csvspec
 
 import (
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/mail"
 	"slices"
@@ -126,17 +127,10 @@ func phoneDigits(s string) bool {
 // scenarios in any case, the scenarios in any order, booleans in any
 // spelling).
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
-	return checkContactsEach(r, nil, opts...)
-}
-
-// checkContactsEach is CheckContacts, streaming every problem to each
-// (when not nil) in file order; an error from each stops it and is
-// returned as it is.
-func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
-	var seen, primaries rowSet
+	var seen, primaries dupFinder
 	var key []byte // the canonical key of a row, reused
-	return runCheck(t, each, spaceFixContact, func(c *run, vals []string) {
+	return runCheck(t, spaceFixContact, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
 		k := checkContact(&c.rowCheck, v)
 		if k.primary && k.primaryOK && k.typOK && k.roleOK {
@@ -146,12 +140,16 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			if k.role == RoleGuardian {
 				key = appendFolded(key, v[ccAddressee]) // last in the key: no length needed
 			}
-			if first := primaries.insert(key, c.row); first != 0 {
+			if primaries.add(maphash.Bytes(rowSeed, key), c.row) {
 				whose := "the patron's"
 				if k.role == RoleGuardian {
 					whose = fmt.Sprintf("the guardian %s's", quote(strings.TrimSpace(v[ccAddressee])))
 				}
-				c.addRow(columnPrimary, codeMultiplePrimary, SeverityWarning, fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, k.typ, quote(v[ccUsername])))
+				p, typ, user := Problem{Row: c.row, Line: c.line, Column: columnPrimary, Code: codeMultiplePrimary, Severity: SeverityWarning}, k.typ, v[ccUsername]
+				primaries.later(func(first int) Problem {
+					p.Message = fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, typ, quote(user))
+					return p
+				})
 			}
 		}
 		// A duplicate is a row that means the same as an earlier one, as
@@ -162,10 +160,14 @@ func checkContactsEach(r io.Reader, each func(Problem) error, opts ...ReaderOpti
 			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
 		key = append(key, k.known)
 		key = appendKey(key, k.unknown...)
-		if first := seen.insert(key, c.row); first != 0 {
-			c.addRow("", codeDuplicateRow, SeverityWarning, fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first))
+		if seen.add(maphash.Bytes(rowSeed, key), c.row) {
+			p := Problem{Row: c.row, Line: c.line, Code: codeDuplicateRow, Severity: SeverityWarning}
+			seen.later(func(first int) Problem {
+				p.Message = fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first)
+				return p
+			})
 		}
-	})
+	}, &primaries, &seen)
 }
 
 // contactFields is what checkContact read from a contacts row.

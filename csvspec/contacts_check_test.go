@@ -1,7 +1,6 @@
 package csvspec
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"os"
@@ -527,26 +526,6 @@ func TestCheckContactsFixtures(t *testing.T) {
 				t.Errorf("Rows = %d, want %d", rep.Rows, tt.rows)
 			}
 		})
-	}
-}
-
-func TestCheckContactsEach(t *testing.T) {
-	in := chdr + "S1,fax,patron,True,An,1,,ANY\nS2,email,patron,Y,An,s2@example.com,,ANY\n"
-	var streamed []Problem
-	rep, err := checkContactsEach(strings.NewReader(in), func(p Problem) error {
-		streamed = append(streamed, p)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(rep.Problems, streamed); diff != "" {
-		t.Errorf("streamed (-kept +streamed):\n%s", diff)
-	}
-	stop := errors.New("stop")
-	_, err = checkContactsEach(strings.NewReader(in), func(Problem) error { return stop })
-	if err != stop {
-		t.Errorf("err = %v, want the callback's error as it is", err)
 	}
 }
 

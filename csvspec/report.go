@@ -243,13 +243,11 @@ func plural(n int, one, many string) string {
 }
 
 // A run collects the problems of one check into its Report, keeping the
-// first MaxProblemsPerCode of each code, and streams each to a callback.
+// first MaxProblemsPerCode of each code.
 type run struct {
 	rowCheck // the row being checked
 	rep      *Report
-	each     func(Problem) error
 	kept     map[string]int
-	err      error // the callback's error, which ends the check
 }
 
 // A rowCheck collects the problems of one row.
@@ -265,34 +263,28 @@ func (c *rowCheck) addRow(column, code string, sev Severity, msg string) {
 }
 
 func (c *run) add(p Problem) {
-	if c.err != nil {
-		return // the callback has stopped the check
-	}
 	if n := c.kept[p.Code]; n < MaxProblemsPerCode {
 		c.kept[p.Code] = n + 1
 		c.rep.Problems = append(c.rep.Problems, p)
-	} else {
-		if c.rep.more == nil {
-			c.rep.more = make(map[string]int)
-		}
-		c.rep.more[p.Code]++
-		if p.Severity == SeverityError {
-			c.rep.moreErrors++
-		} else {
-			c.rep.moreWarnings++
-		}
+		return
 	}
-	if c.each != nil {
-		c.err = c.each(p)
+	if c.rep.more == nil {
+		c.rep.more = make(map[string]int)
+	}
+	c.rep.more[p.Code]++
+	if p.Severity == SeverityError {
+		c.rep.moreErrors++
+	} else {
+		c.rep.moreWarnings++
 	}
 }
 
 // runCheck checks a file of t's schema: the header, then every row, with
-// the checks common to all schemas. It calls rowCheck for each data row
-// that is neither malformed nor empty, with its values in canonical order.
-// spaceFix ends the message of a value with surrounding white space.
-func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c *run, v []string)) (*Report, error) {
-	c := &run{rep: &Report{}, each: each, kept: make(map[string]int)}
+// the checks common to all schemas. It calls check for each data row that
+// is neither malformed nor empty, with its values in canonical order, and
+// adds the repeats that dups find when the file ends.
+func runCheck(t *table, spaceFix string, check func(c *run, v []string), dups ...*dupFinder) (*Report, error) {
+	c := &run{rep: &Report{}, kept: make(map[string]int)}
 	v := make([]string, len(t.sch.columns)) // a row's values in canonical order
 	h, err := t.readHeader()
 	if err != nil {
@@ -303,9 +295,6 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c 
 	}
 	for _, p := range h.problems {
 		c.add(p)
-		if c.err != nil {
-			return c.rep, c.err
-		}
 	}
 	if h.unreadable {
 		if !h.noRows {
@@ -316,10 +305,10 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c 
 	}
 	for {
 		fields, line, f, err := t.next()
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
 			return c.rep, err
 		}
 		c.rep.Rows = t.row
@@ -335,10 +324,17 @@ func runCheck(t *table, each func(Problem) error, spaceFix string, check func(c 
 		for _, p := range c.ps {
 			c.add(p)
 		}
-		if c.err != nil {
-			return c.rep, c.err
+	}
+	n := len(c.rep.Problems)
+	for _, d := range dups {
+		for _, p := range d.settle() {
+			c.add(p)
 		}
 	}
+	if len(c.rep.Problems) > n {
+		slices.SortStableFunc(c.rep.Problems, func(a, b Problem) int { return cmp.Compare(a.Row, b.Row) })
+	}
+	return c.rep, nil
 }
 
 // checkValue reports invalid UTF-8, control characters and line breaks,
@@ -441,48 +437,85 @@ func (c *rowCheck) spaceWarning(column, s string) {
 // rowSeed seeds the hashes that identify rows.
 var rowSeed = maphash.MakeSeed()
 
-// rowSet is an open-addressing hash set of rows, by a 64-bit hash of each
-// row's canonical key (see appendKey), with the row each was first seen
-// in. Two different rows of a file of n rows share a hash with a
-// probability of about n²/2⁶⁵: for a million rows, 3 in 100 million. A
-// probe reads 8 bytes of hashes (one cache line, where a map reads two);
-// the rows are kept apart, and read only for a duplicate. The tables are
-// at most 3/4 full: 16 to 32 bytes per distinct row, and 48 for the
-// moment they double.
-type rowSet struct {
-	keys []uint64 // length a power of two; 0 marks an empty slot
-	rows []int32  // rows past 2³¹ would not fit in Infiniti's memory either
-	n    int
+// A dupFinder finds the rows whose key repeats an earlier row's, by a
+// 64-bit hash of each key: two different keys of a file of n rows share
+// one with a probability of about n²/2⁶⁵. It keeps each hash and row in
+// file order (16 bytes a row) and a Bloom filter of them (2 bytes a row),
+// and settles the rows the filter may have seen when the file ends.
+type dupFinder struct {
+	filter []uint64
+	log    [][]dupEntry // in chunks of dupChunk, which growing does not copy
+	n      int
+	maybe  []dupCandidate
 }
 
-// insert adds the row of key and returns 0, or returns the row key was
-// first seen in.
-func (s *rowSet) insert(key []byte, row int) int {
-	return s.insertHash(maphash.Bytes(rowSeed, key)|1, row) // never 0
+const dupChunk = 1 << 12
+
+type dupEntry struct {
+	h   uint64
+	row int
 }
 
-func (s *rowSet) insertHash(h uint64, row int) int {
-	if 4*(s.n+1) > 3*len(s.keys) {
-		keys, rows := s.keys, s.rows
-		size := max(1<<12, 2*len(keys))
-		s.keys, s.rows, s.n = make([]uint64, size), make([]int32, size), 0
-		for i, k := range keys {
-			if k != 0 {
-				s.insertHash(k, int(rows[i]))
-			}
+type dupCandidate struct {
+	i       int                     // index in the log
+	problem func(first int) Problem // the problem if it repeats row first
+}
+
+func (d *dupFinder) entry(i int) *dupEntry { return &d.log[i/dupChunk][i%dupChunk] }
+
+// add adds the hash of a row's key and reports whether an earlier row may
+// have had it; the caller then calls later.
+func (d *dupFinder) add(h uint64, row int) bool {
+	if d.n >= 4*len(d.filter) { // 16 bits a row
+		d.filter = make([]uint64, max(1<<10, 2*len(d.filter)))
+		for i := range d.n {
+			d.mark(d.entry(i).h)
 		}
 	}
-	mask := uint64(len(s.keys) - 1)
-	for i := (h >> 1) & mask; ; i = (i + 1) & mask { // the low bit is always 1
-		switch s.keys[i] {
-		case 0:
-			s.keys[i], s.rows[i] = h, int32(row)
-			s.n++
-			return 0
-		case h:
-			return int(s.rows[i])
+	if d.n%dupChunk == 0 {
+		d.log = append(d.log, make([]dupEntry, dupChunk))
+	}
+	*d.entry(d.n) = dupEntry{h, row}
+	d.n++
+	return d.mark(h)
+}
+
+// mark sets the two bits of h in the filter and reports whether both were set.
+func (d *dupFinder) mark(h uint64) bool {
+	w, bits := &d.filter[h>>20&uint64(len(d.filter)-1)], uint64(1)<<(h&63)|uint64(1)<<(h>>6&63)
+	seen := *w&bits == bits
+	*w |= bits
+	return seen
+}
+
+// later records the problem of the row last added, if it repeats an
+// earlier one.
+func (d *dupFinder) later(problem func(first int) Problem) {
+	d.maybe = append(d.maybe, dupCandidate{d.n - 1, problem})
+}
+
+// settle returns the problems of the rows that repeat an earlier one, in
+// file order.
+func (d *dupFinder) settle() []Problem {
+	if len(d.maybe) == 0 {
+		return nil
+	}
+	first := make(map[uint64]int, len(d.maybe))
+	for _, c := range d.maybe {
+		first[d.entry(c.i).h] = -1
+	}
+	for i := range d.maybe[len(d.maybe)-1].i {
+		if f, ok := first[d.entry(i).h]; ok && f < 0 {
+			first[d.entry(i).h] = i
 		}
 	}
+	var ps []Problem
+	for _, c := range d.maybe {
+		if f := first[d.entry(c.i).h]; f >= 0 && f < c.i {
+			ps = append(ps, c.problem(d.entry(f).row))
+		}
+	}
+	return ps
 }
 
 // appendKey appends each string to a key, prefixed with its length so that
