@@ -19,10 +19,10 @@ type Rules struct {
 
 // catalog is one kind of group of Rules, ready for lookups.
 type catalog struct {
-	kind  string         // "library" or "system"
-	code  string         // the problem code for an unknown group
-	list  []string       // the names
-	index map[uint64]int // the names by their hash, for a long check; nil: look in list
+	kind  string              // "library" or "system"
+	code  string              // the problem code for an unknown group
+	list  []string            // the names
+	names map[string]struct{} // the names, for a long check; nil: look in list
 }
 
 func newCatalog(kind, code string, names []string, indexed bool) *catalog {
@@ -31,21 +31,20 @@ func newCatalog(kind, code string, names []string, indexed bool) *catalog {
 	}
 	c := &catalog{kind: kind, code: code, list: names}
 	if indexed {
-		c.index = make(map[uint64]int, len(names))
-		for i, n := range names {
-			c.index[maphash.String(rowSeed, n)] = i
+		c.names = make(map[string]struct{}, len(names))
+		for _, n := range names {
+			c.names[n] = struct{}{}
 		}
 	}
 	return c
 }
 
-// check returns the message of v, whose hash is h, when v is not a group
-// of the catalog.
-func (c *catalog) check(v string, h uint64) (msg string, ok bool) {
-	if i, found := c.index[h]; c.index == nil || found && c.list[i] != v {
-		ok = slices.Contains(c.list, v) // two names of one hash, or no index
+// check returns the message of v when it is not a group of the catalog.
+func (c *catalog) check(v string) (msg string, ok bool) {
+	if c.names != nil {
+		_, ok = c.names[v]
 	} else {
-		ok = found
+		ok = slices.Contains(c.list, v)
 	}
 	if ok {
 		return "", true
@@ -66,17 +65,15 @@ func (r Rules) catalogs(indexed bool) [numColumns]*catalog {
 }
 
 // checkUserGroup runs the checks of one user-groups row, v in canonical
-// order, but for the duplicate check, which needs the rows before it. It
-// returns the hashes of the values.
-func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) (h [numColumns]uint64) {
+// order, but for the duplicate check, which needs the rows before it.
+func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
 	for ci := range v {
 		c.checkValue(columns[ci], v[ci], true)
-		h[ci] = maphash.String(rowSeed, v[ci])
 	}
 	c.checkUsername(v[colUsername])
 	for _, ci := range [...]int{colLibraryGroup, colSystemGroup} {
 		if cat := groups[ci]; cat != nil && v[ci] != "" {
-			if msg, ok := cat.check(v[ci], h[ci]); !ok {
+			if msg, ok := cat.check(v[ci]); !ok {
 				c.addRow(columns[ci], cat.code, SeverityError, msg)
 			}
 		}
@@ -84,7 +81,6 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
 		c.addRow("", codeNoGroup, SeverityWarning, "the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row")
 	}
-	return h
 }
 
 // Check reads a user-groups file and reports its problems, in one
@@ -138,16 +134,12 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs(true)
-	var seen dupFinder
+	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d exactly; remove one of them"}
+	var key []byte // the row's key, reused
 	return runCheck(t, spaceFixName, func(c *run, v []string) {
-		h := checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
-		if seen.add(maphash.Comparable(rowSeed, h), c.row) {
-			p := Problem{Row: c.row, Line: c.line, Code: codeDuplicateRow, Severity: SeverityWarning}
-			seen.later(func(first int) Problem {
-				p.Message = fmt.Sprintf("the row repeats row %d exactly; remove one of them", first)
-				return p
-			})
-		}
+		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
+		key = appendKey(key[:0], v...)
+		seen.add(maphash.Bytes(rowSeed, key), c.row, c.line)
 	}, &seen)
 }
 

@@ -128,7 +128,9 @@ func phoneDigits(s string) bool {
 // spelling).
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
-	var seen, primaries dupFinder
+	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them"}
+	patrons := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already the patron's primary contact of this type; mark one of them primary"}
+	guardians := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already this guardian's primary contact of this type; mark one of them primary"}
 	var key []byte // the canonical key of a row, reused
 	return runCheck(t, spaceFixContact, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
@@ -136,21 +138,12 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 		if k.primary && k.primaryOK && k.typOK && k.roleOK {
 			// One primary per username, type and role, and for a guardian
 			// per addressee, compared without regard to case or spacing.
-			key = appendKey(key[:0], v[ccUsername], string(k.typ), string(k.role))
+			key = appendKey(key[:0], v[ccUsername], string(k.typ))
+			primaries := &patrons
 			if k.role == RoleGuardian {
-				key = appendFolded(key, v[ccAddressee]) // last in the key: no length needed
+				key, primaries = appendFolded(key, v[ccAddressee]), &guardians // last in the key: no length needed
 			}
-			if primaries.add(maphash.Bytes(rowSeed, key), c.row) {
-				whose := "the patron's"
-				if k.role == RoleGuardian {
-					whose = fmt.Sprintf("the guardian %s's", quote(strings.TrimSpace(v[ccAddressee])))
-				}
-				p, typ, user := Problem{Row: c.row, Line: c.line, Column: columnPrimary, Code: codeMultiplePrimary, Severity: SeverityWarning}, k.typ, v[ccUsername]
-				primaries.later(func(first int) Problem {
-					p.Message = fmt.Sprintf("row %d is already %s primary %s of %s; mark one of them primary", first, whose, typ, quote(user))
-					return p
-				})
-			}
+			primaries.add(maphash.Bytes(rowSeed, key), c.row, c.line)
 		}
 		// A duplicate is a row that means the same as an earlier one, as
 		// the checks read it: type, role and scenarios in any case,
@@ -160,14 +153,8 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
 		key = append(key, k.known)
 		key = appendKey(key, k.unknown...)
-		if seen.add(maphash.Bytes(rowSeed, key), c.row) {
-			p := Problem{Row: c.row, Line: c.line, Code: codeDuplicateRow, Severity: SeverityWarning}
-			seen.later(func(first int) Problem {
-				p.Message = fmt.Sprintf("the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them", first)
-				return p
-			})
-		}
-	}, &primaries, &seen)
+		seen.add(maphash.Bytes(rowSeed, key), c.row, c.line)
+	}, &patrons, &guardians, &seen)
 }
 
 // contactFields is what checkContact read from a contacts row.

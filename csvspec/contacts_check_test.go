@@ -446,7 +446,7 @@ func TestCheckContactsMessages(t *testing.T) {
 		{"phone", chdr + "S1,phone,patron,True,An,none,,NONE\n", `the phone number "none" has no digit`},
 		{"scenario", chdr + "S1,email,patron,True,An,s1@example.com,,ANY;LATE;EARLY\n", `"LATE", "EARLY" are not a scenario Infiniti knows`},
 		{"combination", chdr + "S1,email,patron,True,An,s1@example.com,,ANY;OVERDUE\n", `ANY is combined with other scenarios`},
-		{"primary", chdr + "S1,email,guardian,True,Ms Smith,a@example.com,,OVERDUE\nS1,email,guardian,True,Ms Smith,b@example.com,,OVERDUE\n", `row 1 is already the guardian "Ms Smith"'s primary email of "S1"`},
+		{"primary", chdr + "S1,email,guardian,True,Ms Smith,a@example.com,,OVERDUE\nS1,email,guardian,True,Ms Smith,b@example.com,,OVERDUE\n", `row 1 is already this guardian's primary contact of this type`},
 		{"space", chdr + "S1,email,patron,True,An ,s1@example.com,,ANY\n", `the value "An " starts or ends with white space`},
 	}
 	for _, tt := range tests {

@@ -279,6 +279,8 @@ func (c *run) add(p Problem) {
 	}
 }
 
+func byRow(a, b Problem) int { return cmp.Compare(a.Row, b.Row) }
+
 // runCheck checks a file of t's schema: the header, then every row, with
 // the checks common to all schemas. It calls check for each data row that
 // is neither malformed nor empty, with its values in canonical order, and
@@ -325,14 +327,16 @@ func runCheck(t *table, spaceFix string, check func(c *run, v []string), dups ..
 			c.add(p)
 		}
 	}
-	n := len(c.rep.Problems)
+	var later []Problem
 	for _, d := range dups {
-		for _, p := range d.settle() {
+		later = append(later, d.problems()...)
+	}
+	if len(later) > 0 {
+		slices.SortStableFunc(later, byRow)
+		for _, p := range later {
 			c.add(p)
 		}
-	}
-	if len(c.rep.Problems) > n {
-		slices.SortStableFunc(c.rep.Problems, func(a, b Problem) int { return cmp.Compare(a.Row, b.Row) })
+		slices.SortStableFunc(c.rep.Problems, byRow)
 	}
 	return c.rep, nil
 }
@@ -439,80 +443,38 @@ var rowSeed = maphash.MakeSeed()
 
 // A dupFinder finds the rows whose key repeats an earlier row's, by a
 // 64-bit hash of each key: two different keys of a file of n rows share
-// one with a probability of about n²/2⁶⁵. It keeps each hash and row in
-// file order (16 bytes a row) and a Bloom filter of them (2 bytes a row),
-// and settles the rows the filter may have seen when the file ends.
+// one with a probability of about n²/2⁶⁵. It files each hash with its row
+// and line (16 bytes a row) into one of 256 bins by the hash's top byte, so
+// that finding the repeats, when the file ends, looks each bin up in a map
+// that fits the cache.
 type dupFinder struct {
-	filter []uint64
-	log    [][]dupEntry // in chunks of dupChunk, which growing does not copy
-	n      int
-	maybe  []dupCandidate
+	column, code string // of the problem
+	format       string // its message, with %d for the earlier row
+	bins         [256][]dupEntry
 }
-
-const dupChunk = 1 << 12
 
 type dupEntry struct {
-	h   uint64
-	row int
+	h         uint64
+	row, line int32 // rows past 2³¹ would not fit in Infiniti's memory either
 }
 
-type dupCandidate struct {
-	i       int                     // index in the log
-	problem func(first int) Problem // the problem if it repeats row first
+func (d *dupFinder) add(h uint64, row, line int) {
+	b := &d.bins[h>>56]
+	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
 
-func (d *dupFinder) entry(i int) *dupEntry { return &d.log[i/dupChunk][i%dupChunk] }
-
-// add adds the hash of a row's key and reports whether an earlier row may
-// have had it; the caller then calls later.
-func (d *dupFinder) add(h uint64, row int) bool {
-	if d.n >= 4*len(d.filter) { // 16 bits a row
-		d.filter = make([]uint64, max(1<<10, 2*len(d.filter)))
-		for i := range d.n {
-			d.mark(d.entry(i).h)
-		}
-	}
-	if d.n%dupChunk == 0 {
-		d.log = append(d.log, make([]dupEntry, dupChunk))
-	}
-	*d.entry(d.n) = dupEntry{h, row}
-	d.n++
-	return d.mark(h)
-}
-
-// mark sets the two bits of h in the filter and reports whether both were set.
-func (d *dupFinder) mark(h uint64) bool {
-	w, bits := &d.filter[h>>20&uint64(len(d.filter)-1)], uint64(1)<<(h&63)|uint64(1)<<(h>>6&63)
-	seen := *w&bits == bits
-	*w |= bits
-	return seen
-}
-
-// later records the problem of the row last added, if it repeats an
-// earlier one.
-func (d *dupFinder) later(problem func(first int) Problem) {
-	d.maybe = append(d.maybe, dupCandidate{d.n - 1, problem})
-}
-
-// settle returns the problems of the rows that repeat an earlier one, in
-// file order.
-func (d *dupFinder) settle() []Problem {
-	if len(d.maybe) == 0 {
-		return nil
-	}
-	first := make(map[uint64]int, len(d.maybe))
-	for _, c := range d.maybe {
-		first[d.entry(c.i).h] = -1
-	}
-	for i := range d.maybe[len(d.maybe)-1].i {
-		if f, ok := first[d.entry(i).h]; ok && f < 0 {
-			first[d.entry(i).h] = i
-		}
-	}
+// problems returns a warning for each row that repeats an earlier one.
+func (d *dupFinder) problems() []Problem {
 	var ps []Problem
-	for _, c := range d.maybe {
-		if f := first[d.entry(c.i).h]; f >= 0 && f < c.i {
-			ps = append(ps, c.problem(d.entry(f).row))
+	first := make(map[uint64]int32)
+	for _, bin := range d.bins {
+		clear(first)
+		for _, e := range bin {
+			if f, ok := first[e.h]; ok {
+				ps = append(ps, Problem{Row: int(e.row), Line: int(e.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, f)})
+			} else {
+				first[e.h] = e.row
+			}
 		}
 	}
 	return ps
