@@ -9,21 +9,17 @@ import (
 	"unicode/utf8"
 )
 
-// The canonical column names of a contacts file, as the one known field
-// script writes them (username is ColumnUsername). A contacts file has all
-// eight, in any order.
+// The columns of a contacts file but username (see Contact).
 const (
-	columnType      = "type"      // email or phone
-	columnRole      = "role"      // patron or guardian
-	columnPrimary   = "primary"   // a boolean: the patron's first email and first mobile
-	columnAddressee = "addressee" // the name to address
-	columnContact   = "contact"   // the email address or phone number
-	columnSMS       = "sms"       // a boolean, may be empty: a mobile that may receive SMS
-	columnScenarios = "scenarios" // ';'-separated scenarios
+	columnType      = "type"
+	columnRole      = "role"
+	columnPrimary   = "primary"
+	columnAddressee = "addressee"
+	columnContact   = "contact"
+	columnSMS       = "sms"
+	columnScenarios = "scenarios"
 )
 
-// contactColumns lists the canonical columns of a contacts file in the
-// order the ContactWriter writes them.
 var contactColumns = [numContactColumns]string{ColumnUsername, columnType, columnRole, columnPrimary, columnAddressee, columnContact, columnSMS, columnScenarios}
 
 const (
@@ -45,17 +41,14 @@ var contacts = &schema{
 	brief:    "username,type,role,…",
 }
 
-// ContactHeader returns the canonical header of a contacts file, in the
-// order the ContactWriter writes it. The slice is new on every call and may
-// be modified by the caller.
+// ContactHeader returns the canonical header of a contacts file, in a new
+// slice.
 func ContactHeader() []string {
 	h := contactColumns
 	return h[:]
 }
 
-// A ContactType is the kind of a contact: ContactEmail or ContactPhone. The
-// checks read the known types in any case, and keeps any other
-// value (trimmed) for Check to report.
+// A ContactType is the kind of a contact: ContactEmail or ContactPhone.
 type ContactType string
 
 // The known contact types.
@@ -64,9 +57,7 @@ const (
 	ContactPhone ContactType = "phone" // the contact is a phone number, a mobile's or a landline's
 )
 
-// A ContactRole says whose contact it is: the patron's own, or a
-// guardian's. The checks read the known roles in any case, and keeps
-// any other value (trimmed) for Check to report.
+// A ContactRole says whose contact it is: the patron's own, or a guardian's.
 type ContactRole string
 
 // The known contact roles.
@@ -75,9 +66,7 @@ const (
 	RoleGuardian ContactRole = "guardian" // a contact of one of the patron's guardians, named by the addressee
 )
 
-// A Scenario is a kind of notice a contact receives. The checks read
-// the known scenarios in any case, and keeps any other value (trimmed) for
-// Check to report.
+// A Scenario is a kind of notice a contact receives.
 type Scenario string
 
 // The known scenarios. ScenarioAny and ScenarioNone stand alone; the
@@ -93,8 +82,7 @@ const (
 
 var knownScenarios = [...]Scenario{ScenarioAny, ScenarioNone, ScenarioOverdue, ScenarioOverdueEscalationOne, ScenarioOverdueEscalationTwo, ScenarioOverdueEscalationThree}
 
-// An OptionalBool is a boolean that may be absent, as the sms column may be
-// empty. The zero value is BoolNotGiven.
+// An OptionalBool is a boolean that may be absent, as sms may be.
 type OptionalBool uint8
 
 // The values of an OptionalBool.
@@ -112,8 +100,7 @@ func OptionalBoolOf(b bool) OptionalBool {
 	return BoolFalse
 }
 
-// String returns "True", "False" or "" (not given), as the ContactWriter
-// writes it.
+// String returns "True", "False" or "", as the ContactWriter writes it.
 func (b OptionalBool) String() string {
 	switch b {
 	case BoolTrue:
@@ -174,11 +161,8 @@ func parseScenario(s string) (Scenario, uint8) {
 	return sc, 1 << i
 }
 
-// foldKey returns s under Unicode simple case folding, as strings.EqualFold
-// compares: foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
-// Each rune becomes the least rune of its folding orbit (for an ASCII
-// letter, its upper case; for invalid UTF-8, U+FFFD), and s itself is
-// returned when that changes nothing.
+// foldKey returns s under Unicode simple case folding: foldKey(a) ==
+// foldKey(b) exactly when strings.EqualFold(a, b).
 func foldKey(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || c >= 'a' && c <= 'z' {
@@ -234,18 +218,9 @@ func boolMessage(column, v string) string {
 	return fmt.Sprintf("the %s value %s is not a boolean; write True or False", column, quote(v))
 }
 
-// A ContactWriter writes contact rows in the canonical form: the header
-// "username,type,role,primary,addressee,contact,sms,scenarios", then one
-// line per row with RFC 4180 quoting. As the known field script does, it
-// writes type and role in lower case, booleans as True and False (an sms
-// not given as an empty value), and the scenarios in upper case, separated
-// by ';'. Lines end in LF.
-//
-// Like the Writer, it is an encoder, not a validator: it writes any value,
-// including values that Check would reject. A scenario holding ';' does not
-// read back as one.
-//
-// Output is buffered; call Flush when done, and check its error.
+// A ContactWriter writes contact rows in the canonical form, as a Writer
+// does: type and role in lower case, booleans as True and False, the
+// scenarios in upper case, separated by ';'.
 type ContactWriter struct {
 	w  canonWriter
 	sb strings.Builder
@@ -256,9 +231,7 @@ func NewContactWriter(w io.Writer) *ContactWriter {
 	return &ContactWriter{w: canonWriter{cw: csv.NewWriter(w), header: contactColumns[:]}}
 }
 
-// Write writes one row, preceded by the header if it is the first. It
-// returns an error only if the underlying writer failed; the same error is
-// returned by Flush.
+// Write writes one row, as Writer.Write does.
 func (w *ContactWriter) Write(c Contact) error {
 	w.sb.Reset()
 	for i, s := range c.Scenarios {
@@ -271,9 +244,7 @@ func (w *ContactWriter) Write(c Contact) error {
 		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String())
 }
 
-// Flush writes any buffered data to the underlying writer, and the header
-// alone if no row was written. It returns the first error met while
-// writing.
+// Flush flushes, as Writer.Flush does.
 func (w *ContactWriter) Flush() error {
 	return w.w.flush()
 }

@@ -11,8 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-// The codes of the problems only CheckContacts reports; the package
-// documentation lists every code with its meaning.
+// The codes of the problems only CheckContacts reports.
 const (
 	CodeUnknownContactType = "unknown-contact-type" // type is neither email nor phone
 	CodeUnknownContactRole = "unknown-contact-role" // role is neither patron nor guardian
@@ -31,9 +30,8 @@ const (
 )
 
 // validEmail reports whether s, around white space, is one bare address:
-// an address net/mail parses with no display name, written as net/mail
-// writes it back (so no comment, angle brackets, or space around the @), and
-// holding no invisible character (see isInvisible).
+// one net/mail parses with no display name and writes back as it is, with
+// no invisible character.
 func validEmail(s string) bool {
 	s = strings.TrimSpace(s)
 	if plainEmail(s) {
@@ -42,22 +40,13 @@ func validEmail(s string) bool {
 	return bareAddress(s) && firstRune(s, isInvisible) < 0
 }
 
-// bareAddress reports whether net/mail reads s as an address with no
-// display name, and gives it back as it is: the address itself, or, for a
-// local part that needs quotes ("an nguyen"@example.com), its quoted form.
-// A comment, which net/mail drops when it is empty or follows angle
-// brackets, or angle brackets, or space around the @, make it differ.
 func bareAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">")
 }
 
-// plainEmail reports whether s is local@domain where both parts are
-// dot-atoms of ASCII letters, digits and "_%+-": no empty part, no dot at
-// either end, no two dots together. net/mail parses every such s as the
-// bare address s (an addr-spec of two dot-atoms, all of whose characters
-// are atext), so validEmail may skip it; the converse does not hold, and
-// other addresses go to net/mail.
+// plainEmail reports whether s is local@domain of two dot-atoms of ASCII
+// letters, digits and "_%+-", which net/mail reads as the bare address s.
 func plainEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
 	return at > 0 && dotAtom(s[:at]) && dotAtom(s[at+1:])
@@ -93,39 +82,13 @@ func phoneDigits(s string) bool {
 	return strings.ContainsAny(s, "0123456789")
 }
 
-// CheckContacts reads a contacts file and reports its problems, in one
-// streaming pass, as Check does for user groups: it counts every problem
-// and keeps the first MaxProblemsPerCode of each code. It takes the same
-// options as NewReader.
-// Memory grows only with distinct rows and primary contacts (to spot
-// duplicates), by 16 to 32 bytes each, up to 48 for the moment a table
-// doubles.
-//
-// Besides the problems of the file, the header and the records that Check
-// reports (a wrong encoding, line ending or separator, missing columns or a
-// user-groups file's header, field counts, quoting, repeated headers, empty
-// rows, invalid UTF-8, control characters and line breaks), its errors are:
-// an empty username; invisible characters in the username (see Check; they
-// are legitimate in other columns, in names written in Persian or Indic
-// scripts); a type other than email or phone, or a role other than patron
-// or guardian (in any case); a primary, or a non-empty sms, that is not a
-// boolean; an empty contact; an email contact that is not a single bare
-// address (net/mail must read it with no display name and give it back as
-// it is written, so no comment, angle brackets or space around the @, and
-// it may hold no invisible character); a phone contact with no digit 0 to 9
-// outside a leading label in parentheses such as "(H)"; an unknown
-// scenario. Its warnings are: a boolean spelt yes/no, y/n or 1/0 (which
-// Infiniti may not read: post the file a ContactWriter rewrites, which
-// writes True and False); sms true on an email; ANY or NONE combined with
-// other scenarios; an empty scenario name, a scenario given twice, or
-// spaces around a ';'; more than one primary contact of one username, type
-// and role (for guardians, of one addressee too, compared without regard to
-// case or spacing, so that a household of two guardians is fine); a
-// guardian contact with no addressee; surrounding white space; a space
-// other than U+0020 between the words of a username; a row that means the
-// same as an earlier one, as the checks read them (type, role and
-// scenarios in any case, the scenarios in any order, booleans in any
-// spelling).
+// CheckContacts reads a contacts file and reports its problems, as Check
+// does for user groups. It reads type, role and scenarios in any case, and
+// booleans as true/false, yes/no, y/n or 1/0, warning about the spellings
+// Infiniti may not read. Invisible characters are an error only in the
+// username: names in Persian or Indic scripts hold them. Two primaries of
+// a guardian are compared by addressee, in any case or spacing; a
+// duplicate is a row that means the same as an earlier one.
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
 	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them"}

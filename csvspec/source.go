@@ -1,24 +1,11 @@
 package csvspec
 
-// A SourceRow is one row of an import as a source produced it: a line of a
-// CSV export, a row the group rules made from a line of a Student
-// Management System export, or a row a program built from its own data.
-// The sync job takes SourceRows whatever produced them, and runs the same
-// row checks on each.
+// A SourceRow is one row of an import, whatever produced it: a line of an
+// export, a row group rules made, or a row a program built.
 type SourceRow struct {
-	// Fields holds the row's values in the import's canonical column
-	// order: Header() for user groups, ContactHeader() for contacts.
-	Fields []string
-	// Line is the 1-based line of the source where the row starts; 0 when
-	// the source has no lines.
-	Line int
-	// Origin names what made the row from its source line, such as the
-	// rule entry "rows[1]"; "" for a row read as it is.
-	Origin string
-	// Carry holds the values of the columns the caller asked to carry
-	// along (a student's name, say), in the order it asked for them.
-	Carry []string
-	// Problems holds the row's problems, found by the source and by the
-	// row checks. A problem of SeverityError holds the row's user back.
-	Problems []Problem
+	Fields   []string  // the values, in the order of Header() or ContactHeader()
+	Line     int       // the 1-based line where the row starts; 0 if none
+	Origin   string    // what made the row from its line, such as the rule "rows[1]"; "" if read as it is
+	Carry    []string  // the values of the columns the caller asked to carry, in its order
+	Problems []Problem // the row's problems; an error holds the row's user back
 }
