@@ -39,9 +39,9 @@ func (c *catalog) check(v string) (msg string, ok bool) {
 		return "", true
 	}
 	if near, found := suggest.Nearest(v, c.list); found {
-		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s? Group names must match exactly", c.kind, quote(v), quote(near)), false
+		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s?", c.kind, quote(v), quote(near)), false
 	}
-	return fmt.Sprintf("%s group %s is not defined in Infiniti; create it in Infiniti first or correct the name", c.kind, quote(v)), false
+	return fmt.Sprintf("%s group %s is not defined in Infiniti", c.kind, quote(v)), false
 }
 
 // catalogs returns the group catalogs of the rules, by column.
@@ -67,7 +67,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 		}
 	}
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
-		c.addRow("", codeNoGroup, SeverityWarning, "the row names neither a library group nor a system group, so it changes nothing; fill in a group or remove the row")
+		c.addRow("", codeNoGroup, SeverityWarning, "the row names neither a library group nor a system group")
 	}
 }
 
@@ -82,17 +82,11 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs()
-	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d exactly; remove one of them"}
+	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d exactly"}
 	var key []byte // the row's key, reused
-	return runCheck(t, spaceFixName, func(c *run, v []string) {
+	return runCheck(t, func(c *run, v []string) {
 		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
 		key = appendKey(key[:0], v...)
 		seen.add(maphash.Bytes(rowSeed, key), c.row, c.line)
 	}, &seen)
 }
-
-// The ends of the surrounding-space messages of each import.
-const (
-	spaceFixName    = "and Infiniti matches names exactly; trim it"
-	spaceFixContact = "which may become part of the value in Infiniti; trim it"
-)

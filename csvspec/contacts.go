@@ -35,10 +35,9 @@ const (
 )
 
 var contacts = &schema{
-	kind:     "contacts",
-	columns:  contactColumns[:],
-	required: "a contacts file has the columns username, type, role, primary, addressee, contact, sms and scenarios, even when empty",
-	brief:    "username,type,role,…",
+	kind:    "contacts",
+	columns: contactColumns[:],
+	brief:   "username,type,role,…",
 }
 
 // ContactHeader returns the canonical header of a contacts file, in a new
@@ -213,9 +212,9 @@ func parseBool(s string) (bool, boolSpelling) {
 
 func boolMessage(column, v string) string {
 	if strings.TrimSpace(v) == "" {
-		return fmt.Sprintf("the %s column is empty; write True or False", column)
+		return fmt.Sprintf("the %s column is empty", column)
 	}
-	return fmt.Sprintf("the %s value %s is not a boolean; write True or False", column, quote(v))
+	return fmt.Sprintf("the %s value %s is not a boolean", column, quote(v))
 }
 
 // A ContactWriter writes contact rows in the canonical form, as a Writer

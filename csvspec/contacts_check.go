@@ -91,11 +91,11 @@ func phoneDigits(s string) bool {
 // duplicate is a row that means the same as an earlier one.
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
-	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d (the same contact, perhaps spelt otherwise); remove one of them"}
-	patrons := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already the patron's primary contact of this type; mark one of them primary"}
-	guardians := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already this guardian's primary contact of this type; mark one of them primary"}
+	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
+	patrons := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already the patron's primary contact of this type"}
+	guardians := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already this guardian's primary contact of this type"}
 	var key []byte // the canonical key of a row, reused
-	return runCheck(t, spaceFixContact, func(c *run, vals []string) {
+	return runCheck(t, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
 		k := checkContact(&c.rowCheck, v)
 		if k.primary && k.primaryOK && k.typOK && k.roleOK {
@@ -140,11 +140,11 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	c.checkUsername(v[ccUsername])
 	k.typ, k.typOK = parseContactType(v[ccType])
 	if !k.typOK {
-		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone; write email or phone", quote(v[ccType])))
+		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone", quote(v[ccType])))
 	}
 	k.role, k.roleOK = parseContactRole(v[ccRole])
 	if !k.roleOK {
-		c.addRow(columnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian; write patron or guardian", quote(v[ccRole])))
+		c.addRow(columnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
 	}
 	k.primary, k.primaryOK = c.checkBool(columnPrimary, v[ccPrimary])
 	k.smsOK, k.smsGiven = true, strings.TrimSpace(v[ccSMS]) != ""
@@ -153,26 +153,26 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	}
 	switch address := strings.TrimSpace(v[ccContact]); {
 	case address == "":
-		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty; give the email address or phone number, or remove the row")
+		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty")
 	case k.typ == ContactEmail && !validEmail(address):
-		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address", quote(v[ccContact]))
+		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com", quote(v[ccContact]))
 		if r := firstRune(address, isInvisible); r >= 0 {
-			msg = fmt.Sprintf("the email address %s holds the invisible character %U, which makes addresses that look the same but are not; remove it", quote(v[ccContact]), r)
+			msg = fmt.Sprintf("the email address %s holds the invisible character %U", quote(v[ccContact]), r)
 		}
 		c.addRow(columnContact, CodeInvalidEmail, SeverityError, msg)
 	case k.typ == ContactPhone && !phoneDigits(address):
-		msg := fmt.Sprintf("the phone number %s has no digit; correct it, or remove the row", quote(v[ccContact]))
+		msg := fmt.Sprintf("the phone number %s has no digit", quote(v[ccContact]))
 		if strings.ContainsFunc(address, unicode.IsDigit) {
-			msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H) or (M1); write the number with the digits 0 to 9, or remove the row", quote(v[ccContact]))
+			msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H)", quote(v[ccContact]))
 		}
 		c.addRow(columnContact, codePhoneWithoutDigits, SeverityError, msg)
 	}
 	if k.sms && k.typ == ContactEmail {
-		c.addRow(columnSMS, codeSMSOnEmail, SeverityWarning, "sms is true on an email contact, which cannot receive SMS; set it to False or leave it empty")
+		c.addRow(columnSMS, codeSMSOnEmail, SeverityWarning, "sms is true on an email contact")
 	}
 	k.known, k.unknown = c.checkScenarios(v[ccScenarios])
 	if k.role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
-		c.addRow(columnAddressee, codeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as \"Mr and Mrs Smith\"")
+		c.addRow(columnAddressee, codeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee")
 	}
 	return k
 }
@@ -217,8 +217,8 @@ func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
 	case boolInvalid:
 		c.addRow(column, codeInvalidBoolean, SeverityError, boolMessage(column, v))
 	case boolOther:
-		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes %s",
-			column, quote(v), b, OptionalBoolOf(b)))
+		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known",
+			column, quote(v), b))
 	}
 	return b, spelling != boolInvalid
 }
@@ -277,19 +277,19 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 		unknownRaw = append(unknownRaw, name)
 	}
 	if len(unknownRaw) > 0 {
-		c.addRow(columnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows; use ANY, NONE, or some of OVERDUE, OVERDUE_ESCALATION_ONE, OVERDUE_ESCALATION_TWO and OVERDUE_ESCALATION_THREE, separated by ';'",
+		c.addRow(columnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows",
 			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
 	}
 	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
-		c.addRow(columnScenarios, codeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s; give %s alone, or only the other scenarios", alone, quote(v), alone))
+		c.addRow(columnScenarios, codeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
 	}
 	switch untidy := empty || spaced; {
 	case twice != "" && untidy:
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'; post the file a ContactWriter rewrites from this one, which writes each scenario once, without them", quote(v), quote(twice)))
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'", quote(v), quote(twice)))
 	case twice != "":
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once; post the file a ContactWriter rewrites from this one, which writes each scenario once", quote(v), quote(twice)))
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once", quote(v), quote(twice)))
 	case untidy:
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'; a file a ContactWriter rewrites from this one writes them without", quote(v)))
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'", quote(v)))
 	}
 	slices.Sort(unknown)
 	return known, unknown

@@ -263,7 +263,7 @@ func TestCheckContactsSameMeaningFixture(t *testing.T) {
 func TestScenarioFormatMessages(t *testing.T) {
 	tests := []struct{ scenarios, want string }{
 		{"OVERDUE ;OVERDUE_ESCALATION_ONE", `have an empty name or spaces around a ';'`},
-		{"ANY;any", `name "ANY" more than once;`},
+		{"ANY;any", `name "ANY" more than once`},
 		{"OVERDUE;;overdue", `name "OVERDUE" more than once, and have an empty name`},
 	}
 	for _, tt := range tests {

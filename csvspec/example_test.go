@@ -50,10 +50,10 @@ func ExampleCheck() {
 	}
 	// Output:
 	// 4 rows, 3 errors, 1 warning
-	// line 3 (row 2), username: error: the username is empty; every row needs the username of an existing Infiniti user, or remove the row [missing-username]
-	// line 4 (row 3), library-group: error: library group "year 7" is not defined in Infiniti; did you mean "Year 7"? Group names must match exactly [unknown-library-group]
-	// line 5 (row 4), library-group: warning: the value "Year 7 " starts or ends with white space, and Infiniti matches names exactly; trim it [surrounding-space]
-	// line 5 (row 4), library-group: error: library group "Year 7 " is not defined in Infiniti; did you mean "Year 7"? Group names must match exactly [unknown-library-group]
+	// line 3 (row 2), username: error: the username is empty [missing-username]
+	// line 4 (row 3), library-group: error: library group "year 7" is not defined in Infiniti; did you mean "Year 7"? [unknown-library-group]
+	// line 5 (row 4), library-group: warning: the value "Year 7 " starts or ends with white space [surrounding-space]
+	// line 5 (row 4), library-group: error: library group "Year 7 " is not defined in Infiniti; did you mean "Year 7"? [unknown-library-group]
 	// do not post this file
 }
 
@@ -121,7 +121,7 @@ func ExampleCheck_semicolons() {
 	fmt.Print(rep)
 	// Output:
 	// 2 rows, 1 error, 0 warnings
-	// line 1 (header): error: the header is separated by semicolons (";"), not commas (","); read the file with WithComma(';'), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files [wrong-separator]
+	// line 1 (header): error: the header is separated by semicolons (";"), not commas (",") [wrong-separator]
 }
 
 // The pre-flight of a contacts file.
@@ -137,11 +137,11 @@ func ExampleCheckContacts() {
 	fmt.Print(rep)
 	// Output:
 	// 3 rows, 1 error, 4 warnings
-	// line 3 (row 2), contact: error: the email address "An Nguyen <nguyen@example.com>" is not a single bare address such as name@example.com; correct it, without a name, angle brackets, a comment in parentheses or a second address [invalid-email]
-	// line 3 (row 2), addressee: warning: the guardian's contact has no addressee, so notices cannot say whom they are for; give the guardian's name or a salutation such as "Mr and Mrs Smith" [guardian-without-addressee]
-	// line 4 (row 3), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
-	// line 4 (row 3), sms: warning: the sms value "Y" is read as true, but whether Infiniti reads this spelling is not known; post the file a ContactWriter rewrites from this one, which writes True [boolean-spelling]
-	// line 4 (row 3), scenarios: warning: NONE is combined with other scenarios in "NONE;OVERDUE"; give NONE alone, or only the other scenarios [scenario-combination]
+	// line 3 (row 2), contact: error: the email address "An Nguyen <nguyen@example.com>" is not a single bare address such as name@example.com [invalid-email]
+	// line 3 (row 2), addressee: warning: the guardian's contact has no addressee [guardian-without-addressee]
+	// line 4 (row 3), primary: warning: the primary value "Y" is read as true, but whether Infiniti reads this spelling is not known [boolean-spelling]
+	// line 4 (row 3), sms: warning: the sms value "Y" is read as true, but whether Infiniti reads this spelling is not known [boolean-spelling]
+	// line 4 (row 3), scenarios: warning: NONE is combined with other scenarios in "NONE;OVERDUE" [scenario-combination]
 }
 
 func ExampleContactWriter() {

@@ -78,7 +78,7 @@ func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 func WithComma(r rune) ReaderOption {
 	return func(c *readerConfig) error {
 		if why := badComma(r); why != "" {
-			return fmt.Errorf("csvspec: WithComma: %U cannot separate fields: it is %s; use another character, such as ';' or '\\t'", r, why)
+			return fmt.Errorf("csvspec: WithComma: %U cannot separate fields: it is %s", r, why)
 		}
 		c.comma = r
 		return nil
@@ -108,10 +108,9 @@ func badComma(r rune) string {
 
 // A schema is the set of columns of one kind of import file.
 type schema struct {
-	kind     string   // "user-groups": the file kind, in messages
-	columns  []string // the canonical names, in the order the Writer writes them; all required
-	required string   // why a missing column is required, in messages
-	brief    string   // the header, or its start, in messages
+	kind    string   // "user-groups": the file kind, in messages
+	columns []string // the canonical names, in the order the Writer writes them; all required
+	brief   string   // the header, or its start, in messages
 }
 
 // other returns the schema of the other import.
@@ -251,7 +250,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d; remove one of them so that Infiniti knows which to read",
+				h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
 					fi+1, quote(name), h.index[ci]+1))
 				continue
 			}
@@ -298,21 +297,17 @@ func (h *header) nearMiss(fi int, name string, sch *schema, source []string, map
 		// A second byte order mark: the first was removed, the file
 		// had two. Not the header map's mistake, nor a misspelling.
 		h.index[ci] = fi
-		fix := ""
-		if bare != source[ci] {
-			fix = fmt.Sprintf(", and rename it to %s", quote(source[ci]))
-		}
-		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name; save the file again as \"CSV UTF-8\", or remove the extra mark%s",
-			fi+1, quote(bare), fix))
+		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
+			fi+1, quote(bare)))
 	case h.index[ci] >= 0:
-		h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d); remove one of them",
+		h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
 			fi+1, quote(name), quote(source[ci]), h.index[ci]+1))
 	case mapped[ci]:
 		// A near miss of the header map's name: said by missing.
 	default:
 		h.index[ci] = fi
-		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s; rename it to %s",
-			fi+1, quote(name), quote(source[ci]), quote(source[ci])))
+		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
+			fi+1, quote(name), quote(source[ci])))
 	}
 	return true
 }
@@ -324,8 +319,7 @@ func (h *header) missing(fields []string, sch *schema, source []string, mapped [
 		case h.index[ci] >= 0:
 			continue
 		case !mapped[ci]:
-			h.add(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column; add it (%s), or name the file's own column for it in a header map",
-				quote(col), sch.required))
+			h.add(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column", quote(col)))
 		default:
 			hint := ""
 			if name, ok := suggest.Nearest(source[ci], fields); ok {
@@ -348,11 +342,11 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 	}
 	switch {
 	case len(extra) == 1:
-		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it (remove it, or map it onto a %s column if it holds one)",
-			extra[0], sch.kind, sch.kind))
+		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it",
+			extra[0], sch.kind))
 	case len(extra) > 1:
-		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them (remove them, or map one onto a %s column if it holds one)",
-			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind, sch.kind))
+		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them",
+			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind))
 	}
 }
 

@@ -13,10 +13,9 @@ type Reader struct {
 }
 
 var userGroups = &schema{
-	kind:     "user-groups",
-	columns:  columns[:],
-	required: "Infiniti requires username, library-group and system-group, even when empty",
-	brief:    "username,library-group,system-group",
+	kind:    "user-groups",
+	columns: columns[:],
+	brief:   "username,library-group,system-group",
 }
 
 // NewReader returns a Reader that reads from r.

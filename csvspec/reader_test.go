@@ -370,12 +370,12 @@ func TestReaderErrorMessages(t *testing.T) {
 		fragment string // a key part of the rest
 	}{
 		{"field count", hdr + "jsmith,Year 7\n", CodeFieldCount, "line 2 (row 1)", "2 fields but the header has 3"},
-		{"header name", "username,Library-Group,system-group\n", codeHeaderName, "line 1 (header)", `rename it to "library-group"`},
+		{"header name", "username,Library-Group,system-group\n", codeHeaderName, "line 1 (header)", `requires exactly "library-group"`},
 		{"missing", "username,system-group\n", CodeMissingColumn, "line 1 (header)", `no "library-group" column`},
 		{"quote", hdr + "a\"b,c,d\n", codeQuote, "line 2 (row 1)", "line 2, column 2"},
-		{"semicolons", "Username;library-group;system-group\n", CodeSeparator, "line 1 (header)", "WithComma(';')"},
-		{"tabs", "username\tlibrary-group\tsystem-group\n", CodeSeparator, "line 1 (header)", `WithComma('\t')`},
-		{"comma file read WithComma", hdr, CodeSeparator, "line 1 (header)", "without WithComma"},
+		{"semicolons", "Username;library-group;system-group\n", CodeSeparator, "line 1 (header)", `separated by semicolons (";"), not commas`},
+		{"tabs", "username\tlibrary-group\tsystem-group\n", CodeSeparator, "line 1 (header)", "separated by tabs, not commas"},
+		{"comma file read WithComma", hdr, CodeSeparator, "line 1 (header)", `separated by commas (","), not semicolons`},
 		{"UTF-16", "\xff\xfeu\x00", CodeEncoding, "line 1 (header)", "UTF-16 (little-endian)"},
 		{"UTF-16 BE", "\xfe\xff\x00u", CodeEncoding, "line 1 (header)", "UTF-16 (big-endian)"},
 		{"UTF-32", "\xff\xfe\x00\x00", CodeEncoding, "line 1 (header)", "UTF-32 (little-endian)"},

@@ -253,7 +253,6 @@ type run struct {
 // A rowCheck collects the problems of one row.
 type rowCheck struct {
 	row, line int
-	spaceFix  string // the end of the surrounding-space message
 	ps        []Problem
 }
 
@@ -285,7 +284,7 @@ func byRow(a, b Problem) int { return cmp.Compare(a.Row, b.Row) }
 // the checks common to all schemas. It calls check for each data row that
 // is neither malformed nor empty, with its values in canonical order, and
 // adds the repeats that dups find when the file ends.
-func runCheck(t *table, spaceFix string, check func(c *run, v []string), dups ...*dupFinder) (*Report, error) {
+func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Report, error) {
 	c := &run{rep: &Report{}, kept: make(map[string]int)}
 	v := make([]string, len(t.sch.columns)) // a row's values in canonical order
 	h, err := t.readHeader()
@@ -314,7 +313,7 @@ func runCheck(t *table, spaceFix string, check func(c *run, v []string), dups ..
 			return c.rep, err
 		}
 		c.rep.Rows = t.row
-		c.rowCheck = rowCheck{row: t.row, line: line, spaceFix: spaceFix, ps: c.ps[:0]}
+		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
 		if f != nil {
 			c.addRow("", f.code, f.severity(), f.msg)
 		} else {
@@ -356,17 +355,17 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		return
 	}
 	if !utf8.ValidString(s) {
-		c.addRow(column, CodeInvalidUTF8, SeverityError, "the value is not valid UTF-8; export the file from the SMS as UTF-8 (not Windows-1252 or Latin-1)")
+		c.addRow(column, CodeInvalidUTF8, SeverityError, "the value is not valid UTF-8")
 	}
 	if r := firstRune(s, isControl); r >= 0 {
 		what := "control character"
 		if r == '\u2028' || r == '\u2029' {
 			what = "line break"
 		}
-		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U, which an Infiniti value cannot hold; remove it (line breaks inside values included)", quote(s), what, r))
+		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U", quote(s), what, r))
 	}
 	if name && strings.ContainsFunc(s, isInvisible) {
-		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U, which makes names that look the same but are not; remove it", quote(s), firstRune(s, isInvisible)))
+		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U", quote(s), firstRune(s, isInvisible)))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
@@ -379,7 +378,7 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		return
 	}
 	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); r >= 0 {
-		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U between its words, a space that looks like an ordinary one but is not (a no-break space, say), and Infiniti matches names exactly; replace it with an ordinary space", quote(s), r))
+		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
 	}
 }
 
@@ -430,12 +429,12 @@ func isInvisible(r rune) bool {
 // checkUsername reports an empty username.
 func (c *rowCheck) checkUsername(v string) {
 	if strings.TrimSpace(v) == "" {
-		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty; every row needs the username of an existing Infiniti user, or remove the row")
+		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty")
 	}
 }
 
 func (c *rowCheck) spaceWarning(column, s string) {
-	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space, %s", quote(s), c.spaceFix))
+	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space", quote(s)))
 }
 
 // rowSeed seeds the hashes that identify rows.

@@ -119,8 +119,8 @@ func usernameOK(s string) bool {
 // rowCheckOf returns the check of a row of n Fields, and whether the row
 // checks apply: not to a row without Fields, or one already empty or of
 // the wrong field count (which gets its CodeFieldCount error here).
-func rowCheckOf(row *SourceRow, n int, spaceFix string) (rowCheck, bool) {
-	c := rowCheck{line: row.Line, spaceFix: spaceFix, ps: row.Problems}
+func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
+	c := rowCheck{line: row.Line, ps: row.Problems}
 	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool {
 		return p.Code == CodeEmptyRow || p.Code == CodeFieldCount
 	}) {
@@ -146,7 +146,7 @@ func (r Rules) CheckRow(row *SourceRow) {
 func (r Rules) RowChecker() func(row *SourceRow) {
 	groups := r.catalogs()
 	return func(row *SourceRow) {
-		if c, ok := rowCheckOf(row, numColumns, spaceFixName); ok {
+		if c, ok := rowCheckOf(row, numColumns); ok {
 			checkUserGroup(&c, (*[numColumns]string)(row.Fields), &groups)
 			row.Problems = c.ps
 		}
@@ -159,7 +159,7 @@ func (r Rules) RowChecker() func(row *SourceRow) {
 // ContactWriter writes, so that rows that mean the same are equal; the
 // username, addressee and contact stay as they are.
 func CheckContactRow(row *SourceRow) {
-	c, ok := rowCheckOf(row, numContactColumns, spaceFixContact)
+	c, ok := rowCheckOf(row, numContactColumns)
 	if !ok {
 		return
 	}

@@ -13,30 +13,24 @@ import (
 	"unicode/utf8"
 )
 
-// A ParseError is a problem of a file that a Reader or
-// ReadRows returns: a problem of the header or of the file as a whole, or
-// of one row. Code says which problem it is, as Problem.Code does.
+// A ParseError is a problem of a file that a Reader or ReadRows returns:
+// of the header, of the file as a whole, or of one row.
 type ParseError struct {
 	Row    int    // 1-based data row; 0 for the header
 	Line   int    // 1-based physical line where the record starts
 	Column string // canonical column name; "" when the problem is not in one column
 	Code   string // the problem's code, such as CodeFieldCount
 
-	// A separator or encoding problem (CodeSeparator, CodeEncoding) says
-	// both facts of a file in another dialect, for a program to name every
-	// fix at once: Comma is the separator the header is separated by, when
-	// it is not the one read with, and Encoding the file's encoding when it
-	// is not UTF-8 ("utf-16le", "utf-16be", "utf-32le", "utf-32be", or
-	// "windows-1252" for bytes that are not UTF-8 text); 0 and "" when not
-	// known.
+	// For CodeSeparator and CodeEncoding, both facts of a file in another
+	// dialect, when known: the separator of its header, and its encoding
+	// ("utf-16le", "utf-16be", "utf-32le", "utf-32be", or "windows-1252").
 	Comma    rune
 	Encoding string
 
 	msg string
 }
 
-// Error returns the position and what the problem is. A ParseError made
-// by hand without a line or a message says what it has.
+// Error returns the position and what the problem is.
 func (e *ParseError) Error() string {
 	msg := e.msg
 	if msg == "" {
@@ -59,8 +53,8 @@ func (e *ParseError) Error() string {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// bomEncoding returns the name and the label of the encoding of a UTF-16
-// or UTF-32 byte order mark at the start of b, or "".
+// bomEncoding returns the name and label of a UTF-16 or UTF-32 byte
+// order mark at the start of b, or "".
 func bomEncoding(b []byte) (name, label string) {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
@@ -75,8 +69,7 @@ func bomEncoding(b []byte) (name, label string) {
 	return "", ""
 }
 
-// utf16Line returns the first line of UTF-16 text b (after its byte order
-// mark) in UTF-8, its surrogates as U+FFFD.
+// utf16Line returns the first line of UTF-16 text b in UTF-8.
 func utf16Line(b []byte, bigEndian bool) []byte {
 	var out []byte
 	for i := 2; i+1 < len(b); i += 2 {
@@ -92,8 +85,8 @@ func utf16Line(b []byte, bigEndian bool) []byte {
 	return out
 }
 
-// notUTF8 reports whether b, a start of a file, is not UTF-8 text: it
-// holds bytes UTF-8 does not, but for a rune cut off at its end.
+// notUTF8 reports whether b, the start of a file, is not UTF-8 text, but
+// for a rune cut off at its end.
 func notUTF8(b []byte) bool {
 	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
 		if utf8.RuneStart(b[i]) {
@@ -106,9 +99,8 @@ func notUTF8(b []byte) bool {
 	return !utf8.Valid(b)
 }
 
-// A table reads the records of a file of one schema: the header, then the
-// data rows, telling apart those that are not plain data rows. The Reader
-// and Check of every schema read through it, with encoding/csv.
+// A table reads the records of a file of one schema with encoding/csv:
+// the header, then the data rows, telling apart those that are not plain.
 type table struct {
 	src       *source
 	br        *bufio.Reader
@@ -129,11 +121,7 @@ type table struct {
 	peeked    []byte // the start of the file, as the header was read
 }
 
-// maxRecordBytes is the size limit of one record (the header or a data
-// row), in bytes as they are in the file. A record over it ends the
-// reading with a problem of "record-too-large" naming the line where it
-// begins: an unbalanced quote, which makes the rest of a file one record,
-// costs one error and no more than this memory.
+// maxRecordBytes bounds a record as it is in the file.
 const maxRecordBytes = 1 << 20
 
 // bufSize is the size of a table's read buffer.
@@ -150,13 +138,10 @@ func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
 	return t
 }
 
-// errTooLarge is the error of a source read past the end of a record that
-// may not end there.
 var errTooLarge = errors.New("record too large")
 
 // A source is the file under a table's buffer. It fails a read past limit,
-// which bounds the record being read, and keeps what tells a cut-off file:
-// its last byte, where its last two line feeds are, and whether it ended.
+// which bounds the record being read, and keeps what tells a cut-off file.
 type source struct {
 	r              io.Reader
 	n, limit       int64
@@ -196,8 +181,7 @@ func (s *source) lastLine() int64 {
 	return s.n - s.lastNL - 1
 }
 
-// unclosed reports whether a quoting error is that the file ends inside
-// the quotes of a field.
+// unclosed reports whether a quoting error is the file ending inside quotes.
 func (t *table) unclosed(pe *csv.ParseError) bool {
 	return pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine()
 }
@@ -207,9 +191,7 @@ func (t *table) atEnd() bool {
 	return t.src.eof && t.base+t.cr.InputOffset() == t.src.n
 }
 
-// read reads the next record, and moves the record limit past it. t.size
-// is the record's size; a record read whole over maxRecordBytes is
-// errTooLarge too.
+// read reads the next record and moves the record limit past it.
 func (t *table) read() ([]string, error) {
 	start := t.cr.InputOffset()
 	fields, err := t.cr.Read()
@@ -231,9 +213,8 @@ func (t *table) nextLine() int {
 	return t.lastLine + strings.Count(t.lastField, "\n") + 1
 }
 
-// readHeader reads and resolves the header, once. It returns the header
-// with every problem it has, a header record that cannot be read included,
-// or an error: io.EOF for an empty file, an option error, or a read error.
+// readHeader reads and resolves the header, once. Its errors are io.EOF
+// for an empty file, an option error, or a read error.
 func (t *table) readHeader() (*header, error) {
 	if t.hdr == nil && t.err == nil {
 		t.hdr, t.err = t.headerRecord()
@@ -258,7 +239,7 @@ func (t *table) headerRecord() (*header, error) {
 				and = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 			}
 		}
-		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8; save it as \"CSV UTF-8\" (not as Excel's \"Unicode Text\"), or decode it to UTF-8 before reading it", name, and))
+		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8", name, and))
 		return h, nil
 	}
 	if bytes.HasPrefix(b, bom) {
@@ -268,7 +249,7 @@ func (t *table) headerRecord() (*header, error) {
 	h := &header{line: 1}
 	if t.crOnly() {
 		h.noRows = true
-		h.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8", or convert its line endings to LF or CR LF`)
+		h.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
 		return h, nil
 	}
 	peeked, _ := t.br.Peek(t.br.Buffered())
@@ -288,7 +269,7 @@ func (t *table) headerRecord() (*header, error) {
 	case errors.As(err, &pe):
 		h.line = pe.StartLine
 		if !t.detectSeparator(h) {
-			h.fail(codeQuote, quoteMessage(pe, t.comma))
+			h.fail(codeQuote, quoteMessage(pe))
 		}
 		return h, nil
 	case errors.Is(err, errTooLarge):
@@ -305,7 +286,7 @@ func (t *table) headerRecord() (*header, error) {
 		if len(t.raw) > 0 && t.raw[0] == 0 {
 			h.encoding = "utf-16be"
 		}
-		h.fail(CodeEncoding, "the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark; save it as \"CSV UTF-8\", or decode it to UTF-8 before reading it")
+		h.fail(CodeEncoding, "the header holds NUL bytes, which UTF-8 text does not: the file looks like UTF-16 or UTF-32 without a byte order mark")
 		return h, nil
 	}
 	h = parseHeader(fields, t.sch, t.source, t.mapped, t.carry, h.line)
@@ -321,10 +302,7 @@ func (t *table) headerRecord() (*header, error) {
 }
 
 // detectWrongImport reports whether the header holds every column of the
-// other import's schema, compared as looseName folds them (in any case,
-// around white space, with spaces or underscores for hyphens; a column
-// both schemas have also under the name a header map gives it). It then
-// records the one problem that says so in h.
+// other import, compared loosely, and then says so in h.
 func (t *table) detectWrongImport(h *header, fields []string) bool {
 	other := t.sch.other()
 	have := make(map[string]bool, len(fields))
@@ -339,13 +317,12 @@ func (t *table) detectWrongImport(h *header, fields []string) bool {
 			return false
 		}
 	}
-	h.fail(CodeWrongImport, fmt.Sprintf("the header is a %s file's (%s), not a %s file's; post it to the %s import",
-		other.kind, other.brief, t.sch.kind, other.kind))
+	h.fail(CodeWrongImport, fmt.Sprintf("the header is a %s file's (%s), not a %s file's", other.kind, other.brief, t.sch.kind))
 	return true
 }
 
-// separator returns the usual separator other than the one read with
-// that splits the header's line into the schema's columns, or 0.
+// separator returns the usual separator, other than the one read with,
+// that splits the header into the schema's columns, or 0.
 func (t *table) separator() rune {
 	for _, alt := range []rune{',', ';', '\t', '|'} {
 		if alt == t.comma {
@@ -359,18 +336,12 @@ func (t *table) separator() rune {
 	return 0
 }
 
-// detectSeparator reports whether the header is separated by another
-// usual separator than the one read with, and then records the one
-// problem that says so in h, naming the encoding too when the start of the
-// file is not UTF-8 text.
+// detectSeparator reports whether the header has another usual separator,
+// and then says so in h, and whether the file is not UTF-8 either.
 func (t *table) detectSeparator(h *header) bool {
 	alt := t.separator()
 	if alt == 0 {
 		return false
-	}
-	fix := fmt.Sprintf("read the file with WithComma(%s), and post the file a Writer rewrites from it: Infiniti reads only comma-separated files", strconv.QuoteRune(alt))
-	if alt == ',' {
-		fix = "read the file without WithComma, since a comma is the default"
 	}
 	and := ""
 	if notUTF8(t.peeked) {
@@ -378,7 +349,7 @@ func (t *table) detectSeparator(h *header) bool {
 		and = ", and the file is not UTF-8 text (Windows-1252, perhaps)"
 	}
 	h.comma = alt
-	h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s%s; %s", separatorName(alt), separatorName(t.comma), and, fix))
+	h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s%s", separatorName(alt), separatorName(t.comma), and))
 	return true
 }
 
@@ -391,8 +362,7 @@ func firstRecord(b []byte, comma rune) ([]string, error) {
 }
 
 // detectQuotedLines reports whether the header is one quoted field that
-// holds the schema's columns, as when every line of a file is enclosed in
-// quotes; it then records the one problem that says so in h.
+// holds the schema's columns, and then says so in h.
 func (t *table) detectQuotedLines(h *header, fields []string) bool {
 	line := bytes.TrimRight(t.raw, "\r\n")
 	if len(fields) != 1 || len(line) < 2 || line[0] != '"' || line[len(line)-1] != '"' {
@@ -407,16 +377,14 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 		if alt != t.comma {
 			fix = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 		}
-		h.fail(codeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s; save the file again without quotes around whole lines (as \"CSV UTF-8\" from Excel), or remove the quote at the start and at the end of each line", quote(fields[0]), fix))
+		h.fail(codeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s", quote(fields[0]), fix))
 		return true
 	}
 	return false
 }
 
-// crOnly reports whether the first line of the file ends in a CR that no LF
-// follows, as the lines of Excel for Mac's "CSV (Macintosh)" do, looking
-// at what is buffered and at most up to the end of that line (which the
-// reader would read anyway).
+// crOnly reports whether the first line ends in a CR that no LF follows,
+// looking no further than that line.
 func (t *table) crOnly() bool {
 	quoted := false
 	for i := 0; ; i++ {
@@ -464,8 +432,7 @@ func (f *fault) severity() Severity {
 	return SeverityError
 }
 
-// parseError returns the fault as the error of a Reader, or nil for an
-// empty row.
+// parseError returns the fault as a Reader's error; nil for an empty row.
 func (f *fault) parseError(row, line int) error {
 	if f == emptyRow {
 		return nil
@@ -473,33 +440,16 @@ func (f *fault) parseError(row, line int) error {
 	return &ParseError{Row: row, Line: line, Code: f.code, msg: f.msg}
 }
 
-var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields, as Excel leaves below the data; how Infiniti treats such a row in a file posted as it is is unknown, and a file rewritten from this one leaves it out; remove it"}
+var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields"}
 
-func quoteMessage(e *csv.ParseError, comma rune) string {
-	return fmt.Sprintf("malformed quoting at line %d, column %d (%v); a value with a quote, %s or line break must be enclosed in double quotes and its quotes doubled",
-		e.Line, e.Column, e.Err, separatorWord(comma, "comma", "separator"))
+func quoteMessage(e *csv.ParseError) string {
+	return fmt.Sprintf("malformed quoting at line %d, column %d (%v)", e.Line, e.Column, e.Err)
 }
 
-func fieldCountMessage(got, want int, comma rune) string {
-	return fmt.Sprintf("the row has %d fields but the header has %d; quote values that contain %s and give every row one value per header column",
-		got, want, separatorWord(comma, "commas", "the separator"))
-}
-
-// separatorWord returns comma for a comma separator, else other.
-func separatorWord(r rune, comma, other string) string {
-	if r == ',' {
-		return comma
-	}
-	return other
-}
-
-// next reads the next data row, after the header. It returns the row's
-// fields in file order (valid until the next call) and the line where it
-// starts, with a fault when it is not a plain data row; t.row is its row
-// number. A row with a fault other than an empty row or a wrong field
-// count has no fields. After a record over maxRecordBytes, which is a
-// fault of its own, the file ends. The errors, all sticky: the header's
-// first error, io.EOF, an option or read error.
+// next reads the next data row. It returns the row's fields in file order
+// (valid until the next call) and the line where it starts, with a fault
+// when it is not a plain data row; t.row is its row number. The errors are
+// sticky: the header's first error, io.EOF, an option or read error.
 func (t *table) next() ([]string, int, *fault, error) {
 	if t.hdr == nil {
 		h, err := t.readHeader()
@@ -527,12 +477,12 @@ func (t *table) next() ([]string, int, *fault, error) {
 		case pe != nil && t.size <= maxRecordBytes:
 			t.row++
 			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, &fault{code: codeQuote, msg: quoteMessage(pe, t.comma)}, nil
+			return nil, pe.StartLine, &fault{code: codeQuote, msg: quoteMessage(pe)}, nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
 			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, msg: fmt.Sprintf(
-				"the record starting here is over %d bytes, the most a record may have; a quote that is never closed makes the rest of a file one record, so check the quotes from this line on", maxRecordBytes)}, nil
+				"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)}, nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
 		}
@@ -550,11 +500,11 @@ func (t *table) next() ([]string, int, *fault, error) {
 			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)}, nil
 	}
 	if len(fields) != h.nfields {
-		return fields, line, &fault{code: CodeFieldCount, msg: fieldCountMessage(len(fields), h.nfields, t.comma)}, nil
+		return fields, line, &fault{code: CodeFieldCount, msg: fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)}, nil
 	}
 	if isHeader(fields, h.loose) {
 		return nil, line, &fault{code: codeRepeatedHeader, msg: fmt.Sprintf(
-			"the row repeats the header of line %d, as when two exports are joined into one file; remove this line, and check that the rows after it belong in the file", h.line)}, nil
+			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)}, nil
 	}
 	return fields, line, nil, nil
 }
@@ -568,9 +518,8 @@ func allEmpty(fields []string) bool {
 	return true
 }
 
-// isHeader reports whether fields, of the header's length, repeat the
-// header, spelt as it is or otherwise (see looseName), with or without a
-// byte order mark; loose holds the header's names folded by looseName.
+// isHeader reports whether fields repeat the header, whose names loose
+// holds folded by looseName.
 func isHeader(fields, loose []string) bool {
 	for i, f := range fields {
 		if !looseEqual(f, loose[i]) {
@@ -580,8 +529,8 @@ func isHeader(fields, loose []string) bool {
 	return true
 }
 
-// looseEqual reports whether looseName(s) == loose, with byte order marks
-// before s dropped, without allocating.
+// looseEqual is looseName(s) == loose, but for byte order marks before s,
+// without allocating in the common case.
 func looseEqual(s, loose string) bool {
 	// The common case, without folding: a first byte that differs.
 	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' {
@@ -596,8 +545,7 @@ func looseEqual(s, loose string) bool {
 	return looseName(strings.TrimLeft(s, "\ufeff")) == loose
 }
 
-// countRows reads the rest of the file only to count its rows, as a Reader
-// would number them. It returns a read error, or nil.
+// countRows reads the rest of the file only to count its rows.
 func (t *table) countRows() error {
 	if t.cr == nil {
 		return nil

@@ -106,8 +106,8 @@ func TestNotUTF8(t *testing.T) {
 // belongs to, not one missing column for each of this one's.
 func TestWrongImport(t *testing.T) {
 	const (
-		toContacts   = `the header is a contacts file's (username,type,role,…), not a user-groups file's; post it to the contacts import`
-		toUserGroups = `the header is a user-groups file's (username,library-group,system-group), not a contacts file's; post it to the user-groups import`
+		toContacts   = `the header is a contacts file's (username,type,role,…), not a user-groups file's`
+		toUserGroups = `the header is a user-groups file's (username,library-group,system-group), not a contacts file's`
 	)
 	wrong := func(msg string) []Problem {
 		return []Problem{{Line: 1, Code: CodeWrongImport, Severity: SeverityError, Message: msg}}
@@ -199,7 +199,7 @@ func TestCheckDialects(t *testing.T) {
 		{
 			name: "semicolons, a comma in a header name", file: "semicolon_comma_in_header.csv", opts: []ReaderOption{schoolMap},
 			rows: 2, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)},
-			message: "read the file with WithComma(';')", readErr: CodeSeparator,
+			message: `separated by semicolons (";"), not commas`, readErr: CodeSeparator,
 		},
 		{
 			name: "semicolons, a comma in a header name, read WithComma", file: "semicolon_comma_in_header.csv", opts: []ReaderOption{schoolMap, WithComma(';')},
@@ -208,7 +208,7 @@ func TestCheckDialects(t *testing.T) {
 		{
 			name: "tabs, a comma in a header name", file: "tab_comma_in_header.txt", opts: []ReaderOption{schoolMap},
 			rows: 2, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)},
-			message: `read the file with WithComma('\t')`, readErr: CodeSeparator,
+			message: "separated by tabs, not commas", readErr: CodeSeparator,
 		},
 		{
 			name: "tabs, a comma in a header name, read WithComma", file: "tab_comma_in_header.txt", opts: []ReaderOption{schoolMap, WithComma('\t')},
@@ -217,17 +217,17 @@ func TestCheckDialects(t *testing.T) {
 		{
 			name: "commas read WithComma(';'), a ';' in a header name", in: "username,library-group,system-group,Notes;Remarks\na,G,S,x\n", opts: []ReaderOption{WithComma(';')},
 			rows: 1, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)},
-			message: "read the file without WithComma", readErr: CodeSeparator,
+			message: `separated by commas (","), not semicolons`, readErr: CodeSeparator,
 		},
 		{
 			name: "vertical bars", in: "username|library-group|system-group\na|G|S\n",
 			rows: 1, want: []Problem{p(0, 1, "", CodeSeparator, SeverityError)},
-			message: "read the file with WithComma('|')", readErr: CodeSeparator,
+			message: `separated by vertical bars ("|"), not commas`, readErr: CodeSeparator,
 		},
 		{
 			name: "CR-only line endings (CSV (Macintosh))", file: "mac_cr_only.csv", opts: []ReaderOption{schoolMap},
 			want:    []Problem{p(0, 1, "", codeLineEnding, SeverityError)},
-			message: `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line; save it as "CSV UTF-8"`, readErr: codeLineEnding,
+			message: `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`, readErr: codeLineEnding,
 		},
 		{
 			name: "CR-only line endings, canonical header", in: "username,library-group,system-group\ra,G,S\rb,H,T\r",

@@ -40,9 +40,9 @@ func TestFailuresCSV(t *testing.T) {
 				"ok,Red\n",
 			want: OutcomeInvalidFile,
 			csv: "\ufeffline,username,library-group,system-group,problem\n" +
-				"2,'\tx,Red,,\"the value \"\"\\tx\"\" holds the control character U+0009, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"3,\"'\ry\",Red,,\"the value \"\"\\ry\"\" holds the control character U+000D, which an Infiniti value cannot hold; remove it (line breaks inside values included)\"\n" +
-				"4,ok,Red,,the row has 2 fields but the header has 3; quote values that contain commas and give every row one value per header column\n"},
+				"2,'\tx,Red,,\"the value \"\"\\tx\"\" holds the control character U+0009\"\n" +
+				"3,\"'\ry\",Red,,\"the value \"\"\\ry\"\" holds the control character U+000D\"\n" +
+				"4,ok,Red,,the row has 2 fields but the header has 3\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

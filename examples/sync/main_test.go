@@ -349,7 +349,7 @@ func TestSyncJSON(t *testing.T) {
 		"rows":   float64(3),
 		"problems": []any{map[string]any{
 			"row": float64(0), "line": float64(1), "code": "extra-column", "severity": "warning",
-			"message": `header column 2 "Surname" is not a user-groups column; Infiniti ignores it (remove it, or map it onto a user-groups column if it holds one)`,
+			"message": `header column 2 "Surname" is not a user-groups column; Infiniti ignores it`,
 		}},
 		"posted": true,
 		"result": map[string]any{
@@ -412,7 +412,7 @@ func TestSyncDialects(t *testing.T) {
 	post := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv)}
 	const sms = "username=Student Code,library-group=House,system-group=Year Level"
 	extra := func(file string) string {
-		return "testdata/" + file + `: line 1 (header): warning: header columns 2 "Surname", 3 "Given Name" are not user-groups columns; Infiniti ignores them (remove them, or map one onto a user-groups column if it holds one) [extra-column]`
+		return "testdata/" + file + `: line 1 (header): warning: header columns 2 "Surname", 3 "Given Name" are not user-groups columns; Infiniti ignores them [extra-column]`
 	}
 	const posted = "username,library-group,system-group\nS1001,Blue House,Year 7\nS1002,Red House,Year 8\nS1003,,Year 7\n"
 	tests := []struct {
