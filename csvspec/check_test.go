@@ -414,7 +414,7 @@ func TestReportString(t *testing.T) {
 	if got, want := lines[0], "60 rows, 0 errors, 119 warnings"; got != want {
 		t.Errorf("first line = %q, want %q", got, want)
 	}
-	if got, want := len(lines), 1+maxListed+1; got != want {
+	if got, want := len(lines), 1+50+1; got != want {
 		t.Errorf("%d lines, want %d", got, want)
 	}
 	if got, want := lines[len(lines)-1], "... and 69 more: 35 duplicate-row, 34 no-group"; got != want {

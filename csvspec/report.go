@@ -3,6 +3,7 @@ package csvspec
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -13,18 +14,13 @@ import (
 	"unicode/utf8"
 )
 
-// Severity says whether a Problem stops a file from being posted: "error"
-// or "warning". The zero Severity is neither.
+// Severity says whether a Problem stops a file from being posted.
 type Severity string
 
 // The severities of a Problem.
 const (
-	// SeverityWarning: Infiniti accepts the file, but the row may not do
-	// what was meant.
-	SeverityWarning Severity = "warning"
-	// SeverityError: Infiniti would reject the file or the row; fix it
-	// before posting.
-	SeverityError Severity = "error"
+	SeverityWarning Severity = "warning" // Infiniti takes the row, which may not do what was meant
+	SeverityError   Severity = "error"   // Infiniti would reject the file or the row
 )
 
 // The codes of the problems programs most often act on; the package
@@ -76,34 +72,26 @@ type Problem struct {
 
 // String formats the problem as "line 3 (row 2), library-group: error: message [code]".
 func (p Problem) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "line %d", p.Line)
+	where := " (header)"
 	if p.Row > 0 {
-		fmt.Fprintf(&b, " (row %d)", p.Row)
-	} else {
-		b.WriteString(" (header)")
+		where = fmt.Sprintf(" (row %d)", p.Row)
 	}
 	if p.Column != "" {
-		b.WriteString(", ")
-		b.WriteString(p.Column)
+		where += ", " + p.Column
 	}
-	fmt.Fprintf(&b, ": %v: %s [%s]", p.Severity, p.Message, p.Code)
-	return b.String()
+	return fmt.Sprintf("line %d%s: %v: %s [%s]", p.Line, where, p.Severity, p.Message, p.Code)
 }
 
-// MaxProblemsPerCode is how many problems of each code a Report keeps.
-// Check counts the problems past it exactly (NumErrors, NumWarnings,
-// Count); ReadRows with Rules.CheckRow streams every one of them.
+// MaxProblemsPerCode is how many problems of each code a Report keeps; it
+// counts the rest.
 const MaxProblemsPerCode = 1000
 
-// A Report is the outcome of Check or CheckContacts: every problem
-// counted, the first MaxProblemsPerCode of each code kept.
+// A Report is the outcome of Check or CheckContacts.
 type Report struct {
 	Rows     int       // data rows read, malformed and empty ones included
 	Problems []Problem // in file order: the first MaxProblemsPerCode problems of each code
 
-	// Problems counted but not kept, by code and by severity.
-	more                     map[string]int
+	more                     map[string]int // problems counted but not kept, by code
 	moreErrors, moreWarnings int
 }
 
@@ -118,12 +106,10 @@ func (r *Report) Errors() []Problem {
 	return out
 }
 
-// NumErrors returns how many problems of SeverityError the check found,
-// kept or not.
+// NumErrors returns how many errors the check found, kept or not.
 func (r *Report) NumErrors() int { return r.count(SeverityError) + r.moreErrors }
 
-// NumWarnings returns how many problems of SeverityWarning the check found,
-// kept or not.
+// NumWarnings returns how many warnings the check found, kept or not.
 func (r *Report) NumWarnings() int { return r.count(SeverityWarning) + r.moreWarnings }
 
 func (r *Report) count(s Severity) int {
@@ -136,14 +122,13 @@ func (r *Report) count(s Severity) int {
 	return n
 }
 
-// Count returns how many problems with the given code the check found,
-// kept or not.
+// Count returns how many problems of code the check found, kept or not.
 func (r *Report) Count(code string) int {
 	return r.Counts()[code]
 }
 
-// Counts returns how many problems of each code the check found, kept or
-// not. Codes it did not find are absent. The map is new on every call.
+// Counts returns a new map of how many problems of each code the check
+// found, kept or not.
 func (r *Report) Counts() map[string]int {
 	m := maps.Clone(r.more)
 	if m == nil {
@@ -155,42 +140,27 @@ func (r *Report) Counts() map[string]int {
 	return m
 }
 
-// Err returns nil unless the check found a problem of SeverityError. The
-// error, one line, says how many errors there are of each code and shows
-// the first of them.
+// Err returns nil, or an error saying how many errors there are of each
+// code and showing the first.
 func (r *Report) Err() error {
 	n := r.NumErrors()
 	if n == 0 {
 		return nil
 	}
-	e := &checkError{count: n}
+	first := r.Errors()[0]
+	if n == 1 {
+		return errors.New("csvspec: the file has 1 error: " + first.String())
+	}
 	counts := r.Counts()
 	for _, p := range r.Problems {
 		if p.Severity != SeverityError {
 			delete(counts, p.Code)
-		} else if e.first.Code == "" {
-			e.first = p
 		}
 	}
-	e.byCode = codeCounts(counts)
-	return e
+	return fmt.Errorf("csvspec: the file has %d errors (%s); the first: %s", n, codeCounts(counts), first)
 }
 
-type checkError struct {
-	count  int
-	byCode string
-	first  Problem
-}
-
-func (e *checkError) Error() string {
-	if e.count == 1 {
-		return "csvspec: the file has 1 error: " + e.first.String()
-	}
-	return fmt.Sprintf("csvspec: the file has %d errors (%s); the first: %s", e.count, e.byCode, e.first.String())
-}
-
-// codeCounts formats counts by code as "3 missing-username, 1 duplicate-row",
-// most frequent first.
+// codeCounts formats counts as "3 missing-username, 1 no-group", most first.
 func codeCounts(counts map[string]int) string {
 	codes := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
 		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
@@ -208,9 +178,6 @@ func codeCounts(counts map[string]int) string {
 	return b.String()
 }
 
-// maxListed caps how many problems String lists.
-const maxListed = 50
-
 // String returns a readable report: a count line, then one problem per line
 // sorted by line, at most 50 of them, then a count by code of the rest.
 func (r *Report) String() string {
@@ -220,7 +187,7 @@ func (r *Report) String() string {
 		nerr, plural(nerr, "error", "errors"), nwarn, plural(nwarn, "warning", "warnings"))
 	ps := slices.Clone(r.Problems)
 	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
-	ps = ps[:min(len(ps), maxListed)]
+	ps = ps[:min(len(ps), 50)]
 	for _, p := range ps {
 		b.WriteString(p.String())
 		b.WriteByte('\n')
@@ -242,8 +209,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// A run collects the problems of one check into its Report, keeping the
-// first MaxProblemsPerCode of each code.
+// A run collects the problems of one check into its Report.
 type run struct {
 	rowCheck // the row being checked
 	rep      *Report
@@ -340,10 +306,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 	return c.rep, nil
 }
 
-// checkValue reports invalid UTF-8, control characters and line breaks,
-// surrounding white space and, when name is set (the value is a name
-// Infiniti matches exactly), invisible characters and unusual spaces
-// between words in the value s of the given column.
+// checkValue checks a value of column; name: one Infiniti matches exactly.
 func (c *rowCheck) checkValue(column, s string, name bool) {
 	if s == "" {
 		return
@@ -372,12 +335,7 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		c.spaceWarning(column, s)
 	}
-	// A space at either end is the surrounding-space warning's; one
-	// between words is this one's.
-	if !name {
-		return
-	}
-	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); r >= 0 {
+	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); name && r >= 0 {
 		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
 	}
 }
@@ -406,22 +364,16 @@ func isUnusualSpace(r rune) bool {
 	return r >= 0x80 && unicode.IsSpace(r) && !isControl(r)
 }
 
-// isControl reports whether r is a control character (C0, C1 and DEL) or
-// a line or paragraph separator (U+2028, U+2029), which no value may hold.
+// isControl reports whether r is a control character or line break.
 func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// invisibleExtra are the invisible characters that are neither format
-// characters nor default-ignorable: the Braille blank, which renders as a
-// space-wide blank and is used to make names that look empty.
+// invisibleExtra holds the Braille blank, which shows as a blank.
 var invisibleExtra = &unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x2800, Hi: 0x2800, Stride: 1}}}
 
-// isInvisible reports whether r is a character that shows as nothing (or
-// as nothing but a blank) and so makes names that look equal but are not:
-// a format character (Unicode Cf: U+200B, U+202E, U+FEFF, U+00AD, tags), a
-// default-ignorable code point (U+034F, the Hangul fillers U+115F, U+1160,
-// U+3164 and U+FFA0), a variation selector, or the Braille blank U+2800.
+// isInvisible reports whether r shows as nothing, or as a blank: a format
+// character, a default-ignorable one, a variation selector, or U+2800.
 func isInvisible(r rune) bool {
 	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
 }
@@ -441,11 +393,10 @@ func (c *rowCheck) spaceWarning(column, s string) {
 var rowSeed = maphash.MakeSeed()
 
 // A dupFinder finds the rows whose key repeats an earlier row's, by a
-// 64-bit hash of each key: two different keys of a file of n rows share
-// one with a probability of about n²/2⁶⁵. It files each hash with its row
-// and line (16 bytes a row) into one of 256 bins by the hash's top byte, so
-// that finding the repeats, when the file ends, looks each bin up in a map
-// that fits the cache.
+// 64-bit hash (two keys of n rows share one with a chance of n²/2⁶⁵). It
+// files each hash, row and line in one of 256 bins by the hash's top byte,
+// so that the repeats, found when the file ends, are looked up in a map
+// per bin, which fits the cache.
 type dupFinder struct {
 	column, code string // of the problem
 	format       string // its message, with %d for the earlier row
@@ -479,8 +430,7 @@ func (d *dupFinder) problems() []Problem {
 	return ps
 }
 
-// appendKey appends each string to a key, prefixed with its length so that
-// no two lists of strings make the same key.
+// appendKey appends each string to a key after its length.
 func appendKey(key []byte, ss ...string) []byte {
 	for _, s := range ss {
 		key = binary.AppendUvarint(key, uint64(len(s)))
