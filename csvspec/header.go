@@ -12,9 +12,8 @@ import (
 	"github.com/autosync-go/autosync/internal/suggest"
 )
 
-// ReaderOption configures a Reader or ReadRows (and Check or
-// CheckContacts, which read with the same options). An option given bad
-// input makes the first Read return an error, and the check return it.
+// ReaderOption configures how a file is read, by a Reader, ReadRows or a
+// check. An option given bad input is the error of the first Read.
 type ReaderOption func(*readerConfig) error
 
 type readerConfig struct {
@@ -35,23 +34,14 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 	return c, nil
 }
 
-// WithHeaderMap reads the canonical columns from columns with other header
-// names, as a Student Management System export names them. The map goes from
-// the canonical name (for a user-groups file "username", "library-group" or
-// "system-group"; for a contacts file one of its eight columns) to the
-// header name in the file, for example
+// WithHeaderMap reads the columns a map names, from canonical name to the
+// header name in the file, as a Student Management System names them:
 //
 //	csvspec.WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House"})
 //
-// Columns not in the map are still read by their canonical names. Header
-// names in the file are matched exactly; a header name the map gives but
-// the file does not have is an error (CodeHeaderMap) that lists the file's
-// header. A key that is not a canonical name, an empty header name, or two
-// columns mapped to the same header name is an error, returned by the first
-// Read. Given more than once, the maps are merged, the later winning.
-//
-// Infiniti reads only the canonical header: a file read with a header map
-// must be rewritten with a Writer (or ContactWriter) before it is posted.
+// Other columns are read by their canonical names. Names are matched
+// exactly. A key that is not a column, an empty name, or two columns of one
+// name are errors. Maps given more than once are merged, the later winning.
 func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 	m := maps.Clone(canonicalToSource) // the caller may change theirs later
 	return func(c *readerConfig) error {
@@ -63,18 +53,9 @@ func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 	}
 }
 
-// WithComma reads a file whose fields are separated by r rather than by a
-// comma: ';' for the "CSV" that Excel saves in many regional settings, '\t'
-// for a tab-separated export. r must be a tab or a visible character that
-// is neither a letter, a digit nor a double quote: white space other than
-// a tab, line breaks (\r, \n, U+0085, U+2028, U+2029), other control
-// characters, invisible characters (such as U+FEFF), combining marks, the
-// replacement character U+FFFD and invalid runes are refused, with an
-// error returned by the first Read.
-//
-// Infiniti reads only comma-separated files: a file read with WithComma
-// must be rewritten with a Writer (or ContactWriter), which always
-// separates with commas, before it is posted.
+// WithComma reads a file whose fields are separated by r: ';' as Excel
+// saves "CSV" in many regions, or '\t'. r must be a tab or a visible
+// character other than a letter, digit or double quote.
 func WithComma(r rune) ReaderOption {
 	return func(c *readerConfig) error {
 		if why := badComma(r); why != "" {
@@ -121,9 +102,8 @@ func (s *schema) other() *schema {
 	return contacts
 }
 
-// resolve checks the header map against the schema and returns, for each
-// canonical column, the header name it is read from and whether a header
-// map gave that name.
+// resolve returns, for each canonical column, the header name it is read
+// from and whether the header map gave it.
 func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err error) {
 	source = slices.Clone(sch.columns)
 	mapped = make([]bool, len(sch.columns))
@@ -145,8 +125,7 @@ func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err
 		source[i] = src
 		mapped[i] = src != canonical
 	}
-	// A column the map leaves alone is read by its canonical name, which
-	// the map may have given to another column.
+	// A column left alone keeps its name, which the map may have given away.
 	for i, src := range source {
 		if other, dup := used[src]; dup && !mapped[i] && other != sch.columns[i] {
 			return nil, nil, fmt.Errorf("csvspec: WithHeaderMap: %q is mapped to the header %q, which is the name of the %q column; map %q to its own header too",
@@ -156,15 +135,11 @@ func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err
 	return source, mapped, nil
 }
 
-// maxQuoted is how many runes of a value a message quotes.
-const maxQuoted = 40
-
-// quote returns s in double quotes, Go-escaped, cut to maxQuoted runes with
-// "…" if longer, so that a message stays readable whatever the value.
+// quote returns s quoted, cut to 40 runes.
 func quote(s string) string {
 	n := 0
 	for i := range s {
-		if n == maxQuoted {
+		if n == 40 {
 			return strconv.Quote(s[:i] + "…")
 		}
 		n++
@@ -190,9 +165,8 @@ func listed(items []string, total int) string {
 	return s
 }
 
-// looseName folds a header name for spotting near misses such as "Username",
-// "library_group" or " System Group": lower case, spaces and underscores
-// become hyphens, surrounding space is dropped.
+// looseName folds a header name to spot near misses such as
+// " Library_Group": lower case, trimmed, '-' for ' ' and '_'.
 func looseName(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	return strings.Map(func(r rune) rune {
@@ -205,18 +179,16 @@ func looseName(s string) string {
 
 // header is the outcome of reading a header record.
 type header struct {
-	index    []int // index of each canonical column in a record; -1 if absent
-	nfields  int
-	loose    []string  // the header's own fields folded by looseName, to spot a repeated header
-	line     int       // the physical line of the header
-	problems []Problem // every header problem, errors and warnings
+	index    []int     // index of each canonical column in a record; -1 if absent
+	nfields  int       // its number of fields
+	loose    []string  // its fields by looseName, to spot a repeated header
+	line     int       // its line
+	problems []Problem // its problems, errors and warnings
 	carry    []int     // index of each column to carry in a record
-	comma    rune      // for a separator or encoding problem: ParseError.Comma
-	encoding string    // and ParseError.Encoding
+	comma    rune      // ParseError.Comma of a separator or encoding problem
+	encoding string    // and its ParseError.Encoding
 
-	// unreadable: a column is missing, or the header record itself could
-	// not be read, so rows cannot be read against it. noRows: the file is
-	// not text that can be read at all (a wrong encoding).
+	// unreadable: rows cannot be read against it; noRows: nor counted.
 	unreadable, noRows bool
 }
 
@@ -323,9 +295,9 @@ func (h *header) missing(fields []string, sch *schema, source []string, mapped [
 		default:
 			hint := ""
 			if name, ok := suggest.Nearest(source[ci], fields); ok {
-				hint = fmt.Sprintf(" (did you mean %s? header names must match exactly)", quote(name))
+				hint = fmt.Sprintf(" (did you mean %s?)", quote(name))
 			}
-			h.add(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s; correct the header map. The file's header is: %s",
+			h.add(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s: it is %s",
 				quote(source[ci]), quote(col), hint, quoteList(fields, 12)))
 		}
 		h.unreadable = true

@@ -493,7 +493,7 @@ func TestSyncDialects(t *testing.T) {
 			args: []string{"-file", "testdata/semicolon.csv", "-comma", ";", "-map", "username=Student code,library-group=House,system-group=Year Level", "-dry-run"},
 			code: 2,
 			stderr: []string{
-				`testdata/semicolon.csv: line 1 (header), username: error: the header map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"? header names must match exactly); correct the header map. The file's header is: "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
+				`testdata/semicolon.csv: line 1 (header), username: error: the header map names "Student code" as the "username" column, but the file's header has no such column (did you mean "Student Code"?): it is "Student Code", "Surname", "Given Name", "House", "Year Level" [header-map-mismatch]`,
 				// A file problem ends the read: the header's warnings
 				// are not reached.
 				"sync: not sent: the file has 1 error (listed above); fix it and run again",
