@@ -3,6 +3,7 @@ package csvspec
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -32,14 +33,7 @@ type ParseError struct {
 
 // Error returns the position and what the problem is.
 func (e *ParseError) Error() string {
-	msg := e.msg
-	if msg == "" {
-		msg = "invalid CSV"
-		if e.Code != "" {
-			msg = e.Code
-		}
-	}
-	var where string
+	where := ""
 	switch {
 	case e.Line > 0 && e.Row > 0:
 		where = fmt.Sprintf("line %d (row %d): ", e.Line, e.Row)
@@ -48,7 +42,7 @@ func (e *ParseError) Error() string {
 	case e.Row > 0:
 		where = fmt.Sprintf("row %d: ", e.Row)
 	}
-	return "csvspec: " + where + msg
+	return "csvspec: " + where + cmp.Or(e.msg, e.Code, "invalid CSV")
 }
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
@@ -105,26 +99,25 @@ type table struct {
 	src       *source
 	br        *bufio.Reader
 	cr        *csv.Reader
-	base      int64 // bytes of src before the csv.Reader's first (a byte order mark)
+	base      int64 // bytes before the csv.Reader's first (a byte order mark)
 	sch       *schema
 	comma     rune
-	source    []string // per canonical column, the header name it is read from
-	mapped    []bool   // per canonical column, whether a header map gave source
-	carry     []string // header names of the columns to carry, for ReadRows
+	source    []string // per canonical column, its header name
+	mapped    []bool   // per canonical column, whether a header map named it
+	carry     []string // header names of the columns to carry
 	err       error    // sticky: an option, header or I/O error, or io.EOF
 	hdr       *header
 	row       int    // data rows read
-	lastLine  int    // the line where the last field of the last record read starts
+	lastLine  int    // the line of the last field of the last record read
 	lastField string // that field
 	size      int64  // the size of the last record read
-	raw       []byte // the header record as it is in the file, when it fits the buffer
+	raw       []byte // the header record as it is in the file, if buffered
 	peeked    []byte // the start of the file, as the header was read
 }
 
 // maxRecordBytes bounds a record as it is in the file.
 const maxRecordBytes = 1 << 20
 
-// bufSize is the size of a table's read buffer.
 const bufSize = 64 << 10
 
 func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
