@@ -109,50 +109,8 @@ func FuzzContactReader(f *testing.F) {
 	types := []ContactType{ContactEmail, ContactPhone}
 	roles := []ContactRole{RolePatron, RoleGuardian}
 	f.Fuzz(func(t *testing.T, data []byte, user, addressee, address string, pick uint8) {
-		// Any input: no panic; records numbered in order; known values in
-		// their canonical form, scenario names trimmed and not empty.
-		last := 0
-		for rec, err := range newContactReader(bytes.NewReader(data)).All() {
-			if rec.Row != 0 {
-				if rec.Row != last+1 || rec.Line < 2 {
-					t.Fatalf("record %+v after row %d", rec, last)
-				}
-				last = rec.Row
-			}
-			if err != nil {
-				continue
-			}
-			if k, ok := parseContactType(string(rec.Type)); ok && k != rec.Type {
-				t.Fatalf("type %q read, not %q", rec.Type, k)
-			}
-			for i, s := range rec.Scenarios {
-				if s == "" || strings.TrimSpace(string(s)) != string(s) {
-					t.Fatalf("scenario %q read", s)
-				}
-				for _, o := range rec.Scenarios[:min(i, 100)] {
-					if strings.EqualFold(string(o), string(s)) {
-						t.Fatalf("scenarios %q read, %q twice in any case", rec.Scenarios, s)
-					}
-				}
-			}
-		}
-
-		// The check of any input: every problem counted, in file order.
-		rep, err := CheckContacts(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("CheckContacts of in-memory data failed: %v", err)
-		}
-		if len(rep.Problems) < MaxProblemsPerCode && len(rep.Problems) != rep.NumErrors()+rep.NumWarnings() {
-			t.Fatalf("%d problems kept, %d counted", len(rep.Problems), rep.NumErrors()+rep.NumWarnings())
-		}
-		if !slices.IsSortedFunc(rep.Problems, func(a, b Problem) int { return a.Row - b.Row }) {
-			t.Fatalf("problems out of file order: %v", rep.Problems)
-		}
-		for _, p := range rep.Problems {
-			if p.Code == "" || p.Message == "" || p.Row < 0 || p.Row > rep.Rows {
-				t.Fatalf("problem %+v in a report of %d rows", p, rep.Rows)
-			}
-		}
+		fuzzContactRecords(t, data)
+		fuzzContactCheck(t, data)
 
 		// What the ContactWriter writes reads back equal (CR LF in a value
 		// reads back as LF).
@@ -181,4 +139,54 @@ func FuzzContactReader(f *testing.F) {
 		checkEmailFastPath(t, address)
 		checkEmailFastPath(t, user)
 	})
+}
+
+// fuzzContactRecords reads any input: no panic; records numbered in order;
+// known values in their canonical form, scenario names trimmed and not
+// empty.
+func fuzzContactRecords(t *testing.T, data []byte) {
+	last := 0
+	for rec, err := range newContactReader(bytes.NewReader(data)).All() {
+		if rec.Row != 0 {
+			if rec.Row != last+1 || rec.Line < 2 {
+				t.Fatalf("record %+v after row %d", rec, last)
+			}
+			last = rec.Row
+		}
+		if err != nil {
+			continue
+		}
+		if k, ok := parseContactType(string(rec.Type)); ok && k != rec.Type {
+			t.Fatalf("type %q read, not %q", rec.Type, k)
+		}
+		for i, s := range rec.Scenarios {
+			if s == "" || strings.TrimSpace(string(s)) != string(s) {
+				t.Fatalf("scenario %q read", s)
+			}
+			for _, o := range rec.Scenarios[:min(i, 100)] {
+				if strings.EqualFold(string(o), string(s)) {
+					t.Fatalf("scenarios %q read, %q twice in any case", rec.Scenarios, s)
+				}
+			}
+		}
+	}
+}
+
+// fuzzContactCheck checks any input: every problem counted, in file order.
+func fuzzContactCheck(t *testing.T, data []byte) {
+	rep, err := CheckContacts(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("CheckContacts of in-memory data failed: %v", err)
+	}
+	if len(rep.Problems) < MaxProblemsPerCode && len(rep.Problems) != rep.NumErrors()+rep.NumWarnings() {
+		t.Fatalf("%d problems kept, %d counted", len(rep.Problems), rep.NumErrors()+rep.NumWarnings())
+	}
+	if !slices.IsSortedFunc(rep.Problems, func(a, b Problem) int { return a.Row - b.Row }) {
+		t.Fatalf("problems out of file order: %v", rep.Problems)
+	}
+	for _, p := range rep.Problems {
+		if p.Code == "" || p.Message == "" || p.Row < 0 || p.Row > rep.Rows {
+			t.Fatalf("problem %+v in a report of %d rows", p, rep.Rows)
+		}
+	}
 }
