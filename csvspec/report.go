@@ -410,6 +410,9 @@ type dupEntry struct {
 
 func (d *dupFinder) add(h uint64, row, line int) {
 	b := &d.bins[h>>56]
+	if *b == nil {
+		*b = make([]dupEntry, 0, 512)
+	}
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
 
