@@ -411,7 +411,7 @@ type dupEntry struct {
 func (d *dupFinder) add(h uint64, row, line int) {
 	b := &d.bins[h>>56]
 	if *b == nil {
-		*b = make([]dupEntry, 0, 512)
+		*b = make([]dupEntry, 0, 128)
 	}
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
