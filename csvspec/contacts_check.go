@@ -70,9 +70,8 @@ func dotAtom(s string) bool {
 	return true
 }
 
-// phoneDigits reports whether a phone number has an ASCII digit outside a
-// leading label in parentheses, such as "(H)", "(M1)" or "(1)": a number
-// in other digits (Arabic-Indic, say) cannot be dialled as it is written.
+// phoneDigits reports whether a phone number has a digit 0 to 9 outside a
+// leading label such as "(H)".
 func phoneDigits(s string) bool {
 	if len(s) > 1 && s[0] == '(' {
 		if end := strings.IndexByte(s, ')'); end > 0 {
@@ -177,8 +176,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	return k
 }
 
-// appendFolded appends s to a key in lower case, its runs of white space
-// as one space, and without surrounding space: "Mr  Smith " as "mr smith".
+// appendFolded appends s to a key folded: "Mr  Smith " as "mr smith".
 func appendFolded(key []byte, s string) []byte {
 	space := false
 	for _, r := range strings.TrimSpace(s) {
@@ -194,8 +192,7 @@ func appendFolded(key []byte, s string) []byte {
 	return key
 }
 
-// boolKey returns the canonical form of a boolean column for a row key:
-// "" when not given, "T" or "F", or the value as it is when not a boolean.
+// boolKey returns a boolean's form in a row key: "", "T", "F", or raw.
 func boolKey(b, ok bool, raw string, given bool) string {
 	switch {
 	case !given:
@@ -208,9 +205,7 @@ func boolKey(b, ok bool, raw string, given bool) string {
 	return "F"
 }
 
-// checkBool reports a value of a boolean column that is not a boolean, or
-// that is spelt otherwise than true or false, and returns its value and
-// whether it is a boolean.
+// checkBool checks a boolean value, and returns it and whether it is one.
 func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
 	b, spelling := parseBool(v)
 	switch spelling {
@@ -223,13 +218,8 @@ func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
 	return b, spelling != boolInvalid
 }
 
-// checkScenarios reports unknown scenarios, ANY or NONE combined with
-// others, and a list with empty names, a name given twice, or spaces
-// around a ';'. It returns the set of known scenarios as a bit mask (bit i
-// for knownScenarios[i]) and the unknown ones by their foldKey, sorted,
-// each once: the scenarios' canonical form. The unknown ones seen are kept
-// in a map made at the first of them, so that a value of many names takes
-// linear time.
+// checkScenarios checks a scenarios value and returns its canonical form:
+// the known scenarios as a bit set, and the unknown ones by foldKey, sorted.
 func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
@@ -283,13 +273,15 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
 		c.addRow(columnScenarios, codeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
 	}
-	switch untidy := empty || spaced; {
-	case twice != "" && untidy:
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once, and have an empty name or spaces around a ';'", quote(v), quote(twice)))
-	case twice != "":
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s name %s more than once", quote(v), quote(twice)))
-	case untidy:
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s have an empty name or spaces around a ';'", quote(v)))
+	var untidy []string
+	if twice != "" {
+		untidy = append(untidy, "name "+quote(twice)+" more than once")
+	}
+	if empty || spaced {
+		untidy = append(untidy, "have an empty name or spaces around a ';'")
+	}
+	if len(untidy) > 0 {
+		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(untidy, ", and ")))
 	}
 	slices.Sort(unknown)
 	return known, unknown

@@ -176,22 +176,13 @@ func CheckContactRow(row *SourceRow) {
 	if k.smsGiven {
 		v[ccSMS] = OptionalBoolOf(k.sms).String()
 	}
-	v[ccScenarios] = scenarioLists[k.known]
-}
-
-// scenarioLists holds the canonical text of each set of known scenarios,
-// by its bit set.
-var scenarioLists = func() (lists [1 << len(knownScenarios)]string) {
-	for mask := range lists {
-		var parts []string
-		for i, s := range knownScenarios {
-			if mask&(1<<i) != 0 {
-				parts = append(parts, string(s))
-			}
+	var sc []string
+	for i, s := range knownScenarios {
+		if k.known&(1<<i) != 0 {
+			sc = append(sc, string(s))
 		}
-		lists[mask] = strings.Join(parts, ";")
 	}
-	return lists
-}()
+	v[ccScenarios] = strings.Join(sc, ";")
+}
 
 func isError(p Problem) bool { return p.Severity == SeverityError }
