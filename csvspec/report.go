@@ -380,7 +380,7 @@ func isInvisible(r rune) bool {
 
 // checkUsername reports an empty username.
 func (c *rowCheck) checkUsername(v string) {
-	if strings.TrimSpace(v) == "" {
+	if (v == "" || v[0] <= ' ' || v[0] >= utf8.RuneSelf) && strings.TrimSpace(v) == "" {
 		c.addRow(ColumnUsername, CodeMissingUsername, SeverityError, "the username is empty")
 	}
 }
@@ -419,7 +419,7 @@ func (d *dupFinder) add(h uint64, row, line int) {
 // problems returns a warning for each row that repeats an earlier one.
 func (d *dupFinder) problems() []Problem {
 	var ps []Problem
-	first := make(map[uint64]int32)
+	first := make(map[uint64]int32, 1024)
 	for _, bin := range d.bins {
 		clear(first)
 		for _, e := range bin {
