@@ -19,29 +19,28 @@ type Rules struct {
 type catalog struct {
 	kind, code string // "library" or "system", and the problem code for an unknown group
 	list       []string
-	names      map[string]bool
+	clean      map[string]bool // each name, and whether checkValue finds nothing in it
 }
 
 func newCatalog(kind, code string, names []string) *catalog {
 	if names == nil {
 		return nil
 	}
-	c := &catalog{kind: kind, code: code, list: names, names: make(map[string]bool, len(names))}
+	c := &catalog{kind: kind, code: code, list: names, clean: make(map[string]bool, len(names))}
 	for _, n := range names {
-		c.names[n] = true
+		var rc rowCheck
+		rc.checkValue("", n, true)
+		c.clean[n] = len(rc.ps) == 0
 	}
 	return c
 }
 
-// check returns the message of v when it is not a group of the catalog.
-func (c *catalog) check(v string) (msg string, ok bool) {
-	if c.names[v] {
-		return "", true
-	}
+// unknown returns the message of v, which is not a group of the catalog.
+func (c *catalog) unknown(v string) string {
 	if near, found := suggest.Nearest(v, c.list); found {
-		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s?", c.kind, quote(v), quote(near)), false
+		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s?", c.kind, quote(v), quote(near))
 	}
-	return fmt.Sprintf("%s group %s is not defined in Infiniti", c.kind, quote(v)), false
+	return fmt.Sprintf("%s group %s is not defined in Infiniti", c.kind, quote(v))
 }
 
 // catalogs returns the group catalogs of the rules, by column.
@@ -55,15 +54,20 @@ func (r Rules) catalogs() [numColumns]*catalog {
 // checkUserGroup runs the checks of one user-groups row, v in canonical
 // order, but for the duplicate check, which needs the rows before it.
 func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
+	var defined [numColumns]bool
 	for ci := range v {
-		c.checkValue(columns[ci], v[ci], true)
+		clean := false
+		if cat := groups[ci]; cat != nil && v[ci] != "" {
+			clean, defined[ci] = cat.clean[v[ci]]
+		}
+		if !clean { // a defined group's own problems are known
+			c.checkValue(columns[ci], v[ci], true)
+		}
 	}
 	c.checkUsername(v[colUsername])
-	for _, ci := range [...]int{colLibraryGroup, colSystemGroup} {
-		if cat := groups[ci]; cat != nil && v[ci] != "" {
-			if msg, ok := cat.check(v[ci]); !ok {
-				c.addRow(columns[ci], cat.code, SeverityError, msg)
-			}
+	for ci, cat := range groups {
+		if cat != nil && v[ci] != "" && !defined[ci] {
+			c.addRow(columns[ci], cat.code, SeverityError, cat.unknown(v[ci]))
 		}
 	}
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
