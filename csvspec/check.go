@@ -77,7 +77,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 
 // Check reads a user-groups file, taking the options of NewReader, and
 // reports its problems (see the package documentation) in one streaming
-// pass. Memory grows only by 16 bytes a row, to find repeated rows. When
+// pass. Memory grows only by about 16 bytes a row, to find repeats. When
 // the header cannot be read, Check reports its problems and counts the
 // rows (none after a wrong encoding or line ending) without checking them.
 // A row with the wrong number of fields or malformed quoting is reported

@@ -292,15 +292,26 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 			c.add(p)
 		}
 	}
+	// The repeats, found last, go in file order; past the problems a
+	// Report keeps, they are only counted.
+	hits := make([][]dupHit, len(dups))
 	var later []Problem
-	for _, d := range dups {
-		later = append(later, d.problems()...)
+	for i, d := range dups {
+		hits[i] = d.repeats()
+		for _, h := range hits[i][:min(len(hits[i]), MaxProblemsPerCode)] {
+			later = append(later, d.problem(h))
+		}
+	}
+	slices.SortStableFunc(later, byRow)
+	for _, p := range later {
+		c.add(p)
+	}
+	for i, d := range dups {
+		for range hits[i][min(len(hits[i]), MaxProblemsPerCode):] {
+			c.add(Problem{Code: d.code, Severity: SeverityWarning})
+		}
 	}
 	if len(later) > 0 {
-		slices.SortStableFunc(later, byRow)
-		for _, p := range later {
-			c.add(p)
-		}
 		slices.SortStableFunc(c.rep.Problems, byRow)
 	}
 	return c.rep, nil
@@ -416,21 +427,29 @@ func (d *dupFinder) add(h uint64, row, line int) {
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
 
-// problems returns a warning for each row that repeats an earlier one.
-func (d *dupFinder) problems() []Problem {
-	var ps []Problem
+// A dupHit is a row that repeats the row first.
+type dupHit struct{ row, line, first int32 }
+
+// repeats returns the rows that repeat an earlier one, in file order.
+func (d *dupFinder) repeats() []dupHit {
+	var hits []dupHit
 	first := make(map[uint64]int32, 1024)
 	for _, bin := range d.bins {
 		clear(first)
 		for _, e := range bin {
 			if f, ok := first[e.h]; ok {
-				ps = append(ps, Problem{Row: int(e.row), Line: int(e.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, f)})
+				hits = append(hits, dupHit{e.row, e.line, f})
 			} else {
 				first[e.h] = e.row
 			}
 		}
 	}
-	return ps
+	slices.SortFunc(hits, func(a, b dupHit) int { return cmp.Compare(a.row, b.row) })
+	return hits
+}
+
+func (d *dupFinder) problem(h dupHit) Problem {
+	return Problem{Row: int(h.row), Line: int(h.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, h.first)}
 }
 
 // appendKey appends each string to a key after its length.
