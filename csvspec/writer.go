@@ -46,8 +46,10 @@ func (w *canonWriter) writeHeader() error {
 }
 
 func (w *canonWriter) write(rec ...string) error {
-	if err := w.writeHeader(); err != nil {
-		return err
+	if w.header != nil {
+		if err := w.writeHeader(); err != nil {
+			return err
+		}
 	}
 	return w.cw.Write(rec)
 }
