@@ -43,6 +43,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"fmt"
 	"slices"
 	"strings"
@@ -192,7 +193,10 @@ func strictJSON(data []byte, v any) error {
 // syntaxError returns the error of JSON that does not decode, at path.
 func syntaxError(data []byte, path string, err error) error {
 	var se *json.SyntaxError
-	if path == "" && errors.As(err, &se) {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return errorf(path, "the rules end before their closing brace")
+	}
+	if errors.As(err, &se) {
 		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
 		return errorf("", "line %d of the rules: %v", line, se)
 	}
