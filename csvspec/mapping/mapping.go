@@ -98,6 +98,7 @@ type Mapping struct {
 	unmatched string
 	names     []string // the source columns the rules name, in order
 	where     []string // where each of names is first named
+	ntmpl     int      // the number of templates
 }
 
 // an entry is one element of "rows".
@@ -308,7 +309,7 @@ func (m *Mapping) parseTables(raw json.RawMessage) error {
 		return errorf("tables", "not an object of tables; write {\"houses\": {\"RED\": \"Red House\"}}")
 	}
 	for _, name := range sortedKeys(tables) {
-		t := &table{name: name, values: map[string]string{}}
+		t := &table{name: name, values: map[string]string{}, exact: map[string]string{}}
 		path := "tables." + name
 		if tables[name] == nil {
 			return errorf(path, "not an object; write {\"KEY\": \"value\"}")
@@ -327,7 +328,7 @@ func (m *Mapping) parseTables(raw json.RawMessage) error {
 			if _, dup := t.values[fk]; dup {
 				return errorf(path+"."+k, "the key is there twice (keys are compared trimmed, in any case)")
 			}
-			t.values[fk] = s
+			t.values[fk], t.exact[k] = s, s
 			t.keys = append(t.keys, k)
 		}
 		m.tables[name] = t

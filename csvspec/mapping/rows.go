@@ -195,10 +195,14 @@ type mapper struct {
 	from  []string   // their entries
 	ps    []csvspec.Problem
 	first string // the entry of the first problem
+	memo  []map[string]string // by template id: values made, by the value of its one column
 }
 
+// maxMemo is how many values of one template a mapper remembers.
+const maxMemo = 1000
+
 func (m *Mapping) newMapper(header []string) (*mapper, error) {
-	mp := &mapper{m: m, idx: make([]int, len(m.names)), vals: make([]string, len(m.names))}
+	mp := &mapper{m: m, idx: make([]int, len(m.names)), vals: make([]string, len(m.names)), memo: make([]map[string]string, m.ntmpl)}
 	for i, n := range m.names {
 		var err error
 		if mp.idx[i], err = column(header, n, m.where[i]); err != nil {
@@ -466,6 +470,12 @@ func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
 	if len(t.parts) == 1 {
 		return mp.value(t, t.parts[0], part, n)
 	}
+	memo := mp.memo[t.id]
+	if t.memo >= 0 {
+		if v, ok := memo[mp.vals[t.memo]]; ok {
+			return v, nil
+		}
+	}
 	var b strings.Builder
 	for _, pt := range t.parts {
 		v, p := mp.value(t, pt, part, n)
@@ -473,6 +483,13 @@ func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
 			return "", p
 		}
 		b.WriteString(v)
+	}
+	if t.memo >= 0 && len(memo) < maxMemo {
+		if memo == nil {
+			memo = map[string]string{}
+			mp.memo[t.id] = memo
+		}
+		memo[mp.vals[t.memo]] = b.String()
 	}
 	return b.String(), nil
 }

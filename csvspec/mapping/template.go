@@ -13,6 +13,8 @@ import (
 
 // A template is literal text and references, in order.
 type template struct {
+	id    int // its index in the mapper's memo
+	memo  int // the column of its one reference, when its values are remembered; else -1
 	path  string
 	parts []part
 	split *ref // the reference with a split, if any
@@ -44,7 +46,8 @@ const pipeList = "nozeros, upper, lower, trim, map:TABLE and split:SEP"
 // parseTemplate parses the template s at path; split says whether a
 // split (and {#}) is allowed.
 func (m *Mapping) parseTemplate(path, s string, split bool) (*template, error) {
-	t := &template{path: path}
+	t := &template{id: m.ntmpl, path: path}
+	m.ntmpl++
 	var lit strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -82,6 +85,11 @@ func (m *Mapping) parseTemplate(path, s string, split bool) (*template, error) {
 	}
 	if lit.Len() > 0 {
 		t.parts = append(t.parts, part{lit: lit.String()})
+	}
+	t.memo = -1
+	if refs := slices.DeleteFunc(slices.Clone(t.parts), func(p part) bool { return p.ref == nil }); len(refs) == 1 && len(t.parts) > 1 &&
+		refs[0].ref.col >= 0 && t.split == nil {
+		t.memo = refs[0].ref.col // "Year {Year Level}" takes few values: remember them
 	}
 	return t, nil
 }
@@ -150,6 +158,7 @@ func listOr(names []string, none string) string {
 type table struct {
 	name   string
 	values map[string]string // by foldKey
+	exact  map[string]string // by the key as written, tried first
 	keys   []string          // as written, for "did you mean"
 	def    string
 	hasDef bool
@@ -159,7 +168,7 @@ func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // lookup returns the table's value for v; or a problem message.
 func (t *table) lookup(v string) (string, string) {
-	if out, ok := t.values[v]; ok {
+	if out, ok := t.exact[v]; ok {
 		return out, ""
 	}
 	if out, ok := t.values[foldKey(v)]; ok {
