@@ -98,6 +98,7 @@ type Mapping struct {
 	unmatched string
 	names     []string // the source columns the rules name, in order
 	where     []string // where each of names is first named
+	inRows    []bool   // whether the entries name each of names
 	ntmpl     int      // the number of templates
 }
 
@@ -349,10 +350,13 @@ func sortedKeys[V any](m map[string]V) []string {
 func (m *Mapping) name(col, path string) int {
 	for i, n := range m.names {
 		if strings.EqualFold(n, col) {
+			m.inRows[i] = m.inRows[i] || strings.HasPrefix(path, "rows[")
 			return i
 		}
 	}
+	defer func() { m.inRows[len(m.names)-1] = strings.HasPrefix(path, "rows[") }()
 	m.names = append(m.names, col)
 	m.where = append(m.where, path)
+	m.inRows = append(m.inRows, false)
 	return len(m.names) - 1
 }

@@ -3,6 +3,7 @@ package mapping
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -194,15 +195,17 @@ type mapper struct {
 	rows  [][]string // the current row's output rows so far
 	from  []string   // their entries
 	ps    []csvspec.Problem
-	first string // the entry of the first problem
+	first string              // the entry of the first problem
 	memo  []map[string]string // by template id: values made, by the value of its one column
+	made  map[string]*made    // what the entries made, by key
+	key   []byte
 }
 
 // maxMemo is how many values of one template a mapper remembers.
 const maxMemo = 1000
 
 func (m *Mapping) newMapper(header []string) (*mapper, error) {
-	mp := &mapper{m: m, idx: make([]int, len(m.names)), vals: make([]string, len(m.names)), memo: make([]map[string]string, m.ntmpl)}
+	mp := &mapper{m: m, idx: make([]int, len(m.names)), vals: make([]string, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{}}
 	for i, n := range m.names {
 		var err error
 		if mp.idx[i], err = column(header, n, m.where[i]); err != nil {
@@ -288,6 +291,9 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 		}
 		return yield(mp.held(row, user, row.Problems, ""), nil)
 	}
+	if p == nil && ex == nil && mp.recall(user) {
+		return mp.emit(row, yield)
+	}
 	mp.problem(p, 0, "")
 	fired := false
 	for _, e := range m.entries {
@@ -311,12 +317,86 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 		yield(csvspec.SourceRow{}, &Error{Line: row.Line, Msg: "no entry of the rules matches the row" + mp.tested() + ", and unmatched is \"error\""})
 		return false
 	}
+	if p == nil && ex == nil {
+		mp.remember()
+	}
+	return mp.emit(row, yield)
+}
+
+// emit yields the rows made of row.
+func (mp *mapper) emit(row csvspec.SourceRow, yield func(csvspec.SourceRow, error) bool) bool {
 	for i, f := range mp.rows {
 		if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: mp.from[i], Carry: row.Carry}, nil) {
 			return false
 		}
 	}
 	return true
+}
+
+// A made is what the entries made of the values of the columns they name:
+// the rows, but for their username, and their entries. Exports repeat
+// these values (a year, a house, a role) across many rows.
+type made struct {
+	rows [][]string
+	from []string
+}
+
+// maxMade is how many sets of values a mapper remembers what it made of.
+const maxMade = 4096
+
+// setKey sets mp.key to the current values of the columns the entries name,
+// each after its length.
+func (mp *mapper) setKey() {
+	mp.key = mp.key[:0]
+	for i, v := range mp.vals {
+		if mp.m.inRows[i] {
+			mp.key = binary.AppendUvarint(mp.key, uint64(len(v)))
+			mp.key = append(mp.key, v...)
+		}
+	}
+}
+
+// recall adds the rows made earlier of the same values, with user, and
+// reports whether there were any.
+func (mp *mapper) recall(user string) bool {
+	mp.setKey()
+	md := mp.made[string(mp.key)]
+	if md == nil {
+		return false
+	}
+	for i, r := range md.rows {
+		f := mp.fields()
+		copy(f, r)
+		f[0] = user
+		mp.rows = append(mp.rows, f)
+		mp.from = append(mp.from, md.from[i])
+	}
+	return true
+}
+
+// remember remembers the rows made of the current values (recall set
+// the key).
+func (mp *mapper) remember() {
+	if len(mp.made) >= maxMade {
+		return
+	}
+	md := &made{from: slices.Clone(mp.from)}
+	for _, r := range mp.rows {
+		md.rows = append(md.rows, slices.Clone(r))
+	}
+	mp.made[string(mp.key)] = md
+}
+
+// fields returns the Fields of a new row, cut from one slice every 512
+// rows.
+func (mp *mapper) fields() []string {
+	w := len(mp.m.columns)
+	if len(mp.store) < w {
+		mp.store = make([]string, 512*w)
+	}
+	f := mp.store[:w:w]
+	mp.store = mp.store[w:]
+	return f
 }
 
 // tested returns the values of the columns the rules test, as " (Role
@@ -437,11 +517,7 @@ func (mp *mapper) entryRows(e *entry, user string) {
 
 // add adds the row that e makes with the split's part and its number n.
 func (mp *mapper) add(e *entry, user, part string, n int) {
-	w := len(mp.m.columns)
-	if len(mp.store) < w {
-		mp.store = make([]string, 512*w)
-	}
-	f := mp.store[:w:w]
+	f := mp.fields()
 	f[0] = user
 	bad := false
 	for ci, t := range e.out {
@@ -456,10 +532,8 @@ func (mp *mapper) add(e *entry, user, part string, n int) {
 		f[ci] = v
 	}
 	if bad || slices.ContainsFunc(mp.rows, func(r []string) bool { return slices.Equal(r, f) }) {
-		clear(f)
-		return
+		return // f is lost: rare
 	}
-	mp.store = mp.store[w:]
 	mp.rows = append(mp.rows, f)
 	mp.from = append(mp.from, e.origin)
 }
