@@ -189,7 +189,7 @@ func column(header []string, name, where string) (int, error) {
 type mapper struct {
 	m     *Mapping
 	idx   []int    // the header position of each of m.names
-	vals  []string // the current row's values of m.names
+	row   []string // the current row's Fields
 	line  int
 	store []string   // output rows' Fields, cut from one slice
 	rows  [][]string // the current row's output rows so far
@@ -205,7 +205,7 @@ type mapper struct {
 const maxMemo = 1000
 
 func (m *Mapping) newMapper(header []string) (*mapper, error) {
-	mp := &mapper{m: m, idx: make([]int, len(m.names)), vals: make([]string, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{}}
+	mp := &mapper{m: m, idx: make([]int, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{}}
 	for i, n := range m.names {
 		var err error
 		if mp.idx[i], err = column(header, n, m.where[i]); err != nil {
@@ -267,15 +267,18 @@ func (m *Mapping) Explain(header []string, src iter.Seq2[csvspec.SourceRow, erro
 	}
 }
 
+// val returns the current row's value of m.names[i].
+func (mp *mapper) val(i int) string {
+	if p := mp.idx[i]; p < len(mp.row) {
+		return mp.row[p]
+	}
+	return ""
+}
+
 // load sets the values of the row's named columns.
 func (mp *mapper) load(row csvspec.SourceRow) {
 	mp.line = row.Line
-	for i, p := range mp.idx {
-		mp.vals[i] = ""
-		if p < len(row.Fields) {
-			mp.vals[i] = row.Fields[p]
-		}
-	}
+	mp.row = row.Fields
 }
 
 // mapRow maps one source row and yields its rows; it returns false when
@@ -291,8 +294,18 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 		}
 		return yield(mp.held(row, user, row.Problems, ""), nil)
 	}
-	if p == nil && ex == nil && mp.recall(user) {
-		return mp.emit(row, yield)
+	if p == nil && ex == nil {
+		if md := mp.recall(); md != nil {
+			for i, r := range md.rows {
+				f := mp.fields()
+				copy(f, r)
+				f[0] = user
+				if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: md.from[i], Carry: row.Carry}, nil) {
+					return false
+				}
+			}
+			return true
+		}
 	}
 	mp.problem(p, 0, "")
 	fired := false
@@ -348,30 +361,18 @@ const maxMade = 4096
 // each after its length.
 func (mp *mapper) setKey() {
 	mp.key = mp.key[:0]
-	for i, v := range mp.vals {
-		if mp.m.inRows[i] {
+	for i := range mp.idx {
+		if v := mp.val(i); mp.m.inRows[i] {
 			mp.key = binary.AppendUvarint(mp.key, uint64(len(v)))
 			mp.key = append(mp.key, v...)
 		}
 	}
 }
 
-// recall adds the rows made earlier of the same values, with user, and
-// reports whether there were any.
-func (mp *mapper) recall(user string) bool {
+// recall returns what was made earlier of the current values, or nil.
+func (mp *mapper) recall() *made {
 	mp.setKey()
-	md := mp.made[string(mp.key)]
-	if md == nil {
-		return false
-	}
-	for i, r := range md.rows {
-		f := mp.fields()
-		copy(f, r)
-		f[0] = user
-		mp.rows = append(mp.rows, f)
-		mp.from = append(mp.from, md.from[i])
-	}
-	return true
+	return mp.made[string(mp.key)]
 }
 
 // remember remembers the rows made of the current values (recall set
@@ -405,7 +406,7 @@ func (mp *mapper) tested() string {
 	var parts []string
 	for i, n := range mp.m.names {
 		if mp.m.tests(i) {
-			parts = append(parts, fmt.Sprintf("%s %q", n, mp.vals[i]))
+			parts = append(parts, fmt.Sprintf("%s %q", n, mp.val(i)))
 		}
 	}
 	if len(parts) == 0 {
@@ -458,7 +459,7 @@ func (mp *mapper) holds(e *entry, ex *Explanation) bool {
 	ok := true
 	var why []string
 	for _, c := range e.when {
-		v, p := c.key.apply(mp.vals[c.key.col], c.key.pipes)
+		v, p := c.key.apply(mp.val(c.key.col), c.key.pipes)
 		if p != nil {
 			mp.problem(p, -1, e.origin)
 			return false
@@ -500,7 +501,7 @@ func (mp *mapper) entryRows(e *entry, user string) {
 			r = t.split
 		}
 	}
-	v, p := r.apply(mp.vals[r.col], r.pipes)
+	v, p := r.apply(mp.val(r.col), r.pipes)
 	if p != nil {
 		mp.problem(p, 0, e.origin)
 		return
@@ -546,7 +547,7 @@ func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
 	}
 	memo := mp.memo[t.id]
 	if t.memo >= 0 {
-		if v, ok := memo[mp.vals[t.memo]]; ok {
+		if v, ok := memo[mp.val(t.memo)]; ok {
 			return v, nil
 		}
 	}
@@ -563,7 +564,7 @@ func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
 			memo = map[string]string{}
 			mp.memo[t.id] = memo
 		}
-		memo[mp.vals[t.memo]] = b.String()
+		memo[mp.val(t.memo)] = b.String()
 	}
 	return b.String(), nil
 }
@@ -582,7 +583,7 @@ func (mp *mapper) value(t *template, pt part, part string, n int) (string, *prob
 	case r == t.split:
 		v, p = r.apply(part, r.afterSplit())
 	default:
-		v, p = r.apply(mp.vals[r.col], r.pipes)
+		v, p = r.apply(mp.val(r.col), r.pipes)
 	}
 	if p == nil && v == "" {
 		p = &problem{CodeEmptyValue, fmt.Sprintf("{%s} is empty", r.name)}
