@@ -586,7 +586,7 @@ func (mp *mapper) value(t *template, pt part, part string, n int) (string, *prob
 		v, p = r.apply(mp.val(r.col), r.pipes)
 	}
 	if p == nil && v == "" {
-		p = &problem{CodeEmptyValue, fmt.Sprintf("{%s} is empty", r.name)}
+		p = &problem{CodeEmptyValue, "{" + r.text + "} is empty"}
 	}
 	return v, p
 }

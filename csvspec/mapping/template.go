@@ -31,6 +31,7 @@ type part struct {
 type ref struct {
 	col   int // index in Mapping.names; -1 for {#}
 	name  string
+	text  string // as written, between the braces
 	pipes []pipe
 }
 
@@ -97,7 +98,7 @@ func (m *Mapping) parseTemplate(path, s string, split bool) (*template, error) {
 // parseRef parses the inside of a {reference}.
 func (m *Mapping) parseRef(path, s string, split bool) (*ref, error) {
 	fields := strings.Split(s, "|")
-	r := &ref{name: strings.TrimSpace(fields[0])}
+	r := &ref{name: strings.TrimSpace(fields[0]), text: s}
 	switch {
 	case r.name == "":
 		return nil, errorf(path, "{%s} names no column; write {Column}", s)
