@@ -69,7 +69,7 @@ func (m *Mapping) Rows(header []string, src iter.Seq2[csvspec.SourceRow, error])
 // nothing.
 func (m *Mapping) ReadRows(r io.Reader, comma rune, carry []string) iter.Seq2[csvspec.SourceRow, error] {
 	return func(yield func(csvspec.SourceRow, error) bool) {
-		header, src, err := m.source(r, comma, carry)
+		header, src, err := ReadSource(r, comma, carry)
 		if err == io.EOF {
 			return
 		}
@@ -85,8 +85,11 @@ func (m *Mapping) ReadRows(r io.Reader, comma rune, carry []string) iter.Seq2[cs
 	}
 }
 
-// source reads the header of a CSV export and returns it, and its rows.
-func (m *Mapping) source(r io.Reader, comma rune, carry []string) ([]string, iter.Seq2[csvspec.SourceRow, error], error) {
+// ReadSource reads the header of a CSV export of an SMS, and returns it
+// and the export's rows, unmapped, for Rows and Explain: each with its
+// values in the order of the header, its Line and its Carry, as ReadRows
+// reads them. It returns io.EOF for a file of 0 bytes.
+func ReadSource(r io.Reader, comma rune, carry []string) ([]string, iter.Seq2[csvspec.SourceRow, error], error) {
 	br := bufio.NewReader(r)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
 		_, _ = br.Discard(3)

@@ -219,7 +219,7 @@ func TestExplain(t *testing.T) {
 	}
 	m := mustParse(t, string(rules))
 	file := "Student Code,Year Level,House,Role\nS1,07,RED,Student\nS2,08,,Student\ns1,07,PUR,Student\n"
-	header, src, err := m.source(strings.NewReader(file), 0, nil)
+	header, src, err := ReadSource(strings.NewReader(file), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

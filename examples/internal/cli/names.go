@@ -31,6 +31,7 @@ var Flags = Names{
 	"max_removals": "-max-removals", "import": "-import", "contacts_mode": "-contacts-mode",
 	"timeout": "-timeout", "force": "-force", "full": "-full", "leavers": "-leavers", "applies": "-applies",
 	"strict": "-strict", "carry": "-carry", "report": "-report", "failures": "-failures",
+	"rules": "-rules",
 }
 
 // ConfigFields are multitenant's names: the fields of a school's entry.
