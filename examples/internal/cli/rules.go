@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,22 +86,24 @@ func (s School) MappedRows(m *mapping.Mapping, r io.Reader) iter.Seq2[csvspec.So
 	return m.ReadRows(r, comma, s.Carry)
 }
 
-// GroupCounts counts the rows the rules make per group (per type, for
-// contacts), so that a school sees "Year 7: 212" before anything is sent.
-type GroupCounts map[string]int
+// GroupCounts counts the rows the rules make per group, by column
+// (library-group, system-group; type for contacts), so that a school sees
+// "Year 7: 212" before anything is sent.
+type GroupCounts map[[2]string]int
 
-// Count returns rows, counting each row without an error.
-func (g GroupCounts) Count(rows iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
+// Count returns rows, counting each row without an error; header is the
+// import's columns (csvspec.Header or csvspec.ContactHeader).
+func (g GroupCounts) Count(header []string, rows iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
+	cols := header[1:]
+	if len(header) != 3 {
+		cols = header[1:2] // a contact's type
+	}
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		for row, err := range rows {
-			if err == nil && len(row.Fields) > 1 && !slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Severity == csvspec.SeverityError }) {
-				groups := row.Fields[1:]
-				if len(groups) != 2 {
-					groups = groups[:1] // a contact's type
-				}
-				for _, v := range groups {
-					if v != "" {
-						g[v]++
+			if err == nil && len(row.Fields) == len(header) && !slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Severity == csvspec.SeverityError }) {
+				for i, c := range cols {
+					if v := row.Fields[i+1]; v != "" {
+						g[[2]string{c, v}]++
 					}
 				}
 			}
@@ -111,12 +114,20 @@ func (g GroupCounts) Count(rows iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[c
 	}
 }
 
-// String returns the counts in the order of the groups' names: "Red
-// House: 301, Year 7: 212".
-func (g GroupCounts) String() string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(g)) {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, g[k]))
+// Lines returns a line per column: "library-group: Year 7: 212, Red
+// House: 201", the most rows first.
+func (g GroupCounts) Lines() []string {
+	keys := slices.SortedFunc(maps.Keys(g), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(g[b], g[a]), cmp.Compare(a[1], b[1]))
+	})
+	var lines []string
+	for i, k := range keys {
+		if i == 0 || k[0] != keys[i-1][0] {
+			lines = append(lines, k[0]+": ")
+		} else {
+			lines[len(lines)-1] += ", "
+		}
+		lines[len(lines)-1] += fmt.Sprintf("%s: %d", k[1], g[k])
 	}
-	return strings.Join(parts, ", ")
+	return lines
 }
