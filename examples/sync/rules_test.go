@@ -166,4 +166,3 @@ func TestSyncRulesUsage(t *testing.T) {
 		})
 	}
 }
-
