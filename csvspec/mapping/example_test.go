@@ -55,5 +55,5 @@ func ExampleMapping_ReadRows() {
 	// line 2 rows[2] ["S1001" "Red House" "Students"] [Ana]
 	// line 3 rows[3] ["T0001" "Staff" "Staff"] [Ben]
 	// line 4 rows[2] ["S1002" "" ""] [Cy]
-	//    unmapped-value: House "PUR" is not in table "houses", which has no "*"; did you mean "PURP"?
+	//    unmapped-value: rows[2].library-group: House "PUR" is not in table "houses", which has no "*"; did you mean "PURP"?
 }

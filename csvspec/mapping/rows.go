@@ -310,7 +310,7 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 			return true
 		}
 	}
-	mp.problem(p, 0, "")
+	mp.problem(p, 0, "", "username")
 	fired := false
 	for _, e := range m.entries {
 		ok := mp.holds(e, ex)
@@ -327,7 +327,7 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 	case len(mp.ps) > 0:
 		return yield(mp.held(row, user, mp.ps, mp.first), nil)
 	case !fired && m.unmatched == "hold":
-		mp.problem(&problem{CodeUnmatchedRow, "no entry of the rules matches the row" + mp.tested()}, -1, "")
+		mp.problem(&problem{CodeUnmatchedRow, "no entry of the rules matches the row" + mp.tested()}, -1, "", "")
 		return yield(mp.held(row, user, mp.ps, ""), nil)
 	case !fired && m.unmatched == "error":
 		yield(csvspec.SourceRow{}, &Error{Line: row.Line, Msg: "no entry of the rules matches the row" + mp.tested() + ", and unmatched is \"error\""})
@@ -441,10 +441,16 @@ func (mp *mapper) held(row csvspec.SourceRow, user string, ps []csvspec.Problem,
 }
 
 // problem adds the problem p, if not nil, of output column ci (none
-// when ci < 0) of the entry origin.
-func (mp *mapper) problem(p *problem, ci int, origin string) {
+// when ci < 0) of the entry origin, made at path of the rules, which its
+// message starts with: "rows[1].library-group: House "PUR" is not in
+// table "houses"...".
+func (mp *mapper) problem(p *problem, ci int, origin, path string) {
 	if p == nil {
 		return
+	}
+	msg := p.msg
+	if path != "" {
+		msg = path + ": " + msg
 	}
 	col := ""
 	if ci >= 0 {
@@ -453,7 +459,7 @@ func (mp *mapper) problem(p *problem, ci int, origin string) {
 	if len(mp.ps) == 0 {
 		mp.first = origin
 	}
-	mp.ps = append(mp.ps, csvspec.Problem{Line: mp.line, Column: col, Code: p.code, Severity: csvspec.SeverityError, Message: p.msg})
+	mp.ps = append(mp.ps, csvspec.Problem{Line: mp.line, Column: col, Code: p.code, Severity: csvspec.SeverityError, Message: msg})
 }
 
 // holds reports whether the entry's conditions hold for the current row,
@@ -464,7 +470,7 @@ func (mp *mapper) holds(e *entry, ex *Explanation) bool {
 	for _, c := range e.when {
 		v, p := c.key.apply(mp.val(c.key.col), c.key.pipes)
 		if p != nil {
-			mp.problem(p, -1, e.origin)
+			mp.problem(p, -1, e.origin, e.origin+".when."+c.text)
 			return false
 		}
 		held := c.test.holds(v)
@@ -498,15 +504,11 @@ func (mp *mapper) entryRows(e *entry, user string) {
 		mp.add(e, user, "", 0)
 		return
 	}
-	var r *ref
-	for _, t := range e.out {
-		if t != nil && t.split != nil {
-			r = t.split
-		}
-	}
+	ci := slices.IndexFunc(e.out, func(t *template) bool { return t != nil && t.split != nil })
+	r := e.out[ci].split
 	v, p := r.apply(mp.val(r.col), r.pipes)
 	if p != nil {
-		mp.problem(p, 0, e.origin)
+		mp.problem(p, ci, e.origin, e.out[ci].path)
 		return
 	}
 	sep := r.pipes[slices.IndexFunc(r.pipes, func(p pipe) bool { return p.kind == "split" })].sep
@@ -530,7 +532,7 @@ func (mp *mapper) add(e *entry, user, part string, n int) {
 		}
 		v, p := mp.eval(t, part, n)
 		if p != nil {
-			mp.problem(p, ci, e.origin)
+			mp.problem(p, ci, e.origin, t.path)
 			bad = true
 		}
 		f[ci] = v

@@ -58,12 +58,12 @@ func TestTemplates(t *testing.T) {
 		{"{Y|trim|upper}-{Z|lower}", []string{" ab ", "CD"}, []string{"AB-cd"}},
 		{"{Y|map:t}", []string{"A"}, []string{"Alpha"}},
 		{"{Y|map:t}", []string{"b"}, []string{"Beta"}},
-		{"{Y|map:t}", []string{"zz"}, []string{"empty-value: {Y|map:t} is empty"}}, // the default is empty
+		{"{Y|map:t}", []string{"zz"}, []string{"empty-value: rows[0].library-group: {Y|map:t} is empty"}}, // the default is empty
 		{"{Y|split:,|trim|upper}", []string{"a, b,,c "}, []string{"A", "B", "C"}},
 		{"{Y|upper|split:;}#{#|map:first}", []string{"x;y"}, []string{"X#yes", "Y#no"}},
 		{"{{literal}} {Y}", []string{"v"}, []string{"{literal} v"}},
 		{"no references", []string{}, []string{"no references"}},
-		{"{Y}", []string{""}, []string{"empty-value: {Y} is empty"}},
+		{"{Y}", []string{""}, []string{"empty-value: rows[0].library-group: {Y} is empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {

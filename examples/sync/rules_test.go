@@ -59,7 +59,7 @@ func TestSyncRules(t *testing.T) {
 	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
 		t.Errorf("memberships (-want +got):\n%s", diff)
 	}
-	if got := mustRead(t, failures); !strings.Contains(got, `6,S1005,Eli,Jones,,,"House ""PUR"" is not in table ""houses"", which has no ""*""; did you mean ""PURP""?"`) {
+	if got := mustRead(t, failures); !strings.Contains(got, `6,S1005,Eli,Jones,,,"rows[1].library-group: House ""PUR"" is not in table ""houses"", which has no ""*""; did you mean ""PURP""?"`) {
 		t.Errorf("-failures lacks the PUR student with a \"did you mean\":\n%s", got)
 	}
 
@@ -83,7 +83,7 @@ func TestSyncRules(t *testing.T) {
   rows[0] fired: Role is "Student", wanted "Student": yes
   rows[1] fired: House is "PUR", wanted not "": yes; Role is "Student", wanted "Student": yes
   rows[2] not fired: Role is "Student", wanted one of "Teacher", "Staff": no
-  held: line 6, library-group: error: House "PUR" is not in table "houses", which has no "*"; did you mean "PURP"? [unmapped-value]
+  held: line 6, library-group: error: rows[1].library-group: House "PUR" is not in table "houses", which has no "*"; did you mean "PURP"? [unmapped-value]
 Nothing was sent (-explain).
 `
 	if diff := cmp.Diff(wantExplain, stdout.String()); diff != "" {
