@@ -424,10 +424,7 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool, dir string) 
 	case s.Report != "" && !journal:
 		return errors.New("report needs the journal: give -state DIR")
 	}
-	if err := loadRules(s, dir); err != nil {
-		return err
-	}
-	return s.Check(cli.ConfigFields)
+	return checkSchool(s, dir)
 }
 
 // push runs one school's sync job.

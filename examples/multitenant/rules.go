@@ -6,12 +6,14 @@ import (
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
-// loadRules checks a school's "rules", a path relative to dir or inline,
-// and lets them decide its import.
-func loadRules(s *cli.School, dir string) error {
+// checkSchool checks a school's settings: first its "rules", a path
+// relative to dir or inline, which decide its import.
+func checkSchool(s *cli.School, dir string) error {
 	if p := s.Rules.Path; p != "" && !filepath.IsAbs(p) {
 		s.Rules.Path = filepath.Join(dir, p)
 	}
-	_, err := s.LoadRules(cli.ConfigFields)
-	return err
+	if _, err := s.LoadRules(cli.ConfigFields); err != nil {
+		return err
+	}
+	return s.Check(cli.ConfigFields)
 }
