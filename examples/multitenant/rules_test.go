@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,11 +34,14 @@ func TestMultitenantRules(t *testing.T) {
 		return m
 	}
 	config := writeConfig(t, []any{
-		school("Hillview", "rules", abs(t, "../sync/testdata/sms_rules.json")),
+		school("Hillview", "rules", "rules.json"), // beside the config
 		school("Westbrook", "rules", json.RawMessage(rules)),
 		school("Broken", "rules", map[string]any{"import": "user-groups", "username": "{Student Code}", "rows": []any{map[string]any{"library-group": "{House|map:houses}"}}}),
 		school("Twice", "rules", json.RawMessage(rules), "map", map[string]string{"username": "Student Code"}),
 	})
+	if err := os.WriteFile(filepath.Join(filepath.Dir(config), "rules.json"), rules, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"-config", config, "-concurrency", "1"}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr); code != 2 {
 		t.Fatalf("exit code %d, want 2 (the broken rules)\n%s%s", code, &stdout, &stderr)
