@@ -471,7 +471,8 @@ func (mp *mapper) holds(e *entry, ex *Explanation) bool {
 		v, p := c.key.apply(mp.val(c.key.col), c.key.pipes)
 		if p != nil {
 			mp.problem(p, -1, e.origin, e.origin+".when."+c.text)
-			return false
+			ok, why = false, append(why, c.text+": "+p.msg)
+			break
 		}
 		held := c.test.holds(v)
 		ok = ok && held

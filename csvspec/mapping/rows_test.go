@@ -212,6 +212,21 @@ type iotestErr struct{}
 
 func (iotestErr) Read([]byte) (int, error) { return 0, errBroken }
 
+func TestExplainProblemInWhen(t *testing.T) {
+	m := mustParse(t, `{"import": "user-groups", "username": "{A}", "rows": [{"when": {"B|map:t": "x"}, "library-group": "G"}], "tables": {"t": {"k": "x"}}}`)
+	var steps []Step
+	for ex, err := range m.Explain([]string{"A", "B"}, oneRow([]string{"u", "z"}), "u") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, ex.Steps...)
+	}
+	want := []Step{{Origin: "rows[0]", Why: `B|map:t: B "z" is not in table "t", which has no "*"; did you mean "k"?`}}
+	if diff := cmp.Diff(want, steps); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+}
+
 func TestExplain(t *testing.T) {
 	rules, err := os.ReadFile("testdata/school.json")
 	if err != nil {
