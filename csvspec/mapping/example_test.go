@@ -54,6 +54,6 @@ func ExampleMapping_ReadRows() {
 	// line 2 rows[1] ["S1001" "Year 7" "Students"] [Ana]
 	// line 2 rows[2] ["S1001" "Red House" "Students"] [Ana]
 	// line 3 rows[3] ["T0001" "Staff" "Staff"] [Ben]
-	// line 4 rows[2] ["S1002" "" ""] [Cy]
+	// line 4 rows[2] ["S1002" "" "Students"] [Cy]
 	//    unmapped-value: rows[2].library-group: House "PUR" is not in table "houses", which has no "*"; did you mean "PURP"?
 }

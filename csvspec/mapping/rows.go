@@ -26,8 +26,9 @@ import (
 // the import's canonical column order (csvspec.Header or
 // csvspec.ContactHeader), each with the source row's Line and Carry and
 // the entry as its Origin ("rows[1]"). A source row that the rules cannot
-// map yields one row with the username (if it has one), empty other
-// columns and its problems, each a csvspec.SeverityError with the row's
+// map yields one row with the username (if it has one), the columns that
+// the entry of its first problem could make (the others empty) and its
+// problems, each a csvspec.SeverityError with the row's
 // Line: an empty reference (CodeEmptyValue), a value not in a table
 // (CodeUnmappedValue, with a "did you mean"), or, when "unmatched" is
 // "hold", no entry matching (CodeUnmatchedRow). A sync job holds that
@@ -190,18 +191,19 @@ func column(header []string, name, where string) (int, error) {
 
 // A mapper maps the rows of one source.
 type mapper struct {
-	m     *Mapping
-	idx   []int    // the header position of each of m.names
-	row   []string // the current row's Fields
-	line  int
-	store []string   // output rows' Fields, cut from one slice
-	rows  [][]string // the current row's output rows so far
-	from  []string   // their entries
-	ps    []csvspec.Problem
-	first string              // the entry of the first problem
-	memo  []map[string]string // by template id: values made, by the value of its one column
-	made  map[string]*made    // what the entries made, by key
-	key   []byte
+	m       *Mapping
+	idx     []int    // the header position of each of m.names
+	row     []string // the current row's Fields
+	line    int
+	store   []string   // output rows' Fields, cut from one slice
+	rows    [][]string // the current row's output rows so far
+	from    []string   // their entries
+	ps      []csvspec.Problem
+	first   string              // the entry of the first problem
+	partial []string            // the row of the first entry whose columns had a problem
+	memo    []map[string]string // by template id: values made, by the value of its one column
+	made    map[string]*made    // what the entries made, by key
+	key     []byte
 }
 
 // maxMemo is how many values of one template a mapper remembers.
@@ -289,7 +291,7 @@ func (mp *mapper) load(row csvspec.SourceRow) {
 func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, error) bool, ex *Explanation) bool {
 	m := mp.m
 	mp.load(row)
-	mp.rows, mp.from, mp.ps, mp.first = mp.rows[:0], mp.from[:0], nil, ""
+	mp.rows, mp.from, mp.ps, mp.first, mp.partial = mp.rows[:0], mp.from[:0], nil, "", nil
 	user, p := mp.eval(m.username, "", 0)
 	if row.Fields == nil || len(row.Problems) > 0 {
 		if slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Code == csvspec.CodeEmptyRow }) {
@@ -428,9 +430,14 @@ func (m *Mapping) tests(i int) bool {
 	return false
 }
 
-// held returns the row that holds user for the problems ps.
+// held returns the row that holds user for the problems ps: the
+// username and, if an entry's columns made the first problem, the columns
+// that entry could make.
 func (mp *mapper) held(row csvspec.SourceRow, user string, ps []csvspec.Problem, origin string) csvspec.SourceRow {
 	f := make([]string, len(mp.m.columns))
+	if mp.partial != nil {
+		copy(f, mp.partial) // what the entry made, but for its problems
+	}
 	f[0] = user
 	for i := range ps {
 		if ps[i].Line == 0 {
@@ -537,6 +544,9 @@ func (mp *mapper) add(e *entry, user, part string, n int) {
 			bad = true
 		}
 		f[ci] = v
+	}
+	if bad && mp.partial == nil {
+		mp.partial = f
 	}
 	if bad || slices.ContainsFunc(mp.rows, func(r []string) bool { return slices.Equal(r, f) }) {
 		return // f is lost: rare

@@ -257,7 +257,7 @@ func TestExplain(t *testing.T) {
 			{Fields: []string{"S1", "Red House", "Students"}, Line: 2, Origin: "rows[2]"},
 		}},
 		{Line: 4, Source: []string{"s1", "07", "PUR", "Student"}, Steps: steps, Rows: []csvspec.SourceRow{
-			{Fields: []string{"s1", "", ""}, Line: 4, Origin: "rows[2]", Problems: []csvspec.Problem{{Line: 4, Column: "library-group", Code: CodeUnmappedValue,
+			{Fields: []string{"s1", "", "Students"}, Line: 4, Origin: "rows[2]", Problems: []csvspec.Problem{{Line: 4, Column: "library-group", Code: CodeUnmappedValue,
 				Severity: csvspec.SeverityError, Message: `rows[2].library-group: House "PUR" is not in table "houses", which has no "*"; did you mean "PURP"?`}}},
 		}},
 	}

@@ -59,7 +59,7 @@ func TestSyncRules(t *testing.T) {
 	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
 		t.Errorf("memberships (-want +got):\n%s", diff)
 	}
-	if got := mustRead(t, failures); !strings.Contains(got, `6,S1005,Eli,Jones,,,"rows[1].library-group: House ""PUR"" is not in table ""houses"", which has no ""*""; did you mean ""PURP""?"`) {
+	if got := mustRead(t, failures); !strings.Contains(got, `6,S1005,Eli,Jones,,Students,"rows[1].library-group: House ""PUR"" is not in table ""houses"", which has no ""*""; did you mean ""PURP""?"`) {
 		t.Errorf("-failures lacks the PUR student with a \"did you mean\":\n%s", got)
 	}
 
