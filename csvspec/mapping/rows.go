@@ -78,11 +78,7 @@ func (m *Mapping) ReadRows(r io.Reader, comma rune, carry []string) iter.Seq2[cs
 			yield(csvspec.SourceRow{}, err)
 			return
 		}
-		for row, err := range m.Rows(header, src) {
-			if !yield(row, err) {
-				return
-			}
-		}
+		m.Rows(header, src)(yield)
 	}
 }
 
