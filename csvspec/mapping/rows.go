@@ -31,8 +31,10 @@ import (
 // problems, each a csvspec.SeverityError with the row's
 // Line: an empty reference (CodeEmptyValue), a value not in a table
 // (CodeUnmappedValue, with a "did you mean"), or, when "unmatched" is
-// "hold", no entry matching (CodeUnmatchedRow). A sync job holds that
-// row's user. A source row with problems of its own, or without Fields,
+// "hold", no entry matching (CodeUnmatchedRow; an entry that holds
+// matches, even when its split has no parts). Each message starts with
+// its place in the rules ("rows[1].library-group: "). A sync job holds
+// that row's user. A source row with problems of its own, or without Fields,
 // is passed on with them, its Fields replaced by the username alone.
 //
 // A column the rules name that header lacks ends the sequence with an
