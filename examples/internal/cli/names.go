@@ -128,7 +128,8 @@ func (n Names) Message(err error) string {
 	for opt, field := range optionFields {
 		msg = strings.ReplaceAll(msg, opt+": ", n.Name(field)+": ")
 	}
-	return msg
+	// The group rules' errors are of the rules, or of the export against them.
+	return strings.ReplaceAll(msg, "mapping: ", n.Name("rules")+": ")
 }
 
 // statusMessage says what an HTTP status other than the ones Message
