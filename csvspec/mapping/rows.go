@@ -105,7 +105,7 @@ func ReadSource(r io.Reader, comma rune, carry []string) ([]string, iter.Seq2[cs
 	header = slices.Clone(header)
 	idx := make([]int, len(carry))
 	for i, c := range carry {
-		if idx[i], err = column(header, c, "-carry"); err != nil {
+		if idx[i], err = column(header, c, "to carry"); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -162,13 +162,14 @@ func readError(err error) error {
 }
 
 // column returns the index in header of the column name, which where
-// names; or an *Error naming it and the header's columns.
+// says why the caller wants ("named at rows[0].library-group", "to
+// carry"); or an *Error naming it and the header's columns.
 func column(header []string, name, where string) (int, error) {
 	found := -1
 	for i, h := range header {
 		if strings.EqualFold(strings.TrimSpace(h), name) {
 			if found >= 0 {
-				return 0, &Error{Line: 1, Msg: fmt.Sprintf("the header has the column %q twice, which %s names", name, where)}
+				return 0, &Error{Line: 1, Msg: fmt.Sprintf("the header has the column %q twice, %s", name, where)}
 			}
 			found = i
 		}
@@ -180,7 +181,7 @@ func column(header []string, name, where string) (int, error) {
 	for i, h := range header {
 		q[i] = strconv.Quote(h)
 	}
-	msg := fmt.Sprintf("the file has no column %q, which %s names; its columns are %s", name, where, strings.Join(q, ", "))
+	msg := fmt.Sprintf("the file has no column %q %s; its columns are %s", name, where, strings.Join(q, ", "))
 	if near, ok := suggest.Nearest(name, header); ok {
 		msg += fmt.Sprintf("; did you mean %q?", near)
 	}
@@ -211,7 +212,7 @@ func (m *Mapping) newMapper(header []string) (*mapper, error) {
 	mp := &mapper{m: m, idx: make([]int, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{}}
 	for i, n := range m.names {
 		var err error
-		if mp.idx[i], err = column(header, n, m.where[i]); err != nil {
+		if mp.idx[i], err = column(header, n, "named at "+m.where[i]); err != nil {
 			return nil, err
 		}
 	}

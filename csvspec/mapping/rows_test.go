@@ -144,11 +144,11 @@ func TestRows(t *testing.T) {
 
 func TestRowsMissingColumn(t *testing.T) {
 	m := mustParse(t, rules(`{"library-group": "{Houses}"}`, ""))
-	want := []got{{Err: `mapping: line 1: the file has no column "Houses", which rows[0].library-group names; its columns are "Student Code", "House"; did you mean "House"?`}}
+	want := []got{{Err: `mapping: line 1: the file has no column "Houses" named at rows[0].library-group; its columns are "Student Code", "House"; did you mean "House"?`}}
 	if diff := cmp.Diff(want, collect(m.Rows([]string{"Student Code", "House"}, oneRow(nil)))); diff != "" {
 		t.Errorf("Rows (-want +got):\n%s", diff)
 	}
-	want = []got{{Err: `mapping: line 1: the header has the column "Houses" twice, which rows[0].library-group names`}}
+	want = []got{{Err: `mapping: line 1: the header has the column "Houses" twice, named at rows[0].library-group`}}
 	if diff := cmp.Diff(want, collect(m.Rows([]string{"Student Code", "HOUSES", "Houses "}, oneRow(nil)))); diff != "" {
 		t.Errorf("Rows (-want +got):\n%s", diff)
 	}
@@ -174,7 +174,7 @@ func TestReadRows(t *testing.T) {
 			{Line: 3, Fields: []string{"S1", "", ""}, Problems: []string{"wrong-field-count : the row has 1 fields, not 2 as the header"}},
 		}},
 		{"missing carry", "Student Code,House\nS1,RED\n", 0, []string{"Surname"}, []got{
-			{Err: `mapping: line 1: the file has no column "Surname", which -carry names; its columns are "Student Code", "House"`},
+			{Err: `mapping: line 1: the file has no column "Surname" to carry; its columns are "Student Code", "House"`},
 		}},
 		{"malformed quote", "Student Code,House\nS1,RED\nS2,\"x\"y\n", 0, nil, []got{
 			{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "Red House", ""}},

@@ -154,7 +154,7 @@ func TestSyncRulesUsage(t *testing.T) {
 		{"no such user", []string{"-rules", "testdata/sms_rules.json", "-explain", "nobody"}, 2,
 			"sync: no row of testdata/sms_full.csv has the username \"nobody\" (as the rules make it)\n"},
 		{"a column the file lacks", []string{"-rules", missing, "-dry-run"}, 2,
-			"nothing was sent: -rules: line 1: the file has no column \"Houses\", which rows[0].library-group names; its columns are \"Student Code\", \"Given Name\", \"Surname\", \"Year Level\", \"House\", \"Roll Class\", \"Role\", \"Parent Emails\"; did you mean \"House\"?\n"},
+			"nothing was sent: -rules: line 1: the file has no column \"Houses\" named at rows[0].library-group; its columns are \"Student Code\", \"Given Name\", \"Surname\", \"Year Level\", \"House\", \"Roll Class\", \"Role\", \"Parent Emails\"; did you mean \"House\"?\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
