@@ -403,3 +403,25 @@ func TestReadRowsStreams(t *testing.T) {
 		t.Errorf("live heap %d bytes while mapping, want under 8 MiB", peak)
 	}
 }
+
+// FuzzReadRows checks that no export makes ReadRows panic, and that every
+// row it yields has the import's columns.
+func FuzzReadRows(f *testing.F) {
+	rules, err := os.ReadFile("testdata/school.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	m := mustParse(f, string(rules))
+	f.Add([]byte("Student Code,Year Level,House,Role\nS1,07,RED,Student\nT1,,,Teacher\n"))
+	f.Add([]byte("\ufeffStudent Code;Year Level;House;Role\r\n\"S;1\";7;PUR;Student\r\n;;;\r\n"))
+	f.Add([]byte("Role,Student Code\nBoarder\n"))
+	f.Fuzz(func(t *testing.T, file []byte) {
+		for _, comma := range []rune{0, ';'} {
+			for row, err := range m.ReadRows(bytes.NewReader(file), comma, []string{"Role"}) {
+				if err == nil && len(row.Fields) != 3 {
+					t.Fatalf("row %+v: want 3 fields", row)
+				}
+			}
+		}
+	})
+}
