@@ -303,7 +303,7 @@ func readConfig(path string, state string) ([]entry, error) {
 	dir := filepath.Dir(path)
 	for i, r := range raw {
 		e := &entries[i]
-		e.err = decodeSchool(r, &e.School, state != "")
+		e.err = decodeSchool(r, &e.School, state != "", dir)
 		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups, &e.Report, &e.Failures} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
@@ -373,11 +373,11 @@ func configError(b []byte, err error) string {
 }
 
 // fields are the config's field names, for messages.
-var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode", "leavers", "applies", "strict", "carry", "report", "failures"}
+var fields = []string{"name", "url", "tenant", "user", "password_env", "password_file", "auth_charset", "file", "encoding", "comma", "map", "library_groups", "system_groups", "ca_file", "max_removals", "import", "contacts_mode", "leavers", "applies", "strict", "carry", "report", "failures", "rules"}
 
 // decodeSchool decodes one entry of the config into s and checks it. On
 // an error s holds what could be read, its name at least if it has one.
-func decodeSchool(raw json.RawMessage, s *cli.School, journal bool) error {
+func decodeSchool(raw json.RawMessage, s *cli.School, journal bool, dir string) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(s); err != nil {
@@ -424,7 +424,7 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool) error {
 	case s.Report != "" && !journal:
 		return errors.New("report needs the journal: give -state DIR")
 	}
-	return s.Check(cli.ConfigFields)
+	return checkSchool(s, dir)
 }
 
 // push runs one school's sync job.
@@ -458,9 +458,16 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
-	if set.plan {
+	switch rules, rerr := s.LoadRules(cli.ConfigFields); {
+	case rerr != nil:
+		return fail(cli.ExitUsage, rerr)
+	case rules != nil && set.plan:
+		rep, err = job.PlanRows(ctx, s.MappedRows(rules, sniff))
+	case rules != nil:
+		rep, err = job.RunRows(ctx, s.MappedRows(rules, sniff))
+	case set.plan:
 		rep, err = job.Plan(ctx, sniff)
-	} else {
+	default:
 		rep, err = job.Run(ctx, sniff)
 	}
 	if rep == nil {

@@ -51,7 +51,7 @@ func TestReadmeConfig(t *testing.T) {
 	imports := make(map[string]int)
 	for i, r := range raw {
 		var s cli.School
-		if err := decodeSchool(r, &s, true); err != nil {
+		if err := decodeSchool(r, &s, true, "."); err != nil {
 			t.Errorf("school %d of the example config: %v", i+1, err)
 		}
 		imports[s.Import]++

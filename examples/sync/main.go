@@ -99,6 +99,7 @@ type failedRow struct {
 type flags struct {
 	cli.School
 	mapSpec, state, leavers, carry, clearForStaff string
+	rules                                         // -rules and -explain: rules.go
 	full, plan, force, history, dryRun, asJSON    bool
 	timeout                                       time.Duration
 }
@@ -156,6 +157,8 @@ func (j *job) parse(args []string) (*flags, int) {
        PROG -url URL -state DIR -history
        PROG -url URL -state DIR -clear-for-staff all|REPORT
        PROG -import contacts -file PATH ... [-contacts-mode MODE] [flags]
+       PROG -file PATH -rules RULES.json ... (group rules: the README's "Group rules")
+       PROG -file PATH -rules RULES.json -explain USERNAME
 
 Checks an SMS export of user groups (or, with -import contacts, of contacts:
 the email addresses and phone numbers of patrons and their guardians) and
@@ -175,6 +178,7 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	fs.StringVar(&f.ContactsMode, "contacts-mode", "", "the contacts import's mode (with -import contacts; default "+string(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)+", the only one seen in the field; any other name is sent unverified)")
 	fs.StringVar(&f.Encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
 	fs.StringVar(&f.Comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
+	f.rules.define(fs)
 	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House' (for contacts the columns are username, type, role, primary, addressee, contact, sms, scenarios)")
 	fs.StringVar(&f.LibraryGroups, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
 	fs.StringVar(&f.SystemGroups, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
@@ -221,6 +225,10 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	if f.carry != "" {
 		f.Carry = strings.Split(f.carry, ",")
 	}
+	if err := f.loadRules(fs); err != nil {
+		return nil, j.fail(cli.ExitUsage, "%v", err)
+	}
+	j.rep.Import = f.Import
 	if err := f.Check(cli.Flags); err != nil {
 		return nil, j.fail(cli.ExitUsage, "%v", err)
 	}
@@ -267,9 +275,9 @@ func (f *flags) missing() string {
 		return "-file is required: the export to post, or - for standard input"
 	case f.timeout <= 0:
 		return "-timeout must be positive"
-	case !f.dryRun && f.URL == "":
+	case !f.dryRun && f.explain == "" && f.URL == "":
 		return "-url is required (or -dry-run to check the file only)"
-	case !f.dryRun && !f.plan && !f.history && f.clearForStaff == "" && f.User == "":
+	case !f.dryRun && !f.plan && !f.history && f.clearForStaff == "" && f.explain == "" && f.User == "":
 		return "-user is required: the Infiniti import account"
 	}
 	return ""
@@ -290,7 +298,7 @@ func (j *job) build(f *flags, getenv func(string) string) (*syncjob.Job, int) {
 		return nil, j.fail(cli.ExitUsage, "-failures and -report name the same file; give each its own")
 	}
 	school := f.School
-	if f.dryRun {
+	if f.dryRun || f.explain != "" {
 		school.URL = "" // a check of the file only: no client, no journal
 	}
 	school.NoPassword = f.plan || f.history || f.clearForStaff != ""
@@ -352,6 +360,9 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		in = fh
 	}
 	sniff, decodeErr := cli.ReadExport(in, f.File, f.School, cli.Flags)
+	if f.explain != "" {
+		return j.explain(f, sniff, decodeErr)
+	}
 
 	// The failures file gets every failed row as the job finds it; the
 	// report keeps only the first of each kind. It is written beside the
@@ -368,6 +379,8 @@ func (j *job) run(args []string, getenv func(string) string) int {
 
 	var rep *syncjob.Report
 	switch {
+	case f.mapping != nil:
+		rep, err = j.runRules(ctx, sj, f, sniff)
 	case f.dryRun:
 		rep, err = sj.Plan(ctx, sniff)
 	case f.plan:

@@ -121,3 +121,26 @@ func TestReadmeCommands(t *testing.T) {
 		t.Errorf("ran %d go build and %d go run commands from the README; want the Linux and Windows builds and the dry runs of user groups and contacts", builds, runs)
 	}
 }
+
+// TestReadmeRules: the README's rules file is the one the end-to-end test
+// runs, and its example commands use flags sync has.
+func TestReadmeRules(t *testing.T) {
+	doc := readme.Section(readme.Read(t), "Group rules")
+	blocks := readme.CodeBlocks(doc, "json")
+	if len(blocks) != 1 {
+		t.Fatalf("README's Group rules have %d JSON blocks, want 1", len(blocks))
+	}
+	if want := mustRead(t, "testdata/sms_rules.json"); blocks[0]+"\n" != want {
+		t.Errorf("README's rules file is not testdata/sms_rules.json:\n%s", blocks[0])
+	}
+	flags := syncFlags(t)
+	for _, block := range readme.CodeBlocks(doc, "sh") {
+		for _, cmd := range readme.Commands(block) {
+			for _, w := range cmd {
+				if strings.HasPrefix(w, "-") && !slices.Contains(flags, strings.TrimPrefix(w, "-")) {
+					t.Errorf("README's Group rules use %s, which sync does not have", w)
+				}
+			}
+		}
+	}
+}

@@ -4,8 +4,8 @@
 package suggest
 
 import (
+	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Nearest returns the candidate that name most likely means, and true; or
@@ -43,36 +43,43 @@ func Nearest(name string, candidates []string) (string, bool) {
 }
 
 // fold returns s in lower case, without white space, and with the leading
-// zeros of each run of digits dropped ("007" is "7", "0" stays "0").
+// zeros of each run of digits dropped (NoZeros).
 func fold(s string) []rune {
-	out := make([]rune, 0, utf8.RuneCountInString(s))
-	run, lead := false, false // in a run of digits; in its leading zeros
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			continue
-		case r >= '0' && r <= '9':
-			if !run {
-				run, lead = true, true
-			}
-			if lead && r == '0' {
-				continue
-			}
-			lead = false
-		default:
-			if run && lead {
-				out = append(out, '0') // the run was zeros alone
-			}
-			run, lead = false, false
-			r = unicode.ToLower(r)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
 		}
-		out = append(out, r)
-	}
-	if run && lead {
-		out = append(out, '0')
-	}
-	return out
+		return unicode.ToLower(r)
+	}, s)
+	return []rune(NoZeros(s))
 }
+
+// NoZeros returns s with the leading zeros of every run of ASCII digits
+// dropped, keeping one zero of a run of zeros alone: "07" is "7", "Year
+// 07" is "Year 7", "00" is "0".
+func NoZeros(s string) string {
+	var b []byte  // nil until a zero is dropped
+	start := true // s[i] starts a run of digits, or follows its dropped zeros
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '0' && start && i+1 < len(s) && isDigit(s[i+1]) {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[:i]...)
+			}
+			continue
+		}
+		start = !isDigit(c)
+		if b != nil {
+			b = append(b, c)
+		}
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // distance returns the optimal string alignment distance of a and b (the
 // edits of Nearest), or limit when it is sure to be limit or more.

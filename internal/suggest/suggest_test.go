@@ -78,3 +78,23 @@ func ExampleNearest() {
 	// Yaer 8: did you mean Year 8?
 	// Teachers: no suggestion
 }
+
+func TestNoZeros(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"07", "7"},
+		{"Year 07", "Year 7"},
+		{"00", "0"},
+		{"0", "0"},
+		{"100", "100"},
+		{"a0b", "a0b"},
+		{"007 and 0010", "7 and 10"},
+		{"Room 0", "Room 0"},
+		{"", ""},
+		{"x07y00z", "x7y0z"},
+	}
+	for _, tt := range tests {
+		if got := NoZeros(tt.in); got != tt.want {
+			t.Errorf("NoZeros(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

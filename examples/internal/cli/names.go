@@ -31,6 +31,7 @@ var Flags = Names{
 	"max_removals": "-max-removals", "import": "-import", "contacts_mode": "-contacts-mode",
 	"timeout": "-timeout", "force": "-force", "full": "-full", "leavers": "-leavers", "applies": "-applies",
 	"strict": "-strict", "carry": "-carry", "report": "-report", "failures": "-failures",
+	"rules": "-rules",
 }
 
 // ConfigFields are multitenant's names: the fields of a school's entry.
@@ -127,7 +128,8 @@ func (n Names) Message(err error) string {
 	for opt, field := range optionFields {
 		msg = strings.ReplaceAll(msg, opt+": ", n.Name(field)+": ")
 	}
-	return msg
+	// The group rules' errors are of the rules, or of the export against them.
+	return strings.ReplaceAll(msg, "mapping: ", n.Name("rules")+": ")
 }
 
 // statusMessage says what an HTTP status other than the ones Message

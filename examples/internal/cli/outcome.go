@@ -168,6 +168,9 @@ func (n Names) invalidFileLine(r Run, check *csvspec.Report) string {
 	if !strings.Contains(msg, "nothing was sent") {
 		msg += ". Nothing was sent"
 	}
+	if strings.HasSuffix(msg, "?") { // "did you mean ...?"
+		return msg
+	}
 	return msg + "."
 }
 

@@ -37,6 +37,7 @@ type School struct {
 	// Map maps canonical column names to the SMS's header names:
 	// {"username": "Student Code"}.
 	Map           map[string]string `json:"map,omitempty"`
+	Rules         Rules             `json:"rules,omitzero"`           // the group rules, instead of Map
 	LibraryGroups string            `json:"library_groups,omitempty"` // a file of the library groups defined in Infiniti
 	SystemGroups  string            `json:"system_groups,omitempty"`  // a file of the system groups defined in Infiniti
 	MaxRemovals   string            `json:"max_removals,omitempty"`   // the safety limit: "25" or "10%"

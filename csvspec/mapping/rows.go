@@ -1,0 +1,607 @@
+package mapping
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/internal/suggest"
+)
+
+// Rows maps source rows to rows of the import, streaming: header names
+// the source's columns, and each source row's Fields are its values in
+// that order (a row of an SMS export, a row of a vendor's database).
+//
+// Each source row yields one row for every entry of the rules whose
+// "when" holds (one for each part of a split), identical rows once, in
+// the import's canonical column order (csvspec.Header or
+// csvspec.ContactHeader), each with the source row's Line and Carry and
+// the entry as its Origin ("rows[1]"). A source row that the rules cannot
+// map yields one row with the username (if it has one), the columns that
+// the entry of its first problem could make (the others empty) and its
+// problems, each a csvspec.SeverityError with the row's
+// Line: an empty reference (CodeEmptyValue), a value not in a table
+// (CodeUnmappedValue, with a "did you mean"), or, when "unmatched" is
+// "hold", no entry matching (CodeUnmatchedRow; an entry that holds
+// matches, even when its split has no parts). Each message starts with
+// its place in the rules ("rows[1].library-group: "). A sync job holds
+// that row's user. A source row with problems of its own, or without Fields,
+// is passed on with them, its Fields replaced by the username alone.
+//
+// A column the rules name that header lacks ends the sequence with an
+// *Error naming it, before any row; so does a row no entry matches when
+// "unmatched" is "error", and an error of src, which is passed on.
+func (m *Mapping) Rows(header []string, src iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
+	return func(yield func(csvspec.SourceRow, error) bool) {
+		mp, err := m.newMapper(header)
+		if err != nil {
+			yield(csvspec.SourceRow{}, err)
+			return
+		}
+		for row, err := range src {
+			if err != nil {
+				yield(csvspec.SourceRow{}, err)
+				return
+			}
+			if !mp.mapRow(row, yield, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ReadRows reads a CSV export of an SMS, streaming, and yields its rows
+// mapped as Rows maps them. The first record is the header; comma is the
+// separator (0 for a comma); a UTF-8 byte order mark is dropped. carry
+// names columns whose values each row carries in Carry, in that order.
+//
+// A row whose fields are all empty yields a row with empty Fields and a
+// csvspec.CodeEmptyRow warning; a row with the wrong number of fields
+// yields the username alone with a csvspec.CodeFieldCount error. A
+// header without a column the rules or carry name, a malformed record and
+// an error of r end the sequence with an error; a file of 0 bytes yields
+// nothing.
+func (m *Mapping) ReadRows(r io.Reader, comma rune, carry []string) iter.Seq2[csvspec.SourceRow, error] {
+	return func(yield func(csvspec.SourceRow, error) bool) {
+		header, src, err := ReadSource(r, comma, carry)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			yield(csvspec.SourceRow{}, err)
+			return
+		}
+		m.Rows(header, src)(yield)
+	}
+}
+
+// ReadSource reads the header of a CSV export of an SMS, and returns it
+// and the export's rows, unmapped, for Rows and Explain: each with its
+// values in the order of the header, its Line and its Carry, as ReadRows
+// reads them. It returns io.EOF for a file of 0 bytes.
+func ReadSource(r io.Reader, comma rune, carry []string) ([]string, iter.Seq2[csvspec.SourceRow, error], error) {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	if comma != 0 {
+		cr.Comma = comma
+	}
+	cr.FieldsPerRecord, cr.ReuseRecord = -1, true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, readError(err)
+	}
+	header = slices.Clone(header)
+	idx := make([]int, len(carry))
+	for i, c := range carry {
+		if idx[i], err = column(header, c, "to carry"); err != nil {
+			return nil, nil, err
+		}
+	}
+	src := func(yield func(csvspec.SourceRow, error) bool) {
+		var store []string
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(csvspec.SourceRow{}, readError(err))
+				return
+			}
+			line, _ := cr.FieldPos(0)
+			if len(store) < len(carry) {
+				store = make([]string, 512*len(carry))
+			}
+			row := csvspec.SourceRow{Fields: rec, Line: line}
+			if len(carry) > 0 {
+				row.Carry, store = store[:len(carry):len(carry)], store[len(carry):]
+				for i, ci := range idx {
+					if ci < len(rec) {
+						row.Carry[i] = rec[ci]
+					}
+				}
+			}
+			switch {
+			case !slices.ContainsFunc(rec, func(s string) bool { return s != "" }):
+				row.Problems = []csvspec.Problem{{Line: line, Code: csvspec.CodeEmptyRow, Severity: csvspec.SeverityWarning,
+					Message: "the row's fields are all empty; it is dropped"}}
+			case len(rec) != len(header):
+				row.Problems = []csvspec.Problem{{Line: line, Code: csvspec.CodeFieldCount, Severity: csvspec.SeverityError,
+					Message: fmt.Sprintf("the row has %d fields, not %d as the header", len(rec), len(header))}}
+			}
+			if !yield(row, nil) {
+				return
+			}
+		}
+	}
+	return header, src, nil
+}
+
+// readError returns err of encoding/csv as the reader's error.
+func readError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{Line: pe.StartLine, Msg: pe.Err.Error()}
+	}
+	if err == io.EOF {
+		return err
+	}
+	return fmt.Errorf("mapping: reading the export: %w", err)
+}
+
+// column returns the index in header of the column name, which where
+// says why the caller wants ("named at rows[0].library-group", "to
+// carry"); or an *Error naming it and the header's columns.
+func column(header []string, name, where string) (int, error) {
+	found := -1
+	for i, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), name) {
+			if found >= 0 {
+				return 0, &Error{Line: 1, Msg: fmt.Sprintf("the header has the column %q twice, %s", name, where)}
+			}
+			found = i
+		}
+	}
+	if found >= 0 {
+		return found, nil
+	}
+	q := make([]string, len(header))
+	for i, h := range header {
+		q[i] = strconv.Quote(h)
+	}
+	msg := fmt.Sprintf("the file has no column %q %s; its columns are %s", name, where, strings.Join(q, ", "))
+	if near, ok := suggest.Nearest(name, header); ok {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	return 0, &Error{Line: 1, Msg: msg}
+}
+
+// A mapper maps the rows of one source.
+type mapper struct {
+	m       *Mapping
+	idx     []int    // the header position of each of m.names
+	row     []string // the current row's Fields
+	line    int
+	store   []string   // output rows' Fields, cut from one slice
+	rows    [][]string // the current row's output rows so far
+	from    []string   // their entries
+	ps      []csvspec.Problem
+	first   string              // the entry of the first problem
+	partial []string            // the row of the first entry whose columns had a problem
+	memo    []map[string]string // by template id: values made, by the value of its one column
+	made    map[string]*made    // what the entries made, by key
+	key     []byte
+}
+
+// maxMemo is how many values of one template a mapper remembers.
+const maxMemo = 1000
+
+func (m *Mapping) newMapper(header []string) (*mapper, error) {
+	mp := &mapper{m: m, idx: make([]int, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{}}
+	for i, n := range m.names {
+		var err error
+		if mp.idx[i], err = column(header, n, "named at "+m.where[i]); err != nil {
+			return nil, err
+		}
+	}
+	return mp, nil
+}
+
+// A Step is what one entry of the rules made of a source row.
+type Step struct {
+	Origin string // the entry, such as "rows[1]"
+	Fired  bool   // its "when" holds
+	Skip   bool   // it is a skip entry
+	Why    string // each condition, the value it tested, and whether it held
+}
+
+// An Explanation is what the rules made of one source row (see Explain).
+type Explanation struct {
+	Line   int                 // the source row's line
+	Source []string            // its values, in the order of the header
+	Steps  []Step              // the entries tried, in order, up to a skip that fired
+	Rows   []csvspec.SourceRow // the rows it yields, with their problems
+}
+
+// Explain maps the source rows of the user username (compared trimmed,
+// in any case) as Rows does, and yields, for each, what the rules made of
+// it and why. It takes what Rows takes and ends with the same errors.
+func (m *Mapping) Explain(header []string, src iter.Seq2[csvspec.SourceRow, error], username string) iter.Seq2[Explanation, error] {
+	return func(yield func(Explanation, error) bool) {
+		mp, err := m.newMapper(header)
+		if err != nil {
+			yield(Explanation{}, err)
+			return
+		}
+		for row, err := range src {
+			if err != nil {
+				yield(Explanation{}, err)
+				return
+			}
+			mp.load(row)
+			if u, _ := mp.eval(m.username, "", 0); !strings.EqualFold(strings.TrimSpace(u), strings.TrimSpace(username)) {
+				continue
+			}
+			ex := Explanation{Line: row.Line, Source: slices.Clone(row.Fields)}
+			var rerr error
+			mp.mapRow(row, func(r csvspec.SourceRow, err error) bool {
+				if err != nil {
+					rerr = err
+					return false
+				}
+				ex.Rows = append(ex.Rows, r)
+				return true
+			}, &ex)
+			if !yield(ex, rerr) || rerr != nil {
+				return
+			}
+		}
+	}
+}
+
+// val returns the current row's value of m.names[i].
+func (mp *mapper) val(i int) string {
+	if p := mp.idx[i]; p < len(mp.row) {
+		return mp.row[p]
+	}
+	return ""
+}
+
+// load sets the values of the row's named columns.
+func (mp *mapper) load(row csvspec.SourceRow) {
+	mp.line = row.Line
+	mp.row = row.Fields
+}
+
+// mapRow maps one source row and yields its rows; it returns false when
+// the sequence ends. ex, if not nil, gets the steps.
+func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, error) bool, ex *Explanation) bool {
+	m := mp.m
+	mp.load(row)
+	mp.rows, mp.from, mp.ps, mp.first, mp.partial = mp.rows[:0], mp.from[:0], nil, "", nil
+	user, p := mp.eval(m.username, "", 0)
+	if row.Fields == nil || len(row.Problems) > 0 {
+		if slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Code == csvspec.CodeEmptyRow }) {
+			user = ""
+		}
+		return yield(mp.held(row, user, row.Problems, ""), nil)
+	}
+	if p == nil && ex == nil {
+		if md := mp.recall(); md != nil {
+			for i, r := range md.rows {
+				f := mp.fields()
+				copy(f, r)
+				f[0] = user
+				if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: md.from[i], Carry: row.Carry}, nil) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	mp.problem(p, 0, "", "username")
+	fired := false
+	for _, e := range m.entries {
+		ok := mp.holds(e, ex)
+		if !ok {
+			continue
+		}
+		fired = true
+		if e.skip {
+			break
+		}
+		mp.entryRows(e, user)
+	}
+	switch {
+	case len(mp.ps) > 0:
+		return yield(mp.held(row, user, mp.ps, mp.first), nil)
+	case !fired && m.unmatched == "hold":
+		mp.problem(&problem{CodeUnmatchedRow, "no entry of the rules matches the row" + mp.tested()}, -1, "", "")
+		return yield(mp.held(row, user, mp.ps, ""), nil)
+	case !fired && m.unmatched == "error":
+		yield(csvspec.SourceRow{}, &Error{Line: row.Line, Msg: "no entry of the rules matches the row" + mp.tested() + ", and unmatched is \"error\""})
+		return false
+	}
+	if p == nil && ex == nil {
+		mp.remember()
+	}
+	return mp.emit(row, yield)
+}
+
+// emit yields the rows made of row.
+func (mp *mapper) emit(row csvspec.SourceRow, yield func(csvspec.SourceRow, error) bool) bool {
+	for i, f := range mp.rows {
+		if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: mp.from[i], Carry: row.Carry}, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// A made is what the entries made of the values of the columns they name:
+// the rows, but for their username, and their entries. Exports repeat
+// these values (a year, a house, a role) across many rows.
+type made struct {
+	rows [][]string
+	from []string
+}
+
+// maxMade is how many sets of values a mapper remembers what it made of.
+const maxMade = 4096
+
+// setKey sets mp.key to the current values of the columns the entries name,
+// each after its length.
+func (mp *mapper) setKey() {
+	mp.key = mp.key[:0]
+	for i := range mp.idx {
+		if v := mp.val(i); mp.m.inRows[i] {
+			mp.key = binary.AppendUvarint(mp.key, uint64(len(v)))
+			mp.key = append(mp.key, v...)
+		}
+	}
+}
+
+// recall returns what was made earlier of the current values, or nil.
+func (mp *mapper) recall() *made {
+	mp.setKey()
+	return mp.made[string(mp.key)]
+}
+
+// remember remembers the rows made of the current values (recall set
+// the key).
+func (mp *mapper) remember() {
+	if len(mp.made) >= maxMade {
+		return
+	}
+	md := &made{from: slices.Clone(mp.from)}
+	for _, r := range mp.rows {
+		md.rows = append(md.rows, slices.Clone(r))
+	}
+	mp.made[string(mp.key)] = md
+}
+
+// fields returns the Fields of a new row, cut from one slice every 512
+// rows.
+func (mp *mapper) fields() []string {
+	w := len(mp.m.columns)
+	if len(mp.store) < w {
+		mp.store = make([]string, 512*w)
+	}
+	f := mp.store[:w:w]
+	mp.store = mp.store[w:]
+	return f
+}
+
+// tested returns the values of the columns the rules test, as " (Role
+// "Boarder")", for the message of an unmatched row.
+func (mp *mapper) tested() string {
+	var parts []string
+	for i, n := range mp.m.names {
+		if mp.m.tests(i) {
+			parts = append(parts, fmt.Sprintf("%s %q", n, mp.val(i)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// tests reports whether a "when" tests the column names[i].
+func (m *Mapping) tests(i int) bool {
+	for _, e := range m.entries {
+		if slices.ContainsFunc(e.when, func(c cond) bool { return c.key.col == i }) {
+			return true
+		}
+	}
+	return false
+}
+
+// held returns the row that holds user for the problems ps: the
+// username and, if an entry's columns made the first problem, the columns
+// that entry could make.
+func (mp *mapper) held(row csvspec.SourceRow, user string, ps []csvspec.Problem, origin string) csvspec.SourceRow {
+	f := make([]string, len(mp.m.columns))
+	if mp.partial != nil {
+		copy(f, mp.partial) // what the entry made, but for its problems
+	}
+	f[0] = user
+	for i := range ps {
+		if ps[i].Line == 0 {
+			ps[i].Line = row.Line
+		}
+	}
+	return csvspec.SourceRow{Fields: f, Line: row.Line, Origin: origin, Carry: row.Carry, Problems: ps}
+}
+
+// problem adds the problem p, if not nil, of output column ci (none
+// when ci < 0) of the entry origin, made at path of the rules, which its
+// message starts with: "rows[1].library-group: House "PUR" is not in
+// table "houses"...".
+func (mp *mapper) problem(p *problem, ci int, origin, path string) {
+	if p == nil {
+		return
+	}
+	msg := p.msg
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	col := ""
+	if ci >= 0 {
+		col = mp.m.columns[ci]
+	}
+	if len(mp.ps) == 0 {
+		mp.first = origin
+	}
+	mp.ps = append(mp.ps, csvspec.Problem{Line: mp.line, Column: col, Code: p.code, Severity: csvspec.SeverityError, Message: msg})
+}
+
+// holds reports whether the entry's conditions hold for the current row,
+// and adds the problems of its keys; with ex it adds the step.
+func (mp *mapper) holds(e *entry, ex *Explanation) bool {
+	ok := true
+	var why []string
+	for _, c := range e.when {
+		v, p := c.key.apply(mp.val(c.key.col), c.key.pipes)
+		if p != nil {
+			mp.problem(p, -1, e.origin, e.origin+".when."+c.text)
+			ok, why = false, append(why, c.text+": "+p.msg)
+			break
+		}
+		held := c.test.holds(v)
+		ok = ok && held
+		if ex == nil && !ok {
+			return false
+		}
+		if ex != nil {
+			why = append(why, fmt.Sprintf("%s is %q, wanted %s: %s", c.text, v, c.test, yesNo(held)))
+		}
+	}
+	if ex != nil {
+		if len(e.when) == 0 {
+			why = append(why, "no when: always")
+		}
+		ex.Steps = append(ex.Steps, Step{Origin: e.origin, Fired: ok, Skip: e.skip, Why: strings.Join(why, "; ")})
+	}
+	return ok
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// entryRows adds the rows of a fired entry, or its problems.
+func (mp *mapper) entryRows(e *entry, user string) {
+	if !e.split {
+		mp.add(e, user, "", 0)
+		return
+	}
+	ci := slices.IndexFunc(e.out, func(t *template) bool { return t != nil && t.split != nil })
+	r := e.out[ci].split
+	v, p := r.apply(mp.val(r.col), r.pipes)
+	if p != nil {
+		mp.problem(p, ci, e.origin, e.out[ci].path)
+		return
+	}
+	sep := r.pipes[slices.IndexFunc(r.pipes, func(p pipe) bool { return p.kind == "split" })].sep
+	n := 0
+	for part := range strings.SplitSeq(v, sep) {
+		if part = strings.TrimSpace(part); part != "" {
+			n++
+			mp.add(e, user, part, n)
+		}
+	}
+}
+
+// add adds the row that e makes with the split's part and its number n.
+func (mp *mapper) add(e *entry, user, part string, n int) {
+	f := mp.fields()
+	f[0] = user
+	bad := false
+	for ci, t := range e.out {
+		if t == nil {
+			continue
+		}
+		v, p := mp.eval(t, part, n)
+		if p != nil {
+			mp.problem(p, ci, e.origin, t.path)
+			bad = true
+		}
+		f[ci] = v
+	}
+	if bad && mp.partial == nil {
+		mp.partial = f
+	}
+	if bad || slices.ContainsFunc(mp.rows, func(r []string) bool { return slices.Equal(r, f) }) {
+		return // f is lost: rare
+	}
+	mp.rows = append(mp.rows, f)
+	mp.from = append(mp.from, e.origin)
+}
+
+// eval returns the value of the template for the current row, with the
+// split's part and its number n.
+func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
+	if len(t.parts) == 1 {
+		return mp.value(t, t.parts[0], part, n)
+	}
+	memo := mp.memo[t.id]
+	if t.memo >= 0 {
+		if v, ok := memo[mp.val(t.memo)]; ok {
+			return v, nil
+		}
+	}
+	var b strings.Builder
+	for _, pt := range t.parts {
+		v, p := mp.value(t, pt, part, n)
+		if p != nil {
+			return "", p
+		}
+		b.WriteString(v)
+	}
+	if t.memo >= 0 && len(memo) < maxMemo {
+		if memo == nil {
+			memo = map[string]string{}
+			mp.memo[t.id] = memo
+		}
+		memo[mp.val(t.memo)] = b.String()
+	}
+	return b.String(), nil
+}
+
+// value returns the value of one part of t.
+func (mp *mapper) value(t *template, pt part, part string, n int) (string, *problem) {
+	r := pt.ref
+	if r == nil {
+		return pt.lit, nil
+	}
+	var v string
+	var p *problem
+	switch {
+	case r.col < 0:
+		v, p = r.apply(strconv.Itoa(n), r.pipes)
+	case r == t.split:
+		v, p = r.apply(part, r.afterSplit())
+	default:
+		v, p = r.apply(mp.val(r.col), r.pipes)
+	}
+	if p == nil && v == "" {
+		p = &problem{CodeEmptyValue, "{" + r.text + "} is empty"}
+	}
+	return v, p
+}
