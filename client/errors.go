@@ -13,42 +13,40 @@ import (
 )
 
 // Errors for errors.Is. The errors the client returns carry more detail
-// (a *StatusError, or the *result.Result of the import) and wrap these.
+// and wrap these.
 var (
 	// ErrUnauthorized: Infiniti refused the credentials, with a 401 status
-	// or with its "Unauthorised. Check credentials." result. When the
-	// credentials have non-ASCII characters, the error also holds a
-	// *ConfigError naming WithAuthCharset.
+	// or its "Unauthorised. Check credentials." result, or an error matching
+	// ErrNoCredentials: a person must act.
 	ErrUnauthorized = errors.New("infiniti refused the credentials")
+	// ErrNoCredentials: there are no usable credentials for the site. A
+	// provider given to WithCredentials returns an error wrapping it when
+	// it has none.
+	ErrNoCredentials = errors.New("no usable credentials")
 	// ErrForbidden: 403; the account lacks system administration privileges.
 	ErrForbidden = errors.New("the account may not import (403 Forbidden)")
 	// ErrNotFound: 404; the base URL or the import path is wrong.
 	ErrNotFound = errors.New("no import endpoint at this URL (404 Not Found)")
 	// ErrTooLarge: 413; the server or a proxy refused the upload's size.
 	ErrTooLarge = errors.New("the upload is too large for the server (413)")
-	// ErrResponseTooLarge: a 2xx response is longer than the client reads
-	// (WithMaxResponseBytes).
+	// ErrResponseTooLarge: a 2xx response is longer than the client reads.
 	ErrResponseTooLarge = errors.New("the response is larger than the client reads")
 	// ErrCertificate: the server's TLS certificate is not trusted. The
-	// error also holds the x509 or tls error for errors.As: an
-	// x509.HostnameError is a certificate for another host, an
-	// x509.UnknownAuthorityError one from an authority not trusted.
+	// error also holds the x509 error for errors.As: x509.HostnameError
+	// for a certificate of another host, x509.UnknownAuthorityError for
+	// an authority not trusted.
 	ErrCertificate = errors.New("the server's certificate is not trusted")
-	// ErrResponseTimeout: the whole file was handed to the connection, but
-	// no response headers came within the response-header timeout
-	// (WithResponseHeaderTimeout, or the timeouts of the *http.Client
-	// given with WithHTTPClient).
+	// ErrResponseTimeout: the whole file was handed over, but no response
+	// headers came in time; see WithResponseHeaderTimeout.
 	ErrResponseTimeout = errors.New("no response within the response-header timeout")
-	// ErrInvalidPath: the path given to Import, or the ContactsMode given
-	// to the contacts imports, cannot be sent; nothing was sent.
+	// ErrInvalidPath: the path given to Import, or the ContactsMode, cannot
+	// be sent; nothing was sent.
 	ErrInvalidPath = errors.New("the import path cannot be sent")
 )
 
-// A ConfigError is a mistake in how a Client is set up: a base URL that
-// cannot be used, an option given bad input, or options that do not go
-// together. New returns one for every such mistake. Option names the
-// option whose argument is wrong or that is the fix, so that a program can
-// give its own advice; Reason states what is wrong.
+// A ConfigError is a mistake in how a Client is set up. Option names the
+// option whose argument is wrong or that is the fix, so that a program
+// can give its own advice.
 type ConfigError struct {
 	Option string // such as "WithTenant"; "" when the base URL itself is wrong
 	Reason string // what is wrong

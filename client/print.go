@@ -17,7 +17,7 @@ func (c *Client) String() string {
 	b.WriteString("client for ")
 	b.WriteString(c.BaseURL())
 	var parts []string
-	if c.cred != nil {
+	if c.basic != nil {
 		parts = append(parts, fmt.Sprintf("user %q", c.username))
 	}
 	if c.tenant != "" {
@@ -37,7 +37,7 @@ func (c *Client) GoString() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "client.New(%q", c.BaseURL())
-	if c.cred != nil {
+	if c.basic != nil {
 		fmt.Fprintf(&b, ", client.WithBasicAuth(%q, %q)", c.username, redacted)
 	}
 	if c.tenant != "" {
@@ -54,7 +54,7 @@ func (c *Client) LogValue() slog.Value {
 		return slog.StringValue("<nil>")
 	}
 	attrs := []slog.Attr{slog.String("base_url", c.BaseURL())}
-	if c.cred != nil {
+	if c.basic != nil {
 		attrs = append(attrs, slog.String("user", c.username))
 	}
 	if c.tenant != "" {

@@ -20,7 +20,8 @@ import (
 const errorBodyLimit = 64 << 10
 
 // response reads and classifies a response to attempt n.
-func (c *Client) response(ctx context.Context, resp *http.Response, endpoint string, n int, o outcome) outcome {
+func (c *call) response(ctx context.Context, resp *http.Response, n int, o outcome) outcome {
+	endpoint := c.endpoint
 	code := resp.StatusCode
 	o.status = code
 	if code >= 300 && code < 400 {
@@ -99,7 +100,7 @@ func (e *connError) Unwrap() []error { return e.errs }
 func (e *connError) Timeout() bool   { return e.timeout }
 
 // connError says what err, an error of the transport, means.
-func (c *Client) connError(err error) *connError {
+func (c *call) connError(err error) *connError {
 	ce := &connError{msg: "the connection failed"}
 	var ne net.Error
 	ce.timeout = errors.As(err, &ne) && ne.Timeout()

@@ -743,7 +743,7 @@ func TestConnError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ce := c.connError(tt.err)
+			ce := (&call{Client: c}).connError(tt.err)
 			if ce.Error() != tt.want {
 				t.Errorf("connError = %q, want %q", ce.Error(), tt.want)
 			}

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -35,6 +37,33 @@ type RetryPolicy struct {
 // DefaultRetryPolicy is the policy of a client without WithRetry: three
 // attempts in all. No retry waits past the context's deadline.
 var DefaultRetryPolicy = RetryPolicy{MaxRetries: 2, InitialWait: 500 * time.Millisecond, MaxWait: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
+
+// run makes the call's attempts. handedOver reports whether any attempt
+// handed the whole file over or was answered: Infiniti may have it.
+func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, handedOver bool) {
+	for attempt = 1; ; attempt++ {
+		o = cl.attempt(ctx, src, attempt)
+		handedOver = handedOver || o.handedOver || o.status != 0
+		if !o.retry || attempt > cl.retry.MaxRetries || src.seek == nil && o.touched {
+			return o, attempt, handedOver
+		}
+		wait := cl.backoff(attempt, o.retryAfter)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return o, attempt, handedOver
+		}
+		if cl.log != nil {
+			reason := o.err.Error()
+			if o.status != 0 {
+				reason = fmt.Sprintf("%d %s", o.status, http.StatusText(o.status))
+			}
+			cl.log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
+		}
+		if err := cl.sleep(ctx, wait); err != nil {
+			o = outcome{status: o.status, sent: o.sent, err: &attemptError{endpoint: cl.endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}}
+			return o, attempt, handedOver
+		}
+	}
+}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	d := DefaultRetryPolicy
