@@ -61,16 +61,13 @@ func (e *ConfigError) Error() string {
 }
 
 // A StatusError is an HTTP response the client did not expect: a status
-// other than 2xx, or a 2xx body that is not an import result (such as the
-// HTML of a login page or proxy). For 401, 403, 404 and 413 it also matches
-// ErrUnauthorized, ErrForbidden, ErrNotFound and ErrTooLarge with errors.Is.
-// A non-2xx answer whose body is a result that says the import failed also
-// holds its *result.ImportError for errors.As.
+// other than 2xx, or a 2xx body that is not an import result (such as a
+// login page). A non-2xx answer whose body is a failed result also holds
+// its *result.ImportError.
 type StatusError struct {
 	StatusCode int // the HTTP status, such as 500
-	// Snippet is the start of the body, at most 300 bytes, as the server
-	// sent it (print it quoted); "(withheld: it echoed the credentials)"
-	// when it held them. It may hold students' data.
+	// Snippet is the start of the body, at most 300 bytes, unescaped (print
+	// it quoted), or withheld. It may hold students' data.
 	Snippet    string
 	RetryAfter time.Duration // what the Retry-After header asked for, 0 if absent
 	Attempts   int           // attempts made, this one included
@@ -109,24 +106,15 @@ func (e *StatusError) text(full bool) string {
 	return b.String()
 }
 
+var statusErrors = map[int]error{401: ErrUnauthorized, 403: ErrForbidden, 404: ErrNotFound, 413: ErrTooLarge}
+
 // Is matches the sentinel errors of 401, 403, 404 and 413.
 func (e *StatusError) Is(target error) bool {
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		return target == ErrUnauthorized
-	case http.StatusForbidden:
-		return target == ErrForbidden
-	case http.StatusNotFound:
-		return target == ErrNotFound
-	case http.StatusRequestEntityTooLarge:
-		return target == ErrTooLarge
-	}
-	return false
+	return target != nil && statusErrors[e.StatusCode] == target
 }
 
-// Unwrap returns the *ConfigError naming WithAuthCharset (a 401 to
-// credentials with non-ASCII characters) and the *result.ImportError (a
-// non-2xx answer whose body is a failed result), those that there are.
+// Unwrap returns the *ConfigError naming WithAuthCharset and the
+// *result.ImportError, those that there are.
 func (e *StatusError) Unwrap() []error {
 	var errs []error
 	if e.hint != nil {
@@ -138,13 +126,11 @@ func (e *StatusError) Unwrap() []error {
 	return errs
 }
 
-// A RedirectError is a 3xx response. The client never follows redirects,
-// so that the file and the credentials are not sent elsewhere.
+// A RedirectError is a 3xx response, which the client never follows.
 type RedirectError struct {
 	StatusCode int // such as 302
-	// Location is the scheme, host and path of the Location header (query,
-	// fragment and credentials left out), at most 300 bytes, or
-	// "(withheld: it echoed the credentials)".
+	// Location is the scheme, host and path of the Location header, at
+	// most 300 bytes, or withheld.
 	Location string
 }
 
@@ -154,10 +140,8 @@ func (e *RedirectError) Error() string {
 		e.StatusCode, http.StatusText(e.StatusCode), strconv.Quote(e.Location))
 }
 
-// resultError is the error of an import that Infiniti answered with a
-// result that says it failed: it wraps the *result.ImportError, or, for the
-// "Unauthorised" result, ErrUnauthorized only (no row was imported or
-// failed).
+// resultError is a result that says the import failed: it wraps the
+// *result.ImportError, or, for the "Unauthorised" result, ErrUnauthorized.
 type resultError struct {
 	endpoint string
 	ierr     *result.ImportError
@@ -193,9 +177,7 @@ func (e *resultError) Unwrap() []error {
 	return []error{ErrUnauthorized}
 }
 
-// attemptError is a failure to get a response: a connection, TLS or
-// context error, an error of the caller's CSV, or a response that could
-// not be read.
+// attemptError is a failure to get or read a response.
 type attemptError struct {
 	endpoint string
 	attempts int

@@ -51,9 +51,7 @@ func (c *Client) CloseIdleConnections() {
 // environmentProxy is the proxy of the environment; tests replace it.
 var environmentProxy = http.ProxyFromEnvironment
 
-// proxy is the SDK's transport's proxy: the environment's (HTTPS_PROXY,
-// NO_PROXY) for https, where a proxy only tunnels; none for plain http,
-// where a proxy would read the password, or for a loopback host.
+// proxy is the SDK's transport's proxy, as NewTransport says.
 func proxy(req *http.Request) (*url.URL, error) {
 	if req.URL.Scheme != "https" || isLoopback(req.URL.Hostname()) {
 		return nil, nil
