@@ -130,42 +130,30 @@ func (c *call) connError(err error) *connError {
 	case errors.As(err, &op) && op.Op == "dial":
 		ce.msg = "the connection could not be made"
 	}
-	if cert := certificateError(err); cert != nil {
-		ce.errs = append(ce.errs, ErrCertificate, cert)
-		ce.msg = certificateFact(cert)
+	if cert, fact := certificateError(err); cert != nil {
+		ce.msg, ce.errs = fact, append(ce.errs, ErrCertificate, cert)
 	}
 	return ce
 }
 
-// certificateError returns the certificate error in err's chain, or nil.
-func certificateError(err error) error {
+// certificateError returns the certificate error in err's chain, or nil,
+// and what it says.
+func certificateError(err error) (error, string) {
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
 	var cv *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &he):
-		return he
+		return he, "the server's certificate is for another host"
 	case errors.As(err, &ua):
-		return ua
-	case errors.As(err, &ci):
-		return ci
-	case errors.As(err, &cv):
-		return cv
-	}
-	return nil
-}
-
-// certificateFact says what is wrong with a certificate.
-func certificateFact(err error) string {
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, new(x509.HostnameError)):
-		return "the server's certificate is for another host"
-	case errors.As(err, new(x509.UnknownAuthorityError)):
-		return "the server's certificate is from an unknown authority"
+		return ua, "the server's certificate is from an unknown authority"
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return "the server's certificate has expired or is not yet valid"
+		return ci, "the server's certificate has expired or is not yet valid"
+	case errors.As(err, &ci):
+		return ci, ErrCertificate.Error()
+	case errors.As(err, &cv):
+		return cv, ErrCertificate.Error()
 	}
-	return ErrCertificate.Error()
+	return nil, ""
 }

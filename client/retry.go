@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -56,17 +57,10 @@ func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, ha
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	d := DefaultRetryPolicy
-	p.InitialWait = cmpOr(p.InitialWait, d.InitialWait)
-	p.MaxWait = cmpOr(p.MaxWait, d.MaxWait)
-	p.MaxRetryAfter = cmpOr(p.MaxRetryAfter, d.MaxRetryAfter)
+	p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
+	p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
+	p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
 	return p
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 func isRetryStatus(code int) bool {
