@@ -46,23 +46,14 @@ const userGroupsFile = "user-groups.csv"
 
 // A Client posts imports to one Infiniti site. Create it with New.
 type Client struct {
-	base      url.URL // scheme, host and path prefix; no credentials, query or fragment
-	username  string
-	basic     *credentials // from WithBasicAuth; prints as [REDACTED]
-	provider  func(context.Context) (string, string, error)
-	charset   AuthCharset
-	tenant    string
-	hc        *http.Client
+	settings                  // the options, without the password; headerTimeout the transport's, if known
+	base      url.URL         // scheme, host and path prefix; no credentials, query or fragment
+	basic     *credentials    // from WithBasicAuth; prints as [REDACTED]
+	hc        *http.Client    // never follows redirects
 	own       *http.Transport // the transport New built; nil with WithHTTPClient or WithTransport
 	userAgent string
-	logger    *slog.Logger
-	progress  func(int64)
-	retry     RetryPolicy
-
-	maxResponse   int64
-	headerTimeout time.Duration // of the transport, when the client knows it
-	sleep         func(context.Context, time.Duration) error
-	jitter        func(time.Duration) time.Duration
+	sleep     func(context.Context, time.Duration) error
+	jitter    func(time.Duration) time.Duration
 }
 
 // New returns a client for the Infiniti site at baseURL, such as
@@ -100,21 +91,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
-	c := &Client{
-		base:          *u,
-		username:      s.username,
-		provider:      s.provider,
-		charset:       s.charset,
-		tenant:        s.tenant,
-		logger:        s.logger,
-		progress:      s.progress,
-		retry:         s.retry,
-		maxResponse:   s.maxResponse,
-		headerTimeout: s.headerTimeout,
-		sleep:         sleepContext,
-		jitter:        jitter,
-		userAgent:     strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)"),
-	}
+	password := s.password
+	c := &Client{base: *u, sleep: sleepContext, jitter: jitter,
+		userAgent: strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)")}
 	switch {
 	case s.hc != nil && (s.rootCAs != nil || s.headerTimeoutSet):
 		ce := &ConfigError{Option: "WithRootCAs", Reason: "cannot be combined with an own HTTP client, whose transport rules"}
@@ -126,18 +105,19 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		}
 		return nil, ce
 	case s.tr != nil:
-		c.headerTimeout = s.tr.ResponseHeaderTimeout
+		s.headerTimeout = s.tr.ResponseHeaderTimeout
 	case s.hc != nil:
-		c.headerTimeout = 0 // the caller's client decides
+		s.headerTimeout = 0 // the caller's client decides
 	default:
 		c.own = s.transport()
 		s.hc = &http.Client{Transport: c.own}
 	}
 	hc := *s.hc
 	hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
-	c.hc = &hc
+	s.password = ""
+	c.settings, c.hc = s, &hc
 	if s.auth {
-		if c.basic, err = c.credentials("WithBasicAuth", s.username, s.password); err != nil {
+		if c.basic, err = c.credentials("WithBasicAuth", s.username, password); err != nil {
 			return nil, err
 		}
 	}

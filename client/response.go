@@ -130,30 +130,30 @@ func (c *call) connError(err error) *connError {
 	case errors.As(err, &op) && op.Op == "dial":
 		ce.msg = "the connection could not be made"
 	}
-	if cert, fact := certificateError(err); cert != nil {
+	if fact, cert := certificateError(err); cert != nil {
 		ce.msg, ce.errs = fact, append(ce.errs, ErrCertificate, cert)
 	}
 	return ce
 }
 
-// certificateError returns the certificate error in err's chain, or nil,
-// and what it says.
-func certificateError(err error) (error, string) {
+// certificateError returns what the certificate error in err's chain
+// says, and the error, or nil.
+func certificateError(err error) (string, error) {
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
 	var cv *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &he):
-		return he, "the server's certificate is for another host"
+		return "the server's certificate is for another host", he
 	case errors.As(err, &ua):
-		return ua, "the server's certificate is from an unknown authority"
+		return "the server's certificate is from an unknown authority", ua
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return ci, "the server's certificate has expired or is not yet valid"
+		return "the server's certificate has expired or is not yet valid", ci
 	case errors.As(err, &ci):
-		return ci, ErrCertificate.Error()
+		return ErrCertificate.Error(), ci
 	case errors.As(err, &cv):
-		return cv, ErrCertificate.Error()
+		return ErrCertificate.Error(), cv
 	}
-	return nil, ""
+	return "", nil
 }
