@@ -40,8 +40,7 @@ const Version = "0.1.0"
 // UserGroupsPath is the path of the user-groups import, below the base URL.
 const UserGroupsPath = "/api/import/userGroups"
 
-// userGroupsFile is the file name of the user-groups part; Infiniti
-// ignores it, but it tells a person reading server logs what it is.
+// userGroupsFile names the user-groups part for a person reading logs.
 const userGroupsFile = "user-groups.csv"
 
 // A Client posts imports to one Infiniti site. Create it with New.
@@ -52,6 +51,7 @@ type Client struct {
 	hc        *http.Client    // never follows redirects
 	own       *http.Transport // the transport New built; nil with WithHTTPClient or WithTransport
 	userAgent string
+	stall     time.Duration // see stallLimit
 	sleep     func(context.Context, time.Duration) error
 	jitter    func(time.Duration) time.Duration
 }
@@ -92,7 +92,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
 	password := s.password
-	c := &Client{base: *u, sleep: sleepContext, jitter: jitter,
+	c := &Client{base: *u, sleep: sleepContext, jitter: jitter, stall: stallLimit,
 		userAgent: strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)")}
 	switch {
 	case s.hc != nil && (s.rootCAs != nil || s.headerTimeoutSet):
@@ -146,10 +146,7 @@ func (c *Client) credentials(option, user, password string) (*credentials, error
 // checkBase checks a parsed base URL, and lowers its scheme.
 func checkBase(u *url.URL, insecurePlain bool) error {
 	u.Scheme = strings.ToLower(u.Scheme)
-	dots := false
-	for seg := range strings.SplitSeq(u.Path, "/") {
-		dots = dots || seg == "." || seg == ".."
-	}
+	dots := slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." })
 	escaped := strings.ToLower(u.EscapedPath())
 	var ce *ConfigError
 	switch {
@@ -233,7 +230,10 @@ func importRows[T any](ctx context.Context, c *Client, path, filename string, ro
 // so the caller may Seek it at once. Any other reader (os.Stdin) is read
 // once: it is retried only when no Read of it was made. When the context
 // ends, the upload stops once a Read in progress returns; over HTTP/2 the
-// call returns at once, and that Read's data is discarded.
+// call returns at once, and that Read's data is discarded. An attempt whose
+// connection stalls (the transport takes 2 minutes to write one chunk of
+// the upload, or to read one of the answer's body) fails as a connection
+// error.
 //
 // The *result.Result is returned whenever Infiniti answered with one, even
 // with an error: when rows failed (the error wraps *result.ImportError),
@@ -413,8 +413,11 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	if src.size >= 0 {
 		csv.r = io.LimitReader(src.r, src.size)
 	}
-	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.endpoint, body)
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watch := newWatchdog(cl.stall, cancel)
+	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, cl.endpoint, body)
 	if err != nil {
 		return fail("building the request: "+err.Error(), err)
 	}
@@ -426,11 +429,15 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 		req.Header.Set("Authorization", cl.cred.secret().header)
 	}
 	resp, err := cl.hc.Do(req)
+	watch.set(false, true)
 	defer body.Close() // after the response was read: a server may answer before it read the whole upload
 	o := outcome{sent: csv.n.Load(), touched: csv.started.Load(), handedOver: body.handedOver.Load()}
 	if err == nil {
 		defer resp.Body.Close()
-		return cl.response(ctx, resp, n, o)
+		return cl.response(actx, resp, watched{resp.Body, watch}, n, o)
+	}
+	if context.Cause(actx) == errStalled {
+		err = errStalled
 	}
 	ce := cl.connError(err)
 	var msg string

@@ -17,8 +17,7 @@ import (
 // URL; the mode follows it as the last segment.
 const UserContactsPath = "/api/import/userContacts/"
 
-// userContactsFile is the file name of the multipart part for contacts.
-const userContactsFile = "user-contacts.csv"
+const userContactsFile = "user-contacts.csv" // see userGroupsFile
 
 // ContactsMode is the mode of the contacts import: the last segment of its
 // path, which says what Infiniti does with the contacts it already has.

@@ -117,11 +117,8 @@ const (
 
 // String returns "utf-8" or "iso-8859-1".
 func (cs AuthCharset) String() string {
-	switch cs {
-	case AuthUTF8:
-		return "utf-8"
-	case AuthLatin1:
-		return "iso-8859-1"
+	if cs == AuthUTF8 || cs == AuthLatin1 {
+		return [...]string{"utf-8", "iso-8859-1"}[cs]
 	}
 	return "AuthCharset(" + strconv.Itoa(int(cs)) + ")"
 }

@@ -13,20 +13,14 @@ func (c *Client) String() string {
 	if c == nil {
 		return "<nil>"
 	}
-	var b strings.Builder
-	b.WriteString("client for ")
-	b.WriteString(c.BaseURL())
 	var parts []string
-	if c.basic != nil {
-		parts = append(parts, fmt.Sprintf("user %q", c.username))
+	for _, a := range c.LogValue().Group()[1:] { // user and tenant, if set
+		parts = append(parts, fmt.Sprintf("%s %q", a.Key, a.Value))
 	}
-	if c.tenant != "" {
-		parts = append(parts, fmt.Sprintf("tenant %q", c.tenant))
+	if len(parts) == 0 {
+		return "client for " + c.BaseURL()
 	}
-	if len(parts) > 0 {
-		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
-	}
-	return b.String()
+	return "client for " + c.BaseURL() + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // GoString returns a Go expression for %#v that builds a like client, the

@@ -99,11 +99,9 @@ func isASCII(s string) bool {
 }
 
 // redact returns s, or withheld when s echoes the credentials: the
-// password as it is (in UTF-8 or ISO-8859-1), JSON-escaped (as Python's,
-// Java's and Go's encoders write it, once or twice) or percent-encoded (in
-// a path or a query), or the base64 of username:password or of the
-// password alone. It is the one check every text from the server passes
-// before the client returns it.
+// password raw (in UTF-8 or ISO-8859-1), JSON-escaped (once or twice) or
+// percent-encoded, or layered, or the base64 of username:password or of
+// the password. Every text from the server passes it.
 func (c *credentials) redact(s string) string {
 	if c == nil || c.secret().needles == nil {
 		return s

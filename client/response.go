@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -19,8 +20,9 @@ import (
 // errorBodyLimit bounds how much of an error status's body is read.
 const errorBodyLimit = 64 << 10
 
-// response reads and classifies a response to attempt n.
-func (c *call) response(ctx context.Context, resp *http.Response, n int, o outcome) outcome {
+// response reads and classifies a response to attempt n, whose context
+// is ctx, from body.
+func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
 	endpoint := c.endpoint
 	code := resp.StatusCode
 	o.status = code
@@ -33,8 +35,10 @@ func (c *call) response(ctx context.Context, resp *http.Response, n int, o outco
 	if !ok {
 		limit = min(limit, errorBodyLimit)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if cerr := ctx.Err(); err != nil && cerr != nil {
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil && context.Cause(ctx) == errStalled {
+		err = errStalled
+	} else if cerr := ctx.Err(); err != nil && cerr != nil {
 		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), errs: []error{cerr}}
 		return o
 	}
@@ -81,14 +85,12 @@ func (c *call) response(ctx context.Context, resp *http.Response, n int, o outco
 		se.hint = c.cred.charsetHint()
 	}
 	o.err = se
-	o.retry, o.retryAfter = isRetryStatus(code), se.RetryAfter
+	o.retry, o.retryAfter = slices.Contains([]int{429, 502, 503, 504}, code), se.RetryAfter // see RetryPolicy
 	return o
 }
 
 // connError is a failure of the connection, said as a short fact. It
-// unwraps only to values that hold no server text: the context's errors,
-// io.EOF and io.ErrUnexpectedEOF, a syscall.Errno, a *net.DNSError, and
-// the certificate errors (with ErrCertificate).
+// unwraps only to values that hold no server text.
 type connError struct {
 	msg     string
 	timeout bool
@@ -125,6 +127,8 @@ func (c *call) connError(err error) *connError {
 		}
 	case errors.As(err, &errno):
 		ce.msg, ce.errs = errno.Error(), append(ce.errs, errno)
+	case errors.Is(err, errStalled):
+		ce.msg, ce.timeout = errStalled.Error(), true
 	case ce.timeout:
 		ce.msg = "the connection timed out"
 	case errors.As(err, &op) && op.Op == "dial":

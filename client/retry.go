@@ -63,14 +63,6 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-func isRetryStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
 func retryAfter(v string) time.Duration {
 	v = strings.TrimSpace(v)

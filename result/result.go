@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -276,22 +277,14 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 	return c, len(seen) == 4, failed
 }
 
-// count parses a non-negative count, allowing thousands separators ("1,250").
+// countRE is a count of at most 15 digits, with or without thousands
+// separators ("1,250").
+var countRE = regexp.MustCompile(`^(\d{1,15}|\d{1,3}(,\d{3}){1,4})$`)
+
+// count parses a count of a summary.
 func count(s string) (int, bool) {
-	if strings.Contains(s, ",") {
-		groups := strings.Split(s, ",")
-		for i, g := range groups {
-			if i == 0 && (len(g) == 0 || len(g) > 3) || i > 0 && len(g) != 3 {
-				return 0, false
-			}
-		}
-		s = strings.Join(groups, "")
-	}
-	if s == "" || len(s) > 15 || strings.Trim(s, "0123456789") != "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
+	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+	return n, err == nil && countRE.MatchString(s)
 }
 
 // Failures returns the rows whose Status is not a success, in row order,
