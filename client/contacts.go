@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/csvspec"
-	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -33,20 +32,21 @@ const ContactsReplaceDeclaredPatronsKeepCustomContacts ContactsMode = "replaceDe
 // ASCII letters, digits, - and _. Infiniti may still not know it (a 404,
 // ErrNotFound). The error matches ErrInvalidPath.
 func (m ContactsMode) Validate() error {
+	const rule = "a mode is one path segment of"
 	bad := strings.IndexFunc(string(m), func(r rune) bool { return !isSegmentRune(r) })
-	var what string
+	var msg string
 	switch {
 	case m == "":
-		what = "is empty"
+		msg = "is empty; the mode seen in the field is " + string(ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	case len(m) > 100:
-		what = fmt.Sprintf("is %d bytes long", len(m))
+		msg = fmt.Sprintf("is %d bytes long; %s at most 100 letters, digits, - and _", len(m), rule)
 	case bad >= 0:
 		r, _ := utf8.DecodeRuneInString(string(m[bad:]))
-		what = fmt.Sprintf("%s has %q at byte %d", textsafe.Quote(string(m), 100), r, bad+1)
+		msg = fmt.Sprintf("%q has %q at byte %d; %s letters, digits, - and _ only, such as %s", string(m), r, bad+1, rule, ContactsReplaceDeclaredPatronsKeepCustomContacts)
 	default:
 		return nil
 	}
-	return &pathError{msg: fmt.Sprintf("client: the contacts mode %s; a mode is one path segment of 1 to 100 letters, digits, - and _, such as %s", what, ContactsReplaceDeclaredPatronsKeepCustomContacts)}
+	return &pathError{msg: "client: the contacts mode " + msg}
 }
 
 // ImportUserContacts posts a contacts CSV (header username, type, role,

@@ -151,7 +151,7 @@ func ExampleContactsMode_Validate() {
 	fmt.Println(client.ContactsMode("../userGroups").Validate())
 	// Output:
 	// <nil>
-	// client: the contacts mode "../userGroups" has '.' at byte 1; a mode is one path segment of 1 to 100 letters, digits, - and _, such as replaceDeclaredPatronsKeepCustomContacts
+	// client: the contacts mode "../userGroups" has '.' at byte 1; a mode is one path segment of letters, digits, - and _ only, such as replaceDeclaredPatronsKeepCustomContacts
 }
 
 // Printing a client never shows its password.
