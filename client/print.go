@@ -29,16 +29,14 @@ func (c *Client) GoString() string {
 	if c == nil {
 		return "(*client.Client)(nil)"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "client.New(%q", c.BaseURL())
+	s := fmt.Sprintf("client.New(%q", c.BaseURL())
 	if c.basic != nil {
-		fmt.Fprintf(&b, ", client.WithBasicAuth(%q, %q)", c.username, redacted)
+		s += fmt.Sprintf(", client.WithBasicAuth(%q, %q)", c.username, redacted)
 	}
 	if c.tenant != "" {
-		fmt.Fprintf(&b, ", client.WithTenant(%q)", c.tenant)
+		s += fmt.Sprintf(", client.WithTenant(%q)", c.tenant)
 	}
-	b.WriteString(")")
-	return b.String()
+	return s + ")"
 }
 
 // LogValue logs the client as a group of base_url, user and tenant (the

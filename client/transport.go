@@ -14,8 +14,9 @@ import (
 // It has http.DefaultTransport's settings, built afresh, TLS 1.2 or later,
 // the proxy of HTTPS_PROXY and NO_PROXY for https only (plain http and
 // loopback requests never go through a proxy, which would read the
-// password), and DefaultResponseHeaderTimeout. Bad input to an option is
-// a *ConfigError.
+// password), and DefaultResponseHeaderTimeout; tune its fields before use
+// (MaxIdleConnsPerHost for many tenants of one site). Bad input to an
+// option is a *ConfigError.
 func NewTransport(opts ...TransportOption) (*http.Transport, error) {
 	s := settings{headerTimeout: DefaultResponseHeaderTimeout}
 	if err := configure(&s, opts); err != nil {
