@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/textproto"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // formFile is the form name of the file part. Infiniti reads the first
@@ -17,16 +19,16 @@ const formFile = "file"
 
 var errBodyClosed = errors.New("request body closed")
 
-// body is one attempt's request body: the CSV in a multipart/form-data
-// frame with one file part. It streams: only the part's header and the
-// closing boundary are built in memory. Once Close has returned, nothing
-// reads the caller's CSV any more: with hold, Close waits for a Read in
-// progress (a seeker's, which does not block); without it, a Read in
-// progress finishes later and its data is discarded.
+// body is one attempt's request body: the CSV streamed in a
+// multipart/form-data frame. Once Close has returned, nothing reads the
+// caller's CSV any more: with hold, Close waits for a Read in progress (a
+// seeker's, which does not block); without it, a late Read's data is
+// discarded.
 type body struct {
 	r          io.Reader // head, CSV, tail
 	length     int64     // -1 if unknown
 	hold       bool
+	watch      *watchdog
 	mu         sync.Mutex
 	n          atomic.Int64
 	closed     atomic.Bool
@@ -36,7 +38,7 @@ type body struct {
 
 // newBody frames csv, of size bytes (-1 if unknown), as the file part
 // filename. It returns the body and its Content-Type.
-func newBody(csv *counter, size int64, filename string, hold bool) (*body, string) {
+func newBody(csv *counter, size int64, filename string, hold bool, watch *watchdog) (*body, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := make(textproto.MIMEHeader)
@@ -46,7 +48,7 @@ func newBody(csv *counter, size int64, filename string, hold bool) (*body, strin
 	head := bytes.Clone(buf.Bytes())
 	buf.Reset()
 	mw.Close()
-	b := &body{r: io.MultiReader(bytes.NewReader(head), csv, bytes.NewReader(buf.Bytes())), length: -1, hold: hold}
+	b := &body{r: io.MultiReader(bytes.NewReader(head), csv, bytes.NewReader(buf.Bytes())), length: -1, hold: hold, watch: watch}
 	if size >= 0 {
 		b.length = int64(len(head)) + size + int64(buf.Len())
 	}
@@ -64,6 +66,7 @@ func (b *body) Read(p []byte) (int, error) {
 		}
 		return 0, errBodyClosed
 	}
+	b.watch.set(false, false) // the caller's reader may take its time
 	n, err := b.r.Read(p)
 	if b.closed.Load() && !b.hold {
 		return 0, errBodyClosed // a late Read: discarded
@@ -71,7 +74,53 @@ func (b *body) Read(p []byte) (int, error) {
 	if total := b.n.Add(int64(n)); err == io.EOF || b.length >= 0 && total >= b.length {
 		b.handedOver.Store(true)
 	}
+	b.watch.set(!b.handedOver.Load(), false) // the transport writes what was read
 	return n, err
+}
+
+var errStalled = errors.New("the connection stalled")
+
+// stallLimit is the limit on a stalled connection that Import states.
+const stallLimit = 2 * time.Minute
+
+// watchdog cuts an attempt whose connection stalls: the body arms it while
+// the transport writes a chunk, the answer's body while it waits for one;
+// once the answer came, a late Read of the upload leaves it alone.
+type watchdog struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	limit    time.Duration
+	answered bool
+}
+
+func newWatchdog(limit time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	w := &watchdog{limit: limit, timer: time.AfterFunc(time.Hour, func() { cancel(errStalled) })}
+	w.timer.Stop()
+	return w
+}
+
+// set arms the watchdog afresh, or stops it, for the upload or the answer.
+func (w *watchdog) set(on, answer bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.answered = w.answered || answer; answer == w.answered {
+		w.timer.Stop()
+		if on {
+			w.timer.Reset(w.limit)
+		}
+	}
+}
+
+// watched is the answer's body, read under the watchdog.
+type watched struct {
+	io.Reader
+	w *watchdog
+}
+
+func (r watched) Read(p []byte) (int, error) {
+	r.w.set(true, true)
+	defer r.w.set(false, true)
+	return r.Reader.Read(p)
 }
 
 // Close stops the body; see body.

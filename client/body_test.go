@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -35,7 +36,7 @@ func TestBodyHandedOver(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			csv := &counter{r: iotest.HalfReader(strings.NewReader(sampleCSV))}
-			body, _ := newBody(csv, tt.size, "x.csv", true)
+			body, _ := newBody(csv, tt.size, "x.csv", true, newWatchdog(time.Hour, func(error) {}))
 			defer body.Close()
 			var n, at int64
 			p := make([]byte, tt.chunk)
@@ -265,5 +266,78 @@ func TestSeekerNotReadAfterReturn(t *testing.T) {
 	srv.Close() // waits for the handler; the transport has given up the body by then
 	if n := csv.late.Load(); n != 0 {
 		t.Errorf("%d Reads of the CSV after the call returned", n)
+	}
+}
+
+// A connection that makes no progress for the stall limit, while the
+// transport writes the upload or reads the answer's body, is cut as a
+// connection error, not as the caller's cancellation. The wait for the
+// answer's headers is the response-header timeout's, not the watchdog's.
+func TestStalledConnection(t *testing.T) {
+	const limit = 100 * time.Millisecond
+	tests := []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request, quit <-chan struct{})
+		want    string // in the error; "" for a success
+		handed  bool   // Stats.HandedOver
+	}{
+		{
+			name: "the server stops reading the upload",
+			handler: func(w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
+				<-quit
+			},
+			want: ": the connection stalled",
+		},
+		{
+			name: "the server stops sending its answer",
+			handler: func(w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
+				io.Copy(io.Discard, r.Body)
+				io.WriteString(w, `{"success":true,`)
+				w.(http.Flusher).Flush()
+				<-quit
+			},
+			want:   "200 OK, then reading the body failed: the connection stalled",
+			handed: true,
+		},
+		{
+			name: "the server takes its time to answer",
+			handler: func(w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
+				io.Copy(io.Discard, r.Body)
+				select { // four times the limit, unless the test ends
+				case <-time.After(4 * limit):
+				case <-quit:
+				}
+				io.WriteString(w, okJSON)
+			},
+			handed: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			quit := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.handler(w, r, quit) }))
+			defer srv.Close()
+			defer close(quit)
+			c, _ := newClient(t, srv.URL)
+			c.stall = limit
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var st Stats
+			var body io.Reader = strings.NewReader(sampleCSV)
+			if !tt.handed {
+				body = newGenCSV(1 << 30) // more than the connection's buffers hold
+			}
+			_, err := c.ImportUserGroups(WithStats(ctx, &st), body)
+			collectErr(err)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v matches the context's errors; the caller's context is live", err)
+			}
+			if st.HandedOver != tt.handed || st.Attempts != 1 {
+				t.Errorf("%+v, want HandedOver %v after 1 attempt", st, tt.handed)
+			}
+		})
 	}
 }

@@ -1,29 +1,16 @@
 // Package client posts CSV files to the Infiniti autoSync import endpoints
-// and returns Infiniti's typed result.
-//
-// It is what the vendor's example script,
+// and returns Infiniti's typed result. It is what the vendor's example,
 //
 //	curl -k -X POST -F "file=@user-groups.csv" https://user:password@host/api/import/userGroups?tenantId=T
 //
-// should have been: the server's certificate is verified, the password
-// travels only in the Authorization header, redirects are not followed
-// (a *RedirectError names the target), the file streams without being held
-// in memory, failures are retried where that is safe (see RetryPolicy),
-// and the answer comes back as a *result.Result and a typed error.
+// should have been: certificates are verified, the password travels only
+// in the Authorization header, redirects are not followed, the file
+// streams, and failures are retried where that is safe (RetryPolicy).
 //
-// Credentials never appear in a URL, an error string, a log record or the
-// printed Client. The client also withholds credentials that the server
-// echoes: a text of the server's (a result's summary or row message, a
-// body's snippet, a redirect's Location) that holds them is returned as
-// "(withheld: it echoed the credentials)", in the *result.Result too, so
-// that nothing downstream needs the password to be safe.
-//
-// When Infiniti processed the file but some rows failed, the import methods
-// return the *result.Result and an error wrapping *result.ImportError, so
-// that a caller who checks only err still notices. See the Err variables,
-// *StatusError and *RedirectError for the other errors; errors of the
-// connection are short facts that match the context's errors,
-// ErrCertificate and the x509 error types with errors.Is and errors.As.
+// No text the client returns, logs or prints holds the credentials. A
+// text of the server's that echoes them (a result's summary or row
+// message, a body's snippet, a redirect's Location) is returned as
+// "(withheld: it echoed the credentials)", in the *result.Result too.
 //
 // A Client is safe for concurrent use by multiple goroutines.
 package client
@@ -38,6 +25,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,49 +40,36 @@ const Version = "0.1.0"
 // UserGroupsPath is the path of the user-groups import, below the base URL.
 const UserGroupsPath = "/api/import/userGroups"
 
-// userGroupsFile is the file name of the user-groups part; Infiniti
-// ignores it, but it tells a person reading server logs what it is.
+// userGroupsFile names the user-groups part for a person reading logs.
 const userGroupsFile = "user-groups.csv"
 
 // A Client posts imports to one Infiniti site. Create it with New.
 type Client struct {
-	base      url.URL // scheme, host and path prefix; no credentials, query or fragment
-	username  string
-	cred      *credentials // nil without credentials; prints as [REDACTED]
-	tenant    string
-	hc        *http.Client
+	settings                  // the options, without the password; headerTimeout the transport's, if known
+	base      url.URL         // scheme, host and path prefix; no credentials, query or fragment
+	basic     *credentials    // from WithBasicAuth; prints as [REDACTED]
+	hc        *http.Client    // never follows redirects
+	own       *http.Transport // the transport New built; nil with WithHTTPClient or WithTransport
 	userAgent string
-	logger    *slog.Logger
-	progress  func(int64)
-	retry     RetryPolicy
-
-	maxResponse   int64
-	headerTimeout time.Duration // of the SDK's own transport; 0 with the caller's http.Client
-	sleep         func(context.Context, time.Duration) error
-	jitter        func(time.Duration) time.Duration
+	stall     time.Duration // see stallLimit
+	sleep     func(context.Context, time.Duration) error
+	jitter    func(time.Duration) time.Duration
 }
 
 // New returns a client for the Infiniti site at baseURL, such as
-// "https://myschool.concordinfiniti.com". The base URL may carry a path
-// prefix (a site behind a reverse proxy), kept in front of the import
-// paths. A curl-style URL with credentials, "https://user:pass@host", is
-// accepted: the credentials are used for Basic Auth and removed from the
-// URL (special characters in them must be percent-encoded, as in any URL).
+// "https://myschool.concordinfiniti.com", or one with a path prefix (a
+// site behind a reverse proxy). The credentials of a curl-style URL,
+// "https://user:pass@host", are used as WithBasicAuth's and removed from
+// the URL (special characters in them percent-encoded, as in any URL).
 //
-// The base URL must use https; http is accepted for loopback hosts (the
-// addresses 127.0.0.0/8 and ::1 and the exact name localhost) and
-// otherwise only with WithInsecurePlainHTTP. Unless WithHTTPClient is
-// given, certificates are verified, https goes through the proxy that
-// HTTPS_PROXY and NO_PROXY name, and plain http and loopback requests
-// never go through a proxy (it would read the password). The base URL
-// must have a host and no query, fragment, import path (/api/import/...),
-// . or .. segment, empty segment, encoded slash, backslash or ;.
+// The base URL must use https, or http to a loopback host (127.0.0.0/8,
+// ::1 or the exact name localhost) or with WithInsecurePlainHTTP. It must
+// have a host and no query, fragment, import path (/api/import/...), . or
+// .. segment, empty segment, encoded slash, backslash or ;.
 //
 // New returns a *ConfigError, which never holds the URL's credentials, for
-// a base URL that breaks these rules, for an option given bad input, for
-// options that do not go together, and for a password that the client
-// would show: one that is the username, or one of 4 bytes or more that
-// occurs in the username, the base URL or the tenant.
+// a base URL that breaks these rules, an option given bad input, and
+// options that do not go together.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil { // its text quotes the URL, password and all
@@ -106,84 +81,72 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	s := settings{retry: DefaultRetryPolicy, maxResponse: DefaultMaxResponseBytes, headerTimeout: DefaultResponseHeaderTimeout}
 	if u.User != nil {
 		pass, _ := u.User.Password()
-		if err := WithBasicAuth(u.User.Username(), pass)(&s); err != nil {
-			return nil, err
-		}
+		s.username, s.password, s.auth = u.User.Username(), pass, true
 		u.User = nil
 	}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&s); err != nil {
-			return nil, err
-		}
+	if err := configure(&s, opts); err != nil {
+		return nil, err
 	}
 	if err := checkBase(u, s.insecurePlain); err != nil {
 		return nil, err
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
-	c := &Client{
-		base:        *u,
-		username:    s.username,
-		tenant:      s.tenant,
-		logger:      s.logger,
-		progress:    s.progress,
-		retry:       s.retry,
-		maxResponse: s.maxResponse,
-		sleep:       sleepContext,
-		jitter:      jitter,
-		userAgent:   strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)"),
-	}
+	password := s.password
+	c := &Client{base: *u, sleep: sleepContext, jitter: jitter, stall: stallLimit,
+		userAgent: strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)")}
 	switch {
-	case s.hc != nil && s.rootCAs != nil:
-		return nil, &ConfigError{Option: "WithRootCAs", Reason: "cannot be combined with an own HTTP client, whose TLS settings rule"}
-	case s.hc != nil && s.headerTimeoutSet:
-		return nil, &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "cannot be combined with an own HTTP client, whose timeouts rule"}
-	case s.hc != nil:
-		hc := *s.hc
-		hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
-		c.hc = &hc
-	default:
-		c.hc = &http.Client{Transport: redirectStopper{newTransport(s.rootCAs, s.headerTimeout)}, CheckRedirect: noRedirect}
-		c.headerTimeout = s.headerTimeout
-	}
-	if s.auth {
-		if shown(s.password, c) {
-			return nil, &ConfigError{Option: "WithBasicAuth", Reason: "the password is the username or occurs in the username, the base URL or the tenant, which errors and logs show"}
+	case s.hc != nil && (s.rootCAs != nil || s.headerTimeoutSet):
+		ce := &ConfigError{Option: "WithRootCAs", Reason: "cannot be combined with an own HTTP client, whose transport rules"}
+		if s.rootCAs == nil {
+			ce.Option = "WithResponseHeaderTimeout"
 		}
-		if c.cred, err = newCredentials(s.username, s.password, s.charset); err != nil {
+		if s.tr != nil {
+			ce.Reason = "cannot be combined with a shared transport; give it to NewTransport"
+		}
+		return nil, ce
+	case s.tr != nil:
+		s.headerTimeout = s.tr.ResponseHeaderTimeout
+	case s.hc != nil:
+		s.headerTimeout = 0 // the caller's client decides
+	default:
+		c.own = s.transport()
+		s.hc = &http.Client{Transport: c.own}
+	}
+	hc := *s.hc
+	hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
+	s.password = ""
+	c.settings, c.hc = s, &hc
+	if s.auth {
+		if c.basic, err = c.credentials("WithBasicAuth", s.username, password); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
 
-// shown reports whether the client would show password: it is the
-// username, or, 4 bytes or longer, occurs in the username, the base URL or
-// the tenant. Three letters occur by chance in many URLs.
-func shown(password string, c *Client) bool {
-	if password == "" {
-		return false
+// credentials checks and encodes the credentials of option, as
+// WithBasicAuth describes. A password is shown if it is the username,
+// or, 4 bytes or longer, occurs in the username, the base URL or the
+// tenant (three letters occur by chance in many URLs).
+func (c *Client) credentials(option, user, password string) (*credentials, error) {
+	shown := password != "" && (password == user || len(password) >= 4 && slices.ContainsFunc(
+		[]string{user, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)},
+		func(s string) bool { return strings.Contains(s, password) }))
+	switch {
+	case user == "":
+		return nil, &ConfigError{Option: option, Reason: "the username is empty"}
+	case strings.ContainsRune(user, ':'):
+		return nil, &ConfigError{Option: option, Reason: "the username contains ':', which Basic Auth cannot carry"}
+	case shown:
+		return nil, &ConfigError{Option: option, Reason: "the password is the username or occurs in the username, the base URL or the tenant, which errors and logs show"}
 	}
-	if password == c.username {
-		return true
-	}
-	for _, shown := range []string{c.username, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)} {
-		if len(password) >= 4 && strings.Contains(shown, password) {
-			return true
-		}
-	}
-	return false
+	return newCredentials(user, password, c.charset)
 }
 
 // checkBase checks a parsed base URL, and lowers its scheme.
 func checkBase(u *url.URL, insecurePlain bool) error {
 	u.Scheme = strings.ToLower(u.Scheme)
-	dots := false
-	for seg := range strings.SplitSeq(u.Path, "/") {
-		dots = dots || seg == "." || seg == ".."
-	}
+	dots := slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." })
 	escaped := strings.ToLower(u.EscapedPath())
 	var ce *ConfigError
 	switch {
@@ -217,18 +180,16 @@ func checkBase(u *url.URL, insecurePlain bool) error {
 }
 
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
-// system-group) to the user-groups import and returns Infiniti's result.
-// See Import for the body, the errors and the retries.
+// system-group) to the user-groups import, as Import does.
 func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.Result, error) {
 	return c.importFile(ctx, UserGroupsPath, csv, userGroupsFile)
 }
 
 // ImportUserGroupRows encodes rows with csvspec.Writer into memory (a few
-// MB for thousands of rows) and posts them to the user-groups import, as
-// ImportUserGroups does with a file. Since the client holds the encoded
-// rows, a failed attempt can always be re-sent. rows is ranged over once,
-// in the caller's goroutine, before anything is sent; an error of the
-// Writer is returned, and nothing is sent.
+// MB for thousands of rows) and posts them as ImportUserGroups does; since
+// the client holds them, a failed attempt can always be re-sent. rows is
+// ranged over once, in the caller's goroutine; an error of the Writer is
+// returned, and nothing is sent.
 func (c *Client) ImportUserGroupRows(ctx context.Context, rows iter.Seq[csvspec.UserGroup]) (*result.Result, error) {
 	return importRows(ctx, c, UserGroupsPath, userGroupsFile, rows, func(w io.Writer) rowWriter[csvspec.UserGroup] { return csvspec.NewWriter(w) })
 }
@@ -259,22 +220,20 @@ func importRows[T any](ctx context.Context, c *Client, path, filename string, ro
 
 // Import posts a CSV to the import at path below the base URL, for the
 // autoSync imports that have no method of their own. The path must start
-// with "/"; its segments may hold letters, digits and - _ . ~ only, and
-// none may be . or ..; otherwise the error matches ErrInvalidPath and
-// nothing is sent.
+// with "/", and its segments hold letters, digits and - _ . ~ only, none
+// . or ..; otherwise the error matches ErrInvalidPath and nothing is sent.
 //
-// The CSV is streamed, never held in memory, as the only file part of a
-// multipart/form-data body (form name "file", Content-Type text/csv). An
-// empty csv posts an empty file, which Infiniti accepts.
-//
-// An io.Seeker (such as an *os.File) is sent with a Content-Length, from
-// its offset when the call began, and re-sent from there on a retry;
-// Import returns only once nothing reads it any more, so the caller may
-// Seek it at once. Any other reader (os.Stdin fed by an export) is
-// streamed once: it is retried only when no Read of it was made. When the
-// context ends, the upload stops once a Read in progress returns (over
-// HTTP/1 the call waits for it; over HTTP/2 it returns at once, and such
-// a Read's data is discarded); the reader is not read again.
+// The CSV streams as the only file part of a multipart/form-data body
+// (form name "file", Content-Type text/csv). An io.Seeker (such as an
+// *os.File) is sent from its offset when the call began, and re-sent from
+// there on a retry; Import returns only once nothing reads it any more,
+// so the caller may Seek it at once. Any other reader (os.Stdin) is read
+// once: it is retried only when no Read of it was made. When the context
+// ends, the upload stops once a Read in progress returns; over HTTP/2 the
+// call returns at once, and that Read's data is discarded. An attempt whose
+// connection stalls (the transport takes 2 minutes to write one chunk of
+// the upload, or to read one of the answer's body) fails as a connection
+// error.
 //
 // The *result.Result is returned whenever Infiniti answered with one, even
 // with an error: when rows failed (the error wraps *result.ImportError),
@@ -338,6 +297,51 @@ func refused(ctx context.Context, err error) (*result.Result, error) {
 	return nil, err
 }
 
+// call is one import call: its endpoint, credentials and logger.
+type call struct {
+	*Client
+	endpoint string
+	filename string
+	cred     *credentials // of this call, for the header and for redaction
+	log      *slog.Logger // nil without WithLogger
+}
+
+// outcome is the end of one attempt.
+type outcome struct {
+	res        *result.Result
+	err        error
+	status     int
+	sent       int64 // CSV bytes read
+	touched    bool  // a Read of the caller's CSV was started
+	handedOver bool  // the transport read the whole body
+	retry      bool
+	retryAfter time.Duration
+}
+
+func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
+	start := time.Now()
+	cl := &call{Client: c, endpoint: c.endpoint(path), filename: filename, cred: c.basic, log: c.logger}
+	if cl.log != nil {
+		cl.log = cl.log.With(slog.String("endpoint", cl.endpoint))
+		if c.tenant != "" {
+			cl.log = cl.log.With(slog.String("tenant", c.tenant))
+		}
+		cl.log.InfoContext(ctx, "autosync: import started")
+	}
+	var o outcome
+	attempts, handedOver := 0, false
+	if o.err = cl.credentials(ctx); o.err == nil {
+		o, attempts, handedOver = cl.run(ctx, newSource(csv))
+	}
+	if st := statsFrom(ctx); st != nil {
+		*st = Stats{StatusCode: o.status, BytesSent: o.sent, HandedOver: handedOver, Attempts: attempts, Duration: time.Since(start)}
+	}
+	if cl.log != nil {
+		cl.logEnd(ctx, o, attempts, time.Since(start))
+	}
+	return o.res, o.err
+}
+
 // endpoint returns the URL of an import path, with the tenant.
 func (c *Client) endpoint(path string) string {
 	u := c.base
@@ -346,6 +350,28 @@ func (c *Client) endpoint(path string) string {
 		u.RawQuery = url.Values{"tenantId": {c.tenant}}.Encode()
 	}
 	return u.String()
+}
+
+// credentials asks the provider of WithCredentials, if any, for the
+// call's credentials. Its error, like a connection's, says nothing
+// reached Infiniti; it matches ErrUnauthorized when a person must act.
+func (cl *call) credentials(ctx context.Context) error {
+	if cl.provider == nil {
+		return nil
+	}
+	user, password, err := cl.provider(ctx)
+	if err != nil {
+		errs := []error{err}
+		if errors.Is(err, ErrNoCredentials) {
+			errs = append(errs, ErrUnauthorized)
+		}
+		return &attemptError{endpoint: cl.endpoint, msg: "getting the credentials: " + err.Error(), errs: errs}
+	}
+	var ce *ConfigError
+	if cl.cred, err = cl.Client.credentials("WithCredentials", user, password); errors.As(err, &ce) {
+		return &attemptError{endpoint: cl.endpoint, msg: "the credentials cannot be used: " + ce.Reason, errs: []error{ce, ErrNoCredentials, ErrUnauthorized}}
+	}
+	return nil
 }
 
 // source is the caller's CSV: an io.Seeker is re-read from start, of size
@@ -372,138 +398,48 @@ func newSource(r io.Reader) source {
 	return s
 }
 
-// outcome is the end of one attempt.
-type outcome struct {
-	res        *result.Result
-	err        error
-	status     int
-	sent       int64 // CSV bytes read
-	touched    bool  // a Read of the caller's CSV was started
-	handedOver bool  // the transport read the whole body
-	retry      bool
-	retryAfter time.Duration
-}
-
-func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
-	src := newSource(csv)
-	endpoint := c.endpoint(path)
-	start := time.Now()
-	log := c.logger
-	if log != nil {
-		log = log.With(slog.String("endpoint", endpoint))
-		if c.tenant != "" {
-			log = log.With(slog.String("tenant", c.tenant))
-		}
-		log.InfoContext(ctx, "autosync: import started")
-	}
-	var o outcome
-	handedOver := false // by any attempt: Infiniti may have the file
-	attempt := 1
-	for ; ; attempt++ {
-		o = c.attempt(ctx, endpoint, src, filename, attempt)
-		handedOver = handedOver || o.handedOver || o.status != 0
-		if !o.retry || attempt > c.retry.MaxRetries || src.seek == nil && o.touched {
-			break
-		}
-		wait := c.backoff(attempt, o.retryAfter)
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			break
-		}
-		if log != nil {
-			reason := o.err.Error()
-			if o.status != 0 {
-				reason = fmt.Sprintf("%d %s", o.status, http.StatusText(o.status))
-			}
-			log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			o.res, o.retry = nil, false
-			o.err = &attemptError{endpoint: endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}
-			break
-		}
-	}
-	if st := statsFrom(ctx); st != nil {
-		*st = Stats{StatusCode: o.status, BytesSent: o.sent, HandedOver: handedOver, Attempts: attempt, Duration: time.Since(start)}
-	}
-	if log != nil {
-		c.logEnd(ctx, log, o, attempt, time.Since(start))
-	}
-	return o.res, o.err
-}
-
-// contextFact says how a context ended, without Go's wording.
-func contextFact(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "the deadline passed"
-	}
-	return "cancelled"
-}
-
-// logEnd logs the end of an import: counts and errors at Info or Error
-// level, each row outcome and the whole error at Debug level only.
-func (c *Client) logEnd(ctx context.Context, log *slog.Logger, o outcome, attempts int, d time.Duration) {
-	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
-	debug := log.Enabled(ctx, slog.LevelDebug)
-	if o.res != nil {
-		if n, ok := o.res.Counts(); ok {
-			attrs = append(attrs, slog.Int("processed", n.Processed), slog.Int("created", n.Created), slog.Int("updated", n.Updated), slog.Int("failed", n.Failed))
-		}
-		if !errors.Is(o.err, ErrUnauthorized) {
-			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
-		}
-		for _, row := range o.res.Details {
-			if !debug {
-				break
-			}
-			log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()), slog.String("message", textsafe.Clip(row.Message, maxFragment)))
-		}
-	}
-	if o.err == nil {
-		log.InfoContext(ctx, "autosync: import finished", attrs...)
-		return
-	}
-	text := logText(o.err)
-	if full := o.err.Error(); debug && full != text {
-		log.DebugContext(ctx, "autosync: import failed, in full", slog.String("error", full))
-	}
-	log.ErrorContext(ctx, "autosync: import failed", append(attrs, slog.String("error", text))...)
-}
-
 // attempt makes one request and classifies its outcome. It returns only
 // once nothing reads a seekable CSV any more (body.Close).
-func (c *Client) attempt(ctx context.Context, endpoint string, src source, filename string, n int) outcome {
+func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	fail := func(msg string, errs ...error) outcome {
-		return outcome{err: &attemptError{endpoint: endpoint, attempts: n, msg: msg, errs: errs}}
+		return outcome{err: &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: errs}}
 	}
 	if src.seek != nil {
 		if _, err := src.seek.Seek(src.start, io.SeekStart); err != nil {
 			return fail("rewinding the CSV: "+err.Error(), &sourceError{err})
 		}
 	}
-	csv := &counter{r: src.r, progress: c.progress}
+	csv := &counter{r: src.r, progress: cl.progress}
 	if src.size >= 0 {
 		csv.r = io.LimitReader(src.r, src.size)
 	}
-	body, ctype := newBody(csv, src.size, filename, src.seek != nil)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watch := newWatchdog(cl.stall, cancel)
+	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, cl.endpoint, body)
 	if err != nil {
 		return fail("building the request: "+err.Error(), err)
 	}
 	req.ContentLength = max(body.length, 0) // 0: unknown, sent chunked
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if c.cred != nil {
-		req.Header.Set("Authorization", c.cred.secret().header)
+	req.Header.Set("User-Agent", cl.userAgent)
+	if cl.cred != nil {
+		req.Header.Set("Authorization", cl.cred.secret().header)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := cl.hc.Do(req)
+	watch.set(false, true)
 	defer body.Close() // after the response was read: a server may answer before it read the whole upload
 	o := outcome{sent: csv.n.Load(), touched: csv.started.Load(), handedOver: body.handedOver.Load()}
 	if err == nil {
 		defer resp.Body.Close()
-		return c.response(ctx, resp, endpoint, n, o)
+		return cl.response(actx, resp, watched{resp.Body, watch}, n, o)
 	}
-	ce := c.connError(err)
+	if context.Cause(actx) == errStalled {
+		err = errStalled
+	}
+	ce := cl.connError(err)
 	var msg string
 	switch srcErr := csv.err.Load(); {
 	case ctx.Err() != nil:
@@ -519,6 +455,44 @@ func (c *Client) attempt(ctx context.Context, endpoint string, src source, filen
 	default:
 		msg, o.retry = ce.msg, true
 	}
-	o.err = &attemptError{endpoint: endpoint, attempts: n, msg: msg, errs: []error{ce}}
+	o.err = &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: []error{ce}}
 	return o
+}
+
+// contextFact says how a context ended, without Go's wording.
+func contextFact(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the deadline passed"
+	}
+	return "cancelled"
+}
+
+// logEnd logs the end of an import: counts and errors at Info or Error
+// level, each row outcome and the whole error at Debug level only.
+func (cl *call) logEnd(ctx context.Context, o outcome, attempts int, d time.Duration) {
+	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
+	debug := cl.log.Enabled(ctx, slog.LevelDebug)
+	if o.res != nil {
+		if n, ok := o.res.Counts(); ok {
+			attrs = append(attrs, slog.Int("processed", n.Processed), slog.Int("created", n.Created), slog.Int("updated", n.Updated), slog.Int("failed", n.Failed))
+		}
+		if !errors.Is(o.err, ErrUnauthorized) {
+			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
+		}
+		for _, row := range o.res.Details {
+			if !debug {
+				break
+			}
+			cl.log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()), slog.String("message", textsafe.Clip(row.Message, maxFragment)))
+		}
+	}
+	if o.err == nil {
+		cl.log.InfoContext(ctx, "autosync: import finished", attrs...)
+		return
+	}
+	text := logText(o.err)
+	if full := o.err.Error(); debug && full != text {
+		cl.log.DebugContext(ctx, "autosync: import failed, in full", slog.String("error", full))
+	}
+	cl.log.ErrorContext(ctx, "autosync: import failed", append(attrs, slog.String("error", text))...)
 }

@@ -233,6 +233,14 @@ func TestPasswordShownRule(t *testing.T) {
 			if got := errors.As(err, &ce) && ce.Option == "WithBasicAuth" && strings.Contains(ce.Reason, "the password"); got != tt.refused {
 				t.Errorf("New: %v, want refused %v", err, tt.refused)
 			}
+			// The same rule, at each call, for a provider's credentials.
+			provider := func(context.Context) (string, string, error) { return tt.user, tt.password, nil }
+			c, mt, _ := mockClient(t, tt.base, append(opts[1:], WithCredentials(provider))...)
+			mt.RegisterNoResponder(httpmock.NewStringResponder(200, okJSON))
+			_, err = c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+			if got := errors.As(err, &ce) && ce.Option == "WithCredentials" && errors.Is(err, ErrNoCredentials); got != tt.refused {
+				t.Errorf("with WithCredentials: %v, want refused %v", collectErr(err), tt.refused)
+			}
 		})
 	}
 }
@@ -700,5 +708,98 @@ func TestReaderErrorNotRetried(t *testing.T) {
 				t.Errorf("logged as a connection failure:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// WithCredentials asks its provider at each call, with the call's
+// context. A provider's failure sends nothing; it needs a person
+// (ErrUnauthorized) only when the secret is missing or unusable, by the
+// rules New applies to WithBasicAuth.
+func TestWithCredentials(t *testing.T) {
+	errVault := errors.New("vault: connection refused")
+	type key struct{}
+	tests := []struct {
+		name           string
+		user, password string
+		err            error // the provider's
+		opts           []Option
+		is, isNot      []error // nil is for a call that succeeds
+		option         string  // the *ConfigError's Option, if any
+	}{
+		{name: "from the vault", user: "autoimport", password: trickyPassword},
+		{name: "vault down", err: errVault, is: []error{errVault}, isNot: []error{ErrUnauthorized, ErrNoCredentials}},
+		{name: "no such secret", err: fmt.Errorf("vault: school-9: %w", ErrNoCredentials), is: []error{ErrNoCredentials, ErrUnauthorized}},
+		{name: "empty username", password: trickyPassword, is: []error{ErrNoCredentials, ErrUnauthorized}, option: "WithCredentials"},
+		{name: "username with a colon", user: "auto:import", password: trickyPassword, is: []error{ErrNoCredentials, ErrUnauthorized}, option: "WithCredentials"},
+		{name: "password in the base URL", user: "autoimport", password: "school", is: []error{ErrNoCredentials, ErrUnauthorized}, option: "WithCredentials"},
+		{name: "Latin-1 cannot hold it", user: "autoimport", password: "пароль-2024", opts: []Option{WithAuthCharset(AuthLatin1)}, is: []error{ErrNoCredentials, ErrUnauthorized}, option: "WithAuthCharset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			provider := func(ctx context.Context) (string, string, error) {
+				if ctx.Value(key{}) != tt.name {
+					return "", "", errors.New("not the call's context")
+				}
+				return tt.user, tt.password, tt.err
+			}
+			c, mt, _ := mockClient(t, "https://school.example", append(tt.opts, WithCredentials(provider))...)
+			mt.RegisterNoResponder(httpmock.NewStringResponder(200, okJSON))
+			var st Stats
+			res, err := c.ImportUserGroups(WithStats(context.WithValue(context.Background(), key{}, tt.name), &st), strings.NewReader(sampleCSV))
+			collectErr(err)
+			if tt.is == nil {
+				if err != nil || st.Attempts != 1 {
+					t.Fatalf("err = %v after %d attempts, want a success", err, st.Attempts)
+				}
+				return
+			}
+			if res != nil || st.Attempts != 0 || st.HandedOver || mt.GetTotalCallCount() != 0 {
+				t.Errorf("res %v, %+v, %d requests: want nothing sent", res, st, mt.GetTotalCallCount())
+			}
+			for _, target := range tt.is {
+				if !errors.Is(err, target) {
+					t.Errorf("err = %v, want it to match %v", err, target)
+				}
+			}
+			for _, target := range tt.isNot {
+				if errors.Is(err, target) {
+					t.Errorf("err = %v matches %v", err, target)
+				}
+			}
+			var ce *ConfigError
+			option := ""
+			if errors.As(err, &ce) {
+				option = ce.Option
+			}
+			if option != tt.option {
+				t.Errorf("err = %v, want a *ConfigError naming %q", err, tt.option)
+			}
+		})
+	}
+}
+
+// Each call sends its own credentials and withholds an echo of them, in
+// the result too.
+func TestCredentialsPerCall(t *testing.T) {
+	passwords := []string{trickyPassword, nonASCIIPassword}
+	var calls atomic.Int32
+	provider := func(context.Context) (string, string, error) {
+		return "autoimport", passwords[int(calls.Add(1)-1)%len(passwords)], nil
+	}
+	c, mt, _ := mockClient(t, "https://school.example", WithCredentials(provider))
+	var sent []string
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		_, password, _ := r.BasicAuth()
+		sent = append(sent, password)
+		return httpmock.NewStringResponse(200, mustJSON(map[string]any{"success": true, "summary": "Imported with " + password + "."})), nil
+	})
+	for range passwords {
+		res, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV))
+		if err != nil || res.Summary != withheld {
+			t.Errorf("err = %v, summary %q; want the echo withheld", collectErr(err), res.Summary)
+		}
+	}
+	if diff := cmp.Diff(passwords, sent); diff != "" {
+		t.Errorf("passwords sent (-want +got):\n%s", diff)
 	}
 }

@@ -13,42 +13,40 @@ import (
 )
 
 // Errors for errors.Is. The errors the client returns carry more detail
-// (a *StatusError, or the *result.Result of the import) and wrap these.
+// and wrap these.
 var (
 	// ErrUnauthorized: Infiniti refused the credentials, with a 401 status
-	// or with its "Unauthorised. Check credentials." result. When the
-	// credentials have non-ASCII characters, the error also holds a
-	// *ConfigError naming WithAuthCharset.
+	// or its "Unauthorised. Check credentials." result, or an error matching
+	// ErrNoCredentials: a person must act.
 	ErrUnauthorized = errors.New("infiniti refused the credentials")
+	// ErrNoCredentials: there are no usable credentials for the site. A
+	// provider given to WithCredentials returns an error wrapping it when
+	// it has none.
+	ErrNoCredentials = errors.New("no usable credentials")
 	// ErrForbidden: 403; the account lacks system administration privileges.
 	ErrForbidden = errors.New("the account may not import (403 Forbidden)")
 	// ErrNotFound: 404; the base URL or the import path is wrong.
 	ErrNotFound = errors.New("no import endpoint at this URL (404 Not Found)")
 	// ErrTooLarge: 413; the server or a proxy refused the upload's size.
 	ErrTooLarge = errors.New("the upload is too large for the server (413)")
-	// ErrResponseTooLarge: a 2xx response is longer than the client reads
-	// (WithMaxResponseBytes).
+	// ErrResponseTooLarge: a 2xx response is longer than the client reads.
 	ErrResponseTooLarge = errors.New("the response is larger than the client reads")
 	// ErrCertificate: the server's TLS certificate is not trusted. The
-	// error also holds the x509 or tls error for errors.As: an
-	// x509.HostnameError is a certificate for another host, an
-	// x509.UnknownAuthorityError one from an authority not trusted.
+	// error also holds the x509 error for errors.As: x509.HostnameError
+	// for a certificate of another host, x509.UnknownAuthorityError for
+	// an authority not trusted.
 	ErrCertificate = errors.New("the server's certificate is not trusted")
-	// ErrResponseTimeout: the whole file was handed to the connection, but
-	// no response headers came within the response-header timeout
-	// (WithResponseHeaderTimeout, or the timeouts of the *http.Client
-	// given with WithHTTPClient).
+	// ErrResponseTimeout: the whole file was handed over, but no response
+	// headers came in time; see WithResponseHeaderTimeout.
 	ErrResponseTimeout = errors.New("no response within the response-header timeout")
-	// ErrInvalidPath: the path given to Import, or the ContactsMode given
-	// to the contacts imports, cannot be sent; nothing was sent.
+	// ErrInvalidPath: the path given to Import, or the ContactsMode, cannot
+	// be sent; nothing was sent.
 	ErrInvalidPath = errors.New("the import path cannot be sent")
 )
 
-// A ConfigError is a mistake in how a Client is set up: a base URL that
-// cannot be used, an option given bad input, or options that do not go
-// together. New returns one for every such mistake. Option names the
-// option whose argument is wrong or that is the fix, so that a program can
-// give its own advice; Reason states what is wrong.
+// A ConfigError is a mistake in how a Client is set up. Option names the
+// option whose argument is wrong or that is the fix, so that a program
+// can give its own advice.
 type ConfigError struct {
 	Option string // such as "WithTenant"; "" when the base URL itself is wrong
 	Reason string // what is wrong
@@ -63,16 +61,13 @@ func (e *ConfigError) Error() string {
 }
 
 // A StatusError is an HTTP response the client did not expect: a status
-// other than 2xx, or a 2xx body that is not an import result (such as the
-// HTML of a login page or proxy). For 401, 403, 404 and 413 it also matches
-// ErrUnauthorized, ErrForbidden, ErrNotFound and ErrTooLarge with errors.Is.
-// A non-2xx answer whose body is a result that says the import failed also
-// holds its *result.ImportError for errors.As.
+// other than 2xx, or a 2xx body that is not an import result (such as a
+// login page). A non-2xx answer whose body is a failed result also holds
+// its *result.ImportError.
 type StatusError struct {
 	StatusCode int // the HTTP status, such as 500
-	// Snippet is the start of the body, at most 300 bytes, as the server
-	// sent it (print it quoted); "(withheld: it echoed the credentials)"
-	// when it held them. It may hold students' data.
+	// Snippet is the start of the body, at most 300 bytes, unescaped (print
+	// it quoted), or withheld. It may hold students' data.
 	Snippet    string
 	RetryAfter time.Duration // what the Retry-After header asked for, 0 if absent
 	Attempts   int           // attempts made, this one included
@@ -111,24 +106,15 @@ func (e *StatusError) text(full bool) string {
 	return b.String()
 }
 
+var statusErrors = map[int]error{401: ErrUnauthorized, 403: ErrForbidden, 404: ErrNotFound, 413: ErrTooLarge}
+
 // Is matches the sentinel errors of 401, 403, 404 and 413.
 func (e *StatusError) Is(target error) bool {
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		return target == ErrUnauthorized
-	case http.StatusForbidden:
-		return target == ErrForbidden
-	case http.StatusNotFound:
-		return target == ErrNotFound
-	case http.StatusRequestEntityTooLarge:
-		return target == ErrTooLarge
-	}
-	return false
+	return target != nil && statusErrors[e.StatusCode] == target
 }
 
-// Unwrap returns the *ConfigError naming WithAuthCharset (a 401 to
-// credentials with non-ASCII characters) and the *result.ImportError (a
-// non-2xx answer whose body is a failed result), those that there are.
+// Unwrap returns the *ConfigError naming WithAuthCharset and the
+// *result.ImportError, those that there are.
 func (e *StatusError) Unwrap() []error {
 	var errs []error
 	if e.hint != nil {
@@ -140,13 +126,11 @@ func (e *StatusError) Unwrap() []error {
 	return errs
 }
 
-// A RedirectError is a 3xx response. The client never follows redirects,
-// so that the file and the credentials are not sent elsewhere.
+// A RedirectError is a 3xx response, which the client never follows.
 type RedirectError struct {
 	StatusCode int // such as 302
-	// Location is the scheme, host and path of the Location header (query,
-	// fragment and credentials left out), at most 300 bytes, or
-	// "(withheld: it echoed the credentials)".
+	// Location is the scheme, host and path of the Location header, at
+	// most 300 bytes, or withheld.
 	Location string
 }
 
@@ -156,10 +140,8 @@ func (e *RedirectError) Error() string {
 		e.StatusCode, http.StatusText(e.StatusCode), strconv.Quote(e.Location))
 }
 
-// resultError is the error of an import that Infiniti answered with a
-// result that says it failed: it wraps the *result.ImportError, or, for the
-// "Unauthorised" result, ErrUnauthorized only (no row was imported or
-// failed).
+// resultError is a result that says the import failed: it wraps the
+// *result.ImportError, or, for the "Unauthorised" result, ErrUnauthorized.
 type resultError struct {
 	endpoint string
 	ierr     *result.ImportError
@@ -195,9 +177,7 @@ func (e *resultError) Unwrap() []error {
 	return []error{ErrUnauthorized}
 }
 
-// attemptError is a failure to get a response: a connection, TLS or
-// context error, an error of the caller's CSV, or a response that could
-// not be read.
+// attemptError is a failure to get or read a response.
 type attemptError struct {
 	endpoint string
 	attempts int

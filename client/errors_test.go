@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -11,6 +12,8 @@ import (
 // Issue 11: every mistake New finds is a *ConfigError naming the option
 // that fixes it, and never repeats the URL's password.
 func TestConfigError(t *testing.T) {
+	shared := &http.Transport{}
+	vault := func(context.Context) (string, string, error) { return "a", "b", nil }
 	tests := []struct {
 		name, base string
 		opts       []Option
@@ -64,6 +67,15 @@ func TestConfigError(t *testing.T) {
 		{"password in the URL's own credentials and host", "https://autoimport:hunter2pw@hunter2pw.example", nil, "WithBasicAuth", "the password is the username or occurs in"},
 		{"password in the tenant", "https://school.example", []Option{WithBasicAuth("autoimport", "hunter2pw"), WithTenant("T-hunter2pw")}, "WithBasicAuth", "the password is the username or occurs in"},
 		{"nil HTTP client", "https://school.example", []Option{WithHTTPClient(nil)}, "WithHTTPClient", "nil"},
+		{"root CAs and a shared transport", "https://school.example", []Option{WithTransport(shared), WithRootCAs(testCertPEM)}, "WithRootCAs", "give it to NewTransport"},
+		{"timeout and a shared transport", "https://school.example", []Option{WithResponseHeaderTimeout(time.Minute), WithTransport(shared)}, "WithResponseHeaderTimeout", "give it to NewTransport"},
+		{"HTTP client, then a transport", "https://school.example", []Option{WithHTTPClient(http.DefaultClient), WithTransport(shared)}, "WithTransport", "cannot be combined"},
+		{"transport, then an HTTP client", "https://school.example", []Option{WithTransport(shared), WithHTTPClient(http.DefaultClient)}, "WithHTTPClient", "cannot be combined"},
+		{"nil transport", "https://school.example", []Option{WithTransport(nil)}, "WithTransport", "nil"},
+		{"nil credentials provider", "https://school.example", []Option{WithCredentials(nil)}, "WithCredentials", "nil"},
+		{"Basic Auth, then a provider", "https://school.example", []Option{WithBasicAuth("a", "b"), WithCredentials(vault)}, "WithCredentials", "given twice"},
+		{"a provider, then Basic Auth", "https://school.example", []Option{WithCredentials(vault), WithBasicAuth("a", "b")}, "WithBasicAuth", "given twice"},
+		{"the URL's credentials and a provider", "https://a:b@school.example", []Option{WithCredentials(vault)}, "WithCredentials", "given twice"},
 		{"negative retries", "https://school.example", []Option{WithRetry(RetryPolicy{MaxRetries: -1})}, "WithRetry", "negative"},
 	}
 	for _, tt := range tests {

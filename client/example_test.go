@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
@@ -163,4 +165,54 @@ func ExampleClient_String() {
 	// Output:
 	// client for https://school.concordinfiniti.com (user "autoimport", tenant "st-marys")
 	// client.New("https://school.concordinfiniti.com", client.WithBasicAuth("autoimport", "[REDACTED]"), client.WithTenant("st-marys"))
+}
+
+// A fleet builds one transport and gives it to every school's client, so
+// that all of them share one pool of connections.
+func ExampleNewTransport() {
+	srv := clienttest.NewServer(clienttest.WithTenants("school-1", "school-2"))
+	defer srv.Close()
+	fakeCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}) // a real school needs none
+
+	tr, err := client.NewTransport(client.WithRootCAs(fakeCA), client.WithResponseHeaderTimeout(5*time.Minute))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, tenant := range []string{"school-1", "school-2"} {
+		c, err := client.New(srv.URL, client.WithTransport(tr), client.WithTenant(tenant),
+			client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+		if err != nil {
+			log.Fatal(err)
+		}
+		res, err := c.ImportUserGroups(context.Background(), strings.NewReader("username,library-group,system-group\njsmith,,\n"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(tenant, res.Summary)
+	}
+	// Output:
+	// school-1 1 user processed. 1 user created. 0 users updated. 0 users failed.
+	// school-2 1 user processed. 0 users created. 1 user updated. 0 users failed.
+}
+
+// Credentials from a vault, asked for at each import. A secret the vault
+// does not have needs a person, as a refused password does.
+func ExampleWithCredentials() {
+	vault := map[string]string{} // the school's secret is missing
+	c, err := client.New("https://school.example", client.WithCredentials(func(ctx context.Context) (string, string, error) {
+		password, ok := vault["school.example"]
+		if !ok {
+			return "", "", fmt.Errorf("vault: no secret for school.example: %w", client.ErrNoCredentials)
+		}
+		return "autoimport", password, nil
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.ImportUserGroups(context.Background(), strings.NewReader("username,library-group,system-group\n"))
+	fmt.Println(errors.Is(err, client.ErrUnauthorized))
+	fmt.Println(err)
+	// Output:
+	// true
+	// client: POST https://school.example/api/import/userGroups: getting the credentials: vault: no secret for school.example: no usable credentials
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"crypto/x509"
 	"log/slog"
 	"net/http"
@@ -13,14 +14,32 @@ import (
 
 // An Option configures a Client. An option given bad input makes New
 // return a *ConfigError.
-type Option func(*settings) error
+type Option interface{ apply(*settings) error }
+
+// A TransportOption configures the SDK's transport, the one New builds
+// for a client or NewTransport for many.
+type TransportOption interface {
+	Option
+	transport()
+}
+
+type option func(*settings) error
+
+func (o option) apply(s *settings) error { return o(s) }
+
+type transportOption func(*settings) error
+
+func (o transportOption) apply(s *settings) error { return o(s) }
+func (transportOption) transport()                {}
 
 type settings struct {
 	username, password string
 	auth               bool
+	provider           func(context.Context) (string, string, error)
 	charset            AuthCharset
 	tenant             string
 	hc                 *http.Client
+	tr                 *http.Transport // from WithTransport
 	rootCAs            *x509.CertPool
 	insecurePlain      bool
 	product            string
@@ -32,31 +51,54 @@ type settings struct {
 	headerTimeoutSet   bool
 }
 
+// configure applies opts to s, skipping nil ones.
+func configure[O Option](s *settings, opts []O) error {
+	for _, opt := range opts {
+		if any(opt) == nil {
+			continue
+		}
+		if err := opt.apply(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WithBasicAuth sets the credentials of the Infiniti account the client
-// posts as: an account with system administration privileges whose password
-// Infiniti itself checks (SAML single sign-on cannot be used). The password
-// may hold any characters; see WithAuthCharset for how non-ASCII ones are
-// sent. It is sent only in the Authorization header: over TLS, or in clear
-// text to a loopback host or, with WithInsecurePlainHTTP, to any host. It
-// never appears in an error, a log record or the printed Client. A
-// username that is empty or contains ':' is an error, since Basic Auth
-// cannot carry it; so is, in New, a password that is the username or
-// occurs in the username, the base URL or the tenant, since the client
-// shows those (see New).
+// posts as: an account with system administration privileges whose
+// password Infiniti itself checks (not SAML single sign-on). The password
+// is sent only in the Authorization header and never shown. A username
+// that is empty or contains ':' is an error, and so is a password that
+// the client would show: one that is the username, or one of 4 bytes or
+// more that occurs in the username, the base URL or the tenant.
 func WithBasicAuth(username, password string) Option {
-	return func(s *settings) error {
-		if username == "" {
-			return &ConfigError{Option: "WithBasicAuth", Reason: "the username is empty"}
-		}
-		if strings.ContainsRune(username, ':') {
-			return &ConfigError{Option: "WithBasicAuth", Reason: "the username contains ':', which Basic Auth cannot carry"}
-		}
-		if s.auth {
+	return option(func(s *settings) error {
+		if s.auth || s.provider != nil {
 			return &ConfigError{Option: "WithBasicAuth", Reason: "the credentials are given twice"}
 		}
 		s.username, s.password, s.auth = username, password, true
 		return nil
-	}
+	})
+}
+
+// WithCredentials makes the client ask fn for the credentials at the
+// start of each import call, for credentials kept in a vault. The rules
+// of WithBasicAuth apply to each answer; one that breaks them fails the
+// call with an error holding a *ConfigError and matching
+// ErrNoCredentials. An error of fn fails the call before anything is
+// sent; the call's error wraps it. A nil fn is an error, and so is
+// combining it with WithBasicAuth or credentials in the base URL.
+func WithCredentials(fn func(ctx context.Context) (user, password string, err error)) Option {
+	return option(func(s *settings) error {
+		switch {
+		case fn == nil:
+			return &ConfigError{Option: "WithCredentials", Reason: "the function is nil"}
+		case s.auth || s.provider != nil:
+			return &ConfigError{Option: "WithCredentials", Reason: "the credentials are given twice"}
+		}
+		s.provider = fn
+		return nil
+	})
 }
 
 // AuthCharset is the character encoding of the Basic Auth credentials,
@@ -75,75 +117,79 @@ const (
 
 // String returns "utf-8" or "iso-8859-1".
 func (cs AuthCharset) String() string {
-	switch cs {
-	case AuthUTF8:
-		return "utf-8"
-	case AuthLatin1:
-		return "iso-8859-1"
+	if cs == AuthUTF8 || cs == AuthLatin1 {
+		return [...]string{"utf-8", "iso-8859-1"}[cs]
 	}
 	return "AuthCharset(" + strconv.Itoa(int(cs)) + ")"
 }
 
-// WithAuthCharset sets the encoding of the username and password in the
-// Authorization header: AuthUTF8 (the default) or AuthLatin1. With
-// AuthLatin1, New refuses credentials that ISO-8859-1 cannot hold. When
-// Infiniti refuses a password with non-ASCII characters, the error says so
-// and suggests the other charset. Another value is an error.
+// WithAuthCharset sets the encoding of the credentials: AuthUTF8 (the
+// default) or AuthLatin1, which cannot hold every character. When
+// Infiniti refuses credentials with non-ASCII characters, the error holds
+// a *ConfigError naming this option.
 func WithAuthCharset(cs AuthCharset) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		if cs != AuthUTF8 && cs != AuthLatin1 {
 			return &ConfigError{Option: "WithAuthCharset", Reason: "the charset " + strconv.Itoa(int(cs)) + " is unknown"}
 		}
 		s.charset = cs
 		return nil
-	}
+	})
 }
 
 // WithTenant sets the tenantId query parameter that multi-tenant Infiniti
-// sites need. Without it no tenantId is sent. An empty tenant is an error.
+// sites need. An empty tenant is an error.
 func WithTenant(tenantID string) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		if strings.TrimSpace(tenantID) == "" {
 			return &ConfigError{Option: "WithTenant", Reason: "the tenant is empty"}
 		}
 		s.tenant = tenantID
 		return nil
-	}
+	})
 }
 
-// WithHTTPClient makes the client send its requests with hc, for example
-// one that goes through a particular proxy. The client uses a copy of hc
-// that never follows redirects; everything else is hc's to decide:
-//
-//   - TLS: hc's transport and its TLS settings are used as they are, so
-//     certificates are verified unless hc was set up not to. WithRootCAs
-//     cannot be combined with it.
-//   - Proxies: hc's transport decides. http.DefaultTransport, for one,
-//     honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY, and would send a
-//     plain-http request, password included, through an HTTP proxy. The
-//     SDK's own transport never proxies plain http or loopback requests.
-//   - Timeouts: hc's rule. A timeout after the whole file was handed to
-//     the connection matches ErrResponseTimeout and is not retried.
-//     WithResponseHeaderTimeout cannot be combined with it.
-//
-// A nil hc is an error.
+// WithHTTPClient makes the client send its requests with a copy of hc
+// that never follows redirects. hc's transport decides the rest: TLS,
+// proxies (http.DefaultTransport would send a plain-http request,
+// password included, through HTTP_PROXY) and timeouts. A nil hc is an
+// error.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(s *settings) error {
-		if hc == nil {
+	return option(func(s *settings) error {
+		switch {
+		case hc == nil:
 			return &ConfigError{Option: "WithHTTPClient", Reason: "the HTTP client is nil"}
+		case s.tr != nil:
+			return &ConfigError{Option: "WithHTTPClient", Reason: "cannot be combined with a shared transport"}
 		}
 		s.hc = hc
 		return nil
-	}
+	})
 }
 
-// WithRootCAs makes the client trust the certificate authorities in pem
-// (PEM-encoded certificates) besides the system's, for a school whose
-// Infiniti has a certificate from a private authority. Certificates are
-// still verified. pem without a certificate is an error, and so is using
-// this option with WithHTTPClient (set the RootCAs of that client instead).
-func WithRootCAs(pem []byte) Option {
-	return func(s *settings) error {
+// WithTransport makes the client send its requests with t, such as one
+// from NewTransport that many clients share. The client never closes t's
+// connections. A nil t is an error.
+func WithTransport(t *http.Transport) Option {
+	return option(func(s *settings) error {
+		switch {
+		case t == nil:
+			return &ConfigError{Option: "WithTransport", Reason: "the transport is nil"}
+		case s.hc != nil && s.tr == nil:
+			return &ConfigError{Option: "WithTransport", Reason: "cannot be combined with an own HTTP client"}
+		}
+		s.hc, s.tr = &http.Client{Transport: t}, t
+		return nil
+	})
+}
+
+// WithRootCAs makes the SDK's transport trust the certificate authorities
+// in pem (PEM-encoded certificates) besides the system's, for an Infiniti
+// with a certificate from a private authority. pem without a certificate
+// is an error, and so is combining it with WithHTTPClient or
+// WithTransport, whose transport rules.
+func WithRootCAs(pem []byte) TransportOption {
+	return transportOption(func(s *settings) error {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
@@ -153,30 +199,25 @@ func WithRootCAs(pem []byte) Option {
 		}
 		s.rootCAs = pool
 		return nil
-	}
+	})
 }
 
 // WithInsecurePlainHTTP allows a base URL with the http scheme to a host
 // that is not a loopback address. The password and the school's data then
-// cross the network in clear text, readable by anyone on the path. It is
-// meant for a lab or a test network; never use it against a real school.
-// The SDK's own transport sends such requests directly, never through a
-// proxy.
+// cross the network in clear text. It is meant for a lab; never use it
+// against a real school.
 func WithInsecurePlainHTTP() Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		s.insecurePlain = true
 		return nil
-	}
+	})
 }
 
 // WithUserAgent puts product (such as "acme-sms-sync/2.1") in front of the
-// SDK's own User-Agent, so that server logs show which program posted.
-// An empty product, one that is not valid UTF-8 and one with control
-// characters (ASCII or Unicode, such as U+0085, or a line separator) or
-// invisible format characters (Unicode category Cf, such as the
-// right-to-left override U+202E) is an error.
+// SDK's own User-Agent. An empty product, invalid UTF-8, and control or
+// format characters (such as U+202E) are an error.
 func WithUserAgent(product string) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		switch {
 		case strings.TrimSpace(product) == "":
 			return &ConfigError{Option: "WithUserAgent", Reason: "the product name is empty"}
@@ -189,84 +230,83 @@ func WithUserAgent(product string) Option {
 		}
 		s.product = product
 		return nil
-	}
+	})
 }
 
-// WithLogger logs each import to l: at Info level when it starts (endpoint,
-// tenant) and ends (status, bytes, attempts, duration, the result's
-// counts), at Warn level for each retry, and at Error level when it fails
-// (the error without any row's message or body snippet). Only at Debug
-// level does it log each row outcome and the whole error: those hold
-// personal data of students. A nil l turns logging off.
+// WithLogger logs each import to l: its start and end (status, bytes,
+// attempts, duration, the result's counts) at Info level, each retry at
+// Warn level and a failure at Error level. Row outcomes and whole errors,
+// which hold students' data, are logged at Debug level only. A nil l
+// turns logging off.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		s.logger = l
 		return nil
-	}
+	})
 }
 
-// WithProgress calls fn with the number of CSV bytes sent so far while an
-// import uploads, from the goroutine that sends the request; it starts from
-// 0 again on a retry. fn must be quick and safe for concurrent use when the
-// client posts several imports at once. A nil fn is an error.
+// WithProgress calls fn with the number of CSV bytes sent so far, from
+// the goroutine that sends the request; it starts from 0 again on a
+// retry. fn must be quick and safe for concurrent use. A nil fn is an
+// error.
 func WithProgress(fn func(sent int64)) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		if fn == nil {
 			return &ConfigError{Option: "WithProgress", Reason: "the function is nil"}
 		}
 		s.progress = fn
 		return nil
-	}
+	})
 }
 
-// WithRetry sets the retry policy; see RetryPolicy for what is retried. Negative values are an error.
+// WithRetry sets the retry policy. Negative values are an error.
 func WithRetry(p RetryPolicy) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		if p.MaxRetries < 0 || p.InitialWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
 			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative"}
 		}
 		s.retry = p.withDefaults()
 		return nil
-	}
+	})
 }
 
 // DefaultMaxResponseBytes bounds the result read from Infiniti unless
-// WithMaxResponseBytes says otherwise: enough for the details of about
-// 200,000 failed rows.
+// WithMaxResponseBytes says otherwise: enough for about 200,000 failed
+// rows.
 const DefaultMaxResponseBytes = 32 << 20
 
 // WithMaxResponseBytes bounds how much of a response the client reads; a
-// larger result is an error wrapping ErrResponseTooLarge. n must be positive.
+// larger result is an error wrapping ErrResponseTooLarge. n must be
+// positive.
 func WithMaxResponseBytes(n int64) Option {
-	return func(s *settings) error {
+	return option(func(s *settings) error {
 		if n <= 0 {
 			return &ConfigError{Option: "WithMaxResponseBytes", Reason: "the bound is not a positive number of bytes"}
 		}
 		s.maxResponse = n
 		return nil
-	}
+	})
 }
 
-// DefaultResponseHeaderTimeout is how long the SDK's own transport waits
-// for the response headers once the whole request was written, unless
-// WithResponseHeaderTimeout says otherwise. Infiniti may take minutes to
-// process a large file.
+// DefaultResponseHeaderTimeout is the SDK's transport's
+// ResponseHeaderTimeout unless WithResponseHeaderTimeout says otherwise:
+// Infiniti may take minutes to process a large file.
 const DefaultResponseHeaderTimeout = 10 * time.Minute
 
-// WithResponseHeaderTimeout sets the ResponseHeaderTimeout of the SDK's
-// own transport: how long it waits for the response headers once the whole
-// request was written to the connection; 0 waits without a limit (the
-// context's deadline still applies). Past it the import fails with an
+// WithResponseHeaderTimeout sets how long the SDK's transport waits for
+// the response headers once the whole request was written; 0 waits
+// without a limit but the context's. Past it the import fails with an
 // error matching ErrResponseTimeout and is not retried: Infiniti may still
-// be processing the file. The last bytes written may still be in the
-// operating system's buffers on a slow link, so keep it at minutes. A
-// negative d is an error, and so is combining it with WithHTTPClient.
-func WithResponseHeaderTimeout(d time.Duration) Option {
-	return func(s *settings) error {
+// be importing the file. Keep it at minutes: the last bytes may still be
+// in the operating system's buffers. A negative d is an error, and so is
+// combining it with WithHTTPClient or WithTransport, whose transport
+// rules.
+func WithResponseHeaderTimeout(d time.Duration) TransportOption {
+	return transportOption(func(s *settings) error {
 		if d < 0 {
 			return &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "the timeout is negative"}
 		}
 		s.headerTimeout, s.headerTimeoutSet = d, true
 		return nil
-	}
+	})
 }

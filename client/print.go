@@ -13,20 +13,14 @@ func (c *Client) String() string {
 	if c == nil {
 		return "<nil>"
 	}
-	var b strings.Builder
-	b.WriteString("client for ")
-	b.WriteString(c.BaseURL())
 	var parts []string
-	if c.cred != nil {
-		parts = append(parts, fmt.Sprintf("user %q", c.username))
+	for _, a := range c.LogValue().Group()[1:] { // user and tenant, if set
+		parts = append(parts, fmt.Sprintf("%s %q", a.Key, a.Value))
 	}
-	if c.tenant != "" {
-		parts = append(parts, fmt.Sprintf("tenant %q", c.tenant))
+	if len(parts) == 0 {
+		return "client for " + c.BaseURL()
 	}
-	if len(parts) > 0 {
-		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
-	}
-	return b.String()
+	return "client for " + c.BaseURL() + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // GoString returns a Go expression for %#v that builds a like client, the
@@ -35,16 +29,14 @@ func (c *Client) GoString() string {
 	if c == nil {
 		return "(*client.Client)(nil)"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "client.New(%q", c.BaseURL())
-	if c.cred != nil {
-		fmt.Fprintf(&b, ", client.WithBasicAuth(%q, %q)", c.username, redacted)
+	s := fmt.Sprintf("client.New(%q", c.BaseURL())
+	if c.basic != nil {
+		s += fmt.Sprintf(", client.WithBasicAuth(%q, %q)", c.username, redacted)
 	}
 	if c.tenant != "" {
-		fmt.Fprintf(&b, ", client.WithTenant(%q)", c.tenant)
+		s += fmt.Sprintf(", client.WithTenant(%q)", c.tenant)
 	}
-	b.WriteString(")")
-	return b.String()
+	return s + ")"
 }
 
 // LogValue logs the client as a group of base_url, user and tenant (the
@@ -54,7 +46,7 @@ func (c *Client) LogValue() slog.Value {
 		return slog.StringValue("<nil>")
 	}
 	attrs := []slog.Attr{slog.String("base_url", c.BaseURL())}
-	if c.cred != nil {
+	if c.basic != nil {
 		attrs = append(attrs, slog.String("user", c.username))
 	}
 	if c.tenant != "" {

@@ -35,14 +35,14 @@ func TestClientPrinting(t *testing.T) {
 			outs = append(outs, fmt.Sprintf(verb, *c))
 		}
 	}
-	for _, v := range []any{c, *c, c.cred, *c.cred} {
+	for _, v := range []any{c, *c, c.basic, *c.basic} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			outs = append(outs, fmt.Sprintf(verb, v))
 		}
 	}
 	var buf bytes.Buffer
 	for _, h := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
-		slog.New(h).Info("client", "client", c, "value", *c, "cred", c.cred)
+		slog.New(h).Info("client", "client", c, "value", *c, "cred", c.basic)
 	}
 	lg := log.New(&buf, "", 0)
 	lg.Printf("%+v", c)
@@ -50,7 +50,7 @@ func TestClientPrinting(t *testing.T) {
 	lg.Printf("%#v", *c)
 	outs = append(outs, buf.String())
 	forms := passwordForms("autoimport", trickyPassword)
-	forms = append(forms, c.cred.secret().header, fmt.Sprintf("%x", trickyPassword))
+	forms = append(forms, c.basic.secret().header, fmt.Sprintf("%x", trickyPassword))
 	for _, out := range outs {
 		collect(out)
 		if f := leaked(out, forms); f != "" {
@@ -88,7 +88,7 @@ func TestSecretsNotReachableByReflection(t *testing.T) {
 			if l1, ok := latin1(tt.pass); ok {
 				forms = append(forms, string(l1))
 			}
-			forms = append(forms, c.cred.secret().header)
+			forms = append(forms, c.basic.secret().header)
 			found := reflectStrings(reflect.ValueOf(c), func(s string) bool { return leaked(s, forms) != "" })
 			if found != "" {
 				t.Errorf("a field reachable by reflection holds the password: %s", found)

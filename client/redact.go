@@ -2,14 +2,15 @@ package client
 
 import (
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
-	"strconv"
+	"regexp"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
+	"unicode"
 
 	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
@@ -74,21 +75,8 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		}
 	}
 	c := &credentials{secret: func() *secret { return s }}
-	var what string
-	switch {
-	case !isASCII(username) && !isASCII(password):
-		what = "the username and password have"
-	case !isASCII(username):
-		what = "the username has"
-	case !isASCII(password):
-		what = "the password has"
-	}
-	if what != "" {
-		sentIn := "UTF-8"
-		if cs == AuthLatin1 {
-			sentIn = "ISO-8859-1"
-		}
-		c.hint = &ConfigError{Option: "WithAuthCharset", Reason: what + " non-ASCII characters, which were sent in " + sentIn}
+	if !isASCII(username + password) {
+		c.hint = &ConfigError{Option: "WithAuthCharset", Reason: "the credentials have non-ASCII characters, which were sent in " + strings.ToUpper(cs.String())}
 	}
 	return c, nil
 }
@@ -107,20 +95,13 @@ func latin1(s string) ([]byte, bool) {
 }
 
 func isASCII(s string) bool {
-	for i := range len(s) {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+	return !strings.ContainsFunc(s, func(r rune) bool { return r > unicode.MaxASCII })
 }
 
 // redact returns s, or withheld when s echoes the credentials: the
-// password as it is (in UTF-8 or ISO-8859-1), JSON-escaped (as Python's,
-// Java's and Go's encoders write it, once or twice) or percent-encoded (in
-// a path or a query), or the base64 of username:password or of the
-// password alone. It is the one check every text from the server passes
-// before the client returns it.
+// password raw (in UTF-8 or ISO-8859-1), JSON-escaped (once or twice) or
+// percent-encoded, or layered, or the base64 of username:password or of
+// the password. Every text from the server passes it.
 func (c *credentials) redact(s string) string {
 	if c == nil || c.secret().needles == nil {
 		return s
@@ -165,78 +146,37 @@ func (c *credentials) fragment(s string) string {
 	return textsafe.Clip(strings.TrimSpace(s), maxFragment)
 }
 
-// unescapeJSON decodes the backslash escapes of a JSON string, leniently:
-// \uXXXX in either case (surrogate pairs joined), and any other escaped
-// character as itself but n, r, t, b and f.
+// jsonEscape is one escape of a JSON string: \uXXXX, with a low
+// surrogate that follows it, or \ and a character.
+var jsonEscape = regexp.MustCompile(`(?s)\\u[0-9a-fA-F]{4}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\.`)
+
+// unescapeJSON decodes the escapes of a JSON string, leniently: one that
+// JSON does not have (\x) is the character after the backslash.
 func unescapeJSON(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
+	return jsonEscape.ReplaceAllStringFunc(s, func(e string) string {
+		var out string
+		if json.Unmarshal([]byte(`"`+e+`"`), &out) != nil {
+			return e[1:]
 		}
-		i++
-		if r, ok := hex4(s[i+1:]); s[i] == 'u' && ok {
-			i += 4
-			if r2, ok := hex4(strings.TrimPrefix(s[i+1:], `\u`)); utf16.IsSurrogate(r) && strings.HasPrefix(s[i+1:], `\u`) && ok {
-				r = utf16.DecodeRune(r, r2)
-				i += 6
-			}
-			b.WriteRune(r)
-			continue
-		}
-		switch e := s[i]; e {
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		default:
-			b.WriteByte(e)
-		}
-	}
-	return b.String()
+		return out
+	})
 }
 
-// hex4 parses the four hex digits that s starts with.
-func hex4(s string) (rune, bool) {
-	if len(s) < 4 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(s[:4], 16, 32)
-	return rune(v), err == nil
-}
+var percentEscape = regexp.MustCompile(`%[0-9a-fA-F]{2}`)
 
 // percentDecode decodes every %XX of s, leaving a % that starts no escape
 // as it is; plus makes + a space, as in a query.
 func percentDecode(s string, plus bool) string {
-	if !strings.Contains(s, "%") && (!plus || !strings.Contains(s, "+")) {
-		return s
+	if plus {
+		s = strings.ReplaceAll(s, "+", " ")
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '%' && i+2 < len(s):
-			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 2
-				continue
-			}
-		case s[i] == '+' && plus:
-			b.WriteByte(' ')
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return percentEscape.ReplaceAllStringFunc(s, func(e string) string {
+		b, _ := hex.DecodeString(e[1:])
+		return string(b)
+	})
 }
 
 // location returns the scheme, host and path of a redirect's Location,

@@ -340,13 +340,13 @@ func TestAuthCharset(t *testing.T) {
 		wantHint string // what a 401's *ConfigError naming WithAuthCharset says; "" for none
 	}{
 		{"ASCII", "", "hunter2^@&$", nil, []byte("autoimport:hunter2^@&$"), ""},
-		{"UTF-8", "", nonASCIIPassword, nil, []byte("autoimport:Passw\xc3\xb6rt-2024"), "the password has non-ASCII characters, which were sent in UTF-8"},
-		{"UTF-8 said", "", nonASCIIPassword, []Option{WithAuthCharset(AuthUTF8)}, []byte("autoimport:Passw\xc3\xb6rt-2024"), "the password has non-ASCII characters, which were sent in UTF-8"},
-		{"Latin-1", "", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:Passw\xf6rt-2024"), "the password has non-ASCII characters, which were sent in ISO-8859-1"},
+		{"UTF-8", "", nonASCIIPassword, nil, []byte("autoimport:Passw\xc3\xb6rt-2024"), "the credentials have non-ASCII characters, which were sent in UTF-8"},
+		{"UTF-8 said", "", nonASCIIPassword, []Option{WithAuthCharset(AuthUTF8)}, []byte("autoimport:Passw\xc3\xb6rt-2024"), "the credentials have non-ASCII characters, which were sent in UTF-8"},
+		{"Latin-1", "", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:Passw\xf6rt-2024"), "the credentials have non-ASCII characters, which were sent in ISO-8859-1"},
 		{"Latin-1, ASCII", "", "hunter2^@&$", []Option{WithAuthCharset(AuthLatin1)}, []byte("autoimport:hunter2^@&$"), ""},
 		// Review 1, nit: a non-ASCII username is sent in the charset too.
-		{"non-ASCII username", "bibliothèque", "hunter2^@&$", nil, []byte("biblioth\xc3\xa8que:hunter2^@&$"), "the username has non-ASCII characters, which were sent in UTF-8"},
-		{"both non-ASCII, Latin-1", "bibliothèque", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("biblioth\xe8que:Passw\xf6rt-2024"), "the username and password have non-ASCII characters, which were sent in ISO-8859-1"},
+		{"non-ASCII username", "bibliothèque", "hunter2^@&$", nil, []byte("biblioth\xc3\xa8que:hunter2^@&$"), "the credentials have non-ASCII characters, which were sent in UTF-8"},
+		{"both non-ASCII, Latin-1", "bibliothèque", nonASCIIPassword, []Option{WithAuthCharset(AuthLatin1)}, []byte("biblioth\xe8que:Passw\xf6rt-2024"), "the credentials have non-ASCII characters, which were sent in ISO-8859-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

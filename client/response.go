@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -19,8 +20,10 @@ import (
 // errorBodyLimit bounds how much of an error status's body is read.
 const errorBodyLimit = 64 << 10
 
-// response reads and classifies a response to attempt n.
-func (c *Client) response(ctx context.Context, resp *http.Response, endpoint string, n int, o outcome) outcome {
+// response reads and classifies a response to attempt n, whose context
+// is ctx, from body.
+func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
+	endpoint := c.endpoint
 	code := resp.StatusCode
 	o.status = code
 	if code >= 300 && code < 400 {
@@ -32,8 +35,10 @@ func (c *Client) response(ctx context.Context, resp *http.Response, endpoint str
 	if !ok {
 		limit = min(limit, errorBodyLimit)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if cerr := ctx.Err(); err != nil && cerr != nil {
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil && context.Cause(ctx) == errStalled {
+		err = errStalled
+	} else if cerr := ctx.Err(); err != nil && cerr != nil {
 		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), errs: []error{cerr}}
 		return o
 	}
@@ -80,14 +85,12 @@ func (c *Client) response(ctx context.Context, resp *http.Response, endpoint str
 		se.hint = c.cred.charsetHint()
 	}
 	o.err = se
-	o.retry, o.retryAfter = isRetryStatus(code), se.RetryAfter
+	o.retry, o.retryAfter = slices.Contains([]int{429, 502, 503, 504}, code), se.RetryAfter // see RetryPolicy
 	return o
 }
 
 // connError is a failure of the connection, said as a short fact. It
-// unwraps only to values that hold no server text: the context's errors,
-// io.EOF and io.ErrUnexpectedEOF, a syscall.Errno, a *net.DNSError, and
-// the certificate errors (with ErrCertificate).
+// unwraps only to values that hold no server text.
 type connError struct {
 	msg     string
 	timeout bool
@@ -99,7 +102,7 @@ func (e *connError) Unwrap() []error { return e.errs }
 func (e *connError) Timeout() bool   { return e.timeout }
 
 // connError says what err, an error of the transport, means.
-func (c *Client) connError(err error) *connError {
+func (c *call) connError(err error) *connError {
 	ce := &connError{msg: "the connection failed"}
 	var ne net.Error
 	ce.timeout = errors.As(err, &ne) && ne.Timeout()
@@ -124,47 +127,37 @@ func (c *Client) connError(err error) *connError {
 		}
 	case errors.As(err, &errno):
 		ce.msg, ce.errs = errno.Error(), append(ce.errs, errno)
+	case errors.Is(err, errStalled):
+		ce.msg, ce.timeout = errStalled.Error(), true
 	case ce.timeout:
 		ce.msg = "the connection timed out"
 	case errors.As(err, &op) && op.Op == "dial":
 		ce.msg = "the connection could not be made"
 	}
-	if cert := certificateError(err); cert != nil {
-		ce.errs = append(ce.errs, ErrCertificate, cert)
-		ce.msg = certificateFact(cert)
+	if fact, cert := certificateError(err); cert != nil {
+		ce.msg, ce.errs = fact, append(ce.errs, ErrCertificate, cert)
 	}
 	return ce
 }
 
-// certificateError returns the certificate error in err's chain, or nil.
-func certificateError(err error) error {
+// certificateError returns what the certificate error in err's chain
+// says, and the error, or nil.
+func certificateError(err error) (string, error) {
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
 	var cv *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &he):
-		return he
+		return "the server's certificate is for another host", he
 	case errors.As(err, &ua):
-		return ua
-	case errors.As(err, &ci):
-		return ci
-	case errors.As(err, &cv):
-		return cv
-	}
-	return nil
-}
-
-// certificateFact says what is wrong with a certificate.
-func certificateFact(err error) string {
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, new(x509.HostnameError)):
-		return "the server's certificate is for another host"
-	case errors.As(err, new(x509.UnknownAuthorityError)):
-		return "the server's certificate is from an unknown authority"
+		return "the server's certificate is from an unknown authority", ua
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return "the server's certificate has expired or is not yet valid"
+		return "the server's certificate has expired or is not yet valid", ci
+	case errors.As(err, &ci):
+		return ErrCertificate.Error(), ci
+	case errors.As(err, &cv):
+		return ErrCertificate.Error(), cv
 	}
-	return ErrCertificate.Error()
+	return "", nil
 }

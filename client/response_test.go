@@ -487,17 +487,7 @@ func TestFaults(t *testing.T) {
 					t.Errorf("errors.Is(%v, %v) = false", err, target)
 				}
 			}
-			var se *StatusError
-			if errors.As(err, &se) != (tt.wantCode != 0) {
-				t.Errorf("err = %T %v; want a *StatusError: %v", err, err, tt.wantCode != 0)
-			} else if se != nil {
-				if se.StatusCode != tt.wantCode || se.Attempts != tt.requests {
-					t.Errorf("StatusError code %d attempts %d, want %d and %d", se.StatusCode, se.Attempts, tt.wantCode, tt.requests)
-				}
-				if !strings.Contains(se.Snippet, tt.snippet) {
-					t.Errorf("snippet %q does not contain %q", se.Snippet, tt.snippet)
-				}
-			}
+			checkStatusError(t, err, tt.wantCode, tt.requests, tt.snippet)
 			if got := len(srv.Requests()); got != tt.requests {
 				t.Errorf("server received %d requests, want %d", got, tt.requests)
 			}
@@ -515,6 +505,26 @@ func TestFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkStatusError checks that err is a *StatusError with code, after
+// attempts, whose snippet holds snippet; or, for code 0, that it is none.
+func checkStatusError(t *testing.T, err error, code, attempts int, snippet string) {
+	t.Helper()
+	var se *StatusError
+	if errors.As(err, &se) != (code != 0) {
+		t.Errorf("err = %T %v; want a *StatusError: %v", err, err, code != 0)
+		return
+	}
+	if se == nil {
+		return
+	}
+	if se.StatusCode != code || se.Attempts != attempts {
+		t.Errorf("StatusError code %d attempts %d, want %d and %d", se.StatusCode, se.Attempts, code, attempts)
+	}
+	if !strings.Contains(se.Snippet, snippet) {
+		t.Errorf("snippet %q does not contain %q", se.Snippet, snippet)
 	}
 }
 
@@ -743,7 +753,7 @@ func TestConnError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ce := c.connError(tt.err)
+			ce := (&call{Client: c}).connError(tt.err)
 			if ce.Error() != tt.want {
 				t.Errorf("connError = %q, want %q", ce.Error(), tt.want)
 			}

@@ -1,7 +1,10 @@
 package client
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -11,52 +14,53 @@ import (
 
 // RetryPolicy says how often and how long the client retries an import
 // that failed in a way that is safe to retry: a connection failure before
-// the whole file was handed to the connection, or a 429, 502, 503 or 504.
-// Nothing else is retried: not an error once the whole file was handed
-// over (Infiniti may have imported it), a certificate error, a redirect,
-// another status, an error of the caller's CSV, or a done context. A body
-// is re-sent only when it can be read again from the start (see Import);
-// re-sending is safe, since Infiniti's imports are upserts keyed by
-// username. Zero waits take the defaults of DefaultRetryPolicy.
+// the whole file was handed over, or a 429, 502, 503 or 504, with a body
+// that can be read again (see Import). Imports are upserts keyed by
+// username, so a re-sent file converges. Zero waits take the defaults.
 type RetryPolicy struct {
-	// MaxRetries is how many times a failed attempt may be retried;
-	// 0 means no retry.
-	MaxRetries int
-	// InitialWait is the wait before the first retry; it doubles with each
-	// retry, with random jitter.
-	InitialWait time.Duration
-	// MaxWait caps the doubling wait.
-	MaxWait time.Duration
-	// MaxRetryAfter caps a wait that a Retry-After header (seconds or a
-	// date) asks for.
-	MaxRetryAfter time.Duration
+	MaxRetries    int           // retries after the first attempt; 0 for none
+	InitialWait   time.Duration // before the first retry; doubles, with jitter
+	MaxWait       time.Duration // caps the doubling wait
+	MaxRetryAfter time.Duration // caps a wait a Retry-After header asks for
 }
 
-// DefaultRetryPolicy is the policy of a client without WithRetry: three
-// attempts in all. No retry waits past the context's deadline.
+// DefaultRetryPolicy is the policy of a client without WithRetry. No
+// retry waits past the context's deadline.
 var DefaultRetryPolicy = RetryPolicy{MaxRetries: 2, InitialWait: 500 * time.Millisecond, MaxWait: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
+
+// run makes the call's attempts. handedOver reports whether any attempt
+// handed the whole file over or was answered: Infiniti may have it.
+func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, handedOver bool) {
+	for attempt = 1; ; attempt++ {
+		o = cl.attempt(ctx, src, attempt)
+		handedOver = handedOver || o.handedOver || o.status != 0
+		if !o.retry || attempt > cl.retry.MaxRetries || src.seek == nil && o.touched {
+			return o, attempt, handedOver
+		}
+		wait := cl.backoff(attempt, o.retryAfter)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return o, attempt, handedOver
+		}
+		if cl.log != nil {
+			reason := o.err.Error()
+			if o.status != 0 {
+				reason = fmt.Sprintf("%d %s", o.status, http.StatusText(o.status))
+			}
+			cl.log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
+		}
+		if err := cl.sleep(ctx, wait); err != nil {
+			o = outcome{status: o.status, sent: o.sent, err: &attemptError{endpoint: cl.endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}}
+			return o, attempt, handedOver
+		}
+	}
+}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	d := DefaultRetryPolicy
-	p.InitialWait = cmpOr(p.InitialWait, d.InitialWait)
-	p.MaxWait = cmpOr(p.MaxWait, d.MaxWait)
-	p.MaxRetryAfter = cmpOr(p.MaxRetryAfter, d.MaxRetryAfter)
+	p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
+	p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
+	p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
 	return p
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
-func isRetryStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.

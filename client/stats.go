@@ -5,22 +5,19 @@ import (
 	"time"
 )
 
-// BaseURL returns the base URL the client posts below, as New kept it:
-// scheme, host and path prefix, without credentials, query or trailing
-// slash. It is safe to log and to use as a key.
+// BaseURL returns the base URL as New kept it: scheme, host and path
+// prefix, without credentials, query or trailing slash.
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // Tenant returns the tenant given with WithTenant, or "".
 func (c *Client) Tenant() string { return c.tenant }
 
-// ResponseHeaderTimeout returns how long the client waits for Infiniti's
-// answer once the whole file is sent (WithResponseHeaderTimeout, or
-// DefaultResponseHeaderTimeout); 0 when an *http.Client given with
-// WithHTTPClient decides, which the client cannot know.
+// ResponseHeaderTimeout returns how long the client's transport waits for
+// Infiniti's answer once the whole file is sent (0 for no limit), or 0
+// when an *http.Client given with WithHTTPClient decides.
 func (c *Client) ResponseHeaderTimeout() time.Duration { return c.headerTimeout }
 
-// Stats is what one import call did on the wire, for a caller's own
-// records (a sync job's run log, say). Ask for it with WithStats.
+// Stats is what one import call did on the wire; see WithStats.
 type Stats struct {
 	StatusCode int   // the HTTP status of the last attempt; 0 if no answer came
 	BytesSent  int64 // bytes of the CSV read for the last attempt (the multipart framing not counted)
@@ -34,13 +31,9 @@ type Stats struct {
 
 type statsKey struct{}
 
-// WithStats returns a copy of ctx that makes an import call given it fill
-// in *s just before it returns, whatever its outcome: on every return,
-// *s holds that call's Stats, never an earlier call's. A call that
-// refuses its arguments and sends nothing (a nil CSV or nil rows, an
-// import path or a ContactsMode that cannot be sent) sets *s to the zero
-// Stats, whose Attempts is 0. Use a context from WithStats for one call at
-// a time: two calls sharing one *Stats race.
+// WithStats returns a copy of ctx that makes an import call given it set
+// *s to that call's Stats as it returns, whatever its outcome; a call that
+// sends nothing has Attempts 0. Use it for one call at a time.
 func WithStats(ctx context.Context, s *Stats) context.Context {
 	return context.WithValue(ctx, statsKey{}, s)
 }

@@ -161,9 +161,12 @@ func TestStatsCancelledWhileWaitingToRetry(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, mt, _ := mockClient(t, "https://school.example", WithRetry(RetryPolicy{MaxRetries: 2}))
+	c.sleep = func(ctx context.Context, _ time.Duration) error {
+		cancel() // while waiting, not while the mock answers: httpmock races the two
+		return ctx.Err()
+	}
 	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
 		_, _ = io.Copy(io.Discard, req.Body)
-		cancel() // the fake sleep then returns the context's error
 		return httpmock.NewStringResponse(503, "busy"), nil
 	})
 	var st Stats

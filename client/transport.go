@@ -2,7 +2,6 @@ package client
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,11 +9,24 @@ import (
 	"time"
 )
 
-// newTransport returns the SDK's own transport: http.DefaultTransport's
-// settings, built afresh (a program may have replaced DefaultTransport),
-// with the proxy policy of proxy, TLS 1.2 or later, and a limit on the
-// wait for the response headers once the request was written.
-func newTransport(rootCAs *x509.CertPool, headerTimeout time.Duration) *http.Transport {
+// NewTransport returns the transport a Client builds for itself, to be
+// shared with WithTransport: one pool of connections serves many clients.
+// It has http.DefaultTransport's settings, built afresh, TLS 1.2 or later,
+// the proxy of HTTPS_PROXY and NO_PROXY for https only (plain http and
+// loopback requests never go through a proxy, which would read the
+// password), and DefaultResponseHeaderTimeout; tune its fields before use
+// (MaxIdleConnsPerHost for many tenants of one site). Bad input to an
+// option is a *ConfigError.
+func NewTransport(opts ...TransportOption) (*http.Transport, error) {
+	s := settings{headerTimeout: DefaultResponseHeaderTimeout}
+	if err := configure(&s, opts); err != nil {
+		return nil, err
+	}
+	return s.transport(), nil
+}
+
+// transport builds the SDK's transport with the settings of s.
+func (s *settings) transport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 proxy,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -23,17 +35,24 @@ func newTransport(rootCAs *x509.CertPool, headerTimeout time.Duration) *http.Tra
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: headerTimeout,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: rootCAs},
+		ResponseHeaderTimeout: s.headerTimeout,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.rootCAs},
+	}
+}
+
+// CloseIdleConnections closes the idle connections of the transport that
+// New built for c; it leaves alone a transport given with WithTransport
+// or WithHTTPClient, which other clients may share.
+func (c *Client) CloseIdleConnections() {
+	if c.own != nil {
+		c.own.CloseIdleConnections()
 	}
 }
 
 // environmentProxy is the proxy of the environment; tests replace it.
 var environmentProxy = http.ProxyFromEnvironment
 
-// proxy is the SDK's transport's proxy: the environment's (HTTPS_PROXY,
-// NO_PROXY) for https, where a proxy only tunnels; none for plain http,
-// where a proxy would read the password, or for a loopback host.
+// proxy is the SDK's transport's proxy, as NewTransport says.
 func proxy(req *http.Request) (*url.URL, error) {
 	if req.URL.Scheme != "https" || isLoopback(req.URL.Hostname()) {
 		return nil, nil
@@ -60,15 +79,12 @@ const locationKey = "X-Autosync-Location"
 // http.DefaultTransport.
 type redirectStopper struct{ rt http.RoundTripper }
 
-func (r redirectStopper) transport() http.RoundTripper {
-	if r.rt == nil {
-		return http.DefaultTransport
-	}
-	return r.rt
-}
-
 func (r redirectStopper) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.transport().RoundTrip(req)
+	rt := r.rt
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
 	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc, ok := resp.Header["Location"]; ok {
 			resp.Header = resp.Header.Clone()
@@ -77,11 +93,4 @@ func (r redirectStopper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
-}
-
-// CloseIdleConnections closes the idle connections of the transport below.
-func (r redirectStopper) CloseIdleConnections() {
-	if c, ok := r.transport().(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }

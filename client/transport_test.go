@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // Item 1: plain http only to literal loopback addresses and the exact name
@@ -74,7 +76,8 @@ func proxyCalls(t *testing.T, proxyURL string) *atomic.Int32 {
 }
 
 // Item 1: the SDK's own transport never proxies plain http or loopback
-// requests; https to a school goes through the environment's proxy.
+// requests; https to a school goes through the environment's proxy. So
+// does a transport from NewTransport.
 func TestProxyPolicy(t *testing.T) {
 	tests := []struct {
 		base  string
@@ -97,14 +100,17 @@ func TestProxyPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatal(collectErr(err))
 			}
-			tr := c.hc.Transport.(redirectStopper).rt.(*http.Transport)
-			req, _ := http.NewRequest("POST", c.endpoint(UserGroupsPath), nil)
-			got, err := tr.Proxy(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (got != nil) != tt.proxy || (calls.Load() == 1) != tt.proxy {
-				t.Errorf("proxy %v (environment asked %d times), want a proxy: %v", got, calls.Load(), tt.proxy)
+			shared, _ := NewTransport()
+			for _, tr := range []*http.Transport{c.own, shared} {
+				calls.Store(0)
+				req, _ := http.NewRequest("POST", c.endpoint(UserGroupsPath), nil)
+				got, err := tr.Proxy(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (got != nil) != tt.proxy || (calls.Load() == 1) != tt.proxy {
+					t.Errorf("proxy %v (environment asked %d times), want a proxy: %v", got, calls.Load(), tt.proxy)
+				}
 			}
 		})
 	}
@@ -293,5 +299,130 @@ func TestSlowServerDeadline(t *testing.T) {
 	}
 	if len(w.get()) != 0 {
 		t.Errorf("waits %v after the deadline", w.get())
+	}
+}
+
+// NewTransport builds the transport that New builds for a client itself,
+// with the same options, and refuses bad input.
+func TestNewTransport(t *testing.T) {
+	type shape struct {
+		Timeout    time.Duration
+		RootCAs    bool
+		MinVersion uint16
+	}
+	shapeOf := func(tr *http.Transport) shape {
+		return shape{tr.ResponseHeaderTimeout, tr.TLSClientConfig.RootCAs != nil, tr.TLSClientConfig.MinVersion}
+	}
+	tests := []struct {
+		name   string
+		opts   []TransportOption
+		want   shape
+		option string // the ConfigError's Option; "" for none
+	}{
+		{"defaults", nil, shape{DefaultResponseHeaderTimeout, false, tls.VersionTLS12}, ""},
+		{"answer limit", []TransportOption{WithResponseHeaderTimeout(time.Minute)}, shape{time.Minute, false, tls.VersionTLS12}, ""},
+		{"no answer limit", []TransportOption{WithResponseHeaderTimeout(0)}, shape{0, false, tls.VersionTLS12}, ""},
+		{"root CAs", []TransportOption{nil, WithRootCAs(testCertPEM)}, shape{DefaultResponseHeaderTimeout, true, tls.VersionTLS12}, ""},
+		{"negative answer limit", []TransportOption{WithResponseHeaderTimeout(-time.Second)}, shape{}, "WithResponseHeaderTimeout"},
+		{"no certificate", []TransportOption{WithRootCAs([]byte("not PEM"))}, shape{}, "WithRootCAs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := NewTransport(tt.opts...)
+			var opts []Option
+			for _, o := range tt.opts {
+				opts = append(opts, o)
+			}
+			c, cerr := New("https://school.example", opts...)
+			if tt.option != "" {
+				var ce, cce *ConfigError
+				if !errors.As(collectErr(err), &ce) || ce.Option != tt.option || tr != nil || !errors.As(cerr, &cce) || cce.Option != tt.option {
+					t.Fatalf("NewTransport: %v, New: %v; want *ConfigErrors naming %s", err, cerr, tt.option)
+				}
+				return
+			}
+			if err != nil || cerr != nil {
+				t.Fatalf("NewTransport: %v, New: %v", collectErr(err), collectErr(cerr))
+			}
+			if diff := cmp.Diff(tt.want, shapeOf(tr)); diff != "" {
+				t.Errorf("NewTransport (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.want, shapeOf(c.own)); diff != "" {
+				t.Errorf("a client's own transport (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// connServer is a plain-http server on 127.0.0.1 that answers every
+// import with okJSON and counts the connections made to it.
+func connServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, okJSON)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+// One transport from NewTransport serves many clients: they share its
+// connections, and each reports its answer limit.
+func TestWithTransport(t *testing.T) {
+	srv, conns := connServer(t)
+	tr, err := NewTransport(WithResponseHeaderTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tenant := range []string{"T1", "T2", "T3"} {
+		c, _ := newClient(t, srv.URL, WithTransport(tr), WithTenant(tenant))
+		if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
+			t.Fatalf("%s: %v", tenant, collectErr(err))
+		}
+		if got := c.ResponseHeaderTimeout(); got != time.Minute {
+			t.Errorf("%s: ResponseHeaderTimeout() = %v, want the transport's 1m0s", tenant, got)
+		}
+	}
+	if got := conns.Load(); got != 1 {
+		t.Errorf("three clients on one transport made %d connections, want 1", got)
+	}
+}
+
+// CloseIdleConnections closes a transport the client built itself, and
+// leaves alone one it was given, which other clients may be using.
+func TestCloseIdleConnections(t *testing.T) {
+	tests := []struct {
+		name   string
+		shared bool
+		want   int32 // connections for two imports with a close between
+	}{
+		{"own transport", false, 2},
+		{"shared transport", true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, conns := connServer(t)
+			var opts []Option
+			if tt.shared {
+				tr, _ := NewTransport()
+				opts = append(opts, WithTransport(tr))
+			}
+			c, _ := newClient(t, srv.URL, opts...)
+			for range 2 {
+				if _, err := c.ImportUserGroups(context.Background(), strings.NewReader(sampleCSV)); err != nil {
+					t.Fatal(collectErr(err))
+				}
+				c.CloseIdleConnections()
+			}
+			if got := conns.Load(); got != tt.want {
+				t.Errorf("%d connections, want %d", got, tt.want)
+			}
+		})
 	}
 }

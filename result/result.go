@@ -1,8 +1,5 @@
 // Package result reads the JSON result that Infiniti answers an autoSync
-// import with: the counts of its summary, each row's outcome with the field
-// that failed, and an error when anything went wrong.
-//
-// Infiniti answers, for example,
+// import with, such as
 //
 //	{"success": false,
 //	 "summary": "3 users processed. 1 user created. 1 user updated. 1 user failed.",
@@ -12,11 +9,10 @@
 // (1-based, header excluded, as csvspec.Record.Row) to the row's outcome.
 //
 // Results fail closed: only the outcomes "User Created" and "User Updated"
-// (trimmed, in any case) are successes, and Err reports a failure unless
-// success is true, details is absent and the summary counts no failed user.
-// The wording of imports other than user groups (contacts, for one) is not
-// documented, so their rows fail closed: a caller re-sends them, which is
-// safe, at the cost of the re-sending.
+// are successes (so the rows of imports whose wording is not documented,
+// such as contacts, count as failed and are re-sent), and Err reports a
+// failure unless success is true, details is absent and the summary counts
+// no failed user.
 package result
 
 import (
@@ -26,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,8 +30,7 @@ import (
 	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// Status is the outcome of one row, read from its outcome text. Only
-// StatusCreated and StatusUpdated are successes.
+// Status is the outcome of one row, read from its outcome text.
 type Status int
 
 // The statuses of a row. The zero Status is StatusUnknown.
@@ -58,8 +54,7 @@ func (s Status) String() string {
 // MarshalText encodes the status as its String. It never fails.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// UnmarshalText decodes what MarshalText encodes, in any case. Any other
-// text is an error, and s is left as it was.
+// UnmarshalText decodes what MarshalText encodes, in any case.
 func (s *Status) UnmarshalText(text []byte) error {
 	for i, name := range statusNames {
 		if strings.EqualFold(string(text), name) {
@@ -94,9 +89,8 @@ type RowOutcome struct {
 	Message string // the outcome text
 }
 
-// Field returns the name of the field a failure names, "emailAddress" from
-// "Field (emailAddress) is not a well-formed email address. ...", or "" if
-// the text names none.
+// Field returns the field a failure names, "emailAddress" from
+// "Field (emailAddress) is not a well-formed email address. ...", or "".
 func (o RowOutcome) Field() string {
 	_, rest, ok := strings.Cut(o.Message, "Field (")
 	name, _, closed := strings.Cut(rest, ")")
@@ -110,10 +104,9 @@ func (o RowOutcome) Field() string {
 type Result struct {
 	Success bool   // whether every record transferred without error
 	Summary string // e.g. "100 users processed. 50 users created. 50 users updated. 0 users failed."
-	// Details is sorted by Row; its JSON form is the protocol's object
-	// keyed by row strings. It is nil when the answer had no details (or
-	// "details": null) and non-nil, possibly empty, when it had a details
-	// object: Err then reports a failure.
+	// Details is sorted by Row. It is nil when the answer had no details
+	// (or "details": null), and non-nil, possibly empty, when it had a
+	// details object: Err then reports a failure.
 	Details []RowOutcome
 }
 
@@ -125,8 +118,7 @@ type Counts struct {
 	Failed    int // "<n> users failed"
 }
 
-// ErrInvalid is wrapped by every error of Parse about its input: it is not
-// an Infiniti import result.
+// ErrInvalid is wrapped by every error of Parse about its input.
 var ErrInvalid = errors.New("not an Infiniti import result")
 
 func invalid(format string, args ...any) error {
@@ -140,16 +132,13 @@ type wire struct {
 	Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
 }
 
-// Parse reads one result from r, to its end, with encoding/json: an object
-// with a boolean success, an optional string summary and an optional
-// details object mapping positive row numbers to outcome texts, after an
-// optional UTF-8 byte order mark. Unknown fields are ignored; as in
-// encoding/json, keys match in any case and the last of a key given twice
-// wins. Anything else (not JSON, such as an HTML login page; not an
-// object; a missing or non-boolean success; a summary that is not a
-// string; a row key that is not a positive integer; an outcome that is not
-// a string) is an error wrapping ErrInvalid. An error reading r is
-// returned wrapped, without ErrInvalid.
+// Parse reads one result from r, to its end, with encoding/json (keys in
+// any case, the last of a key given twice, unknown fields ignored): an
+// object with a boolean success, an optional string summary and an
+// optional details object mapping positive row numbers to outcome texts,
+// after an optional UTF-8 byte order mark. Anything else, such as an HTML
+// login page, is an error wrapping ErrInvalid; an error reading r is
+// returned wrapped, without it.
 func Parse(r io.Reader) (*Result, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -230,8 +219,7 @@ func badDetails(b []byte) error {
 // UnmarshalJSON parses the protocol's JSON form, as Parse does.
 func (res *Result) UnmarshalJSON(b []byte) error { return res.parse(b) }
 
-// MarshalJSON gives back the protocol's shape: success, summary and, when
-// Details is non-nil, an object keyed by row number strings in row order.
+// MarshalJSON gives back the protocol's shape, details in row order.
 func (res Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	summary, _ := json.Marshal(res.Summary)
@@ -251,11 +239,9 @@ func (res Result) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Counts returns the counts of the summary, read from clauses "<n> user(s)
-// <verb>." in any order and any case, where the count may have thousands
-// separators ("1,250"); other clauses are ignored. ok is false, and c
-// zero, unless processed, created, updated and failed are each given
-// exactly once.
+// Counts returns the counts of the summary's clauses "<n> user(s) <verb>."
+// (in any order and case, n such as "1,250"). ok is false, and c zero,
+// unless processed, created, updated and failed are each given once.
 func (res *Result) Counts() (c Counts, ok bool) {
 	c, ok, _ = parseCounts(res.Summary)
 	if !ok {
@@ -291,27 +277,18 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 	return c, len(seen) == 4, failed
 }
 
-// count parses a non-negative count, allowing thousands separators ("1,250").
+// countRE is a count of at most 15 digits, with or without thousands
+// separators ("1,250").
+var countRE = regexp.MustCompile(`^(\d{1,15}|\d{1,3}(,\d{3}){1,4})$`)
+
+// count parses a count of a summary.
 func count(s string) (int, bool) {
-	if strings.Contains(s, ",") {
-		groups := strings.Split(s, ",")
-		for i, g := range groups {
-			if i == 0 && (len(g) == 0 || len(g) > 3) || i > 0 && len(g) != 3 {
-				return 0, false
-			}
-		}
-		s = strings.Join(groups, "")
-	}
-	if s == "" || len(s) > 15 || strings.Trim(s, "0123456789") != "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
+	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+	return n, err == nil && countRE.MatchString(s)
 }
 
-// Failures returns the rows that Infiniti did not import, in row order:
-// every row whose Status is not a success, StatusUnknown rows too. It
-// returns nil when every row succeeded.
+// Failures returns the rows whose Status is not a success, in row order,
+// or nil.
 func (res *Result) Failures() []RowOutcome {
 	var out []RowOutcome
 	for _, d := range res.Details {
@@ -323,18 +300,15 @@ func (res *Result) Failures() []RowOutcome {
 }
 
 // Unauthorized reports whether the result is Infiniti's answer to bad
-// credentials, "Unauthorised. Check credentials.": a summary whose first
-// word is "Unauthorised" or "Unauthorized", in any case.
+// credentials, "Unauthorised. Check credentials.", in either spelling.
 func (res *Result) Unauthorized() bool {
 	w, _, _ := strings.Cut(strings.TrimSpace(res.Summary), " ")
 	w = strings.TrimRight(w, ".!:,")
 	return strings.EqualFold(w, "Unauthorised") || strings.EqualFold(w, "Unauthorized")
 }
 
-// Err returns nil if the import succeeded, and otherwise an *ImportError
-// for res: when success is false, when Details is non-nil at all (Infiniti
-// sends details only when some rows failed), or when a summary clause
-// counts a failed user.
+// Err returns an *ImportError for res unless the import succeeded (see
+// the package doc).
 func (res *Result) Err() error {
 	if _, _, failed := parseCounts(res.Summary); !res.Success || res.Details != nil || failed {
 		return &ImportError{Result: res}
@@ -342,8 +316,7 @@ func (res *Result) Err() error {
 	return nil
 }
 
-// An ImportError says that Infiniti processed an import and did not take
-// all of it, or refused it.
+// An ImportError says that Infiniti did not take all of an import.
 type ImportError struct {
 	Result *Result // the whole answer
 }
@@ -355,9 +328,7 @@ const (
 	maxTextInError = 300
 )
 
-// Error returns one line: the summary and the first failing rows, each
-// text trimmed, clipped and quoted (textsafe.Quote), and how many more rows
-// failed.
+// Error returns one line: the summary and the first failing rows, quoted.
 func (e *ImportError) Error() string {
 	res := e.Result
 	if res == nil {

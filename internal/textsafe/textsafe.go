@@ -15,21 +15,13 @@ func Quote(s string, n int) string { return strconv.Quote(Clip(s, n)) }
 
 // OneLine returns s escaped as strconv.Quote escapes it, but with quotes
 // and backslashes kept and no surrounding quotes: one line, for a text a
-// caller bounds itself. Quote also bounds the text.
+// caller bounds itself.
 func OneLine(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if r == '"' || r == '\\' || r != utf8.RuneError && strconv.IsPrint(r) {
-			b.WriteString(s[:n])
-		} else {
-			q := strconv.Quote(s[:n])
-			b.WriteString(q[1 : len(q)-1])
-		}
-		s = s[n:]
-	}
-	return b.String()
+	q := strconv.Quote(s)
+	return unquote.Replace(q[1 : len(q)-1])
 }
+
+var unquote = strings.NewReplacer(`\"`, `"`, `\\`, `\`)
 
 // Clip returns s if it is at most n bytes long, and otherwise its first n
 // bytes or fewer, cut where a character starts, followed by "…". A
