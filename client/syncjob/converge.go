@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -151,18 +152,19 @@ func readState(ctx context.Context, sess Session, imp *Import, runs []Run) state
 		}
 		return stateRead{err: &damagedError{what, err}}
 	}
-	h := sha256.New()
-	st, err := parseState(imp, io.TeeReader(rc, h))
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return stateRead{err: fmt.Errorf("syncjob: reading the last accepted state: %w", err)}
+	}
+	st, err := parseState(imp, data)
 	if errors.Is(err, errStateVersion) {
 		return stateRead{err: fmt.Errorf("syncjob: the journal's state cannot be read: %w", err)}
 	}
 	if err != nil {
 		return damaged(err)
 	}
-	if _, err := io.Copy(h, rc); err != nil {
-		return stateRead{err: fmt.Errorf("syncjob: reading the last accepted state: %w", err)}
-	}
-	sum, users := hex.EncodeToString(h.Sum(nil)), st.users()
+	h := sha256.Sum256(data)
+	sum, users := hex.EncodeToString(h[:]), st.users()
 	var withSum []Run
 	for _, r := range committed {
 		if r.StateSHA256 != "" {
@@ -559,38 +561,70 @@ func (v *verdict) postedItems(imp *Import, name string, next *snapshot, ls *snap
 	return minus(posted, old)
 }
 
-// writeState writes the state after a run, or, with ahead, the state to
+// writeState returns the state after a run, or, with ahead, the state to
 // commit before the post: the last state with every user about to be
-// posted marked unconfirmed. It returns the users written.
-func (v *verdict) writeState(w io.Writer, imp *Import, last *state, next *snapshot, ahead bool) (int, error) {
+// posted marked unconfirmed; and the users it holds. A user written as
+// the last state held them is copied from it, not encoded again.
+func (v *verdict) writeState(imp *Import, last *state, next *snapshot, ahead bool) ([]byte, int) {
 	if last == nil {
 		last = &state{meta: map[string]*meta{}}
 	}
-	sw, err := newStateWriter(w, imp)
-	if err != nil {
-		return 0, err
-	}
+	sw := newStateWriter(imp, len(last.raw))
 	if !ahead {
 		v.staff = map[string][][]string{}
 		sw.onItems = func(name string, items [][]string) { v.staff[name] = items }
 	}
-	ca, cm, cn := cursor{s: last.active}, cursor{s: last.marked}, cursor{s: next}
-	for _, name := range allNames(last.meta, last.active, last.marked, next) {
-		u := userRows{name: name, lm: last.meta[name]}
-		if i := ca.at(name); i >= 0 {
-			u.ls = last.active
-			u.llo, u.lhi = u.ls.rowsOf(i)
-		} else if i := cm.at(name); i >= 0 {
-			u.ls = last.marked
-			u.llo, u.lhi = u.ls.rowsOf(i)
-		}
-		u.fromActive = u.ls == last.active
-		if err := v.writeUser(sw, imp, next, u, cn.at(name), ahead); err != nil {
-			return 0, err
+	for u, nu := range stateUsers(last, next) {
+		v.writeUser(sw, imp, next, u, nu, ahead)
+	}
+	return sw.buf, sw.users
+}
+
+// stateUsers yields, in username order, every user of the last state and of
+// next, with their rows in the last state and their index in next (-1 if
+// not in it): a merge of the sorted snapshots and of the users with meta.
+func stateUsers(last *state, next *snapshot) iter.Seq2[userRows, int] {
+	return func(yield func(userRows, int) bool) {
+		extras := slices.Sorted(maps.Keys(last.meta))
+		var ia, im, in, ie int
+		for {
+			name, ok := "", false
+			head := func(s *snapshot, i int) {
+				if i < s.Users() && (!ok || s.username(i) < name) {
+					name, ok = s.username(i), true
+				}
+			}
+			head(last.active, ia)
+			head(last.marked, im)
+			head(next, in)
+			if ie < len(extras) && (!ok || extras[ie] < name) {
+				name, ok = extras[ie], true
+			}
+			if !ok {
+				return
+			}
+			u, nu := userRows{name: name}, -1
+			if ie < len(extras) && extras[ie] == name {
+				u.lm = last.meta[name]
+				ie++
+			}
+			if ia < last.active.Users() && last.active.username(ia) == name {
+				u.ls, u.llo, u.lhi, u.raw = last.active, last.active.users[ia], last.active.users[ia+1], last.rawOf(last.active, ia)
+				ia++
+			} else if im < last.marked.Users() && last.marked.username(im) == name {
+				u.ls, u.llo, u.lhi, u.raw = last.marked, last.marked.users[im], last.marked.users[im+1], last.rawOf(last.marked, im)
+				im++
+			}
+			u.fromActive = u.ls == last.active
+			if in < next.Users() && next.username(in) == name {
+				nu = in
+				in++
+			}
+			if !yield(u, nu) {
+				return
+			}
 		}
 	}
-	_, users, err := sw.close()
-	return users, err
 }
 
 // userRows is a user of the state being written, and their rows in the
@@ -600,16 +634,21 @@ type userRows struct {
 	lm         *meta
 	ls         *snapshot
 	llo, lhi   int32
-	fromActive bool // ls is the last state's active snapshot
+	fromActive bool   // ls is the last state's active snapshot
+	raw        []byte // their records in the last state; nil if not known
 }
 
 // keep writes the user with their last rows and the meta m.
-func (u userRows) keep(sw *stateWriter, m *meta) error {
-	return sw.user(u.name, m, u.ls, u.llo, u.lhi, nil)
+func (u userRows) keep(sw *stateWriter, m *meta) {
+	if m == u.lm && u.raw != nil {
+		sw.raw(u.name, m, u.raw)
+		return
+	}
+	sw.user(u.name, m, u.ls, u.llo, u.lhi, nil)
 }
 
 // writeUser writes one user, at nu in next (-1: not in the export).
-func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, ahead bool) error {
+func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, ahead bool) {
 	name, lm := u.name, u.lm
 	// A leaver is marked left or moved (unconfirmed) ahead of the post
 	// too, so that a run with no answer does not count them again.
@@ -623,12 +662,18 @@ func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u user
 			m.unconfirmed = true
 			m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
 		}
-		return u.keep(sw, m)
+		u.keep(sw, m)
+		return
 	}
 	if nu >= 0 && !v.posted[name] && (lm == nil || len(lm.items) == 0) && u.fromActive && slices.Equal(lm.carryOf(), v.carry[name]) {
 		// unchanged, with nothing to clear: the fast path of most users
 		nlo, nhi := next.rowsOf(nu)
-		return sw.user(name, lm, next, nlo, nhi, nil)
+		if u.raw != nil && sameRows(u.ls, u.llo, u.lhi, next, nlo, nhi) {
+			sw.raw(name, lm, u.raw)
+		} else {
+			sw.user(name, lm, next, nlo, nhi, nil)
+		}
+		return
 	}
 	m := lm.clone()
 	var old [][]string
@@ -636,14 +681,30 @@ func (v *verdict) writeUser(sw *stateWriter, imp *Import, next *snapshot, u user
 		old = imp.itemsOf(u.ls, u.llo, u.lhi)
 	}
 	if nu < 0 {
-		return v.writeLeaver(sw, imp, next, u, m, old)
+		v.writeLeaver(sw, imp, next, u, m, old)
+		return
 	}
-	return v.writeStayer(sw, imp, next, u, nu, m, old)
+	v.writeStayer(sw, imp, next, u, nu, m, old)
+}
+
+// sameRows reports whether rows alo to ahi of a hold the values of rows
+// blo to bhi of b.
+func sameRows(a *snapshot, alo, ahi int32, b *snapshot, blo, bhi int32) bool {
+	if ahi-alo != bhi-blo || a.w != b.w {
+		return false
+	}
+	av, bv := a.vals[int(alo)*a.w:int(ahi)*a.w], b.vals[int(blo)*b.w:int(bhi)*b.w]
+	for i := range av {
+		if a.strs[av[i]] != b.strs[bv[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // writeStayer writes a user at nu in the export, with m, a clone of their
 // meta, and old, their items in the last state.
-func (v *verdict) writeStayer(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, m *meta, old [][]string) error {
+func (v *verdict) writeStayer(sw *stateWriter, imp *Import, next *snapshot, u userRows, nu int, m *meta, old [][]string) {
 	name := u.name
 	nlo, nhi := next.rowsOf(nu)
 	now := imp.itemsOf(next, nlo, nhi)
@@ -655,7 +716,8 @@ func (v *verdict) writeStayer(sw *stateWriter, imp *Import, next *snapshot, u us
 	case v.posted[name] && !v.confirmed[name]:
 		m.unconfirmed = true
 		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
-		return u.keep(sw, m)
+		u.keep(sw, m)
+		return
 	case v.posted[name]:
 		m.unconfirmed = false
 		if v.applies == AppliesReplace {
@@ -665,16 +727,17 @@ func (v *verdict) writeStayer(sw *stateWriter, imp *Import, next *snapshot, u us
 		}
 	}
 	m.items = minus(m.items, now)
-	return sw.user(name, m, next, nlo, nhi, nil)
+	sw.user(name, m, next, nlo, nhi, nil)
 }
 
 // writeLeaver writes a user who left the export, with m, a clone of
 // their meta, and old, their items in the last state.
-func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u userRows, m *meta, old [][]string) error {
+func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u userRows, m *meta, old [][]string) {
 	name := u.name
 	if v.gone[name] && v.tmpl == nil {
 		m.mark, m.unconfirmed, m.items = markLeft, false, union(m.items, old)
-		return u.keep(sw, m)
+		u.keep(sw, m)
+		return
 	}
 	if v.gone[name] && v.applies != AppliesReplace {
 		m.items = union(m.items, old)
@@ -684,22 +747,24 @@ func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u us
 		// Infiniti failed the template (it may never have had the user):
 		// sent once, it is not sent again; what they held is for staff.
 		m.unconfirmed, m.items = false, union(m.items, old)
-		return u.keep(sw, m)
+		u.keep(sw, m)
+		return
 	}
 	if m.unconfirmed = !v.confirmed[name]; m.unconfirmed {
 		m.items = union(m.items, v.postedItems(imp, name, next, u.ls, u.llo, u.lhi))
-		return u.keep(sw, m)
+		u.keep(sw, m)
+		return
 	}
 	if v.applies == AppliesReplace {
 		m.items = nil
 	}
-	return sw.user(name, m, nil, 0, 0, [][]string{append([]string{name}, v.tmpl...)})
+	sw.user(name, m, nil, 0, 0, [][]string{append([]string{name}, v.tmpl...)})
 }
 
 // runRead reads the export and the state from stateDone, and goes on
 // with the run: plan, guard, write ahead, post, judge the answer, commit.
 func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], done func() (string, error), imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
-	record func(error, func(io.Writer) (int, error)) error, send bool) (*Report, error) {
+	record func(error, func() ([]byte, int)) error, send bool) (*Report, error) {
 	ex := j.readRows(ctx, rows, imp, fl)
 	if done != nil {
 		ex.hashed(ctx, rep, done)
@@ -751,8 +816,8 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	if sess != nil && plan.stats.RowsToSend > 0 {
 		inFlight := inFlightUntil(ctx, rep.Start, plan, j.Client.ResponseHeaderTimeout())
-		if werr := writeAhead(ctx, sess, rep, plan, inFlight, func(w io.Writer) (int, error) {
-			return v.writeState(w, imp, last, ex.snap, true)
+		if werr := writeAhead(ctx, sess, rep, plan, inFlight, func() ([]byte, int) {
+			return v.writeState(imp, last, ex.snap, true)
 		}); werr != nil {
 			rep.Outcome = OutcomeJournalError
 			return rep, join(werr, record(werr, nil))
@@ -776,7 +841,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		rep.Outcome = OutcomeHeld
 		perr = join(perr, heldErr)
 	}
-	state := func(w io.Writer) (int, error) { return v.writeState(w, imp, last, ex.snap, false) }
+	state := func() ([]byte, int) { return v.writeState(imp, last, ex.snap, false) }
 	return rep, join(perr, record(perr, state))
 }
 
@@ -868,7 +933,7 @@ func (ex *export) rowsErr() error {
 
 // writeAhead commits state, the state a post leaves if no answer comes,
 // with a run record "posting", before the post.
-func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, inFlight time.Time, state func(io.Writer) (int, error)) error {
+func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, inFlight time.Time, state func() ([]byte, int)) error {
 	run := Run{Start: rep.Start, End: time.Now(), Key: rep.Key, Mode: rep.Mode, Forced: rep.Forced, Source: cutText(rep.Source, maxRecordText),
 		SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlight}
 	st := plan.Stats()

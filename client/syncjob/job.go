@@ -328,7 +328,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		}
 	}()
 	var sess Session
-	record := func(runErr error, state func(io.Writer) (int, error)) error {
+	record := func(runErr error, state func() ([]byte, int)) error {
 		return j.record(ctx, rep, sess, fl, send, runErr, state)
 	}
 	if j.Journal != nil {
@@ -419,7 +419,7 @@ func (j *Job) lockFailed(ctx context.Context, rep *Report, err error) {
 
 // record, when the run is not a plan, writes the run record (with the new
 // state when state is not nil) and sets the health.
-func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func(io.Writer) (int, error)) error {
+func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func() ([]byte, int)) error {
 	rep.End = time.Now()
 	if sess == nil {
 		return nil
@@ -487,18 +487,14 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 	return def
 }
 
-// commit writes the state into memory (a few bytes a row), hashing it,
-// and commits it with its SHA-256 and users in the run record; it returns
-// the record committed.
-func commit(ctx context.Context, sess Session, state func(io.Writer) (int, error), run Run) (Run, error) {
-	h := sha256.New()
-	var buf bytes.Buffer
-	users, err := state(io.MultiWriter(&buf, h))
-	if err != nil {
-		return run, err
-	}
-	run.StateSHA256, run.StateUsers = hex.EncodeToString(h.Sum(nil)), users
-	return run, sess.Commit(ctx, &buf, run)
+// commit writes the state into memory (a few bytes a row) and commits it
+// with its SHA-256 and users in the run record; it returns the record
+// committed.
+func commit(ctx context.Context, sess Session, state func() ([]byte, int), run Run) (Run, error) {
+	data, users := state()
+	sum := sha256.Sum256(data)
+	run.StateSHA256, run.StateUsers = hex.EncodeToString(sum[:]), users
+	return run, sess.Commit(ctx, bytes.NewReader(data), run)
 }
 
 // errDamagedState is matched by the error of a state that cannot be read,

@@ -353,31 +353,24 @@ func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
 	}
 	cleared := 0
 	last := sr.st
-	state := func(w io.Writer) (int, error) {
+	state := func() ([]byte, int) {
 		cleared = 0
-		sw, err := newStateWriter(w, imp)
-		if err != nil {
-			return 0, err
-		}
-		for _, name := range allNames(last.meta, last.active, last.marked) {
-			m := last.meta[name]
+		sw := newStateWriter(imp, len(last.raw))
+		for u := range stateUsers(last, nil) {
+			m := u.lm
 			if m != nil && len(m.items) > 0 {
 				m = m.clone()
 				m.items = slices.DeleteFunc(m.items, func(it []string) bool {
-					if match(name, it) {
+					if match(u.name, it) {
 						cleared++
 						return true
 					}
 					return false
 				})
 			}
-			ls, lo, hi := rowsIn(name, last.active, last.marked)
-			if err := sw.user(name, m, ls, lo, hi, nil); err != nil {
-				return 0, err
-			}
+			u.keep(sw, m)
 		}
-		_, users, err := sw.close()
-		return users, err
+		return sw.buf, sw.users
 	}
 	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: clearSource, Outcome: OutcomeOK, SDKVersion: client.Version}
 	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {

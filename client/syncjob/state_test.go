@@ -20,7 +20,7 @@ func TestStateV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := parseState(userGroups, bytes.NewReader(v1))
+	st, err := parseState(userGroups, v1)
 	if err != nil || st.active.Users() != 2 || st.active.Rows() != 3 || len(st.meta) != 0 || st.marked.Users() != 0 {
 		t.Fatalf("parseState: %v, %+v", err, st)
 	}
@@ -54,25 +54,33 @@ func TestStateV1(t *testing.T) {
 	}
 }
 
-// TestStateRoundTrip: every part of a user's state reads back as written.
+// TestStateRoundTrip: every part of a user's state reads back as written,
+// whether a user is copied from the state read or encoded again.
 func TestStateRoundTrip(t *testing.T) {
 	in := "autosync-state,2,user-groups\n" +
 		"u,ann,1,,Ann,Lee\nr,ann,Gold,\ni,ann,,Year 7\n" +
 		"u,bob,0,left,Bob,\nr,bob,Silver,Year 8\ni,bob,Silver,\n" +
-		"u,cat,1,,,\n"
-	st, err := parseState(userGroups, strings.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.active.Users() != 1 || st.marked.Users() != 1 || !st.meta["cat"].unconfirmed || st.meta["bob"].mark != markLeft {
-		t.Fatalf("parsed %+v", st)
-	}
-	var out bytes.Buffer
-	v := &verdict{}
-	if _, err := v.writeState(&out, userGroups, st, st.active, true); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(in, out.String()); diff != "" {
-		t.Errorf("written back (-want +got):\n%s", diff)
+		"u,cat,1,,,\n" +
+		"r,dan,\" Gold\",\"Year \"\"9\"\"\"\n"
+	for _, tc := range []struct {
+		name   string
+		encode bool // forget the bytes read, so that every user is encoded
+	}{{"copied", false}, {"encoded", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := parseState(userGroups, []byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.active.Users() != 2 || st.marked.Users() != 1 || !st.meta["cat"].unconfirmed || st.meta["bob"].mark != markLeft || st.active.value(1, 1) != " Gold" {
+				t.Fatalf("parsed %+v", st)
+			}
+			if tc.encode {
+				st.raw, st.activeRaw, st.markedRaw = nil, nil, nil
+			}
+			out, users := (&verdict{}).writeState(userGroups, st, st.active, true)
+			if diff := cmp.Diff(in, string(out)); diff != "" || users != 4 {
+				t.Errorf("written back, %d users (-want +got):\n%s", users, diff)
+			}
+		})
 	}
 }
