@@ -527,24 +527,6 @@ func union(a, b [][]string) [][]string {
 	return slices.CompactFunc(out, slices.Equal)
 }
 
-// cursor walks the users of a snapshot in order, for names asked in order.
-type cursor struct {
-	s *snapshot
-	i int
-}
-
-// at returns the index of the user named name, or -1.
-func (c *cursor) at(name string) int {
-	n := c.s.Users()
-	for c.i < n && c.s.username(c.i) < name {
-		c.i++
-	}
-	if c.i < n && c.s.username(c.i) == name {
-		return c.i
-	}
-	return -1
-}
-
 // postedItems returns the items a run posts for user name that its
 // confirmed rows (ls from llo to lhi) do not hold.
 func (v *verdict) postedItems(imp *Import, name string, next *snapshot, ls *snapshot, llo, lhi int32) [][]string {
@@ -938,7 +920,8 @@ func writeAhead(ctx context.Context, sess Session, rep *Report, plan *Plan, inFl
 		SHA256: rep.SHA256, RowsRead: rep.RowsRead, Outcome: OutcomePosting, SDKVersion: client.Version, InFlightUntil: inFlight}
 	st := plan.Stats()
 	run.Plan = &st
-	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+	data, users := state()
+	if _, err := commit(context.WithoutCancel(ctx), sess, data, users, run); err != nil {
 		return fmt.Errorf("syncjob: nothing was sent: the journal cannot keep the state before the post: %w", err)
 	}
 	return nil

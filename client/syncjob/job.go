@@ -92,6 +92,14 @@ type Job struct {
 	// with the run's own, once the run is over. Runs that overlap must not
 	// share a Failures writer.
 	Failures io.Writer
+	// StaffReport, if not nil, writes the staff report of each run that
+	// plans, or that refuses the export (the example programs' -report
+	// file): it is called with the Report's WriteReport once the run knows
+	// what became of each user, before the run is recorded. Its error is
+	// kept in the run record (Run.StaffReportError), so that the log says
+	// the file was not written; it does not change how the run ended, and
+	// Run does not return it.
+	StaffReport func(write func(io.Writer) error) error
 
 	now func() time.Time // the clock of the in-flight rule; nil: time.Now
 }
@@ -418,18 +426,31 @@ func (j *Job) lockFailed(ctx context.Context, rep *Report, err error) {
 }
 
 // record, when the run is not a plan, writes the run record (with the new
-// state when state is not nil) and sets the health.
+// state when state is not nil) and sets the health. The staff report goes
+// first, so that the record says if it could not be written.
 func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func() ([]byte, int)) error {
 	rep.End = time.Now()
+	var data []byte
+	users := 0
+	if state != nil && sess != nil && send {
+		data, users = state() // before the staff report, which lists its items
+	}
+	var staffErr error
+	if j.StaffReport != nil && (rep.Plan != nil || rep.Outcome == OutcomeRefused) {
+		staffErr = j.StaffReport(rep.WriteReport)
+	}
 	if sess == nil {
 		return nil
 	}
 	if send {
 		run := rep.record(runErr, fl)
+		if staffErr != nil {
+			run.StaffReportError = cutText(fmt.Sprintf("the staff report was not written: %v", staffErr), maxRecordText)
+		}
 		bg := context.WithoutCancel(ctx)
 		var jerr error
 		if state != nil {
-			run, jerr = commit(bg, sess, state, run)
+			run, jerr = commit(bg, sess, data, users, run)
 		} else {
 			jerr = sess.Record(bg, run)
 		}
@@ -487,11 +508,9 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 	return def
 }
 
-// commit writes the state into memory (a few bytes a row) and commits it
-// with its SHA-256 and users in the run record; it returns the record
-// committed.
-func commit(ctx context.Context, sess Session, state func() ([]byte, int), run Run) (Run, error) {
-	data, users := state()
+// commit commits data, a state of users, with its SHA-256 and users in the
+// run record; it returns the record committed.
+func commit(ctx context.Context, sess Session, data []byte, users int, run Run) (Run, error) {
 	sum := sha256.Sum256(data)
 	run.StateSHA256, run.StateUsers = hex.EncodeToString(sum[:]), users
 	return run, sess.Commit(ctx, bytes.NewReader(data), run)

@@ -184,6 +184,9 @@ type Run struct {
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
+	// StaffReportError says why the staff report (Job.StaffReport) was
+	// not written; empty if it was, or if there was none to write.
+	StaffReportError string `json:"staff_report_error,omitempty"`
 }
 
 // RunResult is what a run record keeps of Infiniti's result.

@@ -373,7 +373,8 @@ func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
 		return sw.buf, sw.users
 	}
 	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: clearSource, Outcome: OutcomeOK, SDKVersion: client.Version}
-	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+	data, users := state()
+	if _, err := commit(context.WithoutCancel(ctx), sess, data, users, run); err != nil {
 		return 0, fmt.Errorf("syncjob: the cleared items were not kept: %w", err)
 	}
 	return cleared, nil

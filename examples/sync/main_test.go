@@ -1819,3 +1819,37 @@ func TestSyncConvergeUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncReportNotWritten: a -report that cannot be written is said on
+// stderr and kept in the run record, which -history shows, and does not
+// change the exit code.
+func TestSyncReportNotWritten(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue"), clienttest.WithSystemGroups("Students"))
+	defer srv.Close()
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	write(t, export, "username,library-group,system-group\nann,Blue,Students\n")
+	report := filepath.Join(dir, "no-such-folder", "report.csv")
+	school := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", filepath.Join(dir, "state")}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	tests := []struct {
+		name   string
+		args   []string
+		stdout string
+		stderr string
+	}{
+		{name: "the run", args: []string{"-file", export, "-report", report}, stderr: "sync: -report: " + report + " was not written: "},
+		{name: "its record", args: []string{"-history"}, stdout: "the staff report was not written: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(append(slices.Clone(school), tt.args...), pw, nil, &stdout, &stderr); code != 0 {
+				t.Errorf("exit code %d, want 0\n%s%s", code, &stdout, &stderr)
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stdout lacks %q or stderr lacks %q:\n%s%s", tt.stdout, tt.stderr, &stdout, &stderr)
+			}
+		})
+	}
+}
