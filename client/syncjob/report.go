@@ -273,9 +273,10 @@ type UserLists struct {
 	ForStaff    []string     `json:"for_staff"`   // with an outstanding for-staff item
 }
 
-// Users returns the users of the run by name, each list sorted.
+// Users returns the users of the run by name, each list sorted; an empty
+// list is empty, not nil, so that JSON has [] for it.
 func (r *Report) Users() UserLists {
-	var l UserLists
+	l := UserLists{New: []UserChange{}, Changed: []UserChange{}, Gone: []UserChange{}, Held: []string{}, Unconfirmed: []string{}, ForStaff: []string{}}
 	if r.Plan != nil {
 		for uc := range r.Plan.Users() {
 			switch uc.Kind {
@@ -289,7 +290,7 @@ func (r *Report) Users() UserLists {
 		}
 	}
 	if v := r.verdict; v != nil {
-		l.Held = slices.Sorted(maps.Keys(v.held))
+		l.Held = append(l.Held, slices.Sorted(maps.Keys(v.held))...)
 		for u := range v.posted {
 			if r.Sent && !v.confirmed[u] || !r.Sent && r.last.metaOf(u) != nil && r.last.metaOf(u).unconfirmed {
 				l.Unconfirmed = append(l.Unconfirmed, u)

@@ -2,11 +2,14 @@ package syncjob
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
@@ -264,5 +267,38 @@ func TestAdvice(t *testing.T) {
 		if got := tt.rep.Advice(); got != tt.want {
 			t.Errorf("%s (handed over %v): %s, want %s", tt.rep.Outcome, tt.rep.HTTP.HandedOver, got, tt.want)
 		}
+	}
+}
+
+// TestUsersJSON: the user lists of a run are [] in JSON when empty, not
+// null, and name the users when not.
+func TestUsersJSON(t *testing.T) {
+	_, c := newFake(t, clienttest.ApplyReplace)
+	job := &Job{Client: c, Journal: NewMemJournal()}
+	const none = `{"new":[],"changed":[],"gone":[],"held":[],"unconfirmed":[],"for_staff":[]}`
+	tests := []struct {
+		name, export, want string
+	}{
+		{"a first run", toCSV(school(1)), `{"new":[{"username":"s00000","kind":"new","added":[{"Column":"library-group","Value":"House Red"},{"Column":"library-group","Value":"Library Helpers"},{"Column":"system-group","Value":"Year 7"}]}],"changed":[],"gone":[],"held":[],"unconfirmed":[],"for_staff":[]}`},
+		{"an unchanged night", toCSV(school(1)), none},
+		{"no run", "", none},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &Report{}
+			if tt.export != "" {
+				var err error
+				if rep, err = run(t, job, tt.export); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := json.Marshal(rep.Users())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(b)); diff != "" {
+				t.Errorf("JSON (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -374,7 +374,7 @@ func TestSyncJSON(t *testing.T) {
 				map[string]any{"username": "S1002", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Gold"}, map[string]any{"Column": "system-group", "Value": "Students"}}},
 				map[string]any{"username": "S1003", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Blue"}, map[string]any{"Column": "system-group", "Value": "Staff"}}},
 			},
-			"changed": nil, "gone": nil, "held": nil, "for_staff": nil,
+			"changed": []any{}, "gone": []any{}, "held": []any{}, "for_staff": []any{},
 			"unconfirmed": []any{"S1002"},
 		},
 	}
