@@ -85,7 +85,8 @@ type LockedError struct {
 	Started time.Time // when it took the lock, zero if unknown
 }
 
-// Error names the run that holds the lock and what to do.
+// Error names the run that holds the lock. It does not say how the lock
+// is released, which is the journal's business.
 func (e *LockedError) Error() string {
 	who := "another run"
 	if e.PID != 0 {
@@ -98,7 +99,7 @@ func (e *LockedError) Error() string {
 		}
 		who += ")"
 	}
-	return fmt.Sprintf("syncjob: %s holds the lock of %s; wait for it to finish (the lock of a run that was killed is released by the operating system)", who, e.Key)
+	return fmt.Sprintf("syncjob: %s holds the lock of %s", who, e.Key)
 }
 
 // Outcome is how a run ended. The same strings appear in run records and in
