@@ -217,17 +217,13 @@ func (j *Job) imp() *Import {
 	return userGroups
 }
 
-// Key returns the journal key of the job: the client's base URL and tenant,
-// and the import's name. The base URL is normalised, so that spellings of
-// one site name one school: the scheme and host in lower case, without
-// the scheme's default port (443 for https, 80 for http), a trailing dot
-// of the host or a trailing slash of the path.
+// Key returns the journal key of the job: KeyOf the client's base URL and
+// tenant, and the job's import.
 func (j *Job) Key() Key {
-	k := Key{Import: j.imp().name}
-	if j.Client != nil {
-		k.Site, k.Tenant = normalSite(j.Client.BaseURL()), j.Client.Tenant()
+	if j.Client == nil {
+		return Key{Import: j.imp().name}
 	}
-	return k
+	return KeyOf(j.Client.BaseURL(), j.Client.Tenant(), j.imp())
 }
 
 // History returns the last n runs of the job's key, oldest first (all that

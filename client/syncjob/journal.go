@@ -14,9 +14,9 @@ import (
 	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// A Key names what a journal remembers: one import of one school. Job.Key
-// and DirJournal normalise its Site (see Job.Key), so that spellings of one
-// URL name one school.
+// A Key names what a journal remembers: one import of one school. KeyOf,
+// Job.Key and DirJournal normalise its Site (see KeyOf), so that spellings
+// of one URL name one school.
 type Key struct {
 	Site   string `json:"site"`   // the Infiniti base URL, without credentials (client.Client.BaseURL), normalised
 	Tenant string `json:"tenant"` // the tenant, "" if the site has none (client.Client.Tenant)
@@ -30,6 +30,20 @@ func (k Key) String() string {
 		s += " tenant=" + k.Tenant
 	}
 	return s + " import=" + k.Import
+}
+
+// KeyOf returns the journal key of an import (nil: UserGroups()) of the
+// school at the Infiniti base URL site and tenant: the key of a Job whose
+// Client has that base URL and tenant, without building a client (a job
+// engine's list of schools, say). The site is normalised, so that
+// spellings of one site name one school: the scheme and host in lower
+// case, without credentials, the scheme's default port (443 for https, 80
+// for http), a trailing dot of the host or trailing slashes of the path.
+func KeyOf(site, tenant string, imp *Import) Key {
+	if imp == nil {
+		imp = userGroups
+	}
+	return Key{Site: normalSite(site), Tenant: tenant, Import: imp.name}
 }
 
 // A Journal remembers, for each key, the last state Infiniti accepted and
@@ -271,15 +285,16 @@ func cutText(s string, n int) string {
 }
 
 // normalSite returns the base URL site in the form a Key keeps: the
-// scheme and host in lower case, without the scheme's default port, a
-// trailing dot of the host or a trailing slash of the path. A site that
+// scheme and host in lower case, without credentials (client.New takes
+// them out of its base URL), the scheme's default port, a trailing dot of
+// the host or trailing slashes of the path. A site that
 // does not parse as a URL with a host is returned as it is.
 func normalSite(site string) string {
 	u, err := url.Parse(site)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return site
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
+	u.Scheme, u.User = strings.ToLower(u.Scheme), nil
 	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
 		port = ""
@@ -291,6 +306,6 @@ func normalSite(site string) string {
 		host = "[" + host + "]" // IPv6
 	}
 	u.Host = host
-	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
+	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), strings.TrimRight(u.RawPath, "/")
 	return u.String()
 }
