@@ -53,9 +53,9 @@ import (
 // # Retention
 //
 // A commit, once its new state is in place, renames runs.jsonl over
-// runs.1.jsonl if runs.jsonl holds 1,000 lines or more, so the journal
-// keeps the last 1,000 to 2,000 records, and all those recorded since the
-// last commit. The record of the last commit is never pruned: after a kill
+// runs.1.jsonl if runs.jsonl holds Retention lines (1,000 by default) or
+// more, so the journal keeps the last Retention to 2×Retention records,
+// and all those recorded since the last commit. The record of the last commit is never pruned: after a kill
 // at any moment, the state on disk is one that a kept record describes
 // (Run.StateSHA256).
 //
@@ -80,6 +80,10 @@ import (
 // hold usernames.
 type DirJournal struct {
 	dir string
+	// Retention is the fewest run records of each key the journal keeps
+	// (see Retention above): 0 keeps 1,000, and a value below 3 keeps 3,
+	// the fewest a job's recovery reads.
+	Retention int
 }
 
 // OpenDir returns the directory journal in dir, creating dir if it does not
@@ -119,7 +123,7 @@ const (
 
 // Lock takes key's lock, creating its folder if needed. When another run
 // holds the lock it returns a *LockedError at once. Keys whose sites are
-// spellings of one URL (see Job.Key) are one key.
+// spellings of one URL (see KeyOf) are one key.
 func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 		_ = release()
 		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
 	}
-	s := &dirSession{folder: folder, locked: locked, key: normalKey(key), release: release}
+	s := &dirSession{folder: folder, locked: locked, key: normalKey(key), release: release, keep: retention(j.Retention)}
 	if err := s.claim(); err != nil {
 		_ = release()
 		return nil, err
@@ -257,6 +261,7 @@ type dirSession struct {
 	key     Key
 	mu      sync.Mutex
 	release func() error // nil once closed
+	keep    int          // the journal's retention
 }
 
 // claim writes key.json, or checks that the folder is the key's.
@@ -314,9 +319,14 @@ func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// keepRuns is how many run records a journal keeps at least; a variable
-// for tests, which never set it below 3 (see Retention in DirJournal).
-var keepRuns = 1000
+// retention returns the fewest run records a journal set to keep n keeps:
+// 1,000 for 0, and never fewer than 3.
+func retention(n int) int {
+	if n == 0 {
+		return 1000
+	}
+	return max(n, 3)
+}
 
 // commitHook, when set by a test, is called between the steps of a commit.
 var commitHook func(step string)
@@ -351,13 +361,13 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	return nil
 }
 
-// rotate renames runs.jsonl over runs.1.jsonl once it holds keepRuns
-// lines. Commit calls it once the new state is in place, so that the log
+// rotate renames runs.jsonl over runs.1.jsonl once it holds the
+// journal's retention of lines. Commit calls it once the new state is in place, so that the log
 // always keeps the record of the last commit. A failed rotation only lets
 // the log grow until the next commit.
 func (s *dirSession) rotate() {
 	path := filepath.Join(s.folder, runsFile)
-	if lines, err := countLines(path); err == nil && lines >= max(keepRuns, 3) &&
+	if lines, err := countLines(path); err == nil && lines >= s.keep &&
 		renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
 		_ = syncDir(s.folder)
 	}
@@ -527,7 +537,7 @@ func writeFileAtomic(path string, r io.Reader, hook func(string), beforeRename f
 // Windows, macOS and Linux, and a short hash of the whole key, so that two
 // keys never share a folder, for example
 // "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d". The site is
-// normalised first (see Job.Key), so that spellings of one URL share a
+// normalised first (see KeyOf), so that spellings of one URL share a
 // folder.
 func folderName(key Key) string {
 	key = normalKey(key)

@@ -185,7 +185,6 @@ func TestDirJournalRunsFromTheEnd(t *testing.T) {
 // row killed at any step (stopped there, as a kill leaves the files) leave
 // a state that a kept record describes.
 func TestDirJournalKilledCommits(t *testing.T) {
-	defer SetKeepRuns(3)()
 	defer func() { commitHook = nil }()
 	type killed struct{}
 	steps := []string{"written", "logged", "renamed"}
@@ -196,6 +195,7 @@ func TestDirJournalKilledCommits(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				j.Retention = 3
 				ctx := context.Background()
 				// commit runs one commit in a session of its own, stopped at
 				// the step killAt ("" for none).
@@ -258,22 +258,14 @@ func TestDirJournalKilledCommits(t *testing.T) {
 
 var testKey = Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
-// SetKeepRuns sets how many runs the journals keep at least, for tests of
-// package syncjob_test, and returns a function that restores it.
-func SetKeepRuns(n int) (restore func()) {
-	old := keepRuns
-	keepRuns = n
-	return func() { keepRuns = old }
-}
-
-// TestDirJournalRotation: commits rotate the log once it holds keepRuns
+// TestDirJournalRotation: commits rotate the log once it holds Retention
 // lines, records never do, and every kept run comes back in order.
 func TestDirJournalRotation(t *testing.T) {
-	defer SetKeepRuns(20)()
 	j, err := OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	j.Retention = 20
 	ctx := context.Background()
 	s, err := j.Lock(ctx, testKey)
 	if err != nil {

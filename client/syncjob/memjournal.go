@@ -17,6 +17,9 @@ import (
 type MemJournal struct {
 	mu   sync.Mutex
 	keys map[Key]*memKey
+	// Retention is the fewest run records of each key the journal keeps,
+	// as DirJournal's: 0 keeps 1,000, and a value below 3 keeps 3.
+	Retention int
 }
 
 type memKey struct {
@@ -59,7 +62,7 @@ func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
 
 // Runs returns the last n runs of key, oldest first, all of them if n <=
 // 0; a key never used has none, an empty slice. MemJournal keeps runs as
-// DirJournal does (see Retention there): at least the last 1,000, all
+// DirJournal does (see Retention there): at least the last Retention, all
 // those since the last commit, and encoded, so that a run comes back as it
 // would from disk. Its only error is the context's, if ctx is done.
 func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
@@ -118,7 +121,7 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	s.m.state = b
 	// Pruned once the new state is in place, as DirJournal does: the
 	// record of the last commit stays.
-	if keep := max(keepRuns, 3); len(s.m.runs) >= 2*keep {
+	if keep := retention(s.j.Retention); len(s.m.runs) >= 2*keep {
 		s.m.runs = append(s.m.runs[:0:0], s.m.runs[len(s.m.runs)-keep:]...)
 	}
 	return nil
