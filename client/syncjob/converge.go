@@ -81,9 +81,19 @@ type stateRead struct {
 // lastState reads the session's state and checks it against the run log.
 // A run that sends also refuses to go on while an earlier post is in flight.
 func (j *Job) lastState(ctx context.Context, sess Session, key Key, imp *Import, send bool) stateRead {
-	runs, err := j.Journal.Runs(ctx, key, 0)
+	runs, err := j.Journal.Runs(ctx, key, recentRuns)
 	if err != nil {
 		return stateRead{err: fmt.Errorf("syncjob: reading the run log: %w", err)}
+	}
+	all := func() ([]Run, error) {
+		if len(runs) < recentRuns {
+			return runs, nil // every record kept
+		}
+		all, err := j.Journal.Runs(ctx, key, 0)
+		if err != nil {
+			return nil, fmt.Errorf("syncjob: reading the run log: %w", err)
+		}
+		return all, nil
 	}
 	now := time.Now
 	if j.now != nil {
@@ -92,7 +102,7 @@ func (j *Job) lastState(ctx context.Context, sess Session, key Key, imp *Import,
 	if p := unfinishedPosting(runs); p != nil && send && now().Before(p.InFlightUntil) {
 		return stateRead{err: &InFlightError{Start: p.Start, Until: p.InFlightUntil}}
 	}
-	sr := readState(ctx, sess, imp, runs)
+	sr := readState(ctx, sess, imp, runs, all)
 	if errors.Is(sr.err, errDamagedState) && j.Force {
 		// Force goes past a damaged state as past a lost one.
 		sr = stateRead{lost: true}
@@ -117,40 +127,35 @@ func unfinishedPosting(runs []Run) *Run {
 	return nil
 }
 
+// recentRuns is how many of the last run records a run reads first: a
+// state that none of them describes is checked against every record kept.
+const recentRuns = 20
+
 // readState reads the session's state. A state is accepted when its
 // SHA-256 and users are those of any record of the log that committed a
 // state (a journal may be stopped between appending a record and
 // replacing the state), or when no record says which state was
 // committed; any other is damaged. A missing state is a first run when
 // no record committed one, or when only one run did (a first run stopped
-// before its state was in place): that run's users are sent again.
-func readState(ctx context.Context, sess Session, imp *Import, runs []Run) stateRead {
-	var committed []Run
-	for _, r := range runs {
-		if r.StateSHA256 != "" || (r.Outcome == OutcomeOK || r.Outcome == OutcomeRowsFailed) {
-			committed = append(committed, r)
-		}
-	}
+// before its state was in place): that run's users are sent again. recent
+// are the last records; all returns every record kept, for a state that
+// no recent record describes.
+func readState(ctx context.Context, sess Session, imp *Import, recent []Run, all func() ([]Run, error)) stateRead {
 	rc, err := sess.State(ctx)
 	if errors.Is(err, ErrNoState) {
-		if len(committed) == 0 {
-			return stateRead{}
+		runs, err := all()
+		if err != nil {
+			return stateRead{err: err}
 		}
-		if !slices.ContainsFunc(committed, func(r Run) bool { return !r.Start.Equal(committed[0].Start) }) {
-			return stateRead{recovered: fmt.Sprintf("the first run, started at %s, was stopped before its state was kept: every user is sent again", committed[0].Start.Local().Format(time.RFC3339))}
-		}
-		return stateRead{lost: true}
+		return noState(committedOf(runs))
 	}
 	if err != nil {
 		return stateRead{err: err}
 	}
 	defer rc.Close()
-	damaged := func(err error) stateRead {
-		what := "the journal's last accepted state"
-		if f, ok := rc.(interface{ Name() string }); ok {
-			what += " " + f.Name()
-		}
-		return stateRead{err: &damagedError{what, err}}
+	what := "the journal's last accepted state"
+	if f, ok := rc.(interface{ Name() string }); ok {
+		what += " " + f.Name()
 	}
 	data, err := io.ReadAll(rc)
 	if err != nil {
@@ -161,18 +166,58 @@ func readState(ctx context.Context, sess Session, imp *Import, runs []Run) state
 		return stateRead{err: fmt.Errorf("syncjob: the journal's state cannot be read: %w", err)}
 	}
 	if err != nil {
-		return damaged(err)
+		return stateRead{err: &damagedError{what, err}}
 	}
 	h := sha256.Sum256(data)
 	sum, users := hex.EncodeToString(h[:]), st.users()
+	if sr, ok := matchState(st, sum, users, recent); ok && slices.ContainsFunc(recent, func(r Run) bool { return r.StateSHA256 != "" }) {
+		return sr
+	}
+	runs, err := all()
+	if err != nil {
+		return stateRead{err: err}
+	}
+	sr, ok := matchState(st, sum, users, runs)
+	if !ok {
+		sr.err = &damagedError{what, sr.err}
+	}
+	return sr
+}
+
+// committedOf returns the records of runs that committed a state.
+func committedOf(runs []Run) []Run {
+	var committed []Run
+	for _, r := range runs {
+		if r.StateSHA256 != "" || (r.Outcome == OutcomeOK || r.Outcome == OutcomeRowsFailed) {
+			committed = append(committed, r)
+		}
+	}
+	return committed
+}
+
+// noState reads a missing state, given the records that committed one.
+func noState(committed []Run) stateRead {
+	if len(committed) == 0 {
+		return stateRead{}
+	}
+	if !slices.ContainsFunc(committed, func(r Run) bool { return !r.Start.Equal(committed[0].Start) }) {
+		return stateRead{recovered: fmt.Sprintf("the first run, started at %s, was stopped before its state was kept: every user is sent again", committed[0].Start.Local().Format(time.RFC3339))}
+	}
+	return stateRead{lost: true}
+}
+
+// matchState accepts st, of SHA-256 sum and users, if a record of runs
+// that committed a state describes it, or if none says which; otherwise
+// it returns false, and the error says why.
+func matchState(st *state, sum string, users int, runs []Run) (stateRead, bool) {
 	var withSum []Run
-	for _, r := range committed {
+	for _, r := range committedOf(runs) {
 		if r.StateSHA256 != "" {
 			withSum = append(withSum, r)
 		}
 	}
 	if len(withSum) == 0 {
-		return stateRead{st: st}
+		return stateRead{st: st}, true
 	}
 	last := withSum[len(withSum)-1]
 	for i := len(withSum) - 1; i >= 0; i-- {
@@ -184,12 +229,12 @@ func readState(ctx context.Context, sess Session, imp *Import, runs []Run) state
 		if i != len(withSum)-1 {
 			sr.recovered = fmt.Sprintf("recovered the state kept at %s: a later commit was stopped before its state was in place, and its users are sent again", r.End.Local().Format(time.RFC3339))
 		}
-		return sr
+		return sr, true
 	}
 	if users != last.StateUsers {
-		return damaged(fmt.Errorf("it has %s, where the last run that kept a state, at %s, kept %d", count(users, "user", "users"), last.End.Local().Format(time.RFC3339), last.StateUsers))
+		return stateRead{err: fmt.Errorf("it has %s, where the last run that kept a state, at %s, kept %d", count(users, "user", "users"), last.End.Local().Format(time.RFC3339), last.StateUsers)}, false
 	}
-	return damaged(fmt.Errorf("its SHA-256 is not one the run log recorded (last at %s)", last.End.Local().Format(time.RFC3339)))
+	return stateRead{err: fmt.Errorf("its SHA-256 is not one the run log recorded (last at %s)", last.End.Local().Format(time.RFC3339))}, false
 }
 
 // verdict is what a run decided for the users of a plan.

@@ -190,10 +190,29 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	}
 	// Newest first, from the end of each log, so that the last n cost n
 	// records, not the whole log.
+	return j.lastRuns(key, func(runs []Run) bool { return n > 0 && len(runs) >= n })
+}
+
+// Health returns the health of key's runs, read from the end of the log
+// back to the last success only.
+func (j *DirJournal) Health(ctx context.Context, key Key) (Health, error) {
+	if err := ctx.Err(); err != nil {
+		return Health{}, err
+	}
+	runs, err := j.lastRuns(key, func(runs []Run) bool { return len(runs) > 0 && succeeded(runs[len(runs)-1]) })
+	if err != nil {
+		return Health{}, err
+	}
+	return healthOf(runs), nil
+}
+
+// lastRuns returns key's runs, oldest first: those read from the end of
+// its logs until enough says so (enough is given them newest first).
+func (j *DirJournal) lastRuns(key Key, enough func([]Run) bool) ([]Run, error) {
 	runs := []Run{}
 	for _, name := range []string{runsFile, oldRunsFile} {
 		var err error
-		if runs, err = lastRuns(filepath.Join(j.Dir(key), name), n, runs); err != nil {
+		if runs, err = lastRuns(filepath.Join(j.Dir(key), name), enough, runs); err != nil {
 			return nil, err
 		}
 	}
@@ -202,9 +221,8 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 }
 
 // lastRuns appends to runs the run records of the log at path, newest
-// first, read from its end, until runs holds n (all of them if n <= 0). A
-// missing log has none.
-func lastRuns(path string, n int, runs []Run) ([]Run, error) {
+// first, read from its end, until enough(runs). A missing log has none.
+func lastRuns(path string, enough func([]Run) bool, runs []Run) ([]Run, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return runs, nil
@@ -217,7 +235,7 @@ func lastRuns(path string, n int, runs []Run) ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
 	}
-	full := func() bool { return n > 0 && len(runs) >= n }
+	full := func() bool { return enough(runs) }
 	add := func(line []byte) {
 		var r Run
 		if line = bytes.TrimRight(line, "\r"); !full() && len(line) > 0 && json.Unmarshal(line, &r) == nil && r.Outcome != "" {

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -562,6 +563,49 @@ func TestDirJournalLostLock(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(j.Dir(testKey), lockInfo)); err != nil {
 				t.Errorf("closing the session that lost its lock took the second run's lock.info: %v", err)
+			}
+		})
+	}
+}
+
+// TestJournalHealth: the journals' Health, read back to the last success
+// only, is the health of all the runs kept.
+func TestJournalHealth(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC) }
+	runs := []Run{
+		{Start: at(1), End: at(1), Outcome: OutcomeRefused},
+		{Start: at(2), End: at(2), Outcome: OutcomeOK},
+		{Start: at(3), End: at(3), Outcome: OutcomePosting},
+		{Start: at(3), End: at(4), Outcome: OutcomeRowsFailed},
+		{Start: at(5), End: at(5), Outcome: OutcomeOK, Source: clearSource},
+		{Start: at(6), End: at(6), Outcome: OutcomePosting},
+		{Start: at(7), End: at(7), Outcome: OutcomeOK},
+		{Start: at(8), End: at(8), Outcome: OutcomeNoAnswer},
+	}
+	dir, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []HealthJournal{dir, NewMemJournal()} {
+		t.Run(fmt.Sprintf("%T", j), func(t *testing.T) {
+			ctx := context.Background()
+			s, err := j.Lock(ctx, testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for i, r := range runs {
+				if err := s.Record(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+				all, err := j.Runs(ctx, testKey, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := j.Health(ctx, testKey)
+				if diff := cmp.Diff(healthOf(all), got); diff != "" || err != nil {
+					t.Errorf("after run %d: %v (-all +Health):\n%s", i, err, diff)
+				}
 			}
 		})
 	}

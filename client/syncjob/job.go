@@ -414,8 +414,8 @@ func (j *Job) lockFailed(ctx context.Context, rep *Report, err error) {
 	rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
 	if errors.As(err, new(*LockedError)) {
 		rep.Outcome = OutcomeLocked
-		if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
-			rep.Health = healthOf(runs)
+		if h, herr := healthOfKey(ctx, j.Journal, rep.Key); herr == nil {
+			rep.Health = h
 		}
 	}
 	rep.End = time.Now()
@@ -456,8 +456,8 @@ func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failure
 		}
 		rep.Run = &run
 	}
-	if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
-		rep.Health = healthOf(runs)
+	if h, herr := healthOfKey(context.WithoutCancel(ctx), j.Journal, rep.Key); herr == nil {
+		rep.Health = h
 	}
 	return nil
 }

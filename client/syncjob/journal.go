@@ -61,6 +61,33 @@ type Journal interface {
 	Runs(ctx context.Context, key Key, n int) ([]Run, error)
 }
 
+// A HealthJournal is a Journal that gives a key's health without reading
+// its whole run log, which a job otherwise reads at the end of each run (a
+// journal of many runs per key, on a database, say). DirJournal and
+// MemJournal are HealthJournals.
+type HealthJournal interface {
+	Journal
+	// Health returns the health of key's runs, as the job computes it
+	// from all of them (see Health); a key never used is healthy, with no
+	// success.
+	Health(ctx context.Context, key Key) (Health, error)
+}
+
+// healthOfKey returns the health of key's runs in jn.
+func healthOfKey(ctx context.Context, jn Journal, key Key) (Health, error) {
+	if hj, ok := jn.(HealthJournal); ok {
+		return hj.Health(ctx, key)
+	}
+	runs, err := jn.Runs(ctx, key, 0)
+	if err != nil {
+		return Health{}, err
+	}
+	return healthOf(runs), nil
+}
+
+// succeeded reports whether r is a run whose success resets the health.
+func succeeded(r Run) bool { return r.Outcome == OutcomeOK && r.Source != clearSource }
+
 // A Session is a locked key of a Journal, for one run.
 type Session interface {
 	// State returns the last accepted state, as the bytes it was
@@ -236,7 +263,7 @@ func healthOf(runs []Run) Health {
 		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) || r.Source == clearSource {
 			continue
 		}
-		if r.Outcome == OutcomeOK {
+		if succeeded(r) {
 			h = Health{LastSuccess: r.End}
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -82,6 +83,29 @@ func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 		}
 	}
 	return out, nil
+}
+
+// Health returns the health of key's runs, decoded from the newest back
+// to the last success only. Its only error is the context's, if ctx is
+// done.
+func (j *MemJournal) Health(ctx context.Context, key Key) (Health, error) {
+	if err := ctx.Err(); err != nil {
+		return Health{}, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var runs []Run // newest first
+	for _, b := range slices.Backward(j.key(key).runs) {
+		var r Run
+		if err := json.Unmarshal(b, &r); err != nil {
+			return Health{}, fmt.Errorf("syncjob: decoding a run record: %w", err)
+		}
+		if runs = append(runs, r); succeeded(r) {
+			break
+		}
+	}
+	slices.Reverse(runs)
+	return healthOf(runs), nil
 }
 
 type memSession struct {
