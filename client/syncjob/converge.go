@@ -792,10 +792,12 @@ func (v *verdict) writeLeaver(sw *stateWriter, imp *Import, next *snapshot, u us
 // with the run: plan, guard, write ahead, post, judge the answer, commit.
 func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], done func() (string, error), imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
 	record func(error, func() ([]byte, int)) error, send bool) (*Report, error) {
+	start := time.Now()
 	ex := j.readRows(ctx, rows, imp, fl)
 	if done != nil {
 		ex.hashed(ctx, rep, done)
 	}
+	j.observe(rep, "check", start)
 	sr := <-stateDone
 	rep.read(ex, sr, j.Carry)
 	var inflight *InFlightError
@@ -817,6 +819,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	if last != nil && last.active.Users()+last.marked.Users() > 0 {
 		base = last.active // else nothing was ever confirmed: a first run
 	}
+	start = time.Now()
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
 	v := j.newVerdict(ex, imp)
@@ -826,6 +829,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		return rep, join(stop, record(stop, nil))
 	}
 	j.choose(plan, last, v)
+	j.observe(rep, "plan", start)
 	rep.verdict = v
 	if rep.Refusal != nil && rep.Refusal.Held > 0 && send {
 		rep.Refusal.Sent = len(v.posted)
@@ -843,15 +847,20 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	if sess != nil && plan.stats.RowsToSend > 0 {
 		inFlight := inFlightUntil(ctx, rep.Start, plan, j.Client.ResponseHeaderTimeout())
-		if werr := writeAhead(ctx, sess, rep, plan, inFlight, func() ([]byte, int) {
+		start := time.Now()
+		werr := writeAhead(ctx, sess, rep, plan, inFlight, func() ([]byte, int) {
 			return v.writeState(imp, last, ex.snap, true)
-		}); werr != nil {
+		})
+		j.observe(rep, "commit", start)
+		if werr != nil {
 			rep.Outcome = OutcomeJournalError
 			return rep, join(werr, record(werr, nil))
 		}
 	}
 
+	start = time.Now()
 	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
+	j.observe(rep, "post", start)
 	for u := range v.posted {
 		if !v.confirmed[u] {
 			rep.Unconfirmed++

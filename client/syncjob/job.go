@@ -101,7 +101,39 @@ type Job struct {
 	// Run does not return it.
 	StaffReport func(write func(io.Writer) error) error
 
+	// Observer, if not nil, is called as the run goes, for a job engine's
+	// metrics: once each phase is over, and once at the end with the
+	// run's outcome. It must not block; runs that overlap call it
+	// concurrently.
+	Observer func(Observation)
+
 	now func() time.Time // the clock of the in-flight rule; nil: time.Now
+}
+
+// An Observation is one phase of a run, for a job engine's metrics (see
+// Job.Observer).
+type Observation struct {
+	Key Key // the journal key of the job
+	// Phase is "lock" (waiting for the journal's lock), "check" (reading
+	// and checking the export), "plan", "commit" (each write to the
+	// journal: the state before the post, the run record), "post"
+	// (sending the rows and reading Infiniti's answer), or "end", the
+	// whole run.
+	Phase   string
+	Took    time.Duration // how long the phase took
+	Outcome Outcome       // with "end", how the run ended; else empty
+}
+
+// observe tells the Observer that phase took since start.
+func (j *Job) observe(rep *Report, phase string, start time.Time) {
+	if j.Observer == nil {
+		return
+	}
+	o := Observation{Key: rep.Key, Phase: phase, Took: time.Since(start)}
+	if phase == "end" {
+		o.Outcome = rep.Outcome
+	}
+	j.Observer(o)
 }
 
 // A Report is what a run did, for people and programs. Fields that a run
@@ -320,6 +352,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		return nil, err
 	}
 	rep = j.newReport(imp, r)
+	defer func() { j.observe(rep, "end", rep.Start) }() // deferred first: the last to run
 	var done func() (string, error)
 	if r != nil {
 		rows, done = j.csvRows(ctx, r, imp)
@@ -336,7 +369,9 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		return j.record(ctx, rep, sess, fl, send, runErr, state)
 	}
 	if j.Journal != nil {
+		start := time.Now()
 		sess, err = j.Journal.Lock(ctx, rep.Key)
+		j.observe(rep, "lock", start)
 		if err != nil {
 			j.lockFailed(ctx, rep, err)
 			return rep, err
@@ -445,11 +480,13 @@ func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failure
 		}
 		bg := context.WithoutCancel(ctx)
 		var jerr error
+		start := time.Now()
 		if state != nil {
 			run, jerr = commit(bg, sess, data, users, run)
 		} else {
 			jerr = sess.Record(bg, run)
 		}
+		j.observe(rep, "commit", start)
 		if jerr != nil {
 			rep.Outcome = OutcomeJournalError
 			return fmt.Errorf("syncjob: the run was not recorded: %w", jerr)

@@ -634,3 +634,40 @@ func TestJobStaffReport(t *testing.T) {
 		})
 	}
 }
+
+// TestJobObserver: the Observer hears each phase of a run, in order, and
+// the outcome at the end.
+func TestJobObserver(t *testing.T) {
+	_, c := newFake(t, clienttest.ApplyReplace)
+	j := NewMemJournal()
+	tests := []struct {
+		name   string
+		plan   bool
+		export string
+		want   []string
+	}{
+		{name: "a first run", export: toCSV(school(3)), want: []string{"lock", "check", "plan", "commit", "post", "commit", "end ok"}},
+		{name: "an unchanged night", export: toCSV(school(3)), want: []string{"lock", "check", "plan", "post", "commit", "end ok"}},
+		{name: "a plan", plan: true, export: toCSV(school(4)), want: []string{"lock", "check", "plan", "end ok"}},
+		{name: "an invalid file", export: "username\n", want: []string{"lock", "check", "commit", "end invalid-file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			job := &Job{Client: c, Journal: j, Observer: func(o Observation) {
+				if o.Key != (&Job{Client: c}).Key() || o.Took < 0 {
+					t.Errorf("observation %+v", o)
+				}
+				got = append(got, strings.TrimSpace(o.Phase+" "+string(o.Outcome)))
+			}}
+			if tt.plan {
+				_, _ = job.Plan(context.Background(), strings.NewReader(tt.export))
+			} else {
+				_, _ = run(t, job, tt.export)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("phases (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
