@@ -845,8 +845,9 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 		}
 		return rep, join(join(rowsErr, heldErr), record(nil, nil))
 	}
+	var inFlight time.Time
 	if sess != nil && plan.stats.RowsToSend > 0 {
-		inFlight := inFlightUntil(ctx, rep.Start, plan, j.Client.ResponseHeaderTimeout())
+		inFlight = inFlightUntil(ctx, rep.Start, plan, j.Client.ResponseHeaderTimeout())
 		start := time.Now()
 		werr := writeAhead(ctx, sess, rep, plan, inFlight, func() ([]byte, int) {
 			return v.writeState(imp, last, ex.snap, true)
@@ -861,6 +862,9 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	start = time.Now()
 	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
 	j.observe(rep, "post", start)
+	if rep.HTTP.HandedOver && (rep.Outcome == OutcomeNoAnswer || rep.Outcome == OutcomeCancelled) {
+		rep.LockedUntil = inFlight // Infiniti may be importing the post until then
+	}
 	for u := range v.posted {
 		if !v.confirmed[u] {
 			rep.Unconfirmed++

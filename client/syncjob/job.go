@@ -189,8 +189,11 @@ type Report struct {
 	// Recovered says, in one line, what the run recovered from an earlier
 	// run that was stopped; empty if nothing.
 	Recovered string
-	// LockedUntil, when the outcome is locked because an earlier post may
-	// still be importing, is when a run may post again.
+	// LockedUntil, for the outcome locked because an earlier post may
+	// still be importing, is when a run may post again; for no-answer, or
+	// cancelled after the file was handed over, it is when Infiniti has
+	// surely finished with this run's post, after which a job engine
+	// retries (see Advice; zero without a Journal).
 	LockedUntil time.Time
 	// Unconfirmed counts the users posted that Infiniti did not confirm
 	// (a failed row, or no clear answer), whether or not an answer came:

@@ -566,6 +566,9 @@ func TestJobNon2xxResultIsNoAnswer(t *testing.T) {
 			if rep.Outcome != OutcomeNoAnswer || err == nil {
 				t.Fatalf("outcome %q, error %v; want %q", rep.Outcome, err, OutcomeNoAnswer)
 			}
+			if !rep.LockedUntil.After(rep.Start) || rep.Advice() != AdviceWait {
+				t.Errorf("LockedUntil %v, advice %s; want wait until the post is surely over", rep.LockedUntil, rep.Advice())
+			}
 			rep, err = run(t, job, export)
 			if rep.Outcome != OutcomeOK || rep.RowsSent != 2 {
 				t.Fatalf("next run: outcome %q, %d rows sent (%v); want ok and both users sent again", rep.Outcome, rep.RowsSent, err)

@@ -388,14 +388,33 @@ type Advice string
 const (
 	AdviceDone      Advice = "done"       // nothing to do now: the next scheduled run goes on (rows held or failed are sent again then)
 	AdviceRetry     Advice = "retry"      // nothing reached Infiniti: run again soon, with backoff
-	AdviceWait      Advice = "wait"       // Infiniti may be importing a post: run again after Report.LockedUntil, or later
+	AdviceWait      Advice = "wait"       // Infiniti may be importing a post: run again after Report.LockedUntil (when not zero), or later
 	AdviceFixExport Advice = "fix-export" // the export is wrong or broken: a person looks at it before the next run
-	AdviceFixConfig Advice = "fix-config" // credentials, rights or the journal: a person acts before the next run
+	AdviceFixConfig Advice = "fix-config" // credentials, rights, the address or the journal: a person acts before the next run
 )
 
-// Advice says what a job engine does after the run. It sees whether the
-// file was handed over: a cancelled run whose file reached Infiniti waits,
-// one whose file did not retries.
+// Advice says what a job engine does after the run: done, retry now,
+// retry after Report.LockedUntil (wait), or needs a person (fix-export,
+// fix-config). It sees whether the file was handed over and how long a
+// post stays in flight:
+//
+//   - ok, rows-failed and held are done: what failed or was held is sent
+//     again by the next scheduled run;
+//   - refused and invalid-file need a person to look at the export;
+//     auth-error and journal-error need one to fix the set-up;
+//   - no-answer, and cancelled after the file was handed over, wait until
+//     the post's in-flight time (Report.LockedUntil) is over, since
+//     Infiniti may still be importing; but an answer of 4xx other than 408
+//     and 429 (a wrong address, 413) needs a person, and the users posted
+//     stay unconfirmed until a run after the fix;
+//   - locked waits until LockedUntil when an earlier post is in flight,
+//     else retries: another run holds the lock;
+//   - transport-error, and cancelled before the handover, retry.
+//
+// A job engine's timeout for a run is best above the client's answer
+// limit plus the upload time, so that the engine does not give up on a
+// post that Infiniti is still importing; the journal's in-flight rule
+// keeps a second post out whatever the engine does.
 func (r *Report) Advice() Advice {
 	switch r.Outcome {
 	case OutcomeOK, OutcomeRowsFailed, OutcomeHeld:
@@ -405,6 +424,9 @@ func (r *Report) Advice() Advice {
 	case OutcomeAuthError, OutcomeJournalError:
 		return AdviceFixConfig
 	case OutcomeNoAnswer:
+		if c := r.HTTP.StatusCode; c >= 400 && c < 500 && c != 408 && c != 429 {
+			return AdviceFixConfig
+		}
 		return AdviceWait
 	case OutcomeLocked:
 		if !r.LockedUntil.IsZero() {
