@@ -610,3 +610,20 @@ func TestJournalHealth(t *testing.T) {
 		})
 	}
 }
+
+// LoseLock makes a DirJournal or MemJournal session lose its lock behind
+// its back, for journaltest.Options: a DirJournal's folder is moved away
+// (its lock goes with it, and a second Lock makes a new folder); a
+// MemJournal's lock is let go.
+func LoseLock(s Session) error {
+	switch s := s.(type) {
+	case *dirSession:
+		return os.Rename(s.folder, s.folder+".lost")
+	case *memSession:
+		s.j.mu.Lock()
+		defer s.j.mu.Unlock()
+		s.m.locked, s.m.holder = false, nil
+		return nil
+	}
+	return fmt.Errorf("LoseLock: a %T", s)
+}

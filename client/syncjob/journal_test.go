@@ -2,6 +2,7 @@ package syncjob_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/autosync-go/autosync/client/syncjob"
@@ -12,14 +13,23 @@ func TestDirJournalConformance(t *testing.T) {
 	journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
 		dir := t.TempDir()
 		return func() (syncjob.Journal, error) { return syncjob.OpenDir(dir) }
-	})
+	}, journaltest.Options{LoseLock: loseLock()})
+}
+
+// loseLock returns syncjob.LoseLock where a folder whose files are open
+// can be moved (not on Windows).
+func loseLock() func(syncjob.Session) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	return syncjob.LoseLock
 }
 
 func TestMemJournalConformance(t *testing.T) {
 	journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
 		j := syncjob.NewMemJournal()
 		return func() (syncjob.Journal, error) { return j, nil }
-	})
+	}, journaltest.Options{LoseLock: syncjob.LoseLock})
 }
 
 // TestZeroMemJournalConformance: the zero MemJournal is a usable journal.

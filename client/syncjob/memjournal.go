@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,7 @@ type MemJournal struct {
 
 type memKey struct {
 	locked  bool
+	holder  *memSession // the session holding the lock
 	started time.Time
 	state   []byte   // nil: none
 	runs    [][]byte // JSON, as DirJournal keeps them, so that a record is what survives its encoding
@@ -58,7 +60,8 @@ func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
 		return nil, &LockedError{Key: key, PID: os.Getpid(), Host: host, Started: m.started}
 	}
 	m.locked, m.started = true, time.Now()
-	return &memSession{j: j, m: m}, nil
+	m.holder = &memSession{j: j, m: m}
+	return m.holder, nil
 }
 
 // Runs returns the last n runs of key, oldest first, all of them if n <=
@@ -114,11 +117,26 @@ type memSession struct {
 	closed bool
 }
 
+// errLost is the error of a session whose lock another session took.
+var errLost = errors.New("syncjob: the journal session lost its lock")
+
+// usable returns ErrClosed after Close, and errLost once the lock is
+// another session's. The journal's mutex is held.
+func (s *memSession) usable() error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.m.holder != s:
+		return errLost
+	}
+	return nil
+}
+
 func (s *memSession) State(ctx context.Context) (io.ReadCloser, error) {
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
+	if err := s.usable(); err != nil {
+		return nil, err
 	}
 	if s.m.state == nil {
 		return nil, fmt.Errorf("syncjob: %w", ErrNoState)
@@ -133,8 +151,8 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	}
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	if b == nil {
 		b = []byte{}
@@ -154,8 +172,8 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 func (s *memSession) Record(ctx context.Context, run Run) error {
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	return s.m.append(run)
 }
@@ -172,9 +190,9 @@ func (m *memKey) append(run Run) error {
 func (s *memSession) Close() error {
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		s.m.locked = false
+	if !s.closed && s.m.holder == s {
+		s.m.locked, s.m.holder = false, nil
 	}
+	s.closed = true
 	return nil
 }

@@ -19,14 +19,17 @@
 // each other so that concurrent read-and-commit loops lose no update;
 // a closed session refuses further use; keys with characters that are
 // unsafe in file names stay apart; of two commits in one session the last
-// wins and the first is whole on its own; and everything committed is
-// there after the journal is opened again. TestRetention checks what a
+// wins and the first is whole on its own; everything committed is there
+// after the journal is opened again; and, given Options.LoseLock, a
+// session that lost its lock cannot commit. A run record may hold any
+// text, a NUL byte and line breaks included. TestRetention checks what a
 // journal that prunes its log must keep.
 //
 // "At once" means without waiting for the holder to let go: the suite
 // holds the lock while the second Lock runs, so a Lock that waits for the
 // holder never returns; after 30 seconds the suite fails with a message
-// saying so rather than hanging, as it does for any Lock that hangs. It
+// saying so, and naming the case, rather than hanging, as it does for any
+// Lock that hangs. It
 // asserts no speed: a Lock that is slow to refuse, on a loaded database,
 // passes. The suite runs in one process, so it cannot check that the lock
 // of a process that died is released, which the contract also
@@ -52,13 +55,28 @@ import (
 	"github.com/autosync-go/autosync/client/syncjob"
 )
 
+// Options are what a journal gives the suite beyond its storage.
+type Options struct {
+	// LoseLock makes a session lose its lock behind its back, as a
+	// database connection that dropped, or a lock folder moved, does: a
+	// second Lock of the key may then succeed. The LostLock case checks
+	// that the session that lost its lock cannot commit or record; it is
+	// skipped when LoseLock is nil.
+	LoseLock func(syncjob.Session) error
+}
+
 // TestJournal runs the conformance suite as subtests of t. newStore is
 // called at the start of each subtest and must set up fresh, empty storage;
 // the function it returns opens a Journal on that storage. The suite calls
 // it again to check that what was committed survives a reopen, as after a
-// restart or from another process.
-func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journal, error)) {
+// restart or from another process. opts, at most one, says what else the
+// journal can do.
+func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journal, error), opts ...Options) {
 	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, open func() syncjob.Journal)
@@ -77,6 +95,7 @@ func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journ
 		{"ReopenAfterCommit", testReopen},
 		{"TwoCommitsOneSession", testTwoCommits},
 		{"DoneContext", testDoneContext},
+		{"LostLock", func(t *testing.T, open func() syncjob.Journal) { testLostLock(t, open, o.LoseLock) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +135,7 @@ func within(t *testing.T, what, why string, f func()) {
 	select {
 	case <-done:
 	case <-timer.C:
-		t.Fatalf("%s did not return within %v%s", what, hangLimit, why)
+		t.Fatalf("%s: %s did not return within %v%s", t.Name(), what, hangLimit, why)
 	}
 }
 
@@ -684,6 +703,36 @@ func testDoneContext(t *testing.T, open func() syncjob.Journal) {
 	}
 	// The lock was not left taken.
 	lock(t, j, key)
+}
+
+// testLostLock: a session whose lock was lost cannot commit or record,
+// and a session that took the lock after it keeps what it committed.
+func testLostLock(t *testing.T, open func() syncjob.Journal, lose func(syncjob.Session) error) {
+	if lose == nil {
+		t.Skip("Options.LoseLock is nil")
+	}
+	s := lock(t, open(), key)
+	commit(t, s, "before", run(1))
+	if err := lose(s); err != nil {
+		t.Fatalf("LoseLock: %v", err)
+	}
+	s2 := lock(t, open(), key)
+	commit(t, s2, "the new holder's", run(2))
+	if err := s.Commit(ctx, strings.NewReader("the lost holder's"), run(3)); err == nil {
+		t.Error("a session that lost its lock committed")
+	}
+	if err := s.Record(ctx, run(4)); err == nil {
+		t.Error("a session that lost its lock recorded a run")
+	}
+	_ = s.Close()
+	wantState(t, s2, "the new holder's")
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := runs(t, open(), key, 0)
+	if len(got) == 0 || got[len(got)-1].RowsSent != run(2).RowsSent {
+		t.Errorf("the runs end %s, want the new holder's run last", formatRuns(got))
+	}
 }
 
 // TestRetention checks a journal set to keep only a few runs (3, say; how
