@@ -398,7 +398,7 @@ func TestLeaverTemplateFailed(t *testing.T) {
 				run(t, job, toCSV(night))
 			}
 			rep, _ := run(t, job, toCSV(all)) // the ghost leaves: its template fails
-			if rep.Outcome != OutcomeRowsFailed || !slices.ContainsFunc(rep.StaffRows(), func(r StaffRow) bool { return r.Username == "ghost" && r.Status == StatusFailed }) {
+			if rep.Outcome != OutcomeRowsFailed || !slices.ContainsFunc(rep.StaffRows(), func(r StaffRow) bool { return r.Username == "ghost" && r.Status == statusFailed }) {
 				t.Fatalf("leaving night: %s, staff rows %+v; want rows-failed, the ghost listed failed", rep.Outcome, rep.StaffRows())
 			}
 			rep, err := run(t, job, toCSV(all))

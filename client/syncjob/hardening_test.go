@@ -428,7 +428,7 @@ func TestRunRecordNoStudentData(t *testing.T) {
 			if strings.Contains(rep.Run.Error, secret) || !strings.Contains(rep.Run.Error, tt.want) {
 				t.Errorf("record Error %q: want %q and no username", rep.Run.Error, tt.want)
 			}
-			if len(rep.Run.FailedUsernames) > MaxFailedUsernames {
+			if len(rep.Run.FailedUsernames) > maxFailedUsernames {
 				t.Errorf("%d usernames recorded", len(rep.Run.FailedUsernames))
 			}
 			r := *rep.Run

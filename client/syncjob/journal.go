@@ -166,9 +166,9 @@ const (
 	OutcomePosting Outcome = "posting"
 )
 
-// MaxFailedUsernames caps Run.FailedUsernames: usernames are student ids,
+// maxFailedUsernames caps Run.FailedUsernames: usernames are student ids,
 // and the log is kept for years.
-const MaxFailedUsernames = 20
+const maxFailedUsernames = 20
 
 // A Run is the record of one run in a journal's log. It holds no student
 // data but FailedUsernames: errors are told by codes and counts, and its
@@ -196,7 +196,7 @@ type Run struct {
 	FailedRows    int        `json:"failed_rows"`          // rows Infiniti failed
 	FailedUsers   int        `json:"failed_users"`         // users with a failed row, who keep their previous state
 	// FailedUsernames are the usernames of the first failed rows, at most
-	// MaxFailedUsernames of them; the counts hold the rest.
+	// 20 of them; the counts hold the rest.
 	FailedUsernames []string `json:"failed_usernames,omitempty"`
 	Outcome         Outcome  `json:"outcome"`         // how the run ended
 	Error           string   `json:"error,omitempty"` // what went wrong, without credentials or student data

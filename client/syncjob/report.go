@@ -13,14 +13,14 @@ import (
 	"github.com/autosync-go/autosync/client"
 )
 
-// The statuses of a StaffRow.
+// The statuses of a StaffRow; StatusForStaff is the one a program reads back.
 const (
-	StatusSent        = "sent"         // posted and confirmed
-	StatusFailed      = "failed"       // posted, and Infiniti failed a row of the user
-	StatusUnconfirmed = "unconfirmed"  // posted, and no clear answer came; sent again by the next run
-	StatusToSend      = "to-send"      // a plan: the run would post it
-	StatusHeldLimit   = "held-limit"   // held by the removal limit
-	StatusHeldProblem = "held-problem" // held for a row problem of the user
+	statusSent        = "sent"         // posted and confirmed
+	statusFailed      = "failed"       // posted, and Infiniti failed a row of the user
+	statusUnconfirmed = "unconfirmed"  // posted, and no clear answer came; sent again by the next run
+	statusToSend      = "to-send"      // a plan: the run would post it
+	statusHeldLimit   = "held-limit"   // held by the removal limit
+	statusHeldProblem = "held-problem" // held for a row problem of the user
 	StatusForStaff    = "for-staff"    // Infiniti may hold it; a person removes it by hand
 )
 
@@ -35,7 +35,7 @@ type StaffRow struct {
 	// role and contact.
 	Item   []string
 	Change string // "add" or "remove"
-	Status string // one of the Status constants
+	Status string // sent, failed, unconfirmed, to-send (a plan), held-limit, held-problem or for-staff (StatusForStaff)
 	Reason string // one sentence, with Infiniti's message once where it gave one
 	Line   int    // the export line of the user's first row; 0 for a user gone from the export
 }
@@ -165,7 +165,7 @@ func (r *Report) userStaffRows(out []StaffRow, name string, last *state, staff [
 		switch {
 		case !inExport && !v.posted[name] && v.held[name] == "":
 			st, why = StatusForStaff, "the user is no longer in the export and may still hold it in Infiniti"
-		case status == StatusSent && v.applies != AppliesReplace:
+		case status == statusSent && v.applies != AppliesReplace:
 			st, why = StatusForStaff, "Infiniti may keep it: the export no longer has it, and a file may only add"
 		}
 		add(it, "remove", st, why)
@@ -186,20 +186,20 @@ func (r *Report) statusOf(name string, inExport bool) (string, string) {
 	v := r.verdict
 	switch {
 	case v.held[name] == "problem":
-		return StatusHeldProblem, v.problem[name]
+		return statusHeldProblem, v.problem[name]
 	case v.held[name] == "limit":
-		return StatusHeldLimit, "held by the removal limit; its last accepted state is kept"
+		return statusHeldLimit, "held by the removal limit; its last accepted state is kept"
 	case !r.Sent:
 		if v.posted[name] || (!inExport && v.tmpl != nil) {
-			return StatusToSend, ""
+			return statusToSend, ""
 		}
 		return StatusForStaff, ""
 	case v.confirmed[name]:
-		return StatusSent, "Infiniti confirmed it"
+		return statusSent, "Infiniti confirmed it"
 	case v.failed[name] != "":
-		return StatusFailed, v.failed[name]
+		return statusFailed, v.failed[name]
 	case v.posted[name]:
-		return StatusUnconfirmed, "Infiniti gave no clear answer; it is sent again on the next run"
+		return statusUnconfirmed, "Infiniti gave no clear answer; it is sent again on the next run"
 	}
 	return StatusForStaff, ""
 }
