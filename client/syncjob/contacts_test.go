@@ -111,6 +111,46 @@ type contactStep struct {
 	infiniti map[string][]clienttest.Contact
 }
 
+// check checks what the step posted (reqs), what failed, and what
+// Infiniti holds after it (have).
+func (s contactStep) check(t *testing.T, reqs []clienttest.Request, rep *Report, have map[string][]clienttest.Contact) {
+	t.Helper()
+	switch {
+	case s.sent == nil && len(reqs) != 0:
+		t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
+	case s.sent != nil && len(reqs) != 1:
+		t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
+	case s.sent != nil:
+		if want := "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"; reqs[0].Path != want {
+			t.Errorf("step %q: posted to %s, want %s", s.name, reqs[0].Path, want)
+		}
+		got, nrows := postedContacts(t, reqs[0].CSV)
+		if diff := cmp.Diff(s.sent, got); diff != "" {
+			t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
+		}
+		if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
+			t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
+		}
+	}
+	var failed []string
+	for _, f := range rep.Failures {
+		if !slices.Contains(failed, f.Username()) {
+			failed = append(failed, f.Username())
+		}
+	}
+	if diff := cmp.Diff(s.failed, failed); diff != "" {
+		t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
+	}
+	if rep.FailedUsers != len(s.failed) {
+		t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
+	}
+	for u, want := range s.infiniti {
+		if diff := cmp.Diff(want, have[u]); diff != "" {
+			t.Errorf("step %q: Infiniti's contacts of %s (-want +got):\n%s", s.name, u, diff)
+		}
+	}
+}
+
 func TestContactsJob(t *testing.T) {
 	base := fixture(t, "contacts.csv")
 	recs := csvRecords(t, base)
@@ -192,42 +232,7 @@ func TestContactsJob(t *testing.T) {
 				if diff := cmp.Diff(s.counts, countsOf(rep.Plan)); diff != "" {
 					t.Errorf("step %q: plan counts (-want +got):\n%s", s.name, diff)
 				}
-				reqs := srv.Requests()[before:]
-				switch {
-				case s.sent == nil && len(reqs) != 0:
-					t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
-				case s.sent != nil && len(reqs) != 1:
-					t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
-				case s.sent != nil:
-					if want := "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"; reqs[0].Path != want {
-						t.Errorf("step %q: posted to %s, want %s", s.name, reqs[0].Path, want)
-					}
-					got, nrows := postedContacts(t, reqs[0].CSV)
-					if diff := cmp.Diff(s.sent, got); diff != "" {
-						t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
-					}
-					if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
-						t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
-					}
-				}
-				var failed []string
-				for _, f := range rep.Failures {
-					if !slices.Contains(failed, f.Username()) {
-						failed = append(failed, f.Username())
-					}
-				}
-				if diff := cmp.Diff(s.failed, failed); diff != "" {
-					t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
-				}
-				if rep.FailedUsers != len(s.failed) {
-					t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
-				}
-				have := srv.Contacts()
-				for u, want := range s.infiniti {
-					if diff := cmp.Diff(want, have[u]); diff != "" {
-						t.Errorf("step %q: Infiniti's contacts of %s (-want +got):\n%s", s.name, u, diff)
-					}
-				}
+				s.check(t, srv.Requests()[before:], rep, srv.Contacts())
 				runs, _, err := job.History(context.Background(), 0)
 				if err != nil {
 					t.Fatal(err)

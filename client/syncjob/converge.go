@@ -98,13 +98,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	rowsErr := ex.rowsErr() // row problems, which hold their users
 	if !send {
-		rep.Outcome = OutcomeOK
-		if rowsErr != nil {
-			rep.Outcome = OutcomeRowsFailed
-		}
-		if heldErr != nil {
-			rep.Outcome = OutcomeHeld
-		}
+		rep.Outcome = planned(rowsErr, heldErr)
 		return rep, join(join(rowsErr, heldErr), record(nil, nil))
 	}
 	var inFlight time.Time
@@ -124,14 +118,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	start = time.Now()
 	perr, judged := rep.post(ctx, j, imp, plan, fl, v, rowsErr)
 	j.observe(rep, "post", start)
-	if rep.HTTP.HandedOver && (rep.Outcome == OutcomeNoAnswer || rep.Outcome == OutcomeCancelled) {
-		rep.LockedUntil = inFlight // Infiniti may be importing the post until then
-	}
-	for u := range v.posted {
-		if !v.confirmed[u] {
-			rep.Unconfirmed++
-		}
-	}
+	rep.posted(v, inFlight)
 	if !judged && plan.stats.RowsToSend > 0 {
 		// The state stays the one written ahead: the users posted are
 		// unconfirmed, and sent again by the next run. (With no rows
@@ -145,6 +132,32 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	}
 	state := func() ([]byte, int) { return v.writeState(imp, last, ex.snap, false) }
 	return rep, join(perr, record(perr, state))
+}
+
+// planned returns the outcome of a plan with the row problems rowsErr
+// and the guard's hold heldErr.
+func planned(rowsErr, heldErr error) Outcome {
+	switch {
+	case heldErr != nil:
+		return OutcomeHeld
+	case rowsErr != nil:
+		return OutcomeRowsFailed
+	}
+	return OutcomeOK
+}
+
+// posted counts the users posted that Infiniti did not confirm, and,
+// when the file was handed over without a clear answer, says until when
+// Infiniti may be importing it (inFlight).
+func (rep *Report) posted(v *verdict, inFlight time.Time) {
+	if rep.HTTP.HandedOver && (rep.Outcome == OutcomeNoAnswer || rep.Outcome == OutcomeCancelled) {
+		rep.LockedUntil = inFlight
+	}
+	for u := range v.posted {
+		if !v.confirmed[u] {
+			rep.Unconfirmed++
+		}
+	}
 }
 
 // hashed ends the read of the file with done, which gives its SHA-256

@@ -557,33 +557,13 @@ func TestRandomNights(t *testing.T) {
 				nights := 6 + rnd.IntN(5)
 				for night := range nights + 1 {
 					final := night == nights
-					for i := range 30 {
-						u := fmt.Sprintf("u%02d", i)
-						switch r := rnd.IntN(20); {
-						case night == 0 && r < 12, users[u] == nil && r < 2:
-							users[u], seen[u] = randomUser(u), true
-						case users[u] != nil && r < 2:
-							delete(users, u)
-						case users[u] != nil && r < 5:
-							users[u] = randomUser(u)
-						}
-					}
+					churn(rnd, users, seen, night == 0, randomUser)
 					job := &Job{Client: c, Journal: mem, Applies: applies, Leavers: tmpl, now: later, Force: final}
-					ctx := context.Background()
-					var cancel context.CancelFunc = func() {}
 					fault := rnd.IntN(10)
 					if final {
 						fault = -1
 					}
-					switch fault {
-					case 0:
-						srv.Fail(1, clienttest.Fault{Status: 500})
-					case 1:
-						srv.Fail(1, clienttest.Fault{Delay: 300 * time.Millisecond})
-						ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
-					case 2, 3:
-						job.Journal = &dyingJournal{MemJournal: mem, n: 1 + rnd.IntN(2)}
-					}
+					ctx, cancel := injectFault(rnd, fault, srv, job, mem)
 					rep, err := job.Run(ctx, strings.NewReader(toCSV(export(fault == 4 || fault == 5))))
 					cancel()
 					if rep == nil {
@@ -599,6 +579,38 @@ func TestRandomNights(t *testing.T) {
 			})
 		}
 	}
+}
+
+// churn adds, removes and changes random users of a night (first: the
+// first night, which adds most).
+func churn(rnd *rand.Rand, users map[string][]csvspec.UserGroup, seen map[string]bool, first bool, randomUser func(string) []csvspec.UserGroup) {
+	for i := range 30 {
+		u := fmt.Sprintf("u%02d", i)
+		switch r := rnd.IntN(20); {
+		case first && r < 12, users[u] == nil && r < 2:
+			users[u], seen[u] = randomUser(u), true
+		case users[u] != nil && r < 2:
+			delete(users, u)
+		case users[u] != nil && r < 5:
+			users[u] = randomUser(u)
+		}
+	}
+}
+
+// injectFault sets up the fault of a night: 0 a 5xx answer, 1 an answer
+// too late, 2 or 3 a kill at a commit; others none (4 and 5 fail a row,
+// which the caller does). It returns the run's context.
+func injectFault(rnd *rand.Rand, fault int, srv *clienttest.Server, job *Job, mem *MemJournal) (context.Context, context.CancelFunc) {
+	switch fault {
+	case 0:
+		srv.Fail(1, clienttest.Fault{Status: 500})
+	case 1:
+		srv.Fail(1, clienttest.Fault{Delay: 300 * time.Millisecond})
+		return context.WithTimeout(context.Background(), 50*time.Millisecond)
+	case 2, 3:
+		job.Journal = &dyingJournal{MemJournal: mem, n: 1 + rnd.IntN(2)}
+	}
+	return context.Background(), func() {}
 }
 
 // checkFinal checks the per-user rule after the final run.

@@ -158,53 +158,64 @@ func TestJobScenarios(t *testing.T) {
 					if diff := cmp.Diff(s.counts, countsOf(rep.Plan)); diff != "" {
 						t.Errorf("step %q: plan counts (-want +got):\n%s", s.name, diff)
 					}
-					reqs := srv.Requests()[before:]
-					switch {
-					case s.sent == nil && len(reqs) != 0:
-						t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
-					case s.sent != nil && len(reqs) != 1:
-						t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
-					case s.sent != nil:
-						got, nrows := postedUsers(t, reqs[0].CSV)
-						if diff := cmp.Diff(s.sent, got); diff != "" {
-							t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
-						}
-						if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
-							t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
-						}
-					}
-					var failed []string
-					skip := map[string]bool{}
-					for _, f := range rep.Failures {
-						if !skip[f.Username()] {
-							failed = append(failed, f.Username())
-						}
-						skip[f.Username()] = true
-					}
-					if diff := cmp.Diff(s.failed, failed); diff != "" {
-						t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
-					}
-					if rep.FailedUsers != len(s.failed) {
-						t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
-					}
-					if s.want == OutcomeOK || s.want == OutcomeRowsFailed {
-						if s.raw == nil {
-							assertConverged(t, srv, mode, s.rows, skip)
-						}
-					}
-					runs, _, err := job.History(context.Background(), 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if len(runs) != i+1 || runs[i].Outcome != s.want || runs[i].Forced != s.force {
-						t.Fatalf("step %q: %d runs recorded, last %+v; want %d, outcome %q", s.name, len(runs), runs[len(runs)-1], i+1, s.want)
-					}
-					if rep.Run == nil || !cmp.Equal(*rep.Run, runs[i]) {
-						t.Errorf("step %q: the report's run record differs from the journal's (-report +journal):\n%s", s.name, cmp.Diff(rep.Run, &runs[i]))
-					}
+					s.checkPosted(t, srv, mode, srv.Requests()[before:], rep)
+					s.checkRecorded(t, job, i, rep)
 				}
 			})
 		}
+	}
+}
+
+// checkPosted checks what the step posted (reqs) and what failed.
+func (s step) checkPosted(t *testing.T, srv *clienttest.Server, mode clienttest.ApplyMode, reqs []clienttest.Request, rep *Report) {
+	t.Helper()
+	switch {
+	case s.sent == nil && len(reqs) != 0:
+		t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
+	case s.sent != nil && len(reqs) != 1:
+		t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
+	case s.sent != nil:
+		got, nrows := postedUsers(t, reqs[0].CSV)
+		if diff := cmp.Diff(s.sent, got); diff != "" {
+			t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
+		}
+		if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
+			t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
+		}
+	}
+	var failed []string
+	skip := map[string]bool{}
+	for _, f := range rep.Failures {
+		if !skip[f.Username()] {
+			failed = append(failed, f.Username())
+		}
+		skip[f.Username()] = true
+	}
+	if diff := cmp.Diff(s.failed, failed); diff != "" {
+		t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
+	}
+	if rep.FailedUsers != len(s.failed) {
+		t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
+	}
+	if s.want == OutcomeOK || s.want == OutcomeRowsFailed {
+		if s.raw == nil {
+			assertConverged(t, srv, mode, s.rows, skip)
+		}
+	}
+}
+
+// checkRecorded checks the record of the step, the i-th run of the journal.
+func (s step) checkRecorded(t *testing.T, job *Job, i int, rep *Report) {
+	t.Helper()
+	runs, _, err := job.History(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != i+1 || runs[i].Outcome != s.want || runs[i].Forced != s.force {
+		t.Fatalf("step %q: %d runs recorded, last %+v; want %d, outcome %q", s.name, len(runs), runs[len(runs)-1], i+1, s.want)
+	}
+	if rep.Run == nil || !cmp.Equal(*rep.Run, runs[i]) {
+		t.Errorf("step %q: the report's run record differs from the journal's (-report +journal):\n%s", s.name, cmp.Diff(rep.Run, &runs[i]))
 	}
 }
 

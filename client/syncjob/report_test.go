@@ -148,37 +148,50 @@ func TestSevenNights(t *testing.T) {
 					}
 				}
 				if n.ps != nil {
-					export := membershipsOf(n.ps)
-					for u, m := range export {
-						if !held[u] {
-							accepted[u] = m
-							delete(left, u)
-						}
-					}
-					for u := range accepted {
-						if _, ok := export[u]; !ok && !held[u] && !left[u] {
-							accepted[u], left[u] = template, true
-						}
-					}
+					accept(accepted, left, membershipsOf(n.ps), held, template)
 				}
-				have := srv.Memberships()
-				for u, want := range accepted {
-					got := have[u]
-					extra := append(minusStr(got.LibraryGroups, want.LibraryGroups), minusStr(got.SystemGroups, want.SystemGroups)...)
-					missing := append(minusStr(want.LibraryGroups, got.LibraryGroups), minusStr(want.SystemGroups, got.SystemGroups)...)
-					if len(missing) > 0 {
-						t.Errorf("%s: %s lacks %v in Infiniti (holds %+v, want %+v)", n.name, u, missing, got, want)
-					}
-					for _, g := range extra {
-						if mode == clienttest.ApplyReplace {
-							t.Errorf("%s: %s holds %s in Infiniti beyond %+v", n.name, u, g, want)
-						} else if listed[u+"/"+g] != StatusForStaff {
-							t.Errorf("%s: %s holds %s in Infiniti, not listed for staff (listed %q)", n.name, u, g, listed[u+"/"+g])
-						}
-					}
-				}
+				checkInfiniti(t, n.name, mode, srv.Memberships(), accepted, listed)
 			}
 		})
+	}
+}
+
+// accept updates the last accepted state of each user after a night
+// whose export is export: users not held take the export's memberships;
+// users gone from it, not held and not left before, take the template.
+func accept(accepted map[string]clienttest.Membership, left map[string]bool, export map[string]clienttest.Membership, held map[string]bool, template clienttest.Membership) {
+	for u, m := range export {
+		if !held[u] {
+			accepted[u] = m
+			delete(left, u)
+		}
+	}
+	for u := range accepted {
+		if _, ok := export[u]; !ok && !held[u] && !left[u] {
+			accepted[u], left[u] = template, true
+		}
+	}
+}
+
+// checkInfiniti checks that each user holds in Infiniti (have) exactly
+// (replace) or at least (add) what was last accepted, and that under add
+// every other membership is listed for staff.
+func checkInfiniti(t *testing.T, night string, mode clienttest.ApplyMode, have, accepted map[string]clienttest.Membership, listed map[string]string) {
+	t.Helper()
+	for u, want := range accepted {
+		got := have[u]
+		extra := append(minusStr(got.LibraryGroups, want.LibraryGroups), minusStr(got.SystemGroups, want.SystemGroups)...)
+		missing := append(minusStr(want.LibraryGroups, got.LibraryGroups), minusStr(want.SystemGroups, got.SystemGroups)...)
+		if len(missing) > 0 {
+			t.Errorf("%s: %s lacks %v in Infiniti (holds %+v, want %+v)", night, u, missing, got, want)
+		}
+		for _, g := range extra {
+			if mode == clienttest.ApplyReplace {
+				t.Errorf("%s: %s holds %s in Infiniti beyond %+v", night, u, g, want)
+			} else if listed[u+"/"+g] != StatusForStaff {
+				t.Errorf("%s: %s holds %s in Infiniti, not listed for staff (listed %q)", night, u, g, listed[u+"/"+g])
+			}
+		}
 	}
 }
 
