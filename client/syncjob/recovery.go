@@ -1,12 +1,14 @@
 package syncjob
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"time"
 
@@ -113,10 +115,16 @@ func readState(ctx context.Context, sess Session, imp *Import, recent []Run, all
 	if f, ok := rc.(interface{ Name() string }); ok {
 		what += " " + f.Name()
 	}
-	data, err := io.ReadAll(rc)
-	if err != nil {
+	var buf bytes.Buffer // read at once from a journal in memory, or grown to a file's size
+	if f, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil {
+			buf.Grow(int(fi.Size()) + bytes.MinRead)
+		}
+	}
+	if _, err := io.Copy(&buf, rc); err != nil {
 		return stateRead{err: fmt.Errorf("syncjob: reading the last accepted state: %w", err)}
 	}
+	data := buf.Bytes()
 	st, err := parseState(imp, data)
 	if errors.Is(err, errStateVersion) {
 		return stateRead{err: fmt.Errorf("syncjob: the journal's state cannot be read: %w", err)}
