@@ -458,7 +458,11 @@ func (r *Report) KeptLeavers() int {
 		return n
 	}
 	n := 0
-	for _, name := range allNames(r.last.metaMap(), r.Plan.last) {
+	if r.last == nil {
+		return 0
+	}
+	for u := range stateUsers(r.last, nil) {
+		name := u.name
 		if r.Plan.next.find(name) >= 0 {
 			continue
 		}
@@ -482,13 +486,6 @@ func (r *Report) KeptLeavers() int {
 		}
 	}
 	return n
-}
-
-func (s *state) metaMap() map[string]*meta {
-	if s == nil {
-		return nil
-	}
-	return s.meta
 }
 
 // clearSource is the Source of the run record of Job.ClearForStaff.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -352,42 +351,6 @@ func firstRune(s string) rune {
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return r
-}
-
-// allNames returns every username of the snapshots and of extra, sorted
-// and without repeats: a merge of the snapshots' sorted users.
-func allNames(extra map[string]*meta, snaps ...*snapshot) []string {
-	extras := slices.Sorted(maps.Keys(extra))
-	out := extras
-	for _, s := range snaps {
-		names := make([]string, s.Users())
-		for u := range names {
-			names[u] = s.username(u)
-		}
-		out = mergeSorted(out, names)
-	}
-	return out
-}
-
-// mergeSorted merges two sorted lists, dropping repeats.
-func mergeSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i] < b[j]):
-			out = append(out, a[i])
-			i++
-		case i == len(a) || b[j] < a[i]:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	return slices.Compact(out)
 }
 
 // rowsIn returns the snapshot of the two that holds user name, with its
