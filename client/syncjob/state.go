@@ -246,7 +246,11 @@ func (s *state) rawOf(sn *snapshot, u int) []byte {
 	if sn == nil || 2*u+1 >= len(spans) {
 		return nil
 	}
-	return s.raw[spans[2*u]:spans[2*u+1]]
+	raw := s.raw[spans[2*u]:spans[2*u+1]]
+	if !bytes.HasSuffix(raw, []byte{'\n'}) {
+		return nil // the last line of a file without a line end: encoded again
+	}
+	return raw
 }
 
 // stateWriter writes a state of the current format into memory, one user

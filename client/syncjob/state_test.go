@@ -65,9 +65,14 @@ func TestStateRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		encode bool // forget the bytes read, so that every user is encoded
-	}{{"copied", false}, {"encoded", true}} {
+		cut    bool // the file's last line has no line end
+	}{{"copied", false, false}, {"encoded", true, false}, {"without a last line end", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := parseState(userGroups, []byte(in))
+			data := []byte(in)
+			if tc.cut {
+				data = data[:len(data)-1]
+			}
+			st, err := parseState(userGroups, data)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -116,7 +116,7 @@ func testRunsRoundTrip(t *testing.T, open func() syncjob.Journal) {
 			RowsSent: 180, BytesSent: 5400, HTTPStatus: 200, Attempts: 2,
 			Result:     &syncjob.RunResult{Success: false, Summary: "90 users processed. 0 users created. 88 users updated. 2 users failed.", Processed: 90, Updated: 88, Failed: 2},
 			FailedRows: 3, FailedUsers: 2, FailedUsernames: []string{"zoë", "o'brien"},
-			Outcome: syncjob.OutcomeRowsFailed, Error: "client: 2 rows failed", SDKVersion: "0.1.0",
+			Outcome: syncjob.OutcomeRowsFailed, Error: "client: 2 rows failed\x00 (a NUL)", SDKVersion: "0.1.0",
 		}
 	}
 	s := lock(t, j, key)
