@@ -89,3 +89,31 @@ func TestStateRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStateRoundTrip: a state that parses is written back, copied or
+// encoded, as bytes that parse to the same state, with the same users.
+func FuzzStateRoundTrip(f *testing.F) {
+	f.Add([]byte("autosync-state,2,user-groups\nu,ann,1,,Ann,Lee\nr,ann,Gold,\ni,ann,,Year 7\nu,bob,0,left,Bob,\nr,bob,Silver,Year 8\nu,cat,1,,,\nr,dan,\" Gold\",\"Y\"\"9\"\n"))
+	f.Add([]byte("autosync-state,2,user-groups\r\nr,ann,Gold,\r\nr,ann,Gold,\r\nu,bob,0,,\r\nr,bob,A,B"))
+	f.Add([]byte("username,library-group,system-group\nann,Gold,\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := parseState(userGroups, data)
+		if err != nil {
+			return
+		}
+		encode := func(st *state) ([]byte, int) {
+			st.raw, st.activeRaw, st.markedRaw = nil, nil, nil
+			return (&verdict{}).writeState(userGroups, st, st.active, true)
+		}
+		copied, n := (&verdict{}).writeState(userGroups, st, st.active, true)
+		want, wantN := encode(st)
+		back, err := parseState(userGroups, copied)
+		if err != nil {
+			t.Fatalf("the state written back does not parse: %v\n%q", err, copied)
+		}
+		got, _ := encode(back)
+		if diff := cmp.Diff(string(want), string(got)); diff != "" || n != wantN {
+			t.Errorf("copied %d users, encoded %d; the states differ (-encoded +copied):\n%s", n, wantN, diff)
+		}
+	})
+}
