@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
@@ -104,20 +105,42 @@ func BenchmarkDiff(b *testing.B) {
 	}
 }
 
-// fixedJournal always holds the same state and remembers nothing, so that
-// every run of a benchmark plans against the same last state.
-type fixedJournal struct{ state []byte }
+// fixedJournal always holds the same state (none if nil) and remembers
+// nothing, so that every run of a benchmark plans against the same last
+// state; with keep, committed is the last state committed.
+type fixedJournal struct {
+	state, committed []byte
+	keep             bool
+}
 
 func (j *fixedJournal) Lock(context.Context, Key) (Session, error) { return j, nil }
 func (j *fixedJournal) Runs(context.Context, Key, int) ([]Run, error) {
 	return nil, nil
 }
 func (j *fixedJournal) State(context.Context) (io.ReadCloser, error) {
+	if j.state == nil {
+		return nil, ErrNoState
+	}
 	return io.NopCloser(bytes.NewReader(j.state)), nil
 }
 func (j *fixedJournal) Commit(_ context.Context, state io.Reader, _ Run) error {
-	_, err := io.Copy(io.Discard, state)
+	if !j.keep {
+		_, err := io.Copy(io.Discard, state)
+		return err
+	}
+	b, err := io.ReadAll(state)
+	j.committed = b
 	return err
+}
+
+// benchState returns the state a first run of data commits: the last
+// state of an incremental night.
+func benchState(b *testing.B, c *client.Client, imp *Import, data []byte) []byte {
+	j := &fixedJournal{keep: true}
+	if _, err := (&Job{Client: c, Journal: j, Import: imp}).Run(context.Background(), bytes.NewReader(data)); err != nil {
+		b.Fatal(err)
+	}
+	return j.committed
 }
 func (j *fixedJournal) Record(context.Context, Run) error { return nil }
 func (j *fixedJournal) Close() error                      { return nil }
@@ -141,20 +164,13 @@ func BenchmarkRunCheckBaseline(b *testing.B) {
 // posted as a percentage of those of a full run.
 func BenchmarkRunIncremental(b *testing.B) {
 	_, c := newFake(b, clienttest.ApplyReplace)
-	base, err := userGroups.readSnapshot(bytes.NewReader(benchBase()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var state bytes.Buffer
-	if _, err := base.WriteTo(&state); err != nil {
-		b.Fatal(err)
-	}
+	state := benchState(b, c, nil, benchBase())
 	data := benchChanged()
-	full, err := (&Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Rules: benchRules(), Full: true}).Run(context.Background(), bytes.NewReader(data))
+	full, err := (&Job{Client: c, Journal: &fixedJournal{state: state}, Rules: benchRules(), Full: true}).Run(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		b.Fatal(err)
 	}
-	job := &Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Rules: benchRules()}
+	job := &Job{Client: c, Journal: &fixedJournal{state: state}, Rules: benchRules()}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var sent int64
@@ -168,20 +184,29 @@ func BenchmarkRunIncremental(b *testing.B) {
 	b.ReportMetric(100*float64(sent)/float64(full.HTTP.BytesSent), "%bytes-of-full")
 }
 
+// BenchmarkDryRunIncremental checks the night of BenchmarkRunIncremental
+// without a journal, as the sync program's -dry-run does: the other
+// baseline of a run's wall time.
+func BenchmarkDryRunIncremental(b *testing.B) {
+	data := benchChanged()
+	job := &Job{Rules: benchRules()}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := job.Plan(context.Background(), bytes.NewReader(data))
+		if err != nil || rep.RowsRead != benchRows {
+			b.Fatal(err, rep.RowsRead)
+		}
+	}
+}
+
 // BenchmarkPlanIncremental plans the night of BenchmarkRunIncremental:
 // its baseline for the wall time of a run.
 func BenchmarkPlanIncremental(b *testing.B) {
 	_, c := newFake(b, clienttest.ApplyReplace)
-	base, err := userGroups.readSnapshot(bytes.NewReader(benchBase()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var state bytes.Buffer
-	if _, err := base.WriteTo(&state); err != nil {
-		b.Fatal(err)
-	}
+	state := benchState(b, c, nil, benchBase())
 	data := benchChanged()
-	job := &Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Rules: benchRules()}
+	job := &Job{Client: c, Journal: &fixedJournal{state: state}, Rules: benchRules()}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -190,6 +215,40 @@ func BenchmarkPlanIncremental(b *testing.B) {
 			b.Fatal(err, rep.Plan.Stats())
 		}
 	}
+}
+
+// BenchmarkRunRatio runs, plans and dry-runs the night of
+// BenchmarkRunIncremental in turn, each round, and reports the run's wall
+// time as a ratio of the plan's and of the dry run's (issue 14: at most
+// 1.5 and 3), so that the load of the machine weighs on all three alike.
+// Each takes its fastest round: the one least slowed by other work.
+func BenchmarkRunRatio(b *testing.B) {
+	_, c := newFake(b, clienttest.ApplyReplace)
+	data := benchChanged()
+	state := benchState(b, c, nil, benchBase())
+	job := &Job{Client: c, Journal: &fixedJournal{state: state}, Rules: benchRules()}
+	dry := &Job{Rules: benchRules()}
+	var fastest [3]time.Duration // run, plan, dry run
+	steps := [3]func() (*Report, error){
+		func() (*Report, error) { return job.Run(context.Background(), bytes.NewReader(data)) },
+		func() (*Report, error) { return job.Plan(context.Background(), bytes.NewReader(data)) },
+		func() (*Report, error) { return dry.Plan(context.Background(), bytes.NewReader(data)) },
+	}
+	for b.Loop() {
+		for i, step := range steps {
+			runtime.GC()
+			start := time.Now()
+			rep, err := step()
+			if took := time.Since(start); fastest[i] == 0 || took < fastest[i] {
+				fastest[i] = took
+			}
+			if err != nil || rep.RowsRead != benchRows {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(fastest[0])/float64(fastest[1]), "run/plan")
+	b.ReportMetric(float64(fastest[0])/float64(fastest[2]), "run/dry-run")
 }
 
 // BenchmarkSnapshotHeap reads 200,000 rows into a snapshot and reports the
@@ -295,20 +354,13 @@ func BenchmarkRunContactsCheckBaseline(b *testing.B) {
 func BenchmarkRunContactsIncremental(b *testing.B) {
 	_, c := newFake(b, clienttest.ApplyReplace)
 	imp := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts)
-	base, err := imp.readSnapshot(bytes.NewReader(benchContactsBase()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var state bytes.Buffer
-	if _, err := base.WriteTo(&state); err != nil {
-		b.Fatal(err)
-	}
+	state := benchState(b, c, imp, benchContactsBase())
 	data := benchContactsChanged()
-	full, err := (&Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Import: imp, Full: true}).Run(context.Background(), bytes.NewReader(data))
+	full, err := (&Job{Client: c, Journal: &fixedJournal{state: state}, Import: imp, Full: true}).Run(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		b.Fatal(err)
 	}
-	job := &Job{Client: c, Journal: &fixedJournal{state.Bytes()}, Import: imp}
+	job := &Job{Client: c, Journal: &fixedJournal{state: state}, Import: imp}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var sent int64

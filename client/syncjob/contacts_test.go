@@ -111,6 +111,46 @@ type contactStep struct {
 	infiniti map[string][]clienttest.Contact
 }
 
+// check checks what the step posted (reqs), what failed, and what
+// Infiniti holds after it (have).
+func (s contactStep) check(t *testing.T, reqs []clienttest.Request, rep *Report, have map[string][]clienttest.Contact) {
+	t.Helper()
+	switch {
+	case s.sent == nil && len(reqs) != 0:
+		t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
+	case s.sent != nil && len(reqs) != 1:
+		t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
+	case s.sent != nil:
+		if want := "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"; reqs[0].Path != want {
+			t.Errorf("step %q: posted to %s, want %s", s.name, reqs[0].Path, want)
+		}
+		got, nrows := postedContacts(t, reqs[0].CSV)
+		if diff := cmp.Diff(s.sent, got); diff != "" {
+			t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
+		}
+		if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
+			t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
+		}
+	}
+	var failed []string
+	for _, f := range rep.Failures {
+		if !slices.Contains(failed, f.Username()) {
+			failed = append(failed, f.Username())
+		}
+	}
+	if diff := cmp.Diff(s.failed, failed); diff != "" {
+		t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
+	}
+	if rep.FailedUsers != len(s.failed) {
+		t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
+	}
+	for u, want := range s.infiniti {
+		if diff := cmp.Diff(want, have[u]); diff != "" {
+			t.Errorf("step %q: Infiniti's contacts of %s (-want +got):\n%s", s.name, u, diff)
+		}
+	}
+}
+
 func TestContactsJob(t *testing.T) {
 	base := fixture(t, "contacts.csv")
 	recs := csvRecords(t, base)
@@ -192,42 +232,7 @@ func TestContactsJob(t *testing.T) {
 				if diff := cmp.Diff(s.counts, countsOf(rep.Plan)); diff != "" {
 					t.Errorf("step %q: plan counts (-want +got):\n%s", s.name, diff)
 				}
-				reqs := srv.Requests()[before:]
-				switch {
-				case s.sent == nil && len(reqs) != 0:
-					t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
-				case s.sent != nil && len(reqs) != 1:
-					t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
-				case s.sent != nil:
-					if want := "/api/import/userContacts/replaceDeclaredPatronsKeepCustomContacts"; reqs[0].Path != want {
-						t.Errorf("step %q: posted to %s, want %s", s.name, reqs[0].Path, want)
-					}
-					got, nrows := postedContacts(t, reqs[0].CSV)
-					if diff := cmp.Diff(s.sent, got); diff != "" {
-						t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
-					}
-					if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
-						t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
-					}
-				}
-				var failed []string
-				for _, f := range rep.Failures {
-					if !slices.Contains(failed, f.Username()) {
-						failed = append(failed, f.Username())
-					}
-				}
-				if diff := cmp.Diff(s.failed, failed); diff != "" {
-					t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
-				}
-				if rep.FailedUsers != len(s.failed) {
-					t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
-				}
-				have := srv.Contacts()
-				for u, want := range s.infiniti {
-					if diff := cmp.Diff(want, have[u]); diff != "" {
-						t.Errorf("step %q: Infiniti's contacts of %s (-want +got):\n%s", s.name, u, diff)
-					}
-				}
+				s.check(t, srv.Requests()[before:], rep, srv.Contacts())
 				runs, _, err := job.History(context.Background(), 0)
 				if err != nil {
 					t.Fatal(err)
@@ -575,97 +580,6 @@ func TestContactsCheck(t *testing.T) {
 			if diff := cmp.Diff(got{tt.errors, tt.warnings, tt.codes, tt.empty, tt.rowsSent},
 				got{rep.Run.CheckErrors, rep.Run.CheckWarnings, rep.Check.Counts(), rep.EmptyRows, rep.RowsSent}); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// TestContactsPlanUsers: the plan lists what each contacts user gains and
-// loses, a contact row being one item, its values as one CSV record.
-func TestContactsPlanUsers(t *testing.T) {
-	const hdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
-	last, err := contactsImport.readSnapshot(strings.NewReader(hdr +
-		"a,email,guardian,True,\"Lee, Jo\",jo@example.com,,OVERDUE\n" +
-		"a,phone,patron,True,A,0400,True,NONE\n" +
-		"b,email,patron,True,B,b@example.com,,ANY\n" +
-		"c,email,patron,True,C,c@example.com,,ANY\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Another *Import of the same mode is the same import.
-	next, err := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts).readSnapshot(strings.NewReader(hdr +
-		"a,email,guardian,True,\"Lee, Jo\",jo@newmail.example,,OVERDUE\n" +
-		"a,phone,patron,yes,A,0400,y,none\n" +
-		"b,email,patron,True,B,b@example.com,,ANY\n" +
-		"d,phone,patron,False,D,0400 111,,\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cols = "type,role,primary,addressee,contact,sms,scenarios"
-	want := []UserChange{
-		{Username: "a", Kind: KindChanged,
-			Added:   []Item{{Column: cols, Value: `email,guardian,True,"Lee, Jo",jo@newmail.example,,OVERDUE`}},
-			Removed: []Item{{Column: cols, Value: `email,guardian,True,"Lee, Jo",jo@example.com,,OVERDUE`}}},
-		{Username: "c", Kind: KindGone, Removed: []Item{{Column: cols, Value: "email,patron,True,C,c@example.com,,ANY"}}},
-		{Username: "d", Kind: KindNew, Added: []Item{{Column: cols, Value: "phone,patron,False,D,0400 111,,"}}},
-	}
-	p := diffPlan(last, next)
-	if diff := cmp.Diff(want, slices.Collect(p.Users())); diff != "" {
-		t.Errorf("users (-want +got):\n%s", diff)
-	}
-	var sent [][]string
-	for r := range p.Rows() {
-		sent = append(sent, r.Fields)
-	}
-	wantSent := [][]string{
-		{"a", "email", "guardian", "True", "Lee, Jo", "jo@newmail.example", "", "OVERDUE"},
-		{"a", "phone", "patron", "True", "A", "0400", "True", "NONE"},
-		{"d", "phone", "patron", "False", "D", "0400 111", "", ""},
-	}
-	if diff := cmp.Diff(wantSent, sent); diff != "" {
-		t.Errorf("rows to send (-want +got):\n%s", diff)
-	}
-	if _, err := UserGroups().readSnapshot(strings.NewReader(hdr)); err == nil {
-		t.Errorf("a contacts file read as user groups: no error")
-	}
-	otherMode, err := Contacts("replaceAllContacts").readSnapshot(strings.NewReader(hdr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, other := range map[string]*snapshot{"user groups": snap(t, "a,Red,"), "another mode": otherMode} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Diff of contacts and %s did not panic", name)
-				}
-			}()
-			diffPlan(last, other)
-		}()
-	}
-}
-
-// TestContactsReadSnapshotFalsePrimaryRow: Import.readSnapshot, which does
-// not check, drops Excel's all-empty rows but refuses a row whose only
-// value is a false primary, rather than dropping it silently.
-func TestContactsReadSnapshotFalsePrimaryRow(t *testing.T) {
-	const hdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
-	tests := []struct {
-		name      string
-		export    string
-		wantErr   bool
-		wantEmpty int
-	}{
-		{name: "all-empty rows are dropped", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,,,,,\n,,\n", wantEmpty: 2},
-		{name: "a false primary alone is an error", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,False,,,,\n", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			snap, err := contactsImport.readSnapshot(strings.NewReader(tt.export))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("readSnapshot error %v, want error: %v", err, tt.wantErr)
-			}
-			if err == nil && snap.EmptyRows() != tt.wantEmpty {
-				t.Errorf("EmptyRows() = %d, want %d", snap.EmptyRows(), tt.wantEmpty)
 			}
 		})
 	}

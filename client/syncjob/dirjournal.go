@@ -3,14 +3,11 @@ package syncjob
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,9 +50,9 @@ import (
 // # Retention
 //
 // A commit, once its new state is in place, renames runs.jsonl over
-// runs.1.jsonl if runs.jsonl holds 1,000 lines or more, so the journal
-// keeps the last 1,000 to 2,000 records, and all those recorded since the
-// last commit. The record of the last commit is never pruned: after a kill
+// runs.1.jsonl if runs.jsonl holds Retention lines (1,000 by default) or
+// more, so the journal keeps the last Retention to 2×Retention records,
+// and all those recorded since the last commit. The record of the last commit is never pruned: after a kill
 // at any moment, the state on disk is one that a kept record describes
 // (Run.StateSHA256).
 //
@@ -80,6 +77,10 @@ import (
 // hold usernames.
 type DirJournal struct {
 	dir string
+	// Retention is the fewest run records of each key the journal keeps
+	// (see Retention above): 0 keeps 1,000, and a value below 3 keeps 3,
+	// the fewest a job's recovery reads.
+	Retention int
 }
 
 // OpenDir returns the directory journal in dir, creating dir if it does not
@@ -119,7 +120,7 @@ const (
 
 // Lock takes key's lock, creating its folder if needed. When another run
 // holds the lock it returns a *LockedError at once. Keys whose sites are
-// spellings of one URL (see Job.Key) are one key.
+// spellings of one URL (see KeyOf) are one key.
 func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func (j *DirJournal) Lock(ctx context.Context, key Key) (Session, error) {
 		_ = release()
 		return nil, fmt.Errorf("syncjob: taking the lock of %s: %w", key, err)
 	}
-	s := &dirSession{folder: folder, locked: locked, key: normalKey(key), release: release}
+	s := &dirSession{folder: folder, locked: locked, key: normalKey(key), release: release, keep: retention(j.Retention)}
 	if err := s.claim(); err != nil {
 		_ = release()
 		return nil, err
@@ -186,10 +187,29 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	}
 	// Newest first, from the end of each log, so that the last n cost n
 	// records, not the whole log.
+	return j.lastRuns(key, func(runs []Run) bool { return n > 0 && len(runs) >= n })
+}
+
+// Health returns the health of key's runs, read from the end of the log
+// back to the last success only.
+func (j *DirJournal) Health(ctx context.Context, key Key) (Health, error) {
+	if err := ctx.Err(); err != nil {
+		return Health{}, err
+	}
+	runs, err := j.lastRuns(key, func(runs []Run) bool { return len(runs) > 0 && succeeded(runs[len(runs)-1]) })
+	if err != nil {
+		return Health{}, err
+	}
+	return healthOf(runs), nil
+}
+
+// lastRuns returns key's runs, oldest first: those read from the end of
+// its logs until enough says so (enough is given them newest first).
+func (j *DirJournal) lastRuns(key Key, enough func([]Run) bool) ([]Run, error) {
 	runs := []Run{}
 	for _, name := range []string{runsFile, oldRunsFile} {
 		var err error
-		if runs, err = lastRuns(filepath.Join(j.Dir(key), name), n, runs); err != nil {
+		if runs, err = lastRuns(filepath.Join(j.Dir(key), name), enough, runs); err != nil {
 			return nil, err
 		}
 	}
@@ -198,9 +218,8 @@ func (j *DirJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 }
 
 // lastRuns appends to runs the run records of the log at path, newest
-// first, read from its end, until runs holds n (all of them if n <= 0). A
-// missing log has none.
-func lastRuns(path string, n int, runs []Run) ([]Run, error) {
+// first, read from its end, until enough(runs). A missing log has none.
+func lastRuns(path string, enough func([]Run) bool, runs []Run) ([]Run, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return runs, nil
@@ -213,7 +232,7 @@ func lastRuns(path string, n int, runs []Run) ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("syncjob: reading the run log %s: %w", path, err)
 	}
-	full := func() bool { return n > 0 && len(runs) >= n }
+	full := func() bool { return enough(runs) }
 	add := func(line []byte) {
 		var r Run
 		if line = bytes.TrimRight(line, "\r"); !full() && len(line) > 0 && json.Unmarshal(line, &r) == nil && r.Outcome != "" {
@@ -257,6 +276,7 @@ type dirSession struct {
 	key     Key
 	mu      sync.Mutex
 	release func() error // nil once closed
+	keep    int          // the journal's retention
 }
 
 // claim writes key.json, or checks that the folder is the key's.
@@ -314,9 +334,14 @@ func (s *dirSession) State(ctx context.Context) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// keepRuns is how many run records a journal keeps at least; a variable
-// for tests, which never set it below 3 (see Retention in DirJournal).
-var keepRuns = 1000
+// retention returns the fewest run records a journal set to keep n keeps:
+// 1,000 for 0, and never fewer than 3.
+func retention(n int) int {
+	if n == 0 {
+		return 1000
+	}
+	return max(n, 3)
+}
 
 // commitHook, when set by a test, is called between the steps of a commit.
 var commitHook func(step string)
@@ -351,13 +376,13 @@ func (s *dirSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	return nil
 }
 
-// rotate renames runs.jsonl over runs.1.jsonl once it holds keepRuns
-// lines. Commit calls it once the new state is in place, so that the log
+// rotate renames runs.jsonl over runs.1.jsonl once it holds the
+// journal's retention of lines. Commit calls it once the new state is in place, so that the log
 // always keeps the record of the last commit. A failed rotation only lets
 // the log grow until the next commit.
 func (s *dirSession) rotate() {
 	path := filepath.Join(s.folder, runsFile)
-	if lines, err := countLines(path); err == nil && lines >= max(keepRuns, 3) &&
+	if lines, err := countLines(path); err == nil && lines >= s.keep &&
 		renameReplace(path, filepath.Join(s.folder, oldRunsFile)) == nil {
 		_ = syncDir(s.folder)
 	}
@@ -410,44 +435,6 @@ func (s *dirSession) appendAt(run Run) (int64, error) {
 	return fi.Size(), nil
 }
 
-// truncateFile cuts the file at path to size bytes and flushes it.
-func truncateFile(path string, size int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// countLines returns the number of lines of a file.
-func countLines(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	lines := 0
-	for {
-		n, err := f.Read(buf)
-		lines += bytes.Count(buf[:n], []byte{'\n'})
-		if err == io.EOF {
-			return lines, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-}
-
 func (s *dirSession) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -465,119 +452,4 @@ func (s *dirSession) Close() error {
 		return fmt.Errorf("syncjob: releasing the lock: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with the content of r: a temporary file
-// beside it, flushed, renamed over path, and the folder flushed. hook, if
-// not nil, is called once the temporary file is flushed. beforeRename, if
-// not nil, is called just before the rename; its error stops the write,
-// and the rollback it returns is called if the rename fails.
-func writeFileAtomic(path string, r io.Reader, hook func(string), beforeRename func() (rollback func(), err error)) error {
-	tmp := path + ".tmp"
-	if filepath.Base(path) == stateFile {
-		tmp = filepath.Join(filepath.Dir(path), stateTemp)
-	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("syncjob: writing %s: %w", tmp, err)
-	}
-	fail := func(what string, err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("syncjob: %s %s: %w", what, tmp, err)
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		return fail("writing", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail("flushing", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("syncjob: closing %s: %w", tmp, err)
-	}
-	if hook != nil {
-		hook("written")
-	}
-	rollback := func() {}
-	if beforeRename != nil {
-		rb, err := beforeRename()
-		if err != nil {
-			os.Remove(tmp)
-			return err
-		}
-		rollback = rb
-	}
-	if err := renameReplace(tmp, path); err != nil {
-		os.Remove(tmp)
-		rollback()
-		return err
-	}
-	// Best effort: the rename is done, and some file systems (network
-	// shares among them) cannot flush a folder.
-	_ = syncDir(filepath.Dir(path))
-	if hook != nil {
-		hook("renamed")
-	}
-	return nil
-}
-
-// folderName returns the name of key's folder in a DirJournal: the site's
-// host and path, the tenant and the import, made safe as a file name on
-// Windows, macOS and Linux, and a short hash of the whole key, so that two
-// keys never share a folder, for example
-// "myschool.concordinfiniti.com_T1_user-groups_1a2b3c4d". The site is
-// normalised first (see Job.Key), so that spellings of one URL share a
-// folder.
-func folderName(key Key) string {
-	key = normalKey(key)
-	host := key.Site
-	if u, err := url.Parse(key.Site); err == nil && u.Host != "" {
-		host = u.Host + u.Path
-	}
-	parts := []string{safeName(host, 64)}
-	if key.Tenant != "" {
-		parts = append(parts, safeName(key.Tenant, 32))
-	}
-	parts = append(parts, safeName(key.Import, 32))
-	k, _ := json.Marshal(key)
-	sum := sha256.Sum256(k)
-	name := strings.Join(parts, "_") + "_" + hex.EncodeToString(sum[:4])
-	if reservedName(name) {
-		name = "_" + name
-	}
-	return name
-}
-
-// safeName keeps ASCII letters, digits, '.' and '-' of s, replaces anything
-// else with '-', trims leading and trailing dots and hyphens and cuts it to
-// n bytes. It returns "x" for what would be empty.
-func safeName(s string, n int) string {
-	b := []byte(strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
-			return r
-		}
-		return '-'
-	}, s))
-	if len(b) > n {
-		b = b[:n]
-	}
-	out := strings.Trim(string(b), ".-")
-	if out == "" {
-		return "x"
-	}
-	return out
-}
-
-// reservedName reports whether Windows reserves the name, which it does for
-// CON, PRN, AUX, NUL, COM1-9 and LPT1-9, with any extension.
-func reservedName(name string) bool {
-	base, _, _ := strings.Cut(strings.ToUpper(name), ".")
-	base, _, _ = strings.Cut(base, "_")
-	switch base {
-	case "CON", "PRN", "AUX", "NUL":
-		return true
-	}
-	return len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && base[3] >= '0' && base[3] <= '9'
 }

@@ -13,56 +13,12 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
 )
-
-func TestFolderName(t *testing.T) {
-	tests := []struct {
-		key  Key
-		want string // without the hash
-	}{
-		{Key{Site: "https://myschool.concordinfiniti.com", Tenant: "T1", Import: "user-groups"}, "myschool.concordinfiniti.com_T1_user-groups"},
-		{Key{Site: "https://myschool.concordinfiniti.com", Import: "user-groups"}, "myschool.concordinfiniti.com_user-groups"},
-		{Key{Site: "https://school.example:8443/infiniti", Tenant: "a b", Import: "user-groups"}, "school.example-8443-infiniti_a-b_user-groups"},
-		{Key{Site: "https://school.example", Tenant: "../../etc/passwd", Import: "user-groups"}, "school.example_etc-passwd_user-groups"},
-		{Key{Site: "https://school.example", Tenant: "..", Import: "user-groups"}, "school.example_x_user-groups"},
-		{Key{Site: `https://school.example`, Tenant: `a\b:c*d?e"f<g>h|i`, Import: "user-groups"}, "school.example_a-b-c-d-e-f-g-h-i_user-groups"},
-		{Key{Site: "https://con", Tenant: "T", Import: "user-groups"}, "_con_T_user-groups"},
-		{Key{Site: "https://aux.example", Tenant: "T", Import: "user-groups"}, "_aux.example_T_user-groups"},
-		{Key{Site: "https://lpt1", Tenant: "T", Import: "user-groups"}, "_lpt1_T_user-groups"},
-		{Key{Site: "https://console.example", Tenant: "T", Import: "user-groups"}, "console.example_T_user-groups"},
-		{Key{Site: "https://school.example", Tenant: "学校", Import: "user-groups"}, "school.example_x_user-groups"},
-		{Key{Site: "https://school.example", Tenant: strings.Repeat("t", 100), Import: "user-groups"}, "school.example_" + strings.Repeat("t", 32) + "_user-groups"},
-		{Key{Site: "not a url", Import: "user-groups"}, "not-a-url_user-groups"},
-	}
-	seen := map[string]Key{}
-	for _, tt := range tests {
-		got := folderName(tt.key)
-		base, hash, ok := cutLast(got, "_")
-		if !ok || len(hash) != 8 || base != tt.want {
-			t.Errorf("folderName(%v) = %q, want %q and an 8-digit hash", tt.key, got, tt.want+"_")
-		}
-		if other, dup := seen[got]; dup {
-			t.Errorf("%v and %v share the folder %q", other, tt.key, got)
-		}
-		seen[got] = tt.key
-		if got != folderName(tt.key) {
-			t.Errorf("folderName(%v) is not stable", tt.key)
-		}
-		if strings.ContainsAny(got, `/\:*?"<>| `) || strings.HasPrefix(got, ".") {
-			t.Errorf("folderName(%v) = %q is not a safe file name", tt.key, got)
-		}
-	}
-	// Keys alike once made safe still differ by the hash.
-	a := folderName(Key{Site: "https://s", Tenant: "a/b", Import: "user-groups"})
-	b := folderName(Key{Site: "https://s", Tenant: "a:b", Import: "user-groups"})
-	if a == b {
-		t.Errorf("two keys share the folder %q", a)
-	}
-}
 
 func cutLast(s, sep string) (string, string, bool) {
 	i := strings.LastIndex(s, sep)
@@ -185,7 +141,6 @@ func TestDirJournalRunsFromTheEnd(t *testing.T) {
 // row killed at any step (stopped there, as a kill leaves the files) leave
 // a state that a kept record describes.
 func TestDirJournalKilledCommits(t *testing.T) {
-	defer SetKeepRuns(3)()
 	defer func() { commitHook = nil }()
 	type killed struct{}
 	steps := []string{"written", "logged", "renamed"}
@@ -196,6 +151,7 @@ func TestDirJournalKilledCommits(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				j.Retention = 3
 				ctx := context.Background()
 				// commit runs one commit in a session of its own, stopped at
 				// the step killAt ("" for none).
@@ -258,22 +214,14 @@ func TestDirJournalKilledCommits(t *testing.T) {
 
 var testKey = Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
 
-// SetKeepRuns sets how many runs the journals keep at least, for tests of
-// package syncjob_test, and returns a function that restores it.
-func SetKeepRuns(n int) (restore func()) {
-	old := keepRuns
-	keepRuns = n
-	return func() { keepRuns = old }
-}
-
-// TestDirJournalRotation: commits rotate the log once it holds keepRuns
+// TestDirJournalRotation: commits rotate the log once it holds Retention
 // lines, records never do, and every kept run comes back in order.
 func TestDirJournalRotation(t *testing.T) {
-	defer SetKeepRuns(20)()
 	j, err := OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	j.Retention = 20
 	ctx := context.Background()
 	s, err := j.Lock(ctx, testKey)
 	if err != nil {
@@ -573,4 +521,64 @@ func TestDirJournalLostLock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJournalHealth: the journals' Health, read back to the last success
+// only, is the health of all the runs kept.
+func TestJournalHealth(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC) }
+	runs := []Run{
+		{Start: at(1), End: at(1), Outcome: OutcomeRefused},
+		{Start: at(2), End: at(2), Outcome: OutcomeOK},
+		{Start: at(3), End: at(3), Outcome: OutcomePosting},
+		{Start: at(3), End: at(4), Outcome: OutcomeRowsFailed},
+		{Start: at(5), End: at(5), Outcome: OutcomeOK, Source: clearSource},
+		{Start: at(6), End: at(6), Outcome: OutcomePosting},
+		{Start: at(7), End: at(7), Outcome: OutcomeOK},
+		{Start: at(8), End: at(8), Outcome: OutcomeNoAnswer},
+	}
+	dir, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []HealthJournal{dir, NewMemJournal()} {
+		t.Run(fmt.Sprintf("%T", j), func(t *testing.T) {
+			ctx := context.Background()
+			s, err := j.Lock(ctx, testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for i, r := range runs {
+				if err := s.Record(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+				all, err := j.Runs(ctx, testKey, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := j.Health(ctx, testKey)
+				if diff := cmp.Diff(healthOf(all), got); diff != "" || err != nil {
+					t.Errorf("after run %d: %v (-all +Health):\n%s", i, err, diff)
+				}
+			}
+		})
+	}
+}
+
+// LoseLock makes a DirJournal or MemJournal session lose its lock behind
+// its back, for journaltest.Options: a DirJournal's folder is moved away
+// (its lock goes with it, and a second Lock makes a new folder); a
+// MemJournal's lock is let go.
+func LoseLock(s Session) error {
+	switch s := s.(type) {
+	case *dirSession:
+		return os.Rename(s.folder, s.folder+".lost")
+	case *memSession:
+		s.j.mu.Lock()
+		defer s.j.mu.Unlock()
+		s.m.locked, s.m.holder = false, nil
+		return nil
+	}
+	return fmt.Errorf("LoseLock: a %T", s)
 }

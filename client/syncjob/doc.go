@@ -45,9 +45,14 @@
 //     until Infiniti confirms them; their state is their last confirmed
 //     rows. How Infiniti answers a contacts import is not documented: the
 //     answer is judged the same way where it parses as a result.
-//  6. Remember. The job commits the new state and the run record.
+//  6. Remember. The job writes the staff report (Job.StaffReport), then
+//     commits the new state and the run record, which says if the report
+//     could not be written.
 //
-// Job.Plan does steps 1 to 3 and sends nothing; Job.Full sends every row.
+// Job.Plan does steps 1 to 3 and sends nothing (and writes the staff
+// report); Job.Full sends every row. Job.Observer hears how long each step
+// took, for a job engine's metrics, and Report.Advice says what the engine
+// does next.
 //
 // # Leavers, Applies and for-staff items
 //
@@ -82,8 +87,12 @@
 // 0600. A state written before the format had a version (the import's
 // canonical CSV) reads as every user confirmed; a newer version is a
 // journal error. A state is accepted when its SHA-256 is one a retained
-// run record committed; a missing state whose only committing run is the
-// first run is a first run again. So a kill at any write never locks a
+// run record committed (the last 20 records are read first, every record
+// kept only for a state none of them describes); a missing state whose
+// only committing run is the first run is a first run again. A journal
+// keeps at least 3 records (DirJournal.Retention); a HealthJournal gives a
+// school's health without a read of its whole log. KeyOf gives a school's
+// key without a client. So a kill at any write never locks a
 // school out, and the next run says what it recovered (Report.Recovered).
 // Job.History and Health read the log; a posting record followed by a later
 // record of its run is part of that run.

@@ -171,3 +171,36 @@ func ExampleReport_WriteReport() {
 	// bob,House Blue,,remove,for-staff,the user is no longer in the export and may still hold it in Infiniti,
 	// bob,,Year 7,remove,for-staff,the user is no longer in the export and may still hold it in Infiniti,
 }
+
+// A job engine names each school's journal key from its own list of
+// schools, without building a client; spellings of one site are one key.
+func ExampleKeyOf() {
+	for _, site := range []string{"https://MySchool.concordinfiniti.com/", "https://myschool.concordinfiniti.com:443"} {
+		fmt.Println(syncjob.KeyOf(site, "T1", syncjob.UserGroups()))
+	}
+	// Output:
+	// https://myschool.concordinfiniti.com tenant=T1 import=user-groups
+	// https://myschool.concordinfiniti.com tenant=T1 import=user-groups
+}
+
+// The Observer hears each step of a run, for a job engine's metrics; the
+// Report's Advice says what the engine does next.
+func ExampleJob_observer() {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()), client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var phases []string
+	job := &syncjob.Job{Client: c, Journal: syncjob.NewMemJournal(), Observer: func(o syncjob.Observation) {
+		phases = append(phases, o.Phase) // and o.Took, to a histogram
+	}}
+	rep, err := job.Run(context.Background(), strings.NewReader("username,library-group,system-group\nann,House Red,Year 7\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(phases, rep.Outcome, rep.Advice())
+	// Output:
+	// [lock check plan commit post commit end] ok done
+}

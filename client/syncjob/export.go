@@ -39,7 +39,7 @@ func (e *readError) Unwrap() error { return e.err }
 
 // err returns the error that stops the run before it plans: a problem of
 // the file, more than 10% of the users held for row problems (at least
-// PercentFloor users), or, with strict, any row problem.
+// percentFloor users), or, with strict, any row problem.
 func (e *export) err(strict bool) error {
 	if e.fileErr != nil {
 		return e.fileErr

@@ -154,7 +154,7 @@ type failureLog struct {
 	perCode map[string]int // every failure, by code
 	total   int
 	causes  causeGroups
-	users   []string // the first MaxFailedUsernames usernames, each once
+	users   []string // the first maxFailedUsernames usernames, each once
 
 	sink   *csv.Writer // nil without one
 	rec    []string
@@ -180,7 +180,7 @@ func (l *failureLog) add(f Failure) {
 	l.total++
 	l.perCode[f.Code]++
 	l.causes.add(f)
-	if u := f.Username(); u != "" && len(l.users) < MaxFailedUsernames && !slices.Contains(l.users, u) {
+	if u := f.Username(); u != "" && len(l.users) < maxFailedUsernames && !slices.Contains(l.users, u) {
 		l.users = append(l.users, u)
 	}
 	if l.sink != nil && l.werr == nil {

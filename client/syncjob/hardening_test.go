@@ -288,8 +288,8 @@ func writeState0(content string) func(t *testing.T, state string) {
 	}
 }
 
-// TestKeyNormalised: spellings of one site are one key and one folder;
-// other sites stay apart.
+// TestKeyNormalised: spellings of one site are one key and one folder,
+// from a job's client or from KeyOf; other sites stay apart.
 func TestKeyNormalised(t *testing.T) {
 	const want = "https://school.example.com"
 	tests := []struct {
@@ -307,6 +307,7 @@ func TestKeyNormalised(t *testing.T) {
 		{"http://127.0.0.1:80", "http://127.0.0.1"},
 		{"http://[::1]:80/", "http://[::1]"},
 		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"https://librarian:Secret-42@school.example.com/", want},
 	}
 	j, err := OpenDir(t.TempDir())
 	if err != nil {
@@ -326,6 +327,9 @@ func TestKeyNormalised(t *testing.T) {
 			k := (&Job{Client: c}).Key()
 			if k.Site != tt.site {
 				t.Errorf("Key().Site = %q, want %q", k.Site, tt.site)
+			}
+			if diff := cmp.Diff(k, KeyOf(tt.url, "T1", nil)); diff != "" {
+				t.Errorf("KeyOf(%q) (-Job.Key +KeyOf):\n%s", tt.url, diff)
 			}
 			raw := Key{Site: tt.url, Tenant: "T1", Import: "user-groups"}
 			if folderName(raw) != folderName(k) {
@@ -424,7 +428,7 @@ func TestRunRecordNoStudentData(t *testing.T) {
 			if strings.Contains(rep.Run.Error, secret) || !strings.Contains(rep.Run.Error, tt.want) {
 				t.Errorf("record Error %q: want %q and no username", rep.Run.Error, tt.want)
 			}
-			if len(rep.Run.FailedUsernames) > MaxFailedUsernames {
+			if len(rep.Run.FailedUsernames) > maxFailedUsernames {
 				t.Errorf("%d usernames recorded", len(rep.Run.FailedUsernames))
 			}
 			r := *rep.Run

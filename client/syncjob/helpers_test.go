@@ -282,3 +282,15 @@ func (s *snapshot) WriteTo(w io.Writer) (int64, error) {
 	out.Flush()
 	return cw.n, out.Error()
 }
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,15 +1,11 @@
 package syncjob
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"net/http"
 	"slices"
 	"time"
 
@@ -92,8 +88,48 @@ type Job struct {
 	// with the run's own, once the run is over. Runs that overlap must not
 	// share a Failures writer.
 	Failures io.Writer
+	// StaffReport, if not nil, writes the staff report of each run that
+	// plans, or that refuses the export (the example programs' -report
+	// file): it is called with the Report's WriteReport once the run knows
+	// what became of each user, before the run is recorded. Its error is
+	// kept in the run record (Run.StaffReportError), so that the log says
+	// the file was not written; it does not change how the run ended, and
+	// Run does not return it.
+	StaffReport func(write func(io.Writer) error) error
+
+	// Observer, if not nil, is called as the run goes, for a job engine's
+	// metrics: once each phase is over, and once at the end with the
+	// run's outcome. It must not block; runs that overlap call it
+	// concurrently.
+	Observer func(Observation)
 
 	now func() time.Time // the clock of the in-flight rule; nil: time.Now
+}
+
+// An Observation is one phase of a run, for a job engine's metrics (see
+// Job.Observer).
+type Observation struct {
+	Key Key // the journal key of the job
+	// Phase is "lock" (waiting for the journal's lock), "check" (reading
+	// and checking the export), "plan", "commit" (each write to the
+	// journal: the state before the post, the run record), "post"
+	// (sending the rows and reading Infiniti's answer), or "end", the
+	// whole run.
+	Phase   string
+	Took    time.Duration // how long the phase took
+	Outcome Outcome       // with "end", how the run ended; else empty
+}
+
+// observe tells the Observer that phase took since start.
+func (j *Job) observe(rep *Report, phase string, start time.Time) {
+	if j.Observer == nil {
+		return
+	}
+	o := Observation{Key: rep.Key, Phase: phase, Took: time.Since(start)}
+	if phase == "end" {
+		o.Outcome = rep.Outcome
+	}
+	j.Observer(o)
 }
 
 // A Report is what a run did, for people and programs. Fields that a run
@@ -149,8 +185,11 @@ type Report struct {
 	// Recovered says, in one line, what the run recovered from an earlier
 	// run that was stopped; empty if nothing.
 	Recovered string
-	// LockedUntil, when the outcome is locked because an earlier post may
-	// still be importing, is when a run may post again.
+	// LockedUntil, for the outcome locked because an earlier post may
+	// still be importing, is when a run may post again; for no-answer, or
+	// cancelled after the file was handed over, it is when Infiniti has
+	// surely finished with this run's post, after which a job engine
+	// retries (see Advice; zero without a Journal).
 	LockedUntil time.Time
 	// Unconfirmed counts the users posted that Infiniti did not confirm
 	// (a failed row, or no clear answer), whether or not an answer came:
@@ -209,17 +248,13 @@ func (j *Job) imp() *Import {
 	return userGroups
 }
 
-// Key returns the journal key of the job: the client's base URL and tenant,
-// and the import's name. The base URL is normalised, so that spellings of
-// one site name one school: the scheme and host in lower case, without
-// the scheme's default port (443 for https, 80 for http), a trailing dot
-// of the host or a trailing slash of the path.
+// Key returns the journal key of the job: KeyOf the client's base URL and
+// tenant, and the job's import.
 func (j *Job) Key() Key {
-	k := Key{Import: j.imp().name}
-	if j.Client != nil {
-		k.Site, k.Tenant = normalSite(j.Client.BaseURL()), j.Client.Tenant()
+	if j.Client == nil {
+		return Key{Import: j.imp().name}
 	}
-	return k
+	return KeyOf(j.Client.BaseURL(), j.Client.Tenant(), j.imp())
 }
 
 // History returns the last n runs of the job's key, oldest first (all that
@@ -316,6 +351,7 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		return nil, err
 	}
 	rep = j.newReport(imp, r)
+	defer func() { j.observe(rep, "end", rep.Start) }() // deferred first: the last to run
 	var done func() (string, error)
 	if r != nil {
 		rows, done = j.csvRows(ctx, r, imp)
@@ -328,11 +364,13 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 		}
 	}()
 	var sess Session
-	record := func(runErr error, state func(io.Writer) (int, error)) error {
+	record := func(runErr error, state func() ([]byte, int)) error {
 		return j.record(ctx, rep, sess, fl, send, runErr, state)
 	}
 	if j.Journal != nil {
+		start := time.Now()
 		sess, err = j.Journal.Lock(ctx, rep.Key)
+		j.observe(rep, "lock", start)
 		if err != nil {
 			j.lockFailed(ctx, rep, err)
 			return rep, err
@@ -410,39 +448,11 @@ func (j *Job) lockFailed(ctx context.Context, rep *Report, err error) {
 	rep.Outcome = outcomeOf(ctx, err, OutcomeJournalError)
 	if errors.As(err, new(*LockedError)) {
 		rep.Outcome = OutcomeLocked
-		if runs, herr := j.Journal.Runs(ctx, rep.Key, 0); herr == nil {
-			rep.Health = healthOf(runs)
+		if h, herr := healthOfKey(ctx, j.Journal, rep.Key); herr == nil {
+			rep.Health = h
 		}
 	}
 	rep.End = time.Now()
-}
-
-// record, when the run is not a plan, writes the run record (with the new
-// state when state is not nil) and sets the health.
-func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func(io.Writer) (int, error)) error {
-	rep.End = time.Now()
-	if sess == nil {
-		return nil
-	}
-	if send {
-		run := rep.record(runErr, fl)
-		bg := context.WithoutCancel(ctx)
-		var jerr error
-		if state != nil {
-			run, jerr = commit(bg, sess, state, run)
-		} else {
-			jerr = sess.Record(bg, run)
-		}
-		if jerr != nil {
-			rep.Outcome = OutcomeJournalError
-			return fmt.Errorf("syncjob: the run was not recorded: %w", jerr)
-		}
-		rep.Run = &run
-	}
-	if runs, herr := j.Journal.Runs(context.WithoutCancel(ctx), rep.Key, 0); herr == nil {
-		rep.Health = healthOf(runs)
-	}
-	return nil
 }
 
 // setupError returns an error for a job that cannot run with imp.
@@ -485,129 +495,4 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 		return OutcomeCancelled
 	}
 	return def
-}
-
-// commit writes the state into memory (a few bytes a row), hashing it,
-// and commits it with its SHA-256 and users in the run record; it returns
-// the record committed.
-func commit(ctx context.Context, sess Session, state func(io.Writer) (int, error), run Run) (Run, error) {
-	h := sha256.New()
-	var buf bytes.Buffer
-	users, err := state(io.MultiWriter(&buf, h))
-	if err != nil {
-		return run, err
-	}
-	run.StateSHA256, run.StateUsers = hex.EncodeToString(h.Sum(nil)), users
-	return run, sess.Commit(ctx, &buf, run)
-}
-
-// errDamagedState is matched by the error of a state that cannot be read,
-// or that is not the state the run log says was committed.
-var errDamagedState = errors.New("the last accepted state is damaged")
-
-// damagedError is the error of a damaged state: what names the state,
-// err says what is wrong with it.
-type damagedError struct {
-	what string
-	err  error
-}
-
-func (e *damagedError) Error() string {
-	return fmt.Sprintf("syncjob: %s is damaged (%v), so the limits cannot guard this run; check the export, then run once with full and force to send every row and keep a new state", e.what, e.err)
-}
-
-func (e *damagedError) Unwrap() error { return e.err }
-
-func (e *damagedError) Is(target error) bool { return target == errDamagedState }
-
-// record returns the run record of the report. Its texts carry no
-// student data but the usernames of the first failed rows: errors are
-// told by their codes and counts, not by the values or Infiniti's row
-// messages that name users. Long texts are cut to maxRecordText bytes.
-func (r *Report) record(runErr error, fl *failureLog) Run {
-	run := Run{
-		Start: r.Start, End: r.End, Key: r.Key, Mode: r.Mode, Forced: r.Forced,
-		Source: cutText(r.Source, maxRecordText), SHA256: r.SHA256, RowsRead: r.RowsRead, EmptyRows: r.EmptyRows,
-		RowsSent: r.RowsSent, BytesSent: r.HTTP.BytesSent, HTTPStatus: r.HTTP.StatusCode, Attempts: r.HTTP.Attempts,
-		FailedUsers: r.FailedUsers, Outcome: r.Outcome, SDKVersion: client.Version, Recovered: cutText(r.Recovered, maxRecordText),
-	}
-	if v := r.verdict; v != nil {
-		run.HeldUsers = len(v.held)
-	}
-	run.UnconfirmedUsers, run.Counted = r.Unconfirmed, r.counted
-	if r.Forced && r.Refusal != nil {
-		run.Overridden = cutText(r.Refusal.Error(), maxRecordText)
-	}
-	if r.Check != nil {
-		run.CheckErrors, run.CheckWarnings = r.checkErrors, r.checkWarnings
-	}
-	if r.Plan != nil {
-		st := r.Plan.Stats()
-		run.Plan = &st
-	}
-	if res := r.Result; res != nil {
-		rr := &RunResult{Success: res.Success} // not its summary, which may name users
-		if c, ok := res.Counts(); ok {
-			rr.Processed, rr.Created, rr.Updated, rr.Failed = c.Processed, c.Created, c.Updated, c.Failed
-		}
-		run.Result = rr
-	}
-	if r.Outcome == OutcomeRowsFailed {
-		run.FailedRows = fl.total
-		for _, u := range fl.users {
-			run.FailedUsernames = append(run.FailedUsernames, cutText(u, maxRecordUsername))
-		}
-	}
-	if runErr != nil {
-		run.Error = cutText(r.recordError(runErr, fl), maxRecordText)
-	}
-	return run
-}
-
-// recordError returns the text of a run's error for its record.
-func (r *Report) recordError(err error, fl *failureLog) string {
-	switch r.Outcome {
-	case OutcomeInvalidFile:
-		if r.Check != nil && r.Check.NumErrors() > 0 {
-			perCode := make(map[string]int)
-			for _, p := range r.Check.Errors() {
-				perCode[p.Code] = r.Check.Count(p.Code)
-			}
-			return fmt.Sprintf("syncjob: %v; nothing was sent: %s found by the check (%s)", ErrInvalidFile, count(r.checkErrors, "error", "errors"), codeCounts(perCode))
-		}
-		var ioErr *readError
-		if errors.As(err, &ioErr) {
-			return err.Error()
-		}
-		return fmt.Sprintf("syncjob: %v; nothing was sent: the export cannot be read as a %s file", ErrInvalidFile, r.imp.name)
-	case OutcomeRowsFailed, OutcomeHeld:
-		if r.HeldForProblems > 0 {
-			return fmt.Sprintf("syncjob: %s held for row problems, %s of the %s sent failed (%s); they are sent again once right",
-				count(r.HeldForProblems, "user", "users"), count(r.FailedUsers, "user", "users"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
-		}
-		if r.Outcome == OutcomeHeld {
-			msg := "syncjob: held"
-			if r.Refusal != nil {
-				msg = r.Refusal.Error()
-			}
-			if fl.total > 0 {
-				msg += fmt.Sprintf("; Infiniti failed %s of the %s sent (%s)", count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
-			}
-			return msg
-		}
-		return fmt.Sprintf("syncjob: Infiniti failed %s of the %s sent (%s); their users are sent again on the next run",
-			count(fl.total, "row", "rows"), count(r.RowsSent, "row", "rows"), codeCounts(fl.perCode))
-	}
-	// A status error quotes the body, which may name students (a 500's
-	// stack trace, a result's rows): the record says the status alone.
-	var se *client.StatusError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("syncjob: Infiniti answered %d %s without a usable result (the body is not recorded: it may name students)", se.StatusCode, http.StatusText(se.StatusCode))
-	}
-	if errors.As(err, new(*result.ImportError)) {
-		// Infiniti's row messages name students: the record counts them.
-		return fmt.Sprintf("syncjob: Infiniti's answer does not give every row posted an outcome; %s failed (%s); their users are sent again on the next run",
-			count(fl.total, "row", "rows"), codeCounts(fl.perCode))
-	}
-	return err.Error()
 }

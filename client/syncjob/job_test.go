@@ -158,53 +158,64 @@ func TestJobScenarios(t *testing.T) {
 					if diff := cmp.Diff(s.counts, countsOf(rep.Plan)); diff != "" {
 						t.Errorf("step %q: plan counts (-want +got):\n%s", s.name, diff)
 					}
-					reqs := srv.Requests()[before:]
-					switch {
-					case s.sent == nil && len(reqs) != 0:
-						t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
-					case s.sent != nil && len(reqs) != 1:
-						t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
-					case s.sent != nil:
-						got, nrows := postedUsers(t, reqs[0].CSV)
-						if diff := cmp.Diff(s.sent, got); diff != "" {
-							t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
-						}
-						if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
-							t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
-						}
-					}
-					var failed []string
-					skip := map[string]bool{}
-					for _, f := range rep.Failures {
-						if !skip[f.Username()] {
-							failed = append(failed, f.Username())
-						}
-						skip[f.Username()] = true
-					}
-					if diff := cmp.Diff(s.failed, failed); diff != "" {
-						t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
-					}
-					if rep.FailedUsers != len(s.failed) {
-						t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
-					}
-					if s.want == OutcomeOK || s.want == OutcomeRowsFailed {
-						if s.raw == nil {
-							assertConverged(t, srv, mode, s.rows, skip)
-						}
-					}
-					runs, _, err := job.History(context.Background(), 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if len(runs) != i+1 || runs[i].Outcome != s.want || runs[i].Forced != s.force {
-						t.Fatalf("step %q: %d runs recorded, last %+v; want %d, outcome %q", s.name, len(runs), runs[len(runs)-1], i+1, s.want)
-					}
-					if rep.Run == nil || !cmp.Equal(*rep.Run, runs[i]) {
-						t.Errorf("step %q: the report's run record differs from the journal's (-report +journal):\n%s", s.name, cmp.Diff(rep.Run, &runs[i]))
-					}
+					s.checkPosted(t, srv, mode, srv.Requests()[before:], rep)
+					s.checkRecorded(t, job, i, rep)
 				}
 			})
 		}
+	}
+}
+
+// checkPosted checks what the step posted (reqs) and what failed.
+func (s step) checkPosted(t *testing.T, srv *clienttest.Server, mode clienttest.ApplyMode, reqs []clienttest.Request, rep *Report) {
+	t.Helper()
+	switch {
+	case s.sent == nil && len(reqs) != 0:
+		t.Errorf("step %q: %d requests, want none", s.name, len(reqs))
+	case s.sent != nil && len(reqs) != 1:
+		t.Errorf("step %q: %d requests, want 1", s.name, len(reqs))
+	case s.sent != nil:
+		got, nrows := postedUsers(t, reqs[0].CSV)
+		if diff := cmp.Diff(s.sent, got); diff != "" {
+			t.Errorf("step %q: users posted (-want +got):\n%s", s.name, diff)
+		}
+		if nrows != s.counts.RowsToSend || rep.RowsSent != nrows {
+			t.Errorf("step %q: %d rows posted, report says %d, plan %d", s.name, nrows, rep.RowsSent, s.counts.RowsToSend)
+		}
+	}
+	var failed []string
+	skip := map[string]bool{}
+	for _, f := range rep.Failures {
+		if !skip[f.Username()] {
+			failed = append(failed, f.Username())
+		}
+		skip[f.Username()] = true
+	}
+	if diff := cmp.Diff(s.failed, failed); diff != "" {
+		t.Errorf("step %q: failed users (-want +got):\n%s", s.name, diff)
+	}
+	if rep.FailedUsers != len(s.failed) {
+		t.Errorf("step %q: FailedUsers %d, want %d", s.name, rep.FailedUsers, len(s.failed))
+	}
+	if s.want == OutcomeOK || s.want == OutcomeRowsFailed {
+		if s.raw == nil {
+			assertConverged(t, srv, mode, s.rows, skip)
+		}
+	}
+}
+
+// checkRecorded checks the record of the step, the i-th run of the journal.
+func (s step) checkRecorded(t *testing.T, job *Job, i int, rep *Report) {
+	t.Helper()
+	runs, _, err := job.History(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != i+1 || runs[i].Outcome != s.want || runs[i].Forced != s.force {
+		t.Fatalf("step %q: %d runs recorded, last %+v; want %d, outcome %q", s.name, len(runs), runs[len(runs)-1], i+1, s.want)
+	}
+	if rep.Run == nil || !cmp.Equal(*rep.Run, runs[i]) {
+		t.Errorf("step %q: the report's run record differs from the journal's (-report +journal):\n%s", s.name, cmp.Diff(rep.Run, &runs[i]))
 	}
 }
 
@@ -550,39 +561,39 @@ func TestJobEveryCheckError(t *testing.T) {
 	}
 }
 
-// A status other than 2xx is no clear answer even when its body is a
-// result that gives every row posted an outcome (issue 15, B5): the users
-// posted stay unconfirmed and are sent again.
-func TestJobNon2xxResultIsNoAnswer(t *testing.T) {
-	export := "username,library-group,system-group\nann,Gold,\nbob,Silver,\n"
-	body := `{"success":false,"summary":"2 users processed. 1 user created. 0 users updated. 1 user failed.",` +
-		`"details":{"1":"User Created","2":"Field (library-group) Library group (Silver) does not exist. "}}`
-	for _, mode := range modes {
-		t.Run(mode.String(), func(t *testing.T) {
-			srv, c := newFake(t, mode)
-			job := &Job{Client: c, Journal: NewMemJournal()}
-			srv.Fail(1, clienttest.Fault{Status: 500, ContentType: "application/json", Body: body})
-			rep, err := run(t, job, export)
-			if rep.Outcome != OutcomeNoAnswer || err == nil {
-				t.Fatalf("outcome %q, error %v; want %q", rep.Outcome, err, OutcomeNoAnswer)
+// TestJobObserver: the Observer hears each phase of a run, in order, and
+// the outcome at the end.
+func TestJobObserver(t *testing.T) {
+	_, c := newFake(t, clienttest.ApplyReplace)
+	j := NewMemJournal()
+	tests := []struct {
+		name   string
+		plan   bool
+		export string
+		want   []string
+	}{
+		{name: "a first run", export: toCSV(school(3)), want: []string{"lock", "check", "plan", "commit", "post", "commit", "end ok"}},
+		{name: "an unchanged night", export: toCSV(school(3)), want: []string{"lock", "check", "plan", "post", "commit", "end ok"}},
+		{name: "a plan", plan: true, export: toCSV(school(4)), want: []string{"lock", "check", "plan", "end ok"}},
+		{name: "an invalid file", export: "username\n", want: []string{"lock", "check", "commit", "end invalid-file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			job := &Job{Client: c, Journal: j, Observer: func(o Observation) {
+				if o.Key != (&Job{Client: c}).Key() || o.Took < 0 {
+					t.Errorf("observation %+v", o)
+				}
+				got = append(got, strings.TrimSpace(o.Phase+" "+string(o.Outcome)))
+			}}
+			if tt.plan {
+				_, _ = job.Plan(context.Background(), strings.NewReader(tt.export))
+			} else {
+				_, _ = run(t, job, tt.export)
 			}
-			rep, err = run(t, job, export)
-			if rep.Outcome != OutcomeOK || rep.RowsSent != 2 {
-				t.Fatalf("next run: outcome %q, %d rows sent (%v); want ok and both users sent again", rep.Outcome, rep.RowsSent, err)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("phases (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// An answer whose details give no row an outcome ("details": {}) is no
-// clear answer, however its summary reads (issue 14 §1).
-func TestJobEmptyDetailsIsNoAnswer(t *testing.T) {
-	srv, c := newFake(t, clienttest.ApplyReplace)
-	job := &Job{Client: c, Journal: NewMemJournal()}
-	srv.Fail(1, clienttest.Fault{Status: 200, ContentType: "application/json",
-		Body: `{"success":true,"summary":"1 user processed. 1 user created. 0 users updated. 0 users failed.","details":{}}`})
-	rep, err := run(t, job, "username,library-group,system-group\nann,Gold,\n")
-	if rep.Outcome != OutcomeNoAnswer || err == nil || rep.Unconfirmed != 1 {
-		t.Fatalf("outcome %q, %d unconfirmed, error %v; want %q, 1 unconfirmed", rep.Outcome, rep.Unconfirmed, err, OutcomeNoAnswer)
 	}
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// A Key names what a journal remembers: one import of one school. Job.Key
-// and DirJournal normalise its Site (see Job.Key), so that spellings of one
-// URL name one school.
+// A Key names what a journal remembers: one import of one school. KeyOf,
+// Job.Key and DirJournal normalise its Site (see KeyOf), so that spellings
+// of one URL name one school.
 type Key struct {
 	Site   string `json:"site"`   // the Infiniti base URL, without credentials (client.Client.BaseURL), normalised
 	Tenant string `json:"tenant"` // the tenant, "" if the site has none (client.Client.Tenant)
@@ -30,6 +30,20 @@ func (k Key) String() string {
 		s += " tenant=" + k.Tenant
 	}
 	return s + " import=" + k.Import
+}
+
+// KeyOf returns the journal key of an import (nil: UserGroups()) of the
+// school at the Infiniti base URL site and tenant: the key of a Job whose
+// Client has that base URL and tenant, without building a client (a job
+// engine's list of schools, say). The site is normalised, so that
+// spellings of one site name one school: the scheme and host in lower
+// case, without credentials, the scheme's default port (443 for https, 80
+// for http), a trailing dot of the host or trailing slashes of the path.
+func KeyOf(site, tenant string, imp *Import) Key {
+	if imp == nil {
+		imp = userGroups
+	}
+	return Key{Site: normalSite(site), Tenant: tenant, Import: imp.name}
 }
 
 // A Journal remembers, for each key, the last state Infiniti accepted and
@@ -46,6 +60,33 @@ type Journal interface {
 	// them if n <= 0), without taking the lock. A key never used has none.
 	Runs(ctx context.Context, key Key, n int) ([]Run, error)
 }
+
+// A HealthJournal is a Journal that gives a key's health without reading
+// its whole run log, which a job otherwise reads at the end of each run (a
+// journal of many runs per key, on a database, say). DirJournal and
+// MemJournal are HealthJournals.
+type HealthJournal interface {
+	Journal
+	// Health returns the health of key's runs, as the job computes it
+	// from all of them (see Health); a key never used is healthy, with no
+	// success.
+	Health(ctx context.Context, key Key) (Health, error)
+}
+
+// healthOfKey returns the health of key's runs in jn.
+func healthOfKey(ctx context.Context, jn Journal, key Key) (Health, error) {
+	if hj, ok := jn.(HealthJournal); ok {
+		return hj.Health(ctx, key)
+	}
+	runs, err := jn.Runs(ctx, key, 0)
+	if err != nil {
+		return Health{}, err
+	}
+	return healthOf(runs), nil
+}
+
+// succeeded reports whether r is a run whose success resets the health.
+func succeeded(r Run) bool { return r.Outcome == OutcomeOK && r.Source != clearSource }
 
 // A Session is a locked key of a Journal, for one run.
 type Session interface {
@@ -85,7 +126,8 @@ type LockedError struct {
 	Started time.Time // when it took the lock, zero if unknown
 }
 
-// Error names the run that holds the lock and what to do.
+// Error names the run that holds the lock. It does not say how the lock
+// is released, which is the journal's business.
 func (e *LockedError) Error() string {
 	who := "another run"
 	if e.PID != 0 {
@@ -98,7 +140,7 @@ func (e *LockedError) Error() string {
 		}
 		who += ")"
 	}
-	return fmt.Sprintf("syncjob: %s holds the lock of %s; wait for it to finish (the lock of a run that was killed is released by the operating system)", who, e.Key)
+	return fmt.Sprintf("syncjob: %s holds the lock of %s", who, e.Key)
 }
 
 // Outcome is how a run ended. The same strings appear in run records and in
@@ -124,9 +166,9 @@ const (
 	OutcomePosting Outcome = "posting"
 )
 
-// MaxFailedUsernames caps Run.FailedUsernames: usernames are student ids,
+// maxFailedUsernames caps Run.FailedUsernames: usernames are student ids,
 // and the log is kept for years.
-const MaxFailedUsernames = 20
+const maxFailedUsernames = 20
 
 // A Run is the record of one run in a journal's log. It holds no student
 // data but FailedUsernames: errors are told by codes and counts, and its
@@ -154,7 +196,7 @@ type Run struct {
 	FailedRows    int        `json:"failed_rows"`          // rows Infiniti failed
 	FailedUsers   int        `json:"failed_users"`         // users with a failed row, who keep their previous state
 	// FailedUsernames are the usernames of the first failed rows, at most
-	// MaxFailedUsernames of them; the counts hold the rest.
+	// 20 of them; the counts hold the rest.
 	FailedUsernames []string `json:"failed_usernames,omitempty"`
 	Outcome         Outcome  `json:"outcome"`         // how the run ended
 	Error           string   `json:"error,omitempty"` // what went wrong, without credentials or student data
@@ -184,6 +226,9 @@ type Run struct {
 	// Recovered says what the run recovered from an earlier run that was
 	// stopped, in one line; empty if nothing.
 	Recovered string `json:"recovered,omitempty"`
+	// StaffReportError says why the staff report (Job.StaffReport) was
+	// not written; empty if it was, or if there was none to write.
+	StaffReportError string `json:"staff_report_error,omitempty"`
 }
 
 // RunResult is what a run record keeps of Infiniti's result.
@@ -218,7 +263,7 @@ func healthOf(runs []Run) Health {
 		if r.Outcome == "" || (r.Outcome == OutcomePosting && finished(runs[i+1:], r)) || r.Source == clearSource {
 			continue
 		}
-		if r.Outcome == OutcomeOK {
+		if succeeded(r) {
 			h = Health{LastSuccess: r.End}
 			continue
 		}
@@ -267,15 +312,16 @@ func cutText(s string, n int) string {
 }
 
 // normalSite returns the base URL site in the form a Key keeps: the
-// scheme and host in lower case, without the scheme's default port, a
-// trailing dot of the host or a trailing slash of the path. A site that
+// scheme and host in lower case, without credentials (client.New takes
+// them out of its base URL), the scheme's default port, a trailing dot of
+// the host or trailing slashes of the path. A site that
 // does not parse as a URL with a host is returned as it is.
 func normalSite(site string) string {
 	u, err := url.Parse(site)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return site
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
+	u.Scheme, u.User = strings.ToLower(u.Scheme), nil
 	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
 		port = ""
@@ -287,6 +333,6 @@ func normalSite(site string) string {
 		host = "[" + host + "]" // IPv6
 	}
 	u.Host = host
-	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
+	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), strings.TrimRight(u.RawPath, "/")
 	return u.String()
 }

@@ -1,6 +1,8 @@
 package syncjob_test
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/autosync-go/autosync/client/syncjob"
@@ -11,14 +13,23 @@ func TestDirJournalConformance(t *testing.T) {
 	journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
 		dir := t.TempDir()
 		return func() (syncjob.Journal, error) { return syncjob.OpenDir(dir) }
-	})
+	}, journaltest.Options{LoseLock: loseLock()})
+}
+
+// loseLock returns syncjob.LoseLock where a folder whose files are open
+// can be moved (not on Windows).
+func loseLock() func(syncjob.Session) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	return syncjob.LoseLock
 }
 
 func TestMemJournalConformance(t *testing.T) {
 	journaltest.TestJournal(t, func(t *testing.T) func() (syncjob.Journal, error) {
 		j := syncjob.NewMemJournal()
 		return func() (syncjob.Journal, error) { return j, nil }
-	})
+	}, journaltest.Options{LoseLock: syncjob.LoseLock})
 }
 
 // TestZeroMemJournalConformance: the zero MemJournal is a usable journal.
@@ -29,18 +40,28 @@ func TestZeroMemJournalConformance(t *testing.T) {
 	})
 }
 
-func TestDirJournalRetention(t *testing.T) {
-	defer syncjob.SetKeepRuns(3)()
-	journaltest.TestRetention(t, func(t *testing.T) func() (syncjob.Journal, error) {
-		dir := t.TempDir()
-		return func() (syncjob.Journal, error) { return syncjob.OpenDir(dir) }
-	})
-}
-
-func TestMemJournalRetention(t *testing.T) {
-	defer syncjob.SetKeepRuns(3)()
-	journaltest.TestRetention(t, func(t *testing.T) func() (syncjob.Journal, error) {
-		j := syncjob.NewMemJournal()
-		return func() (syncjob.Journal, error) { return j, nil }
-	})
+// TestJournalRetention: the journals keep what their Retention says, and
+// at least 3 runs when it says fewer.
+func TestJournalRetention(t *testing.T) {
+	for _, keep := range []int{3, 1} {
+		t.Run(fmt.Sprintf("DirJournal/%d", keep), func(t *testing.T) {
+			journaltest.TestRetention(t, func(t *testing.T) func() (syncjob.Journal, error) {
+				dir := t.TempDir()
+				return func() (syncjob.Journal, error) {
+					j, err := syncjob.OpenDir(dir)
+					if j != nil {
+						j.Retention = keep
+					}
+					return j, err
+				}
+			})
+		})
+		t.Run(fmt.Sprintf("MemJournal/%d", keep), func(t *testing.T) {
+			journaltest.TestRetention(t, func(t *testing.T) func() (syncjob.Journal, error) {
+				j := syncjob.NewMemJournal()
+				j.Retention = keep
+				return func() (syncjob.Journal, error) { return j, nil }
+			})
+		})
+	}
 }

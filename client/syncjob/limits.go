@@ -7,14 +7,14 @@ import (
 	"strings"
 )
 
-// PercentFloor is the floor of a percentage limit: a percentage limit never
-// refuses PercentFloor users or fewer, so that a small school can lose a
+// percentFloor is the floor of a percentage limit: a percentage limit never
+// refuses percentFloor users or fewer, so that a small school can lose a
 // few leavers.
-const PercentFloor = 5
+const percentFloor = 5
 
 // A Limit is how many users a sync may take something away from before it
 // is refused: a count, or a percentage of the users of the last accepted
-// state, which never refuses PercentFloor users or fewer (so "0%" lets 5
+// state, which never refuses 5 users or fewer (so "0%" lets 5
 // users lose something, where the count "0" refuses any loss). The zero
 // Limit is the default, 10%.
 type Limit struct {
@@ -31,8 +31,8 @@ const (
 	limitPercent
 )
 
-// DefaultPercent is the percentage of the zero Limit.
-const DefaultPercent = 10
+// defaultPercent is the percentage of the zero Limit.
+const defaultPercent = 10
 
 // CountLimit returns a limit that refuses a sync when more than n users
 // would lose something. CountLimit(0) refuses any loss. A negative n is
@@ -41,8 +41,8 @@ func CountLimit(n int) Limit { return Limit{kind: limitCount, count: max(n, 0)} 
 
 // PercentLimit returns a limit that refuses a sync when more than p percent
 // of the users of the last accepted state would lose something, and more
-// than PercentFloor users. p is clamped to 0..100. Because of the floor,
-// PercentLimit(0) still lets PercentFloor users lose something; CountLimit(0)
+// than 5 users. p is clamped to 0..100. Because of the floor,
+// PercentLimit(0) still lets 5 users lose something; CountLimit(0)
 // refuses any loss.
 func PercentLimit(p float64) Limit {
 	if math.IsNaN(p) {
@@ -59,7 +59,7 @@ func PercentLimit(p float64) Limit {
 // above 100 and a fractional count.
 //
 // Note that "0" and "0%" differ: "0" refuses any loss, while "0%", like
-// every percentage, still lets PercentFloor users lose something.
+// every percentage, still lets 5 users lose something.
 func ParseLimit(s string) (Limit, error) {
 	t := strings.TrimSpace(s)
 	bad := func(why string) (Limit, error) {
@@ -104,12 +104,12 @@ func (l Limit) IsPercent() bool { return l.kind != limitCount }
 // Count returns the count of a count limit, 0 for a percentage.
 func (l Limit) Count() int { return l.count }
 
-// Percent returns the percentage of a percentage limit (DefaultPercent for
+// Percent returns the percentage of a percentage limit (10 for
 // the zero Limit), 0 for a count.
 func (l Limit) Percent() float64 {
 	switch l.kind {
 	case limitDefault:
-		return DefaultPercent
+		return defaultPercent
 	case limitPercent:
 		return l.pct
 	}
@@ -144,7 +144,7 @@ func (l Limit) Max(lastUsers int) int {
 	if !l.IsPercent() {
 		return l.count
 	}
-	return max(PercentFloor, int(math.Floor(l.Percent()*float64(lastUsers)/100+1e-9)))
+	return max(percentFloor, int(math.Floor(l.Percent()*float64(lastUsers)/100+1e-9)))
 }
 
 // Limits are the safety limits a plan is checked against.

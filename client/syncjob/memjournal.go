@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,10 +19,14 @@ import (
 type MemJournal struct {
 	mu   sync.Mutex
 	keys map[Key]*memKey
+	// Retention is the fewest run records of each key the journal keeps,
+	// as DirJournal's: 0 keeps 1,000, and a value below 3 keeps 3.
+	Retention int
 }
 
 type memKey struct {
 	locked  bool
+	holder  *memSession // the session holding the lock
 	started time.Time
 	state   []byte   // nil: none
 	runs    [][]byte // JSON, as DirJournal keeps them, so that a record is what survives its encoding
@@ -54,12 +60,13 @@ func (j *MemJournal) Lock(ctx context.Context, key Key) (Session, error) {
 		return nil, &LockedError{Key: key, PID: os.Getpid(), Host: host, Started: m.started}
 	}
 	m.locked, m.started = true, time.Now()
-	return &memSession{j: j, m: m}, nil
+	m.holder = &memSession{j: j, m: m}
+	return m.holder, nil
 }
 
 // Runs returns the last n runs of key, oldest first, all of them if n <=
 // 0; a key never used has none, an empty slice. MemJournal keeps runs as
-// DirJournal does (see Retention there): at least the last 1,000, all
+// DirJournal does (see Retention there): at least the last Retention, all
 // those since the last commit, and encoded, so that a run comes back as it
 // would from disk. Its only error is the context's, if ctx is done.
 func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
@@ -81,17 +88,55 @@ func (j *MemJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
 	return out, nil
 }
 
+// Health returns the health of key's runs, decoded from the newest back
+// to the last success only. Its only error is the context's, if ctx is
+// done.
+func (j *MemJournal) Health(ctx context.Context, key Key) (Health, error) {
+	if err := ctx.Err(); err != nil {
+		return Health{}, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var runs []Run // newest first
+	for _, b := range slices.Backward(j.key(key).runs) {
+		var r Run
+		if err := json.Unmarshal(b, &r); err != nil {
+			return Health{}, fmt.Errorf("syncjob: decoding a run record: %w", err)
+		}
+		if runs = append(runs, r); succeeded(r) {
+			break
+		}
+	}
+	slices.Reverse(runs)
+	return healthOf(runs), nil
+}
+
 type memSession struct {
 	j      *MemJournal
 	m      *memKey
 	closed bool
 }
 
+// errLost is the error of a session whose lock another session took.
+var errLost = errors.New("syncjob: the journal session lost its lock")
+
+// usable returns ErrClosed after Close, and errLost once the lock is
+// another session's. The journal's mutex is held.
+func (s *memSession) usable() error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.m.holder != s:
+		return errLost
+	}
+	return nil
+}
+
 func (s *memSession) State(ctx context.Context) (io.ReadCloser, error) {
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
+	if err := s.usable(); err != nil {
+		return nil, err
 	}
 	if s.m.state == nil {
 		return nil, fmt.Errorf("syncjob: %w", ErrNoState)
@@ -106,8 +151,8 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	}
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	if b == nil {
 		b = []byte{}
@@ -118,7 +163,7 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 	s.m.state = b
 	// Pruned once the new state is in place, as DirJournal does: the
 	// record of the last commit stays.
-	if keep := max(keepRuns, 3); len(s.m.runs) >= 2*keep {
+	if keep := retention(s.j.Retention); len(s.m.runs) >= 2*keep {
 		s.m.runs = append(s.m.runs[:0:0], s.m.runs[len(s.m.runs)-keep:]...)
 	}
 	return nil
@@ -127,8 +172,8 @@ func (s *memSession) Commit(ctx context.Context, state io.Reader, run Run) error
 func (s *memSession) Record(ctx context.Context, run Run) error {
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	return s.m.append(run)
 }
@@ -145,9 +190,9 @@ func (m *memKey) append(run Run) error {
 func (s *memSession) Close() error {
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		s.m.locked = false
+	if !s.closed && s.m.holder == s {
+		s.m.locked, s.m.holder = false, nil
 	}
+	s.closed = true
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -112,5 +113,69 @@ func TestDiffNil(t *testing.T) {
 	last := snap(t, "a,Red,")
 	if st := diffPlan(last, nil).Stats(); st.Gone != 1 || st.Rows != 0 {
 		t.Errorf("nil next: %+v", st)
+	}
+}
+
+// TestContactsPlanUsers: the plan lists what each contacts user gains and
+// loses, a contact row being one item, its values as one CSV record.
+func TestContactsPlanUsers(t *testing.T) {
+	const hdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
+	last, err := contactsImport.readSnapshot(strings.NewReader(hdr +
+		"a,email,guardian,True,\"Lee, Jo\",jo@example.com,,OVERDUE\n" +
+		"a,phone,patron,True,A,0400,True,NONE\n" +
+		"b,email,patron,True,B,b@example.com,,ANY\n" +
+		"c,email,patron,True,C,c@example.com,,ANY\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another *Import of the same mode is the same import.
+	next, err := Contacts(client.ContactsReplaceDeclaredPatronsKeepCustomContacts).readSnapshot(strings.NewReader(hdr +
+		"a,email,guardian,True,\"Lee, Jo\",jo@newmail.example,,OVERDUE\n" +
+		"a,phone,patron,yes,A,0400,y,none\n" +
+		"b,email,patron,True,B,b@example.com,,ANY\n" +
+		"d,phone,patron,False,D,0400 111,,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cols = "type,role,primary,addressee,contact,sms,scenarios"
+	want := []UserChange{
+		{Username: "a", Kind: KindChanged,
+			Added:   []Item{{Column: cols, Value: `email,guardian,True,"Lee, Jo",jo@newmail.example,,OVERDUE`}},
+			Removed: []Item{{Column: cols, Value: `email,guardian,True,"Lee, Jo",jo@example.com,,OVERDUE`}}},
+		{Username: "c", Kind: KindGone, Removed: []Item{{Column: cols, Value: "email,patron,True,C,c@example.com,,ANY"}}},
+		{Username: "d", Kind: KindNew, Added: []Item{{Column: cols, Value: "phone,patron,False,D,0400 111,,"}}},
+	}
+	p := diffPlan(last, next)
+	if diff := cmp.Diff(want, slices.Collect(p.Users())); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	var sent [][]string
+	for r := range p.Rows() {
+		sent = append(sent, r.Fields)
+	}
+	wantSent := [][]string{
+		{"a", "email", "guardian", "True", "Lee, Jo", "jo@newmail.example", "", "OVERDUE"},
+		{"a", "phone", "patron", "True", "A", "0400", "True", "NONE"},
+		{"d", "phone", "patron", "False", "D", "0400 111", "", ""},
+	}
+	if diff := cmp.Diff(wantSent, sent); diff != "" {
+		t.Errorf("rows to send (-want +got):\n%s", diff)
+	}
+	if _, err := UserGroups().readSnapshot(strings.NewReader(hdr)); err == nil {
+		t.Errorf("a contacts file read as user groups: no error")
+	}
+	otherMode, err := Contacts("replaceAllContacts").readSnapshot(strings.NewReader(hdr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, other := range map[string]*snapshot{"user groups": snap(t, "a,Red,"), "another mode": otherMode} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Diff of contacts and %s did not panic", name)
+				}
+			}()
+			diffPlan(last, other)
+		}()
 	}
 }

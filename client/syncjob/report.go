@@ -13,14 +13,14 @@ import (
 	"github.com/autosync-go/autosync/client"
 )
 
-// The statuses of a StaffRow.
+// The statuses of a StaffRow; StatusForStaff is the one a program reads back.
 const (
-	StatusSent        = "sent"         // posted and confirmed
-	StatusFailed      = "failed"       // posted, and Infiniti failed a row of the user
-	StatusUnconfirmed = "unconfirmed"  // posted, and no clear answer came; sent again by the next run
-	StatusToSend      = "to-send"      // a plan: the run would post it
-	StatusHeldLimit   = "held-limit"   // held by the removal limit
-	StatusHeldProblem = "held-problem" // held for a row problem of the user
+	statusSent        = "sent"         // posted and confirmed
+	statusFailed      = "failed"       // posted, and Infiniti failed a row of the user
+	statusUnconfirmed = "unconfirmed"  // posted, and no clear answer came; sent again by the next run
+	statusToSend      = "to-send"      // a plan: the run would post it
+	statusHeldLimit   = "held-limit"   // held by the removal limit
+	statusHeldProblem = "held-problem" // held for a row problem of the user
 	StatusForStaff    = "for-staff"    // Infiniti may hold it; a person removes it by hand
 )
 
@@ -35,7 +35,7 @@ type StaffRow struct {
 	// role and contact.
 	Item   []string
 	Change string // "add" or "remove"
-	Status string // one of the Status constants
+	Status string // sent, failed, unconfirmed, to-send (a plan), held-limit, held-problem or for-staff (StatusForStaff)
 	Reason string // one sentence, with Infiniti's message once where it gave one
 	Line   int    // the export line of the user's first row; 0 for a user gone from the export
 }
@@ -165,7 +165,7 @@ func (r *Report) userStaffRows(out []StaffRow, name string, last *state, staff [
 		switch {
 		case !inExport && !v.posted[name] && v.held[name] == "":
 			st, why = StatusForStaff, "the user is no longer in the export and may still hold it in Infiniti"
-		case status == StatusSent && v.applies != AppliesReplace:
+		case status == statusSent && v.applies != AppliesReplace:
 			st, why = StatusForStaff, "Infiniti may keep it: the export no longer has it, and a file may only add"
 		}
 		add(it, "remove", st, why)
@@ -186,20 +186,20 @@ func (r *Report) statusOf(name string, inExport bool) (string, string) {
 	v := r.verdict
 	switch {
 	case v.held[name] == "problem":
-		return StatusHeldProblem, v.problem[name]
+		return statusHeldProblem, v.problem[name]
 	case v.held[name] == "limit":
-		return StatusHeldLimit, "held by the removal limit; its last accepted state is kept"
+		return statusHeldLimit, "held by the removal limit; its last accepted state is kept"
 	case !r.Sent:
 		if v.posted[name] || (!inExport && v.tmpl != nil) {
-			return StatusToSend, ""
+			return statusToSend, ""
 		}
 		return StatusForStaff, ""
 	case v.confirmed[name]:
-		return StatusSent, "Infiniti confirmed it"
+		return statusSent, "Infiniti confirmed it"
 	case v.failed[name] != "":
-		return StatusFailed, v.failed[name]
+		return statusFailed, v.failed[name]
 	case v.posted[name]:
-		return StatusUnconfirmed, "Infiniti gave no clear answer; it is sent again on the next run"
+		return statusUnconfirmed, "Infiniti gave no clear answer; it is sent again on the next run"
 	}
 	return StatusForStaff, ""
 }
@@ -273,9 +273,10 @@ type UserLists struct {
 	ForStaff    []string     `json:"for_staff"`   // with an outstanding for-staff item
 }
 
-// Users returns the users of the run by name, each list sorted.
+// Users returns the users of the run by name, each list sorted; an empty
+// list is empty, not nil, so that JSON has [] for it.
 func (r *Report) Users() UserLists {
-	var l UserLists
+	l := UserLists{New: []UserChange{}, Changed: []UserChange{}, Gone: []UserChange{}, Held: []string{}, Unconfirmed: []string{}, ForStaff: []string{}}
 	if r.Plan != nil {
 		for uc := range r.Plan.Users() {
 			switch uc.Kind {
@@ -289,7 +290,7 @@ func (r *Report) Users() UserLists {
 		}
 	}
 	if v := r.verdict; v != nil {
-		l.Held = slices.Sorted(maps.Keys(v.held))
+		l.Held = append(l.Held, slices.Sorted(maps.Keys(v.held))...)
 		for u := range v.posted {
 			if r.Sent && !v.confirmed[u] || !r.Sent && r.last.metaOf(u) != nil && r.last.metaOf(u).unconfirmed {
 				l.Unconfirmed = append(l.Unconfirmed, u)
@@ -353,34 +354,28 @@ func (j *Job) ClearForStaff(ctx context.Context, done []StaffRow) (int, error) {
 	}
 	cleared := 0
 	last := sr.st
-	state := func(w io.Writer) (int, error) {
+	state := func() ([]byte, int) {
 		cleared = 0
-		sw, err := newStateWriter(w, imp)
-		if err != nil {
-			return 0, err
-		}
-		for _, name := range allNames(last.meta, last.active, last.marked) {
-			m := last.meta[name]
+		sw := newStateWriter(imp, len(last.raw))
+		for u := range stateUsers(last, nil) {
+			m := u.lm
 			if m != nil && len(m.items) > 0 {
 				m = m.clone()
 				m.items = slices.DeleteFunc(m.items, func(it []string) bool {
-					if match(name, it) {
+					if match(u.name, it) {
 						cleared++
 						return true
 					}
 					return false
 				})
 			}
-			ls, lo, hi := rowsIn(name, last.active, last.marked)
-			if err := sw.user(name, m, ls, lo, hi, nil); err != nil {
-				return 0, err
-			}
+			u.keep(sw, m)
 		}
-		_, users, err := sw.close()
-		return users, err
+		return sw.buf, sw.users
 	}
 	run := Run{Start: start, End: time.Now(), Key: key, Mode: ModeIncremental, Source: clearSource, Outcome: OutcomeOK, SDKVersion: client.Version}
-	if _, err := commit(context.WithoutCancel(ctx), sess, state, run); err != nil {
+	data, users := state()
+	if _, err := commit(context.WithoutCancel(ctx), sess, data, users, run); err != nil {
 		return 0, fmt.Errorf("syncjob: the cleared items were not kept: %w", err)
 	}
 	return cleared, nil
@@ -393,14 +388,33 @@ type Advice string
 const (
 	AdviceDone      Advice = "done"       // nothing to do now: the next scheduled run goes on (rows held or failed are sent again then)
 	AdviceRetry     Advice = "retry"      // nothing reached Infiniti: run again soon, with backoff
-	AdviceWait      Advice = "wait"       // Infiniti may be importing a post: run again after Report.LockedUntil, or later
+	AdviceWait      Advice = "wait"       // Infiniti may be importing a post: run again after Report.LockedUntil (when not zero), or later
 	AdviceFixExport Advice = "fix-export" // the export is wrong or broken: a person looks at it before the next run
-	AdviceFixConfig Advice = "fix-config" // credentials, rights or the journal: a person acts before the next run
+	AdviceFixConfig Advice = "fix-config" // credentials, rights, the address or the journal: a person acts before the next run
 )
 
-// Advice says what a job engine does after the run. It sees whether the
-// file was handed over: a cancelled run whose file reached Infiniti waits,
-// one whose file did not retries.
+// Advice says what a job engine does after the run: done, retry now,
+// retry after Report.LockedUntil (wait), or needs a person (fix-export,
+// fix-config). It sees whether the file was handed over and how long a
+// post stays in flight:
+//
+//   - ok, rows-failed and held are done: what failed or was held is sent
+//     again by the next scheduled run;
+//   - refused and invalid-file need a person to look at the export;
+//     auth-error and journal-error need one to fix the set-up;
+//   - no-answer, and cancelled after the file was handed over, wait until
+//     the post's in-flight time (Report.LockedUntil) is over, since
+//     Infiniti may still be importing; but an answer of 4xx other than 408
+//     and 429 (a wrong address, 413) needs a person, and the users posted
+//     stay unconfirmed until a run after the fix;
+//   - locked waits until LockedUntil when an earlier post is in flight,
+//     else retries: another run holds the lock;
+//   - transport-error, and cancelled before the handover, retry.
+//
+// A job engine's timeout for a run is best above the client's answer
+// limit plus the upload time, so that the engine does not give up on a
+// post that Infiniti is still importing; the journal's in-flight rule
+// keeps a second post out whatever the engine does.
 func (r *Report) Advice() Advice {
 	switch r.Outcome {
 	case OutcomeOK, OutcomeRowsFailed, OutcomeHeld:
@@ -410,6 +424,9 @@ func (r *Report) Advice() Advice {
 	case OutcomeAuthError, OutcomeJournalError:
 		return AdviceFixConfig
 	case OutcomeNoAnswer:
+		if c := r.HTTP.StatusCode; c >= 400 && c < 500 && c != 408 && c != 429 {
+			return AdviceFixConfig
+		}
 		return AdviceWait
 	case OutcomeLocked:
 		if !r.LockedUntil.IsZero() {
@@ -441,7 +458,11 @@ func (r *Report) KeptLeavers() int {
 		return n
 	}
 	n := 0
-	for _, name := range allNames(r.last.metaMap(), r.Plan.last) {
+	if r.last == nil {
+		return 0
+	}
+	for u := range stateUsers(r.last, nil) {
+		name := u.name
 		if r.Plan.next.find(name) >= 0 {
 			continue
 		}
@@ -465,13 +486,6 @@ func (r *Report) KeptLeavers() int {
 		}
 	}
 	return n
-}
-
-func (s *state) metaMap() map[string]*meta {
-	if s == nil {
-		return nil
-	}
-	return s.meta
 }
 
 // clearSource is the Source of the run record of Job.ClearForStaff.

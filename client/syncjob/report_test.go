@@ -2,11 +2,14 @@ package syncjob
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
@@ -145,37 +148,50 @@ func TestSevenNights(t *testing.T) {
 					}
 				}
 				if n.ps != nil {
-					export := membershipsOf(n.ps)
-					for u, m := range export {
-						if !held[u] {
-							accepted[u] = m
-							delete(left, u)
-						}
-					}
-					for u := range accepted {
-						if _, ok := export[u]; !ok && !held[u] && !left[u] {
-							accepted[u], left[u] = template, true
-						}
-					}
+					accept(accepted, left, membershipsOf(n.ps), held, template)
 				}
-				have := srv.Memberships()
-				for u, want := range accepted {
-					got := have[u]
-					extra := append(minusStr(got.LibraryGroups, want.LibraryGroups), minusStr(got.SystemGroups, want.SystemGroups)...)
-					missing := append(minusStr(want.LibraryGroups, got.LibraryGroups), minusStr(want.SystemGroups, got.SystemGroups)...)
-					if len(missing) > 0 {
-						t.Errorf("%s: %s lacks %v in Infiniti (holds %+v, want %+v)", n.name, u, missing, got, want)
-					}
-					for _, g := range extra {
-						if mode == clienttest.ApplyReplace {
-							t.Errorf("%s: %s holds %s in Infiniti beyond %+v", n.name, u, g, want)
-						} else if listed[u+"/"+g] != StatusForStaff {
-							t.Errorf("%s: %s holds %s in Infiniti, not listed for staff (listed %q)", n.name, u, g, listed[u+"/"+g])
-						}
-					}
-				}
+				checkInfiniti(t, n.name, mode, srv.Memberships(), accepted, listed)
 			}
 		})
+	}
+}
+
+// accept updates the last accepted state of each user after a night
+// whose export is export: users not held take the export's memberships;
+// users gone from it, not held and not left before, take the template.
+func accept(accepted map[string]clienttest.Membership, left map[string]bool, export map[string]clienttest.Membership, held map[string]bool, template clienttest.Membership) {
+	for u, m := range export {
+		if !held[u] {
+			accepted[u] = m
+			delete(left, u)
+		}
+	}
+	for u := range accepted {
+		if _, ok := export[u]; !ok && !held[u] && !left[u] {
+			accepted[u], left[u] = template, true
+		}
+	}
+}
+
+// checkInfiniti checks that each user holds in Infiniti (have) exactly
+// (replace) or at least (add) what was last accepted, and that under add
+// every other membership is listed for staff.
+func checkInfiniti(t *testing.T, night string, mode clienttest.ApplyMode, have, accepted map[string]clienttest.Membership, listed map[string]string) {
+	t.Helper()
+	for u, want := range accepted {
+		got := have[u]
+		extra := append(minusStr(got.LibraryGroups, want.LibraryGroups), minusStr(got.SystemGroups, want.SystemGroups)...)
+		missing := append(minusStr(want.LibraryGroups, got.LibraryGroups), minusStr(want.SystemGroups, got.SystemGroups)...)
+		if len(missing) > 0 {
+			t.Errorf("%s: %s lacks %v in Infiniti (holds %+v, want %+v)", night, u, missing, got, want)
+		}
+		for _, g := range extra {
+			if mode == clienttest.ApplyReplace {
+				t.Errorf("%s: %s holds %s in Infiniti beyond %+v", night, u, g, want)
+			} else if listed[u+"/"+g] != StatusForStaff {
+				t.Errorf("%s: %s holds %s in Infiniti, not listed for staff (listed %q)", night, u, g, listed[u+"/"+g])
+			}
+		}
 	}
 }
 
@@ -254,6 +270,12 @@ func TestAdvice(t *testing.T) {
 		{Report{Outcome: OutcomeInvalidFile}, AdviceFixExport},
 		{Report{Outcome: OutcomeAuthError}, AdviceFixConfig},
 		{Report{Outcome: OutcomeNoAnswer}, AdviceWait},
+		{Report{Outcome: OutcomeNoAnswer, HTTP: client.Stats{HandedOver: true, StatusCode: 502}}, AdviceWait},
+		{Report{Outcome: OutcomeNoAnswer, HTTP: client.Stats{HandedOver: true, StatusCode: 429}}, AdviceWait},
+		{Report{Outcome: OutcomeNoAnswer, HTTP: client.Stats{HandedOver: true, StatusCode: 408}}, AdviceWait},
+		{Report{Outcome: OutcomeNoAnswer, HTTP: client.Stats{HandedOver: true, StatusCode: 404}}, AdviceFixConfig},
+		{Report{Outcome: OutcomeNoAnswer, HTTP: client.Stats{HandedOver: true, StatusCode: 413}}, AdviceFixConfig},
+		{Report{Outcome: OutcomeJournalError}, AdviceFixConfig},
 		{Report{Outcome: OutcomeTransportError}, AdviceRetry},
 		{Report{Outcome: OutcomeLocked}, AdviceRetry},
 		{Report{Outcome: OutcomeLocked, LockedUntil: time.Now()}, AdviceWait},
@@ -264,5 +286,38 @@ func TestAdvice(t *testing.T) {
 		if got := tt.rep.Advice(); got != tt.want {
 			t.Errorf("%s (handed over %v): %s, want %s", tt.rep.Outcome, tt.rep.HTTP.HandedOver, got, tt.want)
 		}
+	}
+}
+
+// TestUsersJSON: the user lists of a run are [] in JSON when empty, not
+// null, and name the users when not.
+func TestUsersJSON(t *testing.T) {
+	_, c := newFake(t, clienttest.ApplyReplace)
+	job := &Job{Client: c, Journal: NewMemJournal()}
+	const none = `{"new":[],"changed":[],"gone":[],"held":[],"unconfirmed":[],"for_staff":[]}`
+	tests := []struct {
+		name, export, want string
+	}{
+		{"a first run", toCSV(school(1)), `{"new":[{"username":"s00000","kind":"new","added":[{"Column":"library-group","Value":"House Red"},{"Column":"library-group","Value":"Library Helpers"},{"Column":"system-group","Value":"Year 7"}]}],"changed":[],"gone":[],"held":[],"unconfirmed":[],"for_staff":[]}`},
+		{"an unchanged night", toCSV(school(1)), none},
+		{"no run", "", none},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &Report{}
+			if tt.export != "" {
+				var err error
+				if rep, err = run(t, job, tt.export); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := json.Marshal(rep.Users())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(b)); diff != "" {
+				t.Errorf("JSON (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

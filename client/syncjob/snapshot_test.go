@@ -153,3 +153,30 @@ func TestSnapshotWriteTo(t *testing.T) {
 		t.Errorf("round trip (-first +second):\n%s", diff)
 	}
 }
+
+// TestContactsReadSnapshotFalsePrimaryRow: Import.readSnapshot, which does
+// not check, drops Excel's all-empty rows but refuses a row whose only
+// value is a false primary, rather than dropping it silently.
+func TestContactsReadSnapshotFalsePrimaryRow(t *testing.T) {
+	const hdr = "username,type,role,primary,addressee,contact,sms,scenarios\n"
+	tests := []struct {
+		name      string
+		export    string
+		wantErr   bool
+		wantEmpty int
+	}{
+		{name: "all-empty rows are dropped", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,,,,,\n,,\n", wantEmpty: 2},
+		{name: "a false primary alone is an error", export: hdr + "a,email,patron,True,A,a@example.com,,ANY\n,,,False,,,,\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap, err := contactsImport.readSnapshot(strings.NewReader(tt.export))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("readSnapshot error %v, want error: %v", err, tt.wantErr)
+			}
+			if err == nil && snap.EmptyRows() != tt.wantEmpty {
+				t.Errorf("EmptyRows() = %d, want %d", snap.EmptyRows(), tt.wantEmpty)
+			}
+		})
+	}
+}

@@ -1,14 +1,16 @@
 package syncjob
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The state's format. Its first record is "autosync-state,<version>,<import>";
@@ -59,6 +61,9 @@ type state struct {
 	active *snapshot
 	marked *snapshot
 	meta   map[string]*meta
+
+	raw                  []byte  // the bytes the state was read from; nil for the older format
+	activeRaw, markedRaw []int64 // where each user of active and of marked is in raw: 2 offsets a user
 }
 
 func (s *state) metaOf(u string) *meta {
@@ -91,9 +96,12 @@ func (s *state) users() int {
 // errStateVersion is matched by the error of a state of a newer format.
 var errStateVersion = errors.New("the state is of a newer format")
 
-// parseState reads a state of either format.
-func parseState(imp *Import, r io.Reader) (*state, error) {
-	cr := csv.NewReader(r)
+// parseState reads a state of either format from data. A state of the
+// current format keeps data and where each user's records are in it, so
+// that a commit copies the users it does not change rather than encode
+// them again.
+func parseState(imp *Import, data []byte) (*state, error) {
+	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	first, err := cr.Read()
@@ -109,9 +117,12 @@ func parseState(imp *Import, r io.Reader) (*state, error) {
 		if !slices.Equal(first, imp.header) && !slices.Equal(append([]string{strings.TrimPrefix(first[0], "\ufeff")}, first[1:]...), imp.header) {
 			return nil, errors.New("it has no header")
 		}
-		err = eachRecord(cr, func(line int, rec []string) error { return sp.act.add(line, rec, nil) })
+		err = eachRecord(cr, func(line int, rec []string, _, _ int64) error { return sp.act.add(line, rec, nil) })
 	} else if err = checkStateHead(imp, first); err == nil {
-		err = eachRecord(cr, sp.record)
+		sp.st.raw = data
+		if err = eachRecord(cr, sp.record); err == nil {
+			sp.endUser()
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -138,10 +149,11 @@ func checkStateHead(imp *Import, first []string) error {
 	return nil
 }
 
-// eachRecord calls f with each record of cr and its line, until the end
-// or an error.
-func eachRecord(cr *csv.Reader, f func(line int, rec []string) error) error {
+// eachRecord calls f with each record of cr, its line and the offsets of
+// its start and end in the input, until the end or an error.
+func eachRecord(cr *csv.Reader, f func(line int, rec []string, lo, hi int64) error) error {
 	for {
+		lo := cr.InputOffset()
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return nil
@@ -150,7 +162,7 @@ func eachRecord(cr *csv.Reader, f func(line int, rec []string) error) error {
 			return err
 		}
 		line, _ := cr.FieldPos(0)
-		if err := f(line, rec); err != nil {
+		if err := f(line, rec, lo, cr.InputOffset()); err != nil {
 			return err
 		}
 	}
@@ -163,10 +175,22 @@ type stateParser struct {
 	width   int      // the fields of an "r" or "i" record
 	cur     string   // the user of the records being read
 	curMeta *meta
+	in      *builder // the builder of the current user's rows; nil if none yet
+	lo, hi  int64    // the span of the current user's records
 }
 
-// record reads one record of the state, at line.
-func (sp *stateParser) record(line int, rec []string) error {
+// endUser notes where the current user's records are, for a user with rows.
+func (sp *stateParser) endUser() {
+	switch sp.in {
+	case sp.act:
+		sp.st.activeRaw = append(sp.st.activeRaw, sp.lo, sp.hi)
+	case sp.mk:
+		sp.st.markedRaw = append(sp.st.markedRaw, sp.lo, sp.hi)
+	}
+}
+
+// record reads one record of the state, at line, from lo to hi in the input.
+func (sp *stateParser) record(line int, rec []string, lo, hi int64) error {
 	if len(rec) < 2 || rec[1] == "" {
 		return fmt.Errorf("line %d has no username", line)
 	}
@@ -175,8 +199,10 @@ func (sp *stateParser) record(line int, rec []string) error {
 		if name < sp.cur {
 			return fmt.Errorf("line %d is out of order", line)
 		}
-		sp.cur, sp.curMeta = name, nil
+		sp.endUser()
+		sp.cur, sp.curMeta, sp.in, sp.lo = name, nil, nil, lo
 	}
+	sp.hi = hi
 	switch rec[0] {
 	case "u":
 		if len(rec) < 4 {
@@ -203,40 +229,53 @@ func (sp *stateParser) record(line int, rec []string) error {
 		sp.curMeta.items = append(sp.curMeta.items, slices.Clone(rec[1:]))
 		return nil
 	}
-	b := sp.act
+	sp.in = sp.act
 	if sp.curMeta != nil && sp.curMeta.mark != "" {
-		b = sp.mk
+		sp.in = sp.mk
 	}
-	return b.add(line, rec[1:], nil)
+	return sp.in.add(line, rec[1:], nil)
 }
 
-// stateWriter writes a state of the current format, one user at a time,
-// in username order.
+// rawOf returns the records of user u of s, one of the state's snapshots,
+// as the state was read; nil when not known.
+func (s *state) rawOf(sn *snapshot, u int) []byte {
+	spans := s.activeRaw
+	if sn == s.marked {
+		spans = s.markedRaw
+	}
+	if sn == nil || 2*u+1 >= len(spans) {
+		return nil
+	}
+	raw := s.raw[spans[2*u]:spans[2*u+1]]
+	if !bytes.HasSuffix(raw, []byte{'\n'}) {
+		return nil // the last line of a file without a line end: encoded again
+	}
+	return raw
+}
+
+// stateWriter writes a state of the current format into memory, one user
+// at a time, in username order.
 type stateWriter struct {
-	cw      *countWriter
-	w       *csv.Writer
-	buf     []string
-	fields  []string
+	buf     []byte
 	users   int
 	onItems func(name string, items [][]string) // if not nil, called with each user's items
 }
 
-func newStateWriter(w io.Writer, imp *Import) (*stateWriter, error) {
-	sw := &stateWriter{cw: &countWriter{w: w}}
-	sw.w = csv.NewWriter(sw.cw)
-	sw.buf = make([]string, 0, len(imp.header)+4)
-	err := sw.w.Write([]string{stateMagic, strconv.Itoa(stateVersion), imp.name})
-	return sw, err
+// newStateWriter starts a state of about size bytes.
+func newStateWriter(imp *Import, size int) *stateWriter {
+	sw := &stateWriter{buf: make([]byte, 0, size+size/8+512)}
+	sw.record(stateMagic, []string{strconv.Itoa(stateVersion), imp.name})
+	return sw
 }
 
 // user writes one user: its meta, its confirmed rows (rows of s from lo to
 // hi, or none if s is nil, then the rows of extra) and its items.
-func (sw *stateWriter) user(name string, m *meta, s *snapshot, lo, hi int32, extra [][]string) error {
+func (sw *stateWriter) user(name string, m *meta, s *snapshot, lo, hi int32, extra [][]string) {
 	if s == nil {
 		lo, hi = 0, 0
 	}
 	if hi == lo && len(extra) == 0 && m.zero() {
-		return nil // nothing to remember
+		return // nothing to remember
 	}
 	sw.users++
 	if m != nil && (m.unconfirmed || m.mark != "" || len(m.carry) > 0) {
@@ -244,82 +283,78 @@ func (sw *stateWriter) user(name string, m *meta, s *snapshot, lo, hi int32, ext
 		if m.unconfirmed {
 			flag = "1"
 		}
-		rec := append(sw.buf[:0], "u", name, flag, m.mark)
-		if err := sw.w.Write(append(rec, m.carry...)); err != nil {
-			return err
-		}
+		sw.record("u", append([]string{name, flag, m.mark}, m.carry...))
 	}
 	for r := lo; r < hi; r++ {
-		if len(sw.fields) != s.w {
-			sw.fields = make([]string, s.w)
+		sw.buf = append(sw.buf, 'r')
+		for _, v := range s.vals[int(r)*s.w : int(r+1)*s.w] {
+			sw.buf = appendField(append(sw.buf, ','), s.strs[v])
 		}
-		if err := sw.record("r", s.fieldsInto(sw.fields, r)); err != nil {
-			return err
-		}
+		sw.buf = append(sw.buf, '\n')
 	}
 	for _, f := range extra {
-		if err := sw.record("r", f); err != nil {
-			return err
-		}
+		sw.record("r", f)
 	}
+	sw.items(name, m)
+}
+
+// raw writes a user as the last state held them: raw, their records, and
+// m, their meta.
+func (sw *stateWriter) raw(name string, m *meta, raw []byte) {
+	sw.users++
+	sw.buf = append(sw.buf, raw...)
+	if m != nil && len(m.items) > 0 && sw.onItems != nil {
+		sw.onItems(name, m.items)
+	}
+}
+
+// items writes the user's for-staff items.
+func (sw *stateWriter) items(name string, m *meta) {
 	if m == nil {
-		return nil
+		return
 	}
 	if len(m.items) > 0 && sw.onItems != nil {
 		sw.onItems(name, m.items)
 	}
 	for _, it := range m.items {
-		if err := sw.record("i", it); err != nil {
-			return err
-		}
+		sw.record("i", it)
 	}
-	return nil
 }
 
 // record writes a record of the kind ("r" or "i") with fields.
-func (sw *stateWriter) record(kind string, fields []string) error {
-	return sw.w.Write(append(append(sw.buf[:0], kind), fields...))
-}
-
-func (sw *stateWriter) close() (int64, int, error) {
-	sw.w.Flush()
-	return sw.cw.n, sw.users, sw.w.Error()
-}
-
-// allNames returns every username of the snapshots and of extra, sorted
-// and without repeats: a merge of the snapshots' sorted users.
-func allNames(extra map[string]*meta, snaps ...*snapshot) []string {
-	extras := slices.Sorted(maps.Keys(extra))
-	out := extras
-	for _, s := range snaps {
-		names := make([]string, s.Users())
-		for u := range names {
-			names[u] = s.username(u)
-		}
-		out = mergeSorted(out, names)
+func (sw *stateWriter) record(kind string, fields []string) {
+	sw.buf = append(sw.buf, kind...)
+	for _, f := range fields {
+		sw.buf = appendField(append(sw.buf, ','), f)
 	}
-	return out
+	sw.buf = append(sw.buf, '\n')
 }
 
-// mergeSorted merges two sorted lists, dropping repeats.
-func mergeSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i] < b[j]):
-			out = append(out, a[i])
-			i++
-		case i == len(a) || b[j] < a[i]:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
+// appendField appends f as encoding/csv writes a field: quoted, its quotes
+// doubled, only when it holds a comma, a quote or a line end, starts with
+// a space, or is \. alone.
+func appendField(b []byte, f string) []byte {
+	if f == "" || (f != `\.` && !strings.ContainsAny(f, ",\"\r\n") && !unicode.IsSpace(firstRune(f))) {
+		return append(b, f...)
 	}
-	return slices.Compact(out)
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		b = append(append(b, f[:i+1]...), '"')
+		f = f[i+1:]
+	}
+	return append(append(b, f...), '"')
+}
+
+func firstRune(s string) rune {
+	if s[0] < utf8.RuneSelf {
+		return rune(s[0])
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 // rowsIn returns the snapshot of the two that holds user name, with its

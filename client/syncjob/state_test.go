@@ -20,7 +20,7 @@ func TestStateV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := parseState(userGroups, bytes.NewReader(v1))
+	st, err := parseState(userGroups, v1)
 	if err != nil || st.active.Users() != 2 || st.active.Rows() != 3 || len(st.meta) != 0 || st.marked.Users() != 0 {
 		t.Fatalf("parseState: %v, %+v", err, st)
 	}
@@ -54,25 +54,66 @@ func TestStateV1(t *testing.T) {
 	}
 }
 
-// TestStateRoundTrip: every part of a user's state reads back as written.
+// TestStateRoundTrip: every part of a user's state reads back as written,
+// whether a user is copied from the state read or encoded again.
 func TestStateRoundTrip(t *testing.T) {
 	in := "autosync-state,2,user-groups\n" +
 		"u,ann,1,,Ann,Lee\nr,ann,Gold,\ni,ann,,Year 7\n" +
 		"u,bob,0,left,Bob,\nr,bob,Silver,Year 8\ni,bob,Silver,\n" +
-		"u,cat,1,,,\n"
-	st, err := parseState(userGroups, strings.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
+		"u,cat,1,,,\n" +
+		"r,dan,\" Gold\",\"Year \"\"9\"\"\"\n"
+	for _, tc := range []struct {
+		name   string
+		encode bool // forget the bytes read, so that every user is encoded
+		cut    bool // the file's last line has no line end
+	}{{"copied", false, false}, {"encoded", true, false}, {"without a last line end", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(in)
+			if tc.cut {
+				data = data[:len(data)-1]
+			}
+			st, err := parseState(userGroups, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.active.Users() != 2 || st.marked.Users() != 1 || !st.meta["cat"].unconfirmed || st.meta["bob"].mark != markLeft || st.active.value(1, 1) != " Gold" {
+				t.Fatalf("parsed %+v", st)
+			}
+			if tc.encode {
+				st.raw, st.activeRaw, st.markedRaw = nil, nil, nil
+			}
+			out, users := (&verdict{}).writeState(userGroups, st, st.active, true)
+			if diff := cmp.Diff(in, string(out)); diff != "" || users != 4 {
+				t.Errorf("written back, %d users (-want +got):\n%s", users, diff)
+			}
+		})
 	}
-	if st.active.Users() != 1 || st.marked.Users() != 1 || !st.meta["cat"].unconfirmed || st.meta["bob"].mark != markLeft {
-		t.Fatalf("parsed %+v", st)
-	}
-	var out bytes.Buffer
-	v := &verdict{}
-	if _, err := v.writeState(&out, userGroups, st, st.active, true); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(in, out.String()); diff != "" {
-		t.Errorf("written back (-want +got):\n%s", diff)
-	}
+}
+
+// FuzzStateRoundTrip: a state that parses is written back, copied or
+// encoded, as bytes that parse to the same state, with the same users.
+func FuzzStateRoundTrip(f *testing.F) {
+	f.Add([]byte("autosync-state,2,user-groups\nu,ann,1,,Ann,Lee\nr,ann,Gold,\ni,ann,,Year 7\nu,bob,0,left,Bob,\nr,bob,Silver,Year 8\nu,cat,1,,,\nr,dan,\" Gold\",\"Y\"\"9\"\n"))
+	f.Add([]byte("autosync-state,2,user-groups\r\nr,ann,Gold,\r\nr,ann,Gold,\r\nu,bob,0,,\r\nr,bob,A,B"))
+	f.Add([]byte("username,library-group,system-group\nann,Gold,\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := parseState(userGroups, data)
+		if err != nil {
+			return
+		}
+		encode := func(st *state) ([]byte, int) {
+			st.raw, st.activeRaw, st.markedRaw = nil, nil, nil
+			return (&verdict{}).writeState(userGroups, st, st.active, true)
+		}
+		copied, n := (&verdict{}).writeState(userGroups, st, st.active, true)
+		want, wantN := encode(st)
+		back, err := parseState(userGroups, copied)
+		if err != nil {
+			t.Fatalf("the state written back does not parse: %v\n%q", err, copied)
+		}
+		got, _ := encode(back)
+		if diff := cmp.Diff(string(want), string(got)); diff != "" || n != wantN {
+			t.Errorf("copied %d users, encoded %d; the states differ (-encoded +copied):\n%s", n, wantN, diff)
+		}
+	})
 }

@@ -377,6 +377,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		sj.Failures = failures
 	}
 
+	j.staffReport(f, sj)
 	var rep *syncjob.Report
 	switch {
 	case f.mapping != nil:
@@ -400,10 +401,15 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	if failures != nil {
 		failures.Finish(j.stderr, prog+": -failures", outcome, time.Now())
 	}
-	if f.Report != "" && (rep.Plan != nil || outcome == syncjob.OutcomeRefused) {
-		j.rep.Report = cli.WriteStaff(j.stderr, prog+": -report", f.Report, time.Now(), rep.WriteReport)
-	}
 	return code
+}
+
+// staffReport has the job write the -report file before it records the
+// run, so that the run record says if it could not be written.
+func (j *job) staffReport(f *flags, sj *syncjob.Job) {
+	if f.Report != "" {
+		sj.StaffReport = cli.StaffReport(j.stderr, prog+": -report", f.Report, &j.rep.Report)
+	}
 }
 
 // outcome prints what the run did and returns its exit code.
@@ -703,6 +709,9 @@ func (j *job) history(ctx context.Context, sj *syncjob.Job) int {
 		note := strings.ReplaceAll(r.Error, "syncjob: ", "")
 		if r.Forced {
 			note = strings.TrimSpace("forced past " + strings.ReplaceAll(r.Overridden, "syncjob: ", "") + " " + note)
+		}
+		if r.StaffReportError != "" {
+			note = strings.TrimPrefix(note+"; "+r.StaffReportError, "; ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04"), r.Mode, r.Outcome, r.RowsRead, r.RowsSent, counts, oneLine(cli.Quote(note), 100))
 	}

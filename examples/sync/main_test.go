@@ -374,7 +374,7 @@ func TestSyncJSON(t *testing.T) {
 				map[string]any{"username": "S1002", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Gold"}, map[string]any{"Column": "system-group", "Value": "Students"}}},
 				map[string]any{"username": "S1003", "kind": "new", "added": []any{map[string]any{"Column": "library-group", "Value": "Blue"}, map[string]any{"Column": "system-group", "Value": "Staff"}}},
 			},
-			"changed": nil, "gone": nil, "held": nil, "for_staff": nil,
+			"changed": []any{}, "gone": []any{}, "held": []any{}, "for_staff": []any{},
 			"unconfirmed": []any{"S1002"},
 		},
 	}
@@ -1817,5 +1817,39 @@ func TestSyncConvergeUsage(t *testing.T) {
 		if code := run(tt.args, env(map[string]string{"INFINITI_PASSWORD": "pw-123"}), nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%q: exit %d, want 2 and %q on stderr:\n%s", tt.args, code, tt.want, &stderr)
 		}
+	}
+}
+
+// TestSyncReportNotWritten: a -report that cannot be written is said on
+// stderr and kept in the run record, which -history shows, and does not
+// change the exit code.
+func TestSyncReportNotWritten(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithLibraryGroups("Blue"), clienttest.WithSystemGroups("Students"))
+	defer srv.Close()
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	write(t, export, "username,library-group,system-group\nann,Blue,Students\n")
+	report := filepath.Join(dir, "no-such-folder", "report.csv")
+	school := []string{"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", filepath.Join(dir, "state")}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	tests := []struct {
+		name   string
+		args   []string
+		stdout string
+		stderr string
+	}{
+		{name: "the run", args: []string{"-file", export, "-report", report}, stderr: "sync: -report: " + report + " was not written: "},
+		{name: "its record", args: []string{"-history"}, stdout: "the staff report was not written: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(append(slices.Clone(school), tt.args...), pw, nil, &stdout, &stderr); code != 0 {
+				t.Errorf("exit code %d, want 0\n%s%s", code, &stdout, &stderr)
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stdout lacks %q or stderr lacks %q:\n%s%s", tt.stdout, tt.stderr, &stdout, &stderr)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package journaltest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,7 +42,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 				}
 			}
 		}
-		journaltest.TestJournal(t, stores(0))
+		journaltest.TestJournal(t, stores(0), journaltest.Options{LoseLock: loseLock})
 		t.Run("Retention", func(t *testing.T) { journaltest.TestRetention(t, stores(3)) })
 		return
 	}
@@ -63,6 +64,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"keeps-all", []string{"Retention"}, "kept all"},
 		{"keeps-two", []string{"Retention"}, "at least the last 3"},
 		{"prunes-on-record", []string{"Retention"}, "no run kept describes the state"},
+		{"ignores-lost-lock", []string{"LostLock"}, "lost its lock"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bug, func(t *testing.T) {
@@ -181,14 +183,35 @@ type session struct {
 	s         *store
 	k         syncjob.Key
 	closed    bool
+	lost      bool // another session may hold the lock
 	committed bool
+}
+
+// loseLock lets the session's lock go behind its back.
+func loseLock(ss syncjob.Session) error {
+	s := ss.(*session)
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	s.s.locked[s.k], s.lost = false, true
+	return nil
+}
+
+// usable returns the error of a session closed, or that lost its lock.
+func (s *session) usable() error {
+	switch {
+	case s.closed:
+		return syncjob.ErrClosed
+	case s.lost && bug != "ignores-lost-lock":
+		return errors.New("test: the session lost its lock")
+	}
+	return nil
 }
 
 func (s *session) State(ctx context.Context) (io.ReadCloser, error) {
 	s.s.mu.Lock()
 	defer s.s.mu.Unlock()
-	if s.closed {
-		return nil, syncjob.ErrClosed
+	if err := s.usable(); err != nil {
+		return nil, err
 	}
 	b, ok := s.s.state[s.k]
 	if !ok || (bug == "empty-is-none" && len(b) == 0) {
@@ -204,8 +227,8 @@ func (s *session) Commit(ctx context.Context, state io.Reader, run syncjob.Run) 
 	}
 	s.s.mu.Lock()
 	defer s.s.mu.Unlock()
-	if s.closed {
-		return syncjob.ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	if bug == "commit-appends" {
 		b = append(slices.Clone(s.s.state[s.k]), b...)
@@ -229,8 +252,8 @@ func (s *store) prune(k syncjob.Key) {
 func (s *session) Record(ctx context.Context, run syncjob.Run) error {
 	s.s.mu.Lock()
 	defer s.s.mu.Unlock()
-	if s.closed {
-		return syncjob.ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	s.s.runs[s.k] = append(s.s.runs[s.k], clone(run))
 	if bug == "prunes-on-record" {
@@ -242,9 +265,9 @@ func (s *session) Record(ctx context.Context, run syncjob.Run) error {
 func (s *session) Close() error {
 	s.s.mu.Lock()
 	defer s.s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
+	if !s.closed && !s.lost {
 		s.s.locked[s.k] = false
 	}
+	s.closed = true
 	return nil
 }

@@ -81,6 +81,7 @@ func (n Names) Message(err error) string {
 		de *net.DNSError
 		oe *net.OpError
 		le *syncjob.LimitError
+		lk *syncjob.LockedError
 	)
 	switch {
 	case err == nil:
@@ -109,6 +110,9 @@ func (n Names) Message(err error) string {
 		return "refused: " + n.Limit(le) + ". Nothing was sent. " + n.limitFix(le)
 	case errors.As(err, &ce):
 		return n.configMessage(ce)
+	case errors.As(err, &lk):
+		// The programs' journal is a folder: its lock dies with its process.
+		return strings.TrimPrefix(lk.Error(), "syncjob: ") + "; wait for it to finish (the lock of a run that was killed is released by the operating system)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "gave up: the time allowed ran out; raise " + n.Name("timeout") + " if the file is large or Infiniti is slow to answer"
 	case errors.Is(err, context.Canceled):

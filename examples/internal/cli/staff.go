@@ -137,13 +137,13 @@ func (f *StaffFile) Finish(w io.Writer, what string, o syncjob.Outcome, now time
 		fmt.Fprintf(w, "%s: %s is left as the last run wrote it, since this run (%s) got no answer from Infiniti about its rows\n", what, f.path, o)
 		return
 	}
-	f.report(w, what, now)
+	_, _ = f.report(w, what, now)
 }
 
 // report commits the file and says on w where it went when not at its
 // path, or why it was not written; it returns the path written, "" if
-// none.
-func (f *StaffFile) report(w io.Writer, what string, now time.Time) string {
+// none, and the error.
+func (f *StaffFile) report(w io.Writer, what string, now time.Time) (string, error) {
 	written, err := f.Commit(now)
 	switch {
 	case err != nil:
@@ -151,7 +151,7 @@ func (f *StaffFile) report(w io.Writer, what string, now time.Time) string {
 	case written != f.path:
 		fmt.Fprintf(w, "%s: %s could not be replaced (is it open in a spreadsheet?); this run's is %s\n", what, f.path, written)
 	}
-	return written
+	return written, err
 }
 
 // WriteStaff writes a staff file at path with write, says on w what
@@ -160,6 +160,21 @@ func (f *StaffFile) report(w io.Writer, what string, now time.Time) string {
 // failure is said, never returned: it does not change what reached
 // Infiniti.
 func WriteStaff(w io.Writer, what, path string, now time.Time, write func(io.Writer) error) string {
+	written, _ := writeStaff(w, what, path, now, write)
+	return written
+}
+
+// StaffReport returns a syncjob.Job.StaffReport that writes the staff
+// report at path as WriteStaff does and sets *written to the path
+// written; its error goes into the run record.
+func StaffReport(w io.Writer, what, path string, written *string) func(func(io.Writer) error) error {
+	return func(write func(io.Writer) error) (err error) {
+		*written, err = writeStaff(w, what, path, time.Now(), write)
+		return err
+	}
+}
+
+func writeStaff(w io.Writer, what, path string, now time.Time, write func(io.Writer) error) (string, error) {
 	f, err := CreateStaff(path)
 	if err == nil {
 		if err = write(f); err != nil {
@@ -168,7 +183,7 @@ func WriteStaff(w io.Writer, what, path string, now time.Time, write func(io.Wri
 	}
 	if err != nil {
 		fmt.Fprintf(w, "%s: %s was not written: %v\n", what, path, err)
-		return ""
+		return "", err
 	}
 	return f.report(w, what, now)
 }
