@@ -455,6 +455,12 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		job.Failures = failures
 	}
 
+	if s.Report != "" {
+		// The job writes the report before it records the run, so that the
+		// run record says if it could not be written.
+		job.StaffReport = cli.StaffReport(set.stderr, prog+": "+s.Name+": report", s.Report, &o.Report)
+	}
+
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
@@ -480,9 +486,6 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	what := prog + ": " + s.Name
 	if failures != nil {
 		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
-	}
-	if s.Report != "" && (rep.Plan != nil || o.Outcome == syncjob.OutcomeRefused) {
-		o.Report = cli.WriteStaff(set.stderr, what+": report", s.Report, time.Now(), rep.WriteReport)
 	}
 	o.describe(rep, set)
 	return o
