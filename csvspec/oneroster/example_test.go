@@ -1,0 +1,43 @@
+package oneroster_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/autosync-go/autosync/csvspec/mapping"
+	"github.com/autosync-go/autosync/csvspec/oneroster"
+)
+
+// A OneRoster 1.1 package of three schools is read for one of them,
+// HS-001, and its rows mapped by a rules file: a year group from the
+// grade, a house from metadata.house, a roll class from the homeroom and
+// staff for teachers; guardians are skipped.
+func Example() {
+	rules, err := os.ReadFile("testdata/rules.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := mapping.ParseMapping(rules)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pkg, err := oneroster.Open("testdata/v1p1", oneroster.Options{Orgs: []string{"HS-001"}, Columns: m.Columns()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pkg.Close()
+	for row, err := range m.Rows(pkg.Header(), pkg.Rows()) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("users.csv line %d %s %q\n", row.Line, row.Origin, row.Fields)
+	}
+	// Output:
+	// users.csv line 2 rows[1] ["ana.k" "Year 7" "Students"]
+	// users.csv line 2 rows[2] ["ana.k" "Red House" "Students"]
+	// users.csv line 2 rows[3] ["ana.k" "Roll 7A" "Students"]
+	// users.csv line 3 rows[1] ["ben.l" "Year 8" "Students"]
+	// users.csv line 3 rows[2] ["ben.l" "Blue House" "Students"]
+	// users.csv line 4 rows[4] ["cy.m" "Staff" "Staff"]
+}
