@@ -1,0 +1,225 @@
+package oneroster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// collect reads the rows of the package at dir, each as "line sourcedId
+// role org.sourcedId grades/grade homeroom.classCode house problems".
+func collect(t testing.TB, dir string, opts Options) ([]string, error) {
+	t.Helper()
+	p, err := Open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	h := p.Header()
+	col := func(f []string, name string) string {
+		if i := slices.Index(h, name); i >= 0 {
+			return f[i]
+		}
+		return "-"
+	}
+	var got []string
+	for row, err := range p.Rows() {
+		if err != nil {
+			return got, err
+		}
+		f := row.Fields
+		if len(f) != len(h) {
+			t.Fatalf("row of %d fields, header of %d", len(f), len(h))
+		}
+		s := fmt.Sprintf("%d %s %s %s %s/%s %s %s", row.Line, col(f, "sourcedId"), col(f, "role"), col(f, "org.sourcedId"),
+			col(f, "grades"), col(f, "grade"), col(f, "homeroom.classCode"), col(f, "metadata.house"))
+		for _, p := range row.Problems {
+			s += " " + p.Code
+		}
+		got = append(got, s)
+	}
+	return got, nil
+}
+
+func TestRows(t *testing.T) {
+	v1p1 := []string{
+		"2 u1 student o1 07/07 7A RED",
+		"3 u2 student o1 08/08  BLU",
+		"4 u3 teacher o1 / 7A ",
+		"4 u3 teacher o2 /  ",
+		"5 u4 student o2 03/03 3B GRN",
+		"6 u5 student o2 04/04  RED",
+		"7 u6 student o3 09/09  BLU",
+		"8 g1 guardian o1 /  ",
+	}
+	tests := []struct {
+		name  string
+		dir   func(t *testing.T) string
+		opts  Options
+		want  []string
+		vers  string
+		notes string
+	}{
+		{"1.1", dir("v1p1", nil), Options{}, v1p1, "1.1", ""},
+		{"1.0: no manifest, read as 1.1", dir("v1p1", map[string]string{"manifest.csv": del}), Options{}, v1p1, "1.0", ""},
+		{"1.1 in a zip's top folder, with backslashes", zipDir("v1p1", `pkg\`), Options{}, v1p1, "1.1", ""},
+		{"1.1 in a zip's root", zipDir("v1p1", ""), Options{}, v1p1, "1.1", ""},
+		{"1.1 disabled users leave", dir("v1p1", nil), Options{DisabledUsers: "leaver"}, slices.Delete(slices.Clone(v1p1), 5, 6), "1.1", ""},
+		{"1.1 one org by identifier", dir("v1p1", nil), Options{Orgs: []string{"PS-002"}}, []string{
+			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED"}, "1.1", ""},
+		{"1.1 two orgs, one by sourcedId", dir("v1p1", nil), Options{Orgs: []string{"o3", "PS-002"}}, []string{
+			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED", "7 u6 student o3 09/09  BLU"}, "1.1", ""},
+		{"1.1 with a BOM", dir("v1p1", map[string]string{"users.csv": "\ufeff" + file(t, "v1p1/users.csv", "", "")}), Options{}, v1p1, "1.1", ""},
+		{"1.2 primary roles", dir("v1p2", nil), Options{}, v1p1, "1.2", ""},
+		{"1.2 all roles", dir("v1p2", nil), Options{Roles: "all"}, slices.Insert(slices.Clone(v1p1), 4, "4 u3 administrator o2 /  "), "1.2", ""},
+		{"1.2 user tobedeleted", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{},
+			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2 student o1 08/08  BLU tobedeleted"), "1.2", ""},
+		{"1.2 role tobedeleted", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,", "r8,tobedeleted,")}), Options{},
+			slices.Replace(slices.Clone(v1p1), 6, 7, "7 u6 student o3 09/09  BLU tobedeleted"), "1.2", ""},
+		{"1.2 secondary role alone", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,,u6,primary", "r8,,,u6,secondary")}), Options{}, v1p1, "1.2", ""},
+		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, []string{
+			"2 S1001 student o1 07/07  -",
+			"3 S1002 student o1 08/08  -",
+			"4 T0001 teacher o1 /  -",
+			"4 T0001 teacher o2 /  -",
+			"5 S2001 student o2 03/03  -",
+			"6 S3001 student o3 09/09  -",
+		}, "sds", ""},
+		{"manifest only: no updates", dir("v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
+			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, "1.2", ""},
+		{"grades listed", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",,08,,", `,,"08, 09",,`)}), Options{Orgs: []string{"o1"}}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08,09/  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := collect(t, tt.dir(t), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// dir returns a function making the package testdata/base with edits.
+func dir(base string, edits map[string]string) func(t *testing.T) string {
+	return func(t *testing.T) string { return pkgDir(t, base, edits) }
+}
+
+// zipDir returns a function making a zip of testdata/base, its entries
+// named with prefix.
+func zipDir(base, prefix string) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		files := map[string]string{}
+		ents, _ := os.ReadDir(filepath.Join("testdata", base))
+		for _, e := range ents {
+			files[prefix+e.Name()] = file(t, base+"/"+e.Name(), "", "")
+		}
+		name := filepath.Join(t.TempDir(), "pkg.zip")
+		if err := os.WriteFile(name, zipOf(t, files), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+}
+
+// TestRowsErrors: what ends the rows, at its place.
+func TestRowsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		dir  func(t *testing.T) string
+		rows int // yielded before the error
+		want string
+		frag string
+	}{
+		{"1.1 user in an unknown org", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", `"o1,o2"`, `"o1,o9"`)}), 3,
+			"unknown-reference users.csv 4 orgSourcedIds", `"o9"`},
+		{"role of an unknown user", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,,u6", "r8,,,u66")}), 7,
+			"unknown-reference roles.csv 9 userSourcedId", `"u66"`},
+		{"homeroom enrollment of an unknown user", dir("v1p1", map[string]string{"enrollments.csv": file(t, "v1p1/enrollments.csv", "e4,,,c3,o2,u4", "e4,,,c3,o2,u44")}), 8,
+			"unknown-reference enrollments.csv 5 userSourcedId", `"u44"`},
+		{"user without sourcedId", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", "u2,,", ",,")}), 1,
+			"missing-sourcedid users.csv 3 sourcedId", "no sourcedId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := collect(t, tt.dir(t), Options{})
+			if diff := cmp.Diff(tt.want, place(err)); diff != "" {
+				t.Errorf("(-want +got):\n%s\n%v", diff, err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.frag) {
+				t.Errorf("%v, want %q in it", err, tt.frag)
+			}
+			if len(got) != tt.rows {
+				t.Errorf("%d rows before the error, want %d", len(got), tt.rows)
+			}
+		})
+	}
+}
+
+// TestWarnings: what a school cannot change but loses nothing is a
+// warning, once per file and code.
+func TestWarnings(t *testing.T) {
+	users := file(t, "v1p2/users.csv", "sourcedId,status,dateLastModified,enabledUser,username", "sourcedId,status,dateLastModified,enabledUser,Username")
+	users = strings.Replace(users, "u1,,", "u1,active,", 1)
+	users = strings.Replace(users, "u2,,", "u2,active,", 1)
+	users = strings.Replace(users, "u4,,", "u 4,,", 1)
+	roles := strings.ReplaceAll(file(t, "v1p2/roles.csv", "", ""), ",u4,", ",u 4,")
+	enrols := file(t, "v1p2/enrollments.csv", ",u4,", ",u 4,")
+	orgs := "name,sourcedId,status,dateLastModified,type,identifier,nickname\n" +
+		"Riverside High School,o1,,,school,HS-001,\nRiverside Primary School,o2,,,school,PS-002,\nHilltop Middle School,o3,,,school,MS-003,\n"
+	p, err := Open(pkgDir(t, "v1p2", map[string]string{"users.csv": users, "orgs.csv": orgs, "roles.csv": roles, "enrollments.csv": enrols}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, err := range p.Rows() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, w := range p.Warnings() {
+		got = append(got, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
+	}
+	want := []string{
+		"header-order orgs.csv:1 name",
+		"optional-column orgs.csv:1 parentSourcedId",
+		"unknown-column orgs.csv:1 nickname",
+		"header-case users.csv:1 Username",
+		"status-active users.csv:2 status",
+		"sourcedid-format users.csv:5 sourcedId",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestUserIDs: userIds.<Type> columns that Options.Columns names.
+func TestUserIDs(t *testing.T) {
+	p, err := Open(pkgDir(t, "v1p1", nil), Options{Columns: []string{"userIds.SIS", "userids.ldap"}, Orgs: []string{"o1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var got []string
+	for row, err := range p.Rows() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.Join(row.Fields[nFixed:nFixed+2], "/"))
+	}
+	if diff := cmp.Diff([]string{"S1001/", "S1002/ben", "T0001/", "/"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"userIds.SIS", "userids.ldap", "metadata.house"}, p.Header()[nFixed:]); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+}
