@@ -79,6 +79,7 @@ const (
 	CodeUsersAbsent   = "users-absent"      // a bulk manifest marks users.csv absent
 	CodeNoRows        = "no-rows"           // a file the manifest marks bulk has no data rows
 	CodeCSV           = "malformed-csv"     // a record of a file is not CSV, or has the wrong field count
+	CodeRead          = "read-error"        // a file could not be read (a truncated zip, say)
 	CodeMissingColumn = "missing-column"    // a header lacks a column the reader needs
 	CodeUnknownRef    = "unknown-reference" // a sourcedId names no user, org or class of the package
 	CodeTwoPrimary    = "two-primary-roles" // a user has two primary roles in one org
@@ -97,14 +98,19 @@ const (
 
 // An Error is a problem of a package: its file ("" for the package),
 // line (0 when not at one), column (the header name, "" when not at
-// one) and a stable Code.
+// one) and a stable Code. Err is the error of reading a file, if that
+// was the problem.
 type Error struct {
 	File   string
 	Line   int
 	Column string
 	Code   string
 	Msg    string
+	Err    error
 }
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error returns the place of the problem and what it is.
 func (e *Error) Error() string {

@@ -158,7 +158,10 @@ func (t *table) csvError(err error) error {
 		}
 		return t.errorf(pe.Line, col, CodeCSV, "column %d: %v", pe.Column, pe.Err)
 	}
-	return err
+	if err == io.EOF {
+		return err
+	}
+	return &Error{File: t.name, Code: CodeRead, Msg: err.Error(), Err: err}
 }
 
 func (t *table) close() { t.rc.Close() }
