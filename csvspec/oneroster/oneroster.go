@@ -170,7 +170,7 @@ type Package struct {
 	homeroom []class           // the homeroom classes
 	inClass  map[string]member // by user: the homeroom enrollment
 	extra    map[string][]int32
-	roles    map[string]*userRoles // 1.2 and SDS, by user
+	roles    map[string][]role // 1.2 and SDS, by user
 	header   []string
 	src      []int // for each header column, the users.csv column, or -1
 	uidTypes []string
@@ -185,8 +185,7 @@ type class struct {
 
 type member struct {
 	class int32
-	line  int  // the enrollment's line
-	seen  bool // the user is in users.csv
+	line  int // the enrollment's line
 }
 
 type role struct {
@@ -196,11 +195,6 @@ type role struct {
 	primary bool
 	gone    bool // tobedeleted
 	line    int
-}
-
-type userRoles struct {
-	roles []role
-	seen  bool
 }
 
 // Open opens the package at name, a folder or a zip file, and reads all
@@ -456,18 +450,19 @@ func (p *Package) readEnrollments() error {
 		return err
 	}
 	defer t.close()
+	ci, ui := t.col["classSourcedId"], t.col["userSourcedId"]
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
 		}
-		c, ok := p.classes[t.get(rec, "classSourcedId")]
+		c, ok := p.classes[rec[ci]]
 		if !ok {
-			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", t.get(rec, "classSourcedId"))
+			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
 		}
 		if c < 0 {
 			continue
 		}
-		u := t.get(rec, "userSourcedId")
+		u := rec[ui]
 		if m, ok := p.inClass[u]; ok {
 			if m.class != c {
 				p.extra[u] = append(p.extra[u], c)
@@ -496,7 +491,7 @@ func (p *Package) readRoles() error {
 		return err
 	}
 	defer t.close()
-	p.roles = map[string]*userRoles{}
+	p.roles = map[string][]role{}
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -506,18 +501,17 @@ func (p *Package) readRoles() error {
 			return err
 		}
 		u := t.get(rec, "userSourcedId")
-		ur := p.roles[u]
-		if ur == nil {
-			ur = &userRoles{}
-			p.roles[strings.Clone(u)] = ur
+		ur, ok := p.roles[u]
+		if !ok {
+			u = strings.Clone(u)
 		}
 		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line,
 			primary: p.version != "sds" && strings.EqualFold(t.get(rec, "roleType"), "primary"),
-			gone:    t.status(rec) == "tobedeleted"}
-		if r.primary && slices.ContainsFunc(ur.roles, func(o role) bool { return o.primary && o.org == org }) {
+			gone:    t.gone(rec)}
+		if r.primary && slices.ContainsFunc(ur, func(o role) bool { return o.primary && o.org == org }) {
 			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
 		}
-		ur.roles = append(ur.roles, r)
+		p.roles[u] = append(ur, r)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package oneroster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -95,17 +96,15 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			return
 		}
 		defer t.close()
-		for _, ur := range p.roles {
-			ur.seen = false
-		}
-		for k, m := range p.inClass {
-			p.inClass[k] = member{m.class, m.line, false}
-		}
-		u := userRow{p: p, t: t, f: make([]string, len(p.header))}
+		u := userRow{p: p, t: t, f: make([]string, len(p.header)), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
+			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role")}
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
 			switch err {
 			case io.EOF:
-				err = p.dangling()
+				err = errStop
+				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) {
+					err = p.dangling()
+				}
 			case nil:
 				err = u.read(rec, line, yield)
 			}
@@ -121,31 +120,36 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 
 // errStop ends Rows without an error: the sequence's consumer stopped,
 // or users.csv ended and every reference was found.
-var errStop = fmt.Errorf("stop")
+var errStop = errors.New("stop")
 
 // A userRow makes the rows of one user.
 type userRow struct {
-	p *Package
-	t *table
-	f []string
+	p                *Package
+	t                *table
+	f                []string
+	id, enabled      int // the indices of users.csv's columns, or -1
+	uids, grades     int
+	orgs, role       int
+	inRoles, inClass int // how many users had roles, and a homeroom
 }
 
 // read yields the rows of the user rec of users.csv.
 func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, error) bool) error {
 	p, t, f := u.p, u.t, u.f
-	id := t.get(rec, "sourcedId")
+	id := rec[u.id]
 	if id == "" {
 		return t.errorf(line, "sourcedId", CodeMissingUser, "the user has no sourcedId")
 	}
 	p.checkID(t, line, "sourcedId", id)
-	ur := p.roles[id]
-	if ur != nil {
-		ur.seen = true
+	roles, inRoles := p.roles[id]
+	if inRoles {
+		u.inRoles++
 	}
-	if m, ok := p.inClass[id]; ok {
-		p.inClass[id] = member{m.class, m.line, true}
+	hr, inClass := p.inClass[id]
+	if inClass {
+		u.inClass++
 	}
-	if p.opts.DisabledUsers == "leaver" && strings.EqualFold(strings.TrimSpace(t.get(rec, "enabledUser")), "false") {
+	if p.opts.DisabledUsers == "leaver" && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
 	}
 	clear(f)
@@ -154,32 +158,31 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 			f[i] = rec[s]
 		}
 	}
-	u.userIDs(t.get(rec, "userIds"))
-	f[vGrades], f[vGrade] = grades(t.get(rec, "grades"))
+	u.userIDs(at(rec, u.uids))
+	f[vGrades], f[vGrade] = grades(at(rec, u.grades))
 	var ps []csvspec.Problem
-	if t.status(rec) == "tobedeleted" {
+	if t.gone(rec) {
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
-	if ur == nil && p.roles != nil || p.roles == nil && strings.TrimSpace(t.get(rec, "orgSourcedIds")) == "" {
+	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
 		p.warn(Error{File: t.name, Line: line, Code: CodeNoMembership, Msg: fmt.Sprintf("user %q has no org or role, so no row", id)})
 		return nil
 	}
 	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
-		r := t.get(rec, "role")
-		for o := range strings.SplitSeq(t.get(rec, "orgSourcedIds"), ",") {
+		for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
 			org, err := p.org(t, line, "orgSourcedIds", strings.TrimSpace(o))
 			if err != nil {
 				return err
 			}
-			if !u.yield(id, org, r, ps, line, yield) {
+			if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
 				return errStop
 			}
 		}
 		return nil
 	}
-	for i, r := range ur.roles {
-		if !p.chosen(ur.roles, i) {
+	for i, r := range roles {
+		if !p.chosen(roles, i) {
 			continue
 		}
 		rps := ps
@@ -190,7 +193,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		if p.version == "sds" {
 			f[vGrades], f[vGrade] = grades(r.grade)
 		}
-		if !u.yield(id, r.org, r.role, rps, line, yield) {
+		if !u.yield(id, hr, inClass, r.org, r.role, rps, line, yield) {
 			return errStop
 		}
 	}
@@ -213,8 +216,8 @@ func (p *Package) chosen(rs []role, i int) bool {
 }
 
 // yield yields the user's row in org, unless Options.Orgs leaves the
-// org out.
-func (u *userRow) yield(id string, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
+// org out; hr is the user's homeroom enrollment, if inClass.
+func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
 	p, f := u.p, u.f
 	if p.only != nil && !p.only[org] {
 		return true
@@ -222,27 +225,21 @@ func (u *userRow) yield(id string, org int32, r string, ps []csvspec.Problem, li
 	o := p.orgs[org]
 	f[vRole], f[vOrgID], f[vOrgName], f[vOrgIdent] = r, o.SourcedID, o.Name, o.Identifier
 	f[vTitle], f[vCode] = "", ""
-	if c, ok := p.homeroomOf(id, org); ok {
-		f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
-	}
-	return yield(csvspec.SourceRow{Fields: f, Line: line, Problems: ps}, nil)
-}
-
-// homeroomOf returns the user's homeroom class in org.
-func (p *Package) homeroomOf(id string, org int32) (int32, bool) {
-	m, ok := p.inClass[id]
-	if !ok {
-		return 0, false
-	}
-	if p.homeroom[m.class].org == org {
-		return m.class, true
-	}
-	for _, c := range p.extra[id] {
-		if p.homeroom[c].org == org {
-			return c, true
+	if inClass {
+		c := hr.class
+		if p.homeroom[c].org != org {
+			c = -1
+			for _, x := range p.extra[id] {
+				if p.homeroom[x].org == org {
+					c = x
+				}
+			}
+		}
+		if c >= 0 {
+			f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
 		}
 	}
-	return 0, false
+	return yield(csvspec.SourceRow{Fields: f, Line: line, Problems: ps}, nil)
 }
 
 // userIDs sets the userIds.<Type> columns from users.csv's userIds,
@@ -284,11 +281,24 @@ func grades(s string) (all, one string) {
 }
 
 // dangling returns the error of the first role or homeroom enrollment,
-// by line, of a user not in users.csv, or errStop.
+// by line, of a user not in users.csv, which it reads again for their
+// sourcedIds.
 func (p *Package) dangling() error {
+	t, err := p.openTable(p.userFile())
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	users := map[string]bool{}
+	for rec, _, err := t.next(); err != io.EOF; rec, _, err = t.next() {
+		if err != nil {
+			return err
+		}
+		users[strings.Clone(rec[t.col["sourcedId"]])] = true
+	}
 	var e *Error
-	for u, ur := range p.roles {
-		if l := ur.roles[0].line; !ur.seen && (e == nil || l < e.Line) {
+	for u, rs := range p.roles {
+		if l := rs[0].line; !users[u] && (e == nil || l < e.Line) {
 			e = &Error{File: "roles.csv", Line: l, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
 		}
 	}
@@ -296,12 +306,12 @@ func (p *Package) dangling() error {
 		return e
 	}
 	for u, m := range p.inClass {
-		if !m.seen && (e == nil || m.line < e.Line) {
+		if !users[u] && (e == nil || m.line < e.Line) {
 			e = &Error{File: "enrollments.csv", Line: m.line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
 		}
 	}
-	if e != nil {
-		return e
+	if e == nil {
+		return errStop // a user twice in users.csv made up for one missing
 	}
-	return errStop
+	return e
 }

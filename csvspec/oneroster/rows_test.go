@@ -1,13 +1,19 @@
 package oneroster
 
 import (
+	"bufio"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/autosync-go/autosync/csvspec/mapping"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -221,5 +227,197 @@ func TestUserIDs(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"userIds.SIS", "userids.ldap", "metadata.house"}, p.Header()[nFixed:]); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
+	}
+}
+
+// genPackage writes a 1.1 package of orgs orgs and users users to dir:
+// each org has 20 homeroom and 40 scheduled classes, and each user is
+// enrolled in its homeroom and in sched scheduled classes.
+func genPackage(t testing.TB, dir string, orgs, users, sched int) {
+	t.Helper()
+	write := func(name string, fill func(w *bufio.Writer)) {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		fill(w)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	write("manifest.csv", func(w *bufio.Writer) {
+		w.WriteString("propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.classes,bulk\nfile.enrollments,bulk\nfile.orgs,bulk\nfile.users,bulk\n")
+	})
+	write("orgs.csv", func(w *bufio.Writer) {
+		w.WriteString(strings.Join(orgCols, ",") + "\n")
+		for o := range orgs {
+			fmt.Fprintf(w, "o%d,,,School %d,school,SCH-%03d,\n", o, o, o)
+		}
+	})
+	write("classes.csv", func(w *bufio.Writer) {
+		w.WriteString(strings.Join(classCols, ",") + "\n")
+		for o := range orgs {
+			for c := range 60 {
+				typ := "scheduled"
+				if c < 20 {
+					typ = "homeroom"
+				}
+				fmt.Fprintf(w, "c%d-%d,,,Class %d-%d,07,k1,%dC%d,%s,,o%d,t1,,,\n", o, c, o, c, o, c, typ, o)
+			}
+		}
+	})
+	houses := []string{"RED", "BLU", "GRN"}
+	write("users.csv", func(w *bufio.Writer) {
+		w.WriteString(strings.Join(user11Cols, ",") + ",metadata.house\n")
+		for u := range users {
+			role := "student"
+			if u%20 == 0 {
+				role = "teacher"
+			}
+			fmt.Fprintf(w, "u%d,,,true,o%d,%s,user%d,{SIS:S%d},Given%d,Family%d,,S%d,user%d@example.edu,,,,%02d,,%s\n",
+				u, u%orgs, role, u, u, u, u, u, u, 7+u%6, houses[u%3])
+		}
+	})
+	write("enrollments.csv", func(w *bufio.Writer) {
+		w.WriteString(strings.Join(enrolCols, ",") + "\n")
+		for u := range users {
+			o := u % orgs
+			fmt.Fprintf(w, "e%d-h,,,c%d-%d,o%d,u%d,student,false,,\n", u, o, u%20, o, u)
+			for s := range sched {
+				fmt.Fprintf(w, "e%d-%d,,,c%d-%d,o%d,u%d,student,false,,\n", u, s, o, 20+(u+s)%40, o, u)
+			}
+		}
+	})
+}
+
+// BenchmarkRows reads a package of 50 orgs and 100,000 users, each in a
+// homeroom and 5 scheduled classes, joined (Rows) and mapped with
+// testdata/rules.json, each as a ratio to a bare encoding/csv read of
+// the same files (x-baseline: 1 is as fast; the target is 0.5 or more,
+// under twice the time).
+func BenchmarkRows(b *testing.B) {
+	dir := b.TempDir()
+	genPackage(b, dir, 50, 100_000, 5)
+	var size int64
+	files := []string{"manifest.csv", "orgs.csv", "classes.csv", "enrollments.csv", "users.csv"}
+	for _, n := range files {
+		fi, err := os.Stat(filepath.Join(dir, n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += fi.Size()
+	}
+	rules, err := os.ReadFile("testdata/rules.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := mapping.ParseMapping(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sink int
+	base := func(b *testing.B) {
+		for _, n := range files {
+			f, err := os.Open(filepath.Join(dir, n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+			r.ReuseRecord = true
+			for {
+				rec, err := r.Read()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += len(rec)
+			}
+			f.Close()
+		}
+	}
+	read := func(mapped bool) func(b *testing.B) {
+		return func(b *testing.B) {
+			p, err := Open(dir, Options{Columns: m.Columns()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			rows := p.Rows()
+			if mapped {
+				rows = m.Rows(p.Header(), rows)
+			}
+			for row, err := range rows {
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += len(row.Fields)
+			}
+		}
+	}
+	b.Run("joined", func(b *testing.B) { vsBaseline(b, int(size), base, read(false)) })
+	b.Run("mapped", func(b *testing.B) { vsBaseline(b, int(size), base, read(true)) })
+}
+
+// vsBaseline runs base and f in turn, b.N times each, and reports the
+// throughput of f as a ratio of base's: "x-baseline", 1 when they are as
+// fast, higher is better. Taking turns in one benchmark lets a busy
+// machine slow both alike; each starts after a collection.
+func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
+	b.SetBytes(int64(size))
+	var tb, tf time.Duration
+	timed := func(g func(b *testing.B)) time.Duration {
+		b.StopTimer()
+		runtime.GC()
+		b.StartTimer()
+		start := time.Now()
+		g(b)
+		return time.Since(start)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			tb += timed(base)
+			tf += timed(f)
+		} else {
+			tf += timed(f)
+			tb += timed(base)
+		}
+	}
+	b.ReportMetric(float64(tb)/float64(tf), "x-baseline")
+}
+
+// TestMemory: what Open keeps grows with users and classes, not with
+// enrollments.
+func TestMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes packages of 40,000 users")
+	}
+	live := func(users, sched int) uint64 {
+		dir := t.TempDir()
+		genPackage(t, dir, 50, users, sched)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		p, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(p)
+		p.Close()
+		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
+	}
+	small, manyEnrol, twiceUsers := live(20_000, 0), live(20_000, 10), live(40_000, 0)
+	t.Logf("live heap after Open: 20,000 users %d KiB; with 10 more enrollments each %d KiB; 40,000 users %d KiB (%d bytes a user)",
+		small>>10, manyEnrol>>10, twiceUsers>>10, (twiceUsers-min(twiceUsers, small))/20_000)
+	if manyEnrol > small+small/4 {
+		t.Errorf("11 enrollments a user keep %d bytes, 1 keeps %d: memory grows with enrollments", manyEnrol, small)
+	}
+	if twiceUsers < small+small/2 {
+		t.Errorf("40,000 users keep %d bytes, 20,000 keep %d: want it to grow with users (is the measure broken?)", twiceUsers, small)
 	}
 }

@@ -22,6 +22,7 @@ type table struct {
 	header []string
 	col    map[string]int // by the spec's name, or the name asked for: the column's index
 	first  []string       // the first data record, read ahead
+	status int            // the index of the status column, or -1
 	line   int            // its line
 	bulk   bool
 }
@@ -52,6 +53,7 @@ func (p *Package) openTable(name string, spec, required []string) (*table, error
 		rc.Close()
 		return nil, err
 	}
+	t.status = t.index("status")
 	t.first, t.line, err = t.read()
 	if err == io.EOF && t.bulk {
 		err = t.errorf(2, "", CodeNoRows, "the manifest marks %s bulk, but it has no data rows", name)
@@ -124,7 +126,7 @@ func (t *table) read() ([]string, int, error) {
 	}
 	line, _ := t.cr.FieldPos(0)
 	if t.bulk {
-		if i, ok := t.col["status"]; ok && strings.EqualFold(rec[i], "active") {
+		if i := t.status; i >= 0 && strings.EqualFold(rec[i], "active") {
 			t.p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeActive, Msg: "status is \"active\" in a bulk file, where it should be empty"})
 		}
 	}
@@ -166,16 +168,28 @@ func (t *table) csvError(err error) error {
 
 func (t *table) close() { t.rc.Close() }
 
-// get returns the value of rec's column name, "" if the file lacks it.
-func (t *table) get(rec []string, name string) string {
+// index returns the index of the column name, or -1 if the file lacks
+// it.
+func (t *table) index(name string) int {
 	if i, ok := t.col[name]; ok {
-		return rec[i]
+		return i
 	}
-	return ""
+	return -1
 }
 
-// status returns rec's status in lower case.
-func (t *table) status(rec []string) string { return strings.ToLower(t.get(rec, "status")) }
+// get returns the value of rec's column name, "" if the file lacks it.
+func (t *table) get(rec []string, name string) string { return at(rec, t.index(name)) }
+
+// at returns rec[i], or "" when i is -1.
+func at(rec []string, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return rec[i]
+}
+
+// gone reports whether rec's status is tobedeleted.
+func (t *table) gone(rec []string) bool { return strings.EqualFold(at(rec, t.status), "tobedeleted") }
 
 func (t *table) errorf(line int, col, code, format string, args ...any) *Error {
 	return &Error{File: t.name, Line: line, Column: col, Code: code, Msg: fmt.Sprintf(format, args...)}
