@@ -41,3 +41,34 @@ func Example() {
 	// users.csv line 3 rows[2] ["ben.l" "Blue House" "Students"]
 	// users.csv line 4 rows[4] ["cy.m" "Staff" "Staff"]
 }
+
+// A TASS school's nightly School Data Sync v2.1 export: the grade comes
+// from roles.csv, and the house, which SDS has no column for, from a
+// table of the rules keyed on the student's sourcedId.
+func ExampleOpen_sds() {
+	rules, err := os.ReadFile("testdata/tass_rules.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := mapping.ParseMapping(rules)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pkg, err := oneroster.Open("testdata/sds", oneroster.Options{SDS: true, Orgs: []string{"o1"}, Columns: m.Columns()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pkg.Close()
+	for row, err := range m.Rows(pkg.Header(), pkg.Rows()) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%q\n", row.Fields)
+	}
+	// Output:
+	// ["ana.k@example.edu" "Year 7" "Students"]
+	// ["ana.k@example.edu" "Red House" "Students"]
+	// ["ben.l@example.edu" "Year 8" "Students"]
+	// ["ben.l@example.edu" "Blue House" "Students"]
+	// ["cy.m@example.edu" "Staff" "Staff"]
+}

@@ -224,8 +224,17 @@ func open(arc *archive, opts Options) (*Package, error) {
 	}
 	if opts.SDS {
 		p.version = "sds"
-	} else if err := p.readManifest(); err != nil || p.noRows {
-		return p, err
+	} else if err := p.readManifest(); err != nil {
+		return nil, err
+	}
+	if p.noRows { // no updates: a header the rules accept, and no rows
+		p.header = slices.Clone(fixedCols)
+		for _, c := range opts.Columns {
+			if !slices.ContainsFunc(p.header, func(h string) bool { return strings.EqualFold(h, c) }) {
+				p.header = append(p.header, c)
+			}
+		}
+		return p, nil
 	}
 	for _, f := range []string{"users.csv", "orgs.csv"} {
 		if _, ok := arc.names[f]; !ok {

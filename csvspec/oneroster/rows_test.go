@@ -421,3 +421,33 @@ func TestMemory(t *testing.T) {
 		t.Errorf("40,000 users keep %d bytes, 20,000 keep %d: want it to grow with users (is the measure broken?)", twiceUsers, small)
 	}
 }
+
+// TestNoUpdates: a manifest that marks every file absent yields no rows
+// through the rules, and no error.
+func TestNoUpdates(t *testing.T) {
+	rules, err := os.ReadFile("testdata/rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.ParseMapping(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := pkgDir(t, "v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
+		"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del})
+	p, err := Open(dir, Options{Columns: m.Columns()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	n := 0
+	for _, err := range m.Rows(p.Header(), p.Rows()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 0 {
+		t.Errorf("%d rows, want none", n)
+	}
+}
