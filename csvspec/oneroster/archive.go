@@ -48,7 +48,7 @@ func openArchive(name string) (*archive, error) {
 	}
 	a := &archive{names: map[string]string{}, close: func() error { return nil }}
 	for _, e := range ents {
-		if e.Type().IsRegular() {
+		if !e.IsDir() {
 			a.names[strings.ToLower(e.Name())] = e.Name()
 		}
 	}
@@ -68,7 +68,7 @@ func zipArchive(zr *zip.Reader) (*archive, error) {
 	root := false
 	for _, f := range zr.File {
 		n := strings.ReplaceAll(f.Name, `\`, "/")
-		if strings.HasPrefix(n, "/") || path.IsAbs(n) || (len(n) > 1 && n[1] == ':') || strings.Contains("/"+n+"/", "/../") {
+		if strings.HasPrefix(n, "/") || (len(n) > 1 && n[1] == ':') || strings.Contains("/"+n+"/", "/../") {
 			return nil, &Error{File: f.Name, Code: CodeUnsafePath, Msg: "the zip entry's path is absolute or has \"..\""}
 		}
 		if total += f.UncompressedSize64; total > MaxZipSize || f.UncompressedSize64 > MaxZipSize {

@@ -155,8 +155,9 @@ type Options struct {
 // An Org is an organisation of a package (a school, a district).
 type Org struct{ SourcedID, Name, Identifier string }
 
-// A Package is an opened package. Its orgs, classes, homeroom
+// A Package is an opened package. Its orgs, homeroom classes, homeroom
 // enrollments and roles are in memory; users.csv is read as Rows runs.
+// A Package is not safe for concurrent use.
 type Package struct {
 	arc      *archive
 	opts     Options
@@ -278,10 +279,7 @@ func (p *Package) warn(e Error) {
 // the package's files against it.
 func (p *Package) readManifest() error {
 	if _, ok := p.arc.names["manifest.csv"]; !ok {
-		for n := range p.arc.names {
-			p.bulk[n] = false // no manifest: nothing is said to be bulk
-		}
-		return nil
+		return nil // no file is said to be bulk
 	}
 	t, err := p.openTable("manifest.csv", []string{"propertyName", "value"}, []string{"propertyName", "value"})
 	if err != nil {

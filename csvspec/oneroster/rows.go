@@ -171,7 +171,10 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	}
 	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
 		for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
-			org, err := p.org(t, line, "orgSourcedIds", strings.TrimSpace(o))
+			if o = strings.TrimSpace(o); o == "" {
+				continue
+			}
+			org, err := p.org(t, line, "orgSourcedIds", o)
 			if err != nil {
 				return err
 			}
