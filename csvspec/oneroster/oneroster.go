@@ -157,7 +157,8 @@ type Org struct{ SourcedID, Name, Identifier string }
 
 // A Package is an opened package. Its orgs, homeroom classes, homeroom
 // enrollments and roles are in memory; users.csv is read as Rows runs.
-// A Package is not safe for concurrent use.
+// A Package is not safe for concurrent use, but the Packages Select
+// makes of one may each run Rows at once.
 type Package struct {
 	arc      *archive
 	opts     Options
@@ -250,8 +251,23 @@ func open(arc *archive, opts Options) (*Package, error) {
 	return p, nil
 }
 
-// Close closes the package's zip file.
+// Close closes the package's zip file; close the Package that Open
+// returned once the Packages that Select made of it are done.
 func (p *Package) Close() error { return p.arc.close() }
+
+// Select returns a Package whose Rows yields only the rows of orgs, each
+// an org's identifier or, if no org has that identifier, its sourcedId,
+// sharing what Open read: one package, read once, routed to many
+// schools. An org that names no org, or two, is an *Error
+// (CodeNoOrg).
+func (p *Package) Select(orgs ...string) (*Package, error) {
+	q := *p
+	q.opts.Orgs, q.only, q.warned, q.warnings = orgs, nil, map[string]bool{}, nil
+	if err := q.selectOrgs(); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
 
 // Version returns the package's version: "1.0" (no manifest, read as
 // 1.1), "1.1", "1.2", or "sds".
@@ -534,7 +550,7 @@ func (p *Package) org(t *table, line int, col, id string) (int32, error) {
 
 // selectOrgs sets p.only from Options.Orgs.
 func (p *Package) selectOrgs() error {
-	if len(p.opts.Orgs) == 0 {
+	if len(p.opts.Orgs) == 0 || p.noRows {
 		return nil
 	}
 	p.only = make([]bool, len(p.orgs))

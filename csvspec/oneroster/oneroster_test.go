@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -154,5 +155,53 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("%v, want %q in it", err, tt.frag)
 			}
 		})
+	}
+}
+
+// TestSelect: the Packages Select makes of one package yield the rows of
+// their orgs, at once.
+func TestSelect(t *testing.T) {
+	for name, mk := range map[string]func(*testing.T) string{"folder": dir("v1p2", nil), "zip": zipDir("v1p2", "")} {
+		t.Run(name, func(t *testing.T) { testSelect(t, mk(t)) })
+	}
+}
+
+func testSelect(t *testing.T, name string) {
+	p, err := Open(name, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Select("HS-001", "XX"); place(err) != "no-such-org orgs.csv 0 " {
+		t.Errorf("Select of an unknown org: %v", err)
+	}
+	want := map[string][]string{"HS-001": {"u1", "u2", "u3", "g1"}, "PS-002": {"u3", "u4", "u5"}, "o3": {"u6"}}
+	got := map[string][]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for org := range want {
+		q, err := p.Select(org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ids []string
+			for row, err := range q.Rows() {
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids = append(ids, row.Fields[0])
+			}
+			mu.Lock()
+			got[org] = ids
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
