@@ -22,12 +22,16 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pkg, err := oneroster.Open("testdata/v1p1", oneroster.Options{Orgs: []string{"HS-001"}, Columns: m.Columns()})
+	pkg, err := oneroster.Open("testdata/v1p1", oneroster.Options{Columns: m.Columns()})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pkg.Close()
-	for row, err := range m.Rows(pkg.Header(), pkg.Rows()) {
+	hs, err := pkg.Select("HS-001")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for row, err := range m.Rows(hs.Header(), hs.Rows()) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -54,12 +58,16 @@ func ExampleOpen_sds() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pkg, err := oneroster.Open("testdata/sds", oneroster.Options{SDS: true, Orgs: []string{"o1"}, Columns: m.Columns()})
+	pkg, err := oneroster.Open("testdata/sds", oneroster.Options{SDS: true, Columns: m.Columns()})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pkg.Close()
-	for row, err := range m.Rows(pkg.Header(), pkg.Rows()) {
+	school, err := pkg.Select("o1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for row, err := range m.Rows(school.Header(), school.Rows()) {
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -83,7 +83,7 @@ const (
 	CodeMissingColumn = "missing-column"    // a header lacks a column the reader needs
 	CodeUnknownRef    = "unknown-reference" // a sourcedId names no user, org or class of the package
 	CodeTwoPrimary    = "two-primary-roles" // a user has two primary roles in one org
-	CodeNoOrg         = "no-such-org"       // a value of Options.Orgs names no org, or two
+	CodeNoOrg         = "no-such-org"       // an org Select is given names no org, or two
 	CodeMissingUser   = "missing-sourcedid" // a user has an empty sourcedId
 
 	CodeHeaderOrder  = "header-order"     // the header's spec columns are out of order (a warning)
@@ -143,9 +143,6 @@ type Options struct {
 	// that the sync job treats them as gone from the export (its leaver
 	// rule applies).
 	DisabledUsers string
-	// Orgs, if not empty, limits the rows to those of these orgs, each
-	// matched to an org's identifier first, then to its sourcedId.
-	Orgs []string
 	// Columns names the columns the caller maps (a mapping's Columns()):
 	// each userIds.<Type> among them becomes a column of the header, and
 	// a column whose source column the package lacks is an error.
@@ -167,7 +164,7 @@ type Package struct {
 	bulk     map[string]bool   // files the manifest marks bulk
 	orgs     []Org             // in orgs.csv's order
 	orgIdx   map[string]int32  // by sourcedId
-	only     []bool            // by org: whether Options.Orgs names it (nil: all)
+	only     []bool            // by org: whether Select selected it (nil: all)
 	classes  map[string]int32  // by sourcedId: the index in homerooms, or -1
 	homeroom []class           // the homeroom classes
 	inClass  map[string]member // by user: the homeroom enrollment
@@ -243,7 +240,7 @@ func open(arc *archive, opts Options) (*Package, error) {
 			return nil, &Error{File: f, Code: CodeMissingFile, Msg: "the package has no " + f}
 		}
 	}
-	for _, step := range []func() error{p.readOrgs, p.readClasses, p.readRoles, p.openUsers, p.selectOrgs} {
+	for _, step := range []func() error{p.readOrgs, p.readClasses, p.readRoles, p.openUsers} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -262,9 +259,27 @@ func (p *Package) Close() error { return p.arc.close() }
 // (CodeNoOrg).
 func (p *Package) Select(orgs ...string) (*Package, error) {
 	q := *p
-	q.opts.Orgs, q.only, q.warned, q.warnings = orgs, nil, map[string]bool{}, nil
-	if err := q.selectOrgs(); err != nil {
-		return nil, err
+	q.warned, q.warnings = map[string]bool{}, nil
+	if p.noRows {
+		return &q, nil
+	}
+	q.only = make([]bool, len(p.orgs))
+	for _, v := range orgs {
+		var by []int
+		for _, field := range []func(o Org) string{func(o Org) string { return o.Identifier }, func(o Org) string { return o.SourcedID }} {
+			for i, o := range p.orgs {
+				if field(o) == v {
+					by = append(by, i)
+				}
+			}
+			if len(by) > 0 {
+				break
+			}
+		}
+		if len(by) != 1 {
+			return nil, &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)}
+		}
+		q.only[by[0]] = true
 	}
 	return &q, nil
 }
@@ -546,32 +561,4 @@ func (p *Package) org(t *table, line int, col, id string) (int32, error) {
 		return 0, t.errorf(line, col, CodeUnknownRef, "org %q is not in orgs.csv", id)
 	}
 	return o, nil
-}
-
-// selectOrgs sets p.only from Options.Orgs.
-func (p *Package) selectOrgs() error {
-	if len(p.opts.Orgs) == 0 || p.noRows {
-		return nil
-	}
-	p.only = make([]bool, len(p.orgs))
-	for _, v := range p.opts.Orgs {
-		var by []int
-		for i, o := range p.orgs {
-			if o.Identifier == v {
-				by = append(by, i)
-			}
-		}
-		if len(by) == 0 {
-			for i, o := range p.orgs {
-				if o.SourcedID == v {
-					by = append(by, i)
-				}
-			}
-		}
-		if len(by) != 1 {
-			return &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)}
-		}
-		p.only[by[0]] = true
-	}
-	return nil
 }

@@ -127,10 +127,6 @@ func TestOpenErrors(t *testing.T) {
 			"malformed-csv orgs.csv 4 ", "fields"},
 		{"no users.csv", "v1p1", map[string]string{"manifest.csv": del, "users.csv": del}, Options{},
 			"missing-file users.csv 0 ", "no users.csv"},
-		{"org named by no org", "v1p1", nil, Options{Orgs: []string{"XX-9"}},
-			"no-such-org orgs.csv 0 ", `"XX-9"`},
-		{"org named by two", "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "MS-003", "HS-001")}, Options{Orgs: []string{"HS-001"}},
-			"no-such-org orgs.csv 0 ", "2 orgs"},
 		{"bad roles option", "v1p2", nil, Options{Roles: "secondary"},
 			"bad-option  0 ", "secondary"},
 		{"bad disabled users option", "v1p2", nil, Options{DisabledUsers: "drop"},
@@ -172,7 +168,7 @@ func testSelect(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if _, err := p.Select("HS-001", "XX"); place(err) != "no-such-org orgs.csv 0 " {
+	if _, err := p.Select("HS-001", "XX"); place(err) != "no-such-org orgs.csv 0 " || !strings.Contains(err.Error(), `0 orgs have the identifier or sourcedId "XX"`) {
 		t.Errorf("Select of an unknown org: %v", err)
 	}
 	want := map[string][]string{"HS-001": {"u1", "u2", "u3", "g1"}, "PS-002": {"u3", "u4", "u5"}, "o3": {"u6"}}
@@ -203,5 +199,18 @@ func testSelect(t *testing.T, name string) {
 	wg.Wait()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestSelectTwo: a value that is the identifier of two orgs is refused.
+func TestSelectTwo(t *testing.T) {
+	p, err := Open(pkgDir(t, "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "MS-003", "HS-001")}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	_, err = p.Select("HS-001")
+	if place(err) != "no-such-org orgs.csv 0 " || !strings.Contains(err.Error(), "2 orgs") {
+		t.Errorf("got %v, want 2 orgs", err)
 	}
 }

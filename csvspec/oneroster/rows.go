@@ -218,8 +218,8 @@ func (p *Package) chosen(rs []role, i int) bool {
 	return false
 }
 
-// yield yields the user's row in org, unless Options.Orgs leaves the
-// org out; hr is the user's homeroom enrollment, if inClass.
+// yield yields the user's row in org, unless Select left the org
+// out; hr is the user's homeroom enrollment, if inClass.
 func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
 	p, f := u.p, u.f
 	if p.only != nil && !p.only[org] {

@@ -19,13 +19,18 @@ import (
 
 // collect reads the rows of the package at dir, each as "line sourcedId
 // role org.sourcedId grades/grade homeroom.classCode house problems".
-func collect(t testing.TB, dir string, opts Options) ([]string, error) {
+func collect(t testing.TB, dir string, opts Options, orgs ...string) ([]string, error) {
 	t.Helper()
 	p, err := Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
+	if orgs != nil {
+		if p, err = p.Select(orgs...); err != nil {
+			return nil, err
+		}
+	}
 	h := p.Header()
 	col := func(f []string, name string) string {
 		if i := slices.Index(h, name); i >= 0 {
@@ -64,48 +69,54 @@ func TestRows(t *testing.T) {
 		"8 g1 guardian o1 /  ",
 	}
 	tests := []struct {
-		name  string
-		dir   func(t *testing.T) string
-		opts  Options
-		want  []string
-		vers  string
-		notes string
+		name string
+		dir  func(t *testing.T) string
+		opts Options
+		orgs []string // for Select
+		want []string
+		vers string
 	}{
-		{"1.1", dir("v1p1", nil), Options{}, v1p1, "1.1", ""},
-		{"1.0: no manifest, read as 1.1", dir("v1p1", map[string]string{"manifest.csv": del}), Options{}, v1p1, "1.0", ""},
-		{"1.1 in a zip's top folder, with backslashes", zipDir("v1p1", `pkg\`), Options{}, v1p1, "1.1", ""},
-		{"1.1 in a zip's root", zipDir("v1p1", ""), Options{}, v1p1, "1.1", ""},
-		{"1.1 disabled users leave", dir("v1p1", nil), Options{DisabledUsers: "leaver"}, slices.Delete(slices.Clone(v1p1), 5, 6), "1.1", ""},
-		{"1.1 one org by identifier", dir("v1p1", nil), Options{Orgs: []string{"PS-002"}}, []string{
-			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED"}, "1.1", ""},
-		{"1.1 two orgs, one by sourcedId", dir("v1p1", nil), Options{Orgs: []string{"o3", "PS-002"}}, []string{
-			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED", "7 u6 student o3 09/09  BLU"}, "1.1", ""},
-		{"1.1 with a BOM", dir("v1p1", map[string]string{"users.csv": "\ufeff" + file(t, "v1p1/users.csv", "", "")}), Options{}, v1p1, "1.1", ""},
-		{"1.2 primary roles", dir("v1p2", nil), Options{}, v1p1, "1.2", ""},
-		{"1.2 all roles", dir("v1p2", nil), Options{Roles: "all"}, slices.Insert(slices.Clone(v1p1), 4, "4 u3 administrator o2 /  "), "1.2", ""},
-		{"1.2 user tobedeleted", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{},
-			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2 student o1 08/08  BLU tobedeleted"), "1.2", ""},
-		{"1.2 role tobedeleted", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,", "r8,tobedeleted,")}), Options{},
-			slices.Replace(slices.Clone(v1p1), 6, 7, "7 u6 student o3 09/09  BLU tobedeleted"), "1.2", ""},
-		{"1.2 secondary role alone", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,,u6,primary", "r8,,,u6,secondary")}), Options{}, v1p1, "1.2", ""},
-		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, []string{
+		{"1.1", dir("v1p1", nil), Options{}, nil, v1p1, "1.1"},
+		{"1.0: no manifest, read as 1.1", dir("v1p1", map[string]string{"manifest.csv": del}), Options{}, nil, v1p1, "1.0"},
+		{"1.1 in a zip's top folder, with backslashes", zipDir("v1p1", `pkg\`), Options{}, nil, v1p1, "1.1"},
+		{"1.1 in a zip's root", zipDir("v1p1", ""), Options{}, nil, v1p1, "1.1"},
+		{"1.1 disabled users leave", dir("v1p1", nil), Options{DisabledUsers: "leaver"}, nil, slices.Delete(slices.Clone(v1p1), 5, 6), "1.1"},
+		{"1.1 one org by identifier", dir("v1p1", nil), Options{}, []string{"PS-002"}, []string{
+			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED"}, "1.1"},
+		{"1.1 two orgs, one by sourcedId", dir("v1p1", nil), Options{}, []string{"o3", "PS-002"}, []string{
+			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED", "7 u6 student o3 09/09  BLU"}, "1.1"},
+		{"1.1 with a BOM", dir("v1p1", map[string]string{"users.csv": "\ufeff" + file(t, "v1p1/users.csv", "", "")}), Options{}, nil, v1p1, "1.1"},
+		{"1.2 primary roles", dir("v1p2", nil), Options{}, nil, v1p1, "1.2"},
+		{"1.2 all roles", dir("v1p2", nil), Options{Roles: "all"}, nil, slices.Insert(slices.Clone(v1p1), 4, "4 u3 administrator o2 /  "), "1.2"},
+		{"1.2 user tobedeleted", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{}, nil,
+			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2 student o1 08/08  BLU tobedeleted"), "1.2"},
+		{"1.2 role tobedeleted", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,", "r8,tobedeleted,")}), Options{}, nil,
+			slices.Replace(slices.Clone(v1p1), 6, 7, "7 u6 student o3 09/09  BLU tobedeleted"), "1.2"},
+		{"1.2 secondary role alone", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,,u6,primary", "r8,,,u6,secondary")}), Options{}, nil, v1p1, "1.2"},
+		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, nil, []string{
 			"2 S1001 student o1 07/07  -",
 			"3 S1002 student o1 08/08  -",
 			"4 T0001 teacher o1 /  -",
 			"4 T0001 teacher o2 /  -",
 			"5 S2001 student o2 03/03  -",
 			"6 S3001 student o3 09/09  -",
-		}, "sds", ""},
+		}, "sds"},
 		{"manifest only: no updates", dir("v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
-			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, "1.2", ""},
-		{"grades listed", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",,08,,", `,,"08, 09",,`)}), Options{Orgs: []string{"o1"}}, []string{
-			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08,09/  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1", ""},
+			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, nil, "1.2"},
+		{"grades listed", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",,08,,", `,,"08, 09",,`)}), Options{}, []string{"o1"}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08,09/  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := collect(t, tt.dir(t), tt.opts)
+			d := tt.dir(t)
+			got, err := collect(t, d, tt.opts, tt.orgs...)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if p, err := Open(d, tt.opts); err != nil || p.Version() != tt.vers {
+				t.Errorf("Version %v, %v; want %s", p.Version(), err, tt.vers)
+			} else {
+				p.Close()
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -210,11 +221,15 @@ func TestWarnings(t *testing.T) {
 
 // TestUserIDs: userIds.<Type> columns that Options.Columns names.
 func TestUserIDs(t *testing.T) {
-	p, err := Open(pkgDir(t, "v1p1", nil), Options{Columns: []string{"userIds.SIS", "userids.ldap"}, Orgs: []string{"o1"}})
+	all, err := Open(pkgDir(t, "v1p1", nil), Options{Columns: []string{"userIds.SIS", "userids.ldap"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	defer all.Close()
+	p, err := all.Select("o1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for row, err := range p.Rows() {
 		if err != nil {
