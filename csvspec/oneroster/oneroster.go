@@ -48,14 +48,25 @@
 // the file, line and column: files that differ from the manifest's list,
 // a header without a column the reader joins on or Options.Columns
 // needs, a manifest that marks users absent, a bulk file without data
-// rows, a role or enrollment naming an unknown user, org or class, and
-// two primary roles of one user in one org (1.2). A user with status
+// rows, a role or homeroom naming an unknown org, an enrollment naming
+// an unknown class, a role or homeroom enrollment naming an unknown user
+// (enrollments in other classes are not kept, so their users are not
+// checked), and two primary roles of one user in one org (1.2). A user
+// with status
 // "tobedeleted" (or such a role) is held: its rows carry a
 // csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
 // unknown, spec columns missing, status "active" in a bulk file, and a
 // sourcedId outside the characters or length the spec gives.
+//
+// # Many schools, memory
+//
+// Open reads a package once; Select takes the rows of some of its orgs,
+// so that each school of a district gets its own rows. What Open keeps
+// grows with users and classes, not with enrollments: of enrollments it
+// keeps each user's homeroom only, some 90 bytes a user (TestMemory),
+// and users.csv is streamed. No password column is ever read.
 package oneroster
 
 import (
@@ -129,7 +140,7 @@ func (e *Error) Error() string {
 }
 
 // Options say how to read a package; the zero Options read a OneRoster
-// package with every org, primary roles, and disabled users kept.
+// package with primary roles, and disabled users kept.
 type Options struct {
 	// SDS reads a School Data Sync v2.1 package instead of OneRoster.
 	SDS bool
