@@ -366,12 +366,17 @@ func (p *Package) readManifest() error {
 }
 
 // checkList checks that the package's CSV files are those the manifest
-// marks bulk.
+// marks bulk, each with a data row.
 func (p *Package) checkList(listed map[string]int, absent int) error {
 	for f, line := range listed {
 		if _, ok := p.arc.names[f]; !ok {
 			return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("the manifest lists %s, which the package lacks", f)}
 		}
+		t, err := p.openTable(f, nil, nil)
+		if err != nil {
+			return err
+		}
+		t.close()
 	}
 	for n := range p.arc.names {
 		if _, ok := listed[n]; !ok && strings.HasSuffix(n, ".csv") && n != "manifest.csv" {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 
@@ -41,7 +42,7 @@ func (p *Package) openTable(name string, spec, required []string) (*table, error
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
 		_, _ = br.Discard(3)
 	}
-	t := &table{p: p, name: name, rc: rc, cr: csv.NewReader(br), col: map[string]int{}, bulk: p.bulk[name]}
+	t := &table{p: p, name: path.Base(p.arc.names[name]), rc: rc, cr: csv.NewReader(br), col: map[string]int{}, bulk: p.bulk[name]}
 	t.cr.ReuseRecord = true
 	h, err := t.cr.Read()
 	if err != nil && err != io.EOF {
@@ -56,7 +57,7 @@ func (p *Package) openTable(name string, spec, required []string) (*table, error
 	t.status = t.index("status")
 	t.first, t.line, err = t.read()
 	if err == io.EOF && t.bulk {
-		err = t.errorf(2, "", CodeNoRows, "the manifest marks %s bulk, but it has no data rows", name)
+		err = t.errorf(2, "", CodeNoRows, "the manifest marks %s bulk, but it has no data rows", t.name)
 	}
 	if err != nil && err != io.EOF {
 		rc.Close()
@@ -88,7 +89,7 @@ func (t *table) resolve(spec, required []string) error {
 		t.col[s] = i
 	}
 	for _, h := range t.header {
-		if !slices.ContainsFunc(spec, func(s string) bool { return strings.EqualFold(strings.TrimSpace(h), s) }) && !hasPrefixFold(h, "metadata.") {
+		if spec != nil && !slices.ContainsFunc(spec, func(s string) bool { return strings.EqualFold(strings.TrimSpace(h), s) }) && !hasPrefixFold(h, "metadata.") {
 			t.p.warn(Error{File: t.name, Line: 1, Column: h, Code: CodeUnknownCol, Msg: fmt.Sprintf("the header has %q, which is not a column of the spec", h)})
 		}
 	}
