@@ -466,3 +466,33 @@ func TestNoUpdates(t *testing.T) {
 		t.Errorf("%d rows, want none", n)
 	}
 }
+
+// TestHeldThroughRules: a user marked tobedeleted reaches the sync job
+// as a row with its problem, which holds that user.
+func TestHeldThroughRules(t *testing.T) {
+	rules, err := os.ReadFile("testdata/rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.ParseMapping(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(pkgDir(t, "v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{Columns: m.Columns()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var got []string
+	for row, err := range m.Rows(p.Header(), p.Rows()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pr := range row.Problems {
+			got = append(got, fmt.Sprintf("%s line %d %s %s", row.Fields[0], pr.Line, pr.Code, pr.Severity))
+		}
+	}
+	if diff := cmp.Diff([]string{"ben.l line 3 tobedeleted error"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
