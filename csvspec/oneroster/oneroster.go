@@ -72,6 +72,8 @@ package oneroster
 import (
 	"fmt"
 	"io"
+	"maps"
+	"path"
 	"slices"
 	"strings"
 )
@@ -368,7 +370,8 @@ func (p *Package) readManifest() error {
 // checkList checks that the package's CSV files are those the manifest
 // marks bulk, each with a data row.
 func (p *Package) checkList(listed map[string]int, absent int) error {
-	for f, line := range listed {
+	for _, f := range slices.Sorted(maps.Keys(listed)) {
+		line := listed[f]
 		if _, ok := p.arc.names[f]; !ok {
 			return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("the manifest lists %s, which the package lacks", f)}
 		}
@@ -378,9 +381,10 @@ func (p *Package) checkList(listed map[string]int, absent int) error {
 		}
 		t.close()
 	}
-	for n := range p.arc.names {
+	for _, n := range slices.Sorted(maps.Keys(p.arc.names)) {
 		if _, ok := listed[n]; !ok && strings.HasSuffix(n, ".csv") && n != "manifest.csv" {
-			return &Error{File: n, Code: CodeFileList, Msg: "the manifest does not list " + n + " as bulk"}
+			f := path.Base(p.arc.names[n])
+			return &Error{File: f, Code: CodeFileList, Msg: "the manifest does not list " + f + " as bulk"}
 		}
 	}
 	p.noRows = len(listed) == 0 && absent > 0
