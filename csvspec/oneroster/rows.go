@@ -84,7 +84,7 @@ func (p *Package) openUsers() error {
 //
 // An error of the package ends the sequence: an org of orgSourcedIds
 // (1.1) not in orgs.csv, an empty sourcedId, malformed CSV, and, after
-// the rows, a role or enrollment of a user not in users.csv.
+// the rows, a role or homeroom enrollment of a user not in users.csv.
 func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		if p.noRows {
