@@ -1,0 +1,584 @@
+// Package oneroster reads a OneRoster 1.1 or 1.2 CSV package, or a
+// Microsoft School Data Sync (SDS) v2.1 package, and yields one source
+// row per user per organisation, with virtual columns that the group
+// rules of csvspec/mapping map to import rows:
+//
+//	sourcedId username identifier email givenName familyName enabledUser
+//	role grades grade org.sourcedId org.name org.identifier
+//	homeroom.title homeroom.classCode userIds.<Type> metadata.*
+//
+// role is the user's role in the org: users.csv's role in 1.1, the
+// roles.csv role in 1.2 and SDS. grades is the user's grades joined with
+// ",", and grade the grade when there is one, so that {grade|nozeros}
+// makes "7" of "07"; in SDS both come from roles.csv. homeroom is the
+// class of classType "homeroom" of the org that the user is enrolled in.
+// userIds.<Type> is the Id of the user's {Type:Id} entry of that Type,
+// for the types Options.Columns names. metadata.* are users.csv's
+// metadata columns, kept as they are: a school's house usually lives
+// there, for OneRoster has no house field.
+//
+// # Packages
+//
+// A package is a folder, or a zip whose files sit at its root or in its
+// one top folder. Its version is manifest.csv's oneroster.version; a
+// package without a manifest is 1.0, read as 1.1. Only bulk packages are
+// read: a manifest that marks any file "delta" is refused, and a
+// manifest that marks every file "absent" means "no updates": the
+// package yields no rows.
+//
+// An SDS v2.1 package (Options.SDS) has no manifest, no identifier of
+// orgs, no enabledUser, no userIds and no metadata columns, and its
+// grade is in roles.csv. A TASS school's house must therefore come from
+// another column or from a table of the rules keyed on sourcedId, say:
+//
+//	{"when": {"role": "student"}, "library-group": "{sourcedId|map:houses}"}
+//
+// The SDS headers this package knows are those of Microsoft's published
+// v2.1 samples (github.com/OfficeDev/O365-EDU-Tools, "CSV Samples/SDS
+// v2.1"), verified for users.csv (sourcedId, username, givenName,
+// familyName, password, activeDirectoryMatchId, email, phone, sms),
+// roles.csv (userSourcedId, orgSourcedId, role, sessionSourcedId, grade,
+// isPrimary, roleStartDate, roleEndDate) and orgs.csv (sourcedId, name,
+// type, parentSourcedId). SDS's classes.csv has no classType, so SDS
+// packages have no homerooms.
+//
+// # Bad input
+//
+// Where data would be lost the package is refused with an *Error naming
+// the file, line and column: files that differ from the manifest's list,
+// a header without a column the reader joins on or Options.Columns
+// needs, a manifest that marks users absent, a bulk file without data
+// rows, a role or homeroom naming an unknown org, an enrollment naming
+// an unknown class, a role or homeroom enrollment naming an unknown user
+// (enrollments in other classes are not kept, so their users are not
+// checked), and two primary roles of one user in one org (1.2). A user
+// with status
+// "tobedeleted" (or such a role) is held: its rows carry a
+// csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
+// cannot change but loses nothing is a warning, once per file and code
+// (see Package.Warnings): headers out of order, in another case or
+// unknown, spec columns missing, status "active" in a bulk file, and a
+// sourcedId outside the characters or length the spec gives.
+//
+// # Many schools, memory
+//
+// Open reads a package once; Select takes the rows of some of its orgs,
+// so that each school of a district gets its own rows. What Open keeps
+// grows with users and classes, not with enrollments: of enrollments it
+// keeps each user's homeroom only, some 90 bytes a user (TestMemory),
+// and users.csv is streamed. No password column is ever read.
+package oneroster
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+)
+
+// The codes of an *Error. Those marked (a warning) are only ever in
+// Package.Warnings.
+const (
+	CodeOption        = "bad-option"        // an Options field has a value it does not take
+	CodeZip           = "bad-zip"           // the zip cannot be read
+	CodeUnsafePath    = "unsafe-path"       // a zip entry's path is absolute or has ".."
+	CodeTooLarge      = "too-large"         // the zip's files hold more than MaxZipSize bytes
+	CodeMissingFile   = "missing-file"      // a file the reader needs is not in the package
+	CodeFileList      = "file-list"         // the package's files differ from the manifest's list
+	CodeVersion       = "unknown-version"   // oneroster.version is neither 1.0, 1.1 nor 1.2
+	CodeDelta         = "delta"             // the manifest marks a file delta
+	CodeUsersAbsent   = "users-absent"      // a bulk manifest marks users.csv absent
+	CodeNoRows        = "no-rows"           // a file the manifest marks bulk has no data rows
+	CodeCSV           = "malformed-csv"     // a record of a file is not CSV, or has the wrong field count
+	CodeRead          = "read-error"        // a file could not be read (a truncated zip, say)
+	CodeMissingColumn = "missing-column"    // a header lacks a column the reader needs
+	CodeUnknownRef    = "unknown-reference" // a sourcedId names no user, org or class of the package
+	CodeTwoPrimary    = "two-primary-roles" // a user has two primary roles in one org
+	CodeNoOrg         = "no-such-org"       // an org Select is given names no org, or two
+	CodeMissingUser   = "missing-sourcedid" // a user has an empty sourcedId
+
+	CodeHeaderOrder  = "header-order"     // the header's spec columns are out of order (a warning)
+	CodeHeaderCase   = "header-case"      // a header name differs from the spec's in case (a warning)
+	CodeUnknownCol   = "unknown-column"   // a header name is neither the spec's nor metadata.* (a warning)
+	CodeOptionalCol  = "optional-column"  // a spec column the reader may read is missing (a warning)
+	CodeActive       = "status-active"    // status is "active" in a bulk file (a warning)
+	CodeSourcedID    = "sourcedid-format" // a sourcedId has characters or a length outside the spec (a warning)
+	CodeNoMembership = "no-membership"    // a user has no org (1.1) or no role (1.2, SDS), so no row (a warning)
+	CodeToBeDeleted  = "tobedeleted"      // the code of the csvspec.Problem of a user or role marked tobedeleted
+)
+
+// An Error is a problem of a package: its file ("" for the package),
+// line (0 when not at one), column (the header name, "" when not at
+// one) and a stable Code. Err is the error of reading a file, if that
+// was the problem.
+type Error struct {
+	File   string
+	Line   int
+	Column string
+	Code   string
+	Msg    string
+	Err    error
+}
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Error returns the place of the problem and what it is.
+func (e *Error) Error() string {
+	s := "oneroster: "
+	if e.File != "" {
+		s += e.File
+		if e.Line > 0 {
+			s += fmt.Sprintf(":%d", e.Line)
+		}
+		if e.Column != "" {
+			s += " column " + e.Column
+		}
+		s += ": "
+	}
+	return s + e.Msg
+}
+
+// Options say how to read a package; the zero Options read a OneRoster
+// package with primary roles, and disabled users kept.
+type Options struct {
+	// SDS reads a School Data Sync v2.1 package instead of OneRoster.
+	SDS bool
+	// Roles is "primary" (the default, ""): one row per user per org,
+	// with the user's primary role there (1.2), or its first role when it
+	// has no primary one; or "all": one row per role. 1.1 has one role a
+	// user and SDS one role a row of roles.csv, each yielded.
+	Roles string
+	// DisabledUsers is "keep" (the default, ""): users with enabledUser
+	// false are yielded as any other; or "leaver": they are left out, so
+	// that the sync job treats them as gone from the export (its leaver
+	// rule applies).
+	DisabledUsers string
+	// Columns names the columns the caller maps (a mapping's Columns()):
+	// each userIds.<Type> among them becomes a column of the header, and
+	// a column whose source column the package lacks is an error.
+	Columns []string
+}
+
+// An Org is an organisation of a package (a school, a district).
+type Org struct{ SourcedID, Name, Identifier string }
+
+// A Package is an opened package. Its orgs, homeroom classes, homeroom
+// enrollments and roles are in memory; users.csv is read as Rows runs.
+// A Package is not safe for concurrent use, but the Packages Select
+// makes of one may each run Rows at once.
+type Package struct {
+	arc      *archive
+	opts     Options
+	version  string
+	noRows   bool              // the manifest marks every file absent
+	bulk     map[string]bool   // files the manifest marks bulk
+	orgs     []Org             // in orgs.csv's order
+	orgIdx   map[string]int32  // by sourcedId
+	only     []bool            // by org: whether Select selected it (nil: all)
+	classes  map[string]int32  // by sourcedId: the index in homerooms, or -1
+	homeroom []class           // the homeroom classes
+	inClass  map[string]member // by user: the homeroom enrollment
+	extra    map[string][]int32
+	roles    map[string][]role // 1.2 and SDS, by user
+	header   []string
+	src      []int // for each header column, the users.csv column, or -1
+	uidTypes []string
+	warned   map[string]bool
+	warnings []Error
+}
+
+type class struct {
+	title, code string
+	org         int32
+}
+
+type member struct {
+	class int32
+	line  int // the enrollment's line
+}
+
+type role struct {
+	org     int32
+	role    string
+	grade   string // SDS
+	primary bool
+	gone    bool // tobedeleted
+	line    int
+}
+
+// Open opens the package at name, a folder or a zip file, and reads all
+// of it but users.csv: the manifest, orgs, homeroom classes and their
+// enrollments, and roles. Its errors are *Error values, or errors of the
+// file system.
+func Open(name string, opts Options) (*Package, error) {
+	arc, err := openArchive(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := open(arc, opts)
+	if err != nil {
+		_ = arc.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func open(arc *archive, opts Options) (*Package, error) {
+	p := &Package{arc: arc, opts: opts, version: "1.0", bulk: map[string]bool{}, warned: map[string]bool{}}
+	if !slices.Contains([]string{"", "primary", "all"}, opts.Roles) {
+		return nil, &Error{Code: CodeOption, Msg: fmt.Sprintf("roles %q is neither primary nor all", opts.Roles)}
+	}
+	if !slices.Contains([]string{"", "keep", "leaver"}, opts.DisabledUsers) {
+		return nil, &Error{Code: CodeOption, Msg: fmt.Sprintf("disabled users %q is neither keep nor leaver", opts.DisabledUsers)}
+	}
+	if opts.SDS {
+		p.version = "sds"
+	} else if err := p.readManifest(); err != nil {
+		return nil, err
+	}
+	if p.noRows { // no updates: a header the rules accept, and no rows
+		p.header = slices.Clone(fixedCols)
+		for _, c := range opts.Columns {
+			if !slices.ContainsFunc(p.header, func(h string) bool { return strings.EqualFold(h, c) }) {
+				p.header = append(p.header, c)
+			}
+		}
+		return p, nil
+	}
+	for _, f := range []string{"users.csv", "orgs.csv"} {
+		if _, ok := arc.names[f]; !ok {
+			return nil, &Error{File: f, Code: CodeMissingFile, Msg: "the package has no " + f}
+		}
+	}
+	for _, step := range []func() error{p.readOrgs, p.readClasses, p.readRoles, p.openUsers} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Close closes the package's zip file; close the Package that Open
+// returned once the Packages that Select made of it are done.
+func (p *Package) Close() error { return p.arc.close() }
+
+// Select returns a Package whose Rows yields only the rows of orgs, each
+// an org's identifier or, if no org has that identifier, its sourcedId,
+// sharing what Open read: one package, read once, routed to many
+// schools. An org that names no org, or two, is an *Error
+// (CodeNoOrg).
+func (p *Package) Select(orgs ...string) (*Package, error) {
+	q := *p
+	q.warned, q.warnings = map[string]bool{}, nil
+	if p.noRows {
+		return &q, nil
+	}
+	q.only = make([]bool, len(p.orgs))
+	for _, v := range orgs {
+		var by []int
+		for _, field := range []func(o Org) string{func(o Org) string { return o.Identifier }, func(o Org) string { return o.SourcedID }} {
+			for i, o := range p.orgs {
+				if field(o) == v {
+					by = append(by, i)
+				}
+			}
+			if len(by) > 0 {
+				break
+			}
+		}
+		if len(by) != 1 {
+			return nil, &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)}
+		}
+		q.only[by[0]] = true
+	}
+	return &q, nil
+}
+
+// Version returns the package's version: "1.0" (no manifest, read as
+// 1.1), "1.1", "1.2", or "sds".
+func (p *Package) Version() string { return p.version }
+
+// Orgs returns the package's orgs, in orgs.csv's order.
+func (p *Package) Orgs() []Org { return slices.Clone(p.orgs) }
+
+// Header returns the names of the columns of the rows Rows yields.
+func (p *Package) Header() []string { return slices.Clone(p.header) }
+
+// Warnings returns the warnings found so far, each code once per file:
+// by Open, and by Rows when it has run.
+func (p *Package) Warnings() []Error { return slices.Clone(p.warnings) }
+
+// warn adds a warning, if its code is new for its file.
+func (p *Package) warn(e Error) {
+	if k := e.File + "\x00" + e.Code; !p.warned[k] {
+		p.warned[k] = true
+		p.warnings = append(p.warnings, e)
+	}
+}
+
+// readManifest reads manifest.csv, if the package has one, and checks
+// the package's files against it.
+func (p *Package) readManifest() error {
+	if _, ok := p.arc.names["manifest.csv"]; !ok {
+		return nil // no file is said to be bulk
+	}
+	t, err := p.openTable("manifest.csv", []string{"propertyName", "value"}, []string{"propertyName", "value"})
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	listed := map[string]int{} // "users.csv": the manifest's line
+	absent, usersAbsent := 0, 0
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		prop, val := strings.TrimSpace(t.get(rec, "propertyName")), strings.ToLower(strings.TrimSpace(t.get(rec, "value")))
+		switch {
+		case prop == "oneroster.version":
+			if !slices.Contains([]string{"1.0", "1.1", "1.2"}, val) {
+				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeVersion, Msg: fmt.Sprintf("oneroster.version %q is not 1.0, 1.1 or 1.2", val)}
+			}
+			p.version = val
+		case strings.HasPrefix(prop, "file."):
+			f := strings.ToLower(strings.TrimPrefix(prop, "file.")) + ".csv"
+			switch val {
+			case "delta":
+				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeDelta, Msg: prop + " is delta: send a bulk package; deltas are not supported yet"}
+			case "absent":
+				absent++
+				if f == "users.csv" {
+					usersAbsent = line
+				}
+			case "bulk":
+				listed[f] = line
+				p.bulk[f] = true
+			default:
+				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("%s is %q, not bulk, delta or absent", prop, val)}
+			}
+		}
+	}
+	if usersAbsent > 0 && len(listed) > 0 {
+		return &Error{File: "manifest.csv", Line: usersAbsent, Column: "value", Code: CodeUsersAbsent, Msg: "file.users is absent in a bulk package"}
+	}
+	return p.checkList(listed, absent)
+}
+
+// checkList checks that the package's CSV files are those the manifest
+// marks bulk, each with a data row.
+func (p *Package) checkList(listed map[string]int, absent int) error {
+	for _, f := range slices.Sorted(maps.Keys(listed)) {
+		line := listed[f]
+		if _, ok := p.arc.names[f]; !ok {
+			return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("the manifest lists %s, which the package lacks", f)}
+		}
+		t, err := p.openTable(f, nil, nil)
+		if err != nil {
+			return err
+		}
+		t.close()
+	}
+	for _, n := range slices.Sorted(maps.Keys(p.arc.names)) {
+		if _, ok := listed[n]; !ok && strings.HasSuffix(n, ".csv") && n != "manifest.csv" {
+			f := path.Base(p.arc.names[n])
+			return &Error{File: f, Code: CodeFileList, Msg: "the manifest does not list " + f + " as bulk"}
+		}
+	}
+	p.noRows = len(listed) == 0 && absent > 0
+	return nil
+}
+
+// The columns of the files the reader reads, in the spec's order.
+var (
+	orgCols     = []string{"sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"}
+	classCols   = []string{"sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId", "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods"}
+	enrolCols   = []string{"sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate", "endDate"}
+	roleCols    = []string{"sourcedId", "status", "dateLastModified", "userSourcedId", "roleType", "role", "beginDate", "endDate", "orgSourcedId", "userProfileSourcedId"}
+	user11Cols  = []string{"sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password"}
+	user12Cols  = []string{"sourcedId", "status", "dateLastModified", "enabledUser", "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password", "userMasterIdentifier", "resourceSourcedIds", "preferredGivenName", "preferredMiddleName", "preferredFamilyName", "primaryOrgSourcedId", "pronouns"}
+	sdsOrgCols  = []string{"sourcedId", "name", "type", "parentSourcedId"}
+	sdsUserCols = []string{"sourcedId", "username", "givenName", "familyName", "password", "activeDirectoryMatchId", "email", "phone", "sms"}
+	sdsRoleCols = []string{"userSourcedId", "orgSourcedId", "role", "sessionSourcedId", "grade", "isPrimary", "roleStartDate", "roleEndDate"}
+)
+
+// needs returns the columns of file that the virtual columns of
+// Options.Columns read.
+func (p *Package) needs(file string) []string {
+	var cols []string
+	for _, c := range p.opts.Columns {
+		if f, col := p.source(c); strings.EqualFold(f, file) && col != "" {
+			cols = append(cols, col)
+		}
+	}
+	return cols
+}
+
+// source returns the file and column that the virtual column c is read
+// from; "" for a column that is not virtual.
+func (p *Package) source(c string) (file, col string) {
+	lc := strings.ToLower(c)
+	switch {
+	case strings.HasPrefix(lc, "org."):
+		return "orgs.csv", c[4:]
+	case strings.HasPrefix(lc, "homeroom."):
+		return "classes.csv", c[9:]
+	case strings.HasPrefix(lc, "userids."):
+		return "users.csv", "userIds"
+	case strings.HasPrefix(lc, "metadata."):
+		return "users.csv", c
+	case lc == "role" && p.version != "1.0" && p.version != "1.1":
+		return "roles.csv", "role"
+	case (lc == "grades" || lc == "grade") && p.version == "sds":
+		return "roles.csv", "grade"
+	case lc == "grade":
+		return "users.csv", "grades"
+	case slices.Contains([]string{"sourcedid", "username", "identifier", "email", "givenname", "familyname", "enableduser", "role", "grades"}, lc):
+		return "users.csv", c
+	}
+	return "", ""
+}
+
+// readOrgs reads orgs.csv.
+func (p *Package) readOrgs() error {
+	cols := orgCols
+	if p.version == "sds" {
+		cols = sdsOrgCols
+	}
+	t, err := p.openTable("orgs.csv", cols, append([]string{"sourcedId"}, p.needs("orgs.csv")...))
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	p.orgIdx = map[string]int32{}
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		id := t.get(rec, "sourcedId")
+		p.checkID(t, line, "sourcedId", id)
+		p.orgIdx[id] = int32(len(p.orgs))
+		p.orgs = append(p.orgs, Org{SourcedID: id, Name: t.get(rec, "name"), Identifier: t.get(rec, "identifier")})
+	}
+	return nil
+}
+
+// readClasses reads the homeroom classes and their enrollments: only a
+// user's homeroom is kept of its enrollments.
+func (p *Package) readClasses() error {
+	p.classes, p.inClass, p.extra = map[string]int32{}, map[string]member{}, map[string][]int32{}
+	_, hasClasses := p.arc.names["classes.csv"]
+	if p.version == "sds" || !hasClasses {
+		if cols := p.needs("classes.csv"); len(cols) > 0 {
+			return &Error{File: "classes.csv", Code: CodeMissingFile, Msg: fmt.Sprintf("the package has no homeroom classes, whose %s the rules read", cols[0])}
+		}
+		return nil
+	}
+	t, err := p.openTable("classes.csv", classCols, append([]string{"sourcedId", "classType", "schoolSourcedId"}, p.needs("classes.csv")...))
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		id := strings.Clone(t.get(rec, "sourcedId"))
+		p.classes[id] = -1
+		if strings.EqualFold(t.get(rec, "classType"), "homeroom") {
+			org, err := p.org(t, line, "schoolSourcedId", t.get(rec, "schoolSourcedId"))
+			if err != nil {
+				return err
+			}
+			p.classes[id] = int32(len(p.homeroom))
+			p.homeroom = append(p.homeroom, class{title: t.get(rec, "title"), code: t.get(rec, "classCode"), org: org})
+		}
+	}
+	if _, ok := p.arc.names["enrollments.csv"]; !ok {
+		return nil
+	}
+	return p.readEnrollments()
+}
+
+func (p *Package) readEnrollments() error {
+	t, err := p.openTable("enrollments.csv", enrolCols, []string{"classSourcedId", "userSourcedId"})
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	ci, ui := t.col["classSourcedId"], t.col["userSourcedId"]
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		c, ok := p.classes[rec[ci]]
+		if !ok {
+			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
+		}
+		if c < 0 {
+			continue
+		}
+		u := rec[ui]
+		if m, ok := p.inClass[u]; ok {
+			if m.class != c {
+				p.extra[u] = append(p.extra[u], c)
+			}
+			continue
+		}
+		p.inClass[strings.Clone(u)] = member{class: c, line: line}
+	}
+	return nil
+}
+
+// readRoles reads roles.csv (1.2 and SDS).
+func (p *Package) readRoles() error {
+	if p.version == "1.0" || p.version == "1.1" {
+		return nil
+	}
+	if _, ok := p.arc.names["roles.csv"]; !ok {
+		return &Error{File: "roles.csv", Code: CodeMissingFile, Msg: "the package has no roles.csv"}
+	}
+	cols, req := roleCols, []string{"userSourcedId", "orgSourcedId", "role", "roleType"}
+	if p.version == "sds" {
+		cols, req = sdsRoleCols, []string{"userSourcedId", "orgSourcedId", "role"}
+	}
+	t, err := p.openTable("roles.csv", cols, append(req, p.needs("roles.csv")...))
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	p.roles = map[string][]role{}
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		org, err := p.org(t, line, "orgSourcedId", t.get(rec, "orgSourcedId"))
+		if err != nil {
+			return err
+		}
+		u := t.get(rec, "userSourcedId")
+		ur, ok := p.roles[u]
+		if !ok {
+			u = strings.Clone(u)
+		}
+		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line,
+			primary: p.version != "sds" && strings.EqualFold(t.get(rec, "roleType"), "primary"),
+			gone:    t.gone(rec)}
+		if r.primary && slices.ContainsFunc(ur, func(o role) bool { return o.primary && o.org == org }) {
+			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
+		}
+		p.roles[u] = append(ur, r)
+	}
+	return nil
+}
+
+// org returns the index of the org id that col of line names.
+func (p *Package) org(t *table, line int, col, id string) (int32, error) {
+	o, ok := p.orgIdx[id]
+	if !ok {
+		return 0, t.errorf(line, col, CodeUnknownRef, "org %q is not in orgs.csv", id)
+	}
+	return o, nil
+}

@@ -1,0 +1,320 @@
+package oneroster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/autosync-go/autosync/csvspec"
+)
+
+// The virtual columns every header starts with, in this order.
+var fixedCols = []string{"sourcedId", "username", "identifier", "email", "givenName", "familyName", "enabledUser",
+	"role", "grades", "grade", "org.sourcedId", "org.name", "org.identifier", "homeroom.title", "homeroom.classCode"}
+
+const (
+	vRole = iota + 7
+	vGrades
+	vGrade
+	vOrgID
+	vOrgName
+	vOrgIdent
+	vTitle
+	vCode
+	nFixed
+)
+
+// userFile returns the spec's columns of users.csv and those the
+// reader needs.
+func (p *Package) userFile() (name string, spec, required []string) {
+	switch p.version {
+	case "sds":
+		spec, required = sdsUserCols, []string{"sourcedId"}
+	case "1.2":
+		spec, required = user12Cols, []string{"sourcedId"}
+	default:
+		spec, required = user11Cols, []string{"sourcedId", "orgSourcedIds", "role"}
+	}
+	return "users.csv", spec, append(required, p.needs("users.csv")...)
+}
+
+// openUsers checks users.csv's header and makes the header of the rows.
+func (p *Package) openUsers() error {
+	t, err := p.openTable(p.userFile())
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	p.header = append([]string{}, fixedCols...)
+	for _, c := range p.opts.Columns {
+		if hasPrefixFold(c, "userIds.") {
+			p.uidTypes = append(p.uidTypes, c[len("userIds."):])
+			p.header = append(p.header, c)
+		}
+	}
+	for _, h := range t.header {
+		if hasPrefixFold(h, "metadata.") {
+			p.header = append(p.header, h)
+		}
+	}
+	p.src = make([]int, len(p.header))
+	for i, h := range p.header {
+		j, ok := t.col[h]
+		switch {
+		case i >= nFixed+len(p.uidTypes):
+			p.src[i] = slices.Index(t.header, h)
+		case i < vRole && ok:
+			p.src[i] = j
+		default:
+			p.src[i] = -1
+		}
+	}
+	return nil
+}
+
+// Rows reads users.csv and yields one row per user per org (one per
+// role with Options.Roles "all"), in users.csv's order, with the values
+// of Header's columns in Fields and the user's users.csv line in Line.
+// Fields is reused: it holds its values until the next row. A user with
+// status "tobedeleted", or such a role, yields its rows with a problem
+// of SeverityError (CodeToBeDeleted), so that a sync job holds it.
+//
+// An error of the package ends the sequence: an org of orgSourcedIds
+// (1.1) not in orgs.csv, an empty sourcedId, malformed CSV, and, after
+// the rows, a role or homeroom enrollment of a user not in users.csv.
+func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
+	return func(yield func(csvspec.SourceRow, error) bool) {
+		if p.noRows {
+			return
+		}
+		t, err := p.openTable(p.userFile())
+		if err != nil {
+			yield(csvspec.SourceRow{}, err)
+			return
+		}
+		defer t.close()
+		u := userRow{p: p, t: t, f: make([]string, len(p.header)), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
+			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role")}
+		for rec, line, err := t.next(); ; rec, line, err = t.next() {
+			switch err {
+			case io.EOF:
+				err = errStop
+				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) {
+					err = p.dangling()
+				}
+			case nil:
+				err = u.read(rec, line, yield)
+			}
+			if err != nil {
+				if err != errStop {
+					yield(csvspec.SourceRow{}, err)
+				}
+				return
+			}
+		}
+	}
+}
+
+// errStop ends Rows without an error: the sequence's consumer stopped,
+// or users.csv ended and every reference was found.
+var errStop = errors.New("stop")
+
+// A userRow makes the rows of one user.
+type userRow struct {
+	p                *Package
+	t                *table
+	f                []string
+	id, enabled      int // the indices of users.csv's columns, or -1
+	uids, grades     int
+	orgs, role       int
+	inRoles, inClass int // how many users had roles, and a homeroom
+}
+
+// read yields the rows of the user rec of users.csv.
+func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, error) bool) error {
+	p, t, f := u.p, u.t, u.f
+	id := rec[u.id]
+	if id == "" {
+		return t.errorf(line, "sourcedId", CodeMissingUser, "the user has no sourcedId")
+	}
+	p.checkID(t, line, "sourcedId", id)
+	roles, inRoles := p.roles[id]
+	if inRoles {
+		u.inRoles++
+	}
+	hr, inClass := p.inClass[id]
+	if inClass {
+		u.inClass++
+	}
+	if p.opts.DisabledUsers == "leaver" && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
+		return nil
+	}
+	clear(f)
+	for i, s := range p.src {
+		if s >= 0 {
+			f[i] = rec[s]
+		}
+	}
+	u.userIDs(at(rec, u.uids))
+	f[vGrades], f[vGrade] = grades(at(rec, u.grades))
+	var ps []csvspec.Problem
+	if t.gone(rec) {
+		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
+			Message: "users.csv marks the user tobedeleted in a bulk package"}}
+	}
+	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
+		p.warn(Error{File: t.name, Line: line, Code: CodeNoMembership, Msg: fmt.Sprintf("user %q has no org or role, so no row", id)})
+		return nil
+	}
+	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
+		for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
+			if o = strings.TrimSpace(o); o == "" {
+				continue
+			}
+			org, err := p.org(t, line, "orgSourcedIds", o)
+			if err != nil {
+				return err
+			}
+			if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
+				return errStop
+			}
+		}
+		return nil
+	}
+	for i, r := range roles {
+		if !p.chosen(roles, i) {
+			continue
+		}
+		rps := ps
+		if r.gone {
+			rps = append(ps[:len(ps):len(ps)], csvspec.Problem{Line: line, Column: "role", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
+				Message: fmt.Sprintf("roles.csv line %d marks the user's role tobedeleted in a bulk package", r.line)})
+		}
+		if p.version == "sds" {
+			f[vGrades], f[vGrade] = grades(r.grade)
+		}
+		if !u.yield(id, hr, inClass, r.org, r.role, rps, line, yield) {
+			return errStop
+		}
+	}
+	return nil
+}
+
+// chosen reports whether the role rs[i] yields a row: every role with
+// Options.Roles "all" or in SDS; else the user's primary role in its
+// org, or its first role there when it has no primary one.
+func (p *Package) chosen(rs []role, i int) bool {
+	if p.opts.Roles == "all" || p.version == "sds" {
+		return true
+	}
+	for j, r := range rs {
+		if r.org == rs[i].org && (r.primary || j == i) {
+			return j == i
+		}
+	}
+	return false
+}
+
+// yield yields the user's row in org, unless Select left the org
+// out; hr is the user's homeroom enrollment, if inClass.
+func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
+	p, f := u.p, u.f
+	if p.only != nil && !p.only[org] {
+		return true
+	}
+	o := p.orgs[org]
+	f[vRole], f[vOrgID], f[vOrgName], f[vOrgIdent] = r, o.SourcedID, o.Name, o.Identifier
+	f[vTitle], f[vCode] = "", ""
+	if inClass {
+		c := hr.class
+		if p.homeroom[c].org != org {
+			c = -1
+			for _, x := range p.extra[id] {
+				if p.homeroom[x].org == org {
+					c = x
+				}
+			}
+		}
+		if c >= 0 {
+			f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
+		}
+	}
+	return yield(csvspec.SourceRow{Fields: f, Line: line, Problems: ps}, nil)
+}
+
+// userIDs sets the userIds.<Type> columns from users.csv's userIds,
+// "{Type:Id},{Type:Id}".
+func (u *userRow) userIDs(s string) {
+	for s != "" && len(u.p.uidTypes) > 0 {
+		i := strings.IndexByte(s, '{')
+		j := strings.IndexByte(s, '}')
+		if i < 0 || j < i {
+			return
+		}
+		typ, id, _ := strings.Cut(s[i+1:j], ":")
+		for k, want := range u.p.uidTypes {
+			if strings.EqualFold(strings.TrimSpace(typ), want) {
+				u.f[nFixed+k] = strings.TrimSpace(id)
+			}
+		}
+		s = s[j+1:]
+	}
+}
+
+// grades returns a list of grades joined with ",", and the grade when
+// the list has one.
+func grades(s string) (all, one string) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, ",") {
+		return s, s
+	}
+	var parts []string
+	for g := range strings.SplitSeq(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			parts = append(parts, g)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0], parts[0]
+	}
+	return strings.Join(parts, ","), ""
+}
+
+// dangling returns the error of the first role or homeroom enrollment,
+// by line, of a user not in users.csv, which it reads again for their
+// sourcedIds.
+func (p *Package) dangling() error {
+	t, err := p.openTable(p.userFile())
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	users := map[string]bool{}
+	for rec, _, err := t.next(); err != io.EOF; rec, _, err = t.next() {
+		if err != nil {
+			return err
+		}
+		users[strings.Clone(rec[t.col["sourcedId"]])] = true
+	}
+	var e *Error
+	for u, rs := range p.roles {
+		if l := rs[0].line; !users[u] && (e == nil || l < e.Line) {
+			e = &Error{File: "roles.csv", Line: l, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
+		}
+	}
+	if e != nil {
+		return e
+	}
+	for u, m := range p.inClass {
+		if !users[u] && (e == nil || m.line < e.Line) {
+			e = &Error{File: "enrollments.csv", Line: m.line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
+		}
+	}
+	if e == nil {
+		return errStop // a user twice in users.csv made up for one missing
+	}
+	return e
+}
