@@ -74,7 +74,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if total := b.n.Add(int64(n)); err == io.EOF || b.length >= 0 && total >= b.length {
 		b.handedOver.Store(true)
 	}
-	b.watch.set(!b.handedOver.Load(), false) // the transport writes what was read
+	b.watch.set(true, false) // the transport writes what was read, up to WroteRequest
 	return n, err
 }
 
@@ -84,8 +84,9 @@ var errStalled = errors.New("the connection stalled")
 const stallLimit = 2 * time.Minute
 
 // watchdog cuts an attempt whose connection stalls: the body arms it while
-// the transport writes a chunk, the answer's body while it waits for one;
-// once the answer came, a late Read of the upload leaves it alone.
+// the transport writes a chunk (the last one until the transport says the
+// request is written), the answer's body while it waits for one; once the
+// answer came, a late Read of the upload leaves it alone.
 type watchdog struct {
 	mu       sync.Mutex
 	timer    *time.Timer

@@ -24,6 +24,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
@@ -417,7 +418,8 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	defer cancel(nil)
 	watch := newWatchdog(cl.stall, cancel)
 	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, cl.endpoint, body)
+	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.set(false, false) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
 	if err != nil {
 		return fail("building the request: "+err.Error(), err)
 	}
