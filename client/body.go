@@ -84,9 +84,12 @@ var errStalled = errors.New("the connection stalled")
 const stallLimit = 2 * time.Minute
 
 // watchdog cuts an attempt whose connection stalls: the body arms it while
-// the transport writes a chunk (the last one until the transport says the
-// request is written), the answer's body while it waits for one; once the
-// answer came, a late Read of the upload leaves it alone.
+// the transport writes a chunk, the answer's body while it waits for one;
+// once the answer came, a late Read of the upload leaves it alone. The
+// transport says the request is written before it flushes its last
+// buffered bytes, and starts its answer limit only once they are flushed:
+// from then on the watchdog waits for the answer limit plus its own, so a
+// last flush that stalls is cut too (wrote).
 type watchdog struct {
 	mu       sync.Mutex
 	timer    *time.Timer
@@ -108,6 +111,20 @@ func (w *watchdog) set(on, answer bool) {
 		w.timer.Stop()
 		if on {
 			w.timer.Reset(w.limit)
+		}
+	}
+}
+
+// wrote re-arms the watchdog, once the transport says the request is
+// written, for answer (the transport's answer limit) plus its own limit;
+// with no answer limit it stops it.
+func (w *watchdog) wrote(answer time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.answered {
+		w.timer.Stop()
+		if answer > 0 {
+			w.timer.Reset(answer + w.limit)
 		}
 	}
 }

@@ -1,12 +1,14 @@
 package client
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -337,6 +339,53 @@ func TestStalledConnection(t *testing.T) {
 			}
 			if st.HandedOver != tt.handed || st.Attempts != 1 {
 				t.Errorf("%+v, want HandedOver %v after 1 attempt", st, tt.handed)
+			}
+		})
+	}
+}
+
+// The stall limit watches the upload's last bytes too. The transport says
+// the request is written before it flushes what it buffered (all of a
+// small file), and starts its answer limit only after that flush. A
+// connection with no buffer (net.Pipe) whose server stops reading shows
+// both cases.
+func TestStallLastChunk(t *testing.T) {
+	tests := []struct {
+		name   string
+		rows   int   // of the CSV
+		unread int64 // bytes of the body the server leaves unread
+	}{
+		{"the server stops in the middle", 20000, 1 << 16},
+		{"the server stops before the last bytes", 20000, 10}, // the transport writes them after the body's last Read
+		{"the server stops before a small file", 10, 1 << 20}, // the file is in the transport's last flush
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := NewTransport(WithResponseHeaderTimeout(100 * time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			quit := make(chan struct{})
+			defer close(quit)
+			tr.DialContext = func(context.Context, string, string) (net.Conn, error) {
+				cli, srv := net.Pipe()
+				go func() {
+					defer srv.Close()
+					req, err := http.ReadRequest(bufio.NewReaderSize(srv, 16)) // no read-ahead to speak of
+					if err == nil {
+						io.CopyN(io.Discard, req.Body, max(req.ContentLength-tt.unread, 0))
+					}
+					<-quit
+				}()
+				return cli, nil
+			}
+			c, _ := newClient(t, "http://127.0.0.1:1", WithTransport(tr))
+			c.stall = 100 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err = c.ImportUserGroups(ctx, strings.NewReader(strings.Repeat("u1,Year 7,Students\n", tt.rows)))
+			if err == nil || !strings.Contains(err.Error(), "the connection stalled") || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want the connection stalled", collectErr(err))
 			}
 		})
 	}

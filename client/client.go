@@ -127,11 +127,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 
 // credentials checks and encodes the credentials of option, as
 // WithBasicAuth describes. A password is shown if it is the username,
-// or, 4 bytes or longer, occurs in the username, the base URL or the
-// tenant (three letters occur by chance in many URLs).
+// or, 4 bytes or longer, occurs in the username, the base URL, the tenant
+// or an import path (three letters occur by chance in many URLs).
 func (c *Client) credentials(option, user, password string) (*credentials, error) {
 	shown := password != "" && (password == user || len(password) >= 4 && slices.ContainsFunc(
-		[]string{user, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant)},
+		[]string{user, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant), UserGroupsPath, UserContactsPath},
 		func(s string) bool { return strings.Contains(s, password) }))
 	switch {
 	case user == "":
@@ -139,7 +139,7 @@ func (c *Client) credentials(option, user, password string) (*credentials, error
 	case strings.ContainsRune(user, ':'):
 		return nil, &ConfigError{Option: option, Reason: "the username contains ':', which Basic Auth cannot carry"}
 	case shown:
-		return nil, &ConfigError{Option: option, Reason: "the password is the username or occurs in the username, the base URL or the tenant, which errors and logs show"}
+		return nil, &ConfigError{Option: option, Reason: "the password is the username or occurs in the username, the base URL, the tenant or an import path, which errors and logs show"}
 	}
 	return newCredentials(user, password, c.charset)
 }
@@ -418,7 +418,7 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	defer cancel(nil)
 	watch := newWatchdog(cl.stall, cancel)
 	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
-	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.set(false, false) }}
+	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.wrote(cl.ResponseHeaderTimeout()) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
 	if err != nil {
 		return fail("building the request: "+err.Error(), err)
@@ -450,7 +450,7 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 		msg, ce.errs = "reading the CSV: "+srcErr.Error(), []error{srcErr}
 	case errors.Is(ce, ErrCertificate):
 		msg = ce.msg
-	case o.handedOver && ce.timeout:
+	case o.handedOver && ce.timeout && err != errStalled:
 		msg, ce.errs = "the whole file was handed over, then "+ErrResponseTimeout.Error(), []error{ErrResponseTimeout}
 	case o.handedOver:
 		msg = "the whole file was handed over, then " + ce.msg

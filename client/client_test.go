@@ -220,6 +220,7 @@ func TestPasswordShownRule(t *testing.T) {
 		{name: "4 bytes inside the username", base: "https://school.example", user: "autoimport", password: "auto", refused: true},
 		{name: "inside the path prefix", base: "https://proxy.example/infiniti-sync", user: "autoimport", password: "sync", refused: true},
 		{name: "inside the tenant", base: "https://school.example", user: "autoimport", password: "marys", tenant: "st marys", refused: true},
+		{name: "a word of an import path, which errors show", base: "https://school.example", user: "autoimport", password: "userGroups", refused: true},
 		{name: "the tenant as the query shows it", base: "https://school.example", user: "autoimport", password: "st+marys", tenant: "st marys", refused: true},
 	}
 	for _, tt := range tests {

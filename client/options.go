@@ -169,7 +169,9 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithTransport makes the client send its requests with t, such as one
 // from NewTransport that many clients share. The client never closes t's
-// connections. A nil t is an error.
+// connections. A nil t is an error. The client keeps NewTransport's rules
+// only if t does: a t with a Proxy for plain http, or a lower TLS
+// minimum, sends the password where NewTransport's would not.
 func WithTransport(t *http.Transport) Option {
 	return option(func(s *settings) error {
 		switch {

@@ -33,6 +33,9 @@ func (c *Client) GoString() string {
 	if c.basic != nil {
 		s += fmt.Sprintf(", client.WithBasicAuth(%q, %q)", c.username, redacted)
 	}
+	if c.provider != nil {
+		s += ", client.WithCredentials(" + redacted + ")"
+	}
 	if c.tenant != "" {
 		s += fmt.Sprintf(", client.WithTenant(%q)", c.tenant)
 	}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"log"
@@ -27,6 +28,10 @@ func TestClientPrinting(t *testing.T) {
 	got := map[string]string{"String": c.String(), "GoString": c.GoString()}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("printing (-want +got):\n%s", diff)
+	}
+	vault, _ := New("https://school.example", WithCredentials(func(context.Context) (string, string, error) { return "u", trickyPassword, nil }))
+	if got, want := vault.GoString(), `client.New("https://school.example", client.WithCredentials([REDACTED]))`; got != want {
+		t.Errorf("GoString with a provider = %s, want %s", got, want)
 	}
 	var outs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T", "%p"} {

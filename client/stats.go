@@ -15,7 +15,12 @@ func (c *Client) Tenant() string { return c.tenant }
 // ResponseHeaderTimeout returns how long the client's transport waits for
 // Infiniti's answer once the whole file is sent (0 for no limit), or 0
 // when an *http.Client given with WithHTTPClient decides.
-func (c *Client) ResponseHeaderTimeout() time.Duration { return c.headerTimeout }
+func (c *Client) ResponseHeaderTimeout() time.Duration {
+	if c.tr != nil {
+		return c.tr.ResponseHeaderTimeout // a shared transport's, as it is now
+	}
+	return c.headerTimeout
+}
 
 // Stats is what one import call did on the wire; see WithStats.
 type Stats struct {

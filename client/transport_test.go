@@ -392,6 +392,13 @@ func TestWithTransport(t *testing.T) {
 	if got := conns.Load(); got != 1 {
 		t.Errorf("three clients on one transport made %d connections, want 1", got)
 	}
+	// A shared transport tuned after New: the client reports its limit as
+	// it is now, which the sync job's in-flight rule reads.
+	c, _ := newClient(t, srv.URL, WithTransport(tr))
+	tr.ResponseHeaderTimeout = 30 * time.Minute
+	if got := c.ResponseHeaderTimeout(); got != 30*time.Minute {
+		t.Errorf("after tuning the shared transport, ResponseHeaderTimeout() = %v, want 30m0s", got)
+	}
 }
 
 // CloseIdleConnections closes a transport the client built itself, and
