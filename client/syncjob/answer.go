@@ -107,6 +107,7 @@ func (rep *Report) post(ctx context.Context, j *Job, imp *Import, plan *Plan, fl
 	res, perr := imp.post(client.WithStats(ctx, &st), j.Client, plan.Rows())
 	rep.Sent, rep.RowsSent, rep.HTTP, rep.Result = true, plan.stats.RowsToSend, st, res
 	rep.Outcome = outcomeOf(ctx, perr, OutcomeTransportError)
+	rep.untrusted = errors.Is(perr, client.ErrCertificate)
 	switch {
 	case rep.Outcome == OutcomeCancelled:
 	case errors.Is(perr, client.ErrUnauthorized), errors.Is(perr, client.ErrForbidden):

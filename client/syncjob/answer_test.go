@@ -1,8 +1,13 @@
 package syncjob
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/csvspec"
 )
@@ -71,5 +76,42 @@ func TestJobEmptyDetailsIsNoAnswer(t *testing.T) {
 	rep, err := run(t, job, "username,library-group,system-group\nann,Gold,\n")
 	if rep.Outcome != OutcomeNoAnswer || err == nil || rep.Unconfirmed != 1 {
 		t.Fatalf("outcome %q, %d unconfirmed, error %v; want %q, 1 unconfirmed", rep.Outcome, rep.Unconfirmed, err, OutcomeNoAnswer)
+	}
+}
+
+// TestClientFailureAdvice: how the client's failures before anything
+// reached Infiniti end a run, and what they advise a job engine.
+func TestClientFailureAdvice(t *testing.T) {
+	srv, _ := newFake(t, clienttest.ApplyReplace)
+	vault := func(err error) client.Option {
+		return client.WithCredentials(func(context.Context) (string, string, error) { return "", "", err })
+	}
+	tests := []struct {
+		name    string
+		auth    client.Option
+		trusted bool // the client trusts the fake's certificate
+		outcome Outcome
+		advice  Advice
+	}{
+		{"a certificate the client does not trust", client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword), false, OutcomeTransportError, AdviceFixConfig},
+		{"a vault that is down", vault(errors.New("vault: connection refused")), true, OutcomeTransportError, AdviceRetry},
+		{"a vault's own timeout", vault(fmt.Errorf("vault: %w", context.DeadlineExceeded)), true, OutcomeTransportError, AdviceRetry},
+		{"a secret that does not exist", vault(fmt.Errorf("vault: no such secret: %w", client.ErrNoCredentials)), true, OutcomeAuthError, AdviceFixConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := []client.Option{tt.auth, client.WithRetry(client.RetryPolicy{})}
+			if tt.trusted {
+				opts = append(opts, client.WithHTTPClient(srv.Client()))
+			}
+			c, err := client.New(srv.URL, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, _ := (&Job{Client: c, Journal: NewMemJournal()}).Run(context.Background(), strings.NewReader(toCSV(school(3))))
+			if rep == nil || rep.Outcome != tt.outcome || rep.Advice() != tt.advice {
+				t.Fatalf("report %+v, want outcome %s, advice %s", rep, tt.outcome, tt.advice)
+			}
+		})
 	}
 }

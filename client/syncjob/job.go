@@ -209,6 +209,7 @@ type Report struct {
 	last                       *state
 	carryNames                 []string
 	counted                    string       // what Infiniti's processed count matched (Run.Counted)
+	untrusted                  bool         // the post failed on Infiniti's certificate
 	causes                     *causeGroups // every failure's cause; nil for a Report not made by a run
 }
 
@@ -491,7 +492,9 @@ func outcomeOf(ctx context.Context, err error, def Outcome) Outcome {
 	switch {
 	case err == nil:
 		return OutcomeOK
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
+	case errors.Is(err, context.Canceled), ctx.Err() != nil:
+		// A deadline error with ctx live is a source's own, such as a
+		// credentials vault's timeout: not the run's.
 		return OutcomeCancelled
 	}
 	return def

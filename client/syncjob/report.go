@@ -409,7 +409,8 @@ const (
 //     stay unconfirmed until a run after the fix;
 //   - locked waits until LockedUntil when an earlier post is in flight,
 //     else retries: another run holds the lock;
-//   - transport-error, and cancelled before the handover, retry.
+//   - transport-error, and cancelled before the handover, retry; but a
+//     certificate Infiniti's address does not prove needs a person.
 //
 // A job engine's timeout for a run is best above the client's answer
 // limit plus the upload time, so that the engine does not give up on a
@@ -423,6 +424,10 @@ func (r *Report) Advice() Advice {
 		return AdviceFixExport
 	case OutcomeAuthError, OutcomeJournalError:
 		return AdviceFixConfig
+	case OutcomeTransportError:
+		if r.untrusted {
+			return AdviceFixConfig
+		}
 	case OutcomeNoAnswer:
 		if c := r.HTTP.StatusCode; c >= 400 && c < 500 && c != 408 && c != 429 {
 			return AdviceFixConfig
