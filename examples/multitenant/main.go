@@ -51,6 +51,24 @@
 // report and failures (files for library staff) are sync's -leavers,
 // -applies, -strict, -carry, -report and -failures; report needs -state,
 // and two schools may not share a staff file.
+//
+// An element of the array may be a source instead of a school: a OneRoster
+// 1.1 or 1.2 package, or a School Data Sync v2.1 one (as TASS exports),
+// read once and routed org by org, each route a school of its own:
+//
+//	{"source": {"type": "oneroster", "package": "exports/district.zip", "disabled_users": "keep", "roles": "primary"},
+//	 "routes": [{"org": "HS-001", "name": "Riverside High", "url": ..., "user": ..., "password_file": ..., "rules": "au_rules.json"},
+//	            {"org": ["PS-002", "PS-004"], "name": "Riverside Primary", ...}]}
+//
+// type is "oneroster" or "sds"; disabled_users "keep" (the default) or
+// "leaver" (users with enabledUser false are dropped, so leavers); roles
+// "primary" (the default) or "all". A route has a school's fields but
+// file, map, encoding and comma, and rules is required; org is the
+// identifier (else sourcedId) of an org, or a list of them. An org that
+// no route names is listed after the table (and in -json's "unrouted"),
+// and nothing of it is sent. A package that cannot be read, or a delta
+// package, sends nothing to any of its routes (invalid-file, exit 2).
+//
 // Each import of a school keeps its own journal state, so a school may be
 // listed twice, once per import, under two names. Relative paths are read
 // relative to the config file's folder.
@@ -79,6 +97,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -91,6 +110,8 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/csvspec/oneroster"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
@@ -107,6 +128,9 @@ func main() {
 type entry struct {
 	cli.School
 	err error
+	src *source            // a route's source, nil for a school with a file
+	org []string           // a route's orgs
+	pkg *oneroster.Package // a route's rows: its orgs of src
 }
 
 // outcome is one school's line of the summary, and its part of the JSON
@@ -167,8 +191,11 @@ library_groups, system_groups, ca_file, max_removals, import (user-groups,
 the default, or contacts), contacts_mode (the contacts import's mode:
 replaceDeclaredPatronsKeepCustomContacts, the default and the one seen in the
 field; any other name is sent unverified), leavers, applies, strict, carry,
-report and failures (as sync's flags). With -state DIR only what changed
-is sent, a broken export is refused, and every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
+report and failures (as sync's flags). An element may instead be a OneRoster
+or SDS package routed to schools: {"source": {"type": "oneroster" or "sds",
+"package": ...}, "routes": [{"org": ..., school fields but file, with rules}]}.
+With -state DIR only what changed is sent, a broken export is refused, and
+every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")
@@ -222,6 +249,7 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 		set.journal = j
 	}
 
+	sources := open(entries)
 	outcomes := make([]outcome, len(entries))
 	sem := make(chan struct{}, *concurrency)
 	var wg sync.WaitGroup
@@ -230,12 +258,18 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: cli.OutcomeInvalidConfig, ExitCode: cli.ExitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
+		if e.src != nil && e.src.err != nil {
+			// A package that cannot be read sends nothing to any of its
+			// schools.
+			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: syncjob.OutcomeInvalidFile, ExitCode: cli.ExitUsage, Note: "not sent: " + e.src.Package + ": " + strings.TrimPrefix(cli.ConfigFields.Message(e.src.err), "oneroster: ")}
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			outcomes[i] = push(e.School, getenv, set)
+			outcomes[i] = push(e, getenv, set)
 		}()
 	}
 	wg.Wait()
@@ -252,17 +286,19 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 		worst = max(worst, o.ExitCode)
 	}
 	tw.Flush()
+	unrouted := finish(sources, entries, table, stderr)
 	if *asJSON {
-		return writeJSON(stdout, stderr, report{Schools: outcomes, ExitCode: worst})
+		return writeJSON(stdout, stderr, report{Schools: outcomes, Unrouted: unrouted, ExitCode: worst})
 	}
 	return worst
 }
 
 // report is what -json prints, on every path.
 type report struct {
-	Schools  []outcome `json:"schools"`
-	ExitCode int       `json:"exit_code"`
-	Error    string    `json:"error,omitempty"` // a mistake that stopped the whole run
+	Schools  []outcome  `json:"schools"`
+	Unrouted []unrouted `json:"unrouted,omitempty"` // the orgs of sources that no route names: nothing of them was sent
+	ExitCode int        `json:"exit_code"`
+	Error    string     `json:"error,omitempty"` // a mistake that stopped the whole run
 }
 
 // writeJSON prints rep on w and returns its exit code; a report that
@@ -296,14 +332,24 @@ func readConfig(path string, state string) ([]entry, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s lists no school", path)
 	}
-	entries := make([]entry, len(raw))
+	var items []item
+	for _, r := range raw {
+		items = append(items, expand(r)...)
+	}
+	entries := make([]entry, len(items))
 	seen := make(map[string]int)
 	keys := make(map[syncjob.Key]int) // the first entry of each journal key
 	staff := make(map[string]int)     // the first entry of each staff file
 	dir := filepath.Dir(path)
-	for i, r := range raw {
+	for i, it := range items {
 		e := &entries[i]
-		e.err = decodeSchool(r, &e.School, state != "", dir)
+		e.src, e.org, e.err = it.src, it.org, it.err
+		if e.src != nil && (i == 0 || items[i-1].src != e.src) && e.src.Package != "" && !filepath.IsAbs(e.src.Package) {
+			e.src.Package = filepath.Join(dir, e.src.Package)
+		}
+		if err := decodeSchool(it.raw, &e.School, state != "", dir); e.err == nil {
+			e.err = err
+		}
 		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups, &e.Report, &e.Failures} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
@@ -428,7 +474,8 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool, dir string) 
 }
 
 // push runs one school's sync job.
-func push(s cli.School, getenv func(string) string, set settings) outcome {
+func push(e entry, getenv func(string) string, set settings) outcome {
+	s := e.School
 	o := outcome{Name: s.Name, Import: s.Import}
 	fail := func(code int, err error) outcome {
 		o.Outcome, o.ExitCode, o.Note = cli.OutcomeInvalidConfig, code, cli.ConfigFields.Message(err)
@@ -440,12 +487,26 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		return fail(cli.ExitUsage, err)
 	}
 	job.Journal = set.journal
-	f, err := os.Open(s.File)
+	rules, err := s.LoadRules(cli.ConfigFields)
 	if err != nil {
 		return fail(cli.ExitUsage, err)
 	}
-	defer f.Close()
-	sniff, decodeErr := cli.ReadExport(f, "", s, cli.ConfigFields)
+	var sniff *cli.Sniffer
+	var decodeErr error
+	var rows iter.Seq2[csvspec.SourceRow, error]
+	if e.pkg != nil {
+		rows = cli.SourceRows(rules, e.pkg, s.Carry)
+	} else {
+		f, err := os.Open(s.File)
+		if err != nil {
+			return fail(cli.ExitUsage, err)
+		}
+		defer f.Close()
+		sniff, decodeErr = cli.ReadExport(f, "", s, cli.ConfigFields)
+		if rules != nil {
+			rows = s.MappedRows(rules, sniff)
+		}
+	}
 	var failures *cli.StaffFile
 	if s.Failures != "" {
 		if failures, err = cli.CreateStaff(s.Failures); err != nil {
@@ -464,13 +525,11 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
-	switch rules, rerr := s.LoadRules(cli.ConfigFields); {
-	case rerr != nil:
-		return fail(cli.ExitUsage, rerr)
-	case rules != nil && set.plan:
-		rep, err = job.PlanRows(ctx, s.MappedRows(rules, sniff))
-	case rules != nil:
-		rep, err = job.RunRows(ctx, s.MappedRows(rules, sniff))
+	switch {
+	case rows != nil && set.plan:
+		rep, err = job.PlanRows(ctx, rows)
+	case rows != nil:
+		rep, err = job.RunRows(ctx, rows)
 	case set.plan:
 		rep, err = job.Plan(ctx, sniff)
 	default:
