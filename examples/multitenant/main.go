@@ -332,21 +332,18 @@ func readConfig(path string, state string) ([]entry, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s lists no school", path)
 	}
+	dir := filepath.Dir(path)
 	var items []item
 	for _, r := range raw {
-		items = append(items, expand(r)...)
+		items = append(items, expand(r, dir)...)
 	}
 	entries := make([]entry, len(items))
 	seen := make(map[string]int)
 	keys := make(map[syncjob.Key]int) // the first entry of each journal key
 	staff := make(map[string]int)     // the first entry of each staff file
-	dir := filepath.Dir(path)
 	for i, it := range items {
 		e := &entries[i]
 		e.src, e.org, e.err = it.src, it.org, it.err
-		if e.src != nil && (i == 0 || items[i-1].src != e.src) && e.src.Package != "" && !filepath.IsAbs(e.src.Package) {
-			e.src.Package = filepath.Join(dir, e.src.Package)
-		}
 		if err := decodeSchool(it.raw, &e.School, state != "", dir); e.err == nil {
 			e.err = err
 		}
@@ -355,26 +352,7 @@ func readConfig(path string, state string) ([]entry, error) {
 				*p = filepath.Join(dir, *p)
 			}
 		}
-		for _, sf := range []struct{ field, path string }{{"report", e.Report}, {"failures", e.Failures}} {
-			if sf.path == "" || e.err != nil {
-				continue
-			}
-			if e.err = e.CheckStaffPath(cli.ConfigFields, sf.field, sf.path, state); e.err != nil {
-				break
-			}
-			// Two schools writing one file would each overwrite the
-			// other's: neither runs.
-			if first, dup := staff[sf.path]; dup {
-				e.err = fmt.Errorf("%q %s is also written by entry %d (%q); give each school its own file", sf.field, sf.path, first, entries[first-1].Name)
-				if first == i+1 {
-					e.err = errors.New(`"report" and "failures" name the same file; give each its own`)
-				} else if entries[first-1].err == nil {
-					entries[first-1].err = fmt.Errorf("%s is also written by entry %d (%q); give each school its own file", sf.path, i+1, e.Name)
-				}
-				break
-			}
-			staff[sf.path] = i + 1
-		}
+		checkStaff(entries, i, staff, state)
 		if e.Name == "" {
 			e.Name = fmt.Sprintf("school %d", i+1)
 		}
@@ -399,6 +377,32 @@ func readConfig(path string, state string) ([]entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// checkStaff checks the staff files of entries[i], and that no other
+// entry writes them: staff holds the first entry (from 1) of each file.
+func checkStaff(entries []entry, i int, staff map[string]int, state string) {
+	e := &entries[i]
+	for _, sf := range []struct{ field, path string }{{"report", e.Report}, {"failures", e.Failures}} {
+		if sf.path == "" || e.err != nil {
+			continue
+		}
+		if e.err = e.CheckStaffPath(cli.ConfigFields, sf.field, sf.path, state); e.err != nil {
+			break
+		}
+		// Two schools writing one file would each overwrite the
+		// other's: neither runs.
+		if first, dup := staff[sf.path]; dup {
+			e.err = fmt.Errorf("%q %s is also written by entry %d (%q); give each school its own file", sf.field, sf.path, first, entries[first-1].Name)
+			if first == i+1 {
+				e.err = errors.New(`"report" and "failures" name the same file; give each its own`)
+			} else if entries[first-1].err == nil {
+				entries[first-1].err = fmt.Errorf("%s is also written by entry %d (%q); give each school its own file", sf.path, i+1, e.Name)
+			}
+			break
+		}
+		staff[sf.path] = i + 1
+	}
 }
 
 // wantArray is what the config must look like.

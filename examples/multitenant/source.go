@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -38,8 +39,8 @@ type item struct {
 var routeOnly = []string{"file", "map", "encoding", "comma"}
 
 // expand makes the items of one config element: the element itself, or
-// each route of a source.
-func expand(raw json.RawMessage) []item {
+// each route of a source, whose package is made relative to dir.
+func expand(raw json.RawMessage, dir string) []item {
 	var el map[string]json.RawMessage
 	if json.Unmarshal(raw, &el) != nil || el["source"] == nil {
 		return []item{{raw: raw}}
@@ -55,6 +56,10 @@ func expand(raw json.RawMessage) []item {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&src.Source); err != nil {
 			return fmt.Errorf(`"source": %s; it is {"type": "oneroster" or "sds", "package": ..., "disabled_users": "keep" or "leaver", "roles": "primary" or "all"}`, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		if src.Package != "" && !filepath.IsAbs(src.Package) {
+			// Absolute, as the routes' "file" too.
+			src.Package, _ = filepath.Abs(filepath.Join(dir, src.Package))
 		}
 		return src.Check(cli.ConfigFields)
 	}()
@@ -190,19 +195,13 @@ func finish(sources []*source, entries []entry, w, stderr io.Writer) []unrouted 
 		if src.pkg == nil {
 			continue
 		}
-		seen := make(map[string]bool)
-		warnings := src.pkg.Warnings()
+		pkgs := []*oneroster.Package{src.pkg}
 		for _, e := range entries {
 			if e.src == src && e.pkg != nil {
-				warnings = append(warnings, e.pkg.Warnings()...)
+				pkgs = append(pkgs, e.pkg)
 			}
 		}
-		for _, w := range warnings {
-			if k := w.File + "\x00" + w.Code; !seen[k] {
-				seen[k] = true
-				fmt.Fprintf(stderr, "%s: %s: warning: %s\n", prog, src.Package, strings.TrimPrefix(w.Error(), "oneroster: "))
-			}
-		}
+		cli.Warnings(stderr, prog+": "+src.Package, pkgs...)
 		src.pkg.Close()
 		for _, o := range src.unrouted {
 			list = append(list, unrouted{Package: src.Package, SourcedID: o.SourcedID, Identifier: o.Identifier, Name: o.Name})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"iter"
 	"slices"
 	"strings"
@@ -75,4 +76,18 @@ func SourceRows(m *mapping.Mapping, pkg *oneroster.Package, carry []string) iter
 		}
 	}
 	return m.Rows(header, rows)
+}
+
+// Warnings prints the warnings of pkgs (a package and those Select made
+// of it) on w, each file's code once, after what.
+func Warnings(w io.Writer, what string, pkgs ...*oneroster.Package) {
+	seen := make(map[string]bool)
+	for _, p := range pkgs {
+		for _, e := range p.Warnings() {
+			if k := e.File + "\x00" + e.Code; !seen[k] {
+				seen[k] = true
+				fmt.Fprintf(w, "%s: warning: %s\n", what, strings.TrimPrefix(e.Error(), "oneroster: "))
+			}
+		}
+	}
 }
