@@ -520,10 +520,15 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 		job.Failures = failures
 	}
 
+	var reportErr error
 	if s.Report != "" {
 		// The job writes the report before it records the run, so that the
 		// run record says if it could not be written.
-		job.StaffReport = cli.StaffReport(set.stderr, prog+": "+s.Name+": report", s.Report, &o.Report)
+		write := cli.StaffReport(set.stderr, prog+": "+s.Name+": report", s.Report, &o.Report)
+		job.StaffReport = func(w func(io.Writer) error) error {
+			reportErr = write(w)
+			return reportErr
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
@@ -551,6 +556,9 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
 	}
 	o.describe(rep, set)
+	if reportErr != nil {
+		o.Note += "; the report was not written: " + reportErr.Error()
+	}
 	return o
 }
 
