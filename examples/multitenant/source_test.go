@@ -76,11 +76,16 @@ func TestMultitenantSource(t *testing.T) {
 			a, b := clienttest.NewServer(), clienttest.NewServer()
 			defer a.Close()
 			defer b.Close()
-			pkg := abs(t, pkgDir+tc.pkg)
+			// The package beside the config, named relative to it; a
+			// header in another case is a warning, said once.
 			config := writeConfig(t, []any{map[string]any{
-				"source": map[string]string{"type": tc.typ, "package": pkg},
+				"source": map[string]string{"type": tc.typ, "package": tc.pkg},
 				"routes": []any{routeTo(t, a, tc.orgs[0], "A", tc.rules), routeTo(t, b, []string{tc.orgs[1]}, "B", tc.rules)},
 			}})
+			pkg := filepath.Join(filepath.Dir(config), tc.pkg)
+			if err := os.CopyFS(pkg, os.DirFS(copyPackage(t, tc.pkg, "users.csv", ",givenName,", ",GivenName,"))); err != nil {
+				t.Fatal(err)
+			}
 			var stdout, stderr bytes.Buffer
 			code := run([]string{"-json", "-config", config, "-state", t.TempDir()}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
 			if code != 0 {
@@ -100,6 +105,10 @@ func TestMultitenantSource(t *testing.T) {
 			}
 			if n := strings.Count(stderr.String(), line); n != 1 {
 				t.Errorf("the output names the unrouted org %d times, want once:\n%s", n, &stderr)
+			}
+			warning := prog + ": " + pkg + ": warning: users.csv:1 column GivenName: "
+			if n := strings.Count(stderr.String(), warning); n != 1 {
+				t.Errorf("stderr has %d warnings %q, want 1:\n%s", n, warning, &stderr)
 			}
 			for i, srv := range []*clienttest.Server{a, b} {
 				if diff := cmp.Diff(tc.want[i], srv.Memberships()); diff != "" {
