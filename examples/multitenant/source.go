@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,7 +48,7 @@ func expand(raw json.RawMessage, dir string) []item {
 	}
 	src := &source{}
 	err := func() error {
-		for k := range el {
+		for _, k := range slices.Sorted(maps.Keys(el)) {
 			if k != "source" && k != "routes" {
 				return fmt.Errorf("a source has the fields source and routes, not %q", k)
 			}
@@ -65,7 +66,7 @@ func expand(raw json.RawMessage, dir string) []item {
 	}()
 	var routes []json.RawMessage
 	if json.Unmarshal(el["routes"], &routes) != nil || len(routes) == 0 {
-		return []item{{raw: raw, err: errors.Join(err, errors.New(`a source needs "routes": a list of schools, each with its "org"`))}}
+		return []item{{raw: raw, err: cmp.Or(err, errors.New(`a source needs "routes": a list of schools, each with its "org"`))}}
 	}
 	items := make([]item, len(routes))
 	for i, r := range routes {
@@ -134,8 +135,8 @@ func open(entries []entry) []*source {
 		}
 	}
 	for _, src := range sources {
-		if src.err != nil || src.Check(cli.ConfigFields) != nil {
-			continue
+		if src.Check(cli.ConfigFields) != nil {
+			continue // each route has the error
 		}
 		if src.pkg, src.err = src.Open(columns[src]); src.err != nil {
 			continue
