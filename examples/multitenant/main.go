@@ -81,7 +81,8 @@
 // which a school whose entry (or a file it names) is wrong has the outcome
 // "invalid-config", and rows_sent, as the table's SENT, counts the rows
 // Infiniti processed; users counts the users of each kind, and report is
-// the report file written. The same school (url and tenant) listed twice for
+// the report file written; unrouted lists the orgs of sources that no
+// route names. The same school (url and tenant) listed twice for
 // the same import is an error of both entries.
 //
 // The exit code is the worst (highest) of all schools, each school's as
