@@ -51,6 +51,24 @@
 // report and failures (files for library staff) are sync's -leavers,
 // -applies, -strict, -carry, -report and -failures; report needs -state,
 // and two schools may not share a staff file.
+//
+// An element of the array may be a source instead of a school: a OneRoster
+// 1.1 or 1.2 package, or a School Data Sync v2.1 one (as TASS exports),
+// read once and routed org by org, each route a school of its own:
+//
+//	{"source": {"type": "oneroster", "package": "exports/district.zip", "disabled_users": "keep", "roles": "primary"},
+//	 "routes": [{"org": "HS-001", "name": "Riverside High", "url": ..., "user": ..., "password_file": ..., "rules": "au_rules.json"},
+//	            {"org": ["PS-002", "PS-004"], "name": "Riverside Primary", ...}]}
+//
+// type is "oneroster" or "sds"; disabled_users "keep" (the default) or
+// "leaver" (users with enabledUser false are dropped, so leavers); roles
+// "primary" (the default) or "all". A route has a school's fields but
+// file, map, encoding and comma, and rules is required; org is the
+// identifier (else sourcedId) of an org, or a list of them. An org that
+// no route names is listed after the table (and in -json's "unrouted"),
+// and nothing of it is sent. A package that cannot be read, or a delta
+// package, sends nothing to any of its routes (invalid-file, exit 2).
+//
 // Each import of a school keeps its own journal state, so a school may be
 // listed twice, once per import, under two names. Relative paths are read
 // relative to the config file's folder.
@@ -63,7 +81,8 @@
 // which a school whose entry (or a file it names) is wrong has the outcome
 // "invalid-config", and rows_sent, as the table's SENT, counts the rows
 // Infiniti processed; users counts the users of each kind, and report is
-// the report file written. The same school (url and tenant) listed twice for
+// the report file written; unrouted lists the orgs of sources that no
+// route names. The same school (url and tenant) listed twice for
 // the same import is an error of both entries.
 //
 // The exit code is the worst (highest) of all schools, each school's as
@@ -79,6 +98,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -91,6 +111,8 @@ import (
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/csvspec/oneroster"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
 
@@ -107,6 +129,9 @@ func main() {
 type entry struct {
 	cli.School
 	err error
+	src *source            // a route's source, nil for a school with a file
+	org []string           // a route's orgs
+	pkg *oneroster.Package // a route's rows: its orgs of src
 }
 
 // outcome is one school's line of the summary, and its part of the JSON
@@ -167,8 +192,11 @@ library_groups, system_groups, ca_file, max_removals, import (user-groups,
 the default, or contacts), contacts_mode (the contacts import's mode:
 replaceDeclaredPatronsKeepCustomContacts, the default and the one seen in the
 field; any other name is sent unverified), leavers, applies, strict, carry,
-report and failures (as sync's flags). With -state DIR only what changed
-is sent, a broken export is refused, and every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
+report and failures (as sync's flags). An element may instead be a OneRoster
+or SDS package routed to schools: {"source": {"type": "oneroster" or "sds",
+"package": ...}, "routes": [{"org": ..., school fields but file, with rules}]}.
+With -state DIR only what changed is sent, a broken export is refused, and
+every run is recorded.`, "The exit code is the worst (highest) of all schools; a config error is 2.\n"+cli.ExitCodes)
 	config := fs.String("config", "", "the JSON file of schools")
 	concurrency := fs.Int("concurrency", 4, "how many schools to post to at once")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust besides the system's, for every school")
@@ -222,6 +250,7 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 		set.journal = j
 	}
 
+	sources := open(entries)
 	outcomes := make([]outcome, len(entries))
 	sem := make(chan struct{}, *concurrency)
 	var wg sync.WaitGroup
@@ -230,12 +259,18 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: cli.OutcomeInvalidConfig, ExitCode: cli.ExitUsage, Note: "config: " + e.err.Error()}
 			continue
 		}
+		if e.src != nil && e.src.err != nil {
+			// A package that cannot be read sends nothing to any of its
+			// schools.
+			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: syncjob.OutcomeInvalidFile, ExitCode: cli.ExitUsage, Note: "not sent: " + e.src.Package + ": " + strings.TrimPrefix(cli.ConfigFields.Message(e.src.err), "oneroster: ")}
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			outcomes[i] = push(e.School, getenv, set)
+			outcomes[i] = push(e, getenv, set)
 		}()
 	}
 	wg.Wait()
@@ -252,17 +287,19 @@ is sent, a broken export is refused, and every run is recorded.`, "The exit code
 		worst = max(worst, o.ExitCode)
 	}
 	tw.Flush()
+	unrouted := finish(sources, entries, table, stderr)
 	if *asJSON {
-		return writeJSON(stdout, stderr, report{Schools: outcomes, ExitCode: worst})
+		return writeJSON(stdout, stderr, report{Schools: outcomes, Unrouted: unrouted, ExitCode: worst})
 	}
 	return worst
 }
 
 // report is what -json prints, on every path.
 type report struct {
-	Schools  []outcome `json:"schools"`
-	ExitCode int       `json:"exit_code"`
-	Error    string    `json:"error,omitempty"` // a mistake that stopped the whole run
+	Schools  []outcome  `json:"schools"`
+	Unrouted []unrouted `json:"unrouted,omitempty"` // the orgs of sources that no route names: nothing of them was sent
+	ExitCode int        `json:"exit_code"`
+	Error    string     `json:"error,omitempty"` // a mistake that stopped the whole run
 }
 
 // writeJSON prints rep on w and returns its exit code; a report that
@@ -296,39 +333,27 @@ func readConfig(path string, state string) ([]entry, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s lists no school", path)
 	}
-	entries := make([]entry, len(raw))
+	dir := filepath.Dir(path)
+	var items []item
+	for _, r := range raw {
+		items = append(items, expand(r, dir)...)
+	}
+	entries := make([]entry, len(items))
 	seen := make(map[string]int)
 	keys := make(map[syncjob.Key]int) // the first entry of each journal key
 	staff := make(map[string]int)     // the first entry of each staff file
-	dir := filepath.Dir(path)
-	for i, r := range raw {
+	for i, it := range items {
 		e := &entries[i]
-		e.err = decodeSchool(r, &e.School, state != "", dir)
+		e.src, e.org, e.err = it.src, it.org, it.err
+		if err := decodeSchool(it.raw, &e.School, state != "", dir); e.err == nil {
+			e.err = err
+		}
 		for _, p := range []*string{&e.File, &e.PasswordFile, &e.CAFile, &e.LibraryGroups, &e.SystemGroups, &e.Report, &e.Failures} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
 			}
 		}
-		for _, sf := range []struct{ field, path string }{{"report", e.Report}, {"failures", e.Failures}} {
-			if sf.path == "" || e.err != nil {
-				continue
-			}
-			if e.err = e.CheckStaffPath(cli.ConfigFields, sf.field, sf.path, state); e.err != nil {
-				break
-			}
-			// Two schools writing one file would each overwrite the
-			// other's: neither runs.
-			if first, dup := staff[sf.path]; dup {
-				e.err = fmt.Errorf("%q %s is also written by entry %d (%q); give each school its own file", sf.field, sf.path, first, entries[first-1].Name)
-				if first == i+1 {
-					e.err = errors.New(`"report" and "failures" name the same file; give each its own`)
-				} else if entries[first-1].err == nil {
-					entries[first-1].err = fmt.Errorf("%s is also written by entry %d (%q); give each school its own file", sf.path, i+1, e.Name)
-				}
-				break
-			}
-			staff[sf.path] = i + 1
-		}
+		checkStaff(entries, i, staff, state)
 		if e.Name == "" {
 			e.Name = fmt.Sprintf("school %d", i+1)
 		}
@@ -353,6 +378,32 @@ func readConfig(path string, state string) ([]entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// checkStaff checks the staff files of entries[i], and that no other
+// entry writes them: staff holds the first entry (from 1) of each file.
+func checkStaff(entries []entry, i int, staff map[string]int, state string) {
+	e := &entries[i]
+	for _, sf := range []struct{ field, path string }{{"report", e.Report}, {"failures", e.Failures}} {
+		if sf.path == "" || e.err != nil {
+			continue
+		}
+		if e.err = e.CheckStaffPath(cli.ConfigFields, sf.field, sf.path, state); e.err != nil {
+			break
+		}
+		// Two schools writing one file would each overwrite the
+		// other's: neither runs.
+		if first, dup := staff[sf.path]; dup {
+			e.err = fmt.Errorf("%q %s is also written by entry %d (%q); give each school its own file", sf.field, sf.path, first, entries[first-1].Name)
+			if first == i+1 {
+				e.err = errors.New(`"report" and "failures" name the same file; give each its own`)
+			} else if entries[first-1].err == nil {
+				entries[first-1].err = fmt.Errorf("%s is also written by entry %d (%q); give each school its own file", sf.path, i+1, e.Name)
+			}
+			break
+		}
+		staff[sf.path] = i + 1
+	}
 }
 
 // wantArray is what the config must look like.
@@ -428,7 +479,8 @@ func decodeSchool(raw json.RawMessage, s *cli.School, journal bool, dir string) 
 }
 
 // push runs one school's sync job.
-func push(s cli.School, getenv func(string) string, set settings) outcome {
+func push(e entry, getenv func(string) string, set settings) outcome {
+	s := e.School
 	o := outcome{Name: s.Name, Import: s.Import}
 	fail := func(code int, err error) outcome {
 		o.Outcome, o.ExitCode, o.Note = cli.OutcomeInvalidConfig, code, cli.ConfigFields.Message(err)
@@ -440,12 +492,26 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		return fail(cli.ExitUsage, err)
 	}
 	job.Journal = set.journal
-	f, err := os.Open(s.File)
+	rules, err := s.LoadRules(cli.ConfigFields)
 	if err != nil {
 		return fail(cli.ExitUsage, err)
 	}
-	defer f.Close()
-	sniff, decodeErr := cli.ReadExport(f, "", s, cli.ConfigFields)
+	var sniff *cli.Sniffer
+	var decodeErr error
+	var rows iter.Seq2[csvspec.SourceRow, error]
+	if e.pkg != nil {
+		rows = cli.SourceRows(rules, e.pkg, s.Carry)
+	} else {
+		f, err := os.Open(s.File)
+		if err != nil {
+			return fail(cli.ExitUsage, err)
+		}
+		defer f.Close()
+		sniff, decodeErr = cli.ReadExport(f, "", s, cli.ConfigFields)
+		if rules != nil {
+			rows = s.MappedRows(rules, sniff)
+		}
+	}
 	var failures *cli.StaffFile
 	if s.Failures != "" {
 		if failures, err = cli.CreateStaff(s.Failures); err != nil {
@@ -455,22 +521,25 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		job.Failures = failures
 	}
 
+	var reportErr error
 	if s.Report != "" {
 		// The job writes the report before it records the run, so that the
 		// run record says if it could not be written.
-		job.StaffReport = cli.StaffReport(set.stderr, prog+": "+s.Name+": report", s.Report, &o.Report)
+		write := cli.StaffReport(set.stderr, prog+": "+s.Name+": report", s.Report, &o.Report)
+		job.StaffReport = func(w func(io.Writer) error) error {
+			reportErr = write(w)
+			return reportErr
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
-	switch rules, rerr := s.LoadRules(cli.ConfigFields); {
-	case rerr != nil:
-		return fail(cli.ExitUsage, rerr)
-	case rules != nil && set.plan:
-		rep, err = job.PlanRows(ctx, s.MappedRows(rules, sniff))
-	case rules != nil:
-		rep, err = job.RunRows(ctx, s.MappedRows(rules, sniff))
+	switch {
+	case rows != nil && set.plan:
+		rep, err = job.PlanRows(ctx, rows)
+	case rows != nil:
+		rep, err = job.RunRows(ctx, rows)
 	case set.plan:
 		rep, err = job.Plan(ctx, sniff)
 	default:
@@ -488,6 +557,9 @@ func push(s cli.School, getenv func(string) string, set settings) outcome {
 		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
 	}
 	o.describe(rep, set)
+	if reportErr != nil {
+		o.Note += "; the report was not written: " + reportErr.Error()
+	}
 	return o
 }
 

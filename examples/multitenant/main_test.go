@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -876,5 +877,45 @@ func TestMultitenantConverge(t *testing.T) {
 				t.Errorf("North's report (%v) lacks %q:\n%s", err, st.report, b)
 			}
 		})
+	}
+}
+
+// TestMultitenantReportNotWritten: a report that cannot be written shows
+// in the school's outcome and its run record; it does not change the
+// exit code, which says what reached Infiniti.
+func TestMultitenantReportNotWritten(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	staffReport := filepath.Join(dir, "no-such-folder", "report.csv")
+	config := writeConfig(t, []map[string]any{{"name": "North", "url": srv.URL, "user": clienttest.DefaultUsername, "password_env": "PW",
+		"file": abs(t, "testdata/school_a.csv"), "ca_file": exampletest.CAFile(t, srv), "report": staffReport}})
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-json", "-config", config, "-state", state}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d, want 0\n%s%s", code, &stdout, &stderr)
+	}
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := "ok: first run, 2 rows; the report was not written: open " + filepath.Dir(staffReport)
+	if len(rep.Schools) != 1 || !strings.HasPrefix(rep.Schools[0].Note, want) || rep.Schools[0].Report != "" {
+		t.Errorf("the outcome: %+v\nwant the note to start %q, and no report", rep.Schools, want)
+	}
+	if !strings.Contains(stderr.String(), prog+": North: report: "+staffReport+" was not written: ") {
+		t.Errorf("stderr does not say that the report was not written:\n%s", &stderr)
+	}
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := syncjob.OpenDir(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _, err := (&syncjob.Job{Client: c, Import: syncjob.UserGroups(), Journal: j}).History(context.Background(), 1)
+	if err != nil || len(runs) != 1 || !strings.HasPrefix(runs[0].StaffReportError, "the staff report was not written: ") {
+		t.Errorf("the run record (%v): %+v", err, runs)
 	}
 }

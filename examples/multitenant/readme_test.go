@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,5 +61,38 @@ func TestReadmeConfig(t *testing.T) {
 	}
 	if imports[cli.ImportUserGroups] == 0 || imports[cli.ImportContacts] == 0 {
 		t.Errorf("the example config shows the imports %v; want both", imports)
+	}
+}
+
+// TestReadmeSourceConfig: the README's example config of sources decodes,
+// every route passing the checks of its entry.
+func TestReadmeSourceConfig(t *testing.T) {
+	blocks := readme.CodeBlocks(readme.Section(readme.Read(t), "From OneRoster or School Data Sync"), "json")
+	if len(blocks) != 3 {
+		t.Fatalf("README's From OneRoster or School Data Sync has %d JSON blocks, want 3 (two rules files, a config)", len(blocks))
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(blocks[2]), &raw); err != nil {
+		t.Fatalf("the example config is not a JSON array: %v\n%s", err, blocks[2])
+	}
+	dir := t.TempDir() // the rules files beside the config
+	for i, f := range []string{"au_rules.json", "tass_rules.json"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(blocks[i]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	routes := 0
+	for i, r := range raw {
+		for _, it := range expand(r, dir) {
+			var s cli.School
+			err := decodeSchool(it.raw, &s, true, dir)
+			if err = cmp.Or(it.err, err); err != nil || it.src == nil || len(it.org) == 0 {
+				t.Errorf("element %d of the example config, route %q: %v", i+1, s.Name, err)
+			}
+			routes++
+		}
+	}
+	if routes < 3 {
+		t.Errorf("the example config has %d routes; want a list of orgs, a single org and an SDS source", routes)
 	}
 }

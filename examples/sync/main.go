@@ -7,6 +7,12 @@
 //
 //	INFINITI_PASSWORD=... sync -url https://myschool.concordinfiniti.com -user autoimport -file groups.csv -state /var/lib/infiniti-sync
 //
+// With -source oneroster or -source sds it reads a OneRoster 1.1 or 1.2
+// package, or a School Data Sync v2.1 one, instead of an export, and sends
+// the users of one org (-org) through the group rules (-rules):
+//
+//	sync -source oneroster -file district.zip -org HS-001 -rules au_rules.json -url ... -user autoimport -state /var/lib/infiniti-sync
+//
 // The password comes from the environment variable INFINITI_PASSWORD or
 // from a file named by -password-file that only the job's account can
 // read; never from a flag value, which every user of the machine sees in
@@ -23,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"os"
 	"os/signal"
@@ -36,6 +43,7 @@ import (
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/csvspec/mapping"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/autosync-go/autosync/result"
 )
@@ -100,6 +108,7 @@ type flags struct {
 	cli.School
 	mapSpec, state, leavers, carry, clearForStaff string
 	rules                                         // -rules and -explain: rules.go
+	source                                        // -source and its settings: source.go
 	full, plan, force, history, dryRun, asJSON    bool
 	timeout                                       time.Duration
 }
@@ -159,6 +168,7 @@ func (j *job) parse(args []string) (*flags, int) {
        PROG -import contacts -file PATH ... [-contacts-mode MODE] [flags]
        PROG -file PATH -rules RULES.json ... (group rules: the README's "Group rules")
        PROG -file PATH -rules RULES.json -explain USERNAME
+       PROG -source oneroster|sds -file PACKAGE -org ID -rules RULES.json ... (a OneRoster or SDS package)
 
 Checks an SMS export of user groups (or, with -import contacts, of contacts:
 the email addresses and phone numbers of patrons and their guardians) and
@@ -179,6 +189,7 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 	fs.StringVar(&f.Encoding, "encoding", "utf-8", "the file's character encoding: "+strings.Join(cli.Encodings, ", ")+` (windows-1252 is Excel's "CSV" on Windows, utf-16 its "Unicode text")`)
 	fs.StringVar(&f.Comma, "comma", ",", "the field separator of the export: one character, such as ';', or tab (the file is posted with commas)")
 	f.rules.define(fs)
+	f.source.define(fs)
 	fs.StringVar(&f.mapSpec, "map", "", "the SMS's header names, e.g. 'username=Student Code,library-group=House' (for contacts the columns are username, type, role, primary, addressee, contact, sms, scenarios)")
 	fs.StringVar(&f.LibraryGroups, "library-groups", "", "a file of the library groups defined in Infiniti, one per line (user groups only)")
 	fs.StringVar(&f.SystemGroups, "system-groups", "", "a file of the system groups defined in Infiniti, one per line (user groups only)")
@@ -226,6 +237,9 @@ INFINITI_PASSWORD or from -password-file; never from a flag value.`, "PROG", pro
 		f.Carry = strings.Split(f.carry, ",")
 	}
 	if err := f.loadRules(fs); err != nil {
+		return nil, j.fail(cli.ExitUsage, "%v", err)
+	}
+	if err := f.checkSource(fs); err != nil {
 		return nil, j.fail(cli.ExitUsage, "%v", err)
 	}
 	j.rep.Import = f.Import
@@ -347,21 +361,45 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		return j.clear(ctx, sj, f)
 	}
 
-	// Decode the export before anything else reads it. A file whose
-	// encoding is wrong goes through the job all the same, failing at
-	// once, so that the journal records the night's invalid file.
-	in := j.stdin
-	if f.File != "-" {
-		fh, err := os.Open(f.File)
+	var rows iter.Seq2[csvspec.SourceRow, error] // the rules' rows
+	var sniff *cli.Sniffer
+	var decodeErr error
+	if f.src.Type != "" {
+		all, org, err := f.openSource()
 		if err != nil {
 			return j.fail(cli.ExitUsage, "%v", err)
 		}
-		defer fh.Close()
-		in = fh
-	}
-	sniff, decodeErr := cli.ReadExport(in, f.File, f.School, cli.Flags)
-	if f.explain != "" {
-		return j.explain(f, sniff, decodeErr)
+		defer all.Close()
+		defer cli.Warnings(j.stderr, prog+": "+f.File, all, org)
+		if f.explain != "" {
+			return j.explain(f, org.Header(), org.Rows(), nil)
+		}
+		rows = cli.SourceRows(f.mapping, org, f.Carry)
+	} else {
+		// Decode the export before anything else reads it. A file whose
+		// encoding is wrong goes through the job all the same, failing
+		// at once, so that the journal records the night's invalid file.
+		in := j.stdin
+		if f.File != "-" {
+			fh, err := os.Open(f.File)
+			if err != nil {
+				return j.fail(cli.ExitUsage, "%v", err)
+			}
+			defer fh.Close()
+			in = fh
+		}
+		sniff, decodeErr = cli.ReadExport(in, f.File, f.School, cli.Flags)
+		if f.explain != "" {
+			if decodeErr != nil {
+				return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(decodeErr))
+			}
+			comma, _ := cli.ParseComma(f.Comma)
+			header, src, err := mapping.ReadSource(sniff, comma, nil)
+			return j.explain(f, header, src, err)
+		}
+		if f.mapping != nil {
+			rows = f.MappedRows(f.mapping, sniff)
+		}
 	}
 
 	// The failures file gets every failed row as the job finds it; the
@@ -380,8 +418,8 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	j.staffReport(f, sj)
 	var rep *syncjob.Report
 	switch {
-	case f.mapping != nil:
-		rep, err = j.runRules(ctx, sj, f, sniff)
+	case rows != nil:
+		rep, err = j.runRules(ctx, sj, f, rows)
 	case f.dryRun:
 		rep, err = sj.Plan(ctx, sniff)
 	case f.plan:
@@ -498,7 +536,7 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer, err er
 	if rep.Check == nil {
 		return false
 	}
-	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(f.Encoding) == "utf-8" && sniff.LooksLikeWindows1252()
+	w1252 := rep.Check.Count(csvspec.CodeInvalidUTF8) > 0 && cli.NormalEncoding(f.Encoding) == "utf-8" && sniff != nil && sniff.LooksLikeWindows1252()
 	// Extra columns are a warning a school cannot act on every night:
 	// said by -plan, -dry-run and a first run only.
 	extra := f.plan || f.dryRun || rep.Plan == nil || rep.Plan.Stats().FirstRun

@@ -952,25 +952,8 @@ func TestSyncContactsState(t *testing.T) {
 			if code != st.code {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, st.code, &stdout, &stderr)
 			}
-			for _, want := range st.stdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
-				}
-			}
-			reqs := srv.Requests()[before:]
-			switch {
-			case st.posted == nil && len(reqs) > 0:
-				t.Errorf("%d requests, want none", len(reqs))
-			case st.posted != nil && len(reqs) != 1:
-				t.Errorf("%d requests, want 1", len(reqs))
-			case st.posted != nil:
-				if reqs[0].Path != clienttest.ImportContactsPath {
-					t.Errorf("posted to %s, want %s", reqs[0].Path, clienttest.ImportContactsPath)
-				}
-				if diff := cmp.Diff(*st.posted, string(reqs[0].CSV)); diff != "" {
-					t.Errorf("posted CSV (-want +got):\n%s", diff)
-				}
-			}
+			checkOutput(t, stdout.String(), stderr.String(), st.stdout, nil)
+			checkPosted(t, srv.Requests()[before:], st.posted, clienttest.ImportContactsPath)
 			if goOption.MatchString(stdout.String() + stderr.String()) {
 				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
 			}
@@ -1032,17 +1015,9 @@ func TestSyncContactsState(t *testing.T) {
 
 	// -history: the contacts import keeps its own runs, apart from the
 	// school's user groups.
-	stdout.Reset()
-	if code := run(append([]string{"-history"}, school...), env(nil), nil, &stdout, &stderr); code != 0 {
-		t.Fatalf("-history: exit code %d\n%s", code, &stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var outcomes []string
-	for _, l := range lines[1 : len(lines)-1] {
-		outcomes = append(outcomes, strings.Fields(l)[3])
-	}
+	histOut, _, outcomes := history(t, school)
 	if diff := cmp.Diff([]string{"ok", "ok", "ok", "rows-failed", "rows-failed"}, outcomes); diff != "" {
-		t.Errorf("-history -import contacts outcomes (-want +got):\n%s\n%s", diff, &stdout)
+		t.Errorf("-history -import contacts outcomes (-want +got):\n%s\n%s", diff, histOut)
 	}
 	stdout.Reset()
 	if code := run([]string{"-history", "-url", srv.URL, "-state", state}, env(nil), nil, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "No runs recorded for ") {
@@ -1396,30 +1371,11 @@ func TestSyncState(t *testing.T) {
 			if code != st.code {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, st.code, &stdout, &stderr)
 			}
-			for _, want := range st.stdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
-				}
-			}
+			checkOutput(t, stdout.String(), stderr.String(), st.stdout, st.stderr)
 			if st.code == 4 && strings.Contains(stdout.String(), "First run") {
 				t.Errorf("a refused run is called a first run:\n%s", &stdout)
 			}
-			for _, want := range st.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
-				}
-			}
-			reqs := srv.Requests()[before:]
-			switch {
-			case st.posted == nil && len(reqs) > 0:
-				t.Errorf("%d requests, want none", len(reqs))
-			case st.posted != nil && len(reqs) != 1:
-				t.Errorf("%d requests, want 1", len(reqs))
-			case st.posted != nil:
-				if diff := cmp.Diff(*st.posted, string(reqs[0].CSV)); diff != "" {
-					t.Errorf("posted CSV (-want +got):\n%s", diff)
-				}
-			}
+			checkPosted(t, srv.Requests()[before:], st.posted, "")
 			if goOption.MatchString(stdout.String() + stderr.String()) {
 				t.Errorf("the output names a Go option:\n%s%s", &stdout, &stderr)
 			}
@@ -1439,33 +1395,25 @@ func TestSyncState(t *testing.T) {
 	}
 
 	// -history: every run, newest last, and the health.
-	var stdout, stderr bytes.Buffer
-	if code := run(append([]string{"-history"}, school...), env(nil), nil, &stdout, &stderr); code != 0 {
-		t.Fatalf("-history: exit code %d\n%s", code, &stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var outcomes []string
-	for _, l := range lines[1 : len(lines)-1] {
-		outcomes = append(outcomes, strings.Fields(l)[3]) // after the date, time and mode
-	}
+	stdout, lines, outcomes := history(t, school)
 	want := []string{"ok", "ok", "ok", "held", "refused", "ok", "rows-failed", "invalid-file"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
-		t.Errorf("-history outcomes (-want +got):\n%s\n%s", diff, &stdout)
+		t.Errorf("-history outcomes (-want +got):\n%s\n%s", diff, stdout)
 	}
-	if !strings.Contains(stdout.String(), "forced") || !strings.HasPrefix(lines[len(lines)-1], "Last success: ") || !strings.HasSuffix(lines[len(lines)-1], "; 2 runs failed or refused since.") {
-		t.Errorf("-history:\n%s", &stdout)
+	if !strings.Contains(stdout, "forced") || !strings.HasPrefix(lines[len(lines)-1], "Last success: ") || !strings.HasSuffix(lines[len(lines)-1], "; 2 runs failed or refused since.") {
+		t.Errorf("-history:\n%s", stdout)
 	}
 
 	// -json: the plan, the journal's health and the outcome.
-	stdout.Reset()
-	code := run(append([]string{"-json", "-file", changed}, post...), env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &stdout, &stderr)
+	var jsonOut, stderr bytes.Buffer
+	code := run(append([]string{"-json", "-file", changed}, post...), env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword}), nil, &jsonOut, &stderr)
 	var rep struct {
 		Plan    map[string]any `json:"plan"`
 		Journal map[string]any `json:"journal"`
 		Outcome string         `json:"outcome"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 {
-		t.Fatalf("-json: exit code %d, %v\n%s", code, err, &stdout)
+	if err := json.Unmarshal(jsonOut.Bytes(), &rep); err != nil || code != 0 {
+		t.Fatalf("-json: exit code %d, %v\n%s", code, err, &jsonOut)
 	}
 	if rep.Outcome != "ok" || rep.Plan["mode"] != "incremental" || rep.Plan["users_new"] != float64(3) || rep.Journal["failures_since"] != float64(0) || rep.Journal["last_success"] == nil {
 		t.Errorf("-json: %+v", rep)
@@ -1746,44 +1694,13 @@ func TestSyncConverge(t *testing.T) {
 			if code != n.code {
 				t.Errorf("exit code %d, want %d\n%s%s", code, n.code, &stdout, &stderr)
 			}
-			for _, want := range n.stdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%s", want, &stdout)
-				}
-			}
-			for _, want := range n.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
-				}
-			}
+			checkOutput(t, stdout.String(), stderr.String(), n.stdout, n.stderr)
 			if n.notInOut != "" && strings.Contains(stdout.String(), n.notInOut) {
 				t.Errorf("stdout holds %q:\n%s", n.notInOut, &stdout)
 			}
-			reqs := srv.Requests()[before:]
-			switch {
-			case n.posted == nil && len(reqs) != 0:
-				t.Errorf("%d requests, want none", len(reqs))
-			case n.posted != nil && len(reqs) != 1:
-				t.Errorf("%d requests, want 1", len(reqs))
-			case n.posted != nil:
-				if diff := cmp.Diff(*n.posted, string(reqs[0].CSV)); diff != "" {
-					t.Errorf("posted (-want +got):\n%s", diff)
-				}
-			}
-			if len(n.report) == 0 {
-				return
-			}
-			b, err := os.ReadFile(report)
-			if err != nil {
-				t.Fatalf("the report: %v", err)
-			}
-			for _, want := range n.report {
-				if !strings.Contains(string(b), want) {
-					t.Errorf("the report lacks %q:\n%s", want, b)
-				}
-			}
-			if fi, err := os.Stat(report); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o007 != 0 {
-				t.Errorf("the report has mode %v: others may read it", fi.Mode())
+			checkPosted(t, srv.Requests()[before:], n.posted, "")
+			if len(n.report) > 0 {
+				checkReport(t, report, n.report)
 			}
 		})
 	}
@@ -1852,4 +1769,72 @@ func TestSyncReportNotWritten(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkOutput checks that a run's stdout and stderr hold each of wantOut
+// and wantErr.
+func checkOutput(t *testing.T, stdout, stderr string, wantOut, wantErr []string) {
+	t.Helper()
+	for _, want := range wantOut {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, want := range wantErr {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// checkPosted checks reqs, the requests of a run: none when want is nil,
+// else one post of the CSV want, to path unless path is "".
+func checkPosted(t *testing.T, reqs []clienttest.Request, want *string, path string) {
+	t.Helper()
+	switch {
+	case want == nil && len(reqs) > 0:
+		t.Errorf("%d requests, want none", len(reqs))
+	case want != nil && len(reqs) != 1:
+		t.Errorf("%d requests, want 1", len(reqs))
+	case want != nil:
+		if path != "" && reqs[0].Path != path {
+			t.Errorf("posted to %s, want %s", reqs[0].Path, path)
+		}
+		if diff := cmp.Diff(*want, string(reqs[0].CSV)); diff != "" {
+			t.Errorf("posted CSV (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// checkReport checks that the staff report holds each of want, and that
+// others may not read it.
+func checkReport(t *testing.T, report string, want []string) {
+	t.Helper()
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("the report: %v", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("the report lacks %q:\n%s", w, b)
+		}
+	}
+	if fi, err := os.Stat(report); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o007 != 0 {
+		t.Errorf("the report has mode %v: others may read it", fi.Mode())
+	}
+}
+
+// history runs -history with school's flags, and returns its output, its
+// lines and the outcome of each run it lists.
+func history(t *testing.T, school []string) (stdout string, lines, outcomes []string) {
+	t.Helper()
+	var out, stderr bytes.Buffer
+	if code := run(append([]string{"-history"}, school...), env(nil), nil, &out, &stderr); code != 0 {
+		t.Fatalf("-history: exit code %d\n%s", code, &stderr)
+	}
+	lines = strings.Split(strings.TrimSpace(out.String()), "\n")
+	for _, l := range lines[1 : len(lines)-1] {
+		outcomes = append(outcomes, strings.Fields(l)[3]) // after the date, time and mode
+	}
+	return out.String(), lines, outcomes
 }

@@ -144,3 +144,33 @@ func TestReadmeRules(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeOneRoster: the README's rules files for OneRoster and SDS are
+// the sample ones of csvspec/oneroster, and its commands use sync's flags.
+func TestReadmeOneRoster(t *testing.T) {
+	doc := readme.Section(readme.Read(t), "From OneRoster or School Data Sync")
+	blocks := readme.CodeBlocks(doc, "json")
+	if len(blocks) < 2 {
+		t.Fatalf("README's From OneRoster or School Data Sync has %d JSON blocks, want the two rules files first", len(blocks))
+	}
+	for i, file := range []string{"rules.json", "tass_rules.json"} {
+		if want := mustRead(t, pkgs+file); blocks[i]+"\n" != want {
+			t.Errorf("README's JSON block %d is not csvspec/oneroster/testdata/%s:\n%s", i+1, file, blocks[i])
+		}
+	}
+	flags := syncFlags(t)
+	cmds := 0
+	for _, block := range readme.CodeBlocks(doc, "sh") {
+		for _, cmd := range readme.Commands(block) {
+			cmds++
+			for _, w := range cmd {
+				if strings.HasPrefix(w, "-") && !slices.Contains(flags, strings.TrimPrefix(w, "-")) {
+					t.Errorf("README's From OneRoster or School Data Sync uses %s, which sync does not have", w)
+				}
+			}
+		}
+	}
+	if cmds == 0 {
+		t.Error("README's From OneRoster or School Data Sync has no sync command")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 
 	"github.com/autosync-go/autosync/client/syncjob"
@@ -48,9 +49,8 @@ func (f *flags) loadRules(fs *flag.FlagSet) error {
 }
 
 // runRules runs, or with -dry-run or -plan plans, the rows that the rules
-// make of the export in, and says how many rows each group gets.
-func (j *job) runRules(ctx context.Context, sj *syncjob.Job, f *flags, in io.Reader) (*syncjob.Report, error) {
-	rows := f.MappedRows(f.mapping, in)
+// made, and says how many rows each group gets.
+func (j *job) runRules(ctx context.Context, sj *syncjob.Job, f *flags, rows iter.Seq2[csvspec.SourceRow, error]) (*syncjob.Report, error) {
 	if !f.dryRun && !f.plan {
 		return sj.RunRows(ctx, rows)
 	}
@@ -66,15 +66,10 @@ func (j *job) runRules(ctx context.Context, sj *syncjob.Job, f *flags, in io.Rea
 	return rep, err
 }
 
-// explain prints what the rules make of the rows of one user, and sends
-// nothing. It exits 1 when the rules hold the user, and 2 when no row has
-// the username.
-func (j *job) explain(f *flags, in io.Reader, decodeErr error) int {
-	if decodeErr != nil {
-		return j.fail(cli.ExitUsage, "%s", cli.Flags.Message(decodeErr))
-	}
-	comma, _ := cli.ParseComma(f.Comma)
-	header, src, err := mapping.ReadSource(in, comma, nil)
+// explain prints what the rules make of the rows of one user, src (with
+// header; err the error of reading header), and sends nothing. It exits 1
+// when the rules hold the user, and 2 when no row has the username.
+func (j *job) explain(f *flags, header []string, src iter.Seq2[csvspec.SourceRow, error], err error) int {
 	found, code := 0, cli.ExitOK
 	if err == nil {
 		for ex, xerr := range f.mapping.Explain(header, src, f.explain) {
@@ -89,7 +84,7 @@ func (j *job) explain(f *flags, in io.Reader, decodeErr error) int {
 	}
 	switch {
 	case err != nil && err != io.EOF:
-		return j.fail(cli.ExitUsage, "%s: %v", f.File, strings.TrimPrefix(err.Error(), "mapping: "))
+		return j.fail(cli.ExitUsage, "%s: %v", f.File, strings.TrimPrefix(strings.TrimPrefix(err.Error(), "mapping: "), "oneroster: "))
 	case found == 0:
 		return j.fail(cli.ExitUsage, "no row of %s has the username %q (as the rules make it)", f.File, f.explain)
 	}

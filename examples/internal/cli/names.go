@@ -31,7 +31,8 @@ var Flags = Names{
 	"max_removals": "-max-removals", "import": "-import", "contacts_mode": "-contacts-mode",
 	"timeout": "-timeout", "force": "-force", "full": "-full", "leavers": "-leavers", "applies": "-applies",
 	"strict": "-strict", "carry": "-carry", "report": "-report", "failures": "-failures",
-	"rules": "-rules",
+	"rules": "-rules", "type": "-source", "package": "-file", "org": "-org",
+	"disabled_users": "-disabled-users", "roles": "-roles",
 }
 
 // ConfigFields are multitenant's names: the fields of a school's entry.

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/examples/internal/exampletest"
+)
+
+// pkgs is the sample packages and rules of csvspec/oneroster.
+const pkgs = "../../csvspec/oneroster/testdata/"
+
+// TestSyncSource sends one org of a OneRoster package through the sample
+// rules, with a journal: Infiniti ends with exactly the memberships the
+// rules make of that org's users, and nothing of the other orgs; -plan,
+// -dry-run and -explain work as with an export.
+func TestSyncSource(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	school := []string{"-source", "oneroster", "-file", pkgs + "v1p2", "-org", "PS-002", "-rules", pkgs + "rules.json",
+		"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", t.TempDir()}
+	pw := env(map[string]string{"INFINITI_PASSWORD": clienttest.DefaultPassword})
+	for _, step := range []struct {
+		args []string
+		want []string // lines of stdout
+	}{
+		{[]string{"-dry-run"}, []string{
+			"Rows per library-group: Green House: 1, Red House: 1, Roll 3B: 1, Staff: 1, Year 3: 1, Year 4: 1.",
+			"Pre-flight passed: 6 rows, 0 warnings. Nothing was sent (-dry-run).",
+		}},
+		{[]string{"-plan"}, []string{"Nothing was sent (-plan)."}},
+		// A school of two campuses: cy.m teaches at both.
+		{[]string{"-org", "HS-001,PS-002", "-dry-run"}, []string{"Rows per system-group: Students: 10, Staff: 2.", "Pre-flight passed: 12 rows, 0 warnings. Nothing was sent (-dry-run)."}},
+		{[]string{"-explain", "ed.o"}, []string{"  row: ed.o,Year 4,Students (rows[1])", "  row: ed.o,Red House,Students (rows[2])"}},
+		// ed.o is not enabled: with leaver, gone from the package.
+		{[]string{"-disabled-users", "leaver", "-dry-run"}, []string{"Rows per library-group: Green House: 1, Roll 3B: 1, Staff: 1, Year 3: 1."}},
+		{[]string{"-roles", "all", "-dry-run"}, []string{"Rows per library-group: Staff: 2, Green House: 1, Red House: 1, Roll 3B: 1, Year 3: 1, Year 4: 1."}}, // cy.m is a teacher and an administrator
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append(school, step.args...), pw, nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("%q: exit code %d, want 0\n%s%s", step.args, code, &stdout, &stderr)
+		}
+		for _, w := range step.want {
+			if !strings.Contains(stdout.String(), w+"\n") {
+				t.Errorf("%q: stdout lacks %q:\n%s", step.args, w, &stdout)
+			}
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests before the run, want none", n)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(school, pw, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d, want 0\n%s%s", code, &stdout, &stderr)
+	}
+	member := func(groups ...string) clienttest.Membership {
+		return clienttest.Membership{LibraryGroups: groups[:len(groups)-1], SystemGroups: groups[len(groups)-1:]}
+	}
+	want := map[string]clienttest.Membership{
+		"cy.m": member("Staff", "Staff"),
+		"di.n": member("Green House", "Roll 3B", "Year 3", "Students"),
+		"ed.o": member("Red House", "Year 4", "Students"),
+	}
+	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
+		t.Errorf("memberships (-want +got):\n%s", diff)
+	}
+}
+
+// TestSyncSourceUsage: the -source flags are refused where they cannot
+// apply, and a package that cannot be read sends nothing (exit 2, naming
+// its file, line and column).
+func TestSyncSourceUsage(t *testing.T) {
+	delta := filepath.Join(t.TempDir(), "delta")
+	if err := os.CopyFS(delta, os.DirFS(pkgs+"v1p1")); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(delta, "manifest.csv")
+	if err := os.WriteFile(manifest, []byte(strings.Replace(mustRead(t, manifest), "file.users,bulk", "file.users,delta", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := []string{"-source", "oneroster", "-file", pkgs + "v1p1", "-dry-run"}
+	for _, tc := range []struct {
+		args []string
+		want string // stderr
+	}{
+		{append(src, "-org", "HS-001", "-rules", pkgs+"rules.json", "-map", "username=x"), "-map and -rules both say how to read the export; give one of them"},
+		{append(src, "-org", "HS-001", "-rules", pkgs+"rules.json", "-comma", ";"), "-comma is a setting of an export; -source reads a package: leave it out"},
+		{append(src, "-org", "HS-001", "-rules", pkgs+"rules.json", "-encoding", "utf-8"), "-encoding is a setting of an export; -source reads a package: leave it out"},
+		{append(src, "-org", "HS-001"), "-source needs -rules: the group rules make the package's users into the import's rows"},
+		{append(src, "-rules", pkgs+"rules.json"), "-source needs -org: the identifier (or sourcedId) of the org whose users are sent"},
+		{append(src, "-org", "HS-001", "-rules", pkgs+"rules.json", "-roles", "some"), `-roles: "some" is not one of primary, all`},
+		{append(src, "-org", "HS-001", "-rules", pkgs+"rules.json", "-disabled-users", "drop"), `-disabled-users: "drop" is not one of keep, leaver`},
+		{[]string{"-source", "csv", "-file", "x", "-org", "a", "-rules", pkgs + "rules.json", "-dry-run"}, `-source: "csv" is not one of oneroster, sds`},
+		{[]string{"-file", "x.csv", "-org", "HS-001", "-dry-run"}, "-org is a setting of -source: give -source oneroster or -source sds"},
+		{[]string{"-file", "x.csv", "-roles", "all", "-dry-run"}, "-roles is a setting of -source: give -source oneroster or -source sds"},
+		{append(src, "-org", "HS-009", "-rules", pkgs+"rules.json"), `-org HS-009: orgs.csv: 0 orgs have the identifier or sourcedId "HS-009"`},
+		{[]string{"-source", "oneroster", "-file", delta, "-org", "HS-001", "-rules", pkgs + "rules.json", "-dry-run"},
+			delta + ": manifest.csv:16 column value: file.users is delta: send a bulk package; deltas are not supported yet"},
+		{[]string{"-source", "sds", "-file", pkgs + "sds", "-org", "o1", "-rules", pkgs + "rules.json", "-dry-run"},
+			pkgs + "sds: classes.csv: the package has no homeroom classes, whose classCode the rules read"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(tc.args, env(nil), nil, &stdout, &stderr); code != 2 {
+			t.Errorf("%q: exit code %d, want 2", tc.args, code)
+		}
+		if got := stderr.String(); got != prog+": "+tc.want+"\n" {
+			t.Errorf("%q: stderr\n%s\nwant\n%s: %s", tc.args, got, prog, tc.want)
+		}
+	}
+}
