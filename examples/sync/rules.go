@@ -32,14 +32,14 @@ func (f *flags) loadRules(fs *flag.FlagSet) error {
 	switch {
 	case f.rulesFile == "" && f.explain != "":
 		return errors.New("-explain needs -rules: it shows what the rules make of a user's rows")
+	case strings.TrimSpace(f.explain) == "" && given(fs, "explain"):
+		return errors.New("-explain needs a username; nothing was sent")
 	case f.rulesFile == "":
 		return nil
 	case f.mapSpec != "":
 		return errors.New("-map and -rules both say how to read the export; give one of them")
 	}
-	given := false
-	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "import" })
-	if !given {
+	if !given(fs, "import") {
 		f.Import = "" // the rules' own
 	}
 	f.Rules = cli.Rules{Path: f.rulesFile}
@@ -48,20 +48,27 @@ func (f *flags) loadRules(fs *flag.FlagSet) error {
 	return err
 }
 
+// given reports whether the command line gave the flag name.
+func given(fs *flag.FlagSet, name string) bool {
+	seen := false
+	fs.Visit(func(fl *flag.Flag) { seen = seen || fl.Name == name })
+	return seen
+}
+
 // runRules runs, or with -dry-run or -plan plans, the rows that the rules
-// made, and says how many rows each group gets.
+// made, and says how many users each group gets.
 func (j *job) runRules(ctx context.Context, sj *syncjob.Job, f *flags, rows iter.Seq2[csvspec.SourceRow, error]) (*syncjob.Report, error) {
 	if !f.dryRun && !f.plan {
 		return sj.RunRows(ctx, rows)
 	}
-	groups := cli.GroupCounts{}
+	var groups cli.GroupCounts
 	header := csvspec.Header()
 	if f.mapping.Import() == cli.ImportContacts {
 		header = csvspec.ContactHeader()
 	}
 	rep, err := sj.PlanRows(ctx, groups.Count(header, rows))
 	for _, line := range groups.Lines() {
-		j.say("Rows per %s.", line)
+		j.say("Users per %s.", line)
 	}
 	return rep, err
 }

@@ -32,8 +32,8 @@ func TestSyncRules(t *testing.T) {
 		t.Fatalf("-plan: exit code %d, want 1\n%s%s", code, &stdout, &stderr)
 	}
 	for _, want := range []string{
-		"Rows per library-group: Red House: 2, Staff: 2, Year 7: 2, Year 8: 2, Blue House: 1, Green House: 1, Year 10: 1.",
-		"Rows per system-group: Students: 9, Staff: 2.",
+		"Users per library-group: Red House: 2, Staff: 2, Year 7: 2, Year 8: 2, Blue House: 1, Green House: 1, Year 10: 1.",
+		"Users per system-group: Students: 5, Staff: 2.",
 		"Nothing was sent (-plan).",
 	} {
 		if !strings.Contains(stdout.String(), want) {
@@ -151,6 +151,9 @@ func TestSyncRulesUsage(t *testing.T) {
 		{"explain without rules", []string{"-explain", "S1001"}, 2, "sync: -explain needs -rules: it shows what the rules make of a user's rows\n"},
 		{"rules that do not parse", []string{"-rules", badRules}, 2,
 			"sync: -rules " + badRules + ": rows[0].library-group: unknown pipe |nozero; the pipes are nozeros, upper, lower, trim, map:TABLE and split:SEP\n"},
+		{"an empty -explain, as an unset shell variable gives", []string{"-rules", "testdata/sms_rules.json", "-explain", "", "-url", "https://127.0.0.1:1", "-user", "u"}, 2,
+			"sync: -explain needs a username; nothing was sent\n"},
+		{"a blank -explain", []string{"-rules", "testdata/sms_rules.json", "-explain", " "}, 2, "sync: -explain needs a username; nothing was sent\n"},
 		{"no such user", []string{"-rules", "testdata/sms_rules.json", "-explain", "nobody"}, 2,
 			"sync: no row of testdata/sms_full.csv has the username \"nobody\" (as the rules make it)\n"},
 		{"a column the file lacks", []string{"-rules", missing, "-dry-run"}, 2,

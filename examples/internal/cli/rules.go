@@ -86,24 +86,37 @@ func (s School) MappedRows(m *mapping.Mapping, r io.Reader) iter.Seq2[csvspec.So
 	return m.ReadRows(r, comma, s.Carry)
 }
 
-// GroupCounts counts the rows the rules make per group, by column
+// GroupCounts counts the users the rules put in each group, by column
 // (library-group, system-group; type for contacts), so that a school sees
-// "Year 7: 212" before anything is sent.
-type GroupCounts map[[2]string]int
+// "Year 7: 212" before anything is sent. A user is counted once per
+// group, and not at all when a row problem holds it.
+type GroupCounts struct {
+	users map[[2]string]map[string]bool // column and group: usernames
+	held  map[string]bool
+}
 
-// Count returns rows, counting each row without an error; header is the
-// import's columns (csvspec.Header or csvspec.ContactHeader).
-func (g GroupCounts) Count(header []string, rows iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
+// Count returns rows, counting each; header is the import's columns
+// (csvspec.Header or csvspec.ContactHeader).
+func (g *GroupCounts) Count(header []string, rows iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
+	g.users, g.held = map[[2]string]map[string]bool{}, map[string]bool{}
 	cols := header[1:]
 	if len(header) != 3 {
 		cols = header[1:2] // a contact's type
 	}
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		for row, err := range rows {
-			if err == nil && len(row.Fields) == len(header) && !slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Severity == csvspec.SeverityError }) {
+			switch {
+			case err != nil || len(row.Fields) != len(header):
+			case slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Severity == csvspec.SeverityError }):
+				g.held[row.Fields[0]] = true
+			default:
 				for i, c := range cols {
 					if v := row.Fields[i+1]; v != "" {
-						g[[2]string{c, v}]++
+						k := [2]string{c, v}
+						if g.users[k] == nil {
+							g.users[k] = map[string]bool{}
+						}
+						g.users[k][row.Fields[0]] = true
 					}
 				}
 			}
@@ -115,10 +128,18 @@ func (g GroupCounts) Count(header []string, rows iter.Seq2[csvspec.SourceRow, er
 }
 
 // Lines returns a line per column: "library-group: Year 7: 212, Red
-// House: 201", the most rows first.
-func (g GroupCounts) Lines() []string {
-	keys := slices.SortedFunc(maps.Keys(g), func(a, b [2]string) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(g[b], g[a]), cmp.Compare(a[1], b[1]))
+// House: 201", the most users first.
+func (g *GroupCounts) Lines() []string {
+	n := map[[2]string]int{}
+	for k, users := range g.users {
+		for u := range users {
+			if !g.held[u] {
+				n[k]++
+			}
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(n), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(n[b], n[a]), cmp.Compare(a[1], b[1]))
 	})
 	var lines []string
 	for i, k := range keys {
@@ -127,7 +148,7 @@ func (g GroupCounts) Lines() []string {
 		} else {
 			lines[len(lines)-1] += ", "
 		}
-		lines[len(lines)-1] += fmt.Sprintf("%s: %d", k[1], g[k])
+		lines[len(lines)-1] += fmt.Sprintf("%s: %d", k[1], n[k])
 	}
 	return lines
 }

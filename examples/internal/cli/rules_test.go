@@ -86,6 +86,7 @@ func TestGroupCounts(t *testing.T) {
 			{Fields: []string{"b", "Year 7", "Students"}},
 			{Fields: []string{"b", "Red House", "Students"}},
 			{Fields: []string{"c", "", "Staff"}},
+			{Fields: []string{"d", "Year 7", "Students"}}, // held by its next row: not counted
 			{Fields: []string{"d", "", ""}, Problems: []csvspec.Problem{{Severity: csvspec.SeverityError}}},
 		} {
 			if !yield(r, nil) {
@@ -93,13 +94,13 @@ func TestGroupCounts(t *testing.T) {
 			}
 		}
 	}
-	g := GroupCounts{}
+	var g GroupCounts
 	n := 0
 	for range g.Count(csvspec.Header(), iter.Seq2[csvspec.SourceRow, error](rows)) {
 		n++
 	}
-	want := []string{"library-group: Year 7: 2, Red House: 1", "system-group: Students: 3, Staff: 1"}
-	if diff := cmp.Diff(want, g.Lines()); diff != "" || n != 5 {
-		t.Errorf("%d rows passed on, want 5; Lines (-want +got):\n%s", n, diff)
+	want := []string{"library-group: Year 7: 2, Red House: 1", "system-group: Students: 2, Staff: 1"}
+	if diff := cmp.Diff(want, g.Lines()); diff != "" || n != 6 {
+		t.Errorf("%d rows passed on, want 6; Lines (-want +got):\n%s", n, diff)
 	}
 }
