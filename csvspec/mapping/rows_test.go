@@ -248,7 +248,7 @@ func TestExplain(t *testing.T) {
 	steps := []Step{
 		{Origin: "rows[0]", Skip: true, Why: `Role is "Student", wanted "Parent": no`},
 		{Origin: "rows[1]", Fired: true, Why: `Role is "Student", wanted "Student": yes`},
-		{Origin: "rows[2]", Fired: true, Why: `House is "RED", wanted not "": yes; Role is "Student", wanted "Student": yes`},
+		{Origin: "rows[2]", Fired: true, Why: `Role is "Student", wanted "Student": yes; House is "RED", wanted not "": yes`},
 		{Origin: "rows[3]", Why: `Role is "Student", wanted one of "Teacher", "Staff": no`},
 	}
 	want := []Explanation{
@@ -262,7 +262,7 @@ func TestExplain(t *testing.T) {
 		}},
 	}
 	want[1].Steps = append([]Step(nil), steps...)
-	want[1].Steps[2].Why = `House is "PUR", wanted not "": yes; Role is "Student", wanted "Student": yes`
+	want[1].Steps[2].Why = `Role is "Student", wanted "Student": yes; House is "PUR", wanted not "": yes`
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("Explain (-want +got):\n%s", diff)
 	}
