@@ -23,16 +23,30 @@
 // A template is text with {Column} references, each with pipes applied
 // left to right: |nozeros (drop the leading zeros of every run of digits),
 // |upper, |lower, |trim, |map:TABLE (look the value up in a table; "*" is
-// a table's default) and |split:SEP (one output row per part; {#} is the
-// part's number, from 1). {{ and }} are literal braces.
+// a table's default) and |split:SEP (one output row per part, trimmed,
+// empty parts dropped and a repeated part once, so that {#}, the part's
+// number from 1, is its first place). SEP is the text after the colon,
+// trimmed: any text but |, { and }, such as ";" or ",". {{ and }} are
+// literal braces. A reference whose value is
+// empty or white space is a row problem (CodeEmptyValue).
 //
-// A "when" condition is a string (equal after trimming, in any case), a
-// list of strings (one of them), or an object with one of "not" (any
+// A "when" condition is a string (equal after trimming, in any case, as
+// strings.EqualFold compares; tables compare their keys so too), a list
+// of strings (one of them), or an object with one of "not" (any
 // condition), "matches" (an RE2 expression matching the whole trimmed
-// value) or "empty" (true or false). An entry {"when": ..., "skip": true}
-// makes the rows it matches nobody's. "unmatched" says what becomes of a
-// source row that no entry matches: "hold" (a row problem that holds its
-// user), "skip" or "error" (the reading stops).
+// value) or "empty" (true or false). The conditions of a "when" are tested
+// in the order of their keys, sorted, up to the first that fails.
+//
+// An entry {"when": ..., "skip": true} makes the rows it matches nobody's
+// (guardians in a roster, say): a source row that any skip entry matches
+// yields no row and no problem, not even the rows and problems of the
+// entries before it, and the entries after it are not tried.
+// "unmatched" says what becomes of a source row that no entry matches:
+// "hold" (a row problem that holds its user), "skip" (nobody's, as a skip
+// entry makes it) or "error" (the reading stops).
+//
+// A key given twice in one object of the rules is an error, as is null
+// anywhere a string or a boolean goes.
 //
 // Values the rules cannot map are row problems, as csvspec's row checks
 // make them, so that a sync job holds that user and lists the problem:

@@ -120,7 +120,7 @@ func TestParseMapping(t *testing.T) {
 	if got := m.Import(); got != "contacts" {
 		t.Errorf("Import() = %q, want contacts", got)
 	}
-	if diff := cmp.Diff([]string{"Student Code", "Role", "Email"}, m.Columns()); diff != "" {
+	if diff := cmp.Diff([]string{"Student Code", "Email", "Role"}, m.Columns()); diff != "" {
 		t.Errorf("Columns() (-want +got):\n%s", diff)
 	}
 }

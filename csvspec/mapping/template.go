@@ -178,11 +178,16 @@ func (t *table) lookup(v string) (string, string) {
 	if out, ok := t.values[foldKey(v)]; ok {
 		return out, ""
 	}
+	for _, k := range t.keys {
+		if strings.EqualFold(strings.TrimSpace(k), strings.TrimSpace(v)) {
+			return t.exact[k], "" // as a "when" compares: folding that ToLower does not do
+		}
+	}
 	if t.hasDef {
 		return t.def, ""
 	}
 	msg := fmt.Sprintf("is not in table %q, which has no \"*\"", t.name)
-	if near, ok := suggest.Nearest(v, t.keys); ok {
+	if near, ok := suggest.Nearest(v, t.keys); ok && strings.TrimSpace(v) != "" {
 		msg += fmt.Sprintf("; did you mean %q?", near)
 	}
 	return "", msg
@@ -204,7 +209,7 @@ type test struct {
 }
 
 // parseWhen parses a "when" object; its conditions are tested in the
-// order written.
+// order of their keys, sorted (as Explain shows them).
 func (m *Mapping) parseWhen(path string, raw json.RawMessage) ([]cond, error) {
 	o, err := object(path, raw)
 	if err != nil {
@@ -214,7 +219,7 @@ func (m *Mapping) parseWhen(path string, raw json.RawMessage) ([]cond, error) {
 		return nil, errorf(path, "not an object; write {\"Column\": \"value\"}")
 	}
 	var cs []cond
-	for _, k := range o.keys {
+	for _, k := range slices.Sorted(slices.Values(o.keys)) {
 		p := path + "." + k
 		r, err := m.parseRef(p, k, false)
 		if err != nil {
