@@ -578,7 +578,7 @@ func yesNo(b bool) string {
 // entryRows adds the rows of a fired entry, or its problems.
 func (mp *mapper) entryRows(e *entry, user string) {
 	if !e.split {
-		mp.add(e, user, "", 0)
+		mp.add(e, user, "", 0, nil)
 		return
 	}
 	ci := slices.IndexFunc(e.out, func(t *template) bool { return t != nil && t.split != nil })
@@ -590,25 +590,36 @@ func (mp *mapper) entryRows(e *entry, user string) {
 	}
 	sep := r.pipes[slices.IndexFunc(r.pipes, func(p pipe) bool { return p.kind == "split" })].sep
 	n := 0
+	var first []string
 	clear(mp.parts)
 	for part := range strings.SplitSeq(v, sep) {
 		if part = strings.TrimSpace(part); part != "" {
 			n++
 			if !mp.parts[part] {
 				mp.parts[part] = true
-				mp.add(e, user, part, n)
+				f := mp.add(e, user, part, n, first)
+				if n == 1 {
+					first = f
+				}
 			}
 		}
 	}
 }
 
-// add adds the row that e makes with the split's part and its number n.
-func (mp *mapper) add(e *entry, user, part string, n int) {
+// add adds the row that e makes with the split's part and its number n,
+// and returns its Fields, or nil if it has a problem. first, if not nil,
+// is the row of the split's first part, whose columns that do not depend
+// on the part it reuses.
+func (mp *mapper) add(e *entry, user, part string, n int, first []string) []string {
 	f := mp.fields()
 	f[0] = user
 	bad := false
 	for ci, t := range e.out {
 		if t == nil {
+			continue
+		}
+		if first != nil && t.split == nil && !t.part {
+			f[ci] = first[ci]
 			continue
 		}
 		v, p := mp.eval(t, part, n)
@@ -621,11 +632,14 @@ func (mp *mapper) add(e *entry, user, part string, n int) {
 	if bad && mp.partial == nil {
 		mp.partial = f
 	}
-	if bad || mp.repeats(f) {
-		return // f is lost: rare
+	if bad {
+		return nil
 	}
-	mp.rows = append(mp.rows, f)
-	mp.from = append(mp.from, e.origin)
+	if !mp.repeats(f) {
+		mp.rows = append(mp.rows, f)
+		mp.from = append(mp.from, e.origin)
+	}
+	return f
 }
 
 // repeats reports whether the current row already made the row f, and
@@ -672,11 +686,18 @@ func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
 		}
 	}
 	var b strings.Builder
+	var buf [8]string // the values of the parts, to build the string in one allocation
+	vals := buf[:0]
+	size := 0
 	for _, pt := range t.parts {
 		v, p := mp.value(t, pt, part, n)
 		if p != nil {
 			return "", p
 		}
+		vals, size = append(vals, v), size+len(v)
+	}
+	b.Grow(size)
+	for _, v := range vals {
 		b.WriteString(v)
 	}
 	if t.memo >= 0 && len(memo) < maxMemo {
