@@ -75,6 +75,7 @@ func TestParseMappingErrors(t *testing.T) {
 		{"twice in an operator", rules(`{"when": {"Role": {"not": "A", "not": "B"}}, "library-group": "A"}`, ""), "mapping: rows[0].when.Role.not: the key is there twice"},
 		{"table twice", rules(`{"library-group": "A"}`, `{"t": {"a": "A"}, "t": {"b": "B"}}`), "mapping: tables.t: the key is there twice"},
 		{"table key twice", rules(`{"library-group": "A"}`, `{"t": {"a": "A", "a": "B"}}`), "mapping: tables.t.a: the key is there twice"},
+		{"table key twice, folded", rules(`{"library-group": "A"}`, `{"t": {"s": "A", "\u017f": "B"}}`), "mapping: tables.t.\u017f: the key is there twice (keys are compared trimmed, in any case)"},
 		{"default twice", rules(`{"library-group": "A"}`, `{"t": {"*": "A", " * ": "B"}}`), "mapping: tables.t. * : the key is there twice (keys are compared trimmed, in any case)"},
 		{"skip twice", rules(`{"when": {"A": "b"}, "skip": true, "skip": false}`, ""), "mapping: rows[0].skip: the key is there twice"},
 		// null is an error with its path, and no advice to write "null".

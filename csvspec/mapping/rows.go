@@ -50,8 +50,9 @@ import (
 // *Error naming it, before any row; so does a row no entry matches when
 // "unmatched" is "error", a row too short to have the columns of the
 // username (a record whose username cannot be read is a problem of the
-// file, as csvspec.ReadRows makes it, not a user who left), and an error
-// of src, which is passed on.
+// file, as csvspec.ReadRows makes it: a sync job stops and sends nothing,
+// rather than take that user for a leaver), and an error of src, which
+// is passed on.
 func (m *Mapping) Rows(header []string, src iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		mp, err := m.newMapper(header)
@@ -251,7 +252,7 @@ type Step struct {
 	Origin string // the entry, such as "rows[1]"
 	Fired  bool   // its "when" holds
 	Skip   bool   // it is a skip entry
-	Why    string // each condition, the value it tested, and whether it held
+	Why    string // each condition tested, the value, and whether it held, up to the first that failed
 }
 
 // An Explanation is what the rules made of one source row (see Explain).

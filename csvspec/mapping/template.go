@@ -168,7 +168,10 @@ type table struct {
 	hasDef bool
 }
 
-func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// foldKey returns s trimmed and case-folded: two strings have the same
+// key when strings.EqualFold, which a "when" uses, finds them equal
+// trimmed ("ſ" and "S" too).
+func foldKey(s string) string { return strings.ToLower(strings.ToUpper(strings.TrimSpace(s))) }
 
 // lookup returns the table's value for v; or a problem message.
 func (t *table) lookup(v string) (string, string) {
@@ -177,11 +180,6 @@ func (t *table) lookup(v string) (string, string) {
 	}
 	if out, ok := t.values[foldKey(v)]; ok {
 		return out, ""
-	}
-	for _, k := range t.keys {
-		if strings.EqualFold(strings.TrimSpace(k), strings.TrimSpace(v)) {
-			return t.exact[k], "" // as a "when" compares: folding that ToLower does not do
-		}
 	}
 	if t.hasDef {
 		return t.def, ""
