@@ -225,6 +225,8 @@ type mapper struct {
 	warn    []csvspec.Problem // the current row's warnings, for each of its rows
 	parts   map[string]bool   // the parts of the current split
 	seen    map[string]bool   // the current row's rows, by rowKey, once there are many
+	hits    int               // recalls that found what the entries made
+	misses  int
 }
 
 // maxMemo is how many values of one template a mapper remembers.
@@ -325,7 +327,8 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 			return mp.pass(row, user, ps, yield)
 		}
 	}
-	if p == nil && ex == nil {
+	recall := p == nil && ex == nil && (len(mp.made) < maxMade || mp.hits >= mp.misses) // worth its key
+	if recall {
 		if md := mp.recall(); md != nil {
 			for i, r := range md.rows {
 				f := mp.fields()
@@ -361,7 +364,7 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 		yield(csvspec.SourceRow{}, &Error{Line: row.Line, Msg: "no entry of the rules matches the row" + mp.tested() + ", and unmatched is \"error\""})
 		return false
 	}
-	if p == nil && ex == nil {
+	if recall {
 		mp.remember()
 	}
 	return mp.emit(row, yield)
@@ -444,10 +447,17 @@ func (mp *mapper) setKey() {
 	}
 }
 
-// recall returns what was made earlier of the current values, or nil.
+// recall returns what was made earlier of the current values, or nil,
+// and counts its hits and misses.
 func (mp *mapper) recall() *made {
 	mp.setKey()
-	return mp.made[string(mp.key)]
+	md := mp.made[string(mp.key)]
+	if md == nil {
+		mp.misses++
+	} else {
+		mp.hits++
+	}
+	return md
 }
 
 // remember remembers the rows made of the current values (recall set
