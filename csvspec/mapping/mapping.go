@@ -23,16 +23,30 @@
 // A template is text with {Column} references, each with pipes applied
 // left to right: |nozeros (drop the leading zeros of every run of digits),
 // |upper, |lower, |trim, |map:TABLE (look the value up in a table; "*" is
-// a table's default) and |split:SEP (one output row per part; {#} is the
-// part's number, from 1). {{ and }} are literal braces.
+// a table's default) and |split:SEP (one output row per part, trimmed,
+// empty parts dropped and a repeated part once, so that {#}, the part's
+// number from 1, is its first place). SEP is the text after the colon,
+// trimmed: any text but |, { and }, such as ";" or ",". {{ and }} are
+// literal braces. A reference whose value is
+// empty or white space is a row problem (CodeEmptyValue).
 //
-// A "when" condition is a string (equal after trimming, in any case), a
-// list of strings (one of them), or an object with one of "not" (any
+// A "when" condition is a string (equal after trimming, in any case, as
+// strings.EqualFold compares; tables compare their keys so too), a list
+// of strings (one of them), or an object with one of "not" (any
 // condition), "matches" (an RE2 expression matching the whole trimmed
-// value) or "empty" (true or false). An entry {"when": ..., "skip": true}
-// makes the rows it matches nobody's. "unmatched" says what becomes of a
-// source row that no entry matches: "hold" (a row problem that holds its
-// user), "skip" or "error" (the reading stops).
+// value) or "empty" (true or false). The conditions of a "when" are tested
+// in the order of their keys, sorted, up to the first that fails.
+//
+// An entry {"when": ..., "skip": true} makes the rows it matches nobody's
+// (guardians in a roster, say): a source row that any skip entry matches
+// yields no row and no problem, not even the rows and problems of the
+// entries before it, and the entries after it are not tried.
+// "unmatched" says what becomes of a source row that no entry matches:
+// "hold" (a row problem that holds its user), "skip" (nobody's, as a skip
+// entry makes it) or "error" (the reading stops).
+//
+// A key given twice in one object of the rules is an error, as is null
+// anywhere a string or a boolean goes.
 //
 // Values the rules cannot map are row problems, as csvspec's row checks
 // make them, so that a sync job holds that user and lists the problem:
@@ -113,24 +127,35 @@ type entry struct {
 
 // ParseMapping parses a rules file. Its error is an *Error whose Path
 // names the place in the rules and whose message says what is allowed
-// there.
+// there. A UTF-8 byte order mark is dropped; a key given twice in one
+// object is an error.
 func ParseMapping(data []byte) (*Mapping, error) {
-	var top map[string]json.RawMessage
-	if err := strictJSON(data, &top); err != nil {
+	var raw json.RawMessage
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if err := strictJSON(data, &raw); err != nil {
 		return nil, syntaxError(data, "", err)
 	}
+	top, err := object("", raw)
+	if err != nil {
+		return nil, err
+	}
 	if top == nil {
-		return nil, errorf("", "the rules are null; write an object with import, username and rows")
+		return nil, errorf("", "the rules are not an object; write an object with import, username and rows")
 	}
 	m := &Mapping{tables: map[string]*table{}, unmatched: "hold"}
-	for k := range top {
+	for _, k := range top.keys {
 		if !slices.Contains([]string{"import", "username", "rows", "tables", "unmatched"}, k) {
 			return nil, errorf(k, "unknown key; the keys are import, username, rows, tables and unmatched")
 		}
 	}
-	var imp string
-	if err := str(top, "import", &imp); err != nil {
-		return nil, err
+	var imp, user string
+	for i, s := range []*string{&imp, &m.unmatched, &user} {
+		k := []string{"import", "unmatched", "username"}[i]
+		if raw, ok := top.vals[k]; ok {
+			if *s, err = str(k, raw); err != nil {
+				return nil, err
+			}
+		}
 	}
 	switch imp {
 	case "user-groups":
@@ -140,28 +165,19 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	default:
 		return nil, errorf("import", "%q is not an import; write \"user-groups\" or \"contacts\"", imp)
 	}
-	if err := str(top, "unmatched", &m.unmatched); err != nil {
-		return nil, err
-	}
 	if !slices.Contains([]string{"hold", "skip", "error"}, m.unmatched) {
 		return nil, errorf("unmatched", "%q is not allowed; write \"hold\", \"skip\" or \"error\"", m.unmatched)
 	}
-	if err := m.parseTables(top["tables"]); err != nil {
-		return nil, err
-	}
-	var user string
-	if err := str(top, "username", &user); err != nil {
+	if err := m.parseTables(top.vals["tables"]); err != nil {
 		return nil, err
 	}
 	if user == "" {
 		return nil, errorf("username", "missing; write a template such as \"{Student Code}\"")
 	}
-	t, err := m.parseTemplate("username", user, false)
-	if err != nil {
+	if m.username, err = m.parseTemplate("username", user, false); err != nil {
 		return nil, err
 	}
-	m.username = t
-	if err := m.parseRows(top["rows"]); err != nil {
+	if err := m.parseRows(top.vals["rows"]); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -186,7 +202,7 @@ func strictJSON(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("more after the rules' closing brace")
 	}
 	return nil
@@ -205,32 +221,91 @@ func syntaxError(data []byte, path string, err error) error {
 	return errorf(path, "%v", err)
 }
 
-// str decodes the string at key of obj into s, if the key is there.
-func str(obj map[string]json.RawMessage, key string, s *string) error {
-	raw, ok := obj[key]
-	if !ok {
-		return nil
+// An obj is a JSON object: its keys in the order written, and their values.
+type obj struct {
+	keys []string
+	vals map[string]json.RawMessage
+}
+
+// object decodes raw, valid JSON at path, as an object; it returns nil
+// when raw is not an object, and an error for a key given twice.
+func object(path string, raw json.RawMessage) (*obj, error) {
+	if kind(raw) != '{' {
+		return nil, nil
 	}
-	if err := json.Unmarshal(raw, s); err != nil || raw[0] != '"' {
-		return errorf(key, "%s is not a string; write it in double quotes", raw)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	o := &obj{vals: map[string]json.RawMessage{}}
+	_, err := dec.Token()
+	for err == nil && dec.More() {
+		var t json.Token
+		var v json.RawMessage
+		if t, err = dec.Token(); err == nil {
+			err = dec.Decode(&v)
+		}
+		k, _ := t.(string)
+		if _, dup := o.vals[k]; dup && err == nil {
+			return nil, errorf(join(path, k), "the key is there twice")
+		}
+		o.keys, o.vals[k] = append(o.keys, k), bytes.TrimSpace(v)
 	}
-	return nil
+	if err != nil {
+		return nil, errorf(path, "%v", err)
+	}
+	return o, nil
+}
+
+// join returns the path of key in the object at path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// kind returns the first byte of the JSON value raw: '{', '[', '"', 'n'
+// for null, and so on; 0 for none.
+func kind(raw json.RawMessage) byte {
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+// str returns the JSON string raw at path.
+func str(path string, raw json.RawMessage) (string, error) {
+	var s string
+	switch kind(raw) {
+	case '"':
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case 'n':
+		return "", errorf(path, "null is not allowed; write a string in double quotes, or leave the key out")
+	}
+	return "", errorf(path, "%s is not a string; write it in double quotes", raw)
+}
+
+// boolean returns the JSON true or false raw at path.
+func boolean(path string, raw json.RawMessage) (bool, error) {
+	if s := string(raw); s == "true" || s == "false" {
+		return s == "true", nil
+	}
+	return false, errorf(path, "%s is not allowed; write true or false", raw)
 }
 
 // parseRows parses the "rows" array.
 func (m *Mapping) parseRows(raw json.RawMessage) error {
-	var rows []map[string]json.RawMessage
+	var rows []json.RawMessage
 	if raw == nil {
 		return errorf("rows", "missing; write a list of row entries")
 	}
-	if err := json.Unmarshal(raw, &rows); err != nil || raw[0] != '[' {
+	if kind(raw) != '[' || json.Unmarshal(raw, &rows) != nil {
 		return errorf("rows", "not a list of objects; write [{\"when\": {...}, %q: \"...\"}]", m.columns[1])
 	}
 	if len(rows) == 0 {
 		return errorf("rows", "empty; write at least one row entry")
 	}
-	for i, obj := range rows {
-		e, err := m.parseEntry(fmt.Sprintf("rows[%d]", i), obj)
+	for i, raw := range rows {
+		e, err := m.parseEntry(fmt.Sprintf("rows[%d]", i), raw)
 		if err != nil {
 			return err
 		}
@@ -240,24 +315,26 @@ func (m *Mapping) parseRows(raw json.RawMessage) error {
 }
 
 // parseEntry parses one row entry at path.
-func (m *Mapping) parseEntry(path string, obj map[string]json.RawMessage) (*entry, error) {
-	if obj == nil {
-		return nil, errorf(path, "null; write an object")
+func (m *Mapping) parseEntry(path string, raw json.RawMessage) (*entry, error) {
+	o, err := object(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, errorf(path, "not an object; write {\"when\": {...}, %q: \"...\"}", m.columns[1])
 	}
 	e := &entry{origin: path, out: make([]*template, len(m.columns))}
-	if raw, ok := obj["skip"]; ok {
-		if err := json.Unmarshal(raw, &e.skip); err != nil {
-			return nil, errorf(path+".skip", "%s is not allowed; write true or false", raw)
+	if raw, ok := o.vals["skip"]; ok {
+		if e.skip, err = boolean(path+".skip", raw); err != nil {
+			return nil, err
 		}
 	}
-	if raw, ok := obj["when"]; ok {
-		var err error
+	if raw, ok := o.vals["when"]; ok {
 		if e.when, err = m.parseWhen(path+".when", raw); err != nil {
 			return nil, err
 		}
 	}
-	var split *template
-	for _, k := range sortedKeys(obj) {
+	for _, k := range o.keys {
 		if k == "when" || k == "skip" {
 			continue
 		}
@@ -272,26 +349,25 @@ func (m *Mapping) parseEntry(path string, obj map[string]json.RawMessage) (*entr
 		if e.skip {
 			return nil, errorf(p, "a skip entry yields no row; remove the column or the skip")
 		}
-		var s string
-		if err := json.Unmarshal(obj[k], &s); err != nil || obj[k][0] != '"' {
-			return nil, errorf(p, "%s is not a string; write it in double quotes", obj[k])
+		s, err := str(p, o.vals[k])
+		if err != nil {
+			return nil, err
+		}
+		if s == "" {
+			continue // as if omitted
 		}
 		t, err := m.parseTemplate(p, s, true)
 		if err != nil {
 			return nil, err
 		}
-		if t.split != nil {
-			if split != nil {
-				return nil, errorf(p, "a second split; an entry may split one value")
-			}
-			split = t
+		if t.split != nil && e.split {
+			return nil, errorf(p, "a second split; an entry may split one value")
 		}
-		e.out[ci] = t
+		e.out[ci], e.split = t, e.split || t.split != nil
 	}
 	if !e.skip && !slices.ContainsFunc(e.out, func(t *template) bool { return t != nil }) {
 		return nil, errorf(path, "names no column; write one of %s, or \"skip\": true", strings.Join(m.columns[1:], ", "))
 	}
-	e.split = split != nil
 	for ci, t := range e.out {
 		if t != nil && t.part && !e.split {
 			return nil, errorf(path+"."+m.columns[ci], "{#} numbers the parts of a split, and the entry has none")
@@ -305,29 +381,38 @@ func (m *Mapping) parseTables(raw json.RawMessage) error {
 	if raw == nil {
 		return nil
 	}
-	var tables map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &tables); err != nil || raw[0] != '{' {
+	tables, err := object("tables", raw)
+	if err != nil {
+		return err
+	}
+	if tables == nil {
 		return errorf("tables", "not an object of tables; write {\"houses\": {\"RED\": \"Red House\"}}")
 	}
-	for _, name := range sortedKeys(tables) {
-		t := &table{name: name, values: map[string]string{}, exact: map[string]string{}}
+	for _, name := range tables.keys {
 		path := "tables." + name
-		if tables[name] == nil {
+		if name == "" || strings.TrimSpace(name) != name || strings.ContainsAny(name, "|:{}") {
+			return errorf(path, "not a table name; a name is not empty and has no surrounding space, |, :, { or }")
+		}
+		o, err := object(path, tables.vals[name])
+		if err != nil {
+			return err
+		}
+		if o == nil {
 			return errorf(path, "not an object; write {\"KEY\": \"value\"}")
 		}
-		for _, k := range sortedKeys(tables[name]) {
-			v := tables[name][k]
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil || v[0] != '"' {
-				return errorf(path+"."+k, "%s is not a string; write it in double quotes", v)
-			}
-			if k == "*" {
-				t.def, t.hasDef = s, true
-				continue
+		t := &table{name: name, values: map[string]string{}, exact: map[string]string{}}
+		for _, k := range o.keys {
+			s, err := str(path+"."+k, o.vals[k])
+			if err != nil {
+				return err
 			}
 			fk := foldKey(k)
-			if _, dup := t.values[fk]; dup {
+			if _, dup := t.values[fk]; dup || fk == "*" && t.hasDef {
 				return errorf(path+"."+k, "the key is there twice (keys are compared trimmed, in any case)")
+			}
+			if fk == "*" {
+				t.def, t.hasDef = s, true
+				continue
 			}
 			t.values[fk], t.exact[k] = s, s
 			t.keys = append(t.keys, k)

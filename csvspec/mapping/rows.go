@@ -24,22 +24,35 @@ import (
 // Each source row yields one row for every entry of the rules whose
 // "when" holds (one for each part of a split), identical rows once, in
 // the import's canonical column order (csvspec.Header or
-// csvspec.ContactHeader), each with the source row's Line and Carry and
-// the entry as its Origin ("rows[1]"). A source row that the rules cannot
-// map yields one row with the username (if it has one), the columns that
-// the entry of its first problem could make (the others empty) and its
-// problems, each a csvspec.SeverityError with the row's
-// Line: an empty reference (CodeEmptyValue), a value not in a table
-// (CodeUnmappedValue, with a "did you mean"), or, when "unmatched" is
-// "hold", no entry matching (CodeUnmatchedRow; an entry that holds
-// matches, even when its split has no parts). Each message starts with
-// its place in the rules ("rows[1].library-group: "). A sync job holds
-// that row's user. A source row with problems of its own, or without Fields,
-// is passed on with them, its Fields replaced by the username alone.
+// csvspec.ContactHeader), each with the source row's Line and Carry, its
+// warnings, and the entry as its Origin ("rows[1]"). A row that a skip
+// entry matches, or that no entry matches when "unmatched" is "skip",
+// yields nothing, whatever its username and the problems of other
+// entries.
+//
+// A source row that the rules cannot map yields one row with the username
+// (if it has one), the columns that the entry of its first problem could
+// make (the others empty) and its problems, each a csvspec.SeverityError
+// with the row's Line: an empty or white-space reference
+// (CodeEmptyValue), a value not in a table (CodeUnmappedValue, with a
+// "did you mean"), or, when "unmatched" is "hold", no entry matching
+// (CodeUnmatchedRow; an entry that holds matches, even when its split has
+// no parts). Each message starts with its place in the rules
+// ("rows[1].library-group: "). A sync job holds that row's user.
+//
+// A source row with an error of its own (a csvspec.SeverityError), or
+// without Fields, or with more or fewer Fields than header (given a
+// csvspec.CodeFieldCount error), is passed on with its problems, its
+// Fields replaced by the username alone; its warnings alone do not stop
+// it from being mapped.
 //
 // A column the rules name that header lacks ends the sequence with an
 // *Error naming it, before any row; so does a row no entry matches when
-// "unmatched" is "error", and an error of src, which is passed on.
+// "unmatched" is "error", a row too short to have the columns of the
+// username (a record whose username cannot be read is a problem of the
+// file, as csvspec.ReadRows makes it: a sync job stops and sends nothing,
+// rather than take that user for a leaver), and an error of src, which
+// is passed on.
 func (m *Mapping) Rows(header []string, src iter.Seq2[csvspec.SourceRow, error]) iter.Seq2[csvspec.SourceRow, error] {
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		mp, err := m.newMapper(header)
@@ -66,7 +79,9 @@ func (m *Mapping) Rows(header []string, src iter.Seq2[csvspec.SourceRow, error])
 //
 // A row whose fields are all empty yields a row with empty Fields and a
 // csvspec.CodeEmptyRow warning; a row with the wrong number of fields
-// yields the username alone with a csvspec.CodeFieldCount error. A
+// yields the username alone with a csvspec.CodeFieldCount error, or ends
+// the sequence when it is too short to have the username. The rows
+// yielded are the caller's to keep. A
 // header without a column the rules or carry name, a malformed record and
 // an error of r end the sequence with an error; a file of 0 bytes yields
 // nothing.
@@ -87,7 +102,9 @@ func (m *Mapping) ReadRows(r io.Reader, comma rune, carry []string) iter.Seq2[cs
 // ReadSource reads the header of a CSV export of an SMS, and returns it
 // and the export's rows, unmapped, for Rows and Explain: each with its
 // values in the order of the header, its Line and its Carry, as ReadRows
-// reads them. It returns io.EOF for a file of 0 bytes.
+// reads them. It returns io.EOF for a file of 0 bytes. A row's Fields
+// share their backing array with the next row's: a caller that keeps
+// them past the next row copies them (Rows does not keep them).
 func ReadSource(r io.Reader, comma rune, carry []string) ([]string, iter.Seq2[csvspec.SourceRow, error], error) {
 	br := bufio.NewReader(r)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
@@ -203,17 +220,30 @@ type mapper struct {
 	memo    []map[string]string // by template id: values made, by the value of its one column
 	made    map[string]*made    // what the entries made, by key
 	key     []byte
+	header  []string
+	userEnd int               // 1 + the last header position the username names
+	warn    []csvspec.Problem // the current row's warnings, for each of its rows
+	parts   map[string]bool   // the parts of the current split
+	seen    map[string]bool   // the current row's rows, by rowKey, once there are many
+	hits    int               // recalls that found what the entries made
+	misses  int
 }
 
 // maxMemo is how many values of one template a mapper remembers.
 const maxMemo = 1000
 
 func (m *Mapping) newMapper(header []string) (*mapper, error) {
-	mp := &mapper{m: m, idx: make([]int, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{}}
+	mp := &mapper{m: m, idx: make([]int, len(m.names)), memo: make([]map[string]string, m.ntmpl), made: map[string]*made{},
+		header: header, parts: map[string]bool{}, seen: map[string]bool{}}
 	for i, n := range m.names {
 		var err error
 		if mp.idx[i], err = column(header, n, "named at "+m.where[i]); err != nil {
 			return nil, err
+		}
+	}
+	for _, pt := range m.username.parts {
+		if pt.ref != nil {
+			mp.userEnd = max(mp.userEnd, mp.idx[pt.ref.col]+1)
 		}
 	}
 	return mp, nil
@@ -224,7 +254,7 @@ type Step struct {
 	Origin string // the entry, such as "rows[1]"
 	Fired  bool   // its "when" holds
 	Skip   bool   // it is a skip entry
-	Why    string // each condition, the value it tested, and whether it held
+	Why    string // each condition tested, the value, and whether it held, up to the first that failed
 }
 
 // An Explanation is what the rules made of one source row (see Explain).
@@ -290,21 +320,21 @@ func (mp *mapper) load(row csvspec.SourceRow) {
 func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, error) bool, ex *Explanation) bool {
 	m := mp.m
 	mp.load(row)
-	mp.rows, mp.from, mp.ps, mp.first, mp.partial = mp.rows[:0], mp.from[:0], nil, "", nil
+	mp.rows, mp.from, mp.ps, mp.first, mp.partial, mp.warn = mp.rows[:0], mp.from[:0], nil, "", nil, nil
 	user, p := mp.eval(m.username, "", 0)
-	if row.Fields == nil || len(row.Problems) > 0 {
-		if slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Code == csvspec.CodeEmptyRow }) {
-			user = ""
+	if row.Fields == nil || len(row.Problems) > 0 || len(row.Fields) != len(mp.header) {
+		if ps, ok := mp.own(row); !ok {
+			return mp.pass(row, user, ps, yield)
 		}
-		return yield(mp.held(row, user, row.Problems, ""), nil)
 	}
-	if p == nil && ex == nil {
+	recall := p == nil && ex == nil && (len(mp.made) < maxMade || mp.hits >= mp.misses) // worth its key
+	if recall {
 		if md := mp.recall(); md != nil {
 			for i, r := range md.rows {
 				f := mp.fields()
 				copy(f, r)
 				f[0] = user
-				if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: md.from[i], Carry: row.Carry}, nil) {
+				if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: md.from[i], Carry: row.Carry, Problems: mp.warn}, nil) {
 					return false
 				}
 			}
@@ -312,38 +342,82 @@ func (mp *mapper) mapRow(row csvspec.SourceRow, yield func(csvspec.SourceRow, er
 		}
 	}
 	mp.problem(p, 0, "", "username")
-	fired := false
+	fired, skip := false, false
 	for _, e := range m.entries {
-		ok := mp.holds(e, ex)
-		if !ok {
+		if !mp.holds(e, ex) {
 			continue
 		}
-		fired = true
-		if e.skip {
+		if fired, skip = true, e.skip; skip {
 			break
 		}
 		mp.entryRows(e, user)
 	}
 	switch {
+	case skip || !fired && m.unmatched == "skip" && len(mp.ps) == btoi(p != nil):
+		return true // nobody's, whatever the username
 	case len(mp.ps) > 0:
-		return yield(mp.held(row, user, mp.ps, mp.first), nil)
+		return yield(mp.held(row, user, append(slices.Clone(mp.warn), mp.ps...), mp.first), nil)
 	case !fired && m.unmatched == "hold":
 		mp.problem(&problem{CodeUnmatchedRow, "no entry of the rules matches the row" + mp.tested()}, -1, "", "")
-		return yield(mp.held(row, user, mp.ps, ""), nil)
+		return yield(mp.held(row, user, append(slices.Clone(mp.warn), mp.ps...), ""), nil)
 	case !fired && m.unmatched == "error":
 		yield(csvspec.SourceRow{}, &Error{Line: row.Line, Msg: "no entry of the rules matches the row" + mp.tested() + ", and unmatched is \"error\""})
 		return false
 	}
-	if p == nil && ex == nil {
+	if recall {
 		mp.remember()
 	}
 	return mp.emit(row, yield)
 }
 
+// pass yields the row that cannot be mapped with its problems ps, or
+// ends the sequence when its username cannot be read.
+func (mp *mapper) pass(row csvspec.SourceRow, user string, ps []csvspec.Problem, yield func(csvspec.SourceRow, error) bool) bool {
+	switch {
+	case slices.ContainsFunc(row.Problems, func(p csvspec.Problem) bool { return p.Code == csvspec.CodeEmptyRow }):
+		user = ""
+	case row.Fields != nil && len(row.Fields) < mp.userEnd:
+		yield(csvspec.SourceRow{}, &Error{Line: row.Line, Msg: fmt.Sprintf("the row has %d fields, not %d as the header; the username cannot be read", len(row.Fields), len(mp.header))})
+		return false
+	}
+	return yield(mp.held(row, user, ps, ""), nil)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// own returns the row's own problems, with a CodeFieldCount error if its
+// Fields do not match the header, and whether the row can be mapped: it
+// has Fields and no error. The warnings of a row that can be mapped go
+// to mp.warn, for each row made of it.
+func (mp *mapper) own(row csvspec.SourceRow) ([]csvspec.Problem, bool) {
+	ps := slices.Clone(row.Problems)
+	empty := slices.ContainsFunc(ps, func(p csvspec.Problem) bool { return p.Code == csvspec.CodeEmptyRow })
+	if row.Fields != nil && !empty && len(row.Fields) != len(mp.header) &&
+		!slices.ContainsFunc(ps, func(p csvspec.Problem) bool { return p.Code == csvspec.CodeFieldCount }) {
+		ps = append(ps, csvspec.Problem{Line: row.Line, Code: csvspec.CodeFieldCount, Severity: csvspec.SeverityError,
+			Message: fmt.Sprintf("the row has %d fields, not %d as the header", len(row.Fields), len(mp.header))})
+	}
+	if row.Fields == nil || empty || slices.ContainsFunc(ps, func(p csvspec.Problem) bool { return p.Severity == csvspec.SeverityError }) {
+		return ps, false
+	}
+	for i := range ps {
+		if ps[i].Line == 0 {
+			ps[i].Line = row.Line
+		}
+	}
+	mp.warn = slices.Clip(ps)
+	return nil, true
+}
+
 // emit yields the rows made of row.
 func (mp *mapper) emit(row csvspec.SourceRow, yield func(csvspec.SourceRow, error) bool) bool {
 	for i, f := range mp.rows {
-		if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: mp.from[i], Carry: row.Carry}, nil) {
+		if !yield(csvspec.SourceRow{Fields: f, Line: row.Line, Origin: mp.from[i], Carry: row.Carry, Problems: mp.warn}, nil) {
 			return false
 		}
 	}
@@ -373,10 +447,17 @@ func (mp *mapper) setKey() {
 	}
 }
 
-// recall returns what was made earlier of the current values, or nil.
+// recall returns what was made earlier of the current values, or nil,
+// and counts its hits and misses.
 func (mp *mapper) recall() *made {
 	mp.setKey()
-	return mp.made[string(mp.key)]
+	md := mp.made[string(mp.key)]
+	if md == nil {
+		mp.misses++
+	} else {
+		mp.hits++
+	}
+	return md
 }
 
 // remember remembers the rows made of the current values (recall set
@@ -469,7 +550,8 @@ func (mp *mapper) problem(p *problem, ci int, origin, path string) {
 }
 
 // holds reports whether the entry's conditions hold for the current row,
-// and adds the problems of its keys; with ex it adds the step.
+// testing them in order up to the first that fails, and adds the problems
+// of its keys; with ex it adds the step.
 func (mp *mapper) holds(e *entry, ex *Explanation) bool {
 	ok := true
 	var why []string
@@ -480,13 +562,12 @@ func (mp *mapper) holds(e *entry, ex *Explanation) bool {
 			ok, why = false, append(why, c.text+": "+p.msg)
 			break
 		}
-		held := c.test.holds(v)
-		ok = ok && held
-		if ex == nil && !ok {
-			return false
-		}
+		ok = c.test.holds(v)
 		if ex != nil {
-			why = append(why, fmt.Sprintf("%s is %q, wanted %s: %s", c.text, v, c.test, yesNo(held)))
+			why = append(why, fmt.Sprintf("%s is %q, wanted %s: %s", c.text, v, c.test, yesNo(ok)))
+		}
+		if !ok {
+			break
 		}
 	}
 	if ex != nil {
@@ -508,7 +589,7 @@ func yesNo(b bool) string {
 // entryRows adds the rows of a fired entry, or its problems.
 func (mp *mapper) entryRows(e *entry, user string) {
 	if !e.split {
-		mp.add(e, user, "", 0)
+		mp.add(e, user, "", 0, nil)
 		return
 	}
 	ci := slices.IndexFunc(e.out, func(t *template) bool { return t != nil && t.split != nil })
@@ -520,21 +601,36 @@ func (mp *mapper) entryRows(e *entry, user string) {
 	}
 	sep := r.pipes[slices.IndexFunc(r.pipes, func(p pipe) bool { return p.kind == "split" })].sep
 	n := 0
+	var first []string
+	clear(mp.parts)
 	for part := range strings.SplitSeq(v, sep) {
 		if part = strings.TrimSpace(part); part != "" {
 			n++
-			mp.add(e, user, part, n)
+			if !mp.parts[part] {
+				mp.parts[part] = true
+				f := mp.add(e, user, part, n, first)
+				if n == 1 {
+					first = f
+				}
+			}
 		}
 	}
 }
 
-// add adds the row that e makes with the split's part and its number n.
-func (mp *mapper) add(e *entry, user, part string, n int) {
+// add adds the row that e makes with the split's part and its number n,
+// and returns its Fields, or nil if it has a problem. first, if not nil,
+// is the row of the split's first part, whose columns that do not depend
+// on the part it reuses.
+func (mp *mapper) add(e *entry, user, part string, n int, first []string) []string {
 	f := mp.fields()
 	f[0] = user
 	bad := false
 	for ci, t := range e.out {
 		if t == nil {
+			continue
+		}
+		if first != nil && t.split == nil && !t.part {
+			f[ci] = first[ci]
 			continue
 		}
 		v, p := mp.eval(t, part, n)
@@ -547,11 +643,45 @@ func (mp *mapper) add(e *entry, user, part string, n int) {
 	if bad && mp.partial == nil {
 		mp.partial = f
 	}
-	if bad || slices.ContainsFunc(mp.rows, func(r []string) bool { return slices.Equal(r, f) }) {
-		return // f is lost: rare
+	if bad {
+		return nil
 	}
-	mp.rows = append(mp.rows, f)
-	mp.from = append(mp.from, e.origin)
+	if !mp.repeats(f) {
+		mp.rows = append(mp.rows, f)
+		mp.from = append(mp.from, e.origin)
+	}
+	return f
+}
+
+// repeats reports whether the current row already made the row f, and
+// notes f: by a scan of the first few rows, then by a map.
+func (mp *mapper) repeats(f []string) bool {
+	const scan = 8
+	if len(mp.rows) < scan {
+		return slices.ContainsFunc(mp.rows, func(r []string) bool { return slices.Equal(r, f) })
+	}
+	if len(mp.rows) == scan {
+		clear(mp.seen)
+		for _, r := range mp.rows {
+			mp.seen[rowKey(r)] = true
+		}
+	}
+	k := rowKey(f)
+	if mp.seen[k] {
+		return true
+	}
+	mp.seen[k] = true
+	return false
+}
+
+// rowKey returns the fields of a row as one string, each after its length.
+func rowKey(f []string) string {
+	var b []byte
+	for _, s := range f {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return string(b)
 }
 
 // eval returns the value of the template for the current row, with the
@@ -567,11 +697,18 @@ func (mp *mapper) eval(t *template, part string, n int) (string, *problem) {
 		}
 	}
 	var b strings.Builder
+	var buf [8]string // the values of the parts, to build the string in one allocation
+	vals := buf[:0]
+	size := 0
 	for _, pt := range t.parts {
 		v, p := mp.value(t, pt, part, n)
 		if p != nil {
 			return "", p
 		}
+		vals, size = append(vals, v), size+len(v)
+	}
+	b.Grow(size)
+	for _, v := range vals {
 		b.WriteString(v)
 	}
 	if t.memo >= 0 && len(memo) < maxMemo {
@@ -600,7 +737,7 @@ func (mp *mapper) value(t *template, pt part, part string, n int) (string, *prob
 	default:
 		v, p = r.apply(mp.val(r.col), r.pipes)
 	}
-	if p == nil && v == "" {
+	if p == nil && strings.TrimSpace(v) == "" {
 		p = &problem{CodeEmptyValue, "{" + r.text + "} is empty"}
 	}
 	return v, p

@@ -43,11 +43,14 @@ func collect(rows iter.Seq2[csvspec.SourceRow, error]) []got {
 		}
 		g := got{Line: row.Line, Origin: row.Origin, Fields: row.Fields, Carry: row.Carry}
 		for _, p := range row.Problems {
-			if p.Line != row.Line || p.Severity != csvspec.SeverityError && p.Code != csvspec.CodeEmptyRow {
+			switch {
+			case p.Line != row.Line:
 				g.Problems = append(g.Problems, fmt.Sprintf("bad problem %+v", p))
-				continue
+			case p.Severity != csvspec.SeverityError && p.Code != csvspec.CodeEmptyRow:
+				g.Problems = append(g.Problems, "warning "+p.Code+" "+p.Column+": "+p.Message)
+			default:
+				g.Problems = append(g.Problems, p.Code+" "+p.Column+": "+p.Message)
 			}
-			g.Problems = append(g.Problems, p.Code+" "+p.Column+": "+p.Message)
 		}
 		out = append(out, g)
 	}
@@ -87,9 +90,29 @@ func TestRows(t *testing.T) {
 		{"identical rows collapse", `{"library-group": "A"}, {"library-group": "A"}, {"library-group": "B"}`, "",
 			[]string{"S1", "", "", "", ""},
 			[]got{{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "A", ""}}, {Line: 2, Origin: "rows[2]", Fields: []string{"S1", "B", ""}}}},
-		{"skip stops", `{"library-group": "A"}, {"when": {"Role": "Parent"}, "skip": true}, {"library-group": "B"}`, "",
-			[]string{"S1", "", "", "Parent", ""},
-			[]got{{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "A", ""}}}},
+		{"skip makes the row nobody's", `{"library-group": "A"}, {"when": {"Role": "Parent"}, "skip": true}, {"library-group": "B"}`, "",
+			[]string{"S1", "", "", "Parent", ""}, nil},
+		{"skip drops earlier problems", `{"library-group": "{House|map:strict}"}, {"when": {"Role": "Parent"}, "skip": true}`, "",
+			[]string{"P1", "", "ZZZ", "Parent", ""}, nil},
+		{"skip needs no username", `{"when": {"Role": "Parent"}, "skip": true}, {"library-group": "B"}`, "",
+			[]string{"", "", "", "Parent", ""}, nil},
+		{"unmatched skip needs no username", `{"when": {"Role": "Student"}, "library-group": "A"}`, `, "unmatched": "skip"`,
+			[]string{"", "", "", "Parent", ""}, nil},
+		{"unmatched skip keeps a problem of a when", `{"when": {"House|map:strict": "x"}, "library-group": "A"}`, `, "unmatched": "skip"`,
+			[]string{"S1", "", "ZZZ", "", ""},
+			[]got{{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "", ""}, Problems: []string{`unmapped-value : rows[0].when.House|map:strict: House "ZZZ" is not in table "strict", which has no "*"`}}}},
+		{"white space is empty", `{"library-group": "Year {Year Level}"}`, "",
+			[]string{"S1", " ", "", "", ""},
+			[]got{{Line: 2, Fields: []string{"S1", "", ""}, Origin: "rows[0]", Problems: []string{"empty-value library-group: rows[0].library-group: {Year Level} is empty"}}}},
+		{"white space username", `{"library-group": "A"}`, "",
+			[]string{"  ", "", "", "", ""},
+			[]got{{Line: 2, Fields: []string{"  ", "", ""}, Problems: []string{"empty-value username: username: {Student Code} is empty"}}}},
+		{"an empty value gets no did you mean", `{"library-group": "{House|map:strict}"}`, "",
+			[]string{"S1", "", "", "", ""},
+			[]got{{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "", ""}, Problems: []string{`unmapped-value library-group: rows[0].library-group: House "" is not in table "strict", which has no "*"`}}}},
+		{"tables fold case as when does", `{"when": {"House": "\u017f"}, "library-group": "{House|map:strict}"}`, "",
+			[]string{"S1", "", "S", "", ""},
+			[]got{{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "Long s", ""}}}},
 		{"skip alone yields nothing", `{"when": {"Role": "Parent"}, "skip": true}, {"library-group": "B"}`, "",
 			[]string{"P1", "", "", "Parent", ""}, nil},
 		{"not, matches, empty", `{"when": {"Role": {"not": ["Parent", "Guest"]}, "House": {"matches": "[A-Z]{3}"}, "Emails": {"empty": true}}, "library-group": "{House|trim|lower}"}`, "",
@@ -105,9 +128,20 @@ func TestRows(t *testing.T) {
 			[]string{"S1", "", "", "", "a@x; ;b@y;a@x"},
 			[]got{
 				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "a@x", "first"}},
-				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "b@y", "other"}},
-				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "a@x", "other"}}, // not the same row as the first
+				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "b@y", "other"}}, // a repeated part yields the first's row
 			}},
+		{"many rows collapse", `{"library-group": "{Emails|split:;|upper}"}`, "",
+			[]string{"S1", "", "", "", "a;b;c;d;e;f;g;h;i;j;A;B;C;D;E;F;G;H;I;J;a"},
+			[]got{
+				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "A", ""}}, {Line: 2, Origin: "rows[0]", Fields: []string{"S1", "B", ""}},
+				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "C", ""}}, {Line: 2, Origin: "rows[0]", Fields: []string{"S1", "D", ""}},
+				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "E", ""}}, {Line: 2, Origin: "rows[0]", Fields: []string{"S1", "F", ""}},
+				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "G", ""}}, {Line: 2, Origin: "rows[0]", Fields: []string{"S1", "H", ""}},
+				{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "I", ""}}, {Line: 2, Origin: "rows[0]", Fields: []string{"S1", "J", ""}},
+			}},
+		{"split with a column of its own", `{"library-group": "{Emails|split:;}", "system-group": "{House|lower} of {Student Code}"}`, "",
+			[]string{"S1", "", "RED", "", "a;b"},
+			[]got{{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "a", "red of S1"}}, {Line: 2, Origin: "rows[0]", Fields: []string{"S1", "b", "red of S1"}}}},
 		{"split of nothing yields nothing", `{"library-group": "{Emails|split:;}"}`, "",
 			[]string{"S1", "", "", "", " ; "}, nil},
 		{"empty value", `{"library-group": "Year {Year Level}"}`, "",
@@ -134,8 +168,47 @@ func TestRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := mustParse(t, `{"import": "user-groups", "username": "{Student Code}", "rows": [`+tt.rows+`],
-				"tables": {"houses": {"RED": "Red House", "*": "No House"}, "strict": {"PURP": "Purple", "RED": "Red"}, "first": {"1": "first", "*": "other"}}`+tt.extra+`}`)
+				"tables": {"houses": {"RED": "Red House", "*": "No House"}, "strict": {"PURP": "Purple", "RED": "Red", "\u017f": "Long s"}, "first": {"1": "first", "*": "other"}}`+tt.extra+`}`)
 			if diff := cmp.Diff(tt.want, collect(m.Rows(header, oneRow(tt.row)))); diff != "" {
+				t.Errorf("Rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRowsOwnProblems(t *testing.T) {
+	m := mustParse(t, rules(`{"library-group": "Year {Year}", "system-group": "Students"}, {"library-group": "{House|map:houses}"}`, ""))
+	warn := csvspec.Problem{Code: "surrounding-space", Severity: csvspec.SeverityWarning, Message: "a note"}
+	bad := csvspec.Problem{Line: 2, Code: "invalid-utf8", Severity: csvspec.SeverityError, Message: "not UTF-8"}
+	tests := []struct {
+		name string
+		row  csvspec.SourceRow
+		want []got
+	}{
+		{"a warning keeps the groups", csvspec.SourceRow{Fields: []string{"S1", "7", "RED"}, Line: 2, Problems: []csvspec.Problem{warn}}, []got{
+			{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "Year 7", "Students"}, Problems: []string{"warning surrounding-space : a note"}},
+			{Line: 2, Origin: "rows[1]", Fields: []string{"S1", "Red House", ""}, Problems: []string{"warning surrounding-space : a note"}},
+		}},
+		{"a warning and a problem of the rules", csvspec.SourceRow{Fields: []string{"S1", "", "RED"}, Line: 2, Problems: []csvspec.Problem{warn}}, []got{
+			{Line: 2, Origin: "rows[0]", Fields: []string{"S1", "", "Students"}, Problems: []string{"warning surrounding-space : a note", "empty-value library-group: rows[0].library-group: {Year} is empty"}},
+		}},
+		{"an error holds", csvspec.SourceRow{Fields: []string{"S1", "7", "RED"}, Line: 2, Problems: []csvspec.Problem{warn, bad}}, []got{
+			{Line: 2, Fields: []string{"S1", "", ""}, Problems: []string{"warning surrounding-space : a note", "invalid-utf8 : not UTF-8"}},
+		}},
+		{"too few fields", csvspec.SourceRow{Fields: []string{"S1", "7"}, Line: 2}, []got{
+			{Line: 2, Fields: []string{"S1", "", ""}, Problems: []string{"wrong-field-count : the row has 2 fields, not 3 as the header"}},
+		}},
+		{"too many fields", csvspec.SourceRow{Fields: []string{"S1", "7", "RED", "x"}, Line: 2}, []got{
+			{Line: 2, Fields: []string{"S1", "", ""}, Problems: []string{"wrong-field-count : the row has 4 fields, not 3 as the header"}},
+		}},
+		{"no username to read", csvspec.SourceRow{Fields: []string{}, Line: 2}, []got{
+			{Err: "mapping: line 2: the row has 0 fields, not 3 as the header; the username cannot be read"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := func(yield func(csvspec.SourceRow, error) bool) { yield(tt.row, nil) }
+			if diff := cmp.Diff(tt.want, collect(m.Rows([]string{"Student Code", "Year", "House"}, src))); diff != "" {
 				t.Errorf("Rows (-want +got):\n%s", diff)
 			}
 		})
@@ -172,6 +245,10 @@ func TestReadRows(t *testing.T) {
 		{"empty row and field count", "Student Code,House\n,\nS1\n", 0, nil, []got{
 			{Line: 2, Fields: []string{"", "", ""}, Problems: []string{"empty-row : the row's fields are all empty; it is dropped"}},
 			{Line: 3, Fields: []string{"S1", "", ""}, Problems: []string{"wrong-field-count : the row has 1 fields, not 2 as the header"}},
+		}},
+		{"username last", "House,Role,Student Code\n,\nRED\nRED,,S1\n", 0, nil, []got{
+			{Line: 2, Fields: []string{"", "", ""}, Problems: []string{"empty-row : the row's fields are all empty; it is dropped"}},
+			{Err: "mapping: line 3: the row has 1 fields, not 3 as the header; the username cannot be read"},
 		}},
 		{"missing carry", "Student Code,House\nS1,RED\n", 0, []string{"Surname"}, []got{
 			{Err: `mapping: line 1: the file has no column "Surname" to carry; its columns are "Student Code", "House"`},
@@ -265,6 +342,42 @@ func TestExplain(t *testing.T) {
 	want[1].Steps[2].Why = `House is "PUR", wanted not "": yes; Role is "Student", wanted "Student": yes`
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("Explain (-want +got):\n%s", diff)
+	}
+}
+
+func TestExplainAgreesWithRows(t *testing.T) {
+	header := []string{"A", "B", "C"}
+	tests := []struct {
+		name, rows string
+		fields     []string
+	}{
+		{"a failed condition stops before a table", `{"when": {"A": "nobody", "B|map:t": "y"}, "library-group": "x"}, {"library-group": "always"}`, []string{"u1", "zzz", ""}},
+		{"a table before a condition", `{"when": {"B|map:t": "y", "A": "nobody"}, "library-group": "x"}, {"library-group": "always"}`, []string{"u1", "zzz", ""}},
+		{"skip after a fired entry", `{"library-group": "{B}"}, {"when": {"C": "p"}, "skip": true}`, []string{"u1", "g", "P"}},
+		{"unmatched", `{"when": {"C": "s"}, "library-group": "{B}"}`, []string{"u1", "g", "x"}},
+		{"split", `{"library-group": "{B|split:;}", "system-group": "{#}"}`, []string{"u1", "a;b;a", "x"}},
+		{"empty value", `{"when": {"C": {"matches": "x+"}}, "library-group": "{B}"}`, []string{"u1", " ", "xx"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustParse(t, `{"import": "user-groups", "username": "{A}", "rows": [`+tt.rows+`], "tables": {"t": {"k": "y"}}}`)
+			rows := collect(m.Rows(header, oneRow(tt.fields)))
+			var explained []csvspec.SourceRow
+			for ex, err := range m.Explain(header, oneRow(tt.fields), tt.fields[0]) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				explained = append(explained, ex.Rows...)
+			}
+			seq := func(yield func(csvspec.SourceRow, error) bool) {
+				for _, r := range explained {
+					yield(r, nil)
+				}
+			}
+			if diff := cmp.Diff(rows, collect(seq)); diff != "" {
+				t.Errorf("Explain's rows (-Rows +Explain):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -117,8 +117,11 @@ func (m *Mapping) parseRef(path, s string, split bool) (*ref, error) {
 		}
 		r.pipes = append(r.pipes, p)
 	}
-	if slices.ContainsFunc(r.pipes, func(p pipe) bool { return p.kind == "split" }) && r.col < 0 {
+	switch splits := len(slices.DeleteFunc(slices.Clone(r.pipes), func(p pipe) bool { return p.kind != "split" })); {
+	case splits > 0 && r.col < 0:
 		return nil, errorf(path, "{#} cannot be split")
+	case splits > 1:
+		return nil, errorf(path, "a second split; an entry may split one value")
 	}
 	return r, nil
 }
@@ -140,7 +143,7 @@ func (m *Mapping) parsePipe(path, s string, split bool) (pipe, error) {
 		if !split {
 			return pipe{}, errorf(path, "|split makes rows, and only a row entry's columns can")
 		}
-		if arg == "" {
+		if arg = strings.TrimSpace(arg); arg == "" {
 			return pipe{}, errorf(path, "|split: needs a separator, such as |split:;")
 		}
 		return pipe{kind: "split", sep: arg}, nil
@@ -165,7 +168,10 @@ type table struct {
 	hasDef bool
 }
 
-func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// foldKey returns s trimmed and case-folded: two strings have the same
+// key when strings.EqualFold, which a "when" uses, finds them equal
+// trimmed ("ſ" and "S" too).
+func foldKey(s string) string { return strings.ToLower(strings.ToUpper(strings.TrimSpace(s))) }
 
 // lookup returns the table's value for v; or a problem message.
 func (t *table) lookup(v string) (string, string) {
@@ -179,7 +185,7 @@ func (t *table) lookup(v string) (string, string) {
 		return t.def, ""
 	}
 	msg := fmt.Sprintf("is not in table %q, which has no \"*\"", t.name)
-	if near, ok := suggest.Nearest(v, t.keys); ok {
+	if near, ok := suggest.Nearest(v, t.keys); ok && strings.TrimSpace(v) != "" {
 		msg += fmt.Sprintf("; did you mean %q?", near)
 	}
 	return "", msg
@@ -200,20 +206,24 @@ type test struct {
 	empty *bool
 }
 
-// parseWhen parses a "when" object.
+// parseWhen parses a "when" object; its conditions are tested in the
+// order of their keys, sorted (as Explain shows them).
 func (m *Mapping) parseWhen(path string, raw json.RawMessage) ([]cond, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || raw[0] != '{' {
+	o, err := object(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
 		return nil, errorf(path, "not an object; write {\"Column\": \"value\"}")
 	}
 	var cs []cond
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(slices.Values(o.keys)) {
 		p := path + "." + k
 		r, err := m.parseRef(p, k, false)
 		if err != nil {
 			return nil, err
 		}
-		t, err := parseTest(p, obj[k])
+		t, err := parseTest(p, o.vals[k])
 		if err != nil {
 			return nil, err
 		}
@@ -224,60 +234,62 @@ func (m *Mapping) parseWhen(path string, raw json.RawMessage) ([]cond, error) {
 
 // parseTest parses a condition's value.
 func parseTest(path string, raw json.RawMessage) (*test, error) {
-	switch raw[0] {
+	switch kind(raw) {
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, errorf(path, "%v", err)
-		}
-		return &test{any: []string{strings.TrimSpace(s)}}, nil
+		s, err := str(path, raw)
+		return &test{any: []string{strings.TrimSpace(s)}}, err
 	case '[':
-		var list []string
-		if err := json.Unmarshal(raw, &list); err != nil || len(list) == 0 {
+		var list []json.RawMessage
+		_ = json.Unmarshal(raw, &list)
+		t := &test{}
+		for _, v := range list {
+			s, err := str(path, v)
+			if err != nil {
+				break
+			}
+			t.any = append(t.any, strings.TrimSpace(s))
+		}
+		if len(list) == 0 || len(t.any) < len(list) {
 			return nil, errorf(path, "write a list of one or more strings, such as [\"Teacher\", \"Staff\"]")
 		}
-		for i := range list {
-			list[i] = strings.TrimSpace(list[i])
-		}
-		return &test{any: list}, nil
+		return t, nil
 	case '{':
 		return parseOp(path, raw)
+	case 'n':
+		return nil, errorf(path, "null is not a condition; write a string, a list of strings or an object with not, matches or empty")
 	}
-	return nil, errorf(path, "%s is not a condition; write a string (\"%s\"), a list of strings or an object with not, matches or empty", raw, strings.Trim(string(raw), `"`))
+	return nil, errorf(path, "%s is not a condition; write a string (\"%s\"), a list of strings or an object with not, matches or empty", raw, raw)
 }
 
 // parseOp parses an object condition: exactly one of not, matches, empty.
 func parseOp(path string, raw json.RawMessage) (*test, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || len(obj) != 1 {
+	o, err := object(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.keys) != 1 {
 		return nil, errorf(path, "write an object with exactly one of not, matches or empty")
 	}
-	for op, v := range obj {
-		p := path + "." + op
-		switch op {
-		case "not":
-			t, err := parseTest(p, v)
-			return &test{not: t}, err
-		case "matches":
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil || v[0] != '"' {
-				return nil, errorf(p, "%s is not a string; write a regular expression in double quotes", v)
-			}
-			re, err := regexp.Compile(`^(?:` + s + `)$`)
-			if err != nil {
-				return nil, errorf(p, "%v", err)
-			}
-			return &test{re: re}, nil
-		case "empty":
-			var b bool
-			if err := json.Unmarshal(v, &b); err != nil {
-				return nil, errorf(p, "%s is not allowed; write true or false", v)
-			}
-			return &test{empty: &b}, nil
+	op, v := o.keys[0], o.vals[o.keys[0]]
+	p := path + "." + op
+	switch op {
+	case "not":
+		t, err := parseTest(p, v)
+		return &test{not: t}, err
+	case "matches":
+		if kind(v) != '"' {
+			return nil, errorf(p, "%s is not a string; write a regular expression in double quotes", v)
 		}
-		return nil, errorf(p, "unknown operator; the operators are not, matches and empty")
+		s, _ := str(p, v)
+		if _, err := regexp.Compile(s); err != nil {
+			return nil, errorf(p, "%v", err)
+		}
+		return &test{re: regexp.MustCompile(`^(?:` + s + `)$`)}, nil
+	case "empty":
+		b, err := boolean(p, v)
+		return &test{empty: &b}, err
 	}
-	panic("unreachable")
+	return nil, errorf(p, "unknown operator; the operators are not, matches and empty")
 }
 
 // holds reports whether the test holds for v.

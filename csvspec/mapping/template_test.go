@@ -17,7 +17,7 @@ func mapOne(t testing.TB, tmpl string, fields []string) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for row, err := range m.Rows(m.Columns(), oneRow(fields)) {
+	for row, err := range m.Rows(m.Columns(), oneRow(fields[:min(len(fields), len(m.Columns()))])) {
 		if err != nil {
 			t.Fatal(err)
 		}
