@@ -88,6 +88,13 @@ func route(raw json.RawMessage, src *source) item {
 		it.err = fmt.Errorf("%q is given twice; give each field once", k)
 		return it
 	}
+	// Fields are matched in any case, as encoding/json decodes a school.
+	for k, v := range r {
+		if lk := strings.ToLower(k); lk != k {
+			delete(r, k)
+			r[lk] = v
+		}
+	}
 	for _, k := range routeOnly {
 		if r[k] != nil {
 			it.err = fmt.Errorf("a route reads its source's package: leave out %q", k)
@@ -117,6 +124,8 @@ func route(raw json.RawMessage, src *source) item {
 // that route's config error), and lists the orgs no route names.
 func open(entries []entry) []*source {
 	var sources []*source
+	listed := make(map[[2]string]bool)     // unrouted orgs listed, as routedBy's keys
+	routedBy := make(map[[2]string]string) // package and org sourcedId: the school
 	columns := make(map[*source][]string)
 	for i := range entries {
 		e := &entries[i]
@@ -142,16 +151,21 @@ func open(entries []entry) []*source {
 			continue
 		}
 		orgs := src.pkg.Orgs()
-		routed := make([]bool, len(orgs))
 		for i := range entries {
 			e := &entries[i]
 			if e.src != src {
 				continue
 			}
 			for _, v := range e.org {
-				if j := orgIndex(orgs, v); j >= 0 {
-					routed[j] = true
+				j := orgIndex(orgs, v)
+				if j < 0 {
+					continue
 				}
+				key := [2]string{src.Package, orgs[j].SourcedID}
+				if by, ok := routedBy[key]; ok && by != e.Name && e.err == nil {
+					e.err = fmt.Errorf("org %s is routed to %q already; route each org once", v, by)
+				}
+				routedBy[key] = e.Name
 			}
 			if e.err == nil {
 				sel, err := src.pkg.Select(e.org...)
@@ -161,9 +175,17 @@ func open(entries []entry) []*source {
 				e.pkg = sel
 			}
 		}
-		for j, o := range orgs {
-			if !routed[j] {
-				src.unrouted = append(src.unrouted, o)
+	}
+	// An org is unrouted when no route of any source on its package names
+	// it.
+	for _, src := range sources {
+		if src.pkg == nil {
+			continue
+		}
+		for _, o := range src.pkg.Orgs() {
+			key := [2]string{src.Package, o.SourcedID}
+			if _, ok := routedBy[key]; !ok && !listed[key] {
+				src.unrouted, listed[key] = append(src.unrouted, o), true
 			}
 		}
 	}

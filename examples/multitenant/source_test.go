@@ -180,6 +180,17 @@ func TestMultitenantSourceErrors(t *testing.T) {
 			sent: true,
 		},
 		{
+			name:   "an org routed twice, and a package's field in another case",
+			source: oneroster,
+			routes: []any{to("HS-001", "A"), to("o1", "B"), to("PS-002", "G", "File", "x.csv")},
+			rows: []string{
+				"A | 6 | 6 | 2/4/0 | ok | 0 | ok",
+				`B | 0 | 0 | - | invalid-config | 2 | config: org o1 is routed to "A" already; route each org once`,
+				`G | 0 | 0 | - | invalid-config | 2 | config: a route reads its source's package: leave out "file"`,
+			},
+			sent: true,
+		},
+		{
 			name:   "a source's mistake is each route's",
 			source: map[string]string{"type": "oneroster", "package": oneroster["package"], "roles": "some"},
 			routes: []any{to("HS-001", "A")},

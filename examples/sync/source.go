@@ -60,9 +60,18 @@ func (f *flags) openSource() (all, org *oneroster.Package, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s", f.File, strings.TrimPrefix(err.Error(), "oneroster: "))
 	}
-	if org, err = all.Select(strings.Split(f.org, ",")...); err != nil {
+	if org, err = all.Select(orgs(f.org)...); err != nil {
 		all.Close()
 		return nil, nil, fmt.Errorf("-org %s: %s", f.org, strings.TrimPrefix(err.Error(), "oneroster: "))
 	}
 	return all, org, nil
+}
+
+// orgs splits -org's comma-separated list, each trimmed: "HS-001, PS-002".
+func orgs(list string) []string {
+	var out []string
+	for v := range strings.SplitSeq(list, ",") {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
 }

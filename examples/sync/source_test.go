@@ -37,6 +37,7 @@ func TestSyncSource(t *testing.T) {
 		{[]string{"-plan"}, []string{"Nothing was sent (-plan)."}},
 		// A school of two campuses: cy.m teaches at both.
 		{[]string{"-org", "HS-001,PS-002", "-dry-run"}, []string{"Users per system-group: Students: 4, Staff: 1.", "Pre-flight passed: 12 rows, 0 warnings. Nothing was sent (-dry-run)."}},
+		{[]string{"-org", "HS-001, PS-002", "-dry-run"}, []string{"Users per system-group: Students: 4, Staff: 1."}}, // spaces after the commas
 		{[]string{"-explain", "ed.o"}, []string{"  row: ed.o,Year 4,Students (rows[1])", "  row: ed.o,Red House,Students (rows[2])"}},
 		// ed.o is not enabled: with leaver, gone from the package.
 		{[]string{"-disabled-users", "leaver", "-dry-run"}, []string{"Users per library-group: Green House: 1, Roll 3B: 1, Staff: 1, Year 3: 1."}},
