@@ -156,7 +156,7 @@ func (rr *rowReader) note(p csvspec.Problem, row *csvspec.SourceRow) {
 	if p.Severity == csvspec.SeverityError {
 		f := Failure{Line: p.Line, Code: p.Code, Field: p.Column, Message: p.Message}
 		if row != nil && len(row.Fields) > 0 {
-			f.Fields, f.Carry = slices.Clone(row.Fields), row.Carry
+			f.Fields, f.Carry, f.Origin = slices.Clone(row.Fields), row.Carry, row.Origin
 		}
 		rr.fl.add(f)
 	}

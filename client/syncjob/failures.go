@@ -40,6 +40,7 @@ type Failure struct {
 	Code    string   // a csvspec problem code, CodeRowFailed or CodeUnknownOutcome
 	Field   string   // the column a check error is in, or the field Infiniti names; "" if none
 	Message string   // the check's message, or Infiniti's outcome text
+	Origin  string   // for a check error, what made the row (csvspec.SourceRow.Origin), such as the rule entry "rows[1]"
 }
 
 // Username returns the row's username, or "".

@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -89,6 +90,7 @@ type problem struct {
 	Code     string           `json:"code"`
 	Severity csvspec.Severity `json:"severity"`
 	Message  string           `json:"message"`
+	Origin   string           `json:"origin,omitempty"` // the rule entry that made the row (-rules), such as "rows[1]"
 }
 
 type failedRow struct {
@@ -101,6 +103,7 @@ type failedRow struct {
 	Contact string `json:"contact,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	Origin  string `json:"origin,omitempty"` // the rule entry that made the row (-rules), such as "rows[1]"
 }
 
 // flags are the command line: the school's settings, and the run's.
@@ -542,8 +545,15 @@ func (j *job) problems(rep *syncjob.Report, f *flags, sniff *cli.Sniffer, err er
 	extra := f.plan || f.dryRun || rep.Plan == nil || rep.Plan.Stats().FirstRun
 	shown := make(map[string]int)
 	severity := make(map[string]csvspec.Severity)
+	origin := make(map[[3]string]string) // line, code and column of a held row: the rule entry that made it
+	for _, fl := range rep.Failures {
+		if fl.Origin != "" {
+			origin[[3]string{strconv.Itoa(fl.Line), fl.Code, fl.Field}] = fl.Origin
+		}
+	}
 	for _, p := range slices.Concat(rep.HeaderWarnings, rep.Check.Problems) {
-		j.rep.Problems = append(j.rep.Problems, problem(p))
+		j.rep.Problems = append(j.rep.Problems, problem{Row: p.Row, Line: p.Line, Column: p.Column, Code: p.Code, Severity: p.Severity, Message: p.Message,
+			Origin: origin[[3]string{strconv.Itoa(p.Line), p.Code, p.Column}]})
 		if w1252 && p.Code == csvspec.CodeInvalidUTF8 || p.Code == csvspec.CodeEmptyRow || p.Code == csvspec.CodeExtraColumn && !extra {
 			continue
 		}
@@ -654,7 +664,7 @@ func (j *job) failedRows(f *flags, rep *syncjob.Report) {
 		if fl.Row == 0 {
 			continue
 		}
-		fr := failedRow{Row: fl.Row, Line: fl.Line, Username: fl.Username(), Field: fl.Field, Message: strings.TrimSpace(fl.Message)}
+		fr := failedRow{Row: fl.Row, Line: fl.Line, Username: fl.Username(), Field: fl.Field, Message: strings.TrimSpace(fl.Message), Origin: fl.Origin}
 		who := fr.Username
 		if f.Import == cli.ImportContacts {
 			c := syncjob.Row{Fields: fl.Fields}.Contact()

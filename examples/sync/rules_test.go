@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,11 +69,19 @@ func TestSyncRules(t *testing.T) {
 	stdout.Reset()
 	stderr.Reset()
 	n := len(srv.Requests())
-	if code := run(school, pw, nil, &stdout, &stderr); code != 1 {
+	if code := run(append(school, "-json"), pw, nil, &stdout, &stderr); code != 1 {
 		t.Fatalf("second night: exit code %d, want 1\n%s%s", code, &stdout, &stderr)
 	}
 	if got := srv.Requests()[n:]; len(got) != 1 || string(got[0].CSV) != "username,library-group,system-group\n" {
 		t.Errorf("second night posted %d requests, want 1 with the header alone", len(got))
+	}
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("-json: %v\n%s", err, &stdout)
+	}
+	held := slices.IndexFunc(rep.Problems, func(p problem) bool { return p.Code == "unmapped-value" })
+	if held < 0 || rep.Problems[held].Origin != "rows[1]" || rep.Problems[held].Line != 6 {
+		t.Errorf("-json problems: %+v, want the PUR student's at line 6 from the rule entry rows[1]", rep.Problems)
 	}
 
 	stdout.Reset()
