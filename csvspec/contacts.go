@@ -221,13 +221,13 @@ func boolMessage(column, v string) string {
 // does: type and role in lower case, booleans as True and False, the
 // scenarios in upper case, separated by ';'.
 type ContactWriter struct {
-	w  canonWriter
+	cw *csv.Writer
 	sb strings.Builder
 }
 
 // NewContactWriter returns a ContactWriter that writes to w.
 func NewContactWriter(w io.Writer) *ContactWriter {
-	return &ContactWriter{w: canonWriter{cw: csv.NewWriter(w), header: contactColumns[:]}}
+	return &ContactWriter{cw: newCanonWriter(w, contactColumns[:])}
 }
 
 // Write writes one row, as Writer.Write does.
@@ -239,11 +239,12 @@ func (w *ContactWriter) Write(c Contact) error {
 		}
 		w.sb.WriteString(strings.ToUpper(string(s)))
 	}
-	return w.w.write(c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
-		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String())
+	return w.cw.Write([]string{c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
+		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String()})
 }
 
 // Flush flushes, as Writer.Flush does.
 func (w *ContactWriter) Flush() error {
-	return w.w.flush()
+	w.cw.Flush()
+	return w.cw.Error()
 }
