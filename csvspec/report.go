@@ -292,26 +292,17 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 			c.add(p)
 		}
 	}
-	// The repeats, found last, go in file order; past the problems a
-	// Report keeps, they are only counted.
-	hits := make([][]dupHit, len(dups))
-	var later []Problem
+	// The repeats, found when the file ends, go in row order.
+	var hits []dupHit
 	for i, d := range dups {
-		hits[i] = d.repeats()
-		for _, h := range hits[i][:min(len(hits[i]), MaxProblemsPerCode)] {
-			later = append(later, d.problem(h))
-		}
+		hits = d.repeats(hits, int32(i))
 	}
-	slices.SortStableFunc(later, byRow)
-	for _, p := range later {
-		c.add(p)
+	slices.SortFunc(hits, func(a, b dupHit) int { return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.finder, b.finder)) })
+	for _, h := range hits {
+		d := dups[h.finder]
+		c.add(Problem{Row: int(h.row), Line: int(h.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, h.first)})
 	}
-	for i, d := range dups {
-		for range hits[i][min(len(hits[i]), MaxProblemsPerCode):] {
-			c.add(Problem{Code: d.code, Severity: SeverityWarning})
-		}
-	}
-	if len(later) > 0 {
+	if len(hits) > 0 {
 		slices.SortStableFunc(c.rep.Problems, byRow)
 	}
 	return c.rep, nil
@@ -427,29 +418,23 @@ func (d *dupFinder) add(h uint64, row, line int) {
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
 
-// A dupHit is a row that repeats the row first.
-type dupHit struct{ row, line, first int32 }
+// A dupHit is a row that repeats the row first, found by dups[finder].
+type dupHit struct{ row, line, first, finder int32 }
 
-// repeats returns the rows that repeat an earlier one, in file order.
-func (d *dupFinder) repeats() []dupHit {
-	var hits []dupHit
+// repeats appends the rows that repeat an earlier one to hits.
+func (d *dupFinder) repeats(hits []dupHit, finder int32) []dupHit {
 	first := make(map[uint64]int32, 1024)
 	for _, bin := range d.bins {
 		clear(first)
 		for _, e := range bin {
 			if f, ok := first[e.h]; ok {
-				hits = append(hits, dupHit{e.row, e.line, f})
+				hits = append(hits, dupHit{e.row, e.line, f, finder})
 			} else {
 				first[e.h] = e.row
 			}
 		}
 	}
-	slices.SortFunc(hits, func(a, b dupHit) int { return cmp.Compare(a.row, b.row) })
 	return hits
-}
-
-func (d *dupFinder) problem(h dupHit) Problem {
-	return Problem{Row: int(h.row), Line: int(h.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, h.first)}
 }
 
 // appendKey appends each string to a key after its length.
