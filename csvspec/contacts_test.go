@@ -103,8 +103,10 @@ func (r *contactReader) Read() (contactRecord, error) {
 	}
 	rec := contactRecord{Row: r.t.row, Line: line}
 	if f != nil {
-		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		if rec.Empty = f.Code == CodeEmptyRow; rec.Empty {
+			return rec, nil
+		}
+		return rec, parseError(f)
 	}
 	idx := r.t.hdr.index
 	var v [numContactColumns]string

@@ -327,7 +327,9 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 func (h *header) firstError() error {
 	for _, p := range h.problems {
 		if p.Severity == SeverityError {
-			return &ParseError{Line: p.Line, Column: p.Column, Code: p.Code, Comma: h.comma, Encoding: h.encoding, msg: p.Message}
+			e := parseError(&p)
+			e.Comma, e.Encoding = h.comma, h.encoding
+			return e
 		}
 	}
 	return nil

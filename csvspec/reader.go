@@ -38,8 +38,10 @@ func (r *Reader) Read() (Record, error) {
 	}
 	rec := Record{Row: r.t.row, Line: line}
 	if f != nil {
-		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		if rec.Empty = f.Code == CodeEmptyRow; rec.Empty {
+			return rec, nil
+		}
+		return rec, parseError(f)
 	}
 	idx := r.t.hdr.index
 	rec.UserGroup = UserGroup{

@@ -281,7 +281,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 		c.rep.Rows = t.row
 		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
 		if f != nil {
-			c.addRow("", f.code, f.severity(), f.msg)
+			c.ps = append(c.ps, *f)
 		} else {
 			for ci, fi := range h.index {
 				v[ci] = fields[fi]

@@ -58,8 +58,8 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			if err == io.EOF {
 				return
 			}
-			if err == nil && f != nil && f != emptyRow {
-				err = rowFault(t, f, fields, line)
+			if err == nil && f != nil && f.Code != CodeEmptyRow {
+				err = rowFault(t, f, fields)
 			}
 			if err != nil {
 				yield(SourceRow{}, err)
@@ -82,7 +82,8 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 				row.Carry = nil
 			}
 			if f != nil {
-				row.Problems = []Problem{{Line: line, Code: f.code, Severity: f.severity(), Message: f.msg}}
+				f.Row = 0
+				row.Problems = []Problem{*f}
 			}
 			if !yield(row, nil) {
 				return
@@ -94,13 +95,13 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 // rowFault returns the *ParseError that a record's fault f makes of a
 // file read by ReadRows, or nil when the record is a row with its
 // problem: a wrong field count with a readable username.
-func rowFault(t *table, f *fault, fields []string, line int) error {
-	e := f.parseError(t.row, line)
-	if f.code == CodeFieldCount {
+func rowFault(t *table, f *Problem, fields []string) error {
+	e := parseError(f)
+	if f.Code == CodeFieldCount {
 		if fi := t.hdr.index[colUsername]; fi < len(fields) && usernameOK(fields[fi]) {
 			return nil
 		}
-		e.(*ParseError).msg += "; the username cannot be read"
+		e.msg += "; the username cannot be read"
 	}
 	return e
 }

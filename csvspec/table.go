@@ -412,38 +412,29 @@ func separatorName(r rune) string {
 	return strconv.QuoteRune(r)
 }
 
-// A fault is why a record is not a plain data row.
-type fault struct {
-	code string
-	msg  string
-}
-
-func (f *fault) severity() Severity {
-	if f == emptyRow {
-		return SeverityWarning
+// fault returns the problem that makes the record at line not a plain row.
+func (t *table) fault(line int, code, msg string) *Problem {
+	sev := SeverityError
+	if code == CodeEmptyRow {
+		sev = SeverityWarning
 	}
-	return SeverityError
+	return &Problem{Row: t.row, Line: line, Code: code, Severity: sev, Message: msg}
 }
 
-// parseError returns the fault as a Reader's error; nil for an empty row.
-func (f *fault) parseError(row, line int) error {
-	if f == emptyRow {
-		return nil
-	}
-	return &ParseError{Row: row, Line: line, Code: f.code, msg: f.msg}
+// parseError returns p as a Reader's error.
+func parseError(p *Problem) *ParseError {
+	return &ParseError{Row: p.Row, Line: p.Line, Column: p.Column, Code: p.Code, msg: p.Message}
 }
-
-var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields"}
 
 func quoteMessage(e *csv.ParseError) string {
 	return fmt.Sprintf("malformed quoting at line %d, column %d (%v)", e.Line, e.Column, e.Err)
 }
 
 // next reads the next data row. It returns the row's fields in file order
-// (valid until the next call) and the line where it starts, with a fault
-// when it is not a plain data row; t.row is its row number. The errors are
+// (valid until the next call) and the line where it starts, with its
+// problem when it is not a plain data row; t.row is its row number. The errors are
 // sticky: the header's first error, io.EOF, an option or read error.
-func (t *table) next() ([]string, int, *fault, error) {
+func (t *table) next() ([]string, int, *Problem, error) {
 	if t.hdr == nil {
 		h, err := t.readHeader()
 		if err != nil {
@@ -465,17 +456,17 @@ func (t *table) next() ([]string, int, *fault, error) {
 		case pe != nil && t.unclosed(pe):
 			t.row++
 			t.err = io.EOF
-			return nil, pe.StartLine, &fault{code: CodeUnclosedQuote, msg: fmt.Sprintf(
-				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)}, nil
+			return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
+				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
 		case pe != nil && t.size <= maxRecordBytes:
 			t.row++
 			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, &fault{code: codeQuote, msg: quoteMessage(pe)}, nil
+			return nil, pe.StartLine, t.fault(pe.StartLine, codeQuote, quoteMessage(pe)), nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
-			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, msg: fmt.Sprintf(
-				"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)}, nil
+			return nil, t.nextLine(), t.fault(t.nextLine(), codeRecordTooLarge, fmt.Sprintf(
+				"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
 		}
@@ -486,18 +477,18 @@ func (t *table) next() ([]string, int, *fault, error) {
 	line, _ := t.cr.FieldPos(0)
 	h := t.hdr
 	if fields[0] == "" && allEmpty(fields) {
-		return fields, line, emptyRow, nil
+		return fields, line, t.fault(line, CodeEmptyRow, "the row has only empty fields"), nil
 	}
 	if len(fields) < h.nfields && t.atEnd() && t.src.last != '\n' && t.src.last != '\r' {
-		return fields, line, &fault{code: CodeCutOff, msg: fmt.Sprintf(
-			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)}, nil
+		return fields, line, t.fault(line, CodeCutOff, fmt.Sprintf(
+			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)), nil
 	}
 	if len(fields) != h.nfields {
-		return fields, line, &fault{code: CodeFieldCount, msg: fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)}, nil
+		return fields, line, t.fault(line, CodeFieldCount, fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)), nil
 	}
 	if isHeader(fields, h.loose) {
-		return nil, line, &fault{code: codeRepeatedHeader, msg: fmt.Sprintf(
-			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)}, nil
+		return nil, line, t.fault(line, codeRepeatedHeader, fmt.Sprintf(
+			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)), nil
 	}
 	return fields, line, nil, nil
 }
