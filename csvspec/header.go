@@ -21,19 +21,6 @@ type readerConfig struct {
 	comma     rune
 }
 
-func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
-	c := readerConfig{comma: ','}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&c); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
-}
-
 // WithHeaderMap reads the columns a map names, from canonical name to the
 // header name in the file, as a Student Management System names them:
 //
@@ -92,14 +79,6 @@ type schema struct {
 	kind    string   // "user-groups": the file kind, in messages
 	columns []string // the canonical names, in the order the Writer writes them; all required
 	brief   string   // the header, or its start, in messages
-}
-
-// other returns the schema of the other import.
-func (s *schema) other() *schema {
-	if s == contacts {
-		return userGroups
-	}
-	return contacts
 }
 
 // resolve returns, for each canonical column, the header name it is read
@@ -179,14 +158,13 @@ func looseName(s string) string {
 
 // header is the outcome of reading a header record.
 type header struct {
-	index    []int     // index of each canonical column in a record; -1 if absent
-	nfields  int       // its number of fields
-	loose    []string  // its fields by looseName, to spot a repeated header
-	line     int       // its line
-	problems []Problem // its problems, errors and warnings
-	carry    []int     // index of each column to carry in a record
-	comma    rune      // ParseError.Comma of a separator or encoding problem
-	encoding string    // and its ParseError.Encoding
+	rowCheck          // its line and problems, errors and warnings
+	index    []int    // index of each canonical column in a record; -1 if absent
+	nfields  int      // its number of fields
+	loose    []string // its fields by looseName, to spot a repeated header
+	carry    []int    // index of each column to carry in a record
+	comma    rune     // ParseError.Comma of a separator or encoding problem
+	encoding string   // and its ParseError.Encoding
 
 	// unreadable: rows cannot be read against it; noRows: nor counted.
 	unreadable, noRows bool
@@ -194,19 +172,14 @@ type header struct {
 
 // fail records a problem that makes the header unreadable.
 func (h *header) fail(code, msg string) {
-	h.add("", code, SeverityError, msg)
+	h.addRow("", code, SeverityError, msg)
 	h.unreadable = true
-}
-
-// add records a header problem in column name ("" for none).
-func (h *header) add(name, code string, sev Severity, msg string) {
-	h.problems = append(h.problems, Problem{Line: h.line, Column: name, Code: code, Severity: sev, Message: msg})
 }
 
 // parseHeader resolves the canonical columns of sch, and the columns to
 // carry, in a header record and lists every problem with it.
 func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
-	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields)), line: line}
+	h := &header{rowCheck: rowCheck{line: line}, index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
 	for i, f := range fields {
 		h.loose[i] = looseName(f)
 	}
@@ -222,7 +195,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
+				h.addRow(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
 					fi+1, quote(name), h.index[ci]+1))
 				continue
 			}
@@ -232,7 +205,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	for _, name := range carry {
 		fi := slices.Index(fields, name)
 		if fi < 0 {
-			h.add("", CodeMissingCarry, SeverityError, fmt.Sprintf("the header has no %s column to carry", quote(name)))
+			h.addRow("", CodeMissingCarry, SeverityError, fmt.Sprintf("the header has no %s column to carry", quote(name)))
 			continue
 		}
 		claimed[fi] = true
@@ -269,16 +242,16 @@ func (h *header) nearMiss(fi int, name string, sch *schema, source []string, map
 		// A second byte order mark: the first was removed, the file
 		// had two. Not the header map's mistake, nor a misspelling.
 		h.index[ci] = fi
-		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
+		h.addRow(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
 			fi+1, quote(bare)))
 	case h.index[ci] >= 0:
-		h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
+		h.addRow(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
 			fi+1, quote(name), quote(source[ci]), h.index[ci]+1))
 	case mapped[ci]:
 		// A near miss of the header map's name: said by missing.
 	default:
 		h.index[ci] = fi
-		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
+		h.addRow(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
 			fi+1, quote(name), quote(source[ci])))
 	}
 	return true
@@ -291,13 +264,13 @@ func (h *header) missing(fields []string, sch *schema, source []string, mapped [
 		case h.index[ci] >= 0:
 			continue
 		case !mapped[ci]:
-			h.add(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column", quote(col)))
+			h.addRow(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column", quote(col)))
 		default:
 			hint := ""
 			if name, ok := suggest.Nearest(source[ci], fields); ok {
 				hint = fmt.Sprintf(" (did you mean %s?)", quote(name))
 			}
-			h.add(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s: it is %s",
+			h.addRow(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s: it is %s",
 				quote(source[ci]), quote(col), hint, quoteList(fields, 12)))
 		}
 		h.unreadable = true
@@ -314,10 +287,10 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 	}
 	switch {
 	case len(extra) == 1:
-		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it",
+		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it",
 			extra[0], sch.kind))
 	case len(extra) > 1:
-		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them",
+		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them",
 			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind))
 	}
 }
@@ -325,7 +298,7 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 // firstError returns the first error-severity problem of the header as a
 // *ParseError, or nil.
 func (h *header) firstError() error {
-	for _, p := range h.problems {
+	for _, p := range h.ps {
 		if p.Severity == SeverityError {
 			e := parseError(&p)
 			e.Comma, e.Encoding = h.comma, h.encoding

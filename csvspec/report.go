@@ -260,7 +260,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 		}
 		return c.rep, err
 	}
-	for _, p := range h.problems {
+	for _, p := range h.ps {
 		c.add(p)
 	}
 	if h.unreadable {

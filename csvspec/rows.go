@@ -47,7 +47,7 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			yield(SourceRow{}, err)
 			return
 		}
-		if len(h.problems) > 0 && !yield(SourceRow{Line: h.line, Problems: slices.Clone(h.problems)}, nil) {
+		if len(h.ps) > 0 && !yield(SourceRow{Line: h.line, Problems: slices.Clone(h.ps)}, nil) {
 			return
 		}
 		ncol := len(sch.columns)

@@ -121,9 +121,14 @@ const maxRecordBytes = 1 << 20
 const bufSize = 64 << 10
 
 func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
-	cfg, err := newReaderConfig(opts)
-	t := &table{sch: sch, comma: cfg.comma, err: err}
-	if err == nil {
+	cfg := readerConfig{comma: ','}
+	t := &table{sch: sch}
+	for _, opt := range opts {
+		if opt != nil && t.err == nil {
+			t.err = opt(&cfg)
+		}
+	}
+	if t.comma = cfg.comma; t.err == nil {
 		t.source, t.mapped, t.err = cfg.resolve(sch)
 	}
 	t.src = &source{r: r, limit: maxRecordBytes + bufSize, lastNL: -1, prevNL: -1}
@@ -222,7 +227,7 @@ func (t *table) readHeader() (*header, error) {
 func (t *table) headerRecord() (*header, error) {
 	b, _ := t.br.Peek(4)
 	if name, label := bomEncoding(b); name != "" {
-		h := &header{line: 1, noRows: true, encoding: label}
+		h := &header{rowCheck: rowCheck{line: 1}, noRows: true, encoding: label}
 		and := ""
 		if strings.HasPrefix(label, "utf-16") {
 			b, _ = t.br.Peek(t.br.Buffered())
@@ -239,7 +244,7 @@ func (t *table) headerRecord() (*header, error) {
 		_, _ = t.br.Discard(len(bom))
 		t.base = int64(len(bom))
 	}
-	h := &header{line: 1}
+	h := &header{rowCheck: rowCheck{line: 1}}
 	if t.crOnly() {
 		h.noRows = true
 		h.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
@@ -286,7 +291,7 @@ func (t *table) headerRecord() (*header, error) {
 	if h.unreadable {
 		// Rather than a column missing, the header may be the other
 		// import's, or in another dialect: say which, in one problem.
-		alt := &header{line: h.line}
+		alt := &header{rowCheck: rowCheck{line: h.line}}
 		if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
 			h = alt
 		}
@@ -297,7 +302,10 @@ func (t *table) headerRecord() (*header, error) {
 // detectWrongImport reports whether the header holds every column of the
 // other import, compared loosely, and then says so in h.
 func (t *table) detectWrongImport(h *header, fields []string) bool {
-	other := t.sch.other()
+	other := contacts
+	if t.sch == contacts {
+		other = userGroups
+	}
 	have := make(map[string]bool, len(fields))
 	for _, f := range fields {
 		have[looseName(strings.TrimLeft(f, "\ufeff"))] = true
@@ -399,17 +407,7 @@ func (t *table) crOnly() bool {
 }
 
 func separatorName(r rune) string {
-	switch r {
-	case ',':
-		return `commas (",")`
-	case ';':
-		return `semicolons (";")`
-	case '\t':
-		return "tabs"
-	case '|':
-		return `vertical bars ("|")`
-	}
-	return strconv.QuoteRune(r)
+	return cmp.Or(map[rune]string{',': `commas (",")`, ';': `semicolons (";")`, '\t': "tabs", '|': `vertical bars ("|")`}[r], strconv.QuoteRune(r))
 }
 
 // fault returns the problem that makes the record at line not a plain row.
