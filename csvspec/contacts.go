@@ -140,16 +140,6 @@ func parseKnown[T ~string](s string, known ...T) (T, int) {
 	return T(s), -1
 }
 
-func parseContactType(s string) (ContactType, bool) {
-	t, i := parseKnown(s, ContactEmail, ContactPhone)
-	return t, i >= 0
-}
-
-func parseContactRole(s string) (ContactRole, bool) {
-	r, i := parseKnown(s, RolePatron, RoleGuardian)
-	return r, i >= 0
-}
-
 // parseScenario returns the known scenario s names in any case, with its
 // bit in a set of known scenarios (1<<i for knownScenarios[i]); or s and 0.
 func parseScenario(s string) (Scenario, uint8) {
@@ -179,35 +169,20 @@ func foldKey(s string) string {
 	return s
 }
 
-// A boolean as it is spelt in a file.
-type boolSpelling uint8
-
-const (
-	boolInvalid   boolSpelling = iota // not a boolean
-	boolCanonical                     // true or false, in any case
-	boolOther                         // yes/no, y/n, 1/0, in any case
-)
-
-// parseBool reads true/false, yes/no, y/n and 1/0, in any case, around
-// white space.
-func parseBool(s string) (bool, boolSpelling) {
+// parseBool reads true/false (canonical), yes/no, y/n and 1/0, in any
+// case, around white space.
+func parseBool(s string) (value, ok, canonical bool) {
 	switch s {
-	case "True":
-		return true, boolCanonical
-	case "False":
-		return false, boolCanonical
+	case "True", "False":
+		return s == "True", true, true
 	}
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true":
-		return true, boolCanonical
-	case "false":
-		return false, boolCanonical
-	case "yes", "y", "1":
-		return true, boolOther
-	case "no", "n", "0":
-		return false, boolOther
+	switch s = strings.ToLower(strings.TrimSpace(s)); s {
+	case "true", "false":
+		return s == "true", true, true
+	case "yes", "y", "1", "no", "n", "0":
+		return s[0] == 'y' || s[0] == '1', true, false
 	}
-	return false, boolInvalid
+	return false, false, false
 }
 
 func boolMessage(column, v string) string {

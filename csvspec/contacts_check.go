@@ -137,11 +137,13 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
 	}
 	c.checkUsername(v[ccUsername])
-	k.typ, k.typOK = parseContactType(v[ccType])
+	var ti, ri int
+	k.typ, ti = parseKnown(v[ccType], ContactEmail, ContactPhone)
+	k.role, ri = parseKnown(v[ccRole], RolePatron, RoleGuardian)
+	k.typOK, k.roleOK = ti >= 0, ri >= 0
 	if !k.typOK {
 		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone", quote(v[ccType])))
 	}
-	k.role, k.roleOK = parseContactRole(v[ccRole])
 	if !k.roleOK {
 		c.addRow(columnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
 	}
@@ -207,15 +209,15 @@ func boolKey(b, ok bool, raw string, given bool) string {
 
 // checkBool checks a boolean value, and returns it and whether it is one.
 func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
-	b, spelling := parseBool(v)
-	switch spelling {
-	case boolInvalid:
+	b, ok, canonical := parseBool(v)
+	switch {
+	case !ok:
 		c.addRow(column, codeInvalidBoolean, SeverityError, boolMessage(column, v))
-	case boolOther:
+	case !canonical:
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known",
 			column, quote(v), b))
 	}
-	return b, spelling != boolInvalid
+	return b, ok
 }
 
 // checkScenarios checks a scenarios value and returns its canonical form:

@@ -113,20 +113,20 @@ func (r *contactReader) Read() (contactRecord, error) {
 	for ci, fi := range idx {
 		v[ci] = fields[fi]
 	}
-	primary, ok := parseBool(v[ccPrimary])
-	if ok == boolInvalid {
+	primary, ok, _ := parseBool(v[ccPrimary])
+	if !ok {
 		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: codeInvalidBoolean, msg: boolMessage(columnPrimary, v[ccPrimary])}
 	}
 	var sms OptionalBool
 	if strings.TrimSpace(v[ccSMS]) != "" {
-		b, ok := parseBool(v[ccSMS])
-		if ok == boolInvalid {
+		b, ok, _ := parseBool(v[ccSMS])
+		if !ok {
 			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: codeInvalidBoolean, msg: boolMessage(columnSMS, v[ccSMS])}
 		}
 		sms = OptionalBoolOf(b)
 	}
-	typ, _ := parseContactType(v[ccType])
-	role, _ := parseContactRole(v[ccRole])
+	typ, _ := parseKnown(v[ccType], ContactEmail, ContactPhone)
+	role, _ := parseKnown(v[ccRole], RolePatron, RoleGuardian)
 	rec.Contact = Contact{
 		Username:  v[ccUsername],
 		Type:      typ,
