@@ -23,8 +23,7 @@ const (
 	SeverityError   Severity = "error"   // Infiniti would reject the file or the row
 )
 
-// The codes of the problems programs most often act on; the package
-// documentation lists every code with its meaning.
+// The codes programs most often act on (see the package documentation).
 const (
 	CodeEncoding            = "wrong-encoding"        // the file is not UTF-8 text
 	CodeSeparator           = "wrong-separator"       // the header is separated by another character
@@ -82,8 +81,7 @@ func (p Problem) String() string {
 	return fmt.Sprintf("line %d%s: %v: %s [%s]", p.Line, where, p.Severity, p.Message, p.Code)
 }
 
-// MaxProblemsPerCode is how many problems of each code a Report keeps; it
-// counts the rest.
+// MaxProblemsPerCode is how many problems of each code a Report keeps.
 const MaxProblemsPerCode = 1000
 
 // A Report is the outcome of Check or CheckContacts.
@@ -91,8 +89,7 @@ type Report struct {
 	Rows     int       // data rows read, malformed and empty ones included
 	Problems []Problem // in file order: the first MaxProblemsPerCode problems of each code
 
-	more                     map[string]int // problems counted but not kept, by code
-	moreErrors, moreWarnings int
+	more map[Problem]int // problems counted but not kept, by code and severity
 }
 
 // Errors returns the problems of SeverityError that the report keeps.
@@ -107,16 +104,21 @@ func (r *Report) Errors() []Problem {
 }
 
 // NumErrors returns how many errors the check found, kept or not.
-func (r *Report) NumErrors() int { return r.count(SeverityError) + r.moreErrors }
+func (r *Report) NumErrors() int { return r.count(SeverityError) }
 
 // NumWarnings returns how many warnings the check found, kept or not.
-func (r *Report) NumWarnings() int { return r.count(SeverityWarning) + r.moreWarnings }
+func (r *Report) NumWarnings() int { return r.count(SeverityWarning) }
 
 func (r *Report) count(s Severity) int {
 	n := 0
 	for _, p := range r.Problems {
 		if p.Severity == s {
 			n++
+		}
+	}
+	for k, m := range r.more {
+		if k.Severity == s {
+			n += m
 		}
 	}
 	return n
@@ -127,12 +129,11 @@ func (r *Report) Count(code string) int {
 	return r.Counts()[code]
 }
 
-// Counts returns a new map of how many problems of each code the check
-// found, kept or not.
+// Counts returns a new map of Count by code.
 func (r *Report) Counts() map[string]int {
-	m := maps.Clone(r.more)
-	if m == nil {
-		m = make(map[string]int)
+	m := make(map[string]int)
+	for k, n := range r.more {
+		m[k.Code] += n
 	}
 	for _, p := range r.Problems {
 		m[p.Code]++
@@ -140,8 +141,7 @@ func (r *Report) Counts() map[string]int {
 	return m
 }
 
-// Err returns nil, or an error saying how many errors there are of each
-// code and showing the first.
+// Err returns nil, or an error counting the errors by code and showing the first.
 func (r *Report) Err() error {
 	n := r.NumErrors()
 	if n == 0 {
@@ -178,8 +178,8 @@ func codeCounts(counts map[string]int) string {
 	return b.String()
 }
 
-// String returns a readable report: a count line, then one problem per line
-// sorted by line, at most 50 of them, then a count by code of the rest.
+// String returns a count line, then at most 50 problems by line, then a
+// count by code of the rest.
 func (r *Report) String() string {
 	var b strings.Builder
 	nerr, nwarn := r.NumErrors(), r.NumWarnings()
@@ -213,7 +213,7 @@ func plural(n int, one, many string) string {
 type run struct {
 	rowCheck // the row being checked
 	rep      *Report
-	kept     map[string]int
+	kept     map[string]int // by code
 }
 
 // A rowCheck collects the problems of one row.
@@ -227,31 +227,22 @@ func (c *rowCheck) addRow(column, code string, sev Severity, msg string) {
 	c.ps = append(c.ps, Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
 }
 
+// add adds p to the report, or counts it past MaxProblemsPerCode.
 func (c *run) add(p Problem) {
-	if n := c.kept[p.Code]; n < MaxProblemsPerCode {
-		c.kept[p.Code] = n + 1
+	if c.kept[p.Code] < MaxProblemsPerCode {
+		c.kept[p.Code]++
 		c.rep.Problems = append(c.rep.Problems, p)
 		return
 	}
-	if c.rep.more == nil {
-		c.rep.more = make(map[string]int)
-	}
-	c.rep.more[p.Code]++
-	if p.Severity == SeverityError {
-		c.rep.moreErrors++
-	} else {
-		c.rep.moreWarnings++
-	}
+	c.rep.more[Problem{Code: p.Code, Severity: p.Severity}]++
 }
 
 func byRow(a, b Problem) int { return cmp.Compare(a.Row, b.Row) }
 
-// runCheck checks a file of t's schema: the header, then every row, with
-// the checks common to all schemas. It calls check for each data row that
-// is neither malformed nor empty, with its values in canonical order, and
-// adds the repeats that dups find when the file ends.
+// runCheck checks the header and rows of t, calling check for each plain
+// row with its values in canonical order, then adds the repeats dups find.
 func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Report, error) {
-	c := &run{rep: &Report{}, kept: make(map[string]int)}
+	c := &run{rep: &Report{more: make(map[Problem]int)}, kept: make(map[string]int)}
 	v := make([]string, len(t.sch.columns)) // a row's values in canonical order
 	h, err := t.readHeader()
 	if err != nil {
@@ -371,13 +362,9 @@ func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// invisibleExtra holds the Braille blank, which shows as a blank.
-var invisibleExtra = &unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x2800, Hi: 0x2800, Stride: 1}}}
-
-// isInvisible reports whether r shows as nothing, or as a blank: a format
-// character, a default-ignorable one, a variation selector, or U+2800.
+// isInvisible reports whether r shows as nothing, or as a blank (U+2800).
 func isInvisible(r rune) bool {
-	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
+	return r >= 0x80 && (r == '\u2800' || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector))
 }
 
 // checkUsername reports an empty username.
@@ -394,11 +381,8 @@ func (c *rowCheck) spaceWarning(column, s string) {
 // rowSeed seeds the hashes that identify rows.
 var rowSeed = maphash.MakeSeed()
 
-// A dupFinder finds the rows whose key repeats an earlier row's, by a
-// 64-bit hash (two keys of n rows share one with a chance of n²/2⁶⁵). It
-// files each hash, row and line in one of 256 bins by the hash's top byte,
-// so that the repeats, found when the file ends, are looked up in a map
-// per bin, which fits the cache.
+// A dupFinder finds the rows whose key repeats an earlier row's by a 64-bit
+// hash, filed in 256 bins by its top byte so that each bin's map fits the cache.
 type dupFinder struct {
 	column, code string // of the problem
 	format       string // its message, with %d for the earlier row
