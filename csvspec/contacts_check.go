@@ -11,24 +11,6 @@ import (
 	"unicode/utf8"
 )
 
-// The codes of the problems only CheckContacts reports.
-const (
-	CodeUnknownContactType = "unknown-contact-type" // type is neither email nor phone
-	CodeUnknownContactRole = "unknown-contact-role" // role is neither patron nor guardian
-	CodeMissingContact     = "missing-contact"      // the contact column is empty
-	CodeInvalidEmail       = "invalid-email"        // an email contact is not a single bare address
-	CodeUnknownScenario    = "unknown-scenario"     // a scenario is not one of the known ones
-	CodeBooleanSpelling    = "boolean-spelling"     // a boolean spelt yes/no, y/n or 1/0 (a warning)
-	CodeScenarioFormat     = "scenario-format"      // an empty scenario, one given twice, or spaces around ';' (a warning)
-
-	codeInvalidBoolean      = "invalid-boolean"
-	codePhoneWithoutDigits  = "phone-without-digits"
-	codeSMSOnEmail          = "sms-on-email"
-	codeScenarioCombination = "scenario-combination"
-	codeMultiplePrimary     = "multiple-primary"
-	codeGuardianAddressee   = "guardian-without-addressee"
-)
-
 // validEmail reports whether s, around white space, is one bare address:
 // one net/mail parses with no display name and writes back as it is, with
 // no invisible character.
@@ -90,9 +72,9 @@ func phoneDigits(s string) bool {
 // duplicate is a row that means the same as an earlier one.
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
-	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
-	patrons := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already the patron's primary contact of this type"}
-	guardians := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already this guardian's primary contact of this type"}
+	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
+	patrons := dupFinder{column: columnPrimary, code: "multiple-primary", format: "row %d is already the patron's primary contact of this type"}
+	guardians := dupFinder{column: columnPrimary, code: "multiple-primary", format: "row %d is already this guardian's primary contact of this type"}
 	var key []byte // the canonical key of a row, reused
 	return runCheck(t, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
@@ -166,14 +148,14 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		if strings.ContainsFunc(address, unicode.IsDigit) {
 			msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H)", quote(v[ccContact]))
 		}
-		c.addRow(columnContact, codePhoneWithoutDigits, SeverityError, msg)
+		c.addRow(columnContact, "phone-without-digits", SeverityError, msg)
 	}
 	if k.sms && k.typ == ContactEmail {
-		c.addRow(columnSMS, codeSMSOnEmail, SeverityWarning, "sms is true on an email contact")
+		c.addRow(columnSMS, "sms-on-email", SeverityWarning, "sms is true on an email contact")
 	}
 	k.known, k.unknown = c.checkScenarios(v[ccScenarios])
 	if k.role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
-		c.addRow(columnAddressee, codeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee")
+		c.addRow(columnAddressee, "guardian-without-addressee", SeverityWarning, "the guardian's contact has no addressee")
 	}
 	return k
 }
@@ -212,7 +194,7 @@ func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
 	b, ok, canonical := parseBool(v)
 	switch {
 	case !ok:
-		c.addRow(column, codeInvalidBoolean, SeverityError, boolMessage(column, v))
+		c.addRow(column, "invalid-boolean", SeverityError, boolMessage(column, v))
 	case !canonical:
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known",
 			column, quote(v), b))
@@ -273,7 +255,7 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
 	}
 	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
-		c.addRow(columnScenarios, codeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
+		c.addRow(columnScenarios, "scenario-combination", SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
 	}
 	var untidy []string
 	if twice != "" {

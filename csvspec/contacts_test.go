@@ -115,13 +115,13 @@ func (r *contactReader) Read() (contactRecord, error) {
 	}
 	primary, ok, _ := parseBool(v[ccPrimary])
 	if !ok {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: codeInvalidBoolean, msg: boolMessage(columnPrimary, v[ccPrimary])}
+		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: "invalid-boolean", msg: boolMessage(columnPrimary, v[ccPrimary])}
 	}
 	var sms OptionalBool
 	if strings.TrimSpace(v[ccSMS]) != "" {
 		b, ok, _ := parseBool(v[ccSMS])
 		if !ok {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: codeInvalidBoolean, msg: boolMessage(columnSMS, v[ccSMS])}
+			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: "invalid-boolean", msg: boolMessage(columnSMS, v[ccSMS])}
 		}
 		sms = OptionalBoolOf(b)
 	}
@@ -222,9 +222,9 @@ func TestContactReader(t *testing.T) {
 			name: "booleans that cannot be read, then the next row",
 			in:   chdr + "a,email,patron,maybe,,x,,\nb,email,patron,,,x,,\nc,phone,patron,False,,1,perhaps,\nd,email,patron,True,,x,,ANY\n",
 			want: []contactOutcome{
-				{Rec: contactRecord{Row: 1, Line: 2}, Err: codeInvalidBoolean},
-				{Rec: contactRecord{Row: 2, Line: 3}, Err: codeInvalidBoolean},
-				{Rec: contactRecord{Row: 3, Line: 4}, Err: codeInvalidBoolean},
+				{Rec: contactRecord{Row: 1, Line: 2}, Err: "invalid-boolean"},
+				{Rec: contactRecord{Row: 2, Line: 3}, Err: "invalid-boolean"},
+				{Rec: contactRecord{Row: 3, Line: 4}, Err: "invalid-boolean"},
 				crec(4, 5, Contact{Username: "d", Type: ContactEmail, Role: RolePatron, Primary: true, Address: "x", Scenarios: []Scenario{ScenarioAny}}),
 			},
 		},
@@ -234,7 +234,7 @@ func TestContactReader(t *testing.T) {
 			want: []contactOutcome{
 				{Rec: contactRecord{Row: 1, Line: 2, Empty: true}},
 				{Rec: contactRecord{Row: 2, Line: 3, Empty: true}},
-				{Rec: contactRecord{Row: 3, Line: 4}, Err: codeRepeatedHeader},
+				{Rec: contactRecord{Row: 3, Line: 4}, Err: "repeated-header"},
 				{Rec: contactRecord{Row: 4, Line: 5}, Err: CodeFieldCount},
 			},
 		},

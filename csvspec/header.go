@@ -195,7 +195,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				h.addRow(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
+				h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
 					fi+1, quote(name), h.index[ci]+1))
 				continue
 			}
@@ -242,16 +242,16 @@ func (h *header) nearMiss(fi int, name string, sch *schema, source []string, map
 		// A second byte order mark: the first was removed, the file
 		// had two. Not the header map's mistake, nor a misspelling.
 		h.index[ci] = fi
-		h.addRow(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
+		h.addRow(sch.columns[ci], "non-canonical-header", SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
 			fi+1, quote(bare)))
 	case h.index[ci] >= 0:
-		h.addRow(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
+		h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
 			fi+1, quote(name), quote(source[ci]), h.index[ci]+1))
 	case mapped[ci]:
 		// A near miss of the header map's name: said by missing.
 	default:
 		h.index[ci] = fi
-		h.addRow(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
+		h.addRow(sch.columns[ci], "non-canonical-header", SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
 			fi+1, quote(name), quote(source[ci])))
 	}
 	return true

@@ -41,22 +41,13 @@ const (
 	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
 	CodeEmptyRow            = "empty-row"             // a row's fields are all empty (a warning)
 	CodeExtraColumn         = "extra-column"          // the header has columns the import does not read (a warning)
-)
-
-// The other codes of the package documentation.
-const (
-	codeLineEnding       = "cr-line-endings"
-	codeQuotedLines      = "quoted-lines"
-	codeHeaderName       = "non-canonical-header"
-	codeDuplicateColumn  = "duplicate-column"
-	codeRecordTooLarge   = "record-too-large"
-	codeQuote            = "malformed-quoting"
-	codeRepeatedHeader   = "repeated-header"
-	codeFormatCharacter  = "format-character"
-	codeSurroundingSpace = "surrounding-space"
-	codeUnusualSpace     = "unusual-space"
-	codeNoGroup          = "no-group"
-	codeDuplicateRow     = "duplicate-row"
+	CodeUnknownContactType  = "unknown-contact-type"  // type is neither email nor phone
+	CodeUnknownContactRole  = "unknown-contact-role"  // role is neither patron nor guardian
+	CodeMissingContact      = "missing-contact"       // the contact column is empty
+	CodeInvalidEmail        = "invalid-email"         // an email contact is not a single bare address
+	CodeUnknownScenario     = "unknown-scenario"      // a scenario is not one of the known ones
+	CodeBooleanSpelling     = "boolean-spelling"      // a boolean spelt yes/no, y/n or 1/0 (a warning)
+	CodeScenarioFormat      = "scenario-format"       // an empty scenario, one given twice, or spaces around ';' (a warning)
 )
 
 // A Problem is one thing wrong with a file, found by Check or CheckContacts.
@@ -321,7 +312,7 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U", quote(s), what, r))
 	}
 	if name && strings.ContainsFunc(s, isInvisible) {
-		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U", quote(s), firstRune(s, isInvisible)))
+		c.addRow(column, "format-character", SeverityError, fmt.Sprintf("the value %s holds the invisible character %U", quote(s), firstRune(s, isInvisible)))
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
@@ -329,7 +320,7 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		c.spaceWarning(column, s)
 	}
 	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); name && r >= 0 {
-		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
+		c.addRow(column, "unusual-space", SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
 	}
 }
 
@@ -375,7 +366,7 @@ func (c *rowCheck) checkUsername(v string) {
 }
 
 func (c *rowCheck) spaceWarning(column, s string) {
-	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space", quote(s)))
+	c.addRow(column, "surrounding-space", SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space", quote(s)))
 }
 
 // rowSeed seeds the hashes that identify rows.

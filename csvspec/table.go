@@ -247,7 +247,7 @@ func (t *table) headerRecord() (*header, error) {
 	h := &header{rowCheck: rowCheck{line: 1}}
 	if t.crOnly() {
 		h.noRows = true
-		h.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
+		h.fail("cr-line-endings", `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
 		return h, nil
 	}
 	peeked, _ := t.br.Peek(t.br.Buffered())
@@ -267,11 +267,11 @@ func (t *table) headerRecord() (*header, error) {
 	case errors.As(err, &pe):
 		h.line = pe.StartLine
 		if !t.detectSeparator(h) {
-			h.fail(codeQuote, quoteMessage(pe))
+			h.fail("malformed-quoting", quoteMessage(pe))
 		}
 		return h, nil
 	case errors.Is(err, errTooLarge):
-		h.fail(codeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
+		h.fail("record-too-large", fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
 		return h, nil
 	case err == io.EOF:
 		return nil, err
@@ -378,7 +378,7 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 		if alt != t.comma {
 			fix = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 		}
-		h.fail(codeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s", quote(fields[0]), fix))
+		h.fail("quoted-lines", fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s", quote(fields[0]), fix))
 		return true
 	}
 	return false
@@ -459,11 +459,11 @@ func (t *table) next() ([]string, int, *Problem, error) {
 		case pe != nil && t.size <= maxRecordBytes:
 			t.row++
 			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, t.fault(pe.StartLine, codeQuote, quoteMessage(pe)), nil
+			return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
 		case pe != nil || errors.Is(err, errTooLarge):
 			t.row++
 			t.err = io.EOF
-			return nil, t.nextLine(), t.fault(t.nextLine(), codeRecordTooLarge, fmt.Sprintf(
+			return nil, t.nextLine(), t.fault(t.nextLine(), "record-too-large", fmt.Sprintf(
 				"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
 		case err != io.EOF:
 			err = fmt.Errorf("csvspec: reading the file: %w", err)
@@ -485,7 +485,7 @@ func (t *table) next() ([]string, int, *Problem, error) {
 		return fields, line, t.fault(line, CodeFieldCount, fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)), nil
 	}
 	if isHeader(fields, h.loose) {
-		return nil, line, t.fault(line, codeRepeatedHeader, fmt.Sprintf(
+		return nil, line, t.fault(line, "repeated-header", fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)), nil
 	}
 	return fields, line, nil, nil
