@@ -19,37 +19,20 @@ func validEmail(s string) bool {
 	if plainEmail(s) {
 		return true // what net/mail would say, without its allocations
 	}
-	return bareAddress(s) && firstRune(s, isInvisible) < 0
-}
-
-func bareAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">")
+	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">") && firstRune(s, isInvisible) < 0
 }
 
 // plainEmail reports whether s is local@domain of two dot-atoms of ASCII
 // letters, digits and "_%+-", which net/mail reads as the bare address s.
 func plainEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	return at > 0 && dotAtom(s[:at]) && dotAtom(s[at+1:])
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && dotAtom(local) && dotAtom(domain)
 }
 
 func dotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '%', c == '+', c == '-':
-		case c == '.':
-			if s[i-1] == '.' {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
+	const atom = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%+-."
+	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..") && strings.Trim(s, atom) == ""
 }
 
 // phoneDigits reports whether a phone number has a digit 0 to 9 outside a
