@@ -51,8 +51,7 @@ func (r Rules) catalogs() [numColumns]*catalog {
 	}
 }
 
-// checkUserGroup runs the checks of one user-groups row, v in canonical
-// order, but for the duplicate check, which needs the rows before it.
+// checkUserGroup checks one user-groups row but for repeats.
 func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
 	var defined [numColumns]bool
 	for ci := range v {

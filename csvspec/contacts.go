@@ -123,8 +123,7 @@ type Contact struct {
 	Scenarios []Scenario   // the notices the contact receives; nil when the column is empty
 }
 
-// parseKnown returns the one of known that s names, as it is or in any
-// case around white space, with its index; or s trimmed and -1.
+// parseKnown returns what s names in known, in any case, and its index; or s trimmed and -1.
 func parseKnown[T ~string](s string, known ...T) (T, int) {
 	for i, k := range known {
 		if s == string(k) {
@@ -140,8 +139,7 @@ func parseKnown[T ~string](s string, known ...T) (T, int) {
 	return T(s), -1
 }
 
-// parseScenario returns the known scenario s names in any case, with its
-// bit in a set of known scenarios (1<<i for knownScenarios[i]); or s and 0.
+// parseScenario returns the scenario s names, and its bit of knownScenarios or 0.
 func parseScenario(s string) (Scenario, uint8) {
 	sc, i := parseKnown(s, knownScenarios[:]...)
 	if i < 0 {
@@ -150,8 +148,7 @@ func parseScenario(s string) (Scenario, uint8) {
 	return sc, 1 << i
 }
 
-// foldKey returns s under Unicode simple case folding: foldKey(a) ==
-// foldKey(b) exactly when strings.EqualFold(a, b).
+// foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
 func foldKey(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || c >= 'a' && c <= 'z' {
@@ -169,8 +166,7 @@ func foldKey(s string) string {
 	return s
 }
 
-// parseBool reads true/false (canonical), yes/no, y/n and 1/0, in any
-// case, around white space.
+// parseBool reads true/false (canonical), yes/no, y/n and 1/0, in any case.
 func parseBool(s string) (value, ok, canonical bool) {
 	switch s {
 	case "True", "False":

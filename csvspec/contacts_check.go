@@ -11,9 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-// validEmail reports whether s, around white space, is one bare address:
-// one net/mail parses with no display name and writes back as it is, with
-// no invisible character.
+// validEmail reports whether s is one bare address as net/mail writes it.
 func validEmail(s string) bool {
 	s = strings.TrimSpace(s)
 	if plainEmail(s) {
@@ -23,8 +21,7 @@ func validEmail(s string) bool {
 	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">") && firstRune(s, isInvisible) < 0
 }
 
-// plainEmail reports whether s is local@domain of two dot-atoms of ASCII
-// letters, digits and "_%+-", which net/mail reads as the bare address s.
+// plainEmail reports whether s is local@domain of two ASCII dot-atoms.
 func plainEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && dotAtom(local) && dotAtom(domain)
@@ -35,8 +32,7 @@ func dotAtom(s string) bool {
 	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..") && strings.Trim(s, atom) == ""
 }
 
-// phoneDigits reports whether a phone number has a digit 0 to 9 outside a
-// leading label such as "(H)".
+// phoneDigits reports whether s has a digit 0 to 9 after a label such as "(H)".
 func phoneDigits(s string) bool {
 	if len(s) > 1 && s[0] == '(' {
 		if end := strings.IndexByte(s, ')'); end > 0 {
@@ -95,8 +91,7 @@ type contactFields struct {
 	unknown              []string // the unknown scenarios, folded, sorted
 }
 
-// checkContact runs the checks of one contacts row, v in canonical order,
-// but for those that need the rows before it (duplicates, primaries).
+// checkContact checks one contacts row but for repeats and primaries.
 func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	for ci := range v {
 		c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
@@ -185,8 +180,7 @@ func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
 	return b, ok
 }
 
-// checkScenarios checks a scenarios value and returns its canonical form:
-// the known scenarios as a bit set, and the unknown ones by foldKey, sorted.
+// checkScenarios returns the known scenarios' bits and the unknown ones' foldKeys, sorted.
 func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {

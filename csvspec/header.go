@@ -81,8 +81,7 @@ type schema struct {
 	brief   string   // the header, or its start, in messages
 }
 
-// resolve returns, for each canonical column, the header name it is read
-// from and whether the header map gave it.
+// resolve returns each column's header name and whether the map gave it.
 func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err error) {
 	source = slices.Clone(sch.columns)
 	mapped = make([]bool, len(sch.columns))
@@ -144,8 +143,7 @@ func listed(items []string, total int) string {
 	return s
 }
 
-// looseName folds a header name to spot near misses such as
-// " Library_Group": lower case, trimmed, '-' for ' ' and '_'.
+// looseName folds a header name such as " Library_Group" to spot near misses.
 func looseName(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	return strings.Map(func(r rune) rune {
@@ -176,8 +174,7 @@ func (h *header) fail(code, msg string) {
 	h.unreadable = true
 }
 
-// parseHeader resolves the canonical columns of sch, and the columns to
-// carry, in a header record and lists every problem with it.
+// parseHeader resolves the columns of sch and carry, with every problem.
 func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
 	h := &header{rowCheck: rowCheck{line: line}, index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
 	for i, f := range fields {
@@ -223,8 +220,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	return h
 }
 
-// nearMiss records the problem of header field fi when it is a near
-// miss of a column's name, and reports whether it is.
+// nearMiss reports whether field fi nearly names a column, and its problem.
 func (h *header) nearMiss(fi int, name string, sch *schema, source []string, mapped []bool) bool {
 	bare := strings.TrimLeft(name, "\ufeff")
 	loose := looseName(bare)
@@ -295,8 +291,7 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 	}
 }
 
-// firstError returns the first error-severity problem of the header as a
-// *ParseError, or nil.
+// firstError returns the header's first error as a *ParseError, or nil.
 func (h *header) firstError() error {
 	for _, p := range h.ps {
 		if p.Severity == SeverityError {

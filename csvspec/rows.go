@@ -92,9 +92,7 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 	}
 }
 
-// rowFault returns the *ParseError that a record's fault f makes of a
-// file read by ReadRows, or nil when the record is a row with its
-// problem: a wrong field count with a readable username.
+// rowFault returns f as ReadRows' error, or nil for a row it yields with f.
 func rowFault(t *table, f *Problem, fields []string) error {
 	e := parseError(f)
 	if f.Code == CodeFieldCount {
@@ -106,8 +104,7 @@ func rowFault(t *table, f *Problem, fields []string) error {
 	return e
 }
 
-// usernameOK reports whether a username passes the username checks of
-// CheckRow: not empty, valid UTF-8, no control or invisible character.
+// usernameOK reports whether s passes CheckRow's username checks.
 func usernameOK(s string) bool {
 	if strings.TrimSpace(s) == "" {
 		return false
@@ -117,9 +114,7 @@ func usernameOK(s string) bool {
 	return !slices.ContainsFunc(c.ps, isError)
 }
 
-// rowCheckOf returns the check of a row of n Fields, and whether the row
-// checks apply: not to a row without Fields, or one already empty or of
-// the wrong field count (which gets its CodeFieldCount error here).
+// rowCheckOf returns the check of a row of n Fields, and whether it applies.
 func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
 	c := rowCheck{line: row.Line, ps: row.Problems}
 	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool {

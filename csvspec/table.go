@@ -47,8 +47,7 @@ func (e *ParseError) Error() string {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// bomEncoding returns the name and label of a UTF-16 or UTF-32 byte
-// order mark at the start of b, or "".
+// bomEncoding returns the name and label of a UTF-16 or UTF-32 mark, or "".
 func bomEncoding(b []byte) (name, label string) {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
@@ -79,8 +78,7 @@ func utf16Line(b []byte, bigEndian bool) []byte {
 	return out
 }
 
-// notUTF8 reports whether b, the start of a file, is not UTF-8 text, but
-// for a rune cut off at its end.
+// notUTF8 reports whether b is not UTF-8 but for a rune cut off at its end.
 func notUTF8(b []byte) bool {
 	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
 		if utf8.RuneStart(b[i]) {
@@ -93,8 +91,7 @@ func notUTF8(b []byte) bool {
 	return !utf8.Valid(b)
 }
 
-// A table reads the records of a file of one schema with encoding/csv:
-// the header, then the data rows, telling apart those that are not plain.
+// A table reads the header and rows of a file of one schema.
 type table struct {
 	src       *source
 	br        *bufio.Reader
@@ -138,8 +135,7 @@ func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
 
 var errTooLarge = errors.New("record too large")
 
-// A source is the file under a table's buffer. It fails a read past limit,
-// which bounds the record being read, and keeps what tells a cut-off file.
+// A source is the file, failing a read past limit, and keeping its end.
 type source struct {
 	r              io.Reader
 	n, limit       int64
@@ -211,8 +207,7 @@ func (t *table) nextLine() int {
 	return t.lastLine + strings.Count(t.lastField, "\n") + 1
 }
 
-// readHeader reads and resolves the header, once. Its errors are io.EOF
-// for an empty file, an option error, or a read error.
+// readHeader reads the header once; io.EOF means an empty file.
 func (t *table) readHeader() (*header, error) {
 	if t.hdr == nil && t.err == nil {
 		t.hdr, t.err = t.headerRecord()
@@ -299,8 +294,7 @@ func (t *table) headerRecord() (*header, error) {
 	return h, nil
 }
 
-// detectWrongImport reports whether the header holds every column of the
-// other import, compared loosely, and then says so in h.
+// detectWrongImport reports, in h too, a header of the other import.
 func (t *table) detectWrongImport(h *header, fields []string) bool {
 	other := contacts
 	if t.sch == contacts {
@@ -322,8 +316,7 @@ func (t *table) detectWrongImport(h *header, fields []string) bool {
 	return true
 }
 
-// separator returns the usual separator, other than the one read with,
-// that splits the header into the schema's columns, or 0.
+// separator returns another usual separator that splits the header, or 0.
 func (t *table) separator() rune {
 	for _, alt := range []rune{',', ';', '\t', '|'} {
 		if alt == t.comma {
@@ -337,8 +330,7 @@ func (t *table) separator() rune {
 	return 0
 }
 
-// detectSeparator reports whether the header has another usual separator,
-// and then says so in h, and whether the file is not UTF-8 either.
+// detectSeparator reports, in h too, a header of another separator.
 func (t *table) detectSeparator(h *header) bool {
 	alt := t.separator()
 	if alt == 0 {
@@ -362,8 +354,7 @@ func firstRecord(b []byte, comma rune) ([]string, error) {
 	return cr.Read()
 }
 
-// detectQuotedLines reports whether the header is one quoted field that
-// holds the schema's columns, and then says so in h.
+// detectQuotedLines reports, in h too, a header that is one quoted field.
 func (t *table) detectQuotedLines(h *header, fields []string) bool {
 	line := bytes.TrimRight(t.raw, "\r\n")
 	if len(fields) != 1 || len(line) < 2 || line[0] != '"' || line[len(line)-1] != '"' {
@@ -384,8 +375,7 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 	return false
 }
 
-// crOnly reports whether the first line ends in a CR that no LF follows,
-// looking no further than that line.
+// crOnly reports whether the first line ends in a CR that no LF follows.
 func (t *table) crOnly() bool {
 	quoted := false
 	for i := 0; ; i++ {
@@ -428,10 +418,8 @@ func quoteMessage(e *csv.ParseError) string {
 	return fmt.Sprintf("malformed quoting at line %d, column %d (%v)", e.Line, e.Column, e.Err)
 }
 
-// next reads the next data row. It returns the row's fields in file order
-// (valid until the next call) and the line where it starts, with its
-// problem when it is not a plain data row; t.row is its row number. The errors are
-// sticky: the header's first error, io.EOF, an option or read error.
+// next reads row t.row: its fields until the next call, its line, and its
+// problem if it is not plain. Errors are sticky, io.EOF at the end.
 func (t *table) next() ([]string, int, *Problem, error) {
 	if t.hdr == nil {
 		h, err := t.readHeader()
@@ -500,8 +488,7 @@ func allEmpty(fields []string) bool {
 	return true
 }
 
-// isHeader reports whether fields repeat the header, whose names loose
-// holds folded by looseName.
+// isHeader reports whether fields repeat the header's loose names.
 func isHeader(fields, loose []string) bool {
 	for i, f := range fields {
 		if !looseEqual(f, loose[i]) {
@@ -511,8 +498,7 @@ func isHeader(fields, loose []string) bool {
 	return true
 }
 
-// looseEqual is looseName(s) == loose, but for byte order marks before s,
-// without allocating in the common case.
+// looseEqual is looseName(s) == loose, but for marks before s, mostly without allocating.
 func looseEqual(s, loose string) bool {
 	// The common case, without folding: a first byte that differs.
 	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' {

@@ -18,8 +18,7 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{newCanonWriter(w, columns[:])}
 }
 
-// newCanonWriter returns a csv.Writer holding header in its buffer, which
-// a header never fills: it reaches w with the first row or Flush.
+// newCanonWriter returns a csv.Writer with header in its buffer, not yet in w.
 func newCanonWriter(w io.Writer, header []string) *csv.Writer {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(header)
