@@ -145,14 +145,10 @@ func listed(items []string, total int) string {
 
 // looseName folds a header name such as " Library_Group" to spot near misses.
 func looseName(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '_' {
-			return '-'
-		}
-		return r
-	}, s)
+	return looseDashes.Replace(strings.ToLower(strings.TrimSpace(s)))
 }
+
+var looseDashes = strings.NewReplacer(" ", "-", "_", "-")
 
 // header is the outcome of reading a header record.
 type header struct {

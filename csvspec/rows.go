@@ -24,27 +24,24 @@ import (
 // error ends it wrapped. An empty file yields nothing.
 func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.Seq2[SourceRow, error] {
 	return func(yield func(SourceRow, error) bool) {
-		var sch *schema
-		switch {
-		case slices.Equal(columns, userGroups.columns):
-			sch = userGroups
-		case slices.Equal(columns, contacts.columns):
+		sch := userGroups
+		if !slices.Equal(columns, sch.columns) {
 			sch = contacts
-		default:
+		}
+		if !slices.Equal(columns, sch.columns) {
 			yield(SourceRow{}, errors.New("csvspec: ReadRows: the columns are neither Header() nor ContactHeader()"))
 			return
 		}
 		t := newTable(r, sch, opts)
 		t.carry = carry
 		h, err := t.readHeader()
-		if err == io.EOF {
-			return
-		}
 		if err == nil {
 			err = h.firstError()
 		}
 		if err != nil {
-			yield(SourceRow{}, err)
+			if err != io.EOF {
+				yield(SourceRow{}, err)
+			}
 			return
 		}
 		if len(h.ps) > 0 && !yield(SourceRow{Line: h.line, Problems: slices.Clone(h.ps)}, nil) {
