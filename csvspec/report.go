@@ -156,17 +156,13 @@ func codeCounts(counts map[string]int) string {
 	codes := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
 		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
 	})
-	var b strings.Builder
+	var parts []string
 	for _, c := range codes {
-		if counts[c] <= 0 {
-			continue
+		if counts[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
 		}
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%d %s", counts[c], c)
 	}
-	return b.String()
+	return strings.Join(parts, ", ")
 }
 
 // String returns a count line, then at most 50 problems by line, then a
@@ -228,8 +224,6 @@ func (c *run) add(p Problem) {
 	c.rep.more[Problem{Code: p.Code, Severity: p.Severity}]++
 }
 
-func byRow(a, b Problem) int { return cmp.Compare(a.Row, b.Row) }
-
 // runCheck checks the header and rows of t, calling check for each plain
 // row with its values in canonical order, then adds the repeats dups find.
 func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Report, error) {
@@ -261,15 +255,15 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 			return c.rep, err
 		}
 		c.rep.Rows = t.row
-		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
 		if f != nil {
-			c.ps = append(c.ps, *f)
-		} else {
-			for ci, fi := range h.index {
-				v[ci] = fields[fi]
-			}
-			check(c, v)
+			c.add(*f)
+			continue
 		}
+		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
+		for ci, fi := range h.index {
+			v[ci] = fields[fi]
+		}
+		check(c, v)
 		for _, p := range c.ps {
 			c.add(p)
 		}
@@ -285,7 +279,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 		c.add(Problem{Row: int(h.row), Line: int(h.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, h.first)})
 	}
 	if len(hits) > 0 {
-		slices.SortStableFunc(c.rep.Problems, byRow)
+		slices.SortStableFunc(c.rep.Problems, func(a, b Problem) int { return cmp.Compare(a.Row, b.Row) })
 	}
 	return c.rep, nil
 }

@@ -9,6 +9,16 @@ import (
 	"strings"
 )
 
+// A SourceRow is one row of an import, whatever produced it: a line of an
+// export, a row group rules made, or a row a program built.
+type SourceRow struct {
+	Fields   []string  // the values, in the order of Header() or ContactHeader()
+	Line     int       // the 1-based line where the row starts; 0 if none
+	Origin   string    // what made the row from its line, such as the rule "rows[1]"; "" if read as it is
+	Carry    []string  // the values of the columns the caller asked to carry, in its order
+	Problems []Problem // the row's problems; an error holds the row's user back
+}
+
 // ReadRows reads an export of one import once, streaming, and yields its
 // rows for the row checks (Rules.CheckRow, CheckContactRow) and the
 // caller's own. columns picks the import: Header() or ContactHeader(). The
