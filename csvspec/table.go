@@ -319,11 +319,7 @@ func (t *table) detectWrongImport(h *header, fields []string) bool {
 // separator returns another usual separator that splits the header, or 0.
 func (t *table) separator() rune {
 	for _, alt := range []rune{',', ';', '\t', '|'} {
-		if alt == t.comma {
-			continue
-		}
-		fields, err := firstRecord(t.raw, alt)
-		if err == nil && len(fields) >= 2 && !parseHeader(fields, t.sch, t.source, t.mapped, nil, 1).unreadable {
+		if alt != t.comma && t.splits(t.raw, alt) {
 			return alt
 		}
 	}
@@ -346,12 +342,12 @@ func (t *table) detectSeparator(h *header) bool {
 	return true
 }
 
-// firstRecord reads the first record of b with the separator comma.
-func firstRecord(b []byte, comma rune) ([]string, error) {
+// splits reports whether comma splits the first record of b into a header.
+func (t *table) splits(b []byte, comma rune) bool {
 	cr := csv.NewReader(bytes.NewReader(b))
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	return cr.Read()
+	cr.Comma, cr.FieldsPerRecord = comma, -1
+	fields, err := cr.Read()
+	return err == nil && len(fields) >= 2 && !parseHeader(fields, t.sch, t.source, t.mapped, nil, 1).unreadable
 }
 
 // detectQuotedLines reports, in h too, a header that is one quoted field.
@@ -361,8 +357,7 @@ func (t *table) detectQuotedLines(h *header, fields []string) bool {
 		return false
 	}
 	for _, alt := range []rune{t.comma, ',', ';', '\t', '|'} {
-		inner, err := firstRecord([]byte(fields[0]), alt)
-		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, nil, h.line).unreadable {
+		if !t.splits([]byte(fields[0]), alt) {
 			continue
 		}
 		fix := ""
