@@ -417,47 +417,38 @@ func quoteMessage(e *csv.ParseError) string {
 // problem if it is not plain. Errors are sticky, io.EOF at the end.
 func (t *table) next() ([]string, int, *Problem, error) {
 	if t.hdr == nil {
-		h, err := t.readHeader()
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		if err := h.firstError(); err != nil {
-			t.err = err
-			return nil, 0, nil, err
+		if h, err := t.readHeader(); err == nil {
+			t.err = h.firstError()
 		}
 	}
 	if t.err != nil {
 		return nil, 0, nil, t.err
 	}
 	fields, err := t.read()
-	if err != nil {
-		var pe *csv.ParseError
-		errors.As(err, &pe)
-		switch {
-		case pe != nil && t.unclosed(pe):
-			t.row++
-			t.err = io.EOF
-			return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
-				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
-		case pe != nil && t.size <= maxRecordBytes:
-			t.row++
-			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
-		case pe != nil || errors.Is(err, errTooLarge):
-			t.row++
-			t.err = io.EOF
-			return nil, t.nextLine(), t.fault(t.nextLine(), "record-too-large", fmt.Sprintf(
-				"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
-		case err != io.EOF:
-			err = fmt.Errorf("csvspec: reading the file: %w", err)
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
+		if t.err = err; err != io.EOF {
+			t.err = fmt.Errorf("csvspec: reading the file: %w", err)
 		}
-		t.err = err
-		return nil, 0, nil, err
+		return nil, 0, nil, t.err
 	}
 	t.row++
+	switch {
+	case pe != nil && t.unclosed(pe):
+		t.err = io.EOF
+		return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
+			"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
+	case pe != nil && t.size <= maxRecordBytes:
+		t.lastLine, t.lastField = pe.Line, ""
+		return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
+	case err != nil:
+		t.err = io.EOF
+		return nil, t.nextLine(), t.fault(t.nextLine(), "record-too-large", fmt.Sprintf(
+			"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
+	}
 	line, _ := t.cr.FieldPos(0)
 	h := t.hdr
-	if fields[0] == "" && allEmpty(fields) {
+	if fields[0] == "" && !slices.ContainsFunc(fields, func(f string) bool { return f != "" }) {
 		return fields, line, t.fault(line, CodeEmptyRow, "the row has only empty fields"), nil
 	}
 	if len(fields) < h.nfields && t.atEnd() && t.src.last != '\n' && t.src.last != '\r' {
@@ -467,30 +458,11 @@ func (t *table) next() ([]string, int, *Problem, error) {
 	if len(fields) != h.nfields {
 		return fields, line, t.fault(line, CodeFieldCount, fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)), nil
 	}
-	if isHeader(fields, h.loose) {
+	if slices.EqualFunc(fields, h.loose, looseEqual) {
 		return nil, line, t.fault(line, "repeated-header", fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)), nil
 	}
 	return fields, line, nil, nil
-}
-
-func allEmpty(fields []string) bool {
-	for _, f := range fields {
-		if f != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// isHeader reports whether fields repeat the header's loose names.
-func isHeader(fields, loose []string) bool {
-	for i, f := range fields {
-		if !looseEqual(f, loose[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // looseEqual is looseName(s) == loose, but for marks before s, mostly without allocating.
