@@ -175,11 +175,6 @@ func (s *source) lastLine() int64 {
 	return s.n - s.lastNL - 1
 }
 
-// unclosed reports whether a quoting error is the file ending inside quotes.
-func (t *table) unclosed(pe *csv.ParseError) bool {
-	return pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine()
-}
-
 // atEnd reports whether the csv.Reader has read the whole file.
 func (t *table) atEnd() bool {
 	return t.src.eof && t.base+t.cr.InputOffset() == t.src.n
@@ -200,11 +195,6 @@ func (t *table) read() ([]string, error) {
 		t.lastField = fields[len(fields)-1]
 	}
 	return fields, err
-}
-
-// nextLine returns the line after the last record read.
-func (t *table) nextLine() int {
-	return t.lastLine + strings.Count(t.lastField, "\n") + 1
 }
 
 // readHeader reads the header once; io.EOF means an empty file.
@@ -248,9 +238,7 @@ func (t *table) headerRecord() (*header, error) {
 	peeked, _ := t.br.Peek(t.br.Buffered())
 	t.peeked = bytes.Clone(peeked)
 	t.cr = csv.NewReader(t.br)
-	t.cr.Comma = t.comma
-	t.cr.FieldsPerRecord = -1
-	t.cr.ReuseRecord = true
+	t.cr.Comma, t.cr.FieldsPerRecord, t.cr.ReuseRecord = t.comma, -1, true
 	fields, err := t.read()
 	if off := t.cr.InputOffset(); off <= int64(len(t.peeked)) {
 		t.raw = t.peeked[:off]
@@ -434,7 +422,7 @@ func (t *table) next() ([]string, int, *Problem, error) {
 	}
 	t.row++
 	switch {
-	case pe != nil && t.unclosed(pe):
+	case pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine(): // the file ends inside quotes
 		t.err = io.EOF
 		return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
 			"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
@@ -443,7 +431,8 @@ func (t *table) next() ([]string, int, *Problem, error) {
 		return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
 	case err != nil:
 		t.err = io.EOF
-		return nil, t.nextLine(), t.fault(t.nextLine(), "record-too-large", fmt.Sprintf(
+		line := t.lastLine + strings.Count(t.lastField, "\n") + 1 // after the last record read
+		return nil, line, t.fault(line, "record-too-large", fmt.Sprintf(
 			"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
 	}
 	line, _ := t.cr.FieldPos(0)
@@ -482,10 +471,7 @@ func looseEqual(s, loose string) bool {
 
 // countRows reads the rest of the file only to count its rows.
 func (t *table) countRows() error {
-	if t.cr == nil {
-		return nil
-	}
-	for {
+	for t.cr != nil {
 		_, err := t.read()
 		var pe *csv.ParseError
 		switch {
@@ -496,4 +482,5 @@ func (t *table) countRows() error {
 		}
 		t.row++
 	}
+	return nil
 }
