@@ -9,18 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// The columns of a contacts file but username (see Contact).
-const (
-	columnType      = "type"
-	columnRole      = "role"
-	columnPrimary   = "primary"
-	columnAddressee = "addressee"
-	columnContact   = "contact"
-	columnSMS       = "sms"
-	columnScenarios = "scenarios"
-)
-
-var contactColumns = [numContactColumns]string{ColumnUsername, columnType, columnRole, columnPrimary, columnAddressee, columnContact, columnSMS, columnScenarios}
+var contactColumns = [numContactColumns]string{ColumnUsername, "type", "role", "primary", "addressee", "contact", "sms", "scenarios"}
 
 const (
 	ccUsername = iota

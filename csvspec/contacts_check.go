@@ -52,8 +52,8 @@ func phoneDigits(s string) bool {
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
 	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
-	patrons := dupFinder{column: columnPrimary, code: "multiple-primary", format: "row %d is already the patron's primary contact of this type"}
-	guardians := dupFinder{column: columnPrimary, code: "multiple-primary", format: "row %d is already this guardian's primary contact of this type"}
+	patrons := dupFinder{column: "primary", code: "multiple-primary", format: "row %d is already the patron's primary contact of this type"}
+	guardians := dupFinder{column: "primary", code: "multiple-primary", format: "row %d is already this guardian's primary contact of this type"}
 	var key []byte // the canonical key of a row, reused
 	return runCheck(t, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
@@ -102,38 +102,38 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	k.role, ri = parseKnown(v[ccRole], RolePatron, RoleGuardian)
 	k.typOK, k.roleOK = ti >= 0, ri >= 0
 	if !k.typOK {
-		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone", quote(v[ccType])))
+		c.addRow("type", CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone", quote(v[ccType])))
 	}
 	if !k.roleOK {
-		c.addRow(columnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
+		c.addRow("role", CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
 	}
-	k.primary, k.primaryOK = c.checkBool(columnPrimary, v[ccPrimary])
+	k.primary, k.primaryOK = c.checkBool("primary", v[ccPrimary])
 	k.smsOK, k.smsGiven = true, strings.TrimSpace(v[ccSMS]) != ""
 	if k.smsGiven {
-		k.sms, k.smsOK = c.checkBool(columnSMS, v[ccSMS])
+		k.sms, k.smsOK = c.checkBool("sms", v[ccSMS])
 	}
 	switch address := strings.TrimSpace(v[ccContact]); {
 	case address == "":
-		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty")
+		c.addRow("contact", CodeMissingContact, SeverityError, "the contact is empty")
 	case k.typ == ContactEmail && !validEmail(address):
 		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com", quote(v[ccContact]))
 		if r := firstRune(address, isInvisible); r >= 0 {
 			msg = fmt.Sprintf("the email address %s holds the invisible character %U", quote(v[ccContact]), r)
 		}
-		c.addRow(columnContact, CodeInvalidEmail, SeverityError, msg)
+		c.addRow("contact", CodeInvalidEmail, SeverityError, msg)
 	case k.typ == ContactPhone && !phoneDigits(address):
 		msg := fmt.Sprintf("the phone number %s has no digit", quote(v[ccContact]))
 		if strings.ContainsFunc(address, unicode.IsDigit) {
 			msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H)", quote(v[ccContact]))
 		}
-		c.addRow(columnContact, "phone-without-digits", SeverityError, msg)
+		c.addRow("contact", "phone-without-digits", SeverityError, msg)
 	}
 	if k.sms && k.typ == ContactEmail {
-		c.addRow(columnSMS, "sms-on-email", SeverityWarning, "sms is true on an email contact")
+		c.addRow("sms", "sms-on-email", SeverityWarning, "sms is true on an email contact")
 	}
 	k.known, k.unknown = c.checkScenarios(v[ccScenarios])
 	if k.role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
-		c.addRow(columnAddressee, "guardian-without-addressee", SeverityWarning, "the guardian's contact has no addressee")
+		c.addRow("addressee", "guardian-without-addressee", SeverityWarning, "the guardian's contact has no addressee")
 	}
 	return k
 }
@@ -228,11 +228,11 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 		unknownRaw = append(unknownRaw, name)
 	}
 	if len(unknownRaw) > 0 {
-		c.addRow(columnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows",
+		c.addRow("scenarios", CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows",
 			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
 	}
 	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
-		c.addRow(columnScenarios, "scenario-combination", SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
+		c.addRow("scenarios", "scenario-combination", SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
 	}
 	var untidy []string
 	if twice != "" {
@@ -242,7 +242,7 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 		untidy = append(untidy, "have an empty name or spaces around a ';'")
 	}
 	if len(untidy) > 0 {
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(untidy, ", and ")))
+		c.addRow("scenarios", CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(untidy, ", and ")))
 	}
 	slices.Sort(unknown)
 	return known, unknown

@@ -115,13 +115,13 @@ func (r *contactReader) Read() (contactRecord, error) {
 	}
 	primary, ok, _ := parseBool(v[ccPrimary])
 	if !ok {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: "invalid-boolean", msg: boolMessage(columnPrimary, v[ccPrimary])}
+		return rec, &ParseError{Row: rec.Row, Line: line, Column: "primary", Code: "invalid-boolean", msg: boolMessage("primary", v[ccPrimary])}
 	}
 	var sms OptionalBool
 	if strings.TrimSpace(v[ccSMS]) != "" {
 		b, ok, _ := parseBool(v[ccSMS])
 		if !ok {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: "invalid-boolean", msg: boolMessage(columnSMS, v[ccSMS])}
+			return rec, &ParseError{Row: rec.Row, Line: line, Column: "sms", Code: "invalid-boolean", msg: boolMessage("sms", v[ccSMS])}
 		}
 		sms = OptionalBoolOf(b)
 	}
