@@ -182,7 +182,6 @@ func boolMessage(column, v string) string {
 // scenarios in upper case, separated by ';'.
 type ContactWriter struct {
 	cw *csv.Writer
-	sb strings.Builder
 }
 
 // NewContactWriter returns a ContactWriter that writes to w.
@@ -192,15 +191,17 @@ func NewContactWriter(w io.Writer) *ContactWriter {
 
 // Write writes one row, as Writer.Write does.
 func (w *ContactWriter) Write(c Contact) error {
-	w.sb.Reset()
-	for i, s := range c.Scenarios {
-		if i > 0 {
-			w.sb.WriteByte(';')
-		}
-		w.sb.WriteString(strings.ToUpper(string(s)))
+	return w.cw.Write(c.canonical())
+}
+
+// canonical returns the fields of c as a ContactWriter writes them.
+func (c Contact) canonical() []string {
+	var sc []string
+	for _, s := range c.Scenarios {
+		sc = append(sc, strings.ToUpper(string(s)))
 	}
-	return w.cw.Write([]string{c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
-		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String()})
+	return []string{c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
+		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), strings.Join(sc, ";")}
 }
 
 // Flush flushes, as Writer.Flush does.

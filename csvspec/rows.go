@@ -172,20 +172,17 @@ func CheckContactRow(row *SourceRow) {
 	if slices.ContainsFunc(row.Problems, isError) {
 		return
 	}
-	v[ccType] = string(k.typ)
-	v[ccRole] = string(k.role)
-	v[ccPrimary] = OptionalBoolOf(k.primary).String()
-	v[ccSMS] = ""
+	sms := BoolNotGiven
 	if k.smsGiven {
-		v[ccSMS] = OptionalBoolOf(k.sms).String()
+		sms = OptionalBoolOf(k.sms)
 	}
-	var sc []string
+	var sc []Scenario
 	for i, s := range knownScenarios {
 		if k.known&(1<<i) != 0 {
-			sc = append(sc, string(s))
+			sc = append(sc, s)
 		}
 	}
-	v[ccScenarios] = strings.Join(sc, ";")
+	copy(v[:], Contact{v[ccUsername], k.typ, k.role, k.primary, v[ccAddressee], v[ccContact], sms, sc}.canonical())
 }
 
 func isError(p Problem) bool { return p.Severity == SeverityError }
