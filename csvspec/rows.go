@@ -6,7 +6,6 @@ import (
 	"io"
 	"iter"
 	"slices"
-	"strings"
 )
 
 // A SourceRow is one row of an import, whatever produced it: a line of an
@@ -113,11 +112,9 @@ func rowFault(t *table, f *Problem, fields []string) error {
 
 // usernameOK reports whether s passes CheckRow's username checks.
 func usernameOK(s string) bool {
-	if strings.TrimSpace(s) == "" {
-		return false
-	}
-	c := rowCheck{}
+	var c rowCheck
 	c.checkValue(ColumnUsername, s, true)
+	c.checkUsername(s)
 	return !slices.ContainsFunc(c.ps, isError)
 }
 
