@@ -1,6 +1,7 @@
 package csvspec
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -186,63 +187,47 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	if v == "" {
 		return 0, nil
 	}
-	var unknownRaw []string
-	var seen map[string]struct{} // the unknown names' foldKeys
-	n, alone := 0, Scenario("")
-	empty, spaced, twice := false, false, ""
-	for rest, more := v, true; more; {
-		var part string
-		part, rest, more = strings.Cut(rest, ";")
+	var raw []string              // the unknown names as written
+	seen := make(map[string]bool) // by canonical name or foldKey
+	alone, twice, untidy := Scenario(""), "", false
+	for part := range strings.SplitSeq(v, ";") {
 		name := strings.TrimSpace(part)
-		if name != part {
-			spaced = true
-		}
-		if name == "" {
-			empty = true
+		if untidy = untidy || name != part || name == ""; name == "" {
 			continue
 		}
-		n++
 		sc, bit := parseScenario(name)
-		if bit != 0 {
-			if known&bit != 0 && twice == "" {
-				twice = string(sc)
-			}
-			known |= bit
-			if sc == ScenarioAny || sc == ScenarioNone {
-				alone = sc
-			}
+		key := string(sc)
+		if bit == 0 {
+			key = foldKey(name)
+		}
+		if seen[key] {
+			twice = cmp.Or(twice, string(sc))
 			continue
 		}
-		if seen == nil {
-			seen = make(map[string]struct{})
+		seen[key] = true
+		if known |= bit; sc == ScenarioAny || sc == ScenarioNone {
+			alone = sc
 		}
-		k := foldKey(name)
-		if _, dup := seen[k]; dup {
-			if twice == "" {
-				twice = name
-			}
-			continue
+		if bit == 0 {
+			unknown, raw = append(unknown, key), append(raw, name)
 		}
-		seen[k] = struct{}{}
-		unknown = append(unknown, k)
-		unknownRaw = append(unknownRaw, name)
 	}
-	if len(unknownRaw) > 0 {
+	if len(raw) > 0 {
 		c.addRow("scenarios", CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows",
-			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
+			quoteList(raw, 3), plural(len(raw), "is", "are")))
 	}
-	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
+	if alone != "" && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
 		c.addRow("scenarios", "scenario-combination", SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
 	}
-	var untidy []string
+	var why []string
 	if twice != "" {
-		untidy = append(untidy, "name "+quote(twice)+" more than once")
+		why = append(why, "name "+quote(twice)+" more than once")
 	}
-	if empty || spaced {
-		untidy = append(untidy, "have an empty name or spaces around a ';'")
+	if untidy {
+		why = append(why, "have an empty name or spaces around a ';'")
 	}
-	if len(untidy) > 0 {
-		c.addRow("scenarios", CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(untidy, ", and ")))
+	if len(why) > 0 {
+		c.addRow("scenarios", CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(why, ", and ")))
 	}
 	slices.Sort(unknown)
 	return known, unknown
