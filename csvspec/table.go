@@ -47,19 +47,12 @@ func (e *ParseError) Error() string {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// bomEncoding returns the name and label of a UTF-16 or UTF-32 mark, or "".
-func bomEncoding(b []byte) (name, label string) {
-	switch {
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
-		return "UTF-32 (little-endian)", "utf-32le"
-	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
-		return "UTF-32 (big-endian)", "utf-32be"
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return "UTF-16 (little-endian)", "utf-16le"
-	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return "UTF-16 (big-endian)", "utf-16be"
-	}
-	return "", ""
+// boms are the byte order marks of the encodings Infiniti cannot read.
+var boms = []struct{ mark, name, label string }{
+	{"\xFF\xFE\x00\x00", "UTF-32 (little-endian)", "utf-32le"},
+	{"\x00\x00\xFE\xFF", "UTF-32 (big-endian)", "utf-32be"},
+	{"\xFF\xFE", "UTF-16 (little-endian)", "utf-16le"},
+	{"\xFE\xFF", "UTF-16 (big-endian)", "utf-16be"},
 }
 
 // utf16Line returns the first line of UTF-16 text b in UTF-8.
@@ -210,26 +203,29 @@ func (t *table) readHeader() (*header, error) {
 
 // headerRecord reads the header record and resolves it.
 func (t *table) headerRecord() (*header, error) {
+	h := &header{rowCheck: rowCheck{line: 1}}
 	b, _ := t.br.Peek(4)
-	if name, label := bomEncoding(b); name != "" {
-		h := &header{rowCheck: rowCheck{line: 1}, noRows: true, encoding: label}
+	for _, m := range boms {
+		if !bytes.HasPrefix(b, []byte(m.mark)) {
+			continue
+		}
+		h.noRows, h.encoding = true, m.label
 		and := ""
-		if strings.HasPrefix(label, "utf-16") {
+		if strings.HasPrefix(m.label, "utf-16") {
 			b, _ = t.br.Peek(t.br.Buffered())
-			t.raw = utf16Line(b, label == "utf-16be")
+			t.raw = utf16Line(b, m.label == "utf-16be")
 			if alt := t.separator(); alt != 0 {
 				h.comma = alt
 				and = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 			}
 		}
-		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8", name, and))
+		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8", m.name, and))
 		return h, nil
 	}
 	if bytes.HasPrefix(b, bom) {
 		_, _ = t.br.Discard(len(bom))
 		t.base = int64(len(bom))
 	}
-	h := &header{rowCheck: rowCheck{line: 1}}
 	if t.crOnly() {
 		h.noRows = true
 		h.fail("cr-line-endings", `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
@@ -262,8 +258,7 @@ func (t *table) headerRecord() (*header, error) {
 		return nil, fmt.Errorf("csvspec: reading the file: %w", err)
 	}
 	if bytes.IndexByte(t.raw, 0) >= 0 || strings.ContainsRune(strings.Join(fields, ""), 0) {
-		h.noRows = true
-		h.encoding = "utf-16le"
+		h.noRows, h.encoding = true, "utf-16le"
 		if len(t.raw) > 0 && t.raw[0] == 0 {
 			h.encoding = "utf-16be"
 		}
