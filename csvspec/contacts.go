@@ -114,11 +114,6 @@ type Contact struct {
 
 // parseKnown returns what s names in known, in any case, and its index; or s trimmed and -1.
 func parseKnown[T ~string](s string, known ...T) (T, int) {
-	for i, k := range known {
-		if s == string(k) {
-			return k, i
-		}
-	}
 	s = strings.TrimSpace(s)
 	for i, k := range known {
 		if strings.EqualFold(s, string(k)) {
@@ -139,20 +134,15 @@ func parseScenario(s string) (Scenario, uint8) {
 
 // foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
 func foldKey(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || c >= 'a' && c <= 'z' {
-			b := make([]byte, 0, len(s))
-			for _, r := range s {
-				least := r
-				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-					least = min(least, f)
-				}
-				b = utf8.AppendRune(b, least)
-			}
-			return string(b)
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
 		}
+		b = utf8.AppendRune(b, least)
 	}
-	return s
+	return string(b)
 }
 
 // parseBool reads true/false (canonical), yes/no, y/n and 1/0, in any case.

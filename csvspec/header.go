@@ -117,10 +117,9 @@ func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err
 func quote(s string) string {
 	n := 0
 	for i := range s {
-		if n == 40 {
+		if n++; n > 40 {
 			return strconv.Quote(s[:i] + "…")
 		}
-		n++
 	}
 	return strconv.Quote(s)
 }

@@ -195,10 +195,7 @@ func (t *table) readHeader() (*header, error) {
 	if t.hdr == nil && t.err == nil {
 		t.hdr, t.err = t.headerRecord()
 	}
-	if t.hdr == nil {
-		return nil, t.err
-	}
-	return t.hdr, nil
+	return t.hdr, t.err
 }
 
 // headerRecord reads the header record and resolves it.
