@@ -60,8 +60,6 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 		v := (*[numContactColumns]string)(vals)
 		k := checkContact(&c.rowCheck, v)
 		if k.primary && k.primaryOK && k.typOK && k.roleOK {
-			// One primary per username, type and role, and for a guardian
-			// per addressee, compared without regard to case or spacing.
 			key = appendKey(key[:0], v[ccUsername], string(k.typ))
 			primaries := &patrons
 			if k.role == RoleGuardian {
@@ -69,9 +67,7 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 			}
 			primaries.add(maphash.Bytes(rowSeed, key), c.row, c.line)
 		}
-		// A duplicate is a row that means the same as an earlier one, as
-		// the checks read it: type, role and scenarios in any case,
-		// the scenarios in any order, booleans in any spelling.
+		// A duplicate means the same: the scenarios in any order, booleans in any spelling.
 		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
 			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
 			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))

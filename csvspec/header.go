@@ -203,8 +203,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 		claimed[fi] = true
 		h.carry = append(h.carry, fi)
 	}
-	// Then near misses: of the canonical names, and of the names a header
-	// map gives (which are the map's mistake, not the file's).
+	// Then near misses of the canonical names and of the header map's.
 	for fi, name := range fields {
 		if !claimed[fi] {
 			claimed[fi] = h.nearMiss(fi, name, sch, source, mapped)
@@ -230,8 +229,7 @@ func (h *header) nearMiss(fi int, name string, sch *schema, source []string, map
 	case ci < 0:
 		return false
 	case bare != name && h.index[ci] < 0:
-		// A second byte order mark: the first was removed, the file
-		// had two. Not the header map's mistake, nor a misspelling.
+		// A second byte order mark, the first having been removed.
 		h.index[ci] = fi
 		h.addRow(sch.columns[ci], "non-canonical-header", SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
 			fi+1, quote(bare)))

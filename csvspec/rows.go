@@ -71,8 +71,7 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 				yield(SourceRow{}, err)
 				return
 			}
-			// The rows' values come from one slice every 512 rows: a
-			// row costs no allocation of its own.
+			// The values of 512 rows share one allocation.
 			if len(store) < len(idx) {
 				store = make([]string, 512*len(idx))
 			}

@@ -264,8 +264,7 @@ func (t *table) headerRecord() (*header, error) {
 	}
 	h = parseHeader(fields, t.sch, t.source, t.mapped, t.carry, h.line)
 	if h.unreadable {
-		// Rather than a column missing, the header may be the other
-		// import's, or in another dialect: say which, in one problem.
+		// Rather than columns missing, it may be the other import's or dialect's.
 		alt := &header{rowCheck: rowCheck{line: h.line}}
 		if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
 			h = alt
