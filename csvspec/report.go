@@ -23,31 +23,39 @@ const (
 	SeverityError   Severity = "error"   // Infiniti would reject the file or the row
 )
 
-// The codes programs most often act on (see the package documentation).
+// The codes programs most often act on (the package documentation lists the
+// others), by the kind of problem.
 const (
-	CodeEncoding            = "wrong-encoding"        // the file is not UTF-8 text
-	CodeSeparator           = "wrong-separator"       // the header is separated by another character
-	CodeWrongImport         = "wrong-import"          // the header is the other import's
-	CodeMissingColumn       = "missing-column"        // a required column is not in the header
-	CodeHeaderMap           = "header-map-mismatch"   // a header name the header map gives is not in the file
-	CodeMissingCarry        = "missing-carry-column"  // a column ReadRows is to carry is not in the header
-	CodeCutOff              = "cut-off"               // the last record has no line break and too few fields
-	CodeUnclosedQuote       = "unclosed-quote"        // the file ends inside a quoted field
-	CodeFieldCount          = "wrong-field-count"     // a row has more or fewer fields than the header
+	// Errors of the file or its header, after which its rows cannot be read.
+	CodeEncoding      = "wrong-encoding"       // UTF-16 or UTF-32 (or a NUL in the header), not UTF-8
+	CodeSeparator     = "wrong-separator"      // the header is separated by ';', a tab or '|'
+	CodeWrongImport   = "wrong-import"         // the header is the other import's
+	CodeMissingColumn = "missing-column"       // a required column is not in the header
+	CodeHeaderMap     = "header-map-mismatch"  // a name the header map gives is not in the header
+	CodeMissingCarry  = "missing-carry-column" // a column ReadRows is to carry is not in the header
+
+	// Errors of a record; the last two end the file.
+	CodeFieldCount    = "wrong-field-count" // a row has more or fewer fields than the header
+	CodeCutOff        = "cut-off"           // the last record has no line break and too few fields
+	CodeUnclosedQuote = "unclosed-quote"    // the file ends inside a quoted field
+
+	// Errors of a value or a row.
 	CodeInvalidUTF8         = "invalid-utf8"          // a value is not valid UTF-8
-	CodeControlCharacter    = "control-character"     // a value holds a control character or line break
-	CodeMissingUsername     = "missing-username"      // a row's username is empty
+	CodeControlCharacter    = "control-character"     // a value holds a control character or line break (U+2028 and U+2029 too)
+	CodeMissingUsername     = "missing-username"      // the username is empty
 	CodeUnknownLibraryGroup = "unknown-library-group" // a library group is not in Rules.LibraryGroups
 	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
-	CodeEmptyRow            = "empty-row"             // a row's fields are all empty (a warning)
-	CodeExtraColumn         = "extra-column"          // the header has columns the import does not read (a warning)
-	CodeUnknownContactType  = "unknown-contact-type"  // type is neither email nor phone
-	CodeUnknownContactRole  = "unknown-contact-role"  // role is neither patron nor guardian
-	CodeMissingContact      = "missing-contact"       // the contact column is empty
-	CodeInvalidEmail        = "invalid-email"         // an email contact is not a single bare address
-	CodeUnknownScenario     = "unknown-scenario"      // a scenario is not one of the known ones
-	CodeBooleanSpelling     = "boolean-spelling"      // a boolean spelt yes/no, y/n or 1/0 (a warning)
-	CodeScenarioFormat      = "scenario-format"       // an empty scenario, one given twice, or spaces around ';' (a warning)
+	CodeUnknownContactType  = "unknown-contact-type"  // type is neither email nor phone, in any case
+	CodeUnknownContactRole  = "unknown-contact-role"  // role is neither patron nor guardian, in any case
+	CodeMissingContact      = "missing-contact"       // the contact is empty
+	CodeInvalidEmail        = "invalid-email"         // an email contact is not one bare address as net/mail writes it
+	CodeUnknownScenario     = "unknown-scenario"      // a scenario is not a known one
+
+	// Warnings.
+	CodeExtraColumn     = "extra-column"     // the header has columns the import does not read (one warning for all)
+	CodeEmptyRow        = "empty-row"        // a row's fields are all empty, as Excel leaves below the data
+	CodeBooleanSpelling = "boolean-spelling" // a boolean spelt yes/no, y/n or 1/0
+	CodeScenarioFormat  = "scenario-format"  // an empty scenario, one given twice, or spaces around ';'
 )
 
 // A Problem is one thing wrong with a file, found by Check or CheckContacts.
