@@ -23,11 +23,7 @@ const (
 	numContactColumns
 )
 
-var contacts = &schema{
-	kind:    "contacts",
-	columns: contactColumns[:],
-	brief:   "username,type,role,…",
-}
+var contacts = &schema{kind: "contacts", columns: contactColumns[:], brief: "username,type,role,…"}
 
 // ContactHeader returns the canonical header of a contacts file, in a new
 // slice.

@@ -32,9 +32,6 @@ type readerConfig struct {
 func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 	m := maps.Clone(canonicalToSource) // the caller may change theirs later
 	return func(c *readerConfig) error {
-		if c.headerMap == nil {
-			c.headerMap = make(map[string]string, len(m))
-		}
 		maps.Copy(c.headerMap, m)
 		return nil
 	}

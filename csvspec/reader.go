@@ -12,11 +12,7 @@ type Reader struct {
 	t *table
 }
 
-var userGroups = &schema{
-	kind:    "user-groups",
-	columns: columns[:],
-	brief:   "username,library-group,system-group",
-}
+var userGroups = &schema{kind: "user-groups", columns: columns[:], brief: "username,library-group,system-group"}
 
 // NewReader returns a Reader that reads from r.
 func NewReader(r io.Reader, opts ...ReaderOption) *Reader {

@@ -111,7 +111,7 @@ const maxRecordBytes = 1 << 20
 const bufSize = 64 << 10
 
 func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
-	cfg := readerConfig{comma: ','}
+	cfg := readerConfig{comma: ',', headerMap: make(map[string]string)}
 	t := &table{sch: sch}
 	for _, opt := range opts {
 		if opt != nil && t.err == nil {
