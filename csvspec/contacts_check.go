@@ -59,7 +59,7 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	return runCheck(t, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
 		k := checkContact(&c.rowCheck, v)
-		if k.primary && k.primaryOK && k.typOK && k.roleOK {
+		if k.primary == BoolTrue && k.typOK && k.roleOK {
 			key = appendKey(key[:0], v[ccUsername], string(k.typ))
 			primaries := &patrons
 			if k.role == RoleGuardian {
@@ -69,8 +69,7 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 		}
 		// A duplicate means the same: the scenarios in any order, booleans in any spelling.
 		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
-			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
-			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
+			boolKey(k.primary, k.primaryOK, v[ccPrimary]), v[ccAddressee], v[ccContact], boolKey(k.sms, k.smsOK, v[ccSMS]))
 		key = append(key, k.known)
 		key = appendKey(key, k.unknown...)
 		seen.add(maphash.Bytes(rowSeed, key), c.row, c.line)
@@ -79,13 +78,13 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 
 // contactFields is what checkContact read from a contacts row.
 type contactFields struct {
-	typ                  ContactType
-	role                 ContactRole
-	typOK, roleOK        bool
-	primary, primaryOK   bool
-	sms, smsOK, smsGiven bool
-	known                byte     // the known scenarios, as a bit set
-	unknown              []string // the unknown scenarios, folded, sorted
+	typ              ContactType
+	role             ContactRole
+	typOK, roleOK    bool
+	primary, sms     OptionalBool // BoolNotGiven when empty or not a boolean
+	primaryOK, smsOK bool
+	known            byte     // the known scenarios, as a bit set
+	unknown          []string // the unknown scenarios, folded, sorted
 }
 
 // checkContact checks one contacts row but for repeats and primaries.
@@ -105,8 +104,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		c.addRow("role", CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
 	}
 	k.primary, k.primaryOK = c.checkBool("primary", v[ccPrimary])
-	k.smsOK, k.smsGiven = true, strings.TrimSpace(v[ccSMS]) != ""
-	if k.smsGiven {
+	if k.smsOK = true; strings.TrimSpace(v[ccSMS]) != "" {
 		k.sms, k.smsOK = c.checkBool("sms", v[ccSMS])
 	}
 	switch address := strings.TrimSpace(v[ccContact]); {
@@ -125,7 +123,7 @@ func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 		}
 		c.addRow("contact", "phone-without-digits", SeverityError, msg)
 	}
-	if k.sms && k.typ == ContactEmail {
+	if k.sms == BoolTrue && k.typ == ContactEmail {
 		c.addRow("sms", "sms-on-email", SeverityWarning, "sms is true on an email contact")
 	}
 	k.known, k.unknown = c.checkScenarios(v[ccScenarios])
@@ -151,30 +149,26 @@ func appendFolded(key []byte, s string) []byte {
 	return key
 }
 
-// boolKey returns a boolean's form in a row key: "", "T", "F", or raw.
-func boolKey(b, ok bool, raw string, given bool) string {
-	switch {
-	case !given:
-		return ""
-	case !ok:
-		return raw
-	case b:
-		return "T"
+// boolKey returns a boolean's form in a row key: as a ContactWriter writes it, or raw.
+func boolKey(b OptionalBool, ok bool, raw string) string {
+	if ok {
+		return b.String()
 	}
-	return "F"
+	return raw
 }
 
 // checkBool checks a boolean value, and returns it and whether it is one.
-func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
+func (c *rowCheck) checkBool(column, v string) (OptionalBool, bool) {
 	b, ok, canonical := parseBool(v)
 	switch {
 	case !ok:
 		c.addRow(column, "invalid-boolean", SeverityError, boolMessage(column, v))
+		return BoolNotGiven, false
 	case !canonical:
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known",
 			column, quote(v), b))
 	}
-	return b, ok
+	return OptionalBoolOf(b), true
 }
 
 // checkScenarios returns the known scenarios' bits and the unknown ones' foldKeys, sorted.

@@ -168,17 +168,13 @@ func CheckContactRow(row *SourceRow) {
 	if slices.ContainsFunc(row.Problems, isError) {
 		return
 	}
-	sms := BoolNotGiven
-	if k.smsGiven {
-		sms = OptionalBoolOf(k.sms)
-	}
 	var sc []Scenario
 	for i, s := range knownScenarios {
 		if k.known&(1<<i) != 0 {
 			sc = append(sc, s)
 		}
 	}
-	copy(v[:], Contact{v[ccUsername], k.typ, k.role, k.primary, v[ccAddressee], v[ccContact], sms, sc}.canonical())
+	copy(v[:], Contact{v[ccUsername], k.typ, k.role, k.primary == BoolTrue, v[ccAddressee], v[ccContact], k.sms, sc}.canonical())
 }
 
 func isError(p Problem) bool { return p.Severity == SeverityError }
