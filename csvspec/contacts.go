@@ -2,7 +2,6 @@ package csvspec
 
 import (
 	"encoding/csv"
-	"fmt"
 	"io"
 	"strings"
 	"unicode"
@@ -154,13 +153,6 @@ func parseBool(s string) (value, ok, canonical bool) {
 		return s[0] == 'y' || s[0] == '1', true, false
 	}
 	return false, false, false
-}
-
-func boolMessage(column, v string) string {
-	if strings.TrimSpace(v) == "" {
-		return fmt.Sprintf("the %s column is empty", column)
-	}
-	return fmt.Sprintf("the %s value %s is not a boolean", column, quote(v))
 }
 
 // A ContactWriter writes contact rows in the canonical form, as a Writer

@@ -162,7 +162,11 @@ func (c *rowCheck) checkBool(column, v string) (OptionalBool, bool) {
 	b, ok, canonical := parseBool(v)
 	switch {
 	case !ok:
-		c.addRow(column, "invalid-boolean", SeverityError, boolMessage(column, v))
+		msg := fmt.Sprintf("the %s value %s is not a boolean", column, quote(v))
+		if strings.TrimSpace(v) == "" {
+			msg = fmt.Sprintf("the %s column is empty", column)
+		}
+		c.addRow(column, "invalid-boolean", SeverityError, msg)
 		return BoolNotGiven, false
 	case !canonical:
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known",

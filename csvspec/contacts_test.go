@@ -113,17 +113,16 @@ func (r *contactReader) Read() (contactRecord, error) {
 	for ci, fi := range idx {
 		v[ci] = fields[fi]
 	}
-	primary, ok, _ := parseBool(v[ccPrimary])
-	if !ok {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: "primary", Code: "invalid-boolean", msg: boolMessage("primary", v[ccPrimary])}
-	}
+	var c rowCheck
+	primary, ok := c.checkBool("primary", v[ccPrimary])
 	var sms OptionalBool
-	if strings.TrimSpace(v[ccSMS]) != "" {
-		b, ok, _ := parseBool(v[ccSMS])
-		if !ok {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: "sms", Code: "invalid-boolean", msg: boolMessage("sms", v[ccSMS])}
-		}
-		sms = OptionalBoolOf(b)
+	if ok && strings.TrimSpace(v[ccSMS]) != "" {
+		sms, ok = c.checkBool("sms", v[ccSMS])
+	}
+	if !ok {
+		p := c.ps[len(c.ps)-1]
+		p.Row, p.Line = rec.Row, line
+		return rec, parseError(&p)
 	}
 	typ, _ := parseKnown(v[ccType], ContactEmail, ContactPhone)
 	role, _ := parseKnown(v[ccRole], RolePatron, RoleGuardian)
@@ -131,7 +130,7 @@ func (r *contactReader) Read() (contactRecord, error) {
 		Username:  v[ccUsername],
 		Type:      typ,
 		Role:      role,
-		Primary:   primary,
+		Primary:   primary == BoolTrue,
 		Addressee: v[ccAddressee],
 		Address:   v[ccContact],
 		SMS:       sms,

@@ -184,8 +184,7 @@ func (r *Report) String() string {
 	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	ps = ps[:min(len(ps), 50)]
 	for _, p := range ps {
-		b.WriteString(p.String())
-		b.WriteByte('\n')
+		fmt.Fprintln(&b, p)
 	}
 	if rest := nerr + nwarn - len(ps); rest > 0 {
 		counts := r.Counts()
