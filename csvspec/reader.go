@@ -40,11 +40,7 @@ func (r *Reader) Read() (Record, error) {
 		return rec, parseError(f)
 	}
 	idx := r.t.hdr.index
-	rec.UserGroup = UserGroup{
-		Username:     fields[idx[colUsername]],
-		LibraryGroup: fields[idx[colLibraryGroup]],
-		SystemGroup:  fields[idx[colSystemGroup]],
-	}
+	rec.UserGroup = UserGroup{fields[idx[colUsername]], fields[idx[colLibraryGroup]], fields[idx[colSystemGroup]]}
 	return rec, nil
 }
 

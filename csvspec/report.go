@@ -315,12 +315,11 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 	if name && strings.ContainsFunc(s, isInvisible) {
 		c.addRow(column, "format-character", SeverityError, fmt.Sprintf("the value %s holds the invisible character %U", quote(s), firstRune(s, isInvisible)))
 	}
-	first, _ := utf8.DecodeRuneInString(s)
-	last, _ := utf8.DecodeLastRuneInString(s)
-	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+	trimmed := strings.TrimFunc(s, unicode.IsSpace)
+	if trimmed != s {
 		c.spaceWarning(column, s)
 	}
-	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); name && r >= 0 {
+	if r := firstRune(trimmed, isUnusualSpace); name && r >= 0 {
 		c.addRow(column, "unusual-space", SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
 	}
 }
