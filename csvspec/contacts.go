@@ -118,15 +118,6 @@ func parseKnown[T ~string](s string, known ...T) (T, int) {
 	return T(s), -1
 }
 
-// parseScenario returns the scenario s names, and its bit of knownScenarios or 0.
-func parseScenario(s string) (Scenario, uint8) {
-	sc, i := parseKnown(s, knownScenarios[:]...)
-	if i < 0 {
-		return sc, 0
-	}
-	return sc, 1 << i
-}
-
 // foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
 func foldKey(s string) string {
 	b := make([]byte, 0, len(s))

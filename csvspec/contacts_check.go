@@ -175,7 +175,8 @@ func (c *rowCheck) checkBool(column, v string) (OptionalBool, bool) {
 	return OptionalBoolOf(b), true
 }
 
-// checkScenarios returns the known scenarios' bits and the unknown ones' foldKeys, sorted.
+// checkScenarios returns the known scenarios' bits (1<<i for knownScenarios[i])
+// and the unknown ones' foldKeys, sorted.
 func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
@@ -189,9 +190,9 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 		if untidy = untidy || name != part || name == ""; name == "" {
 			continue
 		}
-		sc, bit := parseScenario(name)
+		sc, i := parseKnown(name, knownScenarios[:]...)
 		key := string(sc)
-		if bit == 0 {
+		if i < 0 {
 			key = foldKey(name)
 		}
 		if seen[key] {
@@ -199,11 +200,12 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 			continue
 		}
 		seen[key] = true
-		if known |= bit; sc == ScenarioAny || sc == ScenarioNone {
-			alone = sc
-		}
-		if bit == 0 {
+		if i < 0 {
 			unknown, raw = append(unknown, key), append(raw, name)
+			continue
+		}
+		if known |= 1 << i; sc == ScenarioAny || sc == ScenarioNone {
+			alone = sc
 		}
 	}
 	if len(raw) > 0 {

@@ -46,8 +46,8 @@ func parseScenarios(s string) []Scenario {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
 		}
-		sc, bit := parseScenario(part)
-		if bit != 0 {
+		sc, i := parseKnown(part, knownScenarios[:]...)
+		if bit := uint8(1) << max(i, 0); i >= 0 {
 			if known&bit != 0 {
 				continue
 			}

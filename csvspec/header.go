@@ -148,16 +148,15 @@ var looseDashes = strings.NewReplacer(" ", "-", "_", "-")
 
 // header is the outcome of reading a header record.
 type header struct {
-	rowCheck          // its line and problems, errors and warnings
-	index    []int    // index of each canonical column in a record; -1 if absent
-	nfields  int      // its number of fields
-	loose    []string // its fields by looseName, to spot a repeated header
-	carry    []int    // index of each column to carry in a record
-	comma    rune     // ParseError.Comma of a separator or encoding problem
-	encoding string   // and its ParseError.Encoding
-
-	// unreadable: rows cannot be read against it; noRows: nor counted.
-	unreadable, noRows bool
+	rowCheck            // its line and problems, errors and warnings
+	index      []int    // index of each canonical column in a record; -1 if absent
+	nfields    int      // its number of fields
+	loose      []string // its fields by looseName, to spot a repeated header
+	carry      []int    // index of each column to carry in a record
+	comma      rune     // ParseError.Comma of a separator or encoding problem
+	encoding   string   // and its ParseError.Encoding
+	unreadable bool     // rows cannot be read against it
+	noRows     bool     // nor counted
 }
 
 // fail records a problem that makes the header unreadable.

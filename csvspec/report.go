@@ -85,10 +85,9 @@ const MaxProblemsPerCode = 1000
 
 // A Report is the outcome of Check or CheckContacts.
 type Report struct {
-	Rows     int       // data rows read, malformed and empty ones included
-	Problems []Problem // in file order: the first MaxProblemsPerCode problems of each code
-
-	more map[Problem]int // problems counted but not kept, by code and severity
+	Rows     int             // data rows read, malformed and empty ones included
+	Problems []Problem       // in file order: the first MaxProblemsPerCode problems of each code
+	more     map[Problem]int // problems counted but not kept, by code and severity
 }
 
 // Errors returns the problems of SeverityError that the report keeps.
@@ -369,8 +368,7 @@ func (c *rowCheck) spaceWarning(column, s string) {
 	c.addRow(column, "surrounding-space", SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space", quote(s)))
 }
 
-// rowSeed seeds the hashes that identify rows.
-var rowSeed = maphash.MakeSeed()
+var rowSeed = maphash.MakeSeed() // of the hashes that identify rows
 
 // A dupFinder finds the rows whose key repeats an earlier row's by a 64-bit
 // hash, filed in 256 bins by its top byte so that each bin's map fits the cache.
