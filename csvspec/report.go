@@ -123,9 +123,7 @@ func (r *Report) count(s Severity) int {
 }
 
 // Count returns how many problems of code the check found, kept or not.
-func (r *Report) Count(code string) int {
-	return r.Counts()[code]
-}
+func (r *Report) Count(code string) int { return r.Counts()[code] }
 
 // Counts returns a new map of Count by code.
 func (r *Report) Counts() map[string]int {

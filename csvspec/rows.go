@@ -136,9 +136,7 @@ func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
 // CheckRow appends to row.Problems the problems of a user-groups row whose
 // Fields are in the order of Header(), but for repeated rows, which need
 // the rows before. Each has the row's Line and Row 0.
-func (r Rules) CheckRow(row *SourceRow) {
-	r.RowChecker()(row)
-}
+func (r Rules) CheckRow(row *SourceRow) { r.RowChecker()(row) }
 
 // RowChecker returns CheckRow with r's group lists indexed once, for
 // checking many rows. The lists must not change while it is in use.

@@ -105,8 +105,7 @@ type table struct {
 	peeked    []byte // the start of the file, as the header was read
 }
 
-// maxRecordBytes bounds a record as it is in the file.
-const maxRecordBytes = 1 << 20
+const maxRecordBytes = 1 << 20 // bounds a record as it is in the file
 
 const bufSize = 64 << 10
 
