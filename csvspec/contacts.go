@@ -149,9 +149,7 @@ func parseBool(s string) (value, ok, canonical bool) {
 // A ContactWriter writes contact rows in the canonical form, as a Writer
 // does: type and role in lower case, booleans as True and False, the
 // scenarios in upper case, separated by ';'.
-type ContactWriter struct {
-	cw *csv.Writer
-}
+type ContactWriter struct{ cw *csv.Writer }
 
 // NewContactWriter returns a ContactWriter that writes to w.
 func NewContactWriter(w io.Writer) *ContactWriter {

@@ -8,9 +8,7 @@ import (
 // A Reader reads the records of a user-groups file, streaming. The header's
 // columns may come in any order; other columns are ignored. Blank lines and
 // a UTF-8 byte order mark are skipped. Values are returned as they are.
-type Reader struct {
-	t *table
-}
+type Reader struct{ t *table }
 
 var userGroups = &schema{kind: "user-groups", columns: columns[:], brief: "username,library-group,system-group"}
 

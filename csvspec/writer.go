@@ -9,9 +9,7 @@ import (
 // one line per row, quoted as RFC 4180 says, ending in LF. It writes any
 // value, valid or not; a CR LF in a value reads back as LF. Output is
 // buffered: call Flush, and check its error.
-type Writer struct {
-	cw *csv.Writer
-}
+type Writer struct{ cw *csv.Writer }
 
 // NewWriter returns a Writer that writes to w.
 func NewWriter(w io.Writer) *Writer {
