@@ -403,28 +403,30 @@ func (t *table) next() ([]string, int, *Problem, error) {
 		return nil, 0, nil, t.err
 	}
 	fields, err := t.read()
-	var pe *csv.ParseError
-	if err != nil && !errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
-		if t.err = err; err != io.EOF {
-			t.err = fmt.Errorf("csvspec: reading the file: %w", err)
+	if err != nil {
+		var pe *csv.ParseError // declared here, as it escapes
+		if !errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
+			if t.err = err; err != io.EOF {
+				t.err = fmt.Errorf("csvspec: reading the file: %w", err)
+			}
+			return nil, 0, nil, t.err
 		}
-		return nil, 0, nil, t.err
-	}
-	t.row++
-	switch {
-	case pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine(): // the file ends inside quotes
-		t.err = io.EOF
-		return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
-			"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
-	case pe != nil && t.size <= maxRecordBytes:
-		t.lastLine, t.lastField = pe.Line, ""
-		return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
-	case err != nil:
+		t.row++
+		switch {
+		case pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine(): // the file ends inside quotes
+			t.err = io.EOF
+			return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
+				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
+		case pe != nil && t.size <= maxRecordBytes:
+			t.lastLine, t.lastField = pe.Line, ""
+			return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
+		}
 		t.err = io.EOF
 		line := t.lastLine + strings.Count(t.lastField, "\n") + 1 // after the last record read
 		return nil, line, t.fault(line, "record-too-large", fmt.Sprintf(
 			"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
 	}
+	t.row++
 	line, _ := t.cr.FieldPos(0)
 	h := t.hdr
 	if fields[0] == "" && !slices.ContainsFunc(fields, func(f string) bool { return f != "" }) {
