@@ -3,6 +3,7 @@ package csvspec
 import (
 	"encoding/csv"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -109,6 +110,9 @@ type Contact struct {
 
 // parseKnown returns what s names in known, in any case, and its index; or s trimmed and -1.
 func parseKnown[T ~string](s string, known ...T) (T, int) {
+	if i := slices.Index(known, T(s)); i >= 0 {
+		return known[i], i
+	}
 	s = strings.TrimSpace(s)
 	for i, k := range known {
 		if strings.EqualFold(s, string(k)) {

@@ -29,8 +29,12 @@ func plainEmail(s string) bool {
 }
 
 func dotAtom(s string) bool {
-	const atom = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%+-."
-	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..") && strings.Trim(s, atom) == ""
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '%' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..")
 }
 
 // phoneDigits reports whether s has a digit 0 to 9 after a label such as "(H)".
@@ -182,8 +186,8 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	if v == "" {
 		return 0, nil
 	}
-	var raw []string              // the unknown names as written
-	seen := make(map[string]bool) // by canonical name or foldKey
+	var raw []string         // the unknown names as written
+	var seen map[string]bool // their foldKeys
 	alone, twice, untidy := Scenario(""), "", false
 	for part := range strings.SplitSeq(v, ";") {
 		name := strings.TrimSpace(part)
@@ -191,21 +195,23 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 			continue
 		}
 		sc, i := parseKnown(name, knownScenarios[:]...)
-		key := string(sc)
+		key := ""
 		if i < 0 {
 			key = foldKey(name)
 		}
-		if seen[key] {
+		switch {
+		case i >= 0 && known&(1<<i) != 0, i < 0 && seen[key]:
 			twice = cmp.Or(twice, string(sc))
-			continue
-		}
-		seen[key] = true
-		if i < 0 {
+		case i >= 0:
+			if known |= 1 << i; sc == ScenarioAny || sc == ScenarioNone {
+				alone = sc
+			}
+		default:
+			if seen == nil {
+				seen = make(map[string]bool)
+			}
+			seen[key] = true
 			unknown, raw = append(unknown, key), append(raw, name)
-			continue
-		}
-		if known |= 1 << i; sc == ScenarioAny || sc == ScenarioNone {
-			alone = sc
 		}
 	}
 	if len(raw) > 0 {
