@@ -86,13 +86,10 @@ func OptionalBoolOf(b bool) OptionalBool {
 
 // String returns "True", "False" or "", as the ContactWriter writes it.
 func (b OptionalBool) String() string {
-	switch b {
-	case BoolTrue:
-		return "True"
-	case BoolFalse:
-		return "False"
+	if b > BoolTrue {
+		return ""
 	}
-	return ""
+	return [...]string{BoolNotGiven: "", BoolFalse: "False", BoolTrue: "True"}[b]
 }
 
 // Contact is one row of a contacts file: one email address or phone number

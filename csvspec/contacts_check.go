@@ -39,10 +39,8 @@ func dotAtom(s string) bool {
 
 // phoneDigits reports whether s has a digit 0 to 9 after a label such as "(H)".
 func phoneDigits(s string) bool {
-	if len(s) > 1 && s[0] == '(' {
-		if end := strings.IndexByte(s, ')'); end > 0 {
-			s = s[end+1:]
-		}
+	if _, rest, ok := strings.Cut(s, ")"); ok && strings.HasPrefix(s, "(") {
+		s = rest
 	}
 	return strings.ContainsAny(s, "0123456789")
 }
@@ -215,8 +213,7 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 		}
 	}
 	if len(raw) > 0 {
-		c.addRow("scenarios", CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows",
-			quoteList(raw, 3), plural(len(raw), "is", "are")))
+		c.addRow("scenarios", CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows", quoteList(raw, 3), plural(len(raw), "is", "are")))
 	}
 	if alone != "" && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
 		c.addRow("scenarios", "scenario-combination", SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))

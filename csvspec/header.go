@@ -183,8 +183,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
-					fi+1, quote(name), h.index[ci]+1))
+				h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s repeats column %d", fi+1, quote(name), h.index[ci]+1))
 				continue
 			}
 			h.index[ci] = fi
@@ -272,8 +271,7 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 	}
 	switch {
 	case len(extra) == 1:
-		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it",
-			extra[0], sch.kind))
+		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it", extra[0], sch.kind))
 	case len(extra) > 1:
 		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them",
 			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind))

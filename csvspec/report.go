@@ -175,8 +175,7 @@ func codeCounts(counts map[string]int) string {
 func (r *Report) String() string {
 	var b strings.Builder
 	nerr, nwarn := r.NumErrors(), r.NumWarnings()
-	fmt.Fprintf(&b, "%d %s, %d %s, %d %s\n", r.Rows, plural(r.Rows, "row", "rows"),
-		nerr, plural(nerr, "error", "errors"), nwarn, plural(nwarn, "warning", "warnings"))
+	fmt.Fprintf(&b, "%d %s, %d %s, %d %s\n", r.Rows, plural(r.Rows, "row", "rows"), nerr, plural(nerr, "error", "errors"), nwarn, plural(nwarn, "warning", "warnings"))
 	ps := slices.Clone(r.Problems)
 	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	ps = ps[:min(len(ps), 50)]
