@@ -51,8 +51,7 @@ func (r Rules) catalogs() [numColumns]*catalog {
 	}
 }
 
-// checkUserGroup runs the checks of one user-groups row, v in canonical
-// order, but for the duplicate check, which needs the rows before it.
+// checkUserGroup checks one user-groups row but for repeats.
 func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
 	var defined [numColumns]bool
 	for ci := range v {
@@ -71,7 +70,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 		}
 	}
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
-		c.addRow("", codeNoGroup, SeverityWarning, "the row names neither a library group nor a system group")
+		c.addRow("", "no-group", SeverityWarning, "the row names neither a library group nor a system group")
 	}
 }
 
@@ -86,7 +85,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs()
-	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d exactly"}
+	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d exactly"}
 	var key []byte // the row's key, reused
 	return runCheck(t, func(c *run, v []string) {
 		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)

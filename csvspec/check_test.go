@@ -39,21 +39,21 @@ func TestCheckRules(t *testing.T) {
 			in:   "Username,library-group,System Group\njsmith,Year 7,Students\n",
 			rows: 1,
 			want: []Problem{
-				p(0, 1, ColumnUsername, codeHeaderName, SeverityError),
-				p(0, 1, ColumnSystemGroup, codeHeaderName, SeverityError),
+				p(0, 1, ColumnUsername, "non-canonical-header", SeverityError),
+				p(0, 1, ColumnSystemGroup, "non-canonical-header", SeverityError),
 			},
 		},
 		{
 			name: "duplicate column",
 			in:   "username,library-group,system-group,library-group\njsmith,Year 7,Students,Year 8\n",
 			rows: 1,
-			want: []Problem{p(0, 1, ColumnLibraryGroup, codeDuplicateColumn, SeverityError)},
+			want: []Problem{p(0, 1, ColumnLibraryGroup, "duplicate-column", SeverityError)},
 		},
 		{
 			name: "duplicate column near miss",
 			in:   "username,library-group,system-group,Library Group\njsmith,Year 7,Students,Year 8\n",
 			rows: 1,
-			want: []Problem{p(0, 1, ColumnLibraryGroup, codeDuplicateColumn, SeverityError)},
+			want: []Problem{p(0, 1, ColumnLibraryGroup, "duplicate-column", SeverityError)},
 		},
 		{
 			name: "extra column",
@@ -71,13 +71,13 @@ func TestCheckRules(t *testing.T) {
 			name: "malformed quoting",
 			in:   hdr + "js\"mith,Year 7,Students\nok,Year 7,Staff\n",
 			rows: 2,
-			want: []Problem{p(1, 2, "", codeQuote, SeverityError)},
+			want: []Problem{p(1, 2, "", "malformed-quoting", SeverityError)},
 		},
 		{
 			name: "malformed header quoting",
 			in:   "user\"name,library-group,system-group\nok,Year 7,Staff\n",
 			rows: 1,
-			want: []Problem{p(0, 1, "", codeQuote, SeverityError)},
+			want: []Problem{p(0, 1, "", "malformed-quoting", SeverityError)},
 		},
 		{
 			name: "invalid utf-8",
@@ -125,21 +125,21 @@ func TestCheckRules(t *testing.T) {
 			in:   hdr + " jsmith,Year 7 ,Students\n",
 			rows: 1,
 			want: []Problem{
-				p(1, 2, ColumnUsername, codeSurroundingSpace, SeverityWarning),
-				p(1, 2, ColumnLibraryGroup, codeSurroundingSpace, SeverityWarning),
+				p(1, 2, ColumnUsername, "surrounding-space", SeverityWarning),
+				p(1, 2, ColumnLibraryGroup, "surrounding-space", SeverityWarning),
 			},
 		},
 		{
 			name: "no group",
 			in:   hdr + "jsmith,,\n",
 			rows: 1,
-			want: []Problem{p(1, 2, "", codeNoGroup, SeverityWarning)},
+			want: []Problem{p(1, 2, "", "no-group", SeverityWarning)},
 		},
 		{
 			name: "duplicate row",
 			in:   hdr + "jsmith,Year 7,Students\nmjones,Year 7,Students\njsmith,Year 7,Students\n",
 			rows: 3,
-			want: []Problem{p(3, 4, "", codeDuplicateRow, SeverityWarning)},
+			want: []Problem{p(3, 4, "", "duplicate-row", SeverityWarning)},
 		},
 		{
 			name:  "header map",
@@ -169,7 +169,7 @@ func TestCheckRules(t *testing.T) {
 			in:   "Username,library-group,system-group\n,Year 7,Students\n",
 			rows: 1,
 			want: []Problem{
-				p(0, 1, ColumnUsername, codeHeaderName, SeverityError),
+				p(0, 1, ColumnUsername, "non-canonical-header", SeverityError),
 				p(1, 2, ColumnUsername, CodeMissingUsername, SeverityError),
 			},
 		},
@@ -196,7 +196,7 @@ func TestCheckRules(t *testing.T) {
 			in:   "\ufeff" + hdr + "jsmith,Year 7,Students\r\n\ufeff" + hdr + ",Year 7,Students\n",
 			rows: 3,
 			want: []Problem{
-				p(2, 3, "", codeRepeatedHeader, SeverityError),
+				p(2, 3, "", "repeated-header", SeverityError),
 				p(3, 4, ColumnUsername, CodeMissingUsername, SeverityError),
 			},
 		},
@@ -205,10 +205,10 @@ func TestCheckRules(t *testing.T) {
 			in:   hdr + "j\u200bsmith,Year\u202e 7,\ufeffStudents\nmjones,Ye\u00adar 8,Staff\n",
 			rows: 2,
 			want: []Problem{
-				p(1, 2, ColumnUsername, codeFormatCharacter, SeverityError),
-				p(1, 2, ColumnLibraryGroup, codeFormatCharacter, SeverityError),
-				p(1, 2, ColumnSystemGroup, codeFormatCharacter, SeverityError),
-				p(2, 3, ColumnLibraryGroup, codeFormatCharacter, SeverityError),
+				p(1, 2, ColumnUsername, "format-character", SeverityError),
+				p(1, 2, ColumnLibraryGroup, "format-character", SeverityError),
+				p(1, 2, ColumnSystemGroup, "format-character", SeverityError),
+				p(2, 3, ColumnLibraryGroup, "format-character", SeverityError),
 			},
 		},
 		{
@@ -238,7 +238,7 @@ func TestCheckRules(t *testing.T) {
 			name: "a row too large ends the check",
 			in:   hdr + "a,\"" + strings.Repeat("b", maxRecordBytes) + "\",c\nd,,\n",
 			rows: 1,
-			want: []Problem{p(1, 2, "", codeRecordTooLarge, SeverityError)},
+			want: []Problem{p(1, 2, "", "record-too-large", SeverityError)},
 		},
 		{
 			name: "a cut-off export",
@@ -328,11 +328,11 @@ func TestCheckFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Problem{
-		p(2, 3, ColumnUsername, codeSurroundingSpace, SeverityWarning),
+		p(2, 3, ColumnUsername, "surrounding-space", SeverityWarning),
 		p(2, 3, ColumnLibraryGroup, CodeUnknownLibraryGroup, SeverityError),
 		p(3, 4, ColumnUsername, CodeMissingUsername, SeverityError),
-		p(4, 5, "", codeDuplicateRow, SeverityWarning),
-		p(5, 6, "", codeNoGroup, SeverityWarning),
+		p(4, 5, "", "duplicate-row", SeverityWarning),
+		p(5, 6, "", "no-group", SeverityWarning),
 		p(6, 7, ColumnLibraryGroup, CodeControlCharacter, SeverityError),
 		p(6, 7, ColumnLibraryGroup, CodeUnknownLibraryGroup, SeverityError),
 		p(7, 9, "", CodeFieldCount, SeverityError),
@@ -490,20 +490,20 @@ func TestCheckInvisibleCharacters(t *testing.T) {
 	}{
 		{"U+2028 line separator", "ali\u2028ce", CodeControlCharacter, SeverityError},
 		{"U+2029 paragraph separator", "ali\u2029ce", CodeControlCharacter, SeverityError},
-		{"U+3164 Hangul filler", "ali\u3164ce", codeFormatCharacter, SeverityError},
-		{"U+115F Hangul choseong filler", "ali\u115fce", codeFormatCharacter, SeverityError},
-		{"U+1160 Hangul jungseong filler", "ali\u1160ce", codeFormatCharacter, SeverityError},
-		{"U+FFA0 halfwidth Hangul filler", "ali\uffa0ce", codeFormatCharacter, SeverityError},
-		{"U+2800 Braille blank", "ali\u2800ce", codeFormatCharacter, SeverityError},
-		{"U+034F combining grapheme joiner", "ali\u034fce", codeFormatCharacter, SeverityError},
-		{"U+FE0F variation selector", "ali\ufe0fce", codeFormatCharacter, SeverityError},
-		{"U+E0101 variation selector supplement", "ali\U000E0101ce", codeFormatCharacter, SeverityError},
-		{"U+200B still", "ali\u200bce", codeFormatCharacter, SeverityError},
-		{"U+E0041 tag still", "alice\U000E0041", codeFormatCharacter, SeverityError},
-		{"no-break space between words", "Year\u00a07", codeUnusualSpace, SeverityWarning},
-		{"ideographic space between words", "Year\u30007", codeUnusualSpace, SeverityWarning},
-		{"narrow no-break space between words", "Year\u202f7", codeUnusualSpace, SeverityWarning},
-		{"no-break space at the end is surrounding space", "Year 7\u00a0", codeSurroundingSpace, SeverityWarning},
+		{"U+3164 Hangul filler", "ali\u3164ce", "format-character", SeverityError},
+		{"U+115F Hangul choseong filler", "ali\u115fce", "format-character", SeverityError},
+		{"U+1160 Hangul jungseong filler", "ali\u1160ce", "format-character", SeverityError},
+		{"U+FFA0 halfwidth Hangul filler", "ali\uffa0ce", "format-character", SeverityError},
+		{"U+2800 Braille blank", "ali\u2800ce", "format-character", SeverityError},
+		{"U+034F combining grapheme joiner", "ali\u034fce", "format-character", SeverityError},
+		{"U+FE0F variation selector", "ali\ufe0fce", "format-character", SeverityError},
+		{"U+E0101 variation selector supplement", "ali\U000E0101ce", "format-character", SeverityError},
+		{"U+200B still", "ali\u200bce", "format-character", SeverityError},
+		{"U+E0041 tag still", "alice\U000E0041", "format-character", SeverityError},
+		{"no-break space between words", "Year\u00a07", "unusual-space", SeverityWarning},
+		{"ideographic space between words", "Year\u30007", "unusual-space", SeverityWarning},
+		{"narrow no-break space between words", "Year\u202f7", "unusual-space", SeverityWarning},
+		{"no-break space at the end is surrounding space", "Year 7\u00a0", "surrounding-space", SeverityWarning},
 		{"letters of other scripts", "Zoë Ελένη 学生 ה", "", ""},
 		{"a Hangul name", "김민준", "", ""},
 	}
@@ -542,10 +542,10 @@ func TestCheckKeepsFirstOfEachCode(t *testing.T) {
 		t.Errorf("the Report holds %d bytes, want at most 4 MiB", held)
 	}
 	wantCounts := map[string]int{
-		codeSurroundingSpace:    rows,
+		"surrounding-space":     rows,
 		CodeMissingUsername:     rows,
 		CodeUnknownLibraryGroup: rows,
-		codeDuplicateRow:        rows - 1,
+		"duplicate-row":         rows - 1,
 	}
 	if diff := cmp.Diff(wantCounts, rep.Counts()); diff != "" {
 		t.Errorf("Counts (-want +got):\n%s", diff)
@@ -555,8 +555,8 @@ func TestCheckKeepsFirstOfEachCode(t *testing.T) {
 			t.Errorf("Count(%q) = %d, want %d", code, got, n)
 		}
 	}
-	if got := rep.Count(codeNoGroup); got != 0 {
-		t.Errorf("Count(%q) = %d, want 0", codeNoGroup, got)
+	if got := rep.Count("no-group"); got != 0 {
+		t.Errorf("Count(%q) = %d, want 0", "no-group", got)
 	}
 	type sum struct{ Rows, Kept, KeptErrors, Errors, Warnings int }
 	got := sum{rep.Rows, len(rep.Problems), len(rep.Errors()), rep.NumErrors(), rep.NumWarnings()}
@@ -565,7 +565,7 @@ func TestCheckKeepsFirstOfEachCode(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	// The kept problems are the first ones, in file order.
-	if last := rep.Problems[len(rep.Problems)-1]; last.Row != MaxProblemsPerCode+1 || last.Code != codeDuplicateRow {
+	if last := rep.Problems[len(rep.Problems)-1]; last.Row != MaxProblemsPerCode+1 || last.Code != "duplicate-row" {
 		t.Errorf("last kept problem = %v, want the duplicate-row of row %d", last, MaxProblemsPerCode+1)
 	}
 
@@ -596,7 +596,7 @@ func TestCheckFileOrder(t *testing.T) {
 			want = append(want, p(row, row+1, ColumnUsername, CodeMissingUsername, SeverityError))
 		}
 		if row > 2 {
-			want = append(want, p(row, row+1, "", codeDuplicateRow, SeverityWarning))
+			want = append(want, p(row, row+1, "", "duplicate-row", SeverityWarning))
 		}
 	}
 	if diff := cmp.Diff(want, rep.Problems, ignoreMessage); diff != "" {

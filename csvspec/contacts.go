@@ -2,25 +2,14 @@ package csvspec
 
 import (
 	"encoding/csv"
-	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// The columns of a contacts file but username (see Contact).
-const (
-	columnType      = "type"
-	columnRole      = "role"
-	columnPrimary   = "primary"
-	columnAddressee = "addressee"
-	columnContact   = "contact"
-	columnSMS       = "sms"
-	columnScenarios = "scenarios"
-)
-
-var contactColumns = [numContactColumns]string{ColumnUsername, columnType, columnRole, columnPrimary, columnAddressee, columnContact, columnSMS, columnScenarios}
+var contactColumns = [numContactColumns]string{ColumnUsername, "type", "role", "primary", "addressee", "contact", "sms", "scenarios"}
 
 const (
 	ccUsername = iota
@@ -34,11 +23,7 @@ const (
 	numContactColumns
 )
 
-var contacts = &schema{
-	kind:    "contacts",
-	columns: contactColumns[:],
-	brief:   "username,type,role,…",
-}
+var contacts = &schema{kind: "contacts", columns: contactColumns[:], brief: "username,type,role,…"}
 
 // ContactHeader returns the canonical header of a contacts file, in a new
 // slice.
@@ -101,13 +86,10 @@ func OptionalBoolOf(b bool) OptionalBool {
 
 // String returns "True", "False" or "", as the ContactWriter writes it.
 func (b OptionalBool) String() string {
-	switch b {
-	case BoolTrue:
-		return "True"
-	case BoolFalse:
-		return "False"
+	if b > BoolTrue {
+		return ""
 	}
-	return ""
+	return [...]string{BoolNotGiven: "", BoolFalse: "False", BoolTrue: "True"}[b]
 }
 
 // Contact is one row of a contacts file: one email address or phone number
@@ -123,13 +105,10 @@ type Contact struct {
 	Scenarios []Scenario   // the notices the contact receives; nil when the column is empty
 }
 
-// parseKnown returns the one of known that s names, as it is or in any
-// case around white space, with its index; or s trimmed and -1.
+// parseKnown returns what s names in known, in any case, and its index; or s trimmed and -1.
 func parseKnown[T ~string](s string, known ...T) (T, int) {
-	for i, k := range known {
-		if s == string(k) {
-			return k, i
-		}
+	if i := slices.Index(known, T(s)); i >= 0 {
+		return known[i], i
 	}
 	s = strings.TrimSpace(s)
 	for i, k := range known {
@@ -140,110 +119,61 @@ func parseKnown[T ~string](s string, known ...T) (T, int) {
 	return T(s), -1
 }
 
-func parseContactType(s string) (ContactType, bool) {
-	t, i := parseKnown(s, ContactEmail, ContactPhone)
-	return t, i >= 0
-}
-
-func parseContactRole(s string) (ContactRole, bool) {
-	r, i := parseKnown(s, RolePatron, RoleGuardian)
-	return r, i >= 0
-}
-
-// parseScenario returns the known scenario s names in any case, with its
-// bit in a set of known scenarios (1<<i for knownScenarios[i]); or s and 0.
-func parseScenario(s string) (Scenario, uint8) {
-	sc, i := parseKnown(s, knownScenarios[:]...)
-	if i < 0 {
-		return sc, 0
-	}
-	return sc, 1 << i
-}
-
-// foldKey returns s under Unicode simple case folding: foldKey(a) ==
-// foldKey(b) exactly when strings.EqualFold(a, b).
+// foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
 func foldKey(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || c >= 'a' && c <= 'z' {
-			b := make([]byte, 0, len(s))
-			for _, r := range s {
-				least := r
-				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-					least = min(least, f)
-				}
-				b = utf8.AppendRune(b, least)
-			}
-			return string(b)
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
 		}
+		b = utf8.AppendRune(b, least)
 	}
-	return s
+	return string(b)
 }
 
-// A boolean as it is spelt in a file.
-type boolSpelling uint8
-
-const (
-	boolInvalid   boolSpelling = iota // not a boolean
-	boolCanonical                     // true or false, in any case
-	boolOther                         // yes/no, y/n, 1/0, in any case
-)
-
-// parseBool reads true/false, yes/no, y/n and 1/0, in any case, around
-// white space.
-func parseBool(s string) (bool, boolSpelling) {
+// parseBool reads true/false (canonical), yes/no, y/n and 1/0, in any case.
+func parseBool(s string) (value, ok, canonical bool) {
 	switch s {
-	case "True":
-		return true, boolCanonical
-	case "False":
-		return false, boolCanonical
+	case "True", "False":
+		return s == "True", true, true
 	}
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true":
-		return true, boolCanonical
-	case "false":
-		return false, boolCanonical
-	case "yes", "y", "1":
-		return true, boolOther
-	case "no", "n", "0":
-		return false, boolOther
+	switch s = strings.ToLower(strings.TrimSpace(s)); s {
+	case "true", "false":
+		return s == "true", true, true
+	case "yes", "y", "1", "no", "n", "0":
+		return s[0] == 'y' || s[0] == '1', true, false
 	}
-	return false, boolInvalid
-}
-
-func boolMessage(column, v string) string {
-	if strings.TrimSpace(v) == "" {
-		return fmt.Sprintf("the %s column is empty", column)
-	}
-	return fmt.Sprintf("the %s value %s is not a boolean", column, quote(v))
+	return false, false, false
 }
 
 // A ContactWriter writes contact rows in the canonical form, as a Writer
 // does: type and role in lower case, booleans as True and False, the
 // scenarios in upper case, separated by ';'.
-type ContactWriter struct {
-	w  canonWriter
-	sb strings.Builder
-}
+type ContactWriter struct{ cw *csv.Writer }
 
 // NewContactWriter returns a ContactWriter that writes to w.
 func NewContactWriter(w io.Writer) *ContactWriter {
-	return &ContactWriter{w: canonWriter{cw: csv.NewWriter(w), header: contactColumns[:]}}
+	return &ContactWriter{cw: newCanonWriter(w, contactColumns[:])}
 }
 
 // Write writes one row, as Writer.Write does.
 func (w *ContactWriter) Write(c Contact) error {
-	w.sb.Reset()
-	for i, s := range c.Scenarios {
-		if i > 0 {
-			w.sb.WriteByte(';')
-		}
-		w.sb.WriteString(strings.ToUpper(string(s)))
+	return w.cw.Write(c.canonical())
+}
+
+// canonical returns the fields of c as a ContactWriter writes them.
+func (c Contact) canonical() []string {
+	var sc []string
+	for _, s := range c.Scenarios {
+		sc = append(sc, strings.ToUpper(string(s)))
 	}
-	return w.w.write(c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
-		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), w.sb.String())
+	return []string{c.Username, strings.ToLower(string(c.Type)), strings.ToLower(string(c.Role)),
+		OptionalBoolOf(c.Primary).String(), c.Addressee, c.Address, c.SMS.String(), strings.Join(sc, ";")}
 }
 
 // Flush flushes, as Writer.Flush does.
 func (w *ContactWriter) Flush() error {
-	return w.w.flush()
+	w.cw.Flush()
+	return w.cw.Error()
 }

@@ -1,6 +1,7 @@
 package csvspec
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -11,72 +12,35 @@ import (
 	"unicode/utf8"
 )
 
-// The codes of the problems only CheckContacts reports.
-const (
-	CodeUnknownContactType = "unknown-contact-type" // type is neither email nor phone
-	CodeUnknownContactRole = "unknown-contact-role" // role is neither patron nor guardian
-	CodeMissingContact     = "missing-contact"      // the contact column is empty
-	CodeInvalidEmail       = "invalid-email"        // an email contact is not a single bare address
-	CodeUnknownScenario    = "unknown-scenario"     // a scenario is not one of the known ones
-	CodeBooleanSpelling    = "boolean-spelling"     // a boolean spelt yes/no, y/n or 1/0 (a warning)
-	CodeScenarioFormat     = "scenario-format"      // an empty scenario, one given twice, or spaces around ';' (a warning)
-
-	codeInvalidBoolean      = "invalid-boolean"
-	codePhoneWithoutDigits  = "phone-without-digits"
-	codeSMSOnEmail          = "sms-on-email"
-	codeScenarioCombination = "scenario-combination"
-	codeMultiplePrimary     = "multiple-primary"
-	codeGuardianAddressee   = "guardian-without-addressee"
-)
-
-// validEmail reports whether s, around white space, is one bare address:
-// one net/mail parses with no display name and writes back as it is, with
-// no invisible character.
+// validEmail reports whether s is one bare address as net/mail writes it.
 func validEmail(s string) bool {
 	s = strings.TrimSpace(s)
 	if plainEmail(s) {
 		return true // what net/mail would say, without its allocations
 	}
-	return bareAddress(s) && firstRune(s, isInvisible) < 0
-}
-
-func bareAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">")
+	return err == nil && a.Name == "" && (a.Address == s || a.String() == "<"+s+">") && firstRune(s, isInvisible) < 0
 }
 
-// plainEmail reports whether s is local@domain of two dot-atoms of ASCII
-// letters, digits and "_%+-", which net/mail reads as the bare address s.
+// plainEmail reports whether s is local@domain of two ASCII dot-atoms.
 func plainEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	return at > 0 && dotAtom(s[:at]) && dotAtom(s[at+1:])
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && dotAtom(local) && dotAtom(domain)
 }
 
 func dotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '%', c == '+', c == '-':
-		case c == '.':
-			if s[i-1] == '.' {
-				return false
-			}
-		default:
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '%' || c == '+' || c == '-' || c == '.') {
 			return false
 		}
 	}
-	return true
+	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..")
 }
 
-// phoneDigits reports whether a phone number has a digit 0 to 9 outside a
-// leading label such as "(H)".
+// phoneDigits reports whether s has a digit 0 to 9 after a label such as "(H)".
 func phoneDigits(s string) bool {
-	if len(s) > 1 && s[0] == '(' {
-		if end := strings.IndexByte(s, ')'); end > 0 {
-			s = s[end+1:]
-		}
+	if _, rest, ok := strings.Cut(s, ")"); ok && strings.HasPrefix(s, "(") {
+		s = rest
 	}
 	return strings.ContainsAny(s, "0123456789")
 }
@@ -90,16 +54,14 @@ func phoneDigits(s string) bool {
 // duplicate is a row that means the same as an earlier one.
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, contacts, opts)
-	seen := dupFinder{code: codeDuplicateRow, format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
-	patrons := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already the patron's primary contact of this type"}
-	guardians := dupFinder{column: columnPrimary, code: codeMultiplePrimary, format: "row %d is already this guardian's primary contact of this type"}
+	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
+	patrons := dupFinder{column: "primary", code: "multiple-primary", format: "row %d is already the patron's primary contact of this type"}
+	guardians := dupFinder{column: "primary", code: "multiple-primary", format: "row %d is already this guardian's primary contact of this type"}
 	var key []byte // the canonical key of a row, reused
 	return runCheck(t, func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
 		k := checkContact(&c.rowCheck, v)
-		if k.primary && k.primaryOK && k.typOK && k.roleOK {
-			// One primary per username, type and role, and for a guardian
-			// per addressee, compared without regard to case or spacing.
+		if k.primary == BoolTrue && k.typOK && k.roleOK {
 			key = appendKey(key[:0], v[ccUsername], string(k.typ))
 			primaries := &patrons
 			if k.role == RoleGuardian {
@@ -107,12 +69,9 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 			}
 			primaries.add(maphash.Bytes(rowSeed, key), c.row, c.line)
 		}
-		// A duplicate is a row that means the same as an earlier one, as
-		// the checks read it: type, role and scenarios in any case,
-		// the scenarios in any order, booleans in any spelling.
+		// A duplicate means the same: the scenarios in any order, booleans in any spelling.
 		key = appendKey(key[:0], v[ccUsername], strings.ToLower(string(k.typ)), strings.ToLower(string(k.role)),
-			boolKey(k.primary, k.primaryOK, v[ccPrimary], true), v[ccAddressee], v[ccContact],
-			boolKey(k.sms, k.smsOK, v[ccSMS], k.smsGiven))
+			boolKey(k.primary, k.primaryOK, v[ccPrimary]), v[ccAddressee], v[ccContact], boolKey(k.sms, k.smsOK, v[ccSMS]))
 		key = append(key, k.known)
 		key = appendKey(key, k.unknown...)
 		seen.add(maphash.Bytes(rowSeed, key), c.row, c.line)
@@ -121,57 +80,57 @@ func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
 
 // contactFields is what checkContact read from a contacts row.
 type contactFields struct {
-	typ                  ContactType
-	role                 ContactRole
-	typOK, roleOK        bool
-	primary, primaryOK   bool
-	sms, smsOK, smsGiven bool
-	known                byte     // the known scenarios, as a bit set
-	unknown              []string // the unknown scenarios, folded, sorted
+	typ              ContactType
+	role             ContactRole
+	typOK, roleOK    bool
+	primary, sms     OptionalBool // BoolNotGiven when empty or not a boolean
+	primaryOK, smsOK bool
+	known            byte     // the known scenarios, as a bit set
+	unknown          []string // the unknown scenarios, folded, sorted
 }
 
-// checkContact runs the checks of one contacts row, v in canonical order,
-// but for those that need the rows before it (duplicates, primaries).
+// checkContact checks one contacts row but for repeats and primaries.
 func checkContact(c *rowCheck, v *[numContactColumns]string) (k contactFields) {
 	for ci := range v {
 		c.checkValue(contactColumns[ci], v[ci], ci == ccUsername)
 	}
 	c.checkUsername(v[ccUsername])
-	k.typ, k.typOK = parseContactType(v[ccType])
+	var ti, ri int
+	k.typ, ti = parseKnown(v[ccType], ContactEmail, ContactPhone)
+	k.role, ri = parseKnown(v[ccRole], RolePatron, RoleGuardian)
+	k.typOK, k.roleOK = ti >= 0, ri >= 0
 	if !k.typOK {
-		c.addRow(columnType, CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone", quote(v[ccType])))
+		c.addRow("type", CodeUnknownContactType, SeverityError, fmt.Sprintf("the type %s is neither email nor phone", quote(v[ccType])))
 	}
-	k.role, k.roleOK = parseContactRole(v[ccRole])
 	if !k.roleOK {
-		c.addRow(columnRole, CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
+		c.addRow("role", CodeUnknownContactRole, SeverityError, fmt.Sprintf("the role %s is neither patron nor guardian", quote(v[ccRole])))
 	}
-	k.primary, k.primaryOK = c.checkBool(columnPrimary, v[ccPrimary])
-	k.smsOK, k.smsGiven = true, strings.TrimSpace(v[ccSMS]) != ""
-	if k.smsGiven {
-		k.sms, k.smsOK = c.checkBool(columnSMS, v[ccSMS])
+	k.primary, k.primaryOK = c.checkBool("primary", v[ccPrimary])
+	if k.smsOK = true; strings.TrimSpace(v[ccSMS]) != "" {
+		k.sms, k.smsOK = c.checkBool("sms", v[ccSMS])
 	}
 	switch address := strings.TrimSpace(v[ccContact]); {
 	case address == "":
-		c.addRow(columnContact, CodeMissingContact, SeverityError, "the contact is empty")
+		c.addRow("contact", CodeMissingContact, SeverityError, "the contact is empty")
 	case k.typ == ContactEmail && !validEmail(address):
 		msg := fmt.Sprintf("the email address %s is not a single bare address such as name@example.com", quote(v[ccContact]))
 		if r := firstRune(address, isInvisible); r >= 0 {
 			msg = fmt.Sprintf("the email address %s holds the invisible character %U", quote(v[ccContact]), r)
 		}
-		c.addRow(columnContact, CodeInvalidEmail, SeverityError, msg)
+		c.addRow("contact", CodeInvalidEmail, SeverityError, msg)
 	case k.typ == ContactPhone && !phoneDigits(address):
 		msg := fmt.Sprintf("the phone number %s has no digit", quote(v[ccContact]))
 		if strings.ContainsFunc(address, unicode.IsDigit) {
 			msg = fmt.Sprintf("the phone number %s has no digit 0 to 9 outside a label in parentheses such as (H)", quote(v[ccContact]))
 		}
-		c.addRow(columnContact, codePhoneWithoutDigits, SeverityError, msg)
+		c.addRow("contact", "phone-without-digits", SeverityError, msg)
 	}
-	if k.sms && k.typ == ContactEmail {
-		c.addRow(columnSMS, codeSMSOnEmail, SeverityWarning, "sms is true on an email contact")
+	if k.sms == BoolTrue && k.typ == ContactEmail {
+		c.addRow("sms", "sms-on-email", SeverityWarning, "sms is true on an email contact")
 	}
 	k.known, k.unknown = c.checkScenarios(v[ccScenarios])
 	if k.role == RoleGuardian && strings.TrimSpace(v[ccAddressee]) == "" {
-		c.addRow(columnAddressee, codeGuardianAddressee, SeverityWarning, "the guardian's contact has no addressee")
+		c.addRow("addressee", "guardian-without-addressee", SeverityWarning, "the guardian's contact has no addressee")
 	}
 	return k
 }
@@ -192,96 +151,82 @@ func appendFolded(key []byte, s string) []byte {
 	return key
 }
 
-// boolKey returns a boolean's form in a row key: "", "T", "F", or raw.
-func boolKey(b, ok bool, raw string, given bool) string {
-	switch {
-	case !given:
-		return ""
-	case !ok:
-		return raw
-	case b:
-		return "T"
+// boolKey returns a boolean's form in a row key: as a ContactWriter writes it, or raw.
+func boolKey(b OptionalBool, ok bool, raw string) string {
+	if ok {
+		return b.String()
 	}
-	return "F"
+	return raw
 }
 
 // checkBool checks a boolean value, and returns it and whether it is one.
-func (c *rowCheck) checkBool(column, v string) (value, ok bool) {
-	b, spelling := parseBool(v)
-	switch spelling {
-	case boolInvalid:
-		c.addRow(column, codeInvalidBoolean, SeverityError, boolMessage(column, v))
-	case boolOther:
+func (c *rowCheck) checkBool(column, v string) (OptionalBool, bool) {
+	b, ok, canonical := parseBool(v)
+	switch {
+	case !ok:
+		msg := fmt.Sprintf("the %s value %s is not a boolean", column, quote(v))
+		if strings.TrimSpace(v) == "" {
+			msg = fmt.Sprintf("the %s column is empty", column)
+		}
+		c.addRow(column, "invalid-boolean", SeverityError, msg)
+		return BoolNotGiven, false
+	case !canonical:
 		c.addRow(column, CodeBooleanSpelling, SeverityWarning, fmt.Sprintf("the %s value %s is read as %v, but whether Infiniti reads this spelling is not known",
 			column, quote(v), b))
 	}
-	return b, spelling != boolInvalid
+	return OptionalBoolOf(b), true
 }
 
-// checkScenarios checks a scenarios value and returns its canonical form:
-// the known scenarios as a bit set, and the unknown ones by foldKey, sorted.
+// checkScenarios returns the known scenarios' bits (1<<i for knownScenarios[i])
+// and the unknown ones' foldKeys, sorted.
 func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	v = strings.TrimSpace(v) // surrounding space is a warning of its own
 	if v == "" {
 		return 0, nil
 	}
-	var unknownRaw []string
-	var seen map[string]struct{} // the unknown names' foldKeys
-	n, alone := 0, Scenario("")
-	empty, spaced, twice := false, false, ""
-	for rest, more := v, true; more; {
-		var part string
-		part, rest, more = strings.Cut(rest, ";")
+	var raw []string         // the unknown names as written
+	var seen map[string]bool // their foldKeys
+	alone, twice, untidy := Scenario(""), "", false
+	for part := range strings.SplitSeq(v, ";") {
 		name := strings.TrimSpace(part)
-		if name != part {
-			spaced = true
-		}
-		if name == "" {
-			empty = true
+		if untidy = untidy || name != part || name == ""; name == "" {
 			continue
 		}
-		n++
-		sc, bit := parseScenario(name)
-		if bit != 0 {
-			if known&bit != 0 && twice == "" {
-				twice = string(sc)
-			}
-			known |= bit
-			if sc == ScenarioAny || sc == ScenarioNone {
+		sc, i := parseKnown(name, knownScenarios[:]...)
+		key := ""
+		if i < 0 {
+			key = foldKey(name)
+		}
+		switch {
+		case i >= 0 && known&(1<<i) != 0, i < 0 && seen[key]:
+			twice = cmp.Or(twice, string(sc))
+		case i >= 0:
+			if known |= 1 << i; sc == ScenarioAny || sc == ScenarioNone {
 				alone = sc
 			}
-			continue
-		}
-		if seen == nil {
-			seen = make(map[string]struct{})
-		}
-		k := foldKey(name)
-		if _, dup := seen[k]; dup {
-			if twice == "" {
-				twice = name
+		default:
+			if seen == nil {
+				seen = make(map[string]bool)
 			}
-			continue
+			seen[key] = true
+			unknown, raw = append(unknown, key), append(raw, name)
 		}
-		seen[k] = struct{}{}
-		unknown = append(unknown, k)
-		unknownRaw = append(unknownRaw, name)
 	}
-	if len(unknownRaw) > 0 {
-		c.addRow(columnScenarios, CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows",
-			quoteList(unknownRaw, 3), plural(len(unknownRaw), "is", "are")))
+	if len(raw) > 0 {
+		c.addRow("scenarios", CodeUnknownScenario, SeverityError, fmt.Sprintf("%s %s not a scenario Infiniti knows", quoteList(raw, 3), plural(len(raw), "is", "are")))
 	}
-	if alone != "" && n > 1 && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
-		c.addRow(columnScenarios, codeScenarioCombination, SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
+	if alone != "" && (known != byte(1)<<slices.Index(knownScenarios[:], alone) || len(unknown) > 0) {
+		c.addRow("scenarios", "scenario-combination", SeverityWarning, fmt.Sprintf("%s is combined with other scenarios in %s", alone, quote(v)))
 	}
-	var untidy []string
+	var why []string
 	if twice != "" {
-		untidy = append(untidy, "name "+quote(twice)+" more than once")
+		why = append(why, "name "+quote(twice)+" more than once")
 	}
-	if empty || spaced {
-		untidy = append(untidy, "have an empty name or spaces around a ';'")
+	if untidy {
+		why = append(why, "have an empty name or spaces around a ';'")
 	}
-	if len(untidy) > 0 {
-		c.addRow(columnScenarios, CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(untidy, ", and ")))
+	if len(why) > 0 {
+		c.addRow("scenarios", CodeScenarioFormat, SeverityWarning, fmt.Sprintf("the scenarios %s %s", quote(v), strings.Join(why, ", and ")))
 	}
 	slices.Sort(unknown)
 	return known, unknown

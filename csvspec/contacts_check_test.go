@@ -120,10 +120,10 @@ func TestCheckContactsEmailComments(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Problem{
-		cp(1, columnContact, CodeInvalidEmail, SeverityError),
-		cp(2, columnContact, CodeInvalidEmail, SeverityError),
-		cp(3, columnContact, CodeInvalidEmail, SeverityError),
-		cp(4, columnContact, CodeInvalidEmail, SeverityError),
+		cp(1, "contact", CodeInvalidEmail, SeverityError),
+		cp(2, "contact", CodeInvalidEmail, SeverityError),
+		cp(3, "contact", CodeInvalidEmail, SeverityError),
+		cp(4, "contact", CodeInvalidEmail, SeverityError),
 	}
 	if diff := cmp.Diff(want, rep.Problems, ignoreMessage); diff != "" {
 		t.Fatalf("problems (-want +got):\n%s", diff)
@@ -148,9 +148,9 @@ func TestCheckContactsInvisibleCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Problem{
-		cp(1, columnAddressee, CodeControlCharacter, SeverityError),
-		cp(2, ColumnUsername, codeFormatCharacter, SeverityError),
-		cp(5, ColumnUsername, codeUnusualSpace, SeverityWarning),
+		cp(1, "addressee", CodeControlCharacter, SeverityError),
+		cp(2, ColumnUsername, "format-character", SeverityError),
+		cp(5, ColumnUsername, "unusual-space", SeverityWarning),
 	}
 	if diff := cmp.Diff(want, rep.Problems, ignoreMessage); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
@@ -170,16 +170,16 @@ func TestCheckContactsSameMeaning(t *testing.T) {
 		{name: "Y and True, Email and email, any and ANY", in: chdr +
 			"s1,email,patron,True,,a@b.c,,ANY\n" +
 			"s1,Email,Patron,Y,,a@b.c,,any\n", rows: 2, want: []Problem{
-			cp(2, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-			cp(2, columnPrimary, codeMultiplePrimary, SeverityWarning),
-			cp(2, "", codeDuplicateRow, SeverityWarning),
+			cp(2, "primary", CodeBooleanSpelling, SeverityWarning),
+			cp(2, "primary", "multiple-primary", SeverityWarning),
+			cp(2, "", "duplicate-row", SeverityWarning),
 		}},
 		{name: "scenarios in another order, sms N and false", in: chdr +
 			"s1,email,guardian,False,Mum,m@b.c,false,OVERDUE;OVERDUE_ESCALATION_ONE\n" +
 			"s1,email,guardian,0,Mum,m@b.c,N,overdue_escalation_one;OVERDUE\n", rows: 2, want: []Problem{
-			cp(2, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-			cp(2, columnSMS, CodeBooleanSpelling, SeverityWarning),
-			cp(2, "", codeDuplicateRow, SeverityWarning),
+			cp(2, "primary", CodeBooleanSpelling, SeverityWarning),
+			cp(2, "sms", CodeBooleanSpelling, SeverityWarning),
+			cp(2, "", "duplicate-row", SeverityWarning),
 		}},
 		{name: "another contact, or another addressee, is not a duplicate", in: chdr +
 			"s1,email,guardian,False,Mum,m@b.c,,OVERDUE\n" +
@@ -191,15 +191,15 @@ func TestCheckContactsSameMeaning(t *testing.T) {
 			"s1,email,guardian,True,mr smith,c@d.e,,OVERDUE\n" +
 			"s1,email,guardian,True, Mr  Smith,f@g.h,,OVERDUE\n" +
 			"s1,email,guardian,True,Mrs Smith,i@j.k,,OVERDUE\n", rows: 4, want: []Problem{
-			cp(2, columnPrimary, codeMultiplePrimary, SeverityWarning),
-			cp(3, columnAddressee, codeSurroundingSpace, SeverityWarning),
-			cp(3, columnPrimary, codeMultiplePrimary, SeverityWarning),
+			cp(2, "primary", "multiple-primary", SeverityWarning),
+			cp(3, "addressee", "surrounding-space", SeverityWarning),
+			cp(3, "primary", "multiple-primary", SeverityWarning),
 		}},
 		{name: "an empty and a repeated scenario", in: chdr +
 			"s1,phone,patron,False,,0400,,OVERDUE;;overdue\n" +
 			"s1,phone,patron,False,,0401,,ANY;ANY\n", rows: 2, want: []Problem{
-			cp(1, columnScenarios, CodeScenarioFormat, SeverityWarning),
-			cp(2, columnScenarios, CodeScenarioFormat, SeverityWarning),
+			cp(1, "scenarios", CodeScenarioFormat, SeverityWarning),
+			cp(2, "scenarios", CodeScenarioFormat, SeverityWarning),
 		}},
 		{name: "phone digits are ASCII digits outside a leading label", in: chdr +
 			"s1,phone,patron,False,,٠٤٠٠ ٠٠٠ ٠٠٠,,NONE\n" +
@@ -207,8 +207,8 @@ func TestCheckContactsSameMeaning(t *testing.T) {
 			"s1,phone,patron,False,,(M1) 0400 000 000,,NONE\n" +
 			"s1,phone,patron,False,,(07) 5555 1234,,NONE\n" +
 			"s1,phone,patron,False,,0400 000 000 (after 5pm),,NONE\n", rows: 5, want: []Problem{
-			cp(1, columnContact, codePhoneWithoutDigits, SeverityError),
-			cp(2, columnContact, codePhoneWithoutDigits, SeverityError),
+			cp(1, "contact", "phone-without-digits", SeverityError),
+			cp(2, "contact", "phone-without-digits", SeverityError),
 		}},
 	}
 	for _, tt := range tests {
@@ -238,16 +238,16 @@ func TestCheckContactsSameMeaningFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Problem{
-		cp(2, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-		cp(2, columnPrimary, codeMultiplePrimary, SeverityWarning),
-		cp(2, "", codeDuplicateRow, SeverityWarning),
-		cp(4, columnPrimary, codeMultiplePrimary, SeverityWarning),
-		cp(5, columnPrimary, codeMultiplePrimary, SeverityWarning),
-		cp(5, "", codeDuplicateRow, SeverityWarning),
+		cp(2, "primary", CodeBooleanSpelling, SeverityWarning),
+		cp(2, "primary", "multiple-primary", SeverityWarning),
+		cp(2, "", "duplicate-row", SeverityWarning),
+		cp(4, "primary", "multiple-primary", SeverityWarning),
+		cp(5, "primary", "multiple-primary", SeverityWarning),
+		cp(5, "", "duplicate-row", SeverityWarning),
 		cp(6, ColumnUsername, CodeMissingUsername, SeverityError),
-		cp(6, columnType, CodeUnknownContactType, SeverityError),
-		cp(6, columnRole, CodeUnknownContactRole, SeverityError),
-		cp(6, columnContact, CodeMissingContact, SeverityError),
+		cp(6, "type", CodeUnknownContactType, SeverityError),
+		cp(6, "role", CodeUnknownContactRole, SeverityError),
+		cp(6, "contact", CodeMissingContact, SeverityError),
 		cp(7, "", CodeEmptyRow, SeverityWarning),
 	}
 	if diff := cmp.Diff(want, rep.Problems, ignoreMessage); diff != "" {
@@ -293,34 +293,34 @@ func TestCheckContactsRules(t *testing.T) {
 			name: "missing column: the rows are counted, not checked",
 			in:   "username,type,role,primary,addressee,contact,sms\n,,\n",
 			rows: 1,
-			want: []Problem{{Line: 1, Column: columnScenarios, Code: CodeMissingColumn, Severity: SeverityError}},
+			want: []Problem{{Line: 1, Column: "scenarios", Code: CodeMissingColumn, Severity: SeverityError}},
 		},
 		{name: "empty username", in: chdr + " ,email,patron,True,An,s1@example.com,,ANY\n", rows: 1, want: []Problem{
-			cp(1, ColumnUsername, codeSurroundingSpace, SeverityWarning),
+			cp(1, ColumnUsername, "surrounding-space", SeverityWarning),
 			cp(1, ColumnUsername, CodeMissingUsername, SeverityError),
 		}},
 		{name: "unknown type", in: chdr + "S1,fax,patron,True,An,123,,ANY\nS1,,patron,True,An,124,,ANY\n", rows: 2, want: []Problem{
-			cp(1, columnType, CodeUnknownContactType, SeverityError),
-			cp(2, columnType, CodeUnknownContactType, SeverityError),
+			cp(1, "type", CodeUnknownContactType, SeverityError),
+			cp(2, "type", CodeUnknownContactType, SeverityError),
 		}},
 		{name: "unknown role", in: chdr + "S1,email,parent,True,An,s1@example.com,,ANY\n", rows: 1, want: []Problem{
-			cp(1, columnRole, CodeUnknownContactRole, SeverityError),
+			cp(1, "role", CodeUnknownContactRole, SeverityError),
 		}},
 		{name: "booleans that cannot be read", in: chdr + "S1,email,patron,maybe,An,s1@example.com,sometimes,ANY\nS2,email,patron,,An,s2@example.com,,ANY\n", rows: 2, want: []Problem{
-			cp(1, columnPrimary, codeInvalidBoolean, SeverityError),
-			cp(1, columnSMS, codeInvalidBoolean, SeverityError),
-			cp(2, columnPrimary, codeInvalidBoolean, SeverityError),
+			cp(1, "primary", "invalid-boolean", SeverityError),
+			cp(1, "sms", "invalid-boolean", SeverityError),
+			cp(2, "primary", "invalid-boolean", SeverityError),
 		}},
 		{name: "booleans in other spellings", in: chdr + "S1,phone,patron,Y,An,0400,yes,NONE\nS2,phone,patron,0,An,0400,N,NONE\n", rows: 2, want: []Problem{
-			cp(1, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-			cp(1, columnSMS, CodeBooleanSpelling, SeverityWarning),
-			cp(2, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-			cp(2, columnSMS, CodeBooleanSpelling, SeverityWarning),
+			cp(1, "primary", CodeBooleanSpelling, SeverityWarning),
+			cp(1, "sms", CodeBooleanSpelling, SeverityWarning),
+			cp(2, "primary", CodeBooleanSpelling, SeverityWarning),
+			cp(2, "sms", CodeBooleanSpelling, SeverityWarning),
 		}},
 		{name: "empty contact", in: chdr + "S1,email,patron,True,An, ,,ANY\nS1,phone,patron,False,An,,,NONE\n", rows: 2, want: []Problem{
-			cp(1, columnContact, codeSurroundingSpace, SeverityWarning),
-			cp(1, columnContact, CodeMissingContact, SeverityError),
-			cp(2, columnContact, CodeMissingContact, SeverityError),
+			cp(1, "contact", "surrounding-space", SeverityWarning),
+			cp(1, "contact", CodeMissingContact, SeverityError),
+			cp(2, "contact", CodeMissingContact, SeverityError),
 		}},
 		{
 			name: "emails that are not one bare address",
@@ -334,13 +334,13 @@ func TestCheckContactsRules(t *testing.T) {
 				"S7,email,patron,True,An,(07) 5555 1234,,ANY\n",
 			rows: 7,
 			want: []Problem{
-				cp(1, columnContact, CodeInvalidEmail, SeverityError),
-				cp(2, columnContact, CodeInvalidEmail, SeverityError),
-				cp(3, columnContact, CodeInvalidEmail, SeverityError),
-				cp(4, columnContact, CodeInvalidEmail, SeverityError),
-				cp(5, columnContact, CodeInvalidEmail, SeverityError),
-				cp(6, columnContact, CodeInvalidEmail, SeverityError),
-				cp(7, columnContact, CodeInvalidEmail, SeverityError),
+				cp(1, "contact", CodeInvalidEmail, SeverityError),
+				cp(2, "contact", CodeInvalidEmail, SeverityError),
+				cp(3, "contact", CodeInvalidEmail, SeverityError),
+				cp(4, "contact", CodeInvalidEmail, SeverityError),
+				cp(5, "contact", CodeInvalidEmail, SeverityError),
+				cp(6, "contact", CodeInvalidEmail, SeverityError),
+				cp(7, "contact", CodeInvalidEmail, SeverityError),
 			},
 		},
 		{
@@ -353,24 +353,24 @@ func TestCheckContactsRules(t *testing.T) {
 			rows: 4,
 		},
 		{name: "phone without digits", in: chdr + "S1,phone,patron,True,An,(M1) none,,NONE\nS1,phone,patron,False,An,(H) ٠٧ ٥٥٥٥,,NONE\nS1,phone,patron,False,An,(07) 5555 1234,,NONE\nS1,phone,patron,False,An,-,,NONE\n", rows: 4, want: []Problem{
-			cp(1, columnContact, codePhoneWithoutDigits, SeverityError),
-			cp(2, columnContact, codePhoneWithoutDigits, SeverityError), // Arabic-Indic digits cannot be dialled as written
-			cp(4, columnContact, codePhoneWithoutDigits, SeverityError),
+			cp(1, "contact", "phone-without-digits", SeverityError),
+			cp(2, "contact", "phone-without-digits", SeverityError), // Arabic-Indic digits cannot be dialled as written
+			cp(4, "contact", "phone-without-digits", SeverityError),
 		}},
 		{name: "unknown scenarios", in: chdr + "S1,email,patron,True,An,s1@example.com,,ANY\nS1,email,guardian,False,Mr An,p@example.com,,OVERDUE;LATE;OVERDUE_ESCALATION_FOUR\n", rows: 2, want: []Problem{
-			cp(2, columnScenarios, CodeUnknownScenario, SeverityError),
+			cp(2, "scenarios", CodeUnknownScenario, SeverityError),
 		}},
 		{name: "ANY or NONE with others", in: chdr + "S1,email,patron,True,An,s1@example.com,,ANY;OVERDUE\nS1,phone,patron,True,An,0400,,OVERDUE;NONE\n", rows: 2, want: []Problem{
-			cp(1, columnScenarios, codeScenarioCombination, SeverityWarning),
-			cp(2, columnScenarios, codeScenarioCombination, SeverityWarning),
+			cp(1, "scenarios", "scenario-combination", SeverityWarning),
+			cp(2, "scenarios", "scenario-combination", SeverityWarning),
 		}},
 		{name: "scenario lists with empty names or spaces", in: chdr + "S1,email,patron,True,An,s1@example.com,,OVERDUE; OVERDUE_ESCALATION_ONE\nS1,phone,patron,True,An,0400,,NONE;\nS2,phone,patron,True,An,0400,, NONE\n", rows: 3, want: []Problem{
-			cp(1, columnScenarios, CodeScenarioFormat, SeverityWarning),
-			cp(2, columnScenarios, CodeScenarioFormat, SeverityWarning),
-			cp(3, columnScenarios, codeSurroundingSpace, SeverityWarning),
+			cp(1, "scenarios", CodeScenarioFormat, SeverityWarning),
+			cp(2, "scenarios", CodeScenarioFormat, SeverityWarning),
+			cp(3, "scenarios", "surrounding-space", SeverityWarning),
 		}},
 		{name: "sms on an email", in: chdr + "S1,email,patron,True,An,s1@example.com,True,ANY\nS2,email,patron,True,An,s2@example.com,False,ANY\n", rows: 2, want: []Problem{
-			cp(1, columnSMS, codeSMSOnEmail, SeverityWarning),
+			cp(1, "sms", "sms-on-email", SeverityWarning),
 		}},
 		{
 			name: "more than one primary",
@@ -385,26 +385,26 @@ func TestCheckContactsRules(t *testing.T) {
 				"S1,email,patron,False,An,old@example.com,,ANY\n", // not primary: fine
 			rows: 8,
 			want: []Problem{
-				cp(2, columnPrimary, codeMultiplePrimary, SeverityWarning),
-				cp(6, columnPrimary, codeMultiplePrimary, SeverityWarning),
+				cp(2, "primary", "multiple-primary", SeverityWarning),
+				cp(6, "primary", "multiple-primary", SeverityWarning),
 			},
 		},
 		{name: "guardian without addressee", in: chdr + "S1,email,guardian,True,,p@example.com,,OVERDUE\nS1,email,patron,False,,s1@example.com,,ANY\n", rows: 2, want: []Problem{
-			cp(1, columnAddressee, codeGuardianAddressee, SeverityWarning),
+			cp(1, "addressee", "guardian-without-addressee", SeverityWarning),
 		}},
 		{name: "duplicate row", in: chdr + ok + ok, rows: 2, want: []Problem{
-			cp(2, columnPrimary, codeMultiplePrimary, SeverityWarning),
-			cp(2, "", codeDuplicateRow, SeverityWarning),
+			cp(2, "primary", "multiple-primary", SeverityWarning),
+			cp(2, "", "duplicate-row", SeverityWarning),
 		}},
 		{
 			name: "format characters: an error in the username only",
 			in:   chdr + "S\u200b1,email,patron,True,An,s1@example.com,,ANY\nS2,phone,guardian,True,\u0632\u0647\u0631\u0647\u200c \u0627\u062d\u0645\u062f\u06cc,0400,,NONE\n",
 			rows: 2,
-			want: []Problem{cp(1, ColumnUsername, codeFormatCharacter, SeverityError)},
+			want: []Problem{cp(1, ColumnUsername, "format-character", SeverityError)},
 		},
 		{name: "control characters and invalid UTF-8, anywhere", in: chdr + "S1,email,patron,True,\"An\nNguyen\",s1@example.com,,ANY\nS2,email,patron,True,\xff,s2@example.com,,ANY\n", rows: 2, want: []Problem{
-			cp(1, columnAddressee, CodeControlCharacter, SeverityError),
-			{Row: 2, Line: 4, Column: columnAddressee, Code: CodeInvalidUTF8, Severity: SeverityError},
+			cp(1, "addressee", CodeControlCharacter, SeverityError),
+			{Row: 2, Line: 4, Column: "addressee", Code: CodeInvalidUTF8, Severity: SeverityError},
 		}},
 		{name: "empty rows and field counts", in: chdr + ",,,,,,,\nS1,email\n", rows: 2, want: []Problem{
 			cp(1, "", CodeEmptyRow, SeverityWarning),
@@ -479,32 +479,32 @@ func TestCheckContactsFixtures(t *testing.T) {
 			opts: []ReaderOption{smsContactMap},
 			rows: 9,
 			want: []Problem{
-				cp(1, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(2, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(2, columnSMS, CodeBooleanSpelling, SeverityWarning),
-				cp(3, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(3, columnSMS, CodeBooleanSpelling, SeverityWarning),
-				cp(4, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(4, columnSMS, CodeBooleanSpelling, SeverityWarning),
-				cp(5, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(6, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(6, columnSMS, CodeBooleanSpelling, SeverityWarning),
-				cp(7, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(7, columnSMS, CodeBooleanSpelling, SeverityWarning),
-				cp(8, columnPrimary, CodeBooleanSpelling, SeverityWarning),
-				cp(8, columnSMS, CodeBooleanSpelling, SeverityWarning),
+				cp(1, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(2, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(2, "sms", CodeBooleanSpelling, SeverityWarning),
+				cp(3, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(3, "sms", CodeBooleanSpelling, SeverityWarning),
+				cp(4, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(4, "sms", CodeBooleanSpelling, SeverityWarning),
+				cp(5, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(6, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(6, "sms", CodeBooleanSpelling, SeverityWarning),
+				cp(7, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(7, "sms", CodeBooleanSpelling, SeverityWarning),
+				cp(8, "primary", CodeBooleanSpelling, SeverityWarning),
+				cp(8, "sms", CodeBooleanSpelling, SeverityWarning),
 				cp(9, "", CodeEmptyRow, SeverityWarning),
 			},
 		},
 		{file: "contacts_sms_export.csv", rows: 9, want: []Problem{
 			{Line: 1, Column: ColumnUsername, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnType, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnRole, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnPrimary, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnAddressee, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnContact, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnSMS, Code: CodeMissingColumn, Severity: SeverityError},
-			{Line: 1, Column: columnScenarios, Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "type", Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "role", Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "primary", Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "addressee", Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "contact", Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "sms", Code: CodeMissingColumn, Severity: SeverityError},
+			{Line: 1, Column: "scenarios", Code: CodeMissingColumn, Severity: SeverityError},
 			{Line: 1, Code: CodeExtraColumn, Severity: SeverityWarning},
 		}},
 	}

@@ -46,8 +46,8 @@ func parseScenarios(s string) []Scenario {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
 		}
-		sc, bit := parseScenario(part)
-		if bit != 0 {
+		sc, i := parseKnown(part, knownScenarios[:]...)
+		if bit := uint8(1) << max(i, 0); i >= 0 {
 			if known&bit != 0 {
 				continue
 			}
@@ -103,33 +103,34 @@ func (r *contactReader) Read() (contactRecord, error) {
 	}
 	rec := contactRecord{Row: r.t.row, Line: line}
 	if f != nil {
-		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		if rec.Empty = f.Code == CodeEmptyRow; rec.Empty {
+			return rec, nil
+		}
+		return rec, parseError(f)
 	}
 	idx := r.t.hdr.index
 	var v [numContactColumns]string
 	for ci, fi := range idx {
 		v[ci] = fields[fi]
 	}
-	primary, ok := parseBool(v[ccPrimary])
-	if ok == boolInvalid {
-		return rec, &ParseError{Row: rec.Row, Line: line, Column: columnPrimary, Code: codeInvalidBoolean, msg: boolMessage(columnPrimary, v[ccPrimary])}
-	}
+	var c rowCheck
+	primary, ok := c.checkBool("primary", v[ccPrimary])
 	var sms OptionalBool
-	if strings.TrimSpace(v[ccSMS]) != "" {
-		b, ok := parseBool(v[ccSMS])
-		if ok == boolInvalid {
-			return rec, &ParseError{Row: rec.Row, Line: line, Column: columnSMS, Code: codeInvalidBoolean, msg: boolMessage(columnSMS, v[ccSMS])}
-		}
-		sms = OptionalBoolOf(b)
+	if ok && strings.TrimSpace(v[ccSMS]) != "" {
+		sms, ok = c.checkBool("sms", v[ccSMS])
 	}
-	typ, _ := parseContactType(v[ccType])
-	role, _ := parseContactRole(v[ccRole])
+	if !ok {
+		p := c.ps[len(c.ps)-1]
+		p.Row, p.Line = rec.Row, line
+		return rec, parseError(&p)
+	}
+	typ, _ := parseKnown(v[ccType], ContactEmail, ContactPhone)
+	role, _ := parseKnown(v[ccRole], RolePatron, RoleGuardian)
 	rec.Contact = Contact{
 		Username:  v[ccUsername],
 		Type:      typ,
 		Role:      role,
-		Primary:   primary,
+		Primary:   primary == BoolTrue,
 		Addressee: v[ccAddressee],
 		Address:   v[ccContact],
 		SMS:       sms,
@@ -220,9 +221,9 @@ func TestContactReader(t *testing.T) {
 			name: "booleans that cannot be read, then the next row",
 			in:   chdr + "a,email,patron,maybe,,x,,\nb,email,patron,,,x,,\nc,phone,patron,False,,1,perhaps,\nd,email,patron,True,,x,,ANY\n",
 			want: []contactOutcome{
-				{Rec: contactRecord{Row: 1, Line: 2}, Err: codeInvalidBoolean},
-				{Rec: contactRecord{Row: 2, Line: 3}, Err: codeInvalidBoolean},
-				{Rec: contactRecord{Row: 3, Line: 4}, Err: codeInvalidBoolean},
+				{Rec: contactRecord{Row: 1, Line: 2}, Err: "invalid-boolean"},
+				{Rec: contactRecord{Row: 2, Line: 3}, Err: "invalid-boolean"},
+				{Rec: contactRecord{Row: 3, Line: 4}, Err: "invalid-boolean"},
 				crec(4, 5, Contact{Username: "d", Type: ContactEmail, Role: RolePatron, Primary: true, Address: "x", Scenarios: []Scenario{ScenarioAny}}),
 			},
 		},
@@ -232,7 +233,7 @@ func TestContactReader(t *testing.T) {
 			want: []contactOutcome{
 				{Rec: contactRecord{Row: 1, Line: 2, Empty: true}},
 				{Rec: contactRecord{Row: 2, Line: 3, Empty: true}},
-				{Rec: contactRecord{Row: 3, Line: 4}, Err: codeRepeatedHeader},
+				{Rec: contactRecord{Row: 3, Line: 4}, Err: "repeated-header"},
 				{Rec: contactRecord{Row: 4, Line: 5}, Err: CodeFieldCount},
 			},
 		},

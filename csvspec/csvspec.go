@@ -11,63 +11,37 @@
 // posted.
 //
 // A record (the header or a row) may be at most 1 MiB; a larger one ends
-// the reading. A Report keeps MaxProblemsPerCode problems of each code and
-// counts the rest; a message quotes at most 40 runes of a value.
+// the reading. A message quotes at most 40 runes of a value.
 //
 // # Problems
 //
 // Every problem has a stable code, which programs may rely on (messages may
-// change), and one severity. Errors of the file or its header, after which
-// its rows cannot be read:
+// change), and one severity. The Code constants name the codes programs
+// most often act on; these are the others. Errors of the file or its
+// header, after which its rows cannot be read:
 //
-//	wrong-encoding         UTF-16 or UTF-32 (or a NUL in the header), not UTF-8
 //	cr-line-endings        lines end in CR alone, Excel for Mac's "CSV (Macintosh)"
-//	wrong-separator        the header is separated by ';', a tab or '|'
 //	quoted-lines           every line is enclosed in one pair of quotes
-//	wrong-import           the header is the other import's
-//	missing-column         a required column is not in the header
-//	header-map-mismatch    a name the header map gives is not in the header
 //	non-canonical-header   a header name is not exactly the canonical one
 //	duplicate-column       the header has a column twice
-//	missing-carry-column   a column ReadRows is to carry is not in the header
 //	record-too-large       a record is over 1 MiB; it ends the reading
 //
-// Errors of a record; the last two end the file:
+// Errors of a record, a value or a row:
 //
-//	wrong-field-count      a row has more or fewer fields than the header
 //	malformed-quoting      a record's quoting is malformed
 //	repeated-header        a row repeats the header, in any case or spacing
-//	cut-off                the last record has no line break and too few fields
-//	unclosed-quote         the file ends inside a quoted field
-//
-// Errors of a value or a row:
-//
-//	invalid-utf8           a value is not valid UTF-8
-//	control-character      a value holds a control character or line break (U+2028 and U+2029 too)
 //	format-character       a name holds an invisible character (format, default-ignorable, variation selector, U+2800)
-//	missing-username       the username is empty
-//	unknown-library-group  a library group is not in Rules.LibraryGroups
-//	unknown-system-group   a system group is not in Rules.SystemGroups
-//	unknown-contact-type   type is neither email nor phone, in any case
-//	unknown-contact-role   role is neither patron nor guardian, in any case
 //	invalid-boolean        primary, or a non-empty sms, is not a boolean
-//	missing-contact        the contact is empty
-//	invalid-email          an email contact is not one bare address as net/mail writes it
 //	phone-without-digits   a phone contact has no digit 0 to 9 outside a leading label such as "(H)"
-//	unknown-scenario       a scenario is not a known one
 //
 // Warnings:
 //
-//	extra-column           the header has columns the import does not read (one warning for all)
-//	empty-row              a row's fields are all empty, as Excel leaves below the data
 //	surrounding-space      a value starts or ends with white space
 //	unusual-space          a name holds a space other than U+0020 between its words
 //	no-group               a row names neither a library nor a system group
 //	duplicate-row          a row repeats an earlier one (a contacts row: means the same)
-//	boolean-spelling       a boolean spelt yes/no, y/n or 1/0
 //	sms-on-email           sms is true on an email contact
 //	scenario-combination   ANY or NONE combined with other scenarios
-//	scenario-format        an empty scenario, one given twice, or spaces around ';'
 //	multiple-primary       a second primary contact of one username, type and role (and guardian)
 //	guardian-without-addressee  a guardian's contact has no addressee
 package csvspec

@@ -21,19 +21,6 @@ type readerConfig struct {
 	comma     rune
 }
 
-func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
-	c := readerConfig{comma: ','}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&c); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
-}
-
 // WithHeaderMap reads the columns a map names, from canonical name to the
 // header name in the file, as a Student Management System names them:
 //
@@ -45,9 +32,6 @@ func newReaderConfig(opts []ReaderOption) (readerConfig, error) {
 func WithHeaderMap(canonicalToSource map[string]string) ReaderOption {
 	m := maps.Clone(canonicalToSource) // the caller may change theirs later
 	return func(c *readerConfig) error {
-		if c.headerMap == nil {
-			c.headerMap = make(map[string]string, len(m))
-		}
 		maps.Copy(c.headerMap, m)
 		return nil
 	}
@@ -94,16 +78,7 @@ type schema struct {
 	brief   string   // the header, or its start, in messages
 }
 
-// other returns the schema of the other import.
-func (s *schema) other() *schema {
-	if s == contacts {
-		return userGroups
-	}
-	return contacts
-}
-
-// resolve returns, for each canonical column, the header name it is read
-// from and whether the header map gave it.
+// resolve returns each column's header name and whether the map gave it.
 func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err error) {
 	source = slices.Clone(sch.columns)
 	mapped = make([]bool, len(sch.columns))
@@ -139,10 +114,9 @@ func (c *readerConfig) resolve(sch *schema) (source []string, mapped []bool, err
 func quote(s string) string {
 	n := 0
 	for i := range s {
-		if n == 40 {
+		if n++; n > 40 {
 			return strconv.Quote(s[:i] + "…")
 		}
-		n++
 	}
 	return strconv.Quote(s)
 }
@@ -165,48 +139,35 @@ func listed(items []string, total int) string {
 	return s
 }
 
-// looseName folds a header name to spot near misses such as
-// " Library_Group": lower case, trimmed, '-' for ' ' and '_'.
+// looseName folds a header name such as " Library_Group" to spot near misses.
 func looseName(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '_' {
-			return '-'
-		}
-		return r
-	}, s)
+	return looseDashes.Replace(strings.ToLower(strings.TrimSpace(s)))
 }
+
+var looseDashes = strings.NewReplacer(" ", "-", "_", "-")
 
 // header is the outcome of reading a header record.
 type header struct {
-	index    []int     // index of each canonical column in a record; -1 if absent
-	nfields  int       // its number of fields
-	loose    []string  // its fields by looseName, to spot a repeated header
-	line     int       // its line
-	problems []Problem // its problems, errors and warnings
-	carry    []int     // index of each column to carry in a record
-	comma    rune      // ParseError.Comma of a separator or encoding problem
-	encoding string    // and its ParseError.Encoding
-
-	// unreadable: rows cannot be read against it; noRows: nor counted.
-	unreadable, noRows bool
+	rowCheck            // its line and problems, errors and warnings
+	index      []int    // index of each canonical column in a record; -1 if absent
+	nfields    int      // its number of fields
+	loose      []string // its fields by looseName, to spot a repeated header
+	carry      []int    // index of each column to carry in a record
+	comma      rune     // ParseError.Comma of a separator or encoding problem
+	encoding   string   // and its ParseError.Encoding
+	unreadable bool     // rows cannot be read against it
+	noRows     bool     // nor counted
 }
 
 // fail records a problem that makes the header unreadable.
 func (h *header) fail(code, msg string) {
-	h.add("", code, SeverityError, msg)
+	h.addRow("", code, SeverityError, msg)
 	h.unreadable = true
 }
 
-// add records a header problem in column name ("" for none).
-func (h *header) add(name, code string, sev Severity, msg string) {
-	h.problems = append(h.problems, Problem{Line: h.line, Column: name, Code: code, Severity: sev, Message: msg})
-}
-
-// parseHeader resolves the canonical columns of sch, and the columns to
-// carry, in a header record and lists every problem with it.
+// parseHeader resolves the columns of sch and carry, with every problem.
 func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
-	h := &header{index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields)), line: line}
+	h := &header{rowCheck: rowCheck{line: line}, index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
 	for i, f := range fields {
 		h.loose[i] = looseName(f)
 	}
@@ -222,8 +183,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 			}
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
-				h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s repeats column %d",
-					fi+1, quote(name), h.index[ci]+1))
+				h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s repeats column %d", fi+1, quote(name), h.index[ci]+1))
 				continue
 			}
 			h.index[ci] = fi
@@ -232,14 +192,13 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	for _, name := range carry {
 		fi := slices.Index(fields, name)
 		if fi < 0 {
-			h.add("", CodeMissingCarry, SeverityError, fmt.Sprintf("the header has no %s column to carry", quote(name)))
+			h.addRow("", CodeMissingCarry, SeverityError, fmt.Sprintf("the header has no %s column to carry", quote(name)))
 			continue
 		}
 		claimed[fi] = true
 		h.carry = append(h.carry, fi)
 	}
-	// Then near misses: of the canonical names, and of the names a header
-	// map gives (which are the map's mistake, not the file's).
+	// Then near misses of the canonical names and of the header map's.
 	for fi, name := range fields {
 		if !claimed[fi] {
 			claimed[fi] = h.nearMiss(fi, name, sch, source, mapped)
@@ -250,8 +209,7 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	return h
 }
 
-// nearMiss records the problem of header field fi when it is a near
-// miss of a column's name, and reports whether it is.
+// nearMiss reports whether field fi nearly names a column, and its problem.
 func (h *header) nearMiss(fi int, name string, sch *schema, source []string, mapped []bool) bool {
 	bare := strings.TrimLeft(name, "\ufeff")
 	loose := looseName(bare)
@@ -266,19 +224,18 @@ func (h *header) nearMiss(fi int, name string, sch *schema, source []string, map
 	case ci < 0:
 		return false
 	case bare != name && h.index[ci] < 0:
-		// A second byte order mark: the first was removed, the file
-		// had two. Not the header map's mistake, nor a misspelling.
+		// A second byte order mark, the first having been removed.
 		h.index[ci] = fi
-		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
+		h.addRow(sch.columns[ci], "non-canonical-header", SeverityError, fmt.Sprintf("header column %d starts with a second byte order mark (U+FEFF) before %s, which Infiniti reads as part of the name",
 			fi+1, quote(bare)))
 	case h.index[ci] >= 0:
-		h.add(sch.columns[ci], codeDuplicateColumn, SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
+		h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s is another %s column (column %d)",
 			fi+1, quote(name), quote(source[ci]), h.index[ci]+1))
 	case mapped[ci]:
 		// A near miss of the header map's name: said by missing.
 	default:
 		h.index[ci] = fi
-		h.add(sch.columns[ci], codeHeaderName, SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
+		h.addRow(sch.columns[ci], "non-canonical-header", SeverityError, fmt.Sprintf("header column %d is %s but Infiniti requires exactly %s",
 			fi+1, quote(name), quote(source[ci])))
 	}
 	return true
@@ -291,13 +248,13 @@ func (h *header) missing(fields []string, sch *schema, source []string, mapped [
 		case h.index[ci] >= 0:
 			continue
 		case !mapped[ci]:
-			h.add(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column", quote(col)))
+			h.addRow(col, CodeMissingColumn, SeverityError, fmt.Sprintf("the header has no %s column", quote(col)))
 		default:
 			hint := ""
 			if name, ok := suggest.Nearest(source[ci], fields); ok {
 				hint = fmt.Sprintf(" (did you mean %s?)", quote(name))
 			}
-			h.add(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s: it is %s",
+			h.addRow(col, CodeHeaderMap, SeverityError, fmt.Sprintf("the header map names %s as the %s column, but the file's header has no such column%s: it is %s",
 				quote(source[ci]), quote(col), hint, quoteList(fields, 12)))
 		}
 		h.unreadable = true
@@ -314,20 +271,20 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 	}
 	switch {
 	case len(extra) == 1:
-		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it",
-			extra[0], sch.kind))
+		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header column %s is not a %s column; Infiniti ignores it", extra[0], sch.kind))
 	case len(extra) > 1:
-		h.add("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them",
+		h.addRow("", CodeExtraColumn, SeverityWarning, fmt.Sprintf("header columns %s are not %s columns; Infiniti ignores them",
 			listed(extra[:min(len(extra), 8)], len(extra)), sch.kind))
 	}
 }
 
-// firstError returns the first error-severity problem of the header as a
-// *ParseError, or nil.
+// firstError returns the header's first error as a *ParseError, or nil.
 func (h *header) firstError() error {
-	for _, p := range h.problems {
+	for _, p := range h.ps {
 		if p.Severity == SeverityError {
-			return &ParseError{Line: p.Line, Column: p.Column, Code: p.Code, Comma: h.comma, Encoding: h.encoding, msg: p.Message}
+			e := parseError(&p)
+			e.Comma, e.Encoding = h.comma, h.encoding
+			return e
 		}
 	}
 	return nil

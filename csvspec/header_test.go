@@ -34,15 +34,15 @@ func TestSecondByteOrderMark(t *testing.T) {
 	}{
 		{name: "canonical header", in: "\ufeff\ufeff" + hdr + ",G,S\n",
 			want: []Problem{
-				p(0, 1, ColumnUsername, codeHeaderName, SeverityError),
+				p(0, 1, ColumnUsername, "non-canonical-header", SeverityError),
 				p(1, 2, ColumnUsername, CodeMissingUsername, SeverityError), // the rows are still checked
 			},
 			message: `header column 1 starts with a second byte order mark (U+FEFF) before "username", which Infiniti reads as part of the name`},
 		{name: "misspelt too", in: "\ufeff\ufeffUsername,library-group,system-group\n",
-			want:    []Problem{p(0, 1, ColumnUsername, codeHeaderName, SeverityError)},
+			want:    []Problem{p(0, 1, ColumnUsername, "non-canonical-header", SeverityError)},
 			message: `before "Username"`},
 		{name: "a header map's name", in: "\ufeff\ufeffStudent Code,House,Year Level\n", opts: []ReaderOption{schoolMap},
-			want:    []Problem{p(0, 1, ColumnUsername, codeHeaderName, SeverityError)},
+			want:    []Problem{p(0, 1, ColumnUsername, "non-canonical-header", SeverityError)},
 			message: `second byte order mark (U+FEFF) before "Student Code"`},
 	}
 	for _, tt := range tests {
@@ -57,8 +57,8 @@ func TestSecondByteOrderMark(t *testing.T) {
 			if len(rep.Problems) == 0 || !strings.Contains(rep.Problems[0].Message, tt.message) {
 				t.Errorf("problems %v\nthe first does not say %q", rep.Problems, tt.message)
 			}
-			if _, err := NewReader(strings.NewReader(tt.in), tt.opts...).Read(); errCode(err) != codeHeaderName {
-				t.Errorf("Read error = %v, want one wrapping codeHeaderName", err)
+			if _, err := NewReader(strings.NewReader(tt.in), tt.opts...).Read(); errCode(err) != "non-canonical-header" {
+				t.Errorf("Read error = %v, want one wrapping non-canonical-header", err)
 			}
 		})
 	}

@@ -8,15 +8,9 @@ import (
 // A Reader reads the records of a user-groups file, streaming. The header's
 // columns may come in any order; other columns are ignored. Blank lines and
 // a UTF-8 byte order mark are skipped. Values are returned as they are.
-type Reader struct {
-	t *table
-}
+type Reader struct{ t *table }
 
-var userGroups = &schema{
-	kind:    "user-groups",
-	columns: columns[:],
-	brief:   "username,library-group,system-group",
-}
+var userGroups = &schema{kind: "user-groups", columns: columns[:], brief: "username,library-group,system-group"}
 
 // NewReader returns a Reader that reads from r.
 func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
@@ -38,15 +32,13 @@ func (r *Reader) Read() (Record, error) {
 	}
 	rec := Record{Row: r.t.row, Line: line}
 	if f != nil {
-		rec.Empty = f == emptyRow
-		return rec, f.parseError(rec.Row, line)
+		if rec.Empty = f.Code == CodeEmptyRow; rec.Empty {
+			return rec, nil
+		}
+		return rec, parseError(f)
 	}
 	idx := r.t.hdr.index
-	rec.UserGroup = UserGroup{
-		Username:     fields[idx[colUsername]],
-		LibraryGroup: fields[idx[colLibraryGroup]],
-		SystemGroup:  fields[idx[colSystemGroup]],
-	}
+	rec.UserGroup = UserGroup{fields[idx[colUsername]], fields[idx[colLibraryGroup]], fields[idx[colSystemGroup]]}
 	return rec, nil
 }
 

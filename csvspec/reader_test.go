@@ -105,7 +105,7 @@ func TestReader(t *testing.T) {
 			name: "bare quote then next row",
 			in:   "username,library-group,system-group\njs\"mith,Year 7,Students\nmjones,,Staff\n",
 			want: []readOutcome{
-				{Rec: Record{Row: 1, Line: 2}, Err: codeQuote},
+				{Rec: Record{Row: 1, Line: 2}, Err: "malformed-quoting"},
 				rec(2, 3, "mjones", "", "Staff"),
 			},
 		},
@@ -122,22 +122,22 @@ func TestReader(t *testing.T) {
 		{
 			name: "non-canonical header name",
 			in:   "Username,library-group,system-group\njsmith,Year 7,Students\n",
-			want: []readOutcome{{Err: codeHeaderName}},
+			want: []readOutcome{{Err: "non-canonical-header"}},
 		},
 		{
 			name: "underscore header name",
 			in:   "username,library_group,system-group\njsmith,Year 7,Students\n",
-			want: []readOutcome{{Err: codeHeaderName}},
+			want: []readOutcome{{Err: "non-canonical-header"}},
 		},
 		{
 			name: "duplicate column",
 			in:   "username,library-group,system-group,username\njsmith,Year 7,Students,x\n",
-			want: []readOutcome{{Err: codeDuplicateColumn}},
+			want: []readOutcome{{Err: "duplicate-column"}},
 		},
 		{
 			name: "malformed header",
 			in:   "user\"name,library-group,system-group\n",
-			want: []readOutcome{{Err: codeQuote}},
+			want: []readOutcome{{Err: "malformed-quoting"}},
 		},
 		{
 			name: "header map",
@@ -186,7 +186,7 @@ func TestReader(t *testing.T) {
 			in:   hdr + "a,b,c\n" + hdr + "d,e,f\n",
 			want: []readOutcome{
 				rec(1, 2, "a", "b", "c"),
-				{Rec: Record{Row: 2, Line: 3}, Err: codeRepeatedHeader},
+				{Rec: Record{Row: 2, Line: 3}, Err: "repeated-header"},
 				rec(3, 4, "d", "e", "f"),
 			},
 		},
@@ -195,7 +195,7 @@ func TestReader(t *testing.T) {
 			in:   "\ufeff" + hdr + "a,b,c\r\n\ufeff" + hdr + "d,e,f\r\n",
 			want: []readOutcome{
 				rec(1, 2, "a", "b", "c"),
-				{Rec: Record{Row: 2, Line: 3}, Err: codeRepeatedHeader},
+				{Rec: Record{Row: 2, Line: 3}, Err: "repeated-header"},
 				rec(3, 4, "d", "e", "f"),
 			},
 		},
@@ -205,7 +205,7 @@ func TestReader(t *testing.T) {
 			opts: []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House"})},
 			want: []readOutcome{
 				rec(1, 2, "S1", "Blue", "Students"),
-				{Rec: Record{Row: 2, Line: 3}, Err: codeRepeatedHeader},
+				{Rec: Record{Row: 2, Line: 3}, Err: "repeated-header"},
 			},
 		},
 		{
@@ -262,14 +262,14 @@ func TestReader(t *testing.T) {
 			in:   hdr + "a,b,c\nx," + strings.Repeat("y", maxRecordBytes) + ",z\nd,e,f\n",
 			want: []readOutcome{
 				rec(1, 2, "a", "b", "c"),
-				{Rec: Record{Row: 2, Line: 3}, Err: codeRecordTooLarge},
+				{Rec: Record{Row: 2, Line: 3}, Err: "record-too-large"},
 			},
 		},
 		{
 			name: "a quoted value too large over many lines",
 			in:   hdr + "a,\"" + strings.Repeat("y\r\n", maxRecordBytes/3) + "\",c\r\nd,e,f\r\n",
 			want: []readOutcome{
-				{Rec: Record{Row: 1, Line: 2}, Err: codeRecordTooLarge},
+				{Rec: Record{Row: 1, Line: 2}, Err: "record-too-large"},
 			},
 		},
 		{
@@ -280,7 +280,7 @@ func TestReader(t *testing.T) {
 		{
 			name: "a header too large",
 			in:   "username,library-group,system-group" + strings.Repeat("x", maxRecordBytes) + "\na,b,c\n",
-			want: []readOutcome{{Err: codeRecordTooLarge}},
+			want: []readOutcome{{Err: "record-too-large"}},
 		},
 		{
 			name: "nil option is ignored",
@@ -370,9 +370,9 @@ func TestReaderErrorMessages(t *testing.T) {
 		fragment string // a key part of the rest
 	}{
 		{"field count", hdr + "jsmith,Year 7\n", CodeFieldCount, "line 2 (row 1)", "2 fields but the header has 3"},
-		{"header name", "username,Library-Group,system-group\n", codeHeaderName, "line 1 (header)", `requires exactly "library-group"`},
+		{"header name", "username,Library-Group,system-group\n", "non-canonical-header", "line 1 (header)", `requires exactly "library-group"`},
 		{"missing", "username,system-group\n", CodeMissingColumn, "line 1 (header)", `no "library-group" column`},
-		{"quote", hdr + "a\"b,c,d\n", codeQuote, "line 2 (row 1)", "line 2, column 2"},
+		{"quote", hdr + "a\"b,c,d\n", "malformed-quoting", "line 2 (row 1)", "line 2, column 2"},
 		{"semicolons", "Username;library-group;system-group\n", CodeSeparator, "line 1 (header)", `separated by semicolons (";"), not commas`},
 		{"tabs", "username\tlibrary-group\tsystem-group\n", CodeSeparator, "line 1 (header)", "separated by tabs, not commas"},
 		{"comma file read WithComma", hdr, CodeSeparator, "line 1 (header)", `separated by commas (","), not semicolons`},
@@ -380,9 +380,9 @@ func TestReaderErrorMessages(t *testing.T) {
 		{"UTF-16 BE", "\xfe\xff\x00u", CodeEncoding, "line 1 (header)", "UTF-16 (big-endian)"},
 		{"UTF-32", "\xff\xfe\x00\x00", CodeEncoding, "line 1 (header)", "UTF-32 (little-endian)"},
 		{"NUL", "u\x00s\x00\n\x00", CodeEncoding, "line 1 (header)", "NUL bytes"},
-		{"repeated header", hdr + "a,b,c\n\n" + hdr, codeRepeatedHeader, "line 4 (row 2)", "header of line 1"},
+		{"repeated header", hdr + "a,b,c\n\n" + hdr, "repeated-header", "line 4 (row 2)", "header of line 1"},
 		{"unclosed quote over the record limit", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1), CodeUnclosedQuote, "line 3 (row 2)", "line 3 has an unclosed quote"},
-		{"record too large", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1) + "\"\nd,e,f\n", codeRecordTooLarge, "line 3 (row 2)", "over 1048576 bytes"},
+		{"record too large", hdr + "a,b,c\n\"" + strings.Repeat("x\n", maxRecordBytes/2+1) + "\"\nd,e,f\n", "record-too-large", "line 3 (row 2)", "over 1048576 bytes"},
 		{"header map", "Student Code,Surname,House,Year Level\n", CodeHeaderMap, "line 1 (header)", `did you mean "Student Code"?`},
 		{"header map absent", "Code,Surname,House,Year Level\n", CodeHeaderMap, "line 1 (header)", `"Code", "Surname", "House", "Year Level"`},
 		{"header map typo", "Studnet Code,Surname,House,Year Level\n", CodeHeaderMap, "line 1 (header)", `did you mean "Studnet Code"?`},

@@ -23,41 +23,39 @@ const (
 	SeverityError   Severity = "error"   // Infiniti would reject the file or the row
 )
 
-// The codes of the problems programs most often act on; the package
-// documentation lists every code with its meaning.
+// The codes programs most often act on (the package documentation lists the
+// others), by the kind of problem.
 const (
-	CodeEncoding            = "wrong-encoding"        // the file is not UTF-8 text
-	CodeSeparator           = "wrong-separator"       // the header is separated by another character
-	CodeWrongImport         = "wrong-import"          // the header is the other import's
-	CodeMissingColumn       = "missing-column"        // a required column is not in the header
-	CodeHeaderMap           = "header-map-mismatch"   // a header name the header map gives is not in the file
-	CodeMissingCarry        = "missing-carry-column"  // a column ReadRows is to carry is not in the header
-	CodeCutOff              = "cut-off"               // the last record has no line break and too few fields
-	CodeUnclosedQuote       = "unclosed-quote"        // the file ends inside a quoted field
-	CodeFieldCount          = "wrong-field-count"     // a row has more or fewer fields than the header
+	// Errors of the file or its header, after which its rows cannot be read.
+	CodeEncoding      = "wrong-encoding"       // UTF-16 or UTF-32 (or a NUL in the header), not UTF-8
+	CodeSeparator     = "wrong-separator"      // the header is separated by ';', a tab or '|'
+	CodeWrongImport   = "wrong-import"         // the header is the other import's
+	CodeMissingColumn = "missing-column"       // a required column is not in the header
+	CodeHeaderMap     = "header-map-mismatch"  // a name the header map gives is not in the header
+	CodeMissingCarry  = "missing-carry-column" // a column ReadRows is to carry is not in the header
+
+	// Errors of a record; the last two end the file.
+	CodeFieldCount    = "wrong-field-count" // a row has more or fewer fields than the header
+	CodeCutOff        = "cut-off"           // the last record has no line break and too few fields
+	CodeUnclosedQuote = "unclosed-quote"    // the file ends inside a quoted field
+
+	// Errors of a value or a row.
 	CodeInvalidUTF8         = "invalid-utf8"          // a value is not valid UTF-8
-	CodeControlCharacter    = "control-character"     // a value holds a control character or line break
-	CodeMissingUsername     = "missing-username"      // a row's username is empty
+	CodeControlCharacter    = "control-character"     // a value holds a control character or line break (U+2028 and U+2029 too)
+	CodeMissingUsername     = "missing-username"      // the username is empty
 	CodeUnknownLibraryGroup = "unknown-library-group" // a library group is not in Rules.LibraryGroups
 	CodeUnknownSystemGroup  = "unknown-system-group"  // a system group is not in Rules.SystemGroups
-	CodeEmptyRow            = "empty-row"             // a row's fields are all empty (a warning)
-	CodeExtraColumn         = "extra-column"          // the header has columns the import does not read (a warning)
-)
+	CodeUnknownContactType  = "unknown-contact-type"  // type is neither email nor phone, in any case
+	CodeUnknownContactRole  = "unknown-contact-role"  // role is neither patron nor guardian, in any case
+	CodeMissingContact      = "missing-contact"       // the contact is empty
+	CodeInvalidEmail        = "invalid-email"         // an email contact is not one bare address as net/mail writes it
+	CodeUnknownScenario     = "unknown-scenario"      // a scenario is not a known one
 
-// The other codes of the package documentation.
-const (
-	codeLineEnding       = "cr-line-endings"
-	codeQuotedLines      = "quoted-lines"
-	codeHeaderName       = "non-canonical-header"
-	codeDuplicateColumn  = "duplicate-column"
-	codeRecordTooLarge   = "record-too-large"
-	codeQuote            = "malformed-quoting"
-	codeRepeatedHeader   = "repeated-header"
-	codeFormatCharacter  = "format-character"
-	codeSurroundingSpace = "surrounding-space"
-	codeUnusualSpace     = "unusual-space"
-	codeNoGroup          = "no-group"
-	codeDuplicateRow     = "duplicate-row"
+	// Warnings.
+	CodeExtraColumn     = "extra-column"     // the header has columns the import does not read (one warning for all)
+	CodeEmptyRow        = "empty-row"        // a row's fields are all empty, as Excel leaves below the data
+	CodeBooleanSpelling = "boolean-spelling" // a boolean spelt yes/no, y/n or 1/0
+	CodeScenarioFormat  = "scenario-format"  // an empty scenario, one given twice, or spaces around ';'
 )
 
 // A Problem is one thing wrong with a file, found by Check or CheckContacts.
@@ -82,17 +80,14 @@ func (p Problem) String() string {
 	return fmt.Sprintf("line %d%s: %v: %s [%s]", p.Line, where, p.Severity, p.Message, p.Code)
 }
 
-// MaxProblemsPerCode is how many problems of each code a Report keeps; it
-// counts the rest.
+// MaxProblemsPerCode is how many problems of each code a Report keeps.
 const MaxProblemsPerCode = 1000
 
 // A Report is the outcome of Check or CheckContacts.
 type Report struct {
-	Rows     int       // data rows read, malformed and empty ones included
-	Problems []Problem // in file order: the first MaxProblemsPerCode problems of each code
-
-	more                     map[string]int // problems counted but not kept, by code
-	moreErrors, moreWarnings int
+	Rows     int             // data rows read, malformed and empty ones included
+	Problems []Problem       // in file order: the first MaxProblemsPerCode problems of each code
+	more     map[Problem]int // problems counted but not kept, by code and severity
 }
 
 // Errors returns the problems of SeverityError that the report keeps.
@@ -107,10 +102,10 @@ func (r *Report) Errors() []Problem {
 }
 
 // NumErrors returns how many errors the check found, kept or not.
-func (r *Report) NumErrors() int { return r.count(SeverityError) + r.moreErrors }
+func (r *Report) NumErrors() int { return r.count(SeverityError) }
 
 // NumWarnings returns how many warnings the check found, kept or not.
-func (r *Report) NumWarnings() int { return r.count(SeverityWarning) + r.moreWarnings }
+func (r *Report) NumWarnings() int { return r.count(SeverityWarning) }
 
 func (r *Report) count(s Severity) int {
 	n := 0
@@ -119,20 +114,22 @@ func (r *Report) count(s Severity) int {
 			n++
 		}
 	}
+	for k, m := range r.more {
+		if k.Severity == s {
+			n += m
+		}
+	}
 	return n
 }
 
 // Count returns how many problems of code the check found, kept or not.
-func (r *Report) Count(code string) int {
-	return r.Counts()[code]
-}
+func (r *Report) Count(code string) int { return r.Counts()[code] }
 
-// Counts returns a new map of how many problems of each code the check
-// found, kept or not.
+// Counts returns a new map of Count by code.
 func (r *Report) Counts() map[string]int {
-	m := maps.Clone(r.more)
-	if m == nil {
-		m = make(map[string]int)
+	m := make(map[string]int)
+	for k, n := range r.more {
+		m[k.Code] += n
 	}
 	for _, p := range r.Problems {
 		m[p.Code]++
@@ -140,8 +137,7 @@ func (r *Report) Counts() map[string]int {
 	return m
 }
 
-// Err returns nil, or an error saying how many errors there are of each
-// code and showing the first.
+// Err returns nil, or an error counting the errors by code and showing the first.
 func (r *Report) Err() error {
 	n := r.NumErrors()
 	if n == 0 {
@@ -165,32 +161,26 @@ func codeCounts(counts map[string]int) string {
 	codes := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
 		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
 	})
-	var b strings.Builder
+	var parts []string
 	for _, c := range codes {
-		if counts[c] <= 0 {
-			continue
+		if counts[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
 		}
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%d %s", counts[c], c)
 	}
-	return b.String()
+	return strings.Join(parts, ", ")
 }
 
-// String returns a readable report: a count line, then one problem per line
-// sorted by line, at most 50 of them, then a count by code of the rest.
+// String returns a count line, then at most 50 problems by line, then a
+// count by code of the rest.
 func (r *Report) String() string {
 	var b strings.Builder
 	nerr, nwarn := r.NumErrors(), r.NumWarnings()
-	fmt.Fprintf(&b, "%d %s, %d %s, %d %s\n", r.Rows, plural(r.Rows, "row", "rows"),
-		nerr, plural(nerr, "error", "errors"), nwarn, plural(nwarn, "warning", "warnings"))
+	fmt.Fprintf(&b, "%d %s, %d %s, %d %s\n", r.Rows, plural(r.Rows, "row", "rows"), nerr, plural(nerr, "error", "errors"), nwarn, plural(nwarn, "warning", "warnings"))
 	ps := slices.Clone(r.Problems)
 	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	ps = ps[:min(len(ps), 50)]
 	for _, p := range ps {
-		b.WriteString(p.String())
-		b.WriteByte('\n')
+		fmt.Fprintln(&b, p)
 	}
 	if rest := nerr + nwarn - len(ps); rest > 0 {
 		counts := r.Counts()
@@ -213,7 +203,7 @@ func plural(n int, one, many string) string {
 type run struct {
 	rowCheck // the row being checked
 	rep      *Report
-	kept     map[string]int
+	kept     map[string]int // by code
 }
 
 // A rowCheck collects the problems of one row.
@@ -227,31 +217,20 @@ func (c *rowCheck) addRow(column, code string, sev Severity, msg string) {
 	c.ps = append(c.ps, Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
 }
 
+// add adds p to the report, or counts it past MaxProblemsPerCode.
 func (c *run) add(p Problem) {
-	if n := c.kept[p.Code]; n < MaxProblemsPerCode {
-		c.kept[p.Code] = n + 1
+	if c.kept[p.Code] < MaxProblemsPerCode {
+		c.kept[p.Code]++
 		c.rep.Problems = append(c.rep.Problems, p)
 		return
 	}
-	if c.rep.more == nil {
-		c.rep.more = make(map[string]int)
-	}
-	c.rep.more[p.Code]++
-	if p.Severity == SeverityError {
-		c.rep.moreErrors++
-	} else {
-		c.rep.moreWarnings++
-	}
+	c.rep.more[Problem{Code: p.Code, Severity: p.Severity}]++
 }
 
-func byRow(a, b Problem) int { return cmp.Compare(a.Row, b.Row) }
-
-// runCheck checks a file of t's schema: the header, then every row, with
-// the checks common to all schemas. It calls check for each data row that
-// is neither malformed nor empty, with its values in canonical order, and
-// adds the repeats that dups find when the file ends.
+// runCheck checks the header and rows of t, calling check for each plain
+// row with its values in canonical order, then adds the repeats dups find.
 func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Report, error) {
-	c := &run{rep: &Report{}, kept: make(map[string]int)}
+	c := &run{rep: &Report{more: make(map[Problem]int)}, kept: make(map[string]int)}
 	v := make([]string, len(t.sch.columns)) // a row's values in canonical order
 	h, err := t.readHeader()
 	if err != nil {
@@ -260,7 +239,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 		}
 		return c.rep, err
 	}
-	for _, p := range h.problems {
+	for _, p := range h.ps {
 		c.add(p)
 	}
 	if h.unreadable {
@@ -279,40 +258,31 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 			return c.rep, err
 		}
 		c.rep.Rows = t.row
-		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
 		if f != nil {
-			c.addRow("", f.code, f.severity(), f.msg)
-		} else {
-			for ci, fi := range h.index {
-				v[ci] = fields[fi]
-			}
-			check(c, v)
+			c.add(*f)
+			continue
 		}
+		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
+		for ci, fi := range h.index {
+			v[ci] = fields[fi]
+		}
+		check(c, v)
 		for _, p := range c.ps {
 			c.add(p)
 		}
 	}
-	// The repeats, found last, go in file order; past the problems a
-	// Report keeps, they are only counted.
-	hits := make([][]dupHit, len(dups))
-	var later []Problem
+	// The repeats, found when the file ends, go in row order.
+	var hits []dupHit
 	for i, d := range dups {
-		hits[i] = d.repeats()
-		for _, h := range hits[i][:min(len(hits[i]), MaxProblemsPerCode)] {
-			later = append(later, d.problem(h))
-		}
+		hits = d.repeats(hits, int32(i))
 	}
-	slices.SortStableFunc(later, byRow)
-	for _, p := range later {
-		c.add(p)
+	slices.SortFunc(hits, func(a, b dupHit) int { return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.finder, b.finder)) })
+	for _, h := range hits {
+		d := dups[h.finder]
+		c.add(Problem{Row: int(h.row), Line: int(h.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, h.first)})
 	}
-	for i, d := range dups {
-		for range hits[i][min(len(hits[i]), MaxProblemsPerCode):] {
-			c.add(Problem{Code: d.code, Severity: SeverityWarning})
-		}
-	}
-	if len(later) > 0 {
-		slices.SortStableFunc(c.rep.Problems, byRow)
+	if len(hits) > 0 {
+		slices.SortStableFunc(c.rep.Problems, func(a, b Problem) int { return cmp.Compare(a.Row, b.Row) })
 	}
 	return c.rep, nil
 }
@@ -339,15 +309,14 @@ func (c *rowCheck) checkValue(column, s string, name bool) {
 		c.addRow(column, CodeControlCharacter, SeverityError, fmt.Sprintf("the value %s holds the %s %U", quote(s), what, r))
 	}
 	if name && strings.ContainsFunc(s, isInvisible) {
-		c.addRow(column, codeFormatCharacter, SeverityError, fmt.Sprintf("the value %s holds the invisible character %U", quote(s), firstRune(s, isInvisible)))
+		c.addRow(column, "format-character", SeverityError, fmt.Sprintf("the value %s holds the invisible character %U", quote(s), firstRune(s, isInvisible)))
 	}
-	first, _ := utf8.DecodeRuneInString(s)
-	last, _ := utf8.DecodeLastRuneInString(s)
-	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+	trimmed := strings.TrimFunc(s, unicode.IsSpace)
+	if trimmed != s {
 		c.spaceWarning(column, s)
 	}
-	if r := firstRune(strings.TrimFunc(s, unicode.IsSpace), isUnusualSpace); name && r >= 0 {
-		c.addRow(column, codeUnusualSpace, SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
+	if r := firstRune(trimmed, isUnusualSpace); name && r >= 0 {
+		c.addRow(column, "unusual-space", SeverityWarning, fmt.Sprintf("the value %s holds %U, a space other than U+0020, between its words", quote(s), r))
 	}
 }
 
@@ -380,13 +349,9 @@ func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// invisibleExtra holds the Braille blank, which shows as a blank.
-var invisibleExtra = &unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x2800, Hi: 0x2800, Stride: 1}}}
-
-// isInvisible reports whether r shows as nothing, or as a blank: a format
-// character, a default-ignorable one, a variation selector, or U+2800.
+// isInvisible reports whether r shows as nothing, or as a blank (U+2800).
 func isInvisible(r rune) bool {
-	return r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, invisibleExtra)
+	return r >= 0x80 && (r == '\u2800' || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector))
 }
 
 // checkUsername reports an empty username.
@@ -397,17 +362,13 @@ func (c *rowCheck) checkUsername(v string) {
 }
 
 func (c *rowCheck) spaceWarning(column, s string) {
-	c.addRow(column, codeSurroundingSpace, SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space", quote(s)))
+	c.addRow(column, "surrounding-space", SeverityWarning, fmt.Sprintf("the value %s starts or ends with white space", quote(s)))
 }
 
-// rowSeed seeds the hashes that identify rows.
-var rowSeed = maphash.MakeSeed()
+var rowSeed = maphash.MakeSeed() // of the hashes that identify rows
 
-// A dupFinder finds the rows whose key repeats an earlier row's, by a
-// 64-bit hash (two keys of n rows share one with a chance of n²/2⁶⁵). It
-// files each hash, row and line in one of 256 bins by the hash's top byte,
-// so that the repeats, found when the file ends, are looked up in a map
-// per bin, which fits the cache.
+// A dupFinder finds the rows whose key repeats an earlier row's by a 64-bit
+// hash, filed in 256 bins by its top byte so that each bin's map fits the cache.
 type dupFinder struct {
 	column, code string // of the problem
 	format       string // its message, with %d for the earlier row
@@ -427,29 +388,23 @@ func (d *dupFinder) add(h uint64, row, line int) {
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
 
-// A dupHit is a row that repeats the row first.
-type dupHit struct{ row, line, first int32 }
+// A dupHit is a row that repeats the row first, found by dups[finder].
+type dupHit struct{ row, line, first, finder int32 }
 
-// repeats returns the rows that repeat an earlier one, in file order.
-func (d *dupFinder) repeats() []dupHit {
-	var hits []dupHit
+// repeats appends the rows that repeat an earlier one to hits.
+func (d *dupFinder) repeats(hits []dupHit, finder int32) []dupHit {
 	first := make(map[uint64]int32, 1024)
 	for _, bin := range d.bins {
 		clear(first)
 		for _, e := range bin {
 			if f, ok := first[e.h]; ok {
-				hits = append(hits, dupHit{e.row, e.line, f})
+				hits = append(hits, dupHit{e.row, e.line, f, finder})
 			} else {
 				first[e.h] = e.row
 			}
 		}
 	}
-	slices.SortFunc(hits, func(a, b dupHit) int { return cmp.Compare(a.row, b.row) })
 	return hits
-}
-
-func (d *dupFinder) problem(h dupHit) Problem {
-	return Problem{Row: int(h.row), Line: int(h.line), Column: d.column, Code: d.code, Severity: SeverityWarning, Message: fmt.Sprintf(d.format, h.first)}
 }
 
 // appendKey appends each string to a key after its length.

@@ -6,8 +6,17 @@ import (
 	"io"
 	"iter"
 	"slices"
-	"strings"
 )
+
+// A SourceRow is one row of an import, whatever produced it: a line of an
+// export, a row group rules made, or a row a program built.
+type SourceRow struct {
+	Fields   []string  // the values, in the order of Header() or ContactHeader()
+	Line     int       // the 1-based line where the row starts; 0 if none
+	Origin   string    // what made the row from its line, such as the rule "rows[1]"; "" if read as it is
+	Carry    []string  // the values of the columns the caller asked to carry, in its order
+	Problems []Problem // the row's problems; an error holds the row's user back
+}
 
 // ReadRows reads an export of one import once, streaming, and yields its
 // rows for the row checks (Rules.CheckRow, CheckContactRow) and the
@@ -24,30 +33,27 @@ import (
 // error ends it wrapped. An empty file yields nothing.
 func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.Seq2[SourceRow, error] {
 	return func(yield func(SourceRow, error) bool) {
-		var sch *schema
-		switch {
-		case slices.Equal(columns, userGroups.columns):
-			sch = userGroups
-		case slices.Equal(columns, contacts.columns):
+		sch := userGroups
+		if !slices.Equal(columns, sch.columns) {
 			sch = contacts
-		default:
+		}
+		if !slices.Equal(columns, sch.columns) {
 			yield(SourceRow{}, errors.New("csvspec: ReadRows: the columns are neither Header() nor ContactHeader()"))
 			return
 		}
 		t := newTable(r, sch, opts)
 		t.carry = carry
 		h, err := t.readHeader()
-		if err == io.EOF {
-			return
-		}
 		if err == nil {
 			err = h.firstError()
 		}
 		if err != nil {
-			yield(SourceRow{}, err)
+			if err != io.EOF {
+				yield(SourceRow{}, err)
+			}
 			return
 		}
-		if len(h.problems) > 0 && !yield(SourceRow{Line: h.line, Problems: slices.Clone(h.problems)}, nil) {
+		if len(h.ps) > 0 && !yield(SourceRow{Line: h.line, Problems: slices.Clone(h.ps)}, nil) {
 			return
 		}
 		ncol := len(sch.columns)
@@ -58,15 +64,14 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 			if err == io.EOF {
 				return
 			}
-			if err == nil && f != nil && f != emptyRow {
-				err = rowFault(t, f, fields, line)
+			if err == nil && f != nil && f.Code != CodeEmptyRow {
+				err = rowFault(t, f, fields)
 			}
 			if err != nil {
 				yield(SourceRow{}, err)
 				return
 			}
-			// The rows' values come from one slice every 512 rows: a
-			// row costs no allocation of its own.
+			// The values of 512 rows share one allocation.
 			if len(store) < len(idx) {
 				store = make([]string, 512*len(idx))
 			}
@@ -82,7 +87,8 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 				row.Carry = nil
 			}
 			if f != nil {
-				row.Problems = []Problem{{Line: line, Code: f.code, Severity: f.severity(), Message: f.msg}}
+				f.Row = 0
+				row.Problems = []Problem{*f}
 			}
 			if !yield(row, nil) {
 				return
@@ -91,39 +97,30 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 	}
 }
 
-// rowFault returns the *ParseError that a record's fault f makes of a
-// file read by ReadRows, or nil when the record is a row with its
-// problem: a wrong field count with a readable username.
-func rowFault(t *table, f *fault, fields []string, line int) error {
-	e := f.parseError(t.row, line)
-	if f.code == CodeFieldCount {
+// rowFault returns f as ReadRows' error, or nil for a row it yields with f.
+func rowFault(t *table, f *Problem, fields []string) error {
+	e := parseError(f)
+	if f.Code == CodeFieldCount {
 		if fi := t.hdr.index[colUsername]; fi < len(fields) && usernameOK(fields[fi]) {
 			return nil
 		}
-		e.(*ParseError).msg += "; the username cannot be read"
+		e.msg += "; the username cannot be read"
 	}
 	return e
 }
 
-// usernameOK reports whether a username passes the username checks of
-// CheckRow: not empty, valid UTF-8, no control or invisible character.
+// usernameOK reports whether s passes CheckRow's username checks.
 func usernameOK(s string) bool {
-	if strings.TrimSpace(s) == "" {
-		return false
-	}
-	c := rowCheck{}
+	var c rowCheck
 	c.checkValue(ColumnUsername, s, true)
+	c.checkUsername(s)
 	return !slices.ContainsFunc(c.ps, isError)
 }
 
-// rowCheckOf returns the check of a row of n Fields, and whether the row
-// checks apply: not to a row without Fields, or one already empty or of
-// the wrong field count (which gets its CodeFieldCount error here).
+// rowCheckOf returns the check of a row of n Fields, and whether it applies.
 func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
 	c := rowCheck{line: row.Line, ps: row.Problems}
-	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool {
-		return p.Code == CodeEmptyRow || p.Code == CodeFieldCount
-	}) {
+	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Code == CodeEmptyRow || p.Code == CodeFieldCount }) {
 		return c, false
 	}
 	if len(row.Fields) != n {
@@ -137,9 +134,7 @@ func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
 // CheckRow appends to row.Problems the problems of a user-groups row whose
 // Fields are in the order of Header(), but for repeated rows, which need
 // the rows before. Each has the row's Line and Row 0.
-func (r Rules) CheckRow(row *SourceRow) {
-	r.RowChecker()(row)
-}
+func (r Rules) CheckRow(row *SourceRow) { r.RowChecker()(row) }
 
 // RowChecker returns CheckRow with r's group lists indexed once, for
 // checking many rows. The lists must not change while it is in use.
@@ -169,20 +164,13 @@ func CheckContactRow(row *SourceRow) {
 	if slices.ContainsFunc(row.Problems, isError) {
 		return
 	}
-	v[ccType] = string(k.typ)
-	v[ccRole] = string(k.role)
-	v[ccPrimary] = OptionalBoolOf(k.primary).String()
-	v[ccSMS] = ""
-	if k.smsGiven {
-		v[ccSMS] = OptionalBoolOf(k.sms).String()
-	}
-	var sc []string
+	var sc []Scenario
 	for i, s := range knownScenarios {
 		if k.known&(1<<i) != 0 {
-			sc = append(sc, string(s))
+			sc = append(sc, s)
 		}
 	}
-	v[ccScenarios] = strings.Join(sc, ";")
+	copy(v[:], Contact{v[ccUsername], k.typ, k.role, k.primary == BoolTrue, v[ccAddressee], v[ccContact], k.sms, sc}.canonical())
 }
 
 func isError(p Problem) bool { return p.Severity == SeverityError }

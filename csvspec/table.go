@@ -47,20 +47,12 @@ func (e *ParseError) Error() string {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// bomEncoding returns the name and label of a UTF-16 or UTF-32 byte
-// order mark at the start of b, or "".
-func bomEncoding(b []byte) (name, label string) {
-	switch {
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
-		return "UTF-32 (little-endian)", "utf-32le"
-	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
-		return "UTF-32 (big-endian)", "utf-32be"
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return "UTF-16 (little-endian)", "utf-16le"
-	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return "UTF-16 (big-endian)", "utf-16be"
-	}
-	return "", ""
+// boms are the byte order marks of the encodings Infiniti cannot read.
+var boms = []struct{ mark, name, label string }{
+	{"\xFF\xFE\x00\x00", "UTF-32 (little-endian)", "utf-32le"},
+	{"\x00\x00\xFE\xFF", "UTF-32 (big-endian)", "utf-32be"},
+	{"\xFF\xFE", "UTF-16 (little-endian)", "utf-16le"},
+	{"\xFE\xFF", "UTF-16 (big-endian)", "utf-16be"},
 }
 
 // utf16Line returns the first line of UTF-16 text b in UTF-8.
@@ -79,8 +71,7 @@ func utf16Line(b []byte, bigEndian bool) []byte {
 	return out
 }
 
-// notUTF8 reports whether b, the start of a file, is not UTF-8 text, but
-// for a rune cut off at its end.
+// notUTF8 reports whether b is not UTF-8 but for a rune cut off at its end.
 func notUTF8(b []byte) bool {
 	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
 		if utf8.RuneStart(b[i]) {
@@ -93,8 +84,7 @@ func notUTF8(b []byte) bool {
 	return !utf8.Valid(b)
 }
 
-// A table reads the records of a file of one schema with encoding/csv:
-// the header, then the data rows, telling apart those that are not plain.
+// A table reads the header and rows of a file of one schema.
 type table struct {
 	src       *source
 	br        *bufio.Reader
@@ -115,15 +105,19 @@ type table struct {
 	peeked    []byte // the start of the file, as the header was read
 }
 
-// maxRecordBytes bounds a record as it is in the file.
-const maxRecordBytes = 1 << 20
+const maxRecordBytes = 1 << 20 // bounds a record as it is in the file
 
 const bufSize = 64 << 10
 
 func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
-	cfg, err := newReaderConfig(opts)
-	t := &table{sch: sch, comma: cfg.comma, err: err}
-	if err == nil {
+	cfg := readerConfig{comma: ',', headerMap: make(map[string]string)}
+	t := &table{sch: sch}
+	for _, opt := range opts {
+		if opt != nil && t.err == nil {
+			t.err = opt(&cfg)
+		}
+	}
+	if t.comma = cfg.comma; t.err == nil {
 		t.source, t.mapped, t.err = cfg.resolve(sch)
 	}
 	t.src = &source{r: r, limit: maxRecordBytes + bufSize, lastNL: -1, prevNL: -1}
@@ -133,8 +127,7 @@ func newTable(r io.Reader, sch *schema, opts []ReaderOption) *table {
 
 var errTooLarge = errors.New("record too large")
 
-// A source is the file under a table's buffer. It fails a read past limit,
-// which bounds the record being read, and keeps what tells a cut-off file.
+// A source is the file, failing a read past limit, and keeping its end.
 type source struct {
 	r              io.Reader
 	n, limit       int64
@@ -174,11 +167,6 @@ func (s *source) lastLine() int64 {
 	return s.n - s.lastNL - 1
 }
 
-// unclosed reports whether a quoting error is the file ending inside quotes.
-func (t *table) unclosed(pe *csv.ParseError) bool {
-	return pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine()
-}
-
 // atEnd reports whether the csv.Reader has read the whole file.
 func (t *table) atEnd() bool {
 	return t.src.eof && t.base+t.cr.InputOffset() == t.src.n
@@ -201,56 +189,48 @@ func (t *table) read() ([]string, error) {
 	return fields, err
 }
 
-// nextLine returns the line after the last record read.
-func (t *table) nextLine() int {
-	return t.lastLine + strings.Count(t.lastField, "\n") + 1
-}
-
-// readHeader reads and resolves the header, once. Its errors are io.EOF
-// for an empty file, an option error, or a read error.
+// readHeader reads the header once; io.EOF means an empty file.
 func (t *table) readHeader() (*header, error) {
 	if t.hdr == nil && t.err == nil {
 		t.hdr, t.err = t.headerRecord()
 	}
-	if t.hdr == nil {
-		return nil, t.err
-	}
-	return t.hdr, nil
+	return t.hdr, t.err
 }
 
 // headerRecord reads the header record and resolves it.
 func (t *table) headerRecord() (*header, error) {
+	h := &header{rowCheck: rowCheck{line: 1}}
 	b, _ := t.br.Peek(4)
-	if name, label := bomEncoding(b); name != "" {
-		h := &header{line: 1, noRows: true, encoding: label}
+	for _, m := range boms {
+		if !bytes.HasPrefix(b, []byte(m.mark)) {
+			continue
+		}
+		h.noRows, h.encoding = true, m.label
 		and := ""
-		if strings.HasPrefix(label, "utf-16") {
+		if strings.HasPrefix(m.label, "utf-16") {
 			b, _ = t.br.Peek(t.br.Buffered())
-			t.raw = utf16Line(b, label == "utf-16be")
+			t.raw = utf16Line(b, m.label == "utf-16be")
 			if alt := t.separator(); alt != 0 {
 				h.comma = alt
 				and = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 			}
 		}
-		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8", name, and))
+		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8", m.name, and))
 		return h, nil
 	}
 	if bytes.HasPrefix(b, bom) {
 		_, _ = t.br.Discard(len(bom))
 		t.base = int64(len(bom))
 	}
-	h := &header{line: 1}
 	if t.crOnly() {
 		h.noRows = true
-		h.fail(codeLineEnding, `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
+		h.fail("cr-line-endings", `the lines of the file end in CR only (Excel for Mac's "CSV (Macintosh)"), so it reads as one line`)
 		return h, nil
 	}
 	peeked, _ := t.br.Peek(t.br.Buffered())
 	t.peeked = bytes.Clone(peeked)
 	t.cr = csv.NewReader(t.br)
-	t.cr.Comma = t.comma
-	t.cr.FieldsPerRecord = -1
-	t.cr.ReuseRecord = true
+	t.cr.Comma, t.cr.FieldsPerRecord, t.cr.ReuseRecord = t.comma, -1, true
 	fields, err := t.read()
 	if off := t.cr.InputOffset(); off <= int64(len(t.peeked)) {
 		t.raw = t.peeked[:off]
@@ -262,11 +242,11 @@ func (t *table) headerRecord() (*header, error) {
 	case errors.As(err, &pe):
 		h.line = pe.StartLine
 		if !t.detectSeparator(h) {
-			h.fail(codeQuote, quoteMessage(pe))
+			h.fail("malformed-quoting", quoteMessage(pe))
 		}
 		return h, nil
 	case errors.Is(err, errTooLarge):
-		h.fail(codeRecordTooLarge, fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
+		h.fail("record-too-large", fmt.Sprintf("the header is over %d bytes, the most a record may have; this is not a %s file, or a quote in its header is never closed", maxRecordBytes, t.sch.kind))
 		return h, nil
 	case err == io.EOF:
 		return nil, err
@@ -274,8 +254,7 @@ func (t *table) headerRecord() (*header, error) {
 		return nil, fmt.Errorf("csvspec: reading the file: %w", err)
 	}
 	if bytes.IndexByte(t.raw, 0) >= 0 || strings.ContainsRune(strings.Join(fields, ""), 0) {
-		h.noRows = true
-		h.encoding = "utf-16le"
+		h.noRows, h.encoding = true, "utf-16le"
 		if len(t.raw) > 0 && t.raw[0] == 0 {
 			h.encoding = "utf-16be"
 		}
@@ -284,9 +263,8 @@ func (t *table) headerRecord() (*header, error) {
 	}
 	h = parseHeader(fields, t.sch, t.source, t.mapped, t.carry, h.line)
 	if h.unreadable {
-		// Rather than a column missing, the header may be the other
-		// import's, or in another dialect: say which, in one problem.
-		alt := &header{line: h.line}
+		// Rather than columns missing, it may be the other import's or dialect's.
+		alt := &header{rowCheck: rowCheck{line: h.line}}
 		if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
 			h = alt
 		}
@@ -294,10 +272,12 @@ func (t *table) headerRecord() (*header, error) {
 	return h, nil
 }
 
-// detectWrongImport reports whether the header holds every column of the
-// other import, compared loosely, and then says so in h.
+// detectWrongImport reports, in h too, a header of the other import.
 func (t *table) detectWrongImport(h *header, fields []string) bool {
-	other := t.sch.other()
+	other := contacts
+	if t.sch == contacts {
+		other = userGroups
+	}
 	have := make(map[string]bool, len(fields))
 	for _, f := range fields {
 		have[looseName(strings.TrimLeft(f, "\ufeff"))] = true
@@ -314,23 +294,17 @@ func (t *table) detectWrongImport(h *header, fields []string) bool {
 	return true
 }
 
-// separator returns the usual separator, other than the one read with,
-// that splits the header into the schema's columns, or 0.
+// separator returns another usual separator that splits the header, or 0.
 func (t *table) separator() rune {
 	for _, alt := range []rune{',', ';', '\t', '|'} {
-		if alt == t.comma {
-			continue
-		}
-		fields, err := firstRecord(t.raw, alt)
-		if err == nil && len(fields) >= 2 && !parseHeader(fields, t.sch, t.source, t.mapped, nil, 1).unreadable {
+		if alt != t.comma && t.splits(t.raw, alt) {
 			return alt
 		}
 	}
 	return 0
 }
 
-// detectSeparator reports whether the header has another usual separator,
-// and then says so in h, and whether the file is not UTF-8 either.
+// detectSeparator reports, in h too, a header of another separator.
 func (t *table) detectSeparator(h *header) bool {
 	alt := t.separator()
 	if alt == 0 {
@@ -346,38 +320,35 @@ func (t *table) detectSeparator(h *header) bool {
 	return true
 }
 
-// firstRecord reads the first record of b with the separator comma.
-func firstRecord(b []byte, comma rune) ([]string, error) {
+// splits reports whether comma splits the first record of b into a header.
+func (t *table) splits(b []byte, comma rune) bool {
 	cr := csv.NewReader(bytes.NewReader(b))
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	return cr.Read()
+	cr.Comma, cr.FieldsPerRecord = comma, -1
+	fields, err := cr.Read()
+	return err == nil && len(fields) >= 2 && !parseHeader(fields, t.sch, t.source, t.mapped, nil, 1).unreadable
 }
 
-// detectQuotedLines reports whether the header is one quoted field that
-// holds the schema's columns, and then says so in h.
+// detectQuotedLines reports, in h too, a header that is one quoted field.
 func (t *table) detectQuotedLines(h *header, fields []string) bool {
 	line := bytes.TrimRight(t.raw, "\r\n")
 	if len(fields) != 1 || len(line) < 2 || line[0] != '"' || line[len(line)-1] != '"' {
 		return false
 	}
 	for _, alt := range []rune{t.comma, ',', ';', '\t', '|'} {
-		inner, err := firstRecord([]byte(fields[0]), alt)
-		if err != nil || len(inner) < 2 || parseHeader(inner, t.sch, t.source, t.mapped, nil, h.line).unreadable {
+		if !t.splits([]byte(fields[0]), alt) {
 			continue
 		}
 		fix := ""
 		if alt != t.comma {
 			fix = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
 		}
-		h.fail(codeQuotedLines, fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s", quote(fields[0]), fix))
+		h.fail("quoted-lines", fmt.Sprintf("every line of the file is enclosed in double quotes, so the header reads as the one value %s%s", quote(fields[0]), fix))
 		return true
 	}
 	return false
 }
 
-// crOnly reports whether the first line ends in a CR that no LF follows,
-// looking no further than that line.
+// crOnly reports whether the first line ends in a CR that no LF follows.
 func (t *table) crOnly() bool {
 	quoted := false
 	for i := 0; ; i++ {
@@ -399,59 +370,33 @@ func (t *table) crOnly() bool {
 }
 
 func separatorName(r rune) string {
-	switch r {
-	case ',':
-		return `commas (",")`
-	case ';':
-		return `semicolons (";")`
-	case '\t':
-		return "tabs"
-	case '|':
-		return `vertical bars ("|")`
+	return cmp.Or(map[rune]string{',': `commas (",")`, ';': `semicolons (";")`, '\t': "tabs", '|': `vertical bars ("|")`}[r], strconv.QuoteRune(r))
+}
+
+// fault returns the problem that makes the record at line not a plain row.
+func (t *table) fault(line int, code, msg string) *Problem {
+	sev := SeverityError
+	if code == CodeEmptyRow {
+		sev = SeverityWarning
 	}
-	return strconv.QuoteRune(r)
+	return &Problem{Row: t.row, Line: line, Code: code, Severity: sev, Message: msg}
 }
 
-// A fault is why a record is not a plain data row.
-type fault struct {
-	code string
-	msg  string
+// parseError returns p as a Reader's error.
+func parseError(p *Problem) *ParseError {
+	return &ParseError{Row: p.Row, Line: p.Line, Column: p.Column, Code: p.Code, msg: p.Message}
 }
-
-func (f *fault) severity() Severity {
-	if f == emptyRow {
-		return SeverityWarning
-	}
-	return SeverityError
-}
-
-// parseError returns the fault as a Reader's error; nil for an empty row.
-func (f *fault) parseError(row, line int) error {
-	if f == emptyRow {
-		return nil
-	}
-	return &ParseError{Row: row, Line: line, Code: f.code, msg: f.msg}
-}
-
-var emptyRow = &fault{code: CodeEmptyRow, msg: "the row has only empty fields"}
 
 func quoteMessage(e *csv.ParseError) string {
 	return fmt.Sprintf("malformed quoting at line %d, column %d (%v)", e.Line, e.Column, e.Err)
 }
 
-// next reads the next data row. It returns the row's fields in file order
-// (valid until the next call) and the line where it starts, with a fault
-// when it is not a plain data row; t.row is its row number. The errors are
-// sticky: the header's first error, io.EOF, an option or read error.
-func (t *table) next() ([]string, int, *fault, error) {
+// next reads row t.row: its fields until the next call, its line, and its
+// problem if it is not plain. Errors are sticky, io.EOF at the end.
+func (t *table) next() ([]string, int, *Problem, error) {
 	if t.hdr == nil {
-		h, err := t.readHeader()
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		if err := h.firstError(); err != nil {
-			t.err = err
-			return nil, 0, nil, err
+		if h, err := t.readHeader(); err == nil {
+			t.err = h.firstError()
 		}
 	}
 	if t.err != nil {
@@ -459,71 +404,49 @@ func (t *table) next() ([]string, int, *fault, error) {
 	}
 	fields, err := t.read()
 	if err != nil {
-		var pe *csv.ParseError
-		errors.As(err, &pe)
-		switch {
-		case pe != nil && t.unclosed(pe):
-			t.row++
-			t.err = io.EOF
-			return nil, pe.StartLine, &fault{code: CodeUnclosedQuote, msg: fmt.Sprintf(
-				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)}, nil
-		case pe != nil && t.size <= maxRecordBytes:
-			t.row++
-			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, &fault{code: codeQuote, msg: quoteMessage(pe)}, nil
-		case pe != nil || errors.Is(err, errTooLarge):
-			t.row++
-			t.err = io.EOF
-			return nil, t.nextLine(), &fault{code: codeRecordTooLarge, msg: fmt.Sprintf(
-				"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)}, nil
-		case err != io.EOF:
-			err = fmt.Errorf("csvspec: reading the file: %w", err)
+		var pe *csv.ParseError // declared here, as it escapes
+		if !errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
+			if t.err = err; err != io.EOF {
+				t.err = fmt.Errorf("csvspec: reading the file: %w", err)
+			}
+			return nil, 0, nil, t.err
 		}
-		t.err = err
-		return nil, 0, nil, err
+		t.row++
+		switch {
+		case pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine(): // the file ends inside quotes
+			t.err = io.EOF
+			return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
+				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
+		case pe != nil && t.size <= maxRecordBytes:
+			t.lastLine, t.lastField = pe.Line, ""
+			return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
+		}
+		t.err = io.EOF
+		line := t.lastLine + strings.Count(t.lastField, "\n") + 1 // after the last record read
+		return nil, line, t.fault(line, "record-too-large", fmt.Sprintf(
+			"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
 	}
 	t.row++
 	line, _ := t.cr.FieldPos(0)
 	h := t.hdr
-	if fields[0] == "" && allEmpty(fields) {
-		return fields, line, emptyRow, nil
+	if fields[0] == "" && !slices.ContainsFunc(fields, func(f string) bool { return f != "" }) {
+		return fields, line, t.fault(line, CodeEmptyRow, "the row has only empty fields"), nil
 	}
 	if len(fields) < h.nfields && t.atEnd() && t.src.last != '\n' && t.src.last != '\r' {
-		return fields, line, &fault{code: CodeCutOff, msg: fmt.Sprintf(
-			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)}, nil
+		return fields, line, t.fault(line, CodeCutOff, fmt.Sprintf(
+			"the last record has no line break and %d of the header's %d fields: the export looks cut off at line %d", len(fields), h.nfields, line)), nil
 	}
 	if len(fields) != h.nfields {
-		return fields, line, &fault{code: CodeFieldCount, msg: fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)}, nil
+		return fields, line, t.fault(line, CodeFieldCount, fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)), nil
 	}
-	if isHeader(fields, h.loose) {
-		return nil, line, &fault{code: codeRepeatedHeader, msg: fmt.Sprintf(
-			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)}, nil
+	if slices.EqualFunc(fields, h.loose, looseEqual) {
+		return nil, line, t.fault(line, "repeated-header", fmt.Sprintf(
+			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)), nil
 	}
 	return fields, line, nil, nil
 }
 
-func allEmpty(fields []string) bool {
-	for _, f := range fields {
-		if f != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// isHeader reports whether fields repeat the header, whose names loose
-// holds folded by looseName.
-func isHeader(fields, loose []string) bool {
-	for i, f := range fields {
-		if !looseEqual(f, loose[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// looseEqual is looseName(s) == loose, but for byte order marks before s,
-// without allocating in the common case.
+// looseEqual is looseName(s) == loose, but for marks before s, mostly without allocating.
 func looseEqual(s, loose string) bool {
 	// The common case, without folding: a first byte that differs.
 	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' {
@@ -540,10 +463,7 @@ func looseEqual(s, loose string) bool {
 
 // countRows reads the rest of the file only to count its rows.
 func (t *table) countRows() error {
-	if t.cr == nil {
-		return nil
-	}
-	for {
+	for t.cr != nil {
 		_, err := t.read()
 		var pe *csv.ParseError
 		switch {
@@ -554,4 +474,5 @@ func (t *table) countRows() error {
 		}
 		t.row++
 	}
+	return nil
 }
