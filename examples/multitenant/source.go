@@ -150,31 +150,7 @@ func open(entries []entry) []*source {
 		if src.pkg, src.err = src.Open(columns[src]); src.err != nil {
 			continue
 		}
-		orgs := src.pkg.Orgs()
-		for i := range entries {
-			e := &entries[i]
-			if e.src != src {
-				continue
-			}
-			for _, v := range e.org {
-				j := orgIndex(orgs, v)
-				if j < 0 {
-					continue
-				}
-				key := [2]string{src.Package, orgs[j].SourcedID}
-				if by, ok := routedBy[key]; ok && by != e.Name && e.err == nil {
-					e.err = fmt.Errorf("org %s is routed to %q already; route each org once", v, by)
-				}
-				routedBy[key] = e.Name
-			}
-			if e.err == nil {
-				sel, err := src.pkg.Select(e.org...)
-				if err != nil {
-					e.err = fmt.Errorf("org: %s", strings.TrimPrefix(err.Error(), "oneroster: "))
-				}
-				e.pkg = sel
-			}
-		}
+		src.route(entries, routedBy)
 	}
 	// An org is unrouted when no route of any source on its package names
 	// it.
@@ -190,6 +166,37 @@ func open(entries []entry) []*source {
 		}
 	}
 	return sources
+}
+
+// route selects the orgs of each of src's routes in entries, and notes in
+// routedBy which school each org went to: an org two schools name is the
+// second one's config error.
+func (src *source) route(entries []entry, routedBy map[[2]string]string) {
+	orgs := src.pkg.Orgs()
+	for i := range entries {
+		e := &entries[i]
+		if e.src != src {
+			continue
+		}
+		for _, v := range e.org {
+			j := orgIndex(orgs, v)
+			if j < 0 {
+				continue
+			}
+			key := [2]string{src.Package, orgs[j].SourcedID}
+			if by, ok := routedBy[key]; ok && by != e.Name && e.err == nil {
+				e.err = fmt.Errorf("org %s is routed to %q already; route each org once", v, by)
+			}
+			routedBy[key] = e.Name
+		}
+		if e.err == nil {
+			sel, err := src.pkg.Select(e.org...)
+			if err != nil {
+				e.err = fmt.Errorf("org: %s", strings.TrimPrefix(err.Error(), "oneroster: "))
+			}
+			e.pkg = sel
+		}
+	}
 }
 
 // orgIndex returns the index of the org v names, as Select finds it: by
