@@ -1,0 +1,231 @@
+package pgjournal_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/client/syncjob/journaltest"
+	"github.com/autosync-go/autosync/client/syncjob/pgjournal"
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var key = syncjob.Key{Site: "https://school.example", Tenant: "T1", Import: "user-groups"}
+
+// stores returns the journaltest store of a fresh database, whose
+// journals keep retention runs.
+func stores(retention int) func(t *testing.T) func() (syncjob.Journal, error) {
+	return func(t *testing.T) func() (syncjob.Journal, error) {
+		pool := newPool(t, newDatabase(t))
+		return func() (syncjob.Journal, error) {
+			j := pgjournal.New(pool)
+			j.Retention = retention
+			return j, nil
+		}
+	}
+}
+
+// loseLock terminates the backend of the session's connection from
+// another connection, and waits until it is gone.
+func loseLock(s syncjob.Session) error {
+	ctx := context.Background()
+	admin, err := pgxpool.New(ctx, serverDSN)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var done bool
+	if err := admin.QueryRow(ctx, `SELECT pg_terminate_backend($1, 10000)`, int64(pgjournal.BackendPID(s))).Scan(&done); err != nil {
+		return err
+	}
+	if !done {
+		return errors.New("the backend was not terminated")
+	}
+	return nil
+}
+
+func TestJournal(t *testing.T) {
+	needServer(t)
+	journaltest.TestJournal(t, stores(0), journaltest.Options{LoseLock: loseLock})
+}
+
+func TestRetention(t *testing.T) {
+	needServer(t)
+	journaltest.TestRetention(t, stores(3))
+}
+
+// childEnv carries the DSN to the child process of TestHolderKilled.
+const childEnv = "PGJOURNAL_TEST_HOLDER_DSN"
+
+// holdLock, in the child process, takes key's lock, says so on stdout and
+// waits to be killed.
+func holdLock() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv(childEnv))
+	if err == nil {
+		_, err = pgjournal.New(pool).Lock(ctx, key)
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	select {}
+}
+
+// TestHolderKilled: the lock of a process killed while holding it is
+// released, and Lock succeeds within a bounded poll.
+func TestHolderKilled(t *testing.T) {
+	dsn := newDatabase(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+dsn)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("the child process said %q, want \"locked\"", line)
+	}
+	j := pgjournal.New(newPool(t, dsn))
+	_, err = j.Lock(context.Background(), key)
+	var le *syncjob.LockedError
+	if !errors.As(err, &le) || le.PID != cmd.Process.Pid {
+		t.Fatalf("Lock while the child holds the lock: %v, want a *LockedError naming process %d", err, cmd.Process.Pid)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := j.Lock(context.Background(), key)
+		if err == nil {
+			_ = s.Close()
+			return
+		}
+		if !errors.As(err, &le) || time.Now().After(deadline) {
+			t.Fatalf("Lock after the holder was killed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// rows is a state of n CSV rows, made as it is read.
+type rows struct {
+	n, i int
+	line []byte // the row being read
+	off  int    // how much of it was read
+}
+
+func (r *rows) Read(p []byte) (int, error) {
+	if r.off == len(r.line) {
+		if r.i == r.n {
+			return 0, io.EOF
+		}
+		r.line, r.off = fmt.Appendf(r.line[:0], "student%07d,year %d,house %d\n", r.i, r.i%13, r.i%4), 0
+		r.i++
+	}
+	k := copy(p, r.line[r.off:])
+	r.off += k
+	return k, nil
+}
+
+// TestLargeState: a 200,000-row state commits without the journal
+// allocating as much as one copy of it, and reads back whole.
+func TestLargeState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a large state: not with -short")
+	}
+	pool := newPool(t, newDatabase(t))
+	ctx := context.Background()
+	s, err := pgjournal.New(pool).Lock(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := sha256.New()
+	size, _ := io.Copy(want, &rows{n: 200000})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := s.Commit(ctx, &rows{n: 200000}, syncjob.Run{Key: key, Outcome: syncjob.OutcomeOK}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc >= uint64(size) {
+		t.Errorf("the commit of a %d-byte state allocated %d bytes: it holds a copy of the state", size, alloc)
+	}
+	rc, err := s.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got := sha256.New()
+	if _, err := io.Copy(got, rc); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fmt.Sprintf("%x", want.Sum(nil)), fmt.Sprintf("%x", got.Sum(nil))); diff != "" {
+		t.Errorf("the state read back differs (-want +got):\n%s", diff)
+	}
+}
+
+// TestHealth: Health reads back to the last success, however far back it
+// is, and counts the failures since.
+func TestHealth(t *testing.T) {
+	at := func(i int) time.Time { return time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC) }
+	tests := []struct {
+		name             string
+		success, failing int // a success (if success > 0) after success-1 failures, then failing failures
+		want             syncjob.Health
+	}{
+		{"never used", 0, 0, syncjob.Health{}},
+		{"no success", 0, 70, syncjob.Health{FailuresSince: 70}},
+		{"last run ok", 3, 0, syncjob.Health{LastSuccess: at(2)}},
+		{"success in the first window", 1, 15, syncjob.Health{LastSuccess: at(0), FailuresSince: 15}},
+		{"success just outside it", 5, 16, syncjob.Health{LastSuccess: at(4), FailuresSince: 16}},
+		{"success far back", 2, 100, syncjob.Health{LastSuccess: at(1), FailuresSince: 100}},
+	}
+	pool := newPool(t, newDatabase(t))
+	ctx := context.Background()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := pgjournal.New(pool)
+			k := key
+			k.Import = fmt.Sprint("import-", i)
+			s, err := j.Lock(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for n := range tt.success + tt.failing {
+				r := syncjob.Run{Start: at(n), End: at(n), Key: k, Outcome: syncjob.OutcomeTransportError}
+				if n == tt.success-1 {
+					r.Outcome = syncjob.OutcomeOK
+				}
+				if err := s.Record(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h, err := j.Health(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, h); diff != "" {
+				t.Errorf("Health (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
