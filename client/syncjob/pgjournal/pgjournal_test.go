@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,6 +226,46 @@ func TestHealth(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, h); diff != "" {
 				t.Errorf("Health (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLostLockCannotWrite: a session whose lock is gone, by its
+// connection's death or released on its still-open connection, can
+// neither commit nor record, and Close still succeeds.
+func TestLostLockCannotWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		lose func(syncjob.Session) error
+	}{
+		{"connection terminated", loseLock},
+		{"lock released on the open connection", pgjournal.Unlock},
+	}
+	pool := newPool(t, newDatabase(t))
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := pgjournal.New(pool).Lock(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.lose(s); err != nil {
+				t.Fatal(err)
+			}
+			run := syncjob.Run{Key: key, Outcome: syncjob.OutcomeOK}
+			if err := s.Commit(ctx, strings.NewReader("state"), run); err == nil {
+				t.Error("Commit after the lock was lost succeeded")
+			}
+			if err := s.Record(ctx, run); err == nil {
+				t.Error("Record after the lock was lost succeeded")
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			runs, err := pgjournal.New(pool).Runs(ctx, key, 0)
+			if err != nil || len(runs) != 0 {
+				t.Errorf("Runs: %d runs, %v; want none", len(runs), err)
 			}
 		})
 	}
