@@ -14,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/client/syncjob/journaltest"
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal"
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -269,5 +272,41 @@ func TestLostLockCannotWrite(t *testing.T) {
 				t.Errorf("Runs: %d runs, %v; want none", len(runs), err)
 			}
 		})
+	}
+}
+
+// TestJob: a syncjob.Job runs its nights on the journal as on DirJournal:
+// everything first, then only what changed, and a broken export refused.
+func TestJob(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := &syncjob.Job{Client: c, Journal: pgjournal.New(newPool(t, newDatabase(t))),
+		Rules: csvspec.Rules{LibraryGroups: []string{"House Red", "House Blue"}}}
+	monday := "username,library-group,system-group\nann,House Red,\nbob,House Blue,\n"
+	tuesday := "username,library-group,system-group\nann,House Red,\nbob,House Red,\ncat,House Blue,\n"
+	type night struct {
+		Outcome  syncjob.Outcome
+		RowsSent int
+	}
+	var got []night
+	for _, export := range []string{monday, tuesday, tuesday, ""} {
+		rep, _ := job.Run(context.Background(), strings.NewReader(export))
+		got = append(got, night{rep.Outcome, rep.RowsSent})
+	}
+	want := []night{{syncjob.OutcomeOK, 2}, {syncjob.OutcomeOK, 2}, {syncjob.OutcomeOK, 0}, {syncjob.OutcomeRefused, 0}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the nights (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"House Red"}, srv.Memberships()["bob"].LibraryGroups); diff != "" {
+		t.Errorf("bob's groups in Infiniti (-want +got):\n%s", diff)
+	}
+	_, health, err := job.History(context.Background(), 0)
+	if err != nil || health.FailuresSince != 1 || health.LastSuccess.IsZero() {
+		t.Errorf("History: health %+v, %v; want a success and 1 failure since", health, err)
 	}
 }
