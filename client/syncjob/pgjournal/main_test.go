@@ -123,7 +123,7 @@ func freePort() (int, error) {
 
 // needServer skips (or fails, with AUTOSYNC_REQUIRE_POSTGRES=1) a test
 // when there is no cluster.
-func needServer(t *testing.T) {
+func needServer(t testing.TB) {
 	t.Helper()
 	if serverDSN != "" {
 		return
@@ -137,7 +137,7 @@ func needServer(t *testing.T) {
 var databases atomic.Int64
 
 // newDatabase creates an empty, migrated database and returns its DSN.
-func newDatabase(t *testing.T) string {
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	needServer(t)
 	ctx := context.Background()
@@ -159,7 +159,7 @@ func newDatabase(t *testing.T) string {
 }
 
 // newPool returns a pool on dsn, closed at the end of the test.
-func newPool(t *testing.T, dsn string) *pgxpool.Pool {
+func newPool(t testing.TB, dsn string) *pgxpool.Pool {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {

@@ -310,3 +310,49 @@ func TestJob(t *testing.T) {
 		t.Errorf("History: health %+v, %v; want a success and 1 failure since", health, err)
 	}
 }
+
+// BenchmarkSession: one school's journal work for a night (Lock, read the
+// state, commit a 300-row state twice, as before and after the post,
+// Close) on pgjournal, beside DirJournal as the baseline.
+func BenchmarkSession(b *testing.B) {
+	if serverDSN == "" {
+		b.Skip("no PostgreSQL: ", noServer)
+	}
+	dir, err := syncjob.OpenDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	journals := []struct {
+		name string
+		jn   syncjob.Journal
+	}{{"dir", dir}, {"pg", pgjournal.New(newPool(b, newDatabase(b)))}}
+	var state strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&state, "student%04d,House %d,\n", i, i%4)
+	}
+	ctx := context.Background()
+	for _, j := range journals {
+		b.Run(j.name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				k := key
+				k.Tenant = fmt.Sprint("T", i%100)
+				s, err := j.jn.Lock(ctx, k)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rc, err := s.State(ctx); err == nil {
+					_, _ = io.Copy(io.Discard, rc)
+					rc.Close()
+				}
+				for range 2 {
+					if err := s.Commit(ctx, strings.NewReader(state.String()), syncjob.Run{Key: k, Outcome: syncjob.OutcomeOK}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
