@@ -210,12 +210,13 @@ func (p *Package) chosen(rs []role, i int) bool {
 	if p.opts.Roles == "all" || p.version == "sds" {
 		return true
 	}
+	first := -1 // the user's first role in the org, or its primary one
 	for j, r := range rs {
-		if r.org == rs[i].org && (r.primary || j == i) {
-			return j == i
+		if r.org == rs[i].org && (first < 0 || r.primary && !rs[first].primary) {
+			first = j
 		}
 	}
-	return false
+	return first == i
 }
 
 // yield yields the user's row in org, unless Select left the org

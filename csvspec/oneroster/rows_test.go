@@ -92,6 +92,10 @@ func TestRows(t *testing.T) {
 			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2 student o1 08/08  BLU tobedeleted"), "1.2"},
 		{"1.2 role tobedeleted", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,", "r8,tobedeleted,")}), Options{}, nil,
 			slices.Replace(slices.Clone(v1p1), 6, 7, "7 u6 student o3 09/09  BLU tobedeleted"), "1.2"},
+		{"1.2 primary role after a secondary one", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv",
+			"r4,,,u3,primary,teacher,,,o2,\nr5,,,u3,secondary,administrator,,,o2,", "r5,,,u3,secondary,administrator,,,o2,\nr4,,,u3,primary,teacher,,,o2,")}), Options{}, nil, v1p1, "1.2"},
+		{"1.2 no primary role: the first", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv",
+			"r4,,,u3,primary,teacher,,,o2,", "r4,,,u3,secondary,teacher,,,o2,\nr4b,,,u3,secondary,aide,,,o2,")}), Options{}, nil, v1p1, "1.2"},
 		{"1.2 secondary role alone", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,,u6,primary", "r8,,,u6,secondary")}), Options{}, nil, v1p1, "1.2"},
 		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, nil, []string{
 			"2 S1001 student o1 07/07  -",
