@@ -81,23 +81,24 @@ import (
 // The codes of an *Error. Those marked (a warning) are only ever in
 // Package.Warnings.
 const (
-	CodeOption        = "bad-option"        // an Options field has a value it does not take
-	CodeZip           = "bad-zip"           // the zip cannot be read
-	CodeUnsafePath    = "unsafe-path"       // a zip entry's path is absolute or has ".."
-	CodeTooLarge      = "too-large"         // the zip's files hold more than MaxZipSize bytes
-	CodeMissingFile   = "missing-file"      // a file the reader needs is not in the package
-	CodeFileList      = "file-list"         // the package's files differ from the manifest's list
-	CodeVersion       = "unknown-version"   // oneroster.version is neither 1.0, 1.1 nor 1.2
-	CodeDelta         = "delta"             // the manifest marks a file delta
-	CodeUsersAbsent   = "users-absent"      // a bulk manifest marks users.csv absent
-	CodeNoRows        = "no-rows"           // a file the manifest marks bulk has no data rows
-	CodeCSV           = "malformed-csv"     // a record of a file is not CSV, or has the wrong field count
-	CodeRead          = "read-error"        // a file could not be read (a truncated zip, say)
-	CodeMissingColumn = "missing-column"    // a header lacks a column the reader needs
-	CodeUnknownRef    = "unknown-reference" // a sourcedId names no user, org or class of the package
-	CodeTwoPrimary    = "two-primary-roles" // a user has two primary roles in one org
-	CodeNoOrg         = "no-such-org"       // an org Select is given names no org, or two
-	CodeMissingUser   = "missing-sourcedid" // a user has an empty sourcedId
+	CodeOption        = "bad-option"          // an Options field has a value it does not take
+	CodeZip           = "bad-zip"             // the zip cannot be read
+	CodeUnsafePath    = "unsafe-path"         // a zip entry's path is absolute or has ".."
+	CodeTooLarge      = "too-large"           // the zip's files hold more than MaxZipSize bytes
+	CodeMissingFile   = "missing-file"        // a file the reader needs is not in the package
+	CodeFileList      = "file-list"           // the package's files differ from the manifest's list
+	CodeVersion       = "unknown-version"     // oneroster.version is neither 1.0, 1.1 nor 1.2
+	CodeDelta         = "delta"               // the manifest marks a file delta
+	CodeUsersAbsent   = "users-absent"        // a bulk manifest marks users.csv absent
+	CodeNoRows        = "no-rows"             // a file the manifest marks bulk has no data rows
+	CodeCSV           = "malformed-csv"       // a record of a file is not CSV, or has the wrong field count
+	CodeRead          = "read-error"          // a file could not be read (a truncated zip, say)
+	CodeMissingColumn = "missing-column"      // a header lacks a column the reader needs
+	CodeUnknownRef    = "unknown-reference"   // a sourcedId names no user, org or class of the package
+	CodeTwoPrimary    = "two-primary-roles"   // a user has two primary roles in one org
+	CodeNoOrg         = "no-such-org"         // an org Select is given names no org, or two
+	CodeMissingUser   = "missing-sourcedid"   // a user has an empty sourcedId
+	CodeDuplicate     = "duplicate-sourcedid" // two users, or two orgs, have one sourcedId
 
 	CodeHeaderOrder  = "header-order"     // the header's spec columns are out of order (a warning)
 	CodeHeaderCase   = "header-case"      // a header name differs from the spec's in case (a warning)
@@ -266,10 +267,10 @@ func open(arc *archive, opts Options) (*Package, error) {
 func (p *Package) Close() error { return p.arc.close() }
 
 // Select returns a Package whose Rows yields only the rows of orgs, each
-// an org's identifier or, if no org has that identifier, its sourcedId,
-// sharing what Open read: one package, read once, routed to many
-// schools. An org that names no org, or two, is an *Error
-// (CodeNoOrg).
+// an org's identifier or its sourcedId, sharing what Open read: one
+// package, read once, routed to many schools. A value that names no
+// org, or two (one's identifier and another's sourcedId, say), is an
+// *Error (CodeNoOrg).
 func (p *Package) Select(orgs ...string) (*Package, error) {
 	q := *p
 	q.warned, q.warnings = map[string]bool{}, nil
@@ -279,18 +280,17 @@ func (p *Package) Select(orgs ...string) (*Package, error) {
 	q.only = make([]bool, len(p.orgs))
 	for _, v := range orgs {
 		var by []int
-		for _, field := range []func(o Org) string{func(o Org) string { return o.Identifier }, func(o Org) string { return o.SourcedID }} {
-			for i, o := range p.orgs {
-				if field(o) == v {
-					by = append(by, i)
-				}
-			}
-			if len(by) > 0 {
-				break
+		for i, o := range p.orgs {
+			if o.Identifier == v || o.SourcedID == v {
+				by = append(by, i)
 			}
 		}
 		if len(by) != 1 {
-			return nil, &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)}
+			msg := fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)
+			for _, i := range by {
+				msg += fmt.Sprintf(", org %q (%q)", p.orgs[i].SourcedID, p.orgs[i].Identifier)
+			}
+			return nil, &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: msg}
 		}
 		q.only[by[0]] = true
 	}
@@ -459,6 +459,9 @@ func (p *Package) readOrgs() error {
 		}
 		id := t.get(rec, "sourcedId")
 		p.checkID(t, line, "sourcedId", id)
+		if _, ok := p.orgIdx[id]; ok {
+			return t.errorf(line, "sourcedId", CodeDuplicate, "org %q is in orgs.csv twice", id)
+		}
 		p.orgIdx[id] = int32(len(p.orgs))
 		p.orgs = append(p.orgs, Org{SourcedID: id, Name: t.get(rec, "name"), Identifier: t.get(rec, "identifier")})
 	}
