@@ -48,25 +48,27 @@
 // the file, line and column: files that differ from the manifest's list,
 // a header without a column the reader joins on or Options.Columns
 // needs, a manifest that marks users absent, a bulk file without data
-// rows, a role or homeroom naming an unknown org, an enrollment naming
-// an unknown class, a role or homeroom enrollment naming an unknown user
-// (enrollments in other classes are not kept, so their users are not
-// checked), and two primary roles of one user in one org (1.2). A user
-// with status
-// "tobedeleted" (or such a role) is held: its rows carry a
+// rows, a role, class or enrollment naming an unknown org, an
+// enrollment naming an unknown class, a role or enrollment naming an
+// unknown user (Rows finds it, after the rows), an org or a user twice,
+// and two primary roles of one user in one org (1.2). A user with
+// status "tobedeleted" (or such a role) is held: its rows carry a
 // csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
-// unknown, spec columns missing, status "active" in a bulk file, and a
-// sourcedId outside the characters or length the spec gives.
+// unknown, spec columns missing, status "active" in a bulk file, a
+// sourcedId outside the characters or length the spec gives, a class or
+// enrollment marked "tobedeleted" (read as absent), and a user in two
+// homerooms of one org (the first in enrollments.csv is its homeroom).
 //
 // # Many schools, memory
 //
 // Open reads a package once; Select takes the rows of some of its orgs,
 // so that each school of a district gets its own rows. What Open keeps
 // grows with users and classes, not with enrollments: of enrollments it
-// keeps each user's homeroom only, some 90 bytes a user (TestMemory),
-// and users.csv is streamed. No password column is ever read.
+// keeps each user's homerooms and first line only, some 75 bytes a user
+// (TestMemory), and users.csv is streamed; Rows keeps the set of its
+// users' sourcedIds. No password column is ever read.
 package oneroster
 
 import (
@@ -100,14 +102,17 @@ const (
 	CodeMissingUser   = "missing-sourcedid"   // a user has an empty sourcedId
 	CodeDuplicate     = "duplicate-sourcedid" // two users, or two orgs, have one sourcedId
 
-	CodeHeaderOrder  = "header-order"     // the header's spec columns are out of order (a warning)
-	CodeHeaderCase   = "header-case"      // a header name differs from the spec's in case (a warning)
-	CodeUnknownCol   = "unknown-column"   // a header name is neither the spec's nor metadata.* (a warning)
-	CodeOptionalCol  = "optional-column"  // a spec column the reader may read is missing (a warning)
-	CodeActive       = "status-active"    // status is "active" in a bulk file (a warning)
-	CodeSourcedID    = "sourcedid-format" // a sourcedId has characters or a length outside the spec (a warning)
-	CodeNoMembership = "no-membership"    // a user has no org (1.1) or no role (1.2, SDS), so no row (a warning)
-	CodeToBeDeleted  = "tobedeleted"      // the code of the csvspec.Problem of a user or role marked tobedeleted
+	CodeHeaderOrder  = "header-order"        // the header's spec columns are out of order (a warning)
+	CodeHeaderCase   = "header-case"         // a header name differs from the spec's in case (a warning)
+	CodeUnknownCol   = "unknown-column"      // a header name is neither the spec's nor metadata.* (a warning)
+	CodeOptionalCol  = "optional-column"     // a spec column the reader may read is missing (a warning)
+	CodeActive       = "status-active"       // status is "active" in a bulk file (a warning)
+	CodeSourcedID    = "sourcedid-format"    // a sourcedId has characters or a length outside the spec (a warning)
+	CodeNoMembership = "no-membership"       // a user has no org (1.1) or no role (1.2, SDS), so no row (a warning)
+	CodeToBeDeleted  = "tobedeleted"         // the code of the csvspec.Problem of a user or role marked tobedeleted
+	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
+	CodeTwoHomerooms = "two-homerooms"       // a user is in two homerooms of one org; the first is used (a warning)
+	CodeUserIDTwice  = "userids-twice"       // a user's userIds has a type twice; the first is used (a warning)
 )
 
 // An Error is a problem of a package: its file ("" for the package),
@@ -174,16 +179,16 @@ type Package struct {
 	arc      *archive
 	opts     Options
 	version  string
-	noRows   bool              // the manifest marks every file absent
-	bulk     map[string]bool   // files the manifest marks bulk
-	orgs     []Org             // in orgs.csv's order
-	orgIdx   map[string]int32  // by sourcedId
-	only     []bool            // by org: whether Select selected it (nil: all)
-	classes  map[string]int32  // by sourcedId: the index in homerooms, or -1
-	homeroom []class           // the homeroom classes
-	inClass  map[string]member // by user: the homeroom enrollment
-	extra    map[string][]int32
-	roles    map[string][]role // 1.2 and SDS, by user
+	noRows   bool               // the manifest marks every file absent
+	bulk     map[string]bool    // files the manifest marks bulk
+	orgs     []Org              // in orgs.csv's order
+	orgIdx   map[string]int32   // by sourcedId
+	only     []bool             // by org: whether Select selected it (nil: all)
+	classes  map[string]int32   // by sourcedId: the index in homerooms, or -1
+	homeroom []class            // the homeroom classes
+	inClass  map[string]member  // by enrolled user: its first homeroom, or -1
+	extra    map[string][]int32 // by user: its homerooms of other orgs
+	roles    map[string][]role  // 1.2 and SDS, by user
 	header   []string
 	src      []int // for each header column, the users.csv column, or -1
 	uidTypes []string
@@ -468,8 +473,8 @@ func (p *Package) readOrgs() error {
 	return nil
 }
 
-// readClasses reads the homeroom classes and their enrollments: only a
-// user's homeroom is kept of its enrollments.
+// readClasses reads the classes, keeping the homerooms, and the
+// enrollments.
 func (p *Package) readClasses() error {
 	p.classes, p.inClass, p.extra = map[string]int32{}, map[string]member{}, map[string][]int32{}
 	_, hasClasses := p.arc.names["classes.csv"]
@@ -490,11 +495,13 @@ func (p *Package) readClasses() error {
 		}
 		id := strings.Clone(t.get(rec, "sourcedId"))
 		p.classes[id] = -1
-		if strings.EqualFold(t.get(rec, "classType"), "homeroom") {
-			org, err := p.org(t, line, "schoolSourcedId", t.get(rec, "schoolSourcedId"))
-			if err != nil {
-				return err
-			}
+		org, err := p.org(t, line, "schoolSourcedId", t.get(rec, "schoolSourcedId"))
+		if err != nil {
+			return err
+		}
+		if t.gone(rec) {
+			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: fmt.Sprintf("class %q is tobedeleted in a bulk file, so it is no homeroom", id)})
+		} else if strings.EqualFold(t.get(rec, "classType"), "homeroom") {
 			p.classes[id] = int32(len(p.homeroom))
 			p.homeroom = append(p.homeroom, class{title: t.get(rec, "title"), code: t.get(rec, "classCode"), org: org})
 		}
@@ -505,13 +512,17 @@ func (p *Package) readClasses() error {
 	return p.readEnrollments()
 }
 
+// readEnrollments checks each enrollment's class and school, and keeps
+// of each user its first enrollment's line, for Rows to check the user,
+// and its homerooms, the first of each org.
 func (p *Package) readEnrollments() error {
 	t, err := p.openTable("enrollments.csv", enrolCols, []string{"classSourcedId", "userSourcedId"})
 	if err != nil {
 		return err
 	}
 	defer t.close()
-	ci, ui := t.col["classSourcedId"], t.col["userSourcedId"]
+	ci, ui, si := t.col["classSourcedId"], t.col["userSourcedId"], t.index("schoolSourcedId")
+	school, user := "", "" // the last school found, the last user kept
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -520,19 +531,48 @@ func (p *Package) readEnrollments() error {
 		if !ok {
 			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
 		}
-		if c < 0 {
-			continue
-		}
-		u := rec[ui]
-		if m, ok := p.inClass[u]; ok {
-			if m.class != c {
-				p.extra[u] = append(p.extra[u], c)
+		if s := at(rec, si); s != "" && s != school {
+			if _, err := p.org(t, line, "schoolSourcedId", s); err != nil {
+				return err
 			}
-			continue
+			school = strings.Clone(s)
 		}
-		p.inClass[strings.Clone(u)] = member{class: c, line: line}
+		if t.gone(rec) {
+			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: "an enrollment is tobedeleted in a bulk file, so it is left out"})
+			c = -1
+		}
+		if c >= 0 || rec[ui] != user {
+			user = p.enrol(rec[ui], c, line)
+		}
 	}
 	return nil
+}
+
+// enrol keeps user u's enrollment at line in class c, a homeroom or -1,
+// and returns u, kept.
+func (p *Package) enrol(u string, c int32, line int) string {
+	m, ok := p.inClass[u]
+	switch {
+	case !ok:
+		u = strings.Clone(u)
+		p.inClass[u] = member{class: c, line: line}
+	case c < 0 || c == m.class:
+	case m.class < 0:
+		p.inClass[u] = member{class: c, line: m.line}
+	default:
+		for _, x := range append([]int32{m.class}, p.extra[u]...) {
+			if x == c {
+				return u
+			}
+			if o := p.homeroom[x].org; o == p.homeroom[c].org {
+				p.warn(Error{File: "enrollments.csv", Line: line, Column: "classSourcedId", Code: CodeTwoHomerooms,
+					Msg: fmt.Sprintf("user %q is in a second homeroom of org %q; the first in the file is its homeroom", u, p.orgs[o].SourcedID)})
+				return u
+			}
+		}
+		p.extra[u] = append(p.extra[u], c)
+	}
+	return u
 }
 
 // readRoles reads roles.csv (1.2 and SDS).

@@ -83,8 +83,9 @@ func (p *Package) openUsers() error {
 // of SeverityError (CodeToBeDeleted), so that a sync job holds it.
 //
 // An error of the package ends the sequence: an org of orgSourcedIds
-// (1.1) not in orgs.csv, an empty sourcedId, malformed CSV, and, after
-// the rows, a role or homeroom enrollment of a user not in users.csv.
+// (1.1) not in orgs.csv, an empty sourcedId, a sourcedId twice,
+// malformed CSV, and, after the rows, a role or enrollment of a user
+// not in users.csv.
 func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		if p.noRows {
@@ -96,15 +97,12 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			return
 		}
 		defer t.close()
-		u := userRow{p: p, t: t, f: make([]string, len(p.header)), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
+		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make(map[string]bool, max(len(p.roles), len(p.inClass))), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
 			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role")}
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
 			switch err {
 			case io.EOF:
-				err = errStop
-				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) {
-					err = p.dangling()
-				}
+				err = p.dangling(u.seen)
 			case nil:
 				err = u.read(rec, line, yield)
 			}
@@ -124,13 +122,13 @@ var errStop = errors.New("stop")
 
 // A userRow makes the rows of one user.
 type userRow struct {
-	p                *Package
-	t                *table
-	f                []string
-	id, enabled      int // the indices of users.csv's columns, or -1
-	uids, grades     int
-	orgs, role       int
-	inRoles, inClass int // how many users had roles, and a homeroom
+	p            *Package
+	t            *table
+	f            []string
+	id, enabled  int // the indices of users.csv's columns, or -1
+	uids, grades int
+	orgs, role   int
+	seen         map[string]bool // the sourcedIds of users.csv so far
 }
 
 // read yields the rows of the user rec of users.csv.
@@ -141,14 +139,12 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		return t.errorf(line, "sourcedId", CodeMissingUser, "the user has no sourcedId")
 	}
 	p.checkID(t, line, "sourcedId", id)
+	if u.seen[id] {
+		return t.errorf(line, "sourcedId", CodeDuplicate, "user %q is in users.csv twice", id)
+	}
+	u.seen[strings.Clone(id)] = true
 	roles, inRoles := p.roles[id]
-	if inRoles {
-		u.inRoles++
-	}
 	hr, inClass := p.inClass[id]
-	if inClass {
-		u.inClass++
-	}
 	if p.opts.DisabledUsers == "leaver" && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
 	}
@@ -231,7 +227,7 @@ func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string,
 	f[vTitle], f[vCode] = "", ""
 	if inClass {
 		c := hr.class
-		if p.homeroom[c].org != org {
+		if c >= 0 && p.homeroom[c].org != org {
 			c = -1
 			for _, x := range p.extra[id] {
 				if p.homeroom[x].org == org {
@@ -284,38 +280,23 @@ func grades(s string) (all, one string) {
 	return strings.Join(parts, ","), ""
 }
 
-// dangling returns the error of the first role or homeroom enrollment,
-// by line, of a user not in users.csv, which it reads again for their
-// sourcedIds.
-func (p *Package) dangling() error {
-	t, err := p.openTable(p.userFile())
-	if err != nil {
-		return err
-	}
-	defer t.close()
-	users := map[string]bool{}
-	for rec, _, err := t.next(); err != io.EOF; rec, _, err = t.next() {
-		if err != nil {
-			return err
-		}
-		users[strings.Clone(rec[t.col["sourcedId"]])] = true
-	}
+// dangling returns the error of the first role or enrollment, by line,
+// of a user not in users.csv, or errStop.
+func (p *Package) dangling(users map[string]bool) error {
 	var e *Error
-	for u, rs := range p.roles {
-		if l := rs[0].line; !users[u] && (e == nil || l < e.Line) {
-			e = &Error{File: "roles.csv", Line: l, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
+	check := func(file string, u string, line int) {
+		if !users[u] && (e == nil || file == e.File && line < e.Line) {
+			e = &Error{File: file, Line: line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
 		}
 	}
-	if e != nil {
-		return e
+	for u, rs := range p.roles {
+		check("roles.csv", u, rs[0].line)
 	}
 	for u, m := range p.inClass {
-		if !users[u] && (e == nil || m.line < e.Line) {
-			e = &Error{File: "enrollments.csv", Line: m.line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
-		}
+		check("enrollments.csv", u, m.line)
 	}
 	if e == nil {
-		return errStop // a user twice in users.csv made up for one missing
+		return errStop
 	}
 	return e
 }

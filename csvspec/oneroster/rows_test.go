@@ -166,6 +166,10 @@ func TestRowsErrors(t *testing.T) {
 			"unknown-reference roles.csv 9 userSourcedId", `"u66"`},
 		{"homeroom enrollment of an unknown user", dir("v1p1", map[string]string{"enrollments.csv": file(t, "v1p1/enrollments.csv", "e4,,,c3,o2,u4", "e4,,,c3,o2,u44")}), 8,
 			"unknown-reference enrollments.csv 5 userSourcedId", `"u44"`},
+		{"enrollment in a scheduled class of an unknown user", dir("v1p2", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e5,,,c2,o1,u2", "e5,,,c2,o1,u22")}), 8,
+			"unknown-reference enrollments.csv 6 userSourcedId", `"u22"`},
+		{"a user twice", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u6,,,true,fay.p", "u1,,,true,fay.p")}), 6,
+			"duplicate-sourcedid users.csv 7 sourcedId", `user "u1" is in users.csv twice`},
 		{"user without sourcedId", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", "u2,,", ",,")}), 1,
 			"missing-sourcedid users.csv 3 sourcedId", "no sourcedId"},
 	}
@@ -221,6 +225,64 @@ func TestWarnings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+}
+
+// TestIgnored: what is read as absent, or not used, is a warning.
+func TestIgnored(t *testing.T) {
+	homerooms := file(t, "v1p2/classes.csv", "scheduled", "homeroom")
+	tests := []struct {
+		name  string
+		edits map[string]string
+		want  []string // the rows of o1, then the warnings
+	}{
+		{"tobedeleted enrollment", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,", "e1,tobedeleted,")}, []string{
+			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"tobedeleted-ignored enrollments.csv:2 status"}},
+		{"tobedeleted class", map[string]string{"classes.csv": file(t, "v1p2/classes.csv", "c1,,", "c1,tobedeleted,")}, []string{
+			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 /  ", "8 g1 guardian o1 /  ",
+			"tobedeleted-ignored classes.csv:2 status"}},
+		{"two homerooms in one org: the first", map[string]string{"classes.csv": homerooms}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"two-homerooms enrollments.csv:3 classSourcedId"}},
+		{"two homerooms in one org, the other first", map[string]string{"classes.csv": homerooms,
+			"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,,c1,o1,u1,student,false,,\ne2,,,c2,o1,u1,student,false,,", "e2,,,c2,o1,u1,student,false,,\ne1,,,c1,o1,u1,student,false,,")}, []string{
+			"2 u1 student o1 07/07 MA7 RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"two-homerooms enrollments.csv:3 classSourcedId"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := pkgDir(t, "v1p2", tt.edits)
+			got, err := collect(t, d, Options{}, "o1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, warnings(t, d, Options{})...)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// warnings reads the package at dir and returns its warnings, each as
+// "code file:line column".
+func warnings(t *testing.T, dir string, opts Options) []string {
+	t.Helper()
+	p, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, err := range p.Rows() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, w := range p.Warnings() {
+		got = append(got, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
+	}
+	return got
 }
 
 // TestUserIDs: userIds.<Type> columns that Options.Columns names.
