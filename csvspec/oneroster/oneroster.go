@@ -86,6 +86,8 @@ const (
 	CodeOption        = "bad-option"          // an Options field has a value it does not take
 	CodeZip           = "bad-zip"             // the zip cannot be read
 	CodeUnsafePath    = "unsafe-path"         // a zip entry's path is absolute or has ".."
+	CodeZipName       = "zip-name"            // two zip entries have one name, or names equal but for case
+	CodeLayout        = "zip-layout"          // the zip has files at its root and in a folder, or in two top folders
 	CodeTooLarge      = "too-large"           // the zip's files hold more than MaxZipSize bytes
 	CodeMissingFile   = "missing-file"        // a file the reader needs is not in the package
 	CodeFileList      = "file-list"           // the package's files differ from the manifest's list
