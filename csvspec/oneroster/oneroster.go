@@ -20,7 +20,11 @@
 // # Packages
 //
 // A package is a folder, or a zip whose files sit at its root or in its
-// one top folder. Its version is manifest.csv's oneroster.version; a
+// one top folder: files at the root and in a folder, two top folders,
+// two entries of one name (in any case), and a path with ".." or from
+// the root are refused. A zip's files may hold MaxZipSize bytes in all,
+// as they declare, and archive/zip reads no more of an entry than it
+// declares; a record of any file may hold MaxRecord bytes. Its version is manifest.csv's oneroster.version; a
 // package without a manifest is 1.0, read as 1.1. Only bulk packages are
 // read: a manifest that marks any file "delta" is refused, and a
 // manifest that marks every file "absent" means "no updates": the
@@ -88,7 +92,7 @@ const (
 	CodeUnsafePath    = "unsafe-path"         // a zip entry's path is absolute or has ".."
 	CodeZipName       = "zip-name"            // two zip entries have one name, or names equal but for case
 	CodeLayout        = "zip-layout"          // the zip has files at its root and in a folder, or in two top folders
-	CodeTooLarge      = "too-large"           // the zip's files hold more than MaxZipSize bytes
+	CodeTooLarge      = "too-large"           // the zip's files hold more than MaxZipSize bytes, or a record more than MaxRecord
 	CodeMissingFile   = "missing-file"        // a file the reader needs is not in the package
 	CodeFileList      = "file-list"           // the package's files differ from the manifest's list
 	CodeVersion       = "unknown-version"     // oneroster.version is neither 1.0, 1.1 nor 1.2

@@ -227,6 +227,28 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// TestTooLarge: a record over MaxRecord bytes is an error at its line,
+// before it is all read.
+func TestTooLarge(t *testing.T) {
+	big := strings.Repeat("x", MaxRecord)
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"a field", "u2,,,true,ben.l", "u2,,,true," + big, "too-large users.csv 3 "},
+		{"a quote never closed", "u2,,,true,ben.l", `u2,,,true,"` + strings.Repeat("x\n", MaxRecord), "too-large users.csv 3 "},
+		{"a header", "sourcedId,", big + ",", "too-large users.csv 1 "},
+		{"a record just under the most", "u2,,,true,ben.l", "u2,,,true," + big[:MaxRecord-200], "<nil>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := collect(t, pkgDir(t, "v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", tt.old, tt.new)}), Options{})
+			if diff := cmp.Diff(tt.want, place(err)); diff != "" {
+				t.Errorf("(-want +got):\n%s\n%v", diff, err)
+			}
+		})
+	}
+}
+
 // TestIgnored: what is read as absent, or not used, is a warning.
 func TestIgnored(t *testing.T) {
 	homerooms := file(t, "v1p2/classes.csv", "scheduled", "homeroom")
