@@ -80,7 +80,9 @@ func (p *Package) openUsers() error {
 // of Header's columns in Fields and the user's users.csv line in Line.
 // Fields is reused: it holds its values until the next row. A user with
 // status "tobedeleted", or such a role, yields its rows with a problem
-// of SeverityError (CodeToBeDeleted), so that a sync job holds it.
+// of SeverityError (CodeToBeDeleted), so that a sync job holds it, even
+// when DisabledUsers is "leaver"; without org or role, it has a row in
+// its primaryOrgSourcedId's org (1.2), or one in every org.
 //
 // An error of the package ends the sequence: an org of orgSourcedIds
 // (1.1) not in orgs.csv, an empty sourcedId, a sourcedId twice,
@@ -98,7 +100,8 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 		}
 		defer t.close()
 		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make(map[string]bool, max(len(p.roles), len(p.inClass))), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
-			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role")}
+			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role"),
+			primary: t.index("primaryOrgSourcedId")}
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
 			switch err {
 			case io.EOF:
@@ -128,6 +131,7 @@ type userRow struct {
 	id, enabled  int // the indices of users.csv's columns, or -1
 	uids, grades int
 	orgs, role   int
+	primary      int
 	seen         map[string]bool // the sourcedIds of users.csv so far
 }
 
@@ -145,7 +149,8 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	u.seen[strings.Clone(id)] = true
 	roles, inRoles := p.roles[id]
 	hr, inClass := p.inClass[id]
-	if p.opts.DisabledUsers == "leaver" && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
+	gone := t.gone(rec)
+	if p.opts.DisabledUsers == "leaver" && !gone && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
 	}
 	clear(f)
@@ -157,11 +162,14 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	u.userIDs(at(rec, u.uids))
 	f[vGrades], f[vGrade] = grades(at(rec, u.grades))
 	var ps []csvspec.Problem
-	if t.gone(rec) {
+	if gone {
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
 	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
+		if gone {
+			return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
+		}
 		p.warn(Error{File: t.name, Line: line, Code: CodeNoMembership, Msg: fmt.Sprintf("user %q has no org or role, so no row", id)})
 		return nil
 	}
@@ -193,6 +201,24 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 			f[vGrades], f[vGrade] = grades(r.grade)
 		}
 		if !u.yield(id, hr, inClass, r.org, r.role, rps, line, yield) {
+			return errStop
+		}
+	}
+	return nil
+}
+
+// held yields the rows of a tobedeleted user without org or role, so
+// that a sync job holds it: one in its primaryOrgSourcedId's org (1.2),
+// or one in every org.
+func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	if o, ok := u.p.orgIdx[primary]; ok {
+		if !u.yield(id, hr, inClass, o, "", ps, line, yield) {
+			return errStop
+		}
+		return nil
+	}
+	for o := range u.p.orgs {
+		if !u.yield(id, hr, inClass, int32(o), "", ps, line, yield) {
 			return errStop
 		}
 	}
