@@ -28,7 +28,9 @@
 // package without a manifest is 1.0, read as 1.1. Only bulk packages are
 // read: a manifest that marks any file "delta" is refused, and a
 // manifest that marks every file "absent" means "no updates": the
-// package yields no rows.
+// package yields no rows. So is an SDS package's manifest, if it has
+// one. Property names are read in any case; a manifest without
+// oneroster.version is read as 1.1, with a warning.
 //
 // An SDS v2.1 package (Options.SDS) has no manifest, no identifier of
 // orgs, no enabledUser, no userIds and no metadata columns, and its
@@ -115,6 +117,7 @@ const (
 	CodeActive       = "status-active"       // status is "active" in a bulk file (a warning)
 	CodeSourcedID    = "sourcedid-format"    // a sourcedId has characters or a length outside the spec (a warning)
 	CodeNoMembership = "no-membership"       // a user has no org (1.1) or no role (1.2, SDS), so no row (a warning)
+	CodeNoVersion    = "no-version"          // the manifest has no oneroster.version, so the package is read as 1.1 (a warning)
 	CodeToBeDeleted  = "tobedeleted"         // the code of the csvspec.Problem of a user or role marked tobedeleted
 	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
 	CodeTwoHomerooms = "two-homerooms"       // a user is in two homerooms of one org; the first is used (a warning)
@@ -248,7 +251,8 @@ func open(arc *archive, opts Options) (*Package, error) {
 	}
 	if opts.SDS {
 		p.version = "sds"
-	} else if err := p.readManifest(); err != nil {
+	}
+	if err := p.readManifest(); err != nil {
 		return nil, err
 	}
 	if p.noRows { // no updates: a header the rules accept, and no rows
@@ -342,20 +346,20 @@ func (p *Package) readManifest() error {
 	}
 	defer t.close()
 	listed := map[string]int{} // "users.csv": the manifest's line
-	absent, usersAbsent := 0, 0
+	absent, usersAbsent, version := 0, 0, false
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
 		}
 		prop, val := strings.TrimSpace(t.get(rec, "propertyName")), strings.ToLower(strings.TrimSpace(t.get(rec, "value")))
 		switch {
-		case prop == "oneroster.version":
+		case strings.EqualFold(prop, "oneroster.version") && p.version != "sds":
 			if !slices.Contains([]string{"1.0", "1.1", "1.2"}, val) {
 				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeVersion, Msg: fmt.Sprintf("oneroster.version %q is not 1.0, 1.1 or 1.2", val)}
 			}
-			p.version = val
-		case strings.HasPrefix(prop, "file."):
-			f := strings.ToLower(strings.TrimPrefix(prop, "file.")) + ".csv"
+			p.version, version = val, true
+		case hasPrefixFold(prop, "file."):
+			f := strings.ToLower(prop[len("file."):]) + ".csv"
 			switch val {
 			case "delta":
 				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeDelta, Msg: prop + " is delta: send a bulk package; deltas are not supported yet"}
@@ -371,6 +375,10 @@ func (p *Package) readManifest() error {
 				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("%s is %q, not bulk, delta or absent", prop, val)}
 			}
 		}
+	}
+	if !version && p.version != "sds" {
+		p.version = "1.1"
+		p.warn(Error{File: "manifest.csv", Code: CodeNoVersion, Msg: "the manifest has no oneroster.version; the package is read as 1.1"})
 	}
 	if usersAbsent > 0 && len(listed) > 0 {
 		return &Error{File: "manifest.csv", Line: usersAbsent, Column: "value", Code: CodeUsersAbsent, Msg: "file.users is absent in a bulk package"}

@@ -101,6 +101,10 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"delta", "v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "file.users,bulk", "file.users,delta")}, Options{},
 			"delta manifest.csv 24 value", "deltas are not supported"},
+		{"delta, in another case", "v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "file.users,bulk", "File.Users,delta")}, Options{},
+			"delta manifest.csv 24 value", "deltas are not supported"},
+		{"SDS with a delta manifest", "sds", map[string]string{"manifest.csv": "propertyName,value\nfile.orgs,bulk\nfile.users,delta\nfile.roles,bulk\n"}, Options{SDS: true},
+			"delta manifest.csv 3 value", "deltas are not supported"},
 		{"users absent", "v1p2", map[string]string{"users.csv": del, "manifest.csv": file(t, "v1p2/manifest.csv", "file.users,bulk", "file.users,absent")}, Options{},
 			"users-absent manifest.csv 24 value", "absent"},
 		{"listed file missing", "v1p2", map[string]string{"classes.csv": del}, Options{},

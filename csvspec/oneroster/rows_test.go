@@ -87,6 +87,7 @@ func TestRows(t *testing.T) {
 			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED", "7 u6 student o3 09/09  BLU"}, "1.1"},
 		{"1.1 with a BOM", dir("v1p1", map[string]string{"users.csv": "\ufeff" + file(t, "v1p1/users.csv", "", "")}), Options{}, nil, v1p1, "1.1"},
 		{"1.2 primary roles", dir("v1p2", nil), Options{}, nil, v1p1, "1.2"},
+		{"1.2 with OneRoster.Version", dir("v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "oneroster.version", "OneRoster.Version")}), Options{}, nil, v1p1, "1.2"},
 		{"1.2 all roles", dir("v1p2", nil), Options{Roles: "all"}, nil, slices.Insert(slices.Clone(v1p1), 4, "4 u3 administrator o2 /  "), "1.2"},
 		{"1.2 user tobedeleted", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{}, nil,
 			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2 student o1 08/08  BLU tobedeleted"), "1.2"},
@@ -265,24 +266,31 @@ func TestIgnored(t *testing.T) {
 		name  string
 		edits map[string]string
 		want  []string // the rows of o1, then the warnings
+		base  string   // v1p2 if ""
 	}{
+		{"a manifest without oneroster.version: 1.1", map[string]string{"manifest.csv": file(t, "v1p1/manifest.csv", "oneroster.version,1.1\n", "")}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"no-version manifest.csv:0 "}, "v1p1"},
 		{"tobedeleted enrollment", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,", "e1,tobedeleted,")}, []string{
 			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"tobedeleted-ignored enrollments.csv:2 status"}},
+			"tobedeleted-ignored enrollments.csv:2 status"}, ""},
 		{"tobedeleted class", map[string]string{"classes.csv": file(t, "v1p2/classes.csv", "c1,,", "c1,tobedeleted,")}, []string{
 			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 /  ", "8 g1 guardian o1 /  ",
-			"tobedeleted-ignored classes.csv:2 status"}},
+			"tobedeleted-ignored classes.csv:2 status"}, ""},
 		{"two homerooms in one org: the first", map[string]string{"classes.csv": homerooms}, []string{
 			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"two-homerooms enrollments.csv:3 classSourcedId"}},
+			"two-homerooms enrollments.csv:3 classSourcedId"}, ""},
 		{"two homerooms in one org, the other first", map[string]string{"classes.csv": homerooms,
 			"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,,c1,o1,u1,student,false,,\ne2,,,c2,o1,u1,student,false,,", "e2,,,c2,o1,u1,student,false,,\ne1,,,c1,o1,u1,student,false,,")}, []string{
 			"2 u1 student o1 07/07 MA7 RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"two-homerooms enrollments.csv:3 classSourcedId"}},
+			"two-homerooms enrollments.csv:3 classSourcedId"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := pkgDir(t, "v1p2", tt.edits)
+			if tt.base == "" {
+				tt.base = "v1p2"
+			}
+			d := pkgDir(t, tt.base, tt.edits)
 			got, err := collect(t, d, Options{}, "o1")
 			if err != nil {
 				t.Fatal(err)
