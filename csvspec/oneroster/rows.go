@@ -105,6 +105,7 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
 			switch err {
 			case io.EOF:
+				u.warnNone()
 				err = p.dangling(u.seen)
 			case nil:
 				err = u.read(rec, line, yield)
@@ -133,6 +134,17 @@ type userRow struct {
 	orgs, role   int
 	primary      int
 	seen         map[string]bool // the sourcedIds of users.csv so far
+	none         int             // how many users have no org or role
+	noneIDs      []string        // the first three
+	noneLine     int             // the first one's line
+}
+
+// warnNone warns of the users without org or role, naming the first.
+func (u *userRow) warnNone() {
+	if u.none > 0 {
+		msg := fmt.Sprintf("%d users have no org or role, so no row: %q", u.none, u.noneIDs)
+		u.p.warn(Error{File: u.t.name, Line: u.noneLine, Code: CodeNoMembership, Msg: msg})
+	}
 }
 
 // read yields the rows of the user rec of users.csv.
@@ -159,7 +171,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 			f[i] = rec[s]
 		}
 	}
-	u.userIDs(at(rec, u.uids))
+	u.userIDs(at(rec, u.uids), line)
 	f[vGrades], f[vGrade] = grades(at(rec, u.grades))
 	var ps []csvspec.Problem
 	if gone {
@@ -170,7 +182,12 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		if gone {
 			return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
 		}
-		p.warn(Error{File: t.name, Line: line, Code: CodeNoMembership, Msg: fmt.Sprintf("user %q has no org or role, so no row", id)})
+		if u.none++; u.none == 1 {
+			u.noneLine = line
+		}
+		if u.none <= 3 {
+			u.noneIDs = append(u.noneIDs, strings.Clone(id))
+		}
 		return nil
 	}
 	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
@@ -269,8 +286,8 @@ func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string,
 }
 
 // userIDs sets the userIds.<Type> columns from users.csv's userIds,
-// "{Type:Id},{Type:Id}".
-func (u *userRow) userIDs(s string) {
+// "{Type:Id},{Type:Id}": of a type twice, the first, with a warning.
+func (u *userRow) userIDs(s string, line int) {
 	for s != "" && len(u.p.uidTypes) > 0 {
 		i := strings.IndexByte(s, '{')
 		j := strings.IndexByte(s, '}')
@@ -279,7 +296,11 @@ func (u *userRow) userIDs(s string) {
 		}
 		typ, id, _ := strings.Cut(s[i+1:j], ":")
 		for k, want := range u.p.uidTypes {
-			if strings.EqualFold(strings.TrimSpace(typ), want) {
+			switch {
+			case !strings.EqualFold(strings.TrimSpace(typ), want):
+			case u.f[nFixed+k] != "":
+				u.p.warn(Error{File: u.t.name, Line: line, Column: "userIds", Code: CodeUserIDTwice, Msg: fmt.Sprintf("the user's userIds has the type %q twice; the first is read", want)})
+			default:
 				u.f[nFixed+k] = strings.TrimSpace(id)
 			}
 		}

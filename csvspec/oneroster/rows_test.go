@@ -267,23 +267,27 @@ func TestIgnored(t *testing.T) {
 		edits map[string]string
 		want  []string // the rows of o1, then the warnings
 		base  string   // v1p2 if ""
+		msg   string   // if set, the last warning's message
 	}{
+		{"users without roles: how many, the first three", map[string]string{"roles.csv": strings.NewReplacer("r1,,,u1,primary,student,,,o1,\n", "", "r2,,,u2,primary,student,,,o1,\n", "",
+			"r8,,,u6,primary,student,,,o3,\n", "", "r9,,,g1,primary,guardian,,,o1,\n", "").Replace(file(t, "v1p2/roles.csv", "", ""))}, []string{
+			"4 u3 teacher o1 / 7A ", "no-membership users.csv:2 "}, "", `4 users have no org or role, so no row: ["u1" "u2" "u6"]`},
 		{"a manifest without oneroster.version: 1.1", map[string]string{"manifest.csv": file(t, "v1p1/manifest.csv", "oneroster.version,1.1\n", "")}, []string{
 			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"no-version manifest.csv:0 "}, "v1p1"},
+			"no-version manifest.csv:0 "}, "v1p1", ""},
 		{"tobedeleted enrollment", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,", "e1,tobedeleted,")}, []string{
 			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"tobedeleted-ignored enrollments.csv:2 status"}, ""},
+			"tobedeleted-ignored enrollments.csv:2 status"}, "", ""},
 		{"tobedeleted class", map[string]string{"classes.csv": file(t, "v1p2/classes.csv", "c1,,", "c1,tobedeleted,")}, []string{
 			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 /  ", "8 g1 guardian o1 /  ",
-			"tobedeleted-ignored classes.csv:2 status"}, ""},
+			"tobedeleted-ignored classes.csv:2 status"}, "", ""},
 		{"two homerooms in one org: the first", map[string]string{"classes.csv": homerooms}, []string{
 			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"two-homerooms enrollments.csv:3 classSourcedId"}, ""},
+			"two-homerooms enrollments.csv:3 classSourcedId"}, "", ""},
 		{"two homerooms in one org, the other first", map[string]string{"classes.csv": homerooms,
 			"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,,c1,o1,u1,student,false,,\ne2,,,c2,o1,u1,student,false,,", "e2,,,c2,o1,u1,student,false,,\ne1,,,c1,o1,u1,student,false,,")}, []string{
 			"2 u1 student o1 07/07 MA7 RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
-			"two-homerooms enrollments.csv:3 classSourcedId"}, ""},
+			"two-homerooms enrollments.csv:3 classSourcedId"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,17 +299,22 @@ func TestIgnored(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, warnings(t, d, Options{})...)
+			ws := warnings(t, d, Options{})
+			for _, w := range ws {
+				got = append(got, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
+			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if tt.msg != "" && (len(ws) == 0 || ws[len(ws)-1].Msg != tt.msg) {
+				t.Errorf("warnings %q, want the last to say %s", ws, tt.msg)
 			}
 		})
 	}
 }
 
-// warnings reads the package at dir and returns its warnings, each as
-// "code file:line column".
-func warnings(t *testing.T, dir string, opts Options) []string {
+// warnings reads the package at dir and returns its warnings.
+func warnings(t *testing.T, dir string, opts Options) []Error {
 	t.Helper()
 	p, err := Open(dir, opts)
 	if err != nil {
@@ -317,36 +326,54 @@ func warnings(t *testing.T, dir string, opts Options) []string {
 			t.Fatal(err)
 		}
 	}
-	var got []string
-	for _, w := range p.Warnings() {
-		got = append(got, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
-	}
-	return got
+	return p.Warnings()
 }
 
-// TestUserIDs: userIds.<Type> columns that Options.Columns names.
+// TestUserIDs: userIds.<Type> columns that Options.Columns names; of a
+// type twice, the first, with a warning.
 func TestUserIDs(t *testing.T) {
-	all, err := Open(pkgDir(t, "v1p1", nil), Options{Columns: []string{"userIds.SIS", "userids.ldap"}})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		edits    map[string]string
+		want     []string
+		warnings []string
+	}{
+		{"each type once", nil, []string{"S1001/", "S1002/ben", "T0001/", "/"}, nil},
+		{"a type twice", map[string]string{"users.csv": file(t, "v1p1/users.csv", `"{SIS:S1002},{LDAP:ben}"`, `"{SIS:S1002},{LDAP:ben},{SIS:OLD7}"`)},
+			[]string{"S1001/", "S1002/ben", "T0001/", "/"}, []string{"userids-twice users.csv:3 userIds"}},
 	}
-	defer all.Close()
-	p, err := all.Select("o1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for row, err := range p.Rows() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, strings.Join(row.Fields[nFixed:nFixed+2], "/"))
-	}
-	if diff := cmp.Diff([]string{"S1001/", "S1002/ben", "T0001/", "/"}, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"userIds.SIS", "userids.ldap", "metadata.house"}, p.Header()[nFixed:]); diff != "" {
-		t.Errorf("header (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			all, err := Open(pkgDir(t, "v1p1", tt.edits), Options{Columns: []string{"userIds.SIS", "userids.ldap"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer all.Close()
+			p, err := all.Select("o1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for row, err := range p.Rows() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, strings.Join(row.Fields[nFixed:nFixed+2], "/"))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			var ws []string
+			for _, w := range p.Warnings() {
+				ws = append(ws, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
+			}
+			if diff := cmp.Diff(tt.warnings, ws); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"userIds.SIS", "userids.ldap", "metadata.house"}, p.Header()[nFixed:]); diff != "" {
+				t.Errorf("header (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
