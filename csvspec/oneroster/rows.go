@@ -179,16 +179,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
 	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
-		if gone {
-			return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
-		}
-		if u.none++; u.none == 1 {
-			u.noneLine = line
-		}
-		if u.none <= 3 {
-			u.noneIDs = append(u.noneIDs, strings.Clone(id))
-		}
-		return nil
+		return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
 	}
 	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
 		for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
@@ -224,10 +215,20 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	return nil
 }
 
-// held yields the rows of a tobedeleted user without org or role, so
-// that a sync job holds it: one in its primaryOrgSourcedId's org (1.2),
-// or one in every org.
+// held yields the rows of a user without org or role that is
+// tobedeleted (has problems ps), so that a sync job holds it: one in its
+// primaryOrgSourcedId's org (1.2), or one in every org. Other such users
+// have no row, and are counted for a warning.
 func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	if ps == nil {
+		if u.none++; u.none == 1 {
+			u.noneLine = line
+		}
+		if u.none <= 3 {
+			u.noneIDs = append(u.noneIDs, strings.Clone(id))
+		}
+		return nil
+	}
 	if o, ok := u.p.orgIdx[primary]; ok {
 		if !u.yield(id, hr, inClass, o, "", ps, line, yield) {
 			return errStop
