@@ -134,6 +134,8 @@ func TestOpenErrors(t *testing.T) {
 			"unknown-reference enrollments.csv 6 schoolSourcedId", `"o9"`},
 		{"scheduled class of an unknown school", "v1p2", map[string]string{"classes.csv": file(t, "v1p2/classes.csv", "scheduled,,o1", "scheduled,,o9")}, Options{},
 			"unknown-reference classes.csv 3 schoolSourcedId", `"o9"`},
+		{"a 1.2 package whose manifest has no version", "v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "oneroster.version,1.2\n", "")}, Options{},
+			"missing-column users.csv 1 orgSourcedIds", "the manifest has no oneroster.version, so the package is read as 1.1"},
 		{"malformed CSV", "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "Hilltop", `Hill"top`)}, Options{},
 			"malformed-csv orgs.csv 4 ", "bare"},
 		{"wrong field count", "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "MS-003,", "MS-003,,")}, Options{},

@@ -182,19 +182,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
 	}
 	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
-		for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
-			if o = strings.TrimSpace(o); o == "" {
-				continue
-			}
-			org, err := p.org(t, line, "orgSourcedIds", o)
-			if err != nil {
-				return err
-			}
-			if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
-				return errStop
-			}
-		}
-		return nil
+		return u.inOrgs(id, hr, inClass, rec, ps, line, yield)
 	}
 	for i, r := range roles {
 		if !p.chosen(roles, i) {
@@ -209,6 +197,29 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 			f[vGrades], f[vGrade] = grades(r.grade)
 		}
 		if !u.yield(id, hr, inClass, r.org, r.role, rps, line, yield) {
+			return errStop
+		}
+	}
+	return nil
+}
+
+// inOrgs yields the rows of a 1.1 user rec, one for each org of its
+// orgSourcedIds, once.
+func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	var done []int32
+	for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		org, err := u.p.org(u.t, line, "orgSourcedIds", o)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(done, org) {
+			continue
+		}
+		done = append(done, org)
+		if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
 			return errStop
 		}
 	}

@@ -117,6 +117,8 @@ func TestRows(t *testing.T) {
 		}, "sds"},
 		{"manifest only: no updates", dir("v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
 			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, nil, "1.2"},
+		{"1.1 an org twice: one row", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",o1,", `,"o1,o1",`)}), Options{}, []string{"o1"}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1"},
 		{"grades listed", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",,08,,", `,,"08, 09",,`)}), Options{}, []string{"o1"}, []string{
 			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08,09/  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1"},
 	}

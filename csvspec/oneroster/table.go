@@ -120,6 +120,9 @@ func (t *table) missing(col string) error {
 	if near, ok := suggest.Nearest(col, t.header); ok {
 		msg += fmt.Sprintf("; the nearest is %q", near)
 	}
+	if t.p.warned["manifest.csv\x00"+CodeNoVersion] {
+		msg += "; the manifest has no oneroster.version, so the package is read as 1.1"
+	}
 	return &Error{File: t.name, Line: 1, Column: col, Code: CodeMissingColumn, Msg: msg}
 }
 
