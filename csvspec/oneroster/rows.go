@@ -106,7 +106,10 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			switch err {
 			case io.EOF:
 				u.warnNone()
-				err = p.dangling(u.seen)
+				err = errStop
+				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) { // each user is once in users.csv
+					err = p.dangling(u.seen)
+				}
 			case nil:
 				err = u.read(rec, line, yield)
 			}
@@ -134,6 +137,8 @@ type userRow struct {
 	orgs, role   int
 	primary      int
 	seen         map[string]bool // the sourcedIds of users.csv so far
+	inRoles      int             // how many of them have roles
+	inClass      int             // how many of them have enrollments
 	none         int             // how many users have no org or role
 	noneIDs      []string        // the first three
 	noneLine     int             // the first one's line
@@ -161,6 +166,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	u.seen[strings.Clone(id)] = true
 	roles, inRoles := p.roles[id]
 	hr, inClass := p.inClass[id]
+	u.inRoles, u.inClass = u.inRoles+b2i(inRoles), u.inClass+b2i(inClass)
 	gone := t.gone(rec)
 	if p.opts.DisabledUsers == "leaver" && !gone && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
@@ -358,4 +364,11 @@ func (p *Package) dangling(users map[string]bool) error {
 		return errStop
 	}
 	return e
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
