@@ -55,9 +55,14 @@ func (p *Package) openUsers() error {
 			p.header = append(p.header, c)
 		}
 	}
-	for _, h := range t.header {
+	var meta []int // the indices of users.csv's metadata columns
+	for j, h := range t.header {
 		if hasPrefixFold(h, "metadata.") {
+			if k := slices.IndexFunc(p.opts.Columns, func(c string) bool { return strings.EqualFold(c, h) }); k >= 0 {
+				h = p.opts.Columns[k] // as the rules write it
+			}
 			p.header = append(p.header, h)
+			meta = append(meta, j)
 		}
 	}
 	p.src = make([]int, len(p.header))
@@ -65,7 +70,7 @@ func (p *Package) openUsers() error {
 		j, ok := t.col[h]
 		switch {
 		case i >= nFixed+len(p.uidTypes):
-			p.src[i] = slices.Index(t.header, h)
+			p.src[i] = meta[i-nFixed-len(p.uidTypes)]
 		case i < vRole && ok:
 			p.src[i] = j
 		default:

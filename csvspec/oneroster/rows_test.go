@@ -87,6 +87,8 @@ func TestRows(t *testing.T) {
 			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED", "7 u6 student o3 09/09  BLU"}, "1.1"},
 		{"1.1 with a BOM", dir("v1p1", map[string]string{"users.csv": "\ufeff" + file(t, "v1p1/users.csv", "", "")}), Options{}, nil, v1p1, "1.1"},
 		{"1.2 primary roles", dir("v1p2", nil), Options{}, nil, v1p1, "1.2"},
+		{"1.2 with Metadata.House, which the rules write metadata.house", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "metadata.house", "Metadata.House")}),
+			Options{Columns: []string{"metadata.house"}}, nil, v1p1, "1.2"},
 		{"1.2 with OneRoster.Version", dir("v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "oneroster.version", "OneRoster.Version")}), Options{}, nil, v1p1, "1.2"},
 		{"1.2 all roles", dir("v1p2", nil), Options{Roles: "all"}, nil, slices.Insert(slices.Clone(v1p1), 4, "4 u3 administrator o2 /  "), "1.2"},
 		{"1.2 user tobedeleted", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{}, nil,
