@@ -62,7 +62,8 @@ func openArchive(name string) (*archive, error) {
 // no file, in its one top folder. `\` separates folders as `/` does; an
 // entry with ".." or an absolute path, more than MaxZipSize bytes in
 // all, two entries of one name (in any case), or files at the root and
-// in a folder, or in two top folders, is an error. Folders below the
+// in a folder, or in two top folders, or only in folders below the top
+// one, is an error. Folders below the
 // package's root and macOS's __MACOSX folder are not read.
 func zipArchive(zr *zip.Reader) (*archive, error) {
 	var total uint64
@@ -107,6 +108,12 @@ func zipArchive(zr *zip.Reader) (*archive, error) {
 			return nil, sameName(files[g].Name, f.Name, " but for case")
 		}
 		a.names[base] = n
+	}
+	for top, names := range dirs {
+		if len(a.names) == 0 {
+			slices.Sort(names)
+			return nil, &Error{Code: CodeLayout, Msg: fmt.Sprintf("the zip's files are in folders below its top folder %s/ (%s): a package's files are at its root or in its one top folder", top, strings.Join(names[:min(3, len(names))], ", "))}
+		}
 	}
 	a.open = func(n string) (io.ReadCloser, error) {
 		rc, err := files[n].Open() // archive/zip refuses more bytes than the entry declares

@@ -63,6 +63,7 @@ func TestZip(t *testing.T) {
 		{"zip slip with backslashes", with("", map[string]string{`export\..\..\users.csv`: "x"}), `unsafe-path export\..\..\users.csv`, ""},
 		{"absolute path", with("", map[string]string{"/etc/users.csv": "x"}), "unsafe-path /etc/users.csv", ""},
 		{"drive letter", with("", map[string]string{`C:\users.csv`: "x"}), `unsafe-path C:\users.csv`, ""},
+		{"files in a folder below the top one", with("a/b/", nil), "zip-layout ", "the zip's files are in folders below its top folder a/ (a/b/classes.csv, a/b/enrollments.csv, a/b/manifest.csv)"},
 		{"two top folders", with("a/", v1p1Files(t, "b/")), "zip-layout ", "the zip has a folder a/ and a folder b/"},
 		{"not a zip", []byte("users.csv"), "bad-zip ", ""},
 	}
