@@ -63,8 +63,8 @@ func openArchive(name string) (*archive, error) {
 // entry with ".." or an absolute path, more than MaxZipSize bytes in
 // all, two entries of one name (in any case), or files at the root and
 // in a folder, or in two top folders, or only in folders below the top
-// one, is an error. Folders below the
-// package's root and macOS's __MACOSX folder are not read.
+// one, is an error. Folders below the package's root and macOS's
+// __MACOSX folder are not read.
 func zipArchive(zr *zip.Reader) (*archive, error) {
 	var total uint64
 	files := map[string]*zip.File{} // by cleaned name
