@@ -21,10 +21,11 @@
 //
 // A package is a folder, or a zip whose files sit at its root or in its
 // one top folder: files at the root and in a folder, two top folders,
-// two entries of one name (in any case), and a path with ".." or from
-// the root are refused. A zip's files may hold MaxZipSize bytes in all,
-// as they declare, and archive/zip reads no more of an entry than it
-// declares; a record of any file may hold MaxRecord bytes. Its version is manifest.csv's oneroster.version; a
+// files only deeper, two entries of one name (in any case), and a path
+// with ".." or from the root are refused. A zip's files may hold
+// MaxZipSize bytes in all, as they declare, and archive/zip reads no
+// more of an entry than it declares; a record of any file may hold
+// MaxRecord bytes. Its version is manifest.csv's oneroster.version; a
 // package without a manifest is 1.0, read as 1.1. Only bulk packages are
 // read: a manifest that marks any file "delta" is refused, and a
 // manifest that marks every file "absent" means "no updates": the
@@ -58,14 +59,18 @@
 // enrollment naming an unknown class, a role or enrollment naming an
 // unknown user (Rows finds it, after the rows), an org or a user twice,
 // and two primary roles of one user in one org (1.2). A user with
-// status "tobedeleted" (or such a role) is held: its rows carry a
+// status "tobedeleted" (or such a role) is held, even without org or
+// role and with DisabledUsers "leaver": its rows carry a
 // csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
 // unknown, spec columns missing, status "active" in a bulk file, a
 // sourcedId outside the characters or length the spec gives, a class or
-// enrollment marked "tobedeleted" (read as absent), and a user in two
-// homerooms of one org (the first in enrollments.csv is its homeroom).
+// enrollment marked "tobedeleted" (read as absent), a user in two
+// homerooms of one org (the first in enrollments.csv is its homeroom), a
+// type twice in a user's userIds (the first is read), users without org
+// or role (how many, and the first three), and a manifest without
+// oneroster.version.
 //
 // # Many schools, memory
 //
@@ -93,7 +98,7 @@ const (
 	CodeZip           = "bad-zip"             // the zip cannot be read
 	CodeUnsafePath    = "unsafe-path"         // a zip entry's path is absolute or has ".."
 	CodeZipName       = "zip-name"            // two zip entries have one name, or names equal but for case
-	CodeLayout        = "zip-layout"          // the zip has files at its root and in a folder, or in two top folders
+	CodeLayout        = "zip-layout"          // the zip has files at its root and in a folder, in two top folders, or only deeper
 	CodeTooLarge      = "too-large"           // the zip's files hold more than MaxZipSize bytes, or a record more than MaxRecord
 	CodeMissingFile   = "missing-file"        // a file the reader needs is not in the package
 	CodeFileList      = "file-list"           // the package's files differ from the manifest's list
@@ -116,7 +121,7 @@ const (
 	CodeOptionalCol  = "optional-column"     // a spec column the reader may read is missing (a warning)
 	CodeActive       = "status-active"       // status is "active" in a bulk file (a warning)
 	CodeSourcedID    = "sourcedid-format"    // a sourcedId has characters or a length outside the spec (a warning)
-	CodeNoMembership = "no-membership"       // a user has no org (1.1) or no role (1.2, SDS), so no row (a warning)
+	CodeNoMembership = "no-membership"       // users have no org (1.1) or no role (1.2, SDS), so no row (a warning)
 	CodeNoVersion    = "no-version"          // the manifest has no oneroster.version, so the package is read as 1.1 (a warning)
 	CodeToBeDeleted  = "tobedeleted"         // the code of the csvspec.Problem of a user or role marked tobedeleted
 	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
