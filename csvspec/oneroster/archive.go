@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -58,14 +60,15 @@ func openArchive(name string) (*archive, error) {
 
 // zipArchive returns the files of zr at its root or, when the root holds
 // no file, in its one top folder. `\` separates folders as `/` does; an
-// entry with ".." or an absolute path, or more than MaxZipSize bytes in
-// all, is an error. Folders below the package's root and macOS's
+// entry with ".." or an absolute path, more than MaxZipSize bytes in
+// all, two entries of one name (in any case), or files at the root and
+// in a folder, or in two top folders, or only in folders below the top
+// one, is an error. Folders below the package's root and macOS's
 // __MACOSX folder are not read.
 func zipArchive(zr *zip.Reader) (*archive, error) {
 	var total uint64
-	files := map[string]*zip.File{}
-	tops := map[string]bool{}
-	root := false
+	files := map[string]*zip.File{} // by cleaned name
+	dirs := map[string][]string{}   // by top folder ("" for the root): its files' names
 	for _, f := range zr.File {
 		n := strings.ReplaceAll(f.Name, `\`, "/")
 		if strings.HasPrefix(n, "/") || (len(n) > 1 && n[1] == ':') || strings.Contains("/"+n+"/", "/../") {
@@ -77,21 +80,39 @@ func zipArchive(zr *zip.Reader) (*archive, error) {
 		if strings.HasSuffix(n, "/") || strings.HasPrefix(n, "__MACOSX/") {
 			continue
 		}
-		top, rest, nested := strings.Cut(n, "/")
+		n = path.Clean(n)
+		if g, ok := files[n]; ok {
+			return nil, sameName(g.Name, f.Name, "")
+		}
+		files[n] = f
+		top, _, nested := strings.Cut(n, "/")
 		if !nested {
-			root = true
-		} else {
-			tops[top] = true
+			top = ""
 		}
-		if !strings.Contains(rest, "/") {
-			files[n] = f
-		}
+		dirs[top] = append(dirs[top], f.Name)
+	}
+	if err := checkLayout(dirs); err != nil {
+		return nil, err
 	}
 	a := &archive{names: map[string]string{}}
-	for n := range files {
-		dir, base := path.Split(n)
-		if (root && dir == "") || (!root && len(tops) == 1 && dir != "") {
-			a.names[strings.ToLower(base)] = n
+	depth := 1 // of the package's files: in the top folder, or at the root
+	if _, ok := dirs[""]; ok {
+		depth = 0
+	}
+	for n, f := range files {
+		if strings.Count(n, "/") != depth {
+			continue
+		}
+		base := strings.ToLower(path.Base(n))
+		if g, ok := a.names[base]; ok {
+			return nil, sameName(files[g].Name, f.Name, " but for case")
+		}
+		a.names[base] = n
+	}
+	for top, names := range dirs {
+		if len(a.names) == 0 {
+			slices.Sort(names)
+			return nil, &Error{Code: CodeLayout, Msg: fmt.Sprintf("the zip's files are in folders below its top folder %s/ (%s): a package's files are at its root or in its one top folder", top, strings.Join(names[:min(3, len(names))], ", "))}
 		}
 	}
 	a.open = func(n string) (io.ReadCloser, error) {
@@ -102,4 +123,28 @@ func zipArchive(zr *zip.Reader) (*archive, error) {
 		return rc, nil
 	}
 	return a, nil
+}
+
+// checkLayout returns the error of a zip with files at its root and in a
+// folder, or in two top folders.
+func checkLayout(dirs map[string][]string) error {
+	if len(dirs) < 2 {
+		return nil
+	}
+	var found []string
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		if d == "" {
+			slices.Sort(dirs[d])
+			found = append(found, fmt.Sprintf("files at its root (%s)", strings.Join(dirs[d][:min(3, len(dirs[d]))], ", ")))
+		} else {
+			found = append(found, "a folder "+d+"/")
+		}
+	}
+	return &Error{Code: CodeLayout, Msg: fmt.Sprintf("the zip has %s: a package's files are at its root or in its one top folder", strings.Join(found, " and "))}
+}
+
+// sameName returns the error of two entries of one name.
+func sameName(a, b, how string) error {
+	a, b = min(a, b), max(a, b)
+	return &Error{Code: CodeZipName, Msg: fmt.Sprintf("the zip has two entries %q and %q of one name%s", a, b, how)}
 }

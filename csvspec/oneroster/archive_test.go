@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,18 +44,28 @@ func TestZip(t *testing.T) {
 		name string
 		zip  []byte
 		want string // the code and file of the error; "" when the package opens
+		frag string // in the error
 	}{
-		{"files at the root", with("", nil), ""},
-		{"files in one top folder", with("export/", nil), ""},
-		{"backslashes", with(`export\`, nil), ""},
-		{"macOS's __MACOSX folder", with("export/", map[string]string{"__MACOSX/export/._users.csv": "x"}), ""},
-		{"a deeper folder is not read", with("", map[string]string{"docs/users.csv": "x"}), ""},
-		{"zip slip", with("", map[string]string{"../users.csv": "x"}), "unsafe-path ../users.csv"},
-		{"zip slip with backslashes", with("", map[string]string{`export\..\..\users.csv`: "x"}), `unsafe-path export\..\..\users.csv`},
-		{"absolute path", with("", map[string]string{"/etc/users.csv": "x"}), "unsafe-path /etc/users.csv"},
-		{"drive letter", with("", map[string]string{`C:\users.csv`: "x"}), `unsafe-path C:\users.csv`},
-		{"two top folders", with("a/", v1p1Files(t, "b/")), "missing-file users.csv"},
-		{"not a zip", []byte("users.csv"), "bad-zip "},
+		{"files at the root", with("", nil), "", ""},
+		{"files in one top folder", with("export/", nil), "", ""},
+		{"backslashes", with(`export\`, nil), "", ""},
+		{"macOS's __MACOSX folder", with("export/", map[string]string{"__MACOSX/export/._users.csv": "x"}), "", ""},
+		{"a deeper folder is not read", with("export/", map[string]string{"export/docs/users.csv": "x"}), "", ""},
+		{"files at the root and a folder", with("", map[string]string{"docs/users.csv": "x"}), "zip-layout ",
+			"the zip has files at its root (classes.csv, enrollments.csv, manifest.csv) and a folder docs/"},
+		{"a README at the root and a folder", with("export/", map[string]string{"README.txt": "x"}), "zip-layout ",
+			"the zip has files at its root (README.txt) and a folder export/"},
+		{"two entries of one name", with("", map[string]string{"./users.csv": "x"}), "zip-name ",
+			`the zip has two entries "./users.csv" and "users.csv" of one name`},
+		{"two entries of one name but for case", with("", map[string]string{"USERS.csv": "x"}), "zip-name ",
+			`the zip has two entries "USERS.csv" and "users.csv" of one name but for case`},
+		{"zip slip", with("", map[string]string{"../users.csv": "x"}), "unsafe-path ../users.csv", ""},
+		{"zip slip with backslashes", with("", map[string]string{`export\..\..\users.csv`: "x"}), `unsafe-path export\..\..\users.csv`, ""},
+		{"absolute path", with("", map[string]string{"/etc/users.csv": "x"}), "unsafe-path /etc/users.csv", ""},
+		{"drive letter", with("", map[string]string{`C:\users.csv`: "x"}), `unsafe-path C:\users.csv`, ""},
+		{"files in a folder below the top one", with("a/b/", nil), "zip-layout ", "the zip's files are in folders below its top folder a/ (a/b/classes.csv, a/b/enrollments.csv, a/b/manifest.csv)"},
+		{"two top folders", with("a/", v1p1Files(t, "b/")), "zip-layout ", "the zip has a folder a/ and a folder b/"},
+		{"not a zip", []byte("users.csv"), "bad-zip ", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +77,9 @@ func TestZip(t *testing.T) {
 					t.Fatalf("%v: not an *Error", err)
 				}
 				got = e.Code + " " + e.File
+				if !strings.Contains(err.Error(), tt.frag) {
+					t.Errorf("%v, want %q in it", err, tt.frag)
+				}
 			} else {
 				p.Close()
 			}

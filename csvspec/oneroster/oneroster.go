@@ -20,11 +20,18 @@
 // # Packages
 //
 // A package is a folder, or a zip whose files sit at its root or in its
-// one top folder. Its version is manifest.csv's oneroster.version; a
+// one top folder: files at the root and in a folder, two top folders,
+// files only deeper, two entries of one name (in any case), and a path
+// with ".." or from the root are refused. A zip's files may hold
+// MaxZipSize bytes in all, as they declare, and archive/zip reads no
+// more of an entry than it declares; a record of any file may hold
+// MaxRecord bytes. Its version is manifest.csv's oneroster.version; a
 // package without a manifest is 1.0, read as 1.1. Only bulk packages are
 // read: a manifest that marks any file "delta" is refused, and a
 // manifest that marks every file "absent" means "no updates": the
-// package yields no rows.
+// package yields no rows. So is an SDS package's manifest, if it has
+// one. Property names are read in any case; a manifest without
+// oneroster.version is read as 1.1, with a warning.
 //
 // An SDS v2.1 package (Options.SDS) has no manifest, no identifier of
 // orgs, no enabledUser, no userIds and no metadata columns, and its
@@ -48,25 +55,31 @@
 // the file, line and column: files that differ from the manifest's list,
 // a header without a column the reader joins on or Options.Columns
 // needs, a manifest that marks users absent, a bulk file without data
-// rows, a role or homeroom naming an unknown org, an enrollment naming
-// an unknown class, a role or homeroom enrollment naming an unknown user
-// (enrollments in other classes are not kept, so their users are not
-// checked), and two primary roles of one user in one org (1.2). A user
-// with status
-// "tobedeleted" (or such a role) is held: its rows carry a
+// rows, a role, class or enrollment naming an unknown org, an
+// enrollment naming an unknown class, a role or enrollment naming an
+// unknown user (Rows finds it, after the rows), an org or a user twice,
+// and two primary roles of one user in one org (1.2). A user with
+// status "tobedeleted" (or such a role) is held, even without org or
+// role and with DisabledUsers "leaver": its rows carry a
 // csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
-// unknown, spec columns missing, status "active" in a bulk file, and a
-// sourcedId outside the characters or length the spec gives.
+// unknown, spec columns missing, status "active" in a bulk file, a
+// sourcedId outside the characters or length the spec gives, a class or
+// enrollment marked "tobedeleted" (read as absent), a user in two
+// homerooms of one org (the first in enrollments.csv is its homeroom), a
+// type twice in a user's userIds (the first is read), users without org
+// or role (how many, and the first three), and a manifest without
+// oneroster.version.
 //
 // # Many schools, memory
 //
 // Open reads a package once; Select takes the rows of some of its orgs,
 // so that each school of a district gets its own rows. What Open keeps
 // grows with users and classes, not with enrollments: of enrollments it
-// keeps each user's homeroom only, some 90 bytes a user (TestMemory),
-// and users.csv is streamed. No password column is ever read.
+// keeps each user's homerooms and first line only, some 75 bytes a user
+// (TestMemory), and users.csv is streamed; Rows keeps the set of its
+// users' sourcedIds. No password column is ever read.
 package oneroster
 
 import (
@@ -81,32 +94,39 @@ import (
 // The codes of an *Error. Those marked (a warning) are only ever in
 // Package.Warnings.
 const (
-	CodeOption        = "bad-option"        // an Options field has a value it does not take
-	CodeZip           = "bad-zip"           // the zip cannot be read
-	CodeUnsafePath    = "unsafe-path"       // a zip entry's path is absolute or has ".."
-	CodeTooLarge      = "too-large"         // the zip's files hold more than MaxZipSize bytes
-	CodeMissingFile   = "missing-file"      // a file the reader needs is not in the package
-	CodeFileList      = "file-list"         // the package's files differ from the manifest's list
-	CodeVersion       = "unknown-version"   // oneroster.version is neither 1.0, 1.1 nor 1.2
-	CodeDelta         = "delta"             // the manifest marks a file delta
-	CodeUsersAbsent   = "users-absent"      // a bulk manifest marks users.csv absent
-	CodeNoRows        = "no-rows"           // a file the manifest marks bulk has no data rows
-	CodeCSV           = "malformed-csv"     // a record of a file is not CSV, or has the wrong field count
-	CodeRead          = "read-error"        // a file could not be read (a truncated zip, say)
-	CodeMissingColumn = "missing-column"    // a header lacks a column the reader needs
-	CodeUnknownRef    = "unknown-reference" // a sourcedId names no user, org or class of the package
-	CodeTwoPrimary    = "two-primary-roles" // a user has two primary roles in one org
-	CodeNoOrg         = "no-such-org"       // an org Select is given names no org, or two
-	CodeMissingUser   = "missing-sourcedid" // a user has an empty sourcedId
+	CodeOption        = "bad-option"          // an Options field has a value it does not take
+	CodeZip           = "bad-zip"             // the zip cannot be read
+	CodeUnsafePath    = "unsafe-path"         // a zip entry's path is absolute or has ".."
+	CodeZipName       = "zip-name"            // two zip entries have one name, or names equal but for case
+	CodeLayout        = "zip-layout"          // the zip has files at its root and in a folder, in two top folders, or only deeper
+	CodeTooLarge      = "too-large"           // the zip's files hold more than MaxZipSize bytes, or a record more than MaxRecord
+	CodeMissingFile   = "missing-file"        // a file the reader needs is not in the package
+	CodeFileList      = "file-list"           // the package's files differ from the manifest's list
+	CodeVersion       = "unknown-version"     // oneroster.version is neither 1.0, 1.1 nor 1.2
+	CodeDelta         = "delta"               // the manifest marks a file delta
+	CodeUsersAbsent   = "users-absent"        // a bulk manifest marks users.csv absent
+	CodeNoRows        = "no-rows"             // a file the manifest marks bulk has no data rows
+	CodeCSV           = "malformed-csv"       // a record of a file is not CSV, or has the wrong field count
+	CodeRead          = "read-error"          // a file could not be read (a truncated zip, say)
+	CodeMissingColumn = "missing-column"      // a header lacks a column the reader needs
+	CodeUnknownRef    = "unknown-reference"   // a sourcedId names no user, org or class of the package
+	CodeTwoPrimary    = "two-primary-roles"   // a user has two primary roles in one org
+	CodeNoOrg         = "no-such-org"         // an org Select is given names no org, or two
+	CodeMissingUser   = "missing-sourcedid"   // a user has an empty sourcedId
+	CodeDuplicate     = "duplicate-sourcedid" // two users, or two orgs, have one sourcedId
 
-	CodeHeaderOrder  = "header-order"     // the header's spec columns are out of order (a warning)
-	CodeHeaderCase   = "header-case"      // a header name differs from the spec's in case (a warning)
-	CodeUnknownCol   = "unknown-column"   // a header name is neither the spec's nor metadata.* (a warning)
-	CodeOptionalCol  = "optional-column"  // a spec column the reader may read is missing (a warning)
-	CodeActive       = "status-active"    // status is "active" in a bulk file (a warning)
-	CodeSourcedID    = "sourcedid-format" // a sourcedId has characters or a length outside the spec (a warning)
-	CodeNoMembership = "no-membership"    // a user has no org (1.1) or no role (1.2, SDS), so no row (a warning)
-	CodeToBeDeleted  = "tobedeleted"      // the code of the csvspec.Problem of a user or role marked tobedeleted
+	CodeHeaderOrder  = "header-order"        // the header's spec columns are out of order (a warning)
+	CodeHeaderCase   = "header-case"         // a header name differs from the spec's in case (a warning)
+	CodeUnknownCol   = "unknown-column"      // a header name is neither the spec's nor metadata.* (a warning)
+	CodeOptionalCol  = "optional-column"     // a spec column the reader may read is missing (a warning)
+	CodeActive       = "status-active"       // status is "active" in a bulk file (a warning)
+	CodeSourcedID    = "sourcedid-format"    // a sourcedId has characters or a length outside the spec (a warning)
+	CodeNoMembership = "no-membership"       // users have no org (1.1) or no role (1.2, SDS), so no row (a warning)
+	CodeNoVersion    = "no-version"          // the manifest has no oneroster.version, so the package is read as 1.1 (a warning)
+	CodeToBeDeleted  = "tobedeleted"         // the code of the csvspec.Problem of a user or role marked tobedeleted
+	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
+	CodeTwoHomerooms = "two-homerooms"       // a user is in two homerooms of one org; the first is used (a warning)
+	CodeUserIDTwice  = "userids-twice"       // a user's userIds has a type twice; the first is used (a warning)
 )
 
 // An Error is a problem of a package: its file ("" for the package),
@@ -173,16 +193,16 @@ type Package struct {
 	arc      *archive
 	opts     Options
 	version  string
-	noRows   bool              // the manifest marks every file absent
-	bulk     map[string]bool   // files the manifest marks bulk
-	orgs     []Org             // in orgs.csv's order
-	orgIdx   map[string]int32  // by sourcedId
-	only     []bool            // by org: whether Select selected it (nil: all)
-	classes  map[string]int32  // by sourcedId: the index in homerooms, or -1
-	homeroom []class           // the homeroom classes
-	inClass  map[string]member // by user: the homeroom enrollment
-	extra    map[string][]int32
-	roles    map[string][]role // 1.2 and SDS, by user
+	noRows   bool               // the manifest marks every file absent
+	bulk     map[string]bool    // files the manifest marks bulk
+	orgs     []Org              // in orgs.csv's order
+	orgIdx   map[string]int32   // by sourcedId
+	only     []bool             // by org: whether Select selected it (nil: all)
+	classes  map[string]int32   // by sourcedId: the index in homerooms, or -1
+	homeroom []class            // the homeroom classes
+	inClass  map[string]member  // by enrolled user: its first homeroom, or -1
+	extra    map[string][]int32 // by user: its homerooms of other orgs
+	roles    map[string][]role  // 1.2 and SDS, by user
 	header   []string
 	src      []int // for each header column, the users.csv column, or -1
 	uidTypes []string
@@ -236,7 +256,8 @@ func open(arc *archive, opts Options) (*Package, error) {
 	}
 	if opts.SDS {
 		p.version = "sds"
-	} else if err := p.readManifest(); err != nil {
+	}
+	if err := p.readManifest(); err != nil {
 		return nil, err
 	}
 	if p.noRows { // no updates: a header the rules accept, and no rows
@@ -266,10 +287,10 @@ func open(arc *archive, opts Options) (*Package, error) {
 func (p *Package) Close() error { return p.arc.close() }
 
 // Select returns a Package whose Rows yields only the rows of orgs, each
-// an org's identifier or, if no org has that identifier, its sourcedId,
-// sharing what Open read: one package, read once, routed to many
-// schools. An org that names no org, or two, is an *Error
-// (CodeNoOrg).
+// an org's identifier or its sourcedId, sharing what Open read: one
+// package, read once, routed to many schools. A value that names no
+// org, or two (one's identifier and another's sourcedId, say), is an
+// *Error (CodeNoOrg).
 func (p *Package) Select(orgs ...string) (*Package, error) {
 	q := *p
 	q.warned, q.warnings = map[string]bool{}, nil
@@ -279,18 +300,17 @@ func (p *Package) Select(orgs ...string) (*Package, error) {
 	q.only = make([]bool, len(p.orgs))
 	for _, v := range orgs {
 		var by []int
-		for _, field := range []func(o Org) string{func(o Org) string { return o.Identifier }, func(o Org) string { return o.SourcedID }} {
-			for i, o := range p.orgs {
-				if field(o) == v {
-					by = append(by, i)
-				}
-			}
-			if len(by) > 0 {
-				break
+		for i, o := range p.orgs {
+			if o.Identifier == v || o.SourcedID == v {
+				by = append(by, i)
 			}
 		}
 		if len(by) != 1 {
-			return nil, &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)}
+			msg := fmt.Sprintf("%d orgs have the identifier or sourcedId %q", len(by), v)
+			for _, i := range by {
+				msg += fmt.Sprintf(", org %q (%q)", p.orgs[i].SourcedID, p.orgs[i].Identifier)
+			}
+			return nil, &Error{File: "orgs.csv", Code: CodeNoOrg, Msg: msg}
 		}
 		q.only[by[0]] = true
 	}
@@ -331,20 +351,20 @@ func (p *Package) readManifest() error {
 	}
 	defer t.close()
 	listed := map[string]int{} // "users.csv": the manifest's line
-	absent, usersAbsent := 0, 0
+	absent, usersAbsent, version := 0, 0, false
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
 		}
 		prop, val := strings.TrimSpace(t.get(rec, "propertyName")), strings.ToLower(strings.TrimSpace(t.get(rec, "value")))
 		switch {
-		case prop == "oneroster.version":
+		case strings.EqualFold(prop, "oneroster.version") && p.version != "sds":
 			if !slices.Contains([]string{"1.0", "1.1", "1.2"}, val) {
 				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeVersion, Msg: fmt.Sprintf("oneroster.version %q is not 1.0, 1.1 or 1.2", val)}
 			}
-			p.version = val
-		case strings.HasPrefix(prop, "file."):
-			f := strings.ToLower(strings.TrimPrefix(prop, "file.")) + ".csv"
+			p.version, version = val, true
+		case hasPrefixFold(prop, "file."):
+			f := strings.ToLower(prop[len("file."):]) + ".csv"
 			switch val {
 			case "delta":
 				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeDelta, Msg: prop + " is delta: send a bulk package; deltas are not supported yet"}
@@ -360,6 +380,10 @@ func (p *Package) readManifest() error {
 				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("%s is %q, not bulk, delta or absent", prop, val)}
 			}
 		}
+	}
+	if !version && p.version != "sds" {
+		p.version = "1.1"
+		p.warn(Error{File: "manifest.csv", Code: CodeNoVersion, Msg: "the manifest has no oneroster.version; the package is read as 1.1"})
 	}
 	if usersAbsent > 0 && len(listed) > 0 {
 		return &Error{File: "manifest.csv", Line: usersAbsent, Column: "value", Code: CodeUsersAbsent, Msg: "file.users is absent in a bulk package"}
@@ -459,14 +483,17 @@ func (p *Package) readOrgs() error {
 		}
 		id := t.get(rec, "sourcedId")
 		p.checkID(t, line, "sourcedId", id)
+		if _, ok := p.orgIdx[id]; ok {
+			return t.errorf(line, "sourcedId", CodeDuplicate, "org %q is in orgs.csv twice", id)
+		}
 		p.orgIdx[id] = int32(len(p.orgs))
 		p.orgs = append(p.orgs, Org{SourcedID: id, Name: t.get(rec, "name"), Identifier: t.get(rec, "identifier")})
 	}
 	return nil
 }
 
-// readClasses reads the homeroom classes and their enrollments: only a
-// user's homeroom is kept of its enrollments.
+// readClasses reads the classes, keeping the homerooms, and the
+// enrollments.
 func (p *Package) readClasses() error {
 	p.classes, p.inClass, p.extra = map[string]int32{}, map[string]member{}, map[string][]int32{}
 	_, hasClasses := p.arc.names["classes.csv"]
@@ -487,11 +514,13 @@ func (p *Package) readClasses() error {
 		}
 		id := strings.Clone(t.get(rec, "sourcedId"))
 		p.classes[id] = -1
-		if strings.EqualFold(t.get(rec, "classType"), "homeroom") {
-			org, err := p.org(t, line, "schoolSourcedId", t.get(rec, "schoolSourcedId"))
-			if err != nil {
-				return err
-			}
+		org, err := p.org(t, line, "schoolSourcedId", t.get(rec, "schoolSourcedId"))
+		if err != nil {
+			return err
+		}
+		if t.gone(rec) {
+			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: fmt.Sprintf("class %q is tobedeleted in a bulk file, so it is no homeroom", id)})
+		} else if strings.EqualFold(t.get(rec, "classType"), "homeroom") {
 			p.classes[id] = int32(len(p.homeroom))
 			p.homeroom = append(p.homeroom, class{title: t.get(rec, "title"), code: t.get(rec, "classCode"), org: org})
 		}
@@ -502,13 +531,17 @@ func (p *Package) readClasses() error {
 	return p.readEnrollments()
 }
 
+// readEnrollments checks each enrollment's class and school, and keeps
+// of each user its first enrollment's line, for Rows to check the user,
+// and its homerooms, the first of each org.
 func (p *Package) readEnrollments() error {
 	t, err := p.openTable("enrollments.csv", enrolCols, []string{"classSourcedId", "userSourcedId"})
 	if err != nil {
 		return err
 	}
 	defer t.close()
-	ci, ui := t.col["classSourcedId"], t.col["userSourcedId"]
+	ci, ui, si := t.col["classSourcedId"], t.col["userSourcedId"], t.index("schoolSourcedId")
+	school, user := "", "" // the last school found, the last user kept
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -517,19 +550,48 @@ func (p *Package) readEnrollments() error {
 		if !ok {
 			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
 		}
-		if c < 0 {
-			continue
-		}
-		u := rec[ui]
-		if m, ok := p.inClass[u]; ok {
-			if m.class != c {
-				p.extra[u] = append(p.extra[u], c)
+		if s := at(rec, si); s != "" && s != school {
+			if _, err := p.org(t, line, "schoolSourcedId", s); err != nil {
+				return err
 			}
-			continue
+			school = strings.Clone(s)
 		}
-		p.inClass[strings.Clone(u)] = member{class: c, line: line}
+		if t.gone(rec) {
+			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: "an enrollment is tobedeleted in a bulk file, so it is left out"})
+			c = -1
+		}
+		if c >= 0 || rec[ui] != user {
+			user = p.enrol(rec[ui], c, line)
+		}
 	}
 	return nil
+}
+
+// enrol keeps user u's enrollment at line in class c, a homeroom or -1,
+// and returns u, kept.
+func (p *Package) enrol(u string, c int32, line int) string {
+	m, ok := p.inClass[u]
+	switch {
+	case !ok:
+		u = strings.Clone(u)
+		p.inClass[u] = member{class: c, line: line}
+	case c < 0 || c == m.class:
+	case m.class < 0:
+		p.inClass[u] = member{class: c, line: m.line}
+	default:
+		for _, x := range append([]int32{m.class}, p.extra[u]...) {
+			if x == c {
+				return u
+			}
+			if o := p.homeroom[x].org; o == p.homeroom[c].org {
+				p.warn(Error{File: "enrollments.csv", Line: line, Column: "classSourcedId", Code: CodeTwoHomerooms,
+					Msg: fmt.Sprintf("user %q is in a second homeroom of org %q; the first in the file is its homeroom", u, p.orgs[o].SourcedID)})
+				return u
+			}
+		}
+		p.extra[u] = append(p.extra[u], c)
+	}
+	return u
 }
 
 // readRoles reads roles.csv (1.2 and SDS).

@@ -101,6 +101,10 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"delta", "v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "file.users,bulk", "file.users,delta")}, Options{},
 			"delta manifest.csv 24 value", "deltas are not supported"},
+		{"delta, in another case", "v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "file.users,bulk", "File.Users,delta")}, Options{},
+			"delta manifest.csv 24 value", "deltas are not supported"},
+		{"SDS with a delta manifest", "sds", map[string]string{"manifest.csv": "propertyName,value\nfile.orgs,bulk\nfile.users,delta\nfile.roles,bulk\n"}, Options{SDS: true},
+			"delta manifest.csv 3 value", "deltas are not supported"},
 		{"users absent", "v1p2", map[string]string{"users.csv": del, "manifest.csv": file(t, "v1p2/manifest.csv", "file.users,bulk", "file.users,absent")}, Options{},
 			"users-absent manifest.csv 24 value", "absent"},
 		{"listed file missing", "v1p2", map[string]string{"classes.csv": del}, Options{},
@@ -124,6 +128,14 @@ func TestOpenErrors(t *testing.T) {
 			"unknown-reference classes.csv 4 schoolSourcedId", `"o7"`},
 		{"two primary roles", "v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r5,,,u3,secondary", "r5,,,u3,primary")}, Options{},
 			"two-primary-roles roles.csv 6 roleType", `"u3"`},
+		{"two orgs of one sourcedId", "v1p2", map[string]string{"orgs.csv": file(t, "v1p2/orgs.csv", "o3,", "o1,")}, Options{},
+			"duplicate-sourcedid orgs.csv 4 sourcedId", `org "o1" is in orgs.csv twice`},
+		{"enrollment in an unknown school", "v1p2", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e5,,,c2,o1", "e5,,,c2,o9")}, Options{},
+			"unknown-reference enrollments.csv 6 schoolSourcedId", `"o9"`},
+		{"scheduled class of an unknown school", "v1p2", map[string]string{"classes.csv": file(t, "v1p2/classes.csv", "scheduled,,o1", "scheduled,,o9")}, Options{},
+			"unknown-reference classes.csv 3 schoolSourcedId", `"o9"`},
+		{"a 1.2 package whose manifest has no version", "v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "oneroster.version,1.2\n", "")}, Options{},
+			"missing-column users.csv 1 orgSourcedIds", "the manifest has no oneroster.version, so the package is read as 1.1"},
 		{"malformed CSV", "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "Hilltop", `Hill"top`)}, Options{},
 			"malformed-csv orgs.csv 4 ", "bare"},
 		{"wrong field count", "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "MS-003,", "MS-003,,")}, Options{},
@@ -205,15 +217,23 @@ func testSelect(t *testing.T, name string) {
 	}
 }
 
-// TestSelectTwo: a value that is the identifier of two orgs is refused.
+// TestSelectTwo: a value that names two orgs is refused, naming both.
 func TestSelectTwo(t *testing.T) {
-	p, err := Open(pkgDir(t, "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", "MS-003", "HS-001")}), Options{})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct{ name, old, new, want string }{
+		{"the identifier of two", "MS-003", "HS-001", `2 orgs have the identifier or sourcedId "HS-001", org "o1" ("HS-001"), org "o3" ("HS-001")`},
+		{"one's identifier, another's sourcedId", "MS-003", "o1", `2 orgs have the identifier or sourcedId "o1", org "o1" ("HS-001"), org "o3" ("o1")`},
 	}
-	defer p.Close()
-	_, err = p.Select("HS-001")
-	if place(err) != "no-such-org orgs.csv 0 " || !strings.Contains(err.Error(), "2 orgs") {
-		t.Errorf("got %v, want 2 orgs", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Open(pkgDir(t, "v1p1", map[string]string{"orgs.csv": file(t, "v1p1/orgs.csv", tt.old, tt.new)}), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			_, err = p.Select(tt.new)
+			if place(err) != "no-such-org orgs.csv 0 " || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -55,9 +55,14 @@ func (p *Package) openUsers() error {
 			p.header = append(p.header, c)
 		}
 	}
-	for _, h := range t.header {
+	var meta []int // the indices of users.csv's metadata columns
+	for j, h := range t.header {
 		if hasPrefixFold(h, "metadata.") {
+			if k := slices.IndexFunc(p.opts.Columns, func(c string) bool { return strings.EqualFold(c, h) }); k >= 0 {
+				h = p.opts.Columns[k] // as the rules write it
+			}
 			p.header = append(p.header, h)
+			meta = append(meta, j)
 		}
 	}
 	p.src = make([]int, len(p.header))
@@ -65,7 +70,7 @@ func (p *Package) openUsers() error {
 		j, ok := t.col[h]
 		switch {
 		case i >= nFixed+len(p.uidTypes):
-			p.src[i] = slices.Index(t.header, h)
+			p.src[i] = meta[i-nFixed-len(p.uidTypes)]
 		case i < vRole && ok:
 			p.src[i] = j
 		default:
@@ -80,11 +85,14 @@ func (p *Package) openUsers() error {
 // of Header's columns in Fields and the user's users.csv line in Line.
 // Fields is reused: it holds its values until the next row. A user with
 // status "tobedeleted", or such a role, yields its rows with a problem
-// of SeverityError (CodeToBeDeleted), so that a sync job holds it.
+// of SeverityError (CodeToBeDeleted), so that a sync job holds it, even
+// when DisabledUsers is "leaver"; without org or role, it has a row in
+// its primaryOrgSourcedId's org (1.2), or one in every org.
 //
 // An error of the package ends the sequence: an org of orgSourcedIds
-// (1.1) not in orgs.csv, an empty sourcedId, malformed CSV, and, after
-// the rows, a role or homeroom enrollment of a user not in users.csv.
+// (1.1) not in orgs.csv, an empty sourcedId, a sourcedId twice,
+// malformed CSV, and, after the rows, a role or enrollment of a user
+// not in users.csv.
 func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 	return func(yield func(csvspec.SourceRow, error) bool) {
 		if p.noRows {
@@ -96,14 +104,16 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			return
 		}
 		defer t.close()
-		u := userRow{p: p, t: t, f: make([]string, len(p.header)), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
-			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role")}
+		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make(map[string]bool, max(len(p.roles), len(p.inClass))), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
+			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role"),
+			primary: t.index("primaryOrgSourcedId")}
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
 			switch err {
 			case io.EOF:
+				u.warnNone()
 				err = errStop
-				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) {
-					err = p.dangling()
+				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) { // each user is once in users.csv
+					err = p.dangling(u.seen)
 				}
 			case nil:
 				err = u.read(rec, line, yield)
@@ -124,13 +134,27 @@ var errStop = errors.New("stop")
 
 // A userRow makes the rows of one user.
 type userRow struct {
-	p                *Package
-	t                *table
-	f                []string
-	id, enabled      int // the indices of users.csv's columns, or -1
-	uids, grades     int
-	orgs, role       int
-	inRoles, inClass int // how many users had roles, and a homeroom
+	p            *Package
+	t            *table
+	f            []string
+	id, enabled  int // the indices of users.csv's columns, or -1
+	uids, grades int
+	orgs, role   int
+	primary      int
+	seen         map[string]bool // the sourcedIds of users.csv so far
+	inRoles      int             // how many of them have roles
+	inClass      int             // how many of them have enrollments
+	none         int             // how many users have no org or role
+	noneIDs      []string        // the first three
+	noneLine     int             // the first one's line
+}
+
+// warnNone warns of the users without org or role, naming the first.
+func (u *userRow) warnNone() {
+	if u.none > 0 {
+		msg := fmt.Sprintf("%d users have no org or role, so no row: %q", u.none, u.noneIDs)
+		u.p.warn(Error{File: u.t.name, Line: u.noneLine, Code: CodeNoMembership, Msg: msg})
+	}
 }
 
 // read yields the rows of the user rec of users.csv.
@@ -141,15 +165,15 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		return t.errorf(line, "sourcedId", CodeMissingUser, "the user has no sourcedId")
 	}
 	p.checkID(t, line, "sourcedId", id)
+	if u.seen[id] {
+		return t.errorf(line, "sourcedId", CodeDuplicate, "user %q is in users.csv twice", id)
+	}
+	u.seen[strings.Clone(id)] = true
 	roles, inRoles := p.roles[id]
-	if inRoles {
-		u.inRoles++
-	}
 	hr, inClass := p.inClass[id]
-	if inClass {
-		u.inClass++
-	}
-	if p.opts.DisabledUsers == "leaver" && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
+	u.inRoles, u.inClass = u.inRoles+b2i(inRoles), u.inClass+b2i(inClass)
+	gone := t.gone(rec)
+	if p.opts.DisabledUsers == "leaver" && !gone && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
 	}
 	clear(f)
@@ -158,31 +182,18 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 			f[i] = rec[s]
 		}
 	}
-	u.userIDs(at(rec, u.uids))
+	u.userIDs(at(rec, u.uids), line)
 	f[vGrades], f[vGrade] = grades(at(rec, u.grades))
 	var ps []csvspec.Problem
-	if t.gone(rec) {
+	if gone {
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
 	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
-		p.warn(Error{File: t.name, Line: line, Code: CodeNoMembership, Msg: fmt.Sprintf("user %q has no org or role, so no row", id)})
-		return nil
+		return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
 	}
 	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
-		for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
-			if o = strings.TrimSpace(o); o == "" {
-				continue
-			}
-			org, err := p.org(t, line, "orgSourcedIds", o)
-			if err != nil {
-				return err
-			}
-			if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
-				return errStop
-			}
-		}
-		return nil
+		return u.inOrgs(id, hr, inClass, rec, ps, line, yield)
 	}
 	for i, r := range roles {
 		if !p.chosen(roles, i) {
@@ -203,6 +214,57 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	return nil
 }
 
+// inOrgs yields the rows of a 1.1 user rec, one for each org of its
+// orgSourcedIds, once.
+func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	var done []int32
+	for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		org, err := u.p.org(u.t, line, "orgSourcedIds", o)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(done, org) {
+			continue
+		}
+		done = append(done, org)
+		if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
+			return errStop
+		}
+	}
+	return nil
+}
+
+// held yields the rows of a user without org or role that is
+// tobedeleted (has problems ps), so that a sync job holds it: one in its
+// primaryOrgSourcedId's org (1.2), or one in every org. Other such users
+// have no row, and are counted for a warning.
+func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	if ps == nil {
+		if u.none++; u.none == 1 {
+			u.noneLine = line
+		}
+		if u.none <= 3 {
+			u.noneIDs = append(u.noneIDs, strings.Clone(id))
+		}
+		return nil
+	}
+	if o, ok := u.p.orgIdx[primary]; ok {
+		if !u.yield(id, hr, inClass, o, "", ps, line, yield) {
+			return errStop
+		}
+		return nil
+	}
+	for o := range u.p.orgs {
+		if !u.yield(id, hr, inClass, int32(o), "", ps, line, yield) {
+			return errStop
+		}
+	}
+	return nil
+}
+
 // chosen reports whether the role rs[i] yields a row: every role with
 // Options.Roles "all" or in SDS; else the user's primary role in its
 // org, or its first role there when it has no primary one.
@@ -210,12 +272,13 @@ func (p *Package) chosen(rs []role, i int) bool {
 	if p.opts.Roles == "all" || p.version == "sds" {
 		return true
 	}
+	first := -1 // the user's first role in the org, or its primary one
 	for j, r := range rs {
-		if r.org == rs[i].org && (r.primary || j == i) {
-			return j == i
+		if r.org == rs[i].org && (first < 0 || r.primary && !rs[first].primary) {
+			first = j
 		}
 	}
-	return false
+	return first == i
 }
 
 // yield yields the user's row in org, unless Select left the org
@@ -230,7 +293,7 @@ func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string,
 	f[vTitle], f[vCode] = "", ""
 	if inClass {
 		c := hr.class
-		if p.homeroom[c].org != org {
+		if c >= 0 && p.homeroom[c].org != org {
 			c = -1
 			for _, x := range p.extra[id] {
 				if p.homeroom[x].org == org {
@@ -246,8 +309,8 @@ func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string,
 }
 
 // userIDs sets the userIds.<Type> columns from users.csv's userIds,
-// "{Type:Id},{Type:Id}".
-func (u *userRow) userIDs(s string) {
+// "{Type:Id},{Type:Id}": of a type twice, the first, with a warning.
+func (u *userRow) userIDs(s string, line int) {
 	for s != "" && len(u.p.uidTypes) > 0 {
 		i := strings.IndexByte(s, '{')
 		j := strings.IndexByte(s, '}')
@@ -256,7 +319,11 @@ func (u *userRow) userIDs(s string) {
 		}
 		typ, id, _ := strings.Cut(s[i+1:j], ":")
 		for k, want := range u.p.uidTypes {
-			if strings.EqualFold(strings.TrimSpace(typ), want) {
+			switch {
+			case !strings.EqualFold(strings.TrimSpace(typ), want):
+			case u.f[nFixed+k] != "":
+				u.p.warn(Error{File: u.t.name, Line: line, Column: "userIds", Code: CodeUserIDTwice, Msg: fmt.Sprintf("the user's userIds has the type %q twice; the first is read", want)})
+			default:
 				u.f[nFixed+k] = strings.TrimSpace(id)
 			}
 		}
@@ -283,38 +350,30 @@ func grades(s string) (all, one string) {
 	return strings.Join(parts, ","), ""
 }
 
-// dangling returns the error of the first role or homeroom enrollment,
-// by line, of a user not in users.csv, which it reads again for their
-// sourcedIds.
-func (p *Package) dangling() error {
-	t, err := p.openTable(p.userFile())
-	if err != nil {
-		return err
-	}
-	defer t.close()
-	users := map[string]bool{}
-	for rec, _, err := t.next(); err != io.EOF; rec, _, err = t.next() {
-		if err != nil {
-			return err
-		}
-		users[strings.Clone(rec[t.col["sourcedId"]])] = true
-	}
+// dangling returns the error of the first role or enrollment, by line,
+// of a user not in users.csv, or errStop.
+func (p *Package) dangling(users map[string]bool) error {
 	var e *Error
-	for u, rs := range p.roles {
-		if l := rs[0].line; !users[u] && (e == nil || l < e.Line) {
-			e = &Error{File: "roles.csv", Line: l, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
+	check := func(file string, u string, line int) {
+		if !users[u] && (e == nil || file == e.File && line < e.Line) {
+			e = &Error{File: file, Line: line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
 		}
 	}
-	if e != nil {
-		return e
+	for u, rs := range p.roles {
+		check("roles.csv", u, rs[0].line)
 	}
 	for u, m := range p.inClass {
-		if !users[u] && (e == nil || m.line < e.Line) {
-			e = &Error{File: "enrollments.csv", Line: m.line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
-		}
+		check("enrollments.csv", u, m.line)
 	}
 	if e == nil {
-		return errStop // a user twice in users.csv made up for one missing
+		return errStop
 	}
 	return e
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

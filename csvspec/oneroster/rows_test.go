@@ -87,11 +87,27 @@ func TestRows(t *testing.T) {
 			"4 u3 teacher o2 /  ", "5 u4 student o2 03/03 3B GRN", "6 u5 student o2 04/04  RED", "7 u6 student o3 09/09  BLU"}, "1.1"},
 		{"1.1 with a BOM", dir("v1p1", map[string]string{"users.csv": "\ufeff" + file(t, "v1p1/users.csv", "", "")}), Options{}, nil, v1p1, "1.1"},
 		{"1.2 primary roles", dir("v1p2", nil), Options{}, nil, v1p1, "1.2"},
+		{"1.2 with Metadata.House, which the rules write metadata.house", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "metadata.house", "Metadata.House")}),
+			Options{Columns: []string{"metadata.house"}}, nil, v1p1, "1.2"},
+		{"1.2 with OneRoster.Version", dir("v1p2", map[string]string{"manifest.csv": file(t, "v1p2/manifest.csv", "oneroster.version", "OneRoster.Version")}), Options{}, nil, v1p1, "1.2"},
 		{"1.2 all roles", dir("v1p2", nil), Options{Roles: "all"}, nil, slices.Insert(slices.Clone(v1p1), 4, "4 u3 administrator o2 /  "), "1.2"},
 		{"1.2 user tobedeleted", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,")}), Options{}, nil,
 			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2 student o1 08/08  BLU tobedeleted"), "1.2"},
+		{"1.2 user tobedeleted without roles: held in its primary org", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,"),
+			"roles.csv": file(t, "v1p2/roles.csv", "r2,,,u2,primary,student,,,o1,\n", "")}), Options{}, nil,
+			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2  o1 08/08  BLU tobedeleted"), "1.2"},
+		{"1.2 user tobedeleted without roles or primary org: held in every org", dir("v1p2", map[string]string{
+			"users.csv": strings.Replace(file(t, "v1p2/users.csv", "u2,,", "u2,tobedeleted,"), "08,,,,,,,o1,,BLU", "08,,,,,,,,,BLU", 1),
+			"roles.csv": file(t, "v1p2/roles.csv", "r2,,,u2,primary,student,,,o1,\n", "")}), Options{}, nil,
+			slices.Replace(slices.Clone(v1p1), 1, 2, "3 u2  o1 08/08  BLU tobedeleted", "3 u2  o2 08/08  BLU tobedeleted", "3 u2  o3 08/08  BLU tobedeleted"), "1.2"},
+		{"1.2 disabled user tobedeleted, disabled users leave: held", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u5,,", "u5,tobedeleted,")}), Options{DisabledUsers: "leaver"}, nil,
+			slices.Replace(slices.Clone(v1p1), 5, 6, "6 u5 student o2 04/04  RED tobedeleted"), "1.2"},
 		{"1.2 role tobedeleted", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,", "r8,tobedeleted,")}), Options{}, nil,
 			slices.Replace(slices.Clone(v1p1), 6, 7, "7 u6 student o3 09/09  BLU tobedeleted"), "1.2"},
+		{"1.2 primary role after a secondary one", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv",
+			"r4,,,u3,primary,teacher,,,o2,\nr5,,,u3,secondary,administrator,,,o2,", "r5,,,u3,secondary,administrator,,,o2,\nr4,,,u3,primary,teacher,,,o2,")}), Options{}, nil, v1p1, "1.2"},
+		{"1.2 no primary role: the first", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv",
+			"r4,,,u3,primary,teacher,,,o2,", "r4,,,u3,secondary,teacher,,,o2,\nr4b,,,u3,secondary,aide,,,o2,")}), Options{}, nil, v1p1, "1.2"},
 		{"1.2 secondary role alone", dir("v1p2", map[string]string{"roles.csv": file(t, "v1p2/roles.csv", "r8,,,u6,primary", "r8,,,u6,secondary")}), Options{}, nil, v1p1, "1.2"},
 		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, nil, []string{
 			"2 S1001 student o1 07/07  -",
@@ -103,6 +119,8 @@ func TestRows(t *testing.T) {
 		}, "sds"},
 		{"manifest only: no updates", dir("v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
 			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, nil, "1.2"},
+		{"1.1 an org twice: one row", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",o1,", `,"o1,o1",`)}), Options{}, []string{"o1"}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1"},
 		{"grades listed", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",,08,,", `,,"08, 09",,`)}), Options{}, []string{"o1"}, []string{
 			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08,09/  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  "}, "1.1"},
 	}
@@ -162,6 +180,10 @@ func TestRowsErrors(t *testing.T) {
 			"unknown-reference roles.csv 9 userSourcedId", `"u66"`},
 		{"homeroom enrollment of an unknown user", dir("v1p1", map[string]string{"enrollments.csv": file(t, "v1p1/enrollments.csv", "e4,,,c3,o2,u4", "e4,,,c3,o2,u44")}), 8,
 			"unknown-reference enrollments.csv 5 userSourcedId", `"u44"`},
+		{"enrollment in a scheduled class of an unknown user", dir("v1p2", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e5,,,c2,o1,u2", "e5,,,c2,o1,u22")}), 8,
+			"unknown-reference enrollments.csv 6 userSourcedId", `"u22"`},
+		{"a user twice", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u6,,,true,fay.p", "u1,,,true,fay.p")}), 6,
+			"duplicate-sourcedid users.csv 7 sourcedId", `user "u1" is in users.csv twice`},
 		{"user without sourcedId", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", "u2,,", ",,")}), 1,
 			"missing-sourcedid users.csv 3 sourcedId", "no sourcedId"},
 	}
@@ -219,29 +241,143 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-// TestUserIDs: userIds.<Type> columns that Options.Columns names.
-func TestUserIDs(t *testing.T) {
-	all, err := Open(pkgDir(t, "v1p1", nil), Options{Columns: []string{"userIds.SIS", "userids.ldap"}})
+// TestTooLarge: a record over MaxRecord bytes is an error at its line,
+// before it is all read.
+func TestTooLarge(t *testing.T) {
+	big := strings.Repeat("x", MaxRecord)
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"a field", "u2,,,true,ben.l", "u2,,,true," + big, "too-large users.csv 3 "},
+		{"a quote never closed", "u2,,,true,ben.l", `u2,,,true,"` + strings.Repeat("x\n", MaxRecord), "too-large users.csv 3 "},
+		{"a header", "sourcedId,", big + ",", "too-large users.csv 1 "},
+		{"a record just under the most", "u2,,,true,ben.l", "u2,,,true," + big[:MaxRecord-200], "<nil>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := collect(t, pkgDir(t, "v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", tt.old, tt.new)}), Options{})
+			if diff := cmp.Diff(tt.want, place(err)); diff != "" {
+				t.Errorf("(-want +got):\n%s\n%v", diff, err)
+			}
+		})
+	}
+}
+
+// TestIgnored: what is read as absent, or not used, is a warning.
+func TestIgnored(t *testing.T) {
+	homerooms := file(t, "v1p2/classes.csv", "scheduled", "homeroom")
+	tests := []struct {
+		name  string
+		edits map[string]string
+		want  []string // the rows of o1, then the warnings
+		base  string   // v1p2 if ""
+		msg   string   // if set, the last warning's message
+	}{
+		{"users without roles: how many, the first three", map[string]string{"roles.csv": strings.NewReplacer("r1,,,u1,primary,student,,,o1,\n", "", "r2,,,u2,primary,student,,,o1,\n", "",
+			"r8,,,u6,primary,student,,,o3,\n", "", "r9,,,g1,primary,guardian,,,o1,\n", "").Replace(file(t, "v1p2/roles.csv", "", ""))}, []string{
+			"4 u3 teacher o1 / 7A ", "no-membership users.csv:2 "}, "", `4 users have no org or role, so no row: ["u1" "u2" "u6"]`},
+		{"a manifest without oneroster.version: 1.1", map[string]string{"manifest.csv": file(t, "v1p1/manifest.csv", "oneroster.version,1.1\n", "")}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"no-version manifest.csv:0 "}, "v1p1", ""},
+		{"tobedeleted enrollment", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,", "e1,tobedeleted,")}, []string{
+			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"tobedeleted-ignored enrollments.csv:2 status"}, "", ""},
+		{"tobedeleted class", map[string]string{"classes.csv": file(t, "v1p2/classes.csv", "c1,,", "c1,tobedeleted,")}, []string{
+			"2 u1 student o1 07/07  RED", "3 u2 student o1 08/08  BLU", "4 u3 teacher o1 /  ", "8 g1 guardian o1 /  ",
+			"tobedeleted-ignored classes.csv:2 status"}, "", ""},
+		{"two homerooms in one org: the first", map[string]string{"classes.csv": homerooms}, []string{
+			"2 u1 student o1 07/07 7A RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"two-homerooms enrollments.csv:3 classSourcedId"}, "", ""},
+		{"two homerooms in one org, the other first", map[string]string{"classes.csv": homerooms,
+			"enrollments.csv": file(t, "v1p2/enrollments.csv", "e1,,,c1,o1,u1,student,false,,\ne2,,,c2,o1,u1,student,false,,", "e2,,,c2,o1,u1,student,false,,\ne1,,,c1,o1,u1,student,false,,")}, []string{
+			"2 u1 student o1 07/07 MA7 RED", "3 u2 student o1 08/08 MA7 BLU", "4 u3 teacher o1 / 7A ", "8 g1 guardian o1 /  ",
+			"two-homerooms enrollments.csv:3 classSourcedId"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.base == "" {
+				tt.base = "v1p2"
+			}
+			d := pkgDir(t, tt.base, tt.edits)
+			got, err := collect(t, d, Options{}, "o1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws := warnings(t, d, Options{})
+			for _, w := range ws {
+				got = append(got, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if tt.msg != "" && (len(ws) == 0 || ws[len(ws)-1].Msg != tt.msg) {
+				t.Errorf("warnings %q, want the last to say %s", ws, tt.msg)
+			}
+		})
+	}
+}
+
+// warnings reads the package at dir and returns its warnings.
+func warnings(t *testing.T, dir string, opts Options) []Error {
+	t.Helper()
+	p, err := Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer all.Close()
-	p, err := all.Select("o1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for row, err := range p.Rows() {
+	defer p.Close()
+	for _, err := range p.Rows() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, strings.Join(row.Fields[nFixed:nFixed+2], "/"))
 	}
-	if diff := cmp.Diff([]string{"S1001/", "S1002/ben", "T0001/", "/"}, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	return p.Warnings()
+}
+
+// TestUserIDs: userIds.<Type> columns that Options.Columns names; of a
+// type twice, the first, with a warning.
+func TestUserIDs(t *testing.T) {
+	tests := []struct {
+		name     string
+		edits    map[string]string
+		want     []string
+		warnings []string
+	}{
+		{"each type once", nil, []string{"S1001/", "S1002/ben", "T0001/", "/"}, nil},
+		{"a type twice", map[string]string{"users.csv": file(t, "v1p1/users.csv", `"{SIS:S1002},{LDAP:ben}"`, `"{SIS:S1002},{LDAP:ben},{SIS:OLD7}"`)},
+			[]string{"S1001/", "S1002/ben", "T0001/", "/"}, []string{"userids-twice users.csv:3 userIds"}},
 	}
-	if diff := cmp.Diff([]string{"userIds.SIS", "userids.ldap", "metadata.house"}, p.Header()[nFixed:]); diff != "" {
-		t.Errorf("header (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			all, err := Open(pkgDir(t, "v1p1", tt.edits), Options{Columns: []string{"userIds.SIS", "userids.ldap"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer all.Close()
+			p, err := all.Select("o1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for row, err := range p.Rows() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, strings.Join(row.Fields[nFixed:nFixed+2], "/"))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			var ws []string
+			for _, w := range p.Warnings() {
+				ws = append(ws, fmt.Sprintf("%s %s:%d %s", w.Code, w.File, w.Line, w.Column))
+			}
+			if diff := cmp.Diff(tt.warnings, ws); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"userIds.SIS", "userids.ldap", "metadata.house"}, p.Header()[nFixed:]); diff != "" {
+				t.Errorf("header (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -19,12 +19,15 @@ type table struct {
 	p      *Package
 	name   string
 	rc     io.Closer
+	in     *capped
 	cr     *csv.Reader
 	header []string
 	col    map[string]int // by the spec's name, or the name asked for: the column's index
 	first  []string       // the first data record, read ahead
 	status int            // the index of the status column, or -1
 	line   int            // its line
+	last   int            // the line of the last record read
+	off    int64          // the offset of its end
 	bulk   bool
 }
 
@@ -38,16 +41,21 @@ func (p *Package) openTable(name string, spec, required []string) (*table, error
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(rc, 64<<10)
+	in := &capped{r: rc, limit: 3 + bufSize + MaxRecord}
+	br := bufio.NewReaderSize(in, bufSize)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) {
 		_, _ = br.Discard(3)
 	}
-	t := &table{p: p, name: path.Base(p.arc.names[name]), rc: rc, cr: csv.NewReader(br), col: map[string]int{}, bulk: p.bulk[name]}
+	t := &table{p: p, name: path.Base(p.arc.names[name]), rc: rc, in: in, cr: csv.NewReader(br), col: map[string]int{}, bulk: p.bulk[name]}
 	t.cr.ReuseRecord = true
 	h, err := t.cr.Read()
 	if err != nil && err != io.EOF {
 		rc.Close()
 		return nil, t.csvError(err)
+	}
+	if err = t.advance(1); err != nil {
+		rc.Close()
+		return nil, err
 	}
 	t.header = slices.Clone(h)
 	if err := t.resolve(spec, required); err != nil {
@@ -112,11 +120,50 @@ func (t *table) missing(col string) error {
 	if near, ok := suggest.Nearest(col, t.header); ok {
 		msg += fmt.Sprintf("; the nearest is %q", near)
 	}
+	if t.p.warned["manifest.csv\x00"+CodeNoVersion] {
+		msg += "; the manifest has no oneroster.version, so the package is read as 1.1"
+	}
 	return &Error{File: t.name, Line: 1, Column: col, Code: CodeMissingColumn, Msg: msg}
 }
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// MaxRecord is the most bytes a record of a file may have, so that a
+// file of one huge record cannot fill the memory.
+const MaxRecord = 1 << 20
+
+const bufSize = 64 << 10
+
+// A capped reader refuses to read past limit, which the table moves
+// past each record it reads.
+type capped struct {
+	r        io.Reader
+	n, limit int64
+}
+
+var errTooLarge = errors.New("record too large")
+
+func (c *capped) Read(b []byte) (int, error) {
+	if c.n >= c.limit {
+		return 0, errTooLarge
+	}
+	b = b[:min(int64(len(b)), c.limit-c.n)]
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// advance checks the size of the record just read, at line, and lets
+// the next one be read.
+func (t *table) advance(line int) error {
+	off := t.cr.InputOffset()
+	if off-t.off > MaxRecord {
+		return t.tooLarge(line)
+	}
+	t.in.limit, t.off, t.last = 3+bufSize+MaxRecord+off, off, line
+	return nil
 }
 
 // read reads a record and returns it and its line.
@@ -126,6 +173,9 @@ func (t *table) read() ([]string, int, error) {
 		return nil, 0, t.csvError(err)
 	}
 	line, _ := t.cr.FieldPos(0)
+	if err := t.advance(line); err != nil {
+		return nil, 0, err
+	}
 	if t.bulk {
 		if i := t.status; i >= 0 && strings.EqualFold(rec[i], "active") {
 			t.p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeActive, Msg: "status is \"active\" in a bulk file, where it should be empty"})
@@ -164,10 +214,17 @@ func (t *table) csvError(err error) error {
 	if err == io.EOF {
 		return err
 	}
+	if errors.Is(err, errTooLarge) {
+		return t.tooLarge(t.last + 1)
+	}
 	return &Error{File: t.name, Code: CodeRead, Msg: err.Error(), Err: err}
 }
 
 func (t *table) close() { t.rc.Close() }
+
+func (t *table) tooLarge(line int) error {
+	return t.errorf(line, "", CodeTooLarge, "the record starting here is over %d bytes", MaxRecord)
+}
 
 // index returns the index of the column name, or -1 if the file lacks
 // it.
