@@ -120,7 +120,8 @@ func usernameOK(s string) bool {
 // rowCheckOf returns the check of a row of n Fields, and whether it applies.
 func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
 	c := rowCheck{line: row.Line, ps: row.Problems}
-	if row.Fields == nil || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Code == CodeEmptyRow || p.Code == CodeFieldCount }) {
+	unread := func(p Problem) bool { return p.Code == CodeEmptyRow || p.Code == CodeFieldCount }
+	if row.Fields == nil || slices.ContainsFunc(row.Problems, unread) {
 		return c, false
 	}
 	if len(row.Fields) != n {
