@@ -368,8 +368,11 @@ func (cl *call) credentials(ctx context.Context) error {
 		}
 		return &attemptError{endpoint: cl.endpoint, msg: "getting the credentials: " + err.Error(), errs: errs}
 	}
-	var ce *ConfigError
-	if cl.cred, err = cl.Client.credentials("WithCredentials", user, password); errors.As(err, &ce) {
+	if cl.cred, err = cl.Client.credentials("WithCredentials", user, password); err != nil {
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			ce = &ConfigError{Option: "WithCredentials", Reason: err.Error()}
+		}
 		return &attemptError{endpoint: cl.endpoint, msg: "the credentials cannot be used: " + ce.Reason, errs: []error{ce, ErrNoCredentials, ErrUnauthorized}}
 	}
 	return nil

@@ -86,7 +86,8 @@ func WithBasicAuth(username, password string) Option {
 // of WithBasicAuth apply to each answer; one that breaks them fails the
 // call with an error holding a *ConfigError and matching
 // ErrNoCredentials. An error of fn fails the call before anything is
-// sent; the call's error wraps it. A nil fn is an error, and so is
+// sent; the call's error wraps it and shows its text as it is, so fn's
+// errors must not hold the secret. A nil fn is an error, and so is
 // combining it with WithBasicAuth or credentials in the base URL.
 func WithCredentials(fn func(ctx context.Context) (user, password string, err error)) Option {
 	return option(func(s *settings) error {

@@ -314,11 +314,17 @@ func cutText(s string, n int) string {
 // normalSite returns the base URL site in the form a Key keeps: the
 // scheme and host in lower case, without credentials (client.New takes
 // them out of its base URL), the scheme's default port, a trailing dot of
-// the host or trailing slashes of the path. A site that
-// does not parse as a URL with a host is returned as it is.
+// the host or trailing slashes of the path. A site that does not parse
+// as a URL with a host is returned as it is, but for anything up to its
+// last '@' after "://" (credentials with a stray % or #).
 func normalSite(site string) string {
 	u, err := url.Parse(site)
 	if err != nil || u.Host == "" || u.Opaque != "" {
+		if scheme, rest, ok := strings.Cut(site, "://"); ok {
+			if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+				return scheme + "://" + rest[i+1:]
+			}
+		}
 		return site
 	}
 	u.Scheme, u.User = strings.ToLower(u.Scheme), nil

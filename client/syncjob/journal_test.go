@@ -3,6 +3,7 @@ package syncjob_test
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/autosync-go/autosync/client/syncjob"
@@ -63,5 +64,22 @@ func TestJournalRetention(t *testing.T) {
 				return func() (syncjob.Journal, error) { return j, nil }
 			})
 		})
+	}
+}
+
+// TestKeyOfCredentials: KeyOf keeps no credentials of a site, even of one
+// that does not parse as a URL (a password with a stray % or #), so that
+// none reaches key.json, the folder name or Key.String.
+func TestKeyOfCredentials(t *testing.T) {
+	tests := []struct{ site, want string }{
+		{"https://autoimport:Secret-42@school.example", "https://school.example"},
+		{"https://autoimport:s3cr%t9@school.example", "https://school.example"},
+		{"https://autoimport:Hunter#2x@school.example", "https://school.example"},
+	}
+	for _, tt := range tests {
+		k := syncjob.KeyOf(tt.site, "", nil)
+		if k.Site != tt.want || strings.Contains(k.String(), "autoimport") {
+			t.Errorf("KeyOf(%q) = %q (%s), want site %q", tt.site, k.Site, k, tt.want)
+		}
 	}
 }

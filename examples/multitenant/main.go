@@ -499,9 +499,12 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	var sniff *cli.Sniffer
 	var decodeErr error
 	var rows iter.Seq2[csvspec.SourceRow, error]
-	if e.pkg != nil {
+	switch {
+	case e.pkg != nil:
 		rows = cli.SourceRows(rules, e.pkg, s.Carry)
-	} else {
+	case e.src != nil: // a route whose package did not open: never read it as an export
+		return fail(cli.ExitUsage, fmt.Errorf("the package %s was not read", s.File))
+	default:
 		f, err := os.Open(s.File)
 		if err != nil {
 			return fail(cli.ExitUsage, err)

@@ -26,18 +26,16 @@ func (s *source) define(fs *flag.FlagSet) {
 
 // checkSource checks the -source flags against the others.
 func (f *flags) checkSource(fs *flag.FlagSet) error {
-	var given []string
-	fs.Visit(func(fl *flag.Flag) { given = append(given, fl.Name) })
 	if f.src.Type == "" {
 		for _, name := range []string{"org", "disabled-users", "roles"} {
-			if strings.Contains(" "+strings.Join(given, " ")+" ", " "+name+" ") {
+			if given(fs, name) {
 				return fmt.Errorf("-%s is a setting of -source: give -source oneroster or -source sds", name)
 			}
 		}
 		return nil
 	}
 	for _, name := range []string{"map", "comma", "encoding"} {
-		if strings.Contains(" "+strings.Join(given, " ")+" ", " "+name+" ") {
+		if given(fs, name) {
 			return fmt.Errorf("-%s is a setting of an export; -source reads a package: leave it out", name)
 		}
 	}

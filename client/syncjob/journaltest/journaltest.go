@@ -69,8 +69,12 @@ type Options struct {
 func TestJournal(t *testing.T, newStore func(t *testing.T) func() (syncjob.Journal, error), opts ...Options) {
 	t.Helper()
 	var o Options
-	if len(opts) > 0 {
+	switch len(opts) {
+	case 0:
+	case 1:
 		o = opts[0]
+	default:
+		t.Fatalf("journaltest: TestJournal takes at most one Options, not %d", len(opts))
 	}
 	tests := []struct {
 		name string

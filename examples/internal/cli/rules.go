@@ -21,8 +21,8 @@ import (
 // JSON file (sync's -rules FILE, or a path in multitenant's "rules"), or
 // the rules themselves, inline in multitenant's config.
 type Rules struct {
-	Path   string
-	Inline json.RawMessage
+	Path   string          // a rules file; "" when inline or none
+	Inline json.RawMessage // the rules as JSON, from a config; nil when in a file or none
 }
 
 // IsZero reports whether no rules are given.

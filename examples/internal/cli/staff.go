@@ -154,19 +154,11 @@ func (f *StaffFile) report(w io.Writer, what string, now time.Time) (string, err
 	return written, err
 }
 
-// WriteStaff writes a staff file at path with write, says on w what
-// became of it when it is not path, prefixed with what (a program's name
-// and a setting), and returns the path written, "" if none. A write
-// failure is said, never returned: it does not change what reached
-// Infiniti.
-func WriteStaff(w io.Writer, what, path string, now time.Time, write func(io.Writer) error) string {
-	written, _ := writeStaff(w, what, path, now, write)
-	return written
-}
-
 // StaffReport returns a syncjob.Job.StaffReport that writes the staff
-// report at path as WriteStaff does and sets *written to the path
-// written; its error goes into the run record.
+// report at path, says on w what became of it when it is not path,
+// prefixed with what (a program's name and a setting), and sets *written
+// to the path written ("" if none). Its error goes into the run record; it
+// does not change what reached Infiniti.
 func StaffReport(w io.Writer, what, path string, written *string) func(func(io.Writer) error) error {
 	return func(write func(io.Writer) error) (err error) {
 		*written, err = writeStaff(w, what, path, time.Now(), write)
