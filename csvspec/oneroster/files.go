@@ -1,0 +1,266 @@
+package oneroster
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+)
+
+// readManifest reads manifest.csv, if the package has one, and checks
+// the package's files against it.
+func (p *Package) readManifest() error {
+	if _, ok := p.arc.names["manifest.csv"]; !ok {
+		return nil // no file is said to be bulk
+	}
+	t, err := p.openTable("manifest.csv", []string{"propertyName", "value"}, []string{"propertyName", "value"})
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	listed := map[string]int{} // "users.csv": the manifest's line
+	absent, usersAbsent, version := 0, 0, false
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		prop, val := strings.TrimSpace(t.get(rec, "propertyName")), strings.ToLower(strings.TrimSpace(t.get(rec, "value")))
+		switch {
+		case strings.EqualFold(prop, "oneroster.version") && p.version != "sds":
+			if !slices.Contains([]string{"1.0", "1.1", "1.2"}, val) {
+				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeVersion, Msg: fmt.Sprintf("oneroster.version %q is not 1.0, 1.1 or 1.2", val)}
+			}
+			p.version, version = val, true
+		case hasPrefixFold(prop, "file."):
+			f := strings.ToLower(prop[len("file."):]) + ".csv"
+			switch val {
+			case "delta":
+				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeDelta, Msg: prop + " is delta: send a bulk package; deltas are not supported yet"}
+			case "absent":
+				absent++
+				if f == "users.csv" {
+					usersAbsent = line
+				}
+			case "bulk":
+				listed[f] = line
+				p.bulk[f] = true
+			default:
+				return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("%s is %q, not bulk, delta or absent", prop, val)}
+			}
+		}
+	}
+	if !version && p.version != "sds" {
+		p.version = "1.1"
+		p.warn(Error{File: "manifest.csv", Code: CodeNoVersion, Msg: "the manifest has no oneroster.version; the package is read as 1.1"})
+	}
+	if usersAbsent > 0 && len(listed) > 0 {
+		return &Error{File: "manifest.csv", Line: usersAbsent, Column: "value", Code: CodeUsersAbsent, Msg: "file.users is absent in a bulk package"}
+	}
+	return p.checkList(listed, absent)
+}
+
+// checkList checks that the package's CSV files are those the manifest
+// marks bulk, each with a data row.
+func (p *Package) checkList(listed map[string]int, absent int) error {
+	for _, f := range slices.Sorted(maps.Keys(listed)) {
+		line := listed[f]
+		if _, ok := p.arc.names[f]; !ok {
+			return &Error{File: "manifest.csv", Line: line, Column: "value", Code: CodeFileList, Msg: fmt.Sprintf("the manifest lists %s, which the package lacks", f)}
+		}
+		t, err := p.openTable(f, nil, nil)
+		if err != nil {
+			return err
+		}
+		t.close()
+	}
+	for _, n := range slices.Sorted(maps.Keys(p.arc.names)) {
+		if _, ok := listed[n]; !ok && strings.HasSuffix(n, ".csv") && n != "manifest.csv" {
+			f := path.Base(p.arc.names[n])
+			return &Error{File: f, Code: CodeFileList, Msg: "the manifest does not list " + f + " as bulk"}
+		}
+	}
+	p.noRows = len(listed) == 0 && absent > 0
+	return nil
+}
+
+// readOrgs reads orgs.csv.
+func (p *Package) readOrgs() error {
+	cols := orgCols
+	if p.version == "sds" {
+		cols = sdsOrgCols
+	}
+	t, err := p.openTable("orgs.csv", cols, append([]string{"sourcedId"}, p.needs("orgs.csv")...))
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	p.orgIdx = map[string]int32{}
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		id := t.get(rec, "sourcedId")
+		p.checkID(t, line, "sourcedId", id)
+		if _, ok := p.orgIdx[id]; ok {
+			return t.errorf(line, "sourcedId", CodeDuplicate, "org %q is in orgs.csv twice", id)
+		}
+		p.orgIdx[id] = int32(len(p.orgs))
+		p.orgs = append(p.orgs, Org{SourcedID: id, Name: t.get(rec, "name"), Identifier: t.get(rec, "identifier")})
+	}
+	return nil
+}
+
+// readClasses reads the classes, keeping the homerooms, and the
+// enrollments.
+func (p *Package) readClasses() error {
+	p.classes, p.inClass, p.extra = map[string]int32{}, map[string]member{}, map[string][]int32{}
+	_, hasClasses := p.arc.names["classes.csv"]
+	if p.version == "sds" || !hasClasses {
+		if cols := p.needs("classes.csv"); len(cols) > 0 {
+			return &Error{File: "classes.csv", Code: CodeMissingFile, Msg: fmt.Sprintf("the package has no homeroom classes, whose %s the rules read", cols[0])}
+		}
+		return nil
+	}
+	t, err := p.openTable("classes.csv", classCols, append([]string{"sourcedId", "classType", "schoolSourcedId"}, p.needs("classes.csv")...))
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		id := strings.Clone(t.get(rec, "sourcedId"))
+		p.classes[id] = -1
+		org, err := p.org(t, line, "schoolSourcedId", t.get(rec, "schoolSourcedId"))
+		if err != nil {
+			return err
+		}
+		if t.gone(rec) {
+			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: fmt.Sprintf("class %q is tobedeleted in a bulk file, so it is no homeroom", id)})
+		} else if strings.EqualFold(t.get(rec, "classType"), "homeroom") {
+			p.classes[id] = int32(len(p.homeroom))
+			p.homeroom = append(p.homeroom, class{title: t.get(rec, "title"), code: t.get(rec, "classCode"), org: org})
+		}
+	}
+	if _, ok := p.arc.names["enrollments.csv"]; !ok {
+		return nil
+	}
+	return p.readEnrollments()
+}
+
+// readEnrollments checks each enrollment's class and school, and keeps
+// of each user its first enrollment's line, for Rows to check the user,
+// and its homerooms, the first of each org.
+func (p *Package) readEnrollments() error {
+	t, err := p.openTable("enrollments.csv", enrolCols, []string{"classSourcedId", "userSourcedId"})
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	ci, ui, si := t.col["classSourcedId"], t.col["userSourcedId"], t.index("schoolSourcedId")
+	school, user := "", "" // the last school found, the last user kept
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		c, ok := p.classes[rec[ci]]
+		if !ok {
+			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
+		}
+		if s := at(rec, si); s != "" && s != school {
+			if _, err := p.org(t, line, "schoolSourcedId", s); err != nil {
+				return err
+			}
+			school = strings.Clone(s)
+		}
+		if t.gone(rec) {
+			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: "an enrollment is tobedeleted in a bulk file, so it is left out"})
+			c = -1
+		}
+		if c >= 0 || rec[ui] != user {
+			user = p.enrol(rec[ui], c, line)
+		}
+	}
+	return nil
+}
+
+// enrol keeps user u's enrollment at line in class c, a homeroom or -1,
+// and returns u, kept.
+func (p *Package) enrol(u string, c int32, line int) string {
+	m, ok := p.inClass[u]
+	switch {
+	case !ok:
+		u = strings.Clone(u)
+		p.inClass[u] = member{class: c, line: line}
+	case c < 0 || c == m.class:
+	case m.class < 0:
+		p.inClass[u] = member{class: c, line: m.line}
+	default:
+		for _, x := range append([]int32{m.class}, p.extra[u]...) {
+			if x == c {
+				return u
+			}
+			if o := p.homeroom[x].org; o == p.homeroom[c].org {
+				p.warn(Error{File: "enrollments.csv", Line: line, Column: "classSourcedId", Code: CodeTwoHomerooms,
+					Msg: fmt.Sprintf("user %q is in a second homeroom of org %q; the first in the file is its homeroom", u, p.orgs[o].SourcedID)})
+				return u
+			}
+		}
+		p.extra[u] = append(p.extra[u], c)
+	}
+	return u
+}
+
+// readRoles reads roles.csv (1.2 and SDS).
+func (p *Package) readRoles() error {
+	if p.version == "1.0" || p.version == "1.1" {
+		return nil
+	}
+	if _, ok := p.arc.names["roles.csv"]; !ok {
+		return &Error{File: "roles.csv", Code: CodeMissingFile, Msg: "the package has no roles.csv"}
+	}
+	cols, req := roleCols, []string{"userSourcedId", "orgSourcedId", "role", "roleType"}
+	if p.version == "sds" {
+		cols, req = sdsRoleCols, []string{"userSourcedId", "orgSourcedId", "role"}
+	}
+	t, err := p.openTable("roles.csv", cols, append(req, p.needs("roles.csv")...))
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	p.roles = map[string][]role{}
+	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
+		if err != nil {
+			return err
+		}
+		org, err := p.org(t, line, "orgSourcedId", t.get(rec, "orgSourcedId"))
+		if err != nil {
+			return err
+		}
+		u := t.get(rec, "userSourcedId")
+		ur, ok := p.roles[u]
+		if !ok {
+			u = strings.Clone(u)
+		}
+		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line,
+			primary: p.version != "sds" && strings.EqualFold(t.get(rec, "roleType"), "primary"),
+			gone:    t.gone(rec)}
+		if r.primary && slices.ContainsFunc(ur, func(o role) bool { return o.primary && o.org == org }) {
+			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
+		}
+		p.roles[u] = append(ur, r)
+	}
+	return nil
+}
+
+// org returns the index of the org id that col of line names.
+func (p *Package) org(t *table, line int, col, id string) (int32, error) {
+	o, ok := p.orgIdx[id]
+	if !ok {
+		return 0, t.errorf(line, col, CodeUnknownRef, "org %q is not in orgs.csv", id)
+	}
+	return o, nil
+}
