@@ -49,12 +49,17 @@ func (r Rules) MarshalJSON() ([]byte, error) {
 	return json.Marshal(r.Path)
 }
 
-// LoadRules parses the school's group rules; nil and no error when it has
-// none. The rules decide the import: an empty Import becomes theirs, and
-// a different one is an error, as are rules together with Map.
+// LoadRules parses the school's group rules, once: a later call returns
+// the same rules, so that a run never mixes two versions of an edited
+// file. It returns nil and no error when the school has none. The rules
+// decide the import: an empty Import becomes theirs, and a different one
+// is an error, as are rules together with Map.
 func (s *School) LoadRules(n Names) (*mapping.Mapping, error) {
-	if s.Rules.IsZero() {
+	switch {
+	case s.Rules.IsZero():
 		return nil, nil
+	case s.rules != nil:
+		return s.rules, nil
 	}
 	where, b := n.Name("rules"), []byte(s.Rules.Inline)
 	if s.Rules.Path != "" {
@@ -64,7 +69,7 @@ func (s *School) LoadRules(n Names) (*mapping.Mapping, error) {
 			return nil, fmt.Errorf("%s: %w", n.Name("rules"), err)
 		}
 	}
-	m, err := mapping.ParseMapping(bytes.TrimPrefix(b, []byte("\ufeff")))
+	m, err := mapping.ParseMapping(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), "mapping: "))
 	}
@@ -76,6 +81,7 @@ func (s *School) LoadRules(n Names) (*mapping.Mapping, error) {
 	case s.Import != m.Import():
 		return nil, fmt.Errorf("the rules in %s are for the %s import; leave out %s, or give %s", where, m.Import(), n.Name("import"), n.Set("import", m.Import()))
 	}
+	s.rules = m
 	return m, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/csvspec/mapping"
 )
 
 // The imports a School's Import names.
@@ -56,6 +57,8 @@ type School struct {
 	// NoPassword says that the job posts nothing (a plan, the history):
 	// no password is read, and a missing one is no error.
 	NoPassword bool `json:"-"`
+
+	rules *mapping.Mapping // the rules as LoadRules parsed them, once
 }
 
 // Leavers is what becomes of the users gone from the export: kept (the
