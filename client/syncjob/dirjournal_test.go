@@ -582,3 +582,66 @@ func LoseLock(s Session) error {
 	}
 	return fmt.Errorf("LoseLock: a %T", s)
 }
+
+// TestDirJournalRunsSkipsBadLines: lines that are not run records, a line
+// too long to read among them, cost themselves, not the log or the
+// health.
+func TestDirJournalRunsSkipsBadLines(t *testing.T) {
+	ok := func(n int) string {
+		b, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeOK, RowsSent: n, End: time.Date(2025, 3, 1, 2, 0, n, 0, time.UTC)})
+		return string(b) + "\n"
+	}
+	refused := func(n int) string {
+		b, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeRefused, RowsSent: n})
+		return string(b) + "\n"
+	}
+	long, _ := json.Marshal(Run{Key: testKey, Outcome: OutcomeRefused, RowsSent: 99, Error: strings.Repeat("x", 17<<20)})
+	tests := []struct {
+		name   string
+		log    string
+		sent   []int
+		health Health
+	}{
+		{"phantom records", ok(1) + "{}\nnull\n[]\n\"x\"\n" + refused(2), []int{1, 2}, Health{FailuresSince: 1}},
+		{"a 17 MiB line", ok(1) + string(long) + "\n" + ok(2), []int{1, 2}, Health{}},
+		{"a 17 MiB line of garbage, then a torn line", ok(1) + strings.Repeat("{", 17<<20) + "\n" + refused(2) + `{"outcome":"ok","rows_se`, []int{1, 2}, Health{FailuresSince: 1}},
+		{"CRLF line ends", strings.ReplaceAll(ok(1)+refused(2), "\n", "\r\n"), []int{1, 2}, Health{FailuresSince: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(j.Dir(testKey), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(j.Dir(testKey), runsFile), []byte(tt.log), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			runs, err := j.Runs(context.Background(), testKey, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sent []int
+			for _, r := range runs {
+				sent = append(sent, r.RowsSent)
+			}
+			if diff := cmp.Diff(tt.sent, sent); diff != "" {
+				t.Errorf("runs read (-want +got):\n%s", diff)
+			}
+			h := healthOf(runs)
+			if h.FailuresSince != tt.health.FailuresSince || h.LastSuccess.IsZero() {
+				t.Errorf("health %+v, want %d failures since a last success", h, tt.health.FailuresSince)
+			}
+		})
+	}
+}
+
+// TestHealthOfSkipsPhantoms: records without an outcome are not runs.
+func TestHealthOfSkipsPhantoms(t *testing.T) {
+	runs := []Run{{Outcome: OutcomeRefused}, {Outcome: OutcomeOK}, {}, {}, {Outcome: OutcomeRefused}, {}}
+	if h := healthOf(runs); h.FailuresSince != 1 {
+		t.Errorf("health %+v, want 1 failure since the last success", h)
+	}
+}

@@ -597,3 +597,79 @@ func TestJobObserver(t *testing.T) {
 		})
 	}
 }
+
+// TestJobZeroImport: an Import the package did not make is an error, not
+// a crash in a goroutine.
+func TestJobZeroImport(t *testing.T) {
+	for _, imp := range []*Import{{}, {name: "user-groups"}} {
+		for _, send := range []bool{false, true} {
+			_, c := newFake(t, clienttest.ApplyAdd)
+			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send)
+			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups() or syncjob.Contacts") {
+				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
+			}
+		}
+		if _, err := imp.readSnapshot(strings.NewReader("")); err == nil {
+			t.Errorf("readSnapshot of Import %+v: no error", imp)
+		}
+	}
+}
+
+// TestKeyNormalised: spellings of one site are one key and one folder,
+// from a job's client or from KeyOf; other sites stay apart.
+func TestKeyNormalised(t *testing.T) {
+	const want = "https://school.example.com"
+	tests := []struct {
+		url  string
+		site string
+	}{
+		{"https://school.example.com", want},
+		{"https://SCHOOL.example.com", want},
+		{"HTTPS://School.Example.COM/", want},
+		{"https://school.example.com:443", want},
+		{"https://school.example.com.", want},
+		{"https://school.example.com.:443/", want},
+		{"https://school.example.com:8443", "https://school.example.com:8443"},
+		{"https://school.example.com/Infiniti/", "https://school.example.com/Infiniti"},
+		{"http://127.0.0.1:80", "http://127.0.0.1"},
+		{"http://[::1]:80/", "http://[::1]"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"https://librarian:Secret-42@school.example.com/", want},
+	}
+	j, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := j.Lock(context.Background(), Key{Site: want, Tenant: "T1", Import: "user-groups"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			c, err := client.New(tt.url, client.WithTenant("T1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := (&Job{Client: c}).Key()
+			if k.Site != tt.site {
+				t.Errorf("Key().Site = %q, want %q", k.Site, tt.site)
+			}
+			if diff := cmp.Diff(k, KeyOf(tt.url, "T1", nil)); diff != "" {
+				t.Errorf("KeyOf(%q) (-Job.Key +KeyOf):\n%s", tt.url, diff)
+			}
+			raw := Key{Site: tt.url, Tenant: "T1", Import: "user-groups"}
+			if folderName(raw) != folderName(k) {
+				t.Errorf("folderName(%q) = %s, folderName(%q) = %s; want the same", tt.url, folderName(raw), k.Site, folderName(k))
+			}
+			// One school holds one lock, however its URL is spelt.
+			s, err := j.Lock(context.Background(), raw)
+			if s != nil {
+				s.Close()
+			}
+			if locked := errors.As(err, new(*LockedError)); locked != (tt.site == want) {
+				t.Errorf("Lock(%q) while %q is held: %v", tt.url, want, err)
+			}
+		})
+	}
+}

@@ -3,7 +3,10 @@ package syncjob
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,4 +119,232 @@ func FuzzStateRoundTrip(f *testing.F) {
 			t.Errorf("copied %d users, encoded %d; the states differ (-encoded +copied):\n%s", n, wantN, diff)
 		}
 	})
+}
+
+// TestJobStateLostOrDamaged: a state that is gone while the log shows a
+// committed run, or that is damaged, turns no guard off: the run is
+// refused (or fails) unless forced, and Force sends every row.
+func TestJobStateLostOrDamaged(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(t *testing.T, state string) // nil: nothing
+		before  string                           // the export of the first run
+		outcome Outcome
+		noState bool // refused as a LimitError with NoState
+		twice   bool // the first export is run twice
+	}{
+		{name: "a state of 0 bytes", damage: writeState0(""), outcome: OutcomeJournalError},
+		{name: "a state of blank lines", damage: writeState0("\n\r\n\n"), outcome: OutcomeJournalError},
+		{name: "a state of a byte order mark", damage: writeState0("\ufeff"), outcome: OutcomeJournalError},
+		{name: "a state without its header", damage: writeState0("s00001,House Red,Year 7\n"), outcome: OutcomeJournalError},
+		{name: "a state deleted after two runs", twice: true, damage: func(t *testing.T, state string) {
+			if err := os.Remove(state); err != nil {
+				t.Fatal(err)
+			}
+		}, outcome: OutcomeRefused, noState: true},
+		{name: "a state deleted after a first run is a first run again", damage: func(t *testing.T, state string) {
+			if err := os.Remove(state); err != nil {
+				t.Fatal(err)
+			}
+		}, outcome: OutcomeOK},
+		{name: "a state never committed (only an invalid run before)", before: "username,library-group,system-group\n,House Red,\n", outcome: OutcomeOK},
+		{name: "a header alone over a committed state", damage: writeState0("username,library-group,system-group\n"), outcome: OutcomeJournalError},
+		{name: "a state cut at a line boundary", damage: cutState(50), outcome: OutcomeJournalError},
+		{name: "a state with a line changed", damage: func(t *testing.T, state string) {
+			b, err := os.ReadFile(state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeState0(strings.Replace(string(b), "House Red", "House Blue", 1))(t, state)
+		}, outcome: OutcomeJournalError},
+		{name: "a header alone is a state", before: "username,library-group,system-group\n", outcome: OutcomeOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyAdd)
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			job := &Job{Client: c, Journal: j}
+			before := tt.before
+			if before == "" {
+				before = toCSV(school(100))
+			}
+			_, _ = run(t, job, before)
+			if tt.twice {
+				_, _ = run(t, job, before)
+			}
+			if tt.damage != nil {
+				tt.damage(t, filepath.Join(j.Dir(job.Key()), stateFile))
+			}
+			// Tonight's export is broken: empty.
+			posts := len(srv.Requests())
+			rep, err := run(t, job, "")
+			if rep.Outcome != tt.outcome {
+				t.Fatalf("outcome %s (%v), want %s", rep.Outcome, err, tt.outcome)
+			}
+			if tt.outcome == OutcomeOK {
+				return
+			}
+			if len(srv.Requests()) != posts {
+				t.Error("the run posted")
+			}
+			var le *LimitError
+			if got := errors.As(err, &le) && le.NoState; got != tt.noState {
+				t.Errorf("error %v; a LimitError with NoState: %v, want %v", err, got, tt.noState)
+			}
+			if !strings.Contains(err.Error(), "run once with full and force") || strings.Contains(err.Error(), "remove it") {
+				t.Errorf("error %v, want the advice to run once with full and force", err)
+			}
+			// Plan says the same.
+			if prep, _ := job.Plan(context.Background(), strings.NewReader(toCSV(school(100)))); prep.Outcome != tt.outcome {
+				t.Errorf("Plan: outcome %s, want %s", prep.Outcome, tt.outcome)
+			}
+			// Full and Force send every row, as a first run, and say so.
+			job.Full, job.Force = true, true
+			rep, err = run(t, job, toCSV(school(100)))
+			if err != nil || rep.Outcome != OutcomeOK || rep.RowsSent != len(school(100)) {
+				t.Fatalf("forced: outcome %s, %d rows sent, %v; want ok and every row", rep.Outcome, rep.RowsSent, err)
+			}
+			if rep.Refusal == nil || !rep.Refusal.NoState || !rep.Run.Forced || !strings.Contains(rep.Run.Overridden, "no last accepted state") {
+				t.Errorf("forced: refusal %+v, record forced %v overridden %q", rep.Refusal, rep.Run.Forced, rep.Run.Overridden)
+			}
+			// The next run is guarded again.
+			job.Full, job.Force = false, false
+			if rep, err := run(t, job, ""); rep.Outcome != OutcomeRefused {
+				t.Errorf("after: outcome %s, %v; want refused", rep.Outcome, err)
+			}
+		})
+	}
+}
+
+// cutState returns a damage that keeps the first n lines of the state,
+// as "head -n n" does.
+func cutState(n int) func(t *testing.T, state string) {
+	return func(t *testing.T, state string) {
+		b, err := os.ReadFile(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(b), "\n")
+		writeState0(strings.Join(lines[:n], ""))(t, state)
+	}
+}
+
+// writeState0 returns a damage that writes content over the state.
+func writeState0(content string) func(t *testing.T, state string) {
+	return func(t *testing.T, state string) {
+		if err := os.WriteFile(state, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestJobStateCutAtLineBoundary: a state cut at a line boundary (head -n
+// 50 of a backup) parses, but is not the state the last run committed:
+// the run fails as a journal error and sends nothing, in any Journal,
+// rather than guard against 49 users. Records without the state's hash
+// (older versions) are not compared; the wrong-file rule refuses the run.
+func TestJobStateCutAtLineBoundary(t *testing.T) {
+	tests := []struct {
+		name    string
+		journal func(t *testing.T) (Journal, func(state string))
+		outcome Outcome
+	}{
+		{"DirJournal", func(t *testing.T) (Journal, func(string)) {
+			j, err := OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j, nil // cut below, where the key is known
+		}, OutcomeJournalError},
+		{"another Journal", func(t *testing.T) (Journal, func(string)) {
+			j := &cutJournal{MemJournal: NewMemJournal()}
+			return j, func(string) { j.lines = 50 }
+		}, OutcomeJournalError},
+		{"another Journal, records of an older version", func(t *testing.T) (Journal, func(string)) {
+			j := &cutJournal{MemJournal: NewMemJournal()}
+			return j, func(string) { j.lines, j.old = 50, true }
+		}, OutcomeRefused}, // not compared, but the wrong-file rule sees 63 new users of 37
+	}
+	all := school(202)
+	cut := without(all, func(u string) bool { return u >= "s00100" })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, clienttest.ApplyAdd)
+			jr, damage := tt.journal(t)
+			job := &Job{Client: c, Journal: jr}
+			if _, err := run(t, job, toCSV(all)); err != nil {
+				t.Fatal(err)
+			}
+			if dj, ok := jr.(*DirJournal); ok {
+				cutState(50)(t, filepath.Join(dj.Dir(job.Key()), stateFile))
+			} else {
+				damage("")
+			}
+			posts := len(srv.Requests())
+			for _, send := range []bool{false, true} {
+				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send)
+				if rep.Outcome != tt.outcome {
+					t.Fatalf("send %v: outcome %s (%v), want %s", send, rep.Outcome, err, tt.outcome)
+				}
+				if tt.outcome == OutcomeRefused {
+					continue
+				}
+				if !strings.Contains(err.Error(), "where the last run that kept a state") || !strings.Contains(err.Error(), "run once with full and force") {
+					t.Errorf("send %v: error %v", send, err)
+				}
+			}
+			if len(srv.Requests()) != posts {
+				t.Error("a run with a cut state posted")
+			}
+		})
+	}
+}
+
+// cutJournal is a Journal whose state reads are cut to their first
+// lines lines (0: whole), and whose run records lose StateSHA256 and
+// StateUsers when old is set, as records of an older version.
+type cutJournal struct {
+	*MemJournal
+	lines int
+	old   bool
+}
+
+type cutSession struct {
+	Session
+	lines int
+}
+
+func (j *cutJournal) Lock(ctx context.Context, key Key) (Session, error) {
+	s, err := j.MemJournal.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &cutSession{s, j.lines}, nil
+}
+
+func (j *cutJournal) Runs(ctx context.Context, key Key, n int) ([]Run, error) {
+	runs, err := j.MemJournal.Runs(ctx, key, n)
+	for i := range runs {
+		if j.old {
+			runs[i].StateSHA256, runs[i].StateUsers = "", 0
+		}
+	}
+	return runs, err
+}
+
+func (s *cutSession) State(ctx context.Context) (io.ReadCloser, error) {
+	rc, err := s.Session.State(ctx)
+	if err != nil || s.lines == 0 {
+		return rc, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	return io.NopCloser(strings.NewReader(strings.Join(lines[:s.lines], ""))), nil
 }
