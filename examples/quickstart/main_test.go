@@ -17,6 +17,10 @@ import (
 	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
+// TestMain runs the tests, or the program when a test starts it as a
+// process (exampletest.Build).
+func TestMain(m *testing.M) { exampletest.Main(m, main) }
+
 // env returns a getenv over m.
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 

@@ -32,6 +32,10 @@ import (
 	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
+// TestMain runs the tests, or the program when a test starts it as a
+// process (exampletest.Build).
+func TestMain(m *testing.M) { exampletest.Main(m, main) }
+
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 const smsMap = "username=Student Code,library-group=House,system-group=Year Level"

@@ -108,8 +108,8 @@ func TestReadmeCommands(t *testing.T) {
 					}
 				case len(cmd) > 2 && cmd[0] == "go" && cmd[1] == "run" && cmd[2] == "./examples/sync" && len(envs) == 0:
 					runs++
-					c := exec.Command(bin, cmd[3:]...)
-					c.Dir, c.Env = root, append(os.Environ(), "INFINITI_PASSWORD=")
+					c := exampletest.Command(bin, cmd[3:]...)
+					c.Dir, c.Env = root, append(c.Env, "INFINITI_PASSWORD=")
 					if b, err := c.CombinedOutput(); err != nil {
 						t.Errorf("%q: %v\n%s", cmd, err, b)
 					}

@@ -1,5 +1,5 @@
 // Package exampletest has helpers for the tests of the example programs:
-// building a program once, and handing a program the fake server's
+// running a program as a process, and handing a program the fake server's
 // certificate as a CA file.
 package exampletest
 
@@ -15,21 +15,52 @@ import (
 	"github.com/autosync-go/autosync/client/clienttest"
 )
 
-// Build compiles the program in the current directory (the test's package)
-// into a temporary directory and returns the binary's path. It skips the
-// test when no go command is on the PATH.
+// asProgram, set in a test binary's environment, makes Main run the
+// program instead of the tests.
+const asProgram = "AUTOSYNC_EXAMPLETEST_AS_PROGRAM"
+
+// Main is the TestMain of a program's tests: it runs the tests, or, in a
+// copy of the test binary that Build made and Run started, the program's
+// main. So the tests run the program as a process (its exit code, its
+// signals, its standard streams) without building it again.
+func Main(m *testing.M, main func()) {
+	if os.Getenv(asProgram) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// Build returns the path of the program, named "prog" in a temporary
+// directory: a link to (or copy of) the test binary, which runs the
+// program's main when Run starts it. The test package's TestMain must
+// call Main.
 func Build(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
+	self, err := os.Executable()
 	if err != nil {
-		t.Skip("no go command on the PATH to build the program with")
+		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "prog")
-	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if os.Link(self, bin) == nil {
+		return bin
+	}
+	b, err := os.ReadFile(self)
+	if err == nil {
+		err = os.WriteFile(bin, b, 0o700)
+	}
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// Command is exec.Command for a program that Build returned: its
+// environment (Env) is the test's, set to run the program.
+func Command(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), asProgram+"=1")
+	return cmd
 }
 
 // RunBinary runs bin with args and env added to the environment, and
@@ -44,8 +75,8 @@ func RunBinary(t *testing.T, bin string, env []string, args ...string) (string, 
 // its standard output, standard error and exit code.
 func Run(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := Command(bin, args...)
+	cmd.Env = append(cmd.Env, env...)
 	var errBuf strings.Builder
 	cmd.Stderr = &errBuf
 	out, err := cmd.Output()
