@@ -11,9 +11,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/internal/benchtest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -430,35 +430,7 @@ func BenchmarkReadRows(b *testing.B) {
 			sink += len(row.Fields)
 		}
 	}
-	vsBaseline(b, len(file), base, mapped)
-}
-
-// vsBaseline runs base and f in turn, b.N times each, and reports the
-// throughput of f as a ratio of base's: "x-baseline", 1 when they are as
-// fast, higher is better. Taking turns in one benchmark lets a busy
-// machine slow both alike; each starts after a collection, and they swap
-// places every round, so that neither pays for the other's garbage.
-func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
-	b.SetBytes(int64(size))
-	var tb, tf time.Duration
-	timed := func(g func(b *testing.B)) time.Duration {
-		b.StopTimer()
-		runtime.GC()
-		b.StartTimer()
-		start := time.Now()
-		g(b)
-		return time.Since(start)
-	}
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			tb += timed(base)
-			tf += timed(f)
-		} else {
-			tf += timed(f)
-			tb += timed(base)
-		}
-	}
-	b.ReportMetric(float64(tb)/float64(tf), "x-baseline")
+	benchtest.VsBaseline(b, len(file), base, mapped)
 }
 
 // exportReader makes an SMS export of n rows as it is read, so that the
