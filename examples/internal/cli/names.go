@@ -113,7 +113,7 @@ func (n Names) Message(err error) string {
 		return n.configMessage(ce)
 	case errors.As(err, &lk):
 		// The programs' journal is a folder: its lock dies with its process.
-		return strings.TrimPrefix(lk.Error(), "syncjob: ") + "; wait for it to finish (the lock of a run that was killed is released by the operating system)"
+		return strings.TrimPrefix(lk.Error(), "syncjob: ") + "; wait for it to finish (the lock of a killed run is released when its process ends, for a folder or a database journal alike)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "gave up: the time allowed ran out; raise " + n.Name("timeout") + " if the file is large or Infiniti is slow to answer"
 	case errors.Is(err, context.Canceled):
