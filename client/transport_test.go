@@ -291,7 +291,7 @@ func TestSlowServerDeadline(t *testing.T) {
 	defer srv.Close()
 	srv.Fail(1, clienttest.Fault{Delay: time.Minute})
 	c, w := fakeClient(t, srv)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	res, err := c.ImportUserGroups(ctx, strings.NewReader(sampleCSV))
 	collectErr(err)
