@@ -33,7 +33,6 @@ type body struct {
 	n          atomic.Int64
 	closed     atomic.Bool
 	handedOver atomic.Bool // the whole body was read
-	once       sync.Once
 }
 
 // newBody frames csv, of size bytes (-1 if unknown), as the file part
@@ -143,11 +142,9 @@ func (r watched) Read(p []byte) (int, error) {
 
 // Close stops the body; see body.
 func (b *body) Close() error {
-	b.once.Do(func() {
-		b.mu.Lock() // with hold, waits for a Read in progress
-		b.closed.Store(true)
-		b.mu.Unlock()
-	})
+	b.mu.Lock() // with hold, waits for a Read in progress
+	defer b.mu.Unlock()
+	b.closed.Store(true)
 	return nil
 }
 

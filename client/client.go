@@ -17,6 +17,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,7 @@ const userGroupsFile = "user-groups.csv"
 
 // A Client posts imports to one Infiniti site. Create it with New.
 type Client struct {
-	settings                  // the options, without the password; headerTimeout the transport's, if known
+	settings                  // the options, without the password
 	base      url.URL         // scheme, host and path prefix; no credentials, query or fragment
 	basic     *credentials    // from WithBasicAuth; prints as [REDACTED]
 	hc        *http.Client    // never follows redirects
@@ -105,11 +106,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			ce.Reason = "cannot be combined with a shared transport; give it to NewTransport"
 		}
 		return nil, ce
-	case s.tr != nil:
-		s.headerTimeout = s.tr.ResponseHeaderTimeout
-	case s.hc != nil:
-		s.headerTimeout = 0 // the caller's client decides
-	default:
+	case s.hc == nil:
 		c.own = s.transport()
 		s.hc = &http.Client{Transport: c.own}
 	}
@@ -126,9 +123,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 }
 
 // credentials checks and encodes the credentials of option, as
-// WithBasicAuth describes. A password is shown if it is the username,
-// or, 4 bytes or longer, occurs in the username, the base URL, the tenant
-// or an import path (three letters occur by chance in many URLs).
+// WithBasicAuth says (three letters occur by chance in many URLs).
 func (c *Client) credentials(option, user, password string) (*credentials, error) {
 	shown := password != "" && (password == user || len(password) >= 4 && slices.ContainsFunc(
 		[]string{user, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant), UserGroupsPath, UserContactsPath},
@@ -208,12 +203,13 @@ func importRows[T any](ctx context.Context, c *Client, path, filename string, ro
 	}
 	var buf bytes.Buffer
 	w := newWriter(&buf)
+	var err error
 	for row := range rows {
-		if err := w.Write(row); err != nil {
-			return refused(ctx, fmt.Errorf("client: encoding the rows: %w", &sourceError{err}))
+		if err = w.Write(row); err != nil {
+			break
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if err = cmp.Or(err, w.Flush()); err != nil {
 		return refused(ctx, fmt.Errorf("client: encoding the rows: %w", &sourceError{err}))
 	}
 	return c.do(ctx, path, bytes.NewReader(buf.Bytes()), filename)
@@ -369,26 +365,22 @@ func (cl *call) credentials(ctx context.Context) error {
 		return &attemptError{endpoint: cl.endpoint, msg: "getting the credentials: " + err.Error(), errs: errs}
 	}
 	if cl.cred, err = cl.Client.credentials("WithCredentials", user, password); err != nil {
-		var ce *ConfigError
-		if !errors.As(err, &ce) {
-			ce = &ConfigError{Option: "WithCredentials", Reason: err.Error()}
-		}
+		ce := err.(*ConfigError) // credentials returns no other error
 		return &attemptError{endpoint: cl.endpoint, msg: "the credentials cannot be used: " + ce.Reason, errs: []error{ce, ErrNoCredentials, ErrUnauthorized}}
 	}
 	return nil
 }
 
-// source is the caller's CSV: an io.Seeker is re-read from start, of size
-// bytes; any other reader (size -1) is read once.
+// source is the caller's CSV, read as Import says.
 type source struct {
 	r     io.Reader
 	seek  io.Seeker // nil for a reader that cannot seek
 	start int64
-	size  int64
+	size  int64 // -1 for a reader that is read once
 }
 
-// newSource measures an io.Seeker from its offset. A seeker that cannot
-// seek (an *os.File that is a pipe) is read as a plain reader.
+// newSource measures an io.Seeker from its offset; one that cannot seek
+// (an *os.File that is a pipe) is read as a plain reader.
 func newSource(r io.Reader) source {
 	s := source{r: r, size: -1}
 	if sk, ok := r.(io.Seeker); ok {

@@ -17,7 +17,8 @@ import (
 type Option interface{ apply(*settings) error }
 
 // A TransportOption configures the SDK's transport, the one New builds
-// for a client or NewTransport for many.
+// for a client or NewTransport for many. New refuses one combined with
+// WithHTTPClient or WithTransport, whose transport rules.
 type TransportOption interface {
 	Option
 	transport()
@@ -27,10 +28,9 @@ type option func(*settings) error
 
 func (o option) apply(s *settings) error { return o(s) }
 
-type transportOption func(*settings) error
+type transportOption struct{ option }
 
-func (o transportOption) apply(s *settings) error { return o(s) }
-func (transportOption) transport()                {}
+func (transportOption) transport() {}
 
 type settings struct {
 	username, password string
@@ -189,10 +189,9 @@ func WithTransport(t *http.Transport) Option {
 // WithRootCAs makes the SDK's transport trust the certificate authorities
 // in pem (PEM-encoded certificates) besides the system's, for an Infiniti
 // with a certificate from a private authority. pem without a certificate
-// is an error, and so is combining it with WithHTTPClient or
-// WithTransport, whose transport rules.
+// is an error.
 func WithRootCAs(pem []byte) TransportOption {
-	return transportOption(func(s *settings) error {
+	return transportOption{func(s *settings) error {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
@@ -202,7 +201,7 @@ func WithRootCAs(pem []byte) TransportOption {
 		}
 		s.rootCAs = pool
 		return nil
-	})
+	}}
 }
 
 // WithInsecurePlainHTTP allows a base URL with the http scheme to a host
@@ -301,15 +300,13 @@ const DefaultResponseHeaderTimeout = 10 * time.Minute
 // without a limit but the context's. Past it the import fails with an
 // error matching ErrResponseTimeout and is not retried: Infiniti may still
 // be importing the file. Keep it at minutes: the last bytes may still be
-// in the operating system's buffers. A negative d is an error, and so is
-// combining it with WithHTTPClient or WithTransport, whose transport
-// rules.
+// in the operating system's buffers. A negative d is an error.
 func WithResponseHeaderTimeout(d time.Duration) TransportOption {
-	return transportOption(func(s *settings) error {
+	return transportOption{func(s *settings) error {
 		if d < 0 {
 			return &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "the timeout is negative"}
 		}
 		s.headerTimeout, s.headerTimeoutSet = d, true
 		return nil
-	})
+	}}
 }

@@ -75,7 +75,7 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		}
 	}
 	c := &credentials{secret: func() *secret { return s }}
-	if !isASCII(username + password) {
+	if strings.ContainsFunc(username+password, func(r rune) bool { return r > unicode.MaxASCII }) {
 		c.hint = &ConfigError{Option: "WithAuthCharset", Reason: "the credentials have non-ASCII characters, which were sent in " + strings.ToUpper(cs.String())}
 	}
 	return c, nil
@@ -92,10 +92,6 @@ func latin1(s string) ([]byte, bool) {
 		b = append(b, byte(r))
 	}
 	return b, true
-}
-
-func isASCII(s string) bool {
-	return !strings.ContainsFunc(s, func(r rune) bool { return r > unicode.MaxASCII })
 }
 
 // redact returns s, or withheld when s echoes the credentials: the

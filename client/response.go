@@ -111,9 +111,6 @@ func (c *call) connError(err error) *connError {
 			ce.errs = append(ce.errs, target)
 		}
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		ce.msg = "the server closed the connection"
-	}
 	var errno syscall.Errno
 	var dns *net.DNSError
 	var op *net.OpError
@@ -133,6 +130,8 @@ func (c *call) connError(err error) *connError {
 		ce.msg = "the connection timed out"
 	case errors.As(err, &op) && op.Op == "dial":
 		ce.msg = "the connection could not be made"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		ce.msg = "the server closed the connection"
 	}
 	if fact, cert := certificateError(err); cert != nil {
 		ce.msg, ce.errs = fact, append(ce.errs, ErrCertificate, cert)
