@@ -350,8 +350,7 @@ func (c *Client) endpoint(path string) string {
 }
 
 // credentials asks the provider of WithCredentials, if any, for the
-// call's credentials. Its error, like a connection's, says nothing
-// reached Infiniti; it matches ErrUnauthorized when a person must act.
+// call's credentials, as WithCredentials and ErrNoCredentials say.
 func (cl *call) credentials(ctx context.Context) error {
 	if cl.provider == nil {
 		return nil

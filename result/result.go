@@ -334,18 +334,17 @@ func (e *ImportError) Error() string {
 	if res == nil {
 		return "infiniti import failed"
 	}
-	var b strings.Builder
-	b.WriteString("infiniti import failed")
+	b := bytes.NewBufferString("infiniti import failed")
 	if s := strings.TrimSpace(res.Summary); s != "" {
 		b.WriteString(": " + textsafe.Quote(s, maxTextInError))
 	}
 	fails := res.Failures()
 	for i, f := range fails {
 		if i == maxRowsInError {
-			fmt.Fprintf(&b, "; %d more failed rows", len(fails)-maxRowsInError)
+			fmt.Fprintf(b, "; %d more failed rows", len(fails)-maxRowsInError)
 			break
 		}
-		fmt.Fprintf(&b, "; row %d: %s", f.Row, textsafe.Quote(strings.TrimSpace(f.Message), maxTextInError))
+		fmt.Fprintf(b, "; row %d: %s", f.Row, textsafe.Quote(strings.TrimSpace(f.Message), maxTextInError))
 	}
 	return b.String()
 }
