@@ -396,12 +396,9 @@ func newSource(r io.Reader) source {
 // attempt makes one request and classifies its outcome. It returns only
 // once nothing reads a seekable CSV any more (body.Close).
 func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
-	fail := func(msg string, errs ...error) outcome {
-		return outcome{err: &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: errs}}
-	}
 	if src.seek != nil {
 		if _, err := src.seek.Seek(src.start, io.SeekStart); err != nil {
-			return fail("rewinding the CSV: "+err.Error(), &sourceError{err})
+			return cl.fail(outcome{}, n, "rewinding the CSV: "+err.Error(), &sourceError{err})
 		}
 	}
 	csv := &counter{r: src.r, progress: cl.progress}
@@ -415,7 +412,7 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.wrote(cl.ResponseHeaderTimeout()) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
 	if err != nil {
-		return fail("building the request: "+err.Error(), err)
+		return cl.fail(outcome{}, n, "building the request: "+err.Error(), err)
 	}
 	req.ContentLength = max(body.length, 0) // 0: unknown, sent chunked
 	req.Header.Set("Content-Type", ctype)
@@ -451,7 +448,12 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	default:
 		msg, o.retry = ce.msg, true
 	}
-	o.err = &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: []error{ce}}
+	return cl.fail(o, n, msg, ce)
+}
+
+// fail returns o failed at attempt n.
+func (cl *call) fail(o outcome, n int, msg string, errs ...error) outcome {
+	o.err = &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: errs}
 	return o
 }
 
@@ -463,8 +465,7 @@ func contextFact(err error) string {
 	return "cancelled"
 }
 
-// logEnd logs the end of an import: counts and errors at Info or Error
-// level, each row outcome and the whole error at Debug level only.
+// logEnd logs the end of an import as WithLogger says.
 func (cl *call) logEnd(ctx context.Context, o outcome, attempts int, d time.Duration) {
 	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
 	debug := cl.log.Enabled(ctx, slog.LevelDebug)

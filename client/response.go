@@ -23,7 +23,6 @@ const errorBodyLimit = 64 << 10
 // response reads and classifies a response to attempt n, whose context
 // is ctx, from body.
 func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
-	endpoint := c.endpoint
 	code := resp.StatusCode
 	o.status = code
 	if code >= 300 && code < 400 {
@@ -39,18 +38,15 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 	if err != nil && context.Cause(ctx) == errStalled {
 		err = errStalled
 	} else if cerr := ctx.Err(); err != nil && cerr != nil {
-		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), errs: []error{cerr}}
-		return o
+		return c.fail(o, n, fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), cerr)
 	}
 	if err != nil && ok { // for another status, the status says enough
 		ce := c.connError(err)
-		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), errs: []error{ce}}
-		return o
+		return c.fail(o, n, fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), ce)
 	}
 	if int64(len(b)) > limit {
 		if ok {
-			o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%v: more than %d bytes", ErrResponseTooLarge, limit), errs: []error{ErrResponseTooLarge}}
-			return o
+			return c.fail(o, n, fmt.Sprintf("%v: more than %d bytes", ErrResponseTooLarge, limit), ErrResponseTooLarge)
 		}
 		b = b[:limit]
 	}
@@ -66,18 +62,18 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 		}
 		o.res = res
 		if auth {
-			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
+			o.err = &resultError{endpoint: c.endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
 			return o
 		}
 		errors.As(res.Err(), &ierr)
 	}
 	if ok && perr == nil {
 		if ierr != nil {
-			o.err = &resultError{endpoint: endpoint, ierr: ierr}
+			o.err = &resultError{endpoint: c.endpoint, ierr: ierr}
 		}
 		return o
 	}
-	se := &StatusError{StatusCode: code, Snippet: c.cred.fragment(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint, ierr: ierr}
+	se := &StatusError{StatusCode: code, Snippet: c.cred.fragment(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: c.endpoint, ierr: ierr}
 	if ok {
 		se.reason = c.cred.fragment(strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": "))
 	}

@@ -49,8 +49,7 @@ func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, ha
 			cl.log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
 		}
 		if err := cl.sleep(ctx, wait); err != nil {
-			o = outcome{status: o.status, sent: o.sent, err: &attemptError{endpoint: cl.endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}}
-			return o, attempt, handedOver
+			return cl.fail(outcome{status: o.status, sent: o.sent}, attempt, "waiting to retry: "+contextFact(err), err), attempt, handedOver
 		}
 	}
 }
