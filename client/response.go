@@ -110,7 +110,21 @@ func (c *call) connError(err error) *connError {
 	var errno syscall.Errno
 	var dns *net.DNSError
 	var op *net.OpError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var cv *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &he):
+		ce.msg, ce.errs = "the server's certificate is for another host", append(ce.errs, ErrCertificate, he)
+	case errors.As(err, &ua):
+		ce.msg, ce.errs = "the server's certificate is from an unknown authority", append(ce.errs, ErrCertificate, ua)
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		ce.msg, ce.errs = "the server's certificate has expired or is not yet valid", append(ce.errs, ErrCertificate, ci)
+	case errors.As(err, &ci):
+		ce.msg, ce.errs = ErrCertificate.Error(), append(ce.errs, ErrCertificate, ci)
+	case errors.As(err, &cv):
+		ce.msg, ce.errs = ErrCertificate.Error(), append(ce.errs, ErrCertificate, cv)
 	case errors.As(err, new(tls.AlertError)) || errors.As(err, new(tls.RecordHeaderError)):
 		ce.msg = "the TLS handshake failed"
 	case errors.As(err, &dns):
@@ -129,30 +143,5 @@ func (c *call) connError(err error) *connError {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		ce.msg = "the server closed the connection"
 	}
-	if fact, cert := certificateError(err); cert != nil {
-		ce.msg, ce.errs = fact, append(ce.errs, ErrCertificate, cert)
-	}
 	return ce
-}
-
-// certificateError returns what the certificate error in err's chain
-// says, and the error, or nil.
-func certificateError(err error) (string, error) {
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var cv *tls.CertificateVerificationError
-	switch {
-	case errors.As(err, &he):
-		return "the server's certificate is for another host", he
-	case errors.As(err, &ua):
-		return "the server's certificate is from an unknown authority", ua
-	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return "the server's certificate has expired or is not yet valid", ci
-	case errors.As(err, &ci):
-		return ErrCertificate.Error(), ci
-	case errors.As(err, &cv):
-		return ErrCertificate.Error(), cv
-	}
-	return "", nil
 }
