@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"log/slog"
@@ -267,7 +268,11 @@ func WithRetry(p RetryPolicy) Option {
 		if p.MaxRetries < 0 || p.InitialWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
 			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative"}
 		}
-		s.retry = p.withDefaults()
+		d := DefaultRetryPolicy
+		p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
+		p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
+		p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
+		s.retry = p
 		return nil
 	})
 }

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -52,14 +51,6 @@ func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, ha
 			return cl.fail(outcome{status: o.status, sent: o.sent}, attempt, "waiting to retry: "+contextFact(err), err), attempt, handedOver
 		}
 	}
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
-	p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
-	p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
-	p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
-	return p
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.

@@ -262,7 +262,8 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 			continue
 		}
 		verb := strings.ToLower(w[2])
-		n, isCount := count(w[0])
+		n, err := strconv.Atoi(strings.ReplaceAll(w[0], ",", ""))
+		isCount := err == nil && countRE.MatchString(w[0])
 		failed = failed || verb == "failed" && (!isCount || n > 0)
 		if isCount && len(w) == 3 && dst[verb] != nil {
 			*dst[verb] = n
@@ -280,12 +281,6 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 // countRE is a count of at most 15 digits, with or without thousands
 // separators ("1,250").
 var countRE = regexp.MustCompile(`^(\d{1,15}|\d{1,3}(,\d{3}){1,4})$`)
-
-// count parses a count of a summary.
-func count(s string) (int, bool) {
-	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
-	return n, err == nil && countRE.MatchString(s)
-}
 
 // Failures returns the rows whose Status is not a success, in row order,
 // or nil.
