@@ -317,7 +317,12 @@ type outcome struct {
 
 func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
 	start := time.Now()
-	cl := &call{Client: c, endpoint: c.endpoint(path), filename: filename, cred: c.basic, log: c.logger}
+	u := c.base
+	u.Path += path
+	if c.tenant != "" {
+		u.RawQuery = url.Values{"tenantId": {c.tenant}}.Encode()
+	}
+	cl := &call{Client: c, endpoint: u.String(), filename: filename, cred: c.basic, log: c.logger}
 	if cl.log != nil {
 		cl.log = cl.log.With(slog.String("endpoint", cl.endpoint))
 		if c.tenant != "" {
@@ -337,16 +342,6 @@ func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename st
 		cl.logEnd(ctx, o, attempts, time.Since(start))
 	}
 	return o.res, o.err
-}
-
-// endpoint returns the URL of an import path, with the tenant.
-func (c *Client) endpoint(path string) string {
-	u := c.base
-	u.Path = c.base.Path + path
-	if c.tenant != "" {
-		u.RawQuery = url.Values{"tenantId": {c.tenant}}.Encode()
-	}
-	return u.String()
 }
 
 // credentials asks the provider of WithCredentials, if any, for the

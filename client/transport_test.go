@@ -104,7 +104,7 @@ func TestProxyPolicy(t *testing.T) {
 			shared, _ := NewTransport()
 			for _, tr := range []*http.Transport{c.own, shared} {
 				calls.Store(0)
-				req, _ := http.NewRequest("POST", c.endpoint(UserGroupsPath), nil)
+				req, _ := http.NewRequest("POST", c.BaseURL()+UserGroupsPath, nil)
 				got, err := tr.Proxy(req)
 				if err != nil {
 					t.Fatal(err)
