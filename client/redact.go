@@ -13,7 +13,6 @@ import (
 	"unicode"
 
 	"github.com/autosync-go/autosync/internal/textsafe"
-	"github.com/autosync-go/autosync/result"
 )
 
 // redacted is what a Client's credentials print as.
@@ -118,15 +117,6 @@ func (c *credentials) redact(s string) string {
 		}
 	}
 	return s
-}
-
-// redactResult withholds the summary and row messages of res that echo
-// the credentials.
-func (c *credentials) redactResult(res *result.Result) {
-	res.Summary = c.redact(res.Summary)
-	for i := range res.Details {
-		res.Details[i].Message = c.redact(res.Details[i].Message)
-	}
 }
 
 // fragment is a server text for an error: withheld if it echoes the

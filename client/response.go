@@ -56,7 +56,10 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 		// Judged before a summary that echoed the password is withheld,
 		// which must hide neither a refusal nor a failure.
 		auth, failed := res.Unauthorized(), res.Err() != nil
-		c.cred.redactResult(res)
+		res.Summary = c.cred.redact(res.Summary)
+		for i := range res.Details {
+			res.Details[i].Message = c.cred.redact(res.Details[i].Message)
+		}
 		if failed && res.Err() == nil {
 			res.Success = false
 		}
