@@ -405,10 +405,8 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	watch := newWatchdog(cl.stall, cancel)
 	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
 	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.wrote(cl.ResponseHeaderTimeout()) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
-	if err != nil {
-		return cl.fail(outcome{}, n, "building the request: "+err.Error(), err)
-	}
+	// Cannot fail: the method is valid, and the endpoint is a URL New parsed.
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
 	req.ContentLength = max(body.length, 0) // 0: unknown, sent chunked
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
