@@ -4,9 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,7 +12,7 @@ import (
 	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// redacted is what a Client's credentials print as.
+// redacted is what GoString shows for the password.
 const redacted = "[REDACTED]"
 
 // withheld replaces, whole, a server text that echoed the credentials.
@@ -24,9 +21,9 @@ const withheld = "(withheld: it echoed the credentials)"
 // maxFragment is how many bytes of one server text an error shows.
 const maxFragment = 300
 
-// credentials are a Client's Basic Auth credentials. Printed with fmt or
-// slog they show [REDACTED]; the secret is only returned by a function,
-// which fmt and reflection-based dumpers print as an address.
+// credentials are a Client's Basic Auth credentials. The secret is only
+// returned by a function, which fmt, slog and reflection-based dumpers
+// print as an address, if at all.
 type credentials struct {
 	secret func() *secret
 	hint   *ConfigError // for a refusal, when the credentials have non-ASCII characters
@@ -39,12 +36,6 @@ type secret struct {
 	needles []string
 	margin  int // how far past what is shown a text is searched, for a password across the cut
 }
-
-// Format prints [REDACTED] for every verb.
-func (credentials) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
-
-// LogValue logs [REDACTED].
-func (credentials) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // newCredentials encodes username:password in cs.
 func newCredentials(username, password string, cs AuthCharset) (*credentials, error) {
