@@ -149,13 +149,13 @@ func (b *body) Close() error {
 }
 
 // counter reads the caller's CSV for one attempt: it counts the bytes,
-// reports progress, notes whether any Read was started, and marks the
-// reader's errors as the CSV's.
+// reports progress, and notes whether any Read was started and the
+// reader's first error, which is never retried.
 type counter struct {
 	r        io.Reader
 	n        atomic.Int64
 	started  atomic.Bool
-	err      atomic.Pointer[sourceError]
+	err      atomic.Pointer[error]
 	progress func(int64)
 }
 
@@ -171,9 +171,7 @@ func (c *counter) Read(p []byte) (int, error) {
 		}
 	}
 	if err != nil && err != io.EOF {
-		se := &sourceError{err}
-		c.err.CompareAndSwap(nil, se)
-		return n, se
+		c.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
 }

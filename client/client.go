@@ -210,7 +210,7 @@ func importRows[T any](ctx context.Context, c *Client, path, filename string, ro
 		}
 	}
 	if err = cmp.Or(err, w.Flush()); err != nil {
-		return refused(ctx, fmt.Errorf("client: encoding the rows: %w", &sourceError{err}))
+		return refused(ctx, fmt.Errorf("client: encoding the rows: %w", err))
 	}
 	return c.do(ctx, path, bytes.NewReader(buf.Bytes()), filename)
 }
@@ -393,7 +393,7 @@ func newSource(r io.Reader) source {
 func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	if src.seek != nil {
 		if _, err := src.seek.Seek(src.start, io.SeekStart); err != nil {
-			return cl.fail(outcome{}, n, "rewinding the CSV: "+err.Error(), &sourceError{err})
+			return cl.fail(outcome{}, n, "rewinding the CSV: "+err.Error(), err)
 		}
 	}
 	csv := &counter{r: src.r, progress: cl.progress}
@@ -431,7 +431,7 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	case ctx.Err() != nil:
 		msg, ce.errs = contextFact(ctx.Err()), []error{ctx.Err()}
 	case srcErr != nil:
-		msg, ce.errs = "reading the CSV: "+srcErr.Error(), []error{srcErr}
+		msg, ce.errs = "reading the CSV: "+(*srcErr).Error(), []error{*srcErr}
 	case errors.Is(ce, ErrCertificate):
 		msg = ce.msg
 	case o.handedOver && ce.timeout && err != errStalled:

@@ -186,13 +186,6 @@ func (e *attemptError) Error() string {
 
 func (e *attemptError) Unwrap() []error { return e.errs }
 
-// sourceError is an error of the caller's CSV reader or rows: never
-// retried.
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
-
 // pathError is a path or contacts mode that cannot be sent.
 type pathError struct{ msg string }
 
