@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// formFile is the form name of the file part. Infiniti reads the first
-// file part whatever its names; the vendor's curl example uses "file".
-const formFile = "file"
 
 var errBodyClosed = errors.New("request body closed")
 
@@ -41,7 +36,9 @@ func newBody(csv *counter, size int64, filename string, hold bool, watch *watchd
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, formFile, filename))
+	// Infiniti reads the first file part whatever its names; the vendor's
+	// curl example names it "file".
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
 	h.Set("Content-Type", "text/csv")
 	mw.CreatePart(h) // writes to a bytes.Buffer: cannot fail
 	head := bytes.Clone(buf.Bytes())
@@ -94,12 +91,6 @@ type watchdog struct {
 	timer    *time.Timer
 	limit    time.Duration
 	answered bool
-}
-
-func newWatchdog(limit time.Duration, cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{limit: limit, timer: time.AfterFunc(time.Hour, func() { cancel(errStalled) })}
-	w.timer.Stop()
-	return w
 }
 
 // set arms the watchdog afresh, or stops it, for the upload or the answer.

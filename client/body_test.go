@@ -38,7 +38,7 @@ func TestBodyHandedOver(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			csv := &counter{r: iotest.HalfReader(strings.NewReader(sampleCSV))}
-			body, _ := newBody(csv, tt.size, "x.csv", true, newWatchdog(time.Hour, func(error) {}))
+			body, _ := newBody(csv, tt.size, "x.csv", true, &watchdog{limit: time.Hour, timer: time.AfterFunc(time.Hour, func() {})})
 			defer body.Close()
 			var n, at int64
 			p := make([]byte, tt.chunk)

@@ -402,7 +402,8 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	watch := newWatchdog(cl.stall, cancel)
+	watch := &watchdog{limit: cl.stall, timer: time.AfterFunc(time.Hour, func() { cancel(errStalled) })}
+	watch.timer.Stop() // set arms it
 	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
 	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.wrote(cl.ResponseHeaderTimeout()) }}
 	// Cannot fail: the method is valid, and the endpoint is a URL New parsed.

@@ -226,12 +226,11 @@ func (res Result) MarshalJSON() ([]byte, error) {
 	fmt.Fprintf(&b, `{"success":%t,"summary":%s`, res.Success, summary)
 	if res.Details != nil {
 		b.WriteString(`,"details":{`)
-		for i, d := range res.Details {
-			if i > 0 {
-				b.WriteByte(',')
-			}
+		sep := ""
+		for _, d := range res.Details {
 			msg, _ := json.Marshal(d.Message)
-			fmt.Fprintf(&b, `"%d":%s`, d.Row, msg)
+			fmt.Fprintf(&b, `%s"%d":%s`, sep, d.Row, msg)
+			sep = ","
 		}
 		b.WriteByte('}')
 	}
