@@ -93,7 +93,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
-	password := s.password
 	c := &Client{base: *u, sleep: sleepContext, jitter: jitter, stall: stallLimit,
 		userAgent: strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)")}
 	switch {
@@ -111,11 +110,14 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		s.hc = &http.Client{Transport: c.own}
 	}
 	hc := *s.hc
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
+	}
 	hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
-	s.password = ""
 	c.settings, c.hc = s, &hc
+	c.password = "" // only c.basic holds it
 	if s.auth {
-		if c.basic, err = c.credentials("WithBasicAuth", s.username, password); err != nil {
+		if c.basic, err = c.credentials("WithBasicAuth", s.username, s.password); err != nil {
 			return nil, err
 		}
 	}

@@ -71,7 +71,8 @@ func configure[O Option](s *settings, opts []O) error {
 // is sent only in the Authorization header and never shown. A username
 // that is empty or contains ':' is an error, and so is a password that
 // the client would show: one that is the username, or one of 4 bytes or
-// more that occurs in the username, the base URL or the tenant.
+// more that occurs in the username, the base URL, the tenant or an import
+// path.
 func WithBasicAuth(username, password string) Option {
 	return option(func(s *settings) error {
 		if s.auth || s.provider != nil {

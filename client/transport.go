@@ -78,16 +78,11 @@ const locationKey = "X-Autosync-Location"
 
 // redirectStopper moves the Location header of a 3xx response aside, so
 // that http.Client returns the response as it is: it would otherwise parse
-// the Location first, and fail on one that does not parse. A nil rt is
-// http.DefaultTransport.
+// the Location first, and fail on one that does not parse.
 type redirectStopper struct{ rt http.RoundTripper }
 
 func (r redirectStopper) RoundTrip(req *http.Request) (*http.Response, error) {
-	rt := r.rt
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	resp, err := rt.RoundTrip(req)
+	resp, err := r.rt.RoundTrip(req)
 	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc, ok := resp.Header["Location"]; ok {
 			resp.Header = resp.Header.Clone()
