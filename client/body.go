@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// formFile is the form name of the file part. Infiniti reads the first
-// file part whatever its names; the vendor's curl example uses "file".
-const formFile = "file"
 
 var errBodyClosed = errors.New("request body closed")
 
@@ -33,7 +28,6 @@ type body struct {
 	n          atomic.Int64
 	closed     atomic.Bool
 	handedOver atomic.Bool // the whole body was read
-	once       sync.Once
 }
 
 // newBody frames csv, of size bytes (-1 if unknown), as the file part
@@ -42,7 +36,9 @@ func newBody(csv *counter, size int64, filename string, hold bool, watch *watchd
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, formFile, filename))
+	// Infiniti reads the first file part whatever its names; the vendor's
+	// curl example names it "file".
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
 	h.Set("Content-Type", "text/csv")
 	mw.CreatePart(h) // writes to a bytes.Buffer: cannot fail
 	head := bytes.Clone(buf.Bytes())
@@ -97,12 +93,6 @@ type watchdog struct {
 	answered bool
 }
 
-func newWatchdog(limit time.Duration, cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{limit: limit, timer: time.AfterFunc(time.Hour, func() { cancel(errStalled) })}
-	w.timer.Stop()
-	return w
-}
-
 // set arms the watchdog afresh, or stops it, for the upload or the answer.
 func (w *watchdog) set(on, answer bool) {
 	w.mu.Lock()
@@ -143,22 +133,20 @@ func (r watched) Read(p []byte) (int, error) {
 
 // Close stops the body; see body.
 func (b *body) Close() error {
-	b.once.Do(func() {
-		b.mu.Lock() // with hold, waits for a Read in progress
-		b.closed.Store(true)
-		b.mu.Unlock()
-	})
+	b.mu.Lock() // with hold, waits for a Read in progress
+	defer b.mu.Unlock()
+	b.closed.Store(true)
 	return nil
 }
 
 // counter reads the caller's CSV for one attempt: it counts the bytes,
-// reports progress, notes whether any Read was started, and marks the
-// reader's errors as the CSV's.
+// reports progress, and notes whether any Read was started and the
+// reader's first error, which is never retried.
 type counter struct {
 	r        io.Reader
 	n        atomic.Int64
 	started  atomic.Bool
-	err      atomic.Pointer[sourceError]
+	err      atomic.Pointer[error]
 	progress func(int64)
 }
 
@@ -174,9 +162,7 @@ func (c *counter) Read(p []byte) (int, error) {
 		}
 	}
 	if err != nil && err != io.EOF {
-		se := &sourceError{err}
-		c.err.CompareAndSwap(nil, se)
-		return n, se
+		c.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
 }

@@ -38,7 +38,7 @@ func TestBodyHandedOver(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			csv := &counter{r: iotest.HalfReader(strings.NewReader(sampleCSV))}
-			body, _ := newBody(csv, tt.size, "x.csv", true, newWatchdog(time.Hour, func(error) {}))
+			body, _ := newBody(csv, tt.size, "x.csv", true, &watchdog{limit: time.Hour, timer: time.AfterFunc(time.Hour, func() {})})
 			defer body.Close()
 			var n, at int64
 			p := make([]byte, tt.chunk)
@@ -255,17 +255,13 @@ func (w *watchedSeeker) Read(p []byte) (int, error) {
 // the server answered before it read the whole upload: the caller may Seek
 // it at once.
 func TestSeekerNotReadAfterReturn(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.CopyN(io.Discard, r.Body, 1<<20) // part of the upload, then the answer
-		io.WriteString(w, okJSON)
-	}))
-	c, _ := newClient(t, srv.URL)
+	url, done := earlyServer(t, 1<<20, http.StatusOK, okJSON) // part of the upload, then the answer
+	c, _ := newClient(t, url)
 	csv := &watchedSeeker{Reader: strings.NewReader(strings.Repeat("jsmith,Year 7,Students\n", 1<<20/2))}
 	_, err := c.ImportUserGroups(context.Background(), csv)
 	csv.done.Store(true)
 	collectErr(err)
-	srv.CloseClientConnections()
-	srv.Close() // waits for the handler; the transport has given up the body by then
+	<-done // the server read all the transport sent until it gave up the connection
 	if n := csv.late.Load(); n != 0 {
 		t.Errorf("%d Reads of the CSV after the call returned", n)
 	}
@@ -287,6 +283,7 @@ func TestStalledConnection(t *testing.T) {
 			name: "the server stops reading the upload",
 			handler: func(w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
 				<-quit
+				hangUp(w) // the Go server would wait half a second to close
 			},
 			want: ": the connection stalled",
 		},
@@ -305,8 +302,8 @@ func TestStalledConnection(t *testing.T) {
 			name: "the server takes its time to answer",
 			handler: func(w http.ResponseWriter, r *http.Request, quit <-chan struct{}) {
 				io.Copy(io.Discard, r.Body)
-				select { // four times the limit, unless the test ends
-				case <-time.After(4 * limit):
+				select { // twice the limit, unless the test ends
+				case <-time.After(2 * limit):
 				case <-quit:
 				}
 				io.WriteString(w, okJSON)
@@ -316,6 +313,7 @@ func TestStalledConnection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each waits for its limit
 			quit := make(chan struct{})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.handler(w, r, quit) }))
 			defer srv.Close()
@@ -361,7 +359,8 @@ func TestStallLastChunk(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr, err := NewTransport(WithResponseHeaderTimeout(100 * time.Millisecond))
+			t.Parallel() // each waits for its limit
+			tr, err := NewTransport(WithResponseHeaderTimeout(50 * time.Millisecond))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -380,7 +379,7 @@ func TestStallLastChunk(t *testing.T) {
 				return cli, nil
 			}
 			c, _ := newClient(t, "http://127.0.0.1:1", WithTransport(tr))
-			c.stall = 100 * time.Millisecond
+			c.stall = 50 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			_, err = c.ImportUserGroups(ctx, strings.NewReader(strings.Repeat("u1,Year 7,Students\n", tt.rows)))

@@ -17,6 +17,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,7 @@ const userGroupsFile = "user-groups.csv"
 
 // A Client posts imports to one Infiniti site. Create it with New.
 type Client struct {
-	settings                  // the options, without the password; headerTimeout the transport's, if known
+	settings                  // the options, without the password
 	base      url.URL         // scheme, host and path prefix; no credentials, query or fragment
 	basic     *credentials    // from WithBasicAuth; prints as [REDACTED]
 	hc        *http.Client    // never follows redirects
@@ -92,7 +93,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
-	password := s.password
 	c := &Client{base: *u, sleep: sleepContext, jitter: jitter, stall: stallLimit,
 		userAgent: strings.TrimSpace(s.product + " autosync-go/" + Version + " (+https://github.com/autosync-go/autosync)")}
 	switch {
@@ -105,20 +105,19 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			ce.Reason = "cannot be combined with a shared transport; give it to NewTransport"
 		}
 		return nil, ce
-	case s.tr != nil:
-		s.headerTimeout = s.tr.ResponseHeaderTimeout
-	case s.hc != nil:
-		s.headerTimeout = 0 // the caller's client decides
-	default:
+	case s.hc == nil:
 		c.own = s.transport()
 		s.hc = &http.Client{Transport: c.own}
 	}
 	hc := *s.hc
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
+	}
 	hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
-	s.password = ""
 	c.settings, c.hc = s, &hc
+	c.password = "" // only c.basic holds it
 	if s.auth {
-		if c.basic, err = c.credentials("WithBasicAuth", s.username, password); err != nil {
+		if c.basic, err = c.credentials("WithBasicAuth", s.username, s.password); err != nil {
 			return nil, err
 		}
 	}
@@ -126,9 +125,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 }
 
 // credentials checks and encodes the credentials of option, as
-// WithBasicAuth describes. A password is shown if it is the username,
-// or, 4 bytes or longer, occurs in the username, the base URL, the tenant
-// or an import path (three letters occur by chance in many URLs).
+// WithBasicAuth says (three letters occur by chance in many URLs).
 func (c *Client) credentials(option, user, password string) (*credentials, error) {
 	shown := password != "" && (password == user || len(password) >= 4 && slices.ContainsFunc(
 		[]string{user, c.BaseURL(), c.tenant, url.QueryEscape(c.tenant), UserGroupsPath, UserContactsPath},
@@ -208,13 +205,14 @@ func importRows[T any](ctx context.Context, c *Client, path, filename string, ro
 	}
 	var buf bytes.Buffer
 	w := newWriter(&buf)
+	var err error
 	for row := range rows {
-		if err := w.Write(row); err != nil {
-			return refused(ctx, fmt.Errorf("client: encoding the rows: %w", &sourceError{err}))
+		if err = w.Write(row); err != nil {
+			break
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return refused(ctx, fmt.Errorf("client: encoding the rows: %w", &sourceError{err}))
+	if err = cmp.Or(err, w.Flush()); err != nil {
+		return refused(ctx, fmt.Errorf("client: encoding the rows: %w", err))
 	}
 	return c.do(ctx, path, bytes.NewReader(buf.Bytes()), filename)
 }
@@ -321,7 +319,12 @@ type outcome struct {
 
 func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
 	start := time.Now()
-	cl := &call{Client: c, endpoint: c.endpoint(path), filename: filename, cred: c.basic, log: c.logger}
+	u := c.base
+	u.Path += path
+	if c.tenant != "" {
+		u.RawQuery = url.Values{"tenantId": {c.tenant}}.Encode()
+	}
+	cl := &call{Client: c, endpoint: u.String(), filename: filename, cred: c.basic, log: c.logger}
 	if cl.log != nil {
 		cl.log = cl.log.With(slog.String("endpoint", cl.endpoint))
 		if c.tenant != "" {
@@ -343,19 +346,8 @@ func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename st
 	return o.res, o.err
 }
 
-// endpoint returns the URL of an import path, with the tenant.
-func (c *Client) endpoint(path string) string {
-	u := c.base
-	u.Path = c.base.Path + path
-	if c.tenant != "" {
-		u.RawQuery = url.Values{"tenantId": {c.tenant}}.Encode()
-	}
-	return u.String()
-}
-
 // credentials asks the provider of WithCredentials, if any, for the
-// call's credentials. Its error, like a connection's, says nothing
-// reached Infiniti; it matches ErrUnauthorized when a person must act.
+// call's credentials, as WithCredentials and ErrNoCredentials say.
 func (cl *call) credentials(ctx context.Context) error {
 	if cl.provider == nil {
 		return nil
@@ -369,26 +361,22 @@ func (cl *call) credentials(ctx context.Context) error {
 		return &attemptError{endpoint: cl.endpoint, msg: "getting the credentials: " + err.Error(), errs: errs}
 	}
 	if cl.cred, err = cl.Client.credentials("WithCredentials", user, password); err != nil {
-		var ce *ConfigError
-		if !errors.As(err, &ce) {
-			ce = &ConfigError{Option: "WithCredentials", Reason: err.Error()}
-		}
+		ce := err.(*ConfigError) // credentials returns no other error
 		return &attemptError{endpoint: cl.endpoint, msg: "the credentials cannot be used: " + ce.Reason, errs: []error{ce, ErrNoCredentials, ErrUnauthorized}}
 	}
 	return nil
 }
 
-// source is the caller's CSV: an io.Seeker is re-read from start, of size
-// bytes; any other reader (size -1) is read once.
+// source is the caller's CSV, read as Import says.
 type source struct {
 	r     io.Reader
 	seek  io.Seeker // nil for a reader that cannot seek
 	start int64
-	size  int64
+	size  int64 // -1 for a reader that is read once
 }
 
-// newSource measures an io.Seeker from its offset. A seeker that cannot
-// seek (an *os.File that is a pipe) is read as a plain reader.
+// newSource measures an io.Seeker from its offset; one that cannot seek
+// (an *os.File that is a pipe) is read as a plain reader.
 func newSource(r io.Reader) source {
 	s := source{r: r, size: -1}
 	if sk, ok := r.(io.Seeker); ok {
@@ -405,12 +393,9 @@ func newSource(r io.Reader) source {
 // attempt makes one request and classifies its outcome. It returns only
 // once nothing reads a seekable CSV any more (body.Close).
 func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
-	fail := func(msg string, errs ...error) outcome {
-		return outcome{err: &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: errs}}
-	}
 	if src.seek != nil {
 		if _, err := src.seek.Seek(src.start, io.SeekStart); err != nil {
-			return fail("rewinding the CSV: "+err.Error(), &sourceError{err})
+			return cl.fail(outcome{}, n, "rewinding the CSV: "+err.Error(), err)
 		}
 	}
 	csv := &counter{r: src.r, progress: cl.progress}
@@ -419,13 +404,12 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	watch := newWatchdog(cl.stall, cancel)
+	watch := &watchdog{limit: cl.stall, timer: time.AfterFunc(time.Hour, func() { cancel(errStalled) })}
+	watch.timer.Stop() // set arms it
 	body, ctype := newBody(csv, src.size, cl.filename, src.seek != nil, watch)
 	wrote := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { watch.wrote(cl.ResponseHeaderTimeout()) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
-	if err != nil {
-		return fail("building the request: "+err.Error(), err)
-	}
+	// Cannot fail: the method is valid, and the endpoint is a URL New parsed.
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(actx, wrote), http.MethodPost, cl.endpoint, body)
 	req.ContentLength = max(body.length, 0) // 0: unknown, sent chunked
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
@@ -450,7 +434,7 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	case ctx.Err() != nil:
 		msg, ce.errs = contextFact(ctx.Err()), []error{ctx.Err()}
 	case srcErr != nil:
-		msg, ce.errs = "reading the CSV: "+srcErr.Error(), []error{srcErr}
+		msg, ce.errs = "reading the CSV: "+(*srcErr).Error(), []error{*srcErr}
 	case errors.Is(ce, ErrCertificate):
 		msg = ce.msg
 	case o.handedOver && ce.timeout && err != errStalled:
@@ -460,7 +444,12 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 	default:
 		msg, o.retry = ce.msg, true
 	}
-	o.err = &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: []error{ce}}
+	return cl.fail(o, n, msg, ce)
+}
+
+// fail returns o failed at attempt n.
+func (cl *call) fail(o outcome, n int, msg string, errs ...error) outcome {
+	o.err = &attemptError{endpoint: cl.endpoint, attempts: n, msg: msg, errs: errs}
 	return o
 }
 
@@ -472,8 +461,7 @@ func contextFact(err error) string {
 	return "cancelled"
 }
 
-// logEnd logs the end of an import: counts and errors at Info or Error
-// level, each row outcome and the whole error at Debug level only.
+// logEnd logs the end of an import as WithLogger says.
 func (cl *call) logEnd(ctx context.Context, o outcome, attempts int, d time.Duration) {
 	attrs := []any{slog.Int("status", o.status), slog.Int64("bytes", o.sent), slog.Int("attempts", attempts), slog.Duration("duration", d)}
 	debug := cl.log.Enabled(ctx, slog.LevelDebug)

@@ -79,10 +79,7 @@ type StatusError struct {
 }
 
 // Error says what the server answered, in one line.
-func (e *StatusError) Error() string { return e.text(true) }
-
-// text is Error, with the body's snippet and the result's rows when full.
-func (e *StatusError) text(full bool) string {
+func (e *StatusError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "client: POST %s: %d %s", e.endpoint, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Attempts > 1 {
@@ -94,13 +91,13 @@ func (e *StatusError) text(full bool) string {
 	switch {
 	case e.reason != "":
 		b.WriteString(": not an Infiniti import result (" + e.reason + ")")
-	case e.ierr != nil && full:
+	case e.ierr != nil:
 		b.WriteString(": " + e.ierr.Error())
 	}
 	if e.hint != nil {
 		b.WriteString("; " + e.hint.Reason)
 	}
-	if e.Snippet != "" && full && e.ierr == nil {
+	if e.Snippet != "" && e.ierr == nil {
 		b.WriteString("; body: " + strconv.Quote(e.Snippet))
 	}
 	return b.String()
@@ -149,22 +146,16 @@ type resultError struct {
 	hint     *ConfigError // for a refusal of non-ASCII credentials
 }
 
-func (e *resultError) Error() string { return e.text(true) }
-
-func (e *resultError) text(full bool) string {
+func (e *resultError) Error() string {
 	prefix := "client: POST " + e.endpoint + ": "
-	res := e.ierr.Result
-	switch {
-	case e.auth:
-		msg := prefix + ErrUnauthorized.Error() + ": " + textsafe.Quote(res.Summary, maxFragment)
-		if e.hint != nil {
-			msg += "; " + e.hint.Reason
-		}
-		return msg
-	case !full: // the summary without the rows, which hold students' data
-		return prefix + (&result.ImportError{Result: &result.Result{Success: res.Success, Summary: res.Summary}}).Error()
+	if !e.auth {
+		return prefix + e.ierr.Error()
 	}
-	return prefix + e.ierr.Error()
+	msg := prefix + ErrUnauthorized.Error() + ": " + textsafe.Quote(e.ierr.Result.Summary, maxFragment)
+	if e.hint != nil {
+		msg += "; " + e.hint.Reason
+	}
+	return msg
 }
 
 func (e *resultError) Unwrap() []error {
@@ -195,13 +186,6 @@ func (e *attemptError) Error() string {
 
 func (e *attemptError) Unwrap() []error { return e.errs }
 
-// sourceError is an error of the caller's CSV reader or rows: never
-// retried.
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
-
 // pathError is a path or contacts mode that cannot be sent.
 type pathError struct{ msg string }
 
@@ -215,9 +199,14 @@ func logText(err error) string {
 	var se *StatusError
 	switch {
 	case errors.As(err, &re):
-		return re.text(false)
+		short := *re
+		res := re.ierr.Result
+		short.ierr = &result.ImportError{Result: &result.Result{Success: res.Success, Summary: res.Summary}}
+		return short.Error()
 	case errors.As(err, &se):
-		return se.text(false)
+		short := *se
+		short.Snippet, short.ierr = "", nil
+		return short.Error()
 	}
 	return err.Error()
 }

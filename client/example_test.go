@@ -70,7 +70,8 @@ func ExampleClient_ImportUserGroupRows() {
 	srv.Fail(1, clienttest.Fault{Status: 503}) // the first attempt meets a busy server
 
 	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
-		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword))
+		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword),
+		client.WithRetry(client.RetryPolicy{MaxRetries: 2, InitialWait: time.Millisecond})) // short waits, for the example
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -401,6 +403,7 @@ const bigRows = 8 << 20 / 24
 // bigCSV is a valid file of bigRows rows.
 var bigCSV = sync.OnceValue(func() string {
 	var b strings.Builder
+	b.Grow(64 + bigRows*len("user0000000,Year 7,Students\n"))
 	b.WriteString("username,library-group,system-group\n")
 	for i := range bigRows {
 		fmt.Fprintf(&b, "user%07d,Year 7,Students\n", i)
@@ -422,7 +425,7 @@ type onlyReader struct{ r io.Reader }
 
 func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
-// endlessCSV yields rows forever.
+// endlessCSV yields rows forever, as many whole rows as fit in each Read.
 type endlessCSV struct{ n int }
 
 func (e *endlessCSV) Read(p []byte) (int, error) {
@@ -430,9 +433,15 @@ func (e *endlessCSV) Read(p []byte) (int, error) {
 		e.n++
 		return copy(p, "username,library-group,system-group\n"), nil
 	}
-	line := fmt.Sprintf("user%09d,Year 7,Students\n", e.n)
-	e.n++
-	return copy(p, line), nil
+	n := 0
+	for {
+		line := fmt.Sprintf("user%09d,Year 7,Students\n", e.n)
+		if n > 0 && len(p)-n < len(line) {
+			return n, nil
+		}
+		n += copy(p[n:], line)
+		e.n++
+	}
 }
 
 // percentEncode encodes every byte but letters and digits, as a technician
@@ -551,3 +560,43 @@ func (f *failingSeeker) Seek(_ int64, whence int) (int64, error) {
 }
 
 func (f *failingSeeker) ReadAt([]byte, int64) (int, error) { return 0, f.err }
+
+// hangUp closes the connection of a handler's request at once. A handler
+// that returns with most of a large upload unread makes the Go server wait
+// half a second before it closes the connection, and httptest.Server.Close
+// waits for that.
+func hangUp(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+	}
+}
+
+// earlyServer is a plain-http server on 127.0.0.1 for one request: it
+// reads the first read bytes of the upload's body, answers status with
+// text and "Connection: close", then reads the rest of the connection
+// until the client closes it, so that a transport that goes on reading
+// the upload may. done is closed once the client closed the connection.
+func earlyServer(t *testing.T, read int64, status int, text string) (url string, done <-chan struct{}) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(time.Minute)) // a bound, should the client never close
+		br := bufio.NewReader(conn)
+		if req, err := http.ReadRequest(br); err == nil {
+			io.CopyN(io.Discard, req.Body, read)
+		}
+		fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status, http.StatusText(status), len(text), text)
+		io.Copy(io.Discard, br)
+	}()
+	return "http://" + ln.Addr().String(), closed
+}

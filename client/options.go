@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"log/slog"
@@ -17,7 +18,8 @@ import (
 type Option interface{ apply(*settings) error }
 
 // A TransportOption configures the SDK's transport, the one New builds
-// for a client or NewTransport for many.
+// for a client or NewTransport for many. New refuses one combined with
+// WithHTTPClient or WithTransport, whose transport rules.
 type TransportOption interface {
 	Option
 	transport()
@@ -27,10 +29,9 @@ type option func(*settings) error
 
 func (o option) apply(s *settings) error { return o(s) }
 
-type transportOption func(*settings) error
+type transportOption struct{ option }
 
-func (o transportOption) apply(s *settings) error { return o(s) }
-func (transportOption) transport()                {}
+func (transportOption) transport() {}
 
 type settings struct {
 	username, password string
@@ -70,7 +71,8 @@ func configure[O Option](s *settings, opts []O) error {
 // is sent only in the Authorization header and never shown. A username
 // that is empty or contains ':' is an error, and so is a password that
 // the client would show: one that is the username, or one of 4 bytes or
-// more that occurs in the username, the base URL or the tenant.
+// more that occurs in the username, the base URL, the tenant or an import
+// path.
 func WithBasicAuth(username, password string) Option {
 	return option(func(s *settings) error {
 		if s.auth || s.provider != nil {
@@ -189,10 +191,9 @@ func WithTransport(t *http.Transport) Option {
 // WithRootCAs makes the SDK's transport trust the certificate authorities
 // in pem (PEM-encoded certificates) besides the system's, for an Infiniti
 // with a certificate from a private authority. pem without a certificate
-// is an error, and so is combining it with WithHTTPClient or
-// WithTransport, whose transport rules.
+// is an error.
 func WithRootCAs(pem []byte) TransportOption {
-	return transportOption(func(s *settings) error {
+	return transportOption{func(s *settings) error {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
@@ -202,7 +203,7 @@ func WithRootCAs(pem []byte) TransportOption {
 		}
 		s.rootCAs = pool
 		return nil
-	})
+	}}
 }
 
 // WithInsecurePlainHTTP allows a base URL with the http scheme to a host
@@ -268,7 +269,11 @@ func WithRetry(p RetryPolicy) Option {
 		if p.MaxRetries < 0 || p.InitialWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
 			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative"}
 		}
-		s.retry = p.withDefaults()
+		d := DefaultRetryPolicy
+		p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
+		p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
+		p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
+		s.retry = p
 		return nil
 	})
 }
@@ -301,15 +306,13 @@ const DefaultResponseHeaderTimeout = 10 * time.Minute
 // without a limit but the context's. Past it the import fails with an
 // error matching ErrResponseTimeout and is not retried: Infiniti may still
 // be importing the file. Keep it at minutes: the last bytes may still be
-// in the operating system's buffers. A negative d is an error, and so is
-// combining it with WithHTTPClient or WithTransport, whose transport
-// rules.
+// in the operating system's buffers. A negative d is an error.
 func WithResponseHeaderTimeout(d time.Duration) TransportOption {
-	return transportOption(func(s *settings) error {
+	return transportOption{func(s *settings) error {
 		if d < 0 {
 			return &ConfigError{Option: "WithResponseHeaderTimeout", Reason: "the timeout is negative"}
 		}
 		s.headerTimeout, s.headerTimeoutSet = d, true
 		return nil
-	})
+	}}
 }

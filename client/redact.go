@@ -4,19 +4,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/autosync-go/autosync/internal/textsafe"
-	"github.com/autosync-go/autosync/result"
 )
 
-// redacted is what a Client's credentials print as.
+// redacted is what GoString shows for the password.
 const redacted = "[REDACTED]"
 
 // withheld replaces, whole, a server text that echoed the credentials.
@@ -25,9 +21,9 @@ const withheld = "(withheld: it echoed the credentials)"
 // maxFragment is how many bytes of one server text an error shows.
 const maxFragment = 300
 
-// credentials are a Client's Basic Auth credentials. Printed with fmt or
-// slog they show [REDACTED]; the secret is only returned by a function,
-// which fmt and reflection-based dumpers print as an address.
+// credentials are a Client's Basic Auth credentials. The secret is only
+// returned by a function, which fmt, slog and reflection-based dumpers
+// print as an address, if at all.
 type credentials struct {
 	secret func() *secret
 	hint   *ConfigError // for a refusal, when the credentials have non-ASCII characters
@@ -40,12 +36,6 @@ type secret struct {
 	needles []string
 	margin  int // how far past what is shown a text is searched, for a password across the cut
 }
-
-// Format prints [REDACTED] for every verb.
-func (credentials) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
-
-// LogValue logs [REDACTED].
-func (credentials) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // newCredentials encodes username:password in cs.
 func newCredentials(username, password string, cs AuthCharset) (*credentials, error) {
@@ -75,7 +65,7 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		}
 	}
 	c := &credentials{secret: func() *secret { return s }}
-	if !isASCII(username + password) {
+	if strings.ContainsFunc(username+password, func(r rune) bool { return r > unicode.MaxASCII }) {
 		c.hint = &ConfigError{Option: "WithAuthCharset", Reason: "the credentials have non-ASCII characters, which were sent in " + strings.ToUpper(cs.String())}
 	}
 	return c, nil
@@ -92,10 +82,6 @@ func latin1(s string) ([]byte, bool) {
 		b = append(b, byte(r))
 	}
 	return b, true
-}
-
-func isASCII(s string) bool {
-	return !strings.ContainsFunc(s, func(r rune) bool { return r > unicode.MaxASCII })
 }
 
 // redact returns s, or withheld when s echoes the credentials: the
@@ -122,15 +108,6 @@ func (c *credentials) redact(s string) string {
 		}
 	}
 	return s
-}
-
-// redactResult withholds the summary and row messages of res that echo
-// the credentials.
-func (c *credentials) redactResult(res *result.Result) {
-	res.Summary = c.redact(res.Summary)
-	for i := range res.Details {
-		res.Details[i].Message = c.redact(res.Details[i].Message)
-	}
 }
 
 // fragment is a server text for an error: withheld if it echoes the

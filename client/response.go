@@ -23,7 +23,6 @@ const errorBodyLimit = 64 << 10
 // response reads and classifies a response to attempt n, whose context
 // is ctx, from body.
 func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
-	endpoint := c.endpoint
 	code := resp.StatusCode
 	o.status = code
 	if code >= 300 && code < 400 {
@@ -39,18 +38,15 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 	if err != nil && context.Cause(ctx) == errStalled {
 		err = errStalled
 	} else if cerr := ctx.Err(); err != nil && cerr != nil {
-		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), errs: []error{cerr}}
-		return o
+		return c.fail(o, n, fmt.Sprintf("%d %s, then reading the body: %s", code, http.StatusText(code), contextFact(cerr)), cerr)
 	}
 	if err != nil && ok { // for another status, the status says enough
 		ce := c.connError(err)
-		o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), errs: []error{ce}}
-		return o
+		return c.fail(o, n, fmt.Sprintf("%d %s, then reading the body failed: %s", code, http.StatusText(code), ce.msg), ce)
 	}
 	if int64(len(b)) > limit {
 		if ok {
-			o.err = &attemptError{endpoint: endpoint, attempts: n, msg: fmt.Sprintf("%v: more than %d bytes", ErrResponseTooLarge, limit), errs: []error{ErrResponseTooLarge}}
-			return o
+			return c.fail(o, n, fmt.Sprintf("%v: more than %d bytes", ErrResponseTooLarge, limit), ErrResponseTooLarge)
 		}
 		b = b[:limit]
 	}
@@ -60,24 +56,27 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 		// Judged before a summary that echoed the password is withheld,
 		// which must hide neither a refusal nor a failure.
 		auth, failed := res.Unauthorized(), res.Err() != nil
-		c.cred.redactResult(res)
+		res.Summary = c.cred.redact(res.Summary)
+		for i := range res.Details {
+			res.Details[i].Message = c.cred.redact(res.Details[i].Message)
+		}
 		if failed && res.Err() == nil {
 			res.Success = false
 		}
 		o.res = res
 		if auth {
-			o.err = &resultError{endpoint: endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
+			o.err = &resultError{endpoint: c.endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
 			return o
 		}
 		errors.As(res.Err(), &ierr)
 	}
 	if ok && perr == nil {
 		if ierr != nil {
-			o.err = &resultError{endpoint: endpoint, ierr: ierr}
+			o.err = &resultError{endpoint: c.endpoint, ierr: ierr}
 		}
 		return o
 	}
-	se := &StatusError{StatusCode: code, Snippet: c.cred.fragment(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: endpoint, ierr: ierr}
+	se := &StatusError{StatusCode: code, Snippet: c.cred.fragment(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Attempts: n, endpoint: c.endpoint, ierr: ierr}
 	if ok {
 		se.reason = c.cred.fragment(strings.TrimPrefix(perr.Error(), "result: "+result.ErrInvalid.Error()+": "))
 	}
@@ -111,13 +110,24 @@ func (c *call) connError(err error) *connError {
 			ce.errs = append(ce.errs, target)
 		}
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		ce.msg = "the server closed the connection"
-	}
 	var errno syscall.Errno
 	var dns *net.DNSError
 	var op *net.OpError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var cv *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &he):
+		ce.msg, ce.errs = "the server's certificate is for another host", append(ce.errs, ErrCertificate, he)
+	case errors.As(err, &ua):
+		ce.msg, ce.errs = "the server's certificate is from an unknown authority", append(ce.errs, ErrCertificate, ua)
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		ce.msg, ce.errs = "the server's certificate has expired or is not yet valid", append(ce.errs, ErrCertificate, ci)
+	case errors.As(err, &ci):
+		ce.msg, ce.errs = ErrCertificate.Error(), append(ce.errs, ErrCertificate, ci)
+	case errors.As(err, &cv):
+		ce.msg, ce.errs = ErrCertificate.Error(), append(ce.errs, ErrCertificate, cv)
 	case errors.As(err, new(tls.AlertError)) || errors.As(err, new(tls.RecordHeaderError)):
 		ce.msg = "the TLS handshake failed"
 	case errors.As(err, &dns):
@@ -133,31 +143,8 @@ func (c *call) connError(err error) *connError {
 		ce.msg = "the connection timed out"
 	case errors.As(err, &op) && op.Op == "dial":
 		ce.msg = "the connection could not be made"
-	}
-	if fact, cert := certificateError(err); cert != nil {
-		ce.msg, ce.errs = fact, append(ce.errs, ErrCertificate, cert)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		ce.msg = "the server closed the connection"
 	}
 	return ce
-}
-
-// certificateError returns what the certificate error in err's chain
-// says, and the error, or nil.
-func certificateError(err error) (string, error) {
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var cv *tls.CertificateVerificationError
-	switch {
-	case errors.As(err, &he):
-		return "the server's certificate is for another host", he
-	case errors.As(err, &ua):
-		return "the server's certificate is from an unknown authority", ua
-	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return "the server's certificate has expired or is not yet valid", ci
-	case errors.As(err, &ci):
-		return ErrCertificate.Error(), ci
-	case errors.As(err, &cv):
-		return ErrCertificate.Error(), cv
-	}
-	return "", nil
 }

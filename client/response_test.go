@@ -767,12 +767,8 @@ func TestConnError(t *testing.T) {
 // A server that answers before it read the whole upload (a 401 to a large
 // file) still gives its status, whatever becomes of the rest of the upload.
 func TestEarlyAnswer(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, "no")
-	}))
-	defer srv.Close()
-	c, _ := newClient(t, srv.URL)
+	url, _ := earlyServer(t, 0, http.StatusUnauthorized, "no")
+	c, _ := newClient(t, url)
 	big := strings.NewReader(strings.Repeat("jsmith,Year 7,Students\n", 1<<20/2)) // about 12 MB
 	_, err := c.ImportUserGroups(context.Background(), big)
 	collectErr(err)

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -49,18 +48,9 @@ func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, ha
 			cl.log.WarnContext(ctx, "autosync: import retry", slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
 		}
 		if err := cl.sleep(ctx, wait); err != nil {
-			o = outcome{status: o.status, sent: o.sent, err: &attemptError{endpoint: cl.endpoint, attempts: attempt, msg: "waiting to retry: " + contextFact(err), errs: []error{err}}}
-			return o, attempt, handedOver
+			return cl.fail(outcome{status: o.status, sent: o.sent}, attempt, "waiting to retry: "+contextFact(err), err), attempt, handedOver
 		}
 	}
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
-	p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
-	p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
-	p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
-	return p
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.

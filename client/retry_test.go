@@ -176,10 +176,11 @@ func TestCallerTimeoutAfterUploadNotRetried(t *testing.T) {
 		{"transport's ResponseHeaderTimeout", func(hc *http.Client) {
 			hc.Transport.(*http.Transport).ResponseHeaderTimeout = 100 * time.Millisecond
 		}},
-		{"client's Timeout", func(hc *http.Client) { hc.Timeout = time.Second }},
+		{"client's Timeout", func(hc *http.Client) { hc.Timeout = 250 * time.Millisecond }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each waits for its timeout
 			var posts, conns atomic.Int32
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method != http.MethodPost {

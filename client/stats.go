@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -16,10 +17,10 @@ func (c *Client) Tenant() string { return c.tenant }
 // Infiniti's answer once the whole file is sent (0 for no limit), or 0
 // when an *http.Client given with WithHTTPClient decides.
 func (c *Client) ResponseHeaderTimeout() time.Duration {
-	if c.tr != nil {
-		return c.tr.ResponseHeaderTimeout // a shared transport's, as it is now
+	if t := cmp.Or(c.tr, c.own); t != nil {
+		return t.ResponseHeaderTimeout // as it is now
 	}
-	return c.headerTimeout
+	return 0
 }
 
 // Stats is what one import call did on the wire; see WithStats.

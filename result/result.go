@@ -226,12 +226,11 @@ func (res Result) MarshalJSON() ([]byte, error) {
 	fmt.Fprintf(&b, `{"success":%t,"summary":%s`, res.Success, summary)
 	if res.Details != nil {
 		b.WriteString(`,"details":{`)
-		for i, d := range res.Details {
-			if i > 0 {
-				b.WriteByte(',')
-			}
+		sep := ""
+		for _, d := range res.Details {
 			msg, _ := json.Marshal(d.Message)
-			fmt.Fprintf(&b, `"%d":%s`, d.Row, msg)
+			fmt.Fprintf(&b, `%s"%d":%s`, sep, d.Row, msg)
+			sep = ","
 		}
 		b.WriteByte('}')
 	}
@@ -262,7 +261,8 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 			continue
 		}
 		verb := strings.ToLower(w[2])
-		n, isCount := count(w[0])
+		n, err := strconv.Atoi(strings.ReplaceAll(w[0], ",", ""))
+		isCount := err == nil && countRE.MatchString(w[0])
 		failed = failed || verb == "failed" && (!isCount || n > 0)
 		if isCount && len(w) == 3 && dst[verb] != nil {
 			*dst[verb] = n
@@ -280,12 +280,6 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 // countRE is a count of at most 15 digits, with or without thousands
 // separators ("1,250").
 var countRE = regexp.MustCompile(`^(\d{1,15}|\d{1,3}(,\d{3}){1,4})$`)
-
-// count parses a count of a summary.
-func count(s string) (int, bool) {
-	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
-	return n, err == nil && countRE.MatchString(s)
-}
 
 // Failures returns the rows whose Status is not a success, in row order,
 // or nil.
@@ -334,18 +328,17 @@ func (e *ImportError) Error() string {
 	if res == nil {
 		return "infiniti import failed"
 	}
-	var b strings.Builder
-	b.WriteString("infiniti import failed")
+	b := bytes.NewBufferString("infiniti import failed")
 	if s := strings.TrimSpace(res.Summary); s != "" {
 		b.WriteString(": " + textsafe.Quote(s, maxTextInError))
 	}
 	fails := res.Failures()
 	for i, f := range fails {
 		if i == maxRowsInError {
-			fmt.Fprintf(&b, "; %d more failed rows", len(fails)-maxRowsInError)
+			fmt.Fprintf(b, "; %d more failed rows", len(fails)-maxRowsInError)
 			break
 		}
-		fmt.Fprintf(&b, "; row %d: %s", f.Row, textsafe.Quote(strings.TrimSpace(f.Message), maxTextInError))
+		fmt.Fprintf(b, "; row %d: %s", f.Row, textsafe.Quote(strings.TrimSpace(f.Message), maxTextInError))
 	}
 	return b.String()
 }
