@@ -262,7 +262,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 			c.add(*f)
 			continue
 		}
-		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
+		c.row, c.line, c.ps = t.row, line, c.ps[:0]
 		for ci, fi := range h.index {
 			v[ci] = fields[fi]
 		}
@@ -382,8 +382,8 @@ type dupEntry struct {
 
 func (d *dupFinder) add(h uint64, row, line int) {
 	b := &d.bins[h>>56]
-	if *b == nil {
-		*b = make([]dupEntry, 0, 128)
+	if len(*b) == cap(*b) {
+		*b = slices.Grow(*b, max(len(*b), 128)) // doubling, fewer copies than append's growth
 	}
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
