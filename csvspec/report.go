@@ -382,8 +382,8 @@ type dupEntry struct {
 
 func (d *dupFinder) add(h uint64, row, line int) {
 	b := &d.bins[h>>56]
-	if len(*b) == cap(*b) {
-		*b = slices.Grow(*b, max(len(*b), 128)) // doubling, fewer copies than append's growth
+	if *b == nil {
+		*b = make([]dupEntry, 0, 128)
 	}
 	*b = append(*b, dupEntry{h, int32(row), int32(line)})
 }
