@@ -19,20 +19,18 @@ type Rules struct {
 type catalog struct {
 	kind, code string // "library" or "system", and the problem code for an unknown group
 	list       []string
-	index      map[string]int32 // each name's index in list, -1 if checkValue finds a problem in it
+	clean      map[string]bool // each name, and whether checkValue finds nothing in it
 }
 
 func newCatalog(kind, code string, names []string) *catalog {
 	if names == nil {
 		return nil
 	}
-	c := &catalog{kind: kind, code: code, list: names, index: make(map[string]int32, len(names))}
-	for i, n := range names {
+	c := &catalog{kind: kind, code: code, list: names, clean: make(map[string]bool, len(names))}
+	for _, n := range names {
 		var rc rowCheck
-		if rc.checkValue("", n, true); len(rc.ps) > 0 {
-			i = -1
-		}
-		c.index[n] = int32(i)
+		rc.checkValue("", n, true)
+		c.clean[n] = len(rc.ps) == 0
 	}
 	return c
 }
@@ -53,19 +51,17 @@ func (r Rules) catalogs() [numColumns]*catalog {
 	}
 }
 
-// checkUserGroup checks a user-groups row but for repeats; its key has a defined group's index or a value's hash.
-func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) (key [numColumns]uint64) {
+// checkUserGroup checks one user-groups row but for repeats.
+func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
 	var defined [numColumns]bool
-	for ci, s := range v {
-		if cat := groups[ci]; cat != nil && s != "" {
-			var i int32
-			if i, defined[ci] = cat.index[s]; defined[ci] && i >= 0 {
-				key[ci] = uint64(i) // a clean defined group has no problem
-				continue
-			}
+	for ci := range v {
+		clean := false
+		if cat := groups[ci]; cat != nil && v[ci] != "" {
+			clean, defined[ci] = cat.clean[v[ci]]
 		}
-		key[ci] = maphash.String(rowSeed, s) | 1<<63
-		c.checkValue(columns[ci], s, true)
+		if !clean { // a defined group's own problems are known
+			c.checkValue(columns[ci], v[ci], true)
+		}
 	}
 	c.checkUsername(v[colUsername])
 	for ci, cat := range groups {
@@ -76,7 +72,6 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
 		c.addRow("", "no-group", SeverityWarning, "the row names neither a library group nor a system group")
 	}
-	return key
 }
 
 // Check reads a user-groups file, taking the options of NewReader, and
@@ -92,7 +87,7 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 	groups := rules.catalogs()
 	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d exactly"}
 	return runCheck(t, func(c *run, v []string) {
-		key := checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
-		seen.add(maphash.Comparable(rowSeed, key), c.row, c.line)
+		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
+		seen.add(maphash.Comparable(rowSeed, [numColumns]string(v)), c.row, c.line)
 	}, &seen)
 }
