@@ -86,10 +86,8 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs()
 	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d exactly"}
-	var key []byte // the row's key, reused
 	return runCheck(t, func(c *run, v []string) {
 		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
-		key = appendKey(key[:0], v...)
-		seen.add(maphash.Bytes(rowSeed, key), c.row, c.line)
+		seen.add(maphash.Comparable(rowSeed, [numColumns]string(v)), c.row, c.line)
 	}, &seen)
 }

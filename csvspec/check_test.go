@@ -142,6 +142,15 @@ func TestCheckRules(t *testing.T) {
 			want: []Problem{p(3, 4, "", "duplicate-row", SeverityWarning)},
 		},
 		{
+			name:  "duplicate row of defined groups",
+			in:    hdr + "jsmith,Year 7,Students\njsmith,Year 8,Students\njsmith,Year 7,Staff\njsmith,,Year 7\njsmith,Year 7,\njsmith,Year 8,Students\n",
+			rules: Rules{LibraryGroups: []string{"Year 7", "Year 8"}, SystemGroups: []string{"Year 7", "Students", "Staff"}},
+			rows:  6,
+			want: []Problem{
+				p(6, 7, "", "duplicate-row", SeverityWarning),
+			},
+		},
+		{
 			name:  "header map",
 			in:    "Student Code,House,Year\nS1,Year 7,Students\n",
 			opts:  []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year"})},

@@ -27,10 +27,7 @@ var contacts = &schema{kind: "contacts", columns: contactColumns[:], brief: "use
 
 // ContactHeader returns the canonical header of a contacts file, in a new
 // slice.
-func ContactHeader() []string {
-	h := contactColumns
-	return h[:]
-}
+func ContactHeader() []string { return slices.Clone(contactColumns[:]) }
 
 // A ContactType is the kind of a contact: ContactEmail or ContactPhone.
 type ContactType string

@@ -262,7 +262,7 @@ func runCheck(t *table, check func(c *run, v []string), dups ...*dupFinder) (*Re
 			c.add(*f)
 			continue
 		}
-		c.rowCheck = rowCheck{row: t.row, line: line, ps: c.ps[:0]}
+		c.row, c.line, c.ps = t.row, line, c.ps[:0]
 		for ci, fi := range h.index {
 			v[ci] = fields[fi]
 		}

@@ -439,7 +439,7 @@ func (t *table) next() ([]string, int, *Problem, error) {
 	if len(fields) != h.nfields {
 		return fields, line, t.fault(line, CodeFieldCount, fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)), nil
 	}
-	if slices.EqualFunc(fields, h.loose, looseEqual) {
+	if looseEqual(fields[0], h.loose[0]) && slices.EqualFunc(fields, h.loose, looseEqual) {
 		return nil, line, t.fault(line, "repeated-header", fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)), nil
 	}
