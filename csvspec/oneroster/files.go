@@ -115,7 +115,7 @@ func (p *Package) readOrgs() error {
 // readClasses reads the classes, keeping the homerooms, and the
 // enrollments.
 func (p *Package) readClasses() error {
-	p.classes, p.inClass, p.extra = map[string]int32{}, map[string]member{}, map[string][]int32{}
+	p.classes, p.extra = map[string]int32{}, map[string][]int32{}
 	_, hasClasses := p.arc.names["classes.csv"]
 	if p.version == "sds" || !hasClasses {
 		if cols := p.needs("classes.csv"); len(cols) > 0 {
@@ -161,7 +161,7 @@ func (p *Package) readEnrollments() error {
 	}
 	defer t.close()
 	ci, ui, si := t.col["classSourcedId"], t.col["userSourcedId"], t.index("schoolSourcedId")
-	school, user := "", "" // the last school found, the last user kept
+	school, last := "", "" // the last school found, the last user kept
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -180,24 +180,40 @@ func (p *Package) readEnrollments() error {
 			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: "an enrollment is tobedeleted in a bulk file, so it is left out"})
 			c = -1
 		}
-		if c >= 0 || rec[ui] != user {
-			user = p.enrol(rec[ui], c, line)
+		if c >= 0 || rec[ui] != last {
+			last = p.enrol(rec[ui], c, line)
 		}
 	}
 	return nil
 }
 
+// user returns the index in p.info of the user id, added if new, and
+// id, kept.
+func (p *Package) user(id string) (int32, string) {
+	if i, ok := p.users[id]; ok {
+		return i, id
+	}
+	id = strings.Clone(id)
+	i := int32(len(p.info))
+	p.users[id] = i
+	p.info = append(p.info, user{class: -1})
+	if p.hasRoles {
+		p.roles = append(p.roles, nil)
+	}
+	return i, id
+}
+
 // enrol keeps user u's enrollment at line in class c, a homeroom or -1,
 // and returns u, kept.
 func (p *Package) enrol(u string, c int32, line int) string {
-	m, ok := p.inClass[u]
+	i, u := p.user(u)
+	m := &p.info[i]
 	switch {
-	case !ok:
-		u = strings.Clone(u)
-		p.inClass[u] = member{class: c, line: line}
+	case m.line == 0:
+		*m = user{class: c, line: int32(line)}
 	case c < 0 || c == m.class:
 	case m.class < 0:
-		p.inClass[u] = member{class: c, line: m.line}
+		m.class = c
 	default:
 		for _, x := range append([]int32{m.class}, p.extra[u]...) {
 			if x == c {
@@ -216,7 +232,7 @@ func (p *Package) enrol(u string, c int32, line int) string {
 
 // readRoles reads roles.csv (1.2 and SDS).
 func (p *Package) readRoles() error {
-	if p.version == "1.0" || p.version == "1.1" {
+	if !p.hasRoles {
 		return nil
 	}
 	if _, ok := p.arc.names["roles.csv"]; !ok {
@@ -231,7 +247,6 @@ func (p *Package) readRoles() error {
 		return err
 	}
 	defer t.close()
-	p.roles = map[string][]role{}
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -240,18 +255,15 @@ func (p *Package) readRoles() error {
 		if err != nil {
 			return err
 		}
-		u := t.get(rec, "userSourcedId")
-		ur, ok := p.roles[u]
-		if !ok {
-			u = strings.Clone(u)
-		}
+		i, u := p.user(t.get(rec, "userSourcedId"))
+		ur := p.roles[i]
 		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line,
 			primary: p.version != "sds" && strings.EqualFold(t.get(rec, "roleType"), "primary"),
 			gone:    t.gone(rec)}
 		if r.primary && slices.ContainsFunc(ur, func(o role) bool { return o.primary && o.org == org }) {
 			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
 		}
-		p.roles[u] = append(ur, r)
+		p.roles[i] = append(ur, r)
 	}
 	return nil
 }

@@ -77,9 +77,10 @@
 // Open reads a package once; Select takes the rows of some of its orgs,
 // so that each school of a district gets its own rows. What Open keeps
 // grows with users and classes, not with enrollments: of enrollments it
-// keeps each user's homerooms and first line only, some 75 bytes a user
-// (TestMemory), and users.csv is streamed; Rows keeps the set of its
-// users' sourcedIds. No password column is ever read.
+// keeps each user's first homeroom and line only, some 64 bytes a user
+// (TestMemory), and users.csv is streamed; Rows keeps a flag of each
+// user with roles or enrollments, and the sourcedIds of the others. No
+// password column is ever read.
 package oneroster
 
 import (
@@ -197,9 +198,11 @@ type Package struct {
 	only     []bool             // by org: whether Select selected it (nil: all)
 	classes  map[string]int32   // by sourcedId: the index in homerooms, or -1
 	homeroom []class            // the homeroom classes
-	inClass  map[string]member  // by enrolled user: its first homeroom, or -1
+	users    map[string]int32   // by sourcedId of a user with roles or enrollments: its index in info
+	info     []user             // their enrollments, by that index
+	roles    [][]role           // their roles, by that index (1.2 and SDS)
 	extra    map[string][]int32 // by user: its homerooms of other orgs
-	roles    map[string][]role  // 1.2 and SDS, by user
+	hasRoles bool               // 1.2 and SDS: roles come from roles.csv
 	header   []string
 	src      []int // for each header column, the users.csv column, or -1
 	uidTypes []string
@@ -212,10 +215,9 @@ type class struct {
 	org         int32
 }
 
-type member struct {
-	class int32
-	line  int // the enrollment's line
-}
+// A user is what enrollments.csv says of a user: its first homeroom
+// (or -1) and its first enrollment's line (0 when it has none).
+type user struct{ class, line int32 }
 
 type role struct {
 	org     int32
@@ -244,7 +246,7 @@ func Open(name string, opts Options) (*Package, error) {
 }
 
 func open(arc *archive, opts Options) (*Package, error) {
-	p := &Package{arc: arc, opts: opts, version: "1.0", bulk: map[string]bool{}, warned: map[string]bool{}}
+	p := &Package{arc: arc, opts: opts, version: "1.0", bulk: map[string]bool{}, warned: map[string]bool{}, users: map[string]int32{}}
 	if !slices.Contains([]string{"", "primary", "all"}, opts.Roles) {
 		return nil, &Error{Code: CodeOption, Msg: fmt.Sprintf("roles %q is neither primary nor all", opts.Roles)}
 	}
@@ -257,6 +259,7 @@ func open(arc *archive, opts Options) (*Package, error) {
 	if err := p.readManifest(); err != nil {
 		return nil, err
 	}
+	p.hasRoles = p.version == "1.2" || p.version == "sds"
 	if p.noRows { // no updates: a header the rules accept, and no rows
 		p.header = slices.Clone(fixedCols)
 		for _, c := range opts.Columns {

@@ -104,7 +104,7 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			return
 		}
 		defer t.close()
-		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make(map[string]bool, max(len(p.roles), len(p.inClass))), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
+		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make([]bool, len(p.info)), others: map[string]bool{}, id: t.index("sourcedId"), enabled: t.index("enabledUser"),
 			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role"),
 			primary: t.index("primaryOrgSourcedId")}
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
@@ -112,7 +112,7 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			case io.EOF:
 				u.warnNone()
 				err = errStop
-				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) { // each user is once in users.csv
+				if u.known < len(p.info) { // each user is once in users.csv
 					err = p.dangling(u.seen)
 				}
 			case nil:
@@ -141,9 +141,9 @@ type userRow struct {
 	uids, grades int
 	orgs, role   int
 	primary      int
-	seen         map[string]bool // the sourcedIds of users.csv so far
-	inRoles      int             // how many of them have roles
-	inClass      int             // how many of them have enrollments
+	seen         []bool          // by index in p.info: whether users.csv has the user
+	known        int             // how many of those users users.csv has
+	others       map[string]bool // the other sourcedIds of users.csv so far
 	none         int             // how many users have no org or role
 	noneIDs      []string        // the first three
 	noneLine     int             // the first one's line
@@ -165,13 +165,20 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		return t.errorf(line, "sourcedId", CodeMissingUser, "the user has no sourcedId")
 	}
 	p.checkID(t, line, "sourcedId", id)
-	if u.seen[id] {
+	hr, roles := int32(-1), []role(nil)
+	i, ok := p.users[id]
+	switch {
+	case ok && u.seen[i], !ok && u.others[id]:
 		return t.errorf(line, "sourcedId", CodeDuplicate, "user %q is in users.csv twice", id)
+	case ok:
+		u.seen[i], hr = true, p.info[i].class
+		u.known++
+		if p.hasRoles {
+			roles = p.roles[i]
+		}
+	default:
+		u.others[strings.Clone(id)] = true
 	}
-	u.seen[strings.Clone(id)] = true
-	roles, inRoles := p.roles[id]
-	hr, inClass := p.inClass[id]
-	u.inRoles, u.inClass = u.inRoles+b2i(inRoles), u.inClass+b2i(inClass)
 	gone := t.gone(rec)
 	if p.opts.DisabledUsers == "leaver" && !gone && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
@@ -189,11 +196,11 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
-	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
-		return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
+	if p.hasRoles && roles == nil || !p.hasRoles && strings.TrimSpace(at(rec, u.orgs)) == "" {
+		return u.held(id, hr, at(rec, u.primary), ps, line, yield)
 	}
-	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
-		return u.inOrgs(id, hr, inClass, rec, ps, line, yield)
+	if !p.hasRoles { // 1.0, 1.1: the orgs and role are the user's
+		return u.inOrgs(id, hr, rec, ps, line, yield)
 	}
 	for i, r := range roles {
 		if !p.chosen(roles, i) {
@@ -207,7 +214,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		if p.version == "sds" {
 			f[vGrades], f[vGrade] = grades(r.grade)
 		}
-		if !u.yield(id, hr, inClass, r.org, r.role, rps, line, yield) {
+		if !u.yield(id, hr, r.org, r.role, rps, line, yield) {
 			return errStop
 		}
 	}
@@ -216,7 +223,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 
 // inOrgs yields the rows of a 1.1 user rec, one for each org of its
 // orgSourcedIds, once.
-func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+func (u *userRow) inOrgs(id string, hr int32, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
 	var done []int32
 	for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -230,7 +237,7 @@ func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []
 			continue
 		}
 		done = append(done, org)
-		if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
+		if !u.yield(id, hr, org, rec[u.role], ps, line, yield) {
 			return errStop
 		}
 	}
@@ -241,7 +248,7 @@ func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []
 // tobedeleted (has problems ps), so that a sync job holds it: one in its
 // primaryOrgSourcedId's org (1.2), or one in every org. Other such users
 // have no row, and are counted for a warning.
-func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+func (u *userRow) held(id string, hr int32, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
 	if ps == nil {
 		if u.none++; u.none == 1 {
 			u.noneLine = line
@@ -252,13 +259,13 @@ func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []
 		return nil
 	}
 	if o, ok := u.p.orgIdx[primary]; ok {
-		if !u.yield(id, hr, inClass, o, "", ps, line, yield) {
+		if !u.yield(id, hr, o, "", ps, line, yield) {
 			return errStop
 		}
 		return nil
 	}
 	for o := range u.p.orgs {
-		if !u.yield(id, hr, inClass, int32(o), "", ps, line, yield) {
+		if !u.yield(id, hr, int32(o), "", ps, line, yield) {
 			return errStop
 		}
 	}
@@ -282,8 +289,8 @@ func (p *Package) chosen(rs []role, i int) bool {
 }
 
 // yield yields the user's row in org, unless Select left the org
-// out; hr is the user's homeroom enrollment, if inClass.
-func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
+// out; hr is the user's first homeroom, or -1.
+func (u *userRow) yield(id string, hr int32, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
 	p, f := u.p, u.f
 	if p.only != nil && !p.only[org] {
 		return true
@@ -291,19 +298,17 @@ func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string,
 	o := p.orgs[org]
 	f[vRole], f[vOrgID], f[vOrgName], f[vOrgIdent] = r, o.SourcedID, o.Name, o.Identifier
 	f[vTitle], f[vCode] = "", ""
-	if inClass {
-		c := hr.class
-		if c >= 0 && p.homeroom[c].org != org {
-			c = -1
-			for _, x := range p.extra[id] {
-				if p.homeroom[x].org == org {
-					c = x
-				}
+	c := hr
+	if c >= 0 && p.homeroom[c].org != org {
+		c = -1
+		for _, x := range p.extra[id] {
+			if p.homeroom[x].org == org {
+				c = x
 			}
 		}
-		if c >= 0 {
-			f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
-		}
+	}
+	if c >= 0 {
+		f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
 	}
 	return yield(csvspec.SourceRow{Fields: f, Line: line, Problems: ps}, nil)
 }
@@ -351,29 +356,26 @@ func grades(s string) (all, one string) {
 }
 
 // dangling returns the error of the first role or enrollment, by line,
-// of a user not in users.csv, or errStop.
-func (p *Package) dangling(users map[string]bool) error {
+// of a user not in users.csv (seen), or errStop.
+func (p *Package) dangling(seen []bool) error {
 	var e *Error
 	check := func(file string, u string, line int) {
-		if !users[u] && (e == nil || file == e.File && line < e.Line) {
+		if line > 0 && (e == nil || file == e.File && line < e.Line) {
 			e = &Error{File: file, Line: line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
 		}
 	}
-	for u, rs := range p.roles {
-		check("roles.csv", u, rs[0].line)
+	for u, i := range p.users {
+		if !seen[i] && p.hasRoles && p.roles[i] != nil {
+			check("roles.csv", u, p.roles[i][0].line)
+		}
 	}
-	for u, m := range p.inClass {
-		check("enrollments.csv", u, m.line)
+	for u, i := range p.users {
+		if !seen[i] {
+			check("enrollments.csv", u, int(p.info[i].line))
+		}
 	}
 	if e == nil {
 		return errStop
 	}
 	return e
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
