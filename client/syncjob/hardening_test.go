@@ -353,7 +353,7 @@ func TestJobZeroImport(t *testing.T) {
 	for _, imp := range []*Import{{}, {name: "user-groups"}} {
 		for _, send := range []bool{false, true} {
 			_, c := newFake(t, clienttest.ApplyAdd)
-			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send)
+			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send, false)
 			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups() or syncjob.Contacts") {
 				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
 			}
@@ -530,7 +530,7 @@ func TestJobStateCutAtLineBoundary(t *testing.T) {
 			}
 			posts := len(srv.Requests())
 			for _, send := range []bool{false, true} {
-				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send)
+				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send, false)
 				if rep.Outcome != tt.outcome {
 					t.Fatalf("send %v: outcome %s (%v), want %s", send, rep.Outcome, err, tt.outcome)
 				}
