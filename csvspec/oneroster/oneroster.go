@@ -28,7 +28,7 @@
 // MaxRecord bytes. Its version is manifest.csv's oneroster.version; a
 // package without a manifest is 1.0, read as 1.1. Only bulk packages are
 // read: a manifest that marks any file "delta" is refused, and a
-// manifest that marks every file "absent" means "no updates": the
+// manifest that marks every file "absent" means "no updates" (NoUpdates): the
 // package yields no rows. So is an SDS package's manifest, if it has
 // one. Property names are read in any case; a manifest without
 // oneroster.version is read as 1.1, with a warning.
@@ -316,6 +316,12 @@ func (p *Package) Select(orgs ...string) (*Package, error) {
 	}
 	return &q, nil
 }
+
+// NoUpdates reports whether the package means "no updates": its
+// manifest marks every file absent, so Rows yields no rows. A sync job
+// runs such a night with Job.RunUnchanged, not with the empty rows,
+// which its guard refuses as an empty export.
+func (p *Package) NoUpdates() bool { return p.noRows }
 
 // Version returns the package's version: "1.0" (no manifest, read as
 // 1.1), "1.1", "1.2", or "sds".

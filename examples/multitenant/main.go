@@ -338,6 +338,9 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	var decodeErr error
 	var rows iter.Seq2[csvspec.SourceRow, error]
 	switch {
+	case e.pkg != nil && e.pkg.NoUpdates() && set.plan:
+		o.Outcome, o.Note = syncjob.OutcomeOK, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed"
+		return o
 	case e.pkg != nil:
 		rows = cli.SourceRows(rules, e.pkg, s.Carry)
 	case e.src != nil: // a route whose package did not open: never read it as an export
@@ -377,6 +380,8 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	defer cancel()
 	var rep *syncjob.Report
 	switch {
+	case e.pkg != nil && e.pkg.NoUpdates():
+		rep, err = job.RunUnchanged(ctx)
 	case rows != nil && set.plan:
 		rep, err = job.PlanRows(ctx, rows)
 	case rows != nil:

@@ -119,6 +119,71 @@ func TestMultitenantSource(t *testing.T) {
 	}
 }
 
+// TestMultitenantSourceNoUpdates: after a night with -state, a package
+// that says "no updates" is no empty export: -plan says so and sends
+// nothing; a run posts the usual empty file, and every membership stays.
+func TestMultitenantSourceNoUpdates(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
+	defer srv.Close()
+	config := writeConfig(t, []any{map[string]any{
+		"source": map[string]string{"type": "oneroster", "package": "pkg"},
+		"routes": []any{routeTo(t, srv, "PS-002", "A", "rules.json")},
+	}})
+	pkg, state := filepath.Join(filepath.Dir(config), "pkg"), t.TempDir()
+	if err := os.CopyFS(pkg, os.DirFS(pkgDir+"v1p2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		noUpdates bool
+		args      []string
+		note      string
+		requests  int // so far
+	}{
+		{false, nil, "", 1},
+		{true, []string{"-plan"}, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed", 1},
+		{true, nil, "", 2},
+	} {
+		if step.noUpdates {
+			manifest, err := os.ReadFile(filepath.Join(pkg, "manifest.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(pkg); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(pkg, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(pkg, "manifest.csv"), bytes.ReplaceAll(manifest, []byte(",bulk"), []byte(",absent")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"-json", "-config", config, "-state", state}, step.args...), env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
+		var rep report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 || len(rep.Schools) != 1 {
+			t.Fatalf("%q: exit code %d, want 0 (%v)\n%s%s", step.args, code, err, &stdout, &stderr)
+		}
+		if step.note != "" && rep.Schools[0].Note != step.note {
+			t.Errorf("%q: note %q, want %q", step.args, rep.Schools[0].Note, step.note)
+		}
+		if n := len(srv.Requests()); n != step.requests {
+			t.Fatalf("%q: %d requests, want %d", step.args, n, step.requests)
+		}
+	}
+	if got, want := string(srv.Requests()[1].CSV), "username,library-group,system-group\n"; got != want {
+		t.Errorf("the night of no updates posted %q, want the header alone, %q", got, want)
+	}
+	want := map[string]clienttest.Membership{
+		"cy.m": {LibraryGroups: []string{"Staff"}, SystemGroups: []string{"Staff"}},
+		"di.n": {LibraryGroups: []string{"Green House", "Roll 3B", "Year 3"}, SystemGroups: []string{"Students"}},
+		"ed.o": {LibraryGroups: []string{"Red House", "Year 4"}, SystemGroups: []string{"Students"}},
+	}
+	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
+		t.Errorf("memberships (-want +got):\n%s", diff)
+	}
+}
+
 // TestMultitenantSourceErrors: a package that cannot be read, or read
 // to its end, sends nothing to any of its schools (exit 2, naming file,
 // line and column); a route's mistake is its own config error.
