@@ -127,7 +127,11 @@ type entry struct {
 	err error
 	src *source            // a route's source, nil for a school with a file
 	org []string           // a route's orgs
-	pkg *oneroster.Package // a route's rows: its orgs of src
+	pkg *oneroster.Package // a route's orgs of src
+	// A route's rows, read with its source's (source.read), and the
+	// error that ended them.
+	rows    []csvspec.SourceRow
+	rowsErr error
 }
 
 // outcome is one school's line of the summary, and its part of the JSON
@@ -342,7 +346,7 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 		o.Outcome, o.Note = syncjob.OutcomeOK, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed"
 		return o
 	case e.pkg != nil:
-		rows = cli.SourceRows(rules, e.pkg, s.Carry)
+		rows = cli.SourceRows(rules, e.pkg.Header(), e.routed, s.Carry)
 	case e.src != nil: // a route whose package did not open: never read it as an export
 		return fail(cli.ExitUsage, fmt.Errorf("the package %s was not read", s.File))
 	default:

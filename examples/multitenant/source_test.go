@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/csvspec/oneroster"
 	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
@@ -47,9 +50,15 @@ func routeTo(t *testing.T, srv *clienttest.Server, org any, name, rules string) 
 
 // TestMultitenantSource: one package of three orgs, two of them routed
 // each to its own Infiniti: each ends with exactly the memberships its
-// rules make of its org's users, and the third org is named once and
-// nothing of it is sent.
+// rules make of its org's users, users.csv is read once for both, and
+// the third org is named once and nothing of it is sent.
 func TestMultitenantSource(t *testing.T) {
+	reads := 0
+	defer func(f func(*oneroster.Package) iter.Seq2[csvspec.SourceRow, error]) { rowsOf = f }(rowsOf)
+	rowsOf = func(p *oneroster.Package) iter.Seq2[csvspec.SourceRow, error] {
+		reads++
+		return p.Rows()
+	}
 	member := func(groups ...string) clienttest.Membership {
 		return clienttest.Membership{LibraryGroups: groups[:len(groups)-1], SystemGroups: groups[len(groups)-1:]}
 	}
@@ -87,9 +96,13 @@ func TestMultitenantSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
+			reads = 0
 			code := run([]string{"-json", "-config", config, "-state", t.TempDir()}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
 			if code != 0 {
 				t.Fatalf("exit code %d, want 0\n%s%s", code, &stdout, &stderr)
+			}
+			if reads != 1 {
+				t.Errorf("users.csv was read %d times for two routes, want once", reads)
 			}
 			var rep report
 			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {

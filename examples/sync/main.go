@@ -335,7 +335,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 			j.say("%s says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed. Nothing was sent.", f.File)
 			return cli.ExitOK
 		}
-		rows = cli.SourceRows(f.mapping, org, f.Carry)
+		rows = cli.SourceRows(f.mapping, org.Header(), org.Rows(), f.Carry)
 	} else {
 		// Decode the export before anything else reads it. A file whose
 		// encoding is wrong goes through the job all the same, failing
