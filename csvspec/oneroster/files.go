@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // readManifest reads manifest.csv, if the package has one, and checks
@@ -239,8 +240,13 @@ func (p *Package) readRoles() error {
 		return &Error{File: "roles.csv", Code: CodeMissingFile, Msg: "the package has no roles.csv"}
 	}
 	cols, req := roleCols, []string{"userSourcedId", "orgSourcedId", "role", "roleType"}
+	primary, begin, end := "roleType", "beginDate", "endDate"
 	if p.version == "sds" {
 		cols, req = sdsRoleCols, []string{"userSourcedId", "orgSourcedId", "role"}
+		primary, begin, end = "isPrimary", "roleStartDate", "roleEndDate"
+		if p.opts.Roles != "all" {
+			req = append(req, "isPrimary")
+		}
 	}
 	t, err := p.openTable("roles.csv", cols, append(req, p.needs("roles.csv")...))
 	if err != nil {
@@ -257,15 +263,57 @@ func (p *Package) readRoles() error {
 		}
 		i, u := p.user(t.get(rec, "userSourcedId"))
 		ur := p.roles[i]
-		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line,
-			primary: p.version != "sds" && strings.EqualFold(t.get(rec, "roleType"), "primary"),
-			gone:    t.gone(rec)}
-		if r.primary && slices.ContainsFunc(ur, func(o role) bool { return o.primary && o.org == org }) {
+		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line, gone: t.gone(rec)}
+		if r.primary, err = t.isPrimary(rec, line, primary); err != nil {
+			return err
+		}
+		if r.out, err = t.datedOut(rec, line, begin, end); err != nil {
+			return err
+		}
+		if p.version != "sds" && r.primary && !r.out && slices.ContainsFunc(ur, func(o role) bool { return o.primary && !o.out && o.org == org }) {
 			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
 		}
 		p.roles[i] = append(ur, r)
 	}
 	return nil
+}
+
+// isPrimary reads whether the role rec at line is primary: roleType
+// "primary" (1.2), or isPrimary "true" in any case (SDS; empty is
+// false, and other text an error).
+func (t *table) isPrimary(rec []string, line int, col string) (bool, error) {
+	v := strings.TrimSpace(t.get(rec, col))
+	switch {
+	case col == "roleType":
+		return strings.EqualFold(v, "primary"), nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case v == "" || strings.EqualFold(v, "false"):
+		return false, nil
+	}
+	return false, t.errorf(line, col, CodeBadValue, "isPrimary %q is neither true nor false", v)
+}
+
+// datedOut reports whether the role rec at line has ended or not yet
+// begun on the package's today, by its columns begin and end: dates
+// YYYY-MM-DD or YYYYMMDD, each day included; empty is no bound. Other
+// text is an error.
+func (t *table) datedOut(rec []string, line int, begin, end string) (bool, error) {
+	var d [2]string
+	for k, col := range []string{begin, end} {
+		v := strings.TrimSpace(t.get(rec, col))
+		if v == "" {
+			continue
+		}
+		tm, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			if tm, err = time.Parse("20060102", v); err != nil {
+				return false, t.errorf(line, col, CodeBadValue, "%s %q is not a date (YYYY-MM-DD)", col, v)
+			}
+		}
+		d[k] = tm.Format("2006-01-02")
+	}
+	return d[0] != "" && d[0] > t.p.today || d[1] != "" && d[1] < t.p.today, nil
 }
 
 // org returns the index of the org id that col of line names.

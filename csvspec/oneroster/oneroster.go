@@ -8,7 +8,9 @@
 //	homeroom.title homeroom.classCode userIds.<Type> metadata.*
 //
 // role is the user's role in the org: users.csv's role in 1.1, the
-// roles.csv role in 1.2 and SDS. grades is the user's grades joined with
+// roles.csv role in 1.2 and SDS (see Options.Roles). A role of roles.csv
+// that has ended or not yet begun on Options.Today is not a role of the
+// user. grades is the user's grades joined with
 // ",", and grade the grade when there is one, so that {grade|nozeros}
 // makes "7" of "07"; in SDS both come from roles.csv. homeroom is the
 // class of classType "homeroom" of the org that the user is enrolled in.
@@ -46,7 +48,10 @@
 // familyName, password, activeDirectoryMatchId, email, phone, sms),
 // roles.csv (userSourcedId, orgSourcedId, role, sessionSourcedId, grade,
 // isPrimary, roleStartDate, roleEndDate) and orgs.csv (sourcedId, name,
-// type, parentSourcedId). SDS's classes.csv has no classType, so SDS
+// type, parentSourcedId). Microsoft's v2.1 format page says the headers
+// are case-sensitive and the files UTF-8; its table of what isPrimary
+// means for a user with no primary role could not be read when this was
+// written, so the reading above is this package's, from the samples. SDS's classes.csv has no classType, so SDS
 // packages have no homerooms.
 //
 // # Bad input
@@ -55,13 +60,15 @@
 // the file, line and column: files that differ from the manifest's list,
 // a header without a column the reader joins on or Options.Columns
 // needs, a manifest that marks users absent, a bulk file without data
-// rows, a role, class or enrollment naming an unknown org, an
-// enrollment naming an unknown class, a role or enrollment naming an
-// unknown user (Rows finds it, after the rows), an org or a user twice,
-// and two primary roles of one user in one org (1.2). A user with
-// status "tobedeleted" (or such a role) is held, even without org or
-// role and with DisabledUsers "leaver": its rows carry a
-// csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
+// rows, a role date (YYYY-MM-DD or YYYYMMDD) or SDS isPrimary (true or
+// false, in any case; empty is false) that does not parse, a role,
+// class or enrollment naming an unknown org, an enrollment naming an
+// unknown class, a role or enrollment naming an unknown user (Rows finds
+// it, after the rows), an org or a user twice, and two current primary
+// roles of one user in one org (1.2). A user with status "tobedeleted"
+// (or such a role) is held, even without org or role and with
+// DisabledUsers "leaver": its rows carry a csvspec.Problem of
+// SeverityError with CodeToBeDeleted. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
 // unknown, spec columns missing, status "active" in a bulk file, a
@@ -84,9 +91,11 @@
 package oneroster
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The codes of an *Error. Those marked (a warning) are only ever in
@@ -112,6 +121,7 @@ const (
 	CodeNoOrg         = "no-such-org"         // an org Select is given names no org, or two
 	CodeMissingUser   = "missing-sourcedid"   // a user has an empty sourcedId
 	CodeDuplicate     = "duplicate-sourcedid" // two users, or two orgs, have one sourcedId
+	CodeBadValue      = "bad-value"           // a role's date, or SDS's isPrimary, does not parse
 
 	CodeHeaderOrder  = "header-order"        // the header's spec columns are out of order (a warning)
 	CodeHeaderCase   = "header-case"         // a header name differs from the spec's in case (a warning)
@@ -125,6 +135,7 @@ const (
 	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
 	CodeTwoHomerooms = "two-homerooms"       // a user is in two homerooms of one org; the first is used (a warning)
 	CodeUserIDTwice  = "userids-twice"       // a user's userIds has a type twice; the first is used (a warning)
+	CodeNotPrimary   = "not-primary"         // SDS roles not primary, so no row with Roles "primary" (a warning)
 )
 
 // An Error is a problem of a package: its file ("" for the package),
@@ -166,14 +177,23 @@ type Options struct {
 	SDS bool
 	// Roles is "primary" (the default, ""): one row per user per org,
 	// with the user's primary role there (1.2), or its first role when it
-	// has no primary one; or "all": one row per role. 1.1 has one role a
-	// user and SDS one role a row of roles.csv, each yielded.
+	// has no primary one; in SDS, one row per role whose isPrimary is
+	// true (a required column then), so that a user has no row in an org
+	// where no role of its is primary (Microsoft's v2.1 samples mark one
+	// role of a teacher of two schools primary), and such roles are
+	// counted in a warning (CodeNotPrimary). "all": one row per role. 1.1
+	// has one role a user.
 	Roles string
 	// DisabledUsers is "keep" (the default, ""): users with enabledUser
 	// false are yielded as any other; or "leaver": they are left out, so
 	// that the sync job treats them as gone from the export (its leaver
 	// rule applies).
 	DisabledUsers string
+	// Today is the run's date, against which roles.csv's dates are
+	// read (1.2 beginDate and endDate, SDS roleStartDate and
+	// roleEndDate): a role that has ended or not yet begun is not a role
+	// of the user. The zero Today is the day Open runs, in local time.
+	Today time.Time
 	// Columns names the columns the caller maps (a mapping's Columns()):
 	// each userIds.<Type> among them becomes a column of the header, and
 	// a column whose source column the package lacks is an error.
@@ -201,6 +221,7 @@ type Package struct {
 	users    map[string]int32   // by sourcedId of a user with roles or enrollments: its index in info
 	info     []user             // their enrollments, by that index
 	roles    [][]role           // their roles, by that index (1.2 and SDS)
+	today    string             // Options.Today, YYYY-MM-DD
 	extra    map[string][]int32 // by user: its homerooms of other orgs
 	hasRoles bool               // 1.2 and SDS: roles come from roles.csv
 	header   []string
@@ -225,6 +246,7 @@ type role struct {
 	grade   string // SDS
 	primary bool
 	gone    bool // tobedeleted
+	out     bool // ended, or not yet begun
 	line    int
 }
 
@@ -256,6 +278,7 @@ func open(arc *archive, opts Options) (*Package, error) {
 	if opts.SDS {
 		p.version = "sds"
 	}
+	p.today = cmp.Or(opts.Today, time.Now()).Format("2006-01-02")
 	if err := p.readManifest(); err != nil {
 		return nil, err
 	}

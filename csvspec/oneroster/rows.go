@@ -134,26 +134,33 @@ var errStop = errors.New("stop")
 
 // A userRow makes the rows of one user.
 type userRow struct {
-	p            *Package
-	t            *table
-	f            []string
-	id, enabled  int // the indices of users.csv's columns, or -1
-	uids, grades int
-	orgs, role   int
-	primary      int
-	seen         []bool          // by index in p.info: whether users.csv has the user
-	known        int             // how many of those users users.csv has
-	others       map[string]bool // the other sourcedIds of users.csv so far
-	none         int             // how many users have no org or role
-	noneIDs      []string        // the first three
-	noneLine     int             // the first one's line
+	p              *Package
+	t              *table
+	f              []string
+	id, enabled    int // the indices of users.csv's columns, or -1
+	uids, grades   int
+	orgs, role     int
+	primary        int
+	seen           []bool          // by index in p.info: whether users.csv has the user
+	known          int             // how many of those users users.csv has
+	others         map[string]bool // the other sourcedIds of users.csv so far
+	none           int             // how many users have no org or role
+	noneIDs        []string        // the first three
+	noneLine       int             // the first one's line
+	notPrimary     int             // SDS roles not primary, left out with Roles "primary"
+	notPrimaryLine int             // the first one's roles.csv line
 }
 
-// warnNone warns of the users without org or role, naming the first.
+// warnNone warns of the users without org or role, naming the first,
+// and of the SDS roles left out for not being primary.
 func (u *userRow) warnNone() {
 	if u.none > 0 {
 		msg := fmt.Sprintf("%d users have no org or role, so no row: %q", u.none, u.noneIDs)
 		u.p.warn(Error{File: u.t.name, Line: u.noneLine, Code: CodeNoMembership, Msg: msg})
+	}
+	if u.notPrimary > 0 {
+		msg := fmt.Sprintf("%d roles have isPrimary other than true, so no row with roles primary; roles all sends them", u.notPrimary)
+		u.p.warn(Error{File: "roles.csv", Line: u.notPrimaryLine, Column: "isPrimary", Code: CodeNotPrimary, Msg: msg})
 	}
 }
 
@@ -196,14 +203,26 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
-	if p.hasRoles && roles == nil || !p.hasRoles && strings.TrimSpace(at(rec, u.orgs)) == "" {
+	if p.hasRoles && !slices.ContainsFunc(roles, func(r role) bool { return !r.out }) || !p.hasRoles && strings.TrimSpace(at(rec, u.orgs)) == "" {
 		return u.held(id, hr, at(rec, u.primary), ps, line, yield)
 	}
 	if !p.hasRoles { // 1.0, 1.1: the orgs and role are the user's
 		return u.inOrgs(id, hr, rec, ps, line, yield)
 	}
+	return u.inRoles(id, hr, roles, ps, line, yield)
+}
+
+// inRoles yields the rows of a 1.2 or SDS user, one for each role chosen,
+// with problems ps and a problem of each role marked tobedeleted.
+func (u *userRow) inRoles(id string, hr int32, roles []role, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	p := u.p
 	for i, r := range roles {
 		if !p.chosen(roles, i) {
+			if !r.out && p.version == "sds" {
+				if u.notPrimary++; u.notPrimary == 1 {
+					u.notPrimaryLine = r.line
+				}
+			}
 			continue
 		}
 		rps := ps
@@ -212,7 +231,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 				Message: fmt.Sprintf("roles.csv line %d marks the user's role tobedeleted in a bulk package", r.line)})
 		}
 		if p.version == "sds" {
-			f[vGrades], f[vGrade] = grades(r.grade)
+			u.f[vGrades], u.f[vGrade] = grades(r.grade)
 		}
 		if !u.yield(id, hr, r.org, r.role, rps, line, yield) {
 			return errStop
@@ -272,16 +291,22 @@ func (u *userRow) held(id string, hr int32, primary string, ps []csvspec.Problem
 	return nil
 }
 
-// chosen reports whether the role rs[i] yields a row: every role with
-// Options.Roles "all" or in SDS; else the user's primary role in its
-// org, or its first role there when it has no primary one.
+// chosen reports whether the role rs[i] yields a row: none that has
+// ended or not yet begun; else every role with Options.Roles "all"; in
+// SDS, a role whose isPrimary is true; in 1.2, the user's primary role in
+// its org, or its first role there when it has no primary one.
 func (p *Package) chosen(rs []role, i int) bool {
-	if p.opts.Roles == "all" || p.version == "sds" {
+	switch {
+	case rs[i].out:
+		return false
+	case p.opts.Roles == "all":
 		return true
+	case p.version == "sds":
+		return rs[i].primary
 	}
 	first := -1 // the user's first role in the org, or its primary one
 	for j, r := range rs {
-		if r.org == rs[i].org && (first < 0 || r.primary && !rs[first].primary) {
+		if !r.out && r.org == rs[i].org && (first < 0 || r.primary && !rs[first].primary) {
 			first = j
 		}
 	}

@@ -112,11 +112,11 @@ func TestRows(t *testing.T) {
 		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, nil, []string{
 			"2 S1001 student o1 07/07  -",
 			"3 S1002 student o1 08/08  -",
-			"4 T0001 teacher o1 /  -",
-			"4 T0001 teacher o2 /  -",
+			"4 T0001 teacher o1 /  -", // not in o2, where isPrimary is FALSE
 			"5 S2001 student o2 03/03  -",
 			"6 S3001 student o3 09/09  -",
 		}, "sds"},
+		{"SDS v2.1, roles all", dir("sds", nil), Options{SDS: true, Roles: "all"}, []string{"o2"}, []string{"4 T0001 teacher o2 /  -", "5 S2001 student o2 03/03  -"}, "sds"},
 		{"manifest only: no updates", dir("v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
 			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, nil, "1.2"},
 		{"1.1 an org twice: one row", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",o1,", `,"o1,o1",`)}), Options{}, []string{"o1"}, []string{
