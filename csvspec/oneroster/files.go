@@ -253,6 +253,7 @@ func (p *Package) readRoles() error {
 		return err
 	}
 	defer t.close()
+	names := map[string]string{} // roles and grades, kept once
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -263,7 +264,7 @@ func (p *Package) readRoles() error {
 		}
 		i, u := p.user(t.get(rec, "userSourcedId"))
 		ur := p.roles[i]
-		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line, gone: t.gone(rec)}
+		r := role{org: org, role: intern(names, t.get(rec, "role")), grade: intern(names, t.get(rec, "grade")), line: int32(line), gone: t.gone(rec)}
 		if r.primary, err = t.isPrimary(rec, line, primary); err != nil {
 			return err
 		}
@@ -276,6 +277,17 @@ func (p *Package) readRoles() error {
 		p.roles[i] = append(ur, r)
 	}
 	return nil
+}
+
+// intern returns s as kept in names, so that a value of a few (a role,
+// a grade) is kept once, not with the record it was read from.
+func intern(names map[string]string, s string) string {
+	v, ok := names[s]
+	if !ok {
+		v = strings.Clone(s)
+		names[v] = v
+	}
+	return v
 }
 
 // isPrimary reads whether the role rec at line is primary: roleType

@@ -220,7 +220,7 @@ func (u *userRow) inRoles(id string, hr int32, roles []role, ps []csvspec.Proble
 		if !p.chosen(roles, i) {
 			if !r.out && p.version == "sds" {
 				if u.notPrimary++; u.notPrimary == 1 {
-					u.notPrimaryLine = r.line
+					u.notPrimaryLine = int(r.line)
 				}
 			}
 			continue
@@ -391,7 +391,7 @@ func (p *Package) dangling(seen []bool) error {
 	}
 	for u, i := range p.users {
 		if !seen[i] && p.hasRoles && p.roles[i] != nil {
-			check("roles.csv", u, p.roles[i][0].line)
+			check("roles.csv", u, int(p.roles[i][0].line))
 		}
 	}
 	for u, i := range p.users {

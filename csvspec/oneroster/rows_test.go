@@ -384,7 +384,7 @@ func TestUserIDs(t *testing.T) {
 // genPackage writes a 1.1 package of orgs orgs and users users to dir:
 // each org has 20 homeroom and 40 scheduled classes, and each user is
 // enrolled in its homeroom and in sched scheduled classes.
-func genPackage(t testing.TB, dir string, orgs, users, sched int) {
+func genPackage(t testing.TB, dir, version string, orgs, users, sched int) {
 	t.Helper()
 	write := func(name string, fill func(w *bufio.Writer)) {
 		f, err := os.Create(filepath.Join(dir, name))
@@ -399,7 +399,10 @@ func genPackage(t testing.TB, dir string, orgs, users, sched int) {
 		f.Close()
 	}
 	write("manifest.csv", func(w *bufio.Writer) {
-		w.WriteString("propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.classes,bulk\nfile.enrollments,bulk\nfile.orgs,bulk\nfile.users,bulk\n")
+		w.WriteString("propertyName,value\nmanifest.version,1.0\noneroster.version," + version + "\nfile.classes,bulk\nfile.enrollments,bulk\nfile.orgs,bulk\nfile.users,bulk\n")
+		if version == "1.2" {
+			w.WriteString("file.roles,bulk\n")
+		}
 	})
 	write("orgs.csv", func(w *bufio.Writer) {
 		w.WriteString(strings.Join(orgCols, ",") + "\n")
@@ -420,17 +423,35 @@ func genPackage(t testing.TB, dir string, orgs, users, sched int) {
 		}
 	})
 	houses := []string{"RED", "BLU", "GRN"}
+	role := func(u int) string {
+		if u%20 == 0 {
+			return "teacher"
+		}
+		return "student"
+	}
 	write("users.csv", func(w *bufio.Writer) {
+		if version == "1.2" {
+			w.WriteString(strings.Join(user12Cols, ",") + ",metadata.house\n")
+			for u := range users {
+				fmt.Fprintf(w, "u%d,,,true,user%d,{SIS:S%d},Given%d,Family%d,,S%d,user%d@example.edu,,,,%02d,,,,,,,o%d,,%s\n",
+					u, u, u, u, u, u, u, 7+u%6, u%orgs, houses[u%3])
+			}
+			return
+		}
 		w.WriteString(strings.Join(user11Cols, ",") + ",metadata.house\n")
 		for u := range users {
-			role := "student"
-			if u%20 == 0 {
-				role = "teacher"
-			}
 			fmt.Fprintf(w, "u%d,,,true,o%d,%s,user%d,{SIS:S%d},Given%d,Family%d,,S%d,user%d@example.edu,,,,%02d,,%s\n",
-				u, u%orgs, role, u, u, u, u, u, u, 7+u%6, houses[u%3])
+				u, u%orgs, role(u), u, u, u, u, u, u, 7+u%6, houses[u%3])
 		}
 	})
+	if version == "1.2" {
+		write("roles.csv", func(w *bufio.Writer) {
+			w.WriteString(strings.Join(roleCols, ",") + "\n")
+			for u := range users {
+				fmt.Fprintf(w, "r%d,,,u%d,primary,%s,2026-01-28,,o%d,\n", u, u, role(u), u%orgs)
+			}
+		})
+	}
 	write("enrollments.csv", func(w *bufio.Writer) {
 		w.WriteString(strings.Join(enrolCols, ",") + "\n")
 		for u := range users {
@@ -450,7 +471,7 @@ func genPackage(t testing.TB, dir string, orgs, users, sched int) {
 // under twice the time).
 func BenchmarkRows(b *testing.B) {
 	dir := b.TempDir()
-	genPackage(b, dir, 50, 100_000, 5)
+	genPackage(b, dir, "1.1", 50, 100_000, 5)
 	var size int64
 	files := []string{"manifest.csv", "orgs.csv", "classes.csv", "enrollments.csv", "users.csv"}
 	for _, n := range files {
@@ -541,35 +562,37 @@ func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
 }
 
 // TestMemory: what Open keeps grows with users and classes, not with
-// enrollments.
+// enrollments, for 1.1 and for 1.2 (whose roles.csv it keeps).
 func TestMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes packages of 40,000 users")
 	}
-	live := func(users, sched int) uint64 {
-		dir := t.TempDir()
-		genPackage(t, dir, 50, users, sched)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		p, err := Open(dir, Options{})
-		if err != nil {
-			t.Fatal(err)
+	for _, version := range []string{"1.1", "1.2"} {
+		live := func(users, sched int) uint64 {
+			dir := t.TempDir()
+			genPackage(t, dir, version, 50, users, sched)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			p, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(p)
+			p.Close()
+			return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		runtime.KeepAlive(p)
-		p.Close()
-		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
-	}
-	small, manyEnrol, twiceUsers := live(20_000, 0), live(20_000, 10), live(40_000, 0)
-	t.Logf("live heap after Open: 20,000 users %d KiB; with 10 more enrollments each %d KiB; 40,000 users %d KiB (%d bytes a user)",
-		small>>10, manyEnrol>>10, twiceUsers>>10, (twiceUsers-min(twiceUsers, small))/20_000)
-	if manyEnrol > small+small/4 {
-		t.Errorf("11 enrollments a user keep %d bytes, 1 keeps %d: memory grows with enrollments", manyEnrol, small)
-	}
-	if twiceUsers < small+small/2 {
-		t.Errorf("40,000 users keep %d bytes, 20,000 keep %d: want it to grow with users (is the measure broken?)", twiceUsers, small)
+		small, manyEnrol, twiceUsers := live(20_000, 0), live(20_000, 10), live(40_000, 0)
+		t.Logf("%s: live heap after Open: 20,000 users %d KiB; with 10 more enrollments each %d KiB; 40,000 users %d KiB (%d bytes a user)",
+			version, small>>10, manyEnrol>>10, twiceUsers>>10, (twiceUsers-min(twiceUsers, small))/20_000)
+		if manyEnrol > small+small/4 {
+			t.Errorf("%s: 11 enrollments a user keep %d bytes, 1 keeps %d: memory grows with enrollments", version, manyEnrol, small)
+		}
+		if twiceUsers < small+small/2 {
+			t.Errorf("%s: 40,000 users keep %d bytes, 20,000 keep %d: want it to grow with users (is the measure broken?)", version, twiceUsers, small)
+		}
 	}
 }
 
