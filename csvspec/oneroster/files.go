@@ -172,10 +172,11 @@ func (p *Package) readEnrollments() error {
 			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
 		}
 		if s := at(rec, si); s != "" && s != school {
-			if _, err := p.org(t, line, "schoolSourcedId", s); err != nil {
+			o, err := p.org(t, line, "schoolSourcedId", s)
+			if err != nil {
 				return err
 			}
-			school = strings.Clone(s)
+			school = p.orgs[o].SourcedID // kept already: no copy of s
 		}
 		if t.gone(rec) {
 			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: "an enrollment is tobedeleted in a bulk file, so it is left out"})

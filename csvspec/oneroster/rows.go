@@ -243,7 +243,8 @@ func (u *userRow) inRoles(id string, hr int32, roles []role, ps []csvspec.Proble
 // inOrgs yields the rows of a 1.1 user rec, one for each org of its
 // orgSourcedIds, once.
 func (u *userRow) inOrgs(id string, hr int32, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
-	var done []int32
+	var buf [4]int32
+	done := buf[:0] // the orgs yielded, without an allocation for a few
 	for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
