@@ -198,6 +198,7 @@ func (p *Package) user(id string) (int32, string) {
 	id = strings.Clone(id)
 	i := int32(len(p.info))
 	p.users[id] = i
+	p.ids = append(p.ids, id)
 	p.info = append(p.info, user{class: -1})
 	if p.hasRoles {
 		p.roles = append(p.roles, nil)

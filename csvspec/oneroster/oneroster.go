@@ -85,8 +85,8 @@
 // so that each school of a district gets its own rows. What Open keeps
 // grows with users and classes, not with enrollments: of enrollments it
 // keeps each user's first homeroom and line only, and of roles.csv each
-// role (its role and grade text once for the package), some 64 bytes a
-// user in 1.1 and 140 in 1.2 with one role each (TestMemory, on a 64-bit
+// role (its role and grade text once for the package), some 80 bytes a
+// user in 1.1 and 155 in 1.2 with one role each (TestMemory, on a 64-bit
 // machine), and users.csv is streamed; Rows keeps a flag of each
 // user with roles or enrollments, and the sourcedIds of the others. No
 // password column is ever read.
@@ -221,6 +221,7 @@ type Package struct {
 	classes  map[string]int32   // by sourcedId: the index in homerooms, or -1
 	homeroom []class            // the homeroom classes
 	users    map[string]int32   // by sourcedId of a user with roles or enrollments: its index in info
+	ids      []string           // their sourcedIds, by that index
 	info     []user             // their enrollments, by that index
 	roles    [][]role           // their roles, by that index (1.2 and SDS)
 	today    string             // Options.Today, YYYY-MM-DD

@@ -142,6 +142,7 @@ type userRow struct {
 	orgs, role     int
 	primary        int
 	seen           []bool          // by index in p.info: whether users.csv has the user
+	next           int32           // the index in p.info of the user expected next
 	known          int             // how many of those users users.csv has
 	others         map[string]bool // the other sourcedIds of users.csv so far
 	none           int             // how many users have no org or role
@@ -149,6 +150,21 @@ type userRow struct {
 	noneLine       int             // the first one's line
 	notPrimary     int             // SDS roles not primary, left out with Roles "primary"
 	notPrimaryLine int             // the first one's roles.csv line
+}
+
+// find returns the index of user id in p.info, if it is there: at
+// once when users.csv follows roles.csv or enrollments.csv's order of
+// users, as exports often do, else from the index.
+func (u *userRow) find(id string) (int32, bool) {
+	if n := u.next; int(n) < len(u.p.ids) && u.p.ids[n] == id {
+		u.next++
+		return n, true
+	}
+	i, ok := u.p.users[id]
+	if ok {
+		u.next = i + 1
+	}
+	return i, ok
 }
 
 // warnNone warns of the users without org or role, naming the first,
@@ -173,7 +189,7 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 	}
 	p.checkID(t, line, "sourcedId", id)
 	hr, roles := int32(-1), []role(nil)
-	i, ok := p.users[id]
+	i, ok := u.find(id)
 	switch {
 	case ok && u.seen[i], !ok && u.others[id]:
 		return t.errorf(line, "sourcedId", CodeDuplicate, "user %q is in users.csv twice", id)
