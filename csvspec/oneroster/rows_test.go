@@ -182,6 +182,8 @@ func TestRowsErrors(t *testing.T) {
 			"unknown-reference enrollments.csv 5 userSourcedId", `"u44"`},
 		{"enrollment in a scheduled class of an unknown user", dir("v1p2", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e5,,,c2,o1,u2", "e5,,,c2,o1,u22")}), 8,
 			"unknown-reference enrollments.csv 6 userSourcedId", `"u22"`},
+		{"a user twice in a row", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,,true,ben.l", "u1,,,true,ben.l")}), 1,
+			"duplicate-sourcedid users.csv 3 sourcedId", `user "u1" is in users.csv twice`},
 		{"a user twice", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u6,,,true,fay.p", "u1,,,true,fay.p")}), 6,
 			"duplicate-sourcedid users.csv 7 sourcedId", `user "u1" is in users.csv twice`},
 		{"user without sourcedId", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", "u2,,", ",,")}), 1,
