@@ -271,7 +271,7 @@ func Open(name string, opts Options) (*Package, error) {
 }
 
 func open(arc *archive, opts Options) (*Package, error) {
-	p := &Package{arc: arc, opts: opts, version: "1.0", bulk: map[string]bool{}, warned: map[string]bool{}, users: map[string]int32{}}
+	p := &Package{arc: arc, opts: opts, version: "1.0", bulk: map[string]bool{}, warned: map[string]bool{}}
 	if !slices.Contains([]string{"", "primary", "all"}, opts.Roles) {
 		return nil, &Error{Code: CodeOption, Msg: fmt.Sprintf("roles %q is neither primary nor all", opts.Roles)}
 	}
@@ -300,6 +300,10 @@ func open(arc *archive, opts Options) (*Package, error) {
 			return nil, &Error{File: f, Code: CodeMissingFile, Msg: "the package has no " + f}
 		}
 	}
+	// Room for a user a 128 bytes of users.csv, so that the index of
+	// users rarely grows (a guess: a file of shorter records grows it).
+	n := int(min(arc.size(arc.names["users.csv"])/128, 1<<20))
+	p.users, p.ids, p.info = make(map[string]int32, n), make([]string, 0, n), make([]user, 0, n)
 	for _, step := range []func() error{p.readOrgs, p.readClasses, p.readRoles, p.openUsers} {
 		if err := step(); err != nil {
 			return nil, err
