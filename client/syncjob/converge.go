@@ -52,15 +52,25 @@ func (a *Applies) UnmarshalText(b []byte) error {
 
 // runRead reads the export and the state from stateDone, and goes on
 // with the run: plan, guard, write ahead, post, judge the answer, commit.
+// Nil rows are a night of no updates (Job.RunUnchanged): the export is
+// the state's rows.
 func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error], done func() (string, error), imp *Import, fl *failureLog, rep *Report, sess Session, stateDone <-chan stateRead,
 	record func(error, func() ([]byte, int)) error, send bool) (*Report, error) {
 	start := time.Now()
+	var sr stateRead
+	unchanged := rows == nil
+	if unchanged {
+		sr = <-stateDone
+		rows = sr.st.rows()
+	}
 	ex := j.readRows(ctx, rows, imp, fl)
 	if done != nil {
 		ex.hashed(ctx, rep, done)
 	}
 	j.observe(rep, "check", start)
-	sr := <-stateDone
+	if !unchanged {
+		sr = <-stateDone
+	}
 	rep.read(ex, sr, j.Carry)
 	var inflight *InFlightError
 	if errors.As(sr.err, &inflight) {
@@ -85,6 +95,7 @@ func (j *Job) runRead(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, err
 	plan := diff(base, ex.snap, rep.Mode)
 	rep.Plan = plan
 	v := j.newVerdict(ex, imp)
+	v.unchanged = unchanged
 	heldErr, stop := j.refuse(sr.lost, plan, last, imp, v, rep)
 	if stop != nil {
 		rep.Outcome = OutcomeRefused

@@ -14,6 +14,7 @@ type verdict struct {
 	problem   map[string]string   // users held for a row problem: the first problem
 	applies   Applies
 	staff     map[string][][]string // the for-staff items of each user after the run, as the state keeps them
+	unchanged bool                  // a night of no updates: no user is newly gone, no kept leaver is moved
 }
 
 // items returns the for-staff items of user name after the run.
@@ -27,7 +28,8 @@ func (v *verdict) items(name string) [][]string {
 // guard applies the wrong-file rule and the removal limit to the plan. It
 // returns the refusal, if any (with Held set when it holds users rather
 // than refuses), and adds the users it holds to held.
-func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map[string]string) *LimitError {
+func (j *Job) guard(p *Plan, last *state, imp *Import, v *verdict) *LimitError {
+	applies, held := v.applies, v.held
 	st := p.stats
 	if st.FirstRun {
 		return nil
@@ -43,7 +45,7 @@ func (j *Job) guard(p *Plan, last *state, imp *Import, applies Applies, held map
 	// Leavers kept before a template was set are moved with it: leavers'
 	// moves, counted as users gone, but not by the wrong-file rule.
 	var moves []string
-	if j.Leavers != nil {
+	if j.Leavers != nil && !v.unchanged {
 		moves = last.kept(p.next)
 	}
 	// Users held for row problems are held whatever the guard says, and
@@ -142,7 +144,7 @@ func markGone(p *Plan, last *state, v *verdict) {
 			v.gone[p.last.username(int(c.last))] = true
 		}
 	}
-	if last == nil {
+	if last == nil || v.unchanged {
 		return
 	}
 	for name, m := range last.meta {
@@ -167,7 +169,7 @@ func leavers(next *snapshot, last *state, v *verdict) []string {
 			}
 		}
 		for _, name := range last.kept(next) {
-			if v.held[name] == "" {
+			if v.held[name] == "" && !v.unchanged {
 				names = append(names, name)
 			}
 		}
@@ -227,7 +229,7 @@ func (j *Job) refuse(lost bool, plan *Plan, last *state, imp *Import, v *verdict
 			return nil, lerr
 		}
 	}
-	refusal := j.guard(plan, last, imp, v.applies, v.held)
+	refusal := j.guard(plan, last, imp, v)
 	if refusal == nil {
 		return nil, nil
 	}

@@ -305,7 +305,7 @@ func (j *Job) History(ctx context.Context, n int) ([]Run, Health, error) {
 // ErrInvalidFile), or locked, cancelled or journal-error. A job that is not
 // set up is an error without a Report, as for Run.
 func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
-	return j.run(ctx, r, nil, false)
+	return j.run(ctx, r, nil, false, false)
 }
 
 // Run runs the whole job on the CSV export read from r, as the package
@@ -330,7 +330,7 @@ func (j *Job) Plan(ctx context.Context, r io.Reader) (*Report, error) {
 // journal's. The Report's Outcome says which. An error of Job.Failures is
 // joined to it.
 func (j *Job) Run(ctx context.Context, r io.Reader) (*Report, error) {
-	return j.run(ctx, r, nil, true)
+	return j.run(ctx, r, nil, true, false)
 }
 
 // RunRows runs the whole job as Run does, on rows in the import's shape
@@ -338,16 +338,35 @@ func (j *Job) Run(ctx context.Context, r io.Reader) (*Report, error) {
 // such as the group rules from an SMS export. The job runs the row checks
 // on every row. The Report's SHA256 is empty.
 func (j *Job) RunRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error]) (*Report, error) {
-	return j.run(ctx, nil, rows, true)
+	return j.run(ctx, nil, rows, true, false)
 }
 
 // PlanRows plans rows as Plan plans an export (see RunRows).
 func (j *Job) PlanRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, error]) (*Report, error) {
-	return j.run(ctx, nil, rows, false)
+	return j.run(ctx, nil, rows, false, false)
 }
 
-func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (rep *Report, err error) {
-	imp, err := j.usable(r, rows, send)
+// RunUnchanged runs a night whose source says nothing changed since the
+// last run, such as a OneRoster package whose manifest marks every file
+// absent: the export is the last accepted state itself. Every user keeps
+// that state, its carried values (Job.Carry) included; each unconfirmed
+// user is sent again with its last confirmed rows, as on any night (one
+// never confirmed has none, and stays unconfirmed); leavers stay as they
+// are, left or moved (a leaver moved without an answer is sent the
+// template again, as on any night, but one kept is not moved); nothing is
+// removed, and the guard sees no change. The post is the usual one: an
+// empty file when nothing is due, which still checks the credentials.
+// Without a state (a first run, or no Journal) it posts an empty file.
+// It returns what Run returns; the Report's RowsRead counts the state's
+// rows, and its SHA256 is empty.
+func (j *Job) RunUnchanged(ctx context.Context) (*Report, error) {
+	return j.run(ctx, nil, nil, true, true)
+}
+
+// run runs the job on the export r, or on rows; with unchanged, on the
+// rows of the last state (r and rows are nil).
+func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send, unchanged bool) (rep *Report, err error) {
+	imp, err := j.usable(r, rows, send, unchanged)
 	if err != nil {
 		return nil, err
 	}
@@ -413,8 +432,8 @@ func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.Sourc
 }
 
 // usable returns the job's import, or the error of a job that cannot run.
-func (j *Job) usable(r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send bool) (*Import, error) {
-	if r == nil && rows == nil {
+func (j *Job) usable(r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send, unchanged bool) (*Import, error) {
+	if r == nil && rows == nil && !unchanged {
 		return nil, errors.New("syncjob: the export reader is nil")
 	}
 	if j.Client == nil && (send || j.Journal != nil) {

@@ -604,7 +604,7 @@ func TestJobZeroImport(t *testing.T) {
 	for _, imp := range []*Import{{}, {name: "user-groups"}} {
 		for _, send := range []bool{false, true} {
 			_, c := newFake(t, clienttest.ApplyAdd)
-			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send)
+			rep, err := (&Job{Client: c, Import: imp}).run(context.Background(), strings.NewReader("username,library-group,system-group\na,b,c\n"), nil, send, false)
 			if rep != nil || err == nil || !strings.Contains(err.Error(), "syncjob.UserGroups() or syncjob.Contacts") {
 				t.Errorf("Import %+v, send %v: report %v, error %v", imp, send, rep, err)
 			}
@@ -669,6 +669,78 @@ func TestKeyNormalised(t *testing.T) {
 			}
 			if locked := errors.As(err, new(*LockedError)); locked != (tt.site == want) {
 				t.Errorf("Lock(%q) while %q is held: %v", tt.url, want, err)
+			}
+		})
+	}
+}
+
+// TestRunUnchanged: a night of no updates keeps every user's state, its
+// carried values included; sends again only the unconfirmed user that has
+// confirmed rows; leaves the leavers, kept or moved, as they are (a kept
+// one is not moved, even with a template); and posts, an empty file when
+// nothing is due.
+func TestRunUnchanged(t *testing.T) {
+	const head = "autosync-state,2,user-groups\n"
+	const ann = "u,ann,0,,Ann Lee\nr,ann,House Red,Year 7\n"                          // confirmed, with a carried name
+	const cat = "u,cat,1,,Cat\ni,cat,House Green,\n"                                  // posted, never confirmed: no rows
+	const dan = "u,dan,0,left,Dan\nr,dan,House Red,Year 9\ni,dan,House Red,\n"        // kept as a leaver
+	const eve = "u,eve,0,moved,Eve\nr,eve,Leavers,\n"                                 // moved with the template
+	const bob = "u,bob,1,,Bob Ray\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n"      // unconfirmed: House Gold posted, no answer
+	const bobAfter = "u,bob,0,,Bob Ray\nr,bob,House Blue,Year 8\n"                    // confirmed: under replace, Gold is gone
+	const bobAdded = "u,bob,0,,Bob Ray\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n" // under add, Gold may stay: for staff
+	tests := []struct {
+		name          string
+		mode          clienttest.ApplyMode
+		applies       Applies
+		leavers       *csvspec.UserGroup
+		before, after string
+		posted        string // the rows posted, after the header
+	}{
+		{"replace", clienttest.ApplyReplace, AppliesReplace, nil, head + ann + bob + cat + dan + eve, head + ann + bobAfter + cat + dan + eve, "bob,House Blue,Year 8\n"},
+		{"add, with a template", clienttest.ApplyAdd, AppliesAdd, &csvspec.UserGroup{LibraryGroup: "Leavers"}, head + ann + bob + cat + dan + eve, head + ann + bobAdded + cat + dan + eve, "bob,House Blue,Year 8\n"},
+		{"nothing due", clienttest.ApplyReplace, AppliesReplace, nil, head + ann + cat + dan + eve, head + ann + cat + dan + eve, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t, tt.mode)
+			j := NewMemJournal()
+			job := &Job{Client: c, Journal: j, Applies: tt.applies, Leavers: tt.leavers, Carry: []string{"name"}}
+			ctx := context.Background()
+			sess, err := j.Lock(ctx, job.Key())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := commit(ctx, sess, []byte(tt.before), strings.Count(tt.before, "\nu,"), Run{Outcome: OutcomeOK}); err != nil {
+				t.Fatal(err)
+			}
+			sess.Close()
+			rep, err := job.RunUnchanged(ctx)
+			if err != nil || rep.Outcome != OutcomeOK || rep.Refusal != nil {
+				t.Fatalf("outcome %s, refusal %v: %v", rep.Outcome, rep.Refusal, err)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("%d requests, want one post", len(reqs))
+			}
+			if diff := cmp.Diff(strings.Join(csvspec.Header(), ",")+"\n"+tt.posted, strings.ReplaceAll(string(reqs[0].CSV), "\r\n", "\n")); diff != "" {
+				t.Errorf("posted (-want +got):\n%s", diff)
+			}
+			if st := rep.Plan.Stats(); st.Gone != 0 || st.New != 0 || st.Changed != 0 || st.Losing != 0 {
+				t.Errorf("the guard saw %+v, want no change", st)
+			}
+			sess, err = j.Lock(ctx, job.Key())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			rc, err := sess.State(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(rc)
+			rc.Close()
+			if diff := cmp.Diff(tt.after, string(got)); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
 			}
 		})
 	}

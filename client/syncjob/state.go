@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/autosync-go/autosync/csvspec"
 )
 
 // The state's format. Its first record is "autosync-state,<version>,<import>";
@@ -91,6 +94,25 @@ func (s *state) users() int {
 		}
 	}
 	return n
+}
+
+// rows yields the rows of the state's active users, each with its
+// carried values: the export of a night of no updates.
+func (s *state) rows() iter.Seq2[csvspec.SourceRow, error] {
+	return func(yield func(csvspec.SourceRow, error) bool) {
+		if s == nil {
+			return
+		}
+		for u := range s.active.Users() {
+			carry := s.metaOf(s.active.username(u)).carryOf()
+			lo, hi := s.active.rowsOf(u)
+			for r := lo; r < hi; r++ {
+				if !yield(csvspec.SourceRow{Fields: s.active.fields(r), Carry: carry}, nil) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // errStateVersion is matched by the error of a state of a newer format.

@@ -285,7 +285,7 @@ func TestJobStateCutAtLineBoundary(t *testing.T) {
 			}
 			posts := len(srv.Requests())
 			for _, send := range []bool{false, true} {
-				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send)
+				rep, err := job.run(context.Background(), strings.NewReader(toCSV(cut)), nil, send, false)
 				if rep.Outcome != tt.outcome {
 					t.Fatalf("send %v: outcome %s (%v), want %s", send, rep.Outcome, err, tt.outcome)
 				}

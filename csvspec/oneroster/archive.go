@@ -22,6 +22,7 @@ const MaxZipSize = 1 << 30
 type archive struct {
 	names map[string]string // "users.csv": the entry's name
 	open  func(name string) (io.ReadCloser, error)
+	size  func(name string) int64 // the entry's size, or 0
 	close func() error
 }
 
@@ -55,6 +56,13 @@ func openArchive(name string) (*archive, error) {
 		}
 	}
 	a.open = func(n string) (io.ReadCloser, error) { return os.Open(filepath.Join(name, n)) }
+	a.size = func(n string) int64 {
+		fi, err := os.Stat(filepath.Join(name, n))
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
 	return a, nil
 }
 
@@ -122,6 +130,7 @@ func zipArchive(zr *zip.Reader) (*archive, error) {
 		}
 		return rc, nil
 	}
+	a.size = func(n string) int64 { return int64(min(files[n].UncompressedSize64, MaxZipSize)) }
 	return a, nil
 }
 

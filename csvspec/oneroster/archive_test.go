@@ -133,6 +133,7 @@ func FuzzPackage(f *testing.F) {
 	f.Add(file(f, "v1p2/users.csv", "", ""), file(f, "v1p2/roles.csv", "", ""))
 	f.Add("\ufeffsourcedId,status\nu1,tobedeleted\n", "userSourcedId,orgSourcedId,role,roleType\nu1,o1,student,primary\nu1,o1,teacher,primary\n")
 	f.Add("sourcedId\n\"u1\n", "userSourcedId,orgSourcedId,role,roleType\nu2,o2,x,\n")
+	f.Add(file(f, "v1p2/users.csv", "", ""), "userSourcedId,orgSourcedId,role,roleType,beginDate,endDate\nu1,o1,student,primary,2026-01-28,20261301\nu1,o1,aide,primary,,2025-12-31\n")
 	f.Fuzz(func(t *testing.T, users, roles string) {
 		files := map[string]string{"users.csv": users, "roles.csv": roles}
 		for _, n := range []string{"manifest.csv", "orgs.csv", "classes.csv", "enrollments.csv"} {

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // readManifest reads manifest.csv, if the package has one, and checks
@@ -115,7 +116,7 @@ func (p *Package) readOrgs() error {
 // readClasses reads the classes, keeping the homerooms, and the
 // enrollments.
 func (p *Package) readClasses() error {
-	p.classes, p.inClass, p.extra = map[string]int32{}, map[string]member{}, map[string][]int32{}
+	p.classes, p.extra = map[string]int32{}, map[string][]int32{}
 	_, hasClasses := p.arc.names["classes.csv"]
 	if p.version == "sds" || !hasClasses {
 		if cols := p.needs("classes.csv"); len(cols) > 0 {
@@ -161,7 +162,7 @@ func (p *Package) readEnrollments() error {
 	}
 	defer t.close()
 	ci, ui, si := t.col["classSourcedId"], t.col["userSourcedId"], t.index("schoolSourcedId")
-	school, user := "", "" // the last school found, the last user kept
+	school, last := "", "" // the last school found, the last user kept
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -171,33 +172,51 @@ func (p *Package) readEnrollments() error {
 			return t.errorf(line, "classSourcedId", CodeUnknownRef, "class %q is not in classes.csv", rec[ci])
 		}
 		if s := at(rec, si); s != "" && s != school {
-			if _, err := p.org(t, line, "schoolSourcedId", s); err != nil {
+			o, err := p.org(t, line, "schoolSourcedId", s)
+			if err != nil {
 				return err
 			}
-			school = strings.Clone(s)
+			school = p.orgs[o].SourcedID // kept already: no copy of s
 		}
 		if t.gone(rec) {
 			p.warn(Error{File: t.name, Line: line, Column: "status", Code: CodeIgnored, Msg: "an enrollment is tobedeleted in a bulk file, so it is left out"})
 			c = -1
 		}
-		if c >= 0 || rec[ui] != user {
-			user = p.enrol(rec[ui], c, line)
+		if c >= 0 || rec[ui] != last {
+			last = p.enrol(rec[ui], c, line)
 		}
 	}
 	return nil
 }
 
+// user returns the index in p.info of the user id, added if new, and
+// id, kept.
+func (p *Package) user(id string) (int32, string) {
+	if i, ok := p.users[id]; ok {
+		return i, id
+	}
+	id = strings.Clone(id)
+	i := int32(len(p.info))
+	p.users[id] = i
+	p.ids = append(p.ids, id)
+	p.info = append(p.info, user{class: -1})
+	if p.hasRoles {
+		p.roles = append(p.roles, nil)
+	}
+	return i, id
+}
+
 // enrol keeps user u's enrollment at line in class c, a homeroom or -1,
 // and returns u, kept.
 func (p *Package) enrol(u string, c int32, line int) string {
-	m, ok := p.inClass[u]
+	i, u := p.user(u)
+	m := &p.info[i]
 	switch {
-	case !ok:
-		u = strings.Clone(u)
-		p.inClass[u] = member{class: c, line: line}
+	case m.line == 0:
+		*m = user{class: c, line: int32(line)}
 	case c < 0 || c == m.class:
 	case m.class < 0:
-		p.inClass[u] = member{class: c, line: m.line}
+		m.class = c
 	default:
 		for _, x := range append([]int32{m.class}, p.extra[u]...) {
 			if x == c {
@@ -216,22 +235,27 @@ func (p *Package) enrol(u string, c int32, line int) string {
 
 // readRoles reads roles.csv (1.2 and SDS).
 func (p *Package) readRoles() error {
-	if p.version == "1.0" || p.version == "1.1" {
+	if !p.hasRoles {
 		return nil
 	}
 	if _, ok := p.arc.names["roles.csv"]; !ok {
 		return &Error{File: "roles.csv", Code: CodeMissingFile, Msg: "the package has no roles.csv"}
 	}
 	cols, req := roleCols, []string{"userSourcedId", "orgSourcedId", "role", "roleType"}
+	primary, begin, end := "roleType", "beginDate", "endDate"
 	if p.version == "sds" {
 		cols, req = sdsRoleCols, []string{"userSourcedId", "orgSourcedId", "role"}
+		primary, begin, end = "isPrimary", "roleStartDate", "roleEndDate"
+		if p.opts.Roles != "all" {
+			req = append(req, "isPrimary")
+		}
 	}
 	t, err := p.openTable("roles.csv", cols, append(req, p.needs("roles.csv")...))
 	if err != nil {
 		return err
 	}
 	defer t.close()
-	p.roles = map[string][]role{}
+	names := map[string]string{} // roles and grades, kept once
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -240,20 +264,70 @@ func (p *Package) readRoles() error {
 		if err != nil {
 			return err
 		}
-		u := t.get(rec, "userSourcedId")
-		ur, ok := p.roles[u]
-		if !ok {
-			u = strings.Clone(u)
+		i, u := p.user(t.get(rec, "userSourcedId"))
+		ur := p.roles[i]
+		r := role{org: org, role: intern(names, t.get(rec, "role")), grade: intern(names, t.get(rec, "grade")), line: int32(line), gone: t.gone(rec)}
+		if r.primary, err = t.isPrimary(rec, line, primary); err != nil {
+			return err
 		}
-		r := role{org: org, role: t.get(rec, "role"), grade: t.get(rec, "grade"), line: line,
-			primary: p.version != "sds" && strings.EqualFold(t.get(rec, "roleType"), "primary"),
-			gone:    t.gone(rec)}
-		if r.primary && slices.ContainsFunc(ur, func(o role) bool { return o.primary && o.org == org }) {
+		if r.out, err = t.datedOut(rec, line, begin, end); err != nil {
+			return err
+		}
+		if p.version != "sds" && r.primary && !r.out && slices.ContainsFunc(ur, func(o role) bool { return o.primary && !o.out && o.org == org }) {
 			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
 		}
-		p.roles[u] = append(ur, r)
+		p.roles[i] = append(ur, r)
 	}
 	return nil
+}
+
+// intern returns s as kept in names, so that a value of a few (a role,
+// a grade) is kept once, not with the record it was read from.
+func intern(names map[string]string, s string) string {
+	v, ok := names[s]
+	if !ok {
+		v = strings.Clone(s)
+		names[v] = v
+	}
+	return v
+}
+
+// isPrimary reads whether the role rec at line is primary: roleType
+// "primary" (1.2), or isPrimary "true" in any case (SDS; empty is
+// false, and other text an error).
+func (t *table) isPrimary(rec []string, line int, col string) (bool, error) {
+	v := strings.TrimSpace(t.get(rec, col))
+	switch {
+	case col == "roleType":
+		return strings.EqualFold(v, "primary"), nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case v == "" || strings.EqualFold(v, "false"):
+		return false, nil
+	}
+	return false, t.errorf(line, col, CodeBadValue, "isPrimary %q is neither true nor false", v)
+}
+
+// datedOut reports whether the role rec at line has ended or not yet
+// begun on the package's today, by its columns begin and end: dates
+// YYYY-MM-DD or YYYYMMDD, each day included; empty is no bound. Other
+// text is an error.
+func (t *table) datedOut(rec []string, line int, begin, end string) (bool, error) {
+	var d [2]string
+	for k, col := range []string{begin, end} {
+		v := strings.TrimSpace(t.get(rec, col))
+		if v == "" {
+			continue
+		}
+		tm, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			if tm, err = time.Parse("20060102", v); err != nil {
+				return false, t.errorf(line, col, CodeBadValue, "%s %q is not a date (YYYY-MM-DD)", col, v)
+			}
+		}
+		d[k] = tm.Format("2006-01-02")
+	}
+	return d[0] != "" && d[0] > t.p.today || d[1] != "" && d[1] < t.p.today, nil
 }
 
 // org returns the index of the org id that col of line names.

@@ -8,7 +8,9 @@
 //	homeroom.title homeroom.classCode userIds.<Type> metadata.*
 //
 // role is the user's role in the org: users.csv's role in 1.1, the
-// roles.csv role in 1.2 and SDS. grades is the user's grades joined with
+// roles.csv role in 1.2 and SDS (see Options.Roles). A role of roles.csv
+// that has ended or not yet begun on Options.Today is not a role of the
+// user. grades is the user's grades joined with
 // ",", and grade the grade when there is one, so that {grade|nozeros}
 // makes "7" of "07"; in SDS both come from roles.csv. homeroom is the
 // class of classType "homeroom" of the org that the user is enrolled in.
@@ -28,7 +30,7 @@
 // MaxRecord bytes. Its version is manifest.csv's oneroster.version; a
 // package without a manifest is 1.0, read as 1.1. Only bulk packages are
 // read: a manifest that marks any file "delta" is refused, and a
-// manifest that marks every file "absent" means "no updates": the
+// manifest that marks every file "absent" means "no updates" (NoUpdates): the
 // package yields no rows. So is an SDS package's manifest, if it has
 // one. Property names are read in any case; a manifest without
 // oneroster.version is read as 1.1, with a warning.
@@ -46,7 +48,10 @@
 // familyName, password, activeDirectoryMatchId, email, phone, sms),
 // roles.csv (userSourcedId, orgSourcedId, role, sessionSourcedId, grade,
 // isPrimary, roleStartDate, roleEndDate) and orgs.csv (sourcedId, name,
-// type, parentSourcedId). SDS's classes.csv has no classType, so SDS
+// type, parentSourcedId). Microsoft's v2.1 format page says the headers
+// are case-sensitive and the files UTF-8; its table of what isPrimary
+// means for a user with no primary role could not be read when this was
+// written, so the reading above is this package's, from the samples. SDS's classes.csv has no classType, so SDS
 // packages have no homerooms.
 //
 // # Bad input
@@ -55,13 +60,15 @@
 // the file, line and column: files that differ from the manifest's list,
 // a header without a column the reader joins on or Options.Columns
 // needs, a manifest that marks users absent, a bulk file without data
-// rows, a role, class or enrollment naming an unknown org, an
-// enrollment naming an unknown class, a role or enrollment naming an
-// unknown user (Rows finds it, after the rows), an org or a user twice,
-// and two primary roles of one user in one org (1.2). A user with
-// status "tobedeleted" (or such a role) is held, even without org or
-// role and with DisabledUsers "leaver": its rows carry a
-// csvspec.Problem of SeverityError with CodeToBeDeleted. What a school
+// rows, a role date (YYYY-MM-DD or YYYYMMDD) or SDS isPrimary (true or
+// false, in any case; empty is false) that does not parse, a role,
+// class or enrollment naming an unknown org, an enrollment naming an
+// unknown class, a role or enrollment naming an unknown user (Rows finds
+// it, after the rows), an org or a user twice, and two current primary
+// roles of one user in one org (1.2). A user with status "tobedeleted"
+// (or such a role) is held, even without org or role and with
+// DisabledUsers "leaver": its rows carry a csvspec.Problem of
+// SeverityError with CodeToBeDeleted. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
 // unknown, spec columns missing, status "active" in a bulk file, a
@@ -77,15 +84,20 @@
 // Open reads a package once; Select takes the rows of some of its orgs,
 // so that each school of a district gets its own rows. What Open keeps
 // grows with users and classes, not with enrollments: of enrollments it
-// keeps each user's homerooms and first line only, some 75 bytes a user
-// (TestMemory), and users.csv is streamed; Rows keeps the set of its
-// users' sourcedIds. No password column is ever read.
+// keeps each user's first homeroom and line only, and of roles.csv each
+// role (its role and grade text once for the package), some 80 bytes a
+// user in 1.1 and 155 in 1.2 with one role each (TestMemory, on a 64-bit
+// machine), and users.csv is streamed; Rows keeps a flag of each
+// user with roles or enrollments, and the sourcedIds of the others. No
+// password column is ever read.
 package oneroster
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The codes of an *Error. Those marked (a warning) are only ever in
@@ -111,6 +123,7 @@ const (
 	CodeNoOrg         = "no-such-org"         // an org Select is given names no org, or two
 	CodeMissingUser   = "missing-sourcedid"   // a user has an empty sourcedId
 	CodeDuplicate     = "duplicate-sourcedid" // two users, or two orgs, have one sourcedId
+	CodeBadValue      = "bad-value"           // a role's date, or SDS's isPrimary, does not parse
 
 	CodeHeaderOrder  = "header-order"        // the header's spec columns are out of order (a warning)
 	CodeHeaderCase   = "header-case"         // a header name differs from the spec's in case (a warning)
@@ -124,6 +137,7 @@ const (
 	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
 	CodeTwoHomerooms = "two-homerooms"       // a user is in two homerooms of one org; the first is used (a warning)
 	CodeUserIDTwice  = "userids-twice"       // a user's userIds has a type twice; the first is used (a warning)
+	CodeNotPrimary   = "not-primary"         // SDS roles not primary, so no row with Roles "primary" (a warning)
 )
 
 // An Error is a problem of a package: its file ("" for the package),
@@ -165,14 +179,23 @@ type Options struct {
 	SDS bool
 	// Roles is "primary" (the default, ""): one row per user per org,
 	// with the user's primary role there (1.2), or its first role when it
-	// has no primary one; or "all": one row per role. 1.1 has one role a
-	// user and SDS one role a row of roles.csv, each yielded.
+	// has no primary one; in SDS, one row per role whose isPrimary is
+	// true (a required column then), so that a user has no row in an org
+	// where no role of its is primary (Microsoft's v2.1 samples mark one
+	// role of a teacher of two schools primary), and such roles are
+	// counted in a warning (CodeNotPrimary). "all": one row per role. 1.1
+	// has one role a user.
 	Roles string
 	// DisabledUsers is "keep" (the default, ""): users with enabledUser
 	// false are yielded as any other; or "leaver": they are left out, so
 	// that the sync job treats them as gone from the export (its leaver
 	// rule applies).
 	DisabledUsers string
+	// Today is the run's date, against which roles.csv's dates are
+	// read (1.2 beginDate and endDate, SDS roleStartDate and
+	// roleEndDate): a role that has ended or not yet begun is not a role
+	// of the user. The zero Today is the day Open runs, in local time.
+	Today time.Time
 	// Columns names the columns the caller maps (a mapping's Columns()):
 	// each userIds.<Type> among them becomes a column of the header, and
 	// a column whose source column the package lacks is an error.
@@ -197,9 +220,13 @@ type Package struct {
 	only     []bool             // by org: whether Select selected it (nil: all)
 	classes  map[string]int32   // by sourcedId: the index in homerooms, or -1
 	homeroom []class            // the homeroom classes
-	inClass  map[string]member  // by enrolled user: its first homeroom, or -1
+	users    map[string]int32   // by sourcedId of a user with roles or enrollments: its index in info
+	ids      []string           // their sourcedIds, by that index
+	info     []user             // their enrollments, by that index
+	roles    [][]role           // their roles, by that index (1.2 and SDS)
+	today    string             // Options.Today, YYYY-MM-DD
 	extra    map[string][]int32 // by user: its homerooms of other orgs
-	roles    map[string][]role  // 1.2 and SDS, by user
+	hasRoles bool               // 1.2 and SDS: roles come from roles.csv
 	header   []string
 	src      []int // for each header column, the users.csv column, or -1
 	uidTypes []string
@@ -212,18 +239,18 @@ type class struct {
 	org         int32
 }
 
-type member struct {
-	class int32
-	line  int // the enrollment's line
-}
+// A user is what enrollments.csv says of a user: its first homeroom
+// (or -1) and its first enrollment's line (0 when it has none).
+type user struct{ class, line int32 }
 
 type role struct {
 	org     int32
 	role    string
 	grade   string // SDS
+	line    int32
 	primary bool
 	gone    bool // tobedeleted
-	line    int
+	out     bool // ended, or not yet begun
 }
 
 // Open opens the package at name, a folder or a zip file, and reads all
@@ -254,9 +281,11 @@ func open(arc *archive, opts Options) (*Package, error) {
 	if opts.SDS {
 		p.version = "sds"
 	}
+	p.today = cmp.Or(opts.Today, time.Now()).Format("2006-01-02")
 	if err := p.readManifest(); err != nil {
 		return nil, err
 	}
+	p.hasRoles = p.version == "1.2" || p.version == "sds"
 	if p.noRows { // no updates: a header the rules accept, and no rows
 		p.header = slices.Clone(fixedCols)
 		for _, c := range opts.Columns {
@@ -271,6 +300,10 @@ func open(arc *archive, opts Options) (*Package, error) {
 			return nil, &Error{File: f, Code: CodeMissingFile, Msg: "the package has no " + f}
 		}
 	}
+	// Room for a user a 128 bytes of users.csv, so that the index of
+	// users rarely grows (a guess: a file of shorter records grows it).
+	n := int(min(arc.size(arc.names["users.csv"])/128, 1<<20))
+	p.users, p.ids, p.info = make(map[string]int32, n), make([]string, 0, n), make([]user, 0, n)
 	for _, step := range []func() error{p.readOrgs, p.readClasses, p.readRoles, p.openUsers} {
 		if err := step(); err != nil {
 			return nil, err
@@ -313,6 +346,12 @@ func (p *Package) Select(orgs ...string) (*Package, error) {
 	}
 	return &q, nil
 }
+
+// NoUpdates reports whether the package means "no updates": its
+// manifest marks every file absent, so Rows yields no rows. A sync job
+// runs such a night with Job.RunUnchanged, not with the empty rows,
+// which its guard refuses as an empty export.
+func (p *Package) NoUpdates() bool { return p.noRows }
 
 // Version returns the package's version: "1.0" (no manifest, read as
 // 1.1), "1.1", "1.2", or "sds".

@@ -104,7 +104,7 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			return
 		}
 		defer t.close()
-		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make(map[string]bool, max(len(p.roles), len(p.inClass))), id: t.index("sourcedId"), enabled: t.index("enabledUser"),
+		u := userRow{p: p, t: t, f: make([]string, len(p.header)), seen: make([]bool, len(p.info)), others: map[string]bool{}, id: t.index("sourcedId"), enabled: t.index("enabledUser"),
 			uids: t.index("userIds"), grades: t.index("grades"), orgs: t.index("orgSourcedIds"), role: t.index("role"),
 			primary: t.index("primaryOrgSourcedId")}
 		for rec, line, err := t.next(); ; rec, line, err = t.next() {
@@ -112,7 +112,7 @@ func (p *Package) Rows() iter.Seq2[csvspec.SourceRow, error] {
 			case io.EOF:
 				u.warnNone()
 				err = errStop
-				if u.inRoles < len(p.roles) || u.inClass < len(p.inClass) { // each user is once in users.csv
+				if u.known < len(p.info) { // each user is once in users.csv
 					err = p.dangling(u.seen)
 				}
 			case nil:
@@ -134,26 +134,49 @@ var errStop = errors.New("stop")
 
 // A userRow makes the rows of one user.
 type userRow struct {
-	p            *Package
-	t            *table
-	f            []string
-	id, enabled  int // the indices of users.csv's columns, or -1
-	uids, grades int
-	orgs, role   int
-	primary      int
-	seen         map[string]bool // the sourcedIds of users.csv so far
-	inRoles      int             // how many of them have roles
-	inClass      int             // how many of them have enrollments
-	none         int             // how many users have no org or role
-	noneIDs      []string        // the first three
-	noneLine     int             // the first one's line
+	p              *Package
+	t              *table
+	f              []string
+	id, enabled    int // the indices of users.csv's columns, or -1
+	uids, grades   int
+	orgs, role     int
+	primary        int
+	seen           []bool          // by index in p.info: whether users.csv has the user
+	next           int32           // the index in p.info of the user expected next
+	known          int             // how many of those users users.csv has
+	others         map[string]bool // the other sourcedIds of users.csv so far
+	none           int             // how many users have no org or role
+	noneIDs        []string        // the first three
+	noneLine       int             // the first one's line
+	notPrimary     int             // SDS roles not primary, left out with Roles "primary"
+	notPrimaryLine int             // the first one's roles.csv line
 }
 
-// warnNone warns of the users without org or role, naming the first.
+// find returns the index of user id in p.info, if it is there: at
+// once when users.csv follows roles.csv or enrollments.csv's order of
+// users, as exports often do, else from the index.
+func (u *userRow) find(id string) (int32, bool) {
+	if n := u.next; int(n) < len(u.p.ids) && u.p.ids[n] == id {
+		u.next++
+		return n, true
+	}
+	i, ok := u.p.users[id]
+	if ok {
+		u.next = i + 1
+	}
+	return i, ok
+}
+
+// warnNone warns of the users without org or role, naming the first,
+// and of the SDS roles left out for not being primary.
 func (u *userRow) warnNone() {
 	if u.none > 0 {
 		msg := fmt.Sprintf("%d users have no org or role, so no row: %q", u.none, u.noneIDs)
 		u.p.warn(Error{File: u.t.name, Line: u.noneLine, Code: CodeNoMembership, Msg: msg})
+	}
+	if u.notPrimary > 0 {
+		msg := fmt.Sprintf("%d roles have isPrimary other than true, so no row with roles primary; roles all sends them", u.notPrimary)
+		u.p.warn(Error{File: "roles.csv", Line: u.notPrimaryLine, Column: "isPrimary", Code: CodeNotPrimary, Msg: msg})
 	}
 }
 
@@ -165,13 +188,20 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		return t.errorf(line, "sourcedId", CodeMissingUser, "the user has no sourcedId")
 	}
 	p.checkID(t, line, "sourcedId", id)
-	if u.seen[id] {
+	hr, roles := int32(-1), []role(nil)
+	i, ok := u.find(id)
+	switch {
+	case ok && u.seen[i], !ok && u.others[id]:
 		return t.errorf(line, "sourcedId", CodeDuplicate, "user %q is in users.csv twice", id)
+	case ok:
+		u.seen[i], hr = true, p.info[i].class
+		u.known++
+		if p.hasRoles {
+			roles = p.roles[i]
+		}
+	default:
+		u.others[strings.Clone(id)] = true
 	}
-	u.seen[strings.Clone(id)] = true
-	roles, inRoles := p.roles[id]
-	hr, inClass := p.inClass[id]
-	u.inRoles, u.inClass = u.inRoles+b2i(inRoles), u.inClass+b2i(inClass)
 	gone := t.gone(rec)
 	if p.opts.DisabledUsers == "leaver" && !gone && strings.EqualFold(strings.TrimSpace(at(rec, u.enabled)), "false") {
 		return nil
@@ -189,14 +219,26 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
-	if !inRoles && p.roles != nil || p.roles == nil && strings.TrimSpace(at(rec, u.orgs)) == "" {
-		return u.held(id, hr, inClass, at(rec, u.primary), ps, line, yield)
+	if p.hasRoles && !slices.ContainsFunc(roles, func(r role) bool { return !r.out }) || !p.hasRoles && strings.TrimSpace(at(rec, u.orgs)) == "" {
+		return u.held(id, hr, at(rec, u.primary), ps, line, yield)
 	}
-	if p.roles == nil { // 1.0, 1.1: the orgs and role are the user's
-		return u.inOrgs(id, hr, inClass, rec, ps, line, yield)
+	if !p.hasRoles { // 1.0, 1.1: the orgs and role are the user's
+		return u.inOrgs(id, hr, rec, ps, line, yield)
 	}
+	return u.inRoles(id, hr, roles, ps, line, yield)
+}
+
+// inRoles yields the rows of a 1.2 or SDS user, one for each role chosen,
+// with problems ps and a problem of each role marked tobedeleted.
+func (u *userRow) inRoles(id string, hr int32, roles []role, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	p := u.p
 	for i, r := range roles {
 		if !p.chosen(roles, i) {
+			if !r.out && p.version == "sds" {
+				if u.notPrimary++; u.notPrimary == 1 {
+					u.notPrimaryLine = int(r.line)
+				}
+			}
 			continue
 		}
 		rps := ps
@@ -205,9 +247,9 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 				Message: fmt.Sprintf("roles.csv line %d marks the user's role tobedeleted in a bulk package", r.line)})
 		}
 		if p.version == "sds" {
-			f[vGrades], f[vGrade] = grades(r.grade)
+			u.f[vGrades], u.f[vGrade] = grades(r.grade)
 		}
-		if !u.yield(id, hr, inClass, r.org, r.role, rps, line, yield) {
+		if !u.yield(id, hr, r.org, r.role, rps, line, yield) {
 			return errStop
 		}
 	}
@@ -216,8 +258,9 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 
 // inOrgs yields the rows of a 1.1 user rec, one for each org of its
 // orgSourcedIds, once.
-func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
-	var done []int32
+func (u *userRow) inOrgs(id string, hr int32, rec []string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+	var buf [4]int32
+	done := buf[:0] // the orgs yielded, without an allocation for a few
 	for o := range strings.SplitSeq(at(rec, u.orgs), ",") {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
@@ -230,7 +273,7 @@ func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []
 			continue
 		}
 		done = append(done, org)
-		if !u.yield(id, hr, inClass, org, rec[u.role], ps, line, yield) {
+		if !u.yield(id, hr, org, rec[u.role], ps, line, yield) {
 			return errStop
 		}
 	}
@@ -241,7 +284,7 @@ func (u *userRow) inOrgs(id string, hr member, inClass bool, rec []string, ps []
 // tobedeleted (has problems ps), so that a sync job holds it: one in its
 // primaryOrgSourcedId's org (1.2), or one in every org. Other such users
 // have no row, and are counted for a warning.
-func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
+func (u *userRow) held(id string, hr int32, primary string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) error {
 	if ps == nil {
 		if u.none++; u.none == 1 {
 			u.noneLine = line
@@ -252,29 +295,35 @@ func (u *userRow) held(id string, hr member, inClass bool, primary string, ps []
 		return nil
 	}
 	if o, ok := u.p.orgIdx[primary]; ok {
-		if !u.yield(id, hr, inClass, o, "", ps, line, yield) {
+		if !u.yield(id, hr, o, "", ps, line, yield) {
 			return errStop
 		}
 		return nil
 	}
 	for o := range u.p.orgs {
-		if !u.yield(id, hr, inClass, int32(o), "", ps, line, yield) {
+		if !u.yield(id, hr, int32(o), "", ps, line, yield) {
 			return errStop
 		}
 	}
 	return nil
 }
 
-// chosen reports whether the role rs[i] yields a row: every role with
-// Options.Roles "all" or in SDS; else the user's primary role in its
-// org, or its first role there when it has no primary one.
+// chosen reports whether the role rs[i] yields a row: none that has
+// ended or not yet begun; else every role with Options.Roles "all"; in
+// SDS, a role whose isPrimary is true; in 1.2, the user's primary role in
+// its org, or its first role there when it has no primary one.
 func (p *Package) chosen(rs []role, i int) bool {
-	if p.opts.Roles == "all" || p.version == "sds" {
+	switch {
+	case rs[i].out:
+		return false
+	case p.opts.Roles == "all":
 		return true
+	case p.version == "sds":
+		return rs[i].primary
 	}
 	first := -1 // the user's first role in the org, or its primary one
 	for j, r := range rs {
-		if r.org == rs[i].org && (first < 0 || r.primary && !rs[first].primary) {
+		if !r.out && r.org == rs[i].org && (first < 0 || r.primary && !rs[first].primary) {
 			first = j
 		}
 	}
@@ -282,8 +331,8 @@ func (p *Package) chosen(rs []role, i int) bool {
 }
 
 // yield yields the user's row in org, unless Select left the org
-// out; hr is the user's homeroom enrollment, if inClass.
-func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
+// out; hr is the user's first homeroom, or -1.
+func (u *userRow) yield(id string, hr int32, org int32, r string, ps []csvspec.Problem, line int, yield func(csvspec.SourceRow, error) bool) bool {
 	p, f := u.p, u.f
 	if p.only != nil && !p.only[org] {
 		return true
@@ -291,19 +340,17 @@ func (u *userRow) yield(id string, hr member, inClass bool, org int32, r string,
 	o := p.orgs[org]
 	f[vRole], f[vOrgID], f[vOrgName], f[vOrgIdent] = r, o.SourcedID, o.Name, o.Identifier
 	f[vTitle], f[vCode] = "", ""
-	if inClass {
-		c := hr.class
-		if c >= 0 && p.homeroom[c].org != org {
-			c = -1
-			for _, x := range p.extra[id] {
-				if p.homeroom[x].org == org {
-					c = x
-				}
+	c := hr
+	if c >= 0 && p.homeroom[c].org != org {
+		c = -1
+		for _, x := range p.extra[id] {
+			if p.homeroom[x].org == org {
+				c = x
 			}
 		}
-		if c >= 0 {
-			f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
-		}
+	}
+	if c >= 0 {
+		f[vTitle], f[vCode] = p.homeroom[c].title, p.homeroom[c].code
 	}
 	return yield(csvspec.SourceRow{Fields: f, Line: line, Problems: ps}, nil)
 }
@@ -351,29 +398,26 @@ func grades(s string) (all, one string) {
 }
 
 // dangling returns the error of the first role or enrollment, by line,
-// of a user not in users.csv, or errStop.
-func (p *Package) dangling(users map[string]bool) error {
+// of a user not in users.csv (seen), or errStop.
+func (p *Package) dangling(seen []bool) error {
 	var e *Error
 	check := func(file string, u string, line int) {
-		if !users[u] && (e == nil || file == e.File && line < e.Line) {
+		if line > 0 && (e == nil || file == e.File && line < e.Line) {
 			e = &Error{File: file, Line: line, Column: "userSourcedId", Code: CodeUnknownRef, Msg: fmt.Sprintf("user %q is not in users.csv", u)}
 		}
 	}
-	for u, rs := range p.roles {
-		check("roles.csv", u, rs[0].line)
+	for u, i := range p.users {
+		if !seen[i] && p.hasRoles && p.roles[i] != nil {
+			check("roles.csv", u, int(p.roles[i][0].line))
+		}
 	}
-	for u, m := range p.inClass {
-		check("enrollments.csv", u, m.line)
+	for u, i := range p.users {
+		if !seen[i] {
+			check("enrollments.csv", u, int(p.info[i].line))
+		}
 	}
 	if e == nil {
 		return errStop
 	}
 	return e
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -112,11 +112,11 @@ func TestRows(t *testing.T) {
 		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, nil, []string{
 			"2 S1001 student o1 07/07  -",
 			"3 S1002 student o1 08/08  -",
-			"4 T0001 teacher o1 /  -",
-			"4 T0001 teacher o2 /  -",
+			"4 T0001 teacher o1 /  -", // not in o2, where isPrimary is FALSE
 			"5 S2001 student o2 03/03  -",
 			"6 S3001 student o3 09/09  -",
 		}, "sds"},
+		{"SDS v2.1, roles all", dir("sds", nil), Options{SDS: true, Roles: "all"}, []string{"o2"}, []string{"4 T0001 teacher o2 /  -", "5 S2001 student o2 03/03  -"}, "sds"},
 		{"manifest only: no updates", dir("v1p2", map[string]string{"manifest.csv": strings.ReplaceAll(file(t, "v1p2/manifest.csv", "", ""), ",bulk", ",absent"),
 			"users.csv": del, "orgs.csv": del, "roles.csv": del, "classes.csv": del, "enrollments.csv": del}), Options{}, nil, nil, "1.2"},
 		{"1.1 an org twice: one row", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", ",o1,", `,"o1,o1",`)}), Options{}, []string{"o1"}, []string{
@@ -182,6 +182,8 @@ func TestRowsErrors(t *testing.T) {
 			"unknown-reference enrollments.csv 5 userSourcedId", `"u44"`},
 		{"enrollment in a scheduled class of an unknown user", dir("v1p2", map[string]string{"enrollments.csv": file(t, "v1p2/enrollments.csv", "e5,,,c2,o1,u2", "e5,,,c2,o1,u22")}), 8,
 			"unknown-reference enrollments.csv 6 userSourcedId", `"u22"`},
+		{"a user twice in a row", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u2,,,true,ben.l", "u1,,,true,ben.l")}), 1,
+			"duplicate-sourcedid users.csv 3 sourcedId", `user "u1" is in users.csv twice`},
 		{"a user twice", dir("v1p2", map[string]string{"users.csv": file(t, "v1p2/users.csv", "u6,,,true,fay.p", "u1,,,true,fay.p")}), 6,
 			"duplicate-sourcedid users.csv 7 sourcedId", `user "u1" is in users.csv twice`},
 		{"user without sourcedId", dir("v1p1", map[string]string{"users.csv": file(t, "v1p1/users.csv", "u2,,", ",,")}), 1,
@@ -384,7 +386,7 @@ func TestUserIDs(t *testing.T) {
 // genPackage writes a 1.1 package of orgs orgs and users users to dir:
 // each org has 20 homeroom and 40 scheduled classes, and each user is
 // enrolled in its homeroom and in sched scheduled classes.
-func genPackage(t testing.TB, dir string, orgs, users, sched int) {
+func genPackage(t testing.TB, dir, version string, orgs, users, sched int) {
 	t.Helper()
 	write := func(name string, fill func(w *bufio.Writer)) {
 		f, err := os.Create(filepath.Join(dir, name))
@@ -399,7 +401,10 @@ func genPackage(t testing.TB, dir string, orgs, users, sched int) {
 		f.Close()
 	}
 	write("manifest.csv", func(w *bufio.Writer) {
-		w.WriteString("propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.classes,bulk\nfile.enrollments,bulk\nfile.orgs,bulk\nfile.users,bulk\n")
+		w.WriteString("propertyName,value\nmanifest.version,1.0\noneroster.version," + version + "\nfile.classes,bulk\nfile.enrollments,bulk\nfile.orgs,bulk\nfile.users,bulk\n")
+		if version == "1.2" {
+			w.WriteString("file.roles,bulk\n")
+		}
 	})
 	write("orgs.csv", func(w *bufio.Writer) {
 		w.WriteString(strings.Join(orgCols, ",") + "\n")
@@ -420,17 +425,35 @@ func genPackage(t testing.TB, dir string, orgs, users, sched int) {
 		}
 	})
 	houses := []string{"RED", "BLU", "GRN"}
+	role := func(u int) string {
+		if u%20 == 0 {
+			return "teacher"
+		}
+		return "student"
+	}
 	write("users.csv", func(w *bufio.Writer) {
+		if version == "1.2" {
+			w.WriteString(strings.Join(user12Cols, ",") + ",metadata.house\n")
+			for u := range users {
+				fmt.Fprintf(w, "u%d,,,true,user%d,{SIS:S%d},Given%d,Family%d,,S%d,user%d@example.edu,,,,%02d,,,,,,,o%d,,%s\n",
+					u, u, u, u, u, u, u, 7+u%6, u%orgs, houses[u%3])
+			}
+			return
+		}
 		w.WriteString(strings.Join(user11Cols, ",") + ",metadata.house\n")
 		for u := range users {
-			role := "student"
-			if u%20 == 0 {
-				role = "teacher"
-			}
 			fmt.Fprintf(w, "u%d,,,true,o%d,%s,user%d,{SIS:S%d},Given%d,Family%d,,S%d,user%d@example.edu,,,,%02d,,%s\n",
-				u, u%orgs, role, u, u, u, u, u, u, 7+u%6, houses[u%3])
+				u, u%orgs, role(u), u, u, u, u, u, u, 7+u%6, houses[u%3])
 		}
 	})
+	if version == "1.2" {
+		write("roles.csv", func(w *bufio.Writer) {
+			w.WriteString(strings.Join(roleCols, ",") + "\n")
+			for u := range users {
+				fmt.Fprintf(w, "r%d,,,u%d,primary,%s,2026-01-28,,o%d,\n", u, u, role(u), u%orgs)
+			}
+		})
+	}
 	write("enrollments.csv", func(w *bufio.Writer) {
 		w.WriteString(strings.Join(enrolCols, ",") + "\n")
 		for u := range users {
@@ -450,7 +473,7 @@ func genPackage(t testing.TB, dir string, orgs, users, sched int) {
 // under twice the time).
 func BenchmarkRows(b *testing.B) {
 	dir := b.TempDir()
-	genPackage(b, dir, 50, 100_000, 5)
+	genPackage(b, dir, "1.1", 50, 100_000, 5)
 	var size int64
 	files := []string{"manifest.csv", "orgs.csv", "classes.csv", "enrollments.csv", "users.csv"}
 	for _, n := range files {
@@ -541,35 +564,37 @@ func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
 }
 
 // TestMemory: what Open keeps grows with users and classes, not with
-// enrollments.
+// enrollments, for 1.1 and for 1.2 (whose roles.csv it keeps).
 func TestMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes packages of 40,000 users")
 	}
-	live := func(users, sched int) uint64 {
-		dir := t.TempDir()
-		genPackage(t, dir, 50, users, sched)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		p, err := Open(dir, Options{})
-		if err != nil {
-			t.Fatal(err)
+	for _, version := range []string{"1.1", "1.2"} {
+		live := func(users, sched int) uint64 {
+			dir := t.TempDir()
+			genPackage(t, dir, version, 50, users, sched)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			p, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(p)
+			p.Close()
+			return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		runtime.KeepAlive(p)
-		p.Close()
-		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
-	}
-	small, manyEnrol, twiceUsers := live(20_000, 0), live(20_000, 10), live(40_000, 0)
-	t.Logf("live heap after Open: 20,000 users %d KiB; with 10 more enrollments each %d KiB; 40,000 users %d KiB (%d bytes a user)",
-		small>>10, manyEnrol>>10, twiceUsers>>10, (twiceUsers-min(twiceUsers, small))/20_000)
-	if manyEnrol > small+small/4 {
-		t.Errorf("11 enrollments a user keep %d bytes, 1 keeps %d: memory grows with enrollments", manyEnrol, small)
-	}
-	if twiceUsers < small+small/2 {
-		t.Errorf("40,000 users keep %d bytes, 20,000 keep %d: want it to grow with users (is the measure broken?)", twiceUsers, small)
+		small, manyEnrol, twiceUsers := live(20_000, 0), live(20_000, 10), live(40_000, 0)
+		t.Logf("%s: live heap after Open: 20,000 users %d KiB; with 10 more enrollments each %d KiB; 40,000 users %d KiB (%d bytes a user)",
+			version, small>>10, manyEnrol>>10, twiceUsers>>10, (twiceUsers-min(twiceUsers, small))/20_000)
+		if manyEnrol > small+small/4 {
+			t.Errorf("%s: 11 enrollments a user keep %d bytes, 1 keeps %d: memory grows with enrollments", version, manyEnrol, small)
+		}
+		if twiceUsers < small+small/2 {
+			t.Errorf("%s: 40,000 users keep %d bytes, 20,000 keep %d: want it to grow with users (is the measure broken?)", version, twiceUsers, small)
+		}
 	}
 }
 

@@ -127,7 +127,11 @@ type entry struct {
 	err error
 	src *source            // a route's source, nil for a school with a file
 	org []string           // a route's orgs
-	pkg *oneroster.Package // a route's rows: its orgs of src
+	pkg *oneroster.Package // a route's orgs of src
+	// A route's rows, read with its source's (source.read), and the
+	// error that ended them.
+	rows    []csvspec.SourceRow
+	rowsErr error
 }
 
 // outcome is one school's line of the summary, and its part of the JSON
@@ -338,8 +342,11 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	var decodeErr error
 	var rows iter.Seq2[csvspec.SourceRow, error]
 	switch {
+	case e.pkg != nil && e.pkg.NoUpdates() && set.plan:
+		o.Outcome, o.Note = syncjob.OutcomeOK, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed"
+		return o
 	case e.pkg != nil:
-		rows = cli.SourceRows(rules, e.pkg, s.Carry)
+		rows = cli.SourceRows(rules, e.pkg.Header(), e.routed, s.Carry)
 	case e.src != nil: // a route whose package did not open: never read it as an export
 		return fail(cli.ExitUsage, fmt.Errorf("the package %s was not read", s.File))
 	default:
@@ -377,6 +384,8 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	defer cancel()
 	var rep *syncjob.Report
 	switch {
+	case e.pkg != nil && e.pkg.NoUpdates():
+		rep, err = job.RunUnchanged(ctx)
 	case rows != nil && set.plan:
 		rep, err = job.PlanRows(ctx, rows)
 	case rows != nil:

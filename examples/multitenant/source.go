@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/csvspec/oneroster"
 	"github.com/autosync-go/autosync/examples/internal/cli"
 )
@@ -151,6 +152,7 @@ func open(entries []entry) []*source {
 			continue
 		}
 		src.route(entries, routedBy)
+		src.read(entries)
 	}
 	// An org is unrouted when no route of any source on its package names
 	// it.
@@ -196,6 +198,56 @@ func (src *source) route(entries []entry, routedBy map[[2]string]string) {
 			}
 			e.pkg = sel
 		}
+	}
+}
+
+// rowsOf is a package's Rows; a test counts its calls.
+var rowsOf = (*oneroster.Package).Rows
+
+// read reads the rows of src's package once, and gives each of its
+// routes in entries the rows of its orgs, and the error that ended the
+// rows, if any: each route's rows are kept until its school has run.
+func (src *source) read(entries []entry) {
+	var routes []*entry
+	byOrg := make(map[string]*entry) // by org sourcedId
+	orgs := src.pkg.Orgs()
+	for i := range entries {
+		if e := &entries[i]; e.src == src && e.err == nil && e.pkg != nil {
+			routes = append(routes, e)
+			for _, v := range e.org {
+				if j := orgIndex(orgs, v); j >= 0 { // none in a package of no updates
+					byOrg[orgs[j].SourcedID] = e
+				}
+			}
+		}
+	}
+	if len(routes) == 0 {
+		return
+	}
+	col := slices.Index(src.pkg.Header(), "org.sourcedId")
+	for row, err := range rowsOf(src.pkg) {
+		if err != nil {
+			for _, e := range routes {
+				e.rowsErr = err
+			}
+			return
+		}
+		if e := byOrg[row.Fields[col]]; e != nil {
+			row.Fields = slices.Clone(row.Fields)
+			e.rows = append(e.rows, row)
+		}
+	}
+}
+
+// routed yields the route's rows, then the error that ended them.
+func (e *entry) routed(yield func(csvspec.SourceRow, error) bool) {
+	for _, row := range e.rows {
+		if !yield(row, nil) {
+			return
+		}
+	}
+	if e.rowsErr != nil {
+		yield(csvspec.SourceRow{}, e.rowsErr)
 	}
 }
 

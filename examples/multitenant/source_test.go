@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
+	"github.com/autosync-go/autosync/csvspec/oneroster"
 	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
@@ -47,9 +50,15 @@ func routeTo(t *testing.T, srv *clienttest.Server, org any, name, rules string) 
 
 // TestMultitenantSource: one package of three orgs, two of them routed
 // each to its own Infiniti: each ends with exactly the memberships its
-// rules make of its org's users, and the third org is named once and
-// nothing of it is sent.
+// rules make of its org's users, users.csv is read once for both, and
+// the third org is named once and nothing of it is sent.
 func TestMultitenantSource(t *testing.T) {
+	reads := 0
+	defer func(f func(*oneroster.Package) iter.Seq2[csvspec.SourceRow, error]) { rowsOf = f }(rowsOf)
+	rowsOf = func(p *oneroster.Package) iter.Seq2[csvspec.SourceRow, error] {
+		reads++
+		return p.Rows()
+	}
 	member := func(groups ...string) clienttest.Membership {
 		return clienttest.Membership{LibraryGroups: groups[:len(groups)-1], SystemGroups: groups[len(groups)-1:]}
 	}
@@ -69,7 +78,8 @@ func TestMultitenantSource(t *testing.T) {
 		{"v1p2", "oneroster", "rules.json", [3]string{"HS-001", "o2"}, oneRoster, unrouted{SourcedID: "o3", Identifier: "MS-003", Name: "Hilltop Middle School"}},
 		{"sds", "sds", "tass_rules.json", [3]string{"o1", "o2"}, [2]map[string]clienttest.Membership{
 			{"ana.k@example.edu": member("Red House", "Year 7", "Students"), "ben.l@example.edu": member("Blue House", "Year 8", "Students"), "cy.m@example.edu": staff},
-			{"cy.m@example.edu": staff, "di.n@example.edu": member("Green House", "Year 3", "Students")},
+			// cy.m's role in o2 is not primary (isPrimary FALSE): no row there.
+			{"di.n@example.edu": member("Green House", "Year 3", "Students")},
 		}, unrouted{SourcedID: "o3", Name: "Hilltop Middle School"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
@@ -87,9 +97,13 @@ func TestMultitenantSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
+			reads = 0
 			code := run([]string{"-json", "-config", config, "-state", t.TempDir()}, env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
 			if code != 0 {
 				t.Fatalf("exit code %d, want 0\n%s%s", code, &stdout, &stderr)
+			}
+			if reads != 1 {
+				t.Errorf("users.csv was read %d times for two routes, want once", reads)
 			}
 			var rep report
 			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -116,6 +130,71 @@ func TestMultitenantSource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMultitenantSourceNoUpdates: after a night with -state, a package
+// that says "no updates" is no empty export: -plan says so and sends
+// nothing; a run posts the usual empty file, and every membership stays.
+func TestMultitenantSourceNoUpdates(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
+	defer srv.Close()
+	config := writeConfig(t, []any{map[string]any{
+		"source": map[string]string{"type": "oneroster", "package": "pkg"},
+		"routes": []any{routeTo(t, srv, "PS-002", "A", "rules.json")},
+	}})
+	pkg, state := filepath.Join(filepath.Dir(config), "pkg"), t.TempDir()
+	if err := os.CopyFS(pkg, os.DirFS(pkgDir+"v1p2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		noUpdates bool
+		args      []string
+		note      string
+		requests  int // so far
+	}{
+		{false, nil, "", 1},
+		{true, []string{"-plan"}, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed", 1},
+		{true, nil, "", 2},
+	} {
+		if step.noUpdates {
+			manifest, err := os.ReadFile(filepath.Join(pkg, "manifest.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(pkg); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(pkg, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(pkg, "manifest.csv"), bytes.ReplaceAll(manifest, []byte(",bulk"), []byte(",absent")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"-json", "-config", config, "-state", state}, step.args...), env(map[string]string{"PW": clienttest.DefaultPassword}), &stdout, &stderr)
+		var rep report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 || len(rep.Schools) != 1 {
+			t.Fatalf("%q: exit code %d, want 0 (%v)\n%s%s", step.args, code, err, &stdout, &stderr)
+		}
+		if step.note != "" && rep.Schools[0].Note != step.note {
+			t.Errorf("%q: note %q, want %q", step.args, rep.Schools[0].Note, step.note)
+		}
+		if n := len(srv.Requests()); n != step.requests {
+			t.Fatalf("%q: %d requests, want %d", step.args, n, step.requests)
+		}
+	}
+	if got, want := string(srv.Requests()[1].CSV), "username,library-group,system-group\n"; got != want {
+		t.Errorf("the night of no updates posted %q, want the header alone, %q", got, want)
+	}
+	want := map[string]clienttest.Membership{
+		"cy.m": {LibraryGroups: []string{"Staff"}, SystemGroups: []string{"Staff"}},
+		"di.n": {LibraryGroups: []string{"Green House", "Roll 3B", "Year 3"}, SystemGroups: []string{"Students"}},
+		"ed.o": {LibraryGroups: []string{"Red House", "Year 4"}, SystemGroups: []string{"Students"}},
+	}
+	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
+		t.Errorf("memberships (-want +got):\n%s", diff)
 	}
 }
 

@@ -318,6 +318,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 
 	var rows iter.Seq2[csvspec.SourceRow, error] // the rules' rows
+	unchanged := false                           // the package says no updates
 	var sniff *cli.Sniffer
 	var decodeErr error
 	if f.src.Type != "" {
@@ -330,7 +331,11 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		if f.explain != "" {
 			return j.explain(f, org.Header(), org.Rows(), nil)
 		}
-		rows = cli.SourceRows(f.mapping, org, f.Carry)
+		if unchanged = org.NoUpdates(); unchanged && (f.dryRun || f.plan) {
+			j.say("%s says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed. Nothing was sent.", f.File)
+			return cli.ExitOK
+		}
+		rows = cli.SourceRows(f.mapping, org.Header(), org.Rows(), f.Carry)
 	} else {
 		// Decode the export before anything else reads it. A file whose
 		// encoding is wrong goes through the job all the same, failing
@@ -374,6 +379,8 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	j.staffReport(f, sj)
 	var rep *syncjob.Report
 	switch {
+	case unchanged:
+		rep, err = sj.RunUnchanged(ctx)
 	case rows != nil:
 		rep, err = j.runRules(ctx, sj, f, rows)
 	case f.dryRun:

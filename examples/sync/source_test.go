@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/examples/internal/exampletest"
 )
 
@@ -67,6 +68,69 @@ func TestSyncSource(t *testing.T) {
 		"cy.m": member("Staff", "Staff"),
 		"di.n": member("Green House", "Roll 3B", "Year 3", "Students"),
 		"ed.o": member("Red House", "Year 4", "Students"),
+	}
+	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
+		t.Errorf("memberships (-want +got):\n%s", diff)
+	}
+}
+
+// noUpdates returns a package whose manifest marks every file absent:
+// "no updates".
+func noUpdates(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "no-updates")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	manifest := strings.ReplaceAll(mustRead(t, pkgs+"v1p2/manifest.csv"), ",bulk", ",absent")
+	if err := os.WriteFile(filepath.Join(dir, "manifest.csv"), []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestSyncSourceNoUpdates: after a night with -state, a package that says
+// "no updates" is no empty export: -plan says so and sends nothing; a
+// run posts the usual empty file, which checks the password (a wrong
+// one is exit 3), and every membership stays.
+func TestSyncSourceNoUpdates(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
+	defer srv.Close()
+	state := t.TempDir()
+	school := func(file string) []string {
+		return []string{"-source", "oneroster", "-file", file, "-org", "PS-002", "-rules", pkgs + "rules.json",
+			"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", state}
+	}
+	none := noUpdates(t)
+	for _, step := range []struct {
+		args     []string
+		password string
+		code     int
+		want     string // a line of stdout
+		requests int    // requests so far
+	}{
+		{school(pkgs + "v1p2"), clienttest.DefaultPassword, 0, "", 1},
+		{append(school(none), "-plan"), clienttest.DefaultPassword, 0, none + " says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed. Nothing was sent.", 1},
+		{school(none), "wrong", 3, "", 2},
+		{school(none), clienttest.DefaultPassword, 0, "", 3},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(step.args, env(map[string]string{"INFINITI_PASSWORD": step.password}), nil, &stdout, &stderr); code != step.code {
+			t.Fatalf("%q: exit code %d, want %d\n%s%s", step.args, code, step.code, &stdout, &stderr)
+		}
+		if !strings.Contains(stdout.String(), step.want+"\n") {
+			t.Errorf("%q: stdout lacks %q:\n%s", step.args, step.want, &stdout)
+		}
+		if n := len(srv.Requests()); n != step.requests {
+			t.Fatalf("%q: %d requests, want %d", step.args, n, step.requests)
+		}
+	}
+	if got, want := string(srv.Requests()[2].CSV), strings.Join(csvspec.Header(), ",")+"\n"; got != want {
+		t.Errorf("the night of no updates posted %q, want the header alone, %q", got, want)
+	}
+	want := map[string]clienttest.Membership{
+		"cy.m": {LibraryGroups: []string{"Staff"}, SystemGroups: []string{"Staff"}},
+		"di.n": {LibraryGroups: []string{"Green House", "Roll 3B", "Year 3"}, SystemGroups: []string{"Students"}},
+		"ed.o": {LibraryGroups: []string{"Red House", "Year 4"}, SystemGroups: []string{"Students"}},
 	}
 	if diff := cmp.Diff(want, srv.Memberships()); diff != "" {
 		t.Errorf("memberships (-want +got):\n%s", diff)

@@ -48,10 +48,10 @@ func (s Source) Open(columns []string) (*oneroster.Package, error) {
 	return oneroster.Open(s.Package, oneroster.Options{SDS: s.Type == "sds", Roles: s.Roles, DisabledUsers: s.DisabledUsers, Columns: columns})
 }
 
-// SourceRows returns the rows that the rules m make of pkg's rows, each
-// carrying the values of pkg's columns that carry names.
-func SourceRows(m *mapping.Mapping, pkg *oneroster.Package, carry []string) iter.Seq2[csvspec.SourceRow, error] {
-	header := pkg.Header()
+// SourceRows returns the rows that the rules m make of a package's rows
+// src (a Package's Rows, with its Header), each carrying the values of
+// the columns that carry names.
+func SourceRows(m *mapping.Mapping, header []string, src iter.Seq2[csvspec.SourceRow, error], carry []string) iter.Seq2[csvspec.SourceRow, error] {
 	idx := make([]int, len(carry))
 	for i, c := range carry {
 		if idx[i] = slices.Index(header, c); idx[i] < 0 {
@@ -61,7 +61,7 @@ func SourceRows(m *mapping.Mapping, pkg *oneroster.Package, carry []string) iter
 		}
 	}
 	rows := func(yield func(csvspec.SourceRow, error) bool) {
-		for row, err := range pkg.Rows() {
+		for row, err := range src {
 			if err == nil && len(carry) > 0 {
 				row.Carry = make([]string, len(idx))
 				for i, j := range idx {

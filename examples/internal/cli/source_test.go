@@ -68,7 +68,7 @@ func TestSourceRows(t *testing.T) {
 		}
 		var got []string
 		gotErr := ""
-		for row, err := range SourceRows(m, org, tt.carry) {
+		for row, err := range SourceRows(m, org.Header(), org.Rows(), tt.carry) {
 			if err != nil {
 				gotErr = err.Error()
 				if !strings.HasPrefix(gotErr, tt.wantErr) || tt.wantErr == "" {
