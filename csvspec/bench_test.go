@@ -5,10 +5,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/autosync-go/autosync/internal/benchtest"
 )
 
 const benchRows = 200_000
@@ -60,34 +60,6 @@ var (
 	rowSink     SourceRow
 )
 
-// vsBaseline runs base and f in turn, b.N times each, and reports the
-// throughput of f as a ratio of base's: "x-baseline", 1 when they are as
-// fast, higher is better. Taking turns in one benchmark lets a busy
-// machine slow both alike; each starts after a collection, and they swap
-// places every round, so that neither pays for the other's garbage.
-func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
-	b.SetBytes(int64(size))
-	var tb, tf time.Duration
-	timed := func(g func(b *testing.B)) time.Duration {
-		b.StopTimer()
-		runtime.GC()
-		b.StartTimer()
-		start := time.Now()
-		g(b)
-		return time.Since(start)
-	}
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			tb += timed(base)
-			tf += timed(f)
-		} else {
-			tf += timed(f)
-			tb += timed(base)
-		}
-	}
-	b.ReportMetric(float64(tb)/float64(tf), "x-baseline")
-}
-
 // bareRead is a bare encoding/csv loop with ReuseRecord over data, calling
 // row with each record after the header and its line: the floor the
 // readers and checks are measured against.
@@ -128,7 +100,7 @@ func bareContacts(b *testing.B) {
 }
 
 func BenchmarkReader(b *testing.B) {
-	vsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
+	benchtest.VsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
 		n := 0
 		for rec, err := range NewReader(bytes.NewReader(benchFile())).All() {
 			if err != nil {
@@ -144,7 +116,7 @@ func BenchmarkReader(b *testing.B) {
 }
 
 func BenchmarkReadRows(b *testing.B) {
-	vsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
+	benchtest.VsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
 		n := 0
 		for row, err := range ReadRows(bytes.NewReader(benchFile()), Header(), nil) {
 			if err != nil {
@@ -161,7 +133,7 @@ func BenchmarkReadRows(b *testing.B) {
 
 func BenchmarkCheck(b *testing.B) {
 	rules := Rules{LibraryGroups: benchCatalog(), SystemGroups: []string{"Students", "Staff", "Parents", "Alumni", "Relief Teachers"}}
-	vsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
+	benchtest.VsBaseline(b, len(benchFile()), bareGroups, func(b *testing.B) {
 		rep, err := Check(bytes.NewReader(benchFile()), rules)
 		if err != nil {
 			b.Fatal(err)
@@ -176,7 +148,7 @@ func BenchmarkCheck(b *testing.B) {
 // the same rows.
 func BenchmarkWriter(b *testing.B) {
 	rows := benchGroups()
-	vsBaseline(b, len(benchFile()), func(b *testing.B) {
+	benchtest.VsBaseline(b, len(benchFile()), func(b *testing.B) {
 		cw := csv.NewWriter(io.Discard)
 		rec := make([]string, 3)
 		_ = cw.Write(Header())
@@ -238,7 +210,7 @@ var benchContactFile = sync.OnceValue(func() []byte {
 })
 
 func BenchmarkContactReader(b *testing.B) {
-	vsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
+	benchtest.VsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
 		n := 0
 		for rec, err := range newContactReader(bytes.NewReader(benchContactFile())).All() {
 			if err != nil {
@@ -254,7 +226,7 @@ func BenchmarkContactReader(b *testing.B) {
 }
 
 func BenchmarkCheckContacts(b *testing.B) {
-	vsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
+	benchtest.VsBaseline(b, len(benchContactFile()), bareContacts, func(b *testing.B) {
 		rep, err := CheckContacts(bytes.NewReader(benchContactFile()))
 		if err != nil {
 			b.Fatal(err)

@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/autosync-go/autosync/csvspec/mapping"
+	"github.com/autosync-go/autosync/internal/benchtest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -532,35 +532,8 @@ func BenchmarkRows(b *testing.B) {
 			}
 		}
 	}
-	b.Run("joined", func(b *testing.B) { vsBaseline(b, int(size), base, read(false)) })
-	b.Run("mapped", func(b *testing.B) { vsBaseline(b, int(size), base, read(true)) })
-}
-
-// vsBaseline runs base and f in turn, b.N times each, and reports the
-// throughput of f as a ratio of base's: "x-baseline", 1 when they are as
-// fast, higher is better. Taking turns in one benchmark lets a busy
-// machine slow both alike; each starts after a collection.
-func vsBaseline(b *testing.B, size int, base, f func(b *testing.B)) {
-	b.SetBytes(int64(size))
-	var tb, tf time.Duration
-	timed := func(g func(b *testing.B)) time.Duration {
-		b.StopTimer()
-		runtime.GC()
-		b.StartTimer()
-		start := time.Now()
-		g(b)
-		return time.Since(start)
-	}
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			tb += timed(base)
-			tf += timed(f)
-		} else {
-			tf += timed(f)
-			tb += timed(base)
-		}
-	}
-	b.ReportMetric(float64(tb)/float64(tf), "x-baseline")
+	b.Run("joined", func(b *testing.B) { benchtest.VsBaseline(b, int(size), base, read(false)) })
+	b.Run("mapped", func(b *testing.B) { benchtest.VsBaseline(b, int(size), base, read(true)) })
 }
 
 // TestMemory: what Open keeps grows with users and classes, not with
