@@ -9,6 +9,7 @@ replace github.com/autosync-go/autosync/client/syncjob/pgjournal => ../../client
 require (
 	github.com/autosync-go/autosync v0.0.0
 	github.com/autosync-go/autosync/client/syncjob/pgjournal v0.0.0
+	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.11.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/riverqueue/river v0.51.2

@@ -168,7 +168,7 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 		if t.IsZero() {
 			return "never"
 		}
-		return t.Local().Format("2006-01-02 15:04")
+		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 }).Parse(statusHTML))
 

@@ -1,7 +1,9 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +55,10 @@ type Worker struct {
 	Options []client.Option
 	Metrics *Metrics     // nil: none
 	Log     *slog.Logger // nil: slog.Default()
+	// MaxWaits is how many times a school's job of a night waits for an
+	// answer (each wait posts again once the post before is surely over)
+	// before it gives up until the next night: 0 is 6.
+	MaxWaits int
 }
 
 // Timeout returns the job timeout of Timeouts for the transport's answer
@@ -69,6 +75,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SchoolArgs]) error {
 	rep, err := w.run(ctx, job.Args.School)
 	out, verdict := Verdict(rep, err, w.Transport.ResponseHeaderTimeout, time.Now())
 	out.Took = time.Since(start).Seconds()
+	if waits := jsonInt(job.Metadata, "snoozes"); out.Advice == string(syncjob.AdviceWait) && waits >= cmp.Or(w.MaxWaits, 6) {
+		out.Until = time.Time{}
+		verdict = river.JobCancel(fmt.Errorf("%s %d times; the next night tries again", out.Outcome, waits+1))
+	}
 	if w.Metrics != nil {
 		w.Metrics.verdict(out.Advice)
 	}
@@ -127,6 +137,16 @@ func (w *Worker) run(ctx context.Context, id string) (*syncjob.Report, error) {
 		return job.RunRows(ctx, cs.MappedRows(rules, sniff))
 	}
 	return job.Run(ctx, sniff)
+}
+
+// jsonInt returns the integer field name of the JSON object b, 0 if none.
+func jsonInt(b []byte, name string) int {
+	var m map[string]json.RawMessage
+	var n int
+	if json.Unmarshal(b, &m) == nil {
+		_ = json.Unmarshal(m[name], &n)
+	}
+	return n
 }
 
 // sourceError is an error of the SchoolSource.
