@@ -10,7 +10,7 @@ require (
 	github.com/autosync-go/autosync v0.0.0
 	github.com/autosync-go/autosync/client/syncjob/pgjournal v0.0.0
 	github.com/google/go-cmp v0.7.0
-	github.com/jackc/pgx/v5 v5.11.0
+	github.com/jackc/pgx/v5 v5.13.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver/riverpgxv5 v0.51.2
