@@ -112,7 +112,9 @@ func (c Config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 			return err
 		}
 		n, err := EnqueueNight(ctx, rc, src, c.Night)
-		fmt.Printf("enqueued %d schools for night %s\n", n, c.Night)
+		if err == nil {
+			fmt.Printf("enqueued %d schools for night %s\n", n, c.Night)
+		}
 		return err
 	}
 	return c.work(ctx, pool, src)
@@ -129,6 +131,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}
 	if err := pgjournal.Migrate(ctx, pool); err != nil {
 		return fmt.Errorf("pgjournal: %w", err)
+	}
+	if schema == "" {
+		return nil
 	}
 	if _, err := pool.Exec(ctx, schema); err != nil {
 		return fmt.Errorf("schools: %w", err)
