@@ -84,8 +84,11 @@ func Main(args []string, schema string, source func(*pgxpool.Pool) SchoolSource)
 	return 0
 }
 
-// run does what c says.
+// run does what c says, until SIGINT or SIGTERM.
 func (c Config) run(schema string, source func(*pgxpool.Pool) SchoolSource) error {
+	if c.AnswerLimit <= 0 {
+		return errors.New("-answer-limit: give a duration above 0, such as 10m: River's job timeout follows it")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	pc, err := pgxpool.ParseConfig(c.DB)
@@ -117,7 +120,7 @@ func (c Config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 		}
 		return err
 	}
-	return c.work(ctx, pool, src)
+	return c.work(ctx, stop, pool, src)
 }
 
 // migrate applies River's, pgjournal's and schema's migrations.
@@ -143,7 +146,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 
 // work runs River's workers until ctx is done, then stops them: running
 // schools get Grace to finish, then their contexts are cancelled.
-func (c Config) work(ctx context.Context, pool *pgxpool.Pool, src SchoolSource) error {
+func (c Config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src SchoolSource) error {
 	tr, err := client.NewTransport(client.WithResponseHeaderTimeout(c.AnswerLimit))
 	if err != nil {
 		return fmt.Errorf("-answer-limit: %w", err)
@@ -186,6 +189,7 @@ func (c Config) work(ctx context.Context, pool *pgxpool.Pool, src SchoolSource) 
 		return err
 	}
 	<-ctx.Done()
+	stop() // a second signal ends the process at once
 	graceCtx, cancel := context.WithTimeout(context.Background(), c.Grace)
 	defer cancel()
 	if err := rc.Stop(graceCtx); errors.Is(err, context.DeadlineExceeded) {
