@@ -60,6 +60,7 @@ type School struct {
 	Rows   iter.Seq2[csvspec.SourceRow, error]
 	// Rules is the path of the school's group rules (csvspec/mapping),
 	// which read Export; "" for an export in the import's own columns.
+	// Rows come without Rules.
 	Rules string
 	// Applies says how the school's Infiniti applies a file: "add",
 	// "replace" or "" (unknown); see syncjob.Applies.

@@ -102,6 +102,9 @@ func (w *Worker) run(ctx context.Context, id string) (*syncjob.Report, error) {
 	if err != nil {
 		return nil, sourceError{err}
 	}
+	if s.Rows != nil && s.Rules != "" {
+		return nil, errors.New("a school's Rows come without Rules: the rules read an export file")
+	}
 	cs := cli.School{Name: s.ID, URL: s.URL, Tenant: s.Tenant, File: s.Export, Rules: cli.Rules{Path: s.Rules}, Applies: s.Applies}
 	if err := cs.Check(names); err != nil {
 		return nil, err

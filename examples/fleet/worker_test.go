@@ -1,13 +1,19 @@
 package fleet
 
 import (
+	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/autosync-go/autosync/client"
+	"github.com/autosync-go/autosync/client/clienttest"
 	"github.com/autosync-go/autosync/client/syncjob"
+	"github.com/autosync-go/autosync/csvspec"
 	"github.com/google/go-cmp/cmp"
 	"github.com/riverqueue/river"
 )
@@ -76,5 +82,67 @@ func TestTimeouts(t *testing.T) {
 		if job <= answer+answer/2 || rescue <= job {
 			t.Errorf("Timeouts(%v) = %v, %v; want job > %v and rescue > job", answer, job, rescue, answer+answer/2)
 		}
+	}
+}
+
+// schoolMap is a SchoolSource of fixed schools; "down" fails.
+type schoolMap map[string]School
+
+func (m schoolMap) Tonight(context.Context) ([]string, error) {
+	return slices.Sorted(maps.Keys(m)), nil
+}
+func (m schoolMap) School(_ context.Context, id string) (School, error) {
+	if id == "down" {
+		return School{}, errors.New("the vendor's database is down")
+	}
+	s, ok := m[id]
+	if !ok {
+		return School{}, fmt.Errorf("%s: %w", id, ErrNoSchool)
+	}
+	return s, nil
+}
+
+// TestWorkerRun runs schools against the fake Infiniti, without River:
+// each one's outcome and advice.
+func TestWorkerRun(t *testing.T) {
+	srv := clienttest.NewServer(clienttest.WithUsers("u1", "u2"), clienttest.WithLibraryGroups("Students"), clienttest.WithSystemGroups("Year 7", "Year 8"),
+		clienttest.WithTenants("ok", "rows", "missing", "nocreds", "wrongpw", "vault"))
+	defer srv.Close()
+	tr, err := client.NewTransport(client.WithRootCAs(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := func(user, password string, err error) func(context.Context) (string, string, error) {
+		return func(context.Context) (string, string, error) { return user, password, err }
+	}
+	good := creds(clienttest.DefaultUsername, clienttest.DefaultPassword, nil)
+	rows := func(yield func(csvspec.SourceRow, error) bool) {
+		yield(csvspec.SourceRow{Line: 1, Fields: []string{"u1", "Students", "Year 7"}}, nil)
+	}
+	src := schoolMap{
+		"ok":       {ID: "ok", URL: srv.URL, Tenant: "ok", Credentials: good, Export: "testdata/school.csv", Applies: "replace"},
+		"rows":     {ID: "rows", URL: srv.URL, Tenant: "rows", Credentials: good, Rows: rows},
+		"missing":  {ID: "missing", URL: srv.URL, Tenant: "missing", Credentials: good, Export: "testdata/missing.csv"},
+		"nocreds":  {ID: "nocreds", URL: srv.URL, Tenant: "nocreds", Credentials: creds("", "", fmt.Errorf("vault: %w", client.ErrNoCredentials)), Export: "testdata/school.csv"},
+		"wrongpw":  {ID: "wrongpw", URL: srv.URL, Tenant: "wrongpw", Credentials: creds("autoimport", "wrong", nil), Export: "testdata/school.csv"},
+		"vault":    {ID: "vault", URL: srv.URL, Tenant: "vault", Credentials: creds("", "", errors.New("vault sealed")), Export: "testdata/school.csv"},
+		"applies":  {ID: "applies", URL: srv.URL, Credentials: good, Export: "testdata/school.csv", Applies: "sometimes"},
+		"rowsrule": {ID: "rowsrule", URL: srv.URL, Credentials: good, Rows: rows, Rules: "rules.json"},
+	}
+	w := &Worker{Source: src, Journal: syncjob.NewMemJournal(), Transport: tr}
+	want := map[string]string{
+		"ok": "ok done", "rows": "ok done", "missing": "invalid-file fix-export",
+		"nocreds": "auth-error fix-config", "wrongpw": "auth-error fix-config", "vault": "transport-error retry",
+		"applies": "invalid-config fix-config", "rowsrule": "invalid-config fix-config",
+		"down": "source-error retry", "gone": "invalid-config fix-config",
+	}
+	got := map[string]string{}
+	for id := range want {
+		rep, err := w.run(context.Background(), id)
+		out, _ := Verdict(rep, err, time.Minute, time.Now())
+		got[id] = out.Outcome + " " + out.Advice
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcome and advice per school (-want +got):\n%s", diff)
 	}
 }
