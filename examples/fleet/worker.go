@@ -75,10 +75,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SchoolArgs]) error {
 	rep, err := w.run(ctx, job.Args.School)
 	out, verdict := Verdict(rep, err, w.Transport.ResponseHeaderTimeout, time.Now())
 	out.Took = time.Since(start).Seconds()
-	if waits := jsonInt(job.Metadata, "snoozes"); out.Advice == string(syncjob.AdviceWait) && waits >= cmp.Or(w.MaxWaits, 6) {
-		out.Until = time.Time{}
-		verdict = river.JobCancel(fmt.Errorf("%s %d times; the next night tries again", out.Outcome, waits+1))
-	}
+	verdict = w.giveUp(&out, verdict, job.Metadata)
 	if w.Metrics != nil {
 		w.Metrics.verdict(out.Advice)
 	}
@@ -140,6 +137,17 @@ func (w *Worker) run(ctx context.Context, id string) (*syncjob.Report, error) {
 		return job.RunRows(ctx, cs.MappedRows(rules, sniff))
 	}
 	return job.Run(ctx, sniff)
+}
+
+// giveUp returns verdict, or river.JobCancel once the job of metadata
+// (a River job's) has waited MaxWaits times and would wait again.
+func (w *Worker) giveUp(out *Output, verdict error, metadata []byte) error {
+	waits := jsonInt(metadata, "snoozes")
+	if out.Advice != string(syncjob.AdviceWait) || waits < cmp.Or(w.MaxWaits, 6) {
+		return verdict
+	}
+	out.Until = time.Time{}
+	return river.JobCancel(fmt.Errorf("%s %d times; the next night tries again", out.Outcome, waits+1))
 }
 
 // jsonInt returns the integer field name of the JSON object b, 0 if none.

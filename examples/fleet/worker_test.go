@@ -146,3 +146,28 @@ func TestWorkerRun(t *testing.T) {
 		t.Errorf("outcome and advice per school (-want +got):\n%s", diff)
 	}
 }
+
+func TestWorkerGiveUp(t *testing.T) {
+	tests := []struct {
+		name     string
+		advice   string
+		metadata string
+		max      int
+		want     string
+	}{
+		{"first wait", "wait", `{}`, 0, "snooze 1m0s"},
+		{"fifth wait", "wait", `{"snoozes": 5}`, 0, "snooze 1m0s"},
+		{"seventh wait", "wait", `{"snoozes": 6}`, 0, "cancel: JobCancelError: no-answer 7 times; the next night tries again"},
+		{"MaxWaits 2", "wait", `{"snoozes": 2}`, 2, "cancel: JobCancelError: no-answer 3 times; the next night tries again"},
+		{"not a wait", "retry", `{"snoozes": 9}`, 0, "snooze 1m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := Output{Outcome: "no-answer", Advice: tt.advice, Until: time.Now()}
+			got := riverDoes((&Worker{MaxWaits: tt.max}).giveUp(&out, river.JobSnooze(time.Minute), []byte(tt.metadata)))
+			if got != tt.want {
+				t.Errorf("giveUp = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
