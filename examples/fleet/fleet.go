@@ -13,7 +13,7 @@
 //
 // A run's Report.Advice decides what River does next (Verdict): done
 // completes the job; retry returns an error, so that River retries with
-// its backoff; wait (no answer, or an earlier post still in flight) snoozes
+// its backoff (MaxAttempts); wait (no answer, or an earlier post still in flight) snoozes
 // the job until the post's in-flight time is over, and at least the answer
 // limit; a person needed (fix-export, fix-config) cancels it. The job
 // records its Output on the River job row, which the status page reads.
@@ -24,7 +24,7 @@
 // stuck: a job still running RescueStuckJobsAfter after it started is
 // retried elsewhere. So Timeouts sets, from the answer limit:
 //
-//	job timeout  = answer limit + upload bound (the upload bound is half the answer limit)
+//	job timeout  = answer limit + upload bound (half the answer limit) + 1 s
 //	rescue after = twice the job timeout (above the job timeout)
 //
 // A job's context ends at its timeout, before any rescue; the post is
@@ -97,11 +97,17 @@ type SchoolArgs struct {
 // Kind returns KindSchool.
 func (SchoolArgs) Kind() string { return KindSchool }
 
-// InsertOpts puts the job on Queue, unique per school and night in every
-// state: a night enqueued again runs no school twice, whether the first
-// job is waiting, done or cancelled.
+// MaxAttempts is how many times River runs a school's job of a night
+// (waits not counted): with River's backoff (the nth retry after n⁴
+// seconds) its retries span about 4 hours, then River discards it.
+const MaxAttempts = 10
+
+// InsertOpts puts the job on Queue, with MaxAttempts, unique per school
+// and night in every state: a night enqueued again runs no school twice,
+// whether the first job is waiting, done or cancelled.
 func (SchoolArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: rivertype.JobStates()}}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: rivertype.JobStates()}}
 }
 
 // NightArgs is the River job that enqueues a night's schools.
