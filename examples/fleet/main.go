@@ -25,8 +25,8 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 )
 
-// Config is what Main's flags set.
-type Config struct {
+// config is what Main's flags set.
+type config struct {
 	DB          string        // -db: the PostgreSQL connection string
 	Migrate     bool          // -migrate: apply the migrations, then exit
 	Enqueue     bool          // -enqueue: enqueue the night, then exit
@@ -42,7 +42,7 @@ type Config struct {
 }
 
 // flags returns the flag set of Main, which fills c.
-func (c *Config) flags(stderr io.Writer) *flag.FlagSet {
+func (c *config) flags(stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.DB, "db", os.Getenv("DATABASE_URL"), "PostgreSQL connection string (default: $DATABASE_URL)")
@@ -64,13 +64,13 @@ func (c *Config) flags(stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// Main is the fleet's worker program: it parses args (the flags of
-// Config) and migrates, enqueues a night, or works the school jobs of
-// source's schools until SIGINT or SIGTERM. schema is the SQL -migrate
+// Main is the fleet's worker program: it parses args (its flags are
+// in the README and -h) and migrates, enqueues a night, or works the
+// school jobs of source's schools until SIGINT or SIGTERM. schema is the SQL -migrate
 // runs after River's and pgjournal's migrations (the SchoolSource's
 // tables). It returns the exit code: 0, 1 for an error, 2 for bad flags.
 func Main(args []string, schema string, source func(*pgxpool.Pool) SchoolSource) int {
-	var c Config
+	var c config
 	if code, err := cli.ParseFlags(c.flags(os.Stderr), args); code >= 0 {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)
@@ -85,7 +85,7 @@ func Main(args []string, schema string, source func(*pgxpool.Pool) SchoolSource)
 }
 
 // run does what c says, until SIGINT or SIGTERM.
-func (c Config) run(schema string, source func(*pgxpool.Pool) SchoolSource) error {
+func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) error {
 	if c.AnswerLimit <= 0 {
 		return errors.New("-answer-limit: give a duration above 0, such as 10m: River's job timeout follows it")
 	}
@@ -146,7 +146,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 
 // work runs River's workers until ctx is done, then stops them: running
 // schools get Grace to finish, then their contexts are cancelled.
-func (c Config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src SchoolSource) error {
+func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src SchoolSource) error {
 	tr, err := client.NewTransport(client.WithResponseHeaderTimeout(c.AnswerLimit))
 	if err != nil {
 		return fmt.Errorf("-answer-limit: %w", err)
@@ -202,7 +202,7 @@ func (c Config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 }
 
 // periodic returns the periodic job of -at and -every, if any.
-func (c Config) periodic() []*river.PeriodicJob {
+func (c config) periodic() []*river.PeriodicJob {
 	if c.Every <= 0 {
 		return nil
 	}

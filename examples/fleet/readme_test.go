@@ -32,7 +32,7 @@ func TestReadme(t *testing.T) {
 	if !strings.Contains(string(md), "**"+lines+" lines**") {
 		t.Errorf("README does not say cmd/worker/main.go has %s lines", lines)
 	}
-	var c Config
+	var c config
 	var usage bytes.Buffer
 	c.flags(&usage).VisitAll(func(f *flag.Flag) {
 		if !regexp.MustCompile("\\| `-"+f.Name+"[ `]").Match(md) && !strings.Contains(string(md), "`-"+f.Name+" ") {
