@@ -45,7 +45,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// A School is what a worker needs to sync one school.
+// A School is what a worker needs to sync one school's user groups.
 type School struct {
 	ID     string // the SchoolSource's ID
 	URL    string // the Infiniti base URL

@@ -86,8 +86,11 @@ func Main(args []string, schema string, source func(*pgxpool.Pool) SchoolSource)
 
 // run does what c says, until SIGINT or SIGTERM.
 func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) error {
-	if c.AnswerLimit <= 0 {
+	switch {
+	case c.AnswerLimit <= 0:
 		return errors.New("-answer-limit: give a duration above 0, such as 10m: River's job timeout follows it")
+	case c.Workers < 1:
+		return errors.New("-workers: give at least 1")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -24,6 +24,7 @@ func TestMainFlags(t *testing.T) {
 		{[]string{"stray"}, 2},
 		{[]string{"-db", "not a dsn ::"}, 1},
 		{[]string{"-answer-limit", "0"}, 1},
+		{[]string{"-workers", "0"}, 1},
 	}
 	for _, tt := range tests {
 		if got := Main(tt.args, "", nil); got != tt.want {

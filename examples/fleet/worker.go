@@ -132,7 +132,7 @@ func (w *Worker) run(ctx context.Context, id string) (*syncjob.Report, error) {
 		return job.Run(ctx, iotest.ErrReader(err))
 	}
 	defer f.Close()
-	sniff, _ := cli.ReadExport(f, s.Export, cs, names)
+	sniff, _ := cli.ReadExport(f, s.Export, cs, names) // a decoding error fails the sniffer's reads: invalid-file
 	if rules != nil {
 		return job.RunRows(ctx, cs.MappedRows(rules, sniff))
 	}
