@@ -1,0 +1,107 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+func TestMainFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-h"}, 0},
+		{[]string{"-workers", "many"}, 2},
+		{[]string{"-at", "25:00"}, 2},
+		{[]string{"stray"}, 2},
+		{[]string{"-db", "not a dsn ::"}, 1},
+		{[]string{"-answer-limit", "0"}, 1},
+		{[]string{"-workers", "0"}, 1},
+	}
+	for _, tt := range tests {
+		if got := Main(tt.args, "", nil); got != tt.want {
+			t.Errorf("Main(%q) = %d, want %d", tt.args, got, tt.want)
+		}
+	}
+}
+
+// ids is a SchoolSource of IDs only.
+type ids []string
+
+func (s ids) Tonight(context.Context) ([]string, error) { return s, nil }
+func (s ids) School(_ context.Context, id string) (School, error) {
+	return School{}, fmt.Errorf("%s: %w", id, ErrNoSchool)
+}
+
+// testPool returns a pool on a new database of the cluster at
+// $AUTOSYNC_TEST_DATABASE_URL, migrated; the test skips without it.
+func testPool(t *testing.T) *pgxpool.Pool {
+	dsn := os.Getenv("AUTOSYNC_TEST_DATABASE_URL")
+	if dsn == "" {
+		t.Skip("AUTOSYNC_TEST_DATABASE_URL names no PostgreSQL")
+	}
+	ctx := context.Background()
+	admin, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("fleet_test_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Database = name
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrate(ctx, pool, ""); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+// TestEnqueueNight: a night enqueued twice runs no school twice, and the
+// status page sees the last night's jobs.
+func TestEnqueueNight(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := ids{"b", "a", "b"}
+	var got []int
+	for _, night := range []string{"n1", "n1", "n2"} {
+		n, err := EnqueueNight(ctx, rc, src, night)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, n)
+	}
+	if diff := cmp.Diff([]int{2, 0, 2}, got); diff != "" {
+		t.Errorf("jobs inserted per enqueue (-want +got):\n%s", diff)
+	}
+	st, err := LoadStatus(ctx, pool, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Generated = time.Time{}
+	want := Status{Night: "n2", Schools: 2, Outcomes: map[string]int{"queued": 2}, NeedPerson: []Attention{}}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("LoadStatus (-want +got):\n%s", diff)
+	}
+}
