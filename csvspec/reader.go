@@ -26,20 +26,27 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // with Empty set and a nil error. An I/O error is returned wrapped, and
 // again by every later Read.
 func (r *Reader) Read() (Record, error) {
+	var rec Record
+	err := r.read(&rec)
+	return rec, err
+}
+
+// read reads the next record into rec, as Read returns it.
+func (r *Reader) read(rec *Record) error {
 	fields, line, f, err := r.t.next()
 	if err != nil {
-		return Record{}, err
+		return err
 	}
-	rec := Record{Row: r.t.row, Line: line}
+	rec.Row, rec.Line = r.t.row, line
 	if f != nil {
 		if rec.Empty = f.Code == CodeEmptyRow; rec.Empty {
-			return rec, nil
+			return nil
 		}
-		return rec, parseError(f)
+		return parseError(f)
 	}
 	idx := r.t.hdr.index
 	rec.UserGroup = UserGroup{fields[idx[colUsername]], fields[idx[colLibraryGroup]], fields[idx[colSystemGroup]]}
-	return rec, nil
+	return nil
 }
 
 // All returns an iterator over the remaining records and their errors, as
@@ -48,7 +55,8 @@ func (r *Reader) Read() (Record, error) {
 func (r *Reader) All() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		for {
-			rec, err := r.Read()
+			var rec Record
+			err := r.read(&rec)
 			if err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
 				return
 			}
