@@ -3,34 +3,22 @@ package pgtest_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal/pgtest"
 )
 
-var (
-	cluster  *pgtest.Cluster
-	startErr error
-)
-
-// A package's TestMain starts one cluster for all its tests and stops it
-// at the end; each test that needs it calls Need and takes a database of
-// its own.
-func TestMain(m *testing.M) {
-	cluster, startErr = pgtest.Start()
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
-
-// A test that needs PostgreSQL skips without it, or fails with
-// AUTOSYNC_REQUIRE_POSTGRES=1. Since its output depends on PostgreSQL
-// being installed, this example is compiled but not run.
+// A test that needs PostgreSQL starts a cluster (a package's TestMain
+// can start one for all its tests), skips without one, or fails with
+// AUTOSYNC_REQUIRE_POSTGRES=1, and takes a database of its own. Since its
+// output depends on PostgreSQL being installed, this example is compiled
+// but not run.
 func Example() {
 	var t *testing.T // the test's
-	pgtest.Need(t, startErr)
-	dsn, err := cluster.NewDatabase(context.Background())
+	c, err := pgtest.Start()
+	pgtest.Need(t, err)
+	defer c.Stop()
+	dsn, err := c.NewDatabase(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,11 @@ import (
 // TestCluster: each database is a new one that takes connections, and a
 // stopped cluster takes none.
 func TestCluster(t *testing.T) {
-	pgtest.Need(t, startErr)
+	c, err := pgtest.Start()
+	pgtest.Need(t, err)
+	defer c.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := cluster // stopped at the end of this test, the package's last
 	seen := map[string]bool{}
 	for range 2 {
 		dsn, err := c.NewDatabase(ctx)
