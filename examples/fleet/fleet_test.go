@@ -48,12 +48,9 @@ func newRig(t *testing.T, n int, hold time.Duration) *rig {
 	pgtest.Need(t, err)
 	t.Cleanup(c.Stop)
 	r := &rig{t: t, dir: t.TempDir(), schools: n}
-	// FLEET_WORKER names a worker binary built beforehand, to measure it.
-	if r.bin = os.Getenv("FLEET_WORKER"); r.bin == "" {
-		r.bin = filepath.Join(r.dir, "worker")
-		if out, err := exec.Command("go", "build", "-o", r.bin, "./cmd/worker").CombinedOutput(); err != nil {
-			t.Fatalf("building the worker: %v\n%s", err, out)
-		}
+	r.bin = filepath.Join(r.dir, "worker")
+	if out, err := exec.Command("go", "build", "-o", r.bin, "./cmd/worker").CombinedOutput(); err != nil {
+		t.Fatalf("building the worker: %v\n%s", err, out)
 	}
 	if r.fake, err = fakefleet.Start(n, hold); err != nil {
 		t.Fatal(err)

@@ -3,10 +3,10 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/autosync-go/autosync/client/syncjob/pgjournal/pgtest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -41,29 +41,18 @@ func (s ids) School(_ context.Context, id string) (School, error) {
 	return School{}, fmt.Errorf("%s: %w", id, ErrNoSchool)
 }
 
-// testPool returns a pool on a new database of the cluster at
-// $AUTOSYNC_TEST_DATABASE_URL, migrated; the test skips without it.
+// testPool returns a pool on a throwaway PostgreSQL cluster (pgtest),
+// migrated; the test skips without PostgreSQL, unless CI requires it.
 func testPool(t *testing.T) *pgxpool.Pool {
-	dsn := os.Getenv("AUTOSYNC_TEST_DATABASE_URL")
-	if dsn == "" {
-		t.Skip("AUTOSYNC_TEST_DATABASE_URL names no PostgreSQL")
-	}
+	c, err := pgtest.Start()
+	pgtest.Need(t, err)
+	t.Cleanup(c.Stop)
 	ctx := context.Background()
-	admin, err := pgxpool.New(ctx, dsn)
+	dsn, err := c.NewDatabase(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
-	name := fmt.Sprintf("fleet_test_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Database = name
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
