@@ -78,8 +78,8 @@ func TestMultitenantSource(t *testing.T) {
 		{"v1p2", "oneroster", "rules.json", [3]string{"HS-001", "o2"}, oneRoster, unrouted{SourcedID: "o3", Identifier: "MS-003", Name: "Hilltop Middle School"}},
 		{"sds", "sds", "tass_rules.json", [3]string{"o1", "o2"}, [2]map[string]clienttest.Membership{
 			{"ana.k@example.edu": member("Red House", "Year 7", "Students"), "ben.l@example.edu": member("Blue House", "Year 8", "Students"), "cy.m@example.edu": staff},
-			// cy.m's role in o2 is not primary (isPrimary FALSE): no row there.
-			{"di.n@example.edu": member("Green House", "Year 3", "Students")},
+			// cy.m's role in o2 is not primary (isPrimary FALSE), but its only one there.
+			{"cy.m@example.edu": staff, "di.n@example.edu": member("Green House", "Year 3", "Students")},
 		}, unrouted{SourcedID: "o3", Name: "Hilltop Middle School"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
