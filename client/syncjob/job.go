@@ -365,6 +365,13 @@ func (j *Job) RunUnchanged(ctx context.Context) (*Report, error) {
 	return j.run(ctx, nil, nil, true, true)
 }
 
+// PlanUnchanged plans a night of no updates as RunUnchanged would run it,
+// and sends nothing, as Plan does: it reads the state under the lock, is
+// refused while a post is in flight, and writes the staff report.
+func (j *Job) PlanUnchanged(ctx context.Context) (*Report, error) {
+	return j.run(ctx, nil, nil, false, true)
+}
+
 // run runs the job on the export r, or on rows; with unchanged, on the
 // rows of the last state (r and rows are nil).
 func (j *Job) run(ctx context.Context, r io.Reader, rows iter.Seq2[csvspec.SourceRow, error], send, unchanged bool) (rep *Report, err error) {

@@ -751,3 +751,56 @@ func TestRunUnchanged(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanUnchanged: the plan of a night of no updates reads the state,
+// posts nothing, keeps the state, and plans what RunUnchanged would send.
+func TestPlanUnchanged(t *testing.T) {
+	const state = "autosync-state,2,user-groups\n" +
+		"u,ann,0,,\nr,ann,House Red,Year 7\n" +
+		"u,bob,1,,\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n" + // unconfirmed: not sent
+		"u,fay,1,moved,\nr,fay,House Red,Year 9\n" // moved, no answer: the template again
+	srv, c := newFake(t, clienttest.ApplyAdd)
+	j := NewMemJournal()
+	job := &Job{Client: c, Journal: j, Applies: AppliesAdd, Leavers: &csvspec.UserGroup{LibraryGroup: "Leavers"}}
+	ctx := context.Background()
+	sess, err := j.Lock(ctx, job.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commit(ctx, sess, []byte(state), 3, Run{Outcome: OutcomeOK}); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	rep, err := job.PlanUnchanged(ctx)
+	if err != nil || rep.Outcome != OutcomeOK || rep.Sent {
+		t.Fatalf("outcome %s, sent %v: %v", rep.Outcome, rep.Sent, err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+	got := struct {
+		Users, RowsToSend int
+		Unconfirmed       []string
+	}{rep.Plan.Stats().Users, rep.Plan.Stats().RowsToSend, rep.Users().Unconfirmed}
+	want := struct {
+		Users, RowsToSend int
+		Unconfirmed       []string
+	}{2, 1, []string{"bob", "fay"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	sess, err = j.Lock(ctx, job.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	rc, err := sess.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := io.ReadAll(rc)
+	rc.Close()
+	if diff := cmp.Diff(state, string(after)); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+}

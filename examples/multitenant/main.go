@@ -137,19 +137,20 @@ type entry struct {
 // outcome is one school's line of the summary, and its part of the JSON
 // report.
 type outcome struct {
-	Name     string             `json:"name"`
-	Import   string             `json:"import"`
-	Outcome  syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or cli.OutcomeInvalidConfig
-	Posted   bool               `json:"posted"`  // whether the rows were posted, answered or not
-	ExitCode int                `json:"exit_code"`
-	Rows     int                `json:"rows"`
-	RowsSent int                `json:"rows_sent"` // rows that reached Infiniti and were answered for
-	Plan     *syncjob.PlanStats `json:"plan,omitempty"`
-	Journal  *syncjob.Health    `json:"journal,omitempty"`
-	Result   *syncjob.RunResult `json:"result,omitempty"`
-	Users    *userCounts        `json:"users,omitempty"`  // how many users of each kind; sync -json names them
-	Report   string             `json:"report,omitempty"` // the report file written for staff, if any
-	Note     string             `json:"note"`
+	Name      string             `json:"name"`
+	Import    string             `json:"import"`
+	Outcome   syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or cli.OutcomeInvalidConfig
+	Posted    bool               `json:"posted"`  // whether the rows were posted, answered or not
+	ExitCode  int                `json:"exit_code"`
+	Rows      int                `json:"rows"`
+	RowsSent  int                `json:"rows_sent"` // rows that reached Infiniti and were answered for
+	Plan      *syncjob.PlanStats `json:"plan,omitempty"`
+	Journal   *syncjob.Health    `json:"journal,omitempty"`
+	Result    *syncjob.RunResult `json:"result,omitempty"`
+	Users     *userCounts        `json:"users,omitempty"`      // how many users of each kind; sync -json names them
+	Report    string             `json:"report,omitempty"`     // the report file written for staff, if any
+	NoUpdates bool               `json:"no_updates,omitempty"` // the package's manifest marks every file absent
+	Note      string             `json:"note"`
 }
 
 // userCounts are the sizes of syncjob.UserLists.
@@ -342,9 +343,8 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	var decodeErr error
 	var rows iter.Seq2[csvspec.SourceRow, error]
 	switch {
-	case e.pkg != nil && e.pkg.NoUpdates() && set.plan:
-		o.Outcome, o.Note = syncjob.OutcomeOK, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed"
-		return o
+	case e.pkg != nil && e.pkg.NoUpdates():
+		o.NoUpdates = true
 	case e.pkg != nil:
 		rows = cli.SourceRows(rules, e.pkg.Header(), e.routed, s.Carry)
 	case e.src != nil: // a route whose package did not open: never read it as an export
@@ -384,7 +384,9 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	defer cancel()
 	var rep *syncjob.Report
 	switch {
-	case e.pkg != nil && e.pkg.NoUpdates():
+	case o.NoUpdates && set.plan:
+		rep, err = job.PlanUnchanged(ctx)
+	case o.NoUpdates:
 		rep, err = job.RunUnchanged(ctx)
 	case rows != nil && set.plan:
 		rep, err = job.PlanRows(ctx, rows)
@@ -443,11 +445,11 @@ func (o *outcome) describe(rep *syncjob.Report, set settings) {
 	}
 	switch {
 	case o.Outcome == syncjob.OutcomeOK && set.plan:
-		o.Note = "plan: " + planNote(o.Plan, rep) + "; nothing sent"
+		o.Note = "plan: " + o.planNote(rep) + "; nothing sent"
 	case o.Outcome == syncjob.OutcomeOK:
 		o.Note = "ok"
 		if set.journal != nil && o.Plan != nil {
-			o.Note += ": " + planNote(o.Plan, rep)
+			o.Note += ": " + o.planNote(rep)
 		}
 		if rep.Refusal != nil {
 			o.Note += " (forced past the limit)"
@@ -458,9 +460,13 @@ func (o *outcome) describe(rep *syncjob.Report, set settings) {
 	}
 }
 
-// planNote sums a plan up in a few words, with the users gone from the
+// planNote sums o's plan up in a few words, with the users gone from the
 // export who still hold what they had.
-func planNote(st *syncjob.PlanStats, rep *syncjob.Report) string {
+func (o *outcome) planNote(rep *syncjob.Report) string {
+	st := o.Plan
+	if o.NoUpdates {
+		return fmt.Sprintf("no updates, %d users kept as they were, %d rows to send", st.Users, st.RowsToSend)
+	}
 	if st.FirstRun {
 		return fmt.Sprintf("first run, %d rows", st.RowsToSend)
 	}

@@ -134,8 +134,9 @@ func TestMultitenantSource(t *testing.T) {
 }
 
 // TestMultitenantSourceNoUpdates: after a night with -state, a package
-// that says "no updates" is no empty export: -plan says so and sends
-// nothing; a run posts the usual empty file, and every membership stays.
+// that says "no updates" is no empty export: -plan plans it from the
+// state, says so ("no_updates", the note) and sends nothing; a run posts
+// the usual empty file, and every membership stays.
 func TestMultitenantSourceNoUpdates(t *testing.T) {
 	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
 	defer srv.Close()
@@ -154,8 +155,8 @@ func TestMultitenantSourceNoUpdates(t *testing.T) {
 		requests  int // so far
 	}{
 		{false, nil, "", 1},
-		{true, []string{"-plan"}, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed", 1},
-		{true, nil, "", 2},
+		{true, []string{"-plan"}, "plan: no updates, 3 users kept as they were, 0 rows to send; nothing sent", 1},
+		{true, nil, "ok: no updates, 3 users kept as they were, 0 rows to send", 2},
 	} {
 		if step.noUpdates {
 			manifest, err := os.ReadFile(filepath.Join(pkg, "manifest.csv"))
@@ -177,6 +178,9 @@ func TestMultitenantSourceNoUpdates(t *testing.T) {
 		var rep report
 		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 || len(rep.Schools) != 1 {
 			t.Fatalf("%q: exit code %d, want 0 (%v)\n%s%s", step.args, code, err, &stdout, &stderr)
+		}
+		if rep.Schools[0].NoUpdates != step.noUpdates {
+			t.Errorf("%q: no_updates %v, want %v", step.args, rep.Schools[0].NoUpdates, step.noUpdates)
 		}
 		if step.note != "" && rep.Schools[0].Note != step.note {
 			t.Errorf("%q: note %q, want %q", step.args, rep.Schools[0].Note, step.note)

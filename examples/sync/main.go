@@ -331,11 +331,12 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		if f.explain != "" {
 			return j.explain(f, org.Header(), org.Rows(), nil)
 		}
-		if unchanged = org.NoUpdates(); unchanged && (f.dryRun || f.plan) {
-			j.say("%s says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed. Nothing was sent.", f.File)
-			return cli.ExitOK
+		if unchanged = org.NoUpdates(); unchanged {
+			j.rep.NoUpdates = true
+			j.say("No updates: %s's manifest marks every file absent, so every user keeps its last state; users Infiniti has not confirmed wait for the next package.", f.File)
+		} else {
+			rows = cli.SourceRows(f.mapping, org.Header(), org.Rows(), f.Carry)
 		}
-		rows = cli.SourceRows(f.mapping, org.Header(), org.Rows(), f.Carry)
 	} else {
 		// Decode the export before anything else reads it. A file whose
 		// encoding is wrong goes through the job all the same, failing
@@ -379,6 +380,8 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	j.staffReport(f, sj)
 	var rep *syncjob.Report
 	switch {
+	case unchanged && (f.dryRun || f.plan):
+		rep, err = sj.PlanUnchanged(ctx)
 	case unchanged:
 		rep, err = sj.RunUnchanged(ctx)
 	case rows != nil:
