@@ -251,7 +251,7 @@ every run is recorded.`, "The exit code is the worst (highest) of all schools; a
 		set.journal = j
 	}
 
-	sources := open(entries)
+	sources := open(ctx, entries)
 	outcomes := make([]outcome, len(entries))
 	sem := make(chan struct{}, *concurrency)
 	var wg sync.WaitGroup
@@ -266,6 +266,7 @@ every run is recorded.`, "The exit code is the worst (highest) of all schools; a
 			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: syncjob.OutcomeInvalidFile, ExitCode: cli.ExitUsage, Note: "not sent: " + e.src.Package + ": " + strings.TrimPrefix(cli.ConfigFields.Message(e.src.err), "oneroster: ")}
 			continue
 		}
+		entries[i].rows = nil // e has them, until its school's job has read them
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

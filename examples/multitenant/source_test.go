@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"iter"
 	"os"
@@ -305,6 +306,63 @@ func TestMultitenantSourceErrors(t *testing.T) {
 			checkTable(t, strings.Join(table, ""), tc.rows)
 			if sent := len(srv.Requests()) > before; sent != tc.sent {
 				t.Errorf("sent %v, want %v\n%s%s", sent, tc.sent, &stdout, &stderr)
+			}
+		})
+	}
+}
+
+// TestMultitenantSourceRead: the shared read stops when its context is
+// done (a signal), with that error for each route; a route's rows are
+// dropped as its job reads them.
+func TestMultitenantSourceRead(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	config := writeConfig(t, []any{map[string]any{
+		"source": map[string]string{"type": "oneroster", "package": abs(t, pkgDir+"v1p2")},
+		"routes": []any{routeTo(t, srv, "HS-001", "A", "rules.json")},
+	}})
+	for _, tc := range []struct {
+		name   string
+		cancel bool
+		read   int   // rows read from the package, at most
+		err    error // the route's rows' error
+	}{
+		{"read", false, 100, nil},
+		{"cancelled", true, 1, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			read := 0
+			defer func(f func(*oneroster.Package) iter.Seq2[csvspec.SourceRow, error]) { rowsOf = f }(rowsOf)
+			rowsOf = func(p *oneroster.Package) iter.Seq2[csvspec.SourceRow, error] {
+				return func(yield func(csvspec.SourceRow, error) bool) {
+					for row, err := range p.Rows() {
+						if read++; !yield(row, err) {
+							return
+						}
+					}
+				}
+			}
+			entries, err := readConfig(config, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.cancel {
+				cancel()
+			}
+			defer cancel()
+			for _, src := range open(ctx, entries) {
+				defer src.pkg.Close()
+			}
+			e := &entries[0]
+			if read > tc.read || e.rowsErr != tc.err {
+				t.Fatalf("%d rows read, error %v; want at most %d, %v", read, e.rowsErr, tc.read, tc.err)
+			}
+			n := len(e.rows)
+			for range e.routed {
+			}
+			if e.rows != nil || (n == 0) != tc.cancel {
+				t.Errorf("%d rows routed, %d left after the job read them; want some, and none left", n, len(e.rows))
 			}
 		})
 	}
