@@ -383,6 +383,10 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
+	var last []syncjob.Run
+	if o.NoUpdates && set.journal != nil {
+		last, _, _ = job.History(ctx, 1) // an error here is the run's to report
+	}
 	var rep *syncjob.Report
 	switch {
 	case o.NoUpdates && set.plan:
@@ -410,6 +414,9 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
 	}
 	o.describe(rep, set)
+	if line := cli.ConfigFields.NotReapplied(last); line != "" {
+		o.Note += "; " + line
+	}
 	if reportErr != nil {
 		o.Note += "; the report was not written: " + reportErr.Error()
 	}

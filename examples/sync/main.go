@@ -378,6 +378,11 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 
 	j.staffReport(f, sj)
+	if unchanged && sj.Journal != nil {
+		if runs, _, err := sj.History(ctx, 1); err == nil && cli.Flags.NotReapplied(runs) != "" {
+			j.say("%s", cli.Flags.NotReapplied(runs))
+		}
+	}
 	var rep *syncjob.Report
 	switch {
 	case unchanged && (f.dryRun || f.plan):

@@ -92,7 +92,9 @@ func noUpdates(t *testing.T) string {
 // "no updates" is no empty export: -plan and -dry-run say so, plan from
 // the state (-report is written, -json has "no_updates") and send
 // nothing; a run says so, posts the usual empty file, which checks the
-// password (a wrong one is exit 3), and every membership stays.
+// password (a wrong one is exit 3), and every membership stays; after a
+// night that did not apply all of its package, it says it does not apply
+// it again.
 func TestSyncSourceNoUpdates(t *testing.T) {
 	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
 	defer srv.Close()
@@ -103,6 +105,14 @@ func TestSyncSourceNoUpdates(t *testing.T) {
 	}
 	none := noUpdates(t)
 	report := filepath.Join(t.TempDir(), "report.csv")
+	failed := filepath.Join(t.TempDir(), "failed") // di.n is tobedeleted: held, so rows-failed
+	if err := os.CopyFS(failed, os.DirFS(pkgs+"v1p2")); err != nil {
+		t.Fatal(err)
+	}
+	users := strings.Replace(mustRead(t, pkgs+"v1p2/users.csv"), "u4,,", "u4,tobedeleted,", 1)
+	if err := os.WriteFile(filepath.Join(failed, "users.csv"), []byte(users), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, step := range []struct {
 		args     []string
 		password string
@@ -115,6 +125,8 @@ func TestSyncSourceNoUpdates(t *testing.T) {
 		{append(school(none), "-dry-run", "-json"), clienttest.DefaultPassword, 0, `  "no_updates": true,`, 1},
 		{school(none), "wrong", 3, "", 2},
 		{school(none), clienttest.DefaultPassword, 0, "No updates: " + none + "'s manifest marks every file absent, so every user keeps its last state; users Infiniti has not confirmed wait for the next package.", 3},
+		{school(failed), clienttest.DefaultPassword, 1, "", 4},
+		{school(none), clienttest.DefaultPassword, 0, "ended rows-failed, and a night of no updates does not apply its package again: send that package again once it is fixed.", 5},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(step.args, env(map[string]string{"INFINITI_PASSWORD": step.password}), nil, &stdout, &stderr); code != step.code {
