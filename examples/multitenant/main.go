@@ -383,16 +383,11 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
-	var last []syncjob.Run
-	if o.NoUpdates && set.journal != nil {
-		last, _, _ = job.History(ctx, 1) // an error here is the run's to report
-	}
 	var rep *syncjob.Report
+	var lastRun string // a night of no updates: the line on the last run's package, if any
 	switch {
-	case o.NoUpdates && set.plan:
-		rep, err = job.PlanUnchanged(ctx)
 	case o.NoUpdates:
-		rep, err = job.RunUnchanged(ctx)
+		rep, lastRun, err = runUnchanged(ctx, job, set)
 	case rows != nil && set.plan:
 		rep, err = job.PlanRows(ctx, rows)
 	case rows != nil:
@@ -414,13 +409,29 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
 	}
 	o.describe(rep, set)
-	if line := cli.ConfigFields.NotReapplied(last); line != "" {
-		o.Note += "; " + line
+	if lastRun != "" {
+		o.Note += "; " + lastRun
 	}
 	if reportErr != nil {
 		o.Note += "; the report was not written: " + reportErr.Error()
 	}
 	return o
+}
+
+// runUnchanged runs a night of no updates, or plans it (-plan), and
+// returns the line saying if the last run's package was not all applied.
+func runUnchanged(ctx context.Context, job *syncjob.Job, set settings) (*syncjob.Report, string, error) {
+	var line string
+	if set.journal != nil {
+		runs, _, _ := job.History(ctx, 1) // an error here is the run's to report
+		line = cli.ConfigFields.NotReapplied(runs)
+	}
+	if set.plan {
+		rep, err := job.PlanUnchanged(ctx)
+		return rep, line, err
+	}
+	rep, err := job.RunUnchanged(ctx)
+	return rep, line, err
 }
 
 // describe fills o's counts, plan, health and result from rep, and the

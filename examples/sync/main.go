@@ -378,17 +378,10 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	}
 
 	j.staffReport(f, sj)
-	if unchanged && sj.Journal != nil {
-		if runs, _, err := sj.History(ctx, 1); err == nil && cli.Flags.NotReapplied(runs) != "" {
-			j.say("%s", cli.Flags.NotReapplied(runs))
-		}
-	}
 	var rep *syncjob.Report
 	switch {
-	case unchanged && (f.dryRun || f.plan):
-		rep, err = sj.PlanUnchanged(ctx)
 	case unchanged:
-		rep, err = sj.RunUnchanged(ctx)
+		rep, err = j.runUnchanged(ctx, sj, f)
 	case rows != nil:
 		rep, err = j.runRules(ctx, sj, f, rows)
 	case f.dryRun:
@@ -411,6 +404,20 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		failures.Finish(j.stderr, prog+": -failures", outcome, time.Now())
 	}
 	return code
+}
+
+// runUnchanged runs a night of no updates, or plans it (-plan, -dry-run),
+// first saying if the last run's package was not all applied.
+func (j *job) runUnchanged(ctx context.Context, sj *syncjob.Job, f *flags) (*syncjob.Report, error) {
+	if sj.Journal != nil {
+		if runs, _, err := sj.History(ctx, 1); err == nil && cli.Flags.NotReapplied(runs) != "" {
+			j.say("%s", cli.Flags.NotReapplied(runs))
+		}
+	}
+	if f.dryRun || f.plan {
+		return sj.PlanUnchanged(ctx)
+	}
+	return sj.RunUnchanged(ctx)
 }
 
 // staffReport has the job write the -report file before it records the
