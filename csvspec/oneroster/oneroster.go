@@ -9,8 +9,9 @@
 //
 // role is the user's role in the org: users.csv's role in 1.1, the
 // roles.csv role in 1.2 and SDS (see Options.Roles). A role of roles.csv
-// that has ended or not yet begun on Options.Today is not a role of the
-// user. grades is the user's grades joined with
+// that has ended or not yet begun on Options.Today (by default the
+// machine's local date: a program for a school in another time zone runs
+// with TZ set to the school's) is not a role of the user. grades is the user's grades joined with
 // ",", and grade the grade when there is one, so that {grade|nozeros}
 // makes "7" of "07"; in SDS both come from roles.csv. homeroom is the
 // class of classType "homeroom" of the org that the user is enrolled in.
