@@ -51,7 +51,7 @@
 //
 // Job.Plan does steps 1 to 3 and sends nothing (and writes the staff
 // report); Job.Full sends every row; Job.RunUnchanged runs a night whose
-// source says nothing changed. Job.Observer hears how long each step
+// source says nothing changed, and Job.PlanUnchanged plans it. Job.Observer hears how long each step
 // took, for a job engine's metrics, and Report.Advice says what the engine
 // does next.
 //

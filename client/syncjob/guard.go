@@ -103,8 +103,9 @@ const wrongFileUsers = 20
 
 // choose sets the rows the plan posts: every row of each new or changed
 // user, of each unconfirmed user still in the export, of every user in
-// full mode, none of a held user; and the leaver template for each leaver
-// to move.
+// full mode, none of a held user (nor, on a night of no updates, of an
+// unconfirmed user that is not a leaver); and the leaver template for
+// each leaver to move.
 func (j *Job) choose(p *Plan, last *state, v *verdict) {
 	next := p.next
 	changed := make([]bool, next.Users())
@@ -117,8 +118,8 @@ func (j *Job) choose(p *Plan, last *state, v *verdict) {
 	var users []int32
 	for u := range next.Users() {
 		name := next.username(u)
-		if v.held[name] != "" {
-			continue
+		if v.held[name] != "" || v.unchanged && last.metaOf(name).unconfirmedOnly() {
+			continue // on a night of no updates, its last confirmed rows would undo what Infiniti applied
 		}
 		if changed[u] || p.stats.Mode == ModeFull || p.stats.FirstRun || last.metaOf(name).unconfirmedOrMarked() {
 			users = append(users, int32(u))
@@ -202,6 +203,10 @@ func (m *meta) carryOf() []string {
 }
 
 func (m *meta) unconfirmedOrMarked() bool { return m != nil && (m.unconfirmed || m.mark != "") }
+
+// unconfirmedOnly reports whether the user was posted without an answer
+// and is not a leaver.
+func (m *meta) unconfirmedOnly() bool { return m != nil && m.unconfirmed && m.mark == "" }
 
 // newVerdict starts the verdict of a run on the export ex.
 func (j *Job) newVerdict(ex *export, imp *Import) *verdict {

@@ -349,18 +349,27 @@ func (j *Job) PlanRows(ctx context.Context, rows iter.Seq2[csvspec.SourceRow, er
 // RunUnchanged runs a night whose source says nothing changed since the
 // last run, such as a OneRoster package whose manifest marks every file
 // absent: the export is the last accepted state itself. Every user keeps
-// that state, its carried values (Job.Carry) included; each unconfirmed
-// user is sent again with its last confirmed rows, as on any night (one
-// never confirmed has none, and stays unconfirmed); leavers stay as they
-// are, left or moved (a leaver moved without an answer is sent the
-// template again, as on any night, but one kept is not moved); nothing is
-// removed, and the guard sees no change. The post is the usual one: an
+// that state, its carried values (Job.Carry) included. An unconfirmed
+// user that is not a leaver is not sent: the state keeps only its last
+// confirmed rows, and sending them would undo what Infiniti may have
+// applied; it stays unconfirmed, with its for-staff items, and the
+// Report lists it as unconfirmed. Leavers stay as they are, left or moved
+// (a leaver moved without an answer is sent the template again, as on
+// any night, but one kept is not moved); nothing is removed, and the
+// guard sees no change. The post is the usual one: an
 // empty file when nothing is due, which still checks the credentials.
 // Without a state (a first run, or no Journal) it posts an empty file.
 // It returns what Run returns; the Report's RowsRead counts the state's
 // rows, and its SHA256 is empty.
 func (j *Job) RunUnchanged(ctx context.Context) (*Report, error) {
 	return j.run(ctx, nil, nil, true, true)
+}
+
+// PlanUnchanged plans a night of no updates as RunUnchanged would run it,
+// and sends nothing, as Plan does: it reads the state under the lock, is
+// refused while a post is in flight, and writes the staff report.
+func (j *Job) PlanUnchanged(ctx context.Context) (*Report, error) {
+	return j.run(ctx, nil, nil, false, true)
 }
 
 // run runs the job on the export r, or on rows; with unchanged, on the

@@ -675,30 +675,33 @@ func TestKeyNormalised(t *testing.T) {
 }
 
 // TestRunUnchanged: a night of no updates keeps every user's state, its
-// carried values included; sends again only the unconfirmed user that has
-// confirmed rows; leaves the leavers, kept or moved, as they are (a kept
-// one is not moved, even with a template); and posts, an empty file when
-// nothing is due.
+// carried values included; sends no unconfirmed user that is not a
+// leaver (its last confirmed rows would undo what Infiniti applied), so
+// it stays unconfirmed with its for-staff items; sends the template again
+// only to a leaver moved without an answer; leaves the other leavers,
+// kept or moved, as they are (a kept one is not moved, even with a
+// template); and posts, an empty file when nothing is due.
 func TestRunUnchanged(t *testing.T) {
 	const head = "autosync-state,2,user-groups\n"
-	const ann = "u,ann,0,,Ann Lee\nr,ann,House Red,Year 7\n"                          // confirmed, with a carried name
-	const cat = "u,cat,1,,Cat\ni,cat,House Green,\n"                                  // posted, never confirmed: no rows
-	const dan = "u,dan,0,left,Dan\nr,dan,House Red,Year 9\ni,dan,House Red,\n"        // kept as a leaver
-	const eve = "u,eve,0,moved,Eve\nr,eve,Leavers,\n"                                 // moved with the template
-	const bob = "u,bob,1,,Bob Ray\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n"      // unconfirmed: House Gold posted, no answer
-	const bobAfter = "u,bob,0,,Bob Ray\nr,bob,House Blue,Year 8\n"                    // confirmed: under replace, Gold is gone
-	const bobAdded = "u,bob,0,,Bob Ray\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n" // under add, Gold may stay: for staff
+	const ann = "u,ann,0,,Ann Lee\nr,ann,House Red,Year 7\n"                     // confirmed, with a carried name
+	const cat = "u,cat,1,,Cat\ni,cat,House Green,\n"                             // posted, never confirmed: no rows
+	const dan = "u,dan,0,left,Dan\nr,dan,House Red,Year 9\ni,dan,House Red,\n"   // kept as a leaver
+	const eve = "u,eve,0,moved,Eve\nr,eve,Leavers,\n"                            // moved with the template
+	const bob = "u,bob,1,,Bob Ray\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n" // unconfirmed: House Gold posted, no answer
+	const fay = "u,fay,1,moved,Fay\nr,fay,House Red,Year 9\n"                    // moved with the template, no answer
+	const fayAfter = "u,fay,0,moved,Fay\nr,fay,Leavers,\n"                       // the template again, confirmed
 	tests := []struct {
 		name          string
 		mode          clienttest.ApplyMode
 		applies       Applies
 		leavers       *csvspec.UserGroup
 		before, after string
-		posted        string // the rows posted, after the header
+		posted        string   // the rows posted, after the header
+		unconfirmed   []string // the report's unconfirmed users
 	}{
-		{"replace", clienttest.ApplyReplace, AppliesReplace, nil, head + ann + bob + cat + dan + eve, head + ann + bobAfter + cat + dan + eve, "bob,House Blue,Year 8\n"},
-		{"add, with a template", clienttest.ApplyAdd, AppliesAdd, &csvspec.UserGroup{LibraryGroup: "Leavers"}, head + ann + bob + cat + dan + eve, head + ann + bobAdded + cat + dan + eve, "bob,House Blue,Year 8\n"},
-		{"nothing due", clienttest.ApplyReplace, AppliesReplace, nil, head + ann + cat + dan + eve, head + ann + cat + dan + eve, ""},
+		{"replace", clienttest.ApplyReplace, AppliesReplace, nil, head + ann + bob + cat + dan + eve, head + ann + bob + cat + dan + eve, "", []string{"bob", "cat"}},
+		{"add, with a template", clienttest.ApplyAdd, AppliesAdd, &csvspec.UserGroup{LibraryGroup: "Leavers"}, head + ann + bob + cat + dan + eve + fay, head + ann + bob + cat + dan + eve + fayAfter, "fay,Leavers,\n", []string{"bob", "cat"}},
+		{"nothing due", clienttest.ApplyReplace, AppliesReplace, nil, head + ann + cat + dan + eve, head + ann + cat + dan + eve, "", []string{"cat"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -725,6 +728,9 @@ func TestRunUnchanged(t *testing.T) {
 			if diff := cmp.Diff(strings.Join(csvspec.Header(), ",")+"\n"+tt.posted, strings.ReplaceAll(string(reqs[0].CSV), "\r\n", "\n")); diff != "" {
 				t.Errorf("posted (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(tt.unconfirmed, rep.Users().Unconfirmed); diff != "" {
+				t.Errorf("Users().Unconfirmed (-want +got):\n%s", diff)
+			}
 			if st := rep.Plan.Stats(); st.Gone != 0 || st.New != 0 || st.Changed != 0 || st.Losing != 0 {
 				t.Errorf("the guard saw %+v, want no change", st)
 			}
@@ -743,5 +749,58 @@ func TestRunUnchanged(t *testing.T) {
 				t.Errorf("state (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestPlanUnchanged: the plan of a night of no updates reads the state,
+// posts nothing, keeps the state, and plans what RunUnchanged would send.
+func TestPlanUnchanged(t *testing.T) {
+	const state = "autosync-state,2,user-groups\n" +
+		"u,ann,0,,\nr,ann,House Red,Year 7\n" +
+		"u,bob,1,,\nr,bob,House Blue,Year 8\ni,bob,House Gold,\n" + // unconfirmed: not sent
+		"u,fay,1,moved,\nr,fay,House Red,Year 9\n" // moved, no answer: the template again
+	srv, c := newFake(t, clienttest.ApplyAdd)
+	j := NewMemJournal()
+	job := &Job{Client: c, Journal: j, Applies: AppliesAdd, Leavers: &csvspec.UserGroup{LibraryGroup: "Leavers"}}
+	ctx := context.Background()
+	sess, err := j.Lock(ctx, job.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commit(ctx, sess, []byte(state), 3, Run{Outcome: OutcomeOK}); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	rep, err := job.PlanUnchanged(ctx)
+	if err != nil || rep.Outcome != OutcomeOK || rep.Sent {
+		t.Fatalf("outcome %s, sent %v: %v", rep.Outcome, rep.Sent, err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+	got := struct {
+		Users, RowsToSend int
+		Unconfirmed       []string
+	}{rep.Plan.Stats().Users, rep.Plan.Stats().RowsToSend, rep.Users().Unconfirmed}
+	want := struct {
+		Users, RowsToSend int
+		Unconfirmed       []string
+	}{2, 1, []string{"bob", "fay"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	sess, err = j.Lock(ctx, job.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	rc, err := sess.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := io.ReadAll(rc)
+	rc.Close()
+	if diff := cmp.Diff(state, string(after)); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
 	}
 }

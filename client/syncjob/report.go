@@ -269,7 +269,7 @@ type UserLists struct {
 	Changed     []UserChange `json:"changed"`     // with their gains and losses
 	Gone        []UserChange `json:"gone"`        // gone from the export tonight
 	Held        []string     `json:"held"`        // held by the limit or for a row problem
-	Unconfirmed []string     `json:"unconfirmed"` // posted without a clear answer, or with a failed row
+	Unconfirmed []string     `json:"unconfirmed"` // posted without a clear answer, or with a failed row; on a night of no updates, not sent
 	ForStaff    []string     `json:"for_staff"`   // with an outstanding for-staff item
 }
 
@@ -294,6 +294,13 @@ func (r *Report) Users() UserLists {
 		for u := range v.posted {
 			if r.Sent && !v.confirmed[u] || !r.Sent && r.last.metaOf(u) != nil && r.last.metaOf(u).unconfirmed {
 				l.Unconfirmed = append(l.Unconfirmed, u)
+			}
+		}
+		if v.unchanged && r.last != nil {
+			for u, m := range r.last.meta {
+				if m.unconfirmedOnly() && v.held[u] == "" {
+					l.Unconfirmed = append(l.Unconfirmed, u) // not sent on a night of no updates
+				}
 			}
 		}
 		slices.Sort(l.Unconfirmed)

@@ -1,6 +1,7 @@
 package oneroster
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/autosync-go/autosync/csvspec"
 )
 
 // readManifest reads manifest.csv, if the package has one, and checks
@@ -246,9 +249,6 @@ func (p *Package) readRoles() error {
 	if p.version == "sds" {
 		cols, req = sdsRoleCols, []string{"userSourcedId", "orgSourcedId", "role"}
 		primary, begin, end = "isPrimary", "roleStartDate", "roleEndDate"
-		if p.opts.Roles != "all" {
-			req = append(req, "isPrimary")
-		}
 	}
 	t, err := p.openTable("roles.csv", cols, append(req, p.needs("roles.csv")...))
 	if err != nil {
@@ -256,6 +256,7 @@ func (p *Package) readRoles() error {
 	}
 	defer t.close()
 	names := map[string]string{} // roles and grades, kept once
+	p.roleBad = map[int32][]csvspec.Problem{}
 	for rec, line, err := t.next(); err != io.EOF; rec, line, err = t.next() {
 		if err != nil {
 			return err
@@ -267,14 +268,18 @@ func (p *Package) readRoles() error {
 		i, u := p.user(t.get(rec, "userSourcedId"))
 		ur := p.roles[i]
 		r := role{org: org, role: intern(names, t.get(rec, "role")), grade: intern(names, t.get(rec, "grade")), line: int32(line), gone: t.gone(rec)}
-		if r.primary, err = t.isPrimary(rec, line, primary); err != nil {
-			return err
+		var bad *csvspec.Problem
+		if primary == "roleType" || p.opts.Roles != "all" {
+			r.primary, bad = t.isPrimary(rec, line, primary)
 		}
-		if r.out, err = t.datedOut(rec, line, begin, end); err != nil {
-			return err
+		out, badDate := t.datedOut(rec, line, begin, end)
+		if bad = cmp.Or(bad, badDate); bad != nil {
+			p.roleBad[i] = append(p.roleBad[i], *bad) // the role counts, and holds the user
+		} else {
+			r.out = out
 		}
-		if p.version != "sds" && r.primary && !r.out && slices.ContainsFunc(ur, func(o role) bool { return o.primary && !o.out && o.org == org }) {
-			return t.errorf(line, "roleType", CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
+		if r.primary && !r.out && slices.ContainsFunc(ur, func(o role) bool { return o.primary && !o.out && o.org == org }) {
+			return t.errorf(line, primary, CodeTwoPrimary, "user %q has a second primary role in org %q", u, p.orgs[org].SourcedID)
 		}
 		p.roles[i] = append(ur, r)
 	}
@@ -293,9 +298,9 @@ func intern(names map[string]string, s string) string {
 }
 
 // isPrimary reads whether the role rec at line is primary: roleType
-// "primary" (1.2), or isPrimary "true" in any case (SDS; empty is
-// false, and other text an error).
-func (t *table) isPrimary(rec []string, line int, col string) (bool, error) {
+// "primary" (1.2), or isPrimary "true" in any case (SDS; empty is not
+// stated, as false). Other text of isPrimary is a problem of the role.
+func (t *table) isPrimary(rec []string, line int, col string) (bool, *csvspec.Problem) {
 	v := strings.TrimSpace(t.get(rec, col))
 	switch {
 	case col == "roleType":
@@ -305,29 +310,38 @@ func (t *table) isPrimary(rec []string, line int, col string) (bool, error) {
 	case v == "" || strings.EqualFold(v, "false"):
 		return false, nil
 	}
-	return false, t.errorf(line, col, CodeBadValue, "isPrimary %q is neither true nor false", v)
+	return false, roleProblem(line, col, v, "true or false")
 }
 
 // datedOut reports whether the role rec at line has ended or not yet
 // begun on the package's today, by its columns begin and end: dates
-// YYYY-MM-DD or YYYYMMDD, each day included; empty is no bound. Other
-// text is an error.
-func (t *table) datedOut(rec []string, line int, begin, end string) (bool, error) {
+// YYYY-MM-DD or YYYYMMDD, or ISO 8601 date-times (their date part), each
+// day included; empty is no bound. Other text is a problem of the role.
+func (t *table) datedOut(rec []string, line int, begin, end string) (bool, *csvspec.Problem) {
 	var d [2]string
 	for k, col := range []string{begin, end} {
 		v := strings.TrimSpace(t.get(rec, col))
 		if v == "" {
 			continue
 		}
-		tm, err := time.Parse("2006-01-02", v)
+		date, _, _ := strings.Cut(v, "T")
+		tm, err := time.Parse("2006-01-02", date)
 		if err != nil {
-			if tm, err = time.Parse("20060102", v); err != nil {
-				return false, t.errorf(line, col, CodeBadValue, "%s %q is not a date (YYYY-MM-DD)", col, v)
+			if tm, err = time.Parse("20060102", date); err != nil {
+				return false, roleProblem(line, col, v, "a date (YYYY-MM-DD)")
 			}
 		}
 		d[k] = tm.Format("2006-01-02")
 	}
 	return d[0] != "" && d[0] > t.p.today || d[1] != "" && d[1] < t.p.today, nil
+}
+
+// roleProblem is the problem of a user whose role at line of roles.csv
+// has in col the value v, which is not want: a problem of SeverityError,
+// so that a sync job holds the user. Rows sets its Line.
+func roleProblem(line int, col, v, want string) *csvspec.Problem {
+	return &csvspec.Problem{Column: col, Code: CodeBadValue, Severity: csvspec.SeverityError,
+		Message: fmt.Sprintf("roles.csv line %d: %s %q is not %s", line, col, v, want)}
 }
 
 // org returns the index of the org id that col of line names.

@@ -9,8 +9,9 @@
 //
 // role is the user's role in the org: users.csv's role in 1.1, the
 // roles.csv role in 1.2 and SDS (see Options.Roles). A role of roles.csv
-// that has ended or not yet begun on Options.Today is not a role of the
-// user. grades is the user's grades joined with
+// that has ended or not yet begun on Options.Today (by default the
+// machine's local date: a program for a school in another time zone runs
+// with TZ set to the school's) is not a role of the user. grades is the user's grades joined with
 // ",", and grade the grade when there is one, so that {grade|nozeros}
 // makes "7" of "07"; in SDS both come from roles.csv. homeroom is the
 // class of classType "homeroom" of the org that the user is enrolled in.
@@ -51,7 +52,8 @@
 // type, parentSourcedId). Microsoft's v2.1 format page says the headers
 // are case-sensitive and the files UTF-8; its table of what isPrimary
 // means for a user with no primary role could not be read when this was
-// written, so the reading above is this package's, from the samples. SDS's classes.csv has no classType, so SDS
+// written, so SDS roles are chosen as 1.2's (Options.Roles), a blank
+// isPrimary stating nothing. SDS's classes.csv has no classType, so SDS
 // packages have no homerooms.
 //
 // # Bad input
@@ -60,15 +62,17 @@
 // the file, line and column: files that differ from the manifest's list,
 // a header without a column the reader joins on or Options.Columns
 // needs, a manifest that marks users absent, a bulk file without data
-// rows, a role date (YYYY-MM-DD or YYYYMMDD) or SDS isPrimary (true or
-// false, in any case; empty is false) that does not parse, a role,
-// class or enrollment naming an unknown org, an enrollment naming an
-// unknown class, a role or enrollment naming an unknown user (Rows finds
-// it, after the rows), an org or a user twice, and two current primary
-// roles of one user in one org (1.2). A user with status "tobedeleted"
-// (or such a role) is held, even without org or role and with
-// DisabledUsers "leaver": its rows carry a csvspec.Problem of
-// SeverityError with CodeToBeDeleted. What a school
+// rows, a role, class or enrollment naming an unknown org, an enrollment
+// naming an unknown class, a role or enrollment naming an unknown user
+// (Rows finds it, after the rows), an org or a user twice, and two
+// current primary roles of one user in one org. A user with status
+// "tobedeleted" (or such a role) is held, even without org or role and
+// with DisabledUsers "leaver": its rows carry a csvspec.Problem of
+// SeverityError with CodeToBeDeleted; so are the rows of a user with a
+// role date (YYYY-MM-DD, YYYYMMDD, or an ISO 8601 date-time, whose date
+// part is read) or SDS isPrimary (true or false, in any case; empty
+// states nothing; not read with Roles "all") that does not parse, with
+// CodeBadValue, naming roles.csv's line and column. What a school
 // cannot change but loses nothing is a warning, once per file and code
 // (see Package.Warnings): headers out of order, in another case or
 // unknown, spec columns missing, status "active" in a bulk file, a
@@ -98,6 +102,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/autosync-go/autosync/csvspec"
 )
 
 // The codes of an *Error. Those marked (a warning) are only ever in
@@ -123,7 +129,7 @@ const (
 	CodeNoOrg         = "no-such-org"         // an org Select is given names no org, or two
 	CodeMissingUser   = "missing-sourcedid"   // a user has an empty sourcedId
 	CodeDuplicate     = "duplicate-sourcedid" // two users, or two orgs, have one sourcedId
-	CodeBadValue      = "bad-value"           // a role's date, or SDS's isPrimary, does not parse
+	CodeBadValue      = "bad-value"           // the code of the csvspec.Problem of a user whose role's date, or SDS isPrimary, does not parse
 
 	CodeHeaderOrder  = "header-order"        // the header's spec columns are out of order (a warning)
 	CodeHeaderCase   = "header-case"         // a header name differs from the spec's in case (a warning)
@@ -137,7 +143,7 @@ const (
 	CodeIgnored      = "tobedeleted-ignored" // a class or enrollment is tobedeleted, so read as absent (a warning)
 	CodeTwoHomerooms = "two-homerooms"       // a user is in two homerooms of one org; the first is used (a warning)
 	CodeUserIDTwice  = "userids-twice"       // a user's userIds has a type twice; the first is used (a warning)
-	CodeNotPrimary   = "not-primary"         // SDS roles not primary, so no row with Roles "primary" (a warning)
+	CodeNotPrimary   = "not-primary"         // SDS roles of an org where the user has another role, so no row with Roles "primary" (a warning)
 )
 
 // An Error is a problem of a package: its file ("" for the package),
@@ -178,13 +184,10 @@ type Options struct {
 	// SDS reads a School Data Sync v2.1 package instead of OneRoster.
 	SDS bool
 	// Roles is "primary" (the default, ""): one row per user per org,
-	// with the user's primary role there (1.2), or its first role when it
-	// has no primary one; in SDS, one row per role whose isPrimary is
-	// true (a required column then), so that a user has no row in an org
-	// where no role of its is primary (Microsoft's v2.1 samples mark one
-	// role of a teacher of two schools primary), and such roles are
-	// counted in a warning (CodeNotPrimary). "all": one row per role. 1.1
-	// has one role a user.
+	// with the user's primary role there (1.2 roleType primary, SDS
+	// isPrimary true), or its first current role there when it has no
+	// primary one; in SDS, the roles left out are counted in a warning
+	// (CodeNotPrimary). "all": one row per role. 1.1 has one role a user.
 	Roles string
 	// DisabledUsers is "keep" (the default, ""): users with enabledUser
 	// false are yielded as any other; or "leaver": they are left out, so
@@ -194,7 +197,9 @@ type Options struct {
 	// Today is the run's date, against which roles.csv's dates are
 	// read (1.2 beginDate and endDate, SDS roleStartDate and
 	// roleEndDate): a role that has ended or not yet begun is not a role
-	// of the user. The zero Today is the day Open runs, in local time.
+	// of the user. The zero Today is the day Open runs in the machine's
+	// local time zone: a program run for a school in another zone sets
+	// TZ (or Today).
 	Today time.Time
 	// Columns names the columns the caller maps (a mapping's Columns()):
 	// each userIds.<Type> among them becomes a column of the header, and
@@ -213,20 +218,21 @@ type Package struct {
 	arc      *archive
 	opts     Options
 	version  string
-	noRows   bool               // the manifest marks every file absent
-	bulk     map[string]bool    // files the manifest marks bulk
-	orgs     []Org              // in orgs.csv's order
-	orgIdx   map[string]int32   // by sourcedId
-	only     []bool             // by org: whether Select selected it (nil: all)
-	classes  map[string]int32   // by sourcedId: the index in homerooms, or -1
-	homeroom []class            // the homeroom classes
-	users    map[string]int32   // by sourcedId of a user with roles or enrollments: its index in info
-	ids      []string           // their sourcedIds, by that index
-	info     []user             // their enrollments, by that index
-	roles    [][]role           // their roles, by that index (1.2 and SDS)
-	today    string             // Options.Today, YYYY-MM-DD
-	extra    map[string][]int32 // by user: its homerooms of other orgs
-	hasRoles bool               // 1.2 and SDS: roles come from roles.csv
+	noRows   bool                        // the manifest marks every file absent
+	bulk     map[string]bool             // files the manifest marks bulk
+	orgs     []Org                       // in orgs.csv's order
+	orgIdx   map[string]int32            // by sourcedId
+	only     []bool                      // by org: whether Select selected it (nil: all)
+	classes  map[string]int32            // by sourcedId: the index in homerooms, or -1
+	homeroom []class                     // the homeroom classes
+	users    map[string]int32            // by sourcedId of a user with roles or enrollments: its index in info
+	ids      []string                    // their sourcedIds, by that index
+	info     []user                      // their enrollments, by that index
+	roles    [][]role                    // their roles, by that index (1.2 and SDS)
+	roleBad  map[int32][]csvspec.Problem // by that index: the problems of roles with a value that does not parse
+	today    string                      // Options.Today, YYYY-MM-DD
+	extra    map[string][]int32          // by user: its homerooms of other orgs
+	hasRoles bool                        // 1.2 and SDS: roles come from roles.csv
 	header   []string
 	src      []int // for each header column, the users.csv column, or -1
 	uidTypes []string

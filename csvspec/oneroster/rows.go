@@ -148,7 +148,7 @@ type userRow struct {
 	none           int             // how many users have no org or role
 	noneIDs        []string        // the first three
 	noneLine       int             // the first one's line
-	notPrimary     int             // SDS roles not primary, left out with Roles "primary"
+	notPrimary     int             // SDS roles of a user's org with another role chosen, left out with Roles "primary"
 	notPrimaryLine int             // the first one's roles.csv line
 }
 
@@ -175,7 +175,7 @@ func (u *userRow) warnNone() {
 		u.p.warn(Error{File: u.t.name, Line: u.noneLine, Code: CodeNoMembership, Msg: msg})
 	}
 	if u.notPrimary > 0 {
-		msg := fmt.Sprintf("%d roles have isPrimary other than true, so no row with roles primary; roles all sends them", u.notPrimary)
+		msg := fmt.Sprintf("%d roles are a user's second role in an org, so no row with roles primary; roles all sends them", u.notPrimary)
 		u.p.warn(Error{File: "roles.csv", Line: u.notPrimaryLine, Column: "isPrimary", Code: CodeNotPrimary, Msg: msg})
 	}
 }
@@ -219,6 +219,12 @@ func (u *userRow) read(rec []string, line int, yield func(csvspec.SourceRow, err
 		ps = []csvspec.Problem{{Line: line, Column: "status", Code: CodeToBeDeleted, Severity: csvspec.SeverityError,
 			Message: "users.csv marks the user tobedeleted in a bulk package"}}
 	}
+	for _, b := range p.roleBad[i] {
+		if ok {
+			b.Line = line
+			ps = append(ps, b)
+		}
+	}
 	if p.hasRoles && !slices.ContainsFunc(roles, func(r role) bool { return !r.out }) || !p.hasRoles && strings.TrimSpace(at(rec, u.orgs)) == "" {
 		return u.held(id, hr, at(rec, u.primary), ps, line, yield)
 	}
@@ -234,7 +240,7 @@ func (u *userRow) inRoles(id string, hr int32, roles []role, ps []csvspec.Proble
 	p := u.p
 	for i, r := range roles {
 		if !p.chosen(roles, i) {
-			if !r.out && p.version == "sds" {
+			if !r.out && p.version == "sds" && (p.only == nil || p.only[r.org]) {
 				if u.notPrimary++; u.notPrimary == 1 {
 					u.notPrimaryLine = int(r.line)
 				}
@@ -309,17 +315,15 @@ func (u *userRow) held(id string, hr int32, primary string, ps []csvspec.Problem
 }
 
 // chosen reports whether the role rs[i] yields a row: none that has
-// ended or not yet begun; else every role with Options.Roles "all"; in
-// SDS, a role whose isPrimary is true; in 1.2, the user's primary role in
-// its org, or its first role there when it has no primary one.
+// ended or not yet begun; else every role with Options.Roles "all"; else
+// the user's primary role in its org, or its first role there when it
+// has no primary one.
 func (p *Package) chosen(rs []role, i int) bool {
 	switch {
 	case rs[i].out:
 		return false
 	case p.opts.Roles == "all":
 		return true
-	case p.version == "sds":
-		return rs[i].primary
 	}
 	first := -1 // the user's first role in the org, or its primary one
 	for j, r := range rs {

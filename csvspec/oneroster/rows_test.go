@@ -112,7 +112,8 @@ func TestRows(t *testing.T) {
 		{"SDS v2.1", dir("sds", nil), Options{SDS: true}, nil, []string{
 			"2 S1001 student o1 07/07  -",
 			"3 S1002 student o1 08/08  -",
-			"4 T0001 teacher o1 /  -", // not in o2, where isPrimary is FALSE
+			"4 T0001 teacher o1 /  -",
+			"4 T0001 teacher o2 /  -", // its only role in o2, isPrimary FALSE
 			"5 S2001 student o2 03/03  -",
 			"6 S3001 student o3 09/09  -",
 		}, "sds"},

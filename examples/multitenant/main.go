@@ -137,19 +137,20 @@ type entry struct {
 // outcome is one school's line of the summary, and its part of the JSON
 // report.
 type outcome struct {
-	Name     string             `json:"name"`
-	Import   string             `json:"import"`
-	Outcome  syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or cli.OutcomeInvalidConfig
-	Posted   bool               `json:"posted"`  // whether the rows were posted, answered or not
-	ExitCode int                `json:"exit_code"`
-	Rows     int                `json:"rows"`
-	RowsSent int                `json:"rows_sent"` // rows that reached Infiniti and were answered for
-	Plan     *syncjob.PlanStats `json:"plan,omitempty"`
-	Journal  *syncjob.Health    `json:"journal,omitempty"`
-	Result   *syncjob.RunResult `json:"result,omitempty"`
-	Users    *userCounts        `json:"users,omitempty"`  // how many users of each kind; sync -json names them
-	Report   string             `json:"report,omitempty"` // the report file written for staff, if any
-	Note     string             `json:"note"`
+	Name      string             `json:"name"`
+	Import    string             `json:"import"`
+	Outcome   syncjob.Outcome    `json:"outcome"` // a syncjob outcome, or cli.OutcomeInvalidConfig
+	Posted    bool               `json:"posted"`  // whether the rows were posted, answered or not
+	ExitCode  int                `json:"exit_code"`
+	Rows      int                `json:"rows"`
+	RowsSent  int                `json:"rows_sent"` // rows that reached Infiniti and were answered for
+	Plan      *syncjob.PlanStats `json:"plan,omitempty"`
+	Journal   *syncjob.Health    `json:"journal,omitempty"`
+	Result    *syncjob.RunResult `json:"result,omitempty"`
+	Users     *userCounts        `json:"users,omitempty"`      // how many users of each kind; sync -json names them
+	Report    string             `json:"report,omitempty"`     // the report file written for staff, if any
+	NoUpdates bool               `json:"no_updates,omitempty"` // the package's manifest marks every file absent
+	Note      string             `json:"note"`
 }
 
 // userCounts are the sizes of syncjob.UserLists.
@@ -250,7 +251,7 @@ every run is recorded.`, "The exit code is the worst (highest) of all schools; a
 		set.journal = j
 	}
 
-	sources := open(entries)
+	sources := open(ctx, entries)
 	outcomes := make([]outcome, len(entries))
 	sem := make(chan struct{}, *concurrency)
 	var wg sync.WaitGroup
@@ -265,6 +266,7 @@ every run is recorded.`, "The exit code is the worst (highest) of all schools; a
 			outcomes[i] = outcome{Name: e.Name, Import: e.Import, Outcome: syncjob.OutcomeInvalidFile, ExitCode: cli.ExitUsage, Note: "not sent: " + e.src.Package + ": " + strings.TrimPrefix(cli.ConfigFields.Message(e.src.err), "oneroster: ")}
 			continue
 		}
+		entries[i].rows = nil // e has them, until its school's job has read them
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -342,9 +344,8 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	var decodeErr error
 	var rows iter.Seq2[csvspec.SourceRow, error]
 	switch {
-	case e.pkg != nil && e.pkg.NoUpdates() && set.plan:
-		o.Outcome, o.Note = syncjob.OutcomeOK, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed"
-		return o
+	case e.pkg != nil && e.pkg.NoUpdates():
+		o.NoUpdates = true
 	case e.pkg != nil:
 		rows = cli.SourceRows(rules, e.pkg.Header(), e.routed, s.Carry)
 	case e.src != nil: // a route whose package did not open: never read it as an export
@@ -383,9 +384,10 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 	ctx, cancel := context.WithTimeout(set.ctx, set.timeout)
 	defer cancel()
 	var rep *syncjob.Report
+	var lastRun string // a night of no updates: the line on the last run's package, if any
 	switch {
-	case e.pkg != nil && e.pkg.NoUpdates():
-		rep, err = job.RunUnchanged(ctx)
+	case o.NoUpdates:
+		rep, lastRun, err = runUnchanged(ctx, job, set)
 	case rows != nil && set.plan:
 		rep, err = job.PlanRows(ctx, rows)
 	case rows != nil:
@@ -407,10 +409,29 @@ func push(e entry, getenv func(string) string, set settings) outcome {
 		failures.Finish(set.stderr, what+": failures", o.Outcome, time.Now())
 	}
 	o.describe(rep, set)
+	if lastRun != "" {
+		o.Note += "; " + lastRun
+	}
 	if reportErr != nil {
 		o.Note += "; the report was not written: " + reportErr.Error()
 	}
 	return o
+}
+
+// runUnchanged runs a night of no updates, or plans it (-plan), and
+// returns the line saying if the last run's package was not all applied.
+func runUnchanged(ctx context.Context, job *syncjob.Job, set settings) (*syncjob.Report, string, error) {
+	var line string
+	if set.journal != nil {
+		runs, _, _ := job.History(ctx, 1) // an error here is the run's to report
+		line = cli.ConfigFields.NotReapplied(runs)
+	}
+	if set.plan {
+		rep, err := job.PlanUnchanged(ctx)
+		return rep, line, err
+	}
+	rep, err := job.RunUnchanged(ctx)
+	return rep, line, err
 }
 
 // describe fills o's counts, plan, health and result from rep, and the
@@ -443,11 +464,11 @@ func (o *outcome) describe(rep *syncjob.Report, set settings) {
 	}
 	switch {
 	case o.Outcome == syncjob.OutcomeOK && set.plan:
-		o.Note = "plan: " + planNote(o.Plan, rep) + "; nothing sent"
+		o.Note = "plan: " + o.planNote(rep) + "; nothing sent"
 	case o.Outcome == syncjob.OutcomeOK:
 		o.Note = "ok"
 		if set.journal != nil && o.Plan != nil {
-			o.Note += ": " + planNote(o.Plan, rep)
+			o.Note += ": " + o.planNote(rep)
 		}
 		if rep.Refusal != nil {
 			o.Note += " (forced past the limit)"
@@ -458,9 +479,13 @@ func (o *outcome) describe(rep *syncjob.Report, set settings) {
 	}
 }
 
-// planNote sums a plan up in a few words, with the users gone from the
+// planNote sums o's plan up in a few words, with the users gone from the
 // export who still hold what they had.
-func planNote(st *syncjob.PlanStats, rep *syncjob.Report) string {
+func (o *outcome) planNote(rep *syncjob.Report) string {
+	st := o.Plan
+	if o.NoUpdates {
+		return fmt.Sprintf("no updates, %d users kept as they were, %d rows to send", st.Users, st.RowsToSend)
+	}
 	if st.FirstRun {
 		return fmt.Sprintf("first run, %d rows", st.RowsToSend)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,8 +123,9 @@ func route(raw json.RawMessage, src *source) item {
 
 // open opens each source of entries once, for the columns all its routes'
 // rules name, selects each route's orgs (an org named by none or two is
-// that route's config error), and lists the orgs no route names.
-func open(entries []entry) []*source {
+// that route's config error), and lists the orgs no route names. It
+// reads under ctx: a cancelled ctx ends each read.
+func open(ctx context.Context, entries []entry) []*source {
 	var sources []*source
 	listed := make(map[[2]string]bool)     // unrouted orgs listed, as routedBy's keys
 	routedBy := make(map[[2]string]string) // package and org sourcedId: the school
@@ -152,7 +154,7 @@ func open(entries []entry) []*source {
 			continue
 		}
 		src.route(entries, routedBy)
-		src.read(entries)
+		src.read(ctx, entries)
 	}
 	// An org is unrouted when no route of any source on its package names
 	// it.
@@ -206,8 +208,9 @@ var rowsOf = (*oneroster.Package).Rows
 
 // read reads the rows of src's package once, and gives each of its
 // routes in entries the rows of its orgs, and the error that ended the
-// rows, if any: each route's rows are kept until its school has run.
-func (src *source) read(entries []entry) {
+// rows, if any (ctx's, when it is done): each route's rows are kept
+// until its school's job reads them (routed).
+func (src *source) read(ctx context.Context, entries []entry) {
 	var routes []*entry
 	byOrg := make(map[string]*entry) // by org sourcedId
 	orgs := src.pkg.Orgs()
@@ -226,6 +229,9 @@ func (src *source) read(entries []entry) {
 	}
 	col := slices.Index(src.pkg.Header(), "org.sourcedId")
 	for row, err := range rowsOf(src.pkg) {
+		if err == nil {
+			err = ctx.Err()
+		}
 		if err != nil {
 			for _, e := range routes {
 				e.rowsErr = err
@@ -239,13 +245,16 @@ func (src *source) read(entries []entry) {
 	}
 }
 
-// routed yields the route's rows, then the error that ended them.
+// routed yields the route's rows, then the error that ended them, and
+// drops each row once yielded: a job reads its rows once.
 func (e *entry) routed(yield func(csvspec.SourceRow, error) bool) {
-	for _, row := range e.rows {
+	for i, row := range e.rows {
+		e.rows[i] = csvspec.SourceRow{}
 		if !yield(row, nil) {
 			return
 		}
 	}
+	e.rows = nil
 	if e.rowsErr != nil {
 		yield(csvspec.SourceRow{}, e.rowsErr)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"iter"
 	"os"
@@ -78,8 +79,8 @@ func TestMultitenantSource(t *testing.T) {
 		{"v1p2", "oneroster", "rules.json", [3]string{"HS-001", "o2"}, oneRoster, unrouted{SourcedID: "o3", Identifier: "MS-003", Name: "Hilltop Middle School"}},
 		{"sds", "sds", "tass_rules.json", [3]string{"o1", "o2"}, [2]map[string]clienttest.Membership{
 			{"ana.k@example.edu": member("Red House", "Year 7", "Students"), "ben.l@example.edu": member("Blue House", "Year 8", "Students"), "cy.m@example.edu": staff},
-			// cy.m's role in o2 is not primary (isPrimary FALSE): no row there.
-			{"di.n@example.edu": member("Green House", "Year 3", "Students")},
+			// cy.m's role in o2 is not primary (isPrimary FALSE), but its only one there.
+			{"cy.m@example.edu": staff, "di.n@example.edu": member("Green House", "Year 3", "Students")},
 		}, unrouted{SourcedID: "o3", Name: "Hilltop Middle School"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
@@ -134,8 +135,9 @@ func TestMultitenantSource(t *testing.T) {
 }
 
 // TestMultitenantSourceNoUpdates: after a night with -state, a package
-// that says "no updates" is no empty export: -plan says so and sends
-// nothing; a run posts the usual empty file, and every membership stays.
+// that says "no updates" is no empty export: -plan plans it from the
+// state, says so ("no_updates", the note) and sends nothing; a run posts
+// the usual empty file, and every membership stays.
 func TestMultitenantSourceNoUpdates(t *testing.T) {
 	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
 	defer srv.Close()
@@ -154,8 +156,8 @@ func TestMultitenantSourceNoUpdates(t *testing.T) {
 		requests  int // so far
 	}{
 		{false, nil, "", 1},
-		{true, []string{"-plan"}, "the package says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed", 1},
-		{true, nil, "", 2},
+		{true, []string{"-plan"}, "plan: no updates, 3 users kept as they were, 0 rows to send; nothing sent", 1},
+		{true, nil, "ok: no updates, 3 users kept as they were, 0 rows to send", 2},
 	} {
 		if step.noUpdates {
 			manifest, err := os.ReadFile(filepath.Join(pkg, "manifest.csv"))
@@ -177,6 +179,9 @@ func TestMultitenantSourceNoUpdates(t *testing.T) {
 		var rep report
 		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || code != 0 || len(rep.Schools) != 1 {
 			t.Fatalf("%q: exit code %d, want 0 (%v)\n%s%s", step.args, code, err, &stdout, &stderr)
+		}
+		if rep.Schools[0].NoUpdates != step.noUpdates {
+			t.Errorf("%q: no_updates %v, want %v", step.args, rep.Schools[0].NoUpdates, step.noUpdates)
 		}
 		if step.note != "" && rep.Schools[0].Note != step.note {
 			t.Errorf("%q: note %q, want %q", step.args, rep.Schools[0].Note, step.note)
@@ -301,6 +306,63 @@ func TestMultitenantSourceErrors(t *testing.T) {
 			checkTable(t, strings.Join(table, ""), tc.rows)
 			if sent := len(srv.Requests()) > before; sent != tc.sent {
 				t.Errorf("sent %v, want %v\n%s%s", sent, tc.sent, &stdout, &stderr)
+			}
+		})
+	}
+}
+
+// TestMultitenantSourceRead: the shared read stops when its context is
+// done (a signal), with that error for each route; a route's rows are
+// dropped as its job reads them.
+func TestMultitenantSourceRead(t *testing.T) {
+	srv := clienttest.NewServer()
+	defer srv.Close()
+	config := writeConfig(t, []any{map[string]any{
+		"source": map[string]string{"type": "oneroster", "package": abs(t, pkgDir+"v1p2")},
+		"routes": []any{routeTo(t, srv, "HS-001", "A", "rules.json")},
+	}})
+	for _, tc := range []struct {
+		name   string
+		cancel bool
+		read   int   // rows read from the package, at most
+		err    error // the route's rows' error
+	}{
+		{"read", false, 100, nil},
+		{"cancelled", true, 1, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			read := 0
+			defer func(f func(*oneroster.Package) iter.Seq2[csvspec.SourceRow, error]) { rowsOf = f }(rowsOf)
+			rowsOf = func(p *oneroster.Package) iter.Seq2[csvspec.SourceRow, error] {
+				return func(yield func(csvspec.SourceRow, error) bool) {
+					for row, err := range p.Rows() {
+						if read++; !yield(row, err) {
+							return
+						}
+					}
+				}
+			}
+			entries, err := readConfig(config, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.cancel {
+				cancel()
+			}
+			defer cancel()
+			for _, src := range open(ctx, entries) {
+				defer src.pkg.Close()
+			}
+			e := &entries[0]
+			if read > tc.read || e.rowsErr != tc.err {
+				t.Fatalf("%d rows read, error %v; want at most %d, %v", read, e.rowsErr, tc.read, tc.err)
+			}
+			n := len(e.rows)
+			for range e.routed {
+			}
+			if e.rows != nil || (n == 0) != tc.cancel {
+				t.Errorf("%d rows routed, %d left after the job read them; want some, and none left", n, len(e.rows))
 			}
 		})
 	}

@@ -331,11 +331,12 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		if f.explain != "" {
 			return j.explain(f, org.Header(), org.Rows(), nil)
 		}
-		if unchanged = org.NoUpdates(); unchanged && (f.dryRun || f.plan) {
-			j.say("%s says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed. Nothing was sent.", f.File)
-			return cli.ExitOK
+		if unchanged = org.NoUpdates(); unchanged {
+			j.rep.NoUpdates = true
+			j.say("No updates: %s's manifest marks every file absent, so every user keeps its last state; users Infiniti has not confirmed wait for the next package.", f.File)
+		} else {
+			rows = cli.SourceRows(f.mapping, org.Header(), org.Rows(), f.Carry)
 		}
-		rows = cli.SourceRows(f.mapping, org.Header(), org.Rows(), f.Carry)
 	} else {
 		// Decode the export before anything else reads it. A file whose
 		// encoding is wrong goes through the job all the same, failing
@@ -380,7 +381,7 @@ func (j *job) run(args []string, getenv func(string) string) int {
 	var rep *syncjob.Report
 	switch {
 	case unchanged:
-		rep, err = sj.RunUnchanged(ctx)
+		rep, err = j.runUnchanged(ctx, sj, f)
 	case rows != nil:
 		rep, err = j.runRules(ctx, sj, f, rows)
 	case f.dryRun:
@@ -403,6 +404,20 @@ func (j *job) run(args []string, getenv func(string) string) int {
 		failures.Finish(j.stderr, prog+": -failures", outcome, time.Now())
 	}
 	return code
+}
+
+// runUnchanged runs a night of no updates, or plans it (-plan, -dry-run),
+// first saying if the last run's package was not all applied.
+func (j *job) runUnchanged(ctx context.Context, sj *syncjob.Job, f *flags) (*syncjob.Report, error) {
+	if sj.Journal != nil {
+		if runs, _, err := sj.History(ctx, 1); err == nil && cli.Flags.NotReapplied(runs) != "" {
+			j.say("%s", cli.Flags.NotReapplied(runs))
+		}
+	}
+	if f.dryRun || f.plan {
+		return sj.PlanUnchanged(ctx)
+	}
+	return sj.RunUnchanged(ctx)
 }
 
 // staffReport has the job write the -report file before it records the

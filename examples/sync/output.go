@@ -17,6 +17,7 @@ import (
 type report struct {
 	Import     string             `json:"import"`
 	File       string             `json:"file"`
+	NoUpdates  bool               `json:"no_updates,omitempty"` // the package's manifest marks every file absent
 	Rows       int                `json:"rows"`
 	Problems   []problem          `json:"problems"`
 	Plan       *syncjob.PlanStats `json:"plan,omitempty"`
@@ -198,6 +199,8 @@ func (j *job) printPlan(f *flags, rep *syncjob.Report) {
 		return
 	case st.FirstRun && rep.Refusal != nil && rep.Refusal.NoState:
 		j.say("No earlier state to compare with, although the journal's run log shows one was kept: every row would be sent (%s, %s), unguarded by the limit.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
+	case j.rep.NoUpdates:
+		j.say("Plan (%s): no updates; %s kept as they were; %s to send.", st.Mode, plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	case st.FirstRun:
 		j.say("First run for this school: no earlier state to compare with, so every row is sent (%s, %s) and no limit applies.", plural(st.Users, "user"), plural(st.RowsToSend, "row"))
 	default:

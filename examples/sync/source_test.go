@@ -89,9 +89,12 @@ func noUpdates(t *testing.T) string {
 }
 
 // TestSyncSourceNoUpdates: after a night with -state, a package that says
-// "no updates" is no empty export: -plan says so and sends nothing; a
-// run posts the usual empty file, which checks the password (a wrong
-// one is exit 3), and every membership stays.
+// "no updates" is no empty export: -plan and -dry-run say so, plan from
+// the state (-report is written, -json has "no_updates") and send
+// nothing; a run says so, posts the usual empty file, which checks the
+// password (a wrong one is exit 3), and every membership stays; after a
+// night that did not apply all of its package, it says it does not apply
+// it again.
 func TestSyncSourceNoUpdates(t *testing.T) {
 	srv := clienttest.NewServer(clienttest.WithApplyMode(clienttest.ApplyReplace))
 	defer srv.Close()
@@ -101,6 +104,15 @@ func TestSyncSourceNoUpdates(t *testing.T) {
 			"-url", srv.URL, "-user", clienttest.DefaultUsername, "-ca-file", exampletest.CAFile(t, srv), "-state", state}
 	}
 	none := noUpdates(t)
+	report := filepath.Join(t.TempDir(), "report.csv")
+	failed := filepath.Join(t.TempDir(), "failed") // di.n is tobedeleted: held, so rows-failed
+	if err := os.CopyFS(failed, os.DirFS(pkgs+"v1p2")); err != nil {
+		t.Fatal(err)
+	}
+	users := strings.Replace(mustRead(t, pkgs+"v1p2/users.csv"), "u4,,", "u4,tobedeleted,", 1)
+	if err := os.WriteFile(filepath.Join(failed, "users.csv"), []byte(users), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, step := range []struct {
 		args     []string
 		password string
@@ -109,9 +121,12 @@ func TestSyncSourceNoUpdates(t *testing.T) {
 		requests int    // requests so far
 	}{
 		{school(pkgs + "v1p2"), clienttest.DefaultPassword, 0, "", 1},
-		{append(school(none), "-plan"), clienttest.DefaultPassword, 0, none + " says no updates: a run keeps every user's state, and sends again only the users Infiniti has not confirmed. Nothing was sent.", 1},
+		{append(school(none), "-plan", "-report", report), clienttest.DefaultPassword, 0, "Plan (incremental): no updates; 3 users kept as they were; 0 rows to send.", 1},
+		{append(school(none), "-dry-run", "-json"), clienttest.DefaultPassword, 0, `  "no_updates": true,`, 1},
 		{school(none), "wrong", 3, "", 2},
-		{school(none), clienttest.DefaultPassword, 0, "", 3},
+		{school(none), clienttest.DefaultPassword, 0, "No updates: " + none + "'s manifest marks every file absent, so every user keeps its last state; users Infiniti has not confirmed wait for the next package.", 3},
+		{school(failed), clienttest.DefaultPassword, 1, "", 4},
+		{school(none), clienttest.DefaultPassword, 0, "ended rows-failed, and a night of no updates does not apply its package again: send that package again once it is fixed.", 5},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(step.args, env(map[string]string{"INFINITI_PASSWORD": step.password}), nil, &stdout, &stderr); code != step.code {
@@ -123,6 +138,9 @@ func TestSyncSourceNoUpdates(t *testing.T) {
 		if n := len(srv.Requests()); n != step.requests {
 			t.Fatalf("%q: %d requests, want %d", step.args, n, step.requests)
 		}
+	}
+	if _, err := os.Stat(report); err != nil {
+		t.Errorf("-plan of no updates wrote no -report: %v", err)
 	}
 	if got, want := string(srv.Requests()[2].CSV), strings.Join(csvspec.Header(), ",")+"\n"; got != want {
 		t.Errorf("the night of no updates posted %q, want the header alone, %q", got, want)

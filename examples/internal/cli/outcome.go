@@ -278,3 +278,23 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// NotReapplied returns the line for a night of no updates whose job's
+// last run, the last of runs, did not apply all of its package (held,
+// refused, invalid-file or rows-failed): the night does not apply that
+// package again. It returns "" for any other last run.
+func (n Names) NotReapplied(runs []syncjob.Run) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	last := runs[len(runs)-1]
+	again := "send that package again once it is fixed"
+	switch last.Outcome {
+	case syncjob.OutcomeHeld:
+		again = "send that package again with " + n.Name("force") + " to apply what was held"
+	case syncjob.OutcomeRefused, syncjob.OutcomeInvalidFile, syncjob.OutcomeRowsFailed:
+	default:
+		return ""
+	}
+	return fmt.Sprintf("The last run (%s) ended %s, and a night of no updates does not apply its package again: %s.", last.End.Local().Format("2006-01-02 15:04"), last.Outcome, again)
+}

@@ -114,3 +114,30 @@ func TestVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestNotReapplied: a night of no updates after a run that did not
+// apply all of its package says so, with -force after a held one.
+func TestNotReapplied(t *testing.T) {
+	end := time.Date(2026, 12, 7, 2, 30, 0, 0, time.Local)
+	tests := []struct {
+		last syncjob.Outcome
+		want string
+	}{
+		{syncjob.OutcomeHeld, "The last run (2026-12-07 02:30) ended held, and a night of no updates does not apply its package again: send that package again with -force to apply what was held."},
+		{syncjob.OutcomeRowsFailed, "The last run (2026-12-07 02:30) ended rows-failed, and a night of no updates does not apply its package again: send that package again once it is fixed."},
+		{syncjob.OutcomeRefused, "The last run (2026-12-07 02:30) ended refused, and a night of no updates does not apply its package again: send that package again once it is fixed."},
+		{syncjob.OutcomeInvalidFile, "The last run (2026-12-07 02:30) ended invalid-file, and a night of no updates does not apply its package again: send that package again once it is fixed."},
+		{syncjob.OutcomeOK, ""},
+		{syncjob.OutcomeNoAnswer, ""},
+		{"", ""}, // no run
+	}
+	for _, tt := range tests {
+		var runs []syncjob.Run
+		if tt.last != "" {
+			runs = []syncjob.Run{{Outcome: syncjob.OutcomeOK}, {Outcome: tt.last, End: end}}
+		}
+		if diff := cmp.Diff(tt.want, Flags.NotReapplied(runs)); diff != "" {
+			t.Errorf("after %q (-want +got):\n%s", tt.last, diff)
+		}
+	}
+}
