@@ -27,6 +27,11 @@
 //	job timeout  = answer limit + upload bound (half the answer limit) + 1 s
 //	rescue after = twice the job timeout (above the job timeout)
 //
+// The upload bound is an allowance, not a limit the client enforces: a
+// school whose file takes longer than half the answer limit to upload is
+// cut off at the job timeout every night (nothing handed over, so nothing
+// is in flight). Give such a school's workers a larger -answer-limit.
+//
 // A job's context ends at its timeout, before any rescue; the post is
 // given up, and the journal's posting record keeps the school's next run
 // from posting until the post's in-flight time is over (the converge
@@ -68,7 +73,9 @@ type School struct {
 }
 
 // A SchoolSource says which schools to sync and how: a vendor's table,
-// a config file, an API.
+// a config file, an API. Its methods, and a School's Rows, must return
+// when their context is done: the job's timeout ends a run only through
+// that context, before River may rescue the job elsewhere.
 type SchoolSource interface {
 	// Tonight returns the IDs of the schools to sync in a night.
 	Tonight(ctx context.Context) ([]string, error)
