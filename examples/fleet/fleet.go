@@ -29,8 +29,8 @@
 //
 // The upload bound is an allowance, not a limit the client enforces: a
 // school whose file takes longer than half the answer limit to upload is
-// cut off at the job timeout every night (nothing handed over, so nothing
-// is in flight). Give such a school's workers a larger -answer-limit.
+// cut off at the job timeout on every attempt. Give the workers of such
+// schools a larger -answer-limit.
 //
 // A job's context ends at its timeout, before any rescue; the post is
 // given up, and the journal's posting record keeps the school's next run
