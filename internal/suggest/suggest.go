@@ -4,7 +4,6 @@
 package suggest
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 )
@@ -55,19 +54,32 @@ func fold(s string) []rune {
 	return []rune(NoZeros(s))
 }
 
-// leadingZeros matches the zeros that start a run of digits, up to its
-// last digit, with the character before them.
-var leadingZeros = regexp.MustCompile(`(^|[^0-9])0+([0-9])`)
-
 // NoZeros returns s with the leading zeros of every run of ASCII digits
 // dropped, keeping one zero of a run of zeros alone: "07" is "7", "Year
 // 07" is "Year 7", "00" is "0".
 func NoZeros(s string) string {
-	if !strings.Contains(s, "0") {
+	var b []byte  // nil until a zero is dropped
+	start := true // s[i] starts a run of digits, or follows its dropped zeros
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '0' && start && i+1 < len(s) && isDigit(s[i+1]) {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[:i]...)
+			}
+			continue
+		}
+		start = !isDigit(c)
+		if b != nil {
+			b = append(b, c)
+		}
+	}
+	if b == nil {
 		return s
 	}
-	return leadingZeros.ReplaceAllString(s, "${1}${2}")
+	return string(b)
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // distance returns the optimal string alignment distance of a and b (the
 // edits of Nearest), or limit when it is sure to be limit or more.
