@@ -236,3 +236,33 @@ func BenchmarkCheckContacts(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCheckTypos measures Check on a file in which every tenth row
+// names a library group with a typo, each typo on many rows, as when one
+// class is spelt wrong: each needs a "did you mean".
+func BenchmarkCheckTypos(b *testing.B) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for i, g := range benchGroups() {
+		if i%10 == 0 {
+			g.LibraryGroup = "Yaer " + g.LibraryGroup
+		}
+		if err := w.Write(g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	file := buf.Bytes()
+	rules := Rules{LibraryGroups: benchCatalog(), SystemGroups: []string{"Students", "Staff", "Parents", "Alumni", "Relief Teachers"}}
+	benchtest.VsBaseline(b, len(file), bareGroups, func(b *testing.B) {
+		rep, err := Check(bytes.NewReader(file), rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Rows != benchRows || len(rep.Problems) != MaxProblemsPerCode {
+			b.Fatalf("%d rows, %d problems", rep.Rows, len(rep.Problems))
+		}
+	})
+}

@@ -19,7 +19,8 @@ type Rules struct {
 type catalog struct {
 	kind, code string // "library" or "system", and the problem code for an unknown group
 	list       []string
-	clean      map[string]bool // each name, and whether checkValue finds nothing in it
+	clean      map[string]bool   // each name, and whether checkValue finds nothing in it
+	unknowns   map[string]string // the messages of the first values not in list
 }
 
 func newCatalog(kind, code string, names []string) *catalog {
@@ -36,11 +37,23 @@ func newCatalog(kind, code string, names []string) *catalog {
 }
 
 // unknown returns the message of v, which is not a group of the catalog.
+// A typo repeats on many rows, and its suggestion is slow to find, so the
+// messages of the first MaxProblemsPerCode values are kept.
 func (c *catalog) unknown(v string) string {
-	if near, found := suggest.Nearest(v, c.list); found {
-		return fmt.Sprintf("%s group %s is not defined in Infiniti; did you mean %s?", c.kind, quote(v), quote(near))
+	if msg, ok := c.unknowns[v]; ok {
+		return msg
 	}
-	return fmt.Sprintf("%s group %s is not defined in Infiniti", c.kind, quote(v))
+	msg := fmt.Sprintf("%s group %s is not defined in Infiniti", c.kind, quote(v))
+	if near, found := suggest.Nearest(v, c.list); found {
+		msg += "; did you mean " + quote(near) + "?"
+	}
+	if c.unknowns == nil {
+		c.unknowns = make(map[string]string)
+	}
+	if len(c.unknowns) < MaxProblemsPerCode {
+		c.unknowns[v] = msg
+	}
+	return msg
 }
 
 // catalogs returns the group catalogs of the rules, by column.

@@ -138,7 +138,8 @@ func rowCheckOf(row *SourceRow, n int) (rowCheck, bool) {
 func (r Rules) CheckRow(row *SourceRow) { r.RowChecker()(row) }
 
 // RowChecker returns CheckRow with r's group lists indexed once, for
-// checking many rows. The lists must not change while it is in use.
+// checking many rows, one at a time (it is not safe for concurrent use).
+// The lists must not change while it is in use.
 func (r Rules) RowChecker() func(row *SourceRow) {
 	groups := r.catalogs()
 	return func(row *SourceRow) {
