@@ -14,10 +14,11 @@ import (
 // It has http.DefaultTransport's settings, built afresh, except for TLS
 // 1.2 or later, the proxy of HTTPS_PROXY and NO_PROXY for https only
 // (plain http and loopback requests never go through a proxy, which would
-// read the password), DefaultResponseHeaderTimeout, and 100 idle
-// connections per host, not 2, as in all (MaxIdleConns, which caps the
-// former: raise both): schools that share one Infiniti host reuse its
-// connections. Idle connections close after 90 seconds. Tune before use.
+// read the password), DefaultResponseHeaderTimeout, and up to 100 idle
+// connections per host, not 2, and 100 in all (MaxIdleConns, which caps
+// the per-host limit: raise both): schools that share one Infiniti host
+// reuse its connections. Idle connections close after 90 seconds. Tune
+// the fields before use.
 // Bad input to an option is a *ConfigError.
 func NewTransport(opts ...TransportOption) (*http.Transport, error) {
 	s := settings{headerTimeout: DefaultResponseHeaderTimeout}
