@@ -389,3 +389,139 @@ func TestStallLastChunk(t *testing.T) {
 		})
 	}
 }
+
+// gateReader is a CSV whose Read says so on entered, then blocks until
+// gate is closed; it counts its Reads.
+type gateReader struct {
+	entered, gate chan struct{}
+	reads         atomic.Int32
+}
+
+func newGateReader() *gateReader {
+	return &gateReader{entered: make(chan struct{}, 1), gate: make(chan struct{})}
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	g.reads.Add(1)
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.gate
+	return copy(p, "x"), nil
+}
+
+// testBody is a body over r with a watchdog that never fires.
+func testBody(t *testing.T, r io.Reader, hold bool) *body {
+	watch := &watchdog{limit: time.Hour, timer: time.AfterFunc(time.Hour, func() {})}
+	t.Cleanup(func() { watch.timer.Stop() })
+	return &body{r: r, length: -1, hold: hold, watch: watch}
+}
+
+// A Read after Close fails without reading the caller's CSV.
+func TestBodyReadAfterClose(t *testing.T) {
+	for _, hold := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hold=%v", hold), func(t *testing.T) {
+			g := newGateReader()
+			close(g.gate)
+			b := testBody(t, g, hold)
+			b.Close()
+			n, err := b.Read(make([]byte, 8))
+			if n != 0 || err != errBodyClosed {
+				t.Errorf("Read = %d, %v; want 0, %v", n, err, errBodyClosed)
+			}
+			if r := g.reads.Load(); r != 0 {
+				t.Errorf("the CSV was read %d times after Close", r)
+			}
+		})
+	}
+}
+
+// With hold (a seeker), Close waits for a Read in progress, whose data
+// stands; without it, Close returns at once and the late Read's data is
+// discarded. Either way nothing reads the CSV once Close has returned.
+func TestBodyCloseDuringRead(t *testing.T) {
+	tests := []struct {
+		hold  bool
+		wantN int
+		want  error
+	}{
+		{hold: true, wantN: 1},
+		{hold: false, want: errBodyClosed},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("hold=%v", tt.hold), func(t *testing.T) {
+			g := newGateReader()
+			b := testBody(t, g, tt.hold)
+			type result struct {
+				n   int
+				err error
+			}
+			read := make(chan result, 1)
+			go func() {
+				n, err := b.Read(make([]byte, 8))
+				read <- result{n, err}
+			}()
+			<-g.entered
+			closed := make(chan struct{})
+			go func() {
+				b.Close()
+				close(closed)
+			}()
+			if tt.hold {
+				waitForCloseBlocked(t, closed)
+			} else {
+				<-closed
+			}
+			close(g.gate)
+			got := <-read
+			<-closed
+			if got.n != tt.wantN || got.err != tt.want {
+				t.Errorf("Read = %d, %v; want %d, %v", got.n, got.err, tt.wantN, tt.want)
+			}
+		})
+	}
+}
+
+// waitForCloseBlocked returns once a goroutine waits in body.Close for the
+// body's lock; it fails the test if Close returns first.
+func waitForCloseBlocked(t *testing.T, closed <-chan struct{}) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for {
+		select {
+		case <-closed:
+			t.Fatal("Close returned while a Read was in progress")
+		default:
+		}
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "(*body).Close(") && strings.Contains(g, "Mutex).lockSlow(") {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+}
+
+// Once Import has returned, its body reads nothing of the caller's CSV,
+// even from a transport that kept it without closing it.
+func TestImportClosesBody(t *testing.T) {
+	var kept io.Reader
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		kept = r.Body
+		return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(okJSON)), Request: r}, nil
+	})}
+	c, _ := newClient(t, "https://school.example", WithHTTPClient(hc))
+	csv := &watchedSeeker{Reader: strings.NewReader(sampleCSV)}
+	if _, err := c.ImportUserGroups(context.Background(), csv); err != nil {
+		t.Fatal(collectErr(err))
+	}
+	csv.done.Store(true)
+	if _, err := io.Copy(io.Discard, kept); err != errBodyClosed {
+		t.Errorf("reading the body after Import: %v, want %v", err, errBodyClosed)
+	}
+	if n := csv.late.Load(); n != 0 {
+		t.Errorf("%d Reads of the CSV after the call returned", n)
+	}
+}

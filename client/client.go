@@ -49,7 +49,7 @@ const userGroupsFile = "user-groups.csv"
 type Client struct {
 	settings                  // the options, without the password
 	base      url.URL         // scheme, host and path prefix; no credentials, query or fragment
-	basic     *credentials    // from WithBasicAuth; prints as [REDACTED]
+	basic     *credentials    // from WithBasicAuth; the only holder of the password
 	hc        *http.Client    // never follows redirects
 	own       *http.Transport // the transport New built; nil with WithHTTPClient or WithTransport
 	userAgent string
@@ -290,7 +290,7 @@ func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, fil
 // refused returns err for an import call that sent nothing, after setting
 // the caller's Stats, if any, to the zero Stats.
 func refused(ctx context.Context, err error) (*result.Result, error) {
-	if st := statsFrom(ctx); st != nil {
+	if st, _ := ctx.Value(statsKey{}).(*Stats); st != nil {
 		*st = Stats{}
 	}
 	return nil, err
@@ -337,7 +337,7 @@ func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename st
 	if o.err = cl.credentials(ctx); o.err == nil {
 		o, attempts, handedOver = cl.run(ctx, newSource(csv))
 	}
-	if st := statsFrom(ctx); st != nil {
+	if st, _ := ctx.Value(statsKey{}).(*Stats); st != nil {
 		*st = Stats{StatusCode: o.status, BytesSent: o.sent, HandedOver: handedOver, Attempts: attempts, Duration: time.Since(start)}
 	}
 	if cl.log != nil {
@@ -361,7 +361,10 @@ func (cl *call) credentials(ctx context.Context) error {
 		return &attemptError{endpoint: cl.endpoint, msg: "getting the credentials: " + err.Error(), errs: errs}
 	}
 	if cl.cred, err = cl.Client.credentials("WithCredentials", user, password); err != nil {
-		ce := err.(*ConfigError) // credentials returns no other error
+		var ce *ConfigError
+		if !errors.As(err, &ce) { // credentials returns no other error
+			ce = &ConfigError{Option: "WithCredentials", Reason: err.Error()}
+		}
 		return &attemptError{endpoint: cl.endpoint, msg: "the credentials cannot be used: " + ce.Reason, errs: []error{ce, ErrNoCredentials, ErrUnauthorized}}
 	}
 	return nil

@@ -804,3 +804,46 @@ func TestCredentialsPerCall(t *testing.T) {
 		t.Errorf("passwords sent (-want +got):\n%s", diff)
 	}
 }
+
+// WithHTTPClient with a nil Transport sends with http.DefaultTransport,
+// under hc's Timeout, and leaves hc as it was.
+func TestHTTPClientNilTransport(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer bool  // false: the server never answers
+		is     error // nil for a success
+	}{
+		{name: "answered", answer: true},
+		{name: "past the timeout", is: ErrResponseTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			quit := make(chan struct{})
+			var posts atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				io.Copy(io.Discard, r.Body)
+				if !tt.answer {
+					<-quit
+				}
+				io.WriteString(w, okJSON)
+			}))
+			defer srv.Close()
+			defer close(quit)
+			hc := &http.Client{Timeout: 200 * time.Millisecond}
+			c, _ := newClient(t, srv.URL, WithHTTPClient(hc), WithRetry(RetryPolicy{}))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a bound, should hc.Timeout be lost
+			defer cancel()
+			_, err := c.ImportUserGroups(ctx, strings.NewReader(sampleCSV))
+			if tt.is == nil && err != nil || !errors.Is(err, tt.is) {
+				t.Errorf("err = %v, want %v", collectErr(err), tt.is)
+			}
+			if n := posts.Load(); n != 1 {
+				t.Errorf("the server had %d posts, want 1", n)
+			}
+			if hc.Transport != nil || hc.CheckRedirect != nil {
+				t.Error("the caller's http.Client was changed")
+			}
+		})
+	}
+}

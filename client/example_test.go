@@ -71,7 +71,7 @@ func ExampleClient_ImportUserGroupRows() {
 
 	c, err := client.New(srv.URL, client.WithHTTPClient(srv.Client()),
 		client.WithBasicAuth(clienttest.DefaultUsername, clienttest.DefaultPassword),
-		client.WithRetry(client.RetryPolicy{MaxRetries: 2, InitialWait: time.Millisecond})) // short waits, for the example
+		client.WithRetry(client.RetryPolicy{MaxRetries: 2, InitialWait: time.Millisecond})) // tests only: keep DefaultRetryPolicy's waits
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,8 +18,7 @@ import (
 type Option interface{ apply(*settings) error }
 
 // A TransportOption configures the SDK's transport, the one New builds
-// for a client or NewTransport for many. New refuses one combined with
-// WithHTTPClient or WithTransport, whose transport rules.
+// for a client or NewTransport for many.
 type TransportOption interface {
 	Option
 	transport()
@@ -155,8 +154,8 @@ func WithTenant(tenantID string) Option {
 // WithHTTPClient makes the client send its requests with a copy of hc
 // that never follows redirects. hc's transport decides the rest: TLS,
 // proxies (http.DefaultTransport would send a plain-http request,
-// password included, through HTTP_PROXY) and timeouts. A nil hc is an
-// error.
+// password included, through HTTP_PROXY) and timeouts. A nil hc, or a
+// TransportOption (WithRootCAs, WithResponseHeaderTimeout) too, is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return option(func(s *settings) error {
 		switch {
@@ -172,9 +171,10 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithTransport makes the client send its requests with t, such as one
 // from NewTransport that many clients share. The client never closes t's
-// connections. A nil t is an error. The client keeps NewTransport's rules
-// only if t does: a t with a Proxy for plain http, or a lower TLS
-// minimum, sends the password where NewTransport's would not.
+// connections. A nil t, or a TransportOption too (give it to
+// NewTransport), is an error. The client keeps NewTransport's rules only
+// if t does: a t with a Proxy for plain http, or a lower TLS minimum,
+// sends the password where NewTransport's would not.
 func WithTransport(t *http.Transport) Option {
 	return option(func(s *settings) error {
 		switch {

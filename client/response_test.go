@@ -765,16 +765,42 @@ func TestConnError(t *testing.T) {
 }
 
 // A server that answers before it read the whole upload (a 401 to a large
-// file) still gives its status, whatever becomes of the rest of the upload.
+// file) still gives its status, whatever becomes of the rest of the upload:
+// read to the end, or left unread on a connection closed at once.
 func TestEarlyAnswer(t *testing.T) {
-	url, _ := earlyServer(t, 0, http.StatusUnauthorized, "no")
-	c, _ := newClient(t, url)
-	big := strings.NewReader(strings.Repeat("jsmith,Year 7,Students\n", 1<<20/2)) // about 12 MB
-	_, err := c.ImportUserGroups(context.Background(), big)
-	collectErr(err)
-	var se *StatusError
-	if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("err = %v, want a 401 StatusError", err)
+	tests := []struct {
+		name   string
+		server func(t *testing.T) string
+	}{
+		{name: "the rest is read", server: func(t *testing.T) string {
+			url, _ := earlyServer(t, 0, http.StatusUnauthorized, "no")
+			return url
+		}},
+		{name: "the connection is closed with the rest unread", server: func(t *testing.T) string {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// The Go server answers, then closes the connection with the
+				// rest unread, after half a second; hangUp, which closes at
+				// once, makes the kernel reset the connection, which may
+				// destroy the answer before the client reads it.
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, "no")
+			}))
+			t.Cleanup(srv.Close)
+			return srv.URL
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // the Go server waits half a second
+			c, _ := newClient(t, tt.server(t))
+			big := strings.NewReader(strings.Repeat("jsmith,Year 7,Students\n", 1<<20/2)) // about 12 MB
+			_, err := c.ImportUserGroups(context.Background(), big)
+			collectErr(err)
+			var se *StatusError
+			if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("err = %v, want a 401 StatusError", err)
+			}
+		})
 	}
 }
 

@@ -43,8 +43,3 @@ type statsKey struct{}
 func WithStats(ctx context.Context, s *Stats) context.Context {
 	return context.WithValue(ctx, statsKey{}, s)
 }
-
-func statsFrom(ctx context.Context) *Stats {
-	s, _ := ctx.Value(statsKey{}).(*Stats)
-	return s
-}

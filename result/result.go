@@ -324,21 +324,20 @@ const (
 
 // Error returns one line: the summary and the first failing rows, quoted.
 func (e *ImportError) Error() string {
-	res := e.Result
-	if res == nil {
+	if e.Result == nil {
 		return "infiniti import failed"
 	}
-	b := bytes.NewBufferString("infiniti import failed")
-	if s := strings.TrimSpace(res.Summary); s != "" {
+	var b strings.Builder
+	if s := strings.TrimSpace(e.Result.Summary); s != "" {
 		b.WriteString(": " + textsafe.Quote(s, maxTextInError))
 	}
-	fails := res.Failures()
+	fails := e.Result.Failures()
 	for i, f := range fails {
 		if i == maxRowsInError {
-			fmt.Fprintf(b, "; %d more failed rows", len(fails)-maxRowsInError)
+			fmt.Fprintf(&b, "; %d more failed rows", len(fails)-maxRowsInError)
 			break
 		}
-		fmt.Fprintf(b, "; row %d: %s", f.Row, textsafe.Quote(strings.TrimSpace(f.Message), maxTextInError))
+		fmt.Fprintf(&b, "; row %d: %s", f.Row, textsafe.Quote(strings.TrimSpace(f.Message), maxTextInError))
 	}
-	return b.String()
+	return "infiniti import failed" + b.String()
 }

@@ -154,7 +154,7 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 	if err != nil {
 		return fmt.Errorf("-answer-limit: %w", err)
 	}
-	tr.MaxIdleConnsPerHost = c.Workers // many tenants of one site
+	tr.MaxIdleConnsPerHost, tr.MaxIdleConns = c.Workers, max(tr.MaxIdleConns, c.Workers) // many tenants of one site; the total caps the per-host
 	metrics := NewMetrics(prometheus.DefaultRegisterer)
 	w := &Worker{Source: src, Journal: pgjournal.New(pool), Transport: tr, Metrics: metrics}
 	if c.PlainHTTP {
