@@ -484,14 +484,18 @@ func TestBodyCloseDuringRead(t *testing.T) {
 }
 
 // waitForCloseBlocked returns once a goroutine waits in body.Close for the
-// body's lock; it fails the test if Close returns first.
+// body's lock; it fails the test if Close returns first, or if no Close
+// is seen waiting within a bound that only a broken Close reaches.
 func waitForCloseBlocked(t *testing.T, closed <-chan struct{}) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
+	bound := time.After(30 * time.Second)
 	for {
 		select {
 		case <-closed:
 			t.Fatal("Close returned while a Read was in progress")
+		case <-bound:
+			t.Fatal("Close neither returned nor waited for the body's lock")
 		default:
 		}
 		stacks := string(buf[:runtime.Stack(buf, true)])
