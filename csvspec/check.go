@@ -27,7 +27,7 @@ func newCatalog(kind, code string, names []string) *catalog {
 	if names == nil {
 		return nil
 	}
-	c := &catalog{kind: kind, code: code, list: names, clean: make(map[string]bool, len(names))}
+	c := &catalog{kind: kind, code: code, list: names, clean: make(map[string]bool, len(names)), unknowns: make(map[string]string)}
 	for _, n := range names {
 		var rc rowCheck
 		rc.checkValue("", n, true)
@@ -46,9 +46,6 @@ func (c *catalog) unknown(v string) string {
 	msg := fmt.Sprintf("%s group %s is not defined in Infiniti", c.kind, quote(v))
 	if near, found := suggest.Nearest(v, c.list); found {
 		msg += "; did you mean " + quote(near) + "?"
-	}
-	if c.unknowns == nil {
-		c.unknowns = make(map[string]string)
 	}
 	if len(c.unknowns) < MaxProblemsPerCode {
 		c.unknowns[v] = msg
