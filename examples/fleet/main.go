@@ -11,13 +11,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal"
 	"github.com/autosync-go/autosync/examples/internal/cli"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
@@ -94,14 +94,9 @@ func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	pc, err := pgxpool.ParseConfig(c.DB)
+	pc, err := poolConfig(c.DB, c.Workers)
 	if err != nil {
 		return fmt.Errorf("-db: %w", err)
-	}
-	if !strings.Contains(c.DB, "pool_max_conns") {
-		// pgjournal holds one connection per running school; River needs
-		// a few of its own.
-		pc.MaxConns = int32(c.Workers) + 10
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -124,6 +119,27 @@ func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 		return err
 	}
 	return c.work(ctx, stop, pool, src)
+}
+
+// poolConfig parses dsn. pgjournal holds one connection per running
+// school and River needs 2 of its own, so a pool_max_conns below
+// workers+2 is refused; without pool_max_conns the pool gets workers+10.
+func poolConfig(dsn string, workers int) (*pgxpool.Config, error) {
+	cc, err := pgconn.ParseConfig(dsn) // keeps pool_max_conns, which pgxpool takes out
+	if err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	least := int32(workers) + 2
+	if _, set := cc.RuntimeParams["pool_max_conns"]; !set {
+		pc.MaxConns = int32(workers) + 10
+	} else if pc.MaxConns < least {
+		return nil, fmt.Errorf("pool_max_conns is %d; with -workers %d give at least %d (a connection per running school, 2 for River) or leave it out", pc.MaxConns, workers, least)
+	}
+	return pc, nil
 }
 
 // migrate applies River's, pgjournal's and schema's migrations.
@@ -197,7 +213,12 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 	defer cancel()
 	if err := rc.Stop(graceCtx); errors.Is(err, context.DeadlineExceeded) {
 		fmt.Println("worker: the grace period is over; cancelling the running schools")
-		return rc.StopAndCancel(context.Background())
+		cancelCtx, cancel := context.WithTimeout(context.Background(), c.Grace)
+		defer cancel()
+		if err := rc.StopAndCancel(cancelCtx); err != nil {
+			return fmt.Errorf("the running schools did not stop within -grace (%v) of being cancelled: %w", c.Grace, err)
+		}
+		return nil
 	} else if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,36 @@ func TestMainFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := Main(tt.args, "", nil); got != tt.want {
 			t.Errorf("Main(%q) = %d, want %d", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestPoolConfig: a pool too small for -workers is refused (it would
+// deadlock: each running school holds a connection); without
+// pool_max_conns the pool is sized from -workers.
+func TestPoolConfig(t *testing.T) {
+	tests := []struct {
+		dsn     string
+		workers int
+		want    int32  // MaxConns
+		err     string // in the error
+	}{
+		{"postgres://u:secret@127.0.0.1/db", 10, 20, ""},
+		{"postgres://u:secret@127.0.0.1/db?pool_max_conns=12", 10, 12, ""},
+		{"postgres://u:secret@127.0.0.1/db?pool_max_conns=11", 10, 0, "pool_max_conns is 11; with -workers 10 give at least 12"},
+		{"host=127.0.0.1 user=u password=secret pool_max_conns=3", 2, 0, "pool_max_conns is 3; with -workers 2 give at least 4"},
+	}
+	for _, tt := range tests {
+		pc, err := poolConfig(tt.dsn, tt.workers)
+		var got int32
+		if err == nil {
+			got = pc.MaxConns
+		}
+		if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("poolConfig(%q, %d) = %d, %v; want %d, %q", tt.dsn, tt.workers, got, err, tt.want, tt.err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("poolConfig(%q) error shows the password: %v", tt.dsn, err)
 		}
 	}
 }
