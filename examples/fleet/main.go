@@ -45,7 +45,7 @@ type config struct {
 func (c *config) flags(stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.DB, "db", os.Getenv("DATABASE_URL"), "PostgreSQL connection string (default: $DATABASE_URL)")
+	fs.StringVar(&c.DB, "db", "", "PostgreSQL connection string (default: $DATABASE_URL)")
 	fs.BoolVar(&c.Migrate, "migrate", false, "apply River's, pgjournal's and the schools table's migrations, then exit")
 	fs.BoolVar(&c.Enqueue, "enqueue", false, "enqueue tonight's job for every school now, then exit")
 	fs.StringVar(&c.Night, "night", time.Now().Format(time.DateOnly), "the night's ID used by -enqueue and the uniqueness")
@@ -94,6 +94,9 @@ func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if c.DB == "" { // not the flag's default, which -h would print
+		c.DB = os.Getenv("DATABASE_URL")
+	}
 	pc, err := poolConfig(c.DB, c.Workers)
 	if err != nil {
 		return fmt.Errorf("-db: %w", err)

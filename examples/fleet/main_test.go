@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal/pgtest"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -30,6 +32,22 @@ func TestMainFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := Main(tt.args, "", nil); got != tt.want {
 			t.Errorf("Main(%q) = %d, want %d", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestFlagsHideDSN: -h and a bad flag do not print $DATABASE_URL, which
+// holds a password.
+func TestFlagsHideDSN(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://u:secret@127.0.0.1/db")
+	for _, args := range [][]string{{"-h"}, {"-workers", "many"}} {
+		var c config
+		var out bytes.Buffer
+		if code, _ := cli.ParseFlags(c.flags(&out), args); code < 0 || out.Len() == 0 {
+			t.Errorf("flags %q: code %d, printed %q; want the usage", args, code, out.String())
+		}
+		if strings.Contains(out.String(), "secret") {
+			t.Errorf("flags %q printed $DATABASE_URL:\n%s", args, out.String())
 		}
 	}
 }
