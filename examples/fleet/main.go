@@ -183,16 +183,14 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 	river.AddWorker(workers, w)
 	river.AddWorker(workers, &NightWorker{Source: src})
 	jobTimeout, rescue := Timeouts(c.AnswerLimit)
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+	rc, err := river.NewClient(riverpgxv5.New(pool), c.keep(&river.Config{
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: c.Workers}, river.QueueDefault: {MaxWorkers: 1}},
 		Workers:              workers,
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescue,
-		// The status page reads the last -failing-nights nights' jobs.
-		CompletedJobRetentionPeriod: time.Duration(c.Failing+1) * 24 * time.Hour,
-		PeriodicJobs:                c.periodic(),
-		Logger:                      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+		PeriodicJobs:         c.periodic(),
+		Logger:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}))
 	if err != nil {
 		return err
 	}
@@ -226,6 +224,16 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 		return err
 	}
 	return nil
+}
+
+// keep sets rc's retention of completed, cancelled and discarded jobs
+// to -failing-nights + 1 days, since the status page counts a school's
+// failed nights from them (River's defaults delete cancelled jobs after
+// a day), and returns rc.
+func (c config) keep(rc *river.Config) *river.Config {
+	d := time.Duration(c.Failing+1) * 24 * time.Hour
+	rc.CompletedJobRetentionPeriod, rc.CancelledJobRetentionPeriod, rc.DiscardedJobRetentionPeriod = d, d, d
+	return rc
 }
 
 // periodic returns the periodic job of -at and -every, if any.

@@ -52,6 +52,18 @@ func TestFlagsHideDSN(t *testing.T) {
 	}
 }
 
+// TestKeep: River keeps every final job -failing-nights + 1 days, so a
+// school cancelled each night is still seen failing (BuildStatus).
+func TestKeep(t *testing.T) {
+	c := config{Failing: 3}
+	got := c.keep(&river.Config{})
+	d := 4 * 24 * time.Hour
+	want := []time.Duration{d, d, d}
+	if diff := cmp.Diff(want, []time.Duration{got.CompletedJobRetentionPeriod, got.CancelledJobRetentionPeriod, got.DiscardedJobRetentionPeriod}); diff != "" {
+		t.Errorf("retention of completed, cancelled, discarded jobs (-want +got):\n%s", diff)
+	}
+}
+
 // TestPoolConfig: a pool too small for -workers is refused (it would
 // deadlock: each running school holds a connection); without
 // pool_max_conns the pool is sized from -workers.

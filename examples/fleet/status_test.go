@@ -35,6 +35,11 @@ func statusRows() ([]JobRow, []string) {
 	}, []string{"n3", "n2", "n1"}
 }
 
+// TestBuildStatus: the outcomes of the last night, and who needs a
+// person: a fix-config job (b), a job River discarded (e), and a school
+// whose jobs were cancelled 3 nights running (c). River keeps those
+// cancelled jobs that long only because main.go's keep says so
+// (TestKeep); with its defaults n1's and n2's rows would be gone.
 func TestBuildStatus(t *testing.T) {
 	rows, nights := statusRows()
 	last := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
