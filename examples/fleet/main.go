@@ -201,7 +201,9 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 			return fmt.Errorf("-status-addr: %w (give each worker on a host its own, or off)", err)
 		}
 		load := func(ctx context.Context) (Status, error) { return LoadStatus(ctx, pool, c.Failing) }
-		go func() { _ = http.Serve(ln, Handler(load, prometheus.DefaultGatherer)) }()
+		srv := &http.Server{Handler: Handler(load, prometheus.DefaultGatherer),
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: statusLimit + 20*time.Second}
+		go func() { _ = srv.Serve(ln) }()
 		defer ln.Close()
 		fmt.Printf("worker: status on http://%s/status\n", ln.Addr())
 	}
