@@ -212,18 +212,30 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 	}
 	<-ctx.Done()
 	stop() // a second signal ends the process at once
-	graceCtx, cancel := context.WithTimeout(context.Background(), c.Grace)
+	return stopWorkers(rc, c.Grace)
+}
+
+// stopper is the part of River's client that stops it.
+type stopper interface {
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// stopWorkers stops rc: running schools get grace to finish, then their
+// contexts are cancelled, and they get grace again to return, after
+// which it returns an error.
+func stopWorkers(rc stopper, grace time.Duration) error {
+	graceCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := rc.Stop(graceCtx); errors.Is(err, context.DeadlineExceeded) {
-		fmt.Println("worker: the grace period is over; cancelling the running schools")
-		cancelCtx, cancel := context.WithTimeout(context.Background(), c.Grace)
-		defer cancel()
-		if err := rc.StopAndCancel(cancelCtx); err != nil {
-			return fmt.Errorf("the running schools did not stop within -grace (%v) of being cancelled: %w", c.Grace, err)
-		}
-		return nil
-	} else if err != nil {
+	err := rc.Stop(graceCtx)
+	if !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	fmt.Println("worker: the grace period is over; cancelling the running schools")
+	cancelCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := rc.StopAndCancel(cancelCtx); err != nil {
+		return fmt.Errorf("the running schools did not stop within -grace (%v) of being cancelled: %w", grace, err)
 	}
 	return nil
 }

@@ -64,6 +64,22 @@ func TestKeep(t *testing.T) {
 	}
 }
 
+// hung is a River client whose running jobs never return.
+type hung struct{}
+
+func (hung) Stop(ctx context.Context) error          { <-ctx.Done(); return ctx.Err() }
+func (hung) StopAndCancel(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+
+// TestStopWorkers: a stop whose jobs ignore their cancelled contexts ends,
+// with an error, after the grace period twice over.
+func TestStopWorkers(t *testing.T) {
+	err := stopWorkers(hung{}, time.Millisecond)
+	want := "the running schools did not stop within -grace (1ms) of being cancelled: context deadline exceeded"
+	if err == nil || err.Error() != want {
+		t.Errorf("stopWorkers = %v, want %q", err, want)
+	}
+}
+
 // TestPoolConfig: a pool too small for -workers is refused (it would
 // deadlock: each running school holds a connection); without
 // pool_max_conns the pool is sized from -workers.
