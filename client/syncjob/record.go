@@ -16,8 +16,8 @@ import (
 
 // record writes the staff report, then, when the run is not a plan, the
 // run record (with the new state when state is not nil), and sets the
-// health if the journal gives it within healthLimit. The report goes first, so that the record says if it could not
-// be written.
+// health if the journal gives it within healthLimit. The report goes
+// first, so that the record says if it could not be written.
 func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func() ([]byte, int)) error {
 	rep.End = time.Now()
 	var data []byte
