@@ -16,8 +16,8 @@ import (
 
 // record writes the staff report, then, when the run is not a plan, the
 // run record (with the new state when state is not nil), and sets the
-// health. The report goes first, so that the record says if it could not
-// be written.
+// health if the journal gives it within healthLimit. The report goes
+// first, so that the record says if it could not be written.
 func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failureLog, send bool, runErr error, state func() ([]byte, int)) error {
 	rep.End = time.Now()
 	var data []byte
@@ -52,11 +52,19 @@ func (j *Job) record(ctx context.Context, rep *Report, sess Session, fl *failure
 		}
 		rep.Run = &run
 	}
-	if h, herr := healthOfKey(context.WithoutCancel(ctx), j.Journal, rep.Key); herr == nil {
+	// The health is read even when ctx is done, but for at most
+	// healthLimit: a journal that cannot answer (a pool with no free
+	// connection) leaves it zero rather than holding the run for ever.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healthLimit)
+	defer cancel()
+	if h, herr := healthOfKey(hctx, j.Journal, rep.Key); herr == nil {
 		rep.Health = h
 	}
 	return nil
 }
+
+// healthLimit bounds the read of the health after a run.
+var healthLimit = 30 * time.Second
 
 // commit commits data, a state of users, with its SHA-256 and users in the
 // run record; it returns the record committed.

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/autosync-go/autosync/client"
@@ -257,5 +258,27 @@ func TestCutText(t *testing.T) {
 		if got != tt.want || len(got) > tt.n || !utf8.ValidString(got) {
 			t.Errorf("cutText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// stuckHealth is a MemJournal whose Health waits until its context is
+// done, as a journal with no free connection does.
+type stuckHealth struct{ *MemJournal }
+
+func (stuckHealth) Health(ctx context.Context, _ Key) (Health, error) {
+	<-ctx.Done()
+	return Health{}, ctx.Err()
+}
+
+// TestRecordHealthLimit: a journal that cannot give the health after a
+// run leaves Report.Health zero once healthLimit is over, rather than
+// holding the run for ever.
+func TestRecordHealthLimit(t *testing.T) {
+	defer func(d time.Duration) { healthLimit = d }(healthLimit)
+	healthLimit = time.Millisecond
+	_, c := newFake(t, clienttest.ApplyReplace)
+	rep, err := run(t, &Job{Client: c, Journal: stuckHealth{NewMemJournal()}}, toCSV(school(3)))
+	if err != nil || rep.Outcome != OutcomeOK || rep.Run == nil || rep.Health != (Health{}) {
+		t.Errorf("run = %v, outcome %s, record %v, health %+v; want ok, recorded, zero health", err, rep.Outcome, rep.Run, rep.Health)
 	}
 }

@@ -13,7 +13,7 @@
 //
 // A run's Report.Advice decides what River does next (Verdict): done
 // completes the job; retry returns an error, so that River retries with
-// its backoff (MaxAttempts); wait (no answer, or an earlier post still in flight) snoozes
+// its backoff (MaxAttempts), as does a journal error; wait (no answer, or an earlier post still in flight) snoozes
 // the job until the post's in-flight time is over, and at least the answer
 // limit; a person needed (fix-export, fix-config) cancels it. The job
 // records its Output on the River job row, which the status page reads.
@@ -80,7 +80,8 @@ type SchoolSource interface {
 	// Tonight returns the IDs of the schools to sync in a night.
 	Tonight(ctx context.Context) ([]string, error)
 	// School returns one school's settings. An error wrapping
-	// ErrNoSchool cancels the school's job; any other is retried.
+	// ErrNoSchool completes the school's job with OutcomeNoSchool (no
+	// person is needed); any other is retried.
 	School(ctx context.Context, id string) (School, error)
 }
 

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/autosync-go/autosync/client/clienttest"
+	"github.com/autosync-go/autosync/client/syncjob"
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal/pgtest"
 	"github.com/autosync-go/autosync/csvspec"
 	"github.com/autosync-go/autosync/examples/fleet/internal/fakefleet"
@@ -231,6 +234,54 @@ func (r *rig) check(want map[string]map[string]clienttest.Membership) fakefleet.
 	return rep
 }
 
+// checkReposts checks, from the journal's run log, that each school
+// whose post the fake saw cut (rep) has a posting record its run never
+// followed (the kill), and that the school's next post came only after
+// that record's InFlightUntil, while Infiniti may still have been
+// importing the cut one.
+func (r *rig) checkReposts(rep fakefleet.Report) {
+	r.t.Helper()
+	rows, err := r.db.Query(context.Background(), `SELECT k.tenant, convert_from(r.record, 'UTF8')
+		FROM autosync_runs r JOIN autosync_keys k ON k.id = r.key_id ORDER BY r.id`)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	logs := map[string][]syncjob.Run{}
+	for rows.Next() {
+		var tenant, record string
+		var run syncjob.Run
+		if err := rows.Scan(&tenant, &record); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(record), &run); err != nil {
+			r.t.Fatal(err)
+		}
+		logs[tenant] = append(logs[tenant], run)
+	}
+	if err := rows.Err(); err != nil {
+		r.t.Fatal(err)
+	}
+	for id, tn := range rep.Tenants {
+		if tn.Cut == 0 {
+			continue
+		}
+		cut := 0
+		runs := logs[id]
+		for i, p := range runs {
+			if p.Outcome != syncjob.OutcomePosting || slices.ContainsFunc(runs[i+1:], func(l syncjob.Run) bool { return l.Start.Equal(p.Start) }) {
+				continue
+			}
+			cut++
+			if j := slices.IndexFunc(runs[i+1:], func(l syncjob.Run) bool { return l.Outcome == syncjob.OutcomePosting }); j >= 0 && runs[i+1+j].End.Before(p.InFlightUntil) {
+				r.t.Errorf("%s posted again at %v, before the cut post's in-flight time ended at %v", id, runs[i+1+j].End, p.InFlightUntil)
+			}
+		}
+		if cut == 0 {
+			r.t.Errorf("%s: the fake saw %d posts cut, but every posting record in its run log was followed by its run's end", id, tn.Cut)
+		}
+	}
+}
+
 // owner returns which of pids has a TCP socket of the local port, 0 for
 // none, from /proc/net/tcp and /proc/PID/fd.
 func owner(port int, pids ...int) int {
@@ -269,7 +320,8 @@ func owner(port int, pids ...int) int {
 // worker's jobs, and the journal's lock and in-flight record keep each
 // school to one post at a time. Every school must end with the
 // memberships of its export, no school may ever have had two posts in
-// flight, and every job must complete.
+// flight, a school whose post the kill cut may post again only after
+// that post's in-flight time (checkReposts), and every job must complete.
 func TestFleet(t *testing.T) {
 	const (
 		schools     = 200
@@ -306,6 +358,7 @@ func TestFleet(t *testing.T) {
 		t.Errorf("the night's jobs by state (-want +got):\n%s", diff)
 	}
 	rep := r.check(want)
+	r.checkReposts(rep)
 	posts, cut := 0, 0
 	for _, tn := range rep.Tenants {
 		posts, cut = posts+tn.Posts, cut+tn.Cut

@@ -11,13 +11,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/autosync-go/autosync/client"
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal"
 	"github.com/autosync-go/autosync/examples/internal/cli"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
@@ -45,7 +45,7 @@ type config struct {
 func (c *config) flags(stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.DB, "db", os.Getenv("DATABASE_URL"), "PostgreSQL connection string (default: $DATABASE_URL)")
+	fs.StringVar(&c.DB, "db", "", "PostgreSQL connection string (default: $DATABASE_URL)")
 	fs.BoolVar(&c.Migrate, "migrate", false, "apply River's, pgjournal's and the schools table's migrations, then exit")
 	fs.BoolVar(&c.Enqueue, "enqueue", false, "enqueue tonight's job for every school now, then exit")
 	fs.StringVar(&c.Night, "night", time.Now().Format(time.DateOnly), "the night's ID used by -enqueue and the uniqueness")
@@ -94,14 +94,12 @@ func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	pc, err := pgxpool.ParseConfig(c.DB)
+	if c.DB == "" { // not the flag's default, which -h would print
+		c.DB = os.Getenv("DATABASE_URL")
+	}
+	pc, err := poolConfig(c.DB, c.Workers)
 	if err != nil {
 		return fmt.Errorf("-db: %w", err)
-	}
-	if !strings.Contains(c.DB, "pool_max_conns") {
-		// pgjournal holds one connection per running school; River needs
-		// a few of its own.
-		pc.MaxConns = int32(c.Workers) + 10
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -124,6 +122,27 @@ func (c config) run(schema string, source func(*pgxpool.Pool) SchoolSource) erro
 		return err
 	}
 	return c.work(ctx, stop, pool, src)
+}
+
+// poolConfig parses dsn. pgjournal holds one connection per running
+// school and River needs 2 of its own, so a pool_max_conns below
+// workers+2 is refused; without pool_max_conns the pool gets workers+10.
+func poolConfig(dsn string, workers int) (*pgxpool.Config, error) {
+	cc, err := pgconn.ParseConfig(dsn) // keeps pool_max_conns, which pgxpool takes out
+	if err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	least := int32(workers) + 2
+	if _, set := cc.RuntimeParams["pool_max_conns"]; !set {
+		pc.MaxConns = int32(workers) + 10
+	} else if pc.MaxConns < least {
+		return nil, fmt.Errorf("pool_max_conns is %d; with -workers %d give at least %d (a connection per running school, 2 for River) or leave it out", pc.MaxConns, workers, least)
+	}
+	return pc, nil
 }
 
 // migrate applies River's, pgjournal's and schema's migrations.
@@ -164,16 +183,14 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 	river.AddWorker(workers, w)
 	river.AddWorker(workers, &NightWorker{Source: src})
 	jobTimeout, rescue := Timeouts(c.AnswerLimit)
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+	rc, err := river.NewClient(riverpgxv5.New(pool), c.keep(&river.Config{
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: c.Workers}, river.QueueDefault: {MaxWorkers: 1}},
 		Workers:              workers,
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescue,
-		// The status page reads the last -failing-nights nights' jobs.
-		CompletedJobRetentionPeriod: time.Duration(c.Failing+1) * 24 * time.Hour,
-		PeriodicJobs:                c.periodic(),
-		Logger:                      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+		PeriodicJobs:         c.periodic(),
+		Logger:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}))
 	if err != nil {
 		return err
 	}
@@ -184,7 +201,9 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 			return fmt.Errorf("-status-addr: %w (give each worker on a host its own, or off)", err)
 		}
 		load := func(ctx context.Context) (Status, error) { return LoadStatus(ctx, pool, c.Failing) }
-		go func() { _ = http.Serve(ln, Handler(load, prometheus.DefaultGatherer)) }()
+		srv := &http.Server{Handler: Handler(load, prometheus.DefaultGatherer),
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: statusLimit + 20*time.Second}
+		go func() { _ = srv.Serve(ln) }()
 		defer ln.Close()
 		fmt.Printf("worker: status on http://%s/status\n", ln.Addr())
 	}
@@ -193,15 +212,42 @@ func (c config) work(ctx context.Context, stop func(), pool *pgxpool.Pool, src S
 	}
 	<-ctx.Done()
 	stop() // a second signal ends the process at once
-	graceCtx, cancel := context.WithTimeout(context.Background(), c.Grace)
+	return stopWorkers(rc, c.Grace)
+}
+
+// stopper is the part of River's client that stops it.
+type stopper interface {
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// stopWorkers stops rc: running schools get grace to finish, then their
+// contexts are cancelled, and they get grace again to return, after
+// which it returns an error.
+func stopWorkers(rc stopper, grace time.Duration) error {
+	graceCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := rc.Stop(graceCtx); errors.Is(err, context.DeadlineExceeded) {
-		fmt.Println("worker: the grace period is over; cancelling the running schools")
-		return rc.StopAndCancel(context.Background())
-	} else if err != nil {
+	err := rc.Stop(graceCtx)
+	if !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	fmt.Println("worker: the grace period is over; cancelling the running schools")
+	cancelCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := rc.StopAndCancel(cancelCtx); err != nil {
+		return fmt.Errorf("the running schools did not stop within -grace (%v) of being cancelled: %w", grace, err)
+	}
 	return nil
+}
+
+// keep sets rc's retention of completed, cancelled and discarded jobs
+// to -failing-nights + 1 days, since the status page counts a school's
+// failed nights from them (River's defaults delete cancelled jobs after
+// a day), and returns rc.
+func (c config) keep(rc *river.Config) *river.Config {
+	d := time.Duration(c.Failing+1) * 24 * time.Hour
+	rc.CompletedJobRetentionPeriod, rc.CancelledJobRetentionPeriod, rc.DiscardedJobRetentionPeriod = d, d, d
+	return rc
 }
 
 // periodic returns the periodic job of -at and -every, if any.

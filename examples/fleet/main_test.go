@@ -1,12 +1,15 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/autosync-go/autosync/client/syncjob/pgjournal/pgtest"
+	"github.com/autosync-go/autosync/examples/internal/cli"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -29,6 +32,80 @@ func TestMainFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := Main(tt.args, "", nil); got != tt.want {
 			t.Errorf("Main(%q) = %d, want %d", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestFlagsHideDSN: -h and a bad flag do not print $DATABASE_URL, which
+// holds a password.
+func TestFlagsHideDSN(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://u:secret@127.0.0.1/db")
+	for _, args := range [][]string{{"-h"}, {"-workers", "many"}} {
+		var c config
+		var out bytes.Buffer
+		if code, _ := cli.ParseFlags(c.flags(&out), args); code < 0 || out.Len() == 0 {
+			t.Errorf("flags %q: code %d, printed %q; want the usage", args, code, out.String())
+		}
+		if strings.Contains(out.String(), "secret") {
+			t.Errorf("flags %q printed $DATABASE_URL:\n%s", args, out.String())
+		}
+	}
+}
+
+// TestKeep: River keeps every final job -failing-nights + 1 days, so a
+// school cancelled each night is still seen failing (BuildStatus).
+func TestKeep(t *testing.T) {
+	c := config{Failing: 3}
+	got := c.keep(&river.Config{})
+	d := 4 * 24 * time.Hour
+	want := []time.Duration{d, d, d}
+	if diff := cmp.Diff(want, []time.Duration{got.CompletedJobRetentionPeriod, got.CancelledJobRetentionPeriod, got.DiscardedJobRetentionPeriod}); diff != "" {
+		t.Errorf("retention of completed, cancelled, discarded jobs (-want +got):\n%s", diff)
+	}
+}
+
+// hung is a River client whose running jobs never return.
+type hung struct{}
+
+func (hung) Stop(ctx context.Context) error          { <-ctx.Done(); return ctx.Err() }
+func (hung) StopAndCancel(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+
+// TestStopWorkers: a stop whose jobs ignore their cancelled contexts ends,
+// with an error, after the grace period twice over.
+func TestStopWorkers(t *testing.T) {
+	err := stopWorkers(hung{}, time.Millisecond)
+	want := "the running schools did not stop within -grace (1ms) of being cancelled: context deadline exceeded"
+	if err == nil || err.Error() != want {
+		t.Errorf("stopWorkers = %v, want %q", err, want)
+	}
+}
+
+// TestPoolConfig: a pool too small for -workers is refused (it would
+// deadlock: each running school holds a connection); without
+// pool_max_conns the pool is sized from -workers.
+func TestPoolConfig(t *testing.T) {
+	tests := []struct {
+		dsn     string
+		workers int
+		want    int32  // MaxConns
+		err     string // in the error
+	}{
+		{"postgres://u:secret@127.0.0.1/db", 10, 20, ""},
+		{"postgres://u:secret@127.0.0.1/db?pool_max_conns=12", 10, 12, ""},
+		{"postgres://u:secret@127.0.0.1/db?pool_max_conns=11", 10, 0, "pool_max_conns is 11; with -workers 10 give at least 12"},
+		{"host=127.0.0.1 user=u password=secret pool_max_conns=3", 2, 0, "pool_max_conns is 3; with -workers 2 give at least 4"},
+	}
+	for _, tt := range tests {
+		pc, err := poolConfig(tt.dsn, tt.workers)
+		var got int32
+		if err == nil {
+			got = pc.MaxConns
+		}
+		if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("poolConfig(%q, %d) = %d, %v; want %d, %q", tt.dsn, tt.workers, got, err, tt.want, tt.err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("poolConfig(%q) error shows the password: %v", tt.dsn, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -175,14 +176,22 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 // WriteHTML writes the status page.
 func (s Status) WriteHTML(w io.Writer) error { return statusPage.Execute(w, s) }
 
+// statusLimit bounds each load of the Status.
+const statusLimit = 10 * time.Second
+
 // Handler serves /status (HTML), /status.json and /metrics (the metrics
-// of gatherer), loading the Status for each request.
+// of gatherer), loading the Status for each request within statusLimit.
+// A load error is logged (slog.Default); the page says only that the
+// status could not be read.
 func Handler(load func(ctx context.Context) (Status, error), gatherer prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	serve := func(w http.ResponseWriter, r *http.Request, write func(Status) error) {
-		st, err := load(r.Context())
+		ctx, cancel := context.WithTimeout(r.Context(), statusLimit)
+		defer cancel()
+		st, err := load(ctx)
 		if err != nil {
-			http.Error(w, "status: "+err.Error(), http.StatusServiceUnavailable)
+			slog.Warn("status: the jobs could not be read", "path", r.URL.Path, "error", err)
+			http.Error(w, "The status could not be read; the worker's log says why.", http.StatusServiceUnavailable)
 			return
 		}
 		_ = write(st)

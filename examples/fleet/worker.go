@@ -22,6 +22,7 @@ import (
 const (
 	OutcomeInvalidConfig = "invalid-config" // its settings are wrong (a bad URL, applies or rules file)
 	OutcomeSourceError   = "source-error"   // the SchoolSource could not give it
+	OutcomeNoSchool      = "no-school"      // the SchoolSource has no such school any more (ErrNoSchool); no person is needed
 )
 
 // names names a School's settings in the messages of cli.
@@ -92,8 +93,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SchoolArgs]) error {
 }
 
 // run runs the school's sync job. A nil Report with an error is a school
-// that could not be set up: ErrNoSchool or a config error (Verdict
-// cancels), or the source's error (Verdict retries).
+// that could not be set up: a config error (Verdict cancels),
+// ErrNoSchool (Verdict completes) or the source's error (Verdict retries).
 func (w *Worker) run(ctx context.Context, id string) (*syncjob.Report, error) {
 	s, err := w.Source.School(ctx, id)
 	if err != nil {
@@ -176,25 +177,35 @@ func (e sourceError) Unwrap() error { return e.err }
 //   - fix-export, fix-config: river.JobCancel; a person acts, and the next
 //     night's job runs again.
 //
-// A school the source cannot give is retried, unless its error wraps
-// ErrNoSchool (cancelled); one that cannot be set up is cancelled.
+// A journal error is retried, not fix-config: it is most often a passing
+// fault of the database, which River's backoff rides out. A school the
+// source cannot give is retried, unless its error wraps ErrNoSchool (it
+// was disabled after its night was enqueued): that job completes with
+// OutcomeNoSchool. One that cannot be set up is cancelled.
 func Verdict(rep *syncjob.Report, err error, answer time.Duration, now time.Time) (Output, error) {
 	if rep == nil {
 		if err == nil {
 			err = errors.New("the job returned no report")
 		}
 		var se sourceError
-		if errors.As(err, &se) && !errors.Is(err, ErrNoSchool) {
+		if errors.Is(err, ErrNoSchool) {
+			return Output{Outcome: OutcomeNoSchool, Advice: string(syncjob.AdviceDone), Error: err.Error()}, nil
+		}
+		if errors.As(err, &se) {
 			return Output{Outcome: OutcomeSourceError, Advice: string(syncjob.AdviceRetry), Error: err.Error()}, err
 		}
 		return Output{Outcome: OutcomeInvalidConfig, Advice: string(syncjob.AdviceFixConfig), Error: names.Message(err)}, river.JobCancel(err)
 	}
-	out := Output{Outcome: string(rep.Outcome), Advice: string(rep.Advice()), LastSuccess: rep.Health.LastSuccess,
+	advice := rep.Advice()
+	if rep.Outcome == syncjob.OutcomeJournalError {
+		advice = syncjob.AdviceRetry
+	}
+	out := Output{Outcome: string(rep.Outcome), Advice: string(advice), LastSuccess: rep.Health.LastSuccess,
 		FailuresSince: rep.Health.FailuresSince, RowsSent: rep.RowsSent}
 	if err != nil {
 		out.Error = names.Message(err)
 	}
-	switch rep.Advice() {
+	switch advice {
 	case syncjob.AdviceDone:
 		return out, nil
 	case syncjob.AdviceWait:

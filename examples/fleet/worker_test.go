@@ -58,9 +58,9 @@ func TestVerdict(t *testing.T) {
 		{"auth error", &syncjob.Report{Outcome: syncjob.OutcomeAuthError}, nil, "fix-config", "cancel: JobCancelError: auth-error: a person acts before the next night"},
 		{"refused", &syncjob.Report{Outcome: syncjob.OutcomeRefused}, nil, "fix-export", "cancel: JobCancelError: refused: a person acts before the next night"},
 		{"invalid file", &syncjob.Report{Outcome: syncjob.OutcomeInvalidFile}, errors.New("bad header"), "fix-export", "cancel: JobCancelError: bad header"},
-		{"journal error", &syncjob.Report{Outcome: syncjob.OutcomeJournalError}, nil, "fix-config", "cancel: JobCancelError: journal-error: a person acts before the next night"},
+		{"journal error: a passing fault of the database", &syncjob.Report{Outcome: syncjob.OutcomeJournalError}, errors.New("conn reset"), "retry", "retry: journal-error: conn reset"},
 		{"source down", nil, sourceError{errors.New("db down")}, "retry", "retry: school source: db down"},
-		{"no such school", nil, sourceError{fmt.Errorf("s1: %w", ErrNoSchool)}, "fix-config", "cancel: JobCancelError: school source: s1: no such school"},
+		{"no such school: disabled after the night was enqueued", nil, sourceError{fmt.Errorf("s1: %w", ErrNoSchool)}, "done", "complete"},
 		{"bad config", nil, errors.New("applies: bad"), "fix-config", "cancel: JobCancelError: applies: bad"},
 	}
 	for _, tt := range tests {
@@ -134,7 +134,7 @@ func TestWorkerRun(t *testing.T) {
 		"ok": "ok done", "rows": "ok done", "missing": "invalid-file fix-export",
 		"nocreds": "auth-error fix-config", "wrongpw": "auth-error fix-config", "vault": "transport-error retry",
 		"applies": "invalid-config fix-config", "rowsrule": "invalid-config fix-config",
-		"down": "source-error retry", "gone": "invalid-config fix-config",
+		"down": "source-error retry", "gone": "no-school done",
 	}
 	got := map[string]string{}
 	for id := range want {
