@@ -200,7 +200,8 @@ type Report struct {
 	// Run is the record written to the journal; nil if none was written.
 	Run *Run
 	// Health is the school's health from the journal, this run included;
-	// zero without a journal.
+	// zero without a journal, or when the journal does not give it within
+	// 30 seconds of the run's end.
 	Health Health
 
 	imp                        *Import
