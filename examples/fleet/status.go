@@ -61,8 +61,8 @@ type Attention struct {
 	Why           string    `json:"why"`     // fix-export, fix-config, failing N nights running, or River gave up
 	Outcome       string    `json:"outcome"` // its last outcome
 	Error         string    `json:"error,omitempty"`
-	LastSuccess   time.Time `json:"last_success,omitzero"`
-	FailingNights int       `json:"failing_nights"` // nights running whose last attempt was not done, this one included
+	LastSuccess   time.Time `json:"last_success,omitzero"` // from the journal; zero if never
+	FailingNights int       `json:"failing_nights"`        // nights running whose last attempt was not done, this one included
 }
 
 // BuildStatus returns the Status of rows, the school jobs of the last

@@ -45,8 +45,8 @@ type Output struct {
 // job and maps its Report.Advice to River (Verdict).
 type Worker struct {
 	river.WorkerDefaults[SchoolArgs]
-	Source  SchoolSource
-	Journal syncjob.Journal
+	Source  SchoolSource    // where the schools come from
+	Journal syncjob.Journal // every school's journal, such as a pgjournal
 	// Transport is the one transport of every school's client
 	// (client.NewTransport); its ResponseHeaderTimeout is the answer
 	// limit, from which Timeout derives the job's.

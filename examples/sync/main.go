@@ -410,8 +410,10 @@ func (j *job) run(args []string, getenv func(string) string) int {
 // first saying if the last run's package was not all applied.
 func (j *job) runUnchanged(ctx context.Context, sj *syncjob.Job, f *flags) (*syncjob.Report, error) {
 	if sj.Journal != nil {
-		if runs, _, err := sj.History(ctx, 1); err == nil && cli.Flags.NotReapplied(runs) != "" {
-			j.say("%s", cli.Flags.NotReapplied(runs))
+		if runs, _, err := sj.History(ctx, 1); err == nil {
+			if line := cli.Flags.NotReapplied(runs); line != "" {
+				j.say("%s", line)
+			}
 		}
 	}
 	if f.dryRun || f.plan {
