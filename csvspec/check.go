@@ -19,19 +19,27 @@ type Rules struct {
 type catalog struct {
 	kind, code string // "library" or "system", and the problem code for an unknown group
 	list       []string
-	clean      map[string]bool   // each name, and whether checkValue finds nothing in it
+	names      map[string]group  // each name in list
 	unknowns   map[string]string // the messages of the first values not in list
+}
+
+// A group is a name of a catalog.
+type group struct {
+	id    uint64 // 1 + its index in the list, to stand for it in a row's hash
+	clean bool   // checkValue finds nothing in it
 }
 
 func newCatalog(kind, code string, names []string) *catalog {
 	if names == nil {
 		return nil
 	}
-	c := &catalog{kind: kind, code: code, list: names, clean: make(map[string]bool, len(names)), unknowns: make(map[string]string)}
-	for _, n := range names {
+	c := &catalog{kind: kind, code: code, list: names, names: make(map[string]group, len(names)), unknowns: make(map[string]string)}
+	for i, n := range names {
 		var rc rowCheck
 		rc.checkValue("", n, true)
-		c.clean[n] = len(rc.ps) == 0
+		if _, ok := c.names[n]; !ok {
+			c.names[n] = group{id: uint64(i) + 1, clean: len(rc.ps) == 0}
+		}
 	}
 	return c
 }
@@ -61,16 +69,21 @@ func (r Rules) catalogs() [numColumns]*catalog {
 	}
 }
 
-// checkUserGroup checks one user-groups row but for repeats.
-func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) {
+// checkUserGroup checks one user-groups row but for repeats, and returns
+// its hash, which stands for a group of the rules by its id.
+func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*catalog) uint64 {
+	var key [numColumns]uint64
 	var defined [numColumns]bool
-	for ci := range v {
-		clean := false
-		if cat := groups[ci]; cat != nil && v[ci] != "" {
-			clean, defined[ci] = cat.clean[v[ci]]
+	for ci, s := range v {
+		var g group
+		if cat := groups[ci]; cat != nil && s != "" {
+			g, defined[ci] = cat.names[s]
 		}
-		if !clean { // a defined group's own problems are known
-			c.checkValue(columns[ci], v[ci], true)
+		if !g.clean { // a defined group's own problems are known
+			c.checkValue(columns[ci], s, true)
+		}
+		if key[ci] = g.id; !defined[ci] && s != "" {
+			key[ci] = maphash.String(rowSeed, s)
 		}
 	}
 	c.checkUsername(v[colUsername])
@@ -82,11 +95,12 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
 		c.addRow("", "no-group", SeverityWarning, "the row names neither a library group nor a system group")
 	}
+	return maphash.Comparable(rowSeed, key)
 }
 
 // Check reads a user-groups file, taking the options of NewReader, and
 // reports its problems (see the package documentation) in one streaming
-// pass. Memory grows only by about 16 bytes a row, to find repeats. When
+// pass. Memory grows only by about 20 bytes a row, to find repeats. When
 // the header cannot be read, Check reports its problems and counts the
 // rows (none after a wrong encoding or line ending) without checking them.
 // A row with the wrong number of fields or malformed quoting is reported
@@ -97,7 +111,6 @@ func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
 	groups := rules.catalogs()
 	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d exactly"}
 	return runCheck(t, func(c *run, v []string) {
-		checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups)
-		seen.add(maphash.Comparable(rowSeed, [numColumns]string(v)), c.row, c.line)
+		seen.add(checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups), c.row, c.line)
 	}, &seen)
 }

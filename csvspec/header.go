@@ -152,6 +152,7 @@ type header struct {
 	index      []int    // index of each canonical column in a record; -1 if absent
 	nfields    int      // its number of fields
 	loose      []string // its fields by looseName, to spot a repeated header
+	start      byte     // the first byte of loose[0], or 0
 	carry      []int    // index of each column to carry in a record
 	comma      rune     // ParseError.Comma of a separator or encoding problem
 	encoding   string   // and its ParseError.Encoding
@@ -170,6 +171,9 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 	h := &header{rowCheck: rowCheck{line: line}, index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
 	for i, f := range fields {
 		h.loose[i] = looseName(f)
+	}
+	if len(h.loose) > 0 && h.loose[0] != "" {
+		h.start = h.loose[0][0]
 	}
 	for i := range h.index {
 		h.index[i] = -1

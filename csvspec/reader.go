@@ -26,27 +26,29 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 // with Empty set and a nil error. An I/O error is returned wrapped, and
 // again by every later Read.
 func (r *Reader) Read() (Record, error) {
-	var rec Record
-	err := r.read(&rec)
-	return rec, err
+	fields, line, f, err := r.t.next()
+	if err != nil || f != nil {
+		return odd(r.t.row, line, f, err)
+	}
+	return r.record(fields, line), nil
 }
 
-// read reads the next record into rec, as Read returns it.
-func (r *Reader) read(rec *Record) error {
-	fields, line, f, err := r.t.next()
-	if err != nil {
-		return err
-	}
-	rec.Row, rec.Line = r.t.row, line
-	if f != nil {
-		if rec.Empty = f.Code == CodeEmptyRow; rec.Empty {
-			return nil
-		}
-		return parseError(f)
-	}
+// record returns the record of a plain row.
+func (r *Reader) record(fields []string, line int) Record {
 	idx := r.t.hdr.index
-	rec.UserGroup = UserGroup{fields[idx[colUsername]], fields[idx[colLibraryGroup]], fields[idx[colSystemGroup]]}
-	return nil
+	return Record{UserGroup: UserGroup{fields[idx[colUsername]], fields[idx[colLibraryGroup]], fields[idx[colSystemGroup]]}, Row: r.t.row, Line: line}
+}
+
+// odd returns what Read returns for a row with problem f or for err.
+func odd(row, line int, f *Problem, err error) (Record, error) {
+	if err != nil {
+		return Record{}, err
+	}
+	rec := Record{Row: row, Line: line, Empty: f.Code == CodeEmptyRow}
+	if rec.Empty {
+		return rec, nil
+	}
+	return rec, parseError(f)
 }
 
 // All returns an iterator over the remaining records and their errors, as
@@ -55,9 +57,12 @@ func (r *Reader) read(rec *Record) error {
 func (r *Reader) All() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		for {
-			var rec Record
-			err := r.read(&rec)
-			if err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
+			fields, line, f, err := r.t.next()
+			if f == nil && err == nil {
+				if !yield(r.record(fields, line), nil) {
+					return
+				}
+			} else if rec, err := odd(r.t.row, line, f, err); err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
 				return
 			}
 		}

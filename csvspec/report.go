@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"io"
 	"maps"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
@@ -367,13 +368,16 @@ func (c *rowCheck) spaceWarning(column, s string) {
 
 var rowSeed = maphash.MakeSeed() // of the hashes that identify rows
 
-// A dupFinder finds the rows whose key repeats an earlier row's by a 64-bit
-// hash, filed in 256 bins by its top byte so that each bin's map fits the cache.
+// A dupFinder finds the rows whose key repeats an earlier row's, by a 64-bit
+// hash of the key, when the file ends.
 type dupFinder struct {
-	column, code string // of the problem
-	format       string // its message, with %d for the earlier row
-	bins         [256][]dupEntry
+	column, code string       // of the problem
+	format       string       // its message, with %d for the earlier row
+	rows         [][]dupEntry // in chunks, as one slice would be copied as it grows
+	n            int          // the number of rows
 }
+
+const dupChunk = 1024 // rows in a chunk
 
 type dupEntry struct {
 	h         uint64
@@ -381,26 +385,59 @@ type dupEntry struct {
 }
 
 func (d *dupFinder) add(h uint64, row, line int) {
-	b := &d.bins[h>>56]
-	if *b == nil {
-		*b = make([]dupEntry, 0, 128)
+	if d.n%dupChunk == 0 {
+		d.rows = append(d.rows, make([]dupEntry, 0, dupChunk))
 	}
-	*b = append(*b, dupEntry{h, int32(row), int32(line)})
+	last := &d.rows[len(d.rows)-1]
+	*last = append(*last, dupEntry{h, int32(row), int32(line)})
+	d.n++
 }
 
 // A dupHit is a row that repeats the row first, found by dups[finder].
 type dupHit struct{ row, line, first, finder int32 }
 
 // repeats appends the rows that repeat an earlier one to hits.
+//
+// Most rows are new, and a bit per hash value, in a set of 16 to 32 bits a
+// row, tells so at once. Only the rows whose bit another row took are
+// compared by their whole hash.
 func (d *dupFinder) repeats(hits []dupHit, finder int32) []dupHit {
-	first := make(map[uint64]int32, 1024)
-	for _, bin := range d.bins {
-		clear(first)
-		for _, e := range bin {
-			if f, ok := first[e.h]; ok {
-				hits = append(hits, dupHit{e.row, e.line, f, finder})
+	if d.n < 2 {
+		return hits
+	}
+	set := make([]uint64, 1<<bits.Len(uint(d.n))/4)
+	mask := uint64(len(set) - 1)
+	var taken []uint64 // the hashes whose bit another row took
+	for _, chunk := range d.rows {
+		for _, e := range chunk {
+			w, bit := &set[e.h>>6&mask], uint64(1)<<(e.h%64)
+			if *w&bit != 0 {
+				taken = append(taken, e.h)
+			}
+			*w |= bit
+		}
+	}
+	if len(taken) == 0 {
+		return hits
+	}
+	// The set now holds the bits of taken only, and maybe their first rows.
+	clear(set)
+	maybe := make(map[uint64]int32, len(taken))
+	for _, h := range taken {
+		set[h>>6&mask] |= 1 << (h % 64)
+		maybe[h] = 0
+	}
+	for _, chunk := range d.rows {
+		for _, e := range chunk {
+			if set[e.h>>6&mask]&(1<<(e.h%64)) == 0 {
+				continue
+			}
+			if first, ok := maybe[e.h]; !ok {
+				continue
+			} else if first == 0 {
+				maybe[e.h] = e.row
 			} else {
-				first[e.h] = e.row
+				hits = append(hits, dupHit{e.row, e.line, first, finder})
 			}
 		}
 	}

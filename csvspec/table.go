@@ -101,6 +101,7 @@ type table struct {
 	lastLine  int    // the line of the last field of the last record read
 	lastField string // that field
 	size      int64  // the size of the last record read
+	end       int64  // the csv.Reader's offset after it
 	raw       []byte // the header record as it is in the file, if buffered
 	peeked    []byte // the start of the file, as the header was read
 }
@@ -174,17 +175,15 @@ func (t *table) atEnd() bool {
 
 // read reads the next record and moves the record limit past it.
 func (t *table) read() ([]string, error) {
-	start := t.cr.InputOffset()
 	fields, err := t.cr.Read()
 	end := t.cr.InputOffset()
-	t.size = end - start
-	if err == nil && t.size > maxRecordBytes {
-		err = errTooLarge
-	}
+	t.size, t.end = end-t.end, end
 	t.src.limit = t.base + end + maxRecordBytes + bufSize
-	if err == nil {
+	if err == nil && t.size <= maxRecordBytes {
 		t.lastLine, _ = t.cr.FieldPos(len(fields) - 1)
 		t.lastField = fields[len(fields)-1]
+	} else if err == nil {
+		err = errTooLarge
 	}
 	return fields, err
 }
@@ -404,30 +403,48 @@ func (t *table) next() ([]string, int, *Problem, error) {
 	}
 	fields, err := t.read()
 	if err != nil {
-		var pe *csv.ParseError // declared here, as it escapes
-		if !errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
-			if t.err = err; err != io.EOF {
-				t.err = fmt.Errorf("csvspec: reading the file: %w", err)
-			}
-			return nil, 0, nil, t.err
-		}
-		t.row++
-		switch {
-		case pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine(): // the file ends inside quotes
-			t.err = io.EOF
-			return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
-				"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
-		case pe != nil && t.size <= maxRecordBytes:
-			t.lastLine, t.lastField = pe.Line, ""
-			return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
-		}
-		t.err = io.EOF
-		line := t.lastLine + strings.Count(t.lastField, "\n") + 1 // after the last record read
-		return nil, line, t.fault(line, "record-too-large", fmt.Sprintf(
-			"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
+		return t.unread(err)
 	}
 	t.row++
 	line, _ := t.cr.FieldPos(0)
+	// The plain row, the most common by far, costs one test: its first
+	// field is not empty, cannot be the header's first name again, and
+	// the number of fields is right.
+	if c := fields[0]; c != "" && len(fields) == t.hdr.nfields && c[0]|0x20 != t.hdr.start && c[0] != t.hdr.start && c[0] > ' ' && c[0] < utf8.RuneSelf && c[0] != '_' {
+		return fields, line, nil, nil
+	}
+	return t.odd(fields, line)
+}
+
+// unread returns what next returns for a record that cannot be read.
+func (t *table) unread(err error) ([]string, int, *Problem, error) {
+	var pe *csv.ParseError // declared here, as it escapes
+	if !errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
+		if t.err = err; err != io.EOF {
+			t.err = fmt.Errorf("csvspec: reading the file: %w", err)
+		}
+		return nil, 0, nil, t.err
+	}
+	t.row++
+	switch {
+	case pe != nil && pe.Err == csv.ErrQuote && t.atEnd() && int64(pe.Column) > t.src.lastLine(): // the file ends inside quotes
+		t.err = io.EOF
+		return nil, pe.StartLine, t.fault(pe.StartLine, CodeUnclosedQuote, fmt.Sprintf(
+			"the file ends inside a quoted field of the record that starts here: either the export was cut off, or line %d has an unclosed quote", pe.StartLine)), nil
+	case pe != nil && t.size <= maxRecordBytes:
+		t.lastLine, t.lastField = pe.Line, ""
+		return nil, pe.StartLine, t.fault(pe.StartLine, "malformed-quoting", quoteMessage(pe)), nil
+	}
+	t.err = io.EOF
+	line := t.lastLine + strings.Count(t.lastField, "\n") + 1 // after the last record read
+	return nil, line, t.fault(line, "record-too-large", fmt.Sprintf(
+		"the record starting here is over %d bytes, the most a record may have: perhaps a quote is never closed", maxRecordBytes)), nil
+}
+
+// odd returns what next returns for a record that next's one test does not
+// pass: a plain row still, or an empty, cut-off, short or long row, or the
+// header repeated.
+func (t *table) odd(fields []string, line int) ([]string, int, *Problem, error) {
 	h := t.hdr
 	if fields[0] == "" && !slices.ContainsFunc(fields, func(f string) bool { return f != "" }) {
 		return fields, line, t.fault(line, CodeEmptyRow, "the row has only empty fields"), nil
@@ -439,25 +456,15 @@ func (t *table) next() ([]string, int, *Problem, error) {
 	if len(fields) != h.nfields {
 		return fields, line, t.fault(line, CodeFieldCount, fmt.Sprintf("the row has %d fields but the header has %d", len(fields), h.nfields)), nil
 	}
-	if looseEqual(fields[0], h.loose[0]) && slices.EqualFunc(fields, h.loose, looseEqual) {
+	if slices.EqualFunc(fields, h.loose, looseEqual) {
 		return nil, line, t.fault(line, "repeated-header", fmt.Sprintf(
 			"the row repeats the header of line %d, as when two exports are joined into one file", h.line)), nil
 	}
 	return fields, line, nil, nil
 }
 
-// looseEqual is looseName(s) == loose, but for marks before s, mostly without allocating.
+// looseEqual reports whether looseName(s) == loose, but for marks before s.
 func looseEqual(s, loose string) bool {
-	// The common case, without folding: a first byte that differs.
-	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf && s[0] != '_' {
-		c := s[0]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if loose == "" || c != loose[0] {
-			return false
-		}
-	}
 	return looseName(strings.TrimLeft(s, "\ufeff")) == loose
 }
 
