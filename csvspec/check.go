@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"strings"
 
 	"github.com/autosync-go/autosync/internal/suggest"
 )
@@ -19,7 +20,8 @@ type Rules struct {
 type catalog struct {
 	kind, code string // "library" or "system", and the problem code for an unknown group
 	list       []string
-	names      map[string]group  // each name in list
+	groups     []group           // of each name in list
+	names      map[string]group  // each name in list, the first if it repeats
 	unknowns   map[string]string // the messages of the first values not in list
 }
 
@@ -34,14 +36,31 @@ func newCatalog(kind, code string, names []string) *catalog {
 		return nil
 	}
 	c := &catalog{kind: kind, code: code, list: names, names: make(map[string]group, len(names)), unknowns: make(map[string]string)}
+	all := strings.Join(names, "") // the names side by side, so that a lookup touches less memory
 	for i, n := range names {
+		n, all = all[:len(n)], all[len(n):]
 		var rc rowCheck
 		rc.checkValue("", n, true)
+		c.groups = append(c.groups, group{id: uint64(i) + 1, clean: len(rc.ps) == 0})
 		if _, ok := c.names[n]; !ok {
-			c.names[n] = group{id: uint64(i) + 1, clean: len(rc.ps) == 0}
+			c.names[n] = c.groups[i]
 		}
 	}
 	return c
+}
+
+// lookup returns the group named s, if the catalog has it.
+func (c *catalog) lookup(s string) (group, bool) {
+	if len(c.list) <= 8 { // as a handful of system groups: faster in order
+		for i, n := range c.list {
+			if n == s {
+				return c.groups[i], true
+			}
+		}
+		return group{}, false
+	}
+	g, ok := c.names[s]
+	return g, ok
 }
 
 // unknown returns the message of v, which is not a group of the catalog.
@@ -77,7 +96,7 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	for ci, s := range v {
 		var g group
 		if cat := groups[ci]; cat != nil && s != "" {
-			g, defined[ci] = cat.names[s]
+			g, defined[ci] = cat.lookup(s)
 		}
 		if !g.clean { // a defined group's own problems are known
 			c.checkValue(columns[ci], s, true)
@@ -94,6 +113,11 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 	}
 	if v[colLibraryGroup] == "" && v[colSystemGroup] == "" {
 		c.addRow("", "no-group", SeverityWarning, "the row names neither a library group nor a system group")
+	}
+	if key[colLibraryGroup] < 1<<32 && key[colSystemGroup] < 1<<32 {
+		// The groups' ids, which fit 32 bits each, make one 64-bit value;
+		// rows of one user differ in it, and so in their hash.
+		return key[colUsername] ^ (key[colLibraryGroup]<<32 | key[colSystemGroup])
 	}
 	return maphash.Comparable(rowSeed, key)
 }

@@ -151,6 +151,26 @@ func TestCheckRules(t *testing.T) {
 			},
 		},
 		{
+			name: "duplicate rows of a long catalog, a short one, and groups they do not define",
+			in: hdr + "a,G1,Students\na,G2,Students\na,X,Students\na,G1,Staff\na,G1,\n" +
+				"a,X,Students\na,G1,Students\nb,G1,\nb,G1,\nb,X,Y\nb,X,Y\nb,G9,Y\n",
+			rules: Rules{LibraryGroups: []string{"G0", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G1", "G9"}, SystemGroups: []string{"Students", "Staff"}},
+			rows:  12,
+			want: []Problem{
+				p(3, 4, ColumnLibraryGroup, CodeUnknownLibraryGroup, SeverityError),
+				p(6, 7, ColumnLibraryGroup, CodeUnknownLibraryGroup, SeverityError),
+				p(6, 7, "", "duplicate-row", SeverityWarning),
+				p(7, 8, "", "duplicate-row", SeverityWarning),
+				p(9, 10, "", "duplicate-row", SeverityWarning),
+				p(10, 11, ColumnLibraryGroup, CodeUnknownLibraryGroup, SeverityError),
+				p(10, 11, ColumnSystemGroup, CodeUnknownSystemGroup, SeverityError),
+				p(11, 12, ColumnLibraryGroup, CodeUnknownLibraryGroup, SeverityError),
+				p(11, 12, ColumnSystemGroup, CodeUnknownSystemGroup, SeverityError),
+				p(11, 12, "", "duplicate-row", SeverityWarning),
+				p(12, 13, ColumnSystemGroup, CodeUnknownSystemGroup, SeverityError),
+			},
+		},
+		{
 			name:  "header map",
 			in:    "Student Code,House,Year\nS1,Year 7,Students\n",
 			opts:  []ReaderOption{WithHeaderMap(map[string]string{"username": "Student Code", "library-group": "House", "system-group": "Year"})},
