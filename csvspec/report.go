@@ -373,11 +373,8 @@ var rowSeed = maphash.MakeSeed() // of the hashes that identify rows
 type dupFinder struct {
 	column, code string       // of the problem
 	format       string       // its message, with %d for the earlier row
-	rows         [][]dupEntry // in chunks, as one slice would be copied as it grows
-	n            int          // the number of rows
+	rows         [][]dupEntry // in chunks of 1024, as one slice would be copied as it grows
 }
-
-const dupChunk = 1024 // rows in a chunk
 
 type dupEntry struct {
 	h         uint64
@@ -385,12 +382,11 @@ type dupEntry struct {
 }
 
 func (d *dupFinder) add(h uint64, row, line int) {
-	if d.n%dupChunk == 0 {
-		d.rows = append(d.rows, make([]dupEntry, 0, dupChunk))
+	if n := len(d.rows); n == 0 || len(d.rows[n-1]) == cap(d.rows[n-1]) {
+		d.rows = append(d.rows, make([]dupEntry, 0, 1024))
 	}
 	last := &d.rows[len(d.rows)-1]
 	*last = append(*last, dupEntry{h, int32(row), int32(line)})
-	d.n++
 }
 
 // A dupHit is a row that repeats the row first, found by dups[finder].
@@ -402,42 +398,35 @@ type dupHit struct{ row, line, first, finder int32 }
 // row, tells so at once. Only the rows whose bit another row took are
 // compared by their whole hash.
 func (d *dupFinder) repeats(hits []dupHit, finder int32) []dupHit {
-	if d.n < 2 {
-		return hits
-	}
-	set := make([]uint64, 1<<bits.Len(uint(d.n))/4)
-	mask := uint64(len(set) - 1)
+	set := make([]uint64, 1<<bits.Len(uint(len(d.rows)*1024))/4)
+	bit := func(h uint64) (*uint64, uint64) { return &set[h>>6&uint64(len(set)-1)], 1 << (h % 64) }
 	var taken []uint64 // the hashes whose bit another row took
 	for _, chunk := range d.rows {
 		for _, e := range chunk {
-			w, bit := &set[e.h>>6&mask], uint64(1)<<(e.h%64)
-			if *w&bit != 0 {
+			if w, b := bit(e.h); *w&b == 0 {
+				*w |= b
+			} else {
 				taken = append(taken, e.h)
 			}
-			*w |= bit
 		}
 	}
-	if len(taken) == 0 {
-		return hits
-	}
-	// The set now holds the bits of taken only, and maybe their first rows.
+	// The set now holds the bits of taken only, and first their first rows.
 	clear(set)
-	maybe := make(map[uint64]int32, len(taken))
+	first := make(map[uint64]int32, len(taken))
 	for _, h := range taken {
-		set[h>>6&mask] |= 1 << (h % 64)
-		maybe[h] = 0
+		w, b := bit(h)
+		*w |= b
+		first[h] = 0
 	}
 	for _, chunk := range d.rows {
 		for _, e := range chunk {
-			if set[e.h>>6&mask]&(1<<(e.h%64)) == 0 {
+			if w, b := bit(e.h); *w&b == 0 {
 				continue
 			}
-			if first, ok := maybe[e.h]; !ok {
-				continue
-			} else if first == 0 {
-				maybe[e.h] = e.row
-			} else {
-				hits = append(hits, dupHit{e.row, e.line, first, finder})
+			if f, ok := first[e.h]; ok && f == 0 {
+				first[e.h] = e.row
+			} else if ok {
+				hits = append(hits, dupHit{e.row, e.line, f, finder})
 			}
 		}
 	}
