@@ -394,9 +394,9 @@ type dupHit struct{ row, line, first, finder int32 }
 
 // repeats appends the rows that repeat an earlier one to hits.
 //
-// Most rows are new, and a bit per hash value, in a set of 16 to 32 bits a
-// row, tells so at once. Only the rows whose bit another row took are
-// compared by their whole hash.
+// Most rows are new, and a bit per hash value, in a set of at least 16
+// bits a row, tells so at once. Only the rows whose bit another row took
+// are compared by their whole hash.
 func (d *dupFinder) repeats(hits []dupHit, finder int32) []dupHit {
 	set := make([]uint64, 1<<bits.Len(uint(len(d.rows)*1024))/4)
 	bit := func(h uint64) (*uint64, uint64) { return &set[h>>6&uint64(len(set)-1)], 1 << (h % 64) }
