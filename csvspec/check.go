@@ -36,7 +36,7 @@ func newCatalog(kind, code string, names []string) *catalog {
 		return nil
 	}
 	c := &catalog{kind: kind, code: code, list: names, names: make(map[string]group, len(names)), unknowns: make(map[string]string)}
-	all := strings.Join(names, "") // the names side by side, so that a lookup touches less memory
+	all := strings.Join(names, "") // the map's keys side by side, so that a lookup touches less memory
 	for i, n := range names {
 		n, all = all[:len(n)], all[len(n):]
 		var rc rowCheck
@@ -65,7 +65,8 @@ func (c *catalog) lookup(s string) (group, bool) {
 
 // unknown returns the message of v, which is not a group of the catalog.
 // A typo repeats on many rows, and its suggestion is slow to find, so the
-// messages of the first MaxProblemsPerCode values are kept.
+// messages of the first 65,536 values are kept: about 10 MB for names of
+// usual length.
 func (c *catalog) unknown(v string) string {
 	if msg, ok := c.unknowns[v]; ok {
 		return msg
@@ -74,8 +75,8 @@ func (c *catalog) unknown(v string) string {
 	if near, found := suggest.Nearest(v, c.list); found {
 		msg += "; did you mean " + quote(near) + "?"
 	}
-	if len(c.unknowns) < MaxProblemsPerCode {
-		c.unknowns[v] = msg
+	if len(c.unknowns) < 1<<16 {
+		c.unknowns[strings.Clone(v)] = msg // not the record it is part of
 	}
 	return msg
 }

@@ -635,3 +635,47 @@ func TestCheckFileOrder(t *testing.T) {
 		t.Errorf("last message = %q, want %q", got, want)
 	}
 }
+
+// TestCheckRowHash gives one user, and an empty username, every pair of a
+// library group and a system group, defined, not defined or empty, twice:
+// each row of the second time repeats its own row of the first, and no
+// other, but the empty row, which is not checked.
+func TestCheckRowHash(t *testing.T) {
+	libs := []string{"", "L0", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "X", "Y"}
+	syss := []string{"", "Students", "Staff", "Z"}
+	rules := Rules{LibraryGroups: libs[1:11], SystemGroups: syss[1:3]}
+	var b strings.Builder
+	b.WriteString(hdr)
+	n := 0
+	for range 2 {
+		for _, user := range []string{"a", ""} {
+			for _, l := range libs {
+				for _, s := range syss {
+					fmt.Fprintf(&b, "%s,%s,%s\n", user, l, s)
+					n++
+				}
+			}
+		}
+	}
+	rep, err := Check(strings.NewReader(b.String()), rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []string
+	empty := len(libs)*len(syss) + 1 // ",,", the first row of the empty username
+	for row := n/2 + 1; row <= n; row++ {
+		if row-n/2 != empty {
+			want = append(want, fmt.Sprintf("row %d repeats row %d", row, row-n/2))
+		}
+	}
+	for _, p := range rep.Problems {
+		if p.Code == "duplicate-row" {
+			var first int
+			fmt.Sscanf(p.Message, "the row repeats row %d exactly", &first)
+			got = append(got, fmt.Sprintf("row %d repeats row %d", p.Row, first))
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("repeats (-want +got):\n%s", diff)
+	}
+}

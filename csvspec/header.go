@@ -170,7 +170,7 @@ func (h *header) fail(code, msg string) {
 func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
 	h := &header{rowCheck: rowCheck{line: line}, index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
 	for i, f := range fields {
-		h.loose[i] = looseName(f)
+		h.loose[i] = looseName(strings.TrimLeft(f, "\ufeff"))
 	}
 	if len(h.loose) > 0 && h.loose[0] != "" {
 		h.start = h.loose[0][0]

@@ -28,7 +28,7 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 func (r *Reader) Read() (Record, error) {
 	fields, line, f, err := r.t.next()
 	if err != nil || f != nil {
-		return odd(r.t.row, line, f, err)
+		return oddRecord(r.t.row, line, f, err)
 	}
 	return r.record(fields, line), nil
 }
@@ -39,8 +39,8 @@ func (r *Reader) record(fields []string, line int) Record {
 	return Record{UserGroup: UserGroup{fields[idx[colUsername]], fields[idx[colLibraryGroup]], fields[idx[colSystemGroup]]}, Row: r.t.row, Line: line}
 }
 
-// odd returns what Read returns for a row with problem f or for err.
-func odd(row, line int, f *Problem, err error) (Record, error) {
+// oddRecord returns what Read returns for a row with problem f or for err.
+func oddRecord(row, line int, f *Problem, err error) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
@@ -62,7 +62,7 @@ func (r *Reader) All() iter.Seq2[Record, error] {
 				if !yield(r.record(fields, line), nil) {
 					return
 				}
-			} else if rec, err := odd(r.t.row, line, f, err); err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
+			} else if rec, err := oddRecord(r.t.row, line, f, err); err == io.EOF || !yield(rec, err) || err != nil && r.t.err != nil {
 				return
 			}
 		}

@@ -464,8 +464,25 @@ func (t *table) odd(fields []string, line int) ([]string, int, *Problem, error) 
 }
 
 // looseEqual reports whether looseName(s) == loose, but for marks before s.
+// It folds ASCII in place: a row is compared with the header without
+// allocating, whatever its first letter.
 func looseEqual(s, loose string) bool {
-	return looseName(strings.TrimLeft(s, "\ufeff")) == loose
+	s = strings.TrimSpace(strings.TrimLeft(s, "\ufeff"))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return looseName(s) == loose
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == ' ' || c == '_':
+			c = '-'
+		}
+		if i >= len(loose) || c != loose[i] {
+			return false
+		}
+	}
+	return len(s) == len(loose)
 }
 
 // countRows reads the rest of the file only to count its rows.

@@ -366,6 +366,70 @@ func TestRepeatedHeaderSpeltOtherwise(t *testing.T) {
 	}
 }
 
+// TestLooseEqual compares looseEqual, which folds ASCII in place, with
+// looseName, on names in ASCII and not, with marks, spaces and underscores.
+func TestLooseEqual(t *testing.T) {
+	names := []string{"", " ", "username", "Username", "USER_NAME", " user name ", "user-name", "usernames", "user",
+		"u0000001", "\ufeffusername", "\ufeff\ufeffUsername", "_id", "-id", " id", "@id", "`id", "[ID]", "{id}",
+		"Ïd", "ïd", "\u212aey", "key", "KEY", "İd", "i̇d", "\u00a0username\u00a0", "user\u00a0name", "\tusername\r", "Student Code", "student_code"}
+	for _, s := range names {
+		for _, h := range names {
+			loose := looseName(strings.TrimLeft(h, "\ufeff"))
+			want := looseName(strings.TrimLeft(s, "\ufeff")) == loose
+			if got := looseEqual(s, loose); got != want {
+				t.Errorf("looseEqual(%q, %q) = %v, want %v", s, loose, got, want)
+			}
+		}
+	}
+}
+
+// TestRepeatedHeaderFirstBytes repeats headers whose first name starts
+// with every kind of byte, after a row that starts as the header does but
+// is a row.
+func TestRepeatedHeaderFirstBytes(t *testing.T) {
+	const groups = ",library-group,system-group"
+	tests := []struct {
+		header, row string
+		first       string // the header map's name of username, if any
+	}{
+		{header: "username" + groups, row: "u0000001,G,S"},
+		{header: "Username" + groups, row: "USERNAMEX,G,S", first: "Username"},
+		{header: "_id" + groups, row: "_idx,G,S", first: "_id"},
+		{header: "-id" + groups, row: "-idx,G,S", first: "-id"},
+		{header: " id" + groups, row: " idx,G,S", first: " id"},
+		{header: "@id" + groups, row: "@idx,G,S", first: "@id"},
+		{header: "`id" + groups, row: "`idx,G,S", first: "`id"},
+		{header: "[ID]" + groups, row: "[ID]x,G,S", first: "[ID]"},
+		{header: "Ïd" + groups, row: "ïdx,G,S", first: "Ïd"},
+		{header: "\u212aey" + groups, row: "keyx,G,S", first: "\u212aey"},
+		{header: "Student Code" + groups, row: "S000001,G,S", first: "Student Code"},
+		{header: ",username" + groups, row: ",u1,G,S"},
+		{header: "\"\ufeffusername\"" + groups, row: "u1,G,S"},
+		{header: "\ufeff\ufeffusername" + groups, row: "u1,G,S"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			var opts []ReaderOption
+			if tt.first != "" {
+				opts = append(opts, WithHeaderMap(map[string]string{"username": tt.first}))
+			}
+			rep, err := Check(strings.NewReader(tt.header+"\n"+tt.row+"\n"+tt.header+"\n"), Rules{}, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for _, p := range rep.Problems {
+				if p.Code == "repeated-header" {
+					got = append(got, p.Row)
+				}
+			}
+			if diff := cmp.Diff([]int{2}, got); diff != "" {
+				t.Errorf("rows of repeated-header (-want +got):\n%s\n%v", diff, rep.Problems)
+			}
+		})
+	}
+}
+
 // a ParseError says what it has, and no empty position.
 func TestParseErrorText(t *testing.T) {
 	tests := []struct {
