@@ -180,7 +180,7 @@ func checkBase(u *url.URL, insecurePlain bool) error {
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
 // system-group) to the user-groups import, as Import does.
 func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.Result, error) {
-	return c.importFile(ctx, UserGroupsPath, csv, userGroupsFile)
+	return c.do(ctx, UserGroupsPath, csv, userGroupsFile)
 }
 
 // ImportUserGroupRows encodes rows with csvspec.Writer into memory (a few
@@ -201,7 +201,7 @@ type rowWriter[T any] interface {
 // importRows encodes rows with a writer from newWriter and posts them.
 func importRows[T any](ctx context.Context, c *Client, path, filename string, rows iter.Seq[T], newWriter func(io.Writer) rowWriter[T]) (*result.Result, error) {
 	if rows == nil {
-		return refused(ctx, errNilRows)
+		return refused(ctx, errors.New("client: the rows are nil"))
 	}
 	var buf bytes.Buffer
 	w := newWriter(&buf)
@@ -242,7 +242,7 @@ func (c *Client) Import(ctx context.Context, path string, csv io.Reader) (*resul
 	if err := checkPath(path); err != nil {
 		return refused(ctx, err)
 	}
-	return c.importFile(ctx, path, csv, "import.csv")
+	return c.do(ctx, path, csv, "import.csv")
 }
 
 // checkPath checks an import path. Its error matches ErrInvalidPath.
@@ -273,18 +273,6 @@ func checkPath(path string) error {
 // isSegmentRune reports whether r is an ASCII letter or digit, - or _.
 func isSegmentRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
-}
-
-var (
-	errNilCSV  = errors.New("client: the CSV reader is nil")
-	errNilRows = errors.New("client: the rows are nil")
-)
-
-func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
-	if csv == nil {
-		return refused(ctx, errNilCSV)
-	}
-	return c.do(ctx, path, csv, filename)
 }
 
 // refused returns err for an import call that sent nothing, after setting
@@ -318,6 +306,9 @@ type outcome struct {
 }
 
 func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
+	if csv == nil {
+		return refused(ctx, errors.New("client: the CSV reader is nil"))
+	}
 	start := time.Now()
 	u := c.base
 	u.Path += path

@@ -58,7 +58,7 @@ func (c *Client) ImportUserContacts(ctx context.Context, mode ContactsMode, csv 
 	if err := mode.Validate(); err != nil {
 		return refused(ctx, err)
 	}
-	return c.importFile(ctx, UserContactsPath+string(mode), csv, userContactsFile)
+	return c.do(ctx, UserContactsPath+string(mode), csv, userContactsFile)
 }
 
 // ImportUserContactRows encodes rows with csvspec.ContactWriter, in its
