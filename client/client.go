@@ -86,10 +86,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		s.username, s.password, s.auth = u.User.Username(), pass, true
 		u.User = nil
 	}
-	if err := configure(&s, opts); err != nil {
-		return nil, err
-	}
-	if err := checkBase(u, s.insecurePlain); err != nil {
+	if err := cmp.Or(configure(&s, opts), checkBase(u, s.insecurePlain)); err != nil {
 		return nil, err
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
@@ -110,10 +107,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		s.hc = &http.Client{Transport: c.own}
 	}
 	hc := *s.hc
-	if hc.Transport == nil {
-		hc.Transport = http.DefaultTransport
-	}
-	hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
+	hc.Transport, hc.CheckRedirect = redirectStopper{cmp.Or(hc.Transport, http.DefaultTransport)}, noRedirect
 	c.settings, c.hc = s, &hc
 	c.password = "" // only c.basic holds it
 	if s.auth {
@@ -146,35 +140,33 @@ func checkBase(u *url.URL, insecurePlain bool) error {
 	u.Scheme = strings.ToLower(u.Scheme)
 	dots := slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." })
 	escaped := strings.ToLower(u.EscapedPath())
-	var ce *ConfigError
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		ce = &ConfigError{Reason: "the base URL does not start with https://"}
+		return &ConfigError{Reason: "the base URL does not start with https://"}
 	case u.Hostname() == "":
-		ce = &ConfigError{Reason: "the base URL has no host"}
+		return &ConfigError{Reason: "the base URL has no host"}
 	case strings.Contains(strings.ToLower(u.Path)+"/", "/api/import/"):
-		ce = &ConfigError{Reason: "the base URL holds an import path (/api/import/...)"}
+		ce := &ConfigError{Reason: "the base URL holds an import path (/api/import/...)"}
 		if u.RawQuery != "" {
 			ce.Option = "WithTenant"
 		}
+		return ce
 	case u.RawQuery != "" || u.ForceQuery:
-		ce = &ConfigError{Option: "WithTenant", Reason: "the base URL has a query"}
+		return &ConfigError{Option: "WithTenant", Reason: "the base URL has a query"}
 	case u.Fragment != "":
-		ce = &ConfigError{Reason: "the base URL has a fragment"}
+		return &ConfigError{Reason: "the base URL has a fragment"}
 	case strings.Contains(u.Path, "//"):
-		ce = &ConfigError{Reason: "the base URL's path has an empty segment (//)"}
+		return &ConfigError{Reason: "the base URL's path has an empty segment (//)"}
 	case dots:
-		ce = &ConfigError{Reason: "the base URL's path has a . or .. segment"}
+		return &ConfigError{Reason: "the base URL's path has a . or .. segment"}
 	case strings.Contains(escaped, "%2f") || strings.Contains(escaped, "%5c") || strings.Contains(u.Path, `\`):
-		ce = &ConfigError{Reason: "the base URL's path has an encoded slash or a backslash"}
+		return &ConfigError{Reason: "the base URL's path has an encoded slash or a backslash"}
 	case strings.Contains(u.Path, ";"):
-		ce = &ConfigError{Reason: "the base URL's path has a ;"}
+		return &ConfigError{Reason: "the base URL's path has a ;"}
 	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !insecurePlain:
-		ce = &ConfigError{Option: "WithInsecurePlainHTTP", Reason: "the base URL uses plain http to a host that is not a loopback address"}
-	default:
-		return nil
+		return &ConfigError{Option: "WithInsecurePlainHTTP", Reason: "the base URL uses plain http to a host that is not a loopback address"}
 	}
-	return ce
+	return nil
 }
 
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
@@ -466,11 +458,10 @@ func (cl *call) logEnd(ctx context.Context, o outcome, attempts int, d time.Dura
 		if !errors.Is(o.err, ErrUnauthorized) {
 			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
 		}
-		for _, row := range o.res.Details {
-			if !debug {
-				break
+		if debug {
+			for _, row := range o.res.Details {
+				cl.log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()), slog.String("message", textsafe.Clip(row.Message, maxFragment)))
 			}
-			cl.log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()), slog.String("message", textsafe.Clip(row.Message, maxFragment)))
 		}
 	}
 	if o.err == nil {
