@@ -88,10 +88,8 @@ func jitter(d time.Duration) time.Duration {
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // collected unstopped since Go 1.23
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
