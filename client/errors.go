@@ -200,8 +200,7 @@ func logText(err error) string {
 	switch {
 	case errors.As(err, &re):
 		short := *re
-		res := re.ierr.Result
-		short.ierr = &result.ImportError{Result: &result.Result{Success: res.Success, Summary: res.Summary}}
+		short.ierr = &result.ImportError{Result: &result.Result{Summary: re.ierr.Result.Summary}}
 		return short.Error()
 	case errors.As(err, &se):
 		short := *se
