@@ -17,9 +17,6 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
-// errorBodyLimit bounds how much of an error status's body is read.
-const errorBodyLimit = 64 << 10
-
 // response reads and classifies a response to attempt n, whose context
 // is ctx, from body.
 func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
@@ -32,7 +29,7 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 	ok := code >= 200 && code < 300
 	limit := c.maxResponse
 	if !ok {
-		limit = min(limit, errorBodyLimit)
+		limit = min(limit, 64<<10) // of an error status's body, 64 KiB at most
 	}
 	b, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil && context.Cause(ctx) == errStalled {
