@@ -35,12 +35,10 @@ type body struct {
 func newBody(csv *counter, size int64, filename string, hold bool, watch *watchdog) (*body, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	h := make(textproto.MIMEHeader)
 	// Infiniti reads the first file part whatever its names; the vendor's
 	// curl example names it "file".
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
-	h.Set("Content-Type", "text/csv")
-	mw.CreatePart(h) // writes to a bytes.Buffer: cannot fail
+	disposition := fmt.Sprintf(`form-data; name="file"; filename=%q`, filename)
+	mw.CreatePart(textproto.MIMEHeader{"Content-Disposition": {disposition}, "Content-Type": {"text/csv"}}) // writes to a bytes.Buffer: cannot fail
 	head := bytes.Clone(buf.Bytes())
 	buf.Reset()
 	mw.Close()
