@@ -12,14 +12,11 @@ import (
 	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// redacted is what GoString shows for the password.
-const redacted = "[REDACTED]"
-
-// withheld replaces, whole, a server text that echoed the credentials.
-const withheld = "(withheld: it echoed the credentials)"
-
-// maxFragment is how many bytes of one server text an error shows.
-const maxFragment = 300
+const (
+	redacted    = "[REDACTED]"                            // what GoString shows for the password
+	withheld    = "(withheld: it echoed the credentials)" // replaces, whole, a server text that echoed them
+	maxFragment = 300                                     // bytes of one server text that an error shows
+)
 
 // credentials are a Client's Basic Auth credentials. The secret is only
 // returned by a function, which fmt, slog and reflection-based dumpers
