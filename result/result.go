@@ -242,11 +242,10 @@ func (res Result) MarshalJSON() ([]byte, error) {
 // (in any order and case, n such as "1,250"). ok is false, and c zero,
 // unless processed, created, updated and failed are each given once.
 func (res *Result) Counts() (c Counts, ok bool) {
-	c, ok, _ = parseCounts(res.Summary)
-	if !ok {
-		return Counts{}, false
+	if c, ok, _ = parseCounts(res.Summary); !ok {
+		c = Counts{}
 	}
-	return c, true
+	return c, ok
 }
 
 // parseCounts reads the summary's clauses; failed reports whether any
@@ -254,7 +253,7 @@ func (res *Result) Counts() (c Counts, ok bool) {
 // summary says. A count that is not digits ("One", "No") fails closed.
 func parseCounts(summary string) (c Counts, ok, failed bool) {
 	dst := map[string]*int{"processed": &c.Processed, "created": &c.Created, "updated": &c.Updated, "failed": &c.Failed}
-	seen := map[string]int{}
+	seen, counted := map[string]bool{}, 0
 	for clause := range strings.SplitSeq(summary, ".") {
 		w := strings.Fields(clause)
 		if len(w) < 3 || !strings.EqualFold(w[1], "user") && !strings.EqualFold(w[1], "users") {
@@ -266,15 +265,11 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 		failed = failed || verb == "failed" && (!isCount || n > 0)
 		if isCount && len(w) == 3 && dst[verb] != nil {
 			*dst[verb] = n
-			seen[verb]++
+			seen[verb] = true
+			counted++
 		}
 	}
-	for _, k := range seen {
-		if k != 1 {
-			return c, false, failed // a count said twice: which is meant is a guess
-		}
-	}
-	return c, len(seen) == 4, failed
+	return c, len(seen) == 4 && counted == 4, failed // each once: of a count said twice, which is meant is a guess
 }
 
 // countRE is a count of at most 15 digits, with or without thousands
