@@ -310,11 +310,9 @@ type ImportError struct {
 	Result *Result // the whole answer
 }
 
-// maxRowsInError caps the failed rows an ImportError's message lists, and
-// maxTextInError each text it quotes, in bytes.
 const (
-	maxRowsInError = 3
-	maxTextInError = 300
+	maxRowsInError = 3   // the failed rows an ImportError's message lists
+	maxTextInError = 300 // the bytes of each text it quotes
 )
 
 // Error returns one line: the summary and the first failing rows, quoted.
