@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -61,15 +62,19 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 			res.Success = false
 		}
 		o.res = res
+		// A result's error does not count the attempts (fail's 0).
 		if auth {
-			o.err = &resultError{endpoint: c.endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
-			return o
+			msg, errs := ErrUnauthorized.Error()+": "+textsafe.Quote(res.Summary, maxFragment), []error{ErrUnauthorized}
+			if hint := c.cred.charsetHint(); hint != nil {
+				msg, errs = msg+"; "+hint.Reason, append(errs, hint)
+			}
+			return c.fail(o, 0, msg, errs...)
 		}
 		errors.As(res.Err(), &ierr)
 	}
 	if ok && perr == nil {
 		if ierr != nil {
-			o.err = &resultError{endpoint: c.endpoint, ierr: ierr}
+			return c.fail(o, 0, ierr.Error(), ierr)
 		}
 		return o
 	}
