@@ -79,11 +79,7 @@ const stallLimit = 2 * time.Minute
 
 // watchdog cuts an attempt whose connection stalls: the body arms it while
 // the transport writes a chunk, the answer's body while it waits for one;
-// once the answer came, a late Read of the upload leaves it alone. The
-// transport says the request is written before it flushes its last
-// buffered bytes, and starts its answer limit only once they are flushed:
-// from then on the watchdog waits for the answer limit plus its own, so a
-// last flush that stalls is cut too (wrote).
+// once the answer came, a late Read of the upload leaves it alone.
 type watchdog struct {
 	mu       sync.Mutex
 	timer    *time.Timer
@@ -104,8 +100,10 @@ func (w *watchdog) set(on, answer bool) {
 }
 
 // wrote re-arms the watchdog, once the transport says the request is
-// written, for answer (the transport's answer limit) plus its own limit;
-// with no answer limit it stops it.
+// written, for answer (the transport's answer limit) plus its own limit,
+// or stops it without an answer limit. The transport says so before it
+// flushes its last buffered bytes, and starts its answer limit only once
+// they are flushed: so a last flush that stalls is cut too.
 func (w *watchdog) wrote(answer time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
