@@ -67,8 +67,7 @@ func proxy(req *http.Request) (*url.URL, error) {
 // isLoopback reports whether host is a literal loopback address or the
 // exact name localhost, which Go resolves without DNS and never proxies.
 func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host).IsLoopback() // false for a nil IP
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
