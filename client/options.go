@@ -269,10 +269,9 @@ func WithRetry(p RetryPolicy) Option {
 		if p.MaxRetries < 0 || p.InitialWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
 			return &ConfigError{Option: "WithRetry", Reason: "a retry count or wait is negative"}
 		}
-		d := DefaultRetryPolicy
-		p.InitialWait = cmp.Or(p.InitialWait, d.InitialWait)
-		p.MaxWait = cmp.Or(p.MaxWait, d.MaxWait)
-		p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, d.MaxRetryAfter)
+		p.InitialWait = cmp.Or(p.InitialWait, DefaultRetryPolicy.InitialWait)
+		p.MaxWait = cmp.Or(p.MaxWait, DefaultRetryPolicy.MaxWait)
+		p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, DefaultRetryPolicy.MaxRetryAfter)
 		s.retry = p
 		return nil
 	})
