@@ -48,12 +48,9 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		s.needles = []string{password, string([]rune(password))} // the second as a JSON encoder writes invalid bytes
 		plains := []string{password, username + ":" + password, string(sent)}
 		for _, p := range plains[:2] { // in either charset, whichever was sent
-			if b, ok := latin1(p); ok {
-				plains = append(plains, string(b))
+			if b, ok := latin1(p); ok { // raw too: the pair's needle adds nothing to the password's
+				plains, s.needles = append(plains, string(b)), append(s.needles, string(b))
 			}
-		}
-		if b, ok := latin1(password); ok {
-			s.needles = append(s.needles, string(b))
 		}
 		for _, plain := range plains {
 			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
