@@ -267,8 +267,7 @@ func isSegmentRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
-// refused returns err for an import call that sent nothing, after setting
-// the caller's Stats, if any, to the zero Stats.
+// refused zeroes the caller's Stats, if any, for a call that sent nothing.
 func refused(ctx context.Context, err error) (*result.Result, error) {
 	if st, _ := ctx.Value(statsKey{}).(*Stats); st != nil {
 		*st = Stats{}

@@ -18,8 +18,7 @@ import (
 	"github.com/autosync-go/autosync/result"
 )
 
-// response reads and classifies a response to attempt n, whose context
-// is ctx, from body.
+// response reads and classifies the answer to attempt n from body.
 func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
 	code := resp.StatusCode
 	o.status = code
