@@ -104,9 +104,8 @@ func (o RowOutcome) Field() string {
 type Result struct {
 	Success bool   // whether every record transferred without error
 	Summary string // e.g. "100 users processed. 50 users created. 50 users updated. 0 users failed."
-	// Details is sorted by Row. It is nil when the answer had no details
-	// (or "details": null), and non-nil, possibly empty, when it had a
-	// details object: Err then reports a failure.
+	// Details is sorted by Row; nil when the answer had no details (or
+	// "details": null), non-nil, possibly empty, when it had an object.
 	Details []RowOutcome
 }
 
