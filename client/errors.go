@@ -136,7 +136,7 @@ func (e *RedirectError) Error() string {
 		e.StatusCode, http.StatusText(e.StatusCode), strconv.Quote(e.Location))
 }
 
-// attemptError is a failure to get or read a response.
+// attemptError is a started call's failure, unless a status or a redirect.
 type attemptError struct {
 	endpoint string
 	attempts int
