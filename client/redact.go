@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -92,13 +93,9 @@ func (c *credentials) redact(s string) string {
 	p, q := percentDecode(s, false), percentDecode(s, true)
 	for i, v := range []string{s, j, unescapeJSON(j), p, q,
 		percentDecode(j, false), percentDecode(j, true), unescapeJSON(p), unescapeJSON(q)} {
-		if i > 0 && v == s {
-			continue
-		}
-		for _, n := range c.secret().needles {
-			if strings.Contains(v, n) {
-				return withheld
-			}
+		// A form equal to s (i > 0) was searched as s.
+		if (i == 0 || v != s) && slices.ContainsFunc(c.secret().needles, func(n string) bool { return strings.Contains(v, n) }) {
+			return withheld
 		}
 	}
 	return s
