@@ -56,11 +56,9 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText decodes what MarshalText encodes, in any case.
 func (s *Status) UnmarshalText(text []byte) error {
-	for i, name := range statusNames {
-		if strings.EqualFold(string(text), name) {
-			*s = Status(i)
-			return nil
-		}
+	if i := slices.IndexFunc(statusNames[:], func(name string) bool { return strings.EqualFold(string(text), name) }); i >= 0 {
+		*s = Status(i)
+		return nil
 	}
 	return fmt.Errorf("result: unknown row status %s", textsafe.Quote(string(text), 64))
 }
