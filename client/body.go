@@ -152,10 +152,8 @@ func (c *counter) Read(p []byte) (int, error) {
 	if n < 0 || n > len(p) {
 		n, err = 0, fmt.Errorf("the reader returned %d bytes for a buffer of %d", n, len(p))
 	}
-	if n > 0 {
-		if total := c.n.Add(int64(n)); c.progress != nil {
-			c.progress(total)
-		}
+	if total := c.n.Add(int64(n)); n > 0 && c.progress != nil {
+		c.progress(total)
 	}
 	if err != nil && err != io.EOF {
 		c.err.CompareAndSwap(nil, &err)
