@@ -173,10 +173,8 @@ func (res *Result) parse(b []byte) error {
 		return invalid(`"success" is missing or null`)
 	}
 	var summary string
-	if len(w.Summary) > 0 {
-		if err := json.Unmarshal(w.Summary, &summary); err != nil || w.Summary[0] != '"' {
-			return invalid(`"summary" is not a string`)
-		}
+	if len(w.Summary) > 0 && (w.Summary[0] != '"' || json.Unmarshal(w.Summary, &summary) != nil) {
+		return invalid(`"summary" is not a string`)
 	}
 	*res = Result{Success: *w.Success, Summary: summary}
 	if w.Details == nil {
