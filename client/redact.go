@@ -102,8 +102,7 @@ func (c *credentials) redact(s string) string {
 }
 
 // fragment is a server text for an error: withheld if it echoes the
-// credentials (searched a little past the cut, for a password across it),
-// else trimmed and clipped to maxFragment bytes.
+// credentials (searched past the cut by margin), else trimmed and clipped.
 func (c *credentials) fragment(s string) string {
 	if c != nil && len(s) > maxFragment+c.secret().margin {
 		s = s[:maxFragment+c.secret().margin]
