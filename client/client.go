@@ -107,7 +107,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		s.hc = &http.Client{Transport: c.own}
 	}
 	hc := *s.hc
-	hc.Transport, hc.CheckRedirect = redirectStopper{cmp.Or(hc.Transport, http.DefaultTransport)}, noRedirect
+	hc.Transport = redirectStopper{cmp.Or(hc.Transport, http.DefaultTransport)}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.settings, c.hc = s, &hc
 	c.password = "" // only c.basic holds it
 	if s.auth {

@@ -68,8 +68,6 @@ func isLoopback(host string) bool {
 	return strings.EqualFold(host, "localhost") || net.ParseIP(host).IsLoopback() // false for a nil IP
 }
 
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
 // locationKey holds a redirect's Location while the response passes
 // through http.Client.
 const locationKey = "X-Autosync-Location"
