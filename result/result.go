@@ -216,21 +216,18 @@ func (res *Result) UnmarshalJSON(b []byte) error { return res.parse(b) }
 
 // MarshalJSON gives back the protocol's shape, details in row order.
 func (res Result) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
 	summary, _ := json.Marshal(res.Summary)
-	fmt.Fprintf(&b, `{"success":%t,"summary":%s`, res.Success, summary)
+	b := fmt.Appendf(nil, `{"success":%t,"summary":%s`, res.Success, summary)
 	if res.Details != nil {
-		b.WriteString(`,"details":{`)
+		b = append(b, `,"details":{`...)
 		sep := ""
 		for _, d := range res.Details {
 			msg, _ := json.Marshal(d.Message)
-			fmt.Fprintf(&b, `%s"%d":%s`, sep, d.Row, msg)
-			sep = ","
+			b, sep = fmt.Appendf(b, `%s"%d":%s`, sep, d.Row, msg), ","
 		}
-		b.WriteByte('}')
+		b = append(b, '}')
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // Counts returns the counts of the summary's clauses "<n> user(s) <verb>."
