@@ -139,7 +139,6 @@ func (c *Client) credentials(option, user, password string) (*credentials, error
 // checkBase checks a parsed base URL, and lowers its scheme.
 func checkBase(u *url.URL, insecurePlain bool) error {
 	u.Scheme = strings.ToLower(u.Scheme)
-	dots := slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." })
 	escaped := strings.ToLower(u.EscapedPath())
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
@@ -158,7 +157,7 @@ func checkBase(u *url.URL, insecurePlain bool) error {
 		return &ConfigError{Reason: "the base URL has a fragment"}
 	case strings.Contains(u.Path, "//"):
 		return &ConfigError{Reason: "the base URL's path has an empty segment (//)"}
-	case dots:
+	case slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." }):
 		return &ConfigError{Reason: "the base URL's path has a . or .. segment"}
 	case strings.Contains(escaped, "%2f") || strings.Contains(escaped, "%5c") || strings.Contains(u.Path, `\`):
 		return &ConfigError{Reason: "the base URL's path has an encoded slash or a backslash"}
