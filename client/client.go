@@ -414,20 +414,19 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 		err = errStalled
 	}
 	ce := cl.connError(err)
-	var msg string
+	msg := ce.msg
 	switch srcErr := csv.err.Load(); {
 	case ctx.Err() != nil:
 		msg, ce.errs = contextFact(ctx.Err()), []error{ctx.Err()}
 	case srcErr != nil:
 		msg, ce.errs = "reading the CSV: "+(*srcErr).Error(), []error{*srcErr}
-	case errors.Is(ce, ErrCertificate):
-		msg = ce.msg
+	case errors.Is(ce, ErrCertificate): // msg as it is, not retried
 	case o.handedOver && ce.timeout && err != errStalled:
 		msg, ce.errs = "the whole file was handed over, then "+ErrResponseTimeout.Error(), []error{ErrResponseTimeout}
 	case o.handedOver:
-		msg = "the whole file was handed over, then " + ce.msg
+		msg = "the whole file was handed over, then " + msg
 	default:
-		msg, o.retry = ce.msg, true
+		o.retry = true
 	}
 	return cl.fail(o, n, msg, ce)
 }
