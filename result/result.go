@@ -122,13 +122,6 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("result: %w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
-// wire is the protocol's object as encoding/json decodes it.
-type wire struct {
-	Success *bool              `json:"success"`
-	Summary json.RawMessage    `json:"summary"`
-	Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
-}
-
 // Parse reads one result from r, to its end, with encoding/json (keys in
 // any case, the last of a key given twice, unknown fields ignored): an
 // object with a boolean success, an optional string summary and an
@@ -153,7 +146,11 @@ func (res *Result) parse(b []byte) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return invalid("the body is empty")
 	}
-	var w wire
+	var w struct {
+		Success *bool              `json:"success"`
+		Summary json.RawMessage    `json:"summary"`
+		Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
+	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
