@@ -35,12 +35,10 @@ type body struct {
 func newBody(csv *counter, size int64, filename string, hold bool, watch *watchdog) (*body, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	h := make(textproto.MIMEHeader)
 	// Infiniti reads the first file part whatever its names; the vendor's
 	// curl example names it "file".
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
-	h.Set("Content-Type", "text/csv")
-	mw.CreatePart(h) // writes to a bytes.Buffer: cannot fail
+	disposition := fmt.Sprintf(`form-data; name="file"; filename=%q`, filename)
+	mw.CreatePart(textproto.MIMEHeader{"Content-Disposition": {disposition}, "Content-Type": {"text/csv"}}) // writes to a bytes.Buffer: cannot fail
 	head := bytes.Clone(buf.Bytes())
 	buf.Reset()
 	mw.Close()
@@ -81,11 +79,7 @@ const stallLimit = 2 * time.Minute
 
 // watchdog cuts an attempt whose connection stalls: the body arms it while
 // the transport writes a chunk, the answer's body while it waits for one;
-// once the answer came, a late Read of the upload leaves it alone. The
-// transport says the request is written before it flushes its last
-// buffered bytes, and starts its answer limit only once they are flushed:
-// from then on the watchdog waits for the answer limit plus its own, so a
-// last flush that stalls is cut too (wrote).
+// once the answer came, a late Read of the upload leaves it alone.
 type watchdog struct {
 	mu       sync.Mutex
 	timer    *time.Timer
@@ -106,8 +100,10 @@ func (w *watchdog) set(on, answer bool) {
 }
 
 // wrote re-arms the watchdog, once the transport says the request is
-// written, for answer (the transport's answer limit) plus its own limit;
-// with no answer limit it stops it.
+// written, for answer (the transport's answer limit) plus its own limit,
+// or stops it without an answer limit. The transport says so before it
+// flushes its last buffered bytes, and starts its answer limit only once
+// they are flushed: so a last flush that stalls is cut too.
 func (w *watchdog) wrote(answer time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -156,10 +152,8 @@ func (c *counter) Read(p []byte) (int, error) {
 	if n < 0 || n > len(p) {
 		n, err = 0, fmt.Errorf("the reader returned %d bytes for a buffer of %d", n, len(p))
 	}
-	if n > 0 {
-		if total := c.n.Add(int64(n)); c.progress != nil {
-			c.progress(total)
-		}
+	if total := c.n.Add(int64(n)); n > 0 && c.progress != nil {
+		c.progress(total)
 	}
 	if err != nil && err != io.EOF {
 		c.err.CompareAndSwap(nil, &err)

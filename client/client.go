@@ -86,10 +86,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		s.username, s.password, s.auth = u.User.Username(), pass, true
 		u.User = nil
 	}
-	if err := configure(&s, opts); err != nil {
-		return nil, err
-	}
-	if err := checkBase(u, s.insecurePlain); err != nil {
+	if err := cmp.Or(configure(&s, opts), checkBase(u, s.insecurePlain)); err != nil {
 		return nil, err
 	}
 	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
@@ -110,10 +107,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		s.hc = &http.Client{Transport: c.own}
 	}
 	hc := *s.hc
-	if hc.Transport == nil {
-		hc.Transport = http.DefaultTransport
-	}
-	hc.Transport, hc.CheckRedirect = redirectStopper{hc.Transport}, noRedirect
+	hc.Transport = redirectStopper{cmp.Or(hc.Transport, http.DefaultTransport)}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.settings, c.hc = s, &hc
 	c.password = "" // only c.basic holds it
 	if s.auth {
@@ -144,43 +139,40 @@ func (c *Client) credentials(option, user, password string) (*credentials, error
 // checkBase checks a parsed base URL, and lowers its scheme.
 func checkBase(u *url.URL, insecurePlain bool) error {
 	u.Scheme = strings.ToLower(u.Scheme)
-	dots := slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." })
 	escaped := strings.ToLower(u.EscapedPath())
-	var ce *ConfigError
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		ce = &ConfigError{Reason: "the base URL does not start with https://"}
+		return &ConfigError{Reason: "the base URL does not start with https://"}
 	case u.Hostname() == "":
-		ce = &ConfigError{Reason: "the base URL has no host"}
+		return &ConfigError{Reason: "the base URL has no host"}
 	case strings.Contains(strings.ToLower(u.Path)+"/", "/api/import/"):
-		ce = &ConfigError{Reason: "the base URL holds an import path (/api/import/...)"}
+		ce := &ConfigError{Reason: "the base URL holds an import path (/api/import/...)"}
 		if u.RawQuery != "" {
 			ce.Option = "WithTenant"
 		}
+		return ce
 	case u.RawQuery != "" || u.ForceQuery:
-		ce = &ConfigError{Option: "WithTenant", Reason: "the base URL has a query"}
+		return &ConfigError{Option: "WithTenant", Reason: "the base URL has a query"}
 	case u.Fragment != "":
-		ce = &ConfigError{Reason: "the base URL has a fragment"}
+		return &ConfigError{Reason: "the base URL has a fragment"}
 	case strings.Contains(u.Path, "//"):
-		ce = &ConfigError{Reason: "the base URL's path has an empty segment (//)"}
-	case dots:
-		ce = &ConfigError{Reason: "the base URL's path has a . or .. segment"}
+		return &ConfigError{Reason: "the base URL's path has an empty segment (//)"}
+	case slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." }):
+		return &ConfigError{Reason: "the base URL's path has a . or .. segment"}
 	case strings.Contains(escaped, "%2f") || strings.Contains(escaped, "%5c") || strings.Contains(u.Path, `\`):
-		ce = &ConfigError{Reason: "the base URL's path has an encoded slash or a backslash"}
+		return &ConfigError{Reason: "the base URL's path has an encoded slash or a backslash"}
 	case strings.Contains(u.Path, ";"):
-		ce = &ConfigError{Reason: "the base URL's path has a ;"}
+		return &ConfigError{Reason: "the base URL's path has a ;"}
 	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !insecurePlain:
-		ce = &ConfigError{Option: "WithInsecurePlainHTTP", Reason: "the base URL uses plain http to a host that is not a loopback address"}
-	default:
-		return nil
+		return &ConfigError{Option: "WithInsecurePlainHTTP", Reason: "the base URL uses plain http to a host that is not a loopback address"}
 	}
-	return ce
+	return nil
 }
 
 // ImportUserGroups posts a user-groups CSV (header username, library-group,
 // system-group) to the user-groups import, as Import does.
 func (c *Client) ImportUserGroups(ctx context.Context, csv io.Reader) (*result.Result, error) {
-	return c.importFile(ctx, UserGroupsPath, csv, userGroupsFile)
+	return c.do(ctx, UserGroupsPath, csv, userGroupsFile)
 }
 
 // ImportUserGroupRows encodes rows with csvspec.Writer into memory (a few
@@ -201,7 +193,7 @@ type rowWriter[T any] interface {
 // importRows encodes rows with a writer from newWriter and posts them.
 func importRows[T any](ctx context.Context, c *Client, path, filename string, rows iter.Seq[T], newWriter func(io.Writer) rowWriter[T]) (*result.Result, error) {
 	if rows == nil {
-		return refused(ctx, errNilRows)
+		return refused(ctx, errors.New("client: the rows are nil"))
 	}
 	var buf bytes.Buffer
 	w := newWriter(&buf)
@@ -242,7 +234,7 @@ func (c *Client) Import(ctx context.Context, path string, csv io.Reader) (*resul
 	if err := checkPath(path); err != nil {
 		return refused(ctx, err)
 	}
-	return c.importFile(ctx, path, csv, "import.csv")
+	return c.do(ctx, path, csv, "import.csv")
 }
 
 // checkPath checks an import path. Its error matches ErrInvalidPath.
@@ -275,20 +267,7 @@ func isSegmentRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
-var (
-	errNilCSV  = errors.New("client: the CSV reader is nil")
-	errNilRows = errors.New("client: the rows are nil")
-)
-
-func (c *Client) importFile(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
-	if csv == nil {
-		return refused(ctx, errNilCSV)
-	}
-	return c.do(ctx, path, csv, filename)
-}
-
-// refused returns err for an import call that sent nothing, after setting
-// the caller's Stats, if any, to the zero Stats.
+// refused zeroes the caller's Stats, if any, for a call that sent nothing.
 func refused(ctx context.Context, err error) (*result.Result, error) {
 	if st, _ := ctx.Value(statsKey{}).(*Stats); st != nil {
 		*st = Stats{}
@@ -318,6 +297,9 @@ type outcome struct {
 }
 
 func (c *Client) do(ctx context.Context, path string, csv io.Reader, filename string) (*result.Result, error) {
+	if csv == nil {
+		return refused(ctx, errors.New("client: the CSV reader is nil"))
+	}
 	start := time.Now()
 	u := c.base
 	u.Path += path
@@ -432,20 +414,19 @@ func (cl *call) attempt(ctx context.Context, src source, n int) outcome {
 		err = errStalled
 	}
 	ce := cl.connError(err)
-	var msg string
+	msg := ce.msg
 	switch srcErr := csv.err.Load(); {
 	case ctx.Err() != nil:
 		msg, ce.errs = contextFact(ctx.Err()), []error{ctx.Err()}
 	case srcErr != nil:
 		msg, ce.errs = "reading the CSV: "+(*srcErr).Error(), []error{*srcErr}
-	case errors.Is(ce, ErrCertificate):
-		msg = ce.msg
+	case errors.Is(ce, ErrCertificate): // msg as it is, not retried
 	case o.handedOver && ce.timeout && err != errStalled:
 		msg, ce.errs = "the whole file was handed over, then "+ErrResponseTimeout.Error(), []error{ErrResponseTimeout}
 	case o.handedOver:
-		msg = "the whole file was handed over, then " + ce.msg
+		msg = "the whole file was handed over, then " + msg
 	default:
-		msg, o.retry = ce.msg, true
+		o.retry = true
 	}
 	return cl.fail(o, n, msg, ce)
 }
@@ -475,11 +456,10 @@ func (cl *call) logEnd(ctx context.Context, o outcome, attempts int, d time.Dura
 		if !errors.Is(o.err, ErrUnauthorized) {
 			attrs = append(attrs, slog.Int("failed_rows", len(o.res.Failures())))
 		}
-		for _, row := range o.res.Details {
-			if !debug {
-				break
+		if debug {
+			for _, row := range o.res.Details {
+				cl.log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()), slog.String("message", textsafe.Clip(row.Message, maxFragment)))
 			}
-			cl.log.DebugContext(ctx, "autosync: row outcome", slog.Int("row", row.Row), slog.String("status", row.Status.String()), slog.String("message", textsafe.Clip(row.Message, maxFragment)))
 		}
 	}
 	if o.err == nil {

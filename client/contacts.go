@@ -33,20 +33,18 @@ const ContactsReplaceDeclaredPatronsKeepCustomContacts ContactsMode = "replaceDe
 // ErrNotFound). The error matches ErrInvalidPath.
 func (m ContactsMode) Validate() error {
 	const rule = "a mode is one path segment of"
-	bad := strings.IndexFunc(string(m), func(r rune) bool { return !isSegmentRune(r) })
-	var msg string
+	bad := func(msg string) error { return &pathError{msg: "client: the contacts mode " + msg} }
+	at := strings.IndexFunc(string(m), func(r rune) bool { return !isSegmentRune(r) })
 	switch {
 	case m == "":
-		msg = "is empty; the mode seen in the field is " + string(ContactsReplaceDeclaredPatronsKeepCustomContacts)
+		return bad("is empty; the mode seen in the field is " + string(ContactsReplaceDeclaredPatronsKeepCustomContacts))
 	case len(m) > 100:
-		msg = fmt.Sprintf("is %d bytes long; %s at most 100 letters, digits, - and _", len(m), rule)
-	case bad >= 0:
-		r, _ := utf8.DecodeRuneInString(string(m[bad:]))
-		msg = fmt.Sprintf("%q has %q at byte %d; %s letters, digits, - and _ only, such as %s", string(m), r, bad+1, rule, ContactsReplaceDeclaredPatronsKeepCustomContacts)
-	default:
-		return nil
+		return bad(fmt.Sprintf("is %d bytes long; %s at most 100 letters, digits, - and _", len(m), rule))
+	case at >= 0:
+		r, _ := utf8.DecodeRuneInString(string(m[at:]))
+		return bad(fmt.Sprintf("%q has %q at byte %d; %s letters, digits, - and _ only, such as %s", string(m), r, at+1, rule, ContactsReplaceDeclaredPatronsKeepCustomContacts))
 	}
-	return &pathError{msg: "client: the contacts mode " + msg}
+	return nil
 }
 
 // ImportUserContacts posts a contacts CSV (header username, type, role,
@@ -58,7 +56,7 @@ func (c *Client) ImportUserContacts(ctx context.Context, mode ContactsMode, csv 
 	if err := mode.Validate(); err != nil {
 		return refused(ctx, err)
 	}
-	return c.importFile(ctx, UserContactsPath+string(mode), csv, userContactsFile)
+	return c.do(ctx, UserContactsPath+string(mode), csv, userContactsFile)
 }
 
 // ImportUserContactRows encodes rows with csvspec.ContactWriter, in its

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
 
@@ -137,38 +136,7 @@ func (e *RedirectError) Error() string {
 		e.StatusCode, http.StatusText(e.StatusCode), strconv.Quote(e.Location))
 }
 
-// resultError is a result that says the import failed: it wraps the
-// *result.ImportError, or, for the "Unauthorised" result, ErrUnauthorized.
-type resultError struct {
-	endpoint string
-	ierr     *result.ImportError
-	auth     bool         // the "Unauthorised" result (read before redaction)
-	hint     *ConfigError // for a refusal of non-ASCII credentials
-}
-
-func (e *resultError) Error() string {
-	prefix := "client: POST " + e.endpoint + ": "
-	if !e.auth {
-		return prefix + e.ierr.Error()
-	}
-	msg := prefix + ErrUnauthorized.Error() + ": " + textsafe.Quote(e.ierr.Result.Summary, maxFragment)
-	if e.hint != nil {
-		msg += "; " + e.hint.Reason
-	}
-	return msg
-}
-
-func (e *resultError) Unwrap() []error {
-	switch {
-	case !e.auth:
-		return []error{e.ierr}
-	case e.hint != nil:
-		return []error{ErrUnauthorized, e.hint}
-	}
-	return []error{ErrUnauthorized}
-}
-
-// attemptError is a failure to get or read a response.
+// attemptError is a started call's failure, unless a status or a redirect.
 type attemptError struct {
 	endpoint string
 	attempts int
@@ -192,21 +160,19 @@ type pathError struct{ msg string }
 func (e *pathError) Error() string        { return e.msg }
 func (e *pathError) Is(target error) bool { return target == ErrInvalidPath }
 
-// logText returns the text of err for a log record above Debug level: no
-// row of the result and no body, which hold students' data.
+// logText returns the text of err for a log record above Debug level,
+// without a body or a result's rows, as WithLogger says.
 func logText(err error) string {
-	var re *resultError
 	var se *StatusError
+	var ie *result.ImportError
 	switch {
-	case errors.As(err, &re):
-		short := *re
-		res := re.ierr.Result
-		short.ierr = &result.ImportError{Result: &result.Result{Success: res.Success, Summary: res.Summary}}
-		return short.Error()
 	case errors.As(err, &se):
 		short := *se
 		short.Snippet, short.ierr = "", nil
 		return short.Error()
+	case errors.As(err, &ie) && ie.Result != nil: // err's text ends with ie's, which no endpoint holds
+		short := &result.ImportError{Result: &result.Result{Summary: ie.Result.Summary}}
+		return strings.Replace(err.Error(), ie.Error(), short.Error(), 1)
 	}
 	return err.Error()
 }

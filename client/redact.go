@@ -6,20 +6,18 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/autosync-go/autosync/internal/textsafe"
 )
 
-// redacted is what GoString shows for the password.
-const redacted = "[REDACTED]"
-
-// withheld replaces, whole, a server text that echoed the credentials.
-const withheld = "(withheld: it echoed the credentials)"
-
-// maxFragment is how many bytes of one server text an error shows.
-const maxFragment = 300
+const (
+	redacted    = "[REDACTED]"                            // what GoString shows for the password
+	withheld    = "(withheld: it echoed the credentials)" // replaces, whole, a server text that echoed them
+	maxFragment = 300                                     // bytes of one server text that an error shows
+)
 
 // credentials are a Client's Basic Auth credentials. The secret is only
 // returned by a function, which fmt, slog and reflection-based dumpers
@@ -51,12 +49,9 @@ func newCredentials(username, password string, cs AuthCharset) (*credentials, er
 		s.needles = []string{password, string([]rune(password))} // the second as a JSON encoder writes invalid bytes
 		plains := []string{password, username + ":" + password, string(sent)}
 		for _, p := range plains[:2] { // in either charset, whichever was sent
-			if b, ok := latin1(p); ok {
-				plains = append(plains, string(b))
+			if b, ok := latin1(p); ok { // raw too: the pair's needle adds nothing to the password's
+				plains, s.needles = append(plains, string(b)), append(s.needles, string(b))
 			}
-		}
-		if b, ok := latin1(password); ok {
-			s.needles = append(s.needles, string(b))
 		}
 		for _, plain := range plains {
 			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
@@ -98,21 +93,16 @@ func (c *credentials) redact(s string) string {
 	p, q := percentDecode(s, false), percentDecode(s, true)
 	for i, v := range []string{s, j, unescapeJSON(j), p, q,
 		percentDecode(j, false), percentDecode(j, true), unescapeJSON(p), unescapeJSON(q)} {
-		if i > 0 && v == s {
-			continue
-		}
-		for _, n := range c.secret().needles {
-			if strings.Contains(v, n) {
-				return withheld
-			}
+		// A form equal to s (i > 0) was searched as s.
+		if (i == 0 || v != s) && slices.ContainsFunc(c.secret().needles, func(n string) bool { return strings.Contains(v, n) }) {
+			return withheld
 		}
 	}
 	return s
 }
 
 // fragment is a server text for an error: withheld if it echoes the
-// credentials (searched a little past the cut, for a password across it),
-// else trimmed and clipped to maxFragment bytes.
+// credentials (searched past the cut by margin), else trimmed and clipped.
 func (c *credentials) fragment(s string) string {
 	if c != nil && len(s) > maxFragment+c.secret().margin {
 		s = s[:maxFragment+c.secret().margin]

@@ -14,14 +14,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/autosync-go/autosync/internal/textsafe"
 	"github.com/autosync-go/autosync/result"
 )
 
-// errorBodyLimit bounds how much of an error status's body is read.
-const errorBodyLimit = 64 << 10
-
-// response reads and classifies a response to attempt n, whose context
-// is ctx, from body.
+// response reads and classifies the answer to attempt n from body.
 func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader, n int, o outcome) outcome {
 	code := resp.StatusCode
 	o.status = code
@@ -32,7 +29,7 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 	ok := code >= 200 && code < 300
 	limit := c.maxResponse
 	if !ok {
-		limit = min(limit, errorBodyLimit)
+		limit = min(limit, 64<<10) // of an error status's body, 64 KiB at most
 	}
 	b, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil && context.Cause(ctx) == errStalled {
@@ -64,15 +61,19 @@ func (c *call) response(ctx context.Context, resp *http.Response, body io.Reader
 			res.Success = false
 		}
 		o.res = res
+		// A result's error does not count the attempts (fail's 0).
 		if auth {
-			o.err = &resultError{endpoint: c.endpoint, ierr: &result.ImportError{Result: res}, auth: true, hint: c.cred.charsetHint()}
-			return o
+			msg, errs := ErrUnauthorized.Error()+": "+textsafe.Quote(res.Summary, maxFragment), []error{ErrUnauthorized}
+			if hint := c.cred.charsetHint(); hint != nil {
+				msg, errs = msg+"; "+hint.Reason, append(errs, hint)
+			}
+			return c.fail(o, 0, msg, errs...)
 		}
 		errors.As(res.Err(), &ierr)
 	}
 	if ok && perr == nil {
 		if ierr != nil {
-			o.err = &resultError{endpoint: c.endpoint, ierr: ierr}
+			return c.fail(o, 0, ierr.Error(), ierr)
 		}
 		return o
 	}

@@ -27,8 +27,7 @@ type RetryPolicy struct {
 // retry waits past the context's deadline.
 var DefaultRetryPolicy = RetryPolicy{MaxRetries: 2, InitialWait: 500 * time.Millisecond, MaxWait: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 
-// run makes the call's attempts. handedOver reports whether any attempt
-// handed the whole file over or was answered: Infiniti may have it.
+// run makes the call's attempts; handedOver is Stats.HandedOver.
 func (cl *call) run(ctx context.Context, src source) (o outcome, attempt int, handedOver bool) {
 	for attempt = 1; ; attempt++ {
 		o = cl.attempt(ctx, src, attempt)
@@ -88,10 +87,8 @@ func jitter(d time.Duration) time.Duration {
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // collected unstopped since Go 1.23
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -15,11 +15,9 @@ import (
 // 1.2 or later, the proxy of HTTPS_PROXY and NO_PROXY for https only
 // (plain http and loopback requests never go through a proxy, which would
 // read the password), DefaultResponseHeaderTimeout, and up to 100 idle
-// connections per host, not 2, and 100 in all (MaxIdleConns, which caps
-// the per-host limit: raise both): schools that share one Infiniti host
-// reuse its connections. Idle connections close after 90 seconds. Tune
-// the fields before use.
-// Bad input to an option is a *ConfigError.
+// connections per host, not 2 (MaxIdleConns, 100 in all, caps it: raise
+// both): schools that share one Infiniti host reuse its connections. Tune
+// the fields before use. Bad input to an option is a *ConfigError.
 func NewTransport(opts ...TransportOption) (*http.Transport, error) {
 	s := settings{headerTimeout: DefaultResponseHeaderTimeout}
 	if err := configure(&s, opts); err != nil {
@@ -67,11 +65,8 @@ func proxy(req *http.Request) (*url.URL, error) {
 // isLoopback reports whether host is a literal loopback address or the
 // exact name localhost, which Go resolves without DNS and never proxies.
 func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host).IsLoopback() // false for a nil IP
 }
-
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // locationKey holds a redirect's Location while the response passes
 // through http.Client.

@@ -56,11 +56,9 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText decodes what MarshalText encodes, in any case.
 func (s *Status) UnmarshalText(text []byte) error {
-	for i, name := range statusNames {
-		if strings.EqualFold(string(text), name) {
-			*s = Status(i)
-			return nil
-		}
+	if i := slices.IndexFunc(statusNames[:], func(name string) bool { return strings.EqualFold(string(text), name) }); i >= 0 {
+		*s = Status(i)
+		return nil
 	}
 	return fmt.Errorf("result: unknown row status %s", textsafe.Quote(string(text), 64))
 }
@@ -104,9 +102,8 @@ func (o RowOutcome) Field() string {
 type Result struct {
 	Success bool   // whether every record transferred without error
 	Summary string // e.g. "100 users processed. 50 users created. 50 users updated. 0 users failed."
-	// Details is sorted by Row. It is nil when the answer had no details
-	// (or "details": null), and non-nil, possibly empty, when it had a
-	// details object: Err then reports a failure.
+	// Details is sorted by Row; nil when the answer had no details (or
+	// "details": null), non-nil, possibly empty, when it had an object.
 	Details []RowOutcome
 }
 
@@ -123,13 +120,6 @@ var ErrInvalid = errors.New("not an Infiniti import result")
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("result: %w: "+format, append([]any{ErrInvalid}, args...)...)
-}
-
-// wire is the protocol's object as encoding/json decodes it.
-type wire struct {
-	Success *bool              `json:"success"`
-	Summary json.RawMessage    `json:"summary"`
-	Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
 }
 
 // Parse reads one result from r, to its end, with encoding/json (keys in
@@ -156,7 +146,11 @@ func (res *Result) parse(b []byte) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return invalid("the body is empty")
 	}
-	var w wire
+	var w struct {
+		Success *bool              `json:"success"`
+		Summary json.RawMessage    `json:"summary"`
+		Details map[string]*string `json:"details"` // a pointer, so that null is told from ""
+	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
@@ -176,10 +170,8 @@ func (res *Result) parse(b []byte) error {
 		return invalid(`"success" is missing or null`)
 	}
 	var summary string
-	if len(w.Summary) > 0 {
-		if err := json.Unmarshal(w.Summary, &summary); err != nil || w.Summary[0] != '"' {
-			return invalid(`"summary" is not a string`)
-		}
+	if len(w.Summary) > 0 && (w.Summary[0] != '"' || json.Unmarshal(w.Summary, &summary) != nil) {
+		return invalid(`"summary" is not a string`)
 	}
 	*res = Result{Success: *w.Success, Summary: summary}
 	if w.Details == nil {
@@ -221,32 +213,28 @@ func (res *Result) UnmarshalJSON(b []byte) error { return res.parse(b) }
 
 // MarshalJSON gives back the protocol's shape, details in row order.
 func (res Result) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
 	summary, _ := json.Marshal(res.Summary)
-	fmt.Fprintf(&b, `{"success":%t,"summary":%s`, res.Success, summary)
+	b := fmt.Appendf(nil, `{"success":%t,"summary":%s`, res.Success, summary)
 	if res.Details != nil {
-		b.WriteString(`,"details":{`)
+		b = append(b, `,"details":{`...)
 		sep := ""
 		for _, d := range res.Details {
 			msg, _ := json.Marshal(d.Message)
-			fmt.Fprintf(&b, `%s"%d":%s`, sep, d.Row, msg)
-			sep = ","
+			b, sep = fmt.Appendf(b, `%s"%d":%s`, sep, d.Row, msg), ","
 		}
-		b.WriteByte('}')
+		b = append(b, '}')
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // Counts returns the counts of the summary's clauses "<n> user(s) <verb>."
 // (in any order and case, n such as "1,250"). ok is false, and c zero,
 // unless processed, created, updated and failed are each given once.
 func (res *Result) Counts() (c Counts, ok bool) {
-	c, ok, _ = parseCounts(res.Summary)
-	if !ok {
-		return Counts{}, false
+	if c, ok, _ = parseCounts(res.Summary); !ok {
+		c = Counts{}
 	}
-	return c, true
+	return c, ok
 }
 
 // parseCounts reads the summary's clauses; failed reports whether any
@@ -254,7 +242,7 @@ func (res *Result) Counts() (c Counts, ok bool) {
 // summary says. A count that is not digits ("One", "No") fails closed.
 func parseCounts(summary string) (c Counts, ok, failed bool) {
 	dst := map[string]*int{"processed": &c.Processed, "created": &c.Created, "updated": &c.Updated, "failed": &c.Failed}
-	seen := map[string]int{}
+	seen, counted := map[string]bool{}, 0
 	for clause := range strings.SplitSeq(summary, ".") {
 		w := strings.Fields(clause)
 		if len(w) < 3 || !strings.EqualFold(w[1], "user") && !strings.EqualFold(w[1], "users") {
@@ -266,15 +254,11 @@ func parseCounts(summary string) (c Counts, ok, failed bool) {
 		failed = failed || verb == "failed" && (!isCount || n > 0)
 		if isCount && len(w) == 3 && dst[verb] != nil {
 			*dst[verb] = n
-			seen[verb]++
+			seen[verb] = true
+			counted++
 		}
 	}
-	for _, k := range seen {
-		if k != 1 {
-			return c, false, failed // a count said twice: which is meant is a guess
-		}
-	}
-	return c, len(seen) == 4, failed
+	return c, len(seen) == 4 && counted == 4, failed // each once: of a count said twice, which is meant is a guess
 }
 
 // countRE is a count of at most 15 digits, with or without thousands
@@ -315,11 +299,9 @@ type ImportError struct {
 	Result *Result // the whole answer
 }
 
-// maxRowsInError caps the failed rows an ImportError's message lists, and
-// maxTextInError each text it quotes, in bytes.
 const (
-	maxRowsInError = 3
-	maxTextInError = 300
+	maxRowsInError = 3   // the failed rows an ImportError's message lists
+	maxTextInError = 300 // the bytes of each text it quotes
 )
 
 // Error returns one line: the summary and the first failing rows, quoted.
