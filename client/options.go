@@ -66,11 +66,12 @@ func configure[O Option](s *settings, opts []O) error {
 
 // WithBasicAuth sets the credentials of the Infiniti account the client
 // posts as: an account with system administration privileges whose
-// password Infiniti itself checks (not SAML single sign-on). How the
-// password is kept out of sight is in the package doc. A username that
-// is empty or contains ':' is an error, and so is a password that the
-// client would show: one that is the username, or one of 4 bytes or more
-// that occurs in the username, the base URL, the tenant or an import path.
+// password Infiniti itself checks (not SAML single sign-on). The password
+// is sent only in the Authorization header and never shown. A username
+// that is empty or contains ':' is an error, and so is a password that
+// the client would show: one that is the username, or one of 4 bytes or
+// more that occurs in the username, the base URL, the tenant or an import
+// path.
 func WithBasicAuth(username, password string) Option {
 	return option(func(s *settings) error {
 		if s.auth || s.provider != nil {
