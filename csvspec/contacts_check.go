@@ -184,8 +184,7 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	if v == "" {
 		return 0, nil
 	}
-	var raw []string         // the unknown names as written
-	var seen map[string]bool // their foldKeys
+	var raw []string // the unknown names as written
 	alone, twice, untidy := Scenario(""), "", false
 	for part := range strings.SplitSeq(v, ";") {
 		name := strings.TrimSpace(part)
@@ -198,17 +197,13 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 			key = foldKey(name)
 		}
 		switch {
-		case i >= 0 && known&(1<<i) != 0, i < 0 && seen[key]:
+		case i >= 0 && known&(1<<i) != 0, i < 0 && slices.Contains(unknown, key):
 			twice = cmp.Or(twice, string(sc))
 		case i >= 0:
 			if known |= 1 << i; sc == ScenarioAny || sc == ScenarioNone {
 				alone = sc
 			}
 		default:
-			if seen == nil {
-				seen = make(map[string]bool)
-			}
-			seen[key] = true
 			unknown, raw = append(unknown, key), append(raw, name)
 		}
 	}
