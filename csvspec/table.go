@@ -264,28 +264,24 @@ func (t *table) headerRecord() (*header, error) {
 	if h.unreadable {
 		// Rather than columns missing, it may be the other import's or dialect's.
 		alt := &header{rowCheck: rowCheck{line: h.line}}
-		if t.detectWrongImport(alt, fields) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
+		if t.detectWrongImport(alt, h.loose) || t.detectSeparator(alt) || t.detectQuotedLines(alt, fields) {
 			h = alt
 		}
 	}
 	return h, nil
 }
 
-// detectWrongImport reports, in h too, a header of the other import.
-func (t *table) detectWrongImport(h *header, fields []string) bool {
+// detectWrongImport reports, in h too, a header (by looseName) of the other import.
+func (t *table) detectWrongImport(h *header, loose []string) bool {
 	other := contacts
 	if t.sch == contacts {
 		other = userGroups
 	}
-	have := make(map[string]bool, len(fields))
-	for _, f := range fields {
-		have[looseName(strings.TrimLeft(f, "\ufeff"))] = true
-	}
 	for _, col := range other.columns {
-		if have[col] {
+		if slices.Contains(loose, col) {
 			continue
 		}
-		if i := slices.Index(t.sch.columns, col); i < 0 || !have[looseName(t.source[i])] {
+		if i := slices.Index(t.sch.columns, col); i < 0 || !slices.Contains(loose, looseName(t.source[i])) {
 			return false
 		}
 	}
