@@ -168,29 +168,23 @@ func (h *header) fail(code, msg string) {
 
 // parseHeader resolves the columns of sch and carry, with every problem.
 func parseHeader(fields []string, sch *schema, source []string, mapped []bool, carry []string, line int) *header {
-	h := &header{rowCheck: rowCheck{line: line}, index: make([]int, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
+	h := &header{rowCheck: rowCheck{line: line}, index: slices.Repeat([]int{-1}, len(sch.columns)), nfields: len(fields), loose: make([]string, len(fields))}
 	for i, f := range fields {
 		h.loose[i] = looseName(strings.TrimLeft(f, "\ufeff"))
 	}
 	if len(h.loose) > 0 && h.loose[0] != "" {
 		h.start = h.loose[0][0]
 	}
-	for i := range h.index {
-		h.index[i] = -1
-	}
 	claimed := make([]bool, len(fields))
-	// Exact names first.
+	// Exact names first; resolve gave each column its own.
 	for fi, name := range fields {
-		for ci := range sch.columns {
-			if name != source[ci] {
-				continue
-			}
+		if ci := slices.Index(source, name); ci >= 0 {
 			claimed[fi] = true
 			if h.index[ci] >= 0 {
 				h.addRow(sch.columns[ci], "duplicate-column", SeverityError, fmt.Sprintf("header column %d %s repeats column %d", fi+1, quote(name), h.index[ci]+1))
-				continue
+			} else {
+				h.index[ci] = fi
 			}
-			h.index[ci] = fi
 		}
 	}
 	for _, name := range carry {
