@@ -101,20 +101,17 @@ func ReadRows(r io.Reader, columns, carry []string, opts ...ReaderOption) iter.S
 func rowFault(t *table, f *Problem, fields []string) error {
 	e := parseError(f)
 	if f.Code == CodeFieldCount {
-		if fi := t.hdr.index[colUsername]; fi < len(fields) && usernameOK(fields[fi]) {
-			return nil
+		if fi := t.hdr.index[colUsername]; fi < len(fields) {
+			var c rowCheck // CheckRow's username checks
+			c.checkValue(ColumnUsername, fields[fi], true)
+			c.checkUsername(fields[fi])
+			if !slices.ContainsFunc(c.ps, isError) {
+				return nil
+			}
 		}
 		e.msg += "; the username cannot be read"
 	}
 	return e
-}
-
-// usernameOK reports whether s passes CheckRow's username checks.
-func usernameOK(s string) bool {
-	var c rowCheck
-	c.checkValue(ColumnUsername, s, true)
-	c.checkUsername(s)
-	return !slices.ContainsFunc(c.ps, isError)
 }
 
 // rowCheckOf returns the check of a row of n Fields, and whether it applies.
