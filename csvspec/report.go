@@ -110,15 +110,8 @@ func (r *Report) NumWarnings() int { return r.count(SeverityWarning) }
 
 func (r *Report) count(s Severity) int {
 	n := 0
-	for _, p := range r.Problems {
-		if p.Severity == s {
-			n++
-		}
-	}
-	for k, m := range r.more {
-		if k.Severity == s {
-			n += m
-		}
+	for _, m := range r.counts(s) {
+		n += m
 	}
 	return n
 }
@@ -127,13 +120,21 @@ func (r *Report) count(s Severity) int {
 func (r *Report) Count(code string) int { return r.Counts()[code] }
 
 // Counts returns a new map of Count by code.
-func (r *Report) Counts() map[string]int {
+func (r *Report) Counts() map[string]int { return r.counts("") }
+
+// counts returns a new map of Count by code of the problems of severity s,
+// or of all if s is "".
+func (r *Report) counts(s Severity) map[string]int {
 	m := make(map[string]int)
 	for k, n := range r.more {
-		m[k.Code] += n
+		if s == "" || k.Severity == s {
+			m[k.Code] += n
+		}
 	}
 	for _, p := range r.Problems {
-		m[p.Code]++
+		if s == "" || p.Severity == s {
+			m[p.Code]++
+		}
 	}
 	return m
 }
@@ -148,13 +149,7 @@ func (r *Report) Err() error {
 	if n == 1 {
 		return errors.New("csvspec: the file has 1 error: " + first.String())
 	}
-	counts := r.Counts()
-	for _, p := range r.Problems {
-		if p.Severity != SeverityError {
-			delete(counts, p.Code)
-		}
-	}
-	return fmt.Errorf("csvspec: the file has %d errors (%s); the first: %s", n, codeCounts(counts), first)
+	return fmt.Errorf("csvspec: the file has %d errors (%s); the first: %s", n, codeCounts(r.counts(SeverityError)), first)
 }
 
 // codeCounts formats counts as "3 missing-username, 1 no-group", most first.
