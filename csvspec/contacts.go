@@ -170,7 +170,4 @@ func (c Contact) canonical() []string {
 }
 
 // Flush flushes, as Writer.Flush does.
-func (w *ContactWriter) Flush() error {
-	w.cw.Flush()
-	return w.cw.Error()
-}
+func (w *ContactWriter) Flush() error { return (*Writer)(w).Flush() }
