@@ -46,6 +46,8 @@
 //	guardian-without-addressee  a guardian's contact has no addressee
 package csvspec
 
+import "slices"
+
 // The canonical column names of a user-groups file, exactly as Infiniti
 // requires them in the header.
 const (
@@ -65,9 +67,7 @@ const (
 )
 
 // Header returns the canonical header of a user-groups file, in a new slice.
-func Header() []string {
-	return []string{ColumnUsername, ColumnLibraryGroup, ColumnSystemGroup}
-}
+func Header() []string { return slices.Clone(columns[:]) }
 
 // UserGroup is one row of a user-groups file: a user's membership of a
 // library group and a system group. Either group may be empty.
