@@ -132,10 +132,9 @@ func checkUserGroup(c *rowCheck, v *[numColumns]string, groups *[numColumns]*cat
 // once and checked no further; an empty row is a warning and nothing more.
 // Check returns an error for an invalid option or when reading r fails.
 func Check(r io.Reader, rules Rules, opts ...ReaderOption) (*Report, error) {
-	t := newTable(r, userGroups, opts)
 	groups := rules.catalogs()
 	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d exactly"}
-	return runCheck(t, func(c *run, v []string) {
+	return runCheck(newTable(r, userGroups, opts), func(c *run, v []string) {
 		seen.add(checkUserGroup(&c.rowCheck, (*[numColumns]string)(v), &groups), c.row, c.line)
 	}, &seen)
 }

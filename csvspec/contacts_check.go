@@ -53,12 +53,11 @@ func phoneDigits(s string) bool {
 // a guardian are compared by addressee, in any case or spacing; a
 // duplicate is a row that means the same as an earlier one.
 func CheckContacts(r io.Reader, opts ...ReaderOption) (*Report, error) {
-	t := newTable(r, contacts, opts)
 	seen := dupFinder{code: "duplicate-row", format: "the row repeats row %d (the same contact, perhaps spelt otherwise)"}
 	patrons := dupFinder{column: "primary", code: "multiple-primary", format: "row %d is already the patron's primary contact of this type"}
 	guardians := dupFinder{column: "primary", code: "multiple-primary", format: "row %d is already this guardian's primary contact of this type"}
 	var key []byte // the canonical key of a row, reused
-	return runCheck(t, func(c *run, vals []string) {
+	return runCheck(newTable(r, contacts, opts), func(c *run, vals []string) {
 		v := (*[numContactColumns]string)(vals)
 		k := checkContact(&c.rowCheck, v)
 		if k.primary == BoolTrue && k.typOK && k.roleOK {
