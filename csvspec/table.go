@@ -485,11 +485,10 @@ func looseEqual(s, loose string) bool {
 func (t *table) countRows() error {
 	for t.cr != nil {
 		_, err := t.read()
-		var pe *csv.ParseError
 		switch {
 		case err == io.EOF || errors.Is(err, errTooLarge):
 			return nil
-		case err != nil && !errors.As(err, &pe):
+		case err != nil && !errors.As(err, new(*csv.ParseError)):
 			return fmt.Errorf("csvspec: reading the file: %w", err)
 		}
 		t.row++
