@@ -278,12 +278,11 @@ func (h *header) extra(fields []string, claimed []bool, sch *schema) {
 
 // firstError returns the header's first error as a *ParseError, or nil.
 func (h *header) firstError() error {
-	for _, p := range h.ps {
-		if p.Severity == SeverityError {
-			e := parseError(&p)
-			e.Comma, e.Encoding = h.comma, h.encoding
-			return e
-		}
+	i := slices.IndexFunc(h.ps, isError)
+	if i < 0 {
+		return nil
 	}
-	return nil
+	e := parseError(&h.ps[i])
+	e.Comma, e.Encoding = h.comma, h.encoding
+	return e
 }
