@@ -210,10 +210,9 @@ func parseHeader(fields []string, sch *schema, source []string, mapped []bool, c
 // nearMiss reports whether field fi nearly names a column, and its problem.
 func (h *header) nearMiss(fi int, name string, sch *schema, source []string, mapped []bool) bool {
 	bare := strings.TrimLeft(name, "\ufeff")
-	loose := looseName(bare)
 	ci := -1
 	for i, col := range sch.columns {
-		if loose == looseName(source[i]) || (!mapped[i] && loose == col) {
+		if h.loose[fi] == looseName(source[i]) || (!mapped[i] && h.loose[fi] == col) {
 			ci = i
 			break
 		}
