@@ -10,8 +10,7 @@
 // read with WithHeaderMap or WithComma must be rewritten before it is
 // posted.
 //
-// A record (the header or a row) may be at most 1 MiB; a larger one ends
-// the reading. A message quotes at most 40 runes of a value.
+// A message quotes at most 40 runes of a value.
 //
 // # Problems
 //
@@ -24,7 +23,7 @@
 //	quoted-lines           every line is enclosed in one pair of quotes
 //	non-canonical-header   a header name is not exactly the canonical one
 //	duplicate-column       the header has a column twice
-//	record-too-large       a record is over 1 MiB; it ends the reading
+//	record-too-large       a record (the header or a row) is over 1 MiB; it ends the reading
 //
 // Errors of a record, a value or a row:
 //
