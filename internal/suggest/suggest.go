@@ -42,8 +42,7 @@ func Nearest(name string, candidates []string) (string, bool) {
 	return best, true
 }
 
-// fold returns s in lower case, without white space, and with the leading
-// zeros of each run of digits dropped (NoZeros).
+// fold returns s folded as Nearest says.
 func fold(s string) []rune {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) {
