@@ -208,7 +208,6 @@ type rowCheck struct {
 	ps        []Problem
 }
 
-// addRow adds a problem of the row.
 func (c *rowCheck) addRow(column, code string, sev Severity, msg string) {
 	c.ps = append(c.ps, Problem{Row: c.row, Line: c.line, Column: column, Code: code, Severity: sev, Message: msg})
 }
