@@ -209,9 +209,8 @@ func (t *table) headerRecord() (*header, error) {
 		if strings.HasPrefix(m.label, "utf-16") {
 			b, _ = t.br.Peek(t.br.Buffered())
 			t.raw = utf16Line(b, m.label == "utf-16be")
-			if alt := t.separator(); alt != 0 {
-				h.comma = alt
-				and = fmt.Sprintf(", and its fields are separated by %s", separatorName(alt))
+			if h.comma = t.separator(); h.comma != 0 {
+				and = fmt.Sprintf(", and its fields are separated by %s", separatorName(h.comma))
 			}
 		}
 		h.fail(CodeEncoding, fmt.Sprintf("the file is %s text (it starts with that byte order mark)%s, but Infiniti reads UTF-8", m.name, and))
@@ -301,8 +300,7 @@ func (t *table) separator() rune {
 
 // detectSeparator reports, in h too, a header of another separator.
 func (t *table) detectSeparator(h *header) bool {
-	alt := t.separator()
-	if alt == 0 {
+	if h.comma = t.separator(); h.comma == 0 {
 		return false
 	}
 	and := ""
@@ -310,8 +308,7 @@ func (t *table) detectSeparator(h *header) bool {
 		h.encoding = "windows-1252"
 		and = ", and the file is not UTF-8 text (Windows-1252, perhaps)"
 	}
-	h.comma = alt
-	h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s%s", separatorName(alt), separatorName(t.comma), and))
+	h.fail(CodeSeparator, fmt.Sprintf("the header is separated by %s, not %s%s", separatorName(h.comma), separatorName(t.comma), and))
 	return true
 }
 
