@@ -155,9 +155,7 @@ func NewContactWriter(w io.Writer) *ContactWriter {
 }
 
 // Write writes one row, as Writer.Write does.
-func (w *ContactWriter) Write(c Contact) error {
-	return w.cw.Write(c.canonical())
-}
+func (w *ContactWriter) Write(c Contact) error { return w.cw.Write(c.canonical()) }
 
 // canonical returns the fields of c as a ContactWriter writes them.
 func (c Contact) canonical() []string {

@@ -12,9 +12,7 @@ import (
 type Writer struct{ cw *csv.Writer }
 
 // NewWriter returns a Writer that writes to w.
-func NewWriter(w io.Writer) *Writer {
-	return &Writer{newCanonWriter(w, columns[:])}
-}
+func NewWriter(w io.Writer) *Writer { return &Writer{newCanonWriter(w, columns[:])} }
 
 // newCanonWriter returns a csv.Writer with header in its buffer, not yet in w.
 func newCanonWriter(w io.Writer, header []string) *csv.Writer {
