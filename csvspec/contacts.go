@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 var contactColumns = [numContactColumns]string{ColumnUsername, "type", "role", "primary", "addressee", "contact", "sms", "scenarios"}
@@ -118,15 +117,13 @@ func parseKnown[T ~string](s string, known ...T) (T, int) {
 
 // foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
 func foldKey(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
+	return strings.Map(func(r rune) rune {
 		least := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			least = min(least, f)
 		}
-		b = utf8.AppendRune(b, least)
-	}
-	return string(b)
+		return least
+	}, s)
 }
 
 // parseBool reads true/false (canonical), yes/no, y/n and 1/0, in any case.
