@@ -183,7 +183,8 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 	if v == "" {
 		return 0, nil
 	}
-	var raw []string // the unknown names as written
+	var raw []string         // the unknown names as written
+	var seen map[string]bool // their foldKeys: a value may hold 100,000 names
 	alone, twice, untidy := Scenario(""), "", false
 	for part := range strings.SplitSeq(v, ";") {
 		name := strings.TrimSpace(part)
@@ -196,13 +197,17 @@ func (c *rowCheck) checkScenarios(v string) (known byte, unknown []string) {
 			key = foldKey(name)
 		}
 		switch {
-		case i >= 0 && known&(1<<i) != 0, i < 0 && slices.Contains(unknown, key):
+		case i >= 0 && known&(1<<i) != 0, i < 0 && seen[key]:
 			twice = cmp.Or(twice, string(sc))
 		case i >= 0:
 			if known |= 1 << i; sc == ScenarioAny || sc == ScenarioNone {
 				alone = sc
 			}
 		default:
+			if seen == nil {
+				seen = make(map[string]bool)
+			}
+			seen[key] = true
 			unknown, raw = append(unknown, key), append(raw, name)
 		}
 	}
