@@ -21,6 +21,27 @@ import (
 
 var modes = []clienttest.ApplyMode{clienttest.ApplyAdd, clienttest.ApplyReplace}
 
+// journalState returns the state j holds for key, read under its lock.
+func journalState(t testing.TB, j Journal, key Key) string {
+	t.Helper()
+	ctx := context.Background()
+	sess, err := j.Lock(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	rc, err := sess.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // newFake starts a fake Infiniti and returns it with a client for it.
 func newFake(t testing.TB, mode clienttest.ApplyMode, opts ...clienttest.Option) (*clienttest.Server, *client.Client) {
 	t.Helper()

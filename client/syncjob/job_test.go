@@ -734,18 +734,7 @@ func TestRunUnchanged(t *testing.T) {
 			if st := rep.Plan.Stats(); st.Gone != 0 || st.New != 0 || st.Changed != 0 || st.Losing != 0 {
 				t.Errorf("the guard saw %+v, want no change", st)
 			}
-			sess, err = j.Lock(ctx, job.Key())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sess.Close()
-			rc, err := sess.State(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := io.ReadAll(rc)
-			rc.Close()
-			if diff := cmp.Diff(tt.after, string(got)); diff != "" {
+			if diff := cmp.Diff(tt.after, journalState(t, j, job.Key())); diff != "" {
 				t.Errorf("state (-want +got):\n%s", diff)
 			}
 		})
@@ -789,18 +778,7 @@ func TestPlanUnchanged(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
 	}
-	sess, err = j.Lock(ctx, job.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	rc, err := sess.State(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	after, _ := io.ReadAll(rc)
-	rc.Close()
-	if diff := cmp.Diff(state, string(after)); diff != "" {
+	if diff := cmp.Diff(state, journalState(t, j, job.Key())); diff != "" {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
 }
